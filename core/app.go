@@ -1,0 +1,621 @@
+package covet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// App is a Covet application: a router, middleware, an error handler and the
+// installed plugins. It is an http.Handler. Create it with New, register
+// routes and plugins, then call Run (or Serve, or use it as a handler).
+//
+// Configuration (registering routes, Use, Install) is not safe for concurrent
+// use and must finish before the app serves: the first request, Start or Run
+// freezes the route table.
+type App struct {
+	cfg    config
+	logger *slog.Logger
+
+	pre     []Middleware
+	mw      []Middleware
+	routes  []*Route
+	groups  []*Group
+	names   map[string]*Route
+	router  *router
+	plugins []Plugin
+	schemes map[string]SecurityScheme
+
+	frozen    atomic.Bool
+	draining  atomic.Bool
+	buildOnce sync.Once
+	pool      sync.Pool
+
+	// composed entry points
+	entry            HandlerFunc // pre middleware + dispatch
+	notFound         HandlerFunc // app middleware + 404 handler
+	methodNotAllowed HandlerFunc
+	options          HandlerFunc
+	redirect         HandlerFunc
+
+	lifecycle lifecycle
+}
+
+// HandlerFunc handles a request. Returning a non-nil error hands it to the
+// app's error handler, which writes the response unless one was written.
+type HandlerFunc func(c *Context) error
+
+// New returns a configured App.
+func New(opts ...Option) *App {
+	a := &App{names: map[string]*Route{}, router: newRouter(), schemes: map[string]SecurityScheme{}}
+	a.cfg = defaultConfig()
+	for _, o := range opts {
+		o(&a.cfg)
+	}
+	a.logger = slog.New(&requestLogHandler{h: a.cfg.logger.Handler()})
+	a.pool.New = func() any { return &Context{app: a} }
+	if a.cfg.health {
+		a.registerHealth()
+	}
+	return a
+}
+
+// Logger returns the app's logger. Records logged with a request's context
+// (c.Context() or c.Request().Context()) carry the request ID.
+func (a *App) Logger() *slog.Logger { return a.logger }
+
+// Development reports whether the app runs in development mode.
+func (a *App) Development() bool { return a.cfg.development }
+
+// Use adds app-level middleware. It runs for every request that reaches
+// routing, matched or not (404, 405 and automatic OPTIONS answers included),
+// outside group and route middleware, in the order added, whatever the order
+// of Use and route registration.
+func (a *App) Use(mw ...Middleware) {
+	a.configuring("Use")
+	a.mw = append(a.mw, mw...)
+}
+
+// Pre adds middleware that runs before routing: it may rewrite the request's
+// method or path (c.SetRequest) to change which route matches.
+func (a *App) Pre(mw ...Middleware) {
+	a.configuring("Pre")
+	a.pre = append(a.pre, mw...)
+}
+
+func (a *App) configuring(what string) {
+	if a.frozen.Load() {
+		panic("covet: " + what + " called after the app started serving")
+	}
+}
+
+// Group returns a group of routes under prefix with its own middleware.
+func (a *App) Group(prefix string, mw ...Middleware) *Group {
+	return newGroup(a, nil, prefix, mw)
+}
+
+// Handle registers a route. The pattern may use {name}, {name:str},
+// {name:int}, {name:float}, {name:uuid} and, as the last segment,
+// {name:path}. A pattern that is not valid, or that repeats a registered
+// method and pattern, panics with a message naming both routes and where
+// they were registered: a route table is fixed at start-up, and a bad one is
+// a programming error.
+func (a *App) Handle(method, pattern string, h HandlerFunc, mw ...Middleware) *Route {
+	return a.register(nil, method, pattern, h, mw)
+}
+
+// GET registers a route for GET (and, automatically, HEAD).
+func (a *App) GET(pattern string, h HandlerFunc, mw ...Middleware) *Route {
+	return a.register(nil, http.MethodGet, pattern, h, mw)
+}
+
+// HEAD registers a route for HEAD.
+func (a *App) HEAD(pattern string, h HandlerFunc, mw ...Middleware) *Route {
+	return a.register(nil, http.MethodHead, pattern, h, mw)
+}
+
+// POST registers a route for POST.
+func (a *App) POST(pattern string, h HandlerFunc, mw ...Middleware) *Route {
+	return a.register(nil, http.MethodPost, pattern, h, mw)
+}
+
+// PUT registers a route for PUT.
+func (a *App) PUT(pattern string, h HandlerFunc, mw ...Middleware) *Route {
+	return a.register(nil, http.MethodPut, pattern, h, mw)
+}
+
+// PATCH registers a route for PATCH.
+func (a *App) PATCH(pattern string, h HandlerFunc, mw ...Middleware) *Route {
+	return a.register(nil, http.MethodPatch, pattern, h, mw)
+}
+
+// DELETE registers a route for DELETE.
+func (a *App) DELETE(pattern string, h HandlerFunc, mw ...Middleware) *Route {
+	return a.register(nil, http.MethodDelete, pattern, h, mw)
+}
+
+// OPTIONS registers a route for OPTIONS (otherwise answered automatically).
+func (a *App) OPTIONS(pattern string, h HandlerFunc, mw ...Middleware) *Route {
+	return a.register(nil, http.MethodOptions, pattern, h, mw)
+}
+
+// Mount serves h for prefix and every path below it, for every method, with
+// the prefix stripped from the request path (as http.StripPrefix does).
+func (a *App) Mount(prefix string, h http.Handler) {
+	mount(a, nil, prefix, h)
+}
+
+func mount(a *App, g *Group, prefix string, h http.Handler) {
+	prefix = strings.TrimSuffix(prefix, "/")
+	full := prefix
+	if g != nil {
+		full = g.fullPrefix() + prefix
+	}
+	strip := http.StripPrefix(full, h)
+	hf := func(c *Context) error {
+		r := c.Request()
+		if r.URL.Path == full {
+			// Serve the mount root as "/" so the mounted handler sees its root.
+			r2 := new(http.Request)
+			*r2 = *r
+			u := *r.URL
+			u.Path = full + "/"
+			u.RawPath = ""
+			r2.URL = &u
+			r = r2
+		}
+		strip.ServeHTTP(c.Response(), r)
+		return nil
+	}
+	for _, m := range knownMethods {
+		a.register(g, m, prefix+"/{path:path}", hf, nil).Hidden()
+		if prefix != "" {
+			a.register(g, m, prefix, hf, nil).Hidden()
+		}
+	}
+}
+
+func (a *App) register(g *Group, method, pat string, h HandlerFunc, mw []Middleware) *Route {
+	a.configuring("route registration")
+	file, line := callerOutside()
+	full := pat
+	if g != nil {
+		full = joinPath(g.fullPrefix(), pat)
+	}
+	rt := &Route{app: a, group: g, method: method, handler: h, mw: slices.Clone(mw)}
+	rt.info = RouteInfo{Method: method, Pattern: full, File: file, Line: line}
+	if g != nil {
+		rt.info.Group = g.fullPrefix()
+	}
+	if h == nil {
+		panic(fmt.Sprintf("covet: route %s has a nil handler", rt.info.String()))
+	}
+	if method == "" || !validMethod(method) {
+		panic(fmt.Sprintf("covet: route %s: invalid method %q", rt.info.String(), method))
+	}
+	p, err := parsePattern(full)
+	if err != nil {
+		panic(fmt.Sprintf("covet: route %s: invalid pattern: %v", rt.info.String(), err))
+	}
+	rt.pat = p
+	rt.info.Params = p.params
+	a.router.add(rt)
+	a.routes = append(a.routes, rt)
+	for gg := g; gg != nil; gg = gg.parent {
+		gg.routes = append(gg.routes, rt)
+	}
+	for gg := g; gg != nil; gg = gg.parent {
+		for _, o := range gg.opts {
+			o(rt)
+		}
+	}
+	return rt
+}
+
+func validMethod(m string) bool {
+	for i := 0; i < len(m); i++ {
+		if !isTokenChar(m[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isTokenChar(c byte) bool {
+	return c > 0x20 && c < 0x7f && !strings.ContainsRune("\"(),/:;<=>?@[\\]{}", rune(c))
+}
+
+func joinPath(prefix, p string) string {
+	if prefix == "" {
+		return p
+	}
+	if p == "/" || p == "" {
+		if strings.HasSuffix(prefix, "/") {
+			return prefix
+		}
+		return prefix + "/"
+	}
+	return strings.TrimSuffix(prefix, "/") + p
+}
+
+var coreDir = func() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Dir(file)
+}()
+
+// callerOutside returns the first caller outside this package's non-test
+// files: where the user registered a route.
+func callerOutside() (string, int) {
+	var pcs [16]uintptr
+	n := runtime.Callers(2, pcs[:])
+	frames := runtime.CallersFrames(pcs[:n])
+	for {
+		f, more := frames.Next()
+		if filepath.Dir(f.File) != coreDir || strings.HasSuffix(f.File, "_test.go") {
+			return f.File, f.Line
+		}
+		if !more {
+			return f.File, f.Line
+		}
+	}
+}
+
+// Routes returns a snapshot of every registered route, in registration order.
+// Plugins use it (for example through RouteObserver) to document the app.
+func (a *App) Routes() []RouteInfo {
+	out := make([]RouteInfo, len(a.routes))
+	for i, r := range a.routes {
+		out[i] = r.info
+	}
+	return out
+}
+
+// Methods returns the methods that have a route matching path (HEAD when GET
+// matches, and OPTIONS when automatic OPTIONS is on), as an Allow header lists them.
+func (a *App) Methods(path string) []string {
+	c := a.pool.Get().(*Context)
+	defer a.pool.Put(c)
+	return a.router.allowed(c, path, a.cfg.autoOptions)
+}
+
+// URL builds the path of the named route from alternating parameter names and
+// values: app.URL("user.show", "id", 42). Values are formatted with fmt,
+// checked against the parameter's converter and escaped.
+func (a *App) URL(name string, pairs ...any) (string, error) {
+	rt := a.names[name]
+	if rt == nil {
+		return "", fmt.Errorf("covet: no route named %q", name)
+	}
+	if len(pairs)%2 != 0 {
+		return "", fmt.Errorf("covet: URL %q: odd number of name/value arguments", name)
+	}
+	vals := map[string]string{}
+	for i := 0; i < len(pairs); i += 2 {
+		k, ok := pairs[i].(string)
+		if !ok {
+			return "", fmt.Errorf("covet: URL %q: parameter name %v is not a string", name, pairs[i])
+		}
+		vals[k] = fmt.Sprint(pairs[i+1])
+	}
+	var b strings.Builder
+	for _, s := range rt.pat.segments {
+		b.WriteByte('/')
+		if !s.param {
+			b.WriteString(s.static)
+			continue
+		}
+		v, ok := vals[s.name]
+		if !ok {
+			return "", fmt.Errorf("covet: URL %q: missing parameter %q", name, s.name)
+		}
+		delete(vals, s.name)
+		if s.kind == ParamPath {
+			parts := strings.Split(v, "/")
+			for i, part := range parts {
+				parts[i] = escapeSegment(part)
+			}
+			b.WriteString(strings.Join(parts, "/"))
+			continue
+		}
+		if !s.kind.accepts(v) {
+			return "", fmt.Errorf("covet: URL %q: value %q does not fit parameter {%s:%s}", name, v, s.name, s.kind)
+		}
+		b.WriteString(escapeSegment(v))
+	}
+	if rt.pat.trailing || len(rt.pat.segments) == 0 {
+		b.WriteByte('/')
+	}
+	if len(vals) > 0 {
+		for k := range vals {
+			return "", fmt.Errorf("covet: URL %q: unknown parameter %q", name, k)
+		}
+	}
+	return b.String(), nil
+}
+
+func escapeSegment(s string) string {
+	return url.PathEscape(s)
+}
+
+// Install installs plugins in order. A plugin whose Install fails is rolled
+// back: the routes, middleware and metadata it added are removed, and the
+// plugins installed before it in this call stay installed. A second plugin
+// with a name already installed is refused.
+func (a *App) Install(plugins ...Plugin) error {
+	a.configuring("Install")
+	for _, p := range plugins {
+		if p == nil {
+			return errors.New("covet: Install: nil plugin")
+		}
+		name := p.Name()
+		if name == "" {
+			return fmt.Errorf("covet: Install: plugin %T has an empty name", p)
+		}
+		for _, q := range a.plugins {
+			if q.Name() == name {
+				return fmt.Errorf("covet: plugin %q (%T) is already installed", name, q)
+			}
+		}
+		snap := a.snapshot()
+		if err := p.Install(a); err != nil {
+			a.restore(snap)
+			return fmt.Errorf("covet: install plugin %q: %w", name, err)
+		}
+		a.plugins = append(a.plugins, p)
+	}
+	return nil
+}
+
+// Plugins returns the installed plugins in install order.
+func (a *App) Plugins() []Plugin { return slices.Clone(a.plugins) }
+
+// Plugin returns the installed plugin with the given name, or nil.
+func (a *App) Plugin(name string) Plugin {
+	for _, p := range a.plugins {
+		if p.Name() == name {
+			return p
+		}
+	}
+	return nil
+}
+
+type appSnapshot struct {
+	pre, mw []Middleware
+	routes  int
+	groups  int
+	names   map[string]*Route
+	schemes map[string]SecurityScheme
+}
+
+func (a *App) snapshot() appSnapshot {
+	s := appSnapshot{pre: slices.Clone(a.pre), mw: slices.Clone(a.mw), routes: len(a.routes), groups: len(a.groups)}
+	s.names = make(map[string]*Route, len(a.names))
+	for k, v := range a.names {
+		s.names[k] = v
+	}
+	s.schemes = make(map[string]SecurityScheme, len(a.schemes))
+	for k, v := range a.schemes {
+		s.schemes[k] = v
+	}
+	return s
+}
+
+func (a *App) restore(s appSnapshot) {
+	a.pre, a.mw, a.names, a.schemes = s.pre, s.mw, s.names, s.schemes
+	a.groups = a.groups[:s.groups]
+	if len(a.routes) != s.routes {
+		removed := a.routes[s.routes:]
+		a.routes = a.routes[:s.routes]
+		for _, g := range a.groups {
+			g.routes = slices.DeleteFunc(g.routes, func(r *Route) bool { return slices.Contains(removed, r) })
+		}
+		// Rebuild the router from the remaining routes.
+		a.router = newRouter()
+		for _, r := range a.routes {
+			a.router.add(r)
+		}
+	}
+}
+
+// SecurityScheme describes how clients authenticate, for documentation. Auth
+// plugins register theirs with App.SecurityScheme; routes refer to them by name.
+type SecurityScheme struct {
+	// Type is "http", "apiKey", "oauth2" or "openIdConnect".
+	Type string
+	// Scheme is the HTTP auth scheme for Type "http" ("bearer", "basic").
+	Scheme string
+	// BearerFormat hints the token format ("JWT").
+	BearerFormat string
+	// In and Name locate an API key ("header", "query", "cookie").
+	In, Name string
+	// Description is free text.
+	Description string
+	// OpenIDConnectURL is the discovery URL for Type "openIdConnect".
+	OpenIDConnectURL string
+	// Flows describes OAuth2 flows for Type "oauth2".
+	Flows *OAuthFlows
+}
+
+// OAuthFlows lists the OAuth2 flows a scheme supports.
+type OAuthFlows struct {
+	AuthorizationCode *OAuthFlow
+	ClientCredentials *OAuthFlow
+	Implicit          *OAuthFlow
+	Password          *OAuthFlow
+}
+
+// OAuthFlow is one OAuth2 flow.
+type OAuthFlow struct {
+	AuthorizationURL, TokenURL, RefreshURL string
+	Scopes                                 map[string]string
+}
+
+// SecurityScheme registers a named security scheme (for documentation).
+func (a *App) SecurityScheme(name string, s SecurityScheme) {
+	a.configuring("SecurityScheme")
+	a.schemes[name] = s
+}
+
+// SecuritySchemes returns the registered security schemes by name.
+func (a *App) SecuritySchemes() map[string]SecurityScheme {
+	out := make(map[string]SecurityScheme, len(a.schemes))
+	for k, v := range a.schemes {
+		out[k] = v
+	}
+	return out
+}
+
+// build freezes the app: it composes every route's handler chain, tells
+// route observers, and makes the app ready to serve. It runs once.
+func (a *App) build() error {
+	var err error
+	a.buildOnce.Do(func() {
+		for _, p := range a.plugins {
+			if o, ok := p.(RouteObserver); ok {
+				if e := o.ObserveRoutes(a.Routes()); e != nil {
+					err = fmt.Errorf("covet: plugin %q: observe routes: %w", p.Name(), e)
+					return
+				}
+			}
+		}
+		for _, r := range a.routes {
+			h := r.handler
+			h = chain(r.mw, h)
+			for g := r.group; g != nil; g = g.parent {
+				h = chain(g.mw, h)
+			}
+			r.final = chain(a.mw, h)
+		}
+		a.notFound = chain(a.mw, a.cfg.notFound)
+		a.methodNotAllowed = chain(a.mw, a.cfg.methodNotAllowed)
+		a.options = chain(a.mw, autoOptions)
+		a.redirect = chain(a.mw, redirectHandler)
+		a.entry = chain(a.pre, a.dispatch)
+		a.frozen.Store(true)
+	})
+	if err == nil && !a.frozen.Load() {
+		err = errors.New("covet: app failed to build")
+	}
+	return err
+}
+
+// ServeHTTP serves a request.
+func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !a.frozen.Load() {
+		if err := a.build(); err != nil {
+			a.logger.Error("covet: cannot serve", "error", err)
+			http.Error(w, "500 internal server error", http.StatusInternalServerError)
+			return
+		}
+	}
+	c := a.pool.Get().(*Context)
+	c.reset(w, r)
+	defer a.finish(c)
+	if err := a.entry(c); err != nil {
+		a.handleError(c, err)
+	}
+}
+
+// finish recovers a panic into a 500 answer and returns the context to the pool.
+func (a *App) finish(c *Context) {
+	if v := recover(); v != nil {
+		if v == http.ErrAbortHandler {
+			c.release()
+			panic(v)
+		}
+		a.handleError(c, newPanicError(v))
+	}
+	c.release()
+	if a.cfg.development {
+		// Development: contexts are not reused, so a use after return is caught.
+		return
+	}
+	a.pool.Put(c)
+}
+
+// dispatch routes the request and runs the matched handler chain.
+func (a *App) dispatch(c *Context) error {
+	r := c.req
+	method, path := r.Method, r.URL.Path
+	rt := a.router.find(c, method, path)
+	if rt == nil && method == http.MethodHead {
+		rt = a.router.find(c, http.MethodGet, path)
+	}
+	if rt != nil {
+		c.route = rt
+		return rt.final(c)
+	}
+	return a.unmatched(c, method, path)
+}
+
+func (a *App) unmatched(c *Context, method, path string) error {
+	allowed := a.router.allowed(c, path, a.cfg.autoOptions)
+	if len(allowed) > 0 {
+		c.allowed = allowed
+		if method == http.MethodOptions && a.cfg.autoOptions {
+			return a.options(c)
+		}
+		return a.methodNotAllowed(c)
+	}
+	if a.cfg.trailingSlash == TrailingSlashRedirect && method != http.MethodConnect {
+		if target := a.router.redirectTarget(c, method, path); target != "" {
+			c.redirectTo = redirectLocation(target, c.req.URL.RawQuery)
+			return a.redirect(c)
+		}
+	}
+	return a.notFound(c)
+}
+
+func autoOptions(c *Context) error {
+	c.Response().Header().Set("Allow", strings.Join(c.allowed, ", "))
+	return c.NoContent(http.StatusNoContent)
+}
+
+func redirectHandler(c *Context) error {
+	code := http.StatusPermanentRedirect
+	if m := c.req.Method; m == http.MethodGet || m == http.MethodHead {
+		code = http.StatusMovedPermanently
+	}
+	c.Response().Header().Set("Location", c.redirectTo)
+	c.Response().WriteHeader(code)
+	return nil
+}
+
+// NotFoundHandler is the default 404 handler: a problem+json answer.
+func NotFoundHandler(c *Context) error {
+	return NewError(http.StatusNotFound, "no route matches "+c.Request().URL.Path)
+}
+
+// MethodNotAllowedHandler is the default 405 handler: a problem+json answer
+// with the Allow header.
+func MethodNotAllowedHandler(c *Context) error {
+	allow := strings.Join(c.AllowedMethods(), ", ")
+	return NewError(http.StatusMethodNotAllowed, "method "+c.Request().Method+" is not allowed on "+c.Request().URL.Path).
+		WithHeader("Allow", allow)
+}
+
+// Start starts the installed plugins (Starter) in install order, after
+// freezing the route table. Run and Serve call it; call it yourself when you
+// serve the App with your own server. If a plugin fails to start, the ones
+// already started are stopped in reverse order and the error is returned.
+func (a *App) Start(ctx context.Context) error {
+	if err := a.build(); err != nil {
+		return err
+	}
+	return a.lifecycle.start(ctx, a)
+}
+
+// Stop stops the started plugins (Stopper) in reverse install order, giving
+// each the context's deadline, and returns their errors joined.
+func (a *App) Stop(ctx context.Context) error {
+	return a.lifecycle.stop(ctx, a)
+}

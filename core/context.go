@@ -1,0 +1,467 @@
+package covet
+
+import (
+	"context"
+	"io"
+	"io/fs"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/julienschmidt/httprouter"
+)
+
+// Context is one request being served: the request, the response, the
+// matched route and its parameters, and values plugins attach.
+//
+// Lifetime: a Context is taken from a pool for each request and returned to
+// it when the handler chain has returned. Do not keep it, nor use it from
+// another goroutine, after that: copy what you need (strings returned by its
+// methods are safe to keep; they are not reused). A goroutine that outlives
+// the handler should take c.Request().Context() or context.WithoutCancel of
+// it, and the values it needs. In development mode contexts are not reused
+// and any use after return panics, so tests catch the mistake.
+type Context struct {
+	app     *App
+	req     *http.Request
+	res     *Response
+	resp    Response
+	route   *Route
+	params  httprouter.Params
+	probe   probe
+	allowed []string
+
+	redirectTo string
+	query      url.Values
+	values     []ctxValue
+	requestID  string
+	logger     *slog.Logger
+	released   bool
+	errHandled bool
+	// Spare holds per-request state of typed handlers.
+	typedState any
+}
+
+type ctxValue struct {
+	key, val any
+}
+
+func (c *Context) reset(w http.ResponseWriter, r *http.Request) {
+	c.req = r
+	c.resp = Response{w: w}
+	c.res = &c.resp
+	c.released = false
+}
+
+func (c *Context) release() {
+	c.req = nil
+	c.resp = Response{}
+	c.res = nil
+	c.route = nil
+	c.params = nil
+	c.allowed = nil
+	c.redirectTo = ""
+	c.query = nil
+	clear(c.values)
+	c.values = c.values[:0]
+	c.requestID = ""
+	c.logger = nil
+	c.errHandled = false
+	c.typedState = nil
+	c.released = true
+}
+
+func (c *Context) live() {
+	if c.released {
+		panic("covet: Context used after its handler returned (see the Context documentation on lifetime)")
+	}
+}
+
+// App returns the application serving the request.
+func (c *Context) App() *App { return c.app }
+
+// Request returns the request.
+func (c *Context) Request() *http.Request { c.live(); return c.req }
+
+// SetRequest replaces the request, for middleware that derives a new one
+// (for example with r.WithContext).
+func (c *Context) SetRequest(r *http.Request) { c.live(); c.req = r }
+
+// Response returns the response writer.
+func (c *Context) Response() *Response { c.live(); return c.res }
+
+// Context returns the request's context, canceled when the client goes away
+// or the handler's deadline passes.
+func (c *Context) Context() context.Context { c.live(); return c.req.Context() }
+
+// Route returns the matched route's description, or nil when no route
+// matched (404, 405, automatic OPTIONS).
+func (c *Context) Route() *RouteInfo {
+	if c.route == nil {
+		return nil
+	}
+	return &c.route.info
+}
+
+// AllowedMethods lists the methods the request's path has routes for; it is
+// set when no route matched the request's method (405, automatic OPTIONS).
+func (c *Context) AllowedMethods() []string { return c.allowed }
+
+// Param returns the value of a path parameter, or "" if the route has none
+// by that name. A {name:path} parameter has no leading slash.
+func (c *Context) Param(name string) string {
+	c.live()
+	if c.route == nil {
+		return ""
+	}
+	for i, p := range c.route.pat.params {
+		if p.Name == name {
+			if i >= len(c.params) {
+				return ""
+			}
+			v := c.params[i].Value
+			if p.Kind == ParamPath && len(v) > 0 && v[0] == '/' {
+				v = v[1:]
+			}
+			return v
+		}
+	}
+	return ""
+}
+
+// ParamInt returns a path parameter as an int.
+func (c *Context) ParamInt(name string) (int, error) {
+	v, err := strconv.Atoi(c.Param(name))
+	if err != nil {
+		return 0, NewError(http.StatusBadRequest, "path parameter "+name+" must be an integer")
+	}
+	return v, nil
+}
+
+// ParamInt64 returns a path parameter as an int64.
+func (c *Context) ParamInt64(name string) (int64, error) {
+	v, err := strconv.ParseInt(c.Param(name), 10, 64)
+	if err != nil {
+		return 0, NewError(http.StatusBadRequest, "path parameter "+name+" must be an integer")
+	}
+	return v, nil
+}
+
+// ParamFloat returns a path parameter as a float64.
+func (c *Context) ParamFloat(name string) (float64, error) {
+	v, err := strconv.ParseFloat(c.Param(name), 64)
+	if err != nil {
+		return 0, NewError(http.StatusBadRequest, "path parameter "+name+" must be a number")
+	}
+	return v, nil
+}
+
+// Params returns every path parameter as name/value pairs in pattern order.
+func (c *Context) Params() []PathValue {
+	if c.route == nil {
+		return nil
+	}
+	out := make([]PathValue, 0, len(c.route.pat.params))
+	for _, p := range c.route.pat.params {
+		out = append(out, PathValue{Name: p.Name, Value: c.Param(p.Name)})
+	}
+	return out
+}
+
+// PathValue is a path parameter's name and value.
+type PathValue struct{ Name, Value string }
+
+// Query returns the first value of a query parameter, or "".
+func (c *Context) Query(name string) string {
+	return c.QueryValues().Get(name)
+}
+
+// QueryValues returns the parsed query string (parsed once per request).
+// Malformed pairs are skipped, as url.ParseQuery does.
+func (c *Context) QueryValues() url.Values {
+	c.live()
+	if c.query == nil {
+		c.query, _ = url.ParseQuery(c.req.URL.RawQuery)
+	}
+	return c.query
+}
+
+// Header returns the first value of a request header.
+func (c *Context) Header(name string) string { return c.req.Header.Get(name) }
+
+// SetHeader sets a response header.
+func (c *Context) SetHeader(name, value string) { c.res.Header().Set(name, value) }
+
+// RemoteIP returns the IP of the peer that sent the request (the direct peer:
+// proxies' forwarding headers are not read here).
+func (c *Context) RemoteIP() string {
+	host, _, err := net.SplitHostPort(c.req.RemoteAddr)
+	if err != nil {
+		return c.req.RemoteAddr
+	}
+	return host
+}
+
+// Scheme returns "https" for a TLS request and "http" otherwise.
+func (c *Context) Scheme() string {
+	if c.req.TLS != nil {
+		return "https"
+	}
+	return "http"
+}
+
+// RequestID returns the request's ID, set by the request ID middleware.
+func (c *Context) RequestID() string { return c.requestID }
+
+// SetRequestID sets the request's ID and puts it on the request's context,
+// so log records written with that context carry it.
+func (c *Context) SetRequestID(id string) {
+	c.live()
+	c.requestID = id
+	c.logger = nil
+	c.req = c.req.WithContext(WithRequestID(c.req.Context(), id))
+}
+
+// Logger returns the app's logger with the request ID and route attached.
+func (c *Context) Logger() *slog.Logger {
+	if c.logger == nil {
+		l := c.app.logger
+		if c.requestID != "" {
+			l = l.With(slog.String("request_id", c.requestID))
+		}
+		c.logger = l
+	}
+	return c.logger
+}
+
+// Key is a typed key for values plugins and middleware attach to a request
+// (the authenticated user, the request's transaction). Declare one as an
+// unexported package variable and offer typed accessors around it:
+//
+//	var userKey = covet.NewKey[*User]("auth.user")
+//	func UserFrom(c *covet.Context) (*User, bool) { return userKey.Get(c) }
+type Key[T any] struct{ name string }
+
+// NewKey returns a new key; name is used in messages only.
+func NewKey[T any](name string) *Key[T] { return &Key[T]{name: name} }
+
+// String returns the key's name.
+func (k *Key[T]) String() string { return k.name }
+
+// Set attaches v to the request under the key.
+func (k *Key[T]) Set(c *Context, v T) {
+	for i := range c.values {
+		if c.values[i].key == k {
+			c.values[i].val = v
+			return
+		}
+	}
+	c.values = append(c.values, ctxValue{key: k, val: v})
+}
+
+// Get returns the value attached under the key, if any.
+func (k *Key[T]) Get(c *Context) (T, bool) {
+	for i := range c.values {
+		if c.values[i].key == k {
+			return c.values[i].val.(T), true
+		}
+	}
+	var zero T
+	return zero, false
+}
+
+// Delete removes the value attached under the key.
+func (k *Key[T]) Delete(c *Context) {
+	for i := range c.values {
+		if c.values[i].key == k {
+			c.values = append(c.values[:i], c.values[i+1:]...)
+			return
+		}
+	}
+}
+
+// --- response helpers ---
+
+// JSON writes v as a JSON body with the given status.
+func (c *Context) JSON(code int, v any) error {
+	b, err := c.app.cfg.json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return c.Blob(code, "application/json", b)
+}
+
+// Text writes a text/plain body.
+func (c *Context) Text(code int, s string) error {
+	return c.writeString(code, "text/plain; charset=utf-8", s)
+}
+
+// HTML writes a text/html body. The string is sent as is: escape untrusted
+// data (or use html/template) before.
+func (c *Context) HTML(code int, s string) error {
+	return c.writeString(code, "text/html; charset=utf-8", s)
+}
+
+func (c *Context) writeString(code int, ct, s string) error {
+	r := c.Response()
+	h := r.Header()
+	h["Content-Type"] = []string{ct}
+	h["Content-Length"] = []string{strconv.Itoa(len(s))}
+	r.WriteHeader(code)
+	_, err := r.WriteString(s)
+	return err
+}
+
+// Blob writes a body of the given content type.
+func (c *Context) Blob(code int, contentType string, b []byte) error {
+	r := c.Response()
+	h := r.Header()
+	if contentType != "" {
+		h["Content-Type"] = []string{contentType}
+	}
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	r.WriteHeader(code)
+	_, err := r.Write(b)
+	return err
+}
+
+// Stream copies from rd to the client with the given status, flushing after
+// each chunk so data reaches the client as it is produced, with constant
+// memory. It stops when rd is exhausted, or with the context's error when the
+// client goes away.
+func (c *Context) Stream(code int, contentType string, rd io.Reader) error {
+	r := c.Response()
+	if contentType != "" {
+		r.Header().Set("Content-Type", contentType)
+	}
+	r.WriteHeader(code)
+	ctx := c.req.Context()
+	buf := make([]byte, 32*1024)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n, err := rd.Read(buf)
+		if n > 0 {
+			if _, werr := r.Write(buf[:n]); werr != nil {
+				return werr
+			}
+			if ferr := r.FlushError(); ferr != nil && ferr != http.ErrNotSupported {
+				return ferr
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// NoContent writes a status with no body.
+func (c *Context) NoContent(code int) error {
+	c.Response().WriteHeader(code)
+	return nil
+}
+
+// Redirect answers with a redirect to url (3xx status).
+func (c *Context) Redirect(code int, url string) error {
+	if code < 300 || code > 308 {
+		return NewError(http.StatusInternalServerError, "invalid redirect status "+strconv.Itoa(code))
+	}
+	http.Redirect(c.Response(), c.req, url, code)
+	return nil
+}
+
+// File serves the named file from disk, with Range, If-Modified-Since and
+// content-type handling (http.ServeFile rules). name must not come from the
+// request: use Static or FileFS for user-chosen paths.
+func (c *Context) File(name string) error {
+	http.ServeFile(c.Response(), c.req, name)
+	return nil
+}
+
+// FileFS serves a file from fsys, as File does.
+func (c *Context) FileFS(fsys fs.FS, name string) error {
+	http.ServeFileFS(c.Response(), c.req, fsys, name)
+	return nil
+}
+
+// Attachment serves a file as a download named filename.
+func (c *Context) Attachment(name, filename string) error {
+	c.Response().Header().Set("Content-Disposition", contentDisposition("attachment", filename))
+	return c.File(name)
+}
+
+// --- cookies ---
+
+// CookieOption changes a cookie SetCookie sends.
+type CookieOption func(*http.Cookie)
+
+// CookieMaxAge sets the cookie's lifetime (and Expires, for old clients).
+func CookieMaxAge(d time.Duration) CookieOption {
+	return func(ck *http.Cookie) {
+		ck.MaxAge = int(d / time.Second)
+		ck.Expires = time.Now().Add(d)
+	}
+}
+
+// CookiePath sets the cookie's path (default "/").
+func CookiePath(p string) CookieOption { return func(ck *http.Cookie) { ck.Path = p } }
+
+// CookieDomain sets the cookie's domain (default: the request's host only).
+func CookieDomain(d string) CookieOption { return func(ck *http.Cookie) { ck.Domain = d } }
+
+// CookieSameSite sets the SameSite mode (default Lax).
+func CookieSameSite(m http.SameSite) CookieOption { return func(ck *http.Cookie) { ck.SameSite = m } }
+
+// CookieScriptReadable lets scripts read the cookie (it is HttpOnly by default).
+func CookieScriptReadable() CookieOption { return func(ck *http.Cookie) { ck.HttpOnly = false } }
+
+// CookieSecure forces the Secure attribute on or off (default: on for TLS requests).
+func CookieSecure(on bool) CookieOption { return func(ck *http.Cookie) { ck.Secure = on } }
+
+// SetCookie sets a cookie with secure defaults: Path "/", HttpOnly,
+// SameSite=Lax, and Secure when the request came over TLS.
+func (c *Context) SetCookie(name, value string, opts ...CookieOption) {
+	ck := &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.req.TLS != nil}
+	for _, o := range opts {
+		o(ck)
+	}
+	http.SetCookie(c.Response(), ck)
+}
+
+// SetHTTPCookie sets a cookie exactly as given.
+func (c *Context) SetHTTPCookie(ck *http.Cookie) { http.SetCookie(c.Response(), ck) }
+
+// Cookie returns a request cookie's value.
+func (c *Context) Cookie(name string) (string, bool) {
+	ck, err := c.req.Cookie(name)
+	if err != nil {
+		return "", false
+	}
+	return ck.Value, true
+}
+
+// DeleteCookie tells the client to drop a cookie; pass the path and domain
+// options it was set with.
+func (c *Context) DeleteCookie(name string, opts ...CookieOption) {
+	ck := &http.Cookie{Name: name, Path: "/", MaxAge: -1, Expires: time.Unix(0, 0), HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.req.TLS != nil}
+	for _, o := range opts {
+		o(ck)
+	}
+	ck.MaxAge = -1
+	http.SetCookie(c.Response(), ck)
+}
+
+func contentDisposition(kind, filename string) string {
+	if v := mime.FormatMediaType(kind, map[string]string{"filename": filename}); v != "" {
+		return v
+	}
+	return kind
+}

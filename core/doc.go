@@ -1,0 +1,14 @@
+// Package covet is the core of the Covet web framework: an App that is an
+// http.Handler, a router on julienschmidt/httprouter with FastAPI-style
+// patterns, a pooled Context with request and response helpers, middleware,
+// RFC 9457 errors, a plugin hook interface, graceful serving and static
+// files. Plugins (ORM, auth, CORS, rate limits, OpenAPI, WebSocket, caching,
+// templates) are separate modules that build on this package's public API.
+//
+//	app := covet.New()
+//	app.GET("/users/{id:int}", func(c *covet.Context) error {
+//		id, _ := c.ParamInt("id")
+//		return c.JSON(http.StatusOK, map[string]int{"id": id})
+//	})
+//	log.Fatal(app.Run("127.0.0.1:8080"))
+package covet

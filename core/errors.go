@@ -1,0 +1,298 @@
+package covet
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+)
+
+// Error is an HTTP error a handler returns: the error handler writes it as an
+// RFC 9457 problem (application/problem+json). Create one with NewError or
+// Errorf and refine it with the With methods.
+type Error struct {
+	// Status is the HTTP status code.
+	Status int
+	// Type is a URI identifying the problem type ("about:blank" when empty).
+	Type string
+	// Title is a short summary; it defaults to the status text.
+	Title string
+	// Detail explains this occurrence; it is sent to the client.
+	Detail string
+	// Errors lists field errors (validation).
+	Errors []FieldError
+	// Extensions are extra members of the problem object.
+	Extensions map[string]any
+	// Headers are added to the response (Allow, Retry-After, WWW-Authenticate).
+	Headers http.Header
+
+	cause error
+}
+
+// FieldError is one failing field of a validation error.
+type FieldError struct {
+	// Location is where the field came from: "path", "query", "header",
+	// "cookie", "form" or "body".
+	Location string `json:"location"`
+	// Field is the parameter name, or for body fields the dotted path
+	// ("items.3.price").
+	Field string `json:"field"`
+	// Pointer is the RFC 6901 JSON pointer into the body ("/items/3/price"),
+	// for body fields.
+	Pointer string `json:"pointer,omitempty"`
+	// Message says what is wrong, for humans.
+	Message string `json:"message"`
+	// Value is the rejected value, when it is safe to echo.
+	Value any `json:"value,omitempty"`
+}
+
+// NewError returns an HTTP error with a status and a detail for the client.
+func NewError(status int, detail string) *Error {
+	return &Error{Status: status, Detail: detail}
+}
+
+// Errorf returns an HTTP error whose detail is formatted as fmt.Errorf does
+// (the detail is sent to the client); a %w verb also keeps the wrapped error
+// for errors.Is/As.
+func Errorf(status int, format string, args ...any) *Error {
+	err := fmt.Errorf(format, args...)
+	return &Error{Status: status, Detail: err.Error(), cause: errors.Unwrap(err)}
+}
+
+// WithCause attaches an underlying error for logs and errors.Is/As; it is
+// not sent to the client.
+func (e *Error) WithCause(err error) *Error { e.cause = err; return e }
+
+// WithType sets the problem type URI.
+func (e *Error) WithType(uri string) *Error { e.Type = uri; return e }
+
+// WithTitle sets the problem title.
+func (e *Error) WithTitle(t string) *Error { e.Title = t; return e }
+
+// WithHeader adds a response header.
+func (e *Error) WithHeader(k, v string) *Error {
+	if e.Headers == nil {
+		e.Headers = http.Header{}
+	}
+	e.Headers.Add(k, v)
+	return e
+}
+
+// WithExtension adds a member to the problem object.
+func (e *Error) WithExtension(k string, v any) *Error {
+	if e.Extensions == nil {
+		e.Extensions = map[string]any{}
+	}
+	e.Extensions[k] = v
+	return e
+}
+
+// Error implements error.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(strconv.Itoa(e.Status))
+	b.WriteByte(' ')
+	if e.Title != "" {
+		b.WriteString(e.Title)
+	} else {
+		b.WriteString(http.StatusText(e.Status))
+	}
+	if e.Detail != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Detail)
+	}
+	for _, f := range e.Errors {
+		b.WriteString("; ")
+		b.WriteString(f.Location)
+		b.WriteByte('.')
+		b.WriteString(f.Field)
+		b.WriteString(": ")
+		b.WriteString(f.Message)
+	}
+	if e.cause != nil {
+		b.WriteString(": ")
+		b.WriteString(e.cause.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.cause }
+
+// StatusCode returns the status.
+func (e *Error) StatusCode() int { return e.Status }
+
+// StatusCoder is implemented by errors that carry an HTTP status; the
+// default error handler answers with it (other errors are 500).
+type StatusCoder interface{ StatusCode() int }
+
+// Problem is the RFC 9457 problem object the default error handler writes.
+type Problem struct {
+	Type      string       `json:"type"`
+	Title     string       `json:"title"`
+	Status    int          `json:"status"`
+	Detail    string       `json:"detail,omitempty"`
+	Instance  string       `json:"instance,omitempty"`
+	RequestID string       `json:"request_id,omitempty"`
+	Errors    []FieldError `json:"errors,omitempty"`
+	// Extensions are merged into the top-level object when encoded.
+	Extensions map[string]any `json:"-"`
+}
+
+// MarshalJSON encodes the problem with its extensions as top-level members.
+func (p Problem) MarshalJSON() ([]byte, error) {
+	type plain Problem
+	if len(p.Extensions) == 0 {
+		return defaultJSON.Marshal(plain(p))
+	}
+	m := map[string]any{}
+	for k, v := range p.Extensions {
+		m[k] = v
+	}
+	b, err := defaultJSON.Marshal(plain(p))
+	if err != nil {
+		return nil, err
+	}
+	var base map[string]any
+	if err := defaultJSON.Unmarshal(b, &base); err != nil {
+		return nil, err
+	}
+	for k, v := range base {
+		m[k] = v
+	}
+	return defaultJSON.Marshal(m)
+}
+
+// PanicError is the error a recovered panic becomes. The stack is logged and
+// shown on the development error page, never sent to an API client.
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+func newPanicError(v any) *PanicError {
+	if pe, ok := v.(*PanicError); ok {
+		return pe
+	}
+	return &PanicError{Value: v, Stack: debug.Stack()}
+}
+
+// NewPanicError wraps a recovered value with the current stack; recovery
+// middleware uses it so the error handler treats the panic as a 500.
+func NewPanicError(v any) *PanicError { return newPanicError(v) }
+
+// Error implements error.
+func (p *PanicError) Error() string { return fmt.Sprintf("panic: %v", p.Value) }
+
+// Unwrap returns the panic value when it is an error.
+func (p *PanicError) Unwrap() error {
+	if err, ok := p.Value.(error); ok {
+		return err
+	}
+	return nil
+}
+
+// ErrorHandler writes the response for an error a handler returned. It runs
+// at most once per request; it must not return an error, and should check
+// c.Response().Written() before writing.
+type ErrorHandler func(c *Context, err error)
+
+// handleError runs the error handler once per request.
+func (a *App) handleError(c *Context, err error) {
+	if c.errHandled {
+		a.logger.WarnContext(c.req.Context(), "covet: error after the error was handled", "error", err)
+		return
+	}
+	c.errHandled = true
+	a.cfg.errorHandler(c, err)
+}
+
+// HandleError hands an error to the app's error handler, as returning it from
+// a handler would; middleware that must answer before returning (timeouts)
+// uses it. It runs at most once per request.
+func (c *Context) HandleError(err error) { c.app.handleError(c, err) }
+
+// ProblemFor builds the problem object for an error: the status comes from a
+// StatusCoder (else 500), and for 5xx errors that are not *Error nothing of
+// the error's text is included.
+func ProblemFor(c *Context, err error) (Problem, http.Header) {
+	status := http.StatusInternalServerError
+	var sc StatusCoder
+	if errors.As(err, &sc) {
+		status = sc.StatusCode()
+	}
+	p := Problem{Type: "about:blank", Status: status, Title: http.StatusText(status), RequestID: c.RequestID()}
+	if c.req != nil {
+		p.Instance = c.req.URL.Path
+	}
+	var e *Error
+	var hdr http.Header
+	if errors.As(err, &e) {
+		if e.Type != "" {
+			p.Type = e.Type
+		}
+		if e.Title != "" {
+			p.Title = e.Title
+		}
+		p.Detail = e.Detail
+		p.Errors = e.Errors
+		p.Extensions = e.Extensions
+		hdr = e.Headers
+	} else if status < 500 {
+		p.Detail = err.Error()
+	}
+	if p.Title == "" {
+		p.Title = "Error"
+	}
+	return p, hdr
+}
+
+// DefaultErrorHandler writes errors as RFC 9457 problems. 5xx errors are
+// logged (panics with their stack); in development mode a browser asking for
+// HTML gets a page with the error, the stack and the request instead.
+func DefaultErrorHandler(c *Context, err error) {
+	p, hdr := ProblemFor(c, err)
+	a := c.app
+	if p.Status >= 500 {
+		attrs := []any{"error", err.Error(), "status", p.Status, "method", c.req.Method, "path", c.req.URL.Path}
+		if c.route != nil {
+			attrs = append(attrs, "route", c.route.info.Pattern)
+		}
+		var pe *PanicError
+		if errors.As(err, &pe) {
+			attrs = append(attrs, "stack", string(pe.Stack))
+		}
+		a.logger.ErrorContext(c.req.Context(), "covet: request failed", attrs...)
+	}
+	res := c.res
+	if res.Written() {
+		return
+	}
+	h := res.Header()
+	for k, v := range hdr {
+		h[k] = v
+	}
+	if a.cfg.development && wantsHTML(c.req) {
+		writeDevPage(c, p, err)
+		return
+	}
+	b, mErr := a.cfg.json.Marshal(p)
+	if mErr != nil {
+		b = []byte(`{"type":"about:blank","title":"Internal Server Error","status":500}`)
+		p.Status = http.StatusInternalServerError
+	}
+	h.Del("Content-Length")
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	h.Set("X-Content-Type-Options", "nosniff")
+	res.WriteHeader(p.Status)
+	if c.req.Method != http.MethodHead {
+		_, _ = res.Write(b)
+	}
+}
+
+func wantsHTML(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}

@@ -1,0 +1,5 @@
+module github.com/covetgo/covet/core
+
+go 1.25.0
+
+require github.com/julienschmidt/httprouter v1.3.0

@@ -1,0 +1,193 @@
+package covet
+
+import (
+	"crypto/tls"
+	"log/slog"
+	"os"
+	"time"
+)
+
+// Option configures an App; pass options to New.
+type Option func(*config)
+
+// TrailingSlash is the policy for a request whose path has no route but
+// whose twin with (or without) a trailing slash, or whose cleaned form
+// (without "//", "/./" or "/../"), does.
+type TrailingSlash uint8
+
+const (
+	// TrailingSlashRedirect redirects to the matching path: 301 for GET and
+	// HEAD, 308 (which keeps the method and body) for other methods. The
+	// Location is always a path on the same host. This is the default.
+	TrailingSlashRedirect TrailingSlash = iota
+	// TrailingSlashStrict answers 404: /users and /users/ are different paths.
+	TrailingSlashStrict
+)
+
+type config struct {
+	logger           *slog.Logger
+	development      bool
+	errorHandler     ErrorHandler
+	notFound         HandlerFunc
+	methodNotAllowed HandlerFunc
+	trailingSlash    TrailingSlash
+	autoOptions      bool
+	health           bool
+	healthzPath      string
+	readyzPath       string
+	healthTimeout    time.Duration
+	server           ServerConfig
+	json             JSONCodec
+}
+
+// ServerConfig holds the http.Server settings Run and Serve use.
+type ServerConfig struct {
+	// ReadHeaderTimeout bounds reading the request line and headers (default 5s).
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds reading the whole request, body included (default 60s;
+	// raise it for large uploads).
+	ReadTimeout time.Duration
+	// WriteTimeout bounds writing the response (default 60s; 0 for streaming apps).
+	WriteTimeout time.Duration
+	// IdleTimeout bounds keep-alive idle time (default 120s).
+	IdleTimeout time.Duration
+	// MaxHeaderBytes bounds the request headers (default 1 MiB).
+	MaxHeaderBytes int
+	// ShutdownTimeout bounds graceful shutdown: in-flight requests get this
+	// long to finish before connections are closed (default 30s).
+	ShutdownTimeout time.Duration
+	// TLSConfig is used by RunTLS; HTTP/2 is negotiated over TLS.
+	TLSConfig *tls.Config
+	// H2C serves HTTP/2 without TLS (prior knowledge), for use behind a proxy.
+	H2C bool
+}
+
+func defaultConfig() config {
+	return config{
+		logger:           slog.Default(),
+		development:      envDevelopment(),
+		errorHandler:     DefaultErrorHandler,
+		notFound:         NotFoundHandler,
+		methodNotAllowed: MethodNotAllowedHandler,
+		autoOptions:      true,
+		healthzPath:      "/healthz",
+		readyzPath:       "/readyz",
+		healthTimeout:    5 * time.Second,
+		server: ServerConfig{
+			ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout:       60 * time.Second,
+			WriteTimeout:      60 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			MaxHeaderBytes:    1 << 20,
+			ShutdownTimeout:   30 * time.Second,
+		},
+		json: defaultJSON,
+	}
+}
+
+func envDevelopment() bool {
+	switch os.Getenv("COVET_ENV") {
+	case "development", "dev":
+		return true
+	}
+	return false
+}
+
+// WithLogger sets the logger (default slog.Default()).
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) {
+		if l != nil {
+			c.logger = l
+		}
+	}
+}
+
+// WithDevelopment turns development mode on or off. In development, errors
+// asked for by a browser render an HTML page with the stack and request, and
+// a Context used after its handler returned panics. The default comes from
+// the environment: COVET_ENV=development.
+func WithDevelopment(on bool) Option { return func(c *config) { c.development = on } }
+
+// WithErrorHandler replaces the error handler (default DefaultErrorHandler).
+func WithErrorHandler(h ErrorHandler) Option {
+	return func(c *config) {
+		if h != nil {
+			c.errorHandler = h
+		}
+	}
+}
+
+// WithNotFound sets the handler for requests no route matches.
+func WithNotFound(h HandlerFunc) Option {
+	return func(c *config) {
+		if h != nil {
+			c.notFound = h
+		}
+	}
+}
+
+// WithMethodNotAllowed sets the handler for a path that has routes, but not
+// for the request's method; c.AllowedMethods() lists those it has.
+func WithMethodNotAllowed(h HandlerFunc) Option {
+	return func(c *config) {
+		if h != nil {
+			c.methodNotAllowed = h
+		}
+	}
+}
+
+// WithTrailingSlash sets the trailing-slash policy (default TrailingSlashRedirect).
+func WithTrailingSlash(p TrailingSlash) Option { return func(c *config) { c.trailingSlash = p } }
+
+// WithAutoOptions turns the automatic OPTIONS answer (204 with Allow) on or off (default on).
+func WithAutoOptions(on bool) Option { return func(c *config) { c.autoOptions = on } }
+
+// WithHealth serves liveness at /healthz and readiness at /readyz, built
+// from the installed plugins' health checks (see HealthChecker).
+func WithHealth() Option { return func(c *config) { c.health = true } }
+
+// WithHealthPaths changes the health paths (and turns health on).
+func WithHealthPaths(healthz, readyz string) Option {
+	return func(c *config) { c.health, c.healthzPath, c.readyzPath = true, healthz, readyz }
+}
+
+// WithHealthTimeout bounds each health check run (default 5s).
+func WithHealthTimeout(d time.Duration) Option { return func(c *config) { c.healthTimeout = d } }
+
+// WithServer sets the server configuration; zero fields keep their defaults.
+func WithServer(s ServerConfig) Option {
+	return func(c *config) {
+		d := &c.server
+		if s.ReadHeaderTimeout != 0 {
+			d.ReadHeaderTimeout = s.ReadHeaderTimeout
+		}
+		if s.ReadTimeout != 0 {
+			d.ReadTimeout = s.ReadTimeout
+		}
+		if s.WriteTimeout != 0 {
+			d.WriteTimeout = s.WriteTimeout
+		}
+		if s.IdleTimeout != 0 {
+			d.IdleTimeout = s.IdleTimeout
+		}
+		if s.MaxHeaderBytes != 0 {
+			d.MaxHeaderBytes = s.MaxHeaderBytes
+		}
+		if s.ShutdownTimeout != 0 {
+			d.ShutdownTimeout = s.ShutdownTimeout
+		}
+		if s.TLSConfig != nil {
+			d.TLSConfig = s.TLSConfig
+		}
+		d.H2C = d.H2C || s.H2C
+	}
+}
+
+// WithJSON replaces the JSON codec used to read and write bodies.
+func WithJSON(j JSONCodec) Option {
+	return func(c *config) {
+		if j != nil {
+			c.json = j
+		}
+	}
+}

@@ -1,0 +1,134 @@
+package covet
+
+import (
+	"bufio"
+	"errors"
+	"net"
+	"net/http"
+)
+
+// Response wraps the request's http.ResponseWriter and tracks the status,
+// the number of body bytes written, and whether headers were sent. It
+// implements http.Flusher, http.Hijacker and http.Pusher by delegating to the
+// underlying writer (returning http.ErrNotSupported where that writer lacks the
+// feature), and Unwrap for http.ResponseController.
+type Response struct {
+	w       http.ResponseWriter
+	status  int
+	size    int64
+	written bool
+}
+
+// Header returns the response headers to be sent.
+func (r *Response) Header() http.Header { return r.w.Header() }
+
+// WriteHeader sends the status line and headers. A second call is ignored (and
+// not passed on), as is a status outside 100–999.
+func (r *Response) WriteHeader(code int) {
+	if r.written {
+		return
+	}
+	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
+		// Informational responses (103 Early Hints) may precede the final one.
+		r.w.WriteHeader(code)
+		return
+	}
+	r.status = code
+	r.written = true
+	r.w.WriteHeader(code)
+}
+
+// Write writes body bytes, sending a 200 status first if none was sent.
+func (r *Response) Write(b []byte) (int, error) {
+	if !r.written {
+		r.WriteHeader(http.StatusOK)
+	}
+	n, err := r.w.Write(b)
+	r.size += int64(n)
+	return n, err
+}
+
+// WriteString writes a string body without converting it to a []byte where
+// the underlying writer allows.
+func (r *Response) WriteString(s string) (int, error) {
+	if !r.written {
+		r.WriteHeader(http.StatusOK)
+	}
+	var n int
+	var err error
+	if sw, ok := r.w.(interface{ WriteString(string) (int, error) }); ok {
+		n, err = sw.WriteString(s)
+	} else {
+		n, err = r.w.Write([]byte(s))
+	}
+	r.size += int64(n)
+	return n, err
+}
+
+// Status returns the status sent, or 0 if headers were not sent yet.
+func (r *Response) Status() int { return r.status }
+
+// Size returns the number of body bytes written.
+func (r *Response) Size() int64 { return r.size }
+
+// Written reports whether the status and headers were sent.
+func (r *Response) Written() bool { return r.written }
+
+// Writer returns the underlying writer.
+func (r *Response) Writer() http.ResponseWriter { return r.w }
+
+// SetWriter replaces the underlying writer, for middleware that wraps it
+// (compression, buffering). The new writer usually wraps the old one.
+func (r *Response) SetWriter(w http.ResponseWriter) { r.w = w }
+
+// Unwrap returns the underlying writer, for http.ResponseController.
+func (r *Response) Unwrap() http.ResponseWriter { return r.w }
+
+// Flush sends buffered data to the client (sending a 200 status first if
+// none was sent). It does nothing if the underlying writer cannot flush.
+func (r *Response) Flush() {
+	_ = r.FlushError()
+}
+
+// FlushError is Flush returning the error, as http.ResponseController expects.
+func (r *Response) FlushError() error {
+	if !r.written {
+		r.WriteHeader(http.StatusOK)
+	}
+	return http.NewResponseController(r.w).Flush()
+}
+
+// Hijack takes over the connection (HTTP/1 only), as http.Hijacker does.
+func (r *Response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, rw, err := http.NewResponseController(r.w).Hijack()
+	if err == nil {
+		r.written = true
+		if r.status == 0 {
+			r.status = http.StatusSwitchingProtocols
+		}
+	}
+	return conn, rw, err
+}
+
+// Push initiates an HTTP/2 server push where the underlying writer supports it.
+func (r *Response) Push(target string, opts *http.PushOptions) error {
+	for w := r.w; w != nil; {
+		if p, ok := w.(http.Pusher); ok {
+			return p.Push(target, opts)
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			break
+		}
+		w = u.Unwrap()
+	}
+	return http.ErrNotSupported
+}
+
+var (
+	_ http.Flusher  = (*Response)(nil)
+	_ http.Hijacker = (*Response)(nil)
+	_ http.Pusher   = (*Response)(nil)
+)
+
+var errResponseWritten = errors.New("covet: response already written")

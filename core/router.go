@@ -1,0 +1,288 @@
+package covet
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/julienschmidt/httprouter"
+)
+
+// The router keeps httprouter as the matcher and adds what httprouter v1.3.0
+// refuses:
+//
+//   - Routes without parameters live in an exact-match map, checked first:
+//     a static route beats any parameter route of the same method, and a hit
+//     costs one map lookup and no allocation.
+//   - Parameter routes are stored in httprouter under a "shape" with
+//     positional parameter names (/users/:p1/posts), so different names at one
+//     position share a node.
+//   - Routes that differ only in their converters share a node; its candidates
+//     are tried from the most specific converter to the least.
+//   - Routes httprouter cannot hold together (a parameter beside a static
+//     segment, a catch-all beside anything) go to another httprouter tree (a
+//     layer). A lookup asks every layer and keeps the most specific match.
+type router struct {
+	static  map[string]*methodRoutes
+	layers  []*layer
+	methods []string // every method with at least one route, for Allow
+}
+
+// methodRoutes holds the routes of one static path (or one tree node), by method.
+type methodRoutes struct {
+	byMethod map[string]*Route
+}
+
+type layer struct {
+	hr      *httprouter.Router
+	entries []layerEntry
+	nodes   map[string]*node // method+" "+shape → node
+}
+
+type layerEntry struct {
+	method, shape string
+	n             *node
+}
+
+// node is what a httprouter handle resolves to: the routes sharing one shape,
+// most specific converter first.
+type node struct {
+	cands []*Route
+}
+
+// probe is passed to httprouter handles as their ResponseWriter: calling a
+// handle records its node instead of serving.
+type probe struct {
+	n *node
+}
+
+func (p *probe) Header() http.Header       { return nil }
+func (p *probe) Write([]byte) (int, error) { return 0, nil }
+func (p *probe) WriteHeader(int)           {}
+
+func newRouter() *router {
+	return &router{static: map[string]*methodRoutes{}}
+}
+
+func newLayer() *layer {
+	return &layer{hr: &httprouter.Router{}, nodes: map[string]*node{}}
+}
+
+func (n *node) handle() httprouter.Handle {
+	return func(w http.ResponseWriter, _ *http.Request, _ httprouter.Params) {
+		w.(*probe).n = n
+	}
+}
+
+// add inserts a route; it panics with a precise message on a real conflict.
+func (r *router) add(rt *Route) {
+	if !slices.Contains(r.methods, rt.method) {
+		r.methods = append(r.methods, rt.method)
+	}
+	p := rt.pat
+	if p.static {
+		mr := r.static[p.raw]
+		if mr == nil {
+			mr = &methodRoutes{byMethod: map[string]*Route{}}
+			r.static[p.raw] = mr
+		}
+		if old := mr.byMethod[rt.method]; old != nil {
+			panic(conflictMessage(rt, old))
+		}
+		mr.byMethod[rt.method] = rt
+		return
+	}
+	key := rt.method + " " + p.shape
+	// Same shape in a layer: join that node, unless the converters are identical.
+	for _, l := range r.layers {
+		if n := l.nodes[key]; n != nil {
+			for _, c := range n.cands {
+				if c.pat.key() == p.key() {
+					panic(conflictMessage(rt, c))
+				}
+			}
+			n.cands = append(n.cands, rt)
+			slices.SortStableFunc(n.cands, func(a, b *Route) int { return compareRank(a.pat.rank, b.pat.rank) })
+			return
+		}
+	}
+	n := &node{cands: []*Route{rt}}
+	for _, l := range r.layers {
+		if l.tryAdd(rt.method, p.shape, n) {
+			return
+		}
+	}
+	l := newLayer()
+	if !l.tryAdd(rt.method, p.shape, n) {
+		panic(fmt.Sprintf("covet: route %s cannot be stored by the router", rt.info.String()))
+	}
+	r.layers = append(r.layers, l)
+}
+
+// tryAdd adds a shape to the layer's httprouter; on a httprouter conflict the
+// layer is rebuilt without it (httprouter may have split nodes before it
+// panicked) and false is returned.
+func (l *layer) tryAdd(method, shape string, n *node) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+			l.rebuild()
+		}
+	}()
+	l.hr.Handle(method, shape, n.handle())
+	l.entries = append(l.entries, layerEntry{method: method, shape: shape, n: n})
+	l.nodes[method+" "+shape] = n
+	return true
+}
+
+func (l *layer) rebuild() {
+	l.hr = &httprouter.Router{}
+	for _, e := range l.entries {
+		l.hr.Handle(e.method, e.shape, e.n.handle())
+	}
+}
+
+func conflictMessage(rt, old *Route) string {
+	return fmt.Sprintf("covet: route %s conflicts with route %s registered at %s:%d",
+		rt.info.String(), old.info.Method+" "+old.info.Pattern, old.info.File, old.info.Line)
+}
+
+// find resolves method and path to a route, or nil. On success it stores the
+// route's parameters in c.
+func (r *router) find(c *Context, method, path string) *Route {
+	if mr := r.static[path]; mr != nil {
+		if rt := mr.byMethod[method]; rt != nil {
+			c.params = nil
+			return rt
+		}
+	}
+	if len(r.layers) == 0 {
+		return nil
+	}
+	var best *Route
+	var bestPs httprouter.Params
+	for _, l := range r.layers {
+		h, ps, _ := l.hr.Lookup(method, path)
+		if h == nil {
+			continue
+		}
+		h(&c.probe, nil, nil)
+		for _, rt := range c.probe.n.cands {
+			if rt.accepts(ps) {
+				if best == nil || compareRank(rt.pat.rank, best.pat.rank) < 0 {
+					best, bestPs = rt, ps
+				}
+				break
+			}
+		}
+	}
+	c.probe.n = nil
+	if best != nil {
+		c.params = bestPs
+	}
+	return best
+}
+
+// accepts reports whether every parameter value passes its converter.
+func (rt *Route) accepts(ps httprouter.Params) bool {
+	params := rt.pat.params
+	if len(ps) != len(params) {
+		return false
+	}
+	for i := range params {
+		if k := params[i].Kind; k != ParamPath && !k.accepts(ps[i].Value) {
+			return false
+		}
+	}
+	return true
+}
+
+// allowed lists the methods that have a route matching path, in Allow order,
+// with HEAD implied by GET and OPTIONS added when autoOptions is set.
+func (r *router) allowed(c *Context, path string, autoOptions bool) []string {
+	var out []string
+	for _, m := range knownMethods {
+		switch {
+		case r.hasMethod(m) && r.find(c, m, path) != nil:
+		case m == http.MethodHead && r.hasMethod(http.MethodGet) && r.find(c, http.MethodGet, path) != nil:
+		default:
+			continue
+		}
+		out = append(out, m)
+	}
+	for _, m := range r.methods {
+		if !slices.Contains(knownMethods, m) && r.find(c, m, path) != nil {
+			out = append(out, m)
+		}
+	}
+	if autoOptions && len(out) > 0 && !slices.Contains(out, http.MethodOptions) {
+		out = append(out, http.MethodOptions)
+	}
+	c.params = nil
+	return out
+}
+
+func (r *router) hasMethod(m string) bool { return slices.Contains(r.methods, m) }
+
+// redirectTarget returns a path to redirect to when path has no route but its
+// trailing-slash twin or its cleaned form has one; "" otherwise.
+func (r *router) redirectTarget(c *Context, method, path string) string {
+	if path == "" || path[0] != '/' {
+		return ""
+	}
+	var candidates [3]string
+	n := 0
+	if len(path) > 1 && strings.HasSuffix(path, "/") {
+		candidates[n] = path[:len(path)-1]
+	} else {
+		candidates[n] = path + "/"
+	}
+	n++
+	if clean := httprouter.CleanPath(path); clean != path {
+		candidates[n] = clean
+		n++
+		if len(clean) > 1 && strings.HasSuffix(clean, "/") {
+			candidates[n] = clean[:len(clean)-1]
+		} else {
+			candidates[n] = clean + "/"
+		}
+		n++
+	}
+	lookup := method
+	if method == http.MethodHead && !r.hasMethod(http.MethodHead) {
+		lookup = http.MethodGet
+	}
+	for _, cand := range candidates[:n] {
+		if !safeLocalPath(cand) {
+			continue
+		}
+		if r.find(c, lookup, cand) != nil || (lookup == http.MethodHead && r.find(c, http.MethodGet, cand) != nil) {
+			c.params = nil
+			return cand
+		}
+	}
+	c.params = nil
+	return ""
+}
+
+// safeLocalPath reports whether p can be used as a redirect Location without
+// sending the client to another host: it must start with exactly one '/', and
+// not with "//" or "/\" (which browsers read as a host).
+func safeLocalPath(p string) bool {
+	return len(p) > 0 && p[0] == '/' && (len(p) == 1 || p[1] != '/' && p[1] != '\\')
+}
+
+// redirectLocation builds the Location for a path redirect, escaping the path
+// and keeping the query.
+func redirectLocation(path, rawQuery string) string {
+	loc := (&url.URL{Path: path}).EscapedPath()
+	if !safeLocalPath(loc) {
+		return "/"
+	}
+	if rawQuery != "" {
+		loc += "?" + rawQuery
+	}
+	return loc
+}
