@@ -26,6 +26,7 @@ const (
 
 type config struct {
 	logger           *slog.Logger
+	customLogger     bool
 	development      bool
 	errorHandler     ErrorHandler
 	notFound         HandlerFunc
@@ -63,9 +64,10 @@ type ServerConfig struct {
 }
 
 func defaultConfig() config {
+	dev := envDevelopment()
 	return config{
-		logger:           slog.Default(),
-		development:      envDevelopment(),
+		logger:           defaultLogger(dev),
+		development:      dev,
 		errorHandler:     DefaultErrorHandler,
 		notFound:         NotFoundHandler,
 		methodNotAllowed: MethodNotAllowedHandler,
@@ -85,6 +87,15 @@ func defaultConfig() config {
 	}
 }
 
+// defaultLogger writes JSON records to stderr in production and readable
+// text in development.
+func defaultLogger(dev bool) *slog.Logger {
+	if dev {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, nil))
+}
+
 func envDevelopment() bool {
 	switch os.Getenv("COVET_ENV") {
 	case "development", "dev":
@@ -93,11 +104,13 @@ func envDevelopment() bool {
 	return false
 }
 
-// WithLogger sets the logger (default slog.Default()).
+// WithLogger sets the logger. The default writes JSON to stderr in
+// production and text (debug level included) in development.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) {
 		if l != nil {
 			c.logger = l
+			c.customLogger = true
 		}
 	}
 }
@@ -106,7 +119,14 @@ func WithLogger(l *slog.Logger) Option {
 // asked for by a browser render an HTML page with the stack and request, and
 // a Context used after its handler returned panics. The default comes from
 // the environment: COVET_ENV=development.
-func WithDevelopment(on bool) Option { return func(c *config) { c.development = on } }
+func WithDevelopment(on bool) Option {
+	return func(c *config) {
+		if c.development != on && !c.customLogger {
+			c.logger = defaultLogger(on)
+		}
+		c.development = on
+	}
+}
 
 // WithErrorHandler replaces the error handler (default DefaultErrorHandler).
 func WithErrorHandler(h ErrorHandler) Option {
