@@ -1,0 +1,120 @@
+package middleware
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"math/rand/v2"
+	"net/http"
+
+	covet "github.com/covetgo/covet/core"
+)
+
+// DefaultRequestIDHeader is the header RequestID reads and writes unless
+// WithRequestIDHeader names another.
+const DefaultRequestIDHeader = "X-Request-ID"
+
+// maxRequestIDLen bounds an accepted incoming request ID.
+const maxRequestIDLen = 128
+
+// RequestIDOption configures RequestID.
+type RequestIDOption func(*requestIDConfig)
+
+type requestIDConfig struct {
+	header         string
+	generate       func() string
+	acceptIncoming bool
+}
+
+// WithRequestIDHeader sets the header the ID is read from and echoed in
+// (default X-Request-ID; for example "X-Correlation-ID").
+func WithRequestIDHeader(name string) RequestIDOption {
+	return func(c *requestIDConfig) {
+		if name != "" {
+			c.header = http.CanonicalHeaderKey(name)
+		}
+	}
+}
+
+// WithRequestIDGenerator replaces the generator of new IDs (default
+// NewRequestID). It is called concurrently and must return unique, non-empty
+// IDs that are valid header values.
+func WithRequestIDGenerator(gen func() string) RequestIDOption {
+	return func(c *requestIDConfig) {
+		if gen != nil {
+			c.generate = gen
+		}
+	}
+}
+
+// WithRequestIDFromClient sets whether an incoming ID is kept (default true:
+// a proxy or the calling service usually sets it, and keeping it correlates
+// logs across services). Turn it off when the app faces clients directly and
+// must not let them choose the ID in its logs.
+func WithRequestIDFromClient(accept bool) RequestIDOption {
+	return func(c *requestIDConfig) { c.acceptIncoming = accept }
+}
+
+// RequestID gives every request an ID: the incoming X-Request-ID when it is
+// sane (1 to 128 visible ASCII characters, none of them quotes, backslashes or
+// angle brackets), else a new one from NewRequestID. The ID is echoed in the
+// response header and set with c.SetRequestID, so it is on the Context
+// (c.RequestID()), on the request's context.Context (covet.RequestIDFrom),
+// on every record logged through c.Logger() or through the app's logger with
+// the request's context, and in problem responses.
+//
+// Use it first, so the middleware after it (the access log) sees the ID.
+func RequestID(opts ...RequestIDOption) covet.Middleware {
+	cfg := requestIDConfig{header: http.CanonicalHeaderKey(DefaultRequestIDHeader), generate: NewRequestID, acceptIncoming: true}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	header := cfg.header
+	return func(next covet.HandlerFunc) covet.HandlerFunc {
+		return func(c *covet.Context) error {
+			var id string
+			if cfg.acceptIncoming {
+				if vs := c.Request().Header[header]; len(vs) > 0 && validRequestID(vs[0]) {
+					id = vs[0]
+				}
+			}
+			if id == "" {
+				id = cfg.generate()
+			}
+			c.Response().Header()[header] = []string{id}
+			c.SetRequestID(id)
+			return next(c)
+		}
+	}
+}
+
+// NewRequestID returns a new random request ID: 128 bits as 32 lowercase hex
+// digits, the shape nginx's $request_id has. The bits come from math/rand/v2,
+// whose generator (ChaCha8, seeded from the operating system per thread) is
+// fast and collision-free in practice; a request ID is a correlation handle,
+// not a secret, so crypto/rand's extra cost buys nothing here.
+func NewRequestID() string {
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
+	var out [32]byte
+	hex.Encode(out[:], b[:])
+	return string(out[:])
+}
+
+// validRequestID reports whether an incoming ID may be kept: 1 to 128
+// visible ASCII characters without quotes, backslashes or angle brackets,
+// so it cannot break a header, a log line or a page that shows it.
+func validRequestID(s string) bool {
+	if len(s) == 0 || len(s) > maxRequestIDLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch b := s[i]; {
+		case b <= ' ' || b >= 0x7f:
+			return false
+		case b == '"' || b == '\'' || b == '`' || b == '\\' || b == '<' || b == '>':
+			return false
+		}
+	}
+	return true
+}
