@@ -1,0 +1,247 @@
+package cors
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	covet "github.com/covetgo/covet/core"
+)
+
+// Plugin is the CORS plugin. Create it with New and install it with
+// App.Install; it adds app-level middleware, so it sees every request that
+// reaches routing, matched or not. Install it before plugins or middleware
+// that may refuse a request (authentication, rate limits), so that
+// preflights are answered before anything else can turn them down, and
+// refusals carry CORS headers the page can read.
+type Plugin struct {
+	eng *engine
+	err error
+	app *covet.App
+}
+
+// New returns the plugin with a policy built from opts. A configuration
+// error (an invalid origin, "*" with credentials, no origin at all) is
+// returned by App.Install.
+func New(opts ...Option) *Plugin {
+	eng, err := newEngine(opts)
+	return &Plugin{eng: eng, err: err}
+}
+
+// Name returns "cors".
+func (p *Plugin) Name() string { return "cors" }
+
+// Install checks the configuration and adds the CORS middleware to the app.
+func (p *Plugin) Install(app *covet.App) error {
+	if p.err != nil {
+		return p.err
+	}
+	p.app = app
+	app.Use(p.eng.middleware)
+	return nil
+}
+
+// ObserveRoutes compiles the per-group and per-route policies (see
+// Override) and reports an invalid one before the app serves.
+func (p *Plugin) ObserveRoutes(routes []covet.RouteInfo) error {
+	return p.eng.observe(p.app, routes)
+}
+
+// Middleware returns CORS as plain middleware with a policy built from opts,
+// for apps that do not use the plugin. It panics if the configuration is
+// invalid: a CORS policy is fixed at start-up.
+//
+// Used with App.Use it behaves as the plugin does. Used on a group or a
+// route, it adds CORS headers to the requests that route matches, but it only
+// sees a preflight if the path has an OPTIONS route of its own (the
+// automatic OPTIONS answer runs app-level middleware only): prefer the plugin
+// with Override for per-group policies.
+func Middleware(opts ...Option) covet.Middleware {
+	eng, err := newEngine(opts)
+	if err != nil {
+		panic(err.Error())
+	}
+	return eng.middleware
+}
+
+// engine is a base policy plus the per-route overrides.
+type engine struct {
+	opts []Option
+	base *policy
+	// tables holds, per app, what preflights and unmatched requests need to
+	// find a route's override.
+	tables atomic.Pointer[tableSet]
+	mu     sync.Mutex // serializes writers of tables
+}
+
+func newEngine(opts []Option) (*engine, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if o != nil {
+			o(&cfg)
+		}
+	}
+	base, err := compile(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &engine{opts: opts, base: base}, nil
+}
+
+// middleware is the CORS middleware.
+func (e *engine) middleware(next covet.HandlerFunc) covet.HandlerFunc {
+	return func(c *covet.Context) error {
+		r := c.Request()
+		origins := r.Header["Origin"]
+		preflight := r.Method == http.MethodOptions && len(origins) > 0 && len(r.Header["Access-Control-Request-Method"]) > 0
+		p := e.policyFor(c, preflight)
+		if p == nil {
+			return next(c)
+		}
+		h := c.Response().Header()
+		if preflight {
+			if e.preflight(c, p, h, origins) {
+				return nil
+			}
+			return next(c)
+		}
+		p.actual(c, h, origins, r.Method == http.MethodOptions)
+		return next(c)
+	}
+}
+
+// actual adds the headers of an actual (non-preflight) request.
+func (p *policy) actual(c *covet.Context, h http.Header, origins []string, options bool) {
+	if options {
+		addVary(h, p.preVary...)
+	}
+	if p.anyOrigin && !p.credentials {
+		// A fixed answer that does not depend on the Origin header: sent
+		// on every response, so a cache can keep one copy for everyone.
+		h["Access-Control-Allow-Origin"] = valStar
+		if p.exposed != nil {
+			h["Access-Control-Expose-Headers"] = p.exposed
+		}
+		return
+	}
+	addVary(h, "Origin")
+	if len(origins) != 1 || !p.allowOrigin(c, origins[0]) {
+		return
+	}
+	h["Access-Control-Allow-Origin"] = []string{origins[0]}
+	if p.credentials {
+		h["Access-Control-Allow-Credentials"] = valTrue
+	}
+	if p.exposed != nil {
+		h["Access-Control-Expose-Headers"] = p.exposed
+	}
+}
+
+// preflight answers a preflight request and reports whether it did; a
+// preflight from an origin that is not allowed, or for a path without routes,
+// is left to the rest of the chain (the automatic OPTIONS answer, or 404),
+// which gives the browser no CORS headers and so fails the preflight.
+func (e *engine) preflight(c *covet.Context, p *policy, h http.Header, origins []string) bool {
+	addVary(h, p.preVary...)
+	if len(origins) != 1 || !p.allowOrigin(c, origins[0]) {
+		return false
+	}
+	r := c.Request()
+	methods := c.AllowedMethods()
+	if c.Route() != nil {
+		// The path has an OPTIONS route of its own: ask the router.
+		methods = c.App().Methods(r.URL.Path)
+	}
+	if len(methods) == 0 {
+		return false
+	}
+	if p.anyOrigin && !p.credentials {
+		h["Access-Control-Allow-Origin"] = valStar
+	} else {
+		h["Access-Control-Allow-Origin"] = []string{origins[0]}
+	}
+	if p.credentials {
+		h["Access-Control-Allow-Credentials"] = valTrue
+	}
+	h["Access-Control-Allow-Methods"] = []string{p.methodList(methods)}
+	if reqHeaders := r.Header["Access-Control-Request-Headers"]; len(reqHeaders) > 0 {
+		if v := p.headerList(reqHeaders); v != "" {
+			h["Access-Control-Allow-Headers"] = []string{v}
+		}
+	}
+	if p.privateNet && r.Header.Get("Access-Control-Request-Private-Network") == "true" {
+		h["Access-Control-Allow-Private-Network"] = valTrue
+	}
+	if p.maxAge != nil {
+		h["Access-Control-Max-Age"] = p.maxAge
+	}
+	_ = c.NoContent(http.StatusNoContent)
+	return true
+}
+
+// methodList joins the router's methods for the path that the policy allows.
+func (p *policy) methodList(methods []string) string {
+	var b strings.Builder
+	for _, m := range methods {
+		if p.methods != nil {
+			if _, ok := p.methods[m]; !ok {
+				continue
+			}
+		}
+		if b.Len() > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(m)
+	}
+	return b.String()
+}
+
+// headerList returns the requested headers (Access-Control-Request-Headers,
+// a comma-separated list) that the policy allows. A header left out makes
+// the browser fail the preflight, as the Fetch standard requires.
+func (p *policy) headerList(fields []string) string {
+	var b strings.Builder
+	for _, f := range fields {
+		for item := range strings.SplitSeq(f, ",") {
+			name := strings.Trim(item, " \t")
+			if name == "" || !isToken(name) || !p.allowHeader(name) {
+				continue
+			}
+			if b.Len() > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(name)
+		}
+	}
+	return b.String()
+}
+
+// addVary adds tokens to the Vary header unless they are already listed.
+func addVary(h http.Header, tokens ...string) {
+	vary := h["Vary"]
+	if len(vary) == 0 {
+		v := make([]string, 1)
+		v[0] = strings.Join(tokens, ", ")
+		h["Vary"] = v
+		return
+	}
+	for _, t := range tokens {
+		if !hasToken(vary, t) {
+			vary = append(vary, t)
+		}
+	}
+	h["Vary"] = vary
+}
+
+func hasToken(values []string, token string) bool {
+	for _, v := range values {
+		for item := range strings.SplitSeq(v, ",") {
+			item = strings.Trim(item, " \t")
+			if item == "*" || strings.EqualFold(item, token) {
+				return true
+			}
+		}
+	}
+	return false
+}
