@@ -44,6 +44,8 @@ type Context struct {
 	errHandled bool
 	// Spare holds per-request state of typed handlers.
 	typedState any
+	// cleanups run when the request ends (temporary upload files).
+	cleanups []func()
 }
 
 type ctxValue struct {
@@ -58,6 +60,13 @@ func (c *Context) reset(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Context) release() {
+	if len(c.cleanups) > 0 {
+		for _, fn := range c.cleanups {
+			fn()
+		}
+		clear(c.cleanups)
+		c.cleanups = c.cleanups[:0]
+	}
 	c.req = nil
 	c.resp = Response{}
 	c.res = nil

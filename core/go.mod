@@ -2,4 +2,7 @@ module github.com/covetgo/covet/core
 
 go 1.25.0
 
-require github.com/julienschmidt/httprouter v1.3.0
+require (
+	github.com/goccy/go-json v0.12.0
+	github.com/julienschmidt/httprouter v1.3.0
+)

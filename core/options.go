@@ -39,6 +39,13 @@ type config struct {
 	healthTimeout    time.Duration
 	server           ServerConfig
 	json             JSONCodec
+	// binding (see bind.go)
+	bodyLimit      int64
+	strictJSON     bool
+	maxJSONDepth   int
+	multipart      MultipartLimits
+	validateOutput bool
+	encoders       []Encoder
 }
 
 // ServerConfig holds the http.Server settings Run and Serve use.
@@ -83,7 +90,9 @@ func defaultConfig() config {
 			MaxHeaderBytes:    1 << 20,
 			ShutdownTimeout:   30 * time.Second,
 		},
-		json: defaultJSON,
+		json:         defaultJSON,
+		bodyLimit:    DefaultBodyLimit,
+		maxJSONDepth: DefaultMaxJSONDepth,
 	}
 }
 

@@ -26,6 +26,9 @@ type Route struct {
 	info    RouteInfo
 	// final is the fully composed handler (app, group and route middleware).
 	final HandlerFunc
+	// typed is set for typed handlers; bind holds route-level binding options.
+	typed *typedRoute
+	bind  *routeBind
 }
 
 // RouteInfo is a read-only description of a route for plugins and tooling

@@ -1,0 +1,746 @@
+package covet
+
+import (
+	stdjson "encoding/json"
+	"errors"
+	"io"
+	"math"
+	"mime"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"unsafe"
+
+	gojson "github.com/goccy/go-json"
+)
+
+// A JSON body is read once into a pooled buffer, scanned once by a small
+// scanner guided by the compiled plan of the target type, and then decoded
+// once by the app's JSONCodec straight into the typed input.
+//
+// The scan is what makes JSON Schema semantics possible on top of a plain
+// decoder: it records which fields are present ("required" means present in
+// the JSON, not non-zero), checks that every value has the JSON type its
+// field wants (so every type error is reported at once, with its pointer,
+// instead of the decoder's first), refuses nesting deeper than the limit,
+// duplicate keys and — where asked — unknown fields, and finds syntax
+// errors with their byte offset. It allocates nothing for a valid body.
+
+// DefaultMaxJSONDepth is the default nesting limit of JSON bodies.
+const DefaultMaxJSONDepth = 128
+
+// jsonSyntaxError is a malformed body: 400 with the byte offset.
+type jsonSyntaxError struct {
+	offset int
+	msg    string
+}
+
+func (e *jsonSyntaxError) Error() string {
+	return "malformed JSON at byte offset " + strconv.Itoa(e.offset) + ": " + e.msg
+}
+
+type absentDefault struct {
+	path []pathSeg // path of the object holding the field
+	f    *fplan
+}
+
+type jsonScanner struct {
+	data     []byte
+	pos      int
+	depth    int
+	maxDepth int
+	strict   bool
+	vs       *validateState
+	defaults []absentDefault
+	err      *jsonSyntaxError
+}
+
+func (s *jsonScanner) syntax(msg string) bool {
+	if s.err == nil {
+		s.err = &jsonSyntaxError{offset: s.pos, msg: msg}
+	}
+	return false
+}
+
+func (s *jsonScanner) ws() {
+	for s.pos < len(s.data) {
+		switch s.data[s.pos] {
+		case ' ', '\t', '\n', '\r':
+			s.pos++
+		default:
+			return
+		}
+	}
+}
+
+// scan checks a whole document against tp.
+func (s *jsonScanner) scan(tp *tplan) bool {
+	if !s.value(tp) {
+		return false
+	}
+	s.ws()
+	if s.pos != len(s.data) {
+		return s.syntax("unexpected data after the top-level value")
+	}
+	return true
+}
+
+func (s *jsonScanner) typeErr(msg string) {
+	s.vs.fail(msg, nil)
+}
+
+func typeMessage(tp *tplan) string {
+	switch tp.kind {
+	case vkString, vkTime, vkText, vkBytes:
+		return "must be a string"
+	case vkInt, vkUint, vkDuration:
+		return "must be an integer"
+	case vkFloat:
+		return "must be a number"
+	case vkBool:
+		return "must be a boolean"
+	case vkStruct, vkMap:
+		return "must be an object"
+	case vkSlice, vkArray:
+		return "must be an array"
+	}
+	return "has the wrong type"
+}
+
+func (s *jsonScanner) value(tp *tplan) bool {
+	s.ws()
+	if s.pos >= len(s.data) {
+		return s.syntax("unexpected end of input")
+	}
+	c := s.data[s.pos]
+	if tp != nil && tp.kind == vkPtr {
+		if c == 'n' {
+			return s.literal("null")
+		}
+		for tp.kind == vkPtr {
+			tp = tp.elem
+		}
+	}
+	if tp != nil && (tp.kind == vkAny || tp.kind == vkJSON) {
+		tp = nil
+	}
+	switch {
+	case c == '{':
+		return s.object(tp)
+	case c == '[':
+		return s.array(tp)
+	case c == '"':
+		start := s.pos
+		esc, ok := s.str()
+		if !ok {
+			return false
+		}
+		if tp != nil {
+			s.checkString(tp, s.data[start+1:s.pos-1], esc)
+		}
+		return true
+	case c == 't':
+		if !s.literal("true") {
+			return false
+		}
+	case c == 'f':
+		if !s.literal("false") {
+			return false
+		}
+	case c == 'n':
+		if !s.literal("null") {
+			return false
+		}
+		if tp != nil {
+			s.typeErr("must not be null")
+		}
+		return true
+	case c == '-' || c >= '0' && c <= '9':
+		start := s.pos
+		isInt, ok := s.number()
+		if !ok {
+			return false
+		}
+		if tp != nil {
+			s.checkNumber(tp, s.data[start:s.pos], isInt)
+		}
+		return true
+	default:
+		return s.syntax("invalid character " + strconv.QuoteRune(rune(c)) + " looking for a value")
+	}
+	if tp != nil && tp.kind != vkBool {
+		s.typeErr(typeMessage(tp))
+	}
+	return true
+}
+
+func (s *jsonScanner) literal(lit string) bool {
+	if len(s.data)-s.pos < len(lit) || string(s.data[s.pos:s.pos+len(lit)]) != lit {
+		return s.syntax("invalid literal, want " + lit)
+	}
+	s.pos += len(lit)
+	return true
+}
+
+// str moves past a string, reporting whether it holds escapes.
+func (s *jsonScanner) str() (esc, ok bool) {
+	s.pos++ // opening quote
+	for s.pos < len(s.data) {
+		c := s.data[s.pos]
+		switch {
+		case c == '"':
+			s.pos++
+			return esc, true
+		case c == '\\':
+			esc = true
+			if s.pos+1 >= len(s.data) {
+				return false, s.syntax("unterminated string")
+			}
+			switch s.data[s.pos+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				s.pos += 2
+			case 'u':
+				if s.pos+6 > len(s.data) {
+					return false, s.syntax("unterminated string")
+				}
+				for i := 2; i < 6; i++ {
+					if !isHex(s.data[s.pos+i]) {
+						s.pos += i
+						return false, s.syntax("invalid \\u escape")
+					}
+				}
+				s.pos += 6
+			default:
+				s.pos++
+				return false, s.syntax("invalid escape")
+			}
+		case c < 0x20:
+			return false, s.syntax("control character in string")
+		default:
+			s.pos++
+		}
+	}
+	return false, s.syntax("unterminated string")
+}
+
+// number moves past a number, reporting whether it is written as an integer.
+func (s *jsonScanner) number() (isInt, ok bool) {
+	d := s.data
+	i := s.pos
+	if d[i] == '-' {
+		i++
+	}
+	if i >= len(d) || d[i] < '0' || d[i] > '9' {
+		s.pos = i
+		return false, s.syntax("invalid number")
+	}
+	if d[i] == '0' {
+		i++
+	} else {
+		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			i++
+		}
+	}
+	isInt = true
+	if i < len(d) && d[i] == '.' {
+		isInt = false
+		i++
+		j := i
+		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			i++
+		}
+		if i == j {
+			s.pos = i
+			return false, s.syntax("invalid number")
+		}
+	}
+	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
+		isInt = false
+		i++
+		if i < len(d) && (d[i] == '+' || d[i] == '-') {
+			i++
+		}
+		j := i
+		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			i++
+		}
+		if i == j {
+			s.pos = i
+			return false, s.syntax("invalid number")
+		}
+	}
+	s.pos = i
+	return isInt, true
+}
+
+func bstr(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+func (s *jsonScanner) checkNumber(tp *tplan, lit []byte, isInt bool) {
+	switch tp.kind {
+	case vkInt, vkDuration:
+		if !isInt {
+			s.typeErr("must be an integer")
+			return
+		}
+		if _, err := strconv.ParseInt(bstr(lit), 10, tp.bits); err != nil {
+			s.vs.fail("is out of range for "+tp.t.String(), stdjson.Number(string(lit)))
+		}
+	case vkUint:
+		if !isInt {
+			s.typeErr("must be an integer")
+			return
+		}
+		if _, err := strconv.ParseUint(bstr(lit), 10, tp.bits); err != nil {
+			if lit[0] == '-' {
+				s.vs.fail("must not be negative", stdjson.Number(string(lit)))
+				return
+			}
+			s.vs.fail("is out of range for "+tp.t.String(), stdjson.Number(string(lit)))
+		}
+	case vkFloat:
+		f, err := strconv.ParseFloat(bstr(lit), tp.bits)
+		if err != nil || math.IsInf(f, 0) {
+			s.vs.fail("is out of range for "+tp.t.String(), stdjson.Number(clipNumber(lit)))
+		}
+	default:
+		s.typeErr(typeMessage(tp))
+	}
+}
+
+func clipNumber(lit []byte) string {
+	if len(lit) > 32 {
+		return string(lit[:32])
+	}
+	return string(lit)
+}
+
+func (s *jsonScanner) checkString(tp *tplan, raw []byte, esc bool) {
+	switch tp.kind {
+	case vkString, vkText, vkBytes:
+	case vkTime:
+		v := bstr(raw)
+		if esc {
+			v = unquoteJSON(raw)
+		}
+		if !isDateTime(v) {
+			s.vs.fail("must be an RFC 3339 date-time", echo(v))
+		}
+	default:
+		s.typeErr(typeMessage(tp))
+	}
+}
+
+// unquoteJSON decodes the content of a JSON string with escapes.
+func unquoteJSON(raw []byte) string {
+	var out string
+	b := make([]byte, 0, len(raw)+2)
+	b = append(b, '"')
+	b = append(b, raw...)
+	b = append(b, '"')
+	_ = stdjson.Unmarshal(b, &out)
+	return out
+}
+
+func (s *jsonScanner) enter() bool {
+	s.depth++
+	if s.depth > s.maxDepth {
+		return s.syntax("nesting deeper than " + strconv.Itoa(s.maxDepth) + " levels")
+	}
+	return true
+}
+
+// lookup finds the field a key decodes into: an exact match first, then a
+// case-insensitive one, as encoding/json (and the default codec) match keys.
+func lookup(tp *tplan, key string) (*fplan, int) {
+	for i, f := range tp.fields {
+		if f.name == key {
+			return f, i
+		}
+	}
+	for i, f := range tp.fields {
+		if strings.EqualFold(f.name, key) {
+			return f, i
+		}
+	}
+	return nil, -1
+}
+
+func (s *jsonScanner) object(tp *tplan) bool {
+	if tp != nil && tp.kind != vkStruct && tp.kind != vkMap {
+		s.typeErr(typeMessage(tp))
+		tp = nil
+	}
+	if !s.enter() {
+		return false
+	}
+	s.pos++
+	var mask, seen uint64
+	s.ws()
+	if s.pos < len(s.data) && s.data[s.pos] == '}' {
+		s.pos++
+	} else {
+		for {
+			s.ws()
+			if s.pos >= len(s.data) || s.data[s.pos] != '"' {
+				return s.syntax("expected a string key")
+			}
+			kstart := s.pos
+			esc, ok := s.str()
+			if !ok {
+				return false
+			}
+			rawKey := s.data[kstart+1 : s.pos-1]
+			s.ws()
+			if s.pos >= len(s.data) || s.data[s.pos] != ':' {
+				return s.syntax("expected ':' after an object key")
+			}
+			s.pos++
+			var child *tplan
+			name := ""
+			pushed := false
+			if tp != nil {
+				key := bstr(rawKey)
+				if esc {
+					key = unquoteJSON(rawKey)
+				}
+				if tp.kind == vkStruct {
+					f, i := lookup(tp, key)
+					if f != nil {
+						if i < 64 {
+							if seen&(1<<i) != 0 {
+								s.pos = kstart
+								return s.syntax("duplicate key " + strconv.Quote(key))
+							}
+							seen |= 1 << i
+						}
+						if f.track >= 0 {
+							mask |= 1 << f.track
+						}
+						child, name, pushed = f.t, f.name, true
+					} else if s.strict {
+						s.vs.push(strings.Clone(key))
+						s.vs.fail("is not a known field", nil)
+						s.vs.pop()
+					}
+				} else {
+					child, name, pushed = tp.elem, strings.Clone(key), true
+				}
+			}
+			if pushed {
+				s.vs.push(name)
+			}
+			ok = s.value(child)
+			if pushed {
+				s.vs.pop()
+			}
+			if !ok {
+				return false
+			}
+			s.ws()
+			if s.pos >= len(s.data) {
+				return s.syntax("unexpected end of input in an object")
+			}
+			if s.data[s.pos] == ',' {
+				s.pos++
+				continue
+			}
+			if s.data[s.pos] == '}' {
+				s.pos++
+				break
+			}
+			return s.syntax("expected ',' or '}' in an object")
+		}
+	}
+	s.depth--
+	if tp != nil && tp.kind == vkStruct && tp.tracked > 0 && mask != (uint64(1)<<tp.tracked)-1 {
+		s.absentFields(tp, mask)
+	}
+	return true
+}
+
+// absentFields handles the tracked fields missing from an object: required
+// ones are reported, defaults are noted for later, and optional ones are
+// marked so that their zero value is not checked.
+func (s *jsonScanner) absentFields(tp *tplan, mask uint64) {
+	vs := s.vs
+	for _, f := range tp.fields {
+		if f.track < 0 || mask&(1<<f.track) != 0 {
+			continue
+		}
+		if f.hasDefault {
+			s.defaults = append(s.defaults, absentDefault{path: append([]pathSeg(nil), vs.path...), f: f})
+			continue
+		}
+		vs.push(f.name)
+		ptr := vs.pointer()
+		vs.absent = append(vs.absent, ptr)
+		if f.required {
+			vs.errs = append(vs.errs, FieldError{Location: "body", Field: dottedPath("", vs.path), Pointer: ptr, Message: "is required"})
+		}
+		vs.pop()
+	}
+}
+
+func (s *jsonScanner) array(tp *tplan) bool {
+	var elem *tplan
+	if tp != nil {
+		if tp.kind == vkSlice || tp.kind == vkArray {
+			elem = tp.elem
+		} else {
+			s.typeErr(typeMessage(tp))
+		}
+	}
+	if !s.enter() {
+		return false
+	}
+	s.pos++
+	s.ws()
+	if s.pos < len(s.data) && s.data[s.pos] == ']' {
+		s.pos++
+		s.depth--
+		return true
+	}
+	for i := 0; ; i++ {
+		if elem != nil {
+			s.vs.pushIdx(i)
+		}
+		ok := s.value(elem)
+		if elem != nil {
+			s.vs.pop()
+		}
+		if !ok {
+			return false
+		}
+		s.ws()
+		if s.pos >= len(s.data) {
+			return s.syntax("unexpected end of input in an array")
+		}
+		if s.data[s.pos] == ',' {
+			s.pos++
+			continue
+		}
+		if s.data[s.pos] == ']' {
+			s.pos++
+			break
+		}
+		return s.syntax("expected ',' or ']' in an array")
+	}
+	s.depth--
+	return true
+}
+
+// applyDefaults sets the defaults of fields absent from the body, after decoding.
+func applyDefaults(root *tplan, p unsafe.Pointer, defs []absentDefault) {
+	for _, d := range defs {
+		tp, q := navigate(root, p, d.path)
+		if q == nil || tp.kind != vkStruct {
+			continue
+		}
+		reflect.NewAt(d.f.t.t, unsafe.Add(q, d.f.offset)).Elem().Set(freshDefault(d.f))
+	}
+}
+
+// navigate follows a path of fields and indexes through a decoded value.
+// Values inside maps are not addressable and are not reached.
+func navigate(tp *tplan, p unsafe.Pointer, path []pathSeg) (*tplan, unsafe.Pointer) {
+	deref := func() {
+		for tp.kind == vkPtr && p != nil {
+			p = *(*unsafe.Pointer)(p)
+			tp = tp.elem
+		}
+	}
+	deref()
+	for _, seg := range path {
+		if p == nil {
+			return nil, nil
+		}
+		switch tp.kind {
+		case vkStruct:
+			var f *fplan
+			for _, ff := range tp.fields {
+				if ff.name == seg.name {
+					f = ff
+					break
+				}
+			}
+			if f == nil {
+				return nil, nil
+			}
+			p, tp = unsafe.Add(p, f.offset), f.t
+		case vkSlice:
+			h := (*sliceHeader)(p)
+			if seg.idx < 0 || seg.idx >= h.len {
+				return nil, nil
+			}
+			p, tp = unsafe.Add(h.data, uintptr(seg.idx)*tp.elem.t.Size()), tp.elem
+		case vkArray:
+			if seg.idx < 0 || seg.idx >= tp.t.Len() {
+				return nil, nil
+			}
+			p, tp = unsafe.Add(p, uintptr(seg.idx)*tp.elem.t.Size()), tp.elem
+		default:
+			return nil, nil
+		}
+		deref()
+	}
+	if p == nil {
+		return nil, nil
+	}
+	return tp, p
+}
+
+// --- reading the body ---
+
+// DefaultBodyLimit is the default limit of request bodies read by Bind and
+// typed handlers (multipart uploads have their own limits).
+const DefaultBodyLimit = 4 << 20
+
+var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// readBody reads the whole body into a pooled buffer, answering 413 before
+// reading when Content-Length is over the limit, and as soon as the limit
+// is passed otherwise. Release the buffer with putBody.
+func readBody(r *http.Request, limit int64) (*[]byte, error) {
+	if r.ContentLength > limit {
+		return nil, bodyTooLarge(limit)
+	}
+	bp := bodyPool.Get().(*[]byte)
+	b := (*bp)[:0]
+	if r.ContentLength > 0 && int64(cap(b)) < r.ContentLength {
+		b = make([]byte, 0, r.ContentLength)
+	}
+	for {
+		if len(b) == cap(b) {
+			if int64(len(b)) > limit {
+				break
+			}
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Body.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if int64(len(b)) > limit {
+			*bp = b[:0]
+			putBody(bp)
+			return nil, bodyTooLarge(limit)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			*bp = b[:0]
+			putBody(bp)
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return nil, bodyTooLarge(mbe.Limit)
+			}
+			return nil, Errorf(http.StatusBadRequest, "covet: reading the request body: %v", err).WithCause(err)
+		}
+	}
+	*bp = b
+	return bp, nil
+}
+
+func putBody(bp *[]byte) {
+	if cap(*bp) > 1<<20 {
+		return // do not keep large buffers
+	}
+	*bp = (*bp)[:0]
+	bodyPool.Put(bp)
+}
+
+func bodyTooLarge(limit int64) *Error {
+	return NewError(http.StatusRequestEntityTooLarge, "request body is larger than the limit of "+strconv.FormatInt(limit, 10)+" bytes")
+}
+
+// mediaType returns the request's media type, lower-cased, without parameters.
+func mediaType(r *http.Request) string {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return ""
+	}
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	ct = strings.TrimSpace(ct)
+	for i := 0; i < len(ct); i++ {
+		if c := ct[i]; c >= 'A' && c <= 'Z' {
+			mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+			if err != nil {
+				return ct
+			}
+			return mt
+		}
+	}
+	return ct
+}
+
+func isJSONMedia(mt string) bool {
+	return mt == "application/json" || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")
+}
+
+func unsupportedMedia(got string, want ...string) *Error {
+	if got == "" {
+		got = "none"
+	}
+	return NewError(http.StatusUnsupportedMediaType, "Content-Type "+got+" is not supported; send "+strings.Join(want, " or ")).
+		WithHeader("Accept-Post", strings.Join(want, ", "))
+}
+
+// jsonOptions are the per-route settings of JSON binding.
+type jsonOptions struct {
+	strict   bool
+	maxDepth int
+}
+
+// decodeJSON scans data against tp, then decodes it into p (a pointer to a
+// value of tp's type) with codec, applies defaults and validates. Failures
+// go to vs (422) or come back as an error (400 syntax).
+func decodeJSON(codec JSONCodec, data []byte, tp *tplan, p unsafe.Pointer, vs *validateState, o jsonOptions) error {
+	sc := jsonScanner{data: data, maxDepth: o.maxDepth, strict: o.strict, vs: vs}
+	if sc.maxDepth <= 0 {
+		sc.maxDepth = DefaultMaxJSONDepth
+	}
+	vs.loc = locBody
+	if !sc.scan(tp) {
+		return NewError(http.StatusBadRequest, sc.err.Error()).WithCause(sc.err).
+			WithExtension("offset", sc.err.offset)
+	}
+	if len(vs.errs) > 0 {
+		return nil // type errors and missing fields: decoding would only add noise
+	}
+	if err := codec.Unmarshal(data, reflect.NewAt(tp.t, p).Interface()); err != nil {
+		vs.errs = append(vs.errs, decodeFieldError(err))
+		return nil
+	}
+	if len(sc.defaults) > 0 {
+		applyDefaults(tp, p, sc.defaults)
+	}
+	vs.checkValue(tp, nil, p)
+	return nil
+}
+
+// decodeFieldError turns a decoder error the scan could not foresee (a
+// TextUnmarshaler refusing its text, an UnmarshalJSON method failing) into a
+// field error.
+func decodeFieldError(err error) FieldError {
+	fe := FieldError{Location: "body", Message: "could not be decoded"}
+	var te *stdjson.UnmarshalTypeError
+	var ge *gojson.UnmarshalTypeError
+	switch {
+	case errors.As(err, &te):
+		fe.Field = te.Field
+	case errors.As(err, &ge):
+		fe.Field = ge.Field
+	}
+	if fe.Field != "" {
+		fe.Pointer = "/" + strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(fe.Field, "~", "~0"), "/", "~1"), ".", "/")
+	}
+	var inner error = err
+	if u := errors.Unwrap(err); u != nil {
+		inner = u
+	}
+	fe.Message = "could not be decoded: " + inner.Error()
+	return fe
+}

@@ -1,0 +1,489 @@
+package covet
+
+import (
+	"encoding"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"reflect"
+	"strings"
+	"sync"
+	"time"
+)
+
+// vkind is the shape of a Go type as binding, validation and the schema see it.
+type vkind uint8
+
+const (
+	vkInvalid vkind = iota
+	vkString
+	vkInt
+	vkUint
+	vkFloat
+	vkBool
+	vkTime     // time.Time, RFC 3339 text
+	vkDuration // time.Duration: Go duration text in parameters, nanoseconds in JSON
+	vkText     // encoding.TextUnmarshaler (UUIDs, IPs, ...): a string
+	vkJSON     // json.Unmarshaler: any JSON, the type checks itself
+	vkAny      // interface: any JSON
+	vkBytes    // []byte: base64 string
+	vkStruct
+	vkSlice
+	vkArray
+	vkMap
+	vkPtr
+	vkFile  // *multipart.FileHeader or *File (form inputs only)
+	vkFiles // []*multipart.FileHeader or []*File
+)
+
+// tplan is the compiled plan of a Go type.
+type tplan struct {
+	t       reflect.Type
+	kind    vkind
+	bits    int      // size in bits of int, uint and float kinds
+	elem    *tplan   // ptr, slice, array and map element
+	fields  []*fplan // struct fields, flattened through embedded structs
+	tracked int      // struct fields the JSON scan tracks for presence
+	// check reports that validating a value of this type does something
+	// (some field or element below has rules, or a Validate method).
+	check bool
+	// named struct types get one schema component
+	named bool
+	// done is set when the plan is complete (recursive types see a plan in progress).
+	done bool
+}
+
+// fplan is the compiled plan of one struct field.
+type fplan struct {
+	goName string
+	name   string // wire name: JSON name, or the parameter name
+	offset uintptr
+	index  []int
+	t      *tplan
+	loc    location
+	// required: body fields must be present in the JSON object; parameters
+	// must be present in the request.
+	required bool
+	nullable bool // pointer or interface: JSON null is allowed
+	// track is the bit of the field in the JSON scan's presence mask, or -1.
+	track      int
+	hasDefault bool
+	defVal     reflect.Value // the parsed default, of the field's type
+	defJSON    any           // the default as the schema shows it
+	// zeroFails: the zero value breaks a rule, so an absent optional field
+	// must not be checked.
+	zeroFails  bool
+	rules      *rules
+	doc        string
+	deprecated bool
+	example    any
+	hasExample bool
+	omitEmpty  bool
+	// parameters
+	header string // canonical header name
+	bit    uint64 // presence bit among the parameters of its location
+}
+
+var (
+	timeType          = reflect.TypeFor[time.Time]()
+	durationType      = reflect.TypeFor[time.Duration]()
+	textUnmarshalerT  = reflect.TypeFor[encoding.TextUnmarshaler]()
+	jsonUnmarshalerT  = reflect.TypeFor[json.Unmarshaler]()
+	fileHeaderPtrType = reflect.TypeFor[*multipart.FileHeader]()
+	filePtrType       = reflect.TypeFor[*File]()
+	cookiePtrType     = reflect.TypeFor[*http.Cookie]()
+	cookiesType       = reflect.TypeFor[[]*http.Cookie]()
+	validatorT        = reflect.TypeFor[interface{ Validate() error }]()
+)
+
+// planCache holds the compiled plans of body types. Plans do not depend on
+// the App, so one cache serves every app in the process.
+var planCache sync.Map // reflect.Type → *tplan
+
+var planMu sync.Mutex
+
+// bodyPlan returns the compiled plan of t for JSON bodies.
+func bodyPlan(t reflect.Type) (*tplan, error) {
+	if p, ok := planCache.Load(t); ok {
+		return p.(*tplan), nil
+	}
+	planMu.Lock()
+	defer planMu.Unlock()
+	if p, ok := planCache.Load(t); ok {
+		return p.(*tplan), nil
+	}
+	pc := &planCompiler{inProgress: map[reflect.Type]*tplan{}}
+	p, err := pc.compile(t, "")
+	if err != nil {
+		return nil, err
+	}
+	for typ, pl := range pc.inProgress {
+		planCache.Store(typ, pl)
+	}
+	return p, nil
+}
+
+type planCompiler struct {
+	inProgress map[reflect.Type]*tplan
+}
+
+// planError locates a problem in a type: "field Body.Address.Zip: ...".
+type planError struct {
+	path string
+	msg  string
+}
+
+func (e *planError) Error() string {
+	if e.path == "" {
+		return e.msg
+	}
+	return "field " + e.path + ": " + e.msg
+}
+
+func fieldErr(path, format string, args ...any) error {
+	return &planError{path: path, msg: fmt.Sprintf(format, args...)}
+}
+
+func joinGoPath(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "." + b
+}
+
+func (pc *planCompiler) compile(t reflect.Type, path string) (*tplan, error) {
+	if p, ok := planCache.Load(t); ok {
+		return p.(*tplan), nil
+	}
+	if p := pc.inProgress[t]; p != nil {
+		return p, nil
+	}
+	p := &tplan{t: t}
+	switch {
+	case t == timeType:
+		p.kind = vkTime
+	case t == durationType:
+		p.kind = vkDuration
+		p.bits = 64
+	case t == fileHeaderPtrType || t.Kind() == reflect.Slice && t.Elem() == fileHeaderPtrType:
+		return nil, fieldErr(path, "*multipart.FileHeader is not supported: use *covet.File, which is streamed with limits")
+	case t == filePtrType:
+		p.kind = vkFile
+	case t.Kind() == reflect.Slice && t.Elem() == filePtrType:
+		p.kind = vkFiles
+	case t.Implements(jsonUnmarshalerT) || reflect.PointerTo(t).Implements(jsonUnmarshalerT):
+		if t.Kind() == reflect.Pointer {
+			break // handled as a pointer below
+		}
+		p.kind = vkJSON
+	case t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(textUnmarshalerT):
+		p.kind = vkText
+	}
+	if p.kind == vkInvalid {
+		switch t.Kind() {
+		case reflect.String:
+			p.kind = vkString
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			p.kind, p.bits = vkInt, t.Bits()
+		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+			p.kind, p.bits = vkUint, t.Bits()
+		case reflect.Float32, reflect.Float64:
+			p.kind, p.bits = vkFloat, t.Bits()
+		case reflect.Bool:
+			p.kind = vkBool
+		case reflect.Interface:
+			p.kind = vkAny
+		case reflect.Pointer:
+			p.kind = vkPtr
+			pc.inProgress[t] = p
+			e, err := pc.compile(t.Elem(), path)
+			if err != nil {
+				return nil, err
+			}
+			p.elem = e
+		case reflect.Slice:
+			if t.Elem().Kind() == reflect.Uint8 && !reflect.PointerTo(t.Elem()).Implements(textUnmarshalerT) {
+				p.kind = vkBytes
+				break
+			}
+			p.kind = vkSlice
+			pc.inProgress[t] = p
+			e, err := pc.compile(t.Elem(), path+"[]")
+			if err != nil {
+				return nil, err
+			}
+			p.elem = e
+		case reflect.Array:
+			p.kind = vkArray
+			pc.inProgress[t] = p
+			e, err := pc.compile(t.Elem(), path+"[]")
+			if err != nil {
+				return nil, err
+			}
+			p.elem = e
+		case reflect.Map:
+			switch t.Key().Kind() {
+			case reflect.String, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+				reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			default:
+				if !reflect.PointerTo(t.Key()).Implements(textUnmarshalerT) {
+					return nil, fieldErr(path, "map key type %s cannot be a JSON object key", t.Key())
+				}
+			}
+			p.kind = vkMap
+			pc.inProgress[t] = p
+			e, err := pc.compile(t.Elem(), path+"[]")
+			if err != nil {
+				return nil, err
+			}
+			p.elem = e
+		case reflect.Struct:
+			p.kind = vkStruct
+			p.named = t.Name() != ""
+			pc.inProgress[t] = p
+			if err := pc.structFields(p, t, path); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, fieldErr(path, "type %s cannot be bound from JSON", t)
+		}
+	}
+	pc.inProgress[t] = p
+	p.done = true
+	return p, nil
+}
+
+// structFields fills p.fields with the JSON fields of struct t (embedded
+// structs are flattened, as encoding/json does).
+func (pc *planCompiler) structFields(p *tplan, t reflect.Type, path string) error {
+	fields, err := pc.collectFields(t, path, 0, nil)
+	if err != nil {
+		return err
+	}
+	seen := map[string]string{}
+	for _, f := range fields {
+		if other, dup := seen[f.name]; dup {
+			return fieldErr(joinGoPath(path, f.goName), "JSON name %q is also used by field %s", f.name, other)
+		}
+		seen[f.name] = f.goName
+		if f.track >= 0 {
+			if p.tracked >= 64 {
+				return fieldErr(joinGoPath(path, f.goName), "struct %s has more than 64 required or defaulted fields", t)
+			}
+			f.track = p.tracked
+			p.tracked++
+		}
+	}
+	p.fields = fields
+	return nil
+}
+
+func (pc *planCompiler) collectFields(t reflect.Type, path string, base uintptr, index []int) ([]*fplan, error) {
+	var out []*fplan
+	for i := 0; i < t.NumField(); i++ {
+		sf := t.Field(i)
+		idx := append(append([]int(nil), index...), i)
+		ft, err := parseFieldTags(string(sf.Tag))
+		if err != nil {
+			return nil, fieldErr(joinGoPath(path, sf.Name), "%v", err)
+		}
+		if ft.skip {
+			continue
+		}
+		if sf.Anonymous && !ft.jsonSet {
+			et := sf.Type
+			if et.Kind() == reflect.Pointer {
+				if et.Elem().Kind() == reflect.Struct {
+					return nil, fieldErr(joinGoPath(path, sf.Name), "embedded pointer to struct is not supported; embed the struct or use a named field")
+				}
+			}
+			if et.Kind() == reflect.Struct {
+				sub, err := pc.collectFields(et, path, base+sf.Offset, idx)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, sub...)
+				continue
+			}
+			if !sf.IsExported() {
+				continue
+			}
+		}
+		if !sf.IsExported() {
+			continue
+		}
+		if ft.hasLoc {
+			return nil, fieldErr(joinGoPath(path, sf.Name), "%s tag inside a JSON body: location tags belong on the input struct's top-level fields", ft.loc)
+		}
+		f, err := pc.field(sf, ft, joinGoPath(path, sf.Name), base, idx, locBody)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// field compiles one field: its type, rules, default and required-ness.
+func (pc *planCompiler) field(sf reflect.StructField, ft *fieldTags, path string, base uintptr, idx []int, loc location) (*fplan, error) {
+	f := &fplan{goName: sf.Name, offset: base + sf.Offset, index: idx, loc: loc, track: -1, omitEmpty: ft.omitEmpty}
+	f.name = sf.Name
+	if ft.jsonSet {
+		f.name = ft.json
+	}
+	if ft.hasLoc {
+		f.name = ft.locName
+	}
+	tp, err := pc.compile(sf.Type, path)
+	if err != nil {
+		return nil, err
+	}
+	f.t = tp
+	f.nullable = tp.kind == vkPtr || tp.kind == vkAny || tp.kind == vkJSON
+	if err := compileFieldMeta(f, ft, sf.Type, path); err != nil {
+		return nil, err
+	}
+	if loc == locBody {
+		switch {
+		case ft.explicitRq != 0:
+			f.required = ft.explicitRq > 0
+		default:
+			f.required = !f.nullable && !ft.omitEmpty && !f.hasDefault
+		}
+		if f.required && f.hasDefault {
+			return nil, fieldErr(path, `required:"true" and a default contradict each other`)
+		}
+		if f.required || f.hasDefault || f.zeroFails {
+			f.track = 0 // numbered by structFields
+		}
+	}
+	return f, nil
+}
+
+// compileFieldMeta reads the schema tags of a field: rules, default,
+// example, doc and deprecated.
+func compileFieldMeta(f *fplan, ft *fieldTags, t reflect.Type, path string) error {
+	r, err := compileRules(ft, f.t, path)
+	if err != nil {
+		return err
+	}
+	f.rules = r
+	f.doc, _ = ft.get("doc")
+	if d, ok := ft.get("deprecated"); ok {
+		switch d {
+		case "true":
+			f.deprecated = true
+		case "false":
+		default:
+			return fieldErr(path, `deprecated must be "true" or "false", not %q`, d)
+		}
+	}
+	if ex, ok := ft.get("example"); ok {
+		v, _, err := parseTagValue(f.t, ex)
+		if err != nil {
+			return fieldErr(path, "example %q: %v", ex, err)
+		}
+		f.example, f.hasExample = v, true
+	}
+	if def, ok := ft.get("default"); ok {
+		if f.t.kind == vkStruct || f.t.kind == vkMap || f.t.kind == vkFile || f.t.kind == vkFiles {
+			return fieldErr(path, "default is not supported on %s fields", t)
+		}
+		js, rv, err := parseTagValue(f.t, def)
+		if err != nil {
+			return fieldErr(path, "default %q: %v", def, err)
+		}
+		f.hasDefault, f.defJSON, f.defVal = true, js, rv
+		// The default must satisfy the field's own rules.
+		if msgs := checkValueRules(f, rv); len(msgs) > 0 {
+			return fieldErr(path, "default %q breaks the field's own constraints: %s", def, strings.Join(msgs, "; "))
+		}
+	}
+	if f.rules != nil {
+		z := reflect.New(t).Elem()
+		f.zeroFails = len(checkValueRules(f, z)) > 0
+	}
+	return nil
+}
+
+// checkValueRules validates one Go value against a field's rules, for
+// registration-time checks of defaults.
+func checkValueRules(f *fplan, v reflect.Value) []string {
+	if f.rules == nil {
+		return nil
+	}
+	vs := newValidateState()
+	ptr := reflect.New(v.Type())
+	ptr.Elem().Set(v)
+	vs.checkValue(f.t, f.rules, ptr.UnsafePointer())
+	out := make([]string, 0, len(vs.errs))
+	for _, e := range vs.errs {
+		out = append(out, e.Message)
+	}
+	return out
+}
+
+// parseTagValue parses a default or example tag value for a field type:
+// scalars as their text, slices of scalars comma-separated, anything else as
+// JSON. It returns the value for the schema and the Go value.
+func parseTagValue(tp *tplan, s string) (any, reflect.Value, error) {
+	rv := reflect.New(tp.t).Elem()
+	if err := setFromText(tp, rv, s, true); err != nil {
+		return nil, reflect.Value{}, err
+	}
+	return schemaValue(rv), rv, nil
+}
+
+// setFromText sets rv from a tag or parameter text.
+func setFromText(tp *tplan, rv reflect.Value, s string, commaList bool) error {
+	switch tp.kind {
+	case vkPtr:
+		e := reflect.New(tp.elem.t)
+		if err := setFromText(tp.elem, e.Elem(), s, commaList); err != nil {
+			return err
+		}
+		rv.Set(e)
+		return nil
+	case vkSlice:
+		if commaList {
+			var parts []string
+			if s != "" {
+				parts = strings.Split(s, ",")
+			}
+			sl := reflect.MakeSlice(tp.t, len(parts), len(parts))
+			for i, part := range parts {
+				if err := setFromText(tp.elem, sl.Index(i), strings.TrimSpace(part), false); err != nil {
+					return err
+				}
+			}
+			rv.Set(sl)
+			return nil
+		}
+	case vkAny, vkMap, vkStruct, vkArray, vkJSON:
+		p := reflect.New(tp.t)
+		if err := json.Unmarshal([]byte(s), p.Interface()); err != nil {
+			return err
+		}
+		rv.Set(p.Elem())
+		return nil
+	}
+	return parseScalarInto(tp, s, rv.Addr().UnsafePointer())
+}
+
+// schemaValue converts a Go value to what a JSON encoder would produce, for
+// defaults and examples in the schema.
+func schemaValue(rv reflect.Value) any {
+	b, err := json.Marshal(rv.Interface())
+	if err != nil {
+		return nil
+	}
+	var v any
+	if json.Unmarshal(b, &v) != nil {
+		return nil
+	}
+	return v
+}
+
+var errNotScalar = errors.New("not a scalar type")

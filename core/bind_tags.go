@@ -1,0 +1,235 @@
+package covet
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+)
+
+// The tag vocabulary of typed inputs and outputs. Location tags say where a
+// parameter comes from; every other key is a JSON Schema keyword with the
+// same meaning, compiled once per type into the validator and the schema.
+var (
+	locationTags = []string{"path", "query", "header", "cookie", "form"}
+	schemaTags   = []string{
+		"required", "minLength", "maxLength", "pattern", "format", "enum",
+		"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
+		"minItems", "maxItems", "uniqueItems", "default", "example", "doc", "deprecated",
+	}
+	// confusableTags maps tag keys that look like a mistake to the key meant.
+	confusableTags = map[string]string{
+		"min": "minimum (numbers), minLength (strings) or minItems (slices)",
+		"max": "maximum (numbers), maxLength (strings) or maxItems (slices)",
+		"len": "minLength and maxLength", "minlen": "minLength", "maxlen": "maxLength",
+		"min_length": "minLength", "max_length": "maxLength", "min_items": "minItems", "max_items": "maxItems",
+		"regex": "pattern", "regexp": "pattern", "oneof": "enum", "one_of": "enum",
+		"description": "doc", "desc": "doc", "examples": "example", "unique": "uniqueItems",
+		"exclusiveMin": "exclusiveMinimum", "exclusiveMax": "exclusiveMaximum",
+		"gt": "exclusiveMinimum", "lt": "exclusiveMaximum", "gte": "minimum", "lte": "maximum",
+		"multiple_of": "multipleOf", "defaults": "default",
+	}
+)
+
+type tagPair struct{ key, value string }
+
+// parseTag splits a struct tag into key/value pairs, refusing the syntax
+// errors reflect.StructTag.Get silently ignores.
+func parseTag(tag string) ([]tagPair, error) {
+	var out []tagPair
+	for {
+		i := 0
+		for i < len(tag) && tag[i] == ' ' {
+			i++
+		}
+		tag = tag[i:]
+		if tag == "" {
+			return out, nil
+		}
+		i = 0
+		for i < len(tag) && tag[i] > ' ' && tag[i] != ':' && tag[i] != '"' && tag[i] != 0x7f {
+			i++
+		}
+		if i == 0 || i+1 >= len(tag) || tag[i] != ':' || tag[i+1] != '"' {
+			return nil, errors.New("malformed struct tag near `" + clipTag(tag) + "` (want key:\"value\" pairs separated by spaces)")
+		}
+		key := tag[:i]
+		tag = tag[i+1:]
+		i = 1
+		for i < len(tag) && tag[i] != '"' {
+			if tag[i] == '\\' {
+				i++
+			}
+			i++
+		}
+		if i >= len(tag) {
+			return nil, errors.New("malformed struct tag: unterminated value for key " + key)
+		}
+		qvalue := tag[:i+1]
+		tag = tag[i+1:]
+		value, err := strconv.Unquote(qvalue)
+		if err != nil {
+			return nil, errors.New("malformed struct tag value for key " + key)
+		}
+		out = append(out, tagPair{key, value})
+	}
+}
+
+func clipTag(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
+}
+
+// checkTagKey reports a tag key that is a likely misspelling of one of ours.
+func checkTagKey(key string) error {
+	for _, k := range schemaTags {
+		if k == key {
+			return nil
+		}
+		if strings.EqualFold(k, key) {
+			return errors.New("unknown tag " + key + " (did you mean " + k + "? tags are case-sensitive)")
+		}
+	}
+	for _, k := range locationTags {
+		if k == key {
+			return nil
+		}
+		if strings.EqualFold(k, key) {
+			return errors.New("unknown tag " + key + " (did you mean " + k + "? tags are case-sensitive)")
+		}
+	}
+	if want, ok := confusableTags[key]; ok {
+		return errors.New("unknown tag " + key + " (Covet uses JSON Schema keywords: use " + want + ")")
+	}
+	return nil
+}
+
+// fieldTags is the parsed tag set of one struct field.
+type fieldTags struct {
+	json       string
+	jsonSet    bool
+	omitEmpty  bool
+	skip       bool
+	loc        location
+	locName    string
+	hasLoc     bool
+	vals       map[string]string
+	order      []string
+	explicitRq int8 // -1 required:"false", 1 required:"true", 0 unset
+}
+
+func (ft *fieldTags) get(k string) (string, bool) {
+	v, ok := ft.vals[k]
+	return v, ok
+}
+
+func parseFieldTags(tag string) (*fieldTags, error) {
+	pairs, err := parseTag(tag)
+	if err != nil {
+		return nil, err
+	}
+	ft := &fieldTags{vals: map[string]string{}}
+	for _, p := range pairs {
+		if err := checkTagKey(p.key); err != nil {
+			return nil, err
+		}
+		switch p.key {
+		case "json":
+			name, opts, _ := strings.Cut(p.value, ",")
+			if name == "-" && opts == "" {
+				ft.skip = true
+				continue
+			}
+			ft.json, ft.jsonSet = name, name != ""
+			for _, o := range strings.Split(opts, ",") {
+				if o == "omitempty" || o == "omitzero" {
+					ft.omitEmpty = true
+				}
+			}
+			continue
+		case "path", "query", "header", "cookie", "form":
+			if ft.hasLoc {
+				return nil, errors.New("more than one location tag (" + ft.loc.String() + " and " + p.key + ")")
+			}
+			name, _, _ := strings.Cut(p.value, ",")
+			if name == "" {
+				return nil, errors.New("empty " + p.key + " tag name")
+			}
+			ft.hasLoc, ft.loc, ft.locName = true, locationFromTag(p.key), name
+			continue
+		}
+		if !isSchemaTag(p.key) {
+			continue // another library's tag (db, yaml, validate, ...)
+		}
+		if _, dup := ft.vals[p.key]; dup {
+			return nil, errors.New("duplicate tag " + p.key)
+		}
+		ft.vals[p.key] = p.value
+		ft.order = append(ft.order, p.key)
+		if p.key == "required" {
+			switch p.value {
+			case "true":
+				ft.explicitRq = 1
+			case "false":
+				ft.explicitRq = -1
+			default:
+				return nil, errors.New(`required must be "true" or "false", not ` + strconv.Quote(p.value))
+			}
+		}
+	}
+	return ft, nil
+}
+
+func isSchemaTag(k string) bool {
+	for _, s := range schemaTags {
+		if s == k {
+			return true
+		}
+	}
+	return false
+}
+
+// location is where a typed input field is read from.
+type location uint8
+
+const (
+	locBody location = iota
+	locPath
+	locQuery
+	locHeader
+	locCookie
+	locForm
+)
+
+// String returns the location's name as used in FieldError.Location and
+// OpenAPI's "in".
+func (l location) String() string {
+	switch l {
+	case locPath:
+		return "path"
+	case locQuery:
+		return "query"
+	case locHeader:
+		return "header"
+	case locCookie:
+		return "cookie"
+	case locForm:
+		return "form"
+	}
+	return "body"
+}
+
+func locationFromTag(k string) location {
+	switch k {
+	case "path":
+		return locPath
+	case "query":
+		return locQuery
+	case "header":
+		return locHeader
+	case "cookie":
+		return locCookie
+	}
+	return locForm
+}

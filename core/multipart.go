@@ -1,0 +1,438 @@
+package covet
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode"
+	"unsafe"
+)
+
+// MultipartLimits bound what a multipart/form-data request may hold. Each
+// limit is enforced while the body is read, so a request over a limit is
+// refused (413, or 400 for a malformed or oversized part header) without
+// reading it whole. Zero fields take the defaults.
+type MultipartLimits struct {
+	// MaxBodySize bounds the whole request body (default 32 MiB).
+	MaxBodySize int64
+	// MaxFileSize bounds each file (default: MaxBodySize).
+	MaxFileSize int64
+	// MaxParts bounds the number of parts, files and fields (default 128).
+	MaxParts int
+	// MaxHeaderSize bounds the header block of each part (default 16 KiB).
+	MaxHeaderSize int
+	// MaxFieldSize bounds each non-file field value (default 1 MiB).
+	MaxFieldSize int64
+	// MaxMemory is how much of a file is kept in memory; larger files are
+	// spooled to a temporary file, removed when the request ends (default 1 MiB).
+	MaxMemory int64
+	// TempDir is where large files are spooled (default os.TempDir()).
+	TempDir string
+}
+
+func (l MultipartLimits) withDefaults() MultipartLimits {
+	if l.MaxBodySize <= 0 {
+		l.MaxBodySize = 32 << 20
+	}
+	if l.MaxFileSize <= 0 {
+		l.MaxFileSize = l.MaxBodySize
+	}
+	if l.MaxParts <= 0 {
+		l.MaxParts = 128
+	}
+	if l.MaxHeaderSize <= 0 {
+		l.MaxHeaderSize = 16 << 10
+	}
+	if l.MaxFieldSize <= 0 {
+		l.MaxFieldSize = 1 << 20
+	}
+	if l.MaxMemory <= 0 {
+		l.MaxMemory = 1 << 20
+	}
+	return l
+}
+
+// File is an uploaded file bound to a typed input field of type *File or
+// []*File (tagged form:"name"). Small files live in memory; large ones in a
+// temporary file that is removed when the request ends: open it (or copy
+// it elsewhere) inside the handler.
+type File struct {
+	// Filename is the client's file name reduced to a safe base name (no
+	// directories, no control characters); it may be empty. Never use it as
+	// a path without your own checks.
+	Filename string
+	// ContentType is the part's declared Content-Type (not sniffed).
+	ContentType string
+	// Size is the file's size in bytes.
+	Size int64
+	// Header is the part's MIME header.
+	Header textproto.MIMEHeader
+
+	mem  []byte
+	path string
+}
+
+// Open returns the file's content. Close it when done.
+func (f *File) Open() (multipart.File, error) {
+	if f.path == "" {
+		return sectionFile{io.NewSectionReader(bytes.NewReader(f.mem), 0, int64(len(f.mem)))}, nil
+	}
+	return os.Open(f.path)
+}
+
+// InMemory reports whether the file is held in memory (not spooled to disk).
+func (f *File) InMemory() bool { return f.path == "" }
+
+type sectionFile struct{ *io.SectionReader }
+
+func (sectionFile) Close() error { return nil }
+
+// sanitizeFilename keeps the last element of a client-supplied file name
+// (either slash), without control characters, and refuses "." and "..".
+func sanitizeFilename(name string) string {
+	name = strings.ReplaceAll(name, "\\", "/")
+	name = path.Base(name)
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == '/' {
+			return -1
+		}
+		return r
+	}, name)
+	name = strings.TrimSpace(name)
+	if name == "." || name == ".." || name == "/" {
+		return ""
+	}
+	return name
+}
+
+// Part is one part of a multipart body, as Context.Multipart hands it out.
+// Reading it stops at the part's end or its limit (MaxFileSize for files,
+// MaxFieldSize for fields) with an error the handler should return.
+type Part struct {
+	// Name is the form field name.
+	Name string
+	// Filename is the sanitized file name; empty for a plain field.
+	Filename string
+	// Header is the part's MIME header.
+	Header textproto.MIMEHeader
+	r      io.Reader
+}
+
+// Read reads the part's content.
+func (p *Part) Read(b []byte) (int, error) { return p.r.Read(b) }
+
+// IsFile reports whether the part is a file (it has a filename parameter).
+func (p *Part) IsFile() bool { return p.Header != nil && hasFilename(p.Header) }
+
+func hasFilename(h textproto.MIMEHeader) bool {
+	_, params, err := mime.ParseMediaType(h.Get("Content-Disposition"))
+	if err != nil {
+		return false
+	}
+	_, ok := params["filename"]
+	return ok
+}
+
+var (
+	errMultipartHeader = errors.New("covet: multipart part header too large")
+	errBodyLimit       = errors.New("covet: body limit reached")
+)
+
+// countingBody enforces the total limit and the header budget while the
+// multipart reader reads from it.
+type countingBody struct {
+	r         io.Reader
+	n, limit  int64
+	headerMax int64 // > 0 while reading a part header
+	headerN   int64
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	if b.n >= b.limit {
+		// Let one more byte through to tell "exactly at the limit" from "over".
+		var one [1]byte
+		n, err := b.r.Read(one[:])
+		if n > 0 {
+			return 0, errBodyLimit
+		}
+		return 0, err
+	}
+	if int64(len(p)) > b.limit-b.n {
+		p = p[:b.limit-b.n]
+	}
+	n, err := b.r.Read(p)
+	b.n += int64(n)
+	if b.headerMax > 0 {
+		b.headerN += int64(n)
+		if b.headerN > b.headerMax {
+			return n, errMultipartHeader
+		}
+	}
+	return n, err
+}
+
+// limitedPart reads a part up to max bytes, failing past it.
+type limitedPart struct {
+	r        io.Reader
+	n, max   int64
+	name     string
+	file     bool
+	exceeded bool
+}
+
+func (l *limitedPart) Read(p []byte) (int, error) {
+	if l.n > l.max {
+		return 0, l.err()
+	}
+	if int64(len(p)) > l.max-l.n+1 {
+		p = p[:l.max-l.n+1]
+	}
+	n, err := l.r.Read(p)
+	l.n += int64(n)
+	if l.n > l.max {
+		l.exceeded = true
+		return n - int(l.n-l.max), l.err()
+	}
+	return n, err
+}
+
+func (l *limitedPart) err() error {
+	what := "field"
+	if l.file {
+		what = "file"
+	}
+	return NewError(http.StatusRequestEntityTooLarge, what+" "+strconv.Quote(l.name)+" is larger than the limit of "+strconv.FormatInt(l.max, 10)+" bytes")
+}
+
+// multipartLimits returns the limits for the request's route.
+func (c *Context) multipartLimits() MultipartLimits {
+	l := c.app.cfg.multipart
+	if c.route != nil && c.route.bind != nil && c.route.bind.multipart != nil {
+		l = *c.route.bind.multipart
+	}
+	return l.withDefaults()
+}
+
+// Multipart streams a multipart/form-data request body part by part to fn,
+// enforcing the route's MultipartLimits while reading: use it to stream
+// uploads straight to their destination (storage, a hash, a pipe) without
+// spooling. fn must read the part before returning, or leave it to be
+// skipped; returning an error stops the iteration and is returned.
+func (c *Context) Multipart(fn func(p *Part) error) error {
+	r := c.Request()
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/form-data" {
+		return unsupportedMedia(mt, "multipart/form-data")
+	}
+	boundary := params["boundary"]
+	if boundary == "" {
+		return NewError(http.StatusBadRequest, "multipart body without a boundary")
+	}
+	lim := c.multipartLimits()
+	if r.ContentLength > lim.MaxBodySize {
+		return bodyTooLarge(lim.MaxBodySize)
+	}
+	cb := &countingBody{r: r.Body, limit: lim.MaxBodySize}
+	mr := multipart.NewReader(cb, boundary)
+	for parts := 0; ; parts++ {
+		cb.headerMax, cb.headerN = int64(lim.MaxHeaderSize)+8192, 0
+		p, err := mr.NextRawPart()
+		cb.headerMax = 0
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return multipartError(err, lim)
+		}
+		if parts >= lim.MaxParts {
+			p.Close()
+			return NewError(http.StatusRequestEntityTooLarge, "multipart body has more than "+strconv.Itoa(lim.MaxParts)+" parts")
+		}
+		isFile := hasFilename(p.Header)
+		max := lim.MaxFieldSize
+		if isFile {
+			max = lim.MaxFileSize
+		}
+		lp := &limitedPart{r: p, max: max, name: p.FormName(), file: isFile}
+		part := &Part{Name: p.FormName(), Header: p.Header, r: lp}
+		if isFile {
+			part.Filename = sanitizeFilename(p.FileName())
+		}
+		if err := fn(part); err != nil {
+			p.Close()
+			return multipartError(err, lim)
+		}
+		// Skip what fn left unread, still within the limits.
+		if _, err := io.Copy(io.Discard, lp); err != nil {
+			p.Close()
+			return multipartError(err, lim)
+		}
+		p.Close()
+	}
+}
+
+func multipartError(err error, lim MultipartLimits) error {
+	var he *Error
+	switch {
+	case errors.As(err, &he):
+		return err
+	case errors.Is(err, errBodyLimit):
+		return bodyTooLarge(lim.MaxBodySize)
+	case errors.Is(err, errMultipartHeader):
+		return NewError(http.StatusBadRequest, "a multipart part header is larger than the limit of "+strconv.Itoa(lim.MaxHeaderSize)+" bytes")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return NewError(http.StatusBadRequest, "multipart body ended early")
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return bodyTooLarge(mbe.Limit)
+	}
+	return Errorf(http.StatusBadRequest, "malformed multipart body: %v", err).WithCause(err)
+}
+
+var copyBufPool = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
+// spool reads a file part: into memory up to MaxMemory, then into a
+// temporary file removed when the request ends.
+func (c *Context) spool(p *Part, lim MultipartLimits) (*File, error) {
+	f := &File{Filename: p.Filename, ContentType: p.Header.Get("Content-Type"), Header: p.Header}
+	bp := copyBufPool.Get().(*[]byte)
+	defer copyBufPool.Put(bp)
+	buf := *bp
+	var mem []byte
+	for {
+		n, err := io.ReadFull(p, buf[:min(int64(len(buf)), lim.MaxMemory+1-int64(len(mem)))])
+		mem = append(mem, buf[:n]...)
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			f.mem, f.Size = mem, int64(len(mem))
+			return f, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if int64(len(mem)) > lim.MaxMemory {
+			break
+		}
+	}
+	tmp, err := os.CreateTemp(lim.TempDir, "covet-upload-*")
+	if err != nil {
+		return nil, err
+	}
+	name := tmp.Name()
+	c.onRelease(func() { _ = os.Remove(name) })
+	if _, err := tmp.Write(mem); err != nil {
+		tmp.Close()
+		return nil, err
+	}
+	n, err := io.CopyBuffer(tmp, onlyReader{p}, buf)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	f.path, f.Size = name, int64(len(mem))+n
+	return f, nil
+}
+
+// onlyReader hides WriterTo/ReaderFrom so CopyBuffer uses the pooled buffer.
+type onlyReader struct{ io.Reader }
+
+// bindForm binds an urlencoded or multipart form into the input's form fields.
+func (ip *inputPlan) bindForm(c *Context, p unsafe.Pointer, vs *validateState, o bindOptions) error {
+	r := c.req
+	mt := mediaType(r)
+	var seen, bad, files uint64
+	switch mt {
+	case "application/x-www-form-urlencoded":
+		if len(ip.formFiles) > 0 {
+			return unsupportedMedia(mt, "multipart/form-data")
+		}
+		bp, err := readBody(r, o.bodyLimit)
+		if err != nil {
+			return err
+		}
+		seen, bad = bindQuery(ip.form, string(*bp), p, vs)
+		putBody(bp)
+	case "multipart/form-data":
+		lim := c.multipartLimits()
+		err := c.Multipart(func(part *Part) error {
+			if part.Filename != "" || part.IsFile() {
+				for _, f := range ip.formFiles {
+					if f.name != part.Name {
+						continue
+					}
+					file, err := c.spool(part, lim)
+					if err != nil {
+						return err
+					}
+					fp := unsafe.Add(p, f.offset)
+					if f.t.kind == vkFiles {
+						sl := (*[]*File)(fp)
+						*sl = append(*sl, file)
+					} else if files&f.bit == 0 {
+						*(**File)(fp) = file
+					}
+					files |= f.bit
+					return nil
+				}
+				return nil // unknown file field: skipped within the limits
+			}
+			f := ip.form.find(part.Name)
+			if f == nil {
+				return nil
+			}
+			var sb strings.Builder
+			if _, err := io.Copy(&sb, part); err != nil {
+				return err
+			}
+			if seen&f.bit != 0 && f.t.kind != vkSlice {
+				return nil
+			}
+			seen |= f.bit
+			if err := setParam(f, sb.String(), unsafe.Add(p, f.offset)); err != nil {
+				vs.failParam(f, err, sb.String())
+				bad |= f.bit
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	default:
+		if len(ip.formFiles) > 0 {
+			return unsupportedMedia(mt, "multipart/form-data")
+		}
+		return unsupportedMedia(mt, "application/x-www-form-urlencoded", "multipart/form-data")
+	}
+	finishParams(ip.form, seen, bad, p, vs)
+	for _, f := range ip.formFiles {
+		if files&f.bit == 0 {
+			if f.required {
+				vs.errs = append(vs.errs, FieldError{Location: "form", Field: f.name, Message: "is required"})
+			}
+			continue
+		}
+		if f.rules != nil {
+			vs.loc, vs.base = locForm, f.name
+			vs.checkValue(f.t, f.rules, unsafe.Add(p, f.offset))
+			vs.base = ""
+		}
+	}
+	return nil
+}
+
+// onRelease registers fn to run when the request ends, after the handler
+// chain returned (temporary files are removed this way).
+func (c *Context) onRelease(fn func()) {
+	c.cleanups = append(c.cleanups, fn)
+}

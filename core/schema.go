@@ -1,0 +1,701 @@
+package covet
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"reflect"
+	"sort"
+	"strings"
+	"unicode"
+)
+
+// This file is the contract between core and documentation plugins (the
+// OpenAPI plugin): core describes typed routes with JSON Schema built from
+// the same compiled plans its validator runs, so documentation and
+// validation cannot disagree. Plugins assemble and convert these values;
+// they do not read struct tags themselves.
+
+// Schema is a JSON Schema in the 2020-12 dialect, which OpenAPI 3.1 uses.
+// Only the keywords Covet produces are modelled. Its JSON encoding is the
+// 2020-12 form: Nullable becomes "type": ["string", "null"] (or, on a $ref,
+// "anyOf": [{"$ref": ...}, {"type": "null"}]); properties keep declaration
+// order. Converting to OpenAPI 3.0.3 is the plugin's job: Nullable maps to
+// "nullable: true", Examples to "example", and a $ref with siblings to allOf.
+type Schema struct {
+	// Ref is a reference to a component ("#/components/schemas/User").
+	// Description, Deprecated, Default, Examples and Nullable may sit
+	// beside it; other keywords are empty when Ref is set.
+	Ref string
+	// Type is "string", "integer", "number", "boolean", "array" or
+	// "object"; empty means any JSON value.
+	Type string
+	// Nullable adds null to the allowed types (pointer fields).
+	Nullable bool
+	// Format is a JSON Schema or OpenAPI format: date-time, date, time,
+	// email, uuid, uri, ipv4, ipv6, hostname, int32, int64, float, double,
+	// byte (base64), binary (a file in a form).
+	Format      string
+	Description string
+	Deprecated  bool
+	// Default is the value an absent field takes (nil: none).
+	Default any
+	// Examples are example values (from example tags).
+	Examples []any
+	// Enum lists the allowed values.
+	Enum []any
+
+	Minimum, Maximum, ExclusiveMinimum, ExclusiveMaximum, MultipleOf *float64
+	MinLength, MaxLength                                             *int
+	// Pattern is a regular expression in Go's RE2 syntax (a subset of the
+	// ECMA-262 syntax JSON Schema names, for the constructs people use).
+	Pattern string
+
+	Items              *Schema
+	MinItems, MaxItems *int
+	UniqueItems        bool
+
+	// Properties of an object; PropertyOrder lists their names in
+	// declaration order (Properties alone is unordered).
+	Properties    map[string]*Schema
+	PropertyOrder []string
+	// Required lists the properties that must be present.
+	Required []string
+	// AdditionalProperties is the schema of a map's values.
+	AdditionalProperties *Schema
+}
+
+// MarshalJSON encodes the schema in the JSON Schema 2020-12 form.
+func (s *Schema) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	first := true
+	put := func(k string, v any) error {
+		if !first {
+			b.WriteByte(',')
+		}
+		first = false
+		kb, _ := json.Marshal(k)
+		b.Write(kb)
+		b.WriteByte(':')
+		vb, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		b.Write(vb)
+		return nil
+	}
+	var err error
+	must := func(k string, v any) {
+		if err == nil {
+			err = put(k, v)
+		}
+	}
+	if s.Ref != "" {
+		if s.Nullable {
+			must("anyOf", []any{map[string]string{"$ref": s.Ref}, map[string]string{"type": "null"}})
+		} else {
+			must("$ref", s.Ref)
+		}
+	}
+	if s.Type != "" {
+		if s.Nullable {
+			must("type", []string{s.Type, "null"})
+		} else {
+			must("type", s.Type)
+		}
+	}
+	if s.Format != "" {
+		must("format", s.Format)
+	}
+	if s.Description != "" {
+		must("description", s.Description)
+	}
+	if s.Deprecated {
+		must("deprecated", true)
+	}
+	if s.Default != nil {
+		must("default", s.Default)
+	}
+	if len(s.Examples) > 0 {
+		must("examples", s.Examples)
+	}
+	if s.Enum != nil {
+		enum := s.Enum
+		if s.Nullable {
+			enum = append(append([]any(nil), enum...), nil)
+		}
+		must("enum", enum)
+	}
+	for _, kv := range []struct {
+		k string
+		v *float64
+	}{{"minimum", s.Minimum}, {"maximum", s.Maximum}, {"exclusiveMinimum", s.ExclusiveMinimum}, {"exclusiveMaximum", s.ExclusiveMaximum}, {"multipleOf", s.MultipleOf}} {
+		if kv.v != nil {
+			must(kv.k, *kv.v)
+		}
+	}
+	if s.MinLength != nil {
+		must("minLength", *s.MinLength)
+	}
+	if s.MaxLength != nil {
+		must("maxLength", *s.MaxLength)
+	}
+	if s.Pattern != "" {
+		must("pattern", s.Pattern)
+	}
+	if s.Items != nil {
+		must("items", s.Items)
+	}
+	if s.MinItems != nil {
+		must("minItems", *s.MinItems)
+	}
+	if s.MaxItems != nil {
+		must("maxItems", *s.MaxItems)
+	}
+	if s.UniqueItems {
+		must("uniqueItems", true)
+	}
+	if s.Properties != nil {
+		if err == nil {
+			if !first {
+				b.WriteByte(',')
+			}
+			first = false
+			b.WriteString(`"properties":{`)
+			for i, name := range s.propertyNames() {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				kb, _ := json.Marshal(name)
+				b.Write(kb)
+				b.WriteByte(':')
+				vb, e := json.Marshal(s.Properties[name])
+				if e != nil {
+					return nil, e
+				}
+				b.Write(vb)
+			}
+			b.WriteByte('}')
+		}
+	}
+	if len(s.Required) > 0 {
+		must("required", s.Required)
+	}
+	if s.AdditionalProperties != nil {
+		must("additionalProperties", s.AdditionalProperties)
+	}
+	if err != nil {
+		return nil, err
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// propertyNames returns the property names in declaration order, then any
+// others sorted.
+func (s *Schema) propertyNames() []string {
+	out := make([]string, 0, len(s.Properties))
+	seen := map[string]bool{}
+	for _, n := range s.PropertyOrder {
+		if _, ok := s.Properties[n]; ok && !seen[n] {
+			out = append(out, n)
+			seen[n] = true
+		}
+	}
+	var rest []string
+	for n := range s.Properties {
+		if !seen[n] {
+			rest = append(rest, n)
+		}
+	}
+	sort.Strings(rest)
+	return append(out, rest...)
+}
+
+// SchemaRegistry builds schemas for Go types and keeps one component per
+// named struct type. Component names are the type's name (generic type
+// arguments folded in: Page[User] is "PageUser"); when two types share a
+// name, both are qualified with their package name ("billing.Invoice"),
+// and with their whole import path if that still collides. Refs already
+// handed out are renamed in place, so names do not depend on the order
+// types were met. A registry is not safe for concurrent use.
+type SchemaRegistry struct {
+	prefix string
+	comps  map[reflect.Type]*component
+	names  map[string][]reflect.Type
+	refs   map[reflect.Type][]*Schema
+}
+
+type component struct {
+	name   string
+	schema *Schema
+}
+
+// NewSchemaRegistry returns a registry whose refs point to refPrefix+name
+// ("" means "#/components/schemas/").
+func NewSchemaRegistry(refPrefix string) *SchemaRegistry {
+	if refPrefix == "" {
+		refPrefix = "#/components/schemas/"
+	}
+	return &SchemaRegistry{prefix: refPrefix, comps: map[reflect.Type]*component{}, names: map[string][]reflect.Type{}, refs: map[reflect.Type][]*Schema{}}
+}
+
+// Components returns every component by name.
+func (r *SchemaRegistry) Components() map[string]*Schema {
+	out := make(map[string]*Schema, len(r.comps))
+	for _, c := range r.comps {
+		out[c.name] = c.schema
+	}
+	return out
+}
+
+// Names returns the component names, sorted.
+func (r *SchemaRegistry) Names() []string {
+	out := make([]string, 0, len(r.comps))
+	for _, c := range r.comps {
+		out = append(out, c.name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TypeName returns the component name of a registered type ("" if none).
+func (r *SchemaRegistry) TypeName(t reflect.Type) string {
+	if c := r.comps[t]; c != nil {
+		return c.name
+	}
+	return ""
+}
+
+// Schema returns the schema of t: a $ref for a named struct (registering
+// its component), an inline schema otherwise. Types a typed handler could
+// not bind (functions, channels, bad tags) are an error.
+func (r *SchemaRegistry) Schema(t reflect.Type) (*Schema, error) {
+	tp, err := bodyPlan(t)
+	if err != nil {
+		return nil, err
+	}
+	return r.plan(tp), nil
+}
+
+func (r *SchemaRegistry) plan(tp *tplan) *Schema {
+	switch tp.kind {
+	case vkPtr:
+		s := r.plan(tp.elem)
+		s.Nullable = true
+		return s
+	case vkString:
+		return &Schema{Type: "string"}
+	case vkInt, vkDuration:
+		s := &Schema{Type: "integer", Format: "int64"}
+		if tp.bits <= 32 {
+			s.Format = "int32"
+		}
+		if tp.kind == vkDuration {
+			s.Description = "duration in nanoseconds"
+		}
+		return s
+	case vkUint:
+		s := &Schema{Type: "integer", Format: "int64", Minimum: fptr(0)}
+		if tp.bits < 32 {
+			s.Format = "int32"
+		}
+		return s
+	case vkFloat:
+		if tp.bits == 32 {
+			return &Schema{Type: "number", Format: "float"}
+		}
+		return &Schema{Type: "number", Format: "double"}
+	case vkBool:
+		return &Schema{Type: "boolean"}
+	case vkTime:
+		return &Schema{Type: "string", Format: "date-time"}
+	case vkText:
+		s := &Schema{Type: "string"}
+		if strings.EqualFold(tp.t.Name(), "uuid") {
+			s.Format = "uuid"
+		}
+		return s
+	case vkBytes:
+		return &Schema{Type: "string", Format: "byte"}
+	case vkFile:
+		return &Schema{Type: "string", Format: "binary"}
+	case vkFiles:
+		return &Schema{Type: "array", Items: &Schema{Type: "string", Format: "binary"}}
+	case vkSlice, vkArray:
+		s := &Schema{Type: "array", Items: r.plan(tp.elem)}
+		if tp.kind == vkArray {
+			n := tp.t.Len()
+			s.MinItems, s.MaxItems = &n, &n
+		}
+		return s
+	case vkMap:
+		return &Schema{Type: "object", AdditionalProperties: r.plan(tp.elem)}
+	case vkStruct:
+		if !tp.named {
+			return r.object(tp)
+		}
+		return r.ref(tp)
+	}
+	return &Schema{}
+}
+
+func fptr(f float64) *float64 { return &f }
+func iptr(i int) *int         { return &i }
+
+// ref registers a named struct's component and returns a reference to it.
+func (r *SchemaRegistry) ref(tp *tplan) *Schema {
+	t := tp.t
+	c := r.comps[t]
+	if c == nil {
+		c = &component{}
+		r.comps[t] = c
+		base := componentBase(t)
+		r.names[base] = append(r.names[base], t)
+		r.rename(base)
+		c.schema = r.object(tp)
+	}
+	s := &Schema{Ref: r.prefix + c.name}
+	r.refs[t] = append(r.refs[t], s)
+	return s
+}
+
+// rename (re)assigns the names of the types sharing a base name.
+func (r *SchemaRegistry) rename(base string) {
+	types := r.names[base]
+	if len(types) == 1 {
+		r.setName(types[0], base)
+		return
+	}
+	qualified := map[string]int{}
+	for _, t := range types {
+		qualified[pkgName(t)+"."+base]++
+	}
+	for _, t := range types {
+		n := pkgName(t) + "." + base
+		if qualified[n] > 1 {
+			n = strings.NewReplacer("/", ".", "~", "").Replace(t.PkgPath()) + "." + base
+		}
+		r.setName(t, n)
+	}
+}
+
+func (r *SchemaRegistry) setName(t reflect.Type, name string) {
+	c := r.comps[t]
+	c.name = name
+	for _, s := range r.refs[t] {
+		s.Ref = r.prefix + name
+	}
+}
+
+func pkgName(t reflect.Type) string {
+	p := t.PkgPath()
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		p = p[i+1:]
+	}
+	if p == "" {
+		return "builtin"
+	}
+	return p
+}
+
+// componentBase is a type's name with generic arguments folded in, made of
+// characters OpenAPI allows in component names.
+func componentBase(t reflect.Type) string {
+	name := t.Name()
+	if i := strings.IndexByte(name, '['); i >= 0 {
+		args := name[i+1 : len(name)-1]
+		var b strings.Builder
+		b.WriteString(name[:i])
+		for _, a := range strings.Split(args, ",") {
+			a = strings.TrimSpace(a)
+			if j := strings.LastIndexByte(a, '.'); j >= 0 {
+				a = a[j+1:]
+			}
+			a = strings.TrimLeft(a, "*[]")
+			if a != "" {
+				b.WriteString(strings.ToUpper(a[:1]) + a[1:])
+			}
+		}
+		name = b.String()
+	}
+	return strings.Map(func(r rune) rune {
+		if r == '.' || r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if r < 128 {
+				return r
+			}
+		}
+		return -1
+	}, name)
+}
+
+// object builds an object schema from a struct plan.
+func (r *SchemaRegistry) object(tp *tplan) *Schema {
+	s := &Schema{Type: "object", Properties: map[string]*Schema{}}
+	for _, f := range tp.fields {
+		fs := r.field(f)
+		s.Properties[f.name] = fs
+		s.PropertyOrder = append(s.PropertyOrder, f.name)
+		if f.required {
+			s.Required = append(s.Required, f.name)
+		}
+	}
+	return s
+}
+
+// field returns a field's schema: its type's, with the field's rules,
+// default, example, doc and deprecation applied.
+func (r *SchemaRegistry) field(f *fplan) *Schema {
+	s := r.plan(f.t)
+	applyRules(s, f.rules)
+	s.Description = firstNonEmpty(f.doc, s.Description)
+	s.Deprecated = f.deprecated
+	if f.hasDefault {
+		s.Default = f.defJSON
+	}
+	if f.hasExample {
+		s.Examples = []any{f.example}
+	}
+	return s
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// applyRules writes compiled rules into a schema (items rules into Items).
+func applyRules(s *Schema, x *rules) {
+	if x == nil {
+		return
+	}
+	if x.minLen >= 0 {
+		s.MinLength = iptr(x.minLen)
+	}
+	if x.maxLen >= 0 {
+		s.MaxLength = iptr(x.maxLen)
+	}
+	if x.pattern != nil {
+		s.Pattern = x.pattern.String()
+	}
+	if x.format != "" {
+		s.Format = x.format
+	}
+	if x.enum != nil {
+		s.Enum = x.enum
+	}
+	if x.hasMin {
+		s.Minimum = fptr(x.min)
+	}
+	if x.hasMax {
+		s.Maximum = fptr(x.max)
+	}
+	if x.hasExMin {
+		s.ExclusiveMinimum = fptr(x.exMin)
+	}
+	if x.hasExMax {
+		s.ExclusiveMaximum = fptr(x.exMax)
+	}
+	if x.hasMult {
+		s.MultipleOf = fptr(x.mult)
+	}
+	if x.minItems >= 0 {
+		s.MinItems = iptr(x.minItems)
+	}
+	if x.maxItems >= 0 {
+		s.MaxItems = iptr(x.maxItems)
+	}
+	if x.unique {
+		s.UniqueItems = true
+	}
+	if x.items != nil && s.Items != nil {
+		applyRules(s.Items, x.items)
+	}
+}
+
+// ParamDoc documents one parameter of a typed route.
+type ParamDoc struct {
+	// Name is the parameter's name (header names canonicalized).
+	Name string
+	// In is "path", "query", "header" or "cookie".
+	In string
+	// Required: path parameters always; others when tagged required:"true".
+	Required    bool
+	Description string
+	Deprecated  bool
+	// Schema of the value; a slice is an array (query: repeated
+	// parameters, style form, explode true; header: comma-separated).
+	Schema *Schema
+	// Example from the example tag, or nil.
+	Example any
+}
+
+// MediaDoc is one content type of a request or response body.
+type MediaDoc struct {
+	// ContentType is "application/json", "application/x-www-form-urlencoded"
+	// or "multipart/form-data".
+	ContentType string
+	// Schema is the body's schema; form bodies are inline objects whose
+	// file fields are strings of format binary.
+	Schema *Schema
+}
+
+// BodyDoc documents a request body.
+type BodyDoc struct {
+	// Required: a non-pointer Body (or the struct itself) must be sent.
+	Required    bool
+	Description string
+	Content     []MediaDoc
+}
+
+// InputDoc documents a typed route's input.
+type InputDoc struct {
+	Params []ParamDoc
+	// Body is nil when the route reads no body.
+	Body *BodyDoc
+}
+
+// OutputDoc documents a typed route's success response.
+type OutputDoc struct {
+	// Status is the success status (the route's Status, else 200, or 204
+	// when there is no body).
+	Status int
+	// Body is nil when the response has no body.
+	Body *MediaDoc
+	// Headers are the response headers set from header-tagged fields.
+	Headers []ParamDoc
+}
+
+// RouteDoc documents a typed route: what it takes and what it answers.
+type RouteDoc struct {
+	Input  InputDoc
+	Output OutputDoc
+	// Validates is true when the route binds input, so it may answer 422
+	// with the validation problem (and 400, 413 and 415 for bodies).
+	Validates bool
+}
+
+// Route describes a route from its RouteInfo (Input, Output and
+// SuccessStatus). Plain routes give an empty InputDoc and a nil Output body.
+func (r *SchemaRegistry) Route(ri *RouteInfo) (*RouteDoc, error) {
+	doc := &RouteDoc{}
+	if ri.Input != nil {
+		in, err := r.Input(ri.Input)
+		if err != nil {
+			return nil, err
+		}
+		doc.Input = *in
+		doc.Validates = len(in.Params) > 0 || in.Body != nil
+	}
+	out := &OutputDoc{Status: http.StatusNoContent}
+	if ri.Output != nil {
+		o, err := r.Output(ri.Output)
+		if err != nil {
+			return nil, err
+		}
+		out = o
+	}
+	if ri.SuccessStatus != 0 {
+		out.Status = ri.SuccessStatus
+	}
+	doc.Output = *out
+	return doc, nil
+}
+
+// Input documents a typed input type.
+func (r *SchemaRegistry) Input(t reflect.Type) (*InputDoc, error) {
+	ip, err := compileInput(t)
+	if err != nil {
+		return nil, err
+	}
+	doc := &InputDoc{}
+	for _, loc := range []location{locPath, locQuery, locHeader, locCookie} {
+		ps := ip.params[loc]
+		if ps == nil {
+			continue
+		}
+		for _, f := range ps.fields {
+			s := r.field(f)
+			if f.t.kind == vkDuration || f.t.kind == vkPtr && f.t.elem.kind == vkDuration {
+				s.Type, s.Format, s.Description = "string", "", firstNonEmpty(f.doc, "Go duration, such as 1m30s")
+			}
+			s.Nullable = false
+			name := f.name
+			if loc == locHeader {
+				name = f.header
+			}
+			doc.Params = append(doc.Params, ParamDoc{Name: name, In: loc.String(), Required: f.required, Description: f.doc, Deprecated: f.deprecated, Schema: s, Example: f.example})
+		}
+	}
+	switch {
+	case ip.bodyPlan != nil:
+		bd := &BodyDoc{Required: ip.bodyRequired}
+		if ip.body != nil {
+			bd.Description = ip.body.doc
+		}
+		s := r.plan(ip.bodyPlan)
+		s.Nullable = false
+		bd.Content = []MediaDoc{{ContentType: "application/json", Schema: s}}
+		doc.Body = bd
+	case ip.form != nil:
+		s := &Schema{Type: "object", Properties: map[string]*Schema{}}
+		add := func(f *fplan) {
+			fs := r.field(f)
+			fs.Nullable = false
+			s.Properties[f.name] = fs
+			s.PropertyOrder = append(s.PropertyOrder, f.name)
+			if f.required {
+				s.Required = append(s.Required, f.name)
+			}
+		}
+		for _, f := range ip.form.fields {
+			add(f)
+		}
+		for _, f := range ip.formFiles {
+			add(f)
+		}
+		bd := &BodyDoc{Required: len(s.Required) > 0}
+		if len(ip.formFiles) == 0 {
+			bd.Content = append(bd.Content, MediaDoc{ContentType: "application/x-www-form-urlencoded", Schema: s})
+		}
+		bd.Content = append(bd.Content, MediaDoc{ContentType: "multipart/form-data", Schema: s})
+		doc.Body = bd
+	}
+	return doc, nil
+}
+
+// Output documents a typed output type.
+func (r *SchemaRegistry) Output(t reflect.Type) (*OutputDoc, error) {
+	op, err := compileOutput(t)
+	if err != nil {
+		return nil, err
+	}
+	doc := &OutputDoc{Status: http.StatusOK}
+	if op.empty || op.bodyPlan == nil {
+		doc.Status = http.StatusNoContent
+	}
+	if op.bodyPlan != nil {
+		s := r.plan(op.bodyPlan)
+		s.Nullable = false
+		doc.Body = &MediaDoc{ContentType: "application/json", Schema: s}
+	}
+	for _, f := range op.headers {
+		s := r.plan(f.t)
+		s.Nullable = false
+		doc.Headers = append(doc.Headers, ParamDoc{Name: f.name, In: "header", Description: f.doc, Schema: s})
+	}
+	return doc, nil
+}
+
+// String renders the schema as JSON, for messages and tests.
+func (s *Schema) String() string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Sprintf("<schema: %v>", err)
+	}
+	return string(b)
+}
