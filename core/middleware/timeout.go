@@ -101,12 +101,10 @@ func Timeout(d time.Duration, opts ...TimeoutOption) covet.Middleware {
 		}
 		wrapped := covet.WrapMiddleware(std)(guarded)
 		return func(c *covet.Context) error {
-			r := c.Request()
-			err := wrapped(c)
-			// Middleware outside sees its own request again (covet.WrapMiddleware
-			// leaves the derived one in place).
-			c.SetRequest(r)
-			return err
+			// Middleware outside sees its own request again, even after a
+			// panic (covet.WrapMiddleware leaves the derived one in place).
+			defer c.SetRequest(c.Request())
+			return wrapped(c)
 		}
 	}
 }

@@ -1,0 +1,279 @@
+package middleware_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	covet "github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/core/covettest"
+	"github.com/covetgo/covet/core/middleware"
+)
+
+func TestTimeoutFastHandler(t *testing.T) {
+	app, _ := newApp()
+	app.GET("/", func(c *covet.Context) error {
+		deadline, ok := c.Context().Deadline()
+		if !ok || time.Until(deadline) > time.Minute {
+			return fmt.Errorf("context deadline %v, %v", deadline, ok)
+		}
+		c.SetHeader("X-Handler", "yes")
+		return c.Text(http.StatusAccepted, "done")
+	}, middleware.Timeout(time.Minute))
+	app.GET("/headers-only", func(c *covet.Context) error {
+		c.SetHeader("X-Handler", "set without writing")
+		return nil
+	}, middleware.Timeout(time.Minute))
+	cl := covettest.New(t, app)
+	cl.Get("/").Do().ExpectStatus(http.StatusAccepted).ExpectHeader("X-Handler", "yes").ExpectBody("done")
+	cl.Get("/headers-only").Do().ExpectStatus(200).ExpectHeader("X-Handler", "set without writing")
+}
+
+// The client gets the timeout answer while the handler still runs.
+func TestTimeoutAnswersAtOnce(t *testing.T) {
+	for _, status := range []int{http.StatusServiceUnavailable, http.StatusGatewayTimeout} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			app, logs := newApp()
+			release := make(chan struct{})
+			var releaseOnce sync.Once
+			// Never hang: after a while the handler goes on (and the test fails).
+			stop := time.AfterFunc(10*time.Second, func() { releaseOnce.Do(func() { close(release) }) })
+			defer stop.Stop()
+			writeErr := make(chan error, 1)
+			var opts []middleware.TimeoutOption
+			if status != http.StatusServiceUnavailable {
+				opts = append(opts, middleware.WithTimeoutStatus(status))
+			}
+			app.Use(middleware.RequestID(), middleware.AccessLog())
+			app.GET("/slow", func(c *covet.Context) error {
+				c.SetHeader("X-Handler", "must not leak into the timeout answer")
+				<-c.Context().Done() // the deadline cancels the request's context
+				<-release            // and the answer is out before the handler returns
+				_, err := c.Response().Write([]byte("too late"))
+				writeErr <- err
+				return nil
+			}, middleware.Timeout(20*time.Millisecond, opts...))
+
+			srv := httptest.NewServer(app)
+			defer srv.Close()
+			res := covettest.NewRemote(t, srv.URL).Get("/slow").Header("X-Request-ID", "slow-1").Do()
+			releaseOnce.Do(func() { close(release) })
+			res.ExpectStatus(status).ExpectNoHeader("X-Handler").ExpectHeader("X-Request-ID", "slow-1")
+			p := res.Problem()
+			if p.Status != status || p.Instance != "/slow" || p.RequestID != "slow-1" || !strings.Contains(p.Detail, "20ms") {
+				t.Errorf("problem = %+v", p)
+			}
+			if err := <-writeErr; !errors.Is(err, http.ErrHandlerTimeout) {
+				t.Errorf("late write returned %v, want http.ErrHandlerTimeout", err)
+			}
+			srv.Close() // waits for the handler, so the access record is written
+			recs := logs.find(t, "request")
+			if len(recs) != 1 || recs[0]["status"] != float64(status) {
+				t.Errorf("access log = %v, want status %d", recs, status)
+			}
+		})
+	}
+}
+
+// answeredRecorder is a ResponseRecorder that tells when the status was
+// written, so a handler can wait for the timer's answer.
+type answeredRecorder struct {
+	*httptest.ResponseRecorder
+	once     sync.Once
+	answered chan struct{}
+}
+
+func newAnsweredRecorder() *answeredRecorder {
+	return &answeredRecorder{ResponseRecorder: httptest.NewRecorder(), answered: make(chan struct{})}
+}
+
+func (r *answeredRecorder) WriteHeader(code int) {
+	r.ResponseRecorder.WriteHeader(code)
+	r.once.Do(func() { close(r.answered) })
+}
+
+// wait blocks until the status was written (or fails the test after a while).
+func (r *answeredRecorder) wait(t *testing.T) {
+	select {
+	case <-r.answered:
+	case <-time.After(10 * time.Second):
+		t.Error("the timeout answer was not written")
+	}
+}
+
+func TestTimeoutHandlerErrors(t *testing.T) {
+	var rec *answeredRecorder
+	tests := []struct {
+		name   string
+		h      covet.HandlerFunc
+		status int
+	}{
+		{"returns the context's error", func(c *covet.Context) error {
+			<-c.Context().Done()
+			return fmt.Errorf("query: %w", c.Context().Err())
+		}, http.StatusServiceUnavailable},
+		{"returns the write error", func(c *covet.Context) error {
+			rec.wait(t)
+			return c.Text(200, "late")
+		}, http.StatusServiceUnavailable},
+		{"its own deadline error, before ours", func(c *covet.Context) error {
+			return context.DeadlineExceeded
+		}, http.StatusInternalServerError},
+		{"ordinary error", func(c *covet.Context) error {
+			return covet.NewError(http.StatusNotFound, "no such task")
+		}, http.StatusNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			handled := 0
+			app, _ := newApp(covet.WithErrorHandler(func(c *covet.Context, err error) {
+				handled++
+				covet.DefaultErrorHandler(c, err)
+			}))
+			probe := &statusProbe{}
+			app.Use(probe.mw)
+			app.GET("/", tt.h, middleware.Timeout(10*time.Millisecond))
+			rec = newAnsweredRecorder()
+			app.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+			if rec.Code != tt.status || rec.Header().Get("Content-Type") != "application/problem+json" {
+				t.Errorf("status %d, content type %q; want a %d problem", rec.Code, rec.Header().Get("Content-Type"), tt.status)
+			}
+			if probe.err != nil || probe.status != tt.status {
+				t.Errorf("outside Timeout: error %v, status %d; want nil, %d", probe.err, probe.status, tt.status)
+			}
+			if handled != 1 {
+				t.Errorf("error handler ran %d times, want 1", handled)
+			}
+		})
+	}
+}
+
+// A response the handler started before the deadline is left to finish.
+func TestTimeoutStartedResponseFinishes(t *testing.T) {
+	app, _ := newApp()
+	app.GET("/", func(c *covet.Context) error {
+		c.Response().WriteHeader(200)
+		_, _ = c.Response().Write([]byte("first "))
+		c.Response().Flush()
+		<-c.Context().Done()
+		_, err := c.Response().Write([]byte("second"))
+		return err
+	}, middleware.Timeout(10*time.Millisecond))
+	srv := httptest.NewServer(app)
+	defer srv.Close()
+	covettest.NewRemote(t, srv.URL).Get("/").Do().ExpectStatus(200).ExpectBody("first second")
+}
+
+func TestTimeoutRestoresTheRequest(t *testing.T) {
+	app, _ := newApp()
+	var outerErr error
+	var outerDeadline bool
+	app.Use(func(next covet.HandlerFunc) covet.HandlerFunc {
+		return func(c *covet.Context) error {
+			err := next(c)
+			outerErr = c.Context().Err()
+			_, outerDeadline = c.Context().Deadline()
+			return err
+		}
+	})
+	app.GET("/", func(c *covet.Context) error { return c.NoContent(204) }, middleware.Timeout(time.Minute))
+	covettest.New(t, app).Get("/").Do().ExpectStatus(204)
+	if outerErr != nil || outerDeadline {
+		t.Errorf("outside Timeout the request's context has error %v, deadline %v; want its own", outerErr, outerDeadline)
+	}
+}
+
+func TestTimeoutHEAD(t *testing.T) {
+	app, _ := newApp()
+	rec := newAnsweredRecorder()
+	app.HEAD("/", func(c *covet.Context) error {
+		rec.wait(t)
+		return nil
+	}, middleware.Timeout(5*time.Millisecond))
+	app.ServeHTTP(rec, httptest.NewRequest("HEAD", "/", nil))
+	if rec.Code != 503 || rec.Body.Len() != 0 {
+		t.Errorf("HEAD: status %d, body %q", rec.Code, rec.Body)
+	}
+}
+
+func TestTimeoutPanicBelow(t *testing.T) {
+	app, _ := newApp()
+	app.Use(middleware.AccessLog(), middleware.Recover())
+	app.GET("/", func(c *covet.Context) error { panic("in a timed handler") }, middleware.Timeout(time.Minute))
+	covettest.New(t, app).Get("/").Do().ExpectStatus(500).Problem()
+}
+
+func TestTimeoutBadConfigurationPanics(t *testing.T) {
+	for name, f := range map[string]func(){
+		"zero duration": func() { middleware.Timeout(0) },
+		"2xx status":    func() { middleware.Timeout(time.Second, middleware.WithTimeoutStatus(200)) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Error("no panic")
+				}
+			}()
+			f()
+		})
+	}
+}
+
+// Handlers that finish around the deadline, in parallel, over the network:
+// every answer is either the handler's, whole, or the timeout problem. Run
+// with -race to check the timer and the handler never touch the response
+// (or the pooled Context) at the same time.
+func TestTimeoutRace(t *testing.T) {
+	app, _ := newApp()
+	app.Use(middleware.RequestID(), middleware.Timing(), middleware.AccessLog(), middleware.Recover(), middleware.SecureHeaders())
+	app.GET("/", func(c *covet.Context) error {
+		c.SetHeader("X-Handler", "1")
+		time.Sleep(time.Duration(rand.IntN(2000)) * time.Microsecond)
+		for i := range 4 {
+			if _, err := fmt.Fprintf(c.Response(), "part%d;", i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, middleware.Timeout(time.Millisecond))
+	srv := httptest.NewServer(app)
+	defer srv.Close()
+
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	counts := map[int]int{}
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 25 {
+				res, err := http.Get(srv.URL)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				b, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				switch {
+				case res.StatusCode == 200 && string(b) == "part0;part1;part2;part3;" && res.Header.Get("X-Handler") == "1":
+				case res.StatusCode == 503 && strings.Contains(string(b), `"status":503`) && res.Header.Get("X-Handler") == "":
+				default:
+					t.Errorf("status %d, headers %v, body %q", res.StatusCode, res.Header, b)
+				}
+				mu.Lock()
+				counts[res.StatusCode]++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	t.Logf("answers by status: %v", counts)
+}
