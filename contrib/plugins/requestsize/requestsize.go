@@ -35,6 +35,12 @@ type Option func(*Plugin)
 // serves no endpoint: read the figures with Plugin.Snapshot.
 func WithPath(path string) Option { return func(p *Plugin) { p.path = path } }
 
+// WithMaxBody limits every request body to n bytes (0, the default, sets no
+// limit); a route's own MaxBody overrides it. A body over the limit is
+// answered 413 Content Too Large as a problem+json response: at once when
+// Content-Length announces it, or when the handler reads past the limit.
+func WithMaxBody(n int64) Option { return func(p *Plugin) { p.maxBody = n } }
+
 // WithLogEvery logs a one-line summary of the busiest routes through the
 // app's logger every d while the app runs (0, the default, logs nothing).
 func WithLogEvery(d time.Duration) Option { return func(p *Plugin) { p.logEvery = d } }
@@ -44,6 +50,7 @@ func WithLogEvery(d time.Duration) Option { return func(p *Plugin) { p.logEvery 
 type Plugin struct {
 	path     string
 	logEvery time.Duration
+	maxBody  int64
 
 	app   *covet.App
 	stats atomic.Pointer[map[string]*counters] // fixed once routes are observed
@@ -71,6 +78,9 @@ func (p *Plugin) Install(app *covet.App) error {
 	if p.logEvery < 0 {
 		return errors.New("requestsize: WithLogEvery needs a positive duration")
 	}
+	if p.maxBody < 0 {
+		return errors.New("requestsize: WithMaxBody needs a positive size, or 0 for no limit")
+	}
 	p.app = app
 	app.Use(p.measure)
 	if p.path != "" {
@@ -86,10 +96,15 @@ func (p *Plugin) Install(app *covet.App) error {
 // that got no traffic yet, and fixes the table: the request path only reads it.
 func (p *Plugin) ObserveRoutes(routes []covet.RouteInfo) error {
 	m := make(map[string]*counters, len(routes)+1)
-	for _, r := range routes {
-		m[routeKey(r.Method, r.Pattern)] = &counters{}
+	for i := range routes {
+		r := &routes[i]
+		limit := p.maxBody
+		if n, ok := MaxBodyKey.Get(r); ok {
+			limit = n
+		}
+		m[routeKey(r.Method, r.Pattern)] = &counters{limit: limit}
 	}
-	m[unmatchedKey] = &counters{}
+	m[unmatchedKey] = &counters{limit: p.maxBody}
 	p.stats.Store(&m)
 	return nil
 }
@@ -136,8 +151,30 @@ func (p *Plugin) CheckHealth(ctx context.Context, kind covet.HealthKind) covet.H
 	return covet.HealthReport{Status: covet.HealthOK, Details: details}
 }
 
+// MaxBodyKey is the route metadata key under which MaxBody stores a route's
+// body limit. It is exported so that other tooling (an OpenAPI document, a
+// gateway config generator) can read the limit from covet.RouteInfo:
+//
+//	if n, ok := requestsize.MaxBodyKey.Get(&info); ok { ... }
+var MaxBodyKey = covet.NewMetaKey[int64]("requestsize.max_body")
+
+// MaxBody returns a route option that limits the route's request body to n
+// bytes (0 lifts the plugin-wide WithMaxBody limit for the route):
+//
+//	app.POST("/upload", upload).With(requestsize.MaxBody(10 << 20))
+func MaxBody(n int64) covet.RouteOption { return MaxBodyKey.Set(max(n, 0)) }
+
+// limitKey holds the body limit applied to the current request.
+var limitKey = covet.NewKey[int64]("requestsize.limit")
+
+// Limit returns the body limit applied to the request, if any: handlers use
+// it to tell clients how much they may send.
+func Limit(c *covet.Context) (int64, bool) { return limitKey.Get(c) }
+
 // counters are one route's figures, updated atomically.
 type counters struct {
+	limit         int64
+	rejected      atomic.Int64
 	requests      atomic.Int64
 	requestBytes  atomic.Int64
 	maxRequest    atomic.Int64
@@ -164,16 +201,48 @@ func storeMax(v *atomic.Int64, n int64) {
 
 func routeKey(method, pattern string) string { return method + " " + pattern }
 
-// countingBody counts the bytes a handler reads from the request body.
+// countingBody counts the bytes a handler reads from the request body and
+// stops it at the limit, if any.
 type countingBody struct {
 	io.ReadCloser
-	n int64
+	n        int64
+	limit    int64 // 0: none
+	exceeded bool
 }
 
 func (b *countingBody) Read(p []byte) (int, error) {
+	if b.limit > 0 {
+		if b.exceeded {
+			return 0, tooLarge(b.limit)
+		}
+		// Read one byte past the limit to tell "exactly at the limit" from "over it".
+		if room := b.limit + 1 - b.n; int64(len(p)) > room {
+			p = p[:room]
+		}
+	}
 	n, err := b.ReadCloser.Read(p)
 	b.n += int64(n)
+	if b.limit > 0 && b.n > b.limit {
+		b.exceeded = true
+		over := int(b.n - b.limit)
+		b.n = b.limit
+		return n - over, tooLarge(b.limit)
+	}
 	return n, err
+}
+
+func tooLarge(limit int64) error {
+	return covet.Errorf(http.StatusRequestEntityTooLarge, "the request body exceeds the limit of %d bytes", limit)
+}
+
+// limitFor returns the body limit of the matched route (0: none).
+func (p *Plugin) limitFor(c *covet.Context) int64 {
+	if ri := c.Route(); ri != nil {
+		if n, ok := MaxBodyKey.Get(ri); ok {
+			return n
+		}
+	}
+	return p.maxBody
 }
 
 // measure is the middleware: it counts the body the handler reads and the
@@ -182,25 +251,44 @@ func (b *countingBody) Read(p []byte) (int, error) {
 func (p *Plugin) measure(next covet.HandlerFunc) covet.HandlerFunc {
 	return func(c *covet.Context) error {
 		r := c.Request()
+		limit := p.limitFor(c)
+		if limit > 0 {
+			limitKey.Set(c, limit)
+			if r.ContentLength > limit {
+				// Refuse before reading anything.
+				c.HandleError(tooLarge(limit))
+				p.record(c, 0, c.Response().Size(), true)
+				return nil
+			}
+		}
 		var body *countingBody
 		if r.Body != nil && r.Body != http.NoBody {
-			body = &countingBody{ReadCloser: r.Body}
+			body = &countingBody{ReadCloser: r.Body, limit: limit}
 			r.Body = body
 		}
-		if err := next(c); err != nil {
+		err := next(c)
+		rejected := body != nil && body.exceeded
+		if rejected && !c.Response().Written() {
+			// The handler read past the limit and did not answer with the
+			// limit's error (it may have wrapped or replaced it): answer 413.
+			err = tooLarge(limit)
+		}
+		if err != nil {
 			c.HandleError(err)
 		}
 		var req int64
 		if body != nil {
 			req = body.n
 		}
-		req = max(req, r.ContentLength)
-		p.record(c, req, c.Response().Size())
+		if !rejected {
+			req = max(req, r.ContentLength)
+		}
+		p.record(c, req, c.Response().Size(), rejected)
 		return nil
 	}
 }
 
-func (p *Plugin) record(c *covet.Context, req, res int64) {
+func (p *Plugin) record(c *covet.Context, req, res int64, rejected bool) {
 	m := p.stats.Load()
 	if m == nil {
 		return
@@ -211,6 +299,9 @@ func (p *Plugin) record(c *covet.Context, req, res int64) {
 	}
 	if ctr := (*m)[key]; ctr != nil {
 		ctr.add(req, res)
+		if rejected {
+			ctr.rejected.Add(1)
+		}
 	}
 }
 
@@ -226,6 +317,10 @@ type RouteSizes struct {
 	// MaxRequest and MaxResponse are the largest bodies seen.
 	MaxRequest  int64 `json:"max_request_bytes"`
 	MaxResponse int64 `json:"max_response_bytes"`
+	// Rejected counts requests answered 413 for a body over the limit.
+	Rejected int64 `json:"rejected"`
+	// Limit is the route's body limit in bytes (0: none).
+	Limit int64 `json:"limit,omitempty"`
 }
 
 // Snapshot is the figures at one moment.
@@ -253,6 +348,7 @@ func (p *Plugin) Snapshot() Snapshot {
 			Route: k, Requests: c.requests.Load(),
 			RequestBytes: c.requestBytes.Load(), ResponseBytes: c.responseBytes.Load(),
 			MaxRequest: c.maxRequest.Load(), MaxResponse: c.maxResponse.Load(),
+			Rejected: c.rejected.Load(), Limit: c.limit,
 		}
 		s.Requests += rs.Requests
 		s.Routes = append(s.Routes, rs)

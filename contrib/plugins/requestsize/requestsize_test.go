@@ -1,10 +1,14 @@
 package requestsize_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/core/covettest"
@@ -135,3 +139,39 @@ func TestHealthThroughReadyz(t *testing.T) {
 	}
 	client.Get("/readyz").Do().ExpectStatus(http.StatusServiceUnavailable)
 }
+
+func TestSummaryLogger(t *testing.T) {
+	var buf safeBuffer
+	app := covet.New(covet.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
+	app.GET("/hello", func(c *covet.Context) error { return c.Text(http.StatusOK, "hello") })
+	if err := app.Install(requestsize.New(requestsize.WithLogEvery(10 * time.Millisecond))); err != nil {
+		t.Fatal(err)
+	}
+	covettest.New(t, app).Get("/hello").Do().ExpectStatus(http.StatusOK)
+	ctx := context.Background()
+	if err := app.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(buf.String(), `"GET /hello"=5`) && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := app.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `"GET /hello"=5`) {
+		t.Errorf("no summary with GET /hello's 5 response bytes in the log:\n%s", buf.String())
+	}
+}
+
+type safeBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *safeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *safeBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
