@@ -115,9 +115,11 @@ func (cfg *accessLogConfig) log(c *covet.Context, start time.Time, panicking boo
 	r := c.Request()
 	ctx := r.Context()
 	level := cfg.level(status)
-	if !logger.Enabled(ctx, level) {
+	h := logger.Handler()
+	if !h.Enabled(ctx, level) {
 		return
 	}
+	end := time.Now()
 	route := ""
 	if rt := c.Route(); rt != nil {
 		route = rt.Pattern
@@ -129,7 +131,7 @@ func (cfg *accessLogConfig) log(c *covet.Context, start time.Time, panicking boo
 		slog.String("path", r.URL.Path),
 		slog.Int("status", status),
 		slog.Int64("bytes", res.Size()),
-		slog.Duration("duration", time.Since(start)),
+		slog.Duration("duration", end.Sub(start)),
 	)
 	if id := c.RequestID(); id != "" {
 		attrs = append(attrs, slog.String("request_id", id))
@@ -141,5 +143,10 @@ func (cfg *accessLogConfig) log(c *covet.Context, start time.Time, panicking boo
 	if panicking {
 		attrs = append(attrs, slog.Bool("panic", true))
 	}
-	logger.LogAttrs(ctx, level, cfg.message, attrs...)
+	// The record goes to the handler directly, as slog's documentation shows
+	// for wrappers: Logger.LogAttrs would read the clock again and walk the
+	// stack for a source position, which would be this function anyway.
+	rec := slog.NewRecord(end, level, cfg.message, 0)
+	rec.AddAttrs(attrs...)
+	_ = h.Handle(ctx, rec)
 }

@@ -151,3 +151,25 @@ func TestBodyLimitNegativePanics(t *testing.T) {
 	}()
 	middleware.BodyLimit(-1)
 }
+
+// Core's binding reports the limit as a 413 too, for a body of unknown length.
+func TestBodyLimitWithBind(t *testing.T) {
+	app, _ := newApp()
+	app.POST("/", func(c *covet.Context) error {
+		var in struct {
+			Text string `json:"text"`
+		}
+		if err := c.Bind(&in); err != nil {
+			return err
+		}
+		return c.Text(200, in.Text)
+	}, middleware.BodyLimit(32))
+	for size, want := range map[int]int{10: 200, 100: 413} {
+		req := httptest.NewRequest("POST", "/", unsized{strings.NewReader(`{"text":"` + strings.Repeat("x", size) + `"}`)})
+		req.ContentLength = -1
+		req.Header.Set("Content-Type", "application/json")
+		if rec := serve(app, req); rec.Code != want {
+			t.Errorf("%d-byte text: status %d, want %d: %s", size, rec.Code, want, rec.Body)
+		}
+	}
+}
