@@ -398,6 +398,7 @@ func (s *jsonScanner) object(tp *tplan) bool {
 			}
 			s.pos++
 			var child *tplan
+			var field *fplan
 			name := ""
 			pushed := false
 			if tp != nil {
@@ -418,7 +419,7 @@ func (s *jsonScanner) object(tp *tplan) bool {
 						if f.track >= 0 {
 							mask |= 1 << f.track
 						}
-						child, name, pushed = f.t, f.name, true
+						child, field, pushed = f.t, f, true
 					} else if s.strict {
 						s.vs.push(strings.Clone(key))
 						s.vs.fail("is not a known field", nil)
@@ -428,7 +429,9 @@ func (s *jsonScanner) object(tp *tplan) bool {
 					child, name, pushed = tp.elem, strings.Clone(key), true
 				}
 			}
-			if pushed {
+			if field != nil {
+				s.vs.pushField(field)
+			} else if pushed {
 				s.vs.push(name)
 			}
 			ok = s.value(child)
@@ -473,11 +476,11 @@ func (s *jsonScanner) absentFields(tp *tplan, mask uint64) {
 			s.defaults = append(s.defaults, absentDefault{path: append([]pathSeg(nil), vs.path...), f: f})
 			continue
 		}
-		vs.push(f.name)
+		vs.pushField(f)
 		ptr := vs.pointer()
 		vs.absent = append(vs.absent, ptr)
 		if f.required {
-			vs.errs = append(vs.errs, FieldError{Location: "body", Field: dottedPath("", vs.path), Pointer: ptr, Message: "is required"})
+			vs.add(FieldError{Location: "body", Field: dottedPath("", vs.path), Pointer: ptr, Message: "is required"})
 		}
 		vs.pop()
 	}
@@ -711,7 +714,7 @@ func decodeJSON(codec JSONCodec, data []byte, tp *tplan, p unsafe.Pointer, vs *v
 		return nil // type errors and missing fields: decoding would only add noise
 	}
 	if err := codec.Unmarshal(data, reflect.NewAt(tp.t, p).Interface()); err != nil {
-		vs.errs = append(vs.errs, decodeFieldError(err))
+		vs.add(decodeFieldError(err))
 		return nil
 	}
 	if len(sc.defaults) > 0 {

@@ -279,7 +279,7 @@ func (vs *validateState) failParam(f *fplan, err error, value string) {
 	if f.loc != locHeader && f.loc != locCookie {
 		fe.Value = echo(value)
 	}
-	vs.errs = append(vs.errs, fe)
+	vs.add(fe)
 }
 
 // finishParams applies defaults to absent parameters, reports missing
@@ -298,7 +298,7 @@ func finishParams(ps *paramSet, seen, bad uint64, base unsafe.Pointer, vs *valid
 				reflect.NewAt(f.t.t, p).Elem().Set(freshDefault(f))
 			} else {
 				if f.required {
-					vs.errs = append(vs.errs, FieldError{Location: f.loc.String(), Field: f.name, Message: "is required"})
+					vs.add(FieldError{Location: f.loc.String(), Field: f.name, Message: "is required"})
 				}
 				continue
 			}

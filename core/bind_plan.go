@@ -59,6 +59,7 @@ type tplan struct {
 type fplan struct {
 	goName string
 	name   string // wire name: JSON name, or the parameter name
+	ptr    string // "/name" as a JSON pointer segment
 	offset uintptr
 	index  []int
 	t      *tplan
@@ -264,6 +265,7 @@ func (pc *planCompiler) structFields(p *tplan, t reflect.Type, path string) erro
 	}
 	seen := map[string]string{}
 	for _, f := range fields {
+		f.ptr = jsonPointer([]pathSeg{{name: f.name, idx: -1}})
 		if other, dup := seen[f.name]; dup {
 			return fieldErr(joinGoPath(path, f.goName), "JSON name %q is also used by field %s", f.name, other)
 		}

@@ -418,7 +418,7 @@ func (ip *inputPlan) bindForm(c *Context, p unsafe.Pointer, vs *validateState, o
 	for _, f := range ip.formFiles {
 		if files&f.bit == 0 {
 			if f.required {
-				vs.errs = append(vs.errs, FieldError{Location: "form", Field: f.name, Message: "is required"})
+				vs.add(FieldError{Location: "form", Field: f.name, Message: "is required"})
 			}
 			continue
 		}

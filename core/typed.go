@@ -225,7 +225,7 @@ func (ip *inputPlan) bindBody(c *Context, p unsafe.Pointer, vs *validateState) e
 	mt := mediaType(r)
 	if empty && mt == "" {
 		if ip.bodyRequired {
-			vs.errs = append(vs.errs, FieldError{Location: "body", Message: "a JSON body is required"})
+			vs.add(FieldError{Location: "body", Message: "a JSON body is required"})
 		}
 		return nil
 	}
@@ -240,7 +240,7 @@ func (ip *inputPlan) bindBody(c *Context, p unsafe.Pointer, vs *validateState) e
 	data := *bp
 	if len(data) == 0 {
 		if ip.bodyRequired {
-			vs.errs = append(vs.errs, FieldError{Location: "body", Message: "a JSON body is required"})
+			vs.add(FieldError{Location: "body", Message: "a JSON body is required"})
 		}
 		return nil
 	}

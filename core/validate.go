@@ -273,7 +273,8 @@ func numberJSON(tp *tplan, f float64) any {
 // pathSeg is one step of the path to a value: a field or map key, or an index.
 type pathSeg struct {
 	name string
-	idx  int // >= 0 for array elements
+	idx  int    // >= 0 for array elements
+	ptr  string // "/name" precomputed for struct fields, or ""
 }
 
 // validateState collects failures while walking a value.
@@ -296,11 +297,19 @@ func (vs *validateState) reset() {
 }
 
 func (vs *validateState) push(name string) { vs.path = append(vs.path, pathSeg{name: name, idx: -1}) }
+func (vs *validateState) pushField(f *fplan) {
+	vs.path = append(vs.path, pathSeg{name: f.name, idx: -1, ptr: f.ptr})
+}
 func (vs *validateState) pushIdx(i int)    { vs.path = append(vs.path, pathSeg{idx: i}) }
 func (vs *validateState) pop()             { vs.path = vs.path[:len(vs.path)-1] }
 
 // pointer renders the current path as an RFC 6901 JSON pointer.
-func (vs *validateState) pointer() string { return jsonPointer(vs.path) }
+func (vs *validateState) pointer() string {
+	if len(vs.path) == 1 && vs.path[0].ptr != "" {
+		return vs.path[0].ptr
+	}
+	return jsonPointer(vs.path)
+}
 
 func jsonPointer(path []pathSeg) string {
 	var b strings.Builder
@@ -351,9 +360,21 @@ func (vs *validateState) fail(msg string, value any) {
 			fe.Pointer = ""
 		}
 	}
-	fe.Field = dottedPath(vs.base, vs.path)
+	if vs.base == "" && len(vs.path) == 1 && vs.path[0].idx < 0 {
+		fe.Field = vs.path[0].name
+	} else {
+		fe.Field = dottedPath(vs.base, vs.path)
+	}
 	if vs.loc == locHeader || vs.loc == locCookie {
 		fe.Value = nil // may hold credentials
+	}
+	vs.add(fe)
+}
+
+// add appends a failure, with room for a few more.
+func (vs *validateState) add(fe FieldError) {
+	if vs.errs == nil {
+		vs.errs = make([]FieldError, 0, 4)
 	}
 	vs.errs = append(vs.errs, fe)
 }
@@ -453,7 +474,7 @@ func (vs *validateState) checkStruct(tp *tplan, p unsafe.Pointer) {
 		if f.rules == nil && !f.t.check {
 			continue
 		}
-		vs.push(f.name)
+		vs.pushField(f)
 		vs.checkValue(f.t, f.rules, unsafe.Add(p, f.offset))
 		vs.pop()
 	}
