@@ -1,0 +1,170 @@
+package orm_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"testing"
+
+	covet "github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/plugins/orm"
+	"github.com/covetgo/covet/plugins/orm/ormtest"
+	"github.com/uptrace/bun"
+)
+
+type User struct {
+	bun.BaseModel `bun:"table:users"`
+	ID            int64  `bun:",pk,autoincrement" json:"id,omitempty"`
+	Email         string `bun:",notnull,unique:users_email_key" json:"email"`
+	Name          string `bun:",notnull" json:"name"`
+	orm.Timestamps
+	orm.SoftDelete
+}
+
+type Task struct {
+	bun.BaseModel `bun:"table:tasks"`
+	ID            int64  `bun:",pk,autoincrement" json:"id,omitempty"`
+	UserID        int64  `bun:",notnull" json:"user_id"`
+	Title         string `bun:",notnull" json:"title"`
+}
+
+// schema is the test schema as migrations: Go ones, so one definition
+// serves every dialect.
+func schema(t testing.TB) *orm.Migrations {
+	t.Helper()
+	ms, err := orm.NewMigrations(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, ms.Add("001_users", func(ctx context.Context, db *bun.DB) error {
+		_, err := db.NewCreateTable().Model((*User)(nil)).Exec(ctx)
+		return err
+	}, func(ctx context.Context, db *bun.DB) error {
+		_, err := db.NewDropTable().Model((*User)(nil)).Exec(ctx)
+		return err
+	}))
+	must(t, ms.Add("002_tasks", func(ctx context.Context, db *bun.DB) error {
+		_, err := db.NewCreateTable().Model((*Task)(nil)).
+			ForeignKey(`(user_id) REFERENCES users (id)`).Exec(ctx)
+		return err
+	}, func(ctx context.Context, db *bun.DB) error {
+		_, err := db.NewDropTable().Model((*Task)(nil)).Exec(ctx)
+		return err
+	}))
+	return ms
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// eachDialect runs body against a fresh database of every dialect, in
+// parallel: the one table of dialects every behaviour is tested on.
+func eachDialect(t *testing.T, body func(t *testing.T, db *ormtest.DB)) {
+	for _, d := range ormtest.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			body(t, ormtest.New(t, d))
+		})
+	}
+}
+
+// migrated applies the test schema to db.
+func migrated(t testing.TB, db *ormtest.DB) {
+	t.Helper()
+	if _, err := orm.NewMigrator(db.DB, schema(t)).Up(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// logBuffer is a concurrency-safe log sink.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// newApp returns a started app with the plugin on db (and the test schema
+// applied), stopped when the test ends.
+func newApp(t testing.TB, db *ormtest.DB, opts ...orm.Option) (*covet.App, *orm.Plugin, *logBuffer) {
+	t.Helper()
+	migrated(t, db)
+	logs := &logBuffer{}
+	app := covet.New(covet.WithLogger(slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))), covet.WithHealth())
+	p := orm.New(append([]orm.Option{orm.WithDSN(db.DSN), orm.WithMaxOpenConns(10)}, opts...)...)
+	must(t, app.Install(p))
+	return app, p, logs
+}
+
+func start(t testing.TB, app *covet.App) {
+	t.Helper()
+	must(t, app.Start(context.Background()))
+	t.Cleanup(func() { _ = app.Stop(context.Background()) })
+}
+
+// userRoutes registers a small users/tasks API on app.
+func userRoutes(app *covet.App, mw ...covet.Middleware) {
+	g := app.Group("", mw...)
+	g.POST("/users", func(c *covet.Context) error {
+		var u User
+		if err := c.BindJSON(&u); err != nil {
+			return err
+		}
+		if _, err := orm.DB(c).NewInsert().Model(&u).Exec(c.Context()); err != nil {
+			return err
+		}
+		c.SetHeader("X-Queries", strconv.Itoa(orm.QueryCount(c)))
+		return c.JSON(http.StatusCreated, u)
+	})
+	g.GET("/users/{id:int}", func(c *covet.Context) error {
+		var u User
+		if err := orm.DB(c).NewSelect().Model(&u).Where("id = ?", c.Param("id")).Scan(c.Context()); err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, u)
+	})
+	g.DELETE("/users/{id:int}", func(c *covet.Context) error {
+		id, _ := c.ParamInt64("id")
+		if _, err := orm.DB(c).NewDelete().Model((*User)(nil)).Where("id = ?", id).ForceDelete().Exec(c.Context()); err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusNoContent)
+	})
+	g.POST("/tasks", func(c *covet.Context) error {
+		var tk Task
+		if err := c.BindJSON(&tk); err != nil {
+			return err
+		}
+		if _, err := orm.DB(c).NewInsert().Model(&tk).Exec(c.Context()); err != nil {
+			return err
+		}
+		return c.JSON(http.StatusCreated, tk)
+	})
+}
+
+func countRows(t testing.TB, db bun.IDB, model any) int {
+	t.Helper()
+	var n int
+	table := db.NewSelect().Model(model).GetTableName()
+	if err := db.NewRaw("SELECT count(*) FROM ?", bun.Ident(table)).Scan(context.Background(), &n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

@@ -1,0 +1,100 @@
+package orm
+
+import (
+	"context"
+	"database/sql"
+	"log/slog"
+	"strings"
+	"time"
+
+	covet "github.com/covetgo/covet/core"
+	"github.com/uptrace/bun"
+)
+
+// queryHook applies the request's statement timeout, counts the request's
+// statements, logs slow ones with the request ID, and notices connections
+// the server dropped.
+type queryHook struct {
+	p *Plugin
+	d *Database
+}
+
+func isTxControl(e *bun.QueryEvent) bool {
+	if e.IQuery != nil {
+		return false
+	}
+	q := e.Query
+	switch q {
+	case "BEGIN", "COMMIT", "ROLLBACK":
+		return true
+	}
+	return strings.HasPrefix(q, "SAVEPOINT ") || strings.HasPrefix(q, "RELEASE SAVEPOINT ") || strings.HasPrefix(q, "ROLLBACK TO SAVEPOINT ")
+}
+
+// BeforeQuery implements bun.QueryHook.
+func (h *queryHook) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context.Context {
+	st := stateFrom(ctx)
+	if st == nil || st.timeout <= 0 {
+		return ctx
+	}
+	if e.IQuery == nil && e.Query == "BEGIN" {
+		// BEGIN's context governs the whole transaction: no statement timeout.
+		return ctx
+	}
+	tctx, cancel := context.WithTimeout(ctx, st.timeout)
+	// Canceled when the request ends: rows a raw query returns are read
+	// after AfterQuery, so the context must outlive it.
+	st.addCancel(cancel)
+	return tctx
+}
+
+// AfterQuery implements bun.QueryHook.
+func (h *queryHook) AfterQuery(ctx context.Context, e *bun.QueryEvent) {
+	took := time.Since(e.StartTime)
+	control := isTxControl(e)
+	if st := stateFrom(ctx); st != nil && !control {
+		st.queries.Add(1)
+		st.dbTime.Add(int64(took))
+		if e.Err != nil && e.Err != sql.ErrNoRows {
+			st.noteFailure(e.Operation())
+		}
+	}
+	if e.Err != nil && connectionLost(e.Err) {
+		h.d.purgeIdle()
+	}
+	p := h.p
+	slow := p.cfg.slowQuery > 0 && took >= p.cfg.slowQuery
+	if !slow && !p.cfg.logQueries {
+		return
+	}
+	level := slog.LevelDebug
+	msg := "orm: query"
+	if slow {
+		level, msg = slog.LevelWarn, "orm: slow query"
+	}
+	if !p.log.Enabled(ctx, level) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("database", h.d.name),
+		slog.String("operation", e.Operation()),
+		slog.Float64("duration_ms", ms(took)),
+		slog.String("query", truncate(e.Query, 2000)),
+	}
+	if id := covet.RequestIDFrom(ctx); id != "" {
+		attrs = append(attrs, slog.String("request_id", id))
+	}
+	if e.Err != nil && e.Err != sql.ErrNoRows {
+		attrs = append(attrs, slog.String("error", e.Err.Error()))
+	}
+	p.log.LogAttrs(ctx, level, msg, attrs...)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+var _ bun.QueryHook = (*queryHook)(nil)

@@ -1,0 +1,228 @@
+package orm
+
+import (
+	"log/slog"
+	"time"
+)
+
+// DefaultName is the name of the database configured by the options given
+// to New directly (outside WithDatabase): the one DB(c) returns.
+const DefaultName = "primary"
+
+// Option configures the plugin. Passed to New, an option configures the
+// plugin and its primary database; passed to WithDatabase, it configures that
+// database (plugin-wide options such as WithLogger are ignored there).
+type Option func(*settings)
+
+type settings struct {
+	plugin *config
+	db     *dbConfig
+	nested bool
+}
+
+type config struct {
+	logger        *slog.Logger
+	slowQuery     time.Duration
+	logQueries    bool
+	stmtTimeout   time.Duration
+	connectWithin time.Duration
+	backoffMin    time.Duration
+	backoffMax    time.Duration
+	mapErrors     bool
+	dbs           []*dbConfig
+}
+
+type dbConfig struct {
+	name            string
+	dsn             string
+	replicas        []string
+	maxOpen         int
+	maxIdle         int
+	maxLifetime     time.Duration
+	maxIdleTime     time.Duration
+	poolTimeout     time.Duration
+	replicaInterval time.Duration
+	migrations      *Migrations
+	migrateOnStart  bool
+}
+
+func defaultConfig() config {
+	return config{
+		slowQuery:     200 * time.Millisecond,
+		connectWithin: 30 * time.Second,
+		backoffMin:    100 * time.Millisecond,
+		backoffMax:    5 * time.Second,
+		mapErrors:     true,
+	}
+}
+
+func defaultDBConfig(name string) *dbConfig {
+	return &dbConfig{
+		name:            name,
+		maxOpen:         20,
+		maxIdle:         10,
+		maxLifetime:     30 * time.Minute,
+		maxIdleTime:     5 * time.Minute,
+		poolTimeout:     5 * time.Second,
+		replicaInterval: 2 * time.Second,
+	}
+}
+
+func (s *settings) pluginOnly() bool { return s.nested }
+
+// WithDSN sets the database's connection string: postgres://...,
+// mysql://... (or a go-sql-driver DSN), sqlite://path or file:path. See
+// DialectOf.
+func WithDSN(dsn string) Option { return func(s *settings) { s.db.dsn = dsn } }
+
+// WithDatabase adds a named database (for example "analytics") with its own
+// DSN and options (pool sizes, replicas, migrations). Handlers reach it with
+// Named(c, name). The name DefaultName refers to the primary database.
+func WithDatabase(name, dsn string, opts ...Option) Option {
+	return func(s *settings) {
+		var d *dbConfig
+		for _, x := range s.plugin.dbs {
+			if x.name == name {
+				d = x
+			}
+		}
+		if d == nil {
+			d = defaultDBConfig(name)
+			s.plugin.dbs = append(s.plugin.dbs, d)
+		}
+		d.dsn = dsn
+		inner := &settings{plugin: s.plugin, db: d, nested: true}
+		for _, o := range opts {
+			o(inner)
+		}
+	}
+}
+
+// WithReplicas adds read replicas to the database: SELECT queries built with
+// bun (outside transactions) go to a healthy replica, round robin; writes,
+// transactions and raw SQL go to the primary. A replica that fails its
+// health check, or a query with a connection error, is set aside until it
+// answers again; with no healthy replica, reads go to the primary.
+func WithReplicas(dsns ...string) Option {
+	return func(s *settings) { s.db.replicas = append(s.db.replicas, dsns...) }
+}
+
+// WithReplicaCheckInterval sets how often replicas set aside are checked
+// again (default 2s).
+func WithReplicaCheckInterval(d time.Duration) Option {
+	return func(s *settings) {
+		if d > 0 {
+			s.db.replicaInterval = d
+		}
+	}
+}
+
+// WithMaxOpenConns bounds the open connections of the database (default
+// 20). SQLite in memory always uses one.
+func WithMaxOpenConns(n int) Option { return func(s *settings) { s.db.maxOpen = n } }
+
+// WithMaxIdleConns bounds the idle connections kept (default 10).
+func WithMaxIdleConns(n int) Option { return func(s *settings) { s.db.maxIdle = n } }
+
+// WithConnMaxLifetime closes connections older than d (default 30m).
+func WithConnMaxLifetime(d time.Duration) Option {
+	return func(s *settings) { s.db.maxLifetime = d }
+}
+
+// WithConnMaxIdleTime closes connections idle longer than d (default 5m).
+func WithConnMaxIdleTime(d time.Duration) Option {
+	return func(s *settings) { s.db.maxIdleTime = d }
+}
+
+// WithPoolTimeout bounds how long a transaction (the Transactional
+// middleware, or Tx on the plugin's database) waits for a free connection
+// when the pool is exhausted (default 5s). When it passes, the request fails
+// with 503 and ErrPoolTimeout. Plain queries wait within their statement
+// timeout (WithStatementTimeout).
+func WithPoolTimeout(d time.Duration) Option {
+	return func(s *settings) {
+		if d > 0 {
+			s.db.poolTimeout = d
+		}
+	}
+}
+
+// WithMigrations gives the database its migrations, for Plugin.Migrator and
+// WithMigrateOnStart.
+func WithMigrations(m *Migrations) Option { return func(s *settings) { s.db.migrations = m } }
+
+// WithMigrateOnStart applies pending migrations when the app starts, after
+// connecting and under the migration lock (so several instances starting
+// together migrate once). Needs WithMigrations.
+func WithMigrateOnStart() Option { return func(s *settings) { s.db.migrateOnStart = true } }
+
+// WithLogger sets the logger for slow queries and lifecycle messages
+// (default: the app's logger). Plugin-wide.
+func WithLogger(l *slog.Logger) Option {
+	return func(s *settings) {
+		if !s.pluginOnly() {
+			s.plugin.logger = l
+		}
+	}
+}
+
+// WithSlowQueryThreshold logs queries that take longer than d at Warn level,
+// with the request ID (default 200ms; 0 turns it off). Plugin-wide.
+func WithSlowQueryThreshold(d time.Duration) Option {
+	return func(s *settings) {
+		if !s.pluginOnly() {
+			s.plugin.slowQuery = d
+		}
+	}
+}
+
+// WithQueryLogging logs every query at Debug level. Plugin-wide.
+func WithQueryLogging(on bool) Option {
+	return func(s *settings) {
+		if !s.pluginOnly() {
+			s.plugin.logQueries = on
+		}
+	}
+}
+
+// WithStatementTimeout bounds each statement a request runs (default: none;
+// the request's own deadline still applies). A route can set its own with
+// the StatementTimeout middleware. A statement that passes it is canceled on
+// the server and the request fails with 503. Plugin-wide.
+func WithStatementTimeout(d time.Duration) Option {
+	return func(s *settings) {
+		if !s.pluginOnly() {
+			s.plugin.stmtTimeout = d
+		}
+	}
+}
+
+// WithConnectRetry sets how start-up connects: it retries with exponential
+// backoff from min to max between attempts, and gives up after within
+// (defaults 100ms, 5s, 30s). Plugin-wide.
+func WithConnectRetry(within, min, max time.Duration) Option {
+	return func(s *settings) {
+		if s.pluginOnly() {
+			return
+		}
+		if within > 0 {
+			s.plugin.connectWithin = within
+		}
+		if min > 0 {
+			s.plugin.backoffMin = min
+		}
+		if max >= min && max > 0 {
+			s.plugin.backoffMax = max
+		}
+	}
+}
+
+// WithErrorMapping turns on or off (default on) the translation of database
+// errors a handler returns into HTTP errors (see MapError). Plugin-wide.
+func WithErrorMapping(on bool) Option {
+	return func(s *settings) {
+		if !s.pluginOnly() {
+			s.plugin.mapErrors = on
+		}
+	}
+}

@@ -1,0 +1,406 @@
+package orm
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	covet "github.com/covetgo/covet/core"
+	"github.com/uptrace/bun"
+)
+
+// Plugin connects a Covet app to one or more databases through bun. Create
+// it with New and install it with app.Install.
+type Plugin struct {
+	cfg     config
+	app     *covet.App
+	log     *slog.Logger
+	dbs     []*Database
+	byName  map[string]*Database
+	primary *Database
+}
+
+// Database is one configured database: its bun handle, replicas and pool.
+type Database struct {
+	name    string
+	cfg     *dbConfig
+	p       *Plugin
+	dialect Dialect
+	where   string
+
+	mu       sync.Mutex // guards open and close
+	db       atomic.Pointer[bun.DB]
+	replicas *replicaSet
+	closed   bool
+
+	lastPurge atomic.Int64
+}
+
+// New returns the plugin. Options given directly configure the primary
+// database (named DefaultName) and the plugin; WithDatabase adds more.
+func New(opts ...Option) *Plugin {
+	p := &Plugin{cfg: defaultConfig()}
+	primary := defaultDBConfig(DefaultName)
+	p.cfg.dbs = []*dbConfig{primary}
+	s := &settings{plugin: &p.cfg, db: primary}
+	for _, o := range opts {
+		o(s)
+	}
+	return p
+}
+
+// Name returns "orm".
+func (p *Plugin) Name() string { return "orm" }
+
+// Install opens the databases' pools (without connecting: Start does) and
+// adds the app-wide middleware that gives each request its database state,
+// counts its queries and maps database errors to HTTP errors.
+func (p *Plugin) Install(app *covet.App) error {
+	p.app = app
+	p.log = p.cfg.logger
+	if p.log == nil {
+		p.log = app.Logger()
+	}
+	p.byName = map[string]*Database{}
+	p.dbs = nil
+	for _, dc := range p.cfg.dbs {
+		if dc.dsn == "" {
+			p.closeAll()
+			return fmt.Errorf("orm: database %q has no DSN (use orm.WithDSN)", dc.name)
+		}
+		d := &Database{name: dc.name, cfg: dc, p: p}
+		if err := d.open(); err != nil {
+			p.closeAll()
+			return fmt.Errorf("orm: database %q: %w", dc.name, err)
+		}
+		p.dbs = append(p.dbs, d)
+		p.byName[dc.name] = d
+	}
+	p.primary = p.byName[DefaultName]
+	app.Use(p.requestMiddleware)
+	return nil
+}
+
+func (p *Plugin) closeAll() {
+	for _, d := range p.dbs {
+		_ = d.close()
+	}
+}
+
+func (d *Database) open() error {
+	o, err := openSQL(d.cfg.dsn)
+	if err != nil {
+		return err
+	}
+	d.dialect, d.where = o.dialect, o.where
+	configurePool(o, d.cfg)
+	var dbOpts []bun.DBOption
+	var rs *replicaSet
+	if len(d.cfg.replicas) > 0 {
+		rs, err = newReplicaSet(d, d.cfg.replicas)
+		if err != nil {
+			_ = o.sqldb.Close()
+			return err
+		}
+		dbOpts = append(dbOpts, bun.WithConnResolver(rs))
+	}
+	db := bun.NewDB(o.sqldb, bunDialect(o.dialect), dbOpts...)
+	db.AddQueryHook(&queryHook{p: d.p, d: d})
+	d.replicas = rs
+	d.mu.Lock()
+	d.db.Store(db)
+	d.closed = false
+	d.mu.Unlock()
+	return nil
+}
+
+func configurePool(o *opened, c *dbConfig) {
+	maxOpen, maxIdle := c.maxOpen, c.maxIdle
+	if o.memory {
+		maxOpen, maxIdle = 1, 1
+	}
+	o.sqldb.SetMaxOpenConns(maxOpen)
+	o.sqldb.SetMaxIdleConns(maxIdle)
+	o.sqldb.SetConnMaxLifetime(c.maxLifetime)
+	o.sqldb.SetConnMaxIdleTime(c.maxIdleTime)
+}
+
+func (d *Database) close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	db := d.db.Load()
+	if d.closed || db == nil {
+		return nil
+	}
+	d.closed = true
+	err := db.Close()
+	if d.replicas != nil {
+		err = errors.Join(err, d.replicas.close())
+	}
+	return err
+}
+
+// Name returns the database's name.
+func (d *Database) Name() string { return d.name }
+
+// Dialect returns the database's dialect.
+func (d *Database) Dialect() Dialect { return d.dialect }
+
+// Bun returns the database's bun handle (reads routed to replicas when it has
+// any). Safe for concurrent use.
+func (d *Database) Bun() *bun.DB { return d.db.Load() }
+
+// DB returns the primary database's bun handle, for use outside requests
+// (background jobs, start-up code). Handlers use DB(c).
+func (p *Plugin) DB() *bun.DB { return p.primary.Bun() }
+
+// Database returns the named database, or nil if none has that name.
+func (p *Plugin) Database(name string) *Database { return p.byName[name] }
+
+// Databases returns the configured databases, primary first.
+func (p *Plugin) Databases() []*Database { return append([]*Database(nil), p.dbs...) }
+
+// Start connects every database, retrying with exponential backoff until
+// the connect window (WithConnectRetry) passes, then starts replica health
+// checks and, where configured, applies pending migrations. It fails with an
+// error naming the database, where it is (never its password) and the last
+// cause.
+func (p *Plugin) Start(ctx context.Context) error {
+	for _, d := range p.dbs {
+		d.mu.Lock()
+		closed := d.closed
+		d.mu.Unlock()
+		if closed {
+			if err := d.open(); err != nil {
+				return fmt.Errorf("orm: database %q: %w", d.name, err)
+			}
+		}
+		if err := p.connect(ctx, d); err != nil {
+			return err
+		}
+		if d.replicas != nil {
+			d.replicas.start(ctx)
+		}
+		if d.cfg.migrateOnStart && d.cfg.migrations != nil {
+			applied, err := NewMigrator(d.Bun(), d.cfg.migrations).Up(ctx)
+			if err != nil {
+				return fmt.Errorf("orm: database %q: migrate on start: %w", d.name, err)
+			}
+			if len(applied) > 0 {
+				p.log.InfoContext(ctx, "orm: migrations applied", "database", d.name, "migrations", applied)
+			}
+		}
+	}
+	return nil
+}
+
+func (p *Plugin) connect(ctx context.Context, d *Database) error {
+	start := time.Now()
+	deadline := start.Add(p.cfg.connectWithin)
+	wait := p.cfg.backoffMin
+	var last error
+	for attempt := 1; ; attempt++ {
+		actx, cancel := context.WithDeadline(ctx, deadline)
+		last = d.Bun().PingContext(actx)
+		cancel()
+		if last == nil {
+			if attempt > 1 {
+				p.log.InfoContext(ctx, "orm: connected", "database", d.name, "attempts", attempt)
+			}
+			return nil
+		}
+		if ctx.Err() != nil || time.Now().Add(wait).After(deadline) {
+			return fmt.Errorf("orm: connect to database %q (%s): gave up after %d attempts in %s: %w",
+				d.name, d.where, attempt, time.Since(start).Round(time.Millisecond), scrub(last, d.cfg.dsn))
+		}
+		p.log.WarnContext(ctx, "orm: database not reachable yet, retrying", "database", d.name, "where", d.where,
+			"attempt", attempt, "retry_in", wait.String(), "error", scrub(last, d.cfg.dsn).Error())
+		t := time.NewTimer(wait + rand.N(wait/4+1))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("orm: connect to database %q (%s): %w", d.name, d.where, ctx.Err())
+		case <-t.C:
+		}
+		wait = min(wait*2, p.cfg.backoffMax)
+	}
+}
+
+// Stop closes the pools. Core calls it after the server stopped accepting
+// connections and in-flight requests finished, so no request loses its
+// database under it.
+func (p *Plugin) Stop(ctx context.Context) error {
+	var errs []error
+	for i := len(p.dbs) - 1; i >= 0; i-- {
+		if err := p.dbs[i].close(); err != nil {
+			errs = append(errs, fmt.Errorf("orm: close database %q: %w", p.dbs[i].name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// CheckHealth reports each database. Liveness reports pool figures only (a
+// database outage must not get the process restarted); readiness pings each
+// database and its replicas and reports their latency: down if a database
+// does not answer, degraded if only replicas fail.
+func (p *Plugin) CheckHealth(ctx context.Context, kind covet.HealthKind) covet.HealthReport {
+	rep := covet.HealthReport{Status: covet.HealthOK, Details: map[string]any{}}
+	type result struct {
+		name string
+		h    DatabaseHealth
+	}
+	results := make(chan result, len(p.dbs))
+	for _, d := range p.dbs {
+		go func(d *Database) { results <- result{d.name, d.health(ctx, kind)} }(d)
+	}
+	var errs []string
+	for range p.dbs {
+		r := <-results
+		rep.Details[r.name] = r.h
+		switch r.h.Status {
+		case covet.HealthDown:
+			rep.Status = covet.HealthDown
+			errs = append(errs, r.name+": "+r.h.Error)
+		case covet.HealthDegraded:
+			if rep.Status == covet.HealthOK {
+				rep.Status = covet.HealthDegraded
+			}
+			errs = append(errs, r.name+": "+r.h.Error)
+		}
+	}
+	if len(errs) > 0 {
+		rep.Error = fmt.Sprint(errs)
+	}
+	return rep
+}
+
+// DatabaseHealth is one database's entry in the health report.
+type DatabaseHealth struct {
+	Status    covet.HealthStatus `json:"status"`
+	Error     string             `json:"error,omitempty"`
+	Dialect   Dialect            `json:"dialect"`
+	LatencyMS float64            `json:"latency_ms,omitempty"`
+	Pool      PoolStats          `json:"pool"`
+	Replicas  []ReplicaHealth    `json:"replicas,omitempty"`
+}
+
+// ReplicaHealth is one replica's entry in the health report.
+type ReplicaHealth struct {
+	Where     string    `json:"where"`
+	Healthy   bool      `json:"healthy"`
+	Error     string    `json:"error,omitempty"`
+	LatencyMS float64   `json:"latency_ms,omitempty"`
+	Pool      PoolStats `json:"pool"`
+}
+
+func (d *Database) health(ctx context.Context, kind covet.HealthKind) DatabaseHealth {
+	db := d.Bun()
+	h := DatabaseHealth{Status: covet.HealthOK, Dialect: d.dialect, Pool: poolStats(db.DB.Stats(), db.DBStats())}
+	if kind != covet.Readiness {
+		return h
+	}
+	start := time.Now()
+	err := db.PingContext(ctx)
+	h.LatencyMS = ms(time.Since(start))
+	if err != nil {
+		h.Status, h.Error = covet.HealthDown, "ping failed: "+scrub(err, d.cfg.dsn).Error()
+		return h
+	}
+	if d.replicas != nil {
+		h.Replicas = d.replicas.check(ctx)
+		for _, r := range h.Replicas {
+			if !r.Healthy {
+				h.Status, h.Error = covet.HealthDegraded, "replica "+r.Where+" down, reads use the primary"
+			}
+		}
+	}
+	return h
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// PoolStats are a pool's figures: database/sql's statistics plus bun's
+// query and error counts.
+type PoolStats struct {
+	MaxOpen           int     `json:"max_open"`
+	Open              int     `json:"open"`
+	InUse             int     `json:"in_use"`
+	Idle              int     `json:"idle"`
+	WaitCount         int64   `json:"wait_count"`
+	WaitDurationMS    float64 `json:"wait_duration_ms"`
+	MaxIdleClosed     int64   `json:"max_idle_closed"`
+	MaxIdleTimeClosed int64   `json:"max_idle_time_closed"`
+	MaxLifetimeClosed int64   `json:"max_lifetime_closed"`
+	Queries           uint32  `json:"queries"`
+	Errors            uint32  `json:"errors"`
+}
+
+func poolStats(s sql.DBStats, b bun.DBStats) PoolStats {
+	return PoolStats{
+		MaxOpen: s.MaxOpenConnections, Open: s.OpenConnections, InUse: s.InUse, Idle: s.Idle,
+		WaitCount: s.WaitCount, WaitDurationMS: ms(s.WaitDuration),
+		MaxIdleClosed: s.MaxIdleClosed, MaxIdleTimeClosed: s.MaxIdleTimeClosed, MaxLifetimeClosed: s.MaxLifetimeClosed,
+		Queries: b.Queries, Errors: b.Errors,
+	}
+}
+
+// Stats returns the database's pool figures.
+func (d *Database) Stats() PoolStats {
+	db := d.Bun()
+	return poolStats(db.DB.Stats(), db.DBStats())
+}
+
+// Stats returns every database's pool figures by name.
+func (p *Plugin) Stats() map[string]PoolStats {
+	out := make(map[string]PoolStats, len(p.dbs))
+	for _, d := range p.dbs {
+		out[d.name] = d.Stats()
+	}
+	return out
+}
+
+// Migrator returns a migrator for the named database's migrations
+// (WithMigrations), or an error if it has none.
+func (p *Plugin) Migrator(name string) (*Migrator, error) {
+	d := p.byName[name]
+	if d == nil {
+		return nil, fmt.Errorf("orm: no database named %q", name)
+	}
+	if d.cfg.migrations == nil {
+		return nil, fmt.Errorf("orm: database %q has no migrations (use orm.WithMigrations)", name)
+	}
+	return NewMigrator(d.Bun(), d.cfg.migrations), nil
+}
+
+// purgeIdle drops the pool's idle connections after the server dropped
+// connections (a restart, a failover, pg_terminate_backend): the next
+// requests then open fresh ones instead of each failing on a dead one. At
+// most once a second.
+func (d *Database) purgeIdle() {
+	now := time.Now().UnixNano()
+	last := d.lastPurge.Load()
+	if now-last < int64(time.Second) || !d.lastPurge.CompareAndSwap(last, now) {
+		return
+	}
+	db := d.Bun()
+	maxIdle := d.cfg.maxIdle
+	if d.cfg.maxOpen == 1 {
+		maxIdle = 1
+	}
+	db.DB.SetMaxIdleConns(0)
+	db.DB.SetMaxIdleConns(maxIdle)
+	d.p.log.Warn("orm: the database dropped connections; idle connections discarded", "database", d.name)
+}
+
+var (
+	_ covet.Plugin        = (*Plugin)(nil)
+	_ covet.Starter       = (*Plugin)(nil)
+	_ covet.Stopper       = (*Plugin)(nil)
+	_ covet.HealthChecker = (*Plugin)(nil)
+)

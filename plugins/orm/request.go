@@ -1,0 +1,183 @@
+package orm
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	covet "github.com/covetgo/covet/core"
+	"github.com/uptrace/bun"
+)
+
+// reqState is the plugin's per-request state. It is also the request's
+// context (wrapping the one it had), so one allocation carries both and the
+// query hook, which sees only contexts, finds it.
+type reqState struct {
+	context.Context
+	p       *Plugin
+	timeout time.Duration
+	queries atomic.Int32
+	dbTime  atomic.Int64
+
+	txs []activeTx // transactions opened by Transactional, innermost last
+
+	mu       sync.Mutex
+	cancels  []context.CancelFunc
+	failedOp string
+}
+
+type activeTx struct {
+	db *Database
+	tx bun.Tx
+}
+
+type stateCtxKey struct{}
+
+var stateKey = covet.NewKey[*reqState]("orm.request")
+
+// Value returns the state for its own key and defers to the wrapped context
+// otherwise.
+func (s *reqState) Value(key any) any {
+	if key == (stateCtxKey{}) {
+		return s
+	}
+	return s.Context.Value(key)
+}
+
+func stateFrom(ctx context.Context) *reqState {
+	if ctx == nil {
+		return nil
+	}
+	st, _ := ctx.Value(stateCtxKey{}).(*reqState)
+	return st
+}
+
+func (s *reqState) addCancel(c context.CancelFunc) {
+	s.mu.Lock()
+	s.cancels = append(s.cancels, c)
+	s.mu.Unlock()
+}
+
+func (s *reqState) noteFailure(op string) {
+	s.mu.Lock()
+	s.failedOp = op
+	s.mu.Unlock()
+}
+
+func (s *reqState) finish() (failedOp string) {
+	s.mu.Lock()
+	for _, c := range s.cancels {
+		c()
+	}
+	s.cancels = nil
+	failedOp = s.failedOp
+	s.mu.Unlock()
+	return failedOp
+}
+
+func (s *reqState) tx(d *Database) (bun.Tx, bool) {
+	for i := len(s.txs) - 1; i >= 0; i-- {
+		if s.txs[i].db == d {
+			return s.txs[i].tx, true
+		}
+	}
+	return bun.Tx{}, false
+}
+
+// requestMiddleware gives every request its state, and maps the database
+// errors a handler returns to HTTP errors.
+func (p *Plugin) requestMiddleware(next covet.HandlerFunc) covet.HandlerFunc {
+	return func(c *covet.Context) error {
+		r := c.Request()
+		st := &reqState{Context: r.Context(), p: p, timeout: p.cfg.stmtTimeout}
+		stateKey.Set(c, st)
+		c.SetRequest(r.WithContext(st))
+		err := next(c)
+		op := st.finish()
+		if err != nil && p.cfg.mapErrors {
+			err = mapError(err, op)
+		}
+		return err
+	}
+}
+
+func mustState(c *covet.Context) *reqState {
+	st, ok := stateKey.Get(c)
+	if !ok {
+		panic("orm: no database state on this request: install the orm plugin on the app serving it (app.Install(orm.New(...)))")
+	}
+	return st
+}
+
+// DB returns the primary database for the request: the request's
+// transaction when the Transactional middleware opened one, else the pooled
+// database (with reads routed to replicas, if any). Pass c.Context() to the
+// queries, so they carry the request's deadline, statement timeout and ID.
+//
+//	var u User
+//	err := orm.DB(c).NewSelect().Model(&u).Where("id = ?", id).Scan(c.Context())
+func DB(c *covet.Context) bun.IDB { return Named(c, DefaultName) }
+
+// Named returns the named database for the request, as DB does for the
+// primary. It panics if no database has that name (a programming error).
+func Named(c *covet.Context, name string) bun.IDB {
+	st := mustState(c)
+	d := st.p.byName[name]
+	if d == nil {
+		panic(fmt.Sprintf("orm: no database named %q", name))
+	}
+	if tx, ok := st.tx(d); ok {
+		return tx
+	}
+	return d.Bun()
+}
+
+// FromContext returns the primary database for the request whose context
+// ctx is (or derives from), as DB(c) does, for code that only has the
+// context. It reports false outside a request served by the plugin.
+func FromContext(ctx context.Context) (bun.IDB, bool) {
+	st := stateFrom(ctx)
+	if st == nil {
+		return nil, false
+	}
+	d := st.p.primary
+	if tx, ok := st.tx(d); ok {
+		return tx, true
+	}
+	return d.Bun(), true
+}
+
+// QueryCount returns how many statements the request ran so far (BEGIN,
+// COMMIT, ROLLBACK and savepoints not included).
+func QueryCount(c *covet.Context) int {
+	if st, ok := stateKey.Get(c); ok {
+		return int(st.queries.Load())
+	}
+	return 0
+}
+
+// QueryTime returns the time the request's statements took so far.
+func QueryTime(c *covet.Context) time.Duration {
+	if st, ok := stateKey.Get(c); ok {
+		return time.Duration(st.dbTime.Load())
+	}
+	return 0
+}
+
+// StatementTimeout is middleware bounding each statement of the routes it
+// wraps to d: a statement still running then is canceled (on the server too)
+// and the request fails with 503. It overrides WithStatementTimeout.
+func StatementTimeout(d time.Duration) covet.Middleware {
+	return func(next covet.HandlerFunc) covet.HandlerFunc {
+		return func(c *covet.Context) error {
+			st := mustState(c)
+			prev := st.timeout
+			st.timeout = d
+			err := next(c)
+			st.timeout = prev
+			return err
+		}
+	}
+}
