@@ -159,11 +159,15 @@ func userRoutes(app *covet.App, mw ...covet.Middleware) {
 	})
 }
 
-func countRows(t testing.TB, db bun.IDB, model any) int {
+// countRows counts a table's rows (a table name, or a model).
+func countRows(t testing.TB, db bun.IDB, table any) int {
 	t.Helper()
+	name, ok := table.(string)
+	if !ok {
+		name = db.NewSelect().Model(table).GetTableName()
+	}
 	var n int
-	table := db.NewSelect().Model(model).GetTableName()
-	if err := db.NewRaw("SELECT count(*) FROM ?", bun.Ident(table)).Scan(context.Background(), &n); err != nil {
+	if err := db.NewRaw("SELECT count(*) FROM ?", bun.Ident(name)).Scan(context.Background(), &n); err != nil {
 		t.Fatal(err)
 	}
 	return n
