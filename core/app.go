@@ -62,7 +62,11 @@ func New(opts ...Option) *App {
 		o(&a.cfg)
 	}
 	a.logger = slog.New(&requestLogHandler{h: a.cfg.logger.Handler()})
-	a.pool.New = func() any { return &Context{app: a} }
+	a.pool.New = func() any {
+		c := &Context{app: a}
+		c.res = &c.resp
+		return c
+	}
 	if a.cfg.health {
 		a.registerHealth()
 	}
@@ -420,6 +424,7 @@ func (a *App) restore(s appSnapshot) {
 		}
 		// Rebuild the router from the remaining routes.
 		a.router = newRouter()
+		// (finalize runs at build)
 		for _, r := range a.routes {
 			a.router.add(r)
 		}
@@ -500,6 +505,7 @@ func (a *App) build() error {
 		a.options = chain(a.mw, autoOptions)
 		a.redirect = chain(a.mw, redirectHandler)
 		a.entry = chain(a.pre, a.dispatch)
+		a.router.finalize()
 		a.frozen.Store(true)
 	})
 	if err == nil && !a.frozen.Load() {
@@ -518,9 +524,19 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	c := a.pool.Get().(*Context)
-	c.reset(w, r)
+	c.req = r
+	c.resp = Response{w: w}
+	c.released = false
 	defer a.finish(c)
-	if err := a.entry(c); err != nil {
+	var err error
+	if len(a.pre) == 0 {
+		err = a.dispatch(c)
+	} else {
+		// Pre middleware runs before routing: no route yet.
+		c.route, c.params = nil, nil
+		err = a.entry(c)
+	}
+	if err != nil {
 		a.handleError(c, err)
 	}
 }
@@ -550,14 +566,15 @@ func (a *App) dispatch(c *Context) error {
 	if rt == nil && method == http.MethodHead {
 		rt = a.router.find(c, http.MethodGet, path)
 	}
+	c.route = rt
 	if rt != nil {
-		c.route = rt
 		return rt.final(c)
 	}
 	return a.unmatched(c, method, path)
 }
 
 func (a *App) unmatched(c *Context, method, path string) error {
+	c.dirty = true
 	allowed := a.router.allowed(c, path, a.cfg.autoOptions)
 	if len(allowed) > 0 {
 		c.allowed = allowed

@@ -42,6 +42,8 @@ type Context struct {
 	logger     *slog.Logger
 	released   bool
 	errHandled bool
+	// dirty is set by every setter of the fields release clears only when set.
+	dirty bool
 	// Spare holds per-request state of typed handlers.
 	typedState any
 	// cleanups run when the request ends (temporary upload files).
@@ -52,14 +54,14 @@ type ctxValue struct {
 	key, val any
 }
 
-func (c *Context) reset(w http.ResponseWriter, r *http.Request) {
-	c.req = r
-	c.resp = Response{w: w}
-	c.res = &c.resp
-	c.released = false
-}
-
+// release clears the per-request state. Fields are only written when set,
+// to spare the pointer stores (and GC write barriers) on the hot path; the
+// request and writer are overwritten by the next reset.
 func (c *Context) release() {
+	// route and params are overwritten by the next dispatch.
+	if c.res != &c.resp {
+		c.res = &c.resp
+	}
 	if len(c.cleanups) > 0 {
 		for _, fn := range c.cleanups {
 			fn()
@@ -67,20 +69,18 @@ func (c *Context) release() {
 		clear(c.cleanups)
 		c.cleanups = c.cleanups[:0]
 	}
-	c.req = nil
-	c.resp = Response{}
-	c.res = nil
-	c.route = nil
-	c.params = nil
-	c.allowed = nil
-	c.redirectTo = ""
-	c.query = nil
-	clear(c.values)
-	c.values = c.values[:0]
-	c.requestID = ""
-	c.logger = nil
-	c.errHandled = false
-	c.typedState = nil
+	if c.dirty {
+		c.allowed = nil
+		c.redirectTo = ""
+		c.query = nil
+		clear(c.values)
+		c.values = c.values[:0]
+		c.requestID = ""
+		c.logger = nil
+		c.typedState = nil
+		c.errHandled = false
+		c.dirty = false
+	}
 	c.released = true
 }
 
@@ -195,6 +195,7 @@ func (c *Context) QueryValues() url.Values {
 	c.live()
 	if c.query == nil {
 		c.query, _ = url.ParseQuery(c.req.URL.RawQuery)
+		c.dirty = true
 	}
 	return c.query
 }
@@ -230,6 +231,7 @@ func (c *Context) RequestID() string { return c.requestID }
 // so log records written with that context carry it.
 func (c *Context) SetRequestID(id string) {
 	c.live()
+	c.dirty = true
 	c.requestID = id
 	c.logger = nil
 	c.req = c.req.WithContext(WithRequestID(c.req.Context(), id))
@@ -243,6 +245,7 @@ func (c *Context) Logger() *slog.Logger {
 			l = l.With(slog.String("request_id", c.requestID))
 		}
 		c.logger = l
+		c.dirty = true
 	}
 	return c.logger
 }
@@ -270,6 +273,7 @@ func (k *Key[T]) Set(c *Context, v T) {
 		}
 	}
 	c.values = append(c.values, ctxValue{key: k, val: v})
+	c.dirty = true
 }
 
 // Get returns the value attached under the key, if any.

@@ -206,6 +206,7 @@ func (a *App) handleError(c *Context, err error) {
 		return
 	}
 	c.errHandled = true
+	c.dirty = true
 	a.cfg.errorHandler(c, err)
 }
 

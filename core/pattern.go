@@ -141,6 +141,8 @@ type pattern struct {
 	shape string
 	// static is true when the pattern has no parameter.
 	static bool
+	// plain is true when every parameter is a {name} string parameter.
+	plain bool
 	// rank orders matches: one entry per segment, lower is more specific.
 	rank []uint8
 }
@@ -234,6 +236,12 @@ func parsePattern(raw string) (*pattern, error) {
 		}
 	}
 	p.shape = shape.String()
+	p.plain = true
+	for _, pp := range p.params {
+		if pp.Kind != ParamString {
+			p.plain = false
+		}
+	}
 	return p, nil
 }
 

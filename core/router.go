@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/julienschmidt/httprouter"
 )
@@ -13,9 +14,11 @@ import (
 // The router keeps httprouter as the matcher and adds what httprouter v1.3.0
 // refuses:
 //
-//   - Routes without parameters live in an exact-match map, checked first:
-//     a static route beats any parameter route of the same method, and a hit
-//     costs one map lookup and no allocation.
+//   - Routes without parameters go into the first httprouter tree like any
+//     other; one that httprouter refuses there (a static segment beside a
+//     parameter: /users/me beside /users/{id}) goes into an exact-match map.
+//     A static match always wins over a parameter match of the same method,
+//     and costs no allocation.
 //   - Parameter routes are stored in httprouter under a "shape" with
 //     positional parameter names (/users/:p1/posts), so different names at one
 //     position share a node.
@@ -25,14 +28,18 @@ import (
 //     segment, a catch-all beside anything) go to another httprouter tree (a
 //     layer). A lookup asks every layer and keeps the most specific match.
 type router struct {
-	static  map[string]*methodRoutes
+	// static holds the static routes httprouter refused, by path then method.
+	static map[string]map[string]*Route
+	// staticLens has bit n set when static holds a path of length n (n < 256;
+	// longer paths set bit 255), so most lookups skip hashing the path.
+	staticLens [4]uint64
+	// statics maps "METHOD /path" to every static route, for conflicts.
+	statics map[string]*Route
 	layers  []*layer
 	methods []string // every method with at least one route, for Allow
-}
-
-// methodRoutes holds the routes of one static path (or one tree node), by method.
-type methodRoutes struct {
-	byMethod map[string]*Route
+	// single is the only tree when there is one layer and no static map:
+	// the common case, served by a shorter path. Set by finalize.
+	single *httprouter.Router
 }
 
 type layer struct {
@@ -63,7 +70,7 @@ func (p *probe) Write([]byte) (int, error) { return 0, nil }
 func (p *probe) WriteHeader(int)           {}
 
 func newRouter() *router {
-	return &router{static: map[string]*methodRoutes{}}
+	return &router{static: map[string]map[string]*Route{}, statics: map[string]*Route{}}
 }
 
 func newLayer() *layer {
@@ -76,6 +83,40 @@ func (n *node) handle() httprouter.Handle {
 	}
 }
 
+// handleClosure is the memory layout of the closure node.handle returns: the
+// code pointer, then the captured node.
+type handleClosure struct {
+	fn uintptr
+	n  *node
+}
+
+// closureLayoutOK records, once, whether a handle's node can be read from the
+// closure without calling it (it saves an indirect call and a pointer store
+// per request). The check runs on a real closure, so a compiler that lays
+// closures out differently makes nodeOf fall back to calling the handle.
+var closureLayoutOK = func() bool {
+	n := &node{}
+	h := n.handle()
+	return (*handleClosure)(*(*unsafe.Pointer)(unsafe.Pointer(&h))).n == n
+}()
+
+// nodeOf returns the node behind a handle made by node.handle.
+func (c *Context) nodeOf(h httprouter.Handle) *node {
+	if closureLayoutOK {
+		return (*handleClosure)(*(*unsafe.Pointer)(unsafe.Pointer(&h))).n
+	}
+	h(&c.probe, nil, nil)
+	return c.probe.n
+}
+
+// finalize prepares the router for serving.
+func (r *router) finalize() {
+	r.single = nil
+	if len(r.layers) == 1 && len(r.static) == 0 {
+		r.single = r.layers[0].hr
+	}
+}
+
 // add inserts a route; it panics with a precise message on a real conflict.
 func (r *router) add(rt *Route) {
 	if !slices.Contains(r.methods, rt.method) {
@@ -83,15 +124,25 @@ func (r *router) add(rt *Route) {
 	}
 	p := rt.pat
 	if p.static {
-		mr := r.static[p.raw]
-		if mr == nil {
-			mr = &methodRoutes{byMethod: map[string]*Route{}}
-			r.static[p.raw] = mr
-		}
-		if old := mr.byMethod[rt.method]; old != nil {
+		key := rt.method + " " + p.raw
+		if old := r.statics[key]; old != nil {
 			panic(conflictMessage(rt, old))
 		}
-		mr.byMethod[rt.method] = rt
+		r.statics[key] = rt
+		if len(r.layers) == 0 {
+			r.layers = append(r.layers, newLayer())
+		}
+		if r.layers[0].tryAdd(rt.method, p.raw, &node{cands: []*Route{rt}}) {
+			return
+		}
+		byMethod := r.static[p.raw]
+		if byMethod == nil {
+			byMethod = map[string]*Route{}
+			r.static[p.raw] = byMethod
+		}
+		byMethod[rt.method] = rt
+		n := min(len(p.raw), 255)
+		r.staticLens[n/64] |= 1 << (n % 64)
 		return
 	}
 	key := rt.method + " " + p.shape
@@ -152,15 +203,25 @@ func conflictMessage(rt, old *Route) string {
 // find resolves method and path to a route, or nil. On success it stores the
 // route's parameters in c.
 func (r *router) find(c *Context, method, path string) *Route {
-	if mr := r.static[path]; mr != nil {
-		if rt := mr.byMethod[method]; rt != nil {
-			c.params = nil
-			return rt
+	if r.single != nil {
+		h, ps, _ := r.single.Lookup(method, path)
+		if h == nil {
+			return nil
 		}
-	}
-	if len(r.layers) == 0 {
+		for _, rt := range c.nodeOf(h).cands {
+			if rt.accepts(ps) {
+				c.params = ps
+				return rt
+			}
+		}
 		return nil
 	}
+	return r.findLayers(c, method, path)
+}
+
+// findLayers is find for several trees or a static map: every tree is asked
+// and the most specific match wins.
+func (r *router) findLayers(c *Context, method, path string) *Route {
 	var best *Route
 	var bestPs httprouter.Params
 	for _, l := range r.layers {
@@ -168,8 +229,7 @@ func (r *router) find(c *Context, method, path string) *Route {
 		if h == nil {
 			continue
 		}
-		h(&c.probe, nil, nil)
-		for _, rt := range c.probe.n.cands {
+		for _, rt := range c.nodeOf(h).cands {
 			if rt.accepts(ps) {
 				if best == nil || compareRank(rt.pat.rank, best.pat.rank) < 0 {
 					best, bestPs = rt, ps
@@ -177,12 +237,26 @@ func (r *router) find(c *Context, method, path string) *Route {
 				break
 			}
 		}
+		if best != nil && best.pat.static {
+			break // nothing is more specific than a static match
+		}
 	}
-	c.probe.n = nil
-	if best != nil {
-		c.params = bestPs
+	if best == nil || !best.pat.static {
+		if rt := r.findStatic(method, path); rt != nil {
+			best, bestPs = rt, nil
+		}
 	}
+	c.params = bestPs
 	return best
+}
+
+// findStatic looks path up among the static routes httprouter refused.
+func (r *router) findStatic(method, path string) *Route {
+	n := min(len(path), 255)
+	if r.staticLens[n/64]&(1<<(n%64)) == 0 {
+		return nil
+	}
+	return r.static[path][method]
 }
 
 // accepts reports whether every parameter value passes its converter.
@@ -190,6 +264,16 @@ func (rt *Route) accepts(ps httprouter.Params) bool {
 	params := rt.pat.params
 	if len(ps) != len(params) {
 		return false
+	}
+	if rt.pat.plain {
+		// Only {name} parameters: httprouter never gives a value with '/',
+		// but may give an empty one (/a//b).
+		for i := range ps {
+			if ps[i].Value == "" {
+				return false
+			}
+		}
+		return true
 	}
 	for i := range params {
 		if k := params[i].Kind; k != ParamPath && !k.accepts(ps[i].Value) {

@@ -34,7 +34,10 @@ func TestRouterPriorities(t *testing.T) {
 	app.GET("/items/{v:float}", echoRoute("float"))
 	app.DELETE("/users/{id}", echoRoute("delete"))
 	cl := covettest.New(t, app)
-	tests := []struct{ path, want string; status int }{
+	tests := []struct {
+		path, want string
+		status     int
+	}{
 		{"/users/me", "me", 200},
 		{"/users/42", "byid id=42", 200},
 		{"/users/bob", "byname name=bob", 200},
