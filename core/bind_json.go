@@ -285,7 +285,7 @@ func (s *jsonScanner) checkNumber(tp *tplan, lit []byte, isInt bool) {
 			return
 		}
 		if _, err := strconv.ParseInt(bstr(lit), 10, tp.bits); err != nil {
-			s.vs.fail("is out of range for "+tp.t.String(), stdjson.Number(string(lit)))
+			s.vs.fail("is out of range for "+tp.t.String(), string(lit))
 		}
 	case vkUint:
 		if !isInt {
@@ -294,15 +294,15 @@ func (s *jsonScanner) checkNumber(tp *tplan, lit []byte, isInt bool) {
 		}
 		if _, err := strconv.ParseUint(bstr(lit), 10, tp.bits); err != nil {
 			if lit[0] == '-' {
-				s.vs.fail("must not be negative", stdjson.Number(string(lit)))
+				s.vs.fail("must not be negative", string(lit))
 				return
 			}
-			s.vs.fail("is out of range for "+tp.t.String(), stdjson.Number(string(lit)))
+			s.vs.fail("is out of range for "+tp.t.String(), string(lit))
 		}
 	case vkFloat:
 		f, err := strconv.ParseFloat(bstr(lit), tp.bits)
 		if err != nil || math.IsInf(f, 0) {
-			s.vs.fail("is out of range for "+tp.t.String(), stdjson.Number(clipNumber(lit)))
+			s.vs.fail("is out of range for "+tp.t.String(), clipNumber(lit))
 		}
 	default:
 		s.typeErr(typeMessage(tp))

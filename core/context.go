@@ -2,6 +2,7 @@ package covet
 
 import (
 	"context"
+	"errors"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -361,7 +362,8 @@ func (c *Context) Stream(code int, contentType string, rd io.Reader) error {
 		n, err := rd.Read(buf)
 		if n > 0 {
 			if _, werr := r.Write(buf[:n]); werr != nil {
-				return werr
+				// A failed write means the client went away.
+				return errors.Join(context.Canceled, werr)
 			}
 			if ferr := r.FlushError(); ferr != nil && ferr != http.ErrNotSupported {
 				return ferr

@@ -1,6 +1,7 @@
 package covet
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -256,7 +257,10 @@ func ProblemFor(c *Context, err error) (Problem, http.Header) {
 func DefaultErrorHandler(c *Context, err error) {
 	p, hdr := ProblemFor(c, err)
 	a := c.app
-	if p.Status >= 500 {
+	if p.Status >= 500 && errors.Is(err, context.Canceled) {
+		// The client went away: nothing failed on our side.
+		a.logger.DebugContext(c.req.Context(), "covet: client went away", "method", c.req.Method, "path", c.req.URL.Path)
+	} else if p.Status >= 500 {
 		attrs := []any{"error", err.Error(), "status", p.Status, "method", c.req.Method, "path", c.req.URL.Path}
 		if c.route != nil {
 			attrs = append(attrs, "route", c.route.info.Pattern)

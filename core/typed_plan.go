@@ -239,10 +239,17 @@ type outputPlan struct {
 }
 
 func compileOutput(t reflect.Type) (*outputPlan, error) {
-	if t.Kind() != reflect.Struct {
-		return nil, fieldErr("", "output type %s must be a struct", t)
-	}
 	op := &outputPlan{t: t}
+	if t.Kind() != reflect.Struct {
+		// Slices, maps and other JSON values are the body themselves.
+		bp, err := bodyPlan(t)
+		if err != nil {
+			return nil, err
+		}
+		op.bodySelf, op.bodyPlan = true, bp
+		finishChecks()
+		return op, nil
+	}
 	if t.NumField() == 0 {
 		op.empty = true
 		return op, nil

@@ -300,8 +300,8 @@ func (vs *validateState) push(name string) { vs.path = append(vs.path, pathSeg{n
 func (vs *validateState) pushField(f *fplan) {
 	vs.path = append(vs.path, pathSeg{name: f.name, idx: -1, ptr: f.ptr})
 }
-func (vs *validateState) pushIdx(i int)    { vs.path = append(vs.path, pathSeg{idx: i}) }
-func (vs *validateState) pop()             { vs.path = vs.path[:len(vs.path)-1] }
+func (vs *validateState) pushIdx(i int) { vs.path = append(vs.path, pathSeg{idx: i}) }
+func (vs *validateState) pop()          { vs.path = vs.path[:len(vs.path)-1] }
 
 // pointer renders the current path as an RFC 6901 JSON pointer.
 func (vs *validateState) pointer() string {

@@ -1,0 +1,379 @@
+package covet_test
+
+import (
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	covet "github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/core/covettest"
+)
+
+type tAddress struct {
+	City string `json:"city" minLength:"1" maxLength:"64"`
+	Zip  string `json:"zip" pattern:"^[0-9]{5}$"`
+}
+
+type tItem struct {
+	Name     string     `json:"name" minLength:"2" maxLength:"8"`
+	Note     string     `json:"note,omitempty" minLength:"3"`
+	Email    string     `json:"email" format:"email"`
+	Quantity int        `json:"quantity" minimum:"1" maximum:"1000"`
+	Price    *float64   `json:"price" exclusiveMinimum:"0"`
+	Kind     string     `json:"kind" enum:"book,movie" default:"book"`
+	Address  tAddress   `json:"address"`
+	Lines    []tLine    `json:"lines,omitempty" maxItems:"3"`
+	Tags     []string   `json:"tags,omitempty" maxItems:"2" maxLength:"4" uniqueItems:"true"`
+	When     *time.Time `json:"when,omitempty"`
+}
+
+type tLine struct {
+	SKU   string `json:"sku" minLength:"3"`
+	Count int    `json:"count" default:"1" minimum:"1"`
+}
+
+type tIn struct {
+	Org    string        `path:"org" minLength:"2"`
+	ID     int           `path:"id" minimum:"1"`
+	DryRun bool          `query:"dry_run"`
+	Limit  int           `query:"limit" default:"10" maximum:"100"`
+	Tag    []string      `query:"tag" maxItems:"3"`
+	Wait   time.Duration `query:"wait"`
+	IP     netip.Addr    `query:"ip"`
+	Source string        `header:"X-Source" enum:"web,cli"`
+	Token  string        `cookie:"token"`
+	Body   tItem
+}
+
+type tOut struct {
+	Org    string   `json:"org"`
+	ID     int      `json:"id"`
+	DryRun bool     `json:"dry_run"`
+	Limit  int      `json:"limit"`
+	Tags   []string `json:"tags"`
+	Wait   string   `json:"wait"`
+	IP     string   `json:"ip"`
+	Source string   `json:"source"`
+	Token  string   `json:"token"`
+	Kind   string   `json:"kind"`
+	Counts []int    `json:"counts"`
+}
+
+func itemApp(opts ...covet.Option) *covet.App {
+	app := covet.New(opts...)
+	covet.Post(app, "/orgs/{org}/items/{id}", func(c *covet.Context, in *tIn) (*tOut, error) {
+		out := &tOut{Org: in.Org, ID: in.ID, DryRun: in.DryRun, Limit: in.Limit, Tags: in.Tag, Wait: in.Wait.String(), Source: in.Source, Token: in.Token, Kind: in.Body.Kind}
+		if in.IP.IsValid() {
+			out.IP = in.IP.String()
+		}
+		for _, l := range in.Body.Lines {
+			out.Counts = append(out.Counts, l.Count)
+		}
+		return out, nil
+	})
+	covet.Post(app, "/strict", func(c *covet.Context, in *tAddress) (*tAddress, error) { return in, nil }).
+		With(covet.DisallowUnknownFields(true))
+	covet.Post(app, "/lenient", func(c *covet.Context, in *tAddress) (*tAddress, error) { return in, nil })
+	return app
+}
+
+const validItem = `{"name":"Widget","email":"a@example.com","quantity":3,"price":2.5,"address":{"city":"X","zip":"12345"},"lines":[{"sku":"abc"},{"sku":"def","count":4}]}`
+
+func TestTypedBindsEveryLocation(t *testing.T) {
+	cl := covettest.New(t, itemApp())
+	var out tOut
+	cl.Post("/orgs/acme/items/42?dry_run=true&tag=a&tag=b%20c&wait=1m30s&ip=10.0.0.1").
+		Header("X-Source", "cli").Cookie("token", "s3cret").RawJSON(validItem).Do().
+		ExpectStatus(200).ExpectHeader("Content-Type", "application/json").Decode(&out)
+	want := tOut{Org: "acme", ID: 42, DryRun: true, Limit: 10, Tags: []string{"a", "b c"}, Wait: "1m30s", IP: "10.0.0.1", Source: "cli", Token: "s3cret", Kind: "book", Counts: []int{1, 4}}
+	if fmt.Sprint(out) != fmt.Sprint(want) {
+		t.Fatalf("got %+v\nwant %+v", out, want)
+	}
+}
+
+func fieldSet(p covet.Problem) string {
+	var s []string
+	for _, e := range p.Errors {
+		s = append(s, e.Location+":"+e.Field+":"+e.Pointer+":"+e.Message)
+	}
+	return strings.Join(s, "\n")
+}
+
+func TestTyped422ListsEveryField(t *testing.T) {
+	cl := covettest.New(t, itemApp())
+	cases := []struct {
+		name, target, body string
+		header             [2]string
+		want               []string // substrings of fieldSet, each must appear
+		count              int
+	}{
+		{name: "params", target: "/orgs/a/items/abc?limit=500&tag=1&tag=2&tag=3&tag=4&wait=soon", body: validItem, header: [2]string{"X-Source", "tv"},
+			want: []string{"path:id::must be an integer", "path:org::must be at least 2 characters long", "query:limit::must be less than or equal to 100",
+				"query:tag::must have at most 3 items", "query:wait::must be a duration", "header:X-Source::must be one of: web, cli"}, count: 6},
+		{name: "body constraints", target: "/orgs/acme/items/1",
+			body: `{"name":"W","note":"ab","email":"nope","quantity":0,"price":0,"kind":"toy","address":{"city":"","zip":"1"},"tags":["abcde","x","x"]}`,
+			want: []string{"body:name:/name:must be at least 2", "body:note:/note:must be at least 3", "body:email:/email:must be a valid email address",
+				"body:quantity:/quantity:must be greater than or equal to 1", "body:price:/price:must be greater than 0", "body:kind:/kind:must be one of: book, movie",
+				"body:address.city:/address/city:must be at least 1", "body:address.zip:/address/zip:must match the pattern", "body:tags:/tags:must have at most 2 items",
+				"body:tags:/tags:must not contain duplicate items", "body:tags.0:/tags/0:must be at most 4 characters long"}, count: 11},
+		{name: "missing and wrong types", target: "/orgs/acme/items/1",
+			body: `{"name":5,"price":null,"address":{"city":"x"},"lines":[{"count":"2"}],"when":"yesterday"}`,
+			want: []string{"body:name:/name:must be a string", "body:email:/email:is required", "body:quantity:/quantity:is required",
+				"body:address.zip:/address/zip:is required", "body:lines.0.sku:/lines/0/sku:is required", "body:lines.0.count:/lines/0/count:must be an integer",
+				"body:when:/when:must be an RFC 3339 date-time"}, count: 7},
+		{name: "out of range numbers", target: "/orgs/acme/items/99999999999999999999", body: `{"name":"ok","email":"a@b.co","quantity":1e400,"price":1e999,"address":{"city":"x","zip":"12345"}}`,
+			want: []string{"path:id::is out of range", "body:quantity:/quantity:must be an integer", "body:price:/price:is out of range"}, count: 3},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req := cl.Post(tc.target).RawJSON(tc.body)
+			if tc.header[0] != "" {
+				req.Header(tc.header[0], tc.header[1])
+			}
+			res := req.Do().ExpectStatus(422)
+			p := res.Problem()
+			got := fieldSet(p)
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("missing %q in\n%s", w, got)
+				}
+			}
+			if len(p.Errors) != tc.count {
+				t.Errorf("%d errors, want %d:\n%s", len(p.Errors), tc.count, got)
+			}
+			if p.Status != 422 || p.Title != "Unprocessable Entity" {
+				t.Errorf("problem %+v", p)
+			}
+		})
+	}
+}
+
+func TestTypedBodyErrors(t *testing.T) {
+	app := itemApp(covet.WithBodyLimit(64))
+	cl := covettest.New(t, app)
+	t.Run("malformed JSON is 400 with the offset", func(t *testing.T) {
+		p := cl.Post("/lenient").RawJSON(`{"city": "x",}`).Do().ExpectStatus(400).Problem()
+		if !strings.Contains(p.Detail, "byte offset 13") {
+			t.Errorf("detail %q", p.Detail)
+		}
+	})
+	t.Run("duplicate key is 400", func(t *testing.T) {
+		cl.Post("/lenient").RawJSON(`{"city":"x","zip":"12345","city":"y"}`).Do().ExpectStatus(400).ExpectBodyContains("duplicate key")
+	})
+	t.Run("deep nesting is 400", func(t *testing.T) {
+		deep := covet.New(covet.WithMaxJSONDepth(16))
+		covet.Post(deep, "/", func(c *covet.Context, in *struct {
+			Body map[string]any
+		}) (*struct{}, error) {
+			return nil, nil
+		})
+		body := `{"a":` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `}`
+		covettest.New(t, deep).Post("/").RawJSON(body).Do().ExpectStatus(400).ExpectBodyContains("nesting deeper than 16")
+	})
+	t.Run("over the limit is 413", func(t *testing.T) {
+		big := `{"city":"` + strings.Repeat("x", 100) + `","zip":"12345"}`
+		cl.Post("/lenient").RawJSON(big).Do().ExpectStatus(413).ExpectHeader("Content-Type", "application/problem+json")
+		// Without Content-Length (chunked), the limit stops the read.
+		cl.Post("/lenient").Body("application/json", struct{ *strings.Reader }{strings.NewReader(big)}).Do().ExpectStatus(413)
+	})
+	t.Run("wrong content type is 415", func(t *testing.T) {
+		cl.Post("/lenient").Text(`{"city":"x","zip":"12345"}`).Do().ExpectStatus(415).ExpectHeader("Content-Type", "application/problem+json")
+	})
+	t.Run("missing body is 422", func(t *testing.T) {
+		p := cl.Post("/lenient").Do().ExpectStatus(422).Problem()
+		if len(p.Errors) != 1 || p.Errors[0].Location != "body" {
+			t.Errorf("%+v", p.Errors)
+		}
+	})
+	t.Run("unknown fields", func(t *testing.T) {
+		cl.Post("/lenient").RawJSON(`{"city":"x","zip":"12345","extra":1}`).Do().ExpectStatus(200)
+		p := cl.Post("/strict").RawJSON(`{"city":"x","zip":"12345","extra":1}`).Do().ExpectStatus(422).Problem()
+		if fieldSet(p) != "body:extra:/extra:is not a known field" {
+			t.Errorf("%s", fieldSet(p))
+		}
+		strict := covettest.New(t, itemApp(covet.WithDisallowUnknownFields(true)))
+		strict.Post("/lenient").RawJSON(`{"city":"x","zip":"12345","extra":1}`).Do().ExpectStatus(422)
+	})
+	t.Run("case-insensitive keys as encoding/json", func(t *testing.T) {
+		cl.Post("/lenient").RawJSON(`{"CITY":"x","Zip":"12345"}`).Do().ExpectStatus(200).ExpectJSON(`{"city":"x","zip":"12345"}`)
+	})
+}
+
+type createOut struct {
+	Location string         `header:"Location"`
+	Count    int            `header:"X-Count"`
+	Status   int            `json:"-"`
+	Cookie   *http.Cookie   `json:"-"`
+	Body     map[string]int `json:"-"`
+}
+
+func TestTypedOutput(t *testing.T) {
+	app := covet.New()
+	covet.Post(app, "/things", func(c *covet.Context, in *struct{}) (*createOut, error) {
+		return &createOut{Location: "/things/7", Count: 2, Cookie: &http.Cookie{Name: "seen", Value: "1"}, Body: map[string]int{"id": 7}}, nil
+	}).Status(201)
+	covet.Put(app, "/things/{id}", func(c *covet.Context, in *struct {
+		ID int `path:"id"`
+	}) (*createOut, error) {
+		return &createOut{Status: http.StatusAccepted, Body: map[string]int{"id": in.ID}}, nil
+	})
+	covet.Delete(app, "/things/{id}", func(c *covet.Context, in *struct {
+		ID int `path:"id"`
+	}) (*struct{}, error) {
+		return &struct{}{}, nil
+	})
+	covet.Get(app, "/maybe", func(c *covet.Context, in *struct{}) (*tAddress, error) { return nil, nil })
+	covet.Get(app, "/fail", func(c *covet.Context, in *struct{}) (*tAddress, error) {
+		return nil, covet.NewError(http.StatusConflict, "taken")
+	})
+	cl := covettest.New(t, app)
+	res := cl.Post("/things").Do().ExpectStatus(201).ExpectHeader("Location", "/things/7").ExpectHeader("X-Count", "2").ExpectJSON(`{"id":7}`)
+	if ck := res.Cookies(); len(ck) != 1 || ck[0].Name != "seen" {
+		t.Errorf("cookies %v", ck)
+	}
+	cl.Put("/things/3").Do().ExpectStatus(202).ExpectJSON(`{"id":3}`)
+	cl.Delete("/things/3").Do().ExpectStatus(204).ExpectBody("")
+	cl.Get("/maybe").Do().ExpectStatus(204)
+	cl.Get("/fail").Do().ExpectStatus(409)
+}
+
+type validated struct {
+	From int `query:"from"`
+	To   int `query:"to"`
+}
+
+func (v *validated) Validate() error {
+	if v.From > v.To {
+		return covet.FieldError{Location: "query", Field: "from", Message: "must not be after to"}
+	}
+	return nil
+}
+
+func TestTypedValidateMethodAndBind(t *testing.T) {
+	app := covet.New()
+	covet.Get(app, "/range", func(c *covet.Context, in *validated) (*struct{}, error) { return nil, nil })
+	app.GET("/plain/{id}", func(c *covet.Context) error {
+		var in struct {
+			ID    int    `path:"id" minimum:"1"`
+			Q     string `query:"q" required:"true"`
+			Limit int    `query:"limit" default:"5"`
+		}
+		if err := c.Bind(&in); err != nil {
+			return err
+		}
+		return c.JSON(200, in)
+	})
+	app.POST("/json", func(c *covet.Context) error {
+		var a tAddress
+		if err := c.BindJSON(&a); err != nil {
+			return err
+		}
+		return c.JSON(200, a)
+	})
+	cl := covettest.New(t, app)
+	cl.Get("/range?from=1&to=2").Do().ExpectStatus(204)
+	p := cl.Get("/range?from=3&to=2").Do().ExpectStatus(422).Problem()
+	if fieldSet(p) != "query:from::must not be after to" {
+		t.Errorf("%s", fieldSet(p))
+	}
+	cl.Get("/plain/4?q=x").Do().ExpectStatus(200).ExpectJSON(`{"ID":4,"Q":"x","Limit":5}`)
+	p = cl.Get("/plain/0").Do().ExpectStatus(422).Problem()
+	if got := fieldSet(p); !strings.Contains(got, "path:id::must be greater") || !strings.Contains(got, "query:q::is required") {
+		t.Errorf("%s", got)
+	}
+	cl.Post("/json").RawJSON(`{"city":"c","zip":"00000"}`).Do().ExpectStatus(200)
+	cl.Post("/json").RawJSON(`{"city":"c","zip":"0"}`).Do().ExpectStatus(422)
+}
+
+func TestTypedRegistrationPanics(t *testing.T) {
+	cases := []struct {
+		name string
+		reg  func(app *covet.App)
+		want []string
+	}{
+		{"misspelled tag", func(app *covet.App) {
+			covet.Post(app, "/x", func(c *covet.Context, in *struct {
+				Name string `json:"name" minlength:"2"`
+			}) (*struct{}, error) {
+				return nil, nil
+			})
+		}, []string{"POST /x", "typed_test.go", "field Name", "did you mean minLength"}},
+		{"constraint on wrong type", func(app *covet.App) {
+			covet.Post(app, "/x", func(c *covet.Context, in *struct {
+				N int `json:"n" maxLength:"2"`
+			}) (*struct{}, error) {
+				return nil, nil
+			})
+		}, []string{"field N", "maxLength applies to strings"}},
+		{"bad regex", func(app *covet.App) {
+			covet.Post(app, "/x", func(c *covet.Context, in *struct {
+				S string `json:"s" pattern:"[a-"`
+			}) (*struct{}, error) {
+				return nil, nil
+			})
+		}, []string{"field S", "not a valid regular expression"}},
+		{"default breaks own rule", func(app *covet.App) {
+			covet.Get(app, "/x", func(c *covet.Context, in *struct {
+				Limit int `query:"limit" default:"500" maximum:"100"`
+			}) (*struct{}, error) {
+				return nil, nil
+			})
+		}, []string{"field Limit", "default \"500\" breaks", "less than or equal to 100"}},
+		{"path field not in pattern", func(app *covet.App) {
+			covet.Get(app, "/x/{id}", func(c *covet.Context, in *struct {
+				ID int `path:"key"`
+			}) (*struct{}, error) {
+				return nil, nil
+			})
+		}, []string{"GET /x/{id}", "path parameter \"key\" is not in the pattern"}},
+		{"unbound field", func(app *covet.App) {
+			covet.Get(app, "/x", func(c *covet.Context, in *struct {
+				Q    string `query:"q"`
+				Lost string
+			}) (*struct{}, error) {
+				return nil, nil
+			})
+		}, []string{"field Lost", "has no location tag"}},
+		{"unknown format", func(app *covet.App) {
+			covet.Post(app, "/x", func(c *covet.Context, in *struct {
+				S string `json:"s" format:"emial"`
+			}) (*struct{}, error) {
+				return nil, nil
+			})
+		}, []string{"unknown format \"emial\""}},
+		{"enum value of wrong type", func(app *covet.App) {
+			covet.Post(app, "/x", func(c *covet.Context, in *struct {
+				N int8 `json:"n" enum:"1,300"`
+			}) (*struct{}, error) {
+				return nil, nil
+			})
+		}, []string{"enum value \"300\""}},
+		{"FileHeader", func(app *covet.App) {
+			covet.Post(app, "/x", func(c *covet.Context, in *struct {
+				F *multipartFileHeader `form:"f"`
+			}) (*struct{}, error) {
+				return nil, nil
+			})
+		}, []string{"use *covet.File"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var msg string
+			func() {
+				defer func() { msg = fmt.Sprint(recover()) }()
+				tc.reg(covet.New())
+			}()
+			for _, w := range tc.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("panic %q does not contain %q", msg, w)
+				}
+			}
+		})
+	}
+}
+
+type multipartFileHeader = multipart.FileHeader
