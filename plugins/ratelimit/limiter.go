@@ -1,0 +1,478 @@
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	covet "github.com/covetgo/covet/core"
+)
+
+// Limiter is the rate-limiting plugin. Install it with App.Install: it adds
+// app-level middleware that applies each route's policies (see Apply) or
+// the default policy (see WithDefaultPolicy). Limiter.Middleware applies
+// policies as plain middleware on a group or route instead.
+//
+// Responses of limited routes carry the IETF RateLimit-Policy and RateLimit
+// headers (draft-ietf-httpapi-ratelimit-headers); a refused request gets
+// 429 Too Many Requests as application/problem+json with Retry-After.
+type Limiter struct {
+	backend   Backend
+	resolver  ipResolver
+	def       *Policy
+	exempt    map[string]bool
+	exemptPre []string
+	exemptIPs []netip.Prefix
+	err       error
+	logger    atomic.Pointer[slog.Logger]
+	installed atomic.Bool
+
+	allowed, denied, failedOpen, failedClosed atomic.Uint64
+	lastFailLog                               atomic.Int64
+}
+
+// Option configures a Limiter.
+type Option func(*Limiter)
+
+// WithBackend sets where limits are counted (default: a new Memory backend).
+func WithBackend(b Backend) Option {
+	return func(l *Limiter) {
+		if b != nil {
+			l.backend = b
+		}
+	}
+}
+
+// WithTrustedProxies lists the proxies (IPs or CIDR prefixes, such as
+// "10.0.0.0/8" or "127.0.0.1") whose forwarding header is believed when
+// finding a client's IP. The default trusts none: the client IP is the
+// connection's peer, and X-Forwarded-For and Forwarded are ignored, so a
+// client cannot pick its own key. List exactly the proxies in front of the
+// app, or a client can claim any address.
+func WithTrustedProxies(cidrs ...string) Option {
+	return func(l *Limiter) {
+		p, err := parsePrefixes(cidrs)
+		if err != nil {
+			l.setErr(err)
+			return
+		}
+		l.resolver.trusted = p
+	}
+}
+
+// WithIPHeader sets the header trusted proxies record the client chain in
+// (default XForwardedFor). Only one is read: a header your proxies do not
+// maintain passes through from the client unchanged.
+func WithIPHeader(h IPHeader) Option {
+	return func(l *Limiter) { l.resolver.header = h }
+}
+
+// WithIPv6Prefix sets the prefix length IPv6 clients are counted by
+// (default 64: one counter per /64, which a single client usually
+// controls; 128 counts every address apart).
+func WithIPv6Prefix(bits int) Option {
+	return func(l *Limiter) {
+		if bits < 1 || bits > 128 {
+			l.setErr(fmt.Errorf("ratelimit: IPv6 prefix /%d must be between 1 and 128", bits))
+			return
+		}
+		l.resolver.v6Prefix = bits
+	}
+}
+
+// WithDefaultPolicy applies a policy to every request that reaches routing
+// (unmatched ones included) whose route has no policy of its own.
+func WithDefaultPolicy(p *Policy) Option {
+	return func(l *Limiter) { l.def = p }
+}
+
+// WithExemptPaths exempts request paths from every limit: exact paths
+// ("/healthz"), or prefixes ending in "/*" ("/static/*").
+func WithExemptPaths(paths ...string) Option {
+	return func(l *Limiter) {
+		for _, p := range paths {
+			if prefix, ok := strings.CutSuffix(p, "/*"); ok {
+				l.exemptPre = append(l.exemptPre, prefix+"/")
+				continue
+			}
+			if l.exempt == nil {
+				l.exempt = map[string]bool{}
+			}
+			l.exempt[p] = true
+		}
+	}
+}
+
+// WithExemptIPs exempts clients (IPs or CIDR prefixes, matched against the
+// client IP as resolved through trusted proxies) from every limit.
+func WithExemptIPs(cidrs ...string) Option {
+	return func(l *Limiter) {
+		p, err := parsePrefixes(cidrs)
+		if err != nil {
+			l.setErr(err)
+			return
+		}
+		l.exemptIPs = append(l.exemptIPs, p...)
+	}
+}
+
+func (l *Limiter) setErr(err error) {
+	if l.err == nil {
+		l.err = err
+	}
+}
+
+// New returns a limiter. Configuration errors are returned by App.Install.
+func New(opts ...Option) *Limiter {
+	l := &Limiter{resolver: ipResolver{v6Prefix: 64}}
+	for _, o := range opts {
+		if o != nil {
+			o(l)
+		}
+	}
+	if l.backend == nil {
+		l.backend = NewMemory()
+	}
+	if l.def != nil && l.def.err != nil {
+		l.setErr(l.def.err)
+	}
+	l.logger.Store(slog.New(slog.DiscardHandler))
+	return l
+}
+
+// Name returns "ratelimit".
+func (l *Limiter) Name() string { return "ratelimit" }
+
+// Install checks the configuration and adds the limiter's middleware.
+func (l *Limiter) Install(app *covet.App) error {
+	if l.err != nil {
+		return l.err
+	}
+	l.logger.Store(app.Logger())
+	if lb, ok := l.backend.(interface{ setLogger(*slog.Logger) }); ok {
+		lb.setLogger(app.Logger())
+	}
+	l.installed.Store(true)
+	app.Use(l.appMiddleware)
+	return nil
+}
+
+// ObserveRoutes checks the policies routes carry (see Apply) before the app
+// serves: each must be valid, and two different policies must not share a
+// name, since the name identifies their counters.
+func (l *Limiter) ObserveRoutes(routes []covet.RouteInfo) error {
+	seen := map[string]*Policy{}
+	var errs []error
+	check := func(where string, p *Policy) {
+		if p.err != nil {
+			errs = append(errs, fmt.Errorf("ratelimit: %s: %w", where, p.err))
+			return
+		}
+		if q, ok := seen[p.name]; ok && q != p {
+			errs = append(errs, fmt.Errorf("ratelimit: %s: another policy is also named %q (the name identifies its counters)", where, p.name))
+			return
+		}
+		seen[p.name] = p
+	}
+	if l.def != nil {
+		check("default policy", l.def)
+	}
+	for i := range routes {
+		if ps, ok := policiesKey.Get(&routes[i]); ok {
+			for _, p := range ps {
+				check("route "+routes[i].String(), p)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Start starts the backend if it has work to do at start-up (the Redis
+// backend loads its script and checks the connection).
+func (l *Limiter) Start(ctx context.Context) error {
+	if s, ok := l.backend.(covet.Starter); ok {
+		return s.Start(ctx)
+	}
+	return nil
+}
+
+// Stop stops the backend if it has work to do at shutdown.
+func (l *Limiter) Stop(ctx context.Context) error {
+	if s, ok := l.backend.(covet.Stopper); ok {
+		return s.Stop(ctx)
+	}
+	return nil
+}
+
+// CheckHealth reports the backend's health (the Redis backend pings Redis
+// and reports its circuit breaker), with the limiter's counters.
+func (l *Limiter) CheckHealth(ctx context.Context, kind covet.HealthKind) covet.HealthReport {
+	rep := covet.HealthReport{Status: covet.HealthOK}
+	if hc, ok := l.backend.(covet.HealthChecker); ok {
+		rep = hc.CheckHealth(ctx, kind)
+	}
+	if rep.Details == nil {
+		rep.Details = map[string]any{}
+	}
+	s := l.Stats()
+	rep.Details["allowed"] = s.Allowed
+	rep.Details["denied"] = s.Denied
+	rep.Details["failed_open"] = s.FailedOpen
+	rep.Details["failed_closed"] = s.FailedClosed
+	return rep
+}
+
+// Stats are a limiter's counters since it was created.
+type Stats struct {
+	// Allowed and Denied count requests checked against at least one limit.
+	Allowed, Denied uint64
+	// FailedOpen counts requests let through because the backend could not
+	// answer; FailedClosed counts those refused with 503 for that reason.
+	FailedOpen, FailedClosed uint64
+}
+
+// Stats returns the limiter's counters.
+func (l *Limiter) Stats() Stats {
+	return Stats{Allowed: l.allowed.Load(), Denied: l.denied.Load(), FailedOpen: l.failedOpen.Load(), FailedClosed: l.failedClosed.Load()}
+}
+
+// Backend returns the limiter's backend.
+func (l *Limiter) Backend() Backend { return l.backend }
+
+// ClientIP returns the client's IP as the limiter resolves it (through
+// trusted proxies only); the zero Addr if the peer address is not an IP.
+func (l *Limiter) ClientIP(c *covet.Context) netip.Addr {
+	a, _ := l.resolver.clientIP(c.Request())
+	return a
+}
+
+var policiesKey = covet.NewMetaKey[[]*Policy]("ratelimit.policies")
+var exemptKey = covet.NewMetaKey[bool]("ratelimit.exempt")
+
+// Apply returns a route option that applies policies to the routes it is
+// given to (Route.With, or Group.With for a whole group), in place of the
+// limiter's default policy. The last Apply on a route wins: to keep a
+// group's policy and add one on a route, apply both there.
+func Apply(policies ...*Policy) covet.RouteOption {
+	return policiesKey.Set(append([]*Policy(nil), policies...))
+}
+
+// Exempt returns a route option that exempts routes from every limit,
+// including the default policy.
+func Exempt() covet.RouteOption {
+	return exemptKey.Set(true)
+}
+
+// Middleware returns middleware that applies policies to the requests it
+// sees, for use on groups and routes (Group.Use, Route.Use) or in apps that
+// do not install the limiter. It panics if a policy is invalid: policies are
+// fixed at start-up.
+func (l *Limiter) Middleware(policies ...*Policy) covet.Middleware {
+	if l.err != nil {
+		panic(l.err.Error())
+	}
+	for _, p := range policies {
+		if p == nil {
+			panic("ratelimit: Middleware: nil policy")
+		}
+		if p.err != nil {
+			panic(p.err.Error())
+		}
+	}
+	ps := append([]*Policy(nil), policies...)
+	return func(next covet.HandlerFunc) covet.HandlerFunc {
+		return func(c *covet.Context) error {
+			if l.isExempt(c) {
+				return next(c)
+			}
+			return l.check(c, ps, next)
+		}
+	}
+}
+
+// appMiddleware is the middleware the plugin installs.
+func (l *Limiter) appMiddleware(next covet.HandlerFunc) covet.HandlerFunc {
+	var def []*Policy
+	if l.def != nil {
+		def = []*Policy{l.def}
+	}
+	return func(c *covet.Context) error {
+		ps := def
+		if rt := c.Route(); rt != nil {
+			if ex, _ := exemptKey.Get(rt); ex {
+				return next(c)
+			}
+			if own, ok := policiesKey.Get(rt); ok {
+				ps = own
+			}
+		}
+		if len(ps) == 0 || l.isExempt(c) {
+			return next(c)
+		}
+		return l.check(c, ps, next)
+	}
+}
+
+func (l *Limiter) isExempt(c *covet.Context) bool {
+	r := c.Request()
+	if r.Method == http.MethodOptions && len(r.Header["Access-Control-Request-Method"]) > 0 && len(r.Header["Origin"]) > 0 {
+		// CORS preflights are not counted: refusing one shows the page a
+		// network error instead of a 429 it could read.
+		return true
+	}
+	if l.exempt != nil && l.exempt[r.URL.Path] {
+		return true
+	}
+	for _, p := range l.exemptPre {
+		if strings.HasPrefix(r.URL.Path, p) {
+			return true
+		}
+	}
+	if len(l.exemptIPs) > 0 {
+		a, _ := l.resolver.clientIP(r)
+		if a.IsValid() && contains(l.exemptIPs, a) {
+			return true
+		}
+	}
+	return false
+}
+
+// maxInline is how many limits a request may meet without a heap allocation.
+const maxInline = 8
+
+// check applies policies to the request.
+func (l *Limiter) check(c *covet.Context, ps []*Policy, next covet.HandlerFunc) error {
+	rq := request{c: c, res: &l.resolver}
+	var reqBuf [maxInline]Request
+	var ruleBuf [maxInline]*rule
+	var outBuf [maxInline]Decision
+	reqs, rules := reqBuf[:0], ruleBuf[:0]
+	method := c.Request().Method
+	mode := FailOpen
+	for _, p := range ps {
+		if !p.appliesTo(method) {
+			continue
+		}
+		if p.mode == FailClosed {
+			mode = FailClosed
+		}
+		for i := range p.rules {
+			r := &p.rules[i]
+			k, ok := r.key.fn(&rq)
+			if !ok {
+				continue
+			}
+			reqs = append(reqs, Request{Scope: r.scope, Key: k, Limit: r.limit})
+			rules = append(rules, r)
+		}
+	}
+	if len(reqs) == 0 {
+		return next(c)
+	}
+	out := outBuf[:0]
+	if len(reqs) <= maxInline {
+		out = outBuf[:len(reqs)]
+	} else {
+		out = make([]Decision, len(reqs))
+	}
+	h := c.Response().Header()
+	for _, p := range ps {
+		if p.appliesTo(method) {
+			if cur := h["Ratelimit-Policy"]; cur == nil {
+				h["Ratelimit-Policy"] = p.header // shared; len == cap, so appends copy
+			} else {
+				h["Ratelimit-Policy"] = append(cur, p.header...)
+			}
+		}
+	}
+	ok, err := l.backend.Take(c.Context(), reqs, out)
+	if err != nil {
+		return l.failed(c, mode, err, next)
+	}
+	h["Ratelimit"] = []string{rateLimitField(rules, out)}
+	if ok {
+		l.allowed.Add(1)
+		return next(c)
+	}
+	l.denied.Add(1)
+	var retry time.Duration
+	var which *rule
+	for i := range out {
+		if !out[i].Allowed && out[i].RetryAfter > retry {
+			retry, which = out[i].RetryAfter, rules[i]
+		}
+	}
+	secs := ceilSeconds(retry)
+	return covet.NewError(http.StatusTooManyRequests, "rate limit "+which.name+" ("+which.limit.String()+") exceeded; retry in "+strconv.FormatInt(secs, 10)+"s").
+		WithHeader("Retry-After", strconv.FormatInt(secs, 10)).
+		WithExtension("limit", which.name).
+		WithExtension("retry_after", secs)
+}
+
+// failed applies the failure mode when the backend could not answer.
+func (l *Limiter) failed(c *covet.Context, mode FailureMode, err error, next covet.HandlerFunc) error {
+	if mode == FailClosed {
+		l.failedClosed.Add(1)
+		l.logFailure(c, mode, err)
+		return covet.NewError(http.StatusServiceUnavailable, "rate limiter unavailable; retry shortly").
+			WithHeader("Retry-After", "1").
+			WithCause(err)
+	}
+	l.failedOpen.Add(1)
+	l.logFailure(c, mode, err)
+	return next(c)
+}
+
+// logFailure logs a backend failure at most once a second, so an outage
+// does not flood the logs (the backend logs its breaker's changes).
+func (l *Limiter) logFailure(c *covet.Context, mode FailureMode, err error) {
+	now := time.Now().UnixNano()
+	last := l.lastFailLog.Load()
+	if now-last < int64(time.Second) || !l.lastFailLog.CompareAndSwap(last, now) {
+		return
+	}
+	l.logger.Load().WarnContext(c.Context(), "ratelimit: backend failed; applying the policy's failure mode",
+		"mode", mode.String(), "error", err.Error(),
+		"failed_open", l.failedOpen.Load(), "failed_closed", l.failedClosed.Load())
+}
+
+// rateLimitField formats the RateLimit field: one item per limit, with the
+// remaining quota (r) and the seconds until it is whole (t).
+func rateLimitField(rules []*rule, out []Decision) string {
+	var buf [256]byte
+	b := buf[:0]
+	for i, r := range rules {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, '"')
+		b = append(b, r.name...)
+		b = append(b, `";r=`...)
+		b = strconv.AppendInt(b, max(out[i].Remaining, 0), 10)
+		b = append(b, ";t="...)
+		b = strconv.AppendInt(b, ceilSeconds(out[i].Reset), 10)
+	}
+	return string(b)
+}
+
+func ceilSeconds(d time.Duration) int64 {
+	if d <= 0 {
+		return 0
+	}
+	return int64((d + time.Second - 1) / time.Second)
+}
+
+var (
+	_ covet.Plugin        = (*Limiter)(nil)
+	_ covet.Starter       = (*Limiter)(nil)
+	_ covet.Stopper       = (*Limiter)(nil)
+	_ covet.HealthChecker = (*Limiter)(nil)
+	_ covet.RouteObserver = (*Limiter)(nil)
+)

@@ -1,0 +1,324 @@
+package ratelimit
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	covet "github.com/covetgo/covet/core"
+	"github.com/redis/go-redis/v9"
+	"github.com/sony/gobreaker/v2"
+)
+
+//go:embed script.lua
+var scriptSource string
+
+// Redis is the backend that shares limits between instances through Redis
+// (github.com/redis/go-redis/v9). Each check is one round trip: one EVALSHA
+// of a Lua script that checks every limit of the request and consumes from
+// all only if all allow it, atomically, on the Redis server's clock (so
+// instances with skewed clocks still agree). When the script is not cached
+// yet (a restarted or flushed server) go-redis falls back to EVAL once.
+//
+// Keys are PREFIX{client-key}:policy/limit/algorithm. The braces are a Redis
+// Cluster hash tag: a request's limits on one client key live in one slot,
+// so a cluster can run the script. On a cluster (or ring) client, limits of
+// one request with different client keys are checked in one call per key,
+// each all-or-nothing on its own.
+//
+// When Redis cannot answer within the check timeout, Take fails and the
+// policy's FailureMode decides. A circuit breaker (github.com/sony/gobreaker)
+// opens after consecutive failures: while open, Take fails at once instead
+// of waiting for the timeout; after the open period one probe request is let
+// through, and its success closes the breaker again.
+type Redis struct {
+	client  redis.UniversalClient
+	owned   bool
+	prefix  string
+	timeout time.Duration
+	sharded bool
+	script  *redis.Script
+	cb      *gobreaker.CircuitBreaker[[]int64]
+	openFor time.Duration
+	logger  atomic.Pointer[slog.Logger]
+	errs    atomic.Uint64
+	// nowUS pins the clock in tests; nil uses the Redis server's TIME.
+	nowUS func() int64
+}
+
+// RedisOption configures a Redis backend.
+type RedisOption func(*redisConfig)
+
+type redisConfig struct {
+	prefix   string
+	timeout  time.Duration
+	failures uint32
+	openFor  time.Duration
+}
+
+// WithKeyPrefix sets the prefix of every key the backend writes (default
+// "covet:ratelimit:"). Apps that must not share counters use different
+// prefixes.
+func WithKeyPrefix(p string) RedisOption {
+	return func(c *redisConfig) { c.prefix = p }
+}
+
+// WithCheckTimeout bounds each check, connection and retries included
+// (default 100ms). A check that takes longer fails, and counts towards
+// opening the circuit breaker.
+func WithCheckTimeout(d time.Duration) RedisOption {
+	return func(c *redisConfig) {
+		if d > 0 {
+			c.timeout = d
+		}
+	}
+}
+
+// WithBreaker sets the circuit breaker: it opens after failures consecutive
+// failed checks (default 3) and stays open for openFor (default 2s) before
+// it lets one probe through.
+func WithBreaker(failures int, openFor time.Duration) RedisOption {
+	return func(c *redisConfig) {
+		if failures > 0 {
+			c.failures = uint32(failures)
+		}
+		if openFor > 0 {
+			c.openFor = openFor
+		}
+	}
+}
+
+// NewRedis returns a Redis backend on a client the caller owns (and closes).
+// Any go-redis client works: *redis.Client, *redis.ClusterClient,
+// *redis.Ring, or a failover client.
+func NewRedis(client redis.UniversalClient, opts ...RedisOption) *Redis {
+	cfg := redisConfig{prefix: "covet:ratelimit:", timeout: 100 * time.Millisecond, failures: 3, openFor: 2 * time.Second}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	r := &Redis{client: client, prefix: cfg.prefix, timeout: cfg.timeout, script: redis.NewScript(scriptSource), openFor: cfg.openFor}
+	switch client.(type) {
+	case *redis.ClusterClient, *redis.Ring:
+		r.sharded = true
+	}
+	r.logger.Store(slog.New(slog.DiscardHandler))
+	r.cb = gobreaker.NewCircuitBreaker[[]int64](gobreaker.Settings{
+		Name:        "ratelimit-redis",
+		MaxRequests: 1,
+		Timeout:     cfg.openFor,
+		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= cfg.failures },
+		IsSuccessful: func(err error) bool {
+			// A reply error (a script error, a wrong type) came from a
+			// working server: it is not a reason to stop asking it.
+			var re redis.Error
+			return err == nil || errors.As(err, &re)
+		},
+		// A client that went away is not Redis's fault.
+		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) },
+		OnStateChange: func(_ string, from, to gobreaker.State) {
+			l := r.logger.Load()
+			switch to {
+			case gobreaker.StateOpen:
+				l.Warn("ratelimit: redis unreachable; circuit breaker open, requests follow their policy's failure mode",
+					"open_for", cfg.openFor.String(), "errors", r.errs.Load())
+			case gobreaker.StateClosed:
+				l.Info("ratelimit: redis reachable again; circuit breaker closed")
+			}
+		},
+	})
+	return r
+}
+
+// NewRedisURL returns a Redis backend with its own client, configured from a
+// redis:// or rediss:// URL (see redis.ParseURL); Stop closes the client.
+func NewRedisURL(url string, opts ...RedisOption) (*Redis, error) {
+	o, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("ratelimit: redis URL: %w", err)
+	}
+	r := NewRedis(redis.NewClient(o), opts...)
+	r.owned = true
+	return r, nil
+}
+
+func (r *Redis) setLogger(l *slog.Logger) { r.logger.Store(l) }
+
+// Client returns the backend's Redis client.
+func (r *Redis) Client() redis.UniversalClient { return r.client }
+
+// Take implements Backend.
+func (r *Redis) Take(ctx context.Context, reqs []Request, out []Decision) (bool, error) {
+	if !r.sharded || len(reqs) == 1 {
+		return r.takeGroup(ctx, reqs, out)
+	}
+	// A cluster can only run a script on keys of one slot: one call per
+	// client key (its hash tag).
+	all := true
+	done := make([]bool, len(reqs))
+	for i := range reqs {
+		if done[i] {
+			continue
+		}
+		var group []Request
+		var idx []int
+		for j := i; j < len(reqs); j++ {
+			if !done[j] && reqs[j].Key == reqs[i].Key {
+				group, idx = append(group, reqs[j]), append(idx, j)
+				done[j] = true
+			}
+		}
+		gout := make([]Decision, len(group))
+		ok, err := r.takeGroup(ctx, group, gout)
+		if err != nil {
+			return false, err
+		}
+		for k, j := range idx {
+			out[j] = gout[k]
+		}
+		all = all && ok
+	}
+	return all, nil
+}
+
+func (r *Redis) takeGroup(ctx context.Context, reqs []Request, out []Decision) (bool, error) {
+	keys := make([]string, len(reqs))
+	args := make([]any, 1, 1+3*len(reqs))
+	args[0] = int64(0)
+	if r.nowUS != nil {
+		args[0] = r.nowUS()
+	}
+	for i := range reqs {
+		keys[i] = r.key(&reqs[i])
+		p := paramsOf(reqs[i].Limit)
+		if p.algo == SlidingWindow {
+			args = append(args, 1, p.periodUS, p.burst)
+		} else {
+			args = append(args, 0, p.interval, p.burst)
+		}
+	}
+	res, err := r.cb.Execute(func() ([]int64, error) { return r.run(ctx, keys, args) })
+	if err != nil {
+		r.errs.Add(1)
+		if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+			return false, fmt.Errorf("%w: redis circuit breaker open", ErrUnavailable)
+		}
+		return false, fmt.Errorf("%w: redis: %w", ErrUnavailable, err)
+	}
+	if len(res) != 1+4*len(reqs) {
+		return false, fmt.Errorf("%w: redis: unexpected script reply of %d values", ErrUnavailable, len(res))
+	}
+	for i := range reqs {
+		v := res[1+4*i:]
+		out[i] = decision(outcome{allowed: v[0] == 1, remaining: v[1], reset: v[2], retry: v[3]})
+	}
+	return res[0] == 1, nil
+}
+
+type scriptResult struct {
+	res []int64
+	err error
+}
+
+// run runs the script within the check timeout. The client's own timeouts
+// (dial, read, pool) are the application's to set and may be far longer
+// than a request can wait (go-redis defaults to seconds), so the call runs
+// in a goroutine and run returns when the timeout passes, whatever the
+// client is doing. A command that completes after that still counts.
+func (r *Redis) run(ctx context.Context, keys []string, args []any) ([]int64, error) {
+	cctx, cancel := context.WithTimeout(ctx, r.timeout)
+	ch := make(chan scriptResult, 1)
+	go func() {
+		defer cancel()
+		res, err := r.script.Run(cctx, r.client, keys, args...).Int64Slice()
+		ch <- scriptResult{res, err}
+	}()
+	select {
+	case x := <-ch:
+		return x.res, x.err
+	case <-cctx.Done():
+		select {
+		case x := <-ch:
+			return x.res, x.err
+		default:
+			return nil, cctx.Err()
+		}
+	}
+}
+
+// key returns PREFIX{client-key}:scope, with braces in the client key
+// escaped so the hash tag is always the whole client key.
+func (r *Redis) key(q *Request) string {
+	k := q.Key
+	if strings.ContainsAny(k, "{}%") {
+		k = tagEscaper.Replace(k)
+	}
+	var b strings.Builder
+	b.Grow(len(r.prefix) + len(k) + len(q.Scope) + 3)
+	b.WriteString(r.prefix)
+	b.WriteByte('{')
+	b.WriteString(k)
+	b.WriteString("}:")
+	b.WriteString(q.Scope)
+	return b.String()
+}
+
+var tagEscaper = strings.NewReplacer("%", "%25", "{", "%7B", "}", "%7D")
+
+// Start loads the script into Redis so the first checks need one round trip
+// too. A Redis that is down at start-up is logged, not fatal: requests
+// follow their policies' failure mode until it is reachable.
+func (r *Redis) Start(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*r.timeout)
+	defer cancel()
+	if err := r.script.Load(ctx, r.client).Err(); err != nil {
+		r.logger.Load().Warn("ratelimit: redis unreachable at start; limits follow their failure mode until it is", "error", err.Error())
+	}
+	return nil
+}
+
+// Stop closes the client if the backend created it (NewRedisURL).
+func (r *Redis) Stop(context.Context) error {
+	if r.owned {
+		return r.client.Close()
+	}
+	return nil
+}
+
+// CheckHealth pings Redis. An unreachable Redis (or an open breaker) is
+// "degraded", not "down": requests still get answers, per their policies'
+// failure mode.
+func (r *Redis) CheckHealth(ctx context.Context, kind covet.HealthKind) covet.HealthReport {
+	rep := covet.HealthReport{Status: covet.HealthOK, Details: map[string]any{
+		"breaker": r.cb.State().String(),
+		"errors":  r.errs.Load(),
+	}}
+	if kind == covet.Liveness {
+		return rep
+	}
+	if err := r.client.Ping(ctx).Err(); err != nil {
+		rep.Status = covet.HealthDegraded
+		rep.Error = "redis: " + err.Error()
+		return rep
+	}
+	if st := r.cb.State(); st != gobreaker.StateClosed {
+		rep.Status = covet.HealthDegraded
+		rep.Error = "redis circuit breaker " + st.String()
+	}
+	return rep
+}
+
+// BreakerState returns the circuit breaker's state: "closed", "half-open" or "open".
+func (r *Redis) BreakerState() string { return r.cb.State().String() }
+
+var (
+	_ Backend             = (*Redis)(nil)
+	_ Backend             = (*Memory)(nil)
+	_ covet.Starter       = (*Redis)(nil)
+	_ covet.Stopper       = (*Redis)(nil)
+	_ covet.HealthChecker = (*Redis)(nil)
+)

@@ -1,0 +1,486 @@
+package ratelimit
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	covet "github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/core/covettest"
+	"github.com/redis/go-redis/v9"
+)
+
+// TestRedisAgreesWithMemory plays the scripted sequences against the Lua
+// script (on the real server and on miniredis) with a pinned clock: every
+// decision must equal the memory backend's.
+func TestRedisAgreesWithMemory(t *testing.T) {
+	type target struct {
+		name string
+		b    func(t *testing.T) *Redis
+	}
+	targets := []target{
+		{"miniredis", func(t *testing.T) *Redis {
+			_, c := newMiniRedis(t)
+			return NewRedis(c)
+		}},
+		{"redis", func(t *testing.T) *Redis {
+			opt := realRedisOptions(t)
+			return NewRedis(newRealRedis(t, opt), WithKeyPrefix(testPrefix(t, opt)), WithCheckTimeout(2*time.Second))
+		}},
+	}
+	for _, tg := range targets {
+		t.Run(tg.name, func(t *testing.T) {
+			for _, seq := range sequences {
+				t.Run(seq.name, func(t *testing.T) {
+					want := runSequence(t, NewMemory(), seq, "")
+					got := runSequence(t, tg.b(t), seq, "")
+					for i := range want {
+						if got[i] != want[i] {
+							t.Errorf("decision %d: redis %+v, memory %+v", i, got[i], want[i])
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+// instances returns n apps sharing the real Redis through their own
+// clients, each with the limiter installed and routes limited by policy.
+func instances(t *testing.T, n int, policy *Policy, ropts ...RedisOption) ([]*covet.App, []*Limiter) {
+	t.Helper()
+	opt := realRedisOptions(t)
+	prefix := testPrefix(t, opt)
+	var apps []*covet.App
+	var lims []*Limiter
+	for i := 0; i < n; i++ {
+		be := NewRedis(newRealRedis(t, opt), append([]RedisOption{WithKeyPrefix(prefix), WithCheckTimeout(2 * time.Second)}, ropts...)...)
+		lim := New(WithBackend(be))
+		app := covet.New(covet.WithLogger(discardLogger()))
+		app.Group("/api").With(Apply(policy)).GET("/items", func(c *covet.Context) error { return c.Text(200, "ok") })
+		if err := app.Install(lim); err != nil {
+			t.Fatal(err)
+		}
+		if err := app.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		apps = append(apps, app)
+		lims = append(lims, lim)
+	}
+	return apps, lims
+}
+
+// awayFromWindowEdge waits, if needed, so that a test of a sliding window
+// of size w does not straddle a window boundary of the Redis clock.
+func awayFromWindowEdge(t *testing.T, w time.Duration, need time.Duration) {
+	t.Helper()
+	c := newRealRedis(t, realRedisOptions(t))
+	now, err := c.Time(context.Background()).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := w - time.Duration(now.UnixNano())%w
+	if left < need {
+		time.Sleep(left + 10*time.Millisecond)
+	}
+}
+
+// TestRedisThreeInstancesExactCount spreads one client over three app
+// instances (real servers, sharing the real Redis): exactly the allowed
+// number gets through, counted once globally.
+func TestRedisThreeInstancesExactCount(t *testing.T) {
+	for _, lim := range []Limit{PerHour(20), PerHour(20).SlidingWindow()} {
+		t.Run(lim.Algorithm().String(), func(t *testing.T) {
+			if lim.Algorithm() == SlidingWindow {
+				awayFromWindowEdge(t, time.Hour, 30*time.Second)
+			}
+			apps, lims := instances(t, 3, NewPolicy("three", WithLimits(lim)))
+			var clients []*covettest.Client
+			for _, app := range apps {
+				clients = append(clients, covettest.NewServer(t, app))
+			}
+			okCount, limited := 0, 0
+			perInstance := make([]int, 3)
+			for i := 0; i < 60; i++ {
+				res := clients[i%3].Get("/api/items").Do()
+				switch res.StatusCode {
+				case 200:
+					okCount++
+					perInstance[i%3]++
+				case 429:
+					limited++
+					if res.Header.Get("Retry-After") == "" {
+						t.Errorf("429 without Retry-After")
+					}
+				default:
+					t.Fatalf("status %d: %s", res.StatusCode, res.Body)
+				}
+			}
+			if okCount != 20 || limited != 40 {
+				t.Fatalf("allowed %d and limited %d of 60, want exactly 20 and 40 (per instance %v)", okCount, limited, perInstance)
+			}
+			for i, n := range perInstance {
+				if n == 0 {
+					t.Errorf("instance %d let nothing through: the requests were not spread", i)
+				}
+			}
+			var failed uint64
+			for _, l := range lims {
+				failed += l.Stats().FailedOpen
+			}
+			if failed != 0 {
+				t.Errorf("%d requests failed open", failed)
+			}
+		})
+	}
+}
+
+// TestRedisConcurrentOneKey hits one key from 100 goroutines over three
+// instances: exactly the limit gets through, never more.
+func TestRedisConcurrentOneKey(t *testing.T) {
+	apps, _ := instances(t, 3, NewPolicy("hot", WithLimits(PerHour(50))))
+	var allowed, refused atomic.Int64
+	var wg sync.WaitGroup
+	for g := 0; g < 100; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 3; i++ {
+				rec := httptest.NewRecorder()
+				req := httptest.NewRequest("GET", "/api/items", nil)
+				req.RemoteAddr = "198.51.100.7:4000"
+				apps[(g+i)%3].ServeHTTP(rec, req)
+				switch rec.Code {
+				case 200:
+					allowed.Add(1)
+				case 429:
+					refused.Add(1)
+				default:
+					t.Errorf("status %d: %s", rec.Code, rec.Body)
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	if allowed.Load() != 50 || refused.Load() != 250 {
+		t.Fatalf("allowed %d, refused %d of 300; want exactly 50 and 250", allowed.Load(), refused.Load())
+	}
+}
+
+// TestRedisOneRoundTripPerCheck counts the writes on the limiter's
+// connections: a check of a policy with two limits is one EVALSHA.
+func TestRedisOneRoundTripPerCheck(t *testing.T) {
+	opt := realRedisOptions(t)
+	prefix := testPrefix(t, opt)
+	d := &countingDialer{}
+	copt := *opt
+	copt.Dialer = d.dial
+	client := redis.NewClient(&copt)
+	t.Cleanup(func() { client.Close() })
+	var cmds []string
+	var mu sync.Mutex
+	client.AddHook(cmdRecorder{func(name string) { mu.Lock(); cmds = append(cmds, name); mu.Unlock() }})
+
+	be := NewRedis(client, WithKeyPrefix(prefix))
+	lim := New(WithBackend(be))
+	app := covet.New(covet.WithLogger(discardLogger()))
+	app.GET("/x", func(c *covet.Context) error { return c.Text(200, "ok") }).
+		With(Apply(NewPolicy("rt", WithLimits(PerSecond(1000), PerDay(100000)))))
+	if err := app.Install(lim); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c := covettest.New(t, app)
+	c.Get("/x").Do().ExpectStatus(200) // warm: connection set up, script cached
+	w0, d0 := d.writes.Load(), d.dials.Load()
+	mu.Lock()
+	cmds = nil
+	mu.Unlock()
+	const n = 25
+	for i := 0; i < n; i++ {
+		c.Get("/x").Do().ExpectStatus(200).ExpectHeader("Ratelimit-Policy", `"rt.second";q=1000;w=1, "rt.day";q=100000;w=86400`)
+	}
+	writes, dials := d.writes.Load()-w0, d.dials.Load()-d0
+	if writes != n || dials != 0 {
+		t.Fatalf("%d checks wrote %d times over %d new connections; want %d writes, no new connection", n, writes, dials, n)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, name := range cmds {
+		if name != "evalsha" {
+			t.Fatalf("commands %v, want only evalsha", cmds)
+		}
+	}
+	if len(cmds) != n {
+		t.Fatalf("%d commands for %d checks", len(cmds), n)
+	}
+}
+
+type cmdRecorder struct{ f func(string) }
+
+func (h cmdRecorder) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h cmdRecorder) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		h.f(cmd.Name())
+		return next(ctx, cmd)
+	}
+}
+func (h cmdRecorder) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		for _, c := range cmds {
+			h.f("pipeline:" + c.Name())
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// TestRedisScriptFallback checks that a flushed script cache costs one EVAL
+// and then works again (on miniredis: flushing the shared server's scripts
+// would disturb other tests).
+func TestRedisScriptFallback(t *testing.T) {
+	mr, c := newMiniRedis(t)
+	be := NewRedis(c)
+	reqs := []Request{{Scope: "p/p/g", Key: "k", Limit: PerMinute(2)}}
+	out := make([]Decision, 1)
+	if ok, err := be.Take(context.Background(), reqs, out); err != nil || !ok {
+		t.Fatalf("first take: %v %v", ok, err)
+	}
+	mr.FlushAll()
+	c.ScriptFlush(context.Background())
+	if ok, err := be.Take(context.Background(), reqs, out); err != nil || !ok {
+		t.Fatalf("take after SCRIPT FLUSH: %v %v", ok, err)
+	}
+	if ok, err := be.Take(context.Background(), reqs, out); err != nil || !ok || out[0].Remaining != 0 {
+		t.Fatalf("second take after flush: %v %v %+v", ok, err, out[0])
+	}
+	if ok, _ := be.Take(context.Background(), reqs, out); ok {
+		t.Fatal("third take allowed; the limit is 2")
+	}
+}
+
+func TestRedisKeysShareAHashTag(t *testing.T) {
+	be := NewRedis(redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}), WithKeyPrefix("p:"))
+	tests := []struct {
+		name string
+		req  Request
+		want string
+	}{
+		{"plain", Request{Scope: "api/api.second/g", Key: "203.0.113.9"}, "p:{203.0.113.9}:api/api.second/g"},
+		{"braces escaped", Request{Scope: "s", Key: "user={42}%"}, "p:{user=%7B42%7D%25}:s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := be.key(&tt.req); got != tt.want {
+				t.Errorf("key = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestRedisFault cuts Redis off mid-load (CLIENT KILL of the limiter's
+// connections, then a proxy that stops, then one that hangs) and brings it
+// back: every request is answered per its policy's failure mode within the
+// check timeout plus a margin, the breaker opens, and limiting resumes.
+func TestRedisFault(t *testing.T) {
+	opt := realRedisOptions(t)
+	prefix := testPrefix(t, opt)
+	px := newProxy(t, opt.Addr)
+	copt := *opt
+	copt.Addr = px.addr
+	copt.ClientName = strings.ReplaceAll(prefix, ":", "-") + "limiter"
+	copt.MaxRetries = 1
+	client := redis.NewClient(&copt)
+	t.Cleanup(func() { client.Close() })
+
+	const timeout = 150 * time.Millisecond
+	const openFor = 400 * time.Millisecond
+	const bound = timeout + 600*time.Millisecond // generous: a loaded 2-core machine
+	be := NewRedis(client, WithKeyPrefix(prefix), WithCheckTimeout(timeout), WithBreaker(3, openFor))
+	lim := New(WithBackend(be))
+	app := covet.New(covet.WithLogger(discardLogger()))
+	ok := func(c *covet.Context) error { return c.Text(200, "ok") }
+	app.GET("/open", ok).With(Apply(NewPolicy("open", WithLimits(PerHour(1_000_000)))))
+	app.GET("/closed", ok).With(Apply(NewPolicy("closed", WithLimits(PerHour(1_000_000)), WithFailureMode(FailClosed))))
+	app.GET("/tight", ok).With(Apply(NewPolicy("tight", WithLimits(PerHour(3)))))
+	if err := app.Install(lim); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	type result struct {
+		path    string
+		status  int
+		checked bool // the limiter answered (RateLimit header)
+		took    time.Duration
+	}
+	do := func(path string) result {
+		rec := httptest.NewRecorder()
+		start := time.Now()
+		app.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		return result{path, rec.Code, rec.Header().Get("Ratelimit") != "", time.Since(start)}
+	}
+	// load fires requests from 4 goroutines until stop is closed.
+	load := func(stop <-chan struct{}) <-chan []result {
+		done := make(chan []result, 1)
+		var mu sync.Mutex
+		var all []result
+		var wg sync.WaitGroup
+		for g := 0; g < 4; g++ {
+			wg.Add(1)
+			go func(g int) {
+				defer wg.Done()
+				paths := []string{"/open", "/closed"}
+				for i := 0; ; i++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					r := do(paths[(g+i)%2])
+					mu.Lock()
+					all = append(all, r)
+					mu.Unlock()
+					time.Sleep(2 * time.Millisecond)
+				}
+			}(g)
+		}
+		go func() { wg.Wait(); done <- all }()
+		return done
+	}
+	checkAnswers := func(phase string, rs []result) (failedOpen, failedClosed int) {
+		t.Helper()
+		for _, r := range rs {
+			if r.took > bound {
+				t.Errorf("%s: %s took %s, more than the bound %s", phase, r.path, r.took, bound)
+			}
+			switch {
+			case r.status == 200 && r.checked:
+			case r.path == "/open" && r.status == 200:
+				failedOpen++
+			case r.path == "/closed" && r.status == 503:
+				failedClosed++
+			default:
+				t.Errorf("%s: %s answered %d (checked %v)", phase, r.path, r.status, r.checked)
+			}
+		}
+		return
+	}
+
+	// Phase 1: CLIENT KILL of the limiter's connections by a second client,
+	// under load. go-redis reconnects; requests keep being checked.
+	stop := make(chan struct{})
+	results := load(stop)
+	time.Sleep(100 * time.Millisecond)
+	admin := newRealRedis(t, opt)
+	killed := killClients(t, admin, copt.ClientName)
+	time.Sleep(200 * time.Millisecond)
+	close(stop)
+	rs := <-results
+	fo, fc := checkAnswers("client kill", rs)
+	if killed == 0 {
+		t.Fatal("CLIENT KILL found none of the limiter's connections")
+	}
+	t.Logf("client kill: %d connections killed, %d requests, %d failed open, %d failed closed", killed, len(rs), fo, fc)
+
+	// Phase 2: Redis goes away (connections refused) mid-load.
+	stop = make(chan struct{})
+	results = load(stop)
+	time.Sleep(50 * time.Millisecond)
+	px.stop()
+	sawOpen := waitFor(2*time.Second, func() bool { return be.BreakerState() == "open" })
+	time.Sleep(150 * time.Millisecond)
+	close(stop)
+	rs = <-results
+	fo, fc = checkAnswers("redis down", rs)
+	if !sawOpen {
+		t.Error("redis down: the circuit breaker never opened")
+	}
+	if fo == 0 || fc == 0 {
+		t.Errorf("redis down: %d failed open and %d failed closed; want both policies to apply", fo, fc)
+	}
+	t.Logf("redis down: %d requests, %d failed open, %d failed closed", len(rs), fo, fc)
+
+	// Phase 3: Redis hangs (accepts, never answers): each check would wait
+	// for the timeout, until the breaker opens.
+	px.blackhole.Store(true)
+	px.restart()
+	stop = make(chan struct{})
+	results = load(stop)
+	time.Sleep(2 * openFor) // at least one half-open probe that times out
+	close(stop)
+	rs = <-results
+	fo, fc = checkAnswers("redis hung", rs)
+	if fo == 0 || fc == 0 {
+		t.Errorf("redis hung: %d failed open and %d failed closed; want both policies to apply", fo, fc)
+	}
+	slow := 0
+	for _, r := range rs {
+		if r.took >= timeout {
+			slow++
+		}
+	}
+	if slow > len(rs)/2 {
+		t.Errorf("redis hung: %d of %d requests waited for the timeout; the breaker should answer most at once", slow, len(rs))
+	}
+	t.Logf("redis hung: %d requests, %d waited for the timeout", len(rs), slow)
+
+	// Phase 4: Redis is back: limiting resumes.
+	px.stop()
+	px.blackhole.Store(false)
+	px.restart()
+	if !waitFor(5*time.Second, func() bool { return do("/open").checked }) {
+		t.Fatal("limiting did not resume within 5s of Redis coming back")
+	}
+	var codes []int
+	for i := 0; i < 5; i++ {
+		codes = append(codes, do("/tight").status)
+	}
+	if fmt.Sprint(codes) != "[200 200 200 429 429]" {
+		t.Errorf("after recovery /tight answered %v, want [200 200 200 429 429]", codes)
+	}
+	if be.BreakerState() != "closed" {
+		t.Errorf("breaker %s after recovery, want closed", be.BreakerState())
+	}
+}
+
+func killClients(t *testing.T, admin *redis.Client, name string) int {
+	t.Helper()
+	list, err := admin.ClientList(context.Background()).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, line := range strings.Split(list, "\n") {
+		if !strings.Contains(line, " name="+name+" ") {
+			continue
+		}
+		for _, f := range strings.Fields(line) {
+			if id, ok := strings.CutPrefix(f, "id="); ok {
+				if err := admin.Do(context.Background(), "CLIENT", "KILL", "ID", id).Err(); err == nil {
+					n++
+				}
+			}
+		}
+	}
+	return n
+}
+
+func waitFor(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return true
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return cond()
+}
