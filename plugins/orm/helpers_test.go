@@ -3,6 +3,7 @@ package orm_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -172,3 +173,5 @@ func countRows(t testing.TB, db bun.IDB, table any) int {
 	}
 	return n
 }
+
+func errorsAs[T any](err error, target *T) bool { return errors.As(err, target) }
