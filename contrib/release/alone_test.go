@@ -1,0 +1,97 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/modfile"
+
+	"github.com/covetgo/covet/contrib/release/internal/release"
+)
+
+// TestModulesAlone runs every module's tests the way they run for a user of
+// the module: in a copy of the module outside the repository, with GOWORK=off
+// and its replace directives dropped, so that this repository's modules come
+// from the local proxy at the versions the module requires. A module that
+// silently depends on an unreleased change of core (or of any sibling) fails
+// here. Modules run two at a time (or GOMAXPROCS at a time, if less).
+func TestModulesAlone(t *testing.T) {
+	repo, _ := repository(t)
+	p := proxy(t)
+	slots := make(chan struct{}, max(1, min(2, runtime.GOMAXPROCS(0))))
+	start := time.Now()
+	t.Cleanup(func() { t.Logf("all modules alone: %s", time.Since(start).Round(time.Second)) })
+	for _, m := range repo.Modules {
+		t.Run(m.Dir, func(t *testing.T) {
+			t.Parallel()
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			dir := filepath.Join(shared.work, "alone", filepath.FromSlash(m.Dir))
+			files, err := release.WorktreeFiles(repo.Root, m.Dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range files {
+				dst := filepath.Join(dir, filepath.FromSlash(f.Name))
+				if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(dst, f.Data, f.Mode|0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			gomod := filepath.Join(dir, "go.mod")
+			data, err := os.ReadFile(gomod)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mf, err := modfile.Parse(gomod, data, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ours []string
+			for _, r := range mf.Replace {
+				if err := mf.DropReplace(r.Old.Path, r.Old.Version); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, r := range mf.Require {
+				if strings.HasPrefix(r.Mod.Path, release.RepoModulePath+"/") {
+					ours = append(ours, r.Mod.Path+" "+r.Mod.Version)
+				}
+			}
+			mf.Cleanup()
+			if data, err = mf.Format(); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(gomod, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			sum, _ := os.ReadFile(filepath.Join(dir, "go.sum"))
+			if err := os.WriteFile(filepath.Join(dir, "go.sum"), append(sum, p.GoSum()...), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			env := append(p.Env(os.Environ()), nestedEnv+"=1")
+			began := time.Now()
+			out, err := goCmd(t, dir, env, "test", "-count=1", "./...")
+			t.Logf("go test ./... alone: %s", time.Since(began).Round(100*time.Millisecond))
+			if err != nil {
+				t.Errorf("%s: tests fail with GOWORK=off and replace directives dropped (this repository's modules from the local proxy; it requires %s): %v\n%s\n"+
+					"If it uses API that the version it requires lacks, raise that require to the version that has it "+
+					"(the current version in %s, e.g. `require %s/core %s`).",
+					m.Dir, strings.Join(ours, ", "), err, tail(out, 60), release.VersionsFile, release.RepoModulePath, currentCore())
+			}
+		})
+	}
+}
+
+func currentCore() string {
+	if shared.vers == nil {
+		return "vX.Y.Z"
+	}
+	return release.EntryFor(shared.vers, "core").Version
+}
