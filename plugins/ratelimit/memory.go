@@ -98,7 +98,7 @@ func NewMemory(opts ...MemoryOption) *Memory {
 	for n < cfg.shards {
 		n <<= 1
 	}
-	per := (cfg.maxKeys + n - 1) / n
+	per := cfg.maxKeys / n // at most maxKeys in all
 	if per < 1 {
 		per = 1
 	}

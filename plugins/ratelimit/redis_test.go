@@ -26,7 +26,7 @@ func TestRedisAgreesWithMemory(t *testing.T) {
 	targets := []target{
 		{"miniredis", func(t *testing.T) *Redis {
 			_, c := newMiniRedis(t)
-			return NewRedis(c)
+			return NewRedis(c, WithCheckTimeout(5*time.Second))
 		}},
 		{"redis", func(t *testing.T) *Redis {
 			opt := realRedisOptions(t)
@@ -246,7 +246,7 @@ func (h cmdRecorder) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.P
 // would disturb other tests).
 func TestRedisScriptFallback(t *testing.T) {
 	mr, c := newMiniRedis(t)
-	be := NewRedis(c)
+	be := NewRedis(c, WithCheckTimeout(5*time.Second))
 	reqs := []Request{{Scope: "p/p/g", Key: "k", Limit: PerMinute(2)}}
 	out := make([]Decision, 1)
 	if ok, err := be.Take(context.Background(), reqs, out); err != nil || !ok {
