@@ -89,7 +89,7 @@ func TestPolicySelection(t *testing.T) {
 			method: "GET", path: "/missing", second: 429,
 		},
 		{
-			name: "no policy, no limit",
+			name:   "no policy, no limit",
 			routes: func(app *covet.App) { app.GET("/a", ok) }, method: "GET", path: "/a", second: 200,
 		},
 		{
