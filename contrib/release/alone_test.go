@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -80,10 +81,14 @@ func TestModulesAlone(t *testing.T) {
 			out, err := goCmd(t, dir, env, "test", "-count=1", "./...")
 			t.Logf("go test ./... alone: %s", time.Since(began).Round(100*time.Millisecond))
 			if err != nil {
-				t.Errorf("%s: tests fail with GOWORK=off and replace directives dropped (this repository's modules from the local proxy; it requires %s): %v\n%s\n"+
-					"If it uses API that the version it requires lacks, raise that require to the version that has it "+
-					"(the current version in %s, e.g. `require %s/core %s`).",
-					m.Dir, strings.Join(ours, ", "), err, tail(out, 60), release.VersionsFile, release.RepoModulePath, currentCore())
+				hint := ""
+				if strings.Contains(out, "[build failed]") || strings.Contains(out, "[setup failed]") {
+					hint = fmt.Sprintf("\nIt does not build against the versions it requires. If it uses API that those versions lack, "+
+						"raise the require to the version that has it (the current version in %s, e.g. `require %s/core %s`); "+
+						"if a dependency is missing, run go mod tidy in the module.", release.VersionsFile, release.RepoModulePath, currentCore())
+				}
+				t.Errorf("%s: tests fail with GOWORK=off and replace directives dropped (this repository's modules from the local proxy; it requires %s): %v\n%s%s",
+					m.Dir, strings.Join(ours, ", "), err, tail(out, 60), hint)
 			}
 		})
 	}

@@ -214,10 +214,24 @@ func TestPinnedOlderPlugin(t *testing.T) {
 			required = r.Mod.Version
 		}
 	}
-	if semver.Compare(required, core) >= 0 {
-		t.Errorf("requestsize %s requires core %q, not older than the current core %s: this does not prove pinning against a newer core", pinned, required, core)
+	// Core is newer than the one the pinned plugin was released with: a
+	// later version, or (while core has one release) the same version whose
+	// files have changed since the plugin's release commit.
+	repo, _ := repository(t)
+	then, err := release.CommitFiles(repo.Root, mv.Commit, "core")
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Logf("requestsize %s (rebuilt from commit %s) requires core %s; the consumer runs it with core %s", pinned, mv.Commit[:12], required, core)
+	now, err := release.WorktreeFiles(repo.Root, "core")
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := release.DiffFiles(then, now)
+	if semver.Compare(required, core) >= 0 && len(changed) == 0 {
+		t.Errorf("core %s is the very core requestsize %s was released with: this proves no pinning against a newer core", core, pinned)
+	}
+	t.Logf("requestsize %s was released at %s requiring core %s; the consumer builds it with core %s, %d of whose files changed since that commit",
+		pinned, mv.Commit[:12], required, core, len(changed))
 	for _, line := range []string{
 		"sizes: GET /hello/{name} requests=1 response_bytes=13",
 		"readyz: 200",

@@ -208,8 +208,12 @@ func (p *Proxy) GoSum() string {
 // unpublished modules away from the checksum database (go.sum lines from
 // GoSum verify them instead). GOPRIVATE and GONOPROXY are cleared: they would
 // send our modules past the proxy to a repository that does not exist yet.
+// GODEBUG gains goindex=0: the go command indexes module cache directories
+// by path and version only, assuming they never change, and an unreleased
+// version rebuilt from a changed work tree (see PurgeStaleCache) would
+// otherwise be read through the stale index.
 func (p *Proxy) Env(base []string) []string {
-	upstream, flags := "https://proxy.golang.org,direct", ""
+	upstream, flags, godebug := "https://proxy.golang.org,direct", "", ""
 	var out []string
 	for _, kv := range base {
 		k, val, _ := strings.Cut(kv, "=")
@@ -221,6 +225,9 @@ func (p *Proxy) Env(base []string) []string {
 			continue
 		case "GOFLAGS":
 			flags = val
+			continue
+		case "GODEBUG":
+			godebug = val
 			continue
 		case "GOWORK", "GONOSUMDB", "GOPRIVATE", "GONOPROXY", "GONOSUMCHECK":
 			continue
@@ -236,7 +243,11 @@ func (p *Proxy) Env(base []string) []string {
 		flags = goEnv("GOFLAGS")
 	}
 	flags = strings.TrimSpace(removeFlag(flags, "-mod") + " -mod=mod")
+	if godebug != "" {
+		godebug += ","
+	}
 	return append(out,
+		"GODEBUG="+godebug+"goindex=0",
 		"GOWORK=off",
 		"GOFLAGS="+flags,
 		"GOPROXY="+p.URL()+","+upstream,

@@ -186,6 +186,7 @@ func TestEnvPrefersTheLocalProxy(t *testing.T) {
 		"GOPRIVATE": "",
 		"GONOSUMDB": "github.com/covetgo/covet",
 		"HOME":      "/root",
+		"GODEBUG":   "goindex=0",
 	}
 	got := map[string]string{}
 	for _, kv := range env {
