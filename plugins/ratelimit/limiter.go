@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -347,13 +348,22 @@ func (l *Limiter) isExempt(c *covet.Context) bool {
 // maxInline is how many limits a request may meet without a heap allocation.
 const maxInline = 8
 
+// scratch is one check's working memory, pooled: the backend is an
+// interface, so arrays on the stack would escape to the heap on every request.
+type scratch struct {
+	rq    request
+	reqs  [maxInline]Request
+	rules [maxInline]*rule
+	out   [maxInline]Decision
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
 // check applies policies to the request.
 func (l *Limiter) check(c *covet.Context, ps []*Policy, next covet.HandlerFunc) error {
-	rq := request{c: c, res: &l.resolver}
-	var reqBuf [maxInline]Request
-	var ruleBuf [maxInline]*rule
-	var outBuf [maxInline]Decision
-	reqs, rules := reqBuf[:0], ruleBuf[:0]
+	s := scratchPool.Get().(*scratch)
+	s.rq = request{c: c, res: &l.resolver}
+	reqs, rules := s.reqs[:0], s.rules[:0]
 	method := c.Request().Method
 	mode := FailOpen
 	for _, p := range ps {
@@ -365,7 +375,7 @@ func (l *Limiter) check(c *covet.Context, ps []*Policy, next covet.HandlerFunc) 
 		}
 		for i := range p.rules {
 			r := &p.rules[i]
-			k, ok := r.key.fn(&rq)
+			k, ok := r.key.fn(&s.rq)
 			if !ok {
 				continue
 			}
@@ -374,11 +384,12 @@ func (l *Limiter) check(c *covet.Context, ps []*Policy, next covet.HandlerFunc) 
 		}
 	}
 	if len(reqs) == 0 {
+		s.release()
 		return next(c)
 	}
-	out := outBuf[:0]
+	var out []Decision
 	if len(reqs) <= maxInline {
-		out = outBuf[:len(reqs)]
+		out = s.out[:len(reqs)]
 	} else {
 		out = make([]Decision, len(reqs))
 	}
@@ -394,10 +405,12 @@ func (l *Limiter) check(c *covet.Context, ps []*Policy, next covet.HandlerFunc) 
 	}
 	ok, err := l.backend.Take(c.Context(), reqs, out)
 	if err != nil {
+		s.release()
 		return l.failed(c, mode, err, next)
 	}
 	h["Ratelimit"] = []string{rateLimitField(rules, out)}
 	if ok {
+		s.release()
 		l.allowed.Add(1)
 		return next(c)
 	}
@@ -409,11 +422,20 @@ func (l *Limiter) check(c *covet.Context, ps []*Policy, next covet.HandlerFunc) 
 			retry, which = out[i].RetryAfter, rules[i]
 		}
 	}
+	s.release()
 	secs := ceilSeconds(retry)
 	return covet.NewError(http.StatusTooManyRequests, "rate limit "+which.name+" ("+which.limit.String()+") exceeded; retry in "+strconv.FormatInt(secs, 10)+"s").
 		WithHeader("Retry-After", strconv.FormatInt(secs, 10)).
 		WithExtension("limit", which.name).
 		WithExtension("retry_after", secs)
+}
+
+// release returns the scratch to the pool, dropping references to the request.
+func (s *scratch) release() {
+	s.rq = request{}
+	clear(s.reqs[:])
+	clear(s.rules[:])
+	scratchPool.Put(s)
 }
 
 // failed applies the failure mode when the backend could not answer.

@@ -1,0 +1,169 @@
+package ratelimit
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	covet "github.com/covetgo/covet/core"
+	"github.com/redis/go-redis/v9"
+)
+
+// roomy never refuses in a benchmark: a high rate and a huge burst.
+var roomy = PerSecond(1_000_000).Burst(math.MaxInt32)
+
+// BenchmarkMemoryTake is one allowed check of one key: the target is
+// <= 200 ns and 0 allocations.
+func BenchmarkMemoryTake(b *testing.B) {
+	for _, l := range []Limit{roomy, PerSecond(1_000_000).SlidingWindow()} {
+		b.Run(l.Algorithm().String(), func(b *testing.B) {
+			m := NewMemory()
+			reqs := []Request{{Scope: "bench/bench/g", Key: "203.0.113.9", Limit: l}}
+			out := make([]Decision, 1)
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if ok, _ := m.Take(ctx, reqs, out); !ok {
+					b.Fatal("refused")
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkMemoryTakeParallel spreads allowed checks over many keys from
+// every core.
+func BenchmarkMemoryTakeParallel(b *testing.B) {
+	m := NewMemory()
+	keys := make([]string, 1024)
+	for i := range keys {
+		keys[i] = "client-" + strconv.Itoa(i)
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		reqs := []Request{{Scope: "bench/bench/g", Limit: roomy}}
+		out := make([]Decision, 1)
+		i := 0
+		for pb.Next() {
+			reqs[0].Key = keys[i&1023]
+			i++
+			m.Take(context.Background(), reqs, out)
+		}
+	})
+}
+
+// BenchmarkMemoryManyKeys fills a Memory backend with COVET_BENCH_KEYS
+// distinct keys (default 1,000,000), reports the heap bytes per key, then
+// measures checks cycling over all of them.
+func BenchmarkMemoryManyKeys(b *testing.B) {
+	n := 1_000_000
+	if v, err := strconv.Atoi(os.Getenv("COVET_BENCH_KEYS")); err == nil && v > 0 {
+		n = v
+	}
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = "198.51." + strconv.Itoa(i>>8&0xffff) + "." + strconv.Itoa(i&0xff)
+	}
+	m := NewMemory(WithMaxKeys(n))
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	reqs := []Request{{Scope: "bench/bench/g", Limit: PerMinute(100)}}
+	out := make([]Decision, 1)
+	for _, k := range keys {
+		reqs[0].Key = k
+		m.Take(context.Background(), reqs, out)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if got := m.Len(); got < n*95/100 {
+		b.Fatalf("%d keys kept of %d", got, n)
+	}
+	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(m.Len()), "B/key")
+	b.ReportMetric(float64(m.Len()), "keys")
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		reqs[0].Key = keys[i%n]
+		i++
+		m.Take(context.Background(), reqs, out)
+	}
+	runtime.KeepAlive(keys)
+}
+
+// BenchmarkMiddleware is a plaintext request through an app, without and
+// with a limit (memory backend, client IP key).
+func BenchmarkMiddleware(b *testing.B) {
+	for _, limited := range []bool{false, true} {
+		name := "none"
+		if limited {
+			name = "limited"
+		}
+		b.Run(name, func(b *testing.B) {
+			app := covet.New(covet.WithLogger(discardLogger()))
+			r := app.GET("/plaintext", func(c *covet.Context) error { return c.Text(200, "Hello, World!") })
+			if limited {
+				r.With(Apply(NewPolicy("bench", WithLimits(roomy))))
+			}
+			if err := app.Install(New()); err != nil {
+				b.Fatal(err)
+			}
+			req := httptest.NewRequest("GET", "/plaintext", nil)
+			w := &discardWriter{h: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.h)
+				w.code = 0
+				app.ServeHTTP(w, req)
+				if w.code != 200 {
+					b.Fatalf("status %d", w.code)
+				}
+			}
+		})
+	}
+}
+
+type discardWriter struct {
+	h    http.Header
+	code int
+}
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *discardWriter) WriteHeader(code int)        { w.code = code }
+
+// BenchmarkRedisTake is one check against the real Redis; it reports the
+// writes (round trips) per check, which must be 1.
+func BenchmarkRedisTake(b *testing.B) {
+	opt := realRedisOptions(b)
+	prefix := testPrefix(b, opt)
+	d := &countingDialer{}
+	copt := *opt
+	copt.Dialer = d.dial
+	client := redis.NewClient(&copt)
+	defer client.Close()
+	be := NewRedis(client, WithKeyPrefix(prefix), WithCheckTimeout(time.Second))
+	if err := be.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	reqs := []Request{{Scope: "bench/bench.second/g", Key: "203.0.113.9", Limit: roomy}, {Scope: "bench/bench.day/g", Key: "203.0.113.9", Limit: PerDay(math.MaxInt32)}}
+	out := make([]Decision, 2)
+	ctx := context.Background()
+	be.Take(ctx, reqs, out)
+	w0 := d.writes.Load()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if ok, err := be.Take(ctx, reqs, out); err != nil || !ok {
+			b.Fatal(ok, err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(d.writes.Load()-w0)/float64(b.N), "roundtrips/op")
+}
