@@ -357,6 +357,11 @@ func (pc *planCompiler) field(sf reflect.StructField, ft *fieldTags, path string
 		if f.required && f.hasDefault {
 			return nil, fieldErr(path, `required:"true" and a default contradict each other`)
 		}
+		if !f.required && (tp.kind == vkStruct || tp.kind == vkArray) {
+			// An absent optional struct is not validated: its zero value
+			// may break rules of its fields.
+			f.zeroFails = true
+		}
 		if f.required || f.hasDefault || f.zeroFails {
 			f.track = 0 // numbered by structFields
 		}

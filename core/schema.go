@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
 )
@@ -293,6 +295,13 @@ func (r *SchemaRegistry) plan(tp *tplan) *Schema {
 		if tp.bits <= 32 {
 			s.Format = "int32"
 		}
+		if tp.bits < 32 {
+			// The bounds of small types are part of the contract: the
+			// validator refuses values the type cannot hold.
+			s.Minimum, s.Maximum = fptr(-float64(int64(1)<<(tp.bits-1))), fptr(float64(int64(1)<<(tp.bits-1)-1))
+		} else if tp.bits == 32 {
+			s.Minimum, s.Maximum = fptr(math.MinInt32), fptr(math.MaxInt32)
+		}
 		if tp.kind == vkDuration {
 			s.Description = "duration in nanoseconds"
 		}
@@ -302,10 +311,13 @@ func (r *SchemaRegistry) plan(tp *tplan) *Schema {
 		if tp.bits < 32 {
 			s.Format = "int32"
 		}
+		if tp.bits <= 32 {
+			s.Maximum = fptr(float64(uint64(1)<<tp.bits - 1))
+		}
 		return s
 	case vkFloat:
 		if tp.bits == 32 {
-			return &Schema{Type: "number", Format: "float"}
+			return &Schema{Type: "number", Format: "float", Minimum: fptr(-math.MaxFloat32), Maximum: fptr(math.MaxFloat32)}
 		}
 		return &Schema{Type: "number", Format: "double"}
 	case vkBool:
@@ -373,10 +385,16 @@ func (r *SchemaRegistry) rename(base string) {
 	for _, t := range types {
 		qualified[pkgName(t)+"."+base]++
 	}
+	used := map[string]int{}
 	for _, t := range types {
 		n := pkgName(t) + "." + base
 		if qualified[n] > 1 {
 			n = strings.NewReplacer("/", ".", "~", "").Replace(t.PkgPath()) + "." + base
+		}
+		// Types declared in functions share their package path: number them.
+		used[n]++
+		if used[n] > 1 {
+			n += strconv.Itoa(used[n])
 		}
 		r.setName(t, n)
 	}
@@ -390,15 +408,13 @@ func (r *SchemaRegistry) setName(t reflect.Type, name string) {
 	}
 }
 
+// pkgName is the package name of a named type ("covet" for
+// github.com/covetgo/covet/core), as its String form shows it.
 func pkgName(t reflect.Type) string {
-	p := t.PkgPath()
-	if i := strings.LastIndexByte(p, '/'); i >= 0 {
-		p = p[i+1:]
+	if i := strings.IndexByte(t.String(), '.'); i > 0 {
+		return t.String()[:i]
 	}
-	if p == "" {
-		return "builtin"
-	}
-	return p
+	return "builtin"
 }
 
 // componentBase is a type's name with generic arguments folded in, made of
@@ -488,10 +504,11 @@ func applyRules(s *Schema, x *rules) {
 	if x.enum != nil {
 		s.Enum = x.enum
 	}
-	if x.hasMin {
+	// A rule looser than the type's own range keeps the type's bound.
+	if x.hasMin && (s.Minimum == nil || x.min > *s.Minimum) {
 		s.Minimum = fptr(x.min)
 	}
-	if x.hasMax {
+	if x.hasMax && (s.Maximum == nil || x.max < *s.Maximum) {
 		s.Maximum = fptr(x.max)
 	}
 	if x.hasExMin {

@@ -351,7 +351,7 @@ func (vs *validateState) fail(msg string, value any) {
 		fe.Pointer = vs.pointer()
 		if len(vs.absent) > 0 {
 			for _, a := range vs.absent {
-				if a == fe.Pointer {
+				if a == fe.Pointer || strings.HasPrefix(fe.Pointer, a) && fe.Pointer[len(a)] == '/' {
 					return // absent: reported as missing, or not checked at all
 				}
 			}
