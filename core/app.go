@@ -314,7 +314,7 @@ func (a *App) URL(name string, pairs ...any) (string, error) {
 	for _, s := range rt.pat.segments {
 		b.WriteByte('/')
 		if !s.param {
-			b.WriteString(s.static)
+			b.WriteString(escapeSegment(s.static))
 			continue
 		}
 		v, ok := vals[s.name]
@@ -525,7 +525,7 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c := a.pool.Get().(*Context)
 	c.req = r
-	c.resp = Response{w: w}
+	c.resp = Response{w: w, head: r.Method == http.MethodHead}
 	c.released = false
 	defer a.finish(c)
 	var err error

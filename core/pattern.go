@@ -154,6 +154,9 @@ func parsePattern(raw string) (*pattern, error) {
 	if raw == "" || raw[0] != '/' {
 		return nil, errEmptyPattern
 	}
+	if strings.Contains(raw, "//") {
+		return nil, errors.New("empty segment (\"//\")")
+	}
 	p := &pattern{raw: raw, static: true}
 	body := raw[1:]
 	if strings.HasSuffix(body, "/") {

@@ -17,6 +17,8 @@ type Response struct {
 	status  int
 	size    int64
 	written bool
+	// head drops body writes: the request is HEAD (served by a GET route).
+	head bool
 }
 
 // Header returns the response headers to be sent.
@@ -43,6 +45,9 @@ func (r *Response) Write(b []byte) (int, error) {
 	if !r.written {
 		r.WriteHeader(http.StatusOK)
 	}
+	if r.head {
+		return len(b), nil
+	}
 	n, err := r.w.Write(b)
 	r.size += int64(n)
 	return n, err
@@ -53,6 +58,9 @@ func (r *Response) Write(b []byte) (int, error) {
 func (r *Response) WriteString(s string) (int, error) {
 	if !r.written {
 		r.WriteHeader(http.StatusOK)
+	}
+	if r.head {
+		return len(s), nil
 	}
 	var n int
 	var err error
