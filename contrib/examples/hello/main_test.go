@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestResidentMemoryAfter10kRequests builds the hello app, serves 10,000
+// requests from 8 keep-alive clients, and checks the server's resident
+// memory (VmRSS, and the peak VmHWM) stays under 20 MB.
+func TestResidentMemoryAfter10kRequests(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc")
+	}
+	bin := filepath.Join(t.TempDir(), "hello")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(bin, "-addr", addr)
+	cmd.Env = append(os.Environ(), "GOMAXPROCS=2")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}, Timeout: 10 * time.Second}
+	for i := 0; ; i++ {
+		res, err := client.Get("http://" + addr + "/plaintext")
+		if err == nil {
+			res.Body.Close()
+			break
+		}
+		if i > 200 {
+			t.Fatalf("server did not start: %v", err)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	const total, workers = 10000, 8
+	errs := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		go func(w int) {
+			for i := w; i < total; i += workers {
+				path := "/plaintext"
+				if i%2 == 1 {
+					path = "/json"
+				}
+				res, err := client.Get("http://" + addr + path)
+				if err != nil {
+					errs <- err
+					return
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode != 200 {
+					errs <- fmt.Errorf("%s: %d", path, res.StatusCode)
+					return
+				}
+			}
+			errs <- nil
+		}(w)
+	}
+	for w := 0; w < workers; w++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	rss, hwm := procMemKB(t, cmd.Process.Pid)
+	t.Logf("after %d requests: VmRSS %.1f MB, VmHWM %.1f MB", total, float64(rss)/1024, float64(hwm)/1024)
+	if rss >= 20*1024 || hwm >= 20*1024 {
+		t.Errorf("resident memory VmRSS %d kB / peak %d kB, want < 20 MB", rss, hwm)
+	}
+}
+
+func procMemKB(t *testing.T, pid int) (rss, hwm int) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, _ := strings.Cut(sc.Text(), ":")
+		n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+		switch k {
+		case "VmRSS":
+			rss = n
+		case "VmHWM":
+			hwm = n
+		}
+	}
+	return rss, hwm
+}
