@@ -77,8 +77,19 @@ func TestModulesAlone(t *testing.T) {
 				t.Fatal(err)
 			}
 			env := append(p.Env(os.Environ()), nestedEnv+"=1")
+			args := []string{"test", "-count=1"}
+			if deadline, ok := t.Deadline(); ok {
+				// Give the module what is left of this binary's time, less a
+				// margin, so that running out names the module instead of
+				// panicking in the middle of the whole test.
+				left := time.Until(deadline) - 30*time.Second
+				if left < time.Minute {
+					t.Fatalf("%s not run: this test binary's -timeout is nearly used up; run contrib/release's tests with a longer -timeout", m.Dir)
+				}
+				args = append(args, "-timeout", left.Round(time.Second).String())
+			}
 			began := time.Now()
-			out, err := goCmd(t, dir, env, "test", "-count=1", "./...")
+			out, err := goCmd(t, dir, env, append(args, "./...")...)
 			t.Logf("go test ./... alone: %s", time.Since(began).Round(100*time.Millisecond))
 			if err != nil {
 				hint := ""
