@@ -114,7 +114,7 @@ func (e *engine) middleware(next covet.HandlerFunc) covet.HandlerFunc {
 // actual adds the headers of an actual (non-preflight) request.
 func (p *policy) actual(c *covet.Context, h http.Header, origins []string, options bool) {
 	if options {
-		addVary(h, p.preVary...)
+		addVary(h, p.preVaryValue, p.preVary...)
 	}
 	if p.anyOrigin && !p.credentials {
 		// A fixed answer that does not depend on the Origin header: sent
@@ -125,11 +125,13 @@ func (p *policy) actual(c *covet.Context, h http.Header, origins []string, optio
 		}
 		return
 	}
-	addVary(h, "Origin")
+	addVary(h, valOrigin, "Origin")
 	if len(origins) != 1 || !p.allowOrigin(c, origins[0]) {
 		return
 	}
-	h["Access-Control-Allow-Origin"] = []string{origins[0]}
+	// The request's own one-element slice, capped so an append copies: no
+	// allocation for the echoed origin.
+	h["Access-Control-Allow-Origin"] = origins[:1:1]
 	if p.credentials {
 		h["Access-Control-Allow-Credentials"] = valTrue
 	}
@@ -143,7 +145,7 @@ func (p *policy) actual(c *covet.Context, h http.Header, origins []string, optio
 // is left to the rest of the chain (the automatic OPTIONS answer, or 404),
 // which gives the browser no CORS headers and so fails the preflight.
 func (e *engine) preflight(c *covet.Context, p *policy, h http.Header, origins []string) bool {
-	addVary(h, p.preVary...)
+	addVary(h, p.preVaryValue, p.preVary...)
 	if len(origins) != 1 || !p.allowOrigin(c, origins[0]) {
 		return false
 	}
@@ -159,7 +161,7 @@ func (e *engine) preflight(c *covet.Context, p *policy, h http.Header, origins [
 	if p.anyOrigin && !p.credentials {
 		h["Access-Control-Allow-Origin"] = valStar
 	} else {
-		h["Access-Control-Allow-Origin"] = []string{origins[0]}
+		h["Access-Control-Allow-Origin"] = origins[:1:1]
 	}
 	if p.credentials {
 		h["Access-Control-Allow-Credentials"] = valTrue
@@ -218,12 +220,11 @@ func (p *policy) headerList(fields []string) string {
 }
 
 // addVary adds tokens to the Vary header unless they are already listed.
-func addVary(h http.Header, tokens ...string) {
+// joined is the shared field value (len == cap) used when Vary is empty.
+func addVary(h http.Header, joined []string, tokens ...string) {
 	vary := h["Vary"]
 	if len(vary) == 0 {
-		v := make([]string, 1)
-		v[0] = strings.Join(tokens, ", ")
-		h["Vary"] = v
+		h["Vary"] = joined
 		return
 	}
 	for _, t := range tokens {

@@ -25,7 +25,8 @@ type policy struct {
 	exposed     []string // Access-Control-Expose-Headers value, or nil
 	maxAge      []string // Access-Control-Max-Age value, or nil
 	privateNet  bool
-	preVary     []string // Vary tokens of a preflight answer
+	preVary      []string // Vary tokens of a preflight answer
+	preVaryValue []string // the same, as one shared field value
 }
 
 // wildcard is a compiled "scheme://*.domain[:port]" pattern.
@@ -35,10 +36,14 @@ type wildcard struct {
 }
 
 // Shared header values: never mutated, and of len == cap, so an append by
-// later code copies instead of writing into them.
+// later code (Header.Add) copies instead of writing into them. They save an
+// allocation per response; code that overwrote an element in place
+// (h["Vary"][0] = ...) instead of calling Set would change them for every
+// response, which no net/http code does.
 var (
-	valTrue = []string{"true"}
-	valStar = []string{"*"}
+	valTrue   = []string{"true"}
+	valStar   = []string{"*"}
+	valOrigin = []string{"Origin"}
 )
 
 func compile(c config) (*policy, error) {
@@ -123,6 +128,7 @@ func compile(c config) (*policy, error) {
 	if p.privateNet {
 		p.preVary = append(p.preVary, "Access-Control-Request-Private-Network")
 	}
+	p.preVaryValue = []string{strings.Join(p.preVary, ", ")}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -210,7 +216,8 @@ func validHostname(h string) bool {
 	if h == "" || len(h) > 253 {
 		return false
 	}
-	for _, label := range strings.Split(h, ".") {
+	for h != "" {
+		label, rest, _ := strings.Cut(h, ".")
 		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
 			return false
 		}
@@ -220,6 +227,10 @@ func validHostname(h string) bool {
 				return false
 			}
 		}
+		if rest == "" && len(label) != len(h) {
+			return false // a trailing dot
+		}
+		h = rest
 	}
 	return true
 }
