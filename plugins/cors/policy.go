@@ -13,18 +13,18 @@ import (
 // policy is a compiled configuration: everything the request path needs,
 // precomputed.
 type policy struct {
-	anyOrigin   bool // "*" without credentials: a fixed "*" answer
-	exact       map[string]struct{}
-	wildcards   []wildcard
-	originFunc  OriginFunc
-	allowNull   bool
-	methods     map[string]struct{} // nil: every method the router has
-	anyHeader   bool
-	headers     map[string]struct{} // lower-case names
-	credentials bool
-	exposed     []string // Access-Control-Expose-Headers value, or nil
-	maxAge      []string // Access-Control-Max-Age value, or nil
-	privateNet  bool
+	anyOrigin    bool // "*" without credentials: a fixed "*" answer
+	exact        map[string]struct{}
+	wildcards    []wildcard
+	originFunc   OriginFunc
+	allowNull    bool
+	methods      map[string]struct{} // nil: every method the router has
+	anyHeader    bool
+	headers      map[string]struct{} // lower-case names
+	credentials  bool
+	exposed      []string // Access-Control-Expose-Headers value, or nil
+	maxAge       []string // Access-Control-Max-Age value, or nil
+	privateNet   bool
 	preVary      []string // Vary tokens of a preflight answer
 	preVaryValue []string // the same, as one shared field value
 }
