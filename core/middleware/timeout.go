@@ -68,8 +68,8 @@ func Timeout(d time.Duration, opts ...TimeoutOption) covet.Middleware {
 		// middleware outside sees (status, size) is what reached the client.
 		guarded := func(c *covet.Context) error {
 			err := next(c)
-			if err != nil && c.Request().Context().Err() != nil &&
-				(errors.Is(err, context.DeadlineExceeded) || errors.Is(err, http.ErrHandlerTimeout)) {
+			if err != nil && (errors.Is(err, http.ErrHandlerTimeout) ||
+				errors.Is(err, context.DeadlineExceeded) && c.Request().Context().Err() != nil) {
 				return timeoutErr()
 			}
 			return err
@@ -78,25 +78,12 @@ func Timeout(d time.Duration, opts ...TimeoutOption) covet.Middleware {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				ctx, cancel := context.WithTimeout(r.Context(), d)
 				defer cancel()
-				tw := &timeoutWriter{
-					w:      w,
-					h:      w.Header().Clone(),
-					status: cfg.status,
-					detail: detail,
-					method: r.Method,
-					path:   r.URL.Path,
-					id:     covet.RequestIDFrom(r.Context()),
-				}
-				if tw.h == nil {
-					tw.h = http.Header{}
-				}
-				stop := context.AfterFunc(ctx, func() {
-					if ctx.Err() == context.DeadlineExceeded {
-						tw.timeout()
-					}
-				})
-				defer tw.finish(stop)
+				tw := newTimeoutWriter(w, r, &cfg, detail)
+				tw.timer.Reset(d)
+				returned := false
+				defer func() { tw.finish(returned) }()
 				h.ServeHTTP(tw, r.WithContext(ctx))
+				returned = true
 			})
 		}
 		wrapped := covet.WrapMiddleware(std)(guarded)
@@ -113,13 +100,16 @@ func Timeout(d time.Duration, opts ...TimeoutOption) covet.Middleware {
 // header map of its own, copied to the real one when it writes its status;
 // every write to the real writer (the handler's, or the timer's answer) is
 // made under mu. It has no Unwrap on purpose: a raw writer would escape the
-// lock.
+// lock. Writers are pooled with their timer, and reused only when the timer
+// was stopped before it fired and the handler returned normally (so nothing
+// refers to the writer any more).
 type timeoutWriter struct {
-	mu sync.Mutex
-	w  http.ResponseWriter // the writer outside Timeout
-	h  http.Header         // the handler's headers
+	mu    sync.Mutex
+	timer *time.Timer         // runs timeout; stopped between uses
+	w     http.ResponseWriter // the writer outside Timeout
+	h     http.Header         // the handler's headers
 
-	status             int
+	cfg                *timeoutConfig
 	detail, method, id string
 	path               string
 
@@ -127,6 +117,28 @@ type timeoutWriter struct {
 	timedOut    bool // the timer answered
 	hijacked    bool
 	done        bool // the handler returned
+}
+
+var timeoutWriters sync.Pool
+
+func newTimeoutWriter(w http.ResponseWriter, r *http.Request, cfg *timeoutConfig, detail string) *timeoutWriter {
+	tw, _ := timeoutWriters.Get().(*timeoutWriter)
+	if tw == nil {
+		tw = &timeoutWriter{}
+		tw.timer = time.AfterFunc(time.Hour, tw.timeout)
+		tw.timer.Stop()
+	}
+	// The mutex orders these writes before the timer's reads.
+	tw.mu.Lock()
+	tw.w, tw.cfg, tw.detail = w, cfg, detail
+	tw.method, tw.path, tw.id = r.Method, r.URL.Path, covet.RequestIDFrom(r.Context())
+	tw.h = w.Header().Clone()
+	if tw.h == nil {
+		tw.h = http.Header{}
+	}
+	tw.wroteHeader, tw.timedOut, tw.hijacked, tw.done = false, false, false, false
+	tw.mu.Unlock()
+	return tw
 }
 
 // Header returns the handler's header map; only the handler's goroutine
@@ -254,14 +266,15 @@ func (tw *timeoutWriter) Push(target string, opts *http.PushOptions) error {
 func (tw *timeoutWriter) timeout() {
 	tw.mu.Lock()
 	defer tw.mu.Unlock()
-	if tw.done || tw.wroteHeader || tw.hijacked {
+	if tw.done || tw.wroteHeader || tw.hijacked || tw.w == nil {
 		return
 	}
 	tw.timedOut = true
+	status := tw.cfg.status
 	body, err := json.Marshal(covet.Problem{
 		Type:      "about:blank",
-		Title:     http.StatusText(tw.status),
-		Status:    tw.status,
+		Title:     http.StatusText(status),
+		Status:    status,
 		Detail:    tw.detail,
 		Instance:  tw.path,
 		RequestID: tw.id,
@@ -274,7 +287,7 @@ func (tw *timeoutWriter) timeout() {
 	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	h["X-Content-Type-Options"] = []string{"nosniff"}
 	h["Cache-Control"] = []string{"no-store"}
-	tw.w.WriteHeader(tw.status)
+	tw.w.WriteHeader(status)
 	if tw.method != http.MethodHead {
 		_, _ = tw.w.Write(body)
 	}
@@ -285,7 +298,7 @@ func (tw *timeoutWriter) timeout() {
 // finish runs in the handler's goroutine when the handler returned (or
 // panicked). After it, the timer does nothing: the Context and the writer
 // may be reused.
-func (tw *timeoutWriter) finish(stop func() bool) {
+func (tw *timeoutWriter) finish(returned bool) {
 	tw.mu.Lock()
 	tw.done = true
 	if !tw.wroteHeader && !tw.timedOut && !tw.hijacked {
@@ -294,5 +307,13 @@ func (tw *timeoutWriter) finish(stop func() bool) {
 		tw.syncHeaderLocked()
 	}
 	tw.mu.Unlock()
-	stop()
+	// Reuse the writer only if the timer will not run for this request and
+	// nothing refers to the writer any more: after a panic, the covet.Response
+	// over it may still be written to by the middleware outside.
+	if tw.timer.Stop() && returned {
+		tw.mu.Lock()
+		tw.w, tw.h, tw.cfg = nil, nil, nil
+		tw.mu.Unlock()
+		timeoutWriters.Put(tw)
+	}
 }
