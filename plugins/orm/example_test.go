@@ -63,7 +63,9 @@ func Example() {
 
 	do := func(method, path, body string) {
 		rec := httptest.NewRecorder()
-		app.ServeHTTP(rec, httptest.NewRequest(method, path, strings.NewReader(body)))
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		app.ServeHTTP(rec, req)
 		fmt.Println(method, path, rec.Code, strings.TrimSpace(rec.Body.String()))
 	}
 	do("POST", "/notes", `{"title":"buy milk"}`)

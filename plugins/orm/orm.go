@@ -34,7 +34,8 @@ type Database struct {
 	dialect Dialect
 	where   string
 
-	mu       sync.Mutex // guards open and close
+	mu       sync.Mutex // guards open, close and making the bun handle
+	sqldb    *sql.DB
 	db       atomic.Pointer[bun.DB]
 	replicas *replicaSet
 	closed   bool
@@ -100,7 +101,6 @@ func (d *Database) open() error {
 	}
 	d.dialect, d.where = o.dialect, o.where
 	configurePool(o, d.cfg)
-	var dbOpts []bun.DBOption
 	var rs *replicaSet
 	if len(d.cfg.replicas) > 0 {
 		rs, err = newReplicaSet(d, d.cfg.replicas)
@@ -108,16 +108,39 @@ func (d *Database) open() error {
 			_ = o.sqldb.Close()
 			return err
 		}
-		dbOpts = append(dbOpts, bun.WithConnResolver(rs))
 	}
-	db := bun.NewDB(o.sqldb, bunDialect(o.dialect), dbOpts...)
-	db.AddQueryHook(&queryHook{p: d.p, d: d})
-	d.replicas = rs
 	d.mu.Lock()
-	d.db.Store(db)
-	d.closed = false
+	d.sqldb, d.replicas, d.closed = o.sqldb, rs, false
+	d.db.Store(nil)
 	d.mu.Unlock()
+	if d.dialect != MySQL {
+		// bun's MySQL dialect asks the server its version when the bun
+		// handle is made: that waits for Start (or the first use), since
+		// Install must not touch the network.
+		d.Bun()
+	}
 	return nil
+}
+
+// Bun returns the database's bun handle (reads routed to replicas when it has
+// any). Safe for concurrent use.
+func (d *Database) Bun() *bun.DB {
+	if db := d.db.Load(); db != nil {
+		return db
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if db := d.db.Load(); db != nil {
+		return db
+	}
+	var opts []bun.DBOption
+	if d.replicas != nil {
+		opts = append(opts, bun.WithConnResolver(d.replicas))
+	}
+	db := bun.NewDB(d.sqldb, bunDialect(d.dialect), opts...)
+	db.AddQueryHook(&queryHook{p: d.p, d: d})
+	d.db.Store(db)
+	return db
 }
 
 func configurePool(o *opened, c *dbConfig) {
@@ -134,12 +157,11 @@ func configurePool(o *opened, c *dbConfig) {
 func (d *Database) close() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	db := d.db.Load()
-	if d.closed || db == nil {
+	if d.closed || d.sqldb == nil {
 		return nil
 	}
 	d.closed = true
-	err := db.Close()
+	err := d.sqldb.Close()
 	if d.replicas != nil {
 		err = errors.Join(err, d.replicas.close())
 	}
@@ -151,10 +173,6 @@ func (d *Database) Name() string { return d.name }
 
 // Dialect returns the database's dialect.
 func (d *Database) Dialect() Dialect { return d.dialect }
-
-// Bun returns the database's bun handle (reads routed to replicas when it has
-// any). Safe for concurrent use.
-func (d *Database) Bun() *bun.DB { return d.db.Load() }
 
 // DB returns the primary database's bun handle, for use outside requests
 // (background jobs, start-up code). Handlers use DB(c).
@@ -184,6 +202,7 @@ func (p *Plugin) Start(ctx context.Context) error {
 		if err := p.connect(ctx, d); err != nil {
 			return err
 		}
+		d.Bun()
 		if d.replicas != nil {
 			d.replicas.start(ctx)
 		}
@@ -207,7 +226,7 @@ func (p *Plugin) connect(ctx context.Context, d *Database) error {
 	var last error
 	for attempt := 1; ; attempt++ {
 		actx, cancel := context.WithDeadline(ctx, deadline)
-		last = d.Bun().PingContext(actx)
+		last = d.sqldb.PingContext(actx)
 		cancel()
 		if last == nil {
 			if attempt > 1 {
@@ -300,13 +319,12 @@ type ReplicaHealth struct {
 }
 
 func (d *Database) health(ctx context.Context, kind covet.HealthKind) DatabaseHealth {
-	db := d.Bun()
-	h := DatabaseHealth{Status: covet.HealthOK, Dialect: d.dialect, Pool: poolStats(db.DB.Stats(), db.DBStats())}
+	h := DatabaseHealth{Status: covet.HealthOK, Dialect: d.dialect, Pool: d.Stats()}
 	if kind != covet.Readiness {
 		return h
 	}
 	start := time.Now()
-	err := db.PingContext(ctx)
+	err := d.sqldb.PingContext(ctx)
 	h.LatencyMS = ms(time.Since(start))
 	if err != nil {
 		h.Status, h.Error = covet.HealthDown, "ping failed: "+scrub(err, d.cfg.dsn).Error()
@@ -352,8 +370,11 @@ func poolStats(s sql.DBStats, b bun.DBStats) PoolStats {
 
 // Stats returns the database's pool figures.
 func (d *Database) Stats() PoolStats {
-	db := d.Bun()
-	return poolStats(db.DB.Stats(), db.DBStats())
+	var bs bun.DBStats
+	if db := d.db.Load(); db != nil {
+		bs = db.DBStats()
+	}
+	return poolStats(d.sqldb.Stats(), bs)
 }
 
 // Stats returns every database's pool figures by name.
@@ -388,13 +409,12 @@ func (d *Database) purgeIdle() {
 	if now-last < int64(time.Second) || !d.lastPurge.CompareAndSwap(last, now) {
 		return
 	}
-	db := d.Bun()
 	maxIdle := d.cfg.maxIdle
 	if d.cfg.maxOpen == 1 {
 		maxIdle = 1
 	}
-	db.DB.SetMaxIdleConns(0)
-	db.DB.SetMaxIdleConns(maxIdle)
+	d.sqldb.SetMaxIdleConns(0)
+	d.sqldb.SetMaxIdleConns(maxIdle)
 	d.p.log.Warn("orm: the database dropped connections; idle connections discarded", "database", d.name)
 }
 

@@ -93,7 +93,7 @@ func (rs *replicaSet) close() error {
 
 // start begins the background health checks.
 func (rs *replicaSet) start(ctx context.Context) {
-	rs.primary = rs.d.Bun().DB
+	rs.primary = rs.d.sqldb
 	rs.once.Do(func() {
 		rs.stopped.Add(1)
 		go func() {
@@ -156,7 +156,7 @@ func (r *replica) fallback() *sql.DB {
 	if r.set.primary != nil {
 		return r.set.primary
 	}
-	return r.set.d.Bun().DB
+	return r.set.d.sqldb
 }
 
 // QueryContext implements bun.IConn, falling back to the primary when the

@@ -303,11 +303,11 @@ func mysqlContainer() (string, error) {
 // dbfixture. It returns the fixture, whose Row("Model.name") finds a loaded
 // row. The files look like:
 //
-//	- model: User
-//	  rows:
-//	    - _id: alice
-//	      name: Alice
-//	      email: alice@example.com
+//   - model: User
+//     rows:
+//   - _id: alice
+//     name: Alice
+//     email: alice@example.com
 func LoadFixtures(t testing.TB, db *bun.DB, fsys fs.FS, names []string, models ...any) *dbfixture.Fixture {
 	t.Helper()
 	db.RegisterModel(models...)
