@@ -277,3 +277,23 @@ func TestTimeoutRace(t *testing.T) {
 	wg.Wait()
 	t.Logf("answers by status: %v", counts)
 }
+
+// A route's shorter timeout inside a group's longer one answers first; the
+// outer one then has nothing left to do.
+func TestTimeoutNested(t *testing.T) {
+	app, logs := newApp()
+	app.Use(middleware.AccessLog())
+	g := app.Group("/api", middleware.Timeout(time.Minute, middleware.WithTimeoutStatus(http.StatusGatewayTimeout)))
+	rec := newAnsweredRecorder()
+	g.GET("/slow", func(c *covet.Context) error {
+		rec.wait(t)
+		return c.Context().Err()
+	}, middleware.Timeout(10*time.Millisecond))
+	app.ServeHTTP(rec, httptest.NewRequest("GET", "/api/slow", nil))
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "10ms") {
+		t.Errorf("status %d, body %s; want the inner 503", rec.Code, rec.Body)
+	}
+	if recs := logs.find(t, "request"); len(recs) != 1 || recs[0]["status"] != float64(503) {
+		t.Errorf("access log = %v", recs)
+	}
+}
