@@ -78,6 +78,7 @@ func (f *File) Lstat() (os.FileInfo, error) { return fileInfo{f}, nil }
 // Open implements zip.File.
 func (f *File) Open() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(f.Data)), nil }
 
+// fileInfo describes a File for zip.Create.
 type fileInfo struct{ f *File }
 
 func (i fileInfo) Name() string       { return path.Base(i.f.Name) }

@@ -19,6 +19,7 @@ type Problem struct {
 	Msg string
 }
 
+// String returns "dir: message", or the message alone for the repository.
 func (p Problem) String() string {
 	if p.Dir == "" {
 		return p.Msg

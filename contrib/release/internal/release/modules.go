@@ -77,29 +77,16 @@ func skipDir(name string) bool {
 func Discover(root string) (*Repo, error) {
 	repo := &Repo{Root: root}
 	byDir := map[string]*Module{}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if p != root && skipDir(d.Name()) {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if d.Name() != "go.mod" {
-			return nil
-		}
-		rel, _ := filepath.Rel(root, filepath.Dir(p))
-		m, err := readModule(root, filepath.ToSlash(rel))
-		if err != nil {
-			return err
-		}
-		byDir[m.Dir] = m
-		return nil
-	})
+	dirs, err := goModDirs(root)
 	if err != nil {
 		return nil, err
+	}
+	for _, dir := range dirs {
+		m, err := readModule(root, dir)
+		if err != nil {
+			return nil, err
+		}
+		byDir[m.Dir] = m
 	}
 	wb, err := os.ReadFile(filepath.Join(root, "go.work"))
 	if err != nil {
@@ -122,6 +109,52 @@ func Discover(root string) (*Repo, error) {
 	}
 	sort.Slice(repo.Modules, func(i, j int) bool { return repo.Modules[i].Dir < repo.Modules[j].Dir })
 	return repo, nil
+}
+
+// goModDirs lists the directories holding a go.mod, relative to root: the
+// files git tracks or would track (ignored ones, such as scratch
+// directories, are left out), or, outside a git checkout, every go.mod
+// below root. Skipped directories (skipDir) never count.
+func goModDirs(root string) ([]string, error) {
+	var dirs []string
+	keep := func(rel string) {
+		parts := strings.Split(rel, "/")
+		for _, p := range parts[:len(parts)-1] {
+			if skipDir(p) {
+				return
+			}
+		}
+		if d := path.Dir(rel); d != "." {
+			dirs = append(dirs, d)
+		}
+	}
+	if out, err := git(root, "ls-files", "-z", "-c", "-o", "--exclude-standard", "--", "go.mod", "**/go.mod"); err == nil {
+		seen := map[string]bool{}
+		for _, n := range strings.Split(string(out), "\x00") {
+			if n != "" && !seen[n] && fileExists(filepath.Join(root, filepath.FromSlash(n))) {
+				seen[n] = true
+				keep(n)
+			}
+		}
+		return dirs, nil
+	}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != root && skipDir(d.Name()) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.Name() == "go.mod" {
+			rel, _ := filepath.Rel(root, p)
+			keep(filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	return dirs, err
 }
 
 func readModule(root, dir string) (*Module, error) {

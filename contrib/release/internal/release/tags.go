@@ -31,10 +31,18 @@ func CheckReleasedUnchanged(r *Repo, v *Versions) ([]Problem, error) {
 			out = append(out, Problem{m.Dir, fmt.Sprintf(
 				"files changed since %s was released at %s, but %s still says %s (a released version never changes): "+
 					"set version: %s (or %s if the exported API changed; the API guard tells) and note the change in CHANGELOG.md. Changed: %s",
-				e.Version, short(commit), VersionsFile, e.Version, nextPatch(e.Version), nextMinor(e.Version), strings.Join(diff, ", "))})
+				e.Version, short(commit), VersionsFile, e.Version, nextPatch(e.Version), nextMinor(e.Version), listSome(diff, 10))})
 		}
 	}
 	return out, nil
+}
+
+// listSome joins the first n items and says how many more there are.
+func listSome(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(items[:n], ", "), len(items)-n)
 }
 
 func nextPatch(v string) string {
