@@ -27,6 +27,7 @@ var (
 		vers  *release.Versions
 		work  string
 		proxy *release.Proxy
+		lease *release.CacheLease
 	}
 	proxyOnce sync.Once
 	proxyErr  error
@@ -34,6 +35,7 @@ var (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	shared.lease.Release()
 	if shared.work != "" {
 		os.RemoveAll(shared.work)
 	}
@@ -67,7 +69,8 @@ func repository(t *testing.T) (*release.Repo, *release.Versions) {
 }
 
 // proxy returns the local module proxy built from the repository, once per
-// test binary, with stale copies of its versions purged from the module cache.
+// test binary, holding a lease on the module cache for the binary's life so
+// that a concurrent run over other contents cannot swap our modules' copies.
 func proxy(t *testing.T) *release.Proxy {
 	t.Helper()
 	repo, vers := repository(t)
@@ -79,7 +82,7 @@ func proxy(t *testing.T) *release.Proxy {
 		if shared.proxy, proxyErr = release.BuildProxy(repo, vers, dir); proxyErr != nil {
 			return
 		}
-		proxyErr = shared.proxy.PurgeStaleCache()
+		shared.lease, proxyErr = shared.proxy.LeaseCache(func(msg string) { t.Log(msg) })
 	})
 	if proxyErr != nil {
 		t.Fatal(proxyErr)
