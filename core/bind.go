@@ -169,7 +169,6 @@ func (c *Context) BindJSON(v any) error {
 	if err != nil {
 		return fmt.Errorf("covet: BindJSON %T: %w", v, err)
 	}
-	finishChecks()
 	r := c.Request()
 	if mt := mediaType(r); !isJSONMedia(mt) {
 		return unsupportedMedia(mt, "application/json")

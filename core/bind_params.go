@@ -136,7 +136,7 @@ func parseBool(s string) (bool, bool) {
 
 // appendScalar parses s and appends it to the slice at p.
 func appendScalar(tp *tplan, s string, p unsafe.Pointer) error {
-	if tp.elem.kind == vkString && tp.elem.t.Kind() == reflect.String && tp.elem.t == reflect.TypeFor[string]() {
+	if tp.elem.t == stringType {
 		sl := (*[]string)(p)
 		*sl = append(*sl, s)
 		return nil
@@ -149,6 +149,8 @@ func appendScalar(tp *tplan, s string, p unsafe.Pointer) error {
 	sv.Set(reflect.Append(sv, ev.Elem()))
 	return nil
 }
+
+var stringType = reflect.TypeFor[string]()
 
 // setParam stores one parameter value (appending for slices).
 func setParam(f *fplan, s string, p unsafe.Pointer) error {
@@ -210,8 +212,15 @@ func bindQuery(ps *paramSet, raw string, base unsafe.Pointer, vs *validateState)
 		if !ok {
 			continue
 		}
+		fp := unsafe.Add(base, f.offset)
+		if seen&f.bit == 0 && f.t.elem != nil && f.t.kind == vkSlice && f.t.elem.t == stringType {
+			// Room for the key's other values, counted in the rest of the query.
+			if n := strings.Count(raw, k+"="); n > 0 {
+				*(*[]string)(fp) = make([]string, 0, n+1)
+			}
+		}
 		seen |= f.bit
-		if err := setParam(f, v, unsafe.Add(base, f.offset)); err != nil {
+		if err := setParam(f, v, fp); err != nil {
 			vs.failParam(f, err, v)
 			bad |= f.bit
 		}

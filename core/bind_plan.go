@@ -120,6 +120,7 @@ func bodyPlan(t reflect.Type) (*tplan, error) {
 	if err != nil {
 		return nil, err
 	}
+	computeChecks(pc.inProgress)
 	for typ, pl := range pc.inProgress {
 		planCache.Store(typ, pl)
 	}

@@ -222,16 +222,18 @@ func (c *Context) HandleError(err error) { c.app.handleError(c, err) }
 func ProblemFor(c *Context, err error) (Problem, http.Header) {
 	status := http.StatusInternalServerError
 	var sc StatusCoder
-	if errors.As(err, &sc) {
+	if e, ok := err.(*Error); ok {
+		status = e.Status // the common case, without errors.As
+	} else if errors.As(err, &sc) {
 		status = sc.StatusCode()
 	}
 	p := Problem{Type: "about:blank", Status: status, Title: http.StatusText(status), RequestID: c.RequestID()}
 	if c.req != nil {
 		p.Instance = c.req.URL.Path
 	}
-	var e *Error
+	e, isErr := err.(*Error)
 	var hdr http.Header
-	if errors.As(err, &e) {
+	if isErr || errors.As(err, &e) {
 		if e.Type != "" {
 			p.Type = e.Type
 		}
@@ -283,20 +285,31 @@ func DefaultErrorHandler(c *Context, err error) {
 		writeDevPage(c, p, err)
 		return
 	}
-	b, mErr := a.cfg.json.Marshal(p)
+	bp := problemBufPool.Get().(*[]byte)
+	defer func() { *bp = (*bp)[:0]; problemBufPool.Put(bp) }()
+	b, ok := appendProblem((*bp)[:0], &p)
+	*bp = b
+	var mErr error
+	if !ok {
+		b, mErr = a.cfg.json.Marshal(p)
+	}
 	if mErr != nil {
 		b = []byte(`{"type":"about:blank","title":"Internal Server Error","status":500}`)
 		p.Status = http.StatusInternalServerError
 	}
-	h.Del("Content-Length")
-	h.Set("Content-Type", "application/problem+json")
+	h["Content-Type"] = problemContentType // shared slices: never mutated
 	h.Set("Content-Length", strconv.Itoa(len(b)))
-	h.Set("X-Content-Type-Options", "nosniff")
+	h["X-Content-Type-Options"] = nosniff
 	res.WriteHeader(p.Status)
 	if c.req.Method != http.MethodHead {
 		_, _ = res.Write(b)
 	}
 }
+
+var (
+	problemContentType = []string{"application/problem+json"}
+	nosniff            = []string{"nosniff"}
+)
 
 func wantsHTML(r *http.Request) bool {
 	return strings.Contains(r.Header.Get("Accept"), "text/html")

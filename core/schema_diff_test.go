@@ -133,7 +133,6 @@ func covetVerdict(typ reflect.Type, data []byte) (ok bool, errs []FieldError, sy
 	if err != nil {
 		panic(err)
 	}
-	finishChecks()
 	vs := newValidateState()
 	p := reflect.New(typ)
 	if err := decodeJSON(GoJSON{}, data, tp, p.UnsafePointer(), vs, jsonOptions{}); err != nil {

@@ -333,8 +333,21 @@ func (tr *typedRoute) write(c *Context, p unsafe.Pointer, out any) error {
 		c.Response().WriteHeader(status)
 		return enc.Encode(c.Response(), body)
 	}
-	return c.JSON(status, body)
+	b, err := c.app.cfg.json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	// A shared, never-mutated value slice spares an allocation per response
+	// (Header.Set and Add replace or copy it); net/http adds Content-Length
+	// for bodies that fit its buffer.
+	h["Content-Type"] = jsonContentType
+	res := c.Response()
+	res.WriteHeader(status)
+	_, err = res.Write(b)
+	return err
 }
+
+var jsonContentType = []string{"application/json"}
 
 func noContentStatus(status int) int {
 	if status == http.StatusOK {

@@ -85,7 +85,6 @@ func buildInput(t reflect.Type) (*inputPlan, error) {
 		if len(bp.fields) > 0 {
 			ip.bodySelf, ip.bodyPlan, ip.bodyRequired = true, bp, true
 		}
-		finishChecks()
 		return ip, nil
 	}
 	// With location tags or a Body field, every other exported field must be
@@ -189,22 +188,19 @@ func buildInput(t reflect.Type) (*inputPlan, error) {
 		ip.body = &fplan{goName: "Body", name: "body", offset: bodyField.Offset, index: bodyField.Index, t: bp, track: -1}
 		ip.body.doc, _ = ft.get("doc")
 	}
-	finishChecks()
 	return ip, nil
 }
 
-// finishChecks computes tplan.check for every cached plan: whether
-// validating a value of the type does anything. It iterates to a fixed point
-// so recursive types are handled.
-func finishChecks() {
-	planMu.Lock()
-	defer planMu.Unlock()
+// computeChecks sets tplan.check on newly compiled plans: whether
+// validating a value of the type does anything. Plans already cached are
+// final, so only the new ones (which may refer to each other, recursively)
+// are iterated to a fixed point, before they are published.
+func computeChecks(plans map[reflect.Type]*tplan) {
 	for changed := true; changed; {
 		changed = false
-		planCache.Range(func(_, v any) bool {
-			p := v.(*tplan)
+		for _, p := range plans {
 			if p.check {
-				return true
+				continue
 			}
 			c := false
 			switch p.kind {
@@ -221,8 +217,7 @@ func finishChecks() {
 			if c {
 				p.check, changed = true, true
 			}
-			return true
-		})
+		}
 	}
 }
 
@@ -247,7 +242,6 @@ func compileOutput(t reflect.Type) (*outputPlan, error) {
 			return nil, err
 		}
 		op.bodySelf, op.bodyPlan = true, bp
-		finishChecks()
 		return op, nil
 	}
 	if t.NumField() == 0 {
@@ -304,6 +298,5 @@ func compileOutput(t reflect.Type) (*outputPlan, error) {
 		}
 		op.bodySelf, op.bodyPlan = true, bp
 	}
-	finishChecks()
 	return op, nil
 }
