@@ -181,3 +181,38 @@ func (r *ipResolver) keyOf(a netip.Addr, text string) string {
 	}
 	return a.String()
 }
+
+// ipv4Host returns the host of "a.b.c.d:port" when it is a canonical IPv4
+// address (four decimal octets without leading zeros), without parsing it
+// into a netip.Addr.
+func ipv4Host(hostport string) (string, bool) {
+	i := strings.LastIndexByte(hostport, ':')
+	if i < 7 || i > 15 {
+		return "", false
+	}
+	host := hostport[:i]
+	dots, digits, val := 0, 0, 0
+	for j := 0; j < len(host); j++ {
+		c := host[j]
+		switch {
+		case c >= '0' && c <= '9':
+			if digits > 0 && val == 0 {
+				return "", false // leading zero
+			}
+			val = val*10 + int(c-'0')
+			digits++
+			if val > 255 {
+				return "", false
+			}
+		case c == '.' && digits > 0:
+			dots++
+			digits, val = 0, 0
+		default:
+			return "", false
+		}
+	}
+	if dots != 3 || digits == 0 {
+		return "", false
+	}
+	return host, true
+}

@@ -86,3 +86,31 @@ func BenchmarkClientIP(b *testing.B) {
 		}
 	}
 }
+
+func TestIPv4Host(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string
+		ok   bool
+	}{
+		{"203.0.113.5:80", "203.0.113.5", true},
+		{"0.0.0.0:1", "0.0.0.0", true},
+		{"255.255.255.255:65535", "255.255.255.255", true},
+		{"256.1.1.1:80", "", false},
+		{"01.2.3.4:80", "", false},
+		{"1.2.3:80", "", false},
+		{"1.2.3.4.5:80", "", false},
+		{"1..3.4:80", "", false},
+		{"[::1]:80", "", false},
+		{"1.2.3.4", "", false},
+		{"a.b.c.d:80", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, ok := ipv4Host(tt.in)
+			if got != tt.want || ok != tt.ok {
+				t.Errorf("ipv4Host(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
-	"net/netip"
 	"strings"
 
 	covet "github.com/covetgo/covet/core"
@@ -25,18 +24,26 @@ type request struct {
 	c      *covet.Context
 	res    *ipResolver
 	ipDone bool
-	ip     netip.Addr
 	ipKey  string
 }
 
-func (r *request) clientIP() (netip.Addr, string) {
+// clientKey returns the client IP's key text.
+func (r *request) clientKey() string {
 	if !r.ipDone {
-		var text string
-		r.ip, text = r.res.clientIP(r.c.Request())
-		r.ipKey = r.res.keyOf(r.ip, text)
 		r.ipDone = true
+		remote := r.c.Request().RemoteAddr
+		if len(r.res.trusted) == 0 {
+			if host, ok := ipv4Host(remote); ok {
+				// The common case needs no parsing: an IPv4 peer as the
+				// server wrote it, and no proxy to look behind.
+				r.ipKey = host
+				return host
+			}
+		}
+		a, text := r.res.clientIP(r.c.Request())
+		r.ipKey = r.res.keyOf(a, text)
 	}
-	return r.ip, r.ipKey
+	return r.ipKey
 }
 
 // Name returns the key's name ("ip", "user", ...).
@@ -51,7 +58,7 @@ func (k Key) Name() string { return k.name }
 // WithIPv6Prefix). This is the default key of a policy.
 func IP() Key {
 	return Key{name: "ip", fn: func(r *request) (string, bool) {
-		_, k := r.clientIP()
+		k := r.clientKey()
 		return k, k != ""
 	}}
 }

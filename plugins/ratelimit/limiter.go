@@ -351,6 +351,7 @@ const maxInline = 8
 // scratch is one check's working memory, pooled: the backend is an
 // interface, so arrays on the stack would escape to the heap on every request.
 type scratch struct {
+	n     int // entries of reqs and rules in use
 	rq    request
 	reqs  [maxInline]Request
 	rules [maxInline]*rule
@@ -383,6 +384,7 @@ func (l *Limiter) check(c *covet.Context, ps []*Policy, next covet.HandlerFunc) 
 			rules = append(rules, r)
 		}
 	}
+	s.n = len(reqs)
 	if len(reqs) == 0 {
 		s.release()
 		return next(c)
@@ -433,8 +435,10 @@ func (l *Limiter) check(c *covet.Context, ps []*Policy, next covet.HandlerFunc) 
 // release returns the scratch to the pool, dropping references to the request.
 func (s *scratch) release() {
 	s.rq = request{}
-	clear(s.reqs[:])
-	clear(s.rules[:])
+	n := min(s.n, maxInline)
+	clear(s.reqs[:n])
+	clear(s.rules[:n])
+	s.n = 0
 	scratchPool.Put(s)
 }
 
