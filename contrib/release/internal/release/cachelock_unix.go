@@ -56,9 +56,8 @@ func (p *Proxy) LeaseCache(wait func(string)) (*CacheLease, error) {
 		return &CacheLease{f}, nil // same contents as the runs in progress
 	}
 	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-	start := time.Now()
-	for syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
-		if wait != nil && time.Since(start) < time.Second {
+	for told := false; syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil; told = true {
+		if wait != nil && !told {
 			wait("release: another run of the release checks uses other contents of our modules in the module cache; waiting for it to end")
 		}
 		time.Sleep(500 * time.Millisecond)
