@@ -34,7 +34,7 @@ func WithTimeoutStatus(code int) TimeoutOption {
 // The request's context gets the deadline (c.Context() is canceled when it
 // passes), so database calls and outgoing requests made with it stop. If the
 // handler has not started its response when the deadline passes, the client
-// gets a 503 problem+json at once; the handler's later writes fail with
+// gets a 503 problem+json at once (WithTimeoutStatus changes the status); the handler's later writes fail with
 // http.ErrHandlerTimeout and are dropped, and its return is awaited as usual
 // (the handler runs in the request's goroutine; only the answer is written
 // from the timer, under a lock). A handler returning the context's error
