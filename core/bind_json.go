@@ -123,7 +123,24 @@ func (s *jsonScanner) value(tp *tplan) bool {
 			tp = tp.elem
 		}
 	}
-	if tp != nil && (tp.kind == vkAny || tp.kind == vkJSON) {
+	if tp != nil && tp.kind == vkJSON {
+		tp = nil // the type's UnmarshalJSON checks its own input
+	}
+	if tp != nil && tp.kind == vkAny {
+		// Any JSON value, but numbers must fit the float64 the decoder makes.
+		switch c {
+		case '{':
+			return s.object(&anyMapPlan)
+		case '[':
+			return s.array(&anySlicePlan)
+		case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+			start := s.pos
+			if _, ok := s.number(); !ok {
+				return false
+			}
+			s.checkNumber(&anyNumberPlan, s.data[start:s.pos], false)
+			return true
+		}
 		tp = nil
 	}
 	switch {
@@ -332,6 +349,14 @@ func (s *jsonScanner) checkString(tp *tplan, raw []byte, esc bool) {
 	}
 }
 
+// Plans for the content of interface fields: objects, arrays and float64s.
+var (
+	anyPlan       = tplan{kind: vkAny, t: reflect.TypeFor[any]()}
+	anyMapPlan    = tplan{kind: vkMap, elem: &anyPlan, t: reflect.TypeFor[map[string]any]()}
+	anySlicePlan  = tplan{kind: vkSlice, elem: &anyPlan, t: reflect.TypeFor[[]any]()}
+	anyNumberPlan = tplan{kind: vkFloat, bits: 64, t: reflect.TypeFor[float64]()}
+)
+
 // unquoteJSON decodes the content of a JSON string with escapes.
 func unquoteJSON(raw []byte) string {
 	var out string
@@ -426,7 +451,8 @@ func (s *jsonScanner) object(tp *tplan) bool {
 						s.vs.pop()
 					}
 				} else {
-					child, name, pushed = tp.elem, strings.Clone(key), true
+					// The key may point into the body: failures copy the path.
+					child, name, pushed = tp.elem, key, true
 				}
 			}
 			if field != nil {
@@ -744,6 +770,10 @@ func decodeFieldError(err error) FieldError {
 	if u := errors.Unwrap(err); u != nil {
 		inner = u
 	}
-	fe.Message = "could not be decoded: " + inner.Error()
+	msg := inner.Error()
+	if len(msg) > 200 {
+		msg = msg[:200] + "…"
+	}
+	fe.Message = "could not be decoded: " + msg
 	return fe
 }

@@ -377,3 +377,41 @@ func TestTypedRegistrationPanics(t *testing.T) {
 }
 
 type multipartFileHeader = multipart.FileHeader
+
+func TestTypedHugeInputs(t *testing.T) {
+	app := covet.New()
+	covet.Post(app, "/n", func(c *covet.Context, in *struct {
+		N int       `json:"n,omitempty"`
+		F float64   `json:"f,omitempty"`
+		A []int     `json:"a,omitempty" maxItems:"100000"`
+		X any       `json:"x,omitempty"`
+		S []float32 `json:"s,omitempty"`
+	}) (*struct {
+		Len int `json:"len"`
+	}, error) {
+		return &struct {
+			Len int `json:"len"`
+		}{len(in.A)}, nil
+	})
+	cl := covettest.New(t, app)
+	digits := strings.Repeat("9", 100000)
+	cases := []struct {
+		name, body string
+		status     int
+		contains   string
+	}{
+		{"huge integer", `{"n":` + digits + `}`, 422, "is out of range for int"},
+		{"huge float", `{"f":` + digits + `e99999}`, 422, "is out of range for float64"},
+		{"huge float32", `{"s":[1e39]}`, 422, "is out of range for float32"},
+		{"huge number in any", `{"x":[{"k":` + digits + `}]}`, 422, "is out of range for float64"},
+		{"large array within limits", `{"a":[` + strings.TrimSuffix(strings.Repeat("1,", 100000), ",") + `]}`, 200, `"len":100000`},
+		{"array over maxItems", `{"a":[` + strings.TrimSuffix(strings.Repeat("1,", 100001), ",") + `]}`, 422, "must have at most 100000 items"},
+		{"deep nesting in any", `{"x":` + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + `}`, 400, "nesting deeper than 128"},
+		{"over the default body limit", `{"x":"` + strings.Repeat("a", covet.DefaultBodyLimit) + `"}`, 413, "larger than the limit"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cl.Post("/n").RawJSON(tc.body).Do().ExpectStatus(tc.status).ExpectBodyContains(tc.contains)
+		})
+	}
+}

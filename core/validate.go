@@ -420,9 +420,11 @@ func (vs *validateState) checkValue(tp *tplan, r *rules, p unsafe.Pointer) {
 		}
 	case vkFloat:
 		if r != nil {
-			f := *(*float64)(p)
+			var f float64
 			if tp.bits == 32 {
 				f = float64(*(*float32)(p))
+			} else {
+				f = *(*float64)(p)
 			}
 			vs.checkFloat(r, f)
 		}
