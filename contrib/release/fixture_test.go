@@ -211,3 +211,23 @@ func TestTagCommandsFixture(t *testing.T) {
 		t.Errorf("a tag at the wrong commit is not reported (err %v):\n%s", err, out)
 	}
 }
+
+func TestRecordMovesOnlyUntaggedReleases(t *testing.T) {
+	f := newFixture(t)
+	f.write("greet/greet.go", "package greet\n\n// Hello greets name.\nfunc Hello(name string) string { return \"hi, \" + name }\n")
+	f.commit("greet: friendlier")
+	if out, err := f.cli("check"); err == nil || !strings.Contains(out, "you may instead move its record") {
+		t.Fatalf("check after an unrecorded change: err %v\n%s", err, out)
+	}
+	if _, err := f.cli("record", "greet"); err != nil {
+		t.Fatalf("moving the record of an untagged release: %v", err)
+	}
+	if out, err := f.cli("check"); err != nil {
+		t.Fatalf("check after moving the record: %v\n%s", err, out)
+	}
+	f.commit("record greet v0.1.0 again")
+	f.git("tag", "greet/v0.1.0", "HEAD~1")
+	if _, err := f.cli("record", "greet"); err == nil || !strings.Contains(err.Error(), "is tagged") {
+		t.Fatalf("moving the record of a tagged release: err %v, want refusal", err)
+	}
+}

@@ -106,7 +106,9 @@ func SetVersion(r *Repo, dir, version string) error {
 }
 
 // RecordRelease records that the module's current version was released at
-// commit, in the versions file.
+// commit, in the versions file. A version already recorded may be recorded
+// again (moved to another commit) as long as it is not tagged: until its tag
+// is pushed, nothing was published.
 func RecordRelease(r *Repo, v *Versions, dir, commit string) error {
 	e := v.Modules[dir]
 	if e == nil {
@@ -120,8 +122,14 @@ func RecordRelease(r *Repo, v *Versions, dir, commit string) error {
 		return err
 	}
 	for rv := range e.Released {
-		if semver.Compare(rv, e.Version) >= 0 {
-			return fmt.Errorf("release: %s %s is already released (or an older version than %s): set a new version first", dir, e.Version, rv)
+		if rv == e.Version {
+			if at, tagged := TagCommit(r.Root, TagName(dir, rv)); tagged {
+				return fmt.Errorf("release: %s %s is tagged (at %s): a published release never moves; set a new version first", dir, rv, short(at))
+			}
+			continue
+		}
+		if semver.Compare(rv, e.Version) > 0 {
+			return fmt.Errorf("release: %s %s is older than its release %s: set a new version first", dir, e.Version, rv)
 		}
 	}
 	return editVersions(r.Root, dir, func(n *yaml.Node) error {

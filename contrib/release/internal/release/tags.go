@@ -28,10 +28,15 @@ func CheckReleasedUnchanged(r *Repo, v *Versions) ([]Problem, error) {
 			return nil, err
 		}
 		if diff := DiffFiles(then, now); len(diff) > 0 {
-			out = append(out, Problem{m.Dir, fmt.Sprintf(
+			msg := fmt.Sprintf(
 				"files changed since %s was released at %s, but %s still says %s (a released version never changes): "+
-					"set version: %s (or %s if the exported API changed; the API guard tells) and note the change in CHANGELOG.md. Changed: %s",
-				e.Version, short(commit), VersionsFile, e.Version, nextPatch(e.Version), nextMinor(e.Version), listSome(diff, 10))})
+					"set version: %s (or %s if the exported API changed; the API guard tells; `go run ./contrib/release set %s <version>`) and note the change in CHANGELOG.md.",
+				e.Version, short(commit), VersionsFile, e.Version, nextPatch(e.Version), nextMinor(e.Version), m.Dir)
+			if _, tagged := TagCommit(r.Root, TagName(m.Dir, e.Version)); !tagged {
+				msg += fmt.Sprintf(" While %s is not tagged (not published), you may instead move its record to the commit of these changes: "+
+					"commit them, then `go run ./contrib/release record %s`.", TagName(m.Dir, e.Version), m.Dir)
+			}
+			out = append(out, Problem{m.Dir, msg + " Changed: " + listSome(diff, 10)})
 		}
 	}
 	return out, nil
