@@ -16,9 +16,10 @@ import (
 //
 // Memory stays bounded: expired keys are removed by a sweep of a shard that
 // runs, at most once per sweep interval, when a new key is added to it; and
-// when a shard is full, adding a key first evicts the expired keys, then, if
-// none expired, the key closest to expiring among a sample (the one whose
-// limit is closest to its resting state, so evicting it changes the least).
+// when a shard is still full, adding a key evicts the key closest to
+// expiring among a sample of eight (an expired one if the sample has one;
+// else the one whose limit is closest to its resting state, so evicting it
+// changes the least).
 // Evicting a key that had not expired forgets its count: Stats reports how
 // often that happened, which says the bound is too small for the traffic.
 type Memory struct {
@@ -202,10 +203,9 @@ func (m *Memory) store(sh *memShard, k memKey, st state, exp, now int64, present
 		m.sweep(sh, now)
 	}
 	if len(sh.m) >= m.maxPerShard {
-		m.sweep(sh, now)
-		if len(sh.m) >= m.maxPerShard {
-			m.evictOne(sh)
-		}
+		// Full, and swept less than a sweep interval ago: evict from a
+		// sample rather than sweep the whole shard for every new key.
+		m.evictOne(sh)
 	}
 	k.key = strings.Clone(k.key)
 	k.scope = m.intern(k.scope)
