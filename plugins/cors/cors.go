@@ -246,3 +246,8 @@ func hasToken(values []string, token string) bool {
 	}
 	return false
 }
+
+var (
+	_ covet.Plugin        = (*Plugin)(nil)
+	_ covet.RouteObserver = (*Plugin)(nil)
+)
