@@ -33,7 +33,6 @@ type Limiter struct {
 	exemptIPs []netip.Prefix
 	err       error
 	logger    atomic.Pointer[slog.Logger]
-	installed atomic.Bool
 
 	allowed, denied, failedOpen, failedClosed atomic.Uint64
 	lastFailLog                               atomic.Int64
@@ -160,7 +159,6 @@ func (l *Limiter) Install(app *covet.App) error {
 	if lb, ok := l.backend.(interface{ setLogger(*slog.Logger) }); ok {
 		lb.setLogger(app.Logger())
 	}
-	l.installed.Store(true)
 	app.Use(l.appMiddleware)
 	return nil
 }
@@ -273,8 +271,10 @@ func Exempt() covet.RouteOption {
 
 // Middleware returns middleware that applies policies to the requests it
 // sees, for use on groups and routes (Group.Use, Route.Use) or in apps that
-// do not install the limiter. It panics if a policy is invalid: policies are
-// fixed at start-up.
+// do not install the limiter. It counts in addition to what the installed
+// plugin applies (a route's Apply or the default policy); exemptions apply
+// to it too. It panics if a policy is invalid: policies are fixed at
+// start-up.
 func (l *Limiter) Middleware(policies ...*Policy) covet.Middleware {
 	if l.err != nil {
 		panic(l.err.Error())
