@@ -2,6 +2,8 @@ package covet_test
 
 import (
 	"fmt"
+	"io"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/netip"
@@ -415,3 +417,35 @@ func TestTypedHugeInputs(t *testing.T) {
 		})
 	}
 }
+
+type csvEncoder struct{}
+
+func (csvEncoder) ContentType() string { return "text/csv" }
+func (csvEncoder) Encode(w io.Writer, v any) error {
+	a := v.(*tAddress)
+	_, err := fmt.Fprintf(w, "city,zip\n%s,%s\n", a.City, a.Zip)
+	return err
+}
+
+func TestTypedEncodersAndOutputValidation(t *testing.T) {
+	app := covet.New(covet.WithEncoders(csvEncoder{}), covet.WithOutputValidation(true), covet.WithLogger(discardLogger()))
+	covet.Get(app, "/addr", func(c *covet.Context, in *struct {
+		Zip string `query:"zip"`
+	}) (*tAddress, error) {
+		return &tAddress{City: "Paris", Zip: in.Zip}, nil
+	})
+	cl := covettest.New(t, app)
+	cl.Get("/addr?zip=75001").Header("Accept", "text/csv").Do().ExpectStatus(200).
+		ExpectHeader("Content-Type", "text/csv").ExpectBody("city,zip\nParis,75001\n")
+	cl.Get("/addr?zip=75001").Header("Accept", "application/json, text/csv").Do().ExpectStatus(200).
+		ExpectHeader("Content-Type", "application/json").ExpectJSON(`{"city":"Paris","zip":"75001"}`)
+	cl.Get("/addr?zip=75001").Do().ExpectStatus(200).ExpectHeader("Content-Type", "application/json")
+	// The handler breaks its own output schema (zip pattern): a 500 in development.
+	cl.Get("/addr?zip=x").Do().ExpectStatus(500)
+	// Without the option, outputs are not checked.
+	plain := covet.New()
+	covet.Get(plain, "/addr", func(c *covet.Context, in *struct{}) (*tAddress, error) { return &tAddress{Zip: "x"}, nil })
+	covettest.New(t, plain).Get("/addr").Do().ExpectStatus(200)
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
