@@ -25,7 +25,9 @@ import (
 // whole on these routes.
 //
 // Waiting for a connection is bounded by the pool timeout (WithPoolTimeout),
-// after which the request fails with 503. Used on a route inside a group
+// after which the request fails with 503. On SQLite, write transactions
+// also queue for the database's single write turn within that timeout.
+// Used on a route inside a group
 // that is already transactional, it opens a savepoint. WithRetry does not
 // apply here (a request cannot be replayed); use Tx with WithRetry inside
 // the handler for retryable work.
@@ -45,8 +47,10 @@ func Transactional(opts ...TxOption) covet.Middleware {
 			if outer, ok := st.tx(d); ok {
 				tx, err = outer.BeginTx(ctx, nil)
 			} else {
-				conn, err = acquire(ctx, d)
+				var release func()
+				conn, release, err = acquire(ctx, d, cfg.opts == nil || !cfg.opts.ReadOnly)
 				if err == nil {
+					defer release()
 					tx, err = conn.BeginTx(ctx, cfg.opts)
 					if err != nil {
 						_ = conn.Close()
@@ -67,18 +71,33 @@ func Transactional(opts ...TxOption) covet.Middleware {
 }
 
 // acquire takes a connection from the pool, waiting at most the pool
-// timeout.
-func acquire(ctx context.Context, d *Database) (bun.Conn, error) {
+// timeout. On SQLite, which has one writer at a time, a write transaction
+// also takes the database's write turn first: waiting in a Go queue is fair
+// and fast, where SQLite's busy handler polls and may give up.
+func acquire(ctx context.Context, d *Database, write bool) (bun.Conn, func(), error) {
 	actx, cancel := context.WithTimeout(ctx, d.cfg.poolTimeout)
 	defer cancel()
+	timeout := func(err error) error {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			return fmt.Errorf("orm: database %q: %w (%s)", d.name, ErrPoolTimeout, d.cfg.poolTimeout)
+		}
+		return err
+	}
+	release := func() {}
+	if write && d.writeTurn != nil {
+		select {
+		case d.writeTurn <- struct{}{}:
+			release = func() { <-d.writeTurn }
+		case <-actx.Done():
+			return bun.Conn{}, nil, timeout(actx.Err())
+		}
+	}
 	conn, err := d.Bun().Conn(actx)
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-			return bun.Conn{}, fmt.Errorf("orm: database %q: %w (%s)", d.name, ErrPoolTimeout, d.cfg.poolTimeout)
-		}
-		return bun.Conn{}, err
+		release()
+		return bun.Conn{}, nil, timeout(err)
 	}
-	return conn, nil
+	return conn, release, nil
 }
 
 // txWriter holds the response back until the transaction is decided.

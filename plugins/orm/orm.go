@@ -41,6 +41,7 @@ type Database struct {
 	closed   bool
 
 	lastPurge atomic.Int64
+	writeTurn chan struct{} // SQLite: one write transaction at a time
 }
 
 // New returns the plugin. Options given directly configure the primary
@@ -100,6 +101,9 @@ func (d *Database) open() error {
 		return err
 	}
 	d.dialect, d.where = o.dialect, o.where
+	if d.dialect == SQLite {
+		d.writeTurn = make(chan struct{}, 1)
+	}
 	configurePool(o, d.cfg)
 	var rs *replicaSet
 	if len(d.cfg.replicas) > 0 {
