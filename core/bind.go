@@ -66,8 +66,8 @@ func MaxJSONDepth(n int) RouteOption {
 	return func(r *Route) { routeBindOf(r).maxDepth = &n }
 }
 
-// Multipart sets the route's multipart limits (zero fields take the defaults).
-func Multipart(l MultipartLimits) RouteOption {
+// UploadLimits sets the route's multipart limits (zero fields take the defaults).
+func UploadLimits(l MultipartLimits) RouteOption {
 	return func(r *Route) { routeBindOf(r).multipart = &l }
 }
 

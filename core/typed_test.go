@@ -449,3 +449,27 @@ func TestTypedEncodersAndOutputValidation(t *testing.T) {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func TestTypedRouteLevelLimits(t *testing.T) {
+	app := covet.New()
+	handler := func(c *covet.Context, in *struct {
+		Body map[string]any
+	}) (*struct{}, error) {
+		return nil, nil
+	}
+	covet.Post(app, "/small", handler).With(covet.BodyLimit(16))
+	covet.Post(app, "/shallow", handler).With(covet.MaxJSONDepth(2))
+	covet.Post(app, "/upload", func(c *covet.Context, in *struct {
+		F *covet.File `form:"f"`
+	}) (*struct{}, error) {
+		return nil, nil
+	}).With(covet.UploadLimits(covet.MultipartLimits{MaxFileSize: 8}))
+	covet.Post(app, "/default", handler)
+	cl := covettest.New(t, app)
+	body := `{"a":{"b":{"c":"0123456789"}}}`
+	cl.Post("/small").RawJSON(body).Do().ExpectStatus(413)
+	cl.Post("/shallow").RawJSON(body).Do().ExpectStatus(400).ExpectBodyContains("nesting deeper than 2")
+	cl.Post("/default").RawJSON(body).Do().ExpectStatus(204)
+	cl.Post("/upload").File("f", "f.txt", []byte("0123456789")).Do().ExpectStatus(413).ExpectBodyContains(`file \"f\" is larger than the limit of 8 bytes`)
+	cl.Post("/upload").File("f", "f.txt", []byte("01234567")).Do().ExpectStatus(204)
+}

@@ -40,7 +40,7 @@ type rules struct {
 
 func newRules() *rules { return &rules{minLen: -1, maxLen: -1, minItems: -1, maxItems: -1} }
 
-// scalarKind returns the plan of the value a rule applies to: through
+// derefPlan returns the plan of the value a rule applies to: through
 // pointers.
 func derefPlan(tp *tplan) *tplan {
 	for tp.kind == vkPtr {
