@@ -238,15 +238,17 @@ func isTokenChar(c byte) bool {
 	return c > 0x20 && c < 0x7f && !strings.ContainsRune("\"(),/:;<=>?@[\\]{}", rune(c))
 }
 
+// joinPath joins a group prefix and a route pattern: "" is the prefix
+// itself (/api/tasks), "/" the prefix with a trailing slash (/api/tasks/).
 func joinPath(prefix, p string) string {
 	if prefix == "" {
+		if p == "" {
+			return "/"
+		}
 		return p
 	}
-	if p == "/" || p == "" {
-		if strings.HasSuffix(prefix, "/") {
-			return prefix
-		}
-		return prefix + "/"
+	if p == "" {
+		return prefix
 	}
 	return strings.TrimSuffix(prefix, "/") + p
 }

@@ -549,3 +549,18 @@ func TestRouteFrozenAfterServing(t *testing.T) {
 		t.Errorf("panic %q", msg)
 	}
 }
+
+func TestGroupEmptyAndSlashPatterns(t *testing.T) {
+	app := covet.New()
+	g := app.Group("/tasks")
+	g.GET("", ok("collection"))
+	g.GET("/", ok("collection/"))
+	g.GET("/{id:int}", echoRoute("one"))
+	cl := covettest.New(t, app)
+	cl.Get("/tasks").Do().ExpectStatus(200).ExpectBody("collection")
+	cl.Get("/tasks/").Do().ExpectStatus(200).ExpectBody("collection/")
+	cl.Get("/tasks/3").Do().ExpectStatus(200).ExpectBody("one id=3")
+	root := covet.New()
+	root.Group("").GET("", ok("root"))
+	covettest.New(t, root).Get("/").Do().ExpectStatus(200).ExpectBody("root")
+}
