@@ -473,3 +473,22 @@ func TestTypedRouteLevelLimits(t *testing.T) {
 	cl.Post("/upload").File("f", "f.txt", []byte("0123456789")).Do().ExpectStatus(413).ExpectBodyContains(`file \"f\" is larger than the limit of 8 bytes`)
 	cl.Post("/upload").File("f", "f.txt", []byte("01234567")).Do().ExpectStatus(204)
 }
+
+func TestTypedOnGroups(t *testing.T) {
+	app := covet.New()
+	g := app.Group("/orgs/{org}")
+	type in struct {
+		Org string `path:"org"`
+		ID  int    `path:"id" minimum:"1"`
+	}
+	rt := covet.Get(g.Group("/v1"), "/items/{id}", func(c *covet.Context, in *in) (*map[string]any, error) {
+		return &map[string]any{"org": in.Org, "id": in.ID}, nil
+	})
+	if info := rt.Info(); info.Pattern != "/orgs/{org}/v1/items/{id}" || info.Input == nil || info.Output == nil {
+		t.Errorf("route info %+v", info)
+	}
+	cl := covettest.New(t, app)
+	cl.Get("/orgs/acme/v1/items/3").Do().ExpectStatus(200).ExpectJSON(`{"org":"acme","id":3}`)
+	cl.Get("/orgs/acme/v1/items/0").Do().ExpectStatus(422)
+	cl.Head("/orgs/acme/v1/items/3").Do().ExpectStatus(200).ExpectBody("")
+}
