@@ -86,7 +86,13 @@ func itemApp(opts ...covet.Option) *covet.App {
 const validItem = `{"name":"Widget","email":"a@example.com","quantity":3,"price":2.5,"address":{"city":"X","zip":"12345"},"lines":[{"sku":"abc"},{"sku":"def","count":4}]}`
 
 func TestTypedBindsEveryLocation(t *testing.T) {
-	cl := covettest.New(t, itemApp())
+	for _, codec := range []covet.JSONCodec{covet.GoJSON{}, covet.StdJSON{}} {
+		t.Run(fmt.Sprintf("%T", codec), func(t *testing.T) { bindsEveryLocation(t, codec) })
+	}
+}
+
+func bindsEveryLocation(t *testing.T, codec covet.JSONCodec) {
+	cl := covettest.New(t, itemApp(covet.WithJSON(codec)))
 	var out tOut
 	cl.Post("/orgs/acme/items/42?dry_run=true&tag=a&tag=b%20c&wait=1m30s&ip=10.0.0.1").
 		Header("X-Source", "cli").Cookie("token", "s3cret").RawJSON(validItem).Do().
