@@ -31,49 +31,45 @@ func TestModulesAlone(t *testing.T) {
 			t.Parallel()
 			slots <- struct{}{}
 			defer func() { <-slots }()
-			dir := filepath.Join(shared.work, "alone", filepath.FromSlash(m.Dir))
+			// A fixed directory (under the cache lease, so only runs over the
+			// same contents share it) keeps compiled packages cached between runs.
+			dir := filepath.Join(release.SharedWorkDir("alone"), filepath.FromSlash(m.Dir))
 			files, err := release.WorktreeFiles(repo.Root, m.Dir)
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, f := range files {
-				dst := filepath.Join(dir, filepath.FromSlash(f.Name))
-				if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(dst, f.Data, f.Mode|0o600); err != nil {
-					t.Fatal(err)
-				}
-			}
-			gomod := filepath.Join(dir, "go.mod")
-			data, err := os.ReadFile(gomod)
-			if err != nil {
-				t.Fatal(err)
-			}
-			mf, err := modfile.Parse(gomod, data, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
 			var ours []string
-			for _, r := range mf.Replace {
-				if err := mf.DropReplace(r.Old.Path, r.Old.Version); err != nil {
-					t.Fatal(err)
+			hasSum := false
+			for _, f := range files {
+				switch f.Name {
+				case "go.mod":
+					mf, err := modfile.Parse("go.mod", f.Data, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, r := range mf.Replace {
+						if err := mf.DropReplace(r.Old.Path, r.Old.Version); err != nil {
+							t.Fatal(err)
+						}
+					}
+					for _, r := range mf.Require {
+						if strings.HasPrefix(r.Mod.Path, release.RepoModulePath+"/") {
+							ours = append(ours, r.Mod.Path+" "+r.Mod.Version)
+						}
+					}
+					mf.Cleanup()
+					if f.Data, err = mf.Format(); err != nil {
+						t.Fatal(err)
+					}
+				case "go.sum":
+					hasSum = true
+					f.Data = append(append([]byte{}, f.Data...), p.GoSum()...)
 				}
 			}
-			for _, r := range mf.Require {
-				if strings.HasPrefix(r.Mod.Path, release.RepoModulePath+"/") {
-					ours = append(ours, r.Mod.Path+" "+r.Mod.Version)
-				}
+			if !hasSum {
+				files = append(files, &release.File{Name: "go.sum", Data: []byte(p.GoSum()), Mode: 0o644})
 			}
-			mf.Cleanup()
-			if data, err = mf.Format(); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(gomod, data, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			sum, _ := os.ReadFile(filepath.Join(dir, "go.sum"))
-			if err := os.WriteFile(filepath.Join(dir, "go.sum"), append(sum, p.GoSum()...), 0o644); err != nil {
+			if err := release.SyncDir(dir, files); err != nil {
 				t.Fatal(err)
 			}
 			env := append(p.Env(os.Environ()), nestedEnv+"=1")

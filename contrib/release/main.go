@@ -62,12 +62,7 @@ func run(args []string, out io.Writer) error {
 			return err
 		}
 		problems = append(problems, unchanged...)
-		work, err := os.MkdirTemp("", "covet-release-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(work)
-		g := &release.Guard{Root: root, Work: work}
+		g := &release.Guard{Root: root, Work: release.SharedWorkDir("trees")}
 		for _, m := range repo.Modules {
 			c, err := g.Check(m, release.EntryFor(vers, m.Dir))
 			if err != nil {

@@ -118,7 +118,7 @@ func TestReleasedVersionsUnchanged(t *testing.T) {
 
 func TestAPIGuard(t *testing.T) {
 	repo, vers := repository(t)
-	g := &release.Guard{Root: repo.Root, Work: filepath.Join(shared.work, "apiguard")}
+	g := &release.Guard{Root: repo.Root, Work: release.SharedWorkDir("trees")}
 	checked := 0
 	for _, m := range repo.Modules {
 		t.Run(m.Dir, func(t *testing.T) {

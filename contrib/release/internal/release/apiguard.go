@@ -141,9 +141,12 @@ func nextMajor(v string) string {
 }
 
 // Guard compares the exported API of modules with their last releases,
-// rebuilding each release from git. Work is a scratch directory.
+// rebuilding each release from git.
 type Guard struct {
+	// Root is the repository root.
 	Root string
+	// Work holds the release trees, one directory per commit; it may be
+	// shared between runs (see SharedWorkDir).
 	Work string
 	// extracted caches commit -> extracted tree.
 	extracted map[string]string
@@ -167,8 +170,8 @@ func (g *Guard) Check(m *Module, e *Entry) (*APIChange, error) {
 	}
 	tree := g.extracted[commit]
 	if tree == "" {
-		tree = filepath.Join(g.Work, "tree-"+commit[:12])
-		if err := ExtractCommit(g.Root, commit, tree); err != nil {
+		var err error
+		if tree, err = ExtractCommitShared(g.Root, commit, g.Work); err != nil {
 			return nil, err
 		}
 		g.extracted[commit] = tree
@@ -196,6 +199,13 @@ func (g *Guard) Check(m *Module, e *Entry) (*APIChange, error) {
 		}
 	}
 	return c, nil
+}
+
+// SharedWorkDir returns a directory under the system's temporary directory
+// for work that runs may share (release trees, module copies), so that the
+// go command's build cache keeps what it compiled there between runs.
+func SharedWorkDir(name string) string {
+	return filepath.Join(os.TempDir(), "covet-release", name)
 }
 
 func withoutEnv(env []string, names ...string) []string {

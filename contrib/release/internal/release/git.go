@@ -248,3 +248,74 @@ func DiffFiles(a, b []*File) []string {
 	sortStrings(out)
 	return out
 }
+
+// SyncDir makes dir hold exactly files: it writes the files whose content
+// differs (atomically, by rename) and removes the others. Rewriting nothing
+// that is already right keeps the go command's build cache valid for a
+// directory that is reused between runs.
+func SyncDir(dir string, files []*File) error {
+	want := map[string]bool{}
+	for _, f := range files {
+		p := filepath.Join(dir, filepath.FromSlash(f.Name))
+		want[p] = true
+		if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, f.Data) {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		tmp, err := os.CreateTemp(filepath.Dir(p), ".sync-*")
+		if err != nil {
+			return err
+		}
+		_, werr := tmp.Write(f.Data)
+		cerr := tmp.Close()
+		if werr == nil {
+			werr = cerr
+		}
+		if werr == nil {
+			werr = os.Chmod(tmp.Name(), f.Mode|0o600)
+		}
+		if werr == nil {
+			werr = os.Rename(tmp.Name(), p)
+		}
+		if werr != nil {
+			os.Remove(tmp.Name())
+			return werr
+		}
+	}
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || want[p] || strings.HasPrefix(d.Name(), ".sync-") {
+			return err
+		}
+		return os.Remove(p)
+	})
+}
+
+// ExtractCommitShared returns a directory holding the whole tree of a
+// commit, under base, extracting it only once: a commit never changes, so
+// runs share the tree (and the go command's build cache for it).
+func ExtractCommitShared(root, commit, base string) (string, error) {
+	final := filepath.Join(base, commit)
+	if fi, err := os.Stat(final); err == nil && fi.IsDir() {
+		return final, nil
+	}
+	if err := os.MkdirAll(base, 0o755); err != nil {
+		return "", err
+	}
+	tmp, err := os.MkdirTemp(base, ".extract-")
+	if err != nil {
+		return "", err
+	}
+	if err := ExtractCommit(root, commit, tmp); err != nil {
+		os.RemoveAll(tmp)
+		return "", err
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		os.RemoveAll(tmp) // another run got there first
+		if _, serr := os.Stat(final); serr != nil {
+			return "", err
+		}
+	}
+	return final, nil
+}
