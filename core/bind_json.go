@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unsafe"
 
 	gojson "github.com/goccy/go-json"
@@ -341,7 +342,9 @@ func (s *jsonScanner) checkString(tp *tplan, raw []byte, esc bool) {
 		if esc {
 			v = unquoteJSON(raw)
 		}
-		if !isDateTime(v) {
+		// The format, and what time.Time parses: not a lower-case t or z,
+		// nor a leap second (a documented difference from JSON Schema).
+		if !isDateTime(v) || !parsesAsTime(v) {
 			s.vs.fail("must be an RFC 3339 date-time", echo(v))
 		}
 	default:
@@ -356,6 +359,11 @@ var (
 	anySlicePlan  = tplan{kind: vkSlice, elem: &anyPlan, t: reflect.TypeFor[[]any]()}
 	anyNumberPlan = tplan{kind: vkFloat, bits: 64, t: reflect.TypeFor[float64]()}
 )
+
+func parsesAsTime(v string) bool {
+	_, err := time.Parse(time.RFC3339Nano, v)
+	return err == nil
+}
 
 // unquoteJSON decodes the content of a JSON string with escapes.
 func unquoteJSON(raw []byte) string {

@@ -34,7 +34,9 @@ import (
 // route's Status). When Out has a Body field, Body is the response body and
 // the other fields set the response: fields tagged header:"Name" set
 // headers, an int field named Status sets the status, *http.Cookie and
-// []*http.Cookie fields set cookies. A nil output with a nil error is 204.
+// []*http.Cookie fields set cookies. Any output may also implement
+// StatusCoder (a StatusCode() int method) to choose its status; 0 keeps the
+// route's. A nil output with a nil error is 204.
 
 // TypedHandlerFunc is the signature of typed handlers.
 type TypedHandlerFunc[In, Out any] func(c *Context, in *In) (*Out, error)
@@ -308,6 +310,11 @@ func (tr *typedRoute) write(c *Context, p unsafe.Pointer, out any) error {
 	}
 	if op.status != nil {
 		if s := *(*int)(unsafe.Add(p, op.status.offset)); s != 0 {
+			status = s
+		}
+	}
+	if op.statusMethod {
+		if s := out.(StatusCoder).StatusCode(); s != 0 {
 			status = s
 		}
 	}

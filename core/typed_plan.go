@@ -231,10 +231,13 @@ type outputPlan struct {
 	headers  []*fplan
 	status   *fplan // Status int field
 	cookies  []*fplan
+	// statusMethod: *Out implements StatusCoder, which sets the status.
+	statusMethod bool
 }
 
 func compileOutput(t reflect.Type) (*outputPlan, error) {
 	op := &outputPlan{t: t}
+	op.statusMethod = reflect.PointerTo(t).Implements(reflect.TypeFor[StatusCoder]())
 	if t.Kind() != reflect.Struct {
 		// Slices, maps and other JSON values are the body themselves.
 		bp, err := bodyPlan(t)

@@ -133,6 +133,9 @@ func TestTyped422ListsEveryField(t *testing.T) {
 			want: []string{"body:name:/name:must be a string", "body:email:/email:is required", "body:quantity:/quantity:is required",
 				"body:address.zip:/address/zip:is required", "body:lines.0.sku:/lines/0/sku:is required", "body:lines.0.count:/lines/0/count:must be an integer",
 				"body:when:/when:must be an RFC 3339 date-time"}, count: 7},
+		{name: "date-times time.Time cannot hold", target: "/orgs/acme/items/1",
+			body: `{"name":"ok","email":"a@b.co","quantity":1,"price":1,"address":{"city":"x","zip":"12345"},"when":"2024-01-02t03:04:05z"}`,
+			want: []string{"body:when:/when:must be an RFC 3339 date-time"}, count: 1},
 		{name: "out of range numbers", target: "/orgs/acme/items/99999999999999999999", body: `{"name":"ok","email":"a@b.co","quantity":1e400,"price":1e999,"address":{"city":"x","zip":"12345"}}`,
 			want: []string{"path:id::is out of range", "body:quantity:/quantity:must be an integer", "body:price:/price:is out of range"}, count: 3},
 	}
@@ -238,6 +241,14 @@ func TestTypedOutput(t *testing.T) {
 	covet.Get(app, "/fail", func(c *covet.Context, in *struct{}) (*tAddress, error) {
 		return nil, covet.NewError(http.StatusConflict, "taken")
 	})
+	covet.Post(app, "/jobs", func(c *covet.Context, in *struct {
+		Async bool `query:"async"`
+	}) (*accepted, error) {
+		if in.Async {
+			return &accepted{Job: "j1"}, nil
+		}
+		return &accepted{}, nil
+	}).Status(200)
 	cl := covettest.New(t, app)
 	res := cl.Post("/things").Do().ExpectStatus(201).ExpectHeader("Location", "/things/7").ExpectHeader("X-Count", "2").ExpectJSON(`{"id":7}`)
 	if ck := res.Cookies(); len(ck) != 1 || ck[0].Name != "seen" {
@@ -247,6 +258,20 @@ func TestTypedOutput(t *testing.T) {
 	cl.Delete("/things/3").Do().ExpectStatus(204).ExpectBody("")
 	cl.Get("/maybe").Do().ExpectStatus(204)
 	cl.Get("/fail").Do().ExpectStatus(409)
+
+	cl.Post("/jobs?async=true").Do().ExpectStatus(202).ExpectJSON(`{"job":"j1"}`)
+	cl.Post("/jobs").Do().ExpectStatus(200)
+}
+
+type accepted struct {
+	Job string `json:"job"`
+}
+
+func (a *accepted) StatusCode() int {
+	if a.Job == "" {
+		return 0
+	}
+	return http.StatusAccepted
 }
 
 type validated struct {
