@@ -309,15 +309,24 @@ func (c *Context) spool(p *Part, lim MultipartLimits) (*File, error) {
 	defer copyBufPool.Put(bp)
 	buf := *bp
 	var mem []byte
-	for {
+	for first := true; ; first = false {
 		n, err := io.ReadFull(p, buf[:min(int64(len(buf)), lim.MaxMemory+1-int64(len(mem)))])
-		mem = append(mem, buf[:n]...)
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			f.mem, f.Size = mem, int64(len(mem))
+		done := err == io.EOF || err == io.ErrUnexpectedEOF
+		if err != nil && !done {
+			return nil, err
+		}
+		if first && done {
+			// Small files (the common case) get a buffer of their size.
+			f.mem, f.Size = append([]byte(nil), buf[:n]...), int64(n)
 			return f, nil
 		}
-		if err != nil {
-			return nil, err
+		if mem == nil {
+			mem = make([]byte, 0, lim.MaxMemory+1)
+		}
+		mem = append(mem, buf[:n]...)
+		if done {
+			f.mem, f.Size = mem, int64(len(mem))
+			return f, nil
 		}
 		if int64(len(mem)) > lim.MaxMemory {
 			break
