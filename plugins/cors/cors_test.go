@@ -485,3 +485,36 @@ func TestVaryMerges(t *testing.T) {
 func TestPluginContract(t *testing.T) {
 	covettest.PluginContract(t, func() covet.Plugin { return cors.New(cors.WithOrigins(appOrigin)) })
 }
+
+// TestOverrideLookupFollowsTheRouter checks that a preflight finds the
+// override of exactly the route the router would pick: a converter decides
+// between two routes at one position, and a static route beats a parameter.
+func TestOverrideLookupFollowsTheRouter(t *testing.T) {
+	app := covet.New()
+	ok := func(c *covet.Context) error { return c.Text(200, "ok") }
+	app.PUT("/files/{id:int}", ok).With(cors.Override(cors.WithOrigins(partnerOrigin)))
+	app.PUT("/files/{name}", ok)
+	app.PUT("/files/special", ok).With(cors.Disable())
+	if err := app.Install(cors.New(cors.WithOrigins(appOrigin))); err != nil {
+		t.Fatal(err)
+	}
+	client := covettest.New(t, app)
+	tests := []struct {
+		path, origin string
+		allowed      bool
+	}{
+		{"/files/42", partnerOrigin, true},
+		{"/files/42", appOrigin, false},
+		{"/files/report", appOrigin, true},
+		{"/files/report", partnerOrigin, false},
+		{"/files/special", appOrigin, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path+" from "+tt.origin, func(t *testing.T) {
+			res := client.Options(tt.path).Header("Origin", tt.origin).Header("Access-Control-Request-Method", "PUT").Do().ExpectStatus(204)
+			if got := res.Header.Get("Access-Control-Allow-Origin") != ""; got != tt.allowed {
+				t.Errorf("preflight allowed = %v, want %v", got, tt.allowed)
+			}
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -260,7 +261,13 @@ var exemptKey = covet.NewMetaKey[bool]("ratelimit.exempt")
 // limiter's default policy. The last Apply on a route wins: to keep a
 // group's policy and add one on a route, apply both there.
 func Apply(policies ...*Policy) covet.RouteOption {
-	return policiesKey.Set(append([]*Policy(nil), policies...))
+	var ps []*Policy
+	for _, p := range policies {
+		if p != nil && !slices.Contains(ps, p) {
+			ps = append(ps, p)
+		}
+	}
+	return policiesKey.Set(ps)
 }
 
 // Exempt returns a route option that exempts routes from every limit,
