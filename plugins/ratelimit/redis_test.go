@@ -484,3 +484,40 @@ func waitFor(d time.Duration, cond func() bool) bool {
 	}
 	return cond()
 }
+
+// TestRedisSpoofedForwardingHeaders sends requests from one peer with a
+// different X-Forwarded-For (and Forwarded, X-Real-IP) each time, through
+// the real Redis: without trusted proxies they count against the peer, and
+// Redis holds one counter for it.
+func TestRedisSpoofedForwardingHeaders(t *testing.T) {
+	opt := realRedisOptions(t)
+	prefix := testPrefix(t, opt)
+	rdb := newRealRedis(t, opt)
+	lim := New(WithBackend(NewRedis(rdb, WithKeyPrefix(prefix), WithCheckTimeout(2*time.Second))))
+	app := covet.New(covet.WithLogger(discardLogger()))
+	app.GET("/a", func(c *covet.Context) error { return c.Text(200, "ok") }).With(Apply(NewPolicy("spoof", WithLimits(PerHour(5)))))
+	if err := app.Install(lim); err != nil {
+		t.Fatal(err)
+	}
+	client := covettest.New(t, app)
+	allowed := 0
+	for i := 0; i < 50; i++ {
+		res := client.Get("/a").RemoteAddr("203.0.113.77:5555").
+			Header("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i)).
+			Header("Forwarded", fmt.Sprintf("for=198.51.100.%d", i)).
+			Header("X-Real-IP", fmt.Sprintf("198.51.100.%d", i)).Do()
+		if res.StatusCode == 200 {
+			allowed++
+		}
+	}
+	if allowed != 5 {
+		t.Fatalf("%d of 50 spoofed requests allowed, want 5", allowed)
+	}
+	keys, err := rdb.Keys(context.Background(), prefix+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 1 || !strings.Contains(keys[0], "{203.0.113.77}") {
+		t.Fatalf("keys %v, want one counter for the peer 203.0.113.77", keys)
+	}
+}
