@@ -521,3 +521,42 @@ func TestRedisSpoofedForwardingHeaders(t *testing.T) {
 		t.Fatalf("keys %v, want one counter for the peer 203.0.113.77", keys)
 	}
 }
+
+// TestRedisShardedGroupsByClientKey exercises the Cluster/Ring path on a
+// single node: limits with different client keys go in one script call per
+// key (so each call's keys share a hash slot), and the answers land in the
+// right places.
+func TestRedisShardedGroupsByClientKey(t *testing.T) {
+	_, c := newMiniRedis(t)
+	var calls []string
+	var mu sync.Mutex
+	c.AddHook(cmdRecorder{func(name string) { mu.Lock(); calls = append(calls, name); mu.Unlock() }})
+	be := NewRedis(c, WithCheckTimeout(5*time.Second))
+	be.sharded = true
+	if err := be.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	calls = nil
+	mu.Unlock()
+	reqs := []Request{
+		{Scope: "p/ip/g", Key: "203.0.113.1", Limit: PerHour(3)},
+		{Scope: "p/user/g", Key: "user=ann", Limit: PerHour(1)},
+		{Scope: "p/ip.day/g", Key: "203.0.113.1", Limit: PerDay(10)},
+	}
+	out := make([]Decision, 3)
+	if ok, err := be.Take(context.Background(), reqs, out); err != nil || !ok {
+		t.Fatalf("first take: %v %v", ok, err)
+	}
+	if out[0].Remaining != 2 || out[1].Remaining != 0 || out[2].Remaining != 9 {
+		t.Errorf("remaining %d %d %d, want 2 0 9", out[0].Remaining, out[1].Remaining, out[2].Remaining)
+	}
+	mu.Lock()
+	if fmt.Sprint(calls) != "[evalsha evalsha]" {
+		t.Errorf("commands %v for two client keys, want one evalsha per key", calls)
+	}
+	mu.Unlock()
+	if ok, _ := be.Take(context.Background(), reqs, out); ok || out[1].Allowed {
+		t.Errorf("second take allowed; the user limit is 1 (%+v)", out)
+	}
+}
