@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,11 +20,16 @@ import (
 // and its replace directives dropped, so that this repository's modules come
 // from the local proxy at the versions the module requires. A module that
 // silently depends on an unreleased change of core (or of any sibling) fails
-// here. Modules run two at a time (or GOMAXPROCS at a time, if less).
+// here. Modules run two at a time (or GOMAXPROCS at a time, if less);
+// COVET_RELEASE_PARALLEL=N changes that.
 func TestModulesAlone(t *testing.T) {
 	repo, _ := repository(t)
 	p := proxy(t)
-	slots := make(chan struct{}, max(1, min(2, runtime.GOMAXPROCS(0))))
+	n := max(1, min(2, runtime.GOMAXPROCS(0)))
+	if v, err := strconv.Atoi(os.Getenv(parallelEnv)); err == nil && v > 0 {
+		n = v
+	}
+	slots := make(chan struct{}, n)
 	start := time.Now()
 	t.Cleanup(func() { t.Logf("all modules alone: %s", time.Since(start).Round(time.Second)) })
 	for _, m := range repo.Modules {
@@ -100,6 +106,9 @@ func TestModulesAlone(t *testing.T) {
 		})
 	}
 }
+
+// parallelEnv sets how many modules TestModulesAlone tests at once.
+const parallelEnv = "COVET_RELEASE_PARALLEL"
 
 func currentCore() string {
 	if shared.vers == nil {
