@@ -104,7 +104,7 @@ func (p *Plugin) ObserveRoutes(routes []covet.RouteInfo) error {
 		}
 		m[routeKey(r.Method, r.Pattern)] = &counters{limit: limit}
 	}
-	m[unmatchedKey] = &counters{limit: p.maxBody}
+	m[unmatchedKey] = &counters{}
 	p.stats.Store(&m)
 	return nil
 }
@@ -235,12 +235,15 @@ func tooLarge(limit int64) error {
 	return covet.Errorf(http.StatusRequestEntityTooLarge, "the request body exceeds the limit of %d bytes", limit)
 }
 
-// limitFor returns the body limit of the matched route (0: none).
+// limitFor returns the body limit of the matched route (0: none). Requests
+// no route matched are not limited: they get their 404 or 405.
 func (p *Plugin) limitFor(c *covet.Context) int64 {
-	if ri := c.Route(); ri != nil {
-		if n, ok := MaxBodyKey.Get(ri); ok {
-			return n
-		}
+	ri := c.Route()
+	if ri == nil {
+		return 0
+	}
+	if n, ok := MaxBodyKey.Get(ri); ok {
+		return n
 	}
 	return p.maxBody
 }
