@@ -221,6 +221,11 @@ func (l *Limiter) CheckHealth(ctx context.Context, kind covet.HealthKind) covet.
 	if rep.Details == nil {
 		rep.Details = map[string]any{}
 	}
+	if m, ok := l.backend.(*Memory); ok {
+		ms := m.Stats()
+		rep.Details["keys"] = ms.Keys
+		rep.Details["evicted_live"] = ms.EvictedLive
+	}
 	s := l.Stats()
 	rep.Details["allowed"] = s.Allowed
 	rep.Details["denied"] = s.Denied

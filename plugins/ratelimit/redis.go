@@ -300,7 +300,7 @@ func (r *Redis) CheckHealth(ctx context.Context, kind covet.HealthKind) covet.He
 	if kind == covet.Liveness {
 		return rep
 	}
-	if err := r.client.Ping(ctx).Err(); err != nil {
+	if err := r.ping(ctx); err != nil {
 		rep.Status = covet.HealthDegraded
 		rep.Error = "redis: " + err.Error()
 		return rep
@@ -310,6 +310,21 @@ func (r *Redis) CheckHealth(ctx context.Context, kind covet.HealthKind) covet.He
 		rep.Error = "redis circuit breaker " + st.String()
 	}
 	return rep
+}
+
+// ping pings Redis, giving up after a second whatever the client's own
+// timeouts are (a hung server must not hold the health check).
+func (r *Redis) ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, max(r.timeout, time.Second))
+	defer cancel()
+	ch := make(chan error, 1)
+	go func() { ch <- r.client.Ping(ctx).Err() }()
+	select {
+	case err := <-ch:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // BreakerState returns the circuit breaker's state: "closed", "half-open" or "open".
