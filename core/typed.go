@@ -12,6 +12,33 @@ import (
 	"unsafe"
 )
 
+// Get registers a typed GET route on an App or Group (and HEAD with it);
+// see HandleTyped for the rules.
+func Get[In, Out any](r Router, pattern string, fn func(*Context, *In) (*Out, error), mw ...Middleware) *Route {
+	return handleTyped(r, http.MethodGet, pattern, fn, mw)
+}
+
+// Post registers a typed POST route.
+func Post[In, Out any](r Router, pattern string, fn func(*Context, *In) (*Out, error), mw ...Middleware) *Route {
+	return handleTyped(r, http.MethodPost, pattern, fn, mw)
+}
+
+// Put registers a typed PUT route.
+func Put[In, Out any](r Router, pattern string, fn func(*Context, *In) (*Out, error), mw ...Middleware) *Route {
+	return handleTyped(r, http.MethodPut, pattern, fn, mw)
+}
+
+// Patch registers a typed PATCH route.
+func Patch[In, Out any](r Router, pattern string, fn func(*Context, *In) (*Out, error), mw ...Middleware) *Route {
+	return handleTyped(r, http.MethodPatch, pattern, fn, mw)
+}
+
+// Delete registers a typed DELETE route.
+func Delete[In, Out any](r Router, pattern string, fn func(*Context, *In) (*Out, error), mw ...Middleware) *Route {
+	return handleTyped(r, http.MethodDelete, pattern, fn, mw)
+}
+
+// HandleTyped registers a typed route for any method on an App or a Group.
 // Typed handlers declare what they take and return; Covet binds, validates,
 // documents and serializes:
 //
@@ -37,38 +64,9 @@ import (
 // []*http.Cookie fields set cookies. Any output may also implement
 // StatusCoder (a StatusCode() int method) to choose its status; 0 keeps the
 // route's. A nil output with a nil error is 204.
-
-// TypedHandlerFunc is the signature of typed handlers.
-type TypedHandlerFunc[In, Out any] func(c *Context, in *In) (*Out, error)
-
-// Get registers a typed GET route on an App or Group (and HEAD with it).
-func Get[In, Out any](r Router, pattern string, fn func(*Context, *In) (*Out, error), mw ...Middleware) *Route {
-	return handleTyped(r, http.MethodGet, pattern, fn, mw)
-}
-
-// Post registers a typed POST route.
-func Post[In, Out any](r Router, pattern string, fn func(*Context, *In) (*Out, error), mw ...Middleware) *Route {
-	return handleTyped(r, http.MethodPost, pattern, fn, mw)
-}
-
-// Put registers a typed PUT route.
-func Put[In, Out any](r Router, pattern string, fn func(*Context, *In) (*Out, error), mw ...Middleware) *Route {
-	return handleTyped(r, http.MethodPut, pattern, fn, mw)
-}
-
-// Patch registers a typed PATCH route.
-func Patch[In, Out any](r Router, pattern string, fn func(*Context, *In) (*Out, error), mw ...Middleware) *Route {
-	return handleTyped(r, http.MethodPatch, pattern, fn, mw)
-}
-
-// Delete registers a typed DELETE route.
-func Delete[In, Out any](r Router, pattern string, fn func(*Context, *In) (*Out, error), mw ...Middleware) *Route {
-	return handleTyped(r, http.MethodDelete, pattern, fn, mw)
-}
-
-// HandleTyped registers a typed route for any method. All reflection happens
-// here: a type or tag Covet cannot bind panics with the route, the field and
-// the problem, as a bad route pattern does.
+//
+// All reflection happens here: a type or tag Covet cannot bind panics with
+// the route, the field and the problem, as a bad route pattern does.
 func HandleTyped[In, Out any](r Router, method, pattern string, fn func(*Context, *In) (*Out, error), mw ...Middleware) *Route {
 	return handleTyped(r, method, pattern, fn, mw)
 }
