@@ -432,6 +432,13 @@ func TestRedisFault(t *testing.T) {
 		t.Errorf("redis hung: %d of %d requests waited for the timeout; the breaker should answer most at once", slow, len(rs))
 	}
 	t.Logf("redis hung: %d requests, %d waited for the timeout", len(rs), slow)
+	hstart := time.Now()
+	if rep := lim.CheckHealth(context.Background(), covet.Readiness); rep.Status != covet.HealthDegraded {
+		t.Errorf("readiness with Redis hung = %+v, want degraded", rep)
+	}
+	if d := time.Since(hstart); d > 1500*time.Millisecond {
+		t.Errorf("readiness check with Redis hung took %s", d)
+	}
 
 	// Phase 4: Redis is back: limiting resumes.
 	px.stop()
