@@ -29,6 +29,7 @@ func newFixture(t *testing.T) *fixtureRepo {
 	f.write("greet/go.mod", "module github.com/covetgo/covet/greet\n\ngo 1.25.0\n")
 	f.write("greet/version.go", "package greet\n\n// Version is the module's version.\nconst Version = \"0.1.0\"\n")
 	f.write("greet/greet.go", "package greet\n\n// Hello greets name.\nfunc Hello(name string) string { return \"hello, \" + name }\n")
+	f.write("greet/CHANGELOG.md", "# Changelog\n\n## v0.1.0\n\n- Hello.\n")
 	f.commit("greet v0.1.0")
 	f.cli("record", "greet")
 	f.commit("record greet v0.1.0")
@@ -194,6 +195,11 @@ func TestTagCommandsFixture(t *testing.T) {
 	if !strings.Contains(out, want) {
 		t.Errorf("tags output lacks %q:\n%s", want, out)
 	}
+	f.write("greet/CHANGELOG.md", "# Changelog\n\n## v0.1.0-rc.1\n")
+	if out, err := f.cli("tags"); err == nil || !strings.Contains(out, `greet/CHANGELOG.md has no "## v0.1.0" section`) {
+		t.Errorf("a release without a changelog section is not reported (err %v):\n%s", err, out)
+	}
+	f.write("greet/CHANGELOG.md", "# Changelog\n\n## v0.1.0\n\n- Hello.\n")
 	f.git("tag", "greet/v0.1.0", commit)
 	f.cli("set", "greet", "v0.2.0")
 	out, err = f.cli("tags")

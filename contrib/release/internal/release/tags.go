@@ -2,6 +2,8 @@ package release
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -56,8 +58,24 @@ func nextPatch(v string) string {
 	return fmt.Sprintf("v%d.%d.%d", maj, min, patch+1)
 }
 
+// changelogHas reports whether the module's CHANGELOG.md has a section for
+// the version (a line starting with "## vX.Y.Z").
+func changelogHas(root, dir, version string) bool {
+	b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(dir), "CHANGELOG.md"))
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "## "+version); ok && (rest == "" || rest[0] == ' ') {
+			return true
+		}
+	}
+	return false
+}
+
 // TagCommands returns the git commands that tag module versions not tagged
-// yet: every released version at its recorded commit, and, as a comment,
+// yet: every released version (whose CHANGELOG.md has a section for it) at
+// its recorded commit, and, as a comment,
 // every module's unreleased current version (to be recorded in the versions
 // file at the release commit first). A tag that exists at another commit is
 // reported as a problem.
@@ -74,6 +92,10 @@ func TagCommands(r *Repo, v *Versions) (cmds []string, problems []Problem) {
 				if at != commit {
 					problems = append(problems, Problem{m.Dir, fmt.Sprintf("tag %s points at %s, but %s records %s", tag, short(at), VersionsFile, short(commit))})
 				}
+				continue
+			}
+			if !changelogHas(r.Root, m.Dir, rv) {
+				problems = append(problems, Problem{m.Dir, fmt.Sprintf("%s/CHANGELOG.md has no \"## %s\" section: write what the release changes before tagging it", m.Dir, rv)})
 				continue
 			}
 			cmds = append(cmds, fmt.Sprintf("git tag -a %s %s -m %q", tag, commit, m.Path+" "+rv))
