@@ -264,7 +264,10 @@ var exemptKey = covet.NewMetaKey[bool]("ratelimit.exempt")
 // Apply returns a route option that applies policies to the routes it is
 // given to (Route.With, or Group.With for a whole group), in place of the
 // limiter's default policy. The last Apply on a route wins: to keep a
-// group's policy and add one on a route, apply both there.
+// group's policy and add one on a route, apply both there. The policies are
+// stored in the route's metadata and enforced by the installed Limiter's
+// middleware: without an installed Limiter they do nothing (use
+// Limiter.Middleware then).
 func Apply(policies ...*Policy) covet.RouteOption {
 	var ps []*Policy
 	for _, p := range policies {
