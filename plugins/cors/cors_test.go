@@ -2,8 +2,11 @@ package cors_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -516,5 +519,49 @@ func TestOverrideLookupFollowsTheRouter(t *testing.T) {
 				t.Errorf("preflight allowed = %v, want %v", got, tt.allowed)
 			}
 		})
+	}
+}
+
+// TestConcurrentFirstRequests sends preflights and actual requests from many
+// goroutines to an app whose override index is built on first use (plain
+// middleware, no RouteObserver): every answer must be right.
+func TestConcurrentFirstRequests(t *testing.T) {
+	app := covet.New()
+	app.Use(cors.Middleware(cors.WithOrigins(appOrigin)))
+	ok := func(c *covet.Context) error { return c.Text(200, "ok") }
+	app.PUT("/a/{id:int}", ok)
+	app.Group("/p").With(cors.Override(cors.WithOrigins(partnerOrigin))).PUT("/{id:int}", ok)
+	var wg sync.WaitGroup
+	errs := make(chan string, 64)
+	for g := 0; g < 16; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				path, origin, want := "/a/1", appOrigin, appOrigin
+				if (g+i)%2 == 1 {
+					path, origin, want = "/p/1", partnerOrigin, partnerOrigin
+				}
+				if i%3 == 0 {
+					origin, want = "https://evil.test", ""
+				}
+				req := httptest.NewRequest("OPTIONS", path, nil)
+				req.Header.Set("Origin", origin)
+				req.Header.Set("Access-Control-Request-Method", "PUT")
+				rec := httptest.NewRecorder()
+				app.ServeHTTP(rec, req)
+				if got := rec.Header().Get("Access-Control-Allow-Origin"); got != want {
+					select {
+					case errs <- fmt.Sprintf("%s from %s: allow-origin %q, want %q", path, origin, got, want):
+					default:
+					}
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
