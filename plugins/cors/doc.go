@@ -27,8 +27,9 @@
 //     is otherwise served normally: the browser, not the server, withholds
 //     the response from the page.
 //   - The origin "null" (sandboxed frames, file: pages, some redirects) is
-//     allowed only when listed explicitly with WithOrigins("null"); an origin
-//     function is never asked about it.
+//     never echoed unless listed explicitly with WithOrigins("null"); an
+//     origin function is never asked about it. (A public "*" policy is a
+//     fixed answer for everyone, "null" included.)
 //   - With credentials, Access-Control-Allow-Origin echoes the request's
 //     origin, never "*"; "*" together with credentials is a configuration error.
 //   - Vary lists Origin whenever the answer depends on it, and preflight

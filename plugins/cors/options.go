@@ -48,7 +48,8 @@ func defaultConfig() config {
 //     domain (a.example.com, a.b.example.com) but not domain itself, with the
 //     same scheme and port;
 //   - "*": any origin. The answer is then "Access-Control-Allow-Origin: *",
-//     which browsers refuse for credentialed requests, so "*" cannot be
+//     which browsers honour for every origin ("null" included: the data is
+//     public) but refuse for credentialed requests, so "*" cannot be
 //     combined with WithCredentials(true);
 //   - "null": the opaque origin of sandboxed frames and file: pages. It is
 //     refused unless listed; list it only if you know why.
