@@ -102,7 +102,50 @@ func checkTagKey(key string) error {
 	if want, ok := confusableTags[key]; ok {
 		return errors.New("unknown tag " + key + " (Covet uses JSON Schema keywords: use " + want + ")")
 	}
+	// A near miss of one of our keys ("minimun") would silently disable a
+	// rule: refuse it, unless it is another library's well-known tag.
+	if len(key) >= 4 && !otherLibraryTags[key] {
+		for _, k := range append(schemaTags[:len(schemaTags):len(schemaTags)], locationTags...) {
+			max := 1
+			if len(k) >= 7 {
+				max = 2
+			}
+			if editDistance(key, k) <= max {
+				return errors.New("unknown tag " + key + " (did you mean " + k + "?)")
+			}
+		}
+	}
 	return nil
+}
+
+// otherLibraryTags are tag keys of common libraries that are close to ours
+// but mean something else.
+var otherLibraryTags = map[string]bool{
+	"json": true, "yaml": true, "toml": true, "bson": true, "gorm": true, "form": true,
+	"param": true, "header": true, "query": true, "binding": true, "validate": true,
+	"mapstructure": true, "msgpack": true, "protobuf": true, "xml": true, "envDefault": true,
+	"default": true, "example": true, "format": true, "pattern": true,
+}
+
+// editDistance is the Levenshtein distance of two short ASCII strings.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // fieldTags is the parsed tag set of one struct field.

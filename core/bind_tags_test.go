@@ -15,6 +15,9 @@ func TestParseTagRefusesMalformedTags(t *testing.T) {
 		{"required value", `required:"yes"`, `required must be "true" or "false"`},
 		{"case typo", `MaxLength:"3"`, "did you mean maxLength"},
 		{"go-playground habit", `min:"3"`, "Covet uses JSON Schema keywords"},
+		{"typo", `minimun:"3"`, "did you mean minimum?"},
+		{"typo in a long key", `exclusiveMaxmum:"3"`, "did you mean exclusiveMaximum?"},
+		{"plural", `enums:"a,b"`, "did you mean enum?"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -24,7 +27,7 @@ func TestParseTagRefusesMalformedTags(t *testing.T) {
 			}
 		})
 	}
-	ft, err := parseFieldTags(`json:"name,omitempty" db:"x" validate:"required" minLength:"2" doc:"The name"`)
+	ft, err := parseFieldTags(`json:"name,omitempty" db:"x" bun:"y" gorm:"z" yaml:"n" xml:"n" param:"p" binding:"required" mapstructure:"m" validate:"required" minLength:"2" doc:"The name"`)
 	if err != nil || ft.json != "name" || !ft.omitEmpty || ft.vals["minLength"] != "2" || ft.vals["doc"] != "The name" {
 		t.Fatalf("%+v %v", ft, err)
 	}
