@@ -564,3 +564,41 @@ func TestGroupEmptyAndSlashPatterns(t *testing.T) {
 	root.Group("").GET("", ok("root"))
 	covettest.New(t, root).Get("/").Do().ExpectStatus(200).ExpectBody("root")
 }
+
+func TestWrapMiddlewareBuiltOnceAndRestores(t *testing.T) {
+	type key struct{}
+	built := 0
+	std := func(next http.Handler) http.Handler {
+		built++
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), key{}, "inner")))
+		})
+	}
+	var outerSaw []any
+	outer := func(next covet.HandlerFunc) covet.HandlerFunc {
+		return func(c *covet.Context) error {
+			func() {
+				defer func() { recover() }()
+				_ = next(c)
+			}()
+			outerSaw = append(outerSaw, c.Context().Value(key{}))
+			return c.Text(200, "outer done")
+		}
+	}
+	app := covet.New(quiet())
+	app.Use(outer, covet.WrapMiddleware(std))
+	app.GET("/ok", func(c *covet.Context) error { return nil })
+	app.GET("/panic", func(c *covet.Context) error { panic("boom") })
+	cl := covettest.New(t, app)
+	cl.Get("/ok").Do()
+	cl.Get("/panic").Do()
+	cl.Get("/ok").Do()
+	if built != 1 {
+		t.Errorf("standard middleware built %d times, want once", built)
+	}
+	for i, v := range outerSaw {
+		if v != nil {
+			t.Errorf("request %d: outer middleware sees the inner request's context value %v", i, v)
+		}
+	}
+}

@@ -1,6 +1,9 @@
 package covet
 
-import "net/http"
+import (
+	"context"
+	"net/http"
+)
 
 // Middleware wraps a handler: it may act before and after calling next, or
 // answer without calling it.
@@ -29,36 +32,49 @@ func Chain(mw ...Middleware) Middleware {
 }
 
 // WrapMiddleware adapts a standard net/http middleware (from chi,
-// gorilla/handlers, rs/cors, ...) to Covet. The standard middleware sees the
+// gorilla/handlers, rs/cors, ...) to Covet. m is called once, when the chain
+// is built, as net/http code expects. The standard middleware sees the
 // Context's Request and Response; if it replaces the request (for example to
-// add a context value) or the writer, the next handler sees the new ones. An
-// error returned downstream is handed back up unchanged.
+// add a context value) or wraps the writer, the handlers after it see the
+// new ones, and the middleware before it the old ones again when it returns
+// (also after a panic). An error returned downstream is handed to the error
+// handler while the wrapped writer is current, so the standard middleware
+// sees the error response (a compressor compresses it).
+//
+// Cost: the Context travels to the inner handler in the request's context,
+// which costs two allocations per request.
 func WrapMiddleware(m func(http.Handler) http.Handler) Middleware {
 	return func(next HandlerFunc) HandlerFunc {
+		h := m(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, _ := r.Context().Value(wrapKey{}).(*Context)
+			if c == nil {
+				// The standard middleware served the request with a
+				// context not derived from the one it was given.
+				http.Error(w, "500 internal server error: covet: request context replaced by a wrapped middleware", http.StatusInternalServerError)
+				return
+			}
+			prevRes, prevReq := c.res, c.req
+			defer func() { c.res, c.req = prevRes, prevReq }()
+			if w != http.ResponseWriter(prevRes) {
+				// The middleware wrapped the writer: handlers write through it.
+				c.res = &Response{w: w, head: prevRes.head}
+			}
+			c.req = r
+			if err := next(c); err != nil {
+				c.app.handleError(c, err)
+			}
+		}))
 		return func(c *Context) error {
-			var err error
 			outerRes, outerReq := c.res, c.req
-			h := m(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if w != http.ResponseWriter(outerRes) {
-					// The middleware wrapped the writer: track the wrapper so
-					// handlers write through it.
-					c.res = &Response{w: w}
-				}
-				c.req = r
-				err = next(c)
-				// Handle the error while the (possibly wrapped) writer is current.
-				if err != nil {
-					c.app.handleError(c, err)
-					err = nil
-				}
-				c.res = outerRes
-			}))
-			h.ServeHTTP(outerRes, outerReq)
-			c.res = outerRes
-			return err
+			defer func() { c.res, c.req = outerRes, outerReq }()
+			h.ServeHTTP(outerRes, outerReq.WithContext(context.WithValue(outerReq.Context(), wrapKey{}, c)))
+			return nil
 		}
 	}
 }
+
+// wrapKey carries the Context through a wrapped standard middleware.
+type wrapKey struct{}
 
 // WrapHandler adapts a plain http.Handler to a HandlerFunc.
 func WrapHandler(h http.Handler) HandlerFunc {

@@ -3,6 +3,7 @@ package covet
 import (
 	"bufio"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 )
@@ -73,6 +74,38 @@ func (r *Response) WriteString(s string) (int, error) {
 	return n, err
 }
 
+// ReadFrom copies from src to the response, letting the underlying writer
+// use sendfile(2) where it can (net/http does for files).
+func (r *Response) ReadFrom(src io.Reader) (int64, error) {
+	if !r.written {
+		r.WriteHeader(http.StatusOK)
+	}
+	if r.head {
+		return io.Copy(io.Discard, src)
+	}
+	var n int64
+	var err error
+	if rf, ok := r.w.(io.ReaderFrom); ok {
+		n, err = rf.ReadFrom(src)
+	} else {
+		n, err = io.Copy(onlyWriter{r.w}, src)
+	}
+	r.size += n
+	return n, err
+}
+
+// onlyWriter hides a writer's ReadFrom so io.Copy does not loop back.
+type onlyWriter struct{ w io.Writer }
+
+func (o onlyWriter) Write(b []byte) (int, error) { return o.w.Write(b) }
+
+// Reset points the Response at w with nothing sent, for middleware that
+// buffers a response and may discard it (a transaction that failed to
+// commit). Headers already set on the old writer are not carried over.
+func (r *Response) Reset(w http.ResponseWriter) {
+	*r = Response{w: w, head: r.head}
+}
+
 // Status returns the status sent, or 0 if headers were not sent yet.
 func (r *Response) Status() int { return r.status }
 
@@ -134,6 +167,7 @@ func (r *Response) Push(target string, opts *http.PushOptions) error {
 }
 
 var (
+	_ io.ReaderFrom = (*Response)(nil)
 	_ http.Flusher  = (*Response)(nil)
 	_ http.Hijacker = (*Response)(nil)
 	_ http.Pusher   = (*Response)(nil)
