@@ -50,6 +50,9 @@ type RouteInfo struct {
 	// SuccessStatus is the status a typed handler answers with on success
 	// (0 means the default: 200, or 204 without output).
 	SuccessStatus int
+	// Typed is set for routes registered with HandleTyped (or Get, Post,
+	// ...): their Input, Output and SuccessStatus describe them completely.
+	Typed bool
 	// Summary, Description, OperationID, Tags and Deprecated document the route.
 	Summary, Description, OperationID string
 	Tags                              []string

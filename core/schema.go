@@ -587,8 +587,12 @@ type OutputDoc struct {
 	Headers []ParamDoc
 }
 
-// RouteDoc documents a typed route: what it takes and what it answers.
+// RouteDoc documents a route: what it takes and what it answers.
 type RouteDoc struct {
+	// Typed is false for plain handlers, whose input and output Covet does
+	// not know: Input is empty and Output has only a status (the route's
+	// Status, else 200).
+	Typed  bool
 	Input  InputDoc
 	Output OutputDoc
 	// Validates is true when the route binds input, so it may answer 422
@@ -596,10 +600,17 @@ type RouteDoc struct {
 	Validates bool
 }
 
-// Route describes a route from its RouteInfo (Input, Output and
-// SuccessStatus). Plain routes give an empty InputDoc and a nil Output body.
+// Route describes a route from its RouteInfo (Typed, Input, Output and
+// SuccessStatus).
 func (r *SchemaRegistry) Route(ri *RouteInfo) (*RouteDoc, error) {
-	doc := &RouteDoc{}
+	doc := &RouteDoc{Typed: ri.Typed}
+	if !ri.Typed {
+		doc.Output.Status = http.StatusOK
+		if ri.SuccessStatus != 0 {
+			doc.Output.Status = ri.SuccessStatus
+		}
+		return doc, nil
+	}
 	if ri.Input != nil {
 		in, err := r.Input(ri.Input)
 		if err != nil {

@@ -145,7 +145,7 @@ func TestSchemaRouteDoc(t *testing.T) {
 	if del := docs[1]; del.Output.Status != 204 || del.Output.Body != nil || !del.Validates {
 		t.Errorf("delete %+v", del)
 	}
-	if plain := docs[len(docs)-1]; plain.Validates || plain.Output.Body != nil {
+	if plain := docs[len(docs)-1]; plain.Typed || plain.Validates || plain.Output.Body != nil || plain.Output.Status != 200 || !post.Typed {
 		t.Errorf("plain %+v", plain)
 	}
 }

@@ -141,6 +141,7 @@ func handleTyped[In, Out any](r Router, method, pattern string, fn func(*Context
 	rt := r.Handle(method, pattern, h, mw...)
 	tr.route = rt
 	rt.typed = tr
+	rt.info.Typed = true
 	if inT.NumField() > 0 {
 		rt.info.Input = inT
 	}
