@@ -56,6 +56,9 @@ type jsonScanner struct {
 	vs       *validateState
 	defaults []absentDefault
 	err      *jsonSyntaxError
+	// blocking counts values of the wrong type or range, which the decoder
+	// cannot store (missing and unknown fields do not block decoding).
+	blocking int
 }
 
 func (s *jsonScanner) syntax(msg string) bool {
@@ -88,8 +91,14 @@ func (s *jsonScanner) scan(tp *tplan) bool {
 	return true
 }
 
+// typeErr records a value the decoder could not store: decoding is skipped.
 func (s *jsonScanner) typeErr(msg string) {
-	s.vs.fail(msg, nil)
+	s.badValue(msg, nil)
+}
+
+func (s *jsonScanner) badValue(msg string, value any) {
+	s.blocking++
+	s.vs.fail(msg, value)
 }
 
 func typeMessage(tp *tplan) string {
@@ -303,7 +312,7 @@ func (s *jsonScanner) checkNumber(tp *tplan, lit []byte, isInt bool) {
 			return
 		}
 		if _, err := strconv.ParseInt(bstr(lit), 10, tp.bits); err != nil {
-			s.vs.fail("is out of range for "+tp.t.String(), string(lit))
+			s.badValue("is out of range for "+tp.t.String(), string(lit))
 		}
 	case vkUint:
 		if !isInt {
@@ -312,15 +321,15 @@ func (s *jsonScanner) checkNumber(tp *tplan, lit []byte, isInt bool) {
 		}
 		if _, err := strconv.ParseUint(bstr(lit), 10, tp.bits); err != nil {
 			if lit[0] == '-' {
-				s.vs.fail("must not be negative", string(lit))
+				s.badValue("must not be negative", string(lit))
 				return
 			}
-			s.vs.fail("is out of range for "+tp.t.String(), string(lit))
+			s.badValue("is out of range for "+tp.t.String(), string(lit))
 		}
 	case vkFloat:
 		f, err := strconv.ParseFloat(bstr(lit), tp.bits)
 		if err != nil || math.IsInf(f, 0) {
-			s.vs.fail("is out of range for "+tp.t.String(), clipNumber(lit))
+			s.badValue("is out of range for "+tp.t.String(), clipNumber(lit))
 		}
 	default:
 		s.typeErr(typeMessage(tp))
@@ -345,7 +354,7 @@ func (s *jsonScanner) checkString(tp *tplan, raw []byte, esc bool) {
 		// The format, and what time.Time parses: not a lower-case t or z,
 		// nor a leap second (a documented difference from JSON Schema).
 		if !isDateTime(v) || !parsesAsTime(v) {
-			s.vs.fail("must be an RFC 3339 date-time", echo(v))
+			s.badValue("must be an RFC 3339 date-time", echo(v))
 		}
 	default:
 		s.typeErr(typeMessage(tp))
@@ -744,8 +753,8 @@ func decodeJSON(codec JSONCodec, data []byte, tp *tplan, p unsafe.Pointer, vs *v
 		return NewError(http.StatusBadRequest, sc.err.Error()).WithCause(sc.err).
 			WithExtension("offset", sc.err.offset)
 	}
-	if len(vs.errs) > 0 {
-		return nil // type errors and missing fields: decoding would only add noise
+	if sc.blocking > 0 {
+		return nil // values of the wrong type: the decoder would stop at the first
 	}
 	if err := codec.Unmarshal(data, reflect.NewAt(tp.t, p).Interface()); err != nil {
 		vs.add(decodeFieldError(err))

@@ -7,6 +7,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/netip"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -522,4 +523,49 @@ func TestTypedOnGroups(t *testing.T) {
 	cl.Get("/orgs/acme/v1/items/3").Do().ExpectStatus(200).ExpectJSON(`{"org":"acme","id":3}`)
 	cl.Get("/orgs/acme/v1/items/0").Do().ExpectStatus(422)
 	cl.Head("/orgs/acme/v1/items/3").Do().ExpectStatus(200).ExpectBody("")
+}
+
+type tTimestamps struct {
+	Created string `json:"created" format:"date"`
+}
+
+type tNote struct {
+	tTimestamps
+	Text   string `json:"text" minLength:"1"`
+	Secret string `json:"-"`
+}
+
+func TestTypedBodyShapes(t *testing.T) {
+	app := covet.New()
+	covet.Post(app, "/notes", func(c *covet.Context, in *struct {
+		Body []tNote `maxItems:"2"`
+	}) (*[]tNote, error) {
+		return &in.Body, nil
+	})
+	covet.Post(app, "/labels", func(c *covet.Context, in *struct {
+		Body map[string]tNote
+	}) (*map[string]tNote, error) {
+		return &in.Body, nil
+	})
+	cl := covettest.New(t, app)
+	cl.Post("/notes").RawJSON(`[{"created":"2024-01-02","text":"a","Secret":"x"}]`).Do().ExpectStatus(200).
+		ExpectJSON(`[{"created":"2024-01-02","text":"a"}]`)
+	p := cl.Post("/notes").RawJSON(`[{"created":"2024-13-02","text":""},{"text":"b"}]`).Do().ExpectStatus(422).Problem()
+	// Missing fields do not stop the other checks: every failure is listed.
+	want := "body:1.created:/1/created:is required\nbody:0.created:/0/created:must be an RFC 3339 full-date (YYYY-MM-DD)\nbody:0.text:/0/text:must be at least 1 characters long"
+	if got := fieldSet(p); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	p = cl.Post("/labels").RawJSON(`{"x":{"created":"2024-01-02","text":""}}`).Do().ExpectStatus(422).Problem()
+	if got := fieldSet(p); got != "body:x.text:/x/text:must be at least 1 characters long" {
+		t.Errorf("got %s", got)
+	}
+	reg := covet.NewSchemaRegistry("")
+	s, err := reg.Schema(reflect.TypeFor[tNote]())
+	if err != nil || s.Ref != "#/components/schemas/tNote" {
+		t.Fatalf("%v %v", s, err)
+	}
+	if got := mustJSON(t, reg.Components()["tNote"]); got != `{"type":"object","properties":{"created":{"type":"string","format":"date"},"text":{"type":"string","minLength":1}},"required":["created","text"]}` {
+		t.Errorf("schema %s", got)
+	}
 }
