@@ -41,11 +41,8 @@ type App struct {
 	pool      sync.Pool
 
 	// composed entry points
-	entry            HandlerFunc // pre middleware + dispatch
-	notFound         HandlerFunc // app middleware + 404 handler
-	methodNotAllowed HandlerFunc
-	options          HandlerFunc
-	redirect         HandlerFunc
+	entry HandlerFunc // pre middleware + dispatch
+	serve HandlerFunc // app middleware + routed
 
 	lifecycle lifecycle
 }
@@ -500,12 +497,11 @@ func (a *App) build() error {
 			for g := r.group; g != nil; g = g.parent {
 				h = chain(g.mw, h)
 			}
-			r.final = chain(a.mw, h)
+			r.inner = h
 		}
-		a.notFound = chain(a.mw, a.cfg.notFound)
-		a.methodNotAllowed = chain(a.mw, a.cfg.methodNotAllowed)
-		a.options = chain(a.mw, autoOptions)
-		a.redirect = chain(a.mw, redirectHandler)
+		// App middleware is composed once, around one handler that runs the
+		// matched route's chain or the unmatched answer.
+		a.serve = chain(a.mw, a.routed)
 		a.entry = chain(a.pre, a.dispatch)
 		a.router.finalize()
 		a.frozen.Store(true)
@@ -569,29 +565,60 @@ func (a *App) dispatch(c *Context) error {
 		rt = a.router.find(c, http.MethodGet, path)
 	}
 	c.route = rt
-	if rt != nil {
-		return rt.final(c)
+	if rt == nil {
+		a.unmatched(c, method, path)
+	} else if len(a.mw) == 0 {
+		return rt.inner(c)
 	}
-	return a.unmatched(c, method, path)
+	return a.serve(c)
 }
 
-func (a *App) unmatched(c *Context, method, path string) error {
+// What answers a request no route matched.
+const (
+	missNotFound uint8 = iota + 1
+	missMethod
+	missOptions
+	missRedirect
+)
+
+// unmatched decides the answer for a request no route matched.
+func (a *App) unmatched(c *Context, method, path string) {
 	c.dirty = true
 	allowed := a.router.allowed(c, path, a.cfg.autoOptions)
 	if len(allowed) > 0 {
 		c.allowed = allowed
 		if method == http.MethodOptions && a.cfg.autoOptions {
-			return a.options(c)
+			c.miss = missOptions
+			return
 		}
-		return a.methodNotAllowed(c)
+		c.miss = missMethod
+		return
 	}
 	if a.cfg.trailingSlash == TrailingSlashRedirect && method != http.MethodConnect {
 		if target := a.router.redirectTarget(c, method, path); target != "" {
 			c.redirectTo = redirectLocation(target, c.req.URL.RawQuery)
-			return a.redirect(c)
+			c.miss = missRedirect
+			return
 		}
 	}
-	return a.notFound(c)
+	c.miss = missNotFound
+}
+
+// routed runs the matched route's group and route chain, or the answer for
+// an unmatched request; app middleware wraps it.
+func (a *App) routed(c *Context) error {
+	if rt := c.route; rt != nil {
+		return rt.inner(c)
+	}
+	switch c.miss {
+	case missOptions:
+		return autoOptions(c)
+	case missMethod:
+		return a.cfg.methodNotAllowed(c)
+	case missRedirect:
+		return redirectHandler(c)
+	}
+	return a.cfg.notFound(c)
 }
 
 func autoOptions(c *Context) error {

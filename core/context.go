@@ -37,6 +37,7 @@ type Context struct {
 	allowed []string
 
 	redirectTo string
+	miss       uint8 // the answer for an unmatched request (missNotFound, ...)
 	query      url.Values
 	values     []ctxValue
 	requestID  string
@@ -73,6 +74,7 @@ func (c *Context) release() {
 	if c.dirty {
 		c.allowed = nil
 		c.redirectTo = ""
+		c.miss = 0
 		c.query = nil
 		clear(c.values)
 		c.values = c.values[:0]

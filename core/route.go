@@ -24,8 +24,9 @@ type Route struct {
 	handler HandlerFunc
 	mw      []Middleware
 	info    RouteInfo
-	// final is the fully composed handler (app, group and route middleware).
-	final HandlerFunc
+	// inner is the handler with its group and route middleware (app
+	// middleware wraps it once for all routes).
+	inner HandlerFunc
 	// typed is set for typed handlers; bind holds route-level binding options.
 	typed *typedRoute
 	bind  *routeBind
