@@ -1,6 +1,7 @@
 package covet
 
 import (
+	"encoding"
 	stdjson "encoding/json"
 	"errors"
 	"io"
@@ -59,6 +60,9 @@ type jsonScanner struct {
 	// blocking counts values of the wrong type or range, which the decoder
 	// cannot store (missing and unknown fields do not block decoding).
 	blocking int
+	// textOnly is the second pass run when the decoder failed: it reports
+	// only the text values (UUIDs, IPs, ...) their UnmarshalText refuses.
+	textOnly bool
 }
 
 func (s *jsonScanner) syntax(msg string) bool {
@@ -99,6 +103,13 @@ func (s *jsonScanner) typeErr(msg string) {
 func (s *jsonScanner) badValue(msg string, value any) {
 	s.blocking++
 	s.vs.fail(msg, value)
+}
+
+func clipMessage(m string) string {
+	if len(m) > 200 {
+		return m[:200] + "…"
+	}
+	return m
 }
 
 func typeMessage(tp *tplan) string {
@@ -345,7 +356,18 @@ func clipNumber(lit []byte) string {
 
 func (s *jsonScanner) checkString(tp *tplan, raw []byte, esc bool) {
 	switch tp.kind {
-	case vkString, vkText, vkBytes:
+	case vkString, vkBytes:
+	case vkText:
+		if s.textOnly {
+			v := bstr(raw)
+			if esc {
+				v = unquoteJSON(raw)
+			}
+			u := reflect.New(tp.t).Interface().(encoding.TextUnmarshaler)
+			if err := u.UnmarshalText([]byte(v)); err != nil {
+				s.badValue("is not a valid "+tp.t.Name()+": "+clipMessage(err.Error()), echo(v))
+			}
+		}
 	case vkTime:
 		v := bstr(raw)
 		if esc {
@@ -462,7 +484,7 @@ func (s *jsonScanner) object(tp *tplan) bool {
 							mask |= 1 << f.track
 						}
 						child, field, pushed = f.t, f, true
-					} else if s.strict {
+					} else if s.strict && !s.textOnly {
 						s.vs.push(strings.Clone(key))
 						s.vs.fail("is not a known field", nil)
 						s.vs.pop()
@@ -500,7 +522,7 @@ func (s *jsonScanner) object(tp *tplan) bool {
 		}
 	}
 	s.depth--
-	if tp != nil && tp.kind == vkStruct && tp.tracked > 0 && mask != (uint64(1)<<tp.tracked)-1 {
+	if tp != nil && tp.kind == vkStruct && tp.tracked > 0 && mask != (uint64(1)<<tp.tracked)-1 && !s.textOnly {
 		s.absentFields(tp, mask)
 	}
 	return true
@@ -757,7 +779,14 @@ func decodeJSON(codec JSONCodec, data []byte, tp *tplan, p unsafe.Pointer, vs *v
 		return nil // values of the wrong type: the decoder would stop at the first
 	}
 	if err := codec.Unmarshal(data, reflect.NewAt(tp.t, p).Interface()); err != nil {
-		vs.add(decodeFieldError(err))
+		// Find the text values their UnmarshalText refuses, with their
+		// paths; the scan found everything else already.
+		n := len(vs.errs)
+		again := jsonScanner{data: data, maxDepth: sc.maxDepth, vs: vs, textOnly: true}
+		again.scan(tp)
+		if len(vs.errs) == n {
+			vs.add(decodeFieldError(err))
+		}
 		return nil
 	}
 	if len(sc.defaults) > 0 {

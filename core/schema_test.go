@@ -3,6 +3,7 @@ package covet_test
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/covetgo/covet/core/covettest"
 	"reflect"
 	"strings"
 	"testing"
@@ -147,5 +148,61 @@ func TestSchemaRouteDoc(t *testing.T) {
 	}
 	if plain := docs[len(docs)-1]; plain.Typed || plain.Validates || plain.Output.Body != nil || plain.Output.Status != 200 || !post.Typed {
 		t.Errorf("plain %+v", plain)
+	}
+}
+
+// UUID stands for github.com/google/uuid.UUID (core does not import it):
+// any encoding.TextUnmarshaler binds, and a type named UUID is documented
+// with format uuid.
+type UUID [16]byte
+
+func (u *UUID) UnmarshalText(b []byte) error {
+	s := strings.ReplaceAll(string(b), "-", "")
+	if len(s) != 32 {
+		return fmt.Errorf("invalid UUID length %d", len(b))
+	}
+	for i := 0; i < 16; i++ {
+		var v byte
+		if _, err := fmt.Sscanf(s[2*i:2*i+2], "%02x", &v); err != nil {
+			return fmt.Errorf("invalid UUID %q", b)
+		}
+		u[i] = v
+	}
+	return nil
+}
+
+func (u UUID) MarshalText() ([]byte, error) {
+	return []byte(fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])), nil
+}
+
+func TestTextUnmarshalerParametersAndBodies(t *testing.T) {
+	type in struct {
+		ID   UUID `path:"id"`
+		Body struct {
+			Owner UUID `json:"owner"`
+		}
+	}
+	app := covet.New()
+	covet.Put(app, "/things/{id}", func(c *covet.Context, in *in) (*map[string]UUID, error) {
+		return &map[string]UUID{"id": in.ID, "owner": in.Body.Owner}, nil
+	})
+	cl := covettest.New(t, app)
+	id, owner := "0b0f0a0e-1111-2222-3333-444455556666", "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+	cl.Put("/things/" + id).RawJSON(`{"owner":"` + owner + `"}`).Do().ExpectStatus(200).ExpectJSON(`{"id":"` + id + `","owner":"` + owner + `"}`)
+	p := cl.Put("/things/nope").RawJSON(`{"owner":"x"}`).Do().ExpectStatus(422).Problem()
+	if got := fieldSet(p); !strings.Contains(got, "path:id::is not a valid UUID") || !strings.Contains(got, "body:owner:/owner:is not a valid UUID") {
+		t.Errorf("%s", got)
+	}
+	reg := covet.NewSchemaRegistry("")
+	routes := app.Routes()
+	doc, err := reg.Route(&routes[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mustJSON(t, doc.Input.Params[0].Schema); got != `{"type":"string","format":"uuid"}` {
+		t.Errorf("param schema %s", got)
+	}
+	if got := mustJSON(t, doc.Input.Body.Content[0].Schema); got != `{"type":"object","properties":{"owner":{"type":"string","format":"uuid"}},"required":["owner"]}` {
+		t.Errorf("body schema %s", got)
 	}
 }
