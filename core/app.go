@@ -86,6 +86,15 @@ func (a *App) Use(mw ...Middleware) {
 	a.mw = append(a.mw, mw...)
 }
 
+// UseFirst adds app-level middleware outside all app middleware added so far
+// (the last UseFirst call is the outermost). Plugins whose headers must be
+// on every response, including those of other middleware (CORS on a 429 or
+// a 401), add themselves with it.
+func (a *App) UseFirst(mw ...Middleware) {
+	a.configuring("UseFirst")
+	a.mw = append(slices.Clone(mw), a.mw...)
+}
+
 // Pre adds middleware that runs before routing: it may rewrite the request's
 // method or path (c.SetRequest) to change which route matches.
 func (a *App) Pre(mw ...Middleware) {
@@ -280,6 +289,25 @@ func (a *App) Routes() []RouteInfo {
 		out[i] = r.info
 	}
 	return out
+}
+
+// Match returns the route that would serve a request with this method and
+// path (a HEAD request is served by the GET route when there is no HEAD
+// route), with converters and priorities applied as for a real request.
+// Plugins use it for requests that matched no route, such as CORS
+// preflights, to find the route they are about.
+func (a *App) Match(method, path string) (RouteInfo, bool) {
+	c := a.pool.Get().(*Context)
+	defer a.pool.Put(c)
+	rt := a.router.find(c, method, path)
+	if rt == nil && method == http.MethodHead {
+		rt = a.router.find(c, http.MethodGet, path)
+	}
+	c.params = nil
+	if rt == nil {
+		return RouteInfo{}, false
+	}
+	return rt.info, true
 }
 
 // Methods returns the methods that have a route matching path (HEAD when GET

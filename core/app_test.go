@@ -602,3 +602,32 @@ func TestWrapMiddlewareBuiltOnceAndRestores(t *testing.T) {
 		}
 	}
 }
+
+func TestMatchAndUseFirst(t *testing.T) {
+	app := covet.New()
+	var order []string
+	mark := func(name string) covet.Middleware {
+		return func(next covet.HandlerFunc) covet.HandlerFunc {
+			return func(c *covet.Context) error { order = append(order, name); return next(c) }
+		}
+	}
+	app.Use(mark("a"))
+	app.UseFirst(mark("first"))
+	app.Use(mark("b"))
+	app.UseFirst(mark("outer"))
+	app.GET("/users/me", ok("me")).Name("me")
+	app.GET("/users/{id:int}", ok("id")).Name("byid")
+	covettest.New(t, app).Get("/users/me").Do().ExpectStatus(200)
+	if got := strings.Join(order, ","); got != "outer,first,a,b" {
+		t.Errorf("order %s", got)
+	}
+	tests := []struct{ method, path, name string }{
+		{"GET", "/users/me", "me"}, {"HEAD", "/users/7", "byid"}, {"GET", "/users/x", ""}, {"POST", "/users/me", ""},
+	}
+	for _, tt := range tests {
+		ri, ok := app.Match(tt.method, tt.path)
+		if ok != (tt.name != "") || ri.Name != tt.name {
+			t.Errorf("Match(%s %s) = %q %v, want %q", tt.method, tt.path, ri.Name, ok, tt.name)
+		}
+	}
+}
