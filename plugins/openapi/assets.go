@@ -1,0 +1,281 @@
+package openapi
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+
+	covet "github.com/covetgo/covet/core"
+)
+
+// The docs pages' assets: Swagger UI and ReDoc as vendored from npm by
+// scripts/vendor-assets.sh (sources and checksums in assets/SOURCES.json),
+// and the plugin's own init scripts. Nothing is loaded from another origin.
+//
+//go:embed assets/swagger-ui/swagger-ui-bundle.js assets/swagger-ui/swagger-ui.css
+//go:embed assets/redoc/redoc.standalone.js
+//go:embed assets/covet/*.js assets/covet/*.css
+var assetFS embed.FS
+
+// assetNames lists the served assets (paths under assets/).
+var assetNames = []string{
+	"swagger-ui/swagger-ui-bundle.js",
+	"swagger-ui/swagger-ui.css",
+	"redoc/redoc.standalone.js",
+	"covet/swagger-init.js",
+	"covet/redoc-init.js",
+	"covet/page.css",
+}
+
+// asset is one served file, with its validators and a gzip form made on
+// first use.
+type asset struct {
+	name        string
+	contentType string
+	body        []byte
+	etag        string
+	version     string // content hash for the URL's ?v=
+
+	gzOnce sync.Once
+	gz     []byte
+	gzEtag string
+}
+
+// assetSet holds the assets and the two rendered pages of one plugin.
+type assetSet struct {
+	cfg     *config
+	byName  map[string]*asset
+	swagger *page
+	redoc   *page
+	csp     string
+}
+
+// page is a rendered docs page.
+type page struct {
+	body []byte
+	etag string
+}
+
+func newAssetSet(cfg *config) (*assetSet, error) {
+	a := &assetSet{cfg: cfg, byName: map[string]*asset{}}
+	for _, n := range assetNames {
+		b, err := assetFS.ReadFile("assets/" + n)
+		if err != nil {
+			return nil, fmt.Errorf("openapi: embedded asset %s: %w", n, err)
+		}
+		sum := sha256.Sum256(b)
+		h := hex.EncodeToString(sum[:])
+		ct := "text/javascript; charset=utf-8"
+		if strings.HasSuffix(n, ".css") {
+			ct = "text/css; charset=utf-8"
+		}
+		a.byName[n] = &asset{name: n, contentType: ct, body: b, etag: `"` + h[:24] + `"`, version: h[:12]}
+	}
+	a.csp = contentSecurityPolicy(cfg.servers)
+	var err error
+	if cfg.docsPath != "" {
+		if a.swagger, err = a.render(cfg.docsPath, swaggerPage, "swagger-ui"); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.redocPath != "" {
+		if a.redoc, err = a.render(cfg.redocPath, redocPage, "redoc"); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// contentSecurityPolicy is the pages' policy: scripts, styles, fonts and
+// images from the app's own origin only (and data: images and fonts, which
+// the bundles' CSS embeds), requests to the own origin and the documented
+// servers' origins ("Try it out"). Inline styles are allowed because ReDoc
+// renders its styles into <style> elements at run time; inline scripts are
+// not.
+func contentSecurityPolicy(servers []Server) string {
+	connect := []string{"'self'"}
+	for _, s := range servers {
+		u, err := url.Parse(s.URL)
+		if err != nil || u.Scheme == "" || u.Host == "" || strings.ContainsAny(u.Host, "{}") {
+			continue // relative, or a template: the own origin, or unknown
+		}
+		o := u.Scheme + "://" + u.Host
+		if !slices.Contains(connect, o) {
+			connect = append(connect, o)
+		}
+	}
+	return strings.Join([]string{
+		"default-src 'none'",
+		"script-src 'self'",
+		"style-src 'self' 'unsafe-inline'",
+		"img-src 'self' data:",
+		"font-src 'self' data:",
+		"connect-src " + strings.Join(connect, " "),
+		"worker-src 'self' blob:",
+		"base-uri 'none'",
+		"form-action 'none'",
+		"frame-ancestors 'self'",
+	}, "; ")
+}
+
+var (
+	swaggerPage = template.Must(template.New("swagger").Parse(`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title>
+<link rel="stylesheet" href="{{index .Assets "swagger-ui/swagger-ui.css"}}">
+<link rel="stylesheet" href="{{index .Assets "covet/page.css"}}">
+</head>
+<body>
+<div id="swagger-ui" data-spec-url="{{.Spec}}"></div>
+<script src="{{index .Assets "swagger-ui/swagger-ui-bundle.js"}}"></script>
+<script src="{{index .Assets "covet/swagger-init.js"}}"></script>
+</body>
+</html>
+`))
+	redocPage = template.Must(template.New("redoc").Parse(`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title>
+<link rel="stylesheet" href="{{index .Assets "covet/page.css"}}">
+</head>
+<body>
+<div id="redoc" data-spec-url="{{.Spec}}"></div>
+<script src="{{index .Assets "redoc/redoc.standalone.js"}}"></script>
+<script src="{{index .Assets "covet/redoc-init.js"}}"></script>
+</body>
+</html>
+`))
+)
+
+// render renders a page at pagePath, with URLs relative to it (so the
+// pages work behind a proxy that adds a path prefix).
+func (a *assetSet) render(pagePath string, t *template.Template, kind string) (*page, error) {
+	urls := map[string]string{}
+	for n, as := range a.byName {
+		urls[n] = relativeURL(pagePath, joinPath(a.cfg.assetsPath, n)) + "?v=" + as.version
+	}
+	title := a.cfg.title + " — Swagger UI"
+	if kind == "redoc" {
+		title = a.cfg.title + " — ReDoc"
+	}
+	var b bytes.Buffer
+	err := t.Execute(&b, map[string]any{
+		"Title":  title,
+		"Spec":   relativeURL(pagePath, a.cfg.jsonPath),
+		"Assets": urls,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("openapi: render %s page: %w", kind, err)
+	}
+	sum := sha256.Sum256(b.Bytes())
+	return &page{body: b.Bytes(), etag: `"` + hex.EncodeToString(sum[:12]) + `"`}, nil
+}
+
+// relativeURL returns a reference to the path to, relative to the page at
+// from ("/docs" to "/docs/assets/a.js" is "docs/assets/a.js").
+func relativeURL(from, to string) string {
+	fromDir := strings.Split(from[:strings.LastIndexByte(from, '/')], "/")
+	toParts := strings.Split(to, "/")
+	toDir, file := toParts[:len(toParts)-1], toParts[len(toParts)-1]
+	n := 0
+	for n < len(fromDir) && n < len(toDir) && fromDir[n] == toDir[n] {
+		n++
+	}
+	var b strings.Builder
+	for range len(fromDir) - n {
+		b.WriteString("../")
+	}
+	for _, seg := range toDir[n:] {
+		b.WriteString(seg)
+		b.WriteByte('/')
+	}
+	b.WriteString(file)
+	rel := b.String()
+	if rel == "" || strings.HasPrefix(rel, "/") || strings.Contains(strings.SplitN(rel, "/", 2)[0], ":") {
+		rel = "./" + rel
+	}
+	return rel
+}
+
+// servePage answers a docs page: no-cache (revalidated by ETag), under the
+// strict Content-Security-Policy.
+func (a *assetSet) servePage(p *page) covet.HandlerFunc {
+	return func(c *covet.Context) error {
+		h := c.Response().Header()
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("Content-Security-Policy", a.csp)
+		h.Set("Cache-Control", "no-cache")
+		h.Set("ETag", p.etag)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		http.ServeContent(c.Response(), c.Request(), "", zeroTime, bytes.NewReader(p.body))
+		return nil
+	}
+}
+
+// serveAsset answers an asset: a strong ETag from its content, cached for a
+// year as immutable (page URLs carry the content hash), gzip when accepted.
+func (a *assetSet) serveAsset(c *covet.Context) error {
+	as := a.byName[path.Clean("/" + c.Param("file"))[1:]]
+	if as == nil {
+		return covet.NewError(http.StatusNotFound, "no such asset")
+	}
+	h := c.Response().Header()
+	h.Set("Content-Type", as.contentType)
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Add("Vary", "Accept-Encoding")
+	body, etag := as.body, as.etag
+	if acceptsGzip(c.Request()) {
+		as.gzOnce.Do(as.compress)
+		if as.gz != nil {
+			body, etag = as.gz, as.gzEtag
+			h.Set("Content-Encoding", "gzip")
+		}
+	}
+	h.Set("ETag", etag)
+	http.ServeContent(c.Response(), c.Request(), "", zeroTime, bytes.NewReader(body))
+	return nil
+}
+
+func (as *asset) compress() {
+	var b bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
+	if _, err := zw.Write(as.body); err != nil {
+		return
+	}
+	if err := zw.Close(); err != nil {
+		return
+	}
+	as.gz = b.Bytes()
+	as.gzEtag = strings.TrimSuffix(as.etag, `"`) + `-gz"`
+}
+
+// acceptsGzip reports whether the request's Accept-Encoding allows gzip.
+func acceptsGzip(r *http.Request) bool {
+	for _, v := range r.Header.Values("Accept-Encoding") {
+		for _, part := range strings.Split(v, ",") {
+			name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+			if strings.EqualFold(strings.TrimSpace(name), "gzip") {
+				params = strings.ReplaceAll(strings.TrimSpace(params), " ", "")
+				return params != "q=0" && params != "q=0.0" && params != "q=0.00" && params != "q=0.000"
+			}
+		}
+	}
+	return false
+}
