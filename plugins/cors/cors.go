@@ -3,22 +3,19 @@ package cors
 import (
 	"net/http"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	covet "github.com/covetgo/covet/core"
 )
 
 // Plugin is the CORS plugin. Create it with New and install it with
-// App.Install; it adds app-level middleware, so it sees every request that
-// reaches routing, matched or not. Install it before plugins or middleware
-// that may refuse a request (authentication, rate limits), so that
-// preflights are answered before anything else can turn them down, and
-// refusals carry CORS headers the page can read.
+// App.Install; it adds app-level middleware outside every app middleware
+// added before it (App.UseFirst), so it sees every request that reaches
+// routing, matched or not, answers preflights before authentication or rate
+// limits can turn them down, and puts its headers on their refusals (a 401
+// or a 429) too, where the page can read them.
 type Plugin struct {
 	eng *engine
 	err error
-	app *covet.App
 }
 
 // New returns the plugin with a policy built from opts. A configuration
@@ -32,27 +29,30 @@ func New(opts ...Option) *Plugin {
 // Name returns "cors".
 func (p *Plugin) Name() string { return "cors" }
 
-// Install checks the configuration and adds the CORS middleware to the app.
+// Install checks the configuration and adds the CORS middleware to the app,
+// outside the app middleware added so far (App.UseFirst): whatever order the
+// app installs plugins in, CORS headers are on every response.
 func (p *Plugin) Install(app *covet.App) error {
 	if p.err != nil {
 		return p.err
 	}
-	p.app = app
-	app.Use(p.eng.middleware)
+	app.UseFirst(p.eng.middleware)
 	return nil
 }
 
 // ObserveRoutes compiles the per-group and per-route policies (see
 // Override) and reports an invalid one before the app serves.
 func (p *Plugin) ObserveRoutes(routes []covet.RouteInfo) error {
-	return p.eng.observe(p.app, routes)
+	return p.eng.observe(routes)
 }
 
 // Middleware returns CORS as plain middleware with a policy built from opts,
 // for apps that do not use the plugin. It panics if the configuration is
 // invalid: a CORS policy is fixed at start-up.
 //
-// Used with App.Use it behaves as the plugin does. Used on a group or a
+// Used with App.UseFirst it behaves as the plugin does (App.Use puts it
+// inside the app middleware added before it, whose refusals then lack CORS
+// headers). Used on a group or a
 // route, it adds CORS headers to the requests that route matches, but it only
 // sees a preflight if the path has an OPTIONS route of its own (the
 // automatic OPTIONS answer runs app-level middleware only): prefer the plugin
@@ -69,10 +69,6 @@ func Middleware(opts ...Option) covet.Middleware {
 type engine struct {
 	opts []Option
 	base *policy
-	// tables holds, per app, what preflights and unmatched requests need to
-	// find a route's override.
-	tables atomic.Pointer[tableSet]
-	mu     sync.Mutex // serializes writers of tables
 }
 
 func newEngine(opts []Option) (*engine, error) {

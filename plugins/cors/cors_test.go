@@ -445,8 +445,8 @@ func TestMiddlewarePanicsOnInvalidConfig(t *testing.T) {
 }
 
 // TestMiddlewareWithoutPlugin checks the plain middleware at app level:
-// preflights, overrides (indexed lazily without the RouteObserver hook) and
-// actual requests behave as with the plugin.
+// preflights, overrides (without the RouteObserver hook that validates them
+// up front) and actual requests behave as with the plugin.
 func TestMiddlewareWithoutPlugin(t *testing.T) {
 	app := covet.New()
 	app.Use(cors.Middleware(cors.WithOrigins(appOrigin)))
@@ -463,15 +463,11 @@ func TestMiddlewareWithoutPlugin(t *testing.T) {
 	client.Put("/a").Header("Origin", appOrigin).Do().ExpectStatus(200).ExpectHeader("Access-Control-Allow-Origin", appOrigin)
 }
 
-// TestVaryMerges checks that Vary values set by other middleware are kept.
+// TestVaryMerges checks that Vary values set around CORS are kept: one set
+// by middleware outside it (added with UseFirst after the plugin, so it runs
+// first) and one the handler adds.
 func TestVaryMerges(t *testing.T) {
 	app := covet.New()
-	app.Use(func(next covet.HandlerFunc) covet.HandlerFunc {
-		return func(c *covet.Context) error {
-			c.Response().Header().Set("Vary", "Accept-Encoding")
-			return next(c)
-		}
-	})
 	app.GET("/a", func(c *covet.Context) error {
 		c.Response().Header().Add("Vary", "Accept")
 		return c.Text(200, "ok")
@@ -479,9 +475,91 @@ func TestVaryMerges(t *testing.T) {
 	if err := app.Install(cors.New(cors.WithOrigins(appOrigin))); err != nil {
 		t.Fatal(err)
 	}
+	app.UseFirst(func(next covet.HandlerFunc) covet.HandlerFunc {
+		return func(c *covet.Context) error {
+			c.Response().Header().Set("Vary", "Accept-Encoding")
+			return next(c)
+		}
+	})
 	res := covettest.New(t, app).Get("/a").Header("Origin", appOrigin).Do().ExpectStatus(200)
 	if got := strings.Join(res.Header.Values("Vary"), ", "); got != "Accept-Encoding, Origin, Accept" {
 		t.Errorf("Vary = %q, want %q", got, "Accept-Encoding, Origin, Accept")
+	}
+}
+
+// TestHeadersOnRefusalsOfEarlierMiddleware installs CORS after app
+// middleware that refuses requests (a rate limiter answering 429): the
+// plugin still wraps it, so the refusal carries the CORS headers an allowed
+// origin's page needs to read it, and preflights are answered before the
+// limiter sees them.
+func TestHeadersOnRefusalsOfEarlierMiddleware(t *testing.T) {
+	app := covet.New()
+	limited := 0
+	app.Use(func(next covet.HandlerFunc) covet.HandlerFunc {
+		return func(c *covet.Context) error {
+			limited++
+			c.Response().Header().Add("Vary", "Authorization")
+			return covet.NewError(http.StatusTooManyRequests, "slow down").WithHeader("Retry-After", "7")
+		}
+	})
+	app.PUT("/items", func(c *covet.Context) error { return c.Text(200, "ok") })
+	if err := app.Install(cors.New(
+		cors.WithOrigins(appOrigin),
+		cors.WithCredentials(true),
+		cors.WithExposedHeaders("Retry-After"),
+	)); err != nil {
+		t.Fatal(err)
+	}
+	client := covettest.New(t, app)
+	tests := []struct {
+		name   string
+		method string
+		req    hdrs
+		status int
+		want   hdrs
+		// limited is whether the request reached the limiter.
+		limited bool
+	}{
+		{
+			name: "429 for an allowed origin carries the CORS headers", method: "PUT",
+			req: hdrs{"Origin": appOrigin}, status: 429, limited: true,
+			want: hdrs{
+				"Access-Control-Allow-Origin": appOrigin, "Access-Control-Allow-Credentials": "true",
+				"Access-Control-Expose-Headers": "Retry-After", "Retry-After": "7", "Vary": "Origin, Authorization",
+			},
+		},
+		{
+			name: "429 for a refused origin has none", method: "PUT",
+			req: hdrs{"Origin": "https://evil.test"}, status: 429, limited: true,
+			want: hdrs{"Access-Control-Allow-Origin": absent, "Access-Control-Allow-Credentials": absent, "Vary": "Origin, Authorization"},
+		},
+		{
+			name: "preflight is answered before the limiter", method: "OPTIONS",
+			req: hdrs{"Origin": appOrigin, "Access-Control-Request-Method": "PUT"}, status: 204,
+			want: hdrs{"Access-Control-Allow-Origin": appOrigin, "Access-Control-Allow-Methods": "PUT, OPTIONS", "Retry-After": absent},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := limited
+			req := client.Request(tt.method, "/items")
+			for k, v := range tt.req {
+				req.Header(k, v)
+			}
+			res := req.Do().ExpectStatus(tt.status)
+			for k, v := range tt.want {
+				if v == absent {
+					res.ExpectNoHeader(k)
+					continue
+				}
+				if got := strings.Join(res.Header.Values(k), ", "); got != v {
+					t.Errorf("header %s = %q, want %q", k, got, v)
+				}
+			}
+			if got := limited > before; got != tt.limited {
+				t.Errorf("request reached the limiter: %v, want %v", got, tt.limited)
+			}
+		})
 	}
 }
 
@@ -523,8 +601,8 @@ func TestOverrideLookupFollowsTheRouter(t *testing.T) {
 }
 
 // TestConcurrentFirstRequests sends preflights and actual requests from many
-// goroutines to an app whose override index is built on first use (plain
-// middleware, no RouteObserver): every answer must be right.
+// goroutines to an app whose override policies are compiled on first use
+// (plain middleware, no RouteObserver): every answer must be right.
 func TestConcurrentFirstRequests(t *testing.T) {
 	app := covet.New()
 	app.Use(cors.Middleware(cors.WithOrigins(appOrigin)))

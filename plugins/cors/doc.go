@@ -15,6 +15,10 @@
 //		cors.WithMaxAge(10*time.Minute),
 //	))
 //
+// The plugin's middleware wraps every app middleware added before it
+// (App.UseFirst), so preflights are answered before authentication or rate
+// limits run, and their refusals carry CORS headers the page can read.
+//
 // Groups and routes can carry their own policy, built on top of the plugin's
 // options, or none at all:
 //

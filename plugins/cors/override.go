@@ -3,10 +3,6 @@ package cors
 import (
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/url"
 	"sync/atomic"
 
 	covet "github.com/covetgo/covet/core"
@@ -73,95 +69,66 @@ func (e *engine) policyOf(o *override) (*policy, error) {
 }
 
 // policyFor returns the policy for the request, or nil when CORS is off for it.
+//
+// An actual request that matched a route reads that route's override. A
+// preflight matches no route (or the path's own OPTIONS route), and a 404
+// or 405 answer none: for them the router is asked (App.Match) which route
+// the requested method (Access-Control-Request-Method for a preflight) would
+// reach on this path, so converters and priorities decide exactly as for
+// the real request. When that method has no route (a 405, or a preflight for
+// a method the path lacks), the first of the path's methods that has one
+// decides, so the answer still follows the path's policy.
 func (e *engine) policyFor(c *covet.Context, preflight bool) *policy {
 	if rt := c.Route(); rt != nil && !preflight {
-		o, ok := overrideKey.Get(rt)
-		if !ok {
-			return e.base
-		}
-		p, err := e.policyOf(o)
-		if err != nil {
-			// Reported by ObserveRoutes when the plugin is installed; plain
-			// middleware meets it here.
-			c.Logger().ErrorContext(c.Context(), "cors: invalid override policy; CORS is off for the route", "route", rt.Pattern, "error", err)
-			return nil
-		}
-		return p
-	}
-	t := e.table(c.App())
-	if t == nil || t.shadow == nil {
-		return e.base
+		return e.routePolicy(c, rt)
 	}
 	r := c.Request()
+	app := c.App()
 	method := r.Method
 	if preflight {
 		method = r.Header.Get("Access-Control-Request-Method")
 	}
-	o, found := t.lookup(method, r.URL.Path)
+	var rt covet.RouteInfo
+	found := false
+	if method != "" {
+		rt, found = app.Match(method, r.URL.Path)
+	}
 	if !found {
 		methods := c.AllowedMethods()
 		if methods == nil {
-			methods = c.App().Methods(r.URL.Path)
+			methods = app.Methods(r.URL.Path)
 		}
 		for _, m := range methods {
-			if o, found = t.lookup(m, r.URL.Path); found {
+			if rt, found = app.Match(m, r.URL.Path); found {
 				break
 			}
 		}
 	}
-	if !found || o == nil {
+	if !found {
+		return e.base
+	}
+	return e.routePolicy(c, &rt)
+}
+
+// routePolicy returns the policy of a route: its override's, or the base.
+func (e *engine) routePolicy(c *covet.Context, rt *covet.RouteInfo) *policy {
+	o, ok := overrideKey.Get(rt)
+	if !ok {
 		return e.base
 	}
 	p, err := e.policyOf(o)
 	if err != nil {
+		// Reported by ObserveRoutes when the plugin is installed; plain
+		// middleware meets it here.
+		c.Logger().ErrorContext(c.Context(), "cors: invalid override policy; CORS is off for the route", "route", rt.Pattern, "error", err)
 		return nil
 	}
 	return p
 }
 
-// table finds a route's override for a method and path without a matched
-// route: for preflights (which match no route, or the path's own OPTIONS
-// route) and for 404/405 answers. It replays the app's routes in a private
-// App used only as a matcher, so the match is exactly the router's.
-type table struct {
-	shadow *covet.App // nil when no route has an override
-}
-
-// tableSet maps apps to their tables (one engine may serve several apps).
-// It is copied on write, so reads take no lock.
-type tableSet map[*covet.App]*table
-
-func (e *engine) table(app *covet.App) *table {
-	if ts := e.tables.Load(); ts != nil {
-		if t, ok := (*ts)[app]; ok {
-			return t
-		}
-	}
-	t, err := e.buildTable(app.Routes())
-	if err != nil {
-		app.Logger().Error("cors: cannot index route overrides; preflights use the app policy", "error", err)
-		t = &table{}
-	}
-	e.storeTable(app, t)
-	return t
-}
-
-func (e *engine) storeTable(app *covet.App, t *table) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	next := tableSet{}
-	if ts := e.tables.Load(); ts != nil {
-		for k, v := range *ts {
-			next[k] = v
-		}
-	}
-	next[app] = t
-	e.tables.Store(&next)
-}
-
-// observe validates every override and indexes the app's routes before it
-// serves (the plugin's RouteObserver hook).
-func (e *engine) observe(app *covet.App, routes []covet.RouteInfo) error {
+// observe validates every override before the app serves (the plugin's
+// RouteObserver hook).
+func (e *engine) observe(routes []covet.RouteInfo) error {
 	var errs []error
 	for i := range routes {
 		o, ok := overrideKey.Get(&routes[i])
@@ -172,83 +139,5 @@ func (e *engine) observe(app *covet.App, routes []covet.RouteInfo) error {
 			errs = append(errs, fmt.Errorf("cors: route %s: %w", routes[i].String(), err))
 		}
 	}
-	if len(errs) > 0 {
-		return errors.Join(errs...)
-	}
-	if app != nil {
-		t, err := e.buildTable(routes)
-		if err != nil {
-			return err
-		}
-		e.storeTable(app, t)
-	}
-	return nil
-}
-
-// probeWriter is the ResponseWriter the matcher app answers into: the
-// matched route's handler records the route's override there.
-type probeWriter struct {
-	found bool
-	o     *override
-	h     http.Header
-}
-
-func (w *probeWriter) Header() http.Header {
-	if w.h == nil {
-		w.h = http.Header{}
-	}
-	return w.h
-}
-func (w *probeWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (w *probeWriter) WriteHeader(int)             {}
-
-func (e *engine) buildTable(routes []covet.RouteInfo) (t *table, err error) {
-	t = &table{}
-	hasOverride := false
-	for i := range routes {
-		if _, ok := overrideKey.Get(&routes[i]); ok {
-			hasOverride = true
-			break
-		}
-	}
-	if !hasOverride {
-		return t, nil
-	}
-	defer func() {
-		if v := recover(); v != nil {
-			t, err = nil, fmt.Errorf("cors: replaying routes: %v", v)
-		}
-	}()
-	none := func(*covet.Context) error { return nil }
-	shadow := covet.New(
-		covet.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
-		covet.WithDevelopment(false),
-		covet.WithAutoOptions(false),
-		covet.WithTrailingSlash(covet.TrailingSlashStrict),
-		covet.WithNotFound(none),
-		covet.WithMethodNotAllowed(none),
-	)
-	for i := range routes {
-		o, _ := overrideKey.Get(&routes[i])
-		shadow.Handle(routes[i].Method, routes[i].Pattern, func(c *covet.Context) error {
-			if w, ok := c.Response().Writer().(*probeWriter); ok {
-				w.found, w.o = true, o
-			}
-			return nil
-		})
-	}
-	t.shadow = shadow
-	return t, nil
-}
-
-// lookup returns the override of the route that matches method and path
-// (nil when that route has none) and whether a route matched.
-func (t *table) lookup(method, path string) (*override, bool) {
-	if method == "" {
-		return nil, false
-	}
-	w := &probeWriter{}
-	r := &http.Request{Method: method, URL: &url.URL{Path: path}, Header: http.Header{}, RemoteAddr: "127.0.0.1:0"}
-	t.shadow.ServeHTTP(w, r)
-	return w.o, w.found
+	return errors.Join(errs...)
 }
