@@ -226,7 +226,16 @@ func (s *jsonScanner) literal(lit string) bool {
 func (s *jsonScanner) str() (esc, ok bool) {
 	s.pos++ // opening quote
 	for s.pos < len(s.data) {
-		c := s.data[s.pos]
+		// Skip plain bytes in a tight loop (a local index, one table load each).
+		d, i := s.data, s.pos
+		for i < len(d) && !strSpecial[d[i]] {
+			i++
+		}
+		s.pos = i
+		if i >= len(d) {
+			break
+		}
+		c := d[i]
 		switch {
 		case c == '"':
 			s.pos++
@@ -262,6 +271,16 @@ func (s *jsonScanner) str() (esc, ok bool) {
 	}
 	return false, s.syntax("unterminated string")
 }
+
+// strSpecial marks the bytes that end a run of plain string content: the
+// quote, the backslash and control characters.
+var strSpecial = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
 
 // number moves past a number, reporting whether it is written as an integer.
 func (s *jsonScanner) number() (isInt, ok bool) {
@@ -494,14 +513,21 @@ func (s *jsonScanner) object(tp *tplan) bool {
 					child, name, pushed = tp.elem, key, true
 				}
 			}
-			if field != nil {
+			switch {
+			case field != nil && child.leafy:
+				s.vs.leafF, s.vs.hasLeaf = field, true
+				ok = s.value(child)
+				s.vs.hasLeaf = false
+			case field != nil:
 				s.vs.pushField(field)
-			} else if pushed {
-				s.vs.push(name)
-			}
-			ok = s.value(child)
-			if pushed {
+				ok = s.value(child)
 				s.vs.pop()
+			case pushed:
+				s.vs.push(name)
+				ok = s.value(child)
+				s.vs.pop()
+			default:
+				ok = s.value(child)
 			}
 			if !ok {
 				return false
@@ -571,12 +597,18 @@ func (s *jsonScanner) array(tp *tplan) bool {
 		return true
 	}
 	for i := 0; ; i++ {
-		if elem != nil {
+		var ok bool
+		switch {
+		case elem != nil && elem.leafy:
+			s.vs.leafF, s.vs.leafIdx, s.vs.hasLeaf = nil, i, true
+			ok = s.value(elem)
+			s.vs.hasLeaf = false
+		case elem != nil:
 			s.vs.pushIdx(i)
-		}
-		ok := s.value(elem)
-		if elem != nil {
+			ok = s.value(elem)
 			s.vs.pop()
+		default:
+			ok = s.value(elem)
 		}
 		if !ok {
 			return false

@@ -53,6 +53,9 @@ type tplan struct {
 	named bool
 	// done is set when the plan is complete (recursive types see a plan in progress).
 	done bool
+	// leafy: a value of this type (through pointers) holds no other value,
+	// so walks record it as the path's last step without pushing.
+	leafy bool
 }
 
 // fplan is the compiled plan of one struct field.
@@ -254,6 +257,13 @@ func (pc *planCompiler) compile(t reflect.Type, path string) (*tplan, error) {
 	}
 	pc.inProgress[t] = p
 	p.done = true
+	switch p.kind {
+	case vkStruct, vkSlice, vkArray, vkMap, vkAny:
+	case vkPtr:
+		p.leafy = derefPlan(p).leafy
+	default:
+		p.leafy = true
+	}
 	return p, nil
 }
 

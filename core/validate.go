@@ -279,16 +279,22 @@ type pathSeg struct {
 
 // validateState collects failures while walking a value.
 type validateState struct {
-	loc    location
-	path   []pathSeg
-	errs   []FieldError
-	absent []string // JSON pointers of fields absent from the body
-	base   string   // the parameter name, for non-body locations
+	loc  location
+	path []pathSeg
+	// The path's last step when it is a leaf (a scalar field or element):
+	// set without pushing, since leaves are many and rarely fail.
+	leafF   *fplan
+	leafIdx int
+	hasLeaf bool
+	errs    []FieldError
+	absent  []string // JSON pointers of fields absent from the body
+	base    string   // the parameter name, for non-body locations
 }
 
 func newValidateState() *validateState { return &validateState{} }
 
 func (vs *validateState) reset() {
+	vs.hasLeaf, vs.leafF = false, nil
 	vs.loc = locBody
 	vs.path = vs.path[:0]
 	vs.errs = nil
@@ -346,6 +352,19 @@ func dottedPath(base string, path []pathSeg) string {
 
 // fail records a failure at the current path.
 func (vs *validateState) fail(msg string, value any) {
+	if vs.hasLeaf {
+		// Make the leaf a real step for the time of the report.
+		vs.hasLeaf = false
+		if vs.leafF != nil {
+			vs.pushField(vs.leafF)
+		} else {
+			vs.pushIdx(vs.leafIdx)
+		}
+		vs.fail(msg, value)
+		vs.pop()
+		vs.hasLeaf = true
+		return
+	}
 	fe := FieldError{Location: vs.loc.String(), Message: msg, Value: value}
 	if vs.loc == locBody || vs.loc == locForm && len(vs.path) > 0 {
 		fe.Pointer = vs.pointer()
@@ -476,6 +495,12 @@ func (vs *validateState) checkStruct(tp *tplan, p unsafe.Pointer) {
 		if f.rules == nil && !f.t.check {
 			continue
 		}
+		if f.t.leafy {
+			vs.leafF, vs.hasLeaf = f, true
+			vs.checkValue(f.t, f.rules, unsafe.Add(p, f.offset))
+			vs.hasLeaf = false
+			continue
+		}
 		vs.pushField(f)
 		vs.checkValue(f.t, f.rules, unsafe.Add(p, f.offset))
 		vs.pop()
@@ -508,6 +533,15 @@ func (vs *validateState) checkList(tp *tplan, r *rules, data unsafe.Pointer, n i
 		return
 	}
 	size := tp.elem.t.Size()
+	if tp.elem.leafy {
+		vs.leafF, vs.hasLeaf = nil, true
+		for i := 0; i < n; i++ {
+			vs.leafIdx = i
+			vs.checkValue(tp.elem, items, unsafe.Add(data, uintptr(i)*size))
+		}
+		vs.hasLeaf = false
+		return
+	}
 	for i := 0; i < n; i++ {
 		vs.pushIdx(i)
 		vs.checkValue(tp.elem, items, unsafe.Add(data, uintptr(i)*size))
