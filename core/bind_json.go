@@ -460,6 +460,7 @@ func (s *jsonScanner) object(tp *tplan) bool {
 	}
 	s.pos++
 	var mask, seen uint64
+	next := 0 // keys usually come in declaration order: try that field first
 	s.ws()
 	if s.pos < len(s.data) && s.data[s.pos] == '}' {
 		s.pos++
@@ -490,7 +491,14 @@ func (s *jsonScanner) object(tp *tplan) bool {
 					key = unquoteJSON(rawKey)
 				}
 				if tp.kind == vkStruct {
-					f, i := lookup(tp, key)
+					var f *fplan
+					i := next
+					if i < len(tp.fields) && tp.fields[i].name == key {
+						f = tp.fields[i]
+					} else {
+						f, i = lookup(tp, key)
+					}
+					next = i + 1
 					if f != nil {
 						if i < 64 {
 							if seen&(1<<i) != 0 {
