@@ -29,6 +29,14 @@ type spec struct {
 	validationName                  string
 	// skipped lists routes the document cannot hold, with the reason.
 	skipped []Skipped
+	// docs caches route docs by types: routes sharing input and output
+	// types share them (core compiles an output plan on every call).
+	docs map[docTypes]*covet.RouteDoc
+}
+
+type docTypes struct {
+	in, out reflect.Type
+	status  int
 }
 
 // Skipped is a route left out of a document, with the reason.
@@ -73,7 +81,7 @@ var openAPIMethods = map[string]bool{
 // build assembles the document of routes: every route that is not hidden,
 // described by core's schema registry.
 func build(cfg config, routes []covet.RouteInfo, schemes map[string]covet.SecurityScheme) (*spec, error) {
-	s := &spec{cfg: cfg, reg: covet.NewSchemaRegistry(""), schemes: schemes}
+	s := &spec{cfg: cfg, reg: covet.NewSchemaRegistry(""), schemes: schemes, docs: map[docTypes]*covet.RouteDoc{}}
 	var err error
 	if s.problem, err = s.reg.Schema(reflect.TypeFor[covet.Problem]()); err != nil {
 		return nil, fmt.Errorf("openapi: problem schema: %w", err)
@@ -229,9 +237,14 @@ func derivedID(method, path string) string {
 // operation documents one route.
 func (s *spec) operation(ri *covet.RouteInfo, path string, rename map[string]string) (*operation, error) {
 	op := &operation{ri: *ri, method: strings.ToLower(ri.Method), path: path}
-	doc, err := s.reg.Route(ri)
-	if err != nil {
-		return nil, fmt.Errorf("openapi: route %s: %w", ri.String(), err)
+	key := docTypes{ri.Input, ri.Output, ri.SuccessStatus}
+	doc := s.docs[key]
+	if doc == nil {
+		var err error
+		if doc, err = s.reg.Route(ri); err != nil {
+			return nil, fmt.Errorf("openapi: route %s: %w", ri.String(), err)
+		}
+		s.docs[key] = doc
 	}
 	// Path parameters in pattern order, from the bound field when there is
 	// one, else from the converter; then the other parameters.

@@ -2,7 +2,6 @@ package openapi
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -67,8 +66,6 @@ func Command(app *covet.App, args []string, w io.Writer, opts ...Option) (bool, 
 }
 
 var zeroTime time.Time
-
-func jsonIndent(dst *bytes.Buffer, src []byte) error { return json.Indent(dst, src, "", "  ") }
 
 // joinPath joins a path prefix and a pattern segment with one slash.
 func joinPath(prefix, rest string) string {

@@ -183,22 +183,22 @@ func (s *spec) encode(v SpecVersion, f Format, indent bool) ([]byte, error) {
 		return nil, err
 	}
 	var b bytes.Buffer
+	b.Grow(64 << 10)
 	switch f {
 	case YAML:
 		if err := encodeYAML(&b, tree); err != nil {
 			return nil, fmt.Errorf("openapi: encode YAML: %w", err)
 		}
 	default:
-		if err := encodeJSON(&b, tree); err != nil {
-			return nil, err
-		}
 		if indent {
-			var out bytes.Buffer
-			if err := jsonIndent(&out, b.Bytes()); err != nil {
+			if err := encodeJSONIndent(&b, tree, 0); err != nil {
 				return nil, err
 			}
-			out.WriteByte('\n')
-			return out.Bytes(), nil
+			b.WriteByte('\n')
+			return b.Bytes(), nil
+		}
+		if err := encodeJSON(&b, tree); err != nil {
+			return nil, err
 		}
 	}
 	return b.Bytes(), nil

@@ -132,14 +132,7 @@ func (r *renderer) schema(sc *covet.Schema) (any, error) {
 	if sc == nil {
 		return newObject(), nil
 	}
-	b, err := sc.MarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	t, err := decodeTree(b)
-	if err != nil {
-		return nil, err
-	}
+	t := schema31(sc)
 	if r.v == V30 {
 		return schema30(t), nil
 	}

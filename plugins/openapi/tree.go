@@ -8,8 +8,7 @@ import (
 	"io"
 	"math"
 	"strconv"
-
-	"go.yaml.in/yaml/v3"
+	"strings"
 )
 
 // The document is rendered into a small ordered tree (objects keep their
@@ -25,7 +24,7 @@ type object struct {
 	vals []any
 }
 
-func newObject() *object { return &object{} }
+func newObject() *object { return &object{keys: make([]string, 0, 4), vals: make([]any, 0, 4)} }
 
 // set appends a member (keys are set once each by the renderer).
 func (o *object) set(k string, v any) *object {
@@ -165,7 +164,8 @@ func encodeJSON(b *bytes.Buffer, v any) error {
 		if math.IsInf(x, 0) || math.IsNaN(x) {
 			return fmt.Errorf("openapi: cannot encode %v in JSON", x)
 		}
-		b.WriteString(strconv.FormatFloat(x, 'g', -1, 64))
+		var buf [32]byte
+		b.Write(appendFloat(buf[:0], x))
 	case []any:
 		b.WriteByte('[')
 		for i, e := range x {
@@ -202,6 +202,18 @@ const hexDigits = "0123456789abcdef"
 // UTF-8 is replaced, as encoding/json does).
 func writeJSONString(b *bytes.Buffer, s string) {
 	b.WriteByte('"')
+	plain := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		b.WriteString(s)
+		b.WriteByte('"')
+		return
+	}
 	for _, r := range s {
 		switch {
 		case r == '"' || r == '\\':
@@ -226,69 +238,195 @@ func writeJSONString(b *bytes.Buffer, s string) {
 	b.WriteByte('"')
 }
 
-// yamlNode converts a tree to a YAML node.
-func yamlNode(v any) (*yaml.Node, error) {
-	switch x := v.(type) {
-	case nil:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}, nil
-	case bool:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(x)}, nil
-	case string:
-		n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: x}
-		if bytes.IndexByte([]byte(x), '\n') >= 0 {
-			n.Style = yaml.LiteralStyle
+// encodeJSONIndent writes a tree as JSON indented by two spaces.
+func encodeJSONIndent(b *bytes.Buffer, v any, depth int) error {
+	nl := func(d int) {
+		b.WriteByte('\n')
+		for range d {
+			b.WriteString("  ")
 		}
-		return n, nil
-	case int:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.Itoa(x)}, nil
-	case json.Number:
-		tag := "!!int"
-		if _, err := strconv.ParseInt(string(x), 10, 64); err != nil {
-			tag = "!!float"
-		}
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: string(x)}, nil
-	case float64:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!float", Value: strconv.FormatFloat(x, 'g', -1, 64)}, nil
-	case []any:
-		n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
-		for _, e := range x {
-			c, err := yamlNode(e)
-			if err != nil {
-				return nil, err
-			}
-			n.Content = append(n.Content, c)
-		}
-		if len(x) == 0 {
-			n.Style = yaml.FlowStyle
-		}
-		return n, nil
-	case *object:
-		n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-		for i, k := range x.keys {
-			c, err := yamlNode(x.vals[i])
-			if err != nil {
-				return nil, err
-			}
-			n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k}, c)
-		}
-		if len(x.keys) == 0 {
-			n.Style = yaml.FlowStyle
-		}
-		return n, nil
 	}
-	return nil, fmt.Errorf("openapi: unexpected %T in the document tree", v)
+	switch x := v.(type) {
+	case []any:
+		if len(x) == 0 {
+			b.WriteString("[]")
+			return nil
+		}
+		b.WriteByte('[')
+		for i, e := range x {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			nl(depth + 1)
+			if err := encodeJSONIndent(b, e, depth+1); err != nil {
+				return err
+			}
+		}
+		nl(depth)
+		b.WriteByte(']')
+	case *object:
+		if len(x.keys) == 0 {
+			b.WriteString("{}")
+			return nil
+		}
+		b.WriteByte('{')
+		for i, k := range x.keys {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			nl(depth + 1)
+			writeJSONString(b, k)
+			b.WriteString(": ")
+			if err := encodeJSONIndent(b, x.vals[i], depth+1); err != nil {
+				return err
+			}
+		}
+		nl(depth)
+		b.WriteByte('}')
+	default:
+		return encodeJSON(b, v)
+	}
+	return nil
 }
 
-// encodeYAML writes a tree as YAML.
+// encodeYAML writes a tree as block-style YAML: strings plain when YAML
+// reads them back as the same string, else double-quoted with JSON's
+// escapes (a subset of YAML's). TestYAMLRoundTrip decodes the output with
+// go.yaml.in/yaml/v3 and compares it with the JSON document.
 func encodeYAML(w io.Writer, v any) error {
-	n, err := yamlNode(v)
-	if err != nil {
+	var b bytes.Buffer
+	if err := yamlValue(&b, v, 0, false); err != nil {
 		return err
 	}
-	enc := yaml.NewEncoder(w)
-	enc.SetIndent(2)
-	if err := enc.Encode(n); err != nil {
-		return err
+	b.WriteByte('\n')
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+func yamlIndent(b *bytes.Buffer, n int) {
+	for range n {
+		b.WriteString("  ")
 	}
-	return enc.Close()
+}
+
+// yamlValue writes v; inline means the cursor is after "key:" or "- ".
+func yamlValue(b *bytes.Buffer, v any, depth int, inline bool) error {
+	switch x := v.(type) {
+	case *object:
+		if len(x.keys) == 0 {
+			if inline {
+				b.WriteByte(' ')
+			}
+			b.WriteString("{}")
+			return nil
+		}
+		for i, k := range x.keys {
+			if i > 0 || inline {
+				b.WriteByte('\n')
+				yamlIndent(b, depth)
+			}
+			yamlString(b, k)
+			b.WriteByte(':')
+			if err := yamlValue(b, x.vals[i], depth+1, true); err != nil {
+				return err
+			}
+		}
+	case []any:
+		if len(x) == 0 {
+			if inline {
+				b.WriteByte(' ')
+			}
+			b.WriteString("[]")
+			return nil
+		}
+		for i, e := range x {
+			if i > 0 || inline {
+				b.WriteByte('\n')
+				yamlIndent(b, depth)
+			}
+			b.WriteString("- ")
+			switch ex := e.(type) {
+			case *object:
+				if len(ex.keys) > 0 {
+					// The first member on the dash's line, the others below it.
+					yamlString(b, ex.keys[0])
+					b.WriteByte(':')
+					if err := yamlValue(b, ex.vals[0], depth+2, true); err != nil {
+						return err
+					}
+					rest := &object{keys: ex.keys[1:], vals: ex.vals[1:]}
+					if len(rest.keys) > 0 {
+						if err := yamlValue(b, rest, depth+1, true); err != nil {
+							return err
+						}
+					}
+					continue
+				}
+			case []any:
+				if len(ex) > 0 {
+					b.Truncate(b.Len() - 1)
+					if err := yamlValue(b, ex, depth+1, true); err != nil {
+						return err
+					}
+					continue
+				}
+			}
+			b.Truncate(b.Len() - 1)
+			if err := yamlValue(b, e, depth+1, true); err != nil {
+				return err
+			}
+		}
+	default:
+		if inline {
+			b.WriteByte(' ')
+		}
+		switch s := v.(type) {
+		case string:
+			yamlString(b, s)
+		default:
+			return encodeJSON(b, v)
+		}
+	}
+	return nil
+}
+
+// yamlString writes s plain when that is safe, else double-quoted.
+func yamlString(b *bytes.Buffer, s string) {
+	if yamlPlain(s) {
+		b.WriteString(s)
+		return
+	}
+	writeJSONString(b, s)
+}
+
+// yamlPlain reports whether s can be a plain scalar that YAML 1.1 and 1.2
+// readers resolve to the same string: letters, digits and a few safe
+// punctuation marks, not starting with an indicator or a digit, not a
+// boolean or null word.
+func yamlPlain(s string) bool {
+	if s == "" || s[0] == ' ' || s[len(s)-1] == ' ' {
+		return false
+	}
+	c := s[0]
+	if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '/' || c == '_' || c == '$') {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("/_.-{}()$+=@;' ", c) >= 0:
+		case c == ':' && i+1 < len(s) && s[i+1] != ' ':
+		default:
+			return false
+		}
+	}
+	if strings.HasSuffix(s, ":") {
+		return false
+	}
+	switch strings.ToLower(s) {
+	case "true", "false", "yes", "no", "on", "off", "y", "n", "null", "nan", "inf":
+		return false
+	}
+	return true
 }
