@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -77,8 +78,8 @@ func TestServedDocuments(t *testing.T) {
 		path, ctype, version string
 	}{
 		{"/openapi.json", "application/json", `"openapi":"3.1.0"`},
-		{"/openapi.yaml", "application/yaml", "openapi: 3.1.0"},
-		{"/openapi-3.0.yaml", "application/yaml", "openapi: 3.0.3"},
+		{"/openapi.yaml", "application/yaml", `openapi: "3.1.0"`},
+		{"/openapi-3.0.yaml", "application/yaml", `openapi: "3.0.3"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
@@ -344,7 +345,7 @@ func TestBuildErrors(t *testing.T) {
 // the others documented; same-shaped paths share one template.
 func TestSkippedRoutes(t *testing.T) {
 	h := func(c *covet.Context) error { return nil }
-	app := covet.New()
+	app := covet.New(covet.WithLogger(slog.New(slog.DiscardHandler)))
 	app.GET("/users/{id:int}", h)
 	app.GET("/users/{name}", h)
 	app.DELETE("/users/{name}", h)
