@@ -208,7 +208,7 @@ func renameParams(prev string, ri *covet.RouteInfo) (string, map[string]string) 
 // GET /users/{id}/posts is getUsersByIdPosts.
 func derivedID(method, path string) string {
 	var b strings.Builder
-	b.WriteString(method)
+	b.WriteString(strings.ToLower(method))
 	for _, seg := range strings.Split(path, "/") {
 		if seg == "" {
 			continue
