@@ -35,7 +35,7 @@ func TestRedisCluster(t *testing.T) {
 		}
 		return nil
 	})
-	be := NewRedis(c, WithKeyPrefix(prefix), WithCheckTimeout(2*time.Second))
+	be := NewRedis(c, WithKeyPrefix(prefix), WithCheckTimeout(roomyTimeout))
 	if !be.sharded {
 		t.Fatal("a cluster client is not treated as sharded")
 	}

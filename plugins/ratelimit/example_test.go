@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"time"
 
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/plugins/ratelimit"
@@ -11,7 +12,12 @@ import (
 
 func ExampleNew() {
 	app := covet.New()
-	limiter := ratelimit.New() // in memory; ratelimit.WithBackend(ratelimit.NewRedis(rdb)) to share
+	// In memory, on a stopped clock so that the output below is exact
+	// however slowly the example runs; an app writes ratelimit.New(), or
+	// ratelimit.New(ratelimit.WithBackend(ratelimit.NewRedis(rdb))) to share
+	// limits between instances.
+	stopped := func() time.Time { return time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC) }
+	limiter := ratelimit.New(ratelimit.WithBackend(ratelimit.NewMemory(ratelimit.WithClock(stopped))))
 	if err := app.Install(limiter); err != nil {
 		panic(err)
 	}

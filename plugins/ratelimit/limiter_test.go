@@ -402,7 +402,7 @@ func TestRedisContractAndHealth(t *testing.T) {
 		}
 		return New(WithBackend(be))
 	})
-	be := NewRedis(newRealRedis(t, opt), WithKeyPrefix(prefix))
+	be := NewRedis(newRealRedis(t, opt), WithKeyPrefix(prefix), WithCheckTimeout(roomyTimeout))
 	if rep := be.CheckHealth(context.Background(), covet.Readiness); rep.Status != covet.HealthOK || rep.Details["breaker"] != "closed" {
 		t.Errorf("health = %+v", rep)
 	}

@@ -57,6 +57,7 @@ type memoryConfig struct {
 	maxKeys    int
 	shards     int
 	sweepEvery time.Duration
+	clock      func() time.Time
 }
 
 // WithMaxKeys bounds the number of keys kept (default 1,048,576, about
@@ -89,6 +90,17 @@ func WithSweepInterval(d time.Duration) MemoryOption {
 	}
 }
 
+// WithClock sets the clock the backend reads (default time.Now), for tests
+// and simulations that need exact, repeatable answers: a limit's state
+// advances only when the clock does.
+func WithClock(now func() time.Time) MemoryOption {
+	return func(c *memoryConfig) {
+		if now != nil {
+			c.clock = now
+		}
+	}
+}
+
 // NewMemory returns an in-memory backend.
 func NewMemory(opts ...MemoryOption) *Memory {
 	cfg := memoryConfig{maxKeys: 1 << 20, shards: 256, sweepEvery: 30 * time.Second}
@@ -110,6 +122,9 @@ func NewMemory(opts ...MemoryOption) *Memory {
 		maxPerShard: per,
 		sweepEvery:  int64(cfg.sweepEvery / time.Microsecond),
 		now:         func() int64 { return time.Now().UnixMicro() },
+	}
+	if clock := cfg.clock; clock != nil {
+		m.now = func() int64 { return clock().UnixMicro() }
 	}
 	for i := range m.shards {
 		m.shards[i].m = map[memKey]memEntry{}

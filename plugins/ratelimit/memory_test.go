@@ -70,10 +70,33 @@ func TestMemoryExpiredStateIsFresh(t *testing.T) {
 	}
 }
 
+// stoppedClock is a clock that never moves: concurrent tests count exactly
+// however long the scheduler makes them take.
+func stoppedClock() time.Time { return time.UnixMicro(start) }
+
+// TestMemoryClock checks that WithClock drives the backend: a refused key is
+// allowed again once the clock has moved on by the limit's interval.
+func TestMemoryClock(t *testing.T) {
+	now := time.UnixMicro(start)
+	m := NewMemory(WithClock(func() time.Time { return now }))
+	reqs := []Request{{Scope: "s", Key: "k", Limit: PerMinute(1)}}
+	out := make([]Decision, 1)
+	if ok, _ := m.Take(context.Background(), reqs, out); !ok {
+		t.Fatal("first request refused")
+	}
+	if ok, _ := m.Take(context.Background(), reqs, out); ok || out[0].RetryAfter != time.Minute {
+		t.Fatalf("second request: allowed %v, retry after %s; want refused for a minute", ok, out[0].RetryAfter)
+	}
+	now = now.Add(time.Minute)
+	if ok, _ := m.Take(context.Background(), reqs, out); !ok {
+		t.Fatal("refused after the clock moved on by the interval")
+	}
+}
+
 func TestMemoryConcurrentOneKey(t *testing.T) {
 	for _, l := range []Limit{PerHour(123), PerHour(123).SlidingWindow()} {
 		t.Run(l.Algorithm().String(), func(t *testing.T) {
-			m := NewMemory()
+			m := NewMemory(WithClock(stoppedClock))
 			var allowed atomic.Int64
 			var wg sync.WaitGroup
 			for g := 0; g < 100; g++ {
@@ -101,7 +124,7 @@ func TestMemoryConcurrentOneKey(t *testing.T) {
 // different shards, in both orders, from many goroutines: it must neither
 // deadlock nor let more through than the tighter limit.
 func TestMemoryManyLimitsConcurrently(t *testing.T) {
-	m := NewMemory(WithShards(4))
+	m := NewMemory(WithShards(4), WithClock(stoppedClock))
 	var allowed atomic.Int64
 	var wg sync.WaitGroup
 	for g := 0; g < 50; g++ {

@@ -15,6 +15,12 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+// roomyTimeout is the check timeout of the tests that are not about
+// timeouts: far longer than any scheduling delay of a loaded machine, so a
+// healthy check never times out (and fails open), which would spoil exact
+// counts.
+const roomyTimeout = 30 * time.Second
+
 // realRedisOptions returns the options of the test Redis (COVET_TEST_REDIS
 // or 127.0.0.1:6379), skipping the test (or failing it when
 // COVET_REQUIRE_SERVICES=1) when it is unreachable.
@@ -26,7 +32,7 @@ func realRedisOptions(t testing.TB) *redis.Options {
 	}
 	c := redis.NewClient(opt)
 	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	covettest.NeedService(t, "Redis", c.Ping(ctx).Err())
 	return opt
@@ -144,7 +150,7 @@ func (p *proxy) serve(ln net.Listener) {
 			if p.blackhole.Load() {
 				continue // hold the connection open, answer nothing
 			}
-			up, err := net.DialTimeout("tcp", p.target, time.Second)
+			up, err := net.DialTimeout("tcp", p.target, 10*time.Second)
 			if err != nil {
 				c.Close()
 				continue
@@ -205,9 +211,9 @@ func (p *proxy) restart() {
 	p.t.Helper()
 	var ln net.Listener
 	var err error
-	for i := 0; i < 50; i++ {
+	for deadline := time.Now().Add(10 * time.Second); ; {
 		ln, err = net.Listen("tcp", p.addr)
-		if err == nil {
+		if err == nil || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
