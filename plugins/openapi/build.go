@@ -264,10 +264,8 @@ func (s *spec) operation(ri *covet.RouteInfo, path string, rename map[string]str
 		p, ok := bound[pp.Name]
 		if !ok {
 			p = covet.ParamDoc{Name: pp.Name, In: "path", Schema: converterSchema(pp.Kind)}
-		} else {
-			sc := *p.Schema
-			p.Schema = &sc
-			narrowByConverter(p.Schema, pp.Kind)
+		} else if narrowed := narrowByConverter(p.Schema, pp.Kind); narrowed != nil {
+			p.Schema = narrowed
 		}
 		p.Required = true
 		if pp.Kind == covet.ParamPath {
@@ -432,21 +430,24 @@ func converterSchema(k covet.ParamKind) *covet.Schema {
 }
 
 // narrowByConverter documents what the route's converter lets through when
-// the bound field is a string: only digits for {id:int}, and so on.
-func narrowByConverter(sc *covet.Schema, k covet.ParamKind) {
+// the bound field is a string: only digits for {id:int}, and so on. It
+// returns a narrowed copy, or nil when there is nothing to add.
+func narrowByConverter(sc *covet.Schema, k covet.ParamKind) *covet.Schema {
 	if sc.Type != "string" || sc.Pattern != "" {
-		return
+		return nil
 	}
-	switch k {
-	case covet.ParamInt:
-		sc.Pattern = "^[0-9]+$"
-	case covet.ParamFloat:
-		sc.Pattern = `^[0-9]+(\.[0-9]+)?$`
-	case covet.ParamUUID:
-		if sc.Format == "" {
-			sc.Format = "uuid"
-		}
+	cp := *sc
+	switch {
+	case k == covet.ParamInt:
+		cp.Pattern = "^[0-9]+$"
+	case k == covet.ParamFloat:
+		cp.Pattern = `^[0-9]+(\.[0-9]+)?$`
+	case k == covet.ParamUUID && sc.Format == "":
+		cp.Format = "uuid"
+	default:
+		return nil
 	}
+	return &cp
 }
 
 // collectTags lists the described tags, then the others in first use order.

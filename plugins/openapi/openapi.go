@@ -102,12 +102,20 @@ func (p *Plugin) ObserveRoutes(routes []covet.RouteInfo) error {
 		return err
 	}
 	docs := map[docKey]*servedDoc{}
+	trees := map[SpecVersion]*object{}
 	for _, e := range p.cfg.endpoints() {
 		key := docKey{e.version, e.format}
 		if docs[key] != nil {
 			continue
 		}
-		b, err := s.encode(e.version, e.format, false)
+		tree := trees[e.version]
+		if tree == nil {
+			if tree, err = s.render(e.version); err != nil {
+				return err
+			}
+			trees[e.version] = tree
+		}
+		b, err := encodeTree(tree, e.format, false)
 		if err != nil {
 			return err
 		}
@@ -182,6 +190,11 @@ func (s *spec) encode(v SpecVersion, f Format, indent bool) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return encodeTree(tree, f, indent)
+}
+
+// encodeTree encodes a rendered document.
+func encodeTree(tree *object, f Format, indent bool) ([]byte, error) {
 	var b bytes.Buffer
 	b.Grow(64 << 10)
 	switch f {

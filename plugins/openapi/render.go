@@ -12,7 +12,7 @@ import (
 // Schemas come from core as JSON Schema 2020-12 (OpenAPI 3.1's dialect);
 // for 3.0.3 they go through schema30.
 func (s *spec) render(v SpecVersion) (*object, error) {
-	r := &renderer{v: v}
+	r := &renderer{v: v, cache: map[*covet.Schema]any{}}
 	doc := newObject().set("openapi", string(v))
 	doc.set("info", s.info(v))
 	if len(s.cfg.servers) > 0 {
@@ -125,17 +125,27 @@ func (s *spec) info(v SpecVersion) *object {
 	return o.set("version", c.version)
 }
 
-type renderer struct{ v SpecVersion }
+// renderer renders one version. Rendered schemas are cached by pointer:
+// routes that share types share core's schema values, and the trees are
+// never changed once built, so they are shared too.
+type renderer struct {
+	v     SpecVersion
+	cache map[*covet.Schema]any
+}
 
-// schema renders a core schema: its own 2020-12 encoding, converted for 3.0.
+// schema renders a core schema: its own 2020-12 form, converted for 3.0.
 func (r *renderer) schema(sc *covet.Schema) (any, error) {
 	if sc == nil {
 		return newObject(), nil
 	}
-	t := schema31(sc)
-	if r.v == V30 {
-		return schema30(t), nil
+	if t, ok := r.cache[sc]; ok {
+		return t, nil
 	}
+	var t any = schema31(sc)
+	if r.v == V30 {
+		t = schema30(t)
+	}
+	r.cache[sc] = t
 	return t, nil
 }
 
@@ -285,22 +295,26 @@ func (r *renderer) param(p covet.ParamDoc, withLocation bool) (*object, error) {
 	if p.Deprecated {
 		o.set("deprecated", true)
 	}
-	// The description and example belong to the parameter; the schema
-	// does not repeat them.
-	var ps *covet.Schema
-	if p.Schema != nil {
-		cp := *p.Schema
-		if cp.Description == p.Description {
-			cp.Description = ""
-		}
-		if p.Example != nil && len(cp.Examples) == 1 {
-			cp.Examples = nil
-		}
-		ps = &cp
-	}
-	sc, err := r.schema(ps)
+	sc, err := r.schema(p.Schema)
 	if err != nil {
 		return nil, err
+	}
+	// The description and example belong to the parameter; the schema
+	// does not repeat them (a copy: the cached tree is shared).
+	if so, ok := sc.(*object); ok && p.Schema != nil {
+		dropDesc := p.Schema.Description != "" && p.Schema.Description == p.Description
+		dropEx := p.Example != nil && len(p.Schema.Examples) == 1
+		if dropDesc || dropEx {
+			cp := &object{keys: append([]string(nil), so.keys...), vals: append([]any(nil), so.vals...)}
+			if dropDesc {
+				cp.del("description")
+			}
+			if dropEx {
+				cp.del("examples")
+				cp.del("example")
+			}
+			sc = cp
+		}
 	}
 	o.set("schema", sc)
 	if p.Example != nil {
