@@ -138,8 +138,9 @@ func (p *Plugin) build(routes []covet.RouteInfo, schemes map[string]covet.Securi
 	return build(p.cfg, routes, schemes)
 }
 
-// Document returns the document in the given version and format, as built
-// when the app froze its route table (an error before that).
+// Document returns a copy of the document in the given version and
+// format, as built when the app froze its route table (an error before
+// that). JSON is compact, as served.
 func (p *Plugin) Document(v SpecVersion, f Format) ([]byte, error) {
 	p.mu.RLock()
 	s, d := p.spec, p.docs[docKey{v, f}]
@@ -148,7 +149,7 @@ func (p *Plugin) Document(v SpecVersion, f Format) ([]byte, error) {
 		return nil, fmt.Errorf("openapi: the document is built when the app starts serving")
 	}
 	if d != nil {
-		return d.body, nil
+		return bytes.Clone(d.body), nil
 	}
 	return s.encode(v, f, false)
 }
