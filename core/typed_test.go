@@ -569,3 +569,21 @@ func TestTypedBodyShapes(t *testing.T) {
 		t.Errorf("schema %s", got)
 	}
 }
+
+func TestTypedOptionalBodyAndRequiredParams(t *testing.T) {
+	app := covet.New()
+	covet.Patch(app, "/prefs", func(c *covet.Context, in *struct {
+		Session string `cookie:"sid" required:"true"`
+		Lang    string `query:"lang" required:"true" enum:"en,fr"`
+		Body    *tAddress
+	}) (*map[string]any, error) {
+		return &map[string]any{"has_body": in.Body != nil, "lang": in.Lang, "sid": in.Session}, nil
+	})
+	cl := covettest.New(t, app)
+	cl.Patch("/prefs?lang=fr").Cookie("sid", "s1").Do().ExpectStatus(200).ExpectJSON(`{"has_body":false,"lang":"fr","sid":"s1"}`)
+	cl.Patch("/prefs?lang=en").Cookie("sid", "s1").RawJSON(`{"city":"x","zip":"12345"}`).Do().ExpectStatus(200).ExpectJSON(`{"has_body":true,"lang":"en","sid":"s1"}`)
+	p := cl.Patch("/prefs").Do().ExpectStatus(422).Problem()
+	if got := fieldSet(p); got != "cookie:sid::is required\nquery:lang::is required" && got != "query:lang::is required\ncookie:sid::is required" {
+		t.Errorf("%s", got)
+	}
+}
