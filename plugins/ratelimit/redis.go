@@ -47,7 +47,8 @@ type Redis struct {
 	openFor time.Duration
 	logger  atomic.Pointer[slog.Logger]
 	errs    atomic.Uint64
-	// nowUS pins the clock in tests; nil uses the Redis server's TIME.
+	// nowUS pins the clock in tests; nil uses the Redis server's TIME. Keys
+	// written on a pinned clock do not expire (see script.lua).
 	nowUS func() int64
 }
 

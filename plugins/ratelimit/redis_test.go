@@ -50,6 +50,48 @@ func TestRedisAgreesWithMemory(t *testing.T) {
 	}
 }
 
+// TestRedisKeysExpire checks the expiry the script gives keys on the
+// server's clock (the pinned-clock tests write keys without one): a GCRA
+// key lives until its state is back at rest, a sliding-window key until its
+// window no longer weighs on the next.
+func TestRedisKeysExpire(t *testing.T) {
+	opt := realRedisOptions(t)
+	prefix := testPrefix(t, opt)
+	rdb := newRealRedis(t, opt)
+	be := NewRedis(rdb, WithKeyPrefix(prefix), WithCheckTimeout(roomyTimeout))
+	// slack is how much of a key's life may pass between the check and
+	// reading its TTL, on a loaded machine.
+	const slack = 30 * time.Second
+	tests := []struct {
+		name     string
+		limit    Limit
+		min, max time.Duration
+	}{
+		// Two requests of ten an hour: back at rest in two intervals.
+		{"gcra", PerHour(10), 12*time.Minute - slack, 12 * time.Minute},
+		// The current window, then the next one it weighs on.
+		{"sliding window", PerHour(10).SlidingWindow(), time.Hour - slack, 2 * time.Hour},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			reqs := []Request{{Scope: "ttl/" + tt.name, Key: "k", Limit: tt.limit}}
+			out := make([]Decision, 1)
+			for i := 0; i < 2; i++ {
+				if ok, err := be.Take(context.Background(), reqs, out); err != nil || !ok {
+					t.Fatalf("take %d: %v %v", i, ok, err)
+				}
+			}
+			ttl, err := rdb.PTTL(context.Background(), be.key(&reqs[0])).Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ttl < tt.min || ttl > tt.max {
+				t.Errorf("key expires in %s, want between %s and %s", ttl, tt.min, tt.max)
+			}
+		})
+	}
+}
+
 // instances returns n apps sharing the real Redis through their own
 // clients, each with the limiter installed and routes limited by policy.
 func instances(t *testing.T, n int, policy *Policy, ropts ...RedisOption) ([]*covet.App, []*Limiter) {

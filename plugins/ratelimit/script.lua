@@ -3,13 +3,16 @@
 -- algo.go (same arithmetic, same order), so Redis and memory agree.
 --
 -- ARGV[1]: the time in microseconds, or 0 to use the server's clock (the
--- default: one clock for every instance).
+-- default: one clock for every instance). A time given by the caller (tests
+-- pin the clock) is not the clock the server expires keys by: keys written
+-- then get no expiry (the caller deletes them).
 -- Then per key: algorithm (0 GCRA, 1 sliding window), then for GCRA the
 -- emission interval and the burst, for a sliding window the window and the
 -- limit (microseconds and counts).
 -- Returns {all_allowed, then per key: allowed, remaining, reset, retry}.
 local now = tonumber(ARGV[1])
-if now == 0 then
+local pinned = now ~= 0
+if not pinned then
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
@@ -74,11 +77,17 @@ for i = 1, n do
   local r = res[i]
   if all == 1 then
     if algo == 0 then
-      redis.call('SET', KEYS[i], string.format('%.0f', new[i]), 'PX', math.ceil((new[i] - now) / 1000))
+      if pinned then
+        redis.call('SET', KEYS[i], string.format('%.0f', new[i]))
+      else
+        redis.call('SET', KEYS[i], string.format('%.0f', new[i]), 'PX', math.ceil((new[i] - now) / 1000))
+      end
     else
       local s = new[i]
       redis.call('HSET', KEYS[i], 'w', string.format('%.0f', s[1]), 'c', string.format('%.0f', s[2]), 'p', string.format('%.0f', s[3]))
-      redis.call('PEXPIRE', KEYS[i], math.ceil(((s[1] + 2) * p1 - now) / 1000))
+      if not pinned then
+        redis.call('PEXPIRE', KEYS[i], math.ceil(((s[1] + 2) * p1 - now) / 1000))
+      end
     end
   elseif r[1] == 1 then
     -- Refused by another limit: nothing was consumed from this one.
