@@ -36,6 +36,10 @@ var scriptSource string
 // opens after consecutive failures: while open, Take fails at once instead
 // of waiting for the timeout; after the open period one probe request is let
 // through, and its success closes the breaker again.
+//
+// The backend logs through the app's logger. go-redis prints its own lines
+// (failed dials) through its process-wide logger, which the backend leaves
+// alone: set it with redis.SetLogger in main (see the README).
 type Redis struct {
 	client  redis.UniversalClient
 	owned   bool
