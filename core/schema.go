@@ -698,7 +698,7 @@ func (r *SchemaRegistry) Input(t reflect.Type) (*InputDoc, error) {
 
 // Output documents a typed output type.
 func (r *SchemaRegistry) Output(t reflect.Type) (*OutputDoc, error) {
-	op, err := compileOutput(t)
+	op, err := outputPlanFor(t)
 	if err != nil {
 		return nil, err
 	}

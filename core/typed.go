@@ -96,7 +96,7 @@ func handleTyped[In, Out any](r Router, method, pattern string, fn func(*Context
 	if err != nil {
 		panic(fmt.Sprintf("covet: route %s: input %s: %v", where(), inT, err))
 	}
-	op, err := compileOutput(outT)
+	op, err := outputPlanFor(outT)
 	if err != nil {
 		panic(fmt.Sprintf("covet: route %s: output %s: %v", where(), outT, err))
 	}

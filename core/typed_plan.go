@@ -76,6 +76,11 @@ func buildInput(t reflect.Type) (*inputPlan, error) {
 			bodyField = &sf
 		}
 	}
+	if len(locs) == 0 && bodyField != nil && hasPlainFields(t) {
+		// A struct with a Body field among other plain fields (a comment
+		// with a "body" text) is a JSON body itself, not an envelope.
+		bodyField = nil
+	}
 	if len(locs) == 0 && bodyField == nil {
 		// The struct itself is the JSON body (when it has any field).
 		bp, err := bodyPlan(t)
@@ -235,6 +240,50 @@ type outputPlan struct {
 	statusMethod bool
 }
 
+// hasPlainFields reports whether t has an exported field other than Body
+// that is not a parameter (location tag), not a response field (header tag,
+// Status int, cookies) and not skipped with json:"-".
+func hasPlainFields(t reflect.Type) bool {
+	for i := 0; i < t.NumField(); i++ {
+		sf := t.Field(i)
+		if !sf.IsExported() || sf.Name == "Body" {
+			continue
+		}
+		ft, err := parseFieldTags(string(sf.Tag))
+		if err != nil || ft.hasLoc || ft.skip {
+			continue
+		}
+		if sf.Type == cookiePtrType || sf.Type == cookiesType || sf.Name == "Status" && sf.Type.Kind() == reflect.Int {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+var outputPlans sync.Map // reflect.Type → planResult[*outputPlan]
+
+// outputPlanFor compiles an output type once and caches it.
+func outputPlanFor(t reflect.Type) (*outputPlan, error) {
+	if v, ok := outputPlans.Load(t); ok {
+		r := v.(outputResult)
+		return r.p, r.err
+	}
+	p, err := compileOutput(t)
+	outputPlans.Store(t, outputResult{p, err})
+	return p, err
+}
+
+type outputResult struct {
+	p   *outputPlan
+	err error
+}
+
+// compileOutput builds an output plan. An output struct is an envelope —
+// its Body field is the response body and its other fields set headers,
+// status and cookies — when it has a Body field or response fields and no
+// other plain field; otherwise the whole struct is the body (a model with a
+// field named Body or Status stays a model).
 func compileOutput(t reflect.Type) (*outputPlan, error) {
 	op := &outputPlan{t: t}
 	op.statusMethod = reflect.PointerTo(t).Implements(reflect.TypeFor[StatusCoder]())
@@ -252,10 +301,14 @@ func compileOutput(t reflect.Type) (*outputPlan, error) {
 		return op, nil
 	}
 	var special bool
+	plain := hasPlainFields(t)
 	for i := 0; i < t.NumField(); i++ {
 		sf := t.Field(i)
 		if !sf.IsExported() {
 			continue
+		}
+		if plain && sf.Name == "Body" {
+			continue // a model's field named Body
 		}
 		ft, err := parseFieldTags(string(sf.Tag))
 		if err != nil {
@@ -290,6 +343,9 @@ func compileOutput(t reflect.Type) (*outputPlan, error) {
 			op.bodyPlan = bp
 			op.body = &fplan{goName: "Body", offset: sf.Offset, t: bp, track: -1}
 		}
+	}
+	if plain && special {
+		return nil, fieldErr("", "output %s mixes response fields (header tags, cookies) with body fields: put the body in a field named Body", t)
 	}
 	if !special {
 		// The struct itself is the body (a Status field included, if any:

@@ -587,3 +587,44 @@ func TestTypedOptionalBodyAndRequiredParams(t *testing.T) {
 		t.Errorf("%s", got)
 	}
 }
+
+// A model with a field named Body (a comment's text) or Status is a plain
+// body, not an envelope; an envelope keeps its Body as the response.
+func TestBodyNamedFieldsInModels(t *testing.T) {
+	type Comment struct {
+		ID     int    `json:"id,omitempty"`
+		Body   string `json:"body" minLength:"1"`
+		Status string `json:"status"`
+	}
+	type Created struct {
+		Location string `header:"Location"`
+		Body     Comment
+	}
+	app := covet.New(covet.WithLogger(slog.New(slog.DiscardHandler)))
+	covet.Post(app, "/comments", func(c *covet.Context, in *Comment) (*Comment, error) {
+		in.ID = 7
+		return in, nil
+	})
+	covet.Post(app, "/wrapped", func(c *covet.Context, in *Comment) (*Created, error) {
+		return &Created{Location: "/comments/1", Body: *in}, nil
+	})
+	cl := covettest.New(t, app)
+	cl.Post("/comments").JSON(map[string]any{"body": "hello", "status": "new"}).Do().ExpectStatus(200).
+		ExpectJSON(`{"id":7,"body":"hello","status":"new"}`)
+	cl.Post("/comments").JSON(map[string]any{"body": "", "status": "new"}).Do().ExpectStatus(422)
+	cl.Post("/wrapped").JSON(map[string]any{"body": "hi", "status": "x"}).Do().ExpectStatus(200).
+		ExpectHeader("Location", "/comments/1").ExpectJSON(`{"body":"hi","status":"x"}`)
+
+	type Mixed struct {
+		Location string `header:"Location"`
+		Name     string `json:"name"`
+	}
+	msg := func() (msg string) {
+		defer func() { msg = fmt.Sprint(recover()) }()
+		covet.Get(app, "/mixed", func(c *covet.Context, _ *struct{}) (*Mixed, error) { return nil, nil })
+		return ""
+	}()
+	if !strings.Contains(msg, "mixes response fields") {
+		t.Errorf("mixed output: panic %q", msg)
+	}
+}
