@@ -1,0 +1,280 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	covet "github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/plugins/orm"
+)
+
+// --- users ---
+
+// NewUser is the body of POST /users.
+type NewUser struct {
+	Name  string `json:"name" minLength:"1" maxLength:"80" example:"Ada Lovelace" doc:"Display name"`
+	Email string `json:"email" format:"email" maxLength:"254" example:"ada@example.com"`
+}
+
+// CreateUserIn is the input of POST /users.
+type CreateUserIn struct {
+	Body NewUser
+}
+
+// Created is an output with a Location header and a 201 status.
+type Created[T any] struct {
+	Location string `header:"Location"`
+	Body     T
+}
+
+func createUser(c *covet.Context, in *CreateUserIn) (*Created[User], error) {
+	u := User{Name: in.Body.Name, Email: strings.ToLower(in.Body.Email)}
+	if _, err := orm.DB(c).NewInsert().Model(&u).Exec(c.Context()); err != nil {
+		return nil, err // a taken email answers 409
+	}
+	loc, _ := c.App().URL("users.get", "id", u.ID)
+	return &Created[User]{Location: loc, Body: u}, nil
+}
+
+// ByID addresses one resource.
+type ByID struct {
+	ID int64 `path:"id" minimum:"1" doc:"Resource ID"`
+}
+
+func getUser(c *covet.Context, in *ByID) (*User, error) {
+	var u User
+	if err := orm.DB(c).NewSelect().Model(&u).Where("id = ?", in.ID).Scan(c.Context()); err != nil {
+		return nil, err // no such user answers 404
+	}
+	return &u, nil
+}
+
+// --- tasks ---
+
+// TaskFields are the writable fields of a task.
+type TaskFields struct {
+	Title       string     `json:"title" minLength:"1" maxLength:"200" example:"Write the release notes"`
+	Description string     `json:"description,omitempty" maxLength:"4000"`
+	Status      string     `json:"status" enum:"todo,doing,done" default:"todo"`
+	Priority    int        `json:"priority" minimum:"1" maximum:"5" default:"3" doc:"1 is the most urgent"`
+	Tags        []string   `json:"tags,omitempty" maxItems:"10" maxLength:"32" pattern:"^[a-z0-9-]+$" uniqueItems:"true"`
+	AssigneeID  *int64     `json:"assignee_id,omitempty" minimum:"1"`
+	Due         *time.Time `json:"due,omitempty" doc:"RFC 3339 deadline"`
+}
+
+// CreateTaskIn is the input of POST /tasks.
+type CreateTaskIn struct {
+	Body TaskFields
+}
+
+func createTask(c *covet.Context, in *CreateTaskIn) (*Created[Task], error) {
+	f := in.Body
+	t := Task{Title: f.Title, Description: f.Description, Status: f.Status, Priority: f.Priority,
+		Tags: nonNil(f.Tags), AssigneeID: f.AssigneeID, Due: f.Due}
+	if _, err := orm.DB(c).NewInsert().Model(&t).Exec(c.Context()); err != nil {
+		return nil, err // an unknown assignee answers 422
+	}
+	loc, _ := c.App().URL("tasks.get", "id", t.ID)
+	return &Created[Task]{Location: loc, Body: t}, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// ListTasksIn filters and pages GET /tasks.
+type ListTasksIn struct {
+	Limit    int      `query:"limit" minimum:"1" maximum:"100" default:"20"`
+	Offset   int      `query:"offset" minimum:"0" default:"0"`
+	Status   string   `query:"status" enum:"todo,doing,done" doc:"Only tasks in this state"`
+	Tag      []string `query:"tag" maxItems:"5" doc:"Only tasks with every one of these tags (repeat the parameter)"`
+	Assignee *int64   `query:"assignee" minimum:"1"`
+	Search   string   `query:"q" maxLength:"100" doc:"Substring of the title"`
+}
+
+func listTasks(c *covet.Context, in *ListTasksIn) (*orm.Page[Task], error) {
+	q := orm.DB(c).NewSelect().Model((*Task)(nil)).Order("priority ASC", "id ASC")
+	if in.Status != "" {
+		q = q.Where("status = ?", in.Status)
+	}
+	for _, tag := range in.Tag {
+		q = q.Where("tags LIKE ?", "%"+strconv.Quote(tag)+"%")
+	}
+	if in.Assignee != nil {
+		q = q.Where("assignee_id = ?", *in.Assignee)
+	}
+	if in.Search != "" {
+		q = q.Where("LOWER(title) LIKE ?", "%"+strings.ToLower(in.Search)+"%")
+	}
+	page, err := orm.Paginate[Task](c.Context(), q, in.Limit, in.Offset)
+	if err != nil {
+		return nil, err
+	}
+	return &page, nil
+}
+
+func getTask(c *covet.Context, in *ByID) (*Task, error) {
+	var t Task
+	if err := orm.DB(c).NewSelect().Model(&t).Where("id = ?", in.ID).Scan(c.Context()); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// TaskPatch changes some fields of a task; absent fields keep their value.
+type TaskPatch struct {
+	Title       *string    `json:"title,omitempty" minLength:"1" maxLength:"200"`
+	Description *string    `json:"description,omitempty" maxLength:"4000"`
+	Status      *string    `json:"status,omitempty" enum:"todo,doing,done"`
+	Priority    *int       `json:"priority,omitempty" minimum:"1" maximum:"5"`
+	Tags        []string   `json:"tags,omitempty" maxItems:"10" maxLength:"32" pattern:"^[a-z0-9-]+$" uniqueItems:"true"`
+	AssigneeID  *int64     `json:"assignee_id,omitempty" minimum:"1"`
+	Due         *time.Time `json:"due,omitempty"`
+}
+
+// UpdateTaskIn is the input of PATCH /tasks/{id}.
+type UpdateTaskIn struct {
+	ID   int64 `path:"id" minimum:"1"`
+	Body TaskPatch
+}
+
+func updateTask(c *covet.Context, in *UpdateTaskIn) (*Task, error) {
+	t, err := getTask(c, &ByID{ID: in.ID})
+	if err != nil {
+		return nil, err
+	}
+	p := in.Body
+	if p.Title != nil {
+		t.Title = *p.Title
+	}
+	if p.Description != nil {
+		t.Description = *p.Description
+	}
+	if p.Status != nil {
+		t.Status = *p.Status
+	}
+	if p.Priority != nil {
+		t.Priority = *p.Priority
+	}
+	if p.Tags != nil {
+		t.Tags = p.Tags
+	}
+	if p.AssigneeID != nil {
+		t.AssigneeID = p.AssigneeID
+	}
+	if p.Due != nil {
+		t.Due = p.Due
+	}
+	if _, err := orm.DB(c).NewUpdate().Model(t).WherePK().Exec(c.Context()); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func deleteTask(c *covet.Context, in *ByID) (*struct{}, error) {
+	res, err := orm.DB(c).NewDelete().Model((*Task)(nil)).Where("id = ?", in.ID).Exec(c.Context())
+	if err != nil {
+		return nil, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, covet.NewError(http.StatusNotFound, "no task "+strconv.FormatInt(in.ID, 10))
+	}
+	return nil, nil // 204
+}
+
+// --- comments ---
+
+// NewComment is the body of POST /tasks/{id}/comments.
+type NewComment struct {
+	AuthorID int64  `json:"author_id" minimum:"1"`
+	Body     string `json:"body" minLength:"1" maxLength:"2000"`
+}
+
+// CreateCommentIn is the input of POST /tasks/{id}/comments.
+type CreateCommentIn struct {
+	TaskID int64 `path:"id" minimum:"1"`
+	Body   NewComment
+}
+
+func createComment(c *covet.Context, in *CreateCommentIn) (*Comment, error) {
+	if _, err := getTask(c, &ByID{ID: in.TaskID}); err != nil {
+		return nil, err
+	}
+	cm := Comment{TaskID: in.TaskID, AuthorID: in.Body.AuthorID, Body: in.Body.Body}
+	if _, err := orm.DB(c).NewInsert().Model(&cm).Exec(c.Context()); err != nil {
+		return nil, err
+	}
+	return &cm, nil
+}
+
+// CommentList is the output of GET /tasks/{id}/comments.
+type CommentList struct {
+	Items []Comment `json:"items"`
+}
+
+func listComments(c *covet.Context, in *ByID) (*CommentList, error) {
+	if _, err := getTask(c, in); err != nil {
+		return nil, err
+	}
+	out := CommentList{Items: []Comment{}}
+	err := orm.DB(c).NewSelect().Model(&out.Items).Where("task_id = ?", in.ID).Order("id ASC").Scan(c.Context())
+	return &out, err
+}
+
+// --- attachments ---
+
+// UploadIn is the multipart input of POST /tasks/{id}/attachments.
+type UploadIn struct {
+	TaskID int64       `path:"id" minimum:"1"`
+	File   *covet.File `form:"file" required:"true" doc:"The file (at most 10 MiB)"`
+}
+
+const maxAttachment = 10 << 20
+
+func uploadAttachment(c *covet.Context, in *UploadIn) (*Created[Attachment], error) {
+	if _, err := getTask(c, &ByID{ID: in.TaskID}); err != nil {
+		return nil, err
+	}
+	f, err := in.File.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, err
+	}
+	ct := in.File.ContentType
+	if ct == "" {
+		ct = http.DetectContentType(data)
+	}
+	name := in.File.Filename
+	if name == "" {
+		name = "attachment"
+	}
+	a := Attachment{TaskID: in.TaskID, Filename: name, ContentType: ct, Size: int64(len(data)), Data: data}
+	if _, err := orm.DB(c).NewInsert().Model(&a).Exec(c.Context()); err != nil {
+		return nil, err
+	}
+	loc, _ := c.App().URL("attachments.get", "id", in.TaskID, "aid", a.ID)
+	return &Created[Attachment]{Location: loc, Body: a}, nil
+}
+
+func downloadAttachment(c *covet.Context) error {
+	var a Attachment
+	err := orm.DB(c).NewSelect().Model(&a).
+		Where("id = ? AND task_id = ?", c.Param("aid"), c.Param("id")).Scan(c.Context())
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set("Content-Disposition", `attachment; filename="`+strings.ReplaceAll(a.Filename, `"`, "")+`"`)
+	h.Set("X-Content-Type-Options", "nosniff")
+	return c.Blob(http.StatusOK, a.ContentType, a.Data)
+}
