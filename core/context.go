@@ -46,8 +46,6 @@ type Context struct {
 	errHandled bool
 	// dirty is set by every setter of the fields release clears only when set.
 	dirty bool
-	// Spare holds per-request state of typed handlers.
-	typedState any
 	// cleanups run when the request ends (temporary upload files).
 	cleanups []func()
 }
@@ -80,7 +78,6 @@ func (c *Context) release() {
 		c.values = c.values[:0]
 		c.requestID = ""
 		c.logger = nil
-		c.typedState = nil
 		c.errHandled = false
 		c.dirty = false
 	}

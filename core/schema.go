@@ -282,6 +282,9 @@ func (r *SchemaRegistry) Schema(t reflect.Type) (*Schema, error) {
 	return r.plan(tp), nil
 }
 
+// durationPattern is the syntax time.ParseDuration accepts, for documents.
+const durationPattern = `^[-+]?(0|(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$`
+
 func (r *SchemaRegistry) plan(tp *tplan) *Schema {
 	switch tp.kind {
 	case vkPtr:
@@ -650,6 +653,10 @@ func (r *SchemaRegistry) Input(t reflect.Type) (*InputDoc, error) {
 			s := r.field(f)
 			if f.t.kind == vkDuration || f.t.kind == vkPtr && f.t.elem.kind == vkDuration {
 				s.Type, s.Format, s.Description = "string", "", firstNonEmpty(f.doc, "Go duration, such as 1m30s")
+				s.Pattern = durationPattern
+				if len(s.Examples) == 0 {
+					s.Examples = []any{"1m30s"}
+				}
 			}
 			s.Nullable = false
 			name := f.name

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -627,4 +628,32 @@ func TestBodyNamedFieldsInModels(t *testing.T) {
 	if !strings.Contains(msg, "mixes response fields") {
 		t.Errorf("mixed output: panic %q", msg)
 	}
+}
+
+func TestDurationParamSchemaMatchesBinder(t *testing.T) {
+	type In struct {
+		Wait time.Duration `query:"wait"`
+	}
+	app := covet.New()
+	r := covet.Get(app, "/wait", func(c *covet.Context, in *In) (*struct{}, error) { return nil, nil })
+	info := r.Info()
+	doc, err := covet.NewSchemaRegistry("#/components/schemas/").Route(&info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := doc.Input.Params[0].Schema
+	re := regexp.MustCompile(s.Pattern)
+	for _, v := range []string{"1m30s", "0", "1.5h", ".5s", "-2ms", "300us", "1h2m3s4ms"} {
+		if _, err := time.ParseDuration(v); err != nil || !re.MatchString(v) {
+			t.Errorf("%q: ParseDuration %v, pattern match %v", v, err, re.MatchString(v))
+		}
+	}
+	for _, v := range []string{"", "1", "abc", "1x", "m", "1.5"} {
+		if _, err := time.ParseDuration(v); err == nil || re.MatchString(v) {
+			t.Errorf("%q: ParseDuration %v, pattern match %v (both should refuse)", v, err, re.MatchString(v))
+		}
+	}
+	cl := covettest.New(t, app)
+	cl.Get("/wait?wait=1m").Do().ExpectStatus(204)
+	cl.Get("/wait?wait=1x").Do().ExpectStatus(422)
 }
