@@ -87,4 +87,3 @@ func user(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, shared.NewUser(id))
 }
-
