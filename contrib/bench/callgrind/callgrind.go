@@ -154,8 +154,9 @@ func Measure(ctx context.Context, server string, eps []Endpoint, o Options) ([]R
 	defer logf.Close()
 	p, err := s.Start(suite.StartOptions{
 		BinDir: o.BinDir, Addr: addr, CPU: -1, Log: logf, ReadyTimeout: 3 * time.Minute,
-		Wrapper: []string{"valgrind", "--tool=callgrind", "--dump-before=*shared.Mark",
-			"--callgrind-out-file=" + prefix + ".out", "--dump-instr=no", "--dump-line=no", "--compress-pos=no"},
+		Wrapper: append([]string{"valgrind", "--tool=callgrind", "--dump-before=*shared.Mark",
+			"--callgrind-out-file=" + prefix + ".out", "--dump-instr=no", "--dump-line=no", "--compress-pos=no",
+			"--compress-strings=no"}, o.Extra...),
 		Env: []string{"GODEBUG=asyncpreemptoff=1", "GOGC=off", "BENCH_CONTROL_ADDR=" + ctl},
 	})
 	if err != nil {
