@@ -127,23 +127,7 @@ func (c *Context) Bind(v any) error {
 		}
 		ip = &cp
 	}
-	if err := ip.bindParams(c, p, vs); err != nil {
-		return err
-	}
-	if ip.hasBody() {
-		if err := ip.bindBody(c, p, vs); err != nil {
-			return err
-		}
-	}
-	if len(vs.errs) > 0 {
-		return validationError(vs.errs)
-	}
-	if ip.validate {
-		if err := v.(interface{ Validate() error }).Validate(); err != nil {
-			return customValidationError(err)
-		}
-	}
-	return nil
+	return ip.bindAndValidate(c, p, v, vs)
 }
 
 func bindTarget(v any) (*inputPlan, unsafe.Pointer, error) {

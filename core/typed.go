@@ -160,6 +160,13 @@ func (tr *typedRoute) bind(c *Context, p unsafe.Pointer, inAny any) error {
 	vs := validatePool.Get().(*validateState)
 	vs.reset()
 	defer validatePool.Put(vs)
+	return ip.bindAndValidate(c, p, inAny, vs)
+}
+
+// bindAndValidate fills the input at p from the request, collecting every
+// failing field in vs, then runs the input's Validate method (v is the same
+// pointer as an interface) when the checks passed.
+func (ip *inputPlan) bindAndValidate(c *Context, p unsafe.Pointer, v any, vs *validateState) error {
 	if err := ip.bindParams(c, p, vs); err != nil {
 		return err
 	}
@@ -172,7 +179,7 @@ func (tr *typedRoute) bind(c *Context, p unsafe.Pointer, inAny any) error {
 		return validationError(vs.errs)
 	}
 	if ip.validate {
-		if err := inAny.(interface{ Validate() error }).Validate(); err != nil {
+		if err := v.(interface{ Validate() error }).Validate(); err != nil {
 			return customValidationError(err)
 		}
 	}
