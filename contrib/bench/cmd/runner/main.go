@@ -84,6 +84,7 @@ func main() {
 	flag.IntVar(&cfg.conns, "conns", 64, "wrk connections")
 	flag.DurationVar(&cfg.deadline, "deadline", 45*time.Minute, "bound on the whole run")
 	flag.StringVar(&cfg.out, "out", "out", "output directory (report.md, chart.png, runs.jsonl, logs)")
+	from := flag.String("from", "", "render report.md and chart.png from this runs.jsonl (and the conformance.md beside it) instead of running")
 	flag.Parse()
 	for _, s := range suite.Servers {
 		if *servers == "all" || slices.Contains(strings.Split(*servers, ","), s.Name) {
@@ -96,6 +97,13 @@ func main() {
 		}
 	}
 	cfg.pin = runtime.NumCPU() >= 2
+	if *from != "" {
+		if err := rerender(cfg, *from); err != nil {
+			fmt.Fprintln(os.Stderr, "runner:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "runner:", err)
 		os.Exit(1)
@@ -143,6 +151,9 @@ func run(cfg config) error {
 			servers = append(servers, name)
 		}
 	}
+	if err := os.WriteFile(filepath.Join(out, "conformance.md"), []byte(strings.Join(conf, "\n")+"\n"), 0o644); err != nil {
+		return err
+	}
 	scripts, err := writeScripts(out)
 	if err != nil {
 		return err
@@ -175,6 +186,9 @@ func run(cfg config) error {
 		}
 	}
 	wall := time.Since(start).Round(time.Second)
+	if err := os.WriteFile(filepath.Join(out, "wall.txt"), []byte(wall.String()+"\n"), 0o644); err != nil {
+		return err
+	}
 	report := renderReport(cfg, servers, runs, conf, wall)
 	if err := os.WriteFile(filepath.Join(out, "report.md"), []byte(report), 0o644); err != nil {
 		return err
@@ -327,4 +341,48 @@ func measure(ctx context.Context, cfg config, name, ep string, round int, dir, b
 	r.HWMKiB = p.VmHWM()
 	r.Round, r.Endpoint, r.Server = round, ep, name
 	return r, nil
+}
+
+// rerender writes report.md and chart.png into cfg.out from a runs.jsonl
+// file, the conformance.md and wall.txt beside it, and the run's flags.
+func rerender(cfg config, from string) error {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	var runs []Run
+	seen := map[string]bool{}
+	var servers []string
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var r Run
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			return fmt.Errorf("%s: %w", from, err)
+		}
+		runs = append(runs, r)
+		if !seen[r.Server] {
+			seen[r.Server] = true
+		}
+	}
+	for _, s := range suite.Servers {
+		if seen[s.Name] {
+			servers = append(servers, s.Name)
+		}
+	}
+	dir := filepath.Dir(from)
+	var conf []string
+	if c, err := os.ReadFile(filepath.Join(dir, "conformance.md")); err == nil {
+		conf = strings.Split(strings.TrimSpace(string(c)), "\n")
+	}
+	var wall time.Duration
+	if w, err := os.ReadFile(filepath.Join(dir, "wall.txt")); err == nil {
+		wall, _ = time.ParseDuration(strings.TrimSpace(string(w)))
+	}
+	if err := os.MkdirAll(cfg.out, 0o755); err != nil {
+		return err
+	}
+	report := renderReport(cfg, servers, runs, conf, wall)
+	if err := os.WriteFile(filepath.Join(cfg.out, "report.md"), []byte(report), 0o644); err != nil {
+		return err
+	}
+	return chart(cfg, servers, runs, filepath.Join(cfg.out, "chart.png"))
 }

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -139,25 +140,29 @@ func renderReport(cfg config, servers []string, runs []Run, conf []string, wall 
 	return b.String()
 }
 
-// chart draws median req/s per endpoint, one bar per server, with the
-// min–max range as error bars.
+// chart draws, per endpoint, each server's req/s as a multiple of
+// httprouter's in the same round (median over rounds), one bar per server:
+// every endpoint on one scale, the 1 MiB uploads included.
 func chart(cfg config, servers []string, runs []Run, path string) error {
 	m := collect(runs)
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("req/s, median of %d interleaved rounds (one server core, wrk -c%d)", cfg.rounds, cfg.conns)
-	p.Y.Label.Text = "requests per second"
+	p.Title.Text = fmt.Sprintf("req/s as a multiple of httprouter's (median of %d interleaved rounds; one server core, wrk -c%d)", cfg.rounds, cfg.conns)
+	p.Y.Label.Text = "× httprouter"
 	p.Y.Min = 0
-	w := vg.Points(60 / float64(max(1, len(servers))))
+	w := vg.Points(70 / float64(max(1, len(servers))))
 	palette := []color.RGBA{
 		{0xd6, 0x27, 0x28, 255}, {0x1f, 0x77, 0xb4, 255}, {0xae, 0xc7, 0xe8, 255}, {0x2c, 0xa0, 0x2c, 255},
 		{0x98, 0xdf, 0x8a, 255}, {0xff, 0x7f, 0x0e, 255}, {0x94, 0x67, 0xbd, 255}, {0x8c, 0x56, 0x4b, 255},
 		{0x7f, 0x7f, 0x7f, 255},
 	}
+	top := 0.0
 	for i, s := range servers {
 		vals := make(plotter.Values, len(cfg.eps))
 		for j, e := range cfg.eps {
-			if c := m[e][s]; c != nil {
-				vals[j] = median(c.rps)
+			c, ref := m[e][s], m[e]["httprouter"]
+			if c != nil && ref != nil {
+				vals[j] = roundRatio(c, ref)
+				top = max(top, vals[j])
 			}
 		}
 		bars, err := plotter.NewBarChart(vals, w)
@@ -170,7 +175,23 @@ func chart(cfg config, servers []string, runs []Run, path string) error {
 		p.Add(bars)
 		p.Legend.Add(s, bars)
 	}
+	one := plotter.NewFunction(func(float64) float64 { return 1 })
+	one.Dashes = []vg.Length{vg.Points(3), vg.Points(3)}
+	p.Add(one)
+	p.Y.Max = top * 1.35
+	var ticks []plot.Tick
+	for v := 0.0; v <= p.Y.Max; v += 0.25 {
+		t := plot.Tick{Value: v}
+		if int(v*4)%2 == 0 {
+			t.Label = strconv.FormatFloat(v, 'f', 1, 64)
+		}
+		ticks = append(ticks, t)
+	}
+	p.Y.Tick.Marker = plot.ConstantTicks(ticks)
 	p.Legend.Top = true
+	p.Legend.Left = true
+	p.Legend.Padding = vg.Points(2)
 	p.NominalX(cfg.eps...)
-	return p.Save(28*vg.Centimeter, 14*vg.Centimeter, path)
+	p.X.Min, p.X.Max = -0.6, float64(len(cfg.eps))-0.4
+	return p.Save(30*vg.Centimeter, 14*vg.Centimeter, path)
 }
