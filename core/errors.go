@@ -298,7 +298,11 @@ func DefaultErrorHandler(c *Context, err error) {
 		p.Status = http.StatusInternalServerError
 	}
 	h["Content-Type"] = problemContentType // shared slices: never mutated
-	h.Set("Content-Length", strconv.Itoa(len(b)))
+	if len(b) > smallBody || c.req.Method == http.MethodHead {
+		h.Set("Content-Length", strconv.Itoa(len(b)))
+	} else {
+		delete(h, "Content-Length") // a stale one from the failed handler; net/http sets it
+	}
 	h["X-Content-Type-Options"] = nosniff
 	res.WriteHeader(p.Status)
 	if c.req.Method != http.MethodHead {
