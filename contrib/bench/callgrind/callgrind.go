@@ -106,6 +106,7 @@ type Options struct {
 
 // Result is the cost of one endpoint on one server.
 type Result struct {
+	// Server and Endpoint name what was measured.
 	Server, Endpoint string
 	// N is the request count of the first phase.
 	N int
@@ -163,9 +164,6 @@ func Measure(ctx context.Context, server string, eps []Endpoint, o Options) ([]R
 		return nil, err
 	}
 	defer p.Stop()
-	if dl, ok := ctx.Deadline(); ok {
-		_ = dl
-	}
 	cl, err := dial(ctx, addr, ctl)
 	if err != nil {
 		return nil, err

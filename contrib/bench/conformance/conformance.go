@@ -53,14 +53,18 @@ func UploadBody() (contentType string, body []byte) {
 
 // Result is the outcome of one check.
 type Result struct {
+	// Name is the check's name.
 	Name string
-	Err  error
+	// Err says what failed; nil when the check passed.
+	Err error
 }
 
 // Check is one conformance check against a server's base URL.
 type Check struct {
+	// Name says what is checked.
 	Name string
-	Run  func(c *http.Client, base string) error
+	// Run checks the server at base (http://host:port) with c.
+	Run func(c *http.Client, base string) error
 }
 
 // Checks are every check, in order.

@@ -28,20 +28,26 @@ import (
 // Route is a method and a pattern in httprouter syntax (:name parameters,
 // *name catch-all).
 type Route struct {
+	// Method is the HTTP method; Path the pattern.
 	Method, Path string
 }
 
 // Lookup is a request to route: a method and a concrete path, and the index
 // of the route it must reach.
 type Lookup struct {
+	// Method and Path make the request.
 	Method, Path string
-	Route        int
+	// Route is the index in the table's Routes of the route it must reach.
+	Route int
 }
 
 // Table is a route set and the lookups run against it.
 type Table struct {
-	Name    string
-	Routes  []Route
+	// Name is the benchmark's name.
+	Name string
+	// Routes are registered in every router.
+	Routes []Route
+	// Lookups are served once each per benchmark op.
 	Lookups []Lookup
 }
 
@@ -114,7 +120,9 @@ func Tables() []Table {
 
 // Router is a route table registered in one router.
 type Router struct {
-	Name    string
+	// Name is the router's name (covet, httprouter, servemux, chi, gin, echo).
+	Name string
+	// Handler serves the registered routes.
 	Handler http.Handler
 	// hit is the index of the route whose handler ran last.
 	hit *int
@@ -222,7 +230,9 @@ func NewEcho(routes []Route) Router {
 
 // NopWriter is a ResponseWriter that keeps nothing but the status.
 type NopWriter struct {
-	H      http.Header
+	// H is the header map Header returns.
+	H http.Header
+	// Status is the last status written (0 when none).
 	Status int
 }
 

@@ -137,7 +137,9 @@ type StartOptions struct {
 
 // Process is a started server.
 type Process struct {
-	Cmd  *exec.Cmd
+	// Cmd is the started command (taskset or the wrapper, which exec the server).
+	Cmd *exec.Cmd
+	// Addr is the address the server listens on.
 	Addr string
 
 	exited chan struct{}
