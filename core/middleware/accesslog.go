@@ -1,9 +1,13 @@
 package middleware
 
 import (
+	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	covet "github.com/covetgo/covet/core"
 )
@@ -16,6 +20,8 @@ type accessLogConfig struct {
 	level   func(status int) slog.Level
 	skip    func(c *covet.Context) bool
 	message string
+	// writer, when set, receives JSON lines directly instead of slog records.
+	writer *lineWriter
 }
 
 // WithAccessLogger sets the logger records go to (default: the app's logger,
@@ -39,6 +45,22 @@ func WithAccessLogLevel(level func(status int) slog.Level) AccessLogOption {
 // example, skip successful health checks but keep failing ones.
 func WithAccessLogSkip(skip func(c *covet.Context) bool) AccessLogOption {
 	return func(c *accessLogConfig) { c.skip = skip }
+}
+
+// WithAccessLogWriter writes each record as one JSON line straight to w,
+// without going through slog: the same keys as slog's JSON handler produces
+// ("time", "level", "msg", then the attributes; "duration" in nanoseconds),
+// at about a third of its cost (contrib/bench measured slog's JSON
+// formatting at ~10,000 instructions per request). Lines are written whole,
+// one Write call each, serialized so w need not be safe for concurrent use.
+// Levels below slog.LevelInfo are written too; use the skip option to drop
+// records.
+func WithAccessLogWriter(w io.Writer) AccessLogOption {
+	return func(c *accessLogConfig) {
+		if w != nil {
+			c.writer = &lineWriter{w: w}
+		}
+	}
 }
 
 // WithAccessLogMessage sets the records' message (default "request").
@@ -108,6 +130,10 @@ func (cfg *accessLogConfig) log(c *covet.Context, start time.Time, panicking boo
 			status = http.StatusInternalServerError
 		}
 	}
+	if cfg.writer != nil {
+		cfg.writer.write(cfg, c, start, status, panicking)
+		return
+	}
 	logger := cfg.logger
 	if logger == nil {
 		logger = c.App().Logger()
@@ -149,4 +175,112 @@ func (cfg *accessLogConfig) log(c *covet.Context, start time.Time, panicking boo
 	rec := slog.NewRecord(end, level, cfg.message, 0)
 	rec.AddAttrs(attrs...)
 	_ = h.Handle(ctx, rec)
+}
+
+// lineWriter writes access records as JSON lines.
+type lineWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+var lineBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+func (lw *lineWriter) write(cfg *accessLogConfig, c *covet.Context, start time.Time, status int, panicking bool) {
+	end := time.Now()
+	r := c.Request()
+	route := ""
+	if rt := c.Route(); rt != nil {
+		route = rt.Pattern
+	}
+	bp := lineBufs.Get().(*[]byte)
+	b := append((*bp)[:0], `{"time":"`...)
+	b = end.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","level":"`...)
+	b = append(b, cfg.level(status).String()...)
+	b = append(b, `","msg":`...)
+	b = appendJSONString(b, cfg.message)
+	b = append(b, `,"method":`...)
+	b = appendJSONString(b, r.Method)
+	b = append(b, `,"route":`...)
+	b = appendJSONString(b, route)
+	b = append(b, `,"path":`...)
+	b = appendJSONString(b, r.URL.Path)
+	b = append(b, `,"status":`...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	b = append(b, `,"bytes":`...)
+	b = strconv.AppendInt(b, c.Response().Size(), 10)
+	b = append(b, `,"duration":`...)
+	b = strconv.AppendInt(b, int64(end.Sub(start)), 10)
+	if id := c.RequestID(); id != "" {
+		b = append(b, `,"request_id":`...)
+		b = appendJSONString(b, id)
+	}
+	b = append(b, `,"remote_ip":`...)
+	b = appendJSONString(b, c.RemoteIP())
+	b = append(b, `,"user_agent":`...)
+	b = appendJSONString(b, r.UserAgent())
+	if panicking {
+		b = append(b, `,"panic":true`...)
+	}
+	b = append(b, "}\n"...)
+	lw.mu.Lock()
+	_, _ = lw.w.Write(b)
+	lw.mu.Unlock()
+	*bp = b
+	lineBufs.Put(bp)
+}
+
+// appendJSONString appends s as a JSON string, escaping as encoding/json
+// does (HTML characters included) and replacing invalid UTF-8 with U+FFFD.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }

@@ -57,6 +57,7 @@ var benchCases = []benchCase{
 	{name: "AccessLog", logger: func(*testing.B) *slog.Logger { return jsonTo(io.Discard) },
 		setup: func(a *covet.App) { a.Use(middleware.AccessLog()) }},
 	{name: "AccessLogDevNull", logger: devNullLogger, setup: func(a *covet.App) { a.Use(middleware.AccessLog()) }},
+	{name: "AccessLogWriter", setup: func(a *covet.App) { a.Use(middleware.AccessLog(middleware.WithAccessLogWriter(io.Discard))) }},
 	{name: "SecureHeaders", setup: func(a *covet.App) { a.Use(middleware.SecureHeaders()) }},
 	{name: "Timing", setup: func(a *covet.App) { a.Use(middleware.Timing()) }},
 	{name: "BodyLimit", setup: func(a *covet.App) { a.Use(middleware.BodyLimit(1 << 20)) }},

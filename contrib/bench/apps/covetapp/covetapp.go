@@ -39,7 +39,7 @@ func New() *covet.App {
 	api := app.Group("/api",
 		middleware.Recover(),
 		middleware.RequestID(),
-		middleware.AccessLog(middleware.WithAccessLogger(shared.DiscardLogger())),
+		middleware.AccessLog(middleware.WithAccessLogWriter(io.Discard)),
 		cors.Middleware(cors.WithOrigins(shared.AllowedOrigin)),
 		middleware.SecureHeaders(),
 	)
