@@ -7,9 +7,9 @@ import (
 	"strconv"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	covet "github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/core/internal/jsonx"
 )
 
 // AccessLogOption configures AccessLog.
@@ -198,13 +198,13 @@ func (lw *lineWriter) write(cfg *accessLogConfig, c *covet.Context, start time.T
 	b = append(b, `","level":"`...)
 	b = append(b, cfg.level(status).String()...)
 	b = append(b, `","msg":`...)
-	b = appendJSONString(b, cfg.message)
+	b = jsonx.AppendString(b, cfg.message)
 	b = append(b, `,"method":`...)
-	b = appendJSONString(b, r.Method)
+	b = jsonx.AppendString(b, r.Method)
 	b = append(b, `,"route":`...)
-	b = appendJSONString(b, route)
+	b = jsonx.AppendString(b, route)
 	b = append(b, `,"path":`...)
-	b = appendJSONString(b, r.URL.Path)
+	b = jsonx.AppendString(b, r.URL.Path)
 	b = append(b, `,"status":`...)
 	b = strconv.AppendInt(b, int64(status), 10)
 	b = append(b, `,"bytes":`...)
@@ -213,12 +213,12 @@ func (lw *lineWriter) write(cfg *accessLogConfig, c *covet.Context, start time.T
 	b = strconv.AppendInt(b, int64(end.Sub(start)), 10)
 	if id := c.RequestID(); id != "" {
 		b = append(b, `,"request_id":`...)
-		b = appendJSONString(b, id)
+		b = jsonx.AppendString(b, id)
 	}
 	b = append(b, `,"remote_ip":`...)
-	b = appendJSONString(b, c.RemoteIP())
+	b = jsonx.AppendString(b, c.RemoteIP())
 	b = append(b, `,"user_agent":`...)
-	b = appendJSONString(b, r.UserAgent())
+	b = jsonx.AppendString(b, r.UserAgent())
 	if panicking {
 		b = append(b, `,"panic":true`...)
 	}
@@ -228,59 +228,4 @@ func (lw *lineWriter) write(cfg *accessLogConfig, c *covet.Context, start time.T
 	lw.mu.Unlock()
 	*bp = b
 	lineBufs.Put(bp)
-}
-
-// appendJSONString appends s as a JSON string, escaping as encoding/json
-// does (HTML characters included) and replacing invalid UTF-8 with U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

@@ -56,16 +56,3 @@ func TestAccessLogWriterMatchesSlog(t *testing.T) {
 		}
 	}
 }
-
-// FuzzAppendJSONString: the escaper produces what encoding/json produces.
-func FuzzAppendJSONString(f *testing.F) {
-	for _, s := range []string{"", "plain", "quote\"back\\slash", "<&>", "\x00\x1f\t\n\r", "é", "\xff\xfe", "\u2028\u2029", "a\xc3"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		want, _ := json.Marshal(s)
-		if got := appendJSONString(nil, s); !bytes.Equal(got, want) {
-			t.Fatalf("%q: got %s, want %s", s, got, want)
-		}
-	})
-}
