@@ -33,6 +33,21 @@ import (
 	"github.com/covetgo/covet/contrib/bench/suite"
 )
 
+// GODEBUG is the GODEBUG setting of every Go binary run under valgrind.
+//
+//   - asyncpreemptoff=1: callgrind mishandles the signals Go uses to preempt
+//     goroutines.
+//   - cpu.rdtscp=off: valgrind's synthetic CPUID reports RDTSCP even where
+//     the host CPU lacks it (KVM guests whose /proc/cpuinfo has no rdtscp),
+//     and valgrind 3.19 cannot execute it ("vex amd64->IR: unhandled
+//     instruction bytes: 0xF 0x1 0xF9"). The runtime reads the cycle counter
+//     with RDTSCP in cputicks, which a contended runtime lock calls (sysmon
+//     does, seconds into a run), so the process dies with SIGILL. Turning
+//     the feature off makes the runtime use LFENCE+RDTSC, which valgrind
+//     runs everywhere; the instruction counts stay comparable (the cycle
+//     counter is read a handful of times per run).
+const GODEBUG = "asyncpreemptoff=1,cpu.rdtscp=off"
+
 // Endpoint is a request whose cost is measured.
 type Endpoint struct {
 	// Name is the endpoint's short name (plaintext, json, users, echo,
@@ -158,15 +173,24 @@ func Measure(ctx context.Context, server string, eps []Endpoint, o Options) ([]R
 		Wrapper: append([]string{"valgrind", "--tool=callgrind", "--dump-before=*shared.Mark",
 			"--callgrind-out-file=" + prefix + ".out", "--dump-instr=no", "--dump-line=no", "--compress-pos=no",
 			"--compress-strings=no"}, o.Extra...),
-		Env: []string{"GODEBUG=asyncpreemptoff=1", "GOGC=off", "BENCH_CONTROL_ADDR=" + ctl},
+		Env: []string{"GODEBUG=" + GODEBUG, "GOGC=off", "BENCH_CONTROL_ADDR=" + ctl},
 	})
 	if err != nil {
 		return nil, err
 	}
 	defer p.Stop()
+	// died turns a client-side failure into the server's own story when the
+	// server is gone: a process killed under valgrind (SIGILL on an
+	// instruction valgrind cannot run, say) shows up at the client as EOF.
+	died := func(err error) error {
+		if p.Wait(2 * time.Second) {
+			return fmt.Errorf("%w; the server died under valgrind (%v), its log ends:\n%s", err, p.Cmd.ProcessState, suite.Tail(logf.Name(), 25))
+		}
+		return err
+	}
 	cl, err := dial(ctx, addr, ctl)
 	if err != nil {
-		return nil, err
+		return nil, died(err)
 	}
 	defer cl.close()
 	var out []Result
@@ -177,20 +201,20 @@ func Measure(ctx context.Context, server string, eps []Endpoint, o Options) ([]R
 			warm = max(10, ep.N/4)
 		}
 		if err := cl.send(ctx, ep, warm); err != nil {
-			return nil, fmt.Errorf("callgrind: %s %s warm-up: %w", server, ep.Name, err)
+			return nil, died(fmt.Errorf("callgrind: %s %s warm-up: %w", server, ep.Name, err))
 		}
 		if err := cl.mark(ctx); err != nil {
-			return nil, err
+			return nil, died(err)
 		}
 		dumps++
 		var counts [2]int64
 		for i, n := range []int{ep.N, 2 * ep.N} {
 			t0 := time.Now()
 			if err := cl.send(ctx, ep, n); err != nil {
-				return nil, fmt.Errorf("callgrind: %s %s: %w", server, ep.Name, err)
+				return nil, died(fmt.Errorf("callgrind: %s %s: %w", server, ep.Name, err))
 			}
 			if err := cl.mark(ctx); err != nil {
-				return nil, err
+				return nil, died(err)
 			}
 			dumps++
 			dump := fmt.Sprintf("%s.out.%d", prefix, dumps)

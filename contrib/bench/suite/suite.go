@@ -184,6 +184,9 @@ func (s Server) Start(o StartOptions) (*Process, error) {
 	for {
 		select {
 		case <-exited:
+			if o.Log != nil {
+				return nil, fmt.Errorf("suite: %s exited before listening (%v); its log ends:\n%s", s.Name, cmd.ProcessState, Tail(o.Log.Name(), 25))
+			}
 			return nil, fmt.Errorf("suite: %s exited before listening (%v)", s.Name, cmd.ProcessState)
 		default:
 		}
@@ -265,6 +268,21 @@ func statusField(pid int, field string) int64 {
 		}
 	}
 	return 0
+}
+
+// Tail returns the last n lines of the file at path (a server's log), or a
+// note saying why it could not be read. Lines valgrind prefixes with its
+// pid ("==123== ...") are kept: they carry its own diagnostics.
+func Tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Sprintf("(log unreadable: %v)", err)
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
 
 // FreeAddr returns a free 127.0.0.1 address.
