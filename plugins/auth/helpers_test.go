@@ -112,3 +112,5 @@ func goodClaims(now time.Time) map[string]any {
 }
 
 func goodHeader() map[string]any { return map[string]any{"alg": "HS256", "typ": "at+jwt", "kid": "k1"} }
+
+func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
