@@ -114,3 +114,5 @@ func goodClaims(now time.Time) map[string]any {
 func goodHeader() map[string]any { return map[string]any{"alg": "HS256", "typ": "at+jwt", "kid": "k1"} }
 
 func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+func newClient(t testing.TB, app *covet.App) *covettest.Client { return covettest.New(t, app) }
