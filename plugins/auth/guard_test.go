@@ -247,15 +247,15 @@ func TestRevocation(t *testing.T) {
 	}
 }
 
-type brokenRevocation struct{ auth.MemoryRevocation }
+type brokenRevocation struct{ *auth.MemoryRevocation }
 
-func (brokenRevocation) Revoked(context.Context, string, string, time.Time) (bool, error) {
+func (*brokenRevocation) Revoked(context.Context, string, string, time.Time) (bool, error) {
 	return false, errors.New("backend down")
 }
 
 func TestRevocationFailureModes(t *testing.T) {
 	t.Run("closed", func(t *testing.T) {
-		_, a, c := newApp(t, auth.WithRevocation(&brokenRevocation{}))
+		_, a, c := newApp(t, auth.WithRevocation(&brokenRevocation{auth.NewMemoryRevocation(0)}))
 		c.Get("/me").Header(authtest.User(t, a, "alice").Authorization()).Do().ExpectStatus(503).ExpectHeader("Retry-After", "1")
 		if a.Stats().FailedClosed != 1 {
 			t.Errorf("stats %+v", a.Stats())
@@ -263,7 +263,7 @@ func TestRevocationFailureModes(t *testing.T) {
 	})
 	t.Run("open", func(t *testing.T) {
 		var logs logBuffer
-		_, a, c := newAppLog(t, slogTo(&logs), auth.WithRevocation(&brokenRevocation{}), auth.WithFailureMode(auth.FailOpen))
+		_, a, c := newAppLog(t, slogTo(&logs), auth.WithRevocation(&brokenRevocation{auth.NewMemoryRevocation(0)}), auth.WithFailureMode(auth.FailOpen))
 		for i := 0; i < 3; i++ {
 			c.Get("/me").Header(authtest.User(t, a, "alice").Authorization()).Do().ExpectStatus(200)
 		}

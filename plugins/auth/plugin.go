@@ -345,7 +345,7 @@ func (a *Auth) Revoke(ctx context.Context, u *User) error {
 	if u.TokenID == "" {
 		return errors.New("auth: Revoke: the token has no jti")
 	}
-	return a.cfg.revocation.RevokeToken(ctx, u.TokenID, u.ExpiresAt.Add(a.cfg.leeway))
+	return a.cfg.revocation.RevokeToken(ctx, u.ID, u.TokenID, u.ExpiresAt.Add(a.cfg.leeway))
 }
 
 // RevokeAll logs a user out everywhere: every access token issued to the

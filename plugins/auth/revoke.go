@@ -14,8 +14,9 @@ import (
 // Implementations: NewMemoryRevocation (one instance), authredis.NewRevocation
 // (shared between instances). They must be safe for concurrent use.
 type RevocationStore interface {
-	// RevokeToken revokes one token until it would have expired anyway.
-	RevokeToken(ctx context.Context, jti string, expiresAt time.Time) error
+	// RevokeToken revokes the token jti of subject until it would have
+	// expired anyway.
+	RevokeToken(ctx context.Context, subject, jti string, expiresAt time.Time) error
 	// RevokeSubject revokes every token of subject issued before t.
 	RevokeSubject(ctx context.Context, subject string, t time.Time) error
 	// Revoked reports whether the token jti of subject, issued at issuedAt,
@@ -72,7 +73,7 @@ func NewMemoryRevocation(retain time.Duration) *MemoryRevocation {
 }
 
 // RevokeToken implements RevocationStore.
-func (m *MemoryRevocation) RevokeToken(_ context.Context, jti string, exp time.Time) error {
+func (m *MemoryRevocation) RevokeToken(_ context.Context, _, jti string, exp time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.tokens[jti] = exp
