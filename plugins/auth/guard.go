@@ -16,7 +16,9 @@ type guard struct {
 	scopes   []string
 	roles    []string
 	optional bool
-	bound    atomic.Pointer[binding]
+	// bearerOnly is the common case, served without the scheme loop.
+	bearerOnly bool
+	bound      atomic.Pointer[binding]
 	// challenge is the WWW-Authenticate schemes of a 401.
 	challenge string
 }
@@ -66,6 +68,7 @@ func newGuard(schemes, scopes, roles []string, optional bool) covet.RouteOption 
 		schemes = []string{SchemeBearer}
 	}
 	g := &guard{schemes: slices.Clone(schemes), scopes: slices.Clone(scopes), roles: slices.Clone(roles), optional: optional}
+	g.bearerOnly = len(g.schemes) == 1 && g.schemes[0] == SchemeBearer
 	var ch []string
 	for _, s := range g.schemes {
 		switch s {
@@ -124,7 +127,14 @@ func (g *guard) middleware(next covet.HandlerFunc) covet.HandlerFunc {
 		u, ok := userKey.Get(c)
 		if !ok || u == nil {
 			var err error
-			u, err = a.authenticate(c, g.schemes)
+			if g.bearerOnly {
+				var present bool
+				if u, present, err = a.bearer(c); !present && err == nil {
+					err = ErrTokenMissing
+				}
+			} else {
+				u, err = a.authenticate(c, g.schemes)
+			}
 			if err != nil {
 				if errors.Is(err, ErrTokenMissing) && g.optional {
 					return next(c)
@@ -187,18 +197,10 @@ func (a *Auth) authenticate(c *covet.Context, schemes []string) (*User, error) {
 		var err error
 		switch s {
 		case SchemeBearer:
-			tok, method := a.accessToken(c)
-			if tok == "" {
+			var present bool
+			u, present, err = a.bearer(c)
+			if !present {
 				continue
-			}
-			u, err = a.verifyToken(tok)
-			if err == nil {
-				err = a.checkRevoked(c.Context(), u)
-			}
-			if err == nil && method != MethodBearer {
-				cp := *u
-				cp.Method = method
-				u = &cp
 			}
 		case SchemeAPIKey:
 			if a.cfg.apiKeys == nil {
@@ -234,6 +236,27 @@ func (a *Auth) authenticate(c *covet.Context, schemes []string) (*User, error) {
 		return u, nil
 	}
 	return nil, ErrTokenMissing
+}
+
+// bearer authenticates the request's access token, if it has one.
+func (a *Auth) bearer(c *covet.Context) (u *User, present bool, err error) {
+	tok, method := a.accessToken(c)
+	if tok == "" {
+		return nil, false, nil
+	}
+	u, err = a.verifyToken(tok)
+	if err == nil {
+		err = a.checkRevoked(c.Context(), u)
+	}
+	if err != nil {
+		return nil, true, err
+	}
+	if method != MethodBearer {
+		cp := *u
+		cp.Method = method
+		u = &cp
+	}
+	return u, true, nil
 }
 
 // isUnsafe reports methods that change state (RFC 9110 §9.2.1).

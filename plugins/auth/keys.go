@@ -272,8 +272,8 @@ func newKeySet(signer string, keys []Key) (*keySet, error) {
 // until Retire removes them (once the tokens they signed have expired). It
 // is safe for concurrent use; readers never wait.
 type KeyRing struct {
-	mu      sync.Mutex // serializes writers
-	cur     atomic.Pointer[keySet]
+	mu       sync.Mutex // serializes writers
+	cur      atomic.Pointer[keySet]
 	onRetire func()
 }
 

@@ -281,7 +281,7 @@ func (a *Auth) Verify(ctx context.Context, token string) (*User, error) {
 // verifyToken checks a token, through the cache of verified tokens.
 func (a *Auth) verifyToken(tok string) (*User, error) {
 	if a.cache != nil {
-		if u, ok := a.cache.get(tok, a.now()); ok {
+		if u, ok := a.cache.get(tok, a.now().Unix()); ok {
 			return u, nil
 		}
 	}
@@ -290,11 +290,16 @@ func (a *Auth) verifyToken(tok string) (*User, error) {
 		return nil, err
 	}
 	if a.cache != nil {
-		e := cachedToken{user: u, notAfter: u.ExpiresAt.Add(a.cfg.leeway)}
+		// Whole seconds, rounded towards refusal: exp and nbf are whole
+		// seconds already, the leeway may not be.
+		e := &cachedToken{token: tok, user: u, notAfter: u.ExpiresAt.Add(a.cfg.leeway).Unix()}
 		if !nbf.IsZero() {
-			e.notBefore = nbf.Add(-a.cfg.leeway)
+			e.notBefore = nbf.Add(-a.cfg.leeway).Unix() + 1
+			if (a.cfg.leeway % time.Second) == 0 {
+				e.notBefore--
+			}
 		}
-		a.cache.put(tok, e)
+		a.cache.put(e)
 	}
 	return u, nil
 }

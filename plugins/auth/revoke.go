@@ -96,8 +96,14 @@ func (m *MemoryRevocation) RevokeSubject(_ context.Context, subject string, t ti
 // Revoked implements RevocationStore.
 func (m *MemoryRevocation) Revoked(_ context.Context, jti, subject string, iat time.Time) (bool, error) {
 	m.mu.RLock()
-	_, tok := m.tokens[jti]
-	co, sub := m.cutoffs[subject]
+	var tok, sub bool
+	var co cutoff
+	if len(m.tokens) > 0 {
+		_, tok = m.tokens[jti]
+	}
+	if len(m.cutoffs) > 0 {
+		co, sub = m.cutoffs[subject]
+	}
 	m.mu.RUnlock()
 	if tok && jti != "" {
 		return true, nil

@@ -206,44 +206,56 @@ func stringList(v any) []string {
 }
 
 // verifyCache remembers tokens that passed every check that does not
-// depend on time, keyed by the exact token text: a token seen again needs
-// only its time window re-checked (and revocation, which is never cached).
-// It is cleared when a key is retired, and whole when full.
+// depend on time: a token seen again needs only its time window re-checked
+// (and revocation, which is never cached). Entries are found by the last
+// 32 characters of the token (its signature: random, so a short hash key)
+// and must then match the whole token exactly. The cache is cleared when a
+// key is retired, and whole when full.
 type verifyCache struct {
 	mu  sync.RWMutex
 	max int
-	m   map[string]cachedToken
+	m   map[string]*cachedToken
 }
 
 type cachedToken struct {
-	user     *User
-	notAfter time.Time // exp + leeway
-	notBefore time.Time // nbf - leeway (zero: none)
+	token     string
+	user      *User
+	notAfter  int64 // Unix seconds: exp + leeway
+	notBefore int64 // Unix seconds: nbf - leeway (0: none)
 }
+
+// cacheKeyLen is how much of the token's end keys the cache.
+const cacheKeyLen = 32
 
 func newVerifyCache(n int) *verifyCache {
 	if n <= 0 {
 		return nil
 	}
-	return &verifyCache{max: n, m: make(map[string]cachedToken, min(n, 1024))}
+	return &verifyCache{max: n, m: make(map[string]*cachedToken, min(n, 1024))}
 }
 
-func (c *verifyCache) get(tok string, now time.Time) (*User, bool) {
+func (c *verifyCache) get(tok string, now int64) (*User, bool) {
+	if len(tok) < cacheKeyLen {
+		return nil, false
+	}
 	c.mu.RLock()
-	e, ok := c.m[tok]
+	e := c.m[tok[len(tok)-cacheKeyLen:]]
 	c.mu.RUnlock()
-	if !ok || !now.Before(e.notAfter) || (!e.notBefore.IsZero() && now.Before(e.notBefore)) {
+	if e == nil || e.token != tok || now >= e.notAfter || now < e.notBefore {
 		return nil, false
 	}
 	return e.user, true
 }
 
-func (c *verifyCache) put(tok string, e cachedToken) {
+func (c *verifyCache) put(e *cachedToken) {
+	if len(e.token) < cacheKeyLen {
+		return
+	}
 	c.mu.Lock()
 	if len(c.m) >= c.max {
 		clear(c.m)
 	}
-	c.m[tok] = e
+	c.m[e.token[len(e.token)-cacheKeyLen:]] = e
 	c.mu.Unlock()
 }
 

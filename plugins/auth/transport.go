@@ -14,10 +14,17 @@ func bearerToken(r *http.Request) (string, bool) {
 		return "", false
 	}
 	v := h[0]
-	if len(v) < 7 || !strings.EqualFold(v[:7], "Bearer ") {
+	if len(v) < 7 {
 		return "", false
 	}
-	return strings.TrimSpace(v[7:]), true
+	if v[:7] != "Bearer " && !strings.EqualFold(v[:7], "Bearer ") {
+		return "", false
+	}
+	v = v[7:]
+	if len(v) > 0 && (v[0] == ' ' || v[len(v)-1] == ' ' || v[len(v)-1] == '\t') {
+		v = strings.TrimSpace(v)
+	}
+	return v, true
 }
 
 // isWebSocketHandshake reports an RFC 6455 opening handshake: the only
