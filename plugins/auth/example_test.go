@@ -3,8 +3,8 @@ package auth_test
 import (
 	"fmt"
 	"log/slog"
-	"strings"
 	"net/http/httptest"
+	"strings"
 
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/plugins/auth"
