@@ -23,8 +23,6 @@ var ErrNotFound = errors.New("auth: not found")
 // down or too slow); requests that need them get 503.
 var ErrStoreUnavailable = errors.New("auth: store unavailable")
 
-var errStoreUnavailable = ErrStoreUnavailable
-
 // ErrBadCredentials is returned for a wrong API key, password or Basic
 // credentials.
 var ErrBadCredentials = errors.New("auth: bad credentials")

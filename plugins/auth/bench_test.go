@@ -73,23 +73,11 @@ func BenchmarkVerify(b *testing.B) {
 	}
 }
 
-// discardWriter is a ResponseWriter that keeps nothing, reset per request.
-type discardWriter struct{ h http.Header }
-
-func (w *discardWriter) Header() http.Header         { return w.h }
-func (w *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
-func (w *discardWriter) WriteHeader(int)             {}
-
-// BenchmarkEndpoint serves one JSON endpoint in-process (app.ServeHTTP, no
-// network) with and without the guard: HS256 bearer token, revocation in
-// memory, the verified-token cache on (the default). The issue's bound is
-// 1.15x in instructions per request:
-//
-//	scripts/instr-per-op.sh ./plugins/auth 'Endpoint/auth=none$' 20000
-//	scripts/instr-per-op.sh ./plugins/auth 'Endpoint/auth=bearer$' 20000
-func BenchmarkEndpoint(b *testing.B) {
-	// Revocations of other users' tokens are recorded, so the check does
-	// its two lookups as in a live app.
+// benchApp is the app of the endpoint benchmarks: one JSON endpoint
+// without a guard and the same behind Required (HS256, revocation in
+// memory with 1000 other users' tokens and cut-offs recorded, so the check
+// does its two lookups as in a live app), and a token for it.
+func benchApp(b *testing.B) (*covet.App, string) {
 	rs := auth.NewMemoryRevocation(0)
 	for i := 0; i < 1000; i++ {
 		_ = rs.RevokeToken(context.Background(), "user"+strconv.Itoa(i), "jti"+strconv.Itoa(i), time.Now().Add(time.Hour))
@@ -115,6 +103,25 @@ func BenchmarkEndpoint(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return app, tok
+}
+
+// discardWriter is a ResponseWriter that keeps nothing, reset per request.
+type discardWriter struct{ h http.Header }
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (w *discardWriter) WriteHeader(int)             {}
+
+// BenchmarkEndpoint serves one JSON endpoint in-process (app.ServeHTTP, no
+// network) with and without the guard: HS256 bearer token, revocation in
+// memory, the verified-token cache on (the default). The issue's bound is
+// 1.15x in instructions per request:
+//
+//	scripts/instr-per-op.sh ./plugins/auth '^BenchmarkEndpoint$/^auth=none$' 20000
+//	scripts/instr-per-op.sh ./plugins/auth '^BenchmarkEndpoint$/^auth=bearer$' 20000
+func BenchmarkEndpoint(b *testing.B) {
+	app, tok := benchApp(b)
 	run := func(b *testing.B, path string, hdr http.Header) {
 		req, _ := http.NewRequest("GET", path, nil)
 		req.Header = hdr
@@ -140,29 +147,10 @@ func BenchmarkEndpoint(b *testing.B) {
 // write of a prepared request, one read of the response): what the issue
 // calls server instructions per request, as contrib/bench measures them.
 //
-//	scripts/instr-per-op.sh ./plugins/auth 'EndpointServer/auth=none$' 20000
-//	scripts/instr-per-op.sh ./plugins/auth 'EndpointServer/auth=bearer$' 20000
+//	scripts/instr-per-op.sh ./plugins/auth '^BenchmarkEndpointServer$/^auth=none$' 20000
+//	scripts/instr-per-op.sh ./plugins/auth '^BenchmarkEndpointServer$/^auth=bearer$' 20000
 func BenchmarkEndpointServer(b *testing.B) {
-	rs := auth.NewMemoryRevocation(0)
-	for i := 0; i < 1000; i++ {
-		_ = rs.RevokeToken(context.Background(), "user"+strconv.Itoa(i), "jti"+strconv.Itoa(i), time.Now().Add(time.Hour))
-		_ = rs.RevokeSubject(context.Background(), "user"+strconv.Itoa(i), time.Now())
-	}
-	a := auth.New(auth.WithKeys(auth.HMAC("k1", "HS256", secret)), auth.WithIssuer("https://issuer.test"),
-		auth.WithAudience("api"), auth.WithRevocation(rs))
-	app := covet.New(covet.WithLogger(quietLogger()))
-	h := func(c *covet.Context) error {
-		return c.JSON(200, map[string]any{"id": "42", "title": "write the benchmark", "done": true})
-	}
-	app.GET("/open/tasks/42", h)
-	app.GET("/api/tasks/42", h).With(auth.Required())
-	if err := app.Install(a); err != nil {
-		b.Fatal(err)
-	}
-	tok, err := a.Issue("alice", auth.WithScopes("tasks:read"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	app, tok := benchApp(b)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)

@@ -170,7 +170,7 @@ func (a *Auth) refuse(c *covet.Context, err error, challenge string) error {
 		logRefusal(c, "auth: revocation store unavailable; request refused (fail closed)", err)
 		return unavailable(err)
 	}
-	if errors.Is(err, errStoreUnavailable) {
+	if errors.Is(err, ErrStoreUnavailable) {
 		logRefusal(c, "auth: credential store unavailable", err)
 		return unavailable(err)
 	}

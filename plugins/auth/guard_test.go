@@ -275,3 +275,18 @@ func TestRevocationFailureModes(t *testing.T) {
 		}
 	})
 }
+
+func TestTypedHandlerAdapter(t *testing.T) {
+	app, a, c := newApp(t)
+	type me struct {
+		ID string `json:"id"`
+	}
+	covet.Get(app, "/typed/me", auth.Handler(func(c *covet.Context, u *auth.User, _ *struct{}) (*me, error) {
+		return &me{ID: u.ID}, nil
+	})).With(auth.Required())
+	covet.Get(app, "/typed/unguarded", auth.Handler(func(c *covet.Context, u *auth.User, _ *struct{}) (*me, error) {
+		return &me{ID: u.ID}, nil
+	}))
+	c.Get("/typed/me").Header(authtest.User(t, a, "alice").Authorization()).Do().ExpectStatus(200).ExpectJSON(map[string]any{"id": "alice"})
+	c.Get("/typed/unguarded").Do().ExpectStatus(401)
+}
