@@ -223,9 +223,34 @@ func (s *sessions) serve(c *covet.Context, next covet.HandlerFunc) error {
 		rec.LastSeen = now
 		if serr := s.store.Save(c.Context(), sess.key, rec, s.ttl(rec, now)); serr != nil {
 			c.Logger().WarnContext(c.Context(), "auth: session not saved", "error", serr.Error())
+		} else {
+			sess.mu.Lock()
+			sess.rec.LastSeen, sess.dirty = now, false
+			sess.mu.Unlock()
 		}
 	}
 	return err
+}
+
+// SaveSession stores the request's session now. Guards save it when the
+// handler returns; call this on routes without a guard, such as the login
+// route after StartSession and Session.Set.
+//
+// Workaround until core has c.OnDone: with it, StartSession registers the
+// save itself.
+func (a *Auth) SaveSession(c *covet.Context) error {
+	sess, ok := SessionOf(c)
+	if !ok || a.sessions == nil {
+		return errors.New("auth: SaveSession: no session on the request")
+	}
+	now := a.now()
+	sess.mu.Lock()
+	rec := sess.rec
+	rec.Values = maps.Clone(sess.rec.Values)
+	rec.LastSeen = now
+	sess.dirty = false
+	sess.mu.Unlock()
+	return a.sessions.store.Save(c.Context(), sess.key, rec, a.sessions.ttl(rec, now))
 }
 
 func (s *sessions) ttl(rec SessionRecord, now time.Time) time.Duration {

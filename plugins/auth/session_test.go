@@ -23,7 +23,12 @@ func sessionApp(t *testing.T, store auth.SessionStore, clock *atomic.Int64, opts
 		auth.WithSessions(store, sessionSecret, opts...))
 	app := covet.New(covet.WithLogger(quietLogger()))
 	app.POST("/login", func(c *covet.Context) error {
-		if _, err := a.StartSession(c, c.Request().FormValue("user")); err != nil {
+		s, err := a.StartSession(c, c.Request().FormValue("user"))
+		if err != nil {
+			return err
+		}
+		s.Set("note", "welcome")
+		if err := a.SaveSession(c); err != nil {
 			return err
 		}
 		return c.Redirect(http.StatusSeeOther, "/home")
@@ -61,7 +66,7 @@ func sessionStoreContract(t *testing.T, store auth.SessionStore) {
 
 	c.Get("/home").Do().ExpectStatus(401)
 	c.Post("/login").Form(form("user", "alice")).Do().ExpectStatus(303)
-	c.Get("/home").Do().ExpectStatus(200).ExpectBody("alice ")
+	c.Get("/home").Do().ExpectStatus(200).ExpectBody("alice welcome")
 	c.Post("/note").Form(form("note", "hi")).Do().ExpectStatus(204)
 	c.Get("/home").Do().ExpectStatus(200).ExpectBody("alice hi")
 
@@ -112,7 +117,7 @@ func sessionStoreContract(t *testing.T, store auth.SessionStore) {
 		}
 		laptop.Get("/home").Do().ExpectStatus(401)
 		phone.Get("/home").Do().ExpectStatus(401)
-		c.Get("/home").Do().ExpectStatus(200).ExpectBody("dave ")
+		c.Get("/home").Do().ExpectStatus(200).ExpectBody("dave welcome")
 	})
 }
 
@@ -134,7 +139,7 @@ func TestAttackSessionFixation(t *testing.T) {
 	if got := sessionCookie(victim); got == planted || got == "" {
 		t.Fatalf("session ID not rotated at login")
 	}
-	victim.Get("/home").Do().ExpectStatus(200).ExpectBody("victim ")
+	victim.Get("/home").Do().ExpectStatus(200).ExpectBody("victim welcome")
 	// The planted ID is dead: neither the victim's nor the attacker's.
 	attacker.Get("/home").Do().ExpectStatus(401)
 }
