@@ -1,0 +1,47 @@
+package auth_test
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+
+	covet "github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/plugins/auth"
+)
+
+func Example() {
+	a := auth.New(
+		auth.WithKeys(auth.HMAC("2026-01", "HS256", []byte("a secret of at least 32 bytes...."))),
+		auth.WithIssuer("https://api.example.com"),
+		auth.WithAudience("tasks"),
+	)
+	app := covet.New(covet.WithLogger(slog.New(slog.DiscardHandler)))
+	app.GET("/me", func(c *covet.Context) error {
+		u, _ := auth.Principal(c)
+		return c.Text(200, "hello "+u.ID)
+	}).With(auth.Required())
+	app.POST("/tasks", func(c *covet.Context) error { return c.NoContent(201) }).With(auth.Scopes("tasks:write"))
+	if err := app.Install(a); err != nil {
+		panic(err)
+	}
+
+	tok, _ := a.Issue("alice", auth.WithScopes("tasks:read"))
+	for _, r := range []struct{ method, path, token string }{
+		{"GET", "/me", ""},
+		{"GET", "/me", tok},
+		{"POST", "/tasks", tok},
+	} {
+		req := httptest.NewRequest(r.method, r.path, nil)
+		if r.token != "" {
+			req.Header.Set("Authorization", "Bearer "+r.token)
+		}
+		rec := httptest.NewRecorder()
+		app.ServeHTTP(rec, req)
+		fmt.Println(strings.TrimSpace(fmt.Sprint(r.method, " ", r.path, " ", rec.Code, " ", rec.Header().Get("WWW-Authenticate"))))
+	}
+	// Output:
+	// GET /me 401 Bearer realm="api"
+	// GET /me 200
+	// POST /tasks 403 Bearer error="insufficient_scope", scope="tasks:write"
+}

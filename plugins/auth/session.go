@@ -1,0 +1,386 @@
+package auth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	covet "github.com/covetgo/covet/core"
+)
+
+// ErrSessionExpired is the cause of a 401 for a session past its idle or
+// absolute timeout.
+var ErrSessionExpired = errors.New("auth: session expired")
+
+// SessionRecord is what a store keeps of a session.
+type SessionRecord struct {
+	UserID   string
+	Roles    []string
+	Values   map[string]string
+	Created  time.Time
+	LastSeen time.Time
+}
+
+// SessionStore keeps sessions by the SHA-256 hash of their ID (a leaked
+// store does not hand out usable cookies). Implementations:
+// NewMemorySessions, authredis.NewSessions; implement it on the app's SQL
+// database to keep them there (see the README).
+type SessionStore interface {
+	// Load returns a session, or an error wrapping ErrNotFound.
+	Load(ctx context.Context, key string) (SessionRecord, error)
+	// Save stores a session for ttl (it is deleted after).
+	Save(ctx context.Context, key string, rec SessionRecord, ttl time.Duration) error
+	// Delete removes a session.
+	Delete(ctx context.Context, key string) error
+	// DeleteUser removes every session of a user (log out everywhere).
+	DeleteUser(ctx context.Context, userID string) error
+}
+
+// SessionOption configures sessions.
+type SessionOption func(*sessionConfig)
+
+type sessionConfig struct {
+	store    SessionStore
+	secret   []byte
+	cookie   string
+	idle     time.Duration
+	absolute time.Duration
+}
+
+// WithSessions turns on server-side sessions in store, their IDs sent in a
+// cookie signed with secret (at least 32 bytes). Log users in with
+// Auth.StartSession; guard routes with Required(SchemeSession).
+func WithSessions(store SessionStore, secret []byte, opts ...SessionOption) Option {
+	return func(c *config) {
+		sc := &sessionConfig{store: store, secret: secret, idle: 30 * time.Minute, absolute: 12 * time.Hour}
+		for _, o := range opts {
+			o(sc)
+		}
+		c.sessions = sc
+	}
+}
+
+// WithSessionCookie sets the session cookie's name (default "__Host-session",
+// or "session" with WithInsecureCookie).
+func WithSessionCookie(name string) SessionOption { return func(c *sessionConfig) { c.cookie = name } }
+
+// WithIdleTimeout ends sessions unused for d (default 30 minutes).
+func WithIdleTimeout(d time.Duration) SessionOption { return func(c *sessionConfig) { c.idle = d } }
+
+// WithAbsoluteTimeout ends sessions d after login, used or not (default 12 hours).
+func WithAbsoluteTimeout(d time.Duration) SessionOption {
+	return func(c *sessionConfig) { c.absolute = d }
+}
+
+type sessions struct {
+	a     *Auth
+	cfg   sessionConfig
+	store SessionStore
+}
+
+func newSessions(a *Auth, cfg *sessionConfig) (*sessions, error) {
+	if cfg.store == nil {
+		return nil, errors.New("auth: WithSessions: nil store")
+	}
+	if len(cfg.secret) < MinHMACSecret {
+		return nil, fmt.Errorf("auth: WithSessions: secret of %d bytes; at least %d are required", len(cfg.secret), MinHMACSecret)
+	}
+	if cfg.idle <= 0 || cfg.absolute <= 0 {
+		return nil, errors.New("auth: WithSessions: timeouts must be positive")
+	}
+	if cfg.cookie == "" {
+		cfg.cookie = "__Host-session"
+		if !a.cfg.cookieSecure {
+			cfg.cookie = "session"
+		}
+	}
+	return &sessions{a: a, cfg: *cfg, store: cfg.store}, nil
+}
+
+// Session is the current request's server-side session.
+type Session struct {
+	key   string
+	rec   SessionRecord
+	dirty bool
+	mu    sync.Mutex
+}
+
+// UserID returns the session's user.
+func (s *Session) UserID() string { return s.rec.UserID }
+
+// Created returns when the user logged in.
+func (s *Session) Created() time.Time { return s.rec.Created }
+
+// Get returns a session value.
+func (s *Session) Get(k string) string { s.mu.Lock(); defer s.mu.Unlock(); return s.rec.Values[k] }
+
+// Set sets a session value; it is saved when the handler returns.
+func (s *Session) Set(k, v string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rec.Values == nil {
+		s.rec.Values = map[string]string{}
+	}
+	s.rec.Values[k] = v
+	s.dirty = true
+}
+
+// Delete removes a session value.
+func (s *Session) Delete(k string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.rec.Values, k)
+	s.dirty = true
+}
+
+var sessionKey = covet.NewKey[*Session]("auth.session")
+
+// SessionOf returns the request's session, set by a guard accepting
+// SchemeSession or by StartSession.
+func SessionOf(c *covet.Context) (*Session, bool) {
+	s, ok := sessionKey.Get(c)
+	return s, ok && s != nil
+}
+
+// sign returns id.mac: the cookie value.
+func (s *sessions) sign(id string) string {
+	m := hmac.New(sha256.New, s.cfg.secret)
+	m.Write([]byte("session|" + id))
+	return id + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// unsign checks a cookie value and returns the session ID.
+func (s *sessions) unsign(v string) (string, bool) {
+	id, _, ok := strings.Cut(v, ".")
+	if !ok || len(v) > 200 {
+		return "", false
+	}
+	return id, hmac.Equal([]byte(s.sign(id)), []byte(v))
+}
+
+func (s *sessions) cookieValue(c *covet.Context) (string, bool) {
+	ck, err := c.Request().Cookie(s.cfg.cookie)
+	if err != nil || ck.Value == "" {
+		return "", false
+	}
+	return ck.Value, true
+}
+
+// authenticate loads the session of the request's cookie. present is false
+// without a session cookie.
+func (s *sessions) authenticate(c *covet.Context) (u *User, present bool, err error) {
+	v, ok := s.cookieValue(c)
+	if !ok {
+		return nil, false, nil
+	}
+	id, ok := s.unsign(v)
+	if !ok {
+		return nil, true, fmt.Errorf("%w: session cookie signature", ErrBadCredentials)
+	}
+	key := hashToken(id)
+	rec, err := s.store.Load(c.Context(), key)
+	if errors.Is(err, ErrNotFound) {
+		return nil, true, fmt.Errorf("%w: unknown session", ErrBadCredentials)
+	}
+	if err != nil {
+		return nil, true, fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+	}
+	now := s.a.now()
+	if now.Sub(rec.LastSeen) > s.cfg.idle || now.Sub(rec.Created) > s.cfg.absolute {
+		_ = s.store.Delete(c.Context(), key)
+		return nil, true, ErrSessionExpired
+	}
+	sess := &Session{key: key, rec: rec}
+	sessionKey.Set(c, sess)
+	return &User{ID: rec.UserID, Roles: rec.Roles, Method: MethodSession, IssuedAt: rec.Created, ExpiresAt: rec.Created.Add(s.cfg.absolute)}, true, nil
+}
+
+// serve runs the handler and saves the session after it when it changed,
+// or when its last use is stale by more than a tenth of the idle timeout
+// (so a busy session is not written on every request).
+func (s *sessions) serve(c *covet.Context, next covet.HandlerFunc) error {
+	err := next(c)
+	sess, ok := SessionOf(c)
+	if !ok || sess.key == "" {
+		return err
+	}
+	now := s.a.now()
+	sess.mu.Lock()
+	save := sess.dirty || now.Sub(sess.rec.LastSeen) > s.cfg.idle/10
+	rec := sess.rec
+	rec.Values = maps.Clone(sess.rec.Values)
+	sess.mu.Unlock()
+	if save {
+		rec.LastSeen = now
+		if serr := s.store.Save(c.Context(), sess.key, rec, s.ttl(rec, now)); serr != nil {
+			c.Logger().WarnContext(c.Context(), "auth: session not saved", "error", serr.Error())
+		} else {
+			sess.mu.Lock()
+			sess.rec.LastSeen, sess.dirty = now, false
+			sess.mu.Unlock()
+		}
+	}
+	return err
+}
+
+// SaveSession stores the request's session now. Guards save it when the
+// handler returns; call this on routes without a guard, such as the login
+// route after StartSession and Session.Set.
+//
+// Workaround until core has c.OnDone: with it, StartSession registers the
+// save itself.
+func (a *Auth) SaveSession(c *covet.Context) error {
+	sess, ok := SessionOf(c)
+	if !ok || a.sessions == nil {
+		return errors.New("auth: SaveSession: no session on the request")
+	}
+	now := a.now()
+	sess.mu.Lock()
+	rec := sess.rec
+	rec.Values = maps.Clone(sess.rec.Values)
+	rec.LastSeen = now
+	sess.dirty = false
+	sess.mu.Unlock()
+	return a.sessions.store.Save(c.Context(), sess.key, rec, a.sessions.ttl(rec, now))
+}
+
+func (s *sessions) ttl(rec SessionRecord, now time.Time) time.Duration {
+	return max(min(s.cfg.idle, rec.Created.Add(s.cfg.absolute).Sub(now)), time.Second)
+}
+
+// StartSession logs a user in with a new session: the request's previous
+// session (if any) is deleted and a new ID is issued (no session fixation:
+// an ID planted before login is worthless after it). Call it after
+// checking the user's credentials, then redirect.
+func (a *Auth) StartSession(c *covet.Context, userID string, roles ...string) (*Session, error) {
+	s := a.sessions
+	if s == nil {
+		return nil, errors.New("auth: StartSession: sessions are not configured (WithSessions)")
+	}
+	if v, ok := s.cookieValue(c); ok {
+		if id, ok := s.unsign(v); ok {
+			_ = s.store.Delete(c.Context(), hashToken(id))
+		}
+	}
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, err
+	}
+	id := base64.RawURLEncoding.EncodeToString(b[:])
+	now := a.now()
+	rec := SessionRecord{UserID: userID, Roles: roles, Created: now, LastSeen: now}
+	sess := &Session{key: hashToken(id), rec: rec}
+	if err := s.store.Save(c.Context(), sess.key, rec, s.ttl(rec, now)); err != nil {
+		return nil, fmt.Errorf("auth: save session: %w", err)
+	}
+	c.SetHTTPCookie(&http.Cookie{Name: s.cfg.cookie, Value: s.sign(id), Path: "/", HttpOnly: true, Secure: a.cfg.cookieSecure, SameSite: a.cfg.cookieSameSite})
+	sessionKey.Set(c, sess)
+	userKey.Set(c, &User{ID: userID, Roles: roles, Method: MethodSession, IssuedAt: now, ExpiresAt: now.Add(s.cfg.absolute)})
+	return sess, nil
+}
+
+// EndSession logs the request's session out: it is deleted from the store
+// and its cookie cleared.
+func (a *Auth) EndSession(c *covet.Context) error {
+	s := a.sessions
+	if s == nil {
+		return errors.New("auth: EndSession: sessions are not configured (WithSessions)")
+	}
+	var err error
+	if v, ok := s.cookieValue(c); ok {
+		if id, ok := s.unsign(v); ok {
+			err = s.store.Delete(c.Context(), hashToken(id))
+		}
+	}
+	c.SetHTTPCookie(&http.Cookie{Name: s.cfg.cookie, Value: "", Path: "/", HttpOnly: true, Secure: a.cfg.cookieSecure, SameSite: a.cfg.cookieSameSite, MaxAge: -1})
+	sessionKey.Delete(c)
+	userKey.Delete(c)
+	return err
+}
+
+// MemorySessions is a SessionStore in the process.
+type MemorySessions struct {
+	mu     sync.Mutex
+	m      map[string]memSession
+	byUser map[string]map[string]bool
+	now    func() time.Time
+	writes int
+}
+
+type memSession struct {
+	rec     SessionRecord
+	expires time.Time
+}
+
+// NewMemorySessions returns an in-memory session store.
+func NewMemorySessions() *MemorySessions {
+	return &MemorySessions{m: map[string]memSession{}, byUser: map[string]map[string]bool{}, now: time.Now}
+}
+
+// Load implements SessionStore.
+func (m *MemorySessions) Load(_ context.Context, key string) (SessionRecord, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.m[key]
+	if !ok || m.now().After(s.expires) {
+		return SessionRecord{}, ErrNotFound
+	}
+	s.rec.Values = maps.Clone(s.rec.Values)
+	return s.rec, nil
+}
+
+// Save implements SessionStore.
+func (m *MemorySessions) Save(_ context.Context, key string, rec SessionRecord, ttl time.Duration) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	rec.Values = maps.Clone(rec.Values)
+	m.m[key] = memSession{rec: rec, expires: m.now().Add(ttl)}
+	if m.byUser[rec.UserID] == nil {
+		m.byUser[rec.UserID] = map[string]bool{}
+	}
+	m.byUser[rec.UserID][key] = true
+	m.writes++
+	if m.writes%256 == 0 {
+		now := m.now()
+		for k, s := range m.m {
+			if now.After(s.expires) {
+				delete(m.m, k)
+				delete(m.byUser[s.rec.UserID], k)
+			}
+		}
+	}
+	return nil
+}
+
+// Delete implements SessionStore.
+func (m *MemorySessions) Delete(_ context.Context, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s, ok := m.m[key]; ok {
+		delete(m.byUser[s.rec.UserID], key)
+	}
+	delete(m.m, key)
+	return nil
+}
+
+// DeleteUser implements SessionStore.
+func (m *MemorySessions) DeleteUser(_ context.Context, userID string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k := range m.byUser[userID] {
+		delete(m.m, k)
+	}
+	delete(m.byUser, userID)
+	return nil
+}
+
+var _ SessionStore = (*MemorySessions)(nil)
