@@ -3,6 +3,7 @@ package covet
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -46,7 +48,8 @@ type Context struct {
 	errHandled bool
 	// dirty is set by every setter of the fields release clears only when set.
 	dirty bool
-	// cleanups run when the request ends (temporary upload files).
+	// cleanups run when the request ends, last first (OnDone; temporary
+	// upload files).
 	cleanups []func()
 }
 
@@ -59,12 +62,23 @@ type ctxValue struct {
 // request and writer are overwritten by the next reset.
 func (c *Context) release() {
 	// route and params are overwritten by the next dispatch.
+	if res := c.res; len(res.before) > 0 {
+		if !res.written {
+			// Nothing was written: net/http sends its 200 with the headers
+			// as they are now, so the hooks run now.
+			c.runGuarded("Response.Before", res.runBefore)
+		}
+	}
 	if c.res != &c.resp {
 		c.res = &c.resp
 	}
+	if len(c.resp.before) > 0 {
+		clear(c.resp.beforeBuf[:])
+		c.resp.before = nil
+	}
 	if len(c.cleanups) > 0 {
-		for _, fn := range c.cleanups {
-			fn()
+		for i := len(c.cleanups) - 1; i >= 0; i-- {
+			c.runGuarded("OnDone", c.cleanups[i])
 		}
 		clear(c.cleanups)
 		c.cleanups = c.cleanups[:0]
@@ -82,6 +96,30 @@ func (c *Context) release() {
 		c.dirty = false
 	}
 	c.released = true
+}
+
+// OnDone registers fn to run when the request is over: after the handler
+// chain returned and the error handler ran, when the response is complete
+// (net/http may still hold its last bytes in a buffer). Callbacks run last
+// registered first, as defers do, even when a handler panicked; a panicking
+// callback is logged and the others still run. Core removes multipart
+// upload files this way; plugins close what they opened for the request.
+func (c *Context) OnDone(fn func()) {
+	c.live()
+	if fn != nil {
+		c.cleanups = append(c.cleanups, fn)
+	}
+}
+
+// runGuarded runs a request-end callback, logging a panic instead of
+// letting it take the others down.
+func (c *Context) runGuarded(what string, fn func()) {
+	defer func() {
+		if v := recover(); v != nil {
+			c.app.logger.Error("covet: "+what+" callback panicked", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		}
+	}()
+	fn()
 }
 
 func (c *Context) live() {

@@ -20,6 +20,41 @@ type Response struct {
 	written bool
 	// head drops body writes: the request is HEAD (served by a GET route).
 	head bool
+	// before holds the hooks run just before the status is sent (see
+	// Before); beforeBuf spares the allocation for the first two.
+	before     []func()
+	beforeBuf  [2]func()
+	beforeDone bool
+}
+
+// Before registers fn to run once, just before the status line and headers
+// are sent (by WriteHeader, the first Write or Flush, or, when the handlers
+// wrote nothing, when the request ends and net/http sends its 200). fn may
+// still change the headers: session and CSRF cookies, cache headers,
+// Server-Timing and compression decisions are made here. Hooks run in the
+// order they were registered; fn must not write the body. If the headers
+// were already sent, fn is not called. Reset arms the hooks again, as
+// nothing was sent.
+func (r *Response) Before(fn func()) {
+	if r.written || fn == nil {
+		return
+	}
+	if r.before == nil {
+		r.before = r.beforeBuf[:0]
+	}
+	r.before = append(r.before, fn)
+}
+
+// runBefore runs the Before hooks once.
+func (r *Response) runBefore() {
+	if r.beforeDone {
+		return
+	}
+	r.beforeDone = true
+	// A hook may register another: it runs too.
+	for i := 0; i < len(r.before); i++ {
+		r.before[i]()
+	}
 }
 
 // Header returns the response headers to be sent.
@@ -35,6 +70,12 @@ func (r *Response) WriteHeader(code int) {
 		// Informational responses (103 Early Hints) may precede the final one.
 		r.w.WriteHeader(code)
 		return
+	}
+	if len(r.before) > 0 && !r.beforeDone {
+		r.runBefore()
+		if r.written {
+			return // a hook wrote the status itself
+		}
 	}
 	r.status = code
 	r.written = true
@@ -101,9 +142,18 @@ func (o onlyWriter) Write(b []byte) (int, error) { return o.w.Write(b) }
 
 // Reset points the Response at w with nothing sent, for middleware that
 // buffers a response and may discard it (a transaction that failed to
-// commit). Headers already set on the old writer are not carried over.
+// commit). Headers already set on the old writer are not carried over; the
+// Before hooks are kept and run again before the new status is sent.
 func (r *Response) Reset(w http.ResponseWriter) {
+	var before []func()
+	if len(r.before) > 0 {
+		// Copied out first: the slice may live in r.beforeBuf.
+		before = append([]func(){}, r.before...)
+	}
 	*r = Response{w: w, head: r.head}
+	if len(before) > 0 {
+		r.before = append(r.beforeBuf[:0], before...)
+	}
 }
 
 // Status returns the status sent, or 0 if headers were not sent yet.
