@@ -41,7 +41,7 @@ type Context struct {
 	redirectTo string
 	miss       uint8 // the answer for an unmatched request (missNotFound, ...)
 	query      url.Values
-	values     []ctxValue
+	keys       *keyStore // the values of Key.Set, nil until one is set
 	requestID  string
 	logger     *slog.Logger
 	released   bool
@@ -88,8 +88,7 @@ func (c *Context) release() {
 		c.redirectTo = ""
 		c.miss = 0
 		c.query = nil
-		clear(c.values)
-		c.values = c.values[:0]
+		c.keys = nil
 		c.requestID = ""
 		c.logger = nil
 		c.errHandled = false
@@ -136,7 +135,14 @@ func (c *Context) Request() *http.Request { c.live(); return c.req }
 
 // SetRequest replaces the request, for middleware that derives a new one
 // (for example with r.WithContext).
-func (c *Context) SetRequest(r *http.Request) { c.live(); c.req = r }
+func (c *Context) SetRequest(r *http.Request) {
+	c.live()
+	c.req = r
+	if c.keys != nil {
+		// The values set on the request stay visible from its context.
+		c.attachStore()
+	}
+}
 
 // Response returns the response writer.
 func (c *Context) Response() *Response { c.live(); return c.res }
@@ -294,6 +300,10 @@ func (c *Context) Logger() *slog.Logger {
 //
 //	var userKey = covet.NewKey[*User]("auth.user")
 //	func UserFrom(c *covet.Context) (*User, bool) { return userKey.Get(c) }
+//
+// Values set on a request are also visible from its context.Context
+// (c.Context(), c.Request().Context() and contexts derived from them), for
+// code below the handler that only gets a context: see FromContext.
 type Key[T any] struct{ name string }
 
 // NewKey returns a new key; name is used in messages only.
@@ -302,23 +312,101 @@ func NewKey[T any](name string) *Key[T] { return &Key[T]{name: name} }
 // String returns the key's name.
 func (k *Key[T]) String() string { return k.name }
 
-// Set attaches v to the request under the key.
+// keyStore holds a request's key values. It is allocated for a request the
+// first time a value is set, never pooled (a goroutine may keep the
+// request's context after the request), and it is the context layer that
+// makes the values visible from the request's context.
+type keyStore struct {
+	context.Context
+	vals []ctxValue
+	buf  [4]ctxValue
+}
+
+// storeKey finds the keyStore in a context.
+type storeKey struct{}
+
+// Value implements context.Context.
+func (s *keyStore) Value(key any) any {
+	if key == (storeKey{}) {
+		return s
+	}
+	return s.Context.Value(key)
+}
+
+// storeLayer puts a request's store back on a context derived from one
+// that did not carry it (SetRequest with an older request).
+type storeLayer struct {
+	context.Context
+	s *keyStore
+}
+
+// Value implements context.Context.
+func (l *storeLayer) Value(key any) any {
+	if key == (storeKey{}) {
+		return l.s
+	}
+	return l.Context.Value(key)
+}
+
+// attachStore makes sure the request's context carries the store.
+func (c *Context) attachStore() {
+	ctx := c.req.Context()
+	if ctx.Value(storeKey{}) == c.keys {
+		return
+	}
+	c.req = c.req.WithContext(&storeLayer{Context: ctx, s: c.keys})
+}
+
+// Set attaches v to the request under the key. The first value set on a
+// request costs two allocations (the values' store and the request copy
+// that carries it in its context); later ones none until four are set.
 func (k *Key[T]) Set(c *Context, v T) {
-	for i := range c.values {
-		if c.values[i].key == k {
-			c.values[i].val = v
+	c.live()
+	s := c.keys
+	if s == nil {
+		s = &keyStore{Context: c.req.Context()}
+		s.vals = s.buf[:0]
+		c.keys = s
+		c.dirty = true
+		c.req = c.req.WithContext(s)
+	}
+	for i := range s.vals {
+		if s.vals[i].key == k {
+			s.vals[i].val = v
 			return
 		}
 	}
-	c.values = append(c.values, ctxValue{key: k, val: v})
-	c.dirty = true
+	s.vals = append(s.vals, ctxValue{key: k, val: v})
 }
 
 // Get returns the value attached under the key, if any.
 func (k *Key[T]) Get(c *Context) (T, bool) {
-	for i := range c.values {
-		if c.values[i].key == k {
-			return c.values[i].val.(T), true
+	if s := c.keys; s != nil {
+		return k.lookup(s)
+	}
+	var zero T
+	return zero, false
+}
+
+// FromContext returns the value attached under the key to the request
+// whose context ctx is (or derives from), for code that gets a
+// context.Context rather than the Context: repositories, services, jobs
+// started by the handler. A value set later on the request is seen too;
+// do not set values while another goroutine reads them.
+func (k *Key[T]) FromContext(ctx context.Context) (T, bool) {
+	if ctx != nil {
+		if s, ok := ctx.Value(storeKey{}).(*keyStore); ok {
+			return k.lookup(s)
+		}
+	}
+	var zero T
+	return zero, false
+}
+
+func (k *Key[T]) lookup(s *keyStore) (T, bool) {
+	for i := range s.vals {
+		if s.vals[i].key == k {
+			return s.vals[i].val.(T), true
 		}
 	}
 	var zero T
@@ -327,9 +415,14 @@ func (k *Key[T]) Get(c *Context) (T, bool) {
 
 // Delete removes the value attached under the key.
 func (k *Key[T]) Delete(c *Context) {
-	for i := range c.values {
-		if c.values[i].key == k {
-			c.values = append(c.values[:i], c.values[i+1:]...)
+	s := c.keys
+	if s == nil {
+		return
+	}
+	for i := range s.vals {
+		if s.vals[i].key == k {
+			s.vals = append(s.vals[:i], s.vals[i+1:]...)
+			s.vals[len(s.vals):cap(s.vals)][0] = ctxValue{}
 			return
 		}
 	}
