@@ -260,14 +260,6 @@ func (c *Context) RemoteIP() string {
 	return host
 }
 
-// Scheme returns "https" for a TLS request and "http" otherwise.
-func (c *Context) Scheme() string {
-	if c.req.TLS != nil {
-		return "https"
-	}
-	return "http"
-}
-
 // RequestID returns the request's ID, set by the request ID middleware.
 func (c *Context) RequestID() string { return c.requestID }
 
@@ -578,13 +570,15 @@ func CookieSameSite(m http.SameSite) CookieOption { return func(ck *http.Cookie)
 // CookieScriptReadable lets scripts read the cookie (it is HttpOnly by default).
 func CookieScriptReadable() CookieOption { return func(ck *http.Cookie) { ck.HttpOnly = false } }
 
-// CookieSecure forces the Secure attribute on or off (default: on for TLS requests).
+// CookieSecure forces the Secure attribute on or off (default: on when the
+// client used HTTPS, as Context.Scheme tells).
 func CookieSecure(on bool) CookieOption { return func(ck *http.Cookie) { ck.Secure = on } }
 
 // SetCookie sets a cookie with secure defaults: Path "/", HttpOnly,
-// SameSite=Lax, and Secure when the request came over TLS.
+// SameSite=Lax, and Secure when the client used HTTPS (over TLS, or through
+// a trusted proxy that says so: see WithTrustedProxies).
 func (c *Context) SetCookie(name, value string, opts ...CookieOption) {
-	ck := &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.req.TLS != nil}
+	ck := &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"}
 	for _, o := range opts {
 		o(ck)
 	}
@@ -606,7 +600,7 @@ func (c *Context) Cookie(name string) (string, bool) {
 // DeleteCookie tells the client to drop a cookie; pass the path and domain
 // options it was set with.
 func (c *Context) DeleteCookie(name string, opts ...CookieOption) {
-	ck := &http.Cookie{Name: name, Path: "/", MaxAge: -1, Expires: time.Unix(0, 0), HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.req.TLS != nil}
+	ck := &http.Cookie{Name: name, Path: "/", MaxAge: -1, Expires: time.Unix(0, 0), HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"}
 	for _, o := range opts {
 		o(ck)
 	}

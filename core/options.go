@@ -39,6 +39,7 @@ type config struct {
 	healthTimeout    time.Duration
 	server           ServerConfig
 	json             JSONCodec
+	proxies          *TrustedProxies // nil: none trusted (proxy.go)
 	// binding (see bind.go)
 	bodyLimit      int64
 	strictJSON     bool

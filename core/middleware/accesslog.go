@@ -83,7 +83,8 @@ func DefaultAccessLogLevel(status int) slog.Level {
 // AccessLog writes one log record per request, after it was served, with
 // these attributes: method, route (the matched pattern, "" when no route
 // matched), path, status, bytes (body bytes sent), duration, request_id (when
-// RequestID runs before), remote_ip (the direct peer), user_agent.
+// RequestID runs before), remote_ip (the client: the peer, or the
+// client a trusted proxy forwarded, as Context.ClientIP tells), user_agent.
 //
 // The status is the one the client got: an error returned by the handlers
 // below is handed to the app's error handler (c.HandleError) before the
@@ -163,7 +164,7 @@ func (cfg *accessLogConfig) log(c *covet.Context, start time.Time, panicking boo
 		attrs = append(attrs, slog.String("request_id", id))
 	}
 	attrs = append(attrs,
-		slog.String("remote_ip", c.RemoteIP()),
+		slog.String("remote_ip", c.ClientIP()),
 		slog.String("user_agent", r.UserAgent()),
 	)
 	if panicking {
@@ -216,7 +217,7 @@ func (lw *lineWriter) write(cfg *accessLogConfig, c *covet.Context, start time.T
 		b = jsonx.AppendString(b, id)
 	}
 	b = append(b, `,"remote_ip":`...)
-	b = jsonx.AppendString(b, c.RemoteIP())
+	b = jsonx.AppendString(b, c.ClientIP())
 	b = append(b, `,"user_agent":`...)
 	b = jsonx.AppendString(b, r.UserAgent())
 	if panicking {

@@ -101,6 +101,10 @@ func WithHSTSPreload() SecureHeadersOption {
 // "10.0.0.0/8") whose X-Forwarded-Proto header is believed: a request they
 // forward with X-Forwarded-Proto: https counts as HTTPS for HSTS. The header
 // is ignored from any other peer. An invalid entry panics.
+//
+// Deprecated: configure the proxies once for the whole app with
+// covet.WithTrustedProxies; SecureHeaders follows Context.Scheme, and this
+// list only adds to it.
 func WithTrustedProxies(proxies ...string) SecureHeadersOption {
 	return func(c *secureConfig) {
 		for _, p := range proxies {
@@ -139,9 +143,9 @@ type headerPair struct{ key, value string }
 //
 // and, when configured, Content-Security-Policy-Report-Only,
 // Cross-Origin-Resource-Policy and Permissions-Policy. HSTS is sent only on
-// requests that came over TLS, or that a trusted proxy (WithTrustedProxies)
-// forwarded with X-Forwarded-Proto: https; browsers ignore it over plain
-// HTTP anyway.
+// requests whose scheme is https (Context.Scheme: over TLS, or forwarded
+// with X-Forwarded-Proto: https by one of the app's trusted proxies, see
+// covet.WithTrustedProxies); browsers ignore it over plain HTTP anyway.
 //
 // The headers are set before the handler runs, and only where the response
 // has no such header yet: a handler (or an outer middleware) that sets its
@@ -203,7 +207,7 @@ func SecureHeaders(opts ...SecureHeadersOption) covet.Middleware {
 				}
 			}
 			if hsts != "" {
-				if _, ok := h["Strict-Transport-Security"]; !ok && isHTTPS(c.Request(), trusted) {
+				if _, ok := h["Strict-Transport-Security"]; !ok && (c.Scheme() == "https" || isHTTPS(c.Request(), trusted)) {
 					vals[n-1] = hsts
 					h["Strict-Transport-Security"] = vals[n-1 : n : n]
 				}

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+
+	covet "github.com/covetgo/covet/core"
 )
 
 // IPHeader names the header a trusted proxy records the client chain in.
@@ -17,15 +19,46 @@ const (
 	Forwarded
 )
 
-// ipResolver finds the client's IP from the peer address and, when the peer
-// is a trusted proxy, from the forwarding header, walking it from the
-// right: each hop is the address the next proxy saw, so the first address
-// from the right that is not a trusted proxy is the client. Entries left of
-// it were written by the client and are never believed.
+// ipResolver finds the client's IP through core's trusted proxies: the
+// limiter's own (WithTrustedProxies, WithIPHeader) when it has some, else
+// the app's (covet.WithTrustedProxies). The walk itself (right-most
+// untrusted hop, RFC 7239, spoofing rules) is core's, in one place.
 type ipResolver struct {
-	trusted  []netip.Prefix
+	cidrs    []string
 	header   IPHeader
+	own      *covet.TrustedProxies // built by New from cidrs and header
 	v6Prefix int
+}
+
+func (r *ipResolver) build() error {
+	if len(r.cidrs) == 0 {
+		r.own = nil
+		return nil
+	}
+	name := "X-Forwarded-For"
+	if r.header == Forwarded {
+		name = "Forwarded"
+	}
+	tp, err := covet.NewTrustedProxies(name, r.cidrs...)
+	if err != nil {
+		return fmt.Errorf("ratelimit: %w", err)
+	}
+	r.own = tp
+	return nil
+}
+
+// proxies returns the trusted proxies in force for a request of app (nil:
+// none).
+func (r *ipResolver) proxies(app *covet.App) *covet.TrustedProxies {
+	if r.own != nil {
+		return r.own
+	}
+	return app.TrustedProxies()
+}
+
+// clientIP returns the client's address as the proxies tp tell it.
+func clientIP(req *http.Request, tp *covet.TrustedProxies) netip.Addr {
+	return tp.Resolve(req).ClientIP
 }
 
 func parsePrefixes(list []string) ([]netip.Prefix, error) {
@@ -57,109 +90,6 @@ func contains(prefixes []netip.Prefix, a netip.Addr) bool {
 		}
 	}
 	return false
-}
-
-// clientIP returns the client's address, and the text the address was read
-// from (for the key; empty when the address must be formatted).
-func (r *ipResolver) clientIP(req *http.Request) (netip.Addr, string) {
-	peer, text := parseHostPort(req.RemoteAddr)
-	if !peer.IsValid() || len(r.trusted) == 0 || !contains(r.trusted, peer) {
-		return peer, text
-	}
-	// The peer is a trusted proxy: walk the chain it forwarded.
-	last, lastText := peer, text
-	var values []string
-	if r.header == Forwarded {
-		values = req.Header["Forwarded"]
-	} else {
-		values = req.Header["X-Forwarded-For"]
-	}
-	for i := len(values) - 1; i >= 0; i-- {
-		v := values[i]
-		for v != "" {
-			var item string
-			if r.header == Forwarded {
-				item, v = lastForwardedFor(v)
-			} else {
-				j := strings.LastIndexByte(v, ',')
-				item, v = v[j+1:], v[:max(j, 0)]
-			}
-			a, t := parseHostPort(strings.TrimSpace(item))
-			if !a.IsValid() {
-				// Not an address (garbage, "unknown", an obfuscated
-				// identifier): nothing left of it can be trusted.
-				return last, lastText
-			}
-			if !contains(r.trusted, a) {
-				return a, t
-			}
-			last, lastText = a, t
-		}
-	}
-	return last, lastText
-}
-
-// lastForwardedFor returns the for= value of the last element of a
-// Forwarded field value, and the value before that element.
-func lastForwardedFor(v string) (item, rest string) {
-	// Find the last comma outside a quoted string.
-	inQuote, cut := false, -1
-	for i := 0; i < len(v); i++ {
-		switch v[i] {
-		case '"':
-			inQuote = !inQuote
-		case '\\':
-			if inQuote {
-				i++
-			}
-		case ',':
-			if !inQuote {
-				cut = i
-			}
-		}
-	}
-	elem := v
-	if cut >= 0 {
-		elem, rest = v[cut+1:], v[:cut]
-	}
-	for pair := range strings.SplitSeq(elem, ";") {
-		name, val, ok := strings.Cut(strings.TrimSpace(pair), "=")
-		if !ok || !strings.EqualFold(name, "for") {
-			continue
-		}
-		val = strings.TrimSpace(val)
-		if len(val) >= 2 && val[0] == '"' && val[len(val)-1] == '"' {
-			val = val[1 : len(val)-1]
-		}
-		return val, rest
-	}
-	// An element without for=: the hop is unknown.
-	return "unknown", rest
-}
-
-// parseHostPort parses "ip", "ip:port", "[ipv6]" or "[ipv6]:port".
-func parseHostPort(s string) (netip.Addr, string) {
-	host := s
-	if strings.HasPrefix(s, "[") {
-		end := strings.IndexByte(s, ']')
-		if end < 0 {
-			return netip.Addr{}, ""
-		}
-		host = s[1:end]
-	} else if strings.Count(s, ":") == 1 {
-		host, _, _ = strings.Cut(s, ":")
-	}
-	a, err := netip.ParseAddr(host)
-	if err != nil || a.Zone() != "" {
-		return netip.Addr{}, ""
-	}
-	if a.Is4In6() {
-		return a.Unmap(), ""
-	}
-	if a.Is6() {
-		return a, ""
-	}
-	return a, host
 }
 
 // keyOf returns the key text of a client address: IPv4 addresses as they

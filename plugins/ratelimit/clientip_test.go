@@ -50,15 +50,14 @@ func TestClientIP(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			prefixes, err := parsePrefixes(tt.trusted)
-			if err != nil {
-				t.Fatal(err)
-			}
 			v6 := tt.v6
 			if v6 == 0 {
 				v6 = 64
 			}
-			res := &ipResolver{trusted: prefixes, header: tt.header, v6Prefix: v6}
+			res := &ipResolver{cidrs: tt.trusted, header: tt.header, v6Prefix: v6}
+			if err := res.build(); err != nil {
+				t.Fatal(err)
+			}
 			req := &http.Request{RemoteAddr: tt.remote, Header: http.Header{}}
 			if tt.xff != nil {
 				req.Header["X-Forwarded-For"] = tt.xff
@@ -66,8 +65,7 @@ func TestClientIP(t *testing.T) {
 			if tt.fwd != nil {
 				req.Header["Forwarded"] = tt.fwd
 			}
-			a, text := res.clientIP(req)
-			if got := res.keyOf(a, text); got != tt.wantKey {
+			if got := res.keyOf(clientIP(req, res.own), ""); got != tt.wantKey {
 				t.Errorf("key = %q, want %q", got, tt.wantKey)
 			}
 		})
@@ -75,13 +73,14 @@ func TestClientIP(t *testing.T) {
 }
 
 func BenchmarkClientIP(b *testing.B) {
-	prefixes, _ := parsePrefixes([]string{"10.0.0.0/8"})
-	res := &ipResolver{trusted: prefixes, v6Prefix: 64}
+	res := &ipResolver{cidrs: []string{"10.0.0.0/8"}, v6Prefix: 64}
+	if err := res.build(); err != nil {
+		b.Fatal(err)
+	}
 	req := &http.Request{RemoteAddr: "10.0.0.1:1234", Header: http.Header{"X-Forwarded-For": {"198.51.100.1, 10.0.0.2"}}}
 	b.ReportAllocs()
 	for b.Loop() {
-		a, text := res.clientIP(req)
-		if res.keyOf(a, text) != "198.51.100.1" {
+		if res.keyOf(clientIP(req, res.own), "") != "198.51.100.1" {
 			b.Fatal("wrong key")
 		}
 	}

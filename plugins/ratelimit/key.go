@@ -32,7 +32,8 @@ func (r *request) clientKey() string {
 	if !r.ipDone {
 		r.ipDone = true
 		remote := r.c.Request().RemoteAddr
-		if len(r.res.trusted) == 0 {
+		tp := r.res.proxies(r.c.App())
+		if tp == nil {
 			if host, ok := ipv4Host(remote); ok {
 				// The common case needs no parsing: an IPv4 peer as the
 				// server wrote it, and no proxy to look behind.
@@ -40,8 +41,7 @@ func (r *request) clientKey() string {
 				return host
 			}
 		}
-		a, text := r.res.clientIP(r.c.Request())
-		r.ipKey = r.res.keyOf(a, text)
+		r.ipKey = r.res.keyOf(clientIP(r.c.Request(), tp), "")
 	}
 	return r.ipKey
 }
@@ -50,8 +50,8 @@ func (r *request) clientKey() string {
 func (k Key) Name() string { return k.name }
 
 // IP counts by client IP address. The address is the connection's peer,
-// unless the peer is one of the limiter's trusted proxies (see
-// WithTrustedProxies): then it is the first address from the right of the
+// unless the peer is one of the app's trusted proxies (covet.WithTrustedProxies,
+// or the limiter's own, WithTrustedProxies): then it is the first address from the right of the
 // forwarding header that is not a trusted proxy. With no trusted proxies
 // (the default) forwarding headers are ignored, so a client cannot choose
 // its own key. IPv6 addresses are counted per /64 by default (see

@@ -57,14 +57,19 @@ func WithBackend(b Backend) Option {
 // connection's peer, and X-Forwarded-For and Forwarded are ignored, so a
 // client cannot pick its own key. List exactly the proxies in front of the
 // app, or a client can claim any address.
+//
+// Without this option the limiter follows the app's trusted proxies
+// (covet.WithTrustedProxies, the usual place to configure them, which also
+// drive Context.ClientIP, Scheme and Host); with it, this list and
+// WithIPHeader replace the app's for the limiter. The header is walked by
+// core (covet.TrustedProxies) either way.
 func WithTrustedProxies(cidrs ...string) Option {
 	return func(l *Limiter) {
-		p, err := parsePrefixes(cidrs)
-		if err != nil {
+		if _, err := parsePrefixes(cidrs); err != nil {
 			l.setErr(err)
 			return
 		}
-		l.resolver.trusted = p
+		l.resolver.cidrs = cidrs
 	}
 }
 
@@ -137,6 +142,9 @@ func New(opts ...Option) *Limiter {
 		if o != nil {
 			o(l)
 		}
+	}
+	if err := l.resolver.build(); err != nil {
+		l.setErr(err)
 	}
 	if l.backend == nil {
 		l.backend = NewMemory()
@@ -254,8 +262,7 @@ func (l *Limiter) Backend() Backend { return l.backend }
 // ClientIP returns the client's IP as the limiter resolves it (through
 // trusted proxies only); the zero Addr if the peer address is not an IP.
 func (l *Limiter) ClientIP(c *covet.Context) netip.Addr {
-	a, _ := l.resolver.clientIP(c.Request())
-	return a
+	return clientIP(c.Request(), l.resolver.proxies(c.App()))
 }
 
 var policiesKey = covet.NewMetaKey[[]*Policy]("ratelimit.policies")
@@ -352,7 +359,7 @@ func (l *Limiter) isExempt(c *covet.Context) bool {
 		}
 	}
 	if len(l.exemptIPs) > 0 {
-		a, _ := l.resolver.clientIP(r)
+		a := clientIP(r, l.resolver.proxies(c.App()))
 		if a.IsValid() && contains(l.exemptIPs, a) {
 			return true
 		}

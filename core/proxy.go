@@ -1,0 +1,403 @@
+package covet
+
+import (
+	"fmt"
+	"net/http"
+	"net/netip"
+	"strings"
+)
+
+// TrustedProxies is the set of proxies in front of an app whose forwarding
+// headers are believed, and the header they record the client chain in.
+// The app's (WithTrustedProxies) drives Context.ClientIP, Scheme and Host;
+// plugins with a list of their own build one with NewTrustedProxies.
+//
+// A forwarding header is read only when the connection's peer is one of
+// the proxies, and the client chain is walked from the right: each entry is
+// the address the next proxy saw, so the first entry from the right that is
+// not a trusted proxy is the client. Entries left of it were written by the
+// client and are never believed. An entry that is not an address
+// ("unknown", an obfuscated identifier, garbage) stops the walk at the last
+// trusted hop.
+type TrustedProxies struct {
+	prefixes []netip.Prefix
+	header   string // canonical header name
+}
+
+// The headers NewTrustedProxies knows the format of; any other is read as
+// a single address set by the proxy (X-Real-IP, CF-Connecting-IP).
+const (
+	headerXFF       = "X-Forwarded-For"
+	headerForwarded = "Forwarded"
+)
+
+// NewTrustedProxies returns the set of proxies (IP addresses or CIDR
+// prefixes, such as "10.0.0.0/8" or "::1") and the header they record the
+// client in: "X-Forwarded-For" (also when header is ""), "Forwarded"
+// (RFC 7239), or a header holding the client's address alone ("X-Real-IP").
+// With X-Forwarded-For and single-address headers, the scheme and host come
+// from X-Forwarded-Proto and X-Forwarded-Host; with Forwarded, from the
+// client's element's proto= and host=.
+func NewTrustedProxies(header string, cidrs ...string) (*TrustedProxies, error) {
+	t := &TrustedProxies{header: headerXFF}
+	if header != "" {
+		t.header = http.CanonicalHeaderKey(header)
+	}
+	for _, s := range cidrs {
+		s = strings.TrimSpace(s)
+		if strings.Contains(s, "/") {
+			p, err := netip.ParsePrefix(s)
+			if err != nil {
+				return nil, fmt.Errorf("covet: trusted proxy %q is not an IP or CIDR prefix", s)
+			}
+			t.prefixes = append(t.prefixes, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil || a.Zone() != "" {
+			return nil, fmt.Errorf("covet: trusted proxy %q is not an IP or CIDR prefix", s)
+		}
+		a = a.Unmap()
+		t.prefixes = append(t.prefixes, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return t, nil
+}
+
+// WithTrustedProxies names the proxies (IP addresses or CIDR prefixes) in
+// front of the app whose forwarding headers are believed, for
+// Context.ClientIP, Scheme and Host and everything built on them (cookie
+// Secure default, HSTS, access log, rate limits). The default trusts none:
+// forwarding headers are ignored, so a client cannot pose as another
+// address or as HTTPS. List exactly your proxies. An invalid entry panics
+// in New.
+func WithTrustedProxies(cidrs ...string) Option {
+	return func(c *config) {
+		header := headerXFF
+		if c.proxies != nil {
+			header = c.proxies.header
+		}
+		t, err := NewTrustedProxies(header, cidrs...)
+		if err != nil {
+			panic(err.Error())
+		}
+		c.proxies = t
+	}
+}
+
+// WithClientIPHeader sets the header the trusted proxies record the client
+// in (default "X-Forwarded-For"; "Forwarded" for RFC 7239; or a
+// single-address header such as "X-Real-IP"). Only that header is read: one
+// your proxies do not set passes through from the client unchanged, so it
+// must be the one they overwrite or append to.
+func WithClientIPHeader(name string) Option {
+	return func(c *config) {
+		if c.proxies == nil {
+			c.proxies = &TrustedProxies{}
+		}
+		c.proxies.header = http.CanonicalHeaderKey(name)
+		if name == "" {
+			c.proxies.header = headerXFF
+		}
+	}
+}
+
+// TrustedProxies returns the app's trusted proxies (WithTrustedProxies), or
+// nil when it trusts none.
+func (a *App) TrustedProxies() *TrustedProxies {
+	if p := a.cfg.proxies; p != nil && len(p.prefixes) > 0 {
+		return p
+	}
+	return nil
+}
+
+// Trusts reports whether a is one of the proxies.
+func (t *TrustedProxies) Trusts(a netip.Addr) bool {
+	if t == nil {
+		return false
+	}
+	a = a.Unmap()
+	for _, p := range t.prefixes {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// Origin is what a request says about its client once the forwarding
+// headers of trusted proxies are applied.
+type Origin struct {
+	// ClientIP is the client's address: the peer's, or the one trusted
+	// proxies forwarded. It is the zero Addr when the peer address is not
+	// an IP (a Unix socket).
+	ClientIP netip.Addr
+	// Scheme is "https" or "http".
+	Scheme string
+	// Host is the host (and port) the client asked for.
+	Host string
+	// Proxied reports that the peer is a trusted proxy.
+	Proxied bool
+}
+
+// Resolve applies the forwarding headers of r, when its peer is one of the
+// proxies; t may be nil (no proxy trusted).
+func (t *TrustedProxies) Resolve(r *http.Request) Origin {
+	o := Origin{Scheme: "http", Host: r.Host}
+	if r.TLS != nil {
+		o.Scheme = "https"
+	}
+	o.ClientIP = ParseAddrPort(r.RemoteAddr)
+	if t == nil || len(t.prefixes) == 0 || !o.ClientIP.IsValid() || !t.Trusts(o.ClientIP) {
+		return o
+	}
+	o.Proxied = true
+	var proto, host string
+	switch t.header {
+	case headerForwarded:
+		o.ClientIP, proto, host = t.walkForwarded(r.Header["Forwarded"], o.ClientIP)
+	case headerXFF:
+		var hop int
+		o.ClientIP, hop = t.walkXFF(r.Header[headerXFF], o.ClientIP)
+		proto = atHop(r.Header["X-Forwarded-Proto"], hop)
+		host = atHop(r.Header["X-Forwarded-Host"], hop)
+	default:
+		if vs := r.Header[t.header]; len(vs) > 0 {
+			if a := ParseAddrPort(strings.TrimSpace(vs[len(vs)-1])); a.IsValid() {
+				o.ClientIP = a
+			}
+		}
+		proto = atHop(r.Header["X-Forwarded-Proto"], 1)
+		host = atHop(r.Header["X-Forwarded-Host"], 1)
+	}
+	switch {
+	case strings.EqualFold(proto, "https"):
+		o.Scheme = "https"
+	case strings.EqualFold(proto, "http"):
+		o.Scheme = "http"
+	}
+	if validHost(host) {
+		o.Host = host
+	}
+	return o
+}
+
+// walkXFF returns the client of an X-Forwarded-For chain forwarded by the
+// trusted peer, and its position from the right (1 for the last entry; 0
+// when the peer itself is the client as far as can be told).
+func (t *TrustedProxies) walkXFF(values []string, peer netip.Addr) (netip.Addr, int) {
+	last, lastHop, hop := peer, 0, 0
+	for i := len(values) - 1; i >= 0; i-- {
+		v := values[i]
+		for v != "" {
+			j := strings.LastIndexByte(v, ',')
+			item := v[j+1:]
+			v = v[:max(j, 0)]
+			item = strings.TrimSpace(item)
+			if item == "" && j >= 0 {
+				continue // "a, , b"
+			}
+			hop++
+			a := ParseAddrPort(item)
+			if !a.IsValid() {
+				return last, lastHop
+			}
+			if !t.Trusts(a) {
+				return a, hop
+			}
+			last, lastHop = a, hop
+		}
+	}
+	return last, lastHop
+}
+
+// walkForwarded walks Forwarded elements from the right as walkXFF does,
+// and returns the proto= and host= of the client's element (of the last
+// one when the walk stopped at the peer).
+func (t *TrustedProxies) walkForwarded(values []string, peer netip.Addr) (netip.Addr, string, string) {
+	last := peer
+	var lastProto, lastHost string
+	first := true
+	for i := len(values) - 1; i >= 0; i-- {
+		v := values[i]
+		for v != "" {
+			var elem string
+			elem, v = lastElement(v)
+			f, proto, host := forwardedParams(elem)
+			if first {
+				// The peer's own element: what it received.
+				lastProto, lastHost, first = proto, host, false
+			}
+			a := ParseAddrPort(f)
+			if !a.IsValid() {
+				return last, lastProto, lastHost
+			}
+			if !t.Trusts(a) {
+				return a, proto, host
+			}
+			last, lastProto, lastHost = a, proto, host
+		}
+	}
+	return last, lastProto, lastHost
+}
+
+// lastElement splits the last element off a Forwarded field value (commas
+// inside quoted strings do not count).
+func lastElement(v string) (elem, rest string) {
+	inQuote, cut := false, -1
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case '"':
+			inQuote = !inQuote
+		case '\\':
+			if inQuote {
+				i++
+			}
+		case ',':
+			if !inQuote {
+				cut = i
+			}
+		}
+	}
+	if cut < 0 {
+		return v, ""
+	}
+	return v[cut+1:], v[:cut]
+}
+
+// forwardedParams returns an element's for=, proto= and host= values
+// ("unknown" for a missing for=).
+func forwardedParams(elem string) (forv, proto, host string) {
+	forv = "unknown"
+	for pair := range strings.SplitSeq(elem, ";") {
+		name, val, ok := strings.Cut(strings.TrimSpace(pair), "=")
+		if !ok {
+			continue
+		}
+		val = strings.TrimSpace(val)
+		if len(val) >= 2 && val[0] == '"' && val[len(val)-1] == '"' {
+			val = val[1 : len(val)-1]
+		}
+		switch strings.ToLower(name) {
+		case "for":
+			forv = val
+		case "proto":
+			proto = val
+		case "host":
+			host = val
+		}
+	}
+	return forv, proto, host
+}
+
+// atHop returns the entry of a comma-separated header list at position hop
+// from the right (at least 1), or its leftmost entry when it is shorter:
+// proxies that overwrite the header leave one value, and proxies that append
+// put theirs on the right.
+func atHop(values []string, hop int) string {
+	if len(values) == 0 {
+		return ""
+	}
+	hop = max(hop, 1)
+	var items []string
+	for _, v := range values {
+		for item := range strings.SplitSeq(v, ",") {
+			items = append(items, strings.TrimSpace(item))
+		}
+	}
+	i := len(items) - hop
+	if i < 0 {
+		i = 0
+	}
+	return items[i]
+}
+
+// validHost accepts a host[:port] made of the characters a host name, an
+// IPv4 or a bracketed IPv6 address may hold.
+func validHost(h string) bool {
+	if h == "" || len(h) > 255 {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case c == '.', c == '-', c == ':', c == '[', c == ']', c == '_':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// ParseAddrPort parses "ip", "ip:port", "[ipv6]" or "[ipv6]:port" as found
+// in RemoteAddr and forwarding headers; IPv4-mapped IPv6 addresses are
+// unmapped. It returns the zero Addr for anything else (zones included).
+func ParseAddrPort(s string) netip.Addr {
+	host := s
+	if strings.HasPrefix(s, "[") {
+		end := strings.IndexByte(s, ']')
+		if end < 0 {
+			return netip.Addr{}
+		}
+		host = s[1:end]
+	} else if strings.Count(s, ":") == 1 {
+		host, _, _ = strings.Cut(s, ":")
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil || a.Zone() != "" {
+		return netip.Addr{}
+	}
+	return a.Unmap()
+}
+
+// origin resolves the request through the app's trusted proxies.
+func (c *Context) origin() Origin { return c.app.cfg.proxies.Resolve(c.req) }
+
+// ClientIP returns the client's IP address: the connection's peer, or,
+// when the peer is one of the app's trusted proxies (WithTrustedProxies),
+// the client they forwarded. It is the peer address as is when it is not
+// an IP. RemoteIP always returns the peer.
+func (c *Context) ClientIP() string {
+	c.live()
+	p := c.app.cfg.proxies
+	if p == nil || len(p.prefixes) == 0 {
+		return c.RemoteIP()
+	}
+	o := p.Resolve(c.req)
+	if !o.ClientIP.IsValid() {
+		return c.RemoteIP()
+	}
+	return o.ClientIP.String()
+}
+
+// ClientAddr is ClientIP as a netip.Addr (the zero Addr when the peer
+// address is not an IP).
+func (c *Context) ClientAddr() netip.Addr {
+	c.live()
+	return c.origin().ClientIP
+}
+
+// Scheme returns "https" or "http": the scheme the client used, from
+// X-Forwarded-Proto (or Forwarded proto=) when a trusted proxy forwarded
+// the request (WithTrustedProxies), else from the connection (TLS or not).
+func (c *Context) Scheme() string {
+	c.live()
+	if p := c.app.cfg.proxies; p == nil || len(p.prefixes) == 0 {
+		if c.req.TLS != nil {
+			return "https"
+		}
+		return "http"
+	}
+	return c.origin().Scheme
+}
+
+// Host returns the host (and port) the client asked for: from
+// X-Forwarded-Host (or Forwarded host=) when a trusted proxy forwarded the
+// request and the value is a well-formed host, else the request's Host.
+func (c *Context) Host() string {
+	c.live()
+	if p := c.app.cfg.proxies; p == nil || len(p.prefixes) == 0 {
+		return c.req.Host
+	}
+	return c.origin().Host
+}
