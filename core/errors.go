@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -54,6 +55,10 @@ func NewError(status int, detail string) *Error {
 	return &Error{Status: status, Detail: detail}
 }
 
+// The With methods change the error they are called on and return it, to
+// build an error in one expression; call them on a new error (NewError,
+// Errorf) or on a Clone, never on one shared between requests.
+
 // Errorf returns an HTTP error whose detail is formatted as fmt.Errorf does
 // (the detail is sent to the client); a %w verb also keeps the wrapped error
 // for errors.Is/As.
@@ -61,6 +66,30 @@ func Errorf(status int, format string, args ...any) *Error {
 	err := fmt.Errorf(format, args...)
 	return &Error{Status: status, Detail: err.Error(), cause: errors.Unwrap(err)}
 }
+
+// clone returns a copy of e that shares nothing mutable with it, so the
+// copy can be refined (With methods, translation) without touching e.
+func (e *Error) clone() *Error {
+	cp := *e
+	cp.Headers = e.Headers.Clone()
+	if e.Extensions != nil {
+		cp.Extensions = make(map[string]any, len(e.Extensions))
+		for k, v := range e.Extensions {
+			cp.Extensions[k] = v
+		}
+	}
+	cp.Errors = slices.Clone(e.Errors)
+	return &cp
+}
+
+// Clone returns a deep copy of the error (headers, extensions and field
+// errors are copied), for code that keeps an *Error in a variable and
+// refines it per request: the With methods change the error they are called
+// on, so a shared error must be cloned first.
+//
+//	var errGone = covet.NewError(http.StatusGone, "moved away")
+//	return errGone.Clone().WithHeader("Link", link)
+func (e *Error) Clone() *Error { return e.clone() }
 
 // WithCause attaches an underlying error for logs and errors.Is/As; it is
 // not sent to the client.
@@ -208,7 +237,7 @@ func (a *App) handleError(c *Context, err error) {
 	}
 	c.errHandled = true
 	c.dirty = true
-	a.cfg.errorHandler(c, err)
+	a.cfg.errorHandler(c, a.translate(c, err))
 }
 
 // HandleError hands an error to the app's error handler, as returning it from
@@ -279,7 +308,9 @@ func DefaultErrorHandler(c *Context, err error) {
 	}
 	h := res.Header()
 	for k, v := range hdr {
-		h[k] = v
+		// Copied: the error may be shared, and a header added later to the
+		// response must not land in the error's slice.
+		h[k] = slices.Clone(v)
 	}
 	if a.cfg.development && wantsHTML(c.req) {
 		writeDevPage(c, p, err)

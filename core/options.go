@@ -39,7 +39,8 @@ type config struct {
 	healthTimeout    time.Duration
 	server           ServerConfig
 	json             JSONCodec
-	proxies          *TrustedProxies // nil: none trusted (proxy.go)
+	proxies          *TrustedProxies   // nil: none trusted (proxy.go)
+	translators      []ErrorTranslator // translate.go
 	// binding (see bind.go)
 	bodyLimit      int64
 	strictJSON     bool

@@ -84,21 +84,23 @@ type staticServer struct {
 	etags sync.Map // name → etag, for files without a modification time
 }
 
-var errStaticNotFound = NewError(http.StatusNotFound, "file not found")
+// staticNotFound returns a new 404 for each request: an error handler or
+// middleware may refine it (WithHeader) without touching another request's.
+func staticNotFound() *Error { return NewError(http.StatusNotFound, "file not found") }
 
 func (s *staticServer) serve(c *Context) error {
 	name, ok := s.cleanName(c.Param("path"))
 	if !ok {
-		return errStaticNotFound
+		return staticNotFound()
 	}
 	f, fi, err := s.open(name)
 	if err != nil {
-		return errStaticNotFound
+		return staticNotFound()
 	}
 	defer f.Close()
 	if fi.IsDir() {
 		if s.cfg.index == "" {
-			return errStaticNotFound
+			return staticNotFound()
 		}
 		f.Close()
 		name = path.Join(name, s.cfg.index)
@@ -107,7 +109,7 @@ func (s *staticServer) serve(c *Context) error {
 		}
 		f, fi, err = s.open(name)
 		if err != nil || fi.IsDir() {
-			return errStaticNotFound
+			return staticNotFound()
 		}
 		defer f.Close()
 	}

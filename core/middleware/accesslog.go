@@ -86,9 +86,12 @@ func DefaultAccessLogLevel(status int) slog.Level {
 // RequestID runs before), remote_ip (the client: the peer, or the
 // client a trusted proxy forwarded, as Context.ClientIP tells), user_agent.
 //
-// The status is the one the client got: an error returned by the handlers
-// below is handed to the app's error handler (c.HandleError) before the
-// record is written, and AccessLog returns nil. A panic passing through is
+// The status is the one the client got. An error returned by the handlers
+// below is passed on, not rendered: it is rendered once, at the outermost
+// point, after the app's error translators (covet.App.TranslateErrors) saw
+// it, whatever the order middleware and plugins were added in; the record
+// is then written when the request is over (Context.OnDone), with the
+// final status and size. A panic passing through is
 // logged with status 500 (unless a status was already sent) and goes on up;
 // put Recover below AccessLog to turn panics into ordinary 500s.
 func AccessLog(opts ...AccessLogOption) covet.Middleware {
@@ -107,10 +110,17 @@ func AccessLog(opts ...AccessLogOption) covet.Middleware {
 				}
 			}()
 			err := next(c)
-			if err != nil {
-				c.HandleError(err)
-			}
 			returned = true
+			if err != nil {
+				// Logged once the error was rendered further out (a closure
+				// per failed request; successful ones log here, for free).
+				c.OnDone(func() {
+					if cfg.skip == nil || !cfg.skip(c) {
+						cfg.log(c, start, false)
+					}
+				})
+				return err
+			}
 			if cfg.skip != nil && cfg.skip(c) {
 				return nil
 			}

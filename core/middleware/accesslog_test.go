@@ -1,6 +1,7 @@
 package middleware_test
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -93,14 +94,19 @@ func TestAccessLogStatusAndLevel(t *testing.T) {
 	}
 }
 
-func TestAccessLogReturnsNilAfterHandlingTheError(t *testing.T) {
-	app, _ := newApp()
+func TestAccessLogPassesTheErrorOn(t *testing.T) {
+	app, logs := newApp()
 	probe := &statusProbe{}
 	app.Use(probe.mw, middleware.AccessLog())
 	app.GET("/", func(c *covet.Context) error { return covet.NewError(http.StatusTeapot, "short and stout") })
 	covettest.New(t, app).Get("/").Do().ExpectStatus(http.StatusTeapot)
-	if probe.err != nil || probe.status != http.StatusTeapot {
-		t.Errorf("outside AccessLog: error %v, status %d; want nil and 418", probe.err, probe.status)
+	var e *covet.Error
+	if !errors.As(probe.err, &e) || e.Status != http.StatusTeapot || probe.status != 0 {
+		t.Errorf("outside AccessLog: error %v, status %d; want the 418 error, not yet rendered", probe.err, probe.status)
+	}
+	recs := logs.find(t, "request")
+	if len(recs) != 1 || recs[0]["status"] != float64(http.StatusTeapot) || recs[0]["bytes"].(float64) == 0 {
+		t.Errorf("records = %v, want one with the rendered 418", recs)
 	}
 }
 
