@@ -1,10 +1,13 @@
 package orm
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"sync"
 
@@ -100,11 +103,32 @@ func acquire(ctx context.Context, d *Database, write bool) (bun.Conn, func(), er
 	return conn, release, nil
 }
 
-// txWriter holds the response back until the transaction is decided.
+// txWriter holds the response back until the transaction is decided. It
+// can be hijacked (a WebSocket upgrade on a transactional route): the
+// connection is the real one, and the transaction commits.
 type txWriter struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
+	header   http.Header
+	status   int
+	body     bytes.Buffer
+	orig     http.ResponseWriter
+	hijacked bool
+}
+
+// Hijack takes over the connection from the writer outside.
+func (w *txWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, rw, err := http.NewResponseController(w.orig).Hijack()
+	if err == nil {
+		w.hijacked = true
+	}
+	return conn, rw, err
+}
+
+// ReadFrom buffers src (io.Copy on the Response uses it).
+func (w *txWriter) ReadFrom(src io.Reader) (int64, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.body.ReadFrom(src)
 }
 
 var txWriters = sync.Pool{New: func() any { return new(txWriter) }}
@@ -133,6 +157,7 @@ func runBuffered(c *covet.Context, tx bun.Tx, next covet.HandlerFunc) (err error
 	res := c.Response()
 	orig := res.Writer()
 	w := txWriters.Get().(*txWriter)
+	w.orig = orig
 	w.header = orig.Header().Clone()
 	if w.header == nil {
 		w.header = http.Header{}
@@ -141,11 +166,10 @@ func runBuffered(c *covet.Context, tx bun.Tx, next covet.HandlerFunc) (err error
 	// discard forgets what the handler wrote, so the error handler can
 	// answer afresh on the real writer.
 	discard := func() {
-		*res = covet.Response{}
-		res.SetWriter(orig)
+		res.Reset(orig) // keeps HEAD and re-arms Response.Before hooks
 	}
 	defer func() {
-		w.header, w.status = nil, 0
+		w.header, w.status, w.orig, w.hijacked = nil, 0, nil, false
 		w.body.Reset()
 		if w.body.Cap() <= 64<<10 {
 			txWriters.Put(w)
@@ -169,6 +193,14 @@ func runBuffered(c *covet.Context, tx bun.Tx, next covet.HandlerFunc) (err error
 			c.Logger().WarnContext(c.Context(), "orm: rollback failed", "error", rerr.Error())
 		}
 		return herr
+	}
+	if w.hijacked {
+		// The connection is the handler's: nothing to send, commit.
+		res.SetWriter(orig)
+		if cerr := tx.Commit(); cerr != nil {
+			c.Logger().WarnContext(c.Context(), "orm: commit after hijack failed", "error", cerr.Error())
+		}
+		return nil
 	}
 	status := w.status
 	if status == 0 {

@@ -62,7 +62,8 @@ func (p *Plugin) Name() string { return "orm" }
 
 // Install opens the databases' pools (without connecting: Start does) and
 // adds the app-wide middleware that gives each request its database state,
-// counts its queries and maps database errors to HTTP errors.
+// counts its queries, and registers the translator that maps database
+// errors to HTTP errors (covet.App.TranslateErrors).
 func (p *Plugin) Install(app *covet.App) error {
 	p.app = app
 	p.log = p.cfg.logger
@@ -86,6 +87,9 @@ func (p *Plugin) Install(app *covet.App) error {
 	}
 	p.primary = p.byName[DefaultName]
 	app.Use(p.requestMiddleware)
+	if p.cfg.mapErrors {
+		app.TranslateErrors(p.translate)
+	}
 	return nil
 }
 

@@ -86,21 +86,38 @@ func (s *reqState) tx(d *Database) (bun.Tx, bool) {
 	return bun.Tx{}, false
 }
 
-// requestMiddleware gives every request its state, and maps the database
-// errors a handler returns to HTTP errors.
+// requestMiddleware gives every request its state. The database errors a
+// handler returns are mapped by the translator the plugin registers with
+// the app (translate), wherever the error is handled, so the mapping does
+// not depend on where this middleware sits among the others.
 func (p *Plugin) requestMiddleware(next covet.HandlerFunc) covet.HandlerFunc {
 	return func(c *covet.Context) error {
-		r := c.Request()
-		st := &reqState{Context: r.Context(), p: p, timeout: p.cfg.stmtTimeout}
+		st := &reqState{p: p, timeout: p.cfg.stmtTimeout}
+		// Set first: the request taken after it carries the request's
+		// values (Key.FromContext), so wrapping it costs no second copy.
 		stateKey.Set(c, st)
+		r := c.Request()
+		st.Context = r.Context()
 		c.SetRequest(r.WithContext(st))
 		err := next(c)
-		op := st.finish()
-		if err != nil && p.cfg.mapErrors {
-			err = mapError(err, op)
-		}
+		st.finish()
 		return err
 	}
+}
+
+// translate maps a database error to an HTTP error (MapError), with the
+// failing statement the request recorded; nil for other errors.
+func (p *Plugin) translate(c *covet.Context, err error) *covet.Error {
+	op := ""
+	if st, ok := stateKey.Get(c); ok {
+		st.mu.Lock()
+		op = st.failedOp
+		st.mu.Unlock()
+	}
+	if e, ok := mapError(err, op).(*covet.Error); ok {
+		return e
+	}
+	return nil
 }
 
 func mustState(c *covet.Context) *reqState {
