@@ -42,10 +42,13 @@ type Context struct {
 	miss       uint8 // the answer for an unmatched request (missNotFound, ...)
 	query      url.Values
 	keys       *keyStore // the values of Key.Set, nil until one is set
-	requestID  string
-	logger     *slog.Logger
-	released   bool
-	errHandled bool
+	// keysPending: the request may not carry keys in its context yet
+	// (attached when the request or its context is next asked for).
+	keysPending bool
+	requestID   string
+	logger      *slog.Logger
+	released    bool
+	errHandled  bool
 	// dirty is set by every setter of the fields release clears only when set.
 	dirty bool
 	// cleanups run when the request ends, last first (OnDone; temporary
@@ -89,6 +92,7 @@ func (c *Context) release() {
 		c.miss = 0
 		c.query = nil
 		c.keys = nil
+		c.keysPending = false
 		c.requestID = ""
 		c.logger = nil
 		c.errHandled = false
@@ -131,7 +135,13 @@ func (c *Context) live() {
 func (c *Context) App() *App { return c.app }
 
 // Request returns the request.
-func (c *Context) Request() *http.Request { c.live(); return c.req }
+func (c *Context) Request() *http.Request {
+	c.live()
+	if c.keysPending {
+		c.attachStore()
+	}
+	return c.req
+}
 
 // SetRequest replaces the request, for middleware that derives a new one
 // (for example with r.WithContext).
@@ -139,8 +149,9 @@ func (c *Context) SetRequest(r *http.Request) {
 	c.live()
 	c.req = r
 	if c.keys != nil {
-		// The values set on the request stay visible from its context.
-		c.attachStore()
+		// The values set on the request stay visible from its context:
+		// checked when the request is next asked for.
+		c.keysPending = true
 	}
 }
 
@@ -149,7 +160,13 @@ func (c *Context) Response() *Response { c.live(); return c.res }
 
 // Context returns the request's context, canceled when the client goes away
 // or the handler's deadline passes.
-func (c *Context) Context() context.Context { c.live(); return c.req.Context() }
+func (c *Context) Context() context.Context {
+	c.live()
+	if c.keysPending {
+		c.attachStore()
+	}
+	return c.req.Context()
+}
 
 // Route returns the matched route's description, or nil when no route
 // matched (404, 405, automatic OPTIONS).
@@ -340,27 +357,39 @@ func (l *storeLayer) Value(key any) any {
 	return l.Context.Value(key)
 }
 
-// attachStore makes sure the request's context carries the store.
+// attachStore makes sure the request's context carries the store. It runs
+// when the request or its context is asked for after a value was set (or
+// the request replaced), not in Set: middleware that took the request
+// before setting a value and then changes it (r.Body = ...) changes the
+// request handlers get.
 func (c *Context) attachStore() {
+	c.keysPending = false
 	ctx := c.req.Context()
-	if ctx.Value(storeKey{}) == c.keys {
+	if v, ok := ctx.Value(storeKey{}).(*keyStore); ok && v == c.keys {
+		return
+	}
+	if c.keys.Context == nil {
+		// The store itself is the layer, on the first attach.
+		c.keys.Context = ctx
+		c.req = c.req.WithContext(c.keys)
 		return
 	}
 	c.req = c.req.WithContext(&storeLayer{Context: ctx, s: c.keys})
 }
 
 // Set attaches v to the request under the key. The first value set on a
-// request costs two allocations (the values' store and the request copy
-// that carries it in its context); later ones none until four are set.
+// request costs one allocation (the values' store), and one more (the
+// request copy carrying it in its context) when the request or its context
+// is then asked for; later values cost none until four are set.
 func (k *Key[T]) Set(c *Context, v T) {
 	c.live()
 	s := c.keys
 	if s == nil {
-		s = &keyStore{Context: c.req.Context()}
+		s = &keyStore{}
 		s.vals = s.buf[:0]
 		c.keys = s
+		c.keysPending = true
 		c.dirty = true
-		c.req = c.req.WithContext(s)
 	}
 	for i := range s.vals {
 		if s.vals[i].key == k {

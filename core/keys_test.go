@@ -2,8 +2,10 @@ package covet_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -144,3 +146,24 @@ type discardWriter struct{ h http.Header }
 func (w *discardWriter) Header() http.Header         { return w.h }
 func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *discardWriter) WriteHeader(int)             {}
+
+// TestKeySetKeepsTheRequest checks that middleware which took the request
+// before setting a value and then changes it (a counting body) changes the
+// request the handler gets (contrib/plugins/requestsize does this).
+func TestKeySetKeepsTheRequest(t *testing.T) {
+	app := covet.New()
+	app.Use(func(next covet.HandlerFunc) covet.HandlerFunc {
+		return func(c *covet.Context) error {
+			r := c.Request()
+			tenantKey.Set(c, &tenant{id: "acme"})
+			r.Body = io.NopCloser(strings.NewReader("replaced"))
+			r.Header.Set("X-Seen", "yes")
+			return next(c)
+		}
+	})
+	app.POST("/", func(c *covet.Context) error {
+		b, _ := io.ReadAll(c.Request().Body)
+		return c.Text(200, string(b)+" "+c.Header("X-Seen")+" "+repoTenant(c.Context()))
+	})
+	covettest.New(t, app).Post("/").Text("original").Do().ExpectBody("replaced yes acme")
+}
