@@ -9,7 +9,10 @@ import "net/http"
 //	covet.Post(app, "/users", func(c *covet.Context, in *NewUser) (*covet.Created[User], error) {
 //		u := create(in)
 //		return covet.NewCreated("/users/"+strconv.FormatInt(u.ID, 10), u), nil
-//	})
+//	}).Status(http.StatusCreated)
+//
+// The response is 201 with or without the route's Status; set it as above
+// so the route's documentation (OpenAPI) lists 201 rather than 200.
 type Created[T any] struct {
 	// Location is the URL of the new resource (a path, or absolute).
 	Location string `header:"Location"`
