@@ -3,6 +3,7 @@ package covet
 import (
 	"crypto/tls"
 	"log/slog"
+	"net/url"
 	"os"
 	"time"
 )
@@ -41,6 +42,7 @@ type config struct {
 	json             JSONCodec
 	proxies          *TrustedProxies   // nil: none trusted (proxy.go)
 	translators      []ErrorTranslator // translate.go
+	publicURL        *url.URL          // absurl.go
 	// binding (see bind.go)
 	bodyLimit      int64
 	strictJSON     bool

@@ -1,0 +1,56 @@
+package covet
+
+import (
+	"errors"
+	"net/url"
+	"strings"
+)
+
+// WithPublicURL sets the app's public base URL ("https://example.com", or
+// with a path prefix the proxy adds: "https://example.com/app"), used by
+// App.AbsoluteURL for links built outside a request (emails, jobs) and by
+// Context.AbsoluteURL in place of the request's scheme and host. An invalid
+// URL (not absolute http or https) panics in New.
+func WithPublicURL(base string) Option {
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		panic("covet: WithPublicURL: " + base + " is not an absolute http(s) URL without query")
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	return func(c *config) { c.publicURL = u }
+}
+
+// AbsoluteURL builds the absolute URL of the named route on the app's
+// public URL (WithPublicURL), with its parameters as URL does and query
+// appended (nil for none):
+//
+//	link, err := app.AbsoluteURL("user.confirm", url.Values{"token": {tok}}, "id", 42)
+func (a *App) AbsoluteURL(name string, query url.Values, pairs ...any) (string, error) {
+	if a.cfg.publicURL == nil {
+		return "", errors.New("covet: AbsoluteURL needs the app's public URL (WithPublicURL)")
+	}
+	return a.absolute(a.cfg.publicURL.Scheme, a.cfg.publicURL.Host, a.cfg.publicURL.Path, name, query, pairs)
+}
+
+// AbsoluteURL builds the absolute URL of the named route for this request's
+// client (OAuth callbacks, links in responses): on the app's public URL when
+// one is set, else on the scheme and host the client used (Scheme and Host,
+// which follow trusted proxies only).
+func (c *Context) AbsoluteURL(name string, query url.Values, pairs ...any) (string, error) {
+	if u := c.app.cfg.publicURL; u != nil {
+		return c.app.absolute(u.Scheme, u.Host, u.Path, name, query, pairs)
+	}
+	return c.app.absolute(c.Scheme(), c.Host(), "", name, query, pairs)
+}
+
+func (a *App) absolute(scheme, host, prefix, name string, query url.Values, pairs []any) (string, error) {
+	p, err := a.URL(name, pairs...)
+	if err != nil {
+		return "", err
+	}
+	s := scheme + "://" + host + prefix + p
+	if len(query) > 0 {
+		s += "?" + query.Encode()
+	}
+	return s, nil
+}
