@@ -41,7 +41,8 @@ type Context struct {
 	redirectTo string
 	miss       uint8 // the answer for an unmatched request (missNotFound, ...)
 	query      url.Values
-	keys       *keyStore // the values of Key.Set, nil until one is set
+	values     []ctxValue // Key.Set values until the request's context needs them (pooled)
+	keys       *keyStore  // the values once visible from the context (not pooled)
 	// keysPending: the request may not carry keys in its context yet
 	// (attached when the request or its context is next asked for).
 	keysPending bool
@@ -91,6 +92,8 @@ func (c *Context) release() {
 		c.redirectTo = ""
 		c.miss = 0
 		c.query = nil
+		clear(c.values)
+		c.values = c.values[:0]
 		c.keys = nil
 		c.keysPending = false
 		c.requestID = ""
@@ -148,7 +151,7 @@ func (c *Context) Request() *http.Request {
 func (c *Context) SetRequest(r *http.Request) {
 	c.live()
 	c.req = r
-	if c.keys != nil {
+	if c.keys != nil || len(c.values) > 0 {
 		// The values set on the request stay visible from its context:
 		// checked when the request is next asked for.
 		c.keysPending = true
@@ -364,6 +367,15 @@ func (l *storeLayer) Value(key any) any {
 // request handlers get.
 func (c *Context) attachStore() {
 	c.keysPending = false
+	if c.keys == nil {
+		// The values move from the pooled slice to a store of their own,
+		// which a goroutine keeping the context may read after the request.
+		s := &keyStore{}
+		s.vals = append(s.buf[:0], c.values...)
+		clear(c.values)
+		c.values = c.values[:0]
+		c.keys = s
+	}
 	ctx := c.req.Context()
 	if v, ok := ctx.Value(storeKey{}).(*keyStore); ok && v == c.keys {
 		return
@@ -377,36 +389,40 @@ func (c *Context) attachStore() {
 	c.req = c.req.WithContext(&storeLayer{Context: ctx, s: c.keys})
 }
 
-// Set attaches v to the request under the key. The first value set on a
-// request costs one allocation (the values' store), and one more (the
-// request copy carrying it in its context) when the request or its context
-// is then asked for; later values cost none until four are set.
+// Set attaches v to the request under the key. It allocates nothing until
+// the request or its context is asked for after it: then the values move to
+// a store of their own and a request copy carries it in its context (two
+// allocations, once per request).
 func (k *Key[T]) Set(c *Context, v T) {
 	c.live()
-	s := c.keys
-	if s == nil {
-		s = &keyStore{}
-		s.vals = s.buf[:0]
-		c.keys = s
-		c.keysPending = true
-		c.dirty = true
+	if s := c.keys; s != nil {
+		for i := range s.vals {
+			if s.vals[i].key == k {
+				s.vals[i].val = v
+				return
+			}
+		}
+		s.vals = append(s.vals, ctxValue{key: k, val: v})
+		return
 	}
-	for i := range s.vals {
-		if s.vals[i].key == k {
-			s.vals[i].val = v
+	for i := range c.values {
+		if c.values[i].key == k {
+			c.values[i].val = v
 			return
 		}
 	}
-	s.vals = append(s.vals, ctxValue{key: k, val: v})
+	c.values = append(c.values, ctxValue{key: k, val: v})
+	c.keysPending = true
+	c.dirty = true
 }
 
 // Get returns the value attached under the key, if any.
 func (k *Key[T]) Get(c *Context) (T, bool) {
+	vals := c.values
 	if s := c.keys; s != nil {
-		return k.lookup(s)
+		vals = s.vals
 	}
-	var zero T
-	return zero, false
+	return k.lookup(vals)
 }
 
 // FromContext returns the value attached under the key to the request
@@ -417,17 +433,17 @@ func (k *Key[T]) Get(c *Context) (T, bool) {
 func (k *Key[T]) FromContext(ctx context.Context) (T, bool) {
 	if ctx != nil {
 		if s, ok := ctx.Value(storeKey{}).(*keyStore); ok {
-			return k.lookup(s)
+			return k.lookup(s.vals)
 		}
 	}
 	var zero T
 	return zero, false
 }
 
-func (k *Key[T]) lookup(s *keyStore) (T, bool) {
-	for i := range s.vals {
-		if s.vals[i].key == k {
-			return s.vals[i].val.(T), true
+func (k *Key[T]) lookup(vals []ctxValue) (T, bool) {
+	for i := range vals {
+		if vals[i].key == k {
+			return vals[i].val.(T), true
 		}
 	}
 	var zero T
@@ -436,14 +452,14 @@ func (k *Key[T]) lookup(s *keyStore) (T, bool) {
 
 // Delete removes the value attached under the key.
 func (k *Key[T]) Delete(c *Context) {
-	s := c.keys
-	if s == nil {
-		return
+	vals := &c.values
+	if s := c.keys; s != nil {
+		vals = &s.vals
 	}
-	for i := range s.vals {
-		if s.vals[i].key == k {
-			s.vals = append(s.vals[:i], s.vals[i+1:]...)
-			s.vals[len(s.vals):cap(s.vals)][0] = ctxValue{}
+	for i := range *vals {
+		if (*vals)[i].key == k {
+			*vals = append((*vals)[:i], (*vals)[i+1:]...)
+			(*vals)[len(*vals) : len(*vals)+1][0] = ctxValue{}
 			return
 		}
 	}
