@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/klauspost/compress/gzip"
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/plugins/compress"
+	"github.com/klauspost/compress/gzip"
 )
 
 var big = strings.Repeat("covet compresses text responses. ", 200) // 6.6 KB

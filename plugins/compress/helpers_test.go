@@ -11,10 +11,10 @@ import (
 	"testing"
 
 	"github.com/andybalholm/brotli"
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/plugins/compress"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 )
 
 // task is the object of the realistic JSON list used by tests and figures.
