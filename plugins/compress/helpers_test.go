@@ -151,3 +151,25 @@ func newApp(t testing.TB, opts ...compress.Option) *covet.App {
 	}
 	return app
 }
+
+// decoder wraps a coded stream in its decoder.
+func decoder(t testing.TB, coding string, r io.Reader) io.Reader {
+	t.Helper()
+	switch coding {
+	case "gzip":
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return zr
+	case "zstd":
+		zr, err := zstd.NewReader(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return zr
+	case "br":
+		return brotli.NewReader(r)
+	}
+	return r
+}
