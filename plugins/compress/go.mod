@@ -1,0 +1,16 @@
+module github.com/covetgo/covet/plugins/compress
+
+go 1.25.0
+
+require (
+	github.com/andybalholm/brotli v1.3.0
+	github.com/covetgo/covet/core v0.1.0
+	github.com/klauspost/compress v1.18.7
+)
+
+require (
+	github.com/goccy/go-json v0.12.0 // indirect
+	github.com/julienschmidt/httprouter v1.3.0 // indirect
+)
+
+replace github.com/covetgo/covet/core => ../../core
