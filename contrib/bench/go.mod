@@ -4,7 +4,7 @@ go 1.26.0
 
 require (
 	github.com/bytedance/sonic v1.15.5
-	github.com/covetgo/covet/core v0.1.0
+	github.com/covetgo/covet/core v0.2.0
 	github.com/covetgo/covet/plugins/cors v0.1.0
 	github.com/danielgtaylor/huma/v2 v2.37.2
 	github.com/gin-contrib/cors v1.7.7

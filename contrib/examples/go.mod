@@ -3,7 +3,7 @@ module github.com/covetgo/covet/contrib/examples
 go 1.26.0
 
 require (
-	github.com/covetgo/covet/core v0.1.0
+	github.com/covetgo/covet/core v0.2.0
 	github.com/covetgo/covet/plugins/cors v0.1.0
 	github.com/covetgo/covet/plugins/openapi v0.1.0
 	github.com/covetgo/covet/plugins/orm v0.1.0

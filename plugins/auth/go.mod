@@ -3,7 +3,7 @@ module github.com/covetgo/covet/plugins/auth
 go 1.26.0
 
 require (
-	github.com/covetgo/covet/core v0.1.0
+	github.com/covetgo/covet/core v0.2.0
 	github.com/lestrrat-go/jwx/v2 v2.1.7
 	github.com/oauth2-proxy/mockoidc v0.0.0-20261103160011-e06ed0b7cb7f
 	github.com/redis/go-redis/v9 v9.23.0

@@ -6,7 +6,7 @@ require (
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
 	github.com/covetgo/covet/contrib/browsertest v0.1.0
-	github.com/covetgo/covet/core v0.1.0
+	github.com/covetgo/covet/core v0.2.0
 	github.com/getkin/kin-openapi v0.153.0
 	github.com/google/uuid v1.6.0
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3

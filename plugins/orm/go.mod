@@ -3,7 +3,7 @@ module github.com/covetgo/covet/plugins/orm
 go 1.25.0
 
 require (
-	github.com/covetgo/covet/core v0.1.0
+	github.com/covetgo/covet/core v0.2.0
 	github.com/go-sql-driver/mysql v1.10.1
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/ory/dockertest/v3 v3.12.0

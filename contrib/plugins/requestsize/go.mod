@@ -2,7 +2,7 @@ module github.com/covetgo/covet/contrib/plugins/requestsize
 
 go 1.25.0
 
-require github.com/covetgo/covet/core v0.1.0
+require github.com/covetgo/covet/core v0.2.0
 
 require (
 	github.com/goccy/go-json v0.12.0 // indirect
