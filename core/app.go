@@ -37,6 +37,7 @@ type App struct {
 
 	frozen    atomic.Bool
 	draining  atomic.Bool
+	drain     drain
 	buildOnce sync.Once
 	pool      sync.Pool
 
@@ -689,7 +690,9 @@ func (a *App) Start(ctx context.Context) error {
 }
 
 // Stop stops the started plugins (Stopper) in reverse install order, giving
-// each the context's deadline, and returns their errors joined.
+// each the context's deadline, and returns their errors joined. It fires the
+// drain signal (see Draining) first, if the shutdown did not already.
 func (a *App) Stop(ctx context.Context) error {
+	a.beginDrain()
 	return a.lifecycle.stop(ctx, a)
 }
