@@ -56,7 +56,11 @@ type jsonScanner struct {
 	strict   bool
 	vs       *validateState
 	defaults []absentDefault
-	err      *jsonSyntaxError
+	// keys is a stack of the keys of the objects being scanned that the
+	// field bitset does not cover (map keys, keys of interface values and
+	// of skipped values, unknown struct keys), to find duplicates.
+	keys []string
+	err  *jsonSyntaxError
 	// blocking counts values of the wrong type or range, which the decoder
 	// cannot store (missing and unknown fields do not block decoding).
 	blocking int
@@ -460,6 +464,9 @@ func (s *jsonScanner) object(tp *tplan) bool {
 	}
 	s.pos++
 	var mask, seen uint64
+	var seenHi []uint64 // fields from the 65th on, for structs that have them
+	var keySet map[string]struct{}
+	kbase := len(s.keys)
 	next := 0 // keys usually come in declaration order: try that field first
 	s.ws()
 	if s.pos < len(s.data) && s.data[s.pos] == '}' {
@@ -485,7 +492,11 @@ func (s *jsonScanner) object(tp *tplan) bool {
 			var field *fplan
 			name := ""
 			pushed := false
-			if tp != nil {
+			if tp == nil {
+				if !s.uniqueKey(kbase, &keySet, rawKey, esc, kstart) {
+					return false
+				}
+			} else {
 				key := bstr(rawKey)
 				if esc {
 					key = unquoteJSON(rawKey)
@@ -506,17 +517,34 @@ func (s *jsonScanner) object(tp *tplan) bool {
 								return s.syntax("duplicate key " + strconv.Quote(key))
 							}
 							seen |= 1 << i
+						} else {
+							if seenHi == nil {
+								seenHi = make([]uint64, (len(tp.fields)+63)/64)
+							}
+							if seenHi[i/64]&(1<<(i%64)) != 0 {
+								s.pos = kstart
+								return s.syntax("duplicate key " + strconv.Quote(key))
+							}
+							seenHi[i/64] |= 1 << (i % 64)
 						}
 						if f.track >= 0 {
 							mask |= 1 << f.track
 						}
 						child, field, pushed = f.t, f, true
-					} else if s.strict && !s.textOnly {
-						s.vs.push(strings.Clone(key))
-						s.vs.fail("is not a known field", nil)
-						s.vs.pop()
+					} else {
+						if !s.uniqueKey(kbase, &keySet, rawKey, esc, kstart) {
+							return false
+						}
+						if s.strict && !s.textOnly {
+							s.vs.push(strings.Clone(key))
+							s.vs.fail("is not a known field", nil)
+							s.vs.pop()
+						}
 					}
 				} else {
+					if !s.uniqueKey(kbase, &keySet, rawKey, esc, kstart) {
+						return false
+					}
 					// The key may point into the body: failures copy the path.
 					child, name, pushed = tp.elem, key, true
 				}
@@ -556,8 +584,51 @@ func (s *jsonScanner) object(tp *tplan) bool {
 		}
 	}
 	s.depth--
+	clear(s.keys[kbase:]) // they may point into the body
+	s.keys = s.keys[:kbase]
 	if tp != nil && tp.kind == vkStruct && tp.tracked > 0 && mask != (uint64(1)<<tp.tracked)-1 && !s.textOnly {
 		s.absentFields(tp, mask)
+	}
+	return true
+}
+
+// uniqueKey records a key of the object whose keys start at s.keys[base]
+// and reports false (a syntax error at the key) when the object had it
+// already. Small objects are searched linearly; from 32 keys on the keys
+// go into a set, so a hostile object with many keys costs linear time.
+func (s *jsonScanner) uniqueKey(base int, set *map[string]struct{}, raw []byte, esc bool, at int) bool {
+	key := bstr(raw)
+	if esc {
+		key = unquoteJSON(raw)
+	}
+	dup := false
+	if *set != nil {
+		_, dup = (*set)[key]
+		if !dup {
+			(*set)[key] = struct{}{}
+		}
+	} else {
+		keys := s.keys[base:]
+		for _, k := range keys {
+			if k == key {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			s.keys = append(s.keys, key)
+			if len(keys)+1 >= 32 {
+				m := make(map[string]struct{}, 64)
+				for _, k := range s.keys[base:] {
+					m[k] = struct{}{}
+				}
+				*set = m
+			}
+		}
+	}
+	if dup {
+		s.pos = at
+		return s.syntax("duplicate key " + strconv.Quote(key))
 	}
 	return true
 }

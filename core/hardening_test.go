@@ -5,6 +5,8 @@ package covet_test
 // the fix.
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -35,4 +37,143 @@ func TestUploadFilenameFormatCharactersStripped(t *testing.T) {
 			}
 		})
 	}
+}
+
+type dupInner struct {
+	Meta map[string]string `json:"meta,omitempty"`
+	Any  any               `json:"any,omitempty"`
+}
+
+type dupBody struct {
+	Meta map[string]string         `json:"meta,omitempty"`
+	Any  any                       `json:"any,omitempty"`
+	Deep map[string]map[string]int `json:"deep,omitempty"`
+	List []dupInner                `json:"list,omitempty"`
+	Raw  json.RawMessage           `json:"raw,omitempty"`
+}
+
+// Defect 5: duplicate keys inside maps and interface values bound with the
+// last value winning; the README promises 400 for duplicate keys.
+func TestDuplicateKeysRefusedAtEveryDepth(t *testing.T) {
+	app := covet.New()
+	covet.Post(app, "/dup", func(c *covet.Context, in *dupBody) (*dupBody, error) { return in, nil })
+	cl := covettest.New(t, app)
+	for _, tc := range []struct{ name, body string }{
+		{"map", `{"meta":{"role":"user","role":"admin"}}`},
+		{"map with an escaped twin", `{"meta":{"role":"user","r\u006fle":"admin"}}`},
+		{"any object", `{"any":{"role":"user","role":"admin"}}`},
+		{"any nested in an array", `{"any":[1,{"a":{"b":1,"b":2}}]}`},
+		{"map of maps", `{"deep":{"x":{"n":1,"n":2}}}`},
+		{"map in a slice element", `{"list":[{"meta":{}},{"meta":{"k":"1","k":"2"}}]}`},
+		{"any in a slice element", `{"list":[{"any":{"k":1,"k":2}}]}`},
+		{"unknown field", `{"zzz":1,"zzz":2}`},
+		{"inside an unknown field", `{"zzz":{"a":1,"a":2}}`},
+		{"raw message", `{"raw":{"a":1,"a":2}}`},
+		{"large map", `{"meta":{` + manyKeys(100) + `,"k7":"again"}}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cl.Post("/dup").RawJSON(tc.body).Do().ExpectStatus(400).ExpectBodyContains("duplicate key")
+		})
+	}
+	t.Run("distinct keys still bind", func(t *testing.T) {
+		cl.Post("/dup").RawJSON(`{"meta":{"role":"user","Role":"x"},"any":{"a":{"b":1},"c":{"b":2}},"list":[{"meta":{"k":"1"}},{"meta":{"k":"2"}}],"deep":{"x":{"n":1},"y":{"n":1}}}`).
+			Do().ExpectStatus(200)
+		cl.Post("/dup").RawJSON(`{"meta":{` + manyKeys(100) + `}}`).Do().ExpectStatus(200)
+	})
+}
+
+func manyKeys(n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `"k%d":"v"`, i)
+	}
+	return b.String()
+}
+
+// wide has 70 fields: more than the 64 the duplicate-key bitset held.
+type wide struct {
+	F0  int `json:"f0,omitempty"`
+	F1  int `json:"f1,omitempty"`
+	F2  int `json:"f2,omitempty"`
+	F3  int `json:"f3,omitempty"`
+	F4  int `json:"f4,omitempty"`
+	F5  int `json:"f5,omitempty"`
+	F6  int `json:"f6,omitempty"`
+	F7  int `json:"f7,omitempty"`
+	F8  int `json:"f8,omitempty"`
+	F9  int `json:"f9,omitempty"`
+	F10 int `json:"f10,omitempty"`
+	F11 int `json:"f11,omitempty"`
+	F12 int `json:"f12,omitempty"`
+	F13 int `json:"f13,omitempty"`
+	F14 int `json:"f14,omitempty"`
+	F15 int `json:"f15,omitempty"`
+	F16 int `json:"f16,omitempty"`
+	F17 int `json:"f17,omitempty"`
+	F18 int `json:"f18,omitempty"`
+	F19 int `json:"f19,omitempty"`
+	F20 int `json:"f20,omitempty"`
+	F21 int `json:"f21,omitempty"`
+	F22 int `json:"f22,omitempty"`
+	F23 int `json:"f23,omitempty"`
+	F24 int `json:"f24,omitempty"`
+	F25 int `json:"f25,omitempty"`
+	F26 int `json:"f26,omitempty"`
+	F27 int `json:"f27,omitempty"`
+	F28 int `json:"f28,omitempty"`
+	F29 int `json:"f29,omitempty"`
+	F30 int `json:"f30,omitempty"`
+	F31 int `json:"f31,omitempty"`
+	F32 int `json:"f32,omitempty"`
+	F33 int `json:"f33,omitempty"`
+	F34 int `json:"f34,omitempty"`
+	F35 int `json:"f35,omitempty"`
+	F36 int `json:"f36,omitempty"`
+	F37 int `json:"f37,omitempty"`
+	F38 int `json:"f38,omitempty"`
+	F39 int `json:"f39,omitempty"`
+	F40 int `json:"f40,omitempty"`
+	F41 int `json:"f41,omitempty"`
+	F42 int `json:"f42,omitempty"`
+	F43 int `json:"f43,omitempty"`
+	F44 int `json:"f44,omitempty"`
+	F45 int `json:"f45,omitempty"`
+	F46 int `json:"f46,omitempty"`
+	F47 int `json:"f47,omitempty"`
+	F48 int `json:"f48,omitempty"`
+	F49 int `json:"f49,omitempty"`
+	F50 int `json:"f50,omitempty"`
+	F51 int `json:"f51,omitempty"`
+	F52 int `json:"f52,omitempty"`
+	F53 int `json:"f53,omitempty"`
+	F54 int `json:"f54,omitempty"`
+	F55 int `json:"f55,omitempty"`
+	F56 int `json:"f56,omitempty"`
+	F57 int `json:"f57,omitempty"`
+	F58 int `json:"f58,omitempty"`
+	F59 int `json:"f59,omitempty"`
+	F60 int `json:"f60,omitempty"`
+	F61 int `json:"f61,omitempty"`
+	F62 int `json:"f62,omitempty"`
+	F63 int `json:"f63,omitempty"`
+	F64 int `json:"f64,omitempty"`
+	F65 int `json:"f65,omitempty"`
+	F66 int `json:"f66,omitempty"`
+	F67 int `json:"f67,omitempty"`
+	F68 int `json:"f68,omitempty"`
+	F69 int `json:"f69,omitempty"`
+}
+
+// Defect 6: the duplicate-key check covered only a struct's first 64 fields.
+func TestDuplicateKeyCheckBeyond64Fields(t *testing.T) {
+	app := covet.New()
+	covet.Post(app, "/wide", func(c *covet.Context, in *wide) (*wide, error) { return in, nil })
+	cl := covettest.New(t, app)
+	for _, f := range []string{"f0", "f63", "f64", "f69"} {
+		cl.Post("/wide").RawJSON(`{"` + f + `":1,"f5":2,"` + f + `":3}`).Do().ExpectStatus(400).ExpectBodyContains("duplicate key")
+	}
+	cl.Post("/wide").RawJSON(`{"f64":1,"f65":2,"f69":3,"f0":4}`).Do().ExpectStatus(200).ExpectJSON(`{"f0":4,"f64":1,"f65":2,"f69":3}`)
 }
