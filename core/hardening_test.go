@@ -7,8 +7,16 @@ package covet_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"testing/iotest"
 
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/core/covettest"
@@ -176,4 +184,116 @@ func TestDuplicateKeyCheckBeyond64Fields(t *testing.T) {
 		cl.Post("/wide").RawJSON(`{"` + f + `":1,"f5":2,"` + f + `":3}`).Do().ExpectStatus(400).ExpectBodyContains("duplicate key")
 	}
 	cl.Post("/wide").RawJSON(`{"f64":1,"f65":2,"f69":3,"f0":4}`).Do().ExpectStatus(200).ExpectJSON(`{"f0":4,"f64":1,"f65":2,"f69":3}`)
+}
+
+// secondRead wraps a request body and reports the second Read call: by
+// then the handler has taken what the first read returned.
+type secondRead struct {
+	io.ReadCloser
+	calls int
+	done  func()
+}
+
+func (s *secondRead) Read(p []byte) (int, error) {
+	if s.calls++; s.calls == 2 {
+		s.done()
+	}
+	return s.ReadCloser.Read(p)
+}
+
+// Defect 2: the JSON body buffer was allocated at the declared
+// Content-Length before any byte arrived, so 16 connections that each sent
+// one byte of a 4 MiB body grew the heap by 64 MiB.
+func TestBodyMemoryFollowsBytesReceived(t *testing.T) {
+	app := covet.New()
+	covet.Post(app, "/items", func(c *covet.Context, in *struct {
+		Name string `json:"name"`
+	}) (*struct{}, error) {
+		return &struct{}{}, nil
+	})
+	var waiting sync.WaitGroup
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Slow") != "" {
+			r.Body = &secondRead{ReadCloser: r.Body, done: waiting.Done}
+		}
+		app.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	// Warm up: server goroutines, pools and the route's plan.
+	res, err := http.Post(srv.URL+"/items", "application/json", strings.NewReader(`{"name":"x"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+
+	const conns = 16
+	heap := func() uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	before := heap()
+	waiting.Add(conns)
+	var open []net.Conn
+	defer func() {
+		for _, c := range open {
+			c.Close()
+		}
+	}()
+	for range conns {
+		c, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		open = append(open, c)
+		fmt.Fprintf(c, "POST /items HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{", covet.DefaultBodyLimit)
+	}
+	waiting.Wait() // every handler is blocked reading the second byte
+	after := heap()
+	grown := int64(after) - int64(before)
+	t.Logf("heap before %d KiB, with %d connections holding one byte of a %d MiB body each: %d KiB (grew %d KiB)",
+		before>>10, conns, covet.DefaultBodyLimit>>20, after>>10, grown>>10)
+	if grown > 8<<20 {
+		t.Fatalf("the heap grew by %d MiB for %d bytes received", grown>>20, conns)
+	}
+}
+
+// The growing buffer reads bodies of every size whole, with and without a
+// Content-Length, at and around its class boundaries.
+func TestBodyReadAcrossBufferClasses(t *testing.T) {
+	app := covet.New(covet.WithBodyLimit(3 << 20))
+	covet.Post(app, "/len", func(c *covet.Context, in *struct {
+		Name string `json:"name"`
+	}) (*int, error) {
+		n := len(in.Name)
+		return &n, nil
+	})
+	for _, size := range []int{12, 4095, 4096, 4097, 8192, 8193, 65536, 1 << 20, 1<<20 + 1, 3 << 20} {
+		body := `{"name":"` + strings.Repeat("x", size-11) + `"}`
+		for _, chunked := range []bool{false, true} {
+			r := httptest.NewRequest(http.MethodPost, "/len", strings.NewReader(body))
+			r.Header.Set("Content-Type", "application/json")
+			if chunked {
+				r.ContentLength = -1
+				r.Body = io.NopCloser(iotest.OneByteReader(strings.NewReader(body)))
+				if size > 65536 {
+					r.Body = io.NopCloser(iotest.HalfReader(strings.NewReader(body)))
+				}
+			}
+			w := httptest.NewRecorder()
+			app.ServeHTTP(w, r)
+			if w.Code != 200 || w.Body.String() != strconv.Itoa(size-11) {
+				t.Fatalf("size %d chunked %v: %d %.200s", size, chunked, w.Code, w.Body.String())
+			}
+		}
+	}
+	r := httptest.NewRequest(http.MethodPost, "/len", strings.NewReader(strings.Repeat(" ", 3<<20+1)))
+	r.Header.Set("Content-Type", "application/json")
+	r.ContentLength = -1
+	w := httptest.NewRecorder()
+	app.ServeHTTP(w, r)
+	if w.Code != 413 {
+		t.Fatalf("over the limit: %d", w.Code)
+	}
 }
