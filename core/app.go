@@ -588,6 +588,10 @@ func (a *App) finish(c *Context) {
 func (a *App) dispatch(c *Context) error {
 	r := c.req
 	method, path := r.Method, r.URL.Path
+	if len(r.URL.RawQuery) >= MaxQueryParams && tooManyQueryParams(r.URL.RawQuery) {
+		c.route, c.dirty, c.miss = nil, true, missBadQuery
+		return a.serve(c)
+	}
 	rt := a.router.find(c, method, path)
 	if rt == nil && method == http.MethodHead {
 		rt = a.router.find(c, http.MethodGet, path)
@@ -607,6 +611,7 @@ const (
 	missMethod
 	missOptions
 	missRedirect
+	missBadQuery // more than MaxQueryParams query parameters
 )
 
 // unmatched decides the answer for a request no route matched.
@@ -645,6 +650,8 @@ func (a *App) routed(c *Context) error {
 		return a.cfg.methodNotAllowed(c)
 	case missRedirect:
 		return redirectHandler(c)
+	case missBadQuery:
+		return errTooManyQueryParams()
 	}
 	return a.cfg.notFound(c)
 }

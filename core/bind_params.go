@@ -186,18 +186,18 @@ func (ps *paramSet) find(name string) *fplan {
 	return nil
 }
 
-// bindQuery scans the raw query into the fields of ps. The first value of a
-// scalar parameter wins (as url.Values.Get); slices collect every value.
-// Malformed pairs are skipped, as url.ParseQuery does.
-func bindQuery(ps *paramSet, raw string, base unsafe.Pointer, vs *validateState) (seen, bad uint64) {
+// bindQuery scans the raw query into the fields of ps with the parser of
+// c.Query (query.go). The first value of a scalar parameter wins (as
+// url.Values.Get); slices collect every value. A query with more than
+// MaxQueryParams pairs is a 400.
+func bindQuery(ps *paramSet, raw string, base unsafe.Pointer, vs *validateState) (seen, bad uint64, err error) {
+	if tooManyQueryParams(raw) {
+		return 0, 0, errTooManyQueryParams()
+	}
 	for raw != "" {
-		var kv string
-		kv, raw, _ = strings.Cut(raw, "&")
-		if kv == "" {
-			continue
-		}
-		k, v, _ := strings.Cut(kv, "=")
-		k, ok := unescapeQuery(k)
+		var k, v string
+		var ok bool
+		k, v, raw, ok = nextQueryPair(raw)
 		if !ok {
 			continue
 		}
@@ -225,7 +225,7 @@ func bindQuery(ps *paramSet, raw string, base unsafe.Pointer, vs *validateState)
 			bad |= f.bit
 		}
 	}
-	return seen, bad
+	return seen, bad, nil
 }
 
 // bindHeaders reads header parameters; a slice collects every value of the

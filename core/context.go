@@ -253,12 +253,15 @@ func (c *Context) Query(name string) string {
 	return c.QueryValues().Get(name)
 }
 
-// QueryValues returns the parsed query string (parsed once per request).
-// Malformed pairs are skipped, as url.ParseQuery does.
+// QueryValues returns the parsed query string (parsed once per request) by
+// the parser typed binding uses, so both see the same values: pairs holding
+// ';' and pairs with malformed escapes are skipped, as url.ParseQuery does;
+// a query of more than MaxQueryParams pairs is refused with a 400 before
+// routing (QueryValues is then empty).
 func (c *Context) QueryValues() url.Values {
 	c.live()
 	if c.query == nil {
-		c.query, _ = url.ParseQuery(c.req.URL.RawQuery)
+		c.query = parseQuery(c.req.URL.RawQuery)
 		c.dirty = true
 	}
 	return c.query

@@ -297,3 +297,94 @@ func TestBodyReadAcrossBufferClasses(t *testing.T) {
 		t.Fatalf("over the limit: %d", w.Code)
 	}
 }
+
+type tenantIn struct {
+	Tenant string   `query:"tenant"`
+	Tags   []string `query:"tag"`
+}
+
+type tenantOut struct {
+	Tenant string   `json:"tenant"`
+	Tags   []string `json:"tags"`
+}
+
+// Defect 7: c.Query (url.ParseQuery) dropped pairs holding ';' and returned
+// nothing past 10,000 parameters while typed binding saw the values, so a
+// middleware checking c.Query("tenant") and a typed handler saw different
+// tenants.
+func TestOneQueryParserForQueryAndBinding(t *testing.T) {
+	app := covet.New()
+	app.Use(func(next covet.HandlerFunc) covet.HandlerFunc {
+		return func(c *covet.Context) error {
+			c.SetHeader("X-Middleware-Tenant", c.Query("tenant"))
+			c.SetHeader("X-Middleware-Tags", strings.Join(c.QueryValues()["tag"], ","))
+			return next(c)
+		}
+	})
+	covet.Get(app, "/typed", func(c *covet.Context, in *tenantIn) (*tenantOut, error) {
+		return &tenantOut{Tenant: in.Tenant, Tags: in.Tags}, nil
+	})
+	app.GET("/raw", func(c *covet.Context) error { return c.Text(200, c.Query("tenant")) })
+	srv := httptest.NewServer(app)
+	defer srv.Close()
+	get := func(path, rawQuery string) (*http.Response, string) {
+		t.Helper()
+		res, err := http.Get(srv.URL + path + "?" + rawQuery)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res, string(b)
+	}
+	for _, tc := range []struct{ name, query, tenant, tags string }{
+		{"semicolon in the first pair", "tenant=evil;x=1&tenant=good", "good", ""},
+		{"semicolon separator", "x=1;tenant=evil&tenant=good", "good", ""},
+		{"semicolon in a slice value", "tag=a;b&tag=c&tenant=t", "t", "c"},
+		{"malformed escape", "tenant=%zz&tenant=ok", "ok", ""},
+		{"malformed key", "ten%zzant=evil&tenant=ok", "ok", ""},
+		{"plus and escapes", "tenant=a+b%21&tag=x&tag=y%2Cz", "a b!", "x,y,z"},
+		{"first value wins", "tenant=one&tenant=two", "one", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, body := get("/typed", tc.query)
+			var in tenantOut
+			if err := json.Unmarshal([]byte(body), &in); err != nil || res.StatusCode != 200 {
+				t.Fatalf("%d %s", res.StatusCode, body)
+			}
+			mwTenant, mwTags := res.Header.Get("X-Middleware-Tenant"), res.Header.Get("X-Middleware-Tags")
+			if in.Tenant != mwTenant || strings.Join(in.Tags, ",") != mwTags {
+				t.Fatalf("typed binding saw tenant %q tags %q; c.Query saw %q %q", in.Tenant, in.Tags, mwTenant, mwTags)
+			}
+			if in.Tenant != tc.tenant || strings.Join(in.Tags, ",") != tc.tags {
+				t.Fatalf("tenant %q tags %q, want %q %q", in.Tenant, in.Tags, tc.tenant, tc.tags)
+			}
+		})
+	}
+	t.Run("more than 10,000 parameters is a 400 for both", func(t *testing.T) {
+		q := "tenant=evil" + strings.Repeat("&x=1", 10000)
+		for _, path := range []string{"/typed", "/raw"} {
+			res, body := get(path, q)
+			if res.StatusCode != 400 || !strings.Contains(body, "more than 10000 parameters") {
+				t.Errorf("%s: %d %s", path, res.StatusCode, body)
+			}
+		}
+		q = "tenant=fine" + strings.Repeat("&x=1", 10000-1)
+		for _, path := range []string{"/typed", "/raw"} {
+			if res, body := get(path, q); res.StatusCode != 200 || !strings.Contains(body, "fine") {
+				t.Errorf("%s at the limit: %d %s", path, res.StatusCode, body)
+			}
+		}
+	})
+	t.Run("urlencoded forms follow the same rules", func(t *testing.T) {
+		app := covet.New()
+		covet.Post(app, "/form", func(c *covet.Context, in *struct {
+			Tenant string `form:"tenant"`
+		}) (*string, error) {
+			return &in.Tenant, nil
+		})
+		cl := covettest.New(t, app)
+		cl.Post("/form").Body("application/x-www-form-urlencoded", strings.NewReader("tenant=evil;x&tenant=good")).Do().ExpectStatus(200).ExpectJSON(`"good"`)
+		cl.Post("/form").Body("application/x-www-form-urlencoded", strings.NewReader("tenant=a"+strings.Repeat("&x=1", 10000))).Do().ExpectStatus(400)
+	})
+}

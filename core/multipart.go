@@ -375,8 +375,11 @@ func (ip *inputPlan) bindForm(c *Context, p unsafe.Pointer, vs *validateState, o
 		if err != nil {
 			return err
 		}
-		seen, bad = bindQuery(ip.form, string(*bp), p, vs)
+		seen, bad, err = bindQuery(ip.form, string(*bp), p, vs)
 		putBody(bp)
+		if err != nil {
+			return err
+		}
 	case "multipart/form-data":
 		lim := c.multipartLimits()
 		err := c.Multipart(func(part *Part) error {

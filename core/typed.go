@@ -208,7 +208,10 @@ func (ip *inputPlan) bindParams(c *Context, p unsafe.Pointer, vs *validateState)
 		finishParams(ps, seen, bad, p, vs)
 	}
 	if ps := ip.params[locQuery]; ps != nil {
-		seen, bad := bindQuery(ps, r.URL.RawQuery, p, vs)
+		seen, bad, err := bindQuery(ps, r.URL.RawQuery, p, vs)
+		if err != nil {
+			return err
+		}
 		finishParams(ps, seen, bad, p, vs)
 	}
 	if ps := ip.params[locHeader]; ps != nil {
