@@ -592,6 +592,11 @@ func (a *App) dispatch(c *Context) error {
 		c.route, c.dirty, c.miss = nil, true, missBadQuery
 		return a.serve(c)
 	}
+	if uncleanPath(path) && method != http.MethodConnect {
+		// Dot-segments and empty segments never reach the router.
+		a.redirectClean(c, method, path)
+		return a.serve(c)
+	}
 	rt := a.router.find(c, method, path)
 	if rt == nil && method == http.MethodHead {
 		rt = a.router.find(c, http.MethodGet, path)

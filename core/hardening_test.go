@@ -388,3 +388,79 @@ func TestOneQueryParserForQueryAndBinding(t *testing.T) {
 		cl.Post("/form").Body("application/x-www-form-urlencoded", strings.NewReader("tenant=a"+strings.Repeat("&x=1", 10000))).Do().ExpectStatus(400)
 	})
 }
+
+// Defect 1: dot-segments reached handlers. /files/../../etc/passwd on a
+// {p:path} route gave p=../../etc/passwd and /names/.. gave name=..: unclean
+// paths were redirected only when no route matched.
+func TestDotSegmentsNeverReachHandlers(t *testing.T) {
+	for _, policy := range []struct {
+		name string
+		opt  covet.TrailingSlash
+	}{{"redirect", covet.TrailingSlashRedirect}, {"strict", covet.TrailingSlashStrict}} {
+		t.Run(policy.name, func(t *testing.T) {
+			app := covet.New(covet.WithTrailingSlash(policy.opt))
+			var reached []string
+			h := func(c *covet.Context) error {
+				for _, p := range c.Params() {
+					reached = append(reached, p.Name+"="+p.Value)
+				}
+				return c.NoContent(204)
+			}
+			app.GET("/files/{p:path}", h)
+			app.GET("/names/{name}", h)
+			app.POST("/names/{name}", h)
+			app.GET("/raw/{p:path}", h).With(covet.AllowDotSegments())
+			for _, tc := range []struct {
+				method, target string
+				status         int
+				location       string
+			}{
+				{"GET", "/files/../../etc/passwd", 301, "/etc/passwd"},
+				{"GET", "/files/a/../../../etc/passwd?x=1", 301, "/etc/passwd?x=1"},
+				{"GET", "/files/%2e%2e/%2E%2E/etc/passwd", 301, "/etc/passwd"},
+				{"GET", "/files/a/%2e%2e%2f%2e%2e%2fetc", 301, "/etc"},
+				{"GET", "/files/./a", 301, "/files/a"},
+				{"GET", "/files//a", 301, "/files/a"},
+				{"GET", "/files/a/.", 301, "/files/a/"},
+				{"GET", "/names/..", 301, "/"},
+				{"GET", "/names/.", 301, "/names/"},
+				{"HEAD", "/names/x/..", 301, "/names"},
+				{"POST", "/names/x/../..", 308, "/"},
+				{"GET", "//evil.example/..", 301, "/"},
+				{"GET", `/files/..\..\windows\win.ini`, 404, ""},
+				{"GET", `/names/..\x`, 404, ""},
+				{"GET", `/files/a\..`, 404, ""},
+				{"GET", "/raw/../x", 301, "/x"},
+			} {
+				r := httptest.NewRequest(tc.method, "http://example.com"+tc.target, nil)
+				w := httptest.NewRecorder()
+				reached = nil
+				app.ServeHTTP(w, r)
+				if w.Code != tc.status || w.Header().Get("Location") != tc.location || len(reached) > 0 {
+					t.Errorf("%s %s: %d Location %q reached %v; want %d %q and no handler",
+						tc.method, tc.target, w.Code, w.Header().Get("Location"), reached, tc.status, tc.location)
+				}
+			}
+			for _, tc := range []struct{ target, want string }{
+				{"/files/a/b.txt", "p=a/b.txt"},
+				{"/files/.well-known/x", "p=.well-known/x"},
+				{"/files/a..b/...", "p=a..b/..."},
+				{"/names/v1.2", "name=v1.2"},
+				{`/raw/..\x`, `p=..\x`},
+			} {
+				reached = nil
+				w := httptest.NewRecorder()
+				app.ServeHTTP(w, httptest.NewRequest("GET", "http://example.com"+tc.target, nil))
+				if w.Code != 204 || strings.Join(reached, ",") != tc.want {
+					t.Errorf("%s: %d %v, want 204 %s", tc.target, w.Code, reached, tc.want)
+				}
+			}
+			// Plugins matching paths (CORS preflights) get no dot-segment route either.
+			for _, p := range []string{"/names/..", "/files/../x", "/files/a/../../x"} {
+				if ri, ok := app.Match("GET", p); ok {
+					t.Errorf("Match(%q) = %s", p, ri.Pattern)
+				}
+			}
+		})
+	}
+}

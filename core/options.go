@@ -12,8 +12,9 @@ import (
 type Option func(*config)
 
 // TrailingSlash is the policy for a request whose path has no route but
-// whose twin with (or without) a trailing slash, or whose cleaned form
-// (without "//", "/./" or "/../"), does.
+// whose twin with (or without) a trailing slash does. Unclean paths (with
+// "//", "/./" or "/../") are redirected to their clean form before routing
+// under every policy; the clean form keeps the request's trailing slash.
 type TrailingSlash uint8
 
 const (
