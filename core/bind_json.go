@@ -67,6 +67,9 @@ type jsonScanner struct {
 	// textOnly is the second pass run when the decoder failed: it reports
 	// only the text values (UUIDs, IPs, ...) their UnmarshalText refuses.
 	textOnly bool
+	// allowNUL is set while scanning the value of a field tagged
+	// allowNUL:"true": its strings may hold \u0000.
+	allowNUL bool
 }
 
 func (s *jsonScanner) syntax(msg string) bool {
@@ -379,7 +382,11 @@ func clipNumber(lit []byte) string {
 
 func (s *jsonScanner) checkString(tp *tplan, raw []byte, esc bool) {
 	switch tp.kind {
-	case vkString, vkBytes:
+	case vkString:
+		if esc && !s.allowNUL && !s.textOnly && hasNULEscape(raw) {
+			s.badValue(errNUL.Error(), nil)
+		}
+	case vkBytes:
 	case vkText:
 		if s.textOnly {
 			v := bstr(raw)
@@ -404,6 +411,21 @@ func (s *jsonScanner) checkString(tp *tplan, raw []byte, esc bool) {
 	default:
 		s.typeErr(typeMessage(tp))
 	}
+}
+
+// hasNULEscape reports whether the raw content of a JSON string holds the
+// escape \u0000 (raw control characters are refused by the scan).
+func hasNULEscape(raw []byte) bool {
+	for i := 0; i+5 < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		if raw[i+1] == 'u' && raw[i+2] == '0' && raw[i+3] == '0' && raw[i+4] == '0' && raw[i+5] == '0' {
+			return true
+		}
+		i++ // skip the escaped character
+	}
+	return false
 }
 
 // Plans for the content of interface fields: objects, arrays and float64s.
@@ -552,11 +574,17 @@ func (s *jsonScanner) object(tp *tplan) bool {
 			switch {
 			case field != nil && child.leafy:
 				s.vs.leafF, s.vs.hasLeaf = field, true
+				outer := s.allowNUL
+				s.allowNUL = field.allowNUL
 				ok = s.value(child)
+				s.allowNUL = outer
 				s.vs.hasLeaf = false
 			case field != nil:
 				s.vs.pushField(field)
+				outer := s.allowNUL
+				s.allowNUL = field.allowNUL
 				ok = s.value(child)
+				s.allowNUL = outer
 				s.vs.pop()
 			case pushed:
 				s.vs.push(name)

@@ -34,6 +34,20 @@ func paramKindOK(tp *tplan, allowSlice bool) bool {
 // parseError is a parameter or form value that does not parse: its message.
 type parseError string
 
+// errNUL refuses a NUL character in a string (allowNUL:"true" lets it in).
+const errNUL = parseError("must not contain a NUL character (U+0000)")
+
+// stringTarget reports whether a parameter of plan tp stores strings.
+func stringTarget(tp *tplan) bool {
+	if tp.kind == vkSlice {
+		tp = tp.elem
+	}
+	for tp.kind == vkPtr {
+		tp = tp.elem
+	}
+	return tp.kind == vkString
+}
+
 func (e parseError) Error() string { return string(e) }
 
 // parseScalarInto parses s into the value at p, of plan tp (a scalar, or a
@@ -154,6 +168,9 @@ var stringType = reflect.TypeFor[string]()
 
 // setParam stores one parameter value (appending for slices).
 func setParam(f *fplan, s string, p unsafe.Pointer) error {
+	if strings.IndexByte(s, 0) >= 0 && !f.allowNUL && stringTarget(f.t) {
+		return errNUL
+	}
 	if f.t.kind == vkSlice {
 		return appendScalar(f.t, s, p)
 	}

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"runtime"
 	"strconv"
 	"strings"
@@ -463,4 +464,64 @@ func TestDotSegmentsNeverReachHandlers(t *testing.T) {
 			}
 		})
 	}
+}
+
+type nulIn struct {
+	ID   string   `path:"id"`
+	Q    string   `query:"q"`
+	Qs   []string `query:"qs"`
+	Body struct {
+		Name  string            `json:"name,omitempty"`
+		Tags  []string          `json:"tags,omitempty"`
+		Meta  map[string]string `json:"meta,omitempty"`
+		Ptr   *string           `json:"ptr,omitempty"`
+		Blob  string            `json:"blob,omitempty" allowNUL:"true"`
+		Blobs []string          `json:"blobs,omitempty" allowNUL:"true"`
+	}
+}
+
+type nulOut struct {
+	Blob string `json:"blob"`
+}
+
+// Defect 10: a NUL byte in a bound string reached the database, which
+// refused it with an error-level 500. Typed string fields now refuse NUL
+// with a 422 unless tagged allowNUL:"true".
+func TestNULInBoundStringsRefused(t *testing.T) {
+	app := covet.New()
+	covet.Post(app, "/nul/{id}", func(c *covet.Context, in *nulIn) (*nulOut, error) {
+		return &nulOut{Blob: in.Body.Blob}, nil
+	})
+	covet.Post(app, "/form", func(c *covet.Context, in *struct {
+		Title string `form:"title"`
+	}) (*string, error) {
+		return &in.Title, nil
+	})
+	cl := covettest.New(t, app)
+	for _, tc := range []struct{ name, path, body, field string }{
+		{"json string", "/nul/1", `{"name":"a\u0000b"}`, "body:name"},
+		{"json slice element", "/nul/1", `{"tags":["ok","\u0000"]}`, "body:tags.1"},
+		{"json map value", "/nul/1", `{"meta":{"k":"x\u0000"}}`, "body:meta.k"},
+		{"json pointer", "/nul/1", `{"ptr":"\u0000"}`, "body:ptr"},
+		{"query", "/nul/1?q=a%00b", `{}`, "query:q"},
+		{"query slice", "/nul/1?qs=a&qs=%00", `{}`, "query:qs"},
+		{"path", "/nul/a%00b", `{}`, "path:id"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := cl.Post(tc.path).RawJSON(tc.body).Do().ExpectStatus(422).Problem()
+			if got := fieldSet(p); !strings.Contains(got, tc.field) || !strings.Contains(got, "NUL") {
+				t.Errorf("errors %s, want one at %s about NUL", got, tc.field)
+			}
+		})
+	}
+	t.Run("form field", func(t *testing.T) {
+		cl.Post("/form").Form(url.Values{"title": {"a\x00b"}}).Do().ExpectStatus(422).ExpectBodyContains("NUL")
+		cl.Post("/form").Field("title", "a\x00b").Do().ExpectStatus(422).ExpectBodyContains("NUL")
+	})
+	t.Run("allowNUL opts out", func(t *testing.T) {
+		cl.Post("/nul/1").RawJSON(`{"blob":"a\u0000b","blobs":["\u0000"]}`).Do().ExpectStatus(200).ExpectJSON(`{"blob":"a\u0000b"}`)
+	})
+	t.Run("an escaped backslash before u0000 is no NUL", func(t *testing.T) {
+		cl.Post("/nul/1").RawJSON(`{"name":"a\\u0000"}`).Do().ExpectStatus(200)
+	})
 }
