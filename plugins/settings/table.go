@@ -107,7 +107,9 @@ func rules(tag reflect.StructTag) string {
 	if p, ok := tag.Lookup("pattern"); ok {
 		parts = append(parts, "pattern "+p)
 	}
-	if n, ok := tag.Lookup("minLength"); ok {
+	if n, ok := tag.Lookup("minLength"); ok && n == "1" {
+		parts = append(parts, "not empty")
+	} else if ok {
 		parts = append(parts, "at least "+n+" characters")
 	}
 	if n, ok := tag.Lookup("maxLength"); ok {
