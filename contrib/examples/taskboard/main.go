@@ -12,7 +12,7 @@
 // Settings (type Settings, loaded by plugins/settings from flags, the
 // environment and ./.env): TASKBOARD_ADDR, DATABASE_URL,
 // TASKBOARD_FRONTEND_ORIGIN (CORS, comma-separated), REDIS_URL (shared rate
-// limits), COVET_ENV; unknown TASKBOARD_* variables are reported as errors.
+// limits), COVET_ENV, TASKBOARD_WEBHOOK_URL and TASKBOARD_WEBHOOK_SECRET; unknown TASKBOARD_* variables are reported as errors.
 // The API is documented at /docs (Swagger UI), /redoc and /openapi.json.
 package main
 

@@ -16,6 +16,10 @@ type Settings struct {
 	Dev             *bool    `env:"-" flag:"dev" doc:"development mode (overrides COVET_ENV)"`
 	FrontendOrigins []string `env:"TASKBOARD_FRONTEND_ORIGIN" flag:"frontend" default:"http://localhost:5173" doc:"browser origins allowed to call the API (CORS), comma-separated; empty for none"`
 	RedisURL        *url.URL `env:"REDIS_URL" flag:"redis" doc:"Redis for rate limits shared by instances (default: in memory)"`
+	WebhookURL      *url.URL `env:"TASKBOARD_WEBHOOK_URL" flag:"webhook" doc:"receives a POST for every task created (default: none)"`
+	// WebhookSecret is read from the environment, .env or a secrets file,
+	// never from a flag (flags show in ps).
+	WebhookSecret settings.Secret `env:"TASKBOARD_WEBHOOK_SECRET" flag:"-" doc:"signs webhook bodies: X-Taskboard-Signature: sha256=HMAC"`
 }
 
 // settingsOptions are the sources of the taskboard's settings: TASKBOARD_*
@@ -25,6 +29,7 @@ func settingsOptions(args []string, rest *[]string, extra ...settings.Option) []
 		settings.WithName("taskboard"),
 		settings.WithPrefix("TASKBOARD_"),
 		settings.WithEnvFiles(".env"),
+		settings.WithSecretsDir("/run/secrets"),
 		settings.WithArgs(args),
 		settings.WithRemainingArgs(rest),
 	}, extra...)
@@ -44,5 +49,9 @@ func (s *Settings) config() Config {
 	if s.RedisURL != nil {
 		cfg.RedisURL = s.RedisURL.String()
 	}
+	if s.WebhookURL != nil {
+		cfg.WebhookURL = s.WebhookURL.String()
+	}
+	cfg.WebhookSecret = s.WebhookSecret.Reveal()
 	return cfg
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"log/slog"
 	"os"
 	"reflect"
 	"strings"
@@ -80,5 +82,24 @@ func TestREADMEListsSettings(t *testing.T) {
 	}
 	if !strings.Contains(string(readme), b.String()) {
 		t.Fatalf("contrib/examples/README.md does not hold the settings table; paste the output of\n  go run ./contrib/examples/taskboard settings -markdown\n%s", b.String())
+	}
+}
+
+func TestSettingsWebhookSecretNeverPrints(t *testing.T) {
+	s, _, err := loadFor(t, nil, []string{"TASKBOARD_WEBHOOK_URL=https://hooks.example.com/x", "TASKBOARD_WEBHOOK_SECRET=whsec-123"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg := s.config(); cfg.WebhookSecret != "whsec-123" || cfg.WebhookURL != "https://hooks.example.com/x" {
+		t.Fatalf("%+v", cfg)
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%v %+v %#v", s, *s, s)
+	slog.New(slog.NewJSONHandler(&b, nil)).Info("settings", "s", s)
+	if strings.Contains(b.String(), "whsec-123") {
+		t.Fatalf("secret printed: %s", b.String())
+	}
+	if _, _, err := loadFor(t, []string{"-webhook-secret", "x"}, nil); err == nil {
+		t.Fatal("the secret is not a flag")
 	}
 }
