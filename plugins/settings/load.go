@@ -177,10 +177,10 @@ func (p *plan) load(cfg *config, dst reflect.Value) error {
 	for _, file := range cfg.envFiles {
 		m, err := readEnvFile(file)
 		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				continue
+			if !errors.Is(err, fs.ErrNotExist) {
+				problems = append(problems, Problem{Source: "file " + file, Message: err.Error()})
 			}
-			return fmt.Errorf("settings: %w", err)
+			continue
 		}
 		src := "file " + file
 		for k, s := range m {
@@ -376,7 +376,7 @@ func readEnvFile(path string) (map[string]string, error) {
 	defer f.Close()
 	m, err := godotenv.Parse(f)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("cannot be parsed: %w", err)
 	}
 	return m, nil
 }

@@ -288,3 +288,12 @@ func TestValidateMethod(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestBadEnvFileIsOneOfTheProblems(t *testing.T) {
+	dir := t.TempDir()
+	bad := write(t, dir, ".env", "APP_WORKERS='unterminated\n")
+	_, err := Load[appConfig](WithPrefix("APP_"), WithEnvFiles(bad), WithEnviron([]string{"APP_TIMEOUT=x"}))
+	if err == nil || !strings.Contains(err.Error(), "(file "+bad+"): cannot be parsed") || !strings.Contains(err.Error(), "APP_TIMEOUT") {
+		t.Fatalf("err = %v", err)
+	}
+}
