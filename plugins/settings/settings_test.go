@@ -297,3 +297,20 @@ func TestBadEnvFileIsOneOfTheProblems(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestCommand(t *testing.T) {
+	var b bytes.Buffer
+	if ran, err := Command[appConfig]([]string{"serve"}, &b); ran || err != nil || b.Len() > 0 {
+		t.Fatal("ran for another command")
+	}
+	if ran, err := Command[appConfig]([]string{"settings"}, &b, WithPrefix("APP_")); !ran || err != nil || !strings.Contains(b.String(), "APP_WORKERS") {
+		t.Fatalf("%v %v %s", ran, err, b.String())
+	}
+	b.Reset()
+	if ran, err := Command[appConfig]([]string{"settings", "-markdown"}, &b); !ran || err != nil || !strings.HasPrefix(b.String(), "| variable |") {
+		t.Fatalf("%v %v %s", ran, err, b.String())
+	}
+	if _, err := Command[appConfig]([]string{"settings", "-x"}, &b); err == nil {
+		t.Fatal("no error")
+	}
+}

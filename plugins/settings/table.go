@@ -187,3 +187,28 @@ func describeText(v Variable) string {
 	}
 	return s
 }
+
+// Command runs a program's settings subcommand: when args[0] is
+// "settings", it prints T's variables to w (as a Markdown table with
+// -markdown) and reports ran. Call it before Load, so that the table shows
+// even when the configuration is bad:
+//
+//	if ran, err := settings.Command[Config](os.Args[1:], os.Stdout, opts...); ran { ... }
+func Command[T any](args []string, w io.Writer, opts ...Option) (ran bool, err error) {
+	if len(args) == 0 || args[0] != "settings" {
+		return false, nil
+	}
+	vars, err := Describe[T](opts...)
+	if err != nil {
+		return true, err
+	}
+	for _, a := range args[1:] {
+		switch a {
+		case "-markdown", "--markdown":
+			return true, WriteMarkdown(w, vars)
+		default:
+			return true, fmt.Errorf("settings: unknown argument %q (usage: settings [-markdown])", a)
+		}
+	}
+	return true, WriteTable(w, vars)
+}

@@ -42,8 +42,9 @@ func main() {
 }
 
 func run(args []string, opts ...settings.Option) error {
-	if len(args) > 0 && args[0] == "settings" { // shown even when the settings are bad
-		return printSettings(os.Stdout, args[1:])
+	// `taskboard settings [-markdown]`: shown even when the settings are bad.
+	if ran, err := settings.Command[Settings](args, os.Stdout, settings.WithPrefix("TASKBOARD_")); ran {
+		return err
 	}
 	var rest []string
 	s, err := settings.Load[Settings](settingsOptions(args, &rest, opts...)...)
@@ -80,12 +81,6 @@ func run(args []string, opts ...settings.Option) error {
 
 // printSettings prints the table of settings (-markdown: as in the README).
 func printSettings(w io.Writer, args []string) error {
-	vars, err := settings.Describe[Settings](settings.WithPrefix("TASKBOARD_"))
-	if err != nil {
-		return err
-	}
-	if len(args) > 0 && (args[0] == "-markdown" || args[0] == "--markdown") {
-		return settings.WriteMarkdown(w, vars)
-	}
-	return settings.WriteTable(w, vars)
+	_, err := settings.Command[Settings](append([]string{"settings"}, args...), w, settings.WithPrefix("TASKBOARD_"))
+	return err
 }
