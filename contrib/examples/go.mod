@@ -8,6 +8,7 @@ require (
 	github.com/covetgo/covet/plugins/openapi v0.1.0
 	github.com/covetgo/covet/plugins/orm v0.1.0
 	github.com/covetgo/covet/plugins/ratelimit v0.1.0
+	github.com/covetgo/covet/plugins/settings v0.1.0
 	github.com/uptrace/bun v1.3.0
 )
 
@@ -36,6 +37,7 @@ require (
 	github.com/jackc/pgx/v5 v5.12.0 // indirect
 	github.com/jackc/puddle/v2 v2.2.3 // indirect
 	github.com/jinzhu/inflection v1.0.0 // indirect
+	github.com/joho/godotenv v1.5.1 // indirect
 	github.com/julienschmidt/httprouter v1.3.0 // indirect
 	github.com/mattn/go-isatty v0.0.24 // indirect
 	github.com/moby/docker-image-spec v1.3.1 // indirect
@@ -50,6 +52,7 @@ require (
 	github.com/puzpuzpuz/xsync/v3 v3.5.1 // indirect
 	github.com/redis/go-redis/v9 v9.23.0 // indirect
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3 // indirect
 	github.com/sirupsen/logrus v1.9.3 // indirect
 	github.com/sony/gobreaker/v2 v2.4.0 // indirect
 	github.com/tmthrgd/go-hex v0.0.0-20190904060850-447a3041c3bc // indirect
@@ -82,4 +85,5 @@ replace (
 	github.com/covetgo/covet/plugins/openapi => ../../plugins/openapi
 	github.com/covetgo/covet/plugins/orm => ../../plugins/orm
 	github.com/covetgo/covet/plugins/ratelimit => ../../plugins/ratelimit
+	github.com/covetgo/covet/plugins/settings => ../../plugins/settings
 )

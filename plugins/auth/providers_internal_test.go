@@ -2,40 +2,107 @@ package auth
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"net/http"
-	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
+	covet "github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/core/covettest"
 	"golang.org/x/oauth2"
 )
 
+// githubAuth is what GitHub's REST API requires of a call: a bearer token
+// and its media type. The fake refuses anything else with a 422.
+type githubAuth struct {
+	Authorization string `header:"Authorization" required:"true" pattern:"^Bearer .+"`
+	Accept        string `header:"Accept" required:"true" enum:"application/vnd.github+json"`
+}
+
+type githubUserOut struct {
+	ID    int64  `json:"id"`
+	Login string `json:"login"`
+	Name  string `json:"name"`
+}
+
+type githubEmail struct {
+	Email    string `json:"email"`
+	Primary  bool   `json:"primary"`
+	Verified bool   `json:"verified"`
+}
+
+// fakeGitHub is GitHub's API as githubUser uses it, reached through the
+// real https://api.github.com URL by intercepting the client.
+func fakeGitHub(t *testing.T) (*covettest.Fake, *http.Client) {
+	fake := covettest.FakeService(t)
+	check := func(in *githubAuth) error {
+		if in.Authorization != "Bearer gh-token" {
+			return covet.NewError(http.StatusUnauthorized, "Bad credentials")
+		}
+		return nil
+	}
+	covet.Get(fake, "/user", func(c *covet.Context, in *githubAuth) (*githubUserOut, error) {
+		if err := check(in); err != nil {
+			return nil, err
+		}
+		return &githubUserOut{ID: 583231, Login: "octocat", Name: "The Octocat"}, nil
+	})
+	covet.Get(fake, "/user/emails", func(c *covet.Context, in *githubAuth) (*[]githubEmail, error) {
+		if err := check(in); err != nil {
+			return nil, err
+		}
+		return &[]githubEmail{{Email: "old@example.com", Verified: true}, {Email: "octo@example.com", Primary: true, Verified: true}}, nil
+	})
+	client := &http.Client{}
+	fake.Intercept(client, "api.github.com")
+	return fake, client
+}
+
 func TestGitHubUser(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer gh-token" {
-			w.WriteHeader(401)
-			return
-		}
-		switch r.URL.Path {
-		case "/user":
-			_ = json.NewEncoder(w).Encode(map[string]any{"id": 583231, "login": "octocat", "name": "The Octocat"})
-		case "/user/emails":
-			_ = json.NewEncoder(w).Encode([]map[string]any{
-				{"email": "old@example.com", "primary": false, "verified": true},
-				{"email": "octo@example.com", "primary": true, "verified": true},
-			})
-		}
-	}))
-	defer srv.Close()
-	id, err := githubUser(srv.URL)(context.Background(), srv.Client(), &oauth2.Token{AccessToken: "gh-token"})
+	fake, client := fakeGitHub(t)
+	api := githubUser("https://api.github.com")
+	id, err := api(context.Background(), client, &oauth2.Token{AccessToken: "gh-token"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if id.Subject != "583231" || id.Email != "octo@example.com" || !id.EmailVerified || id.Name != "The Octocat" || id.Claims["login"] != "octocat" {
 		t.Fatalf("identity %+v", id)
 	}
-	if _, err := githubUser(srv.URL)(context.Background(), srv.Client(), &oauth2.Token{AccessToken: "wrong"}); err == nil {
+	fake.ExpectCalls("GET /user", 1).ExpectCalls("GET /user/emails", 1)
+	if h := fake.LastCall("GET /user").Host; h != "api.github.com" {
+		t.Errorf("host %q", h)
+	}
+	fake.Reset()
+	if _, err := api(context.Background(), client, &oauth2.Token{AccessToken: "wrong"}); err == nil {
 		t.Fatal("a refused token gave an identity")
+	}
+	fake.ExpectCalls("GET /user", 1).ExpectCalls("GET /user/emails", 0) // stops at the refusal
+	if s := fake.LastCall("GET /user").Status; s != http.StatusUnauthorized {
+		t.Errorf("status %d", s)
+	}
+}
+
+// GitHub failing or hanging gives an error, never an identity.
+func TestGitHubUserFaults(t *testing.T) {
+	fake, client := fakeGitHub(t)
+	api := githubUser("https://api.github.com")
+	tok := &oauth2.Token{AccessToken: "gh-token"}
+	fake.FailNext("GET /user", http.StatusBadGateway, 1)
+	if _, err := api(context.Background(), client, tok); err == nil || !strings.Contains(err.Error(), "status 502") {
+		t.Fatalf("err = %v", err)
+	}
+	// The e-mail list is optional: an identity without an e-mail.
+	fake.FailNext("GET /user/emails", http.StatusInternalServerError, 1)
+	id, err := api(context.Background(), client, tok)
+	if err != nil || id.Subject != "583231" || id.Email != "" {
+		t.Fatalf("%+v %v", id, err)
+	}
+	fake.Hang("GET /user")
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := api(ctx, client, tok); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v", err)
 	}
 }
 

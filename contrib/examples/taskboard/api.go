@@ -70,7 +70,17 @@ type CreateTaskIn struct {
 	Body TaskFields
 }
 
-func createTask(c *covet.Context, in *CreateTaskIn) (*Created[Task], error) {
+func createTask(hook *webhook) func(c *covet.Context, in *CreateTaskIn) (*Created[Task], error) {
+	return func(c *covet.Context, in *CreateTaskIn) (*Created[Task], error) {
+		out, err := insertTask(c, in)
+		if err == nil {
+			hook.taskCreated(c, out.Body)
+		}
+		return out, err
+	}
+}
+
+func insertTask(c *covet.Context, in *CreateTaskIn) (*Created[Task], error) {
 	f := in.Body
 	t := Task{Title: f.Title, Description: f.Description, Status: f.Status, Priority: f.Priority,
 		Tags: nonNil(f.Tags), AssigneeID: f.AssigneeID, Due: f.Due}

@@ -35,6 +35,12 @@ type Config struct {
 	RedisURL string
 	// WriteLimit bounds writes (POST, PUT, PATCH, DELETE) per client IP.
 	WriteLimit ratelimit.Limit
+	// WebhookURL, when set, receives a POST for every task created.
+	WebhookURL string
+	// WebhookSecret signs webhook bodies (HMAC-SHA256, X-Taskboard-Signature).
+	WebhookSecret string
+	// WebhookClient sends webhooks (nil: a client with a 5 s timeout).
+	WebhookClient *http.Client
 }
 
 // NewApp builds the taskboard: routes, middleware and plugins. It does not
@@ -122,7 +128,7 @@ func NewApp(cfg Config) (*covet.App, error) {
 	tasks.With(covet.Tag("tasks"))
 	covet.Get(tasks, "", listTasks).Name("tasks.list").Summary("List tasks").
 		Description("Filter by status, tags, assignee or title; page with limit and offset.")
-	covet.Post(tasks, "", createTask, orm.Transactional()).Name("tasks.create").Status(http.StatusCreated).
+	covet.Post(tasks, "", createTask(newWebhook(cfg)), orm.Transactional()).Name("tasks.create").Status(http.StatusCreated).
 		Summary("Create a task").Response(http.StatusUnprocessableEntity, "Invalid task or unknown assignee", nil)
 	covet.Get(tasks, "/{id:int}", getTask).Name("tasks.get").Summary("Get a task").
 		Response(http.StatusNotFound, "No such task", nil)

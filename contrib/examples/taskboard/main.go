@@ -7,51 +7,53 @@
 //	DATABASE_URL=postgres://postgres@127.0.0.1/test?sslmode=disable go run ./contrib/examples/taskboard
 //	go run ./contrib/examples/taskboard migrate status  # up, down, status, create NAME
 //	go run ./contrib/examples/taskboard openapi > openapi.json   # [--version 3.1|3.0] [--format json|yaml]
+//	go run ./contrib/examples/taskboard settings        # the settings table [-markdown]
 //
-// Environment: TASKBOARD_ADDR, DATABASE_URL, TASKBOARD_FRONTEND_ORIGIN (CORS,
-// comma-separated), REDIS_URL (shared rate limits), COVET_ENV.
+// Settings (type Settings, loaded by plugins/settings from flags, the
+// environment and ./.env): TASKBOARD_ADDR, DATABASE_URL,
+// TASKBOARD_FRONTEND_ORIGIN (CORS, comma-separated), REDIS_URL (shared rate
+// limits), COVET_ENV, TASKBOARD_WEBHOOK_URL and TASKBOARD_WEBHOOK_SECRET; unknown TASKBOARD_* variables are reported as errors.
 // The API is documented at /docs (Swagger UI), /redoc and /openapi.json.
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
 	"github.com/covetgo/covet/plugins/openapi"
 	"github.com/covetgo/covet/plugins/orm"
+	"github.com/covetgo/covet/plugins/settings"
 )
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, strings.TrimPrefix(err.Error(), flag.ErrHelp.Error()+"\n"))
+			os.Exit(2)
+		}
 		fmt.Fprintln(os.Stderr, "taskboard:", err)
 		os.Exit(1)
 	}
 }
 
-func env(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
-
-func run(args []string) error {
-	fs := flag.NewFlagSet("taskboard", flag.ContinueOnError)
-	addr := fs.String("addr", env("TASKBOARD_ADDR", "127.0.0.1:8080"), "listen address (env TASKBOARD_ADDR)")
-	dsn := fs.String("db", env("DATABASE_URL", "sqlite://taskboard.db"), "database URL (env DATABASE_URL)")
-	dev := fs.Bool("dev", env("COVET_ENV", "development") == "development", "development mode (env COVET_ENV; production: COVET_ENV=production)")
-	frontend := fs.String("frontend", env("TASKBOARD_FRONTEND_ORIGIN", "http://localhost:5173"), "browser origins allowed to call the API, comma-separated (env TASKBOARD_FRONTEND_ORIGIN)")
-	redisURL := fs.String("redis", env("REDIS_URL", ""), "Redis URL for rate limits shared by instances (env REDIS_URL; default: in memory)")
-	if err := fs.Parse(args); err != nil {
+func run(args []string, opts ...settings.Option) error {
+	// `taskboard settings [-markdown]`: shown even when the settings are bad.
+	if ran, err := settings.Command[Settings](args, os.Stdout, settings.WithPrefix("TASKBOARD_")); ran {
 		return err
 	}
-	rest := fs.Args()
+	var rest []string
+	s, err := settings.Load[Settings](settingsOptions(args, &rest, opts...)...)
+	if err != nil {
+		return err
+	}
 	if len(rest) > 0 && rest[0] == "migrate" {
 		ctx := context.Background()
-		db, err := orm.Open(ctx, *dsn)
+		db, err := orm.Open(ctx, s.DatabaseURL)
 		if err != nil {
 			return err
 		}
@@ -62,12 +64,7 @@ func run(args []string) error {
 		}
 		return orm.RunMigrateCommand(ctx, db, ms, rest[1:], orm.WithOutput(os.Stdout))
 	}
-	cfg := Config{DatabaseURL: *dsn, Development: *dev, RedisURL: *redisURL}
-	for _, o := range strings.Split(*frontend, ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			cfg.FrontendOrigins = append(cfg.FrontendOrigins, o)
-		}
-	}
+	cfg := s.config()
 	app, err := NewApp(cfg)
 	if err != nil {
 		return err
@@ -75,9 +72,15 @@ func run(args []string) error {
 	if ran, err := openapi.Command(app, rest, os.Stdout); ran {
 		return err
 	}
-	if *dev {
+	if cfg.Development {
 		app.Logger().Info("taskboard: routes" + routeTable(app))
 	}
-	app.Logger().Info("taskboard: listening", "url", "http://"+*addr, "database", orm.Redact(*dsn))
-	return app.Run(*addr)
+	app.Logger().Info("taskboard: listening", "url", "http://"+s.Addr, "database", orm.Redact(s.DatabaseURL))
+	return app.Run(s.Addr)
+}
+
+// printSettings prints the table of settings (-markdown: as in the README).
+func printSettings(w io.Writer, args []string) error {
+	_, err := settings.Command[Settings](append([]string{"settings"}, args...), w, settings.WithPrefix("TASKBOARD_"))
+	return err
 }

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"net/url"
+
+	"github.com/covetgo/covet/plugins/settings"
+)
+
+// Settings is the taskboard's configuration, read by plugins/settings from
+// flags, the environment and an optional .env file; `taskboard settings`
+// prints the table (the README's copy is generated from it).
+type Settings struct {
+	Addr            string   `env:"TASKBOARD_ADDR" flag:"addr" default:"127.0.0.1:8080" doc:"listen address"`
+	DatabaseURL     string   `env:"DATABASE_URL" flag:"db" default:"sqlite://taskboard.db" minLength:"1" doc:"database: sqlite://file.db, postgres://… or mysql://…"`
+	Env             string   `env:"COVET_ENV" flag:"-" enum:"development,dev,production" default:"development" doc:"development: route table logged, error pages with stacks; production: JSON logs"`
+	Dev             *bool    `env:"-" flag:"dev" doc:"development mode (overrides COVET_ENV)"`
+	FrontendOrigins []string `env:"TASKBOARD_FRONTEND_ORIGIN" flag:"frontend" default:"http://localhost:5173" doc:"browser origins allowed to call the API (CORS), comma-separated; empty for none"`
+	RedisURL        *url.URL `env:"REDIS_URL" flag:"redis" doc:"Redis for rate limits shared by instances (default: in memory)"`
+	WebhookURL      *url.URL `env:"TASKBOARD_WEBHOOK_URL" flag:"webhook" doc:"receives a POST for every task created (default: none)"`
+	// WebhookSecret is read from the environment, .env or a secrets file,
+	// never from a flag (flags show in ps).
+	WebhookSecret settings.Secret `env:"TASKBOARD_WEBHOOK_SECRET" flag:"-" doc:"signs webhook bodies: X-Taskboard-Signature: sha256=HMAC"`
+}
+
+// settingsOptions are the sources of the taskboard's settings: TASKBOARD_*
+// variables it does not know are reported as typos.
+func settingsOptions(args []string, rest *[]string, extra ...settings.Option) []settings.Option {
+	return append([]settings.Option{
+		settings.WithName("taskboard"),
+		settings.WithPrefix("TASKBOARD_"),
+		settings.WithEnvFiles(".env"),
+		settings.WithSecretsDir("/run/secrets"),
+		settings.WithArgs(args),
+		settings.WithRemainingArgs(rest),
+	}, extra...)
+}
+
+// development reports the mode: -dev when given, else COVET_ENV.
+func (s *Settings) development() bool {
+	if s.Dev != nil {
+		return *s.Dev
+	}
+	return s.Env != "production"
+}
+
+// config turns the settings into the app's Config.
+func (s *Settings) config() Config {
+	cfg := Config{DatabaseURL: s.DatabaseURL, Development: s.development(), FrontendOrigins: s.FrontendOrigins}
+	if s.RedisURL != nil {
+		cfg.RedisURL = s.RedisURL.String()
+	}
+	if s.WebhookURL != nil {
+		cfg.WebhookURL = s.WebhookURL.String()
+	}
+	cfg.WebhookSecret = s.WebhookSecret.Reveal()
+	return cfg
+}

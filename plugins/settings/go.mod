@@ -1,0 +1,15 @@
+module github.com/covetgo/covet/plugins/settings
+
+go 1.25.0
+
+require (
+	github.com/covetgo/covet/core v0.2.0
+	github.com/joho/godotenv v1.5.1
+)
+
+require (
+	github.com/goccy/go-json v0.12.0 // indirect
+	github.com/julienschmidt/httprouter v1.3.0 // indirect
+)
+
+replace github.com/covetgo/covet/core => ../../core
