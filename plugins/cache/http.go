@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -42,9 +41,10 @@ import (
 // Middleware outside the cache runs on every request; the headers it sets
 // are its own and are not stored. Middleware inside it is replayed.
 type HTTPCache struct {
-	c   *Cache
-	cfg httpConfig
-	st  httpCounters
+	c         *Cache
+	cfg       httpConfig
+	st        httpCounters
+	keyedLens uint64 // bit n set: a keyed header name has length n
 }
 
 type httpCounters struct {
@@ -69,6 +69,13 @@ func NewHTTP(c *Cache, opts ...HTTPOption) *HTTPCache {
 		}
 	}
 	h := &HTTPCache{c: c, cfg: cfg}
+	for _, k := range cfg.keyed {
+		if len(k) < 64 {
+			h.keyedLens |= 1 << len(k)
+		} else {
+			h.keyedLens = ^uint64(0) >> 1 // never skip; anyKeyed falls back to lookups
+		}
+	}
 	if p := cfg.purger; p != nil {
 		c.OnInvalidate(func(ctx context.Context, tags []string) {
 			if err := p.Purge(ctx, tags); err != nil {
@@ -106,6 +113,7 @@ type stored struct {
 	lastMod time.Time
 	date    int64 // unix nanos when stored, minus the Age it came with
 	tags    []string
+	vary    int // index of Vary in hdr, or -1
 	age     atomic.Pointer[ageString]
 }
 
@@ -122,11 +130,6 @@ type ageString struct {
 // varyMarker sits under the primary key of a URL whose responses vary: it
 // names the request headers that complete the key.
 type varyMarker struct{ names []string }
-
-// keyBuf is a pooled buffer the keys are built in.
-type keyBuf struct{ b []byte }
-
-var keyPool = sync.Pool{New: func() any { return &keyBuf{b: make([]byte, 0, 256)} }}
 
 // Middleware is the response-cache middleware.
 func (h *HTTPCache) Middleware(next covet.HandlerFunc) covet.HandlerFunc {
@@ -166,35 +169,35 @@ func (h *HTTPCache) Middleware(next covet.HandlerFunc) covet.HandlerFunc {
 		} else if p := hdr["Pragma"]; len(p) > 0 && strings.Contains(p[0], "no-cache") {
 			revalidate = true
 		}
-		kb := keyPool.Get().(*keyBuf)
-		defer keyPool.Put(kb)
-		kb.b = h.primaryKey(kb.b[:0], r, user)
+		var arr [160]byte // the key, on the stack unless longer
+		key := h.primaryKey(arr[:0], r, user)
+		now := time.Now().UnixNano()
 		if !revalidate {
-			if s := h.find(c.Context(), kb, hdr); s != nil {
+			if s := h.find(c.Context(), key, hdr, now); s != nil {
 				h.st.hits.Add(1)
-				return h.serve(c, s)
+				return h.serve(c, s, now)
 			}
 		}
 		h.st.misses.Add(1)
 		if r.Method == http.MethodHead {
 			return next(c) // no body to store
 		}
-		return h.fill(c, next, rc, kb)
+		return h.fill(c, next, rc, key)
 	}
 }
 
 func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
-// find returns the fresh stored response for the key in kb (extending kb
-// with the Vary values when the URL's responses vary), or nil.
-func (h *HTTPCache) find(ctx context.Context, kb *keyBuf, hdr http.Header) *stored {
-	e := h.get(ctx, kb.b)
+// find returns the fresh stored response for key (completed with the
+// Vary values when the URL's responses vary), or nil.
+func (h *HTTPCache) find(ctx context.Context, key []byte, hdr http.Header, now int64) *stored {
+	e := h.get(ctx, key, now)
 	if e == nil {
 		return nil
 	}
 	if vm, ok := e.value.(*varyMarker); ok {
-		kb.b = appendVary(kb.b, vm.names, hdr)
-		if e = h.get(ctx, kb.b); e == nil {
+		key = appendVary(key, vm.names, hdr)
+		if e = h.get(ctx, key, now); e == nil {
 			return nil
 		}
 	}
@@ -203,9 +206,8 @@ func (h *HTTPCache) find(ctx context.Context, kb *keyBuf, hdr http.Header) *stor
 }
 
 // get looks key up in L1 (without copying it), then in Redis.
-func (h *HTTPCache) get(ctx context.Context, key []byte) *entry {
+func (h *HTTPCache) get(ctx context.Context, key []byte, now int64) *entry {
 	c := h.c
-	now := time.Now().UnixNano()
 	if e, ok := c.l1.GetIfPresent(unsafeString(key)); ok {
 		if e.fresh < now || !c.valid(e) {
 			return nil
@@ -243,20 +245,20 @@ func (h *HTTPCache) decoded(key string, e *entry) *entry {
 }
 
 // serve answers from s.
-func (h *HTTPCache) serve(c *covet.Context, s *stored) error {
+func (h *HTTPCache) serve(c *covet.Context, s *stored, now int64) error {
 	res := c.Response()
 	out := res.Header()
-	for i := range s.hdr {
-		kv := &s.hdr[i]
-		if kv.k == "Vary" {
-			if prev := out["Vary"]; len(prev) > 0 {
-				out["Vary"] = append(prev[:len(prev):len(prev)], kv.v...)
-				continue
-			}
-		}
-		out[kv.k] = kv.v
+	var outerVary []string
+	if s.vary >= 0 {
+		outerVary = out["Vary"] // set by middleware outside: kept, ours appended
 	}
-	out["Age"] = s.ageValue(time.Now().UnixNano())
+	for i := range s.hdr {
+		out[s.hdr[i].k] = s.hdr[i].v
+	}
+	if len(outerVary) > 0 {
+		out["Vary"] = append(outerVary[:len(outerVary):len(outerVary)], s.hdr[s.vary].v...)
+	}
+	out["Age"] = s.ageValue(now)
 	r := c.Request()
 	if notModified(r.Header, s) {
 		h.st.notModified.Add(1)
@@ -328,6 +330,9 @@ func (h *HTTPCache) primaryKey(b []byte, r *http.Request, user string) []byte {
 		b = append(b, '?')
 		b = appendQuery(b, q)
 	}
+	if !h.anyKeyed(r.Header) {
+		goto user
+	}
 	for _, name := range h.cfg.keyed {
 		if vs, ok := r.Header[name]; ok {
 			b = append(b, 0)
@@ -338,11 +343,28 @@ func (h *HTTPCache) primaryKey(b []byte, r *http.Request, user string) []byte {
 			}
 		}
 	}
+user:
 	if user != "" {
 		b = append(b, "\x00u\x00"...)
 		b = append(b, user...)
 	}
 	return b
+}
+
+// anyKeyed reports whether hdr has one of the keyed headers. A request
+// has fewer headers than there are keyed names, usually: one pass over
+// them, skipping names whose length no keyed name has, costs less than a
+// lookup per keyed name.
+func (h *HTTPCache) anyKeyed(hdr http.Header) bool {
+	if len(hdr) > len(h.cfg.keyed) {
+		return true // look each up
+	}
+	for k := range hdr {
+		if l := len(k); l < 64 && h.keyedLens&(1<<l) != 0 && slices.Contains(h.cfg.keyed, k) {
+			return true
+		}
+	}
+	return false
 }
 
 // appendQuery appends q with its '&'-separated segments stably sorted by
@@ -457,10 +479,7 @@ func (h *HTTPCache) invalidateOnWrite(c *covet.Context, next covet.HandlerFunc) 
 	if st := c.Response().Status(); st < 200 || st >= 400 {
 		return nil
 	}
-	kb := keyPool.Get().(*keyBuf)
-	defer keyPool.Put(kb)
-	kb.b = h.primaryKey(kb.b[:0], c.Request(), "")
-	h.c.Delete(c.Context(), string(kb.b))
+	h.c.Delete(c.Context(), string(h.primaryKey(nil, c.Request(), "")))
 	return nil
 }
 
@@ -521,7 +540,7 @@ func Tag(c *covet.Context, tags ...string) {
 }
 
 // fill runs the handler, recording the response, and stores it if allowed.
-func (h *HTTPCache) fill(c *covet.Context, next covet.HandlerFunc, rc *routeConf, kb *keyBuf) error {
+func (h *HTTPCache) fill(c *covet.Context, next covet.HandlerFunc, rc *routeConf, key []byte) error {
 	res := c.Response()
 	before := make(map[string]bool, len(res.Header()))
 	for k := range res.Header() {
@@ -552,12 +571,12 @@ func (h *HTTPCache) fill(c *covet.Context, next covet.HandlerFunc, rc *routeConf
 	if err != nil || rec.skip || rec.status == 0 {
 		return err
 	}
-	h.store(c, rec, before, rc, kb, gen)
+	h.store(c, rec, before, rc, key, gen)
 	return nil
 }
 
 // store decides whether rec may be stored and stores it.
-func (h *HTTPCache) store(c *covet.Context, rec *recorder, before map[string]bool, rc *routeConf, kb *keyBuf, gen uint64) {
+func (h *HTTPCache) store(c *covet.Context, rec *recorder, before map[string]bool, rc *routeConf, key []byte, gen uint64) {
 	hdr := rec.hdr
 	if !h.cfg.statuses[rec.status] || len(hdr["Set-Cookie"]) > 0 || len(hdr["Content-Range"]) > 0 {
 		return
@@ -619,23 +638,23 @@ func (h *HTTPCache) store(c *covet.Context, rec *recorder, before map[string]boo
 		s.lastMod, _ = http.ParseTime(lm)
 	}
 	hdr.Set("Content-Length", strconv.Itoa(len(s.body)))
-	s.hdr = buildBlock(hdr, before)
+	s.hdr, s.vary = buildBlock(hdr, before)
 	// Store: under the primary key, or, when the response varies, a marker
 	// there and the response under the key completed by the Vary values.
 	ctx := c.Context()
 	fresh := now.Add(ttl).UnixNano()
 	if len(vary) > 0 {
-		h.c.put(ctx, string(kb.b), &varyMarker{names: vary}, fresh, nil, gen)
-		kb.b = appendVary(kb.b, vary, c.Request().Header)
+		h.c.put(ctx, string(key), &varyMarker{names: vary}, fresh, nil, gen)
+		key = appendVary(key, vary, c.Request().Header)
 	}
-	h.c.put(ctx, string(kb.b), s, fresh, s.tags, gen)
+	h.c.put(ctx, string(key), s, fresh, s.tags, gen)
 	h.st.stores.Add(1)
 }
 
 // buildBlock is the header block of a hit: the response's headers less
 // those never stored and those set by middleware outside the cache before
 // it ran (theirs on every request).
-func buildBlock(hdr http.Header, before map[string]bool) []headerKV {
+func buildBlock(hdr http.Header, before map[string]bool) ([]headerKV, int) {
 	var kvs []headerKV
 	for k, v := range hdr {
 		if notStored[k] || (before[k] && k != "Vary") {
@@ -645,7 +664,7 @@ func buildBlock(hdr http.Header, before map[string]bool) []headerKV {
 		kvs = append(kvs, headerKV{k: k, v: v[:len(v):len(v)]})
 	}
 	slices.SortFunc(kvs, func(a, b headerKV) int { return strings.Compare(a.k, b.k) })
-	return kvs
+	return kvs, slices.IndexFunc(kvs, func(kv headerKV) bool { return kv.k == "Vary" })
 }
 
 // put stores a response-cache value in L1 and Redis.
@@ -702,6 +721,6 @@ func decodeHTTP(raw []byte) (any, bool) {
 	if lm := hdr.Get("Last-Modified"); lm != "" {
 		s.lastMod, _ = http.ParseTime(lm)
 	}
-	s.hdr = buildBlock(hdr, nil)
+	s.hdr, s.vary = buildBlock(hdr, nil)
 	return s, true
 }
