@@ -492,14 +492,40 @@ type recorder struct {
 	buf    []byte
 	skip   bool // not storable: too big, flushed, hijacked
 	tags   []string
+	rc     *routeConf
 }
 
 func (w *recorder) WriteHeader(code int) {
 	if w.status == 0 && code >= 200 {
 		w.status = code
+		w.decorate()
 		w.hdr = w.ResponseWriter.Header().Clone()
 	}
 	w.ResponseWriter.WriteHeader(code)
+}
+
+// decorate adds, just before the headers go out, the route's Cache-Control
+// (For) and the CDN tag headers, to responses that may be stored: never to
+// an error status, a Set-Cookie or a response the handler marked otherwise.
+func (w *recorder) decorate() {
+	out := w.ResponseWriter.Header()
+	if !w.h.cfg.statuses[w.status] || len(out["Set-Cookie"]) > 0 {
+		return
+	}
+	cc := out["Cache-Control"]
+	if len(cc) == 0 && w.rc != nil && w.rc.ttl > 0 {
+		out.Set("Cache-Control", "public, max-age=0, s-maxage="+strconv.Itoa(int(w.rc.ttl/time.Second)))
+	} else if d := parseCC(cc); d.private || d.noStore {
+		return
+	}
+	if len(w.tags) > 0 {
+		if w.h.cfg.surrogate {
+			out.Set("Surrogate-Key", strings.Join(w.tags, " "))
+		}
+		if w.h.cfg.cacheTag {
+			out.Set("Cache-Tag", strings.Join(w.tags, ","))
+		}
+	}
 }
 
 func (w *recorder) Write(b []byte) (int, error) {
@@ -546,26 +572,12 @@ func (h *HTTPCache) fill(c *covet.Context, next covet.HandlerFunc, rc *routeConf
 	for k := range res.Header() {
 		before[k] = true
 	}
-	rec := &recorder{ResponseWriter: res.Writer(), h: h}
+	rec := &recorder{ResponseWriter: res.Writer(), h: h, rc: rc}
 	if rc != nil && rc.tags != nil {
 		rec.tags = append(rec.tags, rc.tags(c)...)
 	}
 	gen := h.c.gen.Load()
 	res.SetWriter(rec)
-	res.Before(func() {
-		out := res.Header()
-		if rc != nil && rc.ttl > 0 && len(out["Cache-Control"]) == 0 {
-			out.Set("Cache-Control", "public, max-age=0, s-maxage="+strconv.Itoa(int(rc.ttl/time.Second)))
-		}
-		if len(rec.tags) > 0 {
-			if h.cfg.surrogate {
-				out.Set("Surrogate-Key", strings.Join(rec.tags, " "))
-			}
-			if h.cfg.cacheTag {
-				out.Set("Cache-Tag", strings.Join(rec.tags, ","))
-			}
-		}
-	})
 	err := next(c)
 	res.SetWriter(rec.ResponseWriter)
 	if err != nil || rec.skip || rec.status == 0 {

@@ -390,3 +390,20 @@ func TestHTTPOnRedis(t *testing.T) {
 	b.c.InvalidateTags(bg, "board:7")
 	waitFor(t, "invalidation on a", func() bool { return a.callsFor(func() { a.do("GET", "/for") }) == 1 })
 }
+
+func TestHTTPForNotOnErrorsOrCookies(t *testing.T) {
+	ta := newTestApp(t, nil)
+	ta.app.GET("/fails", func(c *covet.Context) error {
+		return c.Text(503, "busy")
+	}).With(Route(For(time.Minute), TagsFrom(func(*covet.Context) []string { return []string{"x"} })))
+	ta.app.GET("/login", func(c *covet.Context) error {
+		c.SetCookie("s", "v")
+		return c.Text(200, "hi")
+	}).With(Route(For(time.Minute)))
+	for _, p := range []string{"/fails", "/login"} {
+		w := ta.do("GET", p)
+		if cc := w.Header().Get("Cache-Control"); strings.Contains(cc, "s-maxage") || w.Header().Get("Surrogate-Key") != "" {
+			t.Errorf("%s: a CDN would store it: Cache-Control %q, Surrogate-Key %q", p, cc, w.Header().Get("Surrogate-Key"))
+		}
+	}
+}
