@@ -1,0 +1,391 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/maypok86/otter/v2"
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/singleflight"
+)
+
+// ErrNotFound is what a loader returns when the value does not exist (a
+// missing row). GetOrLoad remembers it for WithNegativeTTL and returns it
+// to later callers without calling the loader. Wrap it (fmt.Errorf("...: %w",
+// cache.ErrNotFound)) or return it as is.
+var ErrNotFound = errors.New("cache: not found")
+
+// Cache is a two-level cache: an in-process store (otter, W-TinyLFU) and,
+// with WithRedis, a Redis store shared by every instance. It is safe for
+// concurrent use. Read it with Get and GetOrLoad, write it with Set, remove
+// entries with Delete and InvalidateTags.
+//
+// A Cache with Redis must be started (Start, or App.Install: it is a
+// plugin) for invalidations from other instances to reach its L1; until
+// then, and while the channel is lost, WithL1TTL bounds staleness.
+type Cache struct {
+	cfg config
+	l1  *otter.Cache[string, *entry]
+	rdb redis.UniversalClient
+	sf  singleflight.Group
+	id  string // instance id: an instance ignores its own messages
+
+	// gen counts tag invalidations; tagGen maps a tag to the gen of its
+	// last invalidation (a tagRecord). An L1 entry read or loaded at gen g
+	// is void once one of its tags has a record > g.
+	gen      atomic.Uint64
+	tagGen   sync.Map
+	tagCount atomic.Int64
+
+	l2DownUntil atomic.Int64 // unix nanos; Redis is skipped until then
+	l2Down      atomic.Bool  // a failure episode is under way (for logs and health)
+
+	sub    *subscriber
+	hooksM sync.Mutex
+	hooks  []func(ctx context.Context, tags []string)
+	// observers see every remote invalidation applied (tests measure latency).
+	observers []func(kind byte, names []string)
+
+	st         counters
+	userLogger bool
+}
+
+type tagRecord struct {
+	gen uint64
+	at  int64
+}
+
+// entry is what both levels hold.
+type entry struct {
+	value any    // the value as stored or decoded (nil for negative entries)
+	raw   []byte // the encoded value, for Redis and for reading as another type
+	neg   bool   // a remembered ErrNotFound
+	fresh int64  // unix nanos: fresh until
+	gen   uint64 // tag generation when it entered L1
+	tags  []string
+}
+
+// New returns a cache configured by opts; it fails on an invalid option.
+func New(opts ...Option) (*Cache, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if o != nil {
+			o(&cfg)
+		}
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	c := &Cache{cfg: cfg, rdb: cfg.rdb, id: strconv.FormatUint(rand.Uint64(), 36)}
+	c.userLogger = c.cfg.logger != nil
+	if c.cfg.logger == nil {
+		c.cfg.logger = slog.New(slog.DiscardHandler)
+	}
+	keep := max(cfg.swr, cfg.sie)
+	l1, err := otter.New(&otter.Options[string, *entry]{
+		MaximumSize: cfg.size,
+		ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[string, *entry]) time.Duration {
+			return min(time.Duration(e.Value.fresh-time.Now().UnixNano())+keep, cfg.l1TTL)
+		}),
+		OnDeletion: func(e otter.DeletionEvent[string, *entry]) {
+			if e.Cause == otter.CauseOverflow {
+				c.st.evictions.Add(1)
+			}
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	c.l1 = l1
+	return c, nil
+}
+
+// ttlFor applies the jitter to ttl.
+func (c *Cache) ttlFor(ttl time.Duration) time.Duration {
+	if c.cfg.jitter > 0 && ttl > 0 {
+		ttl -= time.Duration(rand.Float64() * c.cfg.jitter * float64(ttl))
+	}
+	return ttl
+}
+
+// valid reports whether no tag of e was invalidated after e entered L1.
+func (c *Cache) valid(e *entry) bool {
+	if c.tagCount.Load() == 0 {
+		return true
+	}
+	for _, t := range e.tags {
+		if r, ok := c.tagGen.Load(t); ok && r.(tagRecord).gen > e.gen {
+			return false
+		}
+	}
+	return true
+}
+
+// lookup returns the entry under key from L1, else from Redis (filling
+// L1), or nil. Expired-but-usable (stale) entries are returned too.
+func (c *Cache) lookup(ctx context.Context, key string) *entry {
+	if e, ok := c.l1.GetIfPresent(key); ok {
+		if c.valid(e) {
+			return e
+		}
+		c.l1.Invalidate(key)
+	}
+	if c.rdb == nil {
+		return nil
+	}
+	gen := c.gen.Load()
+	e := c.l2Get(ctx, key)
+	if e == nil {
+		return nil
+	}
+	e.gen = gen
+	if c.valid(e) {
+		c.l1.Set(key, e)
+	}
+	return e
+}
+
+// Get returns the value stored under key as a T, and whether there was a
+// fresh one. A Redis failure is a miss (counted, logged), never an error.
+func Get[T any](ctx context.Context, c *Cache, key string) (T, bool) {
+	var zero T
+	e := c.lookup(ctx, key)
+	if e == nil || e.neg || e.fresh < time.Now().UnixNano() {
+		c.st.misses.Add(1)
+		return zero, false
+	}
+	v, err := as[T](c, e)
+	if err != nil {
+		c.st.misses.Add(1)
+		return zero, false
+	}
+	c.st.hits.Add(1)
+	return v, true
+}
+
+// as returns e's value as a T, decoding its encoded form when the stored
+// value is of another type (it came from Redis, or was stored as another).
+func as[T any](c *Cache, e *entry) (T, error) {
+	if v, ok := e.value.(T); ok {
+		return v, nil
+	}
+	var v T
+	raw := e.raw
+	if raw == nil {
+		b, err := c.cfg.codec.Marshal(e.value)
+		if err != nil {
+			return v, fmt.Errorf("cache: encode: %w", err)
+		}
+		raw = b
+	}
+	if err := c.cfg.codec.Unmarshal(raw, &v); err != nil {
+		return v, fmt.Errorf("cache: decode as %T: %w", v, err)
+	}
+	return v, nil
+}
+
+// Set stores v under key for ttl (less the jitter) in L1 and Redis, and
+// evicts key from every other instance's L1. A Redis failure skips the
+// Redis write (counted, logged); the error is only for a value the codec
+// cannot encode.
+func (c *Cache) Set(ctx context.Context, key string, v any, ttl time.Duration, opts ...SetOption) error {
+	var sc setConfig
+	for _, o := range opts {
+		o(&sc)
+	}
+	return c.set(ctx, key, v, false, c.ttlFor(ttl), sc.tags, c.gen.Load(), true)
+}
+
+func (c *Cache) set(ctx context.Context, key string, v any, neg bool, ttl time.Duration, tags []string, gen uint64, announce bool) error {
+	e := &entry{value: v, neg: neg, fresh: time.Now().Add(ttl).UnixNano(), gen: gen, tags: tags}
+	if c.rdb != nil {
+		if !neg {
+			raw, err := c.cfg.codec.Marshal(v)
+			if err != nil {
+				return fmt.Errorf("cache: encode %q: %w", key, err)
+			}
+			e.raw = raw
+		}
+		c.l2Set(ctx, key, e, ttl+max(c.cfg.swr, c.cfg.sie), announce)
+	}
+	if c.valid(e) {
+		c.l1.Set(key, e)
+	}
+	return nil
+}
+
+// Delete removes key from L1, from Redis and from every instance's L1.
+func (c *Cache) Delete(ctx context.Context, key string) {
+	c.l1.Invalidate(key)
+	c.sf.Forget(key)
+	c.st.invalidations.Add(1)
+	c.l2Delete(ctx, key)
+}
+
+// InvalidateTags removes every entry tagged with one of tags: from L1 at
+// once, from Redis, and from every instance's L1 when its subscriber gets
+// the message. Response-cache purgers (CDN) registered with OnInvalidate
+// are called too. Redis failures are counted and logged, not returned;
+// then other instances' L1 entries live until WithL1TTL.
+func (c *Cache) InvalidateTags(ctx context.Context, tags ...string) {
+	if len(tags) == 0 {
+		return
+	}
+	c.invalidateLocal(tags)
+	c.l2InvalidateTags(ctx, tags)
+	c.hooksM.Lock()
+	hooks := c.hooks
+	c.hooksM.Unlock()
+	for _, h := range hooks {
+		h(ctx, tags)
+	}
+}
+
+// OnInvalidate registers fn to be called by InvalidateTags on this
+// instance (a CDN purger, see HTTPPurger).
+func (c *Cache) OnInvalidate(fn func(ctx context.Context, tags []string)) {
+	c.hooksM.Lock()
+	c.hooks = append(c.hooks, fn)
+	c.hooksM.Unlock()
+}
+
+// invalidateLocal voids the L1 entries tagged with tags.
+func (c *Cache) invalidateLocal(tags []string) {
+	g := c.gen.Add(1)
+	now := time.Now().UnixNano()
+	for _, t := range tags {
+		if _, loaded := c.tagGen.Swap(t, tagRecord{gen: g, at: now}); !loaded {
+			if c.tagCount.Add(1)%1024 == 0 {
+				c.pruneTags(now)
+			}
+		}
+	}
+	c.st.invalidations.Add(int64(len(tags)))
+}
+
+// pruneTags drops records older than the L1 TTL: no L1 entry they could
+// void is still there.
+func (c *Cache) pruneTags(now int64) {
+	limit := now - int64(c.cfg.l1TTL) - int64(time.Second)
+	c.tagGen.Range(func(k, v any) bool {
+		if v.(tagRecord).at < limit {
+			c.tagGen.Delete(k)
+			c.tagCount.Add(-1)
+		}
+		return true
+	})
+}
+
+// GetOrLoad returns the value under key, calling loader when there is none
+// (or it expired). Concurrent callers for one key on one instance share one
+// loader call (singleflight); the loader gets the first caller's context.
+//
+//   - A loader result is stored for ttl (less the jitter), with the tags of opts.
+//   - A loader error wrapping ErrNotFound is stored for WithNegativeTTL and
+//     returned (errors.Is(err, cache.ErrNotFound)) without calling the
+//     loader again meanwhile.
+//   - Within WithStaleWhileRevalidate after expiry, the old value is
+//     returned at once and one background load refreshes it.
+//   - Within WithStaleIfError after expiry, a failing loader's error is
+//     dropped and the old value returned.
+func GetOrLoad[T any](ctx context.Context, c *Cache, key string, ttl time.Duration, loader func(ctx context.Context) (T, error), opts ...SetOption) (T, error) {
+	var zero T
+	now := time.Now().UnixNano()
+	e := c.lookup(ctx, key)
+	if e != nil && e.fresh >= now {
+		c.st.hits.Add(1)
+		if e.neg {
+			return zero, ErrNotFound
+		}
+		return as[T](c, e)
+	}
+	if e != nil && !e.neg && now-e.fresh <= int64(c.cfg.swr) {
+		c.st.stale.Add(1)
+		// One refresh per key: singleflight.DoChan starts it unless one
+		// runs; its context is detached from this request's.
+		c.sf.DoChan(key, func() (any, error) {
+			return c.load(context.WithoutCancel(ctx), key, ttl, loaderAny(loader), opts)
+		})
+		return as[T](c, e)
+	}
+	c.st.misses.Add(1)
+	r, err, _ := c.sf.Do(key, func() (any, error) {
+		return c.load(ctx, key, ttl, loaderAny(loader), opts)
+	})
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return zero, err
+		}
+		if e != nil && !e.neg && now-e.fresh <= int64(c.cfg.sie) {
+			c.st.stale.Add(1)
+			return as[T](c, e)
+		}
+		return zero, err
+	}
+	return as[T](c, r.(*entry))
+}
+
+func loaderAny[T any](f func(context.Context) (T, error)) func(context.Context) (any, error) {
+	return func(ctx context.Context) (any, error) { return f(ctx) }
+}
+
+// load runs the loader and stores its result.
+func (c *Cache) load(ctx context.Context, key string, ttl time.Duration, loader func(context.Context) (any, error), opts []SetOption) (any, error) {
+	var sc setConfig
+	for _, o := range opts {
+		o(&sc)
+	}
+	gen := c.gen.Load() // taken before loading: an invalidation meanwhile voids the result
+	c.st.loads.Add(1)
+	v, err := loader(ctx)
+	if err != nil {
+		c.st.loadErrors.Add(1)
+		if errors.Is(err, ErrNotFound) && c.cfg.negTTL > 0 {
+			_ = c.set(ctx, key, nil, true, c.ttlFor(c.cfg.negTTL), sc.tags, gen, false)
+		}
+		return nil, err
+	}
+	if err := c.set(ctx, key, v, false, c.ttlFor(ttl), sc.tags, gen, false); err != nil {
+		return nil, err
+	}
+	return &entry{value: v, fresh: time.Now().Add(ttl).UnixNano()}, nil
+}
+
+// Stats are a cache's counters since New.
+type Stats struct {
+	Hits          int64 `json:"hits"`
+	Misses        int64 `json:"misses"`
+	StaleServes   int64 `json:"stale_serves"`
+	Loads         int64 `json:"loads"`
+	LoadErrors    int64 `json:"load_errors"`
+	Evictions     int64 `json:"evictions"`
+	Invalidations int64 `json:"invalidations"`
+	// RedisErrors counts failed Redis calls (each one fell back to L1 or
+	// the loader, or skipped a write).
+	RedisErrors int64 `json:"redis_errors"`
+	// RemoteInvalidations counts invalidation messages from other instances.
+	RemoteInvalidations int64 `json:"remote_invalidations"`
+	// Entries is the L1 size (estimated).
+	Entries int `json:"entries"`
+}
+
+type counters struct {
+	hits, misses, stale, loads, loadErrors, evictions, invalidations, redisErrors, remote atomic.Int64
+}
+
+// Stats returns the counters.
+func (c *Cache) Stats() Stats {
+	return Stats{
+		Hits: c.st.hits.Load(), Misses: c.st.misses.Load(), StaleServes: c.st.stale.Load(),
+		Loads: c.st.loads.Load(), LoadErrors: c.st.loadErrors.Load(), Evictions: c.st.evictions.Load(),
+		Invalidations: c.st.invalidations.Load(), RedisErrors: c.st.redisErrors.Load(),
+		RemoteInvalidations: c.st.remote.Load(), Entries: c.l1.EstimatedSize(),
+	}
+}

@@ -1,0 +1,133 @@
+package cache
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	covet "github.com/covetgo/covet/core"
+	"github.com/redis/go-redis/v9"
+)
+
+// Name returns "cache".
+func (c *Cache) Name() string { return "cache" }
+
+// Install gives the cache the App's logger (unless WithLogger set one). It
+// registers nothing; the invalidation subscriber starts in Start.
+func (c *Cache) Install(app *covet.App) error {
+	if !c.userLogger {
+		c.cfg.logger = app.Logger()
+	}
+	return nil
+}
+
+// subscriber listens for invalidations on the Redis channel.
+type subscriber struct {
+	ps         *redis.PubSub
+	cancel     context.CancelFunc
+	done       chan struct{}
+	subscribed atomic.Bool
+	once       sync.Once
+}
+
+// Start subscribes to the invalidation channel (with WithRedis, unless
+// WithoutInvalidation). It does not fail when Redis is down: the
+// subscriber keeps reconnecting, readiness reports degraded meanwhile, and
+// on every (re)subscription L1 is emptied, since messages sent while it was
+// away are lost. ctx is the app's: the subscriber ends with it or in Stop.
+func (c *Cache) Start(ctx context.Context) error {
+	if c.rdb == nil || !c.cfg.invalidates || c.sub != nil {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s := &subscriber{ps: c.rdb.Subscribe(ctx), cancel: cancel, done: make(chan struct{})}
+	c.sub = s
+	go c.listen(ctx, s)
+	sctx, scancel := context.WithTimeout(ctx, c.cfg.timeout*10)
+	defer scancel()
+	if err := s.ps.Subscribe(sctx, c.cfg.channel); err != nil {
+		c.cfg.logger.Warn("cache: cannot subscribe to invalidations yet; L1 TTL bounds staleness", "error", err)
+	}
+	return nil
+}
+
+func (c *Cache) listen(ctx context.Context, s *subscriber) {
+	defer close(s.done)
+	for {
+		msg, err := s.ps.Receive(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			if s.subscribed.CompareAndSwap(true, false) {
+				c.cfg.logger.Warn("cache: invalidation channel lost; L1 TTL bounds staleness until it is back", "error", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(c.cfg.backoff / 4):
+			}
+			continue
+		}
+		switch m := msg.(type) {
+		case *redis.Subscription:
+			if m.Kind == "subscribe" {
+				// Messages sent while unsubscribed are lost: drop L1.
+				c.l1.InvalidateAll()
+				if s.subscribed.CompareAndSwap(false, true) {
+					c.cfg.logger.Info("cache: subscribed to invalidations", "channel", m.Channel)
+				}
+			}
+		case *redis.Message:
+			c.handleMessage(m.Payload)
+		}
+	}
+}
+
+// Stop ends the subscriber.
+func (c *Cache) Stop(ctx context.Context) error {
+	s := c.sub
+	if s == nil {
+		return nil
+	}
+	var err error
+	s.once.Do(func() {
+		s.cancel()
+		err = s.ps.Close()
+		select {
+		case <-s.done:
+		case <-ctx.Done():
+		}
+	})
+	return err
+}
+
+// Subscribed reports whether the invalidation subscriber is subscribed (it
+// is false before Start, without Redis, and while the channel is lost).
+func (c *Cache) Subscribed() bool { return c.sub != nil && c.sub.subscribed.Load() }
+
+// CheckHealth reports the cache: degraded (never down: the app serves from
+// loaders) while Redis fails or, for readiness, while the invalidation
+// channel is lost. Details carry the Stats.
+func (c *Cache) CheckHealth(ctx context.Context, kind covet.HealthKind) covet.HealthReport {
+	rep := covet.HealthReport{Status: covet.HealthOK, Details: map[string]any{"stats": c.Stats()}}
+	if c.rdb == nil {
+		return rep
+	}
+	if c.l2Down.Load() {
+		rep.Status, rep.Error = covet.HealthDegraded, "redis unreachable: serving from L1 and loaders"
+		return rep
+	}
+	if kind == covet.Readiness && c.cfg.invalidates && c.sub != nil && !c.sub.subscribed.Load() {
+		rep.Status, rep.Error = covet.HealthDegraded, "invalidation channel lost: L1 entries may be stale up to the L1 TTL"
+	}
+	return rep
+}
+
+var (
+	_ covet.Plugin        = (*Cache)(nil)
+	_ covet.Starter       = (*Cache)(nil)
+	_ covet.Stopper       = (*Cache)(nil)
+	_ covet.HealthChecker = (*Cache)(nil)
+)

@@ -1,0 +1,236 @@
+package cache
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis layout, under the prefix P:
+//
+//	P k:<key>   the entry (see encodeEntry), PX = TTL + stale windows
+//	P t:<tag>   a set of the Redis keys tagged <tag>, expiring with the longest
+//	P invalidate  the pub/sub channel of invalidations
+//
+// Every call is bounded by WithRedisTimeout. A failure (not a miss) is
+// counted, logged once per episode, and makes the cache skip Redis for
+// WithRedisBackoff: reads then fall through to L1 and the loader, writes are
+// skipped. Nothing is retried within a request.
+
+var setScript = redis.NewScript(`
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+for i = 2, #KEYS do
+  redis.call('SADD', KEYS[i], KEYS[1])
+  redis.call('PEXPIRE', KEYS[i], ARGV[2], 'NX')
+  redis.call('PEXPIRE', KEYS[i], ARGV[2], 'GT')
+end
+if ARGV[4] ~= '' then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
+return 1
+`)
+
+var invalidateScript = redis.NewScript(`
+local n = 0
+for i = 1, #KEYS do
+  local m = redis.call('SMEMBERS', KEYS[i])
+  for j = 1, #m, 500 do
+    redis.call('DEL', unpack(m, j, math.min(j + 499, #m)))
+  end
+  n = n + #m
+  redis.call('DEL', KEYS[i])
+end
+redis.call('PUBLISH', ARGV[1], ARGV[2])
+return n
+`)
+
+func (c *Cache) rkey(key string) string { return c.cfg.prefix + "k:" + key }
+func (c *Cache) rtag(tag string) string { return c.cfg.prefix + "t:" + tag }
+
+// l2ctx returns a context bounded by the Redis timeout, or ok false when
+// Redis is not used now (none, or backing off after a failure).
+func (c *Cache) l2ctx(ctx context.Context) (context.Context, context.CancelFunc, bool) {
+	if c.rdb == nil {
+		return nil, nil, false
+	}
+	if until := c.l2DownUntil.Load(); until != 0 && time.Now().UnixNano() < until {
+		return nil, nil, false
+	}
+	cctx, cancel := context.WithTimeout(ctx, c.cfg.timeout)
+	return cctx, cancel, true
+}
+
+// l2result records the outcome of a Redis call.
+func (c *Cache) l2result(ctx context.Context, op string, err error) {
+	if err == nil || errors.Is(err, redis.Nil) {
+		if c.l2Down.Load() && c.l2Down.CompareAndSwap(true, false) {
+			c.l2DownUntil.Store(0)
+			c.cfg.logger.Info("cache: redis is back", "op", op)
+		}
+		return
+	}
+	if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return // the caller gave up; Redis is not to blame
+	}
+	c.st.redisErrors.Add(1)
+	c.l2DownUntil.Store(time.Now().Add(c.cfg.backoff).UnixNano())
+	if c.l2Down.CompareAndSwap(false, true) {
+		c.cfg.logger.Warn("cache: redis failed; using L1 and loaders, skipping writes",
+			"op", op, "error", err, "retry_after", c.cfg.backoff)
+	}
+}
+
+func (c *Cache) l2Get(ctx context.Context, key string) *entry {
+	cctx, cancel, ok := c.l2ctx(ctx)
+	if !ok {
+		return nil
+	}
+	defer cancel()
+	b, err := c.rdb.Get(cctx, c.rkey(key)).Bytes()
+	c.l2result(ctx, "get", err)
+	if err != nil {
+		return nil
+	}
+	e, ok := decodeEntry(b)
+	if !ok {
+		return nil
+	}
+	return e
+}
+
+func (c *Cache) l2Set(ctx context.Context, key string, e *entry, keep time.Duration, announce bool) {
+	cctx, cancel, ok := c.l2ctx(ctx)
+	if !ok {
+		return
+	}
+	defer cancel()
+	keys := make([]string, 1, 1+len(e.tags))
+	keys[0] = c.rkey(key)
+	for _, t := range e.tags {
+		keys = append(keys, c.rtag(t))
+	}
+	msg := ""
+	if announce && c.cfg.invalidates {
+		msg = c.message('k', []string{key})
+	}
+	ms := max(keep.Milliseconds(), 1)
+	err := setScript.Run(cctx, c.rdb, keys, encodeEntry(e), ms, c.cfg.channel, msg).Err()
+	c.l2result(ctx, "set", err)
+}
+
+func (c *Cache) l2Delete(ctx context.Context, key string) {
+	cctx, cancel, ok := c.l2ctx(ctx)
+	if !ok {
+		return
+	}
+	defer cancel()
+	_, err := c.rdb.TxPipelined(cctx, func(p redis.Pipeliner) error {
+		p.Del(cctx, c.rkey(key))
+		if c.cfg.invalidates {
+			p.Publish(cctx, c.cfg.channel, c.message('k', []string{key}))
+		}
+		return nil
+	})
+	c.l2result(ctx, "delete", err)
+}
+
+func (c *Cache) l2InvalidateTags(ctx context.Context, tags []string) {
+	cctx, cancel, ok := c.l2ctx(ctx)
+	if !ok {
+		return
+	}
+	defer cancel()
+	keys := make([]string, len(tags))
+	for i, t := range tags {
+		keys[i] = c.rtag(t)
+	}
+	err := invalidateScript.Run(cctx, c.rdb, keys, c.cfg.channel, c.message('t', tags)).Err()
+	c.l2result(ctx, "invalidate", err)
+}
+
+// message is an invalidation message: instance id, NUL, kind ('k' keys,
+// 't' tags), then the names separated by NUL.
+func (c *Cache) message(kind byte, names []string) string {
+	var b strings.Builder
+	b.WriteString(c.id)
+	b.WriteByte(0)
+	b.WriteByte(kind)
+	for _, n := range names {
+		b.WriteByte(0)
+		b.WriteString(n)
+	}
+	return b.String()
+}
+
+// handleMessage applies another instance's invalidation to L1.
+func (c *Cache) handleMessage(payload string) {
+	parts := strings.Split(payload, "\x00")
+	if len(parts) < 2 || parts[0] == c.id || len(parts[1]) != 1 {
+		return
+	}
+	c.st.remote.Add(1)
+	names := parts[2:]
+	switch parts[1][0] {
+	case 'k':
+		for _, k := range names {
+			c.l1.Invalidate(k)
+		}
+	case 't':
+		c.invalidateLocal(names)
+	}
+	c.hooksM.Lock()
+	obs := c.observers
+	c.hooksM.Unlock()
+	for _, o := range obs {
+		o(parts[1][0], names)
+	}
+}
+
+// encodeEntry lays out an entry for Redis: a version byte, flags, the fresh
+// deadline, the tags (count, then length-prefixed), then the value.
+func encodeEntry(e *entry) []byte {
+	n := 1 + 1 + 8 + 2 + len(e.raw)
+	for _, t := range e.tags {
+		n += 2 + len(t)
+	}
+	b := make([]byte, 0, n)
+	b = append(b, 1)
+	var flags byte
+	if e.neg {
+		flags |= 1
+	}
+	b = append(b, flags)
+	b = binary.BigEndian.AppendUint64(b, uint64(e.fresh))
+	b = binary.BigEndian.AppendUint16(b, uint16(len(e.tags)))
+	for _, t := range e.tags {
+		b = binary.BigEndian.AppendUint16(b, uint16(len(t)))
+		b = append(b, t...)
+	}
+	return append(b, e.raw...)
+}
+
+func decodeEntry(b []byte) (*entry, bool) {
+	if len(b) < 12 || b[0] != 1 {
+		return nil, false
+	}
+	e := &entry{neg: b[1]&1 != 0, fresh: int64(binary.BigEndian.Uint64(b[2:10]))}
+	nt := int(binary.BigEndian.Uint16(b[10:12]))
+	b = b[12:]
+	for range nt {
+		if len(b) < 2 {
+			return nil, false
+		}
+		l := int(binary.BigEndian.Uint16(b))
+		if len(b) < 2+l {
+			return nil, false
+		}
+		e.tags = append(e.tags, string(b[2:2+l]))
+		b = b[2+l:]
+	}
+	if !e.neg {
+		e.raw = b
+	}
+	return e, true
+}

@@ -1,0 +1,158 @@
+package cache
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+func TestRedisSecondLevel(t *testing.T) {
+	rdb := realRedis(t)
+	p := testPrefix(t, rdb)
+	a := newTestCache(t, WithRedis(rdb), WithPrefix(p))
+	b := newTestCache(t, WithRedis(rdb), WithPrefix(p))
+	_ = a.Set(bg, "task:1", task{1, "a"}, time.Minute, Tags("board:7"))
+	got, ok := Get[task](bg, b, "task:1") // from Redis
+	if !ok || got.Title != "a" {
+		t.Fatalf("b read %+v %v", got, ok)
+	}
+	// A loader on b stores to Redis; a reads it without loading.
+	_, _ = GetOrLoad(bg, b, "task:2", time.Minute, func(ctx context.Context) (task, error) { return task{2, "b"}, nil }, Tags("board:7"))
+	loads := a.Stats().Loads
+	v, err := GetOrLoad(bg, a, "task:2", time.Minute, func(ctx context.Context) (task, error) { return task{}, fmt.Errorf("must not load") })
+	if err != nil || v.Title != "b" || a.Stats().Loads != loads {
+		t.Fatalf("a: %+v %v", v, err)
+	}
+	// Tags reach Redis: gone for a fresh instance too.
+	a.InvalidateTags(bg, "board:7")
+	c := newTestCache(t, WithRedis(rdb), WithPrefix(p))
+	for _, k := range []string{"task:1", "task:2"} {
+		if _, ok := Get[task](bg, c, k); ok {
+			t.Errorf("%s survived InvalidateTags in Redis", k)
+		}
+	}
+	// Negative entries travel too.
+	_, _ = GetOrLoad(bg, a, "gone", time.Minute, func(ctx context.Context) (task, error) { return task{}, ErrNotFound })
+	if _, err := GetOrLoad(bg, c, "gone", time.Minute, func(ctx context.Context) (task, error) { return task{}, fmt.Errorf("must not load") }); err != ErrNotFound {
+		t.Fatalf("negative entry not shared: %v", err)
+	}
+}
+
+// TestInvalidationAcrossInstances: three instances on the real Redis, each
+// with the value in its L1; after a write or tag invalidation on one, none
+// serves the old value once the message reached it, and the time from the
+// write to the eviction on all instances is measured.
+func TestInvalidationAcrossInstances(t *testing.T) {
+	rdb := realRedis(t)
+	p := testPrefix(t, rdb)
+	var inst [3]*Cache
+	for i := range inst {
+		// Each instance has its own client, as separate processes would.
+		own := redis.NewClient(rdb.Options())
+		t.Cleanup(func() { own.Close() })
+		inst[i] = newTestCache(t, WithRedis(own), WithPrefix(p), WithRedisTimeout(time.Second))
+	}
+	for _, c := range inst {
+		waitFor(t, "subscription", c.Subscribed)
+	}
+	rounds := 200
+	if testing.Short() {
+		rounds = 30
+	}
+	var lat []time.Duration
+	for r := range rounds {
+		key := fmt.Sprintf("k%d", r) // fresh per round: no earlier message in flight
+		tag := "tag:" + key
+		_ = inst[0].Set(bg, key, r, time.Minute, Tags(tag))
+		for _, c := range inst[1:] {
+			if v, ok := Get[int](bg, c, key); !ok || v != r {
+				t.Fatalf("round %d: instance read %d %v", r, v, ok)
+			}
+		}
+		writer := inst[r%3]
+		var wg sync.WaitGroup
+		var done atomic.Int64
+		for _, c := range inst {
+			if c == writer {
+				continue
+			}
+			wg.Add(1)
+			fired := make(chan struct{})
+			var once sync.Once
+			c.hooksM.Lock()
+			c.observers = []func(byte, []string){func(byte, []string) { once.Do(func() { close(fired) }) }}
+			c.hooksM.Unlock()
+			go func() { defer wg.Done(); <-fired; done.Add(1) }()
+		}
+		start := time.Now()
+		if r%2 == 0 {
+			_ = writer.Set(bg, key, r+1000, time.Minute, Tags(tag))
+		} else {
+			writer.InvalidateTags(bg, tag)
+		}
+		wg.Wait()
+		lat = append(lat, time.Since(start))
+		for i, c := range inst {
+			if v, ok := Get[int](bg, c, key); ok && v == r {
+				t.Fatalf("round %d: instance %d served the old value after the invalidation reached it", r, i)
+			}
+		}
+	}
+	slices.Sort(lat)
+	t.Logf("invalidation write→evicted on all instances, %d rounds: p50 %s p99 %s max %s",
+		len(lat), lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1])
+}
+
+// TestRedisFault: a private redis-server stopped under load. Every call is
+// answered (from L1 or the loader), never an error, latency bounded by the
+// timeout; the counter moves and health is degraded; after a restart the
+// cache uses Redis again.
+func TestRedisFault(t *testing.T) {
+	if os.Getenv("COVET_SKIP_FAULT") != "" {
+		t.Skip("COVET_SKIP_FAULT set")
+	}
+	srv := startOwnRedis(t)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	t.Cleanup(func() { rdb.Close() })
+	c := newTestCache(t, WithRedis(rdb), WithRedisTimeout(50*time.Millisecond), WithRedisBackoff(100*time.Millisecond))
+	waitFor(t, "subscription", c.Subscribed)
+	load := func(ctx context.Context) (string, error) { return "v", nil }
+	if _, err := GetOrLoad(bg, c, "a", time.Minute, load); err != nil {
+		t.Fatal(err)
+	}
+	srv.stop()
+	var worst time.Duration
+	for i := range 200 {
+		start := time.Now()
+		v, err := GetOrLoad(bg, c, fmt.Sprintf("k%d", i), time.Minute, load)
+		if err != nil || v != "v" {
+			t.Fatalf("with Redis down: %q %v", v, err)
+		}
+		if err := c.Set(bg, "w", i, time.Minute); err != nil {
+			t.Fatalf("Set with Redis down: %v", err)
+		}
+		worst = max(worst, time.Since(start))
+	}
+	t.Logf("slowest call with Redis down: %s (timeout 50ms, backoff 100ms)", worst)
+	if c.Stats().RedisErrors == 0 {
+		t.Fatal("no Redis error counted")
+	}
+	if h := c.CheckHealth(bg, 1); h.Status != "degraded" {
+		t.Fatalf("health %+v", h)
+	}
+	srv.start()
+	waitFor(t, "Redis used again", func() bool {
+		_ = c.Set(bg, "back", 1, time.Minute)
+		n, _ := rdb.Exists(bg, c.rkey("back")).Result()
+		return n == 1
+	})
+	waitFor(t, "resubscription", c.Subscribed)
+	waitFor(t, "health ok", func() bool { return c.CheckHealth(bg, 1).Status == "ok" })
+}
