@@ -1,0 +1,18 @@
+module github.com/covetgo/covet/plugins/tmpl
+
+go 1.25.0
+
+require (
+	github.com/BurntSushi/toml v1.6.0
+	github.com/covetgo/covet/core v0.2.0
+	github.com/nicksnyder/go-i18n/v2 v2.6.1
+	golang.org/x/text v0.41.0
+	gopkg.in/yaml.v3 v3.0.1
+)
+
+require (
+	github.com/goccy/go-json v0.12.0 // indirect
+	github.com/julienschmidt/httprouter v1.3.0 // indirect
+)
+
+replace github.com/covetgo/covet/core => ../../core
