@@ -1,6 +1,8 @@
 package tmpl_test
 
 import (
+	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -135,7 +137,7 @@ func TestDevelopmentReload(t *testing.T) {
 	}
 	write("layouts/base.html", `{{block "content" .}}{{end}}`)
 	write("home.html", `{{define "content"}}v1{{end}}`)
-	app := covet.New(covet.WithDevelopment(true))
+	app := covet.New(covet.WithDevelopment(true), covet.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err := app.Install(tmpl.New(os.DirFS(dir))); err != nil {
 		t.Fatal(err)
 	}
