@@ -106,6 +106,7 @@ func (e *Engine) Install(app *covet.App) error {
 		return err
 	}
 	e.set.Store(s)
+	e.installVendor(app)
 	return nil
 }
 

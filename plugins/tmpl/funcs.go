@@ -19,6 +19,8 @@ import (
 //	asset "app.js"              the hashed URL of an asset (WithAssets)
 //	dict "k1" v1 "k2" v2        a map, to pass several values to a partial
 //	list a b c                  a slice
+//	htmxConfig                  a <meta> letting htmx swap 422 answers
+//	asset "htmx.js"             the vendored htmx (HTMXVersion)
 //
 // Per request (bound to the request being rendered, without a copy of the
 // template per request):
@@ -36,11 +38,12 @@ import (
 //	<global>                    each WithGlobal function
 func (e *Engine) parseFuncs() template.FuncMap {
 	fm := template.FuncMap{
-		"url":    e.urlFunc,
-		"absURL": e.absURLFunc,
-		"asset":  e.assetFunc,
-		"dict":   dict,
-		"list":   func(v ...any) []any { return v },
+		"url":        e.urlFunc,
+		"absURL":     e.absURLFunc,
+		"asset":      e.assetFunc,
+		"dict":       dict,
+		"list":       func(v ...any) []any { return v },
+		"htmxConfig": htmxConfigMeta,
 	}
 	for k, v := range e.cfg.funcs {
 		fm[k] = v
@@ -92,6 +95,9 @@ func (e *Engine) absURLFunc(name string, pairs ...any) (string, error) {
 }
 
 func (e *Engine) assetFunc(name string) (string, error) {
+	if name == "htmx.js" && (e.cfg.assets == nil || e.cfg.assets.Manifest()[name] == "") {
+		return HTMXPath(), nil
+	}
 	if e.cfg.assets == nil {
 		return "", fmt.Errorf("tmpl: asset %q: no asset pipeline (WithAssets)", name)
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"testing"
+	"testing/fstest"
 
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/plugins/tmpl"
@@ -34,4 +35,12 @@ func newApp(t *testing.T, fsys fs.FS, opts ...tmpl.Option) (*covet.App, *tmpl.En
 		t.Fatal(err)
 	}
 	return app, e, &logs
+}
+
+func mapFS(files map[string]string) fs.FS {
+	m := fstest.MapFS{}
+	for k, v := range files {
+		m[k] = &fstest.MapFile{Data: []byte(v)}
+	}
+	return m
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
+	"golang.org/x/text/number"
 	"gopkg.in/yaml.v3"
 )
 
@@ -76,22 +78,21 @@ func NewI18n(fsys fs.FS, def language.Tag, opts ...I18nOption) (*I18n, error) {
 		return nil, fmt.Errorf("tmpl: reading message files: %w", err)
 	}
 	sort.Strings(files)
+	var tags []language.Tag
 	for _, f := range files {
 		src, err := fs.ReadFile(fsys, f)
 		if err != nil {
 			return nil, fmt.Errorf("tmpl: %w", err)
 		}
-		if _, err := b.ParseMessageFileBytes(src, f); err != nil {
+		mf, err := b.ParseMessageFileBytes(src, f)
+		if err != nil {
 			return nil, fmt.Errorf("tmpl: message file %s: %w", f, err)
 		}
-	}
-	tags := b.LanguageTags()
-	hasDef := false
-	for _, t := range tags {
-		if t == def {
-			hasDef = true
+		if !slices.Contains(tags, mf.Tag) {
+			tags = append(tags, mf.Tag)
 		}
 	}
+	hasDef := slices.Contains(tags, def)
 	if !hasDef {
 		return nil, fmt.Errorf("tmpl: no message file for the default language %s", def)
 	}
@@ -230,7 +231,7 @@ func (in *I18n) printer(t language.Tag) *message.Printer {
 // decimal separator (golang.org/x/text/message): 1234.5 is "1,234.5" in
 // English and "1.234,5" in German.
 func (in *I18n) FormatNumber(c *covet.Context, n any) string {
-	return in.printer(in.Locale(c)).Sprint(n)
+	return in.printer(in.Locale(c)).Sprint(number.Decimal(n))
 }
 
 // FormatDate formats t in a style ("short", "medium", "long") whose Go
