@@ -34,12 +34,12 @@ func i18nApp(t *testing.T) *covet.App {
 func TestI18nNegotiationPluralsFormats(t *testing.T) {
 	cl := covettest.New(t, i18nApp(t))
 	cases := []struct {
-		name    string
-		header  string
-		query   string
-		cookie  string
-		n       string
-		want    []string
+		name   string
+		header string
+		query  string
+		cookie string
+		n      string
+		want   []string
 	}{
 		{name: "default", want: []string{`lang="en"`, "Hello, &lt;Ana&gt;!", "1 task", "1,234,567.5", "March 4, 2026", "no.such.key"}},
 		{name: "accept-language", header: "de-CH;q=0.9, fr;q=0.8", n: "xxx", want: []string{`lang="de"`, "Hallo, &lt;Ana&gt;!", "3 Aufgaben", "1.234.567,5", "4. März 2026"}},
