@@ -42,7 +42,15 @@ const maxEchoedForm = 1 << 20
 func Bind(c *covet.Context, v any) (*Form, error) {
 	f := &Form{}
 	r := c.Request()
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/x-www-form-urlencoded" && r.Body != nil {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt == "application/x-www-form-urlencoded" && r.PostForm != nil {
+		// A middleware parsed the form before (the auth plugin's CSRF
+		// check reads csrf_token with PostFormValue), so the body is
+		// consumed: bind from the parsed values.
+		f.values = r.PostForm
+		r.Body = io.NopCloser(strings.NewReader(r.PostForm.Encode()))
+		r.ContentLength = -1
+	} else if mt == "application/x-www-form-urlencoded" && r.Body != nil {
 		head, err := io.ReadAll(io.LimitReader(r.Body, maxEchoedForm+1))
 		if err != nil {
 			return nil, err

@@ -88,3 +88,20 @@ func TestFormWrongMediaTypeIsAnError(t *testing.T) {
 	cl := covettest.New(t, formApp(t))
 	cl.Post("/tasks").JSON(map[string]any{"title": "x"}).Do().ExpectStatus(415)
 }
+
+// A middleware that read the form first (auth's CSRF check calls
+// PostFormValue) leaves the body consumed; Bind binds the parsed values.
+func TestBindAfterParsedForm(t *testing.T) {
+	app, _, _ := newApp(t, testFS())
+	app.POST("/", func(c *covet.Context) error {
+		_ = c.Request().PostFormValue("csrf_token")
+		var in newTask
+		form, err := tmpl.Bind(c, &in)
+		if err != nil {
+			return err
+		}
+		return c.Text(200, in.Title+"|"+form.Value("title")+"|"+form.Error("priority"))
+	})
+	covettest.New(t, app).Post("/").Form(url.Values{"title": {"kept"}, "priority": {"9"}, "csrf_token": {"x"}}).Do().
+		ExpectStatus(200).ExpectBody("kept|kept|must be less than or equal to 5")
+}
