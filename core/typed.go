@@ -350,6 +350,9 @@ func (tr *typedRoute) write(c *Context, p unsafe.Pointer, out any) error {
 		}
 	}
 	if enc := c.app.negotiate(c.req); enc != nil {
+		if ce, ok := enc.(ContextEncoder); ok {
+			return ce.EncodeContext(c, status, body)
+		}
 		h.Set("Content-Type", enc.ContentType())
 		c.Response().WriteHeader(status)
 		return enc.Encode(c.Response(), body)
@@ -458,6 +461,17 @@ type Encoder interface {
 	ContentType() string
 	// Encode writes v to w.
 	Encode(w io.Writer, v any) error
+}
+
+// ContextEncoder is an Encoder that writes the whole response itself, with
+// the request's Context: it sends the status (the route's success status,
+// or the output's) and the headers, so it can render into a buffer first
+// and return an error before anything is sent, and it may read the route
+// (c.Route()) to choose, say, a template. Typed handlers call EncodeContext
+// instead of Encode when the encoder has it.
+type ContextEncoder interface {
+	Encoder
+	EncodeContext(c *Context, status int, v any) error
 }
 
 // negotiate returns the registered encoder the request prefers over JSON,

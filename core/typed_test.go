@@ -1,6 +1,7 @@
 package covet_test
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -656,4 +657,34 @@ func TestDurationParamSchemaMatchesBinder(t *testing.T) {
 	cl := covettest.New(t, app)
 	cl.Get("/wait?wait=1m").Do().ExpectStatus(204)
 	cl.Get("/wait?wait=1x").Do().ExpectStatus(422)
+}
+
+type pageEncoder struct{}
+
+func (pageEncoder) ContentType() string             { return "text/html" }
+func (pageEncoder) Encode(w io.Writer, v any) error { return errors.New("Encode must not be called") }
+func (pageEncoder) EncodeContext(c *covet.Context, status int, v any) error {
+	if v.(*tAddress).City == "" {
+		return covet.NewError(http.StatusInternalServerError, "render failed")
+	}
+	c.SetHeader("Content-Type", "text/html; charset=utf-8")
+	return c.HTML(status, "<p>"+v.(*tAddress).City+" "+c.Route().Pattern+"</p>")
+}
+
+// A ContextEncoder writes the whole response: status, headers and body, or
+// an error before anything is sent.
+func TestTypedContextEncoder(t *testing.T) {
+	app := covet.New(covet.WithEncoders(pageEncoder{}), covet.WithLogger(discardLogger()))
+	covet.Post(app, "/addr", func(c *covet.Context, in *struct {
+		City string `query:"city"`
+	}) (*tAddress, error) {
+		return &tAddress{City: in.City}, nil
+	}).Status(201)
+	cl := covettest.New(t, app)
+	cl.Post("/addr?city=Paris").Header("Accept", "text/html").Do().ExpectStatus(201).
+		ExpectHeader("Content-Type", "text/html; charset=utf-8").ExpectBody("<p>Paris /addr</p>")
+	cl.Post("/addr?city=Paris").Header("Accept", "application/json").Do().ExpectStatus(201).
+		ExpectHeader("Content-Type", "application/json")
+	cl.Post("/addr").Header("Accept", "text/html").Do().ExpectStatus(500).
+		ExpectHeader("Content-Type", "application/problem+json")
 }

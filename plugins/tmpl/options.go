@@ -1,0 +1,104 @@
+package tmpl
+
+import (
+	"html/template"
+
+	covet "github.com/covetgo/covet/core"
+)
+
+// Option configures an Engine.
+type Option func(*config)
+
+type config struct {
+	exts        []string
+	shared      []string // directories whose templates every page sees
+	layout      string
+	dev         *bool
+	funcs       template.FuncMap
+	globals     map[string]func(*covet.Context) any
+	csrf        func(*covet.Context) string
+	csrfField   string
+	assets      *Assets
+	i18n        *I18n
+	flashCookie string
+}
+
+func defaultConfig() config {
+	return config{
+		exts:        []string{".html", ".gohtml", ".tmpl"},
+		shared:      []string{"layouts", "partials", "components"},
+		layout:      "layouts/base",
+		funcs:       template.FuncMap{},
+		globals:     map[string]func(*covet.Context) any{},
+		csrfField:   "csrf_token",
+		flashCookie: "flash",
+	}
+}
+
+// WithExtensions sets the file extensions that are templates (default
+// ".html", ".gohtml", ".tmpl"). Other files are ignored.
+func WithExtensions(exts ...string) Option { return func(c *config) { c.exts = exts } }
+
+// WithSharedDirs sets the directories whose templates every page can use
+// (default "layouts", "partials", "components"). A file there is a
+// template named by its path without the extension ("partials/task"), and
+// the templates it defines are visible to every page.
+func WithSharedDirs(dirs ...string) Option { return func(c *config) { c.shared = dirs } }
+
+// WithLayout sets the layout a page that only defines blocks is rendered
+// in (default "layouts/base"; "" for none). A page with content outside its
+// {{define}} blocks is rendered as it is and may call any layout itself:
+// {{template "layouts/admin" .}}.
+func WithLayout(name string) Option { return func(c *config) { c.layout = name } }
+
+// WithDevelopment overrides the app's development mode for templates: on,
+// templates and assets are re-read when a file changes, on the next render.
+// By default the engine follows App.Development.
+func WithDevelopment(on bool) Option { return func(c *config) { c.dev = &on } }
+
+// WithFuncs adds template functions. They must not depend on the request;
+// for per-request values use WithGlobal.
+func WithFuncs(fm template.FuncMap) Option {
+	return func(c *config) {
+		for k, v := range fm {
+			c.funcs[k] = v
+		}
+	}
+}
+
+// WithGlobal adds a template function name, without arguments, whose value
+// is fn's answer for the request being rendered: the current user, the
+// tenant, anything a middleware put in the context. Handlers then pass only
+// their own data:
+//
+//	tmpl.WithGlobal("user", func(c *covet.Context) any { u, _ := auth.UserFrom(c); return u })
+//	{{with user}}Signed in as {{.Name}}{{end}}
+func WithGlobal(name string, fn func(c *covet.Context) any) Option {
+	return func(c *config) { c.globals[name] = fn }
+}
+
+// WithCSRF sets where the request's CSRF token comes from, for the
+// csrfToken and csrfField template functions; with the auth plugin pass its
+// token function: tmpl.WithCSRF(auth.CSRFToken). The plugins do not import
+// each other. field is the form field name the checker reads ("" for
+// "csrf_token", the auth plugin's).
+func WithCSRF(token func(c *covet.Context) string, field string) Option {
+	return func(c *config) {
+		c.csrf = token
+		if field != "" {
+			c.csrfField = field
+		}
+	}
+}
+
+// WithAssets makes the asset template function answer from a pipeline's
+// manifest (hashed URLs); see NewAssets.
+func WithAssets(a *Assets) Option { return func(c *config) { c.assets = a } }
+
+// WithI18n makes the t, locale, formatNumber and formatDate template
+// functions answer in the request's language; see NewI18n.
+func WithI18n(i *I18n) Option { return func(c *config) { c.i18n = i } }
+
+// WithFlashCookie sets the name of the flash messages' cookie (default
+// "flash").
+func WithFlashCookie(name string) Option { return func(c *config) { c.flashCookie = name } }

@@ -1,0 +1,5 @@
+//go:build !race
+
+package tmpl_test
+
+const raceEnabled = false

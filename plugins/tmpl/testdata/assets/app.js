@@ -1,0 +1,2 @@
+import { greet } from "./lib.js";
+document.addEventListener("DOMContentLoaded", () => greet(document.body));
