@@ -20,4 +20,19 @@ for dir in $(go list -m -f '{{.Dir}}'); do
     status=1
   fi
 done
+# The race detector over the modules whose code runs concurrently the most
+# (core's pooled contexts, timers and shutdown; the limiter and cache
+# backends). COVET_RACE_MODULES="all" runs it over every module (about 20
+# minutes on 2 cores); "none" skips it.
+race=${COVET_RACE_MODULES:-core plugins/ratelimit plugins/cache plugins/settings}
+if [ "$race" = all ]; then race=$(go list -m -f '{{.Dir}}' | sed "s#^$root/##"); fi
+if [ "$race" != none ]; then
+  for rel in $race; do
+    echo "=== $rel (-race)"
+    if ! (cd "$root/$rel" && go test -race -count=1 ./...); then
+      echo "--- FAIL: $rel (-race)"
+      status=1
+    fi
+  done
+fi
 exit $status
