@@ -68,6 +68,13 @@ type ServerConfig struct {
 	// ShutdownTimeout bounds graceful shutdown: in-flight requests get this
 	// long to finish before connections are closed (default 30s).
 	ShutdownTimeout time.Duration
+	// DrainDelay is how long the server keeps serving after a shutdown
+	// signal with readiness down, before the listener closes: time for a
+	// load balancer (or Kubernetes, through the readiness probe and endpoint
+	// removal) to stop sending new requests. Default 0 (close at once); a
+	// few seconds more than the probe period behind a load balancer. It
+	// comes before, and is not part of, ShutdownTimeout.
+	DrainDelay time.Duration
 	// StopTimeout is the least time plugins' Stop get at shutdown, once the
 	// requests have finished: they get what remains of ShutdownTimeout, and
 	// never less than this, even when the requests used it all (default 5s).
@@ -213,6 +220,9 @@ func WithServer(s ServerConfig) Option {
 		}
 		if s.ShutdownTimeout != 0 {
 			d.ShutdownTimeout = s.ShutdownTimeout
+		}
+		if s.DrainDelay != 0 {
+			d.DrainDelay = s.DrainDelay
 		}
 		if s.StopTimeout != 0 {
 			d.StopTimeout = s.StopTimeout
