@@ -320,3 +320,20 @@ func TestDrainDelay(t *testing.T) {
 		t.Error("still serving after shutdown")
 	}
 }
+
+func getOnce(url string) (string, error) {
+	res, err := http.Get(url)
+	if err != nil {
+		return "", err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	return string(b), err
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

@@ -143,7 +143,10 @@ func (a *App) ServeContext(ctx context.Context, ln net.Listener) error {
 	a.beginDrain()
 	a.logger.Info("covet: shutting down", "timeout", sc.ShutdownTimeout.String())
 	base := context.WithoutCancel(ctx)
-	sctx, cancel := context.WithTimeout(base, sc.ShutdownTimeout)
+	sctx, cancel := context.WithCancel(base)
+	if sc.ShutdownTimeout > 0 {
+		sctx, cancel = context.WithTimeout(base, sc.ShutdownTimeout)
+	}
 	defer cancel()
 	shutErr := srv.Shutdown(sctx)
 	if errors.Is(shutErr, context.DeadlineExceeded) {
@@ -154,7 +157,9 @@ func (a *App) ServeContext(ctx context.Context, ln net.Listener) error {
 	}
 	<-errc
 	stopCtx := sctx
-	if dl, _ := sctx.Deadline(); time.Until(dl) < sc.StopTimeout {
+	if dl, ok := sctx.Deadline(); ok && sc.StopTimeout == 0 {
+		stopCtx = base // StopTimeout: NoTimeout
+	} else if ok && time.Until(dl) < sc.StopTimeout {
 		var stopCancel context.CancelFunc
 		stopCtx, stopCancel = context.WithTimeout(base, sc.StopTimeout)
 		defer stopCancel()
