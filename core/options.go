@@ -38,6 +38,7 @@ type config struct {
 	healthzPath      string
 	readyzPath       string
 	healthTimeout    time.Duration
+	healthDetails    bool
 	server           ServerConfig
 	json             JSONCodec
 	proxies          *TrustedProxies   // nil: none trusted (proxy.go)
@@ -202,6 +203,14 @@ func WithHealth() Option { return func(c *config) { c.health = true } }
 func WithHealthPaths(healthz, readyz string) Option {
 	return func(c *config) { c.health, c.healthzPath, c.readyzPath = true, healthz, readyz }
 }
+
+// WithHealthDetails makes /healthz and /readyz answer every plugin's full
+// report: its error, details (pool figures, database addresses) and latency.
+// Without it they name only the plugins that are not ok, with their status,
+// and the rest goes to the log when a status changes. Turn it on only where
+// the endpoints are not public (an internal port, or behind authentication
+// middleware); App.CheckHealth always returns the full reports.
+func WithHealthDetails() Option { return func(c *config) { c.healthDetails = true } }
 
 // WithHealthTimeout bounds each health check run (default 5s).
 func WithHealthTimeout(d time.Duration) Option { return func(c *config) { c.healthTimeout = d } }
