@@ -38,6 +38,7 @@ type App struct {
 	frozen    atomic.Bool
 	draining  atomic.Bool
 	drain     drain
+	health    health
 	buildOnce sync.Once
 	pool      sync.Pool
 

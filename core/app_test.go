@@ -447,7 +447,7 @@ func (p *recPlugin) ObserveRoutes(routes []covet.RouteInfo) error {
 
 func TestPluginLifecycle(t *testing.T) {
 	var log []string
-	app := covet.New(covet.WithHealth())
+	app := covet.New(covet.WithHealth(), covet.WithHealthDetails())
 	a := &recPlugin{name: "a", log: &log, health: covet.HealthOK}
 	b := &recPlugin{name: "b", log: &log, health: covet.HealthDegraded, install: func(app *covet.App) error {
 		app.GET("/b", ok("from b"))

@@ -529,7 +529,9 @@ func (c *Context) Blob(code int, contentType string, b []byte) error {
 
 // Stream copies from rd to the client with the given status, flushing after
 // each chunk so data reaches the client as it is produced, with constant
-// memory. It stops when rd is exhausted, with the context's error when the
+// memory. Each write gets ServerConfig.WriteTimeout from its start, so a
+// long stream is not cut at WriteTimeout. It stops when rd is exhausted,
+// with the context's error when the
 // client goes away, or with ErrDraining when the server begins to shut down
 // (checked between reads). From the call on, the request's context
 // (c.Context()) is canceled on shutdown too, so a reader that blocks on it
@@ -540,6 +542,7 @@ func (c *Context) Stream(code int, contentType string, rd io.Reader) error {
 		r.Header().Set("Content-Type", contentType)
 	}
 	ctx := c.drainingContext()
+	dl := c.startStream()
 	r.WriteHeader(code)
 	buf := make([]byte, 32*1024)
 	for {
@@ -548,6 +551,7 @@ func (c *Context) Stream(code int, contentType string, rd io.Reader) error {
 		}
 		n, err := rd.Read(buf)
 		if n > 0 {
+			dl.extend()
 			if _, werr := r.Write(buf[:n]); werr != nil {
 				// A failed write means the client went away.
 				return errors.Join(context.Canceled, werr)

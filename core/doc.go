@@ -10,5 +10,7 @@
 //		id, _ := c.ParamInt("id")
 //		return c.JSON(http.StatusOK, map[string]int{"id": id})
 //	})
-//	log.Fatal(app.Run("127.0.0.1:8080"))
+//	if err := app.Run("127.0.0.1:8080"); err != nil { // nil after a clean shutdown
+//		log.Fatal(err)
+//	}
 package covet

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"sync"
+	"time"
 )
 
 // ErrDraining is the error a stream (Context.SSE, Context.Stream) ends with
@@ -94,4 +95,30 @@ func (c *Context) drainingContext() context.Context {
 	})
 	c.SetRequest(c.req.WithContext(ctx))
 	return ctx
+}
+
+// streamDeadlines keeps the server's WriteTimeout from ending a long
+// response: the write deadline is pushed WriteTimeout past each write.
+// (ReadTimeout does not end a response: net/http's background read after
+// the request does not cancel it when the deadline passes.)
+type streamDeadlines struct {
+	rc *http.ResponseController
+	d  time.Duration
+}
+
+func (c *Context) startStream() streamDeadlines {
+	// SetWriteDeadline's error is ErrNotSupported from writers without
+	// deadlines (a recorder, a middleware's writer without Unwrap): then
+	// there is nothing to extend.
+	rc := http.NewResponseController(c.res)
+	sd := streamDeadlines{rc: rc, d: c.app.cfg.server.WriteTimeout}
+	sd.extend()
+	return sd
+}
+
+// extend gives the next write WriteTimeout from now.
+func (s streamDeadlines) extend() {
+	if s.d > 0 {
+		_ = s.rc.SetWriteDeadline(time.Now().Add(s.d))
+	}
 }

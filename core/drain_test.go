@@ -272,3 +272,68 @@ func TestDrainingSignal(t *testing.T) {
 	must(t, app.Stop(context.Background()))
 	<-w.stopped
 }
+
+// TestDrainDelay: after the shutdown signal, readiness answers 503 while
+// the listener still serves other routes (asking clients to close their
+// connections), for DrainDelay; then the shutdown completes cleanly.
+func TestDrainDelay(t *testing.T) {
+	app := covet.New(quiet(), covet.WithHealth(), covet.WithServer(covet.ServerConfig{DrainDelay: 2 * time.Second}))
+	app.GET("/ok", func(c *covet.Context) error { return c.Text(200, "ok") })
+	base, cancel, served := serveApp(t, app)
+	res := getWhenUp(t, base+"/readyz")
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("readyz before shutdown: %d", res.StatusCode)
+	}
+	draining := app.Draining()
+	cancel()
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	for {
+		res, err := client.Get(base + "/readyz")
+		if err != nil {
+			t.Fatalf("the listener closed before readiness was seen down: %v", err)
+		}
+		res.Body.Close()
+		if res.StatusCode == http.StatusServiceUnavailable {
+			break
+		}
+	}
+	// Still serving, and the drain signal has not fired: streams keep going.
+	res, err := http.Get(base + "/ok")
+	if err != nil {
+		t.Fatalf("not serving during the drain delay: %v", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || !res.Close {
+		t.Errorf("during the drain delay: status %d, Connection: close %v", res.StatusCode, res.Close)
+	}
+	select {
+	case <-draining:
+		t.Error("drain signal fired before the delay ended")
+	default:
+	}
+	if err := waitServed(t, served); err != nil {
+		t.Fatalf("ServeContext returned %v", err)
+	}
+	<-draining
+	if _, err := http.Get(base + "/ok"); err == nil {
+		t.Error("still serving after shutdown")
+	}
+}
+
+func getOnce(url string) (string, error) {
+	res, err := http.Get(url)
+	if err != nil {
+		return "", err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	return string(b), err
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

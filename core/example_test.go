@@ -102,10 +102,10 @@ func ExampleApp_Install() {
 	get(app, "GET", "/greet")
 	w := httptest.NewRecorder()
 	app.ServeHTTP(w, httptest.NewRequest("GET", "/readyz", nil))
-	fmt.Println(w.Code, strings.Contains(w.Body.String(), `"greeter":{"status":"ok"`))
+	fmt.Println(w.Code, w.Body.String()) // the public answer names only failing plugins
 	// Output:
 	// 200 hi
-	// 200 true
+	// 200 {"status":"ok"}
 }
 
 func ExampleWrapMiddleware() {

@@ -12,6 +12,9 @@ type HealthResponse struct {
 	// Status is "ok", "degraded" or "down"; the answer is 503 when "down".
 	Status HealthStatus `json:"status"`
 	// Plugins has each health-checking plugin's report, with its latency.
+	// In the public answer of /healthz and /readyz (without
+	// WithHealthDetails) it names only the plugins that are not ok, with
+	// their status and nothing else.
 	Plugins map[string]PluginHealth `json:"plugins,omitempty"`
 }
 
@@ -19,7 +22,25 @@ type HealthResponse struct {
 type PluginHealth struct {
 	HealthReport
 	// LatencyMS is how long the check took.
-	LatencyMS float64 `json:"latency_ms"`
+	LatencyMS float64 `json:"latency_ms,omitempty"`
+}
+
+// health is the app's health-check state: one check of each kind in flight
+// at a time (concurrent probes share it), and per plugin the check still
+// running, so a check that hangs past its deadline is not started again.
+type health struct {
+	mu      sync.Mutex
+	flights [2]*healthFlight
+	running map[string]bool         // plugin name: a check of it has not returned
+	last    map[string]HealthStatus // plugin name: last status, to log changes
+}
+
+// healthFlight is one health check shared by the probes that asked for it
+// while it ran.
+type healthFlight struct {
+	done    chan struct{}
+	res     HealthResponse
+	waiters int // probes that joined (for tests)
 }
 
 func (a *App) registerHealth() {
@@ -31,6 +52,9 @@ func (a *App) registerHealth() {
 				code = http.StatusServiceUnavailable
 			}
 			c.Response().Header().Set("Cache-Control", "no-store")
+			if !a.cfg.healthDetails {
+				res = res.public()
+			}
 			return c.JSON(code, res)
 		}
 	}
@@ -38,16 +62,91 @@ func (a *App) registerHealth() {
 	a.GET(a.cfg.readyzPath, h(Readiness)).Name("covet.readyz").Summary("Readiness check").Tags("health")
 }
 
+// public keeps what an anonymous client may see: the verdict, and which
+// plugins are not ok. Errors and details (database user, host, port) stay
+// in the log.
+func (r HealthResponse) public() HealthResponse {
+	out := HealthResponse{Status: r.Status}
+	for name, ph := range r.Plugins {
+		if ph.Status == HealthOK {
+			continue
+		}
+		if out.Plugins == nil {
+			out.Plugins = map[string]PluginHealth{}
+		}
+		out.Plugins[name] = PluginHealth{HealthReport: HealthReport{Status: ph.Status}}
+	}
+	return out
+}
+
 // CheckHealth asks every HealthChecker plugin, concurrently and bounded by the
 // health timeout, and combines their reports: down if any is down, degraded
 // if any is degraded. A readiness check is also down while the server is
 // shutting down, so load balancers stop sending traffic.
+//
+// Concurrent calls of one kind share a single run (the probes that arrive
+// while a check runs get its answer), so the endpoints stay cheap under a
+// flood of probes. A plugin whose check ignored its deadline and is still
+// running is reported down ("health check still running") without being
+// asked again, so a hung check costs one goroutine, not one per probe.
+// Changes of a plugin's status are logged with its error and details.
 func (a *App) CheckHealth(ctx context.Context, kind HealthKind) HealthResponse {
+	hs := &a.health
+	hs.mu.Lock()
+	if f := hs.flights[kind&1]; f != nil {
+		f.waiters++
+		hs.mu.Unlock()
+		select {
+		case <-f.done:
+			return f.res.clone()
+		case <-ctx.Done():
+			return a.withDraining(kind, HealthResponse{Status: HealthDown})
+		}
+	}
+	f := &healthFlight{done: make(chan struct{})}
+	hs.flights[kind&1] = f
+	hs.mu.Unlock()
+
+	// The run is shared: the caller's cancellation must not end it for the
+	// others.
+	f.res = a.runHealth(context.WithoutCancel(ctx), kind)
+	hs.mu.Lock()
+	hs.flights[kind&1] = nil
+	hs.mu.Unlock()
+	close(f.done)
+	return a.withDraining(kind, f.res.clone())
+}
+
+func (a *App) withDraining(kind HealthKind, r HealthResponse) HealthResponse {
+	if kind == Readiness && a.draining.Load() {
+		r.Status = HealthDown
+	}
+	return r
+}
+
+func (r HealthResponse) clone() HealthResponse {
+	out := r
+	if r.Plugins != nil {
+		out.Plugins = make(map[string]PluginHealth, len(r.Plugins))
+		for k, v := range r.Plugins {
+			out.Plugins[k] = v
+		}
+	}
+	return out
+}
+
+// runHealth runs one health check of every plugin, each in a goroutine of
+// its own, and collects the reports that arrive by the deadline.
+func (a *App) runHealth(ctx context.Context, kind HealthKind) HealthResponse {
 	ctx, cancel := context.WithTimeout(ctx, a.cfg.healthTimeout)
 	defer cancel()
 	out := HealthResponse{Status: HealthOK}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
+	type result struct {
+		name string
+		ph   PluginHealth
+	}
+	results := make(chan result, len(a.plugins)) // late reports do not block
+	var pending []string
 	for _, p := range a.plugins {
 		hc, ok := p.(HealthChecker)
 		if !ok {
@@ -56,19 +155,36 @@ func (a *App) CheckHealth(ctx context.Context, kind HealthKind) HealthResponse {
 		if out.Plugins == nil {
 			out.Plugins = map[string]PluginHealth{}
 		}
-		wg.Add(1)
-		go func(name string, hc HealthChecker) {
-			defer wg.Done()
+		name := p.Name()
+		if !a.health.claim(name) {
+			out.Plugins[name] = PluginHealth{HealthReport: HealthReport{Status: HealthDown, Error: "health check still running (it did not return by its deadline)"}}
+			continue
+		}
+		pending = append(pending, name)
+		go func() {
+			// The plugin is free to be checked again when its check returns,
+			// however late.
+			defer a.health.release(name)
 			start := time.Now()
-			rep := runCheck(ctx, hc, kind)
-			ph := PluginHealth{HealthReport: rep, LatencyMS: float64(time.Since(start).Microseconds()) / 1000}
-			mu.Lock()
-			out.Plugins[name] = ph
-			mu.Unlock()
-		}(p.Name(), hc)
+			rep := checkOne(ctx, hc, kind)
+			results <- result{name, PluginHealth{HealthReport: rep, LatencyMS: float64(time.Since(start).Microseconds()) / 1000}}
+		}()
 	}
-	wg.Wait()
-	for _, ph := range out.Plugins {
+collect:
+	for n := len(pending); n > 0; n-- {
+		select {
+		case r := <-results:
+			out.Plugins[r.name] = r.ph
+		case <-ctx.Done():
+			break collect
+		}
+	}
+	for _, name := range pending {
+		if _, ok := out.Plugins[name]; !ok {
+			out.Plugins[name] = PluginHealth{HealthReport: HealthReport{Status: HealthDown, Error: "health check timed out"}}
+		}
+	}
+	for name, ph := range out.Plugins {
 		switch ph.Status {
 		case HealthDown:
 			out.Status = HealthDown
@@ -77,32 +193,68 @@ func (a *App) CheckHealth(ctx context.Context, kind HealthKind) HealthResponse {
 				out.Status = HealthDegraded
 			}
 		}
-	}
-	if kind == Readiness && a.draining.Load() {
-		out.Status = HealthDown
+		a.health.logChange(a, kind, name, ph)
 	}
 	return out
 }
 
-// runCheck runs one check, turning a panic or a check that ignores its
-// deadline into a down report.
-func runCheck(ctx context.Context, hc HealthChecker, kind HealthKind) (rep HealthReport) {
-	done := make(chan HealthReport, 1)
-	go func() {
-		defer func() {
-			if v := recover(); v != nil {
-				done <- HealthReport{Status: HealthDown, Error: "health check panicked"}
-			}
-		}()
-		done <- hc.CheckHealth(ctx, kind)
-	}()
-	select {
-	case rep = <-done:
-		if rep.Status == "" {
-			rep.Status = HealthOK
+// checkOne runs one plugin's check, turning a panic into a down report.
+func checkOne(ctx context.Context, hc HealthChecker, kind HealthKind) (rep HealthReport) {
+	defer func() {
+		if v := recover(); v != nil {
+			rep = HealthReport{Status: HealthDown, Error: "health check panicked"}
 		}
-		return rep
-	case <-ctx.Done():
-		return HealthReport{Status: HealthDown, Error: "health check timed out"}
+	}()
+	rep = hc.CheckHealth(ctx, kind)
+	if rep.Status == "" {
+		rep.Status = HealthOK
 	}
+	return rep
+}
+
+// claim marks a plugin's check as running; false if one still runs.
+func (hs *health) claim(name string) bool {
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	if hs.running[name] {
+		return false
+	}
+	if hs.running == nil {
+		hs.running = map[string]bool{}
+	}
+	hs.running[name] = true
+	return true
+}
+
+func (hs *health) release(name string) {
+	hs.mu.Lock()
+	delete(hs.running, name)
+	hs.mu.Unlock()
+}
+
+// logChange logs a plugin's report when its status changed since the last
+// check: the error and details that the public answer leaves out.
+func (hs *health) logChange(a *App, kind HealthKind, name string, ph PluginHealth) {
+	hs.mu.Lock()
+	prev, seen := hs.last[name]
+	if hs.last == nil {
+		hs.last = map[string]HealthStatus{}
+	}
+	hs.last[name] = ph.Status
+	hs.mu.Unlock()
+	if prev == ph.Status || (!seen && ph.Status == HealthOK) {
+		return
+	}
+	attrs := []any{"plugin", name, "status", string(ph.Status), "kind", kind.String(), "latency_ms", ph.LatencyMS}
+	if ph.Error != "" {
+		attrs = append(attrs, "error", ph.Error)
+	}
+	if len(ph.Details) > 0 {
+		attrs = append(attrs, "details", ph.Details)
+	}
+	if ph.Status == HealthOK {
+		a.logger.Info("covet: health check recovered", attrs...)
+		return
+	}
+	a.logger.Warn("covet: health check failing", attrs...)
 }

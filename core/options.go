@@ -39,6 +39,7 @@ type config struct {
 	healthzPath      string
 	readyzPath       string
 	healthTimeout    time.Duration
+	healthDetails    bool
 	server           ServerConfig
 	json             JSONCodec
 	proxies          *TrustedProxies   // nil: none trusted (proxy.go)
@@ -53,25 +54,39 @@ type config struct {
 	encoders       []Encoder
 }
 
-// ServerConfig holds the http.Server settings Run and Serve use.
+// ServerConfig holds the http.Server settings Run and Serve use. Passed to
+// WithServer, a zero duration keeps its default and NoTimeout turns it off.
 type ServerConfig struct {
 	// ReadHeaderTimeout bounds reading the request line and headers (default 5s).
 	ReadHeaderTimeout time.Duration
 	// ReadTimeout bounds reading the whole request, body included (default 60s;
 	// raise it for large uploads).
 	ReadTimeout time.Duration
-	// WriteTimeout bounds writing the response (default 60s; 0 for streaming apps).
+	// WriteTimeout bounds writing the response (default 60s). Streams
+	// (Context.Stream, Context.SSE) push the deadline forward before each
+	// write, so it bounds each write, not the whole stream; long-polling or
+	// hijacking handlers that need more use http.ResponseController or
+	// NoTimeout.
 	WriteTimeout time.Duration
 	// IdleTimeout bounds keep-alive idle time (default 120s).
 	IdleTimeout time.Duration
 	// MaxHeaderBytes bounds the request headers (default 1 MiB).
 	MaxHeaderBytes int
 	// ShutdownTimeout bounds graceful shutdown: in-flight requests get this
-	// long to finish before connections are closed (default 30s).
+	// long to finish before connections are closed (default 30s; NoTimeout
+	// waits for them however long they take).
 	ShutdownTimeout time.Duration
+	// DrainDelay is how long the server keeps serving after a shutdown
+	// signal with readiness down, before the listener closes: time for a
+	// load balancer (or Kubernetes, through the readiness probe and endpoint
+	// removal) to stop sending new requests. Default 0 (close at once); a
+	// few seconds more than the probe period behind a load balancer. It
+	// comes before, and is not part of, ShutdownTimeout.
+	DrainDelay time.Duration
 	// StopTimeout is the least time plugins' Stop get at shutdown, once the
 	// requests have finished: they get what remains of ShutdownTimeout, and
-	// never less than this, even when the requests used it all (default 5s).
+	// never less than this, even when the requests used it all (default 5s;
+	// NoTimeout gives Stop a context without a deadline).
 	StopTimeout time.Duration
 	// TLSConfig is used by RunTLS; HTTP/2 is negotiated over TLS.
 	TLSConfig *tls.Config
@@ -190,33 +205,46 @@ func WithHealthPaths(healthz, readyz string) Option {
 	return func(c *config) { c.health, c.healthzPath, c.readyzPath = true, healthz, readyz }
 }
 
+// WithHealthDetails makes /healthz and /readyz answer every plugin's full
+// report: its error, details (pool figures, database addresses) and latency.
+// Without it they name only the plugins that are not ok, with their status,
+// and the rest goes to the log when a status changes. Turn it on only where
+// the endpoints are not public (an internal port, or behind authentication
+// middleware); App.CheckHealth always returns the full reports.
+func WithHealthDetails() Option { return func(c *config) { c.healthDetails = true } }
+
 // WithHealthTimeout bounds each health check run (default 5s).
 func WithHealthTimeout(d time.Duration) Option { return func(c *config) { c.healthTimeout = d } }
 
-// WithServer sets the server configuration; zero fields keep their defaults.
+// NoTimeout turns a ServerConfig duration off when passed to WithServer,
+// where a zero field keeps its default: WriteTimeout: covet.NoTimeout
+// serves without a write timeout (http.Server's 0). Any negative duration
+// does the same.
+const NoTimeout time.Duration = -1
+
+// WithServer sets the server configuration; zero fields keep their defaults
+// and NoTimeout (any negative duration) turns a timeout off.
 func WithServer(s ServerConfig) Option {
 	return func(c *config) {
 		d := &c.server
-		if s.ReadHeaderTimeout != 0 {
-			d.ReadHeaderTimeout = s.ReadHeaderTimeout
-		}
-		if s.ReadTimeout != 0 {
-			d.ReadTimeout = s.ReadTimeout
-		}
-		if s.WriteTimeout != 0 {
-			d.WriteTimeout = s.WriteTimeout
-		}
-		if s.IdleTimeout != 0 {
-			d.IdleTimeout = s.IdleTimeout
+		for _, f := range []struct{ dst, src *time.Duration }{
+			{&d.ReadHeaderTimeout, &s.ReadHeaderTimeout},
+			{&d.ReadTimeout, &s.ReadTimeout},
+			{&d.WriteTimeout, &s.WriteTimeout},
+			{&d.IdleTimeout, &s.IdleTimeout},
+			{&d.ShutdownTimeout, &s.ShutdownTimeout},
+			{&d.DrainDelay, &s.DrainDelay},
+			{&d.StopTimeout, &s.StopTimeout},
+		} {
+			switch {
+			case *f.src < 0:
+				*f.dst = 0
+			case *f.src > 0:
+				*f.dst = *f.src
+			}
 		}
 		if s.MaxHeaderBytes != 0 {
 			d.MaxHeaderBytes = s.MaxHeaderBytes
-		}
-		if s.ShutdownTimeout != 0 {
-			d.ShutdownTimeout = s.ShutdownTimeout
-		}
-		if s.StopTimeout != 0 {
-			d.StopTimeout = s.StopTimeout
 		}
 		if s.TLSConfig != nil {
 			d.TLSConfig = s.TLSConfig

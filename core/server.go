@@ -43,9 +43,17 @@ func (a *App) Server(addr string) *http.Server {
 }
 
 // Run listens on addr and serves until SIGINT or SIGTERM, then shuts down
-// gracefully: it stops accepting connections, lets in-flight requests finish
-// (up to ServerConfig.ShutdownTimeout), and stops the plugins in reverse
-// order. It returns nil after a graceful shutdown.
+// gracefully (see ServeContext for the steps): readiness turns down, the
+// listener closes after ServerConfig.DrainDelay, in-flight requests finish
+// (up to ServerConfig.ShutdownTimeout), and the plugins stop in reverse
+// order. It returns nil after a clean shutdown, so a main function reads
+//
+//	if err := app.Run(addr); err != nil {
+//		log.Fatal(err)
+//	}
+//
+// and exits 0 when stopped by a signal (log.Fatal(app.Run(addr)) would exit
+// 1, printing <nil>).
 func (a *App) Run(addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -78,18 +86,24 @@ func (a *App) RunTLS(addr, certFile, keyFile string) error {
 	return a.Serve(tls.NewListener(ln, cfg))
 }
 
-// Serve serves on ln until SIGINT or SIGTERM, as Run does.
+// Serve serves on ln until SIGINT or SIGTERM, as Run does. The first signal
+// begins the graceful shutdown; a second one ends the process at once (the
+// default action of the signal), for an operator who will not wait.
 func (a *App) Serve(ln net.Listener) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	context.AfterFunc(ctx, stop)
 	return a.ServeContext(ctx, ln)
 }
 
 // ServeContext serves on ln until ctx is canceled, then shuts down
 // gracefully as Run does. It starts the plugins first.
 //
-// Shutdown, in order: the drain signal fires (Draining; readiness turns
-// down, SSE and Stream responses end); the listener closes and in-flight
+// Shutdown, in order: readiness turns down and, when ServerConfig.DrainDelay
+// is set, the server keeps serving for that long (without keep-alive) so a
+// load balancer sees the failing readiness and stops sending traffic; the
+// drain signal fires (Draining; SSE and Stream responses end); the
+// listener closes and in-flight
 // requests finish, up to ServerConfig.ShutdownTimeout, after which their
 // connections are closed; then the plugins are stopped in reverse order with
 // a live context: what remains of ShutdownTimeout, and at least
@@ -111,11 +125,28 @@ func (a *App) ServeContext(ctx context.Context, ln net.Listener) error {
 		return errors.Join(err, stopErr)
 	case <-ctx.Done():
 	}
-	a.beginDrain()
 	sc := a.cfg.server
+	a.draining.Store(true) // readiness down
+	if sc.DrainDelay > 0 {
+		a.logger.Info("covet: readiness down; serving on before closing the listener", "drain_delay", sc.DrainDelay.String())
+		// Clients reconnect (through the load balancer) for their next request.
+		srv.SetKeepAlivesEnabled(false)
+		t := time.NewTimer(sc.DrainDelay)
+		select {
+		case <-t.C:
+		case err := <-errc:
+			t.Stop()
+			a.beginDrain()
+			return errors.Join(err, a.Stop(context.WithoutCancel(ctx)))
+		}
+	}
+	a.beginDrain()
 	a.logger.Info("covet: shutting down", "timeout", sc.ShutdownTimeout.String())
 	base := context.WithoutCancel(ctx)
-	sctx, cancel := context.WithTimeout(base, sc.ShutdownTimeout)
+	sctx, cancel := context.WithCancel(base)
+	if sc.ShutdownTimeout > 0 {
+		sctx, cancel = context.WithTimeout(base, sc.ShutdownTimeout)
+	}
 	defer cancel()
 	shutErr := srv.Shutdown(sctx)
 	if errors.Is(shutErr, context.DeadlineExceeded) {
@@ -126,7 +157,9 @@ func (a *App) ServeContext(ctx context.Context, ln net.Listener) error {
 	}
 	<-errc
 	stopCtx := sctx
-	if dl, _ := sctx.Deadline(); time.Until(dl) < sc.StopTimeout {
+	if dl, ok := sctx.Deadline(); ok && sc.StopTimeout == 0 {
+		stopCtx = base // StopTimeout: NoTimeout
+	} else if ok && time.Until(dl) < sc.StopTimeout {
 		var stopCancel context.CancelFunc
 		stopCtx, stopCancel = context.WithTimeout(base, sc.StopTimeout)
 		defer stopCancel()

@@ -14,7 +14,8 @@ import (
 // and flushes each one. Resuming with Last-Event-ID, rooms and fan-out are
 // the ws plugin's job; this is only the framing.
 type SSE struct {
-	c *Context
+	c  *Context
+	dl streamDeadlines
 }
 
 // Event is one Server-Sent Event.
@@ -34,6 +35,8 @@ var errSSEField = errors.New("covet: SSE id and event must not contain a newline
 
 // SSE starts a Server-Sent Events response: status 200, Content-Type
 // text/event-stream, no caching, no proxy buffering, headers flushed at once.
+// Each write gets ServerConfig.WriteTimeout from its start, so the stream
+// is not cut at WriteTimeout (keep-alive comments keep an idle one open).
 //
 // From the call on, the request's context (c.Context()) is canceled when
 // the client goes away or when the server begins to shut down (cause
@@ -42,6 +45,7 @@ var errSSEField = errors.New("covet: SSE id and event must not contain a newline
 // reconnect (with Last-Event-ID) to another instance.
 func (c *Context) SSE() *SSE {
 	c.drainingContext()
+	s := &SSE{c: c, dl: c.startStream()}
 	h := c.Response().Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
@@ -49,7 +53,7 @@ func (c *Context) SSE() *SSE {
 	h.Del("Content-Length")
 	c.Response().WriteHeader(http.StatusOK)
 	_ = c.Response().FlushError()
-	return &SSE{c: c}
+	return s
 }
 
 // Send writes and flushes one event. It returns the request context's error
@@ -99,6 +103,7 @@ func (s *SSE) err() error {
 
 func (s *SSE) write(frame string) error {
 	r := s.c.Response()
+	s.dl.extend()
 	if _, err := r.WriteString(frame); err != nil {
 		return err
 	}

@@ -25,7 +25,9 @@ import (
 //			}
 //			return
 //		}
-//		log.Fatal(app.Run(":8080"))
+//		if err := app.Run(":8080"); err != nil {
+//			log.Fatal(err)
+//		}
 //	}
 //
 // Then `go run ./cmd/server openapi > openapi.json` exports the document.

@@ -108,7 +108,7 @@ func newApp(t testing.TB, db *ormtest.DB, opts ...orm.Option) (*covet.App, *orm.
 	t.Helper()
 	migrated(t, db)
 	logs := &logBuffer{}
-	app := covet.New(covet.WithLogger(slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))), covet.WithHealth())
+	app := covet.New(covet.WithLogger(slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))), covet.WithHealth(), covet.WithHealthDetails())
 	p := orm.New(append([]orm.Option{orm.WithDSN(db.DSN), orm.WithMaxOpenConns(10)}, opts...)...)
 	must(t, app.Install(p))
 	return app, p, logs

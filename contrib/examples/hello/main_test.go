@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -108,4 +109,52 @@ func procMemKB(t *testing.T, pid int) (rss, hwm int) {
 		}
 	}
 	return rss, hwm
+}
+
+// TestCleanStopExitsZero: SIGTERM stops the app gracefully and the process
+// exits 0 (Run returns nil after a clean shutdown; log.Fatal(app.Run(...))
+// would print <nil> and exit 1).
+func TestCleanStopExitsZero(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "hello")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(bin, "-addr", addr)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waited := false
+	t.Cleanup(func() {
+		if !waited {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	for i := 0; ; i++ {
+		res, err := http.Get("http://" + addr + "/plaintext")
+		if err == nil {
+			res.Body.Close()
+			break
+		}
+		if i > 200 {
+			t.Fatalf("server did not start: %v", err)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	waited = true
+	if err != nil {
+		t.Fatalf("after SIGTERM the app exited with %v, want status 0", err)
+	}
 }

@@ -131,7 +131,7 @@ func TestHealthThroughReadyz(t *testing.T) {
 	}
 	var ready covet.HealthResponse
 	client.Get("/readyz").Do().ExpectStatus(http.StatusOK).Decode(&ready)
-	if ready.Status != covet.HealthOK || ready.Plugins["requestsize"].Status != covet.HealthOK {
+	if ready.Status != covet.HealthOK || len(ready.Plugins) != 0 { // the public answer names only failing plugins
 		t.Errorf("readiness after Start: %+v", ready)
 	}
 	if err := app.Stop(ctx); err != nil {
