@@ -259,9 +259,13 @@ func (r *router) findStatic(method, path string) *Route {
 	return r.static[path][method]
 }
 
-// accepts reports whether every parameter value passes its converter, and
-// that none is a dot-segment ("." or "..") or holds a ".." segment, unless
-// the route allows them (AllowDotSegments).
+// accepts reports whether every parameter value passes its converter and is
+// clean: no parameter is "." or ".." or holds a ".." segment, and a {p:path}
+// value has no empty or "." segment either, unless the route allows them
+// (AllowDotSegments). Patterns have no dot-segments or empty segments, so a
+// route matches an unclean path only through a parameter: this check keeps
+// every unclean path away from handlers, and dispatch redirects it to its
+// clean form. It costs one IndexByte per parameter on clean paths.
 func (rt *Route) accepts(ps httprouter.Params) bool {
 	params := rt.pat.params
 	if len(ps) != len(params) {
@@ -272,7 +276,7 @@ func (rt *Route) accepts(ps httprouter.Params) bool {
 		// but may give an empty one (/a//b).
 		for i := range ps {
 			v := ps[i].Value
-			if v == "" || strings.IndexByte(v, '.') >= 0 && !rt.dotSegments && dotSegment(v) {
+			if v == "" || strings.IndexByte(v, '.') >= 0 && !rt.dotSegments && dotSegment(v, false) {
 				return false
 			}
 		}
@@ -280,10 +284,14 @@ func (rt *Route) accepts(ps httprouter.Params) bool {
 	}
 	for i := range params {
 		v := ps[i].Value
-		if k := params[i].Kind; k != ParamPath && !k.accepts(v) {
-			return false
+		k := params[i].Kind
+		if k != ParamPath {
+			if !k.accepts(v) || strings.IndexByte(v, '.') >= 0 && !rt.dotSegments && dotSegment(v, false) {
+				return false
+			}
+			continue
 		}
-		if strings.IndexByte(v, '.') >= 0 && !rt.dotSegments && dotSegment(v) {
+		if !rt.dotSegments && uncleanRest(v) {
 			return false
 		}
 	}
@@ -291,31 +299,47 @@ func (rt *Route) accepts(ps httprouter.Params) bool {
 }
 
 // dotSegment reports whether a parameter value is "." or "..", or holds a
-// ".." segment between slashes or backslashes (which some file APIs read
-// as separators).
-func dotSegment(v string) bool {
-	if v == "." || v == "/." {
-		return true
-	}
-	for v != "" {
-		seg := v
-		if i := strings.IndexAny(v, `/\`); i >= 0 {
-			seg, v = v[:i], v[i+1:]
-		} else {
-			v = ""
+// ".." segment between slashes or backslashes (which some file APIs read as
+// separators); with anyDot, a "." segment too.
+func dotSegment(v string, anyDot bool) bool {
+	start := 0
+	for i := 0; i <= len(v); i++ {
+		if i < len(v) && v[i] != '/' && v[i] != '\\' {
+			continue
 		}
-		if seg == ".." {
-			return true
+		switch i - start {
+		case 1:
+			if anyDot && v[start] == '.' || v == "." {
+				return true
+			}
+		case 2:
+			if v[start] == '.' && v[start+1] == '.' {
+				return true
+			}
 		}
+		start = i + 1
 	}
 	return false
 }
 
-// AllowDotSegments lets the route's path parameters be "." or ".." or hold
-// ".." segments. By default such a value matches no route, so a handler that
-// joins a parameter to a directory cannot be walked out of it. (Unclean
-// request paths, with "/./", "/../" or "//", are redirected to their clean
-// form before routing whatever this says.)
+// uncleanRest reports whether a {p:path} value (httprouter's catch-all
+// value, "/" and the rest of the path) has an empty, "." or ".." segment.
+func uncleanRest(v string) bool {
+	if len(v) > 0 && v[0] == '/' {
+		v = v[1:]
+	}
+	if len(v) > 0 && v[0] == '/' || strings.Contains(v, "//") {
+		return true
+	}
+	return strings.IndexByte(v, '.') >= 0 && dotSegment(v, true)
+}
+
+// AllowDotSegments lets the route see request paths as sent: its parameters
+// may be "." or ".." or hold dot-segments and empty segments, and an unclean
+// path that matches it is not redirected. Use it for routes that forward
+// paths verbatim (a proxy); by default such a value matches no route, the
+// unclean path is redirected to its clean form, and a handler that joins a
+// parameter to a directory cannot be walked out of it.
 func AllowDotSegments() RouteOption {
 	return func(r *Route) { r.mutable(); r.dotSegments = true }
 }
