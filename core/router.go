@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"runtime"
 	"slices"
 	"strings"
 	"unsafe"
@@ -260,12 +261,13 @@ func (r *router) findStatic(method, path string) *Route {
 }
 
 // accepts reports whether every parameter value passes its converter and is
-// clean: no parameter is "." or ".." or holds a ".." segment, and a {p:path}
-// value has no empty or "." segment either, unless the route allows them
-// (AllowDotSegments). Patterns have no dot-segments or empty segments, so a
-// route matches an unclean path only through a parameter: this check keeps
-// every unclean path away from handlers, and dispatch redirects it to its
-// clean form. It costs one IndexByte per parameter on clean paths.
+// clean: no parameter is "." or "..", and a {p:path} value has no empty, "."
+// or ".." segment, unless the route allows them (AllowDotSegments).
+// Patterns have no dot or empty segments, so a route matches an unclean path
+// only through a parameter: this check keeps unclean paths away from
+// handlers, and dispatch redirects them to their clean form. A {name} value
+// is one segment, so it costs a byte comparison; only {p:path} values are
+// scanned.
 func (rt *Route) accepts(ps httprouter.Params) bool {
 	params := rt.pat.params
 	if len(ps) != len(params) {
@@ -276,7 +278,7 @@ func (rt *Route) accepts(ps httprouter.Params) bool {
 		// but may give an empty one (/a//b).
 		for i := range ps {
 			v := ps[i].Value
-			if v == "" || strings.IndexByte(v, '.') >= 0 && !rt.dotSegments && dotSegment(v, false) {
+			if v == "" || (v[0] == '.' || backslashSeparates) && !rt.dotSegments && dotSegment(v) {
 				return false
 			}
 		}
@@ -286,7 +288,7 @@ func (rt *Route) accepts(ps httprouter.Params) bool {
 		v := ps[i].Value
 		k := params[i].Kind
 		if k != ParamPath {
-			if !k.accepts(v) || strings.IndexByte(v, '.') >= 0 && !rt.dotSegments && dotSegment(v, false) {
+			if !k.accepts(v) || v != "" && (v[0] == '.' || backslashSeparates) && !rt.dotSegments && dotSegment(v) {
 				return false
 			}
 			continue
@@ -298,18 +300,47 @@ func (rt *Route) accepts(ps httprouter.Params) bool {
 	return true
 }
 
-// dotSegment reports whether a parameter value is "." or "..", or holds a
-// ".." segment between slashes or backslashes (which some file APIs read as
-// separators); with anyDot, a "." segment too.
-func dotSegment(v string, anyDot bool) bool {
+// backslashSeparates is true where file paths take '\' as a separator: a
+// {name} value such as a\..\..\x is scanned there. Elsewhere a {name}
+// value with a dot-segment after a backslash starts with '.' (..\x) or is
+// a plain file name.
+const backslashSeparates = runtime.GOOS == "windows"
+
+// dotSegment reports whether a {name} value is "." or "..", or holds a ".."
+// segment after a backslash (which some file APIs read as a separator).
+func dotSegment(v string) bool {
 	start := 0
 	for i := 0; i <= len(v); i++ {
-		if i < len(v) && v[i] != '/' && v[i] != '\\' {
+		if i < len(v) && v[i] != '\\' {
 			continue
 		}
+		n := i - start
+		if n == 2 && v[start] == '.' && v[start+1] == '.' || n == 1 && v[start] == '.' && len(v) == 1 {
+			return true
+		}
+		start = i + 1
+	}
+	return false
+}
+
+// uncleanRest reports whether a {p:path} value (httprouter's catch-all
+// value: "/" and the rest of the path) has an empty segment (but the last)
+// or a "." or ".." segment, between slashes or backslashes. One pass.
+func uncleanRest(v string) bool {
+	start := 1 // after the leading '/'
+	for i := 1; i <= len(v); i++ {
+		if i < len(v) {
+			if c := v[i]; c != '/' && c != '\\' {
+				continue
+			}
+		}
 		switch i - start {
+		case 0:
+			if i < len(v) && v[i] == '/' {
+				return true // "//"
+			}
 		case 1:
-			if anyDot && v[start] == '.' || v == "." {
+			if v[start] == '.' {
 				return true
 			}
 		case 2:
@@ -320,18 +351,6 @@ func dotSegment(v string, anyDot bool) bool {
 		start = i + 1
 	}
 	return false
-}
-
-// uncleanRest reports whether a {p:path} value (httprouter's catch-all
-// value, "/" and the rest of the path) has an empty, "." or ".." segment.
-func uncleanRest(v string) bool {
-	if len(v) > 0 && v[0] == '/' {
-		v = v[1:]
-	}
-	if len(v) > 0 && v[0] == '/' || strings.Contains(v, "//") {
-		return true
-	}
-	return strings.IndexByte(v, '.') >= 0 && dotSegment(v, true)
 }
 
 // AllowDotSegments lets the route see request paths as sent: its parameters
