@@ -594,11 +594,6 @@ func (a *App) dispatch(c *Context) error {
 		c.route, c.dirty, c.miss = nil, true, missBadQuery
 		return a.serve(c)
 	}
-	if uncleanPath(path) && method != http.MethodConnect {
-		// Dot-segments and empty segments never reach the router.
-		a.redirectClean(c, method, path)
-		return a.serve(c)
-	}
 	rt := a.router.find(c, method, path)
 	if rt == nil && method == http.MethodHead {
 		rt = a.router.find(c, http.MethodGet, path)
@@ -624,6 +619,13 @@ const (
 // unmatched decides the answer for a request no route matched.
 func (a *App) unmatched(c *Context, method, path string) {
 	c.dirty = true
+	if method != http.MethodConnect && uncleanPath(path) {
+		// An unclean path matched no route (no parameter may hold a
+		// dot-segment or an empty segment, and patterns have none): it is
+		// redirected to its clean form under every trailing-slash policy.
+		a.redirectClean(c, method, path)
+		return
+	}
 	allowed := a.router.allowed(c, path, a.cfg.autoOptions)
 	if len(allowed) > 0 {
 		c.allowed = allowed

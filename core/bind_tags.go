@@ -174,11 +174,15 @@ func parseFieldTags(tag string) (*fieldTags, error) {
 		return nil, err
 	}
 	ft := &fieldTags{vals: map[string]string{}}
+	var foreign []tagPair // validate: and binding: tags, checked at the end
 	for _, p := range pairs {
 		if err := checkTagKey(p.key); err != nil {
 			return nil, err
 		}
 		switch p.key {
+		case "validate", "binding":
+			foreign = append(foreign, p)
+			continue
 		case "json":
 			name, opts, _ := strings.Cut(p.value, ",")
 			if name == "-" && opts == "" {
@@ -222,7 +226,88 @@ func parseFieldTags(tag string) (*fieldTags, error) {
 			}
 		}
 	}
+	for _, p := range foreign {
+		if err := ft.checkForeignRules(p); err != nil {
+			return nil, err
+		}
+	}
 	return ft, nil
+}
+
+// validatorRules maps the rules of go-playground/validator (the validate:
+// tag, and Gin's binding: tag) to the Covet tags that can express them.
+var validatorRules = map[string][]string{
+	"min": {"minLength", "minimum", "minItems"}, "max": {"maxLength", "maximum", "maxItems"},
+	"len": {"minLength", "maxLength", "minItems", "maxItems", "pattern"},
+	"gte": {"minimum", "minLength", "minItems"}, "gt": {"exclusiveMinimum", "minimum", "minLength", "minItems"},
+	"lte": {"maximum", "maxLength", "maxItems"}, "lt": {"exclusiveMaximum", "maximum", "maxLength", "maxItems"},
+	"eq": {"enum"}, "oneof": {"enum"}, "unique": {"uniqueItems"},
+	"email": {"format"}, "url": {"format"}, "uri": {"format"}, "http_url": {"format"}, "uuid": {"format"},
+	"uuid4": {"format"}, "ip": {"format"}, "ipv4": {"format"}, "ipv6": {"format"}, "hostname": {"format"},
+	"hostname_rfc1123": {"format"}, "datetime": {"format"},
+	"numeric": {"pattern"}, "number": {"pattern"}, "alpha": {"pattern"}, "alphanum": {"pattern"},
+	"alphaunicode": {"pattern"}, "alphanumunicode": {"pattern"}, "hexadecimal": {"pattern"},
+	"lowercase": {"pattern"}, "uppercase": {"pattern"}, "ascii": {"pattern"}, "printascii": {"pattern"},
+	"startswith": {"pattern"}, "endswith": {"pattern"}, "contains": {"pattern"}, "excludes": {"pattern"},
+}
+
+// validatorHints says which Covet tag to write for a validator rule.
+var validatorHints = map[string]string{
+	"min": `minLength (strings), minimum (numbers) or minItems (slices)`,
+	"max": `maxLength (strings), maximum (numbers) or maxItems (slices)`,
+	"len": `minLength and maxLength (strings), minItems and maxItems (slices), or pattern`,
+	"gte": "minimum", "gt": "exclusiveMinimum", "lte": "maximum", "lt": "exclusiveMaximum",
+	"eq": "enum", "oneof": `enum:"a,b,c"`, "unique": `uniqueItems:"true"`,
+	"email": `format:"email"`, "url": `format:"uri"`, "uri": `format:"uri"`, "http_url": `format:"uri"`,
+	"uuid": `format:"uuid"`, "uuid4": `format:"uuid"`, "ip": `format:"ipv4" or format:"ipv6"`,
+	"ipv4": `format:"ipv4"`, "ipv6": `format:"ipv6"`, "hostname": `format:"hostname"`,
+	"hostname_rfc1123": `format:"hostname"`, "datetime": `format:"date-time" (or a time.Time field)`,
+}
+
+// checkForeignRules refuses a validate: or binding: tag whose rules no Covet
+// tag on the field expresses: Covet does not run other validators, so such
+// a rule would be silently ignored. A type shared with a validator-based
+// stack passes when it carries the Covet equivalents too.
+func (ft *fieldTags) checkForeignRules(p tagPair) error {
+	if ft.skip && !ft.hasLoc {
+		return nil // not bound
+	}
+	fail := func(rule, hint string) error {
+		return errors.New(p.key + `:"` + p.value + `" is go-playground/validator's tag, which Covet does not run: rule ` +
+			strconv.Quote(rule) + " has no Covet tag on this field; " + hint)
+	}
+	for _, rule := range strings.Split(p.value, ",") {
+		name, _, _ := strings.Cut(strings.TrimSpace(rule), "=")
+		switch name {
+		case "", "-", "omitempty", "omitnil", "omitzero", "dive", "keys", "endkeys":
+			continue
+		case "required":
+			body := !ft.hasLoc && !ft.omitEmpty && ft.explicitRq == 0
+			if ft.explicitRq > 0 || body || ft.hasLoc && ft.loc == locPath {
+				continue
+			}
+			return fail(rule, `use required:"true"`)
+		}
+		keys, known := validatorRules[name]
+		if !known {
+			return fail(rule, "express it with pattern or format, or check it in a Validate() error method on the input")
+		}
+		covered := false
+		for _, k := range keys {
+			if _, ok := ft.vals[k]; ok {
+				covered = true
+				break
+			}
+		}
+		if !covered {
+			hint := validatorHints[name]
+			if hint == "" {
+				hint = keys[0]
+			}
+			return fail(rule, "use "+hint)
+		}
+	}
+	return nil
 }
 
 func isSchemaTag(k string) bool {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"runtime"
 	"slices"
 	"strings"
 	"unsafe"
@@ -259,9 +260,14 @@ func (r *router) findStatic(method, path string) *Route {
 	return r.static[path][method]
 }
 
-// accepts reports whether every parameter value passes its converter, and
-// that none is a dot-segment ("." or "..") or holds a ".." segment, unless
-// the route allows them (AllowDotSegments).
+// accepts reports whether every parameter value passes its converter and is
+// clean: no parameter is "." or "..", and a {p:path} value has no empty, "."
+// or ".." segment, unless the route allows them (AllowDotSegments).
+// Patterns have no dot or empty segments, so a route matches an unclean path
+// only through a parameter: this check keeps unclean paths away from
+// handlers, and dispatch redirects them to their clean form. A {name} value
+// is one segment, so it costs a byte comparison; only {p:path} values are
+// scanned.
 func (rt *Route) accepts(ps httprouter.Params) bool {
 	params := rt.pat.params
 	if len(ps) != len(params) {
@@ -272,7 +278,7 @@ func (rt *Route) accepts(ps httprouter.Params) bool {
 		// but may give an empty one (/a//b).
 		for i := range ps {
 			v := ps[i].Value
-			if v == "" || strings.IndexByte(v, '.') >= 0 && !rt.dotSegments && dotSegment(v) {
+			if v == "" || (v[0] == '.' || backslashSeparates) && !rt.dotSegments && dotSegment(v) {
 				return false
 			}
 		}
@@ -280,42 +286,79 @@ func (rt *Route) accepts(ps httprouter.Params) bool {
 	}
 	for i := range params {
 		v := ps[i].Value
-		if k := params[i].Kind; k != ParamPath && !k.accepts(v) {
-			return false
+		k := params[i].Kind
+		if k != ParamPath {
+			if !k.accepts(v) || v != "" && (v[0] == '.' || backslashSeparates) && !rt.dotSegments && dotSegment(v) {
+				return false
+			}
+			continue
 		}
-		if strings.IndexByte(v, '.') >= 0 && !rt.dotSegments && dotSegment(v) {
+		if !rt.dotSegments && uncleanRest(v) {
 			return false
 		}
 	}
 	return true
 }
 
-// dotSegment reports whether a parameter value is "." or "..", or holds a
-// ".." segment between slashes or backslashes (which some file APIs read
-// as separators).
+// backslashSeparates is true where file paths take '\' as a separator: a
+// {name} value such as a\..\..\x is scanned there. Elsewhere a {name}
+// value with a dot-segment after a backslash starts with '.' (..\x) or is
+// a plain file name.
+const backslashSeparates = runtime.GOOS == "windows"
+
+// dotSegment reports whether a {name} value is "." or "..", or holds a ".."
+// segment after a backslash (which some file APIs read as a separator).
 func dotSegment(v string) bool {
-	if v == "." || v == "/." {
-		return true
-	}
-	for v != "" {
-		seg := v
-		if i := strings.IndexAny(v, `/\`); i >= 0 {
-			seg, v = v[:i], v[i+1:]
-		} else {
-			v = ""
+	start := 0
+	for i := 0; i <= len(v); i++ {
+		if i < len(v) && v[i] != '\\' {
+			continue
 		}
-		if seg == ".." {
+		n := i - start
+		if n == 2 && v[start] == '.' && v[start+1] == '.' || n == 1 && v[start] == '.' && len(v) == 1 {
 			return true
 		}
+		start = i + 1
 	}
 	return false
 }
 
-// AllowDotSegments lets the route's path parameters be "." or ".." or hold
-// ".." segments. By default such a value matches no route, so a handler that
-// joins a parameter to a directory cannot be walked out of it. (Unclean
-// request paths, with "/./", "/../" or "//", are redirected to their clean
-// form before routing whatever this says.)
+// uncleanRest reports whether a {p:path} value (httprouter's catch-all
+// value: "/" and the rest of the path) has an empty segment (but the last)
+// or a "." or ".." segment, between slashes or backslashes. One pass.
+func uncleanRest(v string) bool {
+	start := 1 // after the leading '/'
+	for i := 1; i <= len(v); i++ {
+		if i < len(v) {
+			if c := v[i]; c != '/' && c != '\\' {
+				continue
+			}
+		}
+		switch i - start {
+		case 0:
+			if i < len(v) && v[i] == '/' {
+				return true // "//"
+			}
+		case 1:
+			if v[start] == '.' {
+				return true
+			}
+		case 2:
+			if v[start] == '.' && v[start+1] == '.' {
+				return true
+			}
+		}
+		start = i + 1
+	}
+	return false
+}
+
+// AllowDotSegments lets the route see request paths as sent: its parameters
+// may be "." or ".." or hold dot-segments and empty segments, and an unclean
+// path that matches it is not redirected. Use it for routes that forward
+// paths verbatim (a proxy); by default such a value matches no route, the
+// unclean path is redirected to its clean form, and a handler that joins a
+// parameter to a directory cannot be walked out of it.
 func AllowDotSegments() RouteOption {
 	return func(r *Route) { r.mutable(); r.dotSegments = true }
 }

@@ -31,6 +31,13 @@ func isTxControl(e *bun.QueryEvent) bool {
 	return strings.HasPrefix(q, "SAVEPOINT ") || strings.HasPrefix(q, "RELEASE SAVEPOINT ") || strings.HasPrefix(q, "ROLLBACK TO SAVEPOINT ")
 }
 
+// nulMarker is what bun writes into a statement in place of a string that
+// holds a NUL byte ("?!(bun: string contains a NUL byte (0x00))"): the
+// statement then fails with a syntax error (PostgreSQL, SQLite), which the
+// request's error translation answers with a 422 instead of a 500.
+// TestNULInStringIsAClientError breaks if bun changes it.
+const nulMarker = "?!(bun: string contains a NUL byte"
+
 // BeforeQuery implements bun.QueryHook.
 func (h *queryHook) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context.Context {
 	st := stateFrom(ctx)
@@ -56,7 +63,11 @@ func (h *queryHook) AfterQuery(ctx context.Context, e *bun.QueryEvent) {
 		st.queries.Add(1)
 		st.dbTime.Add(int64(took))
 		if e.Err != nil && e.Err != sql.ErrNoRows {
-			st.noteFailure(e.Operation())
+			var nul error
+			if strings.Contains(e.Query, nulMarker) {
+				nul = e.Err
+			}
+			st.noteFailure(e.Operation(), nul)
 		}
 	}
 	if e.Err != nil && connectionLost(e.Err) {

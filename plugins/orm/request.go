@@ -2,7 +2,9 @@ package orm
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,6 +28,9 @@ type reqState struct {
 	mu       sync.Mutex
 	cancels  []context.CancelFunc
 	failedOp string
+	// nulErr is the error of the last statement bun could not build because
+	// a string held a NUL byte (see nulMarker).
+	nulErr error
 }
 
 type activeTx struct {
@@ -60,9 +65,12 @@ func (s *reqState) addCancel(c context.CancelFunc) {
 	s.mu.Unlock()
 }
 
-func (s *reqState) noteFailure(op string) {
+func (s *reqState) noteFailure(op string, nul error) {
 	s.mu.Lock()
 	s.failedOp = op
+	if nul != nil {
+		s.nulErr = nul
+	}
 	s.mu.Unlock()
 }
 
@@ -109,10 +117,14 @@ func (p *Plugin) requestMiddleware(next covet.HandlerFunc) covet.HandlerFunc {
 // failing statement the request recorded; nil for other errors.
 func (p *Plugin) translate(c *covet.Context, err error) *covet.Error {
 	op := ""
+	var nul error
 	if st, ok := stateKey.Get(c); ok {
 		st.mu.Lock()
-		op = st.failedOp
+		op, nul = st.failedOp, st.nulErr
 		st.mu.Unlock()
+	}
+	if nul != nil && errors.Is(err, nul) {
+		return covet.NewError(http.StatusUnprocessableEntity, "a string value contains a NUL character (U+0000), which the database does not accept").WithCause(err)
 	}
 	if e, ok := mapError(err, op).(*covet.Error); ok {
 		return e
