@@ -334,3 +334,32 @@ type discard struct {
 func (d *discard) Header() http.Header         { return d.h }
 func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
 func (d *discard) WriteHeader(int)             {}
+
+// TestExemplars: the trace ID the function returns is attached to the
+// duration observation, visible in the OpenMetrics exposition.
+func TestExemplars(t *testing.T) {
+	app, _ := newApp(t, metrics.WithExemplars(func(c *covet.Context) string {
+		return c.Request().Header.Get("X-Trace")
+	}))
+	req := httptest.NewRequest("GET", "/plain", nil)
+	req.Header.Set("X-Trace", "0af7651916cd43dd8448eb211c80319c")
+	app.ServeHTTP(httptest.NewRecorder(), req)
+	do(app, "GET", "/plain") // no trace: no exemplar, still counted
+	req = httptest.NewRequest("GET", "/metrics", nil)
+	req.Header.Set("Accept", "application/openmetrics-text; version=1.0.0")
+	rec := httptest.NewRecorder()
+	app.ServeHTTP(rec, req)
+	found := false
+	for _, line := range strings.Split(rec.Body.String(), "\n") {
+		if strings.HasPrefix(line, "covet_http_request_duration_seconds_bucket") && strings.Contains(line, `route="/plain"`) &&
+			strings.Contains(line, `# {trace_id="0af7651916cd43dd8448eb211c80319c"}`) {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no exemplar on a /plain duration bucket:\n%s", rec.Body.String())
+	}
+	if !strings.Contains(rec.Body.String(), `covet_http_request_duration_seconds_count{method="GET",route="/plain"} 2`) {
+		t.Errorf("duration count for /plain is not 2")
+	}
+}
