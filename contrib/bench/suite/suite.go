@@ -44,9 +44,18 @@ var Servers = []Server{
 	{Name: "flask", Setup: "Flask on gunicorn, 1 sync worker", Python: true},
 }
 
-// Lookup returns the server named name.
+// Variants are servers measured only when named (cmd/cgmeasure -servers):
+// the covet app with the observability plugins, and the peers' equivalents.
+var Variants = []Server{
+	{Name: "covetmetrics", Setup: "covet with plugins/metrics (defaults)"},
+	{Name: "covetoteldrop", Setup: "covet with plugins/otel, a sampler that drops every trace"},
+	{Name: "covetotel", Setup: "covet with plugins/otel, every trace sampled, batched, OTLP-encoded"},
+	{Name: "nethttpotel", Setup: "net/http app in otelhttp.NewHandler, every trace sampled, batched, OTLP-encoded"},
+}
+
+// Lookup returns the server named name, among Servers and Variants.
 func Lookup(name string) (Server, bool) {
-	for _, s := range Servers {
+	for _, s := range append(Servers[:len(Servers):len(Servers)], Variants...) {
 		if s.Name == name {
 			return s, true
 		}

@@ -1,0 +1,44 @@
+// Package obs builds the tracer providers of the observability variants of
+// the benchmark servers: spans go through the OpenTelemetry SDK, the batch
+// span processor and the OTLP exporter's transform and protobuf encoding,
+// and only the network write is left out (the client discards the bytes),
+// so the figures are the server's own cost.
+package obs
+
+import (
+	"context"
+
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"google.golang.org/protobuf/proto"
+)
+
+// discardClient is an OTLP client that encodes each batch and drops it.
+type discardClient struct{}
+
+func (discardClient) Start(context.Context) error { return nil }
+func (discardClient) Stop(context.Context) error  { return nil }
+func (discardClient) UploadTraces(_ context.Context, spans []*tracepb.ResourceSpans) error {
+	for _, rs := range spans {
+		if _, err := proto.Marshal(rs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Provider returns an SDK provider exporting in batches through the OTLP
+// exporter to discardClient; sampled says whether every trace is sampled
+// (else none is: parent-based never-sample).
+func Provider(sampled bool) *sdktrace.TracerProvider {
+	exp, err := otlptrace.New(context.Background(), discardClient{})
+	if err != nil {
+		panic(err)
+	}
+	s := sdktrace.ParentBased(sdktrace.NeverSample())
+	if sampled {
+		s = sdktrace.AlwaysSample()
+	}
+	return sdktrace.NewTracerProvider(sdktrace.WithSampler(s), sdktrace.WithBatcher(exp))
+}

@@ -1,0 +1,80 @@
+package otel
+
+import (
+	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Option configures the plugin.
+type Option func(*config)
+
+type config struct {
+	provider   trace.TracerProvider
+	propagator propagation.TextMapPropagator
+	exporter   sdktrace.SpanExporter
+	sampler    sdktrace.Sampler
+	service    string
+	skip       func(path string) bool
+	errs       []error
+}
+
+func newConfig(opts []Option) *config {
+	cfg := &config{
+		propagator: propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}),
+	}
+	for _, o := range opts {
+		o(cfg)
+	}
+	return cfg
+}
+
+// WithTracerProvider uses tp (for example the application's SDK provider,
+// or one with a tracetest.SpanRecorder in tests). The plugin then creates
+// no provider and no exporter, and does not shut tp down.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(c *config) { c.provider = tp }
+}
+
+// WithPropagator sets how trace context is read from requests (W3C
+// traceparent/tracestate and baggage by default).
+func WithPropagator(p propagation.TextMapPropagator) Option {
+	return func(c *config) { c.propagator = p }
+}
+
+// WithExporter sets the exporter of the provider the plugin creates when no
+// WithTracerProvider is given (spans are batched). Without it, the plugin
+// exports over OTLP/HTTP as the standard OTEL_EXPORTER_OTLP_* variables
+// say; pass otlptracegrpc.New(ctx) for gRPC, so that only apps that use
+// gRPC link it.
+func WithExporter(e sdktrace.SpanExporter) Option {
+	return func(c *config) { c.exporter = e }
+}
+
+// WithSampler sets the sampler of the provider the plugin creates. The
+// default is parent-based: a request whose caller sampled it is sampled,
+// others as OTEL_TRACES_SAMPLER says (always on when unset). Use
+// WithSampleRatio for the usual "a share of new traces".
+func WithSampler(s sdktrace.Sampler) Option {
+	return func(c *config) { c.sampler = s }
+}
+
+// WithSampleRatio samples the given share (0 to 1) of traces that start
+// here, and follows the caller's decision for the others:
+// ParentBased(TraceIDRatioBased(ratio)).
+func WithSampleRatio(ratio float64) Option {
+	return func(c *config) { c.sampler = sdktrace.ParentBased(sdktrace.TraceIDRatioBased(ratio)) }
+}
+
+// WithServiceName sets service.name on the provider the plugin creates
+// (OTEL_SERVICE_NAME overrides it, as the specification says).
+func WithServiceName(name string) Option {
+	return func(c *config) { c.service = name }
+}
+
+// WithSkip leaves requests whose path fn accepts untraced (health checks,
+// /metrics). Their trace context is still read, so calls they make are
+// parented by the caller.
+func WithSkip(fn func(path string) bool) Option {
+	return func(c *config) { c.skip = fn }
+}

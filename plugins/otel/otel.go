@@ -1,0 +1,384 @@
+package otel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	covet "github.com/covetgo/covet/core"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+)
+
+// ScopeName is the instrumentation scope of the spans the plugin starts.
+const ScopeName = "github.com/covetgo/covet/plugins/otel"
+
+// RequestIDKey is the span attribute carrying core's request ID (set by
+// core/middleware.RequestID), so a trace leads to the request's log lines.
+const RequestIDKey = attribute.Key("covet.request_id")
+
+// Plugin starts a server span for every request. Create it with New and
+// install it with App.Install.
+type Plugin struct {
+	cfg    *config
+	app    *covet.App
+	tracer atomic.Pointer[tracerBox]
+	sdk    *sdktrace.TracerProvider // the provider the plugin made, shut down in Stop
+
+	// starts caches the span name and start options per route and method:
+	// an immutable map replaced on a miss, read without a lock.
+	starts atomic.Pointer[map[startKey]*spanStart]
+	mu     sync.Mutex
+}
+
+type tracerBox struct{ t trace.Tracer }
+
+// New returns the tracing plugin. With no options it creates, in Start, an
+// SDK tracer provider exporting in batches over OTLP/HTTP to
+// OTEL_EXPORTER_OTLP_ENDPOINT (or _TRACES_ENDPOINT), with the sampler
+// OTEL_TRACES_SAMPLER names (parent-based always-on by default), and shuts
+// it down, flushing, in Stop. When neither variable names an endpoint,
+// spans are created (trace IDs reach the logs and outgoing calls) but not
+// exported.
+func New(opts ...Option) *Plugin {
+	p := &Plugin{cfg: newConfig(opts)}
+	empty := map[startKey]*spanStart{}
+	p.starts.Store(&empty)
+	tp := p.cfg.provider
+	if tp == nil {
+		tp = noop.NewTracerProvider() // until Start makes the SDK provider
+	}
+	p.tracer.Store(&tracerBox{t: tp.Tracer(ScopeName, trace.WithInstrumentationVersion(Version))})
+	return p
+}
+
+// Name returns "otel".
+func (p *Plugin) Name() string { return "otel" }
+
+// Install adds the tracing middleware outside all app middleware added so
+// far (so a span covers them, and the access log inside it sees the trace).
+func (p *Plugin) Install(app *covet.App) error {
+	if len(p.cfg.errs) > 0 {
+		return errors.Join(p.cfg.errs...)
+	}
+	p.app = app
+	app.UseFirst(p.Middleware())
+	return nil
+}
+
+// Start creates the SDK tracer provider and its exporter, unless
+// WithTracerProvider gave one.
+func (p *Plugin) Start(ctx context.Context) error {
+	if p.cfg.provider != nil {
+		return nil
+	}
+	exp := p.cfg.exporter
+	if exp == nil && (os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != "") {
+		e, err := otlptracehttp.New(ctx)
+		if err != nil {
+			return fmt.Errorf("otel: OTLP exporter: %w", err)
+		}
+		exp = e
+	}
+	ropts := []resource.Option{resource.WithTelemetrySDK()}
+	if p.cfg.service != "" {
+		ropts = append(ropts, resource.WithAttributes(semconv.ServiceName(p.cfg.service)))
+	}
+	ropts = append(ropts, resource.WithFromEnv())
+	res, err := resource.New(ctx, ropts...)
+	if err != nil {
+		return fmt.Errorf("otel: resource: %w", err)
+	}
+	topts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res)}
+	if exp != nil {
+		topts = append(topts, sdktrace.WithBatcher(exp))
+	} else if p.app != nil {
+		p.app.Logger().Info("otel: no exporter and no OTEL_EXPORTER_OTLP_ENDPOINT: spans are not exported")
+	}
+	if p.cfg.sampler != nil {
+		topts = append(topts, sdktrace.WithSampler(p.cfg.sampler))
+	}
+	p.sdk = sdktrace.NewTracerProvider(topts...)
+	p.tracer.Store(&tracerBox{t: p.sdk.Tracer(ScopeName, trace.WithInstrumentationVersion(Version))})
+	return nil
+}
+
+// Stop flushes and shuts down the provider the plugin created.
+func (p *Plugin) Stop(ctx context.Context) error {
+	if p.sdk == nil {
+		return nil
+	}
+	err := p.sdk.Shutdown(ctx)
+	p.sdk = nil
+	return err
+}
+
+// TracerProvider returns the provider spans come from: the one given with
+// WithTracerProvider, the one Start created, or a no-op one before Start.
+// Give it to the instrumentation of the other layers (bunotel, redisotel,
+// otelhttp) so their spans share the exporter.
+func (p *Plugin) TracerProvider() trace.TracerProvider {
+	if p.cfg.provider != nil {
+		return p.cfg.provider
+	}
+	if p.sdk != nil {
+		return p.sdk
+	}
+	return noop.NewTracerProvider()
+}
+
+// Propagator returns the propagator the plugin reads requests with; give
+// it to otelhttp's transport for outgoing calls.
+func (p *Plugin) Propagator() propagation.TextMapPropagator { return p.cfg.propagator }
+
+// Middleware returns the tracing middleware. Install adds it; use it
+// directly only to trace a group or a route.
+func (p *Plugin) Middleware() covet.Middleware {
+	return func(next covet.HandlerFunc) covet.HandlerFunc {
+		return func(c *covet.Context) error {
+			r := c.Request()
+			ctx := p.cfg.propagator.Extract(r.Context(), headerCarrier(r.Header))
+			if p.cfg.skip != nil && p.cfg.skip(r.URL.Path) {
+				c.SetRequest(r.WithContext(ctx))
+				return next(c)
+			}
+			st := p.start(c.Route(), r.Method)
+			ctx, span := p.tracer.Load().t.Start(ctx, st.name, st.opts...)
+			if span.IsRecording() {
+				span.SetAttributes(
+					semconv.URLPath(r.URL.Path),
+					semconv.URLScheme(scheme(r)),
+					semconv.ServerAddress(r.Host),
+					semconv.NetworkProtocolVersion(protoVersion(r)),
+					semconv.ClientAddress(c.ClientIP()),
+				)
+				if ua := r.UserAgent(); ua != "" {
+					span.SetAttributes(semconv.UserAgentOriginal(ua))
+				}
+				if st.other {
+					span.SetAttributes(semconv.HTTPRequestMethodOriginal(r.Method))
+				}
+			}
+			c.SetRequest(r.WithContext(ctx))
+			returned := false
+			defer func() {
+				if !returned {
+					// A panic is unwinding: end the span as a 500 and let it go on.
+					v := recover()
+					p.end(c, span, fmt.Errorf("panic: %v", v), true)
+					panic(v)
+				}
+			}()
+			err := next(c)
+			returned = true
+			if err != nil {
+				// Rendered further out: end the span with the status the
+				// client got, once the request is over.
+				c.OnDone(func() { p.end(c, span, err, false) })
+				return err
+			}
+			p.end(c, span, nil, false)
+			return nil
+		}
+	}
+}
+
+// end sets the response attributes and status and ends the span.
+func (p *Plugin) end(c *covet.Context, span trace.Span, err error, panicking bool) {
+	if !span.IsRecording() {
+		span.End()
+		return
+	}
+	status := c.Response().Status()
+	if status == 0 {
+		status = http.StatusOK
+		if panicking {
+			status = http.StatusInternalServerError
+		}
+	}
+	span.SetAttributes(semconv.HTTPResponseStatusCode(status))
+	if id := c.RequestID(); id != "" {
+		span.SetAttributes(RequestIDKey.String(id))
+	}
+	if status >= 500 {
+		// Server spans: 5xx are errors, 4xx are the client's (semantic
+		// conventions, HTTP spans, status).
+		if err != nil {
+			span.RecordError(err, trace.WithStackTrace(panicking))
+			et := "panic"
+			if !panicking {
+				et = errorType(err, status)
+			}
+			span.SetAttributes(semconv.ErrorTypeKey.String(et))
+		} else {
+			span.SetAttributes(semconv.ErrorTypeKey.String(strconv.Itoa(status)))
+		}
+		span.SetStatus(codes.Error, http.StatusText(status))
+	}
+	span.End()
+}
+
+// errorType is the error.type value: the Go type of err, or the status.
+func errorType(err error, status int) string {
+	var pe *covet.PanicError
+	if errors.As(err, &pe) {
+		return "panic" // recovered by core/middleware.Recover further in
+	}
+	if _, ok := err.(*covet.Error); ok {
+		return strconv.Itoa(status)
+	}
+	return fmt.Sprintf("%T", err)
+}
+
+// spanStart is what starting a route's span takes: its name ("METHOD
+// /pattern", or "METHOD" when no route matched: the semantic conventions'
+// low-cardinality names) and the options with the attributes samplers may
+// read (method and route), made once per route and method.
+type spanStart struct {
+	name  string
+	opts  []trace.SpanStartOption
+	other bool // the method is not a standard one
+}
+
+type startKey struct {
+	route  *covet.RouteInfo
+	method string
+}
+
+func (p *Plugin) start(ri *covet.RouteInfo, method string) *spanStart {
+	ma := methodAttr(method)
+	if ma == semconv.HTTPRequestMethodOther {
+		method = "_OTHER" // one cache entry for every unknown method
+	}
+	k := startKey{ri, method}
+	if ri != nil && method == ri.Method {
+		k.method = "" // the route's own method: the common case, a pointer key
+	}
+	if st, ok := (*p.starts.Load())[k]; ok {
+		return st
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	old := *p.starts.Load()
+	if st, ok := old[k]; ok {
+		return st
+	}
+	st := &spanStart{name: methodName(method), other: ma == semconv.HTTPRequestMethodOther}
+	attrs := []attribute.KeyValue{ma}
+	if ri != nil {
+		st.name += " " + ri.Pattern
+		attrs = append(attrs, semconv.HTTPRoute(ri.Pattern))
+	}
+	st.opts = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...)}
+	next := make(map[startKey]*spanStart, len(old)+1)
+	for kk, v := range old {
+		next[kk] = v
+	}
+	next[k] = st
+	p.starts.Store(&next)
+	return st
+}
+
+func methodAttr(m string) attribute.KeyValue {
+	switch m {
+	case http.MethodGet:
+		return semconv.HTTPRequestMethodGet
+	case http.MethodHead:
+		return semconv.HTTPRequestMethodHead
+	case http.MethodPost:
+		return semconv.HTTPRequestMethodPost
+	case http.MethodPut:
+		return semconv.HTTPRequestMethodPut
+	case http.MethodPatch:
+		return semconv.HTTPRequestMethodPatch
+	case http.MethodDelete:
+		return semconv.HTTPRequestMethodDelete
+	case http.MethodOptions:
+		return semconv.HTTPRequestMethodOptions
+	case http.MethodConnect:
+		return semconv.HTTPRequestMethodConnect
+	case http.MethodTrace:
+		return semconv.HTTPRequestMethodTrace
+	}
+	return semconv.HTTPRequestMethodOther
+}
+
+// methodName is the method for span names: "HTTP" for unknown methods.
+func methodName(m string) string {
+	if m == "_OTHER" || methodAttr(m) == semconv.HTTPRequestMethodOther {
+		return "HTTP"
+	}
+	return m
+}
+
+func scheme(r *http.Request) string {
+	if r.TLS != nil {
+		return "https"
+	}
+	return "http"
+}
+
+func protoVersion(r *http.Request) string {
+	switch {
+	case r.ProtoMajor == 1 && r.ProtoMinor == 1:
+		return "1.1"
+	case r.ProtoMajor == 2:
+		return "2"
+	case r.ProtoMajor == 1 && r.ProtoMinor == 0:
+		return "1.0"
+	case r.ProtoMajor == 3:
+		return "3"
+	}
+	return strconv.Itoa(r.ProtoMajor) + "." + strconv.Itoa(r.ProtoMinor)
+}
+
+var (
+	_ covet.Plugin  = (*Plugin)(nil)
+	_ covet.Starter = (*Plugin)(nil)
+	_ covet.Stopper = (*Plugin)(nil)
+)
+
+// headerCarrier reads propagation fields from request headers without
+// canonicalizing the propagators' lower-case names on each request
+// (http.Header.Get would allocate for "traceparent").
+type headerCarrier http.Header
+
+func (h headerCarrier) Get(key string) string {
+	var ck string
+	switch key {
+	case "traceparent":
+		ck = "Traceparent"
+	case "tracestate":
+		ck = "Tracestate"
+	case "baggage":
+		ck = "Baggage"
+	default:
+		return http.Header(h).Get(key)
+	}
+	if v := h[ck]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+func (h headerCarrier) Set(key, value string) { http.Header(h).Set(key, value) }
+
+func (h headerCarrier) Keys() []string {
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	return keys
+}
