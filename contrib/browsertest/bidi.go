@@ -119,6 +119,32 @@ func (c *bidiConn) call(ctx context.Context, method string, params, out any) err
 	}
 }
 
+// firefoxPrefs keep a fresh profile from reaching for the network (closed
+// here) and from first-run work; WebDriver BiDi adds its own recommended
+// automation prefs on top.
+const firefoxPrefs = `user_pref("browser.shell.checkDefaultBrowser", false);
+user_pref("browser.startup.homepage_override.mstone", "ignore");
+user_pref("browser.startup.page", 0);
+user_pref("datareporting.policy.dataSubmissionEnabled", false);
+user_pref("datareporting.healthreport.uploadEnabled", false);
+user_pref("toolkit.telemetry.enabled", false);
+user_pref("app.update.disabledForTesting", true);
+user_pref("app.normandy.enabled", false);
+user_pref("browser.safebrowsing.update.enabled", false);
+user_pref("browser.safebrowsing.malware.enabled", false);
+user_pref("browser.safebrowsing.phishing.enabled", false);
+user_pref("network.captive-portal-service.enabled", false);
+user_pref("network.connectivity-service.enabled", false);
+user_pref("extensions.update.enabled", false);
+user_pref("extensions.getAddons.cache.enabled", false);
+user_pref("browser.newtabpage.enabled", false);
+user_pref("browser.aboutwelcome.enabled", false);
+user_pref("services.settings.server", "");
+user_pref("network.dns.disablePrefetch", true);
+user_pref("network.prefetch-next", false);
+user_pref("browser.sessionstore.resume_from_crash", false);
+`
+
 // firefox is one headless Firefox ESR for the test binary, driven over its
 // built-in WebDriver BiDi endpoint (no geckodriver).
 type firefox struct {
@@ -137,6 +163,9 @@ func startFirefox() (driver, error) {
 	}
 	dir, err := os.MkdirTemp("", "covet-firefox-")
 	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(dir+"/user.js", []byte(firefoxPrefs), 0o644); err != nil {
 		return nil, err
 	}
 	// Port 0: Firefox picks a free port and prints it.

@@ -153,6 +153,9 @@ func open(t testing.TB, e Engine, c config) Browser {
 	if err != nil {
 		covettest.NeedService(t, describe(e), err)
 	}
+	if note := startupNote(e); note != "" {
+		t.Log(note)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	b, err := d.newTab(ctx, t)
 	if err != nil {
@@ -205,6 +208,8 @@ type engineOnce struct {
 	once sync.Once
 	d    driver
 	err  error
+	took time.Duration // start-up time, logged by the first test
+	told bool
 }
 
 // engineFor starts engine e once per test binary.
@@ -217,6 +222,8 @@ func engineFor(e Engine) (driver, error) {
 	}
 	enginesMu.Unlock()
 	eo.once.Do(func() {
+		start := time.Now()
+		defer func() { eo.took = time.Since(start) }()
 		switch e {
 		case Chromium:
 			eo.d, eo.err = startChromium()
@@ -229,6 +236,18 @@ func engineFor(e Engine) (driver, error) {
 		}
 	})
 	return eo.d, eo.err
+}
+
+// startupNote returns "started in D" the first time it is asked for e.
+func startupNote(e Engine) string {
+	enginesMu.Lock()
+	defer enginesMu.Unlock()
+	eo := started[e]
+	if eo == nil || eo.told {
+		return ""
+	}
+	eo.told = true
+	return fmt.Sprintf("browsertest: %s started in %v", e, eo.took.Round(time.Millisecond))
 }
 
 // Close stops every browser this test binary started. [Main] calls it.
