@@ -196,14 +196,14 @@ func startFirefox() (driver, error) {
 		}
 		io.Copy(io.Discard, stderr)
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	var ws string
 	select {
 	case ws = <-addr:
 	case <-ctx.Done():
 		f.shutdown()
-		return nil, fmt.Errorf("%w: %s printed no WebDriver BiDi address in 60s: %s", errStart, path, tail.String())
+		return nil, fmt.Errorf("%w: %s printed no WebDriver BiDi address in %v: %s", errStart, path, startTimeout, tail.String())
 	}
 	f.conn, err = dialBiDi(ctx, ws+"/session", f.event)
 	if err == nil {

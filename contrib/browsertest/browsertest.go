@@ -337,3 +337,8 @@ func jsString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
+
+// startTimeout bounds an engine's start-up (process, endpoint, session). It
+// is generous: on a loaded two-core machine three engines starting side by
+// side have taken 35 s.
+const startTimeout = 2 * time.Minute

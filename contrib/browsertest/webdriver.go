@@ -148,7 +148,7 @@ func startWebKit() (driver, error) {
 		return nil, fmt.Errorf("%w: %s: %v", errStart, wdPath, err)
 	}
 	w.wd = &wdClient{base: "http://127.0.0.1:" + strconv.Itoa(port), http: &http.Client{}}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	for {
 		var st struct {
@@ -160,7 +160,7 @@ func startWebKit() (driver, error) {
 		select {
 		case <-ctx.Done():
 			w.shutdown()
-			return nil, fmt.Errorf("%w: %s not ready in 60s: %s", errStart, wdPath, tail.String())
+			return nil, fmt.Errorf("%w: %s not ready in %v: %s", errStart, wdPath, startTimeout, tail.String())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
