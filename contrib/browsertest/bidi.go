@@ -176,7 +176,7 @@ func startFirefox() (driver, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
+	if err := startProcess(cmd); err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("%w: %s: %v", errStart, path, err)
 	}

@@ -2,7 +2,12 @@
 
 package browsertest
 
-import "syscall"
+import (
+	"os/exec"
+	"syscall"
+)
 
 // childAttr: only Linux can tie a child's life to its parent's.
 func childAttr() *syscall.SysProcAttr { return nil }
+
+func startProcess(cmd *exec.Cmd) error { return cmd.Start() }

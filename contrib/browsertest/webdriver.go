@@ -1,6 +1,7 @@
 package browsertest
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -102,6 +103,7 @@ func startWebKit() (driver, error) {
 		return nil, err
 	}
 	w := &webkit{}
+	var xtail tailBuffer
 	// Xvfb picks a free display and writes its number to fd 3.
 	r, wpipe, err := os.Pipe()
 	if err != nil {
@@ -110,7 +112,8 @@ func startWebKit() (driver, error) {
 	w.xvfb = exec.Command(xvfbPath, "-displayfd", "3", "-screen", "0", "1280x1024x24", "-nolisten", "tcp")
 	w.xvfb.ExtraFiles = []*os.File{wpipe}
 	w.xvfb.SysProcAttr = childAttr()
-	if err := w.xvfb.Start(); err != nil {
+	w.xvfb.Stderr = tailWriter{&xtail}
+	if err := startProcess(w.xvfb); err != nil {
 		r.Close()
 		wpipe.Close()
 		return nil, fmt.Errorf("%w: %s: %v", errStart, xvfbPath, err)
@@ -118,9 +121,12 @@ func startWebKit() (driver, error) {
 	wpipe.Close()
 	display := make(chan string, 1)
 	go func() {
-		var buf [16]byte
-		n, _ := io.ReadAtLeast(r, buf[:], 1)
-		display <- strings.TrimSpace(string(buf[:n]))
+		// Read the whole line and keep the pipe open until Xvfb exits:
+		// it may write the number and the newline apart, and a closed
+		// pipe makes it die with "Cannot write display number to fd 3".
+		line, _ := bufio.NewReader(r).ReadString('\n')
+		display <- strings.TrimSpace(line)
+		io.Copy(io.Discard, r)
 		r.Close()
 	}()
 	var disp string
@@ -132,23 +138,52 @@ func startWebKit() (driver, error) {
 		w.shutdown()
 		return nil, fmt.Errorf("%w: Xvfb gave no display number", errStart)
 	}
+	// Under heavy load a new session has been seen to hang: each attempt
+	// gets a fresh WebKitWebDriver and a bounded wait.
+	var tail tailBuffer
+	deadline := time.Now().Add(startTimeout)
+	var sessionID string
+	for attempt := 1; sessionID == ""; attempt++ {
+		id, err := w.startDriver(wdPath, disp, &tail, time.Until(deadline)/time.Duration(4-min(attempt, 3)))
+		if err == nil {
+			sessionID = id
+			break
+		}
+		if attempt == 3 || time.Now().After(deadline) {
+			w.shutdown()
+			return nil, fmt.Errorf("%w: %s: %v: %s\nXvfb: %s", errStart, wdPath, err, tail.String(), xtail.String())
+		}
+		w.driver.Process.Kill()
+		w.driver.Wait()
+		w.driver = nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	w.wd.session = sessionID
+	if err := w.wd.do(ctx, "GET", "window", nil, &w.first); err != nil {
+		w.shutdown()
+		return nil, fmt.Errorf("%w: %v", errStart, err)
+	}
+	return w, nil
+}
+
+// startDriver starts WebKitWebDriver on display disp and opens a session
+// within d.
+func (w *webkit) startDriver(path, disp string, tail *tailBuffer, d time.Duration) (string, error) {
 	port, err := freePort()
 	if err != nil {
-		w.shutdown()
-		return nil, err
+		return "", err
 	}
-	var tail tailBuffer
-	w.driver = exec.Command(wdPath, "--port="+strconv.Itoa(port), "--host=127.0.0.1")
-	w.driver.Env = append(os.Environ(), "DISPLAY=:"+disp)
+	w.driver = exec.Command(path, "--port="+strconv.Itoa(port), "--host=127.0.0.1")
+	w.driver.Env = append(os.Environ(), "DISPLAY=:"+disp, "NO_AT_BRIDGE=1", "GTK_A11Y=none")
 	w.driver.SysProcAttr = childAttr()
-	w.driver.Stdout = tailWriter{&tail}
-	w.driver.Stderr = tailWriter{&tail}
-	if err := w.driver.Start(); err != nil {
-		w.shutdown()
-		return nil, fmt.Errorf("%w: %s: %v", errStart, wdPath, err)
+	w.driver.Stdout = tailWriter{tail}
+	w.driver.Stderr = tailWriter{tail}
+	if err := startProcess(w.driver); err != nil {
+		return "", err
 	}
 	w.wd = &wdClient{base: "http://127.0.0.1:" + strconv.Itoa(port), http: &http.Client{}}
-	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	for {
 		var st struct {
@@ -159,8 +194,7 @@ func startWebKit() (driver, error) {
 		}
 		select {
 		case <-ctx.Done():
-			w.shutdown()
-			return nil, fmt.Errorf("%w: %s not ready in %v: %s", errStart, wdPath, startTimeout, tail.String())
+			return "", fmt.Errorf("not ready in %v", d.Round(time.Second))
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -171,15 +205,9 @@ func startWebKit() (driver, error) {
 		"webkitgtk:browserOptions": map[string]any{"args": []string{"--automation"}},
 	}}}
 	if err := w.wd.do(ctx, "POST", "/session", caps, &s); err != nil {
-		w.shutdown()
-		return nil, fmt.Errorf("%w: new session: %v: %s", errStart, err, tail.String())
+		return "", fmt.Errorf("new session: %w", err)
 	}
-	w.wd.session = s.SessionID
-	if err := w.wd.do(ctx, "GET", "window", nil, &w.first); err != nil {
-		w.shutdown()
-		return nil, fmt.Errorf("%w: %v", errStart, err)
-	}
-	return w, nil
+	return s.SessionID, nil
 }
 
 func freePort() (int, error) {
