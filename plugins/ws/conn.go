@@ -3,6 +3,7 @@ package ws
 import (
 	"encoding/json"
 	"errors"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,6 +46,7 @@ type Conn struct {
 	last   int64 // unix nanos of the last token refill
 
 	open      atomic.Bool // wc is set
+	failed    atomic.Bool // a framing error: ignore further input
 	closed    atomic.Bool
 	closeCode atomic.Int32
 	reason    atomic.Pointer[string]
@@ -172,6 +174,53 @@ func (c *Conn) Close(code int, reason string) error {
 	// can discard the close frame at the peer).
 	c.hub.engine.AfterFunc(100*time.Millisecond, func() { _ = c.wc.Conn.Close() })
 	return nil
+}
+
+// parse hands bytes read by the poller to nbio's frame parser and turns a
+// framing error into a close frame: 1009 for a message over the read limit
+// (nbio has written it), 1002 for any other violation (reserved bits,
+// unknown opcodes, fragmented control frames, a new message inside a
+// fragmented one).
+func (c *Conn) parse(data []byte) {
+	if c.closed.Load() || c.failed.Load() {
+		return
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			c.hub.log.Error("ws: panic while parsing", "conn", c.id, "panic", p)
+			_ = c.Close(CloseInternalError, "internal error")
+		}
+	}()
+	err := c.wc.Parse(data)
+	if err == nil || errors.Is(err, net.ErrClosed) {
+		return
+	}
+	c.failed.Store(true)
+	if errors.Is(err, websocket.ErrMessageTooLarge) || errors.Is(err, websocket.ErrControlMessageTooBig) {
+		if c.closeCode.CompareAndSwap(0, CloseTooBig) {
+			r := err.Error()
+			c.reason.Store(&r)
+		}
+		c.closed.Store(true)
+		c.hub.engine.AfterFunc(100*time.Millisecond, func() { _ = c.wc.Conn.Close() })
+		return
+	}
+	// Close after the messages parsed before the bad frame have been
+	// handled (they run on the connection's ordered executor).
+	fail := func() { _ = c.Close(CloseProtocolError, "protocol error") }
+	if !c.wc.Execute(fail) {
+		fail()
+	}
+}
+
+// validCloseCode says whether a peer may send code (RFC 6455 §7.4 and the
+// IANA registry): 1000-1003, 1007-1014, 3000-4999.
+func validCloseCode(code int) bool {
+	switch {
+	case code >= 1000 && code <= 1003, code >= 1007 && code <= 1014, code >= 3000 && code <= 4999:
+		return true
+	}
+	return false
 }
 
 // allow takes a token from the connection's message bucket.

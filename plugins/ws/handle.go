@@ -11,8 +11,10 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	covet "github.com/covetgo/covet/core"
+	"github.com/lesismal/nbio"
 	"github.com/lesismal/nbio/nbhttp/websocket"
 )
 
@@ -154,6 +156,12 @@ func (rt *route) newUpgrader() *websocket.Upgrader {
 			// included); the first one is ours to set on the poller's conn.
 			_ = wc.SetReadDeadline(time.Now().Add(k))
 		}
+		if nbc, ok := wc.Conn.(*nbio.Conn); ok {
+			// Read through our guard so that framing errors get a close
+			// frame (nbio alone drops the TCP connection: the client would
+			// see 1006 and not know why).
+			nbc.OnData(func(_ *nbio.Conn, data []byte) { c.parse(data) })
+		}
 		c.open.Store(true)
 	})
 	u.OnMessage(func(wc *websocket.Conn, op websocket.MessageType, data []byte) {
@@ -165,6 +173,11 @@ func (rt *route) newUpgrader() *websocket.Upgrader {
 			return
 		}
 		if c.closed.Load() {
+			return
+		}
+		if op == websocket.TextMessage && !utf8.Valid(data) {
+			// nbio would answer 1002; RFC 6455 §8.1 says 1007.
+			_ = c.Close(CloseInvalidPayload, "invalid UTF-8 in a text message")
 			return
 		}
 		if !c.allow(&rt.cfg, time.Now().UnixNano()) {
@@ -186,8 +199,14 @@ func (rt *route) newUpgrader() *websocket.Upgrader {
 			return
 		}
 		// Echo the peer's close (RFC 6455 §5.5.1) unless we started it.
+		if !utf8.ValidString(reason) {
+			_ = c.Close(CloseInvalidPayload, "invalid UTF-8 in the close reason")
+			return
+		}
 		if code == 1005 {
 			code = CloseNormal
+		} else if !validCloseCode(code) {
+			code = CloseProtocolError
 		}
 		_ = c.Close(code, "")
 	})

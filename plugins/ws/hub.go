@@ -146,8 +146,13 @@ func (h *Hub) Start(ctx context.Context) error {
 		MaxLoad:                 h.cfg.maxConns + 1,
 		MaxWriteBufferSize:      h.cfg.sendQueueBytes,
 		ReleaseWebsocketPayload: true,
-		ReadLimit:               h.cfg.readLimit + 14 + 4096,
+		// No limit on nbio's buffer of unparsed bytes: the per-message
+		// limit (WithReadLimit) refuses a frame as soon as its header is read.
+		ReadLimit: 0,
 	})
+	// UTF-8 of text messages and close reasons is checked by the plugin,
+	// which closes with 1007 as RFC 6455 says (nbio answers 1002).
+	h.engine.CheckUtf8 = func([]byte) bool { return true }
 	if err := h.engine.Start(); err != nil {
 		return fmt.Errorf("ws: start poller: %w", err)
 	}
