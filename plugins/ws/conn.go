@@ -47,6 +47,8 @@ type Conn struct {
 
 	open      atomic.Bool // wc is set
 	failed    atomic.Bool // a framing error: ignore further input
+	overflow  atomic.Bool // the send queue overflowed
+	early     [][]byte    // frames sent before the upgrade finished (under mu)
 	closed    atomic.Bool
 	closeCode atomic.Int32
 	reason    atomic.Pointer[string]
@@ -129,25 +131,44 @@ func (c *Conn) send(op byte, data []byte) error {
 // writeFrame writes a complete frame (one write on the non-blocking socket;
 // what the kernel does not take is kept in nbio's bounded write buffer).
 func (c *Conn) writeFrame(frame []byte) error {
-	if c.closed.Load() || !c.open.Load() {
+	if c.closed.Load() {
 		return ErrClosed
+	}
+	if !c.open.Load() {
+		// Joined in Accept, before the upgrade finished: keep the frame
+		// until open flushes it, so that nothing sent in between is lost.
+		c.mu.Lock()
+		if !c.open.Load() {
+			c.early = append(c.early, frame)
+			c.mu.Unlock()
+			return nil
+		}
+		c.mu.Unlock()
 	}
 	_, err := c.wc.Conn.Write(frame)
 	if err != nil {
 		if errors.Is(err, nbio.ErrOverflow) {
-			// The peer does not read: nbio has closed the socket. A close
-			// frame could not reach it; OnClose is told 1013.
-			if c.closeCode.CompareAndSwap(0, CloseTryAgainLater) {
-				r := "send queue full"
-				c.reason.Store(&r)
-				c.hub.stats.slowClosed.Add(1)
-				c.hub.log.Warn("ws: closed a connection that does not read (send queue full)",
-					"conn", c.id, "client", c.client)
-			}
+			// The peer does not read: nbio has closed the socket (and may
+			// have run OnClose already, which checks the same error). A
+			// close frame could not reach it.
+			c.overflow.Store(true)
 		}
 		return ErrClosed
 	}
 	return nil
+}
+
+// opened makes the connection writable once nbio has upgraded it, after
+// writing the frames sent to it during the handshake.
+func (c *Conn) opened(wc *websocket.Conn) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.wc = wc
+	for _, f := range c.early {
+		_, _ = wc.Conn.Write(f)
+	}
+	c.early = nil
+	c.open.Store(true)
 }
 
 // Close sends a close frame with code and reason (at most 123 bytes) and

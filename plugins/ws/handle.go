@@ -142,33 +142,13 @@ func (rt *route) newUpgrader() *websocket.Upgrader {
 	u.Subprotocols = rt.cfg.subprotocols
 	u.CheckOrigin = func(*http.Request) bool { return true } // checked before, with a problem answer
 	u.OnOpen(func(wc *websocket.Conn) {
-		v, ok := rt.hub.pending.LoadAndDelete(wc.RemoteAddr().String())
-		if !ok {
+		if rt.attach(wc) == nil {
 			_ = wc.Close()
-			return
 		}
-		c := v.(*Conn)
-		c.wc = wc
-		c.proto = wc.Subprotocol()
-		wc.SetSession(c)
-		if k := wc.KeepaliveTime; k > 0 {
-			// nbio refreshes this deadline on every frame it reads (pongs
-			// included); the first one is ours to set on the poller's conn.
-			_ = wc.SetReadDeadline(time.Now().Add(k))
-		}
-		if nbc, ok := wc.Conn.(*nbio.Conn); ok {
-			// Read through our guard so that framing errors get a close
-			// frame (nbio alone drops the TCP connection: the client would
-			// see 1006 and not know why).
-			nbc.OnData(func(_ *nbio.Conn, data []byte) { c.parse(data) })
-		}
-		c.open.Store(true)
 	})
 	u.OnMessage(func(wc *websocket.Conn, op websocket.MessageType, data []byte) {
-		c, _ := wc.Session().(*Conn)
+		c := rt.attach(wc)
 		if c == nil {
-			// Data before the handshake finished: a client must wait for 101.
-			_ = wc.WriteClose(CloseProtocolError, "data before handshake")
 			_ = wc.Close()
 			return
 		}
@@ -220,6 +200,41 @@ func (rt *route) newUpgrader() *websocket.Upgrader {
 	return u
 }
 
+// attach ties nbio's connection to its Conn, once: at nbio's OnOpen, or at
+// the first message when a client sent it right after the 101 and nbio
+// parsed it before OnOpen ran.
+func (rt *route) attach(wc *websocket.Conn) *Conn {
+	if c, ok := wc.Session().(*Conn); ok {
+		return c
+	}
+	h := rt.hub
+	h.attachMu.Lock()
+	defer h.attachMu.Unlock()
+	if c, ok := wc.Session().(*Conn); ok {
+		return c
+	}
+	v, ok := h.pending.LoadAndDelete(wc.RemoteAddr().String())
+	if !ok {
+		return nil
+	}
+	c := v.(*Conn)
+	c.proto = wc.Subprotocol()
+	wc.SetSession(c)
+	if k := wc.KeepaliveTime; k > 0 {
+		// nbio refreshes this deadline on every frame it reads (pongs
+		// included); the first one is ours to set on the poller's conn.
+		_ = wc.SetReadDeadline(time.Now().Add(k))
+	}
+	if nbc, ok := wc.Conn.(*nbio.Conn); ok {
+		// Read through our guard so that framing errors get a close
+		// frame (nbio alone drops the TCP connection: the client would
+		// see 1006 and not know why).
+		nbc.OnData(func(_ *nbio.Conn, data []byte) { c.parse(data) })
+	}
+	c.opened(wc)
+	return c
+}
+
 // closed is the end of a connection: unregister, OnClose once.
 func (rt *route) closed(c *Conn, err error) {
 	c.closed.Store(true)
@@ -227,6 +242,13 @@ func (rt *route) closed(c *Conn, err error) {
 	var reason string
 	if p := c.reason.Load(); p != nil {
 		reason = *p
+	}
+	if c.overflow.Load() || errors.Is(err, nbio.ErrOverflow) {
+		code, reason = CloseTryAgainLater, "send queue full"
+		c.closeCode.Store(int32(code))
+		rt.hub.stats.slowClosed.Add(1)
+		rt.hub.log.Warn("ws: closed a connection that does not read (send queue full)",
+			"conn", c.id, "client", c.client)
 	}
 	if code == 0 {
 		code = closeAbnormal
@@ -286,13 +308,27 @@ func (rt *route) serve(cc *covet.Context) error {
 			return err
 		}
 	}
+	if err := h.startEngine(); err != nil {
+		h.removeMember(c, c.User())
+		return err
+	}
 	u := *rt.upgrader
 	u.Engine = h.engine
 	key := r.RemoteAddr
 	h.pending.Store(key, c)
+	// Registered before the upgrade so that no broadcast can miss a
+	// connection whose client already has its 101; frames sent before nbio
+	// hands the connection over wait in c.early.
+	h.mu.Lock()
+	h.conns[c] = struct{}{}
+	h.mu.Unlock()
 	wc, err := u.UpgradeAndTransferConnToPoller(cc.Response(), r, nil)
 	h.pending.Delete(key)
-	if err != nil || c.wc == nil {
+	if err != nil || !c.open.Load() {
+		c.closed.Store(true)
+		h.mu.Lock()
+		delete(h.conns, c)
+		h.mu.Unlock()
 		h.removeMember(c, c.User())
 		if wc != nil {
 			_ = wc.Close()
@@ -305,19 +341,6 @@ func (rt *route) serve(cc *covet.Context) error {
 		return nil
 	}
 	admitted = false
-	h.mu.Lock()
-	if c.closed.Load() {
-		// Closed before it was registered: finish here what closed skipped.
-		h.mu.Unlock()
-		h.removeMember(c, c.User())
-		h.release(client)
-		if rt.onClose != nil {
-			rt.onClose(c, int(c.closeCode.Load()), "")
-		}
-		return nil
-	}
-	h.conns[c] = struct{}{}
-	h.mu.Unlock()
 	if h.draining.Load() {
 		_ = c.Close(CloseGoingAway, "server shutting down")
 		return nil

@@ -37,6 +37,7 @@ type Hub struct {
 	users    map[string]map[member]struct{}
 	clients  map[string]int
 	pending  sync.Map // remote addr -> *Conn during an upgrade
+	attachMu sync.Mutex
 	total    int
 	draining atomic.Bool
 	running  atomic.Bool
@@ -46,7 +47,9 @@ type Hub struct {
 	nextID   atomic.Uint64
 	instance string
 
-	cancel context.CancelFunc
+	engineMu      sync.Mutex
+	engineStarted time.Time // zero until the first upgrade starts the poller
+	cancel        context.CancelFunc
 	wg     sync.WaitGroup
 	idle   chan struct{} // signalled when the last connection goes
 
@@ -153,9 +156,7 @@ func (h *Hub) Start(ctx context.Context) error {
 	// UTF-8 of text messages and close reasons is checked by the plugin,
 	// which closes with 1007 as RFC 6455 says (nbio answers 1002).
 	h.engine.CheckUtf8 = func([]byte) bool { return true }
-	if err := h.engine.Start(); err != nil {
-		return fmt.Errorf("ws: start poller: %w", err)
-	}
+	h.engineStarted = time.Time{}
 	// Event ids continue from the clock so that they keep increasing across
 	// restarts (an SSE client resuming after a restart is not replayed old ids).
 	h.nextID.Store(uint64(time.Now().UnixMilli()) * 1000)
@@ -209,13 +210,44 @@ func (h *Hub) Stop(ctx context.Context) error {
 		}
 	}
 	h.cancel()
-	h.engine.Stop()
+	h.stopEngine()
 	h.wg.Wait()
 	if h.cfg.broker != nil {
 		err = errors.Join(err, h.cfg.broker.Close())
 	}
 	h.running.Store(false)
 	return err
+}
+
+// startEngine starts nbio's pollers at the first upgrade (an app with only
+// SSE routes, or none used, never starts them).
+func (h *Hub) startEngine() error {
+	h.engineMu.Lock()
+	defer h.engineMu.Unlock()
+	if !h.engineStarted.IsZero() {
+		return nil
+	}
+	if err := h.engine.Start(); err != nil {
+		return fmt.Errorf("ws: start poller: %w", err)
+	}
+	h.engineStarted = time.Now()
+	return nil
+}
+
+func (h *Hub) stopEngine() {
+	h.engineMu.Lock()
+	defer h.engineMu.Unlock()
+	if h.engineStarted.IsZero() {
+		return
+	}
+	// nbio v1.6.8's poller sets its shutdown flag to false when its
+	// goroutine begins: a Stop that comes before that is lost and Stop
+	// waits for ever. Give the pollers time to begin.
+	if d := 200*time.Millisecond - time.Since(h.engineStarted); d > 0 {
+		time.Sleep(d)
+	}
+	h.engine.Stop()
+	h.engineStarted = time.Time{}
 }
 
 // Draining reports whether the hub has begun shutting down.

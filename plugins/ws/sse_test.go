@@ -104,8 +104,10 @@ func TestSSEEndsOnShutdown(t *testing.T) {
 	srv := wstest.NewServer(t, app)
 	s := srv.SSE(t, "/rooms/a/events")
 	waitMembers(t, hub, "a", 1)
-	go srv.Stop(t)
+	stopped := make(chan struct{})
+	go func() { srv.Stop(t); close(stopped) }()
 	s.ExpectEnd()
+	<-stopped
 }
 
 func TestSSESlowStreamEnded(t *testing.T) {

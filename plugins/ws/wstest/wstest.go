@@ -20,6 +20,7 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,8 +34,9 @@ const Timeout = 5 * time.Second
 // Server is an app served on a loopback listener, its plugins started.
 type Server struct {
 	URL string // http://127.0.0.1:port
-	srv *httptest.Server
-	app *covet.App
+	srv  *httptest.Server
+	app  *covet.App
+	once sync.Once
 }
 
 // NewServer starts app's plugins and serves it on 127.0.0.1; both stop at
@@ -53,16 +55,15 @@ func NewServer(t testing.TB, app *covet.App) *Server {
 // Stop stops the app's plugins (the ws hub closes every connection with
 // 1001) and then the listener. It may be called once before the cleanup does.
 func (s *Server) Stop(t testing.TB) {
-	if s.app == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := s.app.Stop(ctx); err != nil {
-		t.Errorf("wstest: stop app: %v", err)
-	}
-	s.srv.Close()
-	s.app = nil
+	s.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := s.app.Stop(ctx); err != nil {
+			t.Errorf("wstest: stop app: %v", err)
+		}
+		s.srv.CloseClientConnections()
+		s.srv.Close()
+	})
 }
 
 // Addr is the listener's host:port.
