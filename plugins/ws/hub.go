@@ -50,8 +50,8 @@ type Hub struct {
 	engineMu      sync.Mutex
 	engineStarted time.Time // zero until the first upgrade starts the poller
 	cancel        context.CancelFunc
-	wg     sync.WaitGroup
-	idle   chan struct{} // signalled when the last connection goes
+	wg            sync.WaitGroup
+	idle          chan struct{} // signalled when the last connection goes
 
 	stats hubStats
 }

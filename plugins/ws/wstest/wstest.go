@@ -33,7 +33,7 @@ const Timeout = 5 * time.Second
 
 // Server is an app served on a loopback listener, its plugins started.
 type Server struct {
-	URL string // http://127.0.0.1:port
+	URL  string // http://127.0.0.1:port
 	srv  *httptest.Server
 	app  *covet.App
 	once sync.Once
