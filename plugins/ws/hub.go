@@ -54,6 +54,7 @@ type Hub struct {
 	idle          chan struct{} // signalled when the last connection goes
 
 	stats hubStats
+	bs    *brokerState
 }
 
 type hubStats struct {
