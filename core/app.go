@@ -37,6 +37,7 @@ type App struct {
 
 	frozen    atomic.Bool
 	draining  atomic.Bool
+	drain     drain
 	buildOnce sync.Once
 	pool      sync.Pool
 
@@ -588,6 +589,15 @@ func (a *App) finish(c *Context) {
 func (a *App) dispatch(c *Context) error {
 	r := c.req
 	method, path := r.Method, r.URL.Path
+	if len(r.URL.RawQuery) >= MaxQueryParams && tooManyQueryParams(r.URL.RawQuery) {
+		c.route, c.dirty, c.miss = nil, true, missBadQuery
+		return a.serve(c)
+	}
+	if uncleanPath(path) && method != http.MethodConnect {
+		// Dot-segments and empty segments never reach the router.
+		a.redirectClean(c, method, path)
+		return a.serve(c)
+	}
 	rt := a.router.find(c, method, path)
 	if rt == nil && method == http.MethodHead {
 		rt = a.router.find(c, http.MethodGet, path)
@@ -607,6 +617,7 @@ const (
 	missMethod
 	missOptions
 	missRedirect
+	missBadQuery // more than MaxQueryParams query parameters
 )
 
 // unmatched decides the answer for a request no route matched.
@@ -645,6 +656,8 @@ func (a *App) routed(c *Context) error {
 		return a.cfg.methodNotAllowed(c)
 	case missRedirect:
 		return redirectHandler(c)
+	case missBadQuery:
+		return errTooManyQueryParams()
 	}
 	return a.cfg.notFound(c)
 }
@@ -689,7 +702,9 @@ func (a *App) Start(ctx context.Context) error {
 }
 
 // Stop stops the started plugins (Stopper) in reverse install order, giving
-// each the context's deadline, and returns their errors joined.
+// each the context's deadline, and returns their errors joined. It fires the
+// drain signal (see Draining) first, if the shutdown did not already.
 func (a *App) Stop(ctx context.Context) error {
+	a.beginDrain()
 	return a.lifecycle.stop(ctx, a)
 }

@@ -192,7 +192,10 @@ func (c *Context) BindQuery(v any) error {
 	vs := validatePool.Get().(*validateState)
 	vs.reset()
 	defer validatePool.Put(vs)
-	seen, bad := bindQuery(ps, c.Request().URL.RawQuery, p, vs)
+	seen, bad, err := bindQuery(ps, c.Request().URL.RawQuery, p, vs)
+	if err != nil {
+		return err
+	}
 	finishParams(ps, seen, bad, p, vs)
 	if len(vs.errs) > 0 {
 		return validationError(vs.errs)

@@ -56,13 +56,20 @@ type jsonScanner struct {
 	strict   bool
 	vs       *validateState
 	defaults []absentDefault
-	err      *jsonSyntaxError
+	// keys is a stack of the keys of the objects being scanned that the
+	// field bitset does not cover (map keys, keys of interface values and
+	// of skipped values, unknown struct keys), to find duplicates.
+	keys []string
+	err  *jsonSyntaxError
 	// blocking counts values of the wrong type or range, which the decoder
 	// cannot store (missing and unknown fields do not block decoding).
 	blocking int
 	// textOnly is the second pass run when the decoder failed: it reports
 	// only the text values (UUIDs, IPs, ...) their UnmarshalText refuses.
 	textOnly bool
+	// allowNUL is set while scanning the value of a field tagged
+	// allowNUL:"true": its strings may hold \u0000.
+	allowNUL bool
 }
 
 func (s *jsonScanner) syntax(msg string) bool {
@@ -375,7 +382,11 @@ func clipNumber(lit []byte) string {
 
 func (s *jsonScanner) checkString(tp *tplan, raw []byte, esc bool) {
 	switch tp.kind {
-	case vkString, vkBytes:
+	case vkString:
+		if esc && !s.allowNUL && !s.textOnly && hasNULEscape(raw) {
+			s.badValue(errNUL.Error(), nil)
+		}
+	case vkBytes:
 	case vkText:
 		if s.textOnly {
 			v := bstr(raw)
@@ -400,6 +411,21 @@ func (s *jsonScanner) checkString(tp *tplan, raw []byte, esc bool) {
 	default:
 		s.typeErr(typeMessage(tp))
 	}
+}
+
+// hasNULEscape reports whether the raw content of a JSON string holds the
+// escape \u0000 (raw control characters are refused by the scan).
+func hasNULEscape(raw []byte) bool {
+	for i := 0; i+5 < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		if raw[i+1] == 'u' && raw[i+2] == '0' && raw[i+3] == '0' && raw[i+4] == '0' && raw[i+5] == '0' {
+			return true
+		}
+		i++ // skip the escaped character
+	}
+	return false
 }
 
 // Plans for the content of interface fields: objects, arrays and float64s.
@@ -460,6 +486,9 @@ func (s *jsonScanner) object(tp *tplan) bool {
 	}
 	s.pos++
 	var mask, seen uint64
+	var seenHi []uint64 // fields from the 65th on, for structs that have them
+	var keySet map[string]struct{}
+	kbase := len(s.keys)
 	next := 0 // keys usually come in declaration order: try that field first
 	s.ws()
 	if s.pos < len(s.data) && s.data[s.pos] == '}' {
@@ -485,7 +514,11 @@ func (s *jsonScanner) object(tp *tplan) bool {
 			var field *fplan
 			name := ""
 			pushed := false
-			if tp != nil {
+			if tp == nil {
+				if !s.uniqueKey(kbase, &keySet, rawKey, esc, kstart) {
+					return false
+				}
+			} else {
 				key := bstr(rawKey)
 				if esc {
 					key = unquoteJSON(rawKey)
@@ -506,17 +539,34 @@ func (s *jsonScanner) object(tp *tplan) bool {
 								return s.syntax("duplicate key " + strconv.Quote(key))
 							}
 							seen |= 1 << i
+						} else {
+							if seenHi == nil {
+								seenHi = make([]uint64, (len(tp.fields)+63)/64)
+							}
+							if seenHi[i/64]&(1<<(i%64)) != 0 {
+								s.pos = kstart
+								return s.syntax("duplicate key " + strconv.Quote(key))
+							}
+							seenHi[i/64] |= 1 << (i % 64)
 						}
 						if f.track >= 0 {
 							mask |= 1 << f.track
 						}
 						child, field, pushed = f.t, f, true
-					} else if s.strict && !s.textOnly {
-						s.vs.push(strings.Clone(key))
-						s.vs.fail("is not a known field", nil)
-						s.vs.pop()
+					} else {
+						if !s.uniqueKey(kbase, &keySet, rawKey, esc, kstart) {
+							return false
+						}
+						if s.strict && !s.textOnly {
+							s.vs.push(strings.Clone(key))
+							s.vs.fail("is not a known field", nil)
+							s.vs.pop()
+						}
 					}
 				} else {
+					if !s.uniqueKey(kbase, &keySet, rawKey, esc, kstart) {
+						return false
+					}
 					// The key may point into the body: failures copy the path.
 					child, name, pushed = tp.elem, key, true
 				}
@@ -524,11 +574,17 @@ func (s *jsonScanner) object(tp *tplan) bool {
 			switch {
 			case field != nil && child.leafy:
 				s.vs.leafF, s.vs.hasLeaf = field, true
+				outer := s.allowNUL
+				s.allowNUL = field.allowNUL
 				ok = s.value(child)
+				s.allowNUL = outer
 				s.vs.hasLeaf = false
 			case field != nil:
 				s.vs.pushField(field)
+				outer := s.allowNUL
+				s.allowNUL = field.allowNUL
 				ok = s.value(child)
+				s.allowNUL = outer
 				s.vs.pop()
 			case pushed:
 				s.vs.push(name)
@@ -556,8 +612,51 @@ func (s *jsonScanner) object(tp *tplan) bool {
 		}
 	}
 	s.depth--
+	clear(s.keys[kbase:]) // they may point into the body
+	s.keys = s.keys[:kbase]
 	if tp != nil && tp.kind == vkStruct && tp.tracked > 0 && mask != (uint64(1)<<tp.tracked)-1 && !s.textOnly {
 		s.absentFields(tp, mask)
+	}
+	return true
+}
+
+// uniqueKey records a key of the object whose keys start at s.keys[base]
+// and reports false (a syntax error at the key) when the object had it
+// already. Small objects are searched linearly; from 32 keys on the keys
+// go into a set, so a hostile object with many keys costs linear time.
+func (s *jsonScanner) uniqueKey(base int, set *map[string]struct{}, raw []byte, esc bool, at int) bool {
+	key := bstr(raw)
+	if esc {
+		key = unquoteJSON(raw)
+	}
+	dup := false
+	if *set != nil {
+		_, dup = (*set)[key]
+		if !dup {
+			(*set)[key] = struct{}{}
+		}
+	} else {
+		keys := s.keys[base:]
+		for _, k := range keys {
+			if k == key {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			s.keys = append(s.keys, key)
+			if len(keys)+1 >= 32 {
+				m := make(map[string]struct{}, 64)
+				for _, k := range s.keys[base:] {
+					m[k] = struct{}{}
+				}
+				*set = m
+			}
+		}
+	}
+	if dup {
+		s.pos = at
+		return s.syntax("duplicate key " + strconv.Quote(key))
 	}
 	return true
 }
@@ -705,7 +804,53 @@ func navigate(tp *tplan, p unsafe.Pointer, path []pathSeg) (*tplan, unsafe.Point
 // typed handlers (multipart uploads have their own limits).
 const DefaultBodyLimit = 4 << 20
 
-var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+// Body buffers come from pools by size class (4 KiB, 8 KiB, … 4 MiB) and
+// grow a class at a time as bytes arrive: memory follows the data received,
+// never the Content-Length a client promises (16 connections that each send
+// one byte of a declared 4 MiB body hold 16 × 4 KiB, not 64 MiB).
+const (
+	bodyMinShift = 12 // the smallest class: 4 KiB
+	bodyClasses  = 11 // up to 4 MiB; larger buffers are not pooled
+)
+
+var bodyPools [bodyClasses]sync.Pool
+
+// bodyClass returns the class of a buffer of capacity n, or -1 when n is
+// not a class size.
+func bodyClass(n int) int {
+	for i := range bodyClasses {
+		if n == 1<<(bodyMinShift+i) {
+			return i
+		}
+	}
+	return -1
+}
+
+func getBody(class int) *[]byte {
+	if bp, ok := bodyPools[class].Get().(*[]byte); ok {
+		return bp
+	}
+	b := make([]byte, 0, 1<<(bodyMinShift+class))
+	return &b
+}
+
+// growBody moves the content of *bp into a buffer of the next class (or a
+// larger unpooled one past the largest class), returns the old buffer to its
+// pool and returns the new one.
+func growBody(bp *[]byte) *[]byte {
+	b := *bp
+	class := bodyClass(cap(b))
+	var np *[]byte
+	if class >= 0 && class+1 < bodyClasses {
+		np = getBody(class + 1)
+	} else {
+		nb := make([]byte, 0, 2*cap(b))
+		np = &nb
+	}
+	*np = append((*np)[:0], b...)
+	putBody(bp)
+	return np
+}
 
 // readBody reads the whole body into a pooled buffer, answering 413 before
 // reading when Content-Length is over the limit, and as soon as the limit
@@ -714,22 +859,36 @@ func readBody(r *http.Request, limit int64) (*[]byte, error) {
 	if r.ContentLength > limit {
 		return nil, bodyTooLarge(limit)
 	}
-	bp := bodyPool.Get().(*[]byte)
+	bp := getBody(0)
 	b := (*bp)[:0]
-	if r.ContentLength > 0 && int64(cap(b)) < r.ContentLength {
-		b = make([]byte, 0, r.ContentLength)
-	}
 	for {
 		if len(b) == cap(b) {
 			if int64(len(b)) > limit {
 				break
 			}
-			b = append(b, 0)[:len(b)]
+			if int64(len(b)) == r.ContentLength {
+				// All the promised bytes are here: look for the end
+				// without growing the buffer.
+				var one [1]byte
+				n, err := r.Body.Read(one[:])
+				if n == 0 && err == io.EOF {
+					break
+				}
+				*bp = b
+				bp = growBody(bp)
+				b = append(*bp, one[:n]...)
+				if err != nil && err != io.EOF {
+					return nil, readBodyError(bp, err)
+				}
+				continue
+			}
+			*bp = b
+			bp = growBody(bp)
+			b = *bp
 		}
 		n, err := r.Body.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
 		if int64(len(b)) > limit {
-			*bp = b[:0]
 			putBody(bp)
 			return nil, bodyTooLarge(limit)
 		}
@@ -737,25 +896,31 @@ func readBody(r *http.Request, limit int64) (*[]byte, error) {
 			break
 		}
 		if err != nil {
-			*bp = b[:0]
-			putBody(bp)
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return nil, bodyTooLarge(mbe.Limit)
-			}
-			return nil, Errorf(http.StatusBadRequest, "covet: reading the request body: %v", err).WithCause(err)
+			return nil, readBodyError(bp, err)
 		}
 	}
 	*bp = b
 	return bp, nil
 }
 
+// readBodyError releases the buffer and turns a read error into a 413 or a 400.
+func readBodyError(bp *[]byte, err error) error {
+	putBody(bp)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return bodyTooLarge(mbe.Limit)
+	}
+	return Errorf(http.StatusBadRequest, "covet: reading the request body: %v", err).WithCause(err)
+}
+
+// putBody returns a body buffer to the pool of its class.
 func putBody(bp *[]byte) {
-	if cap(*bp) > 1<<20 {
-		return // do not keep large buffers
+	class := bodyClass(cap(*bp))
+	if class < 0 {
+		return // not a class size: leave it to the collector
 	}
 	*bp = (*bp)[:0]
-	bodyPool.Put(bp)
+	bodyPools[class].Put(bp)
 }
 
 func bodyTooLarge(limit int64) *Error {

@@ -34,6 +34,20 @@ func paramKindOK(tp *tplan, allowSlice bool) bool {
 // parseError is a parameter or form value that does not parse: its message.
 type parseError string
 
+// errNUL refuses a NUL character in a string (allowNUL:"true" lets it in).
+const errNUL = parseError("must not contain a NUL character (U+0000)")
+
+// stringTarget reports whether a parameter of plan tp stores strings.
+func stringTarget(tp *tplan) bool {
+	if tp.kind == vkSlice {
+		tp = tp.elem
+	}
+	for tp.kind == vkPtr {
+		tp = tp.elem
+	}
+	return tp.kind == vkString
+}
+
 func (e parseError) Error() string { return string(e) }
 
 // parseScalarInto parses s into the value at p, of plan tp (a scalar, or a
@@ -154,6 +168,9 @@ var stringType = reflect.TypeFor[string]()
 
 // setParam stores one parameter value (appending for slices).
 func setParam(f *fplan, s string, p unsafe.Pointer) error {
+	if strings.IndexByte(s, 0) >= 0 && !f.allowNUL && stringTarget(f.t) {
+		return errNUL
+	}
 	if f.t.kind == vkSlice {
 		return appendScalar(f.t, s, p)
 	}
@@ -186,18 +203,18 @@ func (ps *paramSet) find(name string) *fplan {
 	return nil
 }
 
-// bindQuery scans the raw query into the fields of ps. The first value of a
-// scalar parameter wins (as url.Values.Get); slices collect every value.
-// Malformed pairs are skipped, as url.ParseQuery does.
-func bindQuery(ps *paramSet, raw string, base unsafe.Pointer, vs *validateState) (seen, bad uint64) {
+// bindQuery scans the raw query into the fields of ps with the parser of
+// c.Query (query.go). The first value of a scalar parameter wins (as
+// url.Values.Get); slices collect every value. A query with more than
+// MaxQueryParams pairs is a 400.
+func bindQuery(ps *paramSet, raw string, base unsafe.Pointer, vs *validateState) (seen, bad uint64, err error) {
+	if tooManyQueryParams(raw) {
+		return 0, 0, errTooManyQueryParams()
+	}
 	for raw != "" {
-		var kv string
-		kv, raw, _ = strings.Cut(raw, "&")
-		if kv == "" {
-			continue
-		}
-		k, v, _ := strings.Cut(kv, "=")
-		k, ok := unescapeQuery(k)
+		var k, v string
+		var ok bool
+		k, v, raw, ok = nextQueryPair(raw)
 		if !ok {
 			continue
 		}
@@ -225,7 +242,7 @@ func bindQuery(ps *paramSet, raw string, base unsafe.Pointer, vs *validateState)
 			bad |= f.bit
 		}
 	}
-	return seen, bad
+	return seen, bad, nil
 }
 
 // bindHeaders reads header parameters; a slice collects every value of the

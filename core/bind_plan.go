@@ -85,6 +85,9 @@ type fplan struct {
 	example    any
 	hasExample bool
 	omitEmpty  bool
+	// allowNUL lets string values hold NUL (allowNUL:"true"); by default a
+	// NUL in a bound string is a 422, since databases refuse or mangle it.
+	allowNUL bool
 	// parameters
 	header string // canonical header name
 	bit    uint64 // presence bit among the parameters of its location
@@ -389,6 +392,15 @@ func compileFieldMeta(f *fplan, ft *fieldTags, t reflect.Type, path string) erro
 	}
 	f.rules = r
 	f.doc, _ = ft.get("doc")
+	if a, ok := ft.get("allowNUL"); ok {
+		switch a {
+		case "true":
+			f.allowNUL = true
+		case "false":
+		default:
+			return fieldErr(path, `allowNUL must be "true" or "false", not %q`, a)
+		}
+	}
 	if d, ok := ft.get("deprecated"); ok {
 		switch d {
 		case "true":

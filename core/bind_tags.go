@@ -15,6 +15,7 @@ var (
 		"required", "minLength", "maxLength", "pattern", "format", "enum",
 		"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
 		"minItems", "maxItems", "uniqueItems", "default", "example", "doc", "deprecated",
+		"allowNUL",
 	}
 	// confusableTags maps tag keys that look like a mistake to the key meant.
 	confusableTags = map[string]string{

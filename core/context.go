@@ -50,6 +50,9 @@ type Context struct {
 	logger      *slog.Logger
 	released    bool
 	errHandled  bool
+	// streaming: the request's context also ends when the app drains
+	// (SSE, Stream).
+	streaming bool
 	// dirty is set by every setter of the fields release clears only when set.
 	dirty bool
 	// cleanups run when the request ends, last first (OnDone; temporary
@@ -99,6 +102,7 @@ func (c *Context) release() {
 		c.requestID = ""
 		c.logger = nil
 		c.errHandled = false
+		c.streaming = false
 		c.dirty = false
 	}
 	c.released = true
@@ -253,12 +257,15 @@ func (c *Context) Query(name string) string {
 	return c.QueryValues().Get(name)
 }
 
-// QueryValues returns the parsed query string (parsed once per request).
-// Malformed pairs are skipped, as url.ParseQuery does.
+// QueryValues returns the parsed query string (parsed once per request) by
+// the parser typed binding uses, so both see the same values: pairs holding
+// ';' and pairs with malformed escapes are skipped, as url.ParseQuery does;
+// a query of more than MaxQueryParams pairs is refused with a 400 before
+// routing (QueryValues is then empty).
 func (c *Context) QueryValues() url.Values {
 	c.live()
 	if c.query == nil {
-		c.query, _ = url.ParseQuery(c.req.URL.RawQuery)
+		c.query = parseQuery(c.req.URL.RawQuery)
 		c.dirty = true
 	}
 	return c.query
@@ -522,19 +529,22 @@ func (c *Context) Blob(code int, contentType string, b []byte) error {
 
 // Stream copies from rd to the client with the given status, flushing after
 // each chunk so data reaches the client as it is produced, with constant
-// memory. It stops when rd is exhausted, or with the context's error when the
-// client goes away.
+// memory. It stops when rd is exhausted, with the context's error when the
+// client goes away, or with ErrDraining when the server begins to shut down
+// (checked between reads). From the call on, the request's context
+// (c.Context()) is canceled on shutdown too, so a reader that blocks on it
+// returns promptly.
 func (c *Context) Stream(code int, contentType string, rd io.Reader) error {
 	r := c.Response()
 	if contentType != "" {
 		r.Header().Set("Content-Type", contentType)
 	}
+	ctx := c.drainingContext()
 	r.WriteHeader(code)
-	ctx := c.req.Context()
 	buf := make([]byte, 32*1024)
 	for {
-		if err := ctx.Err(); err != nil {
-			return err
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
 		}
 		n, err := rd.Read(buf)
 		if n > 0 {

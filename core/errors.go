@@ -288,7 +288,10 @@ func ProblemFor(c *Context, err error) (Problem, http.Header) {
 func DefaultErrorHandler(c *Context, err error) {
 	p, hdr := ProblemFor(c, err)
 	a := c.app
-	if p.Status >= 500 && errors.Is(err, context.Canceled) {
+	if errors.Is(err, ErrDraining) {
+		// A stream ended because the server is shutting down.
+		a.logger.DebugContext(c.req.Context(), "covet: response ended by shutdown", "method", c.req.Method, "path", c.req.URL.Path)
+	} else if p.Status >= 500 && errors.Is(err, context.Canceled) {
 		// The client went away: nothing failed on our side.
 		a.logger.DebugContext(c.req.Context(), "covet: client went away", "method", c.req.Method, "path", c.req.URL.Path)
 	} else if p.Status >= 500 {

@@ -67,7 +67,8 @@ func (l MultipartLimits) withDefaults() MultipartLimits {
 // it elsewhere) inside the handler.
 type File struct {
 	// Filename is the client's file name reduced to a safe base name (no
-	// directories, no control characters); it may be empty. Never use it as
+	// directories, no control or format characters such as bidi overrides);
+	// it may be empty. Never use it as
 	// a path without your own checks.
 	Filename string
 	// ContentType is the part's declared Content-Type (not sniffed).
@@ -97,12 +98,16 @@ type sectionFile struct{ *io.SectionReader }
 func (sectionFile) Close() error { return nil }
 
 // sanitizeFilename keeps the last element of a client-supplied file name
-// (either slash), without control characters, and refuses "." and "..".
+// (either slash), without control characters or format characters (Unicode
+// category Cf: bidi overrides and isolates such as U+202E and U+2066–2069,
+// the marks U+200E/F, zero-width characters), which let a name display
+// otherwise than it reads ("invoice\u202efdp.exe" shows as "invoiceexe.pdf"),
+// and refuses "." and "..".
 func sanitizeFilename(name string) string {
 	name = strings.ReplaceAll(name, "\\", "/")
 	name = path.Base(name)
 	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == '/' {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '/' || r == '\\' {
 			return -1
 		}
 		return r
@@ -370,8 +375,11 @@ func (ip *inputPlan) bindForm(c *Context, p unsafe.Pointer, vs *validateState, o
 		if err != nil {
 			return err
 		}
-		seen, bad = bindQuery(ip.form, string(*bp), p, vs)
+		seen, bad, err = bindQuery(ip.form, string(*bp), p, vs)
 		putBody(bp)
+		if err != nil {
+			return err
+		}
 	case "multipart/form-data":
 		lim := c.multipartLimits()
 		err := c.Multipart(func(part *Part) error {

@@ -12,8 +12,9 @@ import (
 type Option func(*config)
 
 // TrailingSlash is the policy for a request whose path has no route but
-// whose twin with (or without) a trailing slash, or whose cleaned form
-// (without "//", "/./" or "/../"), does.
+// whose twin with (or without) a trailing slash does. Unclean paths (with
+// "//", "/./" or "/../") are redirected to their clean form before routing
+// under every policy; the clean form keeps the request's trailing slash.
 type TrailingSlash uint8
 
 const (
@@ -68,6 +69,10 @@ type ServerConfig struct {
 	// ShutdownTimeout bounds graceful shutdown: in-flight requests get this
 	// long to finish before connections are closed (default 30s).
 	ShutdownTimeout time.Duration
+	// StopTimeout is the least time plugins' Stop get at shutdown, once the
+	// requests have finished: they get what remains of ShutdownTimeout, and
+	// never less than this, even when the requests used it all (default 5s).
+	StopTimeout time.Duration
 	// TLSConfig is used by RunTLS; HTTP/2 is negotiated over TLS.
 	TLSConfig *tls.Config
 	// H2C serves HTTP/2 without TLS (prior knowledge), for use behind a proxy.
@@ -93,6 +98,7 @@ func defaultConfig() config {
 			IdleTimeout:       120 * time.Second,
 			MaxHeaderBytes:    1 << 20,
 			ShutdownTimeout:   30 * time.Second,
+			StopTimeout:       5 * time.Second,
 		},
 		json:         defaultJSON,
 		bodyLimit:    DefaultBodyLimit,
@@ -208,6 +214,9 @@ func WithServer(s ServerConfig) Option {
 		}
 		if s.ShutdownTimeout != 0 {
 			d.ShutdownTimeout = s.ShutdownTimeout
+		}
+		if s.StopTimeout != 0 {
+			d.StopTimeout = s.StopTimeout
 		}
 		if s.TLSConfig != nil {
 			d.TLSConfig = s.TLSConfig

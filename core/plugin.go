@@ -122,6 +122,9 @@ func (l *lifecycle) start(ctx context.Context, a *App) error {
 	if l.running {
 		return nil
 	}
+	// Serving again after a shutdown: a fresh drain signal, ready again.
+	a.drain.rearm()
+	a.draining.Store(false)
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	l.cancel = cancel
 	l.started = l.started[:0]

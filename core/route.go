@@ -30,6 +30,8 @@ type Route struct {
 	// typed is set for typed handlers; bind holds route-level binding options.
 	typed *typedRoute
 	bind  *routeBind
+	// dotSegments lets parameters hold dot-segments (AllowDotSegments).
+	dotSegments bool
 }
 
 // RouteInfo is a read-only description of a route for plugins and tooling

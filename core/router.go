@@ -259,7 +259,9 @@ func (r *router) findStatic(method, path string) *Route {
 	return r.static[path][method]
 }
 
-// accepts reports whether every parameter value passes its converter.
+// accepts reports whether every parameter value passes its converter, and
+// that none is a dot-segment ("." or "..") or holds a ".." segment, unless
+// the route allows them (AllowDotSegments).
 func (rt *Route) accepts(ps httprouter.Params) bool {
 	params := rt.pat.params
 	if len(ps) != len(params) {
@@ -269,18 +271,86 @@ func (rt *Route) accepts(ps httprouter.Params) bool {
 		// Only {name} parameters: httprouter never gives a value with '/',
 		// but may give an empty one (/a//b).
 		for i := range ps {
-			if ps[i].Value == "" {
+			v := ps[i].Value
+			if v == "" || strings.IndexByte(v, '.') >= 0 && !rt.dotSegments && dotSegment(v) {
 				return false
 			}
 		}
 		return true
 	}
 	for i := range params {
-		if k := params[i].Kind; k != ParamPath && !k.accepts(ps[i].Value) {
+		v := ps[i].Value
+		if k := params[i].Kind; k != ParamPath && !k.accepts(v) {
+			return false
+		}
+		if strings.IndexByte(v, '.') >= 0 && !rt.dotSegments && dotSegment(v) {
 			return false
 		}
 	}
 	return true
+}
+
+// dotSegment reports whether a parameter value is "." or "..", or holds a
+// ".." segment between slashes or backslashes (which some file APIs read
+// as separators).
+func dotSegment(v string) bool {
+	if v == "." || v == "/." {
+		return true
+	}
+	for v != "" {
+		seg := v
+		if i := strings.IndexAny(v, `/\`); i >= 0 {
+			seg, v = v[:i], v[i+1:]
+		} else {
+			v = ""
+		}
+		if seg == ".." {
+			return true
+		}
+	}
+	return false
+}
+
+// AllowDotSegments lets the route's path parameters be "." or ".." or hold
+// ".." segments. By default such a value matches no route, so a handler that
+// joins a parameter to a directory cannot be walked out of it. (Unclean
+// request paths, with "/./", "/../" or "//", are redirected to their clean
+// form before routing whatever this says.)
+func AllowDotSegments() RouteOption {
+	return func(r *Route) { r.mutable(); r.dotSegments = true }
+}
+
+// uncleanPath reports whether an absolute request path holds an empty
+// segment or a "." or ".." segment: what CleanPath would change.
+func uncleanPath(p string) bool {
+	if len(p) == 0 || p[0] != '/' {
+		return false
+	}
+	if !strings.Contains(p, "//") && !strings.Contains(p, "/.") {
+		return false
+	}
+	return httprouter.CleanPath(p) != p
+}
+
+// redirectClean answers an unclean path with a redirect to its clean form
+// (the trailing slash kept), or, under TrailingSlashRedirect, to the clean
+// form's trailing-slash twin when only the twin has a route.
+func (a *App) redirectClean(c *Context, method, path string) {
+	target := httprouter.CleanPath(path)
+	if a.cfg.trailingSlash == TrailingSlashRedirect {
+		lookup := method
+		if method == http.MethodHead && !a.router.hasMethod(http.MethodHead) {
+			lookup = http.MethodGet
+		}
+		if a.router.find(c, lookup, target) == nil && len(a.router.allowed(c, target, false)) == 0 {
+			if twin := a.router.redirectTarget(c, method, target); twin != "" {
+				target = twin
+			}
+		}
+		c.params = nil
+	}
+	c.route, c.dirty, c.miss = nil, true, missRedirect
+	c.redirectTo = redirectLocation(target, c.req.URL.RawQuery)
 }
 
 // allowed lists the methods that have a route matching path, in Allow order,

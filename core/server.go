@@ -4,16 +4,19 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 // Server returns an http.Server for the app with the configured timeouts and
 // limits (see ServerConfig), for callers that manage the server themselves.
+// Its Shutdown fires the app's drain signal (see Draining).
 func (a *App) Server(addr string) *http.Server {
 	sc := a.cfg.server
 	srv := &http.Server{
@@ -27,6 +30,8 @@ func (a *App) Server(addr string) *http.Server {
 		TLSConfig:         sc.TLSConfig,
 		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
 	}
+	// Shutdown tells streams, WebSockets and plugins to finish (Draining).
+	srv.RegisterOnShutdown(a.beginDrain)
 	if sc.H2C {
 		p := new(http.Protocols)
 		p.SetHTTP1(true)
@@ -82,13 +87,20 @@ func (a *App) Serve(ln net.Listener) error {
 
 // ServeContext serves on ln until ctx is canceled, then shuts down
 // gracefully as Run does. It starts the plugins first.
+//
+// Shutdown, in order: the drain signal fires (Draining; readiness turns
+// down, SSE and Stream responses end); the listener closes and in-flight
+// requests finish, up to ServerConfig.ShutdownTimeout, after which their
+// connections are closed; then the plugins are stopped in reverse order with
+// a live context: what remains of ShutdownTimeout, and at least
+// ServerConfig.StopTimeout. It returns nil after a clean shutdown, and an
+// error when requests had to be cut off or a plugin failed to stop.
 func (a *App) ServeContext(ctx context.Context, ln net.Listener) error {
 	if err := a.Start(ctx); err != nil {
 		ln.Close()
 		return err
 	}
 	srv := a.Server(ln.Addr().String())
-	a.draining.Store(false)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.logger.Info("covet: serving", "addr", ln.Addr().String())
@@ -99,17 +111,27 @@ func (a *App) ServeContext(ctx context.Context, ln net.Listener) error {
 		return errors.Join(err, stopErr)
 	case <-ctx.Done():
 	}
-	a.draining.Store(true)
-	a.logger.Info("covet: shutting down", "timeout", a.cfg.server.ShutdownTimeout.String())
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.server.ShutdownTimeout)
+	a.beginDrain()
+	sc := a.cfg.server
+	a.logger.Info("covet: shutting down", "timeout", sc.ShutdownTimeout.String())
+	base := context.WithoutCancel(ctx)
+	sctx, cancel := context.WithTimeout(base, sc.ShutdownTimeout)
 	defer cancel()
 	shutErr := srv.Shutdown(sctx)
 	if errors.Is(shutErr, context.DeadlineExceeded) {
 		// Requests still running past the deadline: cut their connections.
+		a.logger.Warn("covet: shutdown deadline passed; closing the connections of requests still running", "timeout", sc.ShutdownTimeout.String())
 		srv.Close()
+		shutErr = fmt.Errorf("covet: requests still running after the shutdown timeout (%s) were cut off: %w", sc.ShutdownTimeout, shutErr)
 	}
 	<-errc
-	stopErr := a.Stop(sctx)
+	stopCtx := sctx
+	if dl, _ := sctx.Deadline(); time.Until(dl) < sc.StopTimeout {
+		var stopCancel context.CancelFunc
+		stopCtx, stopCancel = context.WithTimeout(base, sc.StopTimeout)
+		defer stopCancel()
+	}
+	stopErr := a.Stop(stopCtx)
 	if err := errors.Join(shutErr, stopErr); err != nil {
 		return err
 	}

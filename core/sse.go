@@ -1,6 +1,7 @@
 package covet
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -33,7 +34,14 @@ var errSSEField = errors.New("covet: SSE id and event must not contain a newline
 
 // SSE starts a Server-Sent Events response: status 200, Content-Type
 // text/event-stream, no caching, no proxy buffering, headers flushed at once.
+//
+// From the call on, the request's context (c.Context()) is canceled when
+// the client goes away or when the server begins to shut down (cause
+// ErrDraining), so a loop that selects on c.Context().Done() ends promptly
+// and lets the shutdown finish; Send then returns ErrDraining. Clients
+// reconnect (with Last-Event-ID) to another instance.
 func (c *Context) SSE() *SSE {
+	c.drainingContext()
 	h := c.Response().Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
@@ -45,9 +53,10 @@ func (c *Context) SSE() *SSE {
 }
 
 // Send writes and flushes one event. It returns the request context's error
-// once the client has gone away, so a producing loop can stop.
+// once the client has gone away, or ErrDraining once the server is shutting
+// down, so a producing loop can stop.
 func (s *SSE) Send(e Event) error {
-	if err := s.c.req.Context().Err(); err != nil {
+	if err := s.err(); err != nil {
 		return err
 	}
 	if strings.ContainsAny(e.ID, "\r\n") || strings.ContainsAny(e.Event, "\r\n") {
@@ -73,10 +82,19 @@ func (s *SSE) Send(e Event) error {
 
 // Comment writes a comment line, which clients ignore: a keep-alive.
 func (s *SSE) Comment(text string) error {
-	if err := s.c.req.Context().Err(); err != nil {
+	if err := s.err(); err != nil {
 		return err
 	}
 	return s.write(": " + strings.NewReplacer("\r", " ", "\n", " ").Replace(text) + "\n\n")
+}
+
+// err is the stream's end: the client's departure or ErrDraining.
+func (s *SSE) err() error {
+	ctx := s.c.req.Context()
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	return nil
 }
 
 func (s *SSE) write(frame string) error {

@@ -200,6 +200,11 @@ func (ip *inputPlan) bindParams(c *Context, p unsafe.Pointer, vs *validateState)
 				v = v[1:]
 			}
 			seen |= f.bit
+			if strings.IndexByte(v, 0) >= 0 && !f.allowNUL && stringTarget(f.t) {
+				vs.failParam(f, errNUL, v)
+				bad |= f.bit
+				continue
+			}
 			if err := parseScalarInto(f.t, v, unsafe.Add(p, f.offset)); err != nil {
 				vs.failParam(f, err, v)
 				bad |= f.bit
@@ -208,7 +213,10 @@ func (ip *inputPlan) bindParams(c *Context, p unsafe.Pointer, vs *validateState)
 		finishParams(ps, seen, bad, p, vs)
 	}
 	if ps := ip.params[locQuery]; ps != nil {
-		seen, bad := bindQuery(ps, r.URL.RawQuery, p, vs)
+		seen, bad, err := bindQuery(ps, r.URL.RawQuery, p, vs)
+		if err != nil {
+			return err
+		}
 		finishParams(ps, seen, bad, p, vs)
 	}
 	if ps := ip.params[locHeader]; ps != nil {

@@ -84,7 +84,7 @@ func compileRules(ft *fieldTags, tp *tplan, path string) (*rules, error) {
 	for _, key := range ft.order {
 		val := ft.vals[key]
 		switch key {
-		case "required", "default", "example", "doc", "deprecated":
+		case "required", "default", "example", "doc", "deprecated", "allowNUL":
 			continue
 		case "minLength", "maxLength":
 			if !isString {

@@ -30,7 +30,8 @@ func TestStatic(t *testing.T) {
 		{"/assets/app.js", "zstd", "zstd", "text/javascript; charset=utf-8", 200}, // no .zst: the middleware codes it
 		{"/assets/app.js", "", "", "text/javascript; charset=utf-8", 200},
 		{"/assets/only.css", "br", "", "text/css; charset=utf-8", 200},
-		{"/assets/../secret", "br", "", "", 404},
+		{"/assets/../secret", "br", "", "", 301}, // core redirects unclean paths to /secret before routing: never the file
+		{"/secret", "br", "", "application/problem+json", 404},
 		{"/assets/missing.js", "br", "", "application/problem+json", 404},
 	}
 	for _, tt := range tests {
@@ -42,6 +43,9 @@ func TestStatic(t *testing.T) {
 		if rec.Code != tt.status {
 			t.Errorf("%s %q: status %d", tt.path, tt.ae, rec.Code)
 			continue
+		}
+		if rec.Code == 301 && rec.Header().Get("Location") != "/secret" {
+			t.Errorf("%s: redirected to %q, want /secret", tt.path, rec.Header().Get("Location"))
 		}
 		if rec.Code != 200 {
 			continue
