@@ -8,6 +8,7 @@ require (
 	github.com/lesismal/nbio v1.6.8
 	github.com/nats-io/nats.go v1.56.0
 	github.com/redis/go-redis/v9 v9.23.0
+	go.uber.org/goleak v1.3.0
 )
 
 require (

@@ -130,34 +130,17 @@ func (h *Hub) Instance() string { return h.instance }
 
 var nbioLogOnce sync.Once
 
-// Start starts the poller, the ping loop and the broker subscription. When
-// ctx is canceled (the app begins shutting down: core cancels the context
-// given to Start on SIGINT/SIGTERM or when ServeContext's context ends) the
-// hub drains: new handshakes get 503, every connection gets close 1001, SSE
-// streams end, so that the HTTP server's shutdown is not held up by them.
+// Start starts the ping loop and the broker subscription (nbio's pollers
+// start at the first upgrade). When the app begins a graceful shutdown
+// (App.Draining: SIGINT/SIGTERM, ServeContext's context, Shutdown, Stop)
+// the hub drains at once: new handshakes get 503, every connection gets
+// close 1001, SSE streams end, so that the HTTP server's shutdown is not
+// held up by them; Stop then waits for the connections to go.
 func (h *Hub) Start(ctx context.Context) error {
 	if h.app == nil {
 		return errors.New("ws: hub is not installed (app.Install(hub))")
 	}
 	nbioLogOnce.Do(func() { logging.SetLogger(nbioLogger{slog.Default()}) })
-	pollers := h.cfg.pollers
-	if pollers <= 0 {
-		pollers = runtime.NumCPU()
-	}
-	h.engine = nbhttp.NewEngine(nbhttp.Config{
-		Name:                    "covet-ws",
-		NPoller:                 pollers,
-		MaxLoad:                 h.cfg.maxConns + 1,
-		MaxWriteBufferSize:      h.cfg.sendQueueBytes,
-		ReleaseWebsocketPayload: true,
-		// No limit on nbio's buffer of unparsed bytes: the per-message
-		// limit (WithReadLimit) refuses a frame as soon as its header is read.
-		ReadLimit: 0,
-	})
-	// UTF-8 of text messages and close reasons is checked by the plugin,
-	// which closes with 1007 as RFC 6455 says (nbio answers 1002).
-	h.engine.CheckUtf8 = func([]byte) bool { return true }
-	h.engineStarted = time.Time{}
 	// Event ids continue from the clock so that they keep increasing across
 	// restarts (an SSE client resuming after a restart is not replayed old ids).
 	h.nextID.Store(uint64(time.Now().UnixMilli()) * 1000)
@@ -172,10 +155,13 @@ func (h *Hub) Start(ctx context.Context) error {
 	if h.cfg.broker != nil {
 		h.startBroker(rctx)
 	}
+	draining := h.app.Draining()
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
 		select {
+		case <-draining:
+			h.drain()
 		case <-ctx.Done():
 			h.drain()
 		case <-rctx.Done():
@@ -228,6 +214,23 @@ func (h *Hub) startEngine() error {
 	if !h.engineStarted.IsZero() {
 		return nil
 	}
+	pollers := h.cfg.pollers
+	if pollers <= 0 {
+		pollers = runtime.NumCPU()
+	}
+	h.engine = nbhttp.NewEngine(nbhttp.Config{
+		Name:                    "covet-ws",
+		NPoller:                 pollers,
+		MaxLoad:                 h.cfg.maxConns + 1,
+		MaxWriteBufferSize:      h.cfg.sendQueueBytes,
+		ReleaseWebsocketPayload: true,
+		// No limit on nbio's buffer of unparsed bytes: the per-message
+		// limit (WithReadLimit) refuses a frame as soon as its header is read.
+		ReadLimit: 0,
+	})
+	// UTF-8 of text messages and close reasons is checked by the plugin,
+	// which closes with 1007 as RFC 6455 says (nbio answers 1002).
+	h.engine.CheckUtf8 = func([]byte) bool { return true }
 	if err := h.engine.Start(); err != nil {
 		return fmt.Errorf("ws: start poller: %w", err)
 	}

@@ -66,6 +66,15 @@ func (s *Server) Stop(t testing.TB) {
 	})
 }
 
+// Remote returns a Server for an app already served at baseURL
+// ("http://127.0.0.1:8080") by someone else: Dial and SSE work, Stop does
+// nothing.
+func Remote(baseURL string) *Server {
+	s := &Server{URL: baseURL}
+	s.once.Do(func() {})
+	return s
+}
+
 // Addr is the listener's host:port.
 func (s *Server) Addr() string { return strings.TrimPrefix(s.URL, "http://") }
 
