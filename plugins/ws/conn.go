@@ -169,10 +169,19 @@ func (c *Conn) opened(wc *websocket.Conn) {
 	}
 	c.early = nil
 	c.open.Store(true)
+	if code := c.closeCode.Load(); code != 0 {
+		// Closed during the handshake (a shutdown): send it now.
+		var reason string
+		if p := c.reason.Load(); p != nil {
+			reason = *p
+		}
+		go c.sendClose(int(code), reason) // c.mu is held here
+	}
 }
 
 // Close sends a close frame with code and reason (at most 123 bytes) and
-// closes the connection. OnClose runs once, with this code.
+// closes the connection. OnClose runs once, with this code. On a connection
+// still in its handshake the close frame goes out as soon as it opens.
 func (c *Conn) Close(code int, reason string) error {
 	if len(reason) > 123 {
 		reason = reason[:123]
@@ -181,10 +190,18 @@ func (c *Conn) Close(code int, reason string) error {
 		return nil
 	}
 	c.reason.Store(&reason)
-	if !c.open.Load() {
-		c.closed.Store(true)
-		return nil
+	c.mu.Lock()
+	open := c.open.Load()
+	c.mu.Unlock()
+	if !open {
+		return nil // opened sends it
 	}
+	c.sendClose(code, reason)
+	return nil
+}
+
+// sendClose writes the close frame and closes the socket a moment later.
+func (c *Conn) sendClose(code int, reason string) {
 	payload := make([]byte, 2+len(reason))
 	payload[0], payload[1] = byte(code>>8), byte(code)
 	copy(payload[2:], reason)
@@ -194,7 +211,6 @@ func (c *Conn) Close(code int, reason string) error {
 	// (closing at once with unread input makes the kernel send RST, which
 	// can discard the close frame at the peer).
 	c.hub.engine.AfterFunc(100*time.Millisecond, func() { _ = c.wc.Conn.Close() })
-	return nil
 }
 
 // parse hands bytes read by the poller to nbio's frame parser and turns a
