@@ -22,27 +22,25 @@ const (
 )
 
 type config struct {
-	readLimit       int
-	rate            float64
-	burst           float64
-	pingInterval    time.Duration
-	pongWait        time.Duration
-	maxConns        int
-	maxPerClient    int
-	origins         []string
-	allowNoOrigin   bool
-	subprotocols    []string
-	sendQueueBytes  int
-	invalid         InvalidPolicy
-	replaySize      int
-	heartbeat       time.Duration
-	retry           time.Duration
-	sseQueue        int
-	broker          Broker
-	presenceTTL     time.Duration
-	instance        string
-	pollers         int
-	handshakeBudget time.Duration
+	readLimit      int
+	rate           float64
+	burst          float64
+	pingInterval   time.Duration
+	pongWait       time.Duration
+	maxConns       int
+	maxPerClient   int
+	origins        []string
+	allowNoOrigin  bool
+	subprotocols   []string
+	sendQueueBytes int
+	invalid        InvalidPolicy
+	replaySize     int
+	heartbeat      time.Duration
+	retry          time.Duration
+	sseQueue       int
+	broker         Broker
+	instance       string
+	pollers        int
 }
 
 func defaultConfig() config {
@@ -59,7 +57,6 @@ func defaultConfig() config {
 		heartbeat:      15 * time.Second,
 		retry:          2 * time.Second,
 		sseQueue:       256,
-		presenceTTL:    30 * time.Second,
 		pollers:        0,
 	}
 }
@@ -148,11 +145,6 @@ func WithSSEQueue(events int) Option { return func(c *config) { c.sseQueue = eve
 // NATSBroker): broadcasts reach the rooms of every instance and presence is
 // shared. Without a broker a hub is local to its process.
 func WithBroker(b Broker) Option { return func(c *config) { c.broker = b } }
-
-// WithPresenceTTL sets how long an instance's presence entries live without
-// being refreshed (default 30 s; refreshed every third of it). After a crash
-// the instance's members disappear from Presence within the TTL.
-func WithPresenceTTL(d time.Duration) Option { return func(c *config) { c.presenceTTL = d } }
 
 // WithInstanceID names this instance in the broker (default: a random id).
 func WithInstanceID(id string) Option { return func(c *config) { c.instance = id } }
