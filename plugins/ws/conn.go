@@ -218,7 +218,7 @@ func (c *Conn) sendClose(code int, reason string) {
 // (nbio has written it), 1002 for any other violation (reserved bits,
 // unknown opcodes, fragmented control frames, a new message inside a
 // fragmented one).
-func (c *Conn) parse(data []byte) {
+func (c *Conn) parse(wc *websocket.Conn, data []byte) {
 	if c.closed.Load() || c.failed.Load() {
 		return
 	}
@@ -228,7 +228,7 @@ func (c *Conn) parse(data []byte) {
 			_ = c.Close(CloseInternalError, "internal error")
 		}
 	}()
-	err := c.wc.Parse(data)
+	err := wc.Parse(data)
 	if err == nil || errors.Is(err, net.ErrClosed) {
 		return
 	}
@@ -239,13 +239,13 @@ func (c *Conn) parse(data []byte) {
 			c.reason.Store(&r)
 		}
 		c.closed.Store(true)
-		c.hub.engine.AfterFunc(100*time.Millisecond, func() { _ = c.wc.Conn.Close() })
+		c.hub.engine.AfterFunc(100*time.Millisecond, func() { _ = wc.Conn.Close() })
 		return
 	}
 	// Close after the messages parsed before the bad frame have been
 	// handled (they run on the connection's ordered executor).
 	fail := func() { _ = c.Close(CloseProtocolError, "protocol error") }
-	if !c.wc.Execute(fail) {
+	if !wc.Execute(fail) {
 		fail()
 	}
 }

@@ -225,13 +225,13 @@ func (rt *route) attach(wc *websocket.Conn) *Conn {
 		// included); the first one is ours to set on the poller's conn.
 		_ = wc.SetReadDeadline(time.Now().Add(k))
 	}
+	c.opened(wc)
 	if nbc, ok := wc.Conn.(*nbio.Conn); ok {
 		// Read through our guard so that framing errors get a close
 		// frame (nbio alone drops the TCP connection: the client would
-		// see 1006 and not know why).
-		nbc.OnData(func(_ *nbio.Conn, data []byte) { c.parse(data) })
+		// see 1006 and not know why). Set after opened: parse uses c.wc.
+		nbc.OnData(func(_ *nbio.Conn, data []byte) { c.parse(wc, data) })
 	}
-	c.opened(wc)
 	return c
 }
 
