@@ -133,5 +133,3 @@ func (h *Hub) fromBroker(msg []byte) {
 	h.stats.brokerReceived.Add(1)
 	h.deliverLocal(env)
 }
-
-func (h *Hub) presenceChanged(room string) {}

@@ -172,3 +172,40 @@ func TestCrossInstanceNATS(t *testing.T) {
 	}
 	crossInstance(t, bs)
 }
+
+// TestPresenceAcrossInstances: users on two instances are listed by both;
+// when one instance stops refreshing (its Redis connection cut, as in a
+// crash: nothing removes its entry) its users disappear within the TTL.
+func TestPresenceAcrossInstances(t *testing.T) {
+	rc := redisClient(t)
+	defer rc.Close()
+	ch := channelName(t)
+	mk := func(id string, client *redis.Client) *instance {
+		app := covet.New()
+		hub := ws.NewHub(ws.WithBroker(ws.NewRedisBroker(client, ch, false)), ws.WithInstanceID(id), ws.WithPresenceTTL(time.Second))
+		_ = app.Install(hub)
+		ws.Handle(app, "/rooms/{name}", ws.Handler[[]byte]{Hub: hub,
+			Accept: func(c *covet.Context, conn *ws.Conn) error {
+				conn.Join(c.Param("name"))
+				conn.SetUser(c.Query("user"))
+				return nil
+			}})
+		return &instance{hub: hub, srv: wstest.NewServer(t, app)}
+	}
+	ca, cb := redis.NewClient(rc.Options()), redis.NewClient(rc.Options())
+	defer ca.Close()
+	a, b := mk("A", ca), mk("B", cb)
+	a.srv.Dial(t, "/rooms/r?user=ann")
+	b.srv.Dial(t, "/rooms/r?user=bob")
+	b.srv.Dial(t, "/rooms/other?user=cid")
+	presence := func(in *instance) string {
+		p, err := in.hub.Presence(context.Background(), "r")
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		return strings.Join(p, ",")
+	}
+	waitFor(t, "both users from A and B", func() bool { return presence(a) == "ann,bob" && presence(b) == "ann,bob" })
+	cb.Close() // B can no longer refresh: like a crashed instance
+	waitFor(t, "bob to disappear after the TTL", func() bool { return presence(a) == "ann" })
+}

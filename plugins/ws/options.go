@@ -40,6 +40,7 @@ type config struct {
 	sseQueue       int
 	broker         Broker
 	instance       string
+	presenceTTL    time.Duration
 	pollers        int
 }
 
@@ -58,6 +59,7 @@ func defaultConfig() config {
 		retry:          2 * time.Second,
 		sseQueue:       256,
 		pollers:        0,
+		presenceTTL:    30 * time.Second,
 	}
 }
 

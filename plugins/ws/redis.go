@@ -2,7 +2,10 @@ package ws
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"sort"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -72,4 +75,66 @@ func (b *RedisBroker) Close() error {
 	return nil
 }
 
-var _ Broker = (*RedisBroker)(nil)
+func (b *RedisBroker) presenceKey(instance string) string {
+	return b.channel + ":presence:" + instance
+}
+
+// SetPresence stores instance's rooms as one key with a TTL
+// (<channel>:presence:<instance>).
+func (b *RedisBroker) SetPresence(ctx context.Context, instance string, rooms map[string][]string, ttl time.Duration) error {
+	data, err := json.Marshal(rooms)
+	if err != nil {
+		return err
+	}
+	return b.client.Set(ctx, b.presenceKey(instance), data, ttl).Err()
+}
+
+// RemovePresence deletes instance's key.
+func (b *RedisBroker) RemovePresence(ctx context.Context, instance string) error {
+	return b.client.Del(ctx, b.presenceKey(instance)).Err()
+}
+
+// Presence reads every live instance's key (SCAN + MGET) and returns the
+// sorted union of room's members.
+func (b *RedisBroker) Presence(ctx context.Context, room string) ([]string, error) {
+	var keys []string
+	iter := b.client.Scan(ctx, 0, b.presenceKey("*"), 1000).Iterator()
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		return nil, err
+	}
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	vals, err := b.client.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, v := range vals {
+		s, ok := v.(string)
+		if !ok {
+			continue // expired between SCAN and MGET
+		}
+		var rooms map[string][]string
+		if json.Unmarshal([]byte(s), &rooms) != nil {
+			continue
+		}
+		for _, u := range rooms[room] {
+			if !seen[u] {
+				seen[u] = true
+				out = append(out, u)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+var (
+	_ Broker        = (*RedisBroker)(nil)
+	_ PresenceStore = (*RedisBroker)(nil)
+)
