@@ -202,3 +202,33 @@ func (c *Context) BindQuery(v any) error {
 	}
 	return nil
 }
+
+// DecodeJSON decodes data into v (a pointer to any JSON type) and validates
+// it with the tags of v's type, exactly as a typed handler's Body, with the
+// app's JSON codec and its strictness and depth settings. It is for JSON that
+// does not arrive as a request body (WebSocket messages, queue payloads). A
+// failure is an *Error: 400 for malformed JSON, 422 listing every failing
+// field (locations say "body").
+func (a *App) DecodeJSON(data []byte, v any) error {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return fmt.Errorf("covet: DecodeJSON needs a non-nil pointer, not %T", v)
+	}
+	tp, err := bodyPlan(rv.Type().Elem())
+	if err != nil {
+		return fmt.Errorf("covet: DecodeJSON %T: %w", v, err)
+	}
+	if len(data) == 0 {
+		return validationError([]FieldError{{Location: "body", Message: "a JSON value is required"}})
+	}
+	vs := validatePool.Get().(*validateState)
+	vs.reset()
+	defer validatePool.Put(vs)
+	if err := decodeJSON(a.cfg.json, data, tp, rv.UnsafePointer(), vs, jsonOptions{strict: a.cfg.strictJSON, maxDepth: a.cfg.maxJSONDepth}); err != nil {
+		return err
+	}
+	if len(vs.errs) > 0 {
+		return validationError(vs.errs)
+	}
+	return nil
+}

@@ -1,0 +1,135 @@
+package ws
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+)
+
+type msgKind uint8
+
+const (
+	kindRoom msgKind = iota + 1
+	kindUser
+	kindAll
+)
+
+// envelope is a broadcast as it travels between instances.
+type envelope struct {
+	Kind   msgKind         `json:"k"`
+	Target string          `json:"t,omitempty"`
+	Event  string          `json:"e,omitempty"`
+	Data   json.RawMessage `json:"d"`
+	// From is the publishing instance, Seq its sequence number: receivers
+	// skip their own messages and count gaps per publisher.
+	From string `json:"f,omitempty"`
+	Seq  uint64 `json:"s,omitempty"`
+}
+
+// Broker carries broadcasts between the instances of an app. The hub
+// publishes every broadcast once and delivers what other instances publish
+// to its local members. Implementations: RedisBroker and NATSBroker.
+//
+// Delivery is at most once: a message published while an instance is cut
+// off from the broker does not reach it. Every message carries its
+// publisher's sequence number, so a receiving hub counts each lost message
+// (Stats.BrokerDropped) and logs the gap; nothing is lost silently.
+type Broker interface {
+	// Publish sends one message to every subscribed instance (this one
+	// included; the hub skips its own).
+	Publish(ctx context.Context, msg []byte) error
+	// Subscribe calls ready once the subscription is in place, then deliver
+	// for every message, in the order each publisher sent them, until ctx
+	// ends (it then returns nil) or the subscription breaks (it returns the
+	// error; the hub subscribes again with backoff).
+	Subscribe(ctx context.Context, ready func(), deliver func(msg []byte)) error
+	// Close releases the broker's connections.
+	Close() error
+}
+
+type brokerState struct {
+	mu      sync.Mutex
+	pubSeq  uint64
+	lastSeq map[string]uint64
+	ready   chan struct{}
+	once    sync.Once
+}
+
+func (h *Hub) startBroker(ctx context.Context) {
+	h.bs = &brokerState{lastSeq: map[string]uint64{}, ready: make(chan struct{})}
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		backoff := 100 * time.Millisecond
+		for ctx.Err() == nil {
+			err := h.cfg.broker.Subscribe(ctx,
+				func() {
+					h.bs.once.Do(func() { close(h.bs.ready) })
+					backoff = 100 * time.Millisecond
+				},
+				h.fromBroker)
+			if ctx.Err() != nil {
+				return
+			}
+			h.log.Warn("ws: broker subscription broke; subscribing again", "err", err, "in", backoff.String())
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(backoff*2, 2*time.Second)
+		}
+	}()
+}
+
+// BrokerReady is closed once the hub's first broker subscription is in
+// place (at once when there is no broker). Broadcasts made by other
+// instances before it are not received.
+func (h *Hub) BrokerReady() <-chan struct{} {
+	if h.bs == nil {
+		ch := make(chan struct{})
+		close(ch)
+		return ch
+	}
+	return h.bs.ready
+}
+
+func (h *Hub) publishBroker(ctx context.Context, env envelope) error {
+	h.bs.mu.Lock()
+	h.bs.pubSeq++
+	env.Seq = h.bs.pubSeq
+	h.bs.mu.Unlock()
+	env.From = h.instance
+	data, err := json.Marshal(env)
+	if err == nil {
+		err = h.cfg.broker.Publish(ctx, data)
+	}
+	if err != nil {
+		h.stats.brokerFailed.Add(1)
+		h.log.Warn("ws: broadcast not published to other instances", "err", err)
+	}
+	return err
+}
+
+func (h *Hub) fromBroker(msg []byte) {
+	var env envelope
+	if err := json.Unmarshal(msg, &env); err != nil {
+		h.log.Warn("ws: bad broker message", "err", err)
+		return
+	}
+	if env.From == h.instance {
+		return
+	}
+	h.bs.mu.Lock()
+	last, seen := h.bs.lastSeq[env.From]
+	h.bs.lastSeq[env.From] = env.Seq
+	h.bs.mu.Unlock()
+	if seen && env.Seq > last+1 {
+		lost := env.Seq - last - 1
+		h.stats.brokerDropped.Add(int64(lost))
+		h.log.Warn("ws: broadcasts from another instance were lost", "from", env.From, "lost", lost)
+	}
+	h.stats.brokerReceived.Add(1)
+	h.deliverLocal(env)
+}

@@ -1,0 +1,397 @@
+package ws
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	covet "github.com/covetgo/covet/core"
+	"github.com/lesismal/nbio/logging"
+	"github.com/lesismal/nbio/nbhttp"
+)
+
+// Hub is the ws plugin: it owns the WebSocket connections and SSE streams of
+// its routes, their rooms and users, the poller that reads idle connections
+// without a goroutine each, and the link to other instances (WithBroker).
+// Install it with app.Install(hub) before registering routes with Handle
+// and SSE.
+type Hub struct {
+	cfg config
+	app *covet.App
+	log *slog.Logger
+
+	engine *nbhttp.Engine
+
+	mu       sync.RWMutex
+	conns    map[*Conn]struct{}
+	streams  map[*Stream]struct{}
+	rooms    map[string]*room
+	users    map[string]map[member]struct{}
+	clients  map[string]int
+	pending  sync.Map // remote addr -> *Conn during an upgrade
+	attachMu sync.Mutex
+	total    int
+	draining atomic.Bool
+	running  atomic.Bool
+	done     chan struct{} // closed when draining starts: SSE streams end
+	doneOnce sync.Once
+
+	nextID   atomic.Uint64
+	instance string
+
+	engineMu      sync.Mutex
+	engineStarted time.Time // zero until the first upgrade starts the poller
+	cancel        context.CancelFunc
+	wg            sync.WaitGroup
+	idle          chan struct{} // signalled when the last connection goes
+
+	stats hubStats
+	bs    *brokerState
+
+	presenceKick chan struct{}
+}
+
+type hubStats struct {
+	slowClosed     atomic.Int64
+	sseDropped     atomic.Int64
+	brokerFailed   atomic.Int64
+	brokerReceived atomic.Int64
+	brokerDropped  atomic.Int64
+}
+
+// Stats are counters of a hub, for metrics and tests.
+type Stats struct {
+	// Conns is the number of open WebSocket connections, Streams of SSE streams.
+	Conns, Streams int
+	// SlowClosed counts connections closed because their send queue overflowed.
+	SlowClosed int64
+	// SSEDropped counts SSE streams ended because they fell behind.
+	SSEDropped int64
+	// BrokerFailed counts broadcasts that could not be published to the
+	// broker (other instances missed them; local delivery still happened).
+	BrokerFailed int64
+	// BrokerReceived counts broadcasts received from other instances.
+	BrokerReceived int64
+	// BrokerDropped counts messages the broker reported lost (a slow
+	// subscriber disconnected by Redis, a NATS slow consumer).
+	BrokerDropped int64
+}
+
+var (
+	_ covet.Plugin  = (*Hub)(nil)
+	_ covet.Starter = (*Hub)(nil)
+	_ covet.Stopper = (*Hub)(nil)
+)
+
+// NewHub returns a hub with the given options; route options passed to
+// Handle and SSE override them per route.
+func NewHub(opts ...Option) *Hub {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	id := cfg.instance
+	if id == "" {
+		var b [6]byte
+		_, _ = rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	return &Hub{
+		cfg:      cfg,
+		instance: id,
+		conns:    map[*Conn]struct{}{},
+		streams:  map[*Stream]struct{}{},
+		rooms:    map[string]*room{},
+		users:    map[string]map[member]struct{}{},
+		clients:  map[string]int{},
+		done:     make(chan struct{}),
+		idle:     make(chan struct{}, 1),
+	}
+}
+
+// Name is "ws".
+func (h *Hub) Name() string { return "ws" }
+
+// Install keeps the app; it registers nothing (routes come from Handle and SSE).
+func (h *Hub) Install(app *covet.App) error {
+	h.app = app
+	h.log = app.Logger().With("plugin", "ws")
+	return nil
+}
+
+// Instance returns the id of this instance in the broker.
+func (h *Hub) Instance() string { return h.instance }
+
+var nbioLogOnce sync.Once
+
+// Start starts the ping loop and the broker subscription (nbio's pollers
+// start at the first upgrade). When the app begins a graceful shutdown
+// (App.Draining: SIGINT/SIGTERM, ServeContext's context, Shutdown, Stop)
+// the hub drains at once: new handshakes get 503, every connection gets
+// close 1001, SSE streams end, so that the HTTP server's shutdown is not
+// held up by them; Stop then waits for the connections to go.
+func (h *Hub) Start(ctx context.Context) error {
+	if h.app == nil {
+		return errors.New("ws: hub is not installed (app.Install(hub))")
+	}
+	nbioLogOnce.Do(func() { logging.SetLogger(nbioLogger{slog.Default()}) })
+	// Event ids continue from the clock so that they keep increasing across
+	// restarts (an SSE client resuming after a restart is not replayed old ids).
+	h.nextID.Store(uint64(time.Now().UnixMilli()) * 1000)
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	h.cancel = cancel
+	h.running.Store(true)
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		h.pingLoop(rctx)
+	}()
+	if h.cfg.broker != nil {
+		h.startBroker(rctx)
+		if ps, ok := h.cfg.broker.(PresenceStore); ok && h.cfg.presenceTTL > 0 {
+			h.presenceKick = make(chan struct{}, 1)
+			h.wg.Add(1)
+			go func() {
+				defer h.wg.Done()
+				h.presenceLoop(rctx, ps)
+			}()
+		}
+	}
+	draining := h.app.Draining()
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		select {
+		case <-draining:
+			h.drain()
+		case <-ctx.Done():
+			h.drain()
+		case <-rctx.Done():
+		}
+	}()
+	return nil
+}
+
+// Stop drains the hub (if shutdown has not done it yet), waits until every
+// connection is closed or ctx's deadline passes, then stops the poller and
+// the broker and waits for the hub's goroutines.
+func (h *Hub) Stop(ctx context.Context) error {
+	if !h.running.Load() {
+		return nil
+	}
+	h.drain()
+	var err error
+	for {
+		h.mu.RLock()
+		n := len(h.conns) + len(h.streams)
+		h.mu.RUnlock()
+		if n == 0 {
+			break
+		}
+		select {
+		case <-h.idle:
+		case <-time.After(50 * time.Millisecond):
+		case <-ctx.Done():
+			err = fmt.Errorf("ws: %d connections still open at the shutdown deadline: %w", n, ctx.Err())
+		}
+		if err != nil {
+			break
+		}
+	}
+	h.cancel()
+	h.stopEngine()
+	h.wg.Wait()
+	if h.cfg.broker != nil {
+		err = errors.Join(err, h.cfg.broker.Close())
+	}
+	h.running.Store(false)
+	return err
+}
+
+// startEngine starts nbio's pollers at the first upgrade (an app with only
+// SSE routes, or none used, never starts them).
+func (h *Hub) startEngine() error {
+	h.engineMu.Lock()
+	defer h.engineMu.Unlock()
+	if !h.engineStarted.IsZero() {
+		return nil
+	}
+	pollers := h.cfg.pollers
+	if pollers <= 0 {
+		pollers = runtime.NumCPU()
+	}
+	h.engine = nbhttp.NewEngine(nbhttp.Config{
+		Name:                    "covet-ws",
+		NPoller:                 pollers,
+		MaxLoad:                 h.cfg.maxConns + 1,
+		MaxWriteBufferSize:      h.cfg.sendQueueBytes,
+		ReleaseWebsocketPayload: true,
+		// No limit on nbio's buffer of unparsed bytes: the per-message
+		// limit (WithReadLimit) refuses a frame as soon as its header is read.
+		ReadLimit: 0,
+	})
+	// UTF-8 of text messages and close reasons is checked by the plugin,
+	// which closes with 1007 as RFC 6455 says (nbio answers 1002).
+	h.engine.CheckUtf8 = func([]byte) bool { return true }
+	if err := h.engine.Start(); err != nil {
+		return fmt.Errorf("ws: start poller: %w", err)
+	}
+	h.engineStarted = time.Now()
+	return nil
+}
+
+func (h *Hub) stopEngine() {
+	h.engineMu.Lock()
+	defer h.engineMu.Unlock()
+	if h.engineStarted.IsZero() {
+		return
+	}
+	// nbio v1.6.8's poller sets its shutdown flag to false when its
+	// goroutine begins: a Stop that comes before that is lost and Stop
+	// waits for ever. Give the pollers time to begin.
+	if d := 200*time.Millisecond - time.Since(h.engineStarted); d > 0 {
+		time.Sleep(d)
+	}
+	h.engine.Stop()
+	h.engineStarted = time.Time{}
+}
+
+// Draining reports whether the hub has begun shutting down.
+func (h *Hub) Draining() bool { return h.draining.Load() }
+
+// drain refuses new handshakes, sends close 1001 to every connection and
+// ends every SSE stream. It returns at once.
+func (h *Hub) drain() {
+	if !h.draining.CompareAndSwap(false, true) {
+		return
+	}
+	h.doneOnce.Do(func() { close(h.done) })
+	h.mu.RLock()
+	conns := make([]*Conn, 0, len(h.conns))
+	for c := range h.conns {
+		conns = append(conns, c)
+	}
+	h.mu.RUnlock()
+	for _, c := range conns {
+		_ = c.Close(CloseGoingAway, "server shutting down")
+	}
+}
+
+// Stats returns the hub's counters.
+func (h *Hub) Stats() Stats {
+	h.mu.RLock()
+	s := Stats{Conns: len(h.conns), Streams: len(h.streams)}
+	h.mu.RUnlock()
+	s.SlowClosed = h.stats.slowClosed.Load()
+	s.SSEDropped = h.stats.sseDropped.Load()
+	s.BrokerFailed = h.stats.brokerFailed.Load()
+	s.BrokerReceived = h.stats.brokerReceived.Load()
+	s.BrokerDropped = h.stats.brokerDropped.Load()
+	return s
+}
+
+// admit counts a new connection of client against the limits; the error is
+// the handshake's answer.
+func (h *Hub) admit(client string, cfg *config) error {
+	if h.draining.Load() || !h.running.Load() {
+		return covet.NewError(503, "the server is shutting down").WithHeader("Retry-After", "1")
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if cfg.maxConns > 0 && h.total >= cfg.maxConns {
+		return covet.NewError(503, "too many connections on this server").WithHeader("Retry-After", "5")
+	}
+	if cfg.maxPerClient > 0 && h.clients[client] >= cfg.maxPerClient {
+		return covet.NewError(429, "too many connections from this client").WithHeader("Retry-After", "5")
+	}
+	h.total++
+	h.clients[client]++
+	return nil
+}
+
+// release undoes admit.
+func (h *Hub) release(client string) {
+	h.mu.Lock()
+	h.total--
+	if n := h.clients[client] - 1; n > 0 {
+		h.clients[client] = n
+	} else {
+		delete(h.clients, client)
+	}
+	empty := h.total == 0
+	h.mu.Unlock()
+	if empty {
+		select {
+		case h.idle <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (h *Hub) pingLoop(ctx context.Context) {
+	if h.cfg.pingInterval <= 0 {
+		return
+	}
+	t := time.NewTicker(h.cfg.pingInterval)
+	defer t.Stop()
+	ping := []byte{0x89, 0x00} // FIN + ping, empty payload, server frames are unmasked
+	var batch []*Conn
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		batch = batch[:0]
+		h.mu.RLock()
+		for c := range h.conns {
+			batch = append(batch, c)
+		}
+		h.mu.RUnlock()
+		for _, c := range batch {
+			c.writeFrame(ping)
+		}
+		clear(batch)
+	}
+}
+
+func (h *Hub) eventID() uint64 { return h.nextID.Add(1) }
+
+// nbioLogger sends nbio's log lines to slog (warnings and errors only):
+// nbio prints to stdout by default, and library code must not print.
+type nbioLogger struct{ l *slog.Logger }
+
+func (n nbioLogger) Debug(string, ...any) {}
+func (n nbioLogger) Info(string, ...any)  {}
+func (n nbioLogger) Warn(f string, v ...any) {
+	n.l.Warn("ws: nbio: " + fmt.Sprintf(f, v...))
+}
+func (n nbioLogger) Error(f string, v ...any) {
+	n.l.Error("ws: nbio: " + fmt.Sprintf(f, v...))
+}
+
+// frameHeader returns the header of an unmasked server frame with FIN set.
+// Framing of incoming frames is nbio's; this is only the 2-10 byte header
+// that lets a broadcast be framed once and written to every socket as is.
+func appendFrame(dst []byte, opcode byte, payload []byte) []byte {
+	n := len(payload)
+	switch {
+	case n < 126:
+		dst = append(dst, 0x80|opcode, byte(n))
+	case n <= 0xFFFF:
+		dst = append(dst, 0x80|opcode, 126, 0, 0)
+		binary.BigEndian.PutUint16(dst[len(dst)-2:], uint16(n))
+	default:
+		dst = append(dst, 0x80|opcode, 127, 0, 0, 0, 0, 0, 0, 0, 0)
+		binary.BigEndian.PutUint64(dst[len(dst)-8:], uint64(n))
+	}
+	return append(dst, payload...)
+}

@@ -1,0 +1,155 @@
+package ws
+
+import (
+	"time"
+)
+
+// Option configures a Hub (NewHub) or one WebSocket or SSE route (Handle,
+// SSE). Route options override the hub's for that route.
+type Option func(*config)
+
+// InvalidPolicy says what happens to a client message that is not valid JSON
+// or fails validation.
+type InvalidPolicy uint8
+
+const (
+	// InvalidReply answers with an error message
+	// {"type":"error","error":{...problem...}} and keeps the connection (default).
+	InvalidReply InvalidPolicy = iota
+	// InvalidClose closes the connection: 1007 for malformed JSON, 1008 for a
+	// message that fails validation.
+	InvalidClose
+)
+
+type config struct {
+	readLimit      int
+	rate           float64
+	burst          float64
+	pingInterval   time.Duration
+	pongWait       time.Duration
+	maxConns       int
+	maxPerClient   int
+	origins        []string
+	allowNoOrigin  bool
+	subprotocols   []string
+	sendQueueBytes int
+	invalid        InvalidPolicy
+	replaySize     int
+	heartbeat      time.Duration
+	retry          time.Duration
+	sseQueue       int
+	broker         Broker
+	instance       string
+	presenceTTL    time.Duration
+	pollers        int
+}
+
+func defaultConfig() config {
+	return config{
+		readLimit:      64 << 10,
+		rate:           100,
+		burst:          200,
+		pingInterval:   30 * time.Second,
+		pongWait:       30 * time.Second,
+		maxConns:       100_000,
+		maxPerClient:   0,
+		sendQueueBytes: 1 << 20,
+		replaySize:     256,
+		heartbeat:      15 * time.Second,
+		retry:          2 * time.Second,
+		sseQueue:       256,
+		pollers:        0,
+		presenceTTL:    30 * time.Second,
+	}
+}
+
+// WithReadLimit sets the largest message a client may send, in bytes
+// (default 64 KiB). A larger one closes the connection with 1009.
+func WithReadLimit(n int) Option { return func(c *config) { c.readLimit = n } }
+
+// WithMessageRate limits each connection to perSecond messages on average,
+// with bursts of burst (default 100/s, burst 200). A connection over the
+// limit is closed with 1008 "rate limit exceeded". perSecond <= 0 turns the
+// limit off.
+func WithMessageRate(perSecond float64, burst int) Option {
+	return func(c *config) { c.rate, c.burst = perSecond, float64(burst) }
+}
+
+// WithPing sets how often the hub pings every connection and how long a peer
+// may stay silent after that before it is closed as dead (defaults 30 s and
+// 30 s: a dead peer is closed at most interval+wait after its last frame).
+// Any frame from the client (a pong, a message) proves it alive.
+func WithPing(interval, wait time.Duration) Option {
+	return func(c *config) { c.pingInterval, c.pongWait = interval, wait }
+}
+
+// WithMaxConns caps the WebSocket and SSE connections of one hub (default
+// 100,000); a handshake over the cap is answered 503 with Retry-After. The
+// process also needs that many file descriptors (LimitNOFILE).
+func WithMaxConns(n int) Option { return func(c *config) { c.maxConns = n } }
+
+// WithMaxConnsPerClient caps the connections of one client IP (core's
+// trusted-proxy aware Context.ClientIP); over it the handshake is answered
+// 429. 0 (default) is no per-client cap.
+func WithMaxConnsPerClient(n int) Option { return func(c *config) { c.maxPerClient = n } }
+
+// WithOrigins allows cross-origin handshakes from these origins
+// ("https://app.example.com"; "*" allows any). Without it only same-origin
+// handshakes are accepted (Origin's host equals the request's Host), which
+// is what stops cross-site WebSocket hijacking with the user's cookies.
+func WithOrigins(origins ...string) Option {
+	return func(c *config) { c.origins = append(c.origins, origins...) }
+}
+
+// WithAllowNoOrigin accepts handshakes without an Origin header. Browsers
+// always send one, so only non-browser clients (services, the wstest client
+// when told not to send one) are affected; they must then be authenticated
+// by other means. Off by default.
+func WithAllowNoOrigin() Option { return func(c *config) { c.allowNoOrigin = true } }
+
+// WithSubprotocols lists the subprotocols the server speaks, most preferred
+// first; the first one the client also offers is selected
+// (Sec-WebSocket-Protocol). Conn.Subprotocol tells which.
+func WithSubprotocols(protocols ...string) Option {
+	return func(c *config) { c.subprotocols = append(c.subprotocols, protocols...) }
+}
+
+// WithSendQueue bounds the bytes waiting to be written to one connection
+// (default 1 MiB). A connection whose peer does not read and whose queue
+// overflows is closed (code 1013 reported to OnClose; the peer, which is
+// not reading, cannot see the close frame); other connections are not
+// delayed. The bound is per hub (it is nbio's per-connection write buffer
+// limit).
+func WithSendQueue(bytes int) Option { return func(c *config) { c.sendQueueBytes = bytes } }
+
+// WithInvalidMessages sets what happens to a message that is not valid JSON
+// or fails validation (default InvalidReply).
+func WithInvalidMessages(p InvalidPolicy) Option { return func(c *config) { c.invalid = p } }
+
+// WithReplay sets how many events per room the hub keeps for SSE clients
+// that resume with Last-Event-ID (default 256; 0 keeps none).
+func WithReplay(events int) Option { return func(c *config) { c.replaySize = events } }
+
+// WithHeartbeat sets the interval of SSE comment heartbeats (default 15 s),
+// which keep proxies from closing idle streams.
+func WithHeartbeat(d time.Duration) Option { return func(c *config) { c.heartbeat = d } }
+
+// WithRetry sets the reconnection delay sent to SSE clients as retry:
+// (default 2 s).
+func WithRetry(d time.Duration) Option { return func(c *config) { c.retry = d } }
+
+// WithSSEQueue bounds the events waiting for one SSE stream (default 256);
+// a stream that falls further behind is ended (the client reconnects and
+// resumes from the replay buffer).
+func WithSSEQueue(events int) Option { return func(c *config) { c.sseQueue = events } }
+
+// WithBroker connects the hub to other instances through b (RedisBroker,
+// NATSBroker): broadcasts reach the rooms of every instance and presence is
+// shared. Without a broker a hub is local to its process.
+func WithBroker(b Broker) Option { return func(c *config) { c.broker = b } }
+
+// WithInstanceID names this instance in the broker (default: a random id).
+func WithInstanceID(id string) Option { return func(c *config) { c.instance = id } }
+
+// WithPollers sets the number of nbio poller goroutines (default: one per CPU).
+func WithPollers(n int) Option { return func(c *config) { c.pollers = n } }

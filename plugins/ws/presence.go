@@ -1,0 +1,102 @@
+package ws
+
+import (
+	"context"
+	"sort"
+	"time"
+)
+
+// PresenceStore is implemented by brokers that share presence between
+// instances (RedisBroker). Each instance writes its own entry (room ->
+// members) with a time to live and refreshes it; an instance that crashes
+// stops refreshing and its members disappear when the entry expires.
+type PresenceStore interface {
+	// SetPresence replaces instance's entry; it expires after ttl unless set again.
+	SetPresence(ctx context.Context, instance string, rooms map[string][]string, ttl time.Duration) error
+	// RemovePresence deletes instance's entry (at a clean stop).
+	RemovePresence(ctx context.Context, instance string) error
+	// Presence returns the members of room over all live entries.
+	Presence(ctx context.Context, room string) ([]string, error)
+}
+
+// WithPresenceTTL sets how long an instance's presence entry lives without
+// being refreshed (default 30 s; refreshed every third of it and at once
+// after a change). After a crash the instance's members disappear from
+// Presence within the TTL.
+func WithPresenceTTL(d time.Duration) Option { return func(c *config) { c.presenceTTL = d } }
+
+// Presence returns the users (SetUser) in room: across all instances when
+// the broker is a PresenceStore, else on this instance. Sorted, without
+// duplicates; connections without a user are not listed.
+func (h *Hub) Presence(ctx context.Context, room string) ([]string, error) {
+	if ps, ok := h.cfg.broker.(PresenceStore); ok {
+		return ps.Presence(ctx, room)
+	}
+	return h.localPresence()[room], nil
+}
+
+// localPresence is room -> sorted users of this instance.
+func (h *Hub) localPresence() map[string][]string {
+	out := map[string][]string{}
+	h.mu.RLock()
+	for name, r := range h.rooms {
+		seen := map[string]bool{}
+		for m := range r.members {
+			var u string
+			switch v := m.(type) {
+			case *Conn:
+				u = v.User()
+			case *Stream:
+				v.mu.Lock()
+				u = v.user
+				v.mu.Unlock()
+			}
+			if u != "" && !seen[u] {
+				seen[u] = true
+				out[name] = append(out[name], u)
+			}
+		}
+		sort.Strings(out[name])
+	}
+	h.mu.RUnlock()
+	return out
+}
+
+func (h *Hub) presenceChanged(string) {
+	if h.presenceKick == nil {
+		return
+	}
+	select {
+	case h.presenceKick <- struct{}{}:
+	default:
+	}
+}
+
+// presenceLoop writes this instance's entry at every change (at most every
+// 50 ms) and every third of the TTL; it removes it at a clean stop.
+func (h *Hub) presenceLoop(ctx context.Context, ps PresenceStore) {
+	ttl := h.cfg.presenceTTL
+	t := time.NewTicker(ttl / 3)
+	defer t.Stop()
+	write := func() {
+		wctx, cancel := context.WithTimeout(ctx, ttl/3)
+		defer cancel()
+		if err := ps.SetPresence(wctx, h.instance, h.localPresence(), ttl); err != nil && ctx.Err() == nil {
+			h.log.Warn("ws: presence not written", "err", err)
+		}
+	}
+	write()
+	for {
+		select {
+		case <-ctx.Done():
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+			_ = ps.RemovePresence(rctx, h.instance)
+			cancel()
+			return
+		case <-t.C:
+		case <-h.presenceKick:
+			time.Sleep(50 * time.Millisecond) // gather a burst of joins
+		}
+		write()
+	}
+}

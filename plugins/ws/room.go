@@ -1,0 +1,274 @@
+package ws
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+	"sync"
+)
+
+// member is what a room holds: a WebSocket Conn or an SSE Stream.
+type member interface {
+	deliver(m *outMsg)
+	memberRooms() *[]string
+}
+
+// outMsg is one broadcast as delivered on this instance: the JSON payload,
+// the event id SSE streams see, and the WebSocket frame, built once for all
+// receivers.
+type outMsg struct {
+	id    uint64
+	event string
+	data  []byte
+
+	once  sync.Once
+	frame []byte
+}
+
+func (m *outMsg) wsFrame() []byte {
+	m.once.Do(func() { m.frame = appendFrame(make([]byte, 0, len(m.data)+10), 0x1, m.data) })
+	return m.frame
+}
+
+type room struct {
+	members map[member]struct{}
+	// replay is a ring of the last events for SSE resumption.
+	replay []*outMsg
+	head   int
+}
+
+func (r *room) remember(m *outMsg, size int) {
+	if size <= 0 {
+		return
+	}
+	if len(r.replay) < size {
+		r.replay = append(r.replay, m)
+		return
+	}
+	r.replay[r.head] = m
+	r.head = (r.head + 1) % size
+}
+
+// since returns the remembered events with an id above after, oldest first.
+func (r *room) since(after uint64) []*outMsg {
+	var out []*outMsg
+	n := len(r.replay)
+	for i := 0; i < n; i++ {
+		m := r.replay[(r.head+i)%n]
+		if m.id > after {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (c *Conn) memberRooms() *[]string { return &c.rooms }
+
+func (c *Conn) deliver(m *outMsg) { _ = c.writeFrame(m.wsFrame()) }
+
+func (h *Hub) join(m member, name string) {
+	h.mu.Lock()
+	r := h.rooms[name]
+	if r == nil {
+		r = &room{members: map[member]struct{}{}}
+		h.rooms[name] = r
+	}
+	_, already := r.members[m]
+	r.members[m] = struct{}{}
+	h.mu.Unlock()
+	if already {
+		return
+	}
+	h.lockMember(m, func(rooms *[]string) { *rooms = append(*rooms, name) })
+	h.presenceChanged(name)
+}
+
+func (h *Hub) leave(m member, name string) {
+	h.mu.Lock()
+	r := h.rooms[name]
+	if r == nil {
+		h.mu.Unlock()
+		return
+	}
+	delete(r.members, m)
+	if len(r.members) == 0 && len(r.replay) == 0 {
+		delete(h.rooms, name)
+	}
+	h.mu.Unlock()
+	h.lockMember(m, func(rooms *[]string) {
+		for i, n := range *rooms {
+			if n == name {
+				*rooms = append((*rooms)[:i], (*rooms)[i+1:]...)
+				break
+			}
+		}
+	})
+	h.presenceChanged(name)
+}
+
+func (h *Hub) lockMember(m member, f func(*[]string)) {
+	switch v := m.(type) {
+	case *Conn:
+		v.mu.Lock()
+		f(&v.rooms)
+		v.mu.Unlock()
+	case *Stream:
+		v.mu.Lock()
+		f(&v.rooms)
+		v.mu.Unlock()
+	}
+}
+
+// removeMember takes m out of every room and its user.
+func (h *Hub) removeMember(m member, user string) {
+	var rooms []string
+	h.lockMember(m, func(rs *[]string) { rooms = append(rooms, *rs...); *rs = nil })
+	h.mu.Lock()
+	for _, name := range rooms {
+		if r := h.rooms[name]; r != nil {
+			delete(r.members, m)
+			if len(r.members) == 0 && len(r.replay) == 0 {
+				delete(h.rooms, name)
+			}
+		}
+	}
+	if user != "" {
+		if set := h.users[user]; set != nil {
+			delete(set, m)
+			if len(set) == 0 {
+				delete(h.users, user)
+			}
+		}
+	}
+	h.mu.Unlock()
+	for _, name := range rooms {
+		h.presenceChanged(name)
+	}
+}
+
+func (h *Hub) setUser(c *Conn, id string) {
+	c.mu.Lock()
+	old := c.user
+	c.user = id
+	c.mu.Unlock()
+	h.mu.Lock()
+	if old != "" {
+		delete(h.users[old], c)
+		if len(h.users[old]) == 0 {
+			delete(h.users, old)
+		}
+	}
+	if id != "" {
+		set := h.users[id]
+		if set == nil {
+			set = map[member]struct{}{}
+			h.users[id] = set
+		}
+		set[c] = struct{}{}
+	}
+	h.mu.Unlock()
+}
+
+// Members returns the number of local WebSocket connections and SSE streams
+// in a room (this instance only; Presence is the cross-instance view).
+func (h *Hub) Members(room string) int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if r := h.rooms[room]; r != nil {
+		return len(r.members)
+	}
+	return 0
+}
+
+// Broadcast sends v, encoded as JSON once, to every member of room on this
+// instance and, with a broker, on every other instance. SSE streams receive
+// it as an event of type "message". Local delivery does not wait for the
+// broker and happens even when the broker is down (the failure is counted
+// in Stats.BrokerFailed and returned).
+func (h *Hub) Broadcast(ctx context.Context, room string, v any) error {
+	return h.publish(ctx, envelope{Kind: kindRoom, Target: room}, v)
+}
+
+// BroadcastEvent is Broadcast with an SSE event type (WebSocket clients get
+// the same JSON as a text message).
+func (h *Hub) BroadcastEvent(ctx context.Context, room, event string, v any) error {
+	return h.publish(ctx, envelope{Kind: kindRoom, Target: room, Event: event}, v)
+}
+
+// BroadcastAll sends v to every connection and stream of the hub (and of
+// every instance, with a broker).
+func (h *Hub) BroadcastAll(ctx context.Context, v any) error {
+	return h.publish(ctx, envelope{Kind: kindAll}, v)
+}
+
+// SendToUser sends v to every connection whose SetUser was user, on every
+// instance.
+func (h *Hub) SendToUser(ctx context.Context, user string, v any) error {
+	return h.publish(ctx, envelope{Kind: kindUser, Target: user}, v)
+}
+
+func (h *Hub) publish(ctx context.Context, env envelope, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	env.Data = data
+	h.deliverLocal(env)
+	if h.cfg.broker == nil {
+		return nil
+	}
+	return h.publishBroker(ctx, env)
+}
+
+// deliverLocal fans a message out to the local members. The frame is built
+// once; each member gets one non-blocking write.
+func (h *Hub) deliverLocal(env envelope) {
+	m := &outMsg{id: h.eventID(), event: env.Event, data: env.Data}
+	var targets []member
+	h.mu.Lock()
+	switch env.Kind {
+	case kindRoom:
+		r := h.rooms[env.Target]
+		if r == nil && h.cfg.replaySize > 0 {
+			r = &room{members: map[member]struct{}{}}
+			h.rooms[env.Target] = r
+		}
+		if r != nil {
+			r.remember(m, h.cfg.replaySize)
+			targets = make([]member, 0, len(r.members))
+			for mb := range r.members {
+				targets = append(targets, mb)
+			}
+		}
+	case kindUser:
+		for mb := range h.users[env.Target] {
+			targets = append(targets, mb)
+		}
+	case kindAll:
+		targets = make([]member, 0, len(h.conns)+len(h.streams))
+		for c := range h.conns {
+			targets = append(targets, c)
+		}
+		for s := range h.streams {
+			targets = append(targets, s)
+		}
+	}
+	h.mu.Unlock()
+	for _, t := range targets {
+		t.deliver(m)
+	}
+}
+
+// replaySince returns the events of rooms after id, in id order.
+func (h *Hub) replaySince(rooms []string, after uint64) []*outMsg {
+	h.mu.RLock()
+	var out []*outMsg
+	for _, name := range rooms {
+		if r := h.rooms[name]; r != nil {
+			out = append(out, r.since(after)...)
+		}
+	}
+	h.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	return out
+}

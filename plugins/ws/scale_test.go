@@ -1,0 +1,230 @@
+package ws_test
+
+// Memory per idle connection, side by side in one run (opt-in):
+//
+//	COVET_WS_SCALE=10000 go test -run TestScaleIdleMemory -v -timeout 10m .
+//
+// Each server runs in a child process (this test binary), so that its RSS
+// is its own; the clients (gorilla dialers that never read: no goroutine
+// each) stay in the test process. bytes/conn = (RSS(N) - RSS(0)) / N after
+// 5 s idle, as the anchor measured (../shared/anchors/websocket-scale.md).
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	covet "github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/plugins/ws"
+	gobwas "github.com/gobwas/ws"
+	"github.com/gorilla/websocket"
+)
+
+func TestScaleIdleMemory(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("COVET_WS_SCALE"))
+	if n <= 0 {
+		t.Skip("set COVET_WS_SCALE=10000 to measure memory per idle connection")
+	}
+	kinds := []string{"covet-ws", "gobwas-noloop", "gorilla-tuned", "gorilla-default"}
+	if k := os.Getenv("COVET_WS_SCALE_KINDS"); k != "" {
+		kinds = strings.Split(k, ",")
+	}
+	type row struct {
+		kind             string
+		rss0, rssN       int64
+		goroutines       int
+		perConn, perGoro float64
+		afterGC          float64
+	}
+	var rows []row
+	for _, kind := range kinds {
+		cmd := exec.Command(os.Args[0], "-test.run", "^TestScaleServer$")
+		cmd.Env = append(os.Environ(), "COVET_WS_SCALE_SERVER="+kind)
+		out, _ := cmd.StdoutPipe()
+		stdin, _ := cmd.StdinPipe()
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		br := bufio.NewReader(out)
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := strings.TrimSpace(strings.TrimPrefix(line, "ADDR "))
+		time.Sleep(2 * time.Second)
+		rss0 := rssOf(cmd.Process.Pid)
+		conns := dialMany(t, addr, n)
+		time.Sleep(5 * time.Second)
+		rssN := rssOf(cmd.Process.Pid)
+		fmt.Fprintln(stdin, "stats")
+		gl, _ := br.ReadString('\n')
+		g, _ := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(gl, "G ")))
+		fmt.Fprintln(stdin, "gc")
+		_, _ = br.ReadString('\n')
+		rssGC := rssOf(cmd.Process.Pid)
+		rows = append(rows, row{kind: kind, rss0: rss0, rssN: rssN, goroutines: g,
+			perConn: float64(rssN-rss0) / float64(n), afterGC: float64(rssGC-rss0) / float64(n), perGoro: float64(g) / float64(n)})
+		for _, c := range conns {
+			c.Close()
+		}
+		stdin.Close()
+		_ = cmd.Wait()
+	}
+	t.Logf("N = %d idle connections, %s/%s, GOMAXPROCS %d", n, runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0))
+	t.Logf("%-16s %10s %10s %12s %14s %12s %8s", "server", "RSS(0) MB", "RSS(N) MB", "bytes/conn", "after GC", "goroutines", "ratio")
+	base := rows[0].perConn
+	for _, r := range rows {
+		t.Logf("%-16s %10.1f %10.1f %12.0f %14.0f %12d %7.2fx", r.kind, float64(r.rss0)/1e6, float64(r.rssN)/1e6, r.perConn, r.afterGC, r.goroutines, r.perConn/base)
+	}
+}
+
+func rssOf(pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(l, "VmRSS:") {
+			f := strings.Fields(l)
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+func dialMany(t *testing.T, addr string, n int) []*websocket.Conn {
+	conns := make([]*websocket.Conn, n)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 32)
+	var mu sync.Mutex
+	var firstErr error
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			h := http.Header{"Origin": {"http://" + addr}}
+			d := websocket.Dialer{ReadBufferSize: 256, WriteBufferSize: 256}
+			c, _, err := d.Dial("ws://"+addr+"/ws", h)
+			if err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+				return
+			}
+			conns[i] = c
+		}(i)
+	}
+	wg.Wait()
+	if firstErr != nil {
+		t.Fatalf("dial: %v", firstErr)
+	}
+	return conns
+}
+
+// TestScaleServer is the child process of TestScaleIdleMemory.
+func TestScaleServer(t *testing.T) {
+	kind := os.Getenv("COVET_WS_SCALE_SERVER")
+	if kind == "" {
+		t.Skip("child process of TestScaleIdleMemory")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	var keep sync.Map
+	switch kind {
+	case "covet-ws":
+		app := covet.New()
+		hub := ws.NewHub(ws.WithPing(time.Hour, time.Hour))
+		_ = app.Install(hub)
+		ws.Handle(app, "/ws", ws.Handler[[]byte]{Hub: hub,
+			OnMessage: func(c *ws.Conn, m *[]byte) error { return c.SendText(*m) }})
+		if err := app.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		go func() { _ = http.Serve(ln, app) }()
+	case "gorilla-default", "gorilla-tuned":
+		up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+		if kind == "gorilla-tuned" {
+			up.ReadBufferSize, up.WriteBufferSize, up.WriteBufferPool = 256, 256, &sync.Pool{}
+		}
+		mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
+			c, err := up.Upgrade(w, r, nil)
+			if err != nil {
+				return
+			}
+			loop := func() {
+				for {
+					mt, m, err := c.ReadMessage()
+					if err != nil {
+						c.Close()
+						return
+					}
+					_ = c.WriteMessage(mt, m)
+				}
+			}
+			if kind == "gorilla-tuned" {
+				go loop() // the handler returns: net/http's buffers go
+				return
+			}
+			loop()
+		})
+		go func() { _ = http.Serve(ln, mux) }()
+	case "gobwas-noloop":
+		// The floor of the epoll designs: a gobwas/ws upgrade, then the
+		// connection is only kept (no goroutine, no buffer; an epoll loop
+		// adds its registration, not per-connection Go memory).
+		go func() {
+			u := gobwas.Upgrader{}
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				go func() {
+					if _, err := u.Upgrade(c); err != nil {
+						c.Close()
+						return
+					}
+					keep.Store(c, struct{}{})
+				}()
+			}
+		}()
+	default:
+		t.Fatalf("unknown server %q", kind)
+	}
+	fmt.Printf("ADDR %s\n", ln.Addr())
+	in := bufio.NewReader(os.Stdin)
+	for {
+		l, err := in.ReadString('\n')
+		if err != nil {
+			return
+		}
+		switch strings.TrimSpace(l) {
+		case "stats":
+			fmt.Printf("G %d\n", runtime.NumGoroutine())
+		case "gc":
+			runtime.GC()
+			debug.FreeOSMemory()
+			fmt.Println("GC")
+		}
+	}
+}

@@ -1,0 +1,216 @@
+package ws
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	covet "github.com/covetgo/covet/core"
+)
+
+// SSEHandler is what a Server-Sent Events route does.
+type SSEHandler struct {
+	// Hub is the installed hub the streams belong to (required).
+	Hub *Hub
+	// Accept runs in the request, after the route's middleware: join rooms
+	// (s.Join), SetUser. An error refuses the stream with its status.
+	Accept func(c *covet.Context, s *Stream) error
+	// OnClose runs when the stream ends.
+	OnClose func(s *Stream)
+}
+
+// Stream is one SSE client. Broadcasts to its rooms reach it as events
+// whose id is the hub's event id; a client that reconnects with
+// Last-Event-ID first gets the events of its rooms it missed, from the
+// replay buffer (WithReplay).
+type Stream struct {
+	hub    *Hub
+	client string
+	mu     sync.Mutex
+	rooms  []string
+	user   string
+	ch     chan *outMsg
+	gone   chan struct{}
+	once   sync.Once
+}
+
+// Join adds the stream to a room.
+func (s *Stream) Join(room string) { s.hub.join(s, room) }
+
+// Leave removes the stream from a room.
+func (s *Stream) Leave(room string) { s.hub.leave(s, room) }
+
+// SetUser ties the stream to a user id (Hub.SendToUser reaches it).
+func (s *Stream) SetUser(id string) {
+	s.mu.Lock()
+	old := s.user
+	s.user = id
+	s.mu.Unlock()
+	h := s.hub
+	h.mu.Lock()
+	if old != "" {
+		delete(h.users[old], s)
+	}
+	if h.users[id] == nil {
+		h.users[id] = map[member]struct{}{}
+	}
+	h.users[id][s] = struct{}{}
+	h.mu.Unlock()
+}
+
+// ClientIP is the client address (trusted-proxy aware).
+func (s *Stream) ClientIP() string { return s.client }
+
+func (s *Stream) memberRooms() *[]string { return &s.rooms }
+
+// deliver queues an event; a stream whose queue is full is ended.
+func (s *Stream) deliver(m *outMsg) {
+	select {
+	case s.ch <- m:
+	default:
+		s.end()
+		s.hub.stats.sseDropped.Add(1)
+	}
+}
+
+func (s *Stream) end() { s.once.Do(func() { close(s.gone) }) }
+
+// SSE registers a Server-Sent Events route on r at pattern (GET, with the
+// route's middleware). The response has Content-Type text/event-stream,
+// Cache-Control no-cache, X-Accel-Buffering no (so nginx does not buffer
+// it) and Content-Encoding identity (compression off: a compressing
+// middleware must not hold events back); a retry: line, heartbeat comments,
+// and the events of the stream's rooms.
+func SSE(r covet.Router, pattern string, h SSEHandler, opts ...Option) *covet.Route {
+	if h.Hub == nil {
+		panic(fmt.Sprintf("ws: SSE %s: SSEHandler.Hub is nil (create one with ws.NewHub and app.Install it)", pattern))
+	}
+	cfg := h.Hub.cfg
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return r.Handle(http.MethodGet, pattern, func(c *covet.Context) error {
+		return serveSSE(c, h, &cfg)
+	})
+}
+
+func serveSSE(c *covet.Context, sh SSEHandler, cfg *config) error {
+	hub := sh.Hub
+	client := c.ClientIP()
+	if err := hub.admit(client, cfg); err != nil {
+		return err
+	}
+	defer hub.release(client)
+	s := &Stream{hub: hub, client: client, ch: make(chan *outMsg, max(cfg.sseQueue, 1)), gone: make(chan struct{})}
+	hub.mu.Lock()
+	hub.streams[s] = struct{}{}
+	hub.mu.Unlock()
+	defer func() {
+		hub.mu.Lock()
+		delete(hub.streams, s)
+		hub.mu.Unlock()
+		s.mu.Lock()
+		user := s.user
+		s.mu.Unlock()
+		hub.removeMember(s, user)
+		if sh.OnClose != nil {
+			sh.OnClose(s)
+		}
+	}()
+	if sh.Accept != nil {
+		if err := sh.Accept(c, s); err != nil {
+			return err
+		}
+	}
+	var after uint64
+	if v := c.Request().Header.Get("Last-Event-ID"); v != "" {
+		after, _ = strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+	}
+	w := c.Response()
+	hd := w.Header()
+	hd.Set("Content-Type", "text/event-stream")
+	hd.Set("Cache-Control", "no-cache")
+	hd.Set("X-Accel-Buffering", "no")
+	hd.Set("Content-Encoding", "identity")
+	hd.Del("Content-Length")
+	w.WriteHeader(http.StatusOK)
+	buf := make([]byte, 0, 512)
+	if cfg.retry > 0 {
+		buf = fmt.Appendf(buf, "retry: %d\n\n", cfg.retry.Milliseconds())
+	}
+	if after > 0 {
+		s.mu.Lock()
+		rooms := append([]string(nil), s.rooms...)
+		s.mu.Unlock()
+		for _, m := range hub.replaySince(rooms, after) {
+			buf = appendEvent(buf, m)
+		}
+	}
+	if _, err := w.Write(buf); err != nil {
+		return nil
+	}
+	if err := w.FlushError(); err != nil {
+		return nil
+	}
+	var tick <-chan time.Time
+	if cfg.heartbeat > 0 {
+		t := time.NewTicker(cfg.heartbeat)
+		defer t.Stop()
+		tick = t.C
+	}
+	done := c.Request().Context().Done()
+	for {
+		buf = buf[:0]
+		select {
+		case <-done:
+			return nil
+		case <-hub.done:
+			return nil
+		case <-s.gone:
+			return nil
+		case <-tick:
+			buf = append(buf, ": ping\n\n"...)
+		case m := <-s.ch:
+			if m.id <= after {
+				continue // already sent from the replay buffer
+			}
+			buf = appendEvent(buf, m)
+			// Take what else is queued into the same write.
+		more:
+			for len(buf) < 32<<10 {
+				select {
+				case m := <-s.ch:
+					if m.id > after {
+						buf = appendEvent(buf, m)
+					}
+				default:
+					break more
+				}
+			}
+		}
+		if _, err := w.Write(buf); err != nil {
+			return nil
+		}
+		if err := w.FlushError(); err != nil {
+			return nil
+		}
+	}
+}
+
+// appendEvent frames one event (the data is JSON, so it has no newline).
+func appendEvent(buf []byte, m *outMsg) []byte {
+	buf = append(buf, "id: "...)
+	buf = strconv.AppendUint(buf, m.id, 10)
+	buf = append(buf, '\n')
+	if m.event != "" {
+		buf = append(buf, "event: "...)
+		buf = append(buf, m.event...)
+		buf = append(buf, '\n')
+	}
+	buf = append(buf, "data: "...)
+	buf = append(buf, m.data...)
+	return append(buf, '\n', '\n')
+}
