@@ -51,6 +51,7 @@ type Conn struct {
 	early     [][]byte    // frames sent before the upgrade finished (under mu)
 	closed    atomic.Bool
 	closeCode atomic.Int32
+	lastRead  atomic.Int64 // unix nanos of the last bytes read: dead-peer sweep
 	reason    atomic.Pointer[string]
 }
 
@@ -222,6 +223,7 @@ func (c *Conn) parse(wc *websocket.Conn, data []byte) {
 	if c.closed.Load() || c.failed.Load() {
 		return
 	}
+	c.lastRead.Store(time.Now().UnixNano())
 	defer func() {
 		if p := recover(); p != nil {
 			c.hub.log.Error("ws: panic while parsing", "conn", c.id, "panic", p)
@@ -317,3 +319,15 @@ func (k *Key[T]) Get(c *Conn) (T, bool) {
 
 // String returns the key's name.
 func (k *Key[T]) String() string { return k.name }
+
+// dead closes a connection whose peer sent nothing for longer than
+// interval+wait: no close handshake with a dead peer, OnClose gets 1006.
+func (c *Conn) dead() {
+	c.mu.Lock()
+	wc := c.wc
+	c.mu.Unlock()
+	if wc == nil || !c.closed.CompareAndSwap(false, true) {
+		return
+	}
+	_ = wc.Conn.Close()
+}

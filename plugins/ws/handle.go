@@ -15,6 +15,7 @@ import (
 
 	covet "github.com/covetgo/covet/core"
 	"github.com/lesismal/nbio"
+	"github.com/lesismal/nbio/nbhttp"
 	"github.com/lesismal/nbio/nbhttp/websocket"
 )
 
@@ -59,6 +60,22 @@ type route struct {
 	onOpen   func(c *Conn)
 	onClose  func(c *Conn, code int, reason string)
 	accept   func(c *covet.Context, conn *Conn) error
+	bound    atomic.Pointer[websocket.Upgrader]
+}
+
+// upgraderFor returns the route's upgrader bound to the hub's running
+// engine: one per route and engine, not a copy per handshake (nbio's
+// connection keeps a pointer to its upgrader, so a per-handshake copy
+// stayed alive with every connection: ~300 B each).
+func (rt *route) upgraderFor(e *nbhttp.Engine) *websocket.Upgrader {
+	if u := rt.bound.Load(); u != nil && u.Engine == e {
+		return u
+	}
+	u := new(websocket.Upgrader)
+	*u = *rt.upgrader
+	u.Engine = e
+	rt.bound.Store(u)
+	return u
 }
 
 var connIDs atomic.Uint64
@@ -133,10 +150,10 @@ func (c *Conn) replyError(err error) {
 
 func (rt *route) newUpgrader() *websocket.Upgrader {
 	u := websocket.NewUpgrader()
+	// No read deadline in nbio: it would be a runtime timer per connection
+	// (~200 B). The hub's ping loop closes peers silent for longer than
+	// interval+wait instead (Conn.lastRead).
 	u.KeepaliveTime = 0
-	if rt.cfg.pingInterval > 0 {
-		u.KeepaliveTime = rt.cfg.pingInterval + rt.cfg.pongWait
-	}
 	u.MessageLengthLimit = rt.cfg.readLimit
 	u.Engine = nil // set per handshake from the hub (started in Start)
 	u.Subprotocols = rt.cfg.subprotocols
@@ -220,11 +237,7 @@ func (rt *route) attach(wc *websocket.Conn) *Conn {
 	c := v.(*Conn)
 	c.proto = wc.Subprotocol()
 	wc.SetSession(c)
-	if k := wc.KeepaliveTime; k > 0 {
-		// nbio refreshes this deadline on every frame it reads (pongs
-		// included); the first one is ours to set on the poller's conn.
-		_ = wc.SetReadDeadline(time.Now().Add(k))
-	}
+	c.lastRead.Store(time.Now().UnixNano())
 	c.opened(wc)
 	if nbc, ok := wc.Conn.(*nbio.Conn); ok {
 		// Read through our guard so that framing errors get a close
@@ -312,8 +325,7 @@ func (rt *route) serve(cc *covet.Context) error {
 		h.removeMember(c, c.User())
 		return err
 	}
-	u := *rt.upgrader
-	u.Engine = h.engine
+	u := rt.upgraderFor(h.engine)
 	key := r.RemoteAddr
 	h.pending.Store(key, c)
 	// Registered before the upgrade so that no broadcast can miss a

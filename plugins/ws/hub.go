@@ -340,15 +340,29 @@ func (h *Hub) pingLoop(ctx context.Context) {
 	if h.cfg.pingInterval <= 0 {
 		return
 	}
-	t := time.NewTicker(h.cfg.pingInterval)
+	// One goroutine for every connection's heartbeat and dead-peer check:
+	// it pings every interval and, every half of min(interval, wait),
+	// closes the connections that sent nothing (no pong, no message) for
+	// longer than their route's interval+wait. No timer per connection.
+	step := min(h.cfg.pingInterval, h.cfg.pongWait) / 2
+	if step <= 0 {
+		step = h.cfg.pingInterval
+	}
+	t := time.NewTicker(step)
 	defer t.Stop()
 	ping := []byte{0x89, 0x00} // FIN + ping, empty payload, server frames are unmasked
 	var batch []*Conn
+	nextPing := time.Now().Add(h.cfg.pingInterval)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		now := time.Now()
+		doPing := !now.Before(nextPing)
+		if doPing {
+			nextPing = now.Add(h.cfg.pingInterval)
 		}
 		batch = batch[:0]
 		h.mu.RLock()
@@ -357,7 +371,19 @@ func (h *Hub) pingLoop(ctx context.Context) {
 		}
 		h.mu.RUnlock()
 		for _, c := range batch {
-			c.writeFrame(ping)
+			if !c.open.Load() || c.closed.Load() {
+				continue
+			}
+			cfg := &c.route.cfg
+			if cfg.pingInterval > 0 {
+				if last := c.lastRead.Load(); last != 0 && now.UnixNano()-last > int64(cfg.pingInterval+cfg.pongWait) {
+					c.dead()
+					continue
+				}
+			}
+			if doPing {
+				c.writeFrame(ping)
+			}
 		}
 		clear(batch)
 	}

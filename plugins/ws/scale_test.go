@@ -17,8 +17,10 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,6 +48,7 @@ func TestScaleIdleMemory(t *testing.T) {
 		goroutines       int
 		perConn, perGoro float64
 		afterGC          float64
+		heap, stack      float64 // Go heap in use and goroutine stacks per conn, after a GC
 	}
 	var rows []row
 	for _, kind := range kinds {
@@ -64,6 +67,10 @@ func TestScaleIdleMemory(t *testing.T) {
 		}
 		addr := strings.TrimSpace(strings.TrimPrefix(line, "ADDR "))
 		time.Sleep(2 * time.Second)
+		fmt.Fprintln(stdin, "heap")
+		hl0, _ := br.ReadString('\n')
+		var heap0, stack0, sys0 int64
+		fmt.Sscanf(hl0, "H %d %d %d", &heap0, &stack0, &sys0)
 		rss0 := rssOf(cmd.Process.Pid)
 		conns := dialMany(t, addr, n)
 		time.Sleep(5 * time.Second)
@@ -71,11 +78,16 @@ func TestScaleIdleMemory(t *testing.T) {
 		fmt.Fprintln(stdin, "stats")
 		gl, _ := br.ReadString('\n')
 		g, _ := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(gl, "G ")))
+		fmt.Fprintln(stdin, "heap")
+		hl, _ := br.ReadString('\n')
+		var heapN, stackN, sysN int64
+		fmt.Sscanf(hl, "H %d %d %d", &heapN, &stackN, &sysN)
 		fmt.Fprintln(stdin, "gc")
 		_, _ = br.ReadString('\n')
 		rssGC := rssOf(cmd.Process.Pid)
 		rows = append(rows, row{kind: kind, rss0: rss0, rssN: rssN, goroutines: g,
-			perConn: float64(rssN-rss0) / float64(n), afterGC: float64(rssGC-rss0) / float64(n), perGoro: float64(g) / float64(n)})
+			perConn: float64(rssN-rss0) / float64(n), afterGC: float64(rssGC-rss0) / float64(n), perGoro: float64(g) / float64(n),
+			heap: float64(heapN-heap0) / float64(n), stack: float64(stackN-stack0) / float64(n)})
 		for _, c := range conns {
 			c.Close()
 		}
@@ -83,10 +95,10 @@ func TestScaleIdleMemory(t *testing.T) {
 		_ = cmd.Wait()
 	}
 	t.Logf("N = %d idle connections, %s/%s, GOMAXPROCS %d", n, runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0))
-	t.Logf("%-16s %10s %10s %12s %14s %12s %8s", "server", "RSS(0) MB", "RSS(N) MB", "bytes/conn", "after GC", "goroutines", "ratio")
+	t.Logf("%-16s %10s %10s %12s %10s %10s %10s %12s %8s", "server", "RSS(0) MB", "RSS(N) MB", "bytes/conn", "after GC", "heap/conn", "stack/conn", "goroutines", "ratio")
 	base := rows[0].perConn
 	for _, r := range rows {
-		t.Logf("%-16s %10.1f %10.1f %12.0f %14.0f %12d %7.2fx", r.kind, float64(r.rss0)/1e6, float64(r.rssN)/1e6, r.perConn, r.afterGC, r.goroutines, r.perConn/base)
+		t.Logf("%-16s %10.1f %10.1f %12.0f %10.0f %10.0f %10.0f %12d %7.2fx", r.kind, float64(r.rss0)/1e6, float64(r.rssN)/1e6, r.perConn, r.afterGC, r.heap, r.stack, r.goroutines, r.perConn/base)
 	}
 }
 
@@ -225,6 +237,19 @@ func TestScaleServer(t *testing.T) {
 			runtime.GC()
 			debug.FreeOSMemory()
 			fmt.Println("GC")
+		case "heap":
+			// COVET_WS_SCALE_HEAP=dir: an exact-enough heap profile per server.
+			if dir := os.Getenv("COVET_WS_SCALE_HEAP"); dir != "" {
+				runtime.GC()
+				f, err := os.Create(filepath.Join(dir, kind+".heap"))
+				if err == nil {
+					_ = pprof.WriteHeapProfile(f)
+					f.Close()
+				}
+			}
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			fmt.Printf("H %d %d %d\n", ms.HeapInuse, ms.StackInuse, ms.Sys-ms.HeapReleased)
 		}
 	}
 }
