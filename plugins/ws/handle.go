@@ -141,7 +141,7 @@ func (c *Conn) replyError(err error) {
 			st = sc.StatusCode()
 			e = covet.NewError(st, err.Error())
 		} else {
-			c.hub.log.Error("ws: message handler failed", "conn", c.id, "err", err)
+			c.route.hub.log.Error("ws: message handler failed", "conn", c.id, "err", err)
 			e = covet.NewError(st, "")
 		}
 	}
@@ -235,7 +235,6 @@ func (rt *route) attach(wc *websocket.Conn) *Conn {
 		return nil
 	}
 	c := v.(*Conn)
-	c.proto = wc.Subprotocol()
 	wc.SetSession(c)
 	c.lastRead.Store(time.Now().UnixNano())
 	c.opened(wc)
@@ -243,7 +242,7 @@ func (rt *route) attach(wc *websocket.Conn) *Conn {
 		// Read through our guard so that framing errors get a close
 		// frame (nbio alone drops the TCP connection: the client would
 		// see 1006 and not know why). Set after opened: parse uses c.wc.
-		nbc.OnData(func(_ *nbio.Conn, data []byte) { c.parse(wc, data) })
+		nbc.OnData(c.onData) // a method value: one pointer, no closure of (c, wc)
 	}
 	return c
 }
@@ -314,7 +313,7 @@ func (rt *route) serve(cc *covet.Context) error {
 			h.release(client)
 		}
 	}()
-	c := &Conn{hub: h, route: rt, id: connIDs.Add(1), client: client}
+	c := &Conn{route: rt, id: connIDs.Add(1), client: client}
 	if rt.accept != nil {
 		if err := rt.accept(cc, c); err != nil {
 			h.removeMember(c, c.User())

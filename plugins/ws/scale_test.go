@@ -156,6 +156,9 @@ func TestScaleServer(t *testing.T) {
 	if kind == "" {
 		t.Skip("child process of TestScaleIdleMemory")
 	}
+	if os.Getenv("COVET_WS_SCALE_HEAP") != "" {
+		runtime.MemProfileRate = 1 // exact profile (inflates RSS: for the breakdown only)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
