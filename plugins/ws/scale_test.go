@@ -12,6 +12,7 @@ package ws_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -24,6 +25,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -102,6 +104,14 @@ func TestScaleIdleMemory(t *testing.T) {
 	}
 }
 
+var (
+	scaleHub *ws.Hub
+	floorMu  sync.Mutex
+	floorFDs []int
+	// 64 bytes of JSON: a string of 62 characters in quotes.
+	bcastPayload = []byte(`"` + strings.Repeat("x", 62) + `"`)
+)
+
 func rssOf(pid int) int64 {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
@@ -169,6 +179,7 @@ func TestScaleServer(t *testing.T) {
 	case "covet-ws":
 		app := covet.New()
 		hub := ws.NewHub(ws.WithPing(time.Hour, time.Hour))
+		scaleHub = hub
 		_ = app.Install(hub)
 		ws.Handle(app, "/ws", ws.Handler[[]byte]{Hub: hub,
 			OnMessage: func(c *ws.Conn, m *[]byte) error { return c.SendText(*m) }})
@@ -223,6 +234,28 @@ func TestScaleServer(t *testing.T) {
 				}()
 			}
 		}()
+	case "floor":
+		// No library: accept TCP connections and keep their fds; a
+		// broadcast is one write(2) of the 66-byte frame per socket.
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				rc, err := c.(*net.TCPConn).SyscallConn()
+				if err != nil {
+					c.Close()
+					continue
+				}
+				_ = rc.Control(func(fd uintptr) {
+					floorMu.Lock()
+					floorFDs = append(floorFDs, int(fd))
+					floorMu.Unlock()
+				})
+				keep.Store(c, struct{}{})
+			}
+		}()
 	default:
 		t.Fatalf("unknown server %q", kind)
 	}
@@ -240,6 +273,28 @@ func TestScaleServer(t *testing.T) {
 			runtime.GC()
 			debug.FreeOSMemory()
 			fmt.Println("GC")
+		case "bcast":
+			// One 64-byte message to every connection; the time until the
+			// last write returned (a 66-byte frame per socket).
+			runtime.LockOSThread() // thread CPU time covers exactly this fan-out
+			var ru0, ru1 syscall.Rusage
+			_ = syscall.Getrusage(1 /* RUSAGE_THREAD */, &ru0)
+			start := time.Now()
+			if kind == "floor" {
+				frame := append([]byte{0x81, 64}, bcastPayload...)
+				floorMu.Lock()
+				for _, fd := range floorFDs {
+					_, _ = syscall.Write(fd, frame)
+				}
+				floorMu.Unlock()
+			} else {
+				_ = scaleHub.BroadcastAll(context.Background(), json.RawMessage(bcastPayload))
+			}
+			wall := time.Since(start)
+			_ = syscall.Getrusage(1, &ru1)
+			runtime.UnlockOSThread()
+			cpu := ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano()
+			fmt.Printf("B %d %d\n", wall.Nanoseconds(), cpu)
 		case "heap":
 			// COVET_WS_SCALE_HEAP=dir: an exact-enough heap profile per server.
 			if dir := os.Getenv("COVET_WS_SCALE_HEAP"); dir != "" {
