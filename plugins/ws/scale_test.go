@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
@@ -234,6 +235,25 @@ func TestScaleServer(t *testing.T) {
 				}()
 			}
 		}()
+	case "covet-serve":
+		// The real way: ServeContext until SIGTERM, then exit
+		// (TestShutdownUnderLoad).
+		app := covet.New(covet.WithServer(covet.ServerConfig{ShutdownTimeout: 10 * time.Second}))
+		hub := ws.NewHub(ws.WithMaxConns(200_000))
+		_ = app.Install(hub)
+		ws.Handle(app, "/ws", ws.Handler[[]byte]{Hub: hub,
+			OnMessage: func(c *ws.Conn, m *[]byte) error { return c.SendText(*m) }})
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+		defer stop()
+		served := make(chan error, 1)
+		go func() { served <- app.ServeContext(ctx, ln) }()
+		fmt.Printf("ADDR %s\n", ln.Addr())
+		if err := <-served; err != nil {
+			fmt.Printf("ERR %v\n", err)
+			os.Exit(1)
+		}
+		fmt.Println("DONE")
+		return
 	case "floor":
 		// No library: accept TCP connections and keep their fds; a
 		// broadcast is one write(2) of the 66-byte frame per socket.
