@@ -50,6 +50,9 @@ type Context struct {
 	logger      *slog.Logger
 	released    bool
 	errHandled  bool
+	// abortErr is the error that came after the response started: the
+	// response is aborted when the handler chain returns.
+	abortErr error
 	// streaming: the request's context also ends when the app drains
 	// (SSE, Stream).
 	streaming bool
@@ -102,6 +105,7 @@ func (c *Context) release() {
 		c.requestID = ""
 		c.logger = nil
 		c.errHandled = false
+		c.abortErr = nil
 		c.streaming = false
 		c.dirty = false
 	}
@@ -535,7 +539,9 @@ func (c *Context) Blob(code int, contentType string, b []byte) error {
 // client goes away, or with ErrDraining when the server begins to shut down
 // (checked between reads). From the call on, the request's context
 // (c.Context()) is canceled on shutdown too, so a reader that blocks on it
-// returns promptly.
+// returns promptly. A reader error ends the response as any error returned
+// after the response started does: returned, it makes ServeHTTP abort the
+// response, so the client sees a broken transfer rather than a clean end.
 func (c *Context) Stream(code int, contentType string, rd io.Reader) error {
 	r := c.Response()
 	if contentType != "" {

@@ -41,7 +41,16 @@ type Config struct {
 	WebhookSecret string
 	// WebhookClient sends webhooks (nil: a client with a 5 s timeout).
 	WebhookClient *http.Client
+	// AllowedHosts are the host names the app answers to (the Host header;
+	// middleware.AllowedHosts patterns such as "board.example.com" or
+	// "*.example.com"). Other hosts get a 400, so a page on another site
+	// cannot drive the API through a DNS-rebinding name. Empty: the
+	// localhost names (LocalHosts).
+	AllowedHosts []string
 }
+
+// LocalHosts are the hosts a development taskboard answers to.
+var LocalHosts = []string{"localhost", "127.0.0.1", "::1"}
 
 // NewApp builds the taskboard: routes, middleware and plugins. It does not
 // start it (Run or Start does).
@@ -51,6 +60,11 @@ func NewApp(cfg Config) (*covet.App, error) {
 		opts = append(opts, covet.WithLogger(cfg.Logger))
 	}
 	app := covet.New(opts...)
+	hosts := cfg.AllowedHosts
+	if len(hosts) == 0 {
+		hosts = LocalHosts
+	}
+	app.Pre(allowedHosts(hosts))
 	app.Use(
 		middleware.Recover(),
 		middleware.RequestID(),
@@ -167,4 +181,20 @@ func routeTable(app *covet.App) string {
 		fmt.Fprintf(&b, "\n  %-7s %-45s %s", r.Method, r.Pattern, r.Name)
 	}
 	return b.String()
+}
+
+// allowedHosts refuses requests for other hosts before routing (DNS
+// rebinding, Host header attacks), except the health probes: Kubernetes and
+// load balancers probe by IP address, and the probes reveal nothing.
+func allowedHosts(hosts []string) covet.Middleware {
+	guard := middleware.AllowedHosts(hosts...)
+	return func(next covet.HandlerFunc) covet.HandlerFunc {
+		guarded := guard(next)
+		return func(c *covet.Context) error {
+			if p := c.Request().URL.Path; p == "/healthz" || p == "/readyz" {
+				return next(c)
+			}
+			return guarded(c)
+		}
+	}
 }

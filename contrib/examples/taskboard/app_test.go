@@ -20,7 +20,8 @@ import (
 // write limit no test reaches unless it sets one.
 func startApp(t *testing.T, dsn string) (*covet.App, *covettest.Client) {
 	t.Helper()
-	app, err := NewApp(Config{DatabaseURL: dsn, Logger: slog.New(slog.DiscardHandler), WriteLimit: ratelimit.PerSecond(100000)})
+	app, err := NewApp(Config{DatabaseURL: dsn, Logger: slog.New(slog.DiscardHandler), WriteLimit: ratelimit.PerSecond(100000),
+		AllowedHosts: []string{"example.com"}}) // covettest's host
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +181,7 @@ func TestDocumentedAndValidatedAlike(t *testing.T) {
 func TestCORSAndWriteLimit(t *testing.T) {
 	db := ormtest.SQLite(t)
 	app, err := NewApp(Config{DatabaseURL: db.DSN, Logger: slog.New(slog.DiscardHandler),
-		FrontendOrigins: []string{"https://board.example.com"}, WriteLimit: ratelimit.PerMinute(3)})
+		FrontendOrigins: []string{"https://board.example.com"}, WriteLimit: ratelimit.PerMinute(3), AllowedHosts: []string{"example.com"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,6 +64,9 @@ func run(args []string, opts ...settings.Option) error {
 		}
 		return orm.RunMigrateCommand(ctx, db, ms, rest[1:], orm.WithOutput(os.Stdout))
 	}
+	if err := s.checkHosts(); err != nil {
+		return err
+	}
 	cfg := s.config()
 	app, err := NewApp(cfg)
 	if err != nil {

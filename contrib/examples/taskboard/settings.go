@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"net/url"
 
 	"github.com/covetgo/covet/plugins/settings"
@@ -17,6 +18,7 @@ type Settings struct {
 	FrontendOrigins []string `env:"TASKBOARD_FRONTEND_ORIGIN" flag:"frontend" default:"http://localhost:5173" doc:"browser origins allowed to call the API (CORS), comma-separated; empty for none"`
 	RedisURL        *url.URL `env:"REDIS_URL" flag:"redis" doc:"Redis for rate limits shared by instances (default: in memory)"`
 	WebhookURL      *url.URL `env:"TASKBOARD_WEBHOOK_URL" flag:"webhook" doc:"receives a POST for every task created (default: none)"`
+	AllowedHosts    []string `env:"TASKBOARD_ALLOWED_HOSTS" flag:"allowed-hosts" doc:"host names the app answers to (Host header, against DNS rebinding), comma-separated; development default: localhost, 127.0.0.1, ::1; required in production"`
 	// WebhookSecret is read from the environment, .env or a secrets file,
 	// never from a flag (flags show in ps).
 	WebhookSecret settings.Secret `env:"TASKBOARD_WEBHOOK_SECRET" flag:"-" doc:"signs webhook bodies: X-Taskboard-Signature: sha256=HMAC"`
@@ -45,7 +47,8 @@ func (s *Settings) development() bool {
 
 // config turns the settings into the app's Config.
 func (s *Settings) config() Config {
-	cfg := Config{DatabaseURL: s.DatabaseURL, Development: s.development(), FrontendOrigins: s.FrontendOrigins}
+	cfg := Config{DatabaseURL: s.DatabaseURL, Development: s.development(), FrontendOrigins: s.FrontendOrigins,
+		AllowedHosts: s.AllowedHosts}
 	if s.RedisURL != nil {
 		cfg.RedisURL = s.RedisURL.String()
 	}
@@ -54,4 +57,14 @@ func (s *Settings) config() Config {
 	}
 	cfg.WebhookSecret = s.WebhookSecret.Reveal()
 	return cfg
+}
+
+// checkHosts refuses to start in production without allowed hosts: the
+// localhost names would refuse every real request, and no check at all
+// would leave the API open to DNS rebinding.
+func (s *Settings) checkHosts() error {
+	if !s.development() && len(s.AllowedHosts) == 0 {
+		return errors.New("taskboard: production needs TASKBOARD_ALLOWED_HOSTS (or -allowed-hosts): the host names the app is served under")
+	}
+	return nil
 }

@@ -52,7 +52,8 @@ func webhookApp(t *testing.T, timeout time.Duration) (*covettest.Client, *covett
 	fake.Intercept(client, "hooks.example.com")
 	logs := &syncBuffer{}
 	app, err := NewApp(Config{DatabaseURL: ormtest.New(t, "sqlite").DSN, Logger: slog.New(slog.NewTextHandler(logs, nil)),
-		WriteLimit: ratelimit.PerSecond(100000), WebhookURL: "https://hooks.example.com/taskboard", WebhookSecret: "whsec", WebhookClient: client})
+		WriteLimit: ratelimit.PerSecond(100000), WebhookURL: "https://hooks.example.com/taskboard", WebhookSecret: "whsec", WebhookClient: client,
+		AllowedHosts: []string{"example.com"}})
 	if err != nil {
 		t.Fatal(err)
 	}
