@@ -83,7 +83,7 @@ func (a *App) RunTLS(addr, certFile, keyFile string) error {
 	if err != nil {
 		return err
 	}
-	return a.Serve(tls.NewListener(ln, cfg))
+	return a.Serve(tls.NewListener(wrapLazy(ln, a.cfg.server), cfg))
 }
 
 // Serve serves on ln until SIGINT or SIGTERM, as Run does. The first signal
@@ -116,7 +116,10 @@ func (a *App) ServeContext(ctx context.Context, ln net.Listener) error {
 	}
 	srv := a.Server(ln.Addr().String())
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	// lazyConn keeps the timeouts' protection without re-arming the
+	// socket's timers on every request (server_conn.go).
+	served := wrapLazy(ln, a.cfg.server)
+	go func() { errc <- srv.Serve(served) }()
 	a.logger.Info("covet: serving", "addr", ln.Addr().String())
 	select {
 	case err := <-errc:

@@ -20,16 +20,17 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 )
 
-// New returns the app, with the server timeouts of the net/http servers.
+// New returns the app: fiber's default server (no timeouts), or with the
+// read/write/idle timeouts of Covet when shared.Timeouts().
 func New() *fiber.App {
 	v := validator.New(validator.WithRequiredStructEnabled())
-	app := fiber.New(fiber.Config{
-		DisableStartupMessage: true,
-		ReadTimeout:           shared.ReadTimeout,
-		WriteTimeout:          shared.WriteTimeout,
-		IdleTimeout:           shared.IdleTimeout,
-		BodyLimit:             32 << 20,
-	})
+	cfg := fiber.Config{DisableStartupMessage: true, BodyLimit: 32 << 20}
+	if shared.Timeouts() {
+		cfg.ReadTimeout = shared.ReadTimeout
+		cfg.WriteTimeout = shared.WriteTimeout
+		cfg.IdleTimeout = shared.IdleTimeout
+	}
+	app := fiber.New(cfg)
 	app.Get("/plaintext", func(c *fiber.Ctx) error { return c.SendString(shared.Plaintext) })
 	app.Get("/json", func(c *fiber.Ctx) error { return c.JSON(shared.Message{Message: shared.Plaintext}) })
 	app.Get("/users/:id", user)
