@@ -46,7 +46,8 @@ type App struct {
 	entry HandlerFunc // pre middleware + dispatch
 	serve HandlerFunc // app middleware + routed
 
-	lifecycle lifecycle
+	lifecycle  lifecycle
+	background background
 }
 
 // HandlerFunc handles a request. Returning a non-nil error hands it to the
@@ -739,7 +740,11 @@ func (a *App) Start(ctx context.Context) error {
 // Stop stops the started plugins (Stopper) in reverse install order, giving
 // each the context's deadline, and returns their errors joined. It fires the
 // drain signal (see Draining) first, if the shutdown did not already.
+//
+// Before the plugins, it waits for the background tasks (Context.After,
+// App.Go) until ctx ends, and reports those it abandoned in the error.
 func (a *App) Stop(ctx context.Context) error {
 	a.beginDrain()
-	return a.lifecycle.stop(ctx, a)
+	bgErr := a.waitBackground(ctx)
+	return errors.Join(bgErr, a.lifecycle.stop(ctx, a))
 }

@@ -139,6 +139,7 @@ func (l *lifecycle) start(ctx context.Context, a *App) error {
 		l.started = append(l.started, p)
 	}
 	l.running = true
+	a.startBackground()
 	return nil
 }
 
