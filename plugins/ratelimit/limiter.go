@@ -168,7 +168,7 @@ func (l *Limiter) Install(app *covet.App) error {
 	if lb, ok := l.backend.(interface{ setLogger(*slog.Logger) }); ok {
 		lb.setLogger(app.Logger())
 	}
-	app.Use(l.appMiddleware)
+	app.UseAt(covet.PhaseGuard, l.appMiddleware)
 	return nil
 }
 
