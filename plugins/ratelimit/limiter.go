@@ -219,6 +219,15 @@ func (l *Limiter) Stop(ctx context.Context) error {
 	return nil
 }
 
+// Cleanup releases what the backend holds if the app ends without a
+// successful Start and Stop (the client NewRedisURL created is closed).
+func (l *Limiter) Cleanup() error {
+	if c, ok := l.backend.(covet.Cleaner); ok {
+		return c.Cleanup()
+	}
+	return nil
+}
+
 // CheckHealth reports the backend's health (the Redis backend pings Redis
 // and reports its circuit breaker), with the limiter's counters.
 func (l *Limiter) CheckHealth(ctx context.Context, kind covet.HealthKind) covet.HealthReport {
@@ -521,6 +530,7 @@ var (
 	_ covet.Plugin        = (*Limiter)(nil)
 	_ covet.Starter       = (*Limiter)(nil)
 	_ covet.Stopper       = (*Limiter)(nil)
+	_ covet.Cleaner       = (*Limiter)(nil)
 	_ covet.HealthChecker = (*Limiter)(nil)
 	_ covet.RouteObserver = (*Limiter)(nil)
 )
