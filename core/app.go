@@ -27,7 +27,8 @@ type App struct {
 	logger *slog.Logger
 
 	pre     []Middleware
-	mw      []Middleware
+	mw      []Middleware       // PhaseApp middleware (Use, UseFirst); all of it once built
+	phased  []phasedMiddleware // UseAt with another phase (phase.go)
 	routes  []*Route
 	groups  []*Group
 	names   map[string]*Route
@@ -83,16 +84,21 @@ func (a *App) Development() bool { return a.cfg.development }
 // Use adds app-level middleware. It runs for every request that reaches
 // routing, matched or not (404, 405 and automatic OPTIONS answers included),
 // outside group and route middleware, in the order added, whatever the order
-// of Use and route registration.
+// of Use and route registration. It sits at PhaseApp: inside the observe and
+// edge phases (metrics, CORS), outside the encode, guard, cache and resource
+// phases (compression, rate limits, caching, transactions) whatever order
+// plugins were installed in; see Phase and UseAt.
 func (a *App) Use(mw ...Middleware) {
 	a.configuring("Use")
 	a.mw = append(a.mw, mw...)
 }
 
-// UseFirst adds app-level middleware outside all app middleware added so far
-// (the last UseFirst call is the outermost). Plugins whose headers must be
-// on every response, including those of other middleware (CORS on a 429 or
-// a 401), add themselves with it.
+// UseFirst adds app-level middleware outside all PhaseApp middleware added
+// so far (the last UseFirst call is the outermost of PhaseApp).
+//
+// Deprecated: where middleware sits then depends on the order of calls. Use
+// UseAt with a Phase (PhaseObserve, PhaseEdge, ...), which states the
+// position whatever the install order.
 func (a *App) UseFirst(mw ...Middleware) {
 	a.configuring("UseFirst")
 	a.mw = append(slices.Clone(mw), a.mw...)
@@ -381,9 +387,15 @@ func escapeSegment(s string) string {
 }
 
 // Install installs plugins in order. A plugin whose Install fails is rolled
-// back: the routes, middleware and metadata it added are removed, and the
-// plugins installed before it in this call stay installed. A second plugin
-// with a name already installed is refused.
+// back completely: the app is left exactly as it was before that plugin's
+// Install ran. Routes, groups, app, pre and group middleware (Group.Use),
+// route options applied to existing routes (Group.With: tags, security,
+// responses, metadata, route middleware), route names, security schemes,
+// error translators, error-handler wrappers and the plugins its Install
+// installed in turn are all undone; then Cleanup (see Cleaner) runs for the
+// failed plugin and for those nested plugins, in reverse order. The plugins
+// installed before it in this call stay installed. A second plugin with a
+// name already installed is refused.
 func (a *App) Install(plugins ...Plugin) error {
 	a.configuring("Install")
 	for _, p := range plugins {
@@ -401,8 +413,9 @@ func (a *App) Install(plugins ...Plugin) error {
 		}
 		snap := a.snapshot()
 		if err := p.Install(a); err != nil {
-			a.restore(snap)
-			return fmt.Errorf("covet: install plugin %q: %w", name, err)
+			nested := a.restore(snap)
+			err = fmt.Errorf("covet: install plugin %q: %w", name, err)
+			return errors.Join(err, cleanupAll(append(nested, p)))
 		}
 		a.plugins = append(a.plugins, p)
 	}
@@ -420,45 +433,6 @@ func (a *App) Plugin(name string) Plugin {
 		}
 	}
 	return nil
-}
-
-type appSnapshot struct {
-	pre, mw []Middleware
-	routes  int
-	groups  int
-	names   map[string]*Route
-	schemes map[string]SecurityScheme
-}
-
-func (a *App) snapshot() appSnapshot {
-	s := appSnapshot{pre: slices.Clone(a.pre), mw: slices.Clone(a.mw), routes: len(a.routes), groups: len(a.groups)}
-	s.names = make(map[string]*Route, len(a.names))
-	for k, v := range a.names {
-		s.names[k] = v
-	}
-	s.schemes = make(map[string]SecurityScheme, len(a.schemes))
-	for k, v := range a.schemes {
-		s.schemes[k] = v
-	}
-	return s
-}
-
-func (a *App) restore(s appSnapshot) {
-	a.pre, a.mw, a.names, a.schemes = s.pre, s.mw, s.names, s.schemes
-	a.groups = a.groups[:s.groups]
-	if len(a.routes) != s.routes {
-		removed := a.routes[s.routes:]
-		a.routes = a.routes[:s.routes]
-		for _, g := range a.groups {
-			g.routes = slices.DeleteFunc(g.routes, func(r *Route) bool { return slices.Contains(removed, r) })
-		}
-		// Rebuild the router from the remaining routes.
-		a.router = newRouter()
-		// (finalize runs at build)
-		for _, r := range a.routes {
-			a.router.add(r)
-		}
-	}
 }
 
 // SecurityScheme describes how clients authenticate, for documentation. Auth
@@ -532,6 +506,8 @@ func (a *App) build() error {
 		}
 		// App middleware is composed once, around one handler that runs the
 		// matched route's chain or the unmatched answer.
+		a.mw = a.appChain()
+		a.phased = nil
 		a.serve = chain(a.mw, a.routed)
 		a.entry = chain(a.pre, a.dispatch)
 		a.router.finalize()

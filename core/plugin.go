@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 )
 
@@ -18,8 +20,14 @@ import (
 // error, whatever it registered on the App is removed again, the plugin is
 // not installed, and App.Install returns the error.
 //
+// Install opens nothing: no connection, goroutine, timer or file. A plugin
+// that needs them opens them in Start and releases them in Stop and Cleanup,
+// so that an app that is configured and never served (a test, a tool that
+// prints the routes) costs nothing and leaks nothing.
+//
 // A plugin may also implement the optional interfaces Starter, Stopper,
-// HealthChecker and RouteObserver; core type-asserts them.
+// Cleaner, Dependent, HealthChecker and RouteObserver; core type-asserts
+// them.
 type Plugin interface {
 	// Name identifies the plugin; two plugins with one name cannot be installed
 	// in the same app. Use the module's short name ("orm", "openapi").
@@ -30,23 +38,56 @@ type Plugin interface {
 
 // Starter is a plugin with work to do when the server starts: connect to a
 // database, start a background loop. Start runs from App.Start (which Run and
-// Serve call) in install order, after the route table is frozen and before
+// Serve call) in start order (install order, except that a Dependent starts
+// after the plugins it names), after the route table is frozen and before
 // the server accepts connections. ctx is canceled when the app stops; a
 // goroutine the plugin starts should end with it or in Stop. If Start returns
-// an error, plugins started before it are stopped in reverse order and the
-// server does not start.
+// an error, plugins started before it are stopped in reverse order, then
+// every installed plugin's Cleanup runs (the failed one included), and the
+// server does not start. A Start that fails must release what it opened
+// before returning, or in Cleanup.
 type Starter interface {
 	Start(ctx context.Context) error
 }
 
 // Stopper is a plugin with work to do at shutdown: close pools, flush
-// buffers. Stop runs in reverse install order after the server has stopped
+// buffers. Stop runs in reverse start order after the server has stopped
 // accepting connections and in-flight requests have finished (or the shutdown
 // deadline passed). ctx carries the shutdown deadline. Stop is called only
 // for plugins whose Start succeeded (or that have no Start). Errors are
 // joined and returned from App.Stop; the other plugins are still stopped.
 type Stopper interface {
 	Stop(ctx context.Context) error
+}
+
+// Cleaner is a plugin that has something to release however its life ended
+// (Caddy's CleanerUpper). Cleanup runs, in reverse start order, for every
+// installed plugin:
+//   - after App.Stop, once the started plugins were stopped (started or not:
+//     App.Stop of an app that was never started cleans its plugins up);
+//   - after a failed App.Start, for the plugins that started (and were
+//     stopped again), the one whose Start failed, and those never started;
+//   - at once, for a plugin whose Install failed, and for the plugins a
+//     failed Install had installed in turn (see App.Install).
+//
+// It runs once per end of life: a second App.Stop does not call it again. An
+// app that is started again after App.Stop starts its plugins again, and
+// Cleanup runs again at the end of that run, so Cleanup must leave the
+// plugin able to Start again and must be harmless when nothing is open.
+// Errors are joined into the error of App.Stop, App.Start or App.Install.
+type Cleaner interface {
+	Cleanup() error
+}
+
+// Dependent is a plugin that must start after other plugins, named by
+// their Name: a cache that warms itself from the database starts after
+// "orm". It stops (and is cleaned up) before them. Start order is separate
+// from middleware position: where a plugin's middleware sits is said by
+// App.UseAt and its Phase, whatever the start order. Names of plugins that
+// are not installed are ignored (the dependency is about order, not
+// presence); a cycle makes App.Start fail, naming the plugins in it.
+type Dependent interface {
+	StartAfter() []string
 }
 
 // HealthChecker is a plugin that reports its health. Core calls
@@ -112,7 +153,9 @@ type HealthReport struct {
 type lifecycle struct {
 	mu      sync.Mutex
 	started []Plugin
+	order   []Plugin // start order of the current (or last) run
 	running bool
+	cleaned bool // Cleanup ran since the last start
 	cancel  context.CancelFunc
 }
 
@@ -122,18 +165,25 @@ func (l *lifecycle) start(ctx context.Context, a *App) error {
 	if l.running {
 		return nil
 	}
+	order, err := startOrder(a.plugins)
+	if err != nil {
+		return err
+	}
 	// Serving again after a shutdown: a fresh drain signal, ready again.
 	a.drain.rearm()
 	a.draining.Store(false)
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	l.cancel = cancel
+	l.order = order
+	l.cleaned = false
 	l.started = l.started[:0]
-	for _, p := range a.plugins {
+	for _, p := range order {
 		if s, ok := p.(Starter); ok {
 			if err := s.Start(runCtx); err != nil {
 				stopErr := l.stopLocked(context.WithoutCancel(ctx))
 				cancel()
-				return errors.Join(fmt.Errorf("covet: start plugin %q: %w", p.Name(), err), stopErr)
+				l.cleaned = true
+				return errors.Join(fmt.Errorf("covet: start plugin %q: %w", p.Name(), err), stopErr, cleanupAll(order))
 			}
 		}
 		l.started = append(l.started, p)
@@ -147,14 +197,24 @@ func (l *lifecycle) stop(ctx context.Context, a *App) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !l.running {
-		return nil
+		if l.cleaned {
+			return nil
+		}
+		// Never started: the installed plugins are cleaned up.
+		l.cleaned = true
+		order, err := startOrder(a.plugins)
+		if err != nil {
+			order = a.plugins
+		}
+		return cleanupAll(order)
 	}
 	err := l.stopLocked(ctx)
 	l.running = false
 	if l.cancel != nil {
 		l.cancel()
 	}
-	return err
+	l.cleaned = true
+	return errors.Join(err, cleanupAll(l.order))
 }
 
 func (l *lifecycle) stopLocked(ctx context.Context) error {
@@ -169,4 +229,78 @@ func (l *lifecycle) stopLocked(ctx context.Context) error {
 	}
 	l.started = l.started[:0]
 	return errors.Join(errs...)
+}
+
+// cleanupAll runs Cleanup for the Cleaners among plugins, in reverse order,
+// and joins their errors.
+func cleanupAll(plugins []Plugin) error {
+	var errs []error
+	for i := len(plugins) - 1; i >= 0; i-- {
+		if c, ok := plugins[i].(Cleaner); ok {
+			if err := c.Cleanup(); err != nil {
+				errs = append(errs, fmt.Errorf("covet: clean up plugin %q: %w", plugins[i].Name(), err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// startOrder returns the plugins in start order: install order, except that
+// a Dependent comes after the installed plugins it names. Among plugins free
+// to start, the one installed first starts first.
+func startOrder(plugins []Plugin) ([]Plugin, error) {
+	index := make(map[string]int, len(plugins))
+	for i, p := range plugins {
+		index[p.Name()] = i
+	}
+	deps := make([][]int, len(plugins))
+	hasDeps := false
+	for i, p := range plugins {
+		d, ok := p.(Dependent)
+		if !ok {
+			continue
+		}
+		for _, name := range d.StartAfter() {
+			if j, ok := index[name]; ok && j != i {
+				deps[i] = append(deps[i], j)
+				hasDeps = true
+			}
+		}
+	}
+	if !hasDeps {
+		return slices.Clone(plugins), nil
+	}
+	placed := make([]bool, len(plugins))
+	out := make([]Plugin, 0, len(plugins))
+	for len(out) < len(plugins) {
+		progress := false
+		for i, p := range plugins {
+			if placed[i] || !allPlaced(deps[i], placed) {
+				continue
+			}
+			placed[i] = true
+			out = append(out, p)
+			progress = true
+			break // restart: the earliest installed free plugin goes next
+		}
+		if !progress {
+			var cycle []string
+			for i, p := range plugins {
+				if !placed[i] {
+					cycle = append(cycle, fmt.Sprintf("%q", p.Name()))
+				}
+			}
+			return nil, fmt.Errorf("covet: plugins %s wait for each other to start (StartAfter cycle)", strings.Join(cycle, ", "))
+		}
+	}
+	return out, nil
+}
+
+func allPlaced(deps []int, placed []bool) bool {
+	for _, j := range deps {
+		if !placed[j] {
+			return false
+		}
+	}
+	return true
 }

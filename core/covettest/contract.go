@@ -2,9 +2,11 @@ package covettest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,7 +40,25 @@ const contractTimeout = 10 * time.Second
 //     Stop after Start works and a second App.Stop is harmless;
 //   - health: CheckHealth, if implemented, answers "ok", "degraded" or "down"
 //     for both covet.Liveness and covet.Readiness, within its context;
-//   - routes: ObserveRoutes, if implemented, accepts the app's routes.
+//   - routes: ObserveRoutes, if implemented, accepts the app's routes;
+//   - opens nothing: Install starts no goroutine, and App.Stop of an app that
+//     was never started (which runs covet.Cleaner's Cleanup) leaves none of
+//     those the plugin started, from its construction by newPlugin on;
+//   - cleanup: when another plugin's Start fails, after this one's (so it was
+//     started and stopped) or before it (so it never started), App.Start
+//     returns that error and no goroutine the plugin started is left once it
+//     returns; a second Cleanup, if implemented, is harmless;
+//   - rollback: a plugin whose Install installs this one and then fails
+//     leaves the app exactly as before (routes and their metadata, security
+//     schemes, plugins, and the answers to a plain route, an unknown path and
+//     an automatic OPTIONS), and no goroutine behind;
+//   - drain: after Start, App.Draining is open; App.Stop fires it before the
+//     plugin's Stop runs, and after Stop no goroutine the plugin started is
+//     left.
+//
+// The goroutine checks compare the goroutines running before and after,
+// waiting a few seconds for those that are ending; run PluginContract from
+// a test that is not parallel.
 func PluginContract(t *testing.T, newPlugin func() covet.Plugin) {
 	t.Helper()
 	fresh := func(t *testing.T) covet.Plugin {
@@ -164,6 +184,200 @@ func PluginContract(t *testing.T, newPlugin func() covet.Plugin) {
 			t.Errorf("covettest: contract: %q ObserveRoutes(app.Routes()): %v", p.Name(), err)
 		}
 	})
+
+	t.Run("opens nothing", func(t *testing.T) {
+		before := goroutines()
+		p := fresh(t)
+		app := covet.New()
+		beforeInstall := goroutines()
+		if err := app.Install(p); err != nil {
+			t.Fatalf("covettest: contract: Install %q: %v", p.Name(), err)
+		}
+		if left := newGoroutines(beforeInstall, leakWait); len(left) > 0 {
+			t.Errorf("covettest: contract: Install of %q started %d goroutines (Install opens nothing; start them in Start):\n%s", p.Name(), len(left), strings.Join(left, "\n\n"))
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), contractTimeout)
+		defer cancel()
+		if err := within(ctx, func() error { return app.Stop(ctx) }); err != nil {
+			t.Errorf("covettest: contract: App.Stop of a never started app with %q: %v", p.Name(), err)
+		}
+		if left := newGoroutines(before, leakWait); len(left) > 0 {
+			t.Errorf("covettest: contract: %d goroutines left after App.Stop of a never started app with %q:\n%s", len(left), p.Name(), strings.Join(left, "\n\n"))
+		}
+	})
+
+	for _, failFirst := range []bool{false, true} {
+		name := "cleanup after a later Start failed"
+		if failFirst {
+			name = "cleanup when never started"
+		}
+		t.Run(name, func(t *testing.T) {
+			before := goroutines()
+			p := fresh(t)
+			app := covet.New()
+			failing := &failingStarter{}
+			plugins := []covet.Plugin{p, failing}
+			if failFirst {
+				plugins = []covet.Plugin{failing, p}
+			}
+			if err := app.Install(plugins...); err != nil {
+				t.Fatalf("covettest: contract: Install %q: %v", p.Name(), err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), contractTimeout)
+			defer cancel()
+			err := within(ctx, func() error { return app.Start(ctx) })
+			if err == nil || !strings.Contains(err.Error(), errFailingStart.Error()) {
+				t.Fatalf("covettest: contract: App.Start with %q and a plugin that fails to start: %v, want the start error", p.Name(), err)
+			}
+			if left := newGoroutines(before, leakWait); len(left) > 0 {
+				t.Errorf("covettest: contract: %d goroutines left after a failed App.Start with %q (stop or clean them up):\n%s", len(left), p.Name(), strings.Join(left, "\n\n"))
+			}
+			if c, ok := p.(covet.Cleaner); ok {
+				if err := within(ctx, c.Cleanup); err != nil {
+					t.Errorf("covettest: contract: a second Cleanup of %q: %v", p.Name(), err)
+				}
+			}
+		})
+	}
+
+	t.Run("rollback", func(t *testing.T) {
+		build := func() *covet.App {
+			app := covet.New()
+			g := app.Group("/covettest-contract")
+			g.GET("/probe", func(c *covet.Context) error { return c.Text(http.StatusOK, "probe") }).Name("covettest.contract.probe").Tags("covettest")
+			return app
+		}
+		want := fingerprint(t, build())
+		before := goroutines()
+		app := build()
+		p := fresh(t)
+		err := app.Install(&failingInstall{inner: p})
+		if err == nil || !strings.Contains(err.Error(), errFailingInstall.Error()) {
+			t.Fatalf("covettest: contract: a failing Install that installed %q returned %v", p.Name(), err)
+		}
+		if got := fingerprint(t, app); got != want {
+			t.Errorf("covettest: contract: a failed Install that installed %q changed the app:\n got:\n%s\nwant:\n%s", p.Name(), got, want)
+		}
+		if left := newGoroutines(before, leakWait); len(left) > 0 {
+			t.Errorf("covettest: contract: %d goroutines left after a rolled-back Install of %q:\n%s", len(left), p.Name(), strings.Join(left, "\n\n"))
+		}
+	})
+
+	t.Run("drain", func(t *testing.T) {
+		before := goroutines()
+		p := fresh(t)
+		app := covet.New()
+		probe := &drainProbe{app: app}
+		if err := app.Install(p, probe); err != nil {
+			t.Fatalf("covettest: contract: Install %q: %v", p.Name(), err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), contractTimeout)
+		defer cancel()
+		if err := within(ctx, func() error { return app.Start(ctx) }); err != nil {
+			t.Fatalf("covettest: contract: App.Start with %q: %v", p.Name(), err)
+		}
+		select {
+		case <-app.Draining():
+			t.Fatalf("covettest: contract: with %q started, App.Draining is already closed", p.Name())
+		default:
+		}
+		if err := within(ctx, func() error { return app.Stop(ctx) }); err != nil {
+			t.Fatalf("covettest: contract: App.Stop with %q: %v", p.Name(), err)
+		}
+		if !probe.drained {
+			t.Errorf("covettest: contract: the drain signal had not fired when the plugins stopped")
+		}
+		if left := newGoroutines(before, leakWait); len(left) > 0 {
+			t.Errorf("covettest: contract: %d goroutines left after App.Stop with %q (end them in Stop or Cleanup):\n%s", len(left), p.Name(), strings.Join(left, "\n\n"))
+		}
+	})
+}
+
+// leakWait is how long the goroutine checks wait for goroutines that are
+// ending (a pool's reaper that exits after Close returned).
+const leakWait = 2 * time.Second
+
+var (
+	errFailingStart   = errors.New("covettest: contract plugin fails to start")
+	errFailingInstall = errors.New("covettest: contract plugin fails to install")
+)
+
+// failingStarter is a plugin whose Start fails.
+type failingStarter struct{}
+
+func (*failingStarter) Name() string                { return "covettest-fails-to-start" }
+func (*failingStarter) Install(*covet.App) error    { return nil }
+func (*failingStarter) Start(context.Context) error { return errFailingStart }
+
+// failingInstall installs inner, adds a little of its own, then fails.
+type failingInstall struct{ inner covet.Plugin }
+
+func (*failingInstall) Name() string { return "covettest-fails-to-install" }
+func (f *failingInstall) Install(app *covet.App) error {
+	if err := app.Install(f.inner); err != nil {
+		return err
+	}
+	app.GET("/covettest-contract/extra", func(c *covet.Context) error { return nil })
+	return errFailingInstall
+}
+
+// drainProbe, installed after the plugin under test, stops before it and
+// records whether the drain signal had fired.
+type drainProbe struct {
+	app     *covet.App
+	drained bool
+}
+
+func (*drainProbe) Name() string             { return "covettest-drain-probe" }
+func (*drainProbe) Install(*covet.App) error { return nil }
+func (d *drainProbe) Stop(context.Context) error {
+	select {
+	case <-d.app.Draining():
+		d.drained = true
+	default:
+	}
+	return nil
+}
+
+var (
+	_ covet.Starter = (*failingStarter)(nil)
+	_ covet.Stopper = (*drainProbe)(nil)
+)
+
+// fingerprint describes an app as a plugin or client sees it: routes with
+// their metadata, security schemes, plugins, and the answers to a plain
+// route, an unknown path and an automatic OPTIONS.
+func fingerprint(t *testing.T, app *covet.App) string {
+	t.Helper()
+	var b strings.Builder
+	for _, ri := range app.Routes() {
+		fmt.Fprintf(&b, "route %+v\n", ri)
+	}
+	schemes := app.SecuritySchemes()
+	names := make([]string, 0, len(schemes))
+	for n := range schemes {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		fmt.Fprintf(&b, "scheme %s %+v\n", n, schemes[n])
+	}
+	for _, p := range app.Plugins() {
+		fmt.Fprintf(&b, "plugin %s\n", p.Name())
+	}
+	cl := New(t, app)
+	for _, r := range []*Request{
+		cl.Get("/covettest-contract/probe"),
+		cl.Get("/covettest-contract/extra"),
+		cl.Get("/covettest-contract/none"),
+		cl.Options("/covettest-contract/probe"),
+	} {
+		res := r.Do()
+		h := res.Header.Clone()
+		h.Del("Date")
+		fmt.Fprintf(&b, "%d %v %s\n", res.StatusCode, h, res.Body)
+	}
+	return b.String()
 }
 
 // within runs f and fails with a clear error if it outlives ctx by more than

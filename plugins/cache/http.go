@@ -95,9 +95,10 @@ func (h *HTTPCache) Stats() HTTPStats {
 // Name returns "cache-http".
 func (h *HTTPCache) Name() string { return "cache-http" }
 
-// Install adds the middleware to the app (App.Use).
+// Install adds the middleware to the app at covet.PhaseCache: inside the
+// guards (rate limits), outside a request's database transaction.
 func (h *HTTPCache) Install(app *covet.App) error {
-	app.Use(h.Middleware)
+	app.UseAt(covet.PhaseCache, h.Middleware)
 	return nil
 }
 

@@ -7,7 +7,7 @@ import (
 )
 
 // Plugin is the compression plugin. Create it with New and install it with
-// App.Install: it adds app-level middleware (App.Use) that compresses the
+// App.Install: it adds app-level middleware (at covet.PhaseEncode) that compresses the
 // responses of every route, 404/405 and error answers included, and, when
 // WithRequestDecompression is given, decompresses request bodies.
 type Plugin struct {
@@ -25,15 +25,16 @@ func New(opts ...Option) *Plugin {
 // Name returns "compress".
 func (p *Plugin) Name() string { return "compress" }
 
-// Install checks the configuration and adds the middleware with App.Use:
-// middleware added before it (logging, recovery) sees the response as sent,
-// with its Content-Encoding; middleware added after it and handlers write
-// plain bytes.
+// Install checks the configuration and adds the middleware at
+// covet.PhaseEncode, whatever the install order: the app's own middleware
+// (App.Use: logging, recovery), CORS and metrics see the response as sent,
+// with its Content-Encoding; guards, caches, group and route middleware and
+// handlers write plain bytes.
 func (p *Plugin) Install(app *covet.App) error {
 	if p.err != nil {
 		return p.err
 	}
-	app.Use(p.e.middleware)
+	app.UseAt(covet.PhaseEncode, p.e.middleware)
 	return nil
 }
 

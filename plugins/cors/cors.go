@@ -8,8 +8,9 @@ import (
 )
 
 // Plugin is the CORS plugin. Create it with New and install it with
-// App.Install; it adds app-level middleware outside every app middleware
-// added before it (App.UseFirst), so it sees every request that reaches
+// App.Install; it adds app-level middleware at covet.PhaseEdge, outside the
+// app's own middleware and the guard phase whatever the install order, so it
+// sees every request that reaches
 // routing, matched or not, answers preflights before authentication or rate
 // limits can turn them down, and puts its headers on their refusals (a 401
 // or a 429) too, where the page can read them.
@@ -29,14 +30,14 @@ func New(opts ...Option) *Plugin {
 // Name returns "cors".
 func (p *Plugin) Name() string { return "cors" }
 
-// Install checks the configuration and adds the CORS middleware to the app,
-// outside the app middleware added so far (App.UseFirst): whatever order the
-// app installs plugins in, CORS headers are on every response.
+// Install checks the configuration and adds the CORS middleware to the app
+// at covet.PhaseEdge: whatever order the app installs plugins and calls Use
+// in, CORS headers are on every response.
 func (p *Plugin) Install(app *covet.App) error {
 	if p.err != nil {
 		return p.err
 	}
-	app.UseFirst(p.eng.middleware)
+	app.UseAt(covet.PhaseEdge, p.eng.middleware)
 	return nil
 }
 
@@ -50,7 +51,7 @@ func (p *Plugin) ObserveRoutes(routes []covet.RouteInfo) error {
 // for apps that do not use the plugin. It panics if the configuration is
 // invalid: a CORS policy is fixed at start-up.
 //
-// Used with App.UseFirst it behaves as the plugin does (App.Use puts it
+// Used with App.UseAt(covet.PhaseEdge, ...) it behaves as the plugin does (App.Use puts it
 // inside the app middleware added before it, whose refusals then lack CORS
 // headers). Used on a group or a
 // route, it adds CORS headers to the requests that route matches, but it only

@@ -464,8 +464,8 @@ func TestMiddlewareWithoutPlugin(t *testing.T) {
 }
 
 // TestVaryMerges checks that Vary values set around CORS are kept: one set
-// by middleware outside it (added with UseFirst after the plugin, so it runs
-// first) and one the handler adds.
+// by middleware outside it (at covet.PhaseObserve, the one phase outside
+// CORS, added after the plugin) and one the handler adds.
 func TestVaryMerges(t *testing.T) {
 	app := covet.New()
 	app.GET("/a", func(c *covet.Context) error {
@@ -475,7 +475,7 @@ func TestVaryMerges(t *testing.T) {
 	if err := app.Install(cors.New(cors.WithOrigins(appOrigin))); err != nil {
 		t.Fatal(err)
 	}
-	app.UseFirst(func(next covet.HandlerFunc) covet.HandlerFunc {
+	app.UseAt(covet.PhaseObserve, func(next covet.HandlerFunc) covet.HandlerFunc {
 		return func(c *covet.Context) error {
 			c.Response().Header().Set("Vary", "Accept-Encoding")
 			return next(c)

@@ -15,8 +15,8 @@
 //		cors.WithMaxAge(10*time.Minute),
 //	))
 //
-// The plugin's middleware wraps every app middleware added before it
-// (App.UseFirst), so preflights are answered before authentication or rate
+// The plugin's middleware sits at covet.PhaseEdge, outside the app's own
+// middleware and the guards, so preflights are answered before authentication or rate
 // limits run, and their refusals carry CORS headers the page can read.
 //
 // Groups and routes can carry their own policy, built on top of the plugin's

@@ -143,7 +143,7 @@ func (p *Plugin) Install(app *covet.App) error {
 		done = append(done, c)
 	}
 	p.app = app
-	app.UseFirst(p.Middleware())
+	app.UseAt(covet.PhaseObserve, p.Middleware())
 	if p.cfg.listen == "" && p.cfg.path != "" {
 		h := p.Handler()
 		app.GET(p.cfg.path, func(c *covet.Context) error {

@@ -86,7 +86,7 @@ func (p *Plugin) Install(app *covet.App) error {
 		p.byName[dc.name] = d
 	}
 	p.primary = p.byName[DefaultName]
-	app.Use(p.requestMiddleware)
+	app.UseAt(covet.PhaseResource, p.requestMiddleware)
 	if p.cfg.mapErrors {
 		app.TranslateErrors(p.translate)
 	}

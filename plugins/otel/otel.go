@@ -67,14 +67,15 @@ func New(opts ...Option) *Plugin {
 // Name returns "otel".
 func (p *Plugin) Name() string { return "otel" }
 
-// Install adds the tracing middleware outside all app middleware added so
-// far (so a span covers them, and the access log inside it sees the trace).
+// Install adds the tracing middleware at covet.PhaseObserve, outside the
+// app's own middleware whatever the install order (so a span covers them,
+// and the access log inside it sees the trace).
 func (p *Plugin) Install(app *covet.App) error {
 	if len(p.cfg.errs) > 0 {
 		return errors.Join(p.cfg.errs...)
 	}
 	p.app = app
-	app.UseFirst(p.Middleware())
+	app.UseAt(covet.PhaseObserve, p.Middleware())
 	return nil
 }
 

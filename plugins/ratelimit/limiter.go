@@ -168,7 +168,7 @@ func (l *Limiter) Install(app *covet.App) error {
 	if lb, ok := l.backend.(interface{ setLogger(*slog.Logger) }); ok {
 		lb.setLogger(app.Logger())
 	}
-	app.Use(l.appMiddleware)
+	app.UseAt(covet.PhaseGuard, l.appMiddleware)
 	return nil
 }
 
@@ -215,6 +215,15 @@ func (l *Limiter) Start(ctx context.Context) error {
 func (l *Limiter) Stop(ctx context.Context) error {
 	if s, ok := l.backend.(covet.Stopper); ok {
 		return s.Stop(ctx)
+	}
+	return nil
+}
+
+// Cleanup releases what the backend holds if the app ends without a
+// successful Start and Stop (the client NewRedisURL created is closed).
+func (l *Limiter) Cleanup() error {
+	if c, ok := l.backend.(covet.Cleaner); ok {
+		return c.Cleanup()
 	}
 	return nil
 }
@@ -521,6 +530,7 @@ var (
 	_ covet.Plugin        = (*Limiter)(nil)
 	_ covet.Starter       = (*Limiter)(nil)
 	_ covet.Stopper       = (*Limiter)(nil)
+	_ covet.Cleaner       = (*Limiter)(nil)
 	_ covet.HealthChecker = (*Limiter)(nil)
 	_ covet.RouteObserver = (*Limiter)(nil)
 )

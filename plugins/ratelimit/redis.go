@@ -294,6 +294,18 @@ func (r *Redis) Stop(context.Context) error {
 	return nil
 }
 
+// Cleanup closes the client if the backend created it (NewRedisURL) and
+// Stop did not: the app was never started, or its Start failed. It is
+// harmless after Stop.
+func (r *Redis) Cleanup() error {
+	if r.owned {
+		if err := r.client.Close(); err != nil && !errors.Is(err, redis.ErrClosed) {
+			return err
+		}
+	}
+	return nil
+}
+
 // CheckHealth pings Redis. An unreachable Redis (or an open breaker) is
 // "degraded", not "down": requests still get answers, per their policies'
 // failure mode.
@@ -340,5 +352,6 @@ var (
 	_ Backend             = (*Memory)(nil)
 	_ covet.Starter       = (*Redis)(nil)
 	_ covet.Stopper       = (*Redis)(nil)
+	_ covet.Cleaner       = (*Redis)(nil)
 	_ covet.HealthChecker = (*Redis)(nil)
 )

@@ -37,6 +37,9 @@ func (b broken) Install(app *covet.App) error {
 	if b.kind == "install fails" {
 		return errors.New("broken: cannot install")
 	}
+	if b.kind == "install opens" {
+		go func() { select {} }() // a goroutine Install should not start
+	}
 	if b.kind == "breaks requests" {
 		app.Use(func(covet.HandlerFunc) covet.HandlerFunc {
 			return func(c *covet.Context) error { panic("broken: middleware panics") }
@@ -48,6 +51,9 @@ func (b broken) Install(app *covet.App) error {
 func (b broken) Start(context.Context) error {
 	if b.kind == "start fails" {
 		return errors.New("broken: cannot start")
+	}
+	if b.kind == "start leaks" {
+		go func() { select {} }() // a goroutine neither Stop nor Cleanup ends
 	}
 	return nil
 }
@@ -98,9 +104,12 @@ func TestContractCatchesBrokenPlugins(t *testing.T) {
 		{"invalid health", "status \"fine\", want one of"},
 		{"down without reason", "is \"down\" without an Error explaining it"},
 		{"rejects routes", "ObserveRoutes(app.Routes()): broken: routes refused"},
+		{"install opens", "Install of \"broken\" started 1 goroutines (Install opens nothing"},
+		{"start leaks", "goroutines left after App.Stop with \"broken\""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.kind, func(t *testing.T) {
+			t.Parallel() // the goroutine checks wait for leaks to end: overlap the waits
 			cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenPluginContract$", "-test.count=1")
 			cmd.Env = append(os.Environ(), brokenEnv+"="+tt.kind)
 			out, err := cmd.CombinedOutput()

@@ -1,0 +1,106 @@
+package covet
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Phase says where app middleware sits in the chain, whatever the order it
+// was added in: lower phases wrap higher ones (the lowest is the
+// outermost), and within one phase middleware runs in the order added. A
+// plugin states its phase with App.UseAt, so an app gets the same chain
+// (and the same responses) whatever order it installs plugins and calls Use
+// in. Any integer is a phase; the named ones leave room between them.
+//
+// The named phases, outermost first:
+//
+//	PhaseObserve   metrics, tracing: see every request, its final status and duration
+//	PhaseEdge      CORS: its headers on every answer, preflights answered before guards
+//	PhaseApp       App.Use and UseFirst: the application's own middleware
+//	PhaseEncode    compression: encodes what the phases inside it answer
+//	PhaseGuard     authentication, rate limits: reject before work is done
+//	PhaseCache     response caching: only what passed the guards is cached or served
+//	PhaseResource  per-request resources (a database transaction): opened last
+//
+// App.Pre middleware runs before routing, outside all phases; group and
+// route middleware run inside all of them.
+type Phase int
+
+// The named phases; see Phase.
+const (
+	PhaseObserve  Phase = -300
+	PhaseEdge     Phase = -200
+	PhaseApp      Phase = 0
+	PhaseEncode   Phase = 100
+	PhaseGuard    Phase = 200
+	PhaseCache    Phase = 300
+	PhaseResource Phase = 400
+)
+
+// String names the phase ("guard"), or gives its number and the named
+// phase it follows ("guard+5").
+func (p Phase) String() string {
+	names := []struct {
+		p    Phase
+		name string
+	}{
+		{PhaseObserve, "observe"}, {PhaseEdge, "edge"}, {PhaseApp, "app"}, {PhaseEncode, "encode"},
+		{PhaseGuard, "guard"}, {PhaseCache, "cache"}, {PhaseResource, "resource"},
+	}
+	for i := len(names) - 1; i >= 0; i-- {
+		if p == names[i].p {
+			return names[i].name
+		}
+		if p > names[i].p {
+			return fmt.Sprintf("%s+%d", names[i].name, int(p-names[i].p))
+		}
+	}
+	return fmt.Sprintf("observe%d", int(p-PhaseObserve))
+}
+
+type phasedMiddleware struct {
+	phase Phase
+	mw    Middleware
+}
+
+// UseAt adds app-level middleware at a phase (see Phase). App.Use is
+// UseAt(PhaseApp, ...). Like Use, it runs for every request that reaches
+// routing, matched or not.
+func (a *App) UseAt(phase Phase, mw ...Middleware) {
+	a.configuring("UseAt")
+	if phase == PhaseApp {
+		a.mw = append(a.mw, mw...)
+		return
+	}
+	for _, m := range mw {
+		a.phased = append(a.phased, phasedMiddleware{phase: phase, mw: m})
+	}
+}
+
+// appChain returns the app middleware in chain order: the phased
+// middleware by phase (stable), with the PhaseApp list in its place.
+func (a *App) appChain() []Middleware {
+	if len(a.phased) == 0 {
+		return a.mw
+	}
+	ph := slices.Clone(a.phased)
+	slices.SortStableFunc(ph, func(x, y phasedMiddleware) int {
+		switch {
+		case x.phase < y.phase:
+			return -1
+		case x.phase > y.phase:
+			return 1
+		}
+		return 0
+	})
+	out := make([]Middleware, 0, len(ph)+len(a.mw))
+	i := 0
+	for ; i < len(ph) && ph[i].phase < PhaseApp; i++ {
+		out = append(out, ph[i].mw)
+	}
+	out = append(out, a.mw...)
+	for ; i < len(ph); i++ {
+		out = append(out, ph[i].mw)
+	}
+	return out
+}
