@@ -43,14 +43,22 @@ func Example() {
 		if err := c.BindJSON(&n); err != nil {
 			return err
 		}
-		if _, err := orm.DB(c).NewInsert().Model(&n).Exec(c.Context()); err != nil {
+		db, err := orm.DB(c) // an error (a 500) only if the app is misconfigured
+		if err != nil {
+			return err
+		}
+		if _, err := db.NewInsert().Model(&n).Exec(c.Context()); err != nil {
 			return err // a duplicate title answers 409
 		}
 		return c.JSON(http.StatusCreated, n)
 	}, orm.Transactional())
 	app.GET("/notes/{id:int}", func(c *covet.Context) error {
 		var n Note
-		if err := orm.DB(c).NewSelect().Model(&n).Where("id = ?", c.Param("id")).Scan(c.Context()); err != nil {
+		db, err := orm.DB(c)
+		if err != nil {
+			return err
+		}
+		if err := db.NewSelect().Model(&n).Where("id = ?", c.Param("id")).Scan(c.Context()); err != nil {
 			return err // no such note answers 404
 		}
 		return c.JSON(http.StatusOK, n)

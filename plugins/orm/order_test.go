@@ -67,7 +67,7 @@ func TestHijackBehindTransactional(t *testing.T) {
 	app, _, _ := newApp(t, db)
 	app.Group("", orm.Transactional()).GET("/upgrade", func(c *covet.Context) error {
 		u := &User{Email: "ws@example.com", Name: "WS"}
-		if _, err := orm.DB(c).NewInsert().Model(u).Exec(c.Context()); err != nil {
+		if _, err := mustDB(c).NewInsert().Model(u).Exec(c.Context()); err != nil {
 			return err
 		}
 		conn, rw, err := http.NewResponseController(c.Response()).Hijack()
