@@ -72,7 +72,7 @@ func benchApps(b *testing.B) (map[string]*covet.App, int64) {
 	apps := map[string]*covet.App{}
 
 	plugin := covet.New(quiet)
-	must(b, plugin.Install(orm.New(orm.WithDSN(db.DSN), orm.WithLogger(slog.New(slog.DiscardHandler)))))
+	must(b, plugin.Install(orm.New(orm.WithDriver(db.Driver), orm.WithDSN(db.DSN), orm.WithLogger(slog.New(slog.DiscardHandler)))))
 	bunRoutes(plugin, mustDB)
 	apps["plugin"] = plugin
 

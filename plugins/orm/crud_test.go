@@ -15,7 +15,7 @@ import (
 
 func TestContract(t *testing.T) {
 	db := ormtest.SQLite(t)
-	covettest.PluginContract(t, func() covet.Plugin { return orm.New(orm.WithDSN(db.DSN)) })
+	covettest.PluginContract(t, func() covet.Plugin { return orm.New(orm.WithDriver(db.Driver), orm.WithDSN(db.DSN)) })
 }
 
 func TestHandlersAndErrorMapping(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/plugins/orm"
+	"github.com/covetgo/covet/plugins/orm/sqlite"
 	"github.com/uptrace/bun"
 )
 
@@ -35,7 +36,7 @@ func Example() {
 	}
 	dsn := "sqlite://:memory:" // an app reads os.Getenv("DATABASE_URL") here
 	app := covet.New(covet.WithLogger(slog.New(slog.DiscardHandler)))
-	if err := app.Install(orm.New(orm.WithDSN(dsn), orm.WithMigrations(migrations), orm.WithMigrateOnStart())); err != nil {
+	if err := app.Install(orm.New(orm.WithDriver(sqlite.Driver()), orm.WithDSN(dsn), orm.WithMigrations(migrations), orm.WithMigrateOnStart())); err != nil {
 		panic(err)
 	}
 	app.POST("/notes", func(c *covet.Context) error {
@@ -91,7 +92,7 @@ func Example() {
 // "app migrate status", "app migrate create add_users".
 func ExampleRunMigrateCommand() {
 	ctx := context.Background()
-	db, err := orm.Open(ctx, "sqlite://:memory:")
+	db, err := orm.Open(ctx, "sqlite://:memory:", sqlite.Driver())
 	if err != nil {
 		panic(err)
 	}

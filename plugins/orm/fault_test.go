@@ -108,7 +108,7 @@ func TestKillBackendsMidLoad(t *testing.T) {
 	}
 	time.Sleep(300 * time.Millisecond)
 	var killed int
-	admin, err := orm.Open(context.Background(), strings.Replace(db.DSN, "/"+db.Name, "/postgres", 1))
+	admin, err := orm.Open(context.Background(), strings.Replace(db.DSN, "/"+db.Name, "/postgres", 1), db.Driver)
 	must(t, err)
 	defer admin.Close()
 	for i := 0; i < 3; i++ { // a few rounds, to catch backends mid-transaction

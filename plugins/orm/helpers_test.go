@@ -12,6 +12,9 @@ import (
 
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/plugins/orm"
+	"github.com/covetgo/covet/plugins/orm/mysql"
+	"github.com/covetgo/covet/plugins/orm/pgsql"
+	"github.com/covetgo/covet/plugins/orm/sqlite"
 	"github.com/covetgo/covet/plugins/orm/ormtest"
 	"github.com/uptrace/bun"
 )
@@ -109,7 +112,7 @@ func newApp(t testing.TB, db *ormtest.DB, opts ...orm.Option) (*covet.App, *orm.
 	migrated(t, db)
 	logs := &logBuffer{}
 	app := covet.New(covet.WithLogger(slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))), covet.WithHealth(), covet.WithHealthDetails())
-	p := orm.New(append([]orm.Option{orm.WithDSN(db.DSN), orm.WithMaxOpenConns(10)}, opts...)...)
+	p := orm.New(append([]orm.Option{orm.WithDriver(db.Driver), orm.WithDSN(db.DSN), orm.WithMaxOpenConns(10)}, opts...)...)
 	must(t, app.Install(p))
 	return app, p, logs
 }
@@ -188,3 +191,6 @@ func mustNamed(c *covet.Context, name string) bun.IDB {
 	}
 	return db
 }
+
+// allDrivers gives a plugin every driver, for tests whose DSN is any.
+var allDrivers = orm.WithDriver(pgsql.Driver(), mysql.Driver(), sqlite.Driver())

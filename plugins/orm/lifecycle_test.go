@@ -13,6 +13,7 @@ import (
 
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/plugins/orm"
+	"github.com/covetgo/covet/plugins/orm/sqlite"
 	"go.uber.org/goleak"
 )
 
@@ -24,7 +25,7 @@ func TestInstallOpensNothingAndFailedStartLeavesNothing(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	file := filepath.Join(t.TempDir(), "app.db")
 	app := covet.New(covet.WithLogger(slog.New(slog.DiscardHandler)))
-	p := orm.New(orm.WithDSN("sqlite://"+file),
+	p := orm.New(allDrivers, orm.WithDSN("sqlite://"+file),
 		orm.WithDatabase("other", "postgres://covet@127.0.0.1:1/none?sslmode=disable"),
 		orm.WithConnectRetry(50*time.Millisecond, 10*time.Millisecond, 20*time.Millisecond))
 	must(t, app.Install(p))
@@ -49,7 +50,7 @@ func TestInstallOpensNothingAndFailedStartLeavesNothing(t *testing.T) {
 func TestInstallStartsNoGoroutine(t *testing.T) {
 	before := goleak.IgnoreCurrent()
 	app := covet.New(covet.WithLogger(slog.New(slog.DiscardHandler)))
-	must(t, app.Install(orm.New(orm.WithDSN("sqlite://"+filepath.Join(t.TempDir(), "a.db")))))
+	must(t, app.Install(orm.New(allDrivers, orm.WithDSN("sqlite://"+filepath.Join(t.TempDir(), "a.db")))))
 	if err := goleak.Find(before); err != nil {
 		t.Errorf("Install started goroutines: %v", err)
 	}
@@ -88,7 +89,7 @@ func TestDBWithoutPluginIsALogged500(t *testing.T) {
 
 	// Installed but not started: also a 500, not a panic.
 	app = covet.New(covet.WithLogger(slog.New(slog.DiscardHandler)))
-	must(t, app.Install(orm.New(orm.WithDSN("sqlite://"+filepath.Join(t.TempDir(), "a.db")))))
+	must(t, app.Install(orm.New(allDrivers, orm.WithDSN("sqlite://"+filepath.Join(t.TempDir(), "a.db")))))
 	app.GET("/", func(c *covet.Context) error {
 		_, err := orm.DB(c)
 		return err
@@ -110,5 +111,23 @@ func TestEmptyPageHasTotal(t *testing.T) {
 	must(t, json.Unmarshal(b, &m))
 	if v, ok := m["total"]; !ok || v != float64(0) {
 		t.Errorf("empty page JSON = %s, want \"total\":0", b)
+	}
+}
+
+// TestMissingDriverNamesTheImport: a DSN whose dialect has no driver fails
+// at Install with the option and import to add.
+func TestMissingDriverNamesTheImport(t *testing.T) {
+	app := covet.New(covet.WithLogger(slog.New(slog.DiscardHandler)))
+	err := app.Install(orm.New(orm.WithDriver(sqlite.Driver()), orm.WithDSN("postgres://u:secret@127.0.0.1/x")))
+	if err == nil {
+		t.Fatal("Install accepted a PostgreSQL DSN with only the SQLite driver")
+	}
+	for _, want := range []string{"orm.WithDriver(pgsql.Driver())", "plugins/orm/pgsql"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "secret") {
+		t.Errorf("error %q shows the password", err)
 	}
 }

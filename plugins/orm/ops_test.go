@@ -102,7 +102,7 @@ func TestUnreachableDatabase(t *testing.T) {
 		t.Run(strings.SplitN(dsn, ":", 2)[0], func(t *testing.T) {
 			t.Parallel()
 			app := covet.New(covet.WithHealth(), covet.WithLogger(slog.New(slog.DiscardHandler)))
-			must(t, app.Install(orm.New(orm.WithDSN(dsn), orm.WithConnectRetry(400*time.Millisecond, 50*time.Millisecond, 100*time.Millisecond))))
+			must(t, app.Install(orm.New(allDrivers, orm.WithDSN(dsn), orm.WithConnectRetry(400*time.Millisecond, 50*time.Millisecond, 100*time.Millisecond))))
 			began := time.Now()
 			err := app.Start(context.Background())
 			if err == nil {

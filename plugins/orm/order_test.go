@@ -29,7 +29,7 @@ func TestErrorMappingIndependentOfOrder(t *testing.T) {
 			migrated(t, db)
 			logs := &logBuffer{}
 			app := covet.New(covet.WithLogger(slog.New(slog.NewJSONHandler(logs, nil))))
-			p := orm.New(orm.WithDSN(db.DSN))
+			p := orm.New(orm.WithDriver(db.Driver), orm.WithDSN(db.DSN))
 			if order == "accesslog-first" {
 				app.Use(middleware.AccessLog())
 				must(t, app.Install(p))

@@ -32,6 +32,7 @@ type Database struct {
 	cfg     *dbConfig
 	p       *Plugin
 	dialect Dialect
+	driver  Driver
 	where   string
 
 	mu       sync.Mutex // guards open, close and making the bun handle
@@ -48,6 +49,7 @@ type Database struct {
 // database (named DefaultName) and the plugin; WithDatabase adds more.
 func New(opts ...Option) *Plugin {
 	p := &Plugin{cfg: defaultConfig()}
+	p.cfg.drivers = map[Dialect]Driver{}
 	primary := defaultDBConfig(DefaultName)
 	p.cfg.dbs = []*dbConfig{primary}
 	s := &settings{plugin: &p.cfg, db: primary}
@@ -78,11 +80,17 @@ func (p *Plugin) Install(app *covet.App) error {
 		if dc.dsn == "" {
 			return fmt.Errorf("orm: database %q has no DSN (use orm.WithDSN)", dc.name)
 		}
-		dia, err := DialectOf(dc.dsn)
+		drv, err := pick(dc.dsn, p.cfg.drivers)
 		if err != nil {
 			return fmt.Errorf("orm: database %q: %w", dc.name, err)
 		}
-		d := &Database{name: dc.name, cfg: dc, p: p, dialect: dia, where: string(dia), closed: true}
+		for i, r := range dc.replicas {
+			if rd, err := DialectOf(r); err != nil || rd != drv.Dialect() {
+				return fmt.Errorf("orm: database %q: replica %d is not a %s DSN", dc.name, i+1, drv.Dialect())
+			}
+		}
+		dia := drv.Dialect()
+		d := &Database{name: dc.name, cfg: dc, p: p, dialect: dia, driver: drv, where: string(dia), closed: true}
 		if dia == SQLite {
 			d.writeTurn = make(chan struct{}, 1)
 		}
@@ -104,7 +112,7 @@ func (p *Plugin) closeAll() {
 }
 
 func (d *Database) open() error {
-	o, err := openSQL(d.cfg.dsn)
+	o, err := openSQL(d.cfg.dsn, d.p.cfg.drivers)
 	if err != nil {
 		return err
 	}
@@ -144,7 +152,7 @@ func (d *Database) Bun() *bun.DB {
 	if d.replicas != nil {
 		opts = append(opts, bun.WithConnResolver(d.replicas))
 	}
-	db := bun.NewDB(d.sqldb, bunDialect(d.dialect), opts...)
+	db := bun.NewDB(d.sqldb, d.driver.BunDialect(), opts...)
 	db.AddQueryHook(&queryHook{p: d.p, d: d})
 	d.db.Store(db)
 	return db

@@ -21,6 +21,8 @@ import (
 	"github.com/covetgo/covet/core/middleware"
 	"github.com/covetgo/covet/plugins/metrics"
 	"github.com/covetgo/covet/plugins/orm"
+	"github.com/covetgo/covet/plugins/orm/pgsql"
+	"github.com/covetgo/covet/plugins/orm/sqlite"
 	"github.com/covetgo/covet/plugins/otel"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -67,7 +69,7 @@ func New(cfg Config, logs slog.Handler) (*covet.App, error) {
 	app := covet.New(covet.WithLogger(slog.New(otel.LogHandler(logs))))
 	tracing := otel.New(append([]otel.Option{otel.WithServiceName("observability"),
 		otel.WithSkip(func(p string) bool { return p == "/metrics" })}, cfg.Tracing...)...)
-	db := orm.New(orm.WithDSN(cfg.DatabaseURL))
+	db := orm.New(orm.WithDriver(sqlite.Driver(), pgsql.Driver()), orm.WithDSN(cfg.DatabaseURL))
 	if cfg.KeyPrefix == "" {
 		cfg.KeyPrefix = "obs:"
 	}

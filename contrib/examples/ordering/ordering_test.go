@@ -57,7 +57,7 @@ func TestAnyOrder(t *testing.T) {
 				case "accesslog":
 					app.Use(middleware.AccessLog())
 				case "orm":
-					if err := app.Install(orm.New(orm.WithDSN(db.DSN))); err != nil {
+					if err := app.Install(orm.New(db.Options()...)); err != nil {
 						t.Fatal(err)
 					}
 				case "ratelimit":
