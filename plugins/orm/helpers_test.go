@@ -13,9 +13,9 @@ import (
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/plugins/orm"
 	"github.com/covetgo/covet/plugins/orm/mysql"
+	"github.com/covetgo/covet/plugins/orm/ormtest"
 	"github.com/covetgo/covet/plugins/orm/pgsql"
 	"github.com/covetgo/covet/plugins/orm/sqlite"
-	"github.com/covetgo/covet/plugins/orm/ormtest"
 	"github.com/uptrace/bun"
 )
 
