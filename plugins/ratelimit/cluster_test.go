@@ -21,7 +21,7 @@ func TestRedisCluster(t *testing.T) {
 	if addrs == "" {
 		t.Skip("COVET_TEST_REDIS_CLUSTER not set")
 	}
-	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: strings.Split(addrs, ",")})
+	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: strings.Split(addrs, ","), ContextTimeoutEnabled: true})
 	defer c.Close()
 	ctx := context.Background()
 	if err := c.Ping(ctx).Err(); err != nil {

@@ -31,7 +31,8 @@ var scriptSource string
 // one request with different client keys are checked in one call per key,
 // each all-or-nothing on its own.
 //
-// When Redis cannot answer within the check timeout, Take fails and the
+// When Redis cannot answer within the check timeout (a deadline on the
+// command's context: no goroutine per check), Take fails and the
 // policy's FailureMode decides. A circuit breaker (github.com/sony/gobreaker)
 // opens after consecutive failures: while open, Take fails at once instead
 // of waiting for the timeout; after the open period one probe request is let
@@ -100,7 +101,9 @@ func WithBreaker(failures int, openFor time.Duration) RedisOption {
 
 // NewRedis returns a Redis backend on a client the caller owns (and closes).
 // Any go-redis client works: *redis.Client, *redis.ClusterClient,
-// *redis.Ring, or a failover client.
+// *redis.Ring, or a failover client, created with ContextTimeoutEnabled:
+// true in its options (the check timeout is a deadline on the command's
+// context; Start refuses a client that ignores it).
 func NewRedis(client redis.UniversalClient, opts ...RedisOption) *Redis {
 	cfg := redisConfig{prefix: "covet:ratelimit:", timeout: 100 * time.Millisecond, failures: 3, openFor: 2 * time.Second}
 	for _, o := range opts {
@@ -146,6 +149,7 @@ func NewRedisURL(url string, opts ...RedisOption) (*Redis, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ratelimit: redis URL: %w", err)
 	}
+	o.ContextTimeoutEnabled = true // the check timeout is a context deadline
 	r := NewRedis(redis.NewClient(o), opts...)
 	r.owned = true
 	return r, nil
@@ -224,35 +228,35 @@ func (r *Redis) takeGroup(ctx context.Context, reqs []Request, out []Decision) (
 	return res[0] == 1, nil
 }
 
-type scriptResult struct {
-	res []int64
-	err error
+// run runs the script under the check timeout, a deadline on the call's
+// context: the client gives up at the deadline (dial, pool wait, write and
+// read included) and returns. This needs a client that honours context
+// deadlines (ContextTimeoutEnabled in its options; Start refuses one that
+// is known not to, and NewRedisURL sets it): no goroutine races a timer.
+func (r *Redis) run(ctx context.Context, keys []string, args []any) ([]int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	return r.script.Run(ctx, r.client, keys, args...).Int64Slice()
 }
 
-// run runs the script within the check timeout. The client's own timeouts
-// (dial, read, pool) are the application's to set and may be far longer
-// than a request can wait (go-redis defaults to seconds), so the call runs
-// in a goroutine and run returns when the timeout passes, whatever the
-// client is doing. A command that completes after that still counts.
-func (r *Redis) run(ctx context.Context, keys []string, args []any) ([]int64, error) {
-	cctx, cancel := context.WithTimeout(ctx, r.timeout)
-	ch := make(chan scriptResult, 1)
-	go func() {
-		defer cancel()
-		res, err := r.script.Run(cctx, r.client, keys, args...).Int64Slice()
-		ch <- scriptResult{res, err}
-	}()
-	select {
-	case x := <-ch:
-		return x.res, x.err
-	case <-cctx.Done():
-		select {
-		case x := <-ch:
-			return x.res, x.err
-		default:
-			return nil, cctx.Err()
-		}
+// ErrIgnoresDeadlines is returned (wrapped) by Redis.Start when the client's
+// options say it ignores context deadlines (go-redis's default): the check
+// timeout could then not bound a check.
+var ErrIgnoresDeadlines = errors.New("ratelimit: redis client ignores context deadlines; set ContextTimeoutEnabled: true in its options")
+
+// ignoresDeadlines reports whether a client of a known type has
+// ContextTimeoutEnabled off. Other UniversalClient implementations are
+// trusted to honour the context.
+func ignoresDeadlines(c redis.UniversalClient) bool {
+	switch c := c.(type) {
+	case *redis.Client:
+		return !c.Options().ContextTimeoutEnabled
+	case *redis.ClusterClient:
+		return !c.Options().ContextTimeoutEnabled
+	case *redis.Ring:
+		return !c.Options().ContextTimeoutEnabled
 	}
+	return false
 }
 
 // key returns PREFIX{client-key}:scope, with braces in the client key
@@ -276,8 +280,13 @@ var tagEscaper = strings.NewReplacer("%", "%25", "{", "%7B", "}", "%7D")
 
 // Start loads the script into Redis so the first checks need one round trip
 // too. A Redis that is down at start-up is logged, not fatal: requests
-// follow their policies' failure mode until it is reachable.
+// follow their policies' failure mode until it is reachable. A client whose
+// options ignore context deadlines is refused (ErrIgnoresDeadlines): the
+// check timeout is a deadline on each command's context.
 func (r *Redis) Start(ctx context.Context) error {
+	if ignoresDeadlines(r.client) {
+		return ErrIgnoresDeadlines
+	}
 	ctx, cancel := context.WithTimeout(ctx, 5*r.timeout)
 	defer cancel()
 	if err := r.script.Load(ctx, r.client).Err(); err != nil {
@@ -329,19 +338,13 @@ func (r *Redis) CheckHealth(ctx context.Context, kind covet.HealthKind) covet.He
 	return rep
 }
 
-// ping pings Redis, giving up after a second whatever the client's own
-// timeouts are (a hung server must not hold the health check).
+// ping pings Redis, giving up after a second (a context deadline on the
+// call) whatever the client's own timeouts are: a hung server must not hold
+// the health check.
 func (r *Redis) ping(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, max(r.timeout, time.Second))
 	defer cancel()
-	ch := make(chan error, 1)
-	go func() { ch <- r.client.Ping(ctx).Err() }()
-	select {
-	case err := <-ch:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return r.client.Ping(ctx).Err()
 }
 
 // BreakerState returns the circuit breaker's state: "closed", "half-open" or "open".

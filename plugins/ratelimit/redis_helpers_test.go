@@ -35,6 +35,7 @@ func realRedisOptions(t testing.TB) *redis.Options {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	covettest.NeedService(t, "Redis", c.Ping(ctx).Err())
+	opt.ContextTimeoutEnabled = true // the backend's check timeout is a context deadline
 	return opt
 }
 
@@ -71,7 +72,7 @@ func newRealRedis(t testing.TB, opt *redis.Options) *redis.Client {
 func newMiniRedis(t testing.TB) (*miniredis.Miniredis, *redis.Client) {
 	t.Helper()
 	mr := miniredis.RunT(t)
-	c := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	c := redis.NewClient(&redis.Options{Addr: mr.Addr(), ContextTimeoutEnabled: true})
 	t.Cleanup(func() { c.Close() })
 	return mr, c
 }

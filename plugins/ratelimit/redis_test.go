@@ -341,8 +341,9 @@ func TestRedisKeysShareAHashTag(t *testing.T) {
 // Nothing here depends on how fast the machine is: phases end when what
 // they wait for has happened (with a deadline), not after fixed sleeps, and
 // the latency bound is many times the check timeout, while the client's own
-// timeouts (a minute, and contexts ignored, as go-redis does by default)
-// would make a request that waited on them take far longer.
+// timeouts (a minute) would make a request that waited on them take far
+// longer: the check timeout is a deadline on the command's context, which
+// the client honours (ContextTimeoutEnabled), with no goroutine per check.
 func TestRedisFault(t *testing.T) {
 	opt := realRedisOptions(t)
 	prefix := testPrefix(t, opt)
@@ -369,7 +370,7 @@ func TestRedisFault(t *testing.T) {
 	copt.ClientName = strings.ReplaceAll(prefix, ":", "-") + "limiter"
 	copt.MaxRetries = 1
 	copt.DialTimeout, copt.ReadTimeout, copt.WriteTimeout, copt.PoolTimeout = clientTimeout, clientTimeout, clientTimeout, clientTimeout
-	copt.ContextTimeoutEnabled = false
+	copt.ContextTimeoutEnabled = true
 	client := redis.NewClient(&copt)
 	t.Cleanup(func() { client.Close() })
 	// calls counts the scripts the backend hands to the client: checks that

@@ -32,7 +32,11 @@ type Created[T any] struct {
 
 func createUser(c *covet.Context, in *CreateUserIn) (*Created[User], error) {
 	u := User{Name: in.Body.Name, Email: strings.ToLower(in.Body.Email)}
-	if _, err := orm.DB(c).NewInsert().Model(&u).Exec(c.Context()); err != nil {
+	db, err := orm.DB(c)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.NewInsert().Model(&u).Exec(c.Context()); err != nil {
 		return nil, err // a taken email answers 409
 	}
 	loc, _ := c.App().URL("users.get", "id", u.ID)
@@ -46,7 +50,11 @@ type ByID struct {
 
 func getUser(c *covet.Context, in *ByID) (*User, error) {
 	var u User
-	if err := orm.DB(c).NewSelect().Model(&u).Where("id = ?", in.ID).Scan(c.Context()); err != nil {
+	db, err := orm.DB(c)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.NewSelect().Model(&u).Where("id = ?", in.ID).Scan(c.Context()); err != nil {
 		return nil, err // no such user answers 404
 	}
 	return &u, nil
@@ -84,7 +92,11 @@ func insertTask(c *covet.Context, in *CreateTaskIn) (*Created[Task], error) {
 	f := in.Body
 	t := Task{Title: f.Title, Description: f.Description, Status: f.Status, Priority: f.Priority,
 		Tags: nonNil(f.Tags), AssigneeID: f.AssigneeID, Due: f.Due}
-	if _, err := orm.DB(c).NewInsert().Model(&t).Exec(c.Context()); err != nil {
+	db, err := orm.DB(c)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.NewInsert().Model(&t).Exec(c.Context()); err != nil {
 		return nil, err // an unknown assignee answers 422
 	}
 	loc, _ := c.App().URL("tasks.get", "id", t.ID)
@@ -109,7 +121,11 @@ type ListTasksIn struct {
 }
 
 func listTasks(c *covet.Context, in *ListTasksIn) (*orm.Page[Task], error) {
-	q := orm.DB(c).NewSelect().Model((*Task)(nil)).Order("priority ASC", "id ASC")
+	db, err := orm.DB(c)
+	if err != nil {
+		return nil, err
+	}
+	q := db.NewSelect().Model((*Task)(nil)).Order("priority ASC", "id ASC")
 	if in.Status != "" {
 		q = q.Where("status = ?", in.Status)
 	}
@@ -131,7 +147,11 @@ func listTasks(c *covet.Context, in *ListTasksIn) (*orm.Page[Task], error) {
 
 func getTask(c *covet.Context, in *ByID) (*Task, error) {
 	var t Task
-	if err := orm.DB(c).NewSelect().Model(&t).Where("id = ?", in.ID).Scan(c.Context()); err != nil {
+	db, err := orm.DB(c)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.NewSelect().Model(&t).Where("id = ?", in.ID).Scan(c.Context()); err != nil {
 		return nil, err
 	}
 	return &t, nil
@@ -181,14 +201,22 @@ func updateTask(c *covet.Context, in *UpdateTaskIn) (*Task, error) {
 	if p.Due != nil {
 		t.Due = p.Due
 	}
-	if _, err := orm.DB(c).NewUpdate().Model(t).WherePK().Exec(c.Context()); err != nil {
+	db, err := orm.DB(c)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.NewUpdate().Model(t).WherePK().Exec(c.Context()); err != nil {
 		return nil, err
 	}
 	return t, nil
 }
 
 func deleteTask(c *covet.Context, in *ByID) (*struct{}, error) {
-	res, err := orm.DB(c).NewDelete().Model((*Task)(nil)).Where("id = ?", in.ID).Exec(c.Context())
+	db, err := orm.DB(c)
+	if err != nil {
+		return nil, err
+	}
+	res, err := db.NewDelete().Model((*Task)(nil)).Where("id = ?", in.ID).Exec(c.Context())
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +245,11 @@ func createComment(c *covet.Context, in *CreateCommentIn) (*Comment, error) {
 		return nil, err
 	}
 	cm := Comment{TaskID: in.TaskID, AuthorID: in.Body.AuthorID, Body: in.Body.Body}
-	if _, err := orm.DB(c).NewInsert().Model(&cm).Exec(c.Context()); err != nil {
+	db, err := orm.DB(c)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.NewInsert().Model(&cm).Exec(c.Context()); err != nil {
 		return nil, err
 	}
 	return &cm, nil
@@ -233,7 +265,11 @@ func listComments(c *covet.Context, in *ByID) (*CommentList, error) {
 		return nil, err
 	}
 	out := CommentList{Items: []Comment{}}
-	err := orm.DB(c).NewSelect().Model(&out.Items).Where("task_id = ?", in.ID).Order("id ASC").Scan(c.Context())
+	db, err := orm.DB(c)
+	if err != nil {
+		return nil, err
+	}
+	err = db.NewSelect().Model(&out.Items).Where("task_id = ?", in.ID).Order("id ASC").Scan(c.Context())
 	return &out, err
 }
 
@@ -269,7 +305,11 @@ func uploadAttachment(c *covet.Context, in *UploadIn) (*Created[Attachment], err
 		name = "attachment"
 	}
 	a := Attachment{TaskID: in.TaskID, Filename: name, ContentType: ct, Size: int64(len(data)), Data: data}
-	if _, err := orm.DB(c).NewInsert().Model(&a).Exec(c.Context()); err != nil {
+	db, err := orm.DB(c)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.NewInsert().Model(&a).Exec(c.Context()); err != nil {
 		return nil, err
 	}
 	loc, _ := c.App().URL("attachments.get", "id", in.TaskID, "aid", a.ID)
@@ -278,7 +318,11 @@ func uploadAttachment(c *covet.Context, in *UploadIn) (*Created[Attachment], err
 
 func downloadAttachment(c *covet.Context) error {
 	var a Attachment
-	err := orm.DB(c).NewSelect().Model(&a).
+	db, err := orm.DB(c)
+	if err != nil {
+		return err
+	}
+	err = db.NewSelect().Model(&a).
 		Where("id = ? AND task_id = ?", c.Param("aid"), c.Param("id")).Scan(c.Context())
 	if err != nil {
 		return err

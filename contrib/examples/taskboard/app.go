@@ -12,6 +12,9 @@ import (
 	"github.com/covetgo/covet/plugins/cors"
 	"github.com/covetgo/covet/plugins/openapi"
 	"github.com/covetgo/covet/plugins/orm"
+	"github.com/covetgo/covet/plugins/orm/mysql"
+	"github.com/covetgo/covet/plugins/orm/pgsql"
+	"github.com/covetgo/covet/plugins/orm/sqlite"
 	"github.com/covetgo/covet/plugins/ratelimit"
 )
 
@@ -119,6 +122,7 @@ func NewApp(cfg Config) (*covet.App, error) {
 		return nil, err
 	}
 	if err := app.Install(orm.New(
+		orm.WithDriver(drivers...),
 		orm.WithDSN(cfg.DatabaseURL),
 		orm.WithMigrations(ms),
 		orm.WithMigrateOnStart(),
@@ -198,3 +202,8 @@ func allowedHosts(hosts []string) covet.Middleware {
 		}
 	}
 }
+
+// drivers are the database drivers the taskboard can use: its DSN chooses
+// one. An app on a single database gives (and links) only that one, e.g.
+// orm.WithDriver(sqlite.Driver()).
+var drivers = []orm.Driver{sqlite.Driver(), pgsql.Driver(), mysql.Driver()}

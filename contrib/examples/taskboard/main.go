@@ -53,7 +53,7 @@ func run(args []string, opts ...settings.Option) error {
 	}
 	if len(rest) > 0 && rest[0] == "migrate" {
 		ctx := context.Background()
-		db, err := orm.Open(ctx, s.DatabaseURL)
+		db, err := orm.Open(ctx, s.DatabaseURL, drivers...)
 		if err != nil {
 			return err
 		}
