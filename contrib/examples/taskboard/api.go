@@ -8,6 +8,7 @@ import (
 	"time"
 
 	covet "github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/plugins/auth"
 	"github.com/covetgo/covet/plugins/orm"
 )
 
@@ -17,6 +18,8 @@ import (
 type NewUser struct {
 	Name  string `json:"name" minLength:"1" maxLength:"80" example:"Ada Lovelace" doc:"Display name"`
 	Email string `json:"email" format:"email" maxLength:"254" example:"ada@example.com"`
+	// Password is hashed with argon2id; it is never stored or returned.
+	Password string `json:"password" format:"password" minLength:"8" maxLength:"1024" writeOnly:"true" example:"correct horse battery staple"`
 }
 
 // CreateUserIn is the input of POST /users.
@@ -31,7 +34,11 @@ type Created[T any] struct {
 }
 
 func createUser(c *covet.Context, in *CreateUserIn) (*Created[User], error) {
-	u := User{Name: in.Body.Name, Email: strings.ToLower(in.Body.Email)}
+	hash, err := auth.HashPassword(in.Body.Password)
+	if err != nil {
+		return nil, err
+	}
+	u := User{Name: in.Body.Name, Email: strings.ToLower(in.Body.Email), PasswordHash: hash}
 	db, err := orm.DB(c)
 	if err != nil {
 		return nil, err
@@ -89,9 +96,13 @@ func createTask(hook *webhook) func(c *covet.Context, in *CreateTaskIn) (*Create
 }
 
 func insertTask(c *covet.Context, in *CreateTaskIn) (*Created[Task], error) {
+	owner, err := principalID(c)
+	if err != nil {
+		return nil, err
+	}
 	f := in.Body
 	t := Task{Title: f.Title, Description: f.Description, Status: f.Status, Priority: f.Priority,
-		Tags: nonNil(f.Tags), AssigneeID: f.AssigneeID, Due: f.Due}
+		Tags: nonNil(f.Tags), AssigneeID: f.AssigneeID, Due: f.Due, OwnerID: &owner}
 	db, err := orm.DB(c)
 	if err != nil {
 		return nil, err
@@ -174,8 +185,26 @@ type UpdateTaskIn struct {
 	Body TaskPatch
 }
 
+// ownTask loads a task the signed-in user may change: 404 when there is no
+// such task, 403 when it is someone else's (tasks are visible to the whole
+// board, so a 404 would hide nothing).
+func ownTask(c *covet.Context, id int64) (*Task, error) {
+	uid, err := principalID(c)
+	if err != nil {
+		return nil, err
+	}
+	t, err := getTask(c, &ByID{ID: id})
+	if err != nil {
+		return nil, err
+	}
+	if t.OwnerID == nil || *t.OwnerID != uid {
+		return nil, covet.NewError(http.StatusForbidden, "task "+strconv.FormatInt(id, 10)+" is not yours")
+	}
+	return t, nil
+}
+
 func updateTask(c *covet.Context, in *UpdateTaskIn) (*Task, error) {
-	t, err := getTask(c, &ByID{ID: in.ID})
+	t, err := ownTask(c, in.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -212,6 +241,9 @@ func updateTask(c *covet.Context, in *UpdateTaskIn) (*Task, error) {
 }
 
 func deleteTask(c *covet.Context, in *ByID) (*struct{}, error) {
+	if _, err := ownTask(c, in.ID); err != nil {
+		return nil, err
+	}
 	db, err := orm.DB(c)
 	if err != nil {
 		return nil, err
@@ -228,10 +260,10 @@ func deleteTask(c *covet.Context, in *ByID) (*struct{}, error) {
 
 // --- comments ---
 
-// NewComment is the body of POST /tasks/{id}/comments.
+// NewComment is the body of POST /tasks/{id}/comments; the author is the
+// signed-in user.
 type NewComment struct {
-	AuthorID int64  `json:"author_id" minimum:"1"`
-	Body     string `json:"body" minLength:"1" maxLength:"2000"`
+	Body string `json:"body" minLength:"1" maxLength:"2000"`
 }
 
 // CreateCommentIn is the input of POST /tasks/{id}/comments.
@@ -241,10 +273,14 @@ type CreateCommentIn struct {
 }
 
 func createComment(c *covet.Context, in *CreateCommentIn) (*Comment, error) {
+	author, err := principalID(c)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := getTask(c, &ByID{ID: in.TaskID}); err != nil {
 		return nil, err
 	}
-	cm := Comment{TaskID: in.TaskID, AuthorID: in.Body.AuthorID, Body: in.Body.Body}
+	cm := Comment{TaskID: in.TaskID, AuthorID: author, Body: in.Body.Body}
 	db, err := orm.DB(c)
 	if err != nil {
 		return nil, err
@@ -284,7 +320,7 @@ type UploadIn struct {
 const maxAttachment = 10 << 20
 
 func uploadAttachment(c *covet.Context, in *UploadIn) (*Created[Attachment], error) {
-	if _, err := getTask(c, &ByID{ID: in.TaskID}); err != nil {
+	if _, err := ownTask(c, in.TaskID); err != nil {
 		return nil, err
 	}
 	f, err := in.File.Open()

@@ -30,11 +30,12 @@ func TestDNSRebindingRefused(t *testing.T) {
 	// The server's own address and the localhost names are served.
 	cl.Get("/api/v1/tasks").Do().ExpectStatus(http.StatusOK)
 	cl.Get("/api/v1/tasks").Host("localhost:" + u.Port()).Do().ExpectStatus(http.StatusOK)
-	cl.Post("/api/v1/tasks").Host("localhost").JSON(map[string]any{"title": "mine"}).Do().ExpectStatus(http.StatusCreated)
+	_, ada := signUp(t, cl, "Ada", "ada@example.com")
+	cl.Post("/api/v1/tasks").Host("localhost").Header("Authorization", ada).JSON(map[string]any{"title": "mine"}).Do().ExpectStatus(http.StatusCreated)
 
 	for _, host := range []string{"evil.example", "evil.example:" + u.Port(), "localhost.evil.example"} {
 		cl.Get("/api/v1/tasks").Host(host).Do().ExpectStatus(http.StatusBadRequest)
-		cl.Post("/api/v1/tasks").Host(host).JSON(map[string]any{"title": "rebound"}).Do().ExpectStatus(http.StatusBadRequest)
+		cl.Post("/api/v1/tasks").Host(host).Header("Authorization", ada).JSON(map[string]any{"title": "rebound"}).Do().ExpectStatus(http.StatusBadRequest)
 	}
 	var page struct{ Items []Task }
 	cl.Get("/api/v1/tasks").Do().ExpectStatus(http.StatusOK).Decode(&page)

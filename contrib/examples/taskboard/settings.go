@@ -22,6 +22,14 @@ type Settings struct {
 	// WebhookSecret is read from the environment, .env or a secrets file,
 	// never from a flag (flags show in ps).
 	WebhookSecret settings.Secret `env:"TASKBOARD_WEBHOOK_SECRET" flag:"-" doc:"signs webhook bodies: X-Taskboard-Signature: sha256=HMAC"`
+	// Secret derives the keys of tokens, sessions and CSRF tokens.
+	Secret    settings.Secret `env:"TASKBOARD_SECRET" flag:"-" doc:"at least 32 bytes; derives the keys of access tokens, sessions and CSRF tokens (default: random, sign-ins end at restart)"`
+	PublicURL *url.URL        `env:"TASKBOARD_PUBLIC_URL" flag:"public-url" doc:"where users reach the app: base of login callbacks; https makes cookies Secure (default: from the request, cookies not Secure)"`
+	// GitHub and Google sign-in are on when their client IDs are set.
+	GitHubClientID     string          `env:"TASKBOARD_GITHUB_CLIENT_ID" flag:"-" doc:"GitHub OAuth app client ID: turns on Sign in with GitHub"`
+	GitHubClientSecret settings.Secret `env:"TASKBOARD_GITHUB_CLIENT_SECRET" flag:"-" doc:"GitHub OAuth app client secret"`
+	GoogleClientID     string          `env:"TASKBOARD_GOOGLE_CLIENT_ID" flag:"-" doc:"Google OAuth client ID: turns on Sign in with Google"`
+	GoogleClientSecret settings.Secret `env:"TASKBOARD_GOOGLE_CLIENT_SECRET" flag:"-" doc:"Google OAuth client secret"`
 }
 
 // settingsOptions are the sources of the taskboard's settings: TASKBOARD_*
@@ -56,6 +64,12 @@ func (s *Settings) config() Config {
 		cfg.WebhookURL = s.WebhookURL.String()
 	}
 	cfg.WebhookSecret = s.WebhookSecret.Reveal()
+	cfg.Secret = []byte(s.Secret.Reveal())
+	if s.PublicURL != nil {
+		cfg.PublicURL = s.PublicURL.String()
+	}
+	cfg.GitHubClientID, cfg.GitHubClientSecret = s.GitHubClientID, s.GitHubClientSecret.Reveal()
+	cfg.GoogleClientID, cfg.GoogleClientSecret = s.GoogleClientID, s.GoogleClientSecret.Reveal()
 	return cfg
 }
 
