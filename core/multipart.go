@@ -14,7 +14,8 @@ import (
 	"strings"
 	"sync"
 	"unicode"
-	"unsafe"
+
+	"github.com/covetgo/covet/core/internal/binding"
 )
 
 // MultipartLimits bound what a multipart/form-data request may hold. Each
@@ -236,7 +237,7 @@ func (c *Context) Multipart(fn func(p *Part) error) error {
 	r := c.Request()
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" {
-		return unsupportedMedia(mt, "multipart/form-data")
+		return bindError(binding.UnsupportedMedia(mt, "multipart/form-data"))
 	}
 	boundary := params["boundary"]
 	if boundary == "" {
@@ -244,7 +245,7 @@ func (c *Context) Multipart(fn func(p *Part) error) error {
 	}
 	lim := c.multipartLimits()
 	if r.ContentLength > lim.MaxBodySize {
-		return bodyTooLarge(lim.MaxBodySize)
+		return bindError(binding.BodyTooLarge(lim.MaxBodySize))
 	}
 	cb := &countingBody{r: r.Body, limit: lim.MaxBodySize}
 	mr := multipart.NewReader(cb, boundary)
@@ -291,7 +292,7 @@ func multipartError(err error, lim MultipartLimits) error {
 	case errors.As(err, &he):
 		return err
 	case errors.Is(err, errBodyLimit):
-		return bodyTooLarge(lim.MaxBodySize)
+		return bindError(binding.BodyTooLarge(lim.MaxBodySize))
 	case errors.Is(err, errMultipartHeader):
 		return NewError(http.StatusBadRequest, "a multipart part header is larger than the limit of "+strconv.Itoa(lim.MaxHeaderSize)+" bytes")
 	case errors.Is(err, io.ErrUnexpectedEOF):
@@ -299,7 +300,7 @@ func multipartError(err error, lim MultipartLimits) error {
 	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return bodyTooLarge(mbe.Limit)
+		return bindError(binding.BodyTooLarge(mbe.Limit))
 	}
 	return Errorf(http.StatusBadRequest, "malformed multipart body: %v", err).WithCause(err)
 }
@@ -361,91 +362,17 @@ func (c *Context) spool(p *Part, lim MultipartLimits) (*File, error) {
 // onlyReader hides WriterTo/ReaderFrom so CopyBuffer uses the pooled buffer.
 type onlyReader struct{ io.Reader }
 
-// bindForm binds an urlencoded or multipart form into the input's form fields.
-func (ip *inputPlan) bindForm(c *Context, p unsafe.Pointer, vs *validateState, o bindOptions) error {
-	r := c.req
-	mt := mediaType(r)
-	var seen, bad, files uint64
-	switch mt {
-	case "application/x-www-form-urlencoded":
-		if len(ip.formFiles) > 0 {
-			return unsupportedMedia(mt, "multipart/form-data")
-		}
-		bp, err := readBody(r, o.bodyLimit)
-		if err != nil {
-			return err
-		}
-		seen, bad, err = bindQuery(ip.form, string(*bp), p, vs)
-		putBody(bp)
-		if err != nil {
-			return err
-		}
-	case "multipart/form-data":
-		lim := c.multipartLimits()
-		err := c.Multipart(func(part *Part) error {
-			if part.Filename != "" || part.IsFile() {
-				for _, f := range ip.formFiles {
-					if f.name != part.Name {
-						continue
-					}
-					file, err := c.spool(part, lim)
-					if err != nil {
-						return err
-					}
-					fp := unsafe.Add(p, f.offset)
-					if f.t.kind == vkFiles {
-						sl := (*[]*File)(fp)
-						*sl = append(*sl, file)
-					} else if files&f.bit == 0 {
-						*(**File)(fp) = file
-					}
-					files |= f.bit
-					return nil
-				}
-				return nil // unknown file field: skipped within the limits
-			}
-			f := ip.form.find(part.Name)
-			if f == nil {
-				return nil
-			}
-			var sb strings.Builder
-			if _, err := io.Copy(&sb, part); err != nil {
-				return err
-			}
-			if seen&f.bit != 0 && f.t.kind != vkSlice {
-				return nil
-			}
-			seen |= f.bit
-			if err := setParam(f, sb.String(), unsafe.Add(p, f.offset)); err != nil {
-				vs.failParam(f, err, sb.String())
-				bad |= f.bit
-			}
-			return nil
+// formParts serves a typed input's multipart form fields from the request.
+type formParts struct{ c *Context }
+
+// EachPart streams the parts to fn; spool keeps a file part as a *File.
+func (fp formParts) EachPart(fn func(name string, file bool, body io.Reader, spool func() (any, error)) error) error {
+	lim := fp.c.multipartLimits()
+	return fp.c.Multipart(func(part *Part) error {
+		return fn(part.Name, part.Filename != "" || part.IsFile(), part, func() (any, error) {
+			return fp.c.spool(part, lim)
 		})
-		if err != nil {
-			return err
-		}
-	default:
-		if len(ip.formFiles) > 0 {
-			return unsupportedMedia(mt, "multipart/form-data")
-		}
-		return unsupportedMedia(mt, "application/x-www-form-urlencoded", "multipart/form-data")
-	}
-	finishParams(ip.form, seen, bad, p, vs)
-	for _, f := range ip.formFiles {
-		if files&f.bit == 0 {
-			if f.required {
-				vs.add(FieldError{Location: "form", Field: f.name, Message: "is required"})
-			}
-			continue
-		}
-		if f.rules != nil {
-			vs.loc, vs.base = locForm, f.name
-			vs.checkValue(f.t, f.rules, unsafe.Add(p, f.offset))
-			vs.base = ""
-		}
-	}
-	return nil
+	})
 }
 
 // onRelease registers fn to run when the request ends, after the handler

@@ -1,4 +1,4 @@
-package covet
+package binding
 
 import (
 	"math"
@@ -13,56 +13,58 @@ import (
 // rules are the compiled constraints of one field. Limits are parsed and
 // regular expressions compiled once, at registration; messages are built
 // then too, so a failing check costs no formatting.
-type rules struct {
-	minLen, maxLen int // -1: none
-	pattern        *regexp.Regexp
-	format         string
+type Rules struct {
+	MinLen, MaxLen int // -1: none
+	Pattern        *regexp.Regexp
+	Format         string
 	formatFn       func(string) bool
 
-	enum    []any // as the schema shows it
-	enumStr []string
+	Enum    []any // as the schema shows it
+	EnumStr []string
 	enumNum []float64
 
-	hasMin, hasMax, hasExMin, hasExMax, hasMult bool
-	min, max, exMin, exMax, mult                float64
+	HasMin, HasMax, HasExMin, HasExMax, HasMult bool
+	Min, Max, ExMin, ExMax, Mult                float64
 
-	minItems, maxItems int // -1: none
-	unique             bool
+	MinItems, MaxItems int // -1: none
+	Unique             bool
 
 	// items holds the rules of a slice's elements (string and number
 	// keywords on a slice field apply to each element, as in Huma).
-	items *rules
+	Items *Rules
 
 	msgMinLen, msgMaxLen, msgPattern, msgFormat, msgEnum string
 	msgMin, msgMax, msgExMin, msgExMax, msgMult          string
 	msgMinItems, msgMaxItems, msgUnique                  string
 }
 
-func newRules() *rules { return &rules{minLen: -1, maxLen: -1, minItems: -1, maxItems: -1} }
+func newRules() *Rules { return &Rules{MinLen: -1, MaxLen: -1, MinItems: -1, MaxItems: -1} }
 
 // derefPlan returns the plan of the value a rule applies to: through
 // pointers.
-func derefPlan(tp *tplan) *tplan {
-	for tp.kind == vkPtr {
-		tp = tp.elem
+func DerefPlan(tp *TypePlan) *TypePlan {
+	for tp.Kind == KindPtr {
+		tp = tp.Elem
 	}
 	return tp
 }
 
-func isNumberKind(k vkind) bool { return k == vkInt || k == vkUint || k == vkFloat || k == vkDuration }
+func isNumberKind(k Kind) bool {
+	return k == KindInt || k == KindUint || k == KindFloat || k == KindDuration
+}
 
 // compileRules compiles a field's constraint tags against its type.
-func compileRules(ft *fieldTags, tp *tplan, path string) (*rules, error) {
-	target := derefPlan(tp)
-	var r, items *rules
-	get := func(onSlice bool) *rules {
+func compileRules(ft *fieldTags, tp *TypePlan, path string) (*Rules, error) {
+	target := DerefPlan(tp)
+	var r, items *Rules
+	get := func(onSlice bool) *Rules {
 		if onSlice {
 			if r == nil {
 				r = newRules()
 			}
 			return r
 		}
-		if target.kind == vkSlice || target.kind == vkArray {
+		if target.Kind == KindSlice || target.Kind == KindArray {
 			if items == nil {
 				items = newRules()
 			}
@@ -75,12 +77,12 @@ func compileRules(ft *fieldTags, tp *tplan, path string) (*rules, error) {
 	}
 	// The kind the scalar keywords apply to: the element for slices.
 	scalar := target
-	if target.kind == vkSlice || target.kind == vkArray {
-		scalar = derefPlan(target.elem)
+	if target.Kind == KindSlice || target.Kind == KindArray {
+		scalar = DerefPlan(target.Elem)
 	}
-	isString := scalar.kind == vkString
-	isNumber := isNumberKind(scalar.kind)
-	isList := target.kind == vkSlice || target.kind == vkArray || target.kind == vkFiles
+	isString := scalar.Kind == KindString
+	isNumber := isNumberKind(scalar.Kind)
+	isList := target.Kind == KindSlice || target.Kind == KindArray || target.Kind == KindFiles
 	for _, key := range ft.order {
 		val := ft.vals[key]
 		switch key {
@@ -88,7 +90,7 @@ func compileRules(ft *fieldTags, tp *tplan, path string) (*rules, error) {
 			continue
 		case "minLength", "maxLength":
 			if !isString {
-				return nil, fieldErr(path, "%s applies to strings, not %s", key, tp.t)
+				return nil, fieldErr(path, "%s applies to strings, not %s", key, tp.T)
 			}
 			n, err := strconv.Atoi(val)
 			if err != nil || n < 0 {
@@ -96,20 +98,20 @@ func compileRules(ft *fieldTags, tp *tplan, path string) (*rules, error) {
 			}
 			x := get(false)
 			if key == "minLength" {
-				x.minLen, x.msgMinLen = n, "must be at least "+val+" characters long"
+				x.MinLen, x.msgMinLen = n, "must be at least "+val+" characters long"
 			} else {
-				x.maxLen, x.msgMaxLen = n, "must be at most "+val+" characters long"
+				x.MaxLen, x.msgMaxLen = n, "must be at most "+val+" characters long"
 			}
 		case "pattern":
 			if !isString {
-				return nil, fieldErr(path, "pattern applies to strings, not %s", tp.t)
+				return nil, fieldErr(path, "pattern applies to strings, not %s", tp.T)
 			}
 			re, err := regexp.Compile(val)
 			if err != nil {
 				return nil, fieldErr(path, "pattern %q is not a valid regular expression: %v", val, err)
 			}
 			x := get(false)
-			x.pattern, x.msgPattern = re, "must match the pattern "+val
+			x.Pattern, x.msgPattern = re, "must match the pattern "+val
 		case "format":
 			fn, ok := formatCheckers[val]
 			if !ok {
@@ -117,19 +119,19 @@ func compileRules(ft *fieldTags, tp *tplan, path string) (*rules, error) {
 					return nil, fieldErr(path, "unknown format %q (known: %s)", val, knownFormats())
 				}
 			}
-			if !isString && scalar.kind != vkText && !(scalar.kind == vkTime && val == "date-time") {
+			if !isString && scalar.Kind != KindText && !(scalar.Kind == KindTime && val == "date-time") {
 				if !docFormats[val] || isString {
-					return nil, fieldErr(path, "format %q applies to strings, not %s", val, tp.t)
+					return nil, fieldErr(path, "format %q applies to strings, not %s", val, tp.T)
 				}
 			}
 			x := get(false)
-			x.format = val
+			x.Format = val
 			if isString {
 				x.formatFn, x.msgFormat = fn, formatMessages[val]
 			}
 		case "enum":
 			if !isString && !isNumber {
-				return nil, fieldErr(path, "enum applies to strings and numbers, not %s", tp.t)
+				return nil, fieldErr(path, "enum applies to strings and numbers, not %s", tp.T)
 			}
 			x := get(false)
 			var shown []string
@@ -137,8 +139,8 @@ func compileRules(ft *fieldTags, tp *tplan, path string) (*rules, error) {
 				part = strings.TrimSpace(part)
 				shown = append(shown, part)
 				if isString {
-					x.enumStr = append(x.enumStr, part)
-					x.enum = append(x.enum, part)
+					x.EnumStr = append(x.EnumStr, part)
+					x.Enum = append(x.Enum, part)
 					continue
 				}
 				f, err := parseNumberFor(scalar, part)
@@ -146,12 +148,12 @@ func compileRules(ft *fieldTags, tp *tplan, path string) (*rules, error) {
 					return nil, fieldErr(path, "enum value %q: %v", part, err)
 				}
 				x.enumNum = append(x.enumNum, f)
-				x.enum = append(x.enum, numberJSON(scalar, f))
+				x.Enum = append(x.Enum, numberJSON(scalar, f))
 			}
 			x.msgEnum = "must be one of: " + strings.Join(shown, ", ")
 		case "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf":
 			if !isNumber {
-				return nil, fieldErr(path, "%s applies to numbers, not %s", key, tp.t)
+				return nil, fieldErr(path, "%s applies to numbers, not %s", key, tp.T)
 			}
 			f, err := parseNumberFor(scalar, val)
 			if err != nil {
@@ -164,22 +166,22 @@ func compileRules(ft *fieldTags, tp *tplan, path string) (*rules, error) {
 			x := get(false)
 			switch key {
 			case "minimum":
-				x.hasMin, x.min, x.msgMin = true, f, "must be greater than or equal to "+val
+				x.HasMin, x.Min, x.msgMin = true, f, "must be greater than or equal to "+val
 			case "maximum":
-				x.hasMax, x.max, x.msgMax = true, f, "must be less than or equal to "+val
+				x.HasMax, x.Max, x.msgMax = true, f, "must be less than or equal to "+val
 			case "exclusiveMinimum":
-				x.hasExMin, x.exMin, x.msgExMin = true, f, "must be greater than "+val
+				x.HasExMin, x.ExMin, x.msgExMin = true, f, "must be greater than "+val
 			case "exclusiveMaximum":
-				x.hasExMax, x.exMax, x.msgExMax = true, f, "must be less than "+val
+				x.HasExMax, x.ExMax, x.msgExMax = true, f, "must be less than "+val
 			case "multipleOf":
 				if f <= 0 {
 					return nil, fieldErr(path, "multipleOf must be greater than 0, not %q", val)
 				}
-				x.hasMult, x.mult, x.msgMult = true, f, "must be a multiple of "+val
+				x.HasMult, x.Mult, x.msgMult = true, f, "must be a multiple of "+val
 			}
 		case "minItems", "maxItems":
 			if !isList {
-				return nil, fieldErr(path, "%s applies to slices, not %s", key, tp.t)
+				return nil, fieldErr(path, "%s applies to slices, not %s", key, tp.T)
 			}
 			n, err := strconv.Atoi(val)
 			if err != nil || n < 0 {
@@ -187,66 +189,66 @@ func compileRules(ft *fieldTags, tp *tplan, path string) (*rules, error) {
 			}
 			x := get(true)
 			if key == "minItems" {
-				x.minItems, x.msgMinItems = n, "must have at least "+val+" items"
+				x.MinItems, x.msgMinItems = n, "must have at least "+val+" items"
 			} else {
-				x.maxItems, x.msgMaxItems = n, "must have at most "+val+" items"
+				x.MaxItems, x.msgMaxItems = n, "must have at most "+val+" items"
 			}
 		case "uniqueItems":
 			if !isList {
-				return nil, fieldErr(path, "uniqueItems applies to slices, not %s", tp.t)
+				return nil, fieldErr(path, "uniqueItems applies to slices, not %s", tp.T)
 			}
 			switch val {
 			case "true":
 				x := get(true)
-				x.unique, x.msgUnique = true, "must not contain duplicate items"
+				x.Unique, x.msgUnique = true, "must not contain duplicate items"
 			case "false":
 			default:
 				return nil, fieldErr(path, `uniqueItems must be "true" or "false", not %q`, val)
 			}
 		}
 	}
-	if r != nil && r.minLen >= 0 && r.maxLen >= 0 && r.minLen > r.maxLen ||
-		items != nil && items.minLen >= 0 && items.maxLen >= 0 && items.minLen > items.maxLen {
+	if r != nil && r.MinLen >= 0 && r.MaxLen >= 0 && r.MinLen > r.MaxLen ||
+		items != nil && items.MinLen >= 0 && items.MaxLen >= 0 && items.MinLen > items.MaxLen {
 		return nil, fieldErr(path, "minLength is greater than maxLength")
 	}
-	if r != nil && r.minItems >= 0 && r.maxItems >= 0 && r.minItems > r.maxItems {
+	if r != nil && r.MinItems >= 0 && r.MaxItems >= 0 && r.MinItems > r.MaxItems {
 		return nil, fieldErr(path, "minItems is greater than maxItems")
 	}
-	for _, x := range []*rules{r, items} {
-		if x != nil && x.hasMin && x.hasMax && x.min > x.max {
+	for _, x := range []*Rules{r, items} {
+		if x != nil && x.HasMin && x.HasMax && x.Min > x.Max {
 			return nil, fieldErr(path, "minimum is greater than maximum")
 		}
 	}
 	if items != nil {
-		if target.elem != nil && derefPlan(target.elem).kind == vkStruct {
+		if target.Elem != nil && DerefPlan(target.Elem).Kind == KindStruct {
 			return nil, fieldErr(path, "string and number constraints cannot apply to a slice of structs")
 		}
 		if r == nil {
 			r = newRules()
 		}
-		r.items = items
+		r.Items = items
 	}
 	return r, nil
 }
 
 // parseNumberFor parses a number tag value for an int, uint or float kind,
 // refusing values the type cannot hold.
-func parseNumberFor(tp *tplan, s string) (float64, error) {
-	switch tp.kind {
-	case vkInt, vkDuration:
-		n, err := strconv.ParseInt(s, 10, tp.bits)
+func parseNumberFor(tp *TypePlan, s string) (float64, error) {
+	switch tp.Kind {
+	case KindInt, KindDuration:
+		n, err := strconv.ParseInt(s, 10, tp.Bits)
 		if err != nil {
 			return 0, errNotInt(tp)
 		}
 		return float64(n), nil
-	case vkUint:
-		n, err := strconv.ParseUint(s, 10, tp.bits)
+	case KindUint:
+		n, err := strconv.ParseUint(s, 10, tp.Bits)
 		if err != nil {
 			return 0, errNotInt(tp)
 		}
 		return float64(n), nil
 	}
-	f, err := strconv.ParseFloat(s, tp.bits)
+	f, err := strconv.ParseFloat(s, tp.Bits)
 	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
 		return 0, errNotNumber
 	}
@@ -259,12 +261,12 @@ func (e planMsg) Error() string { return string(e) }
 
 const errNotNumber = planMsg("not a number")
 
-func errNotInt(tp *tplan) error {
-	return planMsg("not an integer that fits " + tp.t.String())
+func errNotInt(tp *TypePlan) error {
+	return planMsg("not an integer that fits " + tp.T.String())
 }
 
-func numberJSON(tp *tplan, f float64) any {
-	if tp.kind == vkFloat {
+func numberJSON(tp *TypePlan, f float64) any {
+	if tp.Kind == KindFloat {
 		return f
 	}
 	return int64(f)
@@ -272,18 +274,18 @@ func numberJSON(tp *tplan, f float64) any {
 
 // pathSeg is one step of the path to a value: a field or map key, or an index.
 type pathSeg struct {
-	name string
+	Name string
 	idx  int    // >= 0 for array elements
 	ptr  string // "/name" precomputed for struct fields, or ""
 }
 
 // validateState collects failures while walking a value.
-type validateState struct {
-	loc  location
+type State struct {
+	Loc  Location
 	path []pathSeg
 	// The path's last step when it is a leaf (a scalar field or element):
 	// set without pushing, since leaves are many and rarely fail.
-	leafF   *fplan
+	leafF   *FieldPlan
 	leafIdx int
 	hasLeaf bool
 	errs    []FieldError
@@ -291,26 +293,26 @@ type validateState struct {
 	base    string   // the parameter name, for non-body locations
 }
 
-func newValidateState() *validateState { return &validateState{} }
+func NewState() *State { return &State{} }
 
-func (vs *validateState) reset() {
+func (vs *State) reset() {
 	vs.hasLeaf, vs.leafF = false, nil
-	vs.loc = locBody
+	vs.Loc = LocBody
 	vs.path = vs.path[:0]
 	vs.errs = nil
 	vs.absent = vs.absent[:0]
 	vs.base = ""
 }
 
-func (vs *validateState) push(name string) { vs.path = append(vs.path, pathSeg{name: name, idx: -1}) }
-func (vs *validateState) pushField(f *fplan) {
-	vs.path = append(vs.path, pathSeg{name: f.name, idx: -1, ptr: f.ptr})
+func (vs *State) push(name string) { vs.path = append(vs.path, pathSeg{Name: name, idx: -1}) }
+func (vs *State) pushField(f *FieldPlan) {
+	vs.path = append(vs.path, pathSeg{Name: f.Name, idx: -1, ptr: f.ptr})
 }
-func (vs *validateState) pushIdx(i int) { vs.path = append(vs.path, pathSeg{idx: i}) }
-func (vs *validateState) pop()          { vs.path = vs.path[:len(vs.path)-1] }
+func (vs *State) pushIdx(i int) { vs.path = append(vs.path, pathSeg{idx: i}) }
+func (vs *State) pop()          { vs.path = vs.path[:len(vs.path)-1] }
 
 // pointer renders the current path as an RFC 6901 JSON pointer.
-func (vs *validateState) pointer() string {
+func (vs *State) pointer() string {
 	if len(vs.path) == 1 && vs.path[0].ptr != "" {
 		return vs.path[0].ptr
 	}
@@ -325,11 +327,11 @@ func jsonPointer(path []pathSeg) string {
 			b.WriteString(strconv.Itoa(s.idx))
 			continue
 		}
-		if !strings.ContainsAny(s.name, "~/") {
-			b.WriteString(s.name)
+		if !strings.ContainsAny(s.Name, "~/") {
+			b.WriteString(s.Name)
 			continue
 		}
-		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(s.name, "~", "~0"), "/", "~1"))
+		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(s.Name, "~", "~0"), "/", "~1"))
 	}
 	return b.String()
 }
@@ -344,14 +346,14 @@ func dottedPath(base string, path []pathSeg) string {
 		if s.idx >= 0 {
 			b.WriteString(strconv.Itoa(s.idx))
 		} else {
-			b.WriteString(s.name)
+			b.WriteString(s.Name)
 		}
 	}
 	return b.String()
 }
 
 // fail records a failure at the current path.
-func (vs *validateState) fail(msg string, value any) {
+func (vs *State) fail(msg string, value any) {
 	if vs.hasLeaf {
 		// Make the leaf a real step for the time of the report.
 		vs.hasLeaf = false
@@ -365,8 +367,8 @@ func (vs *validateState) fail(msg string, value any) {
 		vs.hasLeaf = true
 		return
 	}
-	fe := FieldError{Location: vs.loc.String(), Message: msg, Value: value}
-	if vs.loc == locBody || vs.loc == locForm && len(vs.path) > 0 {
+	fe := FieldError{Location: vs.Loc.String(), Message: msg, Value: value}
+	if vs.Loc == LocBody || vs.Loc == LocForm && len(vs.path) > 0 {
 		fe.Pointer = vs.pointer()
 		if len(vs.absent) > 0 {
 			for _, a := range vs.absent {
@@ -375,23 +377,23 @@ func (vs *validateState) fail(msg string, value any) {
 				}
 			}
 		}
-		if vs.loc == locForm {
+		if vs.Loc == LocForm {
 			fe.Pointer = ""
 		}
 	}
 	if vs.base == "" && len(vs.path) == 1 && vs.path[0].idx < 0 {
-		fe.Field = vs.path[0].name
+		fe.Field = vs.path[0].Name
 	} else {
 		fe.Field = dottedPath(vs.base, vs.path)
 	}
-	if vs.loc == locHeader || vs.loc == locCookie {
+	if vs.Loc == LocHeader || vs.Loc == LocCookie {
 		fe.Value = nil // may hold credentials
 	}
 	vs.add(fe)
 }
 
 // add appends a failure, with room for a few more.
-func (vs *validateState) add(fe FieldError) {
+func (vs *State) add(fe FieldError) {
 	if vs.errs == nil {
 		vs.errs = make([]FieldError, 0, 4)
 	}
@@ -417,58 +419,58 @@ type sliceHeader struct {
 
 // checkValue validates the value at p (of type tp) against r and walks into
 // structs and containers.
-func (vs *validateState) checkValue(tp *tplan, r *rules, p unsafe.Pointer) {
-	switch tp.kind {
-	case vkPtr:
+func (vs *State) checkValue(tp *TypePlan, r *Rules, p unsafe.Pointer) {
+	switch tp.Kind {
+	case KindPtr:
 		q := *(*unsafe.Pointer)(p)
 		if q == nil {
 			return
 		}
-		vs.checkValue(tp.elem, r, q)
-	case vkString:
+		vs.checkValue(tp.Elem, r, q)
+	case KindString:
 		if r != nil {
 			vs.checkString(r, *(*string)(p))
 		}
-	case vkInt, vkDuration:
+	case KindInt, KindDuration:
 		if r != nil {
-			vs.checkInt(r, readInt(p, tp.bits))
+			vs.checkInt(r, readInt(p, tp.Bits))
 		}
-	case vkUint:
+	case KindUint:
 		if r != nil {
-			vs.checkUint(r, readUint(p, tp.bits))
+			vs.checkUint(r, readUint(p, tp.Bits))
 		}
-	case vkFloat:
+	case KindFloat:
 		if r != nil {
 			var f float64
-			if tp.bits == 32 {
+			if tp.Bits == 32 {
 				f = float64(*(*float32)(p))
 			} else {
 				f = *(*float64)(p)
 			}
 			vs.checkFloat(r, f)
 		}
-	case vkStruct:
+	case KindStruct:
 		vs.checkStruct(tp, p)
-	case vkSlice:
+	case KindSlice:
 		h := (*sliceHeader)(p)
 		vs.checkList(tp, r, h.data, h.len)
-	case vkArray:
-		vs.checkList(tp, r, p, tp.t.Len())
-	case vkFiles:
+	case KindArray:
+		vs.checkList(tp, r, p, tp.T.Len())
+	case KindFiles:
 		if r != nil {
 			vs.checkLen(r, (*sliceHeader)(p).len)
 		}
-	case vkMap:
-		if !tp.elem.check {
+	case KindMap:
+		if !tp.Elem.check {
 			return
 		}
-		m := reflect.NewAt(tp.t, p).Elem()
+		m := reflect.NewAt(tp.T, p).Elem()
 		it := m.MapRange()
-		tmp := reflect.New(tp.elem.t)
+		tmp := reflect.New(tp.Elem.T)
 		for it.Next() {
 			tmp.Elem().Set(it.Value())
 			vs.push(mapKeyString(it.Key()))
-			vs.checkValue(tp.elem, nil, tmp.UnsafePointer())
+			vs.checkValue(tp.Elem, nil, tmp.UnsafePointer())
 			vs.pop()
 		}
 	}
@@ -490,68 +492,68 @@ func mapKeyString(k reflect.Value) string {
 	}
 }
 
-func (vs *validateState) checkStruct(tp *tplan, p unsafe.Pointer) {
-	for _, f := range tp.fields {
-		if f.rules == nil && !f.t.check {
+func (vs *State) checkStruct(tp *TypePlan, p unsafe.Pointer) {
+	for _, f := range tp.Fields {
+		if f.Rules == nil && !f.T.check {
 			continue
 		}
-		if f.t.leafy {
+		if f.T.leafy {
 			vs.leafF, vs.hasLeaf = f, true
-			vs.checkValue(f.t, f.rules, unsafe.Add(p, f.offset))
+			vs.checkValue(f.T, f.Rules, unsafe.Add(p, f.Offset))
 			vs.hasLeaf = false
 			continue
 		}
 		vs.pushField(f)
-		vs.checkValue(f.t, f.rules, unsafe.Add(p, f.offset))
+		vs.checkValue(f.T, f.Rules, unsafe.Add(p, f.Offset))
 		vs.pop()
 	}
 }
 
-func (vs *validateState) checkLen(r *rules, n int) bool {
+func (vs *State) checkLen(r *Rules, n int) bool {
 	ok := true
-	if r.minItems >= 0 && n < r.minItems {
+	if r.MinItems >= 0 && n < r.MinItems {
 		vs.fail(r.msgMinItems, n)
 		ok = false
 	}
-	if r.maxItems >= 0 && n > r.maxItems {
+	if r.MaxItems >= 0 && n > r.MaxItems {
 		vs.fail(r.msgMaxItems, n)
 		ok = false
 	}
 	return ok
 }
 
-func (vs *validateState) checkList(tp *tplan, r *rules, data unsafe.Pointer, n int) {
-	var items *rules
+func (vs *State) checkList(tp *TypePlan, r *Rules, data unsafe.Pointer, n int) {
+	var items *Rules
 	if r != nil {
 		vs.checkLen(r, n)
-		if r.unique && n > 1 && hasDuplicates(tp.elem, data, n) {
+		if r.Unique && n > 1 && hasDuplicates(tp.Elem, data, n) {
 			vs.fail(r.msgUnique, nil)
 		}
-		items = r.items
+		items = r.Items
 	}
-	if items == nil && !tp.elem.check {
+	if items == nil && !tp.Elem.check {
 		return
 	}
-	size := tp.elem.t.Size()
-	if tp.elem.leafy {
+	size := tp.Elem.T.Size()
+	if tp.Elem.leafy {
 		vs.leafF, vs.hasLeaf = nil, true
 		for i := 0; i < n; i++ {
 			vs.leafIdx = i
-			vs.checkValue(tp.elem, items, unsafe.Add(data, uintptr(i)*size))
+			vs.checkValue(tp.Elem, items, unsafe.Add(data, uintptr(i)*size))
 		}
 		vs.hasLeaf = false
 		return
 	}
 	for i := 0; i < n; i++ {
 		vs.pushIdx(i)
-		vs.checkValue(tp.elem, items, unsafe.Add(data, uintptr(i)*size))
+		vs.checkValue(tp.Elem, items, unsafe.Add(data, uintptr(i)*size))
 		vs.pop()
 	}
 }
 
-func hasDuplicates(elem *tplan, data unsafe.Pointer, n int) bool {
-	size := elem.t.Size()
-	if elem.kind == vkString {
+func hasDuplicates(elem *TypePlan, data unsafe.Pointer, n int) bool {
+	size := elem.T.Size()
+	if elem.Kind == KindString {
 		seen := make(map[string]struct{}, n)
 		for i := 0; i < n; i++ {
 			s := *(*string)(unsafe.Add(data, uintptr(i)*size))
@@ -564,7 +566,7 @@ func hasDuplicates(elem *tplan, data unsafe.Pointer, n int) bool {
 	}
 	vals := make([]any, n)
 	for i := 0; i < n; i++ {
-		vals[i] = reflect.NewAt(elem.t, unsafe.Add(data, uintptr(i)*size)).Elem().Interface()
+		vals[i] = reflect.NewAt(elem.T, unsafe.Add(data, uintptr(i)*size)).Elem().Interface()
 	}
 	for i := 0; i < n; i++ {
 		for j := i + 1; j < n; j++ {
@@ -576,27 +578,27 @@ func hasDuplicates(elem *tplan, data unsafe.Pointer, n int) bool {
 	return false
 }
 
-func (vs *validateState) checkString(r *rules, s string) {
-	if r.minLen >= 0 || r.maxLen >= 0 {
+func (vs *State) checkString(r *Rules, s string) {
+	if r.MinLen >= 0 || r.MaxLen >= 0 {
 		n := len(s)
-		if n >= r.minLen || r.maxLen >= 0 {
+		if n >= r.MinLen || r.MaxLen >= 0 {
 			n = utf8.RuneCountInString(s)
 		}
-		if r.minLen >= 0 && n < r.minLen {
+		if r.MinLen >= 0 && n < r.MinLen {
 			vs.fail(r.msgMinLen, echo(s))
 		}
-		if r.maxLen >= 0 && n > r.maxLen {
+		if r.MaxLen >= 0 && n > r.MaxLen {
 			vs.fail(r.msgMaxLen, echo(s))
 		}
 	}
-	if r.pattern != nil && !r.pattern.MatchString(s) {
+	if r.Pattern != nil && !r.Pattern.MatchString(s) {
 		vs.fail(r.msgPattern, echo(s))
 	}
 	if r.formatFn != nil && !r.formatFn(s) {
 		vs.fail(r.msgFormat, echo(s))
 	}
-	if r.enumStr != nil {
-		for _, e := range r.enumStr {
+	if r.EnumStr != nil {
+		for _, e := range r.EnumStr {
 			if e == s {
 				return
 			}
@@ -631,20 +633,20 @@ func readUint(p unsafe.Pointer, bits int) uint64 {
 
 // The integer checks compare exactly when the bound is an integer, so values
 // beyond 2^53 are not rounded.
-func (vs *validateState) checkInt(r *rules, v int64) {
-	if r.hasMin && cmpIntFloat(v, r.min) < 0 {
+func (vs *State) checkInt(r *Rules, v int64) {
+	if r.HasMin && cmpIntFloat(v, r.Min) < 0 {
 		vs.fail(r.msgMin, v)
 	}
-	if r.hasMax && cmpIntFloat(v, r.max) > 0 {
+	if r.HasMax && cmpIntFloat(v, r.Max) > 0 {
 		vs.fail(r.msgMax, v)
 	}
-	if r.hasExMin && cmpIntFloat(v, r.exMin) <= 0 {
+	if r.HasExMin && cmpIntFloat(v, r.ExMin) <= 0 {
 		vs.fail(r.msgExMin, v)
 	}
-	if r.hasExMax && cmpIntFloat(v, r.exMax) >= 0 {
+	if r.HasExMax && cmpIntFloat(v, r.ExMax) >= 0 {
 		vs.fail(r.msgExMax, v)
 	}
-	if r.hasMult && !isMultipleInt(v, r.mult) {
+	if r.HasMult && !isMultipleInt(v, r.Mult) {
 		vs.fail(r.msgMult, v)
 	}
 	if r.enumNum != nil {
@@ -657,7 +659,7 @@ func (vs *validateState) checkInt(r *rules, v int64) {
 	}
 }
 
-func (vs *validateState) checkUint(r *rules, v uint64) {
+func (vs *State) checkUint(r *Rules, v uint64) {
 	if v <= math.MaxInt64 {
 		vs.checkInt(r, int64(v))
 		return
@@ -707,20 +709,20 @@ func isMultipleFloat(f, m float64) bool {
 	return math.Abs(q-math.Round(q)) <= 1e-9*math.Max(1, math.Abs(q))
 }
 
-func (vs *validateState) checkFloat(r *rules, v float64) {
-	if r.hasMin && v < r.min {
+func (vs *State) checkFloat(r *Rules, v float64) {
+	if r.HasMin && v < r.Min {
 		vs.fail(r.msgMin, v)
 	}
-	if r.hasMax && v > r.max {
+	if r.HasMax && v > r.Max {
 		vs.fail(r.msgMax, v)
 	}
-	if r.hasExMin && v <= r.exMin {
+	if r.HasExMin && v <= r.ExMin {
 		vs.fail(r.msgExMin, v)
 	}
-	if r.hasExMax && v >= r.exMax {
+	if r.HasExMax && v >= r.ExMax {
 		vs.fail(r.msgExMax, v)
 	}
-	if r.hasMult && !isMultipleFloat(v, r.mult) {
+	if r.HasMult && !isMultipleFloat(v, r.Mult) {
 		vs.fail(r.msgMult, v)
 	}
 	if r.enumNum != nil {
