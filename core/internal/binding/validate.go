@@ -55,158 +55,199 @@ func isNumberKind(k Kind) bool {
 
 // compileRules compiles a field's constraint tags against its type.
 func compileRules(ft *fieldTags, tp *TypePlan, path string) (*Rules, error) {
-	target := DerefPlan(tp)
-	var r, items *Rules
-	get := func(onSlice bool) *Rules {
-		if onSlice {
-			if r == nil {
-				r = newRules()
-			}
-			return r
-		}
-		if target.Kind == KindSlice || target.Kind == KindArray {
-			if items == nil {
-				items = newRules()
-			}
-			return items
-		}
-		if r == nil {
-			r = newRules()
-		}
-		return r
-	}
-	// The kind the scalar keywords apply to: the element for slices.
-	scalar := target
-	if target.Kind == KindSlice || target.Kind == KindArray {
-		scalar = DerefPlan(target.Elem)
-	}
-	isString := scalar.Kind == KindString
-	isNumber := isNumberKind(scalar.Kind)
-	isList := target.Kind == KindSlice || target.Kind == KindArray || target.Kind == KindFiles
+	rc := newRuleCompiler(tp, path)
 	for _, key := range ft.order {
-		val := ft.vals[key]
-		switch key {
-		case "required", "default", "example", "doc", "deprecated", "allowNUL":
-			continue
-		case "minLength", "maxLength":
-			if !isString {
-				return nil, fieldErr(path, "%s applies to strings, not %s", key, tp.T)
-			}
-			n, err := strconv.Atoi(val)
-			if err != nil || n < 0 {
-				return nil, fieldErr(path, "%s must be a non-negative integer, not %q", key, val)
-			}
-			x := get(false)
-			if key == "minLength" {
-				x.MinLen, x.msgMinLen = n, "must be at least "+val+" characters long"
-			} else {
-				x.MaxLen, x.msgMaxLen = n, "must be at most "+val+" characters long"
-			}
-		case "pattern":
-			if !isString {
-				return nil, fieldErr(path, "pattern applies to strings, not %s", tp.T)
-			}
-			re, err := regexp.Compile(val)
-			if err != nil {
-				return nil, fieldErr(path, "pattern %q is not a valid regular expression: %v", val, err)
-			}
-			x := get(false)
-			x.Pattern, x.msgPattern = re, "must match the pattern "+val
-		case "format":
-			fn, ok := formatCheckers[val]
-			if !ok {
-				if !docFormats[val] {
-					return nil, fieldErr(path, "unknown format %q (known: %s)", val, knownFormats())
-				}
-			}
-			if !isString && scalar.Kind != KindText && !(scalar.Kind == KindTime && val == "date-time") {
-				if !docFormats[val] || isString {
-					return nil, fieldErr(path, "format %q applies to strings, not %s", val, tp.T)
-				}
-			}
-			x := get(false)
-			x.Format = val
-			if isString {
-				x.formatFn, x.msgFormat = fn, formatMessages[val]
-			}
-		case "enum":
-			if !isString && !isNumber {
-				return nil, fieldErr(path, "enum applies to strings and numbers, not %s", tp.T)
-			}
-			x := get(false)
-			var shown []string
-			for _, part := range strings.Split(val, ",") {
-				part = strings.TrimSpace(part)
-				shown = append(shown, part)
-				if isString {
-					x.EnumStr = append(x.EnumStr, part)
-					x.Enum = append(x.Enum, part)
-					continue
-				}
-				f, err := parseNumberFor(scalar, part)
-				if err != nil {
-					return nil, fieldErr(path, "enum value %q: %v", part, err)
-				}
-				x.enumNum = append(x.enumNum, f)
-				x.Enum = append(x.Enum, numberJSON(scalar, f))
-			}
-			x.msgEnum = "must be one of: " + strings.Join(shown, ", ")
-		case "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf":
-			if !isNumber {
-				return nil, fieldErr(path, "%s applies to numbers, not %s", key, tp.T)
-			}
-			f, err := parseNumberFor(scalar, val)
-			if err != nil {
-				// Bounds may be fractional for integer fields.
-				f, err = strconv.ParseFloat(val, 64)
-				if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-					return nil, fieldErr(path, "%s must be a number, not %q", key, val)
-				}
-			}
-			x := get(false)
-			switch key {
-			case "minimum":
-				x.HasMin, x.Min, x.msgMin = true, f, "must be greater than or equal to "+val
-			case "maximum":
-				x.HasMax, x.Max, x.msgMax = true, f, "must be less than or equal to "+val
-			case "exclusiveMinimum":
-				x.HasExMin, x.ExMin, x.msgExMin = true, f, "must be greater than "+val
-			case "exclusiveMaximum":
-				x.HasExMax, x.ExMax, x.msgExMax = true, f, "must be less than "+val
-			case "multipleOf":
-				if f <= 0 {
-					return nil, fieldErr(path, "multipleOf must be greater than 0, not %q", val)
-				}
-				x.HasMult, x.Mult, x.msgMult = true, f, "must be a multiple of "+val
-			}
-		case "minItems", "maxItems":
-			if !isList {
-				return nil, fieldErr(path, "%s applies to slices, not %s", key, tp.T)
-			}
-			n, err := strconv.Atoi(val)
-			if err != nil || n < 0 {
-				return nil, fieldErr(path, "%s must be a non-negative integer, not %q", key, val)
-			}
-			x := get(true)
-			if key == "minItems" {
-				x.MinItems, x.msgMinItems = n, "must have at least "+val+" items"
-			} else {
-				x.MaxItems, x.msgMaxItems = n, "must have at most "+val+" items"
-			}
-		case "uniqueItems":
-			if !isList {
-				return nil, fieldErr(path, "uniqueItems applies to slices, not %s", tp.T)
-			}
-			switch val {
-			case "true":
-				x := get(true)
-				x.Unique, x.msgUnique = true, "must not contain duplicate items"
-			case "false":
-			default:
-				return nil, fieldErr(path, `uniqueItems must be "true" or "false", not %q`, val)
-			}
+		if err := rc.keyword(key, ft.vals[key]); err != nil {
+			return nil, err
 		}
 	}
+	return rc.finish()
+}
+
+// ruleCompiler compiles one field's keywords. String and number keywords
+// on a slice apply to its elements (items); list keywords to the slice (r).
+type ruleCompiler struct {
+	tp, target, scalar         *TypePlan
+	path                       string
+	r, items                   *Rules
+	isString, isNumber, isList bool
+}
+
+func newRuleCompiler(tp *TypePlan, path string) *ruleCompiler {
+	rc := &ruleCompiler{tp: tp, path: path, target: DerefPlan(tp)}
+	// The kind the scalar keywords apply to: the element for slices.
+	rc.scalar = rc.target
+	if k := rc.target.Kind; k == KindSlice || k == KindArray {
+		rc.scalar = DerefPlan(rc.target.Elem)
+	}
+	rc.isString = rc.scalar.Kind == KindString
+	rc.isNumber = isNumberKind(rc.scalar.Kind)
+	rc.isList = rc.target.Kind == KindSlice || rc.target.Kind == KindArray || rc.target.Kind == KindFiles
+	return rc
+}
+
+// get returns the rules a keyword fills: the field's own for list keywords
+// (onSlice) and non-list fields, the elements' for scalar keywords on lists.
+func (rc *ruleCompiler) get(onSlice bool) *Rules {
+	if !onSlice && (rc.target.Kind == KindSlice || rc.target.Kind == KindArray) {
+		if rc.items == nil {
+			rc.items = newRules()
+		}
+		return rc.items
+	}
+	if rc.r == nil {
+		rc.r = newRules()
+	}
+	return rc.r
+}
+
+// keyword compiles one tag.
+func (rc *ruleCompiler) keyword(key, val string) error {
+	switch key {
+	case "minLength", "maxLength", "pattern":
+		return rc.stringRule(key, val)
+	case "format":
+		return rc.formatRule(val)
+	case "enum":
+		return rc.enumRule(val)
+	case "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf":
+		return rc.numberRule(key, val)
+	case "minItems", "maxItems", "uniqueItems":
+		return rc.listRule(key, val)
+	}
+	return nil // required, default, example, doc, deprecated, allowNUL: not rules
+}
+
+func (rc *ruleCompiler) stringRule(key, val string) error {
+	if !rc.isString {
+		return fieldErr(rc.path, "%s applies to strings, not %s", key, rc.tp.T)
+	}
+	x := rc.get(false)
+	if key == "pattern" {
+		re, err := regexp.Compile(val)
+		if err != nil {
+			return fieldErr(rc.path, "pattern %q is not a valid regular expression: %v", val, err)
+		}
+		x.Pattern, x.msgPattern = re, "must match the pattern "+val
+		return nil
+	}
+	n, err := strconv.Atoi(val)
+	if err != nil || n < 0 {
+		return fieldErr(rc.path, "%s must be a non-negative integer, not %q", key, val)
+	}
+	if key == "minLength" {
+		x.MinLen, x.msgMinLen = n, "must be at least "+val+" characters long"
+	} else {
+		x.MaxLen, x.msgMaxLen = n, "must be at most "+val+" characters long"
+	}
+	return nil
+}
+
+func (rc *ruleCompiler) formatRule(val string) error {
+	fn, ok := formatCheckers[val]
+	if !ok && !docFormats[val] {
+		return fieldErr(rc.path, "unknown format %q (known: %s)", val, knownFormats())
+	}
+	k := rc.scalar.Kind
+	if !rc.isString && k != KindText && !(k == KindTime && val == "date-time") && !docFormats[val] {
+		return fieldErr(rc.path, "format %q applies to strings, not %s", val, rc.tp.T)
+	}
+	x := rc.get(false)
+	x.Format = val
+	if rc.isString {
+		x.formatFn, x.msgFormat = fn, formatMessages[val]
+	}
+	return nil
+}
+
+func (rc *ruleCompiler) enumRule(val string) error {
+	if !rc.isString && !rc.isNumber {
+		return fieldErr(rc.path, "enum applies to strings and numbers, not %s", rc.tp.T)
+	}
+	x := rc.get(false)
+	var shown []string
+	for _, part := range strings.Split(val, ",") {
+		part = strings.TrimSpace(part)
+		shown = append(shown, part)
+		if rc.isString {
+			x.EnumStr = append(x.EnumStr, part)
+			x.Enum = append(x.Enum, part)
+			continue
+		}
+		f, err := parseNumberFor(rc.scalar, part)
+		if err != nil {
+			return fieldErr(rc.path, "enum value %q: %v", part, err)
+		}
+		x.enumNum = append(x.enumNum, f)
+		x.Enum = append(x.Enum, numberJSON(rc.scalar, f))
+	}
+	x.msgEnum = "must be one of: " + strings.Join(shown, ", ")
+	return nil
+}
+
+func (rc *ruleCompiler) numberRule(key, val string) error {
+	if !rc.isNumber {
+		return fieldErr(rc.path, "%s applies to numbers, not %s", key, rc.tp.T)
+	}
+	f, err := parseNumberFor(rc.scalar, val)
+	if err != nil {
+		// Bounds may be fractional for integer fields.
+		f, err = strconv.ParseFloat(val, 64)
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+			return fieldErr(rc.path, "%s must be a number, not %q", key, val)
+		}
+	}
+	x := rc.get(false)
+	switch key {
+	case "minimum":
+		x.HasMin, x.Min, x.msgMin = true, f, "must be greater than or equal to "+val
+	case "maximum":
+		x.HasMax, x.Max, x.msgMax = true, f, "must be less than or equal to "+val
+	case "exclusiveMinimum":
+		x.HasExMin, x.ExMin, x.msgExMin = true, f, "must be greater than "+val
+	case "exclusiveMaximum":
+		x.HasExMax, x.ExMax, x.msgExMax = true, f, "must be less than "+val
+	case "multipleOf":
+		if f <= 0 {
+			return fieldErr(rc.path, "multipleOf must be greater than 0, not %q", val)
+		}
+		x.HasMult, x.Mult, x.msgMult = true, f, "must be a multiple of "+val
+	}
+	return nil
+}
+
+func (rc *ruleCompiler) listRule(key, val string) error {
+	if !rc.isList {
+		return fieldErr(rc.path, "%s applies to slices, not %s", key, rc.tp.T)
+	}
+	if key == "uniqueItems" {
+		switch val {
+		case "true":
+			x := rc.get(true)
+			x.Unique, x.msgUnique = true, "must not contain duplicate items"
+		case "false":
+		default:
+			return fieldErr(rc.path, `uniqueItems must be "true" or "false", not %q`, val)
+		}
+		return nil
+	}
+	n, err := strconv.Atoi(val)
+	if err != nil || n < 0 {
+		return fieldErr(rc.path, "%s must be a non-negative integer, not %q", key, val)
+	}
+	x := rc.get(true)
+	if key == "minItems" {
+		x.MinItems, x.msgMinItems = n, "must have at least "+val+" items"
+	} else {
+		x.MaxItems, x.msgMaxItems = n, "must have at most "+val+" items"
+	}
+	return nil
+}
+
+// finish checks the compiled rules against each other and returns them
+// (nil when the field has none).
+func (rc *ruleCompiler) finish() (*Rules, error) {
+	r, items, path := rc.r, rc.items, rc.path
 	if r != nil && r.MinLen >= 0 && r.MaxLen >= 0 && r.MinLen > r.MaxLen ||
 		items != nil && items.MinLen >= 0 && items.MaxLen >= 0 && items.MinLen > items.MaxLen {
 		return nil, fieldErr(path, "minLength is greater than maxLength")
@@ -220,7 +261,7 @@ func compileRules(ft *fieldTags, tp *TypePlan, path string) (*Rules, error) {
 		}
 	}
 	if items != nil {
-		if target.Elem != nil && DerefPlan(target.Elem).Kind == KindStruct {
+		if rc.target.Elem != nil && DerefPlan(rc.target.Elem).Kind == KindStruct {
 			return nil, fieldErr(path, "string and number constraints cannot apply to a slice of structs")
 		}
 		if r == nil {
