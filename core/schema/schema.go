@@ -1,4 +1,11 @@
-package covet
+// Package schema describes Covet's typed routes in JSON Schema 2020-12: a
+// Registry turns the Go types of typed handlers' inputs and outputs into
+// Schemas and named components, and RouteDoc describes a route's parameters,
+// body and responses. The schemas come from the same compiled plans the
+// request validator runs (core/internal/binding), so documentation and
+// validation cannot disagree. Documentation plugins (plugins/openapi)
+// assemble and convert these values; they never read struct tags themselves.
+package schema
 
 import (
 	"bytes"
@@ -11,6 +18,9 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/core/internal/binding"
 )
 
 // This file is the contract between core and documentation plugins (the
@@ -223,7 +233,7 @@ func (s *Schema) propertyNames() []string {
 // and with their whole import path if that still collides. Refs already
 // handed out are renamed in place, so names do not depend on the order
 // types were met. A registry is not safe for concurrent use.
-type SchemaRegistry struct {
+type Registry struct {
 	prefix string
 	comps  map[reflect.Type]*component
 	names  map[string][]reflect.Type
@@ -231,42 +241,42 @@ type SchemaRegistry struct {
 }
 
 type component struct {
-	name   string
+	Name   string
 	schema *Schema
 }
 
 // NewSchemaRegistry returns a registry whose refs point to refPrefix+name
 // ("" means "#/components/schemas/").
-func NewSchemaRegistry(refPrefix string) *SchemaRegistry {
+func NewRegistry(refPrefix string) *Registry {
 	if refPrefix == "" {
 		refPrefix = "#/components/schemas/"
 	}
-	return &SchemaRegistry{prefix: refPrefix, comps: map[reflect.Type]*component{}, names: map[string][]reflect.Type{}, refs: map[reflect.Type][]*Schema{}}
+	return &Registry{prefix: refPrefix, comps: map[reflect.Type]*component{}, names: map[string][]reflect.Type{}, refs: map[reflect.Type][]*Schema{}}
 }
 
 // Components returns every component by name.
-func (r *SchemaRegistry) Components() map[string]*Schema {
+func (r *Registry) Components() map[string]*Schema {
 	out := make(map[string]*Schema, len(r.comps))
 	for _, c := range r.comps {
-		out[c.name] = c.schema
+		out[c.Name] = c.schema
 	}
 	return out
 }
 
 // Names returns the component names, sorted.
-func (r *SchemaRegistry) Names() []string {
+func (r *Registry) Names() []string {
 	out := make([]string, 0, len(r.comps))
 	for _, c := range r.comps {
-		out = append(out, c.name)
+		out = append(out, c.Name)
 	}
 	sort.Strings(out)
 	return out
 }
 
 // TypeName returns the component name of a registered type ("" if none).
-func (r *SchemaRegistry) TypeName(t reflect.Type) string {
+func (r *Registry) TypeName(t reflect.Type) string {
 	if c := r.comps[t]; c != nil {
-		return c.name
+		return c.Name
 	}
 	return ""
 }
@@ -274,8 +284,8 @@ func (r *SchemaRegistry) TypeName(t reflect.Type) string {
 // Schema returns the schema of t: a $ref for a named struct (registering
 // its component), an inline schema otherwise. Types a typed handler could
 // not bind (functions, channels, bad tags) are an error.
-func (r *SchemaRegistry) Schema(t reflect.Type) (*Schema, error) {
-	tp, err := bodyPlan(t)
+func (r *Registry) Schema(t reflect.Type) (*Schema, error) {
+	tp, err := binding.BodyPlan(t)
 	if err != nil {
 		return nil, err
 	}
@@ -285,71 +295,71 @@ func (r *SchemaRegistry) Schema(t reflect.Type) (*Schema, error) {
 // durationPattern is the syntax time.ParseDuration accepts, for documents.
 const durationPattern = `^[-+]?(0|(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$`
 
-func (r *SchemaRegistry) plan(tp *tplan) *Schema {
-	switch tp.kind {
-	case vkPtr:
-		s := r.plan(tp.elem)
+func (r *Registry) plan(tp *binding.TypePlan) *Schema {
+	switch tp.Kind {
+	case binding.KindPtr:
+		s := r.plan(tp.Elem)
 		s.Nullable = true
 		return s
-	case vkString:
+	case binding.KindString:
 		return &Schema{Type: "string"}
-	case vkInt, vkDuration:
+	case binding.KindInt, binding.KindDuration:
 		s := &Schema{Type: "integer", Format: "int64"}
-		if tp.bits <= 32 {
+		if tp.Bits <= 32 {
 			s.Format = "int32"
 		}
-		if tp.bits < 32 {
+		if tp.Bits < 32 {
 			// The bounds of small types are part of the contract: the
 			// validator refuses values the type cannot hold.
-			s.Minimum, s.Maximum = fptr(-float64(int64(1)<<(tp.bits-1))), fptr(float64(int64(1)<<(tp.bits-1)-1))
-		} else if tp.bits == 32 {
+			s.Minimum, s.Maximum = fptr(-float64(int64(1)<<(tp.Bits-1))), fptr(float64(int64(1)<<(tp.Bits-1)-1))
+		} else if tp.Bits == 32 {
 			s.Minimum, s.Maximum = fptr(math.MinInt32), fptr(math.MaxInt32)
 		}
-		if tp.kind == vkDuration {
+		if tp.Kind == binding.KindDuration {
 			s.Description = "duration in nanoseconds"
 		}
 		return s
-	case vkUint:
+	case binding.KindUint:
 		s := &Schema{Type: "integer", Format: "int64", Minimum: fptr(0)}
-		if tp.bits < 32 {
+		if tp.Bits < 32 {
 			s.Format = "int32"
 		}
-		if tp.bits <= 32 {
-			s.Maximum = fptr(float64(uint64(1)<<tp.bits - 1))
+		if tp.Bits <= 32 {
+			s.Maximum = fptr(float64(uint64(1)<<tp.Bits - 1))
 		}
 		return s
-	case vkFloat:
-		if tp.bits == 32 {
+	case binding.KindFloat:
+		if tp.Bits == 32 {
 			return &Schema{Type: "number", Format: "float", Minimum: fptr(-math.MaxFloat32), Maximum: fptr(math.MaxFloat32)}
 		}
 		return &Schema{Type: "number", Format: "double"}
-	case vkBool:
+	case binding.KindBool:
 		return &Schema{Type: "boolean"}
-	case vkTime:
+	case binding.KindTime:
 		return &Schema{Type: "string", Format: "date-time"}
-	case vkText:
+	case binding.KindText:
 		s := &Schema{Type: "string"}
-		if strings.EqualFold(tp.t.Name(), "uuid") {
+		if strings.EqualFold(tp.T.Name(), "uuid") {
 			s.Format = "uuid"
 		}
 		return s
-	case vkBytes:
+	case binding.KindBytes:
 		return &Schema{Type: "string", Format: "byte"}
-	case vkFile:
+	case binding.KindFile:
 		return &Schema{Type: "string", Format: "binary"}
-	case vkFiles:
+	case binding.KindFiles:
 		return &Schema{Type: "array", Items: &Schema{Type: "string", Format: "binary"}}
-	case vkSlice, vkArray:
-		s := &Schema{Type: "array", Items: r.plan(tp.elem)}
-		if tp.kind == vkArray {
-			n := tp.t.Len()
+	case binding.KindSlice, binding.KindArray:
+		s := &Schema{Type: "array", Items: r.plan(tp.Elem)}
+		if tp.Kind == binding.KindArray {
+			n := tp.T.Len()
 			s.MinItems, s.MaxItems = &n, &n
 		}
 		return s
-	case vkMap:
-		return &Schema{Type: "object", AdditionalProperties: r.plan(tp.elem)}
-	case vkStruct:
-		if !tp.named {
+	case binding.KindMap:
+		return &Schema{Type: "object", AdditionalProperties: r.plan(tp.Elem)}
+	case binding.KindStruct:
+		if !tp.Named {
 			return r.object(tp)
 		}
 		return r.ref(tp)
@@ -361,8 +371,8 @@ func fptr(f float64) *float64 { return &f }
 func iptr(i int) *int         { return &i }
 
 // ref registers a named struct's component and returns a reference to it.
-func (r *SchemaRegistry) ref(tp *tplan) *Schema {
-	t := tp.t
+func (r *Registry) ref(tp *binding.TypePlan) *Schema {
+	t := tp.T
 	c := r.comps[t]
 	if c == nil {
 		c = &component{}
@@ -372,13 +382,13 @@ func (r *SchemaRegistry) ref(tp *tplan) *Schema {
 		r.rename(base)
 		c.schema = r.object(tp)
 	}
-	s := &Schema{Ref: r.prefix + c.name}
+	s := &Schema{Ref: r.prefix + c.Name}
 	r.refs[t] = append(r.refs[t], s)
 	return s
 }
 
 // rename (re)assigns the names of the types sharing a base name.
-func (r *SchemaRegistry) rename(base string) {
+func (r *Registry) rename(base string) {
 	types := r.names[base]
 	if len(types) == 1 {
 		r.setName(types[0], base)
@@ -403,9 +413,9 @@ func (r *SchemaRegistry) rename(base string) {
 	}
 }
 
-func (r *SchemaRegistry) setName(t reflect.Type, name string) {
+func (r *Registry) setName(t reflect.Type, name string) {
 	c := r.comps[t]
-	c.name = name
+	c.Name = name
 	for _, s := range r.refs[t] {
 		s.Ref = r.prefix + name
 	}
@@ -451,14 +461,14 @@ func componentBase(t reflect.Type) string {
 }
 
 // object builds an object schema from a struct plan.
-func (r *SchemaRegistry) object(tp *tplan) *Schema {
+func (r *Registry) object(tp *binding.TypePlan) *Schema {
 	s := &Schema{Type: "object", Properties: map[string]*Schema{}}
-	for _, f := range tp.fields {
+	for _, f := range tp.Fields {
 		fs := r.field(f)
-		s.Properties[f.name] = fs
-		s.PropertyOrder = append(s.PropertyOrder, f.name)
-		if f.required {
-			s.Required = append(s.Required, f.name)
+		s.Properties[f.Name] = fs
+		s.PropertyOrder = append(s.PropertyOrder, f.Name)
+		if f.Required {
+			s.Required = append(s.Required, f.Name)
 		}
 	}
 	return s
@@ -466,16 +476,16 @@ func (r *SchemaRegistry) object(tp *tplan) *Schema {
 
 // field returns a field's schema: its type's, with the field's rules,
 // default, example, doc and deprecation applied.
-func (r *SchemaRegistry) field(f *fplan) *Schema {
-	s := r.plan(f.t)
-	applyRules(s, f.rules)
-	s.Description = firstNonEmpty(f.doc, s.Description)
-	s.Deprecated = f.deprecated
-	if f.hasDefault {
-		s.Default = f.defJSON
+func (r *Registry) field(f *binding.FieldPlan) *Schema {
+	s := r.plan(f.T)
+	applyRules(s, f.Rules)
+	s.Description = firstNonEmpty(f.Doc, s.Description)
+	s.Deprecated = f.Deprecated
+	if f.HasDefault {
+		s.Default = f.DefJSON
 	}
-	if f.hasExample {
-		s.Examples = []any{f.example}
+	if f.HasExample {
+		s.Examples = []any{f.Example}
 	}
 	return s
 }
@@ -488,52 +498,52 @@ func firstNonEmpty(a, b string) string {
 }
 
 // applyRules writes compiled rules into a schema (items rules into Items).
-func applyRules(s *Schema, x *rules) {
+func applyRules(s *Schema, x *binding.Rules) {
 	if x == nil {
 		return
 	}
-	if x.minLen >= 0 {
-		s.MinLength = iptr(x.minLen)
+	if x.MinLen >= 0 {
+		s.MinLength = iptr(x.MinLen)
 	}
-	if x.maxLen >= 0 {
-		s.MaxLength = iptr(x.maxLen)
+	if x.MaxLen >= 0 {
+		s.MaxLength = iptr(x.MaxLen)
 	}
-	if x.pattern != nil {
-		s.Pattern = x.pattern.String()
+	if x.Pattern != nil {
+		s.Pattern = x.Pattern.String()
 	}
-	if x.format != "" {
-		s.Format = x.format
+	if x.Format != "" {
+		s.Format = x.Format
 	}
-	if x.enum != nil {
-		s.Enum = x.enum
+	if x.Enum != nil {
+		s.Enum = x.Enum
 	}
 	// A rule looser than the type's own range keeps the type's bound.
-	if x.hasMin && (s.Minimum == nil || x.min > *s.Minimum) {
-		s.Minimum = fptr(x.min)
+	if x.HasMin && (s.Minimum == nil || x.Min > *s.Minimum) {
+		s.Minimum = fptr(x.Min)
 	}
-	if x.hasMax && (s.Maximum == nil || x.max < *s.Maximum) {
-		s.Maximum = fptr(x.max)
+	if x.HasMax && (s.Maximum == nil || x.Max < *s.Maximum) {
+		s.Maximum = fptr(x.Max)
 	}
-	if x.hasExMin {
-		s.ExclusiveMinimum = fptr(x.exMin)
+	if x.HasExMin {
+		s.ExclusiveMinimum = fptr(x.ExMin)
 	}
-	if x.hasExMax {
-		s.ExclusiveMaximum = fptr(x.exMax)
+	if x.HasExMax {
+		s.ExclusiveMaximum = fptr(x.ExMax)
 	}
-	if x.hasMult {
-		s.MultipleOf = fptr(x.mult)
+	if x.HasMult {
+		s.MultipleOf = fptr(x.Mult)
 	}
-	if x.minItems >= 0 {
-		s.MinItems = iptr(x.minItems)
+	if x.MinItems >= 0 {
+		s.MinItems = iptr(x.MinItems)
 	}
-	if x.maxItems >= 0 {
-		s.MaxItems = iptr(x.maxItems)
+	if x.MaxItems >= 0 {
+		s.MaxItems = iptr(x.MaxItems)
 	}
-	if x.unique {
+	if x.Unique {
 		s.UniqueItems = true
 	}
-	if x.items != nil && s.Items != nil {
-		applyRules(s.Items, x.items)
+	if x.Items != nil && s.Items != nil {
+		applyRules(s.Items, x.Items)
 	}
 }
 
@@ -605,7 +615,7 @@ type RouteDoc struct {
 
 // Route describes a route from its RouteInfo (Typed, Input, Output and
 // SuccessStatus).
-func (r *SchemaRegistry) Route(ri *RouteInfo) (*RouteDoc, error) {
+func (r *Registry) Route(ri *covet.RouteInfo) (*RouteDoc, error) {
 	doc := &RouteDoc{Typed: ri.Typed}
 	if !ri.Typed {
 		doc.Output.Status = http.StatusOK
@@ -638,63 +648,63 @@ func (r *SchemaRegistry) Route(ri *RouteInfo) (*RouteDoc, error) {
 }
 
 // Input documents a typed input type.
-func (r *SchemaRegistry) Input(t reflect.Type) (*InputDoc, error) {
-	ip, err := compileInput(t)
+func (r *Registry) Input(t reflect.Type) (*InputDoc, error) {
+	ip, err := binding.CompileInput(t)
 	if err != nil {
 		return nil, err
 	}
 	doc := &InputDoc{}
-	for _, loc := range []location{locPath, locQuery, locHeader, locCookie} {
-		ps := ip.params[loc]
+	for _, loc := range []binding.Location{binding.LocPath, binding.LocQuery, binding.LocHeader, binding.LocCookie} {
+		ps := ip.Params[loc]
 		if ps == nil {
 			continue
 		}
-		for _, f := range ps.fields {
+		for _, f := range ps.Fields {
 			s := r.field(f)
-			if f.t.kind == vkDuration || f.t.kind == vkPtr && f.t.elem.kind == vkDuration {
-				s.Type, s.Format, s.Description = "string", "", firstNonEmpty(f.doc, "Go duration, such as 1m30s")
+			if f.T.Kind == binding.KindDuration || f.T.Kind == binding.KindPtr && f.T.Elem.Kind == binding.KindDuration {
+				s.Type, s.Format, s.Description = "string", "", firstNonEmpty(f.Doc, "Go duration, such as 1m30s")
 				s.Pattern = durationPattern
 				if len(s.Examples) == 0 {
 					s.Examples = []any{"1m30s"}
 				}
 			}
 			s.Nullable = false
-			name := f.name
-			if loc == locHeader {
-				name = f.header
+			name := f.Name
+			if loc == binding.LocHeader {
+				name = f.Header
 			}
-			doc.Params = append(doc.Params, ParamDoc{Name: name, In: loc.String(), Required: f.required, Description: f.doc, Deprecated: f.deprecated, Schema: s, Example: f.example})
+			doc.Params = append(doc.Params, ParamDoc{Name: name, In: loc.String(), Required: f.Required, Description: f.Doc, Deprecated: f.Deprecated, Schema: s, Example: f.Example})
 		}
 	}
 	switch {
-	case ip.bodyPlan != nil:
-		bd := &BodyDoc{Required: ip.bodyRequired}
-		if ip.body != nil {
-			bd.Description = ip.body.doc
+	case ip.BodyPlan != nil:
+		bd := &BodyDoc{Required: ip.BodyRequired}
+		if ip.Body != nil {
+			bd.Description = ip.Body.Doc
 		}
-		s := r.plan(ip.bodyPlan)
+		s := r.plan(ip.BodyPlan)
 		s.Nullable = false
 		bd.Content = []MediaDoc{{ContentType: "application/json", Schema: s}}
 		doc.Body = bd
-	case ip.form != nil:
+	case ip.Form != nil:
 		s := &Schema{Type: "object", Properties: map[string]*Schema{}}
-		add := func(f *fplan) {
+		add := func(f *binding.FieldPlan) {
 			fs := r.field(f)
 			fs.Nullable = false
-			s.Properties[f.name] = fs
-			s.PropertyOrder = append(s.PropertyOrder, f.name)
-			if f.required {
-				s.Required = append(s.Required, f.name)
+			s.Properties[f.Name] = fs
+			s.PropertyOrder = append(s.PropertyOrder, f.Name)
+			if f.Required {
+				s.Required = append(s.Required, f.Name)
 			}
 		}
-		for _, f := range ip.form.fields {
+		for _, f := range ip.Form.Fields {
 			add(f)
 		}
-		for _, f := range ip.formFiles {
+		for _, f := range ip.FormFiles {
 			add(f)
 		}
 		bd := &BodyDoc{Required: len(s.Required) > 0}
-		if len(ip.formFiles) == 0 {
+		if len(ip.FormFiles) == 0 {
 			bd.Content = append(bd.Content, MediaDoc{ContentType: "application/x-www-form-urlencoded", Schema: s})
 		}
 		bd.Content = append(bd.Content, MediaDoc{ContentType: "multipart/form-data", Schema: s})
@@ -704,24 +714,24 @@ func (r *SchemaRegistry) Input(t reflect.Type) (*InputDoc, error) {
 }
 
 // Output documents a typed output type.
-func (r *SchemaRegistry) Output(t reflect.Type) (*OutputDoc, error) {
-	op, err := outputPlanFor(t)
+func (r *Registry) Output(t reflect.Type) (*OutputDoc, error) {
+	op, err := binding.OutputPlanFor(t)
 	if err != nil {
 		return nil, err
 	}
 	doc := &OutputDoc{Status: http.StatusOK}
-	if op.empty || op.bodyPlan == nil {
+	if op.Empty || op.BodyPlan == nil {
 		doc.Status = http.StatusNoContent
 	}
-	if op.bodyPlan != nil {
-		s := r.plan(op.bodyPlan)
+	if op.BodyPlan != nil {
+		s := r.plan(op.BodyPlan)
 		s.Nullable = false
 		doc.Body = &MediaDoc{ContentType: "application/json", Schema: s}
 	}
-	for _, f := range op.headers {
-		s := r.plan(f.t)
+	for _, f := range op.Headers {
+		s := r.plan(f.T)
 		s.Nullable = false
-		doc.Headers = append(doc.Headers, ParamDoc{Name: f.name, In: "header", Description: f.doc, Schema: s})
+		doc.Headers = append(doc.Headers, ParamDoc{Name: f.Name, In: "header", Description: f.Doc, Schema: s})
 	}
 	return doc, nil
 }

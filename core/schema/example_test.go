@@ -1,10 +1,11 @@
-package covet_test
+package schema_test
 
 import (
 	"encoding/json"
 	"fmt"
 
 	covet "github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/core/schema"
 )
 
 type Pet struct {
@@ -14,10 +15,10 @@ type Pet struct {
 	Tags []string `json:"tags,omitempty" maxItems:"3"`
 }
 
-// A documentation plugin describes each route with a SchemaRegistry: the
+// A documentation plugin describes each route with a Registry: the
 // parameters, the request body and the response, from the same compiled
 // plans the validator runs, plus one component per named struct.
-func ExampleSchemaRegistry() {
+func ExampleRegistry() {
 	app := covet.New()
 	covet.Post(app, "/owners/{owner}/pets", func(c *covet.Context, in *struct {
 		Owner int `path:"owner" minimum:"1"`
@@ -26,7 +27,7 @@ func ExampleSchemaRegistry() {
 		return &in.Body, nil
 	}).Status(201)
 
-	reg := covet.NewSchemaRegistry("")
+	reg := schema.NewRegistry("")
 	routes := app.Routes()
 	doc, err := reg.Route(&routes[0])
 	if err != nil {

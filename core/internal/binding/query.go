@@ -1,4 +1,4 @@
-package covet
+package binding
 
 import (
 	"net/http"
@@ -23,12 +23,12 @@ const MaxQueryParams = 10000
 
 // tooManyQueryParams reports whether raw holds more than MaxQueryParams
 // pairs (counted as net/url counts them: one more than the '&'s).
-func tooManyQueryParams(raw string) bool {
+func TooManyQueryParams(raw string) bool {
 	return len(raw) >= MaxQueryParams && strings.Count(raw, "&") >= MaxQueryParams
 }
 
-func errTooManyQueryParams() *Error {
-	return NewError(http.StatusBadRequest, "the query has more than "+strconv.Itoa(MaxQueryParams)+" parameters")
+func ErrTooManyQueryParams() *Error {
+	return newError(http.StatusBadRequest, "the query has more than "+strconv.Itoa(MaxQueryParams)+" parameters")
 }
 
 // nextQueryPair cuts the next pair off raw and returns its unescaped key and
@@ -45,9 +45,9 @@ func nextQueryPair(raw string) (key, value, rest string, ok bool) {
 
 // parseQuery parses a query with the rules above (no values at all when it
 // has too many pairs: the request is refused).
-func parseQuery(raw string) url.Values {
+func ParseQuery(raw string) url.Values {
 	m := url.Values{}
-	if tooManyQueryParams(raw) {
+	if TooManyQueryParams(raw) {
 		return m
 	}
 	for raw != "" {

@@ -1,4 +1,4 @@
-package covet
+package binding
 
 import (
 	"encoding"
@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"mime/multipart"
-	"net/http"
 	"reflect"
 	"strings"
 	"sync"
@@ -14,43 +13,43 @@ import (
 )
 
 // vkind is the shape of a Go type as binding, validation and the schema see it.
-type vkind uint8
+type Kind uint8
 
 const (
-	vkInvalid vkind = iota
-	vkString
-	vkInt
-	vkUint
-	vkFloat
-	vkBool
-	vkTime     // time.Time, RFC 3339 text
-	vkDuration // time.Duration: Go duration text in parameters, nanoseconds in JSON
-	vkText     // encoding.TextUnmarshaler (UUIDs, IPs, ...): a string
-	vkJSON     // json.Unmarshaler: any JSON, the type checks itself
-	vkAny      // interface: any JSON
-	vkBytes    // []byte: base64 string
-	vkStruct
-	vkSlice
-	vkArray
-	vkMap
-	vkPtr
-	vkFile  // *multipart.FileHeader or *File (form inputs only)
-	vkFiles // []*multipart.FileHeader or []*File
+	KindInvalid Kind = iota
+	KindString
+	KindInt
+	KindUint
+	KindFloat
+	KindBool
+	KindTime     // time.Time, RFC 3339 text
+	KindDuration // time.Duration: Go duration text in parameters, nanoseconds in JSON
+	KindText     // encoding.TextUnmarshaler (UUIDs, IPs, ...): a string
+	KindJSON     // json.Unmarshaler: any JSON, the type checks itself
+	KindAny      // interface: any JSON
+	KindBytes    // []byte: base64 string
+	KindStruct
+	KindSlice
+	KindArray
+	KindMap
+	KindPtr
+	KindFile  // *multipart.FileHeader or *File (form inputs only)
+	KindFiles // []*multipart.FileHeader or []*File
 )
 
 // tplan is the compiled plan of a Go type.
-type tplan struct {
-	t       reflect.Type
-	kind    vkind
-	bits    int      // size in bits of int, uint and float kinds
-	elem    *tplan   // ptr, slice, array and map element
-	fields  []*fplan // struct fields, flattened through embedded structs
-	tracked int      // struct fields the JSON scan tracks for presence
+type TypePlan struct {
+	T       reflect.Type
+	Kind    Kind
+	Bits    int          // size in bits of int, uint and float kinds
+	Elem    *TypePlan    // ptr, slice, array and map element
+	Fields  []*FieldPlan // struct fields, flattened through embedded structs
+	tracked int          // struct fields the JSON scan tracks for presence
 	// check reports that validating a value of this type does something
 	// (some field or element below has rules, or a Validate method).
 	check bool
 	// named struct types get one schema component
-	named bool
+	Named bool
 	// done is set when the plan is complete (recursive types see a plan in progress).
 	done bool
 	// leafy: a value of this type (through pointers) holds no other value,
@@ -59,38 +58,38 @@ type tplan struct {
 }
 
 // fplan is the compiled plan of one struct field.
-type fplan struct {
-	goName string
-	name   string // wire name: JSON name, or the parameter name
+type FieldPlan struct {
+	GoName string
+	Name   string // wire name: JSON name, or the parameter name
 	ptr    string // "/name" as a JSON pointer segment
-	offset uintptr
-	index  []int
-	t      *tplan
-	loc    location
+	Offset uintptr
+	Index  []int
+	T      *TypePlan
+	Loc    Location
 	// required: body fields must be present in the JSON object; parameters
 	// must be present in the request.
-	required bool
+	Required bool
 	nullable bool // pointer or interface: JSON null is allowed
 	// track is the bit of the field in the JSON scan's presence mask, or -1.
 	track      int
-	hasDefault bool
+	HasDefault bool
 	defVal     reflect.Value // the parsed default, of the field's type
-	defJSON    any           // the default as the schema shows it
+	DefJSON    any           // the default as the schema shows it
 	// zeroFails: the zero value breaks a rule, so an absent optional field
 	// must not be checked.
 	zeroFails  bool
-	rules      *rules
-	doc        string
-	deprecated bool
-	example    any
-	hasExample bool
+	Rules      *Rules
+	Doc        string
+	Deprecated bool
+	Example    any
+	HasExample bool
 	omitEmpty  bool
 	// allowNUL lets string values hold NUL (allowNUL:"true"); by default a
 	// NUL in a bound string is a 422, since databases refuse or mangle it.
 	allowNUL bool
 	// parameters
-	header string // canonical header name
-	bit    uint64 // presence bit among the parameters of its location
+	Header string // canonical header name
+	Bit    uint64 // presence bit among the parameters of its location
 }
 
 var (
@@ -99,9 +98,6 @@ var (
 	textUnmarshalerT  = reflect.TypeFor[encoding.TextUnmarshaler]()
 	jsonUnmarshalerT  = reflect.TypeFor[json.Unmarshaler]()
 	fileHeaderPtrType = reflect.TypeFor[*multipart.FileHeader]()
-	filePtrType       = reflect.TypeFor[*File]()
-	cookiePtrType     = reflect.TypeFor[*http.Cookie]()
-	cookiesType       = reflect.TypeFor[[]*http.Cookie]()
 	validatorT        = reflect.TypeFor[interface{ Validate() error }]()
 )
 
@@ -112,16 +108,16 @@ var planCache sync.Map // reflect.Type → *tplan
 var planMu sync.Mutex
 
 // bodyPlan returns the compiled plan of t for JSON bodies.
-func bodyPlan(t reflect.Type) (*tplan, error) {
+func BodyPlan(t reflect.Type) (*TypePlan, error) {
 	if p, ok := planCache.Load(t); ok {
-		return p.(*tplan), nil
+		return p.(*TypePlan), nil
 	}
 	planMu.Lock()
 	defer planMu.Unlock()
 	if p, ok := planCache.Load(t); ok {
-		return p.(*tplan), nil
+		return p.(*TypePlan), nil
 	}
-	pc := &planCompiler{inProgress: map[reflect.Type]*tplan{}}
+	pc := &planCompiler{inProgress: map[reflect.Type]*TypePlan{}}
 	p, err := pc.compile(t, "")
 	if err != nil {
 		return nil, err
@@ -134,7 +130,7 @@ func bodyPlan(t reflect.Type) (*tplan, error) {
 }
 
 type planCompiler struct {
-	inProgress map[reflect.Type]*tplan
+	inProgress map[reflect.Type]*TypePlan
 }
 
 // planError locates a problem in a type: "field Body.Address.Zip: ...".
@@ -161,76 +157,76 @@ func joinGoPath(a, b string) string {
 	return a + "." + b
 }
 
-func (pc *planCompiler) compile(t reflect.Type, path string) (*tplan, error) {
+func (pc *planCompiler) compile(t reflect.Type, path string) (*TypePlan, error) {
 	if p, ok := planCache.Load(t); ok {
-		return p.(*tplan), nil
+		return p.(*TypePlan), nil
 	}
 	if p := pc.inProgress[t]; p != nil {
 		return p, nil
 	}
-	p := &tplan{t: t}
+	p := &TypePlan{T: t}
 	switch {
 	case t == timeType:
-		p.kind = vkTime
+		p.Kind = KindTime
 	case t == durationType:
-		p.kind = vkDuration
-		p.bits = 64
+		p.Kind = KindDuration
+		p.Bits = 64
 	case t == fileHeaderPtrType || t.Kind() == reflect.Slice && t.Elem() == fileHeaderPtrType:
 		return nil, fieldErr(path, "*multipart.FileHeader is not supported: use *covet.File, which is streamed with limits")
 	case t == filePtrType:
-		p.kind = vkFile
+		p.Kind = KindFile
 	case t.Kind() == reflect.Slice && t.Elem() == filePtrType:
-		p.kind = vkFiles
+		p.Kind = KindFiles
 	case t.Implements(jsonUnmarshalerT) || reflect.PointerTo(t).Implements(jsonUnmarshalerT):
 		if t.Kind() == reflect.Pointer {
 			break // handled as a pointer below
 		}
-		p.kind = vkJSON
+		p.Kind = KindJSON
 	case t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(textUnmarshalerT):
-		p.kind = vkText
+		p.Kind = KindText
 	}
-	if p.kind == vkInvalid {
+	if p.Kind == KindInvalid {
 		switch t.Kind() {
 		case reflect.String:
-			p.kind = vkString
+			p.Kind = KindString
 		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-			p.kind, p.bits = vkInt, t.Bits()
+			p.Kind, p.Bits = KindInt, t.Bits()
 		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-			p.kind, p.bits = vkUint, t.Bits()
+			p.Kind, p.Bits = KindUint, t.Bits()
 		case reflect.Float32, reflect.Float64:
-			p.kind, p.bits = vkFloat, t.Bits()
+			p.Kind, p.Bits = KindFloat, t.Bits()
 		case reflect.Bool:
-			p.kind = vkBool
+			p.Kind = KindBool
 		case reflect.Interface:
-			p.kind = vkAny
+			p.Kind = KindAny
 		case reflect.Pointer:
-			p.kind = vkPtr
+			p.Kind = KindPtr
 			pc.inProgress[t] = p
 			e, err := pc.compile(t.Elem(), path)
 			if err != nil {
 				return nil, err
 			}
-			p.elem = e
+			p.Elem = e
 		case reflect.Slice:
 			if t.Elem().Kind() == reflect.Uint8 && !reflect.PointerTo(t.Elem()).Implements(textUnmarshalerT) {
-				p.kind = vkBytes
+				p.Kind = KindBytes
 				break
 			}
-			p.kind = vkSlice
+			p.Kind = KindSlice
 			pc.inProgress[t] = p
 			e, err := pc.compile(t.Elem(), path+"[]")
 			if err != nil {
 				return nil, err
 			}
-			p.elem = e
+			p.Elem = e
 		case reflect.Array:
-			p.kind = vkArray
+			p.Kind = KindArray
 			pc.inProgress[t] = p
 			e, err := pc.compile(t.Elem(), path+"[]")
 			if err != nil {
 				return nil, err
 			}
-			p.elem = e
+			p.Elem = e
 		case reflect.Map:
 			switch t.Key().Kind() {
 			case reflect.String, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
@@ -240,16 +236,16 @@ func (pc *planCompiler) compile(t reflect.Type, path string) (*tplan, error) {
 					return nil, fieldErr(path, "map key type %s cannot be a JSON object key", t.Key())
 				}
 			}
-			p.kind = vkMap
+			p.Kind = KindMap
 			pc.inProgress[t] = p
 			e, err := pc.compile(t.Elem(), path+"[]")
 			if err != nil {
 				return nil, err
 			}
-			p.elem = e
+			p.Elem = e
 		case reflect.Struct:
-			p.kind = vkStruct
-			p.named = t.Name() != ""
+			p.Kind = KindStruct
+			p.Named = t.Name() != ""
 			pc.inProgress[t] = p
 			if err := pc.structFields(p, t, path); err != nil {
 				return nil, err
@@ -260,10 +256,10 @@ func (pc *planCompiler) compile(t reflect.Type, path string) (*tplan, error) {
 	}
 	pc.inProgress[t] = p
 	p.done = true
-	switch p.kind {
-	case vkStruct, vkSlice, vkArray, vkMap, vkAny:
-	case vkPtr:
-		p.leafy = derefPlan(p).leafy
+	switch p.Kind {
+	case KindStruct, KindSlice, KindArray, KindMap, KindAny:
+	case KindPtr:
+		p.leafy = DerefPlan(p).leafy
 	default:
 		p.leafy = true
 	}
@@ -272,32 +268,32 @@ func (pc *planCompiler) compile(t reflect.Type, path string) (*tplan, error) {
 
 // structFields fills p.fields with the JSON fields of struct t (embedded
 // structs are flattened, as encoding/json does).
-func (pc *planCompiler) structFields(p *tplan, t reflect.Type, path string) error {
+func (pc *planCompiler) structFields(p *TypePlan, t reflect.Type, path string) error {
 	fields, err := pc.collectFields(t, path, 0, nil)
 	if err != nil {
 		return err
 	}
 	seen := map[string]string{}
 	for _, f := range fields {
-		f.ptr = jsonPointer([]pathSeg{{name: f.name, idx: -1}})
-		if other, dup := seen[f.name]; dup {
-			return fieldErr(joinGoPath(path, f.goName), "JSON name %q is also used by field %s", f.name, other)
+		f.ptr = jsonPointer([]pathSeg{{Name: f.Name, idx: -1}})
+		if other, dup := seen[f.Name]; dup {
+			return fieldErr(joinGoPath(path, f.GoName), "JSON name %q is also used by field %s", f.Name, other)
 		}
-		seen[f.name] = f.goName
+		seen[f.Name] = f.GoName
 		if f.track >= 0 {
 			if p.tracked >= 64 {
-				return fieldErr(joinGoPath(path, f.goName), "struct %s has more than 64 required or defaulted fields", t)
+				return fieldErr(joinGoPath(path, f.GoName), "struct %s has more than 64 required or defaulted fields", t)
 			}
 			f.track = p.tracked
 			p.tracked++
 		}
 	}
-	p.fields = fields
+	p.Fields = fields
 	return nil
 }
 
-func (pc *planCompiler) collectFields(t reflect.Type, path string, base uintptr, index []int) ([]*fplan, error) {
-	var out []*fplan
+func (pc *planCompiler) collectFields(t reflect.Type, path string, base uintptr, index []int) ([]*FieldPlan, error) {
+	var out []*FieldPlan
 	for i := 0; i < t.NumField(); i++ {
 		sf := t.Field(i)
 		idx := append(append([]int(nil), index...), i)
@@ -331,9 +327,9 @@ func (pc *planCompiler) collectFields(t reflect.Type, path string, base uintptr,
 			continue
 		}
 		if ft.hasLoc {
-			return nil, fieldErr(joinGoPath(path, sf.Name), "%s tag inside a JSON body: location tags belong on the input struct's top-level fields", ft.loc)
+			return nil, fieldErr(joinGoPath(path, sf.Name), "%s tag inside a JSON body: location tags belong on the input struct's top-level fields", ft.Loc)
 		}
-		f, err := pc.field(sf, ft, joinGoPath(path, sf.Name), base, idx, locBody)
+		f, err := pc.field(sf, ft, joinGoPath(path, sf.Name), base, idx, LocBody)
 		if err != nil {
 			return nil, err
 		}
@@ -343,40 +339,40 @@ func (pc *planCompiler) collectFields(t reflect.Type, path string, base uintptr,
 }
 
 // field compiles one field: its type, rules, default and required-ness.
-func (pc *planCompiler) field(sf reflect.StructField, ft *fieldTags, path string, base uintptr, idx []int, loc location) (*fplan, error) {
-	f := &fplan{goName: sf.Name, offset: base + sf.Offset, index: idx, loc: loc, track: -1, omitEmpty: ft.omitEmpty}
-	f.name = sf.Name
+func (pc *planCompiler) field(sf reflect.StructField, ft *fieldTags, path string, base uintptr, idx []int, loc Location) (*FieldPlan, error) {
+	f := &FieldPlan{GoName: sf.Name, Offset: base + sf.Offset, Index: idx, Loc: loc, track: -1, omitEmpty: ft.omitEmpty}
+	f.Name = sf.Name
 	if ft.jsonSet {
-		f.name = ft.json
+		f.Name = ft.json
 	}
 	if ft.hasLoc {
-		f.name = ft.locName
+		f.Name = ft.locName
 	}
 	tp, err := pc.compile(sf.Type, path)
 	if err != nil {
 		return nil, err
 	}
-	f.t = tp
-	f.nullable = tp.kind == vkPtr || tp.kind == vkAny || tp.kind == vkJSON
+	f.T = tp
+	f.nullable = tp.Kind == KindPtr || tp.Kind == KindAny || tp.Kind == KindJSON
 	if err := compileFieldMeta(f, ft, sf.Type, path); err != nil {
 		return nil, err
 	}
-	if loc == locBody {
+	if loc == LocBody {
 		switch {
 		case ft.explicitRq != 0:
-			f.required = ft.explicitRq > 0
+			f.Required = ft.explicitRq > 0
 		default:
-			f.required = !f.nullable && !ft.omitEmpty && !f.hasDefault
+			f.Required = !f.nullable && !ft.omitEmpty && !f.HasDefault
 		}
-		if f.required && f.hasDefault {
+		if f.Required && f.HasDefault {
 			return nil, fieldErr(path, `required:"true" and a default contradict each other`)
 		}
-		if !f.required && (tp.kind == vkStruct || tp.kind == vkArray) {
+		if !f.Required && (tp.Kind == KindStruct || tp.Kind == KindArray) {
 			// An absent optional struct is not validated: its zero value
 			// may break rules of its fields.
 			f.zeroFails = true
 		}
-		if f.required || f.hasDefault || f.zeroFails {
+		if f.Required || f.HasDefault || f.zeroFails {
 			f.track = 0 // numbered by structFields
 		}
 	}
@@ -385,13 +381,13 @@ func (pc *planCompiler) field(sf reflect.StructField, ft *fieldTags, path string
 
 // compileFieldMeta reads the schema tags of a field: rules, default,
 // example, doc and deprecated.
-func compileFieldMeta(f *fplan, ft *fieldTags, t reflect.Type, path string) error {
-	r, err := compileRules(ft, f.t, path)
+func compileFieldMeta(f *FieldPlan, ft *fieldTags, t reflect.Type, path string) error {
+	r, err := compileRules(ft, f.T, path)
 	if err != nil {
 		return err
 	}
-	f.rules = r
-	f.doc, _ = ft.get("doc")
+	f.Rules = r
+	f.Doc, _ = ft.get("doc")
 	if a, ok := ft.get("allowNUL"); ok {
 		switch a {
 		case "true":
@@ -404,34 +400,34 @@ func compileFieldMeta(f *fplan, ft *fieldTags, t reflect.Type, path string) erro
 	if d, ok := ft.get("deprecated"); ok {
 		switch d {
 		case "true":
-			f.deprecated = true
+			f.Deprecated = true
 		case "false":
 		default:
 			return fieldErr(path, `deprecated must be "true" or "false", not %q`, d)
 		}
 	}
 	if ex, ok := ft.get("example"); ok {
-		v, _, err := parseTagValue(f.t, ex)
+		v, _, err := parseTagValue(f.T, ex)
 		if err != nil {
 			return fieldErr(path, "example %q: %v", ex, err)
 		}
-		f.example, f.hasExample = v, true
+		f.Example, f.HasExample = v, true
 	}
 	if def, ok := ft.get("default"); ok {
-		if f.t.kind == vkStruct || f.t.kind == vkMap || f.t.kind == vkFile || f.t.kind == vkFiles {
+		if f.T.Kind == KindStruct || f.T.Kind == KindMap || f.T.Kind == KindFile || f.T.Kind == KindFiles {
 			return fieldErr(path, "default is not supported on %s fields", t)
 		}
-		js, rv, err := parseTagValue(f.t, def)
+		js, rv, err := parseTagValue(f.T, def)
 		if err != nil {
 			return fieldErr(path, "default %q: %v", def, err)
 		}
-		f.hasDefault, f.defJSON, f.defVal = true, js, rv
+		f.HasDefault, f.DefJSON, f.defVal = true, js, rv
 		// The default must satisfy the field's own rules.
 		if msgs := checkValueRules(f, rv); len(msgs) > 0 {
 			return fieldErr(path, "default %q breaks the field's own constraints: %s", def, strings.Join(msgs, "; "))
 		}
 	}
-	if f.rules != nil {
+	if f.Rules != nil {
 		z := reflect.New(t).Elem()
 		f.zeroFails = len(checkValueRules(f, z)) > 0
 	}
@@ -440,14 +436,14 @@ func compileFieldMeta(f *fplan, ft *fieldTags, t reflect.Type, path string) erro
 
 // checkValueRules validates one Go value against a field's rules, for
 // registration-time checks of defaults.
-func checkValueRules(f *fplan, v reflect.Value) []string {
-	if f.rules == nil {
+func checkValueRules(f *FieldPlan, v reflect.Value) []string {
+	if f.Rules == nil {
 		return nil
 	}
-	vs := newValidateState()
+	vs := NewState()
 	ptr := reflect.New(v.Type())
 	ptr.Elem().Set(v)
-	vs.checkValue(f.t, f.rules, ptr.UnsafePointer())
+	vs.checkValue(f.T, f.Rules, ptr.UnsafePointer())
 	out := make([]string, 0, len(vs.errs))
 	for _, e := range vs.errs {
 		out = append(out, e.Message)
@@ -458,8 +454,8 @@ func checkValueRules(f *fplan, v reflect.Value) []string {
 // parseTagValue parses a default or example tag value for a field type:
 // scalars as their text, slices of scalars comma-separated, anything else as
 // JSON. It returns the value for the schema and the Go value.
-func parseTagValue(tp *tplan, s string) (any, reflect.Value, error) {
-	rv := reflect.New(tp.t).Elem()
+func parseTagValue(tp *TypePlan, s string) (any, reflect.Value, error) {
+	rv := reflect.New(tp.T).Elem()
 	if err := setFromText(tp, rv, s, true); err != nil {
 		return nil, reflect.Value{}, err
 	}
@@ -467,32 +463,32 @@ func parseTagValue(tp *tplan, s string) (any, reflect.Value, error) {
 }
 
 // setFromText sets rv from a tag or parameter text.
-func setFromText(tp *tplan, rv reflect.Value, s string, commaList bool) error {
-	switch tp.kind {
-	case vkPtr:
-		e := reflect.New(tp.elem.t)
-		if err := setFromText(tp.elem, e.Elem(), s, commaList); err != nil {
+func setFromText(tp *TypePlan, rv reflect.Value, s string, commaList bool) error {
+	switch tp.Kind {
+	case KindPtr:
+		e := reflect.New(tp.Elem.T)
+		if err := setFromText(tp.Elem, e.Elem(), s, commaList); err != nil {
 			return err
 		}
 		rv.Set(e)
 		return nil
-	case vkSlice:
+	case KindSlice:
 		if commaList {
 			var parts []string
 			if s != "" {
 				parts = strings.Split(s, ",")
 			}
-			sl := reflect.MakeSlice(tp.t, len(parts), len(parts))
+			sl := reflect.MakeSlice(tp.T, len(parts), len(parts))
 			for i, part := range parts {
-				if err := setFromText(tp.elem, sl.Index(i), strings.TrimSpace(part), false); err != nil {
+				if err := setFromText(tp.Elem, sl.Index(i), strings.TrimSpace(part), false); err != nil {
 					return err
 				}
 			}
 			rv.Set(sl)
 			return nil
 		}
-	case vkAny, vkMap, vkStruct, vkArray, vkJSON:
-		p := reflect.New(tp.t)
+	case KindAny, KindMap, KindStruct, KindArray, KindJSON:
+		p := reflect.New(tp.T)
 		if err := json.Unmarshal([]byte(s), p.Interface()); err != nil {
 			return err
 		}

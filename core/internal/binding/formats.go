@@ -1,4 +1,4 @@
-package covet
+package binding
 
 import (
 	"net/netip"
@@ -254,4 +254,30 @@ func isURI(s string) bool {
 		}
 	}
 	return u.IsAbs()
+}
+
+// isUUID reports whether s is a UUID in its 8-4-4-4-12 hex form (the router
+// has its own copy for the uuid path converter).
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < 36; i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !isHex(c) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }

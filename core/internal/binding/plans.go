@@ -1,4 +1,4 @@
-package covet
+package binding
 
 import (
 	"net/http"
@@ -8,34 +8,36 @@ import (
 )
 
 // inputPlan is the compiled plan of a typed handler's input struct.
-type inputPlan struct {
-	t      reflect.Type
-	params [locForm + 1]*paramSet // by location; nil when none
+type InputPlan struct {
+	T      reflect.Type
+	Params [LocForm + 1]*ParamSet // by location; nil when none
 	// path maps each path field to its position among the route's parameters.
-	pathIdx []int
+	PathIdx []int
 	// body: the Body field, or the whole struct (bodySelf), or nothing.
-	body         *fplan
-	bodySelf     bool
-	bodyPlan     *tplan
-	bodyRequired bool
+	Body         *FieldPlan
+	BodySelf     bool
+	BodyPlan     *TypePlan
+	BodyRequired bool
 	// form: form fields (urlencoded or multipart), with files.
-	form      *paramSet
-	formFiles []*fplan
-	validate  bool // *In has a Validate() error method
+	Form      *ParamSet
+	FormFiles []*FieldPlan
+	Validate  bool // *In has a Validate() error method
+	// pathRest: the path parameter at PathIdx[i] takes the rest of the path.
+	pathRest []bool
 }
 
 // hasBody reports whether the input reads a request body.
-func (ip *inputPlan) hasBody() bool { return ip.bodyPlan != nil || ip.form != nil }
+func (ip *InputPlan) hasBody() bool { return ip.BodyPlan != nil || ip.Form != nil }
 
 var inputPlans sync.Map // reflect.Type → *inputPlan (or error)
 
 type planResult struct {
-	p   *inputPlan
+	p   *InputPlan
 	err error
 }
 
 // compileInput compiles (once per type) the plan of an input struct.
-func compileInput(t reflect.Type) (*inputPlan, error) {
+func CompileInput(t reflect.Type) (*InputPlan, error) {
 	if v, ok := inputPlans.Load(t); ok {
 		r := v.(planResult)
 		return r.p, r.err
@@ -45,12 +47,12 @@ func compileInput(t reflect.Type) (*inputPlan, error) {
 	return p, err
 }
 
-func buildInput(t reflect.Type) (*inputPlan, error) {
+func buildInput(t reflect.Type) (*InputPlan, error) {
 	if t.Kind() != reflect.Struct {
 		return nil, fieldErr("", "input type %s must be a struct", t)
 	}
-	ip := &inputPlan{t: t}
-	ip.validate = reflect.PointerTo(t).Implements(validatorT)
+	ip := &InputPlan{T: t}
+	ip.Validate = reflect.PointerTo(t).Implements(validatorT)
 	type located struct {
 		sf reflect.StructField
 		ft *fieldTags
@@ -66,7 +68,7 @@ func buildInput(t reflect.Type) (*inputPlan, error) {
 		switch {
 		case ft.hasLoc:
 			if !sf.IsExported() {
-				return nil, fieldErr(sf.Name, "a %s parameter must be an exported field", ft.loc)
+				return nil, fieldErr(sf.Name, "a %s parameter must be an exported field", ft.Loc)
 			}
 			if sf.Anonymous {
 				return nil, fieldErr(sf.Name, "an embedded field cannot be a parameter")
@@ -83,12 +85,12 @@ func buildInput(t reflect.Type) (*inputPlan, error) {
 	}
 	if len(locs) == 0 && bodyField == nil {
 		// The struct itself is the JSON body (when it has any field).
-		bp, err := bodyPlan(t)
+		bp, err := BodyPlan(t)
 		if err != nil {
 			return nil, err
 		}
-		if len(bp.fields) > 0 {
-			ip.bodySelf, ip.bodyPlan, ip.bodyRequired = true, bp, true
+		if len(bp.Fields) > 0 {
+			ip.BodySelf, ip.BodyPlan, ip.BodyRequired = true, bp, true
 		}
 		return ip, nil
 	}
@@ -105,93 +107,93 @@ func buildInput(t reflect.Type) (*inputPlan, error) {
 		}
 		return nil, fieldErr(sf.Name, "has no location tag: tag it path, query, header, cookie or form, move it into the Body field, or tag it json:\"-\" to leave it unbound")
 	}
-	pc := &planCompiler{inProgress: map[reflect.Type]*tplan{}}
+	pc := &planCompiler{inProgress: map[reflect.Type]*TypePlan{}}
 	names := map[string]string{}
 	for _, l := range locs {
-		key := l.ft.loc.String() + " " + l.ft.locName
-		if l.ft.loc == locHeader {
+		key := l.ft.Loc.String() + " " + l.ft.locName
+		if l.ft.Loc == LocHeader {
 			key = "header " + textproto.CanonicalMIMEHeaderKey(l.ft.locName)
 		}
 		if other, dup := names[key]; dup {
-			return nil, fieldErr(l.sf.Name, "%s parameter %q is also bound by field %s", l.ft.loc, l.ft.locName, other)
+			return nil, fieldErr(l.sf.Name, "%s parameter %q is also bound by field %s", l.ft.Loc, l.ft.locName, other)
 		}
 		names[key] = l.sf.Name
-		f, err := pc.field(l.sf, l.ft, l.sf.Name, 0, []int{l.sf.Index[0]}, l.ft.loc)
+		f, err := pc.field(l.sf, l.ft, l.sf.Name, 0, []int{l.sf.Index[0]}, l.ft.Loc)
 		if err != nil {
 			return nil, err
 		}
-		f.name = l.ft.locName
-		isFile := f.t.kind == vkFile || f.t.kind == vkFiles
-		if isFile && f.loc != locForm {
+		f.Name = l.ft.locName
+		isFile := f.T.Kind == KindFile || f.T.Kind == KindFiles
+		if isFile && f.Loc != LocForm {
 			return nil, fieldErr(l.sf.Name, "file fields must be form fields (form:\"name\")")
 		}
-		if !isFile && !paramKindOK(f.t, f.loc != locPath) {
+		if !isFile && !paramKindOK(f.T, f.Loc != LocPath) {
 			return nil, fieldErr(l.sf.Name, "type %s cannot be a %s parameter (use a string, number, bool, time.Time, time.Duration, an encoding.TextUnmarshaler, a pointer to one%s)",
-				l.sf.Type, f.loc, map[bool]string{true: ", or a slice of them", false: ""}[f.loc != locPath])
+				l.sf.Type, f.Loc, map[bool]string{true: ", or a slice of them", false: ""}[f.Loc != LocPath])
 		}
 		// Parameters are optional unless required:"true"; path parameters always required.
-		f.required = l.ft.explicitRq > 0 || f.loc == locPath
-		if f.loc == locPath && l.ft.explicitRq < 0 {
+		f.Required = l.ft.explicitRq > 0 || f.Loc == LocPath
+		if f.Loc == LocPath && l.ft.explicitRq < 0 {
 			return nil, fieldErr(l.sf.Name, "path parameters are always required")
 		}
-		if f.loc == locPath && f.hasDefault {
+		if f.Loc == LocPath && f.HasDefault {
 			return nil, fieldErr(l.sf.Name, "path parameters cannot have a default")
 		}
-		if f.required && f.hasDefault {
+		if f.Required && f.HasDefault {
 			return nil, fieldErr(l.sf.Name, `required:"true" and a default contradict each other`)
 		}
 		f.track = -1
-		if f.loc == locHeader {
-			f.header = textproto.CanonicalMIMEHeaderKey(f.name)
+		if f.Loc == LocHeader {
+			f.Header = textproto.CanonicalMIMEHeaderKey(f.Name)
 		}
 		if isFile {
-			f.bit = 1 << len(ip.formFiles)
-			ip.formFiles = append(ip.formFiles, f)
-			if ip.form == nil {
-				ip.form = &paramSet{}
+			f.Bit = 1 << len(ip.FormFiles)
+			ip.FormFiles = append(ip.FormFiles, f)
+			if ip.Form == nil {
+				ip.Form = &ParamSet{}
 			}
 			continue
 		}
-		set := &ip.params[f.loc]
-		if f.loc == locForm {
-			set = &ip.form
+		set := &ip.Params[f.Loc]
+		if f.Loc == LocForm {
+			set = &ip.Form
 		}
 		if *set == nil {
-			*set = &paramSet{}
+			*set = &ParamSet{}
 		}
 		ps := *set
-		if len(ps.fields) >= 64 {
-			return nil, fieldErr(l.sf.Name, "more than 64 %s parameters", f.loc)
+		if len(ps.Fields) >= 64 {
+			return nil, fieldErr(l.sf.Name, "more than 64 %s parameters", f.Loc)
 		}
-		f.bit = 1 << len(ps.fields)
-		if f.required {
-			ps.required |= f.bit
+		f.Bit = 1 << len(ps.Fields)
+		if f.Required {
+			ps.Required |= f.Bit
 		}
-		ps.fields = append(ps.fields, f)
+		ps.Fields = append(ps.Fields, f)
 	}
 	if bodyField != nil {
-		if ip.form != nil {
+		if ip.Form != nil {
 			return nil, fieldErr("Body", "an input cannot have both form fields and a Body field")
 		}
 		bt := bodyField.Type
-		ip.bodyRequired = bt.Kind() != reflect.Pointer
+		ip.BodyRequired = bt.Kind() != reflect.Pointer
 		ft, err := parseFieldTags(string(bodyField.Tag))
 		if err != nil {
 			return nil, fieldErr("Body", "%v", err)
 		}
 		if ft.explicitRq != 0 {
-			ip.bodyRequired = ft.explicitRq > 0
+			ip.BodyRequired = ft.explicitRq > 0
 		}
-		bp, err := bodyPlan(bt)
+		bp, err := BodyPlan(bt)
 		if err != nil {
 			if pe, ok := err.(*planError); ok {
 				pe.path = joinGoPath("Body", pe.path)
 			}
 			return nil, err
 		}
-		ip.bodyPlan = bp
-		ip.body = &fplan{goName: "Body", name: "body", offset: bodyField.Offset, index: bodyField.Index, t: bp, track: -1}
-		ip.body.doc, _ = ft.get("doc")
+		ip.BodyPlan = bp
+		ip.Body = &FieldPlan{GoName: "Body", Name: "body", Offset: bodyField.Offset, Index: bodyField.Index, T: bp, track: -1}
+		ip.Body.Doc, _ = ft.get("doc")
 	}
 	return ip, nil
 }
@@ -200,7 +202,7 @@ func buildInput(t reflect.Type) (*inputPlan, error) {
 // validating a value of the type does anything. Plans already cached are
 // final, so only the new ones (which may refer to each other, recursively)
 // are iterated to a fixed point, before they are published.
-func computeChecks(plans map[reflect.Type]*tplan) {
+func computeChecks(plans map[reflect.Type]*TypePlan) {
 	for changed := true; changed; {
 		changed = false
 		for _, p := range plans {
@@ -208,16 +210,16 @@ func computeChecks(plans map[reflect.Type]*tplan) {
 				continue
 			}
 			c := false
-			switch p.kind {
-			case vkStruct:
-				for _, f := range p.fields {
-					if f.rules != nil || f.t.check {
+			switch p.Kind {
+			case KindStruct:
+				for _, f := range p.Fields {
+					if f.Rules != nil || f.T.check {
 						c = true
 						break
 					}
 				}
-			case vkPtr, vkSlice, vkArray, vkMap:
-				c = p.elem.check
+			case KindPtr, KindSlice, KindArray, KindMap:
+				c = p.Elem.check
 			}
 			if c {
 				p.check, changed = true, true
@@ -227,17 +229,17 @@ func computeChecks(plans map[reflect.Type]*tplan) {
 }
 
 // outputPlan is the compiled plan of a typed handler's output struct.
-type outputPlan struct {
-	t        reflect.Type
-	empty    bool // struct{}: no body, 204
-	body     *fplan
-	bodySelf bool
-	bodyPlan *tplan
-	headers  []*fplan
-	status   *fplan // Status int field
-	cookies  []*fplan
+type OutputPlan struct {
+	T        reflect.Type
+	Empty    bool // struct{}: no body, 204
+	Body     *FieldPlan
+	BodySelf bool
+	BodyPlan *TypePlan
+	Headers  []*FieldPlan
+	Status   *FieldPlan // Status int field
+	Cookies  []*FieldPlan
 	// statusMethod: *Out implements StatusCoder, which sets the status.
-	statusMethod bool
+	StatusMethod bool
 }
 
 // hasPlainFields reports whether t has an exported field other than Body
@@ -264,7 +266,7 @@ func hasPlainFields(t reflect.Type) bool {
 var outputPlans sync.Map // reflect.Type → planResult[*outputPlan]
 
 // outputPlanFor compiles an output type once and caches it.
-func outputPlanFor(t reflect.Type) (*outputPlan, error) {
+func OutputPlanFor(t reflect.Type) (*OutputPlan, error) {
 	if v, ok := outputPlans.Load(t); ok {
 		r := v.(outputResult)
 		return r.p, r.err
@@ -275,7 +277,7 @@ func outputPlanFor(t reflect.Type) (*outputPlan, error) {
 }
 
 type outputResult struct {
-	p   *outputPlan
+	p   *OutputPlan
 	err error
 }
 
@@ -284,20 +286,20 @@ type outputResult struct {
 // status and cookies — when it has a Body field or response fields and no
 // other plain field; otherwise the whole struct is the body (a model with a
 // field named Body or Status stays a model).
-func compileOutput(t reflect.Type) (*outputPlan, error) {
-	op := &outputPlan{t: t}
-	op.statusMethod = reflect.PointerTo(t).Implements(reflect.TypeFor[StatusCoder]())
+func compileOutput(t reflect.Type) (*OutputPlan, error) {
+	op := &OutputPlan{T: t}
+	op.StatusMethod = reflect.PointerTo(t).Implements(statusCoderT)
 	if t.Kind() != reflect.Struct {
 		// Slices, maps and other JSON values are the body themselves.
-		bp, err := bodyPlan(t)
+		bp, err := BodyPlan(t)
 		if err != nil {
 			return nil, err
 		}
-		op.bodySelf, op.bodyPlan = true, bp
+		op.BodySelf, op.BodyPlan = true, bp
 		return op, nil
 	}
 	if t.NumField() == 0 {
-		op.empty = true
+		op.Empty = true
 		return op, nil
 	}
 	var special bool
@@ -315,33 +317,33 @@ func compileOutput(t reflect.Type) (*outputPlan, error) {
 			return nil, fieldErr(sf.Name, "%v", err)
 		}
 		switch {
-		case ft.hasLoc && ft.loc == locHeader:
+		case ft.hasLoc && ft.Loc == LocHeader:
 			special = true
-			tp, err := (&planCompiler{inProgress: map[reflect.Type]*tplan{}}).compile(sf.Type, sf.Name)
+			tp, err := (&planCompiler{inProgress: map[reflect.Type]*TypePlan{}}).compile(sf.Type, sf.Name)
 			if err != nil {
 				return nil, err
 			}
 			if !paramKindOK(tp, true) {
 				return nil, fieldErr(sf.Name, "type %s cannot be a response header", sf.Type)
 			}
-			f := &fplan{goName: sf.Name, name: http.CanonicalHeaderKey(ft.locName), offset: sf.Offset, t: tp, loc: locHeader, track: -1}
-			f.doc, _ = ft.get("doc")
-			op.headers = append(op.headers, f)
+			f := &FieldPlan{GoName: sf.Name, Name: http.CanonicalHeaderKey(ft.locName), Offset: sf.Offset, T: tp, Loc: LocHeader, track: -1}
+			f.Doc, _ = ft.get("doc")
+			op.Headers = append(op.Headers, f)
 		case ft.hasLoc:
-			return nil, fieldErr(sf.Name, "%s tag on an output field (outputs may set headers only)", ft.loc)
+			return nil, fieldErr(sf.Name, "%s tag on an output field (outputs may set headers only)", ft.Loc)
 		case sf.Type == cookiePtrType || sf.Type == cookiesType:
 			special = true
-			op.cookies = append(op.cookies, &fplan{goName: sf.Name, offset: sf.Offset, track: -1, t: &tplan{t: sf.Type}})
+			op.Cookies = append(op.Cookies, &FieldPlan{GoName: sf.Name, Offset: sf.Offset, track: -1, T: &TypePlan{T: sf.Type}})
 		case sf.Name == "Status" && sf.Type.Kind() == reflect.Int:
-			op.status = &fplan{goName: sf.Name, offset: sf.Offset, track: -1}
+			op.Status = &FieldPlan{GoName: sf.Name, Offset: sf.Offset, track: -1}
 		case sf.Name == "Body":
 			special = true
-			bp, err := bodyPlan(sf.Type)
+			bp, err := BodyPlan(sf.Type)
 			if err != nil {
 				return nil, err
 			}
-			op.bodyPlan = bp
-			op.body = &fplan{goName: "Body", offset: sf.Offset, t: bp, track: -1}
+			op.BodyPlan = bp
+			op.Body = &FieldPlan{GoName: "Body", Offset: sf.Offset, T: bp, track: -1}
 		}
 	}
 	if plain && special {
@@ -350,12 +352,12 @@ func compileOutput(t reflect.Type) (*outputPlan, error) {
 	if !special {
 		// The struct itself is the body (a Status field included, if any:
 		// name it otherwise or add a Body field to set the status).
-		op.status = nil
-		bp, err := bodyPlan(t)
+		op.Status = nil
+		bp, err := BodyPlan(t)
 		if err != nil {
 			return nil, err
 		}
-		op.bodySelf, op.bodyPlan = true, bp
+		op.BodySelf, op.BodyPlan = true, bp
 	}
 	return op, nil
 }

@@ -1,4 +1,4 @@
-package covet
+package binding
 
 import (
 	"errors"
@@ -155,7 +155,7 @@ type fieldTags struct {
 	jsonSet    bool
 	omitEmpty  bool
 	skip       bool
-	loc        location
+	Loc        Location
 	locName    string
 	hasLoc     bool
 	vals       map[string]string
@@ -198,13 +198,13 @@ func parseFieldTags(tag string) (*fieldTags, error) {
 			continue
 		case "path", "query", "header", "cookie", "form":
 			if ft.hasLoc {
-				return nil, errors.New("more than one location tag (" + ft.loc.String() + " and " + p.key + ")")
+				return nil, errors.New("more than one location tag (" + ft.Loc.String() + " and " + p.key + ")")
 			}
 			name, _, _ := strings.Cut(p.value, ",")
 			if name == "" {
 				return nil, errors.New("empty " + p.key + " tag name")
 			}
-			ft.hasLoc, ft.loc, ft.locName = true, locationFromTag(p.key), name
+			ft.hasLoc, ft.Loc, ft.locName = true, locationFromTag(p.key), name
 			continue
 		}
 		if !isSchemaTag(p.key) {
@@ -283,7 +283,7 @@ func (ft *fieldTags) checkForeignRules(p tagPair) error {
 			continue
 		case "required":
 			body := !ft.hasLoc && !ft.omitEmpty && ft.explicitRq == 0
-			if ft.explicitRq > 0 || body || ft.hasLoc && ft.loc == locPath {
+			if ft.explicitRq > 0 || body || ft.hasLoc && ft.Loc == LocPath {
 				continue
 			}
 			return fail(rule, `use required:"true"`)
@@ -320,45 +320,45 @@ func isSchemaTag(k string) bool {
 }
 
 // location is where a typed input field is read from.
-type location uint8
+type Location uint8
 
 const (
-	locBody location = iota
-	locPath
-	locQuery
-	locHeader
-	locCookie
-	locForm
+	LocBody Location = iota
+	LocPath
+	LocQuery
+	LocHeader
+	LocCookie
+	LocForm
 )
 
 // String returns the location's name as used in FieldError.Location and
 // OpenAPI's "in".
-func (l location) String() string {
+func (l Location) String() string {
 	switch l {
-	case locPath:
+	case LocPath:
 		return "path"
-	case locQuery:
+	case LocQuery:
 		return "query"
-	case locHeader:
+	case LocHeader:
 		return "header"
-	case locCookie:
+	case LocCookie:
 		return "cookie"
-	case locForm:
+	case LocForm:
 		return "form"
 	}
 	return "body"
 }
 
-func locationFromTag(k string) location {
+func locationFromTag(k string) Location {
 	switch k {
 	case "path":
-		return locPath
+		return LocPath
 	case "query":
-		return locQuery
+		return LocQuery
 	case "header":
-		return locHeader
+		return LocHeader
 	case "cookie":
-		return locCookie
+		return LocCookie
 	}
-	return locForm
+	return LocForm
 }

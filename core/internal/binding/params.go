@@ -1,4 +1,4 @@
-package covet
+package binding
 
 import (
 	"encoding"
@@ -18,15 +18,15 @@ import (
 // url.Values) and the header map, by plans compiled at registration.
 
 // paramKindOK reports whether a parameter of this plan can be parsed from text.
-func paramKindOK(tp *tplan, allowSlice bool) bool {
-	switch tp.kind {
-	case vkString, vkInt, vkUint, vkFloat, vkBool, vkTime, vkDuration, vkText:
+func paramKindOK(tp *TypePlan, allowSlice bool) bool {
+	switch tp.Kind {
+	case KindString, KindInt, KindUint, KindFloat, KindBool, KindTime, KindDuration, KindText:
 		return true
-	case vkPtr:
-		k := tp.elem.kind
-		return k != vkPtr && k != vkSlice && paramKindOK(tp.elem, false)
-	case vkSlice:
-		return allowSlice && tp.elem.kind != vkSlice && paramKindOK(tp.elem, false)
+	case KindPtr:
+		k := tp.Elem.Kind
+		return k != KindPtr && k != KindSlice && paramKindOK(tp.Elem, false)
+	case KindSlice:
+		return allowSlice && tp.Elem.Kind != KindSlice && paramKindOK(tp.Elem, false)
 	}
 	return false
 }
@@ -38,30 +38,30 @@ type parseError string
 const errNUL = parseError("must not contain a NUL character (U+0000)")
 
 // stringTarget reports whether a parameter of plan tp stores strings.
-func stringTarget(tp *tplan) bool {
-	if tp.kind == vkSlice {
-		tp = tp.elem
+func stringTarget(tp *TypePlan) bool {
+	if tp.Kind == KindSlice {
+		tp = tp.Elem
 	}
-	for tp.kind == vkPtr {
-		tp = tp.elem
+	for tp.Kind == KindPtr {
+		tp = tp.Elem
 	}
-	return tp.kind == vkString
+	return tp.Kind == KindString
 }
 
 func (e parseError) Error() string { return string(e) }
 
 // parseScalarInto parses s into the value at p, of plan tp (a scalar, or a
 // pointer to one, which is allocated).
-func parseScalarInto(tp *tplan, s string, p unsafe.Pointer) error {
-	switch tp.kind {
-	case vkString:
+func parseScalarInto(tp *TypePlan, s string, p unsafe.Pointer) error {
+	switch tp.Kind {
+	case KindString:
 		*(*string)(p) = s
-	case vkInt:
-		n, err := strconv.ParseInt(s, 10, tp.bits)
+	case KindInt:
+		n, err := strconv.ParseInt(s, 10, tp.Bits)
 		if err != nil {
 			return intError(err, tp)
 		}
-		switch tp.bits {
+		switch tp.Bits {
 		case 8:
 			*(*int8)(p) = int8(n)
 		case 16:
@@ -71,12 +71,12 @@ func parseScalarInto(tp *tplan, s string, p unsafe.Pointer) error {
 		default:
 			*(*int64)(p) = n
 		}
-	case vkUint:
-		n, err := strconv.ParseUint(s, 10, tp.bits)
+	case KindUint:
+		n, err := strconv.ParseUint(s, 10, tp.Bits)
 		if err != nil {
 			return intError(err, tp)
 		}
-		switch tp.bits {
+		switch tp.Bits {
 		case 8:
 			*(*uint8)(p) = uint8(n)
 		case 16:
@@ -86,42 +86,42 @@ func parseScalarInto(tp *tplan, s string, p unsafe.Pointer) error {
 		default:
 			*(*uint64)(p) = n
 		}
-	case vkFloat:
-		f, err := strconv.ParseFloat(s, tp.bits)
+	case KindFloat:
+		f, err := strconv.ParseFloat(s, tp.Bits)
 		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
 			return parseError("must be a number")
 		}
-		if tp.bits == 32 {
+		if tp.Bits == 32 {
 			*(*float32)(p) = float32(f)
 		} else {
 			*(*float64)(p) = f
 		}
-	case vkBool:
+	case KindBool:
 		b, ok := parseBool(s)
 		if !ok {
 			return parseError("must be a boolean (true or false)")
 		}
 		*(*bool)(p) = b
-	case vkDuration:
+	case KindDuration:
 		d, err := time.ParseDuration(s)
 		if err != nil {
 			return parseError("must be a duration such as 1m30s")
 		}
 		*(*time.Duration)(p) = d
-	case vkTime:
+	case KindTime:
 		t, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil || !isDateTime(s) {
 			return parseError("must be an RFC 3339 date-time")
 		}
 		*(*time.Time)(p) = t
-	case vkText:
-		u := reflect.NewAt(tp.t, p).Interface().(encoding.TextUnmarshaler)
+	case KindText:
+		u := reflect.NewAt(tp.T, p).Interface().(encoding.TextUnmarshaler)
 		if err := u.UnmarshalText([]byte(s)); err != nil {
-			return parseError("is not a valid " + tp.t.Name() + ": " + err.Error())
+			return parseError("is not a valid " + tp.T.Name() + ": " + err.Error())
 		}
-	case vkPtr:
-		v := reflect.New(tp.elem.t)
-		if err := parseScalarInto(tp.elem, s, v.UnsafePointer()); err != nil {
+	case KindPtr:
+		v := reflect.New(tp.Elem.T)
+		if err := parseScalarInto(tp.Elem, s, v.UnsafePointer()); err != nil {
 			return err
 		}
 		*(*unsafe.Pointer)(p) = v.UnsafePointer()
@@ -131,9 +131,9 @@ func parseScalarInto(tp *tplan, s string, p unsafe.Pointer) error {
 	return nil
 }
 
-func intError(err error, tp *tplan) error {
+func intError(err error, tp *TypePlan) error {
 	if errors.Is(err, strconv.ErrRange) {
-		return parseError("is out of range for " + tp.t.String())
+		return parseError("is out of range for " + tp.T.String())
 	}
 	return parseError("must be an integer")
 }
@@ -149,17 +149,17 @@ func parseBool(s string) (bool, bool) {
 }
 
 // appendScalar parses s and appends it to the slice at p.
-func appendScalar(tp *tplan, s string, p unsafe.Pointer) error {
-	if tp.elem.t == stringType {
+func appendScalar(tp *TypePlan, s string, p unsafe.Pointer) error {
+	if tp.Elem.T == stringType {
 		sl := (*[]string)(p)
 		*sl = append(*sl, s)
 		return nil
 	}
-	ev := reflect.New(tp.elem.t)
-	if err := parseScalarInto(tp.elem, s, ev.UnsafePointer()); err != nil {
+	ev := reflect.New(tp.Elem.T)
+	if err := parseScalarInto(tp.Elem, s, ev.UnsafePointer()); err != nil {
 		return err
 	}
-	sv := reflect.NewAt(tp.t, p).Elem()
+	sv := reflect.NewAt(tp.T, p).Elem()
 	sv.Set(reflect.Append(sv, ev.Elem()))
 	return nil
 }
@@ -167,14 +167,14 @@ func appendScalar(tp *tplan, s string, p unsafe.Pointer) error {
 var stringType = reflect.TypeFor[string]()
 
 // setParam stores one parameter value (appending for slices).
-func setParam(f *fplan, s string, p unsafe.Pointer) error {
-	if strings.IndexByte(s, 0) >= 0 && !f.allowNUL && stringTarget(f.t) {
+func setParam(f *FieldPlan, s string, p unsafe.Pointer) error {
+	if strings.IndexByte(s, 0) >= 0 && !f.allowNUL && stringTarget(f.T) {
 		return errNUL
 	}
-	if f.t.kind == vkSlice {
-		return appendScalar(f.t, s, p)
+	if f.T.Kind == KindSlice {
+		return appendScalar(f.T, s, p)
 	}
-	return parseScalarInto(f.t, s, p)
+	return parseScalarInto(f.T, s, p)
 }
 
 // unescapeQuery decodes a query component, allocating only when it holds
@@ -188,15 +188,15 @@ func unescapeQuery(s string) (string, bool) {
 }
 
 // paramSet is the parameters of one location.
-type paramSet struct {
-	fields []*fplan
+type ParamSet struct {
+	Fields []*FieldPlan
 	// required is the mask of required parameters
-	required uint64
+	Required uint64
 }
 
-func (ps *paramSet) find(name string) *fplan {
-	for _, f := range ps.fields {
-		if f.name == name {
+func (ps *ParamSet) find(name string) *FieldPlan {
+	for _, f := range ps.Fields {
+		if f.Name == name {
 			return f
 		}
 	}
@@ -207,9 +207,9 @@ func (ps *paramSet) find(name string) *fplan {
 // c.Query (query.go). The first value of a scalar parameter wins (as
 // url.Values.Get); slices collect every value. A query with more than
 // MaxQueryParams pairs is a 400.
-func bindQuery(ps *paramSet, raw string, base unsafe.Pointer, vs *validateState) (seen, bad uint64, err error) {
-	if tooManyQueryParams(raw) {
-		return 0, 0, errTooManyQueryParams()
+func bindQuery(ps *ParamSet, raw string, base unsafe.Pointer, vs *State) (seen, bad uint64, err error) {
+	if TooManyQueryParams(raw) {
+		return 0, 0, ErrTooManyQueryParams()
 	}
 	for raw != "" {
 		var k, v string
@@ -222,24 +222,24 @@ func bindQuery(ps *paramSet, raw string, base unsafe.Pointer, vs *validateState)
 		if f == nil {
 			continue
 		}
-		if seen&f.bit != 0 && f.t.kind != vkSlice {
+		if seen&f.Bit != 0 && f.T.Kind != KindSlice {
 			continue
 		}
 		v, ok = unescapeQuery(v)
 		if !ok {
 			continue
 		}
-		fp := unsafe.Add(base, f.offset)
-		if seen&f.bit == 0 && f.t.elem != nil && f.t.kind == vkSlice && f.t.elem.t == stringType {
+		fp := unsafe.Add(base, f.Offset)
+		if seen&f.Bit == 0 && f.T.Elem != nil && f.T.Kind == KindSlice && f.T.Elem.T == stringType {
 			// Room for the key's other values, counted in the rest of the query.
 			if n := strings.Count(raw, k+"="); n > 0 {
 				*(*[]string)(fp) = make([]string, 0, n+1)
 			}
 		}
-		seen |= f.bit
+		seen |= f.Bit
 		if err := setParam(f, v, fp); err != nil {
 			vs.failParam(f, err, v)
-			bad |= f.bit
+			bad |= f.Bit
 		}
 	}
 	return seen, bad, nil
@@ -247,62 +247,62 @@ func bindQuery(ps *paramSet, raw string, base unsafe.Pointer, vs *validateState)
 
 // bindHeaders reads header parameters; a slice collects every value of the
 // header (several lines, or one comma-separated line).
-func bindHeaders(ps *paramSet, h http.Header, base unsafe.Pointer, vs *validateState) (seen, bad uint64) {
-	for _, f := range ps.fields {
-		vals := h[f.header]
+func bindHeaders(ps *ParamSet, h http.Header, base unsafe.Pointer, vs *State) (seen, bad uint64) {
+	for _, f := range ps.Fields {
+		vals := h[f.Header]
 		if len(vals) == 0 {
 			continue
 		}
-		seen |= f.bit
-		p := unsafe.Add(base, f.offset)
-		if f.t.kind == vkSlice {
+		seen |= f.Bit
+		p := unsafe.Add(base, f.Offset)
+		if f.T.Kind == KindSlice {
 			for _, line := range vals {
 				for _, v := range strings.Split(line, ",") {
 					v = strings.TrimSpace(v)
 					if v == "" {
 						continue
 					}
-					if err := appendScalar(f.t, v, p); err != nil {
+					if err := appendScalar(f.T, v, p); err != nil {
 						vs.failParam(f, err, v)
-						bad |= f.bit
+						bad |= f.Bit
 					}
 				}
 			}
 			continue
 		}
-		if err := parseScalarInto(f.t, vals[0], p); err != nil {
+		if err := parseScalarInto(f.T, vals[0], p); err != nil {
 			vs.failParam(f, err, vals[0])
-			bad |= f.bit
+			bad |= f.Bit
 		}
 	}
 	return seen, bad
 }
 
-func bindCookies(ps *paramSet, r *http.Request, base unsafe.Pointer, vs *validateState) (seen, bad uint64) {
-	for _, f := range ps.fields {
-		ck, err := r.Cookie(f.name)
+func bindCookies(ps *ParamSet, r *http.Request, base unsafe.Pointer, vs *State) (seen, bad uint64) {
+	for _, f := range ps.Fields {
+		ck, err := r.Cookie(f.Name)
 		if err != nil {
 			continue
 		}
-		seen |= f.bit
-		p := unsafe.Add(base, f.offset)
+		seen |= f.Bit
+		p := unsafe.Add(base, f.Offset)
 		if err := setParam(f, ck.Value, p); err != nil {
 			vs.failParam(f, err, ck.Value)
-			bad |= f.bit
+			bad |= f.Bit
 		}
 	}
 	return seen, bad
 }
 
 // failParam records a parameter that did not parse.
-func (vs *validateState) failParam(f *fplan, err error, value string) {
+func (vs *State) failParam(f *FieldPlan, err error, value string) {
 	msg := err.Error()
 	var pe parseError
 	if !errors.As(err, &pe) {
 		msg = "is not valid: " + msg
 	}
-	fe := FieldError{Location: f.loc.String(), Field: f.name, Message: msg}
-	if f.loc != locHeader && f.loc != locCookie {
+	fe := FieldError{Location: f.Loc.String(), Field: f.Name, Message: msg}
+	if f.Loc != LocHeader && f.Loc != LocCookie {
 		fe.Value = echo(value)
 	}
 	vs.add(fe)
@@ -310,28 +310,28 @@ func (vs *validateState) failParam(f *fplan, err error, value string) {
 
 // finishParams applies defaults to absent parameters, reports missing
 // required ones and checks the rules of those present.
-func finishParams(ps *paramSet, seen, bad uint64, base unsafe.Pointer, vs *validateState) {
+func finishParams(ps *ParamSet, seen, bad uint64, base unsafe.Pointer, vs *State) {
 	if ps == nil {
 		return
 	}
-	for _, f := range ps.fields {
-		if bad&f.bit != 0 {
+	for _, f := range ps.Fields {
+		if bad&f.Bit != 0 {
 			continue
 		}
-		p := unsafe.Add(base, f.offset)
-		if seen&f.bit == 0 {
-			if f.hasDefault {
-				reflect.NewAt(f.t.t, p).Elem().Set(freshDefault(f))
+		p := unsafe.Add(base, f.Offset)
+		if seen&f.Bit == 0 {
+			if f.HasDefault {
+				reflect.NewAt(f.T.T, p).Elem().Set(freshDefault(f))
 			} else {
-				if f.required {
-					vs.add(FieldError{Location: f.loc.String(), Field: f.name, Message: "is required"})
+				if f.Required {
+					vs.add(FieldError{Location: f.Loc.String(), Field: f.Name, Message: "is required"})
 				}
 				continue
 			}
 		}
-		if f.rules != nil {
-			vs.loc, vs.base = f.loc, f.name
-			vs.checkValue(f.t, f.rules, p)
+		if f.Rules != nil {
+			vs.Loc, vs.base = f.Loc, f.Name
+			vs.checkValue(f.T, f.Rules, p)
 		}
 	}
 	vs.base = ""
@@ -339,7 +339,7 @@ func finishParams(ps *paramSet, seen, bad uint64, base unsafe.Pointer, vs *valid
 
 // freshDefault returns the field's default, copied where it would share
 // memory (slices and pointers) so that handlers may change it.
-func freshDefault(f *fplan) reflect.Value {
+func freshDefault(f *FieldPlan) reflect.Value {
 	v := f.defVal
 	switch v.Kind() {
 	case reflect.Slice:

@@ -1,4 +1,4 @@
-package covet
+package binding
 
 import (
 	"strings"

@@ -1,4 +1,4 @@
-package covet
+package binding
 
 import (
 	"encoding"
@@ -35,17 +35,17 @@ const DefaultMaxJSONDepth = 128
 
 // jsonSyntaxError is a malformed body: 400 with the byte offset.
 type jsonSyntaxError struct {
-	offset int
+	Offset int
 	msg    string
 }
 
 func (e *jsonSyntaxError) Error() string {
-	return "malformed JSON at byte offset " + strconv.Itoa(e.offset) + ": " + e.msg
+	return "malformed JSON at byte offset " + strconv.Itoa(e.Offset) + ": " + e.msg
 }
 
 type absentDefault struct {
 	path []pathSeg // path of the object holding the field
-	f    *fplan
+	f    *FieldPlan
 }
 
 type jsonScanner struct {
@@ -54,7 +54,7 @@ type jsonScanner struct {
 	depth    int
 	maxDepth int
 	strict   bool
-	vs       *validateState
+	vs       *State
 	defaults []absentDefault
 	// keys is a stack of the keys of the objects being scanned that the
 	// field bitset does not cover (map keys, keys of interface values and
@@ -74,7 +74,7 @@ type jsonScanner struct {
 
 func (s *jsonScanner) syntax(msg string) bool {
 	if s.err == nil {
-		s.err = &jsonSyntaxError{offset: s.pos, msg: msg}
+		s.err = &jsonSyntaxError{Offset: s.pos, msg: msg}
 	}
 	return false
 }
@@ -91,7 +91,7 @@ func (s *jsonScanner) ws() {
 }
 
 // scan checks a whole document against tp.
-func (s *jsonScanner) scan(tp *tplan) bool {
+func (s *jsonScanner) scan(tp *TypePlan) bool {
 	if !s.value(tp) {
 		return false
 	}
@@ -119,42 +119,42 @@ func clipMessage(m string) string {
 	return m
 }
 
-func typeMessage(tp *tplan) string {
-	switch tp.kind {
-	case vkString, vkTime, vkText, vkBytes:
+func typeMessage(tp *TypePlan) string {
+	switch tp.Kind {
+	case KindString, KindTime, KindText, KindBytes:
 		return "must be a string"
-	case vkInt, vkUint, vkDuration:
+	case KindInt, KindUint, KindDuration:
 		return "must be an integer"
-	case vkFloat:
+	case KindFloat:
 		return "must be a number"
-	case vkBool:
+	case KindBool:
 		return "must be a boolean"
-	case vkStruct, vkMap:
+	case KindStruct, KindMap:
 		return "must be an object"
-	case vkSlice, vkArray:
+	case KindSlice, KindArray:
 		return "must be an array"
 	}
 	return "has the wrong type"
 }
 
-func (s *jsonScanner) value(tp *tplan) bool {
+func (s *jsonScanner) value(tp *TypePlan) bool {
 	s.ws()
 	if s.pos >= len(s.data) {
 		return s.syntax("unexpected end of input")
 	}
 	c := s.data[s.pos]
-	if tp != nil && tp.kind == vkPtr {
+	if tp != nil && tp.Kind == KindPtr {
 		if c == 'n' {
 			return s.literal("null")
 		}
-		for tp.kind == vkPtr {
-			tp = tp.elem
+		for tp.Kind == KindPtr {
+			tp = tp.Elem
 		}
 	}
-	if tp != nil && tp.kind == vkJSON {
+	if tp != nil && tp.Kind == KindJSON {
 		tp = nil // the type's UnmarshalJSON checks its own input
 	}
-	if tp != nil && tp.kind == vkAny {
+	if tp != nil && tp.Kind == KindAny {
 		// Any JSON value, but numbers must fit the float64 the decoder makes.
 		switch c {
 		case '{':
@@ -215,7 +215,7 @@ func (s *jsonScanner) value(tp *tplan) bool {
 	default:
 		return s.syntax("invalid character " + strconv.QuoteRune(rune(c)) + " looking for a value")
 	}
-	if tp != nil && tp.kind != vkBool {
+	if tp != nil && tp.Kind != KindBool {
 		s.typeErr(typeMessage(tp))
 	}
 	return true
@@ -341,32 +341,32 @@ func (s *jsonScanner) number() (isInt, ok bool) {
 
 func bstr(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
-func (s *jsonScanner) checkNumber(tp *tplan, lit []byte, isInt bool) {
-	switch tp.kind {
-	case vkInt, vkDuration:
+func (s *jsonScanner) checkNumber(tp *TypePlan, lit []byte, isInt bool) {
+	switch tp.Kind {
+	case KindInt, KindDuration:
 		if !isInt {
 			s.typeErr("must be an integer")
 			return
 		}
-		if _, err := strconv.ParseInt(bstr(lit), 10, tp.bits); err != nil {
-			s.badValue("is out of range for "+tp.t.String(), string(lit))
+		if _, err := strconv.ParseInt(bstr(lit), 10, tp.Bits); err != nil {
+			s.badValue("is out of range for "+tp.T.String(), string(lit))
 		}
-	case vkUint:
+	case KindUint:
 		if !isInt {
 			s.typeErr("must be an integer")
 			return
 		}
-		if _, err := strconv.ParseUint(bstr(lit), 10, tp.bits); err != nil {
+		if _, err := strconv.ParseUint(bstr(lit), 10, tp.Bits); err != nil {
 			if lit[0] == '-' {
 				s.badValue("must not be negative", string(lit))
 				return
 			}
-			s.badValue("is out of range for "+tp.t.String(), string(lit))
+			s.badValue("is out of range for "+tp.T.String(), string(lit))
 		}
-	case vkFloat:
-		f, err := strconv.ParseFloat(bstr(lit), tp.bits)
+	case KindFloat:
+		f, err := strconv.ParseFloat(bstr(lit), tp.Bits)
 		if err != nil || math.IsInf(f, 0) {
-			s.badValue("is out of range for "+tp.t.String(), clipNumber(lit))
+			s.badValue("is out of range for "+tp.T.String(), clipNumber(lit))
 		}
 	default:
 		s.typeErr(typeMessage(tp))
@@ -380,25 +380,25 @@ func clipNumber(lit []byte) string {
 	return string(lit)
 }
 
-func (s *jsonScanner) checkString(tp *tplan, raw []byte, esc bool) {
-	switch tp.kind {
-	case vkString:
+func (s *jsonScanner) checkString(tp *TypePlan, raw []byte, esc bool) {
+	switch tp.Kind {
+	case KindString:
 		if esc && !s.allowNUL && !s.textOnly && hasNULEscape(raw) {
 			s.badValue(errNUL.Error(), nil)
 		}
-	case vkBytes:
-	case vkText:
+	case KindBytes:
+	case KindText:
 		if s.textOnly {
 			v := bstr(raw)
 			if esc {
 				v = unquoteJSON(raw)
 			}
-			u := reflect.New(tp.t).Interface().(encoding.TextUnmarshaler)
+			u := reflect.New(tp.T).Interface().(encoding.TextUnmarshaler)
 			if err := u.UnmarshalText([]byte(v)); err != nil {
-				s.badValue("is not a valid "+tp.t.Name()+": "+clipMessage(err.Error()), echo(v))
+				s.badValue("is not a valid "+tp.T.Name()+": "+clipMessage(err.Error()), echo(v))
 			}
 		}
-	case vkTime:
+	case KindTime:
 		v := bstr(raw)
 		if esc {
 			v = unquoteJSON(raw)
@@ -430,10 +430,10 @@ func hasNULEscape(raw []byte) bool {
 
 // Plans for the content of interface fields: objects, arrays and float64s.
 var (
-	anyPlan       = tplan{kind: vkAny, t: reflect.TypeFor[any]()}
-	anyMapPlan    = tplan{kind: vkMap, elem: &anyPlan, t: reflect.TypeFor[map[string]any]()}
-	anySlicePlan  = tplan{kind: vkSlice, elem: &anyPlan, t: reflect.TypeFor[[]any]()}
-	anyNumberPlan = tplan{kind: vkFloat, bits: 64, t: reflect.TypeFor[float64]()}
+	anyPlan       = TypePlan{Kind: KindAny, T: reflect.TypeFor[any]()}
+	anyMapPlan    = TypePlan{Kind: KindMap, Elem: &anyPlan, T: reflect.TypeFor[map[string]any]()}
+	anySlicePlan  = TypePlan{Kind: KindSlice, Elem: &anyPlan, T: reflect.TypeFor[[]any]()}
+	anyNumberPlan = TypePlan{Kind: KindFloat, Bits: 64, T: reflect.TypeFor[float64]()}
 )
 
 func parsesAsTime(v string) bool {
@@ -462,22 +462,22 @@ func (s *jsonScanner) enter() bool {
 
 // lookup finds the field a key decodes into: an exact match first, then a
 // case-insensitive one, as encoding/json (and the default codec) match keys.
-func lookup(tp *tplan, key string) (*fplan, int) {
-	for i, f := range tp.fields {
-		if f.name == key {
+func Lookup(tp *TypePlan, key string) (*FieldPlan, int) {
+	for i, f := range tp.Fields {
+		if f.Name == key {
 			return f, i
 		}
 	}
-	for i, f := range tp.fields {
-		if strings.EqualFold(f.name, key) {
+	for i, f := range tp.Fields {
+		if strings.EqualFold(f.Name, key) {
 			return f, i
 		}
 	}
 	return nil, -1
 }
 
-func (s *jsonScanner) object(tp *tplan) bool {
-	if tp != nil && tp.kind != vkStruct && tp.kind != vkMap {
+func (s *jsonScanner) object(tp *TypePlan) bool {
+	if tp != nil && tp.Kind != KindStruct && tp.Kind != KindMap {
 		s.typeErr(typeMessage(tp))
 		tp = nil
 	}
@@ -510,8 +510,8 @@ func (s *jsonScanner) object(tp *tplan) bool {
 				return s.syntax("expected ':' after an object key")
 			}
 			s.pos++
-			var child *tplan
-			var field *fplan
+			var child *TypePlan
+			var field *FieldPlan
 			name := ""
 			pushed := false
 			if tp == nil {
@@ -523,13 +523,13 @@ func (s *jsonScanner) object(tp *tplan) bool {
 				if esc {
 					key = unquoteJSON(rawKey)
 				}
-				if tp.kind == vkStruct {
-					var f *fplan
+				if tp.Kind == KindStruct {
+					var f *FieldPlan
 					i := next
-					if i < len(tp.fields) && tp.fields[i].name == key {
-						f = tp.fields[i]
+					if i < len(tp.Fields) && tp.Fields[i].Name == key {
+						f = tp.Fields[i]
 					} else {
-						f, i = lookup(tp, key)
+						f, i = Lookup(tp, key)
 					}
 					next = i + 1
 					if f != nil {
@@ -541,7 +541,7 @@ func (s *jsonScanner) object(tp *tplan) bool {
 							seen |= 1 << i
 						} else {
 							if seenHi == nil {
-								seenHi = make([]uint64, (len(tp.fields)+63)/64)
+								seenHi = make([]uint64, (len(tp.Fields)+63)/64)
 							}
 							if seenHi[i/64]&(1<<(i%64)) != 0 {
 								s.pos = kstart
@@ -552,7 +552,7 @@ func (s *jsonScanner) object(tp *tplan) bool {
 						if f.track >= 0 {
 							mask |= 1 << f.track
 						}
-						child, field, pushed = f.t, f, true
+						child, field, pushed = f.T, f, true
 					} else {
 						if !s.uniqueKey(kbase, &keySet, rawKey, esc, kstart) {
 							return false
@@ -568,7 +568,7 @@ func (s *jsonScanner) object(tp *tplan) bool {
 						return false
 					}
 					// The key may point into the body: failures copy the path.
-					child, name, pushed = tp.elem, key, true
+					child, name, pushed = tp.Elem, key, true
 				}
 			}
 			switch {
@@ -614,7 +614,7 @@ func (s *jsonScanner) object(tp *tplan) bool {
 	s.depth--
 	clear(s.keys[kbase:]) // they may point into the body
 	s.keys = s.keys[:kbase]
-	if tp != nil && tp.kind == vkStruct && tp.tracked > 0 && mask != (uint64(1)<<tp.tracked)-1 && !s.textOnly {
+	if tp != nil && tp.Kind == KindStruct && tp.tracked > 0 && mask != (uint64(1)<<tp.tracked)-1 && !s.textOnly {
 		s.absentFields(tp, mask)
 	}
 	return true
@@ -664,31 +664,31 @@ func (s *jsonScanner) uniqueKey(base int, set *map[string]struct{}, raw []byte, 
 // absentFields handles the tracked fields missing from an object: required
 // ones are reported, defaults are noted for later, and optional ones are
 // marked so that their zero value is not checked.
-func (s *jsonScanner) absentFields(tp *tplan, mask uint64) {
+func (s *jsonScanner) absentFields(tp *TypePlan, mask uint64) {
 	vs := s.vs
-	for _, f := range tp.fields {
+	for _, f := range tp.Fields {
 		if f.track < 0 || mask&(1<<f.track) != 0 {
 			continue
 		}
-		if f.hasDefault {
+		if f.HasDefault {
 			s.defaults = append(s.defaults, absentDefault{path: append([]pathSeg(nil), vs.path...), f: f})
 			continue
 		}
 		vs.pushField(f)
 		ptr := vs.pointer()
 		vs.absent = append(vs.absent, ptr)
-		if f.required {
+		if f.Required {
 			vs.add(FieldError{Location: "body", Field: dottedPath("", vs.path), Pointer: ptr, Message: "is required"})
 		}
 		vs.pop()
 	}
 }
 
-func (s *jsonScanner) array(tp *tplan) bool {
-	var elem *tplan
+func (s *jsonScanner) array(tp *TypePlan) bool {
+	var elem *TypePlan
 	if tp != nil {
-		if tp.kind == vkSlice || tp.kind == vkArray {
-			elem = tp.elem
+		if tp.Kind == KindSlice || tp.Kind == KindArray {
+			elem = tp.Elem
 		} else {
 			s.typeErr(typeMessage(tp))
 		}
@@ -739,23 +739,23 @@ func (s *jsonScanner) array(tp *tplan) bool {
 }
 
 // applyDefaults sets the defaults of fields absent from the body, after decoding.
-func applyDefaults(root *tplan, p unsafe.Pointer, defs []absentDefault) {
+func applyDefaults(root *TypePlan, p unsafe.Pointer, defs []absentDefault) {
 	for _, d := range defs {
 		tp, q := navigate(root, p, d.path)
-		if q == nil || tp.kind != vkStruct {
+		if q == nil || tp.Kind != KindStruct {
 			continue
 		}
-		reflect.NewAt(d.f.t.t, unsafe.Add(q, d.f.offset)).Elem().Set(freshDefault(d.f))
+		reflect.NewAt(d.f.T.T, unsafe.Add(q, d.f.Offset)).Elem().Set(freshDefault(d.f))
 	}
 }
 
 // navigate follows a path of fields and indexes through a decoded value.
 // Values inside maps are not addressable and are not reached.
-func navigate(tp *tplan, p unsafe.Pointer, path []pathSeg) (*tplan, unsafe.Pointer) {
+func navigate(tp *TypePlan, p unsafe.Pointer, path []pathSeg) (*TypePlan, unsafe.Pointer) {
 	deref := func() {
-		for tp.kind == vkPtr && p != nil {
+		for tp.Kind == KindPtr && p != nil {
 			p = *(*unsafe.Pointer)(p)
-			tp = tp.elem
+			tp = tp.Elem
 		}
 	}
 	deref()
@@ -763,11 +763,11 @@ func navigate(tp *tplan, p unsafe.Pointer, path []pathSeg) (*tplan, unsafe.Point
 		if p == nil {
 			return nil, nil
 		}
-		switch tp.kind {
-		case vkStruct:
-			var f *fplan
-			for _, ff := range tp.fields {
-				if ff.name == seg.name {
+		switch tp.Kind {
+		case KindStruct:
+			var f *FieldPlan
+			for _, ff := range tp.Fields {
+				if ff.Name == seg.Name {
 					f = ff
 					break
 				}
@@ -775,18 +775,18 @@ func navigate(tp *tplan, p unsafe.Pointer, path []pathSeg) (*tplan, unsafe.Point
 			if f == nil {
 				return nil, nil
 			}
-			p, tp = unsafe.Add(p, f.offset), f.t
-		case vkSlice:
+			p, tp = unsafe.Add(p, f.Offset), f.T
+		case KindSlice:
 			h := (*sliceHeader)(p)
 			if seg.idx < 0 || seg.idx >= h.len {
 				return nil, nil
 			}
-			p, tp = unsafe.Add(h.data, uintptr(seg.idx)*tp.elem.t.Size()), tp.elem
-		case vkArray:
-			if seg.idx < 0 || seg.idx >= tp.t.Len() {
+			p, tp = unsafe.Add(h.data, uintptr(seg.idx)*tp.Elem.T.Size()), tp.Elem
+		case KindArray:
+			if seg.idx < 0 || seg.idx >= tp.T.Len() {
 				return nil, nil
 			}
-			p, tp = unsafe.Add(p, uintptr(seg.idx)*tp.elem.t.Size()), tp.elem
+			p, tp = unsafe.Add(p, uintptr(seg.idx)*tp.Elem.T.Size()), tp.Elem
 		default:
 			return nil, nil
 		}
@@ -848,16 +848,16 @@ func growBody(bp *[]byte) *[]byte {
 		np = &nb
 	}
 	*np = append((*np)[:0], b...)
-	putBody(bp)
+	PutBody(bp)
 	return np
 }
 
 // readBody reads the whole body into a pooled buffer, answering 413 before
 // reading when Content-Length is over the limit, and as soon as the limit
 // is passed otherwise. Release the buffer with putBody.
-func readBody(r *http.Request, limit int64) (*[]byte, error) {
+func ReadBody(r *http.Request, limit int64) (*[]byte, error) {
 	if r.ContentLength > limit {
-		return nil, bodyTooLarge(limit)
+		return nil, BodyTooLarge(limit)
 	}
 	bp := getBody(0)
 	b := (*bp)[:0]
@@ -889,8 +889,8 @@ func readBody(r *http.Request, limit int64) (*[]byte, error) {
 		n, err := r.Body.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
 		if int64(len(b)) > limit {
-			putBody(bp)
-			return nil, bodyTooLarge(limit)
+			PutBody(bp)
+			return nil, BodyTooLarge(limit)
 		}
 		if err == io.EOF {
 			break
@@ -905,16 +905,18 @@ func readBody(r *http.Request, limit int64) (*[]byte, error) {
 
 // readBodyError releases the buffer and turns a read error into a 413 or a 400.
 func readBodyError(bp *[]byte, err error) error {
-	putBody(bp)
+	PutBody(bp)
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return bodyTooLarge(mbe.Limit)
+		return BodyTooLarge(mbe.Limit)
 	}
-	return Errorf(http.StatusBadRequest, "covet: reading the request body: %v", err).WithCause(err)
+	e := newError(http.StatusBadRequest, "covet: reading the request body: "+err.Error())
+	e.Cause = err
+	return e
 }
 
 // putBody returns a body buffer to the pool of its class.
-func putBody(bp *[]byte) {
+func PutBody(bp *[]byte) {
 	class := bodyClass(cap(*bp))
 	if class < 0 {
 		return // not a class size: leave it to the collector
@@ -923,12 +925,12 @@ func putBody(bp *[]byte) {
 	bodyPools[class].Put(bp)
 }
 
-func bodyTooLarge(limit int64) *Error {
-	return NewError(http.StatusRequestEntityTooLarge, "request body is larger than the limit of "+strconv.FormatInt(limit, 10)+" bytes")
+func BodyTooLarge(limit int64) *Error {
+	return newError(http.StatusRequestEntityTooLarge, "request body is larger than the limit of "+strconv.FormatInt(limit, 10)+" bytes")
 }
 
 // mediaType returns the request's media type, lower-cased, without parameters.
-func mediaType(r *http.Request) string {
+func MediaType(r *http.Request) string {
 	ct := r.Header.Get("Content-Type")
 	if ct == "" {
 		return ""
@@ -949,41 +951,37 @@ func mediaType(r *http.Request) string {
 	return ct
 }
 
-func isJSONMedia(mt string) bool {
+func IsJSONMedia(mt string) bool {
 	return mt == "application/json" || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")
 }
 
-func unsupportedMedia(got string, want ...string) *Error {
+func UnsupportedMedia(got string, want ...string) *Error {
 	if got == "" {
 		got = "none"
 	}
-	return NewError(http.StatusUnsupportedMediaType, "Content-Type "+got+" is not supported; send "+strings.Join(want, " or ")).
-		WithHeader("Accept-Post", strings.Join(want, ", "))
-}
-
-// jsonOptions are the per-route settings of JSON binding.
-type jsonOptions struct {
-	strict   bool
-	maxDepth int
+	e := newError(http.StatusUnsupportedMediaType, "Content-Type "+got+" is not supported; send "+strings.Join(want, " or "))
+	e.Header, e.HeaderValue = "Accept-Post", strings.Join(want, ", ")
+	return e
 }
 
 // decodeJSON scans data against tp, then decodes it into p (a pointer to a
 // value of tp's type) with codec, applies defaults and validates. Failures
 // go to vs (422) or come back as an error (400 syntax).
-func decodeJSON(codec JSONCodec, data []byte, tp *tplan, p unsafe.Pointer, vs *validateState, o jsonOptions) error {
-	sc := jsonScanner{data: data, maxDepth: o.maxDepth, strict: o.strict, vs: vs}
+func DecodeJSON(codec Codec, data []byte, tp *TypePlan, p unsafe.Pointer, vs *State, o Options) error {
+	sc := jsonScanner{data: data, maxDepth: o.MaxDepth, strict: o.Strict, vs: vs}
 	if sc.maxDepth <= 0 {
 		sc.maxDepth = DefaultMaxJSONDepth
 	}
-	vs.loc = locBody
+	vs.Loc = LocBody
 	if !sc.scan(tp) {
-		return NewError(http.StatusBadRequest, sc.err.Error()).WithCause(sc.err).
-			WithExtension("offset", sc.err.offset)
+		e := newError(http.StatusBadRequest, sc.err.Error())
+		e.Cause, e.Offset = sc.err, sc.err.Offset
+		return e
 	}
 	if sc.blocking > 0 {
 		return nil // values of the wrong type: the decoder would stop at the first
 	}
-	if err := codec.Unmarshal(data, reflect.NewAt(tp.t, p).Interface()); err != nil {
+	if err := codec.Unmarshal(data, reflect.NewAt(tp.T, p).Interface()); err != nil {
 		// Find the text values their UnmarshalText refuses, with their
 		// paths; the scan found everything else already.
 		n := len(vs.errs)

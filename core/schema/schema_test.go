@@ -1,4 +1,4 @@
-package covet_test
+package schema_test
 
 import (
 	"encoding/json"
@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	covet "github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/core/schema"
 )
 
 // Problem shares its name with covet.Problem, to test component naming.
@@ -41,7 +42,7 @@ func mustJSON(t *testing.T, v any) string {
 }
 
 func TestSchemaRegistry(t *testing.T) {
-	reg := covet.NewSchemaRegistry("")
+	reg := schema.NewRegistry("")
 	s, err := reg.Schema(reflect.TypeFor[Page[schemaUser]]())
 	if err != nil {
 		t.Fatal(err)
@@ -69,17 +70,17 @@ func TestSchemaRegistry(t *testing.T) {
 }
 
 func TestSchemaNamesQualifiedOnlyOnCollision(t *testing.T) {
-	reg := covet.NewSchemaRegistry("#/$defs/")
+	reg := schema.NewRegistry("#/$defs/")
 	first, _ := reg.Schema(reflect.TypeFor[Problem]())
 	if first.Ref != "#/$defs/Problem" {
 		t.Fatalf("first ref %s", first.Ref)
 	}
 	second, _ := reg.Schema(reflect.TypeFor[covet.Problem]())
 	// The ref handed out first is renamed in place.
-	if first.Ref != "#/$defs/covet_test.Problem" || second.Ref != "#/$defs/covet.Problem" {
+	if first.Ref != "#/$defs/schema_test.Problem" || second.Ref != "#/$defs/covet.Problem" {
 		t.Fatalf("refs %s and %s", first.Ref, second.Ref)
 	}
-	if got := strings.Join(reg.Names(), " "); got != "FieldError covet.Problem covet_test.Problem" {
+	if got := strings.Join(reg.Names(), " "); got != "FieldError covet.Problem schema_test.Problem" {
 		t.Errorf("names %s", got)
 	}
 }
@@ -108,9 +109,9 @@ func TestSchemaRouteDoc(t *testing.T) {
 		return nil, nil
 	})
 	app.GET("/plain", func(c *covet.Context) error { return nil })
-	reg := covet.NewSchemaRegistry("")
+	reg := schema.NewRegistry("")
 	routes := app.Routes()
-	var docs []*covet.RouteDoc
+	var docs []*schema.RouteDoc
 	for i := range routes {
 		d, err := reg.Route(&routes[i])
 		if err != nil {
@@ -193,7 +194,7 @@ func TestTextUnmarshalerParametersAndBodies(t *testing.T) {
 	if got := fieldSet(p); !strings.Contains(got, "path:id::is not a valid UUID") || !strings.Contains(got, "body:owner:/owner:is not a valid UUID") {
 		t.Errorf("%s", got)
 	}
-	reg := covet.NewSchemaRegistry("")
+	reg := schema.NewRegistry("")
 	routes := app.Routes()
 	doc, err := reg.Route(&routes[0])
 	if err != nil {
@@ -205,4 +206,13 @@ func TestTextUnmarshalerParametersAndBodies(t *testing.T) {
 	if got := mustJSON(t, doc.Input.Body.Content[0].Schema); got != `{"type":"object","properties":{"owner":{"type":"string","format":"uuid"}},"required":["owner"]}` {
 		t.Errorf("body schema %s", got)
 	}
+}
+
+// fieldSet lists a problem's field errors as location:field:pointer:message.
+func fieldSet(p covet.Problem) string {
+	var s []string
+	for _, e := range p.Errors {
+		s = append(s, e.Location+":"+e.Field+":"+e.Pointer+":"+e.Message)
+	}
+	return strings.Join(s, "\n")
 }

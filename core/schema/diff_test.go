@@ -1,4 +1,4 @@
-package covet
+package schema
 
 import (
 	"bytes"
@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	covet "github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/core/internal/binding"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 )
@@ -56,7 +58,7 @@ type diffLine struct {
 
 // oracle compiles the schema Covet publishes for t.
 func oracle(t testing.TB, typ reflect.Type) *jsonschema.Schema {
-	reg := NewSchemaRegistry("#/$defs/")
+	reg := NewRegistry("#/$defs/")
 	s, err := reg.Schema(typ)
 	if err != nil {
 		t.Fatal(err)
@@ -128,22 +130,22 @@ func oracleVerdict(sch *jsonschema.Schema, data []byte) (bool, []string) {
 }
 
 // covetVerdict decodes and validates data into a new value of typ.
-func covetVerdict(typ reflect.Type, data []byte) (ok bool, errs []FieldError, syntax bool) {
-	tp, err := bodyPlan(typ)
+func covetVerdict(typ reflect.Type, data []byte) (ok bool, errs []binding.FieldError, syntax bool) {
+	tp, err := binding.BodyPlan(typ)
 	if err != nil {
 		panic(err)
 	}
-	vs := newValidateState()
+	vs := binding.NewState()
 	p := reflect.New(typ)
-	if err := decodeJSON(GoJSON{}, data, tp, p.UnsafePointer(), vs, jsonOptions{}); err != nil {
+	if err := binding.DecodeJSON(covet.GoJSON{}, data, tp, p.UnsafePointer(), vs, binding.Options{}); err != nil {
 		return false, nil, true
 	}
-	return len(vs.errs) == 0, vs.errs, false
+	return len(vs.Errs()) == 0, vs.Errs(), false
 }
 
 // documentedDifference reports whether a disagreement is one the README
 // documents.
-func documentedDifference(tp *tplan, data []byte, errs []FieldError, syntax bool) bool {
+func documentedDifference(tp *binding.TypePlan, data []byte, errs []binding.FieldError, syntax bool) bool {
 	if syntax && bytes.Contains(data, []byte(`"`)) {
 		return true // duplicate keys (the oracle's decoder keeps the last)
 	}
@@ -166,37 +168,37 @@ func documentedDifference(tp *tplan, data []byte, errs []FieldError, syntax bool
 
 // hasFoldedKey reports whether an object key matches a field only
 // case-insensitively, anywhere in the document.
-func hasFoldedKey(tp *tplan, data []byte) bool {
+func hasFoldedKey(tp *binding.TypePlan, data []byte) bool {
 	var v any
 	if json.Unmarshal(data, &v) != nil {
 		return false
 	}
-	var walk func(tp *tplan, v any) bool
-	walk = func(tp *tplan, v any) bool {
-		tp = derefPlan(tp)
+	var walk func(tp *binding.TypePlan, v any) bool
+	walk = func(tp *binding.TypePlan, v any) bool {
+		tp = binding.DerefPlan(tp)
 		switch x := v.(type) {
 		case map[string]any:
-			if tp.kind != vkStruct {
+			if tp.Kind != binding.KindStruct {
 				return false
 			}
 			for k, val := range x {
-				f, _ := lookup(tp, k)
+				f, _ := binding.Lookup(tp, k)
 				if f == nil {
 					continue
 				}
-				if f.name != k {
+				if f.Name != k {
 					return true
 				}
-				if walk(f.t, val) {
+				if walk(f.T, val) {
 					return true
 				}
 			}
 		case []any:
-			if tp.kind != vkSlice && tp.kind != vkArray {
+			if tp.Kind != binding.KindSlice && tp.Kind != binding.KindArray {
 				return false
 			}
 			for _, e := range x {
-				if walk(tp.elem, e) {
+				if walk(tp.Elem, e) {
 					return true
 				}
 			}
@@ -213,7 +215,7 @@ func compare(typ reflect.Type, sch *jsonschema.Schema, data []byte) error {
 	}
 	want, wantLocs := oracleVerdict(sch, data)
 	got, errs, syntax := covetVerdict(typ, data)
-	tp, _ := bodyPlan(typ)
+	tp, _ := binding.BodyPlan(typ)
 	if want != got {
 		if documentedDifference(tp, data, errs, syntax) {
 			return nil
@@ -283,28 +285,28 @@ func (g *docGen) str(minL, maxL int) string {
 var emails = []string{"a@example.com", "first.last@sub.example.org", "not-an-email", "a@", "@example.com", "a..b@example.com",
 	"x@[127.0.0.1]", "x@[IPv6:::1]", "\"quoted\"@example.com", "a@-bad.com", "ab@c", "é@example.com"}
 
-func (g *docGen) value(tp *tplan, r *rules, depth int) any {
+func (g *docGen) value(tp *binding.TypePlan, r *binding.Rules, depth int) any {
 	if g.bad(25) {
 		// a wrong type, or null
 		return []any{nil, "x", 1.5, true, []any{}, map[string]any{}}[g.r.IntN(6)]
 	}
-	switch tp.kind {
-	case vkPtr:
+	switch tp.Kind {
+	case binding.KindPtr:
 		if g.chance(4) {
 			return nil
 		}
-		return g.value(tp.elem, r, depth)
-	case vkString:
-		if r != nil && r.enumStr != nil && !g.bad(4) {
-			return r.enumStr[g.r.IntN(len(r.enumStr))]
+		return g.value(tp.Elem, r, depth)
+	case binding.KindString:
+		if r != nil && r.EnumStr != nil && !g.bad(4) {
+			return r.EnumStr[g.r.IntN(len(r.EnumStr))]
 		}
-		if r != nil && r.format == "email" && (g.clean || g.chance(2)) {
+		if r != nil && r.Format == "email" && (g.clean || g.chance(2)) {
 			if g.clean && !g.bad(2) {
 				return emails[g.r.IntN(2)]
 			}
 			return emails[g.r.IntN(len(emails))]
 		}
-		if r != nil && r.pattern != nil && (g.clean || g.chance(2)) {
+		if r != nil && r.Pattern != nil && (g.clean || g.chance(2)) {
 			if g.bad(2) {
 				return fmt.Sprintf("%05d", g.r.IntN(200000))
 			}
@@ -312,26 +314,26 @@ func (g *docGen) value(tp *tplan, r *rules, depth int) any {
 		}
 		minL, maxL := 0, -1
 		if r != nil {
-			minL, maxL = max(r.minLen, 0), r.maxLen
+			minL, maxL = max(r.MinLen, 0), r.MaxLen
 		}
 		return g.str(minL, maxL)
-	case vkInt, vkUint:
+	case binding.KindInt, binding.KindUint:
 		lo, hi := -50.0, 2000.0
-		if r != nil && r.hasMin {
-			lo = r.min - 3
+		if r != nil && r.HasMin {
+			lo = r.Min - 3
 		}
-		if r != nil && r.hasMax {
-			hi = r.max + 3
+		if r != nil && r.HasMax {
+			hi = r.Max + 3
 		}
-		if tp.kind == vkUint && g.chance(3) {
+		if tp.Kind == binding.KindUint && g.chance(3) {
 			lo = -2
 		}
 		if !g.bad(2) {
-			if r != nil && r.hasMin {
-				lo = r.min
+			if r != nil && r.HasMin {
+				lo = r.Min
 			}
-			if r != nil && r.hasMax {
-				hi = r.max
+			if r != nil && r.HasMax {
+				hi = r.Max
 			}
 		}
 		if g.bad(10) {
@@ -341,51 +343,51 @@ func (g *docGen) value(tp *tplan, r *rules, depth int) any {
 			return []int64{127, 128, -129, 255, 256, 32768, 65536, 1 << 31, -(1 << 31) - 1, 1 << 40}[g.r.IntN(10)]
 		}
 		return int64(lo) + g.r.Int64N(int64(hi-lo)+1)
-	case vkFloat:
+	case binding.KindFloat:
 		lo, hi := -10.0, 1000.0
-		if r != nil && r.hasMin {
-			lo = r.min - 1
+		if r != nil && r.HasMin {
+			lo = r.Min - 1
 		}
-		if r != nil && r.hasMax {
-			hi = r.max + 1
+		if r != nil && r.HasMax {
+			hi = r.Max + 1
 		}
-		if r != nil && r.hasExMin {
-			lo = r.exMin - 0.5
+		if r != nil && r.HasExMin {
+			lo = r.ExMin - 0.5
 		}
-		if r != nil && r.hasExMax {
-			hi = r.exMax + 0.5
+		if r != nil && r.HasExMax {
+			hi = r.ExMax + 0.5
 		}
 		if !g.bad(2) {
-			if r != nil && r.hasMin {
-				lo = r.min
+			if r != nil && r.HasMin {
+				lo = r.Min
 			}
-			if r != nil && r.hasMax {
-				hi = r.max
+			if r != nil && r.HasMax {
+				hi = r.Max
 			}
-			if r != nil && r.hasExMin {
-				lo = r.exMin + 1e-9
+			if r != nil && r.HasExMin {
+				lo = r.ExMin + 1e-9
 			}
-			if r != nil && r.hasExMax {
-				hi = r.exMax - 1e-9
+			if r != nil && r.HasExMax {
+				hi = r.ExMax - 1e-9
 			}
 		}
 		if g.chance(6) {
 			return math.Round(lo + g.r.Float64()*(hi-lo))
 		}
 		return lo + g.r.Float64()*(hi-lo)
-	case vkBool:
+	case binding.KindBool:
 		return g.chance(2)
-	case vkSlice:
+	case binding.KindSlice:
 		n := g.r.IntN(4)
-		if r != nil && r.maxItems >= 0 && (g.bad(3) || n > r.maxItems) {
-			n = r.maxItems + g.r.IntN(2)
+		if r != nil && r.MaxItems >= 0 && (g.bad(3) || n > r.MaxItems) {
+			n = r.MaxItems + g.r.IntN(2)
 		}
-		if r != nil && r.minItems > 0 && (g.bad(3) || n < r.minItems) {
-			n = r.minItems - 1 + g.r.IntN(2)
+		if r != nil && r.MinItems > 0 && (g.bad(3) || n < r.MinItems) {
+			n = r.MinItems - 1 + g.r.IntN(2)
 		}
-		var items *rules
+		var items *binding.Rules
 		if r != nil {
-			items = r.items
+			items = r.Items
 		}
 		out := make([]any, n)
 		for i := range out {
@@ -393,28 +395,28 @@ func (g *docGen) value(tp *tplan, r *rules, depth int) any {
 				out[i] = out[i-1] // duplicates for uniqueItems
 				continue
 			}
-			out[i] = g.value(tp.elem, items, depth+1)
+			out[i] = g.value(tp.Elem, items, depth+1)
 		}
 		return out
-	case vkStruct:
+	case binding.KindStruct:
 		return g.object(tp, depth)
-	case vkMap:
+	case binding.KindMap:
 		m := map[string]any{}
 		for i := g.r.IntN(3); i > 0; i-- {
-			m[fmt.Sprint("k", i)] = g.value(tp.elem, nil, depth+1)
+			m[fmt.Sprint("k", i)] = g.value(tp.Elem, nil, depth+1)
 		}
 		return m
 	}
 	return nil
 }
 
-func (g *docGen) object(tp *tplan, depth int) map[string]any {
+func (g *docGen) object(tp *binding.TypePlan, depth int) map[string]any {
 	m := map[string]any{}
-	for _, f := range tp.fields {
-		if g.bad(12) || !f.required && g.chance(3) {
+	for _, f := range tp.Fields {
+		if g.bad(12) || !f.Required && g.chance(3) {
 			continue // missing
 		}
-		m[f.name] = g.value(f.t, f.rules, depth+1)
+		m[f.Name] = g.value(f.T, f.Rules, depth+1)
 	}
 	if g.chance(8) {
 		m["zz_extra"] = 1 // unknown fields are allowed
@@ -422,7 +424,7 @@ func (g *docGen) object(tp *tplan, depth int) map[string]any {
 	return m
 }
 
-func (g *docGen) doc(tp *tplan) []byte {
+func (g *docGen) doc(tp *binding.TypePlan) []byte {
 	g.clean = g.chance(2)
 	var v any = g.object(tp, 0)
 	if g.bad(50) {
@@ -438,7 +440,7 @@ func (g *docGen) doc(tp *tplan) []byte {
 func TestDifferentialBenchmarkType(t *testing.T) {
 	typ := reflect.TypeFor[diffItem]()
 	sch := oracle(t, typ)
-	tp, _ := bodyPlan(typ)
+	tp, _ := binding.BodyPlan(typ)
 	g := &docGen{r: rand.New(rand.NewPCG(1, 2))}
 	n, valid := 3000, 0
 	if testing.Short() {
@@ -573,11 +575,11 @@ func randomField(r *rand.Rand, depth int) (reflect.Type, string) {
 func checkRandomTypes(t *testing.T, typeSeed, docSeed uint64, docs int) {
 	r := rand.New(rand.NewPCG(typeSeed, 7))
 	typ := randomType(r, 0)
-	if _, err := bodyPlan(typ); err != nil {
+	if _, err := binding.BodyPlan(typ); err != nil {
 		t.Skipf("generated an invalid type: %v", err)
 	}
 	sch := oracle(t, typ)
-	tp, _ := bodyPlan(typ)
+	tp, _ := binding.BodyPlan(typ)
 	g := &docGen{r: rand.New(rand.NewPCG(docSeed, 9))}
 	for i := 0; i < docs; i++ {
 		if err := compare(typ, sch, g.doc(tp)); err != nil {
