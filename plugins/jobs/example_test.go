@@ -40,13 +40,17 @@ func Example() {
 		log.Fatal(err)
 	}
 	app.POST("/signup", func(c *covet.Context) error {
+		db, err := orm.DB(c) // the request's transaction
+		if err != nil {
+			return err
+		}
 		var id int64
-		err := orm.DB(c).QueryRowContext(c.Context(), "INSERT INTO users DEFAULT VALUES RETURNING id").Scan(&id)
+		err = db.QueryRowContext(c.Context(), "INSERT INTO users DEFAULT VALUES RETURNING id").Scan(&id)
 		if err != nil {
 			return err
 		}
 		// In the request's transaction: rolled back with it.
-		_, err = jp.EnqueueTx(c.Context(), orm.DB(c), WelcomeArgs{UserID: id}, &river.InsertOpts{
+		_, err = jp.EnqueueTx(c.Context(), db, WelcomeArgs{UserID: id}, &river.InsertOpts{
 			ScheduledAt: time.Now().Add(time.Minute),    // scheduled
 			UniqueOpts:  river.UniqueOpts{ByArgs: true}, // unique
 			Priority:    2,

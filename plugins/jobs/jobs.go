@@ -352,7 +352,9 @@ func (p *Plugin) Enqueue(ctx context.Context, args river.JobArgs, opts *river.In
 //
 //	app.POST("/tasks/{id}/assign", assign, orm.Transactional())
 //	// in assign, after the UPDATE:
-//	_, err := jobsPlugin.EnqueueTx(c.Context(), orm.DB(c), NotifyArgs{TaskID: id}, nil)
+//	db, err := orm.DB(c)
+//	...
+//	_, err = jobsPlugin.EnqueueTx(c.Context(), db, NotifyArgs{TaskID: id}, nil)
 func (p *Plugin) EnqueueTx(ctx context.Context, tx any, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error) {
 	c, sc, err := p.clients()
 	if err != nil {

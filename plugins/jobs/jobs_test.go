@@ -103,7 +103,10 @@ func TestEnqueueInRequestTransaction(t *testing.T) {
 		must(t, app.Install(jp))
 		app.POST("/notes/{n:int}", func(c *covet.Context) error {
 			n, _ := c.ParamInt("n")
-			tx := orm.DB(c)
+			tx, err := orm.DB(c)
+			if err != nil {
+				return err
+			}
 			if _, err := tx.ExecContext(c.Context(), `INSERT INTO notes (n) VALUES (?)`, n); err != nil {
 				return err
 			}
