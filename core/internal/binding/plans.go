@@ -7,7 +7,7 @@ import (
 	"sync"
 )
 
-// inputPlan is the compiled plan of a typed handler's input struct.
+// InputPlan is the compiled plan of a typed handler's input struct.
 type InputPlan struct {
 	T      reflect.Type
 	Params [LocForm + 1]*ParamSet // by location; nil when none
@@ -36,7 +36,7 @@ type planResult struct {
 	err error
 }
 
-// compileInput compiles (once per type) the plan of an input struct.
+// CompileInput compiles (once per type) the plan of an input struct.
 func CompileInput(t reflect.Type) (*InputPlan, error) {
 	if v, ok := inputPlans.Load(t); ok {
 		r := v.(planResult)
@@ -245,7 +245,7 @@ func computeChecks(plans map[reflect.Type]*TypePlan) {
 	}
 }
 
-// outputPlan is the compiled plan of a typed handler's output struct.
+// OutputPlan is the compiled plan of a typed handler's output struct.
 type OutputPlan struct {
 	T        reflect.Type
 	Empty    bool // struct{}: no body, 204
@@ -282,7 +282,7 @@ func hasPlainFields(t reflect.Type) bool {
 
 var outputPlans sync.Map // reflect.Type → planResult[*outputPlan]
 
-// outputPlanFor compiles an output type once and caches it.
+// OutputPlanFor compiles an output type once and caches it.
 func OutputPlanFor(t reflect.Type) (*OutputPlan, error) {
 	if v, ok := outputPlans.Load(t); ok {
 		r := v.(outputResult)
