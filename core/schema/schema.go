@@ -80,129 +80,146 @@ type Schema struct {
 
 // MarshalJSON encodes the schema in the JSON Schema 2020-12 form.
 func (s *Schema) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	first := true
-	put := func(k string, v any) error {
-		if !first {
-			b.WriteByte(',')
+	w := &objectWriter{}
+	w.b.WriteByte('{')
+	s.writeAnnotations(w)
+	s.writeConstraints(w)
+	if s.Properties != nil && w.err == nil {
+		w.key("properties")
+		w.b.WriteByte('{')
+		for i, name := range s.propertyNames() {
+			if i > 0 {
+				w.b.WriteByte(',')
+			}
+			kb, _ := json.Marshal(name)
+			w.b.Write(kb)
+			w.b.WriteByte(':')
+			vb, err := json.Marshal(s.Properties[name])
+			if err != nil {
+				return nil, err
+			}
+			w.b.Write(vb)
 		}
-		first = false
-		kb, _ := json.Marshal(k)
-		b.Write(kb)
-		b.WriteByte(':')
-		vb, err := json.Marshal(v)
-		if err != nil {
-			return err
-		}
-		b.Write(vb)
-		return nil
+		w.b.WriteByte('}')
 	}
-	var err error
-	must := func(k string, v any) {
-		if err == nil {
-			err = put(k, v)
-		}
+	if len(s.Required) > 0 {
+		w.put("required", s.Required)
 	}
+	if s.AdditionalProperties != nil {
+		w.put("additionalProperties", s.AdditionalProperties)
+	}
+	if w.err != nil {
+		return nil, w.err
+	}
+	w.b.WriteByte('}')
+	return w.b.Bytes(), nil
+}
+
+// objectWriter writes the members of a JSON object in order; the first
+// error stops it.
+type objectWriter struct {
+	b     bytes.Buffer
+	first bool // a member was written
+	err   error
+}
+
+// key writes the separator and the key of the next member.
+func (w *objectWriter) key(k string) {
+	if w.first {
+		w.b.WriteByte(',')
+	}
+	w.first = true
+	kb, _ := json.Marshal(k)
+	w.b.Write(kb)
+	w.b.WriteByte(':')
+}
+
+// put writes the member k: v.
+func (w *objectWriter) put(k string, v any) {
+	if w.err != nil {
+		return
+	}
+	vb, err := json.Marshal(v)
+	if err != nil {
+		w.err = err
+		return
+	}
+	w.key(k)
+	w.b.Write(vb)
+}
+
+// writeAnnotations writes $ref, type, format and the annotations (description,
+// deprecated, default, examples) and enum.
+func (s *Schema) writeAnnotations(w *objectWriter) {
 	if s.Ref != "" {
 		if s.Nullable {
-			must("anyOf", []any{map[string]string{"$ref": s.Ref}, map[string]string{"type": "null"}})
+			w.put("anyOf", []any{map[string]string{"$ref": s.Ref}, map[string]string{"type": "null"}})
 		} else {
-			must("$ref", s.Ref)
+			w.put("$ref", s.Ref)
 		}
 	}
 	if s.Type != "" {
 		if s.Nullable {
-			must("type", []string{s.Type, "null"})
+			w.put("type", []string{s.Type, "null"})
 		} else {
-			must("type", s.Type)
+			w.put("type", s.Type)
 		}
 	}
 	if s.Format != "" {
-		must("format", s.Format)
+		w.put("format", s.Format)
 	}
 	if s.Description != "" {
-		must("description", s.Description)
+		w.put("description", s.Description)
 	}
 	if s.Deprecated {
-		must("deprecated", true)
+		w.put("deprecated", true)
 	}
 	if s.Default != nil {
-		must("default", s.Default)
+		w.put("default", s.Default)
 	}
 	if len(s.Examples) > 0 {
-		must("examples", s.Examples)
+		w.put("examples", s.Examples)
 	}
 	if s.Enum != nil {
 		enum := s.Enum
 		if s.Nullable {
 			enum = append(append([]any(nil), enum...), nil)
 		}
-		must("enum", enum)
+		w.put("enum", enum)
 	}
+}
+
+// writeConstraints writes the number, string and array keywords.
+func (s *Schema) writeConstraints(w *objectWriter) {
 	for _, kv := range []struct {
 		k string
 		v *float64
 	}{{"minimum", s.Minimum}, {"maximum", s.Maximum}, {"exclusiveMinimum", s.ExclusiveMinimum}, {"exclusiveMaximum", s.ExclusiveMaximum}, {"multipleOf", s.MultipleOf}} {
 		if kv.v != nil {
-			must(kv.k, *kv.v)
+			w.put(kv.k, *kv.v)
 		}
 	}
 	if s.MinLength != nil {
-		must("minLength", *s.MinLength)
+		w.put("minLength", *s.MinLength)
 	}
 	if s.MaxLength != nil {
-		must("maxLength", *s.MaxLength)
+		w.put("maxLength", *s.MaxLength)
 	}
 	if s.Pattern != "" {
-		must("pattern", s.Pattern)
+		w.put("pattern", s.Pattern)
 	}
 	if s.Items != nil {
-		must("items", s.Items)
+		w.put("items", s.Items)
 	}
 	if s.MinItems != nil {
-		must("minItems", *s.MinItems)
+		w.put("minItems", *s.MinItems)
 	}
 	if s.MaxItems != nil {
-		must("maxItems", *s.MaxItems)
+		w.put("maxItems", *s.MaxItems)
 	}
 	if s.UniqueItems {
-		must("uniqueItems", true)
+		w.put("uniqueItems", true)
 	}
-	if s.Properties != nil {
-		if err == nil {
-			if !first {
-				b.WriteByte(',')
-			}
-			first = false
-			b.WriteString(`"properties":{`)
-			for i, name := range s.propertyNames() {
-				if i > 0 {
-					b.WriteByte(',')
-				}
-				kb, _ := json.Marshal(name)
-				b.Write(kb)
-				b.WriteByte(':')
-				vb, e := json.Marshal(s.Properties[name])
-				if e != nil {
-					return nil, e
-				}
-				b.Write(vb)
-			}
-			b.WriteByte('}')
-		}
-	}
-	if len(s.Required) > 0 {
-		must("required", s.Required)
-	}
-	if s.AdditionalProperties != nil {
-		must("additionalProperties", s.AdditionalProperties)
-	}
-	if err != nil {
-		return nil, err
-	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
 }
 
 // propertyNames returns the property names in declaration order, then any

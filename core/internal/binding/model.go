@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// vkind is the shape of a Go type as binding, validation and the schema see it.
+// Kind is the shape of a Go type as binding, validation and the schema see it.
 type Kind uint8
 
 const (
@@ -37,7 +37,7 @@ const (
 	KindFiles // []*multipart.FileHeader or []*File
 )
 
-// tplan is the compiled plan of a Go type.
+// TypePlan is the compiled plan of a Go type.
 type TypePlan struct {
 	T       reflect.Type
 	Kind    Kind
@@ -57,7 +57,7 @@ type TypePlan struct {
 	leafy bool
 }
 
-// fplan is the compiled plan of one struct field.
+// FieldPlan is the compiled plan of one struct field.
 type FieldPlan struct {
 	GoName string
 	Name   string // wire name: JSON name, or the parameter name
@@ -107,7 +107,7 @@ var planCache sync.Map // reflect.Type → *tplan
 
 var planMu sync.Mutex
 
-// bodyPlan returns the compiled plan of t for JSON bodies.
+// BodyPlan returns the compiled plan of t for JSON bodies.
 func BodyPlan(t reflect.Type) (*TypePlan, error) {
 	if p, ok := planCache.Load(t); ok {
 		return p.(*TypePlan), nil

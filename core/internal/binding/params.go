@@ -187,7 +187,7 @@ func unescapeQuery(s string) (string, bool) {
 	return u, err == nil
 }
 
-// paramSet is the parameters of one location.
+// ParamSet is the parameters of one location.
 type ParamSet struct {
 	Fields []*FieldPlan
 	// required is the mask of required parameters

@@ -7,7 +7,7 @@ import (
 	"sync"
 )
 
-// inputPlan is the compiled plan of a typed handler's input struct.
+// InputPlan is the compiled plan of a typed handler's input struct.
 type InputPlan struct {
 	T      reflect.Type
 	Params [LocForm + 1]*ParamSet // by location; nil when none
@@ -36,7 +36,7 @@ type planResult struct {
 	err error
 }
 
-// compileInput compiles (once per type) the plan of an input struct.
+// CompileInput compiles (once per type) the plan of an input struct.
 func CompileInput(t reflect.Type) (*InputPlan, error) {
 	if v, ok := inputPlans.Load(t); ok {
 		r := v.(planResult)
@@ -108,94 +108,111 @@ func buildInput(t reflect.Type) (*InputPlan, error) {
 		return nil, fieldErr(sf.Name, "has no location tag: tag it path, query, header, cookie or form, move it into the Body field, or tag it json:\"-\" to leave it unbound")
 	}
 	pc := &planCompiler{inProgress: map[reflect.Type]*TypePlan{}}
-	names := map[string]string{}
+	names := map[string]string{} // "location name" -> Go field, for duplicates
 	for _, l := range locs {
-		key := l.ft.Loc.String() + " " + l.ft.locName
-		if l.ft.Loc == LocHeader {
-			key = "header " + textproto.CanonicalMIMEHeaderKey(l.ft.locName)
-		}
-		if other, dup := names[key]; dup {
-			return nil, fieldErr(l.sf.Name, "%s parameter %q is also bound by field %s", l.ft.Loc, l.ft.locName, other)
-		}
-		names[key] = l.sf.Name
-		f, err := pc.field(l.sf, l.ft, l.sf.Name, 0, []int{l.sf.Index[0]}, l.ft.Loc)
-		if err != nil {
+		if err := ip.addParam(pc, l.sf, l.ft, names); err != nil {
 			return nil, err
 		}
-		f.Name = l.ft.locName
-		isFile := f.T.Kind == KindFile || f.T.Kind == KindFiles
-		if isFile && f.Loc != LocForm {
-			return nil, fieldErr(l.sf.Name, "file fields must be form fields (form:\"name\")")
-		}
-		if !isFile && !paramKindOK(f.T, f.Loc != LocPath) {
-			return nil, fieldErr(l.sf.Name, "type %s cannot be a %s parameter (use a string, number, bool, time.Time, time.Duration, an encoding.TextUnmarshaler, a pointer to one%s)",
-				l.sf.Type, f.Loc, map[bool]string{true: ", or a slice of them", false: ""}[f.Loc != LocPath])
-		}
-		// Parameters are optional unless required:"true"; path parameters always required.
-		f.Required = l.ft.explicitRq > 0 || f.Loc == LocPath
-		if f.Loc == LocPath && l.ft.explicitRq < 0 {
-			return nil, fieldErr(l.sf.Name, "path parameters are always required")
-		}
-		if f.Loc == LocPath && f.HasDefault {
-			return nil, fieldErr(l.sf.Name, "path parameters cannot have a default")
-		}
-		if f.Required && f.HasDefault {
-			return nil, fieldErr(l.sf.Name, `required:"true" and a default contradict each other`)
-		}
-		f.track = -1
-		if f.Loc == LocHeader {
-			f.Header = textproto.CanonicalMIMEHeaderKey(f.Name)
-		}
-		if isFile {
-			f.Bit = 1 << len(ip.FormFiles)
-			ip.FormFiles = append(ip.FormFiles, f)
-			if ip.Form == nil {
-				ip.Form = &ParamSet{}
-			}
-			continue
-		}
-		set := &ip.Params[f.Loc]
-		if f.Loc == LocForm {
-			set = &ip.Form
-		}
-		if *set == nil {
-			*set = &ParamSet{}
-		}
-		ps := *set
-		if len(ps.Fields) >= 64 {
-			return nil, fieldErr(l.sf.Name, "more than 64 %s parameters", f.Loc)
-		}
-		f.Bit = 1 << len(ps.Fields)
-		if f.Required {
-			ps.Required |= f.Bit
-		}
-		ps.Fields = append(ps.Fields, f)
 	}
 	if bodyField != nil {
-		if ip.Form != nil {
-			return nil, fieldErr("Body", "an input cannot have both form fields and a Body field")
-		}
-		bt := bodyField.Type
-		ip.BodyRequired = bt.Kind() != reflect.Pointer
-		ft, err := parseFieldTags(string(bodyField.Tag))
-		if err != nil {
-			return nil, fieldErr("Body", "%v", err)
-		}
-		if ft.explicitRq != 0 {
-			ip.BodyRequired = ft.explicitRq > 0
-		}
-		bp, err := BodyPlan(bt)
-		if err != nil {
-			if pe, ok := err.(*planError); ok {
-				pe.path = joinGoPath("Body", pe.path)
-			}
+		if err := ip.setBody(bodyField); err != nil {
 			return nil, err
 		}
-		ip.BodyPlan = bp
-		ip.Body = &FieldPlan{GoName: "Body", Name: "body", Offset: bodyField.Offset, Index: bodyField.Index, T: bp, track: -1}
-		ip.Body.Doc, _ = ft.get("doc")
 	}
 	return ip, nil
+}
+
+// addParam compiles a located field (path, query, header, cookie or form)
+// into its location's parameter set, or the form's files.
+func (ip *InputPlan) addParam(pc *planCompiler, sf reflect.StructField, ft *fieldTags, names map[string]string) error {
+	key := ft.Loc.String() + " " + ft.locName
+	if ft.Loc == LocHeader {
+		key = "header " + textproto.CanonicalMIMEHeaderKey(ft.locName)
+	}
+	if other, dup := names[key]; dup {
+		return fieldErr(sf.Name, "%s parameter %q is also bound by field %s", ft.Loc, ft.locName, other)
+	}
+	names[key] = sf.Name
+	f, err := pc.field(sf, ft, sf.Name, 0, []int{sf.Index[0]}, ft.Loc)
+	if err != nil {
+		return err
+	}
+	f.Name = ft.locName
+	isFile := f.T.Kind == KindFile || f.T.Kind == KindFiles
+	if isFile && f.Loc != LocForm {
+		return fieldErr(sf.Name, "file fields must be form fields (form:\"name\")")
+	}
+	if !isFile && !paramKindOK(f.T, f.Loc != LocPath) {
+		return fieldErr(sf.Name, "type %s cannot be a %s parameter (use a string, number, bool, time.Time, time.Duration, an encoding.TextUnmarshaler, a pointer to one%s)",
+			sf.Type, f.Loc, map[bool]string{true: ", or a slice of them", false: ""}[f.Loc != LocPath])
+	}
+	// Parameters are optional unless required:"true"; path parameters always required.
+	f.Required = ft.explicitRq > 0 || f.Loc == LocPath
+	if f.Loc == LocPath && ft.explicitRq < 0 {
+		return fieldErr(sf.Name, "path parameters are always required")
+	}
+	if f.Loc == LocPath && f.HasDefault {
+		return fieldErr(sf.Name, "path parameters cannot have a default")
+	}
+	if f.Required && f.HasDefault {
+		return fieldErr(sf.Name, `required:"true" and a default contradict each other`)
+	}
+	f.track = -1
+	if f.Loc == LocHeader {
+		f.Header = textproto.CanonicalMIMEHeaderKey(f.Name)
+	}
+	if isFile {
+		f.Bit = 1 << len(ip.FormFiles)
+		ip.FormFiles = append(ip.FormFiles, f)
+		if ip.Form == nil {
+			ip.Form = &ParamSet{}
+		}
+		return nil
+	}
+	set := &ip.Params[f.Loc]
+	if f.Loc == LocForm {
+		set = &ip.Form
+	}
+	if *set == nil {
+		*set = &ParamSet{}
+	}
+	ps := *set
+	if len(ps.Fields) >= 64 {
+		return fieldErr(sf.Name, "more than 64 %s parameters", f.Loc)
+	}
+	f.Bit = 1 << len(ps.Fields)
+	if f.Required {
+		ps.Required |= f.Bit
+	}
+	ps.Fields = append(ps.Fields, f)
+	return nil
+}
+
+// setBody compiles the input's Body field.
+func (ip *InputPlan) setBody(bodyField *reflect.StructField) error {
+	if ip.Form != nil {
+		return fieldErr("Body", "an input cannot have both form fields and a Body field")
+	}
+	bt := bodyField.Type
+	ip.BodyRequired = bt.Kind() != reflect.Pointer
+	ft, err := parseFieldTags(string(bodyField.Tag))
+	if err != nil {
+		return fieldErr("Body", "%v", err)
+	}
+	if ft.explicitRq != 0 {
+		ip.BodyRequired = ft.explicitRq > 0
+	}
+	bp, err := BodyPlan(bt)
+	if err != nil {
+		if pe, ok := err.(*planError); ok {
+			pe.path = joinGoPath("Body", pe.path)
+		}
+		return err
+	}
+	ip.BodyPlan = bp
+	ip.Body = &FieldPlan{GoName: "Body", Name: "body", Offset: bodyField.Offset, Index: bodyField.Index, T: bp, track: -1}
+	ip.Body.Doc, _ = ft.get("doc")
+	return nil
 }
 
 // computeChecks sets tplan.check on newly compiled plans: whether
@@ -228,7 +245,7 @@ func computeChecks(plans map[reflect.Type]*TypePlan) {
 	}
 }
 
-// outputPlan is the compiled plan of a typed handler's output struct.
+// OutputPlan is the compiled plan of a typed handler's output struct.
 type OutputPlan struct {
 	T        reflect.Type
 	Empty    bool // struct{}: no body, 204
@@ -265,7 +282,7 @@ func hasPlainFields(t reflect.Type) bool {
 
 var outputPlans sync.Map // reflect.Type → planResult[*outputPlan]
 
-// outputPlanFor compiles an output type once and caches it.
+// OutputPlanFor compiles an output type once and caches it.
 func OutputPlanFor(t reflect.Type) (*OutputPlan, error) {
 	if v, ok := outputPlans.Load(t); ok {
 		r := v.(outputResult)

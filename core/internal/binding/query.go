@@ -21,12 +21,13 @@ import (
 // form may hold; a request with more is answered 400.
 const MaxQueryParams = 10000
 
-// tooManyQueryParams reports whether raw holds more than MaxQueryParams
+// TooManyQueryParams reports whether raw holds more than MaxQueryParams
 // pairs (counted as net/url counts them: one more than the '&'s).
 func TooManyQueryParams(raw string) bool {
 	return len(raw) >= MaxQueryParams && strings.Count(raw, "&") >= MaxQueryParams
 }
 
+// ErrTooManyQueryParams is the 400 for a query over MaxQueryParams.
 func ErrTooManyQueryParams() *Error {
 	return newError(http.StatusBadRequest, "the query has more than "+strconv.Itoa(MaxQueryParams)+" parameters")
 }
@@ -43,7 +44,7 @@ func nextQueryPair(raw string) (key, value, rest string, ok bool) {
 	return key, value, rest, ok
 }
 
-// parseQuery parses a query with the rules above (no values at all when it
+// ParseQuery parses a query with the rules above (no values at all when it
 // has too many pairs: the request is refused).
 func ParseQuery(raw string) url.Values {
 	m := url.Values{}

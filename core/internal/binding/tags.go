@@ -319,7 +319,7 @@ func isSchemaTag(k string) bool {
 	return false
 }
 
-// location is where a typed input field is read from.
+// Location is where a typed input field is read from.
 type Location uint8
 
 const (

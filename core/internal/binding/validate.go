@@ -10,7 +10,7 @@ import (
 	"unsafe"
 )
 
-// rules are the compiled constraints of one field. Limits are parsed and
+// Rules are the compiled constraints of one field. Limits are parsed and
 // regular expressions compiled once, at registration; messages are built
 // then too, so a failing check costs no formatting.
 type Rules struct {
@@ -40,7 +40,7 @@ type Rules struct {
 
 func newRules() *Rules { return &Rules{MinLen: -1, MaxLen: -1, MinItems: -1, MaxItems: -1} }
 
-// derefPlan returns the plan of the value a rule applies to: through
+// DerefPlan returns the plan of the value a rule applies to: through
 // pointers.
 func DerefPlan(tp *TypePlan) *TypePlan {
 	for tp.Kind == KindPtr {
@@ -320,7 +320,7 @@ type pathSeg struct {
 	ptr  string // "/name" precomputed for struct fields, or ""
 }
 
-// validateState collects failures while walking a value.
+// State collects failures while walking a value.
 type State struct {
 	Loc  Location
 	path []pathSeg
@@ -334,6 +334,7 @@ type State struct {
 	base    string   // the parameter name, for non-body locations
 }
 
+// NewState returns an empty State (GetState reuses pooled ones).
 func NewState() *State { return &State{} }
 
 func (vs *State) reset() {

@@ -83,6 +83,7 @@ type CountingBody struct {
 	HeaderN   int64
 }
 
+// Read reads from R within the limits.
 func (b *CountingBody) Read(p []byte) (int, error) {
 	if b.N >= b.Limit {
 		// Let one more byte through to tell "exactly at the limit" from "over".
@@ -116,6 +117,7 @@ type LimitedPart struct {
 	File bool
 }
 
+// Read reads the part, failing past Max.
 func (l *LimitedPart) Read(p []byte) (int, error) {
 	if l.N > l.Max {
 		return 0, l.err()
