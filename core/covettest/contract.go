@@ -215,7 +215,7 @@ func PluginContract(t *testing.T, newPlugin func() covet.Plugin) {
 			before := goroutines()
 			p := fresh(t)
 			app := covet.New()
-			failing := &failingStarter{}
+			failing := FailingStart(errFailingStart)
 			plugins := []covet.Plugin{p, failing}
 			if failFirst {
 				plugins = []covet.Plugin{failing, p}
@@ -251,7 +251,7 @@ func PluginContract(t *testing.T, newPlugin func() covet.Plugin) {
 		before := goroutines()
 		app := build()
 		p := fresh(t)
-		err := app.Install(&failingInstall{inner: p})
+		err := app.Install(FailingInstall(p, errFailingInstall))
 		if err == nil || !strings.Contains(err.Error(), errFailingInstall.Error()) {
 			t.Fatalf("covettest: contract: a failing Install that installed %q returned %v", p.Name(), err)
 		}
@@ -302,15 +302,32 @@ var (
 	errFailingInstall = errors.New("covettest: contract plugin fails to install")
 )
 
-// failingStarter is a plugin whose Start fails.
-type failingStarter struct{}
+// FailingStart returns a plugin (named "covettest-fails-to-start") whose
+// Start returns err. Install it after a plugin to see what that plugin
+// leaves behind when it was started and the app's start failed (it is
+// stopped and cleaned up), or before it to see what a plugin that never
+// started leaves behind (it is cleaned up).
+func FailingStart(err error) covet.Plugin { return &failingStarter{err: err} }
 
-func (*failingStarter) Name() string                { return "covettest-fails-to-start" }
-func (*failingStarter) Install(*covet.App) error    { return nil }
-func (*failingStarter) Start(context.Context) error { return errFailingStart }
+// FailingInstall returns a plugin (named "covettest-fails-to-install")
+// whose Install installs inner, registers a route of its own and then
+// returns err, to see that a rolled-back Install leaves nothing of inner.
+func FailingInstall(inner covet.Plugin, err error) covet.Plugin {
+	return &failingInstall{inner: inner, err: err}
+}
+
+// failingStarter is a plugin whose Start fails.
+type failingStarter struct{ err error }
+
+func (*failingStarter) Name() string                  { return "covettest-fails-to-start" }
+func (*failingStarter) Install(*covet.App) error      { return nil }
+func (f *failingStarter) Start(context.Context) error { return f.err }
 
 // failingInstall installs inner, adds a little of its own, then fails.
-type failingInstall struct{ inner covet.Plugin }
+type failingInstall struct {
+	inner covet.Plugin
+	err   error
+}
 
 func (*failingInstall) Name() string { return "covettest-fails-to-install" }
 func (f *failingInstall) Install(app *covet.App) error {
@@ -318,7 +335,7 @@ func (f *failingInstall) Install(app *covet.App) error {
 		return err
 	}
 	app.GET("/covettest-contract/extra", func(c *covet.Context) error { return nil })
-	return errFailingInstall
+	return f.err
 }
 
 // drainProbe, installed after the plugin under test, stops before it and

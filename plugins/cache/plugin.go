@@ -103,6 +103,18 @@ func (c *Cache) Stop(ctx context.Context) error {
 	return err
 }
 
+// Cleanup runs when the app's life ends (after Stop, after a failed Start,
+// or when an Install that installed the cache failed): it ends the
+// invalidation subscriber if Stop did not, and stops L1's periodic
+// clean-up goroutine (otter's StopAllGoroutines), so nothing the cache
+// started outlives the app. The cache stays usable: expired L1 entries are
+// then dropped when read, or by the size bound.
+func (c *Cache) Cleanup() error {
+	err := c.Stop(context.Background())
+	c.l1.StopAllGoroutines()
+	return err
+}
+
 // Subscribed reports whether the invalidation subscriber is subscribed (it
 // is false before Start, without Redis, and while the channel is lost).
 func (c *Cache) Subscribed() bool { return c.sub != nil && c.sub.subscribed.Load() }
@@ -128,6 +140,7 @@ func (c *Cache) CheckHealth(ctx context.Context, kind covet.HealthKind) covet.He
 var (
 	_ covet.Plugin        = (*Cache)(nil)
 	_ covet.Starter       = (*Cache)(nil)
+	_ covet.Cleaner       = (*Cache)(nil)
 	_ covet.Stopper       = (*Cache)(nil)
 	_ covet.HealthChecker = (*Cache)(nil)
 )

@@ -181,8 +181,11 @@ func (p *Plugin) Start(ctx context.Context) error {
 		}
 		h.ServeHTTP(w, r)
 	})
-	p.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: nil}
-	go func() { _ = p.srv.Serve(ln) }()
+	// The goroutine gets its own reference: Stop clears p.srv, possibly
+	// before the goroutine runs (found by TestFailedStartLeavesNothing).
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: nil}
+	p.srv = srv
+	go func() { _ = srv.Serve(ln) }()
 	return nil
 }
 

@@ -10,14 +10,17 @@ require (
 	github.com/covetgo/covet/core v0.2.0
 	github.com/evanw/esbuild v0.28.2
 	github.com/nicksnyder/go-i18n/v2 v2.6.1
+	go.uber.org/goleak v1.3.0
 	golang.org/x/text v0.41.0
 	gopkg.in/yaml.v3 v3.0.1
 )
 
 require (
+	github.com/coder/websocket v1.8.14 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/goccy/go-json v0.12.0 // indirect
 	github.com/julienschmidt/httprouter v1.3.0 // indirect
+	github.com/kr/text v0.2.0 // indirect
 	golang.org/x/sys v0.0.0-20220715151400-c0bba94af5f8 // indirect
 )
 

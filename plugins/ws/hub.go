@@ -89,6 +89,7 @@ var (
 	_ covet.Plugin  = (*Hub)(nil)
 	_ covet.Starter = (*Hub)(nil)
 	_ covet.Stopper = (*Hub)(nil)
+	_ covet.Cleaner = (*Hub)(nil)
 )
 
 // NewHub returns a hub with the given options; route options passed to
@@ -214,6 +215,16 @@ func (h *Hub) Stop(ctx context.Context) error {
 	}
 	h.running.Store(false)
 	return err
+}
+
+// Cleanup closes the broker (and the client it owns) when the hub was
+// never started or its Start failed; after Stop, which closed it, it does
+// nothing more. Found by TestFailedStartLeavesNothing.
+func (h *Hub) Cleanup() error {
+	if h.running.Load() || h.cfg.broker == nil {
+		return nil
+	}
+	return h.cfg.broker.Close()
 }
 
 // startEngine starts nbio's pollers at the first upgrade (an app with only
