@@ -165,8 +165,8 @@ func (l *Limiter) Install(app *covet.App) error {
 		return l.err
 	}
 	l.logger.Store(app.Logger())
-	if lb, ok := l.backend.(interface{ setLogger(*slog.Logger) }); ok {
-		lb.setLogger(app.Logger())
+	if lb, ok := l.backend.(LoggerSetter); ok {
+		lb.SetLogger(app.Logger())
 	}
 	app.Use(l.appMiddleware)
 	return nil
