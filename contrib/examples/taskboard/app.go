@@ -17,6 +17,7 @@ import (
 	"github.com/covetgo/covet/plugins/orm/pgsql"
 	"github.com/covetgo/covet/plugins/orm/sqlite"
 	"github.com/covetgo/covet/plugins/ratelimit"
+	"github.com/covetgo/covet/plugins/ratelimit/redisstore"
 )
 
 // Version is the taskboard's API version.
@@ -107,7 +108,7 @@ func NewApp(cfg Config) (*covet.App, error) {
 	}
 	limiterOpts := []ratelimit.Option{ratelimit.WithExemptPaths("/healthz", "/readyz")}
 	if cfg.RedisURL != "" {
-		backend, err := ratelimit.NewRedisURL(cfg.RedisURL)
+		backend, err := redisstore.NewURL(cfg.RedisURL)
 		if err != nil {
 			return nil, err
 		}

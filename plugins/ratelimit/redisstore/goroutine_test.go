@@ -1,9 +1,10 @@
-package ratelimit
+package redisstore
 
 import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/covetgo/covet/plugins/ratelimit"
 	"net/http/httptest"
 	"runtime"
 	"strconv"
@@ -50,7 +51,7 @@ func TestRedisCheckRunsOnTheRequestGoroutine(t *testing.T) {
 	_, c := newMiniRedis(t)
 	rec := goidRecorder{ids: make(chan uint64, 4)}
 	c.AddHook(rec)
-	lim := New(WithBackend(NewRedis(c, WithCheckTimeout(roomyTimeout))), WithDefaultPolicy(NewPolicy("p", WithLimits(PerHour(10)))))
+	lim := ratelimit.New(ratelimit.WithBackend(New(c, WithCheckTimeout(roomyTimeout))), ratelimit.WithDefaultPolicy(ratelimit.NewPolicy("p", ratelimit.WithLimits(ratelimit.PerHour(10)))))
 	app := covet.New(covet.WithLogger(discardLogger()))
 	app.GET("/", func(c *covet.Context) error { return c.Text(200, "ok") })
 	if err := app.Install(lim); err != nil {
@@ -89,12 +90,12 @@ func TestRedisHungLeavesNoGoroutines(t *testing.T) {
 		DialTimeout: minute, ReadTimeout: minute, WriteTimeout: minute, PoolTimeout: minute,
 	})
 	t.Cleanup(func() { client.Close() })
-	be := NewRedis(client, WithCheckTimeout(50*time.Millisecond), WithBreaker(1<<30, time.Hour))
-	reqs := []Request{{Scope: "p/l/g", Key: "k", Limit: PerHour(10)}}
-	out := make([]Decision, 1)
+	be := New(client, WithCheckTimeout(50*time.Millisecond), WithBreaker(1<<30, time.Hour))
+	reqs := []ratelimit.Request{{Scope: "p/l/g", Key: "k", Limit: ratelimit.PerHour(10)}}
+	out := make([]ratelimit.Decision, 1)
 	// One check first, so the client's lazily started parts exist in the baseline.
-	if _, err := be.Take(context.Background(), reqs, out); !errors.Is(err, ErrUnavailable) {
-		t.Fatalf("check against a hung Redis: %v, want ErrUnavailable", err)
+	if _, err := be.Take(context.Background(), reqs, out); !errors.Is(err, ratelimit.ErrUnavailable) {
+		t.Fatalf("check against a hung Redis: %v, want ratelimit.ErrUnavailable", err)
 	}
 	settle := func() int {
 		runtime.GC()
@@ -106,8 +107,8 @@ func TestRedisHungLeavesNoGoroutines(t *testing.T) {
 	var failed atomic.Int64
 	for range n {
 		wg.Go(func() {
-			out := make([]Decision, 1)
-			if _, err := be.Take(context.Background(), reqs, out); errors.Is(err, ErrUnavailable) {
+			out := make([]ratelimit.Decision, 1)
+			if _, err := be.Take(context.Background(), reqs, out); errors.Is(err, ratelimit.ErrUnavailable) {
 				failed.Add(1)
 			}
 		})
@@ -132,16 +133,16 @@ func TestRedisHungLeavesNoGoroutines(t *testing.T) {
 func TestRedisStartRefusesClientIgnoringDeadlines(t *testing.T) {
 	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
 	defer c.Close()
-	err := NewRedis(c).Start(context.Background())
+	err := New(c).Start(context.Background())
 	if !errors.Is(err, ErrIgnoresDeadlines) {
 		t.Fatalf("Start = %v, want ErrIgnoresDeadlines", err)
 	}
-	be, err := NewRedisURL("redis://127.0.0.1:1/0", WithCheckTimeout(10*time.Millisecond))
+	be, err := NewURL("redis://127.0.0.1:1/0", WithCheckTimeout(10*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer be.Stop(context.Background())
 	if err := be.Start(context.Background()); err != nil {
-		t.Fatalf("Start of a NewRedisURL backend = %v; it sets ContextTimeoutEnabled itself", err)
+		t.Fatalf("Start of a NewURL backend = %v; it sets ContextTimeoutEnabled itself", err)
 	}
 }

@@ -1,4 +1,4 @@
-package ratelimit
+package redisstore
 
 import (
 	"context"
@@ -21,10 +21,10 @@ import (
 // counts.
 const roomyTimeout = 30 * time.Second
 
-// realRedisOptions returns the options of the test Redis (COVET_TEST_REDIS
+// realOptions returns the options of the test Redis (COVET_TEST_REDIS
 // or 127.0.0.1:6379), skipping the test (or failing it when
 // COVET_REQUIRE_SERVICES=1) when it is unreachable.
-func realRedisOptions(t testing.TB) *redis.Options {
+func realOptions(t testing.TB) *redis.Options {
 	t.Helper()
 	opt, err := redis.ParseURL(covettest.RedisURL())
 	if err != nil {

@@ -1,8 +1,10 @@
-package ratelimit
+package redisstore
 
 import (
 	"context"
 	"fmt"
+	"github.com/covetgo/covet/plugins/ratelimit"
+	"github.com/covetgo/covet/plugins/ratelimit/internal/seqtest"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -21,24 +23,26 @@ import (
 func TestRedisAgreesWithMemory(t *testing.T) {
 	type target struct {
 		name string
-		b    func(t *testing.T) *Redis
+		b    func(t *testing.T) *Store
 	}
 	targets := []target{
-		{"miniredis", func(t *testing.T) *Redis {
+		{"miniredis", func(t *testing.T) *Store {
 			_, c := newMiniRedis(t)
-			return NewRedis(c, WithCheckTimeout(roomyTimeout))
+			return New(c, WithCheckTimeout(roomyTimeout))
 		}},
-		{"redis", func(t *testing.T) *Redis {
-			opt := realRedisOptions(t)
-			return NewRedis(newRealRedis(t, opt), WithKeyPrefix(testPrefix(t, opt)), WithCheckTimeout(roomyTimeout))
+		{"redis", func(t *testing.T) *Store {
+			opt := realOptions(t)
+			return New(newRealRedis(t, opt), WithKeyPrefix(testPrefix(t, opt)), WithCheckTimeout(roomyTimeout))
 		}},
 	}
 	for _, tg := range targets {
 		t.Run(tg.name, func(t *testing.T) {
-			for _, seq := range sequences {
-				t.Run(seq.name, func(t *testing.T) {
-					want := runSequence(t, NewMemory(), seq, "")
-					got := runSequence(t, tg.b(t), seq, "")
+			for _, seq := range seqtest.Sequences {
+				t.Run(seq.Name, func(t *testing.T) {
+					mem, setNow := seqtest.Memory()
+					want := seqtest.Run(t, mem, setNow, seq, "")
+					r := tg.b(t)
+					got := seqtest.Run(t, r, func(f func() int64) { r.nowUS = f }, seq, "")
 					for i := range want {
 						if got[i] != want[i] {
 							t.Errorf("decision %d: redis %+v, memory %+v", i, got[i], want[i])
@@ -55,27 +59,27 @@ func TestRedisAgreesWithMemory(t *testing.T) {
 // key lives until its state is back at rest, a sliding-window key until its
 // window no longer weighs on the next.
 func TestRedisKeysExpire(t *testing.T) {
-	opt := realRedisOptions(t)
+	opt := realOptions(t)
 	prefix := testPrefix(t, opt)
 	rdb := newRealRedis(t, opt)
-	be := NewRedis(rdb, WithKeyPrefix(prefix), WithCheckTimeout(roomyTimeout))
+	be := New(rdb, WithKeyPrefix(prefix), WithCheckTimeout(roomyTimeout))
 	// slack is how much of a key's life may pass between the check and
 	// reading its TTL, on a loaded machine.
 	const slack = 30 * time.Second
 	tests := []struct {
 		name     string
-		limit    Limit
+		limit    ratelimit.Limit
 		min, max time.Duration
 	}{
 		// Two requests of ten an hour: back at rest in two intervals.
-		{"gcra", PerHour(10), 12*time.Minute - slack, 12 * time.Minute},
+		{"gcra", ratelimit.PerHour(10), 12*time.Minute - slack, 12 * time.Minute},
 		// The current window, then the next one it weighs on.
-		{"sliding window", PerHour(10).SlidingWindow(), time.Hour - slack, 2 * time.Hour},
+		{"sliding window", ratelimit.PerHour(10).SlidingWindow(), time.Hour - slack, 2 * time.Hour},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			reqs := []Request{{Scope: "ttl/" + tt.name, Key: "k", Limit: tt.limit}}
-			out := make([]Decision, 1)
+			reqs := []ratelimit.Request{{Scope: "ttl/" + tt.name, Key: "k", Limit: tt.limit}}
+			out := make([]ratelimit.Decision, 1)
 			for i := 0; i < 2; i++ {
 				if ok, err := be.Take(context.Background(), reqs, out); err != nil || !ok {
 					t.Fatalf("take %d: %v %v", i, ok, err)
@@ -94,17 +98,17 @@ func TestRedisKeysExpire(t *testing.T) {
 
 // instances returns n apps sharing the real Redis through their own
 // clients, each with the limiter installed and routes limited by policy.
-func instances(t *testing.T, n int, policy *Policy, ropts ...RedisOption) ([]*covet.App, []*Limiter) {
+func instances(t *testing.T, n int, policy *ratelimit.Policy, ropts ...Option) ([]*covet.App, []*ratelimit.Limiter) {
 	t.Helper()
-	opt := realRedisOptions(t)
+	opt := realOptions(t)
 	prefix := testPrefix(t, opt)
 	var apps []*covet.App
-	var lims []*Limiter
+	var lims []*ratelimit.Limiter
 	for i := 0; i < n; i++ {
-		be := NewRedis(newRealRedis(t, opt), append([]RedisOption{WithKeyPrefix(prefix), WithCheckTimeout(roomyTimeout)}, ropts...)...)
-		lim := New(WithBackend(be))
+		be := New(newRealRedis(t, opt), append([]Option{WithKeyPrefix(prefix), WithCheckTimeout(roomyTimeout)}, ropts...)...)
+		lim := ratelimit.New(ratelimit.WithBackend(be))
 		app := covet.New(covet.WithLogger(discardLogger()))
-		app.Group("/api").With(Apply(policy)).GET("/items", func(c *covet.Context) error { return c.Text(200, "ok") })
+		app.Group("/api").With(ratelimit.Apply(policy)).GET("/items", func(c *covet.Context) error { return c.Text(200, "ok") })
 		if err := app.Install(lim); err != nil {
 			t.Fatal(err)
 		}
@@ -122,7 +126,7 @@ func instances(t *testing.T, n int, policy *Policy, ropts ...RedisOption) ([]*co
 // of the Redis clock.
 func awayFromWindowEdge(t *testing.T, w time.Duration, need time.Duration) {
 	t.Helper()
-	c := newRealRedis(t, realRedisOptions(t))
+	c := newRealRedis(t, realOptions(t))
 	now, err := c.Time(context.Background()).Result()
 	if err != nil {
 		t.Fatal(err)
@@ -140,12 +144,12 @@ func awayFromWindowEdge(t *testing.T, w time.Duration, need time.Duration) {
 // 72 minutes), and the sliding window's edge (midnight UTC) is at most
 // waited for, rarely and briefly.
 func TestRedisThreeInstancesExactCount(t *testing.T) {
-	for _, lim := range []Limit{PerDay(20), PerDay(20).SlidingWindow()} {
+	for _, lim := range []ratelimit.Limit{ratelimit.PerDay(20), ratelimit.PerDay(20).SlidingWindow()} {
 		t.Run(lim.Algorithm().String(), func(t *testing.T) {
-			if lim.Algorithm() == SlidingWindow {
+			if lim.Algorithm() == ratelimit.SlidingWindow {
 				awayFromWindowEdge(t, 24*time.Hour, 30*time.Second)
 			}
-			apps, lims := instances(t, 3, NewPolicy("three", WithLimits(lim)))
+			apps, lims := instances(t, 3, ratelimit.NewPolicy("three", ratelimit.WithLimits(lim)))
 			var clients []*covettest.Client
 			for _, app := range apps {
 				clients = append(clients, covettest.NewServer(t, app))
@@ -190,7 +194,7 @@ func TestRedisThreeInstancesExactCount(t *testing.T) {
 // instances: exactly the limit gets through, never more (per day: GCRA
 // frees one request every 29 minutes, far beyond any scheduling delay).
 func TestRedisConcurrentOneKey(t *testing.T) {
-	apps, _ := instances(t, 3, NewPolicy("hot", WithLimits(PerDay(50))))
+	apps, _ := instances(t, 3, ratelimit.NewPolicy("hot", ratelimit.WithLimits(ratelimit.PerDay(50))))
 	var allowed, refused atomic.Int64
 	var wg sync.WaitGroup
 	for g := 0; g < 100; g++ {
@@ -222,7 +226,7 @@ func TestRedisConcurrentOneKey(t *testing.T) {
 // TestRedisOneRoundTripPerCheck counts the writes on the limiter's
 // connections: a check of a policy with two limits is one EVALSHA.
 func TestRedisOneRoundTripPerCheck(t *testing.T) {
-	opt := realRedisOptions(t)
+	opt := realOptions(t)
 	prefix := testPrefix(t, opt)
 	d := &countingDialer{}
 	copt := *opt
@@ -233,11 +237,11 @@ func TestRedisOneRoundTripPerCheck(t *testing.T) {
 	var mu sync.Mutex
 	client.AddHook(cmdRecorder{func(name string) { mu.Lock(); cmds = append(cmds, name); mu.Unlock() }})
 
-	be := NewRedis(client, WithKeyPrefix(prefix), WithCheckTimeout(roomyTimeout))
-	lim := New(WithBackend(be))
+	be := New(client, WithKeyPrefix(prefix), WithCheckTimeout(roomyTimeout))
+	lim := ratelimit.New(ratelimit.WithBackend(be))
 	app := covet.New(covet.WithLogger(discardLogger()))
 	app.GET("/x", func(c *covet.Context) error { return c.Text(200, "ok") }).
-		With(Apply(NewPolicy("rt", WithLimits(PerSecond(1000), PerDay(100000)))))
+		With(ratelimit.Apply(ratelimit.NewPolicy("rt", ratelimit.WithLimits(ratelimit.PerSecond(1000), ratelimit.PerDay(100000)))))
 	if err := app.Install(lim); err != nil {
 		t.Fatal(err)
 	}
@@ -293,9 +297,9 @@ func (h cmdRecorder) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.P
 // would disturb other tests).
 func TestRedisScriptFallback(t *testing.T) {
 	mr, c := newMiniRedis(t)
-	be := NewRedis(c, WithCheckTimeout(roomyTimeout))
-	reqs := []Request{{Scope: "p/p/g", Key: "k", Limit: PerDay(2)}}
-	out := make([]Decision, 1)
+	be := New(c, WithCheckTimeout(roomyTimeout))
+	reqs := []ratelimit.Request{{Scope: "p/p/g", Key: "k", Limit: ratelimit.PerDay(2)}}
+	out := make([]ratelimit.Decision, 1)
 	if ok, err := be.Take(context.Background(), reqs, out); err != nil || !ok {
 		t.Fatalf("first take: %v %v", ok, err)
 	}
@@ -313,14 +317,14 @@ func TestRedisScriptFallback(t *testing.T) {
 }
 
 func TestRedisKeysShareAHashTag(t *testing.T) {
-	be := NewRedis(redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}), WithKeyPrefix("p:"))
+	be := New(redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}), WithKeyPrefix("p:"))
 	tests := []struct {
 		name string
-		req  Request
+		req  ratelimit.Request
 		want string
 	}{
-		{"plain", Request{Scope: "api/api.second/g", Key: "203.0.113.9"}, "p:{203.0.113.9}:api/api.second/g"},
-		{"braces escaped", Request{Scope: "s", Key: "user={42}%"}, "p:{user=%7B42%7D%25}:s"},
+		{"plain", ratelimit.Request{Scope: "api/api.second/g", Key: "203.0.113.9"}, "p:{203.0.113.9}:api/api.second/g"},
+		{"braces escaped", ratelimit.Request{Scope: "s", Key: "user={42}%"}, "p:{user=%7B42%7D%25}:s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -345,7 +349,7 @@ func TestRedisKeysShareAHashTag(t *testing.T) {
 // longer: the check timeout is a deadline on the command's context, which
 // the client honours (ContextTimeoutEnabled), with no goroutine per check.
 func TestRedisFault(t *testing.T) {
-	opt := realRedisOptions(t)
+	opt := realOptions(t)
 	prefix := testPrefix(t, opt)
 	px := newProxy(t, opt.Addr)
 	const (
@@ -382,13 +386,13 @@ func TestRedisFault(t *testing.T) {
 		}
 	}})
 
-	be := NewRedis(client, WithKeyPrefix(prefix), WithCheckTimeout(timeout), WithBreaker(3, openFor))
-	lim := New(WithBackend(be))
+	be := New(client, WithKeyPrefix(prefix), WithCheckTimeout(timeout), WithBreaker(3, openFor))
+	lim := ratelimit.New(ratelimit.WithBackend(be))
 	app := covet.New(covet.WithLogger(discardLogger()))
 	ok := func(c *covet.Context) error { return c.Text(200, "ok") }
-	app.GET("/open", ok).With(Apply(NewPolicy("open", WithLimits(PerHour(1_000_000)))))
-	app.GET("/closed", ok).With(Apply(NewPolicy("closed", WithLimits(PerHour(1_000_000)), WithFailureMode(FailClosed))))
-	app.GET("/tight", ok).With(Apply(NewPolicy("tight", WithLimits(PerDay(3)))))
+	app.GET("/open", ok).With(ratelimit.Apply(ratelimit.NewPolicy("open", ratelimit.WithLimits(ratelimit.PerHour(1_000_000)))))
+	app.GET("/closed", ok).With(ratelimit.Apply(ratelimit.NewPolicy("closed", ratelimit.WithLimits(ratelimit.PerHour(1_000_000)), ratelimit.WithFailureMode(ratelimit.FailClosed))))
+	app.GET("/tight", ok).With(ratelimit.Apply(ratelimit.NewPolicy("tight", ratelimit.WithLimits(ratelimit.PerDay(3)))))
 	if err := app.Install(lim); err != nil {
 		t.Fatal(err)
 	}
@@ -639,12 +643,12 @@ func waitFor(d time.Duration, cond func() bool) bool {
 // the real Redis: without trusted proxies they count against the peer, and
 // Redis holds one counter for it.
 func TestRedisSpoofedForwardingHeaders(t *testing.T) {
-	opt := realRedisOptions(t)
+	opt := realOptions(t)
 	prefix := testPrefix(t, opt)
 	rdb := newRealRedis(t, opt)
-	lim := New(WithBackend(NewRedis(rdb, WithKeyPrefix(prefix), WithCheckTimeout(roomyTimeout))))
+	lim := ratelimit.New(ratelimit.WithBackend(New(rdb, WithKeyPrefix(prefix), WithCheckTimeout(roomyTimeout))))
 	app := covet.New(covet.WithLogger(discardLogger()))
-	app.GET("/a", func(c *covet.Context) error { return c.Text(200, "ok") }).With(Apply(NewPolicy("spoof", WithLimits(PerHour(5)))))
+	app.GET("/a", func(c *covet.Context) error { return c.Text(200, "ok") }).With(ratelimit.Apply(ratelimit.NewPolicy("spoof", ratelimit.WithLimits(ratelimit.PerHour(5)))))
 	if err := app.Install(lim); err != nil {
 		t.Fatal(err)
 	}
@@ -680,7 +684,7 @@ func TestRedisShardedGroupsByClientKey(t *testing.T) {
 	var calls []string
 	var mu sync.Mutex
 	c.AddHook(cmdRecorder{func(name string) { mu.Lock(); calls = append(calls, name); mu.Unlock() }})
-	be := NewRedis(c, WithCheckTimeout(roomyTimeout))
+	be := New(c, WithCheckTimeout(roomyTimeout))
 	be.sharded = true
 	if err := be.Start(context.Background()); err != nil {
 		t.Fatal(err)
@@ -688,12 +692,12 @@ func TestRedisShardedGroupsByClientKey(t *testing.T) {
 	mu.Lock()
 	calls = nil
 	mu.Unlock()
-	reqs := []Request{
-		{Scope: "p/ip/g", Key: "203.0.113.1", Limit: PerHour(3)},
-		{Scope: "p/user/g", Key: "user=ann", Limit: PerHour(1)},
-		{Scope: "p/ip.day/g", Key: "203.0.113.1", Limit: PerDay(10)},
+	reqs := []ratelimit.Request{
+		{Scope: "p/ip/g", Key: "203.0.113.1", Limit: ratelimit.PerHour(3)},
+		{Scope: "p/user/g", Key: "user=ann", Limit: ratelimit.PerHour(1)},
+		{Scope: "p/ip.day/g", Key: "203.0.113.1", Limit: ratelimit.PerDay(10)},
 	}
-	out := make([]Decision, 3)
+	out := make([]ratelimit.Decision, 3)
 	if ok, err := be.Take(context.Background(), reqs, out); err != nil || !ok {
 		t.Fatalf("first take: %v %v", ok, err)
 	}

@@ -1,8 +1,9 @@
-package ratelimit
+package redisstore
 
 import (
 	"context"
 	"fmt"
+	"github.com/covetgo/covet/plugins/ratelimit"
 	"os"
 	"strings"
 	"testing"
@@ -35,18 +36,18 @@ func TestRedisCluster(t *testing.T) {
 		}
 		return nil
 	})
-	be := NewRedis(c, WithKeyPrefix(prefix), WithCheckTimeout(roomyTimeout))
+	be := New(c, WithKeyPrefix(prefix), WithCheckTimeout(roomyTimeout))
 	if !be.sharded {
 		t.Fatal("a cluster client is not treated as sharded")
 	}
 	allowed := 0
 	for i := 0; i < 10; i++ {
-		reqs := []Request{
-			{Scope: "p/ip/g", Key: "203.0.113.1", Limit: PerHour(100)},
-			{Scope: "p/user/g", Key: "user=ann", Limit: PerHour(4)},
-			{Scope: "p/ip.day/g", Key: "203.0.113.1", Limit: PerDay(1000).SlidingWindow()},
+		reqs := []ratelimit.Request{
+			{Scope: "p/ip/g", Key: "203.0.113.1", Limit: ratelimit.PerHour(100)},
+			{Scope: "p/user/g", Key: "user=ann", Limit: ratelimit.PerHour(4)},
+			{Scope: "p/ip.day/g", Key: "203.0.113.1", Limit: ratelimit.PerDay(1000).SlidingWindow()},
 		}
-		out := make([]Decision, len(reqs))
+		out := make([]ratelimit.Decision, len(reqs))
 		ok, err := be.Take(ctx, reqs, out)
 		if err != nil {
 			t.Fatal(err)
@@ -58,9 +59,9 @@ func TestRedisCluster(t *testing.T) {
 	if allowed != 4 {
 		t.Fatalf("%d of 10 allowed, want 4 (the user limit)", allowed)
 	}
-	slotA := c.ClusterKeySlot(ctx, be.key(&Request{Scope: "p/ip/g", Key: "203.0.113.1"})).Val()
-	slotB := c.ClusterKeySlot(ctx, be.key(&Request{Scope: "p/user/g", Key: "user=ann"})).Val()
-	slotC := c.ClusterKeySlot(ctx, be.key(&Request{Scope: "p/ip.day/g", Key: "203.0.113.1"})).Val()
+	slotA := c.ClusterKeySlot(ctx, be.key(&ratelimit.Request{Scope: "p/ip/g", Key: "203.0.113.1"})).Val()
+	slotB := c.ClusterKeySlot(ctx, be.key(&ratelimit.Request{Scope: "p/user/g", Key: "user=ann"})).Val()
+	slotC := c.ClusterKeySlot(ctx, be.key(&ratelimit.Request{Scope: "p/ip.day/g", Key: "203.0.113.1"})).Val()
 	if slotA != slotC || slotA == slotB {
 		t.Errorf("slots %d %d %d: one client's keys must share a slot (and these two keys differ)", slotA, slotB, slotC)
 	}

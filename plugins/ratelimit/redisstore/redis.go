@@ -1,4 +1,10 @@
-package ratelimit
+// Package redisstore is the ratelimit plugin's Redis backend: limits shared
+// between instances through Redis (github.com/redis/go-redis/v9). It is its
+// own package so that an app on the in-memory limiter links no Redis client.
+//
+//	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", ContextTimeoutEnabled: true})
+//	limiter := ratelimit.New(ratelimit.WithBackend(redisstore.New(rdb)))
+package redisstore
 
 import (
 	"context"
@@ -11,6 +17,7 @@ import (
 	"time"
 
 	covet "github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/plugins/ratelimit"
 	"github.com/redis/go-redis/v9"
 	"github.com/sony/gobreaker/v2"
 )
@@ -18,7 +25,7 @@ import (
 //go:embed script.lua
 var scriptSource string
 
-// Redis is the backend that shares limits between instances through Redis
+// Store is the backend that shares limits between instances through Redis
 // (github.com/redis/go-redis/v9). Each check is one round trip: one EVALSHA
 // of a Lua script that checks every limit of the request and consumes from
 // all only if all allow it, atomically, on the Redis server's clock (so
@@ -41,7 +48,7 @@ var scriptSource string
 // The backend logs through the app's logger. go-redis prints its own lines
 // (failed dials) through its process-wide logger, which the backend leaves
 // alone: set it with redis.SetLogger in main (see the README).
-type Redis struct {
+type Store struct {
 	client  redis.UniversalClient
 	owned   bool
 	prefix  string
@@ -57,10 +64,10 @@ type Redis struct {
 	nowUS func() int64
 }
 
-// RedisOption configures a Redis backend.
-type RedisOption func(*redisConfig)
+// Option configures a Store.
+type Option func(*config)
 
-type redisConfig struct {
+type config struct {
 	prefix   string
 	timeout  time.Duration
 	failures uint32
@@ -70,15 +77,15 @@ type redisConfig struct {
 // WithKeyPrefix sets the prefix of every key the backend writes (default
 // "covet:ratelimit:"). Apps that must not share counters use different
 // prefixes.
-func WithKeyPrefix(p string) RedisOption {
-	return func(c *redisConfig) { c.prefix = p }
+func WithKeyPrefix(p string) Option {
+	return func(c *config) { c.prefix = p }
 }
 
 // WithCheckTimeout bounds each check, connection and retries included
 // (default 100ms). A check that takes longer fails, and counts towards
 // opening the circuit breaker.
-func WithCheckTimeout(d time.Duration) RedisOption {
-	return func(c *redisConfig) {
+func WithCheckTimeout(d time.Duration) Option {
+	return func(c *config) {
 		if d > 0 {
 			c.timeout = d
 		}
@@ -88,8 +95,8 @@ func WithCheckTimeout(d time.Duration) RedisOption {
 // WithBreaker sets the circuit breaker: it opens after failures consecutive
 // failed checks (default 3) and stays open for openFor (default 2s) before
 // it lets one probe through.
-func WithBreaker(failures int, openFor time.Duration) RedisOption {
-	return func(c *redisConfig) {
+func WithBreaker(failures int, openFor time.Duration) Option {
+	return func(c *config) {
 		if failures > 0 {
 			c.failures = uint32(failures)
 		}
@@ -99,17 +106,17 @@ func WithBreaker(failures int, openFor time.Duration) RedisOption {
 	}
 }
 
-// NewRedis returns a Redis backend on a client the caller owns (and closes).
+// New returns a Redis backend on a client the caller owns (and closes).
 // Any go-redis client works: *redis.Client, *redis.ClusterClient,
 // *redis.Ring, or a failover client, created with ContextTimeoutEnabled:
 // true in its options (the check timeout is a deadline on the command's
 // context; Start refuses a client that ignores it).
-func NewRedis(client redis.UniversalClient, opts ...RedisOption) *Redis {
-	cfg := redisConfig{prefix: "covet:ratelimit:", timeout: 100 * time.Millisecond, failures: 3, openFor: 2 * time.Second}
+func New(client redis.UniversalClient, opts ...Option) *Store {
+	cfg := config{prefix: "covet:ratelimit:", timeout: 100 * time.Millisecond, failures: 3, openFor: 2 * time.Second}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	r := &Redis{client: client, prefix: cfg.prefix, timeout: cfg.timeout, script: redis.NewScript(scriptSource), openFor: cfg.openFor}
+	r := &Store{client: client, prefix: cfg.prefix, timeout: cfg.timeout, script: redis.NewScript(scriptSource), openFor: cfg.openFor}
 	switch client.(type) {
 	case *redis.ClusterClient, *redis.Ring:
 		r.sharded = true
@@ -142,26 +149,28 @@ func NewRedis(client redis.UniversalClient, opts ...RedisOption) *Redis {
 	return r
 }
 
-// NewRedisURL returns a Redis backend with its own client, configured from a
+// NewURL returns a Redis backend with its own client, configured from a
 // redis:// or rediss:// URL (see redis.ParseURL); Stop closes the client.
-func NewRedisURL(url string, opts ...RedisOption) (*Redis, error) {
+func NewURL(url string, opts ...Option) (*Store, error) {
 	o, err := redis.ParseURL(url)
 	if err != nil {
-		return nil, fmt.Errorf("ratelimit: redis URL: %w", err)
+		return nil, fmt.Errorf("redisstore: redis URL: %w", err)
 	}
 	o.ContextTimeoutEnabled = true // the check timeout is a context deadline
-	r := NewRedis(redis.NewClient(o), opts...)
+	r := New(redis.NewClient(o), opts...)
 	r.owned = true
 	return r, nil
 }
 
-func (r *Redis) setLogger(l *slog.Logger) { r.logger.Store(l) }
+// SetLogger implements ratelimit.LoggerSetter: the limiter gives the store
+// the app's logger when it is installed.
+func (r *Store) SetLogger(l *slog.Logger) { r.logger.Store(l) }
 
 // Client returns the backend's Redis client.
-func (r *Redis) Client() redis.UniversalClient { return r.client }
+func (r *Store) Client() redis.UniversalClient { return r.client }
 
 // Take implements Backend.
-func (r *Redis) Take(ctx context.Context, reqs []Request, out []Decision) (bool, error) {
+func (r *Store) Take(ctx context.Context, reqs []ratelimit.Request, out []ratelimit.Decision) (bool, error) {
 	if !r.sharded || len(reqs) == 1 {
 		return r.takeGroup(ctx, reqs, out)
 	}
@@ -173,7 +182,7 @@ func (r *Redis) Take(ctx context.Context, reqs []Request, out []Decision) (bool,
 		if done[i] {
 			continue
 		}
-		var group []Request
+		var group []ratelimit.Request
 		var idx []int
 		for j := i; j < len(reqs); j++ {
 			if !done[j] && reqs[j].Key == reqs[i].Key {
@@ -181,7 +190,7 @@ func (r *Redis) Take(ctx context.Context, reqs []Request, out []Decision) (bool,
 				done[j] = true
 			}
 		}
-		gout := make([]Decision, len(group))
+		gout := make([]ratelimit.Decision, len(group))
 		ok, err := r.takeGroup(ctx, group, gout)
 		if err != nil {
 			return false, err
@@ -194,7 +203,7 @@ func (r *Redis) Take(ctx context.Context, reqs []Request, out []Decision) (bool,
 	return all, nil
 }
 
-func (r *Redis) takeGroup(ctx context.Context, reqs []Request, out []Decision) (bool, error) {
+func (r *Store) takeGroup(ctx context.Context, reqs []ratelimit.Request, out []ratelimit.Decision) (bool, error) {
 	keys := make([]string, len(reqs))
 	args := make([]any, 1, 1+3*len(reqs))
 	args[0] = int64(0)
@@ -203,27 +212,29 @@ func (r *Redis) takeGroup(ctx context.Context, reqs []Request, out []Decision) (
 	}
 	for i := range reqs {
 		keys[i] = r.key(&reqs[i])
-		p := paramsOf(reqs[i].Limit)
-		if p.algo == SlidingWindow {
-			args = append(args, 1, p.periodUS, p.burst)
+		l := reqs[i].Limit
+		periodUS := int64(l.Period() / time.Microsecond)
+		if l.Algorithm() == ratelimit.SlidingWindow {
+			args = append(args, 1, periodUS, int64(l.Count()))
 		} else {
-			args = append(args, 0, p.interval, p.burst)
+			args = append(args, 0, periodUS/int64(l.Count()), int64(l.BurstSize()))
 		}
 	}
 	res, err := r.cb.Execute(func() ([]int64, error) { return r.run(ctx, keys, args) })
 	if err != nil {
 		r.errs.Add(1)
 		if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
-			return false, fmt.Errorf("%w: redis circuit breaker open", ErrUnavailable)
+			return false, fmt.Errorf("%w: redis circuit breaker open", ratelimit.ErrUnavailable)
 		}
-		return false, fmt.Errorf("%w: redis: %w", ErrUnavailable, err)
+		return false, fmt.Errorf("%w: redis: %w", ratelimit.ErrUnavailable, err)
 	}
 	if len(res) != 1+4*len(reqs) {
-		return false, fmt.Errorf("%w: redis: unexpected script reply of %d values", ErrUnavailable, len(res))
+		return false, fmt.Errorf("%w: redis: unexpected script reply of %d values", ratelimit.ErrUnavailable, len(res))
 	}
 	for i := range reqs {
 		v := res[1+4*i:]
-		out[i] = decision(outcome{allowed: v[0] == 1, remaining: v[1], reset: v[2], retry: v[3]})
+		out[i] = ratelimit.Decision{Allowed: v[0] == 1, Remaining: v[1],
+			Reset: time.Duration(v[2]) * time.Microsecond, RetryAfter: time.Duration(v[3]) * time.Microsecond}
 	}
 	return res[0] == 1, nil
 }
@@ -232,17 +243,17 @@ func (r *Redis) takeGroup(ctx context.Context, reqs []Request, out []Decision) (
 // context: the client gives up at the deadline (dial, pool wait, write and
 // read included) and returns. This needs a client that honours context
 // deadlines (ContextTimeoutEnabled in its options; Start refuses one that
-// is known not to, and NewRedisURL sets it): no goroutine races a timer.
-func (r *Redis) run(ctx context.Context, keys []string, args []any) ([]int64, error) {
+// is known not to, and NewURL sets it): no goroutine races a timer.
+func (r *Store) run(ctx context.Context, keys []string, args []any) ([]int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	return r.script.Run(ctx, r.client, keys, args...).Int64Slice()
 }
 
-// ErrIgnoresDeadlines is returned (wrapped) by Redis.Start when the client's
+// ErrIgnoresDeadlines is returned (wrapped) by Store.Start when the client's
 // options say it ignores context deadlines (go-redis's default): the check
 // timeout could then not bound a check.
-var ErrIgnoresDeadlines = errors.New("ratelimit: redis client ignores context deadlines; set ContextTimeoutEnabled: true in its options")
+var ErrIgnoresDeadlines = errors.New("redisstore: redis client ignores context deadlines; set ContextTimeoutEnabled: true in its options")
 
 // ignoresDeadlines reports whether a client of a known type has
 // ContextTimeoutEnabled off. Other UniversalClient implementations are
@@ -261,7 +272,7 @@ func ignoresDeadlines(c redis.UniversalClient) bool {
 
 // key returns PREFIX{client-key}:scope, with braces in the client key
 // escaped so the hash tag is always the whole client key.
-func (r *Redis) key(q *Request) string {
+func (r *Store) key(q *ratelimit.Request) string {
 	k := q.Key
 	if strings.ContainsAny(k, "{}%") {
 		k = tagEscaper.Replace(k)
@@ -283,7 +294,7 @@ var tagEscaper = strings.NewReplacer("%", "%25", "{", "%7B", "}", "%7D")
 // follow their policies' failure mode until it is reachable. A client whose
 // options ignore context deadlines is refused (ErrIgnoresDeadlines): the
 // check timeout is a deadline on each command's context.
-func (r *Redis) Start(ctx context.Context) error {
+func (r *Store) Start(ctx context.Context) error {
 	if ignoresDeadlines(r.client) {
 		return ErrIgnoresDeadlines
 	}
@@ -295,18 +306,18 @@ func (r *Redis) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop closes the client if the backend created it (NewRedisURL).
-func (r *Redis) Stop(context.Context) error {
+// Stop closes the client if the backend created it (NewURL).
+func (r *Store) Stop(context.Context) error {
 	if r.owned {
 		return r.client.Close()
 	}
 	return nil
 }
 
-// Cleanup closes the client if the backend created it (NewRedisURL) and
+// Cleanup closes the client if the backend created it (NewURL) and
 // Stop did not: the app was never started, or its Start failed. It is
 // harmless after Stop.
-func (r *Redis) Cleanup() error {
+func (r *Store) Cleanup() error {
 	if r.owned {
 		if err := r.client.Close(); err != nil && !errors.Is(err, redis.ErrClosed) {
 			return err
@@ -318,7 +329,7 @@ func (r *Redis) Cleanup() error {
 // CheckHealth pings Redis. An unreachable Redis (or an open breaker) is
 // "degraded", not "down": requests still get answers, per their policies'
 // failure mode.
-func (r *Redis) CheckHealth(ctx context.Context, kind covet.HealthKind) covet.HealthReport {
+func (r *Store) CheckHealth(ctx context.Context, kind covet.HealthKind) covet.HealthReport {
 	rep := covet.HealthReport{Status: covet.HealthOK, Details: map[string]any{
 		"breaker": r.cb.State().String(),
 		"errors":  r.errs.Load(),
@@ -341,20 +352,20 @@ func (r *Redis) CheckHealth(ctx context.Context, kind covet.HealthKind) covet.He
 // ping pings Redis, giving up after a second (a context deadline on the
 // call) whatever the client's own timeouts are: a hung server must not hold
 // the health check.
-func (r *Redis) ping(ctx context.Context) error {
+func (r *Store) ping(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, max(r.timeout, time.Second))
 	defer cancel()
 	return r.client.Ping(ctx).Err()
 }
 
 // BreakerState returns the circuit breaker's state: "closed", "half-open" or "open".
-func (r *Redis) BreakerState() string { return r.cb.State().String() }
+func (r *Store) BreakerState() string { return r.cb.State().String() }
 
 var (
-	_ Backend             = (*Redis)(nil)
-	_ Backend             = (*Memory)(nil)
-	_ covet.Starter       = (*Redis)(nil)
-	_ covet.Stopper       = (*Redis)(nil)
-	_ covet.Cleaner       = (*Redis)(nil)
-	_ covet.HealthChecker = (*Redis)(nil)
+	_ ratelimit.Backend      = (*Store)(nil)
+	_ ratelimit.LoggerSetter = (*Store)(nil)
+	_ covet.Starter          = (*Store)(nil)
+	_ covet.Stopper          = (*Store)(nil)
+	_ covet.Cleaner          = (*Store)(nil)
+	_ covet.HealthChecker    = (*Store)(nil)
 )
