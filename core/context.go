@@ -301,7 +301,13 @@ func (c *Context) SetRequestID(id string) {
 	c.dirty = true
 	c.requestID = id
 	c.logger = nil
-	c.req = c.req.WithContext(WithRequestID(c.req.Context(), id))
+	// The ID reaches the request's context with the key store, when the
+	// request or its context is next asked for: a request nobody asks for
+	// (most handlers) pays no request copy for it.
+	if c.keys != nil {
+		c.keys.requestID = id
+	}
+	c.keysPending = true
 }
 
 // Logger returns the app's logger with the request ID and route attached.
@@ -341,8 +347,9 @@ func (k *Key[T]) String() string { return k.name }
 // makes the values visible from the request's context.
 type keyStore struct {
 	context.Context
-	vals []ctxValue
-	buf  [4]ctxValue
+	vals      []ctxValue
+	buf       [4]ctxValue
+	requestID string // SetRequestID's, for RequestIDFrom
 }
 
 // storeKey finds the keyStore in a context.
@@ -350,8 +357,13 @@ type storeKey struct{}
 
 // Value implements context.Context.
 func (s *keyStore) Value(key any) any {
-	if key == (storeKey{}) {
+	switch key {
+	case storeKey{}:
 		return s
+	case requestIDKey{}:
+		if s.requestID != "" {
+			return s.requestID
+		}
 	}
 	return s.Context.Value(key)
 }
@@ -365,8 +377,13 @@ type storeLayer struct {
 
 // Value implements context.Context.
 func (l *storeLayer) Value(key any) any {
-	if key == (storeKey{}) {
+	switch key {
+	case storeKey{}:
 		return l.s
+	case requestIDKey{}:
+		if l.s.requestID != "" {
+			return l.s.requestID
+		}
 	}
 	return l.Context.Value(key)
 }
@@ -381,7 +398,7 @@ func (c *Context) attachStore() {
 	if c.keys == nil {
 		// The values move from the pooled slice to a store of their own,
 		// which a goroutine keeping the context may read after the request.
-		s := &keyStore{}
+		s := &keyStore{requestID: c.requestID}
 		s.vals = append(s.buf[:0], c.values...)
 		clear(c.values)
 		c.values = c.values[:0]

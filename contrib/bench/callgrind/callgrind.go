@@ -88,6 +88,7 @@ func Endpoints() []Endpoint {
 		{Name: "json", Request: rawRequest("GET", "/json", nil, nil), Status: 200, N: 2000, Window: 16},
 		{Name: "users", Request: rawRequest("GET", "/users/42", nil, nil), Status: 200, N: 2000, Window: 16},
 		{Name: "echo", Request: rawRequest("POST", "/echo", []string{"Content-Type: application/json"}, conformance.EchoValid), Status: 200, N: 1000, Window: 8},
+		{Name: "echo2", Request: rawRequest("POST", "/echo2", []string{"Content-Type: application/json"}, conformance.Echo2Valid), Status: 200, N: 1000, Window: 8},
 		{Name: "upload", Request: rawRequest("POST", "/upload", []string{"Content-Type: " + ct}, up), Status: 200, N: 40, Window: 1},
 		{Name: "realistic", Request: rawRequest("GET", "/api/users/42", []string{"Origin: " + conformance.Origin}, nil), Status: 200, N: 1000, Window: 8},
 	}

@@ -34,20 +34,8 @@ func New() *fiber.App {
 	app.Get("/plaintext", func(c *fiber.Ctx) error { return c.SendString(shared.Plaintext) })
 	app.Get("/json", func(c *fiber.Ctx) error { return c.JSON(shared.Message{Message: shared.Plaintext}) })
 	app.Get("/users/:id", user)
-	app.Post("/echo", func(c *fiber.Ctx) error {
-		var b shared.EchoBody
-		if err := c.BodyParser(&b); err != nil {
-			return c.Status(http.StatusBadRequest).JSON(shared.ErrorBody{Error: "malformed JSON: " + err.Error()})
-		}
-		if err := v.Struct(&b); err != nil {
-			var ve validator.ValidationErrors
-			if errors.As(err, &ve) {
-				return c.Status(http.StatusUnprocessableEntity).JSON(shared.ErrorBody{Error: err.Error()})
-			}
-			return err
-		}
-		return c.JSON(&b)
-	})
+	app.Post("/echo", echo[shared.EchoBody](v))
+	app.Post("/echo2", echo[shared.Echo2Body](v))
 	app.Post("/upload", func(c *fiber.Ctx) error {
 		fh, err := c.FormFile("file")
 		if err != nil {
@@ -83,4 +71,23 @@ func user(c *fiber.Ctx) error {
 		return c.Status(http.StatusBadRequest).JSON(shared.ErrorBody{Error: "id must be an integer"})
 	}
 	return c.JSON(shared.NewUser(id))
+}
+
+// echo parses and validates a T and sends it back: 422 for an invalid body,
+// 400 for malformed JSON.
+func echo[T any](v *validator.Validate) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		var b T
+		if err := c.BodyParser(&b); err != nil {
+			return c.Status(http.StatusBadRequest).JSON(shared.ErrorBody{Error: "malformed JSON: " + err.Error()})
+		}
+		if err := v.Struct(&b); err != nil {
+			var ve validator.ValidationErrors
+			if errors.As(err, &ve) {
+				return c.Status(http.StatusUnprocessableEntity).JSON(shared.ErrorBody{Error: err.Error()})
+			}
+			return err
+		}
+		return c.JSON(&b)
+	}
 }
