@@ -50,6 +50,7 @@ type Conn struct {
 	closed    atomic.Bool
 	closeCode atomic.Int32
 	lastRead  atomic.Int64 // unix nanos of the last bytes read: dead-peer sweep
+	deflate   bool         // permessage-deflate negotiated (set before the upgrade)
 	reason    atomic.Pointer[string]
 }
 
@@ -131,7 +132,7 @@ func (c *Conn) send(op byte, data []byte) error {
 	if c.closed.Load() {
 		return ErrClosed
 	}
-	return c.writeFrame(appendFrame(make([]byte, 0, len(data)+10), op, data))
+	return c.writeFrame(c.frameFor(op, data))
 }
 
 // writeFrame writes a complete frame (one write on the non-blocking socket;

@@ -2,6 +2,8 @@ package ws
 
 import (
 	"time"
+
+	"github.com/klauspost/compress/flate"
 )
 
 // Option configures a Hub (NewHub) or one WebSocket or SSE route (Handle,
@@ -25,6 +27,9 @@ type config struct {
 	readLimit      int
 	rate           float64
 	burst          float64
+	compress       bool
+	compressLevel  int
+	compressMin    int
 	pingInterval   time.Duration
 	pongWait       time.Duration
 	maxConns       int
@@ -81,6 +86,24 @@ func WithMessageRate(perSecond float64, burst int) Option {
 // Any frame from the client (a pong, a message) proves it alive.
 func WithPing(interval, wait time.Duration) Option {
 	return func(c *config) { c.pingInterval, c.pongWait = interval, wait }
+}
+
+// WithCompression turns on permessage-deflate (RFC 7692) for clients that
+// offer it (browsers do), compressing with klauspost/compress's flate at
+// level (1 = fastest, 9 = best; -2 Huffman only). Messages shorter than
+// minSize bytes (and messages that do not shrink) are sent uncompressed.
+// Both directions use no context takeover: no compressor is kept per
+// connection, so an idle connection costs what it costs without
+// compression, and a broadcast is compressed once for all receivers; the
+// price is a lower ratio on small, similar messages. A client message
+// that inflates past WithReadLimit is refused with 1009. Off by default.
+func WithCompression(level, minSize int) Option {
+	return func(c *config) {
+		if level < flate.HuffmanOnly || level > flate.BestCompression {
+			level = flate.BestSpeed
+		}
+		c.compress, c.compressLevel, c.compressMin = true, level, minSize
+	}
 }
 
 // WithMaxConns caps the WebSocket and SSE connections of one hub (default

@@ -23,11 +23,34 @@ type outMsg struct {
 
 	once  sync.Once
 	frame []byte
+
+	zonce  sync.Once
+	zframe []byte // compressed (RSV1) frame, built once for all deflate receivers
 }
 
 func (m *outMsg) wsFrame() []byte {
 	m.once.Do(func() { m.frame = appendFrame(make([]byte, 0, len(m.data)+10), 0x1, m.data) })
 	return m.frame
+}
+
+// frameFor is the message's frame for c: compressed once per message for
+// every receiver that negotiated permessage-deflate (no context takeover
+// makes the compressed bytes the same for all of them).
+func (m *outMsg) frameFor(c *Conn) []byte {
+	cfg := &c.route.cfg
+	if !c.deflate || len(m.data) < cfg.compressMin {
+		return m.wsFrame()
+	}
+	m.zonce.Do(func() {
+		if z, ok := deflatePayload(m.data, cfg.compressLevel); ok {
+			m.zframe = appendFrame(make([]byte, 0, len(z)+10), 0x1, z)
+			m.zframe[0] |= 0x40
+		}
+	})
+	if m.zframe == nil {
+		return m.wsFrame()
+	}
+	return m.zframe
 }
 
 type room struct {
@@ -64,7 +87,7 @@ func (r *room) since(after uint64) []*outMsg {
 
 func (c *Conn) memberRooms() *[]string { return &c.rooms }
 
-func (c *Conn) deliver(m *outMsg) { _ = c.writeFrame(m.wsFrame()) }
+func (c *Conn) deliver(m *outMsg) { _ = c.writeFrame(m.frameFor(c)) }
 
 func (h *Hub) join(m member, name string) {
 	h.mu.Lock()
