@@ -40,6 +40,7 @@ type config struct {
 	sendQueueBytes int
 	invalid        InvalidPolicy
 	replaySize     int
+	replayStore    ReplayStore
 	heartbeat      time.Duration
 	retry          time.Duration
 	sseQueue       int
@@ -152,6 +153,15 @@ func WithInvalidMessages(p InvalidPolicy) Option { return func(c *config) { c.in
 // WithReplay sets how many events per room the hub keeps for SSE clients
 // that resume with Last-Event-ID (default 256; 0 keeps none).
 func WithReplay(events int) Option { return func(c *config) { c.replaySize = events } }
+
+// WithReplayStore keeps each room's recent events in store as well
+// (NewRedisReplay: Redis Streams), so that an SSE client resuming with
+// Last-Event-ID gets the events it missed from any instance and after a
+// restart. Event ids of room broadcasts then come from the store; the
+// in-memory buffer (WithReplay) answers when the store cannot. A failed
+// append is counted (Stats.ReplayFailed) and logged; the broadcast is
+// still delivered. A hub option.
+func WithReplayStore(store ReplayStore) Option { return func(c *config) { c.replayStore = store } }
 
 // WithHeartbeat sets the interval of SSE comment heartbeats (default 15 s),
 // which keep proxies from closing idle streams.

@@ -236,6 +236,14 @@ func (h *Hub) publish(ctx context.Context, env envelope, v any) error {
 		return err
 	}
 	env.Data = data
+	if st := h.cfg.replayStore; st != nil && env.Kind == kindRoom {
+		id, err := st.Append(ctx, env.Target, ReplayEvent{Event: env.Event, Data: data})
+		if err != nil {
+			h.stats.replayFailed.Add(1)
+			h.log.Warn("ws: replay store append failed", "room", env.Target, "err", err)
+		}
+		env.ID = id
+	}
 	h.deliverLocal(env)
 	if h.cfg.broker == nil {
 		return nil
@@ -246,7 +254,13 @@ func (h *Hub) publish(ctx context.Context, env envelope, v any) error {
 // deliverLocal fans a message out to the local members. The frame is built
 // once; each member gets one non-blocking write.
 func (h *Hub) deliverLocal(env envelope) {
-	m := &outMsg{id: h.eventID(), event: env.Event, data: env.Data}
+	var m *outMsg
+	if env.ID != 0 {
+		h.seenID(env.ID)
+		m = &outMsg{id: env.ID, event: env.Event, data: env.Data}
+	} else {
+		m = &outMsg{id: h.eventID(), event: env.Event, data: env.Data}
+	}
 	var targets []member
 	h.mu.Lock()
 	switch env.Kind {
@@ -280,6 +294,25 @@ func (h *Hub) deliverLocal(env envelope) {
 	for _, t := range targets {
 		t.deliver(m)
 	}
+}
+
+// replay returns the events of rooms after id, in id order: from the
+// replay store when there is one (every instance's events, across
+// restarts), else (or when it fails) from this instance's memory.
+func (h *Hub) replay(ctx context.Context, rooms []string, after uint64) []*outMsg {
+	if st := h.cfg.replayStore; st != nil {
+		evs, err := st.Since(ctx, rooms, after)
+		if err == nil {
+			out := make([]*outMsg, len(evs))
+			for i, ev := range evs {
+				out[i] = &outMsg{id: ev.ID, event: ev.Event, data: ev.Data}
+			}
+			return out
+		}
+		h.stats.replayFailed.Add(1)
+		h.log.Warn("ws: replay store read failed; replaying from memory", "err", err)
+	}
+	return h.replaySince(rooms, after)
 }
 
 // replaySince returns the events of rooms after id, in id order.
