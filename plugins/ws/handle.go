@@ -155,6 +155,10 @@ func (rt *route) newUpgrader() *websocket.Upgrader {
 	// interval+wait instead (Conn.lastRead).
 	u.KeepaliveTime = 0
 	u.MessageLengthLimit = rt.cfg.readLimit
+	if rt.cfg.compress {
+		u.EnableCompression(true)
+		u.WebsocketDecompressor = inflater
+	}
 	u.Engine = nil // set per handshake from the hub (started in Start)
 	u.Subprotocols = rt.cfg.subprotocols
 	u.CheckOrigin = func(*http.Request) bool { return true } // checked before, with a problem answer
@@ -314,6 +318,7 @@ func (rt *route) serve(cc *covet.Context) error {
 		}
 	}()
 	c := &Conn{route: rt, id: connIDs.Add(1), client: client}
+	c.deflate = rt.cfg.compress && offersDeflate(r.Header.Values("Sec-Websocket-Extensions"))
 	if rt.accept != nil {
 		if err := rt.accept(cc, c); err != nil {
 			h.removeMember(c, c.User())

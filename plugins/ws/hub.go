@@ -65,6 +65,7 @@ type hubStats struct {
 	brokerFailed   atomic.Int64
 	brokerReceived atomic.Int64
 	brokerDropped  atomic.Int64
+	replayFailed   atomic.Int64
 }
 
 // Stats are counters of a hub, for metrics and tests.
@@ -83,6 +84,9 @@ type Stats struct {
 	// BrokerDropped counts messages the broker reported lost (a slow
 	// subscriber disconnected by Redis, a NATS slow consumer).
 	BrokerDropped int64
+	// ReplayFailed counts room broadcasts the replay store (WithReplayStore)
+	// could not keep, and resumptions it could not answer.
+	ReplayFailed int64
 }
 
 var (
@@ -146,7 +150,9 @@ func (h *Hub) Start(ctx context.Context) error {
 	nbioLogOnce.Do(func() { logging.SetLogger(nbioLogger{slog.Default()}) })
 	// Event ids continue from the clock so that they keep increasing across
 	// restarts (an SSE client resuming after a restart is not replayed old ids).
-	h.nextID.Store(uint64(time.Now().UnixMilli()) * 1000)
+	// The scale is that of Redis stream ids (ms<<20 | seq, see RedisReplay),
+	// so local ids and stored ones order together.
+	h.nextID.Store(uint64(time.Now().UnixMilli()) << streamSeqBits)
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	h.cancel = cancel
 	h.running.Store(true)
@@ -306,6 +312,7 @@ func (h *Hub) Stats() Stats {
 	s.BrokerFailed = h.stats.brokerFailed.Load()
 	s.BrokerReceived = h.stats.brokerReceived.Load()
 	s.BrokerDropped = h.stats.brokerDropped.Load()
+	s.ReplayFailed = h.stats.replayFailed.Load()
 	return s
 }
 
@@ -401,6 +408,17 @@ func (h *Hub) pingLoop(ctx context.Context) {
 }
 
 func (h *Hub) eventID() uint64 { return h.nextID.Add(1) }
+
+// seenID keeps the local counter ahead of ids made elsewhere (the replay
+// store), so that a later local event never has a smaller id.
+func (h *Hub) seenID(id uint64) {
+	for {
+		cur := h.nextID.Load()
+		if cur >= id || h.nextID.CompareAndSwap(cur, id) {
+			return
+		}
+	}
+}
 
 // nbioLogger sends nbio's log lines to slog (warnings and errors only):
 // nbio prints to stdout by default, and library code must not print.

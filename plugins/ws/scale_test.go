@@ -75,7 +75,7 @@ func TestScaleIdleMemory(t *testing.T) {
 		var heap0, stack0, sys0 int64
 		fmt.Sscanf(hl0, "H %d %d %d", &heap0, &stack0, &sys0)
 		rss0 := rssOf(cmd.Process.Pid)
-		conns := dialMany(t, addr, n)
+		conns := dialManyOpts(t, addr, n, kind == "covet-ws-deflate")
 		time.Sleep(5 * time.Second)
 		rssN := rssOf(cmd.Process.Pid)
 		fmt.Fprintln(stdin, "stats")
@@ -129,6 +129,12 @@ func rssOf(pid int) int64 {
 }
 
 func dialMany(t *testing.T, addr string, n int) []*websocket.Conn {
+	return dialManyOpts(t, addr, n, false)
+}
+
+// dialManyOpts dials n connections; compress offers permessage-deflate
+// (and checks that it was negotiated).
+func dialManyOpts(t *testing.T, addr string, n int, compress bool) []*websocket.Conn {
 	conns := make([]*websocket.Conn, n)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 32)
@@ -141,8 +147,11 @@ func dialMany(t *testing.T, addr string, n int) []*websocket.Conn {
 			defer wg.Done()
 			defer func() { <-sem }()
 			h := http.Header{"Origin": {"http://" + addr}}
-			d := websocket.Dialer{ReadBufferSize: 256, WriteBufferSize: 256}
-			c, _, err := d.Dial("ws://"+addr+"/ws", h)
+			d := websocket.Dialer{ReadBufferSize: 256, WriteBufferSize: 256, EnableCompression: compress}
+			c, resp, err := d.Dial("ws://"+addr+"/ws", h)
+			if err == nil && compress && resp.Header.Get("Sec-Websocket-Extensions") == "" {
+				err = fmt.Errorf("permessage-deflate not negotiated")
+			}
 			if err != nil {
 				mu.Lock()
 				if firstErr == nil {
@@ -177,9 +186,13 @@ func TestScaleServer(t *testing.T) {
 	mux := http.NewServeMux()
 	var keep sync.Map
 	switch kind {
-	case "covet-ws":
+	case "covet-ws", "covet-ws-deflate":
 		app := covet.New()
-		hub := ws.NewHub(ws.WithPing(time.Hour, time.Hour))
+		opts := []ws.Option{ws.WithPing(time.Hour, time.Hour)}
+		if kind == "covet-ws-deflate" {
+			opts = append(opts, ws.WithCompression(1, 64))
+		}
+		hub := ws.NewHub(opts...)
 		scaleHub = hub
 		_ = app.Install(hub)
 		ws.Handle(app, "/ws", ws.Handler[[]byte]{Hub: hub,
@@ -316,9 +329,10 @@ func TestScaleServer(t *testing.T) {
 			cpu := ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano()
 			fmt.Printf("B %d %d\n", wall.Nanoseconds(), cpu)
 		case "heap":
-			// COVET_WS_SCALE_HEAP=dir: an exact-enough heap profile per server.
+			// Live memory (after a GC; RSS was read before). With
+			// COVET_WS_SCALE_HEAP=dir also an exact heap profile per server.
+			runtime.GC()
 			if dir := os.Getenv("COVET_WS_SCALE_HEAP"); dir != "" {
-				runtime.GC()
 				f, err := os.Create(filepath.Join(dir, kind+".heap"))
 				if err == nil {
 					_ = pprof.WriteHeapProfile(f)
