@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/covetgo/covet/contrib/browsertest"
+	covet "github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/core/covettest"
+	"github.com/covetgo/covet/plugins/auth"
+	"github.com/covetgo/covet/plugins/auth/authtest"
+	"github.com/covetgo/covet/plugins/orm/ormtest"
+	"github.com/covetgo/covet/plugins/ratelimit"
+)
+
+func TestMain(m *testing.M) { browsertest.Main(m) } // closes the browsers at the end
+
+// statuses records the status of every POST /board/tasks the server answered.
+type postLog struct {
+	mu       sync.Mutex
+	statuses []int
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) { w.status = code; w.ResponseWriter.WriteHeader(code) }
+
+// browserApp starts a taskboard on its own SQLite database and a real
+// server, with Ada's account.
+func browserApp(t *testing.T, cfg Config) (*covet.App, *httptest.Server, *postLog) {
+	t.Helper()
+	cfg.DatabaseURL = ormtest.SQLite(t).DSN
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	cfg.WriteLimit = ratelimit.PerSecond(1000)
+	app, err := NewApp(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { app.Stop(context.Background()) })
+	signUp(t, covettest.New(t, app), "Ada", "ada@example.com")
+	posts := &postLog{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != "/board/tasks" {
+			app.ServeHTTP(w, r)
+			return
+		}
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		app.ServeHTTP(sw, r)
+		posts.mu.Lock()
+		posts.statuses = append(posts.statuses, sw.status)
+		posts.mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	return app, srv, posts
+}
+
+// waitFor polls a JavaScript condition until it holds (page loads and
+// htmx swaps are asynchronous).
+func waitFor(t *testing.T, b browsertest.Browser, what, js string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var ok bool
+		err := b.Eval(js, &ok)
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			var page string
+			_ = b.Eval(`document.documentElement.outerHTML`, &page)
+			t.Fatalf("%s: %s did not hold (%v); page: %.2000s", what, js, err, page)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func must(t *testing.T, what string, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// TestBrowserUI drives the UI on Chromium, Firefox ESR and WebKitGTK: sign
+// in, create a task with an invalid then a valid form, edit it inline via
+// htmx, switch to German; no console error, no request off the app's origin.
+func TestBrowserUI(t *testing.T) {
+	browsertest.Run(t, func(t *testing.T, b browsertest.Browser) {
+		_, srv, _ := browserApp(t, Config{})
+		must(t, "open", b.Open(srv.URL+"/board")) // → /login?next=/board
+		waitFor(t, b, "sign-in page", `location.pathname === "/login" && !!document.querySelector("#sign-in")`)
+		must(t, "email", b.Fill("#email", "ada@example.com"))
+		must(t, "password", b.Fill("#password", "password-of-Ada"))
+		must(t, "sign in", b.Click("#sign-in"))
+		waitFor(t, b, "board", `location.pathname === "/board" && !!document.querySelector("#task-form") && typeof htmx === "object"`)
+
+		must(t, "title", b.Fill("#title", "ab"))
+		must(t, "create", b.Click("#create"))
+		waitFor(t, b, "inline error", `!!document.querySelector("#title-error") && document.querySelector("#title").value === "ab"`)
+
+		must(t, "title", b.Fill("#title", "Write the docs"))
+		must(t, "create", b.Click("#create"))
+		waitFor(t, b, "created", `document.querySelector("#tasks").textContent.includes("Write the docs") && !document.querySelector("#title-error")`)
+
+		must(t, "edit", b.Click("#task-1 .edit"))
+		waitFor(t, b, "edit form", `!!document.querySelector("#task-1 .edit-title")`)
+		must(t, "rename", b.Fill("#task-1 .edit-title", "Docs written"))
+		must(t, "save", b.Click("#task-1 .save"))
+		waitFor(t, b, "saved", `document.querySelector("#task-1 .title")?.textContent === "Docs written"`)
+
+		must(t, "German", b.Click("#lang-de"))
+		waitFor(t, b, "German", `document.documentElement.lang === "de" && document.body.textContent.includes("Neue Aufgabe")`)
+		checkClean(t, b, srv.URL)
+	}, browsertest.WithTimeout(90*time.Second))
+}
+
+// checkClean: no console error and no request off the app's origin.
+func checkClean(t *testing.T, b browsertest.Browser, origin string) {
+	t.Helper()
+	errs, err := b.ConsoleErrors()
+	must(t, "console", err)
+	if len(errs) > 0 {
+		t.Errorf("console errors: %q", errs)
+	}
+	reqs, err := b.Requests()
+	must(t, "requests", err)
+	for _, r := range reqs {
+		if !strings.HasPrefix(r.URL, origin+"/") && !strings.HasPrefix(r.URL, "data:") && !strings.HasPrefix(r.URL, "about:") {
+			t.Errorf("request off the app's origin: %s", r.URL)
+		}
+	}
+}
+
+// TestBrowserCrossSitePost: in real Chromium, a page on another site
+// (127.0.0.1:X) posts a form to the signed-in taskboard (localhost:Y) with
+// the user's session cookie available to the browser: refused, no task.
+func TestBrowserCrossSitePost(t *testing.T) {
+	b := browsertest.Open(t, browsertest.Chromium, browsertest.WithTimeout(60*time.Second))
+	app, srv, posts := browserApp(t, Config{})
+	board := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
+	must(t, "open", b.Open(board+"/login"))
+	must(t, "email", b.Fill("#email", "ada@example.com"))
+	must(t, "password", b.Fill("#password", "password-of-Ada"))
+	must(t, "sign in", b.Click("#sign-in"))
+	waitFor(t, b, "board", `location.pathname === "/board" && !!document.querySelector("#task-form")`)
+
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprintf(w, `<!doctype html><form id="f" method="post" action="%s/board/tasks"><input name="title" value="forged"></form>
+<script>document.getElementById("f").submit()</script>`, board)
+	}))
+	t.Cleanup(evil.Close)
+	must(t, "attacker page", b.Open(evil.URL+"/"))
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		posts.mu.Lock()
+		n := len(posts.statuses)
+		posts.mu.Unlock()
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the cross-site form was never posted")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	posts.mu.Lock()
+	got := posts.statuses[0]
+	posts.mu.Unlock()
+	if got != http.StatusForbidden && got != http.StatusSeeOther {
+		t.Errorf("cross-site POST answered %d, want 403 (or 303 to the sign-in page)", got)
+	}
+	covettest.New(t, app).Get("/api/v1/tasks").Do().ExpectStatus(200).ExpectBodyContains(`"total":0`)
+	t.Logf("cross-site POST answered %d", got)
+}
+
+// TestBrowserOIDCLogin: the full OpenID Connect login in Chromium: the
+// sign-in page's provider link → the provider (authtest, a real loopback
+// server) → the callback → a session on the board.
+func TestBrowserOIDCLogin(t *testing.T) {
+	b := browsertest.Open(t, browsertest.Chromium, browsertest.WithTimeout(60*time.Second))
+	p := authtest.NewProvider(t)
+	_, srv, _ := browserApp(t, Config{Logins: []auth.Provider{auth.OIDC("fake", p.URL(), p.ClientID, p.ClientSecret)}})
+	must(t, "open", b.Open(srv.URL+"/board"))
+	waitFor(t, b, "sign-in page", `!!document.querySelector("#login-fake")`)
+	must(t, "provider", b.Click("#login-fake"))
+	waitFor(t, b, "board", `location.pathname === "/board" && document.querySelector("#who")?.textContent === `+fmt.Sprintf("%q", p.Name))
+	checkClean(t, b, srv.URL)
+}
