@@ -123,30 +123,49 @@ func TestBrowserUI(t *testing.T) {
 
 		must(t, "German", b.Click("#lang-de"))
 		waitFor(t, b, "German", `document.documentElement.lang === "de" && document.body.textContent.includes("Neue Aufgabe")`)
-		checkClean(t, b, srv.URL)
+		checkClean(t, b, srv.URL+"/")
 	}, browsertest.WithTimeout(90*time.Second))
 }
 
-// checkClean: no console error and no request off the app's origin.
-func checkClean(t *testing.T, b browsertest.Browser, origin string) {
+// expected422 is Chromium's network log line for the invalid form's 422
+// answer: the UI's validation protocol (htmx swaps the fragment in), not a
+// page error. Any other console error fails the test.
+const expected422 = "Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"
+
+// checkClean: no console error and no request off the app's origin (and
+// the login provider's, when given).
+func checkClean(t *testing.T, b browsertest.Browser, origins ...string) {
 	t.Helper()
 	errs, err := b.ConsoleErrors()
 	must(t, "console", err)
-	if len(errs) > 0 {
-		t.Errorf("console errors: %q", errs)
+	for _, e := range errs {
+		if e != expected422 {
+			t.Errorf("console error: %q", e)
+		}
 	}
 	reqs, err := b.Requests()
 	must(t, "requests", err)
+	if len(reqs) == 0 {
+		t.Errorf("the engine reported no requests")
+	}
+next:
 	for _, r := range reqs {
-		if !strings.HasPrefix(r.URL, origin+"/") && !strings.HasPrefix(r.URL, "data:") && !strings.HasPrefix(r.URL, "about:") {
-			t.Errorf("request off the app's origin: %s", r.URL)
+		for _, o := range append(origins, "data:", "about:") {
+			if strings.HasPrefix(r.URL, o) {
+				continue next
+			}
 		}
+		t.Errorf("request off the app's origin: %s", r.URL)
 	}
 }
 
-// TestBrowserCrossSitePost: in real Chromium, a page on another site
-// (127.0.0.1:X) posts a form to the signed-in taskboard (localhost:Y) with
-// the user's session cookie available to the browser: refused, no task.
+// TestBrowserCrossSitePost: in real Chromium, pages of other origins post
+// a form to the signed-in taskboard (localhost:Y). From another site
+// (127.0.0.1:X) the browser withholds the SameSite=Lax session cookie: the
+// post arrives signed out (303 to the sign-in page). From the same site on
+// another port (localhost:Z) the cookie goes along, and the auth plugin's
+// cross-origin check (Sec-Fetch-Site / Origin) refuses it: 403. No task is
+// created either way.
 func TestBrowserCrossSitePost(t *testing.T) {
 	b := browsertest.Open(t, browsertest.Chromium, browsertest.WithTimeout(60*time.Second))
 	app, srv, posts := browserApp(t, Config{})
@@ -163,28 +182,35 @@ func TestBrowserCrossSitePost(t *testing.T) {
 <script>document.getElementById("f").submit()</script>`, board)
 	}))
 	t.Cleanup(evil.Close)
-	must(t, "attacker page", b.Open(evil.URL+"/"))
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	for i, c := range []struct {
+		page string
+		want int
+	}{
+		{evil.URL + "/", http.StatusSeeOther},                                                // cross-site: no cookie
+		{strings.Replace(evil.URL, "127.0.0.1", "localhost", 1) + "/", http.StatusForbidden}, // same site, cross-origin
+	} {
+		must(t, "attacker page", b.Open(c.page))
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			posts.mu.Lock()
+			n := len(posts.statuses)
+			posts.mu.Unlock()
+			if n > i {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the form was never posted", c.page)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 		posts.mu.Lock()
-		n := len(posts.statuses)
+		got := posts.statuses[i]
 		posts.mu.Unlock()
-		if n > 0 {
-			break
+		if got != c.want {
+			t.Errorf("POST from %s answered %d, want %d", c.page, got, c.want)
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("the cross-site form was never posted")
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
-	posts.mu.Lock()
-	got := posts.statuses[0]
-	posts.mu.Unlock()
-	if got != http.StatusForbidden && got != http.StatusSeeOther {
-		t.Errorf("cross-site POST answered %d, want 403 (or 303 to the sign-in page)", got)
-	}
-	covettest.New(t, app).Get("/api/v1/tasks").Do().ExpectStatus(200).ExpectBodyContains(`"total":0`)
-	t.Logf("cross-site POST answered %d", got)
+	covettest.New(t, app).Get("/api/v1/tasks").Do().ExpectStatus(200).ExpectBodyContains(`"items":[]`)
 }
 
 // TestBrowserOIDCLogin: the full OpenID Connect login in Chromium: the
@@ -198,5 +224,5 @@ func TestBrowserOIDCLogin(t *testing.T) {
 	waitFor(t, b, "sign-in page", `!!document.querySelector("#login-fake")`)
 	must(t, "provider", b.Click("#login-fake"))
 	waitFor(t, b, "board", `location.pathname === "/board" && document.querySelector("#who")?.textContent === `+fmt.Sprintf("%q", p.Name))
-	checkClean(t, b, srv.URL)
+	checkClean(t, b, srv.URL+"/", p.URL()+"/")
 }

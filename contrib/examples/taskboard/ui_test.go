@@ -123,6 +123,9 @@ func TestUIFlows(t *testing.T) {
 		t.Fatalf("German board: %s", de)
 	}
 	hx(cl.Post("/board/tasks")).Form(url.Values{"title": {"ab"}}).Do().ExpectStatus(422).ExpectBodyContains("muss mindestens 3 Zeichen lang sein")
+	if !strings.Contains(de, `hx-headers='{"X-CSRF-Token": "`+tok+`"}'`) {
+		t.Errorf("the page does not give htmx requests the CSRF token: %s", de)
+	}
 	hx(cl.Delete("/board/tasks/1")).Do().ExpectStatus(200)
 	cl.Get("/api/v1/tasks/1").Do().ExpectStatus(404)
 	// Someone else's task: no edit, 403.
