@@ -226,3 +226,27 @@ func TestBrowserOIDCLogin(t *testing.T) {
 	waitFor(t, b, "board", `location.pathname === "/board" && document.querySelector("#who")?.textContent === `+fmt.Sprintf("%q", p.Name))
 	checkClean(t, b, srv.URL+"/", p.URL()+"/")
 }
+
+// TestBrowserSwaggerAuthorize: Swagger UI's Authorize button completes with
+// the token endpoint's password flow (oauth2Password in the document), and
+// "Try it out" on a guarded operation then succeeds with the token.
+func TestBrowserSwaggerAuthorize(t *testing.T) {
+	b := browsertest.Open(t, browsertest.Chromium, browsertest.WithTimeout(60*time.Second))
+	_, srv, _ := browserApp(t, Config{})
+	must(t, "open", b.Open(srv.URL+"/docs"))
+	waitFor(t, b, "Swagger UI", `!!document.querySelector(".btn.authorize")`)
+	must(t, "authorize", b.Click(".btn.authorize"))
+	waitFor(t, b, "password flow", `!!document.querySelector("#oauth_username")`)
+	must(t, "username", b.Fill("#oauth_username", "ada@example.com"))
+	must(t, "password", b.Fill("#oauth_password", "password-of-Ada"))
+	must(t, "scope", b.Eval(`(() => { const s = document.querySelector(".scopes input[type=checkbox]"); if (s && !s.checked) s.click(); return true })()`, nil))
+	must(t, "submit", b.Click(".auth-container:has(#oauth_username) .btn.modal-btn.auth.authorize"))
+	waitFor(t, b, "authorized", `[...document.querySelectorAll(".auth-container button")].some(b => b.textContent.trim() === "Logout")`)
+	// The token Swagger UI holds works on the API.
+	var status int
+	must(t, "me", b.Eval(`(() => { const a = window.ui.authSelectors.authorized().toJS(); const tok = a.oauth2Password.token.access_token;
+		return fetch("/api/v1/users/me", {headers: {Authorization: "Bearer " + tok}}).then(r => r.status) })()`, &status))
+	if status != http.StatusOK {
+		t.Errorf("GET /users/me with Swagger UI's token: %d", status)
+	}
+}
