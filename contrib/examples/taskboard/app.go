@@ -168,6 +168,20 @@ func NewApp(cfg Config) (*covet.App, error) {
 	// Swagger UI's password flow, on every guarded route.
 	signedIn := []covet.RouteOption{auth.Required(auth.SchemeBearer, auth.SchemeSession), covet.Secured(schemePassword, scopeWrite)}
 
+	var providers []string
+	if cfg.GitHubClientID != "" {
+		providers = append(providers, "github")
+	}
+	if cfg.GoogleClientID != "" {
+		providers = append(providers, "google")
+	}
+	for _, p := range cfg.Logins {
+		providers = append(providers, p.Name)
+	}
+	if err := installUI(app, authn, providers); err != nil {
+		return nil, err
+	}
+
 	app.GET("/", index).Summary("Service index").Tags("meta")
 
 	api := app.Group("/api/v1")
@@ -221,6 +235,9 @@ type Index struct {
 }
 
 func index(c *covet.Context) error {
+	if strings.Contains(c.Request().Header.Get("Accept"), "text/html") {
+		return c.Redirect(http.StatusSeeOther, "/board") // a browser: the UI
+	}
 	return c.JSON(http.StatusOK, Index{Name: "taskboard", Links: map[string]string{
 		"tasks": "/api/v1/tasks", "health": "/healthz", "ready": "/readyz",
 	}})
