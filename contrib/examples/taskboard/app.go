@@ -181,6 +181,9 @@ func NewApp(cfg Config) (*covet.App, error) {
 	if err := installUI(app, authn, providers); err != nil {
 		return nil, err
 	}
+	if err := installAssignNotifications(app, cfg.DatabaseURL); err != nil { // PostgreSQL only
+		return nil, err
+	}
 
 	app.GET("/", index).Summary("Service index").Tags("meta")
 
