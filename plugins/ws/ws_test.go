@@ -295,7 +295,8 @@ func TestShutdownSendsGoingAway(t *testing.T) {
 // TestPingPerRoute: WithPing as a route option works with the hub's pings
 // off; a client that answers pings stays, one that does not is closed.
 func TestPingPerRoute(t *testing.T) {
-	app, hub, rec := chatApp(t, []ws.Option{ws.WithPing(0, 0)}, ws.WithPing(50*time.Millisecond, 50*time.Millisecond))
+	// A wait long enough for a pong on this loaded shared machine.
+	app, hub, rec := chatApp(t, []ws.Option{ws.WithPing(0, 0)}, ws.WithPing(100*time.Millisecond, 400*time.Millisecond))
 	srv := wstest.NewServer(t, app)
 	alive := srv.Dial(t, "/boards/1/live")
 	go func() { // gorilla answers pings while it reads
@@ -309,7 +310,7 @@ func TestPingPerRoute(t *testing.T) {
 	if code := rec.wait(t); code != 1006 {
 		t.Fatalf("silent peer closed with %d, want 1006", code)
 	}
-	time.Sleep(300 * time.Millisecond) // 3 intervals + wait more for the live one
+	time.Sleep(700 * time.Millisecond) // 7 more intervals for the live one
 	if n := hub.Stats().Conns; n != 1 {
 		t.Fatalf("%d connections open, want the one answering pings", n)
 	}
