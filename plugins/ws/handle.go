@@ -320,7 +320,13 @@ func (rt *route) serve(cc *covet.Context) error {
 		}
 	}()
 	c := &Conn{route: rt, id: connIDs.Add(1), client: client}
-	c.deflate = rt.cfg.compress && offersDeflate(r.Header.Values("Sec-Websocket-Extensions"))
+	if rt.cfg.compress {
+		c.deflate = acceptableDeflate(r.Header.Values("Sec-Websocket-Extensions"))
+	}
+	if !c.deflate && rt.cfg.compress {
+		// nbio would take any offer: decline the ones we cannot honour.
+		r.Header.Del("Sec-Websocket-Extensions")
+	}
 	if rt.accept != nil {
 		if err := rt.accept(cc, c); err != nil {
 			h.removeMember(c, c.User())
