@@ -1,5 +1,5 @@
 // Package bench is the root of Covet's benchmark suite (module
-// github.com/covetgo/covet/contrib/bench). It holds no code but the module's
+// github.com/covetgo/covet/tools/bench). It holds no code but the module's
 // version; the suite lives in its packages:
 //
 //   - apps/* and servers/*: the same app (plaintext, json, users/{id}, echo,

@@ -1,4 +1,4 @@
-module github.com/covetgo/covet/contrib/bench
+module github.com/covetgo/covet/tools/bench
 
 go 1.26.0
 
@@ -102,7 +102,7 @@ replace github.com/covetgo/covet/core => ../../core
 
 replace github.com/covetgo/covet/plugins/cors => ../../plugins/cors
 
-replace github.com/covetgo/covet/contrib/browsertest => ../browsertest
+replace github.com/covetgo/covet/tools/browsertest => ../browsertest
 
 replace github.com/covetgo/covet/plugins/otel => ../../plugins/otel
 

@@ -1,4 +1,4 @@
-module github.com/covetgo/covet/contrib/browsertest
+module github.com/covetgo/covet/tools/browsertest
 
 go 1.25.0
 

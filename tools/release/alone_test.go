@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/mod/modfile"
 
-	"github.com/covetgo/covet/contrib/release/internal/release"
+	"github.com/covetgo/covet/tools/release/internal/release"
 )
 
 // TestModulesAlone runs every module's tests the way they run for a user of
@@ -86,7 +86,7 @@ func TestModulesAlone(t *testing.T) {
 				// panicking in the middle of the whole test.
 				left := time.Until(deadline) - 30*time.Second
 				if left < time.Minute {
-					t.Fatalf("%s not run: this test binary's -timeout is nearly used up; run contrib/release's tests with a longer -timeout", m.Dir)
+					t.Fatalf("%s not run: this test binary's -timeout is nearly used up; run tools/release's tests with a longer -timeout", m.Dir)
 				}
 				args = append(args, "-timeout", left.Round(time.Second).String())
 			}

@@ -11,7 +11,7 @@ import (
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/semver"
 
-	"github.com/covetgo/covet/contrib/release/internal/release"
+	"github.com/covetgo/covet/tools/release/internal/release"
 )
 
 // The consumer is an application outside the workspace that go gets core

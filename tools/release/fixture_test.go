@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/covetgo/covet/contrib/release/internal/release"
+	"github.com/covetgo/covet/tools/release/internal/release"
 )
 
 // fixtureRepo is a throwaway git repository with one module, "greet", laid
@@ -209,7 +209,7 @@ func TestTagCommandsFixture(t *testing.T) {
 	if strings.Contains(out, "git tag -a greet/v0.1.0") {
 		t.Errorf("tags repeats an existing tag:\n%s", out)
 	}
-	if !strings.Contains(out, "greet v0.2.0 (record it: go run ./contrib/release record greet)") {
+	if !strings.Contains(out, "greet v0.2.0 (record it: go run ./tools/release record greet)") {
 		t.Errorf("tags does not list the unreleased v0.2.0:\n%s", out)
 	}
 	f.git("tag", "-f", "greet/v0.1.0", "HEAD")

@@ -1,4 +1,4 @@
-module github.com/covetgo/covet/contrib/release
+module github.com/covetgo/covet/tools/release
 
 go 1.26.0
 

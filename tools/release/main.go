@@ -2,11 +2,11 @@
 // modules, each versioned on its own (tags core/vX.Y.Z, plugins/orm/vX.Y.Z).
 // Run it from anywhere in the repository:
 //
-//	go run ./contrib/release check          # versions file, hygiene, released files unchanged, API guard
-//	go run ./contrib/release tags           # git tag commands for versions not tagged yet
-//	go run ./contrib/release proxy DIR      # build the file-system module proxy into DIR
-//	go run ./contrib/release set DIR vX.Y.Z # set a module's version (versions.yaml and its Version constant)
-//	go run ./contrib/release record DIR [COMMIT] # record DIR's current version as released at COMMIT (HEAD)
+//	go run ./tools/release check          # versions file, hygiene, released files unchanged, API guard
+//	go run ./tools/release tags           # git tag commands for versions not tagged yet
+//	go run ./tools/release proxy DIR      # build the file-system module proxy into DIR
+//	go run ./tools/release set DIR vX.Y.Z # set a module's version (versions.yaml and its Version constant)
+//	go run ./tools/release record DIR [COMMIT] # record DIR's current version as released at COMMIT (HEAD)
 //
 // The same checks, plus the offline consumer test and every module's tests
 // run alone (GOWORK=off, replace directives dropped, against the proxy), are
@@ -20,7 +20,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/covetgo/covet/contrib/release/internal/release"
+	"github.com/covetgo/covet/tools/release/internal/release"
 )
 
 func main() {

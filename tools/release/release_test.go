@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/covetgo/covet/contrib/release/internal/release"
+	"github.com/covetgo/covet/tools/release/internal/release"
 )
 
 // nestedEnv is set when this module's own tests run inside TestModulesAlone:

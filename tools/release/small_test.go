@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/covetgo/covet/contrib/release/internal/release"
+	"github.com/covetgo/covet/tools/release/internal/release"
 )
 
 // smallApp is a SQLite-only bookshelf: orm on SQLite, OpenAPI documents and

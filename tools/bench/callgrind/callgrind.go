@@ -29,8 +29,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/covetgo/covet/contrib/bench/conformance"
-	"github.com/covetgo/covet/contrib/bench/suite"
+	"github.com/covetgo/covet/tools/bench/conformance"
+	"github.com/covetgo/covet/tools/bench/suite"
 )
 
 // GODEBUG is the GODEBUG setting of every Go binary run under valgrind.

@@ -3,7 +3,7 @@ package callgrind_test
 import (
 	"fmt"
 
-	"github.com/covetgo/covet/contrib/bench/callgrind"
+	"github.com/covetgo/covet/tools/bench/callgrind"
 )
 
 // Table turns measurements into the README's markdown table, each server's

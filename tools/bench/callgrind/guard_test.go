@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/covetgo/covet/contrib/bench/callgrind"
-	"github.com/covetgo/covet/contrib/bench/suite"
+	"github.com/covetgo/covet/tools/bench/callgrind"
+	"github.com/covetgo/covet/tools/bench/suite"
 )
 
 //go:embed limits.txt

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/covetgo/covet/contrib/bench/callgrind"
+	"github.com/covetgo/covet/tools/bench/callgrind"
 )
 
 func needValgrind(t *testing.T) {

@@ -7,15 +7,15 @@ import (
 	"os"
 	"testing"
 
-	"github.com/covetgo/covet/contrib/bench/apps/chiapp"
-	"github.com/covetgo/covet/contrib/bench/apps/covetapp"
-	"github.com/covetgo/covet/contrib/bench/apps/echoapp"
-	"github.com/covetgo/covet/contrib/bench/apps/fiberapp"
-	"github.com/covetgo/covet/contrib/bench/apps/ginapp"
-	"github.com/covetgo/covet/contrib/bench/apps/httprouterapp"
-	"github.com/covetgo/covet/contrib/bench/apps/nethttpapp"
-	"github.com/covetgo/covet/contrib/bench/conformance"
-	"github.com/covetgo/covet/contrib/bench/suite"
+	"github.com/covetgo/covet/tools/bench/apps/chiapp"
+	"github.com/covetgo/covet/tools/bench/apps/covetapp"
+	"github.com/covetgo/covet/tools/bench/apps/echoapp"
+	"github.com/covetgo/covet/tools/bench/apps/fiberapp"
+	"github.com/covetgo/covet/tools/bench/apps/ginapp"
+	"github.com/covetgo/covet/tools/bench/apps/httprouterapp"
+	"github.com/covetgo/covet/tools/bench/apps/nethttpapp"
+	"github.com/covetgo/covet/tools/bench/conformance"
+	"github.com/covetgo/covet/tools/bench/suite"
 )
 
 func runChecks(t *testing.T, base string) {

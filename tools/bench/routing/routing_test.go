@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/covetgo/covet/contrib/bench/routing"
+	"github.com/covetgo/covet/tools/bench/routing"
 )
 
 // TestEveryRouteHits proves that every router sends every lookup of every

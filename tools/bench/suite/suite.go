@@ -63,7 +63,7 @@ func Lookup(name string) (Server, bool) {
 	return Server{}, false
 }
 
-// ModuleDir returns the directory of the contrib/bench module, found from
+// ModuleDir returns the directory of the tools/bench module, found from
 // the working directory upwards.
 func ModuleDir() (string, error) {
 	dir, err := os.Getwd()
@@ -72,12 +72,12 @@ func ModuleDir() (string, error) {
 	}
 	for {
 		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && strings.Contains(string(b), "module github.com/covetgo/covet/contrib/bench\n") {
+		if err == nil && strings.Contains(string(b), "module github.com/covetgo/covet/tools/bench\n") {
 			return dir, nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", errors.New("suite: not inside the contrib/bench module")
+			return "", errors.New("suite: not inside the tools/bench module")
 		}
 		dir = parent
 	}
@@ -128,7 +128,7 @@ func PythonAvailable(s Server) error {
 type StartOptions struct {
 	// BinDir holds the built Go servers.
 	BinDir string
-	// ModuleDir is the contrib/bench module directory (for servers/python).
+	// ModuleDir is the tools/bench module directory (for servers/python).
 	ModuleDir string
 	// Addr is the listen address (127.0.0.1:port).
 	Addr string

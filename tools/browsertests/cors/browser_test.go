@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/covetgo/covet/contrib/browsertest"
+	"github.com/covetgo/covet/tools/browsertest"
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/plugins/cors"
 )

@@ -9,7 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/covetgo/covet/contrib/bench/internal/shared"
+	"github.com/covetgo/covet/tools/bench/internal/shared"
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/core/middleware"
 	"github.com/covetgo/covet/plugins/cors"

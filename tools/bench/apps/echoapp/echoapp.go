@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/covetgo/covet/contrib/bench/internal/shared"
+	"github.com/covetgo/covet/tools/bench/internal/shared"
 	"github.com/go-playground/validator/v10"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"

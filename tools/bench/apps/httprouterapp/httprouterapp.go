@@ -8,8 +8,8 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/covetgo/covet/contrib/bench/apps/stdmw"
-	"github.com/covetgo/covet/contrib/bench/internal/shared"
+	"github.com/covetgo/covet/tools/bench/apps/stdmw"
+	"github.com/covetgo/covet/tools/bench/internal/shared"
 	"github.com/go-playground/validator/v10"
 	"github.com/julienschmidt/httprouter"
 )

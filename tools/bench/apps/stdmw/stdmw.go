@@ -15,7 +15,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/covetgo/covet/contrib/bench/internal/shared"
+	"github.com/covetgo/covet/tools/bench/internal/shared"
 	"github.com/go-playground/validator/v10"
 	"github.com/rs/cors"
 )

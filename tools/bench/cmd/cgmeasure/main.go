@@ -15,8 +15,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/covetgo/covet/contrib/bench/callgrind"
-	"github.com/covetgo/covet/contrib/bench/suite"
+	"github.com/covetgo/covet/tools/bench/callgrind"
+	"github.com/covetgo/covet/tools/bench/suite"
 )
 
 func main() {

@@ -28,8 +28,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/covetgo/covet/contrib/bench/conformance"
-	"github.com/covetgo/covet/contrib/bench/suite"
+	"github.com/covetgo/covet/tools/bench/conformance"
+	"github.com/covetgo/covet/tools/bench/suite"
 )
 
 // Endpoint is one measured endpoint and how wrk requests it.

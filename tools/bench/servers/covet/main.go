@@ -6,8 +6,8 @@ package main
 import (
 	"os"
 
-	"github.com/covetgo/covet/contrib/bench/apps/covetapp"
-	"github.com/covetgo/covet/contrib/bench/internal/shared"
+	"github.com/covetgo/covet/tools/bench/apps/covetapp"
+	"github.com/covetgo/covet/tools/bench/internal/shared"
 )
 
 func main() {

@@ -3,8 +3,8 @@
 package main
 
 import (
-	"github.com/covetgo/covet/contrib/bench/apps/echoapp"
-	"github.com/covetgo/covet/contrib/bench/internal/shared"
+	"github.com/covetgo/covet/tools/bench/apps/echoapp"
+	"github.com/covetgo/covet/tools/bench/internal/shared"
 )
 
 func main() {

@@ -5,8 +5,8 @@ package main
 import (
 	"os"
 
-	"github.com/covetgo/covet/contrib/bench/apps/fiberapp"
-	"github.com/covetgo/covet/contrib/bench/internal/shared"
+	"github.com/covetgo/covet/tools/bench/apps/fiberapp"
+	"github.com/covetgo/covet/tools/bench/internal/shared"
 )
 
 func main() {

@@ -4,9 +4,9 @@
 package main
 
 import (
-	"github.com/covetgo/covet/contrib/bench/apps/nethttpapp"
-	"github.com/covetgo/covet/contrib/bench/internal/obs"
-	"github.com/covetgo/covet/contrib/bench/internal/shared"
+	"github.com/covetgo/covet/tools/bench/apps/nethttpapp"
+	"github.com/covetgo/covet/tools/bench/internal/obs"
+	"github.com/covetgo/covet/tools/bench/internal/shared"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 )
 

@@ -61,7 +61,7 @@ type APIChange struct {
 }
 
 // Problem returns the guard's finding, or nil when the version change fits
-// the API change. The rules (see contrib/release/README.md):
+// the API change. The rules (see tools/release/README.md):
 //   - v1 and later: an incompatible change needs a new major version (a new
 //     module path ending in /vN); a compatible addition needs at least a minor bump;
 //   - v0 (the API may still move): any change of the exported API,

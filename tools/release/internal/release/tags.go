@@ -32,11 +32,11 @@ func CheckReleasedUnchanged(r *Repo, v *Versions) ([]Problem, error) {
 		if diff := DiffFiles(then, now); len(diff) > 0 {
 			msg := fmt.Sprintf(
 				"files changed since %s was released at %s, but %s still says %s (a released version never changes): "+
-					"set version: %s (or %s if the exported API changed; the API guard tells; `go run ./contrib/release set %s <version>`) and note the change in CHANGELOG.md.",
+					"set version: %s (or %s if the exported API changed; the API guard tells; `go run ./tools/release set %s <version>`) and note the change in CHANGELOG.md.",
 				e.Version, short(commit), VersionsFile, e.Version, nextPatch(e.Version), nextMinor(e.Version), m.Dir)
 			if _, tagged := TagCommit(r.Root, TagName(m.Dir, e.Version)); !tagged {
 				msg += fmt.Sprintf(" While %s is not tagged (not published), you may instead move its record to the commit of these changes: "+
-					"commit them, then `go run ./contrib/release record %s`.", TagName(m.Dir, e.Version), m.Dir)
+					"commit them, then `go run ./tools/release record %s`.", TagName(m.Dir, e.Version), m.Dir)
 			}
 			out = append(out, Problem{m.Dir, msg + " Changed: " + listSome(diff, 10)})
 		}
@@ -101,7 +101,7 @@ func TagCommands(r *Repo, v *Versions) (cmds []string, problems []Problem) {
 			cmds = append(cmds, fmt.Sprintf("git tag -a %s %s -m %q", tag, commit, m.Path+" "+rv))
 		}
 		if !e.IsReleased() {
-			pending = append(pending, fmt.Sprintf("#   %s %s (record it: go run ./contrib/release record %s)", m.Dir, e.Version, m.Dir))
+			pending = append(pending, fmt.Sprintf("#   %s %s (record it: go run ./tools/release record %s)", m.Dir, e.Version, m.Dir))
 		}
 	}
 	if len(pending) > 0 {
