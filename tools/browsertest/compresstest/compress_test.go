@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/covetgo/covet/tools/browsertest"
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/plugins/compress"
+	"github.com/covetgo/covet/tools/browsertest"
 )
 
 type task struct {

@@ -9,10 +9,10 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/covetgo/covet/tools/bench/internal/shared"
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/core/middleware"
 	"github.com/covetgo/covet/plugins/cors"
+	"github.com/covetgo/covet/tools/bench/internal/shared"
 )
 
 // UserIn is the typed input of GET /users/{id}: a path int, so a value that

@@ -5,9 +5,9 @@ package main
 import (
 	"os"
 
+	"github.com/covetgo/covet/plugins/metrics"
 	"github.com/covetgo/covet/tools/bench/apps/covetapp"
 	"github.com/covetgo/covet/tools/bench/internal/shared"
-	"github.com/covetgo/covet/plugins/metrics"
 )
 
 func main() {

@@ -5,10 +5,10 @@ package main
 import (
 	"os"
 
+	"github.com/covetgo/covet/plugins/otel"
 	"github.com/covetgo/covet/tools/bench/apps/covetapp"
 	"github.com/covetgo/covet/tools/bench/internal/obs"
 	"github.com/covetgo/covet/tools/bench/internal/shared"
-	"github.com/covetgo/covet/plugins/otel"
 )
 
 func main() {
