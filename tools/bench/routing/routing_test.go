@@ -63,3 +63,14 @@ func BenchmarkParam1(b *testing.B) { benchTable(b, routing.Param1()) }
 
 // BenchmarkCatchAll looks up GET /static/*filepath.
 func BenchmarkCatchAll(b *testing.B) { benchTable(b, routing.CatchAll()) }
+
+// TestGitHubTableIsCores: the table is read from core's
+// testdata/github_routes.txt (one copy for core and the bench): 203 routes.
+func TestGitHubTableIsCores(t *testing.T) {
+	if len(routing.GitHubAPI) != 203 {
+		t.Fatalf("GitHubAPI has %d routes, want the 203 of go-http-routing-benchmark", len(routing.GitHubAPI))
+	}
+	if r := routing.GitHubAPI[0]; r.Method != "GET" || r.Path != "/authorizations" {
+		t.Errorf("first route = %+v", r)
+	}
+}
