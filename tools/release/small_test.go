@@ -73,8 +73,10 @@ func main() {
 // would, and checks that it links no other database driver and no Redis
 // client (pgx, go-sql-driver/mysql, go-redis, dockertest), and serves.
 //
-// Size: 37 MB before the drivers and the Redis backend moved to their own
-// packages; 28.9 MB after (20.7 MB with -ldflags="-s -w"). Issue 12's
+// Size (go build, linux/amd64): 36.6 MB (34.9 MiB, 36 modules linked, pgx,
+// the MySQL driver and go-redis among them) before the drivers and the Redis
+// backend moved to their own packages; 30.3 MB (28.9 MiB, 21 modules) after,
+// 21.7 MB (20.7 MiB) with -ldflags="-s -w". Issue 12's
 // target of 20 MB is NOT met yet: what remains is modernc.org/sqlite
 // (the SQLite C library transpiled to Go, ~1.9 MB of code plus its tables),
 // core's goccy/go-json (~1 MB of code) and openapi's uncompressed Swagger
@@ -114,13 +116,13 @@ func TestSmallSQLiteApp(t *testing.T) {
 		t.Fatal(err)
 	}
 	const maxSize = 30 << 20
-	t.Logf("binary: %.1f MB (guard %d MB; issue 12's target 20 MB)", float64(st.Size())/(1<<20), maxSize>>20)
+	t.Logf("binary: %d bytes, %.1f MiB (guard %d MiB; issue 12's target 20 MB)", st.Size(), float64(st.Size())/(1<<20), maxSize>>20)
 	if st.Size() >= maxSize {
 		t.Errorf("binary is %d bytes, want < %d", st.Size(), maxSize)
 	}
 	if out, err := goCmd(t, dir, env, "build", "-ldflags=-s -w", "-o", "bookshelf-stripped", "."); err == nil {
 		if st, err := os.Stat(filepath.Join(dir, "bookshelf-stripped")); err == nil {
-			t.Logf("stripped binary (-ldflags=\"-s -w\"): %.1f MB", float64(st.Size())/(1<<20))
+			t.Logf("stripped binary (-ldflags=\"-s -w\"): %d bytes, %.1f MiB", st.Size(), float64(st.Size())/(1<<20))
 		}
 	} else {
 		t.Logf("stripped build: %v\n%s", err, tail(out, 10))
