@@ -16,9 +16,9 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
-	"github.com/covetgo/covet/contrib/browsertest"
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/plugins/tmpl"
+	"github.com/covetgo/covet/tools/browsertest"
 )
 
 type boardView struct {
