@@ -21,12 +21,15 @@ trap cleanup EXIT
 (cd "$here/../examples" && go build -o "$work/authbench" ./authbench)
 token=$("$work/authbench" -token)
 pin() { if [ "$(nproc)" -ge 2 ]; then taskset -c "$1" "${@:2}"; else "${@:2}"; fi; }
+# The servers run as direct children (exec), so $! is the server and stop
+# ends it, and their output goes to files, never to this script's stdout.
+pinexec() { if [ "$(nproc)" -ge 2 ]; then exec taskset -c "$1" "${@:2}"; else exec "${@:2}"; fi; }
 
 start() { # name port
   case $1 in
-    covet) pin 0 "$work/authbench" -addr "127.0.0.1:$2" 2>"$work/$1.log" & ;;
-    fastapi) (cd "$here/servers/python" && pin 0 /usr/bin/python3 -m uvicorn fastapi_auth:app --host 127.0.0.1 --port "$2" \
-               --workers 1 --loop uvloop --http httptools --no-access-log --log-level warning 2>"$work/$1.log") & ;;
+    covet) (pinexec 0 "$work/authbench" -addr "127.0.0.1:$2") >"$work/$1.log" 2>&1 & ;;
+    fastapi) (cd "$here/servers/python" && pinexec 0 /usr/bin/python3 -m uvicorn fastapi_auth:app --host 127.0.0.1 --port "$2" \
+               --workers 1 --loop uvloop --http httptools --no-access-log --log-level warning) >"$work/$1.log" 2>&1 & ;;
   esac
   pids+=($!)
   for _ in $(seq 100); do
