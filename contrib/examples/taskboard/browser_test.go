@@ -42,6 +42,9 @@ func browserApp(t *testing.T, cfg Config) (*covet.App, *httptest.Server, *postLo
 	cfg.DatabaseURL = ormtest.SQLite(t).DSN
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	cfg.WriteLimit = ratelimit.PerSecond(1000)
+	// The browser reaches the app by 127.0.0.1 or localhost; the in-process
+	// sign-up below by covettest's host.
+	cfg.AllowedHosts = append([]string{"example.com"}, LocalHosts...)
 	app, err := NewApp(cfg)
 	if err != nil {
 		t.Fatal(err)
