@@ -196,6 +196,12 @@ func TestFailedInstallRollsBackEverything(t *testing.T) {
 			})
 			return nil
 		}},
+		{"response documenters", func(app *covet.App, g *covet.Group, rt *covet.Route) error {
+			app.DocumentResponses(func(ri *covet.RouteInfo) []covet.ResponseDoc {
+				return []covet.ResponseDoc{{Status: http.StatusTooManyRequests}}
+			})
+			return nil
+		}},
 		{"nested installs", func(app *covet.App, g *covet.Group, rt *covet.Route) error {
 			return app.Install(&cleanPlugin{name: "nested", install: func(app *covet.App) error {
 				app.GET("/extra", func(c *covet.Context) error { return c.Text(200, "extra") })

@@ -316,7 +316,7 @@ func (s *spec) operation(ri *covet.RouteInfo, path string, rename map[string]str
 		return nil, fmt.Errorf("openapi: route %s: ResponseExample on a route without a typed output", ri.String())
 	}
 	for _, rd := range ri.Responses {
-		r := &response{status: rd.Status, description: rd.Description}
+		r := &response{status: rd.Status, description: rd.Description, headers: rd.Headers}
 		ct := rd.ContentType
 		if ct == "" {
 			ct = "application/json"

@@ -169,6 +169,7 @@ func (l *Limiter) Install(app *covet.App) error {
 		lb.setLogger(app.Logger())
 	}
 	app.UseAt(covet.PhaseGuard, l.appMiddleware)
+	app.DocumentResponses(l.documentResponses)
 	return nil
 }
 
