@@ -72,3 +72,40 @@ func TestPluginDocumentedResponses(t *testing.T) {
 		t.Errorf("/free documents a 429 it never answers")
 	}
 }
+
+// TestTagListedOnce: a tag given to a group and again to one of its routes,
+// and described twice, is listed once on the operation and once in the
+// document.
+func TestTagListedOnce(t *testing.T) {
+	app := covet.New()
+	g := app.Group("/g").With(covet.Tag("items"))
+	g.GET("/a", func(c *covet.Context) error { return nil }).Tags("items", "extra")
+	g.Group("/sub").With(covet.Tag("items")).GET("/b", func(c *covet.Context) error { return nil }).Tags("items")
+	p := openapi.New(openapi.WithTag("items", "Items"), openapi.WithTag("items", "All the items"))
+	if err := app.Install(p); err != nil {
+		t.Fatal(err)
+	}
+	if rec := get(t, app, "/openapi.json"); rec.Code != 200 {
+		t.Fatal(rec.Code)
+	}
+	raw, err := p.Document(openapi.V31, openapi.JSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Tags  []openapi.Tag
+		Paths map[string]map[string]struct{ Tags []string }
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Tags) != 2 || doc.Tags[0] != (openapi.Tag{Name: "items", Description: "All the items"}) || doc.Tags[1].Name != "extra" {
+		t.Errorf("document tags %+v, want items (described once, last wins) then extra", doc.Tags)
+	}
+	if got := doc.Paths["/g/a"]["get"].Tags; len(got) != 2 || got[0] != "items" || got[1] != "extra" {
+		t.Errorf("/g/a tags %v", got)
+	}
+	if got := doc.Paths["/g/sub/b"]["get"].Tags; len(got) != 1 {
+		t.Errorf("/g/sub/b tags %v", got)
+	}
+}
