@@ -49,7 +49,8 @@ type App struct {
 	entry HandlerFunc // pre middleware + dispatch
 	serve HandlerFunc // app middleware + routed
 
-	lifecycle lifecycle
+	lifecycle  lifecycle
+	background background
 }
 
 // HandlerFunc handles a request. Returning a non-nil error hands it to the
@@ -524,7 +525,14 @@ func (a *App) build() error {
 	return err
 }
 
-// ServeHTTP serves a request.
+// ServeHTTP serves a request. An error or panic from the handlers is
+// answered by the error handler; if the response had already started (a
+// status or body bytes were sent), no error answer is possible and ending
+// the body cleanly would pass a truncated response off as complete, so
+// ServeHTTP logs the failure and aborts the response by panicking with
+// http.ErrAbortHandler, which net/http turns into a broken connection
+// (HTTP/1.1) or a reset stream (HTTP/2). A stream ended by ErrDraining
+// ends cleanly instead.
 func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !a.frozen.Load() {
 		if err := a.build(); err != nil {
@@ -549,6 +557,10 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		a.handleError(c, err)
 	}
+	if c.abortErr != nil {
+		a.logAbort(c, c.abortErr)
+		panic(http.ErrAbortHandler) // finish releases the context
+	}
 }
 
 // finish recovers a panic into a 500 answer and returns the context to the pool.
@@ -559,6 +571,11 @@ func (a *App) finish(c *Context) {
 			panic(v)
 		}
 		a.handleError(c, newPanicError(v))
+		if c.abortErr != nil {
+			a.logAbort(c, c.abortErr)
+			c.release()
+			panic(http.ErrAbortHandler)
+		}
 	}
 	c.release()
 	if a.cfg.development {
@@ -566,6 +583,22 @@ func (a *App) finish(c *Context) {
 		return
 	}
 	a.pool.Put(c)
+}
+
+// logAbort logs a response that failed after it started (handleError set
+// c.abortErr). No error answer is possible any more, and ending the body
+// cleanly would hand the client (and any cache or proxy) a truncated
+// response that looks complete, so the caller then panics with
+// http.ErrAbortHandler, as net/http's own handlers do: the server breaks the
+// connection (HTTP/1.1: no terminating chunk, the connection is closed;
+// HTTP/2: the stream is reset). The error handler has already seen the error.
+func (a *App) logAbort(c *Context, err error) {
+	r := c.req
+	attrs := []any{"error", err.Error(), "method", r.Method, "path", r.URL.Path, "status", c.res.status, "bytes", c.res.size}
+	if c.route != nil {
+		attrs = append(attrs, "route", c.route.info.Pattern)
+	}
+	a.logger.ErrorContext(r.Context(), "covet: response aborted: the handler failed after the response started", attrs...)
 }
 
 // dispatch routes the request and runs the matched handler chain.
@@ -689,7 +722,11 @@ func (a *App) Start(ctx context.Context) error {
 // Stop stops the started plugins (Stopper) in reverse install order, giving
 // each the context's deadline, and returns their errors joined. It fires the
 // drain signal (see Draining) first, if the shutdown did not already.
+//
+// Before the plugins, it waits for the background tasks (Context.After,
+// App.Go) until ctx ends, and reports those it abandoned in the error.
 func (a *App) Stop(ctx context.Context) error {
 	a.beginDrain()
-	return a.lifecycle.stop(ctx, a)
+	bgErr := a.waitBackground(ctx)
+	return errors.Join(bgErr, a.lifecycle.stop(ctx, a))
 }

@@ -2,9 +2,11 @@ package covet
 
 import (
 	"fmt"
-
+	"net/url"
 	"reflect"
 	"unsafe"
+
+	"github.com/covetgo/covet/core/internal/binding"
 )
 
 // routeBind holds a route's binding options; nil fields keep the app's.
@@ -15,26 +17,21 @@ type routeBind struct {
 	multipart *MultipartLimits
 }
 
-// bindOptions are the binding settings in force for one request.
-type bindOptions struct {
-	bodyLimit int64
-	strict    bool
-	maxDepth  int
-}
-
-func (c *Context) bindOptions() bindOptions {
+// bindOptions returns the binding settings in force for the request: the
+// app's, overridden by the route's.
+func (c *Context) bindOptions() binding.Options {
 	cfg := &c.app.cfg
-	o := bindOptions{bodyLimit: cfg.bodyLimit, strict: cfg.strictJSON, maxDepth: cfg.maxJSONDepth}
+	o := binding.Options{BodyLimit: cfg.bodyLimit, Strict: cfg.strictJSON, MaxDepth: cfg.maxJSONDepth, Codec: cfg.json}
 	if c.route != nil && c.route.bind != nil {
 		b := c.route.bind
 		if b.bodyLimit != nil {
-			o.bodyLimit = *b.bodyLimit
+			o.BodyLimit = *b.bodyLimit
 		}
 		if b.strict != nil {
-			o.strict = *b.strict
+			o.Strict = *b.strict
 		}
 		if b.maxDepth != nil {
-			o.maxDepth = *b.maxDepth
+			o.MaxDepth = *b.maxDepth
 		}
 	}
 	return o
@@ -108,34 +105,27 @@ func (c *Context) Bind(v any) error {
 	if err != nil {
 		return err
 	}
-	vs := validatePool.Get().(*validateState)
-	vs.reset()
-	defer validatePool.Put(vs)
-	if ps := ip.params[locPath]; ps != nil && ip.pathIdx == nil {
+	vs := binding.GetState()
+	defer binding.PutState(vs)
+	if ip.HasPath() && ip.PathIdx == nil {
 		// Resolve path fields against this route's pattern.
-		cp := *ip
-		cp.pathIdx = make([]int, len(ps.fields))
-		for i, f := range ps.fields {
-			cp.pathIdx[i] = -1
-			if c.route != nil {
-				for j, pp := range c.route.pat.params {
-					if pp.Name == f.name {
-						cp.pathIdx[i] = j
-					}
-				}
-			}
+		var params []PathParam
+		if c.route != nil {
+			params = c.route.pat.params
 		}
-		ip = &cp
+		ip, _ = ip.ResolvePath(len(params), func(j int) (string, bool) {
+			return params[j].Name, params[j].Kind == ParamPath
+		})
 	}
-	return ip.bindAndValidate(c, p, v, vs)
+	return c.bindInput(ip, p, v, vs)
 }
 
-func bindTarget(v any) (*inputPlan, unsafe.Pointer, error) {
+func bindTarget(v any) (*binding.InputPlan, unsafe.Pointer, error) {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
 		return nil, nil, fmt.Errorf("covet: Bind needs a non-nil pointer to a struct, not %T", v)
 	}
-	ip, err := compileInput(rv.Type().Elem())
+	ip, err := binding.CompileInput(rv.Type().Elem())
 	if err != nil {
 		return nil, nil, fmt.Errorf("covet: Bind %T: %w", v, err)
 	}
@@ -149,31 +139,35 @@ func (c *Context) BindJSON(v any) error {
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return fmt.Errorf("covet: BindJSON needs a non-nil pointer, not %T", v)
 	}
-	tp, err := bodyPlan(rv.Type().Elem())
+	tp, err := binding.BodyPlan(rv.Type().Elem())
 	if err != nil {
 		return fmt.Errorf("covet: BindJSON %T: %w", v, err)
 	}
 	r := c.Request()
-	if mt := mediaType(r); !isJSONMedia(mt) {
-		return unsupportedMedia(mt, "application/json")
+	if mt := binding.MediaType(r); !binding.IsJSONMedia(mt) {
+		return bindError(binding.UnsupportedMedia(mt, "application/json"))
 	}
 	o := c.bindOptions()
-	bp, err := readBody(r, o.bodyLimit)
+	bp, err := binding.ReadBody(r, o.BodyLimit)
 	if err != nil {
-		return err
+		return bindError(err)
 	}
-	defer putBody(bp)
+	defer binding.PutBody(bp)
 	if len(*bp) == 0 {
 		return validationError([]FieldError{{Location: "body", Message: "a JSON body is required"}})
 	}
-	vs := validatePool.Get().(*validateState)
-	vs.reset()
-	defer validatePool.Put(vs)
-	if err := decodeJSON(c.app.cfg.json, *bp, tp, rv.UnsafePointer(), vs, jsonOptions{strict: o.strict, maxDepth: o.maxDepth}); err != nil {
-		return err
+	return decodeJSON(*bp, tp, rv.UnsafePointer(), o)
+}
+
+// decodeJSON decodes and validates data into the value of plan tp at p.
+func decodeJSON(data []byte, tp *binding.TypePlan, p unsafe.Pointer, o binding.Options) error {
+	vs := binding.GetState()
+	defer binding.PutState(vs)
+	if err := binding.DecodeJSON(o.Codec, data, tp, p, vs, o); err != nil {
+		return bindError(err)
 	}
-	if len(vs.errs) > 0 {
-		return validationError(vs.errs)
+	if errs := vs.Errs(); len(errs) > 0 {
+		return validationError(fieldErrors(errs))
 	}
 	return nil
 }
@@ -185,20 +179,17 @@ func (c *Context) BindQuery(v any) error {
 	if err != nil {
 		return err
 	}
-	ps := ip.params[locQuery]
+	ps := ip.Params[binding.LocQuery]
 	if ps == nil {
 		return nil
 	}
-	vs := validatePool.Get().(*validateState)
-	vs.reset()
-	defer validatePool.Put(vs)
-	seen, bad, err := bindQuery(ps, c.Request().URL.RawQuery, p, vs)
-	if err != nil {
-		return err
+	vs := binding.GetState()
+	defer binding.PutState(vs)
+	if err := binding.BindQuery(ps, c.Request().URL.RawQuery, p, vs); err != nil {
+		return bindError(err)
 	}
-	finishParams(ps, seen, bad, p, vs)
-	if len(vs.errs) > 0 {
-		return validationError(vs.errs)
+	if errs := vs.Errs(); len(errs) > 0 {
+		return validationError(fieldErrors(errs))
 	}
 	return nil
 }
@@ -214,21 +205,79 @@ func (a *App) DecodeJSON(data []byte, v any) error {
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return fmt.Errorf("covet: DecodeJSON needs a non-nil pointer, not %T", v)
 	}
-	tp, err := bodyPlan(rv.Type().Elem())
+	tp, err := binding.BodyPlan(rv.Type().Elem())
 	if err != nil {
 		return fmt.Errorf("covet: DecodeJSON %T: %w", v, err)
 	}
 	if len(data) == 0 {
 		return validationError([]FieldError{{Location: "body", Message: "a JSON value is required"}})
 	}
-	vs := validatePool.Get().(*validateState)
-	vs.reset()
-	defer validatePool.Put(vs)
-	if err := decodeJSON(a.cfg.json, data, tp, rv.UnsafePointer(), vs, jsonOptions{strict: a.cfg.strictJSON, maxDepth: a.cfg.maxJSONDepth}); err != nil {
+	return decodeJSON(data, tp, rv.UnsafePointer(), binding.Options{Strict: a.cfg.strictJSON, MaxDepth: a.cfg.maxJSONDepth, Codec: a.cfg.json})
+}
+
+// BindValues fills the query-tagged fields of v (a non-nil pointer to a
+// struct) from values, keyed by parameter name, exactly as typed handlers
+// bind query parameters: the same parsing (durations, times,
+// encoding.TextUnmarshaler types, pointers for optional values, a slice
+// collecting every value of its key), defaults, required:"true" and
+// constraint tags. Every failure is reported at once, as the *Error of a
+// 422 (Location "query", Field the parameter name). A scalar takes the
+// first value of its key; a slice given an empty list of values is empty
+// (its default does not apply). Fields of other locations are left alone.
+//
+// It lets code outside a request reuse the binding engine: the settings
+// plugin loads typed configuration through it.
+func BindValues(v any, values map[string][]string) error {
+	ip, p, err := bindTarget(v)
+	if err != nil {
 		return err
 	}
-	if len(vs.errs) > 0 {
-		return validationError(vs.errs)
+	vs := binding.GetState()
+	defer binding.PutState(vs)
+	ip.BindValues(values, p, vs)
+	if errs := vs.Errs(); len(errs) > 0 {
+		return validationError(fieldErrors(errs))
 	}
 	return nil
 }
+
+// bindError turns the binder's refusals (400, 413, 415) into an *Error;
+// other errors pass.
+func bindError(err error) error {
+	be, ok := err.(*binding.Error)
+	if !ok {
+		return err
+	}
+	e := &Error{Status: be.Status, Detail: be.Detail, cause: be.Cause}
+	if be.Header != "" {
+		e = e.WithHeader(be.Header, be.HeaderValue)
+	}
+	if be.Offset >= 0 {
+		e = e.WithExtension("offset", be.Offset)
+	}
+	return e
+}
+
+// fieldErrors views the binder's field errors as FieldErrors: the two types
+// have the same fields (the conversion below fails to compile otherwise).
+func fieldErrors(errs []binding.FieldError) []FieldError {
+	_ = FieldError(binding.FieldError{})
+	return unsafe.Slice((*FieldError)(unsafe.Pointer(unsafe.SliceData(errs))), len(errs))
+}
+
+// Body and query limits, re-exported from the binder.
+const (
+	// DefaultBodyLimit is the default limit of request bodies read by Bind
+	// and typed handlers (multipart uploads have their own limits).
+	DefaultBodyLimit = binding.DefaultBodyLimit
+	// DefaultMaxJSONDepth is the default nesting limit of JSON bodies.
+	DefaultMaxJSONDepth = binding.DefaultMaxJSONDepth
+	// MaxQueryParams is the most parameters a query string or an urlencoded
+	// form may hold; a request with more is answered 400.
+	MaxQueryParams = binding.MaxQueryParams
+)
+
+func parseQuery(raw string) url.Values   { return binding.ParseQuery(raw) }
+func tooManyQueryParams(raw string) bool { return binding.TooManyQueryParams(raw) }
+func errTooManyQueryParams() error       { return bindError(binding.ErrTooManyQueryParams()) }
+func init()                              { binding.SetFileType(reflect.TypeFor[*File]()) }

@@ -50,6 +50,9 @@ type Context struct {
 	logger      *slog.Logger
 	released    bool
 	errHandled  bool
+	// abortErr is the error that came after the response started: the
+	// response is aborted when the handler chain returns.
+	abortErr error
 	// streaming: the request's context also ends when the app drains
 	// (SSE, Stream).
 	streaming bool
@@ -102,6 +105,7 @@ func (c *Context) release() {
 		c.requestID = ""
 		c.logger = nil
 		c.errHandled = false
+		c.abortErr = nil
 		c.streaming = false
 		c.dirty = false
 	}
@@ -297,7 +301,13 @@ func (c *Context) SetRequestID(id string) {
 	c.dirty = true
 	c.requestID = id
 	c.logger = nil
-	c.req = c.req.WithContext(WithRequestID(c.req.Context(), id))
+	// The ID reaches the request's context with the key store, when the
+	// request or its context is next asked for: a request nobody asks for
+	// (most handlers) pays no request copy for it.
+	if c.keys != nil {
+		c.keys.requestID = id
+	}
+	c.keysPending = true
 }
 
 // Logger returns the app's logger with the request ID and route attached.
@@ -337,8 +347,9 @@ func (k *Key[T]) String() string { return k.name }
 // makes the values visible from the request's context.
 type keyStore struct {
 	context.Context
-	vals []ctxValue
-	buf  [4]ctxValue
+	vals      []ctxValue
+	buf       [4]ctxValue
+	requestID string // SetRequestID's, for RequestIDFrom
 }
 
 // storeKey finds the keyStore in a context.
@@ -346,8 +357,13 @@ type storeKey struct{}
 
 // Value implements context.Context.
 func (s *keyStore) Value(key any) any {
-	if key == (storeKey{}) {
+	switch key {
+	case storeKey{}:
 		return s
+	case requestIDKey{}:
+		if s.requestID != "" {
+			return s.requestID
+		}
 	}
 	return s.Context.Value(key)
 }
@@ -361,8 +377,13 @@ type storeLayer struct {
 
 // Value implements context.Context.
 func (l *storeLayer) Value(key any) any {
-	if key == (storeKey{}) {
+	switch key {
+	case storeKey{}:
 		return l.s
+	case requestIDKey{}:
+		if l.s.requestID != "" {
+			return l.s.requestID
+		}
 	}
 	return l.Context.Value(key)
 }
@@ -377,7 +398,7 @@ func (c *Context) attachStore() {
 	if c.keys == nil {
 		// The values move from the pooled slice to a store of their own,
 		// which a goroutine keeping the context may read after the request.
-		s := &keyStore{}
+		s := &keyStore{requestID: c.requestID}
 		s.vals = append(s.buf[:0], c.values...)
 		clear(c.values)
 		c.values = c.values[:0]
@@ -535,7 +556,9 @@ func (c *Context) Blob(code int, contentType string, b []byte) error {
 // client goes away, or with ErrDraining when the server begins to shut down
 // (checked between reads). From the call on, the request's context
 // (c.Context()) is canceled on shutdown too, so a reader that blocks on it
-// returns promptly.
+// returns promptly. A reader error ends the response as any error returned
+// after the response started does: returned, it makes ServeHTTP abort the
+// response, so the client sees a broken transfer rather than a clean end.
 func (c *Context) Stream(code int, contentType string, rd io.Reader) error {
 	r := c.Response()
 	if contentType != "" {

@@ -253,12 +253,21 @@ func (a *App) handleError(c *Context, err error) {
 	}
 	c.errHandled = true
 	c.dirty = true
+	if c.res.written && !c.res.refused && !errors.Is(err, ErrDraining) {
+		// Too late for an error answer: ServeHTTP aborts the response when
+		// the handler chain is done (see App.ServeHTTP). A stream ended by
+		// shutdown ends cleanly; a write the writer refused
+		// (http.ErrHandlerTimeout) means a wrapper answered instead.
+		c.abortErr = err
+	}
 	a.cfg.errorHandler(c, a.translate(c, err))
 }
 
 // HandleError hands an error to the app's error handler, as returning it from
 // a handler would; middleware that must answer before returning (timeouts)
-// uses it. It runs at most once per request.
+// uses it. It runs at most once per request. If the response had already
+// started, ServeHTTP aborts it once the handler chain returns, as for a
+// returned error.
 func (c *Context) HandleError(err error) { c.app.handleError(c, err) }
 
 // ProblemFor builds the problem object for an error: the status comes from a

@@ -7,6 +7,47 @@ import (
 	"time"
 )
 
+// HealthKind says which health question is asked.
+type HealthKind uint8
+
+const (
+	// Liveness asks whether the process works at all (/healthz).
+	Liveness HealthKind = iota
+	// Readiness asks whether it can serve traffic now (/readyz).
+	Readiness
+)
+
+// String returns "liveness" or "readiness".
+func (k HealthKind) String() string {
+	if k == Readiness {
+		return "readiness"
+	}
+	return "liveness"
+}
+
+// HealthStatus is a health verdict.
+type HealthStatus string
+
+const (
+	// HealthOK: everything works.
+	HealthOK HealthStatus = "ok"
+	// HealthDegraded: serving, with reduced function (a replica is down, a
+	// cache fell back to memory). Does not fail the check.
+	HealthDegraded HealthStatus = "degraded"
+	// HealthDown: not able to serve; fails the check with 503.
+	HealthDown HealthStatus = "down"
+)
+
+// HealthReport is a plugin's answer to a health check.
+type HealthReport struct {
+	// Status is the verdict.
+	Status HealthStatus `json:"status"`
+	// Error explains a degraded or down status.
+	Error string `json:"error,omitempty"`
+	// Details holds plugin-specific figures (per-database latency, pool stats).
+	Details map[string]any `json:"details,omitempty"`
+}
+
 // HealthResponse is the JSON body of /healthz and /readyz.
 type HealthResponse struct {
 	// Status is "ok", "degraded" or "down"; the answer is 503 when "down".

@@ -39,7 +39,8 @@ func Chain(mw ...Middleware) Middleware {
 // new ones, and the middleware before it the old ones again when it returns
 // (also after a panic). An error returned downstream is handed to the error
 // handler while the wrapped writer is current, so the standard middleware
-// sees the error response (a compressor compresses it).
+// sees the error response (a compressor compresses it); if the response had
+// already started, it is aborted as ServeHTTP does (see App.ServeHTTP).
 //
 // Cost: the Context travels to the inner handler in the request's context,
 // which costs two allocations per request.

@@ -1,7 +1,6 @@
 package covet
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"mime"
@@ -9,12 +8,10 @@ import (
 	"net/http"
 	"net/textproto"
 	"os"
-	"path"
 	"strconv"
-	"strings"
-	"sync"
-	"unicode"
-	"unsafe"
+
+	"github.com/covetgo/covet/core/internal/binding"
+	"github.com/covetgo/covet/core/internal/upload"
 )
 
 // MultipartLimits bound what a multipart/form-data request may hold. Each
@@ -85,39 +82,13 @@ type File struct {
 // Open returns the file's content. Close it when done.
 func (f *File) Open() (multipart.File, error) {
 	if f.path == "" {
-		return sectionFile{io.NewSectionReader(bytes.NewReader(f.mem), 0, int64(len(f.mem)))}, nil
+		return upload.NewSectionFile(f.mem), nil
 	}
 	return os.Open(f.path)
 }
 
 // InMemory reports whether the file is held in memory (not spooled to disk).
 func (f *File) InMemory() bool { return f.path == "" }
-
-type sectionFile struct{ *io.SectionReader }
-
-func (sectionFile) Close() error { return nil }
-
-// sanitizeFilename keeps the last element of a client-supplied file name
-// (either slash), without control characters or format characters (Unicode
-// category Cf: bidi overrides and isolates such as U+202E and U+2066–2069,
-// the marks U+200E/F, zero-width characters), which let a name display
-// otherwise than it reads ("invoice\u202efdp.exe" shows as "invoiceexe.pdf"),
-// and refuses "." and "..".
-func sanitizeFilename(name string) string {
-	name = strings.ReplaceAll(name, "\\", "/")
-	name = path.Base(name)
-	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '/' || r == '\\' {
-			return -1
-		}
-		return r
-	}, name)
-	name = strings.TrimSpace(name)
-	if name == "." || name == ".." || name == "/" {
-		return ""
-	}
-	return name
-}
 
 // Part is one part of a multipart body, as Context.Multipart hands it out.
 // Reading it stops at the part's end or its limit (MaxFileSize for files,
@@ -136,87 +107,7 @@ type Part struct {
 func (p *Part) Read(b []byte) (int, error) { return p.r.Read(b) }
 
 // IsFile reports whether the part is a file (it has a filename parameter).
-func (p *Part) IsFile() bool { return p.Header != nil && hasFilename(p.Header) }
-
-func hasFilename(h textproto.MIMEHeader) bool {
-	_, params, err := mime.ParseMediaType(h.Get("Content-Disposition"))
-	if err != nil {
-		return false
-	}
-	_, ok := params["filename"]
-	return ok
-}
-
-var (
-	errMultipartHeader = errors.New("covet: multipart part header too large")
-	errBodyLimit       = errors.New("covet: body limit reached")
-)
-
-// countingBody enforces the total limit and the header budget while the
-// multipart reader reads from it.
-type countingBody struct {
-	r         io.Reader
-	n, limit  int64
-	headerMax int64 // > 0 while reading a part header
-	headerN   int64
-}
-
-func (b *countingBody) Read(p []byte) (int, error) {
-	if b.n >= b.limit {
-		// Let one more byte through to tell "exactly at the limit" from "over".
-		var one [1]byte
-		n, err := b.r.Read(one[:])
-		if n > 0 {
-			return 0, errBodyLimit
-		}
-		return 0, err
-	}
-	if int64(len(p)) > b.limit-b.n {
-		p = p[:b.limit-b.n]
-	}
-	n, err := b.r.Read(p)
-	b.n += int64(n)
-	if b.headerMax > 0 {
-		b.headerN += int64(n)
-		if b.headerN > b.headerMax {
-			return n, errMultipartHeader
-		}
-	}
-	return n, err
-}
-
-// limitedPart reads a part up to max bytes, failing past it.
-type limitedPart struct {
-	r        io.Reader
-	n, max   int64
-	name     string
-	file     bool
-	exceeded bool
-}
-
-func (l *limitedPart) Read(p []byte) (int, error) {
-	if l.n > l.max {
-		return 0, l.err()
-	}
-	if int64(len(p)) > l.max-l.n+1 {
-		p = p[:l.max-l.n+1]
-	}
-	n, err := l.r.Read(p)
-	l.n += int64(n)
-	if l.n > l.max {
-		l.exceeded = true
-		return n - int(l.n-l.max), l.err()
-	}
-	return n, err
-}
-
-func (l *limitedPart) err() error {
-	what := "field"
-	if l.file {
-		what = "file"
-	}
-	return NewError(http.StatusRequestEntityTooLarge, what+" "+strconv.Quote(l.name)+" is larger than the limit of "+strconv.FormatInt(l.max, 10)+" bytes")
-}
+func (p *Part) IsFile() bool { return p.Header != nil && upload.HasFilename(p.Header) }
 
 // multipartLimits returns the limits for the request's route.
 func (c *Context) multipartLimits() MultipartLimits {
@@ -236,7 +127,7 @@ func (c *Context) Multipart(fn func(p *Part) error) error {
 	r := c.Request()
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" {
-		return unsupportedMedia(mt, "multipart/form-data")
+		return bindError(binding.UnsupportedMedia(mt, "multipart/form-data"))
 	}
 	boundary := params["boundary"]
 	if boundary == "" {
@@ -244,14 +135,14 @@ func (c *Context) Multipart(fn func(p *Part) error) error {
 	}
 	lim := c.multipartLimits()
 	if r.ContentLength > lim.MaxBodySize {
-		return bodyTooLarge(lim.MaxBodySize)
+		return bindError(binding.BodyTooLarge(lim.MaxBodySize))
 	}
-	cb := &countingBody{r: r.Body, limit: lim.MaxBodySize}
+	cb := &upload.CountingBody{R: r.Body, Limit: lim.MaxBodySize}
 	mr := multipart.NewReader(cb, boundary)
 	for parts := 0; ; parts++ {
-		cb.headerMax, cb.headerN = int64(lim.MaxHeaderSize)+8192, 0
+		cb.HeaderMax, cb.HeaderN = int64(lim.MaxHeaderSize)+8192, 0
 		p, err := mr.NextRawPart()
-		cb.headerMax = 0
+		cb.HeaderMax = 0
 		if err == io.EOF {
 			return nil
 		}
@@ -262,15 +153,15 @@ func (c *Context) Multipart(fn func(p *Part) error) error {
 			p.Close()
 			return NewError(http.StatusRequestEntityTooLarge, "multipart body has more than "+strconv.Itoa(lim.MaxParts)+" parts")
 		}
-		isFile := hasFilename(p.Header)
+		isFile := upload.HasFilename(p.Header)
 		max := lim.MaxFieldSize
 		if isFile {
 			max = lim.MaxFileSize
 		}
-		lp := &limitedPart{r: p, max: max, name: p.FormName(), file: isFile}
+		lp := &upload.LimitedPart{R: p, Max: max, Name: p.FormName(), File: isFile}
 		part := &Part{Name: p.FormName(), Header: p.Header, r: lp}
 		if isFile {
-			part.Filename = sanitizeFilename(p.FileName())
+			part.Filename = upload.SanitizeFilename(p.FileName())
 		}
 		if err := fn(part); err != nil {
 			p.Close()
@@ -287,165 +178,51 @@ func (c *Context) Multipart(fn func(p *Part) error) error {
 
 func multipartError(err error, lim MultipartLimits) error {
 	var he *Error
+	var tl *upload.TooLarge
 	switch {
 	case errors.As(err, &he):
 		return err
-	case errors.Is(err, errBodyLimit):
-		return bodyTooLarge(lim.MaxBodySize)
-	case errors.Is(err, errMultipartHeader):
+	case errors.As(err, &tl):
+		return NewError(http.StatusRequestEntityTooLarge, tl.Error())
+	case errors.Is(err, upload.ErrBodyLimit):
+		return bindError(binding.BodyTooLarge(lim.MaxBodySize))
+	case errors.Is(err, upload.ErrHeader):
 		return NewError(http.StatusBadRequest, "a multipart part header is larger than the limit of "+strconv.Itoa(lim.MaxHeaderSize)+" bytes")
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return NewError(http.StatusBadRequest, "multipart body ended early")
 	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return bodyTooLarge(mbe.Limit)
+		return bindError(binding.BodyTooLarge(mbe.Limit))
 	}
 	return Errorf(http.StatusBadRequest, "malformed multipart body: %v", err).WithCause(err)
 }
-
-var copyBufPool = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
 
 // spool reads a file part: into memory up to MaxMemory, then into a
 // temporary file removed when the request ends.
 func (c *Context) spool(p *Part, lim MultipartLimits) (*File, error) {
 	f := &File{Filename: p.Filename, ContentType: p.Header.Get("Content-Type"), Header: p.Header}
-	bp := copyBufPool.Get().(*[]byte)
-	defer copyBufPool.Put(bp)
-	buf := *bp
-	var mem []byte
-	for first := true; ; first = false {
-		n, err := io.ReadFull(p, buf[:min(int64(len(buf)), lim.MaxMemory+1-int64(len(mem)))])
-		done := err == io.EOF || err == io.ErrUnexpectedEOF
-		if err != nil && !done {
-			return nil, err
-		}
-		if first && done {
-			// Small files (the common case) get a buffer of their size.
-			f.mem, f.Size = append([]byte(nil), buf[:n]...), int64(n)
-			return f, nil
-		}
-		if mem == nil {
-			mem = make([]byte, 0, lim.MaxMemory+1)
-		}
-		mem = append(mem, buf[:n]...)
-		if done {
-			f.mem, f.Size = mem, int64(len(mem))
-			return f, nil
-		}
-		if int64(len(mem)) > lim.MaxMemory {
-			break
-		}
-	}
-	tmp, err := os.CreateTemp(lim.TempDir, "covet-upload-*")
+	var err error
+	f.mem, f.path, f.Size, err = upload.Spool(p, lim.MaxMemory, lim.TempDir, func(name string) {
+		c.onRelease(func() { _ = os.Remove(name) })
+	})
 	if err != nil {
 		return nil, err
 	}
-	name := tmp.Name()
-	c.onRelease(func() { _ = os.Remove(name) })
-	if _, err := tmp.Write(mem); err != nil {
-		tmp.Close()
-		return nil, err
-	}
-	n, err := io.CopyBuffer(tmp, onlyReader{p}, buf)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, err
-	}
-	f.path, f.Size = name, int64(len(mem))+n
 	return f, nil
 }
 
-// onlyReader hides WriterTo/ReaderFrom so CopyBuffer uses the pooled buffer.
-type onlyReader struct{ io.Reader }
+// formParts serves a typed input's multipart form fields from the request.
+type formParts struct{ c *Context }
 
-// bindForm binds an urlencoded or multipart form into the input's form fields.
-func (ip *inputPlan) bindForm(c *Context, p unsafe.Pointer, vs *validateState, o bindOptions) error {
-	r := c.req
-	mt := mediaType(r)
-	var seen, bad, files uint64
-	switch mt {
-	case "application/x-www-form-urlencoded":
-		if len(ip.formFiles) > 0 {
-			return unsupportedMedia(mt, "multipart/form-data")
-		}
-		bp, err := readBody(r, o.bodyLimit)
-		if err != nil {
-			return err
-		}
-		seen, bad, err = bindQuery(ip.form, string(*bp), p, vs)
-		putBody(bp)
-		if err != nil {
-			return err
-		}
-	case "multipart/form-data":
-		lim := c.multipartLimits()
-		err := c.Multipart(func(part *Part) error {
-			if part.Filename != "" || part.IsFile() {
-				for _, f := range ip.formFiles {
-					if f.name != part.Name {
-						continue
-					}
-					file, err := c.spool(part, lim)
-					if err != nil {
-						return err
-					}
-					fp := unsafe.Add(p, f.offset)
-					if f.t.kind == vkFiles {
-						sl := (*[]*File)(fp)
-						*sl = append(*sl, file)
-					} else if files&f.bit == 0 {
-						*(**File)(fp) = file
-					}
-					files |= f.bit
-					return nil
-				}
-				return nil // unknown file field: skipped within the limits
-			}
-			f := ip.form.find(part.Name)
-			if f == nil {
-				return nil
-			}
-			var sb strings.Builder
-			if _, err := io.Copy(&sb, part); err != nil {
-				return err
-			}
-			if seen&f.bit != 0 && f.t.kind != vkSlice {
-				return nil
-			}
-			seen |= f.bit
-			if err := setParam(f, sb.String(), unsafe.Add(p, f.offset)); err != nil {
-				vs.failParam(f, err, sb.String())
-				bad |= f.bit
-			}
-			return nil
+// EachPart streams the parts to fn; spool keeps a file part as a *File.
+func (fp formParts) EachPart(fn func(name string, file bool, body io.Reader, spool func() (any, error)) error) error {
+	lim := fp.c.multipartLimits()
+	return fp.c.Multipart(func(part *Part) error {
+		return fn(part.Name, part.Filename != "" || part.IsFile(), part, func() (any, error) {
+			return fp.c.spool(part, lim)
 		})
-		if err != nil {
-			return err
-		}
-	default:
-		if len(ip.formFiles) > 0 {
-			return unsupportedMedia(mt, "multipart/form-data")
-		}
-		return unsupportedMedia(mt, "application/x-www-form-urlencoded", "multipart/form-data")
-	}
-	finishParams(ip.form, seen, bad, p, vs)
-	for _, f := range ip.formFiles {
-		if files&f.bit == 0 {
-			if f.required {
-				vs.add(FieldError{Location: "form", Field: f.name, Message: "is required"})
-			}
-			continue
-		}
-		if f.rules != nil {
-			vs.loc, vs.base = locForm, f.name
-			vs.checkValue(f.t, f.rules, unsafe.Add(p, f.offset))
-			vs.base = ""
-		}
-	}
-	return nil
+	})
 }
 
 // onRelease registers fn to run when the request ends, after the handler

@@ -52,6 +52,9 @@ type config struct {
 	multipart      MultipartLimits
 	validateOutput bool
 	encoders       []Encoder
+	// background tasks (background.go)
+	bgLimit    int
+	bgWhenFull WhenFull
 }
 
 // ServerConfig holds the http.Server settings Run and Serve use. Passed to
@@ -118,6 +121,7 @@ func defaultConfig() config {
 		json:         defaultJSON,
 		bodyLimit:    DefaultBodyLimit,
 		maxJSONDepth: DefaultMaxJSONDepth,
+		bgLimit:      DefaultBackgroundLimit,
 	}
 }
 

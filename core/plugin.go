@@ -108,47 +108,6 @@ type RouteObserver interface {
 	ObserveRoutes(routes []RouteInfo) error
 }
 
-// HealthKind says which health question is asked.
-type HealthKind uint8
-
-const (
-	// Liveness asks whether the process works at all (/healthz).
-	Liveness HealthKind = iota
-	// Readiness asks whether it can serve traffic now (/readyz).
-	Readiness
-)
-
-// String returns "liveness" or "readiness".
-func (k HealthKind) String() string {
-	if k == Readiness {
-		return "readiness"
-	}
-	return "liveness"
-}
-
-// HealthStatus is a health verdict.
-type HealthStatus string
-
-const (
-	// HealthOK: everything works.
-	HealthOK HealthStatus = "ok"
-	// HealthDegraded: serving, with reduced function (a replica is down, a
-	// cache fell back to memory). Does not fail the check.
-	HealthDegraded HealthStatus = "degraded"
-	// HealthDown: not able to serve; fails the check with 503.
-	HealthDown HealthStatus = "down"
-)
-
-// HealthReport is a plugin's answer to a health check.
-type HealthReport struct {
-	// Status is the verdict.
-	Status HealthStatus `json:"status"`
-	// Error explains a degraded or down status.
-	Error string `json:"error,omitempty"`
-	// Details holds plugin-specific figures (per-database latency, pool stats).
-	Details map[string]any `json:"details,omitempty"`
-}
-
 // lifecycle tracks which plugins were started.
 type lifecycle struct {
 	mu      sync.Mutex
@@ -189,6 +148,7 @@ func (l *lifecycle) start(ctx context.Context, a *App) error {
 		l.started = append(l.started, p)
 	}
 	l.running = true
+	a.startBackground()
 	return nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"github.com/covetgo/covet/core/internal/forwarded"
 )
 
 // TrustedProxies is the set of proxies in front of an app whose forwarding
@@ -154,20 +156,20 @@ func (t *TrustedProxies) Resolve(r *http.Request) Origin {
 	var proto, host string
 	switch t.header {
 	case headerForwarded:
-		o.ClientIP, proto, host = t.walkForwarded(r.Header["Forwarded"], o.ClientIP)
+		o.ClientIP, proto, host = forwarded.WalkForwarded(r.Header["Forwarded"], o.ClientIP, t.Trusts)
 	case headerXFF:
 		var hop int
-		o.ClientIP, hop = t.walkXFF(r.Header[headerXFF], o.ClientIP)
-		proto = atHop(r.Header["X-Forwarded-Proto"], hop)
-		host = atHop(r.Header["X-Forwarded-Host"], hop)
+		o.ClientIP, hop = forwarded.WalkXFF(r.Header[headerXFF], o.ClientIP, t.Trusts)
+		proto = forwarded.AtHop(r.Header["X-Forwarded-Proto"], hop)
+		host = forwarded.AtHop(r.Header["X-Forwarded-Host"], hop)
 	default:
 		if vs := r.Header[t.header]; len(vs) > 0 {
 			if a := ParseAddrPort(strings.TrimSpace(vs[len(vs)-1])); a.IsValid() {
 				o.ClientIP = a
 			}
 		}
-		proto = atHop(r.Header["X-Forwarded-Proto"], 1)
-		host = atHop(r.Header["X-Forwarded-Host"], 1)
+		proto = forwarded.AtHop(r.Header["X-Forwarded-Proto"], 1)
+		host = forwarded.AtHop(r.Header["X-Forwarded-Host"], 1)
 	}
 	switch {
 	case strings.EqualFold(proto, "https"):
@@ -175,180 +177,16 @@ func (t *TrustedProxies) Resolve(r *http.Request) Origin {
 	case strings.EqualFold(proto, "http"):
 		o.Scheme = "http"
 	}
-	if validHost(host) {
+	if forwarded.ValidHost(host) {
 		o.Host = host
 	}
 	return o
 }
 
-// walkXFF returns the client of an X-Forwarded-For chain forwarded by the
-// trusted peer, and its position from the right (1 for the last entry; 0
-// when the peer itself is the client as far as can be told).
-func (t *TrustedProxies) walkXFF(values []string, peer netip.Addr) (netip.Addr, int) {
-	last, lastHop, hop := peer, 0, 0
-	for i := len(values) - 1; i >= 0; i-- {
-		v := values[i]
-		for v != "" {
-			j := strings.LastIndexByte(v, ',')
-			item := v[j+1:]
-			v = v[:max(j, 0)]
-			item = strings.TrimSpace(item)
-			if item == "" && j >= 0 {
-				continue // "a, , b"
-			}
-			hop++
-			a := ParseAddrPort(item)
-			if !a.IsValid() {
-				return last, lastHop
-			}
-			if !t.Trusts(a) {
-				return a, hop
-			}
-			last, lastHop = a, hop
-		}
-	}
-	return last, lastHop
-}
-
-// walkForwarded walks Forwarded elements from the right as walkXFF does,
-// and returns the proto= and host= of the client's element (of the last
-// one when the walk stopped at the peer).
-func (t *TrustedProxies) walkForwarded(values []string, peer netip.Addr) (netip.Addr, string, string) {
-	last := peer
-	var lastProto, lastHost string
-	first := true
-	for i := len(values) - 1; i >= 0; i-- {
-		v := values[i]
-		for v != "" {
-			var elem string
-			elem, v = lastElement(v)
-			f, proto, host := forwardedParams(elem)
-			if first {
-				// The peer's own element: what it received.
-				lastProto, lastHost, first = proto, host, false
-			}
-			a := ParseAddrPort(f)
-			if !a.IsValid() {
-				return last, lastProto, lastHost
-			}
-			if !t.Trusts(a) {
-				return a, proto, host
-			}
-			last, lastProto, lastHost = a, proto, host
-		}
-	}
-	return last, lastProto, lastHost
-}
-
-// lastElement splits the last element off a Forwarded field value (commas
-// inside quoted strings do not count).
-func lastElement(v string) (elem, rest string) {
-	inQuote, cut := false, -1
-	for i := 0; i < len(v); i++ {
-		switch v[i] {
-		case '"':
-			inQuote = !inQuote
-		case '\\':
-			if inQuote {
-				i++
-			}
-		case ',':
-			if !inQuote {
-				cut = i
-			}
-		}
-	}
-	if cut < 0 {
-		return v, ""
-	}
-	return v[cut+1:], v[:cut]
-}
-
-// forwardedParams returns an element's for=, proto= and host= values
-// ("unknown" for a missing for=).
-func forwardedParams(elem string) (forv, proto, host string) {
-	forv = "unknown"
-	for pair := range strings.SplitSeq(elem, ";") {
-		name, val, ok := strings.Cut(strings.TrimSpace(pair), "=")
-		if !ok {
-			continue
-		}
-		val = strings.TrimSpace(val)
-		if len(val) >= 2 && val[0] == '"' && val[len(val)-1] == '"' {
-			val = val[1 : len(val)-1]
-		}
-		switch strings.ToLower(name) {
-		case "for":
-			forv = val
-		case "proto":
-			proto = val
-		case "host":
-			host = val
-		}
-	}
-	return forv, proto, host
-}
-
-// atHop returns the entry of a comma-separated header list at position hop
-// from the right (at least 1), or its leftmost entry when it is shorter:
-// proxies that overwrite the header leave one value, and proxies that append
-// put theirs on the right.
-func atHop(values []string, hop int) string {
-	if len(values) == 0 {
-		return ""
-	}
-	hop = max(hop, 1)
-	var items []string
-	for _, v := range values {
-		for item := range strings.SplitSeq(v, ",") {
-			items = append(items, strings.TrimSpace(item))
-		}
-	}
-	i := len(items) - hop
-	if i < 0 {
-		i = 0
-	}
-	return items[i]
-}
-
-// validHost accepts a host[:port] made of the characters a host name, an
-// IPv4 or a bracketed IPv6 address may hold.
-func validHost(h string) bool {
-	if h == "" || len(h) > 255 {
-		return false
-	}
-	for i := 0; i < len(h); i++ {
-		c := h[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case c == '.', c == '-', c == ':', c == '[', c == ']', c == '_':
-		default:
-			return false
-		}
-	}
-	return true
-}
-
 // ParseAddrPort parses "ip", "ip:port", "[ipv6]" or "[ipv6]:port" as found
 // in RemoteAddr and forwarding headers; IPv4-mapped IPv6 addresses are
 // unmapped. It returns the zero Addr for anything else (zones included).
-func ParseAddrPort(s string) netip.Addr {
-	host := s
-	if strings.HasPrefix(s, "[") {
-		end := strings.IndexByte(s, ']')
-		if end < 0 {
-			return netip.Addr{}
-		}
-		host = s[1:end]
-	} else if strings.Count(s, ":") == 1 {
-		host, _, _ = strings.Cut(s, ":")
-	}
-	a, err := netip.ParseAddr(host)
-	if err != nil || a.Zone() != "" {
-		return netip.Addr{}
-	}
-	return a.Unmap()
-}
+func ParseAddrPort(s string) netip.Addr { return forwarded.ParseAddrPort(s) }
 
 // origin resolves the request through the app's trusted proxies.
 func (c *Context) origin() Origin { return c.app.cfg.proxies.Resolve(c.req) }

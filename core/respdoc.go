@@ -25,10 +25,13 @@ func (a *App) DocumentResponses(fn ResponseDocumenter) {
 	}
 }
 
-// HeaderDoc documents a response header of type string, for
+// HeaderDoc documents a response header (a string), for
 // ResponseDoc.Headers.
-func HeaderDoc(name, description string) ParamDoc {
-	return ParamDoc{Name: name, In: "header", Description: description, Schema: &Schema{Type: "string"}}
+type HeaderDoc struct {
+	// Name is the header's name ("Retry-After").
+	Name string
+	// Description says what the header carries.
+	Description string
 }
 
 func (a *App) documentResponses(ri *RouteInfo) {

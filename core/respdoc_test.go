@@ -20,7 +20,7 @@ func TestDocumentResponses(t *testing.T) {
 			return nil
 		}
 		return []covet.ResponseDoc{{Status: http.StatusTooManyRequests, Description: "limited",
-			Headers: []covet.ParamDoc{covet.HeaderDoc("Retry-After", "seconds to wait")}}}
+			Headers: []covet.HeaderDoc{{Name: "Retry-After", Description: "seconds to wait"}}}}
 	})
 	app.DocumentResponses(func(ri *covet.RouteInfo) []covet.ResponseDoc {
 		return []covet.ResponseDoc{{Status: http.StatusTooManyRequests, Description: "second"}, {Status: http.StatusServiceUnavailable}}
@@ -32,7 +32,7 @@ func TestDocumentResponses(t *testing.T) {
 	if r := got["/free"]; len(r) != 2 || r[0].Description != "second" || r[1].Status != 503 {
 		t.Errorf("/free: %+v", r)
 	}
-	if r := got["/limited"]; len(r) != 2 || r[0].Description != "limited" || r[0].Headers[0].Name != "Retry-After" || r[0].Headers[0].In != "header" {
+	if r := got["/limited"]; len(r) != 2 || r[0].Description != "limited" || r[0].Headers[0].Name != "Retry-After" {
 		t.Errorf("/limited: %+v", r)
 	}
 	if r := got["/own"]; len(r) != 2 || r[0].Description != "slow down, says the app" {

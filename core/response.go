@@ -18,6 +18,10 @@ type Response struct {
 	status  int
 	size    int64
 	written bool
+	// refused: the writer refused a write with http.ErrHandlerTimeout (a
+	// wrapper such as middleware.Timeout answered instead), so an error
+	// after it does not abort the wrapper's complete answer.
+	refused bool
 	// head drops body writes: the request is HEAD (served by a GET route).
 	head bool
 	// before holds the hooks run just before the status is sent (see
@@ -92,7 +96,16 @@ func (r *Response) Write(b []byte) (int, error) {
 	}
 	n, err := r.w.Write(b)
 	r.size += int64(n)
+	if err != nil {
+		r.noteRefused(err)
+	}
 	return n, err
+}
+
+func (r *Response) noteRefused(err error) {
+	if errors.Is(err, http.ErrHandlerTimeout) {
+		r.refused = true
+	}
 }
 
 // WriteString writes a string body without converting it to a []byte where
@@ -112,6 +125,9 @@ func (r *Response) WriteString(s string) (int, error) {
 		n, err = r.w.Write([]byte(s))
 	}
 	r.size += int64(n)
+	if err != nil {
+		r.noteRefused(err)
+	}
 	return n, err
 }
 
@@ -132,6 +148,9 @@ func (r *Response) ReadFrom(src io.Reader) (int64, error) {
 		n, err = io.Copy(onlyWriter{r.w}, src)
 	}
 	r.size += n
+	if err != nil {
+		r.noteRefused(err)
+	}
 	return n, err
 }
 

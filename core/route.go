@@ -86,8 +86,8 @@ type ResponseDoc struct {
 	// application/problem+json for 4xx/5xx statuses.
 	ContentType string
 	// Headers documents response headers (Retry-After on a 429,
-	// WWW-Authenticate on a 401); In is "header".
-	Headers []ParamDoc
+	// WWW-Authenticate on a 401).
+	Headers []HeaderDoc
 }
 
 // SecurityRequirement names a security scheme and the scopes a route needs

@@ -83,7 +83,7 @@ func (a *App) RunTLS(addr, certFile, keyFile string) error {
 	if err != nil {
 		return err
 	}
-	return a.Serve(tls.NewListener(ln, cfg))
+	return a.Serve(tls.NewListener(wrapLazy(ln, a.cfg.server), cfg))
 }
 
 // Serve serves on ln until SIGINT or SIGTERM, as Run does. The first signal
@@ -105,7 +105,9 @@ func (a *App) Serve(ln net.Listener) error {
 // drain signal fires (Draining; SSE and Stream responses end); the
 // listener closes and in-flight
 // requests finish, up to ServerConfig.ShutdownTimeout, after which their
-// connections are closed; then the plugins are stopped in reverse order with
+// connections are closed; background tasks (Context.After, App.Go) finish
+// within what remains of that deadline, and those still running are logged
+// as abandoned; then the plugins are stopped in reverse order with
 // a live context: what remains of ShutdownTimeout, and at least
 // ServerConfig.StopTimeout. It returns nil after a clean shutdown, and an
 // error when requests had to be cut off or a plugin failed to stop.
@@ -116,7 +118,10 @@ func (a *App) ServeContext(ctx context.Context, ln net.Listener) error {
 	}
 	srv := a.Server(ln.Addr().String())
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	// lazyConn keeps the timeouts' protection without re-arming the
+	// socket's timers on every request (server_conn.go).
+	served := wrapLazy(ln, a.cfg.server)
+	go func() { errc <- srv.Serve(served) }()
 	a.logger.Info("covet: serving", "addr", ln.Addr().String())
 	select {
 	case err := <-errc:
@@ -156,6 +161,11 @@ func (a *App) ServeContext(ctx context.Context, ln net.Listener) error {
 		shutErr = fmt.Errorf("covet: requests still running after the shutdown timeout (%s) were cut off: %w", sc.ShutdownTimeout, shutErr)
 	}
 	<-errc
+	// Background tasks (Context.After, App.Go) get what remains of the
+	// deadline once the requests are done.
+	if bgErr := a.waitBackground(sctx); bgErr != nil {
+		shutErr = errors.Join(shutErr, bgErr)
+	}
 	stopCtx := sctx
 	if dl, ok := sctx.Deadline(); ok && sc.StopTimeout == 0 {
 		stopCtx = base // StopTimeout: NoTimeout

@@ -6,10 +6,10 @@ import (
 	"io"
 	"net/http"
 	"reflect"
-	"strconv"
 	"strings"
-	"sync"
 	"unsafe"
+
+	"github.com/covetgo/covet/core/internal/binding"
 )
 
 // Get registers a typed GET route on an App or Group (and HEAD with it);
@@ -73,8 +73,8 @@ func HandleTyped[In, Out any](r Router, method, pattern string, fn func(*Context
 
 // typedRoute is what a typed handler needs per request.
 type typedRoute struct {
-	in    *inputPlan
-	out   *outputPlan
+	in    *binding.InputPlan
+	out   *binding.OutputPlan
 	route *Route
 }
 
@@ -92,11 +92,11 @@ func handleTyped[In, Out any](r Router, method, pattern string, fn func(*Context
 		file, line := callerOutside()
 		return fmt.Sprintf("%s %s (%s:%d)", method, full, file, line)
 	}
-	ip, err := compileInput(inT)
+	ip, err := binding.CompileInput(inT)
 	if err != nil {
 		panic(fmt.Sprintf("covet: route %s: input %s: %v", where(), inT, err))
 	}
-	op, err := outputPlanFor(outT)
+	op, err := binding.OutputPlanFor(outT)
 	if err != nil {
 		panic(fmt.Sprintf("covet: route %s: output %s: %v", where(), outT, err))
 	}
@@ -105,22 +105,13 @@ func handleTyped[In, Out any](r Router, method, pattern string, fn func(*Context
 	if g, ok := r.(*Group); ok {
 		full = joinPath(g.fullPrefix(), pattern)
 	}
-	if pat, perr := parsePattern(full); perr == nil {
-		if ps := ip.params[locPath]; ps != nil {
-			ip2 := *ip
-			ip2.pathIdx = make([]int, len(ps.fields))
-			for i, f := range ps.fields {
-				ip2.pathIdx[i] = -1
-				for j, pp := range pat.params {
-					if pp.Name == f.name {
-						ip2.pathIdx[i] = j
-					}
-				}
-				if ip2.pathIdx[i] < 0 {
-					panic(fmt.Sprintf("covet: route %s: field %s: path parameter %q is not in the pattern", where(), f.goName, f.name))
-				}
-			}
-			ip = &ip2
+	if pat, perr := parsePattern(full); perr == nil && ip.HasPath() {
+		var missing string
+		ip, missing = ip.ResolvePath(len(pat.params), func(j int) (string, bool) {
+			return pat.params[j].Name, pat.params[j].Kind == ParamPath
+		})
+		if missing != "" {
+			panic(fmt.Sprintf("covet: route %s: field %s is not in the pattern", where(), missing))
 		}
 	}
 	tr := &typedRoute{in: ip, out: op}
@@ -145,126 +136,41 @@ func handleTyped[In, Out any](r Router, method, pattern string, fn func(*Context
 	if inT.NumField() > 0 {
 		rt.info.Input = inT
 	}
-	if !op.empty {
+	if !op.Empty {
 		rt.info.Output = outT
 	}
 	return rt
 }
 
-var validatePool = sync.Pool{New: func() any { return newValidateState() }}
-
 // bind fills the input at p from the request and validates it. inAny is the
 // same pointer as an interface, for the Validate method.
 func (tr *typedRoute) bind(c *Context, p unsafe.Pointer, inAny any) error {
-	ip := tr.in
-	vs := validatePool.Get().(*validateState)
-	vs.reset()
-	defer validatePool.Put(vs)
-	return ip.bindAndValidate(c, p, inAny, vs)
+	vs := binding.GetState()
+	defer binding.PutState(vs)
+	return c.bindInput(tr.in, p, inAny, vs)
 }
 
-// bindAndValidate fills the input at p from the request, collecting every
-// failing field in vs, then runs the input's Validate method (v is the same
-// pointer as an interface) when the checks passed.
-func (ip *inputPlan) bindAndValidate(c *Context, p unsafe.Pointer, v any, vs *validateState) error {
-	if err := ip.bindParams(c, p, vs); err != nil {
-		return err
+// bindInput fills the input at p from the request, collecting every failing
+// field in vs, then runs the input's Validate method (v is the same pointer
+// as an interface) when the checks passed.
+func (c *Context) bindInput(ip *binding.InputPlan, p unsafe.Pointer, v any, vs *binding.State) error {
+	if err := ip.BindParams(c.req, c.params, p, vs); err != nil {
+		return bindError(err)
 	}
-	if ip.hasBody() {
-		if err := ip.bindBody(c, p, vs); err != nil {
-			return err
+	if ip.HasBody() {
+		if err := ip.BindBody(c.req, p, vs, c.bindOptions(), formParts{c}); err != nil {
+			return bindError(err)
 		}
 	}
-	if len(vs.errs) > 0 {
-		return validationError(vs.errs)
+	if errs := vs.Errs(); len(errs) > 0 {
+		return validationError(fieldErrors(errs))
 	}
-	if ip.validate {
+	if ip.HasValidate() {
 		if err := v.(interface{ Validate() error }).Validate(); err != nil {
 			return customValidationError(err)
 		}
 	}
 	return nil
-}
-
-func (ip *inputPlan) bindParams(c *Context, p unsafe.Pointer, vs *validateState) error {
-	r := c.req
-	if ps := ip.params[locPath]; ps != nil {
-		var seen, bad uint64
-		for i, f := range ps.fields {
-			j := ip.pathIdx[i]
-			if j < 0 || j >= len(c.params) {
-				continue
-			}
-			v := c.params[j].Value
-			if c.route != nil && j < len(c.route.pat.params) && c.route.pat.params[j].Kind == ParamPath && len(v) > 0 && v[0] == '/' {
-				v = v[1:]
-			}
-			seen |= f.bit
-			if strings.IndexByte(v, 0) >= 0 && !f.allowNUL && stringTarget(f.t) {
-				vs.failParam(f, errNUL, v)
-				bad |= f.bit
-				continue
-			}
-			if err := parseScalarInto(f.t, v, unsafe.Add(p, f.offset)); err != nil {
-				vs.failParam(f, err, v)
-				bad |= f.bit
-			}
-		}
-		finishParams(ps, seen, bad, p, vs)
-	}
-	if ps := ip.params[locQuery]; ps != nil {
-		seen, bad, err := bindQuery(ps, r.URL.RawQuery, p, vs)
-		if err != nil {
-			return err
-		}
-		finishParams(ps, seen, bad, p, vs)
-	}
-	if ps := ip.params[locHeader]; ps != nil {
-		seen, bad := bindHeaders(ps, r.Header, p, vs)
-		finishParams(ps, seen, bad, p, vs)
-	}
-	if ps := ip.params[locCookie]; ps != nil {
-		seen, bad := bindCookies(ps, r, p, vs)
-		finishParams(ps, seen, bad, p, vs)
-	}
-	return nil
-}
-
-// bindBody reads a JSON or form body into the input.
-func (ip *inputPlan) bindBody(c *Context, p unsafe.Pointer, vs *validateState) error {
-	r := c.req
-	o := c.bindOptions()
-	if ip.form != nil {
-		return ip.bindForm(c, p, vs, o)
-	}
-	empty := r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0
-	mt := mediaType(r)
-	if empty && mt == "" {
-		if ip.bodyRequired {
-			vs.add(FieldError{Location: "body", Message: "a JSON body is required"})
-		}
-		return nil
-	}
-	if !isJSONMedia(mt) {
-		return unsupportedMedia(mt, "application/json")
-	}
-	bp, err := readBody(r, o.bodyLimit)
-	if err != nil {
-		return err
-	}
-	defer putBody(bp)
-	data := *bp
-	if len(data) == 0 {
-		if ip.bodyRequired {
-			vs.add(FieldError{Location: "body", Message: "a JSON body is required"})
-		}
-		return nil
-	}
-	target, tp := p, ip.bodyPlan
-	if !ip.bodySelf {
-		target = unsafe.Add(p, ip.body.offset)
-	}
-	return decodeJSON(c.app.cfg.json, data, tp, target, vs, jsonOptions{strict: o.strict, maxDepth: o.maxDepth})
 }
 
 // validationError is the 422 answer listing every failing field.
@@ -298,54 +204,18 @@ func (tr *typedRoute) write(c *Context, p unsafe.Pointer, out any) error {
 	if tr.route != nil && tr.route.info.SuccessStatus != 0 {
 		status = tr.route.info.SuccessStatus
 	}
-	if op.empty {
+	if op.Empty {
 		if tr.route == nil || tr.route.info.SuccessStatus == 0 {
 			status = http.StatusNoContent
 		}
 		return c.NoContent(status)
 	}
-	h := c.Response().Header()
-	for _, f := range op.headers {
-		writeHeaderField(h, f, unsafe.Add(p, f.offset))
-	}
-	for _, f := range op.cookies {
-		fp := unsafe.Add(p, f.offset)
-		if f.t.t == cookiePtrType {
-			if ck := *(**http.Cookie)(fp); ck != nil {
-				http.SetCookie(c.Response(), ck)
-			}
-			continue
-		}
-		for _, ck := range *(*[]*http.Cookie)(fp) {
-			if ck != nil {
-				http.SetCookie(c.Response(), ck)
-			}
-		}
-	}
-	if op.status != nil {
-		if s := *(*int)(unsafe.Add(p, op.status.offset)); s != 0 {
-			status = s
-		}
-	}
-	if op.statusMethod {
-		if s := out.(StatusCoder).StatusCode(); s != 0 {
-			status = s
-		}
-	}
-	var body any
-	switch {
-	case op.bodySelf:
-		body = out
-	case op.body != nil:
-		body = reflect.NewAt(op.body.t.t, unsafe.Add(p, op.body.offset)).Interface()
-		if op.body.t.kind == vkPtr && *(*unsafe.Pointer)(unsafe.Add(p, op.body.offset)) == nil {
-			return c.NoContent(noContentStatus(status))
-		}
-	default:
+	status, body := op.Prepare(c.Response(), p, out, status)
+	if body == nil {
 		return c.NoContent(noContentStatus(status))
 	}
-	if c.app.cfg.validateOutput && op.bodyPlan != nil {
-		if err := checkOutput(op, p, body); err != nil {
+	if c.app.cfg.validateOutput {
+		if err := op.CheckOutput(body); err != nil {
 			return err
 		}
 	}
@@ -353,7 +223,7 @@ func (tr *typedRoute) write(c *Context, p unsafe.Pointer, out any) error {
 		if ce, ok := enc.(ContextEncoder); ok {
 			return ce.EncodeContext(c, status, body)
 		}
-		h.Set("Content-Type", enc.ContentType())
+		c.Response().Header().Set("Content-Type", enc.ContentType())
 		c.Response().WriteHeader(status)
 		return enc.Encode(c.Response(), body)
 	}
@@ -364,8 +234,8 @@ func (tr *typedRoute) write(c *Context, p unsafe.Pointer, out any) error {
 	// A shared, never-mutated value slice spares an allocation per response
 	// (Header.Set and Add replace or copy it); net/http adds Content-Length
 	// for bodies that fit its buffer.
-	h["Content-Type"] = jsonContentType
 	res := c.Response()
+	res.Header()["Content-Type"] = jsonContentType
 	res.WriteHeader(status)
 	_, err = res.Write(b)
 	return err
@@ -378,79 +248,6 @@ func noContentStatus(status int) int {
 		return http.StatusNoContent
 	}
 	return status
-}
-
-func writeHeaderField(h http.Header, f *fplan, p unsafe.Pointer) {
-	tp := f.t
-	if tp.kind == vkPtr {
-		q := *(*unsafe.Pointer)(p)
-		if q == nil {
-			return
-		}
-		tp, p = tp.elem, q
-	}
-	if tp.kind == vkSlice {
-		hdr := (*sliceHeader)(p)
-		for i := 0; i < hdr.len; i++ {
-			if s, ok := formatScalar(tp.elem, unsafe.Add(hdr.data, uintptr(i)*tp.elem.t.Size())); ok {
-				h.Add(f.name, s)
-			}
-		}
-		return
-	}
-	if s, ok := formatScalar(tp, p); ok && s != "" {
-		h.Set(f.name, s)
-	}
-}
-
-// formatScalar renders a scalar value as header text.
-func formatScalar(tp *tplan, p unsafe.Pointer) (string, bool) {
-	switch tp.kind {
-	case vkString:
-		return *(*string)(p), true
-	case vkInt:
-		return strconv.FormatInt(readInt(p, tp.bits), 10), true
-	case vkUint:
-		return strconv.FormatUint(readUint(p, tp.bits), 10), true
-	case vkFloat:
-		if tp.bits == 32 {
-			return strconv.FormatFloat(float64(*(*float32)(p)), 'g', -1, 32), true
-		}
-		return strconv.FormatFloat(*(*float64)(p), 'g', -1, 64), true
-	case vkBool:
-		return strconv.FormatBool(*(*bool)(p)), true
-	}
-	v := reflect.NewAt(tp.t, p).Elem().Interface()
-	if tm, ok := v.(interface{ MarshalText() ([]byte, error) }); ok {
-		b, err := tm.MarshalText()
-		return string(b), err == nil
-	}
-	if s, ok := v.(fmt.Stringer); ok {
-		return s.String(), true
-	}
-	return "", false
-}
-
-// checkOutput validates an output body in development (WithOutputValidation).
-func checkOutput(op *outputPlan, p unsafe.Pointer, body any) error {
-	vs := newValidateState()
-	vs.loc = locBody
-	bp := reflect.ValueOf(body)
-	if bp.Kind() != reflect.Pointer || bp.IsNil() {
-		return nil
-	}
-	vs.checkValue(op.bodyPlan, nil, bp.UnsafePointer())
-	if len(vs.errs) == 0 {
-		return nil
-	}
-	var b strings.Builder
-	for i, e := range vs.errs {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		b.WriteString(e.Pointer + " " + e.Message)
-	}
-	return fmt.Errorf("covet: output of %s breaks its own schema: %s", op.t, b.String())
 }
 
 // Encoder writes typed handlers' output in a media type other than JSON,

@@ -1,6 +1,7 @@
 package covet_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/core/covettest"
+	"github.com/covetgo/covet/core/schema"
 )
 
 type tAddress struct {
@@ -562,7 +564,7 @@ func TestTypedBodyShapes(t *testing.T) {
 	if got := fieldSet(p); got != "body:x.text:/x/text:must be at least 1 characters long" {
 		t.Errorf("got %s", got)
 	}
-	reg := covet.NewSchemaRegistry("")
+	reg := schema.NewRegistry("")
 	s, err := reg.Schema(reflect.TypeFor[tNote]())
 	if err != nil || s.Ref != "#/components/schemas/tNote" {
 		t.Fatalf("%v %v", s, err)
@@ -638,7 +640,7 @@ func TestDurationParamSchemaMatchesBinder(t *testing.T) {
 	app := covet.New()
 	r := covet.Get(app, "/wait", func(c *covet.Context, in *In) (*struct{}, error) { return nil, nil })
 	info := r.Info()
-	doc, err := covet.NewSchemaRegistry("#/components/schemas/").Route(&info)
+	doc, err := schema.NewRegistry("#/components/schemas/").Route(&info)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -687,4 +689,13 @@ func TestTypedContextEncoder(t *testing.T) {
 		ExpectHeader("Content-Type", "application/json")
 	cl.Post("/addr").Header("Accept", "text/html").Do().ExpectStatus(500).
 		ExpectHeader("Content-Type", "application/problem+json")
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -15,7 +15,7 @@ status=0
 for dir in $(go list -m -f '{{.Dir}}'); do
   rel=${dir#"$root"/}
   echo "=== $rel"
-  if ! (cd "$dir" && go vet ./... && go test -count=1 ${COVET_TEST_FLAGS:-} ./...); then
+  if ! (cd "$dir" && go vet ./... && go test -count=1 -timeout "${COVET_TEST_TIMEOUT:-20m}" ${COVET_TEST_FLAGS:-} ./...); then
     echo "--- FAIL: $rel"
     status=1
   fi

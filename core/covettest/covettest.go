@@ -312,9 +312,10 @@ func (r *Request) Do() *Response {
 	c.t.Helper()
 	req := r.Build()
 	var res *http.Response
+	aborted := false
 	if c.h != nil {
 		rec := httptest.NewRecorder()
-		c.h.ServeHTTP(rec, req)
+		aborted = serveCatchingAbort(c.h, rec, req)
 		res = rec.Result()
 	} else {
 		var err error
@@ -329,17 +330,39 @@ func (r *Request) Do() *Response {
 		c.t.Fatalf("covettest: reading response of %s %s: %v", r.method, r.path, err)
 	}
 	c.jar.SetCookies(c.base, res.Cookies())
-	return &Response{Response: res, Body: b, t: c.t, desc: r.method + " " + r.path}
+	return &Response{Response: res, Body: b, Aborted: aborted, t: c.t, desc: r.method + " " + r.path}
+}
+
+// serveCatchingAbort calls h.ServeHTTP and reports whether it aborted the
+// response by panicking with http.ErrAbortHandler (a server would break the
+// connection); other panics go on.
+func serveCatchingAbort(h http.Handler, w http.ResponseWriter, r *http.Request) (aborted bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v != http.ErrAbortHandler {
+				panic(v)
+			}
+			aborted = true
+		}
+	}()
+	h.ServeHTTP(w, r)
+	return false
 }
 
 // Response is a received response with its body read. Expect methods fail
 // the test (t.Errorf) and return the response for chaining.
 type Response struct {
 	*http.Response
-	// Body is the whole response body.
+	// Body is the whole response body (what was written before an abort).
 	Body []byte
-	t    testing.TB
-	desc string
+	// Aborted reports that the handler aborted the response by panicking
+	// with http.ErrAbortHandler, as covet does when a handler fails after
+	// the response started (in-process clients only: over the network the
+	// client sees a broken connection, and Do fails the test). Body is then
+	// truncated: ExpectBody and ExpectJSON fail.
+	Aborted bool
+	t       testing.TB
+	desc    string
 }
 
 // Text returns the body as a string.
@@ -390,10 +413,21 @@ func (r *Response) ExpectNoHeader(name string) *Response {
 	return r
 }
 
-// ExpectBody checks the whole body.
+// ExpectAborted checks the response was aborted (see Response.Aborted).
+func (r *Response) ExpectAborted() *Response {
+	r.t.Helper()
+	if !r.Aborted {
+		r.t.Errorf("covettest: %s: response ended cleanly, want it aborted; body: %s", r.desc, clip(r.Body))
+	}
+	return r
+}
+
+// ExpectBody checks the whole body of a response that was not aborted.
 func (r *Response) ExpectBody(want string) *Response {
 	r.t.Helper()
-	if string(r.Body) != want {
+	if r.Aborted {
+		r.t.Errorf("covettest: %s: response aborted after %d body bytes %q, want body %q", r.desc, len(r.Body), clip(r.Body), want)
+	} else if string(r.Body) != want {
 		r.t.Errorf("covettest: %s: body %q, want %q", r.desc, clip(r.Body), want)
 	}
 	return r
@@ -427,6 +461,10 @@ func (r *Response) ExpectJSON(want any) *Response {
 		wantJSON = b
 	}
 	var got, exp any
+	if r.Aborted {
+		r.t.Errorf("covettest: %s: response aborted after %d body bytes, want JSON", r.desc, len(r.Body))
+		return r
+	}
 	if err := json.Unmarshal(r.Body, &got); err != nil {
 		r.t.Errorf("covettest: %s: body is not JSON (%v): %q", r.desc, err, clip(r.Body))
 		return r

@@ -14,11 +14,14 @@ import (
 //
 // A panic with http.ErrAbortHandler is passed on: it is net/http's way to
 // abort a response. If the response was already (partly) sent when the panic
-// happened, no error answer is possible: Recover logs the panic and its stack
-// through the app's logger and returns nil.
+// happened, no error answer is possible: the *covet.PanicError is still
+// returned, the error handler logs it with its stack, and the app aborts the
+// response (the connection is broken, HTTP/2's stream reset), so the client
+// does not take the truncated body for a complete one.
 //
-// Core's ServeHTTP recovers panics as a last resort too; use Recover inside
-// the middleware that must see the 500.
+// Core's ServeHTTP recovers panics as a last resort too (and aborts a
+// started response the same way); use Recover inside the middleware that
+// must see the 500.
 func Recover() covet.Middleware {
 	return func(next covet.HandlerFunc) covet.HandlerFunc {
 		return func(c *covet.Context) (err error) {
@@ -30,19 +33,7 @@ func Recover() covet.Middleware {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				pe := covet.NewPanicError(v)
-				if !c.Response().Written() {
-					err = pe
-					return
-				}
-				r := c.Request()
-				attrs := []any{"error", pe.Error(), "method", r.Method, "path", r.URL.Path}
-				if rt := c.Route(); rt != nil {
-					attrs = append(attrs, "route", rt.Pattern)
-				}
-				attrs = append(attrs, "stack", string(pe.Stack))
-				c.App().Logger().ErrorContext(r.Context(), "covet: panic after the response was sent", attrs...)
-				err = nil
+				err = covet.NewPanicError(v)
 			}()
 			return next(c)
 		}

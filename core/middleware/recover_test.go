@@ -86,7 +86,11 @@ func TestRecoverRepanicsErrAbortHandler(t *testing.T) {
 	t.Error("ServeHTTP returned normally")
 }
 
-func TestRecoverAfterResponseStartedOnlyLogs(t *testing.T) {
+// Issue 13 #3: a panic after the response started must not end the body
+// cleanly (a truncated 200 that looks complete); the response is aborted
+// and the panic logged with its stack. (Over a real connection:
+// core's TestAbortAfterStart*.)
+func TestRecoverAfterResponseStartedAborts(t *testing.T) {
 	handled := 0
 	app, logs := newApp(covet.WithErrorHandler(func(c *covet.Context, err error) {
 		handled++
@@ -99,20 +103,28 @@ func TestRecoverAfterResponseStartedOnlyLogs(t *testing.T) {
 		_, _ = c.Response().Write([]byte("partial"))
 		panic("mid-stream")
 	})
-	covettest.New(t, app).Get("/stream").Do().ExpectStatus(200).ExpectBody("partial")
-	if handled != 0 || probe.err != nil || probe.status != 200 {
-		t.Errorf("error handler runs = %d, error seen outside = %v, status = %d; want 0, nil, 200", handled, probe.err, probe.status)
+	res := covettest.New(t, app).Get("/stream").Do().ExpectStatus(200).ExpectAborted()
+	if string(res.Body) != "partial" {
+		t.Errorf("body before the abort = %q", res.Body)
 	}
-	recs := logs.Find(t, "covet: panic after the response was sent")
-	if len(recs) != 1 {
-		t.Fatalf("want one panic record, logs:\n%s", logs)
+	var pe *covet.PanicError
+	if handled != 1 || !errors.As(probe.err, &pe) || probe.status != 200 {
+		t.Errorf("error handler runs = %d, error seen outside = %v, status = %d; want 1, the PanicError, 200", handled, probe.err, probe.status)
 	}
-	r := recs[0]
-	if r["error"] != "panic: mid-stream" || r["route"] != "/stream" || r["request_id"] == nil {
-		t.Errorf("panic record = %v", r)
+	failed := logs.Find(t, "covet: request failed")
+	if len(failed) != 1 {
+		t.Fatalf("want one failure record, logs:\n%s", logs)
 	}
-	if stack, _ := r["stack"].(string); !strings.Contains(stack, "recover_test.go") {
+	if stack, _ := failed[0]["stack"].(string); !strings.Contains(stack, "recover_test.go") {
 		t.Errorf("stack = %q", stack)
+	}
+	aborted := logs.Find(t, "covet: response aborted: the handler failed after the response started")
+	if len(aborted) != 1 {
+		t.Fatalf("want one abort record, logs:\n%s", logs)
+	}
+	r := aborted[0]
+	if r["error"] != "panic: mid-stream" || r["route"] != "/stream" || r["request_id"] == nil || r["bytes"] != float64(7) {
+		t.Errorf("abort record = %v", r)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"math/rand/v2"
 	"net/http"
+	"unsafe"
 
 	covet "github.com/covetgo/covet/core"
 )
@@ -64,7 +65,8 @@ func WithRequestIDFromClient(accept bool) RequestIDOption {
 //
 // Use it first, so the middleware after it (the access log) sees the ID.
 func RequestID(opts ...RequestIDOption) covet.Middleware {
-	cfg := requestIDConfig{header: http.CanonicalHeaderKey(DefaultRequestIDHeader), generate: NewRequestID, acceptIncoming: true}
+	// A nil generate is NewRequestID's format, allocated with its header slice.
+	cfg := requestIDConfig{header: http.CanonicalHeaderKey(DefaultRequestIDHeader), acceptIncoming: true}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -77,10 +79,17 @@ func RequestID(opts ...RequestIDOption) covet.Middleware {
 					id = vs[0]
 				}
 			}
-			if id == "" {
+			var hv []string
+			switch {
+			case id != "":
+				hv = []string{id}
+			case cfg.generate == nil:
+				id, hv = newRequestIDValue()
+			default:
 				id = cfg.generate()
+				hv = []string{id}
 			}
-			c.Response().Header()[header] = []string{id}
+			c.Response().Header()[header] = hv
 			c.SetRequestID(id)
 			return next(c)
 		}
@@ -93,17 +102,36 @@ func RequestID(opts ...RequestIDOption) covet.Middleware {
 // fast and collision-free in practice; a request ID is a correlation handle,
 // not a secret, so crypto/rand's extra cost buys nothing here.
 func NewRequestID() string {
-	var b [16]byte
-	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
-	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
 	var out [32]byte
-	hex.Encode(out[:], b[:])
+	fillRequestID(&out)
 	return string(out[:])
 }
 
-// validRequestID reports whether an incoming ID may be kept: 1 to 128
-// visible ASCII characters without quotes, backslashes or angle brackets,
-// so it cannot break a header, a log line or a page that shows it.
+// fillRequestID writes 128 random bits as 32 hex digits.
+func fillRequestID(out *[32]byte) {
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
+	hex.Encode(out[:], b[:])
+}
+
+// requestIDValue is a generated ID and the header slice that carries it,
+// in one allocation (the header value and the ID share the bytes, which
+// are never written after fillRequestID).
+type requestIDValue struct {
+	hv  [1]string
+	buf [32]byte
+}
+
+// newRequestIDValue returns a NewRequestID-style ID and a header value
+// slice holding it, with one allocation.
+func newRequestIDValue() (string, []string) {
+	v := new(requestIDValue)
+	fillRequestID(&v.buf)
+	v.hv[0] = unsafe.String(&v.buf[0], len(v.buf))
+	return v.hv[0], v.hv[:1:1]
+}
+
 func validRequestID(s string) bool {
 	if len(s) == 0 || len(s) > maxRequestIDLen {
 		return false

@@ -34,7 +34,10 @@ func WithTimeoutStatus(code int) TimeoutOption {
 // The request's context gets the deadline (c.Context() is canceled when it
 // passes), so database calls and outgoing requests made with it stop. If the
 // handler has not started its response when the deadline passes, the client
-// gets a 503 problem+json at once (WithTimeoutStatus changes the status); the handler's later writes fail with
+// gets a 503 problem+json at once (WithTimeoutStatus changes the status)
+// with Connection: close, so a keep-alive client's next request goes to a
+// new connection instead of queuing behind the handler (net/http closes
+// this one when the handler returns); the handler's later writes fail with
 // http.ErrHandlerTimeout and are dropped, and its return is awaited as usual
 // (the handler runs in the request's goroutine; only the answer is written
 // from the timer, under a lock). A handler returning the context's error
@@ -287,6 +290,10 @@ func (tw *timeoutWriter) timeout() {
 	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	h["X-Content-Type-Options"] = []string{"nosniff"}
 	h["Cache-Control"] = []string{"no-store"}
+	// The handler still holds the connection: without this a keep-alive
+	// client's next request would queue behind it (issue 13 #9). net/http
+	// closes the connection once the handler returns.
+	h["Connection"] = []string{"close"}
 	tw.w.WriteHeader(status)
 	if tw.method != http.MethodHead {
 		_, _ = tw.w.Write(body)

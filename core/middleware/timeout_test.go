@@ -297,3 +297,42 @@ func TestTimeoutNested(t *testing.T) {
 		t.Errorf("access log = %v", recs)
 	}
 }
+
+// TestTimeoutAnswerClosesConnection (issue 13 #9): the timeout answer says
+// Connection: close, so a keep-alive client's next request does not queue
+// on the connection behind the handler that is still running.
+func TestTimeoutAnswerClosesConnection(t *testing.T) {
+	app, _ := newApp()
+	release := make(chan struct{})
+	app.GET("/stuck", func(c *covet.Context) error {
+		<-release // stuck well past the deadline, ignoring its context
+		return nil
+	}, middleware.Timeout(20*time.Millisecond))
+	app.GET("/fast", func(c *covet.Context) error { return c.Text(200, "fast") })
+	srv := httptest.NewServer(app)
+	defer srv.Close()
+	defer close(release) // runs before srv.Close: the handler ends first
+	tr := &http.Transport{MaxConnsPerHost: 1, MaxIdleConnsPerHost: 1}
+	defer tr.CloseIdleConnections()
+	// With one connection allowed, the next request can only be answered if
+	// the stuck one's connection was given up.
+	client := &http.Client{Transport: tr, Timeout: 5 * time.Second}
+	res, err := client.Get(srv.URL + "/stuck")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable || !res.Close {
+		t.Fatalf("timeout answer: status %d, Connection %q; want 503 with Connection: close", res.StatusCode, res.Header.Get("Connection"))
+	}
+	res, err = client.Get(srv.URL + "/fast")
+	if err != nil {
+		t.Fatalf("next request on the keep-alive client: %v (queued behind the stuck handler)", err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if string(b) != "fast" {
+		t.Fatalf("next request answered %q", b)
+	}
+}

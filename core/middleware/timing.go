@@ -3,6 +3,7 @@ package middleware
 import (
 	"strconv"
 	"time"
+	"unsafe"
 
 	covet "github.com/covetgo/covet/core"
 )
@@ -53,18 +54,25 @@ func Elapsed(c *covet.Context) time.Duration {
 type timing struct {
 	start time.Time
 	res   *covet.Response
+	hv    [1]string // the header's value slice
+	buf   [40]byte  // the header's value: "total;dur=" + milliseconds
 }
 
-// stamp adds the Server-Timing header.
+// stamp sets Server-Timing. The value and its slice live in t, which is
+// allocated for this request and never changed after this call (it runs
+// once): one allocation for the whole middleware instead of three.
 func (t *timing) stamp() {
 	us := time.Since(t.start).Microseconds()
-	// Milliseconds with three decimals, formatted from integers (cheaper
-	// than a float conversion): "total;dur=12.345".
-	var buf [48]byte
-	b := append(buf[:0], "total;dur="...)
+	b := append(t.buf[:0], "total;dur="...)
 	b = strconv.AppendInt(b, us/1000, 10)
 	frac := us % 1000
 	b = append(b, '.', byte('0'+frac/100), byte('0'+frac/10%10), byte('0'+frac%10))
+	v := unsafe.String(unsafe.SliceData(b), len(b))
 	h := t.res.Header()
-	h["Server-Timing"] = append(h["Server-Timing"], string(b))
+	if prev := h["Server-Timing"]; len(prev) > 0 {
+		h["Server-Timing"] = append(prev, v)
+		return
+	}
+	t.hv[0] = v
+	h["Server-Timing"] = t.hv[:1:1]
 }

@@ -22,7 +22,7 @@ func documentResponses(ri *covet.RouteInfo) []covet.ResponseDoc {
 	out := []covet.ResponseDoc{{
 		Status:      http.StatusUnauthorized,
 		Description: desc,
-		Headers:     []covet.ParamDoc{covet.HeaderDoc("WWW-Authenticate", "The schemes the route accepts: "+g.challenge+".")},
+		Headers:     []covet.HeaderDoc{{Name: "WWW-Authenticate", Description: "The schemes the route accepts: " + g.challenge + "."}},
 	}}
 	if len(g.scopes) > 0 || len(g.roles) > 0 {
 		out = append(out, covet.ResponseDoc{

@@ -36,7 +36,7 @@ func TestDocumentsGuardResponses(t *testing.T) {
 	}
 }
 
-func headerNames(hs []covet.ParamDoc) string {
+func headerNames(hs []covet.HeaderDoc) string {
 	var s []string
 	for _, h := range hs {
 		s = append(s, h.Name)

@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	covet "github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/core/schema"
 )
 
 // spec is a built document, independent of the OpenAPI version: the
@@ -19,19 +20,19 @@ import (
 type spec struct {
 	cfg     config
 	ops     []*operation
-	reg     *covet.SchemaRegistry
+	reg     *schema.Registry
 	schemes map[string]covet.SecurityScheme
 	tags    []Tag
 	// problem and fieldError are refs to core's Problem and FieldError
 	// components; validation is the ref of the 422 body, set once every
 	// component name is known.
-	problem, fieldError, validation *covet.Schema
+	problem, fieldError, validation *schema.Schema
 	validationName                  string
 	// skipped lists routes the document cannot hold, with the reason.
 	skipped []Skipped
 	// docs caches route docs by types: routes sharing input and output
 	// types share them (core compiles an output plan on every call).
-	docs map[docTypes]*covet.RouteDoc
+	docs map[docTypes]*schema.RouteDoc
 }
 
 type docTypes struct {
@@ -51,8 +52,8 @@ type operation struct {
 	method      string // lower case, as OpenAPI keys operations
 	path        string // the OpenAPI path template
 	id          string
-	params      []covet.ParamDoc
-	body        *covet.BodyDoc
+	params      []schema.ParamDoc
+	body        *schema.BodyDoc
 	bodyExample *example
 	responses   []*response
 }
@@ -62,13 +63,13 @@ type response struct {
 	status      int
 	description string
 	media       []media
-	headers     []covet.ParamDoc
+	headers     []schema.ParamDoc
 }
 
 // media is one content type of a response.
 type media struct {
 	contentType string
-	schema      *covet.Schema
+	schema      *schema.Schema
 	example     *example
 }
 
@@ -81,7 +82,7 @@ var openAPIMethods = map[string]bool{
 // build assembles the document of routes: every route that is not hidden,
 // described by core's schema registry.
 func build(cfg config, routes []covet.RouteInfo, schemes map[string]covet.SecurityScheme) (*spec, error) {
-	s := &spec{cfg: cfg, reg: covet.NewSchemaRegistry(""), schemes: schemes, docs: map[docTypes]*covet.RouteDoc{}}
+	s := &spec{cfg: cfg, reg: schema.NewRegistry(""), schemes: schemes, docs: map[docTypes]*schema.RouteDoc{}}
 	var err error
 	if s.problem, err = s.reg.Schema(reflect.TypeFor[covet.Problem]()); err != nil {
 		return nil, fmt.Errorf("openapi: problem schema: %w", err)
@@ -89,7 +90,7 @@ func build(cfg config, routes []covet.RouteInfo, schemes map[string]covet.Securi
 	if s.fieldError, err = s.reg.Schema(reflect.TypeFor[covet.FieldError]()); err != nil {
 		return nil, fmt.Errorf("openapi: field error schema: %w", err)
 	}
-	s.validation = &covet.Schema{}
+	s.validation = &schema.Schema{}
 
 	ids := map[string]*operation{}
 	// Path templates by their shape (parameters blanked), to find routes
@@ -248,8 +249,8 @@ func (s *spec) operation(ri *covet.RouteInfo, path string, rename map[string]str
 	}
 	// Path parameters in pattern order, from the bound field when there is
 	// one, else from the converter; then the other parameters.
-	bound := map[string]covet.ParamDoc{}
-	var others []covet.ParamDoc
+	bound := map[string]schema.ParamDoc{}
+	var others []schema.ParamDoc
 	for _, p := range doc.Input.Params {
 		if p.In == "path" {
 			if n, ok := rename[p.Name]; ok {
@@ -263,7 +264,7 @@ func (s *spec) operation(ri *covet.RouteInfo, path string, rename map[string]str
 	for _, pp := range ri.Params {
 		p, ok := bound[pp.Name]
 		if !ok {
-			p = covet.ParamDoc{Name: pp.Name, In: "path", Schema: converterSchema(pp.Kind)}
+			p = schema.ParamDoc{Name: pp.Name, In: "path", Schema: converterSchema(pp.Kind)}
 		} else if narrowed := narrowByConverter(p.Schema, pp.Kind); narrowed != nil {
 			p.Schema = narrowed
 		}
@@ -316,7 +317,10 @@ func (s *spec) operation(ri *covet.RouteInfo, path string, rename map[string]str
 		return nil, fmt.Errorf("openapi: route %s: ResponseExample on a route without a typed output", ri.String())
 	}
 	for _, rd := range ri.Responses {
-		r := &response{status: rd.Status, description: rd.Description, headers: rd.Headers}
+		r := &response{status: rd.Status, description: rd.Description}
+		for _, h := range rd.Headers {
+			r.headers = append(r.headers, schema.ParamDoc{Name: h.Name, In: "header", Description: h.Description, Schema: &schema.Schema{Type: "string"}})
+		}
 		ct := rd.ContentType
 		if ct == "" {
 			ct = "application/json"
@@ -383,9 +387,9 @@ func hasSuccess(rs []covet.ResponseDoc) bool {
 	return false
 }
 
-func hasJSON(ms []covet.MediaDoc) bool { return jsonSchema(ms) != nil }
+func hasJSON(ms []schema.MediaDoc) bool { return jsonSchema(ms) != nil }
 
-func jsonSchema(ms []covet.MediaDoc) *covet.Schema {
+func jsonSchema(ms []schema.MediaDoc) *schema.Schema {
 	for _, m := range ms {
 		if m.ContentType == "application/json" {
 			return m.Schema
@@ -396,7 +400,7 @@ func jsonSchema(ms []covet.MediaDoc) *covet.Schema {
 
 // checkExample refuses an example whose type is not the body's: its schema
 // must be the body's.
-func (s *spec) checkExample(ri *covet.RouteInfo, what string, ex example, body *covet.Schema) error {
+func (s *spec) checkExample(ri *covet.RouteInfo, what string, ex example, body *schema.Schema) error {
 	t := reflect.TypeOf(ex.value)
 	if t == nil {
 		return fmt.Errorf("openapi: route %s: %s(nil)", ri.String(), what)
@@ -417,22 +421,22 @@ func (s *spec) checkExample(ri *covet.RouteInfo, what string, ex example, body *
 }
 
 // converterSchema is the schema of a path parameter no field binds.
-func converterSchema(k covet.ParamKind) *covet.Schema {
+func converterSchema(k covet.ParamKind) *schema.Schema {
 	switch k {
 	case covet.ParamInt:
-		return &covet.Schema{Type: "integer", Minimum: new(float64)}
+		return &schema.Schema{Type: "integer", Minimum: new(float64)}
 	case covet.ParamFloat:
-		return &covet.Schema{Type: "number", Minimum: new(float64)}
+		return &schema.Schema{Type: "number", Minimum: new(float64)}
 	case covet.ParamUUID:
-		return &covet.Schema{Type: "string", Format: "uuid"}
+		return &schema.Schema{Type: "string", Format: "uuid"}
 	}
-	return &covet.Schema{Type: "string"}
+	return &schema.Schema{Type: "string"}
 }
 
 // narrowByConverter documents what the route's converter lets through when
 // the bound field is a string: only digits for {id:int}, and so on. It
 // returns a narrowed copy, or nil when there is nothing to add.
-func narrowByConverter(sc *covet.Schema, k covet.ParamKind) *covet.Schema {
+func narrowByConverter(sc *schema.Schema, k covet.ParamKind) *schema.Schema {
 	if sc.Type != "string" || sc.Pattern != "" {
 		return nil
 	}

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	covet "github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/core/schema"
 )
 
 type parityInner struct {
@@ -31,12 +31,12 @@ type parityOuter struct {
 // JSON core's Schema.MarshalJSON writes, for every schema of a type using
 // every keyword.
 func TestSchema31MatchesCore(t *testing.T) {
-	reg := covet.NewSchemaRegistry("")
+	reg := schema.NewRegistry("")
 	top, err := reg.Schema(reflect.TypeFor[parityOuter]())
 	if err != nil {
 		t.Fatal(err)
 	}
-	all := []*covet.Schema{top}
+	all := []*schema.Schema{top}
 	for _, s := range reg.Components() {
 		all = append(all, s)
 	}

@@ -11,7 +11,7 @@
 // It serves /openapi.json and /openapi.yaml, Swagger UI at /docs and ReDoc
 // at /redoc (all paths configurable, each hidden from the document).
 //
-// Schemas come from core's schema registry (covet.NewSchemaRegistry), which
+// Schemas come from core's schema registry (schema.NewRegistry, package core/schema), which
 // builds them from the same compiled plans the validator runs; this package
 // only assembles them into a document and converts them to OpenAPI 3.0.3
 // when asked. Typed routes document their parameters, request body (JSON,

@@ -3,9 +3,6 @@ module github.com/covetgo/covet/plugins/openapi
 go 1.25.0
 
 require (
-	github.com/chromedp/cdproto v0.159.0
-	github.com/chromedp/chromedp v0.23.0
-	github.com/covetgo/covet/contrib/browsertest v0.1.0
 	github.com/covetgo/covet/core v0.2.0
 	github.com/getkin/kin-openapi v0.153.0
 	github.com/google/uuid v1.6.0
@@ -14,7 +11,6 @@ require (
 )
 
 require (
-	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/go-openapi/jsonpointer v0.22.5 // indirect
 	github.com/go-openapi/swag/jsonname v0.25.5 // indirect
 	github.com/goccy/go-json v0.12.0 // indirect
@@ -25,5 +21,3 @@ require (
 )
 
 replace github.com/covetgo/covet/core => ../../core
-
-replace github.com/covetgo/covet/contrib/browsertest => ../../contrib/browsertest

@@ -23,7 +23,7 @@ func (limiterLike) Install(app *covet.App) error {
 			return nil
 		}
 		return []covet.ResponseDoc{{Status: http.StatusTooManyRequests, Description: "Rate limit exceeded.",
-			Headers: []covet.ParamDoc{covet.HeaderDoc("Retry-After", "Seconds to wait.")}}}
+			Headers: []covet.HeaderDoc{{Name: "Retry-After", Description: "Seconds to wait."}}}}
 	})
 	return nil
 }

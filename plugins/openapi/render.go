@@ -6,13 +6,14 @@ import (
 	"strconv"
 
 	covet "github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/core/schema"
 )
 
 // render turns a built spec into the document tree of one OpenAPI version.
 // Schemas come from core as JSON Schema 2020-12 (OpenAPI 3.1's dialect);
 // for 3.0.3 they go through schema30.
 func (s *spec) render(v SpecVersion) (*object, error) {
-	r := &renderer{v: v, cache: map[*covet.Schema]any{}}
+	r := &renderer{v: v, cache: map[*schema.Schema]any{}}
 	doc := newObject().set("openapi", string(v))
 	doc.set("info", s.info(v))
 	if len(s.cfg.servers) > 0 {
@@ -130,11 +131,11 @@ func (s *spec) info(v SpecVersion) *object {
 // never changed once built, so they are shared too.
 type renderer struct {
 	v     SpecVersion
-	cache map[*covet.Schema]any
+	cache map[*schema.Schema]any
 }
 
 // schema renders a core schema: its own 2020-12 form, converted for 3.0.
-func (r *renderer) schema(sc *covet.Schema) (any, error) {
+func (r *renderer) schema(sc *schema.Schema) (any, error) {
 	if sc == nil {
 		return newObject(), nil
 	}
@@ -281,7 +282,7 @@ func (r *renderer) operation(s *spec, op *operation) (*object, error) {
 }
 
 // param renders a parameter (withLocation) or a response header.
-func (r *renderer) param(p covet.ParamDoc, withLocation bool) (*object, error) {
+func (r *renderer) param(p schema.ParamDoc, withLocation bool) (*object, error) {
 	o := newObject()
 	if withLocation {
 		o.set("name", p.Name).set("in", p.In)

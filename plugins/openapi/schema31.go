@@ -6,15 +6,15 @@ import (
 	"sort"
 	"strconv"
 
-	covet "github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/core/schema"
 )
 
 // schema31 converts a core schema to a document tree in the JSON Schema
 // 2020-12 form of OpenAPI 3.1: the same members, in the same order, as
-// covet.Schema.MarshalJSON writes (TestSchema31MatchesCore holds them
+// schema.Schema.MarshalJSON writes (TestSchema31MatchesCore holds them
 // equal); walking the struct is several times faster than encoding and
 // decoding JSON for every schema of a large app.
-func schema31(s *covet.Schema) *object {
+func schema31(s *schema.Schema) *object {
 	o := &object{keys: make([]string, 0, 6), vals: make([]any, 0, 6)}
 	if s.Ref != "" {
 		if s.Nullable {
@@ -110,7 +110,7 @@ func schema31(s *covet.Schema) *object {
 
 // propertyNames lists properties in declaration order, then any others
 // sorted, as core encodes them.
-func propertyNames(s *covet.Schema) []string {
+func propertyNames(s *schema.Schema) []string {
 	out := make([]string, 0, len(s.Properties))
 	seen := make(map[string]bool, len(s.Properties))
 	for _, n := range s.PropertyOrder {

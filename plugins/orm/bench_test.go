@@ -30,7 +30,7 @@ type Item struct {
 }
 
 // benchApps builds, on one fresh PostgreSQL database, the same three routes
-// four ways: through the plugin (orm.DB(c)), with bun directly on pgx, with
+// four ways: through the plugin (mustDB(c)), with bun directly on pgx, with
 // bun on pgdriver (the driver comparison), and with database/sql on pgx.
 func benchApps(b *testing.B) (map[string]*covet.App, int64) {
 	db := ormtest.Postgres(b)
@@ -72,8 +72,8 @@ func benchApps(b *testing.B) (map[string]*covet.App, int64) {
 	apps := map[string]*covet.App{}
 
 	plugin := covet.New(quiet)
-	must(b, plugin.Install(orm.New(orm.WithDSN(db.DSN), orm.WithLogger(slog.New(slog.DiscardHandler)))))
-	bunRoutes(plugin, orm.DB)
+	must(b, plugin.Install(orm.New(orm.WithDriver(db.Driver), orm.WithDSN(db.DSN), orm.WithLogger(slog.New(slog.DiscardHandler)))))
+	bunRoutes(plugin, mustDB)
 	apps["plugin"] = plugin
 
 	pgxDB := bun.NewDB(stdlib.OpenDB(*mustPgxConfig(b, db.DSN)), pgdialect.New())

@@ -13,8 +13,12 @@
 //	p := orm.New(orm.WithDSN(os.Getenv("DATABASE_URL")))
 //	app.Install(p)
 //	app.GET("/users/{id:int}", func(c *covet.Context) error {
+//		db, err := orm.DB(c) // a 500 problem, logged, if the app is misconfigured
+//		if err != nil {
+//			return err
+//		}
 //		var u User
-//		err := orm.DB(c).NewSelect().Model(&u).Where("id = ?", c.Param("id")).Scan(c.Context())
+//		err = db.NewSelect().Model(&u).Where("id = ?", c.Param("id")).Scan(c.Context())
 //		if err != nil {
 //			return err // sql.ErrNoRows answers 404
 //		}

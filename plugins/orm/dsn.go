@@ -5,35 +5,24 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
-	"time"
 
-	"github.com/go-sql-driver/mysql"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
-	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
-	"github.com/uptrace/bun/dialect/mysqldialect"
-	"github.com/uptrace/bun/dialect/pgdialect"
-	"github.com/uptrace/bun/dialect/sqlitedialect"
-	"github.com/uptrace/bun/schema"
-	"modernc.org/sqlite"
 )
 
 // Dialect names a supported database family.
 type Dialect string
 
 const (
-	// Postgres is PostgreSQL (bun's pgdialect on the pgx driver).
+	// Postgres is PostgreSQL (package orm/pgsql: bun's pgdialect on pgx).
 	Postgres Dialect = "postgres"
-	// MySQL is MySQL or MariaDB (bun's mysqldialect on go-sql-driver/mysql).
+	// MySQL is MySQL or MariaDB (package orm/mysql: bun's mysqldialect on
+	// go-sql-driver/mysql).
 	MySQL Dialect = "mysql"
-	// SQLite is SQLite in-process (bun's sqlitedialect on the pure-Go
-	// modernc.org/sqlite driver; no cgo).
+	// SQLite is SQLite in-process (package orm/sqlite: bun's sqlitedialect
+	// on the pure-Go modernc.org/sqlite driver; no cgo).
 	SQLite Dialect = "sqlite"
 )
 
@@ -67,7 +56,8 @@ func DialectOf(dsn string) (Dialect, error) {
 }
 
 // Redact returns the DSN with its password replaced by "xxxxx", for logs and
-// error messages.
+// error messages. It knows URLs and go-sql-driver/mysql's
+// "user:password@tcp(host)/db" form.
 func Redact(dsn string) string {
 	if u, err := url.Parse(dsn); err == nil && u.User != nil {
 		if _, ok := u.User.Password(); ok {
@@ -75,11 +65,10 @@ func Redact(dsn string) string {
 		}
 		return u.String()
 	}
-	if cfg, err := mysql.ParseDSN(dsn); err == nil && strings.Contains(dsn, "@") {
-		if cfg.Passwd != "" {
-			cfg.Passwd = "xxxxx"
+	if at := strings.LastIndex(dsn, "@"); at > 0 && (strings.Contains(dsn[at:], "@tcp(") || strings.Contains(dsn[at:], "@unix(")) {
+		if colon := strings.IndexByte(dsn[:at], ':'); colon >= 0 {
+			return dsn[:colon+1] + "xxxxx" + dsn[at:]
 		}
-		return cfg.FormatDSN()
 	}
 	return dsn
 }
@@ -88,50 +77,23 @@ func Redact(dsn string) string {
 type opened struct {
 	sqldb   *sql.DB
 	dialect Dialect
+	driver  Driver
 	where   string // host/database, without credentials, for messages
 	memory  bool   // SQLite in memory: one connection only
 }
 
-// openSQL opens (without connecting) a *sql.DB for the DSN.
-func openSQL(dsn string) (*opened, error) {
-	d, err := DialectOf(dsn)
+// openSQL opens (without connecting) a *sql.DB for the DSN with the driver
+// of its dialect among ds.
+func openSQL(dsn string, ds map[Dialect]Driver) (*opened, error) {
+	drv, err := pick(dsn, ds)
 	if err != nil {
 		return nil, err
 	}
-	switch d {
-	case Postgres:
-		cfg, err := pgx.ParseConfig(dsn)
-		if err != nil {
-			return nil, fmt.Errorf("orm: parse PostgreSQL DSN %q: %w", Redact(dsn), scrub(err, dsn))
-		}
-		if _, ok := cfg.RuntimeParams["application_name"]; !ok {
-			cfg.RuntimeParams["application_name"] = "covet"
-		}
-		// On a canceled context, ask the server to cancel the running
-		// statement (so a statement timeout really stops the query), and only
-		// then break the connection if the server does not answer.
-		cfg.BuildContextWatcherHandler = func(pc *pgconn.PgConn) ctxwatch.Handler {
-			return &pgconn.CancelRequestContextWatcherHandler{Conn: pc, CancelRequestDelay: 0, DeadlineDelay: time.Second}
-		}
-		return &opened{sqldb: stdlib.OpenDB(*cfg), dialect: d, where: fmt.Sprintf("postgres %s/%s", net.JoinHostPort(cfg.Host, fmt.Sprint(cfg.Port)), cfg.Database)}, nil
-	case MySQL:
-		cfg, err := parseMySQL(dsn)
-		if err != nil {
-			return nil, err
-		}
-		conn, err := mysql.NewConnector(cfg)
-		if err != nil {
-			return nil, fmt.Errorf("orm: MySQL DSN %q: %w", Redact(dsn), err)
-		}
-		return &opened{sqldb: sql.OpenDB(conn), dialect: d, where: fmt.Sprintf("mysql %s/%s", cfg.Addr, cfg.DBName)}, nil
-	default:
-		name, memory := sqliteDSN(dsn)
-		conn, err := sqlite.NewConnector(name)
-		if err != nil {
-			return nil, fmt.Errorf("orm: open SQLite %q: %w", dsn, err)
-		}
-		return &opened{sqldb: sql.OpenDB(conn), dialect: d, where: "sqlite " + strings.SplitN(strings.TrimPrefix(name, "file:"), "?", 2)[0], memory: memory}, nil
+	pool, err := drv.Open(dsn)
+	if err != nil {
+		return nil, scrub(err, dsn)
 	}
+	return &opened{sqldb: pool.DB, dialect: drv.Dialect(), driver: drv, where: pool.Where, memory: pool.Memory}, nil
 }
 
 // scrub removes the DSN's password from an error's text.
@@ -147,103 +109,16 @@ func scrub(err error, dsn string) error {
 	return errors.New(strings.ReplaceAll(err.Error(), pw, "xxxxx"))
 }
 
-func parseMySQL(dsn string) (*mysql.Config, error) {
-	driverDSN := dsn
-	if strings.HasPrefix(strings.ToLower(dsn), "mysql://") {
-		u, err := url.Parse(dsn)
-		if err != nil {
-			return nil, fmt.Errorf("orm: parse MySQL DSN %q: %w", Redact(dsn), scrub(err, dsn))
-		}
-		var b strings.Builder
-		if u.User != nil {
-			b.WriteString(u.User.Username())
-			if pw, ok := u.User.Password(); ok {
-				b.WriteByte(':')
-				b.WriteString(pw)
-			}
-			b.WriteByte('@')
-		}
-		host := u.Host
-		if u.Port() == "" && host != "" {
-			host = net.JoinHostPort(u.Hostname(), "3306")
-		}
-		b.WriteString("tcp(" + host + ")/" + strings.TrimPrefix(u.Path, "/"))
-		if u.RawQuery != "" {
-			b.WriteString("?" + u.RawQuery)
-		}
-		driverDSN = b.String()
-	}
-	cfg, err := mysql.ParseDSN(driverDSN)
-	if err != nil {
-		return nil, fmt.Errorf("orm: parse MySQL DSN %q: %w", Redact(dsn), scrub(err, dsn))
-	}
-	// bun needs time values scanned as time.Time.
-	cfg.ParseTime = true
-	if cfg.Loc == nil {
-		cfg.Loc = time.UTC
-	}
-	return cfg, nil
-}
-
-// sqliteDSN turns sqlite://path, file:path or a bare path into a
-// modernc.org/sqlite DSN with the pragmas a web app wants: foreign keys on,
-// WAL journal, a busy timeout, and write transactions that take the write
-// lock at BEGIN (so two writers wait instead of failing half-way).
-func sqliteDSN(dsn string) (name string, memory bool) {
-	rest := dsn
-	for _, p := range []string{"sqlite://", "sqlite3://", "file:"} {
-		if len(rest) >= len(p) && strings.EqualFold(rest[:len(p)], p) {
-			rest = rest[len(p):]
-			break
-		}
-	}
-	path, query, _ := strings.Cut(rest, "?")
-	memory = path == ":memory:" || path == "" || strings.Contains(query, "mode=memory")
-	q, _ := url.ParseQuery(query)
-	pragmas := q["_pragma"]
-	has := func(p string) bool {
-		for _, v := range pragmas {
-			if strings.HasPrefix(strings.ToLower(v), p) {
-				return true
-			}
-		}
-		return false
-	}
-	if !has("foreign_keys") {
-		q.Add("_pragma", "foreign_keys(1)")
-	}
-	if !has("busy_timeout") {
-		q.Add("_pragma", "busy_timeout(5000)")
-	}
-	if !memory && !has("journal_mode") {
-		q.Add("_pragma", "journal_mode(WAL)")
-	}
-	if q.Get("_txlock") == "" {
-		q.Set("_txlock", "immediate")
-	}
-	if path == "" {
-		path = ":memory:"
-	}
-	return "file:" + path + "?" + q.Encode(), memory
-}
-
-func bunDialect(d Dialect) schema.Dialect {
-	switch d {
-	case Postgres:
-		return pgdialect.New()
-	case MySQL:
-		return mysqldialect.New()
-	default:
-		return sqlitedialect.New()
-	}
-}
-
-// Open opens a bun database for the DSN (see DialectOf for the forms) and
-// checks it answers, for programs that use the database without a Covet app
-// (a migration command, a script). The plugin's pool settings do not apply:
-// set them on db.DB. Close the database when done.
-func Open(ctx context.Context, dsn string) (*bun.DB, error) {
-	o, err := openSQL(dsn)
+// Open opens a bun database for the DSN (see DialectOf for the forms) with
+// the driver of its dialect among drivers, and checks it answers, for
+// programs that use the database without a Covet app (a migration command,
+// a script). The plugin's pool settings do not apply: set them on db.DB.
+// Close the database when done.
+//
+//	db, err := orm.Open(ctx, "sqlite://app.db", sqlite.Driver())
+func Open(ctx context.Context, dsn string, drivers ...Driver) (*bun.DB, error) {
+	remember(drivers...)
+	o, err := openSQL(dsn, driverMap(drivers))
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +129,7 @@ func Open(ctx context.Context, dsn string) (*bun.DB, error) {
 		_ = o.sqldb.Close()
 		return nil, fmt.Errorf("orm: connect to %s: %w", o.where, scrub(err, dsn))
 	}
-	return bun.NewDB(o.sqldb, bunDialect(o.dialect)), nil
+	return bun.NewDB(o.sqldb, o.driver.BunDialect()), nil
 }
 
 // DialectOfDB reports the dialect of an open bun database.

@@ -8,14 +8,9 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"regexp"
 	"strings"
 
 	covet "github.com/covetgo/covet/core"
-	"github.com/go-sql-driver/mysql"
-	"github.com/jackc/pgx/v5/pgconn"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // ErrPoolTimeout is the cause of the 503 answered when no connection became
@@ -47,7 +42,9 @@ const (
 )
 
 // Classify tells what kind of database error err is, and the constraint it
-// names when it is a constraint violation.
+// names when it is a constraint violation. Driver errors are recognised by
+// the drivers given to New or Open in this process (package pgsql's,
+// mysql's, sqlite's).
 func Classify(err error) (kind Kind, constraint string) {
 	if err == nil {
 		return KindOther, ""
@@ -58,17 +55,10 @@ func Classify(err error) (kind Kind, constraint string) {
 	if errors.Is(err, ErrPoolTimeout) {
 		return KindUnavailable, ""
 	}
-	var pg *pgconn.PgError
-	if errors.As(err, &pg) {
-		return classifyPG(pg)
-	}
-	var my *mysql.MySQLError
-	if errors.As(err, &my) {
-		return classifyMySQL(my)
-	}
-	var sq *sqlite.Error
-	if errors.As(err, &sq) {
-		return classifySQLite(sq)
+	for _, d := range knownDrivers() {
+		if k, c, ok := d.ClassifyError(err); ok {
+			return k, c
+		}
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return KindTimeout, ""
@@ -79,115 +69,21 @@ func Classify(err error) (kind Kind, constraint string) {
 	return KindOther, ""
 }
 
-func classifyPG(e *pgconn.PgError) (Kind, string) {
-	switch {
-	case e.Code == "23505":
-		return KindUnique, e.ConstraintName
-	case e.Code == "23503":
-		return KindForeignKey, e.ConstraintName
-	case e.Code == "23502", e.Code == "23514", strings.HasPrefix(e.Code, "22"):
-		return KindInvalid, e.ConstraintName
-	case e.Code == "40001", e.Code == "40P01":
-		return KindConflict, ""
-	case e.Code == "57014":
-		return KindTimeout, ""
-	case strings.HasPrefix(e.Code, "08"), strings.HasPrefix(e.Code, "57P"), e.Code == "53300", e.Code == "53400":
-		return KindUnavailable, ""
-	}
-	return KindOther, ""
-}
-
-var (
-	myDupKey = regexp.MustCompile(`for key '([^']+)'`)
-	myFK     = regexp.MustCompile("CONSTRAINT `([^`]+)`")
-)
-
-func classifyMySQL(e *mysql.MySQLError) (Kind, string) {
-	switch e.Number {
-	case 1062, 1586:
-		name := ""
-		if m := myDupKey.FindStringSubmatch(e.Message); m != nil {
-			name = m[1]
-			if i := strings.LastIndexByte(name, '.'); i >= 0 {
-				name = name[i+1:]
-			}
-		}
-		return KindUnique, name
-	case 1451, 1452, 1216, 1217:
-		name := ""
-		if m := myFK.FindStringSubmatch(e.Message); m != nil {
-			name = m[1]
-		}
-		return KindForeignKey, name
-	case 1048, 1364, 1406, 1264, 1366, 1292, 3819, 4025:
-		name := ""
-		if m := myFK.FindStringSubmatch(e.Message); m != nil {
-			name = m[1]
-		}
-		return KindInvalid, name
-	case 1213:
-		return KindConflict, ""
-	case 1205, 1317, 3024, 1969:
-		return KindTimeout, ""
-	case 1040, 1053, 1927, 2006, 2013:
-		return KindUnavailable, ""
-	}
-	return KindOther, ""
-}
-
-func classifySQLite(e *sqlite.Error) (Kind, string) {
-	after := func(prefix string) string {
-		msg := e.Error()
-		i := strings.LastIndex(msg, prefix)
-		if i < 0 {
-			return ""
-		}
-		rest := msg[i+len(prefix):]
-		if j := strings.LastIndex(rest, " ("); j >= 0 {
-			rest = rest[:j]
-		}
-		return strings.TrimSpace(rest)
-	}
-	switch e.Code() {
-	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
-		return KindUnique, after("constraint failed: ")
-	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
-		return KindForeignKey, ""
-	case sqlite3.SQLITE_CONSTRAINT_NOTNULL, sqlite3.SQLITE_CONSTRAINT_CHECK:
-		return KindInvalid, after("constraint failed: ")
-	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
-		return KindConflict, ""
-	case sqlite3.SQLITE_INTERRUPT:
-		return KindTimeout, ""
-	}
-	return KindOther, ""
-}
-
 // connectionLost reports an error that means the connection or server went
 // away, or could not be reached.
 func connectionLost(err error) bool {
-	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) || errors.Is(err, mysql.ErrInvalidConn) ||
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
 		return true
 	}
-	var pg *pgconn.PgError
-	if errors.As(err, &pg) {
-		return strings.HasPrefix(pg.Code, "08") || strings.HasPrefix(pg.Code, "57P")
-	}
-	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) {
-		return true
+	for _, d := range knownDrivers() {
+		if d.ConnectionLost(err) {
+			return true
+		}
 	}
 	var ne net.Error
 	if errors.As(err, &ne) {
 		return true
-	}
-	var my *mysql.MySQLError
-	if errors.As(err, &my) {
-		switch my.Number {
-		case 1053, 1927, 2006, 2013:
-			return true
-		}
 	}
 	s := err.Error()
 	return strings.Contains(s, "conn closed") || strings.Contains(s, "connection reset") || strings.Contains(s, "broken pipe")
@@ -253,15 +149,12 @@ func mapError(err error, failedOp string) error {
 // referring to a missing one (insert/update of the child) rather than from
 // removing a row still referred to.
 func fkRefersToMissing(err error, failedOp string) bool {
-	var pg *pgconn.PgError
-	if errors.As(err, &pg) {
-		return strings.HasPrefix(pg.Message, "insert or update on table")
+	for _, d := range knownDrivers() {
+		if missing, known := d.RefersToMissing(err); known {
+			return missing
+		}
 	}
-	var my *mysql.MySQLError
-	if errors.As(err, &my) {
-		return my.Number == 1452 || my.Number == 1216
-	}
-	// SQLite does not say; the failing statement does.
+	// The error does not say (SQLite); the failing statement does.
 	return failedOp == "INSERT"
 }
 

@@ -12,6 +12,7 @@ import (
 
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/plugins/orm"
+	"github.com/covetgo/covet/plugins/orm/sqlite"
 	"github.com/uptrace/bun"
 )
 
@@ -35,7 +36,7 @@ func Example() {
 	}
 	dsn := "sqlite://:memory:" // an app reads os.Getenv("DATABASE_URL") here
 	app := covet.New(covet.WithLogger(slog.New(slog.DiscardHandler)))
-	if err := app.Install(orm.New(orm.WithDSN(dsn), orm.WithMigrations(migrations), orm.WithMigrateOnStart())); err != nil {
+	if err := app.Install(orm.New(orm.WithDriver(sqlite.Driver()), orm.WithDSN(dsn), orm.WithMigrations(migrations), orm.WithMigrateOnStart())); err != nil {
 		panic(err)
 	}
 	app.POST("/notes", func(c *covet.Context) error {
@@ -43,14 +44,22 @@ func Example() {
 		if err := c.BindJSON(&n); err != nil {
 			return err
 		}
-		if _, err := orm.DB(c).NewInsert().Model(&n).Exec(c.Context()); err != nil {
+		db, err := orm.DB(c) // an error (a 500) only if the app is misconfigured
+		if err != nil {
+			return err
+		}
+		if _, err := db.NewInsert().Model(&n).Exec(c.Context()); err != nil {
 			return err // a duplicate title answers 409
 		}
 		return c.JSON(http.StatusCreated, n)
 	}, orm.Transactional())
 	app.GET("/notes/{id:int}", func(c *covet.Context) error {
 		var n Note
-		if err := orm.DB(c).NewSelect().Model(&n).Where("id = ?", c.Param("id")).Scan(c.Context()); err != nil {
+		db, err := orm.DB(c)
+		if err != nil {
+			return err
+		}
+		if err := db.NewSelect().Model(&n).Where("id = ?", c.Param("id")).Scan(c.Context()); err != nil {
 			return err // no such note answers 404
 		}
 		return c.JSON(http.StatusOK, n)
@@ -75,7 +84,7 @@ func Example() {
 	// Output:
 	// POST /notes 201 {"id":1,"title":"buy milk"}
 	// GET /notes/1 200 {"id":1,"title":"buy milk"}
-	// POST /notes 409 {"constraint":"notes.title","detail":"a resource with the same unique value already exists","instance":"/notes","status":409,"title":"Conflict","type":"about:blank"}
+	// POST /notes 409 {"type":"about:blank","title":"Conflict","status":409,"detail":"a resource with the same unique value already exists","instance":"/notes","constraint":"notes.title"}
 	// GET /notes/2 404 {"type":"about:blank","title":"Not Found","status":404,"detail":"the requested resource does not exist","instance":"/notes/2"}
 }
 
@@ -83,7 +92,7 @@ func Example() {
 // "app migrate status", "app migrate create add_users".
 func ExampleRunMigrateCommand() {
 	ctx := context.Background()
-	db, err := orm.Open(ctx, "sqlite://:memory:")
+	db, err := orm.Open(ctx, "sqlite://:memory:", sqlite.Driver())
 	if err != nil {
 		panic(err)
 	}

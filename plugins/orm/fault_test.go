@@ -37,13 +37,13 @@ func ledgerApp(t *testing.T, db *ormtest.DB, opts ...orm.Option) *covet.App {
 	app.POST("/transfer/{id}", func(c *covet.Context) error {
 		id := c.Param("id")
 		ctx := c.Context()
-		if _, err := orm.DB(c).NewInsert().Model(&Entry{Transfer: id, Amount: -10}).Exec(ctx); err != nil {
+		if _, err := mustDB(c).NewInsert().Model(&Entry{Transfer: id, Amount: -10}).Exec(ctx); err != nil {
 			return err
 		}
-		if _, err := orm.DB(c).NewRaw("SELECT pg_sleep(0.02)").Exec(ctx); err != nil {
+		if _, err := mustDB(c).NewRaw("SELECT pg_sleep(0.02)").Exec(ctx); err != nil {
 			return err
 		}
-		if _, err := orm.DB(c).NewInsert().Model(&Entry{Transfer: id, Amount: 10}).Exec(ctx); err != nil {
+		if _, err := mustDB(c).NewInsert().Model(&Entry{Transfer: id, Amount: 10}).Exec(ctx); err != nil {
 			return err
 		}
 		return c.Text(http.StatusCreated, id)
@@ -108,7 +108,7 @@ func TestKillBackendsMidLoad(t *testing.T) {
 	}
 	time.Sleep(300 * time.Millisecond)
 	var killed int
-	admin, err := orm.Open(context.Background(), strings.Replace(db.DSN, "/"+db.Name, "/postgres", 1))
+	admin, err := orm.Open(context.Background(), strings.Replace(db.DSN, "/"+db.Name, "/postgres", 1), db.Driver)
 	must(t, err)
 	defer admin.Close()
 	for i := 0; i < 3; i++ { // a few rounds, to catch backends mid-transaction
@@ -179,7 +179,7 @@ func TestPoolExhaustion(t *testing.T) {
 	db := ormtest.Postgres(t)
 	app, _, _ := newApp(t, db, orm.WithMaxOpenConns(2), orm.WithPoolTimeout(300*time.Millisecond))
 	app.POST("/hold", func(c *covet.Context) error {
-		_, err := orm.DB(c).NewRaw("SELECT pg_sleep(1.5)").Exec(c.Context())
+		_, err := mustDB(c).NewRaw("SELECT pg_sleep(1.5)").Exec(c.Context())
 		if err != nil {
 			return err
 		}
@@ -188,7 +188,7 @@ func TestPoolExhaustion(t *testing.T) {
 	app.POST("/tx", func(c *covet.Context) error { return c.NoContent(204) }, orm.Transactional())
 	app.GET("/plain", func(c *covet.Context) error {
 		var n int
-		if err := orm.DB(c).NewRaw("SELECT 1").Scan(c.Context(), &n); err != nil {
+		if err := mustDB(c).NewRaw("SELECT 1").Scan(c.Context(), &n); err != nil {
 			return err
 		}
 		return c.NoContent(204)
@@ -241,7 +241,7 @@ func TestThousandConcurrentRequests(t *testing.T) {
 		userRoutes(app)
 		app.POST("/tx/users", func(c *covet.Context) error {
 			u := User{Email: c.Query("email"), Name: "c"}
-			if _, err := orm.DB(c).NewInsert().Model(&u).Exec(c.Context()); err != nil {
+			if _, err := mustDB(c).NewInsert().Model(&u).Exec(c.Context()); err != nil {
 				return err
 			}
 			return c.NoContent(201)

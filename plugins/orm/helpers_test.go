@@ -10,7 +10,10 @@ import (
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/core/covettest"
 	"github.com/covetgo/covet/plugins/orm"
+	"github.com/covetgo/covet/plugins/orm/mysql"
 	"github.com/covetgo/covet/plugins/orm/ormtest"
+	"github.com/covetgo/covet/plugins/orm/pgsql"
+	"github.com/covetgo/covet/plugins/orm/sqlite"
 	"github.com/uptrace/bun"
 )
 
@@ -92,7 +95,7 @@ func newApp(t testing.TB, db *ormtest.DB, opts ...orm.Option) (*covet.App, *orm.
 	migrated(t, db)
 	logs := &logBuffer{}
 	app := covet.New(covet.WithLogger(logs.Logger()), covet.WithHealth(), covet.WithHealthDetails())
-	p := orm.New(append([]orm.Option{orm.WithDSN(db.DSN), orm.WithMaxOpenConns(10)}, opts...)...)
+	p := orm.New(append([]orm.Option{orm.WithDriver(db.Driver), orm.WithDSN(db.DSN), orm.WithMaxOpenConns(10)}, opts...)...)
 	must(t, app.Install(p))
 	return app, p, logs
 }
@@ -111,7 +114,7 @@ func userRoutes(app *covet.App, mw ...covet.Middleware) {
 		if err := c.BindJSON(&u); err != nil {
 			return err
 		}
-		if _, err := orm.DB(c).NewInsert().Model(&u).Exec(c.Context()); err != nil {
+		if _, err := mustDB(c).NewInsert().Model(&u).Exec(c.Context()); err != nil {
 			return err
 		}
 		c.SetHeader("X-Queries", strconv.Itoa(orm.QueryCount(c)))
@@ -119,14 +122,14 @@ func userRoutes(app *covet.App, mw ...covet.Middleware) {
 	})
 	g.GET("/users/{id:int}", func(c *covet.Context) error {
 		var u User
-		if err := orm.DB(c).NewSelect().Model(&u).Where("id = ?", c.Param("id")).Scan(c.Context()); err != nil {
+		if err := mustDB(c).NewSelect().Model(&u).Where("id = ?", c.Param("id")).Scan(c.Context()); err != nil {
 			return err
 		}
 		return c.JSON(http.StatusOK, u)
 	})
 	g.DELETE("/users/{id:int}", func(c *covet.Context) error {
 		id, _ := c.ParamInt64("id")
-		if _, err := orm.DB(c).NewDelete().Model((*User)(nil)).Where("id = ?", id).ForceDelete().Exec(c.Context()); err != nil {
+		if _, err := mustDB(c).NewDelete().Model((*User)(nil)).Where("id = ?", id).ForceDelete().Exec(c.Context()); err != nil {
 			return err
 		}
 		return c.NoContent(http.StatusNoContent)
@@ -136,7 +139,7 @@ func userRoutes(app *covet.App, mw ...covet.Middleware) {
 		if err := c.BindJSON(&tk); err != nil {
 			return err
 		}
-		if _, err := orm.DB(c).NewInsert().Model(&tk).Exec(c.Context()); err != nil {
+		if _, err := mustDB(c).NewInsert().Model(&tk).Exec(c.Context()); err != nil {
 			return err
 		}
 		return c.JSON(http.StatusCreated, tk)
@@ -158,3 +161,19 @@ func countRows(t testing.TB, db bun.IDB, table any) int {
 }
 
 func errorsAs[T any](err error, target *T) bool { return errors.As(err, target) }
+
+// mustDB is orm.DB for tests whose app certainly has the plugin installed
+// and started: it panics (core turns that into a 500) instead of returning
+// the error.
+func mustDB(c *covet.Context) bun.IDB { return mustNamed(c, orm.DefaultName) }
+
+func mustNamed(c *covet.Context, name string) bun.IDB {
+	db, err := orm.Named(c, name)
+	if err != nil {
+		panic(err)
+	}
+	return db
+}
+
+// allDrivers gives a plugin every driver, for tests whose DSN is any.
+var allDrivers = orm.WithDriver(pgsql.Driver(), mysql.Driver(), sqlite.Driver())

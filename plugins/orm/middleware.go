@@ -38,10 +38,13 @@ func Transactional(opts ...TxOption) covet.Middleware {
 	cfg := newTxConfig(opts)
 	return func(next covet.HandlerFunc) covet.HandlerFunc {
 		return func(c *covet.Context) error {
-			st := mustState(c)
+			st, ok := stateKey.Get(c)
+			if !ok {
+				return internal(errNotInstalled)
+			}
 			d := st.p.byName[cfg.dbName]
 			if d == nil {
-				return fmt.Errorf("orm: Transactional: no database named %q", cfg.dbName)
+				return internal(fmt.Errorf("orm: Transactional: no database named %q", cfg.dbName))
 			}
 			ctx := c.Context()
 			var tx bun.Tx
@@ -95,7 +98,12 @@ func acquire(ctx context.Context, d *Database, write bool) (bun.Conn, func(), er
 			return bun.Conn{}, nil, timeout(actx.Err())
 		}
 	}
-	conn, err := d.Bun().Conn(actx)
+	db := d.Bun()
+	if db == nil {
+		release()
+		return bun.Conn{}, nil, internal(fmt.Errorf("orm: database %q: %w", d.name, errNotOpen))
+	}
+	conn, err := db.Conn(actx)
 	if err != nil {
 		release()
 		return bun.Conn{}, nil, timeout(err)

@@ -76,40 +76,53 @@ func (m *Migrations) Add(name string, up, down MigrationFunc) error {
 // tools.
 func (m *Migrations) Bun() *migrate.Migrations { return m.bm }
 
-// MigratorOption configures a Migrator.
-type MigratorOption func(*Migrator)
+// MigratorOption configures a Migrator; pass options to NewMigrator or
+// RunMigrateCommand. It sets an unexported config with its defaults in one
+// place (defaultMigratorConfig), the option style of every Covet module.
+type MigratorOption func(*migratorConfig)
+
+// migratorConfig is what the migrator options set.
+type migratorConfig struct {
+	lockTimeout time.Duration
+	out         io.Writer
+}
+
+func defaultMigratorConfig() migratorConfig {
+	return migratorConfig{lockTimeout: 2 * time.Minute, out: os.Stdout}
+}
 
 // WithLockTimeout bounds the wait for another instance's migration to finish
 // (default 2 minutes).
 func WithLockTimeout(d time.Duration) MigratorOption {
-	return func(m *Migrator) {
+	return func(c *migratorConfig) {
 		if d > 0 {
-			m.lockTimeout = d
+			c.lockTimeout = d
 		}
 	}
 }
 
 // WithOutput sets where RunMigrateCommand writes (default os.Stdout).
-func WithOutput(w io.Writer) MigratorOption { return func(m *Migrator) { m.out = w } }
+func WithOutput(w io.Writer) MigratorOption { return func(c *migratorConfig) { c.out = w } }
 
 // Migrator applies and rolls back migrations on a database, one instance at
 // a time: a database-wide lock (PostgreSQL advisory lock, MySQL GET_LOCK, a
 // lock row on SQLite) makes a second instance wait for the first and then
 // find nothing left to do.
 type Migrator struct {
-	db          *bun.DB
-	ms          *Migrations
-	bm          *migrate.Migrator
-	lockTimeout time.Duration
-	out         io.Writer
+	migratorConfig
+	db *bun.DB
+	ms *Migrations
+	bm *migrate.Migrator
 }
 
 // NewMigrator returns a migrator for db. Applied migrations are recorded in
 // the table bun_migrations.
 func NewMigrator(db *bun.DB, ms *Migrations, opts ...MigratorOption) *Migrator {
-	m := &Migrator{db: db, ms: ms, lockTimeout: 2 * time.Minute, out: os.Stdout}
+	m := &Migrator{migratorConfig: defaultMigratorConfig(), db: db, ms: ms}
 	for _, o := range opts {
-		o(m)
+		if o != nil {
+			o(&m.migratorConfig)
+		}
 	}
 	m.bm = migrate.NewMigrator(db, ms.bm, migrate.WithMarkAppliedOnSuccess(true))
 	return m

@@ -103,7 +103,7 @@ func TestConcurrentMigrators(t *testing.T) {
 		errs := make([]error, 2)
 		for i := range 2 {
 			// Each instance has its own pool, as two processes would.
-			own, err := orm.Open(ctx, db.DSN)
+			own, err := orm.Open(ctx, db.DSN, db.Driver)
 			must(t, err)
 			defer own.Close()
 			wg.Add(1)

@@ -78,8 +78,9 @@ func Restore(ctx context.Context, db bun.IDB, model any) (int64, error) {
 type Page[T any] struct {
 	// Items are the page's rows.
 	Items []T `json:"items"`
-	// Total counts the rows of the whole listing (offset pagination only).
-	Total int `json:"total,omitempty"`
+	// Total counts the rows of the whole listing (offset pagination; an
+	// empty listing has "total": 0). Keyset pages do not count: 0.
+	Total int `json:"total"`
 	// Limit is the page size asked for.
 	Limit int `json:"limit"`
 	// Offset is the page's offset (offset pagination only).
@@ -104,7 +105,7 @@ func checkLimit(limit int) error {
 // page of limit rows from offset, and counts the whole listing. A limit
 // outside 1..MaxPageSize or a negative offset is a 422.
 //
-//	q := orm.DB(c).NewSelect().Model((*Task)(nil)).Order("id")
+//	q := db.NewSelect().Model((*Task)(nil)).Order("id")
 //	page, err := orm.Paginate[Task](c.Context(), q, limit, offset)
 func Paginate[T any](ctx context.Context, q *bun.SelectQuery, limit, offset int) (Page[T], error) {
 	p := Page[T]{Limit: limit, Offset: offset}

@@ -25,21 +25,21 @@ func TestNULInStringIsAClientError(t *testing.T) {
 			if err := json.NewDecoder(c.Request().Body).Decode(&u); err != nil {
 				return err
 			}
-			if _, err := orm.DB(c).NewInsert().Model(&u).Exec(c.Context()); err != nil {
+			if _, err := mustDB(c).NewInsert().Model(&u).Exec(c.Context()); err != nil {
 				return err
 			}
 			return c.JSON(http.StatusCreated, u)
 		})
 		app.GET("/raw/users", func(c *covet.Context) error {
 			var us []User
-			err := orm.DB(c).NewSelect().Model(&us).Where("name = ?", c.Request().URL.Query().Get("name")).Scan(c.Context())
+			err := mustDB(c).NewSelect().Model(&us).Where("name = ?", c.Request().URL.Query().Get("name")).Scan(c.Context())
 			if err != nil {
 				return err
 			}
 			return c.JSON(http.StatusOK, us)
 		})
 		covet.Post(app, "/typed/users", func(c *covet.Context, in *User) (*User, error) {
-			_, err := orm.DB(c).NewInsert().Model(in).Exec(c.Context())
+			_, err := mustDB(c).NewInsert().Model(in).Exec(c.Context())
 			return in, err
 		})
 		start(t, app)

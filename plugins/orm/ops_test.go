@@ -102,7 +102,7 @@ func TestUnreachableDatabase(t *testing.T) {
 		t.Run(strings.SplitN(dsn, ":", 2)[0], func(t *testing.T) {
 			t.Parallel()
 			app := covet.New(covet.WithHealth(), covet.WithLogger(slog.New(slog.DiscardHandler)))
-			must(t, app.Install(orm.New(orm.WithDSN(dsn), orm.WithConnectRetry(400*time.Millisecond, 50*time.Millisecond, 100*time.Millisecond))))
+			must(t, app.Install(orm.New(allDrivers, orm.WithDSN(dsn), orm.WithConnectRetry(400*time.Millisecond, 50*time.Millisecond, 100*time.Millisecond))))
 			began := time.Now()
 			err := app.Start(context.Background())
 			if err == nil {
@@ -141,7 +141,7 @@ func TestSlowQueryLogCarriesRequestID(t *testing.T) {
 		app, _, logs := newApp(t, db, orm.WithSlowQueryThreshold(time.Nanosecond))
 		app.Use(middleware.RequestID())
 		app.GET("/n", func(c *covet.Context) error {
-			n, err := orm.DB(c).NewSelect().Model((*User)(nil)).Count(c.Context())
+			n, err := mustDB(c).NewSelect().Model((*User)(nil)).Count(c.Context())
 			if err != nil {
 				return err
 			}
@@ -189,13 +189,13 @@ func TestReplicas(t *testing.T) {
 				app, _, _ := newApp(t, db, orm.WithReplicas(tc.replicas...))
 				app.GET("/first", func(c *covet.Context) error {
 					var u User
-					if err := orm.DB(c).NewSelect().Model(&u).Order("id").Limit(1).Scan(c.Context()); err != nil {
+					if err := mustDB(c).NewSelect().Model(&u).Order("id").Limit(1).Scan(c.Context()); err != nil {
 						return err
 					}
 					return c.Text(200, u.Email)
 				})
 				app.POST("/write", func(c *covet.Context) error {
-					_, err := orm.DB(c).NewInsert().Model(&User{Email: fmt.Sprintf("w%d@x", time.Now().UnixNano()), Name: "w"}).Exec(c.Context())
+					_, err := mustDB(c).NewInsert().Model(&User{Email: fmt.Sprintf("w%d@x", time.Now().UnixNano()), Name: "w"}).Exec(c.Context())
 					return err
 				})
 				start(t, app)
@@ -229,7 +229,7 @@ func TestStatementTimeout(t *testing.T) {
 			orm.SQLite: "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c LIMIT 2000000000) SELECT max(x) FROM c",
 		}[db.Dialect]
 		app.GET("/slow", func(c *covet.Context) error {
-			_, err := orm.DB(c).NewRaw(sleep).Exec(c.Context())
+			_, err := mustDB(c).NewRaw(sleep).Exec(c.Context())
 			if err != nil {
 				return err
 			}
@@ -237,7 +237,7 @@ func TestStatementTimeout(t *testing.T) {
 		}, orm.StatementTimeout(200*time.Millisecond))
 		app.GET("/fast", func(c *covet.Context) error {
 			var n int
-			if err := orm.DB(c).NewRaw("SELECT 1").Scan(c.Context(), &n); err != nil {
+			if err := mustDB(c).NewRaw("SELECT 1").Scan(c.Context(), &n); err != nil {
 				return err
 			}
 			return c.Text(200, "ok")

@@ -29,6 +29,7 @@ type config struct {
 	backoffMin    time.Duration
 	backoffMax    time.Duration
 	mapErrors     bool
+	drivers       map[Dialect]Driver
 	dbs           []*dbConfig
 }
 
@@ -69,6 +70,23 @@ func defaultDBConfig(name string) *dbConfig {
 }
 
 func (s *settings) pluginOnly() bool { return s.nested }
+
+// WithDriver gives the plugin the driver of a database family (pgsql.Driver(),
+// mysql.Driver(), sqlite.Driver(), from the packages of the same names under
+// orm/); each database's DSN picks the driver of its dialect. Give the
+// drivers the app uses, and only those: an app links the drivers it imports.
+// Several may be given, in one call or several. It applies to the plugin
+// whatever it is passed in (New or WithDatabase).
+func WithDriver(drivers ...Driver) Option {
+	return func(s *settings) {
+		for _, d := range drivers {
+			if d != nil {
+				s.plugin.drivers[d.Dialect()] = d
+			}
+		}
+		remember(drivers...)
+	}
+}
 
 // WithDSN sets the database's connection string: postgres://...,
 // mysql://... (or a go-sql-driver DSN), sqlite://path or file:path. See

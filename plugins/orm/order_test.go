@@ -29,7 +29,7 @@ func TestErrorMappingIndependentOfOrder(t *testing.T) {
 			migrated(t, db)
 			logs := &logBuffer{}
 			app := covet.New(covet.WithLogger(slog.New(slog.NewJSONHandler(logs, nil))))
-			p := orm.New(orm.WithDSN(db.DSN))
+			p := orm.New(orm.WithDriver(db.Driver), orm.WithDSN(db.DSN))
 			if order == "accesslog-first" {
 				app.Use(middleware.AccessLog())
 				must(t, app.Install(p))
@@ -67,7 +67,7 @@ func TestHijackBehindTransactional(t *testing.T) {
 	app, _, _ := newApp(t, db)
 	app.Group("", orm.Transactional()).GET("/upgrade", func(c *covet.Context) error {
 		u := &User{Email: "ws@example.com", Name: "WS"}
-		if _, err := orm.DB(c).NewInsert().Model(u).Exec(c.Context()); err != nil {
+		if _, err := mustDB(c).NewInsert().Model(u).Exec(c.Context()); err != nil {
 			return err
 		}
 		conn, rw, err := http.NewResponseController(c.Response()).Hijack()

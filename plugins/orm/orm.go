@@ -32,6 +32,7 @@ type Database struct {
 	cfg     *dbConfig
 	p       *Plugin
 	dialect Dialect
+	driver  Driver
 	where   string
 
 	mu       sync.Mutex // guards open, close and making the bun handle
@@ -48,6 +49,7 @@ type Database struct {
 // database (named DefaultName) and the plugin; WithDatabase adds more.
 func New(opts ...Option) *Plugin {
 	p := &Plugin{cfg: defaultConfig()}
+	p.cfg.drivers = map[Dialect]Driver{}
 	primary := defaultDBConfig(DefaultName)
 	p.cfg.dbs = []*dbConfig{primary}
 	s := &settings{plugin: &p.cfg, db: primary}
@@ -60,10 +62,12 @@ func New(opts ...Option) *Plugin {
 // Name returns "orm".
 func (p *Plugin) Name() string { return "orm" }
 
-// Install opens the databases' pools (without connecting: Start does) and
-// adds the app-wide middleware that gives each request its database state,
-// counts its queries, and registers the translator that maps database
-// errors to HTTP errors (covet.App.TranslateErrors).
+// Install checks the configuration (every database has a DSN of a known
+// dialect) and adds the app-wide middleware that gives each request its
+// database state, counts its queries, and registers the translator that
+// maps database errors to HTTP errors (covet.App.TranslateErrors). It opens
+// nothing: pools (and the goroutines database/sql runs for them) are made
+// by Start and closed by Stop, or by Start itself when it fails.
 func (p *Plugin) Install(app *covet.App) error {
 	p.app = app
 	p.log = p.cfg.logger
@@ -74,13 +78,21 @@ func (p *Plugin) Install(app *covet.App) error {
 	p.dbs = nil
 	for _, dc := range p.cfg.dbs {
 		if dc.dsn == "" {
-			p.closeAll()
 			return fmt.Errorf("orm: database %q has no DSN (use orm.WithDSN)", dc.name)
 		}
-		d := &Database{name: dc.name, cfg: dc, p: p}
-		if err := d.open(); err != nil {
-			p.closeAll()
+		drv, err := pick(dc.dsn, p.cfg.drivers)
+		if err != nil {
 			return fmt.Errorf("orm: database %q: %w", dc.name, err)
+		}
+		for i, r := range dc.replicas {
+			if rd, err := DialectOf(r); err != nil || rd != drv.Dialect() {
+				return fmt.Errorf("orm: database %q: replica %d is not a %s DSN", dc.name, i+1, drv.Dialect())
+			}
+		}
+		dia := drv.Dialect()
+		d := &Database{name: dc.name, cfg: dc, p: p, dialect: dia, driver: drv, where: string(dia), closed: true}
+		if dia == SQLite {
+			d.writeTurn = make(chan struct{}, 1)
 		}
 		p.dbs = append(p.dbs, d)
 		p.byName[dc.name] = d
@@ -101,14 +113,11 @@ func (p *Plugin) closeAll() {
 }
 
 func (d *Database) open() error {
-	o, err := openSQL(d.cfg.dsn)
+	o, err := openSQL(d.cfg.dsn, d.p.cfg.drivers)
 	if err != nil {
 		return err
 	}
 	d.dialect, d.where = o.dialect, o.where
-	if d.dialect == SQLite {
-		d.writeTurn = make(chan struct{}, 1)
-	}
 	configurePool(o, d.cfg)
 	var rs *replicaSet
 	if len(d.cfg.replicas) > 0 {
@@ -122,17 +131,12 @@ func (d *Database) open() error {
 	d.sqldb, d.replicas, d.closed = o.sqldb, rs, false
 	d.db.Store(nil)
 	d.mu.Unlock()
-	if d.dialect != MySQL {
-		// bun's MySQL dialect asks the server its version when the bun
-		// handle is made: that waits for Start (or the first use), since
-		// Install must not touch the network.
-		d.Bun()
-	}
 	return nil
 }
 
 // Bun returns the database's bun handle (reads routed to replicas when it has
-// any). Safe for concurrent use.
+// any), or nil while the database is not open: before the app's Start and
+// after its Stop. Safe for concurrent use.
 func (d *Database) Bun() *bun.DB {
 	if db := d.db.Load(); db != nil {
 		return db
@@ -142,11 +146,14 @@ func (d *Database) Bun() *bun.DB {
 	if db := d.db.Load(); db != nil {
 		return db
 	}
+	if d.closed || d.sqldb == nil {
+		return nil
+	}
 	var opts []bun.DBOption
 	if d.replicas != nil {
 		opts = append(opts, bun.WithConnResolver(d.replicas))
 	}
-	db := bun.NewDB(d.sqldb, bunDialect(d.dialect), opts...)
+	db := bun.NewDB(d.sqldb, d.driver.BunDialect(), opts...)
 	db.AddQueryHook(&queryHook{p: d.p, d: d})
 	d.db.Store(db)
 	return db
@@ -170,6 +177,7 @@ func (d *Database) close() error {
 		return nil
 	}
 	d.closed = true
+	d.db.Store(nil)
 	err := d.sqldb.Close()
 	if d.replicas != nil {
 		err = errors.Join(err, d.replicas.close())
@@ -184,7 +192,8 @@ func (d *Database) Name() string { return d.name }
 func (d *Database) Dialect() Dialect { return d.dialect }
 
 // DB returns the primary database's bun handle, for use outside requests
-// (background jobs, start-up code). Handlers use DB(c).
+// (background jobs, code run once the app started), or nil before the app's
+// Start and after its Stop. Handlers use DB(c).
 func (p *Plugin) DB() *bun.DB { return p.primary.Bun() }
 
 // Database returns the named database, or nil if none has that name.
@@ -193,12 +202,18 @@ func (p *Plugin) Database(name string) *Database { return p.byName[name] }
 // Databases returns the configured databases, primary first.
 func (p *Plugin) Databases() []*Database { return append([]*Database(nil), p.dbs...) }
 
-// Start connects every database, retrying with exponential backoff until
-// the connect window (WithConnectRetry) passes, then starts replica health
-// checks and, where configured, applies pending migrations. It fails with an
-// error naming the database, where it is (never its password) and the last
-// cause.
-func (p *Plugin) Start(ctx context.Context) error {
+// Start opens and connects every database, retrying with exponential
+// backoff until the connect window (WithConnectRetry) passes, then starts
+// replica health checks and, where configured, applies pending migrations.
+// It fails with an error naming the database, where it is (never its
+// password) and the last cause; a failed Start closes every pool it opened,
+// so nothing (connection or goroutine) is left behind.
+func (p *Plugin) Start(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			p.closeAll()
+		}
+	}()
 	for _, d := range p.dbs {
 		d.mu.Lock()
 		closed := d.closed
@@ -332,8 +347,13 @@ func (d *Database) health(ctx context.Context, kind covet.HealthKind) DatabaseHe
 	if kind != covet.Readiness {
 		return h
 	}
+	sqldb := d.pool()
+	if sqldb == nil {
+		h.Status, h.Error = covet.HealthDown, "not started"
+		return h
+	}
 	start := time.Now()
-	err := d.sqldb.PingContext(ctx)
+	err := sqldb.PingContext(ctx)
 	h.LatencyMS = ms(time.Since(start))
 	if err != nil {
 		h.Status, h.Error = covet.HealthDown, "ping failed: "+scrub(err, d.cfg.dsn).Error()
@@ -383,7 +403,18 @@ func (d *Database) Stats() PoolStats {
 	if db := d.db.Load(); db != nil {
 		bs = db.DBStats()
 	}
-	return poolStats(d.sqldb.Stats(), bs)
+	var ss sql.DBStats
+	if sqldb := d.pool(); sqldb != nil {
+		ss = sqldb.Stats()
+	}
+	return poolStats(ss, bs)
+}
+
+// pool returns the database's *sql.DB, nil before the first Start.
+func (d *Database) pool() *sql.DB {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.sqldb
 }
 
 // Stats returns every database's pool figures by name.
@@ -405,7 +436,11 @@ func (p *Plugin) Migrator(name string) (*Migrator, error) {
 	if d.cfg.migrations == nil {
 		return nil, fmt.Errorf("orm: database %q has no migrations (use orm.WithMigrations)", name)
 	}
-	return NewMigrator(d.Bun(), d.cfg.migrations), nil
+	db := d.Bun()
+	if db == nil {
+		return nil, fmt.Errorf("orm: database %q is not open (the app has not started)", name)
+	}
+	return NewMigrator(db, d.cfg.migrations), nil
 }
 
 // purgeIdle drops the pool's idle connections after the server dropped

@@ -40,7 +40,7 @@ type replica struct {
 func newReplicaSet(d *Database, dsns []string) (*replicaSet, error) {
 	rs := &replicaSet{d: d, stop: make(chan struct{})}
 	for i, dsn := range dsns {
-		o, err := openSQL(dsn)
+		o, err := openSQL(dsn, d.p.cfg.drivers)
 		if err != nil {
 			_ = rs.close()
 			return nil, fmt.Errorf("replica %d: %w", i+1, err)

@@ -132,12 +132,15 @@ func (p *Plugin) translate(c *covet.Context, err error) *covet.Error {
 	return nil
 }
 
-func mustState(c *covet.Context) *reqState {
-	st, ok := stateKey.Get(c)
-	if !ok {
-		panic("orm: no database state on this request: install the orm plugin on the app serving it (app.Install(orm.New(...)))")
-	}
-	return st
+// errNotInstalled and errNotOpen are request-time misconfigurations: DB and
+// Named return them as 500s (the cause is logged, never shown).
+var (
+	errNotInstalled = errors.New("orm: no database state on this request: install the orm plugin on the app serving it (app.Install(orm.New(...)))")
+	errNotOpen      = errors.New("orm: database is not open (the app has not started, or has stopped)")
+)
+
+func internal(err error) error {
+	return covet.NewError(http.StatusInternalServerError, "").WithCause(err)
 }
 
 // DB returns the primary database for the request: the request's
@@ -145,22 +148,36 @@ func mustState(c *covet.Context) *reqState {
 // database (with reads routed to replicas, if any). Pass c.Context() to the
 // queries, so they carry the request's deadline, statement timeout and ID.
 //
-//	var u User
-//	err := orm.DB(c).NewSelect().Model(&u).Where("id = ?", id).Scan(c.Context())
-func DB(c *covet.Context) bun.IDB { return Named(c, DefaultName) }
+// A misconfiguration (the plugin not installed on the app serving the
+// request, or the app not started) is an error: a 500 problem whose cause
+// core logs, never a panic.
+//
+//	db, err := orm.DB(c)
+//	if err != nil {
+//		return err
+//	}
+//	err = db.NewSelect().Model(&u).Where("id = ?", id).Scan(c.Context())
+func DB(c *covet.Context) (bun.IDB, error) { return Named(c, DefaultName) }
 
 // Named returns the named database for the request, as DB does for the
-// primary. It panics if no database has that name (a programming error).
-func Named(c *covet.Context, name string) bun.IDB {
-	st := mustState(c)
+// primary. A name no database has is an error (a 500 problem, logged).
+func Named(c *covet.Context, name string) (bun.IDB, error) {
+	st, ok := stateKey.Get(c)
+	if !ok {
+		return nil, internal(errNotInstalled)
+	}
 	d := st.p.byName[name]
 	if d == nil {
-		panic(fmt.Sprintf("orm: no database named %q", name))
+		return nil, internal(fmt.Errorf("orm: no database named %q", name))
 	}
 	if tx, ok := st.tx(d); ok {
-		return tx
+		return tx, nil
 	}
-	return d.Bun()
+	db := d.Bun()
+	if db == nil {
+		return nil, internal(fmt.Errorf("orm: database %q: %w", name, errNotOpen))
+	}
+	return db, nil
 }
 
 // FromContext returns the primary database for the request whose context
@@ -175,7 +192,11 @@ func FromContext(ctx context.Context) (bun.IDB, bool) {
 	if tx, ok := st.tx(d); ok {
 		return tx, true
 	}
-	return d.Bun(), true
+	db := d.Bun()
+	if db == nil {
+		return nil, false
+	}
+	return db, true
 }
 
 // QueryCount returns how many statements the request ran so far (BEGIN,
@@ -201,7 +222,10 @@ func QueryTime(c *covet.Context) time.Duration {
 func StatementTimeout(d time.Duration) covet.Middleware {
 	return func(next covet.HandlerFunc) covet.HandlerFunc {
 		return func(c *covet.Context) error {
-			st := mustState(c)
+			st, ok := stateKey.Get(c)
+			if !ok {
+				return internal(errNotInstalled)
+			}
 			prev := st.timeout
 			st.timeout = d
 			err := next(c)

@@ -66,7 +66,8 @@ func WithTxDatabase(name string) TxOption { return func(c *txConfig) { c.dbName 
 // inside the Transactional middleware, or the tx of an enclosing Tx), fn runs
 // in a savepoint instead: its failure rolls back only what it did.
 //
-//	err := orm.Tx(ctx, orm.DB(c), func(tx bun.Tx) error {
+//	db, _ := orm.DB(c)
+//	err := orm.Tx(ctx, db, func(tx bun.Tx) error {
 //		if _, err := tx.NewInsert().Model(&order).Exec(ctx); err != nil {
 //			return err
 //		}

@@ -18,7 +18,7 @@ func TestTransactionalMiddleware(t *testing.T) {
 	eachDialect(t, func(t *testing.T, db *ormtest.DB) {
 		app, _, _ := newApp(t, db)
 		insert := func(c *covet.Context, email string) error {
-			_, err := orm.DB(c).NewInsert().Model(&User{Email: email, Name: "x"}).Exec(c.Context())
+			_, err := mustDB(c).NewInsert().Model(&User{Email: email, Name: "x"}).Exec(c.Context())
 			return err
 		}
 		g := app.Group("/tx", orm.Transactional())
@@ -26,7 +26,7 @@ func TestTransactionalMiddleware(t *testing.T) {
 			if err := insert(c, "ok@x"); err != nil {
 				return err
 			}
-			if _, isTx := orm.DB(c).(bun.Tx); !isTx {
+			if _, isTx := mustDB(c).(bun.Tx); !isTx {
 				return errors.New("DB(c) is not the request's transaction")
 			}
 			return c.JSON(http.StatusCreated, map[string]string{"ok": "yes"})
@@ -67,7 +67,7 @@ func TestTransactionalMiddleware(t *testing.T) {
 			if err := insert(c, "outer@x"); err != nil {
 				return err
 			}
-			inner := orm.Tx(c.Context(), orm.DB(c), func(tx bun.Tx) error {
+			inner := orm.Tx(c.Context(), mustDB(c), func(tx bun.Tx) error {
 				if _, err := tx.NewInsert().Model(&User{Email: "inner@x", Name: "x"}).Exec(c.Context()); err != nil {
 					return err
 				}

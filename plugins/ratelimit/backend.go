@@ -3,11 +3,13 @@ package ratelimit
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 )
 
 // Backend stores the limiters' state. Memory (the default) keeps it in the
-// process; Redis shares it between instances. A Backend must be safe for
+// process; package redisstore's Store shares it between instances through
+// Redis. A Backend must be safe for
 // concurrent use.
 type Backend interface {
 	// Take checks one request against every limit in reqs at once: if all
@@ -41,6 +43,12 @@ type Decision struct {
 	Reset time.Duration
 	// RetryAfter is, for a refused request, how long until one would be allowed.
 	RetryAfter time.Duration
+}
+
+// LoggerSetter is implemented by a backend that logs (redisstore's): the
+// limiter gives it the app's logger when it is installed.
+type LoggerSetter interface {
+	SetLogger(l *slog.Logger)
 }
 
 // ErrUnavailable is returned (wrapped) by a backend that cannot answer, for

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	covet "github.com/covetgo/covet/core"
-	"github.com/redis/go-redis/v9"
 )
 
 // roomy never refuses in a benchmark: a high rate and a huge burst.
@@ -139,33 +138,3 @@ type discardWriter struct {
 func (w *discardWriter) Header() http.Header         { return w.h }
 func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *discardWriter) WriteHeader(code int)        { w.code = code }
-
-// BenchmarkRedisTake is one check against the real Redis; it reports the
-// writes (round trips) per check, which must be 1.
-func BenchmarkRedisTake(b *testing.B) {
-	opt := realRedisOptions(b)
-	prefix := testPrefix(b, opt)
-	d := &countingDialer{}
-	copt := *opt
-	copt.Dialer = d.dial
-	client := redis.NewClient(&copt)
-	defer client.Close()
-	be := NewRedis(client, WithKeyPrefix(prefix), WithCheckTimeout(time.Second))
-	if err := be.Start(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	reqs := []Request{{Scope: "bench/bench.second/g", Key: "203.0.113.9", Limit: roomy}, {Scope: "bench/bench.day/g", Key: "203.0.113.9", Limit: PerDay(math.MaxInt32)}}
-	out := make([]Decision, 2)
-	ctx := context.Background()
-	be.Take(ctx, reqs, out)
-	w0 := d.writes.Load()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if ok, err := be.Take(ctx, reqs, out); err != nil || !ok {
-			b.Fatal(ok, err)
-		}
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(d.writes.Load()-w0)/float64(b.N), "roundtrips/op")
-}

@@ -4,7 +4,7 @@
 // memory or shared between instances through Redis.
 //
 //	limiter := ratelimit.New(
-//		ratelimit.WithBackend(ratelimit.NewRedis(rdb)),      // default: in memory
+//		ratelimit.WithBackend(redisstore.New(rdb)),          // package redisstore; default: in memory
 //		ratelimit.WithTrustedProxies("10.0.0.0/8"),          // default: trust none
 //		ratelimit.WithDefaultPolicy(ratelimit.NewPolicy("global",
 //			ratelimit.WithLimits(ratelimit.PerMinute(600).Burst(100)))),

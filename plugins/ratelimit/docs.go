@@ -24,10 +24,10 @@ func (l *Limiter) documentResponses(ri *covet.RouteInfo) []covet.ResponseDoc {
 	return []covet.ResponseDoc{{
 		Status:      http.StatusTooManyRequests,
 		Description: "Rate limit exceeded: retry after the number of seconds in Retry-After.",
-		Headers: []covet.ParamDoc{
-			covet.HeaderDoc("Retry-After", "Seconds until the request may be retried."),
-			covet.HeaderDoc("RateLimit", "The remaining quota and reset time of the limits that apply (IETF draft)."),
-			covet.HeaderDoc("RateLimit-Policy", "The limits that apply to this route (IETF draft)."),
+		Headers: []covet.HeaderDoc{
+			{Name: "Retry-After", Description: "Seconds until the request may be retried."},
+			{Name: "RateLimit", Description: "The remaining quota and reset time of the limits that apply (IETF draft)."},
+			{Name: "RateLimit-Policy", Description: "The limits that apply to this route (IETF draft)."},
 		},
 	}}
 }

@@ -14,7 +14,7 @@ func ExampleNew() {
 	app := covet.New()
 	// In memory, on a stopped clock so that the output below is exact
 	// however slowly the example runs; an app writes ratelimit.New(), or
-	// ratelimit.New(ratelimit.WithBackend(ratelimit.NewRedis(rdb))) to share
+	// ratelimit.New(ratelimit.WithBackend(redisstore.New(rdb))) to share
 	// limits between instances.
 	stopped := func() time.Time { return time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC) }
 	limiter := ratelimit.New(ratelimit.WithBackend(ratelimit.NewMemory(ratelimit.WithClock(stopped))))

@@ -12,11 +12,12 @@ import (
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/core/covettest"
 	"github.com/covetgo/covet/plugins/ratelimit"
+	"github.com/covetgo/covet/plugins/ratelimit/redisstore"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
 )
 
-// TestFailedStartLeavesNothing installs the limiter with a Redis backend it creates (NewRedisURL), makes the app's Start fail
+// TestFailedStartLeavesNothing installs the limiter with a Redis backend it creates (redisstore.NewURL), makes the app's Start fail
 // after it (so it is started, stopped and cleaned up) and before it (so it
 // never starts and is cleaned up), and installs it from an Install that
 // fails: no goroutine is left behind (goleak), no Redis connection, and the rolled-back app
@@ -33,7 +34,7 @@ func TestFailedStartLeavesNothing(t *testing.T) {
 	covettest.NeedService(t, "redis", admin.Ping(context.Background()).Err())
 	clientName := fmt.Sprintf("covet-leak-ratelimit-%d", time.Now().UnixNano())
 	newPlugin := func(t *testing.T) covet.Plugin {
-		be, err := ratelimit.NewRedisURL(url + "?client_name=" + clientName)
+		be, err := redisstore.NewURL(url + "?client_name=" + clientName)
 		if err != nil {
 			t.Fatal(err)
 		}

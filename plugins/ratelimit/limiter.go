@@ -26,6 +26,21 @@ import (
 // headers (draft-ietf-httpapi-ratelimit-headers); a refused request gets
 // 429 Too Many Requests as application/problem+json with Retry-After.
 type Limiter struct {
+	config
+	logger atomic.Pointer[slog.Logger]
+
+	allowed, denied, failedOpen, failedClosed atomic.Uint64
+	lastFailLog                               atomic.Int64
+}
+
+// Option configures a Limiter; pass options to New. Options set an
+// unexported config whose defaults are set in one place (defaultConfig),
+// the option style of every Covet module.
+type Option func(*config)
+
+// config is what the options set; the first configuration error is kept
+// and returned by Install.
+type config struct {
 	backend   Backend
 	resolver  ipResolver
 	def       *Policy
@@ -33,18 +48,13 @@ type Limiter struct {
 	exemptPre []string
 	exemptIPs []netip.Prefix
 	err       error
-	logger    atomic.Pointer[slog.Logger]
-
-	allowed, denied, failedOpen, failedClosed atomic.Uint64
-	lastFailLog                               atomic.Int64
 }
 
-// Option configures a Limiter.
-type Option func(*Limiter)
+func defaultConfig() config { return config{resolver: ipResolver{v6Prefix: 64}} }
 
 // WithBackend sets where limits are counted (default: a new Memory backend).
 func WithBackend(b Backend) Option {
-	return func(l *Limiter) {
+	return func(l *config) {
 		if b != nil {
 			l.backend = b
 		}
@@ -64,7 +74,7 @@ func WithBackend(b Backend) Option {
 // WithIPHeader replace the app's for the limiter. The header is walked by
 // core (covet.TrustedProxies) either way.
 func WithTrustedProxies(cidrs ...string) Option {
-	return func(l *Limiter) {
+	return func(l *config) {
 		if _, err := parsePrefixes(cidrs); err != nil {
 			l.setErr(err)
 			return
@@ -77,14 +87,14 @@ func WithTrustedProxies(cidrs ...string) Option {
 // (default XForwardedFor). Only one is read: a header your proxies do not
 // maintain passes through from the client unchanged.
 func WithIPHeader(h IPHeader) Option {
-	return func(l *Limiter) { l.resolver.header = h }
+	return func(l *config) { l.resolver.header = h }
 }
 
 // WithIPv6Prefix sets the prefix length IPv6 clients are counted by
 // (default 64: one counter per /64, which a single client usually
 // controls; 128 counts every address apart).
 func WithIPv6Prefix(bits int) Option {
-	return func(l *Limiter) {
+	return func(l *config) {
 		if bits < 1 || bits > 128 {
 			l.setErr(fmt.Errorf("ratelimit: IPv6 prefix /%d must be between 1 and 128", bits))
 			return
@@ -96,13 +106,13 @@ func WithIPv6Prefix(bits int) Option {
 // WithDefaultPolicy applies a policy to every request that reaches routing
 // (unmatched ones included) whose route has no policy of its own.
 func WithDefaultPolicy(p *Policy) Option {
-	return func(l *Limiter) { l.def = p }
+	return func(l *config) { l.def = p }
 }
 
 // WithExemptPaths exempts request paths from every limit: exact paths
 // ("/healthz"), or prefixes ending in "/*" ("/static/*").
 func WithExemptPaths(paths ...string) Option {
-	return func(l *Limiter) {
+	return func(l *config) {
 		for _, p := range paths {
 			if prefix, ok := strings.CutSuffix(p, "/*"); ok {
 				l.exemptPre = append(l.exemptPre, prefix+"/")
@@ -119,7 +129,7 @@ func WithExemptPaths(paths ...string) Option {
 // WithExemptIPs exempts clients (IPs or CIDR prefixes, matched against the
 // client IP as resolved through trusted proxies) from every limit.
 func WithExemptIPs(cidrs ...string) Option {
-	return func(l *Limiter) {
+	return func(l *config) {
 		p, err := parsePrefixes(cidrs)
 		if err != nil {
 			l.setErr(err)
@@ -129,7 +139,7 @@ func WithExemptIPs(cidrs ...string) Option {
 	}
 }
 
-func (l *Limiter) setErr(err error) {
+func (l *config) setErr(err error) {
 	if l.err == nil {
 		l.err = err
 	}
@@ -137,10 +147,10 @@ func (l *Limiter) setErr(err error) {
 
 // New returns a limiter. Configuration errors are returned by App.Install.
 func New(opts ...Option) *Limiter {
-	l := &Limiter{resolver: ipResolver{v6Prefix: 64}}
+	l := &Limiter{config: defaultConfig()}
 	for _, o := range opts {
 		if o != nil {
-			o(l)
+			o(&l.config)
 		}
 	}
 	if err := l.resolver.build(); err != nil {
@@ -165,8 +175,8 @@ func (l *Limiter) Install(app *covet.App) error {
 		return l.err
 	}
 	l.logger.Store(app.Logger())
-	if lb, ok := l.backend.(interface{ setLogger(*slog.Logger) }); ok {
-		lb.setLogger(app.Logger())
+	if lb, ok := l.backend.(LoggerSetter); ok {
+		lb.SetLogger(app.Logger())
 	}
 	app.UseAt(covet.PhaseGuard, l.appMiddleware)
 	app.DocumentResponses(l.documentResponses)
@@ -221,7 +231,7 @@ func (l *Limiter) Stop(ctx context.Context) error {
 }
 
 // Cleanup releases what the backend holds if the app ends without a
-// successful Start and Stop (the client NewRedisURL created is closed).
+// successful Start and Stop (the client redisstore.NewURL created is closed).
 func (l *Limiter) Cleanup() error {
 	if c, ok := l.backend.(covet.Cleaner); ok {
 		return c.Cleanup()

@@ -3,7 +3,6 @@ package ratelimit
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -389,36 +388,5 @@ func TestMemoryHealthAndContract(t *testing.T) {
 	rep := New().CheckHealth(context.Background(), covet.Readiness)
 	if rep.Status != covet.HealthOK || rep.Details["allowed"] != uint64(0) {
 		t.Errorf("health = %+v", rep)
-	}
-}
-
-func TestRedisContractAndHealth(t *testing.T) {
-	opt := realRedisOptions(t)
-	prefix := testPrefix(t, opt)
-	covettest.PluginContract(t, func() covet.Plugin {
-		be, err := NewRedisURL(covettest.RedisURL(), WithKeyPrefix(prefix))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return New(WithBackend(be))
-	})
-	be := NewRedis(newRealRedis(t, opt), WithKeyPrefix(prefix), WithCheckTimeout(roomyTimeout))
-	if rep := be.CheckHealth(context.Background(), covet.Readiness); rep.Status != covet.HealthOK || rep.Details["breaker"] != "closed" {
-		t.Errorf("health = %+v", rep)
-	}
-	down, err := NewRedisURL("redis://127.0.0.1:1/0", WithBreaker(1, 0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer down.Stop(context.Background())
-	_, terr := down.Take(context.Background(), []Request{{Scope: "s", Key: "k", Limit: PerSecond(1)}}, make([]Decision, 1))
-	if !errors.Is(terr, ErrUnavailable) {
-		t.Errorf("take on a dead Redis: %v, want ErrUnavailable", terr)
-	}
-	if rep := down.CheckHealth(context.Background(), covet.Readiness); rep.Status != covet.HealthDegraded {
-		t.Errorf("health of a dead Redis = %+v, want degraded", rep)
-	}
-	if _, err := NewRedisURL("mysql://nope"); err == nil || !strings.HasPrefix(err.Error(), "ratelimit: ") {
-		t.Errorf("bad URL error = %v", err)
 	}
 }

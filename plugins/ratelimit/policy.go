@@ -45,11 +45,8 @@ func (m FailureMode) String() string {
 //		ratelimit.WithMethods("POST", "PUT", "PATCH", "DELETE"),
 //	)
 type Policy struct {
-	name    string
-	limits  []Limit
-	key     Key
-	mode    FailureMode
-	methods []string
+	name string
+	policyConfig
 
 	rules  []rule
 	header []string // the RateLimit-Policy field value
@@ -66,39 +63,50 @@ type rule struct {
 	win   int64  // w, seconds
 }
 
-// PolicyOption configures a Policy.
-type PolicyOption func(*Policy)
+// PolicyOption configures a Policy; pass options to NewPolicy. Like
+// Option, it sets an unexported config with its defaults in one place.
+type PolicyOption func(*policyConfig)
+
+// policyConfig is what the policy options set.
+type policyConfig struct {
+	limits  []Limit
+	key     Key
+	mode    FailureMode
+	methods []string
+}
+
+func defaultPolicyConfig() policyConfig { return policyConfig{key: IP()} }
 
 // WithLimits sets the policy's limits (at least one). Each limit counts by
 // its own key if it has one (Limit.By), else by the policy's.
 func WithLimits(limits ...Limit) PolicyOption {
-	return func(p *Policy) { p.limits = append([]Limit(nil), limits...) }
+	return func(p *policyConfig) { p.limits = append([]Limit(nil), limits...) }
 }
 
 // WithKey sets what the policy's limits count by (default IP()).
 func WithKey(k Key) PolicyOption {
-	return func(p *Policy) { p.key = k }
+	return func(p *policyConfig) { p.key = k }
 }
 
 // WithFailureMode sets what happens when the backend cannot answer (default FailOpen).
 func WithFailureMode(m FailureMode) PolicyOption {
-	return func(p *Policy) { p.mode = m }
+	return func(p *policyConfig) { p.mode = m }
 }
 
 // WithMethods restricts the policy to requests with these methods, for
 // example the writes of a group: WithMethods("POST", "PUT", "PATCH", "DELETE").
 func WithMethods(methods ...string) PolicyOption {
-	return func(p *Policy) { p.methods = append([]string(nil), methods...) }
+	return func(p *policyConfig) { p.methods = append([]string(nil), methods...) }
 }
 
 // NewPolicy returns a policy. An invalid policy (no limits, an invalid
 // limit or name) keeps its error; Err returns it, App.Install or the app's
 // start reports it, and Limiter.Middleware panics with it.
 func NewPolicy(name string, opts ...PolicyOption) *Policy {
-	p := &Policy{name: name, key: IP()}
+	p := &Policy{name: name, policyConfig: defaultPolicyConfig()}
 	for _, o := range opts {
 		if o != nil {
-			o(p)
+			o(&p.policyConfig)
 		}
 	}
 	p.err = p.compile()

@@ -4,9 +4,6 @@ go 1.25.0
 
 require (
 	github.com/BurntSushi/toml v1.6.0
-	github.com/chromedp/cdproto v0.160.5
-	github.com/chromedp/chromedp v0.23.0
-	github.com/covetgo/covet/contrib/browsertest v0.1.0
 	github.com/covetgo/covet/core v0.2.0
 	github.com/evanw/esbuild v0.28.2
 	github.com/nicksnyder/go-i18n/v2 v2.6.1
@@ -16,8 +13,6 @@ require (
 )
 
 require (
-	github.com/coder/websocket v1.8.14 // indirect
-	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/goccy/go-json v0.12.0 // indirect
 	github.com/julienschmidt/httprouter v1.3.0 // indirect
 	github.com/kr/text v0.2.0 // indirect
@@ -25,5 +20,3 @@ require (
 )
 
 replace github.com/covetgo/covet/core => ../../core
-
-replace github.com/covetgo/covet/contrib/browsertest => ../../contrib/browsertest

@@ -25,6 +25,8 @@ type envelope struct {
 	// skip their own messages and count gaps per publisher.
 	From string `json:"f,omitempty"`
 	Seq  uint64 `json:"s,omitempty"`
+	// ID is the event id given by the replay store (0: none).
+	ID uint64 `json:"i,omitempty"`
 }
 
 // Broker carries broadcasts between the instances of an app. The hub

@@ -31,12 +31,10 @@ const (
 // (they then do nothing and return an error). An idle Conn holds no
 // goroutine and no buffer: nbio's poller reads it when data arrives.
 type Conn struct {
-	hub    *Hub
 	wc     *websocket.Conn
-	route  *route
+	route  *route // route.hub is the hub
 	id     uint64
 	client string
-	proto  string
 
 	mu     sync.Mutex
 	rooms  []string
@@ -45,12 +43,16 @@ type Conn struct {
 	tokens float64
 	last   int64 // unix nanos of the last token refill
 
+	// Ordered so that the struct has no padding (176 B, a smaller size
+	// class than before: it is kept for every idle connection).
 	open      atomic.Bool // wc is set
 	failed    atomic.Bool // a framing error: ignore further input
 	overflow  atomic.Bool // the send queue overflowed
-	early     [][]byte    // frames sent before the upgrade finished (under mu)
 	closed    atomic.Bool
 	closeCode atomic.Int32
+	deflate   bool         // permessage-deflate negotiated (set before the upgrade)
+	early     *[][]byte    // frames sent before the upgrade finished (under mu)
+	lastRead  atomic.Int64 // unix nanos of the last bytes read: dead-peer sweep
 	reason    atomic.Pointer[string]
 }
 
@@ -67,15 +69,22 @@ func (c *Conn) ID() uint64 { return c.id }
 func (c *Conn) ClientIP() string { return c.client }
 
 // Subprotocol is the negotiated subprotocol, or "".
-func (c *Conn) Subprotocol() string { return c.proto }
+func (c *Conn) Subprotocol() string {
+	if !c.open.Load() {
+		return ""
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.wc.Subprotocol()
+}
 
 // Hub is the hub the connection belongs to.
-func (c *Conn) Hub() *Hub { return c.hub }
+func (c *Conn) Hub() *Hub { return c.route.hub }
 
 // SetUser ties the connection to a user id, so Hub.SendToUser reaches it.
 // Call it from Handler.Accept with the authenticated user.
 func (c *Conn) SetUser(id string) {
-	c.hub.setUser(c, id)
+	c.route.hub.setUser(c, id)
 }
 
 // User is the id set with SetUser.
@@ -93,10 +102,10 @@ func (c *Conn) Rooms() []string {
 }
 
 // Join adds the connection to a room; broadcasts to the room reach it.
-func (c *Conn) Join(room string) { c.hub.join(c, room) }
+func (c *Conn) Join(room string) { c.route.hub.join(c, room) }
 
 // Leave removes the connection from a room.
-func (c *Conn) Leave(room string) { c.hub.leave(c, room) }
+func (c *Conn) Leave(room string) { c.route.hub.leave(c, room) }
 
 // Send encodes v as JSON and sends it as one text message. It does not
 // block on the network: the frame is queued (see WithSendQueue).
@@ -125,7 +134,7 @@ func (c *Conn) send(op byte, data []byte) error {
 	if c.closed.Load() {
 		return ErrClosed
 	}
-	return c.writeFrame(appendFrame(make([]byte, 0, len(data)+10), op, data))
+	return c.writeFrame(c.frameFor(op, data))
 }
 
 // writeFrame writes a complete frame (one write on the non-blocking socket;
@@ -139,7 +148,10 @@ func (c *Conn) writeFrame(frame []byte) error {
 		// until open flushes it, so that nothing sent in between is lost.
 		c.mu.Lock()
 		if !c.open.Load() {
-			c.early = append(c.early, frame)
+			if c.early == nil {
+				c.early = new([][]byte)
+			}
+			*c.early = append(*c.early, frame)
 			c.mu.Unlock()
 			return nil
 		}
@@ -164,8 +176,10 @@ func (c *Conn) opened(wc *websocket.Conn) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.wc = wc
-	for _, f := range c.early {
-		_, _ = wc.Conn.Write(f)
+	if c.early != nil {
+		for _, f := range *c.early {
+			_, _ = wc.Conn.Write(f)
+		}
 	}
 	c.early = nil
 	c.open.Store(true)
@@ -210,7 +224,7 @@ func (c *Conn) sendClose(code int, reason string) {
 	// Give the peer a moment to read the close frame before the socket goes
 	// (closing at once with unread input makes the kernel send RST, which
 	// can discard the close frame at the peer).
-	c.hub.engine.AfterFunc(100*time.Millisecond, func() { _ = c.wc.Conn.Close() })
+	c.route.hub.engine.AfterFunc(100*time.Millisecond, func() { _ = c.wc.Conn.Close() })
 }
 
 // parse hands bytes read by the poller to nbio's frame parser and turns a
@@ -218,13 +232,20 @@ func (c *Conn) sendClose(code int, reason string) {
 // (nbio has written it), 1002 for any other violation (reserved bits,
 // unknown opcodes, fragmented control frames, a new message inside a
 // fragmented one).
+func (c *Conn) onData(nc *nbio.Conn, data []byte) {
+	if wc, ok := nc.Session().(*websocket.Conn); ok {
+		c.parse(wc, data)
+	}
+}
+
 func (c *Conn) parse(wc *websocket.Conn, data []byte) {
 	if c.closed.Load() || c.failed.Load() {
 		return
 	}
+	c.lastRead.Store(time.Now().UnixNano())
 	defer func() {
 		if p := recover(); p != nil {
-			c.hub.log.Error("ws: panic while parsing", "conn", c.id, "panic", p)
+			c.route.hub.log.Error("ws: panic while parsing", "conn", c.id, "panic", p)
 			_ = c.Close(CloseInternalError, "internal error")
 		}
 	}()
@@ -239,7 +260,7 @@ func (c *Conn) parse(wc *websocket.Conn, data []byte) {
 			c.reason.Store(&r)
 		}
 		c.closed.Store(true)
-		c.hub.engine.AfterFunc(100*time.Millisecond, func() { _ = wc.Conn.Close() })
+		c.route.hub.engine.AfterFunc(100*time.Millisecond, func() { _ = wc.Conn.Close() })
 		return
 	}
 	// Close after the messages parsed before the bad frame have been
@@ -317,3 +338,15 @@ func (k *Key[T]) Get(c *Conn) (T, bool) {
 
 // String returns the key's name.
 func (k *Key[T]) String() string { return k.name }
+
+// dead closes a connection whose peer sent nothing for longer than
+// interval+wait: no close handshake with a dead peer, OnClose gets 1006.
+func (c *Conn) dead() {
+	c.mu.Lock()
+	wc := c.wc
+	c.mu.Unlock()
+	if wc == nil || !c.closed.CompareAndSwap(false, true) {
+		return
+	}
+	_ = wc.Conn.Close()
+}

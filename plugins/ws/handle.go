@@ -15,6 +15,7 @@ import (
 
 	covet "github.com/covetgo/covet/core"
 	"github.com/lesismal/nbio"
+	"github.com/lesismal/nbio/nbhttp"
 	"github.com/lesismal/nbio/nbhttp/websocket"
 )
 
@@ -59,6 +60,23 @@ type route struct {
 	onOpen   func(c *Conn)
 	onClose  func(c *Conn, code int, reason string)
 	accept   func(c *covet.Context, conn *Conn) error
+	bound    atomic.Pointer[websocket.Upgrader]
+	nextPing time.Time // owned by the hub's heartbeat loop
+}
+
+// upgraderFor returns the route's upgrader bound to the hub's running
+// engine: one per route and engine, not a copy per handshake (nbio's
+// connection keeps a pointer to its upgrader, so a per-handshake copy
+// stayed alive with every connection: ~300 B each).
+func (rt *route) upgraderFor(e *nbhttp.Engine) *websocket.Upgrader {
+	if u := rt.bound.Load(); u != nil && u.Engine == e {
+		return u
+	}
+	u := new(websocket.Upgrader)
+	*u = *rt.upgrader
+	u.Engine = e
+	rt.bound.Store(u)
+	return u
 }
 
 var connIDs atomic.Uint64
@@ -78,6 +96,7 @@ func Handle[M any](r covet.Router, pattern string, h Handler[M], opts ...Option)
 	}
 	rt := &route{hub: h.Hub, cfg: cfg, onOpen: h.OnOpen, onClose: h.OnClose, accept: h.Accept}
 	rt.onMsg = messageFunc(rt, h.OnMessage)
+	h.Hub.noteSweep(&cfg)
 	rt.upgrader = rt.newUpgrader()
 	return r.Handle(http.MethodGet, pattern, rt.serve)
 }
@@ -124,7 +143,7 @@ func (c *Conn) replyError(err error) {
 			st = sc.StatusCode()
 			e = covet.NewError(st, err.Error())
 		} else {
-			c.hub.log.Error("ws: message handler failed", "conn", c.id, "err", err)
+			c.route.hub.log.Error("ws: message handler failed", "conn", c.id, "err", err)
 			e = covet.NewError(st, "")
 		}
 	}
@@ -133,11 +152,15 @@ func (c *Conn) replyError(err error) {
 
 func (rt *route) newUpgrader() *websocket.Upgrader {
 	u := websocket.NewUpgrader()
+	// No read deadline in nbio: it would be a runtime timer per connection
+	// (~200 B). The hub's ping loop closes peers silent for longer than
+	// interval+wait instead (Conn.lastRead).
 	u.KeepaliveTime = 0
-	if rt.cfg.pingInterval > 0 {
-		u.KeepaliveTime = rt.cfg.pingInterval + rt.cfg.pongWait
-	}
 	u.MessageLengthLimit = rt.cfg.readLimit
+	if rt.cfg.compress {
+		u.EnableCompression(true)
+		u.WebsocketDecompressor = inflater
+	}
 	u.Engine = nil // set per handshake from the hub (started in Start)
 	u.Subprotocols = rt.cfg.subprotocols
 	u.CheckOrigin = func(*http.Request) bool { return true } // checked before, with a problem answer
@@ -218,19 +241,14 @@ func (rt *route) attach(wc *websocket.Conn) *Conn {
 		return nil
 	}
 	c := v.(*Conn)
-	c.proto = wc.Subprotocol()
 	wc.SetSession(c)
-	if k := wc.KeepaliveTime; k > 0 {
-		// nbio refreshes this deadline on every frame it reads (pongs
-		// included); the first one is ours to set on the poller's conn.
-		_ = wc.SetReadDeadline(time.Now().Add(k))
-	}
+	c.lastRead.Store(time.Now().UnixNano())
 	c.opened(wc)
 	if nbc, ok := wc.Conn.(*nbio.Conn); ok {
 		// Read through our guard so that framing errors get a close
 		// frame (nbio alone drops the TCP connection: the client would
 		// see 1006 and not know why). Set after opened: parse uses c.wc.
-		nbc.OnData(func(_ *nbio.Conn, data []byte) { c.parse(wc, data) })
+		nbc.OnData(c.onData) // a method value: one pointer, no closure of (c, wc)
 	}
 	return c
 }
@@ -301,7 +319,14 @@ func (rt *route) serve(cc *covet.Context) error {
 			h.release(client)
 		}
 	}()
-	c := &Conn{hub: h, route: rt, id: connIDs.Add(1), client: client}
+	c := &Conn{route: rt, id: connIDs.Add(1), client: client}
+	if rt.cfg.compress {
+		c.deflate = acceptableDeflate(r.Header.Values("Sec-Websocket-Extensions"))
+	}
+	if !c.deflate && rt.cfg.compress {
+		// nbio would take any offer: decline the ones we cannot honour.
+		r.Header.Del("Sec-Websocket-Extensions")
+	}
 	if rt.accept != nil {
 		if err := rt.accept(cc, c); err != nil {
 			h.removeMember(c, c.User())
@@ -312,8 +337,7 @@ func (rt *route) serve(cc *covet.Context) error {
 		h.removeMember(c, c.User())
 		return err
 	}
-	u := *rt.upgrader
-	u.Engine = h.engine
+	u := rt.upgraderFor(h.engine)
 	key := r.RemoteAddr
 	h.pending.Store(key, c)
 	// Registered before the upgrade so that no broadcast can miss a

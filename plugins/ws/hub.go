@@ -57,6 +57,7 @@ type Hub struct {
 	bs    *brokerState
 
 	presenceKick chan struct{}
+	sweepStep    atomic.Int64 // heartbeat loop period (ns), 0: no pings
 }
 
 type hubStats struct {
@@ -65,6 +66,7 @@ type hubStats struct {
 	brokerFailed   atomic.Int64
 	brokerReceived atomic.Int64
 	brokerDropped  atomic.Int64
+	replayFailed   atomic.Int64
 }
 
 // Stats are counters of a hub, for metrics and tests.
@@ -83,6 +85,9 @@ type Stats struct {
 	// BrokerDropped counts messages the broker reported lost (a slow
 	// subscriber disconnected by Redis, a NATS slow consumer).
 	BrokerDropped int64
+	// ReplayFailed counts room broadcasts the replay store (WithReplayStore)
+	// could not keep, and resumptions it could not answer.
+	ReplayFailed int64
 }
 
 var (
@@ -105,7 +110,7 @@ func NewHub(opts ...Option) *Hub {
 		_, _ = rand.Read(b[:])
 		id = hex.EncodeToString(b[:])
 	}
-	return &Hub{
+	h := &Hub{
 		cfg:      cfg,
 		instance: id,
 		conns:    map[*Conn]struct{}{},
@@ -115,6 +120,26 @@ func NewHub(opts ...Option) *Hub {
 		clients:  map[string]int{},
 		done:     make(chan struct{}),
 		idle:     make(chan struct{}, 1),
+	}
+	h.noteSweep(&cfg)
+	return h
+}
+
+// noteSweep makes the heartbeat loop tick often enough for cfg's ping
+// settings (the hub's and every route's): every min(interval, wait)/2.
+func (h *Hub) noteSweep(cfg *config) {
+	if cfg.pingInterval <= 0 {
+		return
+	}
+	step := int64(min(cfg.pingInterval, cfg.pongWait) / 2)
+	if step <= 0 {
+		step = int64(cfg.pingInterval)
+	}
+	for {
+		cur := h.sweepStep.Load()
+		if (cur != 0 && cur <= step) || h.sweepStep.CompareAndSwap(cur, step) {
+			return
+		}
 	}
 }
 
@@ -146,7 +171,9 @@ func (h *Hub) Start(ctx context.Context) error {
 	nbioLogOnce.Do(func() { logging.SetLogger(nbioLogger{slog.Default()}) })
 	// Event ids continue from the clock so that they keep increasing across
 	// restarts (an SSE client resuming after a restart is not replayed old ids).
-	h.nextID.Store(uint64(time.Now().UnixMilli()) * 1000)
+	// The scale is that of Redis stream ids (ms<<20 | seq, see RedisReplay),
+	// so local ids and stored ones order together.
+	h.nextID.Store(uint64(time.Now().UnixMilli()) << streamSeqBits)
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	h.cancel = cancel
 	h.running.Store(true)
@@ -306,6 +333,7 @@ func (h *Hub) Stats() Stats {
 	s.BrokerFailed = h.stats.brokerFailed.Load()
 	s.BrokerReceived = h.stats.brokerReceived.Load()
 	s.BrokerDropped = h.stats.brokerDropped.Load()
+	s.ReplayFailed = h.stats.replayFailed.Load()
 	return s
 }
 
@@ -348,19 +376,27 @@ func (h *Hub) release(client string) {
 }
 
 func (h *Hub) pingLoop(ctx context.Context) {
-	if h.cfg.pingInterval <= 0 {
+	step := time.Duration(h.sweepStep.Load())
+	if step <= 0 {
 		return
 	}
-	t := time.NewTicker(h.cfg.pingInterval)
+	// One goroutine for every connection's heartbeat and dead-peer check:
+	// each route's connections are pinged every route interval, and a
+	// connection that sent nothing (no pong, no message) for longer than
+	// its route's interval+wait is closed. No timer per connection.
+	t := time.NewTicker(step)
 	defer t.Stop()
 	ping := []byte{0x89, 0x00} // FIN + ping, empty payload, server frames are unmasked
 	var batch []*Conn
+	due := map[*route]bool{}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+		now := time.Now()
+		clear(due)
 		batch = batch[:0]
 		h.mu.RLock()
 		for c := range h.conns {
@@ -368,13 +404,46 @@ func (h *Hub) pingLoop(ctx context.Context) {
 		}
 		h.mu.RUnlock()
 		for _, c := range batch {
-			c.writeFrame(ping)
+			if !c.open.Load() || c.closed.Load() {
+				continue
+			}
+			rt := c.route
+			cfg := &rt.cfg
+			if cfg.pingInterval <= 0 {
+				continue
+			}
+			if last := c.lastRead.Load(); last != 0 && now.UnixNano()-last > int64(cfg.pingInterval+cfg.pongWait) {
+				c.dead()
+				continue
+			}
+			d, seen := due[rt]
+			if !seen {
+				d = !now.Before(rt.nextPing) // only this goroutine touches nextPing
+				if d {
+					rt.nextPing = now.Add(cfg.pingInterval)
+				}
+				due[rt] = d
+			}
+			if d {
+				c.writeFrame(ping)
+			}
 		}
 		clear(batch)
 	}
 }
 
 func (h *Hub) eventID() uint64 { return h.nextID.Add(1) }
+
+// seenID keeps the local counter ahead of ids made elsewhere (the replay
+// store), so that a later local event never has a smaller id.
+func (h *Hub) seenID(id uint64) {
+	for {
+		cur := h.nextID.Load()
+		if cur >= id || h.nextID.CompareAndSwap(cur, id) {
+			return
+		}
+	}
+}
 
 // nbioLogger sends nbio's log lines to slog (warnings and errors only):
 // nbio prints to stdout by default, and library code must not print.

@@ -2,6 +2,8 @@ package ws
 
 import (
 	"time"
+
+	"github.com/klauspost/compress/flate"
 )
 
 // Option configures a Hub (NewHub) or one WebSocket or SSE route (Handle,
@@ -25,6 +27,9 @@ type config struct {
 	readLimit      int
 	rate           float64
 	burst          float64
+	compress       bool
+	compressLevel  int
+	compressMin    int
 	pingInterval   time.Duration
 	pongWait       time.Duration
 	maxConns       int
@@ -35,6 +40,7 @@ type config struct {
 	sendQueueBytes int
 	invalid        InvalidPolicy
 	replaySize     int
+	replayStore    ReplayStore
 	heartbeat      time.Duration
 	retry          time.Duration
 	sseQueue       int
@@ -83,6 +89,24 @@ func WithPing(interval, wait time.Duration) Option {
 	return func(c *config) { c.pingInterval, c.pongWait = interval, wait }
 }
 
+// WithCompression turns on permessage-deflate (RFC 7692) for clients that
+// offer it (browsers do), compressing with klauspost/compress's flate at
+// level (1 = fastest, 9 = best; -2 Huffman only). Messages shorter than
+// minSize bytes (and messages that do not shrink) are sent uncompressed.
+// Both directions use no context takeover: no compressor is kept per
+// connection, so an idle connection costs what it costs without
+// compression, and a broadcast is compressed once for all receivers; the
+// price is a lower ratio on small, similar messages. A client message
+// that inflates past WithReadLimit is refused with 1009. Off by default.
+func WithCompression(level, minSize int) Option {
+	return func(c *config) {
+		if level < flate.HuffmanOnly || level > flate.BestCompression {
+			level = flate.BestSpeed
+		}
+		c.compress, c.compressLevel, c.compressMin = true, level, minSize
+	}
+}
+
 // WithMaxConns caps the WebSocket and SSE connections of one hub (default
 // 100,000); a handshake over the cap is answered 503 with Retry-After. The
 // process also needs that many file descriptors (LimitNOFILE).
@@ -129,6 +153,15 @@ func WithInvalidMessages(p InvalidPolicy) Option { return func(c *config) { c.in
 // WithReplay sets how many events per room the hub keeps for SSE clients
 // that resume with Last-Event-ID (default 256; 0 keeps none).
 func WithReplay(events int) Option { return func(c *config) { c.replaySize = events } }
+
+// WithReplayStore keeps each room's recent events in store as well
+// (NewRedisReplay: Redis Streams), so that an SSE client resuming with
+// Last-Event-ID gets the events it missed from any instance and after a
+// restart. Event ids of room broadcasts then come from the store; the
+// in-memory buffer (WithReplay) answers when the store cannot. A failed
+// append is counted (Stats.ReplayFailed) and logged; the broadcast is
+// still delivered. A hub option.
+func WithReplayStore(store ReplayStore) Option { return func(c *config) { c.replayStore = store } }
 
 // WithHeartbeat sets the interval of SSE comment heartbeats (default 15 s),
 // which keep proxies from closing idle streams.

@@ -23,11 +23,34 @@ type outMsg struct {
 
 	once  sync.Once
 	frame []byte
+
+	zonce  sync.Once
+	zframe []byte // compressed (RSV1) frame, built once for all deflate receivers
 }
 
 func (m *outMsg) wsFrame() []byte {
 	m.once.Do(func() { m.frame = appendFrame(make([]byte, 0, len(m.data)+10), 0x1, m.data) })
 	return m.frame
+}
+
+// frameFor is the message's frame for c: compressed once per message for
+// every receiver that negotiated permessage-deflate (no context takeover
+// makes the compressed bytes the same for all of them).
+func (m *outMsg) frameFor(c *Conn) []byte {
+	cfg := &c.route.cfg
+	if !c.deflate || len(m.data) < cfg.compressMin {
+		return m.wsFrame()
+	}
+	m.zonce.Do(func() {
+		if z, ok := deflatePayload(m.data, cfg.compressLevel); ok {
+			m.zframe = appendFrame(make([]byte, 0, len(z)+10), 0x1, z)
+			m.zframe[0] |= 0x40
+		}
+	})
+	if m.zframe == nil {
+		return m.wsFrame()
+	}
+	return m.zframe
 }
 
 type room struct {
@@ -64,7 +87,7 @@ func (r *room) since(after uint64) []*outMsg {
 
 func (c *Conn) memberRooms() *[]string { return &c.rooms }
 
-func (c *Conn) deliver(m *outMsg) { _ = c.writeFrame(m.wsFrame()) }
+func (c *Conn) deliver(m *outMsg) { _ = c.writeFrame(m.frameFor(c)) }
 
 func (h *Hub) join(m member, name string) {
 	h.mu.Lock()
@@ -213,6 +236,14 @@ func (h *Hub) publish(ctx context.Context, env envelope, v any) error {
 		return err
 	}
 	env.Data = data
+	if st := h.cfg.replayStore; st != nil && env.Kind == kindRoom {
+		id, err := st.Append(ctx, env.Target, ReplayEvent{Event: env.Event, Data: data})
+		if err != nil {
+			h.stats.replayFailed.Add(1)
+			h.log.Warn("ws: replay store append failed", "room", env.Target, "err", err)
+		}
+		env.ID = id
+	}
 	h.deliverLocal(env)
 	if h.cfg.broker == nil {
 		return nil
@@ -223,7 +254,13 @@ func (h *Hub) publish(ctx context.Context, env envelope, v any) error {
 // deliverLocal fans a message out to the local members. The frame is built
 // once; each member gets one non-blocking write.
 func (h *Hub) deliverLocal(env envelope) {
-	m := &outMsg{id: h.eventID(), event: env.Event, data: env.Data}
+	var m *outMsg
+	if env.ID != 0 {
+		h.seenID(env.ID)
+		m = &outMsg{id: env.ID, event: env.Event, data: env.Data}
+	} else {
+		m = &outMsg{id: h.eventID(), event: env.Event, data: env.Data}
+	}
 	var targets []member
 	h.mu.Lock()
 	switch env.Kind {
@@ -257,6 +294,25 @@ func (h *Hub) deliverLocal(env envelope) {
 	for _, t := range targets {
 		t.deliver(m)
 	}
+}
+
+// replay returns the events of rooms after id, in id order: from the
+// replay store when there is one (every instance's events, across
+// restarts), else (or when it fails) from this instance's memory.
+func (h *Hub) replay(ctx context.Context, rooms []string, after uint64) []*outMsg {
+	if st := h.cfg.replayStore; st != nil {
+		evs, err := st.Since(ctx, rooms, after)
+		if err == nil {
+			out := make([]*outMsg, len(evs))
+			for i, ev := range evs {
+				out[i] = &outMsg{id: ev.ID, event: ev.Event, data: ev.Data}
+			}
+			return out
+		}
+		h.stats.replayFailed.Add(1)
+		h.log.Warn("ws: replay store read failed; replaying from memory", "err", err)
+	}
+	return h.replaySince(rooms, after)
 }
 
 // replaySince returns the events of rooms after id, in id order.

@@ -12,16 +12,21 @@ package ws_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -46,6 +51,7 @@ func TestScaleIdleMemory(t *testing.T) {
 		goroutines       int
 		perConn, perGoro float64
 		afterGC          float64
+		heap, stack      float64 // Go heap in use and goroutine stacks per conn, after a GC
 	}
 	var rows []row
 	for _, kind := range kinds {
@@ -64,18 +70,27 @@ func TestScaleIdleMemory(t *testing.T) {
 		}
 		addr := strings.TrimSpace(strings.TrimPrefix(line, "ADDR "))
 		time.Sleep(2 * time.Second)
+		fmt.Fprintln(stdin, "heap")
+		hl0, _ := br.ReadString('\n')
+		var heap0, stack0, sys0 int64
+		fmt.Sscanf(hl0, "H %d %d %d", &heap0, &stack0, &sys0)
 		rss0 := rssOf(cmd.Process.Pid)
-		conns := dialMany(t, addr, n)
+		conns := dialManyOpts(t, addr, n, kind == "covet-ws-deflate")
 		time.Sleep(5 * time.Second)
 		rssN := rssOf(cmd.Process.Pid)
 		fmt.Fprintln(stdin, "stats")
 		gl, _ := br.ReadString('\n')
 		g, _ := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(gl, "G ")))
+		fmt.Fprintln(stdin, "heap")
+		hl, _ := br.ReadString('\n')
+		var heapN, stackN, sysN int64
+		fmt.Sscanf(hl, "H %d %d %d", &heapN, &stackN, &sysN)
 		fmt.Fprintln(stdin, "gc")
 		_, _ = br.ReadString('\n')
 		rssGC := rssOf(cmd.Process.Pid)
 		rows = append(rows, row{kind: kind, rss0: rss0, rssN: rssN, goroutines: g,
-			perConn: float64(rssN-rss0) / float64(n), afterGC: float64(rssGC-rss0) / float64(n), perGoro: float64(g) / float64(n)})
+			perConn: float64(rssN-rss0) / float64(n), afterGC: float64(rssGC-rss0) / float64(n), perGoro: float64(g) / float64(n),
+			heap: float64(heapN-heap0) / float64(n), stack: float64(stackN-stack0) / float64(n)})
 		for _, c := range conns {
 			c.Close()
 		}
@@ -83,12 +98,20 @@ func TestScaleIdleMemory(t *testing.T) {
 		_ = cmd.Wait()
 	}
 	t.Logf("N = %d idle connections, %s/%s, GOMAXPROCS %d", n, runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0))
-	t.Logf("%-16s %10s %10s %12s %14s %12s %8s", "server", "RSS(0) MB", "RSS(N) MB", "bytes/conn", "after GC", "goroutines", "ratio")
+	t.Logf("%-16s %10s %10s %12s %10s %10s %10s %12s %8s", "server", "RSS(0) MB", "RSS(N) MB", "bytes/conn", "after GC", "heap/conn", "stack/conn", "goroutines", "ratio")
 	base := rows[0].perConn
 	for _, r := range rows {
-		t.Logf("%-16s %10.1f %10.1f %12.0f %14.0f %12d %7.2fx", r.kind, float64(r.rss0)/1e6, float64(r.rssN)/1e6, r.perConn, r.afterGC, r.goroutines, r.perConn/base)
+		t.Logf("%-16s %10.1f %10.1f %12.0f %10.0f %10.0f %10.0f %12d %7.2fx", r.kind, float64(r.rss0)/1e6, float64(r.rssN)/1e6, r.perConn, r.afterGC, r.heap, r.stack, r.goroutines, r.perConn/base)
 	}
 }
+
+var (
+	scaleHub *ws.Hub
+	floorMu  sync.Mutex
+	floorFDs []int
+	// 64 bytes of JSON: a string of 62 characters in quotes.
+	bcastPayload = []byte(`"` + strings.Repeat("x", 62) + `"`)
+)
 
 func rssOf(pid int) int64 {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
@@ -106,6 +129,12 @@ func rssOf(pid int) int64 {
 }
 
 func dialMany(t *testing.T, addr string, n int) []*websocket.Conn {
+	return dialManyOpts(t, addr, n, false)
+}
+
+// dialManyOpts dials n connections; compress offers permessage-deflate
+// (and checks that it was negotiated).
+func dialManyOpts(t *testing.T, addr string, n int, compress bool) []*websocket.Conn {
 	conns := make([]*websocket.Conn, n)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 32)
@@ -118,8 +147,11 @@ func dialMany(t *testing.T, addr string, n int) []*websocket.Conn {
 			defer wg.Done()
 			defer func() { <-sem }()
 			h := http.Header{"Origin": {"http://" + addr}}
-			d := websocket.Dialer{ReadBufferSize: 256, WriteBufferSize: 256}
-			c, _, err := d.Dial("ws://"+addr+"/ws", h)
+			d := websocket.Dialer{ReadBufferSize: 256, WriteBufferSize: 256, EnableCompression: compress}
+			c, resp, err := d.Dial("ws://"+addr+"/ws", h)
+			if err == nil && compress && resp.Header.Get("Sec-Websocket-Extensions") == "" {
+				err = fmt.Errorf("permessage-deflate not negotiated")
+			}
 			if err != nil {
 				mu.Lock()
 				if firstErr == nil {
@@ -144,6 +176,9 @@ func TestScaleServer(t *testing.T) {
 	if kind == "" {
 		t.Skip("child process of TestScaleIdleMemory")
 	}
+	if os.Getenv("COVET_WS_SCALE_HEAP") != "" {
+		runtime.MemProfileRate = 1 // exact profile (inflates RSS: for the breakdown only)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -151,9 +186,14 @@ func TestScaleServer(t *testing.T) {
 	mux := http.NewServeMux()
 	var keep sync.Map
 	switch kind {
-	case "covet-ws":
+	case "covet-ws", "covet-ws-deflate":
 		app := covet.New()
-		hub := ws.NewHub(ws.WithPing(time.Hour, time.Hour))
+		opts := []ws.Option{ws.WithPing(time.Hour, time.Hour)}
+		if kind == "covet-ws-deflate" {
+			opts = append(opts, ws.WithCompression(1, 64))
+		}
+		hub := ws.NewHub(opts...)
+		scaleHub = hub
 		_ = app.Install(hub)
 		ws.Handle(app, "/ws", ws.Handler[[]byte]{Hub: hub,
 			OnMessage: func(c *ws.Conn, m *[]byte) error { return c.SendText(*m) }})
@@ -208,6 +248,47 @@ func TestScaleServer(t *testing.T) {
 				}()
 			}
 		}()
+	case "covet-serve":
+		// The real way: ServeContext until SIGTERM, then exit
+		// (TestShutdownUnderLoad).
+		app := covet.New(covet.WithServer(covet.ServerConfig{ShutdownTimeout: 10 * time.Second}))
+		hub := ws.NewHub(ws.WithMaxConns(200_000))
+		_ = app.Install(hub)
+		ws.Handle(app, "/ws", ws.Handler[[]byte]{Hub: hub,
+			OnMessage: func(c *ws.Conn, m *[]byte) error { return c.SendText(*m) }})
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+		defer stop()
+		served := make(chan error, 1)
+		go func() { served <- app.ServeContext(ctx, ln) }()
+		fmt.Printf("ADDR %s\n", ln.Addr())
+		if err := <-served; err != nil {
+			fmt.Printf("ERR %v\n", err)
+			os.Exit(1)
+		}
+		fmt.Println("DONE")
+		return
+	case "floor":
+		// No library: accept TCP connections and keep their fds; a
+		// broadcast is one write(2) of the 66-byte frame per socket.
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				rc, err := c.(*net.TCPConn).SyscallConn()
+				if err != nil {
+					c.Close()
+					continue
+				}
+				_ = rc.Control(func(fd uintptr) {
+					floorMu.Lock()
+					floorFDs = append(floorFDs, int(fd))
+					floorMu.Unlock()
+				})
+				keep.Store(c, struct{}{})
+			}
+		}()
 	default:
 		t.Fatalf("unknown server %q", kind)
 	}
@@ -225,6 +306,42 @@ func TestScaleServer(t *testing.T) {
 			runtime.GC()
 			debug.FreeOSMemory()
 			fmt.Println("GC")
+		case "bcast":
+			// One 64-byte message to every connection; the time until the
+			// last write returned (a 66-byte frame per socket).
+			runtime.LockOSThread() // thread CPU time covers exactly this fan-out
+			var ru0, ru1 syscall.Rusage
+			_ = syscall.Getrusage(1 /* RUSAGE_THREAD */, &ru0)
+			start := time.Now()
+			if kind == "floor" {
+				frame := append([]byte{0x81, 64}, bcastPayload...)
+				floorMu.Lock()
+				for _, fd := range floorFDs {
+					_, _ = syscall.Write(fd, frame)
+				}
+				floorMu.Unlock()
+			} else {
+				_ = scaleHub.BroadcastAll(context.Background(), json.RawMessage(bcastPayload))
+			}
+			wall := time.Since(start)
+			_ = syscall.Getrusage(1, &ru1)
+			runtime.UnlockOSThread()
+			cpu := ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano()
+			fmt.Printf("B %d %d\n", wall.Nanoseconds(), cpu)
+		case "heap":
+			// Live memory (after a GC; RSS was read before). With
+			// COVET_WS_SCALE_HEAP=dir also an exact heap profile per server.
+			runtime.GC()
+			if dir := os.Getenv("COVET_WS_SCALE_HEAP"); dir != "" {
+				f, err := os.Create(filepath.Join(dir, kind+".heap"))
+				if err == nil {
+					_ = pprof.WriteHeapProfile(f)
+					f.Close()
+				}
+			}
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			fmt.Printf("H %d %d %d\n", ms.HeapInuse, ms.StackInuse, ms.Sys-ms.HeapReleased)
 		}
 	}
 }

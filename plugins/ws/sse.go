@@ -145,9 +145,13 @@ func serveSSE(c *covet.Context, sh SSEHandler, cfg *config) error {
 		s.mu.Lock()
 		rooms := append([]string(nil), s.rooms...)
 		s.mu.Unlock()
-		for _, m := range hub.replaySince(rooms, after) {
+		replayed := after
+		for _, m := range hub.replay(c.Request().Context(), rooms, after) {
 			buf = appendEvent(buf, m)
+			replayed = max(replayed, m.id)
 		}
+		// Events queued since Join are in the replay too: send them once.
+		after = replayed
 	}
 	if _, err := w.Write(buf); err != nil {
 		return nil

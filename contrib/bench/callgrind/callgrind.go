@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/covetgo/covet/contrib/bench/conformance"
+	"github.com/covetgo/covet/contrib/bench/internal/shared"
 	"github.com/covetgo/covet/contrib/bench/suite"
 )
 
@@ -87,6 +88,7 @@ func Endpoints() []Endpoint {
 		{Name: "json", Request: rawRequest("GET", "/json", nil, nil), Status: 200, N: 2000, Window: 16},
 		{Name: "users", Request: rawRequest("GET", "/users/42", nil, nil), Status: 200, N: 2000, Window: 16},
 		{Name: "echo", Request: rawRequest("POST", "/echo", []string{"Content-Type: application/json"}, conformance.EchoValid), Status: 200, N: 1000, Window: 8},
+		{Name: "echo2", Request: rawRequest("POST", "/echo2", []string{"Content-Type: application/json"}, conformance.Echo2Valid), Status: 200, N: 1000, Window: 8},
 		{Name: "upload", Request: rawRequest("POST", "/upload", []string{"Content-Type: " + ct}, up), Status: 200, N: 40, Window: 1},
 		{Name: "realistic", Request: rawRequest("GET", "/api/users/42", []string{"Origin: " + conformance.Origin}, nil), Status: 200, N: 1000, Window: 8},
 	}
@@ -134,10 +136,23 @@ type Result struct {
 
 // Measure runs server under callgrind once and measures every endpoint in
 // eps, one after the other on the same process and connection.
+//
+// A peer's name may end in "+timeouts" (httprouter+timeouts): the same
+// binary, served with Covet's server timeouts instead of its default
+// configuration (shared.TimeoutsEnv).
 func Measure(ctx context.Context, server string, eps []Endpoint, o Options) ([]Result, error) {
-	s, ok := suite.Lookup(server)
+	binName, variant, _ := strings.Cut(server, "+")
+	s, ok := suite.Lookup(binName)
 	if !ok || s.Python {
 		return nil, fmt.Errorf("callgrind: %q is not a Go server", server)
+	}
+	env := []string{"GODEBUG=" + GODEBUG, "GOGC=off"}
+	switch variant {
+	case "":
+	case "timeouts":
+		env = append(env, shared.TimeoutsEnv+"=covet")
+	default:
+		return nil, fmt.Errorf("callgrind: unknown server variant %q in %q (want +timeouts)", variant, server)
 	}
 	if o.Warmup == 0 {
 		o.Warmup = -1
@@ -173,7 +188,7 @@ func Measure(ctx context.Context, server string, eps []Endpoint, o Options) ([]R
 		Wrapper: append([]string{"valgrind", "--tool=callgrind", "--dump-before=*shared.Mark",
 			"--callgrind-out-file=" + prefix + ".out", "--dump-instr=no", "--dump-line=no", "--compress-pos=no",
 			"--compress-strings=no"}, o.Extra...),
-		Env: []string{"GODEBUG=" + GODEBUG, "GOGC=off", "BENCH_CONTROL_ADDR=" + ctl},
+		Env: append(env, "BENCH_CONTROL_ADDR="+ctl),
 	})
 	if err != nil {
 		return nil, err

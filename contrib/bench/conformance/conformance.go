@@ -22,6 +22,12 @@ const Origin = "http://localhost:3000"
 // EchoValid is a valid POST /echo body (ten fields, one nested object).
 var EchoValid = []byte(`{"name":"Widget Pro","email":"buyer@example.com","age":42,"score":87.5,"active":true,"kind":"book","tags":["a","b","c"],"address":{"city":"Springfield","zip":"12345"},"sku":"WID-001","description":"A very useful widget"}`)
 
+// Echo2Valid is a valid POST /echo2 body (two fields).
+var Echo2Valid = []byte(`{"name":"Widget Pro","age":42}`)
+
+// Echo2Invalid breaks both rules of /echo2.
+var Echo2Invalid = []byte(`{"name":"W","age":151}`)
+
 // EchoInvalid breaks three rules: the email, the age range and the enum.
 var EchoInvalid = []byte(`{"name":"Widget Pro","email":"not-an-email","age":-1,"score":87.5,"active":true,"kind":"toy","tags":["a"],"address":{"city":"Springfield","zip":"12345"},"sku":"WID-001"}`)
 
@@ -88,6 +94,12 @@ var Checks = []Check{
 	}},
 	{"echo", func(c *http.Client, base string) error {
 		return expect(c, postJSON(base+"/echo", EchoValid), 200, "application/json", jsonEqual(string(EchoValid)))
+	}},
+	{"echo2", func(c *http.Client, base string) error {
+		return expect(c, postJSON(base+"/echo2", Echo2Valid), 200, "application/json", jsonEqual(string(Echo2Valid)))
+	}},
+	{"echo2 invalid is 422", func(c *http.Client, base string) error {
+		return expectClientError(c, postJSON(base+"/echo2", Echo2Invalid), 422)
 	}},
 	{"echo invalid is 422", func(c *http.Client, base string) error {
 		return expectClientError(c, postJSON(base+"/echo", EchoInvalid), 422)

@@ -10,12 +10,18 @@ import (
 	"os"
 
 	covet "github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/core/middleware"
 	"github.com/covetgo/covet/plugins/settings"
 )
 
-// Settings is hello's configuration: -addr or HELLO_ADDR.
+// Settings is hello's configuration: -addr or HELLO_ADDR, -allowed-hosts
+// or HELLO_ALLOWED_HOSTS.
 type Settings struct {
 	Addr string `default:"127.0.0.1:8081" doc:"listen address"`
+	// AllowedHosts guards against DNS rebinding: a request for any other
+	// host (a rebinding name that resolves to 127.0.0.1) gets a 400. Set
+	// the names the app is served under when it is deployed.
+	AllowedHosts []string `default:"localhost,127.0.0.1,::1" minItems:"1" doc:"host names served (Host header), comma-separated"`
 }
 
 func main() {
@@ -23,12 +29,17 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	if err := newApp(s).Run(s.Addr); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func newApp(s *Settings) *covet.App {
 	app := covet.New()
+	app.Pre(middleware.AllowedHosts(s.AllowedHosts...))
 	app.GET("/plaintext", func(c *covet.Context) error { return c.Text(http.StatusOK, "Hello, World!") })
 	app.GET("/json", func(c *covet.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"message": "Hello, World!"})
 	})
-	if err := app.Run(s.Addr); err != nil {
-		log.Fatal(err)
-	}
+	return app
 }

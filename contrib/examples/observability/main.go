@@ -21,7 +21,11 @@ import (
 	"github.com/covetgo/covet/core/middleware"
 	"github.com/covetgo/covet/plugins/metrics"
 	"github.com/covetgo/covet/plugins/orm"
+	"github.com/covetgo/covet/plugins/orm/pgsql"
+	"github.com/covetgo/covet/plugins/orm/sqlite"
 	"github.com/covetgo/covet/plugins/otel"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/extra/redisotel/v9"
 	"github.com/redis/go-redis/v9"
 	"github.com/uptrace/bun/extra/bunotel"
@@ -65,7 +69,7 @@ func New(cfg Config, logs slog.Handler) (*covet.App, error) {
 	app := covet.New(covet.WithLogger(slog.New(otel.LogHandler(logs))))
 	tracing := otel.New(append([]otel.Option{otel.WithServiceName("observability"),
 		otel.WithSkip(func(p string) bool { return p == "/metrics" })}, cfg.Tracing...)...)
-	db := orm.New(orm.WithDSN(cfg.DatabaseURL))
+	db := orm.New(orm.WithDriver(sqlite.Driver(), pgsql.Driver()), orm.WithDSN(cfg.DatabaseURL))
 	if cfg.KeyPrefix == "" {
 		cfg.KeyPrefix = "obs:"
 	}
@@ -85,19 +89,20 @@ func New(cfg Config, logs slog.Handler) (*covet.App, error) {
 	}
 	mopts := append([]metrics.Option{metrics.WithExemplars(otel.TraceID)}, cfg.Metrics...)
 	for _, d := range db.Databases() {
-		mopts = append(mopts, metrics.WithCollector(metrics.DBStats(d.Name(), d.Bun().DB)))
+		mopts = append(mopts, metrics.WithCollector(poolStats{d}))
 	}
 	if err := app.Install(metrics.New(mopts...), &wiring{tracing: tracing, db: db, rdb: rdb}); err != nil {
 		return nil, err
 	}
 	app.Use(middleware.RequestID(), middleware.AccessLog(), middleware.Recover())
-	if _, err := db.DB().NewRaw("CREATE TABLE IF NOT EXISTS obs_tasks (id integer PRIMARY KEY, title text NOT NULL)").Exec(context.Background()); err != nil {
-		return nil, err
-	}
 	app.GET("/tasks/{id:int}", func(c *covet.Context) error {
 		id, _ := strconv.Atoi(c.Param("id"))
 		var title string
-		err := orm.DB(c).NewRaw("SELECT title FROM obs_tasks WHERE id = ?", id).Scan(c.Context(), &title)
+		db, err := orm.DB(c)
+		if err != nil {
+			return err
+		}
+		err = db.NewRaw("SELECT title FROM obs_tasks WHERE id = ?", id).Scan(c.Context(), &title)
 		if err != nil {
 			return err // no row: the orm's translator answers 404
 		}
@@ -132,7 +137,11 @@ func (w *wiring) Stop(ctx context.Context) error {
 
 func (w *wiring) Start(ctx context.Context) error {
 	tp := w.tracing.TracerProvider()
+	// The orm opens its pools in its Start, which ran before this one.
 	w.db.DB().AddQueryHook(bunotel.NewQueryHook(bunotel.WithTracerProvider(tp), bunotel.WithFormattedQueries(true)))
+	if _, err := w.db.DB().NewRaw("CREATE TABLE IF NOT EXISTS obs_tasks (id integer PRIMARY KEY, title text NOT NULL)").Exec(ctx); err != nil {
+		return err
+	}
 	if w.rdb != nil {
 		return redisotel.InstrumentTracing(w.rdb, redisotel.WithTracerProvider(tp))
 	}
@@ -143,3 +152,18 @@ var (
 	_ covet.Starter = (*wiring)(nil)
 	_ covet.Stopper = (*wiring)(nil)
 )
+
+// poolStats collects a database's pool statistics (database/sql's, as
+// metrics.DBStats does) at scrape time: the orm opens its pools when the
+// app starts, after the collectors are registered.
+type poolStats struct{ d *orm.Database }
+
+func (p poolStats) Describe(ch chan<- *prometheus.Desc) {
+	collectors.NewDBStatsCollector(nil, p.d.Name()).Describe(ch)
+}
+
+func (p poolStats) Collect(ch chan<- prometheus.Metric) {
+	if db := p.d.Bun(); db != nil {
+		collectors.NewDBStatsCollector(db.DB, p.d.Name()).Collect(ch)
+	}
+}

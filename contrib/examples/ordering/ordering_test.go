@@ -61,7 +61,7 @@ func TestAnyOrder(t *testing.T) {
 				case "accesslog":
 					app.Use(middleware.AccessLog())
 				case "orm":
-					if err := app.Install(orm.New(orm.WithDSN(db.DSN))); err != nil {
+					if err := app.Install(orm.New(db.Options()...)); err != nil {
 						t.Fatal(err)
 					}
 				case "ratelimit":
@@ -76,14 +76,22 @@ func TestAnyOrder(t *testing.T) {
 			}
 			app.POST("/users", func(c *covet.Context) error {
 				u := &user{Email: c.Query("email")}
-				if _, err := orm.DB(c).NewInsert().Model(u).Exec(c.Context()); err != nil {
+				db, err := orm.DB(c)
+				if err != nil {
+					return err
+				}
+				if _, err := db.NewInsert().Model(u).Exec(c.Context()); err != nil {
 					return err
 				}
 				return c.JSON(http.StatusCreated, u)
 			}).With(ratelimit.Apply(ratelimit.NewPolicy("writes", ratelimit.WithLimits(ratelimit.PerHour(3)))))
 			app.GET("/users/{id:int}", func(c *covet.Context) error {
 				var u user
-				if err := orm.DB(c).NewSelect().Model(&u).Where("id = ?", c.Param("id")).Scan(c.Context()); err != nil {
+				db, err := orm.DB(c)
+				if err != nil {
+					return err
+				}
+				if err := db.NewSelect().Model(&u).Where("id = ?", c.Param("id")).Scan(c.Context()); err != nil {
 					return err
 				}
 				return c.JSON(http.StatusOK, u)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	covet "github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/plugins/auth"
 	"github.com/covetgo/covet/plugins/orm"
 )
 
@@ -17,6 +18,8 @@ import (
 type NewUser struct {
 	Name  string `json:"name" minLength:"1" maxLength:"80" example:"Ada Lovelace" doc:"Display name"`
 	Email string `json:"email" format:"email" maxLength:"254" example:"ada@example.com"`
+	// Password is hashed with argon2id; it is never stored or returned.
+	Password string `json:"password" format:"password" minLength:"8" maxLength:"1024" writeOnly:"true" example:"correct horse battery staple"`
 }
 
 // CreateUserIn is the input of POST /users.
@@ -31,8 +34,16 @@ type Created[T any] struct {
 }
 
 func createUser(c *covet.Context, in *CreateUserIn) (*Created[User], error) {
-	u := User{Name: in.Body.Name, Email: strings.ToLower(in.Body.Email)}
-	if _, err := orm.DB(c).NewInsert().Model(&u).Exec(c.Context()); err != nil {
+	hash, err := auth.HashPassword(in.Body.Password)
+	if err != nil {
+		return nil, err
+	}
+	u := User{Name: in.Body.Name, Email: strings.ToLower(in.Body.Email), PasswordHash: hash}
+	db, err := orm.DB(c)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.NewInsert().Model(&u).Exec(c.Context()); err != nil {
 		return nil, err // a taken email answers 409
 	}
 	loc, _ := c.App().URL("users.get", "id", u.ID)
@@ -46,7 +57,11 @@ type ByID struct {
 
 func getUser(c *covet.Context, in *ByID) (*User, error) {
 	var u User
-	if err := orm.DB(c).NewSelect().Model(&u).Where("id = ?", in.ID).Scan(c.Context()); err != nil {
+	db, err := orm.DB(c)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.NewSelect().Model(&u).Where("id = ?", in.ID).Scan(c.Context()); err != nil {
 		return nil, err // no such user answers 404
 	}
 	return &u, nil
@@ -81,10 +96,18 @@ func createTask(hook *webhook) func(c *covet.Context, in *CreateTaskIn) (*Create
 }
 
 func insertTask(c *covet.Context, in *CreateTaskIn) (*Created[Task], error) {
+	owner, err := principalID(c)
+	if err != nil {
+		return nil, err
+	}
 	f := in.Body
 	t := Task{Title: f.Title, Description: f.Description, Status: f.Status, Priority: f.Priority,
-		Tags: nonNil(f.Tags), AssigneeID: f.AssigneeID, Due: f.Due}
-	if _, err := orm.DB(c).NewInsert().Model(&t).Exec(c.Context()); err != nil {
+		Tags: nonNil(f.Tags), AssigneeID: f.AssigneeID, Due: f.Due, OwnerID: &owner}
+	db, err := orm.DB(c)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.NewInsert().Model(&t).Exec(c.Context()); err != nil {
 		return nil, err // an unknown assignee answers 422
 	}
 	loc, _ := c.App().URL("tasks.get", "id", t.ID)
@@ -109,7 +132,11 @@ type ListTasksIn struct {
 }
 
 func listTasks(c *covet.Context, in *ListTasksIn) (*orm.Page[Task], error) {
-	q := orm.DB(c).NewSelect().Model((*Task)(nil)).Order("priority ASC", "id ASC")
+	db, err := orm.DB(c)
+	if err != nil {
+		return nil, err
+	}
+	q := db.NewSelect().Model((*Task)(nil)).Order("priority ASC", "id ASC")
 	if in.Status != "" {
 		q = q.Where("status = ?", in.Status)
 	}
@@ -131,7 +158,11 @@ func listTasks(c *covet.Context, in *ListTasksIn) (*orm.Page[Task], error) {
 
 func getTask(c *covet.Context, in *ByID) (*Task, error) {
 	var t Task
-	if err := orm.DB(c).NewSelect().Model(&t).Where("id = ?", in.ID).Scan(c.Context()); err != nil {
+	db, err := orm.DB(c)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.NewSelect().Model(&t).Where("id = ?", in.ID).Scan(c.Context()); err != nil {
 		return nil, err
 	}
 	return &t, nil
@@ -154,8 +185,26 @@ type UpdateTaskIn struct {
 	Body TaskPatch
 }
 
+// ownTask loads a task the signed-in user may change: 404 when there is no
+// such task, 403 when it is someone else's (tasks are visible to the whole
+// board, so a 404 would hide nothing).
+func ownTask(c *covet.Context, id int64) (*Task, error) {
+	uid, err := principalID(c)
+	if err != nil {
+		return nil, err
+	}
+	t, err := getTask(c, &ByID{ID: id})
+	if err != nil {
+		return nil, err
+	}
+	if t.OwnerID == nil || *t.OwnerID != uid {
+		return nil, covet.NewError(http.StatusForbidden, "task "+strconv.FormatInt(id, 10)+" is not yours")
+	}
+	return t, nil
+}
+
 func updateTask(c *covet.Context, in *UpdateTaskIn) (*Task, error) {
-	t, err := getTask(c, &ByID{ID: in.ID})
+	t, err := ownTask(c, in.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -181,14 +230,25 @@ func updateTask(c *covet.Context, in *UpdateTaskIn) (*Task, error) {
 	if p.Due != nil {
 		t.Due = p.Due
 	}
-	if _, err := orm.DB(c).NewUpdate().Model(t).WherePK().Exec(c.Context()); err != nil {
+	db, err := orm.DB(c)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.NewUpdate().Model(t).WherePK().Exec(c.Context()); err != nil {
 		return nil, err
 	}
 	return t, nil
 }
 
 func deleteTask(c *covet.Context, in *ByID) (*struct{}, error) {
-	res, err := orm.DB(c).NewDelete().Model((*Task)(nil)).Where("id = ?", in.ID).Exec(c.Context())
+	if _, err := ownTask(c, in.ID); err != nil {
+		return nil, err
+	}
+	db, err := orm.DB(c)
+	if err != nil {
+		return nil, err
+	}
+	res, err := db.NewDelete().Model((*Task)(nil)).Where("id = ?", in.ID).Exec(c.Context())
 	if err != nil {
 		return nil, err
 	}
@@ -200,10 +260,10 @@ func deleteTask(c *covet.Context, in *ByID) (*struct{}, error) {
 
 // --- comments ---
 
-// NewComment is the body of POST /tasks/{id}/comments.
+// NewComment is the body of POST /tasks/{id}/comments; the author is the
+// signed-in user.
 type NewComment struct {
-	AuthorID int64  `json:"author_id" minimum:"1"`
-	Body     string `json:"body" minLength:"1" maxLength:"2000"`
+	Body string `json:"body" minLength:"1" maxLength:"2000"`
 }
 
 // CreateCommentIn is the input of POST /tasks/{id}/comments.
@@ -213,11 +273,19 @@ type CreateCommentIn struct {
 }
 
 func createComment(c *covet.Context, in *CreateCommentIn) (*Comment, error) {
+	author, err := principalID(c)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := getTask(c, &ByID{ID: in.TaskID}); err != nil {
 		return nil, err
 	}
-	cm := Comment{TaskID: in.TaskID, AuthorID: in.Body.AuthorID, Body: in.Body.Body}
-	if _, err := orm.DB(c).NewInsert().Model(&cm).Exec(c.Context()); err != nil {
+	cm := Comment{TaskID: in.TaskID, AuthorID: author, Body: in.Body.Body}
+	db, err := orm.DB(c)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.NewInsert().Model(&cm).Exec(c.Context()); err != nil {
 		return nil, err
 	}
 	return &cm, nil
@@ -233,7 +301,11 @@ func listComments(c *covet.Context, in *ByID) (*CommentList, error) {
 		return nil, err
 	}
 	out := CommentList{Items: []Comment{}}
-	err := orm.DB(c).NewSelect().Model(&out.Items).Where("task_id = ?", in.ID).Order("id ASC").Scan(c.Context())
+	db, err := orm.DB(c)
+	if err != nil {
+		return nil, err
+	}
+	err = db.NewSelect().Model(&out.Items).Where("task_id = ?", in.ID).Order("id ASC").Scan(c.Context())
 	return &out, err
 }
 
@@ -248,7 +320,7 @@ type UploadIn struct {
 const maxAttachment = 10 << 20
 
 func uploadAttachment(c *covet.Context, in *UploadIn) (*Created[Attachment], error) {
-	if _, err := getTask(c, &ByID{ID: in.TaskID}); err != nil {
+	if _, err := ownTask(c, in.TaskID); err != nil {
 		return nil, err
 	}
 	f, err := in.File.Open()
@@ -269,7 +341,11 @@ func uploadAttachment(c *covet.Context, in *UploadIn) (*Created[Attachment], err
 		name = "attachment"
 	}
 	a := Attachment{TaskID: in.TaskID, Filename: name, ContentType: ct, Size: int64(len(data)), Data: data}
-	if _, err := orm.DB(c).NewInsert().Model(&a).Exec(c.Context()); err != nil {
+	db, err := orm.DB(c)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.NewInsert().Model(&a).Exec(c.Context()); err != nil {
 		return nil, err
 	}
 	loc, _ := c.App().URL("attachments.get", "id", in.TaskID, "aid", a.ID)
@@ -278,7 +354,11 @@ func uploadAttachment(c *covet.Context, in *UploadIn) (*Created[Attachment], err
 
 func downloadAttachment(c *covet.Context) error {
 	var a Attachment
-	err := orm.DB(c).NewSelect().Model(&a).
+	db, err := orm.DB(c)
+	if err != nil {
+		return err
+	}
+	err = db.NewSelect().Model(&a).
 		Where("id = ? AND task_id = ?", c.Param("aid"), c.Param("id")).Scan(c.Context())
 	if err != nil {
 		return err

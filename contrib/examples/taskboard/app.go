@@ -9,10 +9,15 @@ import (
 
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/core/middleware"
+	"github.com/covetgo/covet/plugins/auth"
 	"github.com/covetgo/covet/plugins/cors"
 	"github.com/covetgo/covet/plugins/openapi"
 	"github.com/covetgo/covet/plugins/orm"
+	"github.com/covetgo/covet/plugins/orm/mysql"
+	"github.com/covetgo/covet/plugins/orm/pgsql"
+	"github.com/covetgo/covet/plugins/orm/sqlite"
 	"github.com/covetgo/covet/plugins/ratelimit"
+	"github.com/covetgo/covet/plugins/ratelimit/redisstore"
 )
 
 // Version is the taskboard's API version.
@@ -41,7 +46,31 @@ type Config struct {
 	WebhookSecret string
 	// WebhookClient sends webhooks (nil: a client with a 5 s timeout).
 	WebhookClient *http.Client
+	// AllowedHosts are the host names the app answers to (the Host header;
+	// middleware.AllowedHosts patterns such as "board.example.com" or
+	// "*.example.com"). Other hosts get a 400, so a page on another site
+	// cannot drive the API through a DNS-rebinding name. Empty: the
+	// localhost names (LocalHosts).
+	AllowedHosts []string
+
+	// Secret (at least 32 bytes) derives the keys of access tokens,
+	// sessions, CSRF tokens and login cookies. Empty: a random secret, so
+	// sign-ins do not survive a restart.
+	Secret []byte
+	// PublicURL is where users reach the app ("https://board.example.com"):
+	// the base of login callbacks, and https makes the cookies Secure.
+	PublicURL string
+	// GitHub and Google sign-in, each on when its client ID is set.
+	GitHubClientID, GitHubClientSecret string
+	GoogleClientID, GoogleClientSecret string
+	// Logins are more providers (any OpenID Connect issuer, auth.OIDC),
+	// with LoginOptions added to theirs.
+	Logins       []auth.Provider
+	LoginOptions []auth.LoginOption
 }
+
+// LocalHosts are the hosts a development taskboard answers to.
+var LocalHosts = []string{"localhost", "127.0.0.1", "::1"}
 
 // NewApp builds the taskboard: routes, middleware and plugins. It does not
 // start it (Run or Start does).
@@ -51,6 +80,11 @@ func NewApp(cfg Config) (*covet.App, error) {
 		opts = append(opts, covet.WithLogger(cfg.Logger))
 	}
 	app := covet.New(opts...)
+	hosts := cfg.AllowedHosts
+	if len(hosts) == 0 {
+		hosts = LocalHosts
+	}
+	app.Pre(allowedHosts(hosts))
 	app.Use(
 		middleware.Recover(),
 		middleware.RequestID(),
@@ -74,7 +108,7 @@ func NewApp(cfg Config) (*covet.App, error) {
 	}
 	limiterOpts := []ratelimit.Option{ratelimit.WithExemptPaths("/healthz", "/readyz")}
 	if cfg.RedisURL != "" {
-		backend, err := ratelimit.NewRedisURL(cfg.RedisURL)
+		backend, err := redisstore.NewURL(cfg.RedisURL)
 		if err != nil {
 			return nil, err
 		}
@@ -87,7 +121,13 @@ func NewApp(cfg Config) (*covet.App, error) {
 	if writeLimit == (ratelimit.Limit{}) {
 		writeLimit = ratelimit.PerSecond(10).Burst(20)
 	}
+	// Writes count per signed-in user, anonymous ones (sign-up, token
+	// requests) per client IP. The limiter runs before the routes' guards,
+	// so the key authenticates the request itself (a verified token is
+	// cached by the plugin: the guard's check after it is a lookup).
+	var authn *auth.Auth
 	writes := ratelimit.NewPolicy("writes",
+		ratelimit.WithKey(ratelimit.FirstOf(ratelimit.User(func(c *covet.Context) (string, bool) { return userKey(authn, c) }), ratelimit.IP())),
 		ratelimit.WithLimits(writeLimit, ratelimit.PerDay(10000)),
 		ratelimit.WithMethods(http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete))
 
@@ -104,11 +144,44 @@ func NewApp(cfg Config) (*covet.App, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := app.Install(orm.New(
+	db := orm.New(
+		orm.WithDriver(drivers...),
 		orm.WithDSN(cfg.DatabaseURL),
 		orm.WithMigrations(ms),
 		orm.WithMigrateOnStart(),
-	)); err != nil {
+	)
+	if err := app.Install(db); err != nil {
+		return nil, err
+	}
+	authn, err = newAuth(cfg, db.DB)
+	if err != nil {
+		return nil, err
+	}
+	if err := app.Install(authn); err != nil {
+		return nil, err
+	}
+	app.SecurityScheme(schemePassword, covet.SecurityScheme{Type: "oauth2",
+		Description: "Email and password for an access token (the token endpoint's password grant)",
+		Flows: &covet.OAuthFlows{Password: &covet.OAuthFlow{TokenURL: tokenPath, RefreshURL: tokenPath,
+			Scopes: map[string]string{scopeWrite: "create and change your tasks"}}}})
+	// Browser sessions (the UI) or bearer tokens (the API); either one, and
+	// Swagger UI's password flow, on every guarded route.
+	signedIn := []covet.RouteOption{auth.Required(auth.SchemeBearer, auth.SchemeSession), covet.Secured(schemePassword, scopeWrite)}
+
+	var providers []string
+	if cfg.GitHubClientID != "" {
+		providers = append(providers, "github")
+	}
+	if cfg.GoogleClientID != "" {
+		providers = append(providers, "google")
+	}
+	for _, p := range cfg.Logins {
+		providers = append(providers, p.Name)
+	}
+	if err := installUI(app, authn, providers); err != nil {
+		return nil, err
+	}
+	if err := installAssignNotifications(app, cfg.DatabaseURL); err != nil { // PostgreSQL only
 		return nil, err
 	}
 
@@ -117,11 +190,18 @@ func NewApp(cfg Config) (*covet.App, error) {
 	api := app.Group("/api/v1")
 	api.With(ratelimit.Apply(writes))
 
+	api.POST("/auth/token", tokenEndpoint(authn)).Name("auth.token").Tags("auth").
+		Summary("Get or refresh an access token").
+		Description("OAuth 2.0 token endpoint (form): grant_type=password with username (the email) and password, "+
+			"or grant_type=refresh_token with refresh_token. A refresh token is used once; presenting it again revokes its family.").
+		Response(http.StatusBadRequest, "invalid_grant or unsupported_grant_type (RFC 6749 §5.2)", nil)
+
 	users := api.Group("/users")
 	users.With(covet.Tag("users"))
 	covet.Post(users, "", createUser).Name("users.create").Status(http.StatusCreated).
 		Summary("Create a user").Response(http.StatusConflict, "The email is taken", nil)
-	covet.Get(users, "/{id:int}", getUser).Name("users.get").Summary("Get a user").
+	covet.Get(users, "/me", me).Name("users.me").Summary("The signed-in user").With(signedIn...)
+	covet.Get(users, "/{id:int}", getUser).Name("users.get").Summary("Get a user").With(signedIn...).
 		Response(http.StatusNotFound, "No such user", nil)
 
 	tasks := api.Group("/tasks")
@@ -129,18 +209,21 @@ func NewApp(cfg Config) (*covet.App, error) {
 	covet.Get(tasks, "", listTasks).Name("tasks.list").Summary("List tasks").
 		Description("Filter by status, tags, assignee or title; page with limit and offset.")
 	covet.Post(tasks, "", createTask(newWebhook(cfg)), orm.Transactional()).Name("tasks.create").Status(http.StatusCreated).
-		Summary("Create a task").Response(http.StatusUnprocessableEntity, "Invalid task or unknown assignee", nil)
+		Summary("Create a task").With(signedIn...).Response(http.StatusUnprocessableEntity, "Invalid task or unknown assignee", nil)
 	covet.Get(tasks, "/{id:int}", getTask).Name("tasks.get").Summary("Get a task").
 		Response(http.StatusNotFound, "No such task", nil)
 	covet.Patch(tasks, "/{id:int}", updateTask, orm.Transactional()).Name("tasks.update").Summary("Change a task").
-		Response(http.StatusNotFound, "No such task", nil)
+		Description("Only the task's owner may change it.").With(signedIn...).
+		Response(http.StatusForbidden, "Not your task", nil).Response(http.StatusNotFound, "No such task", nil)
 	covet.Delete(tasks, "/{id:int}", deleteTask).Name("tasks.delete").Summary("Delete a task").
-		Response(http.StatusNotFound, "No such task", nil)
+		Description("Only the task's owner may delete it.").With(signedIn...).
+		Response(http.StatusForbidden, "Not your task", nil).Response(http.StatusNotFound, "No such task", nil)
 	covet.Post(tasks, "/{id:int}/comments", createComment).Name("comments.create").Status(http.StatusCreated).
-		Summary("Comment on a task").Tags("comments")
+		Summary("Comment on a task").Tags("comments").With(signedIn...)
 	covet.Get(tasks, "/{id:int}/comments", listComments).Name("comments.list").Summary("List a task's comments").Tags("comments")
 	covet.Post(tasks, "/{id:int}/attachments", uploadAttachment).Name("attachments.create").Status(http.StatusCreated).
-		Summary("Attach a file to a task").Tags("attachments").
+		Summary("Attach a file to a task").Tags("attachments").With(signedIn...).
+		Response(http.StatusForbidden, "Not your task", nil).
 		With(covet.UploadLimits(covet.MultipartLimits{MaxBodySize: maxAttachment + 64<<10, MaxFileSize: maxAttachment, MaxParts: 4})).
 		Response(http.StatusRequestEntityTooLarge, "The file is larger than 10 MiB", nil)
 	tasks.GET("/{id:int}/attachments/{aid:int}", downloadAttachment).Name("attachments.get").
@@ -155,6 +238,9 @@ type Index struct {
 }
 
 func index(c *covet.Context) error {
+	if strings.Contains(c.Request().Header.Get("Accept"), "text/html") {
+		return c.Redirect(http.StatusSeeOther, "/board") // a browser: the UI
+	}
 	return c.JSON(http.StatusOK, Index{Name: "taskboard", Links: map[string]string{
 		"tasks": "/api/v1/tasks", "health": "/healthz", "ready": "/readyz",
 	}})
@@ -168,3 +254,24 @@ func routeTable(app *covet.App) string {
 	}
 	return b.String()
 }
+
+// allowedHosts refuses requests for other hosts before routing (DNS
+// rebinding, Host header attacks), except the health probes: Kubernetes and
+// load balancers probe by IP address, and the probes reveal nothing.
+func allowedHosts(hosts []string) covet.Middleware {
+	guard := middleware.AllowedHosts(hosts...)
+	return func(next covet.HandlerFunc) covet.HandlerFunc {
+		guarded := guard(next)
+		return func(c *covet.Context) error {
+			if p := c.Request().URL.Path; p == "/healthz" || p == "/readyz" {
+				return next(c)
+			}
+			return guarded(c)
+		}
+	}
+}
+
+// drivers are the database drivers the taskboard can use: its DSN chooses
+// one. An app on a single database gives (and links) only that one, e.g.
+// orm.WithDriver(sqlite.Driver()).
+var drivers = []orm.Driver{sqlite.Driver(), pgsql.Driver(), mysql.Driver()}

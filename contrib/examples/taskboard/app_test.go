@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -20,7 +21,8 @@ import (
 // write limit no test reaches unless it sets one.
 func startApp(t *testing.T, dsn string) (*covet.App, *covettest.Client) {
 	t.Helper()
-	app, err := NewApp(Config{DatabaseURL: dsn, Logger: slog.New(slog.DiscardHandler), WriteLimit: ratelimit.PerSecond(100000)})
+	app, err := NewApp(Config{DatabaseURL: dsn, Logger: slog.New(slog.DiscardHandler), WriteLimit: ratelimit.PerSecond(100000),
+		AllowedHosts: []string{"example.com"}}) // covettest's host
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,27 +48,28 @@ func TestTaskboardOnEveryDatabase(t *testing.T) {
 
 func testFlows(t *testing.T, cl *covettest.Client) {
 	var ada User
-	cl.Post("/api/v1/users").JSON(map[string]any{"name": "Ada", "email": "Ada@Example.com"}).Do().
+	cl.Post("/api/v1/users").JSON(map[string]any{"name": "Ada", "email": "Ada@Example.com", "password": "analytical engine"}).Do().
 		ExpectStatus(201).ExpectHeader("Location", "/api/v1/users/1").Decode(&ada)
 	if ada.ID != 1 || ada.Email != "ada@example.com" {
 		t.Fatalf("created user %+v", ada)
 	}
-	p := cl.Post("/api/v1/users").JSON(map[string]any{"name": "Ada 2", "email": "ada@example.com"}).Do().ExpectStatus(409).Problem()
+	as := "Bearer " + token(t, cl, "ada@example.com", "analytical engine").AccessToken
+	p := cl.Post("/api/v1/users").JSON(map[string]any{"name": "Ada 2", "email": "ada@example.com", "password": "12345678"}).Do().ExpectStatus(409).Problem()
 	if p.Detail == "" || strings.Contains(p.Detail, "INSERT") {
 		t.Errorf("duplicate email problem %+v", p)
 	}
 
 	var task Task
-	cl.Post("/api/v1/tasks").JSON(map[string]any{"title": "Ship v1", "tags": []string{"release", "urgent"}, "assignee_id": ada.ID, "priority": 1}).Do().
+	cl.Post("/api/v1/tasks").Header("Authorization", as).JSON(map[string]any{"title": "Ship v1", "tags": []string{"release", "urgent"}, "assignee_id": ada.ID, "priority": 1}).Do().
 		ExpectStatus(201).ExpectHeader("Location", "/api/v1/tasks/1").Decode(&task)
 	if task.Status != "todo" || task.Priority != 1 || len(task.Tags) != 2 || task.AssigneeID == nil || *task.AssigneeID != ada.ID {
 		t.Fatalf("created task %+v", task)
 	}
-	cl.Post("/api/v1/tasks").JSON(map[string]any{"title": "Write docs", "status": "doing", "tags": []string{"docs"}}).Do().ExpectStatus(201)
-	cl.Post("/api/v1/tasks").JSON(map[string]any{"title": "Unknown assignee", "assignee_id": 999}).Do().ExpectStatus(422)
+	cl.Post("/api/v1/tasks").Header("Authorization", as).JSON(map[string]any{"title": "Write docs", "status": "doing", "tags": []string{"docs"}}).Do().ExpectStatus(201)
+	cl.Post("/api/v1/tasks").Header("Authorization", as).JSON(map[string]any{"title": "Unknown assignee", "assignee_id": 999}).Do().ExpectStatus(422)
 
 	// Validation: every failing field at once.
-	p = cl.Post("/api/v1/tasks").JSON(map[string]any{"title": "", "status": "later", "priority": 9, "tags": []string{"Bad Tag"}}).Do().
+	p = cl.Post("/api/v1/tasks").Header("Authorization", as).JSON(map[string]any{"title": "", "status": "later", "priority": 9, "tags": []string{"Bad Tag"}}).Do().
 		ExpectStatus(422).Problem()
 	fields := map[string]bool{}
 	for _, e := range p.Errors {
@@ -77,8 +80,8 @@ func testFlows(t *testing.T, cl *covettest.Client) {
 			t.Errorf("422 lacks %s: %+v", f, p.Errors)
 		}
 	}
-	cl.Post("/api/v1/tasks").RawJSON(`{"title": "x",`).Do().ExpectStatus(400)
-	cl.Post("/api/v1/tasks").Text("title=x").Do().ExpectStatus(415)
+	cl.Post("/api/v1/tasks").Header("Authorization", as).RawJSON(`{"title": "x",`).Do().ExpectStatus(400)
+	cl.Post("/api/v1/tasks").Header("Authorization", as).Text("title=x").Do().ExpectStatus(415)
 
 	var page struct {
 		Items []Task `json:"items"`
@@ -95,15 +98,15 @@ func testFlows(t *testing.T, cl *covettest.Client) {
 	cl.Get("/api/v1/tasks").Query("limit", "0").Do().ExpectStatus(422)
 
 	var updated Task
-	cl.Patch("/api/v1/tasks/1").JSON(map[string]any{"status": "done"}).Do().ExpectStatus(200).Decode(&updated)
+	cl.Patch("/api/v1/tasks/1").Header("Authorization", as).JSON(map[string]any{"status": "done"}).Do().ExpectStatus(200).Decode(&updated)
 	if updated.Status != "done" || updated.Title != "Ship v1" {
 		t.Errorf("patched %+v", updated)
 	}
-	cl.Patch("/api/v1/tasks/77").JSON(map[string]any{"status": "done"}).Do().ExpectStatus(404)
+	cl.Patch("/api/v1/tasks/77").Header("Authorization", as).JSON(map[string]any{"status": "done"}).Do().ExpectStatus(404)
 	cl.Get("/api/v1/tasks/abc").Do().ExpectStatus(404)
 
 	var cm Comment
-	cl.Post("/api/v1/tasks/1/comments").JSON(map[string]any{"author_id": ada.ID, "body": "on it"}).Do().ExpectStatus(201).Decode(&cm)
+	cl.Post("/api/v1/tasks/1/comments").Header("Authorization", as).JSON(map[string]any{"body": "on it"}).Do().ExpectStatus(201).Decode(&cm)
 	var comments CommentList
 	cl.Get("/api/v1/tasks/1/comments").Do().ExpectStatus(200).Decode(&comments)
 	if len(comments.Items) != 1 || comments.Items[0].Body != "on it" {
@@ -112,18 +115,18 @@ func testFlows(t *testing.T, cl *covettest.Client) {
 
 	content := bytes.Repeat([]byte("covet "), 1000)
 	var att Attachment
-	cl.Post("/api/v1/tasks/1/attachments").File("file", "../../etc/notes.txt", content).Do().ExpectStatus(201).Decode(&att)
+	cl.Post("/api/v1/tasks/1/attachments").Header("Authorization", as).File("file", "../../etc/notes.txt", content).Do().ExpectStatus(201).Decode(&att)
 	if att.Filename != "notes.txt" || att.Size != int64(len(content)) {
 		t.Errorf("attachment %+v", att)
 	}
 	cl.Get(fmt.Sprintf("/api/v1/tasks/1/attachments/%d", att.ID)).Do().ExpectStatus(200).ExpectBody(string(content)).
 		ExpectHeader("Content-Disposition", `attachment; filename="notes.txt"`)
-	cl.Post("/api/v1/tasks/1/attachments").File("file", "big.bin", bytes.Repeat([]byte{1}, maxAttachment+1)).Do().ExpectStatus(413)
-	cl.Post("/api/v1/tasks/1/attachments").Field("other", "x").Do().ExpectStatus(422)
+	cl.Post("/api/v1/tasks/1/attachments").Header("Authorization", as).File("file", "big.bin", bytes.Repeat([]byte{1}, maxAttachment+1)).Do().ExpectStatus(413)
+	cl.Post("/api/v1/tasks/1/attachments").Header("Authorization", as).Field("other", "x").Do().ExpectStatus(422)
 
-	cl.Delete("/api/v1/tasks/2").Do().ExpectStatus(204)
+	cl.Delete("/api/v1/tasks/2").Header("Authorization", as).Do().ExpectStatus(204)
 	cl.Get("/api/v1/tasks/2").Do().ExpectStatus(404)
-	cl.Delete("/api/v1/tasks/2").Do().ExpectStatus(404)
+	cl.Delete("/api/v1/tasks/2").Header("Authorization", as).Do().ExpectStatus(404)
 
 	var ready covet.HealthResponse
 	cl.Get("/readyz").Do().ExpectStatus(200).Decode(&ready)
@@ -177,13 +180,14 @@ func TestDocumentedAndValidatedAlike(t *testing.T) {
 	db := ormtest.SQLite(t)
 	app, cl := startApp(t, db.DSN)
 	// Give the routes that address a task or user something to address.
-	cl.Post("/api/v1/users").JSON(map[string]any{"name": "Ada", "email": "ada@example.com"}).Do().ExpectStatus(201)
-	cl.Post("/api/v1/tasks").JSON(map[string]any{"title": "first"}).Do().ExpectStatus(201)
+	_, as := signUp(t, cl, "Ada", "ada@example.com")
+	cl.Post("/api/v1/tasks").Header("Authorization", as).JSON(map[string]any{"title": "first"}).Do().ExpectStatus(201)
 	n := openapitest.CheckCoverage(t, app)
-	if n < 13 {
+	if n < 15 {
 		t.Errorf("document covers %d operations", n)
 	}
-	rep := openapitest.CheckConstraints(t, app)
+	signedIn := openapitest.WithRequest(func(_ *covet.RouteInfo, r *http.Request) { r.Header.Set("Authorization", as) })
+	rep := openapitest.CheckConstraints(t, app, signedIn)
 	t.Logf("constraint agreement: %+v", rep)
 	r := cl.Get("/openapi.json").Do().ExpectStatus(200)
 	if !strings.Contains(r.Text(), `"Taskboard API"`) {
@@ -197,7 +201,7 @@ func TestDocumentedAndValidatedAlike(t *testing.T) {
 func TestCORSAndWriteLimit(t *testing.T) {
 	db := ormtest.SQLite(t)
 	app, err := NewApp(Config{DatabaseURL: db.DSN, Logger: slog.New(slog.DiscardHandler),
-		FrontendOrigins: []string{"https://board.example.com"}, WriteLimit: ratelimit.PerMinute(3)})
+		FrontendOrigins: []string{"https://board.example.com"}, WriteLimit: ratelimit.PerMinute(3), AllowedHosts: []string{"example.com"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,6 +210,7 @@ func TestCORSAndWriteLimit(t *testing.T) {
 	}
 	t.Cleanup(func() { app.Stop(context.Background()) })
 	cl := covettest.New(t, app)
+	_, as := signUp(t, cl, "Ada", "ada@example.com")
 	cl.Options("/api/v1/tasks").Header("Origin", "https://board.example.com").
 		Header("Access-Control-Request-Method", "POST").Header("Access-Control-Request-Headers", "content-type").Do().
 		ExpectStatus(204).ExpectHeader("Access-Control-Allow-Origin", "https://board.example.com").
@@ -213,10 +218,10 @@ func TestCORSAndWriteLimit(t *testing.T) {
 	cl.Get("/api/v1/tasks").Header("Origin", "https://evil.example").Do().ExpectStatus(200).
 		ExpectNoHeader("Access-Control-Allow-Origin")
 	for i := 0; i < 3; i++ {
-		cl.Post("/api/v1/tasks").Header("Origin", "https://board.example.com").JSON(map[string]any{"title": fmt.Sprint("t", i)}).Do().
+		cl.Post("/api/v1/tasks").Header("Authorization", as).Header("Origin", "https://board.example.com").JSON(map[string]any{"title": fmt.Sprint("t", i)}).Do().
 			ExpectStatus(201)
 	}
-	r := cl.Post("/api/v1/tasks").Header("Origin", "https://board.example.com").JSON(map[string]any{"title": "one too many"}).Do().
+	r := cl.Post("/api/v1/tasks").Header("Authorization", as).Header("Origin", "https://board.example.com").JSON(map[string]any{"title": "one too many"}).Do().
 		ExpectStatus(429).ExpectHeader("Access-Control-Allow-Origin", "https://board.example.com")
 	if r.Header.Get("Retry-After") == "" || r.Header.Get("RateLimit-Policy") == "" {
 		t.Errorf("429 headers %v", r.Header)

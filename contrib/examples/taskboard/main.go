@@ -12,7 +12,11 @@
 // Settings (type Settings, loaded by plugins/settings from flags, the
 // environment and ./.env): TASKBOARD_ADDR, DATABASE_URL,
 // TASKBOARD_FRONTEND_ORIGIN (CORS, comma-separated), REDIS_URL (shared rate
-// limits), COVET_ENV, TASKBOARD_WEBHOOK_URL and TASKBOARD_WEBHOOK_SECRET; unknown TASKBOARD_* variables are reported as errors.
+// limits), COVET_ENV, TASKBOARD_WEBHOOK_URL, TASKBOARD_WEBHOOK_SECRET,
+// TASKBOARD_SECRET (token, session and CSRF keys), TASKBOARD_PUBLIC_URL and
+// the GitHub/Google client IDs and secrets; unknown TASKBOARD_* variables are
+// reported as errors. Writes need a signed-in user: a bearer token from
+// POST /api/v1/auth/token or the browser session.
 // The API is documented at /docs (Swagger UI), /redoc and /openapi.json.
 package main
 
@@ -56,7 +60,7 @@ func run(args []string, opts ...settings.Option) error {
 	}
 	if len(rest) > 0 && rest[0] == "migrate" {
 		ctx := context.Background()
-		db, err := orm.Open(ctx, s.DatabaseURL)
+		db, err := orm.Open(ctx, s.DatabaseURL, drivers...)
 		if err != nil {
 			return err
 		}
@@ -66,6 +70,9 @@ func run(args []string, opts ...settings.Option) error {
 			return err
 		}
 		return orm.RunMigrateCommand(ctx, db, ms, rest[1:], orm.WithOutput(stdout))
+	}
+	if err := s.checkHosts(); err != nil {
+		return err
 	}
 	cfg := s.config()
 	app, err := NewApp(cfg)
@@ -77,6 +84,9 @@ func run(args []string, opts ...settings.Option) error {
 	}
 	if cfg.Development {
 		app.Logger().Info("taskboard: routes" + routeTable(app))
+	}
+	if len(cfg.Secret) == 0 {
+		app.Logger().Warn("taskboard: TASKBOARD_SECRET is not set: a random key signs tokens and sessions, so sign-ins end at restart")
 	}
 	app.Logger().Info("taskboard: listening", "url", "http://"+s.Addr, "database", orm.Redact(s.DatabaseURL))
 	return app.Run(s.Addr)

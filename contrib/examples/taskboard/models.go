@@ -13,7 +13,19 @@ type User struct {
 	ID            int64  `bun:",pk,autoincrement" json:"id"`
 	Name          string `bun:",notnull" json:"name"`
 	Email         string `bun:",notnull,unique" json:"email"`
+	// PasswordHash is the argon2id hash (PHC string) of a local account's
+	// password; empty for accounts that only sign in with GitHub or Google.
+	PasswordHash string `bun:",nullzero" json:"-"`
 	orm.Timestamps
+}
+
+// Identity links a user to an account at a login provider (GitHub, Google,
+// any OIDC issuer), by the provider's stable subject, never by email.
+type Identity struct {
+	bun.BaseModel `bun:"table:identities"`
+	Provider      string `bun:",pk"`
+	Subject       string `bun:",pk"`
+	UserID        int64  `bun:",notnull"`
 }
 
 // Task is one card on the board.
@@ -27,6 +39,8 @@ type Task struct {
 	Tags          []string   `bun:",type:varchar(1024)" json:"tags"`
 	AssigneeID    *int64     `bun:",nullzero" json:"assignee_id,omitempty"`
 	Due           *time.Time `bun:",nullzero" json:"due,omitempty"`
+	// OwnerID is the user who created the task: only they may change it.
+	OwnerID *int64 `bun:",nullzero" json:"owner_id,omitempty"`
 	orm.Timestamps
 	orm.SoftDelete
 }

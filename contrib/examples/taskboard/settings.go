@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"net/url"
 
 	"github.com/covetgo/covet/plugins/settings"
@@ -17,9 +18,18 @@ type Settings struct {
 	FrontendOrigins []string `env:"TASKBOARD_FRONTEND_ORIGIN" flag:"frontend" default:"http://localhost:5173" doc:"browser origins allowed to call the API (CORS), comma-separated; empty for none"`
 	RedisURL        *url.URL `env:"REDIS_URL" flag:"redis" doc:"Redis for rate limits shared by instances (default: in memory)"`
 	WebhookURL      *url.URL `env:"TASKBOARD_WEBHOOK_URL" flag:"webhook" doc:"receives a POST for every task created (default: none)"`
+	AllowedHosts    []string `env:"TASKBOARD_ALLOWED_HOSTS" flag:"allowed-hosts" doc:"host names the app answers to (Host header, against DNS rebinding), comma-separated; development default: localhost, 127.0.0.1, ::1; required in production"`
 	// WebhookSecret is read from the environment, .env or a secrets file,
 	// never from a flag (flags show in ps).
 	WebhookSecret settings.Secret `env:"TASKBOARD_WEBHOOK_SECRET" flag:"-" doc:"signs webhook bodies: X-Taskboard-Signature: sha256=HMAC"`
+	// Secret derives the keys of tokens, sessions and CSRF tokens.
+	Secret    settings.Secret `env:"TASKBOARD_SECRET" flag:"-" doc:"at least 32 bytes; derives the keys of access tokens, sessions and CSRF tokens (default: random, sign-ins end at restart)"`
+	PublicURL *url.URL        `env:"TASKBOARD_PUBLIC_URL" flag:"public-url" doc:"where users reach the app: base of login callbacks; https makes cookies Secure (default: from the request, cookies not Secure)"`
+	// GitHub and Google sign-in are on when their client IDs are set.
+	GitHubClientID     string          `env:"TASKBOARD_GITHUB_CLIENT_ID" flag:"-" doc:"GitHub OAuth app client ID: turns on Sign in with GitHub"`
+	GitHubClientSecret settings.Secret `env:"TASKBOARD_GITHUB_CLIENT_SECRET" flag:"-" doc:"GitHub OAuth app client secret"`
+	GoogleClientID     string          `env:"TASKBOARD_GOOGLE_CLIENT_ID" flag:"-" doc:"Google OAuth client ID: turns on Sign in with Google"`
+	GoogleClientSecret settings.Secret `env:"TASKBOARD_GOOGLE_CLIENT_SECRET" flag:"-" doc:"Google OAuth client secret"`
 }
 
 // settingsOptions are the sources of the taskboard's settings: TASKBOARD_*
@@ -45,7 +55,8 @@ func (s *Settings) development() bool {
 
 // config turns the settings into the app's Config.
 func (s *Settings) config() Config {
-	cfg := Config{DatabaseURL: s.DatabaseURL, Development: s.development(), FrontendOrigins: s.FrontendOrigins}
+	cfg := Config{DatabaseURL: s.DatabaseURL, Development: s.development(), FrontendOrigins: s.FrontendOrigins,
+		AllowedHosts: s.AllowedHosts}
 	if s.RedisURL != nil {
 		cfg.RedisURL = s.RedisURL.String()
 	}
@@ -53,5 +64,21 @@ func (s *Settings) config() Config {
 		cfg.WebhookURL = s.WebhookURL.String()
 	}
 	cfg.WebhookSecret = s.WebhookSecret.Reveal()
+	cfg.Secret = []byte(s.Secret.Reveal())
+	if s.PublicURL != nil {
+		cfg.PublicURL = s.PublicURL.String()
+	}
+	cfg.GitHubClientID, cfg.GitHubClientSecret = s.GitHubClientID, s.GitHubClientSecret.Reveal()
+	cfg.GoogleClientID, cfg.GoogleClientSecret = s.GoogleClientID, s.GoogleClientSecret.Reveal()
 	return cfg
+}
+
+// checkHosts refuses to start in production without allowed hosts: the
+// localhost names would refuse every real request, and no check at all
+// would leave the API open to DNS rebinding.
+func (s *Settings) checkHosts() error {
+	if !s.development() && len(s.AllowedHosts) == 0 {
+		return errors.New("taskboard: production needs TASKBOARD_ALLOWED_HOSTS (or -allowed-hosts): the host names the app is served under")
+	}
+	return nil
 }

@@ -44,15 +44,16 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 
 // webhookApp starts the taskboard on SQLite with its webhook pointed at a
 // fake receiver at https://hooks.example.com/taskboard.
-func webhookApp(t *testing.T, timeout time.Duration) (*covettest.Client, *covettest.Fake, *syncBuffer) {
+func webhookApp(t *testing.T, timeout time.Duration) (cl *covettest.Client, as string, fake *covettest.Fake, logs *syncBuffer) {
 	t.Helper()
-	fake := covettest.FakeService(t)
+	fake = covettest.FakeService(t)
 	covet.Post(fake, "/taskboard", func(c *covet.Context, in *hookIn) (*struct{}, error) { return nil, nil })
 	client := &http.Client{Timeout: timeout}
 	fake.Intercept(client, "hooks.example.com")
-	logs := &syncBuffer{}
+	logs = &syncBuffer{}
 	app, err := NewApp(Config{DatabaseURL: ormtest.New(t, "sqlite").DSN, Logger: slog.New(slog.NewTextHandler(logs, nil)),
-		WriteLimit: ratelimit.PerSecond(100000), WebhookURL: "https://hooks.example.com/taskboard", WebhookSecret: "whsec", WebhookClient: client})
+		WriteLimit: ratelimit.PerSecond(100000), WebhookURL: "https://hooks.example.com/taskboard", WebhookSecret: "whsec", WebhookClient: client,
+		AllowedHosts: []string{"example.com"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,14 +61,16 @@ func webhookApp(t *testing.T, timeout time.Duration) (*covettest.Client, *covett
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { app.Stop(context.Background()) })
-	return covettest.New(t, app), fake, logs
+	cl = covettest.New(t, app)
+	_, as = signUp(t, cl, "Ada", "ada@example.com")
+	return cl, as, fake, logs
 }
 
 func TestWebhookOnTaskCreated(t *testing.T) {
-	cl, fake, logs := webhookApp(t, 5*time.Second)
+	cl, as, fake, logs := webhookApp(t, 5*time.Second)
 	var task Task
-	cl.Post("/api/v1/tasks").JSON(map[string]any{"title": "Ship v1"}).Do().ExpectStatus(201).Decode(&task)
-	cl.Post("/api/v1/tasks").JSON(map[string]any{"title": ""}).Do().ExpectStatus(422) // nothing created, nothing sent
+	cl.Post("/api/v1/tasks").Header("Authorization", as).JSON(map[string]any{"title": "Ship v1"}).Do().ExpectStatus(201).Decode(&task)
+	cl.Post("/api/v1/tasks").Header("Authorization", as).JSON(map[string]any{"title": ""}).Do().ExpectStatus(422) // nothing created, nothing sent
 
 	fake.ExpectCalls("POST /taskboard", 1)
 	call := fake.LastCall("POST /taskboard")
@@ -90,18 +93,18 @@ func TestWebhookOnTaskCreated(t *testing.T) {
 // A failing or hanging receiver never fails the API call; it is logged.
 func TestWebhookReceiverDown(t *testing.T) {
 	t.Run("error", func(t *testing.T) {
-		cl, fake, logs := webhookApp(t, 5*time.Second)
+		cl, as, fake, logs := webhookApp(t, 5*time.Second)
 		fake.FailNext("POST /taskboard", http.StatusServiceUnavailable, 1)
-		cl.Post("/api/v1/tasks").JSON(map[string]any{"title": "A"}).Do().ExpectStatus(201)
+		cl.Post("/api/v1/tasks").Header("Authorization", as).JSON(map[string]any{"title": "A"}).Do().ExpectStatus(201)
 		fake.ExpectCalls("POST /taskboard", 1)
 		if !strings.Contains(logs.String(), "webhook answered 503") {
 			t.Errorf("logs: %s", logs)
 		}
 	})
 	t.Run("timeout", func(t *testing.T) {
-		cl, fake, logs := webhookApp(t, 100*time.Millisecond)
+		cl, as, fake, logs := webhookApp(t, 100*time.Millisecond)
 		fake.Hang("POST /taskboard")
-		cl.Post("/api/v1/tasks").JSON(map[string]any{"title": "B"}).Do().ExpectStatus(201)
+		cl.Post("/api/v1/tasks").Header("Authorization", as).JSON(map[string]any{"title": "B"}).Do().ExpectStatus(201)
 		cl.Get("/api/v1/tasks").Do().ExpectStatus(200).ExpectBodyContains(`"B"`)
 		// net/http reports the client timeout as "Client.Timeout exceeded" or, when the
 		// deadline fires first in the dial/transport, as "context deadline exceeded".

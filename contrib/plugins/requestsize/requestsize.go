@@ -28,29 +28,42 @@ const DefaultPath = "/debug/sizes"
 // unmatchedKey collects requests that matched no route (404, 405, OPTIONS).
 const unmatchedKey = "unmatched"
 
-// Option configures a Plugin; pass options to New.
-type Option func(*Plugin)
+// Option configures a Plugin; pass options to New. Options set fields of an
+// unexported config whose defaults are set in one place (defaultConfig):
+// the one option style of every Covet module.
+type Option func(*config)
+
+// config is what the options set.
+type config struct {
+	path     string
+	logEvery time.Duration
+	maxBody  int64
+}
+
+func defaultConfig() config { return config{path: DefaultPath} }
 
 // WithPath serves the figures at path instead of DefaultPath. An empty path
 // serves no endpoint: read the figures with Plugin.Snapshot.
-func WithPath(path string) Option { return func(p *Plugin) { p.path = path } }
+func WithPath(path string) Option { return func(c *config) { c.path = path } }
 
 // WithMaxBody limits every request body to n bytes (0, the default, sets no
 // limit); a route's own MaxBody overrides it. A body over the limit is
 // answered 413 Content Too Large as a problem+json response: at once when
 // Content-Length announces it, or when the handler reads past the limit.
-func WithMaxBody(n int64) Option { return func(p *Plugin) { p.maxBody = n } }
+//
+// Deprecated: use covet.WithBodyLimit(n) (or middleware.BodyLimit(n) for
+// handlers that read the raw body): Covet has one way to limit a body, and
+// a plugin should not add its own (issue 12). It keeps working.
+func WithMaxBody(n int64) Option { return func(c *config) { c.maxBody = n } }
 
 // WithLogEvery logs a one-line summary of the busiest routes through the
 // app's logger every d while the app runs (0, the default, logs nothing).
-func WithLogEvery(d time.Duration) Option { return func(p *Plugin) { p.logEvery = d } }
+func WithLogEvery(d time.Duration) Option { return func(c *config) { c.logEvery = d } }
 
 // Plugin counts request and response body bytes per route. Create it with
 // New and install it with App.Install. It is safe for concurrent use.
 type Plugin struct {
-	path     string
-	logEvery time.Duration
-	maxBody  int64
+	config
 
 	app   *covet.App
 	stats atomic.Pointer[map[string]*counters] // fixed once routes are observed
@@ -63,11 +76,11 @@ type Plugin struct {
 
 // New returns a plugin configured by opts.
 func New(opts ...Option) *Plugin {
-	p := &Plugin{path: DefaultPath}
+	cfg := defaultConfig()
 	for _, o := range opts {
-		o(p)
+		o(&cfg)
 	}
-	return p
+	return &Plugin{config: cfg}
 }
 
 // Name returns "requestsize".
@@ -162,6 +175,9 @@ var MaxBodyKey = covet.NewMetaKey[int64]("requestsize.max_body")
 // bytes (0 lifts the plugin-wide WithMaxBody limit for the route):
 //
 //	app.POST("/upload", upload).With(requestsize.MaxBody(10 << 20))
+//
+// Deprecated: use the route option covet.BodyLimit(n), the one per-route
+// body limit of Covet. It keeps working.
 func MaxBody(n int64) covet.RouteOption { return MaxBodyKey.Set(max(n, 0)) }
 
 // limitKey holds the body limit applied to the current request.

@@ -1,8 +1,10 @@
 // Package ormtest gives each test its own real, isolated database for the
 // orm plugin: Postgres(t), MySQL(t) and SQLite(t) create a fresh database
 // (on the servers named by COVET_TEST_POSTGRES and COVET_TEST_MYSQL, the
-// local services by default, or a Docker container where those are unset and
-// unreachable and a Docker engine answers) and drop it when the test ends.
+// local services by default) and drop it when the test ends. There is no
+// Docker fallback: it made every app that uses the orm module resolve
+// dockertest; point the variables at any server (one started with docker
+// run, for instance).
 // A test whose server is unreachable is skipped with the reason, or fails
 // when COVET_REQUIRE_SERVICES=1. Tests using it may run in parallel.
 //
@@ -11,7 +13,7 @@
 //			t.Parallel()
 //			db := ormtest.New(t, d)
 //			app := covet.New()
-//			app.Install(orm.New(orm.WithDSN(db.DSN)))
+//			app.Install(orm.New(db.Options()...))
 //			...
 //		})
 //	}

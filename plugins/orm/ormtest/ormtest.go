@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -18,8 +17,10 @@ import (
 
 	"github.com/covetgo/covet/core/covettest"
 	"github.com/covetgo/covet/plugins/orm"
-	"github.com/go-sql-driver/mysql"
-	"github.com/ory/dockertest/v3"
+	"github.com/covetgo/covet/plugins/orm/mysql"
+	"github.com/covetgo/covet/plugins/orm/pgsql"
+	"github.com/covetgo/covet/plugins/orm/sqlite"
+	gomysql "github.com/go-sql-driver/mysql"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dbfixture"
 )
@@ -35,6 +36,26 @@ type DB struct {
 	Name string
 	// Dialect is the database's dialect.
 	Dialect orm.Dialect
+	// Driver is the orm driver of the dialect; pass it to orm.WithDriver.
+	Driver orm.Driver
+}
+
+// Options returns the plugin options that connect to the database:
+// orm.WithDriver(db.Driver) and orm.WithDSN(db.DSN).
+func (db *DB) Options() []orm.Option {
+	return []orm.Option{orm.WithDriver(db.Driver), orm.WithDSN(db.DSN)}
+}
+
+// driverOf returns the driver for the DSN's dialect.
+func driverOf(dsn string) orm.Driver {
+	d, _ := orm.DialectOf(dsn)
+	switch d {
+	case orm.Postgres:
+		return pgsql.Driver()
+	case orm.MySQL:
+		return mysql.Driver()
+	}
+	return sqlite.Driver()
 }
 
 // Dialects lists the three dialects, for table tests that run one body
@@ -70,10 +91,10 @@ func uniqueName() string {
 // reachable, or fails when COVET_REQUIRE_SERVICES=1.
 func Postgres(t testing.TB) *DB {
 	t.Helper()
-	admin, err := serverDSN(covettest.PostgresEnv, covettest.DefaultPostgres, pgContainer)
+	admin, err := serverDSN(covettest.PostgresEnv, covettest.DefaultPostgres, pgsql.Driver())
 	covettest.NeedService(t, "PostgreSQL", err)
 	ctx := context.Background()
-	adm, err := orm.Open(ctx, admin)
+	adm, err := orm.Open(ctx, admin, driverOf(admin))
 	covettest.NeedService(t, "PostgreSQL", err)
 	defer adm.Close()
 	name := uniqueName()
@@ -92,10 +113,10 @@ func Postgres(t testing.TB) *DB {
 // does, from COVET_TEST_MYSQL (a go-sql-driver DSN or a mysql:// URL).
 func MySQL(t testing.TB) *DB {
 	t.Helper()
-	admin, err := serverDSN(covettest.MySQLEnv, covettest.DefaultMySQL, mysqlContainer)
+	admin, err := serverDSN(covettest.MySQLEnv, covettest.DefaultMySQL, mysql.Driver())
 	covettest.NeedService(t, "MySQL", err)
 	ctx := context.Background()
-	adm, err := orm.Open(ctx, admin)
+	adm, err := orm.Open(ctx, admin, driverOf(admin))
 	covettest.NeedService(t, "MySQL", err)
 	defer adm.Close()
 	name := uniqueName()
@@ -121,13 +142,13 @@ func SQLite(t testing.TB) *DB {
 	return finish(t, "sqlite://"+path, path, orm.SQLite, func() error { return nil })
 }
 
-func mysqlConfig(dsn string) (*mysql.Config, error) {
+func mysqlConfig(dsn string) (*gomysql.Config, error) {
 	if strings.HasPrefix(dsn, "mysql://") {
 		u, err := url.Parse(dsn)
 		if err != nil {
 			return nil, err
 		}
-		c := mysql.NewConfig()
+		c := gomysql.NewConfig()
 		c.Net, c.Addr = "tcp", u.Host
 		if u.User != nil {
 			c.User = u.User.Username()
@@ -136,7 +157,7 @@ func mysqlConfig(dsn string) (*mysql.Config, error) {
 		c.ParseTime = true
 		return c, nil
 	}
-	c, err := mysql.ParseDSN(dsn)
+	c, err := gomysql.ParseDSN(dsn)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +170,7 @@ func mysqlConfig(dsn string) (*mysql.Config, error) {
 func adm2(admin, stmt string) (sql.Result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	db, err := orm.Open(ctx, admin)
+	db, err := orm.Open(ctx, admin, driverOf(admin))
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +180,8 @@ func adm2(admin, stmt string) (sql.Result, error) {
 
 func finish(t testing.TB, dsn, name string, d orm.Dialect, drop func() error) *DB {
 	t.Helper()
-	db, err := orm.Open(context.Background(), dsn)
+	drv := driverOf(dsn)
+	db, err := orm.Open(context.Background(), dsn, drv)
 	if err != nil {
 		_ = drop()
 		t.Fatalf("ormtest: open the test database: %v", err)
@@ -171,19 +193,21 @@ func finish(t testing.TB, dsn, name string, d orm.Dialect, drop func() error) *D
 			t.Errorf("ormtest: drop test database %s: %v", name, err)
 		}
 	})
-	return &DB{DB: db, DSN: dsn, Name: name, Dialect: d}
+	return &DB{DB: db, DSN: dsn, Name: name, Dialect: d, Driver: drv}
 }
 
 // serverDSN returns the admin DSN of a server: the environment's, else the
-// local default if it answers, else a Docker container if an engine
-// answers, else the error from the local default.
-func serverDSN(env, def string, container func() (string, error)) (string, error) {
+// local default if it answers, else the error from the local default. (The
+// Docker fallback ormtest once had is gone: it made every app using the orm
+// module resolve dockertest. Point the variable at any server instead, e.g.
+// one started with docker run.)
+func serverDSN(env, def string, drv orm.Driver) (string, error) {
 	serversMu.Lock()
 	defer serversMu.Unlock()
 	if r, ok := servers[env]; ok {
 		return r.dsn, r.err
 	}
-	dsn, err := findServer(env, def, container)
+	dsn, err := findServer(env, def, drv)
 	servers[env] = serverResult{dsn, err}
 	return dsn, err
 }
@@ -199,103 +223,18 @@ var (
 	servers   = map[string]serverResult{}
 )
 
-func findServer(env, def string, container func() (string, error)) (string, error) {
+func findServer(env, def string, drv orm.Driver) (string, error) {
 	if v := os.Getenv(env); v != "" {
 		return v, nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	db, err := orm.Open(ctx, def)
+	db, err := orm.Open(ctx, def, drv)
 	if err == nil {
 		_ = db.Close()
 		return def, nil
 	}
-	if dsn, cerr := container(); cerr == nil {
-		return dsn, nil
-	} else if !errors.Is(cerr, errNoDocker) {
-		return "", fmt.Errorf("%v; and a Docker container failed: %w", err, cerr)
-	}
-	return "", fmt.Errorf("%w (set %s, or run a Docker engine)", err, env)
-}
-
-var errNoDocker = errors.New("ormtest: no Docker engine")
-
-// containers are started once per test binary and removed by Docker when
-// they expire (the test binary cannot know its last test).
-var (
-	pgOnce, myOnce sync.Once
-	pgDSN, myDSN   string
-	pgErr, myErr   error
-)
-
-func dockerPool() (*dockertest.Pool, error) {
-	pool, err := dockertest.NewPool("")
-	if err != nil {
-		return nil, errNoDocker
-	}
-	if err := pool.Client.Ping(); err != nil {
-		return nil, errNoDocker
-	}
-	pool.MaxWait = 90 * time.Second
-	return pool, nil
-}
-
-func pgContainer() (string, error) {
-	pgOnce.Do(func() {
-		pool, err := dockerPool()
-		if err != nil {
-			pgErr = err
-			return
-		}
-		res, err := pool.RunWithOptions(&dockertest.RunOptions{
-			Repository: "postgres", Tag: "15-alpine",
-			Env: []string{"POSTGRES_HOST_AUTH_METHOD=trust", "POSTGRES_DB=test"},
-		})
-		if err != nil {
-			pgErr = err
-			return
-		}
-		_ = res.Expire(1800)
-		dsn := "postgres://postgres@" + res.GetHostPort("5432/tcp") + "/test?sslmode=disable"
-		pgErr = pool.Retry(func() error {
-			db, err := orm.Open(context.Background(), dsn)
-			if err == nil {
-				_ = db.Close()
-			}
-			return err
-		})
-		pgDSN = dsn
-	})
-	return pgDSN, pgErr
-}
-
-func mysqlContainer() (string, error) {
-	myOnce.Do(func() {
-		pool, err := dockerPool()
-		if err != nil {
-			myErr = err
-			return
-		}
-		res, err := pool.RunWithOptions(&dockertest.RunOptions{
-			Repository: "mariadb", Tag: "10.11",
-			Env: []string{"MARIADB_ALLOW_EMPTY_ROOT_PASSWORD=1", "MARIADB_DATABASE=test"},
-		})
-		if err != nil {
-			myErr = err
-			return
-		}
-		_ = res.Expire(1800)
-		dsn := "root@tcp(" + res.GetHostPort("3306/tcp") + ")/test?parseTime=true"
-		myErr = pool.Retry(func() error {
-			db, err := orm.Open(context.Background(), dsn)
-			if err == nil {
-				_ = db.Close()
-			}
-			return err
-		})
-		myDSN = dsn
-	})
-	return myDSN, myErr
+	return "", fmt.Errorf("%w (set %s)", err, env)
 }
 
 // LoadFixtures creates the models' tables (dropping any left over) and

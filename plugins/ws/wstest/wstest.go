@@ -85,6 +85,8 @@ type dialConfig struct {
 	header    http.Header
 	noOrigin  bool
 	protocols []string
+	compress  bool
+	netDial   func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // WithHeader adds a request header to the handshake (Authorization, Cookie).
@@ -103,6 +105,15 @@ func WithoutOrigin() DialOption { return func(c *dialConfig) { c.noOrigin = true
 // WithSubprotocols offers subprotocols.
 func WithSubprotocols(p ...string) DialOption {
 	return func(c *dialConfig) { c.protocols = append(c.protocols, p...) }
+}
+
+// WithCompression offers permessage-deflate (no context takeover, as
+// gorilla/websocket does) and compresses the messages the client sends.
+func WithCompression() DialOption { return func(c *dialConfig) { c.compress = true } }
+
+// WithNetDial dials the TCP connection with fn (to watch the raw frames).
+func WithNetDial(fn func(ctx context.Context, network, addr string) (net.Conn, error)) DialOption {
+	return func(c *dialConfig) { c.netDial = fn }
 }
 
 // Conn is a client connection.
@@ -140,7 +151,8 @@ func (s *Server) TryDial(path string, opts ...DialOption) (*Conn, *http.Response
 	if cfg.header.Get("Origin") == "" && !cfg.noOrigin {
 		cfg.header.Set("Origin", s.URL)
 	}
-	d := websocket.Dialer{HandshakeTimeout: Timeout, Subprotocols: cfg.protocols}
+	d := websocket.Dialer{HandshakeTimeout: Timeout, Subprotocols: cfg.protocols,
+		EnableCompression: cfg.compress, NetDialContext: cfg.netDial}
 	ws, resp, err := d.Dial("ws://"+s.Addr()+path, cfg.header)
 	if err != nil {
 		return nil, resp, err

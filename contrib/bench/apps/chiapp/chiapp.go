@@ -38,6 +38,7 @@ func New() http.Handler {
 	}
 	r.Get("/users/{id}", user)
 	r.Post("/echo", func(w http.ResponseWriter, r *http.Request) { stdmw.Echo(w, r, v) })
+	r.Post("/echo2", func(w http.ResponseWriter, r *http.Request) { stdmw.EchoOf[shared.Echo2Body](w, r, v) })
 	r.Post("/upload", stdmw.Upload)
 
 	r.Route("/api", func(r chi.Router) {

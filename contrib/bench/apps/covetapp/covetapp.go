@@ -34,6 +34,9 @@ func New() *covet.App {
 	covet.Post(app, "/echo", func(c *covet.Context, in *shared.EchoBody) (*shared.EchoBody, error) {
 		return in, nil
 	})
+	covet.Post(app, "/echo2", func(c *covet.Context, in *shared.Echo2Body) (*shared.Echo2Body, error) {
+		return in, nil
+	})
 	app.POST("/upload", upload)
 
 	api := app.Group("/api",

@@ -35,16 +35,8 @@ func New() http.Handler {
 		return c.JSON(http.StatusOK, shared.Message{Message: shared.Plaintext})
 	})
 	e.GET("/users/:id", user)
-	e.POST("/echo", func(c echo.Context) error {
-		var b shared.EchoBody
-		if err := c.Bind(&b); err != nil {
-			return err
-		}
-		if err := c.Validate(&b); err != nil {
-			return err
-		}
-		return c.JSON(http.StatusOK, &b)
-	})
+	e.POST("/echo", echoBody[shared.EchoBody])
+	e.POST("/echo2", echoBody[shared.Echo2Body])
 	e.POST("/upload", func(c echo.Context) error {
 		fh, err := c.FormFile("file")
 		if err != nil {
@@ -86,4 +78,16 @@ func user(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, "id must be an integer")
 	}
 	return c.JSON(http.StatusOK, shared.NewUser(id))
+}
+
+// echoBody binds and validates a T and sends it back.
+func echoBody[T any](c echo.Context) error {
+	var b T
+	if err := c.Bind(&b); err != nil {
+		return err
+	}
+	if err := c.Validate(&b); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, &b)
 }

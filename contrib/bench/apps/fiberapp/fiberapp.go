@@ -20,33 +20,22 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 )
 
-// New returns the app, with the server timeouts of the net/http servers.
+// New returns the app: fiber's default server (no timeouts), or with the
+// read/write/idle timeouts of Covet when shared.Timeouts().
 func New() *fiber.App {
 	v := validator.New(validator.WithRequiredStructEnabled())
-	app := fiber.New(fiber.Config{
-		DisableStartupMessage: true,
-		ReadTimeout:           shared.ReadTimeout,
-		WriteTimeout:          shared.WriteTimeout,
-		IdleTimeout:           shared.IdleTimeout,
-		BodyLimit:             32 << 20,
-	})
+	cfg := fiber.Config{DisableStartupMessage: true, BodyLimit: 32 << 20}
+	if shared.Timeouts() {
+		cfg.ReadTimeout = shared.ReadTimeout
+		cfg.WriteTimeout = shared.WriteTimeout
+		cfg.IdleTimeout = shared.IdleTimeout
+	}
+	app := fiber.New(cfg)
 	app.Get("/plaintext", func(c *fiber.Ctx) error { return c.SendString(shared.Plaintext) })
 	app.Get("/json", func(c *fiber.Ctx) error { return c.JSON(shared.Message{Message: shared.Plaintext}) })
 	app.Get("/users/:id", user)
-	app.Post("/echo", func(c *fiber.Ctx) error {
-		var b shared.EchoBody
-		if err := c.BodyParser(&b); err != nil {
-			return c.Status(http.StatusBadRequest).JSON(shared.ErrorBody{Error: "malformed JSON: " + err.Error()})
-		}
-		if err := v.Struct(&b); err != nil {
-			var ve validator.ValidationErrors
-			if errors.As(err, &ve) {
-				return c.Status(http.StatusUnprocessableEntity).JSON(shared.ErrorBody{Error: err.Error()})
-			}
-			return err
-		}
-		return c.JSON(&b)
-	})
+	app.Post("/echo", echo[shared.EchoBody](v))
+	app.Post("/echo2", echo[shared.Echo2Body](v))
 	app.Post("/upload", func(c *fiber.Ctx) error {
 		fh, err := c.FormFile("file")
 		if err != nil {
@@ -82,4 +71,23 @@ func user(c *fiber.Ctx) error {
 		return c.Status(http.StatusBadRequest).JSON(shared.ErrorBody{Error: "id must be an integer"})
 	}
 	return c.JSON(shared.NewUser(id))
+}
+
+// echo parses and validates a T and sends it back: 422 for an invalid body,
+// 400 for malformed JSON.
+func echo[T any](v *validator.Validate) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		var b T
+		if err := c.BodyParser(&b); err != nil {
+			return c.Status(http.StatusBadRequest).JSON(shared.ErrorBody{Error: "malformed JSON: " + err.Error()})
+		}
+		if err := v.Struct(&b); err != nil {
+			var ve validator.ValidationErrors
+			if errors.As(err, &ve) {
+				return c.Status(http.StatusUnprocessableEntity).JSON(shared.ErrorBody{Error: err.Error()})
+			}
+			return err
+		}
+		return c.JSON(&b)
+	}
 }

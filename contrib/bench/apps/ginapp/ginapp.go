@@ -25,19 +25,8 @@ func New() http.Handler {
 	r.GET("/plaintext", func(c *gin.Context) { c.String(http.StatusOK, shared.Plaintext) })
 	r.GET("/json", func(c *gin.Context) { c.JSON(http.StatusOK, shared.Message{Message: shared.Plaintext}) })
 	r.GET("/users/:id", user)
-	r.POST("/echo", func(c *gin.Context) {
-		var b shared.EchoBody
-		if err := c.ShouldBindJSON(&b); err != nil {
-			status := http.StatusBadRequest
-			var ve validator.ValidationErrors
-			if errors.As(err, &ve) {
-				status = http.StatusUnprocessableEntity
-			}
-			c.JSON(status, shared.ErrorBody{Error: err.Error()})
-			return
-		}
-		c.JSON(http.StatusOK, &b)
-	})
+	r.POST("/echo", echo[shared.EchoBody])
+	r.POST("/echo2", echo[shared.Echo2Body])
 	r.POST("/upload", func(c *gin.Context) {
 		fh, err := c.FormFile("file")
 		if err != nil {
@@ -83,4 +72,20 @@ func user(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, shared.NewUser(id))
+}
+
+// echo binds and validates a T (ShouldBindJSON with binding tags) and
+// sends it back: 422 for an invalid body, 400 for malformed JSON.
+func echo[T any](c *gin.Context) {
+	var b T
+	if err := c.ShouldBindJSON(&b); err != nil {
+		status := http.StatusBadRequest
+		var ve validator.ValidationErrors
+		if errors.As(err, &ve) {
+			status = http.StatusUnprocessableEntity
+		}
+		c.JSON(status, shared.ErrorBody{Error: err.Error()})
+		return
+	}
+	c.JSON(http.StatusOK, &b)
 }

@@ -31,6 +31,9 @@ func New() http.Handler {
 	r.POST("/echo", func(w http.ResponseWriter, r *http.Request, _ httprouter.Params) {
 		stdmw.Echo(w, r, v)
 	})
+	r.POST("/echo2", func(w http.ResponseWriter, r *http.Request, _ httprouter.Params) {
+		stdmw.EchoOf[shared.Echo2Body](w, r, v)
+	})
 	r.POST("/upload", func(w http.ResponseWriter, r *http.Request, _ httprouter.Params) {
 		stdmw.Upload(w, r)
 	})

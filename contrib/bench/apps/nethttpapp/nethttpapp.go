@@ -37,6 +37,9 @@ func New() http.Handler {
 	mux.HandleFunc("POST /echo", func(w http.ResponseWriter, r *http.Request) {
 		stdmw.Echo(w, r, v)
 	})
+	mux.HandleFunc("POST /echo2", func(w http.ResponseWriter, r *http.Request) {
+		stdmw.EchoOf[shared.Echo2Body](w, r, v)
+	})
 	mux.HandleFunc("POST /upload", stdmw.Upload)
 
 	api := stdmw.Realistic()

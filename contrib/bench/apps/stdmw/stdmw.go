@@ -35,7 +35,12 @@ func WriteJSON(w http.ResponseWriter, code int, v any) {
 // Echo decodes the /echo body, validates it and writes it back: 400 for
 // malformed JSON, 422 for an invalid body.
 func Echo(w http.ResponseWriter, r *http.Request, v *validator.Validate) {
-	var b shared.EchoBody
+	EchoOf[shared.EchoBody](w, r, v)
+}
+
+// EchoOf is Echo for any body type (shared.Echo2Body for /echo2).
+func EchoOf[T any](w http.ResponseWriter, r *http.Request, v *validator.Validate) {
+	var b T
 	if err := json.NewDecoder(r.Body).Decode(&b); err != nil {
 		WriteJSON(w, http.StatusBadRequest, shared.ErrorBody{Error: "malformed JSON: " + err.Error()})
 		return

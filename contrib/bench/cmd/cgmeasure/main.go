@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -20,7 +21,7 @@ import (
 )
 
 func main() {
-	servers := flag.String("servers", "covet,httprouter,nethttp,chi,gin,echo,fiber", "servers, comma-separated; ratios are to httprouter")
+	servers := flag.String("servers", "covet,httprouter,nethttp,chi,gin,echo,fiber", "servers, comma-separated; ratios are to httprouter; a peer's name+timeouts (gin+timeouts) serves it with Covet's timeouts instead of its default configuration")
 	endpoints := flag.String("endpoints", "plaintext,json,users,echo,upload,realistic", "endpoints, comma-separated")
 	out := flag.String("out", "/tmp/covet-callgrind", "output directory (dumps, logs)")
 	parallel := flag.Int("parallel", 2, "servers measured at once")
@@ -31,7 +32,14 @@ func main() {
 	check(callgrind.Available())
 	names := strings.Split(*servers, ",")
 	bin := filepath.Join(*out, "bin")
-	check(suite.Build(context.Background(), dir, bin, names...))
+	var bins []string
+	for _, n := range names {
+		b, _, _ := strings.Cut(n, "+")
+		if !slices.Contains(bins, b) {
+			bins = append(bins, b)
+		}
+	}
+	check(suite.Build(context.Background(), dir, bin, bins...))
 	var eps []callgrind.Endpoint
 	for _, n := range strings.Split(*endpoints, ",") {
 		e, ok := callgrind.EndpointByName(n)

@@ -46,6 +46,7 @@ func endpoints() []Endpoint {
 		{Name: "json", Path: "/json", Method: "GET"},
 		{Name: "users", Path: "/users/42", Method: "GET"},
 		{Name: "echo", Path: "/echo", Method: "POST", ContentType: "application/json", Body: conformance.EchoValid},
+		{Name: "echo2", Path: "/echo2", Method: "POST", ContentType: "application/json", Body: conformance.Echo2Valid},
 		{Name: "upload", Path: "/upload", Method: "POST", ContentType: ct, Body: up},
 		{Name: "realistic", Path: "/api/users/42", Method: "GET", Headers: map[string]string{"Origin": conformance.Origin}},
 	}

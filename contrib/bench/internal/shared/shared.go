@@ -62,6 +62,14 @@ type EchoBody struct {
 	Description string   `json:"description,omitempty" validate:"omitempty,max=256" binding:"omitempty,max=256" maxLength:"256"`
 }
 
+// Echo2Body is the body of POST /echo2: the short two-field form of /echo
+// (a bounded string and an int range), where the framework's own per-request
+// cost weighs more than decoding and validation.
+type Echo2Body struct {
+	Name string `json:"name" validate:"required,min=2,max=64" binding:"required,min=2,max=64" minLength:"2" maxLength:"64"`
+	Age  int    `json:"age" validate:"gte=0,lte=150" binding:"gte=0,lte=150" minimum:"0" maximum:"150"`
+}
+
 // UploadResult is the body of POST /upload.
 type UploadResult struct {
 	Filename string `json:"filename"`
@@ -106,8 +114,10 @@ func DiscardLogger() *slog.Logger {
 	return slog.New(slog.NewJSONHandler(io.Discard, nil))
 }
 
-// Server timeouts every net/http-based server uses (Covet's defaults, so that
-// every server pays for the same deadlines).
+// Server timeouts Covet's app.Run uses by default. The peers get them only
+// when $BENCH_TIMEOUTS is "covet" (see Timeouts): by default they are served
+// as their users deploy them, the way http.ListenAndServe does, without
+// timeouts.
 const (
 	ReadHeaderTimeout = 5 * time.Second
 	ReadTimeout       = 60 * time.Second
@@ -115,16 +125,28 @@ const (
 	IdleTimeout       = 120 * time.Second
 )
 
-// HTTPServer returns the http.Server the peers serve with.
+// TimeoutsEnv names the environment variable that selects the peers' server
+// configuration: unset (or "default"), the framework's usual deployment
+// (http.ListenAndServe: no timeouts); "covet", the same timeouts as Covet's
+// app.Run. Covet is always served by app.Serve with its own defaults.
+const TimeoutsEnv = "BENCH_TIMEOUTS"
+
+// Timeouts reports whether the peers must use Covet's timeouts
+// ($BENCH_TIMEOUTS=covet).
+func Timeouts() bool { return os.Getenv(TimeoutsEnv) == "covet" }
+
+// HTTPServer returns the http.Server the peers serve with: the one
+// http.ListenAndServe builds, or with Covet's timeouts when Timeouts().
 func HTTPServer(h http.Handler) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: ReadHeaderTimeout,
-		ReadTimeout:       ReadTimeout,
-		WriteTimeout:      WriteTimeout,
-		IdleTimeout:       IdleTimeout,
-		MaxHeaderBytes:    1 << 20,
+	srv := &http.Server{Handler: h}
+	if Timeouts() {
+		srv.ReadHeaderTimeout = ReadHeaderTimeout
+		srv.ReadTimeout = ReadTimeout
+		srv.WriteTimeout = WriteTimeout
+		srv.IdleTimeout = IdleTimeout
+		srv.MaxHeaderBytes = 1 << 20
 	}
+	return srv
 }
 
 // Listen parses the -addr flag (default $ADDR, else 127.0.0.1:8080), starts

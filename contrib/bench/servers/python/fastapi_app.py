@@ -51,6 +51,11 @@ class EchoBody(BaseModel):
     description: Optional[constr(max_length=256)] = None
 
 
+class Echo2Body(BaseModel):
+    name: constr(min_length=2, max_length=64)
+    age: conint(ge=0, le=150)
+
+
 @app.get("/plaintext", response_class=PlainTextResponse)
 async def plaintext():
     return "Hello, World!"
@@ -69,6 +74,11 @@ async def user(id: int):
 @app.post("/echo")
 async def echo(body: EchoBody):
     return body.dict(exclude_none=True)
+
+
+@app.post("/echo2")
+async def echo2(body: Echo2Body):
+    return body.dict()
 
 
 @app.post("/upload")

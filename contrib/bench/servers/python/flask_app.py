@@ -106,6 +106,19 @@ def echo():
     return jsonify(b)
 
 
+@app.post("/echo2")
+def echo2():
+    b = request.get_json(silent=True)
+    if b is None:
+        return jsonify(error="malformed JSON"), 400
+    if not isinstance(b, dict):
+        return jsonify(error="body must be an object"), 422
+    errors = [f for f, ok in (("name", _str(b.get("name"), 2, 64)), ("age", _num(b.get("age"), 0, 150, integer=True))) if not ok]
+    if errors:
+        return jsonify(error="invalid fields: " + ", ".join(errors)), 422
+    return jsonify(b)
+
+
 @app.post("/upload")
 def upload():
     f = request.files.get("file")

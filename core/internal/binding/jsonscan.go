@@ -1,0 +1,859 @@
+package binding
+
+import (
+	"encoding"
+	stdjson "encoding/json"
+	"errors"
+	"math"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+	"unsafe"
+
+	gojson "github.com/goccy/go-json"
+)
+
+// A JSON body is read once into a pooled buffer, scanned once by a small
+// scanner guided by the compiled plan of the target type, and then decoded
+// once by the app's JSONCodec straight into the typed input.
+//
+// The scan is what makes JSON Schema semantics possible on top of a plain
+// decoder: it records which fields are present ("required" means present in
+// the JSON, not non-zero), checks that every value has the JSON type its
+// field wants (so every type error is reported at once, with its pointer,
+// instead of the decoder's first), refuses nesting deeper than the limit,
+// duplicate keys and — where asked — unknown fields, and finds syntax
+// errors with their byte offset. It allocates nothing for a valid body.
+
+// DefaultMaxJSONDepth is the default nesting limit of JSON bodies.
+const DefaultMaxJSONDepth = 128
+
+// jsonSyntaxError is a malformed body: 400 with the byte offset.
+type jsonSyntaxError struct {
+	Offset int
+	msg    string
+}
+
+func (e *jsonSyntaxError) Error() string {
+	return "malformed JSON at byte offset " + strconv.Itoa(e.Offset) + ": " + e.msg
+}
+
+type absentDefault struct {
+	path []pathSeg // path of the object holding the field
+	f    *FieldPlan
+}
+
+type jsonScanner struct {
+	data     []byte
+	pos      int
+	depth    int
+	maxDepth int
+	strict   bool
+	vs       *State
+	defaults []absentDefault
+	// keys is a stack of the keys of the objects being scanned that the
+	// field bitset does not cover (map keys, keys of interface values and
+	// of skipped values, unknown struct keys), to find duplicates.
+	keys []string
+	err  *jsonSyntaxError
+	// blocking counts values of the wrong type or range, which the decoder
+	// cannot store (missing and unknown fields do not block decoding).
+	blocking int
+	// textOnly is the second pass run when the decoder failed: it reports
+	// only the text values (UUIDs, IPs, ...) their UnmarshalText refuses.
+	textOnly bool
+	// allowNUL is set while scanning the value of a field tagged
+	// allowNUL:"true": its strings may hold \u0000.
+	allowNUL bool
+}
+
+func (s *jsonScanner) syntax(msg string) bool {
+	if s.err == nil {
+		s.err = &jsonSyntaxError{Offset: s.pos, msg: msg}
+	}
+	return false
+}
+
+func (s *jsonScanner) ws() {
+	for s.pos < len(s.data) {
+		switch s.data[s.pos] {
+		case ' ', '\t', '\n', '\r':
+			s.pos++
+		default:
+			return
+		}
+	}
+}
+
+// scan checks a whole document against tp.
+func (s *jsonScanner) scan(tp *TypePlan) bool {
+	if !s.value(tp) {
+		return false
+	}
+	s.ws()
+	if s.pos != len(s.data) {
+		return s.syntax("unexpected data after the top-level value")
+	}
+	return true
+}
+
+// typeErr records a value the decoder could not store: decoding is skipped.
+func (s *jsonScanner) typeErr(msg string) {
+	s.badValue(msg, nil)
+}
+
+func (s *jsonScanner) badValue(msg string, value any) {
+	s.blocking++
+	s.vs.fail(msg, value)
+}
+
+func clipMessage(m string) string {
+	if len(m) > 200 {
+		return m[:200] + "…"
+	}
+	return m
+}
+
+func typeMessage(tp *TypePlan) string {
+	switch tp.Kind {
+	case KindString, KindTime, KindText, KindBytes:
+		return "must be a string"
+	case KindInt, KindUint, KindDuration:
+		return "must be an integer"
+	case KindFloat:
+		return "must be a number"
+	case KindBool:
+		return "must be a boolean"
+	case KindStruct, KindMap:
+		return "must be an object"
+	case KindSlice, KindArray:
+		return "must be an array"
+	}
+	return "has the wrong type"
+}
+
+func (s *jsonScanner) value(tp *TypePlan) bool {
+	s.ws()
+	if s.pos >= len(s.data) {
+		return s.syntax("unexpected end of input")
+	}
+	c := s.data[s.pos]
+	if tp != nil && tp.Kind == KindPtr {
+		if c == 'n' {
+			return s.literal("null")
+		}
+		for tp.Kind == KindPtr {
+			tp = tp.Elem
+		}
+	}
+	if tp != nil && tp.Kind == KindJSON {
+		tp = nil // the type's UnmarshalJSON checks its own input
+	}
+	if tp != nil && tp.Kind == KindAny {
+		// Any JSON value, but numbers must fit the float64 the decoder makes.
+		switch c {
+		case '{':
+			return s.object(&anyMapPlan)
+		case '[':
+			return s.array(&anySlicePlan)
+		case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+			start := s.pos
+			if _, ok := s.number(); !ok {
+				return false
+			}
+			s.checkNumber(&anyNumberPlan, s.data[start:s.pos], false)
+			return true
+		}
+		tp = nil
+	}
+	switch {
+	case c == '{':
+		return s.object(tp)
+	case c == '[':
+		return s.array(tp)
+	case c == '"':
+		start := s.pos
+		esc, ok := s.str()
+		if !ok {
+			return false
+		}
+		if tp != nil {
+			s.checkString(tp, s.data[start+1:s.pos-1], esc)
+		}
+		return true
+	case c == 't':
+		if !s.literal("true") {
+			return false
+		}
+	case c == 'f':
+		if !s.literal("false") {
+			return false
+		}
+	case c == 'n':
+		if !s.literal("null") {
+			return false
+		}
+		if tp != nil {
+			s.typeErr("must not be null")
+		}
+		return true
+	case c == '-' || c >= '0' && c <= '9':
+		start := s.pos
+		isInt, ok := s.number()
+		if !ok {
+			return false
+		}
+		if tp != nil {
+			s.checkNumber(tp, s.data[start:s.pos], isInt)
+		}
+		return true
+	default:
+		return s.syntax("invalid character " + strconv.QuoteRune(rune(c)) + " looking for a value")
+	}
+	if tp != nil && tp.Kind != KindBool {
+		s.typeErr(typeMessage(tp))
+	}
+	return true
+}
+
+func (s *jsonScanner) literal(lit string) bool {
+	if len(s.data)-s.pos < len(lit) || string(s.data[s.pos:s.pos+len(lit)]) != lit {
+		return s.syntax("invalid literal, want " + lit)
+	}
+	s.pos += len(lit)
+	return true
+}
+
+// str moves past a string, reporting whether it holds escapes.
+func (s *jsonScanner) str() (esc, ok bool) {
+	s.pos++ // opening quote
+	for s.pos < len(s.data) {
+		// Skip plain bytes in a tight loop (a local index, one table load each).
+		d, i := s.data, s.pos
+		for i < len(d) && !strSpecial[d[i]] {
+			i++
+		}
+		s.pos = i
+		if i >= len(d) {
+			break
+		}
+		c := d[i]
+		switch {
+		case c == '"':
+			s.pos++
+			return esc, true
+		case c == '\\':
+			esc = true
+			if s.pos+1 >= len(s.data) {
+				return false, s.syntax("unterminated string")
+			}
+			switch s.data[s.pos+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				s.pos += 2
+			case 'u':
+				if s.pos+6 > len(s.data) {
+					return false, s.syntax("unterminated string")
+				}
+				for i := 2; i < 6; i++ {
+					if !isHex(s.data[s.pos+i]) {
+						s.pos += i
+						return false, s.syntax("invalid \\u escape")
+					}
+				}
+				s.pos += 6
+			default:
+				s.pos++
+				return false, s.syntax("invalid escape")
+			}
+		case c < 0x20:
+			return false, s.syntax("control character in string")
+		default:
+			s.pos++
+		}
+	}
+	return false, s.syntax("unterminated string")
+}
+
+// strSpecial marks the bytes that end a run of plain string content: the
+// quote, the backslash and control characters.
+var strSpecial = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
+
+// number moves past a number, reporting whether it is written as an integer.
+func (s *jsonScanner) number() (isInt, ok bool) {
+	d := s.data
+	i := s.pos
+	if d[i] == '-' {
+		i++
+	}
+	if i >= len(d) || d[i] < '0' || d[i] > '9' {
+		s.pos = i
+		return false, s.syntax("invalid number")
+	}
+	if d[i] == '0' {
+		i++
+	} else {
+		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			i++
+		}
+	}
+	isInt = true
+	if i < len(d) && d[i] == '.' {
+		isInt = false
+		i++
+		j := i
+		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			i++
+		}
+		if i == j {
+			s.pos = i
+			return false, s.syntax("invalid number")
+		}
+	}
+	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
+		isInt = false
+		i++
+		if i < len(d) && (d[i] == '+' || d[i] == '-') {
+			i++
+		}
+		j := i
+		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			i++
+		}
+		if i == j {
+			s.pos = i
+			return false, s.syntax("invalid number")
+		}
+	}
+	s.pos = i
+	return isInt, true
+}
+
+func bstr(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+func (s *jsonScanner) checkNumber(tp *TypePlan, lit []byte, isInt bool) {
+	switch tp.Kind {
+	case KindInt, KindDuration:
+		if !isInt {
+			s.typeErr("must be an integer")
+			return
+		}
+		if _, err := strconv.ParseInt(bstr(lit), 10, tp.Bits); err != nil {
+			s.badValue("is out of range for "+tp.T.String(), string(lit))
+		}
+	case KindUint:
+		if !isInt {
+			s.typeErr("must be an integer")
+			return
+		}
+		if _, err := strconv.ParseUint(bstr(lit), 10, tp.Bits); err != nil {
+			if lit[0] == '-' {
+				s.badValue("must not be negative", string(lit))
+				return
+			}
+			s.badValue("is out of range for "+tp.T.String(), string(lit))
+		}
+	case KindFloat:
+		f, err := strconv.ParseFloat(bstr(lit), tp.Bits)
+		if err != nil || math.IsInf(f, 0) {
+			s.badValue("is out of range for "+tp.T.String(), clipNumber(lit))
+		}
+	default:
+		s.typeErr(typeMessage(tp))
+	}
+}
+
+func clipNumber(lit []byte) string {
+	if len(lit) > 32 {
+		return string(lit[:32])
+	}
+	return string(lit)
+}
+
+func (s *jsonScanner) checkString(tp *TypePlan, raw []byte, esc bool) {
+	switch tp.Kind {
+	case KindString:
+		if esc && !s.allowNUL && !s.textOnly && hasNULEscape(raw) {
+			s.badValue(errNUL.Error(), nil)
+		}
+	case KindBytes:
+	case KindText:
+		if s.textOnly {
+			v := bstr(raw)
+			if esc {
+				v = unquoteJSON(raw)
+			}
+			u := reflect.New(tp.T).Interface().(encoding.TextUnmarshaler)
+			if err := u.UnmarshalText([]byte(v)); err != nil {
+				s.badValue("is not a valid "+tp.T.Name()+": "+clipMessage(err.Error()), echo(v))
+			}
+		}
+	case KindTime:
+		v := bstr(raw)
+		if esc {
+			v = unquoteJSON(raw)
+		}
+		// The format, and what time.Time parses: not a lower-case t or z,
+		// nor a leap second (a documented difference from JSON Schema).
+		if !isDateTime(v) || !parsesAsTime(v) {
+			s.badValue("must be an RFC 3339 date-time", echo(v))
+		}
+	default:
+		s.typeErr(typeMessage(tp))
+	}
+}
+
+// hasNULEscape reports whether the raw content of a JSON string holds the
+// escape \u0000 (raw control characters are refused by the scan).
+func hasNULEscape(raw []byte) bool {
+	for i := 0; i+5 < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		if raw[i+1] == 'u' && raw[i+2] == '0' && raw[i+3] == '0' && raw[i+4] == '0' && raw[i+5] == '0' {
+			return true
+		}
+		i++ // skip the escaped character
+	}
+	return false
+}
+
+// Plans for the content of interface fields: objects, arrays and float64s.
+var (
+	anyPlan       = TypePlan{Kind: KindAny, T: reflect.TypeFor[any]()}
+	anyMapPlan    = TypePlan{Kind: KindMap, Elem: &anyPlan, T: reflect.TypeFor[map[string]any]()}
+	anySlicePlan  = TypePlan{Kind: KindSlice, Elem: &anyPlan, T: reflect.TypeFor[[]any]()}
+	anyNumberPlan = TypePlan{Kind: KindFloat, Bits: 64, T: reflect.TypeFor[float64]()}
+)
+
+func parsesAsTime(v string) bool {
+	_, err := time.Parse(time.RFC3339Nano, v)
+	return err == nil
+}
+
+// unquoteJSON decodes the content of a JSON string with escapes.
+func unquoteJSON(raw []byte) string {
+	var out string
+	b := make([]byte, 0, len(raw)+2)
+	b = append(b, '"')
+	b = append(b, raw...)
+	b = append(b, '"')
+	_ = stdjson.Unmarshal(b, &out)
+	return out
+}
+
+func (s *jsonScanner) enter() bool {
+	s.depth++
+	if s.depth > s.maxDepth {
+		return s.syntax("nesting deeper than " + strconv.Itoa(s.maxDepth) + " levels")
+	}
+	return true
+}
+
+// Lookup finds the field a key decodes into: an exact match first, then a
+// case-insensitive one, as encoding/json (and the default codec) match keys.
+func Lookup(tp *TypePlan, key string) (*FieldPlan, int) {
+	for i, f := range tp.Fields {
+		if f.Name == key {
+			return f, i
+		}
+	}
+	for i, f := range tp.Fields {
+		if strings.EqualFold(f.Name, key) {
+			return f, i
+		}
+	}
+	return nil, -1
+}
+
+func (s *jsonScanner) object(tp *TypePlan) bool {
+	if tp != nil && tp.Kind != KindStruct && tp.Kind != KindMap {
+		s.typeErr(typeMessage(tp))
+		tp = nil
+	}
+	if !s.enter() {
+		return false
+	}
+	s.pos++
+	var mask, seen uint64
+	var seenHi []uint64 // fields from the 65th on, for structs that have them
+	var keySet map[string]struct{}
+	kbase := len(s.keys)
+	next := 0 // keys usually come in declaration order: try that field first
+	s.ws()
+	if s.pos < len(s.data) && s.data[s.pos] == '}' {
+		s.pos++
+	} else {
+		for {
+			s.ws()
+			if s.pos >= len(s.data) || s.data[s.pos] != '"' {
+				return s.syntax("expected a string key")
+			}
+			kstart := s.pos
+			esc, ok := s.str()
+			if !ok {
+				return false
+			}
+			rawKey := s.data[kstart+1 : s.pos-1]
+			s.ws()
+			if s.pos >= len(s.data) || s.data[s.pos] != ':' {
+				return s.syntax("expected ':' after an object key")
+			}
+			s.pos++
+			var child *TypePlan
+			var field *FieldPlan
+			name := ""
+			pushed := false
+			if tp == nil {
+				if !s.uniqueKey(kbase, &keySet, rawKey, esc, kstart) {
+					return false
+				}
+			} else {
+				key := bstr(rawKey)
+				if esc {
+					key = unquoteJSON(rawKey)
+				}
+				if tp.Kind == KindStruct {
+					var f *FieldPlan
+					i := next
+					if i < len(tp.Fields) && tp.Fields[i].Name == key {
+						f = tp.Fields[i]
+					} else {
+						f, i = Lookup(tp, key)
+					}
+					next = i + 1
+					if f != nil {
+						if i < 64 {
+							if seen&(1<<i) != 0 {
+								s.pos = kstart
+								return s.syntax("duplicate key " + strconv.Quote(key))
+							}
+							seen |= 1 << i
+						} else {
+							if seenHi == nil {
+								seenHi = make([]uint64, (len(tp.Fields)+63)/64)
+							}
+							if seenHi[i/64]&(1<<(i%64)) != 0 {
+								s.pos = kstart
+								return s.syntax("duplicate key " + strconv.Quote(key))
+							}
+							seenHi[i/64] |= 1 << (i % 64)
+						}
+						if f.track >= 0 {
+							mask |= 1 << f.track
+						}
+						child, field, pushed = f.T, f, true
+					} else {
+						if !s.uniqueKey(kbase, &keySet, rawKey, esc, kstart) {
+							return false
+						}
+						if s.strict && !s.textOnly {
+							s.vs.push(strings.Clone(key))
+							s.vs.fail("is not a known field", nil)
+							s.vs.pop()
+						}
+					}
+				} else {
+					if !s.uniqueKey(kbase, &keySet, rawKey, esc, kstart) {
+						return false
+					}
+					// The key may point into the body: failures copy the path.
+					child, name, pushed = tp.Elem, key, true
+				}
+			}
+			switch {
+			case field != nil && child.leafy:
+				s.vs.leafF, s.vs.hasLeaf = field, true
+				outer := s.allowNUL
+				s.allowNUL = field.allowNUL
+				ok = s.value(child)
+				s.allowNUL = outer
+				s.vs.hasLeaf = false
+			case field != nil:
+				s.vs.pushField(field)
+				outer := s.allowNUL
+				s.allowNUL = field.allowNUL
+				ok = s.value(child)
+				s.allowNUL = outer
+				s.vs.pop()
+			case pushed:
+				s.vs.push(name)
+				ok = s.value(child)
+				s.vs.pop()
+			default:
+				ok = s.value(child)
+			}
+			if !ok {
+				return false
+			}
+			s.ws()
+			if s.pos >= len(s.data) {
+				return s.syntax("unexpected end of input in an object")
+			}
+			if s.data[s.pos] == ',' {
+				s.pos++
+				continue
+			}
+			if s.data[s.pos] == '}' {
+				s.pos++
+				break
+			}
+			return s.syntax("expected ',' or '}' in an object")
+		}
+	}
+	s.depth--
+	clear(s.keys[kbase:]) // they may point into the body
+	s.keys = s.keys[:kbase]
+	if tp != nil && tp.Kind == KindStruct && tp.tracked > 0 && mask != (uint64(1)<<tp.tracked)-1 && !s.textOnly {
+		s.absentFields(tp, mask)
+	}
+	return true
+}
+
+// uniqueKey records a key of the object whose keys start at s.keys[base]
+// and reports false (a syntax error at the key) when the object had it
+// already. Small objects are searched linearly; from 32 keys on the keys
+// go into a set, so a hostile object with many keys costs linear time.
+func (s *jsonScanner) uniqueKey(base int, set *map[string]struct{}, raw []byte, esc bool, at int) bool {
+	key := bstr(raw)
+	if esc {
+		key = unquoteJSON(raw)
+	}
+	dup := false
+	if *set != nil {
+		_, dup = (*set)[key]
+		if !dup {
+			(*set)[key] = struct{}{}
+		}
+	} else {
+		keys := s.keys[base:]
+		for _, k := range keys {
+			if k == key {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			s.keys = append(s.keys, key)
+			if len(keys)+1 >= 32 {
+				m := make(map[string]struct{}, 64)
+				for _, k := range s.keys[base:] {
+					m[k] = struct{}{}
+				}
+				*set = m
+			}
+		}
+	}
+	if dup {
+		s.pos = at
+		return s.syntax("duplicate key " + strconv.Quote(key))
+	}
+	return true
+}
+
+// absentFields handles the tracked fields missing from an object: required
+// ones are reported, defaults are noted for later, and optional ones are
+// marked so that their zero value is not checked.
+func (s *jsonScanner) absentFields(tp *TypePlan, mask uint64) {
+	vs := s.vs
+	for _, f := range tp.Fields {
+		if f.track < 0 || mask&(1<<f.track) != 0 {
+			continue
+		}
+		if f.HasDefault {
+			s.defaults = append(s.defaults, absentDefault{path: append([]pathSeg(nil), vs.path...), f: f})
+			continue
+		}
+		vs.pushField(f)
+		ptr := vs.pointer()
+		vs.absent = append(vs.absent, ptr)
+		if f.Required {
+			vs.add(FieldError{Location: "body", Field: dottedPath("", vs.path), Pointer: ptr, Message: "is required"})
+		}
+		vs.pop()
+	}
+}
+
+func (s *jsonScanner) array(tp *TypePlan) bool {
+	var elem *TypePlan
+	if tp != nil {
+		if tp.Kind == KindSlice || tp.Kind == KindArray {
+			elem = tp.Elem
+		} else {
+			s.typeErr(typeMessage(tp))
+		}
+	}
+	if !s.enter() {
+		return false
+	}
+	s.pos++
+	s.ws()
+	if s.pos < len(s.data) && s.data[s.pos] == ']' {
+		s.pos++
+		s.depth--
+		return true
+	}
+	for i := 0; ; i++ {
+		var ok bool
+		switch {
+		case elem != nil && elem.leafy:
+			s.vs.leafF, s.vs.leafIdx, s.vs.hasLeaf = nil, i, true
+			ok = s.value(elem)
+			s.vs.hasLeaf = false
+		case elem != nil:
+			s.vs.pushIdx(i)
+			ok = s.value(elem)
+			s.vs.pop()
+		default:
+			ok = s.value(elem)
+		}
+		if !ok {
+			return false
+		}
+		s.ws()
+		if s.pos >= len(s.data) {
+			return s.syntax("unexpected end of input in an array")
+		}
+		if s.data[s.pos] == ',' {
+			s.pos++
+			continue
+		}
+		if s.data[s.pos] == ']' {
+			s.pos++
+			break
+		}
+		return s.syntax("expected ',' or ']' in an array")
+	}
+	s.depth--
+	return true
+}
+
+// applyDefaults sets the defaults of fields absent from the body, after decoding.
+func applyDefaults(root *TypePlan, p unsafe.Pointer, defs []absentDefault) {
+	for _, d := range defs {
+		tp, q := navigate(root, p, d.path)
+		if q == nil || tp.Kind != KindStruct {
+			continue
+		}
+		reflect.NewAt(d.f.T.T, unsafe.Add(q, d.f.Offset)).Elem().Set(freshDefault(d.f))
+	}
+}
+
+// navigate follows a path of fields and indexes through a decoded value.
+// Values inside maps are not addressable and are not reached.
+func navigate(tp *TypePlan, p unsafe.Pointer, path []pathSeg) (*TypePlan, unsafe.Pointer) {
+	deref := func() {
+		for tp.Kind == KindPtr && p != nil {
+			p = *(*unsafe.Pointer)(p)
+			tp = tp.Elem
+		}
+	}
+	deref()
+	for _, seg := range path {
+		if p == nil {
+			return nil, nil
+		}
+		switch tp.Kind {
+		case KindStruct:
+			var f *FieldPlan
+			for _, ff := range tp.Fields {
+				if ff.Name == seg.Name {
+					f = ff
+					break
+				}
+			}
+			if f == nil {
+				return nil, nil
+			}
+			p, tp = unsafe.Add(p, f.Offset), f.T
+		case KindSlice:
+			h := (*sliceHeader)(p)
+			if seg.idx < 0 || seg.idx >= h.len {
+				return nil, nil
+			}
+			p, tp = unsafe.Add(h.data, uintptr(seg.idx)*tp.Elem.T.Size()), tp.Elem
+		case KindArray:
+			if seg.idx < 0 || seg.idx >= tp.T.Len() {
+				return nil, nil
+			}
+			p, tp = unsafe.Add(p, uintptr(seg.idx)*tp.Elem.T.Size()), tp.Elem
+		default:
+			return nil, nil
+		}
+		deref()
+	}
+	if p == nil {
+		return nil, nil
+	}
+	return tp, p
+}
+
+// DecodeJSON scans data against tp, then decodes it into p (a pointer to a
+// value of tp's type) with codec, applies defaults and validates. Failures
+// go to vs (422) or come back as an error (400 syntax).
+func DecodeJSON(codec Codec, data []byte, tp *TypePlan, p unsafe.Pointer, vs *State, o Options) error {
+	sc := jsonScanner{data: data, maxDepth: o.MaxDepth, strict: o.Strict, vs: vs}
+	if sc.maxDepth <= 0 {
+		sc.maxDepth = DefaultMaxJSONDepth
+	}
+	vs.Loc = LocBody
+	if !sc.scan(tp) {
+		e := newError(http.StatusBadRequest, sc.err.Error())
+		e.Cause, e.Offset = sc.err, sc.err.Offset
+		return e
+	}
+	if sc.blocking > 0 {
+		return nil // values of the wrong type: the decoder would stop at the first
+	}
+	if err := codec.Unmarshal(data, reflect.NewAt(tp.T, p).Interface()); err != nil {
+		// Find the text values their UnmarshalText refuses, with their
+		// paths; the scan found everything else already.
+		n := len(vs.errs)
+		again := jsonScanner{data: data, maxDepth: sc.maxDepth, vs: vs, textOnly: true}
+		again.scan(tp)
+		if len(vs.errs) == n {
+			vs.add(decodeFieldError(err))
+		}
+		return nil
+	}
+	if len(sc.defaults) > 0 {
+		applyDefaults(tp, p, sc.defaults)
+	}
+	vs.checkValue(tp, nil, p)
+	return nil
+}
+
+// decodeFieldError turns a decoder error the scan could not foresee (a
+// TextUnmarshaler refusing its text, an UnmarshalJSON method failing) into a
+// field error.
+func decodeFieldError(err error) FieldError {
+	fe := FieldError{Location: "body", Message: "could not be decoded"}
+	var te *stdjson.UnmarshalTypeError
+	var ge *gojson.UnmarshalTypeError
+	switch {
+	case errors.As(err, &te):
+		fe.Field = te.Field
+	case errors.As(err, &ge):
+		fe.Field = ge.Field
+	}
+	if fe.Field != "" {
+		fe.Pointer = "/" + strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(fe.Field, "~", "~0"), "/", "~1"), ".", "/")
+	}
+	var inner error = err
+	if u := errors.Unwrap(err); u != nil {
+		inner = u
+	}
+	msg := inner.Error()
+	if len(msg) > 200 {
+		msg = msg[:200] + "…"
+	}
+	fe.Message = "could not be decoded: " + msg
+	return fe
+}

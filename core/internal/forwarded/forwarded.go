@@ -1,0 +1,179 @@
+// Package forwarded reads the forwarding headers of trusted proxies
+// (X-Forwarded-For, X-Forwarded-Proto/Host, RFC 7239 Forwarded) for
+// covet.TrustedProxies: the walks from the right that find the client, and
+// the parsing of addresses and elements. It does not import covet.
+package forwarded
+
+import (
+	"net/netip"
+	"strings"
+)
+
+// WalkXFF returns the client of an X-Forwarded-For chain forwarded by the
+// trusted peer, and its position from the right (1 for the last entry; 0
+// when the peer itself is the client as far as can be told).
+func WalkXFF(values []string, peer netip.Addr, trusts func(netip.Addr) bool) (netip.Addr, int) {
+	last, lastHop, hop := peer, 0, 0
+	for i := len(values) - 1; i >= 0; i-- {
+		v := values[i]
+		for v != "" {
+			j := strings.LastIndexByte(v, ',')
+			item := v[j+1:]
+			v = v[:max(j, 0)]
+			item = strings.TrimSpace(item)
+			if item == "" && j >= 0 {
+				continue // "a, , b"
+			}
+			hop++
+			a := ParseAddrPort(item)
+			if !a.IsValid() {
+				return last, lastHop
+			}
+			if !trusts(a) {
+				return a, hop
+			}
+			last, lastHop = a, hop
+		}
+	}
+	return last, lastHop
+}
+
+// WalkForwarded walks Forwarded elements from the right as WalkXFF does,
+// and returns the proto= and host= of the client's element (of the last
+// one when the walk stopped at the peer).
+func WalkForwarded(values []string, peer netip.Addr, trusts func(netip.Addr) bool) (netip.Addr, string, string) {
+	last := peer
+	var lastProto, lastHost string
+	first := true
+	for i := len(values) - 1; i >= 0; i-- {
+		v := values[i]
+		for v != "" {
+			var elem string
+			elem, v = lastElement(v)
+			f, proto, host := forwardedParams(elem)
+			if first {
+				// The peer's own element: what it received.
+				lastProto, lastHost, first = proto, host, false
+			}
+			a := ParseAddrPort(f)
+			if !a.IsValid() {
+				return last, lastProto, lastHost
+			}
+			if !trusts(a) {
+				return a, proto, host
+			}
+			last, lastProto, lastHost = a, proto, host
+		}
+	}
+	return last, lastProto, lastHost
+}
+
+// lastElement splits the last element off a Forwarded field value (commas
+// inside quoted strings do not count).
+func lastElement(v string) (elem, rest string) {
+	inQuote, cut := false, -1
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case '"':
+			inQuote = !inQuote
+		case '\\':
+			if inQuote {
+				i++
+			}
+		case ',':
+			if !inQuote {
+				cut = i
+			}
+		}
+	}
+	if cut < 0 {
+		return v, ""
+	}
+	return v[cut+1:], v[:cut]
+}
+
+// forwardedParams returns an element's for=, proto= and host= values
+// ("unknown" for a missing for=).
+func forwardedParams(elem string) (forv, proto, host string) {
+	forv = "unknown"
+	for pair := range strings.SplitSeq(elem, ";") {
+		name, val, ok := strings.Cut(strings.TrimSpace(pair), "=")
+		if !ok {
+			continue
+		}
+		val = strings.TrimSpace(val)
+		if len(val) >= 2 && val[0] == '"' && val[len(val)-1] == '"' {
+			val = val[1 : len(val)-1]
+		}
+		switch strings.ToLower(name) {
+		case "for":
+			forv = val
+		case "proto":
+			proto = val
+		case "host":
+			host = val
+		}
+	}
+	return forv, proto, host
+}
+
+// AtHop returns the entry of a comma-separated header list at position hop
+// from the right (at least 1), or its leftmost entry when it is shorter:
+// proxies that overwrite the header leave one value, and proxies that append
+// put theirs on the right.
+func AtHop(values []string, hop int) string {
+	if len(values) == 0 {
+		return ""
+	}
+	hop = max(hop, 1)
+	var items []string
+	for _, v := range values {
+		for item := range strings.SplitSeq(v, ",") {
+			items = append(items, strings.TrimSpace(item))
+		}
+	}
+	i := len(items) - hop
+	if i < 0 {
+		i = 0
+	}
+	return items[i]
+}
+
+// ValidHost accepts a host[:port] made of the characters a host name, an
+// IPv4 or a bracketed IPv6 address may hold.
+func ValidHost(h string) bool {
+	if h == "" || len(h) > 255 {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case c == '.', c == '-', c == ':', c == '[', c == ']', c == '_':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// ParseAddrPort parses "ip", "ip:port", "[ipv6]" or "[ipv6]:port" as found
+// in RemoteAddr and forwarding headers; IPv4-mapped IPv6 addresses are
+// unmapped. It returns the zero Addr for anything else (zones included).
+func ParseAddrPort(s string) netip.Addr {
+	host := s
+	if strings.HasPrefix(s, "[") {
+		end := strings.IndexByte(s, ']')
+		if end < 0 {
+			return netip.Addr{}
+		}
+		host = s[1:end]
+	} else if strings.Count(s, ":") == 1 {
+		host, _, _ = strings.Cut(s, ":")
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil || a.Zone() != "" {
+		return netip.Addr{}
+	}
+	return a.Unmap()
+}

@@ -1,0 +1,763 @@
+// Package schema describes Covet's typed routes in JSON Schema 2020-12: a
+// Registry turns the Go types of typed handlers' inputs and outputs into
+// Schemas and named components, and RouteDoc describes a route's parameters,
+// body and responses. The schemas come from the same compiled plans the
+// request validator runs (core/internal/binding), so documentation and
+// validation cannot disagree. Documentation plugins (plugins/openapi)
+// assemble and convert these values; they never read struct tags themselves.
+package schema
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/core/internal/binding"
+)
+
+// This file is the contract between core and documentation plugins (the
+// OpenAPI plugin): core describes typed routes with JSON Schema built from
+// the same compiled plans its validator runs, so documentation and
+// validation cannot disagree. Plugins assemble and convert these values;
+// they do not read struct tags themselves.
+
+// Schema is a JSON Schema in the 2020-12 dialect, which OpenAPI 3.1 uses.
+// Only the keywords Covet produces are modelled. Its JSON encoding is the
+// 2020-12 form: Nullable becomes "type": ["string", "null"] (or, on a $ref,
+// "anyOf": [{"$ref": ...}, {"type": "null"}]); properties keep declaration
+// order. Converting to OpenAPI 3.0.3 is the plugin's job: Nullable maps to
+// "nullable: true", Examples to "example", and a $ref with siblings to allOf.
+type Schema struct {
+	// Ref is a reference to a component ("#/components/schemas/User").
+	// Description, Deprecated, Default, Examples and Nullable may sit
+	// beside it; other keywords are empty when Ref is set.
+	Ref string
+	// Type is "string", "integer", "number", "boolean", "array" or
+	// "object"; empty means any JSON value.
+	Type string
+	// Nullable adds null to the allowed types (pointer fields).
+	Nullable bool
+	// Format is a JSON Schema or OpenAPI format: date-time, date, time,
+	// email, uuid, uri, ipv4, ipv6, hostname, int32, int64, float, double,
+	// byte (base64), binary (a file in a form).
+	Format      string
+	Description string
+	Deprecated  bool
+	// Default is the value an absent field takes (nil: none).
+	Default any
+	// Examples are example values (from example tags).
+	Examples []any
+	// Enum lists the allowed values.
+	Enum []any
+
+	Minimum, Maximum, ExclusiveMinimum, ExclusiveMaximum, MultipleOf *float64
+	MinLength, MaxLength                                             *int
+	// Pattern is a regular expression in Go's RE2 syntax (a subset of the
+	// ECMA-262 syntax JSON Schema names, for the constructs people use).
+	Pattern string
+
+	Items              *Schema
+	MinItems, MaxItems *int
+	UniqueItems        bool
+
+	// Properties of an object; PropertyOrder lists their names in
+	// declaration order (Properties alone is unordered).
+	Properties    map[string]*Schema
+	PropertyOrder []string
+	// Required lists the properties that must be present.
+	Required []string
+	// AdditionalProperties is the schema of a map's values.
+	AdditionalProperties *Schema
+}
+
+// MarshalJSON encodes the schema in the JSON Schema 2020-12 form.
+func (s *Schema) MarshalJSON() ([]byte, error) {
+	w := &objectWriter{}
+	w.b.WriteByte('{')
+	s.writeAnnotations(w)
+	s.writeConstraints(w)
+	if s.Properties != nil && w.err == nil {
+		w.key("properties")
+		w.b.WriteByte('{')
+		for i, name := range s.propertyNames() {
+			if i > 0 {
+				w.b.WriteByte(',')
+			}
+			kb, _ := json.Marshal(name)
+			w.b.Write(kb)
+			w.b.WriteByte(':')
+			vb, err := json.Marshal(s.Properties[name])
+			if err != nil {
+				return nil, err
+			}
+			w.b.Write(vb)
+		}
+		w.b.WriteByte('}')
+	}
+	if len(s.Required) > 0 {
+		w.put("required", s.Required)
+	}
+	if s.AdditionalProperties != nil {
+		w.put("additionalProperties", s.AdditionalProperties)
+	}
+	if w.err != nil {
+		return nil, w.err
+	}
+	w.b.WriteByte('}')
+	return w.b.Bytes(), nil
+}
+
+// objectWriter writes the members of a JSON object in order; the first
+// error stops it.
+type objectWriter struct {
+	b     bytes.Buffer
+	first bool // a member was written
+	err   error
+}
+
+// key writes the separator and the key of the next member.
+func (w *objectWriter) key(k string) {
+	if w.first {
+		w.b.WriteByte(',')
+	}
+	w.first = true
+	kb, _ := json.Marshal(k)
+	w.b.Write(kb)
+	w.b.WriteByte(':')
+}
+
+// put writes the member k: v.
+func (w *objectWriter) put(k string, v any) {
+	if w.err != nil {
+		return
+	}
+	vb, err := json.Marshal(v)
+	if err != nil {
+		w.err = err
+		return
+	}
+	w.key(k)
+	w.b.Write(vb)
+}
+
+// writeAnnotations writes $ref, type, format and the annotations (description,
+// deprecated, default, examples) and enum.
+func (s *Schema) writeAnnotations(w *objectWriter) {
+	if s.Ref != "" {
+		if s.Nullable {
+			w.put("anyOf", []any{map[string]string{"$ref": s.Ref}, map[string]string{"type": "null"}})
+		} else {
+			w.put("$ref", s.Ref)
+		}
+	}
+	if s.Type != "" {
+		if s.Nullable {
+			w.put("type", []string{s.Type, "null"})
+		} else {
+			w.put("type", s.Type)
+		}
+	}
+	if s.Format != "" {
+		w.put("format", s.Format)
+	}
+	if s.Description != "" {
+		w.put("description", s.Description)
+	}
+	if s.Deprecated {
+		w.put("deprecated", true)
+	}
+	if s.Default != nil {
+		w.put("default", s.Default)
+	}
+	if len(s.Examples) > 0 {
+		w.put("examples", s.Examples)
+	}
+	if s.Enum != nil {
+		enum := s.Enum
+		if s.Nullable {
+			enum = append(append([]any(nil), enum...), nil)
+		}
+		w.put("enum", enum)
+	}
+}
+
+// writeConstraints writes the number, string and array keywords.
+func (s *Schema) writeConstraints(w *objectWriter) {
+	for _, kv := range []struct {
+		k string
+		v *float64
+	}{{"minimum", s.Minimum}, {"maximum", s.Maximum}, {"exclusiveMinimum", s.ExclusiveMinimum}, {"exclusiveMaximum", s.ExclusiveMaximum}, {"multipleOf", s.MultipleOf}} {
+		if kv.v != nil {
+			w.put(kv.k, *kv.v)
+		}
+	}
+	if s.MinLength != nil {
+		w.put("minLength", *s.MinLength)
+	}
+	if s.MaxLength != nil {
+		w.put("maxLength", *s.MaxLength)
+	}
+	if s.Pattern != "" {
+		w.put("pattern", s.Pattern)
+	}
+	if s.Items != nil {
+		w.put("items", s.Items)
+	}
+	if s.MinItems != nil {
+		w.put("minItems", *s.MinItems)
+	}
+	if s.MaxItems != nil {
+		w.put("maxItems", *s.MaxItems)
+	}
+	if s.UniqueItems {
+		w.put("uniqueItems", true)
+	}
+}
+
+// propertyNames returns the property names in declaration order, then any
+// others sorted.
+func (s *Schema) propertyNames() []string {
+	out := make([]string, 0, len(s.Properties))
+	seen := map[string]bool{}
+	for _, n := range s.PropertyOrder {
+		if _, ok := s.Properties[n]; ok && !seen[n] {
+			out = append(out, n)
+			seen[n] = true
+		}
+	}
+	var rest []string
+	for n := range s.Properties {
+		if !seen[n] {
+			rest = append(rest, n)
+		}
+	}
+	sort.Strings(rest)
+	return append(out, rest...)
+}
+
+// SchemaRegistry builds schemas for Go types and keeps one component per
+// named struct type. Component names are the type's name (generic type
+// arguments folded in: Page[User] is "PageUser"); when two types share a
+// name, both are qualified with their package name ("billing.Invoice"),
+// and with their whole import path if that still collides. Refs already
+// handed out are renamed in place, so names do not depend on the order
+// types were met. A registry is not safe for concurrent use.
+type Registry struct {
+	prefix string
+	comps  map[reflect.Type]*component
+	names  map[string][]reflect.Type
+	refs   map[reflect.Type][]*Schema
+}
+
+type component struct {
+	Name   string
+	schema *Schema
+}
+
+// NewSchemaRegistry returns a registry whose refs point to refPrefix+name
+// ("" means "#/components/schemas/").
+func NewRegistry(refPrefix string) *Registry {
+	if refPrefix == "" {
+		refPrefix = "#/components/schemas/"
+	}
+	return &Registry{prefix: refPrefix, comps: map[reflect.Type]*component{}, names: map[string][]reflect.Type{}, refs: map[reflect.Type][]*Schema{}}
+}
+
+// Components returns every component by name.
+func (r *Registry) Components() map[string]*Schema {
+	out := make(map[string]*Schema, len(r.comps))
+	for _, c := range r.comps {
+		out[c.Name] = c.schema
+	}
+	return out
+}
+
+// Names returns the component names, sorted.
+func (r *Registry) Names() []string {
+	out := make([]string, 0, len(r.comps))
+	for _, c := range r.comps {
+		out = append(out, c.Name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TypeName returns the component name of a registered type ("" if none).
+func (r *Registry) TypeName(t reflect.Type) string {
+	if c := r.comps[t]; c != nil {
+		return c.Name
+	}
+	return ""
+}
+
+// Schema returns the schema of t: a $ref for a named struct (registering
+// its component), an inline schema otherwise. Types a typed handler could
+// not bind (functions, channels, bad tags) are an error.
+func (r *Registry) Schema(t reflect.Type) (*Schema, error) {
+	tp, err := binding.BodyPlan(t)
+	if err != nil {
+		return nil, err
+	}
+	return r.plan(tp), nil
+}
+
+// durationPattern is the syntax time.ParseDuration accepts, for documents.
+const durationPattern = `^[-+]?(0|(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$`
+
+func (r *Registry) plan(tp *binding.TypePlan) *Schema {
+	switch tp.Kind {
+	case binding.KindPtr:
+		s := r.plan(tp.Elem)
+		s.Nullable = true
+		return s
+	case binding.KindString:
+		return &Schema{Type: "string"}
+	case binding.KindInt, binding.KindDuration:
+		s := &Schema{Type: "integer", Format: "int64"}
+		if tp.Bits <= 32 {
+			s.Format = "int32"
+		}
+		if tp.Bits < 32 {
+			// The bounds of small types are part of the contract: the
+			// validator refuses values the type cannot hold.
+			s.Minimum, s.Maximum = fptr(-float64(int64(1)<<(tp.Bits-1))), fptr(float64(int64(1)<<(tp.Bits-1)-1))
+		} else if tp.Bits == 32 {
+			s.Minimum, s.Maximum = fptr(math.MinInt32), fptr(math.MaxInt32)
+		}
+		if tp.Kind == binding.KindDuration {
+			s.Description = "duration in nanoseconds"
+		}
+		return s
+	case binding.KindUint:
+		s := &Schema{Type: "integer", Format: "int64", Minimum: fptr(0)}
+		if tp.Bits < 32 {
+			s.Format = "int32"
+		}
+		if tp.Bits <= 32 {
+			s.Maximum = fptr(float64(uint64(1)<<tp.Bits - 1))
+		}
+		return s
+	case binding.KindFloat:
+		if tp.Bits == 32 {
+			return &Schema{Type: "number", Format: "float", Minimum: fptr(-math.MaxFloat32), Maximum: fptr(math.MaxFloat32)}
+		}
+		return &Schema{Type: "number", Format: "double"}
+	case binding.KindBool:
+		return &Schema{Type: "boolean"}
+	case binding.KindTime:
+		return &Schema{Type: "string", Format: "date-time"}
+	case binding.KindText:
+		s := &Schema{Type: "string"}
+		if strings.EqualFold(tp.T.Name(), "uuid") {
+			s.Format = "uuid"
+		}
+		return s
+	case binding.KindBytes:
+		return &Schema{Type: "string", Format: "byte"}
+	case binding.KindFile:
+		return &Schema{Type: "string", Format: "binary"}
+	case binding.KindFiles:
+		return &Schema{Type: "array", Items: &Schema{Type: "string", Format: "binary"}}
+	case binding.KindSlice, binding.KindArray:
+		s := &Schema{Type: "array", Items: r.plan(tp.Elem)}
+		if tp.Kind == binding.KindArray {
+			n := tp.T.Len()
+			s.MinItems, s.MaxItems = &n, &n
+		}
+		return s
+	case binding.KindMap:
+		return &Schema{Type: "object", AdditionalProperties: r.plan(tp.Elem)}
+	case binding.KindStruct:
+		if !tp.Named {
+			return r.object(tp)
+		}
+		return r.ref(tp)
+	}
+	return &Schema{}
+}
+
+func fptr(f float64) *float64 { return &f }
+func iptr(i int) *int         { return &i }
+
+// ref registers a named struct's component and returns a reference to it.
+func (r *Registry) ref(tp *binding.TypePlan) *Schema {
+	t := tp.T
+	c := r.comps[t]
+	if c == nil {
+		c = &component{}
+		r.comps[t] = c
+		base := componentBase(t)
+		r.names[base] = append(r.names[base], t)
+		r.rename(base)
+		c.schema = r.object(tp)
+	}
+	s := &Schema{Ref: r.prefix + c.Name}
+	r.refs[t] = append(r.refs[t], s)
+	return s
+}
+
+// rename (re)assigns the names of the types sharing a base name.
+func (r *Registry) rename(base string) {
+	types := r.names[base]
+	if len(types) == 1 {
+		r.setName(types[0], base)
+		return
+	}
+	qualified := map[string]int{}
+	for _, t := range types {
+		qualified[pkgName(t)+"."+base]++
+	}
+	used := map[string]int{}
+	for _, t := range types {
+		n := pkgName(t) + "." + base
+		if qualified[n] > 1 {
+			n = strings.NewReplacer("/", ".", "~", "").Replace(t.PkgPath()) + "." + base
+		}
+		// Types declared in functions share their package path: number them.
+		used[n]++
+		if used[n] > 1 {
+			n += strconv.Itoa(used[n])
+		}
+		r.setName(t, n)
+	}
+}
+
+func (r *Registry) setName(t reflect.Type, name string) {
+	c := r.comps[t]
+	c.Name = name
+	for _, s := range r.refs[t] {
+		s.Ref = r.prefix + name
+	}
+}
+
+// pkgName is the package name of a named type ("covet" for
+// github.com/covetgo/covet/core), as its String form shows it.
+func pkgName(t reflect.Type) string {
+	if i := strings.IndexByte(t.String(), '.'); i > 0 {
+		return t.String()[:i]
+	}
+	return "builtin"
+}
+
+// componentBase is a type's name with generic arguments folded in, made of
+// characters OpenAPI allows in component names.
+func componentBase(t reflect.Type) string {
+	name := t.Name()
+	if i := strings.IndexByte(name, '['); i >= 0 {
+		args := name[i+1 : len(name)-1]
+		var b strings.Builder
+		b.WriteString(name[:i])
+		for _, a := range strings.Split(args, ",") {
+			a = strings.TrimSpace(a)
+			if j := strings.LastIndexByte(a, '.'); j >= 0 {
+				a = a[j+1:]
+			}
+			a = strings.TrimLeft(a, "*[]")
+			if a != "" {
+				b.WriteString(strings.ToUpper(a[:1]) + a[1:])
+			}
+		}
+		name = b.String()
+	}
+	return strings.Map(func(r rune) rune {
+		if r == '.' || r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if r < 128 {
+				return r
+			}
+		}
+		return -1
+	}, name)
+}
+
+// object builds an object schema from a struct plan.
+func (r *Registry) object(tp *binding.TypePlan) *Schema {
+	s := &Schema{Type: "object", Properties: map[string]*Schema{}}
+	for _, f := range tp.Fields {
+		fs := r.field(f)
+		s.Properties[f.Name] = fs
+		s.PropertyOrder = append(s.PropertyOrder, f.Name)
+		if f.Required {
+			s.Required = append(s.Required, f.Name)
+		}
+	}
+	return s
+}
+
+// field returns a field's schema: its type's, with the field's rules,
+// default, example, doc and deprecation applied.
+func (r *Registry) field(f *binding.FieldPlan) *Schema {
+	s := r.plan(f.T)
+	applyRules(s, f.Rules)
+	s.Description = firstNonEmpty(f.Doc, s.Description)
+	s.Deprecated = f.Deprecated
+	if f.HasDefault {
+		s.Default = f.DefJSON
+	}
+	if f.HasExample {
+		s.Examples = []any{f.Example}
+	}
+	return s
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// applyRules writes compiled rules into a schema (items rules into Items).
+func applyRules(s *Schema, x *binding.Rules) {
+	if x == nil {
+		return
+	}
+	if x.MinLen >= 0 {
+		s.MinLength = iptr(x.MinLen)
+	}
+	if x.MaxLen >= 0 {
+		s.MaxLength = iptr(x.MaxLen)
+	}
+	if x.Pattern != nil {
+		s.Pattern = x.Pattern.String()
+	}
+	if x.Format != "" {
+		s.Format = x.Format
+	}
+	if x.Enum != nil {
+		s.Enum = x.Enum
+	}
+	// A rule looser than the type's own range keeps the type's bound.
+	if x.HasMin && (s.Minimum == nil || x.Min > *s.Minimum) {
+		s.Minimum = fptr(x.Min)
+	}
+	if x.HasMax && (s.Maximum == nil || x.Max < *s.Maximum) {
+		s.Maximum = fptr(x.Max)
+	}
+	if x.HasExMin {
+		s.ExclusiveMinimum = fptr(x.ExMin)
+	}
+	if x.HasExMax {
+		s.ExclusiveMaximum = fptr(x.ExMax)
+	}
+	if x.HasMult {
+		s.MultipleOf = fptr(x.Mult)
+	}
+	if x.MinItems >= 0 {
+		s.MinItems = iptr(x.MinItems)
+	}
+	if x.MaxItems >= 0 {
+		s.MaxItems = iptr(x.MaxItems)
+	}
+	if x.Unique {
+		s.UniqueItems = true
+	}
+	if x.Items != nil && s.Items != nil {
+		applyRules(s.Items, x.Items)
+	}
+}
+
+// ParamDoc documents one parameter of a typed route.
+type ParamDoc struct {
+	// Name is the parameter's name (header names canonicalized).
+	Name string
+	// In is "path", "query", "header" or "cookie".
+	In string
+	// Required: path parameters always; others when tagged required:"true".
+	Required    bool
+	Description string
+	Deprecated  bool
+	// Schema of the value; a slice is an array (query: repeated
+	// parameters, style form, explode true; header: comma-separated).
+	Schema *Schema
+	// Example from the example tag, or nil.
+	Example any
+}
+
+// MediaDoc is one content type of a request or response body.
+type MediaDoc struct {
+	// ContentType is "application/json", "application/x-www-form-urlencoded"
+	// or "multipart/form-data".
+	ContentType string
+	// Schema is the body's schema; form bodies are inline objects whose
+	// file fields are strings of format binary.
+	Schema *Schema
+}
+
+// BodyDoc documents a request body.
+type BodyDoc struct {
+	// Required: a non-pointer Body (or the struct itself) must be sent.
+	Required    bool
+	Description string
+	Content     []MediaDoc
+}
+
+// InputDoc documents a typed route's input.
+type InputDoc struct {
+	Params []ParamDoc
+	// Body is nil when the route reads no body.
+	Body *BodyDoc
+}
+
+// OutputDoc documents a typed route's success response.
+type OutputDoc struct {
+	// Status is the success status (the route's Status, else 200, or 204
+	// when there is no body).
+	Status int
+	// Body is nil when the response has no body.
+	Body *MediaDoc
+	// Headers are the response headers set from header-tagged fields.
+	Headers []ParamDoc
+}
+
+// RouteDoc documents a route: what it takes and what it answers.
+type RouteDoc struct {
+	// Typed is false for plain handlers, whose input and output Covet does
+	// not know: Input is empty and Output has only a status (the route's
+	// Status, else 200).
+	Typed  bool
+	Input  InputDoc
+	Output OutputDoc
+	// Validates is true when the route binds input, so it may answer 422
+	// with the validation problem (and 400, 413 and 415 for bodies).
+	Validates bool
+}
+
+// Route describes a route from its RouteInfo (Typed, Input, Output and
+// SuccessStatus).
+func (r *Registry) Route(ri *covet.RouteInfo) (*RouteDoc, error) {
+	doc := &RouteDoc{Typed: ri.Typed}
+	if !ri.Typed {
+		doc.Output.Status = http.StatusOK
+		if ri.SuccessStatus != 0 {
+			doc.Output.Status = ri.SuccessStatus
+		}
+		return doc, nil
+	}
+	if ri.Input != nil {
+		in, err := r.Input(ri.Input)
+		if err != nil {
+			return nil, err
+		}
+		doc.Input = *in
+		doc.Validates = len(in.Params) > 0 || in.Body != nil
+	}
+	out := &OutputDoc{Status: http.StatusNoContent}
+	if ri.Output != nil {
+		o, err := r.Output(ri.Output)
+		if err != nil {
+			return nil, err
+		}
+		out = o
+	}
+	if ri.SuccessStatus != 0 {
+		out.Status = ri.SuccessStatus
+	}
+	doc.Output = *out
+	return doc, nil
+}
+
+// Input documents a typed input type.
+func (r *Registry) Input(t reflect.Type) (*InputDoc, error) {
+	ip, err := binding.CompileInput(t)
+	if err != nil {
+		return nil, err
+	}
+	doc := &InputDoc{}
+	for _, loc := range []binding.Location{binding.LocPath, binding.LocQuery, binding.LocHeader, binding.LocCookie} {
+		ps := ip.Params[loc]
+		if ps == nil {
+			continue
+		}
+		for _, f := range ps.Fields {
+			s := r.field(f)
+			if f.T.Kind == binding.KindDuration || f.T.Kind == binding.KindPtr && f.T.Elem.Kind == binding.KindDuration {
+				s.Type, s.Format, s.Description = "string", "", firstNonEmpty(f.Doc, "Go duration, such as 1m30s")
+				s.Pattern = durationPattern
+				if len(s.Examples) == 0 {
+					s.Examples = []any{"1m30s"}
+				}
+			}
+			s.Nullable = false
+			name := f.Name
+			if loc == binding.LocHeader {
+				name = f.Header
+			}
+			doc.Params = append(doc.Params, ParamDoc{Name: name, In: loc.String(), Required: f.Required, Description: f.Doc, Deprecated: f.Deprecated, Schema: s, Example: f.Example})
+		}
+	}
+	switch {
+	case ip.BodyPlan != nil:
+		bd := &BodyDoc{Required: ip.BodyRequired}
+		if ip.Body != nil {
+			bd.Description = ip.Body.Doc
+		}
+		s := r.plan(ip.BodyPlan)
+		s.Nullable = false
+		bd.Content = []MediaDoc{{ContentType: "application/json", Schema: s}}
+		doc.Body = bd
+	case ip.Form != nil:
+		s := &Schema{Type: "object", Properties: map[string]*Schema{}}
+		add := func(f *binding.FieldPlan) {
+			fs := r.field(f)
+			fs.Nullable = false
+			s.Properties[f.Name] = fs
+			s.PropertyOrder = append(s.PropertyOrder, f.Name)
+			if f.Required {
+				s.Required = append(s.Required, f.Name)
+			}
+		}
+		for _, f := range ip.Form.Fields {
+			add(f)
+		}
+		for _, f := range ip.FormFiles {
+			add(f)
+		}
+		bd := &BodyDoc{Required: len(s.Required) > 0}
+		if len(ip.FormFiles) == 0 {
+			bd.Content = append(bd.Content, MediaDoc{ContentType: "application/x-www-form-urlencoded", Schema: s})
+		}
+		bd.Content = append(bd.Content, MediaDoc{ContentType: "multipart/form-data", Schema: s})
+		doc.Body = bd
+	}
+	return doc, nil
+}
+
+// Output documents a typed output type.
+func (r *Registry) Output(t reflect.Type) (*OutputDoc, error) {
+	op, err := binding.OutputPlanFor(t)
+	if err != nil {
+		return nil, err
+	}
+	doc := &OutputDoc{Status: http.StatusOK}
+	if op.Empty || op.BodyPlan == nil {
+		doc.Status = http.StatusNoContent
+	}
+	if op.BodyPlan != nil {
+		s := r.plan(op.BodyPlan)
+		s.Nullable = false
+		doc.Body = &MediaDoc{ContentType: "application/json", Schema: s}
+	}
+	for _, f := range op.Headers {
+		s := r.plan(f.T)
+		s.Nullable = false
+		doc.Headers = append(doc.Headers, ParamDoc{Name: f.Name, In: "header", Description: f.Doc, Schema: s})
+	}
+	return doc, nil
+}
+
+// String renders the schema as JSON, for messages and tests.
+func (s *Schema) String() string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Sprintf("<schema: %v>", err)
+	}
+	return string(b)
+}
