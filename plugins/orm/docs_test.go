@@ -5,6 +5,7 @@ import (
 
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/plugins/orm"
+	"github.com/covetgo/covet/plugins/orm/sqlite"
 )
 
 // TestDocumentsDatabaseResponses: routes declared with UsesDB or
@@ -15,7 +16,7 @@ func TestDocumentsDatabaseResponses(t *testing.T) {
 	app.POST("/orders", h).With(orm.InTransaction())
 	app.GET("/orders", h).With(orm.UsesDB())
 	app.GET("/ping", h)
-	if err := app.Install(orm.New(orm.WithDSN("file::memory:"))); err != nil {
+	if err := app.Install(orm.New(orm.WithDriver(sqlite.Driver()), orm.WithDSN("file::memory:"))); err != nil {
 		t.Fatal(err)
 	}
 	for _, ri := range app.Routes() {
