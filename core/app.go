@@ -35,6 +35,8 @@ type App struct {
 	router  *router
 	plugins []Plugin
 	schemes map[string]SecurityScheme
+	// documenters add the responses plugins cause to Routes (respdoc.go)
+	documenters []ResponseDocumenter
 
 	frozen    atomic.Bool
 	draining  atomic.Bool
@@ -292,10 +294,14 @@ func callerOutside() (string, int) {
 
 // Routes returns a snapshot of every registered route, in registration order.
 // Plugins use it (for example through RouteObserver) to document the app.
+//
+// Each RouteInfo's Responses lists the route's own (Route.Response) and
+// then those the plugins document for it (App.DocumentResponses).
 func (a *App) Routes() []RouteInfo {
 	out := make([]RouteInfo, len(a.routes))
 	for i, r := range a.routes {
 		out[i] = r.info
+		a.documentResponses(&out[i])
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package covet
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -171,28 +172,43 @@ type Problem struct {
 	Extensions map[string]any `json:"-"`
 }
 
-// MarshalJSON encodes the problem with its extensions as top-level members.
+// MarshalJSON encodes the problem with its extensions as top-level members:
+// the standard members first, in the order of a problem without extensions
+// (type, title, status, detail, instance, request_id, errors), then the
+// extensions sorted by name. An extension named like a standard member that
+// is present is left out.
 func (p Problem) MarshalJSON() ([]byte, error) {
 	type plain Problem
-	if len(p.Extensions) == 0 {
-		return defaultJSON.Marshal(plain(p))
-	}
-	m := map[string]any{}
-	for k, v := range p.Extensions {
-		m[k] = v
-	}
 	b, err := defaultJSON.Marshal(plain(p))
-	if err != nil {
-		return nil, err
+	if err != nil || len(p.Extensions) == 0 {
+		return b, err
 	}
-	var base map[string]any
-	if err := defaultJSON.Unmarshal(b, &base); err != nil {
-		return nil, err
+	present := map[string]bool{"type": true, "title": true, "status": true,
+		"detail": p.Detail != "", "instance": p.Instance != "", "request_id": p.RequestID != "", "errors": len(p.Errors) > 0}
+	keys := make([]string, 0, len(p.Extensions))
+	for k := range p.Extensions {
+		if !present[k] {
+			keys = append(keys, k)
+		}
 	}
-	for k, v := range base {
-		m[k] = v
+	slices.Sort(keys)
+	b = bytes.TrimRight(b, " \n")
+	out := b[:len(b)-1] // without the closing brace
+	for _, k := range keys {
+		kb, err := defaultJSON.Marshal(k)
+		if err != nil {
+			return nil, err
+		}
+		vb, err := defaultJSON.Marshal(p.Extensions[k])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ',')
+		out = append(out, bytes.TrimRight(kb, " \n")...)
+		out = append(out, ':')
+		out = append(out, bytes.TrimRight(vb, " \n")...)
 	}
-	return defaultJSON.Marshal(m)
+	return append(out, '}'), nil
 }
 
 // PanicError is the error a recovered panic becomes. The stack is logged and

@@ -79,7 +79,7 @@ func ExampleNewError() {
 		return covet.NewError(http.StatusConflict, "task is locked").WithExtension("lock_owner", "ada")
 	})
 	get(app, "DELETE", "/tasks/1")
-	// Output: 409 {"detail":"task is locked","instance":"/tasks/1","lock_owner":"ada","status":409,"title":"Conflict","type":"about:blank"}
+	// Output: 409 {"type":"about:blank","title":"Conflict","status":409,"detail":"task is locked","instance":"/tasks/1","lock_owner":"ada"}
 }
 
 // greeter is a minimal plugin: it adds a route and reports its health.

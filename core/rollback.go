@@ -9,8 +9,8 @@ import (
 // plugin's Install runs so that a failed Install can be undone completely:
 // app and pre middleware, routes (and what route options did to the routes
 // that were already there), groups (their middleware, options and routes),
-// route names, security schemes, error translators and error-handler
-// wrappers, and the plugins a nested Install added.
+// route names, security schemes, error translators, error-handler
+// wrappers and response documenters, and the plugins a nested Install added.
 type appSnapshot struct {
 	pre, mw     []Middleware
 	phased      []phasedMiddleware
@@ -21,6 +21,7 @@ type appSnapshot struct {
 	plugins     int
 	translators []ErrorTranslator
 	errHandler  ErrorHandler
+	documenters []ResponseDocumenter
 }
 
 // routeState is a route's mutable state: what setters and RouteOptions
@@ -47,6 +48,7 @@ func (a *App) snapshot() appSnapshot {
 		plugins:     len(a.plugins),
 		translators: slices.Clone(a.cfg.translators),
 		errHandler:  a.cfg.errorHandler,
+		documenters: slices.Clone(a.documenters),
 	}
 	s.routes = make([]routeState, len(a.routes))
 	for i, r := range a.routes {
@@ -86,6 +88,7 @@ func (a *App) restore(s appSnapshot) []Plugin {
 	a.pre, a.mw, a.phased = s.pre, s.mw, s.phased
 	a.names, a.schemes = s.names, s.schemes
 	a.cfg.translators, a.cfg.errorHandler = s.translators, s.errHandler
+	a.documenters = s.documenters
 	for _, st := range s.groups {
 		st.g.mw, st.g.opts, st.g.routes = st.mw, st.opts, st.routes
 	}

@@ -3,6 +3,7 @@ package covet_test
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -18,7 +19,7 @@ var errStored = errors.New("store: duplicate")
 // middleware, a named route in a group, a security scheme, a plugin.
 func rollbackApp(t *testing.T) (*covet.App, *covet.Group, *covet.Route) {
 	t.Helper()
-	app := covet.New()
+	app := covet.New(covet.WithLogger(slog.New(slog.DiscardHandler)))
 	app.Use(setHeader("X-App", "1"))
 	app.SecurityScheme("bearer", covet.SecurityScheme{Type: "http", Scheme: "bearer"})
 	g := app.Group("/api", setHeader("X-Group", "1"))
@@ -193,6 +194,12 @@ func TestFailedInstallRollsBackEverything(t *testing.T) {
 					c.Response().Header().Set("WWW-Authenticate", "Bearer")
 					next(c, err)
 				}
+			})
+			return nil
+		}},
+		{"response documenters", func(app *covet.App, g *covet.Group, rt *covet.Route) error {
+			app.DocumentResponses(func(ri *covet.RouteInfo) []covet.ResponseDoc {
+				return []covet.ResponseDoc{{Status: http.StatusTooManyRequests}}
 			})
 			return nil
 		}},

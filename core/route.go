@@ -85,6 +85,9 @@ type ResponseDoc struct {
 	// ContentType of the body; empty means application/json, or
 	// application/problem+json for 4xx/5xx statuses.
 	ContentType string
+	// Headers documents response headers (Retry-After on a 429,
+	// WWW-Authenticate on a 401).
+	Headers []HeaderDoc
 }
 
 // SecurityRequirement names a security scheme and the scopes a route needs

@@ -38,7 +38,7 @@ func TestAccessLogRecord(t *testing.T) {
 	app, logs, _ := accessApp()
 	covettest.New(t, app).Post("/users/42").Header("User-Agent", "test-agent/1.0").
 		Header("X-Request-ID", "req-1").RemoteAddr("203.0.113.7:5555").Text("hi").Do().ExpectStatus(201)
-	recs := logs.find(t, "request")
+	recs := logs.Find(t, "request")
 	if len(recs) != 1 {
 		t.Fatalf("want one record, got:\n%s", logs)
 	}
@@ -75,7 +75,7 @@ func TestAccessLogStatusAndLevel(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			app, logs, handled := accessApp()
 			covettest.New(t, app).Get(tt.path).Do().ExpectStatus(tt.status)
-			recs := logs.find(t, "request")
+			recs := logs.Find(t, "request")
 			if len(recs) != 1 {
 				t.Fatalf("want one record, got:\n%s", logs)
 			}
@@ -104,7 +104,7 @@ func TestAccessLogPassesTheErrorOn(t *testing.T) {
 	if !errors.As(probe.err, &e) || e.Status != http.StatusTeapot || probe.status != 0 {
 		t.Errorf("outside AccessLog: error %v, status %d; want the 418 error, not yet rendered", probe.err, probe.status)
 	}
-	recs := logs.find(t, "request")
+	recs := logs.Find(t, "request")
 	if len(recs) != 1 || recs[0]["status"] != float64(http.StatusTeapot) || recs[0]["bytes"].(float64) == 0 {
 		t.Errorf("records = %v, want one with the rendered 418", recs)
 	}
@@ -113,7 +113,7 @@ func TestAccessLogPassesTheErrorOn(t *testing.T) {
 func TestAccessLogPanicPassingThrough(t *testing.T) {
 	app, logs, _ := accessApp()
 	covettest.New(t, app).Get("/panic").Do().ExpectStatus(500)
-	recs := logs.find(t, "request")
+	recs := logs.Find(t, "request")
 	if len(recs) != 1 || recs[0]["status"] != float64(500) || recs[0]["panic"] != true || recs[0]["level"] != "ERROR" {
 		t.Fatalf("records = %v", recs)
 	}
@@ -129,7 +129,7 @@ func TestAccessLogSkip(t *testing.T) {
 	cl.Get("/healthz").Do().ExpectStatus(200)
 	cl.Get("/healthz").Query("fail", "1").Do().ExpectStatus(503)
 	cl.Get("/empty").Do().ExpectStatus(200)
-	recs := logs.find(t, "request")
+	recs := logs.Find(t, "request")
 	if len(recs) != 2 || recs[0]["status"] != float64(503) || recs[1]["path"] != "/empty" {
 		t.Errorf("records = %v, want the failing health check and /empty", recs)
 	}
@@ -139,7 +139,7 @@ func TestAccessLogOptions(t *testing.T) {
 	t.Run("level function", func(t *testing.T) {
 		app, logs, _ := accessApp(middleware.WithAccessLogLevel(func(status int) slog.Level { return slog.LevelDebug }))
 		covettest.New(t, app).Get("/broken").Do().ExpectStatus(500)
-		if recs := logs.find(t, "request"); len(recs) != 1 || recs[0]["level"] != "DEBUG" {
+		if recs := logs.Find(t, "request"); len(recs) != 1 || recs[0]["level"] != "DEBUG" {
 			t.Errorf("records = %v", recs)
 		}
 	})
@@ -148,11 +148,11 @@ func TestAccessLogOptions(t *testing.T) {
 		l := slog.New(slog.NewJSONHandler(own, nil))
 		app, appLogs, _ := accessApp(middleware.WithAccessLogger(l), middleware.WithAccessLogMessage("http"))
 		covettest.New(t, app).Get("/healthz").Header("X-Request-ID", "r-9").Do().ExpectStatus(200)
-		recs := own.find(t, "http")
+		recs := own.Find(t, "http")
 		if len(recs) != 1 || recs[0]["request_id"] != "r-9" {
 			t.Errorf("own logger records = %v", recs)
 		}
-		if len(appLogs.find(t, "request")) != 0 || len(appLogs.find(t, "http")) != 0 {
+		if len(appLogs.Find(t, "request")) != 0 || len(appLogs.Find(t, "http")) != 0 {
 			t.Errorf("the app's logger got access records: %s", appLogs)
 		}
 	})
@@ -163,7 +163,7 @@ func TestAccessLogOptions(t *testing.T) {
 		cl := covettest.New(t, app)
 		cl.Get("/healthz").Do()
 		cl.Get("/invalid").Do()
-		if recs := own.find(t, "request"); len(recs) != 1 || recs[0]["status"] != float64(422) {
+		if recs := own.Find(t, "request"); len(recs) != 1 || recs[0]["status"] != float64(422) {
 			t.Errorf("records = %v, want only the 422", recs)
 		}
 	})

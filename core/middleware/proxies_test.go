@@ -32,7 +32,7 @@ func TestAppTrustedProxies(t *testing.T) {
 			if got := r.Header.Get("Strict-Transport-Security") != ""; got != tc.hsts {
 				t.Errorf("HSTS sent: %v, want %v", got, tc.hsts)
 			}
-			recs := logs.find(t, "request")
+			recs := logs.Find(t, "request")
 			if len(recs) != 1 || recs[0]["remote_ip"] != tc.ip {
 				t.Errorf("access log: %v, want remote_ip %s", recs, tc.ip)
 			}

@@ -30,7 +30,7 @@ func TestRecoverTurnsPanicInto500Problem(t *testing.T) {
 	if !errors.As(probe.err, &pe) || pe.Value != "secret internals" {
 		t.Errorf("middleware outside Recover got error %v, want the *covet.PanicError", probe.err)
 	}
-	failed := logs.find(t, "covet: request failed")
+	failed := logs.Find(t, "covet: request failed")
 	if len(failed) != 1 {
 		t.Fatalf("want one error record, got logs:\n%s", logs)
 	}
@@ -56,7 +56,7 @@ func TestRecoverAccessLogSees500(t *testing.T) {
 	app.Use(middleware.AccessLog(), middleware.Recover())
 	app.GET("/boom", func(c *covet.Context) error { panic("x") })
 	covettest.New(t, app).Get("/boom").Do().ExpectStatus(500)
-	recs := logs.find(t, "request")
+	recs := logs.Find(t, "request")
 	if len(recs) != 1 || recs[0]["status"] != float64(500) || recs[0]["level"] != "ERROR" {
 		t.Fatalf("access log records = %v", recs)
 	}
@@ -111,14 +111,14 @@ func TestRecoverAfterResponseStartedAborts(t *testing.T) {
 	if handled != 1 || !errors.As(probe.err, &pe) || probe.status != 200 {
 		t.Errorf("error handler runs = %d, error seen outside = %v, status = %d; want 1, the PanicError, 200", handled, probe.err, probe.status)
 	}
-	failed := logs.find(t, "covet: request failed")
+	failed := logs.Find(t, "covet: request failed")
 	if len(failed) != 1 {
 		t.Fatalf("want one failure record, logs:\n%s", logs)
 	}
 	if stack, _ := failed[0]["stack"].(string); !strings.Contains(stack, "recover_test.go") {
 		t.Errorf("stack = %q", stack)
 	}
-	aborted := logs.find(t, "covet: response aborted: the handler failed after the response started")
+	aborted := logs.Find(t, "covet: response aborted: the handler failed after the response started")
 	if len(aborted) != 1 {
 		t.Fatalf("want one abort record, logs:\n%s", logs)
 	}

@@ -37,7 +37,7 @@ func TestRequestIDGeneratedWhenAbsent(t *testing.T) {
 	}
 	res.ExpectBody(id + " " + id)
 	for _, msg := range []string{"via c.Logger", "via app logger"} {
-		recs := logs.find(t, msg)
+		recs := logs.Find(t, msg)
 		if len(recs) != 1 || recs[0]["request_id"] != id {
 			t.Errorf("%s: records %v, want request_id %q", msg, recs, id)
 		}

@@ -75,7 +75,7 @@ func TestTimeoutAnswersAtOnce(t *testing.T) {
 				t.Errorf("late write returned %v, want http.ErrHandlerTimeout", err)
 			}
 			srv.Close() // waits for the handler, so the access record is written
-			recs := logs.find(t, "request")
+			recs := logs.Find(t, "request")
 			if len(recs) != 1 || recs[0]["status"] != float64(status) {
 				t.Errorf("access log = %v, want status %d", recs, status)
 			}
@@ -293,7 +293,7 @@ func TestTimeoutNested(t *testing.T) {
 	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "10ms") {
 		t.Errorf("status %d, body %s; want the inner 503", rec.Code, rec.Body)
 	}
-	if recs := logs.find(t, "request"); len(recs) != 1 || recs[0]["status"] != float64(503) {
+	if recs := logs.Find(t, "request"); len(recs) != 1 || recs[0]["status"] != float64(503) {
 		t.Errorf("access log = %v", recs)
 	}
 }

@@ -125,6 +125,7 @@ func (a *Auth) Install(app *covet.App) error {
 	}
 	a.app = app
 	a.log.Store(app.Logger())
+	app.DocumentResponses(documentResponses)
 	app.SecurityScheme(SchemeBearer, covet.SecurityScheme{Type: "http", Scheme: "bearer", BearerFormat: "JWT", Description: "JWT access token (RFC 9068)"})
 	if a.cfg.apiKeys != nil {
 		app.SecurityScheme(SchemeAPIKey, covet.SecurityScheme{Type: "apiKey", In: "header", Name: a.cfg.apiKeyHeader, Description: "API key"})

@@ -318,6 +318,9 @@ func (s *spec) operation(ri *covet.RouteInfo, path string, rename map[string]str
 	}
 	for _, rd := range ri.Responses {
 		r := &response{status: rd.Status, description: rd.Description}
+		for _, h := range rd.Headers {
+			r.headers = append(r.headers, schema.ParamDoc{Name: h.Name, In: "header", Description: h.Description, Schema: &schema.Schema{Type: "string"}})
+		}
 		ct := rd.ContentType
 		if ct == "" {
 			ct = "application/json"

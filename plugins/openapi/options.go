@@ -137,9 +137,18 @@ func WithServer(url, description string) Option {
 
 // WithTag describes a tag. Described tags come first in the document's tag
 // list, in the order added; tags routes use without a description follow in
-// the order they are first used.
+// the order they are first used. Describing a tag again replaces its
+// description in place: a tag is listed once.
 func WithTag(name, description string) Option {
-	return func(c *config) { c.tags = append(c.tags, Tag{Name: name, Description: description}) }
+	return func(c *config) {
+		for i := range c.tags {
+			if c.tags[i].Name == name {
+				c.tags[i].Description = description
+				return
+			}
+		}
+		c.tags = append(c.tags, Tag{Name: name, Description: description})
+	}
 }
 
 // WithSpecVersion chooses the OpenAPI version served at the JSON and YAML

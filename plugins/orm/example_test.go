@@ -84,7 +84,7 @@ func Example() {
 	// Output:
 	// POST /notes 201 {"id":1,"title":"buy milk"}
 	// GET /notes/1 200 {"id":1,"title":"buy milk"}
-	// POST /notes 409 {"constraint":"notes.title","detail":"a resource with the same unique value already exists","instance":"/notes","status":409,"title":"Conflict","type":"about:blank"}
+	// POST /notes 409 {"type":"about:blank","title":"Conflict","status":409,"detail":"a resource with the same unique value already exists","instance":"/notes","constraint":"notes.title"}
 	// GET /notes/2 404 {"type":"about:blank","title":"Not Found","status":404,"detail":"the requested resource does not exist","instance":"/notes/2"}
 }
 

@@ -1,16 +1,14 @@
 package orm_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 	"strconv"
-	"sync"
 	"testing"
 
 	covet "github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/core/covettest"
 	"github.com/covetgo/covet/plugins/orm"
 	"github.com/covetgo/covet/plugins/orm/mysql"
 	"github.com/covetgo/covet/plugins/orm/ormtest"
@@ -87,23 +85,8 @@ func migrated(t testing.TB, db *ormtest.DB) {
 	}
 }
 
-// logBuffer is a concurrency-safe log sink.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+// logBuffer is covettest's log sink (shared with other modules' tests).
+type logBuffer = covettest.LogBuffer
 
 // newApp returns a started app with the plugin on db (and the test schema
 // applied), stopped when the test ends.
@@ -111,7 +94,7 @@ func newApp(t testing.TB, db *ormtest.DB, opts ...orm.Option) (*covet.App, *orm.
 	t.Helper()
 	migrated(t, db)
 	logs := &logBuffer{}
-	app := covet.New(covet.WithLogger(slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))), covet.WithHealth(), covet.WithHealthDetails())
+	app := covet.New(covet.WithLogger(logs.Logger()), covet.WithHealth(), covet.WithHealthDetails())
 	p := orm.New(append([]orm.Option{orm.WithDriver(db.Driver), orm.WithDSN(db.DSN), orm.WithMaxOpenConns(10)}, opts...)...)
 	must(t, app.Install(p))
 	return app, p, logs

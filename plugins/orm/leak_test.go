@@ -22,13 +22,10 @@ import (
 // answers exactly as one without it (no middleware left behind).
 func TestFailedStartLeavesNothing(t *testing.T) {
 	db := ormtest.SQLite(t)
-	newPlugin := func(t *testing.T) covet.Plugin { return orm.New(orm.WithDSN(db.DSN)) }
+	newPlugin := func(t *testing.T) covet.Plugin { return orm.New(orm.WithDriver(db.Driver), orm.WithDSN(db.DSN)) }
 	errStart := errors.New("leak test: start fails")
 	for _, failFirst := range []bool{false, true} {
 		t.Run(fmt.Sprintf("failing plugin first %v", failFirst), func(t *testing.T) {
-			if failFirst {
-				t.Skip("needs the modules helper's fix: plugins/orm opens its pools in Start, not Install, so a never-started orm leaves no pool goroutine (issue 12 §2); remove this skip with it")
-			}
 			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 			app := covet.New()
 			plugins := []covet.Plugin{newPlugin(t), covettest.FailingStart(errStart)}
@@ -44,7 +41,6 @@ func TestFailedStartLeavesNothing(t *testing.T) {
 		})
 	}
 	t.Run("failed install", func(t *testing.T) {
-		t.Skip("needs the modules helper's fix: plugins/orm opens its pools in Start, not Install, so a rolled-back orm leaves no pool goroutine (issue 12 §2); remove this skip with it")
 		defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 		bare, app := leakProbeApp(), leakProbeApp()
 		if err := app.Install(covettest.FailingInstall(newPlugin(t), errStart)); !errors.Is(err, errStart) {

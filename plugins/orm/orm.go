@@ -99,6 +99,7 @@ func (p *Plugin) Install(app *covet.App) error {
 	}
 	p.primary = p.byName[DefaultName]
 	app.UseAt(covet.PhaseResource, p.requestMiddleware)
+	app.DocumentResponses(documentResponses)
 	if p.cfg.mapErrors {
 		app.TranslateErrors(p.translate)
 	}

@@ -179,6 +179,7 @@ func (l *Limiter) Install(app *covet.App) error {
 		lb.SetLogger(app.Logger())
 	}
 	app.UseAt(covet.PhaseGuard, l.appMiddleware)
+	app.DocumentResponses(l.documentResponses)
 	return nil
 }
 

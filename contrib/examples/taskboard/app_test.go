@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
@@ -141,18 +142,35 @@ func testFlows(t *testing.T, cl *covettest.Client) {
 func TestMigrateCommand(t *testing.T) {
 	db := ormtest.SQLite(t)
 	var out bytes.Buffer
-	_ = out
-	if err := run([]string{"-db", db.DSN, "migrate", "up"}); err != nil {
-		t.Fatal(err)
+	stdout = &out
+	t.Cleanup(func() { stdout = os.Stdout })
+	migrate := func(cmd string) string {
+		t.Helper()
+		out.Reset()
+		if err := run([]string{"-db", db.DSN, "migrate", cmd}); err != nil {
+			t.Fatalf("migrate %s: %v", cmd, err)
+		}
+		return out.String()
 	}
-	if err := run([]string{"-db", db.DSN, "migrate", "status"}); err != nil {
-		t.Fatal(err)
+	if got := migrate("status"); !strings.Contains(got, "pending  001_initial") {
+		t.Errorf("status before up:\n%s\nwant 001_initial pending", got)
+	}
+	if got := migrate("up"); !strings.Contains(got, "applied 001_initial") {
+		t.Errorf("up:\n%s\nwant 001_initial applied", got)
+	}
+	if got := migrate("status"); !strings.Contains(got, "applied  001_initial (group 1,") || strings.Contains(got, "pending") {
+		t.Errorf("status after up:\n%s\nwant 001_initial applied in group 1, nothing pending", got)
+	}
+	if got := migrate("up"); !strings.Contains(got, "nothing to apply") {
+		t.Errorf("second up:\n%s\nwant nothing to apply", got)
 	}
 	var n int
 	if err := db.NewSelect().Table("tasks").ColumnExpr("count(*)").Scan(context.Background(), &n); err != nil {
 		t.Fatalf("tasks table after migrate up: %v", err)
 	}
-	_ = http.StatusOK
+	if n != 0 {
+		t.Errorf("tasks after migrate up: %d rows, want an empty table", n)
+	}
 }
 
 // TestDocumentedAndValidatedAlike: every route of the taskboard is in its

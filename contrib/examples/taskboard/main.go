@@ -45,6 +45,9 @@ func main() {
 	}
 }
 
+// stdout is where commands (migrate) print; tests read it.
+var stdout io.Writer = os.Stdout
+
 func run(args []string, opts ...settings.Option) error {
 	// `taskboard settings [-markdown]`: shown even when the settings are bad.
 	if ran, err := settings.Command[Settings](args, os.Stdout, settings.WithPrefix("TASKBOARD_")); ran {
@@ -66,7 +69,7 @@ func run(args []string, opts ...settings.Option) error {
 		if err != nil {
 			return err
 		}
-		return orm.RunMigrateCommand(ctx, db, ms, rest[1:], orm.WithOutput(os.Stdout))
+		return orm.RunMigrateCommand(ctx, db, ms, rest[1:], orm.WithOutput(stdout))
 	}
 	if err := s.checkHosts(); err != nil {
 		return err
