@@ -241,5 +241,3 @@ var (
 	_ http.Hijacker = (*Response)(nil)
 	_ http.Pusher   = (*Response)(nil)
 )
-
-var errResponseWritten = errors.New("covet: response already written")

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -124,19 +125,22 @@ func FuzzPathCleaner(f *testing.F) {
 		f.Add(s)
 	}
 	app := New(WithLogger(slog.New(slog.DiscardHandler)))
-	bad := func(v string) bool {
-		if v == "." || v == ".." {
-			return true
-		}
-		for _, seg := range strings.FieldsFunc(v, func(r rune) bool { return r == '/' || r == '\\' }) {
-			if seg == "." || seg == ".." {
-				return true
-			}
-		}
-		return false
+	segs := func(v string, seps string) []string {
+		return strings.FieldsFunc(v, func(r rune) bool { return strings.ContainsRune(seps, r) })
+	}
+	// The documented rule: a {name} value is never "." or ".." and holds no
+	// ".." segment after a backslash (".\" is a plain name: it walks
+	// nowhere); a {p:path} value holds no "." or ".." segment, either
+	// separator.
+	badName := func(v string) bool {
+		return v == "." || v == ".." || slices.Contains(segs(v, "\\"), "..")
+	}
+	badPath := func(v string) bool {
+		return slices.Contains(segs(v, "/\\"), ".") || slices.Contains(segs(v, "/\\"), "..")
 	}
 	var got []string
-	app.GET("/files/{p:path}", func(c *Context) error { got = append(got, c.Param("p")); return nil })
+	var gotPath []string
+	app.GET("/files/{p:path}", func(c *Context) error { gotPath = append(gotPath, c.Param("p")); return nil })
 	app.GET("/names/{name}", func(c *Context) error { got = append(got, c.Param("name")); return nil })
 	app.GET("/names/{name}/x", func(c *Context) error { got = append(got, c.Param("name")); return nil })
 	f.Fuzz(func(t *testing.T, p string) {
@@ -150,15 +154,20 @@ func FuzzPathCleaner(f *testing.F) {
 		if err != nil || u.Path == "" || u.Path[0] != '/' || u.Host != "" {
 			return
 		}
-		got = got[:0]
+		got, gotPath = got[:0], gotPath[:0]
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
 		r.URL = &url.URL{Path: u.Path, RawPath: u.RawPath}
 		r.RequestURI = u.RequestURI()
 		rec := httptest.NewRecorder()
 		app.ServeHTTP(rec, r)
 		for _, v := range got {
-			if bad(v) {
-				t.Fatalf("path %q: handler got parameter %q", p, v)
+			if badName(v) {
+				t.Fatalf("path %q: handler got {name} %q", p, v)
+			}
+		}
+		for _, v := range gotPath {
+			if badPath(v) {
+				t.Fatalf("path %q: handler got {p:path} %q", p, v)
 			}
 		}
 		if loc := rec.Header().Get("Location"); loc != "" {

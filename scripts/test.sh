@@ -35,4 +35,13 @@ if [ "$race" != none ]; then
     fi
   done
 fi
+# Static analysis (staticcheck, gosec, govulncheck when reachable) over
+# every module: scripts/lint.sh. COVET_LINT=0 skips it.
+if [ "${COVET_LINT:-1}" != 0 ]; then
+  echo "=== lint"
+  if ! scripts/lint.sh; then
+    echo "--- FAIL: lint"
+    status=1
+  fi
+fi
 exit $status

@@ -30,7 +30,6 @@ import (
 type Client struct {
 	t       testing.TB
 	h       http.Handler
-	srv     *httptest.Server
 	base    *url.URL
 	jar     *cookiejar.Jar
 	headers http.Header

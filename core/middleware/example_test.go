@@ -36,6 +36,7 @@ func ExampleRecover() {
 	app.Use(middleware.Recover())
 	app.GET("/boom", func(c *covet.Context) error {
 		var m map[string]int
+		//lint:ignore SA5000 the example panics on purpose.
 		m["x"] = 1 // panics: assignment to entry in nil map
 		return nil
 	})

@@ -180,9 +180,7 @@ func PaginateKeyset[T any](ctx context.Context, q *bun.SelectQuery, ks Keyset, c
 			cols[i] = "?TableAlias." + string(f.SQLName)
 			marks[i] = "?"
 		}
-		for _, v := range vals {
-			args = append(args, v)
-		}
+		args = append(args, vals...)
 		if len(fields) == 1 {
 			q = q.Where(cols[0]+" "+cmp+" ?", args...)
 		} else {

@@ -24,7 +24,6 @@ type Option func(*config)
 type config struct {
 	prefix       string
 	envFiles     []string
-	requireFiles bool
 	secretsDir   string
 	args         []string
 	argsSet      bool

@@ -19,7 +19,6 @@ const maxPooledBuf = 1 << 20
 
 var (
 	htmlContentType = []string{"text/html; charset=utf-8"}
-	noStore         = []string{"no-store"}
 )
 
 // Of returns the engine installed on the request's app, or nil.
