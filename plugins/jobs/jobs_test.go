@@ -274,3 +274,6 @@ func TestEnqueueTxRefusesNonTransaction(t *testing.T) {
 		t.Fatalf("EnqueueTx(*bun.DB): %v, want ErrNotTransaction", err)
 	}
 }
+
+// noteWork is a worker that does nothing.
+func noteWork(context.Context, *river.Job[NoteArgs]) error { return nil }
