@@ -598,7 +598,7 @@ func (a *App) logAbort(c *Context, err error) {
 	if c.route != nil {
 		attrs = append(attrs, "route", c.route.info.Pattern)
 	}
-	a.logger.ErrorContext(r.Context(), "covet: response aborted: the handler failed after the response started", attrs...)
+	a.logger.ErrorContext(c.Context(), "covet: response aborted: the handler failed after the response started", attrs...)
 }
 
 // dispatch routes the request and runs the matched handler chain.

@@ -248,7 +248,7 @@ type ErrorHandler func(c *Context, err error)
 // handleError runs the error handler once per request.
 func (a *App) handleError(c *Context, err error) {
 	if c.errHandled {
-		a.logger.WarnContext(c.req.Context(), "covet: error after the error was handled", "error", err)
+		a.logger.WarnContext(c.Context(), "covet: error after the error was handled", "error", err)
 		return
 	}
 	c.errHandled = true
@@ -315,10 +315,10 @@ func DefaultErrorHandler(c *Context, err error) {
 	a := c.app
 	if errors.Is(err, ErrDraining) {
 		// A stream ended because the server is shutting down.
-		a.logger.DebugContext(c.req.Context(), "covet: response ended by shutdown", "method", c.req.Method, "path", c.req.URL.Path)
+		a.logger.DebugContext(c.Context(), "covet: response ended by shutdown", "method", c.req.Method, "path", c.req.URL.Path)
 	} else if p.Status >= 500 && errors.Is(err, context.Canceled) {
 		// The client went away: nothing failed on our side.
-		a.logger.DebugContext(c.req.Context(), "covet: client went away", "method", c.req.Method, "path", c.req.URL.Path)
+		a.logger.DebugContext(c.Context(), "covet: client went away", "method", c.req.Method, "path", c.req.URL.Path)
 	} else if p.Status >= 500 {
 		attrs := []any{"error", err.Error(), "status", p.Status, "method", c.req.Method, "path", c.req.URL.Path}
 		if c.route != nil {
@@ -328,7 +328,7 @@ func DefaultErrorHandler(c *Context, err error) {
 		if errors.As(err, &pe) {
 			attrs = append(attrs, "stack", string(pe.Stack))
 		}
-		a.logger.ErrorContext(c.req.Context(), "covet: request failed", attrs...)
+		a.logger.ErrorContext(c.Context(), "covet: request failed", attrs...)
 	}
 	res := c.res
 	if res.Written() {
