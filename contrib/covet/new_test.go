@@ -119,7 +119,11 @@ func TestNewAppBuildsAndPasses(t *testing.T) {
 
 // TestVersionsInStep: a new app requires the versions versions.yaml gives.
 func TestVersionsInStep(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(repoRoot(t), "versions.yaml"))
+	root := repoRoot(t)
+	if root == "" {
+		t.Skip("not in the repository: no versions.yaml")
+	}
+	b, err := os.ReadFile(filepath.Join(root, "versions.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
