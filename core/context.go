@@ -518,7 +518,7 @@ func (c *Context) HTML(code int, s string) error {
 // smallBody is net/http's buffer before it switches to chunked encoding: a
 // body up to this size written in one go gets its Content-Length from
 // net/http itself, without the header-map round trip (about 2,300
-// instructions per request, measured in contrib/bench).
+// instructions per request, measured in tools/bench).
 const smallBody = 2048
 
 func (c *Context) writeString(code int, ct, s string) error {

@@ -5,6 +5,10 @@
 // files. Plugins (ORM, auth, CORS, rate limits, OpenAPI, WebSocket, caching,
 // templates) are separate modules that build on this package's public API.
 //
+// Typed handlers (Get, Post, HandleTyped, Bind) are a thin adapter here over
+// the engine in core/internal/binding; the JSON Schema that documentation
+// plugins publish for them is package github.com/covetgo/covet/core/schema.
+//
 //	app := covet.New()
 //	app.GET("/users/{id:int}", func(c *covet.Context) error {
 //		id, _ := c.ParamInt("id")

@@ -13,6 +13,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/covetgo/covet/core/internal/upload"
 	"github.com/julienschmidt/httprouter"
 )
 
@@ -36,19 +37,19 @@ func FuzzSanitizeFilename(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, name string) {
-		got := sanitizeFilename(name)
+		got := upload.SanitizeFilename(name)
 		if !utf8.ValidString(got) {
-			t.Fatalf("sanitizeFilename(%q) = %q: invalid UTF-8", name, got)
+			t.Fatalf("upload.SanitizeFilename(%q) = %q: invalid UTF-8", name, got)
 		}
 		for _, r := range got {
 			if r == '/' || r == '\\' || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
-				t.Fatalf("sanitizeFilename(%q) = %q keeps %U", name, got, r)
+				t.Fatalf("upload.SanitizeFilename(%q) = %q keeps %U", name, got, r)
 			}
 		}
 		if got == "." || got == ".." || got != strings.TrimSpace(got) {
-			t.Fatalf("sanitizeFilename(%q) = %q", name, got)
+			t.Fatalf("upload.SanitizeFilename(%q) = %q", name, got)
 		}
-		if again := sanitizeFilename(got); again != got {
+		if again := upload.SanitizeFilename(got); again != got {
 			t.Fatalf("not idempotent: %q -> %q -> %q", name, got, again)
 		}
 	})

@@ -9,7 +9,7 @@
 # background work (which callgrind counts too) out of the figure;
 # GODEBUG=asyncpreemptoff=1 because callgrind mishandles Go's preemption signals,
 # and cpu.rdtscp=off because valgrind's synthetic CPU claims RDTSCP where the
-# host lacks it and then dies on it with SIGILL (see contrib/bench/callgrind.GODEBUG).
+# host lacks it and then dies on it with SIGILL (see tools/bench/callgrind.GODEBUG).
 set -euo pipefail
 pkg=$1 bench=$2 n=${3:-20000}
 tmp=$(mktemp -d)

@@ -3,13 +3,13 @@ module github.com/covetgo/covet/contrib/examples
 go 1.26.0
 
 require (
-	github.com/covetgo/covet/contrib/browsertest v0.1.0
 	github.com/covetgo/covet/core v0.2.0
 	github.com/covetgo/covet/plugins/cors v0.1.0
 	github.com/covetgo/covet/plugins/openapi v0.1.0
 	github.com/covetgo/covet/plugins/orm v0.1.0
 	github.com/covetgo/covet/plugins/ratelimit v0.1.0
 	github.com/covetgo/covet/plugins/settings v0.1.0
+	github.com/covetgo/covet/tools/browsertest v0.1.0
 	github.com/prometheus/client_golang v1.24.1
 	github.com/riverqueue/river v0.51.2
 	github.com/uptrace/bun v1.3.0
@@ -118,13 +118,13 @@ require (
 )
 
 replace (
-	github.com/covetgo/covet/contrib/browsertest => ../browsertest
 	github.com/covetgo/covet/core => ../../core
 	github.com/covetgo/covet/plugins/cors => ../../plugins/cors
 	github.com/covetgo/covet/plugins/openapi => ../../plugins/openapi
 	github.com/covetgo/covet/plugins/orm => ../../plugins/orm
 	github.com/covetgo/covet/plugins/ratelimit => ../../plugins/ratelimit
 	github.com/covetgo/covet/plugins/settings => ../../plugins/settings
+	github.com/covetgo/covet/tools/browsertest => ../../tools/browsertest
 )
 
 replace github.com/covetgo/covet/plugins/otel => ../../plugins/otel

@@ -50,7 +50,7 @@ func WithAccessLogSkip(skip func(c *covet.Context) bool) AccessLogOption {
 // WithAccessLogWriter writes each record as one JSON line straight to w,
 // without going through slog: the same keys as slog's JSON handler produces
 // ("time", "level", "msg", then the attributes; "duration" in nanoseconds),
-// at about a third of its cost (contrib/bench measured slog's JSON
+// at about a third of its cost (tools/bench measured slog's JSON
 // formatting at ~10,000 instructions per request). Lines are written whole,
 // one Write call each, serialized so w need not be safe for concurrent use.
 // Levels below slog.LevelInfo are written too; use the skip option to drop

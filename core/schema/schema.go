@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"math"
 	"net/http"
 	"reflect"
@@ -78,148 +79,145 @@ type Schema struct {
 	AdditionalProperties *Schema
 }
 
-// MarshalJSON encodes the schema in the JSON Schema 2020-12 form.
+// MarshalJSON encodes the schema in the JSON Schema 2020-12 form: the
+// members Keywords yields, in its order.
 func (s *Schema) MarshalJSON() ([]byte, error) {
-	w := &objectWriter{}
-	w.b.WriteByte('{')
-	s.writeAnnotations(w)
-	s.writeConstraints(w)
-	if s.Properties != nil && w.err == nil {
-		w.key("properties")
-		w.b.WriteByte('{')
-		for i, name := range s.propertyNames() {
-			if i > 0 {
-				w.b.WriteByte(',')
-			}
-			kb, _ := json.Marshal(name)
-			w.b.Write(kb)
-			w.b.WriteByte(':')
-			vb, err := json.Marshal(s.Properties[name])
-			if err != nil {
-				return nil, err
-			}
-			w.b.Write(vb)
+	var b bytes.Buffer
+	b.WriteByte('{')
+	var err error
+	first := true
+	key := func(k string) {
+		if !first {
+			b.WriteByte(',')
 		}
-		w.b.WriteByte('}')
+		first = false
+		kb, _ := json.Marshal(k)
+		b.Write(kb)
+		b.WriteByte(':')
 	}
-	if len(s.Required) > 0 {
-		w.put("required", s.Required)
+	for k, v := range s.Keywords() {
+		if props, ok := v.([]Property); ok {
+			key(k)
+			b.WriteByte('{')
+			for i, p := range props {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				kb, _ := json.Marshal(p.Name)
+				b.Write(kb)
+				b.WriteByte(':')
+				vb, e := json.Marshal(p.Schema)
+				if e != nil {
+					return nil, e
+				}
+				b.Write(vb)
+			}
+			b.WriteByte('}')
+			continue
+		}
+		var vb []byte
+		if vb, err = json.Marshal(v); err != nil {
+			return nil, err
+		}
+		key(k)
+		b.Write(vb)
 	}
-	if s.AdditionalProperties != nil {
-		w.put("additionalProperties", s.AdditionalProperties)
-	}
-	if w.err != nil {
-		return nil, w.err
-	}
-	w.b.WriteByte('}')
-	return w.b.Bytes(), nil
+	b.WriteByte('}')
+	return b.Bytes(), nil
 }
 
-// objectWriter writes the members of a JSON object in order; the first
-// error stops it.
-type objectWriter struct {
-	b     bytes.Buffer
-	first bool // a member was written
-	err   error
+// Property is one member of a schema's properties, as Keywords yields them.
+type Property struct {
+	Name   string
+	Schema *Schema
 }
 
-// key writes the separator and the key of the next member.
-func (w *objectWriter) key(k string) {
-	if w.first {
-		w.b.WriteByte(',')
+// Keywords yields the schema's members in the order of its JSON encoding,
+// with the values that encoding writes: strings, bools, float64 and int
+// numbers, []string, []any (enum, examples, anyOf), defaults and examples as
+// given, *Schema for nested schemas (items, additionalProperties, the
+// members of anyOf), and []Property for properties (declaration order, then
+// any others sorted). Documentation plugins walk it to build their own
+// trees without re-implementing the encoding.
+func (s *Schema) Keywords() iter.Seq2[string, any] {
+	return func(yield func(string, any) bool) {
+		_ = s.annotations(yield) && s.constraints(yield) && s.objectKeywords(yield)
 	}
-	w.first = true
-	kb, _ := json.Marshal(k)
-	w.b.Write(kb)
-	w.b.WriteByte(':')
 }
 
-// put writes the member k: v.
-func (w *objectWriter) put(k string, v any) {
-	if w.err != nil {
-		return
-	}
-	vb, err := json.Marshal(v)
-	if err != nil {
-		w.err = err
-		return
-	}
-	w.key(k)
-	w.b.Write(vb)
-}
-
-// writeAnnotations writes $ref, type, format and the annotations (description,
-// deprecated, default, examples) and enum.
-func (s *Schema) writeAnnotations(w *objectWriter) {
+// annotations yields $ref, type, format, the annotations (description,
+// deprecated, default, examples) and enum; false when yield stopped.
+func (s *Schema) annotations(yield func(string, any) bool) bool {
 	if s.Ref != "" {
+		var ok bool
 		if s.Nullable {
-			w.put("anyOf", []any{map[string]string{"$ref": s.Ref}, map[string]string{"type": "null"}})
+			ok = yield("anyOf", []any{&Schema{Ref: s.Ref}, &Schema{Type: "null"}})
 		} else {
-			w.put("$ref", s.Ref)
+			ok = yield("$ref", s.Ref)
+		}
+		if !ok {
+			return false
 		}
 	}
 	if s.Type != "" {
+		var t any = s.Type
 		if s.Nullable {
-			w.put("type", []string{s.Type, "null"})
-		} else {
-			w.put("type", s.Type)
+			t = []string{s.Type, "null"}
+		}
+		if !yield("type", t) {
+			return false
 		}
 	}
-	if s.Format != "" {
-		w.put("format", s.Format)
-	}
-	if s.Description != "" {
-		w.put("description", s.Description)
-	}
-	if s.Deprecated {
-		w.put("deprecated", true)
-	}
-	if s.Default != nil {
-		w.put("default", s.Default)
-	}
-	if len(s.Examples) > 0 {
-		w.put("examples", s.Examples)
+	if s.Format != "" && !yield("format", s.Format) ||
+		s.Description != "" && !yield("description", s.Description) ||
+		s.Deprecated && !yield("deprecated", true) ||
+		s.Default != nil && !yield("default", s.Default) ||
+		len(s.Examples) > 0 && !yield("examples", s.Examples) {
+		return false
 	}
 	if s.Enum != nil {
 		enum := s.Enum
 		if s.Nullable {
 			enum = append(append([]any(nil), enum...), nil)
 		}
-		w.put("enum", enum)
+		return yield("enum", enum)
 	}
+	return true
 }
 
-// writeConstraints writes the number, string and array keywords.
-func (s *Schema) writeConstraints(w *objectWriter) {
+// constraints yields the number, string and array keywords.
+func (s *Schema) constraints(yield func(string, any) bool) bool {
 	for _, kv := range []struct {
 		k string
 		v *float64
 	}{{"minimum", s.Minimum}, {"maximum", s.Maximum}, {"exclusiveMinimum", s.ExclusiveMinimum}, {"exclusiveMaximum", s.ExclusiveMaximum}, {"multipleOf", s.MultipleOf}} {
-		if kv.v != nil {
-			w.put(kv.k, *kv.v)
+		if kv.v != nil && !yield(kv.k, *kv.v) {
+			return false
 		}
 	}
-	if s.MinLength != nil {
-		w.put("minLength", *s.MinLength)
+	return !(s.MinLength != nil && !yield("minLength", *s.MinLength) ||
+		s.MaxLength != nil && !yield("maxLength", *s.MaxLength) ||
+		s.Pattern != "" && !yield("pattern", s.Pattern) ||
+		s.Items != nil && !yield("items", s.Items) ||
+		s.MinItems != nil && !yield("minItems", *s.MinItems) ||
+		s.MaxItems != nil && !yield("maxItems", *s.MaxItems) ||
+		s.UniqueItems && !yield("uniqueItems", true))
+}
+
+// objectKeywords yields properties, required and additionalProperties.
+func (s *Schema) objectKeywords(yield func(string, any) bool) bool {
+	if s.Properties != nil {
+		names := s.propertyNames()
+		props := make([]Property, len(names))
+		for i, n := range names {
+			props[i] = Property{n, s.Properties[n]}
+		}
+		if !yield("properties", props) {
+			return false
+		}
 	}
-	if s.MaxLength != nil {
-		w.put("maxLength", *s.MaxLength)
-	}
-	if s.Pattern != "" {
-		w.put("pattern", s.Pattern)
-	}
-	if s.Items != nil {
-		w.put("items", s.Items)
-	}
-	if s.MinItems != nil {
-		w.put("minItems", *s.MinItems)
-	}
-	if s.MaxItems != nil {
-		w.put("maxItems", *s.MaxItems)
-	}
-	if s.UniqueItems {
-		w.put("uniqueItems", true)
-	}
+	return !(len(s.Required) > 0 && !yield("required", s.Required) ||
+		s.AdditionalProperties != nil && !yield("additionalProperties", s.AdditionalProperties))
 }
 
 // propertyNames returns the property names in declaration order, then any

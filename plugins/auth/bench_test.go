@@ -145,7 +145,7 @@ func BenchmarkEndpoint(b *testing.B) {
 // BenchmarkEndpointServer is BenchmarkEndpoint over a real net/http server
 // on loopback, with a minimal keep-alive client in the same process (one
 // write of a prepared request, one read of the response): what the issue
-// calls server instructions per request, as contrib/bench measures them.
+// calls server instructions per request, as tools/bench measures them.
 //
 //	scripts/instr-per-op.sh ./plugins/auth '^BenchmarkEndpointServer$/^auth=none$' 20000
 //	scripts/instr-per-op.sh ./plugins/auth '^BenchmarkEndpointServer$/^auth=bearer$' 20000

@@ -10,6 +10,7 @@ import (
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/plugins/jobs"
 	"github.com/covetgo/covet/plugins/orm"
+	"github.com/covetgo/covet/plugins/orm/pgsql"
 	"github.com/riverqueue/river"
 )
 
@@ -27,7 +28,7 @@ func (WelcomeArgs) Kind() string { return "welcome_email" }
 func Example() {
 	dsn := os.Getenv("DATABASE_URL") // postgres://...
 	app := covet.New()
-	if err := app.Install(orm.New(orm.WithDSN(dsn))); err != nil {
+	if err := app.Install(orm.New(orm.WithDriver(pgsql.Driver()), orm.WithDSN(dsn))); err != nil {
 		log.Fatal(err)
 	}
 	jp := jobs.New(jobs.WithDSN(dsn), jobs.WithQueue(river.QueueDefault, 20),

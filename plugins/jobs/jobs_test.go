@@ -18,6 +18,7 @@ import (
 	"github.com/covetgo/covet/plugins/jobs"
 	"github.com/covetgo/covet/plugins/orm"
 	"github.com/covetgo/covet/plugins/orm/ormtest"
+	"github.com/covetgo/covet/plugins/orm/pgsql"
 	"github.com/riverqueue/river"
 )
 
@@ -90,7 +91,7 @@ func TestEnqueueInRequestTransaction(t *testing.T) {
 	var dupRuns atomic.Int32
 	newInstance := func(name string) *instance {
 		app := covet.New(quiet())
-		must(t, app.Install(orm.New(orm.WithDSN(db.DSN), orm.WithMaxOpenConns(8))))
+		must(t, app.Install(orm.New(orm.WithDriver(pgsql.Driver()), orm.WithDSN(db.DSN), orm.WithMaxOpenConns(8))))
 		jp := jobs.New(jobs.WithDSN(db.DSN), jobs.WithFetchInterval(200*time.Millisecond), jobs.WithMaxConns(8))
 		jobs.RegisterFunc(jp, func(ctx context.Context, j *river.Job[NoteArgs]) error {
 			_, err := db.ExecContext(ctx, `INSERT INTO runs (n, worker) VALUES (?, ?)`, j.Args.N, name)

@@ -17,7 +17,7 @@ import (
 )
 
 // The benchmark page: a layout, a page and a partial per item, 50 items.
-// contrib/bench/flask-tmpl renders the same page with Jinja2.
+// tools/bench/flask-tmpl renders the same page with Jinja2.
 
 type benchTask struct {
 	ID       int

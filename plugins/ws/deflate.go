@@ -84,13 +84,27 @@ func (r *pooledReader) Close() error {
 	return err
 }
 
-// offersDeflate reports whether the client offered permessage-deflate,
-// with the same rule as nbio's negotiation (any offer is taken).
-func offersDeflate(values []string) bool {
+// acceptableDeflate reports whether one of the client's permessage-deflate
+// offers can be answered the way nbio answers (no context takeover, a
+// 32 KiB window): an offer that asks the server for a smaller window
+// (server_max_window_bits < 15) cannot, since nbio does not echo the
+// parameter and klauspost's writer uses the full window.
+func acceptableDeflate(values []string) bool {
 	for _, v := range values {
 		for _, ext := range strings.Split(v, ",") {
-			name, _, _ := strings.Cut(ext, ";")
-			if strings.EqualFold(strings.TrimSpace(name), "permessage-deflate") {
+			params := strings.Split(ext, ";")
+			if !strings.EqualFold(strings.TrimSpace(params[0]), "permessage-deflate") {
+				continue
+			}
+			ok := true
+			for _, p := range params[1:] {
+				k, val, _ := strings.Cut(strings.TrimSpace(p), "=")
+				if strings.EqualFold(strings.TrimSpace(k), "server_max_window_bits") &&
+					strings.Trim(strings.TrimSpace(val), `"`) != "15" {
+					ok = false
+				}
+			}
+			if ok {
 				return true
 			}
 		}

@@ -1,9 +1,11 @@
 package ws_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"net"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -151,5 +153,38 @@ func TestDeflateBombRefused(t *testing.T) {
 	c.ExpectClose(ws.CloseTooBig)
 	if code := rec.wait(t); code != ws.CloseTooBig {
 		t.Fatalf("OnClose %d", code)
+	}
+}
+
+// TestDeflateSmallWindowDeclined: an offer asking the server for a window
+// smaller than 32 KiB cannot be honoured (nbio's answer does not carry the
+// parameter), so the handshake succeeds without the extension.
+func TestDeflateSmallWindowDeclined(t *testing.T) {
+	app, _, _ := deflateApp(t, ws.WithCompression(1, 64))
+	srv := wstest.NewServer(t, app)
+	for _, tc := range []struct{ offer, want string }{
+		{"permessage-deflate; server_max_window_bits=10", ""},
+		{"permessage-deflate; server_max_window_bits=10, permessage-deflate", "permessage-deflate"},
+		{"permessage-deflate; client_max_window_bits", "permessage-deflate"},
+	} {
+		nc, err := net.Dial("tcp", srv.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := "GET /echo HTTP/1.1\r\nHost: " + srv.Addr() + "\r\nOrigin: " + srv.URL +
+			"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" +
+			"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Extensions: " + tc.offer + "\r\n\r\n"
+		if _, err := nc.Write([]byte(req)); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(nc), nil)
+		nc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := resp.Header.Get("Sec-Websocket-Extensions")
+		if resp.StatusCode != http.StatusSwitchingProtocols || !strings.HasPrefix(got, tc.want) || (tc.want == "" && got != "") {
+			t.Errorf("offer %q: status %d, extensions %q, want %q", tc.offer, resp.StatusCode, got, tc.want)
+		}
 	}
 }

@@ -61,6 +61,7 @@ type route struct {
 	onClose  func(c *Conn, code int, reason string)
 	accept   func(c *covet.Context, conn *Conn) error
 	bound    atomic.Pointer[websocket.Upgrader]
+	nextPing time.Time // owned by the hub's heartbeat loop
 }
 
 // upgraderFor returns the route's upgrader bound to the hub's running
@@ -95,6 +96,7 @@ func Handle[M any](r covet.Router, pattern string, h Handler[M], opts ...Option)
 	}
 	rt := &route{hub: h.Hub, cfg: cfg, onOpen: h.OnOpen, onClose: h.OnClose, accept: h.Accept}
 	rt.onMsg = messageFunc(rt, h.OnMessage)
+	h.Hub.noteSweep(&cfg)
 	rt.upgrader = rt.newUpgrader()
 	return r.Handle(http.MethodGet, pattern, rt.serve)
 }
@@ -318,7 +320,13 @@ func (rt *route) serve(cc *covet.Context) error {
 		}
 	}()
 	c := &Conn{route: rt, id: connIDs.Add(1), client: client}
-	c.deflate = rt.cfg.compress && offersDeflate(r.Header.Values("Sec-Websocket-Extensions"))
+	if rt.cfg.compress {
+		c.deflate = acceptableDeflate(r.Header.Values("Sec-Websocket-Extensions"))
+	}
+	if !c.deflate && rt.cfg.compress {
+		// nbio would take any offer: decline the ones we cannot honour.
+		r.Header.Del("Sec-Websocket-Extensions")
+	}
 	if rt.accept != nil {
 		if err := rt.accept(cc, c); err != nil {
 			h.removeMember(c, c.User())

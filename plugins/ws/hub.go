@@ -57,6 +57,7 @@ type Hub struct {
 	bs    *brokerState
 
 	presenceKick chan struct{}
+	sweepStep    atomic.Int64 // heartbeat loop period (ns), 0: no pings
 }
 
 type hubStats struct {
@@ -109,7 +110,7 @@ func NewHub(opts ...Option) *Hub {
 		_, _ = rand.Read(b[:])
 		id = hex.EncodeToString(b[:])
 	}
-	return &Hub{
+	h := &Hub{
 		cfg:      cfg,
 		instance: id,
 		conns:    map[*Conn]struct{}{},
@@ -119,6 +120,26 @@ func NewHub(opts ...Option) *Hub {
 		clients:  map[string]int{},
 		done:     make(chan struct{}),
 		idle:     make(chan struct{}, 1),
+	}
+	h.noteSweep(&cfg)
+	return h
+}
+
+// noteSweep makes the heartbeat loop tick often enough for cfg's ping
+// settings (the hub's and every route's): every min(interval, wait)/2.
+func (h *Hub) noteSweep(cfg *config) {
+	if cfg.pingInterval <= 0 {
+		return
+	}
+	step := int64(min(cfg.pingInterval, cfg.pongWait) / 2)
+	if step <= 0 {
+		step = int64(cfg.pingInterval)
+	}
+	for {
+		cur := h.sweepStep.Load()
+		if (cur != 0 && cur <= step) || h.sweepStep.CompareAndSwap(cur, step) {
+			return
+		}
 	}
 }
 
@@ -355,22 +376,19 @@ func (h *Hub) release(client string) {
 }
 
 func (h *Hub) pingLoop(ctx context.Context) {
-	if h.cfg.pingInterval <= 0 {
+	step := time.Duration(h.sweepStep.Load())
+	if step <= 0 {
 		return
 	}
 	// One goroutine for every connection's heartbeat and dead-peer check:
-	// it pings every interval and, every half of min(interval, wait),
-	// closes the connections that sent nothing (no pong, no message) for
-	// longer than their route's interval+wait. No timer per connection.
-	step := min(h.cfg.pingInterval, h.cfg.pongWait) / 2
-	if step <= 0 {
-		step = h.cfg.pingInterval
-	}
+	// each route's connections are pinged every route interval, and a
+	// connection that sent nothing (no pong, no message) for longer than
+	// its route's interval+wait is closed. No timer per connection.
 	t := time.NewTicker(step)
 	defer t.Stop()
 	ping := []byte{0x89, 0x00} // FIN + ping, empty payload, server frames are unmasked
 	var batch []*Conn
-	nextPing := time.Now().Add(h.cfg.pingInterval)
+	due := map[*route]bool{}
 	for {
 		select {
 		case <-ctx.Done():
@@ -378,10 +396,7 @@ func (h *Hub) pingLoop(ctx context.Context) {
 		case <-t.C:
 		}
 		now := time.Now()
-		doPing := !now.Before(nextPing)
-		if doPing {
-			nextPing = now.Add(h.cfg.pingInterval)
-		}
+		clear(due)
 		batch = batch[:0]
 		h.mu.RLock()
 		for c := range h.conns {
@@ -392,14 +407,24 @@ func (h *Hub) pingLoop(ctx context.Context) {
 			if !c.open.Load() || c.closed.Load() {
 				continue
 			}
-			cfg := &c.route.cfg
-			if cfg.pingInterval > 0 {
-				if last := c.lastRead.Load(); last != 0 && now.UnixNano()-last > int64(cfg.pingInterval+cfg.pongWait) {
-					c.dead()
-					continue
-				}
+			rt := c.route
+			cfg := &rt.cfg
+			if cfg.pingInterval <= 0 {
+				continue
 			}
-			if doPing {
+			if last := c.lastRead.Load(); last != 0 && now.UnixNano()-last > int64(cfg.pingInterval+cfg.pongWait) {
+				c.dead()
+				continue
+			}
+			d, seen := due[rt]
+			if !seen {
+				d = !now.Before(rt.nextPing) // only this goroutine touches nextPing
+				if d {
+					rt.nextPing = now.Add(cfg.pingInterval)
+				}
+				due[rt] = d
+			}
+			if d {
 				c.writeFrame(ping)
 			}
 		}

@@ -291,3 +291,27 @@ func TestShutdownSendsGoingAway(t *testing.T) {
 		t.Fatalf("%d connections left", s.Conns)
 	}
 }
+
+// TestPingPerRoute: WithPing as a route option works with the hub's pings
+// off; a client that answers pings stays, one that does not is closed.
+func TestPingPerRoute(t *testing.T) {
+	// A wait long enough for a pong on this loaded shared machine.
+	app, hub, rec := chatApp(t, []ws.Option{ws.WithPing(0, 0)}, ws.WithPing(100*time.Millisecond, 400*time.Millisecond))
+	srv := wstest.NewServer(t, app)
+	alive := srv.Dial(t, "/boards/1/live")
+	go func() { // gorilla answers pings while it reads
+		for {
+			if _, _, err := alive.WS.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}()
+	_ = srv.Dial(t, "/boards/1/live") // never reads: never pongs
+	if code := rec.wait(t); code != 1006 {
+		t.Fatalf("silent peer closed with %d, want 1006", code)
+	}
+	time.Sleep(700 * time.Millisecond) // 7 more intervals for the live one
+	if n := hub.Stats().Conns; n != 1 {
+		t.Fatalf("%d connections open, want the one answering pings", n)
+	}
+}

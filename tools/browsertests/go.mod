@@ -5,11 +5,11 @@ go 1.25.0
 require (
 	github.com/chromedp/cdproto v0.160.5
 	github.com/chromedp/chromedp v0.23.0
-	github.com/covetgo/covet/contrib/browsertest v0.1.0
 	github.com/covetgo/covet/core v0.2.0
 	github.com/covetgo/covet/plugins/cors v0.1.0
 	github.com/covetgo/covet/plugins/openapi v0.1.0
 	github.com/covetgo/covet/plugins/tmpl v0.1.0
+	github.com/covetgo/covet/tools/browsertest v0.1.0
 	github.com/google/uuid v1.6.0
 )
 
@@ -28,7 +28,7 @@ require (
 
 replace github.com/covetgo/covet/core => ../../core
 
-replace github.com/covetgo/covet/contrib/browsertest => ../../contrib/browsertest
+replace github.com/covetgo/covet/tools/browsertest => ../../tools/browsertest
 
 replace github.com/covetgo/covet/plugins/cors => ../../plugins/cors
 

@@ -1,6 +1,6 @@
 // Command authbench serves one authenticated endpoint with Covet and
 // plugins/auth, for the authenticated-endpoint comparison with FastAPI
-// (contrib/bench/scripts/auth-vs-fastapi.sh):
+// (tools/bench/scripts/auth-vs-fastapi.sh):
 //
 //	GET /me  Authorization: Bearer <HS256 JWT>  →  200 {"id":"<sub>"}
 //

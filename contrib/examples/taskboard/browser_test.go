@@ -11,13 +11,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/covetgo/covet/contrib/browsertest"
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/core/covettest"
 	"github.com/covetgo/covet/plugins/auth"
 	"github.com/covetgo/covet/plugins/auth/authtest"
 	"github.com/covetgo/covet/plugins/orm/ormtest"
 	"github.com/covetgo/covet/plugins/ratelimit"
+	"github.com/covetgo/covet/tools/browsertest"
 )
 
 func TestMain(m *testing.M) { browsertest.Main(m) } // closes the browsers at the end

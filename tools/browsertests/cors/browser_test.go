@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/covetgo/covet/contrib/browsertest"
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/plugins/cors"
+	"github.com/covetgo/covet/tools/browsertest"
 )
 
 // hits counts the requests each route's handler served, so the test can

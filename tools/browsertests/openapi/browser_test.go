@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/covetgo/covet/contrib/browsertest"
+	"github.com/covetgo/covet/tools/browsertest"
 )
 
 func TestMain(m *testing.M) { browsertest.Main(m) }

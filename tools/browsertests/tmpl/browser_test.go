@@ -16,9 +16,9 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
-	"github.com/covetgo/covet/contrib/browsertest"
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/plugins/tmpl"
+	"github.com/covetgo/covet/tools/browsertest"
 )
 
 type boardView struct {
@@ -170,6 +170,11 @@ func TestBrowserHTMX(t *testing.T) {
 		t.Fatalf("after invalid post: %q", got)
 	}
 
+	// Let htmx finish settling the swapped form (and bind its hx-post)
+	// before using it: a click during the settle submitted the form natively
+	// on a loaded machine, navigating away from the page.
+	step("settled", poll(`document.querySelector(".htmx-settling, .htmx-swapping, .htmx-added, .htmx-request") === null`))
+
 	// A form without its CSRF token is refused (403) and nothing is swapped.
 	eval(`document.querySelector("#task-form input[name=csrf_token]").remove(); "ok"`)
 	step("csrf", chromedp.SetValue(chromedp.CSS("#title"), "forged task"), chromedp.Click(chromedp.CSS("#create")),
@@ -186,6 +191,12 @@ func TestBrowserHTMX(t *testing.T) {
 			t.Fatalf("the forged post was not refused (%d refusals)", n)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	// The refusal reached the server; wait until htmx has handled the
+	// answer (the form loses its htmx-request class) before looking.
+	step("csrf answered", poll(`document.querySelector("#task-form.htmx-request") === null`))
+	if got := eval(`location.pathname + "|" + window.marker`); got != "/|same page" {
+		t.Fatalf("the refused post navigated away: %q", got)
 	}
 	if got := eval(`document.querySelector("#title-error").textContent`); !strings.Contains(got, "at least 3") {
 		t.Fatalf("the refused post changed the form: %q", got)

@@ -1,0 +1,23 @@
+// Command covetotel serves the covet benchmark app with plugins/otel installed,
+// every trace sampled and exported in batches (OTLP encoding, no network).
+package main
+
+import (
+	"os"
+
+	"github.com/covetgo/covet/plugins/otel"
+	"github.com/covetgo/covet/tools/bench/apps/covetapp"
+	"github.com/covetgo/covet/tools/bench/internal/obs"
+	"github.com/covetgo/covet/tools/bench/internal/shared"
+)
+
+func main() {
+	ln := shared.Listen()
+	app := covetapp.New()
+	if err := app.Install(otel.New(otel.WithTracerProvider(obs.Provider(true)))); err != nil {
+		os.Exit(1)
+	}
+	if err := app.Serve(ln); err != nil {
+		os.Exit(1)
+	}
+}

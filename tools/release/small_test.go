@@ -1,0 +1,159 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/covetgo/covet/tools/release/internal/release"
+)
+
+// smallApp is a SQLite-only bookshelf: orm on SQLite, OpenAPI documents and
+// the in-memory rate limiter, the app of issue 12's size target.
+const smallApp = `package main
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"io"
+
+	covet "github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/plugins/openapi"
+	"github.com/covetgo/covet/plugins/orm"
+	"github.com/covetgo/covet/plugins/orm/sqlite"
+	"github.com/covetgo/covet/plugins/ratelimit"
+)
+
+func main() {
+	app := covet.New()
+	if err := app.Install(
+		orm.New(orm.WithDriver(sqlite.Driver()), orm.WithDSN("sqlite://:memory:")),
+		openapi.New(openapi.WithInfo("Bookshelf", "1.0.0")),
+		ratelimit.New(ratelimit.WithDefaultPolicy(ratelimit.NewPolicy("all", ratelimit.WithLimits(ratelimit.PerMinute(100))))),
+	); err != nil {
+		log.Fatal(err)
+	}
+	app.GET("/books/count", func(c *covet.Context) error {
+		db, err := orm.DB(c)
+		if err != nil {
+			return err
+		}
+		var n int
+		if err := db.NewRaw("SELECT 41 + 1").Scan(c.Context(), &n); err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, map[string]int{"count": n})
+	})
+	ctx := context.Background()
+	if err := app.Start(ctx); err != nil {
+		log.Fatal(err)
+	}
+	defer app.Stop(ctx)
+	srv := httptest.NewServer(app)
+	defer srv.Close()
+	for _, path := range []string{"/books/count", "/openapi.json"} {
+		res, err := http.Get(srv.URL + path)
+		if err != nil {
+			log.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		fmt.Printf("%s: %d ratelimit=%t %d bytes\n", path, res.StatusCode, res.Header.Get("RateLimit") != "", len(body))
+	}
+}
+`
+
+// TestSmallSQLiteApp builds the SQLite-only app (orm + openapi + in-memory
+// ratelimit) outside the workspace from the local module proxy, as a user
+// would, and checks that it links no other database driver and no Redis
+// client (pgx, go-sql-driver/mysql, go-redis, dockertest), and serves.
+//
+// Size (go build, linux/amd64): 36.6 MB (34.9 MiB, 36 modules linked, pgx,
+// the MySQL driver and go-redis among them) before the drivers and the Redis
+// backend moved to their own packages; 30.3 MB (28.9 MiB, 21 modules) after,
+// 21.7 MB (20.7 MiB) with -ldflags="-s -w". Issue 12's
+// target of 20 MB is NOT met yet: what remains is modernc.org/sqlite
+// (the SQLite C library transpiled to Go, ~1.9 MB of code plus its tables),
+// core's goccy/go-json (~1 MB of code) and openapi's uncompressed Swagger
+// UI and ReDoc bundles (2.9 MB). maxSize guards the split: linking any of
+// the dropped drivers again crosses it.
+func TestSmallSQLiteApp(t *testing.T) {
+	repo, vers := repository(t)
+	p := proxy(t)
+	dir := t.TempDir()
+	if strings.HasPrefix(dir, repo.Root) {
+		t.Fatalf("app directory %s is inside the repository", dir)
+	}
+	files := map[string]string{
+		"go.mod":  "module example.com/bookshelf\n\ngo 1.25.0\n",
+		"go.sum":  p.GoSum() + thirdPartySums(t, repo),
+		"main.go": smallApp,
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := p.Env(os.Environ())
+	args := []string{"get"}
+	for _, d := range []string{"core", "plugins/orm", "plugins/openapi", "plugins/ratelimit"} {
+		args = append(args, release.RepoModulePath+"/"+d+"@"+release.EntryFor(vers, d).Version)
+	}
+	if out, err := goCmd(t, dir, env, args...); err != nil {
+		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, tail(out, 40))
+	}
+	if out, err := goCmd(t, dir, env, "build", "-o", "bookshelf", "."); err != nil {
+		t.Fatalf("go build: %v\n%s", err, tail(out, 40))
+	}
+	bin := filepath.Join(dir, "bookshelf")
+	st, err := os.Stat(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const maxSize = 30 << 20
+	t.Logf("binary: %d bytes, %.1f MiB (guard %d MiB; issue 12's target 20 MB)", st.Size(), float64(st.Size())/(1<<20), maxSize>>20)
+	if st.Size() >= maxSize {
+		t.Errorf("binary is %d bytes, want < %d", st.Size(), maxSize)
+	}
+	if out, err := goCmd(t, dir, env, "build", "-ldflags=-s -w", "-o", "bookshelf-stripped", "."); err == nil {
+		if st, err := os.Stat(filepath.Join(dir, "bookshelf-stripped")); err == nil {
+			t.Logf("stripped binary (-ldflags=\"-s -w\"): %d bytes, %.1f MiB", st.Size(), float64(st.Size())/(1<<20))
+		}
+	} else {
+		t.Logf("stripped build: %v\n%s", err, tail(out, 10))
+	}
+	mods, err := goCmd(t, dir, env, "version", "-m", bin)
+	if err != nil {
+		t.Fatalf("go version -m: %v\n%s", err, mods)
+	}
+	deps := 0
+	for _, line := range strings.Split(mods, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || (f[0] != "dep" && f[0] != "=>") {
+			continue
+		}
+		deps++
+		for _, banned := range []string{"github.com/jackc/pgx", "github.com/go-sql-driver/mysql", "github.com/redis/go-redis", "github.com/uptrace/bun/driver/pgdriver", "github.com/ory/dockertest"} {
+			if strings.HasPrefix(f[1], banned) {
+				t.Errorf("the SQLite-only app links %s", f[1])
+			}
+		}
+	}
+	t.Logf("modules linked: %d", deps)
+	cmd := exec.Command(bin)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("running the app: %v\n%s", err, tail(string(out), 40))
+	}
+	for _, want := range []string{"/books/count: 200 ratelimit=true", "/openapi.json: 200"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("app output lacks %q:\n%s", want, out)
+		}
+	}
+}
