@@ -10,7 +10,7 @@ import (
 )
 
 // repoRoot is the repository's root (two levels up), or "" when this
-// module is tested alone, outside the repository (contrib/release's
+// module is tested alone, outside the repository (tools/release's
 // TestModulesAlone: the repository's modules then come from its module
 // proxy, through the environment it sets).
 func repoRoot(t *testing.T) string {
