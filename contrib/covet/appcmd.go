@@ -9,8 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-
-	covet "github.com/covetgo/covet/core"
 )
 
 // cmdApp runs `go run . <name> <args>` in the app's directory: the app
@@ -43,7 +41,7 @@ func cmdApp(name string, args []string, stdout, stderr io.Writer) error {
 	}
 	cmd := exec.Command("go", append([]string{"run", ".", name}, rest...)...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), covet.CommandEnv+"="+name)
+	cmd.Env = append(os.Environ(), commandEnv+"="+name)
 	var errBuf bytes.Buffer
 	cmd.Stdout = stdout
 	cmd.Stderr = io.MultiWriter(stderr, &errBuf)
@@ -54,7 +52,7 @@ func cmdApp(name string, args []string, stdout, stderr io.Writer) error {
 	}
 	msg := errBuf.String()
 	switch {
-	case strings.Contains(msg, covet.ErrNoMain.Error()):
+	case strings.Contains(msg, noMainMessage):
 		return fmt.Errorf("%s: the app in %s has no command hook: its main serves with Run instead of\n"+
 			"  if err := app.Main(addr, os.Args[1:]); err != nil { log.Fatal(err) }\n"+
 			"(covet.App.Main, core v0.2.0 or later), so it cannot answer %q", name, absDir(dir), name)

@@ -16,8 +16,6 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
-
-	covet "github.com/covetgo/covet/core"
 )
 
 // debounce is how long dev waits after the last file event before it
@@ -216,7 +214,7 @@ func (d *devServer) rebuild() {
 	child.cmd.Dir = d.dir
 	child.cmd.Stdout, child.cmd.Stderr = d.stdout, d.stderr
 	child.cmd.ExtraFiles = []*os.File{d.lnFile} // fd 3 in the child
-	child.cmd.Env = append(os.Environ(), covet.ListenFDEnv+"=3")
+	child.cmd.Env = append(os.Environ(), listenFDEnv+"=3")
 	if err := child.cmd.Start(); err != nil {
 		fmt.Fprintf(d.stderr, "covet dev: start the app: %v\n", err)
 		return
