@@ -51,6 +51,9 @@ type App struct {
 
 	lifecycle  lifecycle
 	background background
+
+	commands []Command   // AddCommand (command.go)
+	viaMain  atomic.Bool // serving through App.Main (command.go)
 }
 
 // HandlerFunc handles a request. Returning a non-nil error hands it to the

@@ -54,10 +54,22 @@ func (a *App) Server(addr string) *http.Server {
 //
 // and exits 0 when stopped by a signal (log.Fatal(app.Run(addr)) would exit
 // 1, printing <nil>).
+//
+// When the environment variable ListenFDEnv (COVET_LISTEN_FD) names an
+// inherited listening socket, Run serves on it and ignores addr (`covet dev`
+// hands one over to keep it open across restarts).
 func (a *App) Run(addr string) error {
-	ln, err := net.Listen("tcp", addr)
+	if a.commandMode() {
+		return ErrNoMain
+	}
+	ln, err := listenerFromEnv()
 	if err != nil {
 		return err
+	}
+	if ln == nil {
+		if ln, err = net.Listen("tcp", addr); err != nil {
+			return err
+		}
 	}
 	return a.Serve(ln)
 }
@@ -112,6 +124,10 @@ func (a *App) Serve(ln net.Listener) error {
 // ServerConfig.StopTimeout. It returns nil after a clean shutdown, and an
 // error when requests had to be cut off or a plugin failed to stop.
 func (a *App) ServeContext(ctx context.Context, ln net.Listener) error {
+	if a.commandMode() {
+		ln.Close()
+		return ErrNoMain
+	}
 	if err := a.Start(ctx); err != nil {
 		ln.Close()
 		return err

@@ -2,6 +2,7 @@ package openapi
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -76,3 +77,20 @@ func joinPath(prefix, rest string) string {
 	}
 	return prefix + "/" + rest
 }
+
+// Commands offers the "openapi" command to covet.App.Main, so that
+// `go run . openapi [--format yaml]` (and `covet openapi`) prints the
+// document of an app with the plugin installed.
+func (p *Plugin) Commands() []covet.Command {
+	return []covet.Command{{
+		Name:    "openapi",
+		Usage:   "[--format json|yaml] [--version 3.1|3.0]",
+		Summary: "print the OpenAPI document",
+		Run: func(_ context.Context, args []string, out io.Writer) error {
+			_, err := Command(p.app, append([]string{"openapi"}, args...), out)
+			return err
+		},
+	}}
+}
+
+var _ covet.Commander = (*Plugin)(nil)

@@ -2,8 +2,11 @@ package openapi_test
 
 import (
 	"bytes"
+	"context"
 	"strings"
 	"testing"
+
+	covet "github.com/covetgo/covet/core"
 
 	"github.com/covetgo/covet/plugins/openapi"
 )
@@ -46,5 +49,22 @@ func TestCommand(t *testing.T) {
 				t.Errorf("output lacks %q: %.200s", tt.out, out.String())
 			}
 		})
+	}
+}
+
+// TestMainRunsOpenAPICommand: the installed plugin offers "openapi" to
+// covet.App.Main and RunCommand, which `covet openapi` relies on.
+func TestMainRunsOpenAPICommand(t *testing.T) {
+	app := newTestApp()
+	var out bytes.Buffer
+	if err := app.RunCommand(context.Background(), &out, []string{"openapi", "--format", "yaml"}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "openapi: 3.1.0") && !strings.Contains(out.String(), `openapi: "3.1.0"`) {
+		t.Fatalf("not a YAML 3.1 document: %.200s", out.String())
+	}
+	bare := covet.New()
+	if err := bare.RunCommand(context.Background(), &out, []string{"openapi"}); err == nil {
+		t.Fatal("openapi ran in an app without the plugin")
 	}
 }

@@ -1,0 +1,248 @@
+package covet
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+)
+
+// Command is a subcommand of an application's own binary, run by App.Main
+// (`go run . routes`, `./app migrate up`). The covet command-line tool
+// (contrib/covet) runs these through the app instead of parsing its source.
+type Command struct {
+	// Name is the first argument that selects the command ("migrate").
+	Name string
+	// Usage is the command's synopsis without its name ("up|down|status|create NAME").
+	Usage string
+	// Summary is a one-line description for the help listing.
+	Summary string
+	// Run runs the command with the arguments after its name and writes
+	// its report to out. ctx is canceled on SIGINT or SIGTERM.
+	Run func(ctx context.Context, args []string, out io.Writer) error
+}
+
+// Commander is a plugin that offers commands to App.Main: the orm plugin
+// offers "migrate", the openapi plugin "openapi". Commands is called when a
+// command runs, after every plugin was installed; an app's own AddCommand
+// wins over a plugin's command of the same name.
+type Commander interface {
+	Commands() []Command
+}
+
+// ErrNoMain is returned by Run, Serve and ServeContext when the process was
+// started by the covet tool to run a command (the environment variable
+// CommandEnv is set) but the app serves without going through App.Main: the
+// tool reports that the app lacks the command hook instead of waiting for a
+// server that never answers its command.
+var ErrNoMain = errors.New("covet: this app does not run commands: its main calls Run or Serve instead of App.Main (see covet.App.Main)")
+
+// CommandEnv is the environment variable the covet tool sets when it runs
+// an app's command; see ErrNoMain.
+const CommandEnv = "COVET_COMMAND"
+
+// ListenFDEnv is the environment variable that hands Run an open listening
+// socket: its value is the number of an inherited file descriptor (3 for the
+// first of exec.Cmd.ExtraFiles). Run serves on it instead of listening on
+// its address. `covet dev` uses it to keep the socket open while it rebuilds
+// and restarts the app, so a browser never sees "connection refused".
+const ListenFDEnv = "COVET_LISTEN_FD"
+
+// AddCommand adds a command App.Main runs when the program's first argument
+// is its name. It panics on an empty name, a nil Run, or a name used twice,
+// like other registration errors.
+func (a *App) AddCommand(cmd Command) {
+	if cmd.Name == "" || cmd.Run == nil || strings.HasPrefix(cmd.Name, "-") {
+		panic(fmt.Sprintf("covet: AddCommand %q: a command needs a name (not a flag) and a Run function", cmd.Name))
+	}
+	for _, c := range a.commands {
+		if c.Name == cmd.Name {
+			panic(fmt.Sprintf("covet: AddCommand: command %q added twice", cmd.Name))
+		}
+	}
+	a.commands = append(a.commands, cmd)
+}
+
+// Commands returns every command App.Main knows, sorted by name: the
+// built-in serve, routes and help, the app's (AddCommand) and the installed
+// plugins' (Commander). Where names collide, the app's own command wins over
+// a plugin's, and both over a built-in one.
+func (a *App) Commands() []Command {
+	byName := map[string]Command{}
+	for _, c := range a.builtinCommands() {
+		byName[c.Name] = c
+	}
+	for _, p := range a.plugins {
+		if cm, ok := p.(Commander); ok {
+			for _, c := range cm.Commands() {
+				if c.Name != "" && c.Run != nil {
+					byName[c.Name] = c
+				}
+			}
+		}
+	}
+	for _, c := range a.commands {
+		byName[c.Name] = c
+	}
+	out := make([]Command, 0, len(byName))
+	for _, c := range byName {
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(x, y Command) int { return strings.Compare(x.Name, y.Name) })
+	return out
+}
+
+// Main is an application's whole main function: it runs the command named by
+// args (the program's arguments, os.Args[1:]) or, with no arguments or
+// "serve", serves on addr as Run does (serve takes --addr to override it).
+//
+//	func main() {
+//		app := newApp()
+//		if err := app.Main(":8080", os.Args[1:]); err != nil {
+//			log.Fatal(err)
+//		}
+//	}
+//
+// Then `go run . routes` prints the route table, `go run . help` lists the
+// commands, and plugins add theirs: `go run . openapi --format yaml` with the
+// openapi plugin installed, `go run . migrate up` with the orm plugin. Command
+// output goes to standard output; a command's failure is returned.
+func (a *App) Main(addr string, args []string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		args = append([]string{"serve"}, args...)
+	}
+	if args[0] == "serve" {
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		fs.StringVar(&addr, "addr", addr, "address to listen on")
+		if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 {
+			return fmt.Errorf("covet: usage: serve [--addr host:port]")
+		}
+		a.viaMain.Store(true)
+		stop() // Serve handles the signals itself (a second one ends the process)
+		return a.Run(addr)
+	}
+	return a.RunCommand(ctx, os.Stdout, args)
+}
+
+// RunCommand runs the command args[0] (any of Commands but serve) with the
+// remaining arguments, writing its output to out. An unknown command is an
+// error that lists the known ones.
+func (a *App) RunCommand(ctx context.Context, out io.Writer, args []string) error {
+	if len(args) == 0 {
+		return errors.New("covet: no command given")
+	}
+	for _, c := range a.Commands() {
+		if c.Name == args[0] {
+			if c.Name == "serve" {
+				return errors.New("covet: serve runs through App.Main")
+			}
+			return c.Run(ctx, args[1:], out)
+		}
+	}
+	return fmt.Errorf("covet: unknown command %q (commands: %s)", args[0], strings.Join(a.commandNames(), ", "))
+}
+
+func (a *App) commandNames() []string {
+	var names []string
+	for _, c := range a.Commands() {
+		names = append(names, c.Name)
+	}
+	return names
+}
+
+func (a *App) builtinCommands() []Command {
+	return []Command{
+		{Name: "serve", Usage: "[--addr host:port]", Summary: "serve the app (the default)", Run: func(context.Context, []string, io.Writer) error { return nil }},
+		{Name: "routes", Usage: "", Summary: "print the route table", Run: a.routesCommand},
+		{Name: "help", Usage: "", Summary: "list the commands", Run: a.helpCommand},
+	}
+}
+
+func (a *App) helpCommand(_ context.Context, args []string, out io.Writer) error {
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "commands:")
+	for _, c := range a.Commands() {
+		fmt.Fprintf(tw, "  %s %s\t%s\n", c.Name, c.Usage, c.Summary)
+	}
+	return tw.Flush()
+}
+
+// routesCommand prints the route table: method, pattern, name, handler
+// (where it was registered) and the typed input and output.
+func (a *App) routesCommand(_ context.Context, args []string, out io.Writer) error {
+	if len(args) > 0 {
+		return fmt.Errorf("covet: routes: unexpected argument %q", args[0])
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "METHOD\tPATTERN\tNAME\tHANDLER\tIN\tOUT")
+	for _, r := range a.Routes() {
+		handler := "-"
+		if r.File != "" {
+			handler = shortFile(r.File) + ":" + strconv.Itoa(r.Line)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Method, r.Pattern, dash(r.Name), handler, typeName(r.Input), typeName(r.Output))
+	}
+	return tw.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func typeName(t reflect.Type) string {
+	if t == nil {
+		return "-"
+	}
+	return t.String()
+}
+
+// shortFile keeps the last two elements of a path: "cmd/app/main.go".
+func shortFile(f string) string {
+	parts := strings.Split(f, "/")
+	if len(parts) > 2 {
+		parts = parts[len(parts)-2:]
+	}
+	return strings.Join(parts, "/")
+}
+
+// listenerFromEnv returns the listener handed over in ListenFDEnv, or nil
+// when the variable is unset.
+func listenerFromEnv() (net.Listener, error) {
+	v := os.Getenv(ListenFDEnv)
+	if v == "" {
+		return nil, nil
+	}
+	fd, err := strconv.Atoi(v)
+	if err != nil || fd < 3 {
+		return nil, fmt.Errorf("covet: %s=%q is not an inherited file descriptor (3 or more)", ListenFDEnv, v)
+	}
+	f := os.NewFile(uintptr(fd), "covet-listener")
+	ln, err := net.FileListener(f)
+	f.Close() // FileListener dup'ed it
+	if err != nil {
+		return nil, fmt.Errorf("covet: %s=%d: %w", ListenFDEnv, fd, err)
+	}
+	return ln, nil
+}
+
+// commandMode reports whether the covet tool started this process for a
+// command, so that serving would be a mistake (ErrNoMain).
+func (a *App) commandMode() bool {
+	return os.Getenv(CommandEnv) != "" && !a.viaMain.Load()
+}
