@@ -212,6 +212,13 @@ func (r *Response) FlushError() error {
 func (r *Response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, rw, err := http.NewResponseController(r.w).Hijack()
 	if err == nil {
+		if lc, ok := conn.(*lazyConn); ok {
+			// The server's lazy-deadline wrapper has no business after a
+			// hijack: hand over the socket itself (event loops such as
+			// nbio's need the *net.TCPConn and its fd), with no deadline
+			// left armed.
+			conn = lc.detach()
+		}
 		r.written = true
 		if r.status == 0 {
 			r.status = http.StatusSwitchingProtocols

@@ -136,6 +136,17 @@ func (c *lazyConn) CloseWrite() error {
 // NetConn returns the wrapped connection.
 func (c *lazyConn) NetConn() net.Conn { return c.Conn }
 
+// detach ends the wrapper's part after a hijack: it forgets the deadlines,
+// clears the socket's own, and returns the socket for the hijacker to use
+// directly.
+func (c *lazyConn) detach() net.Conn {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.r, c.w = lazyDeadline{}, lazyDeadline{}
+	_ = c.Conn.SetDeadline(time.Time{})
+	return c.Conn
+}
+
 func (c *lazyConn) SetDeadline(t time.Time) error {
 	if err := c.SetReadDeadline(t); err != nil {
 		return err
