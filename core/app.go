@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -35,6 +36,8 @@ type App struct {
 	router  *router
 	plugins []Plugin
 	schemes map[string]SecurityScheme
+	// providers are the dependency providers by provided type (Provide).
+	providers map[reflect.Type]*provider
 
 	frozen    atomic.Bool
 	draining  atomic.Bool
