@@ -51,6 +51,14 @@ type ProvideOption func(*provideConfig)
 
 type provideConfig struct {
 	params []reflect.Type
+	deps   []reflect.Type
+}
+
+// DependsOn declares that a provider calls Resolve[U]: the parameters U's
+// provider reads are documented on the routes that use this provider too.
+// U's provider must be registered first.
+func DependsOn[U any]() ProvideOption {
+	return func(pc *provideConfig) { pc.deps = append(pc.deps, reflect.TypeFor[U]()) }
 }
 
 // ProvideParams declares the parameters a provider reads by hand (with
@@ -181,6 +189,13 @@ func registerProvider[T any](app *App, resolve func(c *Context) (any, error), pa
 			panic(fmt.Sprintf("covet: Provide[%s] at %s:%d: ProvideParams %s declares a body: parameters only", t, file, line, pt))
 		}
 		params = appendTypes(params, pt)
+	}
+	for _, dt := range pc.deps {
+		d := app.providers[dt]
+		if d == nil {
+			panic(fmt.Sprintf("covet: Provide[%s] at %s:%d: DependsOn[%s]: no provider registered for it (register it first)", t, file, line, dt))
+		}
+		params = appendTypes(params, d.params...)
 	}
 	if app.providers == nil {
 		app.providers = map[reflect.Type]*provider{}

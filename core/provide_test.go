@@ -52,7 +52,7 @@ func providerApp(t *testing.T, calls *int) *covet.App {
 			return "", err
 		}
 		return pTenant("t-" + u.Name), nil
-	})
+	}, covet.DependsOn[*pUser]())
 	covet.ProvideIn(app, func(c *covet.Context, in *pPageIn) (pPage, error) {
 		return pPage{Offset: (in.Page - 1) * in.Size, Limit: in.Size}, nil
 	})
@@ -206,6 +206,12 @@ func TestProvideRegistrationErrors(t *testing.T) {
 			covet.Provide(app, func(c *covet.Context) (pTenant, error) { return "", nil })
 		})
 	})
+	t.Run("DependsOn before its provider", func(t *testing.T) {
+		app := covet.New()
+		mustPanic(t, "register it first", func() {
+			covet.Provide(app, func(c *covet.Context) (pTenant, error) { return "", nil }, covet.DependsOn[*pUser]())
+		})
+	})
 	t.Run("tagged provided field", func(t *testing.T) {
 		app := covet.New()
 		covet.Provide(app, func(c *covet.Context) (pTenant, error) { return "", nil })
@@ -252,6 +258,7 @@ func TestProvideDocumented(t *testing.T) {
 	var calls int
 	app := providerApp(t, &calls)
 	covet.Get(app, "/items", func(c *covet.Context, in *pListIn) (*pListOut, error) { return nil, nil })
+	covet.Get(app, "/tenant", func(c *covet.Context, in *struct{ T pTenant }) (*pListOut, error) { return nil, nil })
 	covet.Get(app, "/plain", func(c *covet.Context, in *struct {
 		Q string `query:"q"`
 	}) (*pListOut, error) {
@@ -274,7 +281,14 @@ func TestProvideDocumented(t *testing.T) {
 	if doc.Input.Body != nil {
 		t.Fatal("provided fields documented as a body")
 	}
-	plain, err := reg.Route(&routes[1])
+	tenant, err := reg.Route(&routes[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tenant.Input.Params) != 1 || tenant.Input.Params[0].Name != "X-Token" {
+		t.Fatalf("a route using the tenant (DependsOn the user) documents %+v, want the X-Token header", tenant.Input.Params)
+	}
+	plain, err := reg.Route(&routes[2])
 	if err != nil {
 		t.Fatal(err)
 	}
