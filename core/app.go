@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -37,6 +38,8 @@ type App struct {
 	schemes map[string]SecurityScheme
 	// documenters add the responses plugins cause to Routes (respdoc.go)
 	documenters []ResponseDocumenter
+	// providers are the dependency providers by provided type (Provide).
+	providers map[reflect.Type]*provider
 
 	frozen    atomic.Bool
 	draining  atomic.Bool

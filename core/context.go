@@ -61,6 +61,9 @@ type Context struct {
 	// cleanups run when the request ends, last first (OnDone; temporary
 	// upload files).
 	cleanups []func()
+	// deps are the values of dependency providers resolved for the
+	// request (provide.go); cleared in release when dirty.
+	deps []depSlot
 }
 
 type ctxValue struct {
@@ -107,6 +110,10 @@ func (c *Context) release() {
 		c.errHandled = false
 		c.abortErr = nil
 		c.streaming = false
+		if len(c.deps) > 0 {
+			clear(c.deps)
+			c.deps = c.deps[:0]
+		}
 		c.dirty = false
 	}
 	c.released = true

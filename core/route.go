@@ -50,6 +50,13 @@ type RouteInfo struct {
 	// Input and Output are the typed handler's input and output struct types
 	// (nil for plain handlers or when the handler takes or returns nothing).
 	Input, Output reflect.Type
+	// Provided lists the indices of Input's fields filled by dependency
+	// providers (Provide) rather than from the request; ProviderParams are
+	// the input types whose parameters those providers read (ProvideIn,
+	// ProvideParams), documented as the route's own. Both are nil for
+	// routes without provided fields.
+	Provided       []int
+	ProviderParams []reflect.Type
 	// SuccessStatus is the status a typed handler answers with on success
 	// (0 means the default: 200, or 204 without output).
 	SuccessStatus int

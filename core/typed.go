@@ -92,7 +92,22 @@ func handleTyped[In, Out any](r Router, method, pattern string, fn func(*Context
 		file, line := callerOutside()
 		return fmt.Sprintf("%s %s (%s:%d)", method, full, file, line)
 	}
-	ip, err := binding.CompileInput(inT)
+	var app *App
+	switch rr := r.(type) {
+	case *App:
+		app = rr
+	case *Group:
+		app = rr.app
+	}
+	var deps []fieldDep
+	var provided []int
+	if app != nil {
+		var err error
+		if deps, provided, err = app.providedFields(inT); err != nil {
+			panic(fmt.Sprintf("covet: route %s: input %s: %v", where(), inT, err))
+		}
+	}
+	ip, err := binding.CompileInputProvided(inT, provided)
 	if err != nil {
 		panic(fmt.Sprintf("covet: route %s: input %s: %v", where(), inT, err))
 	}
@@ -115,8 +130,53 @@ func handleTyped[In, Out any](r Router, method, pattern string, fn func(*Context
 		}
 	}
 	tr := &typedRoute{in: ip, out: op}
-	h := func(c *Context) error {
+	var h HandlerFunc
+	if deps == nil {
+		h = func(c *Context) error {
+			in := new(In)
+			if err := tr.bind(c, unsafe.Pointer(in), in); err != nil {
+				return err
+			}
+			out, err := fn(c, in)
+			if err != nil {
+				return err
+			}
+			if out == nil {
+				return c.NoContent(http.StatusNoContent)
+			}
+			return tr.write(c, unsafe.Pointer(out), out)
+		}
+	} else {
+		h = withDeps(tr, deps, fn)
+	}
+	rt := r.Handle(method, pattern, h, mw...)
+	tr.route = rt
+	rt.typed = tr
+	rt.info.Typed = true
+	if inT.NumField() > 0 {
+		rt.info.Input = inT
+	}
+	if !op.Empty {
+		rt.info.Output = outT
+	}
+	if deps != nil {
+		rt.info.Provided = provided
+		for _, d := range deps {
+			rt.info.ProviderParams = appendTypes(rt.info.ProviderParams, d.p.params...)
+		}
+	}
+	return rt
+}
+
+// withDeps is the handler of a typed route whose input has provided
+// fields: the providers run first (an unauthenticated request gets the
+// provider's 401 before any validation error), then the binding.
+func withDeps[In, Out any](tr *typedRoute, deps []fieldDep, fn func(*Context, *In) (*Out, error)) HandlerFunc {
+	return func(c *Context) error {
 		in := new(In)
+		if err := c.fillDeps(deps, unsafe.Pointer(in)); err != nil {
+			return err
+		}
 		if err := tr.bind(c, unsafe.Pointer(in), in); err != nil {
 			return err
 		}
@@ -129,17 +189,6 @@ func handleTyped[In, Out any](r Router, method, pattern string, fn func(*Context
 		}
 		return tr.write(c, unsafe.Pointer(out), out)
 	}
-	rt := r.Handle(method, pattern, h, mw...)
-	tr.route = rt
-	rt.typed = tr
-	rt.info.Typed = true
-	if inT.NumField() > 0 {
-		rt.info.Input = inT
-	}
-	if !op.Empty {
-		rt.info.Output = outT
-	}
-	return rt
 }
 
 // bind fills the input at p from the request and validates it. inAny is the

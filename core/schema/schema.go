@@ -640,13 +640,30 @@ func (r *Registry) Route(ri *covet.RouteInfo) (*RouteDoc, error) {
 		return doc, nil
 	}
 	if ri.Input != nil {
-		in, err := r.Input(ri.Input)
+		in, err := r.input(ri.Input, ri.Provided)
 		if err != nil {
 			return nil, err
 		}
 		doc.Input = *in
-		doc.Validates = len(in.Params) > 0 || in.Body != nil
 	}
+	// The parameters the route's dependency providers read are the
+	// route's too (covet.ProvideIn, covet.ProvideParams).
+	for _, pt := range ri.ProviderParams {
+		in, err := r.Input(pt)
+		if err != nil {
+			return nil, err
+		}
+	next:
+		for _, p := range in.Params {
+			for _, q := range doc.Input.Params {
+				if q.In == p.In && q.Name == p.Name {
+					continue next
+				}
+			}
+			doc.Input.Params = append(doc.Input.Params, p)
+		}
+	}
+	doc.Validates = len(doc.Input.Params) > 0 || doc.Input.Body != nil
 	out := &OutputDoc{Status: http.StatusNoContent}
 	if ri.Output != nil {
 		o, err := r.Output(ri.Output)
@@ -664,7 +681,13 @@ func (r *Registry) Route(ri *covet.RouteInfo) (*RouteDoc, error) {
 
 // Input documents a typed input type.
 func (r *Registry) Input(t reflect.Type) (*InputDoc, error) {
-	ip, err := binding.CompileInput(t)
+	return r.input(t, nil)
+}
+
+// input documents a typed input type whose fields at the indices provided
+// are filled by dependency providers (RouteInfo.Provided).
+func (r *Registry) input(t reflect.Type, provided []int) (*InputDoc, error) {
+	ip, err := binding.CompileInputProvided(t, provided)
 	if err != nil {
 		return nil, err
 	}

@@ -276,6 +276,35 @@ func TestRevocationFailureModes(t *testing.T) {
 	})
 }
 
+// TestProvide: with auth.Provide, a typed input field of type *auth.User is
+// the guard's principal; without a principal the provider answers 401 and
+// the handler does not run.
+func TestProvide(t *testing.T) {
+	app, a, c := newApp(t)
+	auth.Provide(app)
+	type me struct {
+		ID string `json:"id"`
+	}
+	type meIn struct {
+		User   *auth.User
+		Fields string `query:"fields"`
+	}
+	ran := 0
+	h := func(c *covet.Context, in *meIn) (*me, error) {
+		ran++
+		return &me{ID: in.User.ID}, nil
+	}
+	covet.Get(app, "/provided/me", h).With(auth.Required())
+	covet.Get(app, "/provided/maybe", h).With(auth.Optional())
+	c.Get("/provided/me").Header(authtest.User(t, a, "alice").Authorization()).Do().ExpectStatus(200).ExpectJSON(map[string]any{"id": "alice"})
+	c.Get("/provided/maybe").Header(authtest.User(t, a, "bob").Authorization()).Do().ExpectStatus(200).ExpectJSON(map[string]any{"id": "bob"})
+	c.Get("/provided/maybe").Do().ExpectStatus(401).ExpectHeader("WWW-Authenticate", `Bearer realm="api"`)
+	c.Get("/provided/me").Do().ExpectStatus(401)
+	if ran != 2 {
+		t.Fatalf("handler ran %d times, want 2", ran)
+	}
+}
+
 func TestTypedHandlerAdapter(t *testing.T) {
 	app, a, c := newApp(t)
 	type me struct {

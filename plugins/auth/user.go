@@ -78,9 +78,8 @@ func UserID(c *covet.Context) string {
 //		return &Me{ID: u.ID}, nil
 //	})).With(auth.Required())
 //
-// Workaround until core has dependency providers (covet.Provide[T]): with
-// them, a typed input field of type *auth.User is filled per request and
-// this adapter is not needed.
+// With Provide, a typed input field of type *auth.User does the same
+// without the adapter.
 func Handler[In, Out any](fn func(*covet.Context, *User, *In) (*Out, error)) func(*covet.Context, *In) (*Out, error) {
 	return func(c *covet.Context, in *In) (*Out, error) {
 		u, ok := Principal(c)
@@ -89,4 +88,27 @@ func Handler[In, Out any](fn func(*covet.Context, *User, *In) (*Out, error)) fun
 		}
 		return fn(c, u, in)
 	}
+}
+
+// Provide makes the principal injectable into typed handlers (a core
+// dependency provider, covet.Provide): an input field of type *auth.User
+// is filled with the request's authenticated user, set by a guard
+// (Required, Scopes, Roles, Optional). A request without one — an
+// anonymous request on an Optional route, or a route without a guard — is
+// refused with the plugin's 401 before the handler runs. Call it once,
+// before registering the routes that use *auth.User.
+//
+//	auth.Provide(app)
+//	type MeIn struct{ User *auth.User }
+//	covet.Get(api, "/me", func(c *covet.Context, in *MeIn) (*Me, error) {
+//		return &Me{ID: in.User.ID}, nil
+//	}).With(auth.Required())
+func Provide(app *covet.App) {
+	covet.Provide(app, func(c *covet.Context) (*User, error) {
+		u, ok := Principal(c)
+		if !ok {
+			return nil, unauthorized(c, ErrTokenMissing, "")
+		}
+		return u, nil
+	})
 }

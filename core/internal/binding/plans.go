@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"reflect"
+	"strconv"
 	"sync"
 )
 
@@ -42,12 +43,47 @@ func CompileInput(t reflect.Type) (*InputPlan, error) {
 		r := v.(planResult)
 		return r.p, r.err
 	}
-	p, err := buildInput(t)
+	p, err := buildInput(t, nil)
 	inputPlans.Store(t, planResult{p, err})
 	return p, err
 }
 
-func buildInput(t reflect.Type) (*InputPlan, error) {
+// providedKey identifies the plan of an input type compiled with some of
+// its fields filled by providers.
+type providedKey struct {
+	t   reflect.Type
+	idx string // the provided field indices: ",1,3"
+}
+
+// CompileInputProvided compiles (once per type and set of fields) the plan
+// of an input struct whose fields at the indices provided are filled by
+// dependency providers instead of the request: they are neither bound nor
+// documented, and their presence makes the struct an envelope (the other
+// fields need location tags or are the Body), so a JSON body can never set
+// them. With no provided field it is CompileInput.
+func CompileInputProvided(t reflect.Type, provided []int) (*InputPlan, error) {
+	if len(provided) == 0 {
+		return CompileInput(t)
+	}
+	b := make([]byte, 0, 4*len(provided))
+	for _, x := range provided {
+		b = strconv.AppendInt(append(b, ','), int64(x), 10)
+	}
+	key := providedKey{t, string(b)}
+	if v, ok := inputPlans.Load(key); ok {
+		r := v.(planResult)
+		return r.p, r.err
+	}
+	set := make(map[int]bool, len(provided))
+	for _, x := range provided {
+		set[x] = true
+	}
+	p, err := buildInput(t, set)
+	inputPlans.Store(key, planResult{p, err})
+	return p, err
+}
+
+func buildInput(t reflect.Type, provided map[int]bool) (*InputPlan, error) {
 	if t.Kind() != reflect.Struct {
 		return nil, fieldErr("", "input type %s must be a struct", t)
 	}
@@ -65,6 +101,12 @@ func buildInput(t reflect.Type) (*InputPlan, error) {
 		if err != nil {
 			return nil, fieldErr(sf.Name, "%v", err)
 		}
+		if provided[i] {
+			if ft.hasLoc {
+				return nil, fieldErr(sf.Name, "has a %s tag but its type %s is filled by a provider (covet.Provide): remove the tag", ft.Loc, sf.Type)
+			}
+			continue
+		}
 		switch {
 		case ft.hasLoc:
 			if !sf.IsExported() {
@@ -78,12 +120,12 @@ func buildInput(t reflect.Type) (*InputPlan, error) {
 			bodyField = &sf
 		}
 	}
-	if len(locs) == 0 && bodyField != nil && hasPlainFields(t) {
+	if len(locs) == 0 && bodyField != nil && len(provided) == 0 && hasPlainFields(t) {
 		// A struct with a Body field among other plain fields (a comment
 		// with a "body" text) is a JSON body itself, not an envelope.
 		bodyField = nil
 	}
-	if len(locs) == 0 && bodyField == nil {
+	if len(locs) == 0 && bodyField == nil && len(provided) == 0 {
 		// The struct itself is the JSON body (when it has any field).
 		bp, err := BodyPlan(t)
 		if err != nil {
@@ -98,14 +140,14 @@ func buildInput(t reflect.Type) (*InputPlan, error) {
 	// ignorable: refuse silently unbound fields.
 	for i := 0; i < t.NumField(); i++ {
 		sf := t.Field(i)
-		if !sf.IsExported() || sf.Name == "Body" {
+		if !sf.IsExported() || sf.Name == "Body" && bodyField != nil || provided[i] {
 			continue
 		}
 		ft, _ := parseFieldTags(string(sf.Tag))
 		if ft.hasLoc || ft.skip {
 			continue
 		}
-		return nil, fieldErr(sf.Name, "has no location tag: tag it path, query, header, cookie or form, move it into the Body field, or tag it json:\"-\" to leave it unbound")
+		return nil, fieldErr(sf.Name, "has no location tag: tag it path, query, header, cookie or form, move it into the Body field, tag it json:\"-\" to leave it unbound, or register a provider for its type %s with covet.Provide before the route", sf.Type)
 	}
 	pc := &planCompiler{inProgress: map[reflect.Type]*TypePlan{}}
 	names := map[string]string{} // "location name" -> Go field, for duplicates

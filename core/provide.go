@@ -1,0 +1,316 @@
+package covet
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"unsafe"
+
+	"github.com/covetgo/covet/core/internal/binding"
+)
+
+// Dependencies. A provider makes a value of a type T injectable into typed
+// handlers: a field of type T in a typed route's input is filled per
+// request by the provider, as FastAPI's Depends does.
+//
+//	covet.Provide(app, func(c *covet.Context) (*User, error) { ... })
+//	type GetIn struct {
+//		User *User          // filled by the provider
+//		ID   int `path:"id"`
+//	}
+//
+// See Provide.
+
+// provider is one registered dependency provider.
+type provider struct {
+	t    reflect.Type
+	name string
+	// resolve computes the value (binding the provider's own input first).
+	resolve func(c *Context) (any, error)
+	// set stores a value of type t at dst.
+	set func(dst unsafe.Pointer, v any)
+	// params are the input types whose parameters the provider reads,
+	// its own and its dependencies' (documented on every route using it).
+	params []reflect.Type
+	file   string
+	line   int
+}
+
+// depSlot is a provider's state in one request.
+type depSlot struct {
+	p         *provider
+	v         any
+	err       error
+	resolving bool
+	done      bool
+}
+
+// ProvideOption configures a provider.
+type ProvideOption func(*provideConfig)
+
+type provideConfig struct {
+	params []reflect.Type
+	deps   []reflect.Type
+}
+
+// DependsOn declares that a provider calls Resolve[U]: the parameters U's
+// provider reads are documented on the routes that use this provider too.
+// U's provider must be registered first.
+func DependsOn[U any]() ProvideOption {
+	return func(pc *provideConfig) { pc.deps = append(pc.deps, reflect.TypeFor[U]()) }
+}
+
+// ProvideParams declares the parameters a provider reads by hand (with
+// c.Query, c.Header...) as typed input structs, tagged as a route's input
+// is (query, header, cookie, path): they are documented on every route
+// that uses the provided type. A provider that binds its input with
+// ProvideIn declares it already.
+func ProvideParams(in ...any) ProvideOption {
+	return func(pc *provideConfig) {
+		for _, v := range in {
+			t := reflect.TypeOf(v)
+			for t != nil && t.Kind() == reflect.Pointer {
+				t = t.Elem()
+			}
+			pc.params = append(pc.params, t)
+		}
+	}
+}
+
+// Provide registers fn as the provider of T on the app: a typed route
+// whose input struct has an exported field of type T gets it filled by fn
+// before the handler runs (the field needs no tag; it is neither bound
+// from the request nor documented as a body field). Any code with the
+// Context can also ask for it with Resolve.
+//
+// The value is resolved at most once per request and cached for it: two
+// fields, a handler and another provider asking for T get one call. A
+// provider may depend on others by calling Resolve[U](c); a cycle is an
+// error (a 500 naming the cycle) at first use. The provider's error is
+// rendered as a handler error is (a *Error keeps its status, error
+// translators apply); a panic is a 500, as in a handler. When the provider
+// fails, the handler does not run.
+//
+// Provide must be called before the routes that use T are registered: a
+// route whose input has a field of a type without provider is refused at
+// registration, with the route and the field. Declare the parameters fn
+// reads with ProvideParams, or use ProvideIn to have them bound.
+//
+// Routes without provided fields pay nothing for providers.
+func Provide[T any](app *App, fn func(c *Context) (T, error), opts ...ProvideOption) {
+	if fn == nil {
+		panic("covet: Provide[" + reflect.TypeFor[T]().String() + "] with a nil provider")
+	}
+	registerProvider[T](app, func(c *Context) (any, error) { return fn(c) }, nil, opts)
+}
+
+// ProvideIn registers a provider of T that takes a typed input, bound and
+// validated from the request with the same tags as a route's input (query,
+// header, cookie, path; no body): its parameters are documented on every
+// route that uses T, and an invalid value is the usual 422. The input may
+// itself have fields of provided types (registered before), which makes
+// this provider depend on theirs.
+//
+//	type PageIn struct {
+//		Page int `query:"page" minimum:"1" default:"1"`
+//		Size int `query:"size" minimum:"1" maximum:"100" default:"20"`
+//	}
+//	covet.ProvideIn(app, func(c *covet.Context, in *PageIn) (Page, error) {
+//		return Page{Offset: (in.Page - 1) * in.Size, Limit: in.Size}, nil
+//	})
+func ProvideIn[T, In any](app *App, fn func(c *Context, in *In) (T, error), opts ...ProvideOption) {
+	tT, inT := reflect.TypeFor[T](), reflect.TypeFor[In]()
+	if fn == nil {
+		panic("covet: ProvideIn[" + tT.String() + "] with a nil provider")
+	}
+	where := func() string {
+		file, line := callerOutside()
+		return fmt.Sprintf("provider of %s (%s:%d)", tT, file, line)
+	}
+	if inT.Kind() != reflect.Struct {
+		panic(fmt.Sprintf("covet: %s: input %s must be a struct", where(), inT))
+	}
+	deps, idx, err := app.providedFields(inT)
+	if err != nil {
+		panic(fmt.Sprintf("covet: %s: input %s: %v", where(), inT, err))
+	}
+	ip, err := binding.CompileInputProvided(inT, idx)
+	if err != nil {
+		panic(fmt.Sprintf("covet: %s: input %s: %v", where(), inT, err))
+	}
+	if ip.HasBody() {
+		panic(fmt.Sprintf("covet: %s: input %s reads a body: a provider's input takes parameters only (tag its fields query, header, cookie or path)", where(), inT))
+	}
+	if ip.HasPath() {
+		// Path fields bind by name: resolved against each request's route.
+		panic(fmt.Sprintf("covet: %s: input %s has path fields: read path parameters with c.Param in the provider", where(), inT))
+	}
+	params := []reflect.Type{inT}
+	for _, d := range deps {
+		params = appendTypes(params, d.p.params...)
+	}
+	resolve := func(c *Context) (any, error) {
+		in := new(In)
+		if err := c.fillDeps(deps, unsafe.Pointer(in)); err != nil {
+			return nil, err
+		}
+		vs := binding.GetState()
+		err := c.bindInput(ip, unsafe.Pointer(in), in, vs)
+		binding.PutState(vs)
+		if err != nil {
+			return nil, err
+		}
+		return fn(c, in)
+	}
+	registerProvider[T](app, resolve, params, opts)
+}
+
+func registerProvider[T any](app *App, resolve func(c *Context) (any, error), params []reflect.Type, opts []ProvideOption) {
+	app.configuring("Provide")
+	t := reflect.TypeFor[T]()
+	file, line := callerOutside()
+	if old := app.providers[t]; old != nil {
+		panic(fmt.Sprintf("covet: Provide[%s] at %s:%d: the type already has a provider (%s:%d)", t, file, line, old.file, old.line))
+	}
+	var pc provideConfig
+	for _, o := range opts {
+		o(&pc)
+	}
+	for _, pt := range pc.params {
+		if pt == nil || pt.Kind() != reflect.Struct {
+			panic(fmt.Sprintf("covet: Provide[%s] at %s:%d: ProvideParams takes input structs, not %v", t, file, line, pt))
+		}
+		ip, err := binding.CompileInput(pt)
+		if err != nil {
+			panic(fmt.Sprintf("covet: Provide[%s] at %s:%d: ProvideParams %s: %v", t, file, line, pt, err))
+		}
+		if ip.HasBody() {
+			panic(fmt.Sprintf("covet: Provide[%s] at %s:%d: ProvideParams %s declares a body: parameters only", t, file, line, pt))
+		}
+		params = appendTypes(params, pt)
+	}
+	for _, dt := range pc.deps {
+		d := app.providers[dt]
+		if d == nil {
+			panic(fmt.Sprintf("covet: Provide[%s] at %s:%d: DependsOn[%s]: no provider registered for it (register it first)", t, file, line, dt))
+		}
+		params = appendTypes(params, d.params...)
+	}
+	if app.providers == nil {
+		app.providers = map[reflect.Type]*provider{}
+	}
+	app.providers[t] = &provider{
+		t: t, name: t.String(), resolve: resolve, params: params, file: file, line: line,
+		set: func(dst unsafe.Pointer, v any) { *(*T)(dst), _ = v.(T) },
+	}
+}
+
+func appendTypes(ts []reflect.Type, add ...reflect.Type) []reflect.Type {
+outer:
+	for _, a := range add {
+		for _, t := range ts {
+			if t == a {
+				continue outer
+			}
+		}
+		ts = append(ts, a)
+	}
+	return ts
+}
+
+// fieldDep is one input field filled by a provider.
+type fieldDep struct {
+	p      *provider
+	offset uintptr
+}
+
+// providedFields lists the exported fields of the input struct t whose
+// type has a provider: their providers, and their indices for the plan.
+func (a *App) providedFields(t reflect.Type) ([]fieldDep, []int, error) {
+	if len(a.providers) == 0 || t.Kind() != reflect.Struct {
+		return nil, nil, nil
+	}
+	var deps []fieldDep
+	var idx []int
+	for i := 0; i < t.NumField(); i++ {
+		sf := t.Field(i)
+		p := a.providers[sf.Type]
+		if p == nil || !sf.IsExported() || sf.Name == "Body" {
+			continue
+		}
+		if sf.Anonymous {
+			return nil, nil, fmt.Errorf("field %s: an embedded field cannot be provided: name it", sf.Name)
+		}
+		deps = append(deps, fieldDep{p: p, offset: sf.Offset})
+		idx = append(idx, i)
+	}
+	return deps, idx, nil
+}
+
+// fillDeps resolves the providers of deps and stores their values in the
+// struct at base.
+func (c *Context) fillDeps(deps []fieldDep, base unsafe.Pointer) error {
+	for _, d := range deps {
+		v, err := c.resolve(d.p)
+		if err != nil {
+			return err
+		}
+		d.p.set(unsafe.Add(base, d.offset), v)
+	}
+	return nil
+}
+
+// errProviderCycle is the cause of the error a provider cycle returns.
+var errProviderCycle = errors.New("covet: provider cycle")
+
+// resolve returns p's value for this request, calling the provider the
+// first time.
+func (c *Context) resolve(p *provider) (any, error) {
+	for i := range c.deps {
+		s := &c.deps[i]
+		if s.p != p {
+			continue
+		}
+		if s.done {
+			return s.v, s.err
+		}
+		// Asked again while being computed: a cycle. Name it, from the
+		// first provider of the cycle to itself again.
+		var names []string
+		for _, o := range c.deps[i:] {
+			if o.resolving {
+				names = append(names, o.p.name)
+			}
+		}
+		names = append(names, p.name)
+		return nil, fmt.Errorf("%w: %s", errProviderCycle, strings.Join(names, " → "))
+	}
+	c.dirty = true
+	c.deps = append(c.deps, depSlot{p: p, resolving: true})
+	i := len(c.deps) - 1
+	v, err := p.resolve(c)
+	// c.deps may have grown (dependencies resolved meanwhile).
+	s := &c.deps[i]
+	s.v, s.err, s.resolving, s.done = v, err, false, true
+	return v, err
+}
+
+// Resolve returns the value of type T for the request, from the provider
+// registered with Provide (or ProvideIn); the value is computed once per
+// request. Providers call it to depend on each other; handlers and
+// middleware may call it too. Without a provider for T it returns an
+// error (a 500 when returned as a handler error).
+func Resolve[T any](c *Context) (T, error) {
+	var zero T
+	p := c.app.providers[reflect.TypeFor[T]()]
+	if p == nil {
+		return zero, fmt.Errorf("covet: Resolve[%s]: no provider registered (covet.Provide)", reflect.TypeFor[T]())
+	}
+	v, err := c.resolve(p)
+	if err != nil {
+		return zero, err
+	}
+	t, _ := v.(T) // a nil interface value stays the zero T
+	return t, nil
+}
