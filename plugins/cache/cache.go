@@ -200,11 +200,14 @@ func (c *Cache) Set(ctx context.Context, key string, v any, ttl time.Duration, o
 	for _, o := range opts {
 		o(&sc)
 	}
-	return c.set(ctx, key, v, false, c.ttlFor(ttl), sc.tags, c.gen.Load(), true)
+	return c.set(ctx, key, v, false, c.ttlFor(ttl), sc.tags, stamp{gen: c.gen.Load()}, true)
 }
 
-func (c *Cache) set(ctx context.Context, key string, v any, neg bool, ttl time.Duration, tags []string, gen uint64, announce bool) error {
-	e := &entry{value: v, neg: neg, fresh: time.Now().Add(ttl).UnixNano(), gen: gen, tags: tags}
+// set stores v in Redis and L1. A loaded value (st.check) whose Redis
+// write is refused because an invalidation happened while it loaded is not
+// put in L1 either.
+func (c *Cache) set(ctx context.Context, key string, v any, neg bool, ttl time.Duration, tags []string, st stamp, announce bool) error {
+	e := &entry{value: v, neg: neg, fresh: time.Now().Add(ttl).UnixNano(), gen: st.gen, tags: tags}
 	if c.rdb != nil {
 		if !neg {
 			raw, err := c.cfg.codec.Marshal(v)
@@ -213,7 +216,10 @@ func (c *Cache) set(ctx context.Context, key string, v any, neg bool, ttl time.D
 			}
 			e.raw = raw
 		}
-		c.l2Set(ctx, key, e, ttl+max(c.cfg.swr, c.cfg.sie), announce)
+		if !c.l2Set(ctx, key, e, ttl+max(c.cfg.swr, c.cfg.sie), announce, st) {
+			c.st.staleWrites.Add(1)
+			return nil
+		}
 	}
 	if c.valid(e) {
 		c.l1.Set(key, e)
@@ -342,17 +348,17 @@ func (c *Cache) load(ctx context.Context, key string, ttl time.Duration, loader 
 	for _, o := range opts {
 		o(&sc)
 	}
-	gen := c.gen.Load() // taken before loading: an invalidation meanwhile voids the result
+	st := c.stampNow(ctx) // taken before loading: an invalidation meanwhile voids the result
 	c.st.loads.Add(1)
 	v, err := loader(ctx)
 	if err != nil {
 		c.st.loadErrors.Add(1)
 		if errors.Is(err, ErrNotFound) && c.cfg.negTTL > 0 {
-			_ = c.set(ctx, key, nil, true, c.ttlFor(c.cfg.negTTL), sc.tags, gen, false)
+			_ = c.set(ctx, key, nil, true, c.ttlFor(c.cfg.negTTL), sc.tags, st, false)
 		}
 		return nil, err
 	}
-	if err := c.set(ctx, key, v, false, c.ttlFor(ttl), sc.tags, gen, false); err != nil {
+	if err := c.set(ctx, key, v, false, c.ttlFor(ttl), sc.tags, st, false); err != nil {
 		return nil, err
 	}
 	return &entry{value: v, fresh: time.Now().Add(ttl).UnixNano()}, nil
@@ -372,12 +378,15 @@ type Stats struct {
 	RedisErrors int64 `json:"redis_errors"`
 	// RemoteInvalidations counts invalidation messages from other instances.
 	RemoteInvalidations int64 `json:"remote_invalidations"`
+	// StaleWritesSkipped counts loaded values not stored because an
+	// invalidation or write happened while they loaded.
+	StaleWritesSkipped int64 `json:"stale_writes_skipped"`
 	// Entries is the L1 size (estimated).
 	Entries int `json:"entries"`
 }
 
 type counters struct {
-	hits, misses, stale, loads, loadErrors, evictions, invalidations, redisErrors, remote atomic.Int64
+	hits, misses, stale, loads, loadErrors, evictions, invalidations, redisErrors, remote, staleWrites atomic.Int64
 }
 
 // Stats returns the counters.
@@ -386,6 +395,6 @@ func (c *Cache) Stats() Stats {
 		Hits: c.st.hits.Load(), Misses: c.st.misses.Load(), StaleServes: c.st.stale.Load(),
 		Loads: c.st.loads.Load(), LoadErrors: c.st.loadErrors.Load(), Evictions: c.st.evictions.Load(),
 		Invalidations: c.st.invalidations.Load(), RedisErrors: c.st.redisErrors.Load(),
-		RemoteInvalidations: c.st.remote.Load(), Entries: c.l1.EstimatedSize(),
+		RemoteInvalidations: c.st.remote.Load(), StaleWritesSkipped: c.st.staleWrites.Load(), Entries: c.l1.EstimatedSize(),
 	}
 }

@@ -577,19 +577,19 @@ func (h *HTTPCache) fill(c *covet.Context, next covet.HandlerFunc, rc *routeConf
 	if rc != nil && rc.tags != nil {
 		rec.tags = append(rec.tags, rc.tags(c)...)
 	}
-	gen := h.c.gen.Load()
+	st := h.c.stampNow(c.Context())
 	res.SetWriter(rec)
 	err := next(c)
 	res.SetWriter(rec.ResponseWriter)
 	if err != nil || rec.skip || rec.status == 0 {
 		return err
 	}
-	h.store(c, rec, before, rc, key, gen)
+	h.store(c, rec, before, rc, key, st)
 	return nil
 }
 
 // store decides whether rec may be stored and stores it.
-func (h *HTTPCache) store(c *covet.Context, rec *recorder, before map[string]bool, rc *routeConf, key []byte, gen uint64) {
+func (h *HTTPCache) store(c *covet.Context, rec *recorder, before map[string]bool, rc *routeConf, key []byte, st stamp) {
 	hdr := rec.hdr
 	if !h.cfg.statuses[rec.status] || len(hdr["Set-Cookie"]) > 0 || len(hdr["Content-Range"]) > 0 {
 		return
@@ -657,11 +657,12 @@ func (h *HTTPCache) store(c *covet.Context, rec *recorder, before map[string]boo
 	ctx := c.Context()
 	fresh := now.Add(ttl).UnixNano()
 	if len(vary) > 0 {
-		h.c.put(ctx, string(key), &varyMarker{names: vary}, fresh, nil, gen)
+		h.c.put(ctx, string(key), &varyMarker{names: vary}, fresh, nil, st)
 		key = appendVary(key, vary, c.Request().Header)
 	}
-	h.c.put(ctx, string(key), s, fresh, s.tags, gen)
-	h.st.stores.Add(1)
+	if h.c.put(ctx, string(key), s, fresh, s.tags, st) {
+		h.st.stores.Add(1)
+	}
 }
 
 // buildBlock is the header block of a hit: the response's headers less
@@ -680,16 +681,22 @@ func buildBlock(hdr http.Header, before map[string]bool) ([]headerKV, int) {
 	return kvs, slices.IndexFunc(kvs, func(kv headerKV) bool { return kv.k == "Vary" })
 }
 
-// put stores a response-cache value in L1 and Redis.
-func (c *Cache) put(ctx context.Context, key string, v any, fresh int64, tags []string, gen uint64) {
-	e := &entry{value: v, fresh: fresh, gen: gen, tags: tags}
+// put stores a response-cache value in L1 and Redis, unless an
+// invalidation happened since st (then it reports false).
+func (c *Cache) put(ctx context.Context, key string, v any, fresh int64, tags []string, st stamp) bool {
+	e := &entry{value: v, fresh: fresh, gen: st.gen, tags: tags}
 	if c.rdb != nil {
 		e.raw = encodeHTTP(v)
-		c.l2Set(ctx, key, e, time.Duration(fresh-time.Now().UnixNano()), false)
+		if !c.l2Set(ctx, key, e, time.Duration(fresh-time.Now().UnixNano()), false, st) {
+			c.st.staleWrites.Add(1)
+			return false
+		}
 	}
 	if c.valid(e) {
 		c.l1.Set(key, e)
+		return true
 	}
+	return false
 }
 
 // wireHTTP is the Redis form of stored and varyMarker.

@@ -15,13 +15,25 @@ import (
 //	P k:<key>   the entry (see encodeEntry), PX = TTL + stale windows
 //	P t:<tag>   a set of the Redis keys tagged <tag>, expiring with the longest
 //	P invalidate  the pub/sub channel of invalidations
+//	P epoch       a counter bumped by every write, delete and tag invalidation
+//
+// A loader reads the epoch before it loads (one GET, on a miss only) and
+// stores its value only if the epoch is unchanged (checked in the set
+// script): a value loaded before a concurrent invalidation is returned to
+// its caller but never written to Redis or L1 after the invalidation.
 //
 // Every call is bounded by WithRedisTimeout. A failure (not a miss) is
 // counted, logged once per episode, and makes the cache skip Redis for
 // WithRedisBackoff: reads then fall through to L1 and the loader, writes are
 // skipped. Nothing is retried within a request.
 
+// setScript stores an entry. ARGV[5], when not empty, is '=' and the
+// invalidation epoch its loader read before loading: a different epoch now means an
+// invalidation or write happened meanwhile, and the (maybe stale) value is
+// not stored (returns 0). ARGV[6] '1' bumps the epoch: a write.
 var setScript = redis.NewScript(`
+if ARGV[5] ~= '' and '=' .. (redis.call('GET', ARGV[7]) or '') ~= ARGV[5] then return 0 end
+if ARGV[6] == '1' then redis.call('INCR', ARGV[7]) end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 for i = 2, #KEYS do
   redis.call('SADD', KEYS[i], KEYS[1])
@@ -33,6 +45,7 @@ return 1
 `)
 
 var invalidateScript = redis.NewScript(`
+redis.call('INCR', ARGV[3])
 local n = 0
 for i = 1, #KEYS do
   local m = redis.call('SMEMBERS', KEYS[i])
@@ -48,6 +61,38 @@ return n
 
 func (c *Cache) rkey(key string) string { return c.cfg.prefix + "k:" + key }
 func (c *Cache) rtag(tag string) string { return c.cfg.prefix + "t:" + tag }
+func (c *Cache) repoch() string         { return c.cfg.prefix + "epoch" }
+
+// stamp is what a value's reader saw before producing it: the L1
+// generation and, for loaders (check), the Redis epoch.
+type stamp struct {
+	gen    uint64
+	epoch  string
+	check  bool // store in Redis only if the epoch is still epoch
+	skipL2 bool // the epoch could not be read: no Redis write
+}
+
+// stampNow returns the stamp for a value about to be loaded. With Redis,
+// it reads the epoch (one round trip).
+func (c *Cache) stampNow(ctx context.Context) stamp {
+	st := stamp{gen: c.gen.Load(), check: true}
+	if c.rdb == nil {
+		return st
+	}
+	cctx, cancel, ok := c.l2ctx(ctx)
+	if !ok {
+		st.skipL2 = true
+		return st
+	}
+	defer cancel()
+	v, err := c.rdb.Get(cctx, c.repoch()).Result()
+	c.l2result(ctx, "epoch", err)
+	if err != nil && !errors.Is(err, redis.Nil) {
+		st.skipL2 = true
+	}
+	st.epoch = v
+	return st
+}
 
 // l2ctx returns a context bounded by the Redis timeout, or ok false when
 // Redis is not used now (none, or backing off after a failure).
@@ -100,10 +145,15 @@ func (c *Cache) l2Get(ctx context.Context, key string) *entry {
 	return e
 }
 
-func (c *Cache) l2Set(ctx context.Context, key string, e *entry, keep time.Duration, announce bool) {
+// l2Set writes e to Redis and reports false when the write was refused
+// because the epoch changed since st was taken (the value may be stale).
+func (c *Cache) l2Set(ctx context.Context, key string, e *entry, keep time.Duration, announce bool, st stamp) bool {
+	if st.skipL2 {
+		return true
+	}
 	cctx, cancel, ok := c.l2ctx(ctx)
 	if !ok {
-		return
+		return true
 	}
 	defer cancel()
 	keys := make([]string, 1, 1+len(e.tags))
@@ -116,8 +166,14 @@ func (c *Cache) l2Set(ctx context.Context, key string, e *entry, keep time.Durat
 		msg = c.message('k', []string{key})
 	}
 	ms := max(keep.Milliseconds(), 1)
-	err := setScript.Run(cctx, c.rdb, keys, encodeEntry(e), ms, c.cfg.channel, msg).Err()
+	expect, bump := "", "1"
+	if st.check {
+		// "=" + epoch: never empty, so "no epoch yet" is checked too.
+		expect, bump = "="+st.epoch, "0"
+	}
+	n, err := setScript.Run(cctx, c.rdb, keys, encodeEntry(e), ms, c.cfg.channel, msg, expect, bump, c.repoch()).Int()
 	c.l2result(ctx, "set", err)
+	return err != nil || n != 0
 }
 
 func (c *Cache) l2Delete(ctx context.Context, key string) {
@@ -128,6 +184,7 @@ func (c *Cache) l2Delete(ctx context.Context, key string) {
 	defer cancel()
 	_, err := c.rdb.TxPipelined(cctx, func(p redis.Pipeliner) error {
 		p.Del(cctx, c.rkey(key))
+		p.Incr(cctx, c.repoch())
 		if c.cfg.invalidates {
 			p.Publish(cctx, c.cfg.channel, c.message('k', []string{key}))
 		}
@@ -146,7 +203,7 @@ func (c *Cache) l2InvalidateTags(ctx context.Context, tags []string) {
 	for i, t := range tags {
 		keys[i] = c.rtag(t)
 	}
-	err := invalidateScript.Run(cctx, c.rdb, keys, c.cfg.channel, c.message('t', tags)).Err()
+	err := invalidateScript.Run(cctx, c.rdb, keys, c.cfg.channel, c.message('t', tags), c.repoch()).Err()
 	c.l2result(ctx, "invalidate", err)
 }
 

@@ -156,3 +156,68 @@ func TestRedisFault(t *testing.T) {
 	waitFor(t, "resubscription", c.Subscribed)
 	waitFor(t, "health ok", func() bool { return c.CheckHealth(bg, 1).Status == "ok" })
 }
+
+// TestNoStaleWriteAfterInvalidation: a loader on instance a reads the old
+// value, then (held by the test) instance b writes the new value and
+// invalidates (by tag, by key, or by Set); when a's loader returns, its
+// stale value must not reach Redis nor a's L1. Before the epoch check, the
+// loader's write landed after the invalidation and every instance served
+// the old value until the TTL.
+func TestNoStaleWriteAfterInvalidation(t *testing.T) {
+	for _, how := range []string{"tag", "key", "set"} {
+		t.Run(how, func(t *testing.T) {
+			rdb := realRedis(t)
+			p := testPrefix(t, rdb)
+			a := newTestCache(t, WithRedis(rdb), WithPrefix(p))
+			b := newTestCache(t, WithRedis(rdb), WithPrefix(p))
+			var db atomic.Value // the "database"
+			db.Store("old")
+			read, release := make(chan struct{}), make(chan struct{})
+			type res struct {
+				v   string
+				err error
+			}
+			got := make(chan res, 1)
+			go func() {
+				v, err := GetOrLoad(bg, a, "task:1", time.Minute, func(ctx context.Context) (string, error) {
+					v := db.Load().(string)
+					close(read) // the old value is read...
+					<-release   // ...and the write and invalidation happen now
+					return v, nil
+				}, Tags("board:7"))
+				got <- res{v, err}
+			}()
+			<-read
+			db.Store("new")
+			switch how {
+			case "tag":
+				b.InvalidateTags(bg, "board:7")
+			case "key":
+				b.Delete(bg, "task:1")
+			case "set":
+				_ = b.Set(bg, "task:1", "new", time.Minute, Tags("board:7"))
+			}
+			close(release)
+			r := <-got
+			if r.err != nil || r.v != "old" {
+				t.Fatalf("loader's caller got %q %v", r.v, r.err)
+			}
+			if n := skipped(a); n != 1 {
+				t.Errorf("StaleWritesSkipped = %d, want 1", n)
+			}
+			// Neither a fresh instance (Redis) nor a (L1) serves "old".
+			c := newTestCache(t, WithRedis(rdb), WithPrefix(p))
+			for name, inst := range map[string]*Cache{"fresh instance": c, "loader's instance": a} {
+				v, err := GetOrLoad(bg, inst, "task:1", time.Minute, func(ctx context.Context) (string, error) {
+					return db.Load().(string), nil
+				}, Tags("board:7"))
+				if err != nil || v != "new" {
+					t.Errorf("%s served %q %v after the invalidation", name, v, err)
+				}
+			}
+		})
+	}
+}
+
+// skipped is a's count of refused stale writes.
+func skipped(c *Cache) int64 { return c.Stats().StaleWritesSkipped }

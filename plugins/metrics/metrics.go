@@ -123,6 +123,9 @@ func (p *Plugin) Install(app *covet.App) error {
 	if len(p.cfg.errs) > 0 {
 		return errors.Join(p.cfg.errs...)
 	}
+	if p.cfg.profiling && p.cfg.user == "" && p.cfg.pass == "" && len(p.cfg.allow) == 0 {
+		return errProfilingOpen
+	}
 	reg := p.cfg.registry
 	cs := []prometheus.Collector{p.requests, p.duration, p.inFlight}
 	if p.cfg.sizes {
@@ -154,6 +157,9 @@ func (p *Plugin) Install(app *covet.App) error {
 			return nil
 		}).Hidden()
 	}
+	if p.cfg.listen == "" && p.cfg.profiling {
+		p.installProfiling(app)
+	}
 	return nil
 }
 
@@ -181,6 +187,17 @@ func (p *Plugin) Start(ctx context.Context) error {
 		}
 		h.ServeHTTP(w, r)
 	})
+	if p.cfg.profiling {
+		ph := p.profilingHandler()
+		mux.HandleFunc(ProfilingPath, func(w http.ResponseWriter, r *http.Request) {
+			host, _, _ := net.SplitHostPort(r.RemoteAddr)
+			if !p.allowed(r, host) {
+				_ = p.deny(w, r)
+				return
+			}
+			ph.ServeHTTP(w, r)
+		})
+	}
 	// The goroutine gets its own reference: Stop clears p.srv, possibly
 	// before the goroutine runs (found by TestFailedStartLeavesNothing).
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: nil}

@@ -25,6 +25,7 @@ type config struct {
 	allow       []netip.Prefix
 	collectors  []prometheus.Collector
 	exemplar    func(c *covet.Context) string
+	profiling   bool
 	errs        []error
 }
 

@@ -1,6 +1,7 @@
 package otel
 
 import (
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
@@ -11,6 +12,7 @@ type Option func(*config)
 
 type config struct {
 	provider   trace.TracerProvider
+	meter      metric.MeterProvider
 	propagator propagation.TextMapPropagator
 	exporter   sdktrace.SpanExporter
 	sampler    sdktrace.Sampler
@@ -77,4 +79,16 @@ func WithServiceName(name string) Option {
 // parented by the caller.
 func WithSkip(fn func(path string) bool) Option {
 	return func(c *config) { c.skip = fn }
+}
+
+// WithMeterProvider records the HTTP server metrics of the semantic
+// conventions on mp: http.server.request.duration (histogram, seconds, by
+// http.request.method, http.route and http.response.status_code) and
+// http.server.active_requests (by method). It is the OTLP alternative to
+// plugins/metrics' Prometheus exposition: give it an SDK MeterProvider with
+// a periodic reader on an OTLP exporter (otlpmetrichttp). Off by default;
+// the plugin does not shut mp down. Other plugins' counters go to the same
+// provider with Figures.
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return func(c *config) { c.meter = mp }
 }

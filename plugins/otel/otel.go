@@ -41,6 +41,8 @@ type Plugin struct {
 	// an immutable map replaced on a miss, read without a lock.
 	starts atomic.Pointer[map[startKey]*spanStart]
 	mu     sync.Mutex
+
+	inst *instruments // HTTP server metrics, with WithMeterProvider
 }
 
 type tracerBox struct{ t trace.Tracer }
@@ -54,6 +56,13 @@ type tracerBox struct{ t trace.Tracer }
 // exported.
 func New(opts ...Option) *Plugin {
 	p := &Plugin{cfg: newConfig(opts)}
+	if p.cfg.meter != nil {
+		inst, err := newInstruments(p.cfg.meter)
+		if err != nil {
+			p.cfg.errs = append(p.cfg.errs, err)
+		}
+		p.inst = inst
+	}
 	empty := map[startKey]*spanStart{}
 	p.starts.Store(&empty)
 	tp := p.cfg.provider
@@ -144,9 +153,18 @@ func (p *Plugin) TracerProvider() trace.TracerProvider {
 // it to otelhttp's transport for outgoing calls.
 func (p *Plugin) Propagator() propagation.TextMapPropagator { return p.cfg.propagator }
 
-// Middleware returns the tracing middleware. Install adds it; use it
+// Middleware returns the tracing middleware (and, with WithMeterProvider,
+// the HTTP server metrics inside the span). Install adds it; use it
 // directly only to trace a group or a route.
 func (p *Plugin) Middleware() covet.Middleware {
+	tr := p.traceMiddleware()
+	if p.inst == nil {
+		return tr
+	}
+	return func(next covet.HandlerFunc) covet.HandlerFunc { return tr(p.measure(next)) }
+}
+
+func (p *Plugin) traceMiddleware() covet.Middleware {
 	return func(next covet.HandlerFunc) covet.HandlerFunc {
 		return func(c *covet.Context) error {
 			r := c.Request()
