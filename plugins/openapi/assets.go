@@ -23,6 +23,7 @@ import (
 // and the plugin's own init scripts. Nothing is loaded from another origin.
 //
 //go:embed assets/swagger-ui/swagger-ui-bundle.js assets/swagger-ui/swagger-ui.css
+//go:embed assets/swagger-ui/oauth2-redirect.html assets/swagger-ui/oauth2-redirect.js
 //go:embed assets/redoc/redoc.standalone.js
 //go:embed assets/covet/*.js assets/covet/*.css
 var assetFS embed.FS
@@ -31,6 +32,8 @@ var assetFS embed.FS
 var assetNames = []string{
 	"swagger-ui/swagger-ui-bundle.js",
 	"swagger-ui/swagger-ui.css",
+	"swagger-ui/oauth2-redirect.html",
+	"swagger-ui/oauth2-redirect.js",
 	"redoc/redoc.standalone.js",
 	"covet/swagger-init.js",
 	"covet/redoc-init.js",
@@ -45,11 +48,25 @@ type asset struct {
 	body        []byte
 	etag        string
 	version     string // content hash for the URL's ?v=
+	// stable: the asset is reached at a URL without ?v= (the OAuth2
+	// redirect page, which the provider redirects to, and the script it
+	// loads), so it is revalidated instead of cached as immutable.
+	stable bool
 
 	gzOnce sync.Once
 	gz     []byte
 	gzEtag string
 }
+
+// oauth2Redirect is Swagger UI's OAuth2 redirect page (under the assets
+// path): the authorization server redirects the Authorize button's popup
+// there with the code (or the token, implicit flow), and its script hands
+// them to the Swagger UI window that opened it. It loads
+// oauth2-redirect.js from its own directory.
+const (
+	oauth2Redirect       = "swagger-ui/oauth2-redirect.html"
+	oauth2RedirectPrefix = "swagger-ui/oauth2-redirect."
+)
 
 // assetSet holds the assets and the two rendered pages of one plugin.
 type assetSet struct {
@@ -76,10 +93,14 @@ func newAssetSet(cfg *config) (*assetSet, error) {
 		sum := sha256.Sum256(b)
 		h := hex.EncodeToString(sum[:])
 		ct := "text/javascript; charset=utf-8"
-		if strings.HasSuffix(n, ".css") {
+		switch {
+		case strings.HasSuffix(n, ".css"):
 			ct = "text/css; charset=utf-8"
+		case strings.HasSuffix(n, ".html"):
+			ct = "text/html; charset=utf-8"
 		}
-		a.byName[n] = &asset{name: n, contentType: ct, body: b, etag: `"` + h[:24] + `"`, version: h[:12]}
+		a.byName[n] = &asset{name: n, contentType: ct, body: b, etag: `"` + h[:24] + `"`, version: h[:12],
+			stable: strings.HasPrefix(n, oauth2RedirectPrefix)}
 	}
 	a.csp = contentSecurityPolicy(cfg.servers)
 	var err error
@@ -139,7 +160,7 @@ var (
 <link rel="stylesheet" href="{{index .Assets "covet/page.css"}}">
 </head>
 <body>
-<div id="swagger-ui" data-spec-url="{{.Spec}}"></div>
+<div id="swagger-ui" data-spec-url="{{.Spec}}" data-oauth2-redirect-url="{{.OAuth2Redirect}}"></div>
 <script src="{{index .Assets "swagger-ui/swagger-ui-bundle.js"}}"></script>
 <script src="{{index .Assets "covet/swagger-init.js"}}"></script>
 </body>
@@ -175,9 +196,10 @@ func (a *assetSet) render(pagePath string, t *template.Template, kind string) (*
 	}
 	var b bytes.Buffer
 	err := t.Execute(&b, map[string]any{
-		"Title":  title,
-		"Spec":   relativeURL(pagePath, a.cfg.jsonPath),
-		"Assets": urls,
+		"Title":          title,
+		"Spec":           relativeURL(pagePath, a.cfg.jsonPath),
+		"Assets":         urls,
+		"OAuth2Redirect": relativeURL(pagePath, joinPath(a.cfg.assetsPath, oauth2Redirect)),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("openapi: render %s page: %w", kind, err)
@@ -237,7 +259,17 @@ func (a *assetSet) serveAsset(c *covet.Context) error {
 	}
 	h := c.Response().Header()
 	h.Set("Content-Type", as.contentType)
-	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	if as.stable {
+		h.Set("Cache-Control", "no-cache")
+	} else {
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	}
+	if strings.HasSuffix(as.name, ".html") {
+		// The redirect page runs only its own-origin script; its URL holds
+		// the authorization code, which no referrer may carry away.
+		h.Set("Content-Security-Policy", a.csp)
+		h.Set("Referrer-Policy", "no-referrer")
+	}
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Add("Vary", "Accept-Encoding")
 	body, etag := as.body, as.etag
