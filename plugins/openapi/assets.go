@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	covet "github.com/covetgo/covet/core"
 )
@@ -74,7 +75,9 @@ type assetSet struct {
 	byName  map[string]*asset
 	swagger *page
 	redoc   *page
-	csp     string
+	// csp is the pages' policy: from the servers at Install, then also
+	// from the security schemes' token URLs once the routes are final.
+	csp atomic.Pointer[string]
 }
 
 // page is a rendered docs page.
@@ -102,7 +105,7 @@ func newAssetSet(cfg *config) (*assetSet, error) {
 		a.byName[n] = &asset{name: n, contentType: ct, body: b, etag: `"` + h[:24] + `"`, version: h[:12],
 			stable: strings.HasPrefix(n, oauth2RedirectPrefix)}
 	}
-	a.csp = contentSecurityPolicy(cfg.servers)
+	a.setCSP(contentSecurityPolicy(cfg.servers, nil))
 	var err error
 	if cfg.docsPath != "" {
 		if a.swagger, err = a.render(cfg.docsPath, swaggerPage, "swagger-ui"); err != nil {
@@ -117,22 +120,47 @@ func newAssetSet(cfg *config) (*assetSet, error) {
 	return a, nil
 }
 
+func (a *assetSet) setCSP(v string) { a.csp.Store(&v) }
+
+func (a *assetSet) policy() string { return *a.csp.Load() }
+
 // contentSecurityPolicy is the pages' policy: scripts, styles, fonts and
 // images from the app's own origin only (and data: images and fonts, which
-// the bundles' CSS embeds), requests to the own origin and the documented
-// servers' origins ("Try it out"). Inline styles are allowed because ReDoc
-// renders its styles into <style> elements at run time; inline scripts are
-// not.
-func contentSecurityPolicy(servers []Server) string {
+// the bundles' CSS embeds), requests to the own origin, the documented
+// servers' origins ("Try it out") and the origins of the security schemes'
+// token, refresh and OpenID Connect discovery URLs (Swagger UI's Authorize
+// fetches them). Inline styles are allowed because ReDoc renders its styles
+// into <style> elements at run time; inline scripts are not.
+func contentSecurityPolicy(servers []Server, schemes map[string]covet.SecurityScheme) string {
 	connect := []string{"'self'"}
-	for _, s := range servers {
-		u, err := url.Parse(s.URL)
+	add := func(raw string) {
+		u, err := url.Parse(raw)
 		if err != nil || u.Scheme == "" || u.Host == "" || strings.ContainsAny(u.Host, "{}") {
-			continue // relative, or a template: the own origin, or unknown
+			return // relative, or a template: the own origin, or unknown
 		}
 		o := u.Scheme + "://" + u.Host
 		if !slices.Contains(connect, o) {
 			connect = append(connect, o)
+		}
+	}
+	for _, s := range servers {
+		add(s.URL)
+	}
+	names := make([]string, 0, len(schemes))
+	for n := range schemes {
+		names = append(names, n)
+	}
+	slices.Sort(names) // a stable header
+	for _, n := range names {
+		sc := schemes[n]
+		add(sc.OpenIDConnectURL)
+		if f := sc.Flows; f != nil {
+			for _, fl := range []*covet.OAuthFlow{f.AuthorizationCode, f.ClientCredentials, f.Implicit, f.Password} {
+				if fl != nil {
+					add(fl.TokenURL)
+					add(fl.RefreshURL)
+				}
+			}
 		}
 	}
 	return strings.Join([]string{
@@ -240,7 +268,12 @@ func (a *assetSet) servePage(p *page) covet.HandlerFunc {
 	return func(c *covet.Context) error {
 		h := c.Response().Header()
 		h.Set("Content-Type", "text/html; charset=utf-8")
-		h.Set("Content-Security-Policy", a.csp)
+		h.Set("Content-Security-Policy", a.policy())
+		// Swagger UI's Authorize opens the provider in a popup that comes
+		// back to the redirect page and talks to this window through
+		// window.opener: same-origin (what SecureHeaders sets) would cut
+		// that link at the provider's origin.
+		h.Set("Cross-Origin-Opener-Policy", "same-origin-allow-popups")
 		h.Set("Cache-Control", "no-cache")
 		h.Set("ETag", p.etag)
 		h.Set("X-Content-Type-Options", "nosniff")
@@ -267,8 +300,11 @@ func (a *assetSet) serveAsset(c *covet.Context) error {
 	if strings.HasSuffix(as.name, ".html") {
 		// The redirect page runs only its own-origin script; its URL holds
 		// the authorization code, which no referrer may carry away.
-		h.Set("Content-Security-Policy", a.csp)
+		h.Set("Content-Security-Policy", a.policy())
 		h.Set("Referrer-Policy", "no-referrer")
+		// Back from the provider's origin, the popup keeps its opener (the
+		// Swagger UI page) only without a same-origin opener policy.
+		h.Set("Cross-Origin-Opener-Policy", "unsafe-none")
 	}
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Add("Vary", "Accept-Encoding")
