@@ -392,7 +392,16 @@ func TestOAuth2RedirectPage(t *testing.T) {
 	if h.Get("Content-Security-Policy") != docs.Header().Get("Content-Security-Policy") {
 		t.Errorf("redirect page CSP %q, want the pages' %q", h.Get("Content-Security-Policy"), docs.Header().Get("Content-Security-Policy"))
 	}
-	for name, want := range map[string]string{"Cache-Control": "no-cache", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"} {
+	// Authorize fetches the token endpoint from the page: its origin (set
+	// on the scheme after Install) is allowed; the popup keeps its opener.
+	if csp := docs.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "connect-src 'self' https://api.example.com https://auth.example.com;") {
+		t.Errorf("docs CSP %q does not allow the token URL's origin", csp)
+	}
+	if coop := docs.Header().Get("Cross-Origin-Opener-Policy"); coop != "same-origin-allow-popups" {
+		t.Errorf("docs page COOP %q", coop)
+	}
+	for name, want := range map[string]string{"Cache-Control": "no-cache", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff",
+		"Cross-Origin-Opener-Policy": "unsafe-none"} {
 		if h.Get(name) != want {
 			t.Errorf("redirect page %s = %q, want %q", name, h.Get(name), want)
 		}
