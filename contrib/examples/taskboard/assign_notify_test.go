@@ -34,7 +34,8 @@ func (s *notifyLogBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); re
 func TestAssignNotificationJob(t *testing.T) {
 	db := ormtest.Postgres(t)
 	var logs notifyLogBuffer
-	app, err := NewApp(Config{DatabaseURL: db.DSN, Logger: slog.New(slog.NewJSONHandler(&logs, nil)), WriteLimit: ratelimit.PerSecond(100000)})
+	app, err := NewApp(Config{DatabaseURL: db.DSN, Logger: slog.New(slog.NewJSONHandler(&logs, nil)), WriteLimit: ratelimit.PerSecond(100000),
+		AllowedHosts: []string{"example.com"}}) // covettest's host
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,18 +50,17 @@ func TestAssignNotificationJob(t *testing.T) {
 		}
 		return n
 	}
-	var ada User
-	cl.Post("/api/v1/users").JSON(map[string]any{"name": "Ada", "email": "ada@example.com"}).Do().ExpectStatus(201).Decode(&ada)
-	cl.Post("/api/v1/tasks").JSON(map[string]any{"title": "Ship v1", "assignee_id": ada.ID}).Do().ExpectStatus(201)
-	cl.Post("/api/v1/tasks").JSON(map[string]any{"title": "Ghost", "assignee_id": 999}).Do().ExpectStatus(422)
+	ada, bearer := signUp(t, cl, "Ada", "ada@example.com") // writes need a signed-in user
+	cl.Post("/api/v1/tasks").Header("Authorization", bearer).JSON(map[string]any{"title": "Ship v1", "assignee_id": ada.ID}).Do().ExpectStatus(201)
+	cl.Post("/api/v1/tasks").Header("Authorization", bearer).JSON(map[string]any{"title": "Ghost", "assignee_id": 999}).Do().ExpectStatus(422)
 	var docs Task
-	cl.Post("/api/v1/tasks").JSON(map[string]any{"title": "Write docs"}).Do().ExpectStatus(201).Decode(&docs)
+	cl.Post("/api/v1/tasks").Header("Authorization", bearer).JSON(map[string]any{"title": "Write docs"}).Do().ExpectStatus(201).Decode(&docs)
 	if n := count(); n != 1 {
 		t.Fatalf("%d notification jobs after one committed assignment, want 1", n)
 	}
 	path := "/api/v1/tasks/" + strconv.FormatInt(docs.ID, 10)
-	cl.Patch(path).JSON(map[string]any{"assignee_id": ada.ID}).Do().ExpectStatus(200)
-	cl.Patch(path).JSON(map[string]any{"title": "Write the docs"}).Do().ExpectStatus(200) // assignee unchanged
+	cl.Patch(path).Header("Authorization", bearer).JSON(map[string]any{"assignee_id": ada.ID}).Do().ExpectStatus(200)
+	cl.Patch(path).Header("Authorization", bearer).JSON(map[string]any{"title": "Write the docs"}).Do().ExpectStatus(200) // assignee unchanged
 	if n := count(); n != 2 {
 		t.Fatalf("%d notification jobs after two assignments, want 2", n)
 	}
