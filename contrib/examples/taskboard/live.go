@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strconv"
 
@@ -84,8 +85,21 @@ func noteChange(c *covet.Context, ev TaskEvent) {
 	}
 }
 
-// installLive registers the event stream on the tasks group.
+// installLive registers the event stream and the WebSocket on the tasks
+// group.
 func installLive(tasks *covet.Group, hub *ws.Hub, guards ...covet.RouteOption) {
+	// The same room over WebSocket: each event is a text message with the
+	// TaskEvent JSON. Clients send nothing (a message is refused as the
+	// plugin's policy says); same-origin browsers or non-browser clients.
+	ws.Handle(tasks, "/live", ws.Handler[json.RawMessage]{Hub: hub, Accept: func(c *covet.Context, conn *ws.Conn) error {
+		conn.Join(boardRoom)
+		if id, err := principalID(c); err == nil {
+			conn.SetUser(itoa(id))
+		}
+		return nil
+	}}, ws.WithAllowNoOrigin()).Name("tasks.live").Summary("Live task changes (WebSocket)").
+		Description("A WebSocket of the same task events as /tasks/events, one JSON text message each.").
+		With(guards...)
 	ws.SSE(tasks, "/events", ws.SSEHandler{Hub: hub, Accept: func(c *covet.Context, s *ws.Stream) error {
 		s.Join(boardRoom)
 		if id, err := principalID(c); err == nil {

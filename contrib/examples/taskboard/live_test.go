@@ -83,8 +83,8 @@ func cluster(t *testing.T, n int) []instance {
 }
 
 // TestLiveUpdatesAcrossInstances: a task created, changed and deleted
-// through instance A reaches an SSE client connected to instance B, through
-// the ws hub's Redis broker.
+// through instance A reaches an SSE client connected to instance B (and the
+// creation a WebSocket client on B), through the ws hub's Redis broker.
 func TestLiveUpdatesAcrossInstances(t *testing.T) {
 	cl := cluster(t, 2)
 	a, b := cl[0], cl[1]
@@ -92,6 +92,10 @@ func TestLiveUpdatesAcrossInstances(t *testing.T) {
 
 	a.cl.Get("/api/v1/tasks/events").Do().ExpectStatus(http.StatusUnauthorized) // signed-in users only
 	events := b.srv.SSE(t, "/api/v1/tasks/events", "Authorization", bearer)
+	if _, res, err := b.srv.TryDial("/api/v1/tasks/live"); err == nil || res == nil || res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("WebSocket without credentials: %v %v, want 401", res, err)
+	}
+	sock := b.srv.Dial(t, "/api/v1/tasks/live", wstest.WithHeader("Authorization", bearer))
 	next := func() TaskEvent {
 		t.Helper()
 		ev := events.NextData()
@@ -110,6 +114,11 @@ func TestLiveUpdatesAcrossInstances(t *testing.T) {
 		ExpectStatus(http.StatusCreated).Decode(&created)
 	if got := next(); got != (TaskEvent{Op: "created", ID: created.ID, Title: "Live from A"}) {
 		t.Fatalf("on B: %+v", got)
+	}
+	var overWS TaskEvent
+	sock.ReadJSON(&overWS)
+	if overWS != (TaskEvent{Op: "created", ID: created.ID, Title: "Live from A"}) {
+		t.Fatalf("over the WebSocket on B: %+v", overWS)
 	}
 	a.cl.Patch("/api/v1/tasks/"+itoa(created.ID)).Header("Authorization", bearer).JSON(map[string]any{"title": "Renamed"}).Do().
 		ExpectStatus(http.StatusOK)
