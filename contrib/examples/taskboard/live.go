@@ -30,6 +30,9 @@ type TaskEvent struct {
 	ID int64 `json:"id"`
 	// Title is the task's title (empty for deleted).
 	Title string `json:"title,omitempty"`
+	// Client is the X-Taskboard-Client header of the request that made the
+	// change (the board page's random id), so that page skips the event.
+	Client string `json:"client,omitempty"`
 }
 
 // newHub returns the live-update hub: with a Redis client, broadcasts go
@@ -66,7 +69,12 @@ func broadcastChanges(hub *ws.Hub) covet.Middleware {
 			if err != nil {
 				return err
 			}
+			client := c.Request().Header.Get("X-Taskboard-Client")
+			if len(client) > 64 {
+				client = ""
+			}
 			for _, ev := range p.events {
+				ev.Client = client
 				// Local delivery happens even when Redis is down; the
 				// broker's failure is counted by the hub and logged here.
 				if berr := hub.BroadcastEvent(context.WithoutCancel(c.Context()), boardRoom, "task", ev); berr != nil {
