@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	covet "github.com/covetgo/covet/core"
 )
@@ -23,6 +24,7 @@ import (
 // and the plugin's own init scripts. Nothing is loaded from another origin.
 //
 //go:embed assets/swagger-ui/swagger-ui-bundle.js assets/swagger-ui/swagger-ui.css
+//go:embed assets/swagger-ui/oauth2-redirect.html assets/swagger-ui/oauth2-redirect.js
 //go:embed assets/redoc/redoc.standalone.js
 //go:embed assets/covet/*.js assets/covet/*.css
 var assetFS embed.FS
@@ -31,6 +33,8 @@ var assetFS embed.FS
 var assetNames = []string{
 	"swagger-ui/swagger-ui-bundle.js",
 	"swagger-ui/swagger-ui.css",
+	"swagger-ui/oauth2-redirect.html",
+	"swagger-ui/oauth2-redirect.js",
 	"redoc/redoc.standalone.js",
 	"covet/swagger-init.js",
 	"covet/redoc-init.js",
@@ -45,11 +49,25 @@ type asset struct {
 	body        []byte
 	etag        string
 	version     string // content hash for the URL's ?v=
+	// stable: the asset is reached at a URL without ?v= (the OAuth2
+	// redirect page, which the provider redirects to, and the script it
+	// loads), so it is revalidated instead of cached as immutable.
+	stable bool
 
 	gzOnce sync.Once
 	gz     []byte
 	gzEtag string
 }
+
+// oauth2Redirect is Swagger UI's OAuth2 redirect page (under the assets
+// path): the authorization server redirects the Authorize button's popup
+// there with the code (or the token, implicit flow), and its script hands
+// them to the Swagger UI window that opened it. It loads
+// oauth2-redirect.js from its own directory.
+const (
+	oauth2Redirect       = "swagger-ui/oauth2-redirect.html"
+	oauth2RedirectPrefix = "swagger-ui/oauth2-redirect."
+)
 
 // assetSet holds the assets and the two rendered pages of one plugin.
 type assetSet struct {
@@ -57,7 +75,9 @@ type assetSet struct {
 	byName  map[string]*asset
 	swagger *page
 	redoc   *page
-	csp     string
+	// csp is the pages' policy: from the servers at Install, then also
+	// from the security schemes' token URLs once the routes are final.
+	csp atomic.Pointer[string]
 }
 
 // page is a rendered docs page.
@@ -76,12 +96,16 @@ func newAssetSet(cfg *config) (*assetSet, error) {
 		sum := sha256.Sum256(b)
 		h := hex.EncodeToString(sum[:])
 		ct := "text/javascript; charset=utf-8"
-		if strings.HasSuffix(n, ".css") {
+		switch {
+		case strings.HasSuffix(n, ".css"):
 			ct = "text/css; charset=utf-8"
+		case strings.HasSuffix(n, ".html"):
+			ct = "text/html; charset=utf-8"
 		}
-		a.byName[n] = &asset{name: n, contentType: ct, body: b, etag: `"` + h[:24] + `"`, version: h[:12]}
+		a.byName[n] = &asset{name: n, contentType: ct, body: b, etag: `"` + h[:24] + `"`, version: h[:12],
+			stable: strings.HasPrefix(n, oauth2RedirectPrefix)}
 	}
-	a.csp = contentSecurityPolicy(cfg.servers)
+	a.setCSP(contentSecurityPolicy(cfg.servers, nil))
 	var err error
 	if cfg.docsPath != "" {
 		if a.swagger, err = a.render(cfg.docsPath, swaggerPage, "swagger-ui"); err != nil {
@@ -96,22 +120,47 @@ func newAssetSet(cfg *config) (*assetSet, error) {
 	return a, nil
 }
 
+func (a *assetSet) setCSP(v string) { a.csp.Store(&v) }
+
+func (a *assetSet) policy() string { return *a.csp.Load() }
+
 // contentSecurityPolicy is the pages' policy: scripts, styles, fonts and
 // images from the app's own origin only (and data: images and fonts, which
-// the bundles' CSS embeds), requests to the own origin and the documented
-// servers' origins ("Try it out"). Inline styles are allowed because ReDoc
-// renders its styles into <style> elements at run time; inline scripts are
-// not.
-func contentSecurityPolicy(servers []Server) string {
+// the bundles' CSS embeds), requests to the own origin, the documented
+// servers' origins ("Try it out") and the origins of the security schemes'
+// token, refresh and OpenID Connect discovery URLs (Swagger UI's Authorize
+// fetches them). Inline styles are allowed because ReDoc renders its styles
+// into <style> elements at run time; inline scripts are not.
+func contentSecurityPolicy(servers []Server, schemes map[string]covet.SecurityScheme) string {
 	connect := []string{"'self'"}
-	for _, s := range servers {
-		u, err := url.Parse(s.URL)
+	add := func(raw string) {
+		u, err := url.Parse(raw)
 		if err != nil || u.Scheme == "" || u.Host == "" || strings.ContainsAny(u.Host, "{}") {
-			continue // relative, or a template: the own origin, or unknown
+			return // relative, or a template: the own origin, or unknown
 		}
 		o := u.Scheme + "://" + u.Host
 		if !slices.Contains(connect, o) {
 			connect = append(connect, o)
+		}
+	}
+	for _, s := range servers {
+		add(s.URL)
+	}
+	names := make([]string, 0, len(schemes))
+	for n := range schemes {
+		names = append(names, n)
+	}
+	slices.Sort(names) // a stable header
+	for _, n := range names {
+		sc := schemes[n]
+		add(sc.OpenIDConnectURL)
+		if f := sc.Flows; f != nil {
+			for _, fl := range []*covet.OAuthFlow{f.AuthorizationCode, f.ClientCredentials, f.Implicit, f.Password} {
+				if fl != nil {
+					add(fl.TokenURL)
+					add(fl.RefreshURL)
+				}
+			}
 		}
 	}
 	return strings.Join([]string{
@@ -139,7 +188,7 @@ var (
 <link rel="stylesheet" href="{{index .Assets "covet/page.css"}}">
 </head>
 <body>
-<div id="swagger-ui" data-spec-url="{{.Spec}}"></div>
+<div id="swagger-ui" data-spec-url="{{.Spec}}" data-oauth2-redirect-url="{{.OAuth2Redirect}}"></div>
 <script src="{{index .Assets "swagger-ui/swagger-ui-bundle.js"}}"></script>
 <script src="{{index .Assets "covet/swagger-init.js"}}"></script>
 </body>
@@ -175,9 +224,10 @@ func (a *assetSet) render(pagePath string, t *template.Template, kind string) (*
 	}
 	var b bytes.Buffer
 	err := t.Execute(&b, map[string]any{
-		"Title":  title,
-		"Spec":   relativeURL(pagePath, a.cfg.jsonPath),
-		"Assets": urls,
+		"Title":          title,
+		"Spec":           relativeURL(pagePath, a.cfg.jsonPath),
+		"Assets":         urls,
+		"OAuth2Redirect": relativeURL(pagePath, joinPath(a.cfg.assetsPath, oauth2Redirect)),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("openapi: render %s page: %w", kind, err)
@@ -218,7 +268,12 @@ func (a *assetSet) servePage(p *page) covet.HandlerFunc {
 	return func(c *covet.Context) error {
 		h := c.Response().Header()
 		h.Set("Content-Type", "text/html; charset=utf-8")
-		h.Set("Content-Security-Policy", a.csp)
+		h.Set("Content-Security-Policy", a.policy())
+		// Swagger UI's Authorize opens the provider in a popup that comes
+		// back to the redirect page and talks to this window through
+		// window.opener: same-origin (what SecureHeaders sets) would cut
+		// that link at the provider's origin.
+		h.Set("Cross-Origin-Opener-Policy", "same-origin-allow-popups")
 		h.Set("Cache-Control", "no-cache")
 		h.Set("ETag", p.etag)
 		h.Set("X-Content-Type-Options", "nosniff")
@@ -237,7 +292,20 @@ func (a *assetSet) serveAsset(c *covet.Context) error {
 	}
 	h := c.Response().Header()
 	h.Set("Content-Type", as.contentType)
-	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	if as.stable {
+		h.Set("Cache-Control", "no-cache")
+	} else {
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	}
+	if strings.HasSuffix(as.name, ".html") {
+		// The redirect page runs only its own-origin script; its URL holds
+		// the authorization code, which no referrer may carry away.
+		h.Set("Content-Security-Policy", a.policy())
+		h.Set("Referrer-Policy", "no-referrer")
+		// Back from the provider's origin, the popup keeps its opener (the
+		// Swagger UI page) only without a same-origin opener policy.
+		h.Set("Cross-Origin-Opener-Policy", "unsafe-none")
+	}
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Add("Vary", "Accept-Encoding")
 	body, etag := as.body, as.etag

@@ -127,6 +127,9 @@ func (p *Plugin) ObserveRoutes(routes []covet.RouteInfo) error {
 			p.app.Logger().Warn("openapi: route left out of the document", "route", sk.Route.String(), "reason", sk.Reason)
 		}
 	}
+	if p.assets != nil {
+		p.assets.setCSP(contentSecurityPolicy(p.cfg.servers, schemes))
+	}
 	p.mu.Lock()
 	p.spec, p.docs, p.skipped = s, docs, s.skipped
 	p.mu.Unlock()

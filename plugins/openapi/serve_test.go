@@ -366,3 +366,56 @@ func TestSkippedRoutes(t *testing.T) {
 		t.Errorf("document %s", doc)
 	}
 }
+
+// TestOAuth2RedirectPage: Swagger UI's oauth2-redirect.html (vendored from
+// the same swagger-ui-dist) is served beside the assets, as HTML under the
+// pages' CSP (its script is a file of the own origin, no inline script),
+// revalidated rather than cached for a year (its URL has no content hash),
+// without a referrer (its URL carries the authorization code); Swagger UI's
+// config points oauth2RedirectUrl at it.
+func TestOAuth2RedirectPage(t *testing.T) {
+	app := newTestApp()
+	docs := get(t, app, "/docs")
+	if !strings.Contains(docs.Body.String(), `data-oauth2-redirect-url="docs/assets/swagger-ui/oauth2-redirect.html"`) {
+		t.Fatalf("the Swagger UI page does not name the redirect page: %s", docs.Body.String())
+	}
+	init, _ := os.ReadFile("assets/covet/swagger-init.js")
+	if !bytes.Contains(init, []byte(`oauth2RedirectUrl: new URL(el.getAttribute("data-oauth2-redirect-url"), location.href).href`)) {
+		t.Error("swagger-init.js does not set oauth2RedirectUrl from the page")
+	}
+
+	rec := get(t, app, "/docs/assets/swagger-ui/oauth2-redirect.html")
+	h := rec.Header()
+	if rec.Code != 200 || h.Get("Content-Type") != "text/html; charset=utf-8" {
+		t.Fatalf("redirect page: %d %v", rec.Code, h)
+	}
+	if h.Get("Content-Security-Policy") != docs.Header().Get("Content-Security-Policy") {
+		t.Errorf("redirect page CSP %q, want the pages' %q", h.Get("Content-Security-Policy"), docs.Header().Get("Content-Security-Policy"))
+	}
+	// Authorize fetches the token endpoint from the page: its origin (set
+	// on the scheme after Install) is allowed; the popup keeps its opener.
+	if csp := docs.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "connect-src 'self' https://api.example.com https://auth.example.com;") {
+		t.Errorf("docs CSP %q does not allow the token URL's origin", csp)
+	}
+	if coop := docs.Header().Get("Cross-Origin-Opener-Policy"); coop != "same-origin-allow-popups" {
+		t.Errorf("docs page COOP %q", coop)
+	}
+	for name, want := range map[string]string{"Cache-Control": "no-cache", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff",
+		"Cross-Origin-Opener-Policy": "unsafe-none"} {
+		if h.Get(name) != want {
+			t.Errorf("redirect page %s = %q, want %q", name, h.Get(name), want)
+		}
+	}
+	body := rec.Body.String()
+	if !strings.Contains(body, `<script src="oauth2-redirect.js"></script>`) || regexp.MustCompile(`<script>`).MatchString(body) {
+		t.Errorf("redirect page body: %s", body)
+	}
+	js := get(t, app, "/docs/assets/swagger-ui/oauth2-redirect.js")
+	if js.Code != 200 || js.Header().Get("Content-Type") != "text/javascript; charset=utf-8" ||
+		!strings.Contains(js.Body.String(), "swaggerUIRedirectOauth2") || js.Header().Get("Cache-Control") != "no-cache" {
+		t.Errorf("redirect script: %d %v", js.Code, js.Header())
+	}
+	if again := get(t, app, "/docs/assets/swagger-ui/oauth2-redirect.html", "If-None-Match", h.Get("ETag")); again.Code != http.StatusNotModified {
+		t.Errorf("If-None-Match: %d", again.Code)
+	}
+}

@@ -110,6 +110,7 @@ func insertTask(c *covet.Context, in *CreateTaskIn) (*Created[Task], error) {
 	if _, err := db.NewInsert().Model(&t).Exec(c.Context()); err != nil {
 		return nil, err // an unknown assignee answers 422
 	}
+	noteChange(c, TaskEvent{Op: "created", ID: t.ID, Title: t.Title})
 	loc, _ := c.App().URL("tasks.get", "id", t.ID)
 	return &Created[Task]{Location: loc, Body: t}, nil
 }
@@ -237,6 +238,7 @@ func updateTask(c *covet.Context, in *UpdateTaskIn) (*Task, error) {
 	if _, err := db.NewUpdate().Model(t).WherePK().Exec(c.Context()); err != nil {
 		return nil, err
 	}
+	noteChange(c, TaskEvent{Op: "updated", ID: t.ID, Title: t.Title})
 	return t, nil
 }
 
@@ -255,6 +257,7 @@ func deleteTask(c *covet.Context, in *ByID) (*struct{}, error) {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil, covet.NewError(http.StatusNotFound, "no task "+strconv.FormatInt(in.ID, 10))
 	}
+	noteChange(c, TaskEvent{Op: "deleted", ID: in.ID})
 	return nil, nil // 204
 }
 

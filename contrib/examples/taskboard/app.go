@@ -10,6 +10,7 @@ import (
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/core/middleware"
 	"github.com/covetgo/covet/plugins/auth"
+	"github.com/covetgo/covet/plugins/auth/authredis"
 	"github.com/covetgo/covet/plugins/cors"
 	"github.com/covetgo/covet/plugins/openapi"
 	"github.com/covetgo/covet/plugins/orm"
@@ -18,6 +19,7 @@ import (
 	"github.com/covetgo/covet/plugins/orm/sqlite"
 	"github.com/covetgo/covet/plugins/ratelimit"
 	"github.com/covetgo/covet/plugins/ratelimit/redisstore"
+	"github.com/redis/go-redis/v9"
 )
 
 // Version is the taskboard's API version.
@@ -35,9 +37,14 @@ type Config struct {
 	// FrontendOrigins may call the API from a browser (CORS), e.g.
 	// https://board.example.com.
 	FrontendOrigins []string
-	// RedisURL, when set, keeps rate limits in Redis so several instances
-	// share them; otherwise they are kept in memory.
+	// RedisURL, when set, keeps rate limits, token revocations, refresh
+	// tokens and sessions in Redis and carries live updates between
+	// instances, so several instances act as one; otherwise all of it is
+	// in memory (one instance).
 	RedisURL string
+	// RedisPrefix starts the taskboard's Redis keys and its live-update
+	// channel (default "taskboard:"), so two boards can share one Redis.
+	RedisPrefix string
 	// WriteLimit bounds writes (POST, PUT, PATCH, DELETE) per client IP.
 	WriteLimit ratelimit.Limit
 	// WebhookURL, when set, receives a POST for every task created.
@@ -106,6 +113,25 @@ func NewApp(cfg Config) (*covet.App, error) {
 			return nil, err
 		}
 	}
+	// One Redis client (REDIS_URL) carries the live updates between
+	// instances and holds the auth stores; the hub's broker owns it.
+	var rdb *redis.Client
+	if cfg.RedisURL != "" {
+		var err error
+		if rdb, err = authredis.NewClient(cfg.RedisURL); err != nil {
+			return nil, err
+		}
+	}
+	prefix := cfg.RedisPrefix
+	if prefix == "" {
+		prefix = "taskboard:"
+	}
+	hub := newHub(rdb, prefix)
+	if err := app.Install(hub); err != nil {
+		return nil, err
+	}
+	app.Use(broadcastChanges(hub))
+
 	limiterOpts := []ratelimit.Option{ratelimit.WithExemptPaths("/healthz", "/readyz")}
 	if cfg.RedisURL != "" {
 		backend, err := redisstore.NewURL(cfg.RedisURL)
@@ -153,7 +179,7 @@ func NewApp(cfg Config) (*covet.App, error) {
 	if err := app.Install(db); err != nil {
 		return nil, err
 	}
-	authn, err = newAuth(cfg, db.DB)
+	authn, err = newAuth(cfg, db.DB, rdb, prefix)
 	if err != nil {
 		return nil, err
 	}
@@ -218,6 +244,7 @@ func NewApp(cfg Config) (*covet.App, error) {
 	covet.Delete(tasks, "/{id:int}", deleteTask).Name("tasks.delete").Summary("Delete a task").
 		Description("Only the task's owner may delete it.").With(signedIn...).
 		Response(http.StatusForbidden, "Not your task", nil).Response(http.StatusNotFound, "No such task", nil)
+	installLive(tasks, hub, signedIn...)
 	covet.Post(tasks, "/{id:int}/comments", createComment).Name("comments.create").Status(http.StatusCreated).
 		Summary("Comment on a task").Tags("comments").With(signedIn...)
 	covet.Get(tasks, "/{id:int}/comments", listComments).Name("comments.list").Summary("List a task's comments").Tags("comments")

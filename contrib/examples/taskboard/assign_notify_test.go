@@ -50,17 +50,17 @@ func TestAssignNotificationJob(t *testing.T) {
 		}
 		return n
 	}
-	ada, as := signUp(t, cl, "Ada", "ada@example.com")
-	cl.Post("/api/v1/tasks").Header("Authorization", as).JSON(map[string]any{"title": "Ship v1", "assignee_id": ada.ID}).Do().ExpectStatus(201)
-	cl.Post("/api/v1/tasks").Header("Authorization", as).JSON(map[string]any{"title": "Ghost", "assignee_id": 999}).Do().ExpectStatus(422)
+	ada, bearer := signUp(t, cl, "Ada", "ada@example.com") // writes need a signed-in user
+	cl.Post("/api/v1/tasks").Header("Authorization", bearer).JSON(map[string]any{"title": "Ship v1", "assignee_id": ada.ID}).Do().ExpectStatus(201)
+	cl.Post("/api/v1/tasks").Header("Authorization", bearer).JSON(map[string]any{"title": "Ghost", "assignee_id": 999}).Do().ExpectStatus(422)
 	var docs Task
-	cl.Post("/api/v1/tasks").Header("Authorization", as).JSON(map[string]any{"title": "Write docs"}).Do().ExpectStatus(201).Decode(&docs)
+	cl.Post("/api/v1/tasks").Header("Authorization", bearer).JSON(map[string]any{"title": "Write docs"}).Do().ExpectStatus(201).Decode(&docs)
 	if n := count(); n != 1 {
 		t.Fatalf("%d notification jobs after one committed assignment, want 1", n)
 	}
 	path := "/api/v1/tasks/" + strconv.FormatInt(docs.ID, 10)
-	cl.Patch(path).Header("Authorization", as).JSON(map[string]any{"assignee_id": ada.ID}).Do().ExpectStatus(200)
-	cl.Patch(path).Header("Authorization", as).JSON(map[string]any{"title": "Write the docs"}).Do().ExpectStatus(200) // assignee unchanged
+	cl.Patch(path).Header("Authorization", bearer).JSON(map[string]any{"assignee_id": ada.ID}).Do().ExpectStatus(200)
+	cl.Patch(path).Header("Authorization", bearer).JSON(map[string]any{"title": "Write the docs"}).Do().ExpectStatus(200) // assignee unchanged
 	if n := count(); n != 2 {
 		t.Fatalf("%d notification jobs after two assignments, want 2", n)
 	}

@@ -15,7 +15,9 @@ import (
 
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/plugins/auth"
+	"github.com/covetgo/covet/plugins/auth/authredis"
 	"github.com/covetgo/covet/plugins/orm"
+	"github.com/redis/go-redis/v9"
 	"github.com/uptrace/bun"
 )
 
@@ -45,7 +47,12 @@ func deriveKey(secret []byte, purpose string) []byte {
 // newAuth configures the auth plugin: HS256 access tokens with refresh
 // rotation for the JSON API, server-side sessions with CSRF tokens for the
 // browser UI, and the login providers whose client IDs are configured.
-func newAuth(cfg Config, db func() *bun.DB) (*auth.Auth, error) {
+//
+// With a Redis client (REDIS_URL) the revocation list, the refresh tokens
+// and the sessions live in Redis (plugins/auth/authredis), so a session or
+// a revocation made on one instance holds on every other; in memory
+// otherwise.
+func newAuth(cfg Config, db func() *bun.DB, rdb *redis.Client, prefix string) (*auth.Auth, error) {
 	secret := cfg.Secret
 	if len(secret) == 0 {
 		// No secret configured: a random one, so tokens and sessions do not
@@ -63,11 +70,16 @@ func newAuth(cfg Config, db func() *bun.DB) (*auth.Auth, error) {
 		auth.WithIssuer("taskboard"),
 		auth.WithAudience("taskboard-api"),
 		auth.WithAccessTTL(15 * time.Minute),
-		auth.WithRevocation(auth.NewMemoryRevocation(0)),
-		auth.WithRefresh(auth.NewMemoryRefresh(), 30*24*time.Hour),
-		auth.WithSessions(auth.NewMemorySessions(), deriveKey(secret, "session")),
 		auth.WithCSRF(deriveKey(secret, "csrf")),
 	}
+	stores, err := authStores(rdb, prefix+"auth:")
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts,
+		auth.WithRevocation(stores.revocation),
+		auth.WithRefresh(stores.refresh, 30*24*time.Hour),
+		auth.WithSessions(stores.sessions, deriveKey(secret, "session")))
 	if !secureCookies(cfg.PublicURL) {
 		opts = append(opts, auth.WithInsecureCookie())
 	}
@@ -86,6 +98,32 @@ func newAuth(cfg Config, db func() *bun.DB) (*auth.Auth, error) {
 		opts = append(opts, auth.WithLogin(p, onLogin, append(loginOpts, cfg.LoginOptions...)...))
 	}
 	return auth.New(opts...), nil
+}
+
+type stores struct {
+	revocation auth.RevocationStore
+	refresh    auth.RefreshStore
+	sessions   auth.SessionStore
+}
+
+// authStores returns the Redis stores when rdb is set, else memory ones.
+func authStores(rdb *redis.Client, prefix string) (stores, error) {
+	if rdb == nil {
+		return stores{auth.NewMemoryRevocation(0), auth.NewMemoryRefresh(), auth.NewMemorySessions()}, nil
+	}
+	rev, err := authredis.NewRevocation(rdb, authredis.WithKeyPrefix(prefix))
+	if err != nil {
+		return stores{}, err
+	}
+	ref, err := authredis.NewRefresh(rdb, authredis.WithKeyPrefix(prefix))
+	if err != nil {
+		return stores{}, err
+	}
+	ses, err := authredis.NewSessions(rdb, authredis.WithKeyPrefix(prefix))
+	if err != nil {
+		return stores{}, err
+	}
+	return stores{rev, ref, ses}, nil
 }
 
 // secureCookies reports whether the app is reached over HTTPS; over plain

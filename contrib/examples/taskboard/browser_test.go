@@ -17,6 +17,7 @@ import (
 	"github.com/covetgo/covet/plugins/auth/authtest"
 	"github.com/covetgo/covet/plugins/orm/ormtest"
 	"github.com/covetgo/covet/plugins/ratelimit"
+	"github.com/covetgo/covet/plugins/ws"
 	"github.com/covetgo/covet/tools/browsertest"
 )
 
@@ -42,9 +43,7 @@ func browserApp(t *testing.T, cfg Config) (*covet.App, *httptest.Server, *postLo
 	cfg.DatabaseURL = ormtest.SQLite(t).DSN
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	cfg.WriteLimit = ratelimit.PerSecond(1000)
-	// The browser reaches the app by 127.0.0.1 or localhost; the in-process
-	// sign-up below by covettest's host.
-	cfg.AllowedHosts = append([]string{"example.com"}, LocalHosts...)
+	cfg.AllowedHosts = append(LocalHosts[:len(LocalHosts):len(LocalHosts)], "example.com") // the browser's and covettest's
 	app, err := NewApp(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +51,6 @@ func browserApp(t *testing.T, cfg Config) (*covet.App, *httptest.Server, *postLo
 	if err := app.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { app.Stop(context.Background()) })
 	signUp(t, covettest.New(t, app), "Ada", "ada@example.com")
 	posts := &postLog{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -67,6 +65,9 @@ func browserApp(t *testing.T, cfg Config) (*covet.App, *httptest.Server, *postLo
 		posts.mu.Unlock()
 	}))
 	t.Cleanup(srv.Close)
+	// Stop first (cleanups run last-in first-out): the hub ends the page's
+	// live-update stream, which srv.Close would otherwise wait for.
+	t.Cleanup(func() { app.Stop(context.Background()) })
 	return app, srv, posts
 }
 
@@ -252,4 +253,31 @@ func TestBrowserSwaggerAuthorize(t *testing.T) {
 	if status != http.StatusOK {
 		t.Errorf("GET /users/me with Swagger UI's token: %d", status)
 	}
+}
+
+// TestBrowserLiveUpdate: in Chromium, the board served by instance B shows
+// a task created through instance A's API (SSE from B, the ws hub's Redis
+// broker between them), without a reload or a click.
+func TestBrowserLiveUpdate(t *testing.T) {
+	b := browsertest.Open(t, browsertest.Chromium, browsertest.WithTimeout(60*time.Second))
+	cl := cluster(t, 2)
+	a, bb := cl[0], cl[1]
+	_, bearer := signUp(t, a.cl, "Ada", "ada@example.com")
+	must(t, "open", b.Open(bb.srv.URL+"/login"))
+	must(t, "email", b.Fill("#email", "ada@example.com"))
+	must(t, "password", b.Fill("#password", "password-of-Ada"))
+	must(t, "sign in", b.Click("#sign-in"))
+	waitFor(t, b, "board", `location.pathname === "/board" && !!document.querySelector("#task-form") && typeof htmx === "object"`)
+	hub := bb.app.Plugin("ws").(*ws.Hub)
+	deadline := time.Now().Add(15 * time.Second)
+	for hub.Members(boardRoom) == 0 { // the page's EventSource is connected to B
+		if time.Now().After(deadline) {
+			t.Fatal("the board page never opened its live-update stream")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	a.cl.Post("/api/v1/tasks").Header("Authorization", bearer).JSON(map[string]any{"title": "Made on instance A"}).Do().
+		ExpectStatus(http.StatusCreated)
+	waitFor(t, b, "live update", `document.querySelector("#tasks").textContent.includes("Made on instance A")`)
+	checkClean(t, b, bb.srv.URL+"/")
 }

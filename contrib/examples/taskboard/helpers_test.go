@@ -2,7 +2,6 @@ package main
 
 import (
 	"net/url"
-	"strconv"
 
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/plugins/auth"
@@ -39,8 +38,6 @@ func token(t *testing.T, cl *covettest.Client, email, password string) tokenAnsw
 	}
 	return tok
 }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // findAuth returns the app's auth plugin.
 func findAuth(t *testing.T, app *covet.App) *auth.Auth {

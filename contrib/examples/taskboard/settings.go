@@ -16,7 +16,7 @@ type Settings struct {
 	Env             string   `env:"COVET_ENV" flag:"-" enum:"development,dev,production" default:"development" doc:"development: route table logged, error pages with stacks; production: JSON logs"`
 	Dev             *bool    `env:"-" flag:"dev" doc:"development mode (overrides COVET_ENV)"`
 	FrontendOrigins []string `env:"TASKBOARD_FRONTEND_ORIGIN" flag:"frontend" default:"http://localhost:5173" doc:"browser origins allowed to call the API (CORS), comma-separated; empty for none"`
-	RedisURL        *url.URL `env:"REDIS_URL" flag:"redis" doc:"Redis for rate limits shared by instances (default: in memory)"`
+	RedisURL        *url.URL `env:"REDIS_URL" flag:"redis" doc:"Redis shared by instances: rate limits, sessions, refresh tokens, revocations and live updates (default: in memory, one instance)"`
 	WebhookURL      *url.URL `env:"TASKBOARD_WEBHOOK_URL" flag:"webhook" doc:"receives a POST for every task created (default: none)"`
 	AllowedHosts    []string `env:"TASKBOARD_ALLOWED_HOSTS" flag:"allowed-hosts" doc:"host names the app answers to (Host header, against DNS rebinding), comma-separated; development default: localhost, 127.0.0.1, ::1; required in production"`
 	// WebhookSecret is read from the environment, .env or a secrets file,

@@ -360,6 +360,7 @@ func updateFromForm(c *covet.Context) error {
 	if _, err := db.NewUpdate().Model(t).WherePK().Exec(c.Context()); err != nil {
 		return err
 	}
+	noteChange(c, TaskEvent{Op: "updated", ID: t.ID, Title: t.Title})
 	return tmpl.Render(c, http.StatusOK, "task_row", map[string]any{"Task": t, "Me": *t.OwnerID})
 }
 

@@ -40,7 +40,9 @@ done
 
 rm -rf "$out/swagger-ui" "$out/redoc"
 mkdir -p "$out/swagger-ui" "$out/redoc"
-for f in swagger-ui-bundle.js swagger-ui-bundle.js.LICENSE.txt swagger-ui.css LICENSE NOTICE; do
+# oauth2-redirect.html (and the script it loads) completes Swagger UI's OAuth2
+# authorization-code and implicit flows: the provider redirects the popup there.
+for f in swagger-ui-bundle.js swagger-ui-bundle.js.LICENSE.txt swagger-ui.css oauth2-redirect.html oauth2-redirect.js LICENSE NOTICE; do
   cp "swagger/package/$f" "$out/swagger-ui/$f"
 done
 cp redoc/package/bundles/redoc.standalone.js redoc/package/bundles/redoc.standalone.js.LICENSE.txt redoc/package/LICENSE "$out/redoc/"

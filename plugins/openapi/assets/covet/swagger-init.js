@@ -11,6 +11,9 @@
     presets: [SwaggerUIBundle.presets.apis],
     plugins: [SwaggerUIBundle.plugins.DownloadUrl],
     layout: "BaseLayout",
+    // The OAuth2 redirect page served beside the assets (absolute: it is
+    // the redirect_uri the authorization server sends the popup back to).
+    oauth2RedirectUrl: new URL(el.getAttribute("data-oauth2-redirect-url"), location.href).href,
     // No badge from validator.swagger.io: the page talks to its own origin only.
     validatorUrl: null
   });
