@@ -34,7 +34,7 @@ type Route struct {
 	bind  *routeBind
 	// ent is the route as the router stores it; ent.DotSegments is set by
 	// AllowDotSegments.
-	ent irouter.Entry[*Route]
+	ent irouter.Entry
 }
 
 // RouteInfo is a read-only description of a route for plugins and tooling

@@ -3,6 +3,7 @@ package covet
 import (
 	"fmt"
 	"net/http"
+	"unsafe"
 
 	irouter "github.com/covetgo/covet/core/internal/router"
 )
@@ -14,14 +15,14 @@ import (
 
 // router is the app's route table.
 type router struct {
-	r irouter.Router[*Route]
+	r irouter.Router
 }
 
 // probe is the per-request scratch space of a lookup (kept in Context).
-type probe = irouter.Probe[*Route]
+type probe = irouter.Probe
 
 func newRouter() *router {
-	return &router{r: *irouter.New[*Route]()}
+	return &router{r: *irouter.New()}
 }
 
 // finalize prepares the router for serving.
@@ -29,10 +30,10 @@ func (r *router) finalize() { r.r.Finalize() }
 
 // add inserts a route; it panics with a precise message on a real conflict.
 func (r *router) add(rt *Route) {
-	rt.ent.Method, rt.ent.Pat, rt.ent.Route = rt.method, rt.pat.Pattern, rt
+	rt.ent.Method, rt.ent.Pat, rt.ent.Route = rt.method, rt.pat.Pattern, unsafe.Pointer(rt)
 	old, err := r.r.Add(&rt.ent)
 	if old != nil {
-		o := old.Route
+		o := (*Route)(old.Route)
 		panic(fmt.Sprintf("covet: route %s conflicts with route %s registered at %s:%d",
 			rt.info.String(), o.info.Method+" "+o.info.Pattern, o.info.File, o.info.Line))
 	}
@@ -49,7 +50,7 @@ func (r *router) find(c *Context, method, path string) *Route {
 	if e == nil {
 		return nil
 	}
-	return e.Route
+	return (*Route)(e.Route)
 }
 
 // allowed lists the methods that have a route matching path, in Allow order,
