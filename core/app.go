@@ -359,18 +359,18 @@ func (a *App) URL(name string, pairs ...any) (string, error) {
 		vals[k] = fmt.Sprint(pairs[i+1])
 	}
 	var b strings.Builder
-	for _, s := range rt.pat.segments {
+	for _, s := range rt.pat.Segments {
 		b.WriteByte('/')
-		if !s.param {
-			b.WriteString(escapeSegment(s.static))
+		if !s.Param {
+			b.WriteString(escapeSegment(s.Static))
 			continue
 		}
-		v, ok := vals[s.name]
+		v, ok := vals[s.Name]
 		if !ok {
-			return "", fmt.Errorf("covet: URL %q: missing parameter %q", name, s.name)
+			return "", fmt.Errorf("covet: URL %q: missing parameter %q", name, s.Name)
 		}
-		delete(vals, s.name)
-		if s.kind == ParamPath {
+		delete(vals, s.Name)
+		if ParamKind(s.Kind) == ParamPath {
 			parts := strings.Split(v, "/")
 			for i, part := range parts {
 				parts[i] = escapeSegment(part)
@@ -378,12 +378,12 @@ func (a *App) URL(name string, pairs ...any) (string, error) {
 			b.WriteString(strings.Join(parts, "/"))
 			continue
 		}
-		if !s.kind.accepts(v) {
-			return "", fmt.Errorf("covet: URL %q: value %q does not fit parameter {%s:%s}", name, v, s.name, s.kind)
+		if !s.Kind.Accepts(v) {
+			return "", fmt.Errorf("covet: URL %q: value %q does not fit parameter {%s:%s}", name, v, s.Name, ParamKind(s.Kind))
 		}
 		b.WriteString(escapeSegment(v))
 	}
-	if rt.pat.trailing || len(rt.pat.segments) == 0 {
+	if rt.pat.Trailing || len(rt.pat.Segments) == 0 {
 		b.WriteByte('/')
 	}
 	if len(vals) > 0 {

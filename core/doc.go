@@ -8,6 +8,9 @@
 // Typed handlers (Get, Post, HandleTyped, Bind) are a thin adapter here over
 // the engine in core/internal/binding; the JSON Schema that documentation
 // plugins publish for them is package github.com/covetgo/covet/core/schema.
+// The router's matcher (httprouter trees, layers, converters, path cleaning)
+// is core/internal/router; static file serving and forwarding headers are
+// core/internal/static and core/internal/forwarded.
 //
 //	app := covet.New()
 //	app.GET("/users/{id:int}", func(c *covet.Context) error {

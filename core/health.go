@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	ihealth "github.com/covetgo/covet/core/internal/health"
 )
 
 // HealthKind says which health question is asked.
@@ -66,22 +68,13 @@ type PluginHealth struct {
 	LatencyMS float64 `json:"latency_ms,omitempty"`
 }
 
-// health is the app's health-check state: one check of each kind in flight
-// at a time (concurrent probes share it), and per plugin the check still
-// running, so a check that hangs past its deadline is not started again.
+// health is the app's health-check state: the runs in flight and the checks
+// still running (core/internal/health), and per plugin the last status, to
+// log changes.
 type health struct {
+	flights ihealth.Flights[HealthResponse]
 	mu      sync.Mutex
-	flights [2]*healthFlight
-	running map[string]bool         // plugin name: a check of it has not returned
 	last    map[string]HealthStatus // plugin name: last status, to log changes
-}
-
-// healthFlight is one health check shared by the probes that asked for it
-// while it ran.
-type healthFlight struct {
-	done    chan struct{}
-	res     HealthResponse
-	waiters int // probes that joined (for tests)
 }
 
 func (a *App) registerHealth() {
@@ -132,30 +125,18 @@ func (r HealthResponse) public() HealthResponse {
 // asked again, so a hung check costs one goroutine, not one per probe.
 // Changes of a plugin's status are logged with its error and details.
 func (a *App) CheckHealth(ctx context.Context, kind HealthKind) HealthResponse {
-	hs := &a.health
-	hs.mu.Lock()
-	if f := hs.flights[kind&1]; f != nil {
-		f.waiters++
-		hs.mu.Unlock()
-		select {
-		case <-f.done:
-			return f.res.clone()
-		case <-ctx.Done():
-			return a.withDraining(kind, HealthResponse{Status: HealthDown})
-		}
-	}
-	f := &healthFlight{done: make(chan struct{})}
-	hs.flights[kind&1] = f
-	hs.mu.Unlock()
-
 	// The run is shared: the caller's cancellation must not end it for the
 	// others.
-	f.res = a.runHealth(context.WithoutCancel(ctx), kind)
-	hs.mu.Lock()
-	hs.flights[kind&1] = nil
-	hs.mu.Unlock()
-	close(f.done)
-	return a.withDraining(kind, f.res.clone())
+	res, joined, ok := a.health.flights.Do(ctx, int(kind&1), func() HealthResponse {
+		return a.runHealth(context.WithoutCancel(ctx), kind)
+	})
+	switch {
+	case !ok:
+		return a.withDraining(kind, HealthResponse{Status: HealthDown})
+	case joined:
+		return res.clone()
+	}
+	return a.withDraining(kind, res.clone())
 }
 
 func (a *App) withDraining(kind HealthKind, r HealthResponse) HealthResponse {
@@ -197,7 +178,7 @@ func (a *App) runHealth(ctx context.Context, kind HealthKind) HealthResponse {
 			out.Plugins = map[string]PluginHealth{}
 		}
 		name := p.Name()
-		if !a.health.claim(name) {
+		if !a.health.flights.Claim(name) {
 			out.Plugins[name] = PluginHealth{HealthReport: HealthReport{Status: HealthDown, Error: "health check still running (it did not return by its deadline)"}}
 			continue
 		}
@@ -205,7 +186,7 @@ func (a *App) runHealth(ctx context.Context, kind HealthKind) HealthResponse {
 		go func() {
 			// The plugin is free to be checked again when its check returns,
 			// however late.
-			defer a.health.release(name)
+			defer a.health.flights.Release(name)
 			start := time.Now()
 			rep := checkOne(ctx, hc, kind)
 			results <- result{name, PluginHealth{HealthReport: rep, LatencyMS: float64(time.Since(start).Microseconds()) / 1000}}
@@ -251,26 +232,6 @@ func checkOne(ctx context.Context, hc HealthChecker, kind HealthKind) (rep Healt
 		rep.Status = HealthOK
 	}
 	return rep
-}
-
-// claim marks a plugin's check as running; false if one still runs.
-func (hs *health) claim(name string) bool {
-	hs.mu.Lock()
-	defer hs.mu.Unlock()
-	if hs.running[name] {
-		return false
-	}
-	if hs.running == nil {
-		hs.running = map[string]bool{}
-	}
-	hs.running[name] = true
-	return true
-}
-
-func (hs *health) release(name string) {
-	hs.mu.Lock()
-	delete(hs.running, name)
-	hs.mu.Unlock()
 }
 
 // logChange logs a plugin's report when its status changed since the last

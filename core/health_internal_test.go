@@ -41,10 +41,8 @@ func TestHealthSingleFlight(t *testing.T) {
 	}
 	// Wait until one probe runs the check and the others have joined it.
 	for {
-		app.health.mu.Lock()
-		f := app.health.flights[Readiness]
-		joined := f != nil && f.waiters == n-1
-		app.health.mu.Unlock()
+		w, inFlight := app.health.flights.Waiters(int(Readiness))
+		joined := inFlight && w == n-1
 		if joined {
 			break
 		}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
-	"strings"
 
 	"github.com/covetgo/covet/core/internal/forwarded"
 )
@@ -26,12 +25,10 @@ type TrustedProxies struct {
 	header   string // canonical header name
 }
 
-// The headers NewTrustedProxies knows the format of; any other is read as
-// a single address set by the proxy (X-Real-IP, CF-Connecting-IP).
-const (
-	headerXFF       = "X-Forwarded-For"
-	headerForwarded = "Forwarded"
-)
+// The header NewTrustedProxies reads by default. It also knows "Forwarded";
+// any other is read as a single address set by the proxy (X-Real-IP,
+// CF-Connecting-IP).
+const headerXFF = forwarded.HeaderXFF
 
 // NewTrustedProxies returns the set of proxies (IP addresses or CIDR
 // prefixes, such as "10.0.0.0/8" or "::1") and the header they record the
@@ -45,23 +42,11 @@ func NewTrustedProxies(header string, cidrs ...string) (*TrustedProxies, error) 
 	if header != "" {
 		t.header = http.CanonicalHeaderKey(header)
 	}
-	for _, s := range cidrs {
-		s = strings.TrimSpace(s)
-		if strings.Contains(s, "/") {
-			p, err := netip.ParsePrefix(s)
-			if err != nil {
-				return nil, fmt.Errorf("covet: trusted proxy %q is not an IP or CIDR prefix", s)
-			}
-			t.prefixes = append(t.prefixes, p.Masked())
-			continue
-		}
-		a, err := netip.ParseAddr(s)
-		if err != nil || a.Zone() != "" {
-			return nil, fmt.Errorf("covet: trusted proxy %q is not an IP or CIDR prefix", s)
-		}
-		a = a.Unmap()
-		t.prefixes = append(t.prefixes, netip.PrefixFrom(a, a.BitLen()))
+	ps, bad := forwarded.ParsePrefixes(cidrs)
+	if bad != "" {
+		return nil, fmt.Errorf("covet: trusted proxy %q is not an IP or CIDR prefix", bad)
 	}
+	t.prefixes = ps
 	return t, nil
 }
 
@@ -114,16 +99,7 @@ func (a *App) TrustedProxies() *TrustedProxies {
 
 // Trusts reports whether a is one of the proxies.
 func (t *TrustedProxies) Trusts(a netip.Addr) bool {
-	if t == nil {
-		return false
-	}
-	a = a.Unmap()
-	for _, p := range t.prefixes {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
+	return t != nil && forwarded.Contains(t.prefixes, a)
 }
 
 // Origin is what a request says about its client once the forwarding
@@ -153,33 +129,7 @@ func (t *TrustedProxies) Resolve(r *http.Request) Origin {
 		return o
 	}
 	o.Proxied = true
-	var proto, host string
-	switch t.header {
-	case headerForwarded:
-		o.ClientIP, proto, host = forwarded.WalkForwarded(r.Header["Forwarded"], o.ClientIP, t.Trusts)
-	case headerXFF:
-		var hop int
-		o.ClientIP, hop = forwarded.WalkXFF(r.Header[headerXFF], o.ClientIP, t.Trusts)
-		proto = forwarded.AtHop(r.Header["X-Forwarded-Proto"], hop)
-		host = forwarded.AtHop(r.Header["X-Forwarded-Host"], hop)
-	default:
-		if vs := r.Header[t.header]; len(vs) > 0 {
-			if a := ParseAddrPort(strings.TrimSpace(vs[len(vs)-1])); a.IsValid() {
-				o.ClientIP = a
-			}
-		}
-		proto = forwarded.AtHop(r.Header["X-Forwarded-Proto"], 1)
-		host = forwarded.AtHop(r.Header["X-Forwarded-Host"], 1)
-	}
-	switch {
-	case strings.EqualFold(proto, "https"):
-		o.Scheme = "https"
-	case strings.EqualFold(proto, "http"):
-		o.Scheme = "http"
-	}
-	if forwarded.ValidHost(host) {
-		o.Host = host
-	}
+	o.ClientIP, o.Scheme, o.Host = forwarded.Resolve(r, t.header, o.ClientIP, o.Scheme, t.Trusts)
 	return o
 }
 

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+
+	irouter "github.com/covetgo/covet/core/internal/router"
 )
 
 // Route is one registered route. Registration methods return it so that its
@@ -30,8 +32,9 @@ type Route struct {
 	// typed is set for typed handlers; bind holds route-level binding options.
 	typed *typedRoute
 	bind  *routeBind
-	// dotSegments lets parameters hold dot-segments (AllowDotSegments).
-	dotSegments bool
+	// ent is the route as the router stores it; ent.DotSegments is set by
+	// AllowDotSegments.
+	ent irouter.Entry
 }
 
 // RouteInfo is a read-only description of a route for plugins and tooling

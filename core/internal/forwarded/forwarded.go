@@ -5,6 +5,7 @@
 package forwarded
 
 import (
+	"net/http"
 	"net/netip"
 	"strings"
 )
@@ -176,4 +177,81 @@ func ParseAddrPort(s string) netip.Addr {
 		return netip.Addr{}
 	}
 	return a.Unmap()
+}
+
+// The headers Resolve knows the format of; any other is read as a single
+// address set by the proxy (X-Real-IP, CF-Connecting-IP).
+const (
+	HeaderXFF       = "X-Forwarded-For"
+	HeaderForwarded = "Forwarded"
+)
+
+// ParsePrefixes parses IP addresses and CIDR prefixes ("10.0.0.0/8",
+// "::1"); bad is the first entry that is neither.
+func ParsePrefixes(cidrs []string) (ps []netip.Prefix, bad string) {
+	for _, s := range cidrs {
+		s = strings.TrimSpace(s)
+		if strings.Contains(s, "/") {
+			p, err := netip.ParsePrefix(s)
+			if err != nil {
+				return nil, s
+			}
+			ps = append(ps, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil || a.Zone() != "" {
+			return nil, s
+		}
+		a = a.Unmap()
+		ps = append(ps, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return ps, ""
+}
+
+// Contains reports whether a (unmapped) is in one of the prefixes.
+func Contains(ps []netip.Prefix, a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range ps {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// Resolve applies the forwarding header (canonical name) of r, whose peer
+// is a trusted proxy at address peer: it returns the client's address, and
+// the scheme and host when the proxies forwarded valid ones (else scheme
+// and host as given).
+func Resolve(r *http.Request, header string, peer netip.Addr, scheme string, trusts func(netip.Addr) bool) (client netip.Addr, outScheme, host string) {
+	client, outScheme, host = peer, scheme, r.Host
+	var proto, fhost string
+	switch header {
+	case HeaderForwarded:
+		client, proto, fhost = WalkForwarded(r.Header["Forwarded"], peer, trusts)
+	case HeaderXFF:
+		var hop int
+		client, hop = WalkXFF(r.Header[HeaderXFF], peer, trusts)
+		proto = AtHop(r.Header["X-Forwarded-Proto"], hop)
+		fhost = AtHop(r.Header["X-Forwarded-Host"], hop)
+	default:
+		if vs := r.Header[header]; len(vs) > 0 {
+			if a := ParseAddrPort(strings.TrimSpace(vs[len(vs)-1])); a.IsValid() {
+				client = a
+			}
+		}
+		proto = AtHop(r.Header["X-Forwarded-Proto"], 1)
+		fhost = AtHop(r.Header["X-Forwarded-Host"], 1)
+	}
+	switch {
+	case strings.EqualFold(proto, "https"):
+		outScheme = "https"
+	case strings.EqualFold(proto, "http"):
+		outScheme = "http"
+	}
+	if ValidHost(fhost) {
+		host = fhost
+	}
+	return client, outScheme, host
 }

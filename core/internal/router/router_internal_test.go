@@ -1,4 +1,4 @@
-package covet
+package router
 
 import "testing"
 
@@ -14,16 +14,16 @@ func TestClosureLayoutRead(t *testing.T) {
 		t.Fatal("closure layout changed: the unsafe read in router.go (nodeOf) no longer finds the node; " +
 			"lookups fall back to calling the handle. Re-measure and fix or remove the read.")
 	}
-	var c Context
+	var p Probe
 	for i := 0; i < 3; i++ {
 		n := &node{}
 		h := n.handle()
-		if got := c.nodeOf(h); got != n {
+		if got := p.nodeOf(h); got != n {
 			t.Fatalf("nodeOf read %p, want %p", got, n)
 		}
-		h(&c.probe, nil, nil) // the fallback agrees
-		if c.probe.n != n {
-			t.Fatalf("calling the handle gave %p, want %p", c.probe.n, n)
+		h(&p, nil, nil) // the fallback agrees
+		if p.n != n {
+			t.Fatalf("calling the handle gave %p, want %p", p.n, n)
 		}
 	}
 }

@@ -1,0 +1,149 @@
+// Package static is the implementation of covet's static file serving
+// (App.Static, StaticHandler): name cleaning that cannot leave the root,
+// index files, ETags and Cache-Control. covet's static.go keeps the options
+// and turns ErrNotFound into its 404 problem.
+package static
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"io/fs"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Config is what covet's StaticOptions set.
+type Config struct {
+	Index     string
+	Dotfiles  bool
+	MaxAge    time.Duration
+	Immutable bool
+}
+
+// ErrNotFound: no file answers the request (also for refused names).
+var ErrNotFound = errors.New("file not found")
+
+// Server serves the files of FS.
+type Server struct {
+	FS    fs.FS
+	Cfg   Config
+	etags sync.Map // name → etag, for files without a modification time
+}
+
+// Serve answers r with the file named by p (the route's {path:path} value),
+// or returns ErrNotFound (nothing written) or a read error.
+func (s *Server) Serve(w http.ResponseWriter, r *http.Request, p string) error {
+	name, ok := s.cleanName(p)
+	if !ok {
+		return ErrNotFound
+	}
+	f, fi, err := s.open(name)
+	if err != nil {
+		return ErrNotFound
+	}
+	defer f.Close()
+	if fi.IsDir() {
+		if s.Cfg.Index == "" {
+			return ErrNotFound
+		}
+		f.Close()
+		name = path.Join(name, s.Cfg.Index)
+		if name == "." || strings.HasPrefix(name, "./") {
+			name = s.Cfg.Index
+		}
+		f, fi, err = s.open(name)
+		if err != nil || fi.IsDir() {
+			return ErrNotFound
+		}
+		defer f.Close()
+	}
+	rs, ok := f.(io.ReadSeeker)
+	if !ok {
+		// Not seekable: no Range support; send it whole.
+		b, err := io.ReadAll(f)
+		if err != nil {
+			return err
+		}
+		rs = strings.NewReader(string(b))
+	}
+	h := w.Header()
+	if etag := s.etag(name, fi, rs); etag != "" {
+		h.Set("ETag", etag)
+	}
+	if s.Cfg.MaxAge > 0 {
+		cc := "public, max-age=" + strconv.Itoa(int(s.Cfg.MaxAge/time.Second))
+		if s.Cfg.Immutable {
+			cc += ", immutable"
+		}
+		h.Set("Cache-Control", cc)
+	}
+	h.Set("X-Content-Type-Options", "nosniff")
+	http.ServeContent(w, r, path.Base(name), fi.ModTime(), rs)
+	return nil
+}
+
+func (s *Server) open(name string) (fs.File, fs.FileInfo, error) {
+	f, err := s.FS.Open(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
+}
+
+// cleanName maps the request's path to a name for fs.FS, refusing anything
+// that could leave the root.
+func (s *Server) cleanName(p string) (string, bool) {
+	if strings.ContainsAny(p, "\\\x00") {
+		return "", false
+	}
+	p = strings.TrimPrefix(p, "/")
+	if p == "" {
+		return ".", true
+	}
+	p = strings.TrimSuffix(p, "/")
+	for _, seg := range strings.Split(p, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return "", false
+		}
+		if seg[0] == '.' && !s.Cfg.Dotfiles {
+			return "", false
+		}
+	}
+	if !fs.ValidPath(p) {
+		return "", false
+	}
+	return p, true
+}
+
+// etag derives a strong validator: from size and modification time for files
+// that have one, else from a hash of the content (embedded files), computed
+// once per file.
+func (s *Server) etag(name string, fi fs.FileInfo, rs io.ReadSeeker) string {
+	if mt := fi.ModTime(); !mt.IsZero() {
+		return `"` + strconv.FormatInt(fi.Size(), 36) + "-" + strconv.FormatInt(mt.UnixNano(), 36) + `"`
+	}
+	if v, ok := s.etags.Load(name); ok {
+		return v.(string)
+	}
+	hsh := sha256.New()
+	if _, err := io.Copy(hsh, rs); err != nil {
+		return ""
+	}
+	if _, err := rs.Seek(0, io.SeekStart); err != nil {
+		return ""
+	}
+	tag := `"` + hex.EncodeToString(hsh.Sum(nil)[:12]) + `"`
+	s.etags.Store(name, tag)
+	return tag
+}
