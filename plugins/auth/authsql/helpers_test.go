@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"net/url"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,11 +79,11 @@ func openPostgres(t *testing.T) *sql.DB {
 // default the local server) and drops it when the test ends.
 func openMySQL(t *testing.T) *sql.DB {
 	t.Helper()
-	admin := covettest.MySQLDSN()
-	cfg, err := gomysql.ParseDSN(admin)
+	cfg, err := mysqlConfig(covettest.MySQLDSN())
 	if err != nil {
 		t.Fatalf("COVET_TEST_MYSQL: %v", err)
 	}
+	admin := cfg.FormatDSN()
 	adm, err := sql.Open("mysql", admin)
 	if err == nil {
 		err = ping(adm)
@@ -106,6 +107,24 @@ func openMySQL(t *testing.T) *sql.DB {
 		adm.Close()
 	})
 	return db
+}
+
+// mysqlConfig reads a go-sql-driver DSN or a mysql://user:pass@host:port URL.
+func mysqlConfig(dsn string) (*gomysql.Config, error) {
+	if !strings.HasPrefix(dsn, "mysql://") {
+		return gomysql.ParseDSN(dsn)
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return nil, err
+	}
+	c := gomysql.NewConfig()
+	c.Net, c.Addr = "tcp", u.Host
+	if u.User != nil {
+		c.User = u.User.Username()
+		c.Passwd, _ = u.User.Password()
+	}
+	return c, nil
 }
 
 // openSQLite opens a database file in the test's temporary directory, with

@@ -166,3 +166,56 @@ func TestNewRefusals(t *testing.T) {
 		t.Fatal("unsafe prefix accepted")
 	}
 }
+
+// TestTablePrefix: stores with different prefixes on one database do not
+// see each other's rows.
+func TestTablePrefix(t *testing.T) {
+	db := openSQLite(t)
+	ctx := context.Background()
+	var revs []*authsql.Revocation
+	for _, p := range []string{"a_", "b_"} {
+		s, err := authsql.New(db, authsql.WithTablePrefix(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		revs = append(revs, s.Revocation())
+	}
+	if err := revs[0].RevokeToken(ctx, "al", "j1", time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := revs[1].Revoked(ctx, "j1", "al", time.Now()); got {
+		t.Fatal("a revocation leaked across table prefixes")
+	}
+	if got, _ := revs[0].Revoked(ctx, "j1", "al", time.Now()); !got {
+		t.Fatal("revocation lost")
+	}
+}
+
+// TestDatabaseDown: a store whose database cannot answer returns errors
+// (never "not revoked"), and the plugin fails closed on them by default.
+func TestDatabaseDown(t *testing.T) {
+	s, db := newStore(t, openSQLite)
+	ctx := context.Background()
+	a := auth.New(auth.WithKeys(auth.HMAC("k1", "HS256", []byte("0123456789abcdef0123456789abcdef"))),
+		auth.WithRevocation(s.Revocation()), auth.WithRefresh(s.Refresh(), time.Hour))
+	p, err := a.IssuePair(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := s.Revocation().Revoked(ctx, "j", "alice", time.Now()); err == nil {
+		t.Fatal("Revoked on a closed database answered")
+	}
+	if _, err := a.Verify(ctx, p.AccessToken); err == nil {
+		t.Fatal("token verified with the revocation store down (fail closed is the default)")
+	}
+	if _, err := a.Refresh(ctx, p.RefreshToken); err == nil {
+		t.Fatal("refresh succeeded with the store down")
+	}
+	if _, err := s.Sessions().Load(ctx, "x"); err == nil || errors.Is(err, auth.ErrNotFound) {
+		t.Fatalf("session load on a closed database: %v, want an error other than ErrNotFound", err)
+	}
+}
