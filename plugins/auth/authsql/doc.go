@@ -19,7 +19,8 @@
 //
 // Expired rows are invisible to every read and deleted by Store.Sweep;
 // writes also delete the expired rows of their table every 1024th call.
-// No goroutine is started.
+// No goroutine is started unless the app installs Store.Sweeper, a plugin
+// that runs Sweep on a ticker between the app's Start and Stop.
 //
 // SQLite serialises writers: open it with a busy timeout (modernc.org/sqlite:
 // "file:app.db?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)") so
