@@ -22,7 +22,7 @@ import (
 // database for the test and drops it at the end.
 var dialects = []struct {
 	name string
-	open func(t *testing.T) *sql.DB
+	open func(t testing.TB) *sql.DB
 }{
 	{"postgres", openPostgres},
 	{"mysql", openMySQL},
@@ -43,7 +43,7 @@ func ping(db *sql.DB) error {
 
 // openPostgres creates a database on COVET_TEST_POSTGRES (default the
 // local server) and drops it when the test ends.
-func openPostgres(t *testing.T) *sql.DB {
+func openPostgres(t testing.TB) *sql.DB {
 	t.Helper()
 	admin := covettest.PostgresDSN()
 	adm, err := sql.Open("pgx", admin)
@@ -77,7 +77,7 @@ func openPostgres(t *testing.T) *sql.DB {
 
 // openMySQL creates a database on COVET_TEST_MYSQL (a go-sql-driver DSN;
 // default the local server) and drops it when the test ends.
-func openMySQL(t *testing.T) *sql.DB {
+func openMySQL(t testing.TB) *sql.DB {
 	t.Helper()
 	cfg, err := mysqlConfig(covettest.MySQLDSN())
 	if err != nil {
@@ -129,7 +129,7 @@ func mysqlConfig(dsn string) (*gomysql.Config, error) {
 
 // openSQLite opens a database file in the test's temporary directory, with
 // the busy timeout the package documentation asks for.
-func openSQLite(t *testing.T) *sql.DB {
+func openSQLite(t testing.TB) *sql.DB {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "auth.db")
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
@@ -141,13 +141,18 @@ func openSQLite(t *testing.T) *sql.DB {
 }
 
 // newStore opens a fresh database of one dialect and migrates it.
-func newStore(t *testing.T, open func(*testing.T) *sql.DB, opts ...authsql.Option) (*authsql.Store, *sql.DB) {
+func newStore(t testing.TB, open func(testing.TB) *sql.DB, opts ...authsql.Option) (*authsql.Store, *sql.DB) {
 	t.Helper()
 	db := open(t)
 	s, err := authsql.New(db, append([]authsql.Option{authsql.WithTimeout(30 * time.Second)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
 	ctx := context.Background()
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)

@@ -29,10 +29,10 @@ func (r *Refresh) Create(ctx context.Context, hash string, rec auth.RefreshRecor
 	data, _ := json.Marshal(familyData{Scopes: rec.Scopes, Roles: rec.Roles})
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	if _, err := s.db.ExecContext(ctx, s.q.famInsert, rec.Family, rec.Subject, string(data), s.ms(rec.Expires)); err != nil {
+	if _, err := s.execStmt(ctx, s.q.famInsert, rec.Family, rec.Subject, string(data), s.ms(rec.Expires)); err != nil {
 		return fmt.Errorf("authsql: refresh create: %w", err)
 	}
-	res, err := s.db.ExecContext(ctx, s.q.tokInsert, hash, rec.Family)
+	res, err := s.execStmt(ctx, s.q.tokInsert, hash, rec.Family)
 	if err != nil {
 		return fmt.Errorf("authsql: refresh create: %w", err)
 	}
@@ -60,21 +60,21 @@ func (r *Refresh) Consume(ctx context.Context, family, hash string) (auth.Refres
 		sub, data    string
 		exp, revoked int64
 	)
-	err := s.db.QueryRowContext(ctx, s.q.famGet, family, now).Scan(&sub, &data, &exp, &revoked)
+	err := s.queryRow(ctx, s.q.famGet, family, now).Scan(&sub, &data, &exp, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.RefreshRecord{}, auth.ErrRefreshInvalid
 	}
 	if err != nil {
 		return auth.RefreshRecord{}, fmt.Errorf("authsql: refresh consume: %w", err)
 	}
-	res, err := s.db.ExecContext(ctx, s.q.consume, hash, family, now)
+	res, err := s.execStmt(ctx, s.q.consume, hash, family, now)
 	if err != nil {
 		return auth.RefreshRecord{}, fmt.Errorf("authsql: refresh consume: %w", err)
 	}
 	won, _ := res.RowsAffected()
 	if won == 0 {
 		var used int64
-		err := s.db.QueryRowContext(ctx, s.q.tokState, hash, family, now).Scan(&used)
+		err := s.queryRow(ctx, s.q.tokState, hash, family, now).Scan(&used)
 		if errors.Is(err, sql.ErrNoRows) {
 			return auth.RefreshRecord{}, auth.ErrRefreshInvalid
 		}
@@ -87,7 +87,7 @@ func (r *Refresh) Consume(ctx context.Context, family, hash string) (auth.Refres
 	}
 	if won == 0 {
 		// The token exists, unexpired, and is used: reuse.
-		if _, err := s.db.ExecContext(ctx, s.q.famRevoke, family); err != nil {
+		if _, err := s.execStmt(ctx, s.q.famRevoke, family); err != nil {
 			return auth.RefreshRecord{}, fmt.Errorf("authsql: refresh reuse: revoke family: %w", err)
 		}
 		return auth.RefreshRecord{}, auth.ErrRefreshReused

@@ -45,7 +45,7 @@ func (r *Revocation) Revoked(ctx context.Context, jti, subject string, issuedAt 
 	now := s.ms(s.now())
 	var n int64
 	var cutoff sql.NullInt64
-	if err := s.db.QueryRowContext(ctx, s.q.revoked, subject, jti, now, subject, now).Scan(&n, &cutoff); err != nil {
+	if err := s.queryRow(ctx, s.q.revoked, subject, jti, now, subject, now).Scan(&n, &cutoff); err != nil {
 		return false, fmt.Errorf("authsql: revoked: %w", err)
 	}
 	if jti != "" && n > 0 {

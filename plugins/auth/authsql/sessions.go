@@ -21,7 +21,7 @@ func (x *Sessions) Load(ctx context.Context, key string) (auth.SessionRecord, er
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	var data string
-	err := s.db.QueryRowContext(ctx, s.q.sessLoad, key, s.ms(s.now())).Scan(&data)
+	err := s.queryRow(ctx, s.q.sessLoad, key, s.ms(s.now())).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.SessionRecord{}, auth.ErrNotFound
 	}

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -100,6 +101,7 @@ type Store struct {
 	now     func() time.Time
 	writes  atomic.Uint64
 	q       queries
+	stmts   sync.Map // query -> *sql.Stmt
 }
 
 var prefixRE = regexp.MustCompile(`^[A-Za-z0-9_]*$`)
@@ -210,7 +212,68 @@ func (s *Store) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
 func (s *Store) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	return s.db.ExecContext(ctx, q, args...)
+	return s.execStmt(ctx, q, args...)
+}
+
+// stmt returns the prepared statement of q, preparing it on first use.
+// Prepared statements make every later use one round trip on each driver:
+// go-sql-driver/mysql otherwise prepares, executes and closes a statement
+// for each parameterised query (unless the DSN has interpolateParams=true).
+// database/sql re-prepares a statement on each connection as needed.
+func (s *Store) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := s.stmts.Load(q); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := s.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.stmts.LoadOrStore(q, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+func (s *Store) execStmt(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	st, err := s.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// row is a *sql.Row or the error that kept the query from running.
+type row struct {
+	r   *sql.Row
+	err error
+}
+
+func (r row) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	return r.r.Scan(dest...)
+}
+
+func (s *Store) queryRow(ctx context.Context, q string, args ...any) row {
+	st, err := s.stmt(ctx, q)
+	if err != nil {
+		return row{err: err}
+	}
+	return row{r: st.QueryRowContext(ctx, args...)}
+}
+
+// Close releases the store's prepared statements (not the *sql.DB, which
+// the caller owns). The store must not be used after.
+func (s *Store) Close() error {
+	var errs []error
+	s.stmts.Range(func(k, v any) bool {
+		errs = append(errs, v.(*sql.Stmt).Close())
+		s.stmts.Delete(k)
+		return true
+	})
+	return errors.Join(errs...)
 }
 
 func (s *Store) ms(t time.Time) int64 { return t.UnixMilli() }
