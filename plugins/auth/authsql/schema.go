@@ -41,7 +41,9 @@ func Schema(d Dialect, p string) []string {
 		name := p + t.name
 		if d == MySQL {
 			// MySQL has no CREATE INDEX IF NOT EXISTS: indexes go inline.
-			cols := t.cols
+			// Keys are VARBINARY: byte-exact, where a _bin collation
+			// still pads (MariaDB: 'alice' = 'alice ').
+			cols := strings.ReplaceAll(t.cols, "VARCHAR(", "VARBINARY(")
 			for _, ix := range t.idx {
 				cols += ", KEY " + name + "_" + ix[0] + " (" + ix[1] + ")"
 			}

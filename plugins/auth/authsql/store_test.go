@@ -219,3 +219,38 @@ func TestDatabaseDown(t *testing.T) {
 		t.Fatalf("session load on a closed database: %v, want an error other than ErrNotFound", err)
 	}
 }
+
+// TestKeysExact: keys compare byte for byte on every dialect (a MySQL
+// _bin collation would make "alice" equal "alice ").
+func TestKeysExact(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d.name, func(t *testing.T) {
+			s, _ := newStore(t, d.open)
+			ctx := context.Background()
+			now := time.Now()
+			if err := s.Revocation().RevokeSubject(ctx, "alice ", now); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Revocation().RevokeToken(ctx, "Bob", "J1", now.Add(time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct{ jti, sub string }{{"x", "alice"}, {"J1", "bob"}, {"j1", "Bob"}} {
+				if got, err := s.Revocation().Revoked(ctx, c.jti, c.sub, now.Add(-time.Hour)); err != nil || got {
+					t.Errorf("Revoked(%q, %q) = %v, %v; want false", c.jti, c.sub, got, err)
+				}
+			}
+			if err := s.Sessions().Save(ctx, "k", auth.SessionRecord{UserID: "carol"}, time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Sessions().DeleteUser(ctx, "carol "); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Sessions().Load(ctx, "k"); err != nil {
+				t.Fatalf("DeleteUser of another user removed the session: %v", err)
+			}
+			if _, err := s.Sessions().Load(ctx, "K"); !errors.Is(err, auth.ErrNotFound) {
+				t.Fatalf("session key is case-insensitive: %v", err)
+			}
+		})
+	}
+}
