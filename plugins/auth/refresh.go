@@ -43,8 +43,8 @@ type RefreshRecord struct {
 
 // RefreshStore keeps refresh tokens by the SHA-256 hash of the token (the
 // token itself is never stored). Implementations: NewMemoryRefresh,
-// authredis.NewRefresh; implement it on the app's SQL database (see the
-// README for a schema) to keep them there.
+// authredis.NewRefresh, and authsql.Store.Refresh on the app's SQL
+// database.
 type RefreshStore interface {
 	// Create stores a new, unused token of rec.Family until rec.Expires.
 	Create(ctx context.Context, hash string, rec RefreshRecord) error

@@ -12,7 +12,7 @@ import (
 // a networked store must answer Revoked in one round trip.
 //
 // Implementations: NewMemoryRevocation (one instance), authredis.NewRevocation
-// (shared between instances). They must be safe for concurrent use.
+// and authsql.Store.Revocation (shared between instances). They must be safe for concurrent use.
 type RevocationStore interface {
 	// RevokeToken revokes the token jti of subject until it would have
 	// expired anyway.

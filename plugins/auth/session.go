@@ -32,8 +32,8 @@ type SessionRecord struct {
 
 // SessionStore keeps sessions by the SHA-256 hash of their ID (a leaked
 // store does not hand out usable cookies). Implementations:
-// NewMemorySessions, authredis.NewSessions; implement it on the app's SQL
-// database to keep them there (see the README).
+// NewMemorySessions, authredis.NewSessions, and authsql.Store.Sessions on
+// the app's SQL database.
 type SessionStore interface {
 	// Load returns a session, or an error wrapping ErrNotFound.
 	Load(ctx context.Context, key string) (SessionRecord, error)

@@ -1,0 +1,144 @@
+package authsql_test
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/covetgo/covet/plugins/auth"
+	"github.com/covetgo/covet/plugins/auth/authsql"
+	"modernc.org/sqlite"
+)
+
+// countingConnector counts the statements sent to the database (each
+// Query or Exec is one round trip to a server).
+type countingConnector struct {
+	dsn string
+	n   atomic.Int64
+}
+
+func (c *countingConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := (&sqlite.Driver{}).Open(c.dsn)
+	if err != nil {
+		return nil, err
+	}
+	return &countingConn{Conn: conn, n: &c.n}, nil
+}
+
+func (c *countingConnector) Driver() driver.Driver { return &sqlite.Driver{} }
+
+type countingConn struct {
+	driver.Conn
+	n *atomic.Int64
+}
+
+func (c *countingConn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
+	c.n.Add(1)
+	qc, ok := c.Conn.(driver.QueryerContext)
+	if !ok {
+		return nil, errors.New("no QueryerContext")
+	}
+	return qc.QueryContext(ctx, q, args)
+}
+
+func (c *countingConn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
+	c.n.Add(1)
+	ec, ok := c.Conn.(driver.ExecerContext)
+	if !ok {
+		return nil, errors.New("no ExecerContext")
+	}
+	return ec.ExecContext(ctx, q, args)
+}
+
+// Prepare counts too (it is a round trip on a server); the statements
+// it returns count their executions.
+func (c *countingConn) Prepare(q string) (driver.Stmt, error) {
+	return c.PrepareContext(context.Background(), q)
+}
+
+func (c *countingConn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error) {
+	c.n.Add(1)
+	pc, ok := c.Conn.(driver.ConnPrepareContext)
+	if !ok {
+		return nil, errors.New("no ConnPrepareContext")
+	}
+	st, err := pc.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return &countingStmt{Stmt: st, n: c.n}, nil
+}
+
+type countingStmt struct {
+	driver.Stmt
+	n *atomic.Int64
+}
+
+func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	s.n.Add(1)
+	return s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
+}
+
+func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	s.n.Add(1)
+	return s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
+}
+
+// TestRoundTrips: once its statements are prepared (the first use on a
+// connection), a revocation check is one statement; a refresh Consume two,
+// a Create two; a session load or save one.
+func TestRoundTrips(t *testing.T) {
+	cc := &countingConnector{dsn: "file:" + filepath.Join(t.TempDir(), "rt.db") + "?_pragma=busy_timeout(5000)"}
+	db := sql.OpenDB(cc)
+	t.Cleanup(func() { db.Close() })
+	s, err := authsql.New(db, authsql.WithDialect(authsql.SQLite))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	rev, ref, ses := s.Revocation(), s.Refresh(), s.Sessions()
+	type op struct {
+		name string
+		want int64
+		f    func(k string) error
+	}
+	ops := []op{
+		{"Revoked", 1, func(k string) error { _, err := rev.Revoked(ctx, "j", "al"+k, time.Now()); return err }},
+		{"RevokeSubject", 1, func(k string) error { return rev.RevokeSubject(ctx, "al"+k, time.Now()) }},
+		{"Revoked with a cut-off", 1, func(k string) error {
+			if ok, err := rev.Revoked(ctx, "j", "al"+k, time.Now().Add(-time.Hour)); err != nil || !ok {
+				return errors.Join(err, errors.New("not revoked"))
+			}
+			return nil
+		}},
+		{"Create", 2, func(k string) error {
+			return ref.Create(ctx, "h"+k, auth.RefreshRecord{Family: "f" + k, Subject: "al", Expires: time.Now().Add(time.Hour)})
+		}},
+		{"Consume", 2, func(k string) error { _, err := ref.Consume(ctx, "f"+k, "h"+k); return err }},
+		{"Save", 1, func(k string) error { return ses.Save(ctx, "s"+k, auth.SessionRecord{UserID: "al"}, time.Minute) }},
+		{"Load", 1, func(k string) error { _, err := ses.Load(ctx, "s"+k); return err }},
+	}
+	for _, o := range ops { // prepares the statements
+		if err := o.f("warm"); err != nil {
+			t.Fatalf("%s: %v", o.name, err)
+		}
+	}
+	for _, o := range ops {
+		before := cc.n.Load()
+		if err := o.f("1"); err != nil {
+			t.Fatalf("%s: %v", o.name, err)
+		}
+		if got := cc.n.Load() - before; got != o.want {
+			t.Errorf("%s: %d statements, want %d", o.name, got, o.want)
+		}
+	}
+}
