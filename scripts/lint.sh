@@ -27,15 +27,17 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 start=$(date +%s)
-( "$bin/staticcheck" -f text "${pats[@]}" >"$tmp/staticcheck" 2>&1; echo $? >"$tmp/staticcheck.rc" ) &
+# (set -e holds in the subshells too: "|| rc=$?" keeps a failing tool from
+# ending its subshell before the exit code is written.)
+( rc=0; "$bin/staticcheck" -f text "${pats[@]}" >"$tmp/staticcheck" 2>&1 || rc=$?; echo $rc >"$tmp/staticcheck.rc" ) &
 # gosec: a HIGH severity finding fails the run. Excluded rules and
 # directories, and why, are recorded in .gosec.json ("covet-exclusions").
 gosec_pats=()
 for p in "${pats[@]}"; do
-  case $p in ./tools/release/* | ./tools/bench/* | ./tools/browsertest/*) ;; *) gosec_pats+=("$p") ;; esac
+  case $p in ./tools/release/* | ./tools/bench/* | ./tools/browsertest/* | ./contrib/covet/*) ;; *) gosec_pats+=("$p") ;; esac
 done
-( "$bin/gosec" -quiet -conf .gosec.json -severity high -confidence medium -exclude-generated \
-    -exclude G115,G404 -fmt text "${gosec_pats[@]}" >"$tmp/gosec" 2>&1; echo $? >"$tmp/gosec.rc" ) &
+( rc=0; "$bin/gosec" -quiet -conf .gosec.json -severity high -confidence medium -exclude-generated \
+    -exclude G115,G404 -fmt text "${gosec_pats[@]}" >"$tmp/gosec" 2>&1 || rc=$?; echo $rc >"$tmp/gosec.rc" ) &
 wait
 status=0
 for tool in staticcheck gosec; do

@@ -226,6 +226,7 @@ func (p *Plugin) riverConfig(work bool) *river.Config {
 				c.FetchCooldown = time.Millisecond
 			}
 		}
+		//lint:ignore SA1019 River v0.51 still runs Config.WorkerMiddleware; moving to Config.Middleware/Plugins is a follow-up once its semantics for job tracking are checked.
 		c.WorkerMiddleware = []rivertype.WorkerMiddleware{river.WorkerMiddlewareFunc(p.track)}
 	}
 	for _, fn := range p.cfg.river {

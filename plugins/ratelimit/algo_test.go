@@ -7,8 +7,6 @@ import (
 // start is a fixed epoch in µs (seqtest.Start), aligned to a day.
 const start = int64(1_800_000_000) * 1_000_000 / 86_400_000_000 * 86_400_000_000
 
-func (m *Memory) setNow(f func() int64) { m.now = f }
-
 func TestGCRAReset(t *testing.T) {
 	p := paramsOf(PerSecond(10).Burst(3))
 	st, o := gcraTake(p, state{}, false, 1000)
