@@ -292,9 +292,11 @@ func TestH2ControlFrameFlood(t *testing.T) {
 				}
 				start := time.Now()
 				// A server that keeps reading takes 4-7 s for the 9 MB on a
-				// loaded 2-core machine; one that stopped reading never ends.
-				c.SetWriteDeadline(time.Now().Add(40 * time.Second))
-				_, werr := c.Write(flood.Bytes())
+				// loaded 2-core machine (far longer when valgrind shares
+				// it); one that stopped reading never ends. So the flood
+				// goes in 64 KiB pieces, and only a piece that makes no
+				// headway in 30 s counts as the server no longer reading.
+				werr := writeWithHeadway(c, flood.Bytes(), 64<<10, 30*time.Second)
 				if werr == nil && kind == "SETTINGS" {
 					// Go acknowledges SETTINGS frames received before it
 					// could write as one (it keeps a flag, not a queue), so
@@ -375,4 +377,19 @@ func TestH2CUpgradeSmuggling(t *testing.T) {
 			t.Fatal("without H2C, the server spoke HTTP/2 over cleartext")
 		}
 	}
+}
+
+// writeWithHeadway writes b in pieces of size n, each with its own deadline
+// of d: a slow reader passes, one that stopped reading times out.
+func writeWithHeadway(c net.Conn, b []byte, n int, d time.Duration) error {
+	for len(b) > 0 {
+		k := min(n, len(b))
+		c.SetWriteDeadline(time.Now().Add(d))
+		w, err := c.Write(b[:k])
+		if err != nil {
+			return err
+		}
+		b = b[w:]
+	}
+	return c.SetWriteDeadline(time.Time{})
 }

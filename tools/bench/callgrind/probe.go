@@ -45,13 +45,25 @@ func Probe(ctx context.Context, godebug string) error {
 	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("callgrind: build the probe: %v\n%s", err, out)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	run := exec.CommandContext(ctx, "valgrind", "--tool=callgrind", "--callgrind-out-file="+filepath.Join(dir, "cg.out"), bin)
-	run.Env = append(os.Environ(), "GODEBUG="+godebug, "GOGC=off")
 	var out bytes.Buffer
-	run.Stdout, run.Stderr = &out, &out
-	err = run.Run()
+	// The probe takes seconds; on a loaded machine a Go program under
+	// valgrind (which runs one thread at a time) now and then makes no
+	// progress until killed. A second try, with valgrind's fair scheduler,
+	// tells such a stall from a machine where valgrind cannot run Go.
+	for try, extra := range [][]string{nil, {"--fair-sched=yes"}} {
+		out.Reset()
+		tctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		args := append([]string{"--tool=callgrind", "--callgrind-out-file=" + filepath.Join(dir, "cg.out")}, extra...)
+		run := exec.CommandContext(tctx, "valgrind", append(args, bin)...)
+		run.Env = append(os.Environ(), "GODEBUG="+godebug, "GOGC=off")
+		run.Stdout, run.Stderr = &out, &out
+		err = run.Run()
+		stalled := tctx.Err() != nil && ctx.Err() == nil
+		cancel()
+		if !stalled || try == 1 {
+			break
+		}
+	}
 	if err == nil && strings.Contains(out.String(), "probe ok") {
 		return nil
 	}
