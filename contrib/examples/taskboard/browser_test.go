@@ -171,7 +171,7 @@ next:
 // cross-origin check (Sec-Fetch-Site / Origin) refuses it: 403. No task is
 // created either way.
 func TestBrowserCrossSitePost(t *testing.T) {
-	b := browsertest.Open(t, browsertest.Chromium, browsertest.WithTimeout(60*time.Second))
+	b := browsertest.Open(t, browsertest.Chromium, browsertest.WithTimeout(3*time.Minute))
 	app, srv, posts := browserApp(t, Config{})
 	board := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
 	must(t, "open", b.Open(board+"/login"))
@@ -221,7 +221,7 @@ func TestBrowserCrossSitePost(t *testing.T) {
 // sign-in page's provider link → the provider (authtest, a real loopback
 // server) → the callback → a session on the board.
 func TestBrowserOIDCLogin(t *testing.T) {
-	b := browsertest.Open(t, browsertest.Chromium, browsertest.WithTimeout(60*time.Second))
+	b := browsertest.Open(t, browsertest.Chromium, browsertest.WithTimeout(3*time.Minute))
 	p := authtest.NewProvider(t)
 	_, srv, _ := browserApp(t, Config{Logins: []auth.Provider{auth.OIDC("fake", p.URL(), p.ClientID, p.ClientSecret)}})
 	must(t, "open", b.Open(srv.URL+"/board"))
@@ -235,7 +235,7 @@ func TestBrowserOIDCLogin(t *testing.T) {
 // the token endpoint's password flow (oauth2Password in the document), and
 // "Try it out" on a guarded operation then succeeds with the token.
 func TestBrowserSwaggerAuthorize(t *testing.T) {
-	b := browsertest.Open(t, browsertest.Chromium, browsertest.WithTimeout(60*time.Second))
+	b := browsertest.Open(t, browsertest.Chromium, browsertest.WithTimeout(3*time.Minute))
 	_, srv, _ := browserApp(t, Config{})
 	must(t, "open", b.Open(srv.URL+"/docs"))
 	waitFor(t, b, "Swagger UI", `!!document.querySelector(".btn.authorize")`)
@@ -259,7 +259,7 @@ func TestBrowserSwaggerAuthorize(t *testing.T) {
 // a task created through instance A's API (SSE from B, the ws hub's Redis
 // broker between them), without a reload or a click.
 func TestBrowserLiveUpdate(t *testing.T) {
-	b := browsertest.Open(t, browsertest.Chromium, browsertest.WithTimeout(60*time.Second))
+	b := browsertest.Open(t, browsertest.Chromium, browsertest.WithTimeout(3*time.Minute))
 	cl := cluster(t, 2)
 	a, bb := cl[0], cl[1]
 	_, bearer := signUp(t, a.cl, "Ada", "ada@example.com")
