@@ -75,7 +75,7 @@ func browserApp(t *testing.T, cfg Config) (*covet.App, *httptest.Server, *postLo
 // htmx swaps are asynchronous).
 func waitFor(t *testing.T, b browsertest.Browser, what, js string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second) // a loaded 2-core CI machine
+	deadline := time.Now().Add(90 * time.Second) // a loaded 2-core CI machine (load 50+ seen)
 	for {
 		var ok bool
 		err := b.Eval(js, &ok)
