@@ -57,9 +57,7 @@ func (a *App) snapshot() appSnapshot {
 		providers:   maps.Clone(a.providers),
 		commands:    len(a.commands),
 	}
-	a.background.mu.Lock()
-	s.pendingGo = len(a.background.pending)
-	a.background.mu.Unlock()
+	s.pendingGo = a.background.Pending()
 	s.routes = make([]routeState, len(a.routes))
 	for i, r := range a.routes {
 		s.routes[i] = routeState{r: r, val: copyRoute(r)}
@@ -101,11 +99,7 @@ func (a *App) restore(s appSnapshot) []Plugin {
 	a.documenters = s.documenters
 	a.providers = s.providers
 	a.commands = a.commands[:s.commands:s.commands]
-	a.background.mu.Lock()
-	if !a.background.started && len(a.background.pending) >= s.pendingGo {
-		a.background.pending = a.background.pending[:s.pendingGo:s.pendingGo]
-	}
-	a.background.mu.Unlock()
+	a.background.TruncatePending(s.pendingGo)
 	for _, st := range s.groups {
 		st.g.mw, st.g.opts, st.g.routes = st.mw, st.opts, st.routes
 	}
