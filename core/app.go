@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/covetgo/covet/core/internal/background"
 )
 
 // App is a Covet application: a router, middleware, an error handler and the
@@ -53,7 +55,7 @@ type App struct {
 	serve HandlerFunc // app middleware + routed
 
 	lifecycle  lifecycle
-	background background
+	background background.Tracker
 
 	commands []Command   // AddCommand (command.go)
 	viaMain  atomic.Bool // serving through App.Main (command.go)
@@ -733,6 +735,6 @@ func (a *App) Start(ctx context.Context) error {
 // App.Go) until ctx ends, and reports those it abandoned in the error.
 func (a *App) Stop(ctx context.Context) error {
 	a.beginDrain()
-	bgErr := a.waitBackground(ctx)
+	bgErr := a.background.Wait(ctx, a.logger)
 	return errors.Join(bgErr, a.lifecycle.stop(ctx, a))
 }

@@ -3,13 +3,10 @@ package covet
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"runtime/debug"
-	"sort"
-	"sync"
-	"time"
+
+	"github.com/covetgo/covet/core/internal/background"
 )
 
 // WhenFull is what Context.After does when the app already runs its limit
@@ -58,90 +55,11 @@ func WithBackgroundLimit(n int, whenFull WhenFull) Option {
 	}
 }
 
-type loggerKey struct{}
-
 // LoggerFrom returns the logger a background task's context carries (the
 // request's logger, with its request ID, for Context.After; the app's
 // logger with the task's name for App.Go), or slog.Default() for a context
 // without one.
-func LoggerFrom(ctx context.Context) *slog.Logger {
-	if ctx != nil {
-		if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
-			return l
-		}
-	}
-	return slog.Default()
-}
-
-// bgTask is one running background task, for the shutdown report.
-type bgTask struct {
-	name      string
-	requestID string
-	started   time.Time
-}
-
-// background tracks the app's After tasks and Go goroutines so that
-// shutdown can wait for them.
-type background struct {
-	mu      sync.Mutex
-	closed  bool
-	after   int // After tasks reserved or running
-	running map[*bgTask]struct{}
-	idle    chan struct{} // closed when running empties, while shutdown waits
-	pending []goFunc      // App.Go calls before the app started
-	started bool
-
-	// goCtx ends when shutdown starts waiting (App.Go goroutines stop);
-	// hardCtx ends when it gives up waiting (every task's context ends).
-	goCtx, hardCtx       context.Context
-	goCancel, hardCancel context.CancelFunc
-}
-
-type goFunc struct {
-	name string
-	fn   func(ctx context.Context)
-}
-
-// contexts returns the tracker's contexts, creating them on first use.
-// Called with mu held.
-func (b *background) contexts() {
-	if b.goCtx == nil {
-		b.goCtx, b.goCancel = context.WithCancel(context.Background())
-		b.hardCtx, b.hardCancel = context.WithCancel(context.Background())
-	}
-}
-
-// add records a running task. Called with mu held.
-func (b *background) add(t *bgTask) {
-	if b.running == nil {
-		b.running = map[*bgTask]struct{}{}
-	}
-	b.running[t] = struct{}{}
-}
-
-// done forgets a finished task.
-func (b *background) done(t *bgTask, after bool) {
-	b.mu.Lock()
-	delete(b.running, t)
-	if after {
-		b.after--
-	}
-	if len(b.running) == 0 && b.idle != nil {
-		close(b.idle)
-		b.idle = nil
-	}
-	b.mu.Unlock()
-}
-
-// run runs fn, logging a panic instead of crashing the process.
-func (a *App) runTask(ctx context.Context, t *bgTask, fn func(ctx context.Context)) {
-	defer func() {
-		if v := recover(); v != nil {
-			LoggerFrom(ctx).ErrorContext(ctx, "covet: background task panicked", "task", t.name, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-		}
-	}()
-	fn(ctx)
-}
+func LoggerFrom(ctx context.Context) *slog.Logger { return background.Logger(ctx) }
 
 // After schedules fn to run once the request is over: after the handler
 // chain returned and the response is complete (Context.OnDone), in a
@@ -171,53 +89,26 @@ func (c *Context) After(fn func(ctx context.Context)) error {
 		return nil
 	}
 	a := c.app
-	b := &a.background
-	b.mu.Lock()
-	if b.closed {
-		b.mu.Unlock()
+	inline, err := a.background.Reserve(a.cfg.bgLimit, a.cfg.bgWhenFull == Reject)
+	switch err {
+	case background.ErrClosed:
 		return ErrBackgroundClosed
+	case background.ErrFull:
+		return ErrBackgroundFull
 	}
-	inline := false
-	if b.after >= a.cfg.bgLimit {
-		if a.cfg.bgWhenFull == Reject {
-			b.mu.Unlock()
-			return ErrBackgroundFull
-		}
-		inline = true
-	} else {
-		b.after++ // reserved now, so the limit holds between here and OnDone
+	base := background.WithLogger(context.WithoutCancel(c.Context()), c.Logger())
+	run := a.background.After(base, &background.Task{Name: "after " + c.taskName(), RequestID: c.requestID}, inline, fn)
+	if !inline {
+		c.OnDone(run)
+		return nil
 	}
-	b.contexts()
-	hard := b.hardCtx
-	b.mu.Unlock()
-
-	logger := c.Logger()
-	base := context.WithValue(context.WithoutCancel(c.Context()), loggerKey{}, logger)
-	t := &bgTask{name: "after " + c.taskName(), requestID: c.requestID}
 	res := c.res
 	c.OnDone(func() {
-		ctx, cancel := context.WithCancel(base)
-		stop := context.AfterFunc(hard, cancel)
-		if inline {
-			// The client has its response before the task runs.
-			if res.Written() {
-				_ = res.FlushError()
-			}
-			defer cancel()
-			defer stop()
-			a.runTask(ctx, t, fn)
-			return
+		// The client has its response before the task runs.
+		if res.Written() {
+			_ = res.FlushError()
 		}
-		t.started = time.Now()
-		b.mu.Lock()
-		b.add(t)
-		b.mu.Unlock()
-		go func() {
-			defer b.done(t, true)
-			defer cancel()
-			defer stop()
-			a.runTask(ctx, t, fn)
-		}()
+		run()
 	})
 	return nil
 }
@@ -244,108 +135,8 @@ func (a *App) Go(name string, fn func(ctx context.Context)) error {
 	if fn == nil {
 		return nil
 	}
-	b := &a.background
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closed {
+	if err := a.background.Go(name, a.logger.With("task", name), fn); err != nil {
 		return ErrBackgroundClosed
 	}
-	if !b.started {
-		b.pending = append(b.pending, goFunc{name: name, fn: fn})
-		return nil
-	}
-	a.startGo(goFunc{name: name, fn: fn})
 	return nil
-}
-
-// startGo starts an App.Go goroutine. Called with mu held.
-func (a *App) startGo(g goFunc) {
-	b := &a.background
-	b.contexts()
-	ctx, cancel := context.WithCancel(b.goCtx)
-	stop := context.AfterFunc(b.hardCtx, cancel)
-	ctx = context.WithValue(ctx, loggerKey{}, a.logger.With("task", g.name))
-	t := &bgTask{name: "go " + g.name, started: time.Now()}
-	b.add(t)
-	go func() {
-		defer b.done(t, false)
-		defer cancel()
-		defer stop()
-		a.runTask(ctx, t, g.fn)
-	}()
-}
-
-// startBackground opens the tracker (again, after a shutdown) and starts the
-// App.Go goroutines registered before the app started.
-func (a *App) startBackground() {
-	b := &a.background
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closed {
-		// Served again after a shutdown: fresh contexts.
-		b.closed = false
-		b.goCtx, b.hardCtx = nil, nil
-	}
-	b.started = true
-	pending := b.pending
-	b.pending = nil
-	for _, g := range pending {
-		a.startGo(g)
-	}
-}
-
-// waitBackground is the shutdown step for background work: no new tasks,
-// App.Go contexts canceled, then a wait for every task until ctx ends.
-// Tasks still running then are logged as abandoned, their contexts are
-// canceled, and the error counts them. A second call returns nil at once.
-func (a *App) waitBackground(ctx context.Context) error {
-	b := &a.background
-	b.mu.Lock()
-	if b.closed {
-		b.mu.Unlock()
-		return nil
-	}
-	b.closed = true
-	b.started = false
-	b.contexts()
-	b.goCancel()
-	hardCancel := b.hardCancel
-	var idle chan struct{}
-	n := len(b.running)
-	if n > 0 {
-		idle = make(chan struct{})
-		b.idle = idle
-		a.logger.Info("covet: waiting for background tasks", "tasks", n)
-	}
-	b.mu.Unlock()
-	if idle == nil {
-		hardCancel()
-		return nil
-	}
-	select {
-	case <-idle:
-		hardCancel()
-		return nil
-	case <-ctx.Done():
-	}
-	b.mu.Lock()
-	left := make([]*bgTask, 0, len(b.running))
-	for t := range b.running {
-		left = append(left, t)
-	}
-	b.idle = nil
-	b.mu.Unlock()
-	hardCancel()
-	if len(left) == 0 {
-		return nil
-	}
-	sort.Slice(left, func(i, j int) bool { return left[i].started.Before(left[j].started) })
-	for _, t := range left {
-		attrs := []any{"task", t.name, "running_for", time.Since(t.started).Round(time.Millisecond).String()}
-		if t.requestID != "" {
-			attrs = append(attrs, "request_id", t.requestID)
-		}
-		a.logger.Warn("covet: shutdown deadline passed; abandoning background task", attrs...)
-	}
-	return fmt.Errorf("covet: %d background task(s) still running at the shutdown deadline were abandoned: %w", len(left), context.Cause(ctx))
 }

@@ -148,7 +148,7 @@ func (l *lifecycle) start(ctx context.Context, a *App) error {
 		l.started = append(l.started, p)
 	}
 	l.running = true
-	a.startBackground()
+	a.background.Start()
 	return nil
 }
 

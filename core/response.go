@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+
+	"github.com/covetgo/covet/core/internal/lazyconn"
 )
 
 // Response wraps the request's http.ResponseWriter and tracks the status,
@@ -212,13 +214,9 @@ func (r *Response) FlushError() error {
 func (r *Response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, rw, err := http.NewResponseController(r.w).Hijack()
 	if err == nil {
-		if lc, ok := conn.(*lazyConn); ok {
-			// The server's lazy-deadline wrapper has no business after a
-			// hijack: hand over the socket itself (event loops such as
-			// nbio's need the *net.TCPConn and its fd), with no deadline
-			// left armed.
-			conn = lc.detach()
-		}
+		// The server's lazy-deadline wrapper has no business after a
+		// hijack: hand over the socket itself.
+		conn = lazyconn.Detach(conn)
 		r.written = true
 		if r.status == 0 {
 			r.status = http.StatusSwitchingProtocols

@@ -2,6 +2,7 @@ package covet
 
 import (
 	"maps"
+	"reflect"
 	"slices"
 )
 
@@ -10,7 +11,8 @@ import (
 // app and pre middleware, routes (and what route options did to the routes
 // that were already there), groups (their middleware, options and routes),
 // route names, security schemes, error translators, error-handler
-// wrappers and response documenters, and the plugins a nested Install added.
+// wrappers and response documenters, dependency providers, commands,
+// App.Go tasks waiting for the start, and the plugins a nested Install added.
 type appSnapshot struct {
 	pre, mw     []Middleware
 	phased      []phasedMiddleware
@@ -22,6 +24,9 @@ type appSnapshot struct {
 	translators []ErrorTranslator
 	errHandler  ErrorHandler
 	documenters []ResponseDocumenter
+	providers   map[reflect.Type]*provider
+	commands    int
+	pendingGo   int
 }
 
 // routeState is a route's mutable state: what setters and RouteOptions
@@ -49,7 +54,10 @@ func (a *App) snapshot() appSnapshot {
 		translators: slices.Clone(a.cfg.translators),
 		errHandler:  a.cfg.errorHandler,
 		documenters: slices.Clone(a.documenters),
+		providers:   maps.Clone(a.providers),
+		commands:    len(a.commands),
 	}
+	s.pendingGo = a.background.Pending()
 	s.routes = make([]routeState, len(a.routes))
 	for i, r := range a.routes {
 		s.routes[i] = routeState{r: r, val: copyRoute(r)}
@@ -89,6 +97,9 @@ func (a *App) restore(s appSnapshot) []Plugin {
 	a.names, a.schemes = s.names, s.schemes
 	a.cfg.translators, a.cfg.errorHandler = s.translators, s.errHandler
 	a.documenters = s.documenters
+	a.providers = s.providers
+	a.commands = a.commands[:s.commands:s.commands]
+	a.background.TruncatePending(s.pendingGo)
 	for _, st := range s.groups {
 		st.g.mw, st.g.opts, st.g.routes = st.mw, st.opts, st.routes
 	}

@@ -1,13 +1,17 @@
 package covet_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/core/covettest"
@@ -266,4 +270,77 @@ func TestFailedInstallCleansUpNestedPlugins(t *testing.T) {
 	}
 	// The name is free again.
 	must(t, func() error { a := covet.New(); return a.Install(&cleanPlugin{name: "inner"}) }())
+}
+
+type rollbackTenant struct{ Name string }
+
+// TestFailedInstallRollsBackProviders shows that a provider registered by a
+// failed Install is gone: Resolve finds none, and the type can be provided
+// again (a second Provide of a type panics otherwise).
+func TestFailedInstallRollsBackProviders(t *testing.T) {
+	app := covet.New(covet.WithLogger(slog.New(slog.DiscardHandler)))
+	bad := &cleanPlugin{name: "bad", install: func(app *covet.App) error {
+		covet.Provide(app, func(c *covet.Context) (*rollbackTenant, error) { return &rollbackTenant{"bad"}, nil })
+		return errors.New("no")
+	}}
+	if err := app.Install(bad); err == nil {
+		t.Fatal("Install succeeded")
+	}
+	app.GET("/before", func(c *covet.Context) error {
+		if _, err := covet.Resolve[*rollbackTenant](c); err == nil {
+			return c.Text(http.StatusOK, "resolved")
+		}
+		return c.Text(http.StatusOK, "no provider")
+	})
+	covettest.New(t, app).Get("/before").Do().ExpectStatus(http.StatusOK).ExpectBody("no provider")
+
+	app = covet.New(covet.WithLogger(slog.New(slog.DiscardHandler)))
+	if err := app.Install(bad); err == nil {
+		t.Fatal("Install succeeded")
+	}
+	covet.Provide(app, func(c *covet.Context) (*rollbackTenant, error) { return &rollbackTenant{"good"}, nil })
+	covet.Get(app, "/tenant", func(c *covet.Context, in *struct{ T *rollbackTenant }) (*string, error) {
+		return &in.T.Name, nil
+	})
+	covettest.New(t, app).Get("/tenant").Do().ExpectStatus(http.StatusOK).ExpectBody(`"good"`)
+}
+
+// TestFailedInstallRollsBackCommandsAndTasks shows that commands and App.Go
+// tasks registered by a failed Install are gone: the command's name is free
+// and not listed, the task never runs.
+func TestFailedInstallRollsBackCommandsAndTasks(t *testing.T) {
+	app := covet.New(covet.WithLogger(slog.New(slog.DiscardHandler)))
+	app.AddCommand(covet.Command{Name: "keep", Run: func(context.Context, []string, io.Writer) error { return nil }})
+	var ran atomic.Bool
+	bad := &cleanPlugin{name: "bad", install: func(app *covet.App) error {
+		app.AddCommand(covet.Command{Name: "seed", Run: func(context.Context, []string, io.Writer) error { return nil }})
+		if err := app.Go("bad", func(context.Context) { ran.Store(true) }); err != nil {
+			return err
+		}
+		return errors.New("no")
+	}}
+	if err := app.Install(bad); err == nil {
+		t.Fatal("Install succeeded")
+	}
+	var names []string
+	for _, c := range app.Commands() {
+		names = append(names, c.Name)
+	}
+	if slices.Contains(names, "seed") || !slices.Contains(names, "keep") {
+		t.Errorf("commands after rollback: %v", names)
+	}
+	// The name is free again (AddCommand panics on a name used twice).
+	app.AddCommand(covet.Command{Name: "seed", Run: func(context.Context, []string, io.Writer) error { return nil }})
+	done := make(chan struct{})
+	must(t, app.Go("good", func(context.Context) { close(done) }))
+	must(t, app.Start(context.Background()))
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the App.Go task did not run")
+	}
+	must(t, app.Stop(context.Background())) // waits for every task: the rolled-back one would have run by now
+	if ran.Load() {
+		t.Error("an App.Go task of a failed Install ran")
+	}
 }

@@ -12,6 +12,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/covetgo/covet/core/internal/lazyconn"
 )
 
 // Server returns an http.Server for the app with the configured timeouts and
@@ -95,7 +97,7 @@ func (a *App) RunTLS(addr, certFile, keyFile string) error {
 	if err != nil {
 		return err
 	}
-	return a.Serve(tls.NewListener(wrapLazy(ln, a.cfg.server), cfg))
+	return a.Serve(tls.NewListener(a.lazy(ln), cfg))
 }
 
 // Serve serves on ln until SIGINT or SIGTERM, as Run does. The first signal
@@ -134,9 +136,9 @@ func (a *App) ServeContext(ctx context.Context, ln net.Listener) error {
 	}
 	srv := a.Server(ln.Addr().String())
 	errc := make(chan error, 1)
-	// lazyConn keeps the timeouts' protection without re-arming the
-	// socket's timers on every request (server_conn.go).
-	served := wrapLazy(ln, a.cfg.server)
+	// lazyconn keeps the timeouts' protection without re-arming the
+	// socket's timers on every request.
+	served := a.lazy(ln)
 	go func() { errc <- srv.Serve(served) }()
 	a.logger.Info("covet: serving", "addr", ln.Addr().String())
 	select {
@@ -179,7 +181,7 @@ func (a *App) ServeContext(ctx context.Context, ln net.Listener) error {
 	<-errc
 	// Background tasks (Context.After, App.Go) get what remains of the
 	// deadline once the requests are done.
-	if bgErr := a.waitBackground(sctx); bgErr != nil {
+	if bgErr := a.background.Wait(sctx, a.logger); bgErr != nil {
 		shutErr = errors.Join(shutErr, bgErr)
 	}
 	stopCtx := sctx
@@ -196,4 +198,10 @@ func (a *App) ServeContext(ctx context.Context, ln net.Listener) error {
 	}
 	a.logger.Info("covet: stopped")
 	return nil
+}
+
+// lazy wraps ln in lazyconn for the server's timeouts.
+func (a *App) lazy(ln net.Listener) net.Listener {
+	sc := a.cfg.server
+	return lazyconn.Wrap(ln, sc.ReadHeaderTimeout, sc.ReadTimeout, sc.WriteTimeout, sc.IdleTimeout)
 }

@@ -15,7 +15,7 @@ import (
 )
 
 // The slow-client tests: app.Serve keeps net/http's timeouts exact while
-// re-arming the socket's timers lazily (server_conn.go). Each test checks
+// re-arming the socket's timers lazily (internal/lazyconn). Each test checks
 // that a slow client is cut no earlier than the configured time and well
 // before it would be without the timeout (the upper bounds are generous:
 // the machine is shared).

@@ -40,9 +40,15 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 	app := covet.New(quiet(), covet.WithServer(covet.ServerConfig{ShutdownTimeout: 10 * time.Second}))
 	rec := &stopRecorder{active: &active}
 	must(t, app.Install(rec))
+	var holding atomic.Bool
 	app.GET("/slow", func(c *covet.Context) error {
 		active.Add(1)
 		defer active.Add(-1)
+		if holding.Load() {
+			// In flight until the shutdown begins, however slowly the
+			// other requests arrive on a loaded machine.
+			<-app.Draining()
+		}
 		time.Sleep(150 * time.Millisecond)
 		return c.Text(200, "done")
 	})
@@ -65,6 +71,7 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	holding.Store(true)
 	const n = 40
 	var wg sync.WaitGroup
 	var okCount, failed atomic.Int64
@@ -91,9 +98,11 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 	for i := 0; i < n; i++ {
 		<-started
 	}
-	// Let the requests reach the handler, then shut down.
-	deadline := time.Now().Add(5 * time.Second)
-	for active.Load() < n && time.Now().Before(deadline) {
+	// Let the requests reach the handler (they stay there until the
+	// shutdown), then shut down: all of them, or as many as arrived in 5 s
+	// once at least one has (60 s at most on a loaded machine).
+	start := time.Now()
+	for active.Load() < n && time.Since(start) < 60*time.Second && (active.Load() == 0 || time.Since(start) < 5*time.Second) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	accepted := active.Load()

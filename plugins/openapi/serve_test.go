@@ -6,7 +6,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -212,7 +214,8 @@ func TestEmbeddedAssetsAreOffline(t *testing.T) {
 	}
 }
 
-// TestVendoredSources: every vendored file is the one SOURCES.json records.
+// TestVendoredSources: every vendored file is the one SOURCES.json records
+// (a bundle stored as name.gz once decompressed).
 func TestVendoredSources(t *testing.T) {
 	for _, dir := range []string{"assets", "testdata/oas-schemas"} {
 		b, err := os.ReadFile(filepath.Join(dir, "SOURCES.json"))
@@ -235,6 +238,9 @@ func TestVendoredSources(t *testing.T) {
 			}
 			for _, f := range p.Files {
 				data, err := os.ReadFile(filepath.Join(dir, f.Path))
+				if errors.Is(err, fs.ErrNotExist) {
+					data, err = gunzipFile(filepath.Join(dir, f.Path+".gz"))
+				}
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -418,4 +424,17 @@ func TestOAuth2RedirectPage(t *testing.T) {
 	if again := get(t, app, "/docs/assets/swagger-ui/oauth2-redirect.html", "If-None-Match", h.Get("ETag")); again.Code != http.StatusNotModified {
 		t.Errorf("If-None-Match: %d", again.Code)
 	}
+}
+
+func gunzipFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(zr)
 }

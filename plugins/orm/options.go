@@ -29,6 +29,7 @@ type config struct {
 	backoffMin    time.Duration
 	backoffMax    time.Duration
 	mapErrors     bool
+	provideDB     bool
 	drivers       map[Dialect]Driver
 	dbs           []*dbConfig
 }
@@ -54,6 +55,7 @@ func defaultConfig() config {
 		backoffMin:    100 * time.Millisecond,
 		backoffMax:    5 * time.Second,
 		mapErrors:     true,
+		provideDB:     true,
 	}
 }
 
@@ -241,6 +243,20 @@ func WithErrorMapping(on bool) Option {
 	return func(s *settings) {
 		if !s.pluginOnly() {
 			s.plugin.mapErrors = on
+		}
+	}
+}
+
+// WithDBProvider turns on or off (default on) the provider of bun.IDB the
+// plugin registers with the app (covet.Provide): a typed handler's input
+// field of type bun.IDB is then filled with DB(c), the request's
+// transaction or the pooled primary database, and a misconfiguration answers
+// 500 as DB's error does. Turn it off when the app provides bun.IDB itself
+// (a second provider of a type panics). Plugin-wide.
+func WithDBProvider(on bool) Option {
+	return func(s *settings) {
+		if !s.pluginOnly() {
+			s.plugin.provideDB = on
 		}
 	}
 }

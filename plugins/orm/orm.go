@@ -65,7 +65,8 @@ func (p *Plugin) Name() string { return "orm" }
 // Install checks the configuration (every database has a DSN of a known
 // dialect) and adds the app-wide middleware that gives each request its
 // database state, counts its queries, and registers the translator that
-// maps database errors to HTTP errors (covet.App.TranslateErrors). It opens
+// maps database errors to HTTP errors (covet.App.TranslateErrors) and the
+// provider of bun.IDB (WithDBProvider). It opens
 // nothing: pools (and the goroutines database/sql runs for them) are made
 // by Start and closed by Stop, or by Start itself when it fails.
 func (p *Plugin) Install(app *covet.App) error {
@@ -102,6 +103,9 @@ func (p *Plugin) Install(app *covet.App) error {
 	app.DocumentResponses(documentResponses)
 	if p.cfg.mapErrors {
 		app.TranslateErrors(p.translate)
+	}
+	if p.cfg.provideDB {
+		covet.Provide(app, DB)
 	}
 	return nil
 }

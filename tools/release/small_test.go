@@ -75,13 +75,14 @@ func main() {
 //
 // Size (go build, linux/amd64): 36.6 MB (34.9 MiB, 36 modules linked, pgx,
 // the MySQL driver and go-redis among them) before the drivers and the Redis
-// backend moved to their own packages; 30.3 MB (28.9 MiB, 21 modules) after,
-// 21.7 MB (20.7 MiB) with -ldflags="-s -w". Issue 12's
-// target of 20 MB is NOT met yet: what remains is modernc.org/sqlite
-// (the SQLite C library transpiled to Go, ~1.9 MB of code plus its tables),
-// core's goccy/go-json (~1 MB of code) and openapi's uncompressed Swagger
-// UI and ReDoc bundles (2.9 MB). maxSize guards the split: linking any of
-// the dropped drivers again crosses it.
+// backend moved to their own packages; 30.6 MB (29.2 MiB, 21 modules) after;
+// 28.4 MB (27.1 MiB; 19.7 MB with -ldflags="-s -w") once openapi embeds its
+// Swagger UI and ReDoc bundles gzip-compressed (0.8 MB instead of 3.0 MB;
+// both figures measured side by side with this test). Issue 12's target of
+// 20 MB is met stripped only: what remains is mostly modernc.org/sqlite
+// (the SQLite C library transpiled to Go) and core's goccy/go-json. maxSize
+// guards the split and the compression: linking a dropped driver again, or
+// the uncompressed bundles, crosses it.
 func TestSmallSQLiteApp(t *testing.T) {
 	repo, vers := repository(t)
 	p := proxy(t)
@@ -115,7 +116,7 @@ func TestSmallSQLiteApp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const maxSize = 30 << 20
+	const maxSize = 29 << 20
 	t.Logf("binary: %d bytes, %.1f MiB (guard %d MiB; issue 12's target 20 MB)", st.Size(), float64(st.Size())/(1<<20), maxSize>>20)
 	if st.Size() >= maxSize {
 		t.Errorf("binary is %d bytes, want < %d", st.Size(), maxSize)

@@ -1,4 +1,7 @@
-package covet
+// Package lazyconn keeps a server's read and write timeouts exact while
+// re-arming the socket's timers rarely: covet's Serve wraps its listener
+// with Wrap. It does not import covet.
+package lazyconn
 
 import (
 	"crypto/tls"
@@ -67,24 +70,30 @@ func (l lazyListener) Accept() (net.Conn, error) {
 	return &lazyConn{Conn: c, step: l.step}, nil
 }
 
-// lazyStep returns the shortest positive server timeout, the farthest ahead
-// lazyConn arms a deadline, or 0 when no timeout is set (nothing to do).
-func lazyStep(sc ServerConfig) time.Duration {
+// Wrap wraps ln for the server's timeouts (ReadHeaderTimeout,
+// ReadTimeout, WriteTimeout, IdleTimeout), unless none is set. The shortest
+// positive one is the farthest ahead a lazyConn arms a deadline.
+func Wrap(ln net.Listener, timeouts ...time.Duration) net.Listener {
 	var step time.Duration
-	for _, d := range []time.Duration{sc.ReadHeaderTimeout, sc.ReadTimeout, sc.WriteTimeout, sc.IdleTimeout} {
+	for _, d := range timeouts {
 		if d > 0 && (step == 0 || d < step) {
 			step = d
 		}
 	}
-	return step
-}
-
-// wrapLazy wraps ln for the server's timeouts, unless there are none.
-func wrapLazy(ln net.Listener, sc ServerConfig) net.Listener {
-	if step := lazyStep(sc); step > 0 {
+	if step > 0 {
 		return lazyListener{Listener: ln, step: step}
 	}
 	return ln
+}
+
+// Detach returns the socket under conn after a hijack when conn is the
+// lazy wrapper (with no deadline left armed: event loops such as nbio's
+// need the *net.TCPConn and its fd), and conn itself otherwise.
+func Detach(conn net.Conn) net.Conn {
+	if lc, ok := conn.(*lazyConn); ok {
+		return lc.detach()
+	}
+	return conn
 }
 
 func (c *lazyConn) Read(b []byte) (int, error) {
