@@ -80,7 +80,7 @@ func newTimeout(d time.Duration, opts ...TimeoutOption) (covet.Middleware, *time
 		panic("middleware: Timeout: status " + strconv.Itoa(cfg.status) + " is not a 4xx or 5xx status")
 	}
 	cfg.detail = "the request did not finish within " + d.String()
-	q := newTimeoutQueue()
+	q := newTimeoutQueue(d)
 	mw := func(next covet.HandlerFunc) covet.HandlerFunc {
 		return func(c *covet.Context) error {
 			res := c.Response()
@@ -95,8 +95,10 @@ func newTimeout(d time.Duration, opts ...TimeoutOption) (covet.Middleware, *time
 				id:     c.RequestID(),
 			}
 			e.h = getTimeoutHeader()
-			maps.Copy(e.h, w.Header())
-			q.add(e, time.Now().Add(d))
+			if outer := w.Header(); len(outer) > 0 {
+				maps.Copy(e.h, outer)
+			}
+			q.add(e, time.Now())
 			c.SetRequest(req.WithContext(e))
 			res.SetWriter(e)
 			defer e.finish(c, res, req)
@@ -138,7 +140,7 @@ type timeoutEntry struct {
 	q          *timeoutQueue
 	prev, next *timeoutEntry
 	queued     bool
-	deadline   time.Time
+	start      time.Time // the deadline is start + q.d
 
 	state atomic.Int32
 	// mu is held by the timer while it answers, and by the handler's
@@ -171,10 +173,11 @@ func getTimeoutHeader() http.Header { return timeoutHeaders.Get().(http.Header) 
 
 // Deadline is the earlier of Timeout's deadline and the request's own.
 func (e *timeoutEntry) Deadline() (time.Time, bool) {
-	if d, ok := e.parent.Deadline(); ok && d.Before(e.deadline) {
+	deadline := e.start.Add(e.q.d)
+	if d, ok := e.parent.Deadline(); ok && d.Before(deadline) {
 		return d, true
 	}
-	return e.deadline, true
+	return deadline, true
 }
 
 // Done makes the context real (a context.WithDeadline of the request's) the
@@ -191,7 +194,7 @@ func (e *timeoutEntry) real() context.Context {
 	if in := e.inner.Load(); in != nil {
 		return in.ctx
 	}
-	ctx, cancel := context.WithDeadline(e.parent, e.deadline)
+	ctx, cancel := context.WithDeadline(e.parent, e.start.Add(e.q.d))
 	if e.finished.Load() {
 		cancel()
 	}
@@ -248,8 +251,12 @@ func (e *timeoutEntry) own() bool {
 // real writer.
 func (e *timeoutEntry) syncHeader() {
 	dst := e.w.Header()
-	clear(dst)
-	maps.Copy(dst, e.h)
+	if len(dst) > 0 {
+		clear(dst)
+	}
+	if len(e.h) > 0 {
+		maps.Copy(dst, e.h)
+	}
 }
 
 func (e *timeoutEntry) WriteHeader(code int) {

@@ -19,18 +19,19 @@ type timeoutQueue struct {
 	head, tail *timeoutEntry
 	timer      *time.Timer
 	armed      bool
+	d          time.Duration // every request's
 }
 
-func newTimeoutQueue() *timeoutQueue {
-	q := &timeoutQueue{}
+func newTimeoutQueue(d time.Duration) *timeoutQueue {
+	q := &timeoutQueue{d: d}
 	q.timer = time.AfterFunc(time.Hour, q.fire)
 	q.timer.Stop()
 	return q
 }
 
-// add queues e with the deadline at.
-func (q *timeoutQueue) add(e *timeoutEntry, at time.Time) {
-	e.q, e.deadline = q, at
+// add queues e, started at start (its deadline is start + q.d).
+func (q *timeoutQueue) add(e *timeoutEntry, start time.Time) {
+	e.q, e.start = q, start
 	q.mu.Lock()
 	e.queued = true
 	e.prev, e.next = q.tail, nil
@@ -42,7 +43,7 @@ func (q *timeoutQueue) add(e *timeoutEntry, at time.Time) {
 	q.tail = e
 	if !q.armed {
 		q.armed = true
-		q.timer.Reset(time.Until(at))
+		q.timer.Reset(q.d - time.Since(start))
 	}
 	q.mu.Unlock()
 }
@@ -81,13 +82,13 @@ func (q *timeoutQueue) fire() {
 func (q *timeoutQueue) expire(now time.Time) {
 	var due []*timeoutEntry
 	q.mu.Lock()
-	for e := q.head; e != nil && (now.IsZero() || !e.deadline.After(now)); e = q.head {
+	for e := q.head; e != nil && (now.IsZero() || now.Sub(e.start) >= q.d); e = q.head {
 		q.unlinkLocked(e)
 		due = append(due, e)
 	}
 	if q.head != nil {
 		q.armed = true
-		q.timer.Reset(time.Until(q.head.deadline))
+		q.timer.Reset(q.d - time.Since(q.head.start))
 	} else {
 		q.armed = false
 	}

@@ -10,9 +10,9 @@ import (
 // answers exactly those whose deadline passed, oldest first, leaving the
 // rest queued (explicit clock readings: nothing here waits on a timer).
 func TestTimeoutQueue(t *testing.T) {
-	q := newTimeoutQueue()
+	q := newTimeoutQueue(time.Hour)
 	defer q.timer.Stop()
-	base := time.Now().Add(time.Hour)
+	base := time.Now()
 	cfg := &timeoutConfig{status: 503, detail: "test"}
 	var es []*timeoutEntry
 	for i := range 5 {
@@ -33,7 +33,7 @@ func TestTimeoutQueue(t *testing.T) {
 	if got := order(); len(got) != 3 || got[0] != es[0] || got[1] != es[2] || got[2] != es[3] || q.tail != es[3] {
 		t.Fatalf("queue after removals: %v", got)
 	}
-	q.expire(base.Add(2 * time.Second)) // es[0] and es[2] are due
+	q.expire(base.Add(time.Hour + 2*time.Second)) // es[0] and es[2] are due
 	for i, want := range []int32{stateTimedOut, stateRunning, stateTimedOut, stateRunning, stateRunning} {
 		if got := es[i].state.Load(); got != want {
 			t.Errorf("entry %d: state %d, want %d", i, got, want)
