@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"strconv"
 	"time"
 	"unsafe"
 
@@ -54,7 +55,7 @@ type timing struct {
 	start time.Time
 	res   *covet.Response
 	hv    [1]string // the header's value slice
-	buf   [48]byte  // the header's value: "total;dur=" + milliseconds
+	buf   [40]byte  // the header's value: "total;dur=" + milliseconds
 }
 
 // stamp sets Server-Timing. The value and its slice live in t, which is
@@ -62,31 +63,11 @@ type timing struct {
 // once): one allocation for the whole middleware instead of three.
 func (t *timing) stamp() {
 	us := time.Since(t.start).Microseconds()
-	if us < 0 {
-		us = 0
-	}
-	b := t.buf[:]
-	n := copy(b, "total;dur=")
-	// Milliseconds, then three decimals, written right to left into a
-	// scratch area at the end of buf, then moved after the prefix.
-	i := len(b)
-	for k := 0; k < 3; k++ {
-		i--
-		b[i] = byte('0' + us%10)
-		us /= 10
-	}
-	i--
-	b[i] = '.'
-	for {
-		i--
-		b[i] = byte('0' + us%10)
-		us /= 10
-		if us == 0 {
-			break
-		}
-	}
-	n += copy(b[n:], b[i:])
-	v := unsafe.String(&b[0], n)
+	b := append(t.buf[:0], "total;dur="...)
+	b = strconv.AppendInt(b, us/1000, 10)
+	frac := us % 1000
+	b = append(b, '.', byte('0'+frac/100), byte('0'+frac/10%10), byte('0'+frac%10))
+	v := unsafe.String(unsafe.SliceData(b), len(b))
 	h := t.res.Header()
 	if prev := h["Server-Timing"]; len(prev) > 0 {
 		h["Server-Timing"] = append(prev, v)
