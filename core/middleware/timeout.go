@@ -136,7 +136,7 @@ const (
 // one when they start the response; the timer writes its answer to the real
 // writer. It has no Unwrap on purpose: a raw writer would escape the guard.
 type timeoutEntry struct {
-	// Queue links and the deadline; guarded by the queue's lock.
+	// Queue links, guarded by the queue's lock, and the start time.
 	q          *timeoutQueue
 	prev, next *timeoutEntry
 	queued     bool
@@ -144,8 +144,8 @@ type timeoutEntry struct {
 
 	state atomic.Int32
 	// mu is held by the timer while it answers, and by the handler's
-	// goroutine for what it passes to the real writer before it owns it
-	// (informational statuses, flushes, hijacks, deadlines).
+	// goroutine for what it passes to the real writer without owning it
+	// (informational statuses, hijacks, connection deadlines, pushes).
 	mu sync.Mutex
 
 	w                 http.ResponseWriter // the writer outside Timeout
