@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	covet "github.com/covetgo/covet/core"
@@ -20,6 +21,7 @@ type TimeoutOption func(*timeoutConfig)
 
 type timeoutConfig struct {
 	status int
+	detail string // the timeout problem's detail
 }
 
 // WithTimeoutStatus sets the status of the timeout answer (default 503
@@ -46,11 +48,27 @@ func WithTimeoutStatus(code int) TimeoutOption {
 // deadline passed is left to finish: its context is canceled, but a status
 // cannot be taken back.
 //
-// Middleware outside Timeout sees the status the client got. Errors of the
+// The timeout answer carries the response headers set before Timeout ran
+// (a request ID, security headers), not those the handlers below set, nor
+// those Response.Before hooks would add when the status is sent (such as
+// Timing's Server-Timing): the hooks belong to the request's goroutine,
+// which is still running the handler when the timer answers.
+//
+// Middleware outside sees the status the client got. Errors of the
 // handlers below are handled (by the app's error handler) inside Timeout,
 // which then returns nil. Timeout is meant for request/response handlers:
 // do not use it on streaming or WebSocket routes. A d <= 0 panics.
+//
+// Timeout starts no goroutine and no timer per request: the requests under
+// one Timeout share one timer, armed for the oldest of them.
 func Timeout(d time.Duration, opts ...TimeoutOption) covet.Middleware {
+	mw, _ := newTimeout(d, opts...)
+	return mw
+}
+
+// newTimeout is Timeout, also returning the queue its requests wait in
+// (tests expire them deterministically).
+func newTimeout(d time.Duration, opts ...TimeoutOption) (covet.Middleware, *timeoutQueue) {
 	if d <= 0 {
 		panic("middleware: Timeout: the duration must be positive, not " + d.String())
 	}
@@ -61,231 +79,304 @@ func Timeout(d time.Duration, opts ...TimeoutOption) covet.Middleware {
 	if cfg.status < 400 || cfg.status > 599 {
 		panic("middleware: Timeout: status " + strconv.Itoa(cfg.status) + " is not a 4xx or 5xx status")
 	}
-	detail := "the request did not finish within " + d.String()
-	timeoutErr := func() error {
-		return covet.NewError(cfg.status, detail).WithCause(context.DeadlineExceeded)
-	}
-	return func(next covet.HandlerFunc) covet.HandlerFunc {
-		// The handler runs under covet.WrapMiddleware, which gives it a
-		// covet.Response of its own over the guarded writer: what the
-		// middleware outside sees (status, size) is what reached the client.
-		guarded := func(c *covet.Context) error {
-			err := next(c)
-			if err != nil && (errors.Is(err, http.ErrHandlerTimeout) ||
-				errors.Is(err, context.DeadlineExceeded) && c.Request().Context().Err() != nil) {
-				return timeoutErr()
-			}
-			return err
-		}
-		std := func(h http.Handler) http.Handler {
-			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				ctx, cancel := context.WithTimeout(r.Context(), d)
-				defer cancel()
-				tw := newTimeoutWriter(w, r, &cfg, detail)
-				tw.timer.Reset(d)
-				returned := false
-				defer func() { tw.finish(returned) }()
-				h.ServeHTTP(tw, r.WithContext(ctx))
-				returned = true
-			})
-		}
-		wrapped := covet.WrapMiddleware(std)(guarded)
+	cfg.detail = "the request did not finish within " + d.String()
+	q := newTimeoutQueue(d)
+	mw := func(next covet.HandlerFunc) covet.HandlerFunc {
 		return func(c *covet.Context) error {
-			// Middleware outside sees its own request again, even after a
-			// panic (covet.WrapMiddleware leaves the derived one in place).
-			defer c.SetRequest(c.Request())
-			return wrapped(c)
+			res := c.Response()
+			req := c.Request()
+			w := res.Writer()
+			e := &timeoutEntry{
+				parent: req.Context(),
+				w:      w,
+				cfg:    &cfg,
+				method: req.Method,
+				path:   req.URL.Path,
+				id:     c.RequestID(),
+			}
+			e.h = getTimeoutHeader()
+			if outer := w.Header(); len(outer) > 0 {
+				maps.Copy(e.h, outer)
+			}
+			q.add(e, time.Now())
+			c.SetRequest(req.WithContext(e))
+			res.SetWriter(e)
+			defer e.finish(c, res, req)
+			if err := next(c); err != nil {
+				if errors.Is(err, http.ErrHandlerTimeout) ||
+					errors.Is(err, context.DeadlineExceeded) && e.Err() != nil {
+					err = covet.NewError(cfg.status, cfg.detail).WithCause(context.DeadlineExceeded)
+				}
+				// Handled here, so its answer goes through the guard: refused
+				// if the timer answered first.
+				c.HandleError(err)
+			}
+			e.returned = true
+			return nil
 		}
 	}
+	return mw, q
 }
 
-// timeoutWriter guards the response against the timer. The handler sees a
-// header map of its own, copied to the real one when it writes its status;
-// every write to the real writer (the handler's, or the timer's answer) is
-// made under mu. It has no Unwrap on purpose: a raw writer would escape the
-// lock. Writers are pooled with their timer, and reused only when the timer
-// was stopped before it fired and the handler returned normally (so nothing
-// refers to the writer any more).
-type timeoutWriter struct {
-	mu    sync.Mutex
-	timer *time.Timer         // runs timeout; stopped between uses
-	w     http.ResponseWriter // the writer outside Timeout
-	h     http.Header         // the handler's headers
+// The states of a timed request's response. The handler's goroutine moves
+// it from running to writing, hijacked or done; the timer from running to
+// timedOut, holding the entry's lock. Whoever moves it first owns the
+// writer.
+const (
+	stateRunning  int32 = iota
+	stateWriting        // the handler started its response
+	stateHijacked       // the handler took the connection
+	stateTimedOut       // the timer answered
+	stateDone           // the handler returned before the deadline
+)
 
-	cfg                *timeoutConfig
-	detail, method, id string
-	path               string
+// timeoutEntry is one timed request: its place in the queue, its context
+// (the request's, with the deadline) and the writer its handlers write
+// through. The handlers see a header map of their own, copied to the real
+// one when they start the response; the timer writes its answer to the real
+// writer. It has no Unwrap on purpose: a raw writer would escape the guard.
+type timeoutEntry struct {
+	// Queue links, guarded by the queue's lock, and the start time.
+	q          *timeoutQueue
+	prev, next *timeoutEntry
+	queued     bool
+	start      time.Time // the deadline is start + q.d
 
-	wroteHeader bool // the handler started its response
-	timedOut    bool // the timer answered
-	hijacked    bool
-	done        bool // the handler returned
+	state atomic.Int32
+	// mu is held by the timer while it answers, and by the handler's
+	// goroutine for what it passes to the real writer without owning it
+	// (informational statuses, hijacks, connection deadlines, pushes).
+	mu sync.Mutex
+
+	w                 http.ResponseWriter // the writer outside Timeout
+	h                 http.Header         // the handlers' header map
+	cfg               *timeoutConfig
+	method, path, id  string
+	body              []byte // the timeout answer, once written
+	returned          bool   // the handler chain returned (did not panic)
+	parent            context.Context
+	expired, finished atomic.Bool
+	ctxMu             sync.Mutex
+	inner             atomic.Pointer[timeoutInner]
 }
 
-var timeoutWriters sync.Pool
+// timeoutInner is the entry's context made real: a context.WithDeadline of
+// the request's, made the first time a caller needs a Done channel.
+type timeoutInner struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+}
 
-func newTimeoutWriter(w http.ResponseWriter, r *http.Request, cfg *timeoutConfig, detail string) *timeoutWriter {
-	tw, _ := timeoutWriters.Get().(*timeoutWriter)
-	if tw == nil {
-		tw = &timeoutWriter{}
-		tw.timer = time.AfterFunc(time.Hour, tw.timeout)
-		tw.timer.Stop()
+var timeoutHeaders = sync.Pool{New: func() any { return make(http.Header, 8) }}
+
+func getTimeoutHeader() http.Header { return timeoutHeaders.Get().(http.Header) }
+
+// Deadline is the earlier of Timeout's deadline and the request's own.
+func (e *timeoutEntry) Deadline() (time.Time, bool) {
+	deadline := e.start.Add(e.q.d)
+	if d, ok := e.parent.Deadline(); ok && d.Before(deadline) {
+		return d, true
 	}
-	// The mutex orders these writes before the timer's reads.
-	tw.mu.Lock()
-	tw.w, tw.cfg, tw.detail = w, cfg, detail
-	tw.method, tw.path, tw.id = r.Method, r.URL.Path, covet.RequestIDFrom(r.Context())
-	tw.h = w.Header().Clone()
-	if tw.h == nil {
-		tw.h = http.Header{}
-	}
-	tw.wroteHeader, tw.timedOut, tw.hijacked, tw.done = false, false, false, false
-	tw.mu.Unlock()
-	return tw
+	return deadline, true
 }
 
-// Header returns the handler's header map; only the handler's goroutine
+// Done makes the context real (a context.WithDeadline of the request's) the
+// first time it is called: a handler that never waits on it costs no timer
+// of its own.
+func (e *timeoutEntry) Done() <-chan struct{} { return e.real().Done() }
+
+func (e *timeoutEntry) real() context.Context {
+	if in := e.inner.Load(); in != nil {
+		return in.ctx
+	}
+	e.ctxMu.Lock()
+	defer e.ctxMu.Unlock()
+	if in := e.inner.Load(); in != nil {
+		return in.ctx
+	}
+	ctx, cancel := context.WithDeadline(e.parent, e.start.Add(e.q.d))
+	if e.finished.Load() {
+		cancel()
+	}
+	e.inner.Store(&timeoutInner{ctx, cancel})
+	return ctx
+}
+
+// Err is context.DeadlineExceeded once the deadline passed, context.Canceled
+// once the handler returned, else the request context's error.
+func (e *timeoutEntry) Err() error {
+	if in := e.inner.Load(); in != nil {
+		return in.ctx.Err()
+	}
+	if e.expired.Load() {
+		return context.DeadlineExceeded
+	}
+	if e.finished.Load() {
+		return context.Canceled
+	}
+	return e.parent.Err()
+}
+
+// Value looks in the real context once there is one, so contexts derived
+// from this one are canceled with it by the context package itself (no
+// goroutine watching it).
+func (e *timeoutEntry) Value(key any) any {
+	if in := e.inner.Load(); in != nil {
+		return in.ctx.Value(key)
+	}
+	return e.parent.Value(key)
+}
+
+// String describes the context, as the context package's own do.
+func (e *timeoutEntry) String() string { return "middleware.Timeout(" + e.cfg.detail + ")" }
+
+// Header returns the handlers' header map; only the handler's goroutine
 // touches it.
-func (tw *timeoutWriter) Header() http.Header { return tw.h }
+func (e *timeoutEntry) Header() http.Header { return e.h }
 
-func (tw *timeoutWriter) WriteHeader(code int) {
-	tw.mu.Lock()
-	defer tw.mu.Unlock()
-	tw.writeHeaderLocked(code)
+// own makes the handler the owner of the real writer, copying its headers
+// there; false when the timer answered or the connection was hijacked.
+func (e *timeoutEntry) own() bool {
+	if e.state.Load() == stateWriting {
+		return true
+	}
+	if e.state.CompareAndSwap(stateRunning, stateWriting) {
+		e.syncHeader()
+		return true
+	}
+	return false
 }
 
-func (tw *timeoutWriter) writeHeaderLocked(code int) {
-	if tw.timedOut || tw.wroteHeader || tw.hijacked {
-		return
+// syncHeader makes the real header map the handlers'. The caller owns the
+// real writer.
+func (e *timeoutEntry) syncHeader() {
+	dst := e.w.Header()
+	if len(dst) > 0 {
+		clear(dst)
 	}
-	tw.syncHeaderLocked()
+	if len(e.h) > 0 {
+		maps.Copy(dst, e.h)
+	}
+}
+
+func (e *timeoutEntry) WriteHeader(code int) {
 	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
-		tw.w.WriteHeader(code) // informational (103 Early Hints)
+		// Informational (103 Early Hints): the final answer is still open.
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if s := e.state.Load(); s == stateRunning || s == stateWriting {
+			e.syncHeader()
+			e.w.WriteHeader(code)
+		}
 		return
 	}
-	tw.wroteHeader = true
-	tw.w.WriteHeader(code)
+	if e.own() {
+		e.w.WriteHeader(code)
+	}
 }
 
-// syncHeaderLocked makes the real header map the handler's.
-func (tw *timeoutWriter) syncHeaderLocked() {
-	dst := tw.w.Header()
-	clear(dst)
-	maps.Copy(dst, tw.h)
-}
-
-func (tw *timeoutWriter) Write(b []byte) (int, error) {
-	tw.mu.Lock()
-	defer tw.mu.Unlock()
-	if tw.timedOut {
+func (e *timeoutEntry) Write(b []byte) (int, error) {
+	if !e.own() {
 		return 0, http.ErrHandlerTimeout
 	}
-	if !tw.wroteHeader {
-		tw.writeHeaderLocked(http.StatusOK)
-	}
-	return tw.w.Write(b)
+	return e.w.Write(b)
 }
 
-func (tw *timeoutWriter) WriteString(s string) (int, error) {
-	tw.mu.Lock()
-	defer tw.mu.Unlock()
-	if tw.timedOut {
+func (e *timeoutEntry) WriteString(s string) (int, error) {
+	if !e.own() {
 		return 0, http.ErrHandlerTimeout
 	}
-	if !tw.wroteHeader {
-		tw.writeHeaderLocked(http.StatusOK)
-	}
-	if sw, ok := tw.w.(interface{ WriteString(string) (int, error) }); ok {
+	if sw, ok := e.w.(interface{ WriteString(string) (int, error) }); ok {
 		return sw.WriteString(s)
 	}
-	return tw.w.Write([]byte(s))
+	return e.w.Write([]byte(s))
 }
 
 // FlushError sends buffered data, or fails with http.ErrHandlerTimeout once
 // the timeout answer went out.
-func (tw *timeoutWriter) FlushError() error {
-	tw.mu.Lock()
-	defer tw.mu.Unlock()
-	if tw.timedOut {
+func (e *timeoutEntry) FlushError() error {
+	if !e.own() {
 		return http.ErrHandlerTimeout
 	}
-	if !tw.wroteHeader {
-		tw.writeHeaderLocked(http.StatusOK)
-	}
-	return http.NewResponseController(tw.w).Flush()
+	return http.NewResponseController(e.w).Flush()
 }
 
 // Flush is FlushError without the error, for http.Flusher.
-func (tw *timeoutWriter) Flush() { _ = tw.FlushError() }
+func (e *timeoutEntry) Flush() { _ = e.FlushError() }
 
 // Hijack takes over the connection, unless the timeout answer went out; the
 // timer does not answer a hijacked connection.
-func (tw *timeoutWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	tw.mu.Lock()
-	defer tw.mu.Unlock()
-	if tw.timedOut {
+func (e *timeoutEntry) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.state.Load() == stateTimedOut {
 		return nil, nil, http.ErrHandlerTimeout
 	}
-	conn, rw, err := http.NewResponseController(tw.w).Hijack()
+	conn, rw, err := http.NewResponseController(e.w).Hijack()
 	if err == nil {
-		tw.hijacked = true
+		e.state.CompareAndSwap(stateRunning, stateHijacked)
+		e.state.CompareAndSwap(stateWriting, stateHijacked)
 	}
 	return conn, rw, err
 }
 
 // SetReadDeadline is http.ResponseController's read deadline, passed on.
-func (tw *timeoutWriter) SetReadDeadline(t time.Time) error {
-	tw.mu.Lock()
-	defer tw.mu.Unlock()
-	return http.NewResponseController(tw.w).SetReadDeadline(t)
+func (e *timeoutEntry) SetReadDeadline(t time.Time) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return http.NewResponseController(e.w).SetReadDeadline(t)
 }
 
 // SetWriteDeadline is http.ResponseController's write deadline, passed on.
-func (tw *timeoutWriter) SetWriteDeadline(t time.Time) error {
-	tw.mu.Lock()
-	defer tw.mu.Unlock()
-	return http.NewResponseController(tw.w).SetWriteDeadline(t)
+func (e *timeoutEntry) SetWriteDeadline(t time.Time) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return http.NewResponseController(e.w).SetWriteDeadline(t)
 }
 
 // EnableFullDuplex is http.ResponseController's full duplex switch, passed on.
-func (tw *timeoutWriter) EnableFullDuplex() error {
-	tw.mu.Lock()
-	defer tw.mu.Unlock()
-	return http.NewResponseController(tw.w).EnableFullDuplex()
+func (e *timeoutEntry) EnableFullDuplex() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return http.NewResponseController(e.w).EnableFullDuplex()
 }
 
 // Push initiates an HTTP/2 server push where the writer supports it.
-func (tw *timeoutWriter) Push(target string, opts *http.PushOptions) error {
-	tw.mu.Lock()
-	defer tw.mu.Unlock()
-	if p, ok := tw.w.(http.Pusher); ok {
+func (e *timeoutEntry) Push(target string, opts *http.PushOptions) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if p, ok := e.w.(http.Pusher); ok {
 		return p.Push(target, opts)
 	}
 	return http.ErrNotSupported
 }
 
-// timeout runs in the timer's goroutine when the deadline passes: it answers
-// with the timeout problem unless the handler returned or started its answer.
-func (tw *timeoutWriter) timeout() {
-	tw.mu.Lock()
-	defer tw.mu.Unlock()
-	if tw.done || tw.wroteHeader || tw.hijacked || tw.w == nil {
+// expire runs in the timer's goroutine when the deadline passed: the
+// context reports it, and the client gets the timeout problem unless the
+// handler returned or started its answer.
+func (e *timeoutEntry) expire() {
+	if !e.finished.Load() {
+		e.expired.Store(true)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.state.CompareAndSwap(stateRunning, stateTimedOut) {
 		return
 	}
-	tw.timedOut = true
-	status := tw.cfg.status
+	status := e.cfg.status
 	body, err := json.Marshal(covet.Problem{
 		Type:      "about:blank",
 		Title:     http.StatusText(status),
 		Status:    status,
-		Detail:    tw.detail,
-		Instance:  tw.path,
-		RequestID: tw.id,
+		Detail:    e.cfg.detail,
+		Instance:  e.path,
+		RequestID: e.id,
 	})
 	if err != nil {
 		body = nil
 	}
-	h := tw.w.Header()
+	e.body = body
+	h := e.w.Header()
 	h["Content-Type"] = []string{"application/problem+json"}
 	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	h["X-Content-Type-Options"] = []string{"nosniff"}
@@ -294,33 +385,66 @@ func (tw *timeoutWriter) timeout() {
 	// client's next request would queue behind it (issue 13 #9). net/http
 	// closes the connection once the handler returns.
 	h["Connection"] = []string{"close"}
-	tw.w.WriteHeader(status)
-	if tw.method != http.MethodHead {
-		_, _ = tw.w.Write(body)
+	e.w.WriteHeader(status)
+	if e.method != http.MethodHead {
+		_, _ = e.w.Write(body)
 	}
 	// Send it now: net/http would hold it in its buffer until the handler returns.
-	_ = http.NewResponseController(tw.w).Flush()
+	_ = http.NewResponseController(e.w).Flush()
 }
 
-// finish runs in the handler's goroutine when the handler returned (or
-// panicked). After it, the timer does nothing: the Context and the writer
-// may be reused.
-func (tw *timeoutWriter) finish(returned bool) {
-	tw.mu.Lock()
-	tw.done = true
-	if !tw.wroteHeader && !tw.timedOut && !tw.hijacked {
+// finish runs in the handler's goroutine when the handler chain returned
+// (or panicked): the entry leaves the queue, the middleware outside gets
+// its request and writer back, and the Response records the timeout answer
+// when the timer sent one. After it the timer does nothing more.
+func (e *timeoutEntry) finish(c *covet.Context, res *covet.Response, req *http.Request) {
+	e.q.remove(e)
+	e.finished.Store(true)
+	timedOut := false
+	if e.state.CompareAndSwap(stateRunning, stateDone) {
 		// The handler set headers but wrote nothing: net/http's implicit
 		// 200 (or the error answer written further out) carries them.
-		tw.syncHeaderLocked()
+		e.syncHeader()
+	} else if e.state.Load() == stateTimedOut {
+		// Wait until the timer's answer is out.
+		e.mu.Lock()
+		timedOut = true
+		e.mu.Unlock()
 	}
-	tw.mu.Unlock()
-	// Reuse the writer only if the timer will not run for this request and
-	// nothing refers to the writer any more: after a panic, the covet.Response
-	// over it may still be written to by the middleware outside.
-	if tw.timer.Stop() && returned {
-		tw.mu.Lock()
-		tw.w, tw.h, tw.cfg = nil, nil, nil
-		tw.mu.Unlock()
-		timeoutWriters.Put(tw)
+	if in := e.inner.Load(); in != nil {
+		in.cancel()
+	} else {
+		e.ctxMu.Lock()
+		if in := e.inner.Load(); in != nil {
+			in.cancel()
+		}
+		e.ctxMu.Unlock()
+	}
+	c.SetRequest(req)
+	if timedOut {
+		// The middleware outside sees what the client got. The writer stays
+		// the guard, which refuses what they might still write.
+		res.Reset(discardWriter{h: http.Header{}})
+		res.WriteHeader(e.cfg.status)
+		_, _ = res.Write(e.body)
+		res.SetWriter(e)
+		return
+	}
+	res.SetWriter(e.w)
+	if e.returned {
+		// Nothing refers to the handlers' map any more: the writer outside
+		// has the headers.
+		h := e.h
+		e.h = nil
+		clear(h)
+		timeoutHeaders.Put(h)
 	}
 }
+
+// discardWriter takes the Response's record of the timeout answer, which
+// the timer already sent.
+type discardWriter struct{ h http.Header }
+
+func (d discardWriter) Header() http.Header         { return d.h }
+func (d discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (d discardWriter) WriteHeader(int)             {}

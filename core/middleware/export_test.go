@@ -1,0 +1,15 @@
+package middleware
+
+import (
+	"time"
+
+	covet "github.com/covetgo/covet/core"
+)
+
+// TimeoutWithTrigger is Timeout, and a function that expires every request
+// running under it at once, as if its deadline had passed: tests decide when
+// the deadline comes instead of racing the scheduler.
+func TimeoutWithTrigger(d time.Duration, opts ...TimeoutOption) (covet.Middleware, func()) {
+	mw, q := newTimeout(d, opts...)
+	return mw, func() { q.expire(time.Time{}) }
+}
