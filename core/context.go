@@ -64,6 +64,10 @@ type Context struct {
 	// deps are the values of dependency providers resolved for the
 	// request (provide.go); cleared in release when dirty.
 	deps []depSlot
+
+	// pendingCtx is SetContext's context, not yet on the request (a copy
+	// of the request carries it when the request is next asked for).
+	pendingCtx context.Context
 }
 
 type ctxValue struct {
@@ -105,6 +109,7 @@ func (c *Context) release() {
 		c.values = c.values[:0]
 		c.keys = nil
 		c.keysPending = false
+		c.pendingCtx = nil
 		c.requestID = ""
 		c.logger = nil
 		c.errHandled = false
@@ -158,6 +163,9 @@ func (c *Context) Request() *http.Request {
 	if c.keysPending {
 		c.attachStore()
 	}
+	if c.pendingCtx != nil {
+		c.applyContext()
+	}
 	return c.req
 }
 
@@ -166,6 +174,7 @@ func (c *Context) Request() *http.Request {
 func (c *Context) SetRequest(r *http.Request) {
 	c.live()
 	c.req = r
+	c.pendingCtx = nil // r is the request now, with its own context
 	if c.keys != nil || len(c.values) > 0 {
 		// The values set on the request stay visible from its context:
 		// checked when the request is next asked for.
@@ -183,7 +192,37 @@ func (c *Context) Context() context.Context {
 	if c.keysPending {
 		c.attachStore()
 	}
+	if c.pendingCtx != nil {
+		return c.pendingCtx
+	}
 	return c.req.Context()
+}
+
+// SetContext replaces the request's context with ctx, which should derive
+// from c.Context(): middleware that puts a value on the context (a trace
+// span, a deadline) calls it instead of
+// c.SetRequest(c.Request().WithContext(ctx)). The request is copied to
+// carry ctx only when someone asks for it (c.Request()); c.Context()
+// returns ctx without the copy, so a request whose handler only reads the
+// context pays no request copy.
+func (c *Context) SetContext(ctx context.Context) {
+	c.live()
+	if ctx == nil {
+		panic("covet: SetContext with a nil context")
+	}
+	c.pendingCtx = ctx
+	c.dirty = true
+	if c.keys != nil || len(c.values) > 0 {
+		// The values set on the request stay visible from ctx: checked
+		// when the request or its context is next asked for.
+		c.keysPending = true
+	}
+}
+
+// applyContext puts SetContext's context on a copy of the request.
+func (c *Context) applyContext() {
+	c.req = c.req.WithContext(c.pendingCtx)
+	c.pendingCtx = nil
 }
 
 // Route returns the matched route's description, or nil when no route
@@ -412,9 +451,13 @@ func (c *Context) attachStore() {
 		c.keys = s
 	}
 	ctx := c.req.Context()
+	if c.pendingCtx != nil {
+		ctx = c.pendingCtx // SetContext's: the one request copy carries both
+	}
 	if v, ok := ctx.Value(storeKey{}).(*keyStore); ok && v == c.keys {
 		return
 	}
+	c.pendingCtx = nil
 	if c.keys.Context == nil {
 		// The store itself is the layer, on the first attach.
 		c.keys.Context = ctx

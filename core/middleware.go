@@ -55,19 +55,22 @@ func WrapMiddleware(m func(http.Handler) http.Handler) Middleware {
 				return
 			}
 			prevRes, prevReq := c.res, c.req
-			defer func() { c.res, c.req = prevRes, prevReq }()
+			defer func() { c.res, c.req, c.pendingCtx = prevRes, prevReq, nil }()
 			if w != http.ResponseWriter(prevRes) {
 				// The middleware wrapped the writer: handlers write through it.
 				c.res = &Response{w: w, head: prevRes.head}
 			}
-			c.req = r
+			c.req, c.pendingCtx = r, nil
 			if err := next(c); err != nil {
 				c.app.handleError(c, err)
 			}
 		}))
 		return func(c *Context) error {
+			if c.pendingCtx != nil {
+				c.applyContext() // SetContext's context reaches the standard middleware
+			}
 			outerRes, outerReq := c.res, c.req
-			defer func() { c.res, c.req = outerRes, outerReq }()
+			defer func() { c.res, c.req, c.pendingCtx = outerRes, outerReq, nil }()
 			h.ServeHTTP(outerRes, outerReq.WithContext(context.WithValue(outerReq.Context(), wrapKey{}, c)))
 			return nil
 		}
@@ -80,6 +83,9 @@ type wrapKey struct{}
 // WrapHandler adapts a plain http.Handler to a HandlerFunc.
 func WrapHandler(h http.Handler) HandlerFunc {
 	return func(c *Context) error {
+		if c.pendingCtx != nil {
+			c.applyContext()
+		}
 		h.ServeHTTP(c.res, c.req)
 		return nil
 	}

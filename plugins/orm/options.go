@@ -3,6 +3,8 @@ package orm
 import (
 	"log/slog"
 	"time"
+
+	"github.com/uptrace/bun"
 )
 
 // DefaultName is the name of the database configured by the options given
@@ -46,6 +48,7 @@ type dbConfig struct {
 	replicaInterval time.Duration
 	migrations      *Migrations
 	migrateOnStart  bool
+	hooks           []bun.QueryHook
 }
 
 func defaultConfig() config {
@@ -259,4 +262,17 @@ func WithDBProvider(on bool) Option {
 			s.plugin.provideDB = on
 		}
 	}
+}
+
+// WithQueryHook adds hooks to the database's bun handle, after the
+// plugin's own (slow-query log, statement timeout): for example bunotel's
+// query hook, so every query of a request is a child span of the request's
+// trace:
+//
+//	orm.New(orm.WithDSN(dsn), orm.WithQueryHook(bunotel.NewQueryHook(
+//		bunotel.WithTracerProvider(tracing.TracerProvider()))))
+//
+// Per database: given inside WithDatabase, it hooks that database only.
+func WithQueryHook(hooks ...bun.QueryHook) Option {
+	return func(s *settings) { s.db.hooks = append(s.db.hooks, hooks...) }
 }

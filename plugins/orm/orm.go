@@ -159,6 +159,9 @@ func (d *Database) Bun() *bun.DB {
 	}
 	db := bun.NewDB(d.sqldb, d.driver.BunDialect(), opts...)
 	db.AddQueryHook(&queryHook{p: d.p, d: d})
+	for _, h := range d.cfg.hooks {
+		db.AddQueryHook(h)
+	}
 	d.db.Store(db)
 	return db
 }

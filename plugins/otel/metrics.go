@@ -37,42 +37,41 @@ func newInstruments(mp metric.MeterProvider) (*instruments, error) {
 
 // measure records the request's duration and the in-flight count. The
 // status is the one the client got: for a returned error, read once the
-// request is over.
-func (p *Plugin) measure(next covet.HandlerFunc) covet.HandlerFunc {
-	return func(c *covet.Context) error {
-		r := c.Request()
-		ctx := context.WithoutCancel(r.Context())
-		ma := methodAttr(r.Method)
-		activeSet := metric.WithAttributeSet(attribute.NewSet(ma))
-		p.inst.active.Add(ctx, 1, activeSet)
-		start := time.Now()
-		record := func(status int) {
-			if status == 0 {
-				status = http.StatusOK
-			}
-			attrs := make([]attribute.KeyValue, 0, 3)
-			attrs = append(attrs, ma, semconv.HTTPResponseStatusCode(status))
-			if ri := c.Route(); ri != nil {
-				attrs = append(attrs, semconv.HTTPRoute(ri.Pattern))
-			}
-			p.inst.duration.Record(ctx, time.Since(start).Seconds(), metric.WithAttributeSet(attribute.NewSet(attrs...)))
-			p.inst.active.Add(ctx, -1, activeSet)
+// request is over. It runs inside the span, called by the tracing
+// middleware with the method it read (c.Request() would now copy the
+// request to carry the span's context).
+func (p *Plugin) measure(c *covet.Context, method string, next covet.HandlerFunc) error {
+	ctx := context.WithoutCancel(c.Context())
+	ma := methodAttr(method)
+	activeSet := metric.WithAttributeSet(attribute.NewSet(ma))
+	p.inst.active.Add(ctx, 1, activeSet)
+	start := time.Now()
+	record := func(status int) {
+		if status == 0 {
+			status = http.StatusOK
 		}
-		returned := false
-		defer func() {
-			if !returned {
-				record(http.StatusInternalServerError) // a panic unwinding
-			}
-		}()
-		err := next(c)
-		returned = true
-		if err != nil {
-			c.OnDone(func() { record(c.Response().Status()) })
-			return err
+		attrs := make([]attribute.KeyValue, 0, 3)
+		attrs = append(attrs, ma, semconv.HTTPResponseStatusCode(status))
+		if ri := c.Route(); ri != nil {
+			attrs = append(attrs, semconv.HTTPRoute(ri.Pattern))
 		}
-		record(c.Response().Status())
-		return nil
+		p.inst.duration.Record(ctx, time.Since(start).Seconds(), metric.WithAttributeSet(attribute.NewSet(attrs...)))
+		p.inst.active.Add(ctx, -1, activeSet)
 	}
+	returned := false
+	defer func() {
+		if !returned {
+			record(http.StatusInternalServerError) // a panic unwinding
+		}
+	}()
+	err := next(c)
+	returned = true
+	if err != nil {
+		c.OnDone(func() { record(c.Response().Status()) })
+		return err
+	}
+	record(c.Response().Status())
+	return nil
 }
 
 // Figure is one value read from another plugin at collection time. It has

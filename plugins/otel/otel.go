@@ -157,20 +157,24 @@ func (p *Plugin) Propagator() propagation.TextMapPropagator { return p.cfg.propa
 // the HTTP server metrics inside the span). Install adds it; use it
 // directly only to trace a group or a route.
 func (p *Plugin) Middleware() covet.Middleware {
-	tr := p.traceMiddleware()
-	if p.inst == nil {
-		return tr
-	}
-	return func(next covet.HandlerFunc) covet.HandlerFunc { return tr(p.measure(next)) }
+	return p.traceMiddleware()
 }
 
 func (p *Plugin) traceMiddleware() covet.Middleware {
 	return func(next covet.HandlerFunc) covet.HandlerFunc {
 		return func(c *covet.Context) error {
+			// Outermost: nothing is pending yet, so c.Request() copies
+			// nothing; r serves for its fields only from here on.
 			r := c.Request()
-			ctx := p.cfg.propagator.Extract(r.Context(), headerCarrier(r.Header))
+			parent := c.Context()
+			ctx := p.cfg.propagator.Extract(parent, headerCarrier(r.Header))
 			if p.cfg.skip != nil && p.cfg.skip(r.URL.Path) {
-				c.SetRequest(r.WithContext(ctx))
+				if ctx != parent {
+					c.SetContext(ctx)
+				}
+				if p.inst != nil {
+					return p.measure(c, r.Method, next)
+				}
 				return next(c)
 			}
 			st := p.start(c.Route(), r.Method)
@@ -190,7 +194,9 @@ func (p *Plugin) traceMiddleware() covet.Middleware {
 					span.SetAttributes(semconv.HTTPRequestMethodOriginal(r.Method))
 				}
 			}
-			c.SetRequest(r.WithContext(ctx))
+			// The span reaches the handler's context without a request
+			// copy (made only if someone asks for the request).
+			c.SetContext(ctx)
 			returned := false
 			defer func() {
 				if !returned {
@@ -200,7 +206,12 @@ func (p *Plugin) traceMiddleware() covet.Middleware {
 					panic(v)
 				}
 			}()
-			err := next(c)
+			var err error
+			if p.inst != nil {
+				err = p.measure(c, r.Method, next)
+			} else {
+				err = next(c)
+			}
 			returned = true
 			if err != nil {
 				// Rendered further out: end the span with the status the

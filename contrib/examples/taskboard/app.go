@@ -122,6 +122,10 @@ func NewApp(cfg Config) (*covet.App, error) {
 			return nil, err
 		}
 	}
+	obs, err := newObservability(rdb) // metrics, and traces with OTEL_EXPORTER_OTLP_ENDPOINT (observe.go)
+	if err != nil {
+		return nil, err
+	}
 	prefix := cfg.RedisPrefix
 	if prefix == "" {
 		prefix = "taskboard:"
@@ -170,13 +174,16 @@ func NewApp(cfg Config) (*covet.App, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := orm.New(
+	db := orm.New(append([]orm.Option{
 		orm.WithDriver(drivers...),
 		orm.WithDSN(cfg.DatabaseURL),
 		orm.WithMigrations(ms),
 		orm.WithMigrateOnStart(),
-	)
+	}, obs.ormOptions()...)...)
 	if err := app.Install(db); err != nil {
+		return nil, err
+	}
+	if err := obs.install(app, db); err != nil {
 		return nil, err
 	}
 	authn, err = newAuth(cfg, db.DB, rdb, prefix)
