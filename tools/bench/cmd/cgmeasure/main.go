@@ -28,6 +28,7 @@ func main() {
 	parallel := flag.Int("parallel", 2, "servers measured at once")
 	scale := flag.Float64("scale", 1, "multiply every endpoint's request count")
 	gogc := flag.String("gogc", "off", "the servers' GOGC (off: only the full GC at each mark is counted; 100: a real server's collections too)")
+	timeout := flag.Duration("timeout", 10*time.Minute, "bound of each server's whole measurement")
 	ref := flag.String("ref", "httprouter", "the server every ratio is to (pageraw for -endpoints page)")
 	flag.Parse()
 	dir, err := suite.ModuleDir()
@@ -63,7 +64,7 @@ func main() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			rs, err := callgrind.Measure(context.Background(), s, eps, callgrind.Options{BinDir: bin, OutDir: *out, GOGC: *gogc, Progress: func(m string) { fmt.Fprintln(os.Stderr, m) }})
+			rs, err := callgrind.Measure(context.Background(), s, eps, callgrind.Options{BinDir: bin, OutDir: *out, GOGC: *gogc, Timeout: *timeout, Progress: func(m string) { fmt.Fprintln(os.Stderr, m) }})
 			check(err)
 			mu.Lock()
 			all = append(all, rs...)
