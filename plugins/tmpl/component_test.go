@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -191,4 +192,31 @@ func TestTypedRouteComponent(t *testing.T) {
 		ExpectJSON(`{"Tasks":[{"ID":7,"Title":"seven","Link":"/tasks/7"}]}`)
 	cl.Get("/one").Header("Accept", browser).Do().ExpectStatus(200).
 		ExpectBody(`<li id="task-3"><a href="">three</a></li>`)
+}
+
+// A page larger than net/http's buffer goes out with its Content-Length
+// (not chunked), a HEAD answer tells the same length without a body, and a
+// small page gets its length from net/http.
+func TestRenderSetsContentLength(t *testing.T) {
+	app, _ := componentApp(t)
+	big := strings.Repeat("<p>row</p>", 500)
+	app.GET("/big", func(c *covet.Context) error { return tmpl.RenderComponent(c, http.StatusOK, templ.Raw(big)) })
+	app.HEAD("/big", func(c *covet.Context) error { return tmpl.RenderComponent(c, http.StatusOK, templ.Raw(big)) })
+	srv := httptest.NewServer(app)
+	defer srv.Close()
+	for _, method := range []string{http.MethodGet, http.MethodHead} {
+		req, _ := http.NewRequest(method, srv.URL+"/big", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.ContentLength != int64(len(big)) || len(resp.TransferEncoding) != 0 {
+			t.Errorf("%s: Content-Length %d, Transfer-Encoding %v, want %d", method, resp.ContentLength, resp.TransferEncoding, len(big))
+		}
+		if want := map[string]int{http.MethodGet: len(big), http.MethodHead: 0}[method]; len(body) != want {
+			t.Errorf("%s: %d body bytes, want %d", method, len(body), want)
+		}
+	}
 }
