@@ -26,8 +26,8 @@ func Page(name, block string) covet.RouteOption {
 }
 
 // HTMLEncoder returns the encoder of text/html for typed routes marked
-// with Page; register it with covet.WithEncoders. A route without Page
-// answers 406 to a client that asks for HTML first.
+// with Page or PageComponent; register it with covet.WithEncoders. A
+// route without either answers 406 to a client that asks for HTML first.
 func HTMLEncoder() covet.Encoder { return htmlEncoder{} }
 
 type htmlEncoder struct{}
@@ -43,6 +43,9 @@ func (htmlEncoder) EncodeContext(c *covet.Context, status int, v any) error {
 	var ref pageRef
 	ok := false
 	if ri != nil {
+		if cref, isComp := componentKey.Get(ri); isComp {
+			return cref.render(c, status, v)
+		}
 		ref, ok = pageKey.Get(ri)
 	}
 	if !ok {

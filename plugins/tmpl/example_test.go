@@ -1,13 +1,16 @@
 package tmpl_test
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing/fstest"
 
+	"github.com/a-h/templ"
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/plugins/tmpl"
 )
@@ -63,4 +66,42 @@ func Example() {
 	// Output:
 	// 200 <title>Tasks</title><main><ul><li><a href="/tasks/1">&lt;b&gt;escaped&lt;/b&gt;</a></li></ul></main>
 	// 422 <title>App</title><main><form method="post"><input type="hidden" name="csrf_token" value="token"><input name="title" value="ab"><em>must be at least 3 characters long</em></form></main>
+}
+
+// A templ component (github.com/a-h/templ) served whole, with its htmx
+// fragment for htmx requests.
+func ExampleRenderComponentHX() {
+	list := func(items []string) templ.Component {
+		return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+			_, _ = io.WriteString(w, "<ul>")
+			for _, it := range items {
+				_, _ = io.WriteString(w, "<li>"+templ.EscapeString(it)+"</li>")
+			}
+			_, err := io.WriteString(w, "</ul>")
+			return err
+		})
+	}
+	page := func(items []string) templ.Component { // what `templ generate` makes of a .templ file
+		return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+			_, _ = io.WriteString(w, "<main>")
+			_ = list(items).Render(ctx, w)
+			_, err := io.WriteString(w, "</main>")
+			return err
+		})
+	}
+	app := covet.New()
+	app.GET("/items", func(c *covet.Context) error {
+		items := []string{"<b>one</b>", "two"}
+		return tmpl.RenderComponentHX(c, http.StatusOK, page(items), list(items))
+	})
+	for _, hx := range []string{"", "true"} {
+		req := httptest.NewRequest(http.MethodGet, "/items", nil)
+		req.Header.Set("HX-Request", hx)
+		rec := httptest.NewRecorder()
+		app.ServeHTTP(rec, req)
+		fmt.Println(rec.Code, rec.Body.String())
+	}
+	// Output:
+	// 200 <main><ul><li>&lt;b&gt;one&lt;/b&gt;</li><li>two</li></ul></main>
+	// 200 <ul><li>&lt;b&gt;one&lt;/b&gt;</li><li>two</li></ul>
 }

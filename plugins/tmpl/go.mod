@@ -4,6 +4,7 @@ go 1.25.0
 
 require (
 	github.com/BurntSushi/toml v1.6.0
+	github.com/a-h/templ v0.3.977
 	github.com/covetgo/covet/core v0.2.0
 	github.com/evanw/esbuild v0.28.2
 	github.com/nicksnyder/go-i18n/v2 v2.6.1
@@ -16,7 +17,7 @@ require (
 	github.com/goccy/go-json v0.12.0 // indirect
 	github.com/julienschmidt/httprouter v1.3.0 // indirect
 	github.com/kr/text v0.2.0 // indirect
-	golang.org/x/sys v0.0.0-20220715151400-c0bba94af5f8 // indirect
+	golang.org/x/sys v0.34.0 // indirect
 )
 
 replace github.com/covetgo/covet/core => ../../core

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"sync"
 
 	covet "github.com/covetgo/covet/core"
@@ -128,15 +129,26 @@ func (e *Engine) render(c *covet.Context, status int, name, block string, data a
 	return writeHTML(c, status, buf.Bytes())
 }
 
+// smallBody is net/http's buffer before it switches to chunked encoding: a
+// body up to this size written in one go gets its Content-Length from
+// net/http itself (core's Blob does the same).
+const smallBody = 2048
+
 func writeHTML(c *covet.Context, status int, b []byte) error {
 	res := c.Response()
 	h := res.Header()
 	h["Content-Type"] = htmlContentType // shared, never mutated
-	if c.Request().Method == http.MethodHead {
-		res.WriteHeader(status)
-		return nil
+	head := c.Request().Method == http.MethodHead
+	// A page is whole in the buffer: its length is known, so a large one is
+	// sent with Content-Length instead of chunked encoding, and a HEAD
+	// answer tells the length of the page a GET gets.
+	if len(b) > smallBody || head {
+		h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	}
 	res.WriteHeader(status)
+	if head {
+		return nil
+	}
 	_, err := res.Write(b)
 	return err
 }

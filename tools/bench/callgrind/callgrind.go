@@ -91,6 +91,9 @@ func Endpoints() []Endpoint {
 		{Name: "echo2", Request: rawRequest("POST", "/echo2", []string{"Content-Type: application/json"}, conformance.Echo2Valid), Status: 200, N: 1000, Window: 8},
 		{Name: "upload", Request: rawRequest("POST", "/upload", []string{"Content-Type: " + ct}, up), Status: 200, N: 40, Window: 1},
 		{Name: "realistic", Request: rawRequest("GET", "/api/users/42", []string{"Origin: " + conformance.Origin}, nil), Status: 200, N: 1000, Window: 8},
+		// The page benchmark's servers only (pagecovet, pageraw, pagetempl):
+		// a ~12 KB server-rendered page (package page).
+		{Name: "page", Request: rawRequest("GET", "/page", nil, nil), Status: 200, N: 200, Window: 4},
 	}
 }
 
@@ -119,6 +122,11 @@ type Options struct {
 	Extra []string
 	// Timeout bounds the whole measurement of one server (default 10 min).
 	Timeout time.Duration
+	// GOGC is the server's GOGC (default "off": a full GC at every mark
+	// only, see the package README). With "100" the collections a real
+	// server runs while serving are counted too, which matters for code
+	// that allocates much (html/template).
+	GOGC string
 }
 
 // Result is the cost of one endpoint on one server.
@@ -146,7 +154,10 @@ func Measure(ctx context.Context, server string, eps []Endpoint, o Options) ([]R
 	if !ok || s.Python {
 		return nil, fmt.Errorf("callgrind: %q is not a Go server", server)
 	}
-	env := []string{"GODEBUG=" + GODEBUG, "GOGC=off"}
+	if o.GOGC == "" {
+		o.GOGC = "off"
+	}
+	env := []string{"GODEBUG=" + GODEBUG, "GOGC=" + o.GOGC}
 	switch variant {
 	case "":
 	case "timeouts":

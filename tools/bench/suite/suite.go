@@ -51,6 +51,12 @@ var Variants = []Server{
 	{Name: "covetoteldrop", Setup: "covet with plugins/otel, a sampler that drops every trace"},
 	{Name: "covetotel", Setup: "covet with plugins/otel, every trace sampled, batched, OTLP-encoded"},
 	{Name: "nethttpotel", Setup: "net/http app in otelhttp.NewHandler, every trace sampled, batched, OTLP-encoded"},
+	// The page benchmark (package page, cmd/pagebench): GET /page only.
+	{Name: "pagecovet", Setup: "page: Covet + plugins/tmpl (html/template), app.Serve"},
+	{Name: "pageraw", Setup: "page: raw html/template into a pooled buffer on net/http ServeMux"},
+	{Name: "pagetempl", Setup: "page: Covet + an a-h/templ component (tmpl.RenderComponent), app.Serve"},
+	{Name: "flaskpage", Setup: "page: Flask + Jinja2 on gunicorn, 1 sync worker", Python: true},
+	{Name: "flaskpage-gthread", Setup: "page: Flask + Jinja2 on gunicorn, 1 gthread worker, 4 threads", Python: true},
 }
 
 // Lookup returns the server named name, among Servers and Variants.
@@ -111,8 +117,11 @@ func Build(ctx context.Context, moduleDir, binDir string, names ...string) error
 // need is installed; the error says what is missing.
 func PythonAvailable(s Server) error {
 	mods := "fastapi, uvicorn, uvloop, httptools, multipart"
-	if s.Name == "flask" {
+	if strings.HasPrefix(s.Name, "flask") {
 		mods = "flask, flask_cors"
+		if s.Name != "flask" {
+			mods = "flask, jinja2"
+		}
 		if _, err := os.Stat("/usr/bin/gunicorn"); err != nil {
 			return errors.New("suite: /usr/bin/gunicorn is not installed (run scripts/install-deps.sh)")
 		}
@@ -163,6 +172,10 @@ func (s Server) Command(o StartOptions) (args []string, dir string) {
 			"--workers", "1", "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"}, filepath.Join(o.ModuleDir, "servers", "python")
 	case "flask":
 		return []string{"/usr/bin/gunicorn", "-w", "1", "-k", "sync", "-b", o.Addr, "--log-level", "warning", "flask_app:app"}, filepath.Join(o.ModuleDir, "servers", "python")
+	case "flaskpage":
+		return []string{"/usr/bin/gunicorn", "-w", "1", "-k", "sync", "-b", o.Addr, "--log-level", "warning", "flask_page:app"}, filepath.Join(o.ModuleDir, "servers", "python")
+	case "flaskpage-gthread":
+		return []string{"/usr/bin/gunicorn", "-w", "1", "-k", "gthread", "--threads", "4", "-b", o.Addr, "--log-level", "warning", "flask_page:app"}, filepath.Join(o.ModuleDir, "servers", "python")
 	}
 	return []string{filepath.Join(o.BinDir, s.Name), "-addr", o.Addr}, ""
 }
@@ -235,6 +248,36 @@ func (p *Process) Wait(d time.Duration) bool {
 		return false
 	}
 }
+
+// CPUTime returns the user and system CPU time the server's process tree
+// has used so far (all threads; a gunicorn master and its worker summed),
+// at the kernel's clock-tick resolution (10 ms).
+func (p *Process) CPUTime() time.Duration {
+	var ticks int64
+	for _, pid := range tree(p.Cmd.Process.Pid) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// Fields after the command (which may hold spaces), from field 3 on.
+		i := strings.LastIndexByte(string(b), ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b)[i+1:])
+		if len(f) < 13 {
+			continue
+		}
+		ut, _ := strconv.ParseInt(f[11], 10, 64) // utime, field 14
+		st, _ := strconv.ParseInt(f[12], 10, 64) // stime, field 15
+		ticks += ut + st
+	}
+	return time.Duration(ticks) * (time.Second / clockTicks)
+}
+
+// clockTicks is USER_HZ, the unit of /proc/<pid>/stat times: 100 on every
+// Linux architecture Go supports.
+const clockTicks = 100
 
 // VmHWM returns the peak resident memory, in KiB, summed over the server's
 // process tree (a gunicorn master and its worker; taskset execs, so its pid

@@ -3,6 +3,7 @@
 // server's ratio to the first one.
 //
 //	go run ./cmd/cgmeasure -servers covet,httprouter,gin,echo -endpoints plaintext,json
+//	go run ./cmd/cgmeasure -servers pageraw,pagecovet,pagetempl -endpoints page -ref pageraw -gogc 100
 package main
 
 import (
@@ -21,11 +22,14 @@ import (
 )
 
 func main() {
-	servers := flag.String("servers", "covet,httprouter,nethttp,chi,gin,echo,fiber", "servers, comma-separated; ratios are to httprouter; a peer's name+timeouts (gin+timeouts) serves it with Covet's timeouts instead of its default configuration")
+	servers := flag.String("servers", "covet,httprouter,nethttp,chi,gin,echo,fiber", "servers, comma-separated; ratios are to -ref; a peer's name+timeouts (gin+timeouts) serves it with Covet's timeouts instead of its default configuration")
 	endpoints := flag.String("endpoints", "plaintext,json,users,echo,upload,realistic", "endpoints, comma-separated")
 	out := flag.String("out", "/tmp/covet-callgrind", "output directory (dumps, logs)")
 	parallel := flag.Int("parallel", 2, "servers measured at once")
 	scale := flag.Float64("scale", 1, "multiply every endpoint's request count")
+	gogc := flag.String("gogc", "off", "the servers' GOGC (off: only the full GC at each mark is counted; 100: a real server's collections too)")
+	timeout := flag.Duration("timeout", 10*time.Minute, "bound of each server's whole measurement")
+	ref := flag.String("ref", "httprouter", "the server every ratio is to (pageraw for -endpoints page)")
 	flag.Parse()
 	dir, err := suite.ModuleDir()
 	check(err)
@@ -60,7 +64,7 @@ func main() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			rs, err := callgrind.Measure(context.Background(), s, eps, callgrind.Options{BinDir: bin, OutDir: *out, Progress: func(m string) { fmt.Fprintln(os.Stderr, m) }})
+			rs, err := callgrind.Measure(context.Background(), s, eps, callgrind.Options{BinDir: bin, OutDir: *out, GOGC: *gogc, Timeout: *timeout, Progress: func(m string) { fmt.Fprintln(os.Stderr, m) }})
 			check(err)
 			mu.Lock()
 			all = append(all, rs...)
@@ -72,7 +76,7 @@ func main() {
 	}
 	wg.Wait()
 	callgrind.SortResults(all)
-	fmt.Print(callgrind.Table(all, names, "httprouter"))
+	fmt.Print(callgrind.Table(all, names, *ref))
 	fmt.Fprintf(os.Stderr, "took %s\n", time.Since(start).Round(time.Second))
 }
 
