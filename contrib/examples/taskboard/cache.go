@@ -46,7 +46,13 @@ func installCache(app *covet.App, cfg Config, rdb *redis.Client, prefix string) 
 	}
 	opts := []cache.Option{cache.WithPrefix(prefix + "cache:"), cache.WithMaxEntries(50_000)}
 	if rdb != nil {
-		opts = append(opts, cache.WithRedis(rdb))
+		// A write's invalidation reaches the other instances only if its
+		// Redis call (delete the tagged keys, publish) succeeds: a timeout
+		// leaves their L1 and Redis stale up to the TTL. So a generous
+		// bound, not the plugin's 100 ms that a loaded host overruns; a
+		// Redis outage costs one such wait, then the plugin skips Redis
+		// for its backoff.
+		opts = append(opts, cache.WithRedis(rdb), cache.WithRedisTimeout(time.Second))
 	}
 	data, err := cache.New(opts...)
 	if err != nil {

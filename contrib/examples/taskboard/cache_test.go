@@ -235,7 +235,10 @@ func TestResponseCacheAcrossInstances(t *testing.T) {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("B still serves detail %q, list %q 30 s after the write of %q", d, l, title)
+				ca, _ := a.app.Plugin("cache").(*cache.Cache)
+				cb, _ := b.app.Plugin("cache").(*cache.Cache)
+				t.Fatalf("B still serves detail %q, list %q 30 s after the write of %q (A: %+v; B: %+v, subscribed %v)",
+					d, l, title, ca.Stats(), cb.Stats(), cb.Subscribed())
 			}
 		}
 		for _, x := range in {
