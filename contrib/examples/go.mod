@@ -24,6 +24,7 @@ require (
 
 require (
 	github.com/BurntSushi/toml v1.6.0 // indirect
+	github.com/andybalholm/brotli v1.3.0 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cenkalti/backoff/v5 v5.0.3 // indirect
 	github.com/chromedp/cdproto v0.159.0 // indirect
@@ -44,6 +45,7 @@ require (
 	github.com/lestrrat-go/jwx/v2 v2.1.7 // indirect
 	github.com/lestrrat-go/option v1.0.1 // indirect
 	github.com/lib/pq v1.12.3 // indirect
+	github.com/maypok86/otter/v2 v2.4.0 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/nats-io/nats.go v1.56.0 // indirect
 	github.com/nats-io/nkeys v0.4.16 // indirect
@@ -73,6 +75,8 @@ require (
 	filippo.io/edwards25519 v1.2.0 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/covetgo/covet/plugins/auth v0.1.0
+	github.com/covetgo/covet/plugins/cache v0.1.0
+	github.com/covetgo/covet/plugins/compress v0.1.0
 	github.com/covetgo/covet/plugins/jobs v0.1.0
 	github.com/covetgo/covet/plugins/metrics v0.1.0
 	github.com/covetgo/covet/plugins/otel v0.1.0
@@ -146,3 +150,7 @@ replace github.com/covetgo/covet/plugins/tmpl => ../../plugins/tmpl
 replace github.com/covetgo/covet/plugins/jobs => ../../plugins/jobs
 
 replace github.com/covetgo/covet/plugins/ws => ../../plugins/ws
+
+replace github.com/covetgo/covet/plugins/cache => ../../plugins/cache
+
+replace github.com/covetgo/covet/plugins/compress => ../../plugins/compress

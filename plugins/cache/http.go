@@ -45,6 +45,11 @@ type HTTPCache struct {
 	cfg       httpConfig
 	st        httpCounters
 	keyedLens uint64 // bit n set: a keyed header name has length n
+	// routes remembers each route's settings (nil: none), so a request
+	// reads them with one pointer-keyed lookup instead of the route's
+	// metadata map (an interface-keyed lookup, the larger cost). Copied on
+	// write: routes are few and each is added once.
+	routes atomic.Pointer[map[*covet.RouteInfo]*routeConf]
 }
 
 type httpCounters struct {
@@ -139,14 +144,9 @@ func (h *HTTPCache) Middleware(next covet.HandlerFunc) covet.HandlerFunc {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			return h.invalidateOnWrite(c, next)
 		}
-		var rc *routeConf
-		if rt := c.Route(); rt != nil {
-			if v, ok := routeKey.Get(rt); ok {
-				if v.off {
-					return next(c)
-				}
-				rc = v
-			}
+		rc := h.routeConf(c.Route())
+		if rc != nil && rc.off {
+			return next(c)
 		}
 		hdr := r.Header
 		var user string
@@ -185,6 +185,45 @@ func (h *HTTPCache) Middleware(next covet.HandlerFunc) covet.HandlerFunc {
 		}
 		return h.fill(c, next, rc, key)
 	}
+}
+
+// routeConf returns the response-cache settings of rt, or nil.
+func (h *HTTPCache) routeConf(rt *covet.RouteInfo) *routeConf {
+	if rt == nil {
+		return nil
+	}
+	m := h.routes.Load()
+	if m != nil {
+		if rc, ok := (*m)[rt]; ok {
+			return rc
+		}
+	}
+	rc, _ := routeKey.Get(rt)
+	if m != nil && len(*m) >= maxRememberedRoutes {
+		return rc
+	}
+	for {
+		n := make(map[*covet.RouteInfo]*routeConf, len(ptrMap(m))+1)
+		for k, v := range ptrMap(m) {
+			n[k] = v
+		}
+		n[rt] = rc
+		if h.routes.CompareAndSwap(m, &n) {
+			return rc
+		}
+		m = h.routes.Load()
+	}
+}
+
+// maxRememberedRoutes bounds routeConf's memory should an app create
+// RouteInfos per request (core does not: one per route).
+const maxRememberedRoutes = 4096
+
+func ptrMap(m *map[*covet.RouteInfo]*routeConf) map[*covet.RouteInfo]*routeConf {
+	if m == nil {
+		return nil
+	}
+	return *m
 }
 
 func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

@@ -59,6 +59,9 @@ type Config struct {
 	// cannot drive the API through a DNS-rebinding name. Empty: the
 	// localhost names (LocalHosts).
 	AllowedHosts []string
+	// NoResponseCache turns off the response cache of the task list and
+	// detail (cache.go).
+	NoResponseCache bool
 
 	// Secret (at least 32 bytes) derives the keys of access tokens,
 	// sessions, CSRF tokens and login cookies. Empty: a random secret, so
@@ -135,6 +138,10 @@ func NewApp(cfg Config) (*covet.App, error) {
 		return nil, err
 	}
 	app.Use(broadcastChanges(hub))
+	cacheList, cacheDetail, err := installCache(app, cfg, rdb, prefix) // after broadcastChanges: it reads the changes
+	if err != nil {
+		return nil, err
+	}
 
 	limiterOpts := []ratelimit.Option{ratelimit.WithExemptPaths("/healthz", "/readyz")}
 	if cfg.RedisURL != "" {
@@ -240,10 +247,10 @@ func NewApp(cfg Config) (*covet.App, error) {
 	tasks := api.Group("/tasks")
 	tasks.With(covet.Tag("tasks"))
 	covet.Get(tasks, "", listTasks).Name("tasks.list").Summary("List tasks").
-		Description("Filter by status, tags, assignee or title; page with limit and offset.")
+		Description("Filter by status, tags, assignee or title; page with limit and offset.").With(cacheList...)
 	covet.Post(tasks, "", createTask(newWebhook(cfg)), orm.Transactional()).Name("tasks.create").Status(http.StatusCreated).
 		Summary("Create a task").With(signedIn...).Response(http.StatusUnprocessableEntity, "Invalid task or unknown assignee", nil)
-	covet.Get(tasks, "/{id:int}", getTask).Name("tasks.get").Summary("Get a task").
+	covet.Get(tasks, "/{id:int}", getTask).Name("tasks.get").Summary("Get a task").With(cacheDetail...).
 		Response(http.StatusNotFound, "No such task", nil)
 	covet.Patch(tasks, "/{id:int}", updateTask, orm.Transactional()).Name("tasks.update").Summary("Change a task").
 		Description("Only the task's owner may change it.").With(signedIn...).

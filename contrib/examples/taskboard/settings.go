@@ -19,6 +19,7 @@ type Settings struct {
 	RedisURL        *url.URL `env:"REDIS_URL" flag:"redis" doc:"Redis shared by instances: rate limits, sessions, refresh tokens, revocations and live updates (default: in memory, one instance)"`
 	WebhookURL      *url.URL `env:"TASKBOARD_WEBHOOK_URL" flag:"webhook" doc:"receives a POST for every task created (default: none)"`
 	AllowedHosts    []string `env:"TASKBOARD_ALLOWED_HOSTS" flag:"allowed-hosts" doc:"host names the app answers to (Host header, against DNS rebinding), comma-separated; development default: localhost, 127.0.0.1, ::1; required in production"`
+	ResponseCache   bool     `env:"TASKBOARD_RESPONSE_CACHE" flag:"response-cache" default:"true" doc:"cache the anonymous task list and detail responses (in memory, and in Redis with REDIS_URL); every write invalidates them on all instances"`
 	// WebhookSecret is read from the environment, .env or a secrets file,
 	// never from a flag (flags show in ps).
 	WebhookSecret settings.Secret `env:"TASKBOARD_WEBHOOK_SECRET" flag:"-" doc:"signs webhook bodies: X-Taskboard-Signature: sha256=HMAC"`
@@ -56,7 +57,7 @@ func (s *Settings) development() bool {
 // config turns the settings into the app's Config.
 func (s *Settings) config() Config {
 	cfg := Config{DatabaseURL: s.DatabaseURL, Development: s.development(), FrontendOrigins: s.FrontendOrigins,
-		AllowedHosts: s.AllowedHosts}
+		AllowedHosts: s.AllowedHosts, NoResponseCache: !s.ResponseCache}
 	if s.RedisURL != nil {
 		cfg.RedisURL = s.RedisURL.String()
 	}

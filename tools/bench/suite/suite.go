@@ -48,6 +48,7 @@ var Servers = []Server{
 // the covet app with the observability plugins, and the peers' equivalents.
 var Variants = []Server{
 	{Name: "covetmetrics", Setup: "covet with plugins/metrics (defaults)"},
+	{Name: "covetcache", Setup: "covet with plugins/cache's response cache (memory; GETs stored a minute): every measured request a hit"},
 	{Name: "covetoteldrop", Setup: "covet with plugins/otel, a sampler that drops every trace"},
 	{Name: "covetotel", Setup: "covet with plugins/otel, every trace sampled, batched, OTLP-encoded"},
 	{Name: "nethttpotel", Setup: "net/http app in otelhttp.NewHandler, every trace sampled, batched, OTLP-encoded"},
