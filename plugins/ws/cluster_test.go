@@ -1,12 +1,17 @@
 package ws_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
+	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -15,6 +20,7 @@ import (
 	"github.com/covetgo/covet/plugins/ws"
 	"github.com/covetgo/covet/plugins/ws/wstest"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -208,4 +214,116 @@ func TestPresenceAcrossInstances(t *testing.T) {
 	waitFor(t, "both users from A and B", func() bool { return presence(a) == "ann,bob" && presence(b) == "ann,bob" })
 	cb.Close() // B can no longer refresh: like a crashed instance
 	waitFor(t, "bob to disappear after the TTL", func() bool { return presence(a) == "ann" })
+}
+
+// TestPresenceAfterSIGKILL: presence on NATS JetStream key-value. Instance
+// A runs here, instance B in a child process; both users are listed by A.
+// B is killed with SIGKILL (nothing removes its key) and its user
+// disappears from A's Presence within the TTL, as the bucket expires the
+// key B no longer rewrites.
+func TestPresenceAfterSIGKILL(t *testing.T) {
+	nc := natsConn(t)
+	defer nc.Close()
+	if _, err := nc.RTT(); err != nil {
+		t.Fatal(err)
+	}
+	bucket := "covet-test-presence-" + fmt.Sprint(time.Now().UnixNano())
+	t.Cleanup(func() {
+		if js, err := jetstream.New(nc); err == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			_ = js.DeleteKeyValue(ctx, bucket)
+			cancel()
+		}
+	})
+	a := presenceInstance(t, nc, bucket, "A")
+	a.srv.Dial(t, "/rooms/r?user=ann")
+
+	cmd := exec.Command(os.Args[0], "-test.run", "^TestPresenceChild$")
+	cmd.Env = append(os.Environ(), "COVET_WS_PRESENCE_CHILD="+bucket)
+	out, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	ready := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(out).ReadString('\n')
+		ready <- line
+		_, _ = io.Copy(io.Discard, out)
+	}()
+	select {
+	case line := <-ready:
+		if !strings.HasPrefix(line, "READY") {
+			t.Fatalf("child: %q", line)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the child instance did not start")
+	}
+	presence := func() string {
+		p, err := a.hub.Presence(context.Background(), "r")
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		return strings.Join(p, ",")
+	}
+	waitLong(t, "ann (A) and bob (B, the child)", func() bool { return presence() == "ann,bob" })
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	waitLong(t, "bob to disappear after B's SIGKILL", func() bool { return presence() == "ann" })
+}
+
+// TestPresenceChild is instance B of TestPresenceAfterSIGKILL (a child
+// process): bob in room r, then it waits to be killed.
+func TestPresenceChild(t *testing.T) {
+	bucket := os.Getenv("COVET_WS_PRESENCE_CHILD")
+	if bucket == "" {
+		t.Skip("child process of TestPresenceAfterSIGKILL")
+	}
+	nc := natsConn(t)
+	b := presenceInstance(t, nc, bucket, "B")
+	b.srv.Dial(t, "/rooms/r?user=bob")
+	waitLong(t, "bob listed", func() bool {
+		p, _ := b.hub.Presence(context.Background(), "r")
+		return slices.Contains(p, "bob")
+	})
+	fmt.Println("READY")
+	select {} // until SIGKILL
+}
+
+// presenceInstance is an app whose hub shares presence through the NATS
+// bucket with a 2 s TTL; /rooms/{name}?user= joins a room as a user.
+func presenceInstance(t *testing.T, nc *nats.Conn, bucket, id string) *instance {
+	t.Helper()
+	ps, err := ws.NewNATSPresence(nc, bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := covet.New()
+	hub := ws.NewHub(ws.WithBroker(ws.NewNATSBroker(nc, bucket+".live", false)), ws.WithPresenceStore(ps),
+		ws.WithInstanceID(id), ws.WithPresenceTTL(2*time.Second))
+	if err := app.Install(hub); err != nil {
+		t.Fatal(err)
+	}
+	ws.Handle(app, "/rooms/{name}", ws.Handler[[]byte]{Hub: hub,
+		Accept: func(c *covet.Context, conn *ws.Conn) error {
+			conn.Join(c.Param("name"))
+			conn.SetUser(c.Query("user"))
+			return nil
+		}})
+	return &instance{hub: hub, srv: wstest.NewServer(t, app)}
+}
+
+// waitLong polls ok with a deadline for a loaded machine.
+func waitLong(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
