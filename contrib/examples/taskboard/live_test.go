@@ -163,7 +163,9 @@ func TestAuthAcrossInstances(t *testing.T) {
 	_, bearer := signUp(t, a.cl, "Ada", "ada@example.com")
 
 	jar, _ := cookiejar.New(nil) // cookies ignore ports: A's cookies go to B
-	web := &http.Client{Jar: jar, Timeout: 10 * time.Second,
+	// A generous timeout: the sign-in hashes a password, slow on a loaded
+	// 2-core CI machine.
+	web := &http.Client{Jar: jar, Timeout: 60 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	get := func(base, path string) *http.Response {
 		t.Helper()
