@@ -1,12 +1,17 @@
 package ws_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
+	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -15,6 +20,7 @@ import (
 	"github.com/covetgo/covet/plugins/ws"
 	"github.com/covetgo/covet/plugins/ws/wstest"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -208,4 +214,125 @@ func TestPresenceAcrossInstances(t *testing.T) {
 	waitFor(t, "both users from A and B", func() bool { return presence(a) == "ann,bob" && presence(b) == "ann,bob" })
 	cb.Close() // B can no longer refresh: like a crashed instance
 	waitFor(t, "bob to disappear after the TTL", func() bool { return presence(a) == "ann" })
+}
+
+// TestPresenceAfterSIGKILL: presence on Redis (the broker's keys) and on
+// NATS JetStream key-value (NATSPresence). Instance A runs here, instance
+// B in a child process; both users are listed by A. B is killed with
+// SIGKILL (nothing removes its entry) and its user disappears from A's
+// Presence within the TTL, as the entry B no longer rewrites expires.
+func TestPresenceAfterSIGKILL(t *testing.T) {
+	for _, kind := range []string{"redis", "nats"} {
+		t.Run(kind, func(t *testing.T) {
+			name := "covet-test-presence-" + fmt.Sprint(time.Now().UnixNano())
+			a := presenceInstance(t, kind, name, "A")
+			if kind == "nats" {
+				t.Cleanup(func() {
+					nc := natsConn(t)
+					defer nc.Close()
+					if js, err := jetstream.New(nc); err == nil {
+						ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+						_ = js.DeleteKeyValue(ctx, name)
+						cancel()
+					}
+				})
+			}
+			a.srv.Dial(t, "/rooms/r?user=ann")
+
+			cmd := exec.Command(os.Args[0], "-test.run", "^TestPresenceChild$")
+			cmd.Env = append(os.Environ(), "COVET_WS_PRESENCE_CHILD="+kind+":"+name)
+			out, _ := cmd.StdoutPipe()
+			cmd.Stderr = os.Stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+			ready := make(chan string, 1)
+			go func() {
+				line, _ := bufio.NewReader(out).ReadString('\n')
+				ready <- line
+				_, _ = io.Copy(io.Discard, out)
+			}()
+			select {
+			case line := <-ready:
+				if !strings.HasPrefix(line, "READY") {
+					t.Fatalf("child: %q", line)
+				}
+			case <-time.After(60 * time.Second):
+				t.Fatal("the child instance did not start")
+			}
+			presence := func() string {
+				p, err := a.hub.Presence(context.Background(), "r")
+				if err != nil {
+					return "error: " + err.Error()
+				}
+				return strings.Join(p, ",")
+			}
+			waitLong(t, "ann (A) and bob (B, the child)", func() bool { return presence() == "ann,bob" })
+			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			_ = cmd.Wait()
+			waitLong(t, "bob to disappear after B's SIGKILL", func() bool { return presence() == "ann" })
+		})
+	}
+}
+
+// TestPresenceChild is instance B of TestPresenceAfterSIGKILL (a child
+// process): bob in room r, then it waits to be killed.
+func TestPresenceChild(t *testing.T) {
+	kind, name, ok := strings.Cut(os.Getenv("COVET_WS_PRESENCE_CHILD"), ":")
+	if !ok {
+		t.Skip("child process of TestPresenceAfterSIGKILL")
+	}
+	b := presenceInstance(t, kind, name, "B")
+	b.srv.Dial(t, "/rooms/r?user=bob")
+	waitLong(t, "bob listed", func() bool {
+		p, _ := b.hub.Presence(context.Background(), "r")
+		return slices.Contains(p, "bob")
+	})
+	fmt.Println("READY")
+	select {} // until SIGKILL
+}
+
+// presenceInstance is an app whose hub shares presence with a 2 s TTL
+// through Redis (kind "redis": the broker's keys on channel name) or the
+// NATS bucket name; /rooms/{name}?user= joins a room as a user.
+func presenceInstance(t *testing.T, kind, name, id string) *instance {
+	t.Helper()
+	opts := []ws.Option{ws.WithInstanceID(id), ws.WithPresenceTTL(2 * time.Second)}
+	if kind == "redis" {
+		opts = append(opts, ws.WithBroker(ws.NewRedisBroker(redisClient(t), name, true)))
+	} else {
+		nc := natsConn(t)
+		ps, err := ws.NewNATSPresence(nc, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts = append(opts, ws.WithBroker(ws.NewNATSBroker(nc, name+".live", true)), ws.WithPresenceStore(ps))
+	}
+	app := covet.New()
+	hub := ws.NewHub(opts...)
+	if err := app.Install(hub); err != nil {
+		t.Fatal(err)
+	}
+	ws.Handle(app, "/rooms/{name}", ws.Handler[[]byte]{Hub: hub,
+		Accept: func(c *covet.Context, conn *ws.Conn) error {
+			conn.Join(c.Param("name"))
+			conn.SetUser(c.Query("user"))
+			return nil
+		}})
+	return &instance{hub: hub, srv: wstest.NewServer(t, app)}
+}
+
+// waitLong polls ok with a deadline for a loaded machine.
+func waitLong(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -184,14 +184,14 @@ func (h *Hub) Start(ctx context.Context) error {
 	}()
 	if h.cfg.broker != nil {
 		h.startBroker(rctx)
-		if ps, ok := h.cfg.broker.(PresenceStore); ok && h.cfg.presenceTTL > 0 {
-			h.presenceKick = make(chan struct{}, 1)
-			h.wg.Add(1)
-			go func() {
-				defer h.wg.Done()
-				h.presenceLoop(rctx, ps)
-			}()
-		}
+	}
+	if ps := h.presenceStore(); ps != nil && h.cfg.presenceTTL > 0 {
+		h.presenceKick = make(chan struct{}, 1)
+		h.wg.Add(1)
+		go func() {
+			defer h.wg.Done()
+			h.presenceLoop(rctx, ps)
+		}()
 	}
 	draining := h.app.Draining()
 	h.wg.Add(1)

@@ -41,6 +41,7 @@ type config struct {
 	invalid        InvalidPolicy
 	replaySize     int
 	replayStore    ReplayStore
+	presence       PresenceStore
 	heartbeat      time.Duration
 	retry          time.Duration
 	sseQueue       int

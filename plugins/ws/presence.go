@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// PresenceStore is implemented by brokers that share presence between
-// instances (RedisBroker). Each instance writes its own entry (room ->
+// PresenceStore shares presence between instances: RedisBroker implements
+// it, NATSPresence (JetStream key-value) is given with WithPresenceStore. Each instance writes its own entry (room ->
 // members) with a time to live and refreshes it; an instance that crashes
 // stops refreshing and its members disappear when the entry expires.
 type PresenceStore interface {
@@ -25,11 +25,26 @@ type PresenceStore interface {
 // Presence within the TTL.
 func WithPresenceTTL(d time.Duration) Option { return func(c *config) { c.presenceTTL = d } }
 
-// Presence returns the users (SetUser) in room: across all instances when
-// the broker is a PresenceStore, else on this instance. Sorted, without
+// WithPresenceStore shares presence through ps (NewNATSPresence) instead
+// of the broker (used when the broker is a PresenceStore, as RedisBroker
+// is). A hub option.
+func WithPresenceStore(ps PresenceStore) Option { return func(c *config) { c.presence = ps } }
+
+// presenceStore is the store presence is shared through, or nil.
+func (h *Hub) presenceStore() PresenceStore {
+	if h.cfg.presence != nil {
+		return h.cfg.presence
+	}
+	ps, _ := h.cfg.broker.(PresenceStore)
+	return ps
+}
+
+// Presence returns the users (SetUser) in room: across all instances with
+// a presence store (WithPresenceStore, or a broker that is one), else on
+// this instance. Sorted, without
 // duplicates; connections without a user are not listed.
 func (h *Hub) Presence(ctx context.Context, room string) ([]string, error) {
-	if ps, ok := h.cfg.broker.(PresenceStore); ok {
+	if ps := h.presenceStore(); ps != nil {
 		return ps.Presence(ctx, room)
 	}
 	return h.localPresence()[room], nil

@@ -125,10 +125,7 @@ func serveSSE(c *covet.Context, sh SSEHandler, cfg *config) error {
 			return err
 		}
 	}
-	var after uint64
-	if v := c.Request().Header.Get("Last-Event-ID"); v != "" {
-		after, _ = strconv.ParseUint(strings.TrimSpace(v), 10, 64)
-	}
+	after := resumeID(c.Request())
 	w := c.Response()
 	hd := w.Header()
 	hd.Set("Content-Type", "text/event-stream")
@@ -205,6 +202,19 @@ func serveSSE(c *covet.Context, sh SSEHandler, cfg *config) error {
 }
 
 // appendEvent frames one event (the data is JSON, so it has no newline).
+// resumeID is the id a client resumes after: the Last-Event-ID header an
+// EventSource sends when it reconnects by itself, else the lastEventId query
+// parameter (a page that replaces a failed EventSource by a new one cannot
+// set the header); 0 for none or an unparsable id.
+func resumeID(r *http.Request) uint64 {
+	v := r.Header.Get("Last-Event-ID")
+	if v == "" {
+		v = r.URL.Query().Get("lastEventId")
+	}
+	id, _ := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+	return id
+}
+
 func appendEvent(buf []byte, m *outMsg) []byte {
 	buf = append(buf, "id: "...)
 	buf = strconv.AppendUint(buf, m.id, 10)

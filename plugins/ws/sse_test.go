@@ -69,8 +69,17 @@ func TestSSEEventsAndResume(t *testing.T) {
 	}
 	waitMembers(t, hub, "a", 1)
 	_ = hub.Broadcast(ctx, "a", map[string]int{"n": 8})
-	if ev := r.NextData(); ev.Data != `{"n":8}` {
-		t.Fatalf("live after replay: %+v", ev)
+	e8 := r.NextData()
+	if e8.Data != `{"n":8}` {
+		t.Fatalf("live after replay: %+v", e8)
+	}
+	r.Close()
+	waitMembers(t, hub, "a", 0)
+	// A client that cannot set the header resumes with ?lastEventId=.
+	_ = hub.Broadcast(ctx, "a", map[string]int{"n": 9})
+	q := srv.SSE(t, "/rooms/a/events?lastEventId="+e8.ID)
+	if ev := q.NextData(); ev.Data != `{"n":9}` {
+		t.Fatalf("resumed with ?lastEventId: %+v, want n=9", ev)
 	}
 }
 

@@ -72,7 +72,7 @@ func newAuth(cfg Config, db func() *bun.DB, rdb *redis.Client, prefix string) (*
 		auth.WithAccessTTL(15 * time.Minute),
 		auth.WithCSRF(deriveKey(secret, "csrf")),
 	}
-	stores, err := authStores(rdb, prefix+"auth:")
+	stores, err := authStores(rdb, prefix+"auth:", cfg.redisTimeout())
 	if err != nil {
 		return nil, err
 	}
@@ -106,20 +106,21 @@ type stores struct {
 	sessions   auth.SessionStore
 }
 
-// authStores returns the Redis stores when rdb is set, else memory ones.
-func authStores(rdb *redis.Client, prefix string) (stores, error) {
+// authStores returns the Redis stores when rdb is set (each call bounded
+// by timeout), else memory ones.
+func authStores(rdb *redis.Client, prefix string, timeout time.Duration) (stores, error) {
 	if rdb == nil {
 		return stores{auth.NewMemoryRevocation(0), auth.NewMemoryRefresh(), auth.NewMemorySessions()}, nil
 	}
-	rev, err := authredis.NewRevocation(rdb, authredis.WithKeyPrefix(prefix))
+	rev, err := authredis.NewRevocation(rdb, authredis.WithKeyPrefix(prefix), authredis.WithTimeout(timeout))
 	if err != nil {
 		return stores{}, err
 	}
-	ref, err := authredis.NewRefresh(rdb, authredis.WithKeyPrefix(prefix))
+	ref, err := authredis.NewRefresh(rdb, authredis.WithKeyPrefix(prefix), authredis.WithTimeout(timeout))
 	if err != nil {
 		return stores{}, err
 	}
-	ses, err := authredis.NewSessions(rdb, authredis.WithKeyPrefix(prefix))
+	ses, err := authredis.NewSessions(rdb, authredis.WithKeyPrefix(prefix), authredis.WithTimeout(timeout))
 	if err != nil {
 		return stores{}, err
 	}

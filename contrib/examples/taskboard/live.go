@@ -37,12 +37,16 @@ type TaskEvent struct {
 
 // newHub returns the live-update hub: with a Redis client, broadcasts go
 // through Redis pub/sub on prefix+"live" (the broker owns the client and
-// closes it at shutdown).
+// closes it at shutdown), and the board's last 1,000 events are kept in a
+// Redis stream ({prefix+"live:replay"}:board), so a page whose stream
+// broke resumes with Last-Event-ID on any instance, also one restarted
+// meanwhile, and misses nothing.
 func newHub(client *redis.Client, prefix string) *ws.Hub {
 	if client == nil {
 		return ws.NewHub()
 	}
-	return ws.NewHub(ws.WithBroker(ws.NewRedisBroker(client, prefix+"live", true)))
+	return ws.NewHub(ws.WithBroker(ws.NewRedisBroker(client, prefix+"live", true)),
+		ws.WithReplayStore(ws.NewRedisReplay(client, prefix+"live:replay", 1000)))
 }
 
 type liveKey struct{}

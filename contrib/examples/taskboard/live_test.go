@@ -50,33 +50,52 @@ type instance struct {
 	cl  *covettest.Client
 }
 
-// cluster starts n taskboards on one database and one Redis (a key prefix
-// of their own), sharing a secret, each on a real listener; it returns
-// once every hub's Redis subscription is in place.
-func cluster(t *testing.T, n int) []instance {
+// testRedisTimeout bounds the Redis calls of the test instances: the
+// production 100 ms fails requests spuriously on a loaded CI machine.
+const testRedisTimeout = 5 * time.Second
+
+// clusterConfig is the Config of the instances of one cluster: one
+// PostgreSQL database (instances of a real deployment share a database
+// server, and two processes writing one SQLite file get SQLITE_BUSY under
+// load), one Redis with a key prefix of their own, one secret.
+func clusterConfig(t *testing.T) Config {
 	t.Helper()
 	rurl := redisURL(t)
-	dsn := ormtest.SQLite(t).DSN
+	dsn := ormtest.Postgres(t).DSN
 	rnd := make([]byte, 8)
 	rand.Read(rnd)
 	prefix := "taskboard-test-" + hex.EncodeToString(rnd) + ":"
 	secret := make([]byte, 32)
 	rand.Read(secret)
+	return Config{DatabaseURL: dsn, RedisURL: rurl, RedisPrefix: prefix, Secret: secret, RedisTimeout: testRedisTimeout,
+		Logger: slog.New(slog.DiscardHandler), WriteLimit: ratelimit.PerSecond(100000),
+		AllowedHosts: []string{"example.com", "127.0.0.1", "localhost"}}
+}
+
+// waitBroker waits until app's hub is subscribed to Redis.
+func waitBroker(t *testing.T, app *covet.App) {
+	t.Helper()
+	hub, _ := app.Plugin("ws").(*ws.Hub)
+	select {
+	case <-hub.BrokerReady():
+	case <-time.After(60 * time.Second):
+		t.Fatal("the hub did not subscribe to Redis")
+	}
+}
+
+// cluster starts n taskboards of one clusterConfig, each on a real
+// listener; it returns once every hub's Redis subscription is in place.
+func cluster(t *testing.T, n int) []instance {
+	t.Helper()
+	cfg := clusterConfig(t)
 	var out []instance
 	for range n {
-		app, err := NewApp(Config{DatabaseURL: dsn, RedisURL: rurl, RedisPrefix: prefix, Secret: secret,
-			Logger: slog.New(slog.DiscardHandler), WriteLimit: ratelimit.PerSecond(100000),
-			AllowedHosts: []string{"example.com", "127.0.0.1"}})
+		app, err := NewApp(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
 		srv := wstest.NewServer(t, app) // starts the app (migrations run on the first)
-		hub, _ := app.Plugin("ws").(*ws.Hub)
-		select {
-		case <-hub.BrokerReady():
-		case <-time.After(10 * time.Second):
-			t.Fatal("the hub did not subscribe to Redis")
-		}
+		waitBroker(t, app)
 		out = append(out, instance{app: app, srv: srv, cl: covettest.New(t, app)})
 	}
 	return out
@@ -144,7 +163,9 @@ func TestAuthAcrossInstances(t *testing.T) {
 	_, bearer := signUp(t, a.cl, "Ada", "ada@example.com")
 
 	jar, _ := cookiejar.New(nil) // cookies ignore ports: A's cookies go to B
-	web := &http.Client{Jar: jar, Timeout: 10 * time.Second,
+	// A generous timeout: the sign-in hashes a password, slow on a loaded
+	// 2-core CI machine.
+	web := &http.Client{Jar: jar, Timeout: 60 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	get := func(base, path string) *http.Response {
 		t.Helper()

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"net/url"
+	"time"
 
 	"github.com/covetgo/covet/plugins/settings"
 )
@@ -11,15 +12,16 @@ import (
 // flags, the environment and an optional .env file; `taskboard settings`
 // prints the table (the README's copy is generated from it).
 type Settings struct {
-	Addr            string   `env:"TASKBOARD_ADDR" flag:"addr" default:"127.0.0.1:8080" doc:"listen address"`
-	DatabaseURL     string   `env:"DATABASE_URL" flag:"db" default:"sqlite://taskboard.db" minLength:"1" doc:"database: sqlite://file.db, postgres://… or mysql://…"`
-	Env             string   `env:"COVET_ENV" flag:"-" enum:"development,dev,production" default:"development" doc:"development: route table logged, error pages with stacks; production: JSON logs"`
-	Dev             *bool    `env:"-" flag:"dev" doc:"development mode (overrides COVET_ENV)"`
-	FrontendOrigins []string `env:"TASKBOARD_FRONTEND_ORIGIN" flag:"frontend" default:"http://localhost:5173" doc:"browser origins allowed to call the API (CORS), comma-separated; empty for none"`
-	RedisURL        *url.URL `env:"REDIS_URL" flag:"redis" doc:"Redis shared by instances: rate limits, sessions, refresh tokens, revocations and live updates (default: in memory, one instance)"`
-	WebhookURL      *url.URL `env:"TASKBOARD_WEBHOOK_URL" flag:"webhook" doc:"receives a POST for every task created (default: none)"`
-	AllowedHosts    []string `env:"TASKBOARD_ALLOWED_HOSTS" flag:"allowed-hosts" doc:"host names the app answers to (Host header, against DNS rebinding), comma-separated; development default: localhost, 127.0.0.1, ::1; required in production"`
-	ResponseCache   bool     `env:"TASKBOARD_RESPONSE_CACHE" flag:"response-cache" default:"true" doc:"cache the anonymous task list and detail responses (in memory, and in Redis with REDIS_URL); every write invalidates them on all instances"`
+	Addr            string        `env:"TASKBOARD_ADDR" flag:"addr" default:"127.0.0.1:8080" doc:"listen address"`
+	DatabaseURL     string        `env:"DATABASE_URL" flag:"db" default:"sqlite://taskboard.db" minLength:"1" doc:"database: sqlite://file.db, postgres://… or mysql://…"`
+	Env             string        `env:"COVET_ENV" flag:"-" enum:"development,dev,production" default:"development" doc:"development: route table logged, error pages with stacks; production: JSON logs"`
+	Dev             *bool         `env:"-" flag:"dev" doc:"development mode (overrides COVET_ENV)"`
+	FrontendOrigins []string      `env:"TASKBOARD_FRONTEND_ORIGIN" flag:"frontend" default:"http://localhost:5173" doc:"browser origins allowed to call the API (CORS), comma-separated; empty for none"`
+	RedisURL        *url.URL      `env:"REDIS_URL" flag:"redis" doc:"Redis shared by instances: rate limits, sessions, refresh tokens, revocations and live updates (default: in memory, one instance)"`
+	RedisTimeout    time.Duration `env:"TASKBOARD_REDIS_TIMEOUT" flag:"redis-timeout" default:"100ms" doc:"bounds each Redis call of the auth stores and rate limits (a slow Redis fails the request fast)"`
+	WebhookURL      *url.URL      `env:"TASKBOARD_WEBHOOK_URL" flag:"webhook" doc:"receives a POST for every task created (default: none)"`
+	AllowedHosts    []string      `env:"TASKBOARD_ALLOWED_HOSTS" flag:"allowed-hosts" doc:"host names the app answers to (Host header, against DNS rebinding), comma-separated; development default: localhost, 127.0.0.1, ::1; required in production"`
+	ResponseCache   bool          `env:"TASKBOARD_RESPONSE_CACHE" flag:"response-cache" default:"true" doc:"cache the anonymous task list and detail responses (in memory, and in Redis with REDIS_URL); every write invalidates them on all instances"`
 	// WebhookSecret is read from the environment, .env or a secrets file,
 	// never from a flag (flags show in ps).
 	WebhookSecret settings.Secret `env:"TASKBOARD_WEBHOOK_SECRET" flag:"-" doc:"signs webhook bodies: X-Taskboard-Signature: sha256=HMAC"`
@@ -61,6 +63,7 @@ func (s *Settings) config() Config {
 	if s.RedisURL != nil {
 		cfg.RedisURL = s.RedisURL.String()
 	}
+	cfg.RedisTimeout = s.RedisTimeout
 	if s.WebhookURL != nil {
 		cfg.WebhookURL = s.WebhookURL.String()
 	}

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/covetgo/covet/plugins/settings"
 )
@@ -26,7 +27,7 @@ func TestSettingsDefaults(t *testing.T) {
 	}
 	cfg := s.config()
 	if s.Addr != "127.0.0.1:8080" || cfg.DatabaseURL != "sqlite://taskboard.db" || !cfg.Development || cfg.RedisURL != "" ||
-		!reflect.DeepEqual(cfg.FrontendOrigins, []string{"http://localhost:5173"}) {
+		cfg.RedisTimeout != 100*time.Millisecond || !reflect.DeepEqual(cfg.FrontendOrigins, []string{"http://localhost:5173"}) {
 		t.Fatalf("%+v %+v", s, cfg)
 	}
 }
@@ -34,13 +35,15 @@ func TestSettingsDefaults(t *testing.T) {
 // The names the hand-written flag/os.Getenv code read keep working.
 func TestSettingsEnvironmentAndFlags(t *testing.T) {
 	env := []string{"TASKBOARD_ADDR=:9000", "DATABASE_URL=postgres://u@db/test", "COVET_ENV=production",
-		"TASKBOARD_FRONTEND_ORIGIN=https://a.example, https://b.example", "REDIS_URL=redis://cache:6379/0"}
+		"TASKBOARD_FRONTEND_ORIGIN=https://a.example, https://b.example", "REDIS_URL=redis://cache:6379/0",
+		"TASKBOARD_REDIS_TIMEOUT=2s"}
 	s, rest, err := loadFor(t, []string{"migrate", "status"}, env)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := s.config()
 	if s.Addr != ":9000" || cfg.DatabaseURL != "postgres://u@db/test" || cfg.Development || cfg.RedisURL != "redis://cache:6379/0" ||
+		cfg.RedisTimeout != 2*time.Second || cfg.redisTimeout() != 2*time.Second ||
 		!reflect.DeepEqual(cfg.FrontendOrigins, []string{"https://a.example", "https://b.example"}) || !reflect.DeepEqual(rest, []string{"migrate", "status"}) {
 		t.Fatalf("%+v %+v %v", s, cfg, rest)
 	}
