@@ -25,6 +25,8 @@ type WindowStats struct {
 	// Recovery is from the injection to the last failed request of the
 	// window (0: none failed).
 	Recovery time.Duration
+	// Reasons count the failures by status or error.
+	Reasons map[string]int
 }
 
 // Report is the judgement of a run.
@@ -66,11 +68,12 @@ type SubscriberStats struct {
 
 // Bounds are the limits Check holds a run to.
 type Bounds struct {
-	// MaxErrorRate outside fault windows (default 0.001).
+	// MaxErrorRate outside fault windows (default 0.001; 1: not checked).
 	MaxErrorRate float64
 	// MaxWindowFailRate per fault window (default 0.01; <0: not checked).
 	MaxWindowFailRate float64
-	// Recovery per fault kind (defaults: kill 5 s, Redis 10 s, others 10 s).
+	// Recovery per fault kind, after the fault's action ended (defaults:
+	// kill 5 s, Redis restart 10 s; other kinds are not checked).
 	Recovery map[string]time.Duration
 	// RollingFailures allowed in a rolling restart (default 0; <0: not checked).
 	RollingFailures int
@@ -134,6 +137,10 @@ func Check(ctx context.Context, t *Topology, res *Result, b Bounds) (*Report, er
 		ws.Requests++
 		if x.Failed() {
 			ws.Failed++
+			if ws.Reasons == nil {
+				ws.Reasons = map[string]int{}
+			}
+			ws.Reasons[x.reason()]++
 			if d := x.Start.Add(x.Took).Sub(ws.From); d > ws.Recovery {
 				ws.Recovery = d
 			}
@@ -285,6 +292,18 @@ func (r *Report) checkLogs(t *Topology) {
 	}
 }
 
+// reason is a failure's status or error, without the request's details.
+func (x Record) reason() string {
+	if x.Status != 0 {
+		return x.Kind + " " + strconv.Itoa(x.Status) + " " + x.Err
+	}
+	e := x.Err
+	if i := strings.LastIndex(e, ": "); i >= 0 {
+		e = e[i+2:]
+	}
+	return x.Kind + " " + e
+}
+
 func first(s []string) []string {
 	if len(s) > 5 {
 		return s[:5]
@@ -324,6 +343,9 @@ func (r *Report) Print(w io.Writer) {
 	for _, ws := range r.Windows {
 		fmt.Fprintf(w, "fault %-13s at %5s: took %s; %d requests in window+grace, %d failed; last failure %s after injection\n",
 			ws.Kind, ws.At, ws.To.Sub(ws.From).Round(time.Millisecond), ws.Requests, ws.Failed, ws.Recovery.Round(time.Millisecond))
+		for reason, n := range ws.Reasons {
+			fmt.Fprintf(w, "    %4d × %s\n", n, reason)
+		}
 	}
 	fmt.Fprintf(w, "writes: %d committed, %d lost, %d duplicated, %d refused-but-stored; %d unanswered (%d of them stored)\n",
 		r.Committed, len(r.Lost), len(r.Duplicated), len(r.Phantom), r.Unknown, r.UnknownStored)

@@ -44,7 +44,8 @@ type Window struct {
 
 // Config configures Run.
 type Config struct {
-	// Duration is how long the traffic runs (default 30 s).
+	// Duration is how long the traffic runs at least (default 30 s); it
+	// goes on until the last fault's action has ended, plus 3 s.
 	Duration time.Duration
 	// Rate is the requests per second sent (default 50).
 	Rate float64
@@ -134,16 +135,36 @@ func Run(ctx context.Context, t *Topology, cfg Config) (*Result, error) {
 	time.Sleep(500 * time.Millisecond) // let them connect before the first write
 
 	res.Start = time.Now()
-	runCtx, cancel := context.WithTimeout(ctx, cfg.Duration)
+	// The traffic runs for Duration, and on until every fault has run its
+	// course and a few seconds more, so each fault is seen to its end.
+	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var faultWG sync.WaitGroup
-	faultWG.Add(1)
+	faultCtx, stopFaults := context.WithCancel(ctx)
+	defer stopFaults()
+	faultsDone := make(chan struct{})
 	go func() {
-		defer faultWG.Done()
-		res.Windows = inject(runCtx, t, res.Start, cfg.Faults)
+		defer close(faultsDone)
+		res.Windows = inject(faultCtx, t, res.Start, cfg.Faults)
+	}()
+	go func() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(cfg.Duration):
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-faultsDone:
+		}
+		if tail := time.Until(lastWindowEnd(res.Windows).Add(3 * time.Second)); tail > 0 {
+			time.Sleep(tail)
+		}
+		cancel()
 	}()
 	res.Dropped = tr.drive(runCtx, cfg.Rate, cfg.Mix, cfg.MaxInFlight)
-	faultWG.Wait()
+	stopFaults()
+	<-faultsDone
 	res.End = time.Now()
 	// The last broadcasts reach the subscribers.
 	time.Sleep(2 * time.Second)
@@ -151,6 +172,16 @@ func Run(ctx context.Context, t *Topology, cfg Config) (*Result, error) {
 	subWG.Wait()
 	res.Records = tr.records
 	return res, nil
+}
+
+func lastWindowEnd(ws []Window) time.Time {
+	var t time.Time
+	for _, w := range ws {
+		if w.To.After(t) {
+			t = w.To
+		}
+	}
+	return t
 }
 
 // inject runs the faults at their times and returns their windows. A fault

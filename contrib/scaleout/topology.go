@@ -178,10 +178,10 @@ func (t *Topology) SQL(ctx context.Context, query string) (string, error) {
 // database (the instances' pooled connections) and returns how many.
 func (t *Topology) TerminateBackends(ctx context.Context) (int, error) {
 	cmd := exec.CommandContext(ctx, "psql", t.PG+"/postgres", "-qAtX", "-c",
-		"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '"+t.DB+"' AND pid <> pg_backend_pid()")
-	out, err := cmd.CombinedOutput()
+		"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '"+t.DB+"' AND backend_type = 'client backend' AND pid <> pg_backend_pid()")
+	out, err := cmd.Output()
 	if err != nil {
-		return 0, fmt.Errorf("scaleout: psql: %w: %s", err, out)
+		return 0, fmt.Errorf("scaleout: psql: %w", err)
 	}
 	return strconv.Atoi(strings.TrimSpace(string(out)))
 }

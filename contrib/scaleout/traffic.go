@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -73,27 +75,34 @@ type traffic struct {
 	records []Record
 }
 
-// setupUsers signs up n users through the load balancer and signs each in.
+// setupUsers signs up n users through the load balancer and signs each
+// in, all at once.
 func (tr *traffic) setupUsers(ctx context.Context, n int) error {
+	tr.users = make([]*user, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
 	for i := range n {
 		u := &user{email: fmt.Sprintf("%s-u%d@scaleout.test", tr.run, i), password: "scaleout-password-" + tr.run,
 			client: clientFrom(fmt.Sprintf("127.0.0.%d", 10+i%200), 16)}
-		body, _ := json.Marshal(map[string]string{"name": fmt.Sprintf("user %d", i), "email": u.email, "password": u.password})
-		if err := retry(ctx, func() error {
-			st, b, err := tr.do(ctx, u.client, http.MethodPost, "/api/v1/users", "application/json", body, "")
-			if err == nil && st != http.StatusCreated && st != http.StatusConflict {
-				err = fmt.Errorf("sign-up: %d %s", st, b)
+		tr.users[i] = u
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body, _ := json.Marshal(map[string]string{"name": fmt.Sprintf("user %d", i), "email": u.email, "password": u.password})
+			errs[i] = retry(ctx, func() error {
+				st, b, err := tr.do(ctx, u.client, http.MethodPost, "/api/v1/users", "application/json", body, "")
+				if err == nil && st != http.StatusCreated && st != http.StatusConflict {
+					err = fmt.Errorf("sign-up: %d %s", st, b)
+				}
+				return err
+			})
+			if errs[i] == nil {
+				errs[i] = retry(ctx, func() error { return tr.login(ctx, u) })
 			}
-			return err
-		}); err != nil {
-			return err
-		}
-		if err := retry(ctx, func() error { return tr.login(ctx, u) }); err != nil {
-			return err
-		}
-		tr.users = append(tr.users, u)
+		}()
 	}
-	return nil
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // retry calls f until it succeeds, for at most 60 s (set-up on a loaded machine).
@@ -195,19 +204,22 @@ func (tr *traffic) one(ctx context.Context, mix Mix) {
 			id = tr.ids[rand.IntN(len(tr.ids))]
 		}
 		tr.idsMu.Unlock()
-		st, _, err = tr.do(ctx, u.client, http.MethodGet, "/api/v1/tasks/"+strconv.FormatInt(id, 10), "", nil, "")
+		st, b, err = tr.do(ctx, u.client, http.MethodGet, "/api/v1/tasks/"+strconv.FormatInt(id, 10), "", nil, "")
 	case p < mix.Create+mix.Get+mix.Login:
 		rec.Kind = KindLogin
 		form := url.Values{"grant_type": {"password"}, "username": {u.email}, "password": {u.password}}
-		st, _, err = tr.do(ctx, u.client, http.MethodPost, "/api/v1/auth/token", "application/x-www-form-urlencoded", []byte(form.Encode()), "")
+		st, b, err = tr.do(ctx, u.client, http.MethodPost, "/api/v1/auth/token", "application/x-www-form-urlencoded", []byte(form.Encode()), "")
 	default:
 		rec.Kind = KindList
-		st, _, err = tr.do(ctx, u.client, http.MethodGet, "/api/v1/tasks?limit=20", "", nil, "")
+		st, b, err = tr.do(ctx, u.client, http.MethodGet, "/api/v1/tasks?limit=20", "", nil, "")
 	}
 	rec.Took = time.Since(rec.Start)
 	rec.Status = st
 	if err != nil {
 		rec.Err = err.Error()
+	} else if st >= 500 {
+		// Who answered: HAProxy's pages are HTML, the instances' problems JSON.
+		rec.Err = strings.Join(strings.Fields(string(b[:min(len(b), 120)])), " ")
 	}
 	tr.recMu.Lock()
 	tr.records = append(tr.records, rec)

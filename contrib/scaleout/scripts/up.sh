@@ -75,7 +75,7 @@ ENV
 (set -a; . ./topology.env; set +a; COVET_ENV=production TASKBOARD_ALLOWED_HOSTS=127.0.0.1 "$bin" migrate up >"$dir/migrate.log" 2>&1)
 
 # HAProxy: round robin over the instances, health checks on /readyz every
-# 500 ms (down after 2 failures, so well inside the instances' 3 s drain
+# second (down after 2 failures, so well inside the instances' 3 s drain
 # delay), a refused connection retried on another instance, WebSocket and
 # SSE passed through (tunnel timeout), X-Forwarded-For appended (the
 # instances trust 127.0.0.1 only).
@@ -98,6 +98,10 @@ defaults
   timeout server 60s
   timeout http-keep-alive 10s
   timeout tunnel 1h
+  # A fresh connection to an instance per request: an instance that drains
+  # closes its idle keep-alive connections, and a request HAProxy sent on one
+  # of them as it closed would fail where a refused connect is retried.
+  http-reuse never
   timeout client-fin 5s
 
 frontend web
@@ -109,7 +113,11 @@ backend taskboard
   balance roundrobin
   option httpchk GET /readyz
   http-check expect status 200
-  default-server inter 500ms fastinter 250ms downinter 500ms fall 2 rise 2
+  # Probes that answer slowly on a loaded machine are not failures (timeout
+  # check); a draining instance answers 503 at once, so it is out within
+  # inter + fastinter, well inside its drain delay.
+  timeout check 3s
+  default-server inter 1s fastinter 500ms downinter 1s fall 2 rise 2
   timeout server 1h
 CFG
   i=1
