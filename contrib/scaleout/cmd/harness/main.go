@@ -4,6 +4,7 @@
 //
 //	go run ./contrib/scaleout/cmd/harness -duration 60s
 //	go run ./contrib/scaleout/cmd/harness -duration 60s -rate 200 -faults=false   # load only
+//	go run ./contrib/scaleout/cmd/harness -open -dir /tmp/scaleout -faults=false -rate 100 -duration 15s   # on a running topology
 //
 // It exits 1 when an invariant failed.
 package main
@@ -28,10 +29,19 @@ func main() {
 	faults := flag.Bool("faults", true, "inject faults (kill, rolling restart, PostgreSQL terminate, Redis pause and restart)")
 	keep := flag.Bool("keep", false, "leave the topology running afterwards (stop it with scripts/down.sh)")
 	users := flag.Int("users", 0, "signed-in clients (default: 8, or one per 5 writes/s)")
+	open := flag.Bool("open", false, "use the topology already running in -dir (started by scripts/up.sh) and leave it running")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if *open {
+		t, err := scaleout.Open(*dir)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		os.Exit(run(ctx, t, *duration, *rate, *users, *faults))
+	}
 	fmt.Fprintln(os.Stderr, "harness: starting the topology (up.sh) ...")
 	t, err := scaleout.Up(ctx, scaleout.UpOptions{Dir: *dir, Port: *port, Instances: *instances})
 	if err != nil {
