@@ -14,16 +14,21 @@ import (
 	"github.com/covetgo/covet/contrib/scaleout"
 )
 
-// needTopology skips the test when a piece of the topology is missing.
+// needTopology skips the test when a piece of the topology is missing, or
+// fails it under COVET_REQUIRE_SERVICES=1 (CI).
 func needTopology(t *testing.T) {
 	t.Helper()
+	missing := t.Skipf
+	if os.Getenv("COVET_REQUIRE_SERVICES") == "1" {
+		missing = t.Fatalf
+	}
 	for _, bin := range []string{"haproxy", "psql", "redis-server", "redis-cli", "curl"} {
 		if _, err := exec.LookPath(bin); err != nil {
-			t.Skipf("%s is not installed (scripts/install-haproxy.sh installs HAProxy)", bin)
+			missing("%s is not installed (scripts/install-haproxy.sh installs HAProxy)", bin)
 		}
 	}
 	if out, err := exec.Command("psql", "postgres://postgres@127.0.0.1:5432/postgres", "-qAtXc", "SELECT 1").CombinedOutput(); err != nil {
-		t.Skipf("PostgreSQL is not reachable on 127.0.0.1:5432: %v %s", err, out)
+		missing("PostgreSQL is not reachable on 127.0.0.1:5432: %v %s", err, out)
 	}
 }
 

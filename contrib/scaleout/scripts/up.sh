@@ -92,7 +92,10 @@ defaults
   option forwardfor
   option redispatch
   retries 3
-  retry-on conn-failure empty-response
+  # Only a request that never reached an instance is retried: an empty
+  # response may come from an instance killed after it committed a write,
+  # and retrying it elsewhere stored that write twice (the harness saw it).
+  retry-on conn-failure
   timeout connect 2s
   timeout client 60s
   timeout server 60s
