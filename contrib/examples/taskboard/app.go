@@ -81,6 +81,9 @@ type Config struct {
 	// with LoginOptions added to theirs.
 	Logins       []auth.Provider
 	LoginOptions []auth.LoginOption
+	// Options are given to covet.New after the taskboard's own (trusted
+	// proxies, server timeouts).
+	Options []covet.Option
 }
 
 // LocalHosts are the hosts a development taskboard answers to.
@@ -93,7 +96,7 @@ func NewApp(cfg Config) (*covet.App, error) {
 	if cfg.Logger != nil {
 		opts = append(opts, covet.WithLogger(cfg.Logger))
 	}
-	app := covet.New(opts...)
+	app := covet.New(append(opts, cfg.Options...)...)
 	hosts := cfg.AllowedHosts
 	if len(hosts) == 0 {
 		hosts = LocalHosts

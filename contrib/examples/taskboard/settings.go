@@ -2,8 +2,11 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"net/url"
 	"time"
+
+	covet "github.com/covetgo/covet/core"
 
 	"github.com/covetgo/covet/plugins/settings"
 )
@@ -33,6 +36,11 @@ type Settings struct {
 	GitHubClientSecret settings.Secret `env:"TASKBOARD_GITHUB_CLIENT_SECRET" flag:"-" doc:"GitHub OAuth app client secret"`
 	GoogleClientID     string          `env:"TASKBOARD_GOOGLE_CLIENT_ID" flag:"-" doc:"Google OAuth client ID: turns on Sign in with Google"`
 	GoogleClientSecret settings.Secret `env:"TASKBOARD_GOOGLE_CLIENT_SECRET" flag:"-" doc:"Google OAuth client secret"`
+	// Behind a load balancer (contrib/scaleout): whose X-Forwarded-For to
+	// believe, and how long to serve on with readiness down at shutdown.
+	TrustedProxies  []string      `env:"TASKBOARD_TRUSTED_PROXIES" flag:"trusted-proxies" doc:"proxies (IPs or CIDRs) whose X-Forwarded-For and X-Forwarded-Proto are believed, comma-separated (default: none)"`
+	DrainDelay      time.Duration `env:"TASKBOARD_DRAIN_DELAY" flag:"drain-delay" doc:"at SIGTERM, serve on this long with /readyz failing before closing the listener, so a load balancer stops sending (default: 0)"`
+	ShutdownTimeout time.Duration `env:"TASKBOARD_SHUTDOWN_TIMEOUT" flag:"shutdown-timeout" default:"30s" doc:"at SIGTERM, after the drain delay, in-flight requests get this long to finish"`
 }
 
 // settingsOptions are the sources of the taskboard's settings: TASKBOARD_*
@@ -74,13 +82,21 @@ func (s *Settings) config() Config {
 	}
 	cfg.GitHubClientID, cfg.GitHubClientSecret = s.GitHubClientID, s.GitHubClientSecret.Reveal()
 	cfg.GoogleClientID, cfg.GoogleClientSecret = s.GoogleClientID, s.GoogleClientSecret.Reveal()
+	if len(s.TrustedProxies) > 0 {
+		cfg.Options = append(cfg.Options, covet.WithTrustedProxies(s.TrustedProxies...))
+	}
+	cfg.Options = append(cfg.Options, covet.WithServer(covet.ServerConfig{DrainDelay: s.DrainDelay, ShutdownTimeout: s.ShutdownTimeout}))
 	return cfg
 }
 
 // checkHosts refuses to start in production without allowed hosts: the
 // localhost names would refuse every real request, and no check at all
-// would leave the API open to DNS rebinding.
+// would leave the API open to DNS rebinding. It also refuses a trusted
+// proxy that is not an IP address or CIDR prefix.
 func (s *Settings) checkHosts() error {
+	if _, err := covet.NewTrustedProxies("", s.TrustedProxies...); err != nil {
+		return fmt.Errorf("taskboard: TASKBOARD_TRUSTED_PROXIES: %w", err)
+	}
 	if !s.development() && len(s.AllowedHosts) == 0 {
 		return errors.New("taskboard: production needs TASKBOARD_ALLOWED_HOSTS (or -allowed-hosts): the host names the app is served under")
 	}

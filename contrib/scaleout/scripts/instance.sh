@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# instance.sh ACTION I: one taskboard instance of the topology up.sh started
+# (state in $SCALEOUT_DIR, default /tmp/scaleout).
+#   start  starts instance I (its log: instance-I.log, pid: instance-I.pid)
+#   wait   waits until its /readyz answers 200 (60 s at most)
+#   term   SIGTERM (graceful: drain, then exit) and waits for the exit
+#   kill   SIGKILL
+set -euo pipefail
+action="$1"
+i="$2"
+dir="${SCALEOUT_DIR:-/tmp/scaleout}"
+set -a
+# shellcheck disable=SC1091
+. "$dir/topology.env"
+set +a
+read -r -a ports <<<"$SCALEOUT_INSTANCE_PORTS"
+port="${ports[$((i - 1))]}"
+pidf="$dir/instance-$i.pid"
+case "$action" in
+start)
+  COVET_ENV=production TASKBOARD_ADDR="127.0.0.1:$port" TASKBOARD_ALLOWED_HOSTS="127.0.0.1,localhost" \
+    TASKBOARD_FRONTEND_ORIGIN="" TASKBOARD_TRUSTED_PROXIES=127.0.0.1 TASKBOARD_DRAIN_DELAY=3s \
+    TASKBOARD_SHUTDOWN_TIMEOUT=20s \
+    setsid "$SCALEOUT_BINARY" >>"$dir/instance-$i.log" 2>&1 </dev/null &
+  echo $! >"$pidf"
+  ;;
+wait)
+  for _ in $(seq 600); do
+    if curl -fsS -o /dev/null "http://127.0.0.1:$port/readyz" 2>/dev/null; then exit 0; fi
+    sleep 0.1
+  done
+  echo "instance.sh: instance $i (port $port) not ready after 60 s; see $dir/instance-$i.log" >&2
+  exit 1
+  ;;
+term | kill)
+  [ -f "$pidf" ] || exit 0
+  pid="$(cat "$pidf")"
+  sig=TERM
+  [ "$action" = kill ] && sig=KILL
+  kill -s "$sig" "$pid" 2>/dev/null || true
+  for _ in $(seq 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  rm -f "$pidf"
+  ;;
+*)
+  echo "instance.sh: unknown action $action (start, wait, term, kill)" >&2
+  exit 2
+  ;;
+esac
