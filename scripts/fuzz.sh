@@ -8,10 +8,17 @@
 #   scripts/fuzz.sh                        # every target, 10 minutes each
 #   FUZZTIME=2m scripts/fuzz.sh core       # the targets of one module
 #   FUZZTIME=30s scripts/fuzz.sh core FuzzCookies
+#   FUZZPARALLEL=1 nice -n 19 scripts/fuzz.sh  # one worker, on a shared machine
+#
+# FUZZPARALLEL sets go test's -parallel (fuzzing workers; default GOMAXPROCS).
+# The run uses -timeout 0: go test's default 10-minute timeout would
+# otherwise kill a 10-minute fuzzing run just before it ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 fuzztime=${FUZZTIME:-10m}
+parallel=()
+if [ -n "${FUZZPARALLEL:-}" ]; then parallel=(-parallel "$FUZZPARALLEL"); fi
 only_mod=${1:-}
 only_target=${2:-}
 
@@ -24,7 +31,7 @@ for dir in $(go list -m -f '{{.Dir}}'); do
     for target in $(grep -hoE '^func (Fuzz[A-Za-z0-9_]+)\(' "$pdir"/*_test.go 2>/dev/null | sed -E 's/^func (Fuzz[A-Za-z0-9_]+)\(/\1/' | sort -u); do
       if [ -n "$only_target" ] && [ "$target" != "$only_target" ]; then continue; fi
       echo "=== $rel $pkg $target ($fuzztime)"
-      if ! (cd "$pdir" && go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" .); then
+      if ! (cd "$pdir" && go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -timeout 0 "${parallel[@]}" .); then
         echo "--- FAIL: $pkg $target (crasher in $pdir/testdata/fuzz/$target)"
         status=1
       fi

@@ -120,7 +120,7 @@ func ExampleSecureHeaders() {
 	}
 	// Output:
 	// Content-Security-Policy: default-src 'self'; frame-ancestors 'none'
-	// Cross-Origin-Opener-Policy: same-origin
+	// Cross-Origin-Opener-Policy: same-origin-allow-popups
 	// Permissions-Policy: camera=(), microphone=()
 	// Referrer-Policy: strict-origin-when-cross-origin
 	// Strict-Transport-Security: max-age=63072000; includeSubDomains

@@ -58,7 +58,9 @@ func WithReferrerPolicy(v string) SecureHeadersOption {
 }
 
 // WithCrossOriginOpenerPolicy sets Cross-Origin-Opener-Policy (default
-// "same-origin"; "same-origin-allow-popups" keeps OAuth popups working; ""
+// "same-origin-allow-popups": other sites' pages cannot reach the app's
+// windows, and the popups the app opens, such as OAuth sign-in windows, can
+// still report back to it; "same-origin" isolates those popups too; ""
 // sends none).
 func WithCrossOriginOpenerPolicy(v string) SecureHeadersOption {
 	return func(c *secureConfig) { c.coop = v }
@@ -138,7 +140,7 @@ type headerPair struct{ key, value string }
 //	X-Frame-Options: DENY
 //	Content-Security-Policy: frame-ancestors 'none'   (or the app's, WithCSP)
 //	Referrer-Policy: strict-origin-when-cross-origin
-//	Cross-Origin-Opener-Policy: same-origin
+//	Cross-Origin-Opener-Policy: same-origin-allow-popups
 //	Strict-Transport-Security: max-age=63072000; includeSubDomains   (HTTPS only)
 //
 // and, when configured, Content-Security-Policy-Report-Only,
@@ -155,7 +157,7 @@ func SecureHeaders(opts ...SecureHeadersOption) covet.Middleware {
 		csp:            DefaultCSP,
 		frameOptions:   "DENY",
 		referrerPolicy: "strict-origin-when-cross-origin",
-		coop:           "same-origin",
+		coop:           "same-origin-allow-popups",
 		hstsMaxAge:     2 * 365 * 24 * time.Hour,
 		hstsSubdomains: true,
 	}

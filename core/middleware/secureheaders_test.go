@@ -15,7 +15,7 @@ var defaultSecureHeaders = map[string]string{
 	"X-Frame-Options":            "DENY",
 	"Content-Security-Policy":    "frame-ancestors 'none'",
 	"Referrer-Policy":            "strict-origin-when-cross-origin",
-	"Cross-Origin-Opener-Policy": "same-origin",
+	"Cross-Origin-Opener-Policy": "same-origin-allow-popups", // OAuth popups keep working
 }
 
 const defaultHSTS = "max-age=63072000; includeSubDomains"
@@ -123,7 +123,7 @@ func TestSecureHeadersOptions(t *testing.T) {
 		middleware.WithCSPReportOnly("script-src 'none'"),
 		middleware.WithFrameOptions("SAMEORIGIN"),
 		middleware.WithReferrerPolicy("no-referrer"),
-		middleware.WithCrossOriginOpenerPolicy("same-origin-allow-popups"),
+		middleware.WithCrossOriginOpenerPolicy("same-origin"),
 		middleware.WithCrossOriginResourcePolicy("same-site"),
 		middleware.WithPermissionsPolicy("camera=(), geolocation=()"),
 	)
@@ -132,7 +132,7 @@ func TestSecureHeadersOptions(t *testing.T) {
 		ExpectHeader("Content-Security-Policy-Report-Only", "script-src 'none'").
 		ExpectHeader("X-Frame-Options", "SAMEORIGIN").
 		ExpectHeader("Referrer-Policy", "no-referrer").
-		ExpectHeader("Cross-Origin-Opener-Policy", "same-origin-allow-popups").
+		ExpectHeader("Cross-Origin-Opener-Policy", "same-origin").
 		ExpectHeader("Cross-Origin-Resource-Policy", "same-site").
 		ExpectHeader("Permissions-Policy", "camera=(), geolocation=()").
 		ExpectHeader("X-Content-Type-Options", "nosniff")

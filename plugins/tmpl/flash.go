@@ -92,7 +92,7 @@ func Flashes(c *covet.Context) []Flash {
 	}
 	st.pending = nil
 	if _, ok := c.Cookie(flashCookieName(c)); ok || fs != nil {
-		c.SetHTTPCookie(&http.Cookie{Name: flashCookieName(c), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+		c.SetHTTPCookie(&http.Cookie{Name: flashCookieName(c), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"})
 	}
 	return fs
 }

@@ -207,7 +207,7 @@ func setLanguage(c *covet.Context) error {
 	if code != "en" && code != "de" {
 		return covet.NewError(http.StatusNotFound, "no such language")
 	}
-	c.SetHTTPCookie(&http.Cookie{Name: "lang", Value: code, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode, HttpOnly: true})
+	c.SetHTTPCookie(&http.Cookie{Name: "lang", Value: code, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode, HttpOnly: true, Secure: c.Scheme() == "https"})
 	back := "/board"
 	if ref := c.Request().Referer(); ref != "" {
 		if i := strings.Index(ref, "://"); i >= 0 {
