@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -16,7 +14,6 @@ import (
 	"github.com/covetgo/covet/plugins/cache"
 	"github.com/covetgo/covet/plugins/orm"
 	"github.com/covetgo/covet/plugins/orm/ormtest"
-	"github.com/covetgo/covet/plugins/ratelimit"
 )
 
 // patient sends the request mk builds until it is answered with something
@@ -167,22 +164,14 @@ func TestResponseCacheOff(t *testing.T) {
 // write on A, B serves the new value once the invalidation reached it
 // (pub/sub; polled), and neither ever serves the old one again.
 func TestResponseCacheAcrossInstances(t *testing.T) {
-	rurl := redisURL(t)
-	dsn := ormtest.Postgres(t).DSN
-	rnd := make([]byte, 8)
-	rand.Read(rnd)
-	prefix := "taskboard-test-" + hex.EncodeToString(rnd) + ":"
-	secret := make([]byte, 32)
-	rand.Read(secret)
+	cfg := clusterConfig(t)
 	type inst struct {
 		app *covet.App
 		cl  *covettest.Client
 	}
 	var in []inst
 	for range 2 {
-		app, err := NewApp(Config{DatabaseURL: dsn, RedisURL: rurl, RedisPrefix: prefix, Secret: secret,
-			Logger: slog.New(slog.DiscardHandler), WriteLimit: ratelimit.PerSecond(100000),
-			AllowedHosts: []string{"example.com"}})
+		app, err := NewApp(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
