@@ -5,49 +5,20 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/covetgo/covet/contrib/examples/internal/otlptest"
 	"github.com/covetgo/covet/core/covettest"
 	"github.com/covetgo/covet/plugins/orm"
 	"github.com/covetgo/covet/plugins/orm/ormtest"
 	"github.com/redis/go-redis/v9"
-	coltrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
-	"google.golang.org/protobuf/proto"
 )
-
-// receiver is a minimal OTLP/HTTP trace receiver that decodes what the
-// exporter sends.
-type receiver struct {
-	mu    sync.Mutex
-	spans []*tracepb.Span
-}
-
-func (rv *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	b, _ := io.ReadAll(r.Body)
-	var req coltrace.ExportTraceServiceRequest
-	if r.URL.Path != "/v1/traces" || proto.Unmarshal(b, &req) != nil {
-		http.Error(w, "bad export", 400)
-		return
-	}
-	rv.mu.Lock()
-	for _, rs := range req.ResourceSpans {
-		for _, ss := range rs.ScopeSpans {
-			rv.spans = append(rv.spans, ss.Spans...)
-		}
-	}
-	rv.mu.Unlock()
-	out, _ := proto.Marshal(&coltrace.ExportTraceServiceResponse{})
-	w.Header().Set("Content-Type", "application/x-protobuf")
-	_, _ = w.Write(out)
-}
 
 type syncBuf struct {
 	mu sync.Mutex
@@ -80,7 +51,7 @@ func TestOneTraceAcrossLayers(t *testing.T) {
 	prefix := fmt.Sprintf("covet-test:obs:%d:", time.Now().UnixNano())
 	t.Cleanup(func() { probe.Del(context.Background(), prefix+"views:1") })
 
-	rv := &receiver{}
+	rv := &otlptest.Receiver{}
 	srv := httptest.NewServer(rv)
 	defer srv.Close()
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", srv.URL)
@@ -108,19 +79,18 @@ func TestOneTraceAcrossLayers(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	rv.mu.Lock()
-	defer rv.mu.Unlock()
+	spans := rv.Spans()
 	var server *tracepb.Span
-	for _, s := range rv.spans {
+	for _, s := range spans {
 		if s.Name == "GET /tasks/{id:int}" {
 			server = s
 		}
 	}
 	if server == nil {
-		t.Fatalf("no server span among %d", len(rv.spans))
+		t.Fatalf("no server span among %d", len(spans))
 	}
 	var sqlSpans, redisSpans []*tracepb.Span
-	for _, s := range rv.spans {
+	for _, s := range spans {
 		if s == server {
 			continue
 		}

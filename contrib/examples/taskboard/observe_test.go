@@ -4,15 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/covetgo/covet/contrib/examples/internal/otlptest"
 	"github.com/covetgo/covet/core/covettest"
 	"github.com/covetgo/covet/plugins/orm/ormtest"
 	"github.com/covetgo/covet/plugins/ratelimit"
@@ -20,9 +18,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"github.com/redis/go-redis/v9"
-	coltrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
-	"google.golang.org/protobuf/proto"
 )
 
 // counterValue is the value of the series of family name whose labels
@@ -113,32 +109,6 @@ func TestMetricsScrape(t *testing.T) {
 	cl2.Get("/metrics").RemoteAddr("127.0.0.1:4000").Do().ExpectStatus(403)
 }
 
-// otlpReceiver is a minimal OTLP/HTTP trace receiver: it decodes what the
-// exporter sends.
-type otlpReceiver struct {
-	mu    sync.Mutex
-	spans []*tracepb.Span
-}
-
-func (rv *otlpReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	b, _ := io.ReadAll(r.Body)
-	var req coltrace.ExportTraceServiceRequest
-	if r.URL.Path != "/v1/traces" || proto.Unmarshal(b, &req) != nil {
-		http.Error(w, "bad export", http.StatusBadRequest)
-		return
-	}
-	rv.mu.Lock()
-	for _, rs := range req.ResourceSpans {
-		for _, ss := range rs.ScopeSpans {
-			rv.spans = append(rv.spans, ss.Spans...)
-		}
-	}
-	rv.mu.Unlock()
-	out, _ := proto.Marshal(&coltrace.ExportTraceServiceResponse{})
-	w.Header().Set("Content-Type", "application/x-protobuf")
-	_, _ = w.Write(out)
-}
-
 func spanSystem(s *tracepb.Span) string {
 	for _, kv := range s.Attributes {
 		if kv.Key == "db.system" || kv.Key == "db.system.name" {
@@ -168,7 +138,7 @@ func TestTraceAcrossPostgresAndRedis(t *testing.T) {
 		covettest.NeedService(t, "Redis", err)
 		return
 	}
-	rv := &otlpReceiver{}
+	rv := &otlptest.Receiver{}
 	srv := httptest.NewServer(rv)
 	defer srv.Close()
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", srv.URL)
@@ -198,17 +168,16 @@ func TestTraceAcrossPostgresAndRedis(t *testing.T) {
 	}
 	stopped = true
 
-	rv.mu.Lock()
-	defer rv.mu.Unlock()
+	spans := rv.Spans()
 	var server *tracepb.Span
-	for _, s := range rv.spans {
+	for _, s := range spans {
 		if s.Name == "POST /api/v1/auth/token" {
 			server = s
 		}
 	}
 	if server == nil {
-		names := make([]string, 0, len(rv.spans))
-		for _, s := range rv.spans {
+		names := make([]string, 0, len(spans))
+		for _, s := range spans {
 			names = append(names, s.Name)
 		}
 		t.Fatalf("no server span for the token request among %q", names)
@@ -217,7 +186,7 @@ func TestTraceAcrossPostgresAndRedis(t *testing.T) {
 		t.Errorf("server span kind %v parent %x, want a root server span", server.Kind, server.ParentSpanId)
 	}
 	byID := map[string]*tracepb.Span{}
-	for _, s := range rv.spans {
+	for _, s := range spans {
 		byID[string(s.SpanId)] = s
 	}
 	// underServer: the span's parent chain reaches the server span.
@@ -230,7 +199,7 @@ func TestTraceAcrossPostgresAndRedis(t *testing.T) {
 		return false
 	}
 	var sqlSpans, redisSpans int
-	for _, s := range rv.spans {
+	for _, s := range spans {
 		if s == server || !bytes.Equal(s.TraceId, server.TraceId) {
 			continue
 		}
@@ -255,7 +224,7 @@ func TestTraceAcrossPostgresAndRedis(t *testing.T) {
 		t.Errorf("%d SQL and %d Redis child spans of the server span, want both", sqlSpans, redisSpans)
 	}
 	// The sign-up before is a trace of its own.
-	for _, s := range rv.spans {
+	for _, s := range spans {
 		if s.Name == "POST /api/v1/users" && bytes.Equal(s.TraceId, server.TraceId) {
 			t.Error("two requests share a trace")
 		}
