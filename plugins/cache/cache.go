@@ -44,8 +44,9 @@ type Cache struct {
 	tagGen   sync.Map
 	tagCount atomic.Int64
 
-	l2DownUntil atomic.Int64 // unix nanos; Redis is skipped until then
-	l2Down      atomic.Bool  // a failure episode is under way (for logs and health)
+	l2DownUntil atomic.Int64  // unix nanos; Redis is skipped until then
+	l2Down      atomic.Bool   // a failure episode is under way (for logs and health)
+	pend        pendingWrites // writes that did not reach Redis (pending.go)
 
 	sub    *subscriber
 	hooksM sync.Mutex
@@ -381,12 +382,16 @@ type Stats struct {
 	// StaleWritesSkipped counts loaded values not stored because an
 	// invalidation or write happened while they loaded.
 	StaleWritesSkipped int64 `json:"stale_writes_skipped"`
+	// DeferredInvalidations counts keys and tags whose write or
+	// invalidation failed to reach Redis and was applied there later, when
+	// Redis answered again (a whole-prefix flush counts one more).
+	DeferredInvalidations int64 `json:"deferred_invalidations"`
 	// Entries is the L1 size (estimated).
 	Entries int `json:"entries"`
 }
 
 type counters struct {
-	hits, misses, stale, loads, loadErrors, evictions, invalidations, redisErrors, remote, staleWrites atomic.Int64
+	hits, misses, stale, loads, loadErrors, evictions, invalidations, redisErrors, remote, staleWrites, deferred atomic.Int64
 }
 
 // Stats returns the counters.
@@ -395,6 +400,7 @@ func (c *Cache) Stats() Stats {
 		Hits: c.st.hits.Load(), Misses: c.st.misses.Load(), StaleServes: c.st.stale.Load(),
 		Loads: c.st.loads.Load(), LoadErrors: c.st.loadErrors.Load(), Evictions: c.st.evictions.Load(),
 		Invalidations: c.st.invalidations.Load(), RedisErrors: c.st.redisErrors.Load(),
-		RemoteInvalidations: c.st.remote.Load(), StaleWritesSkipped: c.st.staleWrites.Load(), Entries: c.l1.EstimatedSize(),
+		RemoteInvalidations: c.st.remote.Load(), StaleWritesSkipped: c.st.staleWrites.Load(),
+		DeferredInvalidations: c.st.deferred.Load(), Entries: c.l1.EstimatedSize(),
 	}
 }

@@ -25,7 +25,9 @@ import (
 // Every call is bounded by WithRedisTimeout. A failure (not a miss) is
 // counted, logged once per episode, and makes the cache skip Redis for
 // WithRedisBackoff: reads then fall through to L1 and the loader, writes are
-// skipped. Nothing is retried within a request.
+// skipped. Nothing is retried within a request; writes and invalidations
+// that did not reach Redis are applied before Redis is read again
+// (pending.go).
 
 // setScript stores an entry. ARGV[5], when not empty, is '=' and the
 // invalidation epoch its loader read before loading: a different epoch now means an
@@ -103,6 +105,9 @@ func (c *Cache) l2ctx(ctx context.Context) (context.Context, context.CancelFunc,
 	if until := c.l2DownUntil.Load(); until != 0 && time.Now().UnixNano() < until {
 		return nil, nil, false
 	}
+	if c.pend.has.Load() && !c.flushPending(ctx) {
+		return nil, nil, false // Redis may hold what failed writes replaced
+	}
 	cctx, cancel := context.WithTimeout(ctx, c.cfg.timeout)
 	return cctx, cancel, true
 }
@@ -153,6 +158,9 @@ func (c *Cache) l2Set(ctx context.Context, key string, e *entry, keep time.Durat
 	}
 	cctx, cancel, ok := c.l2ctx(ctx)
 	if !ok {
+		if !st.check {
+			c.deferWrite([]string{key}, nil) // Redis may hold the old value
+		}
 		return true
 	}
 	defer cancel()
@@ -173,12 +181,18 @@ func (c *Cache) l2Set(ctx context.Context, key string, e *entry, keep time.Durat
 	}
 	n, err := setScript.Run(cctx, c.rdb, keys, encodeEntry(e), ms, c.cfg.channel, msg, expect, bump, c.repoch()).Int()
 	c.l2result(ctx, "set", err)
+	if err != nil && !st.check {
+		c.deferWrite([]string{key}, nil)
+	}
 	return err != nil || n != 0
 }
 
 func (c *Cache) l2Delete(ctx context.Context, key string) {
 	cctx, cancel, ok := c.l2ctx(ctx)
 	if !ok {
+		if c.rdb != nil {
+			c.deferWrite([]string{key}, nil)
+		}
 		return
 	}
 	defer cancel()
@@ -191,11 +205,17 @@ func (c *Cache) l2Delete(ctx context.Context, key string) {
 		return nil
 	})
 	c.l2result(ctx, "delete", err)
+	if err != nil {
+		c.deferWrite([]string{key}, nil)
+	}
 }
 
 func (c *Cache) l2InvalidateTags(ctx context.Context, tags []string) {
 	cctx, cancel, ok := c.l2ctx(ctx)
 	if !ok {
+		if c.rdb != nil {
+			c.deferWrite(nil, tags)
+		}
 		return
 	}
 	defer cancel()
@@ -205,6 +225,9 @@ func (c *Cache) l2InvalidateTags(ctx context.Context, tags []string) {
 	}
 	err := invalidateScript.Run(cctx, c.rdb, keys, c.cfg.channel, c.message('t', tags), c.repoch()).Err()
 	c.l2result(ctx, "invalidate", err)
+	if err != nil {
+		c.deferWrite(nil, tags)
+	}
 }
 
 // message is an invalidation message: instance id, NUL, kind ('k' keys,
@@ -236,6 +259,8 @@ func (c *Cache) handleMessage(payload string) {
 		}
 	case 't':
 		c.invalidateLocal(names)
+	case 'a': // another instance flushed the whole prefix (pending.go)
+		c.l1.InvalidateAll()
 	}
 	c.hooksM.Lock()
 	obs := c.observers
