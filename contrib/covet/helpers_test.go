@@ -39,6 +39,11 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 // against the modules of this tree as it would against their releases.
 func newLocalApp(t *testing.T, name string, args ...string) string {
 	t.Helper()
+	if testing.Short() {
+		// Each app is generated and built (go build/vet/test of a new
+		// module): minutes on a loaded machine. The main run has them.
+		t.Skip("-short: tests that build a generated app are skipped")
+	}
 	root := repoRoot(t)
 	tmp := t.TempDir()
 	t.Chdir(tmp)

@@ -149,6 +149,7 @@ func Open(t testing.TB, e Engine, opts ...Option) Browser {
 
 func open(t testing.TB, e Engine, c config) Browser {
 	t.Helper()
+	skipShort(t)
 	d, err := engineFor(e)
 	if err != nil {
 		covettest.NeedService(t, describe(e), err)
@@ -296,6 +297,7 @@ func Path() (string, error) {
 // [Run].
 func New(t testing.TB, timeout time.Duration) context.Context {
 	t.Helper()
+	skipShort(t)
 	path, err := Path()
 	covettest.NeedService(t, "headless Chromium", err)
 	if timeout == 0 {
@@ -342,3 +344,13 @@ func jsString(s string) string {
 // is generous: on a loaded two-core machine three engines starting side by
 // side have taken 35 s.
 const startTimeout = 2 * time.Minute
+
+// skipShort skips a real-browser test under -short: each starts a browser
+// (seconds, a minute on a loaded machine). The release check's pass over
+// every module alone runs with -short; the main run has every browser.
+func skipShort(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: real-browser tests are skipped")
+	}
+}

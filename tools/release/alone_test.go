@@ -20,7 +20,7 @@ import (
 // and its replace directives dropped, so that this repository's modules come
 // from the local proxy at the versions the module requires. A module that
 // silently depends on an unreleased change of core (or of any sibling) fails
-// here. Modules run two at a time (or GOMAXPROCS at a time, if less);
+// here. Tests run with -short (see below). Modules run two at a time (or GOMAXPROCS at a time, if less);
 // COVET_RELEASE_PARALLEL=N changes that.
 func TestModulesAlone(t *testing.T) {
 	repo, _ := repository(t)
@@ -79,7 +79,11 @@ func TestModulesAlone(t *testing.T) {
 				t.Fatal(err)
 			}
 			env := append(p.Env(os.Environ()), nestedEnv+"=1")
-			args := []string{"test", "-count=1"}
+			// -short: this pass checks that each module builds and passes
+			// against the versions it requires; the long end-to-end tests
+			// (real browsers, generated apps built, HTTP/2 floods, scale-out)
+			// already ran on the same code in the main run and skip here.
+			args := []string{"test", "-count=1", "-short"}
 			if deadline, ok := t.Deadline(); ok {
 				// Give the module what is left of this binary's time, less a
 				// margin, so that running out names the module instead of

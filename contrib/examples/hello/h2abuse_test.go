@@ -229,6 +229,7 @@ func closedBy(c net.Conn, fr *http2.Framer, quiet time.Duration) (bool, string) 
 // than SETTINGS_MAX_CONCURRENT_STREAMS. The handlers running at once never
 // exceed the advertised limit, and others are served meanwhile.
 func TestH2RapidReset(t *testing.T) {
+	skipFloodShort(t)
 	for _, tg := range h2Targets(t) {
 		t.Run(tg.name, func(t *testing.T) {
 			c, fr, sf := tg.h2Conn(t)
@@ -273,6 +274,7 @@ func TestH2RapidReset(t *testing.T) {
 // ends. The server cuts the connection once the block passes its header
 // limit instead of buffering it, and serves others.
 func TestH2ContinuationFlood(t *testing.T) {
+	skipFloodShort(t)
 	for _, tg := range h2Targets(t) {
 		t.Run(tg.name, func(t *testing.T) {
 			c, fr, _ := tg.h2Conn(t)
@@ -315,6 +317,7 @@ func TestH2ContinuationFlood(t *testing.T) {
 // frames at 10,000) or, for SETTINGS, answered by coalesced acks, instead of
 // growing the server's memory.
 func TestH2ControlFrameFlood(t *testing.T) {
+	skipFloodShort(t)
 	for _, kind := range []string{"PING", "SETTINGS"} {
 		for _, tg := range h2Targets(t) {
 			t.Run(kind+"/"+tg.name, func(t *testing.T) {
@@ -454,4 +457,14 @@ func writeWithHeadway(c net.Conn, b []byte, n int, d time.Duration) error {
 		b = b[w:]
 	}
 	return c.SetWriteDeadline(time.Time{})
+}
+
+// skipFloodShort skips the flood tests under -short (megabytes of frames,
+// up to a minute on a loaded machine; the release check's pass over each
+// module alone uses -short, the main run has them).
+func skipFloodShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: HTTP/2 flood tests are skipped")
+	}
 }
