@@ -113,6 +113,12 @@ var (
 	bcastPayload = []byte(`"` + strings.Repeat("x", 62) + `"`)
 )
 
+// countFDs is the number of open file descriptors of this process.
+func countFDs() int {
+	ents, _ := os.ReadDir("/proc/self/fd")
+	return len(ents)
+}
+
 func rssOf(pid int) int64 {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
@@ -258,12 +264,31 @@ func TestScaleServer(t *testing.T) {
 			OnMessage: func(c *ws.Conn, m *[]byte) error { return c.SendText(*m) }})
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 		defer stop()
+		// What runs before the app serves (the test runner, nbio's default
+		// engine, the signal watcher) is not the app's: after the shutdown
+		// no more goroutines and file descriptors may remain, less the
+		// goroutine of NotifyContext (it ends with the SIGTERM) and the
+		// listener (the shutdown closes it).
+		goroutines0, fds0 := runtime.NumGoroutine()-1, countFDs()-1
 		served := make(chan error, 1)
 		go func() { served <- app.ServeContext(ctx, ln) }()
 		fmt.Printf("ADDR %s\n", ln.Addr())
+		<-ctx.Done()
+		signalled := time.Now()
 		if err := <-served; err != nil {
 			fmt.Printf("ERR %v\n", err)
 			os.Exit(1)
+		}
+		fmt.Printf("SERVED %d\n", time.Since(signalled).Nanoseconds())
+		deadline := time.Now().Add(30 * time.Second)
+		for (runtime.NumGoroutine() > goroutines0 || countFDs() > fds0) && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if g, f := runtime.NumGoroutine(), countFDs(); g > goroutines0 || f > fds0 {
+			buf := make([]byte, 1<<20)
+			fmt.Fprintf(os.Stderr, "%s\n", buf[:runtime.Stack(buf, true)])
+			fmt.Printf("LEFT %d goroutines (%d expected), %d fds (%d expected)\n", g, goroutines0, f, fds0)
+			return
 		}
 		fmt.Println("DONE")
 		return
