@@ -222,11 +222,14 @@ func TestScaleServer(t *testing.T) {
 	mux := http.NewServeMux()
 	var keep sync.Map
 	switch kind {
-	case "covet-ws", "covet-ws-deflate":
+	case "covet-ws", "covet-ws-deflate", "covet-ws-notrim":
 		app := covet.New()
 		opts := []ws.Option{ws.WithPing(time.Hour, time.Hour)}
 		if kind == "covet-ws-deflate" {
 			opts = append(opts, ws.WithCompression(1, 64))
+		}
+		if kind == "covet-ws-notrim" {
+			opts = append(opts, ws.WithIdleTrim(0, 0))
 		}
 		hub := ws.NewHub(opts...)
 		scaleHub = hub
