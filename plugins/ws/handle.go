@@ -365,6 +365,7 @@ func (rt *route) serve(cc *covet.Context) error {
 		return nil
 	}
 	admitted = false
+	h.noteHandshake()
 	if h.draining.Load() {
 		_ = c.Close(CloseGoingAway, "server shutting down")
 		return nil

@@ -58,6 +58,7 @@ type Hub struct {
 
 	presenceKick chan struct{}
 	sweepStep    atomic.Int64 // heartbeat loop period (ns), 0: no pings
+	trim         trimmer
 }
 
 type hubStats struct {
@@ -88,6 +89,9 @@ type Stats struct {
 	// ReplayFailed counts room broadcasts the replay store (WithReplayStore)
 	// could not keep, and resumptions it could not answer.
 	ReplayFailed int64
+	// Trims counts the times the hub returned memory to the OS after a
+	// burst of handshakes (WithIdleTrim).
+	Trims int64
 }
 
 var (
@@ -177,6 +181,7 @@ func (h *Hub) Start(ctx context.Context) error {
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	h.cancel = cancel
 	h.running.Store(true)
+	h.startTrim()
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
@@ -235,6 +240,7 @@ func (h *Hub) Stop(ctx context.Context) error {
 		}
 	}
 	h.cancel()
+	h.stopTrim()
 	h.stopEngine()
 	h.wg.Wait()
 	if h.cfg.broker != nil {
@@ -334,6 +340,7 @@ func (h *Hub) Stats() Stats {
 	s.BrokerReceived = h.stats.brokerReceived.Load()
 	s.BrokerDropped = h.stats.brokerDropped.Load()
 	s.ReplayFailed = h.stats.replayFailed.Load()
+	s.Trims = h.trim.count.Load()
 	return s
 }
 

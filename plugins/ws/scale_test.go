@@ -7,7 +7,10 @@ package ws_test
 // Each server runs in a child process (this test binary), so that its RSS
 // is its own; the clients (gorilla dialers that never read: no goroutine
 // each) stay in the test process. bytes/conn = (RSS(N) - RSS(0)) / N after
-// 5 s idle, as the anchor measured (../shared/anchors/websocket-scale.md).
+// 5 s idle, as the anchor measured (../shared/anchors/websocket-scale.md);
+// RSS(0) after one connection was served and closed and a GC returned all
+// free memory (see warmUp below). "after GC" is RSS after another forced
+// GC and release at the end.
 
 import (
 	"bufio"
@@ -69,7 +72,16 @@ func TestScaleIdleMemory(t *testing.T) {
 			t.Fatal(err)
 		}
 		addr := strings.TrimSpace(strings.TrimPrefix(line, "ADDR "))
+		// RSS(0) is that of a server which has served (one connection,
+		// closed: the plugin starts its pollers at the first upgrade, a
+		// fixed cost that is not per connection) and holds no garbage
+		// (GC, pages returned): the lowest baseline, the same for every
+		// server, so that nothing of the baseline is counted as released
+		// per connection.
+		warmUp(t, addr)
 		time.Sleep(2 * time.Second)
+		fmt.Fprintln(stdin, "gc")
+		_, _ = br.ReadString('\n')
 		fmt.Fprintln(stdin, "heap")
 		hl0, _ := br.ReadString('\n')
 		var heap0, stack0, sys0 int64
@@ -113,6 +125,19 @@ var (
 	bcastPayload = []byte(`"` + strings.Repeat("x", 62) + `"`)
 )
 
+// warmUp opens one connection to addr and closes it.
+func warmUp(t *testing.T, addr string) {
+	for _, c := range dialMany(t, addr, 1) {
+		c.Close()
+	}
+}
+
+// countFDs is the number of open file descriptors of this process.
+func countFDs() int {
+	ents, _ := os.ReadDir("/proc/self/fd")
+	return len(ents)
+}
+
 func rssOf(pid int) int64 {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
@@ -135,6 +160,15 @@ func dialMany(t *testing.T, addr string, n int) []*websocket.Conn {
 // dialManyOpts dials n connections; compress offers permessage-deflate
 // (and checks that it was negotiated).
 func dialManyOpts(t *testing.T, addr string, n int, compress bool) []*websocket.Conn {
+	return dialManyFrom(t, addr, n, compress, "")
+}
+
+// dialManyFrom is dialManyOpts from the local address source ("" for any).
+func dialManyFrom(t *testing.T, addr string, n int, compress bool, source string) []*websocket.Conn {
+	nd := &net.Dialer{Timeout: 60 * time.Second}
+	if source != "" {
+		nd.LocalAddr = &net.TCPAddr{IP: net.ParseIP(source)}
+	}
 	conns := make([]*websocket.Conn, n)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 32)
@@ -147,7 +181,8 @@ func dialManyOpts(t *testing.T, addr string, n int, compress bool) []*websocket.
 			defer wg.Done()
 			defer func() { <-sem }()
 			h := http.Header{"Origin": {"http://" + addr}}
-			d := websocket.Dialer{ReadBufferSize: 256, WriteBufferSize: 256, EnableCompression: compress}
+			d := websocket.Dialer{ReadBufferSize: 256, WriteBufferSize: 256, EnableCompression: compress,
+				NetDialContext: nd.DialContext, HandshakeTimeout: 60 * time.Second}
 			c, resp, err := d.Dial("ws://"+addr+"/ws", h)
 			if err == nil && compress && resp.Header.Get("Sec-Websocket-Extensions") == "" {
 				err = fmt.Errorf("permessage-deflate not negotiated")
@@ -176,6 +211,7 @@ func TestScaleServer(t *testing.T) {
 	if kind == "" {
 		t.Skip("child process of TestScaleIdleMemory")
 	}
+	raiseNoFile(t)
 	if os.Getenv("COVET_WS_SCALE_HEAP") != "" {
 		runtime.MemProfileRate = 1 // exact profile (inflates RSS: for the breakdown only)
 	}
@@ -186,11 +222,14 @@ func TestScaleServer(t *testing.T) {
 	mux := http.NewServeMux()
 	var keep sync.Map
 	switch kind {
-	case "covet-ws", "covet-ws-deflate":
+	case "covet-ws", "covet-ws-deflate", "covet-ws-notrim":
 		app := covet.New()
 		opts := []ws.Option{ws.WithPing(time.Hour, time.Hour)}
 		if kind == "covet-ws-deflate" {
 			opts = append(opts, ws.WithCompression(1, 64))
+		}
+		if kind == "covet-ws-notrim" {
+			opts = append(opts, ws.WithIdleTrim(0, 0))
 		}
 		hub := ws.NewHub(opts...)
 		scaleHub = hub
@@ -258,12 +297,31 @@ func TestScaleServer(t *testing.T) {
 			OnMessage: func(c *ws.Conn, m *[]byte) error { return c.SendText(*m) }})
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 		defer stop()
+		// What runs before the app serves (the test runner, nbio's default
+		// engine, the signal watcher) is not the app's: after the shutdown
+		// no more goroutines and file descriptors may remain, less the
+		// goroutine of NotifyContext (it ends with the SIGTERM) and the
+		// listener (the shutdown closes it).
+		goroutines0, fds0 := runtime.NumGoroutine()-1, countFDs()-1
 		served := make(chan error, 1)
 		go func() { served <- app.ServeContext(ctx, ln) }()
 		fmt.Printf("ADDR %s\n", ln.Addr())
+		<-ctx.Done()
+		signalled := time.Now()
 		if err := <-served; err != nil {
 			fmt.Printf("ERR %v\n", err)
 			os.Exit(1)
+		}
+		fmt.Printf("SERVED %d\n", time.Since(signalled).Nanoseconds())
+		deadline := time.Now().Add(30 * time.Second)
+		for (runtime.NumGoroutine() > goroutines0 || countFDs() > fds0) && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if g, f := runtime.NumGoroutine(), countFDs(); g > goroutines0 || f > fds0 {
+			buf := make([]byte, 1<<20)
+			fmt.Fprintf(os.Stderr, "%s\n", buf[:runtime.Stack(buf, true)])
+			fmt.Printf("LEFT %d goroutines (%d expected), %d fds (%d expected)\n", g, goroutines0, f, fds0)
+			return
 		}
 		fmt.Println("DONE")
 		return

@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -54,10 +55,14 @@ func TestScaleSharded(t *testing.T) {
 			for i := 0; i < k; i++ {
 				servers = append(servers, startChild(t, kind))
 			}
+			for _, s := range servers {
+				warmUp(t, s.addr) // as TestScaleIdleMemory: RSS(0) of a server that has served
+			}
 			time.Sleep(2 * time.Second)
 			r := row{kind: kind, n: n, k: k}
 			var heap0, stack0 int64
 			for _, s := range servers {
+				s.ask("gc")
 				var h, st, sys int64
 				fmt.Sscanf(s.ask("heap"), "H %d %d %d", &h, &st, &sys)
 				heap0 += h
@@ -68,7 +73,10 @@ func TestScaleSharded(t *testing.T) {
 			var clients []*child
 			for i, s := range servers {
 				m := min(perShard, n-i*perShard)
-				clients = append(clients, startClient(t, s.addr, m))
+				// Each client process dials from its own loopback
+				// address (127.0.0.2, .3, ...): its own 28k ephemeral
+				// ports, whatever the kernel's port reuse policy.
+				clients = append(clients, startClient(t, s.addr, m, fmt.Sprintf("127.0.0.%d", 2+i%250)))
 			}
 			for _, c := range clients {
 				if l, _ := c.out.ReadString('\n'); strings.TrimSpace(l) != "OK" {
@@ -112,10 +120,10 @@ func TestScaleSharded(t *testing.T) {
 	}
 }
 
-func startClient(t *testing.T, addr string, n int) *child {
+func startClient(t *testing.T, addr string, n int, source string) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run", "^TestScaleClient$")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("COVET_WS_SCALE_CLIENT=%s,%d", addr, n))
+	cmd.Env = append(os.Environ(), fmt.Sprintf("COVET_WS_SCALE_CLIENT=%s,%d,%s", addr, n, source))
 	out, _ := cmd.StdoutPipe()
 	in, _ := cmd.StdinPipe()
 	cmd.Stderr = os.Stderr
@@ -132,12 +140,33 @@ func TestScaleClient(t *testing.T) {
 	if v == "" {
 		t.Skip("client process of TestScaleSharded")
 	}
-	addr, ns, _ := strings.Cut(v, ",")
-	n, _ := strconv.Atoi(ns)
-	conns := dialMany(t, addr, n)
+	f := strings.Split(v, ",")
+	addr, source := f[0], ""
+	n, _ := strconv.Atoi(f[1])
+	if len(f) > 2 {
+		source = f[2]
+	}
+	raiseNoFile(t)
+	conns := dialManyFrom(t, addr, n, false, source)
 	fmt.Println("OK")
 	_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
 	for _, c := range conns {
 		c.Close()
+	}
+}
+
+// raiseNoFile raises this process's soft limit of open files to its hard
+// limit (20,000 on these machines; it cannot be raised further without
+// privileges, hence one process per 10,000 connections).
+func raiseNoFile(t *testing.T) {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		t.Fatal(err)
+	}
+	if rl.Cur < rl.Max {
+		rl.Cur = rl.Max
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
