@@ -6,7 +6,9 @@
 //	go run ./contrib/scaleout/cmd/harness -duration 60s -rate 200 -faults=false   # load only
 //	go run ./contrib/scaleout/cmd/harness -open -dir /tmp/scaleout -faults=false -rate 100 -duration 15s   # on a running topology
 //
-// It exits 1 when an invariant failed.
+// After the traffic it checks the instances act as one application
+// (scaleout.CrossCheck; -cross=false skips it). It exits 1 when an
+// invariant failed.
 package main
 
 import (
@@ -30,7 +32,9 @@ func main() {
 	keep := flag.Bool("keep", false, "leave the topology running afterwards (stop it with scripts/down.sh)")
 	users := flag.Int("users", 0, "signed-in clients (default: 8, or one per 5 writes/s)")
 	open := flag.Bool("open", false, "use the topology already running in -dir (started by scripts/up.sh) and leave it running")
+	cross := flag.Bool("cross", true, "after the traffic, check the instances act as one (rate limit, refresh tokens, cache, events, jobs)")
 	flag.Parse()
+	crossCheck = *cross
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -77,8 +81,28 @@ func run(ctx context.Context, t *scaleout.Topology, d time.Duration, rate float6
 		return 2
 	}
 	rep.Print(os.Stdout)
+	code := 0
 	if len(rep.Problems) > 0 {
-		return 1
+		code = 1
 	}
-	return 0
+	if crossCheck {
+		cr, err := scaleout.CrossCheck(ctx, t)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+		for _, l := range cr.Lines {
+			fmt.Println("cross-instance:", l)
+		}
+		for _, p := range cr.Problems {
+			fmt.Println("FAIL cross-instance:", p)
+		}
+		if len(cr.Problems) > 0 {
+			code = 1
+		}
+	}
+	return code
 }
+
+// crossCheck is the -cross flag.
+var crossCheck bool
