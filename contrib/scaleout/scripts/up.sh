@@ -38,6 +38,7 @@ if [ -f "$dir/topology.env" ]; then
   exit 1
 fi
 "$root/scripts/install-haproxy.sh"
+[ "$app" = fastapi ] && "$here/install-peers.sh"
 mkdir -p "$dir"
 export SCALEOUT_DIR="$dir"
 cd "$dir"
