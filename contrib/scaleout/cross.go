@@ -6,11 +6,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,6 +53,9 @@ const (
 //   - rate limit: creates of one user sent to every instance at once are
 //     accepted at most burst + rate × elapsed times in all, not that many
 //     per instance;
+//   - logout: a browser session signed in on instance 1 is accepted on
+//     instance 2; after the logout on instance 1, the same session cookie
+//     is refused on instances 2 and 3 at once (sessions live in Redis);
 //   - refresh tokens: a token rotated on instance 1 and presented again on
 //     instance 2 is refused there, and the family it revoked is refused on
 //     instance 3 (the reuse detection and the revocation are shared);
@@ -157,6 +163,9 @@ func CrossCheck(ctx context.Context, t *Topology) (*CrossReport, error) {
 			}
 		}
 	}
+
+	// A session ended (logout) on one instance is refused on the others.
+	checkLogout(ctx, r, inst, writer)
 
 	// Response cache: no stale read on another instance after a write.
 	{
@@ -446,4 +455,84 @@ func countLogLines(t *Topology, i int, needle string, ids []int64) int {
 		}
 	}
 	return n
+}
+
+var csrfRe = regexp.MustCompile(`name="csrf_token" value="([^"]+)"|"X-CSRF-Token": "([^"]+)"`)
+
+// checkLogout signs u in through the UI on instance 1, checks the session
+// on instance 2, signs out on instance 1 and checks the old session cookie
+// is refused on instances 2 and 3.
+func checkLogout(ctx context.Context, r *CrossReport, inst func(int) string, u *user) {
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Transport: u.client.Transport, Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(c *http.Client, url string, cookies []*http.Cookie) (int, string, string, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return 0, "", "", err
+		}
+		req.Header.Set("Accept", "text/html")
+		for _, ck := range cookies {
+			req.AddCookie(ck)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			return 0, "", "", err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Location"), string(b), err
+	}
+	post := func(url string, form url.Values) (int, string, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(form.Encode()))
+		if err != nil {
+			return 0, "", err
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := c.Do(req)
+		if err != nil {
+			return 0, "", err
+		}
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("Location"), nil
+	}
+	csrf := func(page string) string {
+		m := csrfRe.FindStringSubmatch(page)
+		if m == nil {
+			return ""
+		}
+		return m[1] + m[2]
+	}
+	st, _, page, err := get(c, inst(1)+"/login", nil)
+	if err != nil || st != http.StatusOK || csrf(page) == "" {
+		r.problemf("logout: sign-in page on instance 1: %d %v", st, err)
+		return
+	}
+	st, loc, err := post(inst(1)+"/login", url.Values{"csrf_token": {csrf(page)}, "email": {u.email}, "password": {u.password}})
+	if err != nil || st != http.StatusSeeOther || loc != "/board" {
+		r.problemf("logout: sign-in on instance 1: %d %q %v", st, loc, err)
+		return
+	}
+	session := jar.Cookies(&url.URL{Scheme: "http", Host: "127.0.0.1"}) // cookies ignore the port
+	st2, _, page, err := get(c, inst(2)+"/board", nil)
+	if err != nil || st2 != http.StatusOK {
+		r.problemf("logout: the session signed in on instance 1 was refused on instance 2 (%d %v)", st2, err)
+		return
+	}
+	st, loc, err = post(inst(1)+"/logout", url.Values{"csrf_token": {csrf(page)}})
+	if err != nil || st != http.StatusSeeOther {
+		r.problemf("logout: sign-out on instance 1: %d %q %v", st, loc, err)
+		return
+	}
+	bare := &http.Client{Transport: u.client.Transport, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	var after []string
+	for _, i := range []int{2, 3} {
+		st, loc, _, err := get(bare, inst(i)+"/board", session)
+		after = append(after, fmt.Sprintf("instance %d → %d %s", i, st, loc))
+		if err != nil || st != http.StatusSeeOther || !strings.HasPrefix(loc, "/login") {
+			r.problemf("logout: the session ended on instance 1 was not refused at once on instance %d: %d %q %v", i, st, loc, err)
+		}
+	}
+	r.linef("logout: session signed in on instance 1, accepted on instance 2 (%d); signed out on instance 1; the old cookie: %s", st2, strings.Join(after, ", "))
 }
