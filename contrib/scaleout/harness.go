@@ -55,6 +55,8 @@ type Config struct {
 	Users int
 	// SSE and WS are the numbers of live-update subscribers of each kind (default 2 each).
 	SSE, WS int
+	// NoLive runs no subscribers (the peers of the comparison have no live updates).
+	NoLive bool
 	// Faults are injected in order of At.
 	Faults []Fault
 	// MaxInFlight bounds outstanding requests (default 256).
@@ -77,7 +79,9 @@ func (c *Config) defaults() {
 	if c.Users == 0 {
 		c.Users = 8
 	}
-	if c.SSE == 0 && c.WS == 0 {
+	if c.NoLive {
+		c.SSE, c.WS = 0, 0
+	} else if c.SSE == 0 && c.WS == 0 {
 		c.SSE, c.WS = 2, 2
 	}
 	if c.MaxInFlight == 0 {

@@ -69,7 +69,8 @@ func seq(a, b int) []int {
 }
 
 // TestScaleOut runs the topology under traffic with every fault injected
-// once and checks the invariants. The short form (default) runs 15 s of
+// once and checks the invariants, then the cross-instance ones
+// (CrossCheck). The short form (default) runs 15 s of
 // traffic or until the rolling restart is over; SCALEOUT_LONG=1 runs 3 minutes at a higher rate with a Redis
 // restart too.
 func TestScaleOut(t *testing.T) {
@@ -136,5 +137,15 @@ func TestScaleOut(t *testing.T) {
 	}
 	for _, p := range rep.Problems {
 		t.Error(p)
+	}
+	// The instances act as one application: rate limit, refresh token
+	// revocation, response cache, live updates and jobs across instances.
+	cr, err := scaleout.CrossCheck(ctx, topo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log("cross-instance:\n" + strings.Join(cr.Lines, "\n"))
+	for _, p := range cr.Problems {
+		t.Error("cross-instance: " + p)
 	}
 }

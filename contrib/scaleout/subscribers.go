@@ -26,6 +26,8 @@ type Subscriber struct {
 	Connected time.Duration
 	// Gaps are the [from, to) intervals without a connection.
 	Gaps [][2]time.Time
+
+	mu sync.Mutex // guards Titles and Connects while CrossCheck's subscriber runs
 }
 
 type taskEvent struct {

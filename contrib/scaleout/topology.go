@@ -49,6 +49,10 @@ type UpOptions struct {
 	Binary string
 	// Log receives the scripts' output (default: discarded).
 	Log *os.File
+	// App is what the instances run: "covet" (the taskboard, default),
+	// or a peer of the comparison, "gin" or "fastapi" (peers/; the JSON
+	// API part only: no live updates, no cross-instance checks).
+	App string
 }
 
 // Scripts returns the directory of up.sh, down.sh and instance.sh, found
@@ -74,6 +78,9 @@ func Up(ctx context.Context, o UpOptions) (*Topology, error) {
 		"SCALEOUT_INSTANCES=" + strconv.Itoa(o.Instances)}
 	if o.Binary != "" {
 		env = append(env, "SCALEOUT_BINARY="+o.Binary)
+	}
+	if o.App != "" {
+		env = append(env, "SCALEOUT_APP="+o.App)
 	}
 	t := &Topology{Dir: o.Dir, scripts: Scripts()}
 	if out, err := t.script(ctx, env, "up.sh"); err != nil {

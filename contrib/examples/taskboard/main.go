@@ -13,7 +13,7 @@
 // environment and ./.env): TASKBOARD_ADDR, DATABASE_URL,
 // TASKBOARD_FRONTEND_ORIGIN (CORS, comma-separated), REDIS_URL (rate limits,
 // auth stores and live updates shared by instances), TASKBOARD_REDIS_TIMEOUT (each
-// Redis call of the auth stores and rate limits, 100 ms), COVET_ENV, TASKBOARD_WEBHOOK_URL, TASKBOARD_WEBHOOK_SECRET,
+// Redis call of the auth stores and rate limits, 500 ms), COVET_ENV, TASKBOARD_WEBHOOK_URL, TASKBOARD_WEBHOOK_SECRET,
 // TASKBOARD_SECRET (token, session and CSRF keys), TASKBOARD_PUBLIC_URL and
 // the GitHub/Google client IDs and secrets; unknown TASKBOARD_* variables are
 // reported as errors. Writes need a signed-in user: a bearer token from

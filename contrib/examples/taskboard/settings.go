@@ -21,7 +21,7 @@ type Settings struct {
 	Dev             *bool         `env:"-" flag:"dev" doc:"development mode (overrides COVET_ENV)"`
 	FrontendOrigins []string      `env:"TASKBOARD_FRONTEND_ORIGIN" flag:"frontend" default:"http://localhost:5173" doc:"browser origins allowed to call the API (CORS), comma-separated; empty for none"`
 	RedisURL        *url.URL      `env:"REDIS_URL" flag:"redis" doc:"Redis shared by instances: rate limits, sessions, refresh tokens, revocations and live updates (default: in memory, one instance)"`
-	RedisTimeout    time.Duration `env:"TASKBOARD_REDIS_TIMEOUT" flag:"redis-timeout" default:"100ms" doc:"bounds each Redis call of the auth stores and rate limits (a slow Redis fails the request fast)"`
+	RedisTimeout    time.Duration `env:"TASKBOARD_REDIS_TIMEOUT" flag:"redis-timeout" default:"500ms" doc:"bounds each Redis call of the auth stores and rate limits (a stalled Redis fails the request within it)"`
 	WebhookURL      *url.URL      `env:"TASKBOARD_WEBHOOK_URL" flag:"webhook" doc:"receives a POST for every task created (default: none)"`
 	AllowedHosts    []string      `env:"TASKBOARD_ALLOWED_HOSTS" flag:"allowed-hosts" doc:"host names the app answers to (Host header, against DNS rebinding), comma-separated; development default: localhost, 127.0.0.1, ::1; required in production"`
 	ResponseCache   bool          `env:"TASKBOARD_RESPONSE_CACHE" flag:"response-cache" default:"true" doc:"cache the anonymous task list and detail responses (in memory, and in Redis with REDIS_URL); every write invalidates them on all instances"`

@@ -27,7 +27,7 @@ func TestSettingsDefaults(t *testing.T) {
 	}
 	cfg := s.config()
 	if s.Addr != "127.0.0.1:8080" || cfg.DatabaseURL != "sqlite://taskboard.db" || !cfg.Development || cfg.RedisURL != "" ||
-		cfg.RedisTimeout != 100*time.Millisecond || !reflect.DeepEqual(cfg.FrontendOrigins, []string{"http://localhost:5173"}) {
+		cfg.RedisTimeout != 500*time.Millisecond || !reflect.DeepEqual(cfg.FrontendOrigins, []string{"http://localhost:5173"}) {
 		t.Fatalf("%+v %+v", s, cfg)
 	}
 }

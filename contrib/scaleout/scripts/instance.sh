@@ -18,6 +18,19 @@ port="${ports[$((i - 1))]}"
 pidf="$dir/instance-$i.pid"
 case "$action" in
 start)
+  case "${SCALEOUT_APP:-covet}" in
+  gin)
+    PEER_ADDR="127.0.0.1:$port" setsid "$SCALEOUT_BINARY" >>"$dir/instance-$i.log" 2>&1 </dev/null &
+    echo $! >"$pidf"
+    exit 0
+    ;;
+  fastapi)
+    setsid "${SCALEOUT_PYTHON:-/usr/bin/python3}" -m uvicorn app:app --app-dir "$SCALEOUT_PEERS/fastapi" --host 127.0.0.1 --port "$port" \
+      --workers 1 --no-access-log --log-level warning >>"$dir/instance-$i.log" 2>&1 </dev/null &
+    echo $! >"$pidf"
+    exit 0
+    ;;
+  esac
   COVET_ENV=production TASKBOARD_ADDR="127.0.0.1:$port" TASKBOARD_ALLOWED_HOSTS="127.0.0.1,localhost" \
     TASKBOARD_FRONTEND_ORIGIN="" TASKBOARD_TRUSTED_PROXIES=127.0.0.1 TASKBOARD_DRAIN_DELAY=3s \
     TASKBOARD_SHUTDOWN_TIMEOUT=20s \

@@ -15,6 +15,10 @@
 #   SCALEOUT_PG         libpq URL of the PostgreSQL server, without database
 #                       (default postgres://postgres@127.0.0.1:5432)
 #   SCALEOUT_BINARY     a taskboard binary to use instead of building one
+#   SCALEOUT_APP        covet (the taskboard, default), or a peer of the
+#                       comparison: gin (peers/gin) or fastapi (peers/fastapi
+#                       under uvicorn, one process per instance); the peers
+#                       serve the JSON API part only, on peers/schema.sql
 #
 # topology.env in the state directory names everything for the harness
 # (cmd/harness) and for instance.sh, which starts, stops and kills one
@@ -26,21 +30,27 @@ dir="${SCALEOUT_DIR:-/tmp/scaleout}"
 n="${SCALEOUT_INSTANCES:-3}"
 port="${SCALEOUT_PORT:-18080}"
 pg="${SCALEOUT_PG:-postgres://postgres@127.0.0.1:5432}"
+app="${SCALEOUT_APP:-covet}"
+case "$app" in covet | gin | fastapi) ;; *) echo "up.sh: SCALEOUT_APP=$app: covet, gin or fastapi" >&2; exit 2 ;; esac
 
 if [ -f "$dir/topology.env" ]; then
   echo "up.sh: $dir already holds a topology; run down.sh first" >&2
   exit 1
 fi
 "$root/scripts/install-haproxy.sh"
+[ "$app" = fastapi ] && "$here/install-peers.sh"
 mkdir -p "$dir"
 export SCALEOUT_DIR="$dir"
 cd "$dir"
 
 # One binary for every instance (and for the restarts).
 bin="${SCALEOUT_BINARY:-}"
-if [ -z "$bin" ]; then
+if [ -z "$bin" ] && [ "$app" = covet ]; then
   bin="$dir/taskboard"
   (cd "$root" && go build -o "$bin" ./contrib/examples/taskboard)
+elif [ -z "$bin" ] && [ "$app" = gin ]; then
+  bin="$dir/gin-peer"
+  (cd "$root/contrib/scaleout" && go build -o "$bin" ./peers/gin)
 fi
 
 # A fresh database per run.
@@ -59,6 +69,8 @@ for i in $(seq 1 "$n"); do ports="$ports $((port + i))"; done
 cat > topology.env <<ENV
 SCALEOUT_DIR=$dir
 SCALEOUT_BINARY=$bin
+SCALEOUT_APP=$app
+SCALEOUT_PEERS=$here/../peers
 SCALEOUT_INSTANCES=$n
 SCALEOUT_LB=http://127.0.0.1:$port
 SCALEOUT_INSTANCE_PORTS="${ports# }"
@@ -72,7 +84,11 @@ TASKBOARD_SECRET=$secret
 ENV
 
 # Migrate once, before the instances start (they would race to).
-(set -a; . ./topology.env; set +a; COVET_ENV=production TASKBOARD_ALLOWED_HOSTS=127.0.0.1 "$bin" migrate up >"$dir/migrate.log" 2>&1)
+if [ "$app" = covet ]; then
+  (set -a; . ./topology.env; set +a; COVET_ENV=production TASKBOARD_ALLOWED_HOSTS=127.0.0.1 "$bin" migrate up >"$dir/migrate.log" 2>&1)
+else
+  psql "$pg/$db" -qAtX -v ON_ERROR_STOP=1 -f "$here/../peers/schema.sql" >"$dir/migrate.log" 2>&1
+fi
 
 # HAProxy: round robin over the instances, health checks on /readyz every
 # second (down after 2 failures, so well inside the instances' 3 s drain
@@ -134,4 +150,4 @@ haproxy -D -f haproxy.cfg
 
 for i in $(seq 1 "$n"); do "$here/instance.sh" start "$i"; done
 for i in $(seq 1 "$n"); do "$here/instance.sh" wait "$i"; done
-echo "up.sh: http://127.0.0.1:$port -> $n taskboard instances; database $db; state in $dir"
+echo "up.sh: http://127.0.0.1:$port -> $n $app instances; database $db; state in $dir"

@@ -10,7 +10,11 @@
 // connections only with Options.ContextTimeoutEnabled, so the constructors
 // refuse a client without it. A circuit breaker (github.com/sony/gobreaker)
 // opens after consecutive failures and answers at once while open; the
-// plugin's FailureMode decides what a request gets then.
+// plugin's FailureMode decides what a request gets then. An unreachable
+// Redis (connection refused, reset) opens it at once; timeouts only once
+// commands have failed, none answered, for the stall window
+// (WithStallWindow, default 1 s), so scattered timeouts of a loaded machine
+// do not shut every request out.
 //
 // The revocation check of a request is one MGET of two keys (the token's
 // jti and its subject's cut-off), one round trip. Keys of one subject share

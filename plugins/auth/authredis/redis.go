@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	covet "github.com/covetgo/covet/core"
@@ -21,6 +23,7 @@ type config struct {
 	timeout  time.Duration
 	failures uint32
 	openFor  time.Duration
+	stall    time.Duration
 	retain   time.Duration
 }
 
@@ -39,6 +42,13 @@ func WithTimeout(d time.Duration) Option {
 
 // WithBreaker opens the circuit breaker after failures consecutive failed
 // commands (default 3) for openFor (default 2 s); then one probe is let through.
+//
+// A command that could not reach Redis (connection refused, reset, closed)
+// counts at once. Timed-out commands open it only once commands have been
+// failing, none answered, for the stall window (WithStallWindow):
+// on a loaded machine a goroutine can be held past the deadline while Redis
+// answered in time, and a few such timeouts in a row must not shut every
+// request out for openFor.
 func WithBreaker(failures int, openFor time.Duration) Option {
 	return func(c *config) {
 		if failures > 0 {
@@ -46,6 +56,18 @@ func WithBreaker(failures int, openFor time.Duration) Option {
 		}
 		if openFor > 0 {
 			c.openFor = openFor
+		}
+	}
+}
+
+// WithStallWindow sets how long commands must have been failing, none
+// answered, before timed-out commands open the breaker (default 1 s). Each timed-out command
+// still fails (fail closed or open, by the auth plugin's policy); only the
+// breaker's fast refusal waits for the stall to be real.
+func WithStallWindow(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.stall = d
 		}
 	}
 }
@@ -68,10 +90,16 @@ type base struct {
 	timeout time.Duration
 	retain  time.Duration
 	cb      *gobreaker.CircuitBreaker[any]
+	// failingSince is when the first of the commands failed since Redis
+	// last answered one (Unix nanoseconds, 0: the last one was answered);
+	// unreachable whether the last failed command could not reach Redis.
+	failingSince atomic.Int64
+	unreachable  atomic.Bool
 }
 
 func newBase(name string, client redis.UniversalClient, opts []Option) (*base, error) {
-	cfg := config{prefix: "covet:auth:", timeout: 100 * time.Millisecond, failures: 3, openFor: 2 * time.Second, retain: 30 * 24 * time.Hour}
+	cfg := config{prefix: "covet:auth:", timeout: 100 * time.Millisecond, failures: 3, openFor: 2 * time.Second,
+		stall: time.Second, retain: 30 * 24 * time.Hour}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -86,14 +114,39 @@ func newBase(name string, client redis.UniversalClient, opts []Option) (*base, e
 		Name:        "authredis-" + name,
 		MaxRequests: 1,
 		Timeout:     cfg.openFor,
-		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= cfg.failures },
+		ReadyToTrip: func(c gobreaker.Counts) bool {
+			if c.ConsecutiveFailures < cfg.failures {
+				return false
+			}
+			// Unreachable: open now. Timed out: open once commands have
+			// failed, none answered, for the stall window.
+			fs := b.failingSince.Load()
+			return b.unreachable.Load() || (fs != 0 && time.Since(time.Unix(0, fs)) >= cfg.stall)
+		},
 		IsSuccessful: func(err error) bool {
 			var re redis.Error
-			return err == nil || errors.Is(err, redis.Nil) || errors.As(err, &re)
+			if err == nil || errors.Is(err, redis.Nil) || errors.As(err, &re) {
+				b.failingSince.Store(0)
+				return true
+			}
+			b.failingSince.CompareAndSwap(0, time.Now().UnixNano())
+			b.unreachable.Store(!isTimeout(err))
+			return false
 		},
 		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) },
 	})
 	return b, nil
+}
+
+// isTimeout reports whether err is a deadline that passed (the command's
+// context, or a network deadline derived from it) rather than Redis being
+// unreachable.
+func isTimeout(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 func contextTimeouts(c redis.UniversalClient) bool {

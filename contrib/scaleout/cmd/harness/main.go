@@ -6,7 +6,9 @@
 //	go run ./contrib/scaleout/cmd/harness -duration 60s -rate 200 -faults=false   # load only
 //	go run ./contrib/scaleout/cmd/harness -open -dir /tmp/scaleout -faults=false -rate 100 -duration 15s   # on a running topology
 //
-// It exits 1 when an invariant failed.
+// After the traffic it checks the instances act as one application
+// (scaleout.CrossCheck; -cross=false skips it). It exits 1 when an
+// invariant failed.
 package main
 
 import (
@@ -15,6 +17,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/covetgo/covet/contrib/scaleout"
@@ -30,10 +34,18 @@ func main() {
 	keep := flag.Bool("keep", false, "leave the topology running afterwards (stop it with scripts/down.sh)")
 	users := flag.Int("users", 0, "signed-in clients (default: 8, or one per 5 writes/s)")
 	open := flag.Bool("open", false, "use the topology already running in -dir (started by scripts/up.sh) and leave it running")
+	compare := flag.String("compare", "", "compare apps under the same load, each on its own topology in turn, faults off: e.g. covet,gin,fastapi")
+	rates := flag.String("rates", "50,100,200,400", "the offered rates -compare runs, each for -duration")
+	maxP99 := flag.Duration("p99", 100*time.Millisecond, "-compare: a rate is sustained with p99 under this and errors under 0.1 %")
+	cross := flag.Bool("cross", true, "after the traffic, check the instances act as one (rate limit, refresh tokens, cache, events, jobs)")
 	flag.Parse()
+	crossCheck = *cross
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if *compare != "" {
+		os.Exit(runCompare(ctx, strings.Split(*compare, ","), *rates, *dir, *port, *instances, *duration, *maxP99))
+	}
 	if *open {
 		t, err := scaleout.Open(*dir)
 		if err != nil {
@@ -77,8 +89,100 @@ func run(ctx context.Context, t *scaleout.Topology, d time.Duration, rate float6
 		return 2
 	}
 	rep.Print(os.Stdout)
+	code := 0
 	if len(rep.Problems) > 0 {
-		return 1
+		code = 1
+	}
+	if crossCheck {
+		cr, err := scaleout.CrossCheck(ctx, t)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+		for _, l := range cr.Lines {
+			fmt.Println("cross-instance:", l)
+		}
+		for _, p := range cr.Problems {
+			fmt.Println("FAIL cross-instance:", p)
+		}
+		if len(cr.Problems) > 0 {
+			code = 1
+		}
+	}
+	return code
+}
+
+// crossCheck is the -cross flag.
+var crossCheck bool
+
+// runCompare runs the same JSON API load (10 % task reads, 20 % creates,
+// the rest lists; no logins: the taskboard hashes passwords with argon2id,
+// the peers with SHA-256) at each rate against each app's topology in turn
+// and prints the figures, the highest sustained rate of each and the ratios
+// of Covet's to each peer's.
+func runCompare(ctx context.Context, apps []string, rateList, dir string, port, instances int, d, maxP99 time.Duration) int {
+	var rs []float64
+	for _, f := range strings.Split(rateList, ",") {
+		r, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || r <= 0 {
+			fmt.Fprintf(os.Stderr, "harness: -rates: %q is not a rate\n", f)
+			return 2
+		}
+		rs = append(rs, r)
+	}
+	type row struct {
+		app string
+		s   scaleout.Summary
+	}
+	var rows []row
+	best := map[string]float64{}
+	bestErr := map[string]float64{}
+	for _, app := range apps {
+		fmt.Fprintf(os.Stderr, "harness: %s: starting the topology ...\n", app)
+		t, err := scaleout.Up(ctx, scaleout.UpOptions{Dir: dir + "-" + app, Port: port, Instances: instances, App: app})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+		for _, r := range rs {
+			cfg := scaleout.Config{Duration: d, Rate: r, Users: max(8, int(r*0.2/5)+1), NoLive: true,
+				Mix: scaleout.Mix{Get: 10, Create: 20}}
+			res, err := scaleout.Run(ctx, t, cfg)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				_ = t.Down(context.Background())
+				return 2
+			}
+			s := scaleout.Summarize(res)
+			rows = append(rows, row{app, s})
+			fmt.Printf("%-8s offered %6.0f/s: answered %7.1f/s, %5d requests, %4d failed (%.3f%%), %d not sent, p50 %s, p99 %s, sustained %v\n",
+				app, r, s.Answered, s.Requests, s.Failed, 100*s.ErrorRate(), s.Dropped, s.P50.Round(100*time.Microsecond), s.P99.Round(100*time.Microsecond), s.Sustained(0.001, maxP99))
+			if s.Sustained(0.001, maxP99) {
+				best[app] = max(best[app], s.Answered)
+			}
+			if s.Sustained(0.001, time.Hour) {
+				bestErr[app] = max(bestErr[app], s.Answered)
+			}
+		}
+		if err := t.Down(context.Background()); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
+	}
+	fmt.Printf("highest sustained rate (errors < 0.1 %%, p99 < %s; in brackets: errors < 0.1 %% alone):\n", maxP99)
+	for _, app := range apps {
+		fmt.Printf("  %-8s %7.1f/s  [%7.1f/s]\n", app, best[app], bestErr[app])
+	}
+	for _, app := range apps {
+		if app == "covet" {
+			continue
+		}
+		ratio := func(m map[string]float64) string {
+			if m[app] == 0 {
+				return "n/a (the peer sustained none of the rates)"
+			}
+			return fmt.Sprintf("%.2f", m["covet"]/m[app])
+		}
+		fmt.Printf("covet ÷ %s: %s  [%s]\n", app, ratio(best), ratio(bestErr))
 	}
 	return 0
 }
