@@ -45,7 +45,13 @@ type Plugin struct {
 	inst *instruments // HTTP server metrics, with WithMeterProvider
 }
 
-type tracerBox struct{ t trace.Tracer }
+// tracerBox is what starting spans takes, swapped whole when Start makes
+// the provider.
+type tracerBox struct {
+	t  trace.Tracer
+	ps *presampler          // the provider's sampler mirrored, or nil
+	tp trace.TracerProvider // the provider, for presampled-out spans
+}
 
 // New returns the tracing plugin. With no options it creates, in Start, an
 // SDK tracer provider exporting in batches over OTLP/HTTP to
@@ -117,11 +123,21 @@ func (p *Plugin) Start(ctx context.Context) error {
 	} else if p.app != nil {
 		p.app.Logger().Info("otel: no exporter and no OTEL_EXPORTER_OTLP_ENDPOINT: spans are not exported")
 	}
-	if p.cfg.sampler != nil {
-		topts = append(topts, sdktrace.WithSampler(p.cfg.sampler))
+	sampler := p.cfg.sampler
+	if sampler != nil {
+		topts = append(topts, sdktrace.WithSampler(sampler))
+	} else if os.Getenv("OTEL_TRACES_SAMPLER") == "" {
+		sampler = sdktrace.ParentBased(sdktrace.AlwaysSample()) // the SDK's default
+	}
+	// A sampler the plugin recognises is decided before tracer.Start
+	// (presample.go); the ID generator hands the SDK the trace ID a new
+	// root was sampled on.
+	ps := recognise(sampler)
+	if ps != nil {
+		topts = append(topts, sdktrace.WithIDGenerator(idGenerator{}))
 	}
 	p.sdk = sdktrace.NewTracerProvider(topts...)
-	p.tracer.Store(&tracerBox{t: p.sdk.Tracer(ScopeName, trace.WithInstrumentationVersion(Version))})
+	p.tracer.Store(&tracerBox{t: p.sdk.Tracer(ScopeName, trace.WithInstrumentationVersion(Version)), ps: ps, tp: p.sdk})
 	return nil
 }
 
@@ -178,21 +194,22 @@ func (p *Plugin) traceMiddleware() covet.Middleware {
 				return next(c)
 			}
 			st := p.start(c.Route(), r.Method)
-			ctx, span := p.tracer.Load().t.Start(ctx, st.name, st.opts...)
-			if span.IsRecording() {
-				span.SetAttributes(
-					semconv.URLPath(r.URL.Path),
-					semconv.URLScheme(scheme(r)),
-					semconv.ServerAddress(r.Host),
-					semconv.NetworkProtocolVersion(protoVersion(r)),
-					semconv.ClientAddress(c.ClientIP()),
-				)
-				if ua := r.UserAgent(); ua != "" {
-					span.SetAttributes(semconv.UserAgentOriginal(ua))
+			tb := p.tracer.Load()
+			var span trace.Span
+			if tb.ps == nil {
+				ctx, span = tb.t.Start(ctx, st.name, st.opts...)
+			} else if sctx, dropped, sampled := presample(ctx, tb.ps, tb.tp); !sampled {
+				ctx, span = sctx, dropped
+			} else {
+				var started context.Context
+				started, span = tb.t.Start(sctx, st.name, st.opts...)
+				if sctx != ctx {
+					// Leave the trace ID handed to the SDK out of the
+					// handler's context (a new root started there must draw
+					// its own).
+					started = trace.ContextWithSpan(ctx, span)
 				}
-				if st.other {
-					span.SetAttributes(semconv.HTTPRequestMethodOriginal(r.Method))
-				}
+				ctx = started
 			}
 			// The span reaches the handler's context without a request
 			// copy (made only if someone asks for the request).
@@ -202,7 +219,7 @@ func (p *Plugin) traceMiddleware() covet.Middleware {
 				if !returned {
 					// A panic is unwinding: end the span as a 500 and let it go on.
 					v := recover()
-					p.end(c, span, fmt.Errorf("panic: %v", v), true)
+					p.end(c, r, st, span, fmt.Errorf("panic: %v", v), true)
 					panic(v)
 				}
 			}()
@@ -216,17 +233,26 @@ func (p *Plugin) traceMiddleware() covet.Middleware {
 			if err != nil {
 				// Rendered further out: end the span with the status the
 				// client got, once the request is over.
-				c.OnDone(func() { p.end(c, span, err, false) })
+				c.OnDone(func() { p.end(c, r, st, span, err, false) })
 				return err
 			}
-			p.end(c, span, nil, false)
+			p.end(c, r, st, span, nil, false)
 			return nil
 		}
 	}
 }
 
-// end sets the response attributes and status and ends the span.
-func (p *Plugin) end(c *covet.Context, span trace.Span, err error, panicking bool) {
+// endAttrs holds the attributes a recorded span gets at its end: one
+// SetAttributes call (the SDK grows the span's slice once), from a pooled
+// buffer (the SDK copies them; a variadic slice passed through the
+// interface would be allocated per request).
+type endAttrs struct{ kv [12]attribute.KeyValue }
+
+var endAttrsPool = sync.Pool{New: func() any { return new(endAttrs) }}
+
+// end sets the request and response attributes and the status and ends
+// the span.
+func (p *Plugin) end(c *covet.Context, r *http.Request, st *spanStart, span trace.Span, err error, panicking bool) {
 	if !span.IsRecording() {
 		span.End()
 		return
@@ -238,9 +264,23 @@ func (p *Plugin) end(c *covet.Context, span trace.Span, err error, panicking boo
 			status = http.StatusInternalServerError
 		}
 	}
-	span.SetAttributes(semconv.HTTPResponseStatusCode(status))
+	buf := endAttrsPool.Get().(*endAttrs)
+	kv := append(buf.kv[:0],
+		semconv.HTTPResponseStatusCode(status),
+		semconv.URLPath(r.URL.Path),
+		schemeAttr(r),
+		semconv.ServerAddress(r.Host),
+		protoAttr(r),
+		semconv.ClientAddress(c.ClientIP()),
+	)
+	if ua := r.UserAgent(); ua != "" {
+		kv = append(kv, semconv.UserAgentOriginal(ua))
+	}
+	if st.other {
+		kv = append(kv, semconv.HTTPRequestMethodOriginal(r.Method))
+	}
 	if id := c.RequestID(); id != "" {
-		span.SetAttributes(RequestIDKey.String(id))
+		kv = append(kv, RequestIDKey.String(id))
 	}
 	if status >= 500 {
 		// Server spans: 5xx are errors, 4xx are the client's (semantic
@@ -251,12 +291,17 @@ func (p *Plugin) end(c *covet.Context, span trace.Span, err error, panicking boo
 			if !panicking {
 				et = errorType(err, status)
 			}
-			span.SetAttributes(semconv.ErrorTypeKey.String(et))
+			kv = append(kv, semconv.ErrorTypeKey.String(et))
 		} else {
-			span.SetAttributes(semconv.ErrorTypeKey.String(strconv.Itoa(status)))
+			kv = append(kv, semconv.ErrorTypeKey.String(strconv.Itoa(status)))
 		}
+		span.SetAttributes(kv...)
 		span.SetStatus(codes.Error, http.StatusText(status))
+	} else {
+		span.SetAttributes(kv...)
 	}
+	clear(kv)
+	endAttrsPool.Put(buf)
 	span.End()
 }
 
@@ -353,25 +398,34 @@ func methodName(m string) string {
 	return m
 }
 
-func scheme(r *http.Request) string {
+var (
+	schemeHTTP  = semconv.URLScheme("http")
+	schemeHTTPS = semconv.URLScheme("https")
+	proto11     = semconv.NetworkProtocolVersion("1.1")
+	proto2      = semconv.NetworkProtocolVersion("2")
+	proto10     = semconv.NetworkProtocolVersion("1.0")
+	proto3      = semconv.NetworkProtocolVersion("3")
+)
+
+func schemeAttr(r *http.Request) attribute.KeyValue {
 	if r.TLS != nil {
-		return "https"
+		return schemeHTTPS
 	}
-	return "http"
+	return schemeHTTP
 }
 
-func protoVersion(r *http.Request) string {
+func protoAttr(r *http.Request) attribute.KeyValue {
 	switch {
 	case r.ProtoMajor == 1 && r.ProtoMinor == 1:
-		return "1.1"
+		return proto11
 	case r.ProtoMajor == 2:
-		return "2"
+		return proto2
 	case r.ProtoMajor == 1 && r.ProtoMinor == 0:
-		return "1.0"
+		return proto10
 	case r.ProtoMajor == 3:
-		return "3"
+		return proto3
 	}
-	return strconv.Itoa(r.ProtoMajor) + "." + strconv.Itoa(r.ProtoMinor)
+	return semconv.NetworkProtocolVersion(strconv.Itoa(r.ProtoMajor) + "." + strconv.Itoa(r.ProtoMinor))
 }
 
 var (
