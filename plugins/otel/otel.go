@@ -40,7 +40,10 @@ type Plugin struct {
 	// starts caches the span name and start options per route and method:
 	// an immutable map replaced on a miss, read without a lock.
 	starts atomic.Pointer[map[startKey]*spanStart]
-	mu     sync.Mutex
+	// byRoute is the common case of starts, a route's own method: keyed by
+	// the route alone, found without hashing the method.
+	byRoute atomic.Pointer[map[*covet.RouteInfo]*spanStart]
+	mu      sync.Mutex
 
 	inst *instruments // HTTP server metrics, with WithMeterProvider
 }
@@ -71,6 +74,8 @@ func New(opts ...Option) *Plugin {
 	}
 	empty := map[startKey]*spanStart{}
 	p.starts.Store(&empty)
+	emptyRoutes := map[*covet.RouteInfo]*spanStart{}
+	p.byRoute.Store(&emptyRoutes)
 	tp := p.cfg.provider
 	if tp == nil {
 		tp = noop.NewTracerProvider() // until Start makes the SDK provider
@@ -333,6 +338,11 @@ type startKey struct {
 }
 
 func (p *Plugin) start(ri *covet.RouteInfo, method string) *spanStart {
+	if ri != nil && method == ri.Method {
+		if st, ok := (*p.byRoute.Load())[ri]; ok {
+			return st
+		}
+	}
 	ma := methodAttr(method)
 	if ma == semconv.HTTPRequestMethodOther {
 		method = "_OTHER" // one cache entry for every unknown method
@@ -363,6 +373,15 @@ func (p *Plugin) start(ri *covet.RouteInfo, method string) *spanStart {
 	}
 	next[k] = st
 	p.starts.Store(&next)
+	if ri != nil && k.method == "" {
+		oldR := *p.byRoute.Load()
+		nextR := make(map[*covet.RouteInfo]*spanStart, len(oldR)+1)
+		for kk, v := range oldR {
+			nextR[kk] = v
+		}
+		nextR[ri] = st
+		p.byRoute.Store(&nextR)
+	}
 	return st
 }
 

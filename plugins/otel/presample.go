@@ -218,6 +218,54 @@ func (s *droppedSpan) SetName(string)                          {}
 func (s *droppedSpan) SetAttributes(...attribute.KeyValue)     {}
 func (s *droppedSpan) TracerProvider() trace.TracerProvider    { return s.tp }
 
+// droppedCtx is the context of a request presampled out, holding its span:
+// one allocation where trace.ContextWithSpan and the span would take two.
+// It answers the trace package's span key (spanKey) with the span, as
+// trace.ContextWithSpan's context does.
+type droppedCtx struct {
+	context.Context
+	span droppedSpan
+}
+
+func (c *droppedCtx) Value(key any) any {
+	if key == spanKey {
+		return &c.span
+	}
+	return c.Context.Value(key)
+}
+
+// spanKey is the key trace.SpanFromContext looks the span up with
+// (unexported by the trace package): a probe context records it. Nil if
+// the lookup ever stops going through Value, and then droppedCtx is not
+// used (see presample).
+var spanKey = func() any {
+	var p keyProbe
+	trace.SpanFromContext(&p)
+	if p.key == nil {
+		return nil
+	}
+	// Check that the key is the one ContextWithSpan sets.
+	ctx := trace.ContextWithSpan(context.Background(), noopSpan)
+	if ctx.Value(p.key) != noopSpan {
+		return nil
+	}
+	return p.key
+}()
+
+var noopSpan = trace.SpanFromContext(context.Background())
+
+type keyProbe struct {
+	context.Context
+	key any
+}
+
+func (p *keyProbe) Value(key any) any {
+	if p.key == nil {
+		p.key = key
+	}
+	return nil
+}
+
 // presample decides the request's span before the SDK: it returns ctx
 // with a non-recording span and false when the sampler drops it, or the
 // context to start the span with and true when it is sampled.
@@ -239,14 +287,16 @@ func presample(ctx context.Context, ps *presampler, tp trace.TracerProvider) (co
 		}
 		return ctx, nil, true
 	}
-	span := &droppedSpan{
-		sc: trace.NewSpanContext(trace.SpanContextConfig{
-			TraceID:    tid,
-			SpanID:     newSpanID(),
-			TraceFlags: psc.TraceFlags() &^ trace.FlagsSampled,
-			TraceState: psc.TraceState(),
-		}),
-		tp: tp,
+	sc := trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID:    tid,
+		SpanID:     newSpanID(),
+		TraceFlags: psc.TraceFlags() &^ trace.FlagsSampled,
+		TraceState: psc.TraceState(),
+	})
+	if spanKey == nil {
+		span := &droppedSpan{sc: sc, tp: tp}
+		return trace.ContextWithSpan(ctx, span), span, false
 	}
-	return trace.ContextWithSpan(ctx, span), span, false
+	dc := &droppedCtx{Context: ctx, span: droppedSpan{sc: sc, tp: tp}}
+	return dc, &dc.span, false
 }

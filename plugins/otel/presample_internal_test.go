@@ -125,3 +125,26 @@ func TestIDGenerator(t *testing.T) {
 		t.Fatalf("NewIDs without presetCtx = %s", other)
 	}
 }
+
+// TestDroppedContext: the key of the trace package's span was found, so
+// a dropped request's context and span take one allocation, and the
+// context answers as trace.ContextWithSpan's does.
+func TestDroppedContext(t *testing.T) {
+	if spanKey == nil {
+		t.Fatal("the trace package's span key was not found: dropped requests fall back to two allocations")
+	}
+	ps := recognise(sdktrace.NeverSample())
+	ctx, span, sampled := presample(context.Background(), ps, nil)
+	if sampled || trace.SpanFromContext(ctx) != span || !trace.SpanContextFromContext(ctx).IsValid() || trace.SpanContextFromContext(ctx).IsSampled() {
+		t.Fatalf("dropped: sampled %v, span %v, in context %v", sampled, span, trace.SpanFromContext(ctx))
+	}
+	// A span set on top of it wins, as with nested ContextWithSpan.
+	inner := trace.ContextWithSpanContext(ctx, trace.SpanContext{})
+	if trace.SpanFromContext(inner) == span {
+		t.Fatal("the outer dropped span shadows the inner one")
+	}
+	allocs := testing.AllocsPerRun(100, func() { _, _, _ = presample(context.Background(), ps, nil) })
+	if allocs != 1 {
+		t.Fatalf("%v allocations per dropped request, want 1", allocs)
+	}
+}
