@@ -201,13 +201,18 @@ func (p *Plugin) traceMiddleware() covet.Middleware {
 			st := p.start(c.Route(), r.Method)
 			tb := p.tracer.Load()
 			var span trace.Span
+			late := false // the start attributes are set at the end
 			if tb.ps == nil {
 				ctx, span = tb.t.Start(ctx, st.name, st.opts...)
 			} else if sctx, dropped, sampled := presample(ctx, tb.ps, tb.tp); !sampled {
 				ctx, span = sctx, dropped
 			} else {
 				var started context.Context
-				started, span = tb.t.Start(sctx, st.name, st.opts...)
+				// The sampler is decided (ratio, on, off: it reads no
+				// attributes), so method and route join the attributes set
+				// at the end: one slice for all of them in the span.
+				started, span = tb.t.Start(sctx, st.name, st.lateOpts...)
+				late = true
 				if sctx != ctx {
 					// Leave the trace ID handed to the SDK out of the
 					// handler's context (a new root started there must draw
@@ -224,7 +229,7 @@ func (p *Plugin) traceMiddleware() covet.Middleware {
 				if !returned {
 					// A panic is unwinding: end the span as a 500 and let it go on.
 					v := recover()
-					p.end(c, r, st, span, fmt.Errorf("panic: %v", v), true)
+					p.end(c, r, st, late, span, fmt.Errorf("panic: %v", v), true)
 					panic(v)
 				}
 			}()
@@ -238,10 +243,10 @@ func (p *Plugin) traceMiddleware() covet.Middleware {
 			if err != nil {
 				// Rendered further out: end the span with the status the
 				// client got, once the request is over.
-				c.OnDone(func() { p.end(c, r, st, span, err, false) })
+				c.OnDone(func() { p.end(c, r, st, late, span, err, false) })
 				return err
 			}
-			p.end(c, r, st, span, nil, false)
+			p.end(c, r, st, late, span, nil, false)
 			return nil
 		}
 	}
@@ -251,13 +256,13 @@ func (p *Plugin) traceMiddleware() covet.Middleware {
 // SetAttributes call (the SDK grows the span's slice once), from a pooled
 // buffer (the SDK copies them; a variadic slice passed through the
 // interface would be allocated per request).
-type endAttrs struct{ kv [12]attribute.KeyValue }
+type endAttrs struct{ kv [14]attribute.KeyValue }
 
 var endAttrsPool = sync.Pool{New: func() any { return new(endAttrs) }}
 
 // end sets the request and response attributes and the status and ends
 // the span.
-func (p *Plugin) end(c *covet.Context, r *http.Request, st *spanStart, span trace.Span, err error, panicking bool) {
+func (p *Plugin) end(c *covet.Context, r *http.Request, st *spanStart, late bool, span trace.Span, err error, panicking bool) {
 	if !span.IsRecording() {
 		span.End()
 		return
@@ -280,6 +285,9 @@ func (p *Plugin) end(c *covet.Context, r *http.Request, st *spanStart, span trac
 	)
 	if ua := r.UserAgent(); ua != "" {
 		kv = append(kv, semconv.UserAgentOriginal(ua))
+	}
+	if late {
+		kv = append(kv, st.attrs...)
 	}
 	if st.other {
 		kv = append(kv, semconv.HTTPRequestMethodOriginal(r.Method))
@@ -327,9 +335,13 @@ func errorType(err error, status int) string {
 // low-cardinality names) and the options with the attributes samplers may
 // read (method and route), made once per route and method.
 type spanStart struct {
-	name  string
-	opts  []trace.SpanStartOption
-	other bool // the method is not a standard one
+	name string
+	opts []trace.SpanStartOption
+	// lateOpts start the span without attributes, which are then set
+	// with the others at the end, when the plugin decided the sampling.
+	lateOpts []trace.SpanStartOption
+	attrs    []attribute.KeyValue
+	other    bool // the method is not a standard one
 }
 
 type startKey struct {
@@ -367,6 +379,8 @@ func (p *Plugin) start(ri *covet.RouteInfo, method string) *spanStart {
 		attrs = append(attrs, semconv.HTTPRoute(ri.Pattern))
 	}
 	st.opts = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...)}
+	st.lateOpts = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)}
+	st.attrs = attrs
 	next := make(map[startKey]*spanStart, len(old)+1)
 	for kk, v := range old {
 		next[kk] = v

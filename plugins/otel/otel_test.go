@@ -39,9 +39,66 @@ func attrs(s sdktrace.ReadOnlySpan) map[attribute.Key]attribute.Value {
 	return m
 }
 
-func TestServerSpans(t *testing.T) {
+// spanSource is where a test reads the spans the plugin ended: the
+// application's provider with a recorder, or the provider the plugin builds
+// (which decides sampling itself and sets the start attributes at the end)
+// with an in-memory exporter.
+type spanSource struct {
+	name  string
+	app   func(t *testing.T) *covet.App
+	ended func(t *testing.T) []sdktrace.ReadOnlySpan
+	reset func()
+}
+
+func spanSources() []spanSource {
 	tp, rec := recorded()
-	app := newApp(t, otel.WithTracerProvider(tp))
+	exp := tracetest.NewInMemoryExporter()
+	var built *otel.Plugin
+	return []spanSource{
+		{
+			name:  "provider=given",
+			app:   func(t *testing.T) *covet.App { return newApp(t, otel.WithTracerProvider(tp)) },
+			ended: func(*testing.T) []sdktrace.ReadOnlySpan { return rec.Ended() },
+			reset: rec.Reset,
+		},
+		{
+			name: "provider=plugin",
+			app: func(t *testing.T) *covet.App {
+				built = otel.New(otel.WithSampler(sdktrace.AlwaysSample()), otel.WithExporter(exp))
+				app := covet.New()
+				if err := app.Install(built); err != nil {
+					t.Fatal(err)
+				}
+				addRoutes(app)
+				if err := app.Start(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = app.Stop(context.Background()) })
+				return app
+			},
+			ended: func(t *testing.T) []sdktrace.ReadOnlySpan {
+				if err := built.TracerProvider().(*sdktrace.TracerProvider).ForceFlush(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				var spans []sdktrace.ReadOnlySpan
+				for _, s := range exp.GetSpans() {
+					spans = append(spans, s.Snapshot())
+				}
+				return spans
+			},
+			reset: exp.Reset,
+		},
+	}
+}
+
+func TestServerSpans(t *testing.T) {
+	for _, src := range spanSources() {
+		t.Run(src.name, func(t *testing.T) { testServerSpans(t, src) })
+	}
+}
+
+func testServerSpans(t *testing.T, src spanSource) {
+	app := src.app(t)
 	c := covettest.New(t, app)
 	for _, tc := range []struct {
 		name, path   string
@@ -59,9 +116,9 @@ func TestServerSpans(t *testing.T) {
 		{"unmatched: method only", "/nope/123", 404, "GET", "", false, "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rec.Reset()
+			src.reset()
 			c.Get(tc.path).Header("User-Agent", "probe/1").Do().ExpectStatus(tc.status)
-			spans := rec.Ended()
+			spans := src.ended(t)
 			if len(spans) != 1 {
 				t.Fatalf("%d spans, want 1", len(spans))
 			}
