@@ -14,16 +14,20 @@ type config struct {
 	provider   trace.TracerProvider
 	meter      metric.MeterProvider
 	propagator propagation.TextMapPropagator
-	exporter   sdktrace.SpanExporter
-	sampler    sdktrace.Sampler
-	service    string
-	skip       func(path string) bool
-	errs       []error
+	// w3cOnly: the propagator is the default W3C trace context and
+	// baggage, which read nothing from a request without their headers.
+	w3cOnly  bool
+	exporter sdktrace.SpanExporter
+	sampler  sdktrace.Sampler
+	service  string
+	skip     func(path string) bool
+	errs     []error
 }
 
 func newConfig(opts []Option) *config {
 	cfg := &config{
 		propagator: propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}),
+		w3cOnly:    true,
 	}
 	for _, o := range opts {
 		o(cfg)
@@ -41,7 +45,7 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 // WithPropagator sets how trace context is read from requests (W3C
 // traceparent/tracestate and baggage by default).
 func WithPropagator(p propagation.TextMapPropagator) Option {
-	return func(c *config) { c.propagator = p }
+	return func(c *config) { c.propagator, c.w3cOnly = p, false }
 }
 
 // WithExporter sets the exporter of the provider the plugin creates when no

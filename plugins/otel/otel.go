@@ -188,7 +188,12 @@ func (p *Plugin) traceMiddleware() covet.Middleware {
 			// nothing; r serves for its fields only from here on.
 			r := c.Request()
 			parent := c.Context()
-			ctx := p.cfg.propagator.Extract(parent, headerCarrier(r.Header))
+			ctx := parent
+			if !p.cfg.w3cOnly || len(r.Header["Traceparent"]) > 0 || len(r.Header["Baggage"]) > 0 {
+				// (The default propagators find nothing in a request
+				// without these: most requests from outside skip them.)
+				ctx = p.cfg.propagator.Extract(parent, headerCarrier(r.Header))
+			}
 			if p.cfg.skip != nil && p.cfg.skip(r.URL.Path) {
 				if ctx != parent {
 					c.SetContext(ctx)

@@ -16,6 +16,7 @@ import (
 	"github.com/covetgo/covet/core/middleware"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -323,3 +324,22 @@ var _ = propagation.TraceContext{}
 type keptExporter struct{ *tracetest.InMemoryExporter }
 
 func (keptExporter) Shutdown(context.Context) error { return nil }
+
+// TestBaggageWithoutTraceparent: the middleware skips the propagators only
+// for requests with neither header; baggage alone still arrives.
+func TestBaggageWithoutTraceparent(t *testing.T) {
+	tp, _ := recorded()
+	app := covet.New()
+	if err := app.Install(otel.New(otel.WithTracerProvider(tp))); err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	app.GET("/b", func(c *covet.Context) error {
+		got = baggage.FromContext(c.Context()).Member("tenant").Value()
+		return c.Text(200, "b")
+	})
+	covettest.New(t, app).Get("/b").Header("baggage", "tenant=acme").Do().ExpectStatus(200)
+	if got != "acme" {
+		t.Fatalf("baggage member tenant = %q, want acme", got)
+	}
+}
