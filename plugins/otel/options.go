@@ -37,7 +37,11 @@ func newConfig(opts []Option) *config {
 
 // WithTracerProvider uses tp (for example the application's SDK provider,
 // or one with a tracetest.SpanRecorder in tests). The plugin then creates
-// no provider and no exporter, and does not shut tp down.
+// no provider and no exporter, and does not shut tp down. The plugin
+// cannot see tp's sampler, so every request goes through tp's
+// tracer.Start; with WithSampler or WithSampleRatio and WithExporter
+// instead, the plugin builds the provider and decides sampling before the
+// SDK (README, "Sampling decided before the SDK").
 func WithTracerProvider(tp trace.TracerProvider) Option {
 	return func(c *config) { c.provider = tp }
 }
@@ -58,6 +62,9 @@ func WithExporter(e sdktrace.SpanExporter) Option {
 }
 
 // WithSampler sets the sampler of the provider the plugin creates. The
+// SDK's standard samplers (AlwaysSample, NeverSample, TraceIDRatioBased,
+// and ParentBased of them with the default parent rules) are decided by
+// the plugin before tracer.Start, which dropped requests then skip. The
 // default is parent-based: a request whose caller sampled it is sampled,
 // others as OTEL_TRACES_SAMPLER says (always on when unset). Use
 // WithSampleRatio for the usual "a share of new traces".
