@@ -288,8 +288,8 @@ func (p *Plugin) end(c *covet.Context, r *http.Request, st *spanStart, late bool
 		protoAttr(r),
 		semconv.ClientAddress(c.ClientIP()),
 	)
-	if ua := r.UserAgent(); ua != "" {
-		kv = append(kv, semconv.UserAgentOriginal(ua))
+	if ua := r.Header["User-Agent"]; len(ua) > 0 && ua[0] != "" { // r.UserAgent() without canonicalizing
+		kv = append(kv, semconv.UserAgentOriginal(ua[0]))
 	}
 	if late {
 		kv = append(kv, st.attrs...)
