@@ -101,12 +101,12 @@ func (s *reqState) tx(d *Database) (bun.Tx, bool) {
 func (p *Plugin) requestMiddleware(next covet.HandlerFunc) covet.HandlerFunc {
 	return func(c *covet.Context) error {
 		st := &reqState{p: p, timeout: p.cfg.stmtTimeout}
-		// Set first: the request taken after it carries the request's
-		// values (Key.FromContext), so wrapping it costs no second copy.
+		// Set first: the context taken after it carries the request's
+		// values (Key.FromContext). SetContext copies the request only if
+		// someone asks for it later.
 		stateKey.Set(c, st)
-		r := c.Request()
-		st.Context = r.Context()
-		c.SetRequest(r.WithContext(st))
+		st.Context = c.Context()
+		c.SetContext(st)
 		err := next(c)
 		st.finish()
 		return err

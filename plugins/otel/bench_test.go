@@ -8,7 +8,6 @@ import (
 
 	covet "github.com/covetgo/covet/core"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/covetgo/covet/plugins/otel"
 )
@@ -24,7 +23,7 @@ func (nopExporter) Shutdown(context.Context) error                             {
 // tracing (a no-op app middleware in its place), with a sampler that drops
 // every trace, and with every request sampled and exported in batches.
 //
-//	scripts/instr-per-op.sh ./plugins/otel 'Request/trace=(off|dropped|sampled)$' 20000
+//	scripts/instr-per-op.sh ./plugins/otel 'Request/trace=dropped$' 10000  (one variant per run)
 func BenchmarkRequest(b *testing.B) {
 	route := func(c *covet.Context) error { return c.Text(200, "user") }
 	for _, tc := range []struct {
@@ -36,28 +35,36 @@ func BenchmarkRequest(b *testing.B) {
 			app.Use(func(next covet.HandlerFunc) covet.HandlerFunc { return func(c *covet.Context) error { return next(c) } })
 			return app
 		}},
+		// The plugin builds the provider: its sampler is recognised and
+		// decided before tracer.Start (presample.go).
 		{"trace=dropped", func() *covet.App {
-			app := covet.New()
-			tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.NeverSample())), sdktrace.WithBatcher(nopExporter{}))
-			b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-			if err := app.Install(otel.New(otel.WithTracerProvider(tp))); err != nil {
-				b.Fatal(err)
-			}
-			return app
+			return started(b, otel.WithSampler(sdktrace.ParentBased(sdktrace.NeverSample())), otel.WithExporter(nopExporter{}))
 		}},
 		{"trace=sampled", func() *covet.App {
-			app := covet.New()
+			return started(b, otel.WithSampler(sdktrace.AlwaysSample()), otel.WithExporter(nopExporter{}))
+		}},
+		{"trace=ratio", func() *covet.App { // half sampled, half dropped
+			return started(b, otel.WithSampleRatio(0.5), otel.WithExporter(nopExporter{}))
+		}},
+		// The application's provider: every request goes through tracer.Start.
+		{"trace=dropped-tp", func() *covet.App {
+			tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.NeverSample())), sdktrace.WithBatcher(nopExporter{}))
+			b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+			return started(b, otel.WithTracerProvider(tp))
+		}},
+		{"trace=sampled-tp", func() *covet.App {
 			tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(nopExporter{}))
 			b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-			if err := app.Install(otel.New(otel.WithTracerProvider(tp))); err != nil {
-				b.Fatal(err)
-			}
-			return app
+			return started(b, otel.WithTracerProvider(tp))
 		}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			app := tc.app()
 			app.GET("/users/{id:int}", route)
+			if err := app.Start(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { _ = app.Stop(context.Background()) })
 			req := httptest.NewRequest("GET", "/users/42", nil)
 			w := &discard{h: http.Header{}}
 			app.ServeHTTP(w, req)
@@ -69,4 +76,12 @@ func BenchmarkRequest(b *testing.B) {
 	}
 }
 
-var _ = tracetest.NewInMemoryExporter
+// started returns an app with the plugin installed (started, as its
+// plugins are, once the route is added).
+func started(b *testing.B, opts ...otel.Option) *covet.App {
+	app := covet.New()
+	if err := app.Install(otel.New(opts...)); err != nil {
+		b.Fatal(err)
+	}
+	return app
+}

@@ -24,11 +24,15 @@ func newApp(t testing.TB, opts ...otel.Option) *covet.App {
 	if err := app.Install(otel.New(opts...)); err != nil {
 		t.Fatal(err)
 	}
+	addRoutes(app)
+	return app
+}
+
+func addRoutes(app *covet.App) {
 	app.GET("/tasks/{id:int}", func(c *covet.Context) error { return c.Text(200, "task") })
 	app.GET("/fail", func(c *covet.Context) error { return covet.NewError(http.StatusConflict, "taken") })
 	app.GET("/broken", func(c *covet.Context) error { return errBroken })
 	app.GET("/boom", func(c *covet.Context) error { panic("boom") })
-	return app
 }
 
 type brokenErr struct{}

@@ -14,16 +14,20 @@ type config struct {
 	provider   trace.TracerProvider
 	meter      metric.MeterProvider
 	propagator propagation.TextMapPropagator
-	exporter   sdktrace.SpanExporter
-	sampler    sdktrace.Sampler
-	service    string
-	skip       func(path string) bool
-	errs       []error
+	// w3cOnly: the propagator is the default W3C trace context and
+	// baggage, which read nothing from a request without their headers.
+	w3cOnly  bool
+	exporter sdktrace.SpanExporter
+	sampler  sdktrace.Sampler
+	service  string
+	skip     func(path string) bool
+	errs     []error
 }
 
 func newConfig(opts []Option) *config {
 	cfg := &config{
 		propagator: propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}),
+		w3cOnly:    true,
 	}
 	for _, o := range opts {
 		o(cfg)
@@ -33,7 +37,11 @@ func newConfig(opts []Option) *config {
 
 // WithTracerProvider uses tp (for example the application's SDK provider,
 // or one with a tracetest.SpanRecorder in tests). The plugin then creates
-// no provider and no exporter, and does not shut tp down.
+// no provider and no exporter, and does not shut tp down. The plugin
+// cannot see tp's sampler, so every request goes through tp's
+// tracer.Start; with WithSampler or WithSampleRatio and WithExporter
+// instead, the plugin builds the provider and decides sampling before the
+// SDK (README, "Sampling decided before the SDK").
 func WithTracerProvider(tp trace.TracerProvider) Option {
 	return func(c *config) { c.provider = tp }
 }
@@ -41,7 +49,7 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 // WithPropagator sets how trace context is read from requests (W3C
 // traceparent/tracestate and baggage by default).
 func WithPropagator(p propagation.TextMapPropagator) Option {
-	return func(c *config) { c.propagator = p }
+	return func(c *config) { c.propagator, c.w3cOnly = p, false }
 }
 
 // WithExporter sets the exporter of the provider the plugin creates when no
@@ -54,6 +62,9 @@ func WithExporter(e sdktrace.SpanExporter) Option {
 }
 
 // WithSampler sets the sampler of the provider the plugin creates. The
+// SDK's standard samplers (AlwaysSample, NeverSample, TraceIDRatioBased,
+// and ParentBased of them with the default parent rules) are decided by
+// the plugin before tracer.Start, which dropped requests then skip. The
 // default is parent-based: a request whose caller sampled it is sampled,
 // others as OTEL_TRACES_SAMPLER says (always on when unset). Use
 // WithSampleRatio for the usual "a share of new traces".

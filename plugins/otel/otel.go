@@ -40,12 +40,21 @@ type Plugin struct {
 	// starts caches the span name and start options per route and method:
 	// an immutable map replaced on a miss, read without a lock.
 	starts atomic.Pointer[map[startKey]*spanStart]
-	mu     sync.Mutex
+	// byRoute is the common case of starts, a route's own method: keyed by
+	// the route alone, found without hashing the method.
+	byRoute atomic.Pointer[map[*covet.RouteInfo]*spanStart]
+	mu      sync.Mutex
 
 	inst *instruments // HTTP server metrics, with WithMeterProvider
 }
 
-type tracerBox struct{ t trace.Tracer }
+// tracerBox is what starting spans takes, swapped whole when Start makes
+// the provider.
+type tracerBox struct {
+	t  trace.Tracer
+	ps *presampler          // the provider's sampler mirrored, or nil
+	tp trace.TracerProvider // the provider, for presampled-out spans
+}
 
 // New returns the tracing plugin. With no options it creates, in Start, an
 // SDK tracer provider exporting in batches over OTLP/HTTP to
@@ -65,6 +74,8 @@ func New(opts ...Option) *Plugin {
 	}
 	empty := map[startKey]*spanStart{}
 	p.starts.Store(&empty)
+	emptyRoutes := map[*covet.RouteInfo]*spanStart{}
+	p.byRoute.Store(&emptyRoutes)
 	tp := p.cfg.provider
 	if tp == nil {
 		tp = noop.NewTracerProvider() // until Start makes the SDK provider
@@ -117,11 +128,21 @@ func (p *Plugin) Start(ctx context.Context) error {
 	} else if p.app != nil {
 		p.app.Logger().Info("otel: no exporter and no OTEL_EXPORTER_OTLP_ENDPOINT: spans are not exported")
 	}
-	if p.cfg.sampler != nil {
-		topts = append(topts, sdktrace.WithSampler(p.cfg.sampler))
+	sampler := p.cfg.sampler
+	if sampler != nil {
+		topts = append(topts, sdktrace.WithSampler(sampler))
+	} else if os.Getenv("OTEL_TRACES_SAMPLER") == "" {
+		sampler = sdktrace.ParentBased(sdktrace.AlwaysSample()) // the SDK's default
+	}
+	// A sampler the plugin recognises is decided before tracer.Start
+	// (presample.go); the ID generator hands the SDK the trace ID a new
+	// root was sampled on.
+	ps := recognise(sampler)
+	if ps != nil {
+		topts = append(topts, sdktrace.WithIDGenerator(idGenerator{}))
 	}
 	p.sdk = sdktrace.NewTracerProvider(topts...)
-	p.tracer.Store(&tracerBox{t: p.sdk.Tracer(ScopeName, trace.WithInstrumentationVersion(Version))})
+	p.tracer.Store(&tracerBox{t: p.sdk.Tracer(ScopeName, trace.WithInstrumentationVersion(Version)), ps: ps, tp: p.sdk})
 	return nil
 }
 
@@ -167,7 +188,12 @@ func (p *Plugin) traceMiddleware() covet.Middleware {
 			// nothing; r serves for its fields only from here on.
 			r := c.Request()
 			parent := c.Context()
-			ctx := p.cfg.propagator.Extract(parent, headerCarrier(r.Header))
+			ctx := parent
+			if !p.cfg.w3cOnly || len(r.Header["Traceparent"]) > 0 || len(r.Header["Baggage"]) > 0 {
+				// (The default propagators find nothing in a request
+				// without these: most requests from outside skip them.)
+				ctx = p.cfg.propagator.Extract(parent, headerCarrier(r.Header))
+			}
 			if p.cfg.skip != nil && p.cfg.skip(r.URL.Path) {
 				if ctx != parent {
 					c.SetContext(ctx)
@@ -178,21 +204,27 @@ func (p *Plugin) traceMiddleware() covet.Middleware {
 				return next(c)
 			}
 			st := p.start(c.Route(), r.Method)
-			ctx, span := p.tracer.Load().t.Start(ctx, st.name, st.opts...)
-			if span.IsRecording() {
-				span.SetAttributes(
-					semconv.URLPath(r.URL.Path),
-					semconv.URLScheme(scheme(r)),
-					semconv.ServerAddress(r.Host),
-					semconv.NetworkProtocolVersion(protoVersion(r)),
-					semconv.ClientAddress(c.ClientIP()),
-				)
-				if ua := r.UserAgent(); ua != "" {
-					span.SetAttributes(semconv.UserAgentOriginal(ua))
+			tb := p.tracer.Load()
+			var span trace.Span
+			late := false // the start attributes are set at the end
+			if tb.ps == nil {
+				ctx, span = tb.t.Start(ctx, st.name, st.opts...)
+			} else if sctx, dropped, sampled := presample(ctx, tb.ps, tb.tp); !sampled {
+				ctx, span = sctx, dropped
+			} else {
+				var started context.Context
+				// The sampler is decided (ratio, on, off: it reads no
+				// attributes), so method and route join the attributes set
+				// at the end: one slice for all of them in the span.
+				started, span = tb.t.Start(sctx, st.name, st.lateOpts...)
+				late = true
+				if sctx != ctx {
+					// Leave the trace ID handed to the SDK out of the
+					// handler's context (a new root started there must draw
+					// its own).
+					started = trace.ContextWithSpan(ctx, span)
 				}
-				if st.other {
-					span.SetAttributes(semconv.HTTPRequestMethodOriginal(r.Method))
-				}
+				ctx = started
 			}
 			// The span reaches the handler's context without a request
 			// copy (made only if someone asks for the request).
@@ -202,7 +234,7 @@ func (p *Plugin) traceMiddleware() covet.Middleware {
 				if !returned {
 					// A panic is unwinding: end the span as a 500 and let it go on.
 					v := recover()
-					p.end(c, span, fmt.Errorf("panic: %v", v), true)
+					p.end(c, r, st, late, span, fmt.Errorf("panic: %v", v), true)
 					panic(v)
 				}
 			}()
@@ -216,17 +248,26 @@ func (p *Plugin) traceMiddleware() covet.Middleware {
 			if err != nil {
 				// Rendered further out: end the span with the status the
 				// client got, once the request is over.
-				c.OnDone(func() { p.end(c, span, err, false) })
+				c.OnDone(func() { p.end(c, r, st, late, span, err, false) })
 				return err
 			}
-			p.end(c, span, nil, false)
+			p.end(c, r, st, late, span, nil, false)
 			return nil
 		}
 	}
 }
 
-// end sets the response attributes and status and ends the span.
-func (p *Plugin) end(c *covet.Context, span trace.Span, err error, panicking bool) {
+// endAttrs holds the attributes a recorded span gets at its end: one
+// SetAttributes call (the SDK grows the span's slice once), from a pooled
+// buffer (the SDK copies them; a variadic slice passed through the
+// interface would be allocated per request).
+type endAttrs struct{ kv [14]attribute.KeyValue }
+
+var endAttrsPool = sync.Pool{New: func() any { return new(endAttrs) }}
+
+// end sets the request and response attributes and the status and ends
+// the span.
+func (p *Plugin) end(c *covet.Context, r *http.Request, st *spanStart, late bool, span trace.Span, err error, panicking bool) {
 	if !span.IsRecording() {
 		span.End()
 		return
@@ -238,9 +279,26 @@ func (p *Plugin) end(c *covet.Context, span trace.Span, err error, panicking boo
 			status = http.StatusInternalServerError
 		}
 	}
-	span.SetAttributes(semconv.HTTPResponseStatusCode(status))
+	buf := endAttrsPool.Get().(*endAttrs)
+	kv := append(buf.kv[:0],
+		semconv.HTTPResponseStatusCode(status),
+		semconv.URLPath(r.URL.Path),
+		schemeAttr(r),
+		semconv.ServerAddress(r.Host),
+		protoAttr(r),
+		semconv.ClientAddress(c.ClientIP()),
+	)
+	if ua := r.Header["User-Agent"]; len(ua) > 0 && ua[0] != "" { // r.UserAgent() without canonicalizing
+		kv = append(kv, semconv.UserAgentOriginal(ua[0]))
+	}
+	if late {
+		kv = append(kv, st.attrs...)
+	}
+	if st.other {
+		kv = append(kv, semconv.HTTPRequestMethodOriginal(r.Method))
+	}
 	if id := c.RequestID(); id != "" {
-		span.SetAttributes(RequestIDKey.String(id))
+		kv = append(kv, RequestIDKey.String(id))
 	}
 	if status >= 500 {
 		// Server spans: 5xx are errors, 4xx are the client's (semantic
@@ -251,12 +309,17 @@ func (p *Plugin) end(c *covet.Context, span trace.Span, err error, panicking boo
 			if !panicking {
 				et = errorType(err, status)
 			}
-			span.SetAttributes(semconv.ErrorTypeKey.String(et))
+			kv = append(kv, semconv.ErrorTypeKey.String(et))
 		} else {
-			span.SetAttributes(semconv.ErrorTypeKey.String(strconv.Itoa(status)))
+			kv = append(kv, semconv.ErrorTypeKey.String(strconv.Itoa(status)))
 		}
+		span.SetAttributes(kv...)
 		span.SetStatus(codes.Error, http.StatusText(status))
+	} else {
+		span.SetAttributes(kv...)
 	}
+	clear(kv)
+	endAttrsPool.Put(buf)
 	span.End()
 }
 
@@ -277,9 +340,13 @@ func errorType(err error, status int) string {
 // low-cardinality names) and the options with the attributes samplers may
 // read (method and route), made once per route and method.
 type spanStart struct {
-	name  string
-	opts  []trace.SpanStartOption
-	other bool // the method is not a standard one
+	name string
+	opts []trace.SpanStartOption
+	// lateOpts start the span without attributes, which are then set
+	// with the others at the end, when the plugin decided the sampling.
+	lateOpts []trace.SpanStartOption
+	attrs    []attribute.KeyValue
+	other    bool // the method is not a standard one
 }
 
 type startKey struct {
@@ -288,6 +355,11 @@ type startKey struct {
 }
 
 func (p *Plugin) start(ri *covet.RouteInfo, method string) *spanStart {
+	if ri != nil && method == ri.Method {
+		if st, ok := (*p.byRoute.Load())[ri]; ok {
+			return st
+		}
+	}
 	ma := methodAttr(method)
 	if ma == semconv.HTTPRequestMethodOther {
 		method = "_OTHER" // one cache entry for every unknown method
@@ -312,12 +384,23 @@ func (p *Plugin) start(ri *covet.RouteInfo, method string) *spanStart {
 		attrs = append(attrs, semconv.HTTPRoute(ri.Pattern))
 	}
 	st.opts = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...)}
+	st.lateOpts = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)}
+	st.attrs = attrs
 	next := make(map[startKey]*spanStart, len(old)+1)
 	for kk, v := range old {
 		next[kk] = v
 	}
 	next[k] = st
 	p.starts.Store(&next)
+	if ri != nil && k.method == "" {
+		oldR := *p.byRoute.Load()
+		nextR := make(map[*covet.RouteInfo]*spanStart, len(oldR)+1)
+		for kk, v := range oldR {
+			nextR[kk] = v
+		}
+		nextR[ri] = st
+		p.byRoute.Store(&nextR)
+	}
 	return st
 }
 
@@ -353,25 +436,34 @@ func methodName(m string) string {
 	return m
 }
 
-func scheme(r *http.Request) string {
+var (
+	schemeHTTP  = semconv.URLScheme("http")
+	schemeHTTPS = semconv.URLScheme("https")
+	proto11     = semconv.NetworkProtocolVersion("1.1")
+	proto2      = semconv.NetworkProtocolVersion("2")
+	proto10     = semconv.NetworkProtocolVersion("1.0")
+	proto3      = semconv.NetworkProtocolVersion("3")
+)
+
+func schemeAttr(r *http.Request) attribute.KeyValue {
 	if r.TLS != nil {
-		return "https"
+		return schemeHTTPS
 	}
-	return "http"
+	return schemeHTTP
 }
 
-func protoVersion(r *http.Request) string {
+func protoAttr(r *http.Request) attribute.KeyValue {
 	switch {
 	case r.ProtoMajor == 1 && r.ProtoMinor == 1:
-		return "1.1"
+		return proto11
 	case r.ProtoMajor == 2:
-		return "2"
+		return proto2
 	case r.ProtoMajor == 1 && r.ProtoMinor == 0:
-		return "1.0"
+		return proto10
 	case r.ProtoMajor == 3:
-		return "3"
+		return proto3
 	}
-	return strconv.Itoa(r.ProtoMajor) + "." + strconv.Itoa(r.ProtoMinor)
+	return semconv.NetworkProtocolVersion(strconv.Itoa(r.ProtoMajor) + "." + strconv.Itoa(r.ProtoMinor))
 }
 
 var (

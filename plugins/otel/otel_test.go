@@ -16,6 +16,7 @@ import (
 	"github.com/covetgo/covet/core/middleware"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -39,9 +40,66 @@ func attrs(s sdktrace.ReadOnlySpan) map[attribute.Key]attribute.Value {
 	return m
 }
 
-func TestServerSpans(t *testing.T) {
+// spanSource is where a test reads the spans the plugin ended: the
+// application's provider with a recorder, or the provider the plugin builds
+// (which decides sampling itself and sets the start attributes at the end)
+// with an in-memory exporter.
+type spanSource struct {
+	name  string
+	app   func(t *testing.T) *covet.App
+	ended func(t *testing.T) []sdktrace.ReadOnlySpan
+	reset func()
+}
+
+func spanSources() []spanSource {
 	tp, rec := recorded()
-	app := newApp(t, otel.WithTracerProvider(tp))
+	exp := tracetest.NewInMemoryExporter()
+	var built *otel.Plugin
+	return []spanSource{
+		{
+			name:  "provider=given",
+			app:   func(t *testing.T) *covet.App { return newApp(t, otel.WithTracerProvider(tp)) },
+			ended: func(*testing.T) []sdktrace.ReadOnlySpan { return rec.Ended() },
+			reset: rec.Reset,
+		},
+		{
+			name: "provider=plugin",
+			app: func(t *testing.T) *covet.App {
+				built = otel.New(otel.WithSampler(sdktrace.AlwaysSample()), otel.WithExporter(exp))
+				app := covet.New()
+				if err := app.Install(built); err != nil {
+					t.Fatal(err)
+				}
+				addRoutes(app)
+				if err := app.Start(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = app.Stop(context.Background()) })
+				return app
+			},
+			ended: func(t *testing.T) []sdktrace.ReadOnlySpan {
+				if err := built.TracerProvider().(*sdktrace.TracerProvider).ForceFlush(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				var spans []sdktrace.ReadOnlySpan
+				for _, s := range exp.GetSpans() {
+					spans = append(spans, s.Snapshot())
+				}
+				return spans
+			},
+			reset: exp.Reset,
+		},
+	}
+}
+
+func TestServerSpans(t *testing.T) {
+	for _, src := range spanSources() {
+		t.Run(src.name, func(t *testing.T) { testServerSpans(t, src) })
+	}
+}
+
+func testServerSpans(t *testing.T, src spanSource) {
+	app := src.app(t)
 	c := covettest.New(t, app)
 	for _, tc := range []struct {
 		name, path   string
@@ -59,9 +117,9 @@ func TestServerSpans(t *testing.T) {
 		{"unmatched: method only", "/nope/123", 404, "GET", "", false, "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rec.Reset()
+			src.reset()
 			c.Get(tc.path).Header("User-Agent", "probe/1").Do().ExpectStatus(tc.status)
-			spans := rec.Ended()
+			spans := src.ended(t)
 			if len(spans) != 1 {
 				t.Fatalf("%d spans, want 1", len(spans))
 			}
@@ -266,3 +324,22 @@ var _ = propagation.TraceContext{}
 type keptExporter struct{ *tracetest.InMemoryExporter }
 
 func (keptExporter) Shutdown(context.Context) error { return nil }
+
+// TestBaggageWithoutTraceparent: the middleware skips the propagators only
+// for requests with neither header; baggage alone still arrives.
+func TestBaggageWithoutTraceparent(t *testing.T) {
+	tp, _ := recorded()
+	app := covet.New()
+	if err := app.Install(otel.New(otel.WithTracerProvider(tp))); err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	app.GET("/b", func(c *covet.Context) error {
+		got = baggage.FromContext(c.Context()).Member("tenant").Value()
+		return c.Text(200, "b")
+	})
+	covettest.New(t, app).Get("/b").Header("baggage", "tenant=acme").Do().ExpectStatus(200)
+	if got != "acme" {
+		t.Fatalf("baggage member tenant = %q, want acme", got)
+	}
+}

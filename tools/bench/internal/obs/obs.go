@@ -32,13 +32,25 @@ func (discardClient) UploadTraces(_ context.Context, spans []*tracepb.ResourceSp
 // exporter to discardClient; sampled says whether every trace is sampled
 // (else none is: parent-based never-sample).
 func Provider(sampled bool) *sdktrace.TracerProvider {
+	return sdktrace.NewTracerProvider(sdktrace.WithSampler(Sampler(sampled)), sdktrace.WithBatcher(Exporter()))
+}
+
+// Sampler is the sampler of Provider: always on when sampled, else
+// parent-based never-sample.
+func Sampler(sampled bool) sdktrace.Sampler {
+	if sampled {
+		return sdktrace.AlwaysSample()
+	}
+	return sdktrace.ParentBased(sdktrace.NeverSample())
+}
+
+// Exporter is Provider's exporter: the OTLP exporter's transform and
+// protobuf encoding, to discardClient. For plugins/otel's own provider
+// (otel.WithExporter), which then decides sampling before the SDK.
+func Exporter() sdktrace.SpanExporter {
 	exp, err := otlptrace.New(context.Background(), discardClient{})
 	if err != nil {
 		panic(err)
 	}
-	s := sdktrace.ParentBased(sdktrace.NeverSample())
-	if sampled {
-		s = sdktrace.AlwaysSample()
-	}
-	return sdktrace.NewTracerProvider(sdktrace.WithSampler(s), sdktrace.WithBatcher(exp))
+	return exp
 }

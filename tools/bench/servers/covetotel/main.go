@@ -1,5 +1,6 @@
 // Command covetotel serves the covet benchmark app with plugins/otel installed,
-// every trace sampled and exported in batches (OTLP encoding, no network).
+// every trace sampled and exported in batches (OTLP encoding, no network), through
+// the provider the plugin builds.
 package main
 
 import (
@@ -14,7 +15,7 @@ import (
 func main() {
 	ln := shared.Listen()
 	app := covetapp.New()
-	if err := app.Install(otel.New(otel.WithTracerProvider(obs.Provider(true)))); err != nil {
+	if err := app.Install(otel.New(otel.WithSampler(obs.Sampler(true)), otel.WithExporter(obs.Exporter()))); err != nil {
 		os.Exit(1)
 	}
 	if err := app.Serve(ln); err != nil {

@@ -1,0 +1,150 @@
+package otel
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"testing"
+
+	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// randomTraceparent returns a traceparent header: absent, malformed, or
+// valid with the sampled flag set or not (and other flag bits), sometimes
+// with a tracestate.
+func randomTraceparent(rng *rand.Rand) http.Header {
+	h := http.Header{}
+	hexOf := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+		}
+		return hex.EncodeToString(b)
+	}
+	switch rng.IntN(6) {
+	case 0:
+		return h // a new root
+	case 1:
+		h.Set("Traceparent", "00-"+hexOf(16)+"-"+hexOf(8)) // malformed: a new root
+	case 2:
+		h.Set("Traceparent", "00-00000000000000000000000000000000-"+hexOf(8)+"-01") // invalid trace ID
+	default:
+		flags := byte(rng.IntN(2)) // version 00 takes flags 00 and 01 only
+		if rng.IntN(4) == 0 {
+			flags = byte(rng.IntN(256))
+		}
+		h.Set("Traceparent", fmt.Sprintf("00-%s-%s-%02x", hexOf(16), hexOf(8), flags))
+	}
+	if rng.IntN(3) == 0 {
+		h.Set("Tracestate", "vendor=v"+hexOf(2))
+	}
+	return h
+}
+
+// TestPresampleMatchesSDK is the differential test of the presampler: for
+// random traceparent headers and trace IDs, under every sampler the plugin
+// recognises, its decision is the SDK sampler's.
+func TestPresampleMatchesSDK(t *testing.T) {
+	prop := propagation.TraceContext{}
+	rng := rand.New(rand.NewPCG(18, 2026))
+	var samplers []sdktrace.Sampler
+	for _, r := range []float64{-1, 0, 1e-9, 0.001, 0.1, 0.25, 1.0 / 3, 0.5, 0.9, 0.999999, 1, 2} {
+		samplers = append(samplers, sdktrace.TraceIDRatioBased(r), sdktrace.ParentBased(sdktrace.TraceIDRatioBased(r)))
+	}
+	samplers = append(samplers,
+		sdktrace.AlwaysSample(), sdktrace.NeverSample(),
+		sdktrace.ParentBased(sdktrace.AlwaysSample()), sdktrace.ParentBased(sdktrace.NeverSample()))
+	for _, s := range samplers {
+		ps := recognise(s)
+		if ps == nil {
+			t.Fatalf("%s not recognised", s.Description())
+		}
+		var decisions [2]int
+		for range 3000 {
+			ctx := prop.Extract(context.Background(), propagation.HeaderCarrier(randomTraceparent(rng)))
+			psc := trace.SpanContextFromContext(ctx)
+			tid := psc.TraceID()
+			if !tid.IsValid() {
+				tid = newTraceID()
+			}
+			want := s.ShouldSample(sdktrace.SamplingParameters{ParentContext: ctx, TraceID: tid, Name: "GET /x", Kind: trace.SpanKindServer}).Decision == sdktrace.RecordAndSample
+			got := ps.decide(psc, tid)
+			if got != want {
+				t.Fatalf("%s, parent %v, trace %s: presampled %v, SDK %v", s.Description(), psc, tid, got, want)
+			}
+			if got {
+				decisions[1]++
+			} else {
+				decisions[0]++
+			}
+		}
+		t.Logf("%s: %d dropped, %d sampled", s.Description(), decisions[0], decisions[1])
+	}
+}
+
+type lookalike struct{ desc string }
+
+func (l lookalike) ShouldSample(sdktrace.SamplingParameters) sdktrace.SamplingResult {
+	return sdktrace.SamplingResult{Decision: sdktrace.RecordAndSample}
+}
+func (l lookalike) Description() string { return l.desc }
+
+// TestRecogniseOnlyStandardSamplers: samplers the plugin cannot mirror
+// exactly go through tracer.Start.
+func TestRecogniseOnlyStandardSamplers(t *testing.T) {
+	for _, s := range []sdktrace.Sampler{
+		nil,
+		lookalike{"AlwaysOffSampler"}, // same description, not the SDK's
+		lookalike{sdktrace.ParentBased(sdktrace.TraceIDRatioBased(0.5)).Description()},
+		sdktrace.ParentBased(sdktrace.NeverSample(), sdktrace.WithRemoteParentSampled(sdktrace.NeverSample())),
+		sdktrace.ParentBased(sdktrace.AlwaysSample(), sdktrace.WithRemoteParentNotSampled(sdktrace.AlwaysSample())),
+		sdktrace.ParentBased(lookalike{"AlwaysOnSampler"}),
+		sdktrace.AlwaysRecord(sdktrace.NeverSample()),
+	} {
+		if ps := recognise(s); ps != nil {
+			t.Errorf("%v recognised as %+v", s, *ps)
+		}
+	}
+}
+
+// TestIDGenerator: the trace ID handed over is used once, for the new root
+// started under presetCtx only.
+func TestIDGenerator(t *testing.T) {
+	tid := newTraceID()
+	g := idGenerator{}
+	got, sid := g.NewIDs(&presetCtx{Context: context.Background(), tid: tid})
+	if got != tid || !sid.IsValid() {
+		t.Fatalf("NewIDs under presetCtx = %s, %s; want %s", got, sid, tid)
+	}
+	other, _ := g.NewIDs(context.Background())
+	if other == tid || !other.IsValid() {
+		t.Fatalf("NewIDs without presetCtx = %s", other)
+	}
+}
+
+// TestDroppedContext: the key of the trace package's span was found, so
+// a dropped request's context and span take one allocation, and the
+// context answers as trace.ContextWithSpan's does.
+func TestDroppedContext(t *testing.T) {
+	if spanKey == nil {
+		t.Fatal("the trace package's span key was not found: dropped requests fall back to two allocations")
+	}
+	ps := recognise(sdktrace.NeverSample())
+	ctx, span, sampled := presample(context.Background(), ps, nil)
+	if sampled || trace.SpanFromContext(ctx) != span || !trace.SpanContextFromContext(ctx).IsValid() || trace.SpanContextFromContext(ctx).IsSampled() {
+		t.Fatalf("dropped: sampled %v, span %v, in context %v", sampled, span, trace.SpanFromContext(ctx))
+	}
+	// A span set on top of it wins, as with nested ContextWithSpan.
+	inner := trace.ContextWithSpanContext(ctx, trace.SpanContext{})
+	if trace.SpanFromContext(inner) == span {
+		t.Fatal("the outer dropped span shadows the inner one")
+	}
+	allocs := testing.AllocsPerRun(100, func() { _, _, _ = presample(context.Background(), ps, nil) })
+	if allocs != 1 {
+		t.Fatalf("%v allocations per dropped request, want 1", allocs)
+	}
+}
