@@ -17,6 +17,7 @@ import (
 	"text/template/parse"
 
 	covet "github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/plugins/tmpl/internal/compiled"
 )
 
 // Engine is the template plugin: it parses the templates of an fs.FS once
@@ -66,6 +67,10 @@ type page struct {
 
 	mu   sync.Mutex
 	free []*slot
+	// progs are the compiled programs by template executed (the page's
+	// root or a block); nil for a template the executor does not
+	// support. Read under mu.
+	progs map[string]*compiled.Program
 }
 
 // slot is one executable clone of a page; one render uses it at a time.
@@ -270,6 +275,7 @@ func (e *Engine) parse() (*templateSet, error) {
 				return nil, templateError(err, files)
 			}
 		}
+		p.compile(sl, p.root)
 		p.free = append(p.free, sl)
 		s.pages[name] = p
 	}
@@ -286,6 +292,42 @@ func (p *page) newSlot() (*slot, error) {
 	sl.req.e = p.e
 	t.Funcs(p.e.requestFuncs(&sl.req))
 	return sl, nil
+}
+
+// compile compiles the template target of the slot, which html/template
+// has just escaped, unless done already or the engine renders
+// interpreted.
+func (p *page) compile(sl *slot, target string) {
+	if p.e.cfg.interpreted {
+		return
+	}
+	p.mu.Lock()
+	_, done := p.progs[target]
+	p.mu.Unlock()
+	if done {
+		return
+	}
+	prog, err := compiled.Compile(sl.t, target, p.e.parseFuncs())
+	if err != nil {
+		prog = nil // html/template renders it
+	}
+	p.mu.Lock()
+	if p.progs == nil {
+		p.progs = map[string]*compiled.Program{}
+	}
+	p.progs[target] = prog
+	p.mu.Unlock()
+}
+
+// program returns the compiled program for target, or nil.
+func (p *page) program(target string) *compiled.Program {
+	if p.e.cfg.interpreted {
+		return nil
+	}
+	p.mu.Lock()
+	prog := p.progs[target]
+	p.mu.Unlock()
+	return prog
 }
 
 func (p *page) get() (*slot, error) {

@@ -22,7 +22,9 @@ import (
 	"reflect"
 	"strconv"
 	"sync/atomic"
+	texttemplate "text/template"
 	"text/template/parse"
+	"unsafe"
 )
 
 // Program is one compiled template (with every template it calls).
@@ -61,7 +63,11 @@ const maxDepth = 10000
 // such a template is not compiled. The error says why a template cannot
 // be compiled; the caller then keeps using html/template for it.
 func Compile(t *template.Template, name string, funcs template.FuncMap) (*Program, error) {
-	c := &compiler{t: t, funcs: funcs, done: map[string]*code{}}
+	text := textOf(t)
+	if text == nil {
+		return nil, errors.New("compiled: this Go's html/template has no text template where expected")
+	}
+	c := &compiler{t: text, funcs: funcs, done: map[string]*code{}}
 	root, err := c.template(name)
 	if err != nil {
 		return nil, err
@@ -69,8 +75,23 @@ func Compile(t *template.Template, name string, funcs template.FuncMap) (*Progra
 	return &Program{root: root}, nil
 }
 
+// textOf returns the text/template html/template executes, which holds
+// the templates its escape pass derives for other contexts
+// (`{{block "title"}}` inside <title> becomes
+// "title$htmltemplate_stateRCDATA_elementTitle"); html/template's Lookup
+// does not see those. It reads html/template's unexported field text,
+// checked by name and type: on a Go whose html/template is laid out
+// otherwise it returns nil and nothing is compiled.
+func textOf(t *template.Template) *texttemplate.Template {
+	f := reflect.ValueOf(t).Elem().FieldByName("text")
+	if !f.IsValid() || f.Type() != reflect.TypeFor[*texttemplate.Template]() {
+		return nil
+	}
+	return *(**texttemplate.Template)(unsafe.Pointer(f.UnsafeAddr()))
+}
+
 type compiler struct {
-	t     *template.Template
+	t     *texttemplate.Template
 	funcs template.FuncMap
 	done  map[string]*code
 }
@@ -81,7 +102,7 @@ func (c *compiler) template(name string) (*code, error) {
 	}
 	tt := c.t.Lookup(name)
 	if tt == nil || tt.Tree == nil || tt.Tree.Root == nil {
-		return nil, fmt.Errorf("compiled: template %q is not in the html/template set (undefined, or derived for another context)", name)
+		return nil, fmt.Errorf("compiled: no template %q", name)
 	}
 	cd := &code{name: name}
 	c.done[name] = cd
