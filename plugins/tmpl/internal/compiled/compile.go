@@ -180,7 +180,8 @@ func (c *compiler) action(n *parse.ActionNode) (exec, error) {
 		return nil, err
 	}
 	var escs []escaper
-	for _, cmd := range p.Cmds[1:] {
+	var write func(*bytes.Buffer, string)
+	for i, cmd := range p.Cmds[1:] {
 		id, ok := cmd.Args[0].(*parse.IdentifierNode)
 		if !ok || len(cmd.Args) != 1 {
 			return nil, fmt.Errorf("unsupported action %s", n)
@@ -189,7 +190,14 @@ func (c *compiler) action(n *parse.ActionNode) (exec, error) {
 		if !ok {
 			return nil, fmt.Errorf("unsupported function %s in %s", id.Ident, n)
 		}
+		if w := writers[id.Ident]; w != nil && i == len(p.Cmds)-2 {
+			write = w
+			break
+		}
 		escs = append(escs, esc)
+	}
+	if write == nil {
+		write = func(b *bytes.Buffer, s string) { b.WriteString(s) }
 	}
 	return func(st *state, dot reflect.Value) bool {
 		v, ok := value(st, dot)
@@ -203,7 +211,7 @@ func (c *compiler) action(n *parse.ActionNode) (exec, error) {
 		for _, esc := range escs {
 			s = esc(s)
 		}
-		st.b.WriteString(s)
+		write(st.b, s)
 		return true
 	}, nil
 }

@@ -9,6 +9,7 @@
 package compiled
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -37,6 +38,32 @@ var escapers = map[string]escaper{
 }
 
 func htmlEscaper(s string) string { return htmlReplacer(s, htmlReplacementTable, true) }
+
+// writers are escapers that write their output to the buffer directly,
+// used for the last escaper of an action: no string is built.
+var writers = map[string]func(*bytes.Buffer, string){
+	"_html_template_htmlescaper":   writeHTMLEscaped,
+	"_html_template_attrescaper":   writeHTMLEscaped,
+	"_html_template_rcdataescaper": writeHTMLEscaped,
+}
+
+// writeHTMLEscaped writes htmlReplacer(s, htmlReplacementTable, true) to
+// b: the same loop, writing to b instead of a strings.Builder.
+func writeHTMLEscaped(b *bytes.Buffer, s string) {
+	written := 0
+	r, w := rune(0), 0
+	for i := 0; i < len(s); i += w {
+		r, w = utf8.DecodeRuneInString(s[i:])
+		if int(r) < len(htmlReplacementTable) {
+			if repl := htmlReplacementTable[r]; len(repl) != 0 {
+				b.WriteString(s[written:i])
+				b.WriteString(repl)
+				written = i + w
+			}
+		}
+	}
+	b.WriteString(s[written:])
+}
 
 func htmlNospaceEscaper(s string) string {
 	if s == "" {
