@@ -189,7 +189,11 @@ func processURLOnto(s string, norm bool, b *strings.Builder, whole bool) bool {
 			b.Grow(len(s) + 16)
 		}
 		b.WriteString(s[written:i])
-		fmt.Fprintf(b, "%%%02x", c)
+		// fmt.Fprintf(b, "%%%02x", c) in html/template; written by hand
+		// so b does not escape to the heap.
+		b.WriteByte('%')
+		b.WriteByte(lowerHex[c>>4])
+		b.WriteByte(lowerHex[c&0xf])
 		written = i + 1
 	}
 	if written == 0 {
@@ -201,6 +205,8 @@ func processURLOnto(s string, norm bool, b *strings.Builder, whole bool) bool {
 	b.WriteString(s[written:])
 	return true
 }
+
+const lowerHex = "0123456789abcdef"
 
 func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
