@@ -441,18 +441,24 @@ func (c *compiler) templateNode(n *parse.TemplateNode) (exec, error) {
 // Execute renders the program with data at the end of b. It reports false
 // when it gave up (a value or an error it leaves to html/template); b is
 // then as it was, and the caller renders with html/template.
-func (p *Program) Execute(b *bytes.Buffer, data any) bool {
-	if _, ok := data.(reflect.Value); ok {
-		return false
+func (p *Program) Execute(b *bytes.Buffer, data any) (ok bool) {
+	if _, isValue := data.(reflect.Value); isValue {
+		return false // text/template would execute the reflect.Value itself
 	}
 	v := reflect.ValueOf(data)
 	n := b.Len()
+	defer func() {
+		// No path is known to panic; should reflect disagree, give up
+		// and let html/template render (and report) it.
+		if recover() != nil {
+			ok = false
+		}
+		if !ok {
+			b.Truncate(n)
+		}
+	}()
 	st := state{b: b, root: v}
-	if !p.root.body(&st, v) {
-		b.Truncate(n)
-		return false
-	}
-	return true
+	return p.root.body(&st, v)
 }
 
 // fieldChain evaluates .A.B.C like text/template's evalFieldChain, for

@@ -305,3 +305,61 @@ func BenchmarkPage(b *testing.B) {
 		}
 	})
 }
+
+type rowA struct {
+	Name string
+	ID   int
+}
+
+type rowB struct {
+	Pad  [3]int64
+	ID   uint8
+	Name string
+}
+
+// TestConcurrentPolymorphic renders one program from many goroutines with
+// two types whose fields sit at different places, so the per-site type
+// caches keep changing hands; every render must equal html/template's.
+func TestConcurrentPolymorphic(t *testing.T) {
+	tt := template.Must(template.New("page").Parse(`{{range .}}<a href="/r/{{.ID}}" title="{{.Name}}">{{.Name}}</a>{{end}}`))
+	datas := []any{
+		[]any{rowA{"a<1>", 1}, rowB{ID: 2, Name: "b&2"}},
+		[]rowB{{ID: 3, Name: `"b3"`}},
+		[]rowA{{"a'4", 4}},
+	}
+	wants := make([]string, len(datas))
+	for i, d := range datas {
+		var b bytes.Buffer
+		if err := tt.Execute(&b, d); err != nil {
+			t.Fatal(err)
+		}
+		wants[i] = b.String()
+	}
+	p, err := Compile(tt, "page", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan string, 8)
+	done := make(chan struct{})
+	for g := range 8 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			var b bytes.Buffer
+			for i := range 300 {
+				k := (g + i) % len(datas)
+				b.Reset()
+				if !p.Execute(&b, datas[k]) || b.String() != wants[k] {
+					errs <- fmt.Sprintf("data %d: %q, want %q", k, b.String(), wants[k])
+					return
+				}
+			}
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
