@@ -162,3 +162,27 @@ func TestCompiledErrorsAreHTMLTemplates(t *testing.T) {
 		t.Fatalf("err = %v, want html/template's error naming the field", err)
 	}
 }
+
+// TestCompiledTurnsOffAfterGivingUp: a page whose data always holds a
+// value the executor leaves to html/template (template.HTML in an
+// attribute) is rendered by html/template, identically, and after
+// maxGiveUps renders in a row no longer tried compiled.
+func TestCompiledTurnsOffAfterGivingUp(t *testing.T) {
+	fsys := fstest.MapFS{"p.html": &fstest.MapFile{Data: []byte(`<a title="{{.}}">{{.}}</a>`)}}
+	fast := installed(t, fsys, WithLayout(""))
+	slow := installed(t, fsys, WithLayout(""), WithCompiled(false))
+	if !compiledFor(fast, "p", "p") {
+		t.Fatal("not compiled")
+	}
+	for i := range maxGiveUps + 2 {
+		var d any = template.HTML("<b>x</b>")
+		got, err1 := render(t, fast, "p", "", d)
+		want, err2 := render(t, slow, "p", "", d)
+		if err1 != nil || err2 != nil || got != want {
+			t.Fatalf("render %d: %q %v, want %q %v", i, got, err1, want, err2)
+		}
+	}
+	if compiledFor(fast, "p", "p") {
+		t.Fatal("still tried compiled after giving up on every render")
+	}
+}

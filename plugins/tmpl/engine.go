@@ -1,6 +1,7 @@
 package tmpl
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"html/template"
@@ -70,7 +71,7 @@ type page struct {
 	// progs are the compiled programs by template executed (the page's
 	// root or a block); nil for a template the executor does not
 	// support. Read under mu.
-	progs map[string]*compiled.Program
+	progs map[string]*program
 }
 
 // slot is one executable clone of a page; one render uses it at a time.
@@ -307,27 +308,56 @@ func (p *page) compile(sl *slot, target string) {
 	if done {
 		return
 	}
-	prog, err := compiled.Compile(sl.t, target, p.e.parseFuncs())
-	if err != nil {
-		prog = nil // html/template renders it
-	}
+	var prog *program
+	if cp, err := compiled.Compile(sl.t, target, p.e.parseFuncs()); err == nil {
+		prog = &program{Program: cp}
+	} // else html/template renders it
 	p.mu.Lock()
 	if p.progs == nil {
-		p.progs = map[string]*compiled.Program{}
+		p.progs = map[string]*program{}
 	}
 	p.progs[target] = prog
 	p.mu.Unlock()
 }
 
 // program returns the compiled program for target, or nil.
-func (p *page) program(target string) *compiled.Program {
+func (p *page) program(target string) *program {
 	if p.e.cfg.interpreted {
 		return nil
 	}
 	p.mu.Lock()
 	prog := p.progs[target]
 	p.mu.Unlock()
+	if prog == nil || prog.off.Load() {
+		return nil
+	}
 	return prog
+}
+
+// program is a compiled template with its record of give-ups: one that
+// gives up maxGiveUps times in a row (its data always holds a value it
+// leaves to html/template) is turned off, so such a page does not pay
+// for a wasted attempt on every render.
+type program struct {
+	*compiled.Program
+	giveUps atomic.Int32
+	off     atomic.Bool
+}
+
+const maxGiveUps = 16
+
+// execute runs the program into buf and records the outcome.
+func (pr *program) execute(buf *bytes.Buffer, data any) bool {
+	if pr.Execute(buf, data) {
+		if pr.giveUps.Load() != 0 {
+			pr.giveUps.Store(0)
+		}
+		return true
+	}
+	if pr.giveUps.Add(1) >= maxGiveUps {
+		pr.off.Store(true)
+	}
+	return false
 }
 
 func (p *page) get() (*slot, error) {

@@ -104,7 +104,7 @@ func (e *Engine) execute(c *covet.Context, name, block string, data any) (*bytes
 	buf := bufPool.Get().(*bytes.Buffer)
 	// The compiled program renders without a slot: it calls no
 	// per-request function. When it gives up, buf is as it was.
-	if prog := p.program(target); prog != nil && prog.Execute(buf, data) {
+	if prog := p.program(target); prog != nil && prog.execute(buf, data) {
 		return buf, nil
 	}
 	sl, err := p.get()

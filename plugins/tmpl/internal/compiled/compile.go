@@ -179,7 +179,8 @@ func (c *compiler) action(n *parse.ActionNode) (exec, error) {
 	if err != nil {
 		return nil, err
 	}
-	var escs []escaper
+	var escs, all []escaper
+	var first string
 	var write func(*bytes.Buffer, string)
 	for i, cmd := range p.Cmds[1:] {
 		id, ok := cmd.Args[0].(*parse.IdentifierNode)
@@ -190,6 +191,10 @@ func (c *compiler) action(n *parse.ActionNode) (exec, error) {
 		if !ok {
 			return nil, fmt.Errorf("unsupported function %s in %s", id.Ident, n)
 		}
+		if i == 0 {
+			first = id.Ident
+		}
+		all = append(all, esc)
 		if w := writers[id.Ident]; w != nil && i == len(p.Cmds)-2 {
 			write = w
 			break
@@ -204,9 +209,21 @@ func (c *compiler) action(n *parse.ActionNode) (exec, error) {
 		if !ok {
 			return false
 		}
-		s, ok := plainString(v)
+		s, ct, ok := stringify(v)
 		if !ok {
 			return false
+		}
+		if ct != contentTypePlain {
+			// A template.HTML, URL…: the first escaper treats it by its
+			// type, the next ones get its plain-text output.
+			if s, ok = typedEscape(first, s, ct); !ok {
+				return false
+			}
+			for _, esc := range all[1:] {
+				s = esc(s)
+			}
+			st.b.WriteString(s)
+			return true
 		}
 		for _, esc := range escs {
 			s = esc(s)
@@ -555,36 +572,41 @@ func resolve(t reflect.Type, name string) *resolved {
 	return r
 }
 
-// plainString is html/template's stringify for the plain text the
-// escapers here handle: a string, bool or integer of a predeclared type,
-// nil (""), or an interface holding one. Anything else gives up.
-func plainString(v reflect.Value) (string, bool) {
+// stringify is html/template's stringify for the values the escapers
+// here handle: a string, bool or integer of a predeclared type, nil (""),
+// one of html/template's content types (template.HTML, URL…), or an
+// interface holding one. Anything else gives up.
+func stringify(v reflect.Value) (string, contentType, bool) {
 	for {
 		if !v.IsValid() {
-			return "", true
+			return "", contentTypePlain, true
 		}
 		if v.Kind() != reflect.Interface {
 			break
 		}
 		if v.IsNil() {
-			return "", true
+			return "", contentTypePlain, true
 		}
 		v = v.Elem()
 	}
-	if v.Type().PkgPath() != "" || v.Type().Name() == "" {
-		return "", false // named types (maybe Stringers, template.HTML…), composites
+	t := v.Type()
+	if ct, ok := contentTypes[t]; ok {
+		return v.String(), ct, true
+	}
+	if t.PkgPath() != "" || t.Name() == "" {
+		return "", 0, false // other named types (maybe Stringers), composites
 	}
 	switch v.Kind() {
 	case reflect.String:
-		return v.String(), true
+		return v.String(), contentTypePlain, true
 	case reflect.Bool:
-		return strconv.FormatBool(v.Bool()), true
+		return strconv.FormatBool(v.Bool()), contentTypePlain, true
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return strconv.FormatInt(v.Int(), 10), true
+		return strconv.FormatInt(v.Int(), 10), contentTypePlain, true
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return strconv.FormatUint(v.Uint(), 10), true
+		return strconv.FormatUint(v.Uint(), 10), contentTypePlain, true
 	}
-	return "", false
+	return "", 0, false
 }
 
 // indirect is text/template's.

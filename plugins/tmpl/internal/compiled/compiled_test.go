@@ -90,6 +90,11 @@ var corpus = []string{
 	`<p>{{printf "%s" .S}}</p>`,
 	`{{range .Empty}}x{{else}}<p>{{.S}}</p>{{end}}{{range .NilList}}x{{end}}`,
 	`{{with .Emb}}<p>{{.Name}} {{.Inner}}</p>{{end}}`,
+	`<p>{{.HTML}} {{.JS}} {{.CSS}} {{.Attr}} {{.JSStr}} {{.URL}} {{.Srcset}}</p>`,
+	`<title>{{.HTML}}</title><textarea>{{.HTML}} {{.URL}}</textarea>`,
+	`<a href="{{.URL}}" title="{{.URL}}">x</a><a href="/x?u={{.URL}}&h={{.HTML}}">y</a><a href={{.URL}}>z</a>`,
+	`<img srcset="{{.URL}}"><img srcset="{{.Srcset}}"><img srcset="{{.HTML}}">`,
+	`<a title={{.HTMLEmpty}}>x</a>`,
 	`<title>{{block "t" .}}T {{.S}}{{end}}</title><p>{{template "t" .}}</p><a title="{{template "t" .}}" href="/{{template "t" .}}">x</a>`,
 }
 
@@ -130,9 +135,16 @@ type data struct {
 	AnyInt  any
 	HTML    template.HTML
 	URL     template.URL
-	Str     stringer
-	F       float64
-	Emb     emb
+	JS      template.JS
+	JSStr   template.JSStr
+	CSS     template.CSS
+	Attr    template.HTMLAttr
+	Srcset  template.Srcset
+
+	HTMLEmpty template.HTML
+	Str       stringer
+	F         float64
+	Emb       emb
 }
 
 func (data) Method() string { return "method" }
@@ -146,7 +158,9 @@ func newData(s string, n int, b bool) *data {
 		Map:   map[string]string{"k": s},
 		Any:   s, AnyInt: n,
 		HTML: template.HTML("<b>" + s + "</b>"), URL: template.URL(s),
-		Str: stringer(s), F: float64(n) / 3,
+		JS: template.JS(s), JSStr: template.JSStr(s), CSS: template.CSS(s), Attr: template.HTMLAttr(s),
+		Srcset: template.Srcset(s),
+		Str:    stringer(s), F: float64(n) / 3,
 		Emb: emb{sub: sub{Name: s}, inner: &inner{Inner: s}},
 	}
 }
@@ -215,6 +229,7 @@ func TestDifferential(t *testing.T) {
 			mustCompile = append(mustCompile, src)
 		}
 	}
+	mustCompile = append(mustCompile, `<p>{{.HTML}} {{.JS}} {{.CSS}} {{.Attr}} {{.JSStr}} {{.URL}} {{.Srcset}}</p>`, `<title>{{.HTML}}</title><textarea>{{.HTML}} {{.URL}}</textarea>`, `<a href="{{.URL}}" title="{{.URL}}">x</a><a href="/x?u={{.URL}}&h={{.HTML}}">y</a><a href={{.URL}}>z</a>`, `<img srcset="{{.URL}}"><img srcset="{{.Srcset}}"><img srcset="{{.HTML}}">`, `<a title={{.HTMLEmpty}}>x</a>`)
 	mustCompile = append(mustCompile, corpus[len(corpus)-1], `<p>{{.Map.k}}</p>`, `<p>{{.Any}} {{.AnyNil}} {{.AnyInt}}</p>`,
 		`<p>{{len .S}} {{len .List}} {{len .Map}}</p>`, `<p>{{"const <s>"}} {{true}}</p>`)
 	for _, src := range mustCompile {

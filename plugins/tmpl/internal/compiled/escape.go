@@ -11,6 +11,8 @@ package compiled
 import (
 	"bytes"
 	"fmt"
+	"html/template"
+	"reflect"
 	"strings"
 	"unicode/utf8"
 )
@@ -265,4 +267,83 @@ func filterSrcsetElement(s string, left int, right int, b *strings.Builder) {
 	}
 	b.WriteString("#")
 	b.WriteString(filterFailsafe)
+}
+
+// contentType is html/template's: the type of a value known safe for a
+// context.
+type contentType uint8
+
+const (
+	contentTypePlain contentType = iota
+	contentTypeCSS
+	contentTypeHTML
+	contentTypeHTMLAttr
+	contentTypeJS
+	contentTypeJSStr
+	contentTypeURL
+	contentTypeSrcset
+)
+
+var contentTypes = map[reflect.Type]contentType{
+	reflect.TypeFor[template.CSS]():      contentTypeCSS,
+	reflect.TypeFor[template.HTML]():     contentTypeHTML,
+	reflect.TypeFor[template.HTMLAttr](): contentTypeHTMLAttr,
+	reflect.TypeFor[template.JS]():       contentTypeJS,
+	reflect.TypeFor[template.JSStr]():    contentTypeJSStr,
+	reflect.TypeFor[template.URL]():      contentTypeURL,
+	reflect.TypeFor[template.Srcset]():   contentTypeSrcset,
+}
+
+var htmlNormReplacementTable = []string{
+	0:    "\uFFFD",
+	'"':  "&#34;",
+	'\'': "&#39;",
+	'+':  "&#43;",
+	'<':  "&lt;",
+	'>':  "&gt;",
+}
+
+// typedEscape is the escaper name of html/template applied to s of the
+// content type ct (not plain). An escaper that ignores ct treats s as
+// plain text; template.HTML in an attribute (html/template strips its
+// tags with its HTML parser) gives up.
+func typedEscape(name, s string, ct contentType) (string, bool) {
+	switch name {
+	case "_html_template_htmlescaper":
+		if ct == contentTypeHTML {
+			return s, true
+		}
+	case "_html_template_rcdataescaper":
+		if ct == contentTypeHTML {
+			return htmlReplacer(s, htmlNormReplacementTable, true), true
+		}
+	case "_html_template_attrescaper":
+		if ct == contentTypeHTML {
+			return "", false
+		}
+	case "_html_template_nospaceescaper":
+		if ct == contentTypeHTML && s != "" {
+			return "", false
+		}
+	case "_html_template_urlfilter":
+		if ct == contentTypeURL {
+			return s, true
+		}
+	case "_html_template_urlnormalizer", "_html_template_urlescaper":
+		if ct == contentTypeURL {
+			return urlProcessor(true, s), true
+		}
+	case "_html_template_srcsetescaper":
+		switch ct {
+		case contentTypeSrcset:
+			return s, true
+		case contentTypeURL:
+			return strings.ReplaceAll(urlProcessor(true, s), ",", "%2c"), true
+		}
+	}
+	esc, ok := escapers[name]
+	if !ok {
+		return "", false
+	}
+	return esc(s), true
 }
