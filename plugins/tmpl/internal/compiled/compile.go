@@ -590,8 +590,13 @@ func stringify(v reflect.Value) (string, contentType, bool) {
 		v = v.Elem()
 	}
 	t := v.Type()
-	if ct, ok := contentTypes[t]; ok {
-		return v.String(), ct, true
+	if t == stringType {
+		return v.String(), contentTypePlain, true
+	}
+	if v.Kind() == reflect.String {
+		if ct, ok := contentTypes[t]; ok { // html/template's types are strings
+			return v.String(), ct, true
+		}
 	}
 	if t.PkgPath() != "" || t.Name() == "" {
 		return "", 0, false // other named types (maybe Stringers), composites
