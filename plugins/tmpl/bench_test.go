@@ -156,3 +156,22 @@ func TestRenderAllocsMatchHTMLTemplate(t *testing.T) {
 	}
 	t.Logf("engine %v allocs/render, html/template %v", got, rawAllocs)
 }
+
+// TestCompiledRenderAllocs: with the compiled executor (the default) the
+// benchmark page renders without html/template's per-value allocations:
+// a handful per render (the executor's state), not thousands.
+func TestCompiledRenderAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items under -race")
+	}
+	data := benchData()
+	e := tmpl.New(benchFS())
+	if err := covet.New().Install(e); err != nil {
+		t.Fatal(err)
+	}
+	got := testing.AllocsPerRun(50, func() { _ = e.Execute(io.Discard, "tasks/index", "", data) })
+	if got > 4 {
+		t.Errorf("compiled render: %v allocs, want ≤ 4", got)
+	}
+	t.Logf("compiled render: %v allocs", got)
+}

@@ -1,6 +1,7 @@
 package tmpl
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"html/template"
@@ -17,6 +18,7 @@ import (
 	"text/template/parse"
 
 	covet "github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/plugins/tmpl/internal/compiled"
 )
 
 // Engine is the template plugin: it parses the templates of an fs.FS once
@@ -66,6 +68,10 @@ type page struct {
 
 	mu   sync.Mutex
 	free []*slot
+	// progs are the compiled programs by template executed (the page's
+	// root or a block); nil for a template the executor does not
+	// support. Read under mu.
+	progs map[string]*program
 }
 
 // slot is one executable clone of a page; one render uses it at a time.
@@ -270,6 +276,7 @@ func (e *Engine) parse() (*templateSet, error) {
 				return nil, templateError(err, files)
 			}
 		}
+		p.compile(sl, p.root)
 		p.free = append(p.free, sl)
 		s.pages[name] = p
 	}
@@ -286,6 +293,71 @@ func (p *page) newSlot() (*slot, error) {
 	sl.req.e = p.e
 	t.Funcs(p.e.requestFuncs(&sl.req))
 	return sl, nil
+}
+
+// compile compiles the template target of the slot, which html/template
+// has just escaped, unless done already or the engine renders
+// interpreted.
+func (p *page) compile(sl *slot, target string) {
+	if p.e.cfg.interpreted {
+		return
+	}
+	p.mu.Lock()
+	_, done := p.progs[target]
+	p.mu.Unlock()
+	if done {
+		return
+	}
+	var prog *program
+	if cp, err := compiled.Compile(sl.t, target, p.e.parseFuncs()); err == nil {
+		prog = &program{Program: cp}
+	} // else html/template renders it
+	p.mu.Lock()
+	if p.progs == nil {
+		p.progs = map[string]*program{}
+	}
+	p.progs[target] = prog
+	p.mu.Unlock()
+}
+
+// program returns the compiled program for target, or nil.
+func (p *page) program(target string) *program {
+	if p.e.cfg.interpreted {
+		return nil
+	}
+	p.mu.Lock()
+	prog := p.progs[target]
+	p.mu.Unlock()
+	if prog == nil || prog.off.Load() {
+		return nil
+	}
+	return prog
+}
+
+// program is a compiled template with its record of give-ups: one that
+// gives up maxGiveUps times in a row (its data always holds a value it
+// leaves to html/template) is turned off, so such a page does not pay
+// for a wasted attempt on every render.
+type program struct {
+	*compiled.Program
+	giveUps atomic.Int32
+	off     atomic.Bool
+}
+
+const maxGiveUps = 16
+
+// execute runs the program into buf and records the outcome.
+func (pr *program) execute(buf *bytes.Buffer, data any) bool {
+	if pr.Execute(buf, data) {
+		if pr.giveUps.Load() != 0 {
+			pr.giveUps.Store(0)
+		}
+		return true
+	}
+	if pr.giveUps.Add(1) >= maxGiveUps {
+		pr.off.Store(true)
+	}
+	return false
 }
 
 func (p *page) get() (*slot, error) {

@@ -21,6 +21,7 @@ type config struct {
 	assets      *Assets
 	i18n        *I18n
 	flashCookie string
+	interpreted bool // WithCompiled(false)
 }
 
 func defaultConfig() config {
@@ -102,3 +103,12 @@ func WithI18n(i *I18n) Option { return func(c *config) { c.i18n = i } }
 // WithFlashCookie sets the name of the flash messages' cookie (default
 // "flash").
 func WithFlashCookie(name string) Option { return func(c *config) { c.flashCookie = name } }
+
+// WithCompiled turns the compiled executor on (the default) or off. On,
+// a page whose escaped html/template tree the executor supports is
+// rendered by Go closures compiled from that tree instead of
+// html/template's reflective interpreter, with byte-identical output (see
+// the README: "Compiled rendering"); any page, value or error it does not
+// handle is rendered by html/template itself. Off, html/template renders
+// every page.
+func WithCompiled(on bool) Option { return func(c *config) { c.interpreted = !on } }

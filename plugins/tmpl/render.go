@@ -97,21 +97,33 @@ func (e *Engine) execute(c *covet.Context, name, block string, data any) (*bytes
 	if p == nil {
 		return nil, fmt.Errorf("tmpl: no page %q", name)
 	}
+	target := p.root
+	if block != "" {
+		target = block
+	}
+	buf := bufPool.Get().(*bytes.Buffer)
+	// The compiled program renders without a slot: it calls no
+	// per-request function. When it gives up, buf is as it was.
+	if prog := p.program(target); prog != nil && prog.execute(buf, data) {
+		return buf, nil
+	}
 	sl, err := p.get()
 	if err != nil {
+		putBuf(buf)
 		return nil, err
 	}
-	target := p.root
 	if block != "" {
 		if sl.t.Lookup(block) == nil {
 			p.put(sl)
+			putBuf(buf)
 			return nil, fmt.Errorf("tmpl: page %q (%s) has no block %q", name, p.file, block)
 		}
-		target = block
 	}
 	sl.req.c = c
-	buf := bufPool.Get().(*bytes.Buffer)
 	err = sl.t.ExecuteTemplate(buf, target, data)
+	if err == nil {
+		p.compile(sl, target) // escaped now
+	}
 	p.put(sl)
 	if err != nil {
 		putBuf(buf)

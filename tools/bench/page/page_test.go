@@ -33,6 +33,7 @@ func TestGoServersServeThePage(t *testing.T) {
 	covetTempl.GET(page.Path, func(c *covet.Context) error {
 		return tmpl.RenderComponent(c, http.StatusOK, page.TasksPage(d))
 	})
+	bodies := map[string]string{}
 	for name, h := range map[string]http.Handler{"raw": page.RawHandler(raw, d), "tmpl": covetTmpl, "templ": covetTempl} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, page.Path, nil))
@@ -43,6 +44,12 @@ func TestGoServersServeThePage(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 		t.Logf("%s: %d bytes", name, rec.Body.Len())
+		bodies[name] = rec.Body.String()
+	}
+	// plugins/tmpl renders with its compiled executor: byte for byte what
+	// html/template renders.
+	if bodies["tmpl"] != bodies["raw"] {
+		t.Errorf("tmpl's page differs from raw html/template's:\ntmpl %q\nraw  %q", bodies["tmpl"], bodies["raw"])
 	}
 }
 
