@@ -55,21 +55,22 @@ func (r *Response) Before(fn func()) {
 
 // BeforeHook is a hook registered with Response.OnBeforeWrite: BeforeWrite
 // runs once, just before the status line and headers are sent, exactly as a
-// function given to Response.Before does (same order, same rules).
+// function given to Response.Before does (same order, same rules), and is
+// given the Response.
 //
 // Middleware implements it on the pointer to its per-request state, which
 // it allocates anyway: registering that pointer allocates nothing, where
 // Before(state.method) allocates a method value per request.
 type BeforeHook interface {
-	// BeforeWrite may change the headers; it must not write the body.
-	BeforeWrite()
+	// BeforeWrite may change r's headers; it must not write the body.
+	BeforeWrite(r *Response)
 }
 
 // funcHook adapts a func() to BeforeHook. A func value is one pointer, so
 // storing it in the interface allocates nothing.
 type funcHook func()
 
-func (f funcHook) BeforeWrite() { f() }
+func (f funcHook) BeforeWrite(*Response) { f() }
 
 // OnBeforeWrite registers h to run once, just before the status line and
 // headers are sent: Before for a BeforeHook (see Before). A nil h or a
@@ -92,7 +93,7 @@ func (r *Response) runBefore() {
 	r.beforeDone = true
 	// A hook may register another: it runs too.
 	for i := 0; i < len(r.before); i++ {
-		r.before[i].BeforeWrite()
+		r.before[i].BeforeWrite(r)
 	}
 }
 
