@@ -130,3 +130,66 @@ func TestResponseBefore(t *testing.T) {
 		}
 	}
 }
+
+// headerHook is a BeforeHook: it adds its value to X-Before.
+type headerHook struct {
+	value string
+	res   *covet.Response // the Response it was given
+}
+
+func (h *headerHook) BeforeWrite(r *covet.Response) {
+	h.res = r
+	r.Header().Add("X-Before", h.value)
+}
+
+// TestResponseOnBeforeWrite: hooks registered as values run with the
+// Before hooks, in registration order, once, and are given the Response;
+// registering one allocates nothing.
+func TestResponseOnBeforeWrite(t *testing.T) {
+	app := covet.New()
+	var got *headerHook
+	app.GET("/", func(c *covet.Context) error {
+		got = &headerHook{value: "1"}
+		c.Response().OnBeforeWrite(got)
+		c.Response().Before(func() { c.Response().Header().Add("X-Before", "2") })
+		c.Response().OnBeforeWrite(&headerHook{value: "3"})
+		c.Response().OnBeforeWrite(nil) // ignored
+		if got.res != nil {
+			t.Error("the hook ran before the response started")
+		}
+		if err := c.Text(200, "hi"); err != nil {
+			return err
+		}
+		if got.res != c.Response() {
+			t.Errorf("the hook was given %p, want the Response %p", got.res, c.Response())
+		}
+		return nil
+	})
+	hook := new(countHook)
+	app.GET("/allocs", func(c *covet.Context) error {
+		c.Response().OnBeforeWrite(hook)
+		return c.Text(200, "hi")
+	})
+	cl := covettest.New(t, app)
+	r := cl.Get("/").Do().ExpectStatus(200)
+	if v := strings.Join(r.Header.Values("X-Before"), ","); v != "1,2,3" {
+		t.Errorf("X-Before %q, want 1,2,3", v)
+	}
+	req := httptest.NewRequest("GET", "/allocs", nil)
+	w := httptest.NewRecorder()
+	bare := testing.AllocsPerRun(100, func() { clear(w.Header()); app.ServeHTTP(w, req) })
+	app2 := covet.New()
+	app2.GET("/allocs", func(c *covet.Context) error { return c.Text(200, "hi") })
+	without := testing.AllocsPerRun(100, func() { clear(w.Header()); app2.ServeHTTP(w, req) })
+	if *hook == 0 {
+		t.Error("the counting hook never ran")
+	}
+	if bare > without {
+		t.Errorf("OnBeforeWrite of a pointer costs %.1f allocations per request (%.1f vs %.1f), want 0", bare-without, bare, without)
+	}
+}
+
+// countHook counts its runs (and allocates nothing).
+type countHook int
+
+func (h *countHook) BeforeWrite(*covet.Response) { *h++ }

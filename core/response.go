@@ -27,9 +27,10 @@ type Response struct {
 	// head drops body writes: the request is HEAD (served by a GET route).
 	head bool
 	// before holds the hooks run just before the status is sent (see
-	// Before); beforeBuf spares the allocation for the first two.
-	before     []func()
-	beforeBuf  [2]func()
+	// Before and OnBeforeWrite); beforeBuf spares the allocation for the
+	// first two.
+	before     []BeforeHook
+	beforeBuf  [2]BeforeHook
 	beforeDone bool
 }
 
@@ -41,14 +42,47 @@ type Response struct {
 // order they were registered; fn must not write the body. If the headers
 // were already sent, fn is not called. Reset arms the hooks again, as
 // nothing was sent.
+//
+// fn is usually a closure or a method value, which costs an allocation per
+// request; middleware on a hot path registers its per-request state with
+// OnBeforeWrite instead.
 func (r *Response) Before(fn func()) {
-	if r.written || fn == nil {
+	if fn == nil {
+		return
+	}
+	r.OnBeforeWrite(funcHook(fn))
+}
+
+// BeforeHook is a hook registered with Response.OnBeforeWrite: BeforeWrite
+// runs once, just before the status line and headers are sent, exactly as a
+// function given to Response.Before does (same order, same rules), and is
+// given the Response.
+//
+// Middleware implements it on the pointer to its per-request state, which
+// it allocates anyway: registering that pointer allocates nothing, where
+// Before(state.method) allocates a method value per request.
+type BeforeHook interface {
+	// BeforeWrite may change r's headers; it must not write the body.
+	BeforeWrite(r *Response)
+}
+
+// funcHook adapts a func() to BeforeHook. A func value is one pointer, so
+// storing it in the interface allocates nothing.
+type funcHook func()
+
+func (f funcHook) BeforeWrite(*Response) { f() }
+
+// OnBeforeWrite registers h to run once, just before the status line and
+// headers are sent: Before for a BeforeHook (see Before). A nil h or a
+// response already started is ignored.
+func (r *Response) OnBeforeWrite(h BeforeHook) {
+	if r.written || h == nil {
 		return
 	}
 	if r.before == nil {
 		r.before = r.beforeBuf[:0]
 	}
-	r.before = append(r.before, fn)
+	r.before = append(r.before, h)
 }
 
 // runBefore runs the Before hooks once.
@@ -59,7 +93,7 @@ func (r *Response) runBefore() {
 	r.beforeDone = true
 	// A hook may register another: it runs too.
 	for i := 0; i < len(r.before); i++ {
-		r.before[i]()
+		r.before[i].BeforeWrite(r)
 	}
 }
 
@@ -166,10 +200,10 @@ func (o onlyWriter) Write(b []byte) (int, error) { return o.w.Write(b) }
 // commit). Headers already set on the old writer are not carried over; the
 // Before hooks are kept and run again before the new status is sent.
 func (r *Response) Reset(w http.ResponseWriter) {
-	var before []func()
+	var before []BeforeHook
 	if len(r.before) > 0 {
 		// Copied out first: the slice may live in r.beforeBuf.
-		before = append([]func(){}, r.before...)
+		before = append([]BeforeHook{}, r.before...)
 	}
 	*r = Response{w: w, head: r.head}
 	if len(before) > 0 {

@@ -13,3 +13,6 @@ func TimeoutWithTrigger(d time.Duration, opts ...TimeoutOption) (covet.Middlewar
 	mw, q := newTimeout(d, opts...)
 	return mw, func() { q.expire(time.Time{}) }
 }
+
+// HexDigits exposes hexDigits to the tests.
+var HexDigits = hexDigits

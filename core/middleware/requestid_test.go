@@ -1,8 +1,12 @@
 package middleware_test
 
 import (
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -132,4 +136,25 @@ func TestNewRequestIDUnique(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestHexDigits checks the word-at-a-time hex digits of generated IDs
+// against fmt's %08x (reversed: hexDigits writes the lowest nibble first).
+func TestHexDigits(t *testing.T) {
+	check := func(v uint32) {
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], middleware.HexDigits(v))
+		want := []byte(fmt.Sprintf("%08x", v))
+		slices.Reverse(want)
+		if string(b[:]) != string(want) {
+			t.Fatalf("hexDigits(%#x) = %q, want %q", v, b[:], want)
+		}
+	}
+	for _, v := range []uint32{0, 1, 9, 10, 15, 16, 0xffffffff, 0x01234567, 0x89abcdef, 0xa0a0a0a0, 0x9f9f9f9f} {
+		check(v)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 100000 {
+		check(rng.Uint32())
+	}
 }

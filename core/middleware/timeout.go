@@ -99,7 +99,9 @@ func newTimeout(d time.Duration, opts ...TimeoutOption) (covet.Middleware, *time
 				maps.Copy(e.h, outer)
 			}
 			q.add(e, time.Now())
-			c.SetRequest(req.WithContext(e))
+			// The request is copied to carry e only if something asks for
+			// the request (c.Request()); c.Context() returns e without it.
+			c.SetContext(e)
 			res.SetWriter(e)
 			defer e.finish(c, res, req)
 			if err := next(c); err != nil {

@@ -1,4 +1,4 @@
-// Package router is Covet's route matcher: httprouter trees plus the layers,
+// Package router is Covet's route matcher: httprouter's trees (tree.go) plus the layers,
 // shapes, converters and path cleaning that let it hold every pattern Covet
 // accepts. It does not import covet: a Router holds entries that carry the
 // caller's route pointer, and covet's router.go is the glue.
@@ -44,7 +44,9 @@ type Router struct {
 	methods []string // every method with at least one route, for Allow
 	// single is the only tree when there is one layer and no static map:
 	// the common case, served by a shorter path. Set by finalize.
-	single *httprouter.Router
+	single *tree
+	// maxParams is the most parameters of one route (set by Finalize).
+	maxParams int
 }
 
 // Entry is one route as the router sees it: its method, parsed pattern and
@@ -62,7 +64,7 @@ type Entry struct {
 }
 
 type layer struct {
-	hr      *httprouter.Router
+	hr      *tree
 	entries []layerEntry
 	nodes   map[string]*node // method+" "+shape → node
 }
@@ -72,23 +74,27 @@ type layerEntry struct {
 	n             *node
 }
 
-// node is what a httprouter handle resolves to: the routes sharing one shape,
-// most specific converter first.
+// node is what a tree leaf holds: the routes sharing one shape, most
+// specific converter first.
 type node struct {
 	cands []*Entry
 }
 
-// Probe is passed to httprouter handles as their ResponseWriter: calling a
-// handle records its node instead of serving. The caller keeps one per
-// request (covet's Context) so the fallback allocates nothing.
+// Probe is the scratch space of lookups: the parameter buffers the trees
+// write into. The caller keeps one per request (covet's Context), so a lookup
+// allocates nothing; the Params a lookup returns stay valid until the next
+// lookup with the same Probe.
 type Probe struct {
-	n *node
+	bufs [2]httprouter.Params
 }
 
-// Header, Write and WriteHeader make a Probe an http.ResponseWriter.
-func (p *Probe) Header() http.Header       { return nil }
-func (p *Probe) Write([]byte) (int, error) { return 0, nil }
-func (p *Probe) WriteHeader(int)           {}
+// buf returns buffer i, grown to hold n parameters.
+func (p *Probe) buf(i, n int) httprouter.Params {
+	if cap(p.bufs[i]) < n {
+		p.bufs[i] = make(httprouter.Params, 0, max(n, 4))
+	}
+	return p.bufs[i]
+}
 
 // New returns an empty router.
 func New() *Router {
@@ -96,44 +102,16 @@ func New() *Router {
 }
 
 func newLayer() *layer {
-	return &layer{hr: &httprouter.Router{}, nodes: map[string]*node{}}
-}
-
-func (n *node) handle() httprouter.Handle {
-	return func(w http.ResponseWriter, _ *http.Request, _ httprouter.Params) {
-		w.(*Probe).n = n
-	}
-}
-
-// handleClosure is the memory layout of the closure node.handle returns: the
-// code pointer, then the captured node.
-type handleClosure struct {
-	fn uintptr
-	n  *node
-}
-
-// closureLayoutOK records, once, whether a handle's node can be read from the
-// closure without calling it (it saves an indirect call and a pointer store
-// per request). The check runs on a real closure, so a compiler that lays
-// closures out differently makes nodeOf fall back to calling the handle.
-var closureLayoutOK = func() bool {
-	n := &node{}
-	h := n.handle()
-	return (*handleClosure)(*(*unsafe.Pointer)(unsafe.Pointer(&h))).n == n
-}()
-
-// nodeOf returns the node behind a handle made by node.handle.
-func (p *Probe) nodeOf(h httprouter.Handle) *node {
-	if closureLayoutOK {
-		return (*handleClosure)(*(*unsafe.Pointer)(unsafe.Pointer(&h))).n
-	}
-	h(p, nil, nil)
-	return p.n
+	return &layer{hr: &tree{}, nodes: map[string]*node{}}
 }
 
 // Finalize prepares the router for serving; call it after the last Add.
 func (r *Router) Finalize() {
 	r.single = nil
+	r.maxParams = 0
+	for _, l := range r.layers {
+		r.maxParams = max(r.maxParams, l.hr.maxParams)
+	}
 	if len(r.layers) == 1 && len(r.static) == 0 {
 		r.single = r.layers[0].hr
 	}
@@ -199,9 +177,9 @@ func (r *Router) Add(e *Entry) (conflict *Entry, err error) {
 	return nil, nil
 }
 
-// tryAdd adds a shape to the layer's httprouter; on a httprouter conflict the
-// layer is rebuilt without it (httprouter may have split nodes before it
-// panicked) and false is returned.
+// tryAdd adds a shape to the layer's tree; on a conflict (the tree panics as
+// httprouter does) the layer is rebuilt without it (the tree may have split
+// nodes before it panicked) and false is returned.
 func (l *layer) tryAdd(method, shape string, n *node) (ok bool) {
 	defer func() {
 		if recover() != nil {
@@ -209,28 +187,29 @@ func (l *layer) tryAdd(method, shape string, n *node) (ok bool) {
 			l.rebuild()
 		}
 	}()
-	l.hr.Handle(method, shape, n.handle())
+	l.hr.add(method, shape, n)
 	l.entries = append(l.entries, layerEntry{method: method, shape: shape, n: n})
 	l.nodes[method+" "+shape] = n
 	return true
 }
 
 func (l *layer) rebuild() {
-	l.hr = &httprouter.Router{}
+	l.hr = &tree{}
 	for _, e := range l.entries {
-		l.hr.Handle(e.method, e.shape, e.n.handle())
+		l.hr.add(e.method, e.shape, e.n)
 	}
 }
 
 // Find resolves method and path to a route's entry and its parameters, or
-// nil. p is scratch space for the lookup (one per request).
+// nil. p is scratch space for the lookup (one per request); the parameters
+// live in it until its next lookup.
 func (r *Router) Find(p *Probe, method, path string) (*Entry, httprouter.Params) {
-	if r.single != nil {
-		h, ps, _ := r.single.Lookup(method, path)
-		if h == nil {
+	if t := r.single; t != nil {
+		n, ps := t.lookup(method, path, p.buf(0, r.maxParams))
+		if n == nil {
 			return nil, nil
 		}
-		for _, e := range p.nodeOf(h).cands {
+		for _, e := range n.cands {
 			if e.accepts(ps) {
 				return e, ps
 			}
@@ -241,19 +220,22 @@ func (r *Router) Find(p *Probe, method, path string) (*Entry, httprouter.Params)
 }
 
 // findLayers is find for several trees or a static map: every tree is asked
-// and the most specific match wins.
+// and the most specific match wins. The best match's parameters stay in one
+// of the probe's buffers while the next tree writes into the other.
 func (r *Router) findLayers(p *Probe, method, path string) (*Entry, httprouter.Params) {
 	var best *Entry
 	var bestPs httprouter.Params
+	scratch := 0
 	for _, l := range r.layers {
-		h, ps, _ := l.hr.Lookup(method, path)
-		if h == nil {
+		n, ps := l.hr.lookup(method, path, p.buf(scratch, r.maxParams))
+		if n == nil {
 			continue
 		}
-		for _, e := range p.nodeOf(h).cands {
+		for _, e := range n.cands {
 			if e.accepts(ps) {
 				if best == nil || CompareRank(e.Pat.rank, best.Pat.rank) < 0 {
 					best, bestPs = e, ps
+					scratch = 1 - scratch
 				}
 				break
 			}
