@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -115,14 +114,9 @@ func (r *restartable) stop() {
 // resumes from its Last-Event-ID out of the Redis replay stream (the new B
 // never saw those events), and a fourth task made after the restart
 // arrives on both channels: the page got every event exactly once, in
-// order. Chromium in the default run; TASKBOARD_BROWSER_ALL=1 adds Firefox
-// ESR and WebKitGTK (each takes longer than the default run allows on a
-// loaded machine).
+// order. In Chromium, Firefox ESR and WebKitGTK (COVET_BROWSERS limits
+// them).
 func TestBrowserLiveRestart(t *testing.T) {
-	engines := []browsertest.Engine{browsertest.Chromium}
-	if os.Getenv("TASKBOARD_BROWSER_ALL") != "" {
-		engines = browsertest.Engines
-	}
 	browsertest.Run(t, func(t *testing.T, b browsertest.Browser) {
 		cfg := clusterConfig(t)
 		appA, err := NewApp(cfg)
@@ -174,7 +168,7 @@ func TestBrowserLiveRestart(t *testing.T) {
 				t.Fatalf("event ids not increasing: %v", sseIDs)
 			}
 		}
-	}, browsertest.WithEngines(engines...), browsertest.WithTimeout(3*time.Minute))
+	}, browsertest.WithTimeout(3*time.Minute))
 }
 
 // waitMembersOf waits until app's board room has n members.
