@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/covetgo/covet/contrib/examples/internal/otlptest"
 	"github.com/covetgo/covet/core/covettest"
 	"github.com/covetgo/covet/plugins/orm"
 	"github.com/covetgo/covet/plugins/orm/ormtest"
+	"github.com/covetgo/covet/plugins/otel/oteltest"
 	"github.com/redis/go-redis/v9"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 )
@@ -51,7 +51,7 @@ func TestOneTraceAcrossLayers(t *testing.T) {
 	prefix := fmt.Sprintf("covet-test:obs:%d:", time.Now().UnixNano())
 	t.Cleanup(func() { probe.Del(context.Background(), prefix+"views:1") })
 
-	rv := &otlptest.Receiver{}
+	rv := &oteltest.Receiver{}
 	srv := httptest.NewServer(rv)
 	defer srv.Close()
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", srv.URL)

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/covetgo/covet/contrib/examples/internal/otlptest"
 	"github.com/covetgo/covet/core/covettest"
 	"github.com/covetgo/covet/plugins/orm/ormtest"
+	"github.com/covetgo/covet/plugins/otel/oteltest"
 	"github.com/covetgo/covet/plugins/ratelimit"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -138,7 +138,7 @@ func TestTraceAcrossPostgresAndRedis(t *testing.T) {
 		covettest.NeedService(t, "Redis", err)
 		return
 	}
-	rv := &otlptest.Receiver{}
+	rv := &oteltest.Receiver{}
 	srv := httptest.NewServer(rv)
 	defer srv.Close()
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", srv.URL)
