@@ -130,11 +130,6 @@ func runCompare(ctx context.Context, apps []string, rateList, dir string, port, 
 		}
 		rs = append(rs, r)
 	}
-	type row struct {
-		app string
-		s   scaleout.Summary
-	}
-	var rows []row
 	best := map[string]float64{}
 	bestErr := map[string]float64{}
 	for _, app := range apps {
@@ -154,7 +149,6 @@ func runCompare(ctx context.Context, apps []string, rateList, dir string, port, 
 				return 2
 			}
 			s := scaleout.Summarize(res)
-			rows = append(rows, row{app, s})
 			fmt.Printf("%-8s offered %6.0f/s: answered %7.1f/s, %5d requests, %4d failed (%.3f%%), %d not sent, p50 %s, p99 %s, sustained %v\n",
 				app, r, s.Answered, s.Requests, s.Failed, 100*s.ErrorRate(), s.Dropped, s.P50.Round(100*time.Microsecond), s.P99.Round(100*time.Microsecond), s.Sustained(0.001, maxP99))
 			if s.Sustained(0.001, maxP99) {
