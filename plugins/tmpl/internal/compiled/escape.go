@@ -231,11 +231,11 @@ func srcsetFilterAndEscaper(s string) string {
 const htmlSpaceAndASCIIAlnumBytes = "\x00\x36\x00\x00\x01\x00\xff\x03\xfe\xff\xff\x07\xfe\xff\xff\x07"
 
 func isHTMLSpace(c byte) bool {
-	return (c <= 0x20) && 0 != (htmlSpaceAndASCIIAlnumBytes[c>>3]&(1<<uint(c&0x7)))
+	return c <= 0x20 && htmlSpaceAndASCIIAlnumBytes[c>>3]&(1<<(c&0x7)) != 0
 }
 
 func isHTMLSpaceOrASCIIAlnum(c byte) bool {
-	return (c < 0x80) && 0 != (htmlSpaceAndASCIIAlnumBytes[c>>3]&(1<<uint(c&0x7)))
+	return c < 0x80 && htmlSpaceAndASCIIAlnumBytes[c>>3]&(1<<(c&0x7)) != 0
 }
 
 func filterSrcsetElement(s string, left int, right int, b *strings.Builder) {
