@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/covetgo/covet/core/internal/problemjson"
 )
 
 // Error is an HTTP error a handler returns: the error handler writes it as an
@@ -344,9 +346,9 @@ func DefaultErrorHandler(c *Context, err error) {
 		writeDevPage(c, p, err)
 		return
 	}
-	bp := problemBufPool.Get().(*[]byte)
-	defer func() { *bp = (*bp)[:0]; problemBufPool.Put(bp) }()
-	b, ok := appendProblem((*bp)[:0], &p)
+	bp := problemjson.BufPool.Get().(*[]byte)
+	defer func() { *bp = (*bp)[:0]; problemjson.BufPool.Put(bp) }()
+	b, ok := problemjson.Append((*bp)[:0], &p)
 	*bp = b
 	var mErr error
 	if !ok {
