@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/covetgo/covet/core/internal/cli"
 	"github.com/covetgo/covet/core/internal/lazyconn"
 )
 
@@ -64,7 +65,7 @@ func (a *App) Run(addr string) error {
 	if a.commandMode() {
 		return ErrNoMain
 	}
-	ln, err := listenerFromEnv()
+	ln, err := cli.ListenerFromEnv(ListenFDEnv)
 	if err != nil {
 		return err
 	}
