@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 
 	"github.com/covetgo/covet/core/internal/background"
+	"github.com/covetgo/covet/core/internal/lifecycle"
 )
 
 // App is a Covet application: a router, middleware, an error handler and the
@@ -54,7 +55,7 @@ type App struct {
 	entry HandlerFunc // pre middleware + dispatch
 	serve HandlerFunc // app middleware + routed
 
-	lifecycle  lifecycle
+	lifecycle  lifecycle.Lifecycle[Plugin]
 	background background.Tracker
 
 	commands []Command   // AddCommand (command.go)
@@ -429,7 +430,7 @@ func (a *App) Install(plugins ...Plugin) error {
 		if err := p.Install(a); err != nil {
 			nested := a.restore(snap)
 			err = fmt.Errorf("covet: install plugin %q: %w", name, err)
-			return errors.Join(err, cleanupAll(append(nested, p)))
+			return errors.Join(err, lifecycle.CleanupAll(append(nested, p)))
 		}
 		a.plugins = append(a.plugins, p)
 	}
@@ -724,7 +725,11 @@ func (a *App) Start(ctx context.Context) error {
 	if err := a.build(); err != nil {
 		return err
 	}
-	return a.lifecycle.start(ctx, a)
+	return a.lifecycle.Start(ctx, a.plugins, func() {
+		// Serving again after a shutdown: a fresh drain signal, ready again.
+		a.drain.rearm()
+		a.draining.Store(false)
+	}, a.background.Start)
 }
 
 // Stop stops the started plugins (Stopper) in reverse install order, giving
@@ -736,5 +741,5 @@ func (a *App) Start(ctx context.Context) error {
 func (a *App) Stop(ctx context.Context) error {
 	a.beginDrain()
 	bgErr := a.background.Wait(ctx, a.logger)
-	return errors.Join(bgErr, a.lifecycle.stop(ctx, a))
+	return errors.Join(bgErr, a.lifecycle.Stop(ctx, a.plugins))
 }
