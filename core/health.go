@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"sync"
-	"time"
 
 	ihealth "github.com/covetgo/covet/core/internal/health"
 )
@@ -158,55 +157,35 @@ func (r HealthResponse) clone() HealthResponse {
 }
 
 // runHealth runs one health check of every plugin, each in a goroutine of
-// its own, and collects the reports that arrive by the deadline.
+// its own (core/internal/health), and combines the reports that arrive by
+// the deadline.
 func (a *App) runHealth(ctx context.Context, kind HealthKind) HealthResponse {
 	ctx, cancel := context.WithTimeout(ctx, a.cfg.healthTimeout)
 	defer cancel()
-	out := HealthResponse{Status: HealthOK}
-	type result struct {
-		name string
-		ph   PluginHealth
-	}
-	results := make(chan result, len(a.plugins)) // late reports do not block
-	var pending []string
+	var checks []ihealth.Check[HealthReport]
 	for _, p := range a.plugins {
-		hc, ok := p.(HealthChecker)
-		if !ok {
-			continue
+		if hc, ok := p.(HealthChecker); ok {
+			checks = append(checks, ihealth.Check[HealthReport]{Name: p.Name(), Run: func(ctx context.Context) HealthReport {
+				return hc.CheckHealth(ctx, kind)
+			}})
 		}
+	}
+	down := func(msg string) HealthReport { return HealthReport{Status: HealthDown, Error: msg} }
+	results := ihealth.RunAll(ctx, &a.health.flights, checks, ihealth.Verdicts[HealthReport]{
+		StillRunning: down("health check still running (it did not return by its deadline)"),
+		TimedOut:     down("health check timed out"),
+		Panicked:     down("health check panicked"),
+	})
+	out := HealthResponse{Status: HealthOK}
+	for name, r := range results {
 		if out.Plugins == nil {
 			out.Plugins = map[string]PluginHealth{}
 		}
-		name := p.Name()
-		if !a.health.flights.Claim(name) {
-			out.Plugins[name] = PluginHealth{HealthReport: HealthReport{Status: HealthDown, Error: "health check still running (it did not return by its deadline)"}}
-			continue
+		ph := PluginHealth{HealthReport: r.Report, LatencyMS: float64(r.Latency.Microseconds()) / 1000}
+		if ph.Status == "" {
+			ph.Status = HealthOK
 		}
-		pending = append(pending, name)
-		go func() {
-			// The plugin is free to be checked again when its check returns,
-			// however late.
-			defer a.health.flights.Release(name)
-			start := time.Now()
-			rep := checkOne(ctx, hc, kind)
-			results <- result{name, PluginHealth{HealthReport: rep, LatencyMS: float64(time.Since(start).Microseconds()) / 1000}}
-		}()
-	}
-collect:
-	for n := len(pending); n > 0; n-- {
-		select {
-		case r := <-results:
-			out.Plugins[r.name] = r.ph
-		case <-ctx.Done():
-			break collect
-		}
-	}
-	for _, name := range pending {
-		if _, ok := out.Plugins[name]; !ok {
-			out.Plugins[name] = PluginHealth{HealthReport: HealthReport{Status: HealthDown, Error: "health check timed out"}}
-		}
-	}
-	for name, ph := range out.Plugins {
+		out.Plugins[name] = ph
 		switch ph.Status {
 		case HealthDown:
 			out.Status = HealthDown
@@ -218,20 +197,6 @@ collect:
 		a.health.logChange(a, kind, name, ph)
 	}
 	return out
-}
-
-// checkOne runs one plugin's check, turning a panic into a down report.
-func checkOne(ctx context.Context, hc HealthChecker, kind HealthKind) (rep HealthReport) {
-	defer func() {
-		if v := recover(); v != nil {
-			rep = HealthReport{Status: HealthDown, Error: "health check panicked"}
-		}
-	}()
-	rep = hc.CheckHealth(ctx, kind)
-	if rep.Status == "" {
-		rep.Status = HealthOK
-	}
-	return rep
 }
 
 // logChange logs a plugin's report when its status changed since the last

@@ -20,8 +20,12 @@ import (
 type Plugin interface{ Name() string }
 
 type (
-	starter   interface{ Start(ctx context.Context) error }
-	stopper   interface{ Stop(ctx context.Context) error }
+	starter interface {
+		Start(ctx context.Context) error
+	}
+	stopper interface {
+		Stop(ctx context.Context) error
+	}
 	cleaner   interface{ Cleanup() error }
 	dependent interface{ StartAfter() []string }
 )
