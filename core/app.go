@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
-	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"sync/atomic"
 
 	"github.com/covetgo/covet/core/internal/background"
+	"github.com/covetgo/covet/core/internal/inject"
 	"github.com/covetgo/covet/core/internal/lifecycle"
 )
 
@@ -42,7 +42,7 @@ type App struct {
 	// documenters add the responses plugins cause to Routes (respdoc.go)
 	documenters []ResponseDocumenter
 	// providers are the dependency providers by provided type (Provide).
-	providers map[reflect.Type]*provider
+	providers inject.Providers[*Context]
 
 	frozen    atomic.Bool
 	draining  atomic.Bool

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/covetgo/covet/core/internal/inject"
 	"github.com/julienschmidt/httprouter"
 )
 
@@ -63,7 +64,7 @@ type Context struct {
 	cleanups []func()
 	// deps are the values of dependency providers resolved for the
 	// request (provide.go); cleared in release when dirty.
-	deps []depSlot
+	deps inject.Slots[*Context]
 
 	// pendingCtx is SetContext's context, not yet on the request (a copy
 	// of the request carries it when the request is next asked for).

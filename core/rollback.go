@@ -2,8 +2,9 @@ package covet
 
 import (
 	"maps"
-	"reflect"
 	"slices"
+
+	"github.com/covetgo/covet/core/internal/inject"
 )
 
 // appSnapshot is everything Install may change on an App, taken before a
@@ -24,7 +25,7 @@ type appSnapshot struct {
 	translators []ErrorTranslator
 	errHandler  ErrorHandler
 	documenters []ResponseDocumenter
-	providers   map[reflect.Type]*provider
+	providers   inject.Providers[*Context]
 	commands    int
 	pendingGo   int
 }

@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/covetgo/covet/core/internal/binding"
+	"github.com/covetgo/covet/core/internal/inject"
 )
 
 // Get registers a typed GET route on an App or Group (and HEAD with it);
@@ -103,7 +104,7 @@ func handleTyped[In, Out any](r Router, method, pattern string, fn func(*Context
 	var provided []int
 	if app != nil {
 		var err error
-		if deps, provided, err = app.providedFields(inT); err != nil {
+		if deps, provided, err = app.providers.Fields(inT); err != nil {
 			panic(fmt.Sprintf("covet: route %s: input %s: %v", where(), inT, err))
 		}
 	}
@@ -161,9 +162,7 @@ func handleTyped[In, Out any](r Router, method, pattern string, fn func(*Context
 	}
 	if deps != nil {
 		rt.info.Provided = provided
-		for _, d := range deps {
-			rt.info.ProviderParams = appendTypes(rt.info.ProviderParams, d.p.params...)
-		}
+		rt.info.ProviderParams = inject.Params(rt.info.ProviderParams, deps)
 	}
 	return rt
 }
