@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -17,6 +15,7 @@ import (
 	"github.com/covetgo/covet/core/internal/background"
 	"github.com/covetgo/covet/core/internal/inject"
 	"github.com/covetgo/covet/core/internal/lifecycle"
+	"github.com/covetgo/covet/core/internal/pathx"
 )
 
 // App is a Covet application: a router, middleware, an error handler and the
@@ -190,20 +189,9 @@ func mount(a *App, g *Group, prefix string, h http.Handler) {
 	if g != nil {
 		full = g.fullPrefix() + prefix
 	}
-	strip := http.StripPrefix(full, h)
+	serve := pathx.Mounted(full, h)
 	hf := func(c *Context) error {
-		r := c.Request()
-		if r.URL.Path == full {
-			// Serve the mount root as "/" so the mounted handler sees its root.
-			r2 := new(http.Request)
-			*r2 = *r
-			u := *r.URL
-			u.Path = full + "/"
-			u.RawPath = ""
-			r2.URL = &u
-			r = r2
-		}
-		strip.ServeHTTP(c.Response(), r)
+		serve(c.Response(), c.Request())
 		return nil
 	}
 	for _, m := range knownMethods {
@@ -264,42 +252,14 @@ func isTokenChar(c byte) bool {
 	return c > 0x20 && c < 0x7f && !strings.ContainsRune("\"(),/:;<=>?@[\\]{}", rune(c))
 }
 
-// joinPath joins a group prefix and a route pattern: "" is the prefix
-// itself (/api/tasks), "/" the prefix with a trailing slash (/api/tasks/).
-func joinPath(prefix, p string) string {
-	if prefix == "" {
-		if p == "" {
-			return "/"
-		}
-		return p
-	}
-	if p == "" {
-		return prefix
-	}
-	return strings.TrimSuffix(prefix, "/") + p
-}
+// joinPath joins a group prefix and a route pattern (core/internal/pathx).
+func joinPath(prefix, p string) string { return pathx.Join(prefix, p) }
 
-var coreDir = func() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Dir(file)
-}()
+var coreDir = pathx.CallerDir()
 
 // callerOutside returns the first caller outside this package's non-test
 // files: where the user registered a route.
-func callerOutside() (string, int) {
-	var pcs [16]uintptr
-	n := runtime.Callers(2, pcs[:])
-	frames := runtime.CallersFrames(pcs[:n])
-	for {
-		f, more := frames.Next()
-		if filepath.Dir(f.File) != coreDir || strings.HasSuffix(f.File, "_test.go") {
-			return f.File, f.Line
-		}
-		if !more {
-			return f.File, f.Line
-		}
-	}
-}
+func callerOutside() (string, int) { return pathx.CallerOutside(coreDir) }
 
 // Routes returns a snapshot of every registered route, in registration order.
 // Plugins use it (for example through RouteObserver) to document the app.

@@ -1,7 +1,6 @@
 package covet
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -187,30 +186,7 @@ func (p Problem) MarshalJSON() ([]byte, error) {
 	}
 	present := map[string]bool{"type": true, "title": true, "status": true,
 		"detail": p.Detail != "", "instance": p.Instance != "", "request_id": p.RequestID != "", "errors": len(p.Errors) > 0}
-	keys := make([]string, 0, len(p.Extensions))
-	for k := range p.Extensions {
-		if !present[k] {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	b = bytes.TrimRight(b, " \n")
-	out := b[:len(b)-1] // without the closing brace
-	for _, k := range keys {
-		kb, err := defaultJSON.Marshal(k)
-		if err != nil {
-			return nil, err
-		}
-		vb, err := defaultJSON.Marshal(p.Extensions[k])
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ',')
-		out = append(out, bytes.TrimRight(kb, " \n")...)
-		out = append(out, ':')
-		out = append(out, bytes.TrimRight(vb, " \n")...)
-	}
-	return append(out, '}'), nil
+	return problemjson.AddExtensions(b, p.Extensions, func(k string) bool { return present[k] }, defaultJSON.Marshal)
 }
 
 // PanicError is the error a recovered panic becomes. The stack is logged and

@@ -37,25 +37,7 @@ type MultipartLimits struct {
 }
 
 func (l MultipartLimits) withDefaults() MultipartLimits {
-	if l.MaxBodySize <= 0 {
-		l.MaxBodySize = 32 << 20
-	}
-	if l.MaxFileSize <= 0 {
-		l.MaxFileSize = l.MaxBodySize
-	}
-	if l.MaxParts <= 0 {
-		l.MaxParts = 128
-	}
-	if l.MaxHeaderSize <= 0 {
-		l.MaxHeaderSize = 16 << 10
-	}
-	if l.MaxFieldSize <= 0 {
-		l.MaxFieldSize = 1 << 20
-	}
-	if l.MaxMemory <= 0 {
-		l.MaxMemory = 1 << 20
-	}
-	return l
+	return MultipartLimits(upload.Limits(l).WithDefaults())
 }
 
 // File is an uploaded file bound to a typed input field of type *File or

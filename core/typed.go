@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"reflect"
-	"strings"
 	"unsafe"
 
 	"github.com/covetgo/covet/core/internal/binding"
@@ -325,23 +324,6 @@ func (a *App) negotiate(r *http.Request) Encoder {
 	if len(a.cfg.encoders) == 0 {
 		return nil
 	}
-	accept := r.Header.Get("Accept")
-	if accept == "" {
-		return nil
-	}
-	for _, part := range strings.Split(accept, ",") {
-		mt := strings.TrimSpace(part)
-		if i := strings.IndexByte(mt, ';'); i >= 0 {
-			mt = strings.TrimSpace(mt[:i])
-		}
-		if mt == "application/json" || mt == "*/*" || mt == "application/*" {
-			return nil
-		}
-		for _, e := range a.cfg.encoders {
-			if strings.EqualFold(e.ContentType(), mt) {
-				return e
-			}
-		}
-	}
-	return nil
+	e, _ := binding.Negotiate(r.Header.Get("Accept"), a.cfg.encoders)
+	return e
 }

@@ -10,7 +10,9 @@
 package problemjson
 
 import (
+	"bytes"
 	"math"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -151,4 +153,35 @@ func appendFloat(b []byte, f float64) []byte {
 		}
 	}
 	return b
+}
+
+// AddExtensions appends the extensions to b, the JSON object of a problem
+// without them, as top-level members sorted by name, leaving out those
+// named like a member present (present reports which are). marshal encodes
+// names and values (trailing newlines are trimmed).
+func AddExtensions(b []byte, ext map[string]any, present func(name string) bool, marshal func(any) ([]byte, error)) ([]byte, error) {
+	keys := make([]string, 0, len(ext))
+	for k := range ext {
+		if !present(k) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	b = bytes.TrimRight(b, " \n")
+	out := b[:len(b)-1] // without the closing brace
+	for _, k := range keys {
+		kb, err := marshal(k)
+		if err != nil {
+			return nil, err
+		}
+		vb, err := marshal(ext[k])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ',')
+		out = append(out, bytes.TrimRight(kb, " \n")...)
+		out = append(out, ':')
+		out = append(out, bytes.TrimRight(vb, " \n")...)
+	}
+	return append(out, '}'), nil
 }

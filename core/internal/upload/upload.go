@@ -198,3 +198,39 @@ func NewSectionFile(b []byte) SectionFile {
 
 // Close does nothing.
 func (SectionFile) Close() error { return nil }
+
+// Limits mirrors covet.MultipartLimits field for field (a conversion
+// between the two breaks the build when they differ).
+type Limits struct {
+	MaxBodySize   int64
+	MaxFileSize   int64
+	MaxParts      int
+	MaxHeaderSize int
+	MaxFieldSize  int64
+	MaxMemory     int64
+	TempDir       string
+}
+
+// WithDefaults fills the zero limits with the defaults documented on
+// covet.MultipartLimits.
+func (l Limits) WithDefaults() Limits {
+	if l.MaxBodySize <= 0 {
+		l.MaxBodySize = 32 << 20
+	}
+	if l.MaxFileSize <= 0 {
+		l.MaxFileSize = l.MaxBodySize
+	}
+	if l.MaxParts <= 0 {
+		l.MaxParts = 128
+	}
+	if l.MaxHeaderSize <= 0 {
+		l.MaxHeaderSize = 16 << 10
+	}
+	if l.MaxFieldSize <= 0 {
+		l.MaxFieldSize = 1 << 20
+	}
+	if l.MaxMemory <= 0 {
+		l.MaxMemory = 1 << 20
+	}
+	return l
+}
