@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -16,6 +15,7 @@ import (
 	"github.com/covetgo/covet/core/internal/inject"
 	"github.com/covetgo/covet/core/internal/lifecycle"
 	"github.com/covetgo/covet/core/internal/pathx"
+	"github.com/covetgo/covet/core/internal/urlx"
 )
 
 // App is a Covet application: a router, middleware, an error handler and the
@@ -310,55 +310,7 @@ func (a *App) URL(name string, pairs ...any) (string, error) {
 	if rt == nil {
 		return "", fmt.Errorf("covet: no route named %q", name)
 	}
-	if len(pairs)%2 != 0 {
-		return "", fmt.Errorf("covet: URL %q: odd number of name/value arguments", name)
-	}
-	vals := map[string]string{}
-	for i := 0; i < len(pairs); i += 2 {
-		k, ok := pairs[i].(string)
-		if !ok {
-			return "", fmt.Errorf("covet: URL %q: parameter name %v is not a string", name, pairs[i])
-		}
-		vals[k] = fmt.Sprint(pairs[i+1])
-	}
-	var b strings.Builder
-	for _, s := range rt.pat.Segments {
-		b.WriteByte('/')
-		if !s.Param {
-			b.WriteString(escapeSegment(s.Static))
-			continue
-		}
-		v, ok := vals[s.Name]
-		if !ok {
-			return "", fmt.Errorf("covet: URL %q: missing parameter %q", name, s.Name)
-		}
-		delete(vals, s.Name)
-		if ParamKind(s.Kind) == ParamPath {
-			parts := strings.Split(v, "/")
-			for i, part := range parts {
-				parts[i] = escapeSegment(part)
-			}
-			b.WriteString(strings.Join(parts, "/"))
-			continue
-		}
-		if !s.Kind.Accepts(v) {
-			return "", fmt.Errorf("covet: URL %q: value %q does not fit parameter {%s:%s}", name, v, s.Name, ParamKind(s.Kind))
-		}
-		b.WriteString(escapeSegment(v))
-	}
-	if rt.pat.Trailing || len(rt.pat.Segments) == 0 {
-		b.WriteByte('/')
-	}
-	if len(vals) > 0 {
-		for k := range vals {
-			return "", fmt.Errorf("covet: URL %q: unknown parameter %q", name, k)
-		}
-	}
-	return b.String(), nil
-}
-
-func escapeSegment(s string) string {
-	return url.PathEscape(s)
+	return urlx.Build(rt.pat.Pattern, name, pairs)
 }
 
 // Install installs plugins in order. A plugin whose Install fails is rolled
