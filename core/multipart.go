@@ -119,43 +119,17 @@ func (c *Context) Multipart(fn func(p *Part) error) error {
 	if r.ContentLength > lim.MaxBodySize {
 		return bindError(binding.BodyTooLarge(lim.MaxBodySize))
 	}
-	cb := &upload.CountingBody{R: r.Body, Limit: lim.MaxBodySize}
-	mr := multipart.NewReader(cb, boundary)
-	for parts := 0; ; parts++ {
-		cb.HeaderMax, cb.HeaderN = int64(lim.MaxHeaderSize)+8192, 0
-		p, err := mr.NextRawPart()
-		cb.HeaderMax = 0
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return multipartError(err, lim)
-		}
-		if parts >= lim.MaxParts {
-			p.Close()
-			return NewError(http.StatusRequestEntityTooLarge, "multipart body has more than "+strconv.Itoa(lim.MaxParts)+" parts")
-		}
-		isFile := upload.HasFilename(p.Header)
-		max := lim.MaxFieldSize
-		if isFile {
-			max = lim.MaxFileSize
-		}
-		lp := &upload.LimitedPart{R: p, Max: max, Name: p.FormName(), File: isFile}
-		part := &Part{Name: p.FormName(), Header: p.Header, r: lp}
+	err = upload.Each(r.Body, boundary, upload.Limits(lim), func(p *multipart.Part, content io.Reader, isFile bool) error {
+		part := &Part{Name: p.FormName(), Header: p.Header, r: content}
 		if isFile {
 			part.Filename = upload.SanitizeFilename(p.FileName())
 		}
-		if err := fn(part); err != nil {
-			p.Close()
-			return multipartError(err, lim)
-		}
-		// Skip what fn left unread, still within the limits.
-		if _, err := io.Copy(io.Discard, lp); err != nil {
-			p.Close()
-			return multipartError(err, lim)
-		}
-		p.Close()
+		return fn(part)
+	})
+	if err != nil {
+		return multipartError(err, lim)
 	}
+	return nil
 }
 
 func multipartError(err error, lim MultipartLimits) error {
@@ -166,6 +140,8 @@ func multipartError(err error, lim MultipartLimits) error {
 		return err
 	case errors.As(err, &tl):
 		return NewError(http.StatusRequestEntityTooLarge, tl.Error())
+	case errors.Is(err, upload.ErrTooManyParts):
+		return NewError(http.StatusRequestEntityTooLarge, "multipart body has more than "+strconv.Itoa(lim.MaxParts)+" parts")
 	case errors.Is(err, upload.ErrBodyLimit):
 		return bindError(binding.BodyTooLarge(lim.MaxBodySize))
 	case errors.Is(err, upload.ErrHeader):
