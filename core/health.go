@@ -3,7 +3,6 @@ package covet
 import (
 	"context"
 	"net/http"
-	"sync"
 
 	ihealth "github.com/covetgo/covet/core/internal/health"
 )
@@ -72,8 +71,7 @@ type PluginHealth struct {
 // log changes.
 type health struct {
 	flights ihealth.Flights[HealthResponse]
-	mu      sync.Mutex
-	last    map[string]HealthStatus // plugin name: last status, to log changes
+	changes ihealth.Changes[HealthStatus]
 }
 
 func (a *App) registerHealth() {
@@ -202,14 +200,7 @@ func (a *App) runHealth(ctx context.Context, kind HealthKind) HealthResponse {
 // logChange logs a plugin's report when its status changed since the last
 // check: the error and details that the public answer leaves out.
 func (hs *health) logChange(a *App, kind HealthKind, name string, ph PluginHealth) {
-	hs.mu.Lock()
-	prev, seen := hs.last[name]
-	if hs.last == nil {
-		hs.last = map[string]HealthStatus{}
-	}
-	hs.last[name] = ph.Status
-	hs.mu.Unlock()
-	if prev == ph.Status || (!seen && ph.Status == HealthOK) {
+	if !hs.changes.Changed(name, ph.Status, HealthOK) {
 		return
 	}
 	attrs := []any{"plugin", name, "status", string(ph.Status), "kind", kind.String(), "latency_ms", ph.LatencyMS}

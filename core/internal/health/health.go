@@ -159,3 +159,22 @@ func runOne[R any](ctx context.Context, run func(context.Context) R, panicked R)
 	}()
 	return run(ctx)
 }
+
+// Changes remembers each plugin's last status, to log the changes.
+type Changes[S comparable] struct {
+	mu   sync.Mutex
+	last map[string]S
+}
+
+// Changed records name's status and reports whether it changed since the
+// last check (a first check counts as a change unless its status is ok).
+func (c *Changes[S]) Changed(name string, status, ok S) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	prev, seen := c.last[name]
+	if c.last == nil {
+		c.last = map[string]S{}
+	}
+	c.last[name] = status
+	return prev != status && (seen || status != ok)
+}
