@@ -123,31 +123,7 @@ func (e *Error) WithExtension(k string, v any) *Error {
 
 // Error implements error.
 func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString(strconv.Itoa(e.Status))
-	b.WriteByte(' ')
-	if e.Title != "" {
-		b.WriteString(e.Title)
-	} else {
-		b.WriteString(http.StatusText(e.Status))
-	}
-	if e.Detail != "" {
-		b.WriteString(": ")
-		b.WriteString(e.Detail)
-	}
-	for _, f := range e.Errors {
-		b.WriteString("; ")
-		b.WriteString(f.Location)
-		b.WriteByte('.')
-		b.WriteString(f.Field)
-		b.WriteString(": ")
-		b.WriteString(f.Message)
-	}
-	if e.cause != nil {
-		b.WriteString(": ")
-		b.WriteString(e.cause.Error())
-	}
-	return b.String()
+	return problemjson.ErrorString(e.Status, e.Title, e.Detail, e.Errors, e.cause)
 }
 
 // Unwrap returns the cause.

@@ -12,8 +12,10 @@ package problemjson
 import (
 	"bytes"
 	"math"
+	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/covetgo/covet/core/internal/jsonx"
@@ -184,4 +186,35 @@ func AddExtensions(b []byte, ext map[string]any, present func(name string) bool,
 		out = append(out, bytes.TrimRight(vb, " \n")...)
 	}
 	return append(out, '}'), nil
+}
+
+// ErrorString is the text of a covet.Error: "422 Title: detail; loc.field:
+// message...: cause" (the status text when title is empty).
+func ErrorString[E FieldErrorType](status int, title, detail string, errs []E, cause error) string {
+	var b strings.Builder
+	b.WriteString(strconv.Itoa(status))
+	b.WriteByte(' ')
+	if title != "" {
+		b.WriteString(title)
+	} else {
+		b.WriteString(http.StatusText(status))
+	}
+	if detail != "" {
+		b.WriteString(": ")
+		b.WriteString(detail)
+	}
+	for i := range errs {
+		f := fieldError(errs[i])
+		b.WriteString("; ")
+		b.WriteString(f.Location)
+		b.WriteByte('.')
+		b.WriteString(f.Field)
+		b.WriteString(": ")
+		b.WriteString(f.Message)
+	}
+	if cause != nil {
+		b.WriteString(": ")
+		b.WriteString(cause.Error())
+	}
+	return b.String()
 }
