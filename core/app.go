@@ -45,7 +45,7 @@ type App struct {
 
 	frozen    atomic.Bool
 	draining  atomic.Bool
-	drain     drain
+	drain     lifecycle.Signal
 	health    health
 	buildOnce sync.Once
 	pool      sync.Pool
@@ -639,7 +639,7 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	return a.lifecycle.Start(ctx, a.plugins, func() {
 		// Serving again after a shutdown: a fresh drain signal, ready again.
-		a.drain.rearm()
+		a.drain.Rearm()
 		a.draining.Store(false)
 	}, a.background.Start)
 }

@@ -625,7 +625,7 @@ func (c *Context) Stream(code int, contentType string, rd io.Reader) error {
 		}
 		n, err := rd.Read(buf)
 		if n > 0 {
-			dl.extend()
+			dl.Extend()
 			if _, werr := r.Write(buf[:n]); werr != nil {
 				// A failed write means the client went away.
 				return errors.Join(context.Canceled, werr)

@@ -15,7 +15,7 @@ import (
 // the ws plugin's job; this is only the framing.
 type SSE struct {
 	c  *Context
-	dl streamDeadlines
+	dl sse.Deadlines
 }
 
 // Event is one Server-Sent Event.
@@ -87,7 +87,7 @@ func (s *SSE) err() error {
 
 func (s *SSE) write(frame string) error {
 	r := s.c.Response()
-	s.dl.extend()
+	s.dl.Extend()
 	if _, err := r.WriteString(frame); err != nil {
 		return err
 	}

@@ -189,3 +189,39 @@ func allPlaced(deps []int, placed []bool) bool {
 	}
 	return true
 }
+
+// Signal is an app's drain signal (covet.App.Draining): a context canceled
+// with a cause when shutdown begins, made anew when the app serves again.
+// The zero Signal is ready.
+type Signal struct {
+	mu     sync.Mutex
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+}
+
+// Current returns the signal's context, making it on first use.
+func (s *Signal) Current() context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ctx == nil {
+		s.ctx, s.cancel = context.WithCancelCause(context.Background())
+	}
+	return s.ctx
+}
+
+// Begin fires the signal with cause (once; later calls change nothing).
+func (s *Signal) Begin(cause error) {
+	s.Current()
+	s.mu.Lock()
+	s.cancel(cause)
+	s.mu.Unlock()
+}
+
+// Rearm makes a fresh signal after a fired one, for the next serve.
+func (s *Signal) Rearm() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ctx != nil && s.ctx.Err() != nil {
+		s.ctx, s.cancel = nil, nil
+	}
+}

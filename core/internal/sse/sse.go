@@ -5,6 +5,7 @@ package sse
 
 import (
 	"errors"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -40,4 +41,25 @@ func Frame(id, event string, retry time.Duration, data string) (string, error) {
 // Comment returns a comment frame; line breaks in text become spaces.
 func Comment(text string) string {
 	return ": " + strings.NewReplacer("\r", " ", "\n", " ").Replace(text) + "\n\n"
+}
+
+// Deadlines keeps the server's WriteTimeout from ending a long stream:
+// each write gets the timeout from its start.
+type Deadlines struct {
+	rc *http.ResponseController
+	d  time.Duration
+}
+
+// Start sets the first write deadline on w, d from now (none when d is 0).
+func Start(w http.ResponseWriter, d time.Duration) Deadlines {
+	dl := Deadlines{rc: http.NewResponseController(w), d: d}
+	dl.Extend()
+	return dl
+}
+
+// Extend moves the write deadline to d from now.
+func (s Deadlines) Extend() {
+	if s.d > 0 {
+		_ = s.rc.SetWriteDeadline(time.Now().Add(s.d))
+	}
 }
