@@ -14,6 +14,7 @@ import (
 	"github.com/covetgo/covet/core/internal/background"
 	"github.com/covetgo/covet/core/internal/inject"
 	"github.com/covetgo/covet/core/internal/lifecycle"
+	"github.com/covetgo/covet/core/internal/logx"
 	"github.com/covetgo/covet/core/internal/pathx"
 	"github.com/covetgo/covet/core/internal/urlx"
 )
@@ -72,7 +73,7 @@ func New(opts ...Option) *App {
 	for _, o := range opts {
 		o(&a.cfg)
 	}
-	a.logger = slog.New(&requestLogHandler{h: a.cfg.logger.Handler()})
+	a.logger = slog.New(&logx.Handler{H: a.cfg.logger.Handler()})
 	a.pool.New = func() any {
 		c := &Context{app: a}
 		c.res = &c.resp
