@@ -2,6 +2,7 @@ package covet
 
 import (
 	"context"
+	"maps"
 	"net/http"
 
 	ihealth "github.com/covetgo/covet/core/internal/health"
@@ -143,15 +144,10 @@ func (a *App) withDraining(kind HealthKind, r HealthResponse) HealthResponse {
 	return r
 }
 
+// clone copies the plugin map, which the callers of a shared run receive.
 func (r HealthResponse) clone() HealthResponse {
-	out := r
-	if r.Plugins != nil {
-		out.Plugins = make(map[string]PluginHealth, len(r.Plugins))
-		for k, v := range r.Plugins {
-			out.Plugins[k] = v
-		}
-	}
-	return out
+	r.Plugins = maps.Clone(r.Plugins)
+	return r
 }
 
 // runHealth runs one health check of every plugin, each in a goroutine of
