@@ -6,6 +6,7 @@ package logx
 import (
 	"context"
 	"log/slog"
+	"os"
 )
 
 // RequestIDKey is the context key of the request ID (a string).
@@ -55,4 +56,23 @@ func (h *Handler) WithAttrs(as []slog.Attr) slog.Handler {
 // WithGroup returns the handler for a group.
 func (h *Handler) WithGroup(name string) slog.Handler {
 	return &Handler{H: h.H.WithGroup(name)}
+}
+
+// Default returns covet's default logger: JSON records to stderr in
+// production, readable text (debug level included) in development.
+func Default(dev bool) *slog.Logger {
+	if dev {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, nil))
+}
+
+// EnvDevelopment reports whether COVET_ENV asks for development mode
+// ("development" or "dev").
+func EnvDevelopment() bool {
+	switch os.Getenv("COVET_ENV") {
+	case "development", "dev":
+		return true
+	}
+	return false
 }
