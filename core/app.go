@@ -218,7 +218,7 @@ func (a *App) register(g *Group, method, pat string, h HandlerFunc, mw []Middlew
 	if h == nil {
 		panic(fmt.Sprintf("covet: route %s has a nil handler", rt.info.String()))
 	}
-	if method == "" || !validMethod(method) {
+	if method == "" || !pathx.ValidMethod(method) {
 		panic(fmt.Sprintf("covet: route %s: invalid method %q", rt.info.String(), method))
 	}
 	p, err := parsePattern(full)
@@ -238,19 +238,6 @@ func (a *App) register(g *Group, method, pat string, h HandlerFunc, mw []Middlew
 		}
 	}
 	return rt
-}
-
-func validMethod(m string) bool {
-	for i := 0; i < len(m); i++ {
-		if !isTokenChar(m[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func isTokenChar(c byte) bool {
-	return c > 0x20 && c < 0x7f && !strings.ContainsRune("\"(),/:;<=>?@[\\]{}", rune(c))
 }
 
 // joinPath joins a group prefix and a route pattern (core/internal/pathx).

@@ -67,3 +67,14 @@ func CallerOutside(dir string) (string, int) {
 		}
 	}
 }
+
+// ValidMethod reports whether m is an HTTP token (RFC 9110 §5.6.2), as a
+// method must be.
+func ValidMethod(m string) bool {
+	for i := 0; i < len(m); i++ {
+		if c := m[i]; c <= 0x20 || c >= 0x7f || strings.IndexByte("\"(),/:;<=>?@[\\]{}", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
