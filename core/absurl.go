@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/url"
 	"strings"
+
+	"github.com/covetgo/covet/core/internal/urlx"
 )
 
 // WithPublicURL sets the app's public base URL ("https://example.com", or
@@ -48,9 +50,5 @@ func (a *App) absolute(scheme, host, prefix, name string, query url.Values, pair
 	if err != nil {
 		return "", err
 	}
-	s := scheme + "://" + host + prefix + p
-	if len(query) > 0 {
-		s += "?" + query.Encode()
-	}
-	return s, nil
+	return urlx.Absolute(scheme, host, prefix, p, query), nil
 }

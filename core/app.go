@@ -6,16 +6,17 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"path/filepath"
-	"reflect"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/covetgo/covet/core/internal/background"
+	"github.com/covetgo/covet/core/internal/inject"
+	"github.com/covetgo/covet/core/internal/lifecycle"
+	"github.com/covetgo/covet/core/internal/logx"
+	"github.com/covetgo/covet/core/internal/pathx"
+	"github.com/covetgo/covet/core/internal/urlx"
 )
 
 // App is a Covet application: a router, middleware, an error handler and the
@@ -41,11 +42,11 @@ type App struct {
 	// documenters add the responses plugins cause to Routes (respdoc.go)
 	documenters []ResponseDocumenter
 	// providers are the dependency providers by provided type (Provide).
-	providers map[reflect.Type]*provider
+	providers inject.Providers[*Context]
 
 	frozen    atomic.Bool
 	draining  atomic.Bool
-	drain     drain
+	drain     lifecycle.Signal
 	health    health
 	buildOnce sync.Once
 	pool      sync.Pool
@@ -54,7 +55,7 @@ type App struct {
 	entry HandlerFunc // pre middleware + dispatch
 	serve HandlerFunc // app middleware + routed
 
-	lifecycle  lifecycle
+	lifecycle  lifecycle.Lifecycle[Plugin]
 	background background.Tracker
 
 	commands []Command   // AddCommand (command.go)
@@ -72,7 +73,7 @@ func New(opts ...Option) *App {
 	for _, o := range opts {
 		o(&a.cfg)
 	}
-	a.logger = slog.New(&requestLogHandler{h: a.cfg.logger.Handler()})
+	a.logger = slog.New(&logx.Handler{H: a.cfg.logger.Handler()})
 	a.pool.New = func() any {
 		c := &Context{app: a}
 		c.res = &c.resp
@@ -189,20 +190,9 @@ func mount(a *App, g *Group, prefix string, h http.Handler) {
 	if g != nil {
 		full = g.fullPrefix() + prefix
 	}
-	strip := http.StripPrefix(full, h)
+	serve := pathx.Mounted(full, h)
 	hf := func(c *Context) error {
-		r := c.Request()
-		if r.URL.Path == full {
-			// Serve the mount root as "/" so the mounted handler sees its root.
-			r2 := new(http.Request)
-			*r2 = *r
-			u := *r.URL
-			u.Path = full + "/"
-			u.RawPath = ""
-			r2.URL = &u
-			r = r2
-		}
-		strip.ServeHTTP(c.Response(), r)
+		serve(c.Response(), c.Request())
 		return nil
 	}
 	for _, m := range knownMethods {
@@ -228,7 +218,7 @@ func (a *App) register(g *Group, method, pat string, h HandlerFunc, mw []Middlew
 	if h == nil {
 		panic(fmt.Sprintf("covet: route %s has a nil handler", rt.info.String()))
 	}
-	if method == "" || !validMethod(method) {
+	if method == "" || !pathx.ValidMethod(method) {
 		panic(fmt.Sprintf("covet: route %s: invalid method %q", rt.info.String(), method))
 	}
 	p, err := parsePattern(full)
@@ -250,55 +240,14 @@ func (a *App) register(g *Group, method, pat string, h HandlerFunc, mw []Middlew
 	return rt
 }
 
-func validMethod(m string) bool {
-	for i := 0; i < len(m); i++ {
-		if !isTokenChar(m[i]) {
-			return false
-		}
-	}
-	return true
-}
+// joinPath joins a group prefix and a route pattern (core/internal/pathx).
+func joinPath(prefix, p string) string { return pathx.Join(prefix, p) }
 
-func isTokenChar(c byte) bool {
-	return c > 0x20 && c < 0x7f && !strings.ContainsRune("\"(),/:;<=>?@[\\]{}", rune(c))
-}
-
-// joinPath joins a group prefix and a route pattern: "" is the prefix
-// itself (/api/tasks), "/" the prefix with a trailing slash (/api/tasks/).
-func joinPath(prefix, p string) string {
-	if prefix == "" {
-		if p == "" {
-			return "/"
-		}
-		return p
-	}
-	if p == "" {
-		return prefix
-	}
-	return strings.TrimSuffix(prefix, "/") + p
-}
-
-var coreDir = func() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Dir(file)
-}()
+var coreDir = pathx.CallerDir()
 
 // callerOutside returns the first caller outside this package's non-test
 // files: where the user registered a route.
-func callerOutside() (string, int) {
-	var pcs [16]uintptr
-	n := runtime.Callers(2, pcs[:])
-	frames := runtime.CallersFrames(pcs[:n])
-	for {
-		f, more := frames.Next()
-		if filepath.Dir(f.File) != coreDir || strings.HasSuffix(f.File, "_test.go") {
-			return f.File, f.Line
-		}
-		if !more {
-			return f.File, f.Line
-		}
-	}
-}
+func callerOutside() (string, int) { return pathx.CallerOutside(coreDir) }
 
 // Routes returns a snapshot of every registered route, in registration order.
 // Plugins use it (for example through RouteObserver) to document the app.
@@ -349,55 +298,7 @@ func (a *App) URL(name string, pairs ...any) (string, error) {
 	if rt == nil {
 		return "", fmt.Errorf("covet: no route named %q", name)
 	}
-	if len(pairs)%2 != 0 {
-		return "", fmt.Errorf("covet: URL %q: odd number of name/value arguments", name)
-	}
-	vals := map[string]string{}
-	for i := 0; i < len(pairs); i += 2 {
-		k, ok := pairs[i].(string)
-		if !ok {
-			return "", fmt.Errorf("covet: URL %q: parameter name %v is not a string", name, pairs[i])
-		}
-		vals[k] = fmt.Sprint(pairs[i+1])
-	}
-	var b strings.Builder
-	for _, s := range rt.pat.Segments {
-		b.WriteByte('/')
-		if !s.Param {
-			b.WriteString(escapeSegment(s.Static))
-			continue
-		}
-		v, ok := vals[s.Name]
-		if !ok {
-			return "", fmt.Errorf("covet: URL %q: missing parameter %q", name, s.Name)
-		}
-		delete(vals, s.Name)
-		if ParamKind(s.Kind) == ParamPath {
-			parts := strings.Split(v, "/")
-			for i, part := range parts {
-				parts[i] = escapeSegment(part)
-			}
-			b.WriteString(strings.Join(parts, "/"))
-			continue
-		}
-		if !s.Kind.Accepts(v) {
-			return "", fmt.Errorf("covet: URL %q: value %q does not fit parameter {%s:%s}", name, v, s.Name, ParamKind(s.Kind))
-		}
-		b.WriteString(escapeSegment(v))
-	}
-	if rt.pat.Trailing || len(rt.pat.Segments) == 0 {
-		b.WriteByte('/')
-	}
-	if len(vals) > 0 {
-		for k := range vals {
-			return "", fmt.Errorf("covet: URL %q: unknown parameter %q", name, k)
-		}
-	}
-	return b.String(), nil
-}
-
-func escapeSegment(s string) string {
-	return url.PathEscape(s)
+	return urlx.Build(rt.pat.Pattern, name, pairs)
 }
 
 // Install installs plugins in order. A plugin whose Install fails is rolled
@@ -429,7 +330,7 @@ func (a *App) Install(plugins ...Plugin) error {
 		if err := p.Install(a); err != nil {
 			nested := a.restore(snap)
 			err = fmt.Errorf("covet: install plugin %q: %w", name, err)
-			return errors.Join(err, cleanupAll(append(nested, p)))
+			return errors.Join(err, lifecycle.CleanupAll(append(nested, p)))
 		}
 		a.plugins = append(a.plugins, p)
 	}
@@ -724,7 +625,11 @@ func (a *App) Start(ctx context.Context) error {
 	if err := a.build(); err != nil {
 		return err
 	}
-	return a.lifecycle.start(ctx, a)
+	return a.lifecycle.Start(ctx, a.plugins, func() {
+		// Serving again after a shutdown: a fresh drain signal, ready again.
+		a.drain.Rearm()
+		a.draining.Store(false)
+	}, a.background.Start)
 }
 
 // Stop stops the started plugins (Stopper) in reverse install order, giving
@@ -736,5 +641,5 @@ func (a *App) Start(ctx context.Context) error {
 func (a *App) Stop(ctx context.Context) error {
 	a.beginDrain()
 	bgErr := a.background.Wait(ctx, a.logger)
-	return errors.Join(bgErr, a.lifecycle.stop(ctx, a))
+	return errors.Join(bgErr, a.lifecycle.Stop(ctx, a.plugins))
 }

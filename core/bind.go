@@ -135,13 +135,9 @@ func bindTarget(v any) (*binding.InputPlan, unsafe.Pointer, error) {
 // BindJSON decodes the JSON body into v (a pointer to any JSON type) and
 // validates it with the tags of v's type, as a typed handler's Body.
 func (c *Context) BindJSON(v any) error {
-	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.Pointer || rv.IsNil() {
-		return fmt.Errorf("covet: BindJSON needs a non-nil pointer, not %T", v)
-	}
-	tp, err := binding.BodyPlan(rv.Type().Elem())
+	tp, p, err := jsonTarget("BindJSON", v)
 	if err != nil {
-		return fmt.Errorf("covet: BindJSON %T: %w", v, err)
+		return err
 	}
 	r := c.Request()
 	if mt := binding.MediaType(r); !binding.IsJSONMedia(mt) {
@@ -156,7 +152,29 @@ func (c *Context) BindJSON(v any) error {
 	if len(*bp) == 0 {
 		return validationError([]FieldError{{Location: "body", Message: "a JSON body is required"}})
 	}
-	return decodeJSON(*bp, tp, rv.UnsafePointer(), o)
+	return decodeJSON(*bp, tp, p, o)
+}
+
+// jsonTarget compiles the body plan of the value v points to, for who
+// (BindJSON, DecodeJSON).
+func jsonTarget(who string, v any) (*binding.TypePlan, unsafe.Pointer, error) {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return nil, nil, fmt.Errorf("covet: %s needs a non-nil pointer, not %T", who, v)
+	}
+	tp, err := binding.BodyPlan(rv.Type().Elem())
+	if err != nil {
+		return nil, nil, fmt.Errorf("covet: %s %T: %w", who, v, err)
+	}
+	return tp, rv.UnsafePointer(), nil
+}
+
+// stateError is the 422 listing the failures vs collected, or nil.
+func stateError(vs *binding.State) error {
+	if errs := vs.Errs(); len(errs) > 0 {
+		return validationError(fieldErrors(errs))
+	}
+	return nil
 }
 
 // decodeJSON decodes and validates data into the value of plan tp at p.
@@ -166,10 +184,7 @@ func decodeJSON(data []byte, tp *binding.TypePlan, p unsafe.Pointer, o binding.O
 	if err := binding.DecodeJSON(o.Codec, data, tp, p, vs, o); err != nil {
 		return bindError(err)
 	}
-	if errs := vs.Errs(); len(errs) > 0 {
-		return validationError(fieldErrors(errs))
-	}
-	return nil
+	return stateError(vs)
 }
 
 // BindQuery fills the query-tagged fields of v (a pointer to a struct) from
@@ -188,10 +203,7 @@ func (c *Context) BindQuery(v any) error {
 	if err := binding.BindQuery(ps, c.Request().URL.RawQuery, p, vs); err != nil {
 		return bindError(err)
 	}
-	if errs := vs.Errs(); len(errs) > 0 {
-		return validationError(fieldErrors(errs))
-	}
-	return nil
+	return stateError(vs)
 }
 
 // DecodeJSON decodes data into v (a pointer to any JSON type) and validates
@@ -201,18 +213,14 @@ func (c *Context) BindQuery(v any) error {
 // failure is an *Error: 400 for malformed JSON, 422 listing every failing
 // field (locations say "body").
 func (a *App) DecodeJSON(data []byte, v any) error {
-	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.Pointer || rv.IsNil() {
-		return fmt.Errorf("covet: DecodeJSON needs a non-nil pointer, not %T", v)
-	}
-	tp, err := binding.BodyPlan(rv.Type().Elem())
+	tp, p, err := jsonTarget("DecodeJSON", v)
 	if err != nil {
-		return fmt.Errorf("covet: DecodeJSON %T: %w", v, err)
+		return err
 	}
 	if len(data) == 0 {
 		return validationError([]FieldError{{Location: "body", Message: "a JSON value is required"}})
 	}
-	return decodeJSON(data, tp, rv.UnsafePointer(), binding.Options{Strict: a.cfg.strictJSON, MaxDepth: a.cfg.maxJSONDepth, Codec: a.cfg.json})
+	return decodeJSON(data, tp, p, binding.Options{Strict: a.cfg.strictJSON, MaxDepth: a.cfg.maxJSONDepth, Codec: a.cfg.json})
 }
 
 // BindValues fills the query-tagged fields of v (a non-nil pointer to a
@@ -235,10 +243,7 @@ func BindValues(v any, values map[string][]string) error {
 	vs := binding.GetState()
 	defer binding.PutState(vs)
 	ip.BindValues(values, p, vs)
-	if errs := vs.Errs(); len(errs) > 0 {
-		return validationError(fieldErrors(errs))
-	}
-	return nil
+	return stateError(vs)
 }
 
 // bindError turns the binder's refusals (400, 413, 415) into an *Error;

@@ -6,15 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
-	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
-	"text/tabwriter"
+
+	"github.com/covetgo/covet/core/internal/cli"
 )
 
 // Command is a subcommand of an application's own binary, run by App.Main
@@ -172,12 +170,11 @@ func (a *App) builtinCommands() []Command {
 }
 
 func (a *App) helpCommand(_ context.Context, args []string, out io.Writer) error {
-	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "commands:")
+	var rows []cli.Command
 	for _, c := range a.Commands() {
-		fmt.Fprintf(tw, "  %s %s\t%s\n", c.Name, c.Usage, c.Summary)
+		rows = append(rows, cli.Command{Name: c.Name, Usage: c.Usage, Summary: c.Summary})
 	}
-	return tw.Flush()
+	return cli.PrintHelp(out, rows)
 }
 
 // routesCommand prints the route table: method, pattern, name, handler
@@ -186,59 +183,11 @@ func (a *App) routesCommand(_ context.Context, args []string, out io.Writer) err
 	if len(args) > 0 {
 		return fmt.Errorf("covet: routes: unexpected argument %q", args[0])
 	}
-	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "METHOD\tPATTERN\tNAME\tHANDLER\tIN\tOUT")
+	var rows []cli.Route
 	for _, r := range a.Routes() {
-		handler := "-"
-		if r.File != "" {
-			handler = shortFile(r.File) + ":" + strconv.Itoa(r.Line)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Method, r.Pattern, dash(r.Name), handler, typeName(r.Input), typeName(r.Output))
+		rows = append(rows, cli.Route{Method: r.Method, Pattern: r.Pattern, Name: r.Name, File: r.File, Line: r.Line, Input: r.Input, Output: r.Output})
 	}
-	return tw.Flush()
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-func typeName(t reflect.Type) string {
-	if t == nil {
-		return "-"
-	}
-	return t.String()
-}
-
-// shortFile keeps the last two elements of a path: "cmd/app/main.go".
-func shortFile(f string) string {
-	parts := strings.Split(f, "/")
-	if len(parts) > 2 {
-		parts = parts[len(parts)-2:]
-	}
-	return strings.Join(parts, "/")
-}
-
-// listenerFromEnv returns the listener handed over in ListenFDEnv, or nil
-// when the variable is unset.
-func listenerFromEnv() (net.Listener, error) {
-	v := os.Getenv(ListenFDEnv)
-	if v == "" {
-		return nil, nil
-	}
-	fd, err := strconv.Atoi(v)
-	if err != nil || fd < 3 {
-		return nil, fmt.Errorf("covet: %s=%q is not an inherited file descriptor (3 or more)", ListenFDEnv, v)
-	}
-	f := os.NewFile(uintptr(fd), "covet-listener")
-	ln, err := net.FileListener(f)
-	f.Close() // FileListener dup'ed it
-	if err != nil {
-		return nil, fmt.Errorf("covet: %s=%d: %w", ListenFDEnv, fd, err)
-	}
-	return ln, nil
+	return cli.PrintRoutes(out, rows)
 }
 
 // commandMode reports whether the covet tool started this process for a

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/covetgo/covet/core/internal/inject"
 	"github.com/julienschmidt/httprouter"
 )
 
@@ -63,7 +64,7 @@ type Context struct {
 	cleanups []func()
 	// deps are the values of dependency providers resolved for the
 	// request (provide.go); cleared in release when dirty.
-	deps []depSlot
+	deps inject.Slots[*Context]
 
 	// pendingCtx is SetContext's context, not yet on the request (a copy
 	// of the request carries it when the request is next asked for).
@@ -624,7 +625,7 @@ func (c *Context) Stream(code int, contentType string, rd io.Reader) error {
 		}
 		n, err := rd.Read(buf)
 		if n > 0 {
-			dl.extend()
+			dl.Extend()
 			if _, werr := r.Write(buf[:n]); werr != nil {
 				// A failed write means the client went away.
 				return errors.Join(context.Canceled, werr)

@@ -3,8 +3,8 @@ package covet
 import (
 	"context"
 	"net/http"
-	"sync"
-	"time"
+
+	"github.com/covetgo/covet/core/internal/sse"
 )
 
 // ErrDraining is the error a stream (Context.SSE, Context.Stream) ends with
@@ -23,42 +23,6 @@ func (drainingError) StatusCode() int { return http.StatusServiceUnavailable }
 // context was canceled, because of the shutdown.
 func (drainingError) Is(target error) bool { return target == context.Canceled }
 
-// drain is the app's shutdown signal: a context canceled (with cause
-// ErrDraining) when a graceful shutdown begins.
-type drain struct {
-	mu     sync.Mutex
-	ctx    context.Context
-	cancel context.CancelCauseFunc
-}
-
-// current returns the signal's context, creating it on first use.
-func (d *drain) current() context.Context {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.ctx == nil {
-		d.ctx, d.cancel = context.WithCancelCause(context.Background())
-	}
-	return d.ctx
-}
-
-// begin fires the signal (once).
-func (d *drain) begin() {
-	d.current()
-	d.mu.Lock()
-	d.cancel(ErrDraining)
-	d.mu.Unlock()
-}
-
-// rearm replaces a fired signal by a fresh one, for an app served again
-// after a shutdown.
-func (d *drain) rearm() {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.ctx != nil && d.ctx.Err() != nil {
-		d.ctx, d.cancel = nil, nil
-	}
-}
-
 // Draining returns a channel closed when the app begins a graceful shutdown:
 // Run, Serve or ServeContext was told to stop, Shutdown was called on a
 // server from App.Server, or App.Stop was called. Handlers holding a
@@ -69,12 +33,12 @@ func (d *drain) rearm() {
 //
 // After a shutdown, serving the app again arms a new channel; a channel
 // taken before stays closed.
-func (a *App) Draining() <-chan struct{} { return a.drain.current().Done() }
+func (a *App) Draining() <-chan struct{} { return a.drain.Current().Done() }
 
 // beginDrain fires the drain signal and turns readiness down.
 func (a *App) beginDrain() {
 	a.draining.Store(true)
-	a.drain.begin()
+	a.drain.Begin(ErrDraining)
 }
 
 // drainingContext makes the request's context end when the app drains
@@ -88,7 +52,7 @@ func (c *Context) drainingContext() context.Context {
 	c.streaming = true
 	c.dirty = true
 	ctx, cancel := context.WithCancelCause(parent)
-	stop := context.AfterFunc(c.app.drain.current(), func() { cancel(ErrDraining) })
+	stop := context.AfterFunc(c.app.drain.Current(), func() { cancel(ErrDraining) })
 	c.OnDone(func() {
 		stop()
 		cancel(context.Canceled)
@@ -97,28 +61,10 @@ func (c *Context) drainingContext() context.Context {
 	return ctx
 }
 
-// streamDeadlines keeps the server's WriteTimeout from ending a long
-// response: the write deadline is pushed WriteTimeout past each write.
-// (ReadTimeout does not end a response: net/http's background read after
-// the request does not cancel it when the deadline passes.)
-type streamDeadlines struct {
-	rc *http.ResponseController
-	d  time.Duration
-}
-
-func (c *Context) startStream() streamDeadlines {
-	// SetWriteDeadline's error is ErrNotSupported from writers without
-	// deadlines (a recorder, a middleware's writer without Unwrap): then
-	// there is nothing to extend.
-	rc := http.NewResponseController(c.res)
-	sd := streamDeadlines{rc: rc, d: c.app.cfg.server.WriteTimeout}
-	sd.extend()
-	return sd
-}
-
-// extend gives the next write WriteTimeout from now.
-func (s streamDeadlines) extend() {
-	if s.d > 0 {
-		_ = s.rc.SetWriteDeadline(time.Now().Add(s.d))
-	}
+// startStream sets the write deadline of a long response, to be pushed
+// WriteTimeout past each write (core/internal/sse). (ReadTimeout does not
+// end a response: net/http's background read after the request does not
+// cancel it when the deadline passes.)
+func (c *Context) startStream() sse.Deadlines {
+	return sse.Start(c.res, c.app.cfg.server.WriteTimeout)
 }

@@ -1,7 +1,6 @@
 package covet
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/covetgo/covet/core/internal/problemjson"
 )
 
 // Error is an HTTP error a handler returns: the error handler writes it as an
@@ -122,31 +123,7 @@ func (e *Error) WithExtension(k string, v any) *Error {
 
 // Error implements error.
 func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString(strconv.Itoa(e.Status))
-	b.WriteByte(' ')
-	if e.Title != "" {
-		b.WriteString(e.Title)
-	} else {
-		b.WriteString(http.StatusText(e.Status))
-	}
-	if e.Detail != "" {
-		b.WriteString(": ")
-		b.WriteString(e.Detail)
-	}
-	for _, f := range e.Errors {
-		b.WriteString("; ")
-		b.WriteString(f.Location)
-		b.WriteByte('.')
-		b.WriteString(f.Field)
-		b.WriteString(": ")
-		b.WriteString(f.Message)
-	}
-	if e.cause != nil {
-		b.WriteString(": ")
-		b.WriteString(e.cause.Error())
-	}
-	return b.String()
+	return problemjson.ErrorString(e.Status, e.Title, e.Detail, e.Errors, e.cause)
 }
 
 // Unwrap returns the cause.
@@ -185,30 +162,7 @@ func (p Problem) MarshalJSON() ([]byte, error) {
 	}
 	present := map[string]bool{"type": true, "title": true, "status": true,
 		"detail": p.Detail != "", "instance": p.Instance != "", "request_id": p.RequestID != "", "errors": len(p.Errors) > 0}
-	keys := make([]string, 0, len(p.Extensions))
-	for k := range p.Extensions {
-		if !present[k] {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	b = bytes.TrimRight(b, " \n")
-	out := b[:len(b)-1] // without the closing brace
-	for _, k := range keys {
-		kb, err := defaultJSON.Marshal(k)
-		if err != nil {
-			return nil, err
-		}
-		vb, err := defaultJSON.Marshal(p.Extensions[k])
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ',')
-		out = append(out, bytes.TrimRight(kb, " \n")...)
-		out = append(out, ':')
-		out = append(out, bytes.TrimRight(vb, " \n")...)
-	}
-	return append(out, '}'), nil
+	return problemjson.AddExtensions(b, p.Extensions, func(k string) bool { return present[k] }, defaultJSON.Marshal)
 }
 
 // PanicError is the error a recovered panic becomes. The stack is logged and
@@ -344,9 +298,9 @@ func DefaultErrorHandler(c *Context, err error) {
 		writeDevPage(c, p, err)
 		return
 	}
-	bp := problemBufPool.Get().(*[]byte)
-	defer func() { *bp = (*bp)[:0]; problemBufPool.Put(bp) }()
-	b, ok := appendProblem((*bp)[:0], &p)
+	bp := problemjson.BufPool.Get().(*[]byte)
+	defer func() { *bp = (*bp)[:0]; problemjson.BufPool.Put(bp) }()
+	b, ok := problemjson.Append((*bp)[:0], &p)
 	*bp = b
 	var mErr error
 	if !ok {

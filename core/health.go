@@ -2,9 +2,8 @@ package covet
 
 import (
 	"context"
+	"maps"
 	"net/http"
-	"sync"
-	"time"
 
 	ihealth "github.com/covetgo/covet/core/internal/health"
 )
@@ -73,8 +72,7 @@ type PluginHealth struct {
 // log changes.
 type health struct {
 	flights ihealth.Flights[HealthResponse]
-	mu      sync.Mutex
-	last    map[string]HealthStatus // plugin name: last status, to log changes
+	changes ihealth.Changes[HealthStatus]
 }
 
 func (a *App) registerHealth() {
@@ -146,67 +144,42 @@ func (a *App) withDraining(kind HealthKind, r HealthResponse) HealthResponse {
 	return r
 }
 
+// clone copies the plugin map, which the callers of a shared run receive.
 func (r HealthResponse) clone() HealthResponse {
-	out := r
-	if r.Plugins != nil {
-		out.Plugins = make(map[string]PluginHealth, len(r.Plugins))
-		for k, v := range r.Plugins {
-			out.Plugins[k] = v
-		}
-	}
-	return out
+	r.Plugins = maps.Clone(r.Plugins)
+	return r
 }
 
 // runHealth runs one health check of every plugin, each in a goroutine of
-// its own, and collects the reports that arrive by the deadline.
+// its own (core/internal/health), and combines the reports that arrive by
+// the deadline.
 func (a *App) runHealth(ctx context.Context, kind HealthKind) HealthResponse {
 	ctx, cancel := context.WithTimeout(ctx, a.cfg.healthTimeout)
 	defer cancel()
-	out := HealthResponse{Status: HealthOK}
-	type result struct {
-		name string
-		ph   PluginHealth
-	}
-	results := make(chan result, len(a.plugins)) // late reports do not block
-	var pending []string
+	var checks []ihealth.Check[HealthReport]
 	for _, p := range a.plugins {
-		hc, ok := p.(HealthChecker)
-		if !ok {
-			continue
+		if hc, ok := p.(HealthChecker); ok {
+			checks = append(checks, ihealth.Check[HealthReport]{Name: p.Name(), Run: func(ctx context.Context) HealthReport {
+				return hc.CheckHealth(ctx, kind)
+			}})
 		}
+	}
+	down := func(msg string) HealthReport { return HealthReport{Status: HealthDown, Error: msg} }
+	results := ihealth.RunAll(ctx, &a.health.flights, checks, ihealth.Verdicts[HealthReport]{
+		StillRunning: down("health check still running (it did not return by its deadline)"),
+		TimedOut:     down("health check timed out"),
+		Panicked:     down("health check panicked"),
+	})
+	out := HealthResponse{Status: HealthOK}
+	for name, r := range results {
 		if out.Plugins == nil {
 			out.Plugins = map[string]PluginHealth{}
 		}
-		name := p.Name()
-		if !a.health.flights.Claim(name) {
-			out.Plugins[name] = PluginHealth{HealthReport: HealthReport{Status: HealthDown, Error: "health check still running (it did not return by its deadline)"}}
-			continue
+		ph := PluginHealth{HealthReport: r.Report, LatencyMS: float64(r.Latency.Microseconds()) / 1000}
+		if ph.Status == "" {
+			ph.Status = HealthOK
 		}
-		pending = append(pending, name)
-		go func() {
-			// The plugin is free to be checked again when its check returns,
-			// however late.
-			defer a.health.flights.Release(name)
-			start := time.Now()
-			rep := checkOne(ctx, hc, kind)
-			results <- result{name, PluginHealth{HealthReport: rep, LatencyMS: float64(time.Since(start).Microseconds()) / 1000}}
-		}()
-	}
-collect:
-	for n := len(pending); n > 0; n-- {
-		select {
-		case r := <-results:
-			out.Plugins[r.name] = r.ph
-		case <-ctx.Done():
-			break collect
-		}
-	}
-	for _, name := range pending {
-		if _, ok := out.Plugins[name]; !ok {
-			out.Plugins[name] = PluginHealth{HealthReport: HealthReport{Status: HealthDown, Error: "health check timed out"}}
-		}
-	}
-	for name, ph := range out.Plugins {
+		out.Plugins[name] = ph
 		switch ph.Status {
 		case HealthDown:
 			out.Status = HealthDown
@@ -220,31 +193,10 @@ collect:
 	return out
 }
 
-// checkOne runs one plugin's check, turning a panic into a down report.
-func checkOne(ctx context.Context, hc HealthChecker, kind HealthKind) (rep HealthReport) {
-	defer func() {
-		if v := recover(); v != nil {
-			rep = HealthReport{Status: HealthDown, Error: "health check panicked"}
-		}
-	}()
-	rep = hc.CheckHealth(ctx, kind)
-	if rep.Status == "" {
-		rep.Status = HealthOK
-	}
-	return rep
-}
-
 // logChange logs a plugin's report when its status changed since the last
 // check: the error and details that the public answer leaves out.
 func (hs *health) logChange(a *App, kind HealthKind, name string, ph PluginHealth) {
-	hs.mu.Lock()
-	prev, seen := hs.last[name]
-	if hs.last == nil {
-		hs.last = map[string]HealthStatus{}
-	}
-	hs.last[name] = ph.Status
-	hs.mu.Unlock()
-	if prev == ph.Status || (!seen && ph.Status == HealthOK) {
+	if !hs.changes.Changed(name, ph.Status, HealthOK) {
 		return
 	}
 	attrs := []any{"plugin", name, "status", string(ph.Status), "kind", kind.String(), "latency_ms", ph.LatencyMS}

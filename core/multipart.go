@@ -37,25 +37,7 @@ type MultipartLimits struct {
 }
 
 func (l MultipartLimits) withDefaults() MultipartLimits {
-	if l.MaxBodySize <= 0 {
-		l.MaxBodySize = 32 << 20
-	}
-	if l.MaxFileSize <= 0 {
-		l.MaxFileSize = l.MaxBodySize
-	}
-	if l.MaxParts <= 0 {
-		l.MaxParts = 128
-	}
-	if l.MaxHeaderSize <= 0 {
-		l.MaxHeaderSize = 16 << 10
-	}
-	if l.MaxFieldSize <= 0 {
-		l.MaxFieldSize = 1 << 20
-	}
-	if l.MaxMemory <= 0 {
-		l.MaxMemory = 1 << 20
-	}
-	return l
+	return MultipartLimits(upload.Limits(l).WithDefaults())
 }
 
 // File is an uploaded file bound to a typed input field of type *File or
@@ -137,43 +119,17 @@ func (c *Context) Multipart(fn func(p *Part) error) error {
 	if r.ContentLength > lim.MaxBodySize {
 		return bindError(binding.BodyTooLarge(lim.MaxBodySize))
 	}
-	cb := &upload.CountingBody{R: r.Body, Limit: lim.MaxBodySize}
-	mr := multipart.NewReader(cb, boundary)
-	for parts := 0; ; parts++ {
-		cb.HeaderMax, cb.HeaderN = int64(lim.MaxHeaderSize)+8192, 0
-		p, err := mr.NextRawPart()
-		cb.HeaderMax = 0
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return multipartError(err, lim)
-		}
-		if parts >= lim.MaxParts {
-			p.Close()
-			return NewError(http.StatusRequestEntityTooLarge, "multipart body has more than "+strconv.Itoa(lim.MaxParts)+" parts")
-		}
-		isFile := upload.HasFilename(p.Header)
-		max := lim.MaxFieldSize
-		if isFile {
-			max = lim.MaxFileSize
-		}
-		lp := &upload.LimitedPart{R: p, Max: max, Name: p.FormName(), File: isFile}
-		part := &Part{Name: p.FormName(), Header: p.Header, r: lp}
+	err = upload.Each(r.Body, boundary, upload.Limits(lim), func(p *multipart.Part, content io.Reader, isFile bool) error {
+		part := &Part{Name: p.FormName(), Header: p.Header, r: content}
 		if isFile {
 			part.Filename = upload.SanitizeFilename(p.FileName())
 		}
-		if err := fn(part); err != nil {
-			p.Close()
-			return multipartError(err, lim)
-		}
-		// Skip what fn left unread, still within the limits.
-		if _, err := io.Copy(io.Discard, lp); err != nil {
-			p.Close()
-			return multipartError(err, lim)
-		}
-		p.Close()
+		return fn(part)
+	})
+	if err != nil {
+		return multipartError(err, lim)
 	}
+	return nil
 }
 
 func multipartError(err error, lim MultipartLimits) error {
@@ -184,6 +140,8 @@ func multipartError(err error, lim MultipartLimits) error {
 		return err
 	case errors.As(err, &tl):
 		return NewError(http.StatusRequestEntityTooLarge, tl.Error())
+	case errors.Is(err, upload.ErrTooManyParts):
+		return NewError(http.StatusRequestEntityTooLarge, "multipart body has more than "+strconv.Itoa(lim.MaxParts)+" parts")
 	case errors.Is(err, upload.ErrBodyLimit):
 		return bindError(binding.BodyTooLarge(lim.MaxBodySize))
 	case errors.Is(err, upload.ErrHeader):

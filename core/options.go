@@ -4,8 +4,9 @@ import (
 	"crypto/tls"
 	"log/slog"
 	"net/url"
-	"os"
 	"time"
+
+	"github.com/covetgo/covet/core/internal/logx"
 )
 
 // Option configures an App; pass options to New.
@@ -125,22 +126,9 @@ func defaultConfig() config {
 	}
 }
 
-// defaultLogger writes JSON records to stderr in production and readable
-// text in development.
-func defaultLogger(dev bool) *slog.Logger {
-	if dev {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewJSONHandler(os.Stderr, nil))
-}
-
-func envDevelopment() bool {
-	switch os.Getenv("COVET_ENV") {
-	case "development", "dev":
-		return true
-	}
-	return false
-}
+// defaultLogger and envDevelopment: see core/internal/logx.
+func defaultLogger(dev bool) *slog.Logger { return logx.Default(dev) }
+func envDevelopment() bool                { return logx.EnvDevelopment() }
 
 // WithLogger sets the logger. The default writes JSON to stderr in
 // production and text (debug level included) in development.

@@ -2,7 +2,8 @@ package covet
 
 import (
 	"fmt"
-	"slices"
+
+	iphase "github.com/covetgo/covet/core/internal/phase"
 )
 
 // Phase says where app middleware sits in the chain, whatever the order it
@@ -58,10 +59,8 @@ func (p Phase) String() string {
 	return fmt.Sprintf("observe%d", int(p-PhaseObserve))
 }
 
-type phasedMiddleware struct {
-	phase Phase
-	mw    Middleware
-}
+// phasedMiddleware is a middleware added with UseAt (core/internal/phase).
+type phasedMiddleware = iphase.Item[Middleware, Phase]
 
 // UseAt adds app-level middleware at a phase (see Phase). App.Use is
 // UseAt(PhaseApp, ...). Like Use, it runs for every request that reaches
@@ -73,34 +72,10 @@ func (a *App) UseAt(phase Phase, mw ...Middleware) {
 		return
 	}
 	for _, m := range mw {
-		a.phased = append(a.phased, phasedMiddleware{phase: phase, mw: m})
+		a.phased = append(a.phased, phasedMiddleware{Phase: phase, M: m})
 	}
 }
 
 // appChain returns the app middleware in chain order: the phased
 // middleware by phase (stable), with the PhaseApp list in its place.
-func (a *App) appChain() []Middleware {
-	if len(a.phased) == 0 {
-		return a.mw
-	}
-	ph := slices.Clone(a.phased)
-	slices.SortStableFunc(ph, func(x, y phasedMiddleware) int {
-		switch {
-		case x.phase < y.phase:
-			return -1
-		case x.phase > y.phase:
-			return 1
-		}
-		return 0
-	})
-	out := make([]Middleware, 0, len(ph)+len(a.mw))
-	i := 0
-	for ; i < len(ph) && ph[i].phase < PhaseApp; i++ {
-		out = append(out, ph[i].mw)
-	}
-	out = append(out, a.mw...)
-	for ; i < len(ph); i++ {
-		out = append(out, ph[i].mw)
-	}
-	return out
-}
+func (a *App) appChain() []Middleware { return iphase.Chain(a.phased, a.mw, PhaseApp) }

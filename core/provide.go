@@ -1,13 +1,12 @@
 package covet
 
 import (
-	"errors"
 	"fmt"
 	"reflect"
-	"strings"
 	"unsafe"
 
 	"github.com/covetgo/covet/core/internal/binding"
+	"github.com/covetgo/covet/core/internal/inject"
 )
 
 // Dependencies. A provider makes a value of a type T injectable into typed
@@ -22,43 +21,19 @@ import (
 //
 // See Provide.
 
-// provider is one registered dependency provider.
-type provider struct {
-	t    reflect.Type
-	name string
-	// resolve computes the value (binding the provider's own input first).
-	resolve func(c *Context) (any, error)
-	// set stores a value of type t at dst.
-	set func(dst unsafe.Pointer, v any)
-	// params are the input types whose parameters the provider reads,
-	// its own and its dependencies' (documented on every route using it).
-	params []reflect.Type
-	file   string
-	line   int
-}
-
-// depSlot is a provider's state in one request.
-type depSlot struct {
-	p         *provider
-	v         any
-	err       error
-	resolving bool
-	done      bool
-}
+// provider is one registered dependency provider (core/internal/inject).
+type provider = inject.Provider[*Context]
 
 // ProvideOption configures a provider.
 type ProvideOption func(*provideConfig)
 
-type provideConfig struct {
-	params []reflect.Type
-	deps   []reflect.Type
-}
+type provideConfig = inject.Config
 
 // DependsOn declares that a provider calls Resolve[U]: the parameters U's
 // provider reads are documented on the routes that use this provider too.
 // U's provider must be registered first.
 func DependsOn[U any]() ProvideOption {
-	return func(pc *provideConfig) { pc.deps = append(pc.deps, reflect.TypeFor[U]()) }
+	return func(pc *provideConfig) { pc.Deps = append(pc.Deps, reflect.TypeFor[U]()) }
 }
 
 // ProvideParams declares the parameters a provider reads by hand (with
@@ -73,7 +48,7 @@ func ProvideParams(in ...any) ProvideOption {
 			for t != nil && t.Kind() == reflect.Pointer {
 				t = t.Elem()
 			}
-			pc.params = append(pc.params, t)
+			pc.Params = append(pc.Params, t)
 		}
 	}
 }
@@ -131,7 +106,7 @@ func ProvideIn[T, In any](app *App, fn func(c *Context, in *In) (T, error), opts
 	if inT.Kind() != reflect.Struct {
 		panic(fmt.Sprintf("covet: %s: input %s must be a struct", where(), inT))
 	}
-	deps, idx, err := app.providedFields(inT)
+	deps, idx, err := app.providers.Fields(inT)
 	if err != nil {
 		panic(fmt.Sprintf("covet: %s: input %s: %v", where(), inT, err))
 	}
@@ -146,10 +121,7 @@ func ProvideIn[T, In any](app *App, fn func(c *Context, in *In) (T, error), opts
 		// Path fields bind by name: resolved against each request's route.
 		panic(fmt.Sprintf("covet: %s: input %s has path fields: read path parameters with c.Param in the provider", where(), inT))
 	}
-	params := []reflect.Type{inT}
-	for _, d := range deps {
-		params = appendTypes(params, d.p.params...)
-	}
+	params := inject.Params([]reflect.Type{inT}, deps)
 	resolve := func(c *Context) (any, error) {
 		in := new(In)
 		if err := c.fillDeps(deps, unsafe.Pointer(in)); err != nil {
@@ -168,132 +140,27 @@ func ProvideIn[T, In any](app *App, fn func(c *Context, in *In) (T, error), opts
 
 func registerProvider[T any](app *App, resolve func(c *Context) (any, error), params []reflect.Type, opts []ProvideOption) {
 	app.configuring("Provide")
-	t := reflect.TypeFor[T]()
 	file, line := callerOutside()
-	if old := app.providers[t]; old != nil {
-		panic(fmt.Sprintf("covet: Provide[%s] at %s:%d: the type already has a provider (%s:%d)", t, file, line, old.file, old.line))
-	}
 	var pc provideConfig
 	for _, o := range opts {
 		o(&pc)
 	}
-	for _, pt := range pc.params {
-		if pt == nil || pt.Kind() != reflect.Struct {
-			panic(fmt.Sprintf("covet: Provide[%s] at %s:%d: ProvideParams takes input structs, not %v", t, file, line, pt))
-		}
-		ip, err := binding.CompileInput(pt)
-		if err != nil {
-			panic(fmt.Sprintf("covet: Provide[%s] at %s:%d: ProvideParams %s: %v", t, file, line, pt, err))
-		}
-		if ip.HasBody() {
-			panic(fmt.Sprintf("covet: Provide[%s] at %s:%d: ProvideParams %s declares a body: parameters only", t, file, line, pt))
-		}
-		params = appendTypes(params, pt)
-	}
-	for _, dt := range pc.deps {
-		d := app.providers[dt]
-		if d == nil {
-			panic(fmt.Sprintf("covet: Provide[%s] at %s:%d: DependsOn[%s]: no provider registered for it (register it first)", t, file, line, dt))
-		}
-		params = appendTypes(params, d.params...)
-	}
-	if app.providers == nil {
-		app.providers = map[reflect.Type]*provider{}
-	}
-	app.providers[t] = &provider{
-		t: t, name: t.String(), resolve: resolve, params: params, file: file, line: line,
-		set: func(dst unsafe.Pointer, v any) { *(*T)(dst), _ = v.(T) },
-	}
+	inject.Register[T](&app.providers, resolve, params, pc, file, line)
 }
 
-func appendTypes(ts []reflect.Type, add ...reflect.Type) []reflect.Type {
-outer:
-	for _, a := range add {
-		for _, t := range ts {
-			if t == a {
-				continue outer
-			}
-		}
-		ts = append(ts, a)
-	}
-	return ts
-}
+// fieldDep is a provided field of a typed input.
+type fieldDep = inject.FieldDep[*Context]
 
-// fieldDep is one input field filled by a provider.
-type fieldDep struct {
-	p      *provider
-	offset uintptr
-}
-
-// providedFields lists the exported fields of the input struct t whose
-// type has a provider: their providers, and their indices for the plan.
-func (a *App) providedFields(t reflect.Type) ([]fieldDep, []int, error) {
-	if len(a.providers) == 0 || t.Kind() != reflect.Struct {
-		return nil, nil, nil
-	}
-	var deps []fieldDep
-	var idx []int
-	for i := 0; i < t.NumField(); i++ {
-		sf := t.Field(i)
-		p := a.providers[sf.Type]
-		if p == nil || !sf.IsExported() || sf.Name == "Body" {
-			continue
-		}
-		if sf.Anonymous {
-			return nil, nil, fmt.Errorf("field %s: an embedded field cannot be provided: name it", sf.Name)
-		}
-		deps = append(deps, fieldDep{p: p, offset: sf.Offset})
-		idx = append(idx, i)
-	}
-	return deps, idx, nil
-}
-
-// fillDeps resolves the providers of deps and stores their values in the
-// struct at base.
+// fillDeps resolves the provided fields of the input at base.
 func (c *Context) fillDeps(deps []fieldDep, base unsafe.Pointer) error {
-	for _, d := range deps {
-		v, err := c.resolve(d.p)
-		if err != nil {
-			return err
-		}
-		d.p.set(unsafe.Add(base, d.offset), v)
-	}
-	return nil
+	c.dirty = true
+	return c.deps.Fill(c, deps, base)
 }
 
-// errProviderCycle is the cause of the error a provider cycle returns.
-var errProviderCycle = errors.New("covet: provider cycle")
-
-// resolve returns p's value for this request, calling the provider the
-// first time.
+// resolve returns p's value for the request (computed once per request).
 func (c *Context) resolve(p *provider) (any, error) {
-	for i := range c.deps {
-		s := &c.deps[i]
-		if s.p != p {
-			continue
-		}
-		if s.done {
-			return s.v, s.err
-		}
-		// Asked again while being computed: a cycle. Name it, from the
-		// first provider of the cycle to itself again.
-		var names []string
-		for _, o := range c.deps[i:] {
-			if o.resolving {
-				names = append(names, o.p.name)
-			}
-		}
-		names = append(names, p.name)
-		return nil, fmt.Errorf("%w: %s", errProviderCycle, strings.Join(names, " → "))
-	}
 	c.dirty = true
-	c.deps = append(c.deps, depSlot{p: p, resolving: true})
-	i := len(c.deps) - 1
-	v, err := p.resolve(c)
-	// c.deps may have grown (dependencies resolved meanwhile).
-	s := &c.deps[i]
-	s.v, s.err, s.resolving, s.done = v, err, false, true
-	return v, err
+	return c.deps.Resolve(c, p)
 }
 
 // Resolve returns the value of type T for the request, from the provider

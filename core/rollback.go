@@ -2,8 +2,9 @@ package covet
 
 import (
 	"maps"
-	"reflect"
 	"slices"
+
+	"github.com/covetgo/covet/core/internal/rollback"
 )
 
 // appSnapshot is everything Install may change on an App, taken before a
@@ -14,59 +15,38 @@ import (
 // wrappers and response documenters, dependency providers, commands,
 // App.Go tasks waiting for the start, and the plugins a nested Install added.
 type appSnapshot struct {
-	pre, mw     []Middleware
-	phased      []phasedMiddleware
-	routes      []routeState
-	groups      []groupState
-	names       map[string]*Route
-	schemes     map[string]SecurityScheme
-	plugins     int
-	translators []ErrorTranslator
-	errHandler  ErrorHandler
-	documenters []ResponseDocumenter
-	providers   map[reflect.Type]*provider
-	commands    int
-	pendingGo   int
-}
-
-// routeState is a route's mutable state: what setters and RouteOptions
-// (Group.With included) may change after registration.
-type routeState struct {
-	r   *Route
-	val Route
-}
-
-type groupState struct {
-	g      *Group
-	mw     []Middleware
-	opts   []RouteOption
-	routes []*Route
+	undo    rollback.Undo // core/internal/rollback
+	plugins int
+	routes  int
 }
 
 func (a *App) snapshot() appSnapshot {
-	s := appSnapshot{
-		pre:         slices.Clone(a.pre),
-		mw:          slices.Clone(a.mw),
-		phased:      slices.Clone(a.phased),
-		names:       maps.Clone(a.names),
-		schemes:     maps.Clone(a.schemes),
-		plugins:     len(a.plugins),
-		translators: slices.Clone(a.cfg.translators),
-		errHandler:  a.cfg.errorHandler,
-		documenters: slices.Clone(a.documenters),
-		providers:   maps.Clone(a.providers),
-		commands:    len(a.commands),
+	var u rollback.Undo
+	rollback.Slice(&u, &a.pre)
+	rollback.Slice(&u, &a.mw)
+	rollback.Slice(&u, &a.phased)
+	rollback.Map(&u, &a.names)
+	rollback.Map(&u, &a.schemes)
+	rollback.Map(&u, &a.providers)
+	rollback.Slice(&u, &a.cfg.translators)
+	rollback.Value(&u, &a.cfg.errorHandler)
+	rollback.Slice(&u, &a.documenters)
+	rollback.Len(&u, &a.commands)
+	pending := a.background.Pending()
+	u.Do(func() { a.background.TruncatePending(pending) })
+	for _, g := range a.groups {
+		rollback.Slice(&u, &g.mw)
+		rollback.Slice(&u, &g.opts)
+		rollback.Slice(&u, &g.routes)
 	}
-	s.pendingGo = a.background.Pending()
-	s.routes = make([]routeState, len(a.routes))
-	for i, r := range a.routes {
-		s.routes[i] = routeState{r: r, val: copyRoute(r)}
+	rollback.Len(&u, &a.groups)
+	// What setters and RouteOptions (Group.With included) may change on
+	// the routes already there.
+	for _, r := range a.routes {
+		v := copyRoute(r)
+		u.Do(func() { *r = v })
 	}
-	s.groups = make([]groupState, len(a.groups))
-	for i, g := range a.groups {
-		s.groups[i] = groupState{g: g, mw: slices.Clone(g.mw), opts: slices.Clone(g.opts), routes: slices.Clone(g.routes)}
-	}
-	return s
+	return appSnapshot{undo: u, plugins: len(a.plugins), routes: len(a.routes)}
 }
 
 // copyRoute returns a copy of r that shares nothing mutable with it.
@@ -93,22 +73,9 @@ func copyRoute(r *Route) Route {
 func (a *App) restore(s appSnapshot) []Plugin {
 	removedPlugins := slices.Clone(a.plugins[s.plugins:])
 	a.plugins = a.plugins[:s.plugins]
-	a.pre, a.mw, a.phased = s.pre, s.mw, s.phased
-	a.names, a.schemes = s.names, s.schemes
-	a.cfg.translators, a.cfg.errorHandler = s.translators, s.errHandler
-	a.documenters = s.documenters
-	a.providers = s.providers
-	a.commands = a.commands[:s.commands:s.commands]
-	a.background.TruncatePending(s.pendingGo)
-	for _, st := range s.groups {
-		st.g.mw, st.g.opts, st.g.routes = st.mw, st.opts, st.routes
-	}
-	a.groups = a.groups[:len(s.groups)]
-	for _, st := range s.routes {
-		*st.r = st.val
-	}
-	if len(a.routes) != len(s.routes) {
-		a.routes = a.routes[:len(s.routes)]
+	s.undo.Run()
+	if len(a.routes) != s.routes {
+		a.routes = a.routes[:s.routes]
 		// Rebuild the router from the remaining routes (finalize runs at build).
 		a.router = newRouter()
 		for _, r := range a.routes {

@@ -3,17 +3,16 @@ package covet
 import (
 	"context"
 	"crypto/tls"
-	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
+	"github.com/covetgo/covet/core/internal/cli"
 	"github.com/covetgo/covet/core/internal/lazyconn"
+	"github.com/covetgo/covet/core/internal/serve"
 )
 
 // Server returns an http.Server for the app with the configured timeouts and
@@ -64,7 +63,7 @@ func (a *App) Run(addr string) error {
 	if a.commandMode() {
 		return ErrNoMain
 	}
-	ln, err := listenerFromEnv()
+	ln, err := cli.ListenerFromEnv(ListenFDEnv)
 	if err != nil {
 		return err
 	}
@@ -135,69 +134,16 @@ func (a *App) ServeContext(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	srv := a.Server(ln.Addr().String())
-	errc := make(chan error, 1)
+	a.logger.Info("covet: serving", "addr", ln.Addr().String())
+	sc := a.cfg.server
 	// lazyconn keeps the timeouts' protection without re-arming the
 	// socket's timers on every request.
-	served := a.lazy(ln)
-	go func() { errc <- srv.Serve(served) }()
-	a.logger.Info("covet: serving", "addr", ln.Addr().String())
-	select {
-	case err := <-errc:
-		// The server failed on its own (not through shutdown).
-		stopErr := a.Stop(context.WithoutCancel(ctx))
-		return errors.Join(err, stopErr)
-	case <-ctx.Done():
-	}
-	sc := a.cfg.server
-	a.draining.Store(true) // readiness down
-	if sc.DrainDelay > 0 {
-		a.logger.Info("covet: readiness down; serving on before closing the listener", "drain_delay", sc.DrainDelay.String())
-		// Clients reconnect (through the load balancer) for their next request.
-		srv.SetKeepAlivesEnabled(false)
-		t := time.NewTimer(sc.DrainDelay)
-		select {
-		case <-t.C:
-		case err := <-errc:
-			t.Stop()
-			a.beginDrain()
-			return errors.Join(err, a.Stop(context.WithoutCancel(ctx)))
-		}
-	}
-	a.beginDrain()
-	a.logger.Info("covet: shutting down", "timeout", sc.ShutdownTimeout.String())
-	base := context.WithoutCancel(ctx)
-	sctx, cancel := context.WithCancel(base)
-	if sc.ShutdownTimeout > 0 {
-		sctx, cancel = context.WithTimeout(base, sc.ShutdownTimeout)
-	}
-	defer cancel()
-	shutErr := srv.Shutdown(sctx)
-	if errors.Is(shutErr, context.DeadlineExceeded) {
-		// Requests still running past the deadline: cut their connections.
-		a.logger.Warn("covet: shutdown deadline passed; closing the connections of requests still running", "timeout", sc.ShutdownTimeout.String())
-		srv.Close()
-		shutErr = fmt.Errorf("covet: requests still running after the shutdown timeout (%s) were cut off: %w", sc.ShutdownTimeout, shutErr)
-	}
-	<-errc
-	// Background tasks (Context.After, App.Go) get what remains of the
-	// deadline once the requests are done.
-	if bgErr := a.background.Wait(sctx, a.logger); bgErr != nil {
-		shutErr = errors.Join(shutErr, bgErr)
-	}
-	stopCtx := sctx
-	if dl, ok := sctx.Deadline(); ok && sc.StopTimeout == 0 {
-		stopCtx = base // StopTimeout: NoTimeout
-	} else if ok && time.Until(dl) < sc.StopTimeout {
-		var stopCancel context.CancelFunc
-		stopCtx, stopCancel = context.WithTimeout(base, sc.StopTimeout)
-		defer stopCancel()
-	}
-	stopErr := a.Stop(stopCtx)
-	if err := errors.Join(shutErr, stopErr); err != nil {
-		return err
-	}
-	a.logger.Info("covet: stopped")
-	return nil
+	return serve.Serve(ctx, srv, a.lazy(ln), a.logger, serve.Hooks{
+		ReadinessDown:  func() { a.draining.Store(true) },
+		BeginDrain:     a.beginDrain,
+		WaitBackground: func(ctx context.Context) error { return a.background.Wait(ctx, a.logger) },
+		Stop:           a.Stop,
+	}, serve.Timeouts{DrainDelay: sc.DrainDelay, Shutdown: sc.ShutdownTimeout, Stop: sc.StopTimeout})
 }
 
 // lazy wraps ln in lazyconn for the server's timeouts.

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/covetgo/covet/core/internal/sse"
 )
 
 // SSE is a Server-Sent Events stream opened with Context.SSE. It frames
@@ -15,7 +15,7 @@ import (
 // the ws plugin's job; this is only the framing.
 type SSE struct {
 	c  *Context
-	dl streamDeadlines
+	dl sse.Deadlines
 }
 
 // Event is one Server-Sent Event.
@@ -30,8 +30,6 @@ type Event struct {
 	// Retry tells the client how long to wait before reconnecting.
 	Retry time.Duration
 }
-
-var errSSEField = errors.New("covet: SSE id and event must not contain a newline")
 
 // SSE starts a Server-Sent Events response: status 200, Content-Type
 // text/event-stream, no caching, no proxy buffering, headers flushed at once.
@@ -63,25 +61,11 @@ func (s *SSE) Send(e Event) error {
 	if err := s.err(); err != nil {
 		return err
 	}
-	if strings.ContainsAny(e.ID, "\r\n") || strings.ContainsAny(e.Event, "\r\n") {
-		return errSSEField
+	frame, err := sse.Frame(e.ID, e.Event, e.Retry, e.Data)
+	if err != nil {
+		return err
 	}
-	var b strings.Builder
-	if e.ID != "" {
-		b.WriteString("id: " + e.ID + "\n")
-	}
-	if e.Event != "" {
-		b.WriteString("event: " + e.Event + "\n")
-	}
-	if e.Retry > 0 {
-		b.WriteString("retry: " + strconv.FormatInt(e.Retry.Milliseconds(), 10) + "\n")
-	}
-	data := strings.ReplaceAll(strings.ReplaceAll(e.Data, "\r\n", "\n"), "\r", "\n")
-	for _, line := range strings.Split(data, "\n") {
-		b.WriteString("data: " + line + "\n")
-	}
-	b.WriteByte('\n')
-	return s.write(b.String())
+	return s.write(frame)
 }
 
 // Comment writes a comment line, which clients ignore: a keep-alive.
@@ -89,7 +73,7 @@ func (s *SSE) Comment(text string) error {
 	if err := s.err(); err != nil {
 		return err
 	}
-	return s.write(": " + strings.NewReplacer("\r", " ", "\n", " ").Replace(text) + "\n\n")
+	return s.write(sse.Comment(text))
 }
 
 // err is the stream's end: the client's departure or ErrDraining.
@@ -103,7 +87,7 @@ func (s *SSE) err() error {
 
 func (s *SSE) write(frame string) error {
 	r := s.c.Response()
-	s.dl.extend()
+	s.dl.Extend()
 	if _, err := r.WriteString(frame); err != nil {
 		return err
 	}

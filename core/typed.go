@@ -6,10 +6,10 @@ import (
 	"io"
 	"net/http"
 	"reflect"
-	"strings"
 	"unsafe"
 
 	"github.com/covetgo/covet/core/internal/binding"
+	"github.com/covetgo/covet/core/internal/inject"
 )
 
 // Get registers a typed GET route on an App or Group (and HEAD with it);
@@ -83,51 +83,35 @@ func handleTyped[In, Out any](r Router, method, pattern string, fn func(*Context
 		panic("covet: typed route " + method + " " + pattern + " has a nil handler")
 	}
 	inT, outT := reflect.TypeFor[In](), reflect.TypeFor[Out]()
-	where := func() string {
-		full := pattern
-		switch g := r.(type) {
-		case *Group:
-			full = joinPath(g.fullPrefix(), pattern)
-		}
-		file, line := callerOutside()
-		return fmt.Sprintf("%s %s (%s:%d)", method, full, file, line)
-	}
-	var app *App
+	full, app := pattern, (*App)(nil)
 	switch rr := r.(type) {
 	case *App:
 		app = rr
 	case *Group:
-		app = rr.app
+		app, full = rr.app, joinPath(rr.fullPrefix(), pattern)
+	}
+	fail := func(err error) {
+		file, line := callerOutside()
+		panic(fmt.Sprintf("covet: route %s %s (%s:%d): %v", method, full, file, line, err))
 	}
 	var deps []fieldDep
 	var provided []int
 	if app != nil {
 		var err error
-		if deps, provided, err = app.providedFields(inT); err != nil {
-			panic(fmt.Sprintf("covet: route %s: input %s: %v", where(), inT, err))
+		if deps, provided, err = app.providers.Fields(inT); err != nil {
+			fail(fmt.Errorf("input %s: %v", inT, err))
 		}
 	}
-	ip, err := binding.CompileInputProvided(inT, provided)
-	if err != nil {
-		panic(fmt.Sprintf("covet: route %s: input %s: %v", where(), inT, err))
-	}
-	op, err := binding.OutputPlanFor(outT)
-	if err != nil {
-		panic(fmt.Sprintf("covet: route %s: output %s: %v", where(), outT, err))
-	}
-	// Path fields must name parameters of the pattern.
-	full := pattern
-	if g, ok := r.(*Group); ok {
-		full = joinPath(g.fullPrefix(), pattern)
-	}
-	if pat, perr := parsePattern(full); perr == nil && ip.HasPath() {
-		var missing string
-		ip, missing = ip.ResolvePath(len(pat.params), func(j int) (string, bool) {
-			return pat.params[j].Name, pat.params[j].Kind == ParamPath
-		})
-		if missing != "" {
-			panic(fmt.Sprintf("covet: route %s: field %s is not in the pattern", where(), missing))
+	var params []binding.PathParam
+	pat, perr := parsePattern(full)
+	if perr == nil {
+		for _, p := range pat.params {
+			params = append(params, binding.PathParam{Name: p.Name, Rest: p.Kind == ParamPath})
 		}
+	}
+	ip, op, err := binding.CompileRoute(inT, outT, provided, params, perr == nil)
+	if err != nil {
+		fail(err)
 	}
 	tr := &typedRoute{in: ip, out: op}
 	var h HandlerFunc
@@ -161,9 +145,7 @@ func handleTyped[In, Out any](r Router, method, pattern string, fn func(*Context
 	}
 	if deps != nil {
 		rt.info.Provided = provided
-		for _, d := range deps {
-			rt.info.ProviderParams = appendTypes(rt.info.ProviderParams, d.p.params...)
-		}
+		rt.info.ProviderParams = inject.Params(rt.info.ProviderParams, deps)
 	}
 	return rt
 }
@@ -326,23 +308,6 @@ func (a *App) negotiate(r *http.Request) Encoder {
 	if len(a.cfg.encoders) == 0 {
 		return nil
 	}
-	accept := r.Header.Get("Accept")
-	if accept == "" {
-		return nil
-	}
-	for _, part := range strings.Split(accept, ",") {
-		mt := strings.TrimSpace(part)
-		if i := strings.IndexByte(mt, ';'); i >= 0 {
-			mt = strings.TrimSpace(mt[:i])
-		}
-		if mt == "application/json" || mt == "*/*" || mt == "application/*" {
-			return nil
-		}
-		for _, e := range a.cfg.encoders {
-			if strings.EqualFold(e.ContentType(), mt) {
-				return e
-			}
-		}
-	}
-	return nil
+	e, _ := binding.Negotiate(r.Header.Get("Accept"), a.cfg.encoders)
+	return e
 }

@@ -2,6 +2,7 @@ package covet
 
 import (
 	"encoding/json"
+	"github.com/covetgo/covet/core/internal/problemjson"
 	"math"
 	"testing"
 )
@@ -22,7 +23,7 @@ func TestAppendProblemMatchesEncodingJSON(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, ok := appendProblem(nil, &p)
+			got, ok := problemjson.Append(nil, &p)
 			if !ok {
 				t.Fatalf("appendProblem refused %#v", v)
 			}
@@ -32,11 +33,11 @@ func TestAppendProblemMatchesEncodingJSON(t *testing.T) {
 		}
 	}
 	p := Problem{Type: "x", Errors: []FieldError{{Value: []int{1}}}}
-	if _, ok := appendProblem(nil, &p); ok {
+	if _, ok := problemjson.Append(nil, &p); ok {
 		t.Error("appendProblem encoded a slice value itself")
 	}
 	p = Problem{Type: "x", Extensions: map[string]any{"a": 1}}
-	if _, ok := appendProblem(nil, &p); ok {
+	if _, ok := problemjson.Append(nil, &p); ok {
 		t.Error("appendProblem encoded extensions")
 	}
 }

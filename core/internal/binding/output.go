@@ -132,3 +132,27 @@ func (op *OutputPlan) CheckOutput(body any) error {
 	}
 	return fmt.Errorf("covet: output of %s breaks its own schema: %s", op.T, b.String())
 }
+
+// Negotiate returns the encoder among encs the Accept header prefers over
+// JSON; ok is false for JSON (JSON or any type listed before a registered
+// one, or nothing registered matches).
+func Negotiate[E interface{ ContentType() string }](accept string, encs []E) (e E, ok bool) {
+	if accept == "" {
+		return e, false
+	}
+	for _, part := range strings.Split(accept, ",") {
+		mt := strings.TrimSpace(part)
+		if i := strings.IndexByte(mt, ';'); i >= 0 {
+			mt = strings.TrimSpace(mt[:i])
+		}
+		if mt == "application/json" || mt == "*/*" || mt == "application/*" {
+			return e, false
+		}
+		for _, enc := range encs {
+			if strings.EqualFold(enc.ContentType(), mt) {
+				return enc, true
+			}
+		}
+	}
+	return e, false
+}

@@ -1,6 +1,7 @@
 package binding
 
 import (
+	"fmt"
 	"net/http"
 	"net/textproto"
 	"reflect"
@@ -419,4 +420,34 @@ func compileOutput(t reflect.Type) (*OutputPlan, error) {
 		op.BodySelf, op.BodyPlan = true, bp
 	}
 	return op, nil
+}
+
+// PathParam is a parameter of a route pattern, for CompileRoute.
+type PathParam struct {
+	Name string
+	Rest bool // {name:path}
+}
+
+// CompileRoute compiles a typed route's input (the fields at provided are
+// filled by dependency providers) and output plans. params are the
+// pattern's parameters, which the input's path fields must name; with
+// known false (the pattern did not parse) they are not checked. The error
+// names the input, the output or the missing field.
+func CompileRoute(inT, outT reflect.Type, provided []int, params []PathParam, known bool) (*InputPlan, *OutputPlan, error) {
+	ip, err := CompileInputProvided(inT, provided)
+	if err != nil {
+		return nil, nil, fmt.Errorf("input %s: %v", inT, err)
+	}
+	op, err := OutputPlanFor(outT)
+	if err != nil {
+		return nil, nil, fmt.Errorf("output %s: %v", outT, err)
+	}
+	if known && ip.HasPath() {
+		var missing string
+		ip, missing = ip.ResolvePath(len(params), func(j int) (string, bool) { return params[j].Name, params[j].Rest })
+		if missing != "" {
+			return nil, nil, fmt.Errorf("field %s is not in the pattern", missing)
+		}
+	}
+	return ip, op, nil
 }

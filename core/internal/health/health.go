@@ -8,6 +8,7 @@ package health
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // Flights is the in-flight state of one app's checks: a run per slot
@@ -81,4 +82,99 @@ func (g *Flights[T]) Release(name string) {
 	g.mu.Lock()
 	delete(g.running, name)
 	g.mu.Unlock()
+}
+
+// Check is one plugin's health check.
+type Check[R any] struct {
+	Name string
+	Run  func(ctx context.Context) R
+}
+
+// Result is a check's report and how long it took (zero for the reports
+// made up for a check that did not answer).
+type Result[R any] struct {
+	Report  R
+	Latency time.Duration
+}
+
+// Verdicts are the reports made up for checks that did not answer.
+type Verdicts[R any] struct {
+	// StillRunning: the check's previous run has not returned; it is not
+	// started again.
+	StillRunning R
+	// TimedOut: the check did not return by ctx's deadline.
+	TimedOut R
+	// Panicked: the check panicked.
+	Panicked R
+}
+
+// RunAll runs every check in a goroutine of its own (except those whose
+// previous run still runs) and collects the reports that arrive before ctx
+// ends. A check is free to be claimed again when it returns, however late;
+// late reports do not block.
+func RunAll[T, R any](ctx context.Context, g *Flights[T], checks []Check[R], v Verdicts[R]) map[string]Result[R] {
+	out := make(map[string]Result[R], len(checks))
+	type named struct {
+		name string
+		res  Result[R]
+	}
+	results := make(chan named, len(checks))
+	var pending []string
+	for _, ch := range checks {
+		if !g.Claim(ch.Name) {
+			out[ch.Name] = Result[R]{Report: v.StillRunning}
+			continue
+		}
+		pending = append(pending, ch.Name)
+		go func() {
+			defer g.Release(ch.Name)
+			start := time.Now()
+			rep := runOne(ctx, ch.Run, v.Panicked)
+			results <- named{ch.Name, Result[R]{rep, time.Since(start)}}
+		}()
+	}
+collect:
+	for n := len(pending); n > 0; n-- {
+		select {
+		case r := <-results:
+			out[r.name] = r.res
+		case <-ctx.Done():
+			break collect
+		}
+	}
+	for _, name := range pending {
+		if _, ok := out[name]; !ok {
+			out[name] = Result[R]{Report: v.TimedOut}
+		}
+	}
+	return out
+}
+
+// runOne runs one check, turning a panic into the panicked report.
+func runOne[R any](ctx context.Context, run func(context.Context) R, panicked R) (rep R) {
+	defer func() {
+		if v := recover(); v != nil {
+			rep = panicked
+		}
+	}()
+	return run(ctx)
+}
+
+// Changes remembers each plugin's last status, to log the changes.
+type Changes[S comparable] struct {
+	mu   sync.Mutex
+	last map[string]S
+}
+
+// Changed records name's status and reports whether it changed since the
+// last check (a first check counts as a change unless its status is ok).
+func (c *Changes[S]) Changed(name string, status, ok S) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	prev, seen := c.last[name]
+	if c.last == nil {
+		c.last = map[string]S{}
+	}
+	c.last[name] = status
+	return prev != status && (seen || status != ok)
 }

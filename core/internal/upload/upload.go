@@ -10,6 +10,7 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/textproto"
 	"os"
 	"path"
@@ -198,3 +199,83 @@ func NewSectionFile(b []byte) SectionFile {
 
 // Close does nothing.
 func (SectionFile) Close() error { return nil }
+
+// Limits mirrors covet.MultipartLimits field for field (a conversion
+// between the two breaks the build when they differ).
+type Limits struct {
+	MaxBodySize   int64
+	MaxFileSize   int64
+	MaxParts      int
+	MaxHeaderSize int
+	MaxFieldSize  int64
+	MaxMemory     int64
+	TempDir       string
+}
+
+// WithDefaults fills the zero limits with the defaults documented on
+// covet.MultipartLimits.
+func (l Limits) WithDefaults() Limits {
+	if l.MaxBodySize <= 0 {
+		l.MaxBodySize = 32 << 20
+	}
+	if l.MaxFileSize <= 0 {
+		l.MaxFileSize = l.MaxBodySize
+	}
+	if l.MaxParts <= 0 {
+		l.MaxParts = 128
+	}
+	if l.MaxHeaderSize <= 0 {
+		l.MaxHeaderSize = 16 << 10
+	}
+	if l.MaxFieldSize <= 0 {
+		l.MaxFieldSize = 1 << 20
+	}
+	if l.MaxMemory <= 0 {
+		l.MaxMemory = 1 << 20
+	}
+	return l
+}
+
+// ErrTooManyParts is a body with more parts than MaxParts.
+var ErrTooManyParts = errors.New("covet: too many multipart parts")
+
+// Each reads a multipart body part by part within l (with defaults
+// applied), handing fn each part, the part's content limited to
+// MaxFileSize or MaxFieldSize, and whether it is a file. What fn leaves
+// unread is skipped, still within the limits. fn's error, or a reader's,
+// stops the iteration and is returned as is; ErrBodyLimit, ErrHeader,
+// *TooLarge and ErrTooManyParts report the limits.
+func Each(body io.Reader, boundary string, l Limits, fn func(p *multipart.Part, content io.Reader, file bool) error) error {
+	cb := &CountingBody{R: body, Limit: l.MaxBodySize}
+	mr := multipart.NewReader(cb, boundary)
+	for parts := 0; ; parts++ {
+		cb.HeaderMax, cb.HeaderN = int64(l.MaxHeaderSize)+8192, 0
+		p, err := mr.NextRawPart()
+		cb.HeaderMax = 0
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if parts >= l.MaxParts {
+			p.Close()
+			return ErrTooManyParts
+		}
+		isFile := HasFilename(p.Header)
+		max := l.MaxFieldSize
+		if isFile {
+			max = l.MaxFileSize
+		}
+		lp := &LimitedPart{R: p, Max: max, Name: p.FormName(), File: isFile}
+		if err := fn(p, lp, isFile); err != nil {
+			p.Close()
+			return err
+		}
+		if _, err := io.Copy(io.Discard, lp); err != nil {
+			p.Close()
+			return err
+		}
+		p.Close()
+	}
+}
