@@ -8,7 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"html/template"
+	"html"
 	"io"
 	"io/fs"
 	"net/http"
@@ -129,16 +129,11 @@ func newAssetSet(cfg *config) (*assetSet, error) {
 		a.byName[n] = as
 	}
 	a.setCSP(contentSecurityPolicy(cfg.servers, nil))
-	var err error
 	if cfg.docsPath != "" {
-		if a.swagger, err = a.render(cfg.docsPath, swaggerPage, "swagger-ui"); err != nil {
-			return nil, err
-		}
+		a.swagger = a.render(cfg.docsPath, swaggerPage, "swagger-ui")
 	}
 	if cfg.redocPath != "" {
-		if a.redoc, err = a.render(cfg.redocPath, redocPage, "redoc"); err != nil {
-			return nil, err
-		}
+		a.redoc = a.render(cfg.redocPath, redocPage, "redoc")
 	}
 	return a, nil
 }
@@ -200,43 +195,98 @@ func contentSecurityPolicy(servers []Server, schemes map[string]covet.SecuritySc
 	}, "; ")
 }
 
-var (
-	swaggerPage = template.Must(template.New("swagger").Parse(`<!doctype html>
+// pageData is what a docs page shows: its title and the URLs (relative to
+// the page) of the spec, the OAuth2 redirect page and the assets by name.
+type pageData struct {
+	Title, Spec, OAuth2Redirect string
+	Assets                      map[string]string
+}
+
+// The docs pages are written with html.EscapeString and a strings.Builder
+// rather than html/template: the template engine (text/template's reflection
+// on method names keeps every exported method of every linked type) would
+// be linked into every app that installs the plugin (issue 12: binary size).
+// TestPagesMatchTemplate checks them against the html/template form as an oracle.
+
+// swaggerPage is Swagger UI's page.
+func swaggerPage(d pageData) string {
+	var b strings.Builder
+	pageHead(&b, d.Title)
+	b.WriteString(`<link rel="stylesheet" href="` + attrURL(d.Assets["swagger-ui/swagger-ui.css"]) + `">
+<link rel="stylesheet" href="` + attrURL(d.Assets["covet/page.css"]) + `">
+</head>
+<body>
+<div id="swagger-ui" data-spec-url="` + attrURL(d.Spec) + `" data-oauth2-redirect-url="` + attrURL(d.OAuth2Redirect) + `"></div>
+<script src="` + attrURL(d.Assets["swagger-ui/swagger-ui-bundle.js"]) + `"></script>
+<script src="` + attrURL(d.Assets["covet/swagger-init.js"]) + `"></script>
+</body>
+</html>
+`)
+	return b.String()
+}
+
+// redocPage is ReDoc's page.
+func redocPage(d pageData) string {
+	var b strings.Builder
+	pageHead(&b, d.Title)
+	b.WriteString(`<link rel="stylesheet" href="` + attrURL(d.Assets["covet/page.css"]) + `">
+</head>
+<body>
+<div id="redoc" data-spec-url="` + attrURL(d.Spec) + `"></div>
+<script src="` + attrURL(d.Assets["redoc/redoc.standalone.js"]) + `"></script>
+<script src="` + attrURL(d.Assets["covet/redoc-init.js"]) + `"></script>
+</body>
+</html>
+`)
+	return b.String()
+}
+
+func pageHead(b *strings.Builder, title string) {
+	b.WriteString(`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}}</title>
-<link rel="stylesheet" href="{{index .Assets "swagger-ui/swagger-ui.css"}}">
-<link rel="stylesheet" href="{{index .Assets "covet/page.css"}}">
-</head>
-<body>
-<div id="swagger-ui" data-spec-url="{{.Spec}}" data-oauth2-redirect-url="{{.OAuth2Redirect}}"></div>
-<script src="{{index .Assets "swagger-ui/swagger-ui-bundle.js"}}"></script>
-<script src="{{index .Assets "covet/swagger-init.js"}}"></script>
-</body>
-</html>
-`))
-	redocPage = template.Must(template.New("redoc").Parse(`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}}</title>
-<link rel="stylesheet" href="{{index .Assets "covet/page.css"}}">
-</head>
-<body>
-<div id="redoc" data-spec-url="{{.Spec}}"></div>
-<script src="{{index .Assets "redoc/redoc.standalone.js"}}"></script>
-<script src="{{index .Assets "covet/redoc-init.js"}}"></script>
-</body>
-</html>
-`))
-)
+<title>` + html.EscapeString(title) + `</title>
+`)
+}
+
+// attrURL makes u safe in a quoted URL attribute as html/template does: a
+// URL with a scheme other than http, https or mailto becomes "#ZgotmplZ",
+// bytes outside RFC 3986's unreserved and reserved sets (and ' ( ) ) are
+// percent-encoded, valid escapes kept, and the result HTML-escaped.
+func attrURL(u string) string {
+	if i := strings.IndexAny(u, ":/?#"); i >= 0 && u[i] == ':' {
+		if scheme := strings.ToLower(u[:i]); scheme != "http" && scheme != "https" && scheme != "mailto" {
+			return "#ZgotmplZ"
+		}
+	}
+	var b strings.Builder
+	for i := 0; i < len(u); i++ {
+		c := u[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
+			strings.IndexByte("-._~!#$&*+,/:;=?@[]", c) >= 0,
+			// a valid escape is kept (html/template's test, i+2 < len)
+			c == '%' && i+2 < len(u) && isHex(u[i+1]) && isHex(u[i+2]):
+			b.WriteByte(c)
+		default:
+			const hexDigits = "0123456789abcdef"
+			b.WriteByte('%')
+			b.WriteByte(hexDigits[c>>4])
+			b.WriteByte(hexDigits[c&15])
+		}
+	}
+	return html.EscapeString(b.String())
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
 
 // render renders a page at pagePath, with URLs relative to it (so the
 // pages work behind a proxy that adds a path prefix).
-func (a *assetSet) render(pagePath string, t *template.Template, kind string) (*page, error) {
+func (a *assetSet) render(pagePath string, pageFn func(pageData) string, kind string) *page {
 	urls := map[string]string{}
 	for n, as := range a.byName {
 		urls[n] = relativeURL(pagePath, joinPath(a.cfg.assetsPath, n)) + "?v=" + as.version
@@ -245,18 +295,14 @@ func (a *assetSet) render(pagePath string, t *template.Template, kind string) (*
 	if kind == "redoc" {
 		title = a.cfg.title + " — ReDoc"
 	}
-	var b bytes.Buffer
-	err := t.Execute(&b, map[string]any{
-		"Title":          title,
-		"Spec":           relativeURL(pagePath, a.cfg.jsonPath),
-		"Assets":         urls,
-		"OAuth2Redirect": relativeURL(pagePath, joinPath(a.cfg.assetsPath, oauth2Redirect)),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("openapi: render %s page: %w", kind, err)
-	}
-	sum := sha256.Sum256(b.Bytes())
-	return &page{body: b.Bytes(), etag: `"` + hex.EncodeToString(sum[:12]) + `"`}, nil
+	body := []byte(pageFn(pageData{
+		Title:          title,
+		Spec:           relativeURL(pagePath, a.cfg.jsonPath),
+		Assets:         urls,
+		OAuth2Redirect: relativeURL(pagePath, joinPath(a.cfg.assetsPath, oauth2Redirect)),
+	}))
+	sum := sha256.Sum256(body)
+	return &page{body: body, etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
 }
 
 // relativeURL returns a reference to the path to, relative to the page at
