@@ -373,7 +373,7 @@ func (g *docGen) value(tp *binding.TypePlan, r *binding.Rules, depth int) any {
 			}
 			return emails[g.r.IntN(len(emails))]
 		}
-		if r != nil && r.Pattern != nil && (g.clean || g.chance(2)) {
+		if r != nil && r.Pattern != "" && (g.clean || g.chance(2)) {
 			if g.bad(2) {
 				return fmt.Sprintf("%05d", g.r.IntN(200000))
 			}

@@ -523,8 +523,8 @@ func applyRules(s *Schema, x *binding.Rules) {
 	if x.MaxLen >= 0 {
 		s.MaxLength = iptr(x.MaxLen)
 	}
-	if x.Pattern != nil {
-		s.Pattern = x.Pattern.String()
+	if x.Pattern != "" {
+		s.Pattern = x.Pattern
 	}
 	if x.Format != "" {
 		s.Format = x.Format

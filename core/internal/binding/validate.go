@@ -15,9 +15,15 @@ import (
 // then too, so a failing check costs no formatting.
 type Rules struct {
 	MinLen, MaxLen int // -1: none
-	Pattern        *regexp.Regexp
-	Format         string
-	formatFn       func(string) bool
+	// Pattern is the source of the regular expression a string must match;
+	// matchPattern is its compiled MatchString. Rules holds no
+	// *regexp.Regexp: Rules is used in interfaces, and a *regexp.Regexp
+	// reachable from it would keep its UnmarshalText, and so regexp's whole
+	// compiler, in every binary (issue 12: binary size).
+	Pattern      string
+	matchPattern func(string) bool
+	Format       string
+	formatFn     func(string) bool
 
 	Enum    []any // as the schema shows it
 	EnumStr []string
@@ -128,7 +134,7 @@ func (rc *ruleCompiler) stringRule(key, val string) error {
 		if err != nil {
 			return fieldErr(rc.path, "pattern %q is not a valid regular expression: %v", val, err)
 		}
-		x.Pattern, x.msgPattern = re, "must match the pattern "+val
+		x.Pattern, x.matchPattern, x.msgPattern = val, re.MatchString, "must match the pattern "+val
 		return nil
 	}
 	n, err := strconv.Atoi(val)
@@ -633,7 +639,7 @@ func (vs *State) checkString(r *Rules, s string) {
 			vs.fail(r.msgMaxLen, echo(s))
 		}
 	}
-	if r.Pattern != nil && !r.Pattern.MatchString(s) {
+	if r.matchPattern != nil && !r.matchPattern(s) {
 		vs.fail(r.msgPattern, echo(s))
 	}
 	if r.formatFn != nil && !r.formatFn(s) {
