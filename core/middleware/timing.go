@@ -101,33 +101,33 @@ func (t *timing) BeforeWrite(res *covet.Response) {
 }
 
 // format writes "total;dur=" and us microseconds as milliseconds with three
-// decimals ("total;dur=12.345") into t.buf, right-aligned, and returns it.
-// Digits by hand, without strconv: this runs on every request, and
-// TestTimingFormat checks it against strconv.
+// decimals ("total;dur=12.345") into t.buf and returns it. Digits by hand,
+// without strconv: this runs on every request, and TestTimingFormat checks
+// it against strconv.
 func (t *timing) format(us int64) string {
 	const prefix = "total;dur="
 	if us < 0 {
 		us = 0 // a clock cannot go back, but never write a broken value
 	}
-	u := uint64(us)
-	buf := &t.buf
-	i := len(buf)
-	for range 3 {
-		i--
-		buf[i] = byte('0' + u%10)
-		u /= 10
+	b := &t.buf
+	copy(b[:len(prefix)], prefix)
+	ms := uint64(us) / 1000
+	frac := uint64(us) - ms*1000
+	end := len(prefix) + 1 // after the milliseconds' digits
+	for x := ms; x >= 10; x /= 10 {
+		end++
 	}
-	i--
-	buf[i] = '.'
-	for {
+	i := end
+	for x := ms; ; x /= 10 {
 		i--
-		buf[i] = byte('0' + u%10)
-		u /= 10
-		if u == 0 {
+		b[i] = byte('0' + x%10)
+		if x < 10 {
 			break
 		}
 	}
-	i -= len(prefix)
-	copy(buf[i:], prefix)
-	return unsafe.String(&buf[i], len(buf)-i)
+	b[end] = '.'
+	b[end+1] = byte('0' + frac/100)
+	b[end+2] = byte('0' + frac/10%10)
+	b[end+3] = byte('0' + frac%10)
+	return unsafe.String(&b[0], end+4)
 }
