@@ -16,3 +16,6 @@ func TimeoutWithTrigger(d time.Duration, opts ...TimeoutOption) (covet.Middlewar
 
 // HexDigits exposes hexDigits to the tests.
 var HexDigits = hexDigits
+
+// TimingFormat exposes Timing's header value formatting to the tests.
+func TimingFormat(us int64) string { return new(timing).format(us) }

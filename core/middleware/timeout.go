@@ -86,14 +86,13 @@ func newTimeout(d time.Duration, opts ...TimeoutOption) (covet.Middleware, *time
 			res := c.Response()
 			req := c.Request()
 			w := res.Writer()
-			e := &timeoutEntry{
-				parent: req.Context(),
-				w:      w,
-				cfg:    &cfg,
-				method: req.Method,
-				path:   req.URL.Path,
-				id:     c.RequestID(),
-			}
+			e := newTimeoutEntry()
+			e.parent = req.Context()
+			e.w = w
+			e.cfg = &cfg
+			e.method = req.Method
+			e.path = req.URL.Path
+			e.id = c.RequestID()
 			e.h = getTimeoutHeader()
 			if outer := w.Header(); len(outer) > 0 {
 				maps.Copy(e.h, outer)
@@ -167,6 +166,36 @@ type timeoutEntry struct {
 type timeoutInner struct {
 	ctx    context.Context
 	cancel context.CancelFunc
+}
+
+// timeoutSlabs hands out the timed requests' entries from slabs of
+// timeoutSlabSize: one allocation per slab instead of one per request. An
+// entry is used by one request only and never reused (it is the request's
+// context, which a goroutine may keep after the request); the garbage
+// collector frees a slab once no entry in it is referenced. An entry drops
+// its writer when the request ends, so a context kept long does not keep the
+// other requests' writers alive. Pooled per P, so concurrent requests do not
+// contend on one counter.
+var timeoutSlabs sync.Pool
+
+const timeoutSlabSize = 16
+
+type timeoutSlab struct {
+	next int
+	es   [timeoutSlabSize]timeoutEntry
+}
+
+func newTimeoutEntry() *timeoutEntry {
+	s, _ := timeoutSlabs.Get().(*timeoutSlab)
+	if s == nil {
+		s = new(timeoutSlab)
+	}
+	e := &s.es[s.next]
+	s.next++
+	if s.next < timeoutSlabSize {
+		timeoutSlabs.Put(s)
+	}
+	return e
 }
 
 var timeoutHeaders = sync.Pool{New: func() any { return make(http.Header, 8) }}
@@ -433,6 +462,10 @@ func (e *timeoutEntry) finish(c *covet.Context, res *covet.Response, req *http.R
 		return
 	}
 	res.SetWriter(e.w)
+	// The entry may outlive the request as its context (in a slab with
+	// others): it keeps no writer. The timer no longer uses it (the state
+	// is not running), nor does anything else once the handler returned.
+	e.w = nil
 	if e.returned {
 		// Nothing refers to the handlers' map any more: the writer outside
 		// has the headers.

@@ -1,7 +1,7 @@
 package middleware
 
 import (
-	"strconv"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -25,7 +25,8 @@ var timingKey = covet.NewKey[*timing]("middleware.timing")
 func Timing() covet.Middleware {
 	return func(next covet.HandlerFunc) covet.HandlerFunc {
 		return func(c *covet.Context) error {
-			t := &timing{start: time.Now()}
+			t := newTiming()
+			t.start = time.Now()
 			c.Response().OnBeforeWrite(t) // t is the hook: no method value to allocate
 			timingKey.Set(c, t)
 			return next(c)
@@ -51,6 +52,34 @@ func Elapsed(c *covet.Context) time.Duration {
 	return 0
 }
 
+// timingSlabs hands out the requests' timing states from slabs of
+// timingSlabSize: one allocation per slab instead of one per request. A
+// state is used by one request only and never reused (the header value in
+// it may be read by net/http after the request's handlers returned); the
+// garbage collector frees a slab once no state in it is referenced. Pooled
+// per P, so concurrent requests do not contend on one counter.
+var timingSlabs sync.Pool
+
+const timingSlabSize = 32
+
+type timingSlab struct {
+	next int
+	ts   [timingSlabSize]timing
+}
+
+func newTiming() *timing {
+	s, _ := timingSlabs.Get().(*timingSlab)
+	if s == nil {
+		s = new(timingSlab)
+	}
+	t := &s.ts[s.next]
+	s.next++
+	if s.next < timingSlabSize {
+		timingSlabs.Put(s)
+	}
+	return t
+}
+
 type timing struct {
 	start time.Time
 	hv    [1]string // the header's value slice
@@ -58,15 +87,10 @@ type timing struct {
 }
 
 // BeforeWrite sets Server-Timing (t is a covet.BeforeHook). The value and
-// its slice live in t, which is allocated for this request and never changed
-// after this call (it runs once): one allocation for the whole middleware.
+// its slice live in t, which belongs to this request alone and is never
+// changed after this call (it runs once): no allocation of its own.
 func (t *timing) BeforeWrite(res *covet.Response) {
-	us := time.Since(t.start).Microseconds()
-	b := append(t.buf[:0], "total;dur="...)
-	b = strconv.AppendInt(b, us/1000, 10)
-	frac := us % 1000
-	b = append(b, '.', byte('0'+frac/100), byte('0'+frac/10%10), byte('0'+frac%10))
-	v := unsafe.String(unsafe.SliceData(b), len(b))
+	v := t.format(time.Since(t.start).Microseconds())
 	h := res.Header()
 	if prev := h["Server-Timing"]; len(prev) > 0 {
 		h["Server-Timing"] = append(prev, v)
@@ -74,4 +98,36 @@ func (t *timing) BeforeWrite(res *covet.Response) {
 	}
 	t.hv[0] = v
 	h["Server-Timing"] = t.hv[:1:1]
+}
+
+// format writes "total;dur=" and us microseconds as milliseconds with three
+// decimals ("total;dur=12.345") into t.buf and returns it. Digits by hand,
+// without strconv: this runs on every request, and TestTimingFormat checks
+// it against strconv.
+func (t *timing) format(us int64) string {
+	const prefix = "total;dur="
+	if us < 0 {
+		us = 0 // a clock cannot go back, but never write a broken value
+	}
+	b := &t.buf
+	copy(b[:len(prefix)], prefix)
+	ms := uint64(us) / 1000
+	frac := uint64(us) - ms*1000
+	end := len(prefix) + 1 // after the milliseconds' digits
+	for x := ms; x >= 10; x /= 10 {
+		end++
+	}
+	i := end
+	for x := ms; ; x /= 10 {
+		i--
+		b[i] = byte('0' + x%10)
+		if x < 10 {
+			break
+		}
+	}
+	b[end] = '.'
+	b[end+1] = byte('0' + frac/100)
+	b[end+2] = byte('0' + frac/10%10)
+	b[end+3] = byte('0' + frac%10)
+	return unsafe.String(&b[0], end+4)
 }

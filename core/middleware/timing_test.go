@@ -2,11 +2,14 @@ package middleware_test
 
 import (
 	"bufio"
+	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -127,5 +130,18 @@ func TestTimingKeepsFlushAndHijack(t *testing.T) {
 	body, _ := io.ReadAll(res.Body)
 	if string(body) != "hijacked" || strings.Contains(res.Header.Get("Server-Timing"), "total") {
 		t.Errorf("hijacked response: %q, headers %v", body, res.Header)
+	}
+}
+
+// TestTimingFormat checks the hand-written digits against strconv.
+func TestTimingFormat(t *testing.T) {
+	for _, us := range []int64{0, 1, 9, 10, 99, 100, 999, 1000, 1001, 12345, 999999, 1000000, 123456789, math.MaxInt64} {
+		want := "total;dur=" + strconv.FormatInt(us/1000, 10) + "." + fmt.Sprintf("%03d", us%1000)
+		if got := middleware.TimingFormat(us); got != want {
+			t.Errorf("format(%d) = %q, want %q", us, got, want)
+		}
+	}
+	if got := middleware.TimingFormat(-5); got != "total;dur=0.000" {
+		t.Errorf("format(-5) = %q, want total;dur=0.000", got)
 	}
 }
