@@ -455,16 +455,7 @@ func TestTimeoutAllocations(t *testing.T) {
 	if testing.Short() {
 		t.Skip("allocation count")
 	}
-	count := func(mw ...covet.Middleware) float64 {
-		app, _ := newApp()
-		app.GET("/", func(c *covet.Context) error { return c.Text(200, "hello") }, mw...)
-		req := httptest.NewRequest("GET", "/", nil)
-		w := httptest.NewRecorder()
-		return testing.AllocsPerRun(200, func() {
-			clear(w.Header())
-			app.ServeHTTP(w, req)
-		})
-	}
+	count := func(mw ...covet.Middleware) float64 { return allocsPerRequest(200, mw...) }
 	bare, timed := count(), count(middleware.Timeout(time.Minute))
 	t.Logf("allocations per request: %.1f bare, %.1f with Timeout", bare, timed)
 	// 1 measured (the request is no longer copied unless asked for); 1 more
