@@ -2,9 +2,11 @@ package binding
 
 import (
 	"encoding"
+	"encoding/binary"
 	stdjson "encoding/json"
 	"errors"
 	"math"
+	"math/bits"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -76,7 +78,16 @@ func (s *jsonScanner) syntax(msg string) bool {
 	return false
 }
 
+// ws skips whitespace. Compact bodies have none: the common case is one
+// comparison, inlined at the call site.
 func (s *jsonScanner) ws() {
+	if s.pos < len(s.data) && s.data[s.pos] > ' ' {
+		return
+	}
+	s.wsSlow()
+}
+
+func (s *jsonScanner) wsSlow() {
 	for s.pos < len(s.data) {
 		switch s.data[s.pos] {
 		case ' ', '\t', '\n', '\r':
@@ -230,11 +241,8 @@ func (s *jsonScanner) literal(lit string) bool {
 func (s *jsonScanner) str() (esc, ok bool) {
 	s.pos++ // opening quote
 	for s.pos < len(s.data) {
-		// Skip plain bytes in a tight loop (a local index, one table load each).
 		d, i := s.data, s.pos
-		for i < len(d) && !strSpecial[d[i]] {
-			i++
-		}
+		i = skipPlain(d, i)
 		s.pos = i
 		if i >= len(d) {
 			break
@@ -274,6 +282,33 @@ func (s *jsonScanner) str() (esc, ok bool) {
 		}
 	}
 	return false, s.syntax("unterminated string")
+}
+
+// skipPlain returns the index of the first byte at or after i that ends a
+// run of plain string content (see strSpecial), or len(d). It tests eight
+// bytes at a time: a byte b is special when b < 0x20, b == '"' or b == '\\',
+// and the classic "has a byte less than n" / "has a zero byte" word tricks
+// flag the lowest special byte exactly (a borrow can only flag bytes above a
+// true match, never below one), so the first flagged byte is the answer.
+func skipPlain(d []byte, i int) int {
+	const (
+		lo = 0x0101010101010101
+		hi = 0x8080808080808080
+	)
+	for i+8 <= len(d) {
+		x := binary.LittleEndian.Uint64(d[i:])
+		q := x ^ (lo * '"')
+		b := x ^ (lo * '\\')
+		m := ((x - lo*0x20) &^ x) | ((q - lo) &^ q) | ((b - lo) &^ b)
+		if m &= hi; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+		i += 8
+	}
+	for i < len(d) && !strSpecial[d[i]] {
+		i++
+	}
+	return i
 }
 
 // strSpecial marks the bytes that end a run of plain string content: the
@@ -345,12 +380,18 @@ func (s *jsonScanner) checkNumber(tp *TypePlan, lit []byte, isInt bool) {
 			s.typeErr("must be an integer")
 			return
 		}
+		if fitsInt(lit, tp.Bits) {
+			return
+		}
 		if _, err := strconv.ParseInt(bstr(lit), 10, tp.Bits); err != nil {
 			s.badValue("is out of range for "+tp.T.String(), string(lit))
 		}
 	case KindUint:
 		if !isInt {
 			s.typeErr("must be an integer")
+			return
+		}
+		if lit[0] != '-' && fitsUint(lit, tp.Bits) {
 			return
 		}
 		if _, err := strconv.ParseUint(bstr(lit), 10, tp.Bits); err != nil {
@@ -361,6 +402,9 @@ func (s *jsonScanner) checkNumber(tp *TypePlan, lit []byte, isInt bool) {
 			s.badValue("is out of range for "+tp.T.String(), string(lit))
 		}
 	case KindFloat:
+		if floatInRange(lit, tp.Bits) {
+			return
+		}
 		f, err := strconv.ParseFloat(bstr(lit), tp.Bits)
 		if err != nil || math.IsInf(f, 0) {
 			s.badValue("is out of range for "+tp.T.String(), clipNumber(lit))
@@ -368,6 +412,71 @@ func (s *jsonScanner) checkNumber(tp *TypePlan, lit []byte, isInt bool) {
 	default:
 		s.typeErr(typeMessage(tp))
 	}
+}
+
+// smallUint returns the value of the digits of lit when there are at most
+// 18 of them (so they fit a uint64 without overflow), after an optional
+// minus sign. lit is a number the scan accepted as an integer.
+func smallUint(lit []byte) (u uint64, neg, ok bool) {
+	if lit[0] == '-' {
+		neg, lit = true, lit[1:]
+	}
+	if len(lit) > 18 {
+		return 0, neg, false
+	}
+	for _, c := range lit {
+		u = u*10 + uint64(c-'0')
+	}
+	return u, neg, true
+}
+
+// fitsInt is the fast path of the range check of integers: true when lit
+// surely fits a signed integer of the given size (false sends the literal
+// to strconv.ParseInt, which decides).
+func fitsInt(lit []byte, size int) bool {
+	u, neg, ok := smallUint(lit)
+	if !ok || size < 1 || size > 64 {
+		return false
+	}
+	limit := uint64(1)<<(size-1) - 1
+	if neg {
+		limit++
+	}
+	return u <= limit
+}
+
+// fitsUint is fitsInt for unsigned integers and a literal without a sign.
+func fitsUint(lit []byte, size int) bool {
+	u, _, ok := smallUint(lit)
+	if !ok || size < 1 || size > 64 {
+		return false
+	}
+	return size == 64 || u < uint64(1)<<size
+}
+
+// floatInRange is the fast path of the range check of floats: a literal
+// without an exponent whose integer part has at most 38 digits is below
+// 1e38, inside the range of float32 (max ≈ 3.4e38) and float64 alike, so
+// strconv.ParseFloat cannot report it out of range. Anything else goes to
+// ParseFloat.
+func floatInRange(lit []byte, size int) bool {
+	if size != 32 && size != 64 {
+		return false
+	}
+	n, frac := 0, false
+	for _, c := range lit {
+		switch {
+		case c >= '0' && c <= '9':
+			if !frac {
+				n++
+			}
+		case c == '.':
+			frac = true
+		case c == 'e' || c == 'E':
+			return false
+		}
+	}
+	return n <= 38
 }
 
 func clipNumber(lit []byte) string {

@@ -1,0 +1,87 @@
+package binding
+
+import (
+	"math"
+	"strconv"
+	"testing"
+)
+
+// The fast paths of the scan must agree with what they shortcut: skipPlain
+// with the byte-at-a-time table loop, and the integer and float range
+// checks with strconv (they may only say "fits" where strconv agrees).
+
+func TestSkipPlainMatchesTable(t *testing.T) {
+	slow := func(d []byte, i int) int {
+		for i < len(d) && !strSpecial[d[i]] {
+			i++
+		}
+		return i
+	}
+	var d [40]byte
+	// Every byte value at every position of a word, over plain content
+	// of every length, and runs of high bytes (which must stay plain).
+	for _, fill := range []byte{'a', 0x80, 0xff, 0x7f, 0x21, 0x5d, 0x5b} {
+		for n := 0; n <= len(d); n++ {
+			for c := range 256 {
+				for pos := 0; pos < n && pos < 17; pos++ {
+					b := d[:n]
+					for k := range b {
+						b[k] = fill
+					}
+					b[pos] = byte(c)
+					for start := 0; start <= pos; start += 3 {
+						if got, want := skipPlain(b, start), slow(b, start); got != want {
+							t.Fatalf("skipPlain(%q, %d) = %d, want %d", b, start, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestNumberFastPathsMatchStrconv(t *testing.T) {
+	ints := []string{"0", "-0", "1", "-1", "127", "128", "-128", "-129", "255", "256", "32767", "32768", "-32768", "-32769",
+		"65535", "65536", "2147483647", "2147483648", "-2147483648", "-2147483649", "4294967295", "4294967296",
+		"999999999999999999", "-999999999999999999", "1000000000000000000", "9223372036854775807", "9223372036854775808",
+		"-9223372036854775808", "-9223372036854775809", "18446744073709551615", "18446744073709551616", "123456789012345678901234567890"}
+	for _, lit := range ints {
+		for _, size := range []int{8, 16, 32, 64} {
+			_, err := strconv.ParseInt(lit, 10, size)
+			if fitsInt([]byte(lit), size) && err != nil {
+				t.Errorf("fitsInt(%s, %d) but ParseInt: %v", lit, size, err)
+			}
+			if len(lit) < 18 && !fitsInt([]byte(lit), size) && err == nil {
+				t.Errorf("fitsInt(%s, %d) false on a short literal ParseInt takes", lit, size)
+			}
+			if lit[0] == '-' {
+				continue
+			}
+			_, err = strconv.ParseUint(lit, 10, size)
+			if fitsUint([]byte(lit), size) && err != nil {
+				t.Errorf("fitsUint(%s, %d) but ParseUint: %v", lit, size, err)
+			}
+			if len(lit) < 18 && !fitsUint([]byte(lit), size) && err == nil {
+				t.Errorf("fitsUint(%s, %d) false on a short literal ParseUint takes", lit, size)
+			}
+		}
+	}
+	big := func(n int) string {
+		b := []byte{'9'}
+		for range n - 1 {
+			b = append(b, '9')
+		}
+		return string(b)
+	}
+	floats := []string{"0", "-0", "19.99", "1.5e400", "1.0E39", "2.5e-3", "-0.5", "1e5", "1E400", "-1e400", "3.4e38", "3.5e38", "1e-400",
+		big(38), big(38) + ".5", "-" + big(38), big(39), big(39) + ".0", big(308), big(309), big(310), "0.000001"}
+	for _, lit := range floats {
+		for _, size := range []int{32, 64} {
+			f, err := strconv.ParseFloat(lit, size)
+			bad := err != nil || math.IsInf(f, 0)
+			if floatInRange([]byte(lit), size) && bad {
+				t.Errorf("floatInRange(%s, %d) but ParseFloat: %v, %v", lit, size, f, err)
+			}
+		}
+	}
+}
