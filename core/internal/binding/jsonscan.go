@@ -145,12 +145,20 @@ func typeMessage(tp *TypePlan) string {
 	return "has the wrong type"
 }
 
+// unwrapKinds are the kinds value unwraps before scanning: pointers, raw
+// JSON (checked by its own UnmarshalJSON) and interfaces.
+const unwrapKinds = 1<<KindPtr | 1<<KindJSON | 1<<KindAny
+
 func (s *jsonScanner) value(tp *TypePlan) bool {
 	s.ws()
 	if s.pos >= len(s.data) {
 		return s.syntax("unexpected end of input")
 	}
 	c := s.data[s.pos]
+	if tp == nil || unwrapKinds&(1<<tp.Kind) == 0 {
+		// The common kinds: no pointer, raw JSON or interface to unwrap.
+		return s.plainValue(tp, c)
+	}
 	if tp != nil && tp.Kind == KindPtr {
 		if c == 'n' {
 			return s.literal("null")
@@ -179,6 +187,12 @@ func (s *jsonScanner) value(tp *TypePlan) bool {
 		}
 		tp = nil
 	}
+	return s.plainValue(tp, c)
+}
+
+// plainValue scans a value starting with c against tp, which is nil or of
+// a kind that needs no unwrapping (not a pointer, raw JSON or interface).
+func (s *jsonScanner) plainValue(tp *TypePlan, c byte) bool {
 	switch {
 	case c == '{':
 		return s.object(tp)
@@ -190,7 +204,7 @@ func (s *jsonScanner) value(tp *TypePlan) bool {
 		if !ok {
 			return false
 		}
-		if tp != nil {
+		if tp != nil && (tp.Kind != KindString || esc) {
 			s.checkString(tp, s.data[start+1:s.pos-1], esc)
 		}
 		return true
@@ -240,6 +254,11 @@ func (s *jsonScanner) literal(lit string) bool {
 // str moves past a string, reporting whether it holds escapes.
 func (s *jsonScanner) str() (esc, ok bool) {
 	s.pos++ // opening quote
+	// Most strings hold no escapes: one skip finds the closing quote.
+	if i := skipPlain(s.data, s.pos); i < len(s.data) && s.data[i] == '"' {
+		s.pos = i + 1
+		return false, true
+	}
 	for s.pos < len(s.data) {
 		d, i := s.data, s.pos
 		i = skipPlain(d, i)
