@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 	"testing"
+	"unicode/utf8"
 )
 
 // The fast paths of the scan must agree with what they shortcut: skipPlain
@@ -83,5 +84,38 @@ func TestNumberFastPathsMatchStrconv(t *testing.T) {
 				t.Errorf("floatInRange(%s, %d) but ParseFloat: %v, %v", lit, size, f, err)
 			}
 		}
+	}
+}
+
+// TestNeedRuneCount checks that whenever needRuneCount lets the byte length
+// stand in for the rune count, both give the same verdicts, over strings
+// of 0–12 runes of every UTF-8 width (and invalid bytes).
+func TestNeedRuneCount(t *testing.T) {
+	pieces := []string{"a", "é", "€", "😀", "\xff"}
+	var gen func(s string, depth int)
+	gen = func(s string, depth int) {
+		runes := utf8.RuneCountInString(s)
+		for minLen := -1; minLen <= 14; minLen++ {
+			for maxLen := -1; maxLen <= 14; maxLen++ {
+				if needRuneCount(len(s), minLen, maxLen) {
+					continue
+				}
+				n := len(s)
+				if (minLen >= 0 && n < minLen) != (minLen >= 0 && runes < minLen) ||
+					(maxLen >= 0 && n > maxLen) != (maxLen >= 0 && runes > maxLen) {
+					t.Fatalf("%q (%d runes, %d bytes), min %d max %d: byte length gives another verdict", s, runes, n, minLen, maxLen)
+				}
+			}
+		}
+		if depth == 0 {
+			return
+		}
+		for _, p := range pieces {
+			gen(s+p, depth-1)
+		}
+	}
+	gen("", 5)
+	for _, s := range []string{"abcdefghijkl", "€€€€€€€€€€€€", "😀😀😀😀😀😀😀😀😀😀😀😀"} {
+		gen(s, 0)
 	}
 }

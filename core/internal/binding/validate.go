@@ -629,7 +629,7 @@ func hasDuplicates(elem *TypePlan, data unsafe.Pointer, n int) bool {
 func (vs *State) checkString(r *Rules, s string) {
 	if r.MinLen >= 0 || r.MaxLen >= 0 {
 		n := len(s)
-		if n >= r.MinLen || r.MaxLen >= 0 {
+		if needRuneCount(n, r.MinLen, r.MaxLen) {
 			n = utf8.RuneCountInString(s)
 		}
 		if r.MinLen >= 0 && n < r.MinLen {
@@ -653,6 +653,20 @@ func (vs *State) checkString(r *Rules, s string) {
 		}
 		vs.fail(r.msgEnum, echo(s))
 	}
+}
+
+// needRuneCount reports whether the length limits of a string of n bytes
+// depend on its count of runes. That count lies between ⌈n/4⌉ (a rune is
+// at most four bytes) and n (an invalid byte counts as one rune), so when
+// both bounds give the same verdict for each limit the byte length decides
+// (a length -1 is no limit). Counting runes was most of the cost of the
+// length checks for short strings.
+func needRuneCount(n, minLen, maxLen int) bool {
+	lo := (n + 3) / 4
+	if minLen >= 0 && n >= minLen && lo < minLen {
+		return true // could be under the minimum
+	}
+	return maxLen >= 0 && n > maxLen && lo <= maxLen // could be within the maximum
 }
 
 func readInt(p unsafe.Pointer, bits int) int64 {
