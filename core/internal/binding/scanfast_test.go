@@ -2,6 +2,7 @@ package binding
 
 import (
 	"math"
+	"regexp"
 	"strconv"
 	"testing"
 	"unicode/utf8"
@@ -117,5 +118,32 @@ func TestNeedRuneCount(t *testing.T) {
 	gen("", 5)
 	for _, s := range []string{"abcdefghijkl", "€€€€€€€€€€€€", "😀😀😀😀😀😀😀😀😀😀😀😀"} {
 		gen(s, 0)
+	}
+}
+
+// TestClassRunMatcherMatchesRegexp compares the fast pattern matcher with
+// regexp on the patterns it takes and on strings near their edges.
+func TestClassRunMatcherMatchesRegexp(t *testing.T) {
+	taken := []string{`^[0-9]{5}$`, `^[a-z0-9-]{3,8}$`, `^[A-Z]+$`, `^[a-f]*$`, `^\d{2,}$`, `^[\x30-\x39]{2}$`, `^(?i)[a-c]{1,3}$`, `^[[:alpha:]]{0,2}$`}
+	refused := []string{`^[0-9]{5}`, `[0-9]{5}$`, `^[0-9]{5}$|x`, `^[é]{2}$`, `^[^0-9]{2}$`, `^\w+?$`, `(?m)^[0-9]$`, `^a{3}$`, `^[0-9]{2}[a-z]$`, `^.{3}$`}
+	inputs := []string{"", "0", "12345", "1234", "123456", "abc", "ABC", "aBc", "a-b", "abcdefgh", "abcdefghi", "12a45", "1234\n", "\n12345",
+		"é", "éé", "12\xff45", "--", "A", "ZZZZZZZZZZ", "a\x00", "\x00\x00", "ab", "Ab", "zz", "0123456789"}
+	for _, p := range taken {
+		m := classRunMatcher(p)
+		if m == nil {
+			t.Errorf("%s: not taken", p)
+			continue
+		}
+		re := regexp.MustCompile(p)
+		for _, s := range inputs {
+			if got, want := m(s), re.MatchString(s); got != want {
+				t.Errorf("%s on %q: %v, regexp says %v", p, s, got, want)
+			}
+		}
+	}
+	for _, p := range refused {
+		if classRunMatcher(p) != nil {
+			t.Errorf("%s: taken, want refused", p)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"reflect"
 	"regexp"
+	"regexp/syntax"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -134,7 +135,11 @@ func (rc *ruleCompiler) stringRule(key, val string) error {
 		if err != nil {
 			return fieldErr(rc.path, "pattern %q is not a valid regular expression: %v", val, err)
 		}
-		x.Pattern, x.matchPattern, x.msgPattern = val, re.MatchString, "must match the pattern "+val
+		match := re.MatchString
+		if m := classRunMatcher(val); m != nil {
+			match = m
+		}
+		x.Pattern, x.matchPattern, x.msgPattern = val, match, "must match the pattern "+val
 		return nil
 	}
 	n, err := strconv.Atoi(val)
@@ -794,5 +799,56 @@ func (vs *State) checkFloat(r *Rules, v float64) {
 			}
 		}
 		vs.fail(r.msgEnum, v)
+	}
+}
+
+// classRunMatcher returns a matcher equal to regexp's for the commonest
+// shape of pattern, a whole string of ASCII characters from one class
+// (^[0-9]{5}$, ^[a-z0-9-]{3,32}$, ^[A-Z]+$), or nil for any other pattern.
+// Such a string matches byte by byte: a byte outside the class, ASCII or
+// not, fails, and the bytes that pass are runes one byte each, so the byte
+// count is the rune count the repetition bounds. Running the regexp was
+// most of the cost of such a check.
+func classRunMatcher(expr string) func(string) bool {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil || re.Op != syntax.OpConcat || len(re.Sub) != 3 ||
+		re.Sub[0].Op != syntax.OpBeginText || re.Sub[2].Op != syntax.OpEndText {
+		return nil
+	}
+	rep := re.Sub[1]
+	var lo, hi int
+	switch rep.Op {
+	case syntax.OpRepeat:
+		lo, hi = rep.Min, rep.Max
+	case syntax.OpPlus:
+		lo, hi = 1, -1
+	case syntax.OpStar:
+		lo, hi = 0, -1
+	default:
+		return nil
+	}
+	if len(rep.Sub) != 1 || rep.Sub[0].Op != syntax.OpCharClass || rep.Flags&syntax.NonGreedy != 0 {
+		return nil
+	}
+	var set [256]bool
+	r := rep.Sub[0].Rune
+	for i := 0; i+1 < len(r); i += 2 {
+		if r[i+1] >= utf8.RuneSelf {
+			return nil
+		}
+		for c := r[i]; c <= r[i+1]; c++ {
+			set[c] = true
+		}
+	}
+	return func(s string) bool {
+		if len(s) < lo || hi >= 0 && len(s) > hi {
+			return false
+		}
+		for i := 0; i < len(s); i++ {
+			if !set[s[i]] {
+				return false
+			}
+		}
+		return true
 	}
 }
