@@ -142,17 +142,20 @@ func BodyTooLarge(limit int64) *Error {
 
 // MediaType returns the request's media type, lower-cased, without parameters.
 func MediaType(r *http.Request) string {
-	ct := r.Header.Get("Content-Type")
-	if ct == "" {
+	// The key is already canonical: indexing the map is Header.Get without
+	// canonicalizing the key again on every request.
+	v := r.Header["Content-Type"]
+	if len(v) == 0 || v[0] == "" {
 		return ""
 	}
+	ct := v[0]
 	if i := strings.IndexByte(ct, ';'); i >= 0 {
 		ct = ct[:i]
 	}
 	ct = strings.TrimSpace(ct)
 	for i := 0; i < len(ct); i++ {
 		if c := ct[i]; c >= 'A' && c <= 'Z' {
-			mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+			mt, _, err := mime.ParseMediaType(v[0])
 			if err != nil {
 				return ct
 			}

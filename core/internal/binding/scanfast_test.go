@@ -2,6 +2,7 @@ package binding
 
 import (
 	"math"
+	"net/http"
 	"regexp"
 	"strconv"
 	"testing"
@@ -145,5 +146,31 @@ func TestClassRunMatcherMatchesRegexp(t *testing.T) {
 		if classRunMatcher(p) != nil {
 			t.Errorf("%s: taken, want refused", p)
 		}
+	}
+}
+
+// TestMediaType pins MediaType's answers now that it reads the header map
+// directly.
+func TestMediaType(t *testing.T) {
+	for ct, want := range map[string]string{
+		"":                                "",
+		"application/json":                "application/json",
+		"application/json; charset=utf-8": "application/json",
+		" application/problem+json ;q=1":  "application/problem+json",
+		"Application/JSON; charset=UTF-8": "application/json",
+		"TEXT/Plain":                      "text/plain",
+	} {
+		r, _ := http.NewRequest(http.MethodPost, "/", nil)
+		if ct != "" {
+			r.Header.Set("Content-Type", ct)
+		}
+		if got := MediaType(r); got != want {
+			t.Errorf("MediaType(%q) = %q, want %q", ct, got, want)
+		}
+	}
+	r, _ := http.NewRequest(http.MethodPost, "/", nil)
+	r.Header["Content-Type"] = []string{""}
+	if got := MediaType(r); got != "" {
+		t.Errorf("empty Content-Type: %q", got)
 	}
 }
