@@ -200,7 +200,12 @@ func (s *jsonScanner) plainValue(tp *TypePlan, c byte) bool {
 		return s.array(tp)
 	case c == '"':
 		start := s.pos
-		esc, ok := s.str()
+		var esc, ok bool
+		if i := skipPlain(s.data, s.pos+1); i < len(s.data) && s.data[i] == '"' {
+			s.pos, ok = i+1, true // str's common case, spelled out
+		} else {
+			esc, ok = s.strSlow()
+		}
 		if !ok {
 			return false
 		}
@@ -251,14 +256,11 @@ func (s *jsonScanner) literal(lit string) bool {
 	return true
 }
 
-// str moves past a string, reporting whether it holds escapes.
-func (s *jsonScanner) str() (esc, ok bool) {
+// strSlow moves past a string, from its opening quote, reporting whether
+// it holds escapes. Its callers first try the common case inline: no
+// escape, so skipPlain stops at the closing quote.
+func (s *jsonScanner) strSlow() (esc, ok bool) {
 	s.pos++ // opening quote
-	// Most strings hold no escapes: one skip finds the closing quote.
-	if i := skipPlain(s.data, s.pos); i < len(s.data) && s.data[i] == '"' {
-		s.pos = i + 1
-		return false, true
-	}
 	for s.pos < len(s.data) {
 		d, i := s.data, s.pos
 		i = skipPlain(d, i)
@@ -625,7 +627,12 @@ func (s *jsonScanner) object(tp *TypePlan) bool {
 				return s.syntax("expected a string key")
 			}
 			kstart := s.pos
-			esc, ok := s.str()
+			var esc, ok bool
+			if i := skipPlain(s.data, s.pos+1); i < len(s.data) && s.data[i] == '"' {
+				s.pos, ok = i+1, true // str's common case, spelled out: keys are many
+			} else {
+				esc, ok = s.strSlow()
+			}
 			if !ok {
 				return false
 			}
