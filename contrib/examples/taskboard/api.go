@@ -10,6 +10,7 @@ import (
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/plugins/auth"
 	"github.com/covetgo/covet/plugins/orm"
+	"github.com/uptrace/bun"
 )
 
 // --- users ---
@@ -137,6 +138,16 @@ func listTasks(c *covet.Context, in *ListTasksIn) (*orm.Page[Task], error) {
 	if err != nil {
 		return nil, err
 	}
+	page, err := orm.Paginate[Task](c.Context(), listQuery(db, in), in.Limit, in.Offset)
+	if err != nil {
+		return nil, err
+	}
+	return &page, nil
+}
+
+// listQuery selects the tasks GET /tasks lists, in the list's order (the
+// index tasks_list_idx, migration 003, serves it), without limit or offset.
+func listQuery(db bun.IDB, in *ListTasksIn) *bun.SelectQuery {
 	q := db.NewSelect().Model((*Task)(nil)).Order("priority ASC", "id ASC")
 	if in.Status != "" {
 		q = q.Where("status = ?", in.Status)
@@ -150,11 +161,7 @@ func listTasks(c *covet.Context, in *ListTasksIn) (*orm.Page[Task], error) {
 	if in.Search != "" {
 		q = q.Where("LOWER(title) LIKE ?", "%"+strings.ToLower(in.Search)+"%")
 	}
-	page, err := orm.Paginate[Task](c.Context(), q, in.Limit, in.Offset)
-	if err != nil {
-		return nil, err
-	}
-	return &page, nil
+	return q
 }
 
 func getTask(c *covet.Context, in *ByID) (*Task, error) {

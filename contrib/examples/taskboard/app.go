@@ -171,10 +171,7 @@ func NewApp(cfg Config) (*covet.App, error) {
 	// so the key authenticates the request itself (a verified token is
 	// cached by the plugin: the guard's check after it is a lookup).
 	var authn *auth.Auth
-	writes := ratelimit.NewPolicy("writes",
-		ratelimit.WithKey(ratelimit.FirstOf(ratelimit.User(func(c *covet.Context) (string, bool) { return userKey(authn, c) }), ratelimit.IP())),
-		ratelimit.WithLimits(writeLimit, ratelimit.PerDay(10000)),
-		ratelimit.WithMethods(http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete))
+	writes := writesPolicy(func() *auth.Auth { return authn }, writeLimit)
 
 	if err := app.Install(openapi.New(
 		openapi.WithInfo("Taskboard API", Version),

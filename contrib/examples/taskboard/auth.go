@@ -17,6 +17,7 @@ import (
 	"github.com/covetgo/covet/plugins/auth"
 	"github.com/covetgo/covet/plugins/auth/authredis"
 	"github.com/covetgo/covet/plugins/orm"
+	"github.com/covetgo/covet/plugins/ratelimit"
 	"github.com/redis/go-redis/v9"
 	"github.com/uptrace/bun"
 )
@@ -263,11 +264,38 @@ func userKey(a *auth.Auth, c *covet.Context) (string, bool) {
 	if u, ok := auth.Principal(c); ok {
 		return u.ID, true
 	}
-	u, err := a.Authenticate(c, auth.SchemeBearer, auth.SchemeSession)
-	if err != nil {
-		return "", false
+	// The limiter asks once per limit (per second and per day): the answer
+	// is kept for the request, so its credentials cost one revocation check
+	// (a Redis round trip) here, not one per limit. The route's guard still
+	// checks them itself (Authenticate sets no principal: the guard's CSRF
+	// check must not be skipped).
+	if k, ok := rateKey.Get(c); ok {
+		return k.id, k.ok
 	}
-	return u.ID, true
+	var k rateUser
+	if u, err := a.Authenticate(c, auth.SchemeBearer, auth.SchemeSession); err == nil {
+		k = rateUser{id: u.ID, ok: true}
+	}
+	rateKey.Set(c, k)
+	return k.id, k.ok
+}
+
+// rateUser is userKey's answer, kept for the request under rateKey.
+type rateUser struct {
+	id string
+	ok bool
+}
+
+var rateKey = covet.NewKey[rateUser]("taskboard.rateUser")
+
+// writesPolicy limits writes per signed-in user (authn's, read at request
+// time: the plugin is created after the policy), anonymous ones per client
+// IP.
+func writesPolicy(authn func() *auth.Auth, limit ratelimit.Limit) *ratelimit.Policy {
+	return ratelimit.NewPolicy("writes",
+		ratelimit.WithKey(ratelimit.FirstOf(ratelimit.User(func(c *covet.Context) (string, bool) { return userKey(authn(), c) }), ratelimit.IP())),
+		ratelimit.WithLimits(limit, ratelimit.PerDay(10000)),
+		ratelimit.WithMethods(http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete))
 }
 
 // me is GET /api/v1/users/me.

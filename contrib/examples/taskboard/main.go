@@ -89,6 +89,11 @@ func run(args []string, opts ...settings.Option) error {
 	if len(cfg.Secret) == 0 {
 		app.Logger().Warn("taskboard: TASKBOARD_SECRET is not set: a random key signs tokens and sessions, so sign-ins end at restart")
 	}
+	if s.PprofAddr != "" {
+		if err := servePprof(s.PprofAddr, app.Logger()); err != nil {
+			return err
+		}
+	}
 	app.Logger().Info("taskboard: listening", "url", "http://"+s.Addr, "database", orm.Redact(s.DatabaseURL))
 	return app.Run(s.Addr)
 }

@@ -28,6 +28,7 @@ func migrations() (*orm.Migrations, error) {
 	}
 	ms.Add("001_initial", createTables, dropTables)
 	ms.Add("002_accounts", addAccounts, dropAccounts)
+	ms.Add("003_task_list_index", addTaskListIndex, dropTaskListIndex)
 	return ms, nil
 }
 
@@ -118,4 +119,18 @@ func dropTables(ctx context.Context, db *bun.DB) error {
 		}
 	}
 	return nil
+}
+
+// addTaskListIndex indexes the task list's order (listQuery: priority, then
+// id): without it every GET /tasks read and sorted the whole table to return
+// 20 rows, the taskboard's costliest statement under the scale-out mix
+// (contrib/scaleout/docs/scaling.md).
+func addTaskListIndex(ctx context.Context, db *bun.DB) error {
+	_, err := db.NewCreateIndex().Model((*Task)(nil)).Index("tasks_list_idx").Column("priority", "id").IfNotExists().Exec(ctx)
+	return err
+}
+
+func dropTaskListIndex(ctx context.Context, db *bun.DB) error {
+	_, err := db.NewDropIndex().Model((*Task)(nil)).Index("tasks_list_idx").IfExists().Exec(ctx)
+	return err
 }

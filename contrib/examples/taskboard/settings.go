@@ -41,6 +41,9 @@ type Settings struct {
 	TrustedProxies  []string      `env:"TASKBOARD_TRUSTED_PROXIES" flag:"trusted-proxies" doc:"proxies (IPs or CIDRs) whose X-Forwarded-For and X-Forwarded-Proto are believed, comma-separated (default: none)"`
 	DrainDelay      time.Duration `env:"TASKBOARD_DRAIN_DELAY" flag:"drain-delay" doc:"at SIGTERM, serve on this long with /readyz failing before closing the listener, so a load balancer stops sending (default: 0)"`
 	ShutdownTimeout time.Duration `env:"TASKBOARD_SHUTDOWN_TIMEOUT" flag:"shutdown-timeout" default:"30s" doc:"at SIGTERM, after the drain delay, in-flight requests get this long to finish"`
+	// PprofAddr serves net/http/pprof on its own listener, for profiling an
+	// instance under load (contrib/scaleout/docs/scaling.md); never the app's.
+	PprofAddr string `env:"TASKBOARD_PPROF_ADDR" flag:"pprof-addr" doc:"serve net/http/pprof (/debug/pprof/) on this separate address, e.g. 127.0.0.1:6060; keep it private (default: off)"`
 }
 
 // settingsOptions are the sources of the taskboard's settings: TASKBOARD_*
