@@ -185,7 +185,8 @@ func Measure(ctx context.Context, server string, eps []Endpoint, o Options) ([]R
 		return nil, err
 	}
 	prefix := filepath.Join(o.OutDir, "callgrind."+server)
-	old, _ := filepath.Glob(prefix + "*")
+	// ".out*", not "*": callgrind.covet* would also match covetotel's dumps.
+	old, _ := filepath.Glob(prefix + ".out*")
 	for _, f := range old {
 		os.Remove(f)
 	}
