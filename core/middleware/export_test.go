@@ -11,7 +11,7 @@ import (
 // the deadline comes instead of racing the scheduler.
 func TimeoutWithTrigger(d time.Duration, opts ...TimeoutOption) (covet.Middleware, func()) {
 	mw, q := newTimeout(d, opts...)
-	return mw, func() { q.expire(time.Time{}) }
+	return mw, func() { q.expire(0, true) }
 }
 
 // HexDigits exposes hexDigits to the tests.

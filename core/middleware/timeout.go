@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"maps"
 	"net"
 	"net/http"
 	"strconv"
@@ -21,7 +20,8 @@ type TimeoutOption func(*timeoutConfig)
 
 type timeoutConfig struct {
 	status int
-	detail string // the timeout problem's detail
+	detail string     // the timeout problem's detail
+	keys   headerKeys // the header keys its handlers set
 }
 
 // WithTimeoutStatus sets the status of the timeout answer (default 503
@@ -86,18 +86,14 @@ func newTimeout(d time.Duration, opts ...TimeoutOption) (covet.Middleware, *time
 			res := c.Response()
 			req := c.Request()
 			w := res.Writer()
-			e := newTimeoutEntry()
-			e.parent = req.Context()
-			e.w = w
-			e.cfg = &cfg
-			e.method = req.Method
-			e.path = req.URL.Path
-			e.id = c.RequestID()
-			e.h = getTimeoutHeader()
-			if outer := w.Header(); len(outer) > 0 {
-				maps.Copy(e.h, outer)
-			}
-			q.add(e, time.Now())
+			e := q.enter(timeoutRequest{
+				w:      w,
+				cfg:    &cfg,
+				method: req.Method,
+				path:   req.URL.Path,
+				id:     c.RequestID(),
+				parent: req.Context(),
+			}, w.Header())
 			// The request is copied to carry e only if something asks for
 			// the request (c.Request()); c.Context() returns e without it.
 			c.SetContext(e)
@@ -133,15 +129,16 @@ const (
 
 // timeoutEntry is one timed request: its place in the queue, its context
 // (the request's, with the deadline) and the writer its handlers write
-// through. The handlers see a header map of their own, copied to the real
-// one when they start the response; the timer writes its answer to the real
-// writer. It has no Unwrap on purpose: a raw writer would escape the guard.
+// through. Until they start the response the handlers see a header map of
+// their own, moved to the real one then (after it, the real one: the timer
+// no longer touches it); the timer writes its answer to the real writer.
+// It has no Unwrap on purpose: a raw writer would escape the guard.
 type timeoutEntry struct {
 	// Queue links, guarded by the queue's lock, and the start time.
 	q          *timeoutQueue
 	prev, next *timeoutEntry
 	queued     bool
-	start      time.Time // the deadline is start + q.d
+	start      time.Duration // since clockBase; the deadline is start + q.d
 
 	state atomic.Int32
 	// mu is held by the timer while it answers, and by the handler's
@@ -149,16 +146,21 @@ type timeoutEntry struct {
 	// (informational statuses, hijacks, connection deadlines, pushes).
 	mu sync.Mutex
 
-	w                 http.ResponseWriter // the writer outside Timeout
-	h                 http.Header         // the handlers' header map
-	cfg               *timeoutConfig
-	method, path, id  string
-	body              []byte // the timeout answer, once written
-	returned          bool   // the handler chain returned (did not panic)
-	parent            context.Context
+	timeoutRequest
+	h                 http.Header // the handlers' header map
+	body              []byte      // the timeout answer, once written
+	returned          bool        // the handler chain returned (did not panic)
 	expired, finished atomic.Bool
 	ctxMu             sync.Mutex
 	inner             atomic.Pointer[timeoutInner]
+}
+
+// timeoutRequest is what a timed request's entry is given when it starts.
+type timeoutRequest struct {
+	w                http.ResponseWriter // the writer outside Timeout
+	cfg              *timeoutConfig
+	method, path, id string
+	parent           context.Context
 }
 
 // timeoutInner is the entry's context made real: a context.WithDeadline of
@@ -168,43 +170,9 @@ type timeoutInner struct {
 	cancel context.CancelFunc
 }
 
-// timeoutSlabs hands out the timed requests' entries from slabs of
-// timeoutSlabSize: one allocation per slab instead of one per request. An
-// entry is used by one request only and never reused (it is the request's
-// context, which a goroutine may keep after the request); the garbage
-// collector frees a slab once no entry in it is referenced. An entry drops
-// its writer when the request ends, so a context kept long does not keep the
-// other requests' writers alive. Pooled per P, so concurrent requests do not
-// contend on one counter.
-var timeoutSlabs sync.Pool
-
-const timeoutSlabSize = 16
-
-type timeoutSlab struct {
-	next int
-	es   [timeoutSlabSize]timeoutEntry
-}
-
-func newTimeoutEntry() *timeoutEntry {
-	s, _ := timeoutSlabs.Get().(*timeoutSlab)
-	if s == nil {
-		s = new(timeoutSlab)
-	}
-	e := &s.es[s.next]
-	s.next++
-	if s.next < timeoutSlabSize {
-		timeoutSlabs.Put(s)
-	}
-	return e
-}
-
-var timeoutHeaders = sync.Pool{New: func() any { return make(http.Header, 8) }}
-
-func getTimeoutHeader() http.Header { return timeoutHeaders.Get().(http.Header) }
-
 // Deadline is the earlier of Timeout's deadline and the request's own.
 func (e *timeoutEntry) Deadline() (time.Time, bool) {
-	deadline := e.start.Add(e.q.d)
+	deadline := clockBase.Add(e.start + e.q.d)
 	if d, ok := e.parent.Deadline(); ok && d.Before(deadline) {
 		return d, true
 	}
@@ -225,11 +193,13 @@ func (e *timeoutEntry) real() context.Context {
 	if in := e.inner.Load(); in != nil {
 		return in.ctx
 	}
-	ctx, cancel := context.WithDeadline(e.parent, e.start.Add(e.q.d))
+	ctx, cancel := context.WithDeadline(e.parent, clockBase.Add(e.start+e.q.d))
+	// Stored before finished is read, as finish stores finished before it
+	// reads inner: one of the two sees the other, and cancels.
+	e.inner.Store(&timeoutInner{ctx, cancel})
 	if e.finished.Load() {
 		cancel()
 	}
-	e.inner.Store(&timeoutInner{ctx, cancel})
 	return ctx
 }
 
@@ -261,11 +231,17 @@ func (e *timeoutEntry) Value(key any) any {
 // String describes the context, as the context package's own do.
 func (e *timeoutEntry) String() string { return "middleware.Timeout(" + e.cfg.detail + ")" }
 
-// Header returns the handlers' header map; only the handler's goroutine
-// touches it.
-func (e *timeoutEntry) Header() http.Header { return e.h }
+// Header returns the handlers' header map, which only the handler's
+// goroutine touches; once the handler owns the real writer (it started the
+// response), the real map, so trailers set after the body reach net/http.
+func (e *timeoutEntry) Header() http.Header {
+	if e.state.Load() == stateWriting {
+		return e.w.Header()
+	}
+	return e.h
+}
 
-// own makes the handler the owner of the real writer, copying its headers
+// own makes the handler the owner of the real writer, moving its headers
 // there; false when the timer answered or the connection was hijacked.
 func (e *timeoutEntry) own() bool {
 	if e.state.Load() == stateWriting {
@@ -273,20 +249,22 @@ func (e *timeoutEntry) own() bool {
 	}
 	if e.state.CompareAndSwap(stateRunning, stateWriting) {
 		e.syncHeader()
+		clear(e.h)
 		return true
 	}
 	return false
 }
 
-// syncHeader makes the real header map the handlers'. The caller owns the
-// real writer.
+// syncHeader makes the real header map's entries the handlers'. The caller
+// owns the real writer, or holds e.mu while the state is running.
 func (e *timeoutEntry) syncHeader() {
 	dst := e.w.Header()
-	if len(dst) > 0 {
+	e.cfg.keys.copy(dst, e.h)
+	if len(dst) != len(e.h) {
+		// dst has every key of e.h now, and more: keys set before Timeout
+		// ran that the handlers deleted.
 		clear(dst)
-	}
-	if len(e.h) > 0 {
-		maps.Copy(dst, e.h)
+		e.cfg.keys.copy(dst, e.h)
 	}
 }
 
@@ -295,8 +273,11 @@ func (e *timeoutEntry) WriteHeader(code int) {
 		// Informational (103 Early Hints): the final answer is still open.
 		e.mu.Lock()
 		defer e.mu.Unlock()
-		if s := e.state.Load(); s == stateRunning || s == stateWriting {
+		switch e.state.Load() {
+		case stateRunning:
 			e.syncHeader()
+			e.w.WriteHeader(code)
+		case stateWriting:
 			e.w.WriteHeader(code)
 		}
 		return
@@ -429,30 +410,27 @@ func (e *timeoutEntry) expire() {
 // its request and writer back, and the Response records the timeout answer
 // when the timer sent one. After it the timer does nothing more.
 func (e *timeoutEntry) finish(c *covet.Context, res *covet.Response, req *http.Request) {
-	e.q.remove(e)
 	e.finished.Store(true)
 	timedOut := false
 	if e.state.CompareAndSwap(stateRunning, stateDone) {
 		// The handler set headers but wrote nothing: net/http's implicit
 		// 200 (or the error answer written further out) carries them.
 		e.syncHeader()
+		clear(e.h)
 	} else if e.state.Load() == stateTimedOut {
 		// Wait until the timer's answer is out.
 		e.mu.Lock()
 		timedOut = true
 		e.mu.Unlock()
 	}
+	// finished was stored first: a real context made from now on cancels
+	// itself (see real).
 	if in := e.inner.Load(); in != nil {
 		in.cancel()
-	} else {
-		e.ctxMu.Lock()
-		if in := e.inner.Load(); in != nil {
-			in.cancel()
-		}
-		e.ctxMu.Unlock()
 	}
 	c.SetRequest(req)
 	if timedOut {
+		e.q.leave(e, nil)
 		// The middleware outside sees what the client got. The writer stays
 		// the guard, which refuses what they might still write.
 		res.Reset(discardWriter{h: http.Header{}})
@@ -468,11 +446,16 @@ func (e *timeoutEntry) finish(c *covet.Context, res *covet.Response, req *http.R
 	e.w = nil
 	if e.returned {
 		// Nothing refers to the handlers' map any more: the writer outside
-		// has the headers.
+		// has the headers, moved there (the map is empty unless the
+		// connection was hijacked).
 		h := e.h
 		e.h = nil
-		clear(h)
-		timeoutHeaders.Put(h)
+		if len(h) > 0 {
+			clear(h)
+		}
+		e.q.leave(e, h)
+	} else {
+		e.q.leave(e, nil)
 	}
 }
 

@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"net/http"
 	"sync"
 	"time"
 )
@@ -20,7 +21,36 @@ type timeoutQueue struct {
 	timer      *time.Timer
 	armed      bool
 	d          time.Duration // every request's
+
+	// The entries and the handlers' header maps come from here, under mu
+	// (the requests take it to join the queue anyway): the current slab of
+	// entries, and the emptied maps of finished requests.
+	slab  *timeoutSlab
+	spare []http.Header
 }
+
+// maxSpareHeaders bounds the maps kept for the next requests: as many as
+// requests ran at once under one Timeout, up to this.
+const maxSpareHeaders = 256
+
+// timeoutSlab holds timeoutSlabSize entries: one allocation for that many
+// requests. An entry is used by one request only and never reused (it is
+// the request's context, which a goroutine may keep after the request); the
+// garbage collector frees a slab once no entry in it is referenced. An entry
+// drops its writer when the request ends, so a context kept long does not
+// keep the other requests' writers alive.
+type timeoutSlab struct {
+	next int
+	es   [timeoutSlabSize]timeoutEntry
+}
+
+const timeoutSlabSize = 16
+
+// clockBase is the origin of the entries' start times: a monotonic reading
+// (time.Since) costs less than time.Now.
+var clockBase = time.Now()
+
+func clock() time.Duration { return time.Since(clockBase) }
 
 func newTimeoutQueue(d time.Duration) *timeoutQueue {
 	q := &timeoutQueue{d: d}
@@ -29,10 +59,42 @@ func newTimeoutQueue(d time.Duration) *timeoutQueue {
 	return q
 }
 
-// add queues e, started at start (its deadline is start + q.d).
-func (q *timeoutQueue) add(e *timeoutEntry, start time.Time) {
-	e.q, e.start = q, start
+// enter starts a timed request r: its entry gets a header map of its own
+// with the entries of outer (the headers set before Timeout ran), and joins
+// the queue, ready for the timer. The clock is read under the lock, so the
+// queue is in deadline order.
+func (q *timeoutQueue) enter(r timeoutRequest, outer http.Header) *timeoutEntry {
 	q.mu.Lock()
+	s := q.slab
+	if s == nil || s.next == timeoutSlabSize {
+		s = new(timeoutSlab)
+		q.slab = s
+	}
+	e := &s.es[s.next]
+	s.next++
+	e.timeoutRequest = r
+	if n := len(q.spare); n > 0 {
+		e.h = q.spare[n-1]
+		q.spare[n-1] = nil
+		q.spare = q.spare[:n-1]
+	} else {
+		e.h = make(http.Header, 8)
+	}
+	if len(outer) > 0 {
+		// Copied before the timer can see e (it answers with the real map),
+		// outside the lock.
+		q.mu.Unlock()
+		r.cfg.keys.copy(e.h, outer)
+		q.mu.Lock()
+	}
+	q.linkLocked(e, clock())
+	q.mu.Unlock()
+	return e
+}
+
+// linkLocked queues e, started at start (its deadline is start + q.d).
+func (q *timeoutQueue) linkLocked(e *timeoutEntry, start time.Duration) {
+	e.q, e.start = q, start
 	e.queued = true
 	e.prev, e.next = q.tail, nil
 	if q.tail == nil {
@@ -43,16 +105,19 @@ func (q *timeoutQueue) add(e *timeoutEntry, start time.Time) {
 	q.tail = e
 	if !q.armed {
 		q.armed = true
-		q.timer.Reset(q.d - time.Since(start))
+		q.timer.Reset(q.d - (clock() - start))
 	}
-	q.mu.Unlock()
 }
 
-// remove takes e out of the queue, if the timer did not already.
-func (q *timeoutQueue) remove(e *timeoutEntry) {
+// leave takes e out of the queue, if the timer did not already, and keeps
+// h (empty, or nil) for a later request.
+func (q *timeoutQueue) leave(e *timeoutEntry, h http.Header) {
 	q.mu.Lock()
 	if e.queued {
 		q.unlinkLocked(e)
+	}
+	if h != nil && len(q.spare) < maxSpareHeaders {
+		q.spare = append(q.spare, h)
 	}
 	q.mu.Unlock()
 }
@@ -74,21 +139,21 @@ func (q *timeoutQueue) unlinkLocked(e *timeoutEntry) {
 // fire runs in the timer's goroutine: it takes the expired requests out of
 // the queue, re-arms the timer for the oldest one left, then expires them.
 func (q *timeoutQueue) fire() {
-	q.expire(time.Now())
+	q.expire(clock(), false)
 }
 
-// expire expires the requests whose deadline is not after now (all of them
-// for a zero now).
-func (q *timeoutQueue) expire(now time.Time) {
+// expire expires the requests whose deadline is not after now, or all of
+// them.
+func (q *timeoutQueue) expire(now time.Duration, all bool) {
 	var due []*timeoutEntry
 	q.mu.Lock()
-	for e := q.head; e != nil && (now.IsZero() || now.Sub(e.start) >= q.d); e = q.head {
+	for e := q.head; e != nil && (all || now-e.start >= q.d); e = q.head {
 		q.unlinkLocked(e)
 		due = append(due, e)
 	}
 	if q.head != nil {
 		q.armed = true
-		q.timer.Reset(q.d - time.Since(q.head.start))
+		q.timer.Reset(q.d - (clock() - q.head.start))
 	} else {
 		q.armed = false
 	}

@@ -16,13 +16,13 @@ func TestTimeoutQueue(t *testing.T) {
 	cfg := &timeoutConfig{status: 503, detail: "test"}
 	var es []*timeoutEntry
 	for i := range 5 {
-		e := &timeoutEntry{w: httptest.NewRecorder(), cfg: cfg, method: "GET", path: "/"}
+		e := &timeoutEntry{timeoutRequest: timeoutRequest{w: httptest.NewRecorder(), cfg: cfg, method: "GET", path: "/"}}
 		q.add(e, base.Add(time.Duration(i)*time.Second))
 		es = append(es, e)
 	}
-	q.remove(es[1]) // finished early
-	q.remove(es[4]) // the tail
-	q.remove(es[1]) // removing twice is harmless
+	q.leave(es[1], nil) // finished early
+	q.leave(es[4], nil) // the tail
+	q.leave(es[1], nil) // removing twice is harmless
 	order := func() []*timeoutEntry {
 		var got []*timeoutEntry
 		for e := q.head; e != nil; e = e.next {
@@ -33,7 +33,7 @@ func TestTimeoutQueue(t *testing.T) {
 	if got := order(); len(got) != 3 || got[0] != es[0] || got[1] != es[2] || got[2] != es[3] || q.tail != es[3] {
 		t.Fatalf("queue after removals: %v", got)
 	}
-	q.expire(base.Add(time.Hour + 2*time.Second)) // es[0] and es[2] are due
+	q.expire(base.Add(time.Hour+2*time.Second).Sub(clockBase), false) // es[0] and es[2] are due
 	for i, want := range []int32{stateTimedOut, stateRunning, stateTimedOut, stateRunning, stateRunning} {
 		if got := es[i].state.Load(); got != want {
 			t.Errorf("entry %d: state %d, want %d", i, got, want)
@@ -45,12 +45,19 @@ func TestTimeoutQueue(t *testing.T) {
 	if rec := es[0].w.(*httptest.ResponseRecorder); rec.Code != 503 || rec.Header().Get("Connection") != "close" {
 		t.Errorf("expired entry answered %d, headers %v", rec.Code, rec.Header())
 	}
-	q.remove(es[3])
+	q.leave(es[3], nil)
 	if q.head != nil || q.tail != nil {
 		t.Errorf("queue not empty: head %p, tail %p", q.head, q.tail)
 	}
-	q.expire(time.Time{})
+	q.expire(0, true)
 	if q.armed {
 		t.Error("timer still armed with nothing queued")
 	}
+}
+
+// add queues e as started at start.
+func (q *timeoutQueue) add(e *timeoutEntry, start time.Time) {
+	q.mu.Lock()
+	q.linkLocked(e, start.Sub(clockBase))
+	q.mu.Unlock()
 }
