@@ -151,3 +151,66 @@ func TestFindAllocatesNothing(t *testing.T) {
 		t.Fatalf("GET /users/42/posts/7: %v %v", e, ps)
 	}
 }
+
+// TestExactAgainstTree: the static-route map Finalize builds for the single
+// tree gives the same entry and parameter count as the tree for random
+// route sets (static routes beside parameters, several methods) and random
+// paths, the tree being asked with the map cleared.
+func TestExactAgainstTree(t *testing.T) {
+	segs := []string{"a", "ab", "abc", "b", "user", "users", "{id}", "{name}", "{n:int}"}
+	pathSegs := []string{"a", "ab", "abc", "b", "user", "users", "", "x", "42"}
+	methods := []string{"GET", "POST", "HEAD", "PROPFIND"}
+	rng := rand.New(rand.NewPCG(21, 2))
+	exactHits := 0
+	for range 300 {
+		r := New()
+		var statics []string
+		for range 1 + rng.IntN(20) {
+			var b strings.Builder
+			for range 1 + rng.IntN(3) {
+				b.WriteString("/" + segs[rng.IntN(len(segs))])
+			}
+			pt, err := Parse(b.String())
+			if err != nil {
+				continue
+			}
+			if _, err := r.Add(&Entry{Method: methods[rng.IntN(len(methods))], Pat: pt}); err != nil {
+				continue
+			}
+			if pt.static {
+				statics = append(statics, b.String())
+			}
+		}
+		r.Finalize()
+		if r.single == nil {
+			continue
+		}
+		noExact := *r
+		noExact.exact, noExact.exactLens = nil, [4]uint64{}
+		var p, q Probe
+		for range 200 {
+			var path string
+			if len(statics) > 0 && rng.IntN(2) == 0 {
+				path = statics[rng.IntN(len(statics))]
+			} else {
+				var b strings.Builder
+				for range 1 + rng.IntN(3) {
+					b.WriteString("/" + pathSegs[rng.IntN(len(pathSegs))])
+				}
+				path = b.String()
+			}
+			m := methods[rng.IntN(len(methods))]
+			got, gotPs := r.Find(&p, m, path)
+			want, wantPs := noExact.Find(&q, m, path)
+			if got != want || len(gotPs) != len(wantPs) {
+				t.Fatalf("%s %s: found %v (%d params), the tree %v (%d params)", m, path, got, len(gotPs), want, len(wantPs))
+			}
+			if got != nil && r.exact[path] != nil {
+				exactHits++
+			}
+		}
+	}
+	if exactHits < 1000 {
+		t.Fatalf("only %d lookups went through the static map", exactHits)
+	}
+}
