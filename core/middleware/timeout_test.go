@@ -463,3 +463,35 @@ func TestTimeoutAllocations(t *testing.T) {
 		t.Errorf("Timeout adds %.1f allocations per request (%.1f vs %.1f), want none", timed-bare, timed, bare)
 	}
 }
+
+// TestTimeoutTrailers: a trailer the handler sets after writing the body
+// reaches the client (once the response started, the handler's header map
+// is the real one), and the declared headers go out as before.
+func TestTimeoutTrailers(t *testing.T) {
+	app, _ := newApp()
+	app.GET("/t", func(c *covet.Context) error {
+		h := c.Response().Header()
+		h.Set("Trailer", "X-Checksum")
+		h.Set("X-Before", "yes")
+		c.Response().WriteHeader(http.StatusOK)
+		_, _ = c.Response().Write([]byte("body"))
+		c.Response().Header().Set("X-Checksum", "abc")
+		return nil
+	}, middleware.Timeout(time.Minute))
+	srv := httptest.NewServer(app)
+	defer srv.Close()
+	res, err := srv.Client().Get(srv.URL + "/t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if _, err := io.ReadAll(res.Body); err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Header.Get("X-Before"); got != "yes" {
+		t.Errorf("X-Before = %q, want yes", got)
+	}
+	if got := res.Trailer.Get("X-Checksum"); got != "abc" {
+		t.Errorf("trailer X-Checksum = %q, want abc", got)
+	}
+}
