@@ -170,33 +170,43 @@ func newSpanID() trace.SpanID {
 }
 
 // presetKey carries, in the context given to tracer.Start, the trace ID a
-// new root was sampled on.
+// new root was sampled on, and for a fast span handed to the SDK
+// (fastSpan.delegate) its span ID too.
 type presetKey struct{}
 
 type presetCtx struct {
 	context.Context
 	tid trace.TraceID
+	sid trace.SpanID
 }
 
 func (c *presetCtx) Value(key any) any {
 	if key == (presetKey{}) {
-		return c.tid
+		return c
 	}
 	return c.Context.Value(key)
 }
 
 // idGenerator is the provider's ID generator: random IDs, except that a
-// new root started under presetCtx gets the trace ID it was sampled on.
+// span started under presetCtx gets the IDs it holds.
 type idGenerator struct{}
 
 func (idGenerator) NewIDs(ctx context.Context) (trace.TraceID, trace.SpanID) {
-	if tid, ok := ctx.Value(presetKey{}).(trace.TraceID); ok && tid.IsValid() {
-		return tid, newSpanID()
+	if pc, ok := ctx.Value(presetKey{}).(*presetCtx); ok && pc.tid.IsValid() {
+		if pc.sid.IsValid() {
+			return pc.tid, pc.sid
+		}
+		return pc.tid, newSpanID()
 	}
 	return newTraceID(), newSpanID()
 }
 
-func (idGenerator) NewSpanID(context.Context, trace.TraceID) trace.SpanID { return newSpanID() }
+func (idGenerator) NewSpanID(ctx context.Context, tid trace.TraceID) trace.SpanID {
+	if pc, ok := ctx.Value(presetKey{}).(*presetCtx); ok && pc.sid.IsValid() && pc.tid == tid {
+		return pc.sid
+	}
+	return newSpanID()
+}
 
 // droppedSpan is the non-recording span of a request presampled out: it
 // carries the span context downstream calls propagate, and, like the SDK's
