@@ -211,8 +211,7 @@ func newFastExporter(cfg *fastConfig, res *resource.Resource, tracer trace.Trace
 	}
 	fx.resPart = protowire.AppendBytes(protowire.AppendTag(nil, 1, protowire.BytesType), rb)
 	// InstrumentationScope{name = 1, version = 2}.
-	var sb []byte
-	sb = appendString(sb, 1, ScopeName)
+	sb := appendString(nil, 1, ScopeName)
 	sb = appendString(sb, 2, Version)
 	fx.scopePart = protowire.AppendBytes(protowire.AppendTag(nil, 1, protowire.BytesType), sb)
 	if u := res.SchemaURL(); u != "" {
@@ -460,18 +459,43 @@ func (fx *fastExporter) postOnce(ctx context.Context, body []byte) (time.Duratio
 }
 
 // Encoding of the OTLP messages (opentelemetry/proto/trace/v1/trace.proto,
-// common/v1/common.proto), with protowire.
+// common/v1/common.proto), with protowire's wire format. Every field number
+// used here but Span.flags (16) is below 16, so its tag is one byte.
+
+// tag is the one-byte tag of field num (< 16) of wire type typ.
+func tag(num protowire.Number, typ protowire.Type) byte { return byte(num)<<3 | byte(typ) }
+
+// appendVarint is protowire.AppendVarint with the one-byte case first.
+func appendVarint(b []byte, v uint64) []byte {
+	if v < 0x80 {
+		return append(b, byte(v))
+	}
+	return protowire.AppendVarint(b, v)
+}
+
+// sizeBytes is protowire.SizeBytes with the one-byte length first.
+func sizeBytes(n int) int {
+	if n < 0x80 {
+		return 1 + n
+	}
+	return protowire.SizeBytes(n)
+}
 
 func appendString(b []byte, num protowire.Number, s string) []byte {
-	return protowire.AppendString(protowire.AppendTag(b, num, protowire.BytesType), s)
+	return append(appendVarint(append(b, tag(num, protowire.BytesType)), uint64(len(s))), s...)
 }
 
 func appendFixed64(b []byte, num protowire.Number, v uint64) []byte {
-	return protowire.AppendFixed64(protowire.AppendTag(b, num, protowire.Fixed64Type), v)
+	return protowire.AppendFixed64(append(b, tag(num, protowire.Fixed64Type)), v)
 }
 
 func appendVarintField(b []byte, num protowire.Number, v uint64) []byte {
-	return protowire.AppendVarint(protowire.AppendTag(b, num, protowire.VarintType), v)
+	return appendVarint(append(b, tag(num, protowire.VarintType)), v)
+}
+
+// appendLen appends the tag of message field num and its length.
+func appendLen(b []byte, num protowire.Number, n int) []byte {
+	return appendVarint(append(b, tag(num, protowire.BytesType)), uint64(n))
 }
 
 func unixNano(t time.Time) uint64 { return uint64(max(0, t.UnixNano())) }
@@ -481,18 +505,18 @@ func unixNano(t time.Time) uint64 { return uint64(max(0, t.UnixNano())) }
 // with the has-is-remote bit, zero fields omitted.
 func appendSpan(b []byte, s *fastSpan, end time.Time) []byte {
 	tid, sid := s.sc.TraceID(), s.sc.SpanID()
-	b = protowire.AppendBytes(protowire.AppendTag(b, 1, protowire.BytesType), tid[:])
-	b = protowire.AppendBytes(protowire.AppendTag(b, 2, protowire.BytesType), sid[:])
+	b = append(appendLen(b, 1, len(tid)), tid[:]...)
+	b = append(appendLen(b, 2, len(sid)), sid[:]...)
 	if ts := s.sc.TraceState(); ts.Len() > 0 {
 		b = appendString(b, 3, ts.String())
 	}
 	if psid := s.parent.SpanID(); psid.IsValid() {
-		b = protowire.AppendBytes(protowire.AppendTag(b, 4, protowire.BytesType), psid[:])
+		b = append(appendLen(b, 4, len(psid)), psid[:]...)
 	}
 	if s.name != "" {
 		b = appendString(b, 5, s.name)
 	}
-	b = appendVarintField(b, 6, 2) // SPAN_KIND_SERVER
+	b = append(b, tag(6, protowire.VarintType), 2) // SPAN_KIND_SERVER
 	if v := unixNano(s.start); v != 0 {
 		b = appendFixed64(b, 7, v)
 	}
@@ -521,17 +545,17 @@ func appendSpan(b []byte, s *fastSpan, end time.Time) []byte {
 	}
 	sl := 0
 	if s.desc != "" {
-		sl += 1 + protowire.SizeBytes(len(s.desc))
+		sl += 1 + sizeBytes(len(s.desc))
 	}
 	if code != 0 {
 		sl += 2
 	}
-	b = protowire.AppendVarint(protowire.AppendTag(b, 15, protowire.BytesType), uint64(sl))
+	b = appendLen(b, 15, sl)
 	if s.desc != "" {
 		b = appendString(b, 2, s.desc)
 	}
 	if code != 0 {
-		b = appendVarintField(b, 3, code)
+		b = append(b, tag(3, protowire.VarintType), byte(code))
 	}
 	flags := uint32(s.sc.TraceFlags()) | 0x100 // SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK
 	if s.parent.IsRemote() {
@@ -547,15 +571,15 @@ func appendEvent(b []byte, e *fastEvent) []byte {
 		n += 1 + 8
 	}
 	if e.name != "" {
-		n += 1 + protowire.SizeBytes(len(e.name))
+		n += 1 + sizeBytes(len(e.name))
 	}
 	for _, a := range e.attrs {
-		n += 1 + protowire.SizeBytes(sizeKeyValue(a))
+		n += 1 + sizeBytes(sizeKeyValue(a))
 	}
 	if e.dropped > 0 {
 		n += 1 + protowire.SizeVarint(uint64(e.dropped))
 	}
-	b = protowire.AppendVarint(protowire.AppendTag(b, 11, protowire.BytesType), uint64(n))
+	b = appendLen(b, 11, n)
 	if t != 0 {
 		b = appendFixed64(b, 1, t)
 	}
@@ -573,20 +597,26 @@ func appendEvent(b []byte, e *fastEvent) []byte {
 
 // sizeKeyValue is the size of a KeyValue{key = 1, value = 2} message.
 func sizeKeyValue(kv attribute.KeyValue) int {
+	return sizeKV(kv, sizeValue(kv.Value))
+}
+
+// sizeKV is sizeKeyValue given the size of the value.
+func sizeKV(kv attribute.KeyValue, vs int) int {
 	n := 0
 	if kv.Key != "" {
-		n += 1 + protowire.SizeBytes(len(kv.Key))
+		n += 1 + sizeBytes(len(kv.Key))
 	}
-	return n + 1 + protowire.SizeBytes(sizeValue(kv.Value))
+	return n + 1 + sizeBytes(vs)
 }
 
 // appendKeyValue appends kv as field num.
 func appendKeyValue(b []byte, num protowire.Number, kv attribute.KeyValue) []byte {
-	b = protowire.AppendVarint(protowire.AppendTag(b, num, protowire.BytesType), uint64(sizeKeyValue(kv)))
+	vs := sizeValue(kv.Value)
+	b = appendLen(b, num, sizeKV(kv, vs))
 	if kv.Key != "" {
 		b = appendString(b, 1, string(kv.Key))
 	}
-	b = protowire.AppendVarint(protowire.AppendTag(b, 2, protowire.BytesType), uint64(sizeValue(kv.Value)))
+	b = appendLen(b, 2, vs)
 	return appendValue(b, kv.Value)
 }
 
@@ -595,7 +625,7 @@ func appendKeyValue(b []byte, num protowire.Number, kv attribute.KeyValue) []byt
 func sizeValue(v attribute.Value) int {
 	switch v.Type() {
 	case attribute.STRING:
-		return 1 + protowire.SizeBytes(len(v.AsString()))
+		return 1 + sizeBytes(len(v.AsString()))
 	case attribute.BOOL:
 		return 2
 	case attribute.INT64:
@@ -603,23 +633,23 @@ func sizeValue(v attribute.Value) int {
 	case attribute.FLOAT64:
 		return 1 + 8
 	case attribute.BYTESLICE:
-		return 1 + protowire.SizeBytes(len(v.AsString()))
+		return 1 + sizeBytes(len(v.AsString()))
 	case attribute.EMPTY:
 		return 0
 	case attribute.MAP:
 		n := 0
 		for _, kv := range v.AsMap() {
-			n += 1 + protowire.SizeBytes(sizeKeyValue(kv))
+			n += 1 + sizeBytes(sizeKeyValue(kv))
 		}
-		return 1 + protowire.SizeBytes(n)
+		return 1 + sizeBytes(n)
 	case attribute.BOOLSLICE, attribute.INT64SLICE, attribute.FLOAT64SLICE, attribute.STRINGSLICE, attribute.SLICE:
 		n := 0
 		for _, e := range sliceValues(v) {
-			n += 1 + protowire.SizeBytes(sizeValue(e))
+			n += 1 + sizeBytes(sizeValue(e))
 		}
-		return 1 + protowire.SizeBytes(n)
+		return 1 + sizeBytes(n)
 	}
-	return 1 + protowire.SizeBytes(len("INVALID"))
+	return 1 + sizeBytes(len("INVALID"))
 }
 
 func appendValue(b []byte, v attribute.Value) []byte {
@@ -627,11 +657,11 @@ func appendValue(b []byte, v attribute.Value) []byte {
 	case attribute.STRING:
 		return appendString(b, 1, v.AsString())
 	case attribute.BOOL:
-		var x uint64
+		var x byte
 		if v.AsBool() {
 			x = 1
 		}
-		return appendVarintField(b, 2, x)
+		return append(b, tag(2, protowire.VarintType), x)
 	case attribute.INT64:
 		return appendVarintField(b, 3, uint64(v.AsInt64()))
 	case attribute.FLOAT64:
@@ -644,9 +674,9 @@ func appendValue(b []byte, v attribute.Value) []byte {
 		kvs := v.AsMap()
 		n := 0
 		for _, kv := range kvs {
-			n += 1 + protowire.SizeBytes(sizeKeyValue(kv))
+			n += 1 + sizeBytes(sizeKeyValue(kv))
 		}
-		b = protowire.AppendVarint(protowire.AppendTag(b, 6, protowire.BytesType), uint64(n))
+		b = appendLen(b, 6, n)
 		for _, kv := range kvs {
 			b = appendKeyValue(b, 1, kv)
 		}
@@ -655,11 +685,11 @@ func appendValue(b []byte, v attribute.Value) []byte {
 		vs := sliceValues(v)
 		n := 0
 		for _, e := range vs {
-			n += 1 + protowire.SizeBytes(sizeValue(e))
+			n += 1 + sizeBytes(sizeValue(e))
 		}
-		b = protowire.AppendVarint(protowire.AppendTag(b, 5, protowire.BytesType), uint64(n))
+		b = appendLen(b, 5, n)
 		for _, e := range vs {
-			b = protowire.AppendVarint(protowire.AppendTag(b, 1, protowire.BytesType), uint64(sizeValue(e)))
+			b = appendLen(b, 1, sizeValue(e))
 			b = appendValue(b, e)
 		}
 		return b

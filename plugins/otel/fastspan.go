@@ -204,6 +204,20 @@ func (s *fastSpan) SetAttributes(kv ...attribute.KeyValue) {
 	}
 }
 
+// setDistinct is SetAttributes for the plugin's own end attributes, whose
+// keys are distinct and values scalar: on a span without attributes yet
+// they need neither the checks nor the de-duplication at End.
+func (s *fastSpan) setDistinct(kv []attribute.KeyValue) {
+	s.mu.Lock()
+	if s.sdk != nil || s.ended || len(s.attrs) > 0 || s.droppedAttrs > 0 || len(kv) > fastAttrLimit {
+		s.mu.Unlock()
+		s.SetAttributes(kv...)
+		return
+	}
+	s.attrs = append(s.attrs, kv...)
+	s.mu.Unlock()
+}
+
 // dedupe keeps each key once, at its first position, with its last value
 // (the SDK's dedupeAttrsFromRecord).
 func (s *fastSpan) dedupe() {

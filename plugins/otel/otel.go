@@ -354,14 +354,23 @@ func (p *Plugin) end(c *covet.Context, r *http.Request, st *spanStart, late bool
 		} else {
 			kv = append(kv, semconv.ErrorTypeKey.String(strconv.Itoa(status)))
 		}
-		span.SetAttributes(kv...)
+		setEndAttrs(span, kv)
 		span.SetStatus(codes.Error, http.StatusText(status))
 	} else {
-		span.SetAttributes(kv...)
+		setEndAttrs(span, kv)
 	}
 	clear(kv)
 	endAttrsPool.Put(buf)
 	span.End()
+}
+
+// setEndAttrs sets the end attributes (distinct keys, scalar values).
+func setEndAttrs(span trace.Span, kv []attribute.KeyValue) {
+	if fs, ok := span.(*fastSpan); ok {
+		fs.setDistinct(kv)
+		return
+	}
+	span.SetAttributes(kv...)
 }
 
 // errorType is the error.type value: the Go type of err, or the status.
