@@ -45,6 +45,7 @@ type fastConfig struct {
 	timeout   time.Duration // one export request, retries included
 	gzip      bool
 	client    *http.Client
+	ownClient bool          // client made here, closed at shutdown
 	batch     int           // OTEL_BSP_MAX_EXPORT_BATCH_SIZE
 	queue     int           // OTEL_BSP_MAX_QUEUE_SIZE
 	delay     time.Duration // OTEL_BSP_SCHEDULE_DELAY
@@ -139,7 +140,9 @@ func fastConfigFromEnv(client *http.Client) (*fastConfig, string) {
 		c.delay = time.Duration(ms) * time.Millisecond
 	}
 	if c.client == nil {
-		c.client = &http.Client{Transport: http.DefaultTransport}
+		// A transport of its own, whose idle connections Stop closes.
+		c.client = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		c.ownClient = true
 	}
 	return c, ""
 }
@@ -329,6 +332,9 @@ func (fx *fastExporter) shutdown(ctx context.Context) error {
 		err = ctx.Err()
 	}
 	fx.cancel()
+	if fx.cfg.ownClient {
+		fx.cfg.client.CloseIdleConnections()
+	}
 	if err == nil {
 		fx.errMu.Lock()
 		err = fx.lastErr
