@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -209,6 +210,13 @@ func TestFastPathMatchesSDK(t *testing.T) {
 	}
 	if st := sdkP.ExportStats(); st != (otel.ExportStats{}) {
 		t.Errorf("WithFastPath(false) stats %+v: want the fast path off", st)
+	}
+	// The same HTTP request headers as the official exporter's.
+	for _, name := range []string{"Content-Type", "User-Agent", "Content-Encoding"} {
+		fh, sh := fastRv.Headers(), sdkRv.Headers()
+		if len(fh) == 0 || len(sh) == 0 || fh[0].Get(name) != sh[0].Get(name) {
+			t.Errorf("header %s: fast path %q, SDK %q", name, fh[0].Get(name), sh[0].Get(name))
+		}
 	}
 	fast, sdk := received(fastRv), received(sdkRv)
 	if len(fast) != len(sdk) || len(fast) != len(reqs)+3 { // + the 3 child spans
@@ -415,5 +423,49 @@ func TestFastPathFailingCollector(t *testing.T) {
 	}
 	if ctx.Err() != nil {
 		t.Errorf("Stop waited for its deadline: %v", err)
+	}
+}
+
+// TestFastPathConcurrent: requests from many goroutines while the
+// exporter's timer flushes every millisecond (run with -race): every span
+// arrives exactly once.
+func TestFastPathConcurrent(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	rv := &oteltest.Receiver{}
+	srv := httptest.NewServer(rv)
+	defer srv.Close()
+	t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "1")
+	t.Setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "7")
+	t.Setenv("OTEL_BSP_MAX_QUEUE_SIZE", "100000")
+	app, p := fastApp(t, srv.URL)
+	const workers, each = 8, 150
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				r := httptest.NewRequest("GET", fmt.Sprintf("/ok/%d-%d", w, i), nil)
+				app.ServeHTTP(httptest.NewRecorder(), r)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := app.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, s := range rv.Spans() {
+		seen[attr(s, "url.path")]++
+	}
+	for w := range workers {
+		for i := range each {
+			if n := seen[fmt.Sprintf("/ok/%d-%d", w, i)]; n != 1 {
+				t.Fatalf("/ok/%d-%d received %d times", w, i, n)
+			}
+		}
+	}
+	if st := p.ExportStats(); st != (otel.ExportStats{Exported: workers * each}) {
+		t.Errorf("stats %+v", st)
 	}
 }
