@@ -200,6 +200,8 @@ func attr(s *tracepb.Span, key string) string {
 // events, links, status, resource, scope and schema URLs.
 func TestFastPathMatchesSDK(t *testing.T) {
 	t.Setenv("OTEL_TRACES_SAMPLER", "")
+	t.Setenv("OTEL_EXPORTER_OTLP_HEADERS", "api-key=s3cret%20v, x-tenant = a ,bad key=1")
+	t.Setenv("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip")
 	reqs := diffRequests()
 	before := uint64(time.Now().UnixNano())
 	fastRv, fastP := serveDiff(t, reqs, otel.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample())))
@@ -212,11 +214,17 @@ func TestFastPathMatchesSDK(t *testing.T) {
 		t.Errorf("WithFastPath(false) stats %+v: want the fast path off", st)
 	}
 	// The same HTTP request headers as the official exporter's.
-	for _, name := range []string{"Content-Type", "User-Agent", "Content-Encoding"} {
-		fh, sh := fastRv.Headers(), sdkRv.Headers()
-		if len(fh) == 0 || len(sh) == 0 || fh[0].Get(name) != sh[0].Get(name) {
+	fh, sh := fastRv.Headers(), sdkRv.Headers()
+	if len(fh) == 0 || len(sh) == 0 {
+		t.Fatalf("%d and %d export requests", len(fh), len(sh))
+	}
+	for _, name := range []string{"Content-Type", "User-Agent", "Content-Encoding", "Api-Key", "X-Tenant", "Bad Key"} {
+		if fh[0].Get(name) != sh[0].Get(name) {
 			t.Errorf("header %s: fast path %q, SDK %q", name, fh[0].Get(name), sh[0].Get(name))
 		}
+	}
+	if fh[0].Get("Api-Key") != "s3cret v" || fh[0].Get("Content-Encoding") != "gzip" {
+		t.Errorf("headers %v", fh[0])
 	}
 	fast, sdk := received(fastRv), received(sdkRv)
 	if len(fast) != len(sdk) || len(fast) != len(reqs)+3 { // + the 3 child spans

@@ -108,8 +108,13 @@ func fastConfigFromEnv(client *http.Client) (*fastConfig, string) {
 	default:
 		return nil, "endpoint scheme " + u.Scheme
 	}
-	if ins := strings.ToLower(env("INSECURE")); ins == "true" && u.Scheme == "https" {
-		u.Scheme = "http" // otlptracehttp: insecure means plain HTTP
+	// otlptracehttp: the scheme says whether TLS is used, unless the
+	// INSECURE variable (read after the endpoint) says otherwise.
+	switch strings.ToLower(env("INSECURE")) {
+	case "true":
+		u.Scheme = "http"
+	case "false":
+		u.Scheme = "https"
 	}
 	c.url = (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 	if v := env("HEADERS"); v != "" {
