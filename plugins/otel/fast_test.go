@@ -477,3 +477,43 @@ func TestFastPathConcurrent(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// TestFastPathEnvSampler: a sampler named by OTEL_TRACES_SAMPLER is
+// presampled and takes the fast path too; one the SDK would reject is left
+// to it (the SDK path, spans still exported).
+func TestFastPathEnvSampler(t *testing.T) {
+	for _, tc := range []struct {
+		sampler string
+		fast    bool
+	}{{"always_on", true}, {"parentbased_traceidratio", true}, {"traceidratio", true}, {"nonsense", false}} {
+		t.Run(tc.sampler, func(t *testing.T) {
+			rv := &oteltest.Receiver{}
+			srv := httptest.NewServer(rv)
+			defer srv.Close()
+			t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", srv.URL)
+			t.Setenv("OTEL_TRACES_SAMPLER", tc.sampler)
+			t.Setenv("OTEL_TRACES_SAMPLER_ARG", "")
+			app := covet.New(covet.WithLogger(slog.New(slog.DiscardHandler)))
+			p := otel.New()
+			if err := app.Install(p); err != nil {
+				t.Fatal(err)
+			}
+			app.GET("/ok/{n}", func(c *covet.Context) error { return c.Text(200, "ok") })
+			if err := app.Start(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			for i := range 5 {
+				app.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/ok/"+strconv.Itoa(i), nil))
+			}
+			if err := app.Stop(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if len(rv.Spans()) != 5 {
+				t.Fatalf("%d spans exported, want 5", len(rv.Spans()))
+			}
+			if got := p.ExportStats().Exported; (got == 5) != tc.fast {
+				t.Errorf("fast path exported %d, fast path expected: %v", got, tc.fast)
+			}
+		})
+	}
+}

@@ -136,6 +136,9 @@ func (p *Plugin) Start(ctx context.Context) error {
 		p.app.Logger().Info("otel: no exporter and no OTEL_EXPORTER_OTLP_ENDPOINT: spans are not exported")
 	}
 	sampler := p.cfg.sampler
+	if sampler == nil {
+		sampler = envSampler() // nil when OTEL_TRACES_SAMPLER is unset or left to the SDK
+	}
 	if sampler != nil {
 		topts = append(topts, sdktrace.WithSampler(sampler))
 	} else if os.Getenv("OTEL_TRACES_SAMPLER") == "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"math/rand/v2"
+	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -149,6 +150,44 @@ func rootSampler(desc string) (sdktrace.Sampler, *presampler) {
 		return s, &presampler{root: rootOff}
 	}
 	return s, &presampler{root: rootRatio, bound: uint64(f * (1 << 63))}
+}
+
+// envSampler returns the sampler OTEL_TRACES_SAMPLER and
+// OTEL_TRACES_SAMPLER_ARG name, built as the SDK builds it
+// (sdk/trace/sampler_env.go), or nil when they are unset or name what the
+// SDK would reject or correct (unknown names, ratios it cannot parse or out
+// of [0, 1]): those are left to the SDK. The plugin hands the sampler to
+// the provider itself, so the SDK and the presample decide with the same one.
+func envSampler() sdktrace.Sampler {
+	name := strings.ToLower(strings.TrimSpace(os.Getenv("OTEL_TRACES_SAMPLER")))
+	arg := strings.TrimSpace(os.Getenv("OTEL_TRACES_SAMPLER_ARG"))
+	ratio := func() sdktrace.Sampler {
+		if arg == "" {
+			return sdktrace.TraceIDRatioBased(1)
+		}
+		v, err := strconv.ParseFloat(arg, 64)
+		if err != nil || v < 0 || v > 1 {
+			return nil
+		}
+		return sdktrace.TraceIDRatioBased(v)
+	}
+	switch name {
+	case "always_on":
+		return sdktrace.AlwaysSample()
+	case "always_off":
+		return sdktrace.NeverSample()
+	case "traceidratio":
+		return ratio()
+	case "parentbased_always_on":
+		return sdktrace.ParentBased(sdktrace.AlwaysSample())
+	case "parentbased_always_off":
+		return sdktrace.ParentBased(sdktrace.NeverSample())
+	case "parentbased_traceidratio":
+		if r := ratio(); r != nil {
+			return sdktrace.ParentBased(r)
+		}
+	}
+	return nil
 }
 
 // newTraceID and newSpanID draw IDs as the SDK's default generator does.
