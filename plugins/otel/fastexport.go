@@ -355,8 +355,13 @@ func (fx *fastExporter) send(b *fastBatch) {
 	body := fx.finish(b)
 	n := uint64(b.n)
 	err := fx.post(body)
-	b.buf, b.n = b.buf[:fx.reserve], 0
-	fx.pool.Put(b)
+	if fx.cfg.gzip {
+		// The request carried a compressed copy. Uncompressed, the
+		// buffer is not reused: the transport may still read a request
+		// body after Do returns (http.RoundTripper).
+		b.buf, b.n = b.buf[:fx.reserve], 0
+		fx.pool.Put(b)
+	}
 	fx.errMu.Lock()
 	first := err != nil && fx.lastErr == nil
 	fx.lastErr = err
