@@ -2,8 +2,10 @@ package otel_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	covet "github.com/covetgo/covet/core"
@@ -42,6 +44,12 @@ func BenchmarkRequest(b *testing.B) {
 		}},
 		{"trace=sampled", func() *covet.App {
 			return started(b, otel.WithSampler(sdktrace.AlwaysSample()), otel.WithExporter(nopExporter{}))
+		}},
+		// As apps use it by default (OTLP/HTTP from the environment): the
+		// fast path, posted to a client that reads and answers 200.
+		{"trace=fast", func() *covet.App {
+			b.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318")
+			return started(b, otel.WithSampler(sdktrace.AlwaysSample()), otel.WithHTTPClient(&http.Client{Transport: discardTransport{}}))
 		}},
 		{"trace=ratio", func() *covet.App { // half sampled, half dropped
 			return started(b, otel.WithSampleRatio(0.5), otel.WithExporter(nopExporter{}))
@@ -84,4 +92,15 @@ func started(b *testing.B, opts ...otel.Option) *covet.App {
 		b.Fatal(err)
 	}
 	return app
+}
+
+// discardTransport reads each export and answers 200, without a network.
+type discardTransport struct{}
+
+func (discardTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		_, _ = io.Copy(io.Discard, r.Body)
+		_ = r.Body.Close()
+	}
+	return &http.Response{StatusCode: 200, Status: "200 OK", Header: http.Header{}, Body: io.NopCloser(strings.NewReader("")), Request: r}, nil
 }

@@ -12,4 +12,10 @@
 // the application passes with WithTracerProvider. Give the same provider to
 // bunotel (SQL), redisotel (Redis) and otelhttp (outgoing HTTP) so their
 // spans are children of the request's.
+//
+// When the plugin builds the provider with a standard sampler and exports
+// over OTLP/HTTP from the environment, sampled server spans skip the SDK:
+// the plugin records them, encodes them as OTLP protobuf and posts them in
+// batches itself (README, "Sampled spans without the SDK"; WithFastPath
+// turns it off, ExportStats counts what it sent, dropped and failed).
 package otel

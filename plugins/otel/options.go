@@ -1,6 +1,8 @@
 package otel
 
 import (
+	"net/http"
+
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -22,6 +24,8 @@ type config struct {
 	service  string
 	skip     func(path string) bool
 	errs     []error
+	noFast   bool         // WithFastPath(false)
+	client   *http.Client // WithHTTPClient
 }
 
 func newConfig(opts []Option) *config {
@@ -102,4 +106,24 @@ func WithSkip(fn func(path string) bool) Option {
 // provider with Figures.
 func WithMeterProvider(mp metric.MeterProvider) Option {
 	return func(c *config) { c.meter = mp }
+}
+
+// WithFastPath turns the fast path for sampled server spans on (the
+// default) or off. On, when the plugin builds the provider and exports over
+// OTLP/HTTP as the OTEL_EXPORTER_OTLP_* variables say (no WithExporter,
+// protocol http/protobuf, no client certificates) with a standard sampler,
+// the server span of a sampled request is recorded and encoded as OTLP by
+// the plugin itself and posted in batches, instead of going through the
+// SDK (README, "Sampled spans without the SDK"); other spans (bunotel,
+// redisotel, otelhttp children) still go through the SDK. Off, every span
+// goes through the SDK.
+func WithFastPath(on bool) Option {
+	return func(c *config) { c.noFast = !on }
+}
+
+// WithHTTPClient sets the HTTP client OTLP/HTTP exports are posted with,
+// by the fast path and by the SDK's exporter the plugin creates (the
+// default client otherwise).
+func WithHTTPClient(client *http.Client) Option {
+	return func(c *config) { c.client = client }
 }

@@ -36,6 +36,7 @@ type Plugin struct {
 	app    *covet.App
 	tracer atomic.Pointer[tracerBox]
 	sdk    *sdktrace.TracerProvider // the provider the plugin made, shut down in Stop
+	fx     *fastExporter            // the fast path's exporter, shut down in Stop
 
 	// starts caches the span name and start options per route and method:
 	// an immutable map replaced on a miss, read without a lock.
@@ -54,6 +55,7 @@ type tracerBox struct {
 	t  trace.Tracer
 	ps *presampler          // the provider's sampler mirrored, or nil
 	tp trace.TracerProvider // the provider, for presampled-out spans
+	fx *fastExporter        // the fast path for sampled spans, or nil
 }
 
 // New returns the tracing plugin. With no options it creates, in Start, an
@@ -106,8 +108,13 @@ func (p *Plugin) Start(ctx context.Context) error {
 		return nil
 	}
 	exp := p.cfg.exporter
-	if exp == nil && (os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != "") {
-		e, err := otlptracehttp.New(ctx)
+	envExport := exp == nil && (os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != "")
+	if envExport {
+		var hopts []otlptracehttp.Option
+		if p.cfg.client != nil {
+			hopts = append(hopts, otlptracehttp.WithHTTPClient(p.cfg.client))
+		}
+		e, err := otlptracehttp.New(ctx, hopts...)
 		if err != nil {
 			return fmt.Errorf("otel: OTLP exporter: %w", err)
 		}
@@ -129,6 +136,9 @@ func (p *Plugin) Start(ctx context.Context) error {
 		p.app.Logger().Info("otel: no exporter and no OTEL_EXPORTER_OTLP_ENDPOINT: spans are not exported")
 	}
 	sampler := p.cfg.sampler
+	if sampler == nil {
+		sampler = envSampler() // nil when OTEL_TRACES_SAMPLER is unset or left to the SDK
+	}
 	if sampler != nil {
 		topts = append(topts, sdktrace.WithSampler(sampler))
 	} else if os.Getenv("OTEL_TRACES_SAMPLER") == "" {
@@ -142,18 +152,49 @@ func (p *Plugin) Start(ctx context.Context) error {
 		topts = append(topts, sdktrace.WithIDGenerator(idGenerator{}))
 	}
 	p.sdk = sdktrace.NewTracerProvider(topts...)
-	p.tracer.Store(&tracerBox{t: p.sdk.Tracer(ScopeName, trace.WithInstrumentationVersion(Version)), ps: ps, tp: p.sdk})
+	tb := &tracerBox{t: p.sdk.Tracer(ScopeName, trace.WithInstrumentationVersion(Version)), ps: ps, tp: p.sdk}
+	if envExport && ps != nil && !p.cfg.noFast {
+		// Sampled server spans skip the SDK (fastspan.go), unless the
+		// configuration is one the fast path cannot send as the SDK would.
+		if fc, why := fastConfigFromEnv(p.cfg.client); fc != nil {
+			p.fx = newFastExporter(fc, res, tb.t, p.sdk, p.logExportError)
+			tb.fx = p.fx
+		} else if p.app != nil {
+			p.app.Logger().Debug("otel: sampled spans go through the SDK", "reason", why)
+		}
+	}
+	p.tracer.Store(tb)
 	return nil
 }
 
-// Stop flushes and shuts down the provider the plugin created.
-func (p *Plugin) Stop(ctx context.Context) error {
-	if p.sdk == nil {
-		return nil
+func (p *Plugin) logExportError(err error) {
+	if p.app != nil {
+		p.app.Logger().Warn("otel: exporting spans failed", "error", err)
 	}
-	err := p.sdk.Shutdown(ctx)
-	p.sdk = nil
-	return err
+}
+
+// Stop flushes and shuts down the provider the plugin created, and the
+// fast path's exporter: every span ended before Stop is sent (or counted
+// as failed in ExportStats when the collector refuses it).
+func (p *Plugin) Stop(ctx context.Context) error {
+	var errs []error
+	if p.fx != nil {
+		errs = append(errs, p.fx.shutdown(ctx))
+	}
+	if p.sdk != nil {
+		errs = append(errs, p.sdk.Shutdown(ctx))
+		p.sdk = nil
+	}
+	return errors.Join(errs...)
+}
+
+// ExportStats returns the counts of the fast path's server spans
+// (exported, dropped, failed); zero when the fast path is off.
+func (p *Plugin) ExportStats() ExportStats {
+	if p.fx == nil {
+		return ExportStats{}
+	}
+	return p.fx.stats()
 }
 
 // TracerProvider returns the provider spans come from: the one given with
@@ -211,6 +252,9 @@ func (p *Plugin) traceMiddleware() covet.Middleware {
 				ctx, span = tb.t.Start(ctx, st.name, st.opts...)
 			} else if sctx, dropped, sampled := presample(ctx, tb.ps, tb.tp); !sampled {
 				ctx, span = sctx, dropped
+			} else if tb.fx != nil {
+				ctx, span = tb.fx.startFast(ctx, sctx, st.name)
+				late = true
 			} else {
 				var started context.Context
 				// The sampler is decided (ratio, on, off: it reads no
@@ -313,14 +357,23 @@ func (p *Plugin) end(c *covet.Context, r *http.Request, st *spanStart, late bool
 		} else {
 			kv = append(kv, semconv.ErrorTypeKey.String(strconv.Itoa(status)))
 		}
-		span.SetAttributes(kv...)
+		setEndAttrs(span, kv)
 		span.SetStatus(codes.Error, http.StatusText(status))
 	} else {
-		span.SetAttributes(kv...)
+		setEndAttrs(span, kv)
 	}
 	clear(kv)
 	endAttrsPool.Put(buf)
 	span.End()
+}
+
+// setEndAttrs sets the end attributes (distinct keys, scalar values).
+func setEndAttrs(span trace.Span, kv []attribute.KeyValue) {
+	if fs, ok := span.(*fastSpan); ok {
+		fs.setDistinct(kv)
+		return
+	}
+	span.SetAttributes(kv...)
 }
 
 // errorType is the error.type value: the Go type of err, or the status.

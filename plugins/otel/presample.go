@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"math/rand/v2"
+	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -151,6 +152,44 @@ func rootSampler(desc string) (sdktrace.Sampler, *presampler) {
 	return s, &presampler{root: rootRatio, bound: uint64(f * (1 << 63))}
 }
 
+// envSampler returns the sampler OTEL_TRACES_SAMPLER and
+// OTEL_TRACES_SAMPLER_ARG name, built as the SDK builds it
+// (sdk/trace/sampler_env.go), or nil when they are unset or name what the
+// SDK would reject or correct (unknown names, ratios it cannot parse or out
+// of [0, 1]): those are left to the SDK. The plugin hands the sampler to
+// the provider itself, so the SDK and the presample decide with the same one.
+func envSampler() sdktrace.Sampler {
+	name := strings.ToLower(strings.TrimSpace(os.Getenv("OTEL_TRACES_SAMPLER")))
+	arg := strings.TrimSpace(os.Getenv("OTEL_TRACES_SAMPLER_ARG"))
+	ratio := func() sdktrace.Sampler {
+		if arg == "" {
+			return sdktrace.TraceIDRatioBased(1)
+		}
+		v, err := strconv.ParseFloat(arg, 64)
+		if err != nil || v < 0 || v > 1 {
+			return nil
+		}
+		return sdktrace.TraceIDRatioBased(v)
+	}
+	switch name {
+	case "always_on":
+		return sdktrace.AlwaysSample()
+	case "always_off":
+		return sdktrace.NeverSample()
+	case "traceidratio":
+		return ratio()
+	case "parentbased_always_on":
+		return sdktrace.ParentBased(sdktrace.AlwaysSample())
+	case "parentbased_always_off":
+		return sdktrace.ParentBased(sdktrace.NeverSample())
+	case "parentbased_traceidratio":
+		if r := ratio(); r != nil {
+			return sdktrace.ParentBased(r)
+		}
+	}
+	return nil
+}
+
 // newTraceID and newSpanID draw IDs as the SDK's default generator does.
 func newTraceID() trace.TraceID {
 	var tid trace.TraceID
@@ -170,33 +209,43 @@ func newSpanID() trace.SpanID {
 }
 
 // presetKey carries, in the context given to tracer.Start, the trace ID a
-// new root was sampled on.
+// new root was sampled on, and for a fast span handed to the SDK
+// (fastSpan.delegate) its span ID too.
 type presetKey struct{}
 
 type presetCtx struct {
 	context.Context
 	tid trace.TraceID
+	sid trace.SpanID
 }
 
 func (c *presetCtx) Value(key any) any {
 	if key == (presetKey{}) {
-		return c.tid
+		return c
 	}
 	return c.Context.Value(key)
 }
 
 // idGenerator is the provider's ID generator: random IDs, except that a
-// new root started under presetCtx gets the trace ID it was sampled on.
+// span started under presetCtx gets the IDs it holds.
 type idGenerator struct{}
 
 func (idGenerator) NewIDs(ctx context.Context) (trace.TraceID, trace.SpanID) {
-	if tid, ok := ctx.Value(presetKey{}).(trace.TraceID); ok && tid.IsValid() {
-		return tid, newSpanID()
+	if pc, ok := ctx.Value(presetKey{}).(*presetCtx); ok && pc.tid.IsValid() {
+		if pc.sid.IsValid() {
+			return pc.tid, pc.sid
+		}
+		return pc.tid, newSpanID()
 	}
 	return newTraceID(), newSpanID()
 }
 
-func (idGenerator) NewSpanID(context.Context, trace.TraceID) trace.SpanID { return newSpanID() }
+func (idGenerator) NewSpanID(ctx context.Context, tid trace.TraceID) trace.SpanID {
+	if pc, ok := ctx.Value(presetKey{}).(*presetCtx); ok && pc.sid.IsValid() && pc.tid == tid {
+		return pc.sid
+	}
+	return newSpanID()
+}
 
 // droppedSpan is the non-recording span of a request presampled out: it
 // carries the span context downstream calls propagate, and, like the SDK's

@@ -148,3 +148,39 @@ func TestDroppedContext(t *testing.T) {
 		t.Fatalf("%v allocations per dropped request, want 1", allocs)
 	}
 }
+
+// TestEnvSampler: the samplers OTEL_TRACES_SAMPLER and _ARG name, as the
+// SDK's sampler_env.go builds them (compared by their specified
+// descriptions); what the SDK rejects or corrects is left to it (nil).
+func TestEnvSampler(t *testing.T) {
+	for _, tc := range []struct{ name, arg, want string }{
+		{"", "", ""},
+		{"always_on", "", "AlwaysOnSampler"},
+		{" Always_Off ", "0.5", "AlwaysOffSampler"},
+		{"traceidratio", "", "TraceIDRatioBased{1}"},
+		{"traceidratio", " 0.25 ", "TraceIDRatioBased{0.25}"},
+		{"traceidratio", "0", "TraceIDRatioBased{0}"},
+		{"traceidratio", "1.5", ""},
+		{"traceidratio", "-0.1", ""},
+		{"traceidratio", "half", ""},
+		{"parentbased_always_on", "", "ParentBased{root:AlwaysOnSampler,remoteParentSampled:AlwaysOnSampler,remoteParentNotSampled:AlwaysOffSampler,localParentSampled:AlwaysOnSampler,localParentNotSampled:AlwaysOffSampler}"},
+		{"parentbased_always_off", "", "ParentBased{root:AlwaysOffSampler,remoteParentSampled:AlwaysOnSampler,remoteParentNotSampled:AlwaysOffSampler,localParentSampled:AlwaysOnSampler,localParentNotSampled:AlwaysOffSampler}"},
+		{"parentbased_traceidratio", "0.1", "ParentBased{root:TraceIDRatioBased{0.1},remoteParentSampled:AlwaysOnSampler,remoteParentNotSampled:AlwaysOffSampler,localParentSampled:AlwaysOnSampler,localParentNotSampled:AlwaysOffSampler}"},
+		{"parentbased_traceidratio", "2", ""},
+		{"jaeger_remote", "", ""},
+	} {
+		t.Setenv("OTEL_TRACES_SAMPLER", tc.name)
+		t.Setenv("OTEL_TRACES_SAMPLER_ARG", tc.arg)
+		s := envSampler()
+		got := ""
+		if s != nil {
+			got = s.Description()
+			if recognise(s) == nil {
+				t.Errorf("%q %q: %s not presampled", tc.name, tc.arg, got)
+			}
+		}
+		if got != tc.want {
+			t.Errorf("%q %q: %q, want %q", tc.name, tc.arg, got, tc.want)
+		}
+	}
+}

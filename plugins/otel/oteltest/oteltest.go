@@ -11,6 +11,7 @@
 package oteltest
 
 import (
+	"compress/gzip"
 	"io"
 	"net/http"
 	"sync"
@@ -27,6 +28,8 @@ type Receiver struct {
 	mu       sync.Mutex
 	spans    []*tracepb.Span
 	resource map[string]string
+	requests []*coltrace.ExportTraceServiceRequest
+	headers  []http.Header
 }
 
 // ServeHTTP decodes one export request and keeps its spans.
@@ -35,13 +38,28 @@ func (rv *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unexpected "+r.URL.Path+" "+r.Header.Get("Content-Type"), http.StatusBadRequest)
 		return
 	}
-	b, _ := io.ReadAll(r.Body)
+	var body io.Reader = r.Body
+	if r.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		body = zr
+	}
+	b, err := io.ReadAll(body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
 	var req coltrace.ExportTraceServiceRequest
 	if err := proto.Unmarshal(b, &req); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	rv.mu.Lock()
+	rv.requests = append(rv.requests, &req)
+	rv.headers = append(rv.headers, r.Header.Clone())
 	for _, rs := range req.ResourceSpans {
 		if rs.Resource != nil {
 			if rv.resource == nil {
@@ -66,6 +84,23 @@ func (rv *Receiver) Spans() []*tracepb.Span {
 	rv.mu.Lock()
 	defer rv.mu.Unlock()
 	return append([]*tracepb.Span(nil), rv.spans...)
+}
+
+// Requests returns every export request received so far, decoded, in
+// the order they arrived.
+func (rv *Receiver) Requests() []*coltrace.ExportTraceServiceRequest {
+	rv.mu.Lock()
+	defer rv.mu.Unlock()
+	return append([]*coltrace.ExportTraceServiceRequest(nil), rv.requests...)
+}
+
+// Headers returns the HTTP headers of every export request received so
+// far, in the order they arrived (Content-Encoding gzip bodies are
+// decompressed).
+func (rv *Receiver) Headers() []http.Header {
+	rv.mu.Lock()
+	defer rv.mu.Unlock()
+	return append([]http.Header(nil), rv.headers...)
 }
 
 // Resource returns the string attributes of the resources received so far

@@ -50,7 +50,8 @@ var Variants = []Server{
 	{Name: "covetmetrics", Setup: "covet with plugins/metrics (defaults)"},
 	{Name: "covetcache", Setup: "covet with plugins/cache's response cache (memory; GETs stored a minute): every measured request a hit"},
 	{Name: "covetoteldrop", Setup: "covet with plugins/otel, a sampler that drops every trace"},
-	{Name: "covetotel", Setup: "covet with plugins/otel, every trace sampled, batched, OTLP-encoded"},
+	{Name: "covetotel", Setup: "covet with plugins/otel as by default (OTLP/HTTP from OTEL_EXPORTER_OTLP_ENDPOINT), every trace sampled: the fast path, batched, OTLP-encoded, posted to a client that discards"},
+	{Name: "covetotelsdk", Setup: "covet with plugins/otel and an exporter passed in, every trace sampled: the SDK's span, batch processor and OTLP encoding"},
 	{Name: "nethttpotel", Setup: "net/http app in otelhttp.NewHandler, every trace sampled, batched, OTLP-encoded"},
 	// The page benchmark (package page, cmd/pagebench): GET /page only.
 	{Name: "pagecovet", Setup: "page: Covet + plugins/tmpl (html/template), app.Serve"},
