@@ -143,6 +143,7 @@ func (g *guard) middleware(next covet.HandlerFunc) covet.HandlerFunc {
 			}
 			if err := a.checkCSRF(c, u); err != nil {
 				a.stats.refused.Add(1)
+				a.stats.refusedBy[refusalReason(ErrCSRF)].Add(1)
 				return err
 			}
 			userKey.Set(c, u)
@@ -175,18 +176,60 @@ func (a *Auth) refuse(c *covet.Context, err error, challenge string) error {
 		return unavailable(err)
 	}
 	a.stats.refused.Add(1)
+	a.stats.refusedBy[refusalReason(err)].Add(1)
 	return unauthorized(c, err, challenge)
+}
+
+// refusalReasons name why credentials were refused, for the figure
+// refused{reason}; the last is everything else.
+var refusalReasons = [...]struct {
+	err    error
+	labels []covet.StatLabel
+}{
+	{ErrTokenMissing, reasonLabel("missing")},
+	{ErrTokenTooLarge, reasonLabel("malformed")},
+	{ErrTokenMalformed, reasonLabel("malformed")},
+	{ErrTokenHeader, reasonLabel("malformed")},
+	{ErrTokenType, reasonLabel("malformed")},
+	{ErrTokenAlgorithm, reasonLabel("algorithm")},
+	{ErrTokenUnknownKey, reasonLabel("unknown_key")},
+	{ErrTokenSignature, reasonLabel("signature_or_claims")},
+	{ErrTokenSubject, reasonLabel("no_subject")},
+	{ErrTokenRevoked, reasonLabel("revoked")},
+	{ErrBadCredentials, reasonLabel("bad_credentials")},
+	{ErrSessionExpired, reasonLabel("session_expired")},
+	{ErrCSRF, reasonLabel("csrf")},
+	{nil, reasonLabel("other")},
+}
+
+func reasonLabel(r string) []covet.StatLabel { return []covet.StatLabel{{Name: "reason", Value: r}} }
+
+// refusalReason returns the index in refusalReasons of err's reason.
+func refusalReason(err error) int {
+	for i, r := range refusalReasons[:len(refusalReasons)-1] {
+		if errors.Is(err, r.err) {
+			return i
+		}
+	}
+	return len(refusalReasons) - 1
 }
 
 // Authenticate checks the request's credentials of the given schemes
 // (default SchemeBearer) and returns the user, for handlers and middleware
-// outside the guards. It returns an error wrapping ErrTokenMissing when the
-// request carries none.
+// outside the guards. On success the user is also the request's principal:
+// Principal returns it, and a guard further in does not check again. It
+// returns an error wrapping ErrTokenMissing when the request carries none,
+// and leaves the principal as it was on any error.
 func (a *Auth) Authenticate(c *covet.Context, schemes ...string) (*User, error) {
 	if len(schemes) == 0 {
 		schemes = []string{SchemeBearer}
 	}
-	return a.authenticate(c, schemes)
+	u, err := a.authenticate(c, schemes)
+	if err != nil {
+		return nil, err
+	}
+	userKey.Set(c, u)
+	return u, nil
 }
 
 // authenticate tries the schemes in order; the first credentials present
