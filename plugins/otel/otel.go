@@ -45,7 +45,8 @@ type Plugin struct {
 	byRoute atomic.Pointer[map[*covet.RouteInfo]*spanStart]
 	mu      sync.Mutex
 
-	inst *instruments // HTTP server metrics, with WithMeterProvider
+	inst  *instruments // HTTP server metrics, with WithMeterProvider
+	stats *pluginStats // plugin figures on the meter provider, from Start to Stop
 }
 
 // tracerBox is what starting spans takes, swapped whole when Start makes
@@ -102,6 +103,23 @@ func (p *Plugin) Install(app *covet.App) error {
 // Start creates the SDK tracer provider and its exporter, unless
 // WithTracerProvider gave one.
 func (p *Plugin) Start(ctx context.Context) error {
+	if p.cfg.meter != nil && !p.cfg.noStats && p.app != nil && p.stats == nil {
+		ps, err := registerStats(p.cfg.meter, p.app)
+		if err != nil {
+			return err
+		}
+		p.stats = ps
+	}
+	err := p.startTracing(ctx)
+	if err != nil {
+		_ = p.stats.unregister()
+		p.stats = nil
+	}
+	return err
+}
+
+// startTracing creates the SDK tracer provider, unless one was given.
+func (p *Plugin) startTracing(ctx context.Context) error {
 	if p.cfg.provider != nil {
 		return nil
 	}
@@ -148,12 +166,14 @@ func (p *Plugin) Start(ctx context.Context) error {
 
 // Stop flushes and shuts down the provider the plugin created.
 func (p *Plugin) Stop(ctx context.Context) error {
+	serr := p.stats.unregister()
+	p.stats = nil
 	if p.sdk == nil {
-		return nil
+		return serr
 	}
 	err := p.sdk.Shutdown(ctx)
 	p.sdk = nil
-	return err
+	return errors.Join(serr, err)
 }
 
 // TracerProvider returns the provider spans come from: the one given with
