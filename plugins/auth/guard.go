@@ -216,20 +216,16 @@ func refusalReason(err error) int {
 
 // Authenticate checks the request's credentials of the given schemes
 // (default SchemeBearer) and returns the user, for handlers and middleware
-// outside the guards. On success the user is also the request's principal:
-// Principal returns it, and a guard further in does not check again. It
-// returns an error wrapping ErrTokenMissing when the request carries none,
-// and leaves the principal as it was on any error.
+// outside the guards. It does not make the user the request's principal
+// (Principal does not return it): a guard further in still authenticates
+// the request itself, with its CSRF check on session cookies, which a
+// principal already set would skip. It returns an error wrapping
+// ErrTokenMissing when the request carries none.
 func (a *Auth) Authenticate(c *covet.Context, schemes ...string) (*User, error) {
 	if len(schemes) == 0 {
 		schemes = []string{SchemeBearer}
 	}
-	u, err := a.authenticate(c, schemes)
-	if err != nil {
-		return nil, err
-	}
-	userKey.Set(c, u)
-	return u, nil
+	return a.authenticate(c, schemes)
 }
 
 // authenticate tries the schemes in order; the first credentials present
