@@ -195,3 +195,35 @@ func TestPluginStatsScrapeAllocs(t *testing.T) {
 	}
 	t.Logf("allocations per scrape of 3 figures: hook %v, Figures %v", hook, wired)
 }
+
+// TestPluginStatsConcurrentScrapes: scrapes at the same time share the
+// collector's buffer and descriptors safely (run with -race).
+func TestPluginStatsConcurrentScrapes(t *testing.T) {
+	app, m := newApp(t, metrics.WithRuntimeMetrics(false))
+	if err := app.Install(&reporter{name: "db"}, flat{}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 20 {
+				fams, err := m.Registry().Gather()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				n := 0
+				for _, f := range fams {
+					if strings.HasPrefix(f.GetName(), "covet_db_") || strings.HasPrefix(f.GetName(), "covet_flat_") {
+						n += len(f.Metric)
+					}
+				}
+				if n != 6 {
+					t.Errorf("%d plugin series in a scrape, want 6", n)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
