@@ -21,8 +21,8 @@ import (
 // prints the routes) costs nothing and leaks nothing.
 //
 // A plugin may also implement the optional interfaces Starter, Stopper,
-// Cleaner, Dependent, HealthChecker and RouteObserver; core type-asserts
-// them.
+// Cleaner, Dependent, HealthChecker, RouteObserver and StatsReporter; core
+// (or, for StatsReporter, an exporter) type-asserts them.
 type Plugin interface {
 	// Name identifies the plugin; two plugins with one name cannot be installed
 	// in the same app. Use the module's short name ("orm", "openapi").
@@ -102,3 +102,42 @@ type HealthChecker interface {
 type RouteObserver interface {
 	ObserveRoutes(routes []RouteInfo) error
 }
+
+// StatsReporter is a plugin that publishes figures (pool sizes, hits, refusals)
+// for a metrics exporter to read at each scrape, so plugins need not import
+// Prometheus or OpenTelemetry. AppendStats appends the current figures to dst
+// and returns it; a reader keeps one buffer, so a scrape allocates nothing. It
+// must be safe for concurrent use, cheap (read atomics, no I/O), callable
+// before Start and after Stop, and report the same names at every call.
+type StatsReporter interface {
+	AppendStats(dst []Stat) []Stat
+}
+
+// StatKind says how a Stat's value moves.
+type StatKind uint8
+
+const (
+	// StatGauge is a value that goes up and down (connections open).
+	StatGauge StatKind = iota
+	// StatCounter only grows from 0, since the plugin was created.
+	StatCounter
+)
+
+// Stat is one figure. Exporters name it after the plugin and Name
+// (Prometheus: covet_<plugin>_<name>, with "_total" added to a counter).
+type Stat struct {
+	// Name is lower snake case, without the plugin's name or "_total".
+	Name string
+	// Help says what it counts, in one sentence.
+	Help string
+	// Kind is StatGauge or StatCounter.
+	Kind StatKind
+	// Value is the current value; a counter's is never negative.
+	Value float64
+	// Labels tell apart the values of one Name (per database, per reason).
+	// Build them once and share them: readers do not modify or keep them.
+	Labels []StatLabel
+}
+
+// StatLabel is a label of a Stat.
+type StatLabel struct{ Name, Value string }

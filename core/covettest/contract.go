@@ -41,6 +41,11 @@ const contractTimeout = 10 * time.Second
 //   - health: CheckHealth, if implemented, answers "ok", "degraded" or "down"
 //     for both covet.Liveness and covet.Readiness, within its context;
 //   - routes: ObserveRoutes, if implemented, accepts the app's routes;
+//   - stats: AppendStats, if implemented, answers after Install, after Start,
+//     again, and after Stop, with the same series (name and labels) each
+//     time, valid lower snake case names without "_total", a Help, a known
+//     Kind, no series twice, no NaN, and counters that are never negative and
+//     never go down; it appends to dst and keeps what dst held;
 //   - opens nothing: Install starts no goroutine, and App.Stop of an app that
 //     was never started (which runs covet.Cleaner's Cleanup) leaves none of
 //     those the plugin started, from its construction by newPlugin on;
@@ -183,6 +188,30 @@ func PluginContract(t *testing.T, newPlugin func() covet.Plugin) {
 		if err := ro.ObserveRoutes(app.Routes()); err != nil {
 			t.Errorf("covettest: contract: %q ObserveRoutes(app.Routes()): %v", p.Name(), err)
 		}
+	})
+
+	t.Run("stats", func(t *testing.T) {
+		p := fresh(t)
+		sr, ok := p.(covet.StatsReporter)
+		if !ok {
+			t.Skipf("%T does not implement covet.StatsReporter", p)
+		}
+		app := covet.New()
+		if err := app.Install(p); err != nil {
+			t.Fatalf("covettest: contract: Install %q: %v", p.Name(), err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), contractTimeout)
+		defer cancel()
+		first := checkStats(t, p.Name(), "after Install", sr, nil)
+		if err := within(ctx, func() error { return app.Start(ctx) }); err != nil {
+			t.Fatalf("covettest: contract: App.Start with %q: %v", p.Name(), err)
+		}
+		started := checkStats(t, p.Name(), "after Start", sr, first)
+		again := checkStats(t, p.Name(), "a second time", sr, started)
+		if err := within(ctx, func() error { return app.Stop(ctx) }); err != nil {
+			t.Fatalf("covettest: contract: App.Stop with %q: %v", p.Name(), err)
+		}
+		checkStats(t, p.Name(), "after Stop", sr, again)
 	})
 
 	t.Run("opens nothing", func(t *testing.T) {
@@ -413,4 +442,89 @@ func within(ctx context.Context, f func() error) error {
 			return fmt.Errorf("did not return within %s (its context's deadline)", contractTimeout)
 		}
 	}
+}
+
+// checkStats calls AppendStats once and checks its answer alone and against
+// prev, the answer of the call before (nil for the first). It returns the
+// answer by series.
+func checkStats(t *testing.T, name, when string, sr covet.StatsReporter, prev map[string]covet.Stat) map[string]covet.Stat {
+	t.Helper()
+	sentinel := covet.Stat{Name: "covettest_sentinel"}
+	var got []covet.Stat
+	ctx, cancel := context.WithTimeout(context.Background(), contractTimeout)
+	defer cancel()
+	if err := within(ctx, func() error {
+		got = sr.AppendStats([]covet.Stat{sentinel})
+		return nil
+	}); err != nil {
+		t.Fatalf("covettest: contract: %q AppendStats %s: %v", name, when, err)
+	}
+	if len(got) == 0 || got[0].Name != sentinel.Name {
+		t.Fatalf("covettest: contract: %q AppendStats %s did not keep what dst held", name, when)
+	}
+	series := make(map[string]covet.Stat, len(got)-1)
+	for _, s := range got[1:] {
+		id := s.Name
+		for _, l := range s.Labels {
+			id += "," + l.Name + "=" + l.Value
+			if !validStatName(l.Name) {
+				t.Errorf("covettest: contract: %q stat %s: label name %q is not lower snake case", name, s.Name, l.Name)
+			}
+		}
+		if !validStatName(s.Name) || strings.HasSuffix(s.Name, "_total") {
+			t.Errorf("covettest: contract: %q stat name %q: want lower snake case without \"_total\" (exporters add it to counters)", name, s.Name)
+		}
+		if s.Help == "" {
+			t.Errorf("covettest: contract: %q stat %s has no Help", name, s.Name)
+		}
+		if s.Kind != covet.StatGauge && s.Kind != covet.StatCounter {
+			t.Errorf("covettest: contract: %q stat %s has unknown kind %d", name, s.Name, s.Kind)
+		}
+		if s.Value != s.Value {
+			t.Errorf("covettest: contract: %q stat %s is NaN %s", name, id, when)
+		}
+		if s.Kind == covet.StatCounter && s.Value < 0 {
+			t.Errorf("covettest: contract: %q counter %s is %v %s, want >= 0", name, id, s.Value, when)
+		}
+		if _, dup := series[id]; dup {
+			t.Errorf("covettest: contract: %q reports series %s twice %s", name, id, when)
+		}
+		series[id] = s
+	}
+	if prev == nil {
+		return series
+	}
+	for id, s := range series {
+		p, ok := prev[id]
+		if !ok {
+			t.Errorf("covettest: contract: %q reports series %s %s that it did not report before", name, id, when)
+			continue
+		}
+		if p.Kind != s.Kind {
+			t.Errorf("covettest: contract: %q series %s changed kind %s", name, id, when)
+		}
+		if s.Kind == covet.StatCounter && s.Value < p.Value {
+			t.Errorf("covettest: contract: %q counter %s went down %s: %v then %v", name, id, when, p.Value, s.Value)
+		}
+	}
+	for id := range prev {
+		if _, ok := series[id]; !ok {
+			t.Errorf("covettest: contract: %q no longer reports series %s %s", name, id, when)
+		}
+	}
+	return series
+}
+
+// validStatName says whether s is lower snake case: [a-z][a-z0-9_]*.
+func validStatName(s string) bool {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
 }

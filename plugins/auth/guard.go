@@ -143,6 +143,7 @@ func (g *guard) middleware(next covet.HandlerFunc) covet.HandlerFunc {
 			}
 			if err := a.checkCSRF(c, u); err != nil {
 				a.stats.refused.Add(1)
+				a.stats.refusedBy[refusalReason(ErrCSRF)].Add(1)
 				return err
 			}
 			userKey.Set(c, u)
@@ -175,13 +176,51 @@ func (a *Auth) refuse(c *covet.Context, err error, challenge string) error {
 		return unavailable(err)
 	}
 	a.stats.refused.Add(1)
+	a.stats.refusedBy[refusalReason(err)].Add(1)
 	return unauthorized(c, err, challenge)
+}
+
+// refusalReasons name why credentials were refused, for the figure
+// refused{reason}; the last is everything else.
+var refusalReasons = [...]struct {
+	err    error
+	labels []covet.StatLabel
+}{
+	{ErrTokenMissing, reasonLabel("missing")},
+	{ErrTokenTooLarge, reasonLabel("malformed")},
+	{ErrTokenMalformed, reasonLabel("malformed")},
+	{ErrTokenHeader, reasonLabel("malformed")},
+	{ErrTokenType, reasonLabel("malformed")},
+	{ErrTokenAlgorithm, reasonLabel("algorithm")},
+	{ErrTokenUnknownKey, reasonLabel("unknown_key")},
+	{ErrTokenSignature, reasonLabel("signature_or_claims")},
+	{ErrTokenSubject, reasonLabel("no_subject")},
+	{ErrTokenRevoked, reasonLabel("revoked")},
+	{ErrBadCredentials, reasonLabel("bad_credentials")},
+	{ErrSessionExpired, reasonLabel("session_expired")},
+	{ErrCSRF, reasonLabel("csrf")},
+	{nil, reasonLabel("other")},
+}
+
+func reasonLabel(r string) []covet.StatLabel { return []covet.StatLabel{{Name: "reason", Value: r}} }
+
+// refusalReason returns the index in refusalReasons of err's reason.
+func refusalReason(err error) int {
+	for i, r := range refusalReasons[:len(refusalReasons)-1] {
+		if errors.Is(err, r.err) {
+			return i
+		}
+	}
+	return len(refusalReasons) - 1
 }
 
 // Authenticate checks the request's credentials of the given schemes
 // (default SchemeBearer) and returns the user, for handlers and middleware
-// outside the guards. It returns an error wrapping ErrTokenMissing when the
-// request carries none.
+// outside the guards. It does not make the user the request's principal
+// (Principal does not return it): a guard further in still authenticates
+// the request itself, with its CSRF check on session cookies, which a
+// principal already set would skip. It returns an error wrapping
+// ErrTokenMissing when the request carries none.
 func (a *Auth) Authenticate(c *covet.Context, schemes ...string) (*User, error) {
 	if len(schemes) == 0 {
 		schemes = []string{SchemeBearer}

@@ -319,3 +319,62 @@ func TestTypedHandlerAdapter(t *testing.T) {
 	c.Get("/typed/me").Header(authtest.User(t, a, "alice").Authorization()).Do().ExpectStatus(200).ExpectJSON(map[string]any{"id": "alice"})
 	c.Get("/typed/unguarded").Do().ExpectStatus(401)
 }
+
+// TestAuthenticateLeavesPrincipal: as Principal's doc says, Authenticate
+// returns the user without making it the principal, so that a guard further
+// in still authenticates the request itself, with its CSRF check (the
+// taskboard's TestWriteLimitChecksTokenOnce relies on it too).
+func TestAuthenticateLeavesPrincipal(t *testing.T) {
+	app, a, c := newApp(t)
+	reader := authtest.User(t, a, "r", "tasks:read")
+	app.GET("/manual", func(c *covet.Context) error {
+		u, err := a.Authenticate(c)
+		if err != nil {
+			return c.Text(401, "anonymous")
+		}
+		if _, ok := auth.Principal(c); ok {
+			return c.Text(500, "Authenticate set the principal")
+		}
+		return c.Text(200, u.ID)
+	})
+	c.Get("/manual").Header(reader.Authorization()).Do().ExpectStatus(200).ExpectBody("r")
+	c.Get("/manual").Header("Authorization", "Bearer x.y.z").Do().ExpectStatus(401)
+	c.Get("/manual").Do().ExpectStatus(401)
+}
+
+// TestAppendStatsByReason: refusals are counted by reason, and the series
+// stay the same from call to call.
+func TestAppendStatsByReason(t *testing.T) {
+	_, a, c := newApp(t)
+	reader := authtest.User(t, a, "r", "tasks:read")
+	c.Get("/me").Do().ExpectStatus(401)
+	c.Get("/me").Do().ExpectStatus(401)
+	c.Get("/me").Header("Authorization", "Bearer x.y.z").Do().ExpectStatus(401)
+	c.Get("/me").Header("Authorization", "Bearer garbage").Do().ExpectStatus(401)
+	c.Get("/me").Header(reader.Authorization()).Do().ExpectStatus(200)
+	c.Get("/write").Header(reader.Authorization()).Do().ExpectStatus(403)
+	got := map[string]float64{}
+	stats := a.AppendStats(nil)
+	for _, s := range stats {
+		id := s.Name
+		for _, l := range s.Labels {
+			id += "{" + l.Name + "=" + l.Value + "}"
+		}
+		if _, dup := got[id]; dup {
+			t.Errorf("series %s twice", id)
+		}
+		got[id] = s.Value
+	}
+	want := map[string]float64{
+		"refused{reason=missing}": 2, "refused{reason=malformed}": 1, "refused{reason=signature_or_claims}": 1,
+		"authenticated": 2, "forbidden": 1, "logins{result=ok}": 0, "logins{result=failed}": 0,
+	}
+	for id, v := range want {
+		if g, ok := got[id]; !ok || g != v {
+			t.Errorf("%s = %v (present %v), want %v; all: %v", id, g, ok, v, got)
+		}
+	}
+	if n := len(a.AppendStats(nil)); n != len(stats) {
+		t.Errorf("%d series, then %d", len(stats), n)
+	}
+}

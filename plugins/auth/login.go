@@ -397,6 +397,7 @@ func (l *Login) start(c *covet.Context) error {
 var errLogin = errors.New("auth: login refused")
 
 func (l *Login) fail(c *covet.Context, why error) error {
+	l.a.stats.loginsFailed.Add(1)
 	logRefusal(c, "auth: login refused", why, slogProvider(l.p.Name))
 	return covet.NewError(http.StatusBadRequest, "login failed; please try again").WithType(ProblemUnauthorized).WithCause(fmt.Errorf("%w: %w", errLogin, why))
 }
@@ -468,6 +469,7 @@ func (l *Login) callback(c *covet.Context) error {
 		}
 		l.a.SetTokenCookie(c, at)
 	}
+	l.a.stats.loginsOK.Add(1)
 	return c.Redirect(http.StatusSeeOther, SafeRedirect(f.Next, l.cfg.afterPath))
 }
 

@@ -43,6 +43,9 @@ type Auth struct {
 		authenticated, refused, forbidden atomic.Uint64
 		failedOpen, failedClosed          atomic.Uint64
 		refreshReuse                      atomic.Uint64
+		refusedBy                         [len(refusalReasons)]atomic.Uint64
+		loginsOK, loginsFailed            atomic.Uint64
+		sessionsStarted                   atomic.Uint64
 		lastOpenLog                       atomic.Int64
 		openSinceLog                      atomic.Uint64
 	}
@@ -398,6 +401,43 @@ func (a *Auth) Stats() Stats {
 }
 
 var (
+	loginOK     = []covet.StatLabel{{Name: "result", Value: "ok"}}
+	loginFailed = []covet.StatLabel{{Name: "result", Value: "failed"}}
+)
+
+// AppendStats appends the plugin's figures (covet.StatsReporter):
+// authenticated, refused (401s, labelled by reason: missing, malformed,
+// algorithm, unknown_key, signature_or_claims, no_subject, revoked,
+// bad_credentials, session_expired, csrf, other), forbidden (403s),
+// failed_open and failed_closed (the revocation store could not answer),
+// refresh_reuse, logins (OAuth2/OIDC callbacks, labelled result ok or
+// failed) and sessions_started.
+func (a *Auth) AppendStats(dst []covet.Stat) []covet.Stat {
+	st := &a.stats
+	dst = append(dst,
+		covet.Stat{Name: "authenticated", Help: "Requests a guard let in with valid credentials.", Kind: covet.StatCounter, Value: float64(st.authenticated.Load())},
+		covet.Stat{Name: "forbidden", Help: "Requests refused with 403 (missing scope or role).", Kind: covet.StatCounter, Value: float64(st.forbidden.Load())},
+		covet.Stat{Name: "failed_open", Help: "Requests let through because the revocation store could not answer.", Kind: covet.StatCounter, Value: float64(st.failedOpen.Load())},
+		covet.Stat{Name: "failed_closed", Help: "Requests refused because the revocation store could not answer.", Kind: covet.StatCounter, Value: float64(st.failedClosed.Load())},
+		covet.Stat{Name: "refresh_reuse", Help: "Refresh tokens presented twice (their family revoked).", Kind: covet.StatCounter, Value: float64(st.refreshReuse.Load())},
+		covet.Stat{Name: "logins", Help: "OAuth2/OIDC login callbacks, by result.", Kind: covet.StatCounter, Value: float64(st.loginsOK.Load()), Labels: loginOK},
+		covet.Stat{Name: "logins", Help: "OAuth2/OIDC login callbacks, by result.", Kind: covet.StatCounter, Value: float64(st.loginsFailed.Load()), Labels: loginFailed},
+		covet.Stat{Name: "sessions_started", Help: "Sessions started (StartSession).", Kind: covet.StatCounter, Value: float64(st.sessionsStarted.Load())},
+	)
+	for i := range refusalReasons {
+		r := &refusalReasons[i]
+		v := float64(st.refusedBy[i].Load())
+		if i > 0 && refusalReasons[i-1].labels[0] == r.labels[0] {
+			dst[len(dst)-1].Value += v // several errors share a reason ("malformed")
+			continue
+		}
+		dst = append(dst, covet.Stat{Name: "refused", Help: "Requests refused with 401, by reason.", Kind: covet.StatCounter, Value: v, Labels: r.labels})
+	}
+	return dst
+}
+
+var (
+	_ covet.StatsReporter = (*Auth)(nil)
 	_ covet.Plugin        = (*Auth)(nil)
 	_ covet.Starter       = (*Auth)(nil)
 	_ covet.Stopper       = (*Auth)(nil)

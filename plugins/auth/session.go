@@ -285,6 +285,7 @@ func (a *Auth) StartSession(c *covet.Context, userID string, roles ...string) (*
 	c.SetHTTPCookie(&http.Cookie{Name: s.cfg.cookie, Value: s.sign(id), Path: "/", HttpOnly: true, Secure: a.cfg.cookieSecure, SameSite: a.cfg.cookieSameSite})
 	sessionKey.Set(c, sess)
 	userKey.Set(c, &User{ID: userID, Roles: roles, Method: MethodSession, IssuedAt: now, ExpiresAt: now.Add(s.cfg.absolute)})
+	a.stats.sessionsStarted.Add(1)
 	return sess, nil
 }
 

@@ -55,7 +55,8 @@ func (u *User) Claim(name string) (any, bool) {
 var userKey = covet.NewKey[*User]("auth.user")
 
 // Principal returns the request's authenticated user: set by a guard
-// (Required, Scopes, Roles, Optional) or by the plugin's Authenticate.
+// (Required, Scopes, Roles, Optional) or by StartSession. Auth.Authenticate
+// returns a user without setting it here.
 func Principal(c *covet.Context) (*User, bool) {
 	u, ok := userKey.Get(c)
 	return u, ok && u != nil

@@ -132,6 +132,9 @@ func TestHTTPHitMissAndHeaders(t *testing.T) {
 	if st.Hits != 2 || st.Stores != 1 {
 		t.Fatalf("stats %+v", st)
 	}
+	if h, s := statOf(t, ta.h, "hits"), statOf(t, ta.h, "stores"); h != 2 || s != 1 {
+		t.Errorf("figures hits %v stores %v, want 2 1", h, s)
+	}
 }
 
 func TestHTTPConditional(t *testing.T) {

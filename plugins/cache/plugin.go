@@ -144,3 +144,43 @@ var (
 	_ covet.Stopper       = (*Cache)(nil)
 	_ covet.HealthChecker = (*Cache)(nil)
 )
+
+// AppendStats appends the cache's figures (covet.StatsReporter): hits,
+// misses, stale_serves, loads, load_errors, evictions, invalidations,
+// redis_errors, remote_invalidations, stale_writes_skipped,
+// deferred_invalidations (counters) and entries (L1's estimated size).
+func (c *Cache) AppendStats(dst []covet.Stat) []covet.Stat {
+	s := c.Stats()
+	return append(dst,
+		covet.Stat{Name: "hits", Help: "Lookups answered from L1 or Redis.", Kind: covet.StatCounter, Value: float64(s.Hits)},
+		covet.Stat{Name: "misses", Help: "Lookups that found nothing fresh.", Kind: covet.StatCounter, Value: float64(s.Misses)},
+		covet.Stat{Name: "stale_serves", Help: "Lookups answered with a stale value while it reloaded.", Kind: covet.StatCounter, Value: float64(s.StaleServes)},
+		covet.Stat{Name: "loads", Help: "Loader calls.", Kind: covet.StatCounter, Value: float64(s.Loads)},
+		covet.Stat{Name: "load_errors", Help: "Loader calls that failed.", Kind: covet.StatCounter, Value: float64(s.LoadErrors)},
+		covet.Stat{Name: "evictions", Help: "Entries L1 evicted to stay within its size.", Kind: covet.StatCounter, Value: float64(s.Evictions)},
+		covet.Stat{Name: "invalidations", Help: "Keys and tags invalidated by this instance.", Kind: covet.StatCounter, Value: float64(s.Invalidations)},
+		covet.Stat{Name: "redis_errors", Help: "Failed Redis calls (each fell back to L1 or the loader, or skipped a write).", Kind: covet.StatCounter, Value: float64(s.RedisErrors)},
+		covet.Stat{Name: "remote_invalidations", Help: "Invalidation messages received from other instances.", Kind: covet.StatCounter, Value: float64(s.RemoteInvalidations)},
+		covet.Stat{Name: "stale_writes_skipped", Help: "Loaded values not stored because an invalidation happened while they loaded.", Kind: covet.StatCounter, Value: float64(s.StaleWritesSkipped)},
+		covet.Stat{Name: "deferred_invalidations", Help: "Writes and invalidations applied to Redis later, when it answered again.", Kind: covet.StatCounter, Value: float64(s.DeferredInvalidations)},
+		covet.Stat{Name: "entries", Help: "Entries in L1 (estimated).", Kind: covet.StatGauge, Value: float64(s.Entries)},
+	)
+}
+
+// AppendStats appends the response cache's figures (covet.StatsReporter):
+// hits, misses, stores, bypasses and not_modified (304s).
+func (h *HTTPCache) AppendStats(dst []covet.Stat) []covet.Stat {
+	s := h.Stats()
+	return append(dst,
+		covet.Stat{Name: "hits", Help: "Responses served from the cache.", Kind: covet.StatCounter, Value: float64(s.Hits)},
+		covet.Stat{Name: "misses", Help: "Cacheable requests the cache could not answer.", Kind: covet.StatCounter, Value: float64(s.Misses)},
+		covet.Stat{Name: "stores", Help: "Responses stored.", Kind: covet.StatCounter, Value: float64(s.Stores)},
+		covet.Stat{Name: "bypasses", Help: "Requests that bypassed the cache.", Kind: covet.StatCounter, Value: float64(s.Bypasses)},
+		covet.Stat{Name: "not_modified", Help: "Conditional requests answered 304 from the cache.", Kind: covet.StatCounter, Value: float64(s.NotModified)},
+	)
+}
+
+var (
+	_ covet.StatsReporter = (*Cache)(nil)
+	_ covet.StatsReporter = (*HTTPCache)(nil)
+)

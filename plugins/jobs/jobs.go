@@ -11,6 +11,7 @@ import (
 	"os"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	covet "github.com/covetgo/covet/core"
@@ -47,6 +48,10 @@ type Plugin struct {
 	started   bool
 
 	running sync.Map // job ID -> struct{}: jobs this instance is working
+
+	// Figures (AppendStats): jobs inserted through the plugin, and worked
+	// by this instance (running now, ended, ended with an error).
+	enqueued, working, worked, failed atomic.Int64
 }
 
 // New returns the plugin. WithDSN is required.
@@ -249,7 +254,42 @@ func clientID() string {
 func (p *Plugin) track(ctx context.Context, job *rivertype.JobRow, doInner func(context.Context) error) error {
 	p.running.Store(job.ID, struct{}{})
 	defer p.running.Delete(job.ID)
-	return doInner(ctx)
+	p.working.Add(1)
+	failed := true // until doInner returns nil (a panic unwinds through here)
+	defer func() {
+		p.working.Add(-1)
+		p.worked.Add(1)
+		if failed {
+			p.failed.Add(1)
+		}
+	}()
+	err := doInner(ctx)
+	failed = err != nil
+	return err
+}
+
+// AppendStats appends the plugin's figures (covet.StatsReporter): enqueued
+// (jobs inserted through Enqueue and EnqueueTx; an EnqueueTx whose
+// transaction rolls back is counted too), running (jobs this instance is
+// working now), worked and failed (attempts this instance finished, and
+// those that returned an error or panicked).
+func (p *Plugin) AppendStats(dst []covet.Stat) []covet.Stat {
+	return append(dst,
+		covet.Stat{Name: "enqueued", Help: "Jobs inserted through Enqueue and EnqueueTx.", Kind: covet.StatCounter, Value: float64(p.enqueued.Load())},
+		covet.Stat{Name: "running", Help: "Jobs this instance is working.", Kind: covet.StatGauge, Value: float64(p.working.Load())},
+		covet.Stat{Name: "worked", Help: "Job attempts this instance finished.", Kind: covet.StatCounter, Value: float64(p.worked.Load())},
+		covet.Stat{Name: "failed", Help: "Job attempts this instance finished with an error or a panic.", Kind: covet.StatCounter, Value: float64(p.failed.Load())},
+	)
+}
+
+var _ covet.StatsReporter = (*Plugin)(nil)
+
+// inserted counts a successful insert.
+func (p *Plugin) inserted(r *rivertype.JobInsertResult, err error) (*rivertype.JobInsertResult, error) {
+	if err == nil {
+		p.enqueued.Add(1)
+	}
+	return r, err
 }
 
 // Stop stops the workers: no more fetching, and running jobs get until
@@ -343,7 +383,7 @@ func (p *Plugin) Enqueue(ctx context.Context, args river.JobArgs, opts *river.In
 	if err != nil {
 		return nil, err
 	}
-	return c.Insert(ctx, args, opts)
+	return p.inserted(c.Insert(ctx, args, opts))
 }
 
 // EnqueueTx inserts a job in tx, so it exists if and only if tx commits.
@@ -366,22 +406,22 @@ func (p *Plugin) EnqueueTx(ctx context.Context, tx any, args river.JobArgs, opts
 		if t.Tx == nil {
 			return nil, ErrNotTransaction
 		}
-		return sc.InsertTx(ctx, t.Tx, args, opts)
+		return p.inserted(sc.InsertTx(ctx, t.Tx, args, opts))
 	case *bun.Tx:
 		if t == nil || t.Tx == nil {
 			return nil, ErrNotTransaction
 		}
-		return sc.InsertTx(ctx, t.Tx, args, opts)
+		return p.inserted(sc.InsertTx(ctx, t.Tx, args, opts))
 	case *sql.Tx:
 		if t == nil {
 			return nil, ErrNotTransaction
 		}
-		return sc.InsertTx(ctx, t, args, opts)
+		return p.inserted(sc.InsertTx(ctx, t, args, opts))
 	case pgx.Tx:
 		if t == nil {
 			return nil, ErrNotTransaction
 		}
-		return c.InsertTx(ctx, t, args, opts)
+		return p.inserted(c.InsertTx(ctx, t, args, opts))
 	}
 	return nil, fmt.Errorf("%w; got %T", ErrNotTransaction, tx)
 }

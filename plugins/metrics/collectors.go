@@ -89,6 +89,12 @@ type RateLimitStats struct {
 // failed).
 //
 //	metrics.RateLimit(func() metrics.RateLimitStats { return metrics.RateLimitStats(limiter.Stats()) })
+//
+// Deprecated: an installed ratelimit.Limiter reports its figures through
+// covet.StatsReporter, exported without wiring (covet_ratelimit_allowed_total,
+// _limited_total, ...); registering this too collects allowed_total,
+// failed_open_total and failed_closed_total twice, which the registry
+// reports as a gather error.
 func RateLimit(read func() RateLimitStats) prometheus.Collector {
 	return Figures("covet", "ratelimit", func() []Figure {
 		s := read()

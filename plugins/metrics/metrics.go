@@ -134,6 +134,9 @@ func (p *Plugin) Install(app *covet.App) error {
 	if p.cfg.runtime {
 		cs = append(cs, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
+	if !p.cfg.noStats {
+		cs = append(cs, &pluginStats{ns: p.cfg.namespace, app: app})
+	}
 	cs = append(cs, p.cfg.collectors...)
 	var done []prometheus.Collector
 	for _, c := range cs {

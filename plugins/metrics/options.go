@@ -26,6 +26,7 @@ type config struct {
 	collectors  []prometheus.Collector
 	exemplar    func(c *covet.Context) string
 	profiling   bool
+	noStats     bool
 	errs        []error
 }
 
@@ -149,6 +150,11 @@ func WithAllowedIPs(cidrs ...string) Option {
 func WithCollector(cs ...prometheus.Collector) Option {
 	return func(c *config) { c.collectors = append(c.collectors, cs...) }
 }
+
+// WithPluginStats turns on (the default) or off the export of the figures
+// of every installed plugin that implements covet.StatsReporter, read at
+// each scrape as namespace_plugin_name (counters with "_total").
+func WithPluginStats(on bool) Option { return func(c *config) { c.noStats = !on } }
 
 // WithExemplars attaches an exemplar to each duration observation for
 // which fn returns a non-empty trace ID (label trace_id), so that a latency

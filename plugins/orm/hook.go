@@ -59,6 +59,12 @@ func (h *queryHook) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context.
 func (h *queryHook) AfterQuery(ctx context.Context, e *bun.QueryEvent) {
 	took := time.Since(e.StartTime)
 	control := isTxControl(e)
+	if !control {
+		h.d.queries.Add(1)
+		if e.Err != nil && e.Err != sql.ErrNoRows {
+			h.d.queryErrors.Add(1)
+		}
+	}
 	if st := stateFrom(ctx); st != nil && !control {
 		st.queries.Add(1)
 		st.dbTime.Add(int64(took))

@@ -43,6 +43,14 @@ type Database struct {
 
 	lastPurge atomic.Int64
 	writeTurn chan struct{} // SQLite: one write transaction at a time
+
+	// Figures (AppendStats): statements and failed ones since the plugin
+	// was installed; the waits of pools closed before the current one, so
+	// the counters do not go back to 0 when the app starts again.
+	queries, queryErrors atomic.Uint64
+	waitCountBase        int64
+	waitTimeBase         time.Duration
+	labels               []covet.StatLabel // {db: name}
 }
 
 // New returns the plugin. Options given directly configure the primary
@@ -91,7 +99,8 @@ func (p *Plugin) Install(app *covet.App) error {
 			}
 		}
 		dia := drv.Dialect()
-		d := &Database{name: dc.name, cfg: dc, p: p, dialect: dia, driver: drv, where: string(dia), closed: true}
+		d := &Database{name: dc.name, cfg: dc, p: p, dialect: dia, driver: drv, where: string(dia), closed: true,
+			labels: []covet.StatLabel{{Name: "db", Value: dc.name}}}
 		if dia == SQLite {
 			d.writeTurn = make(chan struct{}, 1)
 		}
@@ -186,6 +195,9 @@ func (d *Database) close() error {
 	d.closed = true
 	d.db.Store(nil)
 	err := d.sqldb.Close()
+	ws := d.sqldb.Stats()
+	d.waitCountBase += ws.WaitCount
+	d.waitTimeBase += ws.WaitDuration
 	if d.replicas != nil {
 		err = errors.Join(err, d.replicas.close())
 	}
@@ -423,6 +435,38 @@ func (d *Database) pool() *sql.DB {
 	defer d.mu.Unlock()
 	return d.sqldb
 }
+
+// AppendStats appends the plugin's figures (covet.StatsReporter), labelled
+// db with each database's name: pool_max_open, pool_open, pool_in_use,
+// pool_idle (gauges), pool_wait (waits for a connection), pool_wait_seconds,
+// queries and query_errors (statements run and failed, sql.ErrNoRows and
+// transaction control not counted). Before Start and after Stop the pool
+// gauges are 0.
+func (p *Plugin) AppendStats(dst []covet.Stat) []covet.Stat {
+	for _, d := range p.dbs {
+		d.mu.Lock()
+		var ss sql.DBStats
+		if d.sqldb != nil && !d.closed {
+			ss = d.sqldb.Stats()
+		}
+		waits, waited := d.waitCountBase+ss.WaitCount, d.waitTimeBase+ss.WaitDuration
+		d.mu.Unlock()
+		l := d.labels
+		dst = append(dst,
+			covet.Stat{Name: "pool_max_open", Help: "Connections the pool may open (0: no limit).", Kind: covet.StatGauge, Value: float64(ss.MaxOpenConnections), Labels: l},
+			covet.Stat{Name: "pool_open", Help: "Connections open, in use or idle.", Kind: covet.StatGauge, Value: float64(ss.OpenConnections), Labels: l},
+			covet.Stat{Name: "pool_in_use", Help: "Connections in use.", Kind: covet.StatGauge, Value: float64(ss.InUse), Labels: l},
+			covet.Stat{Name: "pool_idle", Help: "Idle connections.", Kind: covet.StatGauge, Value: float64(ss.Idle), Labels: l},
+			covet.Stat{Name: "pool_wait", Help: "Times a statement waited for a free connection.", Kind: covet.StatCounter, Value: float64(waits), Labels: l},
+			covet.Stat{Name: "pool_wait_seconds", Help: "Time spent waiting for a free connection.", Kind: covet.StatCounter, Value: waited.Seconds(), Labels: l},
+			covet.Stat{Name: "queries", Help: "Statements run (transaction control not counted).", Kind: covet.StatCounter, Value: float64(d.queries.Load()), Labels: l},
+			covet.Stat{Name: "query_errors", Help: "Statements that failed (sql.ErrNoRows not counted).", Kind: covet.StatCounter, Value: float64(d.queryErrors.Load()), Labels: l},
+		)
+	}
+	return dst
+}
+
+var _ covet.StatsReporter = (*Plugin)(nil)
 
 // Stats returns every database's pool figures by name.
 func (p *Plugin) Stats() map[string]PoolStats {

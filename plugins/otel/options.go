@@ -15,6 +15,7 @@ type Option func(*config)
 type config struct {
 	provider   trace.TracerProvider
 	meter      metric.MeterProvider
+	noStats    bool
 	propagator propagation.TextMapPropagator
 	// w3cOnly: the propagator is the default W3C trace context and
 	// baggage, which read nothing from a request without their headers.
@@ -102,8 +103,9 @@ func WithSkip(fn func(path string) bool) Option {
 // http.server.active_requests (by method). It is the OTLP alternative to
 // plugins/metrics' Prometheus exposition: give it an SDK MeterProvider with
 // a periodic reader on an OTLP exporter (otlpmetrichttp). Off by default;
-// the plugin does not shut mp down. Other plugins' counters go to the same
-// provider with Figures.
+// the plugin does not shut mp down. The figures of installed plugins that
+// implement covet.StatsReporter go to the same provider (WithPluginStats);
+// other counters with Figures.
 func WithMeterProvider(mp metric.MeterProvider) Option {
 	return func(c *config) { c.meter = mp }
 }
@@ -127,3 +129,10 @@ func WithFastPath(on bool) Option {
 func WithHTTPClient(client *http.Client) Option {
 	return func(c *config) { c.client = client }
 }
+
+// WithPluginStats turns on (the default) or off, with WithMeterProvider,
+// the export of the figures of every installed plugin that implements
+// covet.StatsReporter, as observable instruments "covet.<plugin>.<name>"
+// (counters and gauges, labels as attributes), read at each collection.
+// The instruments are made when the app starts and removed when it stops.
+func WithPluginStats(on bool) Option { return func(c *config) { c.noStats = !on } }

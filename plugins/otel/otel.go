@@ -46,7 +46,8 @@ type Plugin struct {
 	byRoute atomic.Pointer[map[*covet.RouteInfo]*spanStart]
 	mu      sync.Mutex
 
-	inst *instruments // HTTP server metrics, with WithMeterProvider
+	inst  *instruments // HTTP server metrics, with WithMeterProvider
+	stats *pluginStats // plugin figures on the meter provider, from Start to Stop
 }
 
 // tracerBox is what starting spans takes, swapped whole when Start makes
@@ -104,6 +105,23 @@ func (p *Plugin) Install(app *covet.App) error {
 // Start creates the SDK tracer provider and its exporter, unless
 // WithTracerProvider gave one.
 func (p *Plugin) Start(ctx context.Context) error {
+	if p.cfg.meter != nil && !p.cfg.noStats && p.app != nil && p.stats == nil {
+		ps, err := registerStats(p.cfg.meter, p.app)
+		if err != nil {
+			return err
+		}
+		p.stats = ps
+	}
+	err := p.startTracing(ctx)
+	if err != nil {
+		_ = p.stats.unregister()
+		p.stats = nil
+	}
+	return err
+}
+
+// startTracing creates the SDK tracer provider, unless one was given.
+func (p *Plugin) startTracing(ctx context.Context) error {
 	if p.cfg.provider != nil {
 		return nil
 	}
@@ -173,11 +191,13 @@ func (p *Plugin) logExportError(err error) {
 	}
 }
 
-// Stop flushes and shuts down the provider the plugin created, and the
-// fast path's exporter: every span ended before Stop is sent (or counted
-// as failed in ExportStats when the collector refuses it).
+// Stop removes the plugin figures' instruments, then flushes and shuts
+// down the provider the plugin created and the fast path's exporter: every
+// span ended before Stop is sent (or counted as failed in ExportStats when
+// the collector refuses it).
 func (p *Plugin) Stop(ctx context.Context) error {
-	var errs []error
+	errs := []error{p.stats.unregister()}
+	p.stats = nil
 	if p.fx != nil {
 		errs = append(errs, p.fx.shutdown(ctx))
 	}

@@ -16,6 +16,9 @@ import (
 type Key struct {
 	name string
 	fn   func(*request) (string, bool)
+	// id tells keys apart: the limits of a request that share a key (a
+	// policy's limits all count by the policy's key) compute it once.
+	id *byte
 }
 
 // request is what keys read: the request's context and its client IP,
@@ -57,7 +60,7 @@ func (k Key) Name() string { return k.name }
 // its own key. IPv6 addresses are counted per /64 by default (see
 // WithIPv6Prefix). This is the default key of a policy.
 func IP() Key {
-	return Key{name: "ip", fn: func(r *request) (string, bool) {
+	return Key{id: new(byte), name: "ip", fn: func(r *request) (string, bool) {
 		k := r.clientKey()
 		return k, k != ""
 	}}
@@ -84,7 +87,7 @@ func User(fn func(c *covet.Context) (string, bool)) Key {
 // Requests without the header are not counted by this key.
 func APIKey(header string) Key {
 	header = http.CanonicalHeaderKey(header)
-	return Key{name: "apikey", fn: func(r *request) (string, bool) {
+	return Key{id: new(byte), name: "apikey", fn: func(r *request) (string, bool) {
 		v := r.c.Request().Header[header]
 		if len(v) == 0 || v[0] == "" {
 			return "", false
@@ -99,7 +102,7 @@ func APIKey(header string) Key {
 // are not counted by this key. Remember that clients choose their headers.
 func Header(name string) Key {
 	name = http.CanonicalHeaderKey(name)
-	return Key{name: "header", fn: func(r *request) (string, bool) {
+	return Key{id: new(byte), name: "header", fn: func(r *request) (string, bool) {
 		v := r.c.Request().Header[name]
 		if len(v) == 0 || v[0] == "" {
 			return "", false
@@ -112,7 +115,7 @@ func Header(name string) Key {
 // all clients of the route. Requests that matched no route are not counted
 // by this key.
 func Route() Key {
-	return Key{name: "route", fn: func(r *request) (string, bool) {
+	return Key{id: new(byte), name: "route", fn: func(r *request) (string, bool) {
 		ri := r.c.Route()
 		if ri == nil {
 			return "", false
@@ -123,7 +126,7 @@ func Route() Key {
 
 // KeyFunc returns a key computed by fn; name identifies it in combinations.
 func KeyFunc(name string, fn func(c *covet.Context) (string, bool)) Key {
-	return Key{name: name, fn: func(r *request) (string, bool) {
+	return Key{id: new(byte), name: name, fn: func(r *request) (string, bool) {
 		k, ok := fn(r.c)
 		return k, ok && k != ""
 	}}
@@ -137,7 +140,7 @@ func Combine(keys ...Key) Key {
 	for i, k := range keys {
 		names[i] = k.name
 	}
-	return Key{name: strings.Join(names, "+"), fn: func(r *request) (string, bool) {
+	return Key{id: new(byte), name: strings.Join(names, "+"), fn: func(r *request) (string, bool) {
 		var b strings.Builder
 		for i, k := range keys {
 			v, ok := k.fn(r)
@@ -163,7 +166,7 @@ func FirstOf(keys ...Key) Key {
 	for i, k := range keys {
 		names[i] = k.name
 	}
-	return Key{name: strings.Join(names, "|"), fn: func(r *request) (string, bool) {
+	return Key{id: new(byte), name: strings.Join(names, "|"), fn: func(r *request) (string, bool) {
 		for _, k := range keys {
 			if v, ok := k.fn(r); ok {
 				return k.name + "=" + v, true

@@ -276,6 +276,32 @@ func (l *Limiter) Stats() Stats {
 	return Stats{Allowed: l.allowed.Load(), Denied: l.denied.Load(), FailedOpen: l.failedOpen.Load(), FailedClosed: l.failedClosed.Load()}
 }
 
+// AppendStats appends the limiter's counters (covet.StatsReporter):
+// allowed, limited (refused with 429), failed_open and failed_closed
+// (requests let through, or refused with 503, because the backend failed);
+// with a Memory backend also memory_keys, memory_expired and
+// memory_evicted_live.
+func (l *Limiter) AppendStats(dst []covet.Stat) []covet.Stat {
+	s := l.Stats()
+	dst = append(dst,
+		covet.Stat{Name: "allowed", Help: "Requests checked against a limit and allowed.", Kind: covet.StatCounter, Value: float64(s.Allowed)},
+		covet.Stat{Name: "limited", Help: "Requests refused by a limit (429).", Kind: covet.StatCounter, Value: float64(s.Denied)},
+		covet.Stat{Name: "failed_open", Help: "Requests let through because the limiter's backend failed.", Kind: covet.StatCounter, Value: float64(s.FailedOpen)},
+		covet.Stat{Name: "failed_closed", Help: "Requests refused (503) because the limiter's backend failed.", Kind: covet.StatCounter, Value: float64(s.FailedClosed)},
+	)
+	if m, ok := l.backend.(*Memory); ok {
+		ms := m.Stats()
+		dst = append(dst,
+			covet.Stat{Name: "memory_keys", Help: "Keys held by the in-memory backend.", Kind: covet.StatGauge, Value: float64(ms.Keys)},
+			covet.Stat{Name: "memory_expired", Help: "Keys the in-memory backend removed after they expired.", Kind: covet.StatCounter, Value: float64(ms.Expired)},
+			covet.Stat{Name: "memory_evicted_live", Help: "Keys the in-memory backend removed before they expired because it was full.", Kind: covet.StatCounter, Value: float64(ms.EvictedLive)},
+		)
+	}
+	return dst
+}
+
+var _ covet.StatsReporter = (*Limiter)(nil)
+
 // Backend returns the limiter's backend.
 func (l *Limiter) Backend() Backend { return l.backend }
 
@@ -402,6 +428,13 @@ type scratch struct {
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
+// keyMemo is a key's value for the request being checked.
+type keyMemo struct {
+	id  *byte
+	key string
+	ok  bool
+}
+
 // check applies policies to the request.
 func (l *Limiter) check(c *covet.Context, ps []*Policy, next covet.HandlerFunc) error {
 	s := scratchPool.Get().(*scratch)
@@ -409,6 +442,8 @@ func (l *Limiter) check(c *covet.Context, ps []*Policy, next covet.HandlerFunc) 
 	reqs, rules := s.reqs[:0], s.rules[:0]
 	method := c.Request().Method
 	mode := FailOpen
+	var memo [maxInline]keyMemo // keys computed for this request, by Key
+	nm := 0
 	for _, p := range ps {
 		if !p.appliesTo(method) {
 			continue
@@ -416,9 +451,24 @@ func (l *Limiter) check(c *covet.Context, ps []*Policy, next covet.HandlerFunc) 
 		if p.mode == FailClosed {
 			mode = FailClosed
 		}
+	rules:
 		for i := range p.rules {
 			r := &p.rules[i]
+			for j := range nm {
+				if memo[j].id == r.key.id {
+					if !memo[j].ok {
+						continue rules
+					}
+					reqs = append(reqs, Request{Scope: r.scope, Key: memo[j].key, Limit: r.limit})
+					rules = append(rules, r)
+					continue rules
+				}
+			}
 			k, ok := r.key.fn(&s.rq)
+			if nm < len(memo) {
+				memo[nm] = keyMemo{id: r.key.id, key: k, ok: ok}
+				nm++
+			}
 			if !ok {
 				continue
 			}

@@ -390,3 +390,63 @@ func TestMemoryHealthAndContract(t *testing.T) {
 		t.Errorf("health = %+v", rep)
 	}
 }
+
+// statValue returns the value of the stat named name in stats, failing the
+// test if it is not there.
+func statValue(t *testing.T, stats []covet.Stat, name string) float64 {
+	t.Helper()
+	for _, s := range stats {
+		if s.Name == name {
+			return s.Value
+		}
+	}
+	t.Fatalf("no stat %q in %+v", name, stats)
+	return 0
+}
+
+func TestAppendStatsFollowsTraffic(t *testing.T) {
+	now := start
+	lim := New(WithBackend(fixedMemory(&now)))
+	client := newApp(t, lim, func(app *covet.App) {
+		app.GET("/x", ok).With(Apply(NewPolicy("x", WithLimits(PerMinute(2)))))
+	})
+	for range 5 {
+		client.Get("/x").Do()
+	}
+	stats := lim.AppendStats(nil)
+	if a, l := statValue(t, stats, "allowed"), statValue(t, stats, "limited"); a != 2 || l != 3 {
+		t.Errorf("allowed %v limited %v, want 2 and 3", a, l)
+	}
+	if k := statValue(t, stats, "memory_keys"); k != 1 {
+		t.Errorf("memory_keys = %v, want 1", k)
+	}
+}
+
+// TestKeyComputedOncePerRequest: the limits of a policy that share its key,
+// and a second policy with the same key, compute the key once per request;
+// a limit with its own key computes that one once more.
+func TestKeyComputedOncePerRequest(t *testing.T) {
+	var calls, own int
+	key := KeyFunc("user", func(c *covet.Context) (string, bool) { calls++; return "u1", true })
+	other := KeyFunc("tenant", func(c *covet.Context) (string, bool) { own++; return "t1", true })
+	lim := New()
+	client := newApp(t, lim, func(app *covet.App) {
+		app.GET("/x", ok).With(Apply(
+			NewPolicy("a", WithKey(key), WithLimits(PerMinute(10), PerHour(100), PerDay(1000), PerMinute(5).By(other))),
+			NewPolicy("b", WithKey(key), WithLimits(PerSecond(10))),
+		))
+	})
+	client.Get("/x").Do().ExpectStatus(200)
+	if calls != 1 || own != 1 {
+		t.Errorf("key functions called %d and %d times for one request, want 1 and 1", calls, own)
+	}
+	if s := lim.Stats(); s.Allowed != 1 {
+		t.Errorf("stats = %+v", s)
+	}
+	// The memoised key still counts: the fifth request of a 5/minute limit
+	// on the other key passes, the sixth is refused.
+	for range 4 {
+		client.Get("/x").Do().ExpectStatus(200)
+	}
+	client.Get("/x").Do().ExpectStatus(429)
+}

@@ -131,10 +131,17 @@ func (c *Conn) SendBinary(data []byte) error {
 var ErrClosed = errors.New("ws: connection closed")
 
 func (c *Conn) send(op byte, data []byte) error {
+	st := &c.route.hub.stats
 	if c.closed.Load() {
+		st.dropped.Add(1)
 		return ErrClosed
 	}
-	return c.writeFrame(c.frameFor(op, data))
+	if err := c.writeFrame(c.frameFor(op, data)); err != nil {
+		st.dropped.Add(1)
+		return err
+	}
+	st.sent.Add(1)
+	return nil
 }
 
 // writeFrame writes a complete frame (one write on the non-blocking socket;

@@ -68,6 +68,9 @@ type hubStats struct {
 	brokerReceived atomic.Int64
 	brokerDropped  atomic.Int64
 	replayFailed   atomic.Int64
+	// Messages written to (or queued for) connections and streams, those
+	// that could not be (closed, overflowed, fell behind), broadcasts.
+	sent, dropped, broadcasts atomic.Int64
 }
 
 // Stats are counters of a hub, for metrics and tests.
@@ -343,6 +346,36 @@ func (h *Hub) Stats() Stats {
 	s.Trims = h.trim.count.Load()
 	return s
 }
+
+// AppendStats appends the hub's figures (covet.StatsReporter): connections,
+// streams (SSE) and rooms (gauges); messages_sent, messages_dropped (not
+// written: the connection was closed or overflowed, the stream fell
+// behind), broadcasts, slow_closed, sse_dropped, broker_failed,
+// broker_received, broker_dropped, replay_failed and trims (counters).
+func (h *Hub) AppendStats(dst []covet.Stat) []covet.Stat {
+	s := h.Stats()
+	h.mu.RLock()
+	rooms := len(h.rooms)
+	h.mu.RUnlock()
+	st := &h.stats
+	return append(dst,
+		covet.Stat{Name: "connections", Help: "Open WebSocket connections.", Kind: covet.StatGauge, Value: float64(s.Conns)},
+		covet.Stat{Name: "streams", Help: "Open SSE streams.", Kind: covet.StatGauge, Value: float64(s.Streams)},
+		covet.Stat{Name: "rooms", Help: "Rooms with members (or replay history) on this instance.", Kind: covet.StatGauge, Value: float64(rooms)},
+		covet.Stat{Name: "messages_sent", Help: "Messages written to connections and streams (direct sends and broadcast deliveries).", Kind: covet.StatCounter, Value: float64(st.sent.Load())},
+		covet.Stat{Name: "messages_dropped", Help: "Messages not delivered: connection closed or overflowed, stream behind.", Kind: covet.StatCounter, Value: float64(st.dropped.Load())},
+		covet.Stat{Name: "broadcasts", Help: "Broadcasts delivered on this instance (local or from the broker).", Kind: covet.StatCounter, Value: float64(st.broadcasts.Load())},
+		covet.Stat{Name: "slow_closed", Help: "Connections closed because their send queue overflowed.", Kind: covet.StatCounter, Value: float64(s.SlowClosed)},
+		covet.Stat{Name: "sse_dropped", Help: "SSE streams ended because they fell behind.", Kind: covet.StatCounter, Value: float64(s.SSEDropped)},
+		covet.Stat{Name: "broker_failed", Help: "Broadcasts that could not be published to the broker.", Kind: covet.StatCounter, Value: float64(s.BrokerFailed)},
+		covet.Stat{Name: "broker_received", Help: "Broadcasts received from other instances.", Kind: covet.StatCounter, Value: float64(s.BrokerReceived)},
+		covet.Stat{Name: "broker_dropped", Help: "Messages the broker reported lost.", Kind: covet.StatCounter, Value: float64(s.BrokerDropped)},
+		covet.Stat{Name: "replay_failed", Help: "Broadcasts the replay store could not keep, and resumptions it could not answer.", Kind: covet.StatCounter, Value: float64(s.ReplayFailed)},
+		covet.Stat{Name: "trims", Help: "Times the hub returned memory to the OS after a burst of handshakes.", Kind: covet.StatCounter, Value: float64(s.Trims)},
+	)
+}
+
+var _ covet.StatsReporter = (*Hub)(nil)
 
 // admit counts a new connection of client against the limits; the error is
 // the handshake's answer.

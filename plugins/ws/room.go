@@ -9,7 +9,7 @@ import (
 
 // member is what a room holds: a WebSocket Conn or an SSE Stream.
 type member interface {
-	deliver(m *outMsg)
+	deliver(m *outMsg) bool // false: not delivered (closed, overflowed, behind)
 	memberRooms() *[]string
 }
 
@@ -87,7 +87,7 @@ func (r *room) since(after uint64) []*outMsg {
 
 func (c *Conn) memberRooms() *[]string { return &c.rooms }
 
-func (c *Conn) deliver(m *outMsg) { _ = c.writeFrame(m.frameFor(c)) }
+func (c *Conn) deliver(m *outMsg) bool { return c.writeFrame(m.frameFor(c)) == nil }
 
 func (h *Hub) join(m member, name string) {
 	h.mu.Lock()
@@ -291,8 +291,20 @@ func (h *Hub) deliverLocal(env envelope) {
 		}
 	}
 	h.mu.Unlock()
+	var sent, dropped int64
 	for _, t := range targets {
-		t.deliver(m)
+		if t.deliver(m) {
+			sent++
+		} else {
+			dropped++
+		}
+	}
+	h.stats.broadcasts.Add(1)
+	if sent > 0 {
+		h.stats.sent.Add(sent)
+	}
+	if dropped > 0 {
+		h.stats.dropped.Add(dropped)
 	}
 }
 

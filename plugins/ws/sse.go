@@ -67,12 +67,14 @@ func (s *Stream) ClientIP() string { return s.client }
 func (s *Stream) memberRooms() *[]string { return &s.rooms }
 
 // deliver queues an event; a stream whose queue is full is ended.
-func (s *Stream) deliver(m *outMsg) {
+func (s *Stream) deliver(m *outMsg) bool {
 	select {
 	case s.ch <- m:
+		return true
 	default:
 		s.end()
 		s.hub.stats.sseDropped.Add(1)
+		return false
 	}
 }
 

@@ -24,8 +24,6 @@ import (
 	"github.com/covetgo/covet/plugins/orm/pgsql"
 	"github.com/covetgo/covet/plugins/orm/sqlite"
 	"github.com/covetgo/covet/plugins/otel"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/extra/redisotel/v9"
 	"github.com/redis/go-redis/v9"
 	"github.com/uptrace/bun/extra/bunotel"
@@ -87,10 +85,9 @@ func New(cfg Config, logs slog.Handler) (*covet.App, error) {
 	if err := app.Install(tracing, db); err != nil {
 		return nil, err
 	}
+	// The orm's pool figures (covet_orm_pool_*{db="primary"}) are exported
+	// through covet.StatsReporter: nothing to wire.
 	mopts := append([]metrics.Option{metrics.WithExemplars(otel.TraceID)}, cfg.Metrics...)
-	for _, d := range db.Databases() {
-		mopts = append(mopts, metrics.WithCollector(poolStats{d}))
-	}
 	if err := app.Install(metrics.New(mopts...), &wiring{tracing: tracing, db: db, rdb: rdb}); err != nil {
 		return nil, err
 	}
@@ -152,18 +149,3 @@ var (
 	_ covet.Starter = (*wiring)(nil)
 	_ covet.Stopper = (*wiring)(nil)
 )
-
-// poolStats collects a database's pool statistics (database/sql's, as
-// metrics.DBStats does) at scrape time: the orm opens its pools when the
-// app starts, after the collectors are registered.
-type poolStats struct{ d *orm.Database }
-
-func (p poolStats) Describe(ch chan<- *prometheus.Desc) {
-	collectors.NewDBStatsCollector(nil, p.d.Name()).Describe(ch)
-}
-
-func (p poolStats) Collect(ch chan<- prometheus.Metric) {
-	if db := p.d.Bun(); db != nil {
-		collectors.NewDBStatsCollector(db.DB, p.d.Name()).Collect(ch)
-	}
-}

@@ -146,7 +146,7 @@ func TestOneTraceAcrossLayers(t *testing.T) {
 	}
 	for _, want := range []string{
 		`covet_http_requests_total{code="2xx",method="GET",route="/tasks/{id:int}"} 1`,
-		`go_sql_max_open_connections{db_name="` + orm.DefaultName + `"}`,
+		`covet_orm_pool_max_open{db="` + orm.DefaultName + `"}`,
 	} {
 		if !strings.Contains(metricsText, want) {
 			t.Errorf("/metrics lacks %s", want)

@@ -195,7 +195,7 @@ func NewApp(cfg Config) (*covet.App, error) {
 	if err := app.Install(db); err != nil {
 		return nil, err
 	}
-	if err := obs.install(app, db); err != nil {
+	if err := obs.install(app); err != nil {
 		return nil, err
 	}
 	authn, err = newAuth(cfg, db.DB, rdb, prefix)

@@ -264,11 +264,11 @@ func userKey(a *auth.Auth, c *covet.Context) (string, bool) {
 	if u, ok := auth.Principal(c); ok {
 		return u.ID, true
 	}
-	// The limiter asks once per limit (per second and per day): the answer
-	// is kept for the request, so its credentials cost one revocation check
-	// (a Redis round trip) here, not one per limit. The route's guard still
-	// checks them itself (Authenticate sets no principal: the guard's CSRF
-	// check must not be skipped).
+	// The limiter asks once per key and request (the policy's two limits
+	// share it); the answer is also kept for the request, so its credentials
+	// cost one revocation check (a Redis round trip) here whoever asks. The
+	// route's guard still checks them itself (Authenticate sets no
+	// principal: the guard's CSRF check must not be skipped).
 	if k, ok := rateKey.Get(c); ok {
 		return k.id, k.ok
 	}

@@ -10,8 +10,6 @@ import (
 	"github.com/covetgo/covet/plugins/metrics"
 	"github.com/covetgo/covet/plugins/orm"
 	"github.com/covetgo/covet/plugins/otel"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/extra/redisotel/v9"
 	"github.com/redis/go-redis/v9"
 	"github.com/uptrace/bun/extra/bunotel"
@@ -27,13 +25,13 @@ import (
 const MetricsAllowEnv = "TASKBOARD_METRICS_ALLOW"
 
 // observability is the taskboard's metrics and traces: plugins/metrics on
-// /metrics (RED metrics per route, the runtime, the database pools), and,
+// /metrics (RED metrics per route, the runtime, and the installed plugins'
+// figures: database pools, rate limiter, cache, WebSocket, auth), and,
 // when OTEL_EXPORTER_OTLP_ENDPOINT (or _TRACES_ENDPOINT) is set,
 // plugins/otel server spans with SQL (bunotel) and Redis (redisotel) child
 // spans, exported over OTLP/HTTP in batches.
 type observability struct {
 	tp *sdktrace.TracerProvider // nil: no OTLP endpoint, no tracing
-	db *orm.Plugin              // set once installed, read at scrape time
 }
 
 // newObservability creates the tracer provider when an OTLP endpoint is
@@ -73,9 +71,8 @@ func (o *observability) ormOptions() []orm.Option {
 }
 
 // install adds the metrics plugin (and the tracing plugin with the
-// provider) to app; db is the orm plugin whose pools /metrics reports.
-func (o *observability) install(app *covet.App, db *orm.Plugin) error {
-	o.db = db
+// provider) to app.
+func (o *observability) install(app *covet.App) error {
 	allow := []string{"127.0.0.0/8", "::1"}
 	if v := os.Getenv(MetricsAllowEnv); v != "" {
 		allow = nil
@@ -85,7 +82,9 @@ func (o *observability) install(app *covet.App, db *orm.Plugin) error {
 			}
 		}
 	}
-	mopts := []metrics.Option{metrics.WithAllowedIPs(allow...), metrics.WithCollector(poolStats{o})}
+	// The plugins' figures (orm pools and statements, ratelimit, cache, ws,
+	// auth) are exported through covet.StatsReporter: nothing to wire.
+	mopts := []metrics.Option{metrics.WithAllowedIPs(allow...)}
 	if o.tp != nil {
 		mopts = append(mopts, metrics.WithExemplars(otel.TraceID))
 		tracing := otel.New(otel.WithTracerProvider(o.tp),
@@ -105,26 +104,6 @@ func (tracerShutdown) Name() string                     { return "taskboard-trac
 func (tracerShutdown) Install(*covet.App) error         { return nil }
 func (s tracerShutdown) Stop(ctx context.Context) error { return s.tp.Shutdown(ctx) }
 func (tracerShutdown) Start(ctx context.Context) error  { return nil }
-
-// poolStats reports the databases' pool statistics (database/sql's, as
-// metrics.DBStats does) at scrape time: the orm opens its pools when the
-// app starts, after the collectors are registered.
-type poolStats struct{ o *observability }
-
-func (p poolStats) Describe(ch chan<- *prometheus.Desc) {
-	collectors.NewDBStatsCollector(nil, orm.DefaultName).Describe(ch)
-}
-
-func (p poolStats) Collect(ch chan<- prometheus.Metric) {
-	if p.o.db == nil {
-		return
-	}
-	for _, d := range p.o.db.Databases() {
-		if db := d.Bun(); db != nil {
-			collectors.NewDBStatsCollector(db.DB, d.Name()).Collect(ch)
-		}
-	}
-}
 
 var (
 	_ covet.Starter = tracerShutdown{}

@@ -98,8 +98,14 @@ func TestMetricsScrape(t *testing.T) {
 			}
 		}
 	}
-	if f := fams["go_sql_max_open_connections"]; f == nil || len(f.GetMetric()) == 0 {
-		t.Error("/metrics lacks the database pool (go_sql_max_open_connections)")
+	// The plugins' figures come through covet.StatsReporter, not wired here.
+	for _, name := range []string{"covet_orm_pool_max_open", "covet_orm_queries_total", "covet_ratelimit_allowed_total", "covet_auth_refused_total"} {
+		if f := fams[name]; f == nil || len(f.GetMetric()) == 0 {
+			t.Errorf("/metrics lacks the plugin figure %s", name)
+		}
+	}
+	if v := counterValue(fams, "covet_orm_queries_total", map[string]string{"db": "primary"}); v < 1 {
+		t.Errorf("covet_orm_queries_total{db=primary} = %v after requests that read the database", v)
 	}
 
 	// TASKBOARD_METRICS_ALLOW lets a scraper outside loopback in.

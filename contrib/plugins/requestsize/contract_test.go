@@ -75,6 +75,32 @@ func (b broken) ObserveRoutes([]covet.RouteInfo) error {
 	return nil
 }
 
+var brokenLabels = []covet.StatLabel{{Name: "reason", Value: "probe"}}
+
+func (b broken) AppendStats(dst []covet.Stat) []covet.Stat {
+	n := float64(b.calls.Add(1))
+	ok := covet.Stat{Name: "probes", Help: "Probes.", Kind: covet.StatCounter, Value: n, Labels: brokenLabels}
+	switch b.kind {
+	case "counter goes down":
+		ok.Value = 100 - n
+	case "negative counter":
+		ok.Value = -1
+	case "stat with total":
+		ok.Name = "probes_total"
+	case "stat without help":
+		ok.Help = ""
+	case "unstable stats":
+		if n > 1 {
+			ok.Labels = []covet.StatLabel{{Name: "reason", Value: "other"}}
+		}
+	case "duplicate series":
+		dst = append(dst, ok)
+	case "drops dst":
+		return []covet.Stat{ok}
+	}
+	return append(dst, ok)
+}
+
 // TestBrokenPluginContract runs only as the child of
 // TestContractCatchesBrokenPlugins.
 func TestBrokenPluginContract(t *testing.T) {
@@ -106,6 +132,13 @@ func TestContractCatchesBrokenPlugins(t *testing.T) {
 		{"rejects routes", "ObserveRoutes(app.Routes()): broken: routes refused"},
 		{"install opens", "Install of \"broken\" started 1 goroutines (Install opens nothing"},
 		{"start leaks", "goroutines left after App.Stop with \"broken\""},
+		{"counter goes down", "counter probes,reason=probe went down after Start: 99 then 98"},
+		{"negative counter", "counter probes,reason=probe is -1 after Install, want >= 0"},
+		{"stat with total", "stat name \"probes_total\": want lower snake case without \"_total\""},
+		{"stat without help", "stat probes has no Help"},
+		{"unstable stats", "no longer reports series probes,reason=probe after Start"},
+		{"duplicate series", "reports series probes,reason=probe twice"},
+		{"drops dst", "did not keep what dst held"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.kind, func(t *testing.T) {
