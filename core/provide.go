@@ -3,7 +3,6 @@ package covet
 import (
 	"fmt"
 	"reflect"
-	"unsafe"
 
 	"github.com/covetgo/covet/core/internal/binding"
 	"github.com/covetgo/covet/core/internal/inject"
@@ -124,11 +123,11 @@ func ProvideIn[T, In any](app *App, fn func(c *Context, in *In) (T, error), opts
 	params := inject.Params([]reflect.Type{inT}, deps)
 	resolve := func(c *Context) (any, error) {
 		in := new(In)
-		if err := c.fillDeps(deps, unsafe.Pointer(in)); err != nil {
+		if err := c.fillDeps(deps, in); err != nil {
 			return nil, err
 		}
 		vs := binding.GetState()
-		err := c.bindInput(ip, unsafe.Pointer(in), in, vs)
+		err := c.bindInput(ip, in, vs)
 		binding.PutState(vs)
 		if err != nil {
 			return nil, err
@@ -151,10 +150,10 @@ func registerProvider[T any](app *App, resolve func(c *Context) (any, error), pa
 // fieldDep is a provided field of a typed input.
 type fieldDep = inject.FieldDep[*Context]
 
-// fillDeps resolves the provided fields of the input at base.
-func (c *Context) fillDeps(deps []fieldDep, base unsafe.Pointer) error {
+// fillDeps resolves the provided fields of the input in points to.
+func (c *Context) fillDeps(deps []fieldDep, in any) error {
 	c.dirty = true
-	return c.deps.Fill(c, deps, base)
+	return c.deps.Fill(c, deps, in)
 }
 
 // resolve returns p's value for the request (computed once per request).
