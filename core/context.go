@@ -2,7 +2,6 @@ package covet
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/covetgo/covet/core/internal/inject"
 	"github.com/covetgo/covet/core/internal/keys"
+	"github.com/covetgo/covet/core/internal/sse"
 	"github.com/julienschmidt/httprouter"
 )
 
@@ -536,29 +536,7 @@ func (c *Context) Stream(code int, contentType string, rd io.Reader) error {
 	ctx := c.drainingContext()
 	dl := c.startStream()
 	r.WriteHeader(code)
-	buf := make([]byte, 32*1024)
-	for {
-		if ctx.Err() != nil {
-			return context.Cause(ctx)
-		}
-		n, err := rd.Read(buf)
-		if n > 0 {
-			dl.Extend()
-			if _, werr := r.Write(buf[:n]); werr != nil {
-				// A failed write means the client went away.
-				return errors.Join(context.Canceled, werr)
-			}
-			if ferr := r.FlushError(); ferr != nil && ferr != http.ErrNotSupported {
-				return ferr
-			}
-		}
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
+	return sse.Copy(ctx, r, rd, dl) // core/internal/sse
 }
 
 // NoContent writes a status with no body.
