@@ -3,6 +3,7 @@ package serve
 import (
 	"crypto/tls"
 	"net/http"
+	"time"
 )
 
 // TLSConfig returns the TLS configuration of App.RunTLS: a copy of base
@@ -32,4 +33,18 @@ func H2C(srv *http.Server) {
 	p.SetUnencryptedHTTP2(true)
 	p.SetHTTP2(true)
 	srv.Protocols = p
+}
+
+// Override applies WithServer's durations: src[i] replaces *dst[i] when
+// positive, a negative one (covet.NoTimeout) sets it to 0 (none), and 0
+// keeps it.
+func Override(dst []*time.Duration, src ...time.Duration) {
+	for i, d := range src {
+		switch {
+		case d < 0:
+			*dst[i] = 0
+		case d > 0:
+			*dst[i] = d
+		}
+	}
 }

@@ -72,3 +72,11 @@ func TestH2C(t *testing.T) {
 		t.Fatalf("protocols %v", srv.Protocols)
 	}
 }
+
+func TestOverride(t *testing.T) {
+	a, b, c := time.Second, time.Second, time.Second
+	Override([]*time.Duration{&a, &b, &c}, -1, 0, 5*time.Second)
+	if a != 0 || b != time.Second || c != 5*time.Second {
+		t.Fatalf("got %v %v %v", a, b, c)
+	}
+}
