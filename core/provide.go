@@ -1,6 +1,7 @@
 package covet
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 
@@ -98,27 +99,18 @@ func ProvideIn[T, In any](app *App, fn func(c *Context, in *In) (T, error), opts
 	if fn == nil {
 		panic("covet: ProvideIn[" + tT.String() + "] with a nil provider")
 	}
-	where := func() string {
+	var deps []fieldDep
+	var ip *binding.InputPlan
+	err := errors.New("must be a struct")
+	if inT.Kind() == reflect.Struct {
+		var idx []int
+		if deps, idx, err = app.providers.Fields(inT); err == nil {
+			ip, err = binding.CompileProviderInput(inT, idx)
+		}
+	}
+	if err != nil {
 		file, line := callerOutside()
-		return fmt.Sprintf("provider of %s (%s:%d)", tT, file, line)
-	}
-	if inT.Kind() != reflect.Struct {
-		panic(fmt.Sprintf("covet: %s: input %s must be a struct", where(), inT))
-	}
-	deps, idx, err := app.providers.Fields(inT)
-	if err != nil {
-		panic(fmt.Sprintf("covet: %s: input %s: %v", where(), inT, err))
-	}
-	ip, err := binding.CompileInputProvided(inT, idx)
-	if err != nil {
-		panic(fmt.Sprintf("covet: %s: input %s: %v", where(), inT, err))
-	}
-	if ip.HasBody() {
-		panic(fmt.Sprintf("covet: %s: input %s reads a body: a provider's input takes parameters only (tag its fields query, header, cookie or path)", where(), inT))
-	}
-	if ip.HasPath() {
-		// Path fields bind by name: resolved against each request's route.
-		panic(fmt.Sprintf("covet: %s: input %s has path fields: read path parameters with c.Param in the provider", where(), inT))
+		panic(fmt.Sprintf("covet: provider of %s (%s:%d): input %s: %v", tT, file, line, inT, err))
 	}
 	params := inject.Params([]reflect.Type{inT}, deps)
 	resolve := func(c *Context) (any, error) {

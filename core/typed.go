@@ -101,14 +101,8 @@ func handleTyped[In, Out any](r Router, method, pattern string, fn func(*Context
 			fail(fmt.Errorf("input %s: %v", inT, err))
 		}
 	}
-	var params []binding.PathParam
-	pat, perr := parsePattern(full)
-	if perr == nil {
-		for _, p := range pat.params {
-			params = append(params, binding.PathParam{Name: p.Name, Rest: p.Kind == ParamPath})
-		}
-	}
-	ip, op, err := binding.CompileRoute(inT, outT, provided, params, perr == nil)
+	params, known := binding.RouteParams(full)
+	ip, op, err := binding.CompileRoute(inT, outT, provided, params, known)
 	if err != nil {
 		fail(err)
 	}
