@@ -225,3 +225,21 @@ func (s *Signal) Rearm() {
 		s.ctx, s.cancel = nil, nil
 	}
 }
+
+// CheckNew refuses a plugin App.Install cannot take: nil, with an empty
+// name, or with the name of one of the installed plugins.
+func CheckNew[P Plugin](installed []P, p P) error {
+	if any(p) == nil {
+		return errors.New("covet: Install: nil plugin")
+	}
+	name := p.Name()
+	if name == "" {
+		return fmt.Errorf("covet: Install: plugin %T has an empty name", p)
+	}
+	for _, q := range installed {
+		if q.Name() == name {
+			return fmt.Errorf("covet: plugin %q (%T) is already installed", name, q)
+		}
+	}
+	return nil
+}

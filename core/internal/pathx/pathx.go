@@ -78,3 +78,15 @@ func ValidMethod(m string) bool {
 	}
 	return true
 }
+
+// TrimSlash drops a prefix's trailing slashes; "/" (or "") is the empty
+// prefix.
+func TrimSlash(p string) string {
+	for len(p) > 1 && p[len(p)-1] == '/' {
+		p = p[:len(p)-1]
+	}
+	if p == "/" {
+		return ""
+	}
+	return p
+}

@@ -67,3 +67,14 @@ func Absolute(scheme, host, prefix, path string, query url.Values) string {
 	}
 	return s
 }
+
+// ParseBase parses WithPublicURL's base: an absolute http or https URL
+// without query or fragment; its path loses a trailing slash.
+func ParseBase(base string) (*url.URL, bool) {
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return nil, false
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	return u, true
+}
