@@ -3,7 +3,8 @@
 // them), the stop of the started ones in reverse order when one fails, and
 // the Cleanup of every installed one. covet's plugin.go keeps the public
 // interfaces (Plugin, Starter, Stopper, Cleaner, Dependent); this package
-// finds them by their method sets. It does not import covet.
+// finds them by their method sets. CheckNew refuses a plugin Install cannot
+// take (nil, unnamed, a name already installed). It does not import covet.
 package lifecycle
 
 import (

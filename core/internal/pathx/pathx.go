@@ -1,7 +1,7 @@
 // Package pathx holds small helpers of covet's registration: joining a
 // group prefix and a pattern, serving a mounted handler under its prefix,
-// and finding where (file:line) the user registered something. It does not
-// import covet.
+// finding where (file:line) the user registered something, and trimming a
+// prefix's trailing slashes. It does not import covet.
 package pathx
 
 import (

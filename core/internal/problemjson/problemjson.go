@@ -6,6 +6,7 @@
 // and float format). covet's errors.go keeps the public Problem and
 // FieldError types; the constraints below mirror them field for field (tags
 // included), so a change to either breaks the build instead of the output.
+// Write sends a problem as the response (DefaultErrorHandler's last step).
 // It does not import covet.
 package problemjson
 

@@ -1,6 +1,7 @@
 // Package urlx reverses covet's route patterns into paths (covet.App.URL):
-// the parameters' values checked against their converters and escaped. It
-// does not import covet.
+// the parameters' values checked against their converters and escaped, and
+// absolute URLs on the public base URL (WithPublicURL, checked by
+// ParseBase). It does not import covet.
 package urlx
 
 import (
