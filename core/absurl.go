@@ -3,7 +3,6 @@ package covet
 import (
 	"errors"
 	"net/url"
-	"strings"
 
 	"github.com/covetgo/covet/core/internal/urlx"
 )
@@ -14,11 +13,10 @@ import (
 // Context.AbsoluteURL in place of the request's scheme and host. An invalid
 // URL (not absolute http or https) panics in New.
 func WithPublicURL(base string) Option {
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+	u, ok := urlx.ParseBase(base)
+	if !ok {
 		panic("covet: WithPublicURL: " + base + " is not an absolute http(s) URL without query")
 	}
-	u.Path = strings.TrimSuffix(u.Path, "/")
 	return func(c *config) { c.publicURL = u }
 }
 

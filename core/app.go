@@ -314,22 +314,13 @@ func (a *App) URL(name string, pairs ...any) (string, error) {
 func (a *App) Install(plugins ...Plugin) error {
 	a.configuring("Install")
 	for _, p := range plugins {
-		if p == nil {
-			return errors.New("covet: Install: nil plugin")
-		}
-		name := p.Name()
-		if name == "" {
-			return fmt.Errorf("covet: Install: plugin %T has an empty name", p)
-		}
-		for _, q := range a.plugins {
-			if q.Name() == name {
-				return fmt.Errorf("covet: plugin %q (%T) is already installed", name, q)
-			}
+		if err := lifecycle.CheckNew(a.plugins, p); err != nil {
+			return err
 		}
 		snap := a.snapshot()
 		if err := p.Install(a); err != nil {
 			nested := a.restore(snap)
-			err = fmt.Errorf("covet: install plugin %q: %w", name, err)
+			err = fmt.Errorf("covet: install plugin %q: %w", p.Name(), err)
 			return errors.Join(err, lifecycle.CleanupAll(append(nested, p)))
 		}
 		a.plugins = append(a.plugins, p)

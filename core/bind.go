@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/url"
 	"reflect"
-	"unsafe"
 
 	"github.com/covetgo/covet/core/internal/binding"
 )
@@ -101,7 +100,7 @@ func WithEncoders(encs ...Encoder) Option {
 // returned as the error to return from the handler (400, 413, 415 or 422
 // with every failing field). Plans are compiled once per type and cached.
 func (c *Context) Bind(v any) error {
-	ip, p, err := bindTarget(v)
+	ip, err := bindTarget(v)
 	if err != nil {
 		return err
 	}
@@ -117,25 +116,26 @@ func (c *Context) Bind(v any) error {
 			return params[j].Name, params[j].Kind == ParamPath
 		})
 	}
-	return c.bindInput(ip, p, v, vs)
+	return c.bindInput(ip, v, vs)
 }
 
-func bindTarget(v any) (*binding.InputPlan, unsafe.Pointer, error) {
+// bindTarget compiles the input plan of the struct v points to.
+func bindTarget(v any) (*binding.InputPlan, error) {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
-		return nil, nil, fmt.Errorf("covet: Bind needs a non-nil pointer to a struct, not %T", v)
+		return nil, fmt.Errorf("covet: Bind needs a non-nil pointer to a struct, not %T", v)
 	}
 	ip, err := binding.CompileInput(rv.Type().Elem())
 	if err != nil {
-		return nil, nil, fmt.Errorf("covet: Bind %T: %w", v, err)
+		return nil, fmt.Errorf("covet: Bind %T: %w", v, err)
 	}
-	return ip, rv.UnsafePointer(), nil
+	return ip, nil
 }
 
 // BindJSON decodes the JSON body into v (a pointer to any JSON type) and
 // validates it with the tags of v's type, as a typed handler's Body.
 func (c *Context) BindJSON(v any) error {
-	tp, p, err := jsonTarget("BindJSON", v)
+	tp, err := jsonTarget("BindJSON", v)
 	if err != nil {
 		return err
 	}
@@ -152,21 +152,21 @@ func (c *Context) BindJSON(v any) error {
 	if len(*bp) == 0 {
 		return validationError([]FieldError{{Location: "body", Message: "a JSON body is required"}})
 	}
-	return decodeJSON(*bp, tp, p, o)
+	return decodeJSON(*bp, tp, v, o)
 }
 
 // jsonTarget compiles the body plan of the value v points to, for who
 // (BindJSON, DecodeJSON).
-func jsonTarget(who string, v any) (*binding.TypePlan, unsafe.Pointer, error) {
+func jsonTarget(who string, v any) (*binding.TypePlan, error) {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
-		return nil, nil, fmt.Errorf("covet: %s needs a non-nil pointer, not %T", who, v)
+		return nil, fmt.Errorf("covet: %s needs a non-nil pointer, not %T", who, v)
 	}
 	tp, err := binding.BodyPlan(rv.Type().Elem())
 	if err != nil {
-		return nil, nil, fmt.Errorf("covet: %s %T: %w", who, v, err)
+		return nil, fmt.Errorf("covet: %s %T: %w", who, v, err)
 	}
-	return tp, rv.UnsafePointer(), nil
+	return tp, nil
 }
 
 // stateError is the 422 listing the failures vs collected, or nil.
@@ -177,11 +177,12 @@ func stateError(vs *binding.State) error {
 	return nil
 }
 
-// decodeJSON decodes and validates data into the value of plan tp at p.
-func decodeJSON(data []byte, tp *binding.TypePlan, p unsafe.Pointer, o binding.Options) error {
+// decodeJSON decodes and validates data into the value of plan tp v
+// points to.
+func decodeJSON(data []byte, tp *binding.TypePlan, v any, o binding.Options) error {
 	vs := binding.GetState()
 	defer binding.PutState(vs)
-	if err := binding.DecodeJSON(o.Codec, data, tp, p, vs, o); err != nil {
+	if err := binding.DecodeJSON(o.Codec, data, tp, v, vs, o); err != nil {
 		return bindError(err)
 	}
 	return stateError(vs)
@@ -190,7 +191,7 @@ func decodeJSON(data []byte, tp *binding.TypePlan, p unsafe.Pointer, o binding.O
 // BindQuery fills the query-tagged fields of v (a pointer to a struct) from
 // the query string, with defaults and validation; other locations are left alone.
 func (c *Context) BindQuery(v any) error {
-	ip, p, err := bindTarget(v)
+	ip, err := bindTarget(v)
 	if err != nil {
 		return err
 	}
@@ -200,7 +201,7 @@ func (c *Context) BindQuery(v any) error {
 	}
 	vs := binding.GetState()
 	defer binding.PutState(vs)
-	if err := binding.BindQuery(ps, c.Request().URL.RawQuery, p, vs); err != nil {
+	if err := binding.BindQuery(ps, c.Request().URL.RawQuery, v, vs); err != nil {
 		return bindError(err)
 	}
 	return stateError(vs)
@@ -213,14 +214,14 @@ func (c *Context) BindQuery(v any) error {
 // failure is an *Error: 400 for malformed JSON, 422 listing every failing
 // field (locations say "body").
 func (a *App) DecodeJSON(data []byte, v any) error {
-	tp, p, err := jsonTarget("DecodeJSON", v)
+	tp, err := jsonTarget("DecodeJSON", v)
 	if err != nil {
 		return err
 	}
 	if len(data) == 0 {
 		return validationError([]FieldError{{Location: "body", Message: "a JSON value is required"}})
 	}
-	return decodeJSON(data, tp, p, binding.Options{Strict: a.cfg.strictJSON, MaxDepth: a.cfg.maxJSONDepth, Codec: a.cfg.json})
+	return decodeJSON(data, tp, v, binding.Options{Strict: a.cfg.strictJSON, MaxDepth: a.cfg.maxJSONDepth, Codec: a.cfg.json})
 }
 
 // BindValues fills the query-tagged fields of v (a non-nil pointer to a
@@ -236,13 +237,13 @@ func (a *App) DecodeJSON(data []byte, v any) error {
 // It lets code outside a request reuse the binding engine: the settings
 // plugin loads typed configuration through it.
 func BindValues(v any, values map[string][]string) error {
-	ip, p, err := bindTarget(v)
+	ip, err := bindTarget(v)
 	if err != nil {
 		return err
 	}
 	vs := binding.GetState()
 	defer binding.PutState(vs)
-	ip.BindValues(values, p, vs)
+	ip.BindValues(values, v, vs)
 	return stateError(vs)
 }
 
@@ -263,11 +264,15 @@ func bindError(err error) error {
 	return e
 }
 
-// fieldErrors views the binder's field errors as FieldErrors: the two types
-// have the same fields (the conversion below fails to compile otherwise).
+// fieldErrors copies the binder's field errors (the State's own array,
+// reused once the State is back in its pool) as FieldErrors: the two types
+// have the same fields, so the compiler checks each conversion.
 func fieldErrors(errs []binding.FieldError) []FieldError {
-	_ = FieldError(binding.FieldError{})
-	return unsafe.Slice((*FieldError)(unsafe.Pointer(unsafe.SliceData(errs))), len(errs))
+	out := make([]FieldError, len(errs))
+	for i, e := range errs {
+		out[i] = FieldError(e)
+	}
+	return out
 }
 
 // Body and query limits, re-exported from the binder.

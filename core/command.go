@@ -3,12 +3,10 @@ package covet
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"slices"
 	"strings"
 	"syscall"
 
@@ -76,28 +74,14 @@ func (a *App) AddCommand(cmd Command) {
 // plugins' (Commander). Where names collide, the app's own command wins over
 // a plugin's, and both over a built-in one.
 func (a *App) Commands() []Command {
-	byName := map[string]Command{}
-	for _, c := range a.builtinCommands() {
-		byName[c.Name] = c
-	}
+	var fromPlugins []Command
 	for _, p := range a.plugins {
 		if cm, ok := p.(Commander); ok {
-			for _, c := range cm.Commands() {
-				if c.Name != "" && c.Run != nil {
-					byName[c.Name] = c
-				}
-			}
+			fromPlugins = append(fromPlugins, cm.Commands()...)
 		}
 	}
-	for _, c := range a.commands {
-		byName[c.Name] = c
-	}
-	out := make([]Command, 0, len(byName))
-	for _, c := range byName {
-		out = append(out, c)
-	}
-	slices.SortFunc(out, func(x, y Command) int { return strings.Compare(x.Name, y.Name) })
-	return out
+	usable := func(c Command) (string, bool) { return c.Name, c.Name != "" && c.Run != nil }
+	return cli.Merge(usable, a.builtinCommands(), fromPlugins, a.commands)
 }
 
 // Main is an application's whole main function: it runs the command named by
@@ -116,22 +100,14 @@ func (a *App) Commands() []Command {
 // openapi plugin installed, `go run . migrate up` with the orm plugin. Command
 // output goes to standard output; a command's failure is returned.
 func (a *App) Main(addr string, args []string) error {
+	if addr, serve, err := cli.ServeArgs(addr, args); err != nil {
+		return err
+	} else if serve {
+		a.viaMain.Store(true)
+		return a.Run(addr) // Serve handles the signals itself (a second one ends the process)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		args = append([]string{"serve"}, args...)
-	}
-	if args[0] == "serve" {
-		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-		fs.SetOutput(io.Discard)
-		fs.StringVar(&addr, "addr", addr, "address to listen on")
-		if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 {
-			return fmt.Errorf("covet: usage: serve [--addr host:port]")
-		}
-		a.viaMain.Store(true)
-		stop() // Serve handles the signals itself (a second one ends the process)
-		return a.Run(addr)
-	}
 	return a.RunCommand(ctx, os.Stdout, args)
 }
 
@@ -142,6 +118,7 @@ func (a *App) RunCommand(ctx context.Context, out io.Writer, args []string) erro
 	if len(args) == 0 {
 		return errors.New("covet: no command given")
 	}
+	var names []string
 	for _, c := range a.Commands() {
 		if c.Name == args[0] {
 			if c.Name == "serve" {
@@ -149,16 +126,9 @@ func (a *App) RunCommand(ctx context.Context, out io.Writer, args []string) erro
 			}
 			return c.Run(ctx, args[1:], out)
 		}
-	}
-	return fmt.Errorf("covet: unknown command %q (commands: %s)", args[0], strings.Join(a.commandNames(), ", "))
-}
-
-func (a *App) commandNames() []string {
-	var names []string
-	for _, c := range a.Commands() {
 		names = append(names, c.Name)
 	}
-	return names
+	return fmt.Errorf("covet: unknown command %q (commands: %s)", args[0], strings.Join(names, ", "))
 }
 
 func (a *App) builtinCommands() []Command {

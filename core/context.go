@@ -2,7 +2,6 @@ package covet
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -16,6 +15,8 @@ import (
 	"time"
 
 	"github.com/covetgo/covet/core/internal/inject"
+	"github.com/covetgo/covet/core/internal/keys"
+	"github.com/covetgo/covet/core/internal/sse"
 	"github.com/julienschmidt/httprouter"
 )
 
@@ -42,8 +43,8 @@ type Context struct {
 	redirectTo string
 	miss       uint8 // the answer for an unmatched request (missNotFound, ...)
 	query      url.Values
-	values     []ctxValue // Key.Set values until the request's context needs them (pooled)
-	keys       *keyStore  // the values once visible from the context (not pooled)
+	values     []keys.Value // Key.Set values until the request's context needs them (pooled)
+	keys       *keys.Store  // the values once visible from the context (not pooled)
 	// keysPending: the request may not carry keys in its context yet
 	// (attached when the request or its context is next asked for).
 	keysPending bool
@@ -69,10 +70,6 @@ type Context struct {
 	// pendingCtx is SetContext's context, not yet on the request (a copy
 	// of the request carries it when the request is next asked for).
 	pendingCtx context.Context
-}
-
-type ctxValue struct {
-	key, val any
 }
 
 // release clears the per-request state. Fields are only written when set,
@@ -352,7 +349,7 @@ func (c *Context) SetRequestID(id string) {
 	// request or its context is next asked for: a request nobody asks for
 	// (most handlers) pays no request copy for it.
 	if c.keys != nil {
-		c.keys.requestID = id
+		c.keys.RequestID = id
 	}
 	c.keysPending = true
 }
@@ -388,84 +385,25 @@ func NewKey[T any](name string) *Key[T] { return &Key[T]{name: name} }
 // String returns the key's name.
 func (k *Key[T]) String() string { return k.name }
 
-// keyStore holds a request's key values. It is allocated for a request the
-// first time a value is set, never pooled (a goroutine may keep the
-// request's context after the request), and it is the context layer that
-// makes the values visible from the request's context.
-type keyStore struct {
-	context.Context
-	vals      []ctxValue
-	buf       [4]ctxValue
-	requestID string // SetRequestID's, for RequestIDFrom
-}
-
-// storeKey finds the keyStore in a context.
-type storeKey struct{}
-
-// Value implements context.Context.
-func (s *keyStore) Value(key any) any {
-	switch key {
-	case storeKey{}:
-		return s
-	case requestIDKey{}:
-		if s.requestID != "" {
-			return s.requestID
-		}
-	}
-	return s.Context.Value(key)
-}
-
-// storeLayer puts a request's store back on a context derived from one
-// that did not carry it (SetRequest with an older request).
-type storeLayer struct {
-	context.Context
-	s *keyStore
-}
-
-// Value implements context.Context.
-func (l *storeLayer) Value(key any) any {
-	switch key {
-	case storeKey{}:
-		return l.s
-	case requestIDKey{}:
-		if l.s.requestID != "" {
-			return l.s.requestID
-		}
-	}
-	return l.Context.Value(key)
-}
-
-// attachStore makes sure the request's context carries the store. It runs
-// when the request or its context is asked for after a value was set (or
-// the request replaced), not in Set: middleware that took the request
-// before setting a value and then changes it (r.Body = ...) changes the
-// request handlers get.
+// attachStore makes sure the request's context carries the store
+// (core/internal/keys). It runs when the request or its context is asked
+// for after a value was set (or the request replaced), not in Set:
+// middleware that took the request before setting a value and then changes
+// it (r.Body = ...) changes the request handlers get.
 func (c *Context) attachStore() {
 	c.keysPending = false
 	if c.keys == nil {
-		// The values move from the pooled slice to a store of their own,
-		// which a goroutine keeping the context may read after the request.
-		s := &keyStore{requestID: c.requestID}
-		s.vals = append(s.buf[:0], c.values...)
-		clear(c.values)
+		c.keys = keys.NewStore(c.requestID, c.values)
 		c.values = c.values[:0]
-		c.keys = s
 	}
 	ctx := c.req.Context()
 	if c.pendingCtx != nil {
 		ctx = c.pendingCtx // SetContext's: the one request copy carries both
 	}
-	if v, ok := ctx.Value(storeKey{}).(*keyStore); ok && v == c.keys {
-		return
+	var attached bool
+	if c.req, attached = keys.Attach(c.req, ctx, c.keys); attached {
+		c.pendingCtx = nil
 	}
-	c.pendingCtx = nil
-	if c.keys.Context == nil {
-		// The store itself is the layer, on the first attach.
-		c.keys.Context = ctx
-		c.req = c.req.WithContext(c.keys)
-		return
-	}
-	c.req = c.req.WithContext(&storeLayer{Context: ctx, s: c.keys})
 }
 
 // Set attaches v to the request under the key. It allocates nothing until
@@ -475,31 +413,21 @@ func (c *Context) attachStore() {
 func (k *Key[T]) Set(c *Context, v T) {
 	c.live()
 	if s := c.keys; s != nil {
-		for i := range s.vals {
-			if s.vals[i].key == k {
-				s.vals[i].val = v
-				return
-			}
-		}
-		s.vals = append(s.vals, ctxValue{key: k, val: v})
+		s.Vals, _ = keys.Set(s.Vals, k, v)
 		return
 	}
-	for i := range c.values {
-		if c.values[i].key == k {
-			c.values[i].val = v
-			return
-		}
+	var added bool
+	if c.values, added = keys.Set(c.values, k, v); added {
+		c.keysPending = true
+		c.dirty = true
 	}
-	c.values = append(c.values, ctxValue{key: k, val: v})
-	c.keysPending = true
-	c.dirty = true
 }
 
 // Get returns the value attached under the key, if any.
 func (k *Key[T]) Get(c *Context) (T, bool) {
 	vals := c.values
 	if s := c.keys; s != nil {
-		vals = s.vals
+		vals = s.Vals
 	}
 	return k.lookup(vals)
 }
@@ -510,20 +438,16 @@ func (k *Key[T]) Get(c *Context) (T, bool) {
 // started by the handler. A value set later on the request is seen too;
 // do not set values while another goroutine reads them.
 func (k *Key[T]) FromContext(ctx context.Context) (T, bool) {
-	if ctx != nil {
-		if s, ok := ctx.Value(storeKey{}).(*keyStore); ok {
-			return k.lookup(s.vals)
-		}
+	if s := keys.From(ctx); s != nil {
+		return k.lookup(s.Vals)
 	}
 	var zero T
 	return zero, false
 }
 
-func (k *Key[T]) lookup(vals []ctxValue) (T, bool) {
-	for i := range vals {
-		if vals[i].key == k {
-			return vals[i].val.(T), true
-		}
+func (k *Key[T]) lookup(vals []keys.Value) (T, bool) {
+	if v, ok := keys.Lookup(vals, k); ok {
+		return v.(T), true
 	}
 	var zero T
 	return zero, false
@@ -533,15 +457,9 @@ func (k *Key[T]) lookup(vals []ctxValue) (T, bool) {
 func (k *Key[T]) Delete(c *Context) {
 	vals := &c.values
 	if s := c.keys; s != nil {
-		vals = &s.vals
+		vals = &s.Vals
 	}
-	for i := range *vals {
-		if (*vals)[i].key == k {
-			*vals = append((*vals)[:i], (*vals)[i+1:]...)
-			(*vals)[len(*vals) : len(*vals)+1][0] = ctxValue{}
-			return
-		}
-	}
+	keys.Delete(vals, k)
 }
 
 // --- response helpers ---
@@ -618,29 +536,7 @@ func (c *Context) Stream(code int, contentType string, rd io.Reader) error {
 	ctx := c.drainingContext()
 	dl := c.startStream()
 	r.WriteHeader(code)
-	buf := make([]byte, 32*1024)
-	for {
-		if ctx.Err() != nil {
-			return context.Cause(ctx)
-		}
-		n, err := rd.Read(buf)
-		if n > 0 {
-			dl.Extend()
-			if _, werr := r.Write(buf[:n]); werr != nil {
-				// A failed write means the client went away.
-				return errors.Join(context.Canceled, werr)
-			}
-			if ferr := r.FlushError(); ferr != nil && ferr != http.ErrNotSupported {
-				return ferr
-			}
-		}
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
+	return sse.Copy(ctx, r, rd, dl) // core/internal/sse
 }
 
 // NoContent writes a status with no body.

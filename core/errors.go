@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"runtime/debug"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/covetgo/covet/core/internal/problemjson"
@@ -298,35 +297,8 @@ func DefaultErrorHandler(c *Context, err error) {
 		writeDevPage(c, p, err)
 		return
 	}
-	bp := problemjson.BufPool.Get().(*[]byte)
-	defer func() { *bp = (*bp)[:0]; problemjson.BufPool.Put(bp) }()
-	b, ok := problemjson.Append((*bp)[:0], &p)
-	*bp = b
-	var mErr error
-	if !ok {
-		b, mErr = a.cfg.json.Marshal(p)
-	}
-	if mErr != nil {
-		b = []byte(`{"type":"about:blank","title":"Internal Server Error","status":500}`)
-		p.Status = http.StatusInternalServerError
-	}
-	h["Content-Type"] = problemContentType // shared slices: never mutated
-	if len(b) > smallBody || c.req.Method == http.MethodHead {
-		h.Set("Content-Length", strconv.Itoa(len(b)))
-	} else {
-		delete(h, "Content-Length") // a stale one from the failed handler; net/http sets it
-	}
-	h["X-Content-Type-Options"] = nosniff
-	res.WriteHeader(p.Status)
-	if c.req.Method != http.MethodHead {
-		_, _ = res.Write(b)
-	}
+	problemjson.Write(res, &p, c.req.Method == http.MethodHead, smallBody, a.cfg.json.Marshal)
 }
-
-var (
-	problemContentType = []string{"application/problem+json"}
-	nosniff            = []string{"nosniff"}
-)
 
 func wantsHTML(r *http.Request) bool {
 	return strings.Contains(r.Header.Get("Accept"), "text/html")

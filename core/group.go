@@ -3,6 +3,8 @@ package covet
 import (
 	"net/http"
 	"slices"
+
+	"github.com/covetgo/covet/core/internal/pathx"
 )
 
 // Group is a set of routes under a common prefix sharing middleware and route
@@ -30,15 +32,8 @@ func newGroup(a *App, parent *Group, prefix string, mw []Middleware) *Group {
 	return g
 }
 
-func trimSlash(p string) string {
-	for len(p) > 1 && p[len(p)-1] == '/' {
-		p = p[:len(p)-1]
-	}
-	if p == "/" {
-		return ""
-	}
-	return p
-}
+// trimSlash drops a prefix's trailing slashes (core/internal/pathx).
+func trimSlash(p string) string { return pathx.TrimSlash(p) }
 
 func (g *Group) fullPrefix() string {
 	if g.parent == nil {

@@ -196,19 +196,7 @@ func (a *App) runHealth(ctx context.Context, kind HealthKind) HealthResponse {
 // logChange logs a plugin's report when its status changed since the last
 // check: the error and details that the public answer leaves out.
 func (hs *health) logChange(a *App, kind HealthKind, name string, ph PluginHealth) {
-	if !hs.changes.Changed(name, ph.Status, HealthOK) {
-		return
+	if hs.changes.Changed(name, ph.Status, HealthOK) {
+		ihealth.LogChange(a.logger, name, string(ph.Status), kind.String(), ph.LatencyMS, ph.Error, ph.Details, ph.Status == HealthOK)
 	}
-	attrs := []any{"plugin", name, "status", string(ph.Status), "kind", kind.String(), "latency_ms", ph.LatencyMS}
-	if ph.Error != "" {
-		attrs = append(attrs, "error", ph.Error)
-	}
-	if len(ph.Details) > 0 {
-		attrs = append(attrs, "details", ph.Details)
-	}
-	if ph.Status == HealthOK {
-		a.logger.Info("covet: health check recovered", attrs...)
-		return
-	}
-	a.logger.Warn("covet: health check failing", attrs...)
 }

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/textproto"
 	"os"
-	"strconv"
 
 	"github.com/covetgo/covet/core/internal/binding"
 	"github.com/covetgo/covet/core/internal/upload"
@@ -132,28 +131,17 @@ func (c *Context) Multipart(fn func(p *Part) error) error {
 	return nil
 }
 
+// multipartError answers a failed multipart read (core/internal/upload
+// classifies it); an *Error the part callback returned passes as is.
 func multipartError(err error, lim MultipartLimits) error {
-	var he *Error
-	var tl *upload.TooLarge
-	switch {
-	case errors.As(err, &he):
+	if he := (*Error)(nil); errors.As(err, &he) {
 		return err
-	case errors.As(err, &tl):
-		return NewError(http.StatusRequestEntityTooLarge, tl.Error())
-	case errors.Is(err, upload.ErrTooManyParts):
-		return NewError(http.StatusRequestEntityTooLarge, "multipart body has more than "+strconv.Itoa(lim.MaxParts)+" parts")
-	case errors.Is(err, upload.ErrBodyLimit):
-		return bindError(binding.BodyTooLarge(lim.MaxBodySize))
-	case errors.Is(err, upload.ErrHeader):
-		return NewError(http.StatusBadRequest, "a multipart part header is larger than the limit of "+strconv.Itoa(lim.MaxHeaderSize)+" bytes")
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return NewError(http.StatusBadRequest, "multipart body ended early")
 	}
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return bindError(binding.BodyTooLarge(mbe.Limit))
+	r := upload.Classify(err, upload.Limits(lim))
+	if r.Detail == "" { // the body limit's 413
+		return bindError(binding.BodyTooLarge(r.BodyLimit))
 	}
-	return Errorf(http.StatusBadRequest, "malformed multipart body: %v", err).WithCause(err)
+	return &Error{Status: r.Status, Detail: r.Detail, cause: r.Cause}
 }
 
 // spool reads a file part: into memory up to MaxMemory, then into a

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/covetgo/covet/core/internal/logx"
+	"github.com/covetgo/covet/core/internal/serve"
 )
 
 // Option configures an App; pass options to New.
@@ -219,22 +220,9 @@ const NoTimeout time.Duration = -1
 func WithServer(s ServerConfig) Option {
 	return func(c *config) {
 		d := &c.server
-		for _, f := range []struct{ dst, src *time.Duration }{
-			{&d.ReadHeaderTimeout, &s.ReadHeaderTimeout},
-			{&d.ReadTimeout, &s.ReadTimeout},
-			{&d.WriteTimeout, &s.WriteTimeout},
-			{&d.IdleTimeout, &s.IdleTimeout},
-			{&d.ShutdownTimeout, &s.ShutdownTimeout},
-			{&d.DrainDelay, &s.DrainDelay},
-			{&d.StopTimeout, &s.StopTimeout},
-		} {
-			switch {
-			case *f.src < 0:
-				*f.dst = 0
-			case *f.src > 0:
-				*f.dst = *f.src
-			}
-		}
+		serve.Override(
+			[]*time.Duration{&d.ReadHeaderTimeout, &d.ReadTimeout, &d.WriteTimeout, &d.IdleTimeout, &d.ShutdownTimeout, &d.DrainDelay, &d.StopTimeout},
+			s.ReadHeaderTimeout, s.ReadTimeout, s.WriteTimeout, s.IdleTimeout, s.ShutdownTimeout, s.DrainDelay, s.StopTimeout)
 		if s.MaxHeaderBytes != 0 {
 			d.MaxHeaderBytes = s.MaxHeaderBytes
 		}

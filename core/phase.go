@@ -1,8 +1,6 @@
 package covet
 
 import (
-	"fmt"
-
 	iphase "github.com/covetgo/covet/core/internal/phase"
 )
 
@@ -40,23 +38,12 @@ const (
 
 // String names the phase ("guard"), or gives its number and the named
 // phase it follows ("guard+5").
-func (p Phase) String() string {
-	names := []struct {
-		p    Phase
-		name string
-	}{
-		{PhaseObserve, "observe"}, {PhaseEdge, "edge"}, {PhaseApp, "app"}, {PhaseEncode, "encode"},
-		{PhaseGuard, "guard"}, {PhaseCache, "cache"}, {PhaseResource, "resource"},
-	}
-	for i := len(names) - 1; i >= 0; i-- {
-		if p == names[i].p {
-			return names[i].name
-		}
-		if p > names[i].p {
-			return fmt.Sprintf("%s+%d", names[i].name, int(p-names[i].p))
-		}
-	}
-	return fmt.Sprintf("observe%d", int(p-PhaseObserve))
+func (p Phase) String() string { return iphase.Name(int(p), phaseNames) }
+
+var phaseNames = []iphase.Named{
+	{P: int(PhaseObserve), Name: "observe"}, {P: int(PhaseEdge), Name: "edge"}, {P: int(PhaseApp), Name: "app"},
+	{P: int(PhaseEncode), Name: "encode"}, {P: int(PhaseGuard), Name: "guard"}, {P: int(PhaseCache), Name: "cache"},
+	{P: int(PhaseResource), Name: "resource"},
 }
 
 // phasedMiddleware is a middleware added with UseAt (core/internal/phase).

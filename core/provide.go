@@ -1,9 +1,9 @@
 package covet
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
-	"unsafe"
 
 	"github.com/covetgo/covet/core/internal/binding"
 	"github.com/covetgo/covet/core/internal/inject"
@@ -99,36 +99,27 @@ func ProvideIn[T, In any](app *App, fn func(c *Context, in *In) (T, error), opts
 	if fn == nil {
 		panic("covet: ProvideIn[" + tT.String() + "] with a nil provider")
 	}
-	where := func() string {
+	var deps []fieldDep
+	var ip *binding.InputPlan
+	err := errors.New("must be a struct")
+	if inT.Kind() == reflect.Struct {
+		var idx []int
+		if deps, idx, err = app.providers.Fields(inT); err == nil {
+			ip, err = binding.CompileProviderInput(inT, idx)
+		}
+	}
+	if err != nil {
 		file, line := callerOutside()
-		return fmt.Sprintf("provider of %s (%s:%d)", tT, file, line)
-	}
-	if inT.Kind() != reflect.Struct {
-		panic(fmt.Sprintf("covet: %s: input %s must be a struct", where(), inT))
-	}
-	deps, idx, err := app.providers.Fields(inT)
-	if err != nil {
-		panic(fmt.Sprintf("covet: %s: input %s: %v", where(), inT, err))
-	}
-	ip, err := binding.CompileInputProvided(inT, idx)
-	if err != nil {
-		panic(fmt.Sprintf("covet: %s: input %s: %v", where(), inT, err))
-	}
-	if ip.HasBody() {
-		panic(fmt.Sprintf("covet: %s: input %s reads a body: a provider's input takes parameters only (tag its fields query, header, cookie or path)", where(), inT))
-	}
-	if ip.HasPath() {
-		// Path fields bind by name: resolved against each request's route.
-		panic(fmt.Sprintf("covet: %s: input %s has path fields: read path parameters with c.Param in the provider", where(), inT))
+		panic(fmt.Sprintf("covet: provider of %s (%s:%d): input %s: %v", tT, file, line, inT, err))
 	}
 	params := inject.Params([]reflect.Type{inT}, deps)
 	resolve := func(c *Context) (any, error) {
 		in := new(In)
-		if err := c.fillDeps(deps, unsafe.Pointer(in)); err != nil {
+		if err := c.fillDeps(deps, in); err != nil {
 			return nil, err
 		}
 		vs := binding.GetState()
-		err := c.bindInput(ip, unsafe.Pointer(in), in, vs)
+		err := c.bindInput(ip, in, vs)
 		binding.PutState(vs)
 		if err != nil {
 			return nil, err
@@ -151,10 +142,10 @@ func registerProvider[T any](app *App, resolve func(c *Context) (any, error), pa
 // fieldDep is a provided field of a typed input.
 type fieldDep = inject.FieldDep[*Context]
 
-// fillDeps resolves the provided fields of the input at base.
-func (c *Context) fillDeps(deps []fieldDep, base unsafe.Pointer) error {
+// fillDeps resolves the provided fields of the input in points to.
+func (c *Context) fillDeps(deps []fieldDep, in any) error {
 	c.dirty = true
-	return c.deps.Fill(c, deps, base)
+	return c.deps.Fill(c, deps, in)
 }
 
 // resolve returns p's value for the request (computed once per request).

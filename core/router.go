@@ -3,7 +3,6 @@ package covet
 import (
 	"fmt"
 	"net/http"
-	"unsafe"
 
 	irouter "github.com/covetgo/covet/core/internal/router"
 )
@@ -30,10 +29,10 @@ func (r *router) finalize() { r.r.Finalize() }
 
 // add inserts a route; it panics with a precise message on a real conflict.
 func (r *router) add(rt *Route) {
-	rt.ent.Method, rt.ent.Pat, rt.ent.Route = rt.method, rt.pat.Pattern, unsafe.Pointer(rt)
+	rt.ent.Method, rt.ent.Pat, rt.ent.Route = rt.method, rt.pat.Pattern, rt
 	old, err := r.r.Add(&rt.ent)
 	if old != nil {
-		o := (*Route)(old.Route)
+		o := old.Route.(*Route)
 		panic(fmt.Sprintf("covet: route %s conflicts with route %s registered at %s:%d",
 			rt.info.String(), o.info.Method+" "+o.info.Pattern, o.info.File, o.info.Line))
 	}
@@ -50,7 +49,7 @@ func (r *router) find(c *Context, method, path string) *Route {
 	if e == nil {
 		return nil
 	}
-	return (*Route)(e.Route)
+	return e.Route.(*Route)
 }
 
 // allowed lists the methods that have a route matching path, in Allow order,

@@ -34,11 +34,7 @@ func (a *App) Server(addr string) *http.Server {
 	// Shutdown tells streams, WebSockets and plugins to finish (Draining).
 	srv.RegisterOnShutdown(a.beginDrain)
 	if sc.H2C {
-		p := new(http.Protocols)
-		p.SetHTTP1(true)
-		p.SetUnencryptedHTTP2(true)
-		p.SetHTTP2(true)
-		srv.Protocols = p
+		serve.H2C(srv)
 	}
 	return srv
 }
@@ -78,19 +74,9 @@ func (a *App) Run(addr string) error {
 // RunTLS is Run over TLS with the given certificate and key files; HTTP/2 is
 // negotiated with clients that support it.
 func (a *App) RunTLS(addr, certFile, keyFile string) error {
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	cfg, err := serve.TLSConfig(a.cfg.server.TLSConfig, certFile, keyFile)
 	if err != nil {
 		return err
-	}
-	cfg := a.cfg.server.TLSConfig
-	if cfg == nil {
-		cfg = &tls.Config{MinVersion: tls.VersionTLS12}
-	} else {
-		cfg = cfg.Clone()
-	}
-	cfg.Certificates = append(cfg.Certificates, cert)
-	if len(cfg.NextProtos) == 0 {
-		cfg.NextProtos = []string{"h2", "http/1.1"}
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

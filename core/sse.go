@@ -2,7 +2,6 @@ package covet
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"time"
 
@@ -86,13 +85,5 @@ func (s *SSE) err() error {
 }
 
 func (s *SSE) write(frame string) error {
-	r := s.c.Response()
-	s.dl.Extend()
-	if _, err := r.WriteString(frame); err != nil {
-		return err
-	}
-	if err := r.FlushError(); err != nil && !errors.Is(err, http.ErrNotSupported) {
-		return err
-	}
-	return nil
+	return sse.Write(s.c.Response(), s.dl, frame)
 }

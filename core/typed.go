@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"reflect"
-	"unsafe"
 
 	"github.com/covetgo/covet/core/internal/binding"
 	"github.com/covetgo/covet/core/internal/inject"
@@ -102,14 +101,8 @@ func handleTyped[In, Out any](r Router, method, pattern string, fn func(*Context
 			fail(fmt.Errorf("input %s: %v", inT, err))
 		}
 	}
-	var params []binding.PathParam
-	pat, perr := parsePattern(full)
-	if perr == nil {
-		for _, p := range pat.params {
-			params = append(params, binding.PathParam{Name: p.Name, Rest: p.Kind == ParamPath})
-		}
-	}
-	ip, op, err := binding.CompileRoute(inT, outT, provided, params, perr == nil)
+	params, known := binding.RouteParams(full)
+	ip, op, err := binding.CompileRoute(inT, outT, provided, params, known)
 	if err != nil {
 		fail(err)
 	}
@@ -118,7 +111,7 @@ func handleTyped[In, Out any](r Router, method, pattern string, fn func(*Context
 	if deps == nil {
 		h = func(c *Context) error {
 			in := new(In)
-			if err := tr.bind(c, unsafe.Pointer(in), in); err != nil {
+			if err := tr.bind(c, in); err != nil {
 				return err
 			}
 			out, err := fn(c, in)
@@ -128,7 +121,7 @@ func handleTyped[In, Out any](r Router, method, pattern string, fn func(*Context
 			if out == nil {
 				return c.NoContent(http.StatusNoContent)
 			}
-			return tr.write(c, unsafe.Pointer(out), out)
+			return tr.write(c, out)
 		}
 	} else {
 		h = withDeps(tr, deps, fn)
@@ -156,10 +149,10 @@ func handleTyped[In, Out any](r Router, method, pattern string, fn func(*Context
 func withDeps[In, Out any](tr *typedRoute, deps []fieldDep, fn func(*Context, *In) (*Out, error)) HandlerFunc {
 	return func(c *Context) error {
 		in := new(In)
-		if err := c.fillDeps(deps, unsafe.Pointer(in)); err != nil {
+		if err := c.fillDeps(deps, in); err != nil {
 			return err
 		}
-		if err := tr.bind(c, unsafe.Pointer(in), in); err != nil {
+		if err := tr.bind(c, in); err != nil {
 			return err
 		}
 		out, err := fn(c, in)
@@ -169,27 +162,27 @@ func withDeps[In, Out any](tr *typedRoute, deps []fieldDep, fn func(*Context, *I
 		if out == nil {
 			return c.NoContent(http.StatusNoContent)
 		}
-		return tr.write(c, unsafe.Pointer(out), out)
+		return tr.write(c, out)
 	}
 }
 
-// bind fills the input at p from the request and validates it. inAny is the
-// same pointer as an interface, for the Validate method.
-func (tr *typedRoute) bind(c *Context, p unsafe.Pointer, inAny any) error {
+// bind fills the input in points to (an *In) from the request and
+// validates it.
+func (tr *typedRoute) bind(c *Context, in any) error {
 	vs := binding.GetState()
 	defer binding.PutState(vs)
-	return c.bindInput(tr.in, p, inAny, vs)
+	return c.bindInput(tr.in, in, vs)
 }
 
-// bindInput fills the input at p from the request, collecting every failing
-// field in vs, then runs the input's Validate method (v is the same pointer
-// as an interface) when the checks passed.
-func (c *Context) bindInput(ip *binding.InputPlan, p unsafe.Pointer, v any, vs *binding.State) error {
-	if err := ip.BindParams(c.req, c.params, p, vs); err != nil {
+// bindInput fills the input v points to from the request, collecting every
+// failing field in vs, then runs the input's Validate method when the
+// checks passed.
+func (c *Context) bindInput(ip *binding.InputPlan, v any, vs *binding.State) error {
+	if err := ip.BindParams(c.req, c.params, v, vs); err != nil {
 		return bindError(err)
 	}
 	if ip.HasBody() {
-		if err := ip.BindBody(c.req, p, vs, c.bindOptions(), formParts{c}); err != nil {
+		if err := ip.BindBody(c.req, v, vs, c.bindOptions(), formParts{c}); err != nil {
 			return bindError(err)
 		}
 	}
@@ -228,8 +221,8 @@ func (fe FieldError) Error() string {
 	return fe.Location + "." + fe.Field + ": " + fe.Message
 }
 
-// write sends a typed handler's output.
-func (tr *typedRoute) write(c *Context, p unsafe.Pointer, out any) error {
+// write sends a typed handler's output (out holds the handler's *Out).
+func (tr *typedRoute) write(c *Context, out any) error {
 	op := tr.out
 	status := http.StatusOK
 	if tr.route != nil && tr.route.info.SuccessStatus != 0 {
@@ -241,7 +234,7 @@ func (tr *typedRoute) write(c *Context, p unsafe.Pointer, out any) error {
 		}
 		return c.NoContent(status)
 	}
-	status, body := op.Prepare(c.Response(), p, out, status)
+	status, body := op.Prepare(c.Response(), out, status)
 	if body == nil {
 		return c.NoContent(noContentStatus(status))
 	}

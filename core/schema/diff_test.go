@@ -138,7 +138,7 @@ func covetVerdict(typ reflect.Type, data []byte) (ok bool, errs []binding.FieldE
 	}
 	vs := binding.NewState()
 	p := reflect.New(typ)
-	if err := binding.DecodeJSON(covet.GoJSON{}, data, tp, p.UnsafePointer(), vs, binding.Options{}); err != nil {
+	if err := binding.DecodeJSON(covet.GoJSON{}, data, tp, p.Interface(), vs, binding.Options{}); err != nil {
 		return false, nil, true
 	}
 	return len(vs.Errs()) == 0, vs.Errs(), false

@@ -32,8 +32,14 @@ func GetState() *State {
 // PutState returns vs to the pool.
 func PutState(vs *State) { statePool.Put(vs) }
 
-// Errs returns the failures collected so far (nil when none).
-func (vs *State) Errs() []FieldError { return vs.errs }
+// Errs returns the failures collected so far (nil when none). The slice
+// is the State's own: copy it before PutState.
+func (vs *State) Errs() []FieldError {
+	if len(vs.errs) == 0 {
+		return nil
+	}
+	return vs.errs
+}
 
 // Add records a failure.
 func (vs *State) Add(fe FieldError) { vs.add(fe) }
@@ -75,9 +81,10 @@ func (ip *InputPlan) HasBody() bool { return ip.hasBody() }
 func (ip *InputPlan) HasValidate() bool { return ip.Validate }
 
 // BindParams fills the path, query, header and cookie fields of the input
-// at p, collecting failures in vs. The error is a *Error (too many query
-// parameters).
-func (ip *InputPlan) BindParams(r *http.Request, path httprouter.Params, p unsafe.Pointer, vs *State) error {
+// in points to (in holds a pointer to the plan's struct type), collecting
+// failures in vs. The error is a *Error (too many query parameters).
+func (ip *InputPlan) BindParams(r *http.Request, path httprouter.Params, in any, vs *State) error {
+	p := Ptr(in)
 	if ps := ip.Params[LocPath]; ps != nil {
 		var seen, bad uint64
 		for i, f := range ps.Fields {
@@ -103,7 +110,7 @@ func (ip *InputPlan) BindParams(r *http.Request, path httprouter.Params, p unsaf
 		finishParams(ps, seen, bad, p, vs)
 	}
 	if ps := ip.Params[LocQuery]; ps != nil {
-		if err := BindQuery(ps, r.URL.RawQuery, p, vs); err != nil {
+		if err := bindQueryAt(ps, r.URL.RawQuery, p, vs); err != nil {
 			return err
 		}
 	}
@@ -118,8 +125,13 @@ func (ip *InputPlan) BindParams(r *http.Request, path httprouter.Params, p unsaf
 	return nil
 }
 
-// BindQuery fills the query fields ps of the struct at p from a raw query.
-func BindQuery(ps *ParamSet, raw string, p unsafe.Pointer, vs *State) error {
+// BindQuery fills the query fields ps of the struct in points to from a
+// raw query.
+func BindQuery(ps *ParamSet, raw string, in any, vs *State) error {
+	return bindQueryAt(ps, raw, Ptr(in), vs)
+}
+
+func bindQueryAt(ps *ParamSet, raw string, p unsafe.Pointer, vs *State) error {
 	seen, bad, err := bindQuery(ps, raw, p, vs)
 	if err != nil {
 		return err
@@ -128,9 +140,10 @@ func BindQuery(ps *ParamSet, raw string, p unsafe.Pointer, vs *State) error {
 	return nil
 }
 
-// BindBody reads a JSON or form body into the input at p. mp serves
-// multipart forms. The error is a *Error (400, 413, 415) or mp's.
-func (ip *InputPlan) BindBody(r *http.Request, p unsafe.Pointer, vs *State, o Options, mp Multipart) error {
+// BindBody reads a JSON or form body into the input in points to. mp
+// serves multipart forms. The error is a *Error (400, 413, 415) or mp's.
+func (ip *InputPlan) BindBody(r *http.Request, in any, vs *State, o Options, mp Multipart) error {
+	p := Ptr(in)
 	if ip.Form != nil {
 		return ip.bindForm(r, p, vs, o, mp)
 	}
@@ -161,7 +174,7 @@ func (ip *InputPlan) BindBody(r *http.Request, p unsafe.Pointer, vs *State, o Op
 	if !ip.BodySelf {
 		target = unsafe.Add(p, ip.Body.Offset)
 	}
-	return DecodeJSON(o.Codec, data, tp, target, vs, o)
+	return decodeJSON(o.Codec, data, tp, target, vs, o)
 }
 
 // Multipart is covet's streaming multipart reader as form binding sees it.
@@ -260,9 +273,10 @@ func (ip *InputPlan) bindForm(r *http.Request, p unsafe.Pointer, vs *State, o Op
 	return nil
 }
 
-// BindValues fills the query-tagged fields of the struct at p from values
-// (form or query values already parsed).
-func (ip *InputPlan) BindValues(values map[string][]string, p unsafe.Pointer, vs *State) {
+// BindValues fills the query-tagged fields of the struct in points to from
+// values (form or query values already parsed).
+func (ip *InputPlan) BindValues(values map[string][]string, in any, vs *State) {
+	p := Ptr(in)
 	ps := ip.Params[LocQuery]
 	if ps == nil {
 		return

@@ -3,7 +3,9 @@
 // cookie and form parameters with them (params.go, query.go, form.go), reads
 // and pre-scans JSON bodies against them (jsonscan.go, body.go), validates
 // values with the compiled JSON Schema rules (validate.go, formats.go), and
-// writes typed outputs' headers (output.go).
+// writes typed outputs' headers (output.go). The value to fill or write
+// arrives as an interface holding a pointer to the plan's type (ptr.go), so
+// that package covet needs no unsafe.
 //
 // It does not import package covet: the few things it needs from it (the
 // JSON codec, the multipart file type, error rendering) arrive through the

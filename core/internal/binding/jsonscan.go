@@ -930,10 +930,15 @@ func navigate(tp *TypePlan, p unsafe.Pointer, path []pathSeg) (*TypePlan, unsafe
 	return tp, p
 }
 
-// DecodeJSON scans data against tp, then decodes it into p (a pointer to a
-// value of tp's type) with codec, applies defaults and validates. Failures
-// go to vs (422) or come back as an error (400 syntax).
-func DecodeJSON(codec Codec, data []byte, tp *TypePlan, p unsafe.Pointer, vs *State, o Options) error {
+// DecodeJSON scans data against tp, then decodes it into the value v points
+// to (v holds a pointer to a value of tp's type) with codec, applies
+// defaults and validates. Failures go to vs (422) or come back as an error
+// (400 syntax).
+func DecodeJSON(codec Codec, data []byte, tp *TypePlan, v any, vs *State, o Options) error {
+	return decodeJSON(codec, data, tp, Ptr(v), vs, o)
+}
+
+func decodeJSON(codec Codec, data []byte, tp *TypePlan, p unsafe.Pointer, vs *State, o Options) error {
 	sc := jsonScanner{data: data, maxDepth: o.MaxDepth, strict: o.Strict, vs: vs}
 	if sc.maxDepth <= 0 {
 		sc.maxDepth = DefaultMaxJSONDepth

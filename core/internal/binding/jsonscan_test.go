@@ -58,7 +58,7 @@ func BenchmarkBodySteps(b *testing.B) {
 		for b.Loop() {
 			vs.reset()
 			var v diffItem
-			if err := DecodeJSON(testCodec{}, body, tp, reflect.ValueOf(&v).UnsafePointer(), vs, Options{}); err != nil || len(vs.errs) > 0 {
+			if err := DecodeJSON(testCodec{}, body, tp, &v, vs, Options{}); err != nil || len(vs.errs) > 0 {
 				b.Fatal(err, vs.errs)
 			}
 		}

@@ -9,11 +9,12 @@ import (
 	"unsafe"
 )
 
-// Prepare applies a typed output at p (out is the same pointer as an
-// interface) to the response: it sets the header fields and cookies and
-// returns the status (status, or the output's Status field or StatusCode
-// method) and the body to encode; body is nil when nothing is to be sent.
-func (op *OutputPlan) Prepare(w http.ResponseWriter, p unsafe.Pointer, out any, status int) (int, any) {
+// Prepare applies a typed output (out holds a pointer to the plan's type)
+// to the response: it sets the header fields and cookies and returns the
+// status (status, or the output's Status field or StatusCode method) and
+// the body to encode; body is nil when nothing is to be sent.
+func (op *OutputPlan) Prepare(w http.ResponseWriter, out any, status int) (int, any) {
+	p := Ptr(out)
 	if len(op.Headers) > 0 {
 		h := w.Header()
 		for _, f := range op.Headers {

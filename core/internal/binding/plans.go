@@ -1,12 +1,15 @@
 package binding
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/textproto"
 	"reflect"
 	"strconv"
 	"sync"
+
+	irouter "github.com/covetgo/covet/core/internal/router"
 )
 
 // InputPlan is the compiled plan of a typed handler's input struct.
@@ -450,4 +453,36 @@ func CompileRoute(inT, outT reflect.Type, provided []int, params []PathParam, kn
 		}
 	}
 	return ip, op, nil
+}
+
+// RouteParams lists the parameters of a route pattern, for CompileRoute;
+// ok is false when the pattern does not parse (the route's registration
+// reports that).
+func RouteParams(pattern string) (params []PathParam, ok bool) {
+	p, err := irouter.Parse(pattern)
+	if err != nil {
+		return nil, false
+	}
+	for _, pp := range p.Params {
+		params = append(params, PathParam{Name: pp.Name, Rest: pp.Kind == irouter.Path})
+	}
+	return params, true
+}
+
+// CompileProviderInput compiles the input of a dependency provider
+// (covet.ProvideIn): the fields at provided are filled by other providers,
+// and the others may only be parameters (query, header, cookie): a body
+// or path fields are refused.
+func CompileProviderInput(t reflect.Type, provided []int) (*InputPlan, error) {
+	ip, err := CompileInputProvided(t, provided)
+	switch {
+	case err != nil:
+		return nil, err
+	case ip.HasBody():
+		return nil, errors.New("a provider's input takes parameters only, not a body (tag its fields query, header, cookie or path)")
+	case ip.HasPath():
+		// Path fields bind by name: resolved against each request's route.
+		return nil, errors.New("a provider's input has no path fields: read path parameters with c.Param in the provider")
+	}
+	return ip, nil
 }

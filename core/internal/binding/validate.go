@@ -352,7 +352,10 @@ func (vs *State) reset() {
 	vs.hasLeaf, vs.leafF = false, nil
 	vs.Loc = LocBody
 	vs.path = vs.path[:0]
-	vs.errs = nil
+	// The failures were copied out (covet's fieldErrors) before the State
+	// came back to the pool: the array is reused, its values dropped.
+	clear(vs.errs)
+	vs.errs = vs.errs[:0]
 	vs.absent = vs.absent[:0]
 	vs.base = ""
 }

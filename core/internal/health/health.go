@@ -1,12 +1,14 @@
 // Package health holds the concurrency of covet's health checks: concurrent
 // probes of one kind share a single run, and a check that has not returned
 // (it ignored its deadline) is not started again. covet's health.go keeps
-// the public types, the endpoints and the combining of reports. It does not
+// the public types, the endpoints and the combining of reports; the log
+// line of a status change is here too. It does not
 // import covet.
 package health
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"time"
 )
@@ -177,4 +179,22 @@ func (c *Changes[S]) Changed(name string, status, ok S) bool {
 	}
 	c.last[name] = status
 	return prev != status && (seen || status != ok)
+}
+
+// LogChange logs a plugin's report whose status changed: recovered (Info)
+// when ok, else failing (Warn), with the error and details the public
+// answer leaves out.
+func LogChange(l *slog.Logger, plugin, status, kind string, latencyMS float64, errMsg string, details map[string]any, ok bool) {
+	attrs := []any{"plugin", plugin, "status", status, "kind", kind, "latency_ms", latencyMS}
+	if errMsg != "" {
+		attrs = append(attrs, "error", errMsg)
+	}
+	if len(details) > 0 {
+		attrs = append(attrs, "details", details)
+	}
+	if ok {
+		l.Info("covet: health check recovered", attrs...)
+		return
+	}
+	l.Warn("covet: health check failing", attrs...)
 }

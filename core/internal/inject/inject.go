@@ -141,8 +141,10 @@ type Slot[C any] struct {
 // [:0] when the request ends.
 type Slots[C any] []Slot[C]
 
-// Fill resolves deps for c and stores them into the struct at base.
-func (s *Slots[C]) Fill(c C, deps []FieldDep[C], base unsafe.Pointer) error {
+// Fill resolves deps for c and stores them into the struct in points to
+// (in holds a pointer to the input type deps were computed for).
+func (s *Slots[C]) Fill(c C, deps []FieldDep[C], in any) error {
+	base := binding.Ptr(in)
 	for _, d := range deps {
 		v, err := s.Resolve(c, d.P)
 		if err != nil {

@@ -3,7 +3,8 @@
 // them), the stop of the started ones in reverse order when one fails, and
 // the Cleanup of every installed one. covet's plugin.go keeps the public
 // interfaces (Plugin, Starter, Stopper, Cleaner, Dependent); this package
-// finds them by their method sets. It does not import covet.
+// finds them by their method sets. CheckNew refuses a plugin Install cannot
+// take (nil, unnamed, a name already installed). It does not import covet.
 package lifecycle
 
 import (
@@ -224,4 +225,22 @@ func (s *Signal) Rearm() {
 	if s.ctx != nil && s.ctx.Err() != nil {
 		s.ctx, s.cancel = nil, nil
 	}
+}
+
+// CheckNew refuses a plugin App.Install cannot take: nil, with an empty
+// name, or with the name of one of the installed plugins.
+func CheckNew[P Plugin](installed []P, p P) error {
+	if any(p) == nil {
+		return errors.New("covet: Install: nil plugin")
+	}
+	name := p.Name()
+	if name == "" {
+		return fmt.Errorf("covet: Install: plugin %T has an empty name", p)
+	}
+	for _, q := range installed {
+		if q.Name() == name {
+			return fmt.Errorf("covet: plugin %q (%T) is already installed", name, q)
+		}
+	}
+	return nil
 }

@@ -1,7 +1,7 @@
 // Package pathx holds small helpers of covet's registration: joining a
 // group prefix and a pattern, serving a mounted handler under its prefix,
-// and finding where (file:line) the user registered something. It does not
-// import covet.
+// finding where (file:line) the user registered something, and trimming a
+// prefix's trailing slashes. It does not import covet.
 package pathx
 
 import (
@@ -77,4 +77,16 @@ func ValidMethod(m string) bool {
 		}
 	}
 	return true
+}
+
+// TrimSlash drops a prefix's trailing slashes; "/" (or "") is the empty
+// prefix.
+func TrimSlash(p string) string {
+	for len(p) > 1 && p[len(p)-1] == '/' {
+		p = p[:len(p)-1]
+	}
+	if p == "/" {
+		return ""
+	}
+	return p
 }

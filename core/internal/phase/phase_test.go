@@ -16,3 +16,12 @@ func TestChainOrdersByPhaseStably(t *testing.T) {
 		t.Fatalf("no phased items: got %v", got)
 	}
 }
+
+func TestName(t *testing.T) {
+	named := []Named{{-300, "observe"}, {0, "app"}, {200, "guard"}}
+	for p, want := range map[int]string{-300: "observe", -310: "observe-10", -299: "observe+1", 0: "app", 205: "guard+5", 200: "guard", 150: "app+150"} {
+		if got := Name(p, named); got != want {
+			t.Errorf("Name(%d) = %q, want %q", p, got, want)
+		}
+	}
+}

@@ -6,6 +6,7 @@
 // and float format). covet's errors.go keeps the public Problem and
 // FieldError types; the constraints below mirror them field for field (tags
 // included), so a change to either breaks the build instead of the output.
+// Write sends a problem as the response (DefaultErrorHandler's last step).
 // It does not import covet.
 package problemjson
 
@@ -217,4 +218,43 @@ func ErrorString[E FieldErrorType](status int, title, detail string, errs []E, c
 		b.WriteString(cause.Error())
 	}
 	return b.String()
+}
+
+var (
+	problemContentType = []string{"application/problem+json"}
+	nosniff            = []string{"nosniff"}
+)
+
+// Write sends the problem pp as w's response: application/problem+json,
+// nosniff, a Content-Length when the body is larger than small (net/http's
+// buffer, below which it sets the length itself) or the request is HEAD
+// (head, which also drops the body), and the problem's status. marshal
+// encodes what Append cannot (extensions, uncommon values); if it fails too,
+// a bare 500 problem is sent. The caller has copied the error's headers.
+func Write[E FieldErrorType, P ProblemType[E]](w http.ResponseWriter, pp *P, head bool, small int, marshal func(any) ([]byte, error)) {
+	bp := BufPool.Get().(*[]byte)
+	defer func() { *bp = (*bp)[:0]; BufPool.Put(bp) }()
+	b, ok := Append((*bp)[:0], pp)
+	*bp = b
+	status := problem[E](*pp).Status
+	var mErr error
+	if !ok {
+		b, mErr = marshal(*pp)
+	}
+	if mErr != nil {
+		b = []byte(`{"type":"about:blank","title":"Internal Server Error","status":500}`)
+		status = http.StatusInternalServerError
+	}
+	h := w.Header()
+	h["Content-Type"] = problemContentType // shared slices: never mutated
+	if len(b) > small || head {
+		h.Set("Content-Length", strconv.Itoa(len(b)))
+	} else {
+		delete(h, "Content-Length") // a stale one from the failed handler; net/http sets it
+	}
+	h["X-Content-Type-Options"] = nosniff
+	w.WriteHeader(status)
+	if !head {
+		_, _ = w.Write(b)
+	}
 }

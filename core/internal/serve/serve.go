@@ -1,7 +1,8 @@
 // Package serve runs covet's graceful shutdown sequence around an
 // http.Server: readiness down, the drain delay, the drain signal, the
 // listener's close with the in-flight requests' deadline, background tasks,
-// then the plugins' stop with a live context. covet's server.go keeps Run,
+// then the plugins' stop with a live context; also the TLS and h2c set-up
+// of the server. covet's server.go keeps Run,
 // Serve and ServeContext and documents the order; the app's parts of the
 // sequence come in as Hooks. It does not import covet.
 package serve

@@ -1,6 +1,7 @@
 // Package sse formats server-sent events (the text/event-stream frames of
-// covet.SSE). covet's sse.go keeps SSE, Event and the stream's writing. It
-// does not import covet.
+// covet.SSE), the write deadline a stream extends per write, and the
+// writing itself: Context.Stream's copy loop and SSE's frames. covet's
+// sse.go keeps SSE and Event. It does not import covet.
 package sse
 
 import (

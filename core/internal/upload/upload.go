@@ -1,8 +1,9 @@
 // Package upload holds the mechanics of Covet's streaming multipart reader:
 // readers that enforce the body, header, file and field limits while the
 // body is read, file-name sanitizing, and spooling a file part to memory or
-// to a temporary file. Context.Multipart and typed form binding (package
-// covet) are built on it; it does not import covet.
+// to a temporary file, and the status and detail each failure is answered
+// with (Classify). Context.Multipart and typed form binding (package covet)
+// are built on it; it does not import covet.
 package upload
 
 import (

@@ -1,6 +1,7 @@
 // Package urlx reverses covet's route patterns into paths (covet.App.URL):
-// the parameters' values checked against their converters and escaped. It
-// does not import covet.
+// the parameters' values checked against their converters and escaped, and
+// absolute URLs on the public base URL (WithPublicURL, checked by
+// ParseBase). It does not import covet.
 package urlx
 
 import (
@@ -66,4 +67,15 @@ func Absolute(scheme, host, prefix, path string, query url.Values) string {
 		s += "?" + query.Encode()
 	}
 	return s
+}
+
+// ParseBase parses WithPublicURL's base: an absolute http or https URL
+// without query or fragment; its path loses a trailing slash.
+func ParseBase(base string) (*url.URL, bool) {
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return nil, false
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	return u, true
 }

@@ -1,0 +1,54 @@
+package cli
+
+import (
+	"errors"
+	"flag"
+	"io"
+	"slices"
+	"strings"
+)
+
+// Merge returns the commands of lists by name, sorted: where names
+// collide, a later list wins over an earlier one (App.Commands passes the
+// built-in commands, the plugins' and the app's own, in that order). key
+// returns a command's name and whether it is usable; unusable ones are
+// left out.
+func Merge[C any](key func(C) (string, bool), lists ...[]C) []C {
+	byName := map[string]C{}
+	for _, l := range lists {
+		for _, c := range l {
+			if name, ok := key(c); ok {
+				byName[name] = c
+			}
+		}
+	}
+	names := make([]string, 0, len(byName))
+	for name := range byName {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	out := make([]C, len(names))
+	for i, name := range names {
+		out[i] = byName[name]
+	}
+	return out
+}
+
+// ServeArgs reads App.Main's arguments: no argument, a flag first, or
+// "serve" mean serving, on addr or on the address --addr gives; anything
+// else names a command (serve is false).
+func ServeArgs(addr string, args []string) (serveAddr string, serve bool, err error) {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		if args[0] != "serve" {
+			return "", false, nil
+		}
+		args = args[1:]
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&addr, "addr", addr, "address to listen on")
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+		return "", true, errors.New("covet: usage: serve [--addr host:port]")
+	}
+	return addr, true, nil
+}

@@ -1,0 +1,134 @@
+// Package keys owns the storage behind covet's typed request keys
+// (covet.Key): the values a request carries, first in the Context's pooled
+// slice, then in a Store of their own that is also the layer of the
+// request's context.Context that makes them visible to code holding only
+// the context (Key.FromContext). It does not import covet.
+package keys
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/covetgo/covet/core/internal/logx"
+)
+
+// Value is one key's value on a request.
+type Value struct {
+	Key, Val any
+}
+
+// Store holds a request's key values. It is allocated for a request the
+// first time its values must be visible from its context, never pooled (a
+// goroutine may keep the request's context after the request), and it is
+// the context layer that makes the values visible from the request's
+// context.
+type Store struct {
+	context.Context
+	Vals      []Value
+	buf       [4]Value
+	RequestID string // covet.Context.SetRequestID's, for covet.RequestIDFrom
+}
+
+// storeKey finds the Store in a context.
+type storeKey struct{}
+
+// Value implements context.Context.
+func (s *Store) Value(key any) any {
+	switch key {
+	case storeKey{}:
+		return s
+	case logx.RequestIDKey{}:
+		if s.RequestID != "" {
+			return s.RequestID
+		}
+	}
+	return s.Context.Value(key)
+}
+
+// layer puts a request's store back on a context derived from one that did
+// not carry it (SetRequest with an older request).
+type layer struct {
+	context.Context
+	s *Store
+}
+
+// Value implements context.Context.
+func (l *layer) Value(key any) any {
+	switch key {
+	case storeKey{}:
+		return l.s
+	case logx.RequestIDKey{}:
+		if l.s.RequestID != "" {
+			return l.s.RequestID
+		}
+	}
+	return l.Context.Value(key)
+}
+
+// NewStore moves vals (the Context's pooled slice, cleared here) to a
+// store of their own, which a goroutine keeping the context may read after
+// the request.
+func NewStore(requestID string, vals []Value) *Store {
+	s := &Store{RequestID: requestID}
+	s.Vals = append(s.buf[:0], vals...)
+	clear(vals)
+	return s
+}
+
+// From returns the store ctx carries, or nil.
+func From(ctx context.Context) *Store {
+	if ctx == nil {
+		return nil
+	}
+	s, _ := ctx.Value(storeKey{}).(*Store)
+	return s
+}
+
+// Attach returns r with s on its context: r itself when ctx (r's context,
+// or the pending one SetContext gave) already carries s; else a copy of r
+// whose context is ctx with s as a layer (s itself on the first attach).
+// attached reports whether r was copied.
+func Attach(r *http.Request, ctx context.Context, s *Store) (_ *http.Request, attached bool) {
+	if From(ctx) == s {
+		return r, false
+	}
+	if s.Context == nil {
+		// The store itself is the layer, on the first attach.
+		s.Context = ctx
+		return r.WithContext(s), true
+	}
+	return r.WithContext(&layer{Context: ctx, s: s}), true
+}
+
+// Set stores v under k in vals, replacing an existing value; added reports
+// that vals grew.
+func Set(vals []Value, k, v any) (_ []Value, added bool) {
+	for i := range vals {
+		if vals[i].Key == k {
+			vals[i].Val = v
+			return vals, false
+		}
+	}
+	return append(vals, Value{Key: k, Val: v}), true
+}
+
+// Lookup returns the value stored under k.
+func Lookup(vals []Value, k any) (any, bool) {
+	for i := range vals {
+		if vals[i].Key == k {
+			return vals[i].Val, true
+		}
+	}
+	return nil, false
+}
+
+// Delete removes the value stored under k, clearing the freed slot.
+func Delete(vals *[]Value, k any) {
+	for i := range *vals {
+		if (*vals)[i].Key == k {
+			*vals = append((*vals)[:i], (*vals)[i+1:]...)
+			(*vals)[len(*vals) : len(*vals)+1][0] = Value{}
+			return
+		}
+	}
+}
