@@ -72,6 +72,11 @@ func TestSlowlorisCutAtReadHeaderTimeout(t *testing.T) {
 	addr := slowServer(t, covet.New(quiet(), covet.WithServer(covet.ServerConfig{ReadHeaderTimeout: rht, IdleTimeout: 10 * time.Second})))
 	for _, reused := range []bool{false, true} {
 		t.Run(fmt.Sprintf("keepalive=%v", reused), func(t *testing.T) {
+			// A new connection's first request is timed by the server from
+			// its accept, which may come before dial returns here: start
+			// counts from before the dial. A reused connection's request is
+			// timed from its first byte, sent after the restart below.
+			start := time.Now()
 			conn := dial(t, addr)
 			if reused {
 				br := bufio.NewReader(conn)
@@ -79,8 +84,8 @@ func TestSlowlorisCutAtReadHeaderTimeout(t *testing.T) {
 					doRequest(t, conn, br)
 					time.Sleep(rht / 2) // idle: the lazy timer fires in between
 				}
+				start = time.Now()
 			}
-			start := time.Now()
 			_, err := io.WriteString(conn, "GET /ok HTTP/1.1\r\nHost: x\r\n")
 			must(t, err)
 			stop := make(chan struct{})
@@ -116,8 +121,10 @@ func TestSlowBodyCutAtReadTimeout(t *testing.T) {
 		return err
 	})
 	addr := slowServer(t, app)
-	conn := dial(t, addr)
+	// The server times the request from its accept of the connection,
+	// which may come before dial returns here: start counts from before.
 	start := time.Now()
+	conn := dial(t, addr)
 	_, err := io.WriteString(conn, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n")
 	must(t, err)
 	go func() {
