@@ -1,6 +1,7 @@
 package release
 
 import (
+	"bufio"
 	"cmp"
 	"debug/buildinfo"
 	"debug/elf"
@@ -172,4 +173,35 @@ func WriteBinarySize(w io.Writer, bs *BinarySize, top int) {
 		}
 		fmt.Fprintf(w, "  %s  %5.1f %%  %s\n", mb(g.Bytes), 100*float64(g.Bytes)/float64(max(bs.Symbols, 1)), g.Name)
 	}
+}
+
+// ReflectMethodCallers reads the linker's dependency dump (go build
+// -ldflags=-dumpdep, written to standard error) and returns the reachable
+// symbols marked <ReflectMethod>: functions that look a method up by reflect
+// with a name the compiler cannot see (reflect.Value.MethodByName with a
+// variable, Type.Method, text/template's execution). One of them makes the
+// linker keep every exported method of every reachable type, used or not.
+func ReflectMethodCallers(dumpdep io.Reader) ([]string, error) {
+	seen := map[string]bool{}
+	var out []string
+	sc := bufio.NewScanner(dumpdep)
+	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.Contains(line, "<ReflectMethod>") {
+			continue
+		}
+		from, to, ok := strings.Cut(line, " -> ")
+		if !ok {
+			continue
+		}
+		for _, side := range []string{from, to} {
+			name, flags, _ := strings.Cut(side, " <")
+			if strings.Contains("<"+flags, "<ReflectMethod>") && !seen[name] {
+				seen[name] = true
+				out = append(out, name)
+			}
+		}
+	}
+	return out, sc.Err()
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -89,4 +90,44 @@ func TestMeasureBinary(t *testing.T) {
 		t.Errorf("table lacks runtime or .text:\n%s", b.String())
 	}
 	t.Logf("\n%s", b.String())
+}
+
+// TestReflectMethodCallers builds two programs with -ldflags=-dumpdep: one
+// looking a method up by a name known only at run time, which must be
+// reported (main.main), and one calling the method directly, which must
+// report nothing.
+func TestReflectMethodCallers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds programs")
+	}
+	const prog = "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n\t\"reflect\"\n)\n\ntype T struct{}\n\n// Hello is looked up.\nfunc (T) Hello() string { return \"hi\" }\n\nfunc main() {\n\t%s\n}\n"
+	for _, c := range []struct {
+		name, body string
+		want       bool
+	}{
+		{"by-variable-name", "fmt.Println(reflect.ValueOf(T{}).MethodByName(os.Args[0]).IsValid())", true},
+		{"direct", "fmt.Println(T{}.Hello(), reflect.TypeOf(T{}).Name(), len(os.Args))", false},
+	} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/rm\n\ngo 1.25\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(strings.Replace(prog, "%s", c.body, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("go", "build", "-ldflags=-dumpdep", "-o", filepath.Join(dir, "rm"), ".")
+		cmd.Dir, cmd.Env = dir, append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("%s: go build: %v\n%s", c.name, err, stderr.String())
+		}
+		got, err := ReflectMethodCallers(strings.NewReader(stderr.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.want != slices.Contains(got, "main.main") || (!c.want && len(got) > 0) {
+			t.Errorf("%s: ReflectMethodCallers = %v, want main.main: %t", c.name, got, c.want)
+		}
+	}
 }
