@@ -7,6 +7,7 @@
 //	go run ./tools/release proxy DIR      # build the file-system module proxy into DIR
 //	go run ./tools/release set DIR vX.Y.Z # set a module's version (versions.yaml and its Version constant)
 //	go run ./tools/release record DIR [COMMIT] # record DIR's current version as released at COMMIT (HEAD)
+//	go run ./tools/release size BIN [TOP] # where an executable's bytes go: sections and symbols per package group
 //
 // The same checks, plus the offline consumer test and every module's tests
 // run alone (GOWORK=off, replace directives dropped, against the proxy), are
@@ -19,6 +20,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/covetgo/covet/tools/release/internal/release"
 )
@@ -30,13 +32,16 @@ func main() {
 	}
 }
 
-const usage = `usage: release check | tags | proxy DIR | set DIR VERSION | record DIR [COMMIT]`
+const usage = `usage: release check | tags | proxy DIR | set DIR VERSION | record DIR [COMMIT] | size BIN [TOP]`
 
 var errProblems = errors.New("release: problems found")
 
 func run(args []string, out io.Writer) error {
 	if len(args) == 0 {
 		return errors.New(usage)
+	}
+	if args[0] == "size" {
+		return sizeCommand(args[1:], out)
 	}
 	wd, err := os.Getwd()
 	if err != nil {
@@ -136,4 +141,26 @@ func run(args []string, out io.Writer) error {
 		return release.RecordRelease(repo, vers, args[1], commit)
 	}
 	return errors.New(usage)
+}
+
+// sizeCommand prints where the bytes of the executable args[0] go (the top
+// args[1] package groups, 25 by default; 0 for all).
+func sizeCommand(args []string, out io.Writer) error {
+	if len(args) < 1 || len(args) > 2 {
+		return errors.New("usage: release size BIN [TOP]")
+	}
+	top := 25
+	if len(args) == 2 {
+		n, err := strconv.Atoi(args[1])
+		if err != nil {
+			return fmt.Errorf("release size: TOP: %w", err)
+		}
+		top = n
+	}
+	bs, err := release.MeasureBinary(args[0])
+	if err != nil {
+		return err
+	}
+	release.WriteBinarySize(out, bs, top)
+	return nil
 }

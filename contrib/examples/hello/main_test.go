@@ -17,9 +17,11 @@ import (
 	"time"
 )
 
-// TestResidentMemoryAfter10kRequests builds the hello app, serves 10,000
-// requests from 8 keep-alive clients, and checks the server's resident
-// memory (VmRSS, and the peak VmHWM) stays under 20 MB.
+// TestResidentMemoryAfter10kRequests builds the hello app as its README
+// tells (go build), serves 10,000 requests from 8 keep-alive clients, and
+// checks the server's resident memory (VmRSS, and the peak VmHWM) in MB
+// (10^6 bytes; /proc reports KiB) against guardMB, and reports issue 21's
+// target, targetMB, which is not met yet (see the examples README).
 func TestResidentMemoryAfter10kRequests(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("reads /proc")
@@ -89,12 +91,26 @@ func TestResidentMemoryAfter10kRequests(t *testing.T) {
 	// RssFile is the executable's pages mapped in (the kernel maps pages
 	// around each one touched, so it follows the binary's size); RssAnon is
 	// the heap (up to the collector's 4 MB minimum goal) and the stacks.
-	t.Logf("after %d requests: VmRSS %.1f MB (RssAnon %.1f MB, RssFile %.1f MB), VmHWM %.1f MB",
-		total, float64(rss)/1024, float64(anon)/1024, float64(file)/1024, float64(hwm)/1024)
-	if rss >= 20*1024 || hwm >= 20*1024 {
-		t.Errorf("resident memory VmRSS %d kB / peak %d kB, want < 20 MB", rss, hwm)
+	mb := func(kib int) float64 { return float64(kib) * 1024 / 1e6 }
+	t.Logf("after %d requests: VmRSS %.2f MB (RssAnon %.2f MB, RssFile %.2f MB), VmHWM %.2f MB; VmRSS %d KiB",
+		total, mb(rss), mb(anon), mb(file), mb(hwm), rss)
+	if mb(rss) >= guardMB || mb(hwm) >= guardMB {
+		t.Errorf("resident memory VmRSS %.2f MB / peak %.2f MB, want < %.1f MB (the guard; issue 21's target is %.0f MB)", mb(rss), mb(hwm), guardMB, targetMB)
+	} else if mb(rss) >= targetMB {
+		t.Logf("issue 21's target of VmRSS < %.0f MB is not met (%.2f MB)", targetMB, mb(rss))
 	}
 }
+
+// targetMB is issue 21's bound on hello's resident memory after 10,000
+// requests, in MB (10^6 bytes). guardMB is the figure measured on
+// 2026-12-06 plus about 10 % for a loaded machine (VmRSS 16.38–16.43 MB,
+// VmHWM 16.54–16.61 MB, RssFile 9.4 MB, RssAnon 7.0 MB in three runs at load
+// 25–28, one run at 17.0 MB): a regression of a megabyte fails, and the
+// guard comes down to targetMB once hello meets it.
+const (
+	targetMB = 15.0
+	guardMB  = 18.0
+)
 
 // procKB returns one kB field of /proc/PID/status.
 func procKB(t *testing.T, pid int, field string) int {
