@@ -48,6 +48,7 @@ var Servers = []Server{
 // the covet app with the observability plugins, and the peers' equivalents.
 var Variants = []Server{
 	{Name: "covetmetrics", Setup: "covet with plugins/metrics (defaults)"},
+	{Name: "echometrics", Setup: "echo with echo-contrib v0.17.4's echoprometheus middleware (defaults) and /metrics"},
 	{Name: "covetcache", Setup: "covet with plugins/cache's response cache (memory; GETs stored a minute): every measured request a hit"},
 	{Name: "covetoteldrop", Setup: "covet with plugins/otel, a sampler that drops every trace"},
 	{Name: "covetotel", Setup: "covet with plugins/otel as by default (OTLP/HTTP from OTEL_EXPORTER_OTLP_ENDPOINT), every trace sampled: the fast path, batched, OTLP-encoded, posted to a client that discards"},
