@@ -379,7 +379,16 @@ func (g *dropGen) ctx() *droppedCtx {
 // with a non-recording span and false when the sampler drops it, or the
 // context to start the span with and true when it is sampled.
 func presample(ctx context.Context, ps *presampler, tp trace.TracerProvider) (context.Context, trace.Span, bool) {
-	psc := trace.SpanContextFromContext(ctx)
+	var psc trace.SpanContext
+	if spanKey != nil {
+		// trace.SpanContextFromContext without copying the no-op span's
+		// empty span context when there is no span.
+		if s, ok := ctx.Value(spanKey).(trace.Span); ok {
+			psc = s.SpanContext()
+		}
+	} else {
+		psc = trace.SpanContextFromContext(ctx)
+	}
 	var tid trace.TraceID
 	var g *dropGen
 	if psc.TraceID().IsValid() {
@@ -405,21 +414,21 @@ func presample(ctx context.Context, ps *presampler, tp trace.TracerProvider) (co
 			tid = g.traceID()
 		}
 	}
-	sc := trace.NewSpanContext(trace.SpanContextConfig{
+	cfg := trace.SpanContextConfig{
 		TraceID:    tid,
 		SpanID:     g.spanID(),
 		TraceFlags: psc.TraceFlags() &^ trace.FlagsSampled,
 		TraceState: psc.TraceState(),
-	})
+	}
 	if spanKey == nil {
 		dropGens.Put(g)
-		span := &droppedSpan{sc: sc, tp: tp}
+		span := &droppedSpan{sc: trace.NewSpanContext(cfg), tp: tp}
 		return trace.ContextWithSpan(ctx, span), span, false
 	}
 	dc := g.ctx()
 	dropGens.Put(g)
 	dc.Context = ctx
-	dc.span.sc = sc
+	dc.span.sc = trace.NewSpanContext(cfg)
 	dc.span.tp = tp
 	return dc, &dc.span, false
 }
