@@ -145,8 +145,9 @@ func TestDroppedContext(t *testing.T) {
 	if trace.SpanFromContext(inner) == span {
 		t.Fatal("the outer dropped span shadows the inner one")
 	}
-	if size := unsafe.Sizeof(droppedCtx{}); size*dropSlabSize > 4096 {
-		t.Errorf("a slab of %d contexts of %d bytes takes more than 4 KiB", dropSlabSize, size)
+	// The slab fills its 4 KiB size class.
+	if size := unsafe.Sizeof(droppedCtx{}); size*dropSlabSize > 4096 || size*(dropSlabSize+1) <= 4096 {
+		t.Errorf("a slab of %d contexts of %d bytes does not fill 4 KiB", dropSlabSize, size)
 	}
 	if raceEnabled {
 		return // the pool drops generators at random
