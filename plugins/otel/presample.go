@@ -347,21 +347,24 @@ var dropGens = sync.Pool{New: func() any {
 
 // traceID and spanID draw random non-zero IDs, as newTraceID and
 // newSpanID do.
-func (g *dropGen) traceID() trace.TraceID {
-	var tid trace.TraceID
-	for !tid.IsValid() {
-		binary.NativeEndian.PutUint64(tid[:8], g.rng.Uint64())
-		binary.NativeEndian.PutUint64(tid[8:], g.rng.Uint64())
+func (g *dropGen) traceID() (tid trace.TraceID) {
+	for {
+		a, b := g.rng.Uint64(), g.rng.Uint64()
+		if a|b != 0 {
+			binary.NativeEndian.PutUint64(tid[:8], a)
+			binary.NativeEndian.PutUint64(tid[8:], b)
+			return tid
+		}
 	}
-	return tid
 }
 
-func (g *dropGen) spanID() trace.SpanID {
-	var sid trace.SpanID
-	for !sid.IsValid() {
-		binary.NativeEndian.PutUint64(sid[:], g.rng.Uint64())
+func (g *dropGen) spanID() (sid trace.SpanID) {
+	for {
+		if a := g.rng.Uint64(); a != 0 {
+			binary.NativeEndian.PutUint64(sid[:], a)
+			return sid
+		}
 	}
-	return sid
 }
 
 // ctx returns a fresh slot: zero, used by no other request, before or
