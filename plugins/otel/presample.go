@@ -269,8 +269,8 @@ func (s *droppedSpan) SetAttributes(...attribute.KeyValue)     {}
 func (s *droppedSpan) TracerProvider() trace.TracerProvider    { return s.tp }
 
 // droppedCtx is the context of a request presampled out, holding its span:
-// one allocation where trace.ContextWithSpan and the span would take two.
-// It answers the trace package's span key (spanKey) with the span, as
+// one slot of a dropGen slab where trace.ContextWithSpan and the span would
+// take two allocations. It answers the trace package's span key (spanKey) with the span, as
 // trace.ContextWithSpan's context does.
 type droppedCtx struct {
 	context.Context
