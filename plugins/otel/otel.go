@@ -264,15 +264,23 @@ func (p *Plugin) traceMiddleware() covet.Middleware {
 				}
 				return next(c)
 			}
-			st := p.start(c.Route(), r.Method)
 			tb := p.tracer.Load()
 			var span trace.Span
-			late := false // the start attributes are set at the end
+			var st *spanStart // the name and start attributes
+			late := false     // the start attributes are set at the end
 			if tb.ps == nil {
+				st = p.start(c.Route(), r.Method)
 				ctx, span = tb.t.Start(ctx, st.name, st.opts...)
-			} else if sctx, dropped, sampled := presample(ctx, tb.ps, tb.tp); !sampled {
-				ctx, span = sctx, dropped
-			} else if tb.fx != nil {
+			} else if sctx, _, sampled := presample(ctx, tb.ps, tb.tp); !sampled {
+				// Presampled out: the span records nothing and its End
+				// does nothing, so neither a deferred end (for a panic)
+				// nor one at the end is needed.
+				c.SetContext(sctx)
+				if p.inst != nil {
+					return p.measure(c, r.Method, next)
+				}
+				return next(c)
+			} else if st = p.start(c.Route(), r.Method); tb.fx != nil {
 				ctx, span = tb.fx.startFast(ctx, sctx, st.name)
 				late = true
 			} else {

@@ -317,6 +317,31 @@ func TestSampling(t *testing.T) {
 	}
 }
 
+// TestDroppedErrorsAndPanics: requests presampled out run their handlers
+// without the middleware's deferred end; errors and panics still reach
+// the client as without tracing (a 500 from core's recovery), and nothing
+// is exported, while a caller's sampled request after them is.
+func TestDroppedErrorsAndPanics(t *testing.T) {
+	exp := keptExporter{tracetest.NewInMemoryExporter()}
+	app := newApp(t, otel.WithExporter(exp), otel.WithSampleRatio(0))
+	if err := app.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c := covettest.New(t, app)
+	c.Get("/boom").Do().ExpectStatus(500)
+	c.Get("/broken").Do().ExpectStatus(500)
+	c.Get("/fail").Do().ExpectStatus(409)
+	c.Get("/boom").Header("traceparent", "00-1af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00").Do().ExpectStatus(500)
+	c.Get("/tasks/1").Header("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01").Do().ExpectStatus(200)
+	if err := app.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	spans := exp.GetSpans()
+	if len(spans) != 1 || spans[0].Name != "GET /tasks/{id:int}" {
+		t.Fatalf("exported %d spans, want only the caller's sampled one", len(spans))
+	}
+}
+
 var _ = propagation.TraceContext{}
 
 // keptExporter keeps its spans at shutdown (the in-memory exporter drops

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"sync"
 	"testing"
+	"unsafe"
 
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -143,9 +145,100 @@ func TestDroppedContext(t *testing.T) {
 	if trace.SpanFromContext(inner) == span {
 		t.Fatal("the outer dropped span shadows the inner one")
 	}
-	allocs := testing.AllocsPerRun(100, func() { _, _, _ = presample(context.Background(), ps, nil) })
+	// The slab fills its 4 KiB size class.
+	if size := unsafe.Sizeof(droppedCtx{}); size*dropSlabSize > 4096 || size*(dropSlabSize+1) <= 4096 {
+		t.Errorf("a slab of %d contexts of %d bytes does not fill 4 KiB", dropSlabSize, size)
+	}
+	if raceEnabled {
+		return // the pool drops generators at random
+	}
+	// One slab per dropSlabSize requests.
+	allocs := testing.AllocsPerRun(100, func() {
+		for range dropSlabSize {
+			_, _, _ = presample(context.Background(), ps, nil)
+		}
+	})
 	if allocs != 1 {
-		t.Fatalf("%v allocations per dropped request, want 1", allocs)
+		t.Fatalf("%v allocations per %d dropped requests, want 1", allocs, dropSlabSize)
+	}
+}
+
+// TestDroppedSlotsNotReused: dropped requests on many goroutines get
+// contexts of their own that keep their span contexts after later
+// requests (a slot is never handed out twice), with distinct random IDs:
+// new trace IDs for roots, the caller's trace ID, flags and trace state
+// for requests with a parent.
+func TestDroppedSlotsNotReused(t *testing.T) {
+	ps := recognise(sdktrace.ParentBased(sdktrace.NeverSample()))
+	ts, err := trace.ParseTraceState("k=v")
+	if err != nil {
+		t.Fatal(err)
+	}
+	remote := trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID:    trace.TraceID{1, 2, 3},
+		SpanID:     trace.SpanID{4, 5},
+		TraceFlags: 0x02, // an unknown flag, not sampled
+		TraceState: ts,
+		Remote:     true,
+	})
+	const goroutines, each = 8, 500 // many slabs each
+	type got struct {
+		ctx  context.Context
+		span trace.Span
+		sc   trace.SpanContext
+	}
+	results := make([][]got, goroutines)
+	var wg sync.WaitGroup
+	for i := range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range each {
+				parent := context.Background()
+				if j%2 == 1 {
+					parent = trace.ContextWithRemoteSpanContext(parent, remote)
+				}
+				ctx, span, sampled := presample(parent, ps, nil)
+				if sampled {
+					t.Error("sampled under ParentBased(NeverSample)")
+					return
+				}
+				results[i] = append(results[i], got{ctx, span, span.SpanContext()})
+			}
+		}()
+	}
+	wg.Wait()
+	spans := map[trace.Span]bool{}
+	traceIDs := map[trace.TraceID]bool{}
+	spanIDs := map[trace.SpanID]bool{}
+	for _, rs := range results {
+		for j, r := range rs {
+			if spans[r.span] {
+				t.Fatal("a span handed out twice")
+			}
+			spans[r.span] = true
+			sc := trace.SpanContextFromContext(r.ctx)
+			if !sc.Equal(r.sc) || trace.SpanFromContext(r.ctx) != r.span {
+				t.Fatalf("request %d: the context holds %v now, %v when made", j, sc, r.sc)
+			}
+			if !sc.IsValid() || sc.IsSampled() || sc.IsRemote() {
+				t.Fatalf("request %d: span context %v", j, sc)
+			}
+			if spanIDs[sc.SpanID()] {
+				t.Fatalf("span ID %v drawn twice", sc.SpanID())
+			}
+			spanIDs[sc.SpanID()] = true
+			if j%2 == 1 {
+				if sc.TraceID() != remote.TraceID() || sc.TraceFlags() != 0x02 || sc.TraceState().String() != "k=v" {
+					t.Fatalf("request %d under a remote parent: %v", j, sc)
+				}
+				continue
+			}
+			if traceIDs[sc.TraceID()] || sc.TraceFlags() != 0 || sc.TraceState().Len() != 0 {
+				t.Fatalf("new root %d: %v (trace ID seen before: %v)", j, sc, traceIDs[sc.TraceID()])
+			}
+			traceIDs[sc.TraceID()] = true
+		}
 	}
 }
 
