@@ -132,6 +132,12 @@ func (c *Cache) valid(e *entry) bool {
 // lookup returns the entry under key from L1, else from Redis (filling
 // L1), or nil. Expired-but-usable (stale) entries are returned too.
 func (c *Cache) lookup(ctx context.Context, key string) *entry {
+	return c.lookupStamp(ctx, key, nil)
+}
+
+// lookupStamp is lookup; with st, a Redis lookup also reads the epoch in
+// the same round trip and fills st (see l2GetStamp).
+func (c *Cache) lookupStamp(ctx context.Context, key string, st *stamp) *entry {
 	if e, ok := c.l1.GetIfPresent(key); ok {
 		if c.valid(e) {
 			return e
@@ -142,7 +148,12 @@ func (c *Cache) lookup(ctx context.Context, key string) *entry {
 		return nil
 	}
 	gen := c.gen.Load()
-	e := c.l2Get(ctx, key)
+	var e *entry
+	if st != nil {
+		e = c.l2GetStamp(ctx, key, st)
+	} else {
+		e = c.l2Get(ctx, key)
+	}
 	if e == nil {
 		return nil
 	}
@@ -247,6 +258,31 @@ func (c *Cache) InvalidateTags(ctx context.Context, tags ...string) {
 	}
 	c.invalidateLocal(tags)
 	c.l2InvalidateTags(ctx, tags)
+	c.hooksM.Lock()
+	hooks := c.hooks
+	c.hooksM.Unlock()
+	for _, h := range hooks {
+		h(ctx, tags)
+	}
+}
+
+// invalidate is Delete of keys and InvalidateTags of tags at once: one
+// Redis round trip for both.
+func (c *Cache) invalidate(ctx context.Context, keys, tags []string) {
+	for _, k := range keys {
+		c.l1.Invalidate(k)
+		c.sf.Forget(k)
+	}
+	c.st.invalidations.Add(int64(len(keys)))
+	if len(tags) > 0 {
+		c.invalidateLocal(tags)
+	}
+	if c.rdb != nil {
+		c.l2Invalidate(ctx, keys, tags)
+	}
+	if len(tags) == 0 {
+		return
+	}
 	c.hooksM.Lock()
 	hooks := c.hooks
 	c.hooksM.Unlock()

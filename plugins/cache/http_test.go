@@ -11,6 +11,7 @@ import (
 	"time"
 
 	covet "github.com/covetgo/covet/core"
+	"github.com/redis/go-redis/v9"
 )
 
 // testApp is an app with the response cache and a few routes whose
@@ -406,4 +407,94 @@ func TestHTTPForNotOnErrorsOrCookies(t *testing.T) {
 			t.Errorf("%s: a CDN would store it: Cache-Control %q, Surrogate-Key %q", p, cc, w.Header().Get("Surrogate-Key"))
 		}
 	}
+}
+
+// countHook counts round trips to Redis (a pipeline is one).
+type countHook struct{ n atomic.Int64 }
+
+func (h *countHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *countHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if cmd.Name() != "hello" { // a new connection's handshake
+			h.n.Add(1)
+		}
+		return next(ctx, cmd)
+	}
+}
+func (h *countHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error { h.n.Add(1); return next(ctx, cmds) }
+}
+
+// TestHTTPRoundTrips pins the Redis round trips of the response cache: a
+// miss reads the entry and the epoch in one MGET and stores in one script
+// (2); an L1 hit makes none; a write evicts its URL and the tags its
+// handler asked for (InvalidateAfter) in one script (1), even when the
+// handler failed, and both evictions reach Redis and the other instances.
+func TestHTTPRoundTrips(t *testing.T) {
+	rdb := realRedis(t)
+	p := testPrefix(t, rdb)
+	newInst := func() (*testApp, *countHook) {
+		own := redis.NewClient(rdb.Options())
+		t.Cleanup(func() { own.Close() })
+		h := &countHook{}
+		own.AddHook(h)
+		ta := newTestApp(t, []Option{WithRedis(own), WithPrefix(p), WithRedisTimeout(5 * time.Second)})
+		ta.app.POST("/board", func(c *covet.Context) error {
+			if !InvalidateAfter(c, ta.c, "board:7") {
+				t.Error("InvalidateAfter: no response cache serves the write")
+			}
+			if c.Query("fail") != "" {
+				return c.Text(500, "failed after the change")
+			}
+			return c.Text(200, "changed")
+		})
+		ta.app.GET("/asks", func(c *covet.Context) error {
+			if InvalidateAfter(c, ta.c, "x") {
+				t.Error("InvalidateAfter accepted tags on a GET")
+			}
+			return c.Text(200, "ok")
+		})
+		return ta, h
+	}
+	a, ha := newInst()
+	b, hb := newInst()
+	trips := func(h *countHook, f func()) int64 {
+		before := h.n.Load()
+		f()
+		return h.n.Load() - before
+	}
+	// Warm the scripts (a first EVALSHA may be NOSCRIPT, then EVAL).
+	a.do("GET", "/tagged?id=warm")
+	a.do("POST", "/board")
+	b.do("GET", "/tagged?id=warm")
+
+	if n := trips(ha, func() { a.do("GET", "/for") }); n != 2 {
+		t.Errorf("miss: %d round trips, want 2 (MGET entry+epoch, store script)", n)
+	}
+	if n := trips(ha, func() { a.do("GET", "/for") }); n != 0 || a.calls.Load() != 2 {
+		t.Errorf("L1 hit: %d round trips (want 0), handler calls %d", n, a.calls.Load())
+	}
+	if n := trips(hb, func() { b.do("GET", "/for") }); n != 1 || b.calls.Load() != 0 {
+		t.Errorf("b from Redis: %d round trips (want 1), handler calls %d (want 0)", n, b.calls.Load())
+	}
+	for _, target := range []string{"/board", "/board?fail=1"} {
+		if n := trips(ha, func() { a.do("POST", target) }); n != 1 {
+			t.Errorf("POST %s: %d round trips, want 1 (one script: URL and tags)", target, n)
+		}
+		// Gone from Redis (a fresh instance loads) and from b's L1.
+		c, _ := newInst()
+		if calls := c.callsFor(func() { c.do("GET", "/for") }); calls != 1 {
+			t.Errorf("after POST %s a fresh instance served /for from Redis", target)
+		}
+		waitFor(t, "b's L1 evicted by "+target, func() bool { return b.callsFor(func() { b.do("GET", "/for") }) == 1 })
+		a.do("GET", "/for")
+	}
+	// A write to /for itself evicts the URL (and no tag): one script.
+	b.do("GET", "/for")
+	if n := trips(ha, func() { a.do("POST", "/for") }); n != 1 {
+		t.Errorf("POST /for: %d round trips, want 1", n)
+	}
+	waitFor(t, "b's L1 evicted by POST /for", func() bool { return b.callsFor(func() { b.do("GET", "/for") }) == 1 })
+	// A GET has no response cache's write to join.
+	a.do("GET", "/asks")
 }
