@@ -71,6 +71,44 @@ type entry struct {
 	fresh int64  // unix nanos: fresh until
 	gen   uint64 // tag generation when it entered L1
 	tags  []string
+	// epoch is the Redis epoch read with the entry (WithL1Check; epochOK
+	// when known), checked when it was last found current (unix nanos,
+	// shared by the copies decoded makes).
+	epoch   string
+	epochOK bool
+	checked *atomic.Int64
+}
+
+// l1Current reports whether an L1 entry may be served (WithL1Check): its
+// epoch is still Redis's, or it was found so less than the check age ago.
+func (c *Cache) l1Current(ctx context.Context, e *entry) bool {
+	if !c.cfg.l1Check || c.rdb == nil {
+		return true
+	}
+	if !e.epochOK {
+		return false
+	}
+	now := time.Now().UnixNano()
+	if c.cfg.l1CheckAge > 0 && now-e.checked.Load() <= int64(c.cfg.l1CheckAge) {
+		return true
+	}
+	cctx, cancel, ok := c.l2ctx(ctx)
+	if !ok {
+		return true // Redis failing: L1 as without the check
+	}
+	defer cancel()
+	v, err := c.rdb.Get(cctx, c.repoch()).Result()
+	c.l2result(ctx, "epoch", err)
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return true
+	}
+	c.st.l1Checks.Add(1)
+	if v != e.epoch {
+		c.st.l1Outdated.Add(1)
+		return false
+	}
+	e.checked.Store(now)
+	return true
 }
 
 // New returns a cache configured by opts; it fails on an invalid option.
@@ -139,7 +177,7 @@ func (c *Cache) lookup(ctx context.Context, key string) *entry {
 // the same round trip and fills st (see l2GetStamp).
 func (c *Cache) lookupStamp(ctx context.Context, key string, st *stamp) *entry {
 	if e, ok := c.l1.GetIfPresent(key); ok {
-		if c.valid(e) {
+		if c.valid(e) && c.l1Current(ctx, e) {
 			return e
 		}
 		c.l1.Invalidate(key)
@@ -147,10 +185,18 @@ func (c *Cache) lookupStamp(ctx context.Context, key string, st *stamp) *entry {
 	if c.rdb == nil {
 		return nil
 	}
+	if st == nil && c.cfg.l1Check {
+		st = &stamp{} // the epoch is needed to check the entry's L1 hits
+	}
 	gen := c.gen.Load()
 	var e *entry
 	if st != nil {
 		e = c.l2GetStamp(ctx, key, st)
+		if e != nil && c.cfg.l1Check && st.taken && !st.skipL2 {
+			e.epoch, e.epochOK = st.epoch, true
+			e.checked = new(atomic.Int64)
+			e.checked.Store(time.Now().UnixNano())
+		}
 	} else {
 		e = c.l2Get(ctx, key)
 	}
@@ -422,12 +468,17 @@ type Stats struct {
 	// invalidation failed to reach Redis and was applied there later, when
 	// Redis answered again (a whole-prefix flush counts one more).
 	DeferredInvalidations int64 `json:"deferred_invalidations"`
+	// L1Checks counts L1 hits checked against Redis's epoch (WithL1Check),
+	// L1Outdated those found outdated (then looked up in Redis).
+	L1Checks   int64 `json:"l1_checks"`
+	L1Outdated int64 `json:"l1_outdated"`
 	// Entries is the L1 size (estimated).
 	Entries int `json:"entries"`
 }
 
 type counters struct {
 	hits, misses, stale, loads, loadErrors, evictions, invalidations, redisErrors, remote, staleWrites, deferred atomic.Int64
+	l1Checks, l1Outdated                                                                                         atomic.Int64
 }
 
 // Stats returns the counters.
@@ -437,6 +488,7 @@ func (c *Cache) Stats() Stats {
 		Loads: c.st.loads.Load(), LoadErrors: c.st.loadErrors.Load(), Evictions: c.st.evictions.Load(),
 		Invalidations: c.st.invalidations.Load(), RedisErrors: c.st.redisErrors.Load(),
 		RemoteInvalidations: c.st.remote.Load(), StaleWritesSkipped: c.st.staleWrites.Load(),
-		DeferredInvalidations: c.st.deferred.Load(), Entries: c.l1.EstimatedSize(),
+		DeferredInvalidations: c.st.deferred.Load(), L1Checks: c.st.l1Checks.Load(), L1Outdated: c.st.l1Outdated.Load(),
+		Entries: c.l1.EstimatedSize(),
 	}
 }

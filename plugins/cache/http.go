@@ -254,11 +254,16 @@ func (h *HTTPCache) get(ctx context.Context, key []byte, now int64, st *stamp) *
 		if e.fresh < now || !c.valid(e) {
 			return nil
 		}
+		if !c.l1Current(ctx, e) {
+			c.l1.Invalidate(string(key))
+			goto redis
+		}
 		if e.value == nil {
 			return h.decoded(string(key), e)
 		}
 		return e
 	}
+redis:
 	if c.rdb == nil {
 		return nil
 	}

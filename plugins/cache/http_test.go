@@ -498,3 +498,61 @@ func TestHTTPRoundTrips(t *testing.T) {
 	// A GET has no response cache's write to join.
 	a.do("GET", "/asks")
 }
+
+// TestL1Check: with WithL1Check and no pub/sub at all (WithoutInvalidation,
+// so only the check can notice), a read on instance b right after a write
+// on instance a is fresh: the L1 hit asks Redis's epoch (one round trip)
+// and, outdated, looks the entry up in Redis again. With a check age, hits
+// within it make no round trip and may be stale; the first one after it is
+// fresh.
+func TestL1Check(t *testing.T) {
+	rdb := realRedis(t)
+	p := testPrefix(t, rdb)
+	newInst := func(age time.Duration) (*testApp, *countHook) {
+		own := redis.NewClient(rdb.Options())
+		t.Cleanup(func() { own.Close() })
+		h := &countHook{}
+		own.AddHook(h)
+		ta := newTestApp(t, []Option{WithRedis(own), WithPrefix(p), WithRedisTimeout(5 * time.Second), WithoutInvalidation(), WithL1Check(age)})
+		return ta, h
+	}
+	trips := func(h *countHook, f func()) int64 {
+		before := h.n.Load()
+		f()
+		return h.n.Load() - before
+	}
+	a, _ := newInst(0)
+	b, hb := newInst(0)
+	a.do("GET", "/for")
+	b.do("GET", "/for") // from Redis, into b's L1 with the epoch
+	if n := trips(hb, func() { b.do("GET", "/for") }); n != 1 || b.calls.Load() != 0 {
+		t.Fatalf("checked L1 hit: %d round trips (want 1: the epoch), handler calls %d", n, b.calls.Load())
+	}
+	for range 3 {
+		old := b.do("GET", "/for").Body.String()  // an L1 hit, checked
+		a.do("POST", "/for")                      // evicts the URL in Redis, bumps the epoch; no message
+		want := a.do("GET", "/for").Body.String() // a new body, stored in Redis
+		if got := b.do("GET", "/for").Body.String(); got != want || got == old {
+			t.Fatalf("b after a's write (no pub/sub): %q, want %q (was %q)", got, want, old)
+		}
+	}
+	if b.calls.Load() != 0 {
+		t.Errorf("b's handler ran %d times: its reads should come from L1 or Redis", b.calls.Load())
+	}
+	if st := b.c.Stats(); st.L1Outdated != 3 || st.L1Checks < 6 {
+		t.Errorf("stats %+v", st)
+	}
+
+	// Bounded: within the age, L1 unchecked (stale allowed); after, fresh.
+	const age = 300 * time.Millisecond
+	c, hc := newInst(age)
+	c.do("GET", "/for")
+	a.do("POST", "/for")
+	if n := trips(hc, func() { c.do("GET", "/for") }); n != 0 || c.calls.Load() != 0 {
+		t.Fatalf("hit within the check age: %d round trips, handler calls %d (want 0, 0)", n, c.calls.Load())
+	}
+	time.Sleep(age + 50*time.Millisecond)
+	if calls := c.callsFor(func() { c.do("GET", "/for") }); calls != 1 {
+		t.Fatalf("a hit after the check age served the entry a's write invalidated")
+	}
+}
