@@ -79,36 +79,55 @@ type entry struct {
 	checked *atomic.Int64
 }
 
-// l1Current reports whether an L1 entry may be served (WithL1Check): its
-// epoch is still Redis's, or it was found so less than the check age ago.
-func (c *Cache) l1Current(ctx context.Context, e *entry) bool {
+// l1Check decides whether an L1 entry may be served (WithL1Check). Not
+// checked (no check, not due, Redis failing): e itself. Checked: one MGET
+// of the entry and the epoch in Redis; the epoch unchanged, e itself;
+// changed, the entry Redis holds now (current as of that epoch, put in L1),
+// or ok false when Redis holds none (a miss: st, when given, is filled for
+// the fill's store, as l2GetStamp does).
+func (c *Cache) l1Check(ctx context.Context, key string, e *entry, st *stamp) (*entry, bool) {
 	if !c.cfg.l1Check || c.rdb == nil {
-		return true
-	}
-	if !e.epochOK {
-		return false
+		return e, true
 	}
 	now := time.Now().UnixNano()
-	if c.cfg.l1CheckAge > 0 && now-e.checked.Load() <= int64(c.cfg.l1CheckAge) {
-		return true
+	if e.epochOK && c.cfg.l1CheckAge > 0 && now-e.checked.Load() <= int64(c.cfg.l1CheckAge) {
+		return e, true
 	}
+	gen := c.gen.Load()
 	cctx, cancel, ok := c.l2ctx(ctx)
 	if !ok {
-		return true // Redis failing: L1 as without the check
+		return e, true // Redis failing: L1 as without the check
 	}
 	defer cancel()
-	v, err := c.rdb.Get(cctx, c.repoch()).Result()
-	c.l2result(ctx, "epoch", err)
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return true
+	vals, err := c.rdb.MGet(cctx, c.rkey(key), c.repoch()).Result()
+	c.l2result(ctx, "check", err)
+	if err != nil {
+		return e, true
 	}
 	c.st.l1Checks.Add(1)
-	if v != e.epoch {
-		c.st.l1Outdated.Add(1)
-		return false
+	epoch, _ := vals[1].(string)
+	if e.epochOK && epoch == e.epoch {
+		e.checked.Store(now)
+		return e, true
 	}
-	e.checked.Store(now)
-	return true
+	c.st.l1Outdated.Add(1)
+	if st != nil {
+		*st = stamp{gen: gen, epoch: epoch, check: true, taken: true}
+	}
+	if b, ok := vals[0].(string); ok {
+		if ne, ok := decodeEntry([]byte(b)); ok {
+			ne.gen = gen
+			ne.epoch, ne.epochOK = epoch, true
+			ne.checked = new(atomic.Int64)
+			ne.checked.Store(now)
+			if c.valid(ne) {
+				c.l1.Set(key, ne)
+				return ne, true
+			}
+		}
+	}
+	c.l1.Invalidate(key)
+	return nil, false
 }
 
 // New returns a cache configured by opts; it fails on an invalid option.
@@ -177,7 +196,8 @@ func (c *Cache) lookup(ctx context.Context, key string) *entry {
 // the same round trip and fills st (see l2GetStamp).
 func (c *Cache) lookupStamp(ctx context.Context, key string, st *stamp) *entry {
 	if e, ok := c.l1.GetIfPresent(key); ok {
-		if c.valid(e) && c.l1Current(ctx, e) {
+		if c.valid(e) {
+			e, _ = c.l1Check(ctx, key, e, st)
 			return e
 		}
 		c.l1.Invalidate(key)

@@ -254,16 +254,17 @@ func (h *HTTPCache) get(ctx context.Context, key []byte, now int64, st *stamp) *
 		if e.fresh < now || !c.valid(e) {
 			return nil
 		}
-		if !c.l1Current(ctx, e) {
-			c.l1.Invalidate(string(key))
-			goto redis
+		if c.cfg.l1Check {
+			var ok bool
+			if e, ok = c.l1Check(ctx, string(key), e, st); !ok || e.fresh < now || e.neg {
+				return nil
+			}
 		}
 		if e.value == nil {
 			return h.decoded(string(key), e)
 		}
 		return e
 	}
-redis:
 	if c.rdb == nil {
 		return nil
 	}
