@@ -248,9 +248,9 @@ func NewApp(cfg Config) (*covet.App, error) {
 
 	api.POST("/auth/revoke", revokeEndpoint(authn)).Name("auth.revoke").Tags("auth").With(signedIn...).
 		Summary("Revoke the access token (or every token of the user)").
-		Description("Revokes the bearer token of the request on every instance at once (a Redis deny-list entry by the token's jti, "+
-			"kept until the token would have expired). With ?all=true: every access token issued to the user until now, "+
-			"every refresh token family and every browser session. Every instance asks Redis on every request: there is no "+
+		Description("Revokes the bearer token of the request on every instance at once (a Redis deny-list entry by the token's jti, " +
+			"kept until the token would have expired). With ?all=true: every access token issued to the user until now, " +
+			"every refresh token family and every browser session. Every instance asks Redis on every request: there is no " +
 			"negative cache, so a revoked token is refused by the next request on any instance.").
 		Status(http.StatusNoContent)
 
