@@ -35,10 +35,22 @@ func (r *CrossReport) problemf(format string, a ...any) {
 }
 
 // cacheStaleBound is how long another instance may serve a cached task
-// after a write's answer: the cache plugin evicts other instances' L1
-// entries by Redis pub/sub, asynchronously (p99 400 µs on a quiet machine;
-// a loaded one holds the subscriber goroutine for up to seconds).
-const cacheStaleBound = 5 * time.Second
+// after a write's answer: the taskboard's TASKBOARD_CACHE_MAX_STALE (the
+// instances inherit the harness's environment). 0, the default: none (the
+// cache plugin checks Redis's invalidation epoch on every in-memory hit);
+// positive: that long; negative (pub/sub alone evicts other instances' L1
+// entries, asynchronously: p99 400 µs on a quiet machine, a loaded one
+// holds the subscriber goroutine for up to seconds): 5 s.
+func cacheStaleBound() time.Duration {
+	d, err := time.ParseDuration(os.Getenv("TASKBOARD_CACHE_MAX_STALE"))
+	switch {
+	case err != nil:
+		return 0
+	case d < 0:
+		return 5 * time.Second
+	}
+	return d
+}
 
 // Write limit of the taskboard's API per signed-in user (its default:
 // ratelimit.PerSecond(10).Burst(20)).
@@ -59,11 +71,16 @@ const (
 //   - refresh tokens: a token rotated on instance 1 and presented again on
 //     instance 2 is refused there, and the family it revoked is refused on
 //     instance 3 (the reuse detection and the revocation are shared);
+//   - revocation: two access tokens of one user, each accepted on
+//     instances 2 and 3 (so any per-instance cache of them is warm); one
+//     revoked on instance 1 (POST /api/v1/auth/revoke) is refused on 2 and
+//     3 by the next request while the other still works; every token of
+//     the user revoked on instance 2 (?all=true) is refused on 1 and 3;
 //   - response cache: a task read (and cached) on instances 2 and 3, then
-//     changed on instance 1, reads changed on 2 and 3 within
-//     cacheStaleBound of the change's answer (reads in between may be
-//     stale: the invalidation reaches other instances by pub/sub; Lines
-//     count them and the longest);
+//     changed on instance 1, reads changed on 2 and 3 at once with the
+//     taskboard's default (every in-memory hit checked against Redis), or
+//     within the bound TASKBOARD_CACHE_MAX_STALE sets (cacheStaleBound;
+//     Lines count the stale reads and the longest);
 //   - live updates: SSE subscribers connected to instances 2 and 3 get the
 //     "created" events of tasks created on instance 1;
 //   - jobs: every task created with an assignee enqueues one notification
@@ -82,10 +99,10 @@ func CrossCheck(ctx context.Context, t *Topology) (*CrossReport, error) {
 	run := "cx" + hex.EncodeToString(b)
 	inst := func(i int) string { return fmt.Sprintf("http://127.0.0.1:%d", t.InstancePorts[i-1]) }
 	tr := &traffic{lb: t.LB, run: run}
-	if err := tr.setupUsers(ctx, 3); err != nil {
+	if err := tr.setupUsers(ctx, 4); err != nil {
 		return nil, fmt.Errorf("scaleout: cross-check set-up: %w", err)
 	}
-	limited, writer, sub := tr.users[0], tr.users[1], tr.users[2]
+	limited, writer, sub, revoker := tr.users[0], tr.users[1], tr.users[2], tr.users[3]
 	r := &CrossReport{}
 	// do sends to a full URL (tr.do prefixes the load balancer's).
 	direct := &traffic{}
@@ -164,6 +181,9 @@ func CrossCheck(ctx context.Context, t *Topology) (*CrossReport, error) {
 		}
 	}
 
+	// An access token revoked on one instance is refused on the others.
+	checkRevoke(r, inst, do, revoker)
+
 	// A session ended (logout) on one instance is refused on the others.
 	checkLogout(ctx, r, inst, writer)
 
@@ -197,7 +217,7 @@ func CrossCheck(ctx context.Context, t *Topology) (*CrossReport, error) {
 				}
 				return got.Title, resp.Header.Get("X-Cache"), nil
 			}
-			stale, rounds := 0, 5
+			stale, rounds, bound := 0, 5, cacheStaleBound()
 			var staleFor time.Duration
 			for k := 1; k <= rounds; k++ {
 				for _, i := range []int{2, 3, 2, 3} { // the second read of each comes from its cache
@@ -225,7 +245,7 @@ func CrossCheck(ctx context.Context, t *Topology) (*CrossReport, error) {
 					// the invalidation's pub/sub message, which may not have
 					// arrived yet. How long until it has?
 					stale++
-					for got != title && time.Since(changed) < cacheStaleBound {
+					for got != title && time.Since(changed) < bound {
 						time.Sleep(5 * time.Millisecond)
 						if got, _, err = read(i); err != nil {
 							break
@@ -234,12 +254,12 @@ func CrossCheck(ctx context.Context, t *Topology) (*CrossReport, error) {
 					took := time.Since(changed)
 					staleFor = max(staleFor, took)
 					if got != title {
-						r.problemf("cache: instance %d still served %q %s after instance 1 answered the change to %q (bound %s)", i, got, took.Round(time.Millisecond), title, cacheStaleBound)
+						r.problemf("cache: instance %d still served %q %s after instance 1 answered the change to %q (bound %s, TASKBOARD_CACHE_MAX_STALE)", i, got, took.Round(time.Millisecond), title, bound)
 					}
 				}
 			}
-			r.linef("cache: task %d read and cached on instances 2 and 3, changed on instance 1, read again at once: %d of %d reads stale (the invalidation reaches other instances by pub/sub, after the write's answer); fresh again within %s at most (bound %s)",
-				task.ID, stale, 2*rounds, staleFor.Round(time.Millisecond), cacheStaleBound)
+			r.linef("cache: task %d read and cached on instances 2 and 3, changed on instance 1, read again at once: %d of %d reads stale; fresh again within %s at most (bound %s, TASKBOARD_CACHE_MAX_STALE)",
+				task.ID, stale, 2*rounds, staleFor.Round(time.Millisecond), bound)
 		}
 	}
 
@@ -535,4 +555,59 @@ func checkLogout(ctx context.Context, r *CrossReport, inst func(int) string, u *
 		}
 	}
 	r.linef("logout: session signed in on instance 1, accepted on instance 2 (%d); signed out on instance 1; the old cookie: %s", st2, strings.Join(after, ", "))
+}
+
+// checkRevoke is CrossCheck's revocation check (see there).
+func checkRevoke(r *CrossReport, inst func(int) string, do func(*http.Client, string, string, string, []byte, string) (int, []byte, error), u *user) {
+	issue := func() string {
+		form := url.Values{"grant_type": {"password"}, "username": {u.email}, "password": {u.password}}
+		st, b, err := do(u.client, http.MethodPost, inst(1)+"/api/v1/auth/token", "application/x-www-form-urlencoded", []byte(form.Encode()), "")
+		var tok struct {
+			AccessToken string `json:"access_token"`
+		}
+		if err != nil || st != http.StatusOK || json.Unmarshal(b, &tok) != nil || tok.AccessToken == "" {
+			r.problemf("revoke: sign-in on instance 1: %d %v %.120s", st, err, b)
+		}
+		return tok.AccessToken
+	}
+	me := func(i int, tok string) int {
+		st, _, err := do(u.client, http.MethodGet, inst(i)+"/api/v1/users/me", "", nil, tok)
+		if err != nil {
+			return 0
+		}
+		return st
+	}
+	a, b := issue(), issue()
+	if a == "" || b == "" {
+		return
+	}
+	for _, i := range []int{2, 3} {
+		if st, st2 := me(i, a), me(i, b); st != http.StatusOK || st2 != http.StatusOK {
+			r.problemf("revoke: fresh tokens on instance %d answered %d and %d, want 200", i, st, st2)
+			return
+		}
+	}
+	st, body, err := do(u.client, http.MethodPost, inst(1)+"/api/v1/auth/revoke", "", nil, a)
+	if err != nil || st != http.StatusNoContent {
+		r.problemf("revoke: revoking a token on instance 1: %d %v %.120s", st, err, body)
+		return
+	}
+	a2, a3, b2 := me(2, a), me(3, a), me(2, b)
+	if a2 != http.StatusUnauthorized || a3 != http.StatusUnauthorized {
+		r.problemf("revoke: the token revoked on instance 1 answered %d on instance 2 and %d on instance 3 at once, want 401", a2, a3)
+	}
+	if b2 != http.StatusOK {
+		r.problemf("revoke: the user's other token answered %d on instance 2 after one token was revoked, want 200", b2)
+	}
+	st, body, err = do(u.client, http.MethodPost, inst(2)+"/api/v1/auth/revoke?all=true", "", nil, b)
+	if err != nil || st != http.StatusNoContent {
+		r.problemf("revoke: revoking every token on instance 2: %d %v %.120s", st, err, body)
+		return
+	}
+	b1, b3, s3 := me(1, b), me(3, b), me(3, u.token)
+	if b1 != http.StatusUnauthorized || b3 != http.StatusUnauthorized || s3 != http.StatusUnauthorized {
+		r.problemf("revoke: after every token of the user was revoked on instance 2: %d on instance 1, %d and %d (the set-up token) on instance 3, want 401", b1, b3, s3)
+	}
+	r.linef("revoke: token revoked on instance 1 → next request %d on instance 2, %d on instance 3 (the user's other token: %d); all tokens revoked on instance 2 → %d on instance 1, %d and %d on instance 3",
+		a2, a3, b2, b1, b3, s3)
 }

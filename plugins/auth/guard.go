@@ -283,6 +283,9 @@ func (a *Auth) bearer(c *covet.Context) (u *User, present bool, err error) {
 	if tok == "" {
 		return nil, false, nil
 	}
+	if u, ok := checkedFor(c, SchemeBearer, tok); ok {
+		return u, true, nil
+	}
 	u, err = a.verifyToken(tok)
 	if err == nil {
 		err = a.checkRevoked(c.Context(), u)
@@ -295,7 +298,32 @@ func (a *Auth) bearer(c *covet.Context) (u *User, present bool, err error) {
 		cp.Method = method
 		u = &cp
 	}
+	checkedKey.Set(c, checked{scheme: SchemeBearer, cred: tok, u: u})
 	return u, true, nil
+}
+
+// checked is a request's credentials that passed every check (signature,
+// time window, revocation or session lookup), kept for the request under
+// checkedKey: the rate limiter's key (Authenticate) and the route's guard
+// ask about the same credentials, and a networked revocation or session
+// store then answers once per request, not once per asker. A failure is
+// not kept (the next asker asks the store again). A revocation made while
+// the request runs applies from the next request.
+type checked struct {
+	scheme, cred string
+	u            *User
+}
+
+var checkedKey = covet.NewKey[checked]("auth.checked")
+
+// checkedFor returns the user of credentials cred of scheme already checked
+// during this request.
+func checkedFor(c *covet.Context, scheme, cred string) (*User, bool) {
+	k, ok := checkedKey.Get(c)
+	if !ok || k.u == nil || k.scheme != scheme || k.cred != cred {
+		return nil, false
+	}
+	return k.u, true
 }
 
 // isUnsafe reports methods that change state (RFC 9110 §9.2.1).

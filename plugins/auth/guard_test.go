@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -376,5 +379,86 @@ func TestAppendStatsByReason(t *testing.T) {
 	}
 	if n := len(a.AppendStats(nil)); n != len(stats) {
 		t.Errorf("%d series, then %d", len(stats), n)
+	}
+}
+
+// countingRevocation counts Revoked calls and fails them while fail is set.
+type countingRevocation struct {
+	*auth.MemoryRevocation
+	calls atomic.Int64
+	fail  atomic.Bool
+}
+
+func (r *countingRevocation) Revoked(ctx context.Context, jti, sub string, iat time.Time) (bool, error) {
+	r.calls.Add(1)
+	if r.fail.Load() {
+		return false, errors.New("backend down")
+	}
+	return r.MemoryRevocation.Revoked(ctx, jti, sub, iat)
+}
+
+// TestOneRevocationCheckPerRequest: middleware that authenticates the
+// request itself (a rate limiter's key) and the route's guard share one
+// revocation lookup per request; a failed lookup is not kept, a revoked
+// token is refused by both, and the next request asks the store again.
+func TestOneRevocationCheckPerRequest(t *testing.T) {
+	rs := &countingRevocation{MemoryRevocation: auth.NewMemoryRevocation(0)}
+	a := auth.New(auth.WithKeys(auth.HMAC("k1", "HS256", secret)), auth.WithIssuer("https://issuer.test"), auth.WithAudience("api"), auth.WithRevocation(rs))
+	app := covet.New(covet.WithLogger(quietLogger()))
+	var pre []string
+	var mu sync.Mutex
+	app.Use(func(next covet.HandlerFunc) covet.HandlerFunc {
+		return func(c *covet.Context) error {
+			for range 2 { // a limiter asks once per limit
+				u, err := a.Authenticate(c)
+				mu.Lock()
+				if err != nil {
+					pre = append(pre, "err")
+				} else {
+					pre = append(pre, u.ID)
+				}
+				mu.Unlock()
+			}
+			return next(c)
+		}
+	})
+	app.POST("/write", func(c *covet.Context) error {
+		u, _ := auth.Principal(c)
+		return c.JSON(200, map[string]string{"id": u.ID})
+	}).With(auth.Scopes("tasks:write"))
+	if err := app.Install(a); err != nil {
+		t.Fatal(err)
+	}
+	c := covettest.New(t, app)
+	alice := authtest.User(t, a, "alice", "tasks:write")
+	c.Post("/write").Header(alice.Authorization()).Do().ExpectStatus(200)
+	if n := rs.calls.Load(); n != 1 {
+		t.Fatalf("%d revocation lookups for one request, want 1", n)
+	}
+	c.Post("/write").Header(alice.Authorization()).Do().ExpectStatus(200)
+	if n := rs.calls.Load(); n != 2 {
+		t.Fatalf("%d revocation lookups after two requests, want 2 (one each: nothing kept across requests)", n)
+	}
+	// A failing store: each asker asks again (a failure is not kept) and
+	// the guard fails closed.
+	rs.fail.Store(true)
+	c.Post("/write").Header(alice.Authorization()).Do().ExpectStatus(503)
+	if n := rs.calls.Load(); n != 5 {
+		t.Fatalf("%d revocation lookups after a failing request, want 5 (2 + 3 askers)", n)
+	}
+	rs.fail.Store(false)
+	u, err := a.Verify(context.Background(), alice.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Revoke(context.Background(), u); err != nil {
+		t.Fatal(err)
+	}
+	c.Post("/write").Header(alice.Authorization()).Do().ExpectStatus(401)
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{"alice", "alice", "alice", "alice", "err", "err", "err", "err"}
+	if !slices.Equal(pre, want) {
+		t.Fatalf("Authenticate answers %v, want %v", pre, want)
 	}
 }

@@ -182,6 +182,11 @@ func (s *sessions) authenticate(c *covet.Context) (u *User, present bool, err er
 	if !ok {
 		return nil, false, nil
 	}
+	if u, ok := checkedFor(c, SchemeSession, v); ok {
+		if _, live := sessionKey.Get(c); live {
+			return u, true, nil
+		}
+	}
 	id, ok := s.unsign(v)
 	if !ok {
 		return nil, true, fmt.Errorf("%w: session cookie signature", ErrBadCredentials)
@@ -201,7 +206,9 @@ func (s *sessions) authenticate(c *covet.Context) (u *User, present bool, err er
 	}
 	sess := &Session{key: key, rec: rec}
 	sessionKey.Set(c, sess)
-	return &User{ID: rec.UserID, Roles: rec.Roles, Method: MethodSession, IssuedAt: rec.Created, ExpiresAt: rec.Created.Add(s.cfg.absolute)}, true, nil
+	u = &User{ID: rec.UserID, Roles: rec.Roles, Method: MethodSession, IssuedAt: rec.Created, ExpiresAt: rec.Created.Add(s.cfg.absolute)}
+	checkedKey.Set(c, checked{scheme: SchemeSession, cred: v, u: u})
+	return u, true, nil
 }
 
 // serve runs the handler and saves the session after it when it changed,
@@ -284,6 +291,7 @@ func (a *Auth) StartSession(c *covet.Context, userID string, roles ...string) (*
 	}
 	c.SetHTTPCookie(&http.Cookie{Name: s.cfg.cookie, Value: s.sign(id), Path: "/", HttpOnly: true, Secure: a.cfg.cookieSecure, SameSite: a.cfg.cookieSameSite})
 	sessionKey.Set(c, sess)
+	checkedKey.Delete(c)
 	userKey.Set(c, &User{ID: userID, Roles: roles, Method: MethodSession, IssuedAt: now, ExpiresAt: now.Add(s.cfg.absolute)})
 	a.stats.sessionsStarted.Add(1)
 	return sess, nil
@@ -305,6 +313,7 @@ func (a *Auth) EndSession(c *covet.Context) error {
 	c.SetHTTPCookie(&http.Cookie{Name: s.cfg.cookie, Value: "", Path: "/", HttpOnly: true, Secure: a.cfg.cookieSecure, SameSite: a.cfg.cookieSameSite, MaxAge: -1})
 	sessionKey.Delete(c)
 	userKey.Delete(c)
+	checkedKey.Delete(c)
 	return err
 }
 

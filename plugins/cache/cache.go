@@ -71,6 +71,63 @@ type entry struct {
 	fresh int64  // unix nanos: fresh until
 	gen   uint64 // tag generation when it entered L1
 	tags  []string
+	// epoch is the Redis epoch read with the entry (WithL1Check; epochOK
+	// when known), checked when it was last found current (unix nanos,
+	// shared by the copies decoded makes).
+	epoch   string
+	epochOK bool
+	checked *atomic.Int64
+}
+
+// l1Check decides whether an L1 entry may be served (WithL1Check). Not
+// checked (no check, not due, Redis failing): e itself. Checked: one MGET
+// of the entry and the epoch in Redis; the epoch unchanged, e itself;
+// changed, the entry Redis holds now (current as of that epoch, put in L1),
+// or ok false when Redis holds none (a miss: st, when given, is filled for
+// the fill's store, as l2GetStamp does).
+func (c *Cache) l1Check(ctx context.Context, key string, e *entry, st *stamp) (*entry, bool) {
+	if !c.cfg.l1Check || c.rdb == nil {
+		return e, true
+	}
+	now := time.Now().UnixNano()
+	if e.epochOK && c.cfg.l1CheckAge > 0 && now-e.checked.Load() <= int64(c.cfg.l1CheckAge) {
+		return e, true
+	}
+	gen := c.gen.Load()
+	cctx, cancel, ok := c.l2ctx(ctx)
+	if !ok {
+		return e, true // Redis failing: L1 as without the check
+	}
+	defer cancel()
+	vals, err := c.rdb.MGet(cctx, c.rkey(key), c.repoch()).Result()
+	c.l2result(ctx, "check", err)
+	if err != nil {
+		return e, true
+	}
+	c.st.l1Checks.Add(1)
+	epoch, _ := vals[1].(string)
+	if e.epochOK && epoch == e.epoch {
+		e.checked.Store(now)
+		return e, true
+	}
+	c.st.l1Outdated.Add(1)
+	if st != nil {
+		*st = stamp{gen: gen, epoch: epoch, check: true, taken: true}
+	}
+	if b, ok := vals[0].(string); ok {
+		if ne, ok := decodeEntry([]byte(b)); ok {
+			ne.gen = gen
+			ne.epoch, ne.epochOK = epoch, true
+			ne.checked = new(atomic.Int64)
+			ne.checked.Store(now)
+			if c.valid(ne) {
+				c.l1.Set(key, ne)
+				return ne, true
+			}
+		}
+	}
+	c.l1.Invalidate(key)
+	return nil, false
 }
 
 // New returns a cache configured by opts; it fails on an invalid option.
@@ -132,8 +189,15 @@ func (c *Cache) valid(e *entry) bool {
 // lookup returns the entry under key from L1, else from Redis (filling
 // L1), or nil. Expired-but-usable (stale) entries are returned too.
 func (c *Cache) lookup(ctx context.Context, key string) *entry {
+	return c.lookupStamp(ctx, key, nil)
+}
+
+// lookupStamp is lookup; with st, a Redis lookup also reads the epoch in
+// the same round trip and fills st (see l2GetStamp).
+func (c *Cache) lookupStamp(ctx context.Context, key string, st *stamp) *entry {
 	if e, ok := c.l1.GetIfPresent(key); ok {
 		if c.valid(e) {
+			e, _ = c.l1Check(ctx, key, e, st)
 			return e
 		}
 		c.l1.Invalidate(key)
@@ -141,8 +205,21 @@ func (c *Cache) lookup(ctx context.Context, key string) *entry {
 	if c.rdb == nil {
 		return nil
 	}
+	if st == nil && c.cfg.l1Check {
+		st = &stamp{} // the epoch is needed to check the entry's L1 hits
+	}
 	gen := c.gen.Load()
-	e := c.l2Get(ctx, key)
+	var e *entry
+	if st != nil {
+		e = c.l2GetStamp(ctx, key, st)
+		if e != nil && c.cfg.l1Check && st.taken && !st.skipL2 {
+			e.epoch, e.epochOK = st.epoch, true
+			e.checked = new(atomic.Int64)
+			e.checked.Store(time.Now().UnixNano())
+		}
+	} else {
+		e = c.l2Get(ctx, key)
+	}
 	if e == nil {
 		return nil
 	}
@@ -247,6 +324,31 @@ func (c *Cache) InvalidateTags(ctx context.Context, tags ...string) {
 	}
 	c.invalidateLocal(tags)
 	c.l2InvalidateTags(ctx, tags)
+	c.hooksM.Lock()
+	hooks := c.hooks
+	c.hooksM.Unlock()
+	for _, h := range hooks {
+		h(ctx, tags)
+	}
+}
+
+// invalidate is Delete of keys and InvalidateTags of tags at once: one
+// Redis round trip for both.
+func (c *Cache) invalidate(ctx context.Context, keys, tags []string) {
+	for _, k := range keys {
+		c.l1.Invalidate(k)
+		c.sf.Forget(k)
+	}
+	c.st.invalidations.Add(int64(len(keys)))
+	if len(tags) > 0 {
+		c.invalidateLocal(tags)
+	}
+	if c.rdb != nil {
+		c.l2Invalidate(ctx, keys, tags)
+	}
+	if len(tags) == 0 {
+		return
+	}
 	c.hooksM.Lock()
 	hooks := c.hooks
 	c.hooksM.Unlock()
@@ -386,12 +488,17 @@ type Stats struct {
 	// invalidation failed to reach Redis and was applied there later, when
 	// Redis answered again (a whole-prefix flush counts one more).
 	DeferredInvalidations int64 `json:"deferred_invalidations"`
+	// L1Checks counts L1 hits checked against Redis's epoch (WithL1Check),
+	// L1Outdated those found outdated (then looked up in Redis).
+	L1Checks   int64 `json:"l1_checks"`
+	L1Outdated int64 `json:"l1_outdated"`
 	// Entries is the L1 size (estimated).
 	Entries int `json:"entries"`
 }
 
 type counters struct {
 	hits, misses, stale, loads, loadErrors, evictions, invalidations, redisErrors, remote, staleWrites, deferred atomic.Int64
+	l1Checks, l1Outdated                                                                                         atomic.Int64
 }
 
 // Stats returns the counters.
@@ -401,6 +508,7 @@ func (c *Cache) Stats() Stats {
 		Loads: c.st.loads.Load(), LoadErrors: c.st.loadErrors.Load(), Evictions: c.st.evictions.Load(),
 		Invalidations: c.st.invalidations.Load(), RedisErrors: c.st.redisErrors.Load(),
 		RemoteInvalidations: c.st.remote.Load(), StaleWritesSkipped: c.st.staleWrites.Load(),
-		DeferredInvalidations: c.st.deferred.Load(), Entries: c.l1.EstimatedSize(),
+		DeferredInvalidations: c.st.deferred.Load(), L1Checks: c.st.l1Checks.Load(), L1Outdated: c.st.l1Outdated.Load(),
+		Entries: c.l1.EstimatedSize(),
 	}
 }

@@ -173,8 +173,9 @@ func (h *HTTPCache) Middleware(next covet.HandlerFunc) covet.HandlerFunc {
 		var arr [160]byte // the key, on the stack unless longer
 		key := h.primaryKey(arr[:0], r, user)
 		now := time.Now().UnixNano()
+		var st stamp // the epoch, when the lookup read Redis
 		if !revalidate {
-			if s := h.find(c.Context(), key, hdr, now); s != nil {
+			if s := h.find(c.Context(), key, hdr, now, &st); s != nil {
 				h.st.hits.Add(1)
 				return h.serve(c, s, now)
 			}
@@ -183,7 +184,7 @@ func (h *HTTPCache) Middleware(next covet.HandlerFunc) covet.HandlerFunc {
 		if r.Method == http.MethodHead {
 			return next(c) // no body to store
 		}
-		return h.fill(c, next, rc, key)
+		return h.fill(c, next, rc, key, st)
 	}
 }
 
@@ -229,15 +230,16 @@ func ptrMap(m *map[*covet.RouteInfo]*routeConf) map[*covet.RouteInfo]*routeConf 
 func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // find returns the fresh stored response for key (completed with the
-// Vary values when the URL's responses vary), or nil.
-func (h *HTTPCache) find(ctx context.Context, key []byte, hdr http.Header, now int64) *stored {
-	e := h.get(ctx, key, now)
+// Vary values when the URL's responses vary), or nil. A lookup in Redis
+// fills st (see l2GetStamp).
+func (h *HTTPCache) find(ctx context.Context, key []byte, hdr http.Header, now int64, st *stamp) *stored {
+	e := h.get(ctx, key, now, st)
 	if e == nil {
 		return nil
 	}
 	if vm, ok := e.value.(*varyMarker); ok {
 		key = appendVary(key, vm.names, hdr)
-		if e = h.get(ctx, key, now); e == nil {
+		if e = h.get(ctx, key, now, st); e == nil {
 			return nil
 		}
 	}
@@ -246,11 +248,17 @@ func (h *HTTPCache) find(ctx context.Context, key []byte, hdr http.Header, now i
 }
 
 // get looks key up in L1 (without copying it), then in Redis.
-func (h *HTTPCache) get(ctx context.Context, key []byte, now int64) *entry {
+func (h *HTTPCache) get(ctx context.Context, key []byte, now int64, st *stamp) *entry {
 	c := h.c
 	if e, ok := c.l1.GetIfPresent(unsafeString(key)); ok {
 		if e.fresh < now || !c.valid(e) {
 			return nil
+		}
+		if c.cfg.l1Check {
+			var ok bool
+			if e, ok = c.l1Check(ctx, string(key), e, st); !ok || e.fresh < now || e.neg {
+				return nil
+			}
 		}
 		if e.value == nil {
 			return h.decoded(string(key), e)
@@ -261,7 +269,7 @@ func (h *HTTPCache) get(ctx context.Context, key []byte, now int64) *entry {
 		return nil
 	}
 	k := string(key)
-	e := c.lookup(ctx, k)
+	e := c.lookupStamp(ctx, k, st)
 	if e == nil || e.fresh < now || e.neg {
 		return nil
 	}
@@ -505,22 +513,60 @@ var notStored = map[string]bool{
 }
 
 // invalidateOnWrite passes a non-GET request on and, when it succeeds, evicts the
-// stored response of its URL (RFC 9111 §4.4).
+// stored response of its URL (RFC 9111 §4.4), with the tags the handler
+// asked for (InvalidateAfter) in the same Redis round trip. The tags are
+// invalidated whatever the handler's outcome.
 func (h *HTTPCache) invalidateOnWrite(c *covet.Context, next covet.HandlerFunc) error {
+	aw := &afterWrite{h: h}
+	afterKey.Set(c, aw)
 	err := next(c)
-	if !h.cfg.invalidates || err != nil {
+	afterKey.Delete(c)
+	var keys []string
+	if h.cfg.invalidates && err == nil && written(c) {
+		keys = []string{string(h.primaryKey(nil, c.Request(), ""))}
+	}
+	if len(keys) == 0 && len(aw.tags) == 0 {
 		return err
 	}
+	h.c.invalidate(context.WithoutCancel(c.Context()), keys, aw.tags)
+	return err
+}
+
+// written reports a successful POST, PUT, PATCH or DELETE.
+func written(c *covet.Context) bool {
 	switch c.Request().Method {
 	case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
 	default:
-		return nil
+		return false
 	}
-	if st := c.Response().Status(); st < 200 || st >= 400 {
-		return nil
+	st := c.Response().Status()
+	return st >= 200 && st < 400
+}
+
+// afterWrite is the tags a write's handler asked to invalidate.
+type afterWrite struct {
+	h    *HTTPCache
+	tags []string
+}
+
+var afterKey = covet.NewKey[*afterWrite]("cache.afterWrite")
+
+// InvalidateAfter asks the response cache serving the request (a method
+// other than GET and HEAD) to invalidate tags when the request's handler
+// has returned, whatever its outcome, together with the eviction of the
+// request URL's stored response: one Redis round trip (one script) for
+// both, where InvalidateTags and the eviction cost one each. Call it from
+// the handler or from middleware inside the response cache's. It reports
+// false, and does nothing, when no response cache of cache serves the
+// request (a GET, or the middleware is not installed): then call
+// cache.InvalidateTags.
+func InvalidateAfter(c *covet.Context, cache *Cache, tags ...string) bool {
+	aw, ok := afterKey.Get(c)
+	if !ok || aw == nil || aw.h.c != cache {
+		return false
 	}
-	h.c.Delete(c.Context(), string(h.primaryKey(nil, c.Request(), "")))
-	return nil
+	aw.tags = append(aw.tags, tags...)
+	return true
 }
 
 // recorder tees the response to the client and to a buffer.
@@ -606,7 +652,8 @@ func Tag(c *covet.Context, tags ...string) {
 }
 
 // fill runs the handler, recording the response, and stores it if allowed.
-func (h *HTTPCache) fill(c *covet.Context, next covet.HandlerFunc, rc *routeConf, key []byte) error {
+// st is the lookup's stamp when it read the epoch from Redis.
+func (h *HTTPCache) fill(c *covet.Context, next covet.HandlerFunc, rc *routeConf, key []byte, st stamp) error {
 	res := c.Response()
 	before := make(map[string]bool, len(res.Header()))
 	for k := range res.Header() {
@@ -616,7 +663,9 @@ func (h *HTTPCache) fill(c *covet.Context, next covet.HandlerFunc, rc *routeConf
 	if rc != nil && rc.tags != nil {
 		rec.tags = append(rec.tags, rc.tags(c)...)
 	}
-	st := h.c.stampNow(c.Context())
+	if !st.taken {
+		st = h.c.stampNow(c.Context())
+	}
 	res.SetWriter(rec)
 	err := next(c)
 	res.SetWriter(rec.ResponseWriter)

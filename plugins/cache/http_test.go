@@ -11,6 +11,7 @@ import (
 	"time"
 
 	covet "github.com/covetgo/covet/core"
+	"github.com/redis/go-redis/v9"
 )
 
 // testApp is an app with the response cache and a few routes whose
@@ -408,5 +409,153 @@ func TestHTTPForNotOnErrorsOrCookies(t *testing.T) {
 		if cc := w.Header().Get("Cache-Control"); strings.Contains(cc, "s-maxage") || w.Header().Get("Surrogate-Key") != "" {
 			t.Errorf("%s: a CDN would store it: Cache-Control %q, Surrogate-Key %q", p, cc, w.Header().Get("Surrogate-Key"))
 		}
+	}
+}
+
+// countHook counts round trips to Redis (a pipeline is one).
+type countHook struct{ n atomic.Int64 }
+
+func (h *countHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *countHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if cmd.Name() != "hello" { // a new connection's handshake
+			h.n.Add(1)
+		}
+		return next(ctx, cmd)
+	}
+}
+func (h *countHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error { h.n.Add(1); return next(ctx, cmds) }
+}
+
+// TestHTTPRoundTrips pins the Redis round trips of the response cache: a
+// miss reads the entry and the epoch in one MGET and stores in one script
+// (2); an L1 hit makes none; a write evicts its URL and the tags its
+// handler asked for (InvalidateAfter) in one script (1), even when the
+// handler failed, and both evictions reach Redis and the other instances.
+func TestHTTPRoundTrips(t *testing.T) {
+	rdb := realRedis(t)
+	p := testPrefix(t, rdb)
+	newInst := func() (*testApp, *countHook) {
+		own := redis.NewClient(rdb.Options())
+		t.Cleanup(func() { own.Close() })
+		h := &countHook{}
+		own.AddHook(h)
+		ta := newTestApp(t, []Option{WithRedis(own), WithPrefix(p), WithRedisTimeout(5 * time.Second)})
+		ta.app.POST("/board", func(c *covet.Context) error {
+			if !InvalidateAfter(c, ta.c, "board:7") {
+				t.Error("InvalidateAfter: no response cache serves the write")
+			}
+			if c.Query("fail") != "" {
+				return c.Text(500, "failed after the change")
+			}
+			return c.Text(200, "changed")
+		})
+		ta.app.GET("/asks", func(c *covet.Context) error {
+			if InvalidateAfter(c, ta.c, "x") {
+				t.Error("InvalidateAfter accepted tags on a GET")
+			}
+			return c.Text(200, "ok")
+		})
+		return ta, h
+	}
+	a, ha := newInst()
+	b, hb := newInst()
+	trips := func(h *countHook, f func()) int64 {
+		before := h.n.Load()
+		f()
+		return h.n.Load() - before
+	}
+	// Warm the scripts (a first EVALSHA may be NOSCRIPT, then EVAL).
+	a.do("GET", "/tagged?id=warm")
+	a.do("POST", "/board")
+	b.do("GET", "/tagged?id=warm")
+
+	if n := trips(ha, func() { a.do("GET", "/for") }); n != 2 {
+		t.Errorf("miss: %d round trips, want 2 (MGET entry+epoch, store script)", n)
+	}
+	if n := trips(ha, func() { a.do("GET", "/for") }); n != 0 || a.calls.Load() != 2 {
+		t.Errorf("L1 hit: %d round trips (want 0), handler calls %d", n, a.calls.Load())
+	}
+	if n := trips(hb, func() { b.do("GET", "/for") }); n != 1 || b.calls.Load() != 0 {
+		t.Errorf("b from Redis: %d round trips (want 1), handler calls %d (want 0)", n, b.calls.Load())
+	}
+	for _, target := range []string{"/board", "/board?fail=1"} {
+		if n := trips(ha, func() { a.do("POST", target) }); n != 1 {
+			t.Errorf("POST %s: %d round trips, want 1 (one script: URL and tags)", target, n)
+		}
+		// Gone from Redis (a fresh instance loads) and from b's L1.
+		c, _ := newInst()
+		if calls := c.callsFor(func() { c.do("GET", "/for") }); calls != 1 {
+			t.Errorf("after POST %s a fresh instance served /for from Redis", target)
+		}
+		waitFor(t, "b's L1 evicted by "+target, func() bool { return b.callsFor(func() { b.do("GET", "/for") }) == 1 })
+		a.do("GET", "/for")
+	}
+	// A write to /for itself evicts the URL (and no tag): one script.
+	b.do("GET", "/for")
+	if n := trips(ha, func() { a.do("POST", "/for") }); n != 1 {
+		t.Errorf("POST /for: %d round trips, want 1", n)
+	}
+	waitFor(t, "b's L1 evicted by POST /for", func() bool { return b.callsFor(func() { b.do("GET", "/for") }) == 1 })
+	// A GET has no response cache's write to join.
+	a.do("GET", "/asks")
+}
+
+// TestL1Check: with WithL1Check and no pub/sub at all (WithoutInvalidation,
+// so only the check can notice), a read on instance b right after a write
+// on instance a is fresh: the L1 hit asks Redis's epoch (one round trip)
+// and, outdated, looks the entry up in Redis again. With a check age, hits
+// within it make no round trip and may be stale; the first one after it is
+// fresh.
+func TestL1Check(t *testing.T) {
+	rdb := realRedis(t)
+	p := testPrefix(t, rdb)
+	newInst := func(age time.Duration) (*testApp, *countHook) {
+		own := redis.NewClient(rdb.Options())
+		t.Cleanup(func() { own.Close() })
+		h := &countHook{}
+		own.AddHook(h)
+		ta := newTestApp(t, []Option{WithRedis(own), WithPrefix(p), WithRedisTimeout(5 * time.Second), WithoutInvalidation(), WithL1Check(age)})
+		return ta, h
+	}
+	trips := func(h *countHook, f func()) int64 {
+		before := h.n.Load()
+		f()
+		return h.n.Load() - before
+	}
+	a, _ := newInst(0)
+	b, hb := newInst(0)
+	a.do("GET", "/for")
+	b.do("GET", "/for") // from Redis, into b's L1 with the epoch
+	if n := trips(hb, func() { b.do("GET", "/for") }); n != 1 || b.calls.Load() != 0 {
+		t.Fatalf("checked L1 hit: %d round trips (want 1: the epoch), handler calls %d", n, b.calls.Load())
+	}
+	for range 3 {
+		old := b.do("GET", "/for").Body.String()  // an L1 hit, checked
+		a.do("POST", "/for")                      // evicts the URL in Redis, bumps the epoch; no message
+		want := a.do("GET", "/for").Body.String() // a new body, stored in Redis
+		if got := b.do("GET", "/for").Body.String(); got != want || got == old {
+			t.Fatalf("b after a's write (no pub/sub): %q, want %q (was %q)", got, want, old)
+		}
+	}
+	if b.calls.Load() != 0 {
+		t.Errorf("b's handler ran %d times: its reads should come from L1 or Redis", b.calls.Load())
+	}
+	if st := b.c.Stats(); st.L1Outdated != 3 || st.L1Checks < 6 {
+		t.Errorf("stats %+v", st)
+	}
+
+	// Bounded: within the age, L1 unchecked (stale allowed); after, fresh.
+	const age = 300 * time.Millisecond
+	c, hc := newInst(age)
+	c.do("GET", "/for")
+	a.do("POST", "/for")
+	if n := trips(hc, func() { c.do("GET", "/for") }); n != 0 || c.calls.Load() != 0 {
+		t.Fatalf("hit within the check age: %d round trips, handler calls %d (want 0, 0)", n, c.calls.Load())
+	}
+	time.Sleep(age + 50*time.Millisecond)
+	if calls := c.callsFor(func() { c.do("GET", "/for") }); calls != 1 {
+		t.Fatalf("a hit after the check age served the entry a's write invalidated")
 	}
 }

@@ -26,6 +26,8 @@ type config struct {
 	logger      *slog.Logger
 	codec       Codec
 	invalidates bool
+	l1Check     bool
+	l1CheckAge  time.Duration
 }
 
 func defaultConfig() config {
@@ -133,4 +135,27 @@ type setConfig struct {
 //	c.Set(ctx, "task:42", task, time.Minute, cache.Tags("task:42", "board:7"))
 func Tags(tags ...string) SetOption {
 	return func(s *setConfig) { s.tags = append(s.tags, tags...) }
+}
+
+// WithL1Check makes an L1 hit ask Redis whether the entry is still
+// current before it is served: one GET of the invalidation epoch (a
+// counter every write, delete and tag invalidation bumps, in the script
+// that makes it). Unchanged, the entry is served; changed (a write
+// happened anywhere since the entry was read from Redis), the hit becomes
+// a Redis lookup (entry and epoch in one MGET), so an entry another
+// instance invalidated is never served from L1 once that invalidation's
+// script has run, whether or not its pub/sub message has arrived.
+//
+// maxAge 0 checks every hit: a read that starts after a write's
+// invalidation completed (on the writer's instance, before its answer is
+// sent) is never stale. maxAge > 0 is bounded staleness: an entry checked
+// less than maxAge ago is served without asking, so a read may be stale for
+// at most maxAge after the invalidation (plus the pub/sub delivery, which
+// usually evicts it sooner), at one round trip per entry per maxAge.
+// Entries enter L1 unchecked when stored by this instance (Set, a loader)
+// and are checked on their first hit. While Redis is failing or backed
+// off, hits are served from L1 unchecked, as without this option (bounded
+// by WithL1TTL). Without Redis the option does nothing.
+func WithL1Check(maxAge time.Duration) Option {
+	return func(c *config) { c.l1Check, c.l1CheckAge = true, max(maxAge, 0) }
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -72,6 +73,7 @@ type stamp struct {
 	epoch  string
 	check  bool // store in Redis only if the epoch is still epoch
 	skipL2 bool // the epoch could not be read: no Redis write
+	taken  bool // set by l2GetStamp: the lookup's MGET read the epoch
 }
 
 // stampNow returns the stamp for a value about to be loaded. With Redis,
@@ -150,6 +152,37 @@ func (c *Cache) l2Get(ctx context.Context, key string) *entry {
 	return e
 }
 
+// l2GetStamp is l2Get that also reads the epoch in the same round trip
+// (one MGET) and, when it could ask Redis, fills st as stampNow would have
+// right then: a miss's later load needs no epoch GET of its own. Taking the
+// stamp before the lookup instead of after it only makes the store's epoch
+// check stricter (an invalidation in between voids the store too).
+func (c *Cache) l2GetStamp(ctx context.Context, key string, st *stamp) *entry {
+	gen := c.gen.Load()
+	cctx, cancel, ok := c.l2ctx(ctx)
+	if !ok {
+		return nil
+	}
+	defer cancel()
+	vals, err := c.rdb.MGet(cctx, c.rkey(key), c.repoch()).Result()
+	c.l2result(ctx, "get", err)
+	*st = stamp{gen: gen, check: true, taken: true}
+	if err != nil {
+		st.skipL2 = true
+		return nil
+	}
+	st.epoch, _ = vals[1].(string)
+	b, ok := vals[0].(string)
+	if !ok {
+		return nil
+	}
+	e, ok := decodeEntry([]byte(b))
+	if !ok {
+		return nil
+	}
+	return e
+}
+
 // l2Set writes e to Redis and reports false when the write was refused
 // because the epoch changed since st was taken (the value may be stale).
 func (c *Cache) l2Set(ctx context.Context, key string, e *entry, keep time.Duration, announce bool, st stamp) bool {
@@ -185,6 +218,60 @@ func (c *Cache) l2Set(ctx context.Context, key string, e *entry, keep time.Durat
 		c.deferWrite([]string{key}, nil)
 	}
 	return err != nil || n != 0
+}
+
+// invalidateKeysTagsScript is l2Delete and l2InvalidateTags in one round
+// trip: KEYS[1..ARGV[2]] are entries to delete, the rest tag sets whose
+// members are deleted with them; the epoch is bumped once, and the 'k' and
+// 't' messages (ARGV[3], ARGV[4], when not empty) are published.
+var invalidateKeysTagsScript = redis.NewScript(`
+redis.call('INCR', ARGV[5])
+local nk = tonumber(ARGV[2])
+for i = 1, nk do redis.call('DEL', KEYS[i]) end
+local n = 0
+for i = nk + 1, #KEYS do
+  local m = redis.call('SMEMBERS', KEYS[i])
+  for j = 1, #m, 500 do
+    redis.call('DEL', unpack(m, j, math.min(j + 499, #m)))
+  end
+  n = n + #m
+  redis.call('DEL', KEYS[i])
+end
+if ARGV[3] ~= '' then redis.call('PUBLISH', ARGV[1], ARGV[3]) end
+if ARGV[4] ~= '' then redis.call('PUBLISH', ARGV[1], ARGV[4]) end
+return n
+`)
+
+// l2Invalidate deletes keys and the entries tagged with tags in Redis and
+// announces both, in one script (one round trip).
+func (c *Cache) l2Invalidate(ctx context.Context, keys, tags []string) {
+	cctx, cancel, ok := c.l2ctx(ctx)
+	if !ok {
+		if c.rdb != nil {
+			c.deferWrite(keys, tags)
+		}
+		return
+	}
+	defer cancel()
+	rkeys := make([]string, 0, len(keys)+len(tags))
+	for _, k := range keys {
+		rkeys = append(rkeys, c.rkey(k))
+	}
+	for _, t := range tags {
+		rkeys = append(rkeys, c.rtag(t))
+	}
+	kmsg, tmsg := "", ""
+	if len(keys) > 0 && c.cfg.invalidates {
+		kmsg = c.message('k', keys)
+	}
+	if len(tags) > 0 {
+		tmsg = c.message('t', tags)
+	}
+	err := invalidateKeysTagsScript.Run(cctx, c.rdb, rkeys, c.cfg.channel, len(keys), kmsg, tmsg, c.repoch()).Err()
+	c.l2result(ctx, "invalidate", err)
+	if err != nil {
+		c.deferWrite(keys, tags)
+	}
 }
 
 func (c *Cache) l2Delete(ctx context.Context, key string) {
@@ -230,12 +317,26 @@ func (c *Cache) l2InvalidateTags(ctx context.Context, tags []string) {
 	}
 }
 
-// message is an invalidation message: instance id, NUL, kind ('k' keys,
-// 't' tags), then the names separated by NUL.
+// message is an invalidation message: instance id, NUL, kind ('t' tags,
+// 'a' all), then the names separated by NUL. Keys ('k') are sent as kind
+// 'K' with each name length-prefixed (NUL, decimal length, ':', the key):
+// a response cache's keys contain NUL bytes themselves (host, path and
+// varying headers are separated by NUL), so splitting them at NUL evicted
+// nothing on the other instances.
 func (c *Cache) message(kind byte, names []string) string {
 	var b strings.Builder
 	b.WriteString(c.id)
 	b.WriteByte(0)
+	if kind == 'k' {
+		b.WriteByte('K')
+		for _, n := range names {
+			b.WriteByte(0)
+			b.WriteString(strconv.Itoa(len(n)))
+			b.WriteByte(':')
+			b.WriteString(n)
+		}
+		return b.String()
+	}
 	b.WriteByte(kind)
 	for _, n := range names {
 		b.WriteByte(0)
@@ -244,15 +345,47 @@ func (c *Cache) message(kind byte, names []string) string {
 	return b.String()
 }
 
+// parseMessage splits a message into its sender, kind ('K' is returned as
+// 'k') and names; ok is false for a malformed one.
+func parseMessage(payload string) (id string, kind byte, names []string, ok bool) {
+	id, rest, ok := strings.Cut(payload, "\x00")
+	if !ok || rest == "" {
+		return "", 0, nil, false
+	}
+	kind = rest[0]
+	rest = rest[1:]
+	if kind != 'K' {
+		if rest == "" {
+			return id, kind, nil, true
+		}
+		if rest[0] != 0 {
+			return "", 0, nil, false
+		}
+		return id, kind, strings.Split(rest[1:], "\x00"), true
+	}
+	for rest != "" {
+		if rest[0] != 0 {
+			return "", 0, nil, false
+		}
+		num, after, found := strings.Cut(rest[1:], ":")
+		n, err := strconv.Atoi(num)
+		if !found || err != nil || n < 0 || n > len(after) {
+			return "", 0, nil, false
+		}
+		names = append(names, after[:n])
+		rest = after[n:]
+	}
+	return id, 'k', names, true
+}
+
 // handleMessage applies another instance's invalidation to L1.
 func (c *Cache) handleMessage(payload string) {
-	parts := strings.Split(payload, "\x00")
-	if len(parts) < 2 || parts[0] == c.id || len(parts[1]) != 1 {
+	id, kind, names, ok := parseMessage(payload)
+	if !ok || id == c.id {
 		return
 	}
 	c.st.remote.Add(1)
-	names := parts[2:]
-	switch parts[1][0] {
+	switch kind {
 	case 'k':
 		for _, k := range names {
 			c.l1.Invalidate(k)
@@ -266,7 +399,7 @@ func (c *Cache) handleMessage(payload string) {
 	obs := c.observers
 	c.hooksM.Unlock()
 	for _, o := range obs {
-		o(parts[1][0], names)
+		o(kind, names)
 	}
 }
 

@@ -221,3 +221,29 @@ func TestNoStaleWriteAfterInvalidation(t *testing.T) {
 
 // skipped is a's count of refused stale writes.
 func skipped(c *Cache) int64 { return c.Stats().StaleWritesSkipped }
+
+// TestMessageRoundTrip: every kind of invalidation message parses back to
+// what was sent, keys with NUL bytes (response cache keys) included, and
+// malformed messages are refused.
+func TestMessageRoundTrip(t *testing.T) {
+	c := &Cache{id: "inst1"}
+	for _, tc := range []struct {
+		kind  byte
+		names []string
+	}{
+		{'k', []string{"h\x00example.com\x00/for", "plain", ""}},
+		{'k', []string{"a:b\x00\x01c"}},
+		{'t', []string{"board", "task:1"}},
+		{'a', nil},
+	} {
+		id, kind, names, ok := parseMessage(c.message(tc.kind, tc.names))
+		if !ok || id != "inst1" || kind != tc.kind || !slices.Equal(names, tc.names) {
+			t.Errorf("%c %q: parsed %v %q %c %q", tc.kind, tc.names, ok, id, kind, names)
+		}
+	}
+	for _, bad := range []string{"", "inst1", "inst1\x00", "inst1\x00tx", "inst1\x00K\x005:abc", "inst1\x00K\x00x:abc", "inst1\x00Kabc"} {
+		if _, _, _, ok := parseMessage(bad); ok {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}

@@ -27,6 +27,10 @@ type envelope struct {
 	Seq  uint64 `json:"s,omitempty"`
 	// ID is the event id given by the replay store (0: none).
 	ID uint64 `json:"i,omitempty"`
+	// RID is the Redis stream entry id ("ms-seq") of an event stored and
+	// published by one script (RedisReplay with a RedisBroker on the same
+	// client); the receiver packs it into ID.
+	RID string `json:"r,omitempty"`
 }
 
 // Broker carries broadcasts between the instances of an app. The hub
@@ -114,11 +118,56 @@ func (h *Hub) publishBroker(ctx context.Context, env envelope) error {
 	return err
 }
 
+// appendAndPublish stores a room broadcast in the Redis replay store and
+// publishes it on the Redis broker in one round trip (both on one client),
+// then delivers it locally. A failure is counted as both a replay and a
+// broker failure and not retried (the broker's delivery is at most once;
+// a retry after a lost reply would publish the event twice).
+func (h *Hub) appendAndPublish(ctx context.Context, rr *RedisReplay, rb *RedisBroker, env envelope) error {
+	h.bs.mu.Lock()
+	h.bs.pubSeq++
+	env.Seq = h.bs.pubSeq
+	h.bs.mu.Unlock()
+	env.From = h.instance
+	data, err := json.Marshal(env)
+	if err == nil {
+		var id uint64
+		id, err = rr.appendPublish(ctx, env.Target, ReplayEvent{Event: env.Event, Data: env.Data}, rb.channel, data[1:])
+		env.ID = id
+	}
+	if err != nil {
+		h.stats.replayFailed.Add(1)
+		h.stats.brokerFailed.Add(1)
+		h.log.Warn("ws: broadcast neither stored for replay nor published to other instances", "room", env.Target, "err", err)
+	}
+	h.deliverLocal(env)
+	return err
+}
+
+// redisPair returns the replay store and the broker when both are on Redis
+// through the same client, so one script can serve a room broadcast.
+func (h *Hub) redisPair() (*RedisReplay, *RedisBroker, bool) {
+	rr, ok1 := h.cfg.replayStore.(*RedisReplay)
+	rb, ok2 := h.cfg.broker.(*RedisBroker)
+	if !ok1 || !ok2 || h.bs == nil || rr.client != rb.client {
+		return nil, nil, false
+	}
+	return rr, rb, true
+}
+
 func (h *Hub) fromBroker(msg []byte) {
 	var env envelope
 	if err := json.Unmarshal(msg, &env); err != nil {
 		h.log.Warn("ws: bad broker message", "err", err)
 		return
+	}
+	if env.RID != "" && env.ID == 0 {
+		id, err := packStreamID(env.RID)
+		if err != nil {
+			h.log.Warn("ws: bad broker message", "err", err)
+			return
+		}
+		env.ID = id
 	}
 	if env.From == h.instance {
 		return

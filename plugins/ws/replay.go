@@ -87,6 +87,38 @@ func (r *RedisReplay) Append(ctx context.Context, room string, ev ReplayEvent) (
 	return packStreamID(id)
 }
 
+// appendPublishScript is appendScript followed by the broker's PUBLISH of
+// the broadcast (ARGV[6] on channel ARGV[5]), the entry id put in front of
+// the envelope's other fields as "r": one round trip for both.
+var appendPublishScript = redis.NewScript(`
+local t = redis.call('TIME')
+local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local last = redis.call('HMGET', KEYS[2], 'ms', 'seq')
+local lms, lseq = tonumber(last[1]) or 0, tonumber(last[2]) or 0
+local seq = 0
+if ms <= lms then ms = lms; seq = lseq + 1 end
+redis.call('HSET', KEYS[2], 'ms', ms, 'seq', seq)
+local id = string.format('%d-%d', ms, seq)
+redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], id, 'e', ARGV[2], 'd', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+redis.call('PUBLISH', ARGV[5], '{"r":"' .. id .. '",' .. ARGV[6])
+return id
+`)
+
+// appendPublish is Append and the broker's Publish of the broadcast in one
+// script: rest is the envelope's JSON without its opening brace, to which
+// the script adds the entry id ("r"). Either both happened or, on an error,
+// neither may have (a lost reply: both may have).
+func (r *RedisReplay) appendPublish(ctx context.Context, room string, ev ReplayEvent, channel string, rest []byte) (uint64, error) {
+	id, err := appendPublishScript.Run(ctx, r.client, []string{r.key(room), r.prefix + ":last"},
+		r.maxLen, ev.Event, ev.Data, r.ttl.Milliseconds(), channel, rest).Text()
+	if err != nil {
+		return 0, err
+	}
+	return packStreamID(id)
+}
+
 // Keys returns the Redis keys of rooms (and the last-id key), for cleanup.
 func (r *RedisReplay) Keys(rooms ...string) []string {
 	keys := []string{r.prefix + ":last"}

@@ -236,6 +236,11 @@ func (h *Hub) publish(ctx context.Context, env envelope, v any) error {
 		return err
 	}
 	env.Data = data
+	if env.Kind == kindRoom {
+		if rr, rb, ok := h.redisPair(); ok {
+			return h.appendAndPublish(ctx, rr, rb, env)
+		}
+	}
 	if st := h.cfg.replayStore; st != nil && env.Kind == kindRoom {
 		id, err := st.Append(ctx, env.Target, ReplayEvent{Event: env.Event, Data: data})
 		if err != nil {

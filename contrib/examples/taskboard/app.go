@@ -67,6 +67,11 @@ type Config struct {
 	// NoResponseCache turns off the response cache of the task list and
 	// detail (cache.go).
 	NoResponseCache bool
+	// CacheMaxStale bounds how long after a write on one instance another
+	// may serve the response it invalidated from memory (with Redis): 0
+	// checks every hit against Redis (cache.WithL1Check(0)), > 0 at most
+	// that often per entry, < 0 not at all (pub/sub only).
+	CacheMaxStale time.Duration
 
 	// Secret (at least 32 bytes) derives the keys of access tokens,
 	// sessions, CSRF tokens and login cookies. Empty: a random secret, so
@@ -240,6 +245,14 @@ func NewApp(cfg Config) (*covet.App, error) {
 		Description("OAuth 2.0 token endpoint (form): grant_type=password with username (the email) and password, "+
 			"or grant_type=refresh_token with refresh_token. A refresh token is used once; presenting it again revokes its family.").
 		Response(http.StatusBadRequest, "invalid_grant or unsupported_grant_type (RFC 6749 §5.2)", nil)
+
+	api.POST("/auth/revoke", revokeEndpoint(authn)).Name("auth.revoke").Tags("auth").With(signedIn...).
+		Summary("Revoke the access token (or every token of the user)").
+		Description("Revokes the bearer token of the request on every instance at once (a Redis deny-list entry by the token's jti, " +
+			"kept until the token would have expired). With ?all=true: every access token issued to the user until now, " +
+			"every refresh token family and every browser session. Every instance asks Redis on every request: there is no " +
+			"negative cache, so a revoked token is refused by the next request on any instance.").
+		Status(http.StatusNoContent)
 
 	users := api.Group("/users")
 	users.With(covet.Tag("users"))

@@ -238,6 +238,32 @@ func tokenEndpoint(a *auth.Auth) covet.HandlerFunc {
 	}
 }
 
+// revokeEndpoint is POST /api/v1/auth/revoke (signed in): it revokes the
+// request's access token, or with all=true every token and session of its
+// user, in the revocation store shared by the instances.
+func revokeEndpoint(a *auth.Auth) covet.HandlerFunc {
+	return func(c *covet.Context) error {
+		u, ok := auth.Principal(c)
+		if !ok {
+			return covet.NewError(http.StatusUnauthorized, "authentication required")
+		}
+		var err error
+		switch all, _ := strconv.ParseBool(c.Query("all")); {
+		case all:
+			err = a.RevokeAll(c.Context(), u.ID)
+		case u.Method == auth.MethodSession:
+			err = a.EndSession(c) // a browser session has no access token
+		default:
+			err = a.Revoke(c.Context(), u)
+		}
+		if err != nil {
+			return err
+		}
+		c.SetHeader("Cache-Control", "no-store")
+		return c.NoContent(http.StatusNoContent)
+	}
+}
+
 func oauthError(c *covet.Context, code string) error {
 	c.SetHeader("Cache-Control", "no-store")
 	return c.JSON(http.StatusBadRequest, map[string]string{"error": code})

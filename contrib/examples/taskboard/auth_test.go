@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/covetgo/covet/core/covettest"
 	"github.com/covetgo/covet/plugins/auth"
@@ -208,4 +209,28 @@ func followProvider(t *testing.T, loc string) string {
 		t.Fatalf("provider answered %d %v", res.StatusCode, err)
 	}
 	return u.RequestURI()
+}
+
+// TestRevokeEndpoint: POST /api/v1/auth/revoke refuses the request's token
+// from then on (other tokens of the user still work); with all=true every
+// token of the user, refresh tokens included, is refused.
+func TestRevokeEndpoint(t *testing.T) {
+	_, cl := startApp(t, ormtest.SQLite(t).DSN)
+	signUp(t, cl, "Ada", "ada@example.com")
+	t1 := token(t, cl, "ada@example.com", "password-of-Ada")
+	t2 := token(t, cl, "ada@example.com", "password-of-Ada")
+	b1, b2 := "Bearer "+t1.AccessToken, "Bearer "+t2.AccessToken
+	cl.Post("/api/v1/auth/revoke").Do().ExpectStatus(401)
+	cl.Post("/api/v1/auth/revoke").Header("Authorization", b1).Do().ExpectStatus(204)
+	cl.Get("/api/v1/users/me").Header("Authorization", b1).Do().ExpectStatus(401)
+	cl.Get("/api/v1/users/me").Header("Authorization", b2).Do().ExpectStatus(200)
+	cl.Post("/api/v1/auth/revoke?all=true").Header("Authorization", b2).Do().ExpectStatus(204)
+	cl.Get("/api/v1/users/me").Header("Authorization", b2).Do().ExpectStatus(401)
+	cl.Post("/api/v1/auth/token").Form(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {t2.RefreshToken}}).Do().
+		ExpectStatus(400).ExpectJSON(map[string]any{"error": "invalid_grant"})
+	// A new sign-in works again (tokens carry iat in whole seconds: one
+	// issued in the second of the cut-off counts as issued before it).
+	time.Sleep(1100 * time.Millisecond)
+	t3 := token(t, cl, "ada@example.com", "password-of-Ada")
+	cl.Get("/api/v1/users/me").Header("Authorization", "Bearer "+t3.AccessToken).Do().ExpectStatus(200)
 }

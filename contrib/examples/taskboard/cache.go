@@ -53,6 +53,13 @@ func installCache(app *covet.App, cfg Config, rdb *redis.Client, prefix string) 
 		// Redis outage costs one such wait, then the plugin skips Redis
 		// for its backoff.
 		opts = append(opts, cache.WithRedis(rdb), cache.WithRedisTimeout(time.Second))
+		// Invalidation messages reach the other instances after the
+		// write's answer, so a read there right after it could be served
+		// from memory, stale. The check (one GET of the invalidation epoch
+		// per in-memory hit, or per entry per CacheMaxStale) bounds that.
+		if cfg.CacheMaxStale >= 0 {
+			opts = append(opts, cache.WithL1Check(cfg.CacheMaxStale))
+		}
 	}
 	data, err := cache.New(opts...)
 	if err != nil {
@@ -76,23 +83,29 @@ func installCache(app *covet.App, cfg Config, rdb *redis.Client, prefix string) 
 	return list, detail, nil
 }
 
-// invalidateChanges runs inside broadcastChanges: after a write handler
-// returned, it invalidates the tags of the tasks it changed (noteChange),
-// and the lists. It does so even when the handler failed after a change (a
-// rolled-back change costs only a refill), so no write leaves a stale
-// response behind. InvalidateTags evicts this instance's entries before it
-// returns, so the writer's next read is fresh; other instances get it
-// through Redis pub/sub.
+// invalidateChanges runs inside broadcastChanges: the tags of the tasks a
+// write changes (noteChange) and the lists' tag are handed to the response
+// cache (cache.InvalidateAfter), which invalidates them with the write's
+// own URL in one Redis round trip once the handler returned, so after the
+// transaction committed, whatever the handler's outcome (a rolled-back
+// change costs only a refill). Changes the response cache could not take
+// are invalidated here after the handler. Either way this instance's
+// entries are evicted before the answer leaves this middleware, so the
+// writer's next read is fresh; other instances get it through Redis
+// pub/sub.
 func (rc *responseCache) invalidateChanges(next covet.HandlerFunc) covet.HandlerFunc {
 	return func(c *covet.Context) error {
-		err := next(c)
 		p, ok := c.Context().Value(liveKey{}).(*pendingEvents)
-		if !ok || len(p.events) == 0 {
+		if ok {
+			p.cache = rc.data
+		}
+		err := next(c)
+		if !ok || len(p.unhanded) == 0 {
 			return err
 		}
-		tags := make([]string, 0, len(p.events)+1)
+		tags := make([]string, 0, len(p.unhanded)+1)
 		tags = append(tags, boardTag)
-		for _, ev := range p.events {
+		for _, ev := range p.unhanded {
 			tags = append(tags, taskTag(ev.ID))
 		}
 		rc.data.InvalidateTags(context.WithoutCancel(c.Context()), tags...)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	covet "github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/plugins/cache"
 	"github.com/covetgo/covet/plugins/ws"
 	"github.com/redis/go-redis/v9"
 )
@@ -53,7 +54,14 @@ type liveKey struct{}
 
 // pendingEvents are the task events of one request, broadcast once its
 // handler (and its transaction) succeeded.
-type pendingEvents struct{ events []TaskEvent }
+type pendingEvents struct {
+	events []TaskEvent
+	// cache is the response cache (set by invalidateChanges); unhanded
+	// are the events whose tags it could not take with the write's own
+	// invalidation (cache.InvalidateAfter), invalidated after the handler.
+	cache    *cache.Cache
+	unhanded []TaskEvent
+}
 
 // broadcastChanges is app middleware: it collects the task events a
 // handler notes (noteChange) and broadcasts them after the handler
@@ -94,6 +102,9 @@ func broadcastChanges(hub *ws.Hub) covet.Middleware {
 func noteChange(c *covet.Context, ev TaskEvent) {
 	if p, ok := c.Context().Value(liveKey{}).(*pendingEvents); ok {
 		p.events = append(p.events, ev)
+		if p.cache != nil && !cache.InvalidateAfter(c, p.cache, boardTag, taskTag(ev.ID)) {
+			p.unhanded = append(p.unhanded, ev)
+		}
 	}
 }
 

@@ -25,6 +25,7 @@ type Settings struct {
 	WebhookURL      *url.URL      `env:"TASKBOARD_WEBHOOK_URL" flag:"webhook" doc:"receives a POST for every task created (default: none)"`
 	AllowedHosts    []string      `env:"TASKBOARD_ALLOWED_HOSTS" flag:"allowed-hosts" doc:"host names the app answers to (Host header, against DNS rebinding), comma-separated; development default: localhost, 127.0.0.1, ::1; required in production"`
 	ResponseCache   bool          `env:"TASKBOARD_RESPONSE_CACHE" flag:"response-cache" default:"true" doc:"cache the anonymous task list and detail responses (in memory, and in Redis with REDIS_URL); every write invalidates them on all instances"`
+	CacheMaxStale   time.Duration `env:"TASKBOARD_CACHE_MAX_STALE" flag:"cache-max-stale" default:"0s" doc:"with REDIS_URL, how long after a write another instance may still serve the response it invalidated: 0 checks Redis's invalidation epoch on every in-memory hit (one round trip; no stale read after the write's answer), a positive duration checks at most that often per entry, negative relies on pub/sub alone (usually milliseconds, unbounded under load)"`
 	// WebhookSecret is read from the environment, .env or a secrets file,
 	// never from a flag (flags show in ps).
 	WebhookSecret settings.Secret `env:"TASKBOARD_WEBHOOK_SECRET" flag:"-" doc:"signs webhook bodies: X-Taskboard-Signature: sha256=HMAC"`
@@ -70,7 +71,7 @@ func (s *Settings) development() bool {
 // config turns the settings into the app's Config.
 func (s *Settings) config() Config {
 	cfg := Config{DatabaseURL: s.DatabaseURL, Development: s.development(), FrontendOrigins: s.FrontendOrigins,
-		AllowedHosts: s.AllowedHosts, NoResponseCache: !s.ResponseCache}
+		AllowedHosts: s.AllowedHosts, NoResponseCache: !s.ResponseCache, CacheMaxStale: s.CacheMaxStale}
 	if s.RedisURL != nil {
 		cfg.RedisURL = s.RedisURL.String()
 	}
