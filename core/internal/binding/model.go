@@ -55,6 +55,9 @@ type TypePlan struct {
 	// leafy: a value of this type (through pointers) holds no other value,
 	// so walks record it as the path's last step without pushing.
 	leafy bool
+	// quoted: a struct with a field tagged `,string`, which the planned
+	// decoder leaves to encoding/json.
+	quoted bool
 }
 
 // FieldPlan is the compiled plan of one struct field.
@@ -246,6 +249,7 @@ func (pc *planCompiler) compile(t reflect.Type, path string) (*TypePlan, error) 
 		case reflect.Struct:
 			p.Kind = KindStruct
 			p.Named = t.Name() != ""
+			p.quoted = hasQuotedField(t)
 			pc.inProgress[t] = p
 			if err := pc.structFields(p, t, path); err != nil {
 				return nil, err
