@@ -1,7 +1,9 @@
 package binding
 
 import (
+	"encoding/binary"
 	stdjson "encoding/json"
+	"math/bits"
 	"reflect"
 	"strconv"
 	"time"
@@ -52,7 +54,15 @@ func decodePlanned(data []byte, tp *TypePlan, p unsafe.Pointer) error {
 	return d.err
 }
 
+// ws skips whitespace; the common case (none) is inlined.
 func (d *jsonDecoder) ws() {
+	if d.pos < len(d.data) && d.data[d.pos] > ' ' {
+		return
+	}
+	d.wsSlow()
+}
+
+func (d *jsonDecoder) wsSlow() {
 	for d.pos < len(d.data) {
 		switch d.data[d.pos] {
 		case ' ', '\t', '\n', '\r':
@@ -250,9 +260,27 @@ func (d *jsonDecoder) object(tp *TypePlan, p unsafe.Pointer) bool {
 			d.pos++
 			d.ws()
 		}
-		key, raw := d.key()
 		var f *FieldPlan
 		i := next
+		if i < len(tp.Fields) && tp.Fields[i].plainName {
+			// Keys usually come in declaration order, spelled as the
+			// field's name: compare the body with it, quotes included.
+			f = tp.Fields[i]
+			n := len(f.Name)
+			if e := d.pos + n + 2; e <= len(d.data) && d.data[e-1] == '"' && bstr(d.data[d.pos+1:e-1]) == f.Name {
+				d.pos = e
+				d.ws()
+				d.pos++ // :
+				next = i + 1
+				if !d.value(f.T, unsafe.Add(p, f.Offset)) {
+					d.prefix(f.Name)
+					return false
+				}
+				continue
+			}
+			f = nil
+		}
+		key, raw := d.key()
 		if key == nil && i < len(tp.Fields) && tp.Fields[i].Name == bstr(raw) {
 			f = tp.Fields[i]
 		} else {
@@ -287,12 +315,12 @@ func (d *jsonDecoder) prefix(name string) {
 }
 
 // key reads an object key and the colon after it. raw is the key's text
-// when it has no escape (key is nil, raw points into the body); otherwise
-// key holds the decoded key.
+// when it has no escape and is valid UTF-8 (key is nil, raw points into the
+// body); otherwise key holds the decoded key.
 func (d *jsonDecoder) key() (key *string, raw []byte) {
 	start := d.pos + 1
-	i := skipPlain(d.data, start)
-	if d.data[i] == '"' {
+	i, ascii := skipPlainASCII(d.data, start)
+	if d.data[i] == '"' && (ascii || utf8.Valid(d.data[start:i])) {
 		d.pos = i + 1
 		raw = d.data[start:i]
 	} else {
@@ -525,11 +553,11 @@ func (d *jsonDecoder) skip() []byte {
 // U+FFFD.
 func (d *jsonDecoder) str() string {
 	start := d.pos + 1
-	i := skipPlain(d.data, start)
+	i, ascii := skipPlainASCII(d.data, start)
 	if d.data[i] == '"' {
 		d.pos = i + 1
 		raw := d.data[start:i]
-		if utf8.Valid(raw) {
+		if ascii || utf8.Valid(raw) {
 			return string(raw)
 		}
 		return unquoteRaw(raw)
@@ -539,6 +567,34 @@ func (d *jsonDecoder) str() string {
 	}
 	d.pos = i + 1
 	return unquoteRaw(d.data[start:i])
+}
+
+// skipPlainASCII is skipPlain that also reports whether the bytes it
+// passed are all ASCII (then they are valid UTF-8 without utf8.Valid).
+func skipPlainASCII(d []byte, i int) (int, bool) {
+	const (
+		lo = 0x0101010101010101
+		hi = 0x8080808080808080
+	)
+	var acc uint64
+	for i+8 <= len(d) {
+		x := binary.LittleEndian.Uint64(d[i:])
+		q := x ^ (lo * '"')
+		b := x ^ (lo * '\\')
+		m := ((x - lo*0x20) &^ x) | ((q - lo) &^ q) | ((b - lo) &^ b)
+		if m &= hi; m != 0 {
+			n := bits.TrailingZeros64(m) >> 3
+			// only the bytes before the special one count
+			return i + n, (acc|x&(uint64(1)<<(8*n)-1))&hi == 0
+		}
+		acc |= x
+		i += 8
+	}
+	for i < len(d) && !strSpecial[d[i]] {
+		acc |= uint64(d[i])
+		i++
+	}
+	return i, acc&hi == 0
 }
 
 // unquoteRaw decodes the content of a JSON string the scan accepted. It is

@@ -344,3 +344,31 @@ func genJSON(rng *rand.Rand, b *strings.Builder, tp *TypePlan, depth int) {
 	}
 	genWS(rng, b)
 }
+
+// skipPlainASCII stops where skipPlain stops and reports ASCII exactly.
+func TestSkipPlainASCII(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	alphabet := []byte{'a', 'Z', '"', '\\', 0x1f, 0x80, 0xc3, 0xa9, 0xff, ' '}
+	for n := 0; n < 20000; n++ {
+		b := make([]byte, rng.IntN(40))
+		for i := range b {
+			if rng.IntN(5) == 0 {
+				b[i] = alphabet[rng.IntN(len(alphabet))]
+			} else {
+				b[i] = 'a' + byte(rng.IntN(26))
+			}
+		}
+		start := rng.IntN(len(b) + 1)
+		want := skipPlain(b, start)
+		wantASCII := true
+		for _, c := range b[start:want] {
+			if c >= 0x80 {
+				wantASCII = false
+			}
+		}
+		got, ascii := skipPlainASCII(b, start)
+		if got != want || ascii != wantASCII {
+			t.Fatalf("%q from %d: got %d %v, want %d %v", b, start, got, ascii, want, wantASCII)
+		}
+	}
+}

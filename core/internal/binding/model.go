@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Kind is the shape of a Go type as binding, validation and the schema see it.
@@ -90,6 +91,9 @@ type FieldPlan struct {
 	// allowNUL lets string values hold NUL (allowNUL:"true"); by default a
 	// NUL in a bound string is a 422, since databases refuse or mangle it.
 	allowNUL bool
+	// plainName: the JSON name is valid UTF-8 without a quote or a
+	// backslash, so a key spelled exactly like it in the body is it.
+	plainName bool
 	// parameters
 	Header string // canonical header name
 	Bit    uint64 // presence bit among the parameters of its location
@@ -284,6 +288,7 @@ func (pc *planCompiler) structFields(p *TypePlan, t reflect.Type, path string) e
 			return fieldErr(joinGoPath(path, f.GoName), "JSON name %q is also used by field %s", f.Name, other)
 		}
 		seen[f.Name] = f.GoName
+		f.plainName = utf8.ValidString(f.Name) && !strings.ContainsAny(f.Name, "\"\\")
 		if f.track >= 0 {
 			if p.tracked >= 64 {
 				return fieldErr(joinGoPath(path, f.GoName), "struct %s has more than 64 required or defaulted fields", t)
