@@ -466,11 +466,13 @@ func (k *Key[T]) Delete(c *Context) {
 
 // JSON writes v as a JSON body with the given status.
 func (c *Context) JSON(code int, v any) error {
-	b, err := c.app.cfg.json.Marshal(v)
+	bp, b, err := c.app.marshalJSON(v)
 	if err != nil {
 		return err
 	}
-	return c.Blob(code, "application/json", b)
+	err = c.Blob(code, "application/json", b)
+	releaseJSON(bp, b)
+	return err
 }
 
 // Text writes a text/plain body.

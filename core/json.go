@@ -2,8 +2,10 @@ package covet
 
 import (
 	"encoding/json"
+	"sync"
 
 	"github.com/covetgo/covet/core/internal/binding"
+	"github.com/covetgo/covet/core/internal/jsonenc"
 	"github.com/covetgo/covet/core/internal/jsonhook"
 )
 
@@ -24,7 +26,10 @@ type JSONCodec interface {
 	Unmarshal(data []byte, v any) error
 }
 
-// StdJSON is the encoding/json codec, Covet's default.
+// StdJSON is the encoding/json codec, Covet's default. c.JSON and typed
+// handlers encode with internal/jsonenc when the app's codec is StdJSON: the
+// same bytes as encoding/json.Marshal (a differential test and a fuzz
+// target compare them), compiled per type, into a pooled buffer.
 type StdJSON struct{}
 
 // Marshal implements JSONCodec.
@@ -65,6 +70,33 @@ func bodyDecoder(j JSONCodec) binding.Codec {
 		return nil
 	}
 	return j
+}
+
+// encBufs holds the buffers responses are encoded into with StdJSON.
+var encBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// marshalJSON encodes v with the app's codec. For StdJSON the bytes are in
+// a pooled buffer (bp non-nil): releaseJSON returns it once they are
+// written (an io.Writer does not keep what it is given).
+func (a *App) marshalJSON(v any) (bp *[]byte, b []byte, err error) {
+	if _, ok := a.cfg.json.(StdJSON); !ok {
+		b, err = a.cfg.json.Marshal(v)
+		return nil, b, err
+	}
+	bp = encBufs.Get().(*[]byte)
+	b, err = jsonenc.Append((*bp)[:0], v)
+	if err != nil {
+		releaseJSON(bp, b)
+		return nil, nil, err
+	}
+	return bp, b, nil
+}
+
+func releaseJSON(bp *[]byte, b []byte) {
+	if bp != nil && cap(b) <= 64<<10 {
+		*bp = b[:0]
+		encBufs.Put(bp)
+	}
 }
 
 var (

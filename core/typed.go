@@ -251,10 +251,11 @@ func (tr *typedRoute) write(c *Context, out any) error {
 		c.Response().WriteHeader(status)
 		return enc.Encode(c.Response(), body)
 	}
-	b, err := c.app.cfg.json.Marshal(body)
+	bp, b, err := c.app.marshalJSON(body)
 	if err != nil {
 		return err
 	}
+	defer releaseJSON(bp, b)
 	// A shared, never-mutated value slice spares an allocation per response
 	// (Header.Set and Add replace or copy it); net/http adds Content-Length
 	// for bodies that fit its buffer.
