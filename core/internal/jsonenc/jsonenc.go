@@ -29,7 +29,8 @@ import (
 type encFunc func(b []byte, p unsafe.Pointer) ([]byte, bool)
 
 type typeEnc struct {
-	enc encFunc // nil: encoding/json
+	enc    encFunc // nil: encoding/json
+	direct bool    // an interface holds the value itself, not a pointer to it
 }
 
 var cache sync.Map // reflect.Type → *typeEnc
@@ -43,17 +44,12 @@ func Append(b []byte, v any) ([]byte, error) {
 	t := reflect.TypeOf(v)
 	te := lookup(t)
 	if te.enc != nil {
-		// An interface holds a pointer in its data word; other values
-		// are copied to reach them by address (some are stored in the
-		// data word too).
-		var p unsafe.Pointer
-		if t.Kind() == reflect.Pointer {
-			data := (*[2]unsafe.Pointer)(unsafe.Pointer(&v))[1]
+		// An interface holds a pointer-shaped value in its data word and
+		// points to any other value from it (read here, never written).
+		data := (*[2]unsafe.Pointer)(unsafe.Pointer(&v))[1]
+		p := data
+		if te.direct {
 			p = unsafe.Pointer(&data)
-		} else {
-			pv := reflect.New(t)
-			pv.Elem().Set(reflect.ValueOf(v))
-			p = pv.UnsafePointer()
 		}
 		if out, ok := te.enc(b, p); ok {
 			return out, nil
@@ -71,9 +67,25 @@ func lookup(t reflect.Type) *typeEnc {
 	if te, ok := cache.Load(t); ok {
 		return te.(*typeEnc)
 	}
-	te := &typeEnc{enc: compile(t, map[reflect.Type]*encFunc{})}
+	te := &typeEnc{enc: compile(t, map[reflect.Type]*encFunc{}), direct: isDirect(t)}
 	cache.Store(t, te)
 	return te
+}
+
+// isDirect reports whether an interface stores a value of type t in its
+// data word rather than a pointer to it: the compiler's IsDirectIface rule
+// (pointer-shaped kinds, and structs of one field and arrays of one element
+// of such a type). TestDirectValues checks both sides.
+func isDirect(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Chan, reflect.Func, reflect.UnsafePointer:
+		return true
+	case reflect.Struct:
+		return t.NumField() == 1 && isDirect(t.Field(0).Type)
+	case reflect.Array:
+		return t.Len() == 1 && isDirect(t.Elem())
+	}
+	return false
 }
 
 var (

@@ -186,6 +186,29 @@ func TestMatchesMarshal(t *testing.T) {
 	check(t, map[string]any{"a": 1})
 }
 
+type direct struct{ P *inner }
+
+type directArr [1]*string
+
+type nested struct{ D direct }
+
+// TestDirectValues: values an interface stores in its data word (a struct
+// of one pointer, an array of one pointer) and the ones it points to are
+// both read right.
+func TestDirectValues(t *testing.T) {
+	s := "x<"
+	in := &inner{A: 7, B: &s}
+	for _, v := range []any{direct{P: in}, direct{}, &direct{P: in}, directArr{&s}, nested{D: direct{P: in}}, struct{ A, B int }{1, 2}, struct{}{}, 3.5, "str", true} {
+		check(t, v)
+	}
+	if !isDirect(reflect.TypeFor[direct]()) || !isDirect(reflect.TypeFor[nested]()) || isDirect(reflect.TypeFor[plain]()) {
+		t.Fatal("isDirect is wrong about the test's own types")
+	}
+	if lookup(reflect.TypeFor[direct]()).enc == nil || lookup(reflect.TypeFor[directArr]()).enc != nil {
+		t.Fatal("direct is left to encoding/json, or arrays are not: the test checks less than it says")
+	}
+}
+
 func FuzzMatchesMarshal(f *testing.F) {
 	f.Add("Widget <b>", int64(3), 19.99, true)
 	f.Fuzz(func(t *testing.T, s string, n int64, x float64, ok bool) {
