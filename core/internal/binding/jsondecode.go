@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"reflect"
 	"strconv"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf16"
@@ -30,7 +31,8 @@ import (
 // calls it), pointers, structs, slices, maps with plain string keys and
 // the empty interface. Everything else — types with UnmarshalJSON or
 // UnmarshalText, []byte (base64), arrays, other map keys, non-empty
-// interfaces, structs with a `,string` field — is handed, value by value,
+// interfaces, structs with a `,string` field or a tag name encoding/json
+// refuses — is handed, value by value,
 // to encoding/json, which then has the same target it would have had
 // decoding the whole body.
 //
@@ -208,7 +210,9 @@ func structHasQuoted(tp *TypePlan) bool {
 	return tp.quoted
 }
 
-// hasQuotedField is what structHasQuoted reads from the plan.
+// hasQuotedField is what structHasQuoted reads from the plan. It also
+// reports a tag name encoding/json refuses (it then uses the Go name,
+// where the plan uses the tag's).
 func hasQuotedField(t reflect.Type) bool {
 	for i := 0; i < t.NumField(); i++ {
 		sf := t.Field(i)
@@ -216,7 +220,10 @@ func hasQuotedField(t reflect.Type) bool {
 		if tag == "-" {
 			continue
 		}
-		_, opts, _ := cutComma(tag)
+		name, opts, _ := cutComma(tag)
+		if name != "" && !isValidTag(name) {
+			return true
+		}
 		for opts != "" {
 			var o string
 			o, opts, _ = cutComma(opts)
@@ -229,6 +236,19 @@ func hasQuotedField(t reflect.Type) bool {
 		}
 	}
 	return false
+}
+
+// isValidTag is encoding/json's test of a tag name.
+func isValidTag(s string) bool {
+	for _, c := range s {
+		switch {
+		case strings.ContainsRune("!#$%&()*+-./:;<=>?@[]^_{|}~ ", c):
+			// punctuation allowed in a tag name (not the quote nor the backslash)
+		case !unicode.IsLetter(c) && !unicode.IsDigit(c):
+			return false
+		}
+	}
+	return true
 }
 
 func cutComma(s string) (before, after string, found bool) {

@@ -85,6 +85,12 @@ type fdKitchen struct {
 	unexported int
 }
 
+// fdOddTag has a tag name encoding/json refuses (it uses the Go name).
+type fdOddTag struct {
+	Price float64 `json:"price€"`
+	Name  string  `json:"name"`
+}
+
 // fdTargets are the target types of the differential test.
 var fdTargets = []reflect.Type{
 	reflect.TypeFor[diffItem](),
@@ -96,6 +102,7 @@ var fdTargets = []reflect.Type{
 	reflect.TypeFor[*int](),
 	reflect.TypeFor[string](),
 	reflect.TypeFor[[]*float64](),
+	reflect.TypeFor[fdOddTag](),
 }
 
 // fdCheck runs one body against one target type. It reports whether the
@@ -156,6 +163,7 @@ var fdSeeds = []string{
 	`"just a string \u0000"`,
 	`null`, `42`, `[1.5,null,2e2]`, `{}`, `[]`, `{"a":{"b":{"c":{}}}}`,
 	`{"Kelvin":1,"\u212aind":"book","ſku":"WID"}`,
+	`{"price€":1.5,"Price":2.5,"name":"n"}`,
 }
 
 func TestFusedDecodeMatchesStdJSON(t *testing.T) {
