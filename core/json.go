@@ -2,7 +2,6 @@ package covet
 
 import (
 	"encoding/json"
-	"sync"
 
 	"github.com/covetgo/covet/core/internal/binding"
 	"github.com/covetgo/covet/core/internal/jsonenc"
@@ -72,30 +71,22 @@ func bodyDecoder(j JSONCodec) binding.Codec {
 	return j
 }
 
-// encBufs holds the buffers responses are encoded into with StdJSON.
-var encBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
-
 // marshalJSON encodes v with the app's codec. For StdJSON the bytes are in
-// a pooled buffer (bp non-nil): releaseJSON returns it once they are
-// written (an io.Writer does not keep what it is given).
-func (a *App) marshalJSON(v any) (bp *[]byte, b []byte, err error) {
-	if _, ok := a.cfg.json.(StdJSON); !ok {
-		b, err = a.cfg.json.Marshal(v)
-		return nil, b, err
+// the Context's buffer (pooled with it): keepJSON gives it back once they
+// are written (an io.Writer does not keep what it is given).
+func (c *Context) marshalJSON(v any) ([]byte, error) {
+	if _, ok := c.app.cfg.json.(StdJSON); !ok {
+		return c.app.cfg.json.Marshal(v)
 	}
-	bp = encBufs.Get().(*[]byte)
-	b, err = jsonenc.Append((*bp)[:0], v)
-	if err != nil {
-		releaseJSON(bp, b)
-		return nil, nil, err
-	}
-	return bp, b, nil
+	buf := c.jsonBuf
+	c.jsonBuf = nil // a nested call (from a Before hook) gets its own
+	return jsonenc.Append(buf[:0], v)
 }
 
-func releaseJSON(bp *[]byte, b []byte) {
-	if bp != nil && cap(b) <= 64<<10 {
-		*bp = b[:0]
-		encBufs.Put(bp)
+// keepJSON keeps b's array for the next marshalJSON, unless it is large.
+func (c *Context) keepJSON(b []byte) {
+	if cap(b) <= 64<<10 {
+		c.jsonBuf = b[:0]
 	}
 }
 

@@ -251,11 +251,10 @@ func (tr *typedRoute) write(c *Context, out any) error {
 		c.Response().WriteHeader(status)
 		return enc.Encode(c.Response(), body)
 	}
-	bp, b, err := c.app.marshalJSON(body)
+	b, err := c.marshalJSON(body)
 	if err != nil {
 		return err
 	}
-	defer releaseJSON(bp, b)
 	// A shared, never-mutated value slice spares an allocation per response
 	// (Header.Set and Add replace or copy it); net/http adds Content-Length
 	// for bodies that fit its buffer.
@@ -263,6 +262,7 @@ func (tr *typedRoute) write(c *Context, out any) error {
 	res.Header()["Content-Type"] = jsonContentType
 	res.WriteHeader(status)
 	_, err = res.Write(b)
+	c.keepJSON(b)
 	return err
 }
 
