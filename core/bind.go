@@ -20,7 +20,7 @@ type routeBind struct {
 // app's, overridden by the route's.
 func (c *Context) bindOptions() binding.Options {
 	cfg := &c.app.cfg
-	o := binding.Options{BodyLimit: cfg.bodyLimit, Strict: cfg.strictJSON, MaxDepth: cfg.maxJSONDepth, Codec: cfg.json}
+	o := binding.Options{BodyLimit: cfg.bodyLimit, Strict: cfg.strictJSON, MaxDepth: cfg.maxJSONDepth, Codec: bodyDecoder(cfg.json)}
 	if c.route != nil && c.route.bind != nil {
 		b := c.route.bind
 		if b.bodyLimit != nil {
@@ -221,7 +221,7 @@ func (a *App) DecodeJSON(data []byte, v any) error {
 	if len(data) == 0 {
 		return validationError([]FieldError{{Location: "body", Message: "a JSON value is required"}})
 	}
-	return decodeJSON(data, tp, v, binding.Options{Strict: a.cfg.strictJSON, MaxDepth: a.cfg.maxJSONDepth, Codec: a.cfg.json})
+	return decodeJSON(data, tp, v, binding.Options{Strict: a.cfg.strictJSON, MaxDepth: a.cfg.maxJSONDepth, Codec: bodyDecoder(a.cfg.json)})
 }
 
 // BindValues fills the query-tagged fields of v (a non-nil pointer to a

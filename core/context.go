@@ -67,6 +67,10 @@ type Context struct {
 	// request (provide.go); cleared in release when dirty.
 	deps inject.Slots[*Context]
 
+	// jsonBuf is the buffer c.JSON and typed outputs encode into under
+	// StdJSON, kept across requests with the pooled Context.
+	jsonBuf []byte
+
 	// pendingCtx is SetContext's context, not yet on the request (a copy
 	// of the request carries it when the request is next asked for).
 	pendingCtx context.Context
@@ -466,11 +470,13 @@ func (k *Key[T]) Delete(c *Context) {
 
 // JSON writes v as a JSON body with the given status.
 func (c *Context) JSON(code int, v any) error {
-	b, err := c.app.cfg.json.Marshal(v)
+	b, err := c.marshalJSON(v)
 	if err != nil {
 		return err
 	}
-	return c.Blob(code, "application/json", b)
+	err = c.Blob(code, "application/json", b)
+	c.keepJSON(b)
+	return err
 }
 
 // Text writes a text/plain body.

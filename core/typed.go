@@ -251,7 +251,7 @@ func (tr *typedRoute) write(c *Context, out any) error {
 		c.Response().WriteHeader(status)
 		return enc.Encode(c.Response(), body)
 	}
-	b, err := c.app.cfg.json.Marshal(body)
+	b, err := c.marshalJSON(body)
 	if err != nil {
 		return err
 	}
@@ -262,6 +262,7 @@ func (tr *typedRoute) write(c *Context, out any) error {
 	res.Header()["Content-Type"] = jsonContentType
 	res.WriteHeader(status)
 	_, err = res.Write(b)
+	c.keepJSON(b)
 	return err
 }
 

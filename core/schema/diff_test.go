@@ -12,7 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/core/internal/binding"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
@@ -138,7 +137,8 @@ func covetVerdict(typ reflect.Type, data []byte) (ok bool, errs []binding.FieldE
 	}
 	vs := binding.NewState()
 	p := reflect.New(typ)
-	if err := binding.DecodeJSON(covet.GoJSON{}, data, tp, p.Interface(), vs, binding.Options{}); err != nil {
+	// nil: the plan-driven decoder, what an app with the default codec uses
+	if err := binding.DecodeJSON(nil, data, tp, p.Interface(), vs, binding.Options{}); err != nil {
 		return false, nil, true
 	}
 	return len(vs.Errs()) == 0, vs.Errs(), false

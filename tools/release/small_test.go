@@ -128,7 +128,13 @@ func main() {
 // type; the test fails if a reachable function is marked <ReflectMethod>
 // in go build -ldflags=-dumpdep again).
 //
-// Issue 12's target of 20 MB is not met unstripped. Of the 23.2 MB,
+// 20.11 MB (14.01 MB stripped; the served app 19.52 MB) once core's default
+// codec is encoding/json and goccy/go-json moved to the optional package
+// core/gojson (typed bodies decoded by core's plan-driven decoder,
+// responses by core/internal/jsonenc; 2026-12-07).
+//
+// Issue 12's target of 20 MB is met by the served app (19.52 MB) but not by
+// this test's build, which adds the HTTP client. Before goccy left, of 23.2 MB,
 // 5.5 MB is the function table (.gopclntab) and 5.8 MB DWARF and symbol
 // tables, both in proportion to the code; by removal (the same app built
 // without the part): modernc.org/sqlite (the SQLite C library transpiled to
@@ -176,7 +182,7 @@ func TestSmallSQLiteApp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const maxSize = 23_720_000 // 23,248,857 bytes measured + 2 %
+	const maxSize = 20_520_000 // 20,109,898 bytes measured + 2 %
 	t.Logf("binary: %d bytes, %.2f MB (guard %.2f MB; issue 12's target 20 MB)", st.Size(), float64(st.Size())/1e6, float64(maxSize)/1e6)
 	if st.Size() >= maxSize {
 		t.Errorf("binary is %d bytes, want < %d", st.Size(), maxSize)

@@ -52,7 +52,8 @@ func newError(status int, detail string) *Error {
 	return &Error{Status: status, Detail: detail, Offset: -1}
 }
 
-// Codec decodes JSON (covet.JSONCodec satisfies it).
+// Codec decodes JSON (covet.JSONCodec satisfies it). A nil Codec selects
+// the plan-driven decoder, which gives what encoding/json gives.
 type Codec interface {
 	Unmarshal(data []byte, v any) error
 }

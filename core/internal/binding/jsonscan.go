@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 	"unsafe"
-
-	gojson "github.com/goccy/go-json"
 )
 
 // A JSON body is read once into a pooled buffer, scanned once by a small
@@ -931,7 +929,9 @@ func navigate(tp *TypePlan, p unsafe.Pointer, path []pathSeg) (*TypePlan, unsafe
 }
 
 // DecodeJSON scans data against tp, then decodes it into the value v points
-// to (v holds a pointer to a value of tp's type) with codec, applies
+// to (v holds a pointer to a value of tp's type) with codec — or, when
+// codec is nil, with the plan-driven decoder, which gives what
+// encoding/json gives (jsondecode.go) — applies
 // defaults and validates. Failures go to vs (422) or come back as an error
 // (400 syntax).
 func DecodeJSON(codec Codec, data []byte, tp *TypePlan, v any, vs *State, o Options) error {
@@ -952,7 +952,13 @@ func decodeJSON(codec Codec, data []byte, tp *TypePlan, p unsafe.Pointer, vs *St
 	if sc.blocking > 0 {
 		return nil // values of the wrong type: the decoder would stop at the first
 	}
-	if err := codec.Unmarshal(data, reflect.NewAt(tp.T, p).Interface()); err != nil {
+	var err error
+	if codec == nil {
+		err = decodePlanned(data, tp, p)
+	} else {
+		err = codec.Unmarshal(data, reflect.NewAt(tp.T, p).Interface())
+	}
+	if err != nil {
 		// Find the text values their UnmarshalText refuses, with their
 		// paths; the scan found everything else already.
 		n := len(vs.errs)
@@ -976,12 +982,8 @@ func decodeJSON(codec Codec, data []byte, tp *TypePlan, p unsafe.Pointer, vs *St
 func decodeFieldError(err error) FieldError {
 	fe := FieldError{Location: "body", Message: "could not be decoded"}
 	var te *stdjson.UnmarshalTypeError
-	var ge *gojson.UnmarshalTypeError
-	switch {
-	case errors.As(err, &te):
+	if errors.As(err, &te) {
 		fe.Field = te.Field
-	case errors.As(err, &ge):
-		fe.Field = ge.Field
 	}
 	if fe.Field != "" {
 		fe.Pointer = "/" + strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(fe.Field, "~", "~0"), "/", "~1"), ".", "/")

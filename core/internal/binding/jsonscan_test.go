@@ -8,7 +8,8 @@ import (
 
 // BenchmarkBodySteps times the steps of reading a typed JSON body alone, on
 // the benchmark's body: the plan-guided scan (presence, types, depth,
-// duplicates), the decode by the default codec, and the compiled checks.
+// duplicates), the decode by goccy/go-json and by the planned decoder (the
+// default), and the compiled checks.
 //
 //	go test -run '^$' -bench BodySteps -cpu 1 -benchmem -count 8 .
 func BenchmarkBodySteps(b *testing.B) {
@@ -37,6 +38,15 @@ func BenchmarkBodySteps(b *testing.B) {
 			}
 		}
 	})
+	b.Run("step=planned", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var v diffItem
+			if err := decodePlanned(body, tp, reflect.ValueOf(&v).UnsafePointer()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	var v diffItem
 	_ = (testCodec{}).Unmarshal(body, &v)
 	b.Run("step=validate", func(b *testing.B) {
@@ -59,6 +69,16 @@ func BenchmarkBodySteps(b *testing.B) {
 			vs.reset()
 			var v diffItem
 			if err := DecodeJSON(testCodec{}, body, tp, &v, vs, Options{}); err != nil || len(vs.errs) > 0 {
+				b.Fatal(err, vs.errs)
+			}
+		}
+	})
+	b.Run("step=all-planned", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			vs.reset()
+			var v diffItem
+			if err := DecodeJSON(nil, body, tp, &v, vs, Options{}); err != nil || len(vs.errs) > 0 {
 				b.Fatal(err, vs.errs)
 			}
 		}
@@ -92,7 +112,7 @@ type diffLine struct {
 	Count int8   `json:"count" multipleOf:"2"`
 }
 
-// testCodec is covet.GoJSON, the default codec.
+// testCodec is goccy/go-json's decoder (core/gojson.Codec).
 type testCodec struct{}
 
 func (testCodec) Unmarshal(data []byte, v any) error { return gojson.Unmarshal(data, v) }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Kind is the shape of a Go type as binding, validation and the schema see it.
@@ -55,6 +56,9 @@ type TypePlan struct {
 	// leafy: a value of this type (through pointers) holds no other value,
 	// so walks record it as the path's last step without pushing.
 	leafy bool
+	// quoted: a struct with a field tagged `,string`, which the planned
+	// decoder leaves to encoding/json.
+	quoted bool
 }
 
 // FieldPlan is the compiled plan of one struct field.
@@ -87,6 +91,9 @@ type FieldPlan struct {
 	// allowNUL lets string values hold NUL (allowNUL:"true"); by default a
 	// NUL in a bound string is a 422, since databases refuse or mangle it.
 	allowNUL bool
+	// plainName: the JSON name is valid UTF-8 without a quote or a
+	// backslash, so a key spelled exactly like it in the body is it.
+	plainName bool
 	// parameters
 	Header string // canonical header name
 	Bit    uint64 // presence bit among the parameters of its location
@@ -246,6 +253,7 @@ func (pc *planCompiler) compile(t reflect.Type, path string) (*TypePlan, error) 
 		case reflect.Struct:
 			p.Kind = KindStruct
 			p.Named = t.Name() != ""
+			p.quoted = hasQuotedField(t)
 			pc.inProgress[t] = p
 			if err := pc.structFields(p, t, path); err != nil {
 				return nil, err
@@ -280,6 +288,7 @@ func (pc *planCompiler) structFields(p *TypePlan, t reflect.Type, path string) e
 			return fieldErr(joinGoPath(path, f.GoName), "JSON name %q is also used by field %s", f.Name, other)
 		}
 		seen[f.Name] = f.GoName
+		f.plainName = utf8.ValidString(f.Name) && !strings.ContainsAny(f.Name, "\"\\")
 		if f.track >= 0 {
 			if p.tracked >= 64 {
 				return fieldErr(joinGoPath(path, f.GoName), "struct %s has more than 64 required or defaulted fields", t)

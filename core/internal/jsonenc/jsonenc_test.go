@@ -1,0 +1,220 @@
+package jsonenc
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"net/netip"
+	"reflect"
+	"testing"
+	"time"
+)
+
+type inner struct {
+	A int8    `json:"a"`
+	B *string `json:"b,omitempty"`
+	C []inner `json:"c"`
+}
+
+type Embedded struct {
+	E1 string
+	E2 uint16 `json:"e2,omitempty"`
+}
+
+type hidden struct{ H bool }
+
+type plain struct {
+	Embedded
+	hidden
+	S   string   `json:"s"`
+	OS  string   `json:"os,omitempty"`
+	Bo  bool     `json:"bo,omitempty"`
+	I   int      `json:"i"`
+	I8  int8     `json:"i8,omitempty"`
+	I16 int16    `json:"i16"`
+	I32 int32    `json:"i32"`
+	I64 int64    `json:"i64,omitempty"`
+	U   uint     `json:"u"`
+	U8  uint8    `json:"u8"`
+	U16 uint16   `json:"u16"`
+	U32 uint32   `json:"u32,omitempty"`
+	U64 uint64   `json:"u64"`
+	F32 float32  `json:"f32"`
+	F64 float64  `json:"f64,omitempty"`
+	PI  *int     `json:"pi"`
+	PPS **string `json:"pps,omitempty"`
+	In  inner    `json:"in"`
+	PIn *inner   `json:"pin"`
+	SS  []string `json:"ss"`
+	SSE []string `json:"sse,omitempty"`
+	SP  []*inner `json:"sp"`
+	//lint:ignore SA5008 an invalid tag name: encoding/json uses the Go name
+	Odd     string   `json:"a\"b"`
+	Punct   string   `json:"p.q-r"`
+	Skip    string   `json:"-"`
+	Dash    string   `json:"-,"` //lint:ignore SA5008 a field named "-"
+	NoTag   float64  //
+	unused  int      //lint:ignore U1000 encoding/json ignores it
+	Named   myString `json:"named"`
+	HTML    string   `json:"<html>&"`
+	unicode string   //lint:ignore U1000 unexported
+	Uni     string   `json:"ünï"`
+}
+
+type myString string
+
+// withFallback holds kinds left to encoding/json.
+type withFallback struct {
+	S    string         `json:"s"`
+	M    map[string]int `json:"m"`
+	Any  any            `json:"any"`
+	T    time.Time      `json:"t"`
+	Addr netip.Addr     `json:"addr"`
+	B    []byte         `json:"b"`
+	A    [2]int         `json:"a"`
+	Q    int            `json:"q,string"`
+}
+
+type clash struct {
+	Embedded
+	E1 int
+}
+
+var floats = []float64{0, math.Copysign(0, -1), 1, -1.5, 1e20, 1e21, 1e-6, 1e-7, 123456789.123, 3.4e38, 5e-324, math.MaxFloat64, 0.1, 1.0 / 3}
+
+var strs = []string{"", "a", "Widget Pro", "<script>&", "quote\"back\\slash", "\x00\x1f\t\n\r", "é", "\xff\xfe", "\u2028\u2029", "a\xc3", "😀"}
+
+func fill(rng *rand.Rand, v reflect.Value, depth int) {
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(strs[rng.IntN(len(strs))])
+	case reflect.Bool:
+		v.SetBool(rng.IntN(2) == 0)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		switch rng.IntN(3) {
+		case 0:
+			v.SetInt(0)
+		case 1:
+			v.SetInt(-1 << (v.Type().Bits() - 1))
+		default:
+			v.SetInt(int64(rng.Uint64()) >> (64 - v.Type().Bits()))
+		}
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		if rng.IntN(3) == 0 {
+			v.SetUint(0)
+		} else {
+			v.SetUint(rng.Uint64() >> (64 - v.Type().Bits()))
+		}
+	case reflect.Float32, reflect.Float64:
+		f := floats[rng.IntN(len(floats))]
+		if rng.IntN(2) == 0 {
+			f = -f
+		}
+		if v.Kind() == reflect.Float32 && math.Abs(f) > math.MaxFloat32 {
+			f = 1
+		}
+		v.SetFloat(f)
+	case reflect.Pointer:
+		if depth > 3 || rng.IntN(3) == 0 {
+			return
+		}
+		v.Set(reflect.New(v.Type().Elem()))
+		fill(rng, v.Elem(), depth+1)
+	case reflect.Slice:
+		if depth > 3 || rng.IntN(4) == 0 {
+			return
+		}
+		n := rng.IntN(3)
+		v.Set(reflect.MakeSlice(v.Type(), n, n))
+		for i := 0; i < n; i++ {
+			fill(rng, v.Index(i), depth+1)
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if v.Field(i).CanSet() || v.Type().Field(i).Anonymous {
+				f := v.Field(i)
+				if !f.CanSet() {
+					continue
+				}
+				fill(rng, f, depth+1)
+			}
+		}
+	case reflect.Map:
+		v.Set(reflect.ValueOf(map[string]int{"b": 1, "a": 2, "<": 3}))
+	case reflect.Interface:
+		v.Set(reflect.ValueOf([]any{1.5, "x", nil}))
+	}
+}
+
+func check(t *testing.T, v any) {
+	t.Helper()
+	want, wantErr := json.Marshal(v)
+	got, err := Append([]byte("prefix"), v)
+	if (err == nil) != (wantErr == nil) {
+		t.Fatalf("%#v: error %v, encoding/json's %v", v, err, wantErr)
+	}
+	if err == nil && !bytes.Equal(got[len("prefix"):], want) {
+		t.Fatalf("%#v:\n got %s\nwant %s", v, got[len("prefix"):], want)
+	}
+}
+
+// TestMatchesMarshal: Append gives json.Marshal's bytes (or its failure)
+// for random values of several types, the compiled ones and the ones left
+// to encoding/json.
+func TestMatchesMarshal(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	types := []reflect.Type{
+		reflect.TypeFor[plain](), reflect.TypeFor[inner](), reflect.TypeFor[withFallback](),
+		reflect.TypeFor[clash](), reflect.TypeFor[[]plain](), reflect.TypeFor[string](), reflect.TypeFor[float32](),
+	}
+	for i := 0; i < 3000; i++ {
+		typ := types[i%len(types)]
+		pv := reflect.New(typ)
+		fill(rng, pv.Elem(), 0)
+		check(t, pv.Interface())
+		check(t, pv.Elem().Interface())
+	}
+	for _, typ := range types[:2] {
+		if lookup(reflect.PointerTo(typ)).enc == nil {
+			t.Fatalf("%s is not compiled: the test would compare encoding/json with itself", typ)
+		}
+	}
+	check(t, nil)
+	check(t, &struct{ F float64 }{math.NaN()})
+	check(t, &struct{ F []float32 }{[]float32{float32(math.Inf(1))}})
+	check(t, map[string]any{"a": 1})
+}
+
+type direct struct{ P *inner }
+
+type directArr [1]*string
+
+type nested struct{ D direct }
+
+// TestDirectValues: values an interface stores in its data word (a struct
+// of one pointer, an array of one pointer) and the ones it points to are
+// both read right.
+func TestDirectValues(t *testing.T) {
+	s := "x<"
+	in := &inner{A: 7, B: &s}
+	for _, v := range []any{direct{P: in}, direct{}, &direct{P: in}, directArr{&s}, nested{D: direct{P: in}}, struct{ A, B int }{1, 2}, struct{}{}, 3.5, "str", true} {
+		check(t, v)
+	}
+	if !isDirect(reflect.TypeFor[direct]()) || !isDirect(reflect.TypeFor[nested]()) || isDirect(reflect.TypeFor[plain]()) {
+		t.Fatal("isDirect is wrong about the test's own types")
+	}
+	if lookup(reflect.TypeFor[direct]()).enc == nil || lookup(reflect.TypeFor[directArr]()).enc != nil {
+		t.Fatal("direct is left to encoding/json, or arrays are not: the test checks less than it says")
+	}
+}
+
+func FuzzMatchesMarshal(f *testing.F) {
+	f.Add("Widget <b>", int64(3), 19.99, true)
+	f.Fuzz(func(t *testing.T, s string, n int64, x float64, ok bool) {
+		p := plain{S: s, OS: s, I: int(n), I64: n, F64: x, F32: float32(x), Bo: ok, SS: []string{s, s}, Named: myString(s)}
+		p.In.C = []inner{{A: int8(n), B: &s}}
+		check(t, &p)
+		check(t, p)
+	})
+}
