@@ -62,7 +62,11 @@ func (r *RedisReplay) key(room string) string { return r.prefix + ":" + room }
 // appendScript adds one entry with the next global id: Redis's clock in
 // ms, or the last id's ms with the next sequence when the clock has not
 // moved on (or went back).
-var appendScript = redis.NewScript(`
+var appendScript = redis.NewScript(appendLua + "return id\n")
+
+// appendLua is the body both append scripts share: it leaves the new
+// entry's id in the local id.
+const appendLua = `
 local t = redis.call('TIME')
 local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local last = redis.call('HMGET', KEYS[2], 'ms', 'seq')
@@ -74,8 +78,7 @@ local id = string.format('%d-%d', ms, seq)
 redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], id, 'e', ARGV[2], 'd', ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
-return id
-`)
+`
 
 // Append adds the event to the room's stream (one round trip).
 func (r *RedisReplay) Append(ctx context.Context, room string, ev ReplayEvent) (uint64, error) {
@@ -90,19 +93,7 @@ func (r *RedisReplay) Append(ctx context.Context, room string, ev ReplayEvent) (
 // appendPublishScript is appendScript followed by the broker's PUBLISH of
 // the broadcast (ARGV[6] on channel ARGV[5]), the entry id put in front of
 // the envelope's other fields as "r": one round trip for both.
-var appendPublishScript = redis.NewScript(`
-local t = redis.call('TIME')
-local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local last = redis.call('HMGET', KEYS[2], 'ms', 'seq')
-local lms, lseq = tonumber(last[1]) or 0, tonumber(last[2]) or 0
-local seq = 0
-if ms <= lms then ms = lms; seq = lseq + 1 end
-redis.call('HSET', KEYS[2], 'ms', ms, 'seq', seq)
-local id = string.format('%d-%d', ms, seq)
-redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], id, 'e', ARGV[2], 'd', ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-redis.call('PEXPIRE', KEYS[2], ARGV[4])
-redis.call('PUBLISH', ARGV[5], '{"r":"' .. id .. '",' .. ARGV[6])
+var appendPublishScript = redis.NewScript(appendLua + `redis.call('PUBLISH', ARGV[5], '{"r":"' .. id .. '",' .. ARGV[6])
 return id
 `)
 
