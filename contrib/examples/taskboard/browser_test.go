@@ -276,11 +276,17 @@ func TestBrowserLiveUpdate(t *testing.T) {
 	must(t, "password", b.Fill("#password", "password-of-Ada"))
 	must(t, "sign in", b.Click("#sign-in"))
 	waitFor(t, b, "board", `location.pathname === "/board" && !!document.querySelector("#task-form") && typeof htmx === "object"`)
+	// Both of the page's transports are open (and so in B's room) before
+	// the change: the page ignores a WebSocket message while its
+	// EventSource is open, counting on the stream for the same event, so a
+	// change made while only the socket had joined could reach the page
+	// only through a message it then ignores (seen once in CI).
+	waitFor(t, b, "stream and socket open", `window.taskboardLive && taskboardLive.streamOpens >= 1 && taskboardLive.socketOpens >= 1`)
 	hub := bb.app.Plugin("ws").(*ws.Hub)
 	deadline := time.Now().Add(15 * time.Second)
-	for hub.Members(boardRoom) == 0 { // the page's EventSource is connected to B
+	for hub.Members(boardRoom) < 2 { // the page's EventSource and WebSocket are on B
 		if time.Now().After(deadline) {
-			t.Fatal("the board page never opened its live-update stream")
+			t.Fatalf("the board page's stream and socket are not both in B's room (%d members)", hub.Members(boardRoom))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
