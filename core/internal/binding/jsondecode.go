@@ -64,16 +64,7 @@ func (d *jsonDecoder) ws() {
 	d.wsSlow()
 }
 
-func (d *jsonDecoder) wsSlow() {
-	for d.pos < len(d.data) {
-		switch d.data[d.pos] {
-		case ' ', '\t', '\n', '\r':
-			d.pos++
-		default:
-			return
-		}
-	}
-}
+func (d *jsonDecoder) wsSlow() { d.pos = skipWS(d.data, d.pos) }
 
 // value decodes the value at d.pos into p; false once an error is set.
 func (d *jsonDecoder) value(tp *TypePlan, p unsafe.Pointer) bool {

@@ -85,16 +85,7 @@ func (s *jsonScanner) ws() {
 	s.wsSlow()
 }
 
-func (s *jsonScanner) wsSlow() {
-	for s.pos < len(s.data) {
-		switch s.data[s.pos] {
-		case ' ', '\t', '\n', '\r':
-			s.pos++
-		default:
-			return
-		}
-	}
-}
+func (s *jsonScanner) wsSlow() { s.pos = skipWS(s.data, s.pos) }
 
 // scan checks a whole document against tp.
 func (s *jsonScanner) scan(tp *TypePlan) bool {
@@ -998,4 +989,19 @@ func decodeFieldError(err error) FieldError {
 	}
 	fe.Message = "could not be decoded: " + msg
 	return fe
+}
+
+// skipWS returns the position of the first byte at or after pos in data
+// that is not JSON whitespace: the slow path of the scanner's and the
+// decoder's ws.
+func skipWS(data []byte, pos int) int {
+	for pos < len(data) {
+		switch data[pos] {
+		case ' ', '\t', '\n', '\r':
+			pos++
+		default:
+			return pos
+		}
+	}
+	return pos
 }
