@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"debug/elf"
 	"fmt"
 	"io"
 	"net"
@@ -22,7 +23,9 @@ import (
 // checks the server's resident memory (VmRSS, and the peak VmHWM) in MB
 // (10^6 bytes; /proc reports KiB) against guardMB, and reports issue 21's
 // target, targetMB, which is met only in about half the runs (see the
-// examples README).
+// examples README). Most of the file-backed part (RssFile) is the binary's
+// whole mapped image, so the test also checks that image's size, which
+// does not depend on the machine's load, against imageGuardMB.
 func TestResidentMemoryAfter10kRequests(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("reads /proc")
@@ -32,6 +35,13 @@ func TestResidentMemoryAfter10kRequests(t *testing.T) {
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		t.Fatal(err)
+	}
+	code, ro, data := imageBytes(t, bin)
+	image := float64(code+ro+data) / 1e6
+	t.Logf("binary's mapped image %.2f MB (code %.2f MB, read-only data and pclntab %.2f MB, data %.2f MB)",
+		image, float64(code)/1e6, float64(ro)/1e6, float64(data)/1e6)
+	if image >= imageGuardMB {
+		t.Errorf("hello's mapped image is %.2f MB, want < %.2f MB: the kernel maps nearly all of it, so it adds to VmRSS byte for byte (see imageGuardMB)", image, imageGuardMB)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -108,11 +118,54 @@ func TestResidentMemoryAfter10kRequests(t *testing.T) {
 // loaded machine (VmRSS 14.75, 15.13, 14.85, 15.03, 14.79 MB, VmHWM up to 15.20 MB,
 // RssFile 7.9–8.1 MB, RssAnon 6.8–7.0 MB in five runs at load about 20; it
 // was 16.4–17.0 MB with goccy): a regression of a megabyte fails. The
-// target is met in about half the runs, so the guard cannot be it yet.
+// target is met in about half the runs, so the guard cannot be it yet: the
+// anonymous part is the Go runtime's floor (net/http alone under the same
+// load has the same 6.5–7.3 MB), and the file-backed part follows the
+// binary's size (imageGuardMB), of which core is 0.53 MB and
+// plugins/settings with the binder it calls 0.64 MB.
 const (
 	targetMB = 15.0
 	guardMB  = 16.4
 )
+
+// imageGuardMB bounds the file-backed part of hello's loadable segments
+// (code, read-only data with the pclntab, initialised data), in MB. On
+// Linux 6.18 with ext4 the page cache holds a freshly built (or read)
+// binary in large folios and a fault maps the whole folio, so before the
+// first request 94 % of the code and all of .rodata are resident, and after
+// 10,000 requests about 90 % of the pclntab too, whether or not they run:
+// RssFile follows this size, not which functions start-up or the requests
+// touch.
+// Measured 2026-12-07 with go1.26.8 linux/amd64: 7.30 MB (code 3.33 MB,
+// read-only 3.60 MB, data 0.38 MB); net/http alone serving the same two
+// routes is 6.13 MB. The guard is that plus about 4 % (300 kB); re-measure
+// it when the Go version changes.
+const imageGuardMB = 7.6
+
+// imageBytes returns the file sizes of bin's loadable segments: executable
+// (code), read-only (rodata, pclntab, type links) and writable (data; the
+// zero-filled bss is not file-backed).
+func imageBytes(t *testing.T, bin string) (code, ro, data uint64) {
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type != elf.PT_LOAD {
+			continue
+		}
+		switch {
+		case p.Flags&elf.PF_X != 0:
+			code += p.Filesz
+		case p.Flags&elf.PF_W != 0:
+			data += p.Filesz
+		default:
+			ro += p.Filesz
+		}
+	}
+	return code, ro, data
+}
 
 // procKB returns one kB field of /proc/PID/status.
 func procKB(t *testing.T, pid int, field string) int {
