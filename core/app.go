@@ -16,15 +16,15 @@ import (
 	"github.com/covetgo/covet/core/internal/lifecycle"
 	"github.com/covetgo/covet/core/internal/logx"
 	"github.com/covetgo/covet/core/internal/pathx"
+	irouter "github.com/covetgo/covet/core/internal/router"
 	"github.com/covetgo/covet/core/internal/urlx"
 )
 
 // App is a Covet application: a router, middleware, an error handler and the
-// installed plugins. It is an http.Handler. Create it with New, register
+// installed plugins; it is an http.Handler. Create it with New, register
 // routes and plugins, then call Run (or Serve, or use it as a handler).
-//
-// Configuration (registering routes, Use, Install) is not safe for concurrent
-// use and must finish before the app serves: the first request, Start or Run
+// Configuration (routes, Use, Install) is not safe for concurrent use and
+// must finish before the app serves: the first request, Start or Run
 // freezes the route table.
 type App struct {
 	cfg    config
@@ -39,10 +39,9 @@ type App struct {
 	router  *router
 	plugins []Plugin
 	schemes map[string]SecurityScheme
-	// documenters add the responses plugins cause to Routes (respdoc.go)
-	documenters []ResponseDocumenter
-	// providers are the dependency providers by provided type (Provide).
-	providers inject.Providers[*Context]
+
+	documenters []ResponseDocumenter       // respdoc.go
+	providers   inject.Providers[*Context] // by provided type (provide.go)
 
 	frozen    atomic.Bool
 	draining  atomic.Bool
@@ -51,7 +50,6 @@ type App struct {
 	buildOnce sync.Once
 	pool      sync.Pool
 
-	// composed entry points
 	entry HandlerFunc // pre middleware + dispatch
 	serve HandlerFunc // app middleware + routed
 
@@ -85,20 +83,17 @@ func New(opts ...Option) *App {
 	return a
 }
 
-// Logger returns the app's logger. Records logged with a request's context
-// (c.Context() or c.Request().Context()) carry the request ID.
+// Logger returns the app's logger; records logged with a request's context
+// carry the request ID.
 func (a *App) Logger() *slog.Logger { return a.logger }
 
 // Development reports whether the app runs in development mode.
 func (a *App) Development() bool { return a.cfg.development }
 
-// Use adds app-level middleware. It runs for every request that reaches
-// routing, matched or not (404, 405 and automatic OPTIONS answers included),
-// outside group and route middleware, in the order added, whatever the order
-// of Use and route registration. It sits at PhaseApp: inside the observe and
-// edge phases (metrics, CORS), outside the encode, guard, cache and resource
-// phases (compression, rate limits, caching, transactions) whatever order
-// plugins were installed in; see Phase and UseAt.
+// Use adds app-level middleware at PhaseApp (see Phase and UseAt). It runs
+// for every request that reaches routing, matched or not (404, 405 and
+// automatic OPTIONS included), outside group and route middleware, in the
+// order added, whatever the order of Use and route registration.
 func (a *App) Use(mw ...Middleware) {
 	a.configuring("Use")
 	a.mw = append(a.mw, mw...)
@@ -107,9 +102,8 @@ func (a *App) Use(mw ...Middleware) {
 // UseFirst adds app-level middleware outside all PhaseApp middleware added
 // so far (the last UseFirst call is the outermost of PhaseApp).
 //
-// Deprecated: where middleware sits then depends on the order of calls. Use
-// UseAt with a Phase (PhaseObserve, PhaseEdge, ...), which states the
-// position whatever the install order.
+// Deprecated: the position then depends on the order of calls; use UseAt
+// with a Phase, which states it whatever the install order.
 func (a *App) UseFirst(mw ...Middleware) {
 	a.configuring("UseFirst")
 	a.mw = append(slices.Clone(mw), a.mw...)
@@ -129,16 +123,12 @@ func (a *App) configuring(what string) {
 }
 
 // Group returns a group of routes under prefix with its own middleware.
-func (a *App) Group(prefix string, mw ...Middleware) *Group {
-	return newGroup(a, nil, prefix, mw)
-}
+func (a *App) Group(prefix string, mw ...Middleware) *Group { return newGroup(a, nil, prefix, mw) }
 
 // Handle registers a route. The pattern may use {name}, {name:str},
 // {name:int}, {name:float}, {name:uuid} and, as the last segment,
-// {name:path}. A pattern that is not valid, or that repeats a registered
-// method and pattern, panics with a message naming both routes and where
-// they were registered: a route table is fixed at start-up, and a bad one is
-// a programming error.
+// {name:path}. An invalid pattern, or a repeated method and pattern, panics
+// naming both routes and where they were registered (a programming error).
 func (a *App) Handle(method, pattern string, h HandlerFunc, mw ...Middleware) *Route {
 	return a.register(nil, method, pattern, h, mw)
 }
@@ -191,10 +181,7 @@ func mount(a *App, g *Group, prefix string, h http.Handler) {
 		full = g.fullPrefix() + prefix
 	}
 	serve := pathx.Mounted(full, h)
-	hf := func(c *Context) error {
-		serve(c.Response(), c.Request())
-		return nil
-	}
+	hf := func(c *Context) error { serve(c.Response(), c.Request()); return nil }
 	for _, m := range knownMethods {
 		a.register(g, m, prefix+"/{path:path}", hf, nil).Hidden()
 		if prefix != "" {
@@ -208,7 +195,7 @@ func (a *App) register(g *Group, method, pat string, h HandlerFunc, mw []Middlew
 	file, line := callerOutside()
 	full := pat
 	if g != nil {
-		full = joinPath(g.fullPrefix(), pat)
+		full = pathx.Join(g.fullPrefix(), pat)
 	}
 	rt := &Route{app: a, group: g, method: method, handler: h, mw: slices.Clone(mw)}
 	rt.info = RouteInfo{Method: method, Pattern: full, File: file, Line: line}
@@ -240,20 +227,15 @@ func (a *App) register(g *Group, method, pat string, h HandlerFunc, mw []Middlew
 	return rt
 }
 
-// joinPath joins a group prefix and a route pattern (core/internal/pathx).
-func joinPath(prefix, p string) string { return pathx.Join(prefix, p) }
-
 var coreDir = pathx.CallerDir()
 
-// callerOutside returns the first caller outside this package's non-test
-// files: where the user registered a route.
+// callerOutside returns where the user registered a route: the first caller
+// outside this package's non-test files.
 func callerOutside() (string, int) { return pathx.CallerOutside(coreDir) }
 
-// Routes returns a snapshot of every registered route, in registration order.
-// Plugins use it (for example through RouteObserver) to document the app.
-//
-// Each RouteInfo's Responses lists the route's own (Route.Response) and
-// then those the plugins document for it (App.DocumentResponses).
+// Routes returns a snapshot of every registered route, in registration
+// order; each one's Responses lists its own (Route.Response), then those
+// plugins document for it (DocumentResponses).
 func (a *App) Routes() []RouteInfo {
 	out := make([]RouteInfo, len(a.routes))
 	for i, r := range a.routes {
@@ -264,10 +246,8 @@ func (a *App) Routes() []RouteInfo {
 }
 
 // Match returns the route that would serve a request with this method and
-// path (a HEAD request is served by the GET route when there is no HEAD
-// route), with converters and priorities applied as for a real request.
-// Plugins use it for requests that matched no route, such as CORS
-// preflights, to find the route they are about.
+// path (HEAD falls back to GET), as for a real request. Plugins use it for
+// requests that matched no route, such as CORS preflights.
 func (a *App) Match(method, path string) (RouteInfo, bool) {
 	c := a.pool.Get().(*Context)
 	defer a.pool.Put(c)
@@ -302,15 +282,11 @@ func (a *App) URL(name string, pairs ...any) (string, error) {
 }
 
 // Install installs plugins in order. A plugin whose Install fails is rolled
-// back completely: the app is left exactly as it was before that plugin's
-// Install ran. Routes, groups, app, pre and group middleware (Group.Use),
-// route options applied to existing routes (Group.With: tags, security,
-// responses, metadata, route middleware), route names, security schemes,
-// error translators, error-handler wrappers and the plugins its Install
-// installed in turn are all undone; then Cleanup (see Cleaner) runs for the
-// failed plugin and for those nested plugins, in reverse order. The plugins
-// installed before it in this call stay installed. A second plugin with a
-// name already installed is refused.
+// back completely (routes, groups, middleware, route options applied to
+// existing routes, names, security schemes, translators, error-handler
+// wrappers, the plugins it installed in turn), then Cleanup (see Cleaner)
+// runs for it and those nested plugins, in reverse order; plugins installed
+// before it stay. A plugin with a name already installed is refused.
 func (a *App) Install(plugins ...Plugin) error {
 	a.configuring("Install")
 	for _, p := range plugins {
@@ -389,8 +365,8 @@ func (a *App) SecuritySchemes() map[string]SecurityScheme {
 	return out
 }
 
-// build freezes the app: it composes every route's handler chain, tells
-// route observers, and makes the app ready to serve. It runs once.
+// build freezes the app once: it tells route observers and composes the
+// handler chains.
 func (a *App) build() error {
 	var err error
 	a.buildOnce.Do(func() {
@@ -403,15 +379,13 @@ func (a *App) build() error {
 			}
 		}
 		for _, r := range a.routes {
-			h := r.handler
-			h = chain(r.mw, h)
+			h := chain(r.mw, r.handler)
 			for g := r.group; g != nil; g = g.parent {
 				h = chain(g.mw, h)
 			}
 			r.inner = h
 		}
-		// App middleware is composed once, around one handler that runs the
-		// matched route's chain or the unmatched answer.
+		// App middleware wraps one handler: the route's chain or the unmatched answer.
 		a.mw = a.appChain()
 		a.phased = nil
 		a.serve = chain(a.mw, a.routed)
@@ -425,14 +399,12 @@ func (a *App) build() error {
 	return err
 }
 
-// ServeHTTP serves a request. An error or panic from the handlers is
-// answered by the error handler; if the response had already started (a
-// status or body bytes were sent), no error answer is possible and ending
-// the body cleanly would pass a truncated response off as complete, so
-// ServeHTTP logs the failure and aborts the response by panicking with
-// http.ErrAbortHandler, which net/http turns into a broken connection
-// (HTTP/1.1) or a reset stream (HTTP/2). A stream ended by ErrDraining
-// ends cleanly instead.
+// ServeHTTP serves a request; an error or panic is answered by the error
+// handler. If the response had already started, ending the body cleanly
+// would pass a truncated response off as complete, so ServeHTTP logs the
+// failure and panics with http.ErrAbortHandler: net/http breaks the
+// connection (HTTP/1.1) or resets the stream (HTTP/2). A stream ended by
+// ErrDraining ends cleanly instead.
 func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !a.frozen.Load() {
 		if err := a.build(); err != nil {
@@ -470,7 +442,7 @@ func (a *App) finish(c *Context) {
 			c.release()
 			panic(v)
 		}
-		a.handleError(c, newPanicError(v))
+		a.handleError(c, NewPanicError(v))
 		if c.abortErr != nil {
 			a.logAbort(c, c.abortErr)
 			c.release()
@@ -485,13 +457,8 @@ func (a *App) finish(c *Context) {
 	a.pool.Put(c)
 }
 
-// logAbort logs a response that failed after it started (handleError set
-// c.abortErr). No error answer is possible any more, and ending the body
-// cleanly would hand the client (and any cache or proxy) a truncated
-// response that looks complete, so the caller then panics with
-// http.ErrAbortHandler, as net/http's own handlers do: the server breaks the
-// connection (HTTP/1.1: no terminating chunk, the connection is closed;
-// HTTP/2: the stream is reset). The error handler has already seen the error.
+// logAbort logs a response that failed after it started (c.abortErr); the
+// caller then aborts it (see ServeHTTP).
 func (a *App) logAbort(c *Context, err error) {
 	r := c.req
 	attrs := []any{"error", err.Error(), "method", r.Method, "path", r.URL.Path, "status", c.res.status, "bytes", c.res.size}
@@ -534,10 +501,8 @@ const (
 // unmatched decides the answer for a request no route matched.
 func (a *App) unmatched(c *Context, method, path string) {
 	c.dirty = true
-	if method != http.MethodConnect && uncleanPath(path) {
-		// An unclean path matched no route (no parameter may hold a
-		// dot-segment or an empty segment, and patterns have none): it is
-		// redirected to its clean form under every trailing-slash policy.
+	if method != http.MethodConnect && irouter.UncleanPath(path) {
+		// No route matches an unclean path: redirect it to its clean form.
 		a.redirectClean(c, method, path)
 		return
 	}
@@ -553,7 +518,7 @@ func (a *App) unmatched(c *Context, method, path string) {
 	}
 	if a.cfg.trailingSlash == TrailingSlashRedirect && method != http.MethodConnect {
 		if target := a.router.redirectTarget(c, method, path); target != "" {
-			c.redirectTo = redirectLocation(target, c.req.URL.RawQuery)
+			c.redirectTo = irouter.RedirectLocation(target, c.req.URL.RawQuery)
 			c.miss = missRedirect
 			return
 		}
@@ -608,10 +573,10 @@ func MethodNotAllowedHandler(c *Context) error {
 		WithHeader("Allow", allow)
 }
 
-// Start starts the installed plugins (Starter) in install order, after
-// freezing the route table. Run and Serve call it; call it yourself when you
-// serve the App with your own server. If a plugin fails to start, the ones
-// already started are stopped in reverse order and the error is returned.
+// Start freezes the route table and starts the plugins (Starter) in start
+// order. Run and Serve call it; call it yourself with your own server. If a
+// plugin fails to start, those started are stopped in reverse order and the
+// error is returned.
 func (a *App) Start(ctx context.Context) error {
 	if err := a.build(); err != nil {
 		return err
@@ -623,12 +588,10 @@ func (a *App) Start(ctx context.Context) error {
 	}, a.background.Start)
 }
 
-// Stop stops the started plugins (Stopper) in reverse install order, giving
-// each the context's deadline, and returns their errors joined. It fires the
-// drain signal (see Draining) first, if the shutdown did not already.
-//
-// Before the plugins, it waits for the background tasks (Context.After,
-// App.Go) until ctx ends, and reports those it abandoned in the error.
+// Stop fires the drain signal (Draining) if the shutdown did not, waits
+// until ctx ends for the background tasks (After, Go), then stops the
+// started plugins (Stopper) in reverse order; the error joins the plugins'
+// errors and names the tasks it abandoned.
 func (a *App) Stop(ctx context.Context) error {
 	a.beginDrain()
 	bgErr := a.background.Wait(ctx, a.logger)

@@ -2,7 +2,6 @@ package covet
 
 import (
 	"fmt"
-	"net/url"
 	"reflect"
 
 	"github.com/covetgo/covet/core/internal/binding"
@@ -287,7 +286,6 @@ const (
 	MaxQueryParams = binding.MaxQueryParams
 )
 
-func parseQuery(raw string) url.Values   { return binding.ParseQuery(raw) }
 func tooManyQueryParams(raw string) bool { return binding.TooManyQueryParams(raw) }
 func errTooManyQueryParams() error       { return bindError(binding.ErrTooManyQueryParams()) }
 func init()                              { binding.SetFileType(reflect.TypeFor[*File]()) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"runtime/debug"
 	"slices"
@@ -14,7 +15,8 @@ import (
 
 // Error is an HTTP error a handler returns: the error handler writes it as an
 // RFC 9457 problem (application/problem+json). Create one with NewError or
-// Errorf and refine it with the With methods.
+// Errorf and refine it with the With methods, which change the error they
+// are called on: call them on a new error or a Clone, never on a shared one.
 type Error struct {
 	// Status is the HTTP status code.
 	Status int
@@ -56,10 +58,6 @@ func NewError(status int, detail string) *Error {
 	return &Error{Status: status, Detail: detail}
 }
 
-// The With methods change the error they are called on and return it, to
-// build an error in one expression; call them on a new error (NewError,
-// Errorf) or on a Clone, never on one shared between requests.
-
 // Errorf returns an HTTP error whose detail is formatted as fmt.Errorf does
 // (the detail is sent to the client); a %w verb also keeps the wrapped error
 // for errors.Is/As.
@@ -68,29 +66,17 @@ func Errorf(status int, format string, args ...any) *Error {
 	return &Error{Status: status, Detail: err.Error(), cause: errors.Unwrap(err)}
 }
 
-// clone returns a copy of e that shares nothing mutable with it, so the
-// copy can be refined (With methods, translation) without touching e.
-func (e *Error) clone() *Error {
+// Clone returns a deep copy of the error (headers, extensions and field
+// errors copied), to refine a shared error per request:
+//
+//	return errGone.Clone().WithHeader("Link", link)
+func (e *Error) Clone() *Error {
 	cp := *e
 	cp.Headers = e.Headers.Clone()
-	if e.Extensions != nil {
-		cp.Extensions = make(map[string]any, len(e.Extensions))
-		for k, v := range e.Extensions {
-			cp.Extensions[k] = v
-		}
-	}
+	cp.Extensions = maps.Clone(e.Extensions)
 	cp.Errors = slices.Clone(e.Errors)
 	return &cp
 }
-
-// Clone returns a deep copy of the error (headers, extensions and field
-// errors are copied), for code that keeps an *Error in a variable and
-// refines it per request: the With methods change the error they are called
-// on, so a shared error must be cloned first.
-//
-//	var errGone = covet.NewError(http.StatusGone, "moved away")
-//	return errGone.Clone().WithHeader("Link", link)
-func (e *Error) Clone() *Error { return e.clone() }
 
 // WithCause attaches an underlying error for logs and errors.Is/As; it is
 // not sent to the client.
@@ -148,11 +134,9 @@ type Problem struct {
 	Extensions map[string]any `json:"-"`
 }
 
-// MarshalJSON encodes the problem with its extensions as top-level members:
-// the standard members first, in the order of a problem without extensions
-// (type, title, status, detail, instance, request_id, errors), then the
-// extensions sorted by name. An extension named like a standard member that
-// is present is left out.
+// MarshalJSON encodes the standard members first (in the order above), then
+// the extensions sorted by name; an extension named like a present standard
+// member is left out.
 func (p Problem) MarshalJSON() ([]byte, error) {
 	type plain Problem
 	b, err := defaultJSON.Marshal(plain(p))
@@ -171,16 +155,15 @@ type PanicError struct {
 	Stack []byte
 }
 
-func newPanicError(v any) *PanicError {
+// NewPanicError wraps a recovered value with the current stack (a
+// *PanicError is returned as is); recovery middleware uses it so the error
+// handler treats the panic as a 500.
+func NewPanicError(v any) *PanicError {
 	if pe, ok := v.(*PanicError); ok {
 		return pe
 	}
 	return &PanicError{Value: v, Stack: debug.Stack()}
 }
-
-// NewPanicError wraps a recovered value with the current stack; recovery
-// middleware uses it so the error handler treats the panic as a 500.
-func NewPanicError(v any) *PanicError { return newPanicError(v) }
 
 // Error implements error.
 func (p *PanicError) Error() string { return fmt.Sprintf("panic: %v", p.Value) }
@@ -207,20 +190,14 @@ func (a *App) handleError(c *Context, err error) {
 	c.errHandled = true
 	c.dirty = true
 	if c.res.written && !c.res.refused && !errors.Is(err, ErrDraining) {
-		// Too late for an error answer: ServeHTTP aborts the response when
-		// the handler chain is done (see App.ServeHTTP). A stream ended by
-		// shutdown ends cleanly; a write the writer refused
-		// (http.ErrHandlerTimeout) means a wrapper answered instead.
-		c.abortErr = err
+		c.abortErr = err // too late for an answer: ServeHTTP aborts the response
 	}
 	a.cfg.errorHandler(c, a.translate(c, err))
 }
 
-// HandleError hands an error to the app's error handler, as returning it from
-// a handler would; middleware that must answer before returning (timeouts)
-// uses it. It runs at most once per request. If the response had already
-// started, ServeHTTP aborts it once the handler chain returns, as for a
-// returned error.
+// HandleError hands err to the app's error handler (at most once per
+// request), as returning it would, for middleware that must answer before
+// returning (timeouts).
 func (c *Context) HandleError(err error) { c.app.handleError(c, err) }
 
 // ProblemFor builds the problem object for an error: the status comes from a
@@ -267,10 +244,8 @@ func DefaultErrorHandler(c *Context, err error) {
 	p, hdr := ProblemFor(c, err)
 	a := c.app
 	if errors.Is(err, ErrDraining) {
-		// A stream ended because the server is shutting down.
 		a.logger.DebugContext(c.Context(), "covet: response ended by shutdown", "method", c.req.Method, "path", c.req.URL.Path)
 	} else if p.Status >= 500 && errors.Is(err, context.Canceled) {
-		// The client went away: nothing failed on our side.
 		a.logger.DebugContext(c.Context(), "covet: client went away", "method", c.req.Method, "path", c.req.URL.Path)
 	} else if p.Status >= 500 {
 		attrs := []any{"error", err.Error(), "status", p.Status, "method", c.req.Method, "path", c.req.URL.Path}
@@ -289,9 +264,7 @@ func DefaultErrorHandler(c *Context, err error) {
 	}
 	h := res.Header()
 	for k, v := range hdr {
-		// Copied: the error may be shared, and a header added later to the
-		// response must not land in the error's slice.
-		h[k] = slices.Clone(v)
+		h[k] = slices.Clone(v) // the error may be shared
 	}
 	if a.cfg.development && wantsHTML(c.req) {
 		writeDevPage(c, p, err)

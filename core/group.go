@@ -46,9 +46,7 @@ func (g *Group) fullPrefix() string {
 func (g *Group) Prefix() string { return g.fullPrefix() }
 
 // Group returns a nested group.
-func (g *Group) Group(prefix string, mw ...Middleware) *Group {
-	return newGroup(g.app, g, prefix, mw)
-}
+func (g *Group) Group(prefix string, mw ...Middleware) *Group { return newGroup(g.app, g, prefix, mw) }
 
 // Use adds group middleware; it applies to every route of the group and its
 // subgroups, registered before or after the call.

@@ -70,9 +70,6 @@ func (r *router) redirectTarget(c *Context, method, path string) string {
 	return t
 }
 
-func uncleanPath(p string) bool                     { return irouter.UncleanPath(p) }
-func redirectLocation(path, rawQuery string) string { return irouter.RedirectLocation(path, rawQuery) }
-
 // AllowDotSegments lets the route see request paths as sent: its parameters
 // may be "." or ".." or hold dot-segments and empty segments, and an unclean
 // path that matches it is not redirected. Use it for routes that forward
@@ -101,5 +98,5 @@ func (a *App) redirectClean(c *Context, method, path string) {
 		c.params = nil
 	}
 	c.route, c.dirty, c.miss = nil, true, missRedirect
-	c.redirectTo = redirectLocation(target, c.req.URL.RawQuery)
+	c.redirectTo = irouter.RedirectLocation(target, c.req.URL.RawQuery)
 }

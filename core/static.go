@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/covetgo/covet/core/internal/pathx"
 	"github.com/covetgo/covet/core/internal/static"
 )
 
@@ -50,12 +51,12 @@ func Dir(dir string) (fs.FS, error) {
 // (by default) dot segments answer 404; for files on disk use Dir, which also
 // refuses symlinks leading out of the directory.
 func (a *App) Static(prefix string, fsys fs.FS, opts ...StaticOption) *Route {
-	return a.GET(joinPath(trimSlash(prefix), "/{path:path}"), StaticHandler(fsys, opts...)).Hidden()
+	return a.GET(pathx.Join(trimSlash(prefix), "/{path:path}"), StaticHandler(fsys, opts...)).Hidden()
 }
 
 // Static serves files under the group's prefix, as App.Static does.
 func (g *Group) Static(prefix string, fsys fs.FS, opts ...StaticOption) *Route {
-	return g.GET(joinPath(trimSlash(prefix), "/{path:path}"), StaticHandler(fsys, opts...)).Hidden()
+	return g.GET(pathx.Join(trimSlash(prefix), "/{path:path}"), StaticHandler(fsys, opts...)).Hidden()
 }
 
 // StaticHandler serves the file named by the route's "path" parameter from

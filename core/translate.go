@@ -68,7 +68,7 @@ func (a *App) translate(c *Context, err error) error {
 	}
 	for _, t := range a.cfg.translators {
 		if e := t(c, err); e != nil {
-			cp := e.clone()
+			cp := e.Clone()
 			if cp.cause == nil {
 				cp.cause = err
 			}

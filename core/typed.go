@@ -9,6 +9,7 @@ import (
 
 	"github.com/covetgo/covet/core/internal/binding"
 	"github.com/covetgo/covet/core/internal/inject"
+	"github.com/covetgo/covet/core/internal/pathx"
 )
 
 // Get registers a typed GET route on an App or Group (and HEAD with it);
@@ -87,7 +88,7 @@ func handleTyped[In, Out any](r Router, method, pattern string, fn func(*Context
 	case *App:
 		app = rr
 	case *Group:
-		app, full = rr.app, joinPath(rr.fullPrefix(), pattern)
+		app, full = rr.app, pathx.Join(rr.fullPrefix(), pattern)
 	}
 	fail := func(err error) {
 		file, line := callerOutside()
@@ -217,9 +218,7 @@ func customValidationError(err error) error {
 }
 
 // Error lets a Validate method return a single FieldError as an error.
-func (fe FieldError) Error() string {
-	return fe.Location + "." + fe.Field + ": " + fe.Message
-}
+func (fe FieldError) Error() string { return fe.Location + "." + fe.Field + ": " + fe.Message }
 
 // write sends a typed handler's output (out holds the handler's *Out).
 func (tr *typedRoute) write(c *Context, out any) error {
