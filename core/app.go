@@ -320,20 +320,13 @@ func (a *App) Plugin(name string) Plugin {
 // SecurityScheme describes how clients authenticate, for documentation. Auth
 // plugins register theirs with App.SecurityScheme; routes refer to them by name.
 type SecurityScheme struct {
-	// Type is "http", "apiKey", "oauth2" or "openIdConnect".
-	Type string
-	// Scheme is the HTTP auth scheme for Type "http" ("bearer", "basic").
-	Scheme string
-	// BearerFormat hints the token format ("JWT").
-	BearerFormat string
-	// In and Name locate an API key ("header", "query", "cookie").
-	In, Name string
-	// Description is free text.
-	Description string
-	// OpenIDConnectURL is the discovery URL for Type "openIdConnect".
-	OpenIDConnectURL string
-	// Flows describes OAuth2 flows for Type "oauth2".
-	Flows *OAuthFlows
+	Type             string      // "http", "apiKey", "oauth2" or "openIdConnect"
+	Scheme           string      // the HTTP auth scheme for Type "http" ("bearer", "basic")
+	BearerFormat     string      // a hint of the token format ("JWT")
+	In, Name         string      // where an API key is ("header", "query", "cookie") and its name
+	Description      string      // free text
+	OpenIDConnectURL string      // the discovery URL for Type "openIdConnect"
+	Flows            *OAuthFlows // the OAuth2 flows for Type "oauth2"
 }
 
 // OAuthFlows lists the OAuth2 flows a scheme supports.

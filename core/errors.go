@@ -18,39 +18,24 @@ import (
 // Errorf and refine it with the With methods, which change the error they
 // are called on: call them on a new error or a Clone, never on a shared one.
 type Error struct {
-	// Status is the HTTP status code.
-	Status int
-	// Type is a URI identifying the problem type ("about:blank" when empty).
-	Type string
-	// Title is a short summary; it defaults to the status text.
-	Title string
-	// Detail explains this occurrence; it is sent to the client.
-	Detail string
-	// Errors lists field errors (validation).
-	Errors []FieldError
-	// Extensions are extra members of the problem object.
-	Extensions map[string]any
-	// Headers are added to the response (Allow, Retry-After, WWW-Authenticate).
-	Headers http.Header
+	Status     int            // the HTTP status code
+	Type       string         // a URI naming the problem type ("about:blank" when empty)
+	Title      string         // a short summary (default: the status text)
+	Detail     string         // explains this occurrence; sent to the client
+	Errors     []FieldError   // field errors (validation)
+	Extensions map[string]any // extra members of the problem object
+	Headers    http.Header    // added to the response (Allow, Retry-After, WWW-Authenticate)
 
 	cause error
 }
 
 // FieldError is one failing field of a validation error.
 type FieldError struct {
-	// Location is where the field came from: "path", "query", "header",
-	// "cookie", "form" or "body".
-	Location string `json:"location"`
-	// Field is the parameter name, or for body fields the dotted path
-	// ("items.3.price").
-	Field string `json:"field"`
-	// Pointer is the RFC 6901 JSON pointer into the body ("/items/3/price"),
-	// for body fields.
-	Pointer string `json:"pointer,omitempty"`
-	// Message says what is wrong, for humans.
-	Message string `json:"message"`
-	// Value is the rejected value, when it is safe to echo.
-	Value any `json:"value,omitempty"`
+	Location string `json:"location"`          // "path", "query", "header", "cookie", "form" or "body"
+	Field    string `json:"field"`             // the parameter name, or a body field's dotted path ("items.3.price")
+	Pointer  string `json:"pointer,omitempty"` // a body field's RFC 6901 JSON pointer ("/items/3/price")
+	Message  string `json:"message"`           // what is wrong, for humans
+	Value    any    `json:"value,omitempty"`   // the rejected value, when safe to echo
 }
 
 // NewError returns an HTTP error with a status and a detail for the client.
