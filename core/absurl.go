@@ -7,11 +7,9 @@ import (
 	"github.com/covetgo/covet/core/internal/urlx"
 )
 
-// WithPublicURL sets the app's public base URL ("https://example.com", or
-// with a path prefix the proxy adds: "https://example.com/app"), used by
-// App.AbsoluteURL for links built outside a request (emails, jobs) and by
-// Context.AbsoluteURL in place of the request's scheme and host. An invalid
-// URL (not absolute http or https) panics in New.
+// WithPublicURL sets the app's public base URL ("https://example.com/app"),
+// for AbsoluteURL (App's, and Context's in place of the request's scheme
+// and host). A URL that is not absolute http(s) panics.
 func WithPublicURL(base string) Option {
 	u, ok := urlx.ParseBase(base)
 	if !ok {
@@ -33,9 +31,8 @@ func (a *App) AbsoluteURL(name string, query url.Values, pairs ...any) (string, 
 }
 
 // AbsoluteURL builds the absolute URL of the named route for this request's
-// client (OAuth callbacks, links in responses): on the app's public URL when
-// one is set, else on the scheme and host the client used (Scheme and Host,
-// which follow trusted proxies only).
+// client (OAuth callbacks): on the app's public URL, else on the client's
+// Scheme and Host.
 func (c *Context) AbsoluteURL(name string, query url.Values, pairs ...any) (string, error) {
 	if u := c.app.cfg.publicURL; u != nil {
 		return c.app.absolute(u.Scheme, u.Host, u.Path, name, query, pairs)

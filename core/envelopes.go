@@ -2,22 +2,12 @@ package covet
 
 import "net/http"
 
-// Created is the output of a typed handler that created a resource: 201
-// Created, a Location header naming the new resource, and the resource as
-// the JSON body.
-//
-//	covet.Post(app, "/users", func(c *covet.Context, in *NewUser) (*covet.Created[User], error) {
-//		u := create(in)
-//		return covet.NewCreated("/users/"+strconv.FormatInt(u.ID, 10), u), nil
-//	}).Status(http.StatusCreated)
-//
-// The response is 201 with or without the route's Status; set it as above
-// so the route's documentation (OpenAPI) lists 201 rather than 200.
+// Created is the output of a typed handler that created a resource: 201,
+// a Location header, and the resource as the JSON body. Set the route's
+// Status(http.StatusCreated) too, so its documentation lists 201.
 type Created[T any] struct {
-	// Location is the URL of the new resource (a path, or absolute).
-	Location string `header:"Location"`
-	// Body is the new resource.
-	Body T
+	Location string `header:"Location"` // the new resource's URL (a path, or absolute)
+	Body     T      // the new resource
 }
 
 // NewCreated returns a Created output for body at location.

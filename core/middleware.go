@@ -31,26 +31,17 @@ func Chain(mw ...Middleware) Middleware {
 	return func(next HandlerFunc) HandlerFunc { return chain(mw, next) }
 }
 
-// WrapMiddleware adapts a standard net/http middleware (from chi,
-// gorilla/handlers, rs/cors, ...) to Covet. m is called once, when the chain
-// is built, as net/http code expects. The standard middleware sees the
-// Context's Request and Response; if it replaces the request (for example to
-// add a context value) or wraps the writer, the handlers after it see the
-// new ones, and the middleware before it the old ones again when it returns
-// (also after a panic). An error returned downstream is handed to the error
-// handler while the wrapped writer is current, so the standard middleware
-// sees the error response (a compressor compresses it); if the response had
-// already started, it is aborted as ServeHTTP does (see App.ServeHTTP).
-//
-// Cost: the Context travels to the inner handler in the request's context,
-// which costs two allocations per request.
+// WrapMiddleware adapts a standard net/http middleware (chi,
+// gorilla/handlers, rs/cors...); m is called once, when the chain is built.
+// A request or writer it replaces is what the handlers after it see, and
+// those before it see the old ones again. An error downstream is rendered
+// through the wrapped writer (a compressor compresses it). Cost: two
+// allocations per request.
 func WrapMiddleware(m func(http.Handler) http.Handler) Middleware {
 	return func(next HandlerFunc) HandlerFunc {
 		h := m(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			c, _ := r.Context().Value(wrapKey{}).(*Context)
-			if c == nil {
-				// The standard middleware served the request with a
-				// context not derived from the one it was given.
+			if c == nil { // the middleware did not derive the context it was given
 				http.Error(w, "500 internal server error: covet: request context replaced by a wrapped middleware", http.StatusInternalServerError)
 				return
 			}

@@ -2,14 +2,12 @@ package covet
 
 import irouter "github.com/covetgo/covet/core/internal/router"
 
-// ParamKind is the converter of a path parameter: it decides which path
-// segments the parameter accepts. A path whose segment fails the converter
-// does not match the route (another route may), as in Starlette.
+// ParamKind is a path parameter's converter: a segment it refuses does not
+// match the route (another route may), as in Starlette.
 type ParamKind uint8
 
-// The path converters, from the most specific to the least. Among routes that
-// differ only in the converter at one position, the more specific one is tried
-// first.
+// The path converters, most specific first (tried first among routes that
+// differ only there).
 const (
 	// ParamInt accepts one or more ASCII digits ({id:int}).
 	ParamInt = ParamKind(irouter.Int)
@@ -29,14 +27,11 @@ func (k ParamKind) String() string { return irouter.Kind(k).Name() }
 
 // PathParam describes one parameter of a route pattern.
 type PathParam struct {
-	// Name is the parameter's name in the pattern.
-	Name string
-	// Kind is its converter.
-	Kind ParamKind
+	Name string    // its name in the pattern
+	Kind ParamKind // its converter
 }
 
-// pattern is a parsed route pattern (the router's) with its parameters in
-// the public form RouteInfo and the binders use.
+// pattern is a parsed route pattern with its parameters in public form.
 type pattern struct {
 	*irouter.Pattern
 	params []PathParam

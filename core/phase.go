@@ -4,14 +4,9 @@ import (
 	iphase "github.com/covetgo/covet/core/internal/phase"
 )
 
-// Phase says where app middleware sits in the chain, whatever the order it
-// was added in: lower phases wrap higher ones (the lowest is the
-// outermost), and within one phase middleware runs in the order added. A
-// plugin states its phase with App.UseAt, so an app gets the same chain
-// (and the same responses) whatever order it installs plugins and calls Use
-// in. Any integer is a phase; the named ones leave room between them.
-//
-// The named phases, outermost first:
+// Phase says where app middleware sits, whatever the order it was added in
+// (App.UseAt): lower phases wrap higher ones; within a phase, the order
+// added. Any integer is a phase. The named ones, outermost first:
 //
 //	PhaseObserve   metrics, tracing: see every request, its final status and duration
 //	PhaseEdge      CORS: its headers on every answer, preflights answered before guards
@@ -21,8 +16,8 @@ import (
 //	PhaseCache     response caching: only what passed the guards is cached or served
 //	PhaseResource  per-request resources (a database transaction): opened last
 //
-// App.Pre middleware runs before routing, outside all phases; group and
-// route middleware run inside all of them.
+// Pre middleware runs before routing, outside all phases; group and route
+// middleware inside all of them.
 type Phase int
 
 // The named phases; see Phase.
@@ -49,9 +44,7 @@ var phaseNames = []iphase.Named{
 // phasedMiddleware is a middleware added with UseAt (core/internal/phase).
 type phasedMiddleware = iphase.Item[Middleware, Phase]
 
-// UseAt adds app-level middleware at a phase (see Phase). App.Use is
-// UseAt(PhaseApp, ...). Like Use, it runs for every request that reaches
-// routing, matched or not.
+// UseAt adds app-level middleware at a phase; Use is UseAt(PhaseApp, ...).
 func (a *App) UseAt(phase Phase, mw ...Middleware) {
 	a.configuring("UseAt")
 	if phase == PhaseApp {
@@ -63,6 +56,5 @@ func (a *App) UseAt(phase Phase, mw ...Middleware) {
 	}
 }
 
-// appChain returns the app middleware in chain order: the phased
-// middleware by phase (stable), with the PhaseApp list in its place.
+// appChain returns the app middleware in chain order.
 func (a *App) appChain() []Middleware { return iphase.Chain(a.phased, a.mw, PhaseApp) }

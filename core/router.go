@@ -7,12 +7,8 @@ import (
 	irouter "github.com/covetgo/covet/core/internal/router"
 )
 
-// The matcher lives in core/internal/router (httprouter trees, shapes,
-// layers, converters, path cleaning); this file is the glue: it stores each
-// Route as an entry, turns conflicts into registration panics and keeps the
-// matched parameters in the Context.
-
-// router is the app's route table.
+// router is the app's route table: glue to core/internal/router's matcher
+// that stores Routes, panics on conflicts and keeps parameters in the Context.
 type router struct {
 	r irouter.Router
 }
@@ -70,19 +66,16 @@ func (r *router) redirectTarget(c *Context, method, path string) string {
 	return t
 }
 
-// AllowDotSegments lets the route see request paths as sent: its parameters
-// may be "." or ".." or hold dot-segments and empty segments, and an unclean
-// path that matches it is not redirected. Use it for routes that forward
-// paths verbatim (a proxy); by default such a value matches no route, the
-// unclean path is redirected to its clean form, and a handler that joins a
-// parameter to a directory cannot be walked out of it.
+// AllowDotSegments lets the route see paths as sent, for routes that forward
+// them verbatim (a proxy): its parameters may hold dot-segments and empty
+// segments, and an unclean path matching it is not redirected. By default
+// such paths match no route and are redirected to their clean form.
 func AllowDotSegments() RouteOption {
 	return func(r *Route) { r.mutable(); r.ent.DotSegments = true }
 }
 
-// redirectClean answers an unclean path with a redirect to its clean form
-// (the trailing slash kept), or, under TrailingSlashRedirect, to the clean
-// form's trailing-slash twin when only the twin has a route.
+// redirectClean redirects an unclean path to its clean form (or, under
+// TrailingSlashRedirect, to its twin when only that has a route).
 func (a *App) redirectClean(c *Context, method, path string) {
 	target := irouter.CleanPath(path)
 	if a.cfg.trailingSlash == TrailingSlashRedirect {

@@ -7,23 +7,13 @@ import "errors"
 // when it does not know the error. See App.TranslateErrors.
 type ErrorTranslator func(c *Context, err error) *Error
 
-// TranslateErrors registers a translator, typically from a plugin's
-// Install. Translation happens where the error is handled, once per
-// request, whatever the order middleware and plugins were added in: an
-// error that reaches the error handler (returned from the handler chain or
-// passed to Context.HandleError) is first offered to the translators, in
-// the order they were registered, and the first non-nil answer is rendered
-// instead. Errors that already carry a status (*Error, StatusCoder) are not
-// offered. The answer keeps the original error as its cause (errors.Is and
-// errors.As see through it, logs show it) and is copied, so a translator
-// may return a shared *Error.
-//
-// Middleware should therefore return errors rather than render them: the
-// error is rendered at the outermost point, and middleware that needs the
-// final status reads it in a Context.OnDone callback (as
-// middleware.AccessLog does) or asks Context.TranslateError.
-//
-// Call it before the app serves, as Use.
+// TranslateErrors registers a translator (typically in a plugin's Install;
+// before the app serves). An error reaching the error handler without a
+// status (not *Error nor StatusCoder) is offered to the translators in
+// registration order, once, whatever the order middleware and plugins were
+// added in; the first answer, copied and with the error as its cause, is
+// rendered instead. So middleware returns errors rather than rendering them,
+// and reads the final status in OnDone or with Context.TranslateError.
 func (a *App) TranslateErrors(fn ErrorTranslator) {
 	a.configuring("TranslateErrors")
 	if fn != nil {
@@ -47,10 +37,8 @@ func TranslateError[E error](a *App, fn func(c *Context, e E) *Error) {
 	})
 }
 
-// TranslateError returns the error the error handler will render for err:
-// the answer of the first translator that knows it (App.TranslateErrors),
-// or err itself. Middleware that needs the status of an error it passes on
-// asks here without rendering it.
+// TranslateError returns the error the error handler will render for err
+// (see App.TranslateErrors), for middleware that needs its status.
 func (c *Context) TranslateError(err error) error {
 	return c.app.translate(c, err)
 }
@@ -82,14 +70,10 @@ func (a *App) translate(c *Context, err error) error {
 // App.WrapErrorHandler).
 type ErrorHandlerWrapper func(next ErrorHandler) ErrorHandler
 
-// WrapErrorHandler extends error rendering after New, for plugins and apps:
-// w receives the error handler in place (the default, WithErrorHandler's,
-// or an earlier wrapper's) and returns the one to use. A wrapper may add
-// headers before calling next (auth adds WWW-Authenticate to 401s), render
-// some errors itself and pass the others on (a template plugin renders
-// HTML error pages for browsers), or log. Wrappers added later run first.
-// The error it gets is already translated (App.TranslateErrors). Call it
-// before the app serves, as Use.
+// WrapErrorHandler extends error rendering after New (before the app
+// serves): w gets the error handler in place and returns the one to use,
+// which may add headers (WWW-Authenticate), render some errors itself (HTML
+// pages) and pass on the others, already translated. Later wrappers run first.
 func (a *App) WrapErrorHandler(w ErrorHandlerWrapper) {
 	a.configuring("WrapErrorHandler")
 	if w == nil {
