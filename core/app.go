@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/covetgo/covet/core/internal/background"
+	"github.com/covetgo/covet/core/internal/binding"
 	"github.com/covetgo/covet/core/internal/inject"
 	"github.com/covetgo/covet/core/internal/lifecycle"
 	"github.com/covetgo/covet/core/internal/logx"
@@ -465,8 +466,8 @@ func (a *App) logAbort(c *Context, err error) {
 func (a *App) dispatch(c *Context) error {
 	r := c.req
 	method, path := r.Method, r.URL.Path
-	if len(r.URL.RawQuery) >= MaxQueryParams && tooManyQueryParams(r.URL.RawQuery) {
-		c.route, c.dirty, c.miss = nil, true, missBadQuery
+	if len(r.URL.RawQuery) >= MaxQueryParams && binding.TooManyQueryParams(r.URL.RawQuery) {
+		c.route, c.dirty, c.miss = nil, true, irouter.MissBadQuery
 		return a.serve(c)
 	}
 	rt := a.router.find(c, method, path)
@@ -482,41 +483,16 @@ func (a *App) dispatch(c *Context) error {
 	return a.serve(c)
 }
 
-// What answers a request no route matched.
-const (
-	missNotFound uint8 = iota + 1
-	missMethod
-	missOptions
-	missRedirect
-	missBadQuery // more than MaxQueryParams query parameters
-)
-
-// unmatched decides the answer for a request no route matched.
+// unmatched decides the answer for a request no route matched
+// (core/internal/router).
 func (a *App) unmatched(c *Context, method, path string) {
-	c.dirty = true
-	if method != http.MethodConnect && irouter.UncleanPath(path) {
-		// No route matches an unclean path: redirect it to its clean form.
-		a.redirectClean(c, method, path)
-		return
+	var target string
+	c.miss, c.allowed, target = a.router.r.Unmatched(&c.probe, knownMethods, method, path,
+		a.cfg.autoOptions, a.cfg.trailingSlash == TrailingSlashRedirect)
+	if target != "" {
+		c.redirectTo = irouter.RedirectLocation(target, c.req.URL.RawQuery)
 	}
-	allowed := a.router.allowed(c, path, a.cfg.autoOptions)
-	if len(allowed) > 0 {
-		c.allowed = allowed
-		if method == http.MethodOptions && a.cfg.autoOptions {
-			c.miss = missOptions
-			return
-		}
-		c.miss = missMethod
-		return
-	}
-	if a.cfg.trailingSlash == TrailingSlashRedirect && method != http.MethodConnect {
-		if target := a.router.redirectTarget(c, method, path); target != "" {
-			c.redirectTo = irouter.RedirectLocation(target, c.req.URL.RawQuery)
-			c.miss = missRedirect
-			return
-		}
-	}
-	c.miss = missNotFound
+	c.dirty, c.params = true, nil
 }
 
 // routed runs the matched route's group and route chain, or the answer for
@@ -526,14 +502,14 @@ func (a *App) routed(c *Context) error {
 		return rt.inner(c)
 	}
 	switch c.miss {
-	case missOptions:
+	case irouter.MissOptions:
 		return autoOptions(c)
-	case missMethod:
+	case irouter.MissMethod:
 		return a.cfg.methodNotAllowed(c)
-	case missRedirect:
+	case irouter.MissRedirect:
 		return redirectHandler(c)
-	case missBadQuery:
-		return errTooManyQueryParams()
+	case irouter.MissBadQuery:
+		return bindError(binding.ErrTooManyQueryParams())
 	}
 	return a.cfg.notFound(c)
 }

@@ -271,6 +271,4 @@ const (
 	MaxQueryParams = binding.MaxQueryParams
 )
 
-func tooManyQueryParams(raw string) bool { return binding.TooManyQueryParams(raw) }
-func errTooManyQueryParams() error       { return bindError(binding.ErrTooManyQueryParams()) }
-func init()                              { binding.SetFileType(reflect.TypeFor[*File]()) }
+func init() { binding.SetFileType(reflect.TypeFor[*File]()) }

@@ -17,6 +17,7 @@ import (
 	"github.com/covetgo/covet/core/internal/binding"
 	"github.com/covetgo/covet/core/internal/inject"
 	"github.com/covetgo/covet/core/internal/keys"
+	irouter "github.com/covetgo/covet/core/internal/router"
 	"github.com/covetgo/covet/core/internal/sse"
 	"github.com/julienschmidt/httprouter"
 )
@@ -40,7 +41,7 @@ type Context struct {
 	allowed []string
 
 	redirectTo string
-	miss       uint8 // the answer for an unmatched request (missNotFound, ...)
+	miss       irouter.Miss // the answer to an unmatched request
 	query      url.Values
 	values     []keys.Value // Key.Set values until the request's context needs them (pooled)
 	keys       *keys.Store  // the values once visible from the context (not pooled)

@@ -2,7 +2,6 @@ package covet
 
 import (
 	"fmt"
-	"net/http"
 
 	irouter "github.com/covetgo/covet/core/internal/router"
 )
@@ -56,40 +55,10 @@ func (r *router) allowed(c *Context, path string, autoOptions bool) []string {
 	return out
 }
 
-func (r *router) hasMethod(m string) bool { return r.r.HasMethod(m) }
-
-// redirectTarget returns a path to redirect to when path has no route but its
-// trailing-slash twin or its cleaned form has one; "" otherwise.
-func (r *router) redirectTarget(c *Context, method, path string) string {
-	t := r.r.RedirectTarget(&c.probe, method, path)
-	c.params = nil
-	return t
-}
-
 // AllowDotSegments lets the route see paths as sent, for routes that forward
 // them verbatim (a proxy): its parameters may hold dot-segments and empty
 // segments, and an unclean path matching it is not redirected. By default
 // such paths match no route and are redirected to their clean form.
 func AllowDotSegments() RouteOption {
 	return func(r *Route) { r.mutable(); r.ent.DotSegments = true }
-}
-
-// redirectClean redirects an unclean path to its clean form (or, under
-// TrailingSlashRedirect, to its twin when only that has a route).
-func (a *App) redirectClean(c *Context, method, path string) {
-	target := irouter.CleanPath(path)
-	if a.cfg.trailingSlash == TrailingSlashRedirect {
-		lookup := method
-		if method == http.MethodHead && !a.router.hasMethod(http.MethodHead) {
-			lookup = http.MethodGet
-		}
-		if a.router.find(c, lookup, target) == nil && len(a.router.allowed(c, target, false)) == 0 {
-			if twin := a.router.redirectTarget(c, method, target); twin != "" {
-				target = twin
-			}
-		}
-		c.params = nil
-	}
-	c.route, c.dirty, c.miss = nil, true, missRedirect
-	c.redirectTo = irouter.RedirectLocation(target, c.req.URL.RawQuery)
 }
