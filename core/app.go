@@ -268,7 +268,7 @@ func (a *App) Match(method, path string) (RouteInfo, bool) {
 func (a *App) Methods(path string) []string {
 	c := a.pool.Get().(*Context)
 	defer a.pool.Put(c)
-	return a.router.allowed(c, path, a.cfg.autoOptions)
+	return a.router.Allowed(&c.probe, knownMethods, path, a.cfg.autoOptions)
 }
 
 // URL builds the path of the named route from alternating parameter names and
@@ -384,7 +384,7 @@ func (a *App) build() error {
 		a.phased = nil
 		a.serve = chain(a.mw, a.routed)
 		a.entry = chain(a.pre, a.dispatch)
-		a.router.finalize()
+		a.router.Finalize()
 		a.frozen.Store(true)
 	})
 	if err == nil && !a.frozen.Load() {
@@ -487,7 +487,7 @@ func (a *App) dispatch(c *Context) error {
 // (core/internal/router).
 func (a *App) unmatched(c *Context, method, path string) {
 	var target string
-	c.miss, c.allowed, target = a.router.r.Unmatched(&c.probe, knownMethods, method, path,
+	c.miss, c.allowed, target = a.router.Unmatched(&c.probe, knownMethods, method, path,
 		a.cfg.autoOptions, a.cfg.trailingSlash == TrailingSlashRedirect)
 	if target != "" {
 		c.redirectTo = irouter.RedirectLocation(target, c.req.URL.RawQuery)

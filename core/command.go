@@ -96,20 +96,11 @@ func (a *App) Main(addr string, args []string) error {
 // remaining arguments, writing its output to out. An unknown command is an
 // error that lists the known ones.
 func (a *App) RunCommand(ctx context.Context, out io.Writer, args []string) error {
-	if len(args) == 0 {
-		return errors.New("covet: no command given")
+	c, err := cli.Find(a.Commands(), func(c Command) string { return c.Name }, args)
+	if err != nil {
+		return err
 	}
-	var names []string
-	for _, c := range a.Commands() {
-		if c.Name == args[0] {
-			if c.Name == "serve" {
-				return errors.New("covet: serve runs through App.Main")
-			}
-			return c.Run(ctx, args[1:], out)
-		}
-		names = append(names, c.Name)
-	}
-	return fmt.Errorf("covet: unknown command %q (commands: %s)", args[0], strings.Join(names, ", "))
+	return c.Run(ctx, args[1:], out)
 }
 
 func (a *App) builtinCommands() []Command {

@@ -37,7 +37,7 @@ type Context struct {
 	resp    Response
 	route   *Route
 	params  httprouter.Params
-	probe   probe
+	probe   irouter.Probe
 	allowed []string
 
 	redirectTo string

@@ -111,26 +111,14 @@ func (a *App) CheckHealth(ctx context.Context, kind HealthKind) HealthResponse {
 	res, joined, ok := a.health.flights.Do(ctx, int(kind&1), func() HealthResponse {
 		return a.runHealth(context.WithoutCancel(ctx), kind)
 	})
-	switch {
-	case !ok:
-		return a.withDraining(kind, HealthResponse{Status: HealthDown})
-	case joined:
-		return res.clone()
+	if !ok {
+		res = HealthResponse{Status: HealthDown}
 	}
-	return a.withDraining(kind, res.clone())
-}
-
-func (a *App) withDraining(kind HealthKind, r HealthResponse) HealthResponse {
-	if kind == Readiness && a.draining.Load() {
-		r.Status = HealthDown
+	res.Plugins = maps.Clone(res.Plugins) // the callers of a shared run each get theirs
+	if !joined && kind == Readiness && a.draining.Load() {
+		res.Status = HealthDown
 	}
-	return r
-}
-
-// clone copies the plugin map, which the callers of a shared run receive.
-func (r HealthResponse) clone() HealthResponse {
-	r.Plugins = maps.Clone(r.Plugins)
-	return r
+	return res
 }
 
 // runHealth runs every plugin's check (core/internal/health) and combines
@@ -154,30 +142,20 @@ func (a *App) runHealth(ctx context.Context, kind HealthKind) HealthResponse {
 	})
 	out := HealthResponse{Status: HealthOK}
 	for name, r := range results {
-		if out.Plugins == nil {
-			out.Plugins = map[string]PluginHealth{}
-		}
 		ph := PluginHealth{HealthReport: r.Report, LatencyMS: float64(r.Latency.Microseconds()) / 1000}
 		if ph.Status == "" {
 			ph.Status = HealthOK
 		}
-		out.Plugins[name] = ph
-		switch ph.Status {
-		case HealthDown:
-			out.Status = HealthDown
-		case HealthDegraded:
-			if out.Status == HealthOK {
-				out.Status = HealthDegraded
-			}
+		if out.Plugins == nil {
+			out.Plugins = map[string]PluginHealth{}
 		}
-		a.health.logChange(a, kind, name, ph)
+		out.Plugins[name] = ph
+		if ph.Status == HealthDown || ph.Status == HealthDegraded && out.Status == HealthOK {
+			out.Status = ph.Status
+		}
+		if a.health.changes.Changed(name, ph.Status, HealthOK) { // log what the public answer leaves out
+			ihealth.LogChange(a.logger, name, string(ph.Status), kind.String(), ph.LatencyMS, ph.Error, ph.Details, ph.Status == HealthOK)
+		}
 	}
 	return out
-}
-
-// logChange logs a plugin's report when its status changed.
-func (hs *health) logChange(a *App, kind HealthKind, name string, ph PluginHealth) {
-	if hs.changes.Changed(name, ph.Status, HealthOK) {
-		ihealth.LogChange(a.logger, name, string(ph.Status), kind.String(), ph.LatencyMS, ph.Error, ph.Details, ph.Status == HealthOK)
-	}
 }
