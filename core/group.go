@@ -113,8 +113,3 @@ func (g *Group) Mount(prefix string, h http.Handler) { mount(g.app, g, prefix, h
 type Router interface {
 	Handle(method, pattern string, h HandlerFunc, mw ...Middleware) *Route
 }
-
-var (
-	_ Router = (*App)(nil)
-	_ Router = (*Group)(nil)
-)

@@ -78,8 +78,3 @@ func (c *Context) keepJSON(b []byte) {
 		c.jsonBuf = b[:0]
 	}
 }
-
-var (
-	_ JSONCodec = StdJSON{}
-	_ JSONCodec = GoJSON{}
-)

@@ -253,10 +253,3 @@ func (r *Response) Push(target string, opts *http.PushOptions) error {
 	}
 	return http.ErrNotSupported
 }
-
-var (
-	_ io.ReaderFrom = (*Response)(nil)
-	_ http.Flusher  = (*Response)(nil)
-	_ http.Hijacker = (*Response)(nil)
-	_ http.Pusher   = (*Response)(nil)
-)

@@ -96,24 +96,24 @@ func handleTyped[In, Out any](r Router, method, pattern string, fn func(*Context
 		fail(err)
 	}
 	tr := &typedRoute{in: ip, out: op}
-	var h HandlerFunc
-	if deps == nil {
-		h = func(c *Context) error {
-			in := new(In)
-			if err := tr.bind(c, in); err != nil {
+	h := func(c *Context) error {
+		in := new(In)
+		if deps != nil { // providers first: a 401 comes before validation errors
+			if err := c.fillDeps(deps, in); err != nil {
 				return err
 			}
-			out, err := fn(c, in)
-			if err != nil {
-				return err
-			}
-			if out == nil {
-				return c.NoContent(http.StatusNoContent)
-			}
-			return tr.write(c, out)
 		}
-	} else {
-		h = withDeps(tr, deps, fn)
+		if err := tr.bind(c, in); err != nil {
+			return err
+		}
+		out, err := fn(c, in)
+		if err != nil {
+			return err
+		}
+		if out == nil {
+			return c.NoContent(http.StatusNoContent)
+		}
+		return tr.write(c, out)
 	}
 	rt := r.Handle(method, pattern, h, mw...)
 	tr.route = rt
@@ -130,28 +130,6 @@ func handleTyped[In, Out any](r Router, method, pattern string, fn func(*Context
 		rt.info.ProviderParams = inject.Params(rt.info.ProviderParams, deps)
 	}
 	return rt
-}
-
-// withDeps is the handler of a typed route with provided fields: providers
-// run first (a 401 comes before validation errors), then the binding.
-func withDeps[In, Out any](tr *typedRoute, deps []fieldDep, fn func(*Context, *In) (*Out, error)) HandlerFunc {
-	return func(c *Context) error {
-		in := new(In)
-		if err := c.fillDeps(deps, in); err != nil {
-			return err
-		}
-		if err := tr.bind(c, in); err != nil {
-			return err
-		}
-		out, err := fn(c, in)
-		if err != nil {
-			return err
-		}
-		if out == nil {
-			return c.NoContent(http.StatusNoContent)
-		}
-		return tr.write(c, out)
-	}
 }
 
 // bind fills and validates the input in points to (an *In).
