@@ -17,6 +17,7 @@ import (
 	"github.com/covetgo/covet/core/internal/binding"
 	"github.com/covetgo/covet/core/internal/inject"
 	"github.com/covetgo/covet/core/internal/keys"
+	"github.com/covetgo/covet/core/internal/logx"
 	irouter "github.com/covetgo/covet/core/internal/router"
 	"github.com/covetgo/covet/core/internal/sse"
 	"github.com/julienschmidt/httprouter"
@@ -231,29 +232,26 @@ func (c *Context) Param(name string) string {
 	return ""
 }
 
-// ParamInt returns a path parameter as an int.
+// ParamInt returns a path parameter as an int; a failure is a 400 *Error.
 func (c *Context) ParamInt(name string) (int, error) {
-	v, err := strconv.Atoi(c.Param(name))
-	if err != nil {
-		return 0, NewError(http.StatusBadRequest, "path parameter "+name+" must be an integer")
-	}
-	return v, nil
+	return paramAs(c, name, "an integer", strconv.Atoi)
 }
 
-// ParamInt64 returns a path parameter as an int64.
+// ParamInt64 returns a path parameter as an int64; a failure is a 400 *Error.
 func (c *Context) ParamInt64(name string) (int64, error) {
-	v, err := strconv.ParseInt(c.Param(name), 10, 64)
-	if err != nil {
-		return 0, NewError(http.StatusBadRequest, "path parameter "+name+" must be an integer")
-	}
-	return v, nil
+	return paramAs(c, name, "an integer", func(s string) (int64, error) { return strconv.ParseInt(s, 10, 64) })
 }
 
-// ParamFloat returns a path parameter as a float64.
+// ParamFloat returns a path parameter as a float64; a failure is a 400 *Error.
 func (c *Context) ParamFloat(name string) (float64, error) {
-	v, err := strconv.ParseFloat(c.Param(name), 64)
+	return paramAs(c, name, "a number", func(s string) (float64, error) { return strconv.ParseFloat(s, 64) })
+}
+
+func paramAs[T any](c *Context, name, what string, parse func(string) (T, error)) (T, error) {
+	v, err := parse(c.Param(name))
 	if err != nil {
-		return 0, NewError(http.StatusBadRequest, "path parameter "+name+" must be a number")
+		var zero T
+		return zero, NewError(http.StatusBadRequest, "path parameter "+name+" must be "+what)
 	}
 	return v, nil
 }
@@ -560,11 +558,15 @@ func CookieSecure(on bool) CookieOption { return func(ck *http.Cookie) { ck.Secu
 // SameSite=Lax, and Secure when the client used HTTPS (over TLS, or through
 // a trusted proxy that says so: see WithTrustedProxies).
 func (c *Context) SetCookie(name, value string, opts ...CookieOption) {
+	http.SetCookie(c.Response(), c.cookie(name, value, opts))
+}
+
+func (c *Context) cookie(name, value string, opts []CookieOption) *http.Cookie {
 	ck := &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"}
 	for _, o := range opts {
 		o(ck)
 	}
-	http.SetCookie(c.Response(), ck)
+	return ck
 }
 
 // SetHTTPCookie sets a cookie exactly as given.
@@ -582,11 +584,8 @@ func (c *Context) Cookie(name string) (string, bool) {
 // DeleteCookie tells the client to drop a cookie; pass the path and domain
 // options it was set with.
 func (c *Context) DeleteCookie(name string, opts ...CookieOption) {
-	ck := &http.Cookie{Name: name, Path: "/", MaxAge: -1, Expires: time.Unix(0, 0), HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"}
-	for _, o := range opts {
-		o(ck)
-	}
-	ck.MaxAge = -1
+	ck := c.cookie(name, "", opts)
+	ck.MaxAge, ck.Expires = -1, time.Unix(0, 0)
 	http.SetCookie(c.Response(), ck)
 }
 
@@ -595,4 +594,22 @@ func contentDisposition(kind, filename string) string {
 		return v
 	}
 	return kind
+}
+
+// requestIDKey is the context key of the request ID (core/internal/logx).
+type requestIDKey = logx.RequestIDKey
+
+// WithRequestID returns a context carrying a request ID; records logged with
+// it through the app's logger carry a request_id attribute.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestIDFrom returns the request ID a context carries, or "".
+func RequestIDFrom(ctx context.Context) string {
+	if ctx == nil {
+		return ""
+	}
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
 }

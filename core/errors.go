@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/covetgo/covet/core/internal/devpage"
 	"github.com/covetgo/covet/core/internal/problemjson"
 )
 
@@ -260,4 +261,20 @@ func DefaultErrorHandler(c *Context, err error) {
 
 func wantsHTML(r *http.Request) bool {
 	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// writeDevPage renders the development error page (core/internal/devpage).
+func writeDevPage(c *Context, p Problem, err error) {
+	d := devpage.Data{Status: p.Status, Title: p.Title, RequestID: p.RequestID, Err: err.Error()}
+	for _, fe := range p.Errors {
+		d.Errors = append(d.Errors, [3]string{fe.Location, fe.Field, fe.Message})
+	}
+	var pe *PanicError
+	if errors.As(err, &pe) {
+		d.Stack = string(pe.Stack)
+	}
+	if c.route != nil {
+		d.Route = c.route.info.String()
+	}
+	devpage.Write(c.res, c.req, p.Status, d)
 }

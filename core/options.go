@@ -44,7 +44,7 @@ type config struct { // what the Options set
 	json             JSONCodec
 	proxies          *TrustedProxies   // nil: none trusted (proxy.go)
 	translators      []ErrorTranslator // translate.go
-	publicURL        *url.URL          // absurl.go
+	publicURL        *url.URL          // WithPublicURL
 	// binding (see bind.go)
 	bodyLimit      int64
 	strictJSON     bool
