@@ -222,9 +222,7 @@ func (a *App) register(g *Group, method, pat string, h HandlerFunc, mw []Middlew
 		gg.routes = append(gg.routes, rt)
 	}
 	for gg := g; gg != nil; gg = gg.parent {
-		for _, o := range gg.opts {
-			o(rt)
-		}
+		rt.With(gg.opts...)
 	}
 	return rt
 }
@@ -333,10 +331,7 @@ type SecurityScheme struct {
 
 // OAuthFlows lists the OAuth2 flows a scheme supports.
 type OAuthFlows struct {
-	AuthorizationCode *OAuthFlow
-	ClientCredentials *OAuthFlow
-	Implicit          *OAuthFlow
-	Password          *OAuthFlow
+	AuthorizationCode, ClientCredentials, Implicit, Password *OAuthFlow
 }
 
 // OAuthFlow is one OAuth2 flow.

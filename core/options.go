@@ -43,7 +43,7 @@ type config struct { // what the Options set
 	server           ServerConfig
 	json             JSONCodec
 	proxies          *TrustedProxies   // nil: none trusted (proxy.go)
-	translators      []ErrorTranslator // translate.go
+	translators      []ErrorTranslator // TranslateErrors
 	publicURL        *url.URL          // WithPublicURL
 	// binding (see bind.go)
 	bodyLimit      int64
