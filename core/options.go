@@ -60,15 +60,15 @@ type config struct { // what the Options set
 // ServerConfig holds the http.Server settings Run and Serve use. Passed to
 // WithServer, a zero duration keeps its default and NoTimeout turns it off.
 type ServerConfig struct {
-	ReadHeaderTimeout time.Duration // reading the request line and headers (default 5s)
-	ReadTimeout       time.Duration // reading the whole request (default 60s; raise it for large uploads)
+	ReadHeaderTimeout time.Duration // bounds reading the request line and headers (default 5s)
+	ReadTimeout       time.Duration // bounds reading the whole request (default 60s; raise it for uploads)
 	// WriteTimeout bounds writing the response (default 60s). Streams
 	// (Stream, SSE) push it forward before each write, so it bounds each
 	// write; long polls and hijackers needing more use
 	// http.ResponseController or NoTimeout.
 	WriteTimeout   time.Duration
-	IdleTimeout    time.Duration // keep-alive idle time (default 120s)
-	MaxHeaderBytes int           // the request headers' size (default 1 MiB)
+	IdleTimeout    time.Duration // bounds keep-alive idle time (default 120s)
+	MaxHeaderBytes int           // bounds the request headers' size (default 1 MiB)
 	// ShutdownTimeout is how long in-flight requests get to finish at
 	// shutdown before connections are closed (default 30s; NoTimeout waits).
 	ShutdownTimeout time.Duration
