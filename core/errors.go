@@ -252,15 +252,11 @@ func DefaultErrorHandler(c *Context, err error) {
 	for k, v := range hdr {
 		h[k] = slices.Clone(v) // the error may be shared
 	}
-	if a.cfg.development && wantsHTML(c.req) {
+	if a.cfg.development && strings.Contains(c.req.Header.Get("Accept"), "text/html") {
 		writeDevPage(c, p, err)
 		return
 	}
 	problemjson.Write(res, &p, c.req.Method == http.MethodHead, smallBody, a.cfg.json.Marshal)
-}
-
-func wantsHTML(r *http.Request) bool {
-	return strings.Contains(r.Header.Get("Accept"), "text/html")
 }
 
 // writeDevPage renders the development error page (core/internal/devpage).

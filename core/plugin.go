@@ -116,15 +116,10 @@ type Stat struct {
 // StatLabel is a label of a Stat.
 type StatLabel struct{ Name, Value string }
 
-// appSnapshot is everything Install may change on an App, taken before a
-// plugin's Install runs so that a failed Install can be undone completely:
-// app and pre middleware, routes (and what route options did to the routes
-// that were already there), groups (their middleware, options and routes),
-// route names, security schemes, error translators, error-handler
-// wrappers and response documenters, dependency providers, commands,
-// App.Go tasks waiting for the start, and the plugins a nested Install added.
+// appSnapshot is everything a plugin's Install may change on an App (see
+// App.Install), as undo steps (core/internal/rollback).
 type appSnapshot struct {
-	undo    rollback.Undo // core/internal/rollback
+	undo    rollback.Undo
 	plugins int
 	routes  int
 }
