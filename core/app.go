@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -347,13 +348,7 @@ func (a *App) SecurityScheme(name string, s SecurityScheme) {
 }
 
 // SecuritySchemes returns the registered security schemes by name.
-func (a *App) SecuritySchemes() map[string]SecurityScheme {
-	out := make(map[string]SecurityScheme, len(a.schemes))
-	for k, v := range a.schemes {
-		out[k] = v
-	}
-	return out
-}
+func (a *App) SecuritySchemes() map[string]SecurityScheme { return maps.Clone(a.schemes) }
 
 // build freezes the app once: it tells route observers and composes the
 // handler chains.
