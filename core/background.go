@@ -81,19 +81,7 @@ func (c *Context) After(fn func(ctx context.Context)) error {
 		return ErrBackgroundFull
 	}
 	base := background.WithLogger(context.WithoutCancel(c.Context()), c.Logger())
-	run := a.background.After(base, &background.Task{Name: "after " + c.taskName(), RequestID: c.requestID}, inline, fn)
-	if !inline {
-		c.OnDone(run)
-		return nil
-	}
-	res := c.res
-	c.OnDone(func() {
-		// The client has its response before the task runs.
-		if res.Written() {
-			_ = res.FlushError()
-		}
-		run()
-	})
+	c.OnDone(a.background.After(base, &background.Task{Name: "after " + c.taskName(), RequestID: c.requestID}, inline, c.res, fn))
 	return nil
 }
 
