@@ -42,8 +42,8 @@ func ProvideParams(in ...any) ProvideOption {
 // route's input field of type T (exported, untagged) is filled by fn before
 // the handler runs; other code asks with Resolve. The value is computed at
 // most once per request. A provider may call Resolve[U](c) (a cycle is a
-// 500 naming it); its error is rendered as a handler's, and the handler
-// then does not run.
+// 500 naming it); its error (or panic) is rendered as a handler's, and the
+// handler then does not run.
 //
 // Call Provide before registering the routes that use T: a field of a type
 // without provider is refused at registration. Declare the parameters fn
