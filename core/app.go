@@ -5,26 +5,29 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/covetgo/covet/core/internal/background"
+	"github.com/covetgo/covet/core/internal/binding"
 	"github.com/covetgo/covet/core/internal/inject"
 	"github.com/covetgo/covet/core/internal/lifecycle"
 	"github.com/covetgo/covet/core/internal/logx"
 	"github.com/covetgo/covet/core/internal/pathx"
+	irouter "github.com/covetgo/covet/core/internal/router"
 	"github.com/covetgo/covet/core/internal/urlx"
 )
 
 // App is a Covet application: a router, middleware, an error handler and the
-// installed plugins. It is an http.Handler. Create it with New, register
+// installed plugins; it is an http.Handler. Create it with New, register
 // routes and plugins, then call Run (or Serve, or use it as a handler).
-//
-// Configuration (registering routes, Use, Install) is not safe for concurrent
-// use and must finish before the app serves: the first request, Start or Run
+// Configuration (routes, Use, Install) is not safe for concurrent use and
+// must finish before the app serves: the first request, Start or Run
 // freezes the route table.
 type App struct {
 	cfg    config
@@ -32,17 +35,16 @@ type App struct {
 
 	pre     []Middleware
 	mw      []Middleware       // PhaseApp middleware (Use, UseFirst); all of it once built
-	phased  []phasedMiddleware // UseAt with another phase (phase.go)
+	phased  []phasedMiddleware // UseAt with another phase
 	routes  []*Route
 	groups  []*Group
 	names   map[string]*Route
 	router  *router
 	plugins []Plugin
 	schemes map[string]SecurityScheme
-	// documenters add the responses plugins cause to Routes (respdoc.go)
-	documenters []ResponseDocumenter
-	// providers are the dependency providers by provided type (Provide).
-	providers inject.Providers[*Context]
+
+	documenters []ResponseDocumenter       // DocumentResponses
+	providers   inject.Providers[*Context] // by provided type (provide.go)
 
 	frozen    atomic.Bool
 	draining  atomic.Bool
@@ -51,7 +53,6 @@ type App struct {
 	buildOnce sync.Once
 	pool      sync.Pool
 
-	// composed entry points
 	entry HandlerFunc // pre middleware + dispatch
 	serve HandlerFunc // app middleware + routed
 
@@ -85,20 +86,17 @@ func New(opts ...Option) *App {
 	return a
 }
 
-// Logger returns the app's logger. Records logged with a request's context
-// (c.Context() or c.Request().Context()) carry the request ID.
+// Logger returns the app's logger; records logged with a request's context
+// carry the request ID.
 func (a *App) Logger() *slog.Logger { return a.logger }
 
 // Development reports whether the app runs in development mode.
 func (a *App) Development() bool { return a.cfg.development }
 
-// Use adds app-level middleware. It runs for every request that reaches
-// routing, matched or not (404, 405 and automatic OPTIONS answers included),
-// outside group and route middleware, in the order added, whatever the order
-// of Use and route registration. It sits at PhaseApp: inside the observe and
-// edge phases (metrics, CORS), outside the encode, guard, cache and resource
-// phases (compression, rate limits, caching, transactions) whatever order
-// plugins were installed in; see Phase and UseAt.
+// Use adds app-level middleware at PhaseApp (see Phase and UseAt). It runs
+// for every request that reaches routing, matched or not (404, 405 and
+// automatic OPTIONS included), outside group and route middleware, in the
+// order added, whatever the order of Use and route registration.
 func (a *App) Use(mw ...Middleware) {
 	a.configuring("Use")
 	a.mw = append(a.mw, mw...)
@@ -107,9 +105,8 @@ func (a *App) Use(mw ...Middleware) {
 // UseFirst adds app-level middleware outside all PhaseApp middleware added
 // so far (the last UseFirst call is the outermost of PhaseApp).
 //
-// Deprecated: where middleware sits then depends on the order of calls. Use
-// UseAt with a Phase (PhaseObserve, PhaseEdge, ...), which states the
-// position whatever the install order.
+// Deprecated: the position then depends on the order of calls; use UseAt
+// with a Phase, which states it whatever the install order.
 func (a *App) UseFirst(mw ...Middleware) {
 	a.configuring("UseFirst")
 	a.mw = append(slices.Clone(mw), a.mw...)
@@ -129,16 +126,12 @@ func (a *App) configuring(what string) {
 }
 
 // Group returns a group of routes under prefix with its own middleware.
-func (a *App) Group(prefix string, mw ...Middleware) *Group {
-	return newGroup(a, nil, prefix, mw)
-}
+func (a *App) Group(prefix string, mw ...Middleware) *Group { return newGroup(a, nil, prefix, mw) }
 
 // Handle registers a route. The pattern may use {name}, {name:str},
 // {name:int}, {name:float}, {name:uuid} and, as the last segment,
-// {name:path}. A pattern that is not valid, or that repeats a registered
-// method and pattern, panics with a message naming both routes and where
-// they were registered: a route table is fixed at start-up, and a bad one is
-// a programming error.
+// {name:path}. An invalid pattern, or a repeated method and pattern, panics
+// naming both routes and where they were registered (a programming error).
 func (a *App) Handle(method, pattern string, h HandlerFunc, mw ...Middleware) *Route {
 	return a.register(nil, method, pattern, h, mw)
 }
@@ -191,10 +184,7 @@ func mount(a *App, g *Group, prefix string, h http.Handler) {
 		full = g.fullPrefix() + prefix
 	}
 	serve := pathx.Mounted(full, h)
-	hf := func(c *Context) error {
-		serve(c.Response(), c.Request())
-		return nil
-	}
+	hf := func(c *Context) error { serve(c.Response(), c.Request()); return nil }
 	for _, m := range knownMethods {
 		a.register(g, m, prefix+"/{path:path}", hf, nil).Hidden()
 		if prefix != "" {
@@ -208,7 +198,7 @@ func (a *App) register(g *Group, method, pat string, h HandlerFunc, mw []Middlew
 	file, line := callerOutside()
 	full := pat
 	if g != nil {
-		full = joinPath(g.fullPrefix(), pat)
+		full = pathx.Join(g.fullPrefix(), pat)
 	}
 	rt := &Route{app: a, group: g, method: method, handler: h, mw: slices.Clone(mw)}
 	rt.info = RouteInfo{Method: method, Pattern: full, File: file, Line: line}
@@ -233,27 +223,20 @@ func (a *App) register(g *Group, method, pat string, h HandlerFunc, mw []Middlew
 		gg.routes = append(gg.routes, rt)
 	}
 	for gg := g; gg != nil; gg = gg.parent {
-		for _, o := range gg.opts {
-			o(rt)
-		}
+		rt.With(gg.opts...)
 	}
 	return rt
 }
 
-// joinPath joins a group prefix and a route pattern (core/internal/pathx).
-func joinPath(prefix, p string) string { return pathx.Join(prefix, p) }
-
 var coreDir = pathx.CallerDir()
 
-// callerOutside returns the first caller outside this package's non-test
-// files: where the user registered a route.
+// callerOutside returns where the user registered a route: the first caller
+// outside this package's non-test files.
 func callerOutside() (string, int) { return pathx.CallerOutside(coreDir) }
 
-// Routes returns a snapshot of every registered route, in registration order.
-// Plugins use it (for example through RouteObserver) to document the app.
-//
-// Each RouteInfo's Responses lists the route's own (Route.Response) and
-// then those the plugins document for it (App.DocumentResponses).
+// Routes returns a snapshot of every registered route, in registration
+// order; each one's Responses lists its own (Route.Response), then those
+// plugins document for it (DocumentResponses).
 func (a *App) Routes() []RouteInfo {
 	out := make([]RouteInfo, len(a.routes))
 	for i, r := range a.routes {
@@ -264,10 +247,8 @@ func (a *App) Routes() []RouteInfo {
 }
 
 // Match returns the route that would serve a request with this method and
-// path (a HEAD request is served by the GET route when there is no HEAD
-// route), with converters and priorities applied as for a real request.
-// Plugins use it for requests that matched no route, such as CORS
-// preflights, to find the route they are about.
+// path (HEAD falls back to GET), as for a real request. Plugins use it for
+// requests that matched no route, such as CORS preflights.
 func (a *App) Match(method, path string) (RouteInfo, bool) {
 	c := a.pool.Get().(*Context)
 	defer a.pool.Put(c)
@@ -287,7 +268,7 @@ func (a *App) Match(method, path string) (RouteInfo, bool) {
 func (a *App) Methods(path string) []string {
 	c := a.pool.Get().(*Context)
 	defer a.pool.Put(c)
-	return a.router.allowed(c, path, a.cfg.autoOptions)
+	return a.router.Allowed(&c.probe, knownMethods, path, a.cfg.autoOptions)
 }
 
 // URL builds the path of the named route from alternating parameter names and
@@ -302,15 +283,11 @@ func (a *App) URL(name string, pairs ...any) (string, error) {
 }
 
 // Install installs plugins in order. A plugin whose Install fails is rolled
-// back completely: the app is left exactly as it was before that plugin's
-// Install ran. Routes, groups, app, pre and group middleware (Group.Use),
-// route options applied to existing routes (Group.With: tags, security,
-// responses, metadata, route middleware), route names, security schemes,
-// error translators, error-handler wrappers and the plugins its Install
-// installed in turn are all undone; then Cleanup (see Cleaner) runs for the
-// failed plugin and for those nested plugins, in reverse order. The plugins
-// installed before it in this call stay installed. A second plugin with a
-// name already installed is refused.
+// back completely (routes, groups, middleware, route options applied to
+// existing routes, names, security schemes, translators, error-handler
+// wrappers, the plugins it installed in turn), then Cleanup (see Cleaner)
+// runs for it and those nested plugins, in reverse order; plugins installed
+// before it stay. A plugin with a name already installed is refused.
 func (a *App) Install(plugins ...Plugin) error {
 	a.configuring("Install")
 	for _, p := range plugins {
@@ -344,28 +321,18 @@ func (a *App) Plugin(name string) Plugin {
 // SecurityScheme describes how clients authenticate, for documentation. Auth
 // plugins register theirs with App.SecurityScheme; routes refer to them by name.
 type SecurityScheme struct {
-	// Type is "http", "apiKey", "oauth2" or "openIdConnect".
-	Type string
-	// Scheme is the HTTP auth scheme for Type "http" ("bearer", "basic").
-	Scheme string
-	// BearerFormat hints the token format ("JWT").
-	BearerFormat string
-	// In and Name locate an API key ("header", "query", "cookie").
-	In, Name string
-	// Description is free text.
-	Description string
-	// OpenIDConnectURL is the discovery URL for Type "openIdConnect".
-	OpenIDConnectURL string
-	// Flows describes OAuth2 flows for Type "oauth2".
-	Flows *OAuthFlows
+	Type             string      // "http", "apiKey", "oauth2" or "openIdConnect"
+	Scheme           string      // the HTTP auth scheme for Type "http" ("bearer", "basic")
+	BearerFormat     string      // a hint of the token format ("JWT")
+	In, Name         string      // where an API key is ("header", "query", "cookie") and its name
+	Description      string      // free text
+	OpenIDConnectURL string      // the discovery URL for Type "openIdConnect"
+	Flows            *OAuthFlows // the OAuth2 flows for Type "oauth2"
 }
 
 // OAuthFlows lists the OAuth2 flows a scheme supports.
 type OAuthFlows struct {
-	AuthorizationCode *OAuthFlow
-	ClientCredentials *OAuthFlow
-	Implicit          *OAuthFlow
-	Password          *OAuthFlow
+	AuthorizationCode, ClientCredentials, Implicit, Password *OAuthFlow
 }
 
 // OAuthFlow is one OAuth2 flow.
@@ -381,16 +348,10 @@ func (a *App) SecurityScheme(name string, s SecurityScheme) {
 }
 
 // SecuritySchemes returns the registered security schemes by name.
-func (a *App) SecuritySchemes() map[string]SecurityScheme {
-	out := make(map[string]SecurityScheme, len(a.schemes))
-	for k, v := range a.schemes {
-		out[k] = v
-	}
-	return out
-}
+func (a *App) SecuritySchemes() map[string]SecurityScheme { return maps.Clone(a.schemes) }
 
-// build freezes the app: it composes every route's handler chain, tells
-// route observers, and makes the app ready to serve. It runs once.
+// build freezes the app once: it tells route observers and composes the
+// handler chains.
 func (a *App) build() error {
 	var err error
 	a.buildOnce.Do(func() {
@@ -403,20 +364,18 @@ func (a *App) build() error {
 			}
 		}
 		for _, r := range a.routes {
-			h := r.handler
-			h = chain(r.mw, h)
+			h := chain(r.mw, r.handler)
 			for g := r.group; g != nil; g = g.parent {
 				h = chain(g.mw, h)
 			}
 			r.inner = h
 		}
-		// App middleware is composed once, around one handler that runs the
-		// matched route's chain or the unmatched answer.
+		// App middleware wraps one handler: the route's chain or the unmatched answer.
 		a.mw = a.appChain()
 		a.phased = nil
 		a.serve = chain(a.mw, a.routed)
 		a.entry = chain(a.pre, a.dispatch)
-		a.router.finalize()
+		a.router.Finalize()
 		a.frozen.Store(true)
 	})
 	if err == nil && !a.frozen.Load() {
@@ -425,14 +384,12 @@ func (a *App) build() error {
 	return err
 }
 
-// ServeHTTP serves a request. An error or panic from the handlers is
-// answered by the error handler; if the response had already started (a
-// status or body bytes were sent), no error answer is possible and ending
-// the body cleanly would pass a truncated response off as complete, so
-// ServeHTTP logs the failure and aborts the response by panicking with
-// http.ErrAbortHandler, which net/http turns into a broken connection
-// (HTTP/1.1) or a reset stream (HTTP/2). A stream ended by ErrDraining
-// ends cleanly instead.
+// ServeHTTP serves a request; an error or panic is answered by the error
+// handler. If the response had already started, ending the body cleanly
+// would pass a truncated response off as complete, so ServeHTTP logs the
+// failure and panics with http.ErrAbortHandler: net/http breaks the
+// connection (HTTP/1.1) or resets the stream (HTTP/2). A stream ended by
+// ErrDraining ends cleanly instead.
 func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !a.frozen.Load() {
 		if err := a.build(); err != nil {
@@ -470,7 +427,7 @@ func (a *App) finish(c *Context) {
 			c.release()
 			panic(v)
 		}
-		a.handleError(c, newPanicError(v))
+		a.handleError(c, NewPanicError(v))
 		if c.abortErr != nil {
 			a.logAbort(c, c.abortErr)
 			c.release()
@@ -485,13 +442,8 @@ func (a *App) finish(c *Context) {
 	a.pool.Put(c)
 }
 
-// logAbort logs a response that failed after it started (handleError set
-// c.abortErr). No error answer is possible any more, and ending the body
-// cleanly would hand the client (and any cache or proxy) a truncated
-// response that looks complete, so the caller then panics with
-// http.ErrAbortHandler, as net/http's own handlers do: the server breaks the
-// connection (HTTP/1.1: no terminating chunk, the connection is closed;
-// HTTP/2: the stream is reset). The error handler has already seen the error.
+// logAbort logs a response that failed after it started (c.abortErr); the
+// caller then aborts it (see ServeHTTP).
 func (a *App) logAbort(c *Context, err error) {
 	r := c.req
 	attrs := []any{"error", err.Error(), "method", r.Method, "path", r.URL.Path, "status", c.res.status, "bytes", c.res.size}
@@ -505,8 +457,8 @@ func (a *App) logAbort(c *Context, err error) {
 func (a *App) dispatch(c *Context) error {
 	r := c.req
 	method, path := r.Method, r.URL.Path
-	if len(r.URL.RawQuery) >= MaxQueryParams && tooManyQueryParams(r.URL.RawQuery) {
-		c.route, c.dirty, c.miss = nil, true, missBadQuery
+	if len(r.URL.RawQuery) >= MaxQueryParams && binding.TooManyQueryParams(r.URL.RawQuery) {
+		c.route, c.dirty, c.miss = nil, true, irouter.MissBadQuery
 		return a.serve(c)
 	}
 	rt := a.router.find(c, method, path)
@@ -522,43 +474,16 @@ func (a *App) dispatch(c *Context) error {
 	return a.serve(c)
 }
 
-// What answers a request no route matched.
-const (
-	missNotFound uint8 = iota + 1
-	missMethod
-	missOptions
-	missRedirect
-	missBadQuery // more than MaxQueryParams query parameters
-)
-
-// unmatched decides the answer for a request no route matched.
+// unmatched decides the answer for a request no route matched
+// (core/internal/router).
 func (a *App) unmatched(c *Context, method, path string) {
-	c.dirty = true
-	if method != http.MethodConnect && uncleanPath(path) {
-		// An unclean path matched no route (no parameter may hold a
-		// dot-segment or an empty segment, and patterns have none): it is
-		// redirected to its clean form under every trailing-slash policy.
-		a.redirectClean(c, method, path)
-		return
+	var target string
+	c.miss, c.allowed, target = a.router.Unmatched(&c.probe, knownMethods, method, path,
+		a.cfg.autoOptions, a.cfg.trailingSlash == TrailingSlashRedirect)
+	if target != "" {
+		c.redirectTo = irouter.RedirectLocation(target, c.req.URL.RawQuery)
 	}
-	allowed := a.router.allowed(c, path, a.cfg.autoOptions)
-	if len(allowed) > 0 {
-		c.allowed = allowed
-		if method == http.MethodOptions && a.cfg.autoOptions {
-			c.miss = missOptions
-			return
-		}
-		c.miss = missMethod
-		return
-	}
-	if a.cfg.trailingSlash == TrailingSlashRedirect && method != http.MethodConnect {
-		if target := a.router.redirectTarget(c, method, path); target != "" {
-			c.redirectTo = redirectLocation(target, c.req.URL.RawQuery)
-			c.miss = missRedirect
-			return
-		}
-	}
-	c.miss = missNotFound
+	c.dirty, c.params = true, nil
 }
 
 // routed runs the matched route's group and route chain, or the answer for
@@ -568,14 +493,14 @@ func (a *App) routed(c *Context) error {
 		return rt.inner(c)
 	}
 	switch c.miss {
-	case missOptions:
+	case irouter.MissOptions:
 		return autoOptions(c)
-	case missMethod:
+	case irouter.MissMethod:
 		return a.cfg.methodNotAllowed(c)
-	case missRedirect:
+	case irouter.MissRedirect:
 		return redirectHandler(c)
-	case missBadQuery:
-		return errTooManyQueryParams()
+	case irouter.MissBadQuery:
+		return bindError(binding.ErrTooManyQueryParams())
 	}
 	return a.cfg.notFound(c)
 }
@@ -608,10 +533,10 @@ func MethodNotAllowedHandler(c *Context) error {
 		WithHeader("Allow", allow)
 }
 
-// Start starts the installed plugins (Starter) in install order, after
-// freezing the route table. Run and Serve call it; call it yourself when you
-// serve the App with your own server. If a plugin fails to start, the ones
-// already started are stopped in reverse order and the error is returned.
+// Start freezes the route table and starts the plugins (Starter) in start
+// order. Run and Serve call it; call it yourself with your own server. If a
+// plugin fails to start, those started are stopped in reverse order and the
+// error is returned.
 func (a *App) Start(ctx context.Context) error {
 	if err := a.build(); err != nil {
 		return err
@@ -623,14 +548,53 @@ func (a *App) Start(ctx context.Context) error {
 	}, a.background.Start)
 }
 
-// Stop stops the started plugins (Stopper) in reverse install order, giving
-// each the context's deadline, and returns their errors joined. It fires the
-// drain signal (see Draining) first, if the shutdown did not already.
-//
-// Before the plugins, it waits for the background tasks (Context.After,
-// App.Go) until ctx ends, and reports those it abandoned in the error.
+// Stop fires the drain signal (Draining) if the shutdown did not, waits
+// until ctx ends for the background tasks (After, Go), then stops the
+// started plugins (Stopper) in reverse order; the error joins the plugins'
+// errors and names the tasks it abandoned.
 func (a *App) Stop(ctx context.Context) error {
 	a.beginDrain()
 	bgErr := a.background.Wait(ctx, a.logger)
 	return errors.Join(bgErr, a.lifecycle.Stop(ctx, a.plugins))
+}
+
+// WithPublicURL sets the app's public base URL ("https://example.com/app"),
+// for AbsoluteURL (App's, and Context's in place of the request's scheme
+// and host). A URL that is not absolute http(s) panics.
+func WithPublicURL(base string) Option {
+	u, ok := urlx.ParseBase(base)
+	if !ok {
+		panic("covet: WithPublicURL: " + base + " is not an absolute http(s) URL without query")
+	}
+	return func(c *config) { c.publicURL = u }
+}
+
+// AbsoluteURL builds the absolute URL of the named route on the app's
+// public URL (WithPublicURL), with its parameters as URL does and query
+// appended (nil for none):
+//
+//	link, err := app.AbsoluteURL("user.confirm", url.Values{"token": {tok}}, "id", 42)
+func (a *App) AbsoluteURL(name string, query url.Values, pairs ...any) (string, error) {
+	if a.cfg.publicURL == nil {
+		return "", errors.New("covet: AbsoluteURL needs the app's public URL (WithPublicURL)")
+	}
+	return a.absolute(a.cfg.publicURL.Scheme, a.cfg.publicURL.Host, a.cfg.publicURL.Path, name, query, pairs)
+}
+
+// AbsoluteURL builds the absolute URL of the named route for this request's
+// client (OAuth callbacks): on the app's public URL, else on the client's
+// Scheme and Host.
+func (c *Context) AbsoluteURL(name string, query url.Values, pairs ...any) (string, error) {
+	if u := c.app.cfg.publicURL; u != nil {
+		return c.app.absolute(u.Scheme, u.Host, u.Path, name, query, pairs)
+	}
+	return c.app.absolute(c.Scheme(), c.Host(), "", name, query, pairs)
+}
+
+func (a *App) absolute(scheme, host, prefix, name string, query url.Values, pairs []any) (string, error) {
+	p, err := a.URL(name, pairs...)
+	if err != nil {
+		return "", err
+	}
+	return urlx.Absolute(scheme, host, prefix, p, query), nil
 }

@@ -2,7 +2,6 @@ package covet
 
 import (
 	"fmt"
-	"net/url"
 	"reflect"
 
 	"github.com/covetgo/covet/core/internal/binding"
@@ -16,8 +15,7 @@ type routeBind struct {
 	multipart *MultipartLimits
 }
 
-// bindOptions returns the binding settings in force for the request: the
-// app's, overridden by the route's.
+// bindOptions returns the app's binding settings, overridden by the route's.
 func (c *Context) bindOptions() binding.Options {
 	cfg := &c.app.cfg
 	o := binding.Options{BodyLimit: cfg.bodyLimit, Strict: cfg.strictJSON, MaxDepth: cfg.maxJSONDepth, Codec: bodyDecoder(cfg.json)}
@@ -67,8 +65,8 @@ func UploadLimits(l MultipartLimits) RouteOption {
 	return func(r *Route) { routeBindOf(r).multipart = &l }
 }
 
-// WithBodyLimit sets the app-wide limit on JSON and urlencoded request
-// bodies read by Bind and typed handlers (default DefaultBodyLimit, 4 MiB).
+// WithBodyLimit sets the app-wide limit on JSON and urlencoded bodies read
+// by Bind and typed handlers (default DefaultBodyLimit, 4 MiB).
 func WithBodyLimit(n int64) Option { return func(c *config) { c.bodyLimit = n } }
 
 // WithDisallowUnknownFields makes JSON bodies with undeclared fields a 422
@@ -83,9 +81,9 @@ func WithMaxJSONDepth(n int) Option { return func(c *config) { c.maxJSONDepth = 
 // WithMultipartLimits sets the app-wide multipart limits.
 func WithMultipartLimits(l MultipartLimits) Option { return func(c *config) { c.multipart = l } }
 
-// WithOutputValidation checks typed handlers' outputs against their own
-// schema before sending them; a failure is a 500 that names the broken
-// rule in the log. Meant for development and tests (off by default).
+// WithOutputValidation checks typed handlers' outputs against their schema
+// before sending; a failure is a 500 naming the rule in the log. For
+// development and tests (off by default).
 func WithOutputValidation(on bool) Option { return func(c *config) { c.validateOutput = on } }
 
 // WithEncoders registers response encoders for typed handlers' outputs,
@@ -95,10 +93,8 @@ func WithEncoders(encs ...Encoder) Option {
 }
 
 // Bind fills v, a pointer to a struct, from the request with the rules of
-// typed inputs: path, query, header, cookie and form tags, a Body field or
-// the struct itself as the JSON body, defaults, and validation. A failure is
-// returned as the error to return from the handler (400, 413, 415 or 422
-// with every failing field). Plans are compiled once per type and cached.
+// typed inputs (see HandleTyped), defaults and validation. A failure is the
+// error to return (400, 413, 415, or 422 listing every failing field).
 func (c *Context) Bind(v any) error {
 	ip, err := bindTarget(v)
 	if err != nil {
@@ -106,8 +102,7 @@ func (c *Context) Bind(v any) error {
 	}
 	vs := binding.GetState()
 	defer binding.PutState(vs)
-	if ip.HasPath() && ip.PathIdx == nil {
-		// Resolve path fields against this route's pattern.
+	if ip.HasPath() && ip.PathIdx == nil { // resolved against this route's pattern
 		var params []PathParam
 		if c.route != nil {
 			params = c.route.pat.params
@@ -155,8 +150,7 @@ func (c *Context) BindJSON(v any) error {
 	return decodeJSON(*bp, tp, v, o)
 }
 
-// jsonTarget compiles the body plan of the value v points to, for who
-// (BindJSON, DecodeJSON).
+// jsonTarget compiles the body plan of the value v points to.
 func jsonTarget(who string, v any) (*binding.TypePlan, error) {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
@@ -177,8 +171,7 @@ func stateError(vs *binding.State) error {
 	return nil
 }
 
-// decodeJSON decodes and validates data into the value of plan tp v
-// points to.
+// decodeJSON decodes and validates data into *v (plan tp).
 func decodeJSON(data []byte, tp *binding.TypePlan, v any, o binding.Options) error {
 	vs := binding.GetState()
 	defer binding.PutState(vs)
@@ -188,8 +181,8 @@ func decodeJSON(data []byte, tp *binding.TypePlan, v any, o binding.Options) err
 	return stateError(vs)
 }
 
-// BindQuery fills the query-tagged fields of v (a pointer to a struct) from
-// the query string, with defaults and validation; other locations are left alone.
+// BindQuery fills the query-tagged fields of v (a pointer to a struct), with
+// defaults and validation; other fields are left alone.
 func (c *Context) BindQuery(v any) error {
 	ip, err := bindTarget(v)
 	if err != nil {
@@ -207,12 +200,10 @@ func (c *Context) BindQuery(v any) error {
 	return stateError(vs)
 }
 
-// DecodeJSON decodes data into v (a pointer to any JSON type) and validates
-// it with the tags of v's type, exactly as a typed handler's Body, with the
-// app's JSON codec and its strictness and depth settings. It is for JSON that
-// does not arrive as a request body (WebSocket messages, queue payloads). A
-// failure is an *Error: 400 for malformed JSON, 422 listing every failing
-// field (locations say "body").
+// DecodeJSON decodes and validates data into v (a pointer to any JSON type)
+// as a typed handler's Body, with the app's codec and settings, for JSON
+// that is not a request body (WebSocket messages, queue payloads). A
+// failure is an *Error: 400 for malformed JSON, 422 listing the fields.
 func (a *App) DecodeJSON(data []byte, v any) error {
 	tp, err := jsonTarget("DecodeJSON", v)
 	if err != nil {
@@ -225,17 +216,11 @@ func (a *App) DecodeJSON(data []byte, v any) error {
 }
 
 // BindValues fills the query-tagged fields of v (a non-nil pointer to a
-// struct) from values, keyed by parameter name, exactly as typed handlers
-// bind query parameters: the same parsing (durations, times,
-// encoding.TextUnmarshaler types, pointers for optional values, a slice
-// collecting every value of its key), defaults, required:"true" and
-// constraint tags. Every failure is reported at once, as the *Error of a
-// 422 (Location "query", Field the parameter name). A scalar takes the
-// first value of its key; a slice given an empty list of values is empty
-// (its default does not apply). Fields of other locations are left alone.
-//
-// It lets code outside a request reuse the binding engine: the settings
-// plugin loads typed configuration through it.
+// struct) from values by parameter name, exactly as typed handlers bind
+// query parameters (parsing, defaults, required and constraint tags), for
+// code outside a request (the settings plugin). Failures come at once as a
+// 422 *Error (Location "query"). A scalar takes its key's first value; a
+// slice given an empty list is empty (no default).
 func BindValues(v any, values map[string][]string) error {
 	ip, err := bindTarget(v)
 	if err != nil {
@@ -264,9 +249,8 @@ func bindError(err error) error {
 	return e
 }
 
-// fieldErrors copies the binder's field errors (the State's own array,
-// reused once the State is back in its pool) as FieldErrors: the two types
-// have the same fields, so the compiler checks each conversion.
+// fieldErrors copies the binder's field errors (the pooled State's array)
+// as FieldErrors, a conversion the compiler checks.
 func fieldErrors(errs []binding.FieldError) []FieldError {
 	out := make([]FieldError, len(errs))
 	for i, e := range errs {
@@ -287,7 +271,4 @@ const (
 	MaxQueryParams = binding.MaxQueryParams
 )
 
-func parseQuery(raw string) url.Values   { return binding.ParseQuery(raw) }
-func tooManyQueryParams(raw string) bool { return binding.TooManyQueryParams(raw) }
-func errTooManyQueryParams() error       { return bindError(binding.ErrTooManyQueryParams()) }
-func init()                              { binding.SetFileType(reflect.TypeFor[*File]()) }
+func init() { binding.SetFileType(reflect.TypeFor[*File]()) }

@@ -17,46 +17,37 @@ import (
 // (`go run . routes`, `./app migrate up`). The covet command-line tool
 // (contrib/covet) runs these through the app instead of parsing its source.
 type Command struct {
-	// Name is the first argument that selects the command ("migrate").
-	Name string
-	// Usage is the command's synopsis without its name ("up|down|status|create NAME").
-	Usage string
-	// Summary is a one-line description for the help listing.
-	Summary string
-	// Run runs the command with the arguments after its name and writes
-	// its report to out. ctx is canceled on SIGINT or SIGTERM.
+	Name    string // the first argument, which selects the command ("migrate")
+	Usage   string // the synopsis without the name ("up|down|status|create NAME")
+	Summary string // one line for the help listing
+	// Run runs the command with the arguments after its name, writing its
+	// report to out; ctx is canceled on SIGINT or SIGTERM.
 	Run func(ctx context.Context, args []string, out io.Writer) error
 }
 
-// Commander is a plugin that offers commands to App.Main: the orm plugin
-// offers "migrate", the openapi plugin "openapi". Commands is called when a
-// command runs, after every plugin was installed; an app's own AddCommand
-// wins over a plugin's command of the same name.
+// Commander is a plugin that offers commands to App.Main (orm's "migrate",
+// openapi's "openapi"). Commands is called when a command runs, after every
+// plugin was installed.
 type Commander interface {
 	Commands() []Command
 }
 
-// ErrNoMain is returned by Run, Serve and ServeContext when the process was
-// started by the covet tool to run a command (the environment variable
-// CommandEnv is set) but the app serves without going through App.Main: the
-// tool reports that the app lacks the command hook instead of waiting for a
-// server that never answers its command.
+// ErrNoMain is returned by Run, Serve and ServeContext when the covet tool
+// started the process to run a command (CommandEnv is set) but the app
+// serves without App.Main, so the tool reports it instead of waiting.
 var ErrNoMain = errors.New("covet: this app does not run commands: its main calls Run or Serve instead of App.Main (see covet.App.Main)")
 
 // CommandEnv is the environment variable the covet tool sets when it runs
 // an app's command; see ErrNoMain.
 const CommandEnv = "COVET_COMMAND"
 
-// ListenFDEnv is the environment variable that hands Run an open listening
-// socket: its value is the number of an inherited file descriptor (3 for the
-// first of exec.Cmd.ExtraFiles). Run serves on it instead of listening on
-// its address. `covet dev` uses it to keep the socket open while it rebuilds
-// and restarts the app, so a browser never sees "connection refused".
+// ListenFDEnv is the environment variable that hands Run an inherited
+// listening socket by file descriptor number (3 for the first of
+// exec.Cmd.ExtraFiles): `covet dev` keeps the socket open across restarts.
 const ListenFDEnv = "COVET_LISTEN_FD"
 
 // AddCommand adds a command App.Main runs when the program's first argument
-// is its name. It panics on an empty name, a nil Run, or a name used twice,
-// like other registration errors.
+// is its name. An empty name, a nil Run or a name used twice panics.
 func (a *App) AddCommand(cmd Command) {
 	if cmd.Name == "" || cmd.Run == nil || strings.HasPrefix(cmd.Name, "-") {
 		panic(fmt.Sprintf("covet: AddCommand %q: a command needs a name (not a flag) and a Run function", cmd.Name))
@@ -84,21 +75,11 @@ func (a *App) Commands() []Command {
 	return cli.Merge(usable, a.builtinCommands(), fromPlugins, a.commands)
 }
 
-// Main is an application's whole main function: it runs the command named by
-// args (the program's arguments, os.Args[1:]) or, with no arguments or
-// "serve", serves on addr as Run does (serve takes --addr to override it).
-//
-//	func main() {
-//		app := newApp()
-//		if err := app.Main(":8080", os.Args[1:]); err != nil {
-//			log.Fatal(err)
-//		}
-//	}
-//
-// Then `go run . routes` prints the route table, `go run . help` lists the
-// commands, and plugins add theirs: `go run . openapi --format yaml` with the
-// openapi plugin installed, `go run . migrate up` with the orm plugin. Command
-// output goes to standard output; a command's failure is returned.
+// Main is an application's whole main function: it runs the command named
+// by args (os.Args[1:]) with its output on standard output, or, with no
+// arguments or "serve", serves on addr as Run does (serve takes --addr).
+// `go run . routes` prints the route table, `go run . help` lists the
+// commands; plugins add theirs (`go run . migrate up`).
 func (a *App) Main(addr string, args []string) error {
 	if addr, serve, err := cli.ServeArgs(addr, args); err != nil {
 		return err
@@ -115,20 +96,11 @@ func (a *App) Main(addr string, args []string) error {
 // remaining arguments, writing its output to out. An unknown command is an
 // error that lists the known ones.
 func (a *App) RunCommand(ctx context.Context, out io.Writer, args []string) error {
-	if len(args) == 0 {
-		return errors.New("covet: no command given")
+	c, err := cli.Find(a.Commands(), func(c Command) string { return c.Name }, args)
+	if err != nil {
+		return err
 	}
-	var names []string
-	for _, c := range a.Commands() {
-		if c.Name == args[0] {
-			if c.Name == "serve" {
-				return errors.New("covet: serve runs through App.Main")
-			}
-			return c.Run(ctx, args[1:], out)
-		}
-		names = append(names, c.Name)
-	}
-	return fmt.Errorf("covet: unknown command %q (commands: %s)", args[0], strings.Join(names, ", "))
+	return c.Run(ctx, args[1:], out)
 }
 
 func (a *App) builtinCommands() []Command {
@@ -147,8 +119,7 @@ func (a *App) helpCommand(_ context.Context, args []string, out io.Writer) error
 	return cli.PrintHelp(out, rows)
 }
 
-// routesCommand prints the route table: method, pattern, name, handler
-// (where it was registered) and the typed input and output.
+// routesCommand prints the route table.
 func (a *App) routesCommand(_ context.Context, args []string, out io.Writer) error {
 	if len(args) > 0 {
 		return fmt.Errorf("covet: routes: unexpected argument %q", args[0])
@@ -160,8 +131,7 @@ func (a *App) routesCommand(_ context.Context, args []string, out io.Writer) err
 	return cli.PrintRoutes(out, rows)
 }
 
-// commandMode reports whether the covet tool started this process for a
-// command, so that serving would be a mistake (ErrNoMain).
+// commandMode reports whether serving is a mistake (ErrNoMain).
 func (a *App) commandMode() bool {
 	return os.Getenv(CommandEnv) != "" && !a.viaMain.Load()
 }

@@ -14,8 +14,11 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/covetgo/covet/core/internal/binding"
 	"github.com/covetgo/covet/core/internal/inject"
 	"github.com/covetgo/covet/core/internal/keys"
+	"github.com/covetgo/covet/core/internal/logx"
+	irouter "github.com/covetgo/covet/core/internal/router"
 	"github.com/covetgo/covet/core/internal/sse"
 	"github.com/julienschmidt/httprouter"
 )
@@ -23,13 +26,11 @@ import (
 // Context is one request being served: the request, the response, the
 // matched route and its parameters, and values plugins attach.
 //
-// Lifetime: a Context is taken from a pool for each request and returned to
-// it when the handler chain has returned. Do not keep it, nor use it from
-// another goroutine, after that: copy what you need (strings returned by its
-// methods are safe to keep; they are not reused). A goroutine that outlives
-// the handler should take c.Request().Context() or context.WithoutCancel of
-// it, and the values it needs. In development mode contexts are not reused
-// and any use after return panics, so tests catch the mistake.
+// Lifetime: a Context is pooled and reused once the handler chain returns.
+// Do not keep it or use it from another goroutine after that; copy what you
+// need (returned strings are safe to keep), and give a goroutine that
+// outlives the handler context.WithoutCancel(c.Context()) or use After. In
+// development mode contexts are not reused and a late use panics.
 type Context struct {
 	app     *App
 	req     *http.Request
@@ -37,56 +38,38 @@ type Context struct {
 	resp    Response
 	route   *Route
 	params  httprouter.Params
-	probe   probe
+	probe   irouter.Probe
 	allowed []string
 
 	redirectTo string
-	miss       uint8 // the answer for an unmatched request (missNotFound, ...)
+	miss       irouter.Miss // the answer to an unmatched request
 	query      url.Values
 	values     []keys.Value // Key.Set values until the request's context needs them (pooled)
 	keys       *keys.Store  // the values once visible from the context (not pooled)
-	// keysPending: the request may not carry keys in its context yet
-	// (attached when the request or its context is next asked for).
+	// keysPending: the request's context may lack the keys (attached when
+	// the request or its context is next asked for).
 	keysPending bool
 	requestID   string
 	logger      *slog.Logger
 	released    bool
 	errHandled  bool
-	// abortErr is the error that came after the response started: the
-	// response is aborted when the handler chain returns.
-	abortErr error
-	// streaming: the request's context also ends when the app drains
-	// (SSE, Stream).
-	streaming bool
-	// dirty is set by every setter of the fields release clears only when set.
-	dirty bool
-	// cleanups run when the request ends, last first (OnDone; temporary
-	// upload files).
-	cleanups []func()
-	// deps are the values of dependency providers resolved for the
-	// request (provide.go); cleared in release when dirty.
-	deps inject.Slots[*Context]
-
-	// jsonBuf is the buffer c.JSON and typed outputs encode into under
-	// StdJSON, kept across requests with the pooled Context.
-	jsonBuf []byte
-
-	// pendingCtx is SetContext's context, not yet on the request (a copy
-	// of the request carries it when the request is next asked for).
-	pendingCtx context.Context
+	abortErr    error                  // an error after the response started: abort it
+	streaming   bool                   // the request's context ends when the app drains
+	dirty       bool                   // set by every setter of the fields release clears only when set
+	cleanups    []func()               // OnDone callbacks, run last first
+	deps        inject.Slots[*Context] // providers' values (provide.go)
+	jsonBuf     []byte                 // StdJSON's encoding buffer, pooled
+	pendingCtx  context.Context        // SetContext's, not yet on the request
 }
 
 // release clears the per-request state. Fields are only written when set,
-// to spare the pointer stores (and GC write barriers) on the hot path; the
-// request and writer are overwritten by the next reset.
+// to spare pointer stores (and GC write barriers) on the hot path; route,
+// params, request and writer are overwritten by the next request.
 func (c *Context) release() {
-	// route and params are overwritten by the next dispatch.
-	if res := c.res; len(res.before) > 0 {
-		if !res.written {
-			// Nothing was written: net/http sends its 200 with the headers
-			// as they are now, so the hooks run now.
-			c.runGuarded("Response.Before", res.runBefore)
-		}
+	if res := c.res; len(res.before) > 0 && !res.written {
+		// Nothing was written: net/http sends its 200 with the headers as
+		// they are now, so the hooks run now.
+		c.runGuarded("Response.Before", res.runBefore)
 	}
 	if c.res != &c.resp {
 		c.res = &c.resp
@@ -127,11 +110,9 @@ func (c *Context) release() {
 }
 
 // OnDone registers fn to run when the request is over: after the handler
-// chain returned and the error handler ran, when the response is complete
-// (net/http may still hold its last bytes in a buffer). Callbacks run last
-// registered first, as defers do, even when a handler panicked; a panicking
-// callback is logged and the others still run. Core removes multipart
-// upload files this way; plugins close what they opened for the request.
+// chain and the error handler, the response complete (net/http may still
+// buffer its last bytes). Callbacks run last first, as defers do, even after
+// a panic; a panicking callback is logged and the others still run.
 func (c *Context) OnDone(fn func()) {
 	c.live()
 	if fn != nil {
@@ -139,8 +120,7 @@ func (c *Context) OnDone(fn func()) {
 	}
 }
 
-// runGuarded runs a request-end callback, logging a panic instead of
-// letting it take the others down.
+// runGuarded runs a request-end callback, logging a panic.
 func (c *Context) runGuarded(what string, fn func()) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -171,17 +151,13 @@ func (c *Context) Request() *http.Request {
 	return c.req
 }
 
-// SetRequest replaces the request, for middleware that derives a new one
-// (for example with r.WithContext).
+// SetRequest replaces the request, for middleware that derives a new one.
 func (c *Context) SetRequest(r *http.Request) {
 	c.live()
 	c.req = r
-	c.pendingCtx = nil // r is the request now, with its own context
-	if c.keys != nil || len(c.values) > 0 {
-		// The values set on the request stay visible from its context:
-		// checked when the request is next asked for.
-		c.keysPending = true
-	}
+	c.pendingCtx = nil // r has its own context
+	// The values set stay visible from its context (checked when asked for).
+	c.keysPending = c.keysPending || c.keys != nil || len(c.values) > 0
 }
 
 // Response returns the response writer.
@@ -201,12 +177,9 @@ func (c *Context) Context() context.Context {
 }
 
 // SetContext replaces the request's context with ctx, which should derive
-// from c.Context(): middleware that puts a value on the context (a trace
-// span, a deadline) calls it instead of
-// c.SetRequest(c.Request().WithContext(ctx)). The request is copied to
-// carry ctx only when someone asks for it (c.Request()); c.Context()
-// returns ctx without the copy, so a request whose handler only reads the
-// context pays no request copy.
+// from c.Context() (a trace span, a deadline): cheaper than
+// c.SetRequest(c.Request().WithContext(ctx)), as the request is copied only
+// when someone asks for it (c.Request()).
 func (c *Context) SetContext(ctx context.Context) {
 	c.live()
 	if ctx == nil {
@@ -214,11 +187,8 @@ func (c *Context) SetContext(ctx context.Context) {
 	}
 	c.pendingCtx = ctx
 	c.dirty = true
-	if c.keys != nil || len(c.values) > 0 {
-		// The values set on the request stay visible from ctx: checked
-		// when the request or its context is next asked for.
-		c.keysPending = true
-	}
+	// The values set stay visible from ctx (checked when asked for).
+	c.keysPending = c.keysPending || c.keys != nil || len(c.values) > 0
 }
 
 // applyContext puts SetContext's context on a copy of the request.
@@ -262,29 +232,26 @@ func (c *Context) Param(name string) string {
 	return ""
 }
 
-// ParamInt returns a path parameter as an int.
+// ParamInt returns a path parameter as an int; a failure is a 400 *Error.
 func (c *Context) ParamInt(name string) (int, error) {
-	v, err := strconv.Atoi(c.Param(name))
-	if err != nil {
-		return 0, NewError(http.StatusBadRequest, "path parameter "+name+" must be an integer")
-	}
-	return v, nil
+	return paramAs(c, name, "an integer", strconv.Atoi)
 }
 
-// ParamInt64 returns a path parameter as an int64.
+// ParamInt64 returns a path parameter as an int64; a failure is a 400 *Error.
 func (c *Context) ParamInt64(name string) (int64, error) {
-	v, err := strconv.ParseInt(c.Param(name), 10, 64)
-	if err != nil {
-		return 0, NewError(http.StatusBadRequest, "path parameter "+name+" must be an integer")
-	}
-	return v, nil
+	return paramAs(c, name, "an integer", func(s string) (int64, error) { return strconv.ParseInt(s, 10, 64) })
 }
 
-// ParamFloat returns a path parameter as a float64.
+// ParamFloat returns a path parameter as a float64; a failure is a 400 *Error.
 func (c *Context) ParamFloat(name string) (float64, error) {
-	v, err := strconv.ParseFloat(c.Param(name), 64)
+	return paramAs(c, name, "a number", func(s string) (float64, error) { return strconv.ParseFloat(s, 64) })
+}
+
+func paramAs[T any](c *Context, name, what string, parse func(string) (T, error)) (T, error) {
+	v, err := parse(c.Param(name))
 	if err != nil {
-		return 0, NewError(http.StatusBadRequest, "path parameter "+name+" must be a number")
+		var zero T
+		return zero, NewError(http.StatusBadRequest, "path parameter "+name+" must be "+what)
 	}
 	return v, nil
 }
@@ -309,15 +276,14 @@ func (c *Context) Query(name string) string {
 	return c.QueryValues().Get(name)
 }
 
-// QueryValues returns the parsed query string (parsed once per request) by
-// the parser typed binding uses, so both see the same values: pairs holding
-// ';' and pairs with malformed escapes are skipped, as url.ParseQuery does;
-// a query of more than MaxQueryParams pairs is refused with a 400 before
-// routing (QueryValues is then empty).
+// QueryValues returns the query string, parsed once per request as typed
+// binding parses it: pairs holding ';' or malformed escapes are skipped (as
+// url.ParseQuery does); more than MaxQueryParams pairs is a 400 before
+// routing.
 func (c *Context) QueryValues() url.Values {
 	c.live()
 	if c.query == nil {
-		c.query = parseQuery(c.req.URL.RawQuery)
+		c.query = binding.ParseQuery(c.req.URL.RawQuery)
 		c.dirty = true
 	}
 	return c.query
@@ -349,9 +315,7 @@ func (c *Context) SetRequestID(id string) {
 	c.dirty = true
 	c.requestID = id
 	c.logger = nil
-	// The ID reaches the request's context with the key store, when the
-	// request or its context is next asked for: a request nobody asks for
-	// (most handlers) pays no request copy for it.
+	// It reaches the context with the key store, when next asked for.
 	if c.keys != nil {
 		c.keys.RequestID = id
 	}
@@ -373,14 +337,12 @@ func (c *Context) Logger() *slog.Logger {
 
 // Key is a typed key for values plugins and middleware attach to a request
 // (the authenticated user, the request's transaction). Declare one as an
-// unexported package variable and offer typed accessors around it:
+// unexported package variable with typed accessors around it:
 //
 //	var userKey = covet.NewKey[*User]("auth.user")
 //	func UserFrom(c *covet.Context) (*User, bool) { return userKey.Get(c) }
 //
-// Values set on a request are also visible from its context.Context
-// (c.Context(), c.Request().Context() and contexts derived from them), for
-// code below the handler that only gets a context: see FromContext.
+// Values are also visible from the request's context.Context: see FromContext.
 type Key[T any] struct{ name string }
 
 // NewKey returns a new key; name is used in messages only.
@@ -389,11 +351,9 @@ func NewKey[T any](name string) *Key[T] { return &Key[T]{name: name} }
 // String returns the key's name.
 func (k *Key[T]) String() string { return k.name }
 
-// attachStore makes sure the request's context carries the store
-// (core/internal/keys). It runs when the request or its context is asked
-// for after a value was set (or the request replaced), not in Set:
-// middleware that took the request before setting a value and then changes
-// it (r.Body = ...) changes the request handlers get.
+// attachStore puts the key store on the request's context, when the
+// request or its context is asked for after a Set (not in Set: middleware
+// holding the request may still change it).
 func (c *Context) attachStore() {
 	c.keysPending = false
 	if c.keys == nil {
@@ -411,9 +371,8 @@ func (c *Context) attachStore() {
 }
 
 // Set attaches v to the request under the key. It allocates nothing until
-// the request or its context is asked for after it: then the values move to
-// a store of their own and a request copy carries it in its context (two
-// allocations, once per request).
+// the request or its context is next asked for (then two allocations, once
+// per request, put the values on a request copy's context).
 func (k *Key[T]) Set(c *Context, v T) {
 	c.live()
 	if s := c.keys; s != nil {
@@ -437,10 +396,8 @@ func (k *Key[T]) Get(c *Context) (T, bool) {
 }
 
 // FromContext returns the value attached under the key to the request
-// whose context ctx is (or derives from), for code that gets a
-// context.Context rather than the Context: repositories, services, jobs
-// started by the handler. A value set later on the request is seen too;
-// do not set values while another goroutine reads them.
+// whose context ctx derives from, for code below the handler (repositories,
+// jobs). Later Sets are seen too; do not Set while another goroutine reads.
 func (k *Key[T]) FromContext(ctx context.Context) (T, bool) {
 	if s := keys.From(ctx); s != nil {
 		return k.lookup(s.Vals)
@@ -466,8 +423,6 @@ func (k *Key[T]) Delete(c *Context) {
 	keys.Delete(vals, k)
 }
 
-// --- response helpers ---
-
 // JSON writes v as a JSON body with the given status.
 func (c *Context) JSON(code int, v any) error {
 	b, err := c.marshalJSON(v)
@@ -490,10 +445,8 @@ func (c *Context) HTML(code int, s string) error {
 	return c.writeString(code, "text/html; charset=utf-8", s)
 }
 
-// smallBody is net/http's buffer before it switches to chunked encoding: a
-// body up to this size written in one go gets its Content-Length from
-// net/http itself, without the header-map round trip (about 2,300
-// instructions per request, measured in tools/bench).
+// smallBody is net/http's buffer size: a body up to it, written at once,
+// gets its Content-Length from net/http (~2,300 instructions saved).
 const smallBody = 2048
 
 func (c *Context) writeString(code int, ct, s string) error {
@@ -523,17 +476,11 @@ func (c *Context) Blob(code int, contentType string, b []byte) error {
 	return err
 }
 
-// Stream copies from rd to the client with the given status, flushing after
-// each chunk so data reaches the client as it is produced, with constant
-// memory. Each write gets ServerConfig.WriteTimeout from its start, so a
-// long stream is not cut at WriteTimeout. It stops when rd is exhausted,
-// with the context's error when the
-// client goes away, or with ErrDraining when the server begins to shut down
-// (checked between reads). From the call on, the request's context
-// (c.Context()) is canceled on shutdown too, so a reader that blocks on it
-// returns promptly. A reader error ends the response as any error returned
-// after the response started does: returned, it makes ServeHTTP abort the
-// response, so the client sees a broken transfer rather than a clean end.
+// Stream copies rd to the client with the given status, flushing each chunk
+// (constant memory); each write gets ServerConfig.WriteTimeout. It stops at
+// rd's end, with the context's error when the client goes away, or with
+// ErrDraining at shutdown (c.Context() is then canceled too, so a reader
+// blocked on it returns). A reader error, returned, aborts the response.
 func (c *Context) Stream(code int, contentType string, rd io.Reader) error {
 	r := c.Response()
 	if contentType != "" {
@@ -580,8 +527,6 @@ func (c *Context) Attachment(name, filename string) error {
 	return c.File(name)
 }
 
-// --- cookies ---
-
 // CookieOption changes a cookie SetCookie sends.
 type CookieOption func(*http.Cookie)
 
@@ -613,11 +558,15 @@ func CookieSecure(on bool) CookieOption { return func(ck *http.Cookie) { ck.Secu
 // SameSite=Lax, and Secure when the client used HTTPS (over TLS, or through
 // a trusted proxy that says so: see WithTrustedProxies).
 func (c *Context) SetCookie(name, value string, opts ...CookieOption) {
+	http.SetCookie(c.Response(), c.cookie(name, value, opts))
+}
+
+func (c *Context) cookie(name, value string, opts []CookieOption) *http.Cookie {
 	ck := &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"}
 	for _, o := range opts {
 		o(ck)
 	}
-	http.SetCookie(c.Response(), ck)
+	return ck
 }
 
 // SetHTTPCookie sets a cookie exactly as given.
@@ -635,11 +584,8 @@ func (c *Context) Cookie(name string) (string, bool) {
 // DeleteCookie tells the client to drop a cookie; pass the path and domain
 // options it was set with.
 func (c *Context) DeleteCookie(name string, opts ...CookieOption) {
-	ck := &http.Cookie{Name: name, Path: "/", MaxAge: -1, Expires: time.Unix(0, 0), HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"}
-	for _, o := range opts {
-		o(ck)
-	}
-	ck.MaxAge = -1
+	ck := c.cookie(name, "", opts)
+	ck.MaxAge, ck.Expires = -1, time.Unix(0, 0)
 	http.SetCookie(c.Response(), ck)
 }
 
@@ -648,4 +594,22 @@ func contentDisposition(kind, filename string) string {
 		return v
 	}
 	return kind
+}
+
+// requestIDKey is the context key of the request ID (core/internal/logx).
+type requestIDKey = logx.RequestIDKey
+
+// WithRequestID returns a context carrying a request ID; records logged with
+// it through the app's logger carry a request_id attribute.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestIDFrom returns the request ID a context carries, or "".
+func RequestIDFrom(ctx context.Context) string {
+	if ctx == nil {
+		return ""
+	}
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
 }

@@ -4,61 +4,45 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"runtime/debug"
 	"slices"
 	"strings"
 
+	"github.com/covetgo/covet/core/internal/devpage"
 	"github.com/covetgo/covet/core/internal/problemjson"
 )
 
 // Error is an HTTP error a handler returns: the error handler writes it as an
 // RFC 9457 problem (application/problem+json). Create one with NewError or
-// Errorf and refine it with the With methods.
+// Errorf and refine it with the With methods, which change the error they
+// are called on: call them on a new error or a Clone, never on a shared one.
 type Error struct {
-	// Status is the HTTP status code.
-	Status int
-	// Type is a URI identifying the problem type ("about:blank" when empty).
-	Type string
-	// Title is a short summary; it defaults to the status text.
-	Title string
-	// Detail explains this occurrence; it is sent to the client.
-	Detail string
-	// Errors lists field errors (validation).
-	Errors []FieldError
-	// Extensions are extra members of the problem object.
-	Extensions map[string]any
-	// Headers are added to the response (Allow, Retry-After, WWW-Authenticate).
-	Headers http.Header
+	Status     int            // the HTTP status code
+	Type       string         // a URI naming the problem type ("about:blank" when empty)
+	Title      string         // a short summary (default: the status text)
+	Detail     string         // explains this occurrence; sent to the client
+	Errors     []FieldError   // field errors (validation)
+	Extensions map[string]any // extra members of the problem object
+	Headers    http.Header    // added to the response (Allow, Retry-After, WWW-Authenticate)
 
 	cause error
 }
 
 // FieldError is one failing field of a validation error.
 type FieldError struct {
-	// Location is where the field came from: "path", "query", "header",
-	// "cookie", "form" or "body".
-	Location string `json:"location"`
-	// Field is the parameter name, or for body fields the dotted path
-	// ("items.3.price").
-	Field string `json:"field"`
-	// Pointer is the RFC 6901 JSON pointer into the body ("/items/3/price"),
-	// for body fields.
-	Pointer string `json:"pointer,omitempty"`
-	// Message says what is wrong, for humans.
-	Message string `json:"message"`
-	// Value is the rejected value, when it is safe to echo.
-	Value any `json:"value,omitempty"`
+	Location string `json:"location"`          // "path", "query", "header", "cookie", "form" or "body"
+	Field    string `json:"field"`             // the parameter name, or a body field's dotted path ("items.3.price")
+	Pointer  string `json:"pointer,omitempty"` // a body field's RFC 6901 JSON pointer ("/items/3/price")
+	Message  string `json:"message"`           // what is wrong, for humans
+	Value    any    `json:"value,omitempty"`   // the rejected value, when safe to echo
 }
 
 // NewError returns an HTTP error with a status and a detail for the client.
 func NewError(status int, detail string) *Error {
 	return &Error{Status: status, Detail: detail}
 }
-
-// The With methods change the error they are called on and return it, to
-// build an error in one expression; call them on a new error (NewError,
-// Errorf) or on a Clone, never on one shared between requests.
 
 // Errorf returns an HTTP error whose detail is formatted as fmt.Errorf does
 // (the detail is sent to the client); a %w verb also keeps the wrapped error
@@ -68,29 +52,17 @@ func Errorf(status int, format string, args ...any) *Error {
 	return &Error{Status: status, Detail: err.Error(), cause: errors.Unwrap(err)}
 }
 
-// clone returns a copy of e that shares nothing mutable with it, so the
-// copy can be refined (With methods, translation) without touching e.
-func (e *Error) clone() *Error {
+// Clone returns a deep copy of the error (headers, extensions and field
+// errors copied), to refine a shared error per request:
+//
+//	return errGone.Clone().WithHeader("Link", link)
+func (e *Error) Clone() *Error {
 	cp := *e
 	cp.Headers = e.Headers.Clone()
-	if e.Extensions != nil {
-		cp.Extensions = make(map[string]any, len(e.Extensions))
-		for k, v := range e.Extensions {
-			cp.Extensions[k] = v
-		}
-	}
+	cp.Extensions = maps.Clone(e.Extensions)
 	cp.Errors = slices.Clone(e.Errors)
 	return &cp
 }
-
-// Clone returns a deep copy of the error (headers, extensions and field
-// errors are copied), for code that keeps an *Error in a variable and
-// refines it per request: the With methods change the error they are called
-// on, so a shared error must be cloned first.
-//
-//	var errGone = covet.NewError(http.StatusGone, "moved away")
-//	return errGone.Clone().WithHeader("Link", link)
-func (e *Error) Clone() *Error { return e.clone() }
 
 // WithCause attaches an underlying error for logs and errors.Is/As; it is
 // not sent to the client.
@@ -148,11 +120,9 @@ type Problem struct {
 	Extensions map[string]any `json:"-"`
 }
 
-// MarshalJSON encodes the problem with its extensions as top-level members:
-// the standard members first, in the order of a problem without extensions
-// (type, title, status, detail, instance, request_id, errors), then the
-// extensions sorted by name. An extension named like a standard member that
-// is present is left out.
+// MarshalJSON encodes the standard members first (in the order above), then
+// the extensions sorted by name; an extension named like a present standard
+// member is left out.
 func (p Problem) MarshalJSON() ([]byte, error) {
 	type plain Problem
 	b, err := defaultJSON.Marshal(plain(p))
@@ -171,16 +141,15 @@ type PanicError struct {
 	Stack []byte
 }
 
-func newPanicError(v any) *PanicError {
+// NewPanicError wraps a recovered value with the current stack (a
+// *PanicError is returned as is); recovery middleware uses it so the error
+// handler treats the panic as a 500.
+func NewPanicError(v any) *PanicError {
 	if pe, ok := v.(*PanicError); ok {
 		return pe
 	}
 	return &PanicError{Value: v, Stack: debug.Stack()}
 }
-
-// NewPanicError wraps a recovered value with the current stack; recovery
-// middleware uses it so the error handler treats the panic as a 500.
-func NewPanicError(v any) *PanicError { return newPanicError(v) }
 
 // Error implements error.
 func (p *PanicError) Error() string { return fmt.Sprintf("panic: %v", p.Value) }
@@ -207,20 +176,14 @@ func (a *App) handleError(c *Context, err error) {
 	c.errHandled = true
 	c.dirty = true
 	if c.res.written && !c.res.refused && !errors.Is(err, ErrDraining) {
-		// Too late for an error answer: ServeHTTP aborts the response when
-		// the handler chain is done (see App.ServeHTTP). A stream ended by
-		// shutdown ends cleanly; a write the writer refused
-		// (http.ErrHandlerTimeout) means a wrapper answered instead.
-		c.abortErr = err
+		c.abortErr = err // too late for an answer: ServeHTTP aborts the response
 	}
 	a.cfg.errorHandler(c, a.translate(c, err))
 }
 
-// HandleError hands an error to the app's error handler, as returning it from
-// a handler would; middleware that must answer before returning (timeouts)
-// uses it. It runs at most once per request. If the response had already
-// started, ServeHTTP aborts it once the handler chain returns, as for a
-// returned error.
+// HandleError hands err to the app's error handler (at most once per
+// request), as returning it would, for middleware that must answer before
+// returning (timeouts).
 func (c *Context) HandleError(err error) { c.app.handleError(c, err) }
 
 // ProblemFor builds the problem object for an error: the status comes from a
@@ -228,9 +191,10 @@ func (c *Context) HandleError(err error) { c.app.handleError(c, err) }
 // the error's text is included.
 func ProblemFor(c *Context, err error) (Problem, http.Header) {
 	status := http.StatusInternalServerError
+	e, isErr := err.(*Error) // the common case, without errors.As
 	var sc StatusCoder
-	if e, ok := err.(*Error); ok {
-		status = e.Status // the common case, without errors.As
+	if isErr {
+		status = e.Status
 	} else if errors.As(err, &sc) {
 		status = sc.StatusCode()
 	}
@@ -238,7 +202,6 @@ func ProblemFor(c *Context, err error) (Problem, http.Header) {
 	if c.req != nil {
 		p.Instance = c.req.URL.Path
 	}
-	e, isErr := err.(*Error)
 	var hdr http.Header
 	if isErr || errors.As(err, &e) {
 		if e.Type != "" {
@@ -267,10 +230,8 @@ func DefaultErrorHandler(c *Context, err error) {
 	p, hdr := ProblemFor(c, err)
 	a := c.app
 	if errors.Is(err, ErrDraining) {
-		// A stream ended because the server is shutting down.
 		a.logger.DebugContext(c.Context(), "covet: response ended by shutdown", "method", c.req.Method, "path", c.req.URL.Path)
 	} else if p.Status >= 500 && errors.Is(err, context.Canceled) {
-		// The client went away: nothing failed on our side.
 		a.logger.DebugContext(c.Context(), "covet: client went away", "method", c.req.Method, "path", c.req.URL.Path)
 	} else if p.Status >= 500 {
 		attrs := []any{"error", err.Error(), "status", p.Status, "method", c.req.Method, "path", c.req.URL.Path}
@@ -289,17 +250,112 @@ func DefaultErrorHandler(c *Context, err error) {
 	}
 	h := res.Header()
 	for k, v := range hdr {
-		// Copied: the error may be shared, and a header added later to the
-		// response must not land in the error's slice.
-		h[k] = slices.Clone(v)
+		h[k] = slices.Clone(v) // the error may be shared
 	}
-	if a.cfg.development && wantsHTML(c.req) {
+	if a.cfg.development && strings.Contains(c.req.Header.Get("Accept"), "text/html") {
 		writeDevPage(c, p, err)
 		return
 	}
 	problemjson.Write(res, &p, c.req.Method == http.MethodHead, smallBody, a.cfg.json.Marshal)
 }
 
-func wantsHTML(r *http.Request) bool {
-	return strings.Contains(r.Header.Get("Accept"), "text/html")
+// writeDevPage renders the development error page (core/internal/devpage).
+func writeDevPage(c *Context, p Problem, err error) {
+	d := devpage.Data{Status: p.Status, Title: p.Title, RequestID: p.RequestID, Err: err.Error()}
+	for _, fe := range p.Errors {
+		d.Errors = append(d.Errors, [3]string{fe.Location, fe.Field, fe.Message})
+	}
+	var pe *PanicError
+	if errors.As(err, &pe) {
+		d.Stack = string(pe.Stack)
+	}
+	if c.route != nil {
+		d.Route = c.route.info.String()
+	}
+	devpage.Write(c.res, c.req, p.Status, d)
 }
+
+// ErrorTranslator maps an error a handler returned to the HTTP error the
+// client should see (a database's unique violation to 409), or returns nil
+// when it does not know the error. See App.TranslateErrors.
+type ErrorTranslator func(c *Context, err error) *Error
+
+// TranslateErrors registers a translator (typically in a plugin's Install;
+// before the app serves). An error reaching the error handler without a
+// status (not *Error nor StatusCoder) is offered to the translators in
+// registration order, once, whatever the order middleware and plugins were
+// added in; the first answer, copied and with the error as its cause, is
+// rendered instead. So middleware returns errors rather than rendering them,
+// and reads the final status in OnDone or with Context.TranslateError.
+func (a *App) TranslateErrors(fn ErrorTranslator) {
+	a.configuring("TranslateErrors")
+	if fn != nil {
+		a.cfg.translators = append(a.cfg.translators, fn)
+	}
+}
+
+// TranslateError registers a translator for errors of type E, found in the
+// error's chain with errors.As:
+//
+//	covet.TranslateError(app, func(c *covet.Context, e *store.NotFoundError) *covet.Error {
+//		return covet.NewError(http.StatusNotFound, e.What+" does not exist")
+//	})
+func TranslateError[E error](a *App, fn func(c *Context, e E) *Error) {
+	a.TranslateErrors(func(c *Context, err error) *Error {
+		var e E
+		if errors.As(err, &e) {
+			return fn(c, e)
+		}
+		return nil
+	})
+}
+
+// TranslateError returns the error the error handler will render for err
+// (see App.TranslateErrors), for middleware that needs its status.
+func (c *Context) TranslateError(err error) error {
+	return c.app.translate(c, err)
+}
+
+func (a *App) translate(c *Context, err error) error {
+	if len(a.cfg.translators) == 0 || err == nil {
+		return err
+	}
+	if _, ok := err.(*Error); ok {
+		return err
+	}
+	var sc StatusCoder
+	if errors.As(err, &sc) {
+		return err
+	}
+	for _, t := range a.cfg.translators {
+		if e := t(c, err); e != nil {
+			cp := e.Clone()
+			if cp.cause == nil {
+				cp.cause = err
+			}
+			return cp
+		}
+	}
+	return err
+}
+
+// ErrorHandlerWrapper wraps the app's error handler (see
+// App.WrapErrorHandler).
+type ErrorHandlerWrapper func(next ErrorHandler) ErrorHandler
+
+// WrapErrorHandler extends error rendering after New (before the app
+// serves): w gets the error handler in place and returns the one to use,
+// which may add headers (WWW-Authenticate), render some errors itself (HTML
+// pages) and pass on the others, already translated. Later wrappers run first.
+func (a *App) WrapErrorHandler(w ErrorHandlerWrapper) {
+	a.configuring("WrapErrorHandler")
+	if w == nil {
+		return
+	}
+	if h := w(a.cfg.errorHandler); h != nil {
+		a.cfg.errorHandler = h
+	}
+}
+
+// ErrorHandler returns the app's error handler as configured so far.
+func (a *App) ErrorHandler() ErrorHandler { return a.cfg.errorHandler }

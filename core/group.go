@@ -8,15 +8,15 @@ import (
 )
 
 // Group is a set of routes under a common prefix sharing middleware and route
-// options. Groups nest. Group middleware runs after app middleware and before
-// route middleware, only for requests that matched a route of the group.
+// options; groups nest. Group middleware runs after app middleware and before
+// route middleware, for requests that matched a route of the group.
 type Group struct {
 	app    *App
 	parent *Group
 	prefix string
 	mw     []Middleware
 	opts   []RouteOption
-	routes []*Route // routes of this group and its subgroups
+	routes []*Route // of this group and its subgroups
 }
 
 func newGroup(a *App, parent *Group, prefix string, mw []Middleware) *Group {
@@ -27,13 +27,10 @@ func newGroup(a *App, parent *Group, prefix string, mw []Middleware) *Group {
 			panic("covet: group prefix " + prefix + " (" + file + ":" + itoa(line) + "): " + err.Error())
 		}
 	}
-	g := &Group{app: a, parent: parent, prefix: trimSlash(prefix), mw: slices.Clone(mw)}
+	g := &Group{app: a, parent: parent, prefix: pathx.TrimSlash(prefix), mw: slices.Clone(mw)}
 	a.groups = append(a.groups, g)
 	return g
 }
-
-// trimSlash drops a prefix's trailing slashes (core/internal/pathx).
-func trimSlash(p string) string { return pathx.TrimSlash(p) }
 
 func (g *Group) fullPrefix() string {
 	if g.parent == nil {
@@ -46,9 +43,7 @@ func (g *Group) fullPrefix() string {
 func (g *Group) Prefix() string { return g.fullPrefix() }
 
 // Group returns a nested group.
-func (g *Group) Group(prefix string, mw ...Middleware) *Group {
-	return newGroup(g.app, g, prefix, mw)
-}
+func (g *Group) Group(prefix string, mw ...Middleware) *Group { return newGroup(g.app, g, prefix, mw) }
 
 // Use adds group middleware; it applies to every route of the group and its
 // subgroups, registered before or after the call.
@@ -114,13 +109,7 @@ func (g *Group) OPTIONS(pattern string, h HandlerFunc, mw ...Middleware) *Route 
 // Mount serves h for prefix and every path below it, under the group's prefix.
 func (g *Group) Mount(prefix string, h http.Handler) { mount(g.app, g, prefix, h) }
 
-// Router is what both App and Group offer to register routes; typed-handler
-// helpers and plugins take a Router so they work on either.
+// Router is App or Group: typed-handler helpers and plugins take one.
 type Router interface {
 	Handle(method, pattern string, h HandlerFunc, mw ...Middleware) *Route
 }
-
-var (
-	_ Router = (*App)(nil)
-	_ Router = (*Group)(nil)
-)

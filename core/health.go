@@ -30,46 +30,36 @@ func (k HealthKind) String() string {
 type HealthStatus string
 
 const (
-	// HealthOK: everything works.
-	HealthOK HealthStatus = "ok"
-	// HealthDegraded: serving, with reduced function (a replica is down, a
-	// cache fell back to memory). Does not fail the check.
-	HealthDegraded HealthStatus = "degraded"
-	// HealthDown: not able to serve; fails the check with 503.
-	HealthDown HealthStatus = "down"
+	HealthOK       HealthStatus = "ok"       // everything works
+	HealthDegraded HealthStatus = "degraded" // serving with reduced function (a replica down); does not fail the check
+	HealthDown     HealthStatus = "down"     // not able to serve; fails the check with 503
 )
 
 // HealthReport is a plugin's answer to a health check.
 type HealthReport struct {
-	// Status is the verdict.
-	Status HealthStatus `json:"status"`
-	// Error explains a degraded or down status.
-	Error string `json:"error,omitempty"`
-	// Details holds plugin-specific figures (per-database latency, pool stats).
-	Details map[string]any `json:"details,omitempty"`
+	Status  HealthStatus   `json:"status"`            // the verdict
+	Error   string         `json:"error,omitempty"`   // explains a degraded or down status
+	Details map[string]any `json:"details,omitempty"` // plugin figures (latency per database, pool stats)
 }
 
-// HealthResponse is the JSON body of /healthz and /readyz.
+// HealthResponse is the JSON body of /healthz and /readyz: 503 when Status
+// is down. Plugins has each checking plugin's report; the public answer
+// (without WithHealthDetails) names only the plugins not ok, with their
+// status alone.
 type HealthResponse struct {
-	// Status is "ok", "degraded" or "down"; the answer is 503 when "down".
-	Status HealthStatus `json:"status"`
-	// Plugins has each health-checking plugin's report, with its latency.
-	// In the public answer of /healthz and /readyz (without
-	// WithHealthDetails) it names only the plugins that are not ok, with
-	// their status and nothing else.
+	Status  HealthStatus            `json:"status"`
 	Plugins map[string]PluginHealth `json:"plugins,omitempty"`
 }
 
-// PluginHealth is one plugin's report in a HealthResponse.
+// PluginHealth is one plugin's report in a HealthResponse, with how long
+// the check took.
 type PluginHealth struct {
 	HealthReport
-	// LatencyMS is how long the check took.
 	LatencyMS float64 `json:"latency_ms,omitempty"`
 }
 
-// health is the app's health-check state: the runs in flight and the checks
-// still running (core/internal/health), and per plugin the last status, to
-// log changes.
+// health is the app's health-check state (core/internal/health): runs in
+// flight, checks still running, each plugin's last status.
 type health struct {
 	flights ihealth.Flights[HealthResponse]
 	changes ihealth.Changes[HealthStatus]
@@ -95,8 +85,7 @@ func (a *App) registerHealth() {
 }
 
 // public keeps what an anonymous client may see: the verdict, and which
-// plugins are not ok. Errors and details (database user, host, port) stay
-// in the log.
+// plugins are not ok.
 func (r HealthResponse) public() HealthResponse {
 	out := HealthResponse{Status: r.Status}
 	for name, ph := range r.Plugins {
@@ -111,48 +100,29 @@ func (r HealthResponse) public() HealthResponse {
 	return out
 }
 
-// CheckHealth asks every HealthChecker plugin, concurrently and bounded by the
+// CheckHealth asks every HealthChecker plugin, concurrently and within the
 // health timeout, and combines their reports: down if any is down, degraded
-// if any is degraded. A readiness check is also down while the server is
-// shutting down, so load balancers stop sending traffic.
-//
-// Concurrent calls of one kind share a single run (the probes that arrive
-// while a check runs get its answer), so the endpoints stay cheap under a
-// flood of probes. A plugin whose check ignored its deadline and is still
-// running is reported down ("health check still running") without being
-// asked again, so a hung check costs one goroutine, not one per probe.
-// Changes of a plugin's status are logged with its error and details.
+// if any is degraded; readiness is down too while the server shuts down.
+// Concurrent calls of one kind share one run, and a check still running
+// past its deadline is reported down without being asked again, so probes
+// stay cheap. Status changes are logged with the error and details.
 func (a *App) CheckHealth(ctx context.Context, kind HealthKind) HealthResponse {
-	// The run is shared: the caller's cancellation must not end it for the
-	// others.
+	// The run is shared: the caller's cancellation must not end it.
 	res, joined, ok := a.health.flights.Do(ctx, int(kind&1), func() HealthResponse {
 		return a.runHealth(context.WithoutCancel(ctx), kind)
 	})
-	switch {
-	case !ok:
-		return a.withDraining(kind, HealthResponse{Status: HealthDown})
-	case joined:
-		return res.clone()
+	if !ok {
+		res = HealthResponse{Status: HealthDown}
 	}
-	return a.withDraining(kind, res.clone())
-}
-
-func (a *App) withDraining(kind HealthKind, r HealthResponse) HealthResponse {
-	if kind == Readiness && a.draining.Load() {
-		r.Status = HealthDown
+	res.Plugins = maps.Clone(res.Plugins) // the callers of a shared run each get theirs
+	if !joined && kind == Readiness && a.draining.Load() {
+		res.Status = HealthDown
 	}
-	return r
+	return res
 }
 
-// clone copies the plugin map, which the callers of a shared run receive.
-func (r HealthResponse) clone() HealthResponse {
-	r.Plugins = maps.Clone(r.Plugins)
-	return r
-}
-
-// runHealth runs one health check of every plugin, each in a goroutine of
-// its own (core/internal/health), and combines the reports that arrive by
-// the deadline.
+// runHealth runs every plugin's check (core/internal/health) and combines
+// the reports that arrive by the deadline.
 func (a *App) runHealth(ctx context.Context, kind HealthKind) HealthResponse {
 	ctx, cancel := context.WithTimeout(ctx, a.cfg.healthTimeout)
 	defer cancel()
@@ -172,31 +142,20 @@ func (a *App) runHealth(ctx context.Context, kind HealthKind) HealthResponse {
 	})
 	out := HealthResponse{Status: HealthOK}
 	for name, r := range results {
-		if out.Plugins == nil {
-			out.Plugins = map[string]PluginHealth{}
-		}
 		ph := PluginHealth{HealthReport: r.Report, LatencyMS: float64(r.Latency.Microseconds()) / 1000}
 		if ph.Status == "" {
 			ph.Status = HealthOK
 		}
-		out.Plugins[name] = ph
-		switch ph.Status {
-		case HealthDown:
-			out.Status = HealthDown
-		case HealthDegraded:
-			if out.Status == HealthOK {
-				out.Status = HealthDegraded
-			}
+		if out.Plugins == nil {
+			out.Plugins = map[string]PluginHealth{}
 		}
-		a.health.logChange(a, kind, name, ph)
+		out.Plugins[name] = ph
+		if ph.Status == HealthDown || ph.Status == HealthDegraded && out.Status == HealthOK {
+			out.Status = ph.Status
+		}
+		if a.health.changes.Changed(name, ph.Status, HealthOK) { // log what the public answer leaves out
+			ihealth.LogChange(a.logger, name, string(ph.Status), kind.String(), ph.LatencyMS, ph.Error, ph.Details, ph.Status == HealthOK)
+		}
 	}
 	return out
-}
-
-// logChange logs a plugin's report when its status changed since the last
-// check: the error and details that the public answer leaves out.
-func (hs *health) logChange(a *App, kind HealthKind, name string, ph PluginHealth) {
-	if hs.changes.Changed(name, ph.Status, HealthOK) {
-		ihealth.LogChange(a.logger, name, string(ph.Status), kind.String(), ph.LatencyMS, ph.Error, ph.Details, ph.Status == HealthOK)
-	}
 }

@@ -8,27 +8,20 @@ import (
 	"github.com/covetgo/covet/core/internal/jsonhook"
 )
 
-// JSONCodec encodes and decodes JSON bodies. The default is StdJSON
-// (encoding/json); WithJSON swaps it, for example for
-// github.com/covetgo/covet/core/gojson's Codec.
-//
-// Typed handlers and Bind scan and check a body before decoding it (types,
-// presence, nesting, duplicate keys). With StdJSON they then fill the value
-// with their own decoder, driven by the plan of the target type, which
-// gives exactly what encoding/json.Unmarshal gives (a differential test
-// and a fuzz target hold it to that) at a fraction of its cost; with any
-// other codec they call its Unmarshal, which only has to fill the value.
-// Unmarshal must not keep references into data after it returns: the
-// buffer is reused for the next request.
+// JSONCodec encodes and decodes JSON bodies: StdJSON by default, swapped
+// with WithJSON (for example for core/gojson's Codec). Typed handlers and
+// Bind check a body before decoding it; with StdJSON they then decode with
+// their own plan-driven decoder (exactly encoding/json's result, held to it
+// by a differential test and a fuzz target), with another codec through its
+// Unmarshal, which must not keep references into data (the buffer is reused).
 type JSONCodec interface {
 	Marshal(v any) ([]byte, error)
 	Unmarshal(data []byte, v any) error
 }
 
-// StdJSON is the encoding/json codec, Covet's default. c.JSON and typed
-// handlers encode with internal/jsonenc when the app's codec is StdJSON: the
-// same bytes as encoding/json.Marshal (a differential test and a fuzz
-// target compare them), compiled per type, into a pooled buffer.
+// StdJSON is the encoding/json codec, Covet's default. With it, c.JSON and
+// typed handlers encode with internal/jsonenc: encoding/json's bytes
+// (held to it by tests), compiled per type, into a pooled buffer.
 type StdJSON struct{}
 
 // Marshal implements JSONCodec.
@@ -37,11 +30,9 @@ func (StdJSON) Marshal(v any) ([]byte, error) { return json.Marshal(v) }
 // Unmarshal implements JSONCodec.
 func (StdJSON) Unmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
 
-// GoJSON is the github.com/goccy/go-json codec when the program imports
-// github.com/covetgo/covet/core/gojson, and encoding/json otherwise:
-// goccy/go-json adds about 3.2 MB to a binary from its package
-// initialisation, so the covet package does not import it. New code should
-// use gojson.Codec, which always is goccy/go-json.
+// GoJSON is goccy/go-json when the program imports core/gojson, else
+// encoding/json (covet does not import go-json: it adds 3.2 MB to a
+// binary). New code uses gojson.Codec.
 type GoJSON struct{}
 
 // Marshal implements JSONCodec.
@@ -62,8 +53,7 @@ func (GoJSON) Unmarshal(data []byte, v any) error {
 
 var defaultJSON JSONCodec = StdJSON{}
 
-// bodyDecoder is the codec binding decodes bodies with: nil (its
-// plan-driven decoder, equal to encoding/json) for StdJSON.
+// bodyDecoder is the codec binding decodes with: nil (its own) for StdJSON.
 func bodyDecoder(j JSONCodec) binding.Codec {
 	if _, ok := j.(StdJSON); ok {
 		return nil
@@ -71,9 +61,8 @@ func bodyDecoder(j JSONCodec) binding.Codec {
 	return j
 }
 
-// marshalJSON encodes v with the app's codec. For StdJSON the bytes are in
-// the Context's buffer (pooled with it): keepJSON gives it back once they
-// are written (an io.Writer does not keep what it is given).
+// marshalJSON encodes v with the app's codec; StdJSON's bytes are in the
+// Context's pooled buffer, given back with keepJSON once written.
 func (c *Context) marshalJSON(v any) ([]byte, error) {
 	if _, ok := c.app.cfg.json.(StdJSON); !ok {
 		return c.app.cfg.json.Marshal(v)
@@ -89,8 +78,3 @@ func (c *Context) keepJSON(b []byte) {
 		c.jsonBuf = b[:0]
 	}
 }
-
-var (
-	_ JSONCodec = StdJSON{}
-	_ JSONCodec = GoJSON{}
-)

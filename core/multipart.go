@@ -18,25 +18,13 @@ import (
 // refused (413, or 400 for a malformed or oversized part header) without
 // reading it whole. Zero fields take the defaults.
 type MultipartLimits struct {
-	// MaxBodySize bounds the whole request body (default 32 MiB).
-	MaxBodySize int64
-	// MaxFileSize bounds each file (default: MaxBodySize).
-	MaxFileSize int64
-	// MaxParts bounds the number of parts, files and fields (default 128).
-	MaxParts int
-	// MaxHeaderSize bounds the header block of each part (default 16 KiB).
-	MaxHeaderSize int
-	// MaxFieldSize bounds each non-file field value (default 1 MiB).
-	MaxFieldSize int64
-	// MaxMemory is how much of a file is kept in memory; larger files are
-	// spooled to a temporary file, removed when the request ends (default 1 MiB).
-	MaxMemory int64
-	// TempDir is where large files are spooled (default os.TempDir()).
-	TempDir string
-}
-
-func (l MultipartLimits) withDefaults() MultipartLimits {
-	return MultipartLimits(upload.Limits(l).WithDefaults())
+	MaxBodySize   int64  // the whole body (default 32 MiB)
+	MaxFileSize   int64  // each file (default MaxBodySize)
+	MaxParts      int    // parts, files and fields (default 128)
+	MaxHeaderSize int    // each part's header block (default 16 KiB)
+	MaxFieldSize  int64  // each non-file field's value (default 1 MiB)
+	MaxMemory     int64  // a file's part kept in memory; the rest is spooled to a temporary file (default 1 MiB)
+	TempDir       string // where files are spooled (default os.TempDir())
 }
 
 // File is an uploaded file bound to a typed input field of type *File or
@@ -44,17 +32,13 @@ func (l MultipartLimits) withDefaults() MultipartLimits {
 // temporary file that is removed when the request ends: open it (or copy
 // it elsewhere) inside the handler.
 type File struct {
-	// Filename is the client's file name reduced to a safe base name (no
-	// directories, no control or format characters such as bidi overrides);
-	// it may be empty. Never use it as
-	// a path without your own checks.
-	Filename string
-	// ContentType is the part's declared Content-Type (not sniffed).
-	ContentType string
-	// Size is the file's size in bytes.
-	Size int64
-	// Header is the part's MIME header.
-	Header textproto.MIMEHeader
+	// Filename is the client's name reduced to a safe base name (no
+	// directories, no control or bidi characters), maybe empty. Never use it
+	// as a path without your own checks.
+	Filename    string
+	ContentType string               // the part's declared Content-Type (not sniffed)
+	Size        int64                // in bytes
+	Header      textproto.MIMEHeader // the part's MIME header
 
 	mem  []byte
 	path string
@@ -75,13 +59,10 @@ func (f *File) InMemory() bool { return f.path == "" }
 // Reading it stops at the part's end or its limit (MaxFileSize for files,
 // MaxFieldSize for fields) with an error the handler should return.
 type Part struct {
-	// Name is the form field name.
-	Name string
-	// Filename is the sanitized file name; empty for a plain field.
-	Filename string
-	// Header is the part's MIME header.
-	Header textproto.MIMEHeader
-	r      io.Reader
+	Name     string               // the form field's name
+	Filename string               // the sanitized file name; "" for a plain field
+	Header   textproto.MIMEHeader // the part's MIME header
+	r        io.Reader
 }
 
 // Read reads the part's content.
@@ -96,14 +77,13 @@ func (c *Context) multipartLimits() MultipartLimits {
 	if c.route != nil && c.route.bind != nil && c.route.bind.multipart != nil {
 		l = *c.route.bind.multipart
 	}
-	return l.withDefaults()
+	return MultipartLimits(upload.Limits(l).WithDefaults())
 }
 
-// Multipart streams a multipart/form-data request body part by part to fn,
-// enforcing the route's MultipartLimits while reading: use it to stream
-// uploads straight to their destination (storage, a hash, a pipe) without
-// spooling. fn must read the part before returning, or leave it to be
-// skipped; returning an error stops the iteration and is returned.
+// Multipart streams a multipart/form-data body part by part to fn within
+// the route's MultipartLimits, to send uploads straight to their
+// destination without spooling. fn reads the part before returning (or it
+// is skipped); an error from fn stops and is returned.
 func (c *Context) Multipart(fn func(p *Part) error) error {
 	r := c.Request()
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -145,12 +125,12 @@ func multipartError(err error, lim MultipartLimits) error {
 }
 
 // spool reads a file part: into memory up to MaxMemory, then into a
-// temporary file removed when the request ends.
+// temporary file removed at the request's end.
 func (c *Context) spool(p *Part, lim MultipartLimits) (*File, error) {
 	f := &File{Filename: p.Filename, ContentType: p.Header.Get("Content-Type"), Header: p.Header}
 	var err error
 	f.mem, f.path, f.Size, err = upload.Spool(p, lim.MaxMemory, lim.TempDir, func(name string) {
-		c.onRelease(func() { _ = os.Remove(name) })
+		c.cleanups = append(c.cleanups, func() { _ = os.Remove(name) })
 	})
 	if err != nil {
 		return nil, err
@@ -169,10 +149,4 @@ func (fp formParts) EachPart(fn func(name string, file bool, body io.Reader, spo
 			return fp.c.spool(part, lim)
 		})
 	})
-}
-
-// onRelease registers fn to run when the request ends, after the handler
-// chain returned (temporary files are removed this way).
-func (c *Context) onRelease(fn func()) {
-	c.cleanups = append(c.cleanups, fn)
 }

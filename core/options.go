@@ -13,22 +13,20 @@ import (
 // Option configures an App; pass options to New.
 type Option func(*config)
 
-// TrailingSlash is the policy for a request whose path has no route but
-// whose twin with (or without) a trailing slash does. Unclean paths (with
-// "//", "/./" or "/../") are redirected to their clean form before routing
-// under every policy; the clean form keeps the request's trailing slash.
+// TrailingSlash is the policy for a path with no route whose twin with (or
+// without) a trailing slash has one. Unclean paths ("//", "/./", "/../") are
+// redirected to their clean form under every policy.
 type TrailingSlash uint8
 
 const (
-	// TrailingSlashRedirect redirects to the matching path: 301 for GET and
-	// HEAD, 308 (which keeps the method and body) for other methods. The
-	// Location is always a path on the same host. This is the default.
+	// TrailingSlashRedirect (the default) redirects to the matching path on
+	// the same host: 301 for GET and HEAD, 308 (keeps method and body) else.
 	TrailingSlashRedirect TrailingSlash = iota
 	// TrailingSlashStrict answers 404: /users and /users/ are different paths.
 	TrailingSlashStrict
 )
 
-type config struct {
+type config struct { // what the Options set
 	logger           *slog.Logger
 	customLogger     bool
 	development      bool
@@ -45,8 +43,8 @@ type config struct {
 	server           ServerConfig
 	json             JSONCodec
 	proxies          *TrustedProxies   // nil: none trusted (proxy.go)
-	translators      []ErrorTranslator // translate.go
-	publicURL        *url.URL          // absurl.go
+	translators      []ErrorTranslator // TranslateErrors
+	publicURL        *url.URL          // WithPublicURL
 	// binding (see bind.go)
 	bodyLimit      int64
 	strictJSON     bool
@@ -62,47 +60,35 @@ type config struct {
 // ServerConfig holds the http.Server settings Run and Serve use. Passed to
 // WithServer, a zero duration keeps its default and NoTimeout turns it off.
 type ServerConfig struct {
-	// ReadHeaderTimeout bounds reading the request line and headers (default 5s).
-	ReadHeaderTimeout time.Duration
-	// ReadTimeout bounds reading the whole request, body included (default 60s;
-	// raise it for large uploads).
-	ReadTimeout time.Duration
+	ReadHeaderTimeout time.Duration // bounds reading the request line and headers (default 5s)
+	ReadTimeout       time.Duration // bounds reading the whole request (default 60s; raise it for uploads)
 	// WriteTimeout bounds writing the response (default 60s). Streams
-	// (Context.Stream, Context.SSE) push the deadline forward before each
-	// write, so it bounds each write, not the whole stream; long-polling or
-	// hijacking handlers that need more use http.ResponseController or
-	// NoTimeout.
-	WriteTimeout time.Duration
-	// IdleTimeout bounds keep-alive idle time (default 120s).
-	IdleTimeout time.Duration
-	// MaxHeaderBytes bounds the request headers (default 1 MiB).
-	MaxHeaderBytes int
-	// ShutdownTimeout bounds graceful shutdown: in-flight requests get this
-	// long to finish before connections are closed (default 30s; NoTimeout
-	// waits for them however long they take).
+	// (Stream, SSE) push it forward before each write, so it bounds each
+	// write; long polls and hijackers needing more use
+	// http.ResponseController or NoTimeout.
+	WriteTimeout   time.Duration
+	IdleTimeout    time.Duration // bounds keep-alive idle time (default 120s)
+	MaxHeaderBytes int           // bounds the request headers' size (default 1 MiB)
+	// ShutdownTimeout is how long in-flight requests get to finish at
+	// shutdown before connections are closed (default 30s; NoTimeout waits).
 	ShutdownTimeout time.Duration
-	// DrainDelay is how long the server keeps serving after a shutdown
-	// signal with readiness down, before the listener closes: time for a
-	// load balancer (or Kubernetes, through the readiness probe and endpoint
-	// removal) to stop sending new requests. Default 0 (close at once); a
-	// few seconds more than the probe period behind a load balancer. It
-	// comes before, and is not part of, ShutdownTimeout.
+	// DrainDelay is how long the server keeps serving, readiness down, after
+	// a shutdown signal and before the listener closes, so a load balancer
+	// stops sending traffic (default 0; a little more than the probe period
+	// behind one). It comes before ShutdownTimeout.
 	DrainDelay time.Duration
-	// StopTimeout is the least time plugins' Stop get at shutdown, once the
-	// requests have finished: they get what remains of ShutdownTimeout, and
-	// never less than this, even when the requests used it all (default 5s;
-	// NoTimeout gives Stop a context without a deadline).
+	// StopTimeout is the least time plugins' Stop get once requests have
+	// finished: what remains of ShutdownTimeout, never less than this
+	// (default 5s; NoTimeout: no deadline).
 	StopTimeout time.Duration
-	// TLSConfig is used by RunTLS; HTTP/2 is negotiated over TLS.
-	TLSConfig *tls.Config
-	// H2C serves HTTP/2 without TLS (prior knowledge), for use behind a proxy.
-	H2C bool
+	TLSConfig   *tls.Config // used by RunTLS (HTTP/2 negotiated)
+	H2C         bool        // HTTP/2 without TLS (prior knowledge), behind a proxy
 }
 
 func defaultConfig() config {
-	dev := envDevelopment()
+	dev := logx.EnvDevelopment()
 	return config{
-		logger:           defaultLogger(dev),
+		logger:           logx.Default(dev),
 		development:      dev,
 		errorHandler:     DefaultErrorHandler,
 		notFound:         NotFoundHandler,
@@ -127,10 +113,6 @@ func defaultConfig() config {
 	}
 }
 
-// defaultLogger and envDevelopment: see core/internal/logx.
-func defaultLogger(dev bool) *slog.Logger { return logx.Default(dev) }
-func envDevelopment() bool                { return logx.EnvDevelopment() }
-
 // WithLogger sets the logger. The default writes JSON to stderr in
 // production and text (debug level included) in development.
 func WithLogger(l *slog.Logger) Option {
@@ -142,14 +124,13 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithDevelopment turns development mode on or off. In development, errors
-// asked for by a browser render an HTML page with the stack and request, and
-// a Context used after its handler returned panics. The default comes from
-// the environment: COVET_ENV=development.
+// WithDevelopment turns development mode on or off (default: on when
+// COVET_ENV=development): errors asked for by a browser render an HTML page
+// with the stack, and a Context used after its handler returned panics.
 func WithDevelopment(on bool) Option {
 	return func(c *config) {
 		if c.development != on && !c.customLogger {
-			c.logger = defaultLogger(on)
+			c.logger = logx.Default(on)
 		}
 		c.development = on
 	}
@@ -199,24 +180,20 @@ func WithHealthPaths(healthz, readyz string) Option {
 }
 
 // WithHealthDetails makes /healthz and /readyz answer every plugin's full
-// report: its error, details (pool figures, database addresses) and latency.
-// Without it they name only the plugins that are not ok, with their status,
-// and the rest goes to the log when a status changes. Turn it on only where
-// the endpoints are not public (an internal port, or behind authentication
-// middleware); App.CheckHealth always returns the full reports.
+// report (error, details such as database addresses, latency); without it
+// they name only the plugins not ok, and the rest is logged on change. Use
+// it only where the endpoints are not public.
 func WithHealthDetails() Option { return func(c *config) { c.healthDetails = true } }
 
 // WithHealthTimeout bounds each health check run (default 5s).
 func WithHealthTimeout(d time.Duration) Option { return func(c *config) { c.healthTimeout = d } }
 
-// NoTimeout turns a ServerConfig duration off when passed to WithServer,
-// where a zero field keeps its default: WriteTimeout: covet.NoTimeout
-// serves without a write timeout (http.Server's 0). Any negative duration
-// does the same.
+// NoTimeout in a ServerConfig duration passed to WithServer turns that
+// timeout off (a zero field keeps its default; any negative duration works).
 const NoTimeout time.Duration = -1
 
-// WithServer sets the server configuration; zero fields keep their defaults
-// and NoTimeout (any negative duration) turns a timeout off.
+// WithServer sets the server configuration; zero fields keep their
+// defaults, NoTimeout turns a timeout off.
 func WithServer(s ServerConfig) Option {
 	return func(c *config) {
 		d := &c.server

@@ -9,18 +9,6 @@ import (
 	"github.com/covetgo/covet/core/internal/inject"
 )
 
-// Dependencies. A provider makes a value of a type T injectable into typed
-// handlers: a field of type T in a typed route's input is filled per
-// request by the provider, as FastAPI's Depends does.
-//
-//	covet.Provide(app, func(c *covet.Context) (*User, error) { ... })
-//	type GetIn struct {
-//		User *User          // filled by the provider
-//		ID   int `path:"id"`
-//	}
-//
-// See Provide.
-
 // provider is one registered dependency provider (core/internal/inject).
 type provider = inject.Provider[*Context]
 
@@ -29,18 +17,15 @@ type ProvideOption func(*provideConfig)
 
 type provideConfig = inject.Config
 
-// DependsOn declares that a provider calls Resolve[U]: the parameters U's
-// provider reads are documented on the routes that use this provider too.
-// U's provider must be registered first.
+// DependsOn declares that a provider calls Resolve[U] (registered first), so
+// U's parameters are documented on the routes using this provider too.
 func DependsOn[U any]() ProvideOption {
 	return func(pc *provideConfig) { pc.Deps = append(pc.Deps, reflect.TypeFor[U]()) }
 }
 
-// ProvideParams declares the parameters a provider reads by hand (with
-// c.Query, c.Header...) as typed input structs, tagged as a route's input
-// is (query, header, cookie, path): they are documented on every route
-// that uses the provided type. A provider that binds its input with
-// ProvideIn declares it already.
+// ProvideParams declares the parameters a provider reads by hand (c.Query,
+// c.Header...) as structs tagged as a route's input is, so every route
+// using the provided type documents them (ProvideIn does it itself).
 func ProvideParams(in ...any) ProvideOption {
 	return func(pc *provideConfig) {
 		for _, v := range in {
@@ -53,26 +38,17 @@ func ProvideParams(in ...any) ProvideOption {
 	}
 }
 
-// Provide registers fn as the provider of T on the app: a typed route
-// whose input struct has an exported field of type T gets it filled by fn
-// before the handler runs (the field needs no tag; it is neither bound
-// from the request nor documented as a body field). Any code with the
-// Context can also ask for it with Resolve.
+// Provide registers fn as the provider of T, as FastAPI's Depends: a typed
+// route's input field of type T (exported, untagged) is filled by fn before
+// the handler runs; other code asks with Resolve. The value is computed at
+// most once per request. A provider may call Resolve[U](c) (a cycle is a
+// 500 naming it); its error (or panic) is rendered as a handler's, and the
+// handler then does not run.
 //
-// The value is resolved at most once per request and cached for it: two
-// fields, a handler and another provider asking for T get one call. A
-// provider may depend on others by calling Resolve[U](c); a cycle is an
-// error (a 500 naming the cycle) at first use. The provider's error is
-// rendered as a handler error is (a *Error keeps its status, error
-// translators apply); a panic is a 500, as in a handler. When the provider
-// fails, the handler does not run.
-//
-// Provide must be called before the routes that use T are registered: a
-// route whose input has a field of a type without provider is refused at
-// registration, with the route and the field. Declare the parameters fn
-// reads with ProvideParams, or use ProvideIn to have them bound.
-//
-// Routes without provided fields pay nothing for providers.
+// Call Provide before registering the routes that use T: a field of a type
+// without provider is refused at registration. Declare the parameters fn
+// reads with ProvideParams, or use ProvideIn. Routes without provided
+// fields pay nothing.
 func Provide[T any](app *App, fn func(c *Context) (T, error), opts ...ProvideOption) {
 	if fn == nil {
 		panic("covet: Provide[" + reflect.TypeFor[T]().String() + "] with a nil provider")
@@ -80,20 +56,10 @@ func Provide[T any](app *App, fn func(c *Context) (T, error), opts ...ProvideOpt
 	registerProvider[T](app, func(c *Context) (any, error) { return fn(c) }, nil, opts)
 }
 
-// ProvideIn registers a provider of T that takes a typed input, bound and
-// validated from the request with the same tags as a route's input (query,
-// header, cookie, path; no body): its parameters are documented on every
-// route that uses T, and an invalid value is the usual 422. The input may
-// itself have fields of provided types (registered before), which makes
-// this provider depend on theirs.
-//
-//	type PageIn struct {
-//		Page int `query:"page" minimum:"1" default:"1"`
-//		Size int `query:"size" minimum:"1" maximum:"100" default:"20"`
-//	}
-//	covet.ProvideIn(app, func(c *covet.Context, in *PageIn) (Page, error) {
-//		return Page{Offset: (in.Page - 1) * in.Size, Limit: in.Size}, nil
-//	})
+// ProvideIn registers a provider of T that takes a typed input bound and
+// validated from the request as a route's is (query, header, cookie, path;
+// no body; 422 when invalid); its parameters are documented on every route
+// using T. The input may have fields of types provided before.
 func ProvideIn[T, In any](app *App, fn func(c *Context, in *In) (T, error), opts ...ProvideOption) {
 	tT, inT := reflect.TypeFor[T](), reflect.TypeFor[In]()
 	if fn == nil {
@@ -154,11 +120,9 @@ func (c *Context) resolve(p *provider) (any, error) {
 	return c.deps.Resolve(c, p)
 }
 
-// Resolve returns the value of type T for the request, from the provider
-// registered with Provide (or ProvideIn); the value is computed once per
-// request. Providers call it to depend on each other; handlers and
-// middleware may call it too. Without a provider for T it returns an
-// error (a 500 when returned as a handler error).
+// Resolve returns the request's value of type T from its provider (Provide,
+// ProvideIn), computed once per request; without a provider it returns an
+// error (a 500 if returned).
 func Resolve[T any](c *Context) (T, error) {
 	var zero T
 	p := c.app.providers[reflect.TypeFor[T]()]

@@ -11,24 +11,18 @@ import (
 // TrustedProxies is the set of proxies in front of an app whose forwarding
 // headers are believed, and the header they record the client chain in.
 // The app's (WithTrustedProxies) drives Context.ClientIP, Scheme and Host;
-// plugins with a list of their own build one with NewTrustedProxies.
+// plugins with their own list use NewTrustedProxies.
 //
-// A forwarding header is read only when the connection's peer is one of
-// the proxies, and the client chain is walked from the right: each entry is
-// the address the next proxy saw, so the first entry from the right that is
-// not a trusted proxy is the client. Entries left of it were written by the
-// client and are never believed. An entry that is not an address
-// ("unknown", an obfuscated identifier, garbage) stops the walk at the last
-// trusted hop.
+// The header is read only when the peer is a trusted proxy, and walked from
+// the right: the first entry that is not a trusted proxy is the client
+// (entries left of it are the client's own and never believed); an entry
+// that is not an address stops the walk at the last trusted hop.
 type TrustedProxies struct {
 	prefixes []netip.Prefix
 	header   string // canonical header name
 }
 
-// The header NewTrustedProxies reads by default. It also knows "Forwarded";
-// any other is read as a single address set by the proxy (X-Real-IP,
-// CF-Connecting-IP).
-const headerXFF = forwarded.HeaderXFF
+const headerXFF = forwarded.HeaderXFF // the default header
 
 // NewTrustedProxies returns the set of proxies (IP addresses or CIDR
 // prefixes, such as "10.0.0.0/8" or "::1") and the header they record the
@@ -52,11 +46,9 @@ func NewTrustedProxies(header string, cidrs ...string) (*TrustedProxies, error) 
 
 // WithTrustedProxies names the proxies (IP addresses or CIDR prefixes) in
 // front of the app whose forwarding headers are believed, for
-// Context.ClientIP, Scheme and Host and everything built on them (cookie
-// Secure default, HSTS, access log, rate limits). The default trusts none:
-// forwarding headers are ignored, so a client cannot pose as another
-// address or as HTTPS. List exactly your proxies. An invalid entry panics
-// in New.
+// Context.ClientIP, Scheme and Host and what builds on them (cookie Secure,
+// HSTS, access log, rate limits). By default none: a client cannot pose as
+// another address or as HTTPS. An invalid entry panics in New.
 func WithTrustedProxies(cidrs ...string) Option {
 	return func(c *config) {
 		header := headerXFF
@@ -72,10 +64,9 @@ func WithTrustedProxies(cidrs ...string) Option {
 }
 
 // WithClientIPHeader sets the header the trusted proxies record the client
-// in (default "X-Forwarded-For"; "Forwarded" for RFC 7239; or a
-// single-address header such as "X-Real-IP"). Only that header is read: one
-// your proxies do not set passes through from the client unchanged, so it
-// must be the one they overwrite or append to.
+// in (default "X-Forwarded-For"; "Forwarded"; or a single-address header
+// such as "X-Real-IP"). It must be one your proxies overwrite or append to:
+// another passes through from the client.
 func WithClientIPHeader(name string) Option {
 	return func(c *config) {
 		if c.proxies == nil {
@@ -105,16 +96,12 @@ func (t *TrustedProxies) Trusts(a netip.Addr) bool {
 // Origin is what a request says about its client once the forwarding
 // headers of trusted proxies are applied.
 type Origin struct {
-	// ClientIP is the client's address: the peer's, or the one trusted
-	// proxies forwarded. It is the zero Addr when the peer address is not
-	// an IP (a Unix socket).
+	// ClientIP is the peer's address or the one trusted proxies forwarded
+	// (the zero Addr when the peer is not an IP, as a Unix socket).
 	ClientIP netip.Addr
-	// Scheme is "https" or "http".
-	Scheme string
-	// Host is the host (and port) the client asked for.
-	Host string
-	// Proxied reports that the peer is a trusted proxy.
-	Proxied bool
+	Scheme   string // "https" or "http"
+	Host     string // the host (and port) the client asked for
+	Proxied  bool   // the peer is a trusted proxy
 }
 
 // Resolve applies the forwarding headers of r, when its peer is one of the
@@ -141,10 +128,8 @@ func ParseAddrPort(s string) netip.Addr { return forwarded.ParseAddrPort(s) }
 // origin resolves the request through the app's trusted proxies.
 func (c *Context) origin() Origin { return c.app.cfg.proxies.Resolve(c.req) }
 
-// ClientIP returns the client's IP address: the connection's peer, or,
-// when the peer is one of the app's trusted proxies (WithTrustedProxies),
-// the client they forwarded. It is the peer address as is when it is not
-// an IP. RemoteIP always returns the peer.
+// ClientIP returns the client's IP address: the peer's, or the client a
+// trusted proxy forwarded (WithTrustedProxies); RemoteIP is always the peer.
 func (c *Context) ClientIP() string {
 	c.live()
 	p := c.app.cfg.proxies
@@ -165,9 +150,8 @@ func (c *Context) ClientAddr() netip.Addr {
 	return c.origin().ClientIP
 }
 
-// Scheme returns "https" or "http": the scheme the client used, from
-// X-Forwarded-Proto (or Forwarded proto=) when a trusted proxy forwarded
-// the request (WithTrustedProxies), else from the connection (TLS or not).
+// Scheme returns the scheme the client used, "https" or "http": from the
+// connection, or as a trusted proxy forwarded it (X-Forwarded-Proto).
 func (c *Context) Scheme() string {
 	c.live()
 	if p := c.app.cfg.proxies; p == nil || len(p.prefixes) == 0 {
@@ -179,9 +163,8 @@ func (c *Context) Scheme() string {
 	return c.origin().Scheme
 }
 
-// Host returns the host (and port) the client asked for: from
-// X-Forwarded-Host (or Forwarded host=) when a trusted proxy forwarded the
-// request and the value is a well-formed host, else the request's Host.
+// Host returns the host (and port) the client asked for: the request's, or
+// a well-formed one a trusted proxy forwarded (X-Forwarded-Host).
 func (c *Context) Host() string {
 	c.live()
 	if p := c.app.cfg.proxies; p == nil || len(p.prefixes) == 0 {

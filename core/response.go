@@ -11,41 +11,33 @@ import (
 )
 
 // Response wraps the request's http.ResponseWriter and tracks the status,
-// the number of body bytes written, and whether headers were sent. It
-// implements http.Flusher, http.Hijacker and http.Pusher by delegating to the
-// underlying writer (returning http.ErrNotSupported where that writer lacks the
-// feature), and Unwrap for http.ResponseController.
+// the body bytes written, and whether headers were sent. It implements
+// http.Flusher, http.Hijacker, http.Pusher and io.ReaderFrom through the
+// underlying writer (http.ErrNotSupported where it lacks the feature), and
+// Unwrap for http.ResponseController.
 type Response struct {
 	w       http.ResponseWriter
 	status  int
 	size    int64
 	written bool
 	// refused: the writer refused a write with http.ErrHandlerTimeout (a
-	// wrapper such as middleware.Timeout answered instead), so an error
-	// after it does not abort the wrapper's complete answer.
+	// wrapper such as middleware.Timeout answered), so a later error does
+	// not abort the wrapper's answer.
 	refused bool
-	// head drops body writes: the request is HEAD (served by a GET route).
-	head bool
-	// before holds the hooks run just before the status is sent (see
-	// Before and OnBeforeWrite); beforeBuf spares the allocation for the
-	// first two.
+	head    bool // a HEAD request: body writes are dropped
+	// before holds the Before hooks; beforeBuf spares allocating the first two.
 	before     []BeforeHook
 	beforeBuf  [2]BeforeHook
 	beforeDone bool
 }
 
 // Before registers fn to run once, just before the status line and headers
-// are sent (by WriteHeader, the first Write or Flush, or, when the handlers
-// wrote nothing, when the request ends and net/http sends its 200). fn may
-// still change the headers: session and CSRF cookies, cache headers,
-// Server-Timing and compression decisions are made here. Hooks run in the
-// order they were registered; fn must not write the body. If the headers
-// were already sent, fn is not called. Reset arms the hooks again, as
-// nothing was sent.
-//
-// fn is usually a closure or a method value, which costs an allocation per
-// request; middleware on a hot path registers its per-request state with
-// OnBeforeWrite instead.
+// are sent (by WriteHeader, the first Write or Flush, or at the request's
+// end when nothing was written), so it may still change the headers:
+// session cookies, cache headers, compression decisions. Hooks run in
+// registration order and must not write the body; fn is not called if the
+// headers were already sent. Reset arms the hooks again. A closure costs an
+// allocation per request: hot-path middleware uses OnBeforeWrite.
 func (r *Response) Before(fn func()) {
 	if fn == nil {
 		return
@@ -53,28 +45,23 @@ func (r *Response) Before(fn func()) {
 	r.OnBeforeWrite(funcHook(fn))
 }
 
-// BeforeHook is a hook registered with Response.OnBeforeWrite: BeforeWrite
-// runs once, just before the status line and headers are sent, exactly as a
-// function given to Response.Before does (same order, same rules), and is
-// given the Response.
-//
-// Middleware implements it on the pointer to its per-request state, which
-// it allocates anyway: registering that pointer allocates nothing, where
-// Before(state.method) allocates a method value per request.
+// BeforeHook is a hook registered with Response.OnBeforeWrite; BeforeWrite
+// runs as a function given to Before does. Middleware implements it on the
+// pointer to its per-request state: registering that pointer allocates
+// nothing, where Before(state.method) allocates a method value.
 type BeforeHook interface {
 	// BeforeWrite may change r's headers; it must not write the body.
 	BeforeWrite(r *Response)
 }
 
-// funcHook adapts a func() to BeforeHook. A func value is one pointer, so
-// storing it in the interface allocates nothing.
+// funcHook adapts a func() to BeforeHook (a func value in an interface
+// allocates nothing).
 type funcHook func()
 
 func (f funcHook) BeforeWrite(*Response) { f() }
 
-// OnBeforeWrite registers h to run once, just before the status line and
-// headers are sent: Before for a BeforeHook (see Before). A nil h or a
-// response already started is ignored.
+// OnBeforeWrite is Before for a BeforeHook. A nil h or a response already
+// started is ignored.
 func (r *Response) OnBeforeWrite(h BeforeHook) {
 	if r.written || h == nil {
 		return
@@ -100,15 +87,14 @@ func (r *Response) runBefore() {
 // Header returns the response headers to be sent.
 func (r *Response) Header() http.Header { return r.w.Header() }
 
-// WriteHeader sends the status line and headers. A second call is ignored (and
-// not passed on), as is a status outside 100–999.
+// WriteHeader sends the status line and headers (1xx other than 101 may
+// precede the final status). A second call is ignored.
 func (r *Response) WriteHeader(code int) {
 	if r.written {
 		return
 	}
 	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
-		// Informational responses (103 Early Hints) may precede the final one.
-		r.w.WriteHeader(code)
+		r.w.WriteHeader(code) // 103 Early Hints
 		return
 	}
 	if len(r.before) > 0 && !r.beforeDone {
@@ -144,8 +130,7 @@ func (r *Response) noteRefused(err error) {
 	}
 }
 
-// WriteString writes a string body without converting it to a []byte where
-// the underlying writer allows.
+// WriteString writes a string body, without a copy where the writer allows.
 func (r *Response) WriteString(s string) (int, error) {
 	if !r.written {
 		r.WriteHeader(http.StatusOK)
@@ -196,9 +181,8 @@ type onlyWriter struct{ w io.Writer }
 func (o onlyWriter) Write(b []byte) (int, error) { return o.w.Write(b) }
 
 // Reset points the Response at w with nothing sent, for middleware that
-// buffers a response and may discard it (a transaction that failed to
-// commit). Headers already set on the old writer are not carried over; the
-// Before hooks are kept and run again before the new status is sent.
+// buffers a response and may discard it (a failed commit). Headers set on
+// the old writer are not carried over; Before hooks are kept and run again.
 func (r *Response) Reset(w http.ResponseWriter) {
 	var before []BeforeHook
 	if len(r.before) > 0 {
@@ -224,17 +208,15 @@ func (r *Response) Written() bool { return r.written }
 func (r *Response) Writer() http.ResponseWriter { return r.w }
 
 // SetWriter replaces the underlying writer, for middleware that wraps it
-// (compression, buffering). The new writer usually wraps the old one.
+// (compression, buffering).
 func (r *Response) SetWriter(w http.ResponseWriter) { r.w = w }
 
 // Unwrap returns the underlying writer, for http.ResponseController.
 func (r *Response) Unwrap() http.ResponseWriter { return r.w }
 
-// Flush sends buffered data to the client (sending a 200 status first if
-// none was sent). It does nothing if the underlying writer cannot flush.
-func (r *Response) Flush() {
-	_ = r.FlushError()
-}
+// Flush sends buffered data to the client (a 200 status first if none was
+// sent); it does nothing if the underlying writer cannot flush.
+func (r *Response) Flush() { _ = r.FlushError() }
 
 // FlushError is Flush returning the error, as http.ResponseController expects.
 func (r *Response) FlushError() error {
@@ -248,9 +230,7 @@ func (r *Response) FlushError() error {
 func (r *Response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, rw, err := http.NewResponseController(r.w).Hijack()
 	if err == nil {
-		// The server's lazy-deadline wrapper has no business after a
-		// hijack: hand over the socket itself.
-		conn = lazyconn.Detach(conn)
+		conn = lazyconn.Detach(conn) // the socket itself, not the server's wrapper
 		r.written = true
 		if r.status == 0 {
 			r.status = http.StatusSwitchingProtocols
@@ -273,10 +253,3 @@ func (r *Response) Push(target string, opts *http.PushOptions) error {
 	}
 	return http.ErrNotSupported
 }
-
-var (
-	_ io.ReaderFrom = (*Response)(nil)
-	_ http.Flusher  = (*Response)(nil)
-	_ http.Hijacker = (*Response)(nil)
-	_ http.Pusher   = (*Response)(nil)
-)

@@ -14,10 +14,8 @@ import (
 //
 //	app.GET("/users/{id:int}", getUser).Name("user.show").Summary("Get a user").Tags("users")
 //
-// Setters may only be called while the app is being configured; once the app
-// serves its first request (or Start runs) the route table is frozen and a
-// setter panics. Plugins read routes through App.Routes, which returns
-// RouteInfo snapshots.
+// Setters panic once the app serves (first request, Start or Run). Plugins
+// read routes as RouteInfo snapshots (App.Routes).
 type Route struct {
 	app     *App
 	group   *Group
@@ -26,82 +24,54 @@ type Route struct {
 	handler HandlerFunc
 	mw      []Middleware
 	info    RouteInfo
-	// inner is the handler with its group and route middleware (app
-	// middleware wraps it once for all routes).
-	inner HandlerFunc
-	// typed is set for typed handlers; bind holds route-level binding options.
-	typed *typedRoute
-	bind  *routeBind
-	// ent is the route as the router stores it; ent.DotSegments is set by
-	// AllowDotSegments.
-	ent irouter.Entry
+	inner   HandlerFunc   // handler with group and route middleware
+	typed   *typedRoute   // typed handlers only
+	bind    *routeBind    // route-level binding options
+	ent     irouter.Entry // the router's entry (DotSegments: AllowDotSegments)
 }
 
 // RouteInfo is a read-only description of a route for plugins and tooling
 // (documentation, metrics labels, security).
 type RouteInfo struct {
-	// Method is the HTTP method (GET, POST, ...).
-	Method string
-	// Pattern is the full pattern, group prefixes included ("/api/users/{id:int}").
-	Pattern string
-	// Name is the route's name for URL reversal; empty when unnamed.
-	Name string
-	// Group is the prefix of the innermost group the route belongs to ("" for the app).
-	Group string
-	// Params lists the path parameters in order.
-	Params []PathParam
-	// Input and Output are the typed handler's input and output struct types
-	// (nil for plain handlers or when the handler takes or returns nothing).
+	Method  string      // GET, POST, ...
+	Pattern string      // the full pattern, group prefixes included ("/api/users/{id:int}")
+	Name    string      // the name for URL reversal; "" when unnamed
+	Group   string      // the innermost group's prefix ("" for the app)
+	Params  []PathParam // the path parameters in order
+	// Input and Output are a typed handler's input and output struct types
+	// (nil for plain handlers, or when it takes or returns nothing).
 	Input, Output reflect.Type
-	// Provided lists the indices of Input's fields filled by dependency
-	// providers (Provide) rather than from the request; ProviderParams are
-	// the input types whose parameters those providers read (ProvideIn,
-	// ProvideParams), documented as the route's own. Both are nil for
-	// routes without provided fields.
+	// Provided lists the indices of Input's fields filled by providers
+	// (Provide); ProviderParams are the input types whose parameters those
+	// providers read, documented as the route's own.
 	Provided       []int
 	ProviderParams []reflect.Type
-	// SuccessStatus is the status a typed handler answers with on success
-	// (0 means the default: 200, or 204 without output).
-	SuccessStatus int
-	// Typed is set for routes registered with HandleTyped (or Get, Post,
-	// ...): their Input, Output and SuccessStatus describe them completely.
-	Typed bool
-	// Summary, Description, OperationID, Tags and Deprecated document the route.
-	Summary, Description, OperationID string
+	SuccessStatus  int  // a typed handler's success status (0: 200, or 204 without output)
+	Typed          bool // registered with HandleTyped (Get, Post...): Input, Output and SuccessStatus describe it
+
+	Summary, Description, OperationID string // documentation
 	Tags                              []string
 	Deprecated                        bool
-	// Security lists alternative security requirements (any one suffices).
-	Security []SecurityRequirement
-	// Responses documents additional responses, such as errors the handler returns.
-	Responses []ResponseDoc
-	// Hidden routes are served but left out of generated documentation.
-	Hidden bool
-	// File and Line tell where the route was registered.
-	File string
-	Line int
+	Security                          []SecurityRequirement // alternatives: any one suffices
+	Responses                         []ResponseDoc         // additional responses (errors the handler returns)
+	Hidden                            bool                  // served, left out of generated documentation
+	File                              string                // where the route was registered
+	Line                              int
 
 	meta map[any]any
 }
 
 // ResponseDoc documents one possible response of a route.
 type ResponseDoc struct {
-	// Status is the HTTP status code.
-	Status int
-	// Description says when the response is sent.
-	Description string
-	// Body is a value of the body's type (nil for no body); problem responses
-	// use the shared Problem type.
-	Body any
-	// ContentType of the body; empty means application/json, or
-	// application/problem+json for 4xx/5xx statuses.
-	ContentType string
-	// Headers documents response headers (Retry-After on a 429,
-	// WWW-Authenticate on a 401).
-	Headers []HeaderDoc
+	Status      int
+	Description string      // when the response is sent
+	Body        any         // a value of the body's type (nil: none; problems use Problem)
+	ContentType string      // "" means application/json (application/problem+json for 4xx/5xx)
+	Headers     []HeaderDoc // response headers (Retry-After on a 429)
 }
 
 // SecurityRequirement names a security scheme and the scopes a route needs
-// from it. Plugins (such as auth) set it; documentation plugins read it.
+// from it (set by auth plugins, read by documentation plugins).
 type SecurityRequirement struct {
 	Scheme string
 	Scopes []string
@@ -118,12 +88,9 @@ func (ri *RouteInfo) Meta(key any) (any, bool) {
 	return v, ok
 }
 
-// MetaKey is a typed key for plugin-defined route metadata. Declare one as a
-// package-level variable in the plugin:
-//
-//	var scopesKey = covet.NewMetaKey[[]string]("auth.scopes")
-//
-// and set it with route.With(scopesKey.Set(v)); read it with scopesKey.Get(info).
+// MetaKey is a typed key for plugin-defined route metadata, declared as a
+// package variable (covet.NewMetaKey[[]string]("auth.scopes")), set with
+// route.With(key.Set(v)) and read with key.Get(info).
 type MetaKey[T any] struct{ name string }
 
 // NewMetaKey returns a new key; name is used in messages only, identity is the pointer.
@@ -152,9 +119,9 @@ func (k *MetaKey[T]) Get(ri *RouteInfo) (T, bool) {
 	return v.(T), true
 }
 
-// RouteOption changes a route. Plugins return RouteOptions that set metadata
-// and add middleware together (for example a guard that requires a scope and
-// documents it); apply them with Route.With or Group.With.
+// RouteOption changes a route: plugins return ones that set metadata and add
+// middleware together (a guard that requires a scope and documents it).
+// Apply them with Route.With or Group.With.
 type RouteOption func(*Route)
 
 func (r *Route) mutable() {
@@ -261,4 +228,41 @@ var knownMethods = []string{
 	http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
 	http.MethodPatch, http.MethodDelete, http.MethodOptions,
 	http.MethodConnect, http.MethodTrace,
+}
+
+// ResponseDocumenter returns the responses a plugin causes on a route (a
+// rate limiter's 429, a guard's 401), read from its metadata; nil for the
+// routes it does not touch. See App.DocumentResponses.
+type ResponseDocumenter func(ri *RouteInfo) []ResponseDoc
+
+// DocumentResponses registers a documenter (typically in a plugin's
+// Install; before the app serves): App.Routes appends its responses to
+// each route's own, in registration order, skipping statuses already
+// documented, so an application's Route.Response wins.
+func (a *App) DocumentResponses(fn ResponseDocumenter) {
+	a.configuring("DocumentResponses")
+	if fn != nil {
+		a.documenters = append(a.documenters, fn)
+	}
+}
+
+// HeaderDoc documents a response header (a string), for ResponseDoc.Headers.
+type HeaderDoc struct {
+	Name        string // "Retry-After"
+	Description string // what it carries
+}
+
+func (a *App) documentResponses(ri *RouteInfo) {
+	if len(a.documenters) == 0 {
+		return
+	}
+	ri.Responses = slices.Clone(ri.Responses)
+	for _, fn := range a.documenters {
+		for _, rd := range fn(ri) {
+			if slices.ContainsFunc(ri.Responses, func(d ResponseDoc) bool { return d.Status == rd.Status }) {
+				continue
+			}
+			ri.Responses = append(ri.Responses, rd)
+		}
+	}
 }

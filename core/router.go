@@ -2,35 +2,20 @@ package covet
 
 import (
 	"fmt"
-	"net/http"
 
 	irouter "github.com/covetgo/covet/core/internal/router"
 )
 
-// The matcher lives in core/internal/router (httprouter trees, shapes,
-// layers, converters, path cleaning); this file is the glue: it stores each
-// Route as an entry, turns conflicts into registration panics and keeps the
-// matched parameters in the Context.
+// router is the app's route table: core/internal/router's matcher, holding
+// Routes, with conflicts turned into registration panics.
+type router struct{ irouter.Router }
 
-// router is the app's route table.
-type router struct {
-	r irouter.Router
-}
-
-// probe is the per-request scratch space of a lookup (kept in Context).
-type probe = irouter.Probe
-
-func newRouter() *router {
-	return &router{r: *irouter.New()}
-}
-
-// finalize prepares the router for serving.
-func (r *router) finalize() { r.r.Finalize() }
+func newRouter() *router { return &router{*irouter.New()} }
 
 // add inserts a route; it panics with a precise message on a real conflict.
 func (r *router) add(rt *Route) {
 	rt.ent.Method, rt.ent.Pat, rt.ent.Route = rt.method, rt.pat.Pattern, rt
-	old, err := r.r.Add(&rt.ent)
+	old, err := r.Add(&rt.ent)
 	if old != nil {
 		o := old.Route.(*Route)
 		panic(fmt.Sprintf("covet: route %s conflicts with route %s registered at %s:%d",
@@ -44,7 +29,7 @@ func (r *router) add(rt *Route) {
 // find resolves method and path to a route, or nil, and stores the route's
 // parameters in c.
 func (r *router) find(c *Context, method, path string) *Route {
-	e, ps := r.r.Find(&c.probe, method, path)
+	e, ps := r.Find(&c.probe, method, path)
 	c.params = ps
 	if e == nil {
 		return nil
@@ -52,54 +37,60 @@ func (r *router) find(c *Context, method, path string) *Route {
 	return e.Route.(*Route)
 }
 
-// allowed lists the methods that have a route matching path, in Allow order,
-// with HEAD implied by GET and OPTIONS added when autoOptions is set.
-func (r *router) allowed(c *Context, path string, autoOptions bool) []string {
-	out := r.r.Allowed(&c.probe, knownMethods, path, autoOptions)
-	c.params = nil
-	return out
-}
-
-func (r *router) hasMethod(m string) bool { return r.r.HasMethod(m) }
-
-// redirectTarget returns a path to redirect to when path has no route but its
-// trailing-slash twin or its cleaned form has one; "" otherwise.
-func (r *router) redirectTarget(c *Context, method, path string) string {
-	t := r.r.RedirectTarget(&c.probe, method, path)
-	c.params = nil
-	return t
-}
-
-func uncleanPath(p string) bool                     { return irouter.UncleanPath(p) }
-func redirectLocation(path, rawQuery string) string { return irouter.RedirectLocation(path, rawQuery) }
-
-// AllowDotSegments lets the route see request paths as sent: its parameters
-// may be "." or ".." or hold dot-segments and empty segments, and an unclean
-// path that matches it is not redirected. Use it for routes that forward
-// paths verbatim (a proxy); by default such a value matches no route, the
-// unclean path is redirected to its clean form, and a handler that joins a
-// parameter to a directory cannot be walked out of it.
+// AllowDotSegments lets the route see paths as sent, for routes that forward
+// them verbatim (a proxy): its parameters may hold dot-segments and empty
+// segments, and an unclean path matching it is not redirected. By default
+// such paths match no route and are redirected to their clean form.
 func AllowDotSegments() RouteOption {
 	return func(r *Route) { r.mutable(); r.ent.DotSegments = true }
 }
 
-// redirectClean answers an unclean path with a redirect to its clean form
-// (the trailing slash kept), or, under TrailingSlashRedirect, to the clean
-// form's trailing-slash twin when only the twin has a route.
-func (a *App) redirectClean(c *Context, method, path string) {
-	target := irouter.CleanPath(path)
-	if a.cfg.trailingSlash == TrailingSlashRedirect {
-		lookup := method
-		if method == http.MethodHead && !a.router.hasMethod(http.MethodHead) {
-			lookup = http.MethodGet
-		}
-		if a.router.find(c, lookup, target) == nil && len(a.router.allowed(c, target, false)) == 0 {
-			if twin := a.router.redirectTarget(c, method, target); twin != "" {
-				target = twin
-			}
-		}
-		c.params = nil
-	}
-	c.route, c.dirty, c.miss = nil, true, missRedirect
-	c.redirectTo = redirectLocation(target, c.req.URL.RawQuery)
+// ParamKind is a path parameter's converter: a segment it refuses does not
+// match the route (another route may), as in Starlette.
+type ParamKind uint8
+
+// The path converters, most specific first (tried first among routes that
+// differ only there).
+const (
+	// ParamInt accepts one or more ASCII digits ({id:int}).
+	ParamInt = ParamKind(irouter.Int)
+	// ParamFloat accepts digits with an optional fraction ({x:float}).
+	ParamFloat = ParamKind(irouter.Float)
+	// ParamUUID accepts a canonical 8-4-4-4-12 hexadecimal UUID ({id:uuid}).
+	ParamUUID = ParamKind(irouter.UUID)
+	// ParamString accepts any non-empty segment without '/' ({name} or {name:str}).
+	ParamString = ParamKind(irouter.String)
+	// ParamPath accepts the rest of the path, slashes included, possibly empty
+	// ({p:path}); it may only be the last segment.
+	ParamPath = ParamKind(irouter.Path)
+)
+
+// String returns the converter's name as written in patterns.
+func (k ParamKind) String() string { return irouter.Kind(k).Name() }
+
+// PathParam describes one parameter of a route pattern.
+type PathParam struct {
+	Name string    // its name in the pattern
+	Kind ParamKind // its converter
 }
+
+// pattern is a parsed route pattern with its parameters in public form.
+type pattern struct {
+	*irouter.Pattern
+	params []PathParam
+}
+
+// parsePattern parses a FastAPI-style pattern such as /users/{id:int}/files/{p:path}.
+func parsePattern(raw string) (*pattern, error) {
+	p, err := irouter.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	params := make([]PathParam, len(p.Params))
+	for i, pp := range p.Params {
+		params[i] = PathParam{Name: pp.Name, Kind: ParamKind(pp.Kind)}
+	}
+	return &pattern{Pattern: p, params: params}, nil
+}
+
+func itoa(i int) string { return irouter.Itoa(i) }

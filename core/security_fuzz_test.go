@@ -14,6 +14,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/covetgo/covet/core/internal/binding"
+	irouter "github.com/covetgo/covet/core/internal/router"
 	"github.com/covetgo/covet/core/internal/upload"
 	"github.com/julienschmidt/httprouter"
 )
@@ -80,8 +82,8 @@ func FuzzQueryParser(f *testing.F) {
 	})
 	f.Fuzz(func(t *testing.T, raw string) {
 		want, err := url.ParseQuery(raw)
-		got := parseQuery(raw)
-		if tooManyQueryParams(raw) {
+		got := binding.ParseQuery(raw)
+		if binding.TooManyQueryParams(raw) {
 			if len(got) != 0 {
 				t.Fatalf("too many parameters, yet %d keys parsed", len(got))
 			}
@@ -147,8 +149,8 @@ func FuzzPathCleaner(f *testing.F) {
 		if p == "" || p[0] != '/' {
 			p = "/" + p
 		}
-		if clean := httprouter.CleanPath(p); uncleanPath(p) != (clean != p) {
-			t.Fatalf("uncleanPath(%q) = %v, CleanPath gives %q", p, uncleanPath(p), clean)
+		if clean := httprouter.CleanPath(p); irouter.UncleanPath(p) != (clean != p) {
+			t.Fatalf("UncleanPath(%q) = %v, CleanPath gives %q", p, irouter.UncleanPath(p), clean)
 		}
 		u, err := url.Parse(p)
 		if err != nil || u.Path == "" || u.Path[0] != '/' || u.Host != "" {

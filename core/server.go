@@ -13,6 +13,7 @@ import (
 	"github.com/covetgo/covet/core/internal/cli"
 	"github.com/covetgo/covet/core/internal/lazyconn"
 	"github.com/covetgo/covet/core/internal/serve"
+	"github.com/covetgo/covet/core/internal/sse"
 )
 
 // Server returns an http.Server for the app with the configured timeouts and
@@ -31,7 +32,6 @@ func (a *App) Server(addr string) *http.Server {
 		TLSConfig:         sc.TLSConfig,
 		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
 	}
-	// Shutdown tells streams, WebSockets and plugins to finish (Draining).
 	srv.RegisterOnShutdown(a.beginDrain)
 	if sc.H2C {
 		serve.H2C(srv)
@@ -39,22 +39,10 @@ func (a *App) Server(addr string) *http.Server {
 	return srv
 }
 
-// Run listens on addr and serves until SIGINT or SIGTERM, then shuts down
-// gracefully (see ServeContext for the steps): readiness turns down, the
-// listener closes after ServerConfig.DrainDelay, in-flight requests finish
-// (up to ServerConfig.ShutdownTimeout), and the plugins stop in reverse
-// order. It returns nil after a clean shutdown, so a main function reads
-//
-//	if err := app.Run(addr); err != nil {
-//		log.Fatal(err)
-//	}
-//
-// and exits 0 when stopped by a signal (log.Fatal(app.Run(addr)) would exit
-// 1, printing <nil>).
-//
-// When the environment variable ListenFDEnv (COVET_LISTEN_FD) names an
-// inherited listening socket, Run serves on it and ignores addr (`covet dev`
-// hands one over to keep it open across restarts).
+// Run listens on addr (or the socket ListenFDEnv names) and serves until
+// SIGINT or SIGTERM, then shuts down gracefully (see ServeContext). It
+// returns nil after a clean shutdown: check `if err != nil`, as
+// log.Fatal(app.Run(addr)) would exit 1 printing <nil>.
 func (a *App) Run(addr string) error {
 	if a.commandMode() {
 		return ErrNoMain
@@ -85,9 +73,8 @@ func (a *App) RunTLS(addr, certFile, keyFile string) error {
 	return a.Serve(tls.NewListener(a.lazy(ln), cfg))
 }
 
-// Serve serves on ln until SIGINT or SIGTERM, as Run does. The first signal
-// begins the graceful shutdown; a second one ends the process at once (the
-// default action of the signal), for an operator who will not wait.
+// Serve serves on ln until SIGINT or SIGTERM, as Run does; a second signal
+// ends the process at once.
 func (a *App) Serve(ln net.Listener) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -95,21 +82,13 @@ func (a *App) Serve(ln net.Listener) error {
 	return a.ServeContext(ctx, ln)
 }
 
-// ServeContext serves on ln until ctx is canceled, then shuts down
-// gracefully as Run does. It starts the plugins first.
-//
-// Shutdown, in order: readiness turns down and, when ServerConfig.DrainDelay
-// is set, the server keeps serving for that long (without keep-alive) so a
-// load balancer sees the failing readiness and stops sending traffic; the
-// drain signal fires (Draining; SSE and Stream responses end); the
-// listener closes and in-flight
-// requests finish, up to ServerConfig.ShutdownTimeout, after which their
-// connections are closed; background tasks (Context.After, App.Go) finish
-// within what remains of that deadline, and those still running are logged
-// as abandoned; then the plugins are stopped in reverse order with
-// a live context: what remains of ShutdownTimeout, and at least
-// ServerConfig.StopTimeout. It returns nil after a clean shutdown, and an
-// error when requests had to be cut off or a plugin failed to stop.
+// ServeContext starts the plugins and serves on ln until ctx is canceled.
+// Then: readiness turns down and the server serves on for DrainDelay
+// (without keep-alive); the drain signal fires (Draining); the listener
+// closes and requests finish within ShutdownTimeout (then are cut off);
+// background tasks finish in what remains (the rest are logged as
+// abandoned); the plugins stop in reverse order with what remains, at least
+// StopTimeout. It returns nil after a clean shutdown, else an error.
 func (a *App) ServeContext(ctx context.Context, ln net.Listener) error {
 	if a.commandMode() {
 		ln.Close()
@@ -122,8 +101,6 @@ func (a *App) ServeContext(ctx context.Context, ln net.Listener) error {
 	srv := a.Server(ln.Addr().String())
 	a.logger.Info("covet: serving", "addr", ln.Addr().String())
 	sc := a.cfg.server
-	// lazyconn keeps the timeouts' protection without re-arming the
-	// socket's timers on every request.
 	return serve.Serve(ctx, srv, a.lazy(ln), a.logger, serve.Hooks{
 		ReadinessDown:  func() { a.draining.Store(true) },
 		BeginDrain:     a.beginDrain,
@@ -132,8 +109,59 @@ func (a *App) ServeContext(ctx context.Context, ln net.Listener) error {
 	}, serve.Timeouts{DrainDelay: sc.DrainDelay, Shutdown: sc.ShutdownTimeout, Stop: sc.StopTimeout})
 }
 
-// lazy wraps ln in lazyconn for the server's timeouts.
+// lazy wraps ln in lazyconn: the timeouts without re-arming the socket's
+// timers on every request.
 func (a *App) lazy(ln net.Listener) net.Listener {
 	sc := a.cfg.server
 	return lazyconn.Wrap(ln, sc.ReadHeaderTimeout, sc.ReadTimeout, sc.WriteTimeout, sc.IdleTimeout)
+}
+
+// ErrDraining ends a stream (SSE, Stream) when the server begins to shut
+// down, and is the cause of its request context. It reports status 503 and
+// matches context.Canceled (errors.Is), so returning it logs no failure.
+var ErrDraining error = drainingError{}
+
+type drainingError struct{}
+
+func (drainingError) Error() string   { return "covet: server is shutting down" }
+func (drainingError) StatusCode() int { return http.StatusServiceUnavailable }
+
+// Is makes errors.Is(ErrDraining, context.Canceled) true.
+func (drainingError) Is(target error) bool { return target == context.Canceled }
+
+// Draining returns a channel closed when a graceful shutdown begins (Run,
+// Serve or ServeContext stopping, App.Server's Shutdown, App.Stop), so long
+// polls, WebSockets and plugin loops finish promptly (SSE and Stream watch
+// it already). Serving again arms a new channel.
+func (a *App) Draining() <-chan struct{} { return a.drain.Current().Done() }
+
+// beginDrain fires the drain signal and turns readiness down.
+func (a *App) beginDrain() {
+	a.draining.Store(true)
+	a.drain.Begin(ErrDraining)
+}
+
+// drainingContext makes the request's context also end when the app drains
+// (cause ErrDraining), once per request.
+func (c *Context) drainingContext() context.Context {
+	parent := c.Context()
+	if c.streaming {
+		return parent
+	}
+	c.streaming = true
+	c.dirty = true
+	ctx, cancel := context.WithCancelCause(parent)
+	stop := context.AfterFunc(c.app.drain.Current(), func() { cancel(ErrDraining) })
+	c.OnDone(func() {
+		stop()
+		cancel(context.Canceled)
+	})
+	c.SetRequest(c.req.WithContext(ctx))
+	return ctx
+}
+
+// startStream sets a long response's write deadline, pushed WriteTimeout
+// past each write (core/internal/sse).
+func (c *Context) startStream() sse.Deadlines {
+	return sse.Start(c.res, c.app.cfg.server.WriteTimeout)
 }

@@ -8,10 +8,9 @@ import (
 	"github.com/covetgo/covet/core/internal/sse"
 )
 
-// SSE is a Server-Sent Events stream opened with Context.SSE. It frames
-// events as the HTML standard says (multi-line data split into data: lines)
-// and flushes each one. Resuming with Last-Event-ID, rooms and fan-out are
-// the ws plugin's job; this is only the framing.
+// SSE is a Server-Sent Events stream opened with Context.SSE: it frames
+// events as the HTML standard says and flushes each one (resuming, rooms
+// and fan-out are the ws plugin's job).
 type SSE struct {
 	c  *Context
 	dl sse.Deadlines
@@ -19,27 +18,18 @@ type SSE struct {
 
 // Event is one Server-Sent Event.
 type Event struct {
-	// ID sets the stream's last event ID (sent back by browsers as
-	// Last-Event-ID when they reconnect). It must not contain a newline.
-	ID string
-	// Event is the event type (default "message"). No newlines.
-	Event string
-	// Data is the payload; newlines are split into several data: lines.
-	Data string
-	// Retry tells the client how long to wait before reconnecting.
-	Retry time.Duration
+	ID    string        // the last event ID browsers send back (Last-Event-ID); no newline
+	Event string        // the event type (default "message"); no newline
+	Data  string        // the payload; newlines split it into data: lines
+	Retry time.Duration // how long the client waits before reconnecting
 }
 
-// SSE starts a Server-Sent Events response: status 200, Content-Type
-// text/event-stream, no caching, no proxy buffering, headers flushed at once.
-// Each write gets ServerConfig.WriteTimeout from its start, so the stream
-// is not cut at WriteTimeout (keep-alive comments keep an idle one open).
-//
-// From the call on, the request's context (c.Context()) is canceled when
-// the client goes away or when the server begins to shut down (cause
-// ErrDraining), so a loop that selects on c.Context().Done() ends promptly
-// and lets the shutdown finish; Send then returns ErrDraining. Clients
-// reconnect (with Last-Event-ID) to another instance.
+// SSE starts a Server-Sent Events response: 200, text/event-stream, no
+// caching or proxy buffering, headers flushed at once. Each write gets
+// ServerConfig.WriteTimeout. From the call on, c.Context() is canceled when
+// the client goes away or the server begins to shut down (cause
+// ErrDraining; Send then returns it), so a loop selecting on it ends
+// promptly and clients reconnect elsewhere.
 func (c *Context) SSE() *SSE {
 	c.drainingContext()
 	s := &SSE{c: c, dl: c.startStream()}
@@ -53,9 +43,8 @@ func (c *Context) SSE() *SSE {
 	return s
 }
 
-// Send writes and flushes one event. It returns the request context's error
-// once the client has gone away, or ErrDraining once the server is shutting
-// down, so a producing loop can stop.
+// Send writes and flushes one event. It returns the context's error once
+// the client has gone away, or ErrDraining at shutdown.
 func (s *SSE) Send(e Event) error {
 	if err := s.err(); err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/covetgo/covet/core/internal/pathx"
 	"github.com/covetgo/covet/core/internal/static"
 )
 
@@ -16,11 +17,10 @@ type StaticOption func(*staticConfig)
 type staticConfig = static.Config
 
 // StaticIndex sets the file served for a directory (default "index.html";
-// "" serves no index). Directory listings are never produced.
+// "" none); directories are never listed.
 func StaticIndex(name string) StaticOption { return func(c *staticConfig) { c.Index = name } }
 
-// StaticDotfiles serves files and directories whose name starts with '.'
-// (hidden by default: they answer 404).
+// StaticDotfiles serves names starting with '.' (404 by default).
 func StaticDotfiles() StaticOption { return func(c *staticConfig) { c.Dotfiles = true } }
 
 // StaticMaxAge sets Cache-Control max-age on served files (default: no
@@ -33,9 +33,8 @@ func StaticImmutable() StaticOption {
 	return func(c *staticConfig) { c.MaxAge = 365 * 24 * time.Hour; c.Immutable = true }
 }
 
-// Dir returns a file system for a directory on disk that cannot be escaped:
-// it is backed by os.Root, so ".." and symbolic links that lead outside the
-// directory are refused. (http.Dir follows such symlinks.)
+// Dir returns a file system for a directory that cannot be escaped (os.Root:
+// ".." and symlinks leading outside are refused, unlike http.Dir).
 func Dir(dir string) (fs.FS, error) {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
@@ -44,18 +43,17 @@ func Dir(dir string) (fs.FS, error) {
 	return root.FS(), nil
 }
 
-// Static serves the files of fsys under prefix for GET and HEAD, with ETag and
-// Last-Modified validators (304 answers), Range requests, and content types
-// from file extensions. Request paths containing "..", backslashes, NUL or
-// (by default) dot segments answer 404; for files on disk use Dir, which also
-// refuses symlinks leading out of the directory.
+// Static serves the files of fsys under prefix for GET and HEAD, with ETag
+// and Last-Modified validators, Range requests and content types by
+// extension. Paths with "..", backslashes, NUL or (by default) dotfiles
+// answer 404; for files on disk use Dir.
 func (a *App) Static(prefix string, fsys fs.FS, opts ...StaticOption) *Route {
-	return a.GET(joinPath(trimSlash(prefix), "/{path:path}"), StaticHandler(fsys, opts...)).Hidden()
+	return a.GET(pathx.Join(pathx.TrimSlash(prefix), "/{path:path}"), StaticHandler(fsys, opts...)).Hidden()
 }
 
 // Static serves files under the group's prefix, as App.Static does.
 func (g *Group) Static(prefix string, fsys fs.FS, opts ...StaticOption) *Route {
-	return g.GET(joinPath(trimSlash(prefix), "/{path:path}"), StaticHandler(fsys, opts...)).Hidden()
+	return g.GET(pathx.Join(pathx.TrimSlash(prefix), "/{path:path}"), StaticHandler(fsys, opts...)).Hidden()
 }
 
 // StaticHandler serves the file named by the route's "path" parameter from
@@ -77,6 +75,5 @@ func StaticHandler(fsys fs.FS, opts ...StaticOption) HandlerFunc {
 	}
 }
 
-// staticNotFound returns a new 404 for each request: an error handler or
-// middleware may refine it (WithHeader) without touching another request's.
+// staticNotFound is a new 404 per request, which an error handler may refine.
 func staticNotFound() *Error { return NewError(http.StatusNotFound, "file not found") }

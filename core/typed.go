@@ -9,6 +9,7 @@ import (
 
 	"github.com/covetgo/covet/core/internal/binding"
 	"github.com/covetgo/covet/core/internal/inject"
+	"github.com/covetgo/covet/core/internal/pathx"
 )
 
 // Get registers a typed GET route on an App or Group (and HEAD with it);
@@ -37,35 +38,23 @@ func Delete[In, Out any](r Router, pattern string, fn func(*Context, *In) (*Out,
 	return handleTyped(r, http.MethodDelete, pattern, fn, mw)
 }
 
-// HandleTyped registers a typed route for any method on an App or a Group.
-// Typed handlers declare what they take and return; Covet binds, validates,
-// documents and serializes:
+// HandleTyped registers a typed route for any method on an App or a Group:
+// the handler declares what it takes and returns, and Covet binds,
+// validates, documents and serializes (see Example_typedHandler and the
+// README for the tag vocabulary).
 //
-//	type GetUserIn struct {
-//		ID     int    `path:"id" minimum:"1"`
-//		Fields string `query:"fields"`
-//	}
-//	func getUser(c *covet.Context, in *GetUserIn) (*User, error) { ... }
+// Input: fields tagged path, query, header, cookie or form are parameters;
+// a field named Body is the JSON body, or the struct itself when it has no
+// such field. struct{} means no input (as Out: no output, 204).
 //
-//	covet.Get(app, "/users/{id}", getUser)
-//
-// Input rules (see the package README for the whole vocabulary):
-//   - Fields tagged path, query, header, cookie or form are parameters. A
-//     field named Body is the JSON body. When the struct has no such field
-//     at all, the struct itself is the JSON body.
-//   - Use struct{} as In for a handler without input, and struct{} as Out
-//     for one without output (204 No Content).
-//
-// Output rules: the returned value is encoded as JSON with 200 (or the
-// route's Status). When Out has a Body field, Body is the response body and
-// the other fields set the response: fields tagged header:"Name" set
-// headers, an int field named Status sets the status, *http.Cookie and
-// []*http.Cookie fields set cookies. Any output may also implement
-// StatusCoder (a StatusCode() int method) to choose its status; 0 keeps the
-// route's. A nil output with a nil error is 204.
+// Output: encoded as JSON with 200 (or the route's Status). When Out has a
+// Body field, it is the body and the other fields set the response:
+// header:"Name" fields, an int Status, *http.Cookie and []*http.Cookie
+// fields. An output implementing StatusCoder chooses its status (0 keeps
+// the route's); a nil output is 204.
 //
 // All reflection happens here: a type or tag Covet cannot bind panics with
-// the route, the field and the problem, as a bad route pattern does.
+// the route, the field and the problem.
 func HandleTyped[In, Out any](r Router, method, pattern string, fn func(*Context, *In) (*Out, error), mw ...Middleware) *Route {
 	return handleTyped(r, method, pattern, fn, mw)
 }
@@ -87,7 +76,7 @@ func handleTyped[In, Out any](r Router, method, pattern string, fn func(*Context
 	case *App:
 		app = rr
 	case *Group:
-		app, full = rr.app, joinPath(rr.fullPrefix(), pattern)
+		app, full = rr.app, pathx.Join(rr.fullPrefix(), pattern)
 	}
 	fail := func(err error) {
 		file, line := callerOutside()
@@ -107,24 +96,24 @@ func handleTyped[In, Out any](r Router, method, pattern string, fn func(*Context
 		fail(err)
 	}
 	tr := &typedRoute{in: ip, out: op}
-	var h HandlerFunc
-	if deps == nil {
-		h = func(c *Context) error {
-			in := new(In)
-			if err := tr.bind(c, in); err != nil {
+	h := func(c *Context) error {
+		in := new(In)
+		if deps != nil { // providers first: a 401 comes before validation errors
+			if err := c.fillDeps(deps, in); err != nil {
 				return err
 			}
-			out, err := fn(c, in)
-			if err != nil {
-				return err
-			}
-			if out == nil {
-				return c.NoContent(http.StatusNoContent)
-			}
-			return tr.write(c, out)
 		}
-	} else {
-		h = withDeps(tr, deps, fn)
+		if err := tr.bind(c, in); err != nil {
+			return err
+		}
+		out, err := fn(c, in)
+		if err != nil {
+			return err
+		}
+		if out == nil {
+			return c.NoContent(http.StatusNoContent)
+		}
+		return tr.write(c, out)
 	}
 	rt := r.Handle(method, pattern, h, mw...)
 	tr.route = rt
@@ -143,40 +132,15 @@ func handleTyped[In, Out any](r Router, method, pattern string, fn func(*Context
 	return rt
 }
 
-// withDeps is the handler of a typed route whose input has provided
-// fields: the providers run first (an unauthenticated request gets the
-// provider's 401 before any validation error), then the binding.
-func withDeps[In, Out any](tr *typedRoute, deps []fieldDep, fn func(*Context, *In) (*Out, error)) HandlerFunc {
-	return func(c *Context) error {
-		in := new(In)
-		if err := c.fillDeps(deps, in); err != nil {
-			return err
-		}
-		if err := tr.bind(c, in); err != nil {
-			return err
-		}
-		out, err := fn(c, in)
-		if err != nil {
-			return err
-		}
-		if out == nil {
-			return c.NoContent(http.StatusNoContent)
-		}
-		return tr.write(c, out)
-	}
-}
-
-// bind fills the input in points to (an *In) from the request and
-// validates it.
+// bind fills and validates the input in points to (an *In).
 func (tr *typedRoute) bind(c *Context, in any) error {
 	vs := binding.GetState()
 	defer binding.PutState(vs)
 	return c.bindInput(tr.in, in, vs)
 }
 
-// bindInput fills the input v points to from the request, collecting every
-// failing field in vs, then runs the input's Validate method when the
-// checks passed.
+// bindInput fills the input v points to, collecting every failing field in
+// vs, then runs its Validate method when the checks passed.
 func (c *Context) bindInput(ip *binding.InputPlan, v any, vs *binding.State) error {
 	if err := ip.BindParams(c.req, c.params, v, vs); err != nil {
 		return bindError(err)
@@ -202,8 +166,7 @@ func validationError(errs []FieldError) *Error {
 	return &Error{Status: http.StatusUnprocessableEntity, Detail: "validation failed", Errors: errs}
 }
 
-// customValidationError turns the error of an input's Validate method into
-// a 422, unless it already carries a status.
+// customValidationError makes a Validate error a 422, unless it has a status.
 func customValidationError(err error) error {
 	var sc StatusCoder
 	if errors.As(err, &sc) {
@@ -217,9 +180,7 @@ func customValidationError(err error) error {
 }
 
 // Error lets a Validate method return a single FieldError as an error.
-func (fe FieldError) Error() string {
-	return fe.Location + "." + fe.Field + ": " + fe.Message
-}
+func (fe FieldError) Error() string { return fe.Location + "." + fe.Field + ": " + fe.Message }
 
 // write sends a typed handler's output (out holds the handler's *Out).
 func (tr *typedRoute) write(c *Context, out any) error {
@@ -256,8 +217,7 @@ func (tr *typedRoute) write(c *Context, out any) error {
 		return err
 	}
 	// A shared, never-mutated value slice spares an allocation per response
-	// (Header.Set and Add replace or copy it); net/http adds Content-Length
-	// for bodies that fit its buffer.
+	// (Header.Set and Add replace or copy it).
 	res := c.Response()
 	res.Header()["Content-Type"] = jsonContentType
 	res.WriteHeader(status)
@@ -276,21 +236,16 @@ func noContentStatus(status int) int {
 }
 
 // Encoder writes typed handlers' output in a media type other than JSON,
-// chosen by the request's Accept header (content negotiation). Register
-// encoders with WithEncoders; JSON stays the default.
+// chosen by the Accept header; register with WithEncoders.
 type Encoder interface {
-	// ContentType is the media type the encoder writes ("application/xml").
-	ContentType() string
-	// Encode writes v to w.
-	Encode(w io.Writer, v any) error
+	ContentType() string             // the media type written ("application/xml")
+	Encode(w io.Writer, v any) error // writes v to w
 }
 
-// ContextEncoder is an Encoder that writes the whole response itself, with
-// the request's Context: it sends the status (the route's success status,
-// or the output's) and the headers, so it can render into a buffer first
-// and return an error before anything is sent, and it may read the route
-// (c.Route()) to choose, say, a template. Typed handlers call EncodeContext
-// instead of Encode when the encoder has it.
+// ContextEncoder is an Encoder that writes the whole response, status and
+// headers included, with the request's Context: it can render into a buffer
+// and fail before anything is sent, and read c.Route() (to choose a
+// template). Typed handlers call EncodeContext instead of Encode.
 type ContextEncoder interface {
 	Encoder
 	EncodeContext(c *Context, status int, v any) error
@@ -305,3 +260,19 @@ func (a *App) negotiate(r *http.Request) Encoder {
 	e, _ := binding.Negotiate(r.Header.Get("Accept"), a.cfg.encoders)
 	return e
 }
+
+// Created is the output of a typed handler that created a resource: 201,
+// a Location header, and the resource as the JSON body. Set the route's
+// Status(http.StatusCreated) too, so its documentation lists 201.
+type Created[T any] struct {
+	Location string `header:"Location"` // the new resource's URL (a path, or absolute)
+	Body     T      // the new resource
+}
+
+// NewCreated returns a Created output for body at location.
+func NewCreated[T any](location string, body T) *Created[T] {
+	return &Created[T]{Location: location, Body: body}
+}
+
+// StatusCode returns 201 Created.
+func (*Created[T]) StatusCode() int { return http.StatusCreated }

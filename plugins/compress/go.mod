@@ -8,9 +8,6 @@ require (
 	github.com/klauspost/compress v1.18.7
 )
 
-require (
-	github.com/goccy/go-json v0.12.0 // indirect
-	github.com/julienschmidt/httprouter v1.3.0 // indirect
-)
+require github.com/julienschmidt/httprouter v1.3.0 // indirect
 
 replace github.com/covetgo/covet/core => ../../core

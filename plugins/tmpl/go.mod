@@ -14,7 +14,6 @@ require (
 )
 
 require (
-	github.com/goccy/go-json v0.12.0 // indirect
 	github.com/julienschmidt/httprouter v1.3.0 // indirect
 	github.com/kr/text v0.2.0 // indirect
 	golang.org/x/sys v0.34.0 // indirect

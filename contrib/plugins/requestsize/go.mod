@@ -4,9 +4,6 @@ go 1.25.0
 
 require github.com/covetgo/covet/core v0.2.0
 
-require (
-	github.com/goccy/go-json v0.12.0 // indirect
-	github.com/julienschmidt/httprouter v1.3.0 // indirect
-)
+require github.com/julienschmidt/httprouter v1.3.0 // indirect
 
 replace github.com/covetgo/covet/core => ../../../core

@@ -134,9 +134,10 @@ func (b *Tracker) Reserve(limit int, reject bool) (inline bool, err error) {
 
 // After returns the function that runs fn for the task Reserve admitted,
 // with base (a context without cancellation) canceled when shutdown gives
-// up waiting: inline in the calling goroutine, or in a goroutine of its own
-// that shutdown waits for.
-func (b *Tracker) After(base context.Context, t *Task, inline bool, fn func(ctx context.Context)) func() {
+// up waiting: inline in the calling goroutine, once res is flushed (the
+// client has its response first), or in a goroutine of its own that
+// shutdown waits for.
+func (b *Tracker) After(base context.Context, t *Task, inline bool, res Response, fn func(ctx context.Context)) func() {
 	b.mu.Lock()
 	b.contexts()
 	hard := b.hardCtx
@@ -147,6 +148,9 @@ func (b *Tracker) After(base context.Context, t *Task, inline bool, fn func(ctx 
 		if inline {
 			defer cancel()
 			defer stop()
+			if res.Written() {
+				_ = res.FlushError()
+			}
 			run(ctx, t, fn)
 			return
 		}
@@ -160,6 +164,12 @@ func (b *Tracker) After(base context.Context, t *Task, inline bool, fn func(ctx 
 			run(ctx, t, fn)
 		}()
 	}
+}
+
+// Response is the request's response, flushed before an inline task runs.
+type Response interface {
+	Written() bool
+	FlushError() error
 }
 
 // Go runs fn for the life of the app, logging with logger: at Start when

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -51,4 +52,24 @@ func ServeArgs(addr string, args []string) (serveAddr string, serve bool, err er
 		return "", true, errors.New("covet: usage: serve [--addr host:port]")
 	}
 	return addr, true, nil
+}
+
+// Find returns the command args[0] names among cmds (any but serve, which
+// runs through App.Main); an unknown name is an error listing the known ones.
+func Find[C any](cmds []C, name func(C) string, args []string) (C, error) {
+	var zero C
+	if len(args) == 0 {
+		return zero, errors.New("covet: no command given")
+	}
+	var names []string
+	for _, c := range cmds {
+		if n := name(c); n == args[0] {
+			if n == "serve" {
+				return zero, errors.New("covet: serve runs through App.Main")
+			}
+			return c, nil
+		}
+		names = append(names, name(c))
+	}
+	return zero, fmt.Errorf("covet: unknown command %q (commands: %s)", args[0], strings.Join(names, ", "))
 }

@@ -506,3 +506,52 @@ func RedirectLocation(path, rawQuery string) string {
 	}
 	return loc
 }
+
+// Miss is the answer to a request no route matched.
+type Miss uint8
+
+// The answers to a request no route matched.
+const (
+	MissNotFound Miss = iota + 1
+	MissMethod        // 405: other methods have a route (Allow)
+	MissOptions       // automatic OPTIONS answer
+	MissRedirect      // to the clean path, or the trailing-slash twin
+	MissBadQuery      // too many query parameters
+)
+
+// Unmatched decides the answer to a request no route matched: a redirect of
+// an unclean path to its clean form (or, with redirectSlash, to the clean
+// form's twin when only that has a route), 405 or automatic OPTIONS with
+// the allowed methods, a redirect to the trailing-slash twin (redirectSlash),
+// or 404. target is the unescaped path to redirect to.
+func (r *Router) Unmatched(p *Probe, known []string, method, path string, autoOptions, redirectSlash bool) (m Miss, allowed []string, target string) {
+	if method != http.MethodConnect && UncleanPath(path) {
+		// No parameter may hold a dot-segment or an empty segment, and
+		// patterns have none.
+		target = CleanPath(path)
+		if redirectSlash {
+			lookup := method
+			if method == http.MethodHead && !r.HasMethod(http.MethodHead) {
+				lookup = http.MethodGet
+			}
+			if !r.found(p, lookup, target) && len(r.Allowed(p, known, target, false)) == 0 {
+				if twin := r.RedirectTarget(p, method, target); twin != "" {
+					target = twin
+				}
+			}
+		}
+		return MissRedirect, nil, target
+	}
+	if allowed = r.Allowed(p, known, path, autoOptions); len(allowed) > 0 {
+		if method == http.MethodOptions && autoOptions {
+			return MissOptions, allowed, ""
+		}
+		return MissMethod, allowed, ""
+	}
+	if redirectSlash && method != http.MethodConnect {
+		if target = r.RedirectTarget(p, method, path); target != "" {
+			return MissRedirect, nil, target
+		}
+	}
+	return MissNotFound, nil, ""
+}
