@@ -19,7 +19,7 @@ pidf="$dir/instance-$i.pid"
 case "$action" in
 start)
   case "${SCALEOUT_APP:-covet}" in
-  gin)
+  gin | covet-min)
     PEER_ADDR="127.0.0.1:$port" setsid "$SCALEOUT_BINARY" >>"$dir/instance-$i.log" 2>&1 </dev/null &
     echo $! >"$pidf"
     exit 0
