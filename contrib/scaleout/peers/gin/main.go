@@ -47,7 +47,15 @@ func hash(s string) string { h := sha256.Sum256([]byte(s)); return hex.EncodeToS
 func main() {
 	gin.SetMode(gin.ReleaseMode)
 	ctx := context.Background()
-	db, err := pgxpool.New(ctx, os.Getenv("DATABASE_URL"))
+	cfg, err := pgxpool.ParseConfig(os.Getenv("DATABASE_URL"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	// The same pool size as the other apps of the comparison (asyncpg's
+	// max_size=20 in the FastAPI peer, the orm plugin's default 20); pgx's
+	// own default is max(4, CPUs).
+	cfg.MaxConns = 20
+	db, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		log.Fatal(err)
 	}
