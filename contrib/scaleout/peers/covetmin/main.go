@@ -19,6 +19,7 @@ import (
 	"log"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -98,7 +99,15 @@ func digest(s string) string { h := sha256.Sum256([]byte(s)); return hex.EncodeT
 
 func main() {
 	app := covet.New(covet.WithHealth())
-	app.Install(orm.New(orm.WithDriver(pgsql.Driver()), orm.WithDSN(os.Getenv("DATABASE_URL"))))
+	// The pool size every app of the comparison gets (PEER_DB_CONNS, set by
+	// scripts/instance.sh; the orm plugin's default is 20).
+	conns, err := strconv.Atoi(os.Getenv("PEER_DB_CONNS"))
+	if err != nil || conns < 1 {
+		conns = 20
+	}
+	if err := app.Install(orm.New(orm.WithDriver(pgsql.Driver()), orm.WithDSN(os.Getenv("DATABASE_URL")), orm.WithMaxOpenConns(conns))); err != nil {
+		log.Fatal(err)
+	}
 	api := app.Group("/api/v1")
 
 	covet.Post(api, "/users", func(c *covet.Context, in *UserIn) (*UserOut, error) {

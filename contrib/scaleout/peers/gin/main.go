@@ -51,10 +51,11 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	// The same pool size as the other apps of the comparison (asyncpg's
-	// max_size=20 in the FastAPI peer, the orm plugin's default 20); pgx's
-	// own default is max(4, CPUs).
-	cfg.MaxConns = 20
+	// The pool size every app of the comparison gets (PEER_DB_CONNS, set by
+	// scripts/instance.sh); pgx's own default is max(4, CPUs).
+	if n, err := strconv.Atoi(os.Getenv("PEER_DB_CONNS")); err == nil && n > 0 {
+		cfg.MaxConns = int32(n)
+	}
 	db, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		log.Fatal(err)
