@@ -64,6 +64,10 @@ type Config struct {
 	// Grace is added after each fault window when requests are accounted
 	// to it (default 5 s: the recovery bound after an instance kill).
 	Grace time.Duration
+	// OnTraffic, when set, is called with true just before the traffic
+	// starts (after the users' set-up) and with false once its last request
+	// was answered: the window a CPU sample (Topology.Sample) should cover.
+	OnTraffic func(begin bool)
 }
 
 func (c *Config) defaults() {
@@ -166,7 +170,13 @@ func Run(ctx context.Context, t *Topology, cfg Config) (*Result, error) {
 		}
 		cancel()
 	}()
+	if cfg.OnTraffic != nil {
+		cfg.OnTraffic(true)
+	}
 	res.Dropped = tr.drive(runCtx, cfg.Rate, cfg.Mix, cfg.MaxInFlight)
+	if cfg.OnTraffic != nil {
+		cfg.OnTraffic(false)
+	}
 	stopFaults()
 	<-faultsDone
 	res.End = time.Now()

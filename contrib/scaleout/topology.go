@@ -50,9 +50,13 @@ type UpOptions struct {
 	// Log receives the scripts' output (default: discarded).
 	Log *os.File
 	// App is what the instances run: "covet" (the taskboard, default),
-	// or a peer of the comparison, "gin" or "fastapi" (peers/; the JSON
-	// API part only: no live updates, no cross-instance checks).
+	// or a peer of the comparison, "covet-min", "gin" or "fastapi" (peers/;
+	// the JSON API part only: no live updates, no cross-instance checks).
 	App string
+	// HTTPReuse is HAProxy's http-reuse towards the instances: "never"
+	// (default: a fresh connection per request, safe across drains) or
+	// "safe" (keep-alive connections reused; runs without faults).
+	HTTPReuse string
 }
 
 // Scripts returns the directory of up.sh, down.sh and instance.sh, found
@@ -81,6 +85,9 @@ func Up(ctx context.Context, o UpOptions) (*Topology, error) {
 	}
 	if o.App != "" {
 		env = append(env, "SCALEOUT_APP="+o.App)
+	}
+	if o.HTTPReuse != "" {
+		env = append(env, "SCALEOUT_HTTP_REUSE="+o.HTTPReuse)
 	}
 	t := &Topology{Dir: o.Dir, scripts: Scripts()}
 	if out, err := t.script(ctx, env, "up.sh"); err != nil {

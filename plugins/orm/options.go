@@ -66,12 +66,24 @@ func defaultDBConfig(name string) *dbConfig {
 	return &dbConfig{
 		name:            name,
 		maxOpen:         20,
-		maxIdle:         10,
+		maxIdle:         -1, // as many as maxOpen
 		maxLifetime:     30 * time.Minute,
 		maxIdleTime:     5 * time.Minute,
 		poolTimeout:     5 * time.Second,
 		replicaInterval: 2 * time.Second,
 	}
+}
+
+// idleLimit is the idle connections the pool keeps: maxIdle, or maxOpen
+// when not set; one for a single-connection database.
+func (c *dbConfig) idleLimit() int {
+	if c.maxOpen == 1 {
+		return 1
+	}
+	if c.maxIdle < 0 {
+		return c.maxOpen
+	}
+	return c.maxIdle
 }
 
 func (s *settings) pluginOnly() bool { return s.nested }
@@ -144,7 +156,10 @@ func WithReplicaCheckInterval(d time.Duration) Option {
 // 20). SQLite in memory always uses one.
 func WithMaxOpenConns(n int) Option { return func(s *settings) { s.db.maxOpen = n } }
 
-// WithMaxIdleConns bounds the idle connections kept (default 10).
+// WithMaxIdleConns bounds the idle connections kept (default: as many as
+// WithMaxOpenConns allows). Fewer idle than open connections make a busy
+// pool close and reopen connections whenever more than n requests query at
+// once: each reopened PostgreSQL connection is a new server process.
 func WithMaxIdleConns(n int) Option { return func(s *settings) { s.db.maxIdle = n } }
 
 // WithConnMaxLifetime closes connections older than d (default 30m).

@@ -176,7 +176,7 @@ func (d *Database) Bun() *bun.DB {
 }
 
 func configurePool(o *opened, c *dbConfig) {
-	maxOpen, maxIdle := c.maxOpen, c.maxIdle
+	maxOpen, maxIdle := c.maxOpen, c.idleLimit()
 	if o.memory {
 		maxOpen, maxIdle = 1, 1
 	}
@@ -504,10 +504,7 @@ func (d *Database) purgeIdle() {
 	if now-last < int64(time.Second) || !d.lastPurge.CompareAndSwap(last, now) {
 		return
 	}
-	maxIdle := d.cfg.maxIdle
-	if d.cfg.maxOpen == 1 {
-		maxIdle = 1
-	}
+	maxIdle := d.cfg.idleLimit()
 	d.sqldb.SetMaxIdleConns(0)
 	d.sqldb.SetMaxIdleConns(maxIdle)
 	d.p.log.Warn("orm: the database dropped connections; idle connections discarded", "database", d.name)

@@ -50,6 +50,9 @@ type Config struct {
 	// instead of holding it; a dead one is refused at once by the stores'
 	// circuit breakers). Tests on a loaded machine give seconds.
 	RedisTimeout time.Duration
+	// DBMaxConns bounds the database pool's connections (default: the orm
+	// plugin's, 20).
+	DBMaxConns int
 	// WriteLimit bounds writes (POST, PUT, PATCH, DELETE) per client IP.
 	WriteLimit ratelimit.Limit
 	// WebhookURL, when set, receives a POST for every task created.
@@ -196,7 +199,7 @@ func NewApp(cfg Config) (*covet.App, error) {
 		orm.WithDSN(cfg.DatabaseURL),
 		orm.WithMigrations(ms),
 		orm.WithMigrateOnStart(),
-	}, obs.ormOptions()...)...)
+	}, append(poolOptions(cfg), obs.ormOptions()...)...)...)
 	if err := app.Install(db); err != nil {
 		return nil, err
 	}
@@ -334,6 +337,14 @@ func allowedHosts(hosts []string) covet.Middleware {
 // one. An app on a single database gives (and links) only that one, e.g.
 // orm.WithDriver(sqlite.Driver()).
 var drivers = []orm.Driver{sqlite.Driver(), pgsql.Driver(), mysql.Driver()}
+
+// poolOptions sizes the database pool from cfg.DBMaxConns.
+func poolOptions(cfg Config) []orm.Option {
+	if cfg.DBMaxConns > 0 {
+		return []orm.Option{orm.WithMaxOpenConns(cfg.DBMaxConns)}
+	}
+	return nil
+}
 
 // redisTimeout is RedisTimeout, 500 ms when unset: at load 30 on two
 // cores a goroutine waited up to 190 ms for the CPU while Redis answered in

@@ -20,6 +20,7 @@ type Settings struct {
 	Env             string        `env:"COVET_ENV" flag:"-" enum:"development,dev,production" default:"development" doc:"development: route table logged, error pages with stacks; production: JSON logs"`
 	Dev             *bool         `env:"-" flag:"dev" doc:"development mode (overrides COVET_ENV)"`
 	FrontendOrigins []string      `env:"TASKBOARD_FRONTEND_ORIGIN" flag:"frontend" default:"http://localhost:5173" doc:"browser origins allowed to call the API (CORS), comma-separated; empty for none"`
+	DBMaxConns      int           `env:"TASKBOARD_DB_MAX_CONNS" flag:"db-max-conns" default:"20" minimum:"1" doc:"the database pool's connections per instance (instances × this must stay under the server's max_connections)"`
 	RedisURL        *url.URL      `env:"REDIS_URL" flag:"redis" doc:"Redis shared by instances: rate limits, sessions, refresh tokens, revocations and live updates (default: in memory, one instance)"`
 	RedisTimeout    time.Duration `env:"TASKBOARD_REDIS_TIMEOUT" flag:"redis-timeout" default:"500ms" doc:"bounds each Redis call of the auth stores and rate limits (a stalled Redis fails the request within it)"`
 	WebhookURL      *url.URL      `env:"TASKBOARD_WEBHOOK_URL" flag:"webhook" doc:"receives a POST for every task created (default: none)"`
@@ -76,6 +77,7 @@ func (s *Settings) config() Config {
 		cfg.RedisURL = s.RedisURL.String()
 	}
 	cfg.RedisTimeout = s.RedisTimeout
+	cfg.DBMaxConns = s.DBMaxConns
 	if s.WebhookURL != nil {
 		cfg.WebhookURL = s.WebhookURL.String()
 	}

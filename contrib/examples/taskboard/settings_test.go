@@ -27,7 +27,7 @@ func TestSettingsDefaults(t *testing.T) {
 	}
 	cfg := s.config()
 	if s.Addr != "127.0.0.1:8080" || cfg.DatabaseURL != "sqlite://taskboard.db" || !cfg.Development || cfg.RedisURL != "" ||
-		cfg.RedisTimeout != 500*time.Millisecond || !reflect.DeepEqual(cfg.FrontendOrigins, []string{"http://localhost:5173"}) {
+		cfg.RedisTimeout != 500*time.Millisecond || cfg.DBMaxConns != 20 || !reflect.DeepEqual(cfg.FrontendOrigins, []string{"http://localhost:5173"}) {
 		t.Fatalf("%+v %+v", s, cfg)
 	}
 }
@@ -36,14 +36,14 @@ func TestSettingsDefaults(t *testing.T) {
 func TestSettingsEnvironmentAndFlags(t *testing.T) {
 	env := []string{"TASKBOARD_ADDR=:9000", "DATABASE_URL=postgres://u@db/test", "COVET_ENV=production",
 		"TASKBOARD_FRONTEND_ORIGIN=https://a.example, https://b.example", "REDIS_URL=redis://cache:6379/0",
-		"TASKBOARD_REDIS_TIMEOUT=2s"}
+		"TASKBOARD_REDIS_TIMEOUT=2s", "TASKBOARD_DB_MAX_CONNS=7"}
 	s, rest, err := loadFor(t, []string{"migrate", "status"}, env)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := s.config()
 	if s.Addr != ":9000" || cfg.DatabaseURL != "postgres://u@db/test" || cfg.Development || cfg.RedisURL != "redis://cache:6379/0" ||
-		cfg.RedisTimeout != 2*time.Second || cfg.redisTimeout() != 2*time.Second ||
+		cfg.RedisTimeout != 2*time.Second || cfg.redisTimeout() != 2*time.Second || cfg.DBMaxConns != 7 || len(poolOptions(cfg)) != 1 ||
 		!reflect.DeepEqual(cfg.FrontendOrigins, []string{"https://a.example", "https://b.example"}) || !reflect.DeepEqual(rest, []string{"migrate", "status"}) {
 		t.Fatalf("%+v %+v %v", s, cfg, rest)
 	}

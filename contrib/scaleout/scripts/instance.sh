@@ -16,16 +16,20 @@ set +a
 read -r -a ports <<<"$SCALEOUT_INSTANCE_PORTS"
 port="${ports[$((i - 1))]}"
 pidf="$dir/instance-$i.pid"
+# Every app's database pool: this many connections per instance
+# (SCALEOUT_DB_CONNS, default 10: 3 instances stay well under a shared
+# server's max_connections of 100).
+conns="${SCALEOUT_DB_CONNS:-10}"
 case "$action" in
 start)
   case "${SCALEOUT_APP:-covet}" in
-  gin)
-    PEER_ADDR="127.0.0.1:$port" setsid "$SCALEOUT_BINARY" >>"$dir/instance-$i.log" 2>&1 </dev/null &
+  gin | covet-min)
+    PEER_ADDR="127.0.0.1:$port" PEER_DB_CONNS="$conns" setsid "$SCALEOUT_BINARY" >>"$dir/instance-$i.log" 2>&1 </dev/null &
     echo $! >"$pidf"
     exit 0
     ;;
   fastapi)
-    setsid "${SCALEOUT_PYTHON:-/usr/bin/python3}" -m uvicorn app:app --app-dir "$SCALEOUT_PEERS/fastapi" --host 127.0.0.1 --port "$port" \
+    PEER_DB_CONNS="$conns" setsid "${SCALEOUT_PYTHON:-/usr/bin/python3}" -m uvicorn app:app --app-dir "$SCALEOUT_PEERS/fastapi" --host 127.0.0.1 --port "$port" \
       --workers 1 --no-access-log --log-level warning >>"$dir/instance-$i.log" 2>&1 </dev/null &
     echo $! >"$pidf"
     exit 0
@@ -33,7 +37,7 @@ start)
   esac
   COVET_ENV=production TASKBOARD_ADDR="127.0.0.1:$port" TASKBOARD_ALLOWED_HOSTS="127.0.0.1,localhost" \
     TASKBOARD_FRONTEND_ORIGIN="" TASKBOARD_TRUSTED_PROXIES=127.0.0.1 TASKBOARD_DRAIN_DELAY=3s \
-    TASKBOARD_SHUTDOWN_TIMEOUT=20s \
+    TASKBOARD_SHUTDOWN_TIMEOUT=20s TASKBOARD_DB_MAX_CONNS="$conns" \
     setsid "$SCALEOUT_BINARY" >>"$dir/instance-$i.log" 2>&1 </dev/null &
   echo $! >"$pidf"
   ;;

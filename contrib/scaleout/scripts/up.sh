@@ -16,9 +16,15 @@
 #                       (default postgres://postgres@127.0.0.1:5432)
 #   SCALEOUT_BINARY     a taskboard binary to use instead of building one
 #   SCALEOUT_APP        covet (the taskboard, default), or a peer of the
-#                       comparison: gin (peers/gin) or fastapi (peers/fastapi
-#                       under uvicorn, one process per instance); the peers
-#                       serve the JSON API part only, on peers/schema.sql
+#                       comparison: covet-min (peers/covetmin: the same
+#                       minimal API written with Covet), gin (peers/gin) or
+#                       fastapi (peers/fastapi under uvicorn, one process per
+#                       instance); the peers serve the JSON API part only, on
+#                       peers/schema.sql
+#   SCALEOUT_HTTP_REUSE HAProxy's http-reuse towards the instances (default
+#                       never: a fresh connection per request, so a draining
+#                       instance's closing keep-alive connection never fails a
+#                       request; the fault-free comparison uses safe)
 #
 # topology.env in the state directory names everything for the harness
 # (cmd/harness) and for instance.sh, which starts, stops and kills one
@@ -31,7 +37,8 @@ n="${SCALEOUT_INSTANCES:-3}"
 port="${SCALEOUT_PORT:-18080}"
 pg="${SCALEOUT_PG:-postgres://postgres@127.0.0.1:5432}"
 app="${SCALEOUT_APP:-covet}"
-case "$app" in covet | gin | fastapi) ;; *) echo "up.sh: SCALEOUT_APP=$app: covet, gin or fastapi" >&2; exit 2 ;; esac
+case "$app" in covet | covet-min | gin | fastapi) ;; *) echo "up.sh: SCALEOUT_APP=$app: covet, covet-min, gin or fastapi" >&2; exit 2 ;; esac
+reuse="${SCALEOUT_HTTP_REUSE:-never}"
 
 if [ -f "$dir/topology.env" ]; then
   echo "up.sh: $dir already holds a topology; run down.sh first" >&2
@@ -51,6 +58,9 @@ if [ -z "$bin" ] && [ "$app" = covet ]; then
 elif [ -z "$bin" ] && [ "$app" = gin ]; then
   bin="$dir/gin-peer"
   (cd "$root/contrib/scaleout" && go build -o "$bin" ./peers/gin)
+elif [ -z "$bin" ] && [ "$app" = covet-min ]; then
+  bin="$dir/covet-min-peer"
+  (cd "$root/contrib/scaleout" && go build -o "$bin" ./peers/covetmin)
 fi
 
 # A fresh database per run.
@@ -117,10 +127,11 @@ defaults
   timeout server 60s
   timeout http-keep-alive 10s
   timeout tunnel 1h
-  # A fresh connection to an instance per request: an instance that drains
-  # closes its idle keep-alive connections, and a request HAProxy sent on one
-  # of them as it closed would fail where a refused connect is retried.
-  http-reuse never
+  # By default a fresh connection to an instance per request: an instance
+  # that drains closes its idle keep-alive connections, and a request HAProxy
+  # sent on one of them as it closed would fail where a refused connect is
+  # retried. Runs without faults (the comparison) set safe: connections kept.
+  http-reuse $reuse
   timeout client-fin 5s
 
 frontend web

@@ -32,7 +32,11 @@ type driver struct{}
 func (driver) Dialect() orm.Dialect { return orm.Postgres }
 
 // Open parses the DSN with pgx, names the connections "covet" unless the
-// DSN sets application_name, and on a canceled context asks the server to
+// DSN sets application_name, sends statements with the simple protocol
+// unless the DSN sets default_query_exec_mode (bun writes the arguments into
+// the SQL text, so pgx's default, a named prepared statement cached per
+// distinct text, prepared nearly every query in an extra round trip and
+// filled the server with statements used once), and on a canceled context asks the server to
 // cancel the running statement (so a statement timeout really stops the
 // query) before breaking the connection if the server does not answer.
 func (driver) Open(dsn string) (orm.Pool, error) {
@@ -42,6 +46,9 @@ func (driver) Open(dsn string) (orm.Pool, error) {
 	}
 	if _, ok := cfg.RuntimeParams["application_name"]; !ok {
 		cfg.RuntimeParams["application_name"] = "covet"
+	}
+	if !strings.Contains(dsn, "default_query_exec_mode") {
+		cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
 	}
 	cfg.BuildContextWatcherHandler = func(pc *pgconn.PgConn) ctxwatch.Handler {
 		return &pgconn.CancelRequestContextWatcherHandler{Conn: pc, CancelRequestDelay: 0, DeadlineDelay: time.Second}

@@ -13,10 +13,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -37,14 +39,28 @@ func main() {
 	compare := flag.String("compare", "", "compare apps under the same load, each on its own topology in turn, faults off: e.g. covet,gin,fastapi")
 	rates := flag.String("rates", "50,100,200,400", "the offered rates -compare runs, each for -duration")
 	maxP99 := flag.Duration("p99", 100*time.Millisecond, "-compare: a rate is sustained with p99 under this and errors under 0.1 %")
+	reuse := flag.String("reuse", "safe", "-compare: HAProxy's http-reuse towards the instances (safe: keep-alive, as in production; never: a connection per request, the fault runs' setting)")
 	cross := flag.Bool("cross", true, "after the traffic, check the instances act as one (rate limit, refresh tokens, cache, events, jobs)")
+	cpuProfile := flag.String("cpuprofile", "", "write the harness's own CPU profile to this file (go tool pprof)")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		// os.Exit skips deferred calls: exit stops the profile first.
+		exit = func(code int) { pprof.StopCPUProfile(); _ = f.Close(); os.Exit(code) }
+	}
 	crossCheck = *cross
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if *compare != "" {
-		os.Exit(runCompare(ctx, strings.Split(*compare, ","), *rates, *dir, *port, *instances, *duration, *maxP99))
+		exit(runCompare(ctx, strings.Split(*compare, ","), *rates, *dir, *port, *instances, *duration, *maxP99, *reuse))
 	}
 	if *open {
 		t, err := scaleout.Open(*dir)
@@ -52,7 +68,7 @@ func main() {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
 		}
-		os.Exit(run(ctx, t, *duration, *rate, *users, *faults))
+		exit(run(ctx, t, *duration, *rate, *users, *faults))
 	}
 	fmt.Fprintln(os.Stderr, "harness: starting the topology (up.sh) ...")
 	t, err := scaleout.Up(ctx, scaleout.UpOptions{Dir: *dir, Port: *port, Instances: *instances})
@@ -66,7 +82,7 @@ func main() {
 			fmt.Fprintln(os.Stderr, err)
 		}
 	}
-	os.Exit(code)
+	exit(code)
 }
 
 func run(ctx context.Context, t *scaleout.Topology, d time.Duration, rate float64, users int, faults bool) int {
@@ -112,6 +128,17 @@ func run(ctx context.Context, t *scaleout.Topology, d time.Duration, rate float6
 	return code
 }
 
+// perRequest is d per request in milliseconds.
+func perRequest(d time.Duration, n int) float64 {
+	if n == 0 {
+		return 0
+	}
+	return d.Seconds() * 1000 / float64(n)
+}
+
+// exit ends the process (and the -cpuprofile profile).
+var exit = os.Exit
+
 // crossCheck is the -cross flag.
 var crossCheck bool
 
@@ -120,7 +147,12 @@ var crossCheck bool
 // the peers with SHA-256) at each rate against each app's topology in turn
 // and prints the figures, the highest sustained rate of each and the ratios
 // of Covet's to each peer's.
-func runCompare(ctx context.Context, apps []string, rateList, dir string, port, instances int, d, maxP99 time.Duration) int {
+//
+// Beside each step it prints the CPU time each component of the topology
+// used per answered request (the app's processes, the database's backends,
+// Redis, HAProxy and the harness itself: scaleout.Topology.Sample over the
+// traffic), the PostgreSQL connections opened and the load average.
+func runCompare(ctx context.Context, apps []string, rateList, dir string, port, instances int, d, maxP99 time.Duration, reuse string) int {
 	var rs []float64
 	for _, f := range strings.Split(rateList, ",") {
 		r, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
@@ -132,16 +164,32 @@ func runCompare(ctx context.Context, apps []string, rateList, dir string, port, 
 	}
 	best := map[string]float64{}
 	bestErr := map[string]float64{}
+	peak := map[string]float64{}
 	for _, app := range apps {
 		fmt.Fprintf(os.Stderr, "harness: %s: starting the topology ...\n", app)
-		t, err := scaleout.Up(ctx, scaleout.UpOptions{Dir: dir + "-" + app, Port: port, Instances: instances, App: app})
+		t, err := scaleout.Up(ctx, scaleout.UpOptions{Dir: dir + "-" + app, Port: port, Instances: instances, App: app, HTTPReuse: reuse})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 2
 		}
 		for _, r := range rs {
+			var before, after scaleout.Usage
+			var sampleErr error
 			cfg := scaleout.Config{Duration: d, Rate: r, Users: max(8, int(r*0.2/5)+1), NoLive: true,
-				Mix: scaleout.Mix{Get: 10, Create: 20}}
+				Mix: scaleout.Mix{Get: 10, Create: 20},
+				// A quarter second of requests in flight: beyond that the
+				// p99 bound is lost anyway, and "not sent" says the app,
+				// not the generator, fell behind.
+				MaxInFlight: max(256, int(r/4)),
+				OnTraffic: func(begin bool) {
+					u, err := t.Sample(ctx)
+					sampleErr = errors.Join(sampleErr, err)
+					if begin {
+						before = u
+					} else {
+						after = u
+					}
+				}}
 			res, err := scaleout.Run(ctx, t, cfg)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, err)
@@ -149,11 +197,21 @@ func runCompare(ctx context.Context, apps []string, rateList, dir string, port, 
 				return 2
 			}
 			s := scaleout.Summarize(res)
-			fmt.Printf("%-8s offered %6.0f/s: answered %7.1f/s, %5d requests, %4d failed (%.3f%%), %d not sent, p50 %s, p99 %s, sustained %v\n",
+			fmt.Printf("%-9s offered %6.0f/s: answered %7.1f/s, %5d requests, %4d failed (%.3f%%), %d not sent, p50 %s, p99 %s, sustained %v\n",
 				app, r, s.Answered, s.Requests, s.Failed, 100*s.ErrorRate(), s.Dropped, s.P50.Round(100*time.Microsecond), s.P99.Round(100*time.Microsecond), s.Sustained(0.001, maxP99))
+			if sampleErr != nil {
+				fmt.Fprintln(os.Stderr, "harness: CPU sample:", sampleErr)
+			}
+			cpu, sessions := after.Since(before)
+			fmt.Printf("%-9s   CPU per answered request:", "")
+			for _, comp := range scaleout.Components {
+				fmt.Printf(" %s %.3f ms", comp, perRequest(cpu[comp], s.Requests))
+			}
+			fmt.Printf("; PostgreSQL connections opened %d; load average %.1f → %.1f\n", sessions, before.Load, after.Load)
 			if s.Sustained(0.001, maxP99) {
 				best[app] = max(best[app], s.Answered)
 			}
+			peak[app] = max(peak[app], s.Answered)
 			if s.Sustained(0.001, time.Hour) {
 				bestErr[app] = max(bestErr[app], s.Answered)
 			}
@@ -162,21 +220,28 @@ func runCompare(ctx context.Context, apps []string, rateList, dir string, port, 
 			fmt.Fprintln(os.Stderr, err)
 		}
 	}
-	fmt.Printf("highest sustained rate (errors < 0.1 %%, p99 < %s; in brackets: errors < 0.1 %% alone):\n", maxP99)
+	fmt.Printf("highest sustained rate (errors < 0.1 %%, p99 < %s; in brackets: errors < 0.1 %% alone; then the most answered in a step):\n", maxP99)
 	for _, app := range apps {
-		fmt.Printf("  %-8s %7.1f/s  [%7.1f/s]\n", app, best[app], bestErr[app])
+		fmt.Printf("  %-9s %7.1f/s  [%7.1f/s]  peak %7.1f/s\n", app, best[app], bestErr[app], peak[app])
 	}
-	for _, app := range apps {
-		if app == "covet" {
+	// Each Covet app (the taskboard "covet", the minimal "covet-min")
+	// against each peer.
+	for _, c := range apps {
+		if !strings.HasPrefix(c, "covet") {
 			continue
 		}
-		ratio := func(m map[string]float64) string {
-			if m[app] == 0 {
-				return "n/a (the peer sustained none of the rates)"
+		for _, app := range apps {
+			if strings.HasPrefix(app, "covet") {
+				continue
 			}
-			return fmt.Sprintf("%.2f", m["covet"]/m[app])
+			ratio := func(m map[string]float64) string {
+				if m[app] == 0 {
+					return "n/a (the peer sustained none of the rates)"
+				}
+				return fmt.Sprintf("%.2f", m[c]/m[app])
+			}
+			fmt.Printf("%s ÷ %s: %s  [%s]\n", c, app, ratio(best), ratio(bestErr))
 		}
-		fmt.Printf("covet ÷ %s: %s  [%s]\n", app, ratio(best), ratio(bestErr))
 	}
 	return 0
 }

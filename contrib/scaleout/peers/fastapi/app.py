@@ -32,7 +32,10 @@ def digest(s: str) -> str:
 @app.on_event("startup")
 async def startup() -> None:
     global pool
-    pool = await asyncpg.create_pool(os.environ["DATABASE_URL"], min_size=2, max_size=20)
+    # The pool size every app of the comparison gets (PEER_DB_CONNS, set by
+    # scripts/instance.sh).
+    pool = await asyncpg.create_pool(os.environ["DATABASE_URL"], min_size=2,
+                                     max_size=int(os.environ.get("PEER_DB_CONNS", "20")))
 
 
 class UserIn(BaseModel):

@@ -47,7 +47,16 @@ func hash(s string) string { h := sha256.Sum256([]byte(s)); return hex.EncodeToS
 func main() {
 	gin.SetMode(gin.ReleaseMode)
 	ctx := context.Background()
-	db, err := pgxpool.New(ctx, os.Getenv("DATABASE_URL"))
+	cfg, err := pgxpool.ParseConfig(os.Getenv("DATABASE_URL"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	// The pool size every app of the comparison gets (PEER_DB_CONNS, set by
+	// scripts/instance.sh); pgx's own default is max(4, CPUs).
+	if n, err := strconv.Atoi(os.Getenv("PEER_DB_CONNS")); err == nil && n > 0 {
+		cfg.MaxConns = int32(n)
+	}
+	db, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		log.Fatal(err)
 	}
