@@ -216,3 +216,40 @@ func fieldSet(p covet.Problem) string {
 	}
 	return strings.Join(s, "\n")
 }
+
+// schemaOddTags has tag names encoding/json refuses (it then uses the Go
+// name; an embedded struct is flattened) and a field named "-".
+type schemaOddTags struct {
+	//lint:ignore SA5008 an invalid tag name is what this case tests
+	Price float64 `json:"price€"`
+	//lint:ignore SA5008 an invalid tag name is what this case tests
+	SchemaEmb `json:"emb€"`
+	//lint:ignore SA5008 a field named "-"
+	Dash string `json:"-,"`
+	Skip string `json:"-"`
+}
+
+type SchemaEmb struct {
+	Inner int `json:"inner"`
+}
+
+// TestSchemaUsesEncodingJSONNames: the schema names the properties as
+// json.Marshal writes them and json.Unmarshal reads them.
+func TestSchemaUsesEncodingJSONNames(t *testing.T) {
+	reg := schema.NewRegistry("")
+	if _, err := reg.Schema(reflect.TypeFor[schemaOddTags]()); err != nil {
+		t.Fatal(err)
+	}
+	got := mustJSON(t, reg.Components()["schemaOddTags"])
+	want := `{"type":"object","properties":{"Price":{"type":"number","format":"double"},"inner":{"type":"integer","format":"int64"},"-":{"type":"string"}},"required":["Price","inner","-"]}`
+	if got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+	b, err := json.Marshal(schemaOddTags{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != `{"Price":0,"inner":0,"-":""}` {
+		t.Fatalf("encoding/json changed its naming: %s", b)
+	}
+}

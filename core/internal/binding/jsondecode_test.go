@@ -1,6 +1,7 @@
 package binding
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -106,7 +107,9 @@ var fdTargets = []reflect.Type{
 }
 
 // fdCheck runs one body against one target type. It reports whether the
-// scan accepted the body (only then does the comparison apply).
+// scan accepted the body (then the decoders' results are compared). A
+// body the scan refuses must be one encoding/json refuses too, or one
+// Covet refuses on purpose (fdPolicy).
 func fdCheck(t testing.TB, data []byte, typ reflect.Type) bool {
 	t.Helper()
 	tp, err := BodyPlan(typ)
@@ -115,20 +118,104 @@ func fdCheck(t testing.TB, data []byte, typ reflect.Type) bool {
 	}
 	vs := NewState()
 	sc := jsonScanner{data: data, maxDepth: DefaultMaxJSONDepth, vs: vs}
-	if !sc.scan(tp) || sc.blocking > 0 {
+	scanned := sc.scan(tp)
+	want := reflect.New(typ)
+	wantErr := json.Unmarshal(data, want.Interface())
+	if !scanned || sc.blocking > 0 {
+		if wantErr == nil {
+			if why := fdPolicy(data, &sc); why != "" {
+				t.Fatalf("%s: %q\nthe scan refuses it (%s), encoding/json takes it: %#v", typ, data, why, want.Elem().Interface())
+			}
+		}
 		return false
 	}
 	got := reflect.New(typ)
 	gotErr := decodePlanned(data, tp, got.UnsafePointer())
-	want := reflect.New(typ)
-	wantErr := json.Unmarshal(data, want.Interface())
 	if (gotErr == nil) != (wantErr == nil) {
-		t.Fatalf("%s: %s\nplanned decoder: %v\nencoding/json:   %v", typ, data, gotErr, wantErr)
+		t.Fatalf("%s: %q\nplanned decoder: %v\nencoding/json:   %v", typ, data, gotErr, wantErr)
 	}
 	if gotErr == nil && !reflect.DeepEqual(got.Interface(), want.Interface()) {
-		t.Fatalf("%s: %s\nplanned decoder: %#v\nencoding/json:   %#v", typ, data, got.Elem().Interface(), want.Elem().Interface())
+		t.Fatalf("%s: %q\nplanned decoder: %#v\nencoding/json:   %#v", typ, data, got.Elem().Interface(), want.Elem().Interface())
 	}
 	return true
+}
+
+// fdPolicy checks the reasons the scan gave for refusing a body that
+// encoding/json decodes: "" when each is one of Covet's deliberate
+// differences (null for a field that is not a pointer, a NUL character,
+// a key repeated — exactly or case-insensitively, after encoding/json's
+// decoding of the keys —, nesting deeper than the limit), else the
+// reasons that are not.
+func fdPolicy(data []byte, sc *jsonScanner) string {
+	if sc.err != nil {
+		switch {
+		case strings.HasPrefix(sc.err.msg, "duplicate key"):
+			if !fdHasDupKeys(data) {
+				return sc.err.Error() + ", but encoding/json sees no repeated key"
+			}
+			return ""
+		case strings.HasPrefix(sc.err.msg, "nesting deeper"):
+			return ""
+		}
+		return sc.err.Error()
+	}
+	var bad []string
+	for _, fe := range sc.vs.errs {
+		switch fe.Message {
+		case "must not be null", errNUL.Error(), "is required", "is not a known field":
+			continue
+		}
+		bad = append(bad, fe.Pointer+" "+fe.Message)
+	}
+	return strings.Join(bad, "; ")
+}
+
+// fdHasDupKeys reports whether an object of a JSON text has two keys equal
+// under case folding, as encoding/json decodes the keys.
+func fdHasDupKeys(data []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	type frame struct {
+		obj    bool
+		keys   []string
+		expect bool // next string token is a key
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if top != nil && top.obj && top.expect {
+			if k, ok := tok.(string); ok {
+				for _, o := range top.keys {
+					if strings.EqualFold(o, k) {
+						return true
+					}
+				}
+				top.keys = append(top.keys, k)
+				top.expect = false
+				continue
+			}
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &frame{obj: true, expect: true})
+			continue
+		case json.Delim('['):
+			stack = append(stack, &frame{})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+		// a value ended: the next token of the enclosing object is a key
+		if len(stack) > 0 && stack[len(stack)-1].obj {
+			stack[len(stack)-1].expect = true
+		}
+	}
 }
 
 var fdSeeds = []string{
