@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"reflect"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -216,5 +217,118 @@ func FuzzMatchesMarshal(f *testing.F) {
 		p.In.C = []inner{{A: int8(n), B: &s}}
 		check(t, &p)
 		check(t, p)
+	})
+}
+
+// Types for FuzzMatchesMarshalShapes: what encoding/json does beyond the
+// compiled shapes (methods, embedding rules, options, map keys), so the
+// fallback decision is fuzzed too.
+type mj struct{ V string }
+
+func (m mj) MarshalJSON() ([]byte, error) {
+	// encoding/json compacts and HTML-escapes what MarshalJSON returns,
+	// and refuses invalid JSON.
+	if m.V == "bad" {
+		return []byte(`{`), nil
+	}
+	return json.Marshal(map[string]string{"mj": m.V, "pad": " <&> "})
+}
+
+type mt string
+
+func (m mt) MarshalText() ([]byte, error) { return []byte("t:" + string(m)), nil }
+
+type tk struct{ a, b int8 }
+
+func (k tk) MarshalText() ([]byte, error) {
+	return []byte(strconv.Itoa(int(k.a)) + "<" + strconv.Itoa(int(k.b))), nil
+}
+
+type EmbP struct {
+	P1 string `json:"p1"`
+	P2 int    `json:"p2,omitempty"`
+}
+
+type Emb2 struct {
+	Z  int    `json:"z,omitzero"`
+	E1 string `json:"e1"`
+}
+
+type Emb3 struct {
+	E1 string `json:"e1"` // clashes with Emb2.E1 at the same depth: both dropped
+	E3 []int  `json:"e3,omitempty"`
+}
+
+type rich struct {
+	*EmbP
+	Emb2
+	Emb3
+	MJ   mj              `json:"mj"`
+	PMJ  *mj             `json:"pmj,omitempty"`
+	MT   mt              `json:"mt"`
+	Keys map[tk]int      `json:"keys"`
+	IK   map[int8]string `json:"ik,omitempty"`
+	MTK  map[mt]bool     `json:"mtk,omitempty"`
+	T    time.Time       `json:"t,omitzero"`
+	F    float64         `json:"f"`
+	F32  float32         `json:"f32,omitempty"`
+	S    string          `json:"s,omitempty"`
+	Q    int             `json:"q,string"`
+	QS   string          `json:"qs,string"`
+	Skip int             `json:"-"`
+	Dash int             `json:"-,"` //lint:ignore SA5008 a field named "-"
+	Any  any             `json:"any"`
+	Arr  [2]string
+	Raw  json.RawMessage `json:"raw,omitempty"`
+	//lint:ignore SA5008 an invalid tag name: encoding/json uses the Go name
+	Euro string `json:"price€"`
+}
+
+// node is a compiled recursive shape, nested as deep as the fuzzer asks.
+type node struct {
+	V    float64  `json:"v"`
+	S    string   `json:"s,omitempty"`
+	Next *node    `json:"next,omitempty"`
+	Kids []node   `json:"kids,omitempty"`
+	F32  *float32 `json:"f32,omitempty"`
+}
+
+// FuzzMatchesMarshalShapes: Append gives json.Marshal's bytes, or fails
+// when it fails, for the shapes left to encoding/json (methods, embedded
+// pointers, omitzero, ,string, map keys with MarshalText, NaN and
+// infinities, invalid JSON from MarshalJSON) and for deep compiled values.
+func FuzzMatchesMarshalShapes(f *testing.F) {
+	f.Add("Widget <b>", int64(3), 19.99, true, uint8(3), []byte(`{"a": [1, 2]}`))
+	f.Add("\xff<>&\u2028", int64(-1), math.Inf(1), false, uint8(200), []byte(`{`))
+	f.Add("bad", int64(0), math.NaN(), true, uint8(0), []byte(nil))
+	f.Fuzz(func(t *testing.T, s string, n int64, x float64, ok bool, depth uint8, raw []byte) {
+		r := rich{Emb2: Emb2{Z: int(n), E1: s}, Emb3: Emb3{E1: s}, MJ: mj{s}, MT: mt(s), F: x, F32: float32(x), S: s,
+			Q: int(n), QS: s, Skip: 1, Dash: int(n), Arr: [2]string{s, s}, Euro: s,
+			Keys: map[tk]int{{int8(n), 1}: 1, {2, int8(n >> 8)}: 2}, IK: map[int8]string{int8(n): s, -1: s}, MTK: map[mt]bool{mt(s): ok, "": !ok}}
+		if ok {
+			r.EmbP = &EmbP{P1: s, P2: int(n)}
+			r.PMJ = &mj{s}
+			r.Any = []any{s, x, n, map[string]any{s: ok}}
+			r.T = time.Unix(n%1e10, 0).UTC()
+		}
+		if len(raw) > 0 {
+			r.Raw = raw
+		}
+		check(t, &r)
+		check(t, r)
+		f32 := float32(x)
+		var root *node
+		for i := 0; i < int(depth); i++ {
+			nd := &node{V: x * float64(i), S: s, Next: root}
+			if i%7 == 0 && root != nil {
+				nd.Kids = []node{*root}
+				nd.F32 = &f32
+			}
+			root = nd
+		}
+		check(t, root)
+		if root != nil {
+			check(t, *root)
+		}
 	})
 }
