@@ -82,10 +82,19 @@ type Part struct {
 	// Header is the part's MIME header.
 	Header textproto.MIMEHeader
 	r      io.Reader
+	// readErr records the last error reading the body gave (not io.EOF):
+	// Multipart tells by it a multipart error from the handler's own.
+	readErr *error
 }
 
 // Read reads the part's content.
-func (p *Part) Read(b []byte) (int, error) { return p.r.Read(b) }
+func (p *Part) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if err != nil && err != io.EOF && p.readErr != nil {
+		*p.readErr = err
+	}
+	return n, err
+}
 
 // IsFile reports whether the part is a file (it has a filename parameter).
 func (p *Part) IsFile() bool { return p.Header != nil && upload.HasFilename(p.Header) }
@@ -103,7 +112,10 @@ func (c *Context) multipartLimits() MultipartLimits {
 // enforcing the route's MultipartLimits while reading: use it to stream
 // uploads straight to their destination (storage, a hash, a pipe) without
 // spooling. fn must read the part before returning, or leave it to be
-// skipped; returning an error stops the iteration and is returned.
+// skipped; returning an error stops the iteration and is returned as it
+// is (a database failure stays the handler's 500, a *covet.Error its
+// status), unless it is (or wraps) the error reading the part gave: a
+// malformed body or a limit, which Multipart answers (400, 413).
 func (c *Context) Multipart(fn func(p *Part) error) error {
 	r := c.Request()
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -118,13 +130,21 @@ func (c *Context) Multipart(fn func(p *Part) error) error {
 	if r.ContentLength > lim.MaxBodySize {
 		return bindError(binding.BodyTooLarge(lim.MaxBodySize))
 	}
+	var readErr, own error
 	err = upload.Each(r.Body, boundary, upload.Limits(lim), func(p *multipart.Part, content io.Reader, isFile bool) error {
-		part := &Part{Name: p.FormName(), Header: p.Header, r: content}
+		part := &Part{Name: p.FormName(), Header: p.Header, r: content, readErr: &readErr}
 		if isFile {
 			part.Filename = upload.SanitizeFilename(p.FileName())
 		}
-		return fn(part)
+		err := fn(part)
+		if err != nil && (readErr == nil || !errors.Is(err, readErr)) {
+			own = err
+		}
+		return err
 	})
+	if own != nil {
+		return own
+	}
 	if err != nil {
 		return multipartError(err, lim)
 	}
