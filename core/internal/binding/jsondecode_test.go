@@ -104,6 +104,16 @@ var fdTargets = []reflect.Type{
 	reflect.TypeFor[string](),
 	reflect.TypeFor[[]*float64](),
 	reflect.TypeFor[fdOddTag](),
+	reflect.TypeFor[edgeQuoted](),
+	reflect.TypeFor[fdDeep](),
+}
+
+// fdDeep nests as deep as a body goes.
+type fdDeep struct {
+	V    int                `json:"v"`
+	Next *fdDeep            `json:"next"`
+	Kids []fdDeep           `json:"kids"`
+	M    map[string]*fdDeep `json:"m"`
 }
 
 // fdCheck runs one body against one target type. It reports whether the
@@ -293,9 +303,23 @@ func FuzzFusedDecode(f *testing.F) {
 	for _, s := range fdSeeds {
 		f.Add([]byte(s))
 	}
+	f.Add([]byte(strings.Repeat(`{"next":`, 130) + "null" + strings.Repeat("}", 130)))
+	f.Add([]byte(strings.Repeat("[", 129) + strings.Repeat("]", 129)))
+	f.Add([]byte("{\"m\":{\"a\xff\":{},\"a\xfe\":null},\"kids\":[{\"v\":1e2}]}"))
+	f.Add([]byte(`{"q":"12","u":"255","f":"1.5e3","b":"true","s":"\"x\"","p":"7","sl":[1,2],"n":{"v":"11"}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, typ := range fdTargets {
 			fdCheck(t, data, typ)
+			// The whole path a typed handler runs (scan, decode,
+			// defaults, validation) must not panic, strict or not.
+			tp, _ := BodyPlan(typ)
+			for _, strict := range []bool{false, true} {
+				vs := NewState()
+				err := DecodeJSON(nil, data, tp, reflect.New(typ).Interface(), vs, Options{Strict: strict, MaxDepth: 64})
+				if e, ok := err.(*Error); err != nil && (!ok || e.Status != 400) {
+					t.Fatalf("%s: %q: DecodeJSON failed with %v, want a 400 or field errors", typ, data, err)
+				}
+			}
 		}
 	})
 }
@@ -346,11 +370,14 @@ func genKey(rng *rand.Rand, b *strings.Builder, name string) {
 	case 1:
 		name = strings.ToLower(name)
 	}
+	if rng.IntN(16) == 0 {
+		name += []string{"\xff", "\xc3", "\ufffd", "\u212a"}[rng.IntN(4)] // invalid UTF-8, U+FFFD, the Kelvin sign
+	}
 	if rng.IntN(8) == 0 && name != "" {
 		// the first letter as a \u escape
 		b.WriteString(`"\u00` + strconv.FormatInt(int64(name[0]), 16) + name[1:] + `"`)
 	} else {
-		b.WriteString(strconv.Quote(name))
+		b.WriteString(`"` + name + `"`) // names have no quote, backslash or control character
 	}
 	genWS(rng, b)
 	b.WriteByte(':')
@@ -390,6 +417,14 @@ func genJSON(rng *rand.Rand, b *strings.Builder, tp *TypePlan, depth int) {
 			}
 			n++
 			genKey(rng, b, f.Name)
+			if f.quoted != nil && rng.IntN(4) != 0 {
+				// a `,string` field: its JSON inside a string
+				var in strings.Builder
+				genJSON(rng, &in, f.T, depth+1)
+				q, _ := json.Marshal(strings.TrimSpace(in.String()))
+				b.Write(q)
+				continue
+			}
 			genJSON(rng, b, f.T, depth+1)
 		}
 		if rng.IntN(4) == 0 {
