@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -181,5 +182,33 @@ func TestInvalidUTF8Keys(t *testing.T) {
 	d2 = edgeDecode[edgeOddTag](t, `{"Price":1,"name":"n","inner":1,"NAME":"m"}`, true)
 	if !errors.As(d2.err, &e) || e.Status != 400 || !strings.Contains(e.Detail, "duplicate key") {
 		t.Fatalf("want a 400 duplicate key, got %v", d2.err)
+	}
+}
+
+// TestFieldErrorsBounded: a body of many small wrong values lists at most
+// MaxFieldErrors failures (and one saying more were left out), so neither
+// memory nor the 422 grows with the count.
+func TestFieldErrorsBounded(t *testing.T) {
+	body := "[" + strings.Repeat("1,", 200000) + "1]"
+	d := edgeDecode[[]string](t, body, false)
+	if d.err != nil || len(d.errs) != MaxFieldErrors+1 {
+		t.Fatalf("%v, %d failures, want %d", d.err, len(d.errs), MaxFieldErrors+1)
+	}
+	if d.errs[0].Pointer != "/0" || d.errs[MaxFieldErrors-1].Pointer != "/99" || d.errs[MaxFieldErrors].Message != truncatedMessage {
+		t.Fatalf("first %+v, last listed %+v, marker %+v", d.errs[0], d.errs[MaxFieldErrors-1], d.errs[MaxFieldErrors])
+	}
+	var keys strings.Builder
+	keys.WriteString(`{"Price":1,"name":"n","inner":1`)
+	for i := 0; i < 5000; i++ {
+		keys.WriteString(`,"k` + strconv.Itoa(i) + `":0`)
+	}
+	keys.WriteString("}")
+	d2 := edgeDecode[edgeOddTag](t, keys.String(), true)
+	if d2.err != nil || len(d2.errs) != MaxFieldErrors+1 || d2.errs[0].Field != "k0" {
+		t.Fatalf("%v, %d failures", d2.err, len(d2.errs))
+	}
+	allocs := testing.AllocsPerRun(3, func() { edgeDecode[[]string](t, body, false) })
+	if allocs > 1000 {
+		t.Fatalf("%.0f allocations for %d wrong values: the cost grows with the count", allocs, 200001)
 	}
 }

@@ -637,7 +637,8 @@ func (s *jsonScanner) object(tp *TypePlan) bool {
 	}
 	s.pos++
 	var mask, seen uint64
-	var seenHi []uint64 // fields from the 65th on, for structs that have them
+	quoted := tp != nil && tp.quoted // a field tagged ,string: checked by checkQuoted
+	var seenHi []uint64              // fields from the 65th on, for structs that have them
 	var keySet map[string]struct{}
 	kbase := len(s.keys)
 	next := 0 // keys usually come in declaration order: try that field first
@@ -729,7 +730,7 @@ func (s *jsonScanner) object(tp *TypePlan) bool {
 				}
 			}
 			switch {
-			case field != nil && field.quoted != nil:
+			case quoted && field != nil && field.quoted != nil:
 				s.vs.pushField(field)
 				start := s.pos
 				if ok = s.value(nil); ok && !s.textOnly {

@@ -320,8 +320,9 @@ func FuzzMatchesMarshalShapes(f *testing.F) {
 		var root *node
 		for i := 0; i < int(depth); i++ {
 			nd := &node{V: x * float64(i), S: s, Next: root}
-			if i%7 == 0 && root != nil {
-				nd.Kids = []node{*root}
+			if i%7 == 0 {
+				// (a leaf: a copy of root would double the tree every time)
+				nd.Kids = []node{{V: x, S: s, F32: &f32}, {}}
 				nd.F32 = &f32
 			}
 			root = nd
