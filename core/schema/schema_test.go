@@ -220,9 +220,7 @@ func fieldSet(p covet.Problem) string {
 // schemaOddTags has tag names encoding/json refuses (it then uses the Go
 // name; an embedded struct is flattened) and a field named "-".
 type schemaOddTags struct {
-	//lint:ignore SA5008 an invalid tag name is what this case tests
 	Price float64 `json:"price€"`
-	//lint:ignore SA5008 an invalid tag name is what this case tests
 	SchemaEmb `json:"emb€"`
 	//lint:ignore SA5008 a field named "-"
 	Dash string `json:"-,"`

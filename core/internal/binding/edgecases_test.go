@@ -36,10 +36,8 @@ func edgeDecode[T any](t *testing.T, body string, strict bool) edgeDecoded[T] {
 // digit nor allowed punctuation); encoding/json uses the Go name, and the
 // embedded struct with such a name is flattened as if untagged.
 type edgeOddTag struct {
-	//lint:ignore SA5008 an invalid tag name is what this case tests
-	Price float64 `json:"price€"`
-	Name  string  `json:"name"`
-	//lint:ignore SA5008 an invalid tag name is what this case tests
+	Price   float64 `json:"price€"`
+	Name    string  `json:"name"`
 	EdgeEmb `json:"emb€"`
 }
 
@@ -76,13 +74,14 @@ func TestInvalidTagNameUsesGoName(t *testing.T) {
 }
 
 type edgeQuoted struct {
-	Q  int      `json:"q,string"`
-	U  uint8    `json:"u,string,omitempty"`
-	F  float64  `json:"f,string,omitempty"`
-	B  bool     `json:"b,string,omitempty"`
-	S  string   `json:"s,string,omitempty"`
-	P  *int     `json:"p,string,omitempty"`
-	Sl []int    `json:"sl,string,omitempty"` // the option does not apply: a plain array
+	Q int     `json:"q,string"`
+	U uint8   `json:"u,string,omitempty"`
+	F float64 `json:"f,string,omitempty"`
+	B bool    `json:"b,string,omitempty"`
+	S string  `json:"s,string,omitempty"`
+	P *int    `json:"p,string,omitempty"`
+	//lint:ignore SA5008 the option does not apply to a slice, as encoding/json ignores it
+	Sl []int    `json:"sl,string,omitempty"`
 	N  edgeNote `json:"n,omitempty"`
 }
 

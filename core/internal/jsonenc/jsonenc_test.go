@@ -250,12 +250,12 @@ type EmbP struct {
 }
 
 type Emb2 struct {
-	Z  int    `json:"z,omitzero"`
-	E1 string `json:"e1"`
+	Z  int `json:"z,omitzero"`
+	E1 string
 }
 
 type Emb3 struct {
-	E1 string `json:"e1"` // clashes with Emb2.E1 at the same depth: both dropped
+	E1 string // clashes with Emb2.E1 at the same depth: both dropped
 	E3 []int  `json:"e3,omitempty"`
 }
 
@@ -280,7 +280,6 @@ type rich struct {
 	Any  any             `json:"any"`
 	Arr  [2]string
 	Raw  json.RawMessage `json:"raw,omitempty"`
-	//lint:ignore SA5008 an invalid tag name: encoding/json uses the Go name
 	Euro string `json:"price€"`
 }
 
