@@ -251,3 +251,32 @@ func TestSchemaUsesEncodingJSONNames(t *testing.T) {
 		t.Fatalf("encoding/json changed its naming: %s", b)
 	}
 }
+
+type schemaQuoted struct {
+	N int64    `json:"n,string" minimum:"1" doc:"Count"`
+	U *uint8   `json:"u,string"`
+	F float64  `json:"f,string,omitempty" default:"1.5"`
+	B bool     `json:"b,string,omitempty"`
+	S string   `json:"s,string,omitempty" example:"x"`
+	L []string `json:"l,omitempty"`
+}
+
+// TestSchemaQuotedFields: a `,string` field is a string on the wire (the
+// value's JSON inside it), as binding and encoding/json read it.
+func TestSchemaQuotedFields(t *testing.T) {
+	reg := schema.NewRegistry("")
+	if _, err := reg.Schema(reflect.TypeFor[schemaQuoted]()); err != nil {
+		t.Fatal(err)
+	}
+	got := mustJSON(t, reg.Components()["schemaQuoted"])
+	want := `{"type":"object","properties":{` +
+		`"n":{"type":"string","description":"Count (an integer, written in a string)","pattern":"^-?(0|[1-9][0-9]*)$"},` +
+		`"u":{"type":["string","null"],"description":"(an integer, written in a string)","pattern":"^(0|[1-9][0-9]*)$"},` +
+		`"f":{"type":"string","description":"(a number, written in a string)","default":"1.5","pattern":"^-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?$"},` +
+		`"b":{"type":"string","description":"(true or false, written in a string)","enum":["true","false"]},` +
+		`"s":{"type":"string","description":"(a JSON string, written in a string)","examples":["\"x\""]},` +
+		`"l":{"type":"array","items":{"type":"string"}}},"required":["n"]}`
+	if got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}

@@ -531,6 +531,10 @@ func schemaValue(rv reflect.Value) any {
 
 var errNotScalar = errors.New("not a scalar type")
 
+// Quoted reports whether the field's value is its JSON inside a JSON
+// string (the `,string` option, where encoding/json applies it).
+func (f *FieldPlan) Quoted() bool { return f.quoted != nil }
+
 // quotedProbe returns, for the type of a field tagged `,string`, a struct
 // type holding one field of that type with that option, or nil when
 // encoding/json ignores the option (it applies to strings, bools and
