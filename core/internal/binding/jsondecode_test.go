@@ -152,7 +152,8 @@ func fdCheck(t testing.TB, data []byte, typ reflect.Type) bool {
 
 // fdPolicy checks the reasons the scan gave for refusing a body that
 // encoding/json decodes: "" when each is one of Covet's deliberate
-// differences (null for a field that is not a pointer, a NUL character,
+// differences (null for a field that is not a pointer, an array of
+// numbers for a []byte (the schema says a base64 string), a NUL character,
 // a key repeated — exactly or case-insensitively, after encoding/json's
 // decoding of the keys —, nesting deeper than the limit), else the
 // reasons that are not.
@@ -172,7 +173,8 @@ func fdPolicy(data []byte, sc *jsonScanner) string {
 	var bad []string
 	for _, fe := range sc.vs.errs {
 		switch fe.Message {
-		case "must not be null", errNUL.Error(), "is required", "is not a known field":
+		case "must not be null", errNUL.Error(), "is required", "is not a known field",
+			"must be a base64 string": // encoding/json takes an array of numbers too
 			continue
 		}
 		bad = append(bad, fe.Pointer+" "+fe.Message)

@@ -119,8 +119,12 @@ func clipMessage(m string) string {
 
 func typeMessage(tp *TypePlan) string {
 	switch tp.Kind {
-	case KindString, KindTime, KindText, KindBytes:
+	case KindString, KindTime, KindText:
 		return "must be a string"
+	case KindBytes:
+		// (encoding/json also takes an array of numbers; the schema, and
+		// so Covet, a base64 string only)
+		return "must be a base64 string"
 	case KindInt, KindUint, KindDuration:
 		return "must be an integer"
 	case KindFloat:
