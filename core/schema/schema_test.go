@@ -220,7 +220,7 @@ func fieldSet(p covet.Problem) string {
 // schemaOddTags has tag names encoding/json refuses (it then uses the Go
 // name; an embedded struct is flattened) and a field named "-".
 type schemaOddTags struct {
-	Price float64 `json:"price€"`
+	Price     float64 `json:"price€"`
 	SchemaEmb `json:"emb€"`
 	//lint:ignore SA5008 a field named "-"
 	Dash string `json:"-,"`

@@ -280,7 +280,7 @@ type rich struct {
 	Any  any             `json:"any"`
 	Arr  [2]string
 	Raw  json.RawMessage `json:"raw,omitempty"`
-	Euro string `json:"price€"`
+	Euro string          `json:"price€"`
 }
 
 // node is a compiled recursive shape, nested as deep as the fuzzer asks.
