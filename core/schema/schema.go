@@ -360,6 +360,12 @@ func (r *Registry) plan(tp *binding.TypePlan) *Schema {
 		return s
 	case binding.KindBytes:
 		return &Schema{Type: "string", Format: "byte"}
+	case binding.KindJSON:
+		if tp.T == reflect.TypeFor[json.Number]() {
+			// (binding, as encoding/json, also takes a string holding a
+			// number, and null)
+			return &Schema{Type: "number", Nullable: true}
+		}
 	case binding.KindFile:
 		return &Schema{Type: "string", Format: "binary"}
 	case binding.KindFiles:

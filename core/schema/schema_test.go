@@ -280,3 +280,18 @@ func TestSchemaQuotedFields(t *testing.T) {
 		t.Fatalf("got  %s\nwant %s", got, want)
 	}
 }
+
+// TestSchemaJSONNumber: a json.Number is a number (binding also takes a
+// string holding one, and null, as encoding/json does).
+func TestSchemaJSONNumber(t *testing.T) {
+	reg := schema.NewRegistry("")
+	s, err := reg.Schema(reflect.TypeFor[struct {
+		N json.Number `json:"n"`
+	}]())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mustJSON(t, s); got != `{"type":"object","properties":{"n":{"type":["number","null"]}}}` {
+		t.Fatalf("got %s", got)
+	}
+}

@@ -82,6 +82,8 @@ type fdKitchen struct {
 	MixedCase string              `json:"MixedCase"`
 	NoTag     float64             //
 	MPtr      map[string]*float32 `json:"mptr"`
+	Num       json.Number         `json:"num"`
+	Nums      []json.Number       `json:"nums"`
 	//lint:ignore U1000 encoding/json and the plan must both ignore it
 	unexported int
 }
@@ -263,6 +265,7 @@ var fdSeeds = []string{
 	`null`, `42`, `[1.5,null,2e2]`, `{}`, `[]`, `{"a":{"b":{"c":{}}}}`,
 	`{"Kelvin":1,"\u212aind":"book","ſku":"WID"}`,
 	`{"price€":1.5,"Price":2.5,"name":"n"}`,
+	`{"num":12,"nums":[1.5,"2",null,-0]}`, `{"num":"1e3"}`, `{"num":"x"}`, `{"num":null}`, `{"num":true}`, `{"nums":["01"]}`,
 }
 
 func TestFusedDecodeMatchesStdJSON(t *testing.T) {

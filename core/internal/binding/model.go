@@ -109,6 +109,7 @@ var (
 	durationType      = reflect.TypeFor[time.Duration]()
 	textUnmarshalerT  = reflect.TypeFor[encoding.TextUnmarshaler]()
 	jsonUnmarshalerT  = reflect.TypeFor[json.Unmarshaler]()
+	jsonNumberT       = reflect.TypeFor[json.Number]()
 	fileHeaderPtrType = reflect.TypeFor[*multipart.FileHeader]()
 	validatorT        = reflect.TypeFor[interface{ Validate() error }]()
 )
@@ -183,6 +184,10 @@ func (pc *planCompiler) compile(t reflect.Type, path string) (*TypePlan, error) 
 	case t == durationType:
 		p.Kind = KindDuration
 		p.Bits = 64
+	case t == jsonNumberT:
+		// A number, or a string holding one, or null (encoding/json's
+		// rules, which the decoder hands it to): raw JSON the type checks.
+		p.Kind = KindJSON
 	case t == fileHeaderPtrType || t.Kind() == reflect.Slice && t.Elem() == fileHeaderPtrType:
 		return nil, fieldErr(path, "*multipart.FileHeader is not supported: use *covet.File, which is streamed with limits")
 	case t == filePtrType:

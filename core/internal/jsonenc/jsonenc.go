@@ -2,7 +2,7 @@
 // exactly as encoding/json.Marshal does, faster for the common shapes:
 // structs, pointers and slices of strings, bools and numbers. An encoder
 // is compiled once per type; a type holding anything else (maps,
-// interfaces, arrays, []byte, types with MarshalJSON or MarshalText,
+// interfaces, arrays, []byte, json.Number, types with MarshalJSON or MarshalText,
 // `,string` or `,omitzero` options, embedded pointers, clashing names) is
 // handed whole to encoding/json. TestMatchesMarshal and FuzzMatchesMarshal
 // compare the output with encoding/json's, byte for byte.
@@ -91,6 +91,8 @@ func isDirect(t reflect.Type) bool {
 var (
 	marshalerT     = reflect.TypeFor[json.Marshaler]()
 	textMarshalerT = reflect.TypeFor[encoding.TextMarshaler]()
+	// json.Number is a string written as a bare number (and checked)
+	numberT = reflect.TypeFor[json.Number]()
 )
 
 // compile returns the encoder of t, or nil when t is left to
@@ -101,7 +103,7 @@ func compile(t reflect.Type, visiting map[reflect.Type]*encFunc) encFunc {
 	if ref := visiting[t]; ref != nil {
 		return func(b []byte, p unsafe.Pointer) ([]byte, bool) { return (*ref)(b, p) }
 	}
-	if t.Implements(marshalerT) || t.Implements(textMarshalerT) ||
+	if t == numberT || t.Implements(marshalerT) || t.Implements(textMarshalerT) ||
 		reflect.PointerTo(t).Implements(marshalerT) || reflect.PointerTo(t).Implements(textMarshalerT) {
 		return nil
 	}

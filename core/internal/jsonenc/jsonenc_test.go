@@ -185,6 +185,12 @@ func TestMatchesMarshal(t *testing.T) {
 	check(t, &struct{ F float64 }{math.NaN()})
 	check(t, &struct{ F []float32 }{[]float32{float32(math.Inf(1))}})
 	check(t, map[string]any{"a": 1})
+	// json.Number is written bare, "" as 0, and an invalid one is an error
+	for _, n := range []json.Number{"12", "-1.5e3", "", "x", "01", " 1"} {
+		check(t, &struct{ N json.Number }{n})
+		check(t, struct{ N []json.Number }{[]json.Number{n}})
+		check(t, n)
+	}
 }
 
 type direct struct{ P *inner }
@@ -281,6 +287,7 @@ type rich struct {
 	Arr  [2]string
 	Raw  json.RawMessage `json:"raw,omitempty"`
 	Euro string          `json:"price€"`
+	Num  json.Number     `json:"num,omitempty"`
 }
 
 // node is a compiled recursive shape, nested as deep as the fuzzer asks.
@@ -302,7 +309,7 @@ func FuzzMatchesMarshalShapes(f *testing.F) {
 	f.Add("bad", int64(0), math.NaN(), true, uint8(0), []byte(nil))
 	f.Fuzz(func(t *testing.T, s string, n int64, x float64, ok bool, depth uint8, raw []byte) {
 		r := rich{Emb2: Emb2{Z: int(n), E1: s}, Emb3: Emb3{E1: s}, MJ: mj{s}, MT: mt(s), F: x, F32: float32(x), S: s,
-			Q: int(n), QS: s, Skip: 1, Dash: int(n), Arr: [2]string{s, s}, Euro: s,
+			Q: int(n), QS: s, Skip: 1, Dash: int(n), Arr: [2]string{s, s}, Euro: s, Num: json.Number(s),
 			Keys: map[tk]int{{int8(n), 1}: 1, {2, int8(n >> 8)}: 2}, IK: map[int8]string{int8(n): s, -1: s}, MTK: map[mt]bool{mt(s): ok, "": !ok}}
 		if ok {
 			r.EmbP = &EmbP{P1: s, P2: int(n)}
