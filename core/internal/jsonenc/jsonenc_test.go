@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -338,4 +339,38 @@ func FuzzMatchesMarshalShapes(f *testing.F) {
 			check(t, *root)
 		}
 	})
+}
+
+type cyc struct {
+	V    int
+	Next *cyc
+	Kids []cyc
+}
+
+type cycSlice []cycSlice
+
+// TestCyclesFailAsMarshal: a value that holds itself fails with
+// json.Marshal's error instead of recursing until the stack overflows (a
+// fatal error, not a panic); a deep value without a cycle still encodes.
+func TestCyclesFailAsMarshal(t *testing.T) {
+	c := &cyc{V: 1}
+	c.Next = c
+	check(t, c)
+	k := &cyc{V: 2, Kids: []cyc{{V: 3}}}
+	k.Kids[0].Next = k
+	check(t, k)
+	s := cycSlice{nil}
+	s[0] = s
+	check(t, s)
+	var deep *cyc
+	for i := 0; i < 3000; i++ {
+		deep = &cyc{V: i, Next: deep}
+	}
+	check(t, deep)
+	if _, err := Append(nil, c); err == nil || !strings.Contains(err.Error(), "cycle") {
+		t.Fatalf("cycle: %v", err)
+	}
+	if lookup(reflect.TypeFor[*cyc]()).enc == nil {
+		t.Fatal("cyc is left to encoding/json: the test checks nothing of the compiled encoder")
+	}
 }
