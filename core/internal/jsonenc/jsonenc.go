@@ -2,10 +2,13 @@
 // exactly as encoding/json.Marshal does, faster for the common shapes:
 // structs, pointers and slices of strings, bools and numbers. An encoder
 // is compiled once per type; a type holding anything else (maps,
-// interfaces, arrays, []byte, json.Number, types with MarshalJSON or MarshalText,
-// `,string` or `,omitzero` options, embedded pointers, clashing names) is
-// handed whole to encoding/json. TestMatchesMarshal and FuzzMatchesMarshal
-// compare the output with encoding/json's, byte for byte.
+// interfaces, arrays, []byte, json.Number, types with MarshalJSON or
+// MarshalText, `,string` or `,omitzero` options, embedded pointers,
+// clashing names) is handed whole to encoding/json, and so is a value
+// nested through a recursive type more than 1,000 times (a cycle: then
+// json.Marshal's error). TestMatchesMarshal, FuzzMatchesMarshal and
+// FuzzMatchesMarshalShapes compare the output with encoding/json's, byte
+// for byte.
 //
 // unsafe: fields are read at the offsets reflect gives, through pointers
 // of the kinds the compiler checked, as reflect does itself.
