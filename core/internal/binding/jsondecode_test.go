@@ -108,6 +108,33 @@ var fdTargets = []reflect.Type{
 	reflect.TypeFor[fdOddTag](),
 	reflect.TypeFor[edgeQuoted](),
 	reflect.TypeFor[fdDeep](),
+	reflect.TypeFor[fdMore](),
+}
+
+type fdLabel string
+
+type fdHiddenEmb struct {
+	H1 int    `json:"h1"`
+	H2 string `json:"h2,omitempty"`
+}
+
+// fdMore holds the shapes that reach encoding/json or embedding rules.
+type fdMore struct {
+	fdHiddenEmb
+	//lint:ignore U1000 an unexported embedded non-struct: both decoders ignore it
+	fdLabel
+	MI   map[int8]string     `json:"mi"`
+	MU   map[uint16]bool     `json:"mu"`
+	MA   map[netip.Addr]int  `json:"ma"`
+	BA   [3]byte             `json:"ba"`
+	RS   []json.RawMessage   `json:"rs"`
+	PR   *json.RawMessage    `json:"pr"`
+	UP   uintptr             `json:"up"`
+	PN   *json.Number        `json:"pn"`
+	St   fmt.Stringer        `json:"st"`
+	AP   any                 `json:"ap"`
+	Emb2 struct{ X, x int }  `json:"emb2"` //lint:ignore U1000 x is unexported on purpose
+	PMap *map[string]fdLabel `json:"pmap"`
 }
 
 // fdDeep nests as deep as a body goes.
@@ -265,6 +292,8 @@ var fdSeeds = []string{
 	`null`, `42`, `[1.5,null,2e2]`, `{}`, `[]`, `{"a":{"b":{"c":{}}}}`,
 	`{"Kelvin":1,"\u212aind":"book","ſku":"WID"}`,
 	`{"price€":1.5,"Price":2.5,"name":"n"}`,
+	`{"h1":1,"H2":"x","fdLabel":"l","mi":{"-1":"a","01":"b","1":"c"},"mu":{"65535":true},"ma":{"::1":1,"1.2.3.4":2},"ba":[1,2,3,4],"rs":[{},1,"x"],"pr":[1],"up":5,"pn":"7","ap":{"a":[]},"emb2":{"X":1,"x":2},"pmap":{"a":"b"}}`,
+	`{"mi":{"300":"x"}}`, `{"ma":{"nope":1}}`, `{"st":null}`, `{"st":{}}`, `{"ba":[256]}`, `{"up":-1}`, `{"pn":null,"pr":null,"pmap":null}`,
 	`{"num":12,"nums":[1.5,"2",null,-0]}`, `{"num":"1e3"}`, `{"num":"x"}`, `{"num":null}`, `{"num":true}`, `{"nums":["01"]}`,
 }
 
