@@ -63,10 +63,17 @@ type Part struct {
 	Filename string               // the sanitized file name; "" for a plain field
 	Header   textproto.MIMEHeader // the part's MIME header
 	r        io.Reader
+	readErr  *error // the last error reading the body gave (not io.EOF): tells a multipart error from the handler's own
 }
 
 // Read reads the part's content.
-func (p *Part) Read(b []byte) (int, error) { return p.r.Read(b) }
+func (p *Part) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if err != nil && err != io.EOF && p.readErr != nil {
+		*p.readErr = err
+	}
+	return n, err
+}
 
 // IsFile reports whether the part is a file (it has a filename parameter).
 func (p *Part) IsFile() bool { return p.Header != nil && upload.HasFilename(p.Header) }
@@ -83,7 +90,10 @@ func (c *Context) multipartLimits() MultipartLimits {
 // Multipart streams a multipart/form-data body part by part to fn within
 // the route's MultipartLimits, to send uploads straight to their
 // destination without spooling. fn reads the part before returning (or it
-// is skipped); an error from fn stops and is returned.
+// is skipped). An error from fn stops the iteration and is returned as it
+// is (a database failure stays a 500, a *covet.Error keeps its status),
+// unless it is (or wraps) the error reading the part gave: a malformed
+// body or a limit, which Multipart answers with 400 or 413.
 func (c *Context) Multipart(fn func(p *Part) error) error {
 	r := c.Request()
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -98,13 +108,21 @@ func (c *Context) Multipart(fn func(p *Part) error) error {
 	if r.ContentLength > lim.MaxBodySize {
 		return bindError(binding.BodyTooLarge(lim.MaxBodySize))
 	}
+	var readErr, own error
 	err = upload.Each(r.Body, boundary, upload.Limits(lim), func(p *multipart.Part, content io.Reader, isFile bool) error {
-		part := &Part{Name: p.FormName(), Header: p.Header, r: content}
+		part := &Part{Name: p.FormName(), Header: p.Header, r: content, readErr: &readErr}
 		if isFile {
 			part.Filename = upload.SanitizeFilename(p.FileName())
 		}
-		return fn(part)
+		err := fn(part)
+		if err != nil && (readErr == nil || !errors.Is(err, readErr)) {
+			own = err
+		}
+		return err
 	})
+	if own != nil {
+		return own
+	}
 	if err != nil {
 		return multipartError(err, lim)
 	}

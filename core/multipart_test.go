@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -170,4 +171,47 @@ func TestMultipartLimits(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMultipartHandlerErrors: an error a Multipart callback returns is the
+// handler's (a failure of its own is a 500, a *covet.Error keeps its
+// status); only the errors reading the part gave, returned or wrapped,
+// are answered as multipart errors (400, 413).
+func TestMultipartHandlerErrors(t *testing.T) {
+	errDB := errors.New("database is down")
+	var got error
+	app := covet.New(covet.WithMultipartLimits(covet.MultipartLimits{MaxFieldSize: 10}))
+	app.POST("/m", func(c *covet.Context) error {
+		got = c.Multipart(func(p *covet.Part) error {
+			_, err := io.Copy(io.Discard, p)
+			switch {
+			case err != nil && p.Name == "wrap":
+				return fmt.Errorf("reading %s: %w", p.Name, err)
+			case err != nil:
+				return err
+			case p.Name == "db":
+				return fmt.Errorf("saving: %w", errDB)
+			case p.Name == "conflict":
+				return covet.NewError(409, "already uploaded")
+			}
+			return nil
+		})
+		if got != nil {
+			return got
+		}
+		return c.NoContent(204)
+	})
+	cl := covettest.New(t, app)
+	cl.Post("/m").Field("db", "v").Do().ExpectStatus(500)
+	if !errors.Is(got, errDB) {
+		t.Errorf("Multipart returned %v, want the callback's error", got)
+	}
+	cl.Post("/m").Field("conflict", "v").Do().ExpectStatus(409)
+	cl.Post("/m").Field("a", strings.Repeat("x", 20)).Do().ExpectStatus(413)
+	cl.Post("/m").Field("wrap", strings.Repeat("x", 20)).Do().ExpectStatus(413)
+	p := cl.Post("/m").Body("multipart/form-data; boundary=zzz", strings.NewReader("--zzz\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nvalue")).Do().ExpectStatus(400).Problem()
+	if !strings.Contains(p.Detail, "ended early") {
+		t.Errorf("detail %q", p.Detail)
+	}
+	cl.Post("/m").Field("ok", "v").Do().ExpectStatus(204)
 }

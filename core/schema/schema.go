@@ -360,6 +360,12 @@ func (r *Registry) plan(tp *binding.TypePlan) *Schema {
 		return s
 	case binding.KindBytes:
 		return &Schema{Type: "string", Format: "byte"}
+	case binding.KindJSON:
+		if tp.T == reflect.TypeFor[json.Number]() {
+			// (binding, as encoding/json, also takes a string holding a
+			// number, and null)
+			return &Schema{Type: "number", Nullable: true}
+		}
 	case binding.KindFile:
 		return &Schema{Type: "string", Format: "binary"}
 	case binding.KindFiles:
@@ -492,6 +498,9 @@ func (r *Registry) object(tp *binding.TypePlan) *Schema {
 // field returns a field's schema: its type's, with the field's rules,
 // default, example, doc and deprecation applied.
 func (r *Registry) field(f *binding.FieldPlan) *Schema {
+	if f.Quoted() {
+		return quotedField(f)
+	}
 	s := r.plan(f.T)
 	applyRules(s, f.Rules)
 	s.Description = firstNonEmpty(f.Doc, s.Description)
@@ -501,6 +510,41 @@ func (r *Registry) field(f *binding.FieldPlan) *Schema {
 	}
 	if f.HasExample {
 		s.Examples = []any{f.Example}
+	}
+	return s
+}
+
+// quotedField is the schema of a field tagged `,string`: a string holding
+// the value's JSON (encoding/json's rule, which binding follows); its
+// rules apply to the value inside, so they are described, not keywords.
+func quotedField(f *binding.FieldPlan) *Schema {
+	tp := binding.DerefPlan(f.T)
+	s := &Schema{Type: "string", Nullable: f.T.Kind == binding.KindPtr, Deprecated: f.Deprecated}
+	what := "a JSON string"
+	switch tp.Kind {
+	case binding.KindInt, binding.KindDuration:
+		s.Pattern, what = `^-?(0|[1-9][0-9]*)$`, "an integer"
+	case binding.KindUint:
+		s.Pattern, what = `^(0|[1-9][0-9]*)$`, "an integer"
+	case binding.KindFloat:
+		s.Pattern, what = `^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`, "a number"
+	case binding.KindBool:
+		s.Enum, what = []any{"true", "false"}, "true or false"
+	}
+	s.Description = firstNonEmpty(f.Doc, "")
+	if s.Description != "" {
+		s.Description += " "
+	}
+	s.Description += "(" + what + ", written in a string)"
+	if f.HasDefault {
+		if b, err := json.Marshal(f.DefJSON); err == nil {
+			s.Default = string(b)
+		}
+	}
+	if f.HasExample {
+		if b, err := json.Marshal(f.Example); err == nil {
+			s.Examples = []any{string(b)}
+		}
 	}
 	return s
 }

@@ -216,3 +216,82 @@ func fieldSet(p covet.Problem) string {
 	}
 	return strings.Join(s, "\n")
 }
+
+// schemaOddTags has tag names encoding/json refuses (it then uses the Go
+// name; an embedded struct is flattened) and a field named "-".
+type schemaOddTags struct {
+	Price     float64 `json:"price€"`
+	SchemaEmb `json:"emb€"`
+	//lint:ignore SA5008 a field named "-"
+	Dash string `json:"-,"`
+	Skip string `json:"-"`
+}
+
+type SchemaEmb struct {
+	Inner int `json:"inner"`
+}
+
+// TestSchemaUsesEncodingJSONNames: the schema names the properties as
+// json.Marshal writes them and json.Unmarshal reads them.
+func TestSchemaUsesEncodingJSONNames(t *testing.T) {
+	reg := schema.NewRegistry("")
+	if _, err := reg.Schema(reflect.TypeFor[schemaOddTags]()); err != nil {
+		t.Fatal(err)
+	}
+	got := mustJSON(t, reg.Components()["schemaOddTags"])
+	want := `{"type":"object","properties":{"Price":{"type":"number","format":"double"},"inner":{"type":"integer","format":"int64"},"-":{"type":"string"}},"required":["Price","inner","-"]}`
+	if got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+	b, err := json.Marshal(schemaOddTags{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != `{"Price":0,"inner":0,"-":""}` {
+		t.Fatalf("encoding/json changed its naming: %s", b)
+	}
+}
+
+type schemaQuoted struct {
+	N int64    `json:"n,string" minimum:"1" doc:"Count"`
+	U *uint8   `json:"u,string"`
+	F float64  `json:"f,string,omitempty" default:"1.5"`
+	B bool     `json:"b,string,omitempty"`
+	S string   `json:"s,string,omitempty" example:"x"`
+	L []string `json:"l,omitempty"`
+}
+
+// TestSchemaQuotedFields: a `,string` field is a string on the wire (the
+// value's JSON inside it), as binding and encoding/json read it.
+func TestSchemaQuotedFields(t *testing.T) {
+	reg := schema.NewRegistry("")
+	if _, err := reg.Schema(reflect.TypeFor[schemaQuoted]()); err != nil {
+		t.Fatal(err)
+	}
+	got := mustJSON(t, reg.Components()["schemaQuoted"])
+	want := `{"type":"object","properties":{` +
+		`"n":{"type":"string","description":"Count (an integer, written in a string)","pattern":"^-?(0|[1-9][0-9]*)$"},` +
+		`"u":{"type":["string","null"],"description":"(an integer, written in a string)","pattern":"^(0|[1-9][0-9]*)$"},` +
+		`"f":{"type":"string","description":"(a number, written in a string)","default":"1.5","pattern":"^-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?$"},` +
+		`"b":{"type":"string","description":"(true or false, written in a string)","enum":["true","false"]},` +
+		`"s":{"type":"string","description":"(a JSON string, written in a string)","examples":["\"x\""]},` +
+		`"l":{"type":"array","items":{"type":"string"}}},"required":["n"]}`
+	if got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}
+
+// TestSchemaJSONNumber: a json.Number is a number (binding also takes a
+// string holding one, and null, as encoding/json does).
+func TestSchemaJSONNumber(t *testing.T) {
+	reg := schema.NewRegistry("")
+	s, err := reg.Schema(reflect.TypeFor[struct {
+		N json.Number `json:"n"`
+	}]())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mustJSON(t, s); got != `{"type":"object","properties":{"n":{"type":["number","null"]}}}` {
+		t.Fatalf("got %s", got)
+	}
+}

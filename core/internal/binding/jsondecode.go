@@ -31,8 +31,7 @@ import (
 // calls it), pointers, structs, slices, maps with plain string keys and
 // the empty interface. Everything else — types with UnmarshalJSON or
 // UnmarshalText, []byte (base64), arrays, other map keys, non-empty
-// interfaces, structs with a `,string` field or a tag name encoding/json
-// refuses — is handed, value by value,
+// interfaces, structs with a `,string` field — is handed, value by value,
 // to encoding/json, which then has the same target it would have had
 // decoding the whole body.
 //
@@ -201,9 +200,7 @@ func structHasQuoted(tp *TypePlan) bool {
 	return tp.quoted
 }
 
-// hasQuotedField is what structHasQuoted reads from the plan. It also
-// reports a tag name encoding/json refuses (it then uses the Go name,
-// where the plan uses the tag's).
+// hasQuotedField is what structHasQuoted reads from the plan.
 func hasQuotedField(t reflect.Type) bool {
 	for i := 0; i < t.NumField(); i++ {
 		sf := t.Field(i)
@@ -211,10 +208,7 @@ func hasQuotedField(t reflect.Type) bool {
 		if tag == "-" {
 			continue
 		}
-		name, opts, _ := cutComma(tag)
-		if name != "" && !isValidTag(name) {
-			return true
-		}
+		_, opts, _ := cutComma(tag)
 		for opts != "" {
 			var o string
 			o, opts, _ = cutComma(opts)

@@ -1,6 +1,7 @@
 package binding
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -81,6 +82,8 @@ type fdKitchen struct {
 	MixedCase string              `json:"MixedCase"`
 	NoTag     float64             //
 	MPtr      map[string]*float32 `json:"mptr"`
+	Num       json.Number         `json:"num"`
+	Nums      []json.Number       `json:"nums"`
 	//lint:ignore U1000 encoding/json and the plan must both ignore it
 	unexported int
 }
@@ -103,10 +106,49 @@ var fdTargets = []reflect.Type{
 	reflect.TypeFor[string](),
 	reflect.TypeFor[[]*float64](),
 	reflect.TypeFor[fdOddTag](),
+	reflect.TypeFor[edgeQuoted](),
+	reflect.TypeFor[fdDeep](),
+	reflect.TypeFor[fdMore](),
+}
+
+type fdLabel string
+
+type fdHiddenEmb struct {
+	H1 int    `json:"h1"`
+	H2 string `json:"h2,omitempty"`
+}
+
+// fdMore holds the shapes that reach encoding/json or embedding rules.
+type fdMore struct {
+	fdHiddenEmb
+	//lint:ignore U1000 an unexported embedded non-struct: both decoders ignore it
+	fdLabel
+	MI   map[int8]string     `json:"mi"`
+	MU   map[uint16]bool     `json:"mu"`
+	MA   map[netip.Addr]int  `json:"ma"`
+	BA   [3]byte             `json:"ba"`
+	RS   []json.RawMessage   `json:"rs"`
+	PR   *json.RawMessage    `json:"pr"`
+	UP   uintptr             `json:"up"`
+	PN   *json.Number        `json:"pn"`
+	St   fmt.Stringer        `json:"st"`
+	AP   any                 `json:"ap"`
+	Emb2 struct{ X, x int }  `json:"emb2"` //lint:ignore U1000 x is unexported on purpose
+	PMap *map[string]fdLabel `json:"pmap"`
+}
+
+// fdDeep nests as deep as a body goes.
+type fdDeep struct {
+	V    int                `json:"v"`
+	Next *fdDeep            `json:"next"`
+	Kids []fdDeep           `json:"kids"`
+	M    map[string]*fdDeep `json:"m"`
 }
 
 // fdCheck runs one body against one target type. It reports whether the
-// scan accepted the body (only then does the comparison apply).
+// scan accepted the body (then the decoders' results are compared). A
+// body the scan refuses must be one encoding/json refuses too, or one
+// Covet refuses on purpose (fdPolicy).
 func fdCheck(t testing.TB, data []byte, typ reflect.Type) bool {
 	t.Helper()
 	tp, err := BodyPlan(typ)
@@ -115,20 +157,106 @@ func fdCheck(t testing.TB, data []byte, typ reflect.Type) bool {
 	}
 	vs := NewState()
 	sc := jsonScanner{data: data, maxDepth: DefaultMaxJSONDepth, vs: vs}
-	if !sc.scan(tp) || sc.blocking > 0 {
+	scanned := sc.scan(tp)
+	want := reflect.New(typ)
+	wantErr := json.Unmarshal(data, want.Interface())
+	if !scanned || sc.blocking > 0 {
+		if wantErr == nil {
+			if why := fdPolicy(data, &sc); why != "" {
+				t.Fatalf("%s: %q\nthe scan refuses it (%s), encoding/json takes it: %#v", typ, data, why, want.Elem().Interface())
+			}
+		}
 		return false
 	}
 	got := reflect.New(typ)
 	gotErr := decodePlanned(data, tp, got.UnsafePointer())
-	want := reflect.New(typ)
-	wantErr := json.Unmarshal(data, want.Interface())
 	if (gotErr == nil) != (wantErr == nil) {
-		t.Fatalf("%s: %s\nplanned decoder: %v\nencoding/json:   %v", typ, data, gotErr, wantErr)
+		t.Fatalf("%s: %q\nplanned decoder: %v\nencoding/json:   %v", typ, data, gotErr, wantErr)
 	}
 	if gotErr == nil && !reflect.DeepEqual(got.Interface(), want.Interface()) {
-		t.Fatalf("%s: %s\nplanned decoder: %#v\nencoding/json:   %#v", typ, data, got.Elem().Interface(), want.Elem().Interface())
+		t.Fatalf("%s: %q\nplanned decoder: %#v\nencoding/json:   %#v", typ, data, got.Elem().Interface(), want.Elem().Interface())
 	}
 	return true
+}
+
+// fdPolicy checks the reasons the scan gave for refusing a body that
+// encoding/json decodes: "" when each is one of Covet's deliberate
+// differences (null for a field that is not a pointer, an array of
+// numbers for a []byte (the schema says a base64 string), a NUL character,
+// a key repeated — exactly or case-insensitively, after encoding/json's
+// decoding of the keys —, nesting deeper than the limit), else the
+// reasons that are not.
+func fdPolicy(data []byte, sc *jsonScanner) string {
+	if sc.err != nil {
+		switch {
+		case strings.HasPrefix(sc.err.msg, "duplicate key"):
+			if !fdHasDupKeys(data) {
+				return sc.err.Error() + ", but encoding/json sees no repeated key"
+			}
+			return ""
+		case strings.HasPrefix(sc.err.msg, "nesting deeper"):
+			return ""
+		}
+		return sc.err.Error()
+	}
+	var bad []string
+	for _, fe := range sc.vs.errs {
+		switch fe.Message {
+		case "must not be null", errNUL.Error(), "is required", "is not a known field",
+			"must be a base64 string": // encoding/json takes an array of numbers too
+			continue
+		}
+		bad = append(bad, fe.Pointer+" "+fe.Message)
+	}
+	return strings.Join(bad, "; ")
+}
+
+// fdHasDupKeys reports whether an object of a JSON text has two keys equal
+// under case folding, as encoding/json decodes the keys.
+func fdHasDupKeys(data []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	type frame struct {
+		obj    bool
+		keys   []string
+		expect bool // next string token is a key
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if top != nil && top.obj && top.expect {
+			if k, ok := tok.(string); ok {
+				for _, o := range top.keys {
+					if strings.EqualFold(o, k) {
+						return true
+					}
+				}
+				top.keys = append(top.keys, k)
+				top.expect = false
+				continue
+			}
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &frame{obj: true, expect: true})
+			continue
+		case json.Delim('['):
+			stack = append(stack, &frame{})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+		// a value ended: the next token of the enclosing object is a key
+		if len(stack) > 0 && stack[len(stack)-1].obj {
+			stack[len(stack)-1].expect = true
+		}
+	}
 }
 
 var fdSeeds = []string{
@@ -164,6 +292,9 @@ var fdSeeds = []string{
 	`null`, `42`, `[1.5,null,2e2]`, `{}`, `[]`, `{"a":{"b":{"c":{}}}}`,
 	`{"Kelvin":1,"\u212aind":"book","ſku":"WID"}`,
 	`{"price€":1.5,"Price":2.5,"name":"n"}`,
+	`{"h1":1,"H2":"x","fdLabel":"l","mi":{"-1":"a","01":"b","1":"c"},"mu":{"65535":true},"ma":{"::1":1,"1.2.3.4":2},"ba":[1,2,3,4],"rs":[{},1,"x"],"pr":[1],"up":5,"pn":"7","ap":{"a":[]},"emb2":{"X":1,"x":2},"pmap":{"a":"b"}}`,
+	`{"mi":{"300":"x"}}`, `{"ma":{"nope":1}}`, `{"st":null}`, `{"st":{}}`, `{"ba":[256]}`, `{"up":-1}`, `{"pn":null,"pr":null,"pmap":null}`,
+	`{"num":12,"nums":[1.5,"2",null,-0]}`, `{"num":"1e3"}`, `{"num":"x"}`, `{"num":null}`, `{"num":true}`, `{"nums":["01"]}`,
 }
 
 func TestFusedDecodeMatchesStdJSON(t *testing.T) {
@@ -206,9 +337,23 @@ func FuzzFusedDecode(f *testing.F) {
 	for _, s := range fdSeeds {
 		f.Add([]byte(s))
 	}
+	f.Add([]byte(strings.Repeat(`{"next":`, 130) + "null" + strings.Repeat("}", 130)))
+	f.Add([]byte(strings.Repeat("[", 129) + strings.Repeat("]", 129)))
+	f.Add([]byte("{\"m\":{\"a\xff\":{},\"a\xfe\":null},\"kids\":[{\"v\":1e2}]}"))
+	f.Add([]byte(`{"q":"12","u":"255","f":"1.5e3","b":"true","s":"\"x\"","p":"7","sl":[1,2],"n":{"v":"11"}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, typ := range fdTargets {
 			fdCheck(t, data, typ)
+			// The whole path a typed handler runs (scan, decode,
+			// defaults, validation) must not panic, strict or not.
+			tp, _ := BodyPlan(typ)
+			for _, strict := range []bool{false, true} {
+				vs := NewState()
+				err := DecodeJSON(nil, data, tp, reflect.New(typ).Interface(), vs, Options{Strict: strict, MaxDepth: 64})
+				if e, ok := err.(*Error); err != nil && (!ok || e.Status != 400) {
+					t.Fatalf("%s: %q: DecodeJSON failed with %v, want a 400 or field errors", typ, data, err)
+				}
+			}
 		}
 	})
 }
@@ -259,11 +404,14 @@ func genKey(rng *rand.Rand, b *strings.Builder, name string) {
 	case 1:
 		name = strings.ToLower(name)
 	}
+	if rng.IntN(16) == 0 {
+		name += []string{"\xff", "\xc3", "\ufffd", "\u212a"}[rng.IntN(4)] // invalid UTF-8, U+FFFD, the Kelvin sign
+	}
 	if rng.IntN(8) == 0 && name != "" {
 		// the first letter as a \u escape
 		b.WriteString(`"\u00` + strconv.FormatInt(int64(name[0]), 16) + name[1:] + `"`)
 	} else {
-		b.WriteString(strconv.Quote(name))
+		b.WriteString(`"` + name + `"`) // names have no quote, backslash or control character
 	}
 	genWS(rng, b)
 	b.WriteByte(':')
@@ -303,6 +451,14 @@ func genJSON(rng *rand.Rand, b *strings.Builder, tp *TypePlan, depth int) {
 			}
 			n++
 			genKey(rng, b, f.Name)
+			if f.quoted != nil && rng.IntN(4) != 0 {
+				// a `,string` field: its JSON inside a string
+				var in strings.Builder
+				genJSON(rng, &in, f.T, depth+1)
+				q, _ := json.Marshal(strings.TrimSpace(in.String()))
+				b.Write(q)
+				continue
+			}
 			genJSON(rng, b, f.T, depth+1)
 		}
 		if rng.IntN(4) == 0 {

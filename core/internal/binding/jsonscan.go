@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -118,8 +119,12 @@ func clipMessage(m string) string {
 
 func typeMessage(tp *TypePlan) string {
 	switch tp.Kind {
-	case KindString, KindTime, KindText, KindBytes:
+	case KindString, KindTime, KindText:
 		return "must be a string"
+	case KindBytes:
+		// (encoding/json also takes an array of numbers; the schema, and
+		// so Covet, a base64 string only)
+		return "must be a base64 string"
 	case KindInt, KindUint, KindDuration:
 		return "must be an integer"
 	case KindFloat:
@@ -544,6 +549,40 @@ func hasNULEscape(raw []byte) bool {
 	return false
 }
 
+// checkQuoted checks the value of a field tagged `,string` (JSON text
+// inside a JSON string, or null) as encoding/json decodes it, which is
+// what decodes the struct holding it.
+func (s *jsonScanner) checkQuoted(f *FieldPlan, raw []byte) {
+	b := make([]byte, 0, len(raw)+6)
+	b = append(append(append(b, `{"f":`...), raw...), '}')
+	probe := reflect.New(f.quoted)
+	if err := stdjson.Unmarshal(b, probe.Interface()); err != nil {
+		s.badValue(quotedMessage(f.T), nil)
+		return
+	}
+	v := probe.Elem().Field(0)
+	for v.Kind() == reflect.Pointer && !v.IsNil() {
+		v = v.Elem()
+	}
+	if v.Kind() == reflect.String && !f.allowNUL && strings.IndexByte(v.String(), 0) >= 0 {
+		s.badValue(errNUL.Error(), nil)
+	}
+}
+
+func quotedMessage(tp *TypePlan) string {
+	tp = DerefPlan(tp)
+	what := "a JSON string"
+	switch tp.Kind {
+	case KindInt, KindUint, KindDuration:
+		what = "an integer"
+	case KindFloat:
+		what = "a number"
+	case KindBool:
+		what = "true or false"
+	}
+	return "must be a string holding " + what + " (the field is tagged ,string)"
+}
+
 // Plans for the content of interface fields: objects, arrays and float64s.
 var (
 	anyPlan       = TypePlan{Kind: KindAny, T: reflect.TypeFor[any]()}
@@ -602,7 +641,8 @@ func (s *jsonScanner) object(tp *TypePlan) bool {
 	}
 	s.pos++
 	var mask, seen uint64
-	var seenHi []uint64 // fields from the 65th on, for structs that have them
+	quoted := tp != nil && tp.quoted // a field tagged ,string: checked by checkQuoted
+	var seenHi []uint64              // fields from the 65th on, for structs that have them
 	var keySet map[string]struct{}
 	kbase := len(s.keys)
 	next := 0 // keys usually come in declaration order: try that field first
@@ -648,8 +688,9 @@ func (s *jsonScanner) object(tp *TypePlan) bool {
 					var f *FieldPlan
 					i := next
 					if i < len(tp.Fields) && tp.Fields[i].Name == key {
-						f = tp.Fields[i]
+						f = tp.Fields[i] // (names are valid UTF-8: so is the key)
 					} else {
+						key = validKey(rawKey, key, esc)
 						f, i = Lookup(tp, key)
 					}
 					next = i + 1
@@ -689,10 +730,17 @@ func (s *jsonScanner) object(tp *TypePlan) bool {
 						return false
 					}
 					// The key may point into the body: failures copy the path.
-					child, name, pushed = tp.Elem, key, true
+					child, name, pushed = tp.Elem, validKey(rawKey, key, esc), true
 				}
 			}
 			switch {
+			case quoted && field != nil && field.quoted != nil:
+				s.vs.pushField(field)
+				start := s.pos
+				if ok = s.value(nil); ok && !s.textOnly {
+					s.checkQuoted(field, s.data[start:s.pos])
+				}
+				s.vs.pop()
 			case field != nil && child.leafy:
 				s.vs.leafF, s.vs.hasLeaf = field, true
 				outer := s.allowNUL
@@ -741,6 +789,19 @@ func (s *jsonScanner) object(tp *TypePlan) bool {
 	return true
 }
 
+// validKey returns an object key as encoding/json decodes it before
+// matching it with a field name or storing it in a map: key is the raw
+// text (esc false) or the unescaped key (esc true, which unquoteJSON made
+// valid UTF-8 already); each byte of invalid UTF-8 in the raw text becomes
+// U+FFFD. So "\xff" and "\xfe" are the same key, as they are to
+// encoding/json: a duplicate.
+func validKey(raw []byte, key string, esc bool) string {
+	if esc || utf8.Valid(raw) {
+		return key
+	}
+	return unquoteRaw(raw)
+}
+
 // uniqueKey records a key of the object whose keys start at s.keys[base]
 // and reports false (a syntax error at the key) when the object had it
 // already. Small objects are searched linearly; from 32 keys on the keys
@@ -750,6 +811,7 @@ func (s *jsonScanner) uniqueKey(base int, set *map[string]struct{}, raw []byte, 
 	if esc {
 		key = unquoteJSON(raw)
 	}
+	key = validKey(raw, key, esc)
 	dup := false
 	if *set != nil {
 		_, dup = (*set)[key]

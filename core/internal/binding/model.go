@@ -94,6 +94,11 @@ type FieldPlan struct {
 	// plainName: the JSON name is valid UTF-8 without a quote or a
 	// backslash, so a key spelled exactly like it in the body is it.
 	plainName bool
+	// quoted is set for a body field whose `,string` option encoding/json
+	// applies (the value is JSON text inside a JSON string): a struct
+	// type of one such field, with which the scan asks encoding/json
+	// whether it takes the value.
+	quoted reflect.Type
 	// parameters
 	Header string // canonical header name
 	Bit    uint64 // presence bit among the parameters of its location
@@ -104,6 +109,7 @@ var (
 	durationType      = reflect.TypeFor[time.Duration]()
 	textUnmarshalerT  = reflect.TypeFor[encoding.TextUnmarshaler]()
 	jsonUnmarshalerT  = reflect.TypeFor[json.Unmarshaler]()
+	jsonNumberT       = reflect.TypeFor[json.Number]()
 	fileHeaderPtrType = reflect.TypeFor[*multipart.FileHeader]()
 	validatorT        = reflect.TypeFor[interface{ Validate() error }]()
 )
@@ -178,6 +184,10 @@ func (pc *planCompiler) compile(t reflect.Type, path string) (*TypePlan, error) 
 	case t == durationType:
 		p.Kind = KindDuration
 		p.Bits = 64
+	case t == jsonNumberT:
+		// A number, or a string holding one, or null (encoding/json's
+		// rules, which the decoder hands it to): raw JSON the type checks.
+		p.Kind = KindJSON
 	case t == fileHeaderPtrType || t.Kind() == reflect.Slice && t.Elem() == fileHeaderPtrType:
 		return nil, fieldErr(path, "*multipart.FileHeader is not supported: use *covet.File, which is streamed with limits")
 	case t == filePtrType:
@@ -366,6 +376,9 @@ func (pc *planCompiler) field(sf reflect.StructField, ft *fieldTags, path string
 	if err := compileFieldMeta(f, ft, sf.Type, path); err != nil {
 		return nil, err
 	}
+	if loc == LocBody && ft.quoted {
+		f.quoted = quotedProbe(sf.Type)
+	}
 	if loc == LocBody {
 		switch {
 		case ft.explicitRq != 0:
@@ -522,3 +535,25 @@ func schemaValue(rv reflect.Value) any {
 }
 
 var errNotScalar = errors.New("not a scalar type")
+
+// Quoted reports whether the field's value is its JSON inside a JSON
+// string (the `,string` option, where encoding/json applies it).
+func (f *FieldPlan) Quoted() bool { return f.quoted != nil }
+
+// quotedProbe returns, for the type of a field tagged `,string`, a struct
+// type holding one field of that type with that option, or nil when
+// encoding/json ignores the option (it applies to strings, bools and
+// numbers, and pointers to them).
+func quotedProbe(t reflect.Type) reflect.Type {
+	ft := t
+	if ft.Name() == "" && ft.Kind() == reflect.Pointer {
+		ft = ft.Elem()
+	}
+	switch ft.Kind() {
+	case reflect.Bool, reflect.String, reflect.Float32, reflect.Float64,
+		reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return reflect.StructOf([]reflect.StructField{{Name: "F", Type: t, Tag: `json:"f,string"`}})
+	}
+	return nil
+}

@@ -154,6 +154,7 @@ type fieldTags struct {
 	json       string
 	jsonSet    bool
 	omitEmpty  bool
+	quoted     bool // the ,string option
 	skip       bool
 	Loc        Location
 	locName    string
@@ -185,14 +186,23 @@ func parseFieldTags(tag string) (*fieldTags, error) {
 			continue
 		case "json":
 			name, opts, _ := strings.Cut(p.value, ",")
-			if name == "-" && opts == "" {
+			if p.value == "-" { // (json:"-," names a field "-")
 				ft.skip = true
 				continue
 			}
+			if !isValidTag(name) {
+				// encoding/json ignores a name it refuses (json:"price€")
+				// and uses the Go name: so do the plan, the scan and the
+				// schema, as the encoder does.
+				name = ""
+			}
 			ft.json, ft.jsonSet = name, name != ""
 			for _, o := range strings.Split(opts, ",") {
-				if o == "omitempty" || o == "omitzero" {
+				switch o {
+				case "omitempty", "omitzero":
 					ft.omitEmpty = true
+				case "string":
+					ft.quoted = true
 				}
 			}
 			continue

@@ -410,6 +410,10 @@ func dottedPath(base string, path []pathSeg) string {
 
 // fail records a failure at the current path.
 func (vs *State) fail(msg string, value any) {
+	if len(vs.errs) >= MaxFieldErrors {
+		vs.add(FieldError{Location: vs.Loc.String()}) // (not even the path is worked out)
+		return
+	}
 	if vs.hasLeaf {
 		// Make the leaf a real step for the time of the report.
 		vs.hasLeaf = false
@@ -448,8 +452,25 @@ func (vs *State) fail(msg string, value any) {
 	vs.add(fe)
 }
 
+// MaxFieldErrors bounds the failures one request lists. Without it a
+// body of small wrong values ("[1,1,1,...]" for a []string) would cost a
+// failure each: 2 million, a gigabyte of allocations and a response far
+// larger than the body, for a 4 MiB body. The rest are counted as one
+// last failure saying that more were left out.
+const MaxFieldErrors = 100
+
+// truncatedMessage is the message of the failure that stands for the
+// ones past MaxFieldErrors.
+const truncatedMessage = "more failures are not listed (at most 100 are)"
+
 // add appends a failure, with room for a few more.
 func (vs *State) add(fe FieldError) {
+	if len(vs.errs) >= MaxFieldErrors {
+		if len(vs.errs) == MaxFieldErrors {
+			vs.errs = append(vs.errs, FieldError{Location: fe.Location, Message: truncatedMessage})
+		}
+		return
+	}
 	if vs.errs == nil {
 		vs.errs = make([]FieldError, 0, 4)
 	}

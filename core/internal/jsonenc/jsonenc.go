@@ -2,10 +2,13 @@
 // exactly as encoding/json.Marshal does, faster for the common shapes:
 // structs, pointers and slices of strings, bools and numbers. An encoder
 // is compiled once per type; a type holding anything else (maps,
-// interfaces, arrays, []byte, types with MarshalJSON or MarshalText,
-// `,string` or `,omitzero` options, embedded pointers, clashing names) is
-// handed whole to encoding/json. TestMatchesMarshal and FuzzMatchesMarshal
-// compare the output with encoding/json's, byte for byte.
+// interfaces, arrays, []byte, json.Number, types with MarshalJSON or
+// MarshalText, `,string` or `,omitzero` options, embedded pointers,
+// clashing names) is handed whole to encoding/json, and so is a value
+// nested through a recursive type more than 1,000 times (a cycle: then
+// json.Marshal's error). TestMatchesMarshal, FuzzMatchesMarshal and
+// FuzzMatchesMarshalShapes compare the output with encoding/json's, byte
+// for byte.
 //
 // unsafe: fields are read at the offsets reflect gives, through pointers
 // of the kinds the compiler checked, as reflect does itself.
@@ -25,8 +28,9 @@ import (
 	"github.com/covetgo/covet/core/internal/jsonx"
 )
 
-// encFunc appends the value at p.
-type encFunc func(b []byte, p unsafe.Pointer) ([]byte, bool)
+// encFunc appends the value at p. d counts the calls of a recursive
+// type's encoder through itself on the way to p.
+type encFunc func(b []byte, p unsafe.Pointer, d int) ([]byte, bool)
 
 type typeEnc struct {
 	enc    encFunc // nil: encoding/json
@@ -51,7 +55,7 @@ func Append(b []byte, v any) ([]byte, error) {
 		if te.direct {
 			p = unsafe.Pointer(&data)
 		}
-		if out, ok := te.enc(b, p); ok {
+		if out, ok := te.enc(b, p, 0); ok {
 			return out, nil
 		}
 		// NaN or an infinity: encoding/json's error
@@ -91,7 +95,15 @@ func isDirect(t reflect.Type) bool {
 var (
 	marshalerT     = reflect.TypeFor[json.Marshaler]()
 	textMarshalerT = reflect.TypeFor[encoding.TextMarshaler]()
+	// json.Number is a string written as a bare number (and checked)
+	numberT = reflect.TypeFor[json.Number]()
 )
+
+// maxDepth bounds how many times a recursive type's encoder goes through
+// itself: past it, Append hands the value to json.Marshal, which reports a
+// cycle (a value that holds itself would otherwise recurse until the stack
+// overflows, a fatal error) or encodes a deep value.
+const maxDepth = 1000
 
 // compile returns the encoder of t, or nil when t is left to
 // encoding/json. visiting holds the types being compiled: a recursive type
@@ -99,9 +111,16 @@ var (
 // encoding/json, so is every type holding it, and the call is never made).
 func compile(t reflect.Type, visiting map[reflect.Type]*encFunc) encFunc {
 	if ref := visiting[t]; ref != nil {
-		return func(b []byte, p unsafe.Pointer) ([]byte, bool) { return (*ref)(b, p) }
+		return func(b []byte, p unsafe.Pointer, d int) ([]byte, bool) {
+			if d >= maxDepth {
+				// A cycle, or a value this deep: encoding/json, which
+				// reports the cycle (json.Marshal's error) or goes on.
+				return b, false
+			}
+			return (*ref)(b, p, d+1)
+		}
 	}
-	if t.Implements(marshalerT) || t.Implements(textMarshalerT) ||
+	if t == numberT || t.Implements(marshalerT) || t.Implements(textMarshalerT) ||
 		reflect.PointerTo(t).Implements(marshalerT) || reflect.PointerTo(t).Implements(textMarshalerT) {
 		return nil
 	}
@@ -115,65 +134,71 @@ func compile(t reflect.Type, visiting map[reflect.Type]*encFunc) encFunc {
 func compileKind(t reflect.Type, visiting map[reflect.Type]*encFunc) encFunc {
 	switch t.Kind() {
 	case reflect.Bool:
-		return func(b []byte, p unsafe.Pointer) ([]byte, bool) {
+		return func(b []byte, p unsafe.Pointer, d int) ([]byte, bool) {
 			if *(*bool)(p) {
 				return append(b, "true"...), true
 			}
 			return append(b, "false"...), true
 		}
 	case reflect.String:
-		return func(b []byte, p unsafe.Pointer) ([]byte, bool) {
+		return func(b []byte, p unsafe.Pointer, d int) ([]byte, bool) {
 			return jsonx.AppendString(b, *(*string)(p)), true
 		}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		switch t.Size() {
 		case 1:
-			return func(b []byte, p unsafe.Pointer) ([]byte, bool) {
+			return func(b []byte, p unsafe.Pointer, d int) ([]byte, bool) {
 				return strconv.AppendInt(b, int64(*(*int8)(p)), 10), true
 			}
 		case 2:
-			return func(b []byte, p unsafe.Pointer) ([]byte, bool) {
+			return func(b []byte, p unsafe.Pointer, d int) ([]byte, bool) {
 				return strconv.AppendInt(b, int64(*(*int16)(p)), 10), true
 			}
 		case 4:
-			return func(b []byte, p unsafe.Pointer) ([]byte, bool) {
+			return func(b []byte, p unsafe.Pointer, d int) ([]byte, bool) {
 				return strconv.AppendInt(b, int64(*(*int32)(p)), 10), true
 			}
 		default:
-			return func(b []byte, p unsafe.Pointer) ([]byte, bool) { return strconv.AppendInt(b, *(*int64)(p), 10), true }
+			return func(b []byte, p unsafe.Pointer, d int) ([]byte, bool) {
+				return strconv.AppendInt(b, *(*int64)(p), 10), true
+			}
 		}
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		switch t.Size() {
 		case 1:
-			return func(b []byte, p unsafe.Pointer) ([]byte, bool) {
+			return func(b []byte, p unsafe.Pointer, d int) ([]byte, bool) {
 				return strconv.AppendUint(b, uint64(*(*uint8)(p)), 10), true
 			}
 		case 2:
-			return func(b []byte, p unsafe.Pointer) ([]byte, bool) {
+			return func(b []byte, p unsafe.Pointer, d int) ([]byte, bool) {
 				return strconv.AppendUint(b, uint64(*(*uint16)(p)), 10), true
 			}
 		case 4:
-			return func(b []byte, p unsafe.Pointer) ([]byte, bool) {
+			return func(b []byte, p unsafe.Pointer, d int) ([]byte, bool) {
 				return strconv.AppendUint(b, uint64(*(*uint32)(p)), 10), true
 			}
 		default:
-			return func(b []byte, p unsafe.Pointer) ([]byte, bool) { return strconv.AppendUint(b, *(*uint64)(p), 10), true }
+			return func(b []byte, p unsafe.Pointer, d int) ([]byte, bool) {
+				return strconv.AppendUint(b, *(*uint64)(p), 10), true
+			}
 		}
 	case reflect.Float32:
-		return func(b []byte, p unsafe.Pointer) ([]byte, bool) { return appendFloat(b, float64(*(*float32)(p)), 32) }
+		return func(b []byte, p unsafe.Pointer, d int) ([]byte, bool) {
+			return appendFloat(b, float64(*(*float32)(p)), 32)
+		}
 	case reflect.Float64:
-		return func(b []byte, p unsafe.Pointer) ([]byte, bool) { return appendFloat(b, *(*float64)(p), 64) }
+		return func(b []byte, p unsafe.Pointer, d int) ([]byte, bool) { return appendFloat(b, *(*float64)(p), 64) }
 	case reflect.Pointer:
 		elem := compile(t.Elem(), visiting)
 		if elem == nil {
 			return nil
 		}
-		return func(b []byte, p unsafe.Pointer) ([]byte, bool) {
+		return func(b []byte, p unsafe.Pointer, d int) ([]byte, bool) {
 			q := *(*unsafe.Pointer)(p)
 			if q == nil {
 				return append(b, "null"...), true
 			}
-			return elem(b, q)
+			return elem(b, q, d)
 		}
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 {
@@ -184,7 +209,7 @@ func compileKind(t reflect.Type, visiting map[reflect.Type]*encFunc) encFunc {
 			return nil
 		}
 		size := t.Elem().Size()
-		return func(b []byte, p unsafe.Pointer) ([]byte, bool) {
+		return func(b []byte, p unsafe.Pointer, d int) ([]byte, bool) {
 			h := (*sliceHeader)(p)
 			if h.data == nil {
 				return append(b, "null"...), true
@@ -195,7 +220,7 @@ func compileKind(t reflect.Type, visiting map[reflect.Type]*encFunc) encFunc {
 					b = append(b, ',')
 				}
 				var ok bool
-				if b, ok = elem(b, unsafe.Add(h.data, uintptr(i)*size)); !ok {
+				if b, ok = elem(b, unsafe.Add(h.data, uintptr(i)*size), d); !ok {
 					return b, false
 				}
 			}
@@ -227,7 +252,7 @@ func compileStruct(t reflect.Type, visiting map[reflect.Type]*encFunc) encFunc {
 	if !collect(t, 0, visiting, &fields, seen) {
 		return nil
 	}
-	return func(b []byte, p unsafe.Pointer) ([]byte, bool) {
+	return func(b []byte, p unsafe.Pointer, d int) ([]byte, bool) {
 		b = append(b, '{')
 		first := true
 		for i := range fields {
@@ -242,7 +267,7 @@ func compileStruct(t reflect.Type, visiting map[reflect.Type]*encFunc) encFunc {
 			first = false
 			b = append(b, f.name...)
 			var ok bool
-			if b, ok = f.enc(b, q); !ok {
+			if b, ok = f.enc(b, q, d); !ok {
 				return b, false
 			}
 		}

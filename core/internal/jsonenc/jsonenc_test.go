@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -184,6 +186,12 @@ func TestMatchesMarshal(t *testing.T) {
 	check(t, &struct{ F float64 }{math.NaN()})
 	check(t, &struct{ F []float32 }{[]float32{float32(math.Inf(1))}})
 	check(t, map[string]any{"a": 1})
+	// json.Number is written bare, "" as 0, and an invalid one is an error
+	for _, n := range []json.Number{"12", "-1.5e3", "", "x", "01", " 1"} {
+		check(t, &struct{ N json.Number }{n})
+		check(t, struct{ N []json.Number }{[]json.Number{n}})
+		check(t, n)
+	}
 }
 
 type direct struct{ P *inner }
@@ -217,4 +225,152 @@ func FuzzMatchesMarshal(f *testing.F) {
 		check(t, &p)
 		check(t, p)
 	})
+}
+
+// Types for FuzzMatchesMarshalShapes: what encoding/json does beyond the
+// compiled shapes (methods, embedding rules, options, map keys), so the
+// fallback decision is fuzzed too.
+type mj struct{ V string }
+
+func (m mj) MarshalJSON() ([]byte, error) {
+	// encoding/json compacts and HTML-escapes what MarshalJSON returns,
+	// and refuses invalid JSON.
+	if m.V == "bad" {
+		return []byte(`{`), nil
+	}
+	return json.Marshal(map[string]string{"mj": m.V, "pad": " <&> "})
+}
+
+type mt string
+
+func (m mt) MarshalText() ([]byte, error) { return []byte("t:" + string(m)), nil }
+
+type tk struct{ a, b int8 }
+
+func (k tk) MarshalText() ([]byte, error) {
+	return []byte(strconv.Itoa(int(k.a)) + "<" + strconv.Itoa(int(k.b))), nil
+}
+
+type EmbP struct {
+	P1 string `json:"p1"`
+	P2 int    `json:"p2,omitempty"`
+}
+
+type Emb2 struct {
+	Z  int `json:"z,omitzero"`
+	E1 string
+}
+
+type Emb3 struct {
+	E1 string // clashes with Emb2.E1 at the same depth: both dropped
+	E3 []int  `json:"e3,omitempty"`
+}
+
+type rich struct {
+	*EmbP
+	Emb2
+	Emb3
+	MJ   mj              `json:"mj"`
+	PMJ  *mj             `json:"pmj,omitempty"`
+	MT   mt              `json:"mt"`
+	Keys map[tk]int      `json:"keys"`
+	IK   map[int8]string `json:"ik,omitempty"`
+	MTK  map[mt]bool     `json:"mtk,omitempty"`
+	T    time.Time       `json:"t,omitzero"`
+	F    float64         `json:"f"`
+	F32  float32         `json:"f32,omitempty"`
+	S    string          `json:"s,omitempty"`
+	Q    int             `json:"q,string"`
+	QS   string          `json:"qs,string"`
+	Skip int             `json:"-"`
+	Dash int             `json:"-,"` //lint:ignore SA5008 a field named "-"
+	Any  any             `json:"any"`
+	Arr  [2]string
+	Raw  json.RawMessage `json:"raw,omitempty"`
+	Euro string          `json:"price€"`
+	Num  json.Number     `json:"num,omitempty"`
+}
+
+// node is a compiled recursive shape, nested as deep as the fuzzer asks.
+type node struct {
+	V    float64  `json:"v"`
+	S    string   `json:"s,omitempty"`
+	Next *node    `json:"next,omitempty"`
+	Kids []node   `json:"kids,omitempty"`
+	F32  *float32 `json:"f32,omitempty"`
+}
+
+// FuzzMatchesMarshalShapes: Append gives json.Marshal's bytes, or fails
+// when it fails, for the shapes left to encoding/json (methods, embedded
+// pointers, omitzero, ,string, map keys with MarshalText, NaN and
+// infinities, invalid JSON from MarshalJSON) and for deep compiled values.
+func FuzzMatchesMarshalShapes(f *testing.F) {
+	f.Add("Widget <b>", int64(3), 19.99, true, uint8(3), []byte(`{"a": [1, 2]}`))
+	f.Add("\xff<>&\u2028", int64(-1), math.Inf(1), false, uint8(200), []byte(`{`))
+	f.Add("bad", int64(0), math.NaN(), true, uint8(0), []byte(nil))
+	f.Fuzz(func(t *testing.T, s string, n int64, x float64, ok bool, depth uint8, raw []byte) {
+		r := rich{Emb2: Emb2{Z: int(n), E1: s}, Emb3: Emb3{E1: s}, MJ: mj{s}, MT: mt(s), F: x, F32: float32(x), S: s,
+			Q: int(n), QS: s, Skip: 1, Dash: int(n), Arr: [2]string{s, s}, Euro: s, Num: json.Number(s),
+			Keys: map[tk]int{{int8(n), 1}: 1, {2, int8(n >> 8)}: 2}, IK: map[int8]string{int8(n): s, -1: s}, MTK: map[mt]bool{mt(s): ok, "": !ok}}
+		if ok {
+			r.EmbP = &EmbP{P1: s, P2: int(n)}
+			r.PMJ = &mj{s}
+			r.Any = []any{s, x, n, map[string]any{s: ok}}
+			r.T = time.Unix(n%1e10, 0).UTC()
+		}
+		if len(raw) > 0 {
+			r.Raw = raw
+		}
+		check(t, &r)
+		check(t, r)
+		f32 := float32(x)
+		var root *node
+		for i := 0; i < int(depth); i++ {
+			nd := &node{V: x * float64(i), S: s, Next: root}
+			if i%7 == 0 {
+				// (a leaf: a copy of root would double the tree every time)
+				nd.Kids = []node{{V: x, S: s, F32: &f32}, {}}
+				nd.F32 = &f32
+			}
+			root = nd
+		}
+		check(t, root)
+		if root != nil {
+			check(t, *root)
+		}
+	})
+}
+
+type cyc struct {
+	V    int
+	Next *cyc
+	Kids []cyc
+}
+
+type cycSlice []cycSlice
+
+// TestCyclesFailAsMarshal: a value that holds itself fails with
+// json.Marshal's error instead of recursing until the stack overflows (a
+// fatal error, not a panic); a deep value without a cycle still encodes.
+func TestCyclesFailAsMarshal(t *testing.T) {
+	c := &cyc{V: 1}
+	c.Next = c
+	check(t, c)
+	k := &cyc{V: 2, Kids: []cyc{{V: 3}}}
+	k.Kids[0].Next = k
+	check(t, k)
+	s := cycSlice{nil}
+	s[0] = s
+	check(t, s)
+	var deep *cyc
+	for i := 0; i < 3000; i++ {
+		deep = &cyc{V: i, Next: deep}
+	}
+	check(t, deep)
+	if _, err := Append(nil, c); err == nil || !strings.Contains(err.Error(), "cycle") {
+		t.Fatalf("cycle: %v", err)
+	}
+	if lookup(reflect.TypeFor[*cyc]()).enc == nil {
+		t.Fatal("cyc is left to encoding/json: the test checks nothing of the compiled encoder")
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode"
 
 	covet "github.com/covetgo/covet/core"
 )
@@ -112,6 +113,9 @@ func bodyFields(t reflect.Type, path []string, depth int) []tagField {
 		if tag == "-" {
 			continue
 		}
+		if !validJSONName(name) {
+			name = "" // encoding/json (and Covet) use the Go name
+		}
 		if f.Anonymous && name == "" {
 			ft := f.Type
 			for ft.Kind() == reflect.Pointer {
@@ -133,6 +137,19 @@ func bodyFields(t reflect.Type, path []string, depth int) []tagField {
 		out = append(out, bodyFields(f.Type, p, depth+1)...)
 	}
 	return out
+}
+
+// validJSONName is encoding/json's test of a tag name (isValidTag): a
+// name it refuses, as in json:"price€", is ignored.
+func validJSONName(s string) bool {
+	for _, c := range s {
+		switch {
+		case strings.ContainsRune("!#$%&()*+-./:;<=>?@[]^_{|}~ ", c):
+		case !unicode.IsLetter(c) && !unicode.IsDigit(c):
+			return false
+		}
+	}
+	return true
 }
 
 func clone(p []string) []string { return append([]string(nil), p...) }

@@ -41,3 +41,22 @@ func TestTagsMissingFromDocument(t *testing.T) {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+type oddNames struct {
+	Price float64 `json:"price€" minimum:"1"`
+	//lint:ignore SA5008 a field named "-"
+	Dash string `json:"-," maxLength:"3"`
+	Skip string `json:"-" maxLength:"3"`
+}
+
+// TestBodyFieldsUseEncodingJSONNames: the fields are looked for under the
+// names encoding/json (and Covet's schema) give them.
+func TestBodyFieldsUseEncodingJSONNames(t *testing.T) {
+	var got []string
+	for _, f := range bodyFields(reflect.TypeFor[oddNames](), nil, 0) {
+		got = append(got, f.label())
+	}
+	if strings.Join(got, " ") != "/Price /-" {
+		t.Fatalf("fields %v, want /Price /-", got)
+	}
+}
