@@ -532,27 +532,27 @@ type CookieOption func(*http.Cookie)
 
 // CookieMaxAge sets the cookie's lifetime (and Expires, for old clients).
 func CookieMaxAge(d time.Duration) CookieOption {
-	return func(ck *http.Cookie) {
+	return func(ck *http.Cookie) { // #nosec G124 -- an option the caller asks for, applied to a cookie SetCookie builds HttpOnly, SameSite=Lax and Secure over HTTPS
 		ck.MaxAge = int(d / time.Second)
 		ck.Expires = time.Now().Add(d)
 	}
 }
 
 // CookiePath sets the cookie's path (default "/").
-func CookiePath(p string) CookieOption { return func(ck *http.Cookie) { ck.Path = p } }
+func CookiePath(p string) CookieOption { return func(ck *http.Cookie) { ck.Path = p } } // #nosec G124 -- an option the caller asks for, applied to a cookie SetCookie builds HttpOnly, SameSite=Lax and Secure over HTTPS
 
 // CookieDomain sets the cookie's domain (default: the request's host only).
-func CookieDomain(d string) CookieOption { return func(ck *http.Cookie) { ck.Domain = d } }
+func CookieDomain(d string) CookieOption { return func(ck *http.Cookie) { ck.Domain = d } } // #nosec G124 -- an option the caller asks for, applied to a cookie SetCookie builds HttpOnly, SameSite=Lax and Secure over HTTPS
 
 // CookieSameSite sets the SameSite mode (default Lax).
-func CookieSameSite(m http.SameSite) CookieOption { return func(ck *http.Cookie) { ck.SameSite = m } }
+func CookieSameSite(m http.SameSite) CookieOption { return func(ck *http.Cookie) { ck.SameSite = m } } // #nosec G124 -- an option the caller asks for, applied to a cookie SetCookie builds HttpOnly, SameSite=Lax and Secure over HTTPS
 
 // CookieScriptReadable lets scripts read the cookie (it is HttpOnly by default).
-func CookieScriptReadable() CookieOption { return func(ck *http.Cookie) { ck.HttpOnly = false } }
+func CookieScriptReadable() CookieOption { return func(ck *http.Cookie) { ck.HttpOnly = false } } // #nosec G124 -- an option the caller asks for, applied to a cookie SetCookie builds HttpOnly, SameSite=Lax and Secure over HTTPS
 
 // CookieSecure forces the Secure attribute on or off (default: on when the
 // client used HTTPS, as Context.Scheme tells).
-func CookieSecure(on bool) CookieOption { return func(ck *http.Cookie) { ck.Secure = on } }
+func CookieSecure(on bool) CookieOption { return func(ck *http.Cookie) { ck.Secure = on } } // #nosec G124 -- an option the caller asks for, applied to a cookie SetCookie builds HttpOnly, SameSite=Lax and Secure over HTTPS
 
 // SetCookie sets a cookie with secure defaults: Path "/", HttpOnly,
 // SameSite=Lax, and Secure when the client used HTTPS (over TLS, or through
@@ -562,7 +562,7 @@ func (c *Context) SetCookie(name, value string, opts ...CookieOption) {
 }
 
 func (c *Context) cookie(name, value string, opts []CookieOption) *http.Cookie {
-	ck := &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"}
+	ck := &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"} // #nosec G124 -- HttpOnly, SameSite=Lax; Secure when the client used HTTPS (browsers drop a Secure cookie set over plain HTTP, so it cannot be constant)
 	for _, o := range opts {
 		o(ck)
 	}

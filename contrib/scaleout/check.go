@@ -272,7 +272,7 @@ func (r *Report) checkSubscribers(res *Result, inWindow func(time.Time) int) {
 func (r *Report) checkLogs(t *Topology) {
 	files, _ := filepath.Glob(filepath.Join(t.Dir, "instance-*.log"))
 	for _, f := range files {
-		fh, err := os.Open(f)
+		fh, err := os.Open(f) // #nosec G304 -- the harness reads its own instances' logs, found by a glob in its own directory
 		if err != nil {
 			continue
 		}

@@ -146,7 +146,7 @@ func (t *Topology) Down(ctx context.Context) error {
 }
 
 func (t *Topology) script(ctx context.Context, env []string, name string, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, filepath.Join(t.scripts, name), args...)
+	cmd := exec.CommandContext(ctx, filepath.Join(t.scripts, name), args...) // #nosec G204 -- the harness runs its own scripts (scripts directory of this module) with arguments it builds
 	cmd.Env = append(os.Environ(), env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -180,7 +180,7 @@ func (t *Topology) Start(ctx context.Context, i int) error {
 // SQL runs a statement with psql on the run's database and returns its
 // unaligned output (rows on lines, fields separated by |).
 func (t *Topology) SQL(ctx context.Context, query string) (string, error) {
-	cmd := exec.CommandContext(ctx, "psql", t.DatabaseURL, "-qAtX", "-v", "ON_ERROR_STOP=1", "-c", query)
+	cmd := exec.CommandContext(ctx, "psql", t.DatabaseURL, "-qAtX", "-v", "ON_ERROR_STOP=1", "-c", query) // #nosec G204 -- the harness runs psql on its own test database with queries it builds; not a server
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("scaleout: psql: %w: %s", err, out)
@@ -191,7 +191,7 @@ func (t *Topology) SQL(ctx context.Context, query string) (string, error) {
 // TerminateBackends ends every PostgreSQL backend connected to the run's
 // database (the instances' pooled connections) and returns how many.
 func (t *Topology) TerminateBackends(ctx context.Context) (int, error) {
-	cmd := exec.CommandContext(ctx, "psql", t.PG+"/postgres", "-qAtX", "-c",
+	cmd := exec.CommandContext(ctx, "psql", t.PG+"/postgres", "-qAtX", "-c", // #nosec G204 -- the harness runs psql on its own test database with queries it builds; not a server
 		"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '"+t.DB+"' AND backend_type = 'client backend' AND pid <> pg_backend_pid()")
 	out, err := cmd.Output()
 	if err != nil {
@@ -202,7 +202,7 @@ func (t *Topology) TerminateBackends(ctx context.Context) (int, error) {
 
 // Redis runs a redis-cli command against the topology's Redis.
 func (t *Topology) Redis(ctx context.Context, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, "redis-cli", append([]string{"-p", strconv.Itoa(t.RedisPort)}, args...)...)
+	cmd := exec.CommandContext(ctx, "redis-cli", append([]string{"-p", strconv.Itoa(t.RedisPort)}, args...)...) // #nosec G204 -- the harness runs redis-cli against its own Redis with commands it builds; not a server
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("scaleout: redis-cli %v: %w: %s", args, err, out)
@@ -224,7 +224,7 @@ func (t *Topology) PauseRedis(ctx context.Context, d time.Duration) error {
 func (t *Topology) RestartRedis(ctx context.Context, d time.Duration) error {
 	_, _ = t.Redis(ctx, "SHUTDOWN", "NOSAVE") // the connection drops: no answer
 	time.Sleep(d)
-	cmd := exec.CommandContext(ctx, "redis-server", "--daemonize", "yes", "--bind", "127.0.0.1",
+	cmd := exec.CommandContext(ctx, "redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", // #nosec G204 -- the harness restarts its own redis-server with arguments it builds; not a server
 		"--port", strconv.Itoa(t.RedisPort), "--save", "", "--appendonly", "no", "--dir", t.Dir,
 		"--logfile", filepath.Join(t.Dir, "redis.log"), "--pidfile", filepath.Join(t.Dir, "redis.pid"))
 	if out, err := cmd.CombinedOutput(); err != nil {

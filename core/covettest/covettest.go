@@ -139,7 +139,7 @@ func (r *Request) Query(name, value string) *Request { r.query.Add(name, value);
 
 // Cookie sends a cookie with this request (besides the jar's).
 func (r *Request) Cookie(name, value string) *Request {
-	r.cookies = append(r.cookies, &http.Cookie{Name: name, Value: value})
+	r.cookies = append(r.cookies, &http.Cookie{Name: name, Value: value}) // #nosec G124 -- a cookie the test client sends with a request, not one a server sets: Secure, HttpOnly and SameSite do not apply
 	return r
 }
 

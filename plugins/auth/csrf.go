@@ -164,9 +164,9 @@ func CSRFToken(c *covet.Context) string {
 		var b [24]byte
 		_, _ = rand.Read(b[:])
 		v = base64.RawURLEncoding.EncodeToString(b[:])
-		c.SetHTTPCookie(&http.Cookie{Name: g.cookie, Value: v, Path: "/", HttpOnly: true, Secure: a.cfg.cookieSecure, SameSite: http.SameSiteLaxMode})
+		c.SetHTTPCookie(&http.Cookie{Name: g.cookie, Value: v, Path: "/", HttpOnly: true, Secure: a.cfg.cookieSecure, SameSite: http.SameSiteLaxMode}) // #nosec G124 -- HttpOnly; Secure unless the app opts out with WithInsecureCookie (local HTTP development); SameSite from the config (Lax by default)
 		// Later reads in this request see the new cookie.
-		c.Request().AddCookie(&http.Cookie{Name: g.cookie, Value: v})
+		c.Request().AddCookie(&http.Cookie{Name: g.cookie, Value: v}) // #nosec G124 -- added to the request being served, so later reads in this request see it; not a cookie sent to the client
 	}
 	return g.token(c, v)
 }

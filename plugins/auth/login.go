@@ -381,7 +381,7 @@ func (l *Login) start(c *covet.Context) error {
 		Next:    SafeRedirect(c.Query("next"), l.cfg.afterPath),
 		Expires: time.Now().Add(l.cfg.ttl).Unix(),
 	}
-	c.SetHTTPCookie(&http.Cookie{Name: l.cookieName(), Value: l.seal(f), Path: "/", HttpOnly: true, Secure: l.a.cfg.cookieSecure, SameSite: http.SameSiteLaxMode, MaxAge: int(l.cfg.ttl.Seconds())})
+	c.SetHTTPCookie(&http.Cookie{Name: l.cookieName(), Value: l.seal(f), Path: "/", HttpOnly: true, Secure: l.a.cfg.cookieSecure, SameSite: http.SameSiteLaxMode, MaxAge: int(l.cfg.ttl.Seconds())}) // #nosec G124 -- HttpOnly; Secure unless the app opts out with WithInsecureCookie (local HTTP development); SameSite from the config (Lax by default)
 	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(f.Verifier)}
 	if l.p.Issuer != "" {
 		opts = append(opts, oauth2.SetAuthURLParam("nonce", f.Nonce))
@@ -406,7 +406,7 @@ func (l *Login) callback(c *covet.Context) error {
 	c.SetHeader("Cache-Control", "no-store")
 	ck, err := c.Request().Cookie(l.cookieName())
 	// The cookie is single-use whatever happens next.
-	c.SetHTTPCookie(&http.Cookie{Name: l.cookieName(), Value: "", Path: "/", HttpOnly: true, Secure: l.a.cfg.cookieSecure, SameSite: http.SameSiteLaxMode, MaxAge: -1})
+	c.SetHTTPCookie(&http.Cookie{Name: l.cookieName(), Value: "", Path: "/", HttpOnly: true, Secure: l.a.cfg.cookieSecure, SameSite: http.SameSiteLaxMode, MaxAge: -1}) // #nosec G124 -- HttpOnly; Secure unless the app opts out with WithInsecureCookie (local HTTP development); SameSite from the config (Lax by default)
 	if err != nil {
 		return l.fail(c, errors.New("no login cookie (no PKCE verifier, state or nonce)"))
 	}

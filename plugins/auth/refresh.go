@@ -100,7 +100,7 @@ func (a *Auth) pair(ctx context.Context, rec RefreshRecord, opts []TokenOption) 
 	if err != nil {
 		return TokenPair{}, err
 	}
-	p := TokenPair{AccessToken: tok, TokenType: "Bearer", ExpiresIn: int(u.ExpiresAt.Sub(u.IssuedAt).Seconds()), Scope: strings.Join(u.Scopes, " ")}
+	p := TokenPair{AccessToken: tok, TokenType: "Bearer", ExpiresIn: int(u.ExpiresAt.Sub(u.IssuedAt.Truncate(time.Second)).Seconds()), Scope: strings.Join(u.Scopes, " ")}
 	if a.cfg.refresh == nil {
 		return p, nil
 	}

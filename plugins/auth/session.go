@@ -289,7 +289,7 @@ func (a *Auth) StartSession(c *covet.Context, userID string, roles ...string) (*
 	if err := s.store.Save(c.Context(), sess.key, rec, s.ttl(rec, now)); err != nil {
 		return nil, fmt.Errorf("auth: save session: %w", err)
 	}
-	c.SetHTTPCookie(&http.Cookie{Name: s.cfg.cookie, Value: s.sign(id), Path: "/", HttpOnly: true, Secure: a.cfg.cookieSecure, SameSite: a.cfg.cookieSameSite})
+	c.SetHTTPCookie(&http.Cookie{Name: s.cfg.cookie, Value: s.sign(id), Path: "/", HttpOnly: true, Secure: a.cfg.cookieSecure, SameSite: a.cfg.cookieSameSite}) // #nosec G124 -- HttpOnly; Secure unless the app opts out with WithInsecureCookie (local HTTP development); SameSite from the config (Lax by default)
 	sessionKey.Set(c, sess)
 	checkedKey.Delete(c)
 	userKey.Set(c, &User{ID: userID, Roles: roles, Method: MethodSession, IssuedAt: now, ExpiresAt: now.Add(s.cfg.absolute)})
@@ -310,7 +310,7 @@ func (a *Auth) EndSession(c *covet.Context) error {
 			err = s.store.Delete(c.Context(), hashToken(id))
 		}
 	}
-	c.SetHTTPCookie(&http.Cookie{Name: s.cfg.cookie, Value: "", Path: "/", HttpOnly: true, Secure: a.cfg.cookieSecure, SameSite: a.cfg.cookieSameSite, MaxAge: -1})
+	c.SetHTTPCookie(&http.Cookie{Name: s.cfg.cookie, Value: "", Path: "/", HttpOnly: true, Secure: a.cfg.cookieSecure, SameSite: a.cfg.cookieSameSite, MaxAge: -1}) // #nosec G124 -- HttpOnly; Secure unless the app opts out with WithInsecureCookie (local HTTP development); SameSite from the config (Lax by default)
 	sessionKey.Delete(c)
 	userKey.Delete(c)
 	checkedKey.Delete(c)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -172,7 +174,7 @@ func userFromToken(t jwt.Token) (*User, error) {
 		ID:        sub,
 		Method:    MethodBearer,
 		TokenID:   t.JwtID(),
-		IssuedAt:  t.IssuedAt(),
+		IssuedAt:  issuedAt(t),
 		ExpiresAt: t.Expiration(),
 		token:     t,
 	}
@@ -185,6 +187,47 @@ func userFromToken(t jwt.Token) (*User, error) {
 		u.Roles = stringList(r)
 	}
 	return u, nil
+}
+
+// IssuedAtMillisClaim is the private claim in which Issue records the
+// token's issue time in Unix milliseconds, next to the standard iat (whole
+// seconds, RFC 7519). RevokeAll's cut-off is compared with it, so a token
+// issued after a "log out everywhere" in the same second is honoured. It
+// refines iat only within iat's second: a token without it, or whose value
+// names another second, is judged by iat (issued at the start of its
+// second, so refused by a cut-off later in that second).
+const IssuedAtMillisClaim = "iat_ms"
+
+// issuedAt returns the token's issue time: iat refined by IssuedAtMillisClaim.
+func issuedAt(t jwt.Token) time.Time {
+	iat := t.IssuedAt()
+	v, ok := t.Get(IssuedAtMillisClaim)
+	if !ok || iat.IsZero() {
+		return iat
+	}
+	var ms int64
+	switch x := v.(type) {
+	case float64:
+		if x != math.Trunc(x) || math.Abs(x) > 1<<53 {
+			return iat
+		}
+		ms = int64(x)
+	case int64:
+		ms = x
+	case json.Number:
+		n, err := x.Int64()
+		if err != nil {
+			return iat
+		}
+		ms = n
+	default:
+		return iat
+	}
+	// Within iat's second only.
+	if ms < 0 || ms/1000 != iat.Unix() {
+		return iat
+	}
+	return time.UnixMilli(ms)
 }
 
 func stringList(v any) []string {
@@ -289,7 +332,7 @@ func WithRoles(roles ...string) TokenOption {
 func WithTTL(d time.Duration) TokenOption { return func(s *tokenSpec) { s.ttl = d } }
 
 // WithClaim adds a private claim. Registered claims (iss, sub, aud, exp,
-// nbf, iat, jti) cannot be set this way.
+// nbf, iat, jti) and IssuedAtMillisClaim cannot be set this way.
 func WithClaim(name string, value any) TokenOption {
 	return func(s *tokenSpec) {
 		if s.claims == nil {
@@ -304,7 +347,7 @@ func WithTokenAudience(aud ...string) TokenOption {
 	return func(s *tokenSpec) { s.audience = aud }
 }
 
-var registeredClaims = map[string]bool{"iss": true, "sub": true, "aud": true, "exp": true, "nbf": true, "iat": true, "jti": true}
+var registeredClaims = map[string]bool{"iss": true, "sub": true, "aud": true, "exp": true, "nbf": true, "iat": true, "jti": true, IssuedAtMillisClaim: true}
 
 func newID() string {
 	var b [16]byte
@@ -328,13 +371,18 @@ func (a *Auth) sign(subject string, opts []TokenOption) (string, *User, error) {
 	if ks.signer == nil {
 		return "", nil, errors.New("auth: Issue: no signing key (only verification keys are configured)")
 	}
-	now := a.now().Truncate(time.Second)
+	// iat, nbf and exp have whole seconds (NumericDate as every library
+	// reads it); the issue time in milliseconds goes in a private claim,
+	// for RevokeAll's cut-off.
+	exact := a.now()
+	now := exact.Truncate(time.Second)
 	b := jwt.NewBuilder().
 		Subject(subject).
 		IssuedAt(now).
 		NotBefore(now).
 		Expiration(now.Add(spec.ttl)).
-		JwtID(newID())
+		JwtID(newID()).
+		Claim(IssuedAtMillisClaim, exact.UnixMilli())
 	if a.cfg.issuer != "" {
 		b = b.Issuer(a.cfg.issuer)
 	}

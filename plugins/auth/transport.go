@@ -72,7 +72,7 @@ func (a *Auth) SetTokenCookie(c *covet.Context, token string) {
 	if a.cfg.cookieName == "" {
 		return
 	}
-	c.SetHTTPCookie(&http.Cookie{
+	c.SetHTTPCookie(&http.Cookie{ // #nosec G124 -- HttpOnly; Secure unless the app opts out with WithInsecureCookie (local HTTP development); SameSite from the config (Lax by default)
 		Name: a.cfg.cookieName, Value: token, Path: "/", HttpOnly: true,
 		Secure: a.cfg.cookieSecure, SameSite: a.cfg.cookieSameSite, MaxAge: int(a.cfg.accessTTL.Seconds()),
 	})
@@ -83,5 +83,5 @@ func (a *Auth) ClearTokenCookie(c *covet.Context) {
 	if a.cfg.cookieName == "" {
 		return
 	}
-	c.SetHTTPCookie(&http.Cookie{Name: a.cfg.cookieName, Value: "", Path: "/", HttpOnly: true, Secure: a.cfg.cookieSecure, SameSite: a.cfg.cookieSameSite, MaxAge: -1})
+	c.SetHTTPCookie(&http.Cookie{Name: a.cfg.cookieName, Value: "", Path: "/", HttpOnly: true, Secure: a.cfg.cookieSecure, SameSite: a.cfg.cookieSameSite, MaxAge: -1}) // #nosec G124 -- HttpOnly; Secure unless the app opts out with WithInsecureCookie (local HTTP development); SameSite from the config (Lax by default)
 }

@@ -32,6 +32,8 @@ type User struct {
 	// TokenID is the access token's jti (empty for other methods).
 	TokenID string
 	// IssuedAt and ExpiresAt bound the credentials (zero when unknown).
+	// A bearer token's IssuedAt has milliseconds when it carries
+	// IssuedAtMillisClaim (tokens Issue signs do), whole seconds otherwise.
 	IssuedAt, ExpiresAt time.Time
 
 	token jwt.Token

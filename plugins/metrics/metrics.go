@@ -46,6 +46,10 @@ type Plugin struct {
 
 	srv  *http.Server
 	addr atomic.Value // string: the separate listener's address
+
+	// registered are the collectors Install put in the registry, for
+	// Cleanup to take out again when core rolled the Install back.
+	registered []prometheus.Collector
 }
 
 type seriesKey struct {
@@ -148,6 +152,7 @@ func (p *Plugin) Install(app *covet.App) error {
 		}
 		done = append(done, c)
 	}
+	p.registered = done
 	p.app = app
 	app.UseAt(covet.PhaseObserve, p.Middleware())
 	if p.cfg.listen == "" && p.cfg.path != "" {
@@ -163,6 +168,25 @@ func (p *Plugin) Install(app *covet.App) error {
 	if p.cfg.listen == "" && p.cfg.profiling {
 		p.installProfiling(app)
 	}
+	return nil
+}
+
+// Cleanup undoes Install's registrations when core rolled the Install back
+// (a plugin that installed this one failed): the collectors Install put in
+// the registry, those of WithCollector included, are unregistered, so the
+// registry is as it was and the plugin, or a new one on the same registry,
+// can be installed again. When the plugin is still installed (Cleanup after
+// App.Stop or after a failed App.Start) it keeps them: the registry can
+// still be gathered, and the app started again.
+func (p *Plugin) Cleanup() error {
+	if p.app == nil || p.app.Plugin(p.Name()) == covet.Plugin(p) {
+		return nil
+	}
+	for _, c := range p.registered {
+		p.cfg.registry.Unregister(c)
+	}
+	p.registered = nil
+	p.app = nil
 	return nil
 }
 
@@ -418,4 +442,5 @@ var (
 	_ covet.Plugin  = (*Plugin)(nil)
 	_ covet.Starter = (*Plugin)(nil)
 	_ covet.Stopper = (*Plugin)(nil)
+	_ covet.Cleaner = (*Plugin)(nil)
 )

@@ -323,10 +323,10 @@ func (a *Assets) WriteTo(dir string) error {
 	sort.Strings(names)
 	for _, f := range names {
 		p := filepath.Join(dir, filepath.FromSlash(f))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil { // #nosec G301 -- the built assets directory (WriteTo): static files a web server or CDN reads
 			return err
 		}
-		if err := os.WriteFile(p, a.files[f].body, 0o644); err != nil {
+		if err := os.WriteFile(p, a.files[f].body, 0o644); err != nil { // #nosec G306 -- a built asset (WriteTo): a static file a web server or CDN reads
 			return err
 		}
 	}
@@ -334,7 +334,7 @@ func (a *Assets) WriteTo(dir string) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, manifestFile), append(b, '\n'), 0o644)
+	return os.WriteFile(filepath.Join(dir, manifestFile), append(b, '\n'), 0o644) // #nosec G306 -- the built assets' manifest (WriteTo), read by the app and the web server
 }
 
 var immutable = []string{"public, max-age=31536000, immutable"}

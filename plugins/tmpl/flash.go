@@ -51,7 +51,7 @@ func AddFlash(c *covet.Context, kind, message string) {
 		b, _ := json.Marshal(st.pending)
 		v := base64.RawURLEncoding.EncodeToString(b)
 		if len(v) <= maxFlashCookie || len(st.pending) == 1 {
-			c.SetHTTPCookie(&http.Cookie{Name: flashCookieName(c), Value: v, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"})
+			c.SetHTTPCookie(&http.Cookie{Name: flashCookieName(c), Value: v, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"}) // #nosec G124 -- HttpOnly, SameSite=Lax; Secure when the client used HTTPS (browsers drop a Secure cookie set over plain HTTP, so it cannot be constant)
 			return
 		}
 		st.pending = st.pending[1:]
@@ -92,7 +92,7 @@ func Flashes(c *covet.Context) []Flash {
 	}
 	st.pending = nil
 	if _, ok := c.Cookie(flashCookieName(c)); ok || fs != nil {
-		c.SetHTTPCookie(&http.Cookie{Name: flashCookieName(c), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"})
+		c.SetHTTPCookie(&http.Cookie{Name: flashCookieName(c), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"}) // #nosec G124 -- HttpOnly, SameSite=Lax; Secure when the client used HTTPS (browsers drop a Secure cookie set over plain HTTP, so it cannot be constant)
 	}
 	return fs
 }

@@ -207,7 +207,7 @@ func setLanguage(c *covet.Context) error {
 	if code != "en" && code != "de" {
 		return covet.NewError(http.StatusNotFound, "no such language")
 	}
-	c.SetHTTPCookie(&http.Cookie{Name: "lang", Value: code, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode, HttpOnly: true, Secure: c.Scheme() == "https"})
+	c.SetHTTPCookie(&http.Cookie{Name: "lang", Value: code, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode, HttpOnly: true, Secure: c.Scheme() == "https"}) // #nosec G124 -- HttpOnly, SameSite=Lax; Secure when the client used HTTPS (browsers drop a Secure cookie set over plain HTTP, so it cannot be constant)
 	back := "/board"
 	if ref := c.Request().Referer(); ref != "" {
 		if i := strings.Index(ref, "://"); i >= 0 {

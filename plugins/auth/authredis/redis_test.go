@@ -2,7 +2,9 @@ package authredis_test
 
 import (
 	"context"
+	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -128,9 +130,7 @@ func TestInstancesShareRevocation(t *testing.T) {
 		c.Get("/me").Header(alice.Authorization()).Do().ExpectStatus(401)
 		c.Get("/me").Header(alice2.Authorization()).Do().ExpectStatus(200)
 	}
-	// Log out everywhere through the third instance. Cut-offs have
-	// millisecond precision and tokens' iat second precision: a token
-	// issued in the same second as the cut-off is revoked with it.
+	// Log out everywhere through the third instance.
 	if err := a3.RevokeAll(ctx, "alice"); err != nil {
 		t.Fatal(err)
 	}
@@ -147,6 +147,57 @@ func TestInstancesShareRevocation(t *testing.T) {
 	}
 	if _, err := a1.Refresh(ctx, p.RefreshToken); err == nil {
 		t.Fatal("a refresh token rotated on one instance was accepted again on another")
+	}
+}
+
+// TestRevokeAllSameSecond: on the real Redis, a token issued after a "log
+// out everywhere" in the same second as it is honoured by every instance,
+// and one issued before it in that second is refused (iat has whole
+// seconds; the cut-off and the iat_ms claim have milliseconds).
+func TestRevokeAllSameSecond(t *testing.T) {
+	opt := realRedis(t)
+	prefix := testPrefix(t, opt)
+	var clock atomic.Int64
+	sec := time.Now().Truncate(time.Second)
+	at := func(ms int) { clock.Store(sec.Add(time.Duration(ms) * time.Millisecond).UnixNano()) }
+	now := func() time.Time { return time.Unix(0, clock.Load()) }
+	instance := func() (*auth.Auth, *covettest.Client) {
+		rev, err := authredis.NewRevocation(newClient(t, opt), roomy(prefix)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := auth.New(auth.WithKeys(auth.HMAC("k1", "HS256", secret)), auth.WithRevocation(rev), auth.WithClock(now))
+		app := covet.New(covet.WithLogger(quietLogger()))
+		app.GET("/me", func(c *covet.Context) error { return c.Text(200, auth.UserID(c)) }).With(auth.Required())
+		if err := app.Install(a); err != nil {
+			t.Fatal(err)
+		}
+		return a, covettest.New(t, app)
+	}
+	a1, c1 := instance()
+	a2, c2 := instance()
+	ctx := context.Background()
+	at(100)
+	before, err := a1.Issue("alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at(300)
+	if err := a2.RevokeAll(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	at(500)
+	after, err := a1.Issue("alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at(700)
+	for _, c := range []*covettest.Client{c1, c2} {
+		c.Get("/me").Header("Authorization", "Bearer "+before).Do().ExpectStatus(401)
+		c.Get("/me").Header("Authorization", "Bearer "+after).Do().ExpectStatus(200).ExpectBody("alice")
+	}
+	if _, err := a2.Verify(ctx, before); !errors.Is(err, auth.ErrTokenRevoked) {
+		t.Fatalf("token issued before RevokeAll: %v, want %v", err, auth.ErrTokenRevoked)
 	}
 }
 

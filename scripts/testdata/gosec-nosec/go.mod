@@ -1,0 +1,3 @@
+module example.com/gosecnosec
+
+go 1.26
