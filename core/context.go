@@ -451,6 +451,7 @@ const smallBody = 2048
 
 func (c *Context) writeString(code int, ct, s string) error {
 	r := c.Response()
+	r.start()
 	h := r.Header()
 	h["Content-Type"] = []string{ct}
 	if len(s) > smallBody || r.head {
@@ -464,6 +465,7 @@ func (c *Context) writeString(code int, ct, s string) error {
 // Blob writes a body of the given content type.
 func (c *Context) Blob(code int, contentType string, b []byte) error {
 	r := c.Response()
+	r.start()
 	h := r.Header()
 	if contentType != "" {
 		h["Content-Type"] = []string{contentType}

@@ -29,6 +29,25 @@ type Response struct {
 	before     []BeforeHook
 	beforeBuf  [2]BeforeHook
 	beforeDone bool
+	// wrapped: SetWriter installed w, which may be a responseStarter.
+	wrapped bool
+}
+
+// responseStarter is a writer that keeps the handlers' headers apart from
+// the real ones until the response starts (middleware.Timeout, whose timer
+// may answer meanwhile). StartResponse tells it the response starts now:
+// the headers set from then on go straight to the real map, instead of
+// being set apart and moved there when the status is sent.
+type responseStarter interface{ StartResponse() }
+
+// start tells a wrapping writer that the response starts, before the
+// helpers (Text, JSON, Blob) set their Content-Type.
+func (r *Response) start() {
+	if r.wrapped && !r.written {
+		if s, ok := r.w.(responseStarter); ok {
+			s.StartResponse()
+		}
+	}
 }
 
 // Before registers fn to run once, just before the status line and headers
@@ -209,7 +228,7 @@ func (r *Response) Writer() http.ResponseWriter { return r.w }
 
 // SetWriter replaces the underlying writer, for middleware that wraps it
 // (compression, buffering).
-func (r *Response) SetWriter(w http.ResponseWriter) { r.w = w }
+func (r *Response) SetWriter(w http.ResponseWriter) { r.w, r.wrapped = w, true }
 
 // Unwrap returns the underlying writer, for http.ResponseController.
 func (r *Response) Unwrap() http.ResponseWriter { return r.w }

@@ -120,9 +120,14 @@ func TestTimeoutContextsOutliveRequests(t *testing.T) {
 // Contexts), and refilling them would show up as allocations of the
 // request that happens to follow it, so the count is exact.
 func allocsPerRequest(runs int, mw ...covet.Middleware) float64 {
+	return allocsPerRequestOf(runs, func(c *covet.Context) error { return c.Text(200, "hello") }, mw...)
+}
+
+// allocsPerRequestOf is allocsPerRequest with the route's handler h.
+func allocsPerRequestOf(runs int, h covet.HandlerFunc, mw ...covet.Middleware) float64 {
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	app, _ := newApp()
-	app.GET("/", func(c *covet.Context) error { return c.Text(200, "hello") }, mw...)
+	app.GET("/", h, mw...)
 	req := httptest.NewRequest("GET", "/", nil)
 	w := httptest.NewRecorder()
 	return testing.AllocsPerRun(runs, func() {

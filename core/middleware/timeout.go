@@ -93,7 +93,7 @@ func newTimeout(d time.Duration, opts ...TimeoutOption) (covet.Middleware, *time
 				path:   req.URL.Path,
 				id:     c.RequestID(),
 				parent: req.Context(),
-			}, w.Header())
+			})
 			// The request is copied to carry e only if something asks for
 			// the request (c.Request()); c.Context() returns e without it.
 			c.SetContext(e)
@@ -130,8 +130,9 @@ const (
 // timeoutEntry is one timed request: its place in the queue, its context
 // (the request's, with the deadline) and the writer its handlers write
 // through. Until they start the response the handlers see a header map of
-// their own, moved to the real one then (after it, the real one: the timer
-// no longer touches it); the timer writes its answer to the real writer.
+// their own (made when they first ask for it), moved to the real one then
+// (after it, the real one: the timer no longer touches it); the timer
+// writes its answer to the real writer.
 // It has no Unwrap on purpose: a raw writer would escape the guard.
 type timeoutEntry struct {
 	// Queue links, guarded by the queue's lock, and the start time.
@@ -147,7 +148,7 @@ type timeoutEntry struct {
 	mu sync.Mutex
 
 	timeoutRequest
-	h                 http.Header // the handlers' header map
+	h                 http.Header // the handlers' header map, nil until asked for
 	body              []byte      // the timeout answer, once written
 	returned          bool        // the handler chain returned (did not panic)
 	expired, finished atomic.Bool
@@ -234,12 +235,41 @@ func (e *timeoutEntry) String() string { return "middleware.Timeout(" + e.cfg.de
 // Header returns the handlers' header map, which only the handler's
 // goroutine touches; once the handler owns the real writer (it started the
 // response), the real map, so trailers set after the body reach net/http.
+// A handler that starts its response with c.Text, c.JSON or c.Blob owns
+// the writer before it sets a header (StartResponse), so it never needs a
+// map of its own.
 func (e *timeoutEntry) Header() http.Header {
 	if e.state.Load() == stateWriting {
 		return e.w.Header()
 	}
+	if e.h == nil {
+		e.h = e.newHeader()
+	}
 	return e.h
 }
+
+// newHeader makes the handlers' header map: the entries of the real one
+// (the headers set before Timeout ran), in an empty map of a finished
+// request's.
+func (e *timeoutEntry) newHeader() http.Header {
+	h := e.q.header()
+	e.mu.Lock()
+	if e.state.Load() == stateRunning {
+		// Under e.mu, so the timer is not writing its answer to the real
+		// map. Past the running state the map is only a sink: the timer
+		// answered, or the connection was hijacked.
+		e.cfg.keys.copy(h, e.w.Header())
+	}
+	e.mu.Unlock()
+	return h
+}
+
+// StartResponse makes the handler the owner of the real writer before it
+// sets the headers of its response (covet.Response calls it in c.Text,
+// c.JSON and c.Blob), so they go straight to the real map: the same as the
+// own of the WriteHeader that follows, earlier. Does nothing once the timer
+// answered.
+func (e *timeoutEntry) StartResponse() { e.own() }
 
 // own makes the handler the owner of the real writer, moving its headers
 // there; false when the timer answered or the connection was hijacked.
@@ -248,16 +278,22 @@ func (e *timeoutEntry) own() bool {
 		return true
 	}
 	if e.state.CompareAndSwap(stateRunning, stateWriting) {
-		e.syncHeader()
-		clear(e.h)
+		if e.h != nil {
+			e.syncHeader()
+			clear(e.h)
+		}
 		return true
 	}
 	return false
 }
 
-// syncHeader makes the real header map's entries the handlers'. The caller
-// owns the real writer, or holds e.mu while the state is running.
+// syncHeader makes the real header map's entries the handlers', if they
+// asked for a map of their own. The caller owns the real writer, or holds
+// e.mu while the state is running.
 func (e *timeoutEntry) syncHeader() {
+	if e.h == nil {
+		return // the real map is as the handlers would see it
+	}
 	dst := e.w.Header()
 	e.cfg.keys.copy(dst, e.h)
 	if len(dst) != len(e.h) {
@@ -415,8 +451,10 @@ func (e *timeoutEntry) finish(c *covet.Context, res *covet.Response, req *http.R
 	if e.state.CompareAndSwap(stateRunning, stateDone) {
 		// The handler set headers but wrote nothing: net/http's implicit
 		// 200 (or the error answer written further out) carries them.
-		e.syncHeader()
-		clear(e.h)
+		if e.h != nil {
+			e.syncHeader()
+			clear(e.h)
+		}
 	} else if e.state.Load() == stateTimedOut {
 		// Wait until the timer's answer is out.
 		e.mu.Lock()
@@ -447,7 +485,7 @@ func (e *timeoutEntry) finish(c *covet.Context, res *covet.Response, req *http.R
 	if e.returned {
 		// Nothing refers to the handlers' map any more: the writer outside
 		// has the headers, moved there (the map is empty unless the
-		// connection was hijacked).
+		// connection was hijacked). Nil if they never asked for one.
 		h := e.h
 		e.h = nil
 		if len(h) > 0 {

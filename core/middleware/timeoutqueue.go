@@ -22,9 +22,10 @@ type timeoutQueue struct {
 	armed      bool
 	d          time.Duration // every request's
 
-	// The entries and the handlers' header maps come from here, under mu
-	// (the requests take it to join the queue anyway): the current slab of
-	// entries, and the emptied maps of finished requests.
+	// The entries and the handlers' header maps come from here, under mu:
+	// the current slab of entries (the requests take mu to join the queue
+	// anyway), and the emptied maps of finished requests (taken by the
+	// handlers that set headers before they start the response).
 	slab  *timeoutSlab
 	spare []http.Header
 }
@@ -59,11 +60,10 @@ func newTimeoutQueue(d time.Duration) *timeoutQueue {
 	return q
 }
 
-// enter starts a timed request r: its entry gets a header map of its own
-// with the entries of outer (the headers set before Timeout ran), and joins
-// the queue, ready for the timer. The clock is read under the lock, so the
-// queue is in deadline order.
-func (q *timeoutQueue) enter(r timeoutRequest, outer http.Header) *timeoutEntry {
+// enter starts a timed request r: its entry joins the queue, ready for the
+// timer. The clock is read under the lock, so the queue is in deadline
+// order.
+func (q *timeoutQueue) enter(r timeoutRequest) *timeoutEntry {
 	q.mu.Lock()
 	s := q.slab
 	if s == nil || s.next == timeoutSlabSize {
@@ -73,23 +73,23 @@ func (q *timeoutQueue) enter(r timeoutRequest, outer http.Header) *timeoutEntry 
 	e := &s.es[s.next]
 	s.next++
 	e.timeoutRequest = r
-	if n := len(q.spare); n > 0 {
-		e.h = q.spare[n-1]
-		q.spare[n-1] = nil
-		q.spare = q.spare[:n-1]
-	} else {
-		e.h = make(http.Header, 8)
-	}
-	if len(outer) > 0 {
-		// Copied before the timer can see e (it answers with the real map),
-		// outside the lock.
-		q.mu.Unlock()
-		r.cfg.keys.copy(e.h, outer)
-		q.mu.Lock()
-	}
 	q.linkLocked(e, clock())
 	q.mu.Unlock()
 	return e
+}
+
+// header returns an empty header map: a finished request's, or a new one.
+func (q *timeoutQueue) header() http.Header {
+	q.mu.Lock()
+	if n := len(q.spare); n > 0 {
+		h := q.spare[n-1]
+		q.spare[n-1] = nil
+		q.spare = q.spare[:n-1]
+		q.mu.Unlock()
+		return h
+	}
+	q.mu.Unlock()
+	return make(http.Header, 8)
 }
 
 // linkLocked queues e, started at start (its deadline is start + q.d).
