@@ -1,6 +1,7 @@
 package ws
 
 import (
+	"slices"
 	"time"
 
 	"github.com/klauspost/compress/flate"
@@ -127,7 +128,10 @@ func WithMaxConnsPerClient(n int) Option { return func(c *config) { c.maxPerClie
 // handshakes are accepted (Origin's host equals the request's Host), which
 // is what stops cross-site WebSocket hijacking with the user's cookies.
 func WithOrigins(origins ...string) Option {
-	return func(c *config) { c.origins = append(c.origins, origins...) }
+	// Clipped: a route's options start from a copy of the hub's config,
+	// and an append into spare capacity of the hub's slice would change
+	// what every other route allows.
+	return func(c *config) { c.origins = append(slices.Clip(c.origins), origins...) }
 }
 
 // WithAllowNoOrigin accepts handshakes without an Origin header. Browsers
@@ -140,7 +144,7 @@ func WithAllowNoOrigin() Option { return func(c *config) { c.allowNoOrigin = tru
 // first; the first one the client also offers is selected
 // (Sec-WebSocket-Protocol). Conn.Subprotocol tells which.
 func WithSubprotocols(protocols ...string) Option {
-	return func(c *config) { c.subprotocols = append(c.subprotocols, protocols...) }
+	return func(c *config) { c.subprotocols = append(slices.Clip(c.subprotocols), protocols...) }
 }
 
 // WithSendQueue bounds the bytes waiting to be written to one connection

@@ -3,7 +3,9 @@ package ws
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sort"
+	"strings"
 	"sync"
 )
 
@@ -213,8 +215,13 @@ func (h *Hub) Broadcast(ctx context.Context, room string, v any) error {
 }
 
 // BroadcastEvent is Broadcast with an SSE event type (WebSocket clients get
-// the same JSON as a text message).
+// the same JSON as a text message). An event type containing a line break
+// (CR or LF) is refused with an error: its text would add fields (data:,
+// id:, retry:) to every stream of the room.
 func (h *Hub) BroadcastEvent(ctx context.Context, room, event string, v any) error {
+	if strings.ContainsAny(event, "\r\n") {
+		return fmt.Errorf("ws: SSE event type %q contains a line break", event)
+	}
 	return h.publish(ctx, envelope{Kind: kindRoom, Target: room, Event: event}, v)
 }
 

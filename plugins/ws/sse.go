@@ -140,6 +140,12 @@ func serveSSE(c *covet.Context, sh SSEHandler, cfg *config) error {
 	if cfg.retry > 0 {
 		buf = fmt.Appendf(buf, "retry: %d\n\n", cfg.retry.Milliseconds())
 	}
+	if cur := hub.nextID.Load(); cur > 0 && after > cur {
+		// An id this hub has not reached (forged, or from an instance
+		// whose clock is ahead) would skip every live event until the
+		// counter passed it: resume from the newest event instead.
+		after = cur
+	}
 	if after > 0 {
 		s.mu.Lock()
 		rooms := append([]string(nil), s.rooms...)
