@@ -30,19 +30,21 @@ type Hub struct {
 
 	engine *nbhttp.Engine
 
-	mu       sync.RWMutex
-	conns    map[*Conn]struct{}
-	streams  map[*Stream]struct{}
-	rooms    map[string]*room
-	users    map[string]map[member]struct{}
-	clients  map[string]int
-	pending  sync.Map // remote addr -> *Conn during an upgrade
-	attachMu sync.Mutex
-	total    int
-	draining atomic.Bool
-	running  atomic.Bool
-	done     chan struct{} // closed when draining starts: SSE streams end
-	doneOnce sync.Once
+	mu      sync.RWMutex
+	conns   map[*Conn]struct{}
+	streams map[*Stream]struct{}
+	rooms   map[string]*room
+	// roomsMade counts rooms made since the last sweep (newRoom), under mu.
+	roomsMade int
+	users     map[string]map[member]struct{}
+	clients   map[string]int
+	pending   sync.Map // remote addr -> *Conn during an upgrade
+	attachMu  sync.Mutex
+	total     int
+	draining  atomic.Bool
+	running   atomic.Bool
+	done      chan struct{} // closed when draining starts: SSE streams end
+	doneOnce  sync.Once
 
 	nextID   atomic.Uint64
 	instance string

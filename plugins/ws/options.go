@@ -41,6 +41,7 @@ type config struct {
 	sendQueueBytes int
 	invalid        InvalidPolicy
 	replaySize     int
+	replayKeep     time.Duration
 	replayStore    ReplayStore
 	presence       PresenceStore
 	heartbeat      time.Duration
@@ -65,6 +66,7 @@ func defaultConfig() config {
 		maxPerClient:   0,
 		sendQueueBytes: 1 << 20,
 		replaySize:     256,
+		replayKeep:     10 * time.Minute,
 		heartbeat:      15 * time.Second,
 		retry:          2 * time.Second,
 		sseQueue:       256,
@@ -162,6 +164,14 @@ func WithInvalidMessages(p InvalidPolicy) Option { return func(c *config) { c.in
 // WithReplay sets how many events per room the hub keeps for SSE clients
 // that resume with Last-Event-ID (default 256; 0 keeps none).
 func WithReplay(events int) Option { return func(c *config) { c.replaySize = events } }
+
+// WithReplayRetention sets how long a room without members keeps its
+// replay buffer after its last event (default 10 minutes): long enough for
+// its SSE clients to come back, after which the room is dropped, so that
+// broadcasts to ever new rooms ("task:<id>") do not grow the hub without
+// bound. Rooms are swept as new ones are made (every 1,024), so up to that
+// many expired rooms may wait. A hub option.
+func WithReplayRetention(d time.Duration) Option { return func(c *config) { c.replayKeep = d } }
 
 // WithReplayStore keeps each room's recent events in store as well
 // (NewRedisReplay: Redis Streams), so that an SSE client resuming with

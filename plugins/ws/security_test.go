@@ -2,8 +2,10 @@ package ws_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/plugins/ws"
@@ -71,5 +73,52 @@ func TestSSEEventNameInjection(t *testing.T) {
 		if ev.Event == "ok" {
 			break
 		}
+	}
+}
+
+func roomCount(hub *ws.Hub) int {
+	for _, s := range hub.AppendStats(nil) {
+		if s.Name == "rooms" {
+			return int(s.Value)
+		}
+	}
+	return -1
+}
+
+// TestRoomsWithoutMembersExpire: broadcasts to ever new rooms without
+// members (per-entity rooms, "task:<id>") must not keep every room's
+// replay buffer forever; a room with members is kept.
+func TestRoomsWithoutMembersExpire(t *testing.T) {
+	app, hub := sseApp(t, ws.WithReplayRetention(time.Nanosecond))
+	srv := wstest.NewServer(t, app)
+	s := srv.SSE(t, "/rooms/kept/events")
+	waitMembers(t, hub, "kept", 1)
+	ctx := context.Background()
+	_ = hub.Broadcast(ctx, "kept", 0)
+	for i := range 5000 {
+		_ = hub.Broadcast(ctx, "task:"+strconv.Itoa(i), i)
+	}
+	if n := roomCount(hub); n > 1100 {
+		t.Fatalf("%d rooms after 5,000 broadcasts to rooms without members", n)
+	}
+	if hub.Members("kept") != 1 {
+		t.Fatal("a room with a member was dropped")
+	}
+	_ = hub.Broadcast(ctx, "kept", 1)
+	if ev := s.NextData(); ev.Data != "0" {
+		t.Fatalf("event %+v", ev)
+	}
+	if ev := s.NextData(); ev.Data != "1" {
+		t.Fatalf("event %+v", ev)
+	}
+
+	// Within the retention (default 10 minutes) every room is kept.
+	app2, hub2 := sseApp(t)
+	_ = app2
+	for i := range 3000 {
+		_ = hub2.Broadcast(ctx, "task:"+strconv.Itoa(i), i)
+	}
+	if n := roomCount(hub2); n != 3000 {
+		t.Fatalf("%d rooms, want 3000 (all within the retention)", n)
 	}
 }
