@@ -126,7 +126,9 @@ func WithMaxConns(n int) Option { return func(c *config) { c.maxConns = n } }
 func WithMaxConnsPerClient(n int) Option { return func(c *config) { c.maxPerClient = n } }
 
 // WithOrigins allows cross-origin handshakes from these origins
-// ("https://app.example.com"; "*" allows any). Without it only same-origin
+// ("https://app.example.com"; "*" allows any), compared as origins: scheme
+// and host case-insensitively, without the scheme's default port (":443"),
+// a trailing slash ignored. Without it only same-origin
 // handshakes are accepted (Origin's host equals the request's Host), which
 // is what stops cross-site WebSocket hijacking with the user's cookies.
 func WithOrigins(origins ...string) Option {

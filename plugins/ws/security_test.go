@@ -122,3 +122,31 @@ func TestRoomsWithoutMembersExpire(t *testing.T) {
 		t.Fatalf("%d rooms, want 3000 (all within the retention)", n)
 	}
 }
+
+// TestListedOriginDefaultPort: an origin listed with its scheme's default
+// port, or with a trailing slash (as copied from an address bar), matches
+// the browser's Origin, which has neither; another port does not.
+func TestListedOriginDefaultPort(t *testing.T) {
+	app := covet.New()
+	hub := ws.NewHub(ws.WithOrigins("https://app.example:443", "https://other.example/"))
+	if err := app.Install(hub); err != nil {
+		t.Fatal(err)
+	}
+	ws.Handle(app, "/live", ws.Handler[[]byte]{Hub: hub})
+	srv := wstest.NewServer(t, app)
+	for origin, ok := range map[string]bool{
+		"https://app.example":      true,
+		"https://APP.example":      true,
+		"https://other.example":    true,
+		"https://app.example:8443": false,
+		"http://app.example":       false,
+	} {
+		c, _, err := srv.TryDial("/live", wstest.WithOrigin(origin))
+		if err == nil {
+			c.Close()
+		}
+		if (err == nil) != ok {
+			t.Errorf("origin %s: accepted %v, want %v", origin, err == nil, ok)
+		}
+	}
+}
