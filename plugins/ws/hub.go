@@ -46,8 +46,10 @@ type Hub struct {
 	done      chan struct{} // closed when draining starts: SSE streams end
 	doneOnce  sync.Once
 
-	nextID   atomic.Uint64
-	instance string
+	nextID atomic.Uint64
+	// writeTimeout is the app server's WriteTimeout (0: none).
+	writeTimeout time.Duration
+	instance     string
 
 	engineMu      sync.Mutex
 	engineStarted time.Time // zero until the first upgrade starts the poller
@@ -159,6 +161,11 @@ func (h *Hub) Name() string { return "ws" }
 func (h *Hub) Install(app *covet.App) error {
 	h.app = app
 	h.log = app.Logger().With("plugin", "ws")
+	// The app's server sets this write deadline when it reads a request;
+	// SSE streams push it forward before each write (as core's
+	// Context.SSE does), else every stream would be cut this long after
+	// it opened.
+	h.writeTimeout = app.Server("").WriteTimeout
 	return nil
 }
 

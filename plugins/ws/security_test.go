@@ -2,6 +2,7 @@ package ws_test
 
 import (
 	"context"
+	"net"
 	"strconv"
 	"strings"
 	"testing"
@@ -155,5 +156,39 @@ func TestListedOriginDefaultPort(t *testing.T) {
 			}
 			t.Errorf("origin %s: status %d (%v), want accepted %v", tc.origin, st, err, tc.ok)
 		}
+	}
+}
+
+// TestSSEOutlivesWriteTimeout: served by the app's own server, whose
+// WriteTimeout (default 60 s) is a deadline set when the request is read,
+// an SSE stream must push the deadline forward before each write (as
+// core's Context.SSE does), or every stream is cut WriteTimeout after it
+// opened.
+func TestSSEOutlivesWriteTimeout(t *testing.T) {
+	app := covet.New(covet.WithServer(covet.ServerConfig{WriteTimeout: 500 * time.Millisecond}))
+	hub := ws.NewHub(ws.WithHeartbeat(100 * time.Millisecond))
+	if err := app.Install(hub); err != nil {
+		t.Fatal(err)
+	}
+	ws.SSE(app, "/events", ws.SSEHandler{Hub: hub, Accept: func(c *covet.Context, s *ws.Stream) error {
+		s.Join("r")
+		return nil
+	}})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- app.ServeContext(ctx, ln) }()
+	t.Cleanup(func() { cancel(); <-done })
+	srv := wstest.Remote("http://" + ln.Addr().String())
+	s := srv.SSE(t, "/events")
+	waitMembers(t, hub, "r", 1)
+	// Well past the write timeout (a lower bound: more load only waits longer).
+	time.Sleep(1500 * time.Millisecond)
+	_ = hub.Broadcast(context.Background(), "r", 7)
+	if ev := s.NextData(); ev.Data != "7" {
+		t.Fatalf("event %+v", ev)
 	}
 }

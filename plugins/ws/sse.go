@@ -129,6 +129,15 @@ func serveSSE(c *covet.Context, sh SSEHandler, cfg *config) error {
 	}
 	after := resumeID(c.Request())
 	w := c.Response()
+	rc := http.NewResponseController(w)
+	// extend pushes the server's write deadline (set when the request
+	// was read) WriteTimeout past now, before each write: it bounds one
+	// write (a client that stopped reading), not the stream's life.
+	extend := func() {
+		if d := hub.writeTimeout; d > 0 {
+			_ = rc.SetWriteDeadline(time.Now().Add(d))
+		}
+	}
 	hd := w.Header()
 	hd.Set("Content-Type", "text/event-stream")
 	hd.Set("Cache-Control", "no-cache")
@@ -158,6 +167,7 @@ func serveSSE(c *covet.Context, sh SSEHandler, cfg *config) error {
 		// Events queued since Join are in the replay too: send them once.
 		after = replayed
 	}
+	extend()
 	if _, err := w.Write(buf); err != nil {
 		return nil
 	}
@@ -200,6 +210,7 @@ func serveSSE(c *covet.Context, sh SSEHandler, cfg *config) error {
 				}
 			}
 		}
+		extend()
 		if _, err := w.Write(buf); err != nil {
 			return nil
 		}
