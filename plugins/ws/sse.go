@@ -149,10 +149,12 @@ func serveSSE(c *covet.Context, sh SSEHandler, cfg *config) error {
 	if cfg.retry > 0 {
 		buf = fmt.Appendf(buf, "retry: %d\n\n", cfg.retry.Milliseconds())
 	}
-	if cur := hub.nextID.Load(); cur > 0 && after > cur {
+	if cur := hub.nextID.Load(); cur > 0 && after > cur && hub.cfg.replayStore == nil {
 		// An id this hub has not reached (forged, or from an instance
 		// whose clock is ahead) would skip every live event until the
-		// counter passed it: resume from the newest event instead.
+		// counter passed it: resume from the newest event instead. (With
+		// a replay store, ids come from the store's clock, which may be
+		// ahead of this instance's counter: the store answers.)
 		after = cur
 	}
 	if after > 0 {
