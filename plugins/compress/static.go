@@ -53,7 +53,14 @@ func Static(fsys fs.FS, opts ...covet.StaticOption) covet.HandlerFunc {
 			v := variants[best]
 			if fi, err := fs.Stat(fsys, name+v.ext); err == nil && fi.Mode().IsRegular() {
 				h["Content-Encoding"] = []string{v.coding}
-				return v.h(c)
+				err := v.h(c)
+				if err != nil {
+					// Refused (a hidden file's sibling): the error's
+					// answer is not coded, and must not tell that the
+					// coded file exists.
+					delete(h, "Content-Encoding")
+				}
+				return err
 			}
 			a.q[best] = 0 // no such file: try the next acceptable coding
 		}

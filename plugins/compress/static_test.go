@@ -76,3 +76,25 @@ func TestStatic(t *testing.T) {
 	}
 	_ = covet.New
 }
+
+// TestStaticRefusedVariant: a precompressed sibling of a hidden file is
+// refused as the file is, and the 404 is not labelled as coded (it was
+// "Content-Encoding: gzip" on a plain problem+json: undecodable, and it
+// told that .git/config.gz exists).
+func TestStaticRefusedVariant(t *testing.T) {
+	body := []byte(strings.Repeat("[core]\n", 300))
+	fsys := fstest.MapFS{
+		".git/config":    {Data: body},
+		".git/config.gz": {Data: encode(t, "gzip", body)},
+	}
+	app := newApp(t)
+	app.GET("/assets/{path:path}", compress.Static(fsys))
+	withGz := serve(app, http.MethodGet, "/assets/.git/config", map[string]string{"Accept-Encoding": "gzip"}, nil)
+	missing := serve(app, http.MethodGet, "/assets/.git/other", map[string]string{"Accept-Encoding": "gzip"}, nil)
+	if withGz.Code != 404 || withGz.Header().Get("Content-Encoding") != "" {
+		t.Fatalf("hidden file with a .gz sibling: %d Content-Encoding %q", withGz.Code, withGz.Header().Get("Content-Encoding"))
+	}
+	if got, want := withGz.Header().Get("Content-Encoding"), missing.Header().Get("Content-Encoding"); got != want {
+		t.Fatalf("Content-Encoding %q, for a missing file %q", got, want)
+	}
+}

@@ -326,6 +326,16 @@ func TestPolicyOptions(t *testing.T) {
 			origin: appOrigin, want: hdrs{"Access-Control-Allow-Methods": "GET"},
 		},
 		{
+			// Browsers never send a scheme's default port in Origin: a
+			// listed ":443" must not make the entry dead.
+			name: "an origin listed with its default port matches", opts: []cors.Option{cors.WithOrigins("https://app.example.com:443", "http://*.example.org:80")},
+			origin: "https://app.example.com", want: hdrs{"Access-Control-Allow-Origin": "https://app.example.com"},
+		},
+		{
+			name: "a wildcard listed with its default port matches", opts: []cors.Option{cors.WithOrigins("https://app.example.com:443", "http://*.example.org:80")},
+			origin: "http://a.example.org", want: hdrs{"Access-Control-Allow-Origin": "http://a.example.org"},
+		},
+		{
 			name: "max-age zero sends no header", opts: []cors.Option{cors.WithOrigins(appOrigin)},
 			origin: appOrigin, want: hdrs{"Access-Control-Max-Age": absent},
 		},

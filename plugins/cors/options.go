@@ -42,7 +42,9 @@ func defaultConfig() config {
 // WithOrigins sets the allowed origins. Each entry is one of:
 //
 //   - an exact origin, scheme://host[:port] with no path ("https://app.example.com",
-//     "http://localhost:5173"); compared case-insensitively;
+//     "http://localhost:5173"); compared case-insensitively, a scheme's
+//     default port (":443" for https, ":80" for http) dropped as browsers
+//     drop it from Origin;
 //   - a wildcard-subdomain pattern, scheme://*.domain[:port]
 //     ("https://*.example.com"), matching any subdomain at any depth of
 //     domain (a.example.com, a.b.example.com) but not domain itself, with the

@@ -149,8 +149,22 @@ func normalizeOrigin(s string) (string, error) {
 	if !validHostPort(rest) {
 		return "", fmt.Errorf("cors: origin %q has an invalid host or port", s)
 	}
-	return l, nil
+	return scheme + "://" + stripDefaultPort(scheme, rest), nil
 }
+
+// stripDefaultPort removes the scheme's default port from host:port: a
+// browser's Origin never has it (the URL Standard's serialization), so
+// "https://app.example.com:443" would otherwise never match.
+func stripDefaultPort(scheme, hostport string) string {
+	if p, ok := defaultPorts[scheme]; ok {
+		if h, found := strings.CutSuffix(hostport, p); found && !strings.HasSuffix(h, ":") {
+			return h
+		}
+	}
+	return hostport
+}
+
+var defaultPorts = map[string]string{"http": ":80", "https": ":443", "ws": ":80", "wss": ":443"}
 
 func parseWildcard(s string) (wildcard, error) {
 	l := strings.ToLower(s)
@@ -162,7 +176,7 @@ func parseWildcard(s string) (wildcard, error) {
 	if strings.ContainsAny(suffix, "/?#@ ") || !validHostPort(suffix[1:]) || !strings.Contains(hostOf(suffix[1:]), ".") && hostOf(suffix[1:]) != "localhost" {
 		return wildcard{}, fmt.Errorf("cors: origin pattern %q: %q is not a domain with at least two labels", s, suffix[1:])
 	}
-	return wildcard{prefix: scheme + "://", suffix: suffix}, nil
+	return wildcard{prefix: scheme + "://", suffix: stripDefaultPort(scheme, suffix)}, nil
 }
 
 func hostOf(hostport string) string {

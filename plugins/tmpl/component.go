@@ -38,8 +38,9 @@ func RenderComponent(c *covet.Context, status int, comp Component) error {
 }
 
 // RenderComponentHX renders fragment for an htmx request that wants one
-// (HXRequest.Partial) and page otherwise, with Vary: HX-Request: the
-// component counterpart of RenderHX.
+// (HXRequest.Partial) and page otherwise, with Vary: HX-Request,
+// HX-Boosted, HX-History-Restore-Request: the component counterpart of
+// RenderHX.
 //
 //	return tmpl.RenderComponentHX(c, http.StatusOK, views.TasksPage(p), views.TaskList(p.Tasks))
 func RenderComponentHX(c *covet.Context, status int, page, fragment Component) error {
@@ -68,7 +69,8 @@ func PageComponent[T any, C Component](page func(T) C) covet.RouteOption {
 }
 
 // PageComponentHX is PageComponent with the component an htmx request that
-// wants a fragment gets (HXRequest.Partial), with Vary: HX-Request.
+// wants a fragment gets (HXRequest.Partial), with Vary: HX-Request, HX-Boosted,
+// HX-History-Restore-Request.
 func PageComponentHX[T any, C1, C2 Component](page func(T) C1, fragment func(T) C2) covet.RouteOption {
 	return componentKey.Set(componentRef{page: adapt(page), fragment: adapt(fragment)})
 }

@@ -50,11 +50,16 @@ func HX(c *covet.Context) HXRequest {
 // IsHX reports whether htmx made the request.
 func IsHX(c *covet.Context) bool { return c.Request().Header.Get("HX-Request") == "true" }
 
-var varyHX = "HX-Request"
+// varyHX lists the request headers a RenderHX answer depends on: a
+// boosted or history-restore request carries HX-Request too but gets the
+// page, so a cache keyed on HX-Request alone could answer a back-button
+// restore with a cached fragment (a page without its layout).
+var varyHX = "HX-Request, HX-Boosted, HX-History-Restore-Request"
 
 // RenderHX renders the block of the page for an htmx request that wants a
 // fragment (HXRequest.Partial), and the whole page otherwise; the answer
-// carries Vary: HX-Request so a cache keeps both. A validation failure
+// carries Vary: HX-Request, HX-Boosted, HX-History-Restore-Request so a
+// cache keeps each. A validation failure
 // rendered with status 422 swaps in only if the page lets htmx swap 422
 // answers (the htmxConfig partial of README does).
 func RenderHX(c *covet.Context, status int, name, block string, data any) error {

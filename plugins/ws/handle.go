@@ -410,7 +410,7 @@ func checkOrigin(r *http.Request, cfg *config) error {
 		return covet.NewError(http.StatusForbidden, "the Origin header is required")
 	}
 	for _, o := range cfg.origins {
-		if o == "*" || strings.EqualFold(o, origin) {
+		if o == "*" || strings.EqualFold(o, origin) || sameOrigin(o, origin) {
 			return nil
 		}
 	}
@@ -419,6 +419,19 @@ func checkOrigin(r *http.Request, cfg *config) error {
 		return nil
 	}
 	return covet.NewError(http.StatusForbidden, "origin "+origin+" is not allowed")
+}
+
+// sameOrigin compares a listed origin with the request's as origins:
+// scheme and host case-insensitively, without the scheme's default port
+// (browsers never send it), ignoring a trailing slash in the listed one.
+func sameOrigin(listed, origin string) bool {
+	a, err1 := url.Parse(strings.TrimSuffix(listed, "/"))
+	b, err2 := url.Parse(origin)
+	if err1 != nil || err2 != nil || a.Host == "" || b.Host == "" || a.Path != "" || b.Path != "" {
+		return false
+	}
+	return strings.EqualFold(a.Scheme, b.Scheme) &&
+		strings.EqualFold(stripDefaultPort(a.Host, strings.ToLower(a.Scheme)), stripDefaultPort(b.Host, strings.ToLower(b.Scheme)))
 }
 
 func stripDefaultPort(host, scheme string) string {

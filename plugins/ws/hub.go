@@ -30,22 +30,26 @@ type Hub struct {
 
 	engine *nbhttp.Engine
 
-	mu       sync.RWMutex
-	conns    map[*Conn]struct{}
-	streams  map[*Stream]struct{}
-	rooms    map[string]*room
-	users    map[string]map[member]struct{}
-	clients  map[string]int
-	pending  sync.Map // remote addr -> *Conn during an upgrade
-	attachMu sync.Mutex
-	total    int
-	draining atomic.Bool
-	running  atomic.Bool
-	done     chan struct{} // closed when draining starts: SSE streams end
-	doneOnce sync.Once
+	mu      sync.RWMutex
+	conns   map[*Conn]struct{}
+	streams map[*Stream]struct{}
+	rooms   map[string]*room
+	// roomsMade counts rooms made since the last sweep (newRoom), under mu.
+	roomsMade int
+	users     map[string]map[member]struct{}
+	clients   map[string]int
+	pending   sync.Map // remote addr -> *Conn during an upgrade
+	attachMu  sync.Mutex
+	total     int
+	draining  atomic.Bool
+	running   atomic.Bool
+	done      chan struct{} // closed when draining starts: SSE streams end
+	doneOnce  sync.Once
 
-	nextID   atomic.Uint64
-	instance string
+	nextID atomic.Uint64
+	// writeTimeout is the app server's WriteTimeout (0: none).
+	writeTimeout time.Duration
+	instance     string
 
 	engineMu      sync.Mutex
 	engineStarted time.Time // zero until the first upgrade starts the poller
@@ -157,6 +161,11 @@ func (h *Hub) Name() string { return "ws" }
 func (h *Hub) Install(app *covet.App) error {
 	h.app = app
 	h.log = app.Logger().With("plugin", "ws")
+	// The app's server sets this write deadline when it reads a request;
+	// SSE streams push it forward before each write (as core's
+	// Context.SSE does), else every stream would be cut this long after
+	// it opened.
+	h.writeTimeout = app.Server("").WriteTimeout
 	return nil
 }
 

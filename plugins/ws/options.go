@@ -1,6 +1,7 @@
 package ws
 
 import (
+	"slices"
 	"time"
 
 	"github.com/klauspost/compress/flate"
@@ -40,6 +41,7 @@ type config struct {
 	sendQueueBytes int
 	invalid        InvalidPolicy
 	replaySize     int
+	replayKeep     time.Duration
 	replayStore    ReplayStore
 	presence       PresenceStore
 	heartbeat      time.Duration
@@ -64,6 +66,7 @@ func defaultConfig() config {
 		maxPerClient:   0,
 		sendQueueBytes: 1 << 20,
 		replaySize:     256,
+		replayKeep:     10 * time.Minute,
 		heartbeat:      15 * time.Second,
 		retry:          2 * time.Second,
 		sseQueue:       256,
@@ -123,11 +126,16 @@ func WithMaxConns(n int) Option { return func(c *config) { c.maxConns = n } }
 func WithMaxConnsPerClient(n int) Option { return func(c *config) { c.maxPerClient = n } }
 
 // WithOrigins allows cross-origin handshakes from these origins
-// ("https://app.example.com"; "*" allows any). Without it only same-origin
+// ("https://app.example.com"; "*" allows any), compared as origins: scheme
+// and host case-insensitively, without the scheme's default port (":443"),
+// a trailing slash ignored. Without it only same-origin
 // handshakes are accepted (Origin's host equals the request's Host), which
 // is what stops cross-site WebSocket hijacking with the user's cookies.
 func WithOrigins(origins ...string) Option {
-	return func(c *config) { c.origins = append(c.origins, origins...) }
+	// Clipped: a route's options start from a copy of the hub's config,
+	// and an append into spare capacity of the hub's slice would change
+	// what every other route allows.
+	return func(c *config) { c.origins = append(slices.Clip(c.origins), origins...) }
 }
 
 // WithAllowNoOrigin accepts handshakes without an Origin header. Browsers
@@ -140,7 +148,7 @@ func WithAllowNoOrigin() Option { return func(c *config) { c.allowNoOrigin = tru
 // first; the first one the client also offers is selected
 // (Sec-WebSocket-Protocol). Conn.Subprotocol tells which.
 func WithSubprotocols(protocols ...string) Option {
-	return func(c *config) { c.subprotocols = append(c.subprotocols, protocols...) }
+	return func(c *config) { c.subprotocols = append(slices.Clip(c.subprotocols), protocols...) }
 }
 
 // WithSendQueue bounds the bytes waiting to be written to one connection
@@ -158,6 +166,14 @@ func WithInvalidMessages(p InvalidPolicy) Option { return func(c *config) { c.in
 // WithReplay sets how many events per room the hub keeps for SSE clients
 // that resume with Last-Event-ID (default 256; 0 keeps none).
 func WithReplay(events int) Option { return func(c *config) { c.replaySize = events } }
+
+// WithReplayRetention sets how long a room without members keeps its
+// replay buffer after its last event (default 10 minutes): long enough for
+// its SSE clients to come back, after which the room is dropped, so that
+// broadcasts to ever new rooms ("task:<id>") do not grow the hub without
+// bound. Rooms are swept as new ones are made (every 1,024), so up to that
+// many expired rooms may wait. A hub option.
+func WithReplayRetention(d time.Duration) Option { return func(c *config) { c.replayKeep = d } }
 
 // WithReplayStore keeps each room's recent events in store as well
 // (NewRedisReplay: Redis Streams), so that an SSE client resuming with

@@ -3,8 +3,11 @@ package ws
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sort"
+	"strings"
 	"sync"
+	"time"
 )
 
 // member is what a room holds: a WebSocket Conn or an SSE Stream.
@@ -58,12 +61,37 @@ type room struct {
 	// replay is a ring of the last events for SSE resumption.
 	replay []*outMsg
 	head   int
+	last   int64 // unix nanos of the newest remembered event
+}
+
+// roomSweepEvery is how many rooms are made between two sweeps of the
+// expired ones (see WithReplayRetention).
+const roomSweepEvery = 1024
+
+// newRoom makes and registers a room; every roomSweepEvery rooms it first
+// drops those without members whose newest event is older than the
+// retention. h.mu is held.
+func (h *Hub) newRoom(name string) *room {
+	h.roomsMade++
+	if h.roomsMade >= roomSweepEvery {
+		h.roomsMade = 0
+		cutoff := time.Now().Add(-h.cfg.replayKeep).UnixNano()
+		for n, r := range h.rooms {
+			if len(r.members) == 0 && r.last < cutoff {
+				delete(h.rooms, n)
+			}
+		}
+	}
+	r := &room{members: map[member]struct{}{}}
+	h.rooms[name] = r
+	return r
 }
 
 func (r *room) remember(m *outMsg, size int) {
 	if size <= 0 {
 		return
 	}
+	r.last = time.Now().UnixNano()
 	if len(r.replay) < size {
 		r.replay = append(r.replay, m)
 		return
@@ -93,8 +121,7 @@ func (h *Hub) join(m member, name string) {
 	h.mu.Lock()
 	r := h.rooms[name]
 	if r == nil {
-		r = &room{members: map[member]struct{}{}}
-		h.rooms[name] = r
+		r = h.newRoom(name)
 	}
 	_, already := r.members[m]
 	r.members[m] = struct{}{}
@@ -213,8 +240,13 @@ func (h *Hub) Broadcast(ctx context.Context, room string, v any) error {
 }
 
 // BroadcastEvent is Broadcast with an SSE event type (WebSocket clients get
-// the same JSON as a text message).
+// the same JSON as a text message). An event type containing a line break
+// (CR or LF) is refused with an error: its text would add fields (data:,
+// id:, retry:) to every stream of the room.
 func (h *Hub) BroadcastEvent(ctx context.Context, room, event string, v any) error {
+	if strings.ContainsAny(event, "\r\n") {
+		return fmt.Errorf("ws: SSE event type %q contains a line break", event)
+	}
 	return h.publish(ctx, envelope{Kind: kindRoom, Target: room, Event: event}, v)
 }
 
@@ -272,8 +304,7 @@ func (h *Hub) deliverLocal(env envelope) {
 	case kindRoom:
 		r := h.rooms[env.Target]
 		if r == nil && h.cfg.replaySize > 0 {
-			r = &room{members: map[member]struct{}{}}
-			h.rooms[env.Target] = r
+			r = h.newRoom(env.Target)
 		}
 		if r != nil {
 			r.remember(m, h.cfg.replaySize)

@@ -129,6 +129,15 @@ func serveSSE(c *covet.Context, sh SSEHandler, cfg *config) error {
 	}
 	after := resumeID(c.Request())
 	w := c.Response()
+	rc := http.NewResponseController(w)
+	// extend pushes the server's write deadline (set when the request
+	// was read) WriteTimeout past now, before each write: it bounds one
+	// write (a client that stopped reading), not the stream's life.
+	extend := func() {
+		if d := hub.writeTimeout; d > 0 {
+			_ = rc.SetWriteDeadline(time.Now().Add(d))
+		}
+	}
 	hd := w.Header()
 	hd.Set("Content-Type", "text/event-stream")
 	hd.Set("Cache-Control", "no-cache")
@@ -139,6 +148,14 @@ func serveSSE(c *covet.Context, sh SSEHandler, cfg *config) error {
 	buf := make([]byte, 0, 512)
 	if cfg.retry > 0 {
 		buf = fmt.Appendf(buf, "retry: %d\n\n", cfg.retry.Milliseconds())
+	}
+	if cur := hub.nextID.Load(); cur > 0 && after > cur && hub.cfg.replayStore == nil {
+		// An id this hub has not reached (forged, or from an instance
+		// whose clock is ahead) would skip every live event until the
+		// counter passed it: resume from the newest event instead. (With
+		// a replay store, ids come from the store's clock, which may be
+		// ahead of this instance's counter: the store answers.)
+		after = cur
 	}
 	if after > 0 {
 		s.mu.Lock()
@@ -152,6 +169,7 @@ func serveSSE(c *covet.Context, sh SSEHandler, cfg *config) error {
 		// Events queued since Join are in the replay too: send them once.
 		after = replayed
 	}
+	extend()
 	if _, err := w.Write(buf); err != nil {
 		return nil
 	}
@@ -194,6 +212,7 @@ func serveSSE(c *covet.Context, sh SSEHandler, cfg *config) error {
 				}
 			}
 		}
+		extend()
 		if _, err := w.Write(buf); err != nil {
 			return nil
 		}

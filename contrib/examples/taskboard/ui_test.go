@@ -102,7 +102,7 @@ func TestUIFlows(t *testing.T) {
 	if r.Header.Get("HX-Trigger") == "" || strings.Contains(r.Text(), "alert(1)") {
 		t.Fatalf("created: %v %s", r.Header, r.Text())
 	}
-	list := hx(cl.Get("/board/tasks")).Do().ExpectStatus(200).ExpectHeader("Vary", "HX-Request").Text()
+	list := hx(cl.Get("/board/tasks")).Do().ExpectStatus(200).ExpectHeader("Vary", "HX-Request, HX-Boosted, HX-History-Restore-Request").Text()
 	if !strings.Contains(list, "&lt;script&gt;alert(1)&lt;/script&gt;") || !strings.Contains(list, "1 task") {
 		t.Fatalf("list: %s", list)
 	}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"mime"
 	"net/http"
 	"path"
 	"strconv"
@@ -48,9 +49,22 @@ func (s *Server) Serve(w http.ResponseWriter, r *http.Request, p string) error {
 		return ErrNotFound
 	}
 	defer f.Close()
+	slash := strings.HasSuffix(p, "/")
+	if slash && !fi.IsDir() {
+		// A file asked for as a directory: its relative links would
+		// resolve one level too deep.
+		localRedirect(w, r, "../"+path.Base(name))
+		return nil
+	}
 	if fi.IsDir() {
 		if s.Cfg.Index == "" {
 			return ErrNotFound
+		}
+		if !slash && name != "." {
+			// As net/http: a directory's page is served at dir/, so
+			// that its relative links resolve inside the directory.
+			localRedirect(w, r, path.Base(name)+"/")
+			return nil
 		}
 		f.Close()
 		name = path.Join(name, s.Cfg.Index)
@@ -84,8 +98,24 @@ func (s *Server) Serve(w http.ResponseWriter, r *http.Request, p string) error {
 		h.Set("Cache-Control", cc)
 	}
 	h.Set("X-Content-Type-Options", "nosniff")
+	if _, set := h["Content-Type"]; !set && mime.TypeByExtension(path.Ext(name)) == "" {
+		// Types come from extensions only: http.ServeContent would sniff
+		// the content, and serve an uploaded file without extension
+		// that starts with <html> as text/html (stored XSS).
+		h.Set("Content-Type", "application/octet-stream")
+	}
 	http.ServeContent(w, r, path.Base(name), fi.ModTime(), rs)
 	return nil
+}
+
+// localRedirect answers 301 to a location relative to the request's path
+// (never one that could name another host), keeping the query.
+func localRedirect(w http.ResponseWriter, r *http.Request, to string) {
+	if q := r.URL.RawQuery; q != "" {
+		to += "?" + q
+	}
+	w.Header().Set("Location", to)
+	w.WriteHeader(http.StatusMovedPermanently)
 }
 
 func (s *Server) open(name string) (fs.File, fs.FileInfo, error) {
