@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -317,18 +318,27 @@ func (c *Cache) l2InvalidateTags(ctx context.Context, tags []string) {
 	}
 }
 
-// message is an invalidation message: instance id, NUL, kind ('t' tags,
-// 'a' all), then the names separated by NUL. Keys ('k') are sent as kind
-// 'K' with each name length-prefixed (NUL, decimal length, ':', the key):
-// a response cache's keys contain NUL bytes themselves (host, path and
-// varying headers are separated by NUL), so splitting them at NUL evicted
-// nothing on the other instances.
+// Invalidation messages, versioned by their kind byte so that instances of
+// different versions coexist during a rolling restart. A message is the
+// sender's instance id, NUL, the kind, then the names:
+//
+//	'k', 't'  keys, tags: each name preceded by NUL (version 1, every release)
+//	'K', 'T'  keys, tags: each name as NUL, decimal length, ':', the name
+//	          (version 2: names may contain NUL; response-cache keys do)
+//	'a'       everything under the prefix (pending.go's flush)
+//
+// The sender uses the oldest kind that can carry the names: 'k' and 't'
+// unless a name contains NUL, so an instance of an older release applies
+// every message it can represent (an older instance cannot evict a key or tag
+// with NUL in it at all: it split them at NUL). A receiver applies every kind
+// above; a kind it does not know (sent by a newer release) empties its L1,
+// since it cannot tell what was invalidated.
 func (c *Cache) message(kind byte, names []string) string {
 	var b strings.Builder
 	b.WriteString(c.id)
 	b.WriteByte(0)
-	if kind == 'k' {
-		b.WriteByte('K')
+	if (kind == 'k' || kind == 't') && slices.ContainsFunc(names, hasNUL) {
+		b.WriteByte(kind - 'a' + 'A')
 		for _, n := range names {
 			b.WriteByte(0)
 			b.WriteString(strconv.Itoa(len(n)))
@@ -345,8 +355,15 @@ func (c *Cache) message(kind byte, names []string) string {
 	return b.String()
 }
 
+func hasNUL(s string) bool { return strings.IndexByte(s, 0) >= 0 }
+
+// unknownKind is what parseMessage returns for a kind this release does not
+// know: the receiver empties its L1.
+const unknownKind = '?'
+
 // parseMessage splits a message into its sender, kind ('K' is returned as
-// 'k') and names; ok is false for a malformed one.
+// 'k', 'T' as 't', an unknown kind as unknownKind) and names; ok is false
+// for a malformed one.
 func parseMessage(payload string) (id string, kind byte, names []string, ok bool) {
 	id, rest, ok := strings.Cut(payload, "\x00")
 	if !ok || rest == "" {
@@ -354,7 +371,8 @@ func parseMessage(payload string) (id string, kind byte, names []string, ok bool
 	}
 	kind = rest[0]
 	rest = rest[1:]
-	if kind != 'K' {
+	switch kind {
+	case 'k', 't', 'a':
 		if rest == "" {
 			return id, kind, nil, true
 		}
@@ -362,6 +380,9 @@ func parseMessage(payload string) (id string, kind byte, names []string, ok bool
 			return "", 0, nil, false
 		}
 		return id, kind, strings.Split(rest[1:], "\x00"), true
+	case 'K', 'T':
+	default:
+		return id, unknownKind, nil, true
 	}
 	for rest != "" {
 		if rest[0] != 0 {
@@ -375,7 +396,7 @@ func parseMessage(payload string) (id string, kind byte, names []string, ok bool
 		names = append(names, after[:n])
 		rest = after[n:]
 	}
-	return id, 'k', names, true
+	return id, kind - 'A' + 'a', names, true
 }
 
 // handleMessage applies another instance's invalidation to L1.
@@ -392,7 +413,7 @@ func (c *Cache) handleMessage(payload string) {
 		}
 	case 't':
 		c.invalidateLocal(names)
-	case 'a': // another instance flushed the whole prefix (pending.go)
+	case 'a', unknownKind: // a flush of the whole prefix (pending.go), or a newer release's message
 		c.l1.InvalidateAll()
 	}
 	c.hooksM.Lock()
