@@ -71,20 +71,21 @@ type entry struct {
 	fresh int64  // unix nanos: fresh until
 	gen   uint64 // tag generation when it entered L1
 	tags  []string
-	// epoch is the Redis epoch read with the entry (WithL1Check; epochOK
-	// when known), checked when it was last found current (unix nanos,
-	// shared by the copies decoded makes).
-	epoch   string
+	// epochs are Redis's epochs read with the entry (WithL1Check; epochOK
+	// when known): the entry is current as of them. checked is when it was
+	// last found current (unix nanos, shared by the copies decoded makes).
+	epochs  epochs
 	epochOK bool
 	checked *atomic.Int64
 }
 
 // l1Check decides whether an L1 entry may be served (WithL1Check). Not
-// checked (no check, not due, Redis failing): e itself. Checked: one MGET
-// of the entry and the epoch in Redis; the epoch unchanged, e itself;
-// changed, the entry Redis holds now (current as of that epoch, put in L1),
-// or ok false when Redis holds none (a miss: st, when given, is filled for
-// the fill's store, as l2GetStamp does).
+// checked (no check, not due, Redis failing): e itself. Checked: one script
+// (checkScript) compares the generations of the entry's key and tags with
+// the epochs it was read at; still current, e itself; outdated, the entry
+// Redis holds now (current as of the epochs read with it, put in L1), or ok
+// false when Redis holds none (a miss: st, when given, is filled for the
+// fill's store, as l2GetStamp does).
 func (c *Cache) l1Check(ctx context.Context, key string, e *entry, st *stamp) (*entry, bool) {
 	if !c.cfg.l1Check || c.rdb == nil {
 		return e, true
@@ -99,30 +100,45 @@ func (c *Cache) l1Check(ctx context.Context, key string, e *entry, st *stamp) (*
 		return e, true // Redis failing: L1 as without the check
 	}
 	defer cancel()
-	vals, err := c.rdb.MGet(cctx, c.rkey(key), c.repoch()).Result()
+	keys := make([]string, 3, 4+len(e.tags))
+	keys[0], keys[1], keys[2] = c.rkey(key), c.repoch(), c.rsepoch()
+	keys = c.gens(keys, key, e.tags)
+	ep := e.epochs
+	if !e.epochOK {
+		ep = epochs{e: -1} // never current: fetch
+	}
+	res, err := checkScript.Run(cctx, c.rdb, keys, ep.e, ep.s).Result()
 	c.l2result(ctx, "check", err)
 	if err != nil {
 		return e, true
 	}
 	c.st.l1Checks.Add(1)
-	epoch, _ := vals[1].(string)
-	if e.epochOK && epoch == e.epoch {
+	vals, outdated := res.([]any)
+	if !outdated && e.epochOK {
 		e.checked.Store(now)
 		return e, true
 	}
 	c.st.l1Outdated.Add(1)
-	if st != nil {
-		*st = stamp{gen: gen, epoch: epoch, check: true, taken: true}
+	var cur epochs
+	if len(vals) >= 2 {
+		ce, _ := vals[0].(int64)
+		cs, _ := vals[1].(int64)
+		cur = epochs{e: ce, s: cs}
 	}
-	if b, ok := vals[0].(string); ok {
-		if ne, ok := decodeEntry([]byte(b)); ok {
-			ne.gen = gen
-			ne.epoch, ne.epochOK = epoch, true
-			ne.checked = new(atomic.Int64)
-			ne.checked.Store(now)
-			if c.valid(ne) {
-				c.l1.Set(key, ne)
-				return ne, true
+	if st != nil {
+		*st = stamp{gen: gen, epochs: cur, check: true, taken: true}
+	}
+	if len(vals) == 3 {
+		if b, ok := vals[2].(string); ok {
+			if ne, ok := decodeEntry([]byte(b)); ok {
+				ne.gen = gen
+				ne.epochs, ne.epochOK = cur, true
+				ne.checked = new(atomic.Int64)
+				ne.checked.Store(now)
+				if c.valid(ne) {
+					c.l1.Set(key, ne)
+					return ne, true
+				}
 			}
 		}
 	}
@@ -213,7 +229,7 @@ func (c *Cache) lookupStamp(ctx context.Context, key string, st *stamp) *entry {
 	if st != nil {
 		e = c.l2GetStamp(ctx, key, st)
 		if e != nil && c.cfg.l1Check && st.taken && !st.skipL2 {
-			e.epoch, e.epochOK = st.epoch, true
+			e.epochs, e.epochOK = st.epochs, true
 			e.checked = new(atomic.Int64)
 			e.checked.Store(time.Now().UnixNano())
 		}
@@ -298,11 +314,22 @@ func (c *Cache) set(ctx context.Context, key string, v any, neg bool, ttl time.D
 			c.st.staleWrites.Add(1)
 			return nil
 		}
+		c.stored(e, st)
 	}
 	if c.valid(e) {
 		c.l1.Set(key, e)
 	}
 	return nil
+}
+
+// stored records on e, a loaded value Redis just stored, that it is current
+// as of the epochs its loader read (its first L1 check then costs no fetch).
+func (c *Cache) stored(e *entry, st stamp) {
+	if c.cfg.l1Check && st.check && !st.skipL2 && c.rdb != nil {
+		e.epochs, e.epochOK = st.epochs, true
+		e.checked = new(atomic.Int64)
+		e.checked.Store(time.Now().UnixNano())
+	}
 }
 
 // Delete removes key from L1, from Redis and from every instance's L1.
@@ -407,7 +434,8 @@ func (c *Cache) pruneTags(now int64) {
 func GetOrLoad[T any](ctx context.Context, c *Cache, key string, ttl time.Duration, loader func(ctx context.Context) (T, error), opts ...SetOption) (T, error) {
 	var zero T
 	now := time.Now().UnixNano()
-	e := c.lookup(ctx, key)
+	var st stamp
+	e := c.lookupStamp(ctx, key, &st)
 	if e != nil && e.fresh >= now {
 		c.st.hits.Add(1)
 		if e.neg {
@@ -420,13 +448,22 @@ func GetOrLoad[T any](ctx context.Context, c *Cache, key string, ttl time.Durati
 		// One refresh per key: singleflight.DoChan starts it unless one
 		// runs; its context is detached from this request's.
 		c.sf.DoChan(key, func() (any, error) {
-			return c.load(context.WithoutCancel(ctx), key, ttl, loaderAny(loader), opts)
+			return c.load(context.WithoutCancel(ctx), key, ttl, loaderAny(loader), opts, stamp{})
 		})
 		return as[T](c, e)
 	}
 	c.st.misses.Add(1)
-	r, err, _ := c.sf.Do(key, func() (any, error) {
-		return c.load(ctx, key, ttl, loaderAny(loader), opts)
+	// Callers share a load only if they saw the same Redis epochs: a caller
+	// that starts after a write must not get the result of a load that
+	// started before it (and may have read the old row).
+	flight := key
+	if st.taken && !st.skipL2 {
+		flight = key + "\x00" + strconv.FormatInt(st.epochs.e, 10) + "." + strconv.FormatInt(st.epochs.s, 10)
+	} else {
+		st = stamp{}
+	}
+	r, err, _ := c.sf.Do(flight, func() (any, error) {
+		return c.load(ctx, key, ttl, loaderAny(loader), opts, st)
 	})
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
@@ -445,13 +482,17 @@ func loaderAny[T any](f func(context.Context) (T, error)) func(context.Context) 
 	return func(ctx context.Context) (any, error) { return f(ctx) }
 }
 
-// load runs the loader and stores its result.
-func (c *Cache) load(ctx context.Context, key string, ttl time.Duration, loader func(context.Context) (any, error), opts []SetOption) (any, error) {
+// load runs the loader and stores its result. st is the stamp the
+// lookup took (taken), else one is taken now, before loading: a write
+// meanwhile that concerns the value voids its store.
+func (c *Cache) load(ctx context.Context, key string, ttl time.Duration, loader func(context.Context) (any, error), opts []SetOption, st stamp) (any, error) {
 	var sc setConfig
 	for _, o := range opts {
 		o(&sc)
 	}
-	st := c.stampNow(ctx) // taken before loading: an invalidation meanwhile voids the result
+	if !st.taken {
+		st = c.stampNow(ctx)
+	}
 	c.st.loads.Add(1)
 	v, err := loader(ctx)
 	if err != nil {
