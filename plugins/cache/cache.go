@@ -48,7 +48,12 @@ type Cache struct {
 	l2Down      atomic.Bool   // a failure episode is under way (for logs and health)
 	pend        pendingWrites // writes that did not reach Redis (pending.go)
 
-	sub    *subscriber
+	sub     *subscriber
+	janitor struct { // L1's periodic clean-up, run from Start to Stop
+		sync.Mutex
+		stop chan struct{}
+		done chan struct{}
+	}
 	hooksM sync.Mutex
 	hooks  []func(ctx context.Context, tags []string)
 	// observers see every remote invalidation applied (tests measure latency).
@@ -165,6 +170,10 @@ func New(opts ...Option) (*Cache, error) {
 	keep := max(cfg.swr, cfg.sie)
 	l1, err := otter.New(&otter.Options[string, *entry]{
 		MaximumSize: cfg.size,
+		// No ticks: otter's periodic clean-up goroutine, which it would
+		// start here, returns at once; Start runs the clean-ups instead
+		// (constructors start nothing).
+		Clock: l1Clock{},
 		ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[string, *entry]) time.Duration {
 			return min(time.Duration(e.Value.fresh-time.Now().UnixNano())+keep, cfg.l1TTL)
 		}),
@@ -180,6 +189,12 @@ func New(opts ...Option) (*Cache, error) {
 	c.l1 = l1
 	return c, nil
 }
+
+// l1Clock is otter's clock without ticks (see New and Start).
+type l1Clock struct{}
+
+func (l1Clock) NowNano() int64                      { return time.Now().UnixNano() }
+func (l1Clock) Tick(time.Duration) <-chan time.Time { return nil }
 
 // ttlFor applies the jitter to ttl.
 func (c *Cache) ttlFor(ttl time.Duration) time.Duration {
