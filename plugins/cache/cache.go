@@ -102,7 +102,7 @@ func (c *Cache) l1Check(ctx context.Context, key string, e *entry, st *stamp) (*
 	gen := c.gen.Load()
 	cctx, cancel, ok := c.l2ctx(ctx)
 	if !ok {
-		return e, true // Redis failing: L1 as without the check
+		return c.unchecked(e)
 	}
 	defer cancel()
 	keys := make([]string, 3, 4+len(e.tags))
@@ -115,7 +115,7 @@ func (c *Cache) l1Check(ctx context.Context, key string, e *entry, st *stamp) (*
 	res, err := checkScript.Run(cctx, c.rdb, keys, ep.e, ep.s).Result()
 	c.l2result(ctx, "check", err)
 	if err != nil {
-		return e, true
+		return c.unchecked(e)
 	}
 	c.st.l1Checks.Add(1)
 	vals, outdated := res.([]any)
@@ -149,6 +149,15 @@ func (c *Cache) l1Check(ctx context.Context, key string, e *entry, st *stamp) (*
 	}
 	c.l1.Invalidate(key)
 	return nil, false
+}
+
+// unchecked applies WithCheckFailure to a hit Redis could not check.
+func (c *Cache) unchecked(e *entry) (*entry, bool) {
+	if c.cfg.checkFail == FailClosed {
+		return nil, false
+	}
+	c.st.l1Unchecked.Add(1)
+	return e, true
 }
 
 // New returns a cache configured by opts; it fails on an invalid option.
@@ -548,13 +557,16 @@ type Stats struct {
 	// L1Outdated those found outdated (then looked up in Redis).
 	L1Checks   int64 `json:"l1_checks"`
 	L1Outdated int64 `json:"l1_outdated"`
+	// L1Unchecked counts L1 hits served unchecked because Redis could not
+	// be asked (WithL1Check, FailOpen).
+	L1Unchecked int64 `json:"l1_unchecked"`
 	// Entries is the L1 size (estimated).
 	Entries int `json:"entries"`
 }
 
 type counters struct {
 	hits, misses, stale, loads, loadErrors, evictions, invalidations, redisErrors, remote, staleWrites, deferred atomic.Int64
-	l1Checks, l1Outdated                                                                                         atomic.Int64
+	l1Checks, l1Outdated, l1Unchecked                                                                            atomic.Int64
 }
 
 // Stats returns the counters.
@@ -565,6 +577,7 @@ func (c *Cache) Stats() Stats {
 		Invalidations: c.st.invalidations.Load(), RedisErrors: c.st.redisErrors.Load(),
 		RemoteInvalidations: c.st.remote.Load(), StaleWritesSkipped: c.st.staleWrites.Load(),
 		DeferredInvalidations: c.st.deferred.Load(), L1Checks: c.st.l1Checks.Load(), L1Outdated: c.st.l1Outdated.Load(),
-		Entries: c.l1.EstimatedSize(),
+		L1Unchecked: c.st.l1Unchecked.Load(),
+		Entries:     c.l1.EstimatedSize(),
 	}
 }

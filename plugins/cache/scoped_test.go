@@ -249,3 +249,62 @@ func TestTagWithNULAcrossInstances(t *testing.T) {
 		}
 	}
 }
+
+// TestL1CheckRedisDown: the check's failure policy with a private Redis
+// stopped. FailOpen serves the L1 entry unchecked (counted) without calling
+// the loader; FailClosed makes the hit a miss: the loader answers (here with
+// the newer value a write on another instance committed just before Redis
+// went down). Every call answers without error either way, and after a
+// restart hits are checked again.
+func TestL1CheckRedisDown(t *testing.T) {
+	for _, mode := range []FailureMode{FailOpen, FailClosed} {
+		t.Run(fmt.Sprint(mode), func(t *testing.T) {
+			srv := startOwnRedis(t)
+			rdb := redis.NewClient(&redis.Options{Addr: srv.addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+			t.Cleanup(func() { rdb.Close() })
+			c := newTestCache(t, WithRedis(rdb), WithRedisTimeout(50*time.Millisecond), WithRedisBackoff(100*time.Millisecond),
+				WithL1Check(0), WithCheckFailure(mode))
+			var db atomic.Int64
+			db.Store(1)
+			var loads atomic.Int64
+			load := func(context.Context) (int64, error) { loads.Add(1); return db.Load(), nil }
+			if v, err := GetOrLoad(bg, c, "a", time.Minute, load); err != nil || v != 1 {
+				t.Fatalf("first load: %d %v", v, err)
+			}
+			db.Store(2) // committed; its invalidation would have needed Redis
+			srv.stop()
+			for range 20 {
+				v, err := GetOrLoad(bg, c, "a", time.Minute, load)
+				if err != nil {
+					t.Fatalf("with Redis down: %v", err)
+				}
+				if mode == FailOpen && v != 1 {
+					t.Fatalf("fail-open served %d, want the L1 entry (1)", v)
+				}
+				if mode == FailClosed && v != 2 {
+					t.Fatalf("fail-closed served %d, want the loader's value (2)", v)
+				}
+			}
+			st := c.Stats()
+			if mode == FailOpen && (st.L1Unchecked == 0 || loads.Load() != 1) {
+				t.Errorf("fail-open: %d unchecked serves, %d loads (want > 0, 1)", st.L1Unchecked, loads.Load())
+			}
+			if mode == FailClosed && (st.L1Unchecked != 0 || loads.Load() < 2) {
+				t.Errorf("fail-closed: %d unchecked serves, %d loads (want 0, > 1)", st.L1Unchecked, loads.Load())
+			}
+			srv.start()
+			waitFor(t, "checked again", func() bool {
+				before := c.Stats().L1Checks
+				_, _ = GetOrLoad(bg, c, "a", time.Minute, load)
+				return c.Stats().L1Checks > before
+			})
+		})
+	}
+}
+
+func (m FailureMode) String() string {
+	if m == FailClosed {
+		return "FailClosed"
+	}
+	return "FailOpen"
+}
