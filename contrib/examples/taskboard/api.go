@@ -131,7 +131,7 @@ func nonNil(s []string) []string {
 type ListTasksIn struct {
 	Limit    int      `query:"limit" minimum:"1" maximum:"100" default:"20"`
 	Offset   int      `query:"offset" minimum:"0" default:"0"`
-	Cursor   *string  `query:"cursor" maxLength:"512" doc:"Keyset pagination: empty for the first page, then the previous page's next_cursor (also in the Link header, rel=next). No count is taken: total is 0 and has_more tells whether a page follows. Not with offset."`
+	Cursor   *string  `query:"cursor" maxLength:"512" pattern:"^(|[A-Za-z0-9_-]+)$" doc:"Keyset pagination: empty for the first page, then the previous page's next_cursor (also in the Link header, rel=next). No count is taken: total is 0 and has_more tells whether a page follows. With a cursor, offset is ignored."`
 	Status   string   `query:"status" enum:"todo,doing,done" doc:"Only tasks in this state"`
 	Tag      []string `query:"tag" maxItems:"5" doc:"Only tasks with every one of these tags (repeat the parameter)"`
 	Assignee *int64   `query:"assignee" minimum:"1"`
@@ -143,10 +143,7 @@ func listTasks(c *covet.Context, in *ListTasksIn) (*orm.Page[Task], error) {
 	if err != nil {
 		return nil, err
 	}
-	if in.Cursor != nil {
-		if in.Offset != 0 {
-			return nil, covet.NewError(http.StatusUnprocessableEntity, "cursor and offset exclude each other")
-		}
+	if in.Cursor != nil { // offset is ignored: a cursor says where the page starts
 		page, err := orm.PaginateKeyset[Task](c.Context(), listFilter(db, in), listKeyset, *in.Cursor, in.Limit)
 		if err != nil {
 			return nil, err
