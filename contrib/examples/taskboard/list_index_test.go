@@ -162,8 +162,7 @@ func TestTaskListKeyset(t *testing.T) {
 			// The plan of a page after a cursor (the keyset WHERE, ORDER BY, LIMIT).
 			var q string
 			hook := &queryCapture{}
-			bdb.AddQueryHook(hook)
-			if _, err := orm.PaginateKeyset[Task](ctx, listFilter(bdb, &ListTasksIn{}), listKeyset, cursor, 20); err != nil {
+			if _, err := orm.PaginateKeyset[Task](ctx, listFilter(bdb.WithQueryHook(hook), &ListTasksIn{}), listKeyset, cursor, 20); err != nil {
 				t.Fatal(err)
 			}
 			q = hook.last
