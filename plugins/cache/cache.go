@@ -48,7 +48,12 @@ type Cache struct {
 	l2Down      atomic.Bool   // a failure episode is under way (for logs and health)
 	pend        pendingWrites // writes that did not reach Redis (pending.go)
 
-	sub    *subscriber
+	sub     *subscriber
+	janitor struct { // L1's periodic clean-up, run from Start to Stop
+		sync.Mutex
+		stop chan struct{}
+		done chan struct{}
+	}
 	hooksM sync.Mutex
 	hooks  []func(ctx context.Context, tags []string)
 	// observers see every remote invalidation applied (tests measure latency).
@@ -71,20 +76,21 @@ type entry struct {
 	fresh int64  // unix nanos: fresh until
 	gen   uint64 // tag generation when it entered L1
 	tags  []string
-	// epoch is the Redis epoch read with the entry (WithL1Check; epochOK
-	// when known), checked when it was last found current (unix nanos,
-	// shared by the copies decoded makes).
-	epoch   string
+	// epochs are Redis's epochs read with the entry (WithL1Check; epochOK
+	// when known): the entry is current as of them. checked is when it was
+	// last found current (unix nanos, shared by the copies decoded makes).
+	epochs  epochs
 	epochOK bool
 	checked *atomic.Int64
 }
 
 // l1Check decides whether an L1 entry may be served (WithL1Check). Not
-// checked (no check, not due, Redis failing): e itself. Checked: one MGET
-// of the entry and the epoch in Redis; the epoch unchanged, e itself;
-// changed, the entry Redis holds now (current as of that epoch, put in L1),
-// or ok false when Redis holds none (a miss: st, when given, is filled for
-// the fill's store, as l2GetStamp does).
+// checked (no check, not due, Redis failing): e itself. Checked: one script
+// (checkScript) compares the generations of the entry's key and tags with
+// the epochs it was read at; still current, e itself; outdated, the entry
+// Redis holds now (current as of the epochs read with it, put in L1), or ok
+// false when Redis holds none (a miss: st, when given, is filled for the
+// fill's store, as l2GetStamp does).
 func (c *Cache) l1Check(ctx context.Context, key string, e *entry, st *stamp) (*entry, bool) {
 	if !c.cfg.l1Check || c.rdb == nil {
 		return e, true
@@ -96,38 +102,62 @@ func (c *Cache) l1Check(ctx context.Context, key string, e *entry, st *stamp) (*
 	gen := c.gen.Load()
 	cctx, cancel, ok := c.l2ctx(ctx)
 	if !ok {
-		return e, true // Redis failing: L1 as without the check
+		return c.unchecked(e)
 	}
 	defer cancel()
-	vals, err := c.rdb.MGet(cctx, c.rkey(key), c.repoch()).Result()
+	keys := make([]string, 3, 4+len(e.tags))
+	keys[0], keys[1], keys[2] = c.rkey(key), c.repoch(), c.rsepoch()
+	keys = c.gens(keys, key, e.tags)
+	ep := e.epochs
+	if !e.epochOK {
+		ep = epochs{e: -1} // never current: fetch
+	}
+	res, err := checkScript.Run(cctx, c.rdb, keys, ep.e, ep.s).Result()
 	c.l2result(ctx, "check", err)
 	if err != nil {
-		return e, true
+		return c.unchecked(e)
 	}
 	c.st.l1Checks.Add(1)
-	epoch, _ := vals[1].(string)
-	if e.epochOK && epoch == e.epoch {
+	vals, outdated := res.([]any)
+	if !outdated && e.epochOK {
 		e.checked.Store(now)
 		return e, true
 	}
 	c.st.l1Outdated.Add(1)
-	if st != nil {
-		*st = stamp{gen: gen, epoch: epoch, check: true, taken: true}
+	var cur epochs
+	if len(vals) >= 2 {
+		ce, _ := vals[0].(int64)
+		cs, _ := vals[1].(int64)
+		cur = epochs{e: ce, s: cs}
 	}
-	if b, ok := vals[0].(string); ok {
-		if ne, ok := decodeEntry([]byte(b)); ok {
-			ne.gen = gen
-			ne.epoch, ne.epochOK = epoch, true
-			ne.checked = new(atomic.Int64)
-			ne.checked.Store(now)
-			if c.valid(ne) {
-				c.l1.Set(key, ne)
-				return ne, true
+	if st != nil {
+		*st = stamp{gen: gen, epochs: cur, check: true, taken: true}
+	}
+	if len(vals) == 3 {
+		if b, ok := vals[2].(string); ok {
+			if ne, ok := decodeEntry([]byte(b)); ok {
+				ne.gen = gen
+				ne.epochs, ne.epochOK = cur, true
+				ne.checked = new(atomic.Int64)
+				ne.checked.Store(now)
+				if c.valid(ne) {
+					c.l1.Set(key, ne)
+					return ne, true
+				}
 			}
 		}
 	}
 	c.l1.Invalidate(key)
 	return nil, false
+}
+
+// unchecked applies WithCheckFailure to a hit Redis could not check.
+func (c *Cache) unchecked(e *entry) (*entry, bool) {
+	if c.cfg.checkFail == FailClosed {
+		return nil, false
+	}
+	c.st.l1Unchecked.Add(1)
+	return e, true
 }
 
 // New returns a cache configured by opts; it fails on an invalid option.
@@ -149,6 +179,10 @@ func New(opts ...Option) (*Cache, error) {
 	keep := max(cfg.swr, cfg.sie)
 	l1, err := otter.New(&otter.Options[string, *entry]{
 		MaximumSize: cfg.size,
+		// No ticks: otter's periodic clean-up goroutine, which it would
+		// start here, returns at once; Start runs the clean-ups instead
+		// (constructors start nothing).
+		Clock: l1Clock{},
 		ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[string, *entry]) time.Duration {
 			return min(time.Duration(e.Value.fresh-time.Now().UnixNano())+keep, cfg.l1TTL)
 		}),
@@ -164,6 +198,12 @@ func New(opts ...Option) (*Cache, error) {
 	c.l1 = l1
 	return c, nil
 }
+
+// l1Clock is otter's clock without ticks (see New and Start).
+type l1Clock struct{}
+
+func (l1Clock) NowNano() int64                      { return time.Now().UnixNano() }
+func (l1Clock) Tick(time.Duration) <-chan time.Time { return nil }
 
 // ttlFor applies the jitter to ttl.
 func (c *Cache) ttlFor(ttl time.Duration) time.Duration {
@@ -213,7 +253,7 @@ func (c *Cache) lookupStamp(ctx context.Context, key string, st *stamp) *entry {
 	if st != nil {
 		e = c.l2GetStamp(ctx, key, st)
 		if e != nil && c.cfg.l1Check && st.taken && !st.skipL2 {
-			e.epoch, e.epochOK = st.epoch, true
+			e.epochs, e.epochOK = st.epochs, true
 			e.checked = new(atomic.Int64)
 			e.checked.Store(time.Now().UnixNano())
 		}
@@ -298,11 +338,22 @@ func (c *Cache) set(ctx context.Context, key string, v any, neg bool, ttl time.D
 			c.st.staleWrites.Add(1)
 			return nil
 		}
+		c.stored(e, st)
 	}
 	if c.valid(e) {
 		c.l1.Set(key, e)
 	}
 	return nil
+}
+
+// stored records on e, a loaded value Redis just stored, that it is current
+// as of the epochs its loader read (its first L1 check then costs no fetch).
+func (c *Cache) stored(e *entry, st stamp) {
+	if c.cfg.l1Check && st.check && !st.skipL2 && c.rdb != nil {
+		e.epochs, e.epochOK = st.epochs, true
+		e.checked = new(atomic.Int64)
+		e.checked.Store(time.Now().UnixNano())
+	}
 }
 
 // Delete removes key from L1, from Redis and from every instance's L1.
@@ -407,7 +458,8 @@ func (c *Cache) pruneTags(now int64) {
 func GetOrLoad[T any](ctx context.Context, c *Cache, key string, ttl time.Duration, loader func(ctx context.Context) (T, error), opts ...SetOption) (T, error) {
 	var zero T
 	now := time.Now().UnixNano()
-	e := c.lookup(ctx, key)
+	var st stamp
+	e := c.lookupStamp(ctx, key, &st)
 	if e != nil && e.fresh >= now {
 		c.st.hits.Add(1)
 		if e.neg {
@@ -420,13 +472,22 @@ func GetOrLoad[T any](ctx context.Context, c *Cache, key string, ttl time.Durati
 		// One refresh per key: singleflight.DoChan starts it unless one
 		// runs; its context is detached from this request's.
 		c.sf.DoChan(key, func() (any, error) {
-			return c.load(context.WithoutCancel(ctx), key, ttl, loaderAny(loader), opts)
+			return c.load(context.WithoutCancel(ctx), key, ttl, loaderAny(loader), opts, stamp{})
 		})
 		return as[T](c, e)
 	}
 	c.st.misses.Add(1)
-	r, err, _ := c.sf.Do(key, func() (any, error) {
-		return c.load(ctx, key, ttl, loaderAny(loader), opts)
+	// Callers share a load only if they saw the same Redis epochs: a caller
+	// that starts after a write must not get the result of a load that
+	// started before it (and may have read the old row).
+	flight := key
+	if st.taken && !st.skipL2 {
+		flight = key + "\x00" + strconv.FormatInt(st.epochs.e, 10) + "." + strconv.FormatInt(st.epochs.s, 10)
+	} else {
+		st = stamp{}
+	}
+	r, err, _ := c.sf.Do(flight, func() (any, error) {
+		return c.load(ctx, key, ttl, loaderAny(loader), opts, st)
 	})
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
@@ -445,13 +506,17 @@ func loaderAny[T any](f func(context.Context) (T, error)) func(context.Context) 
 	return func(ctx context.Context) (any, error) { return f(ctx) }
 }
 
-// load runs the loader and stores its result.
-func (c *Cache) load(ctx context.Context, key string, ttl time.Duration, loader func(context.Context) (any, error), opts []SetOption) (any, error) {
+// load runs the loader and stores its result. st is the stamp the
+// lookup took (taken), else one is taken now, before loading: a write
+// meanwhile that concerns the value voids its store.
+func (c *Cache) load(ctx context.Context, key string, ttl time.Duration, loader func(context.Context) (any, error), opts []SetOption, st stamp) (any, error) {
 	var sc setConfig
 	for _, o := range opts {
 		o(&sc)
 	}
-	st := c.stampNow(ctx) // taken before loading: an invalidation meanwhile voids the result
+	if !st.taken {
+		st = c.stampNow(ctx)
+	}
 	c.st.loads.Add(1)
 	v, err := loader(ctx)
 	if err != nil {
@@ -492,13 +557,16 @@ type Stats struct {
 	// L1Outdated those found outdated (then looked up in Redis).
 	L1Checks   int64 `json:"l1_checks"`
 	L1Outdated int64 `json:"l1_outdated"`
+	// L1Unchecked counts L1 hits served unchecked because Redis could not
+	// be asked (WithL1Check, FailOpen).
+	L1Unchecked int64 `json:"l1_unchecked"`
 	// Entries is the L1 size (estimated).
 	Entries int `json:"entries"`
 }
 
 type counters struct {
 	hits, misses, stale, loads, loadErrors, evictions, invalidations, redisErrors, remote, staleWrites, deferred atomic.Int64
-	l1Checks, l1Outdated                                                                                         atomic.Int64
+	l1Checks, l1Outdated, l1Unchecked                                                                            atomic.Int64
 }
 
 // Stats returns the counters.
@@ -509,6 +577,7 @@ func (c *Cache) Stats() Stats {
 		Invalidations: c.st.invalidations.Load(), RedisErrors: c.st.redisErrors.Load(),
 		RemoteInvalidations: c.st.remote.Load(), StaleWritesSkipped: c.st.staleWrites.Load(),
 		DeferredInvalidations: c.st.deferred.Load(), L1Checks: c.st.l1Checks.Load(), L1Outdated: c.st.l1Outdated.Load(),
-		Entries: c.l1.EstimatedSize(),
+		L1Unchecked: c.st.l1Unchecked.Load(),
+		Entries:     c.l1.EstimatedSize(),
 	}
 }

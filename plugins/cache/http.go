@@ -779,6 +779,7 @@ func (c *Cache) put(ctx context.Context, key string, v any, fresh int64, tags []
 			c.st.staleWrites.Add(1)
 			return false
 		}
+		c.stored(e, st)
 	}
 	if c.valid(e) {
 		c.l1.Set(key, e)

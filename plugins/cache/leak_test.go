@@ -39,3 +39,35 @@ func TestFailedStartLeavesNothing(t *testing.T) {
 		}),
 	)
 }
+
+// TestConstructorStartsNothing: New (memory only, and with Redis) leaves no
+// goroutine behind — otter's periodic clean-up is not started by it; Start
+// starts the clean-up and the subscriber, Stop ends both.
+func TestConstructorStartsNothing(t *testing.T) {
+	url := covettest.RedisURL()
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := redis.NewClient(opt)
+	t.Cleanup(func() { _ = admin.Close() })
+	covettest.NeedService(t, "redis", admin.Ping(context.Background()).Err())
+	for _, opts := range [][]cache.Option{nil, {cache.WithRedis(admin)}} {
+		ignore := goleak.IgnoreCurrent()
+		c, err := cache.New(opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		goleak.VerifyNone(t, ignore)
+		if err := c.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if goleak.Find(ignore) == nil {
+			t.Error("Start started no goroutine (the L1 clean-up)")
+		}
+		if err := c.Stop(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		goleak.VerifyNone(t, ignore)
+	}
+}

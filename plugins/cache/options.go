@@ -28,6 +28,7 @@ type config struct {
 	invalidates bool
 	l1Check     bool
 	l1CheckAge  time.Duration
+	checkFail   FailureMode
 }
 
 func defaultConfig() config {
@@ -138,13 +139,16 @@ func Tags(tags ...string) SetOption {
 }
 
 // WithL1Check makes an L1 hit ask Redis whether the entry is still
-// current before it is served: one GET of the invalidation epoch (a
-// counter every write, delete and tag invalidation bumps, in the script
-// that makes it). Unchanged, the entry is served; changed (a write
-// happened anywhere since the entry was read from Redis), the hit becomes
-// a Redis lookup (entry and epoch in one MGET), so an entry another
-// instance invalidated is never served from L1 once that invalidation's
-// script has run, whether or not its pub/sub message has arrived.
+// current before it is served: one script call that compares the
+// generations of the entry's key and tags (the epoch of their last write or
+// invalidation, set by the script that made it) with the epoch the entry
+// was read at. Current, the entry is served and nothing else comes back;
+// outdated (a write that concerns it happened on some instance since), the
+// same call returns the entry Redis holds now, which is served (or a miss
+// when there is none). So an entry another instance invalidated is never
+// served from L1 once that invalidation's script has run, whether or not
+// its pub/sub message has arrived, and a write outdates only the entries of
+// its key and tags.
 //
 // maxAge 0 checks every hit: a read that starts after a write's
 // invalidation completed (on the writer's instance, before its answer is
@@ -152,10 +156,31 @@ func Tags(tags ...string) SetOption {
 // less than maxAge ago is served without asking, so a read may be stale for
 // at most maxAge after the invalidation (plus the pub/sub delivery, which
 // usually evicts it sooner), at one round trip per entry per maxAge.
-// Entries enter L1 unchecked when stored by this instance (Set, a loader)
-// and are checked on their first hit. While Redis is failing or backed
-// off, hits are served from L1 unchecked, as without this option (bounded
-// by WithL1TTL). Without Redis the option does nothing.
+// Entries a loader stored are current as of the epoch read before loading;
+// those stored by Set are checked (fetched) on their first hit. While Redis
+// is failing or backed off, WithCheckFailure decides: FailOpen (default)
+// serves hits from L1 unchecked, as without this option (bounded by
+// WithL1TTL); FailClosed makes them misses. Without Redis the option does
+// nothing.
 func WithL1Check(maxAge time.Duration) Option {
 	return func(c *config) { c.l1Check, c.l1CheckAge = true, max(maxAge, 0) }
 }
+
+// FailureMode is what WithL1Check does with an L1 hit it cannot check
+// because Redis is failing or backed off.
+type FailureMode int
+
+const (
+	// FailOpen serves the hit unchecked (Stats().L1Unchecked counts it):
+	// during a Redis outage a read may be stale for up to WithL1TTL, as
+	// without WithL1Check; the loaders and the database see no extra load.
+	FailOpen FailureMode = iota
+	// FailClosed makes the hit a miss: the loader (or the handler, for the
+	// response cache) runs, so no read is stale, and the database takes
+	// every read while Redis is down.
+	FailClosed
+)
+
+// WithCheckFailure sets WithL1Check's policy when Redis cannot be asked
+// (default FailOpen).
+func WithCheckFailure(m FailureMode) Option { return func(c *config) { c.checkFail = m } }

@@ -90,7 +90,8 @@ func (p *pendingWrites) done(keys, tags []string, all bool, ok bool) {
 }
 
 // flushScript applies pending invalidations. KEYS: ARGV[2] tag sets, then
-// entry keys. ARGV[1] the epoch key, ARGV[3] the channel, ARGV[4] and
+// entry keys (an unscoped write: it bumps the epoch alone, which outdates
+// every entry WithL1Check checks, see redis.go). ARGV[1] the epoch key, ARGV[3] the channel, ARGV[4] and
 // ARGV[5] the messages (keys, tags; empty: none).
 var flushScript = redis.NewScript(`
 redis.call('INCR', ARGV[1])

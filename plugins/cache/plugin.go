@@ -31,12 +31,14 @@ type subscriber struct {
 	once       sync.Once
 }
 
-// Start subscribes to the invalidation channel (with WithRedis, unless
+// Start starts L1's periodic clean-up (New starts no goroutine) and
+// subscribes to the invalidation channel (with WithRedis, unless
 // WithoutInvalidation). It does not fail when Redis is down: the
 // subscriber keeps reconnecting, readiness reports degraded meanwhile, and
 // on every (re)subscription L1 is emptied, since messages sent while it was
 // away are lost. ctx is the app's: the subscriber ends with it or in Stop.
 func (c *Cache) Start(ctx context.Context) error {
+	c.startJanitor()
 	if c.rdb == nil || !c.cfg.invalidates || c.sub != nil {
 		return nil
 	}
@@ -85,8 +87,47 @@ func (c *Cache) listen(ctx context.Context, s *subscriber) {
 	}
 }
 
-// Stop ends the subscriber.
+// startJanitor starts L1's periodic clean-up (expired entries dropped every
+// second, otter's own period), unless it runs.
+func (c *Cache) startJanitor() {
+	j := &c.janitor
+	j.Lock()
+	defer j.Unlock()
+	if j.stop != nil {
+		return
+	}
+	j.stop, j.done = make(chan struct{}), make(chan struct{})
+	go func(stop, done chan struct{}) {
+		defer close(done)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				c.l1.CleanUp()
+			}
+		}
+	}(j.stop, j.done)
+}
+
+// stopJanitor ends the clean-up goroutine and waits for it.
+func (c *Cache) stopJanitor() {
+	j := &c.janitor
+	j.Lock()
+	defer j.Unlock()
+	if j.stop == nil {
+		return
+	}
+	close(j.stop)
+	<-j.done
+	j.stop, j.done = nil, nil
+}
+
+// Stop ends the subscriber and L1's periodic clean-up.
 func (c *Cache) Stop(ctx context.Context) error {
+	c.stopJanitor()
 	s := c.sub
 	if s == nil {
 		return nil
@@ -105,14 +146,11 @@ func (c *Cache) Stop(ctx context.Context) error {
 
 // Cleanup runs when the app's life ends (after Stop, after a failed Start,
 // or when an Install that installed the cache failed): it ends the
-// invalidation subscriber if Stop did not, and stops L1's periodic
-// clean-up goroutine (otter's StopAllGoroutines), so nothing the cache
-// started outlives the app. The cache stays usable: expired L1 entries are
-// then dropped when read, or by the size bound.
+// invalidation subscriber and L1's periodic clean-up if Stop did not, so
+// nothing the cache started outlives the app. The cache stays usable:
+// expired L1 entries are then dropped when read, or by the size bound.
 func (c *Cache) Cleanup() error {
-	err := c.Stop(context.Background())
-	c.l1.StopAllGoroutines()
-	return err
+	return c.Stop(context.Background())
 }
 
 // Subscribed reports whether the invalidation subscriber is subscribed (it

@@ -223,25 +223,53 @@ func TestNoStaleWriteAfterInvalidation(t *testing.T) {
 func skipped(c *Cache) int64 { return c.Stats().StaleWritesSkipped }
 
 // TestMessageRoundTrip: every kind of invalidation message parses back to
-// what was sent, keys with NUL bytes (response cache keys) included, and
-// malformed messages are refused.
+// what was sent, keys and tags with NUL bytes (response cache keys)
+// included, each in the oldest format that can carry it; messages in the
+// first release's format (written out by hand here, as an older instance
+// sends them) parse too; a kind from a newer release is reported as
+// unknownKind (the receiver empties L1); malformed messages are refused.
 func TestMessageRoundTrip(t *testing.T) {
 	c := &Cache{id: "inst1"}
 	for _, tc := range []struct {
 		kind  byte
 		names []string
+		wire  byte // the kind byte on the wire
 	}{
-		{'k', []string{"h\x00example.com\x00/for", "plain", ""}},
-		{'k', []string{"a:b\x00\x01c"}},
-		{'t', []string{"board", "task:1"}},
-		{'a', nil},
+		{'k', []string{"h\x00example.com\x00/for", "plain", ""}, 'K'},
+		{'k', []string{"a:b\x00\x01c"}, 'K'},
+		{'k', []string{"plain", "other"}, 'k'},
+		{'t', []string{"board", "task:1"}, 't'},
+		{'t', []string{"board", "a\x00b", "task:1"}, 'T'},
+		{'a', nil, 'a'},
 	} {
-		id, kind, names, ok := parseMessage(c.message(tc.kind, tc.names))
+		msg := c.message(tc.kind, tc.names)
+		if msg[len("inst1")+1] != tc.wire {
+			t.Errorf("%c %q sent as %c, want %c", tc.kind, tc.names, msg[len("inst1")+1], tc.wire)
+		}
+		id, kind, names, ok := parseMessage(msg)
 		if !ok || id != "inst1" || kind != tc.kind || !slices.Equal(names, tc.names) {
 			t.Errorf("%c %q: parsed %v %q %c %q", tc.kind, tc.names, ok, id, kind, names)
 		}
 	}
-	for _, bad := range []string{"", "inst1", "inst1\x00", "inst1\x00tx", "inst1\x00K\x005:abc", "inst1\x00K\x00x:abc", "inst1\x00Kabc"} {
+	for _, tc := range []struct {
+		msg   string
+		kind  byte
+		names []string
+	}{
+		{"old\x00k\x00key1\x00key2", 'k', []string{"key1", "key2"}},
+		{"old\x00t\x00board\x00task:7", 't', []string{"board", "task:7"}},
+		{"old\x00K\x004:k\x00ey", 'k', []string{"k\x00ey"}},
+		{"old\x00a", 'a', nil},
+	} {
+		id, kind, names, ok := parseMessage(tc.msg)
+		if !ok || id != "old" || kind != tc.kind || !slices.Equal(names, tc.names) {
+			t.Errorf("old-format %q: parsed %v %q %c %q", tc.msg, ok, id, kind, names)
+		}
+	}
+	if _, kind, _, ok := parseMessage("new\x00Zwhatever"); !ok || kind != unknownKind {
+		t.Errorf("a newer kind parsed as %v %c, want unknownKind", ok, kind)
+	}
+	for _, bad := range []string{"", "inst1", "inst1\x00", "inst1\x00tx", "inst1\x00K\x005:abc", "inst1\x00K\x00x:abc", "inst1\x00Kabc", "inst1\x00T\x009:ab"} {
 		if _, _, _, ok := parseMessage(bad); ok {
 			t.Errorf("%q parsed", bad)
 		}

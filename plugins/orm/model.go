@@ -78,8 +78,11 @@ func Restore(ctx context.Context, db bun.IDB, model any) (int64, error) {
 type Page[T any] struct {
 	// Items are the page's rows.
 	Items []T `json:"items"`
-	// Total counts the rows of the whole listing (offset pagination; an
-	// empty listing has "total": 0). Keyset pages do not count: 0.
+	// Total counts the rows of the whole listing, for offset pages
+	// (Paginate: one count query per page; an empty listing has
+	// "total": 0). Keyset pages (PaginateKeyset) take no count, the point
+	// of them on large tables: Total is always 0 there and means "not
+	// counted"; HasMore and NextCursor tell whether a page follows.
 	Total int `json:"total"`
 	// Limit is the page size asked for.
 	Limit int `json:"limit"`

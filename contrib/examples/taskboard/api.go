@@ -123,10 +123,15 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// ListTasksIn filters and pages GET /tasks.
+// ListTasksIn filters and pages GET /tasks. Offset pages (the default:
+// API v1's clients, the board page and the harness read total) count the
+// whole listing; cursor pages (keyset: cursor present, "" for the first
+// page) take no count, cost the same at any depth and do not shift when
+// tasks are added.
 type ListTasksIn struct {
 	Limit    int      `query:"limit" minimum:"1" maximum:"100" default:"20"`
 	Offset   int      `query:"offset" minimum:"0" default:"0"`
+	Cursor   *string  `query:"cursor" maxLength:"512" pattern:"^(|[A-Za-z0-9_-]+)$" doc:"Keyset pagination: empty for the first page, then the previous page's next_cursor (also in the Link header, rel=next). No count is taken: total is 0 and has_more tells whether a page follows. With a cursor, offset is ignored."`
 	Status   string   `query:"status" enum:"todo,doing,done" doc:"Only tasks in this state"`
 	Tag      []string `query:"tag" maxItems:"5" doc:"Only tasks with every one of these tags (repeat the parameter)"`
 	Assignee *int64   `query:"assignee" minimum:"1"`
@@ -138,6 +143,21 @@ func listTasks(c *covet.Context, in *ListTasksIn) (*orm.Page[Task], error) {
 	if err != nil {
 		return nil, err
 	}
+	if in.Cursor != nil { // offset is ignored: a cursor says where the page starts
+		page, err := orm.PaginateKeyset[Task](c.Context(), listFilter(db, in), listKeyset, *in.Cursor, in.Limit)
+		if err != nil {
+			return nil, err
+		}
+		if page.NextCursor != "" {
+			u := *c.Request().URL
+			q := u.Query()
+			q.Set("cursor", page.NextCursor)
+			q.Del("offset")
+			u.RawQuery = q.Encode()
+			c.Response().Header().Set("Link", "<"+u.RequestURI()+`>; rel="next"`)
+		}
+		return &page, nil
+	}
 	page, err := orm.Paginate[Task](c.Context(), listQuery(db, in), in.Limit, in.Offset)
 	if err != nil {
 		return nil, err
@@ -145,10 +165,19 @@ func listTasks(c *covet.Context, in *ListTasksIn) (*orm.Page[Task], error) {
 	return &page, nil
 }
 
+// listKeyset is the list's order as a keyset: tasks_list_idx (priority, id)
+// serves it, pages continue after the last row's (priority, id).
+var listKeyset = orm.Keyset{Columns: []string{"priority", "id"}}
+
 // listQuery selects the tasks GET /tasks lists, in the list's order (the
 // index tasks_list_idx, migration 003, serves it), without limit or offset.
 func listQuery(db bun.IDB, in *ListTasksIn) *bun.SelectQuery {
-	q := db.NewSelect().Model((*Task)(nil)).Order("priority ASC", "id ASC")
+	return listFilter(db, in).Order("priority ASC", "id ASC")
+}
+
+// listFilter is listQuery without the order (PaginateKeyset sets it).
+func listFilter(db bun.IDB, in *ListTasksIn) *bun.SelectQuery {
+	q := db.NewSelect().Model((*Task)(nil))
 	if in.Status != "" {
 		q = q.Where("status = ?", in.Status)
 	}

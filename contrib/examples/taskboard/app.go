@@ -268,7 +268,9 @@ func NewApp(cfg Config) (*covet.App, error) {
 	tasks := api.Group("/tasks")
 	tasks.With(covet.Tag("tasks"))
 	covet.Get(tasks, "", listTasks).Name("tasks.list").Summary("List tasks").
-		Description("Filter by status, tags, assignee or title; page with limit and offset.").With(cacheList...)
+		Description("Filter by status, tags, assignee or title. Page with limit and offset (the default: total counts " +
+			"the whole listing), or with cursor (keyset: start with cursor= and follow next_cursor or the Link rel=next " +
+			"header; no count is taken, total is 0; each page costs the same at any depth).").With(cacheList...)
 	covet.Post(tasks, "", createTask(newWebhook(cfg)), orm.Transactional()).Name("tasks.create").Status(http.StatusCreated).
 		Summary("Create a task").With(signedIn...).Response(http.StatusUnprocessableEntity, "Invalid task or unknown assignee", nil)
 	covet.Get(tasks, "/{id:int}", getTask).Name("tasks.get").Summary("Get a task").With(cacheDetail...).

@@ -55,8 +55,10 @@ func installCache(app *covet.App, cfg Config, rdb *redis.Client, prefix string) 
 		opts = append(opts, cache.WithRedis(rdb), cache.WithRedisTimeout(time.Second))
 		// Invalidation messages reach the other instances after the
 		// write's answer, so a read there right after it could be served
-		// from memory, stale. The check (one GET of the invalidation epoch
-		// per in-memory hit, or per entry per CacheMaxStale) bounds that.
+		// from memory, stale. The check (one round trip per in-memory hit,
+		// or per entry per CacheMaxStale: are the generations of the
+		// entry's key and tags newer than the entry?) bounds that; a task
+		// write outdates the lists and that task's detail only.
 		if cfg.CacheMaxStale >= 0 {
 			opts = append(opts, cache.WithL1Check(cfg.CacheMaxStale))
 		}

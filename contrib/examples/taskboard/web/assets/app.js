@@ -12,7 +12,11 @@ document.addEventListener("htmx:afterSwap", (ev) => {
 //   EventSource retries a broken stream and resumes with Last-Event-ID; one
 //   the browser gave up on (an HTTP error while the instance restarts) is
 //   replaced, with backoff, by a new one that resumes with ?lastEventId=.
-//   The server replays what the page missed, so no change is lost.
+//   The server replays what the page missed, so no change is lost. The
+//   first stream has no event id to resume from: a change committed after
+//   the server rendered the list and before the stream joined the room
+//   would reach neither channel, so the list is reloaded once when the
+//   first stream opens (from then on the stream delivers every change).
 // - A WebSocket (/api/v1/tasks/live) carries the same events; it reloads
 //   the list while the stream is down, and is reopened with backoff.
 // A reload never throws away a row being edited inline or a row request in
@@ -70,7 +74,7 @@ document.addEventListener("htmx:afterSwap", (ev) => {
     stream = new EventSource("/api/v1/tasks/events" + q);
     stream.addEventListener("open", () => {
       streamDelay = 0;
-      live.streamOpens++;
+      if (live.streamOpens++ === 0 && !lastId) reload(); // changes since the render
     });
     stream.addEventListener("task", (ev) => {
       if (ev.lastEventId) lastId = ev.lastEventId;
