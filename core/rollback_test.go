@@ -150,8 +150,8 @@ func TestFailedInstallRollsBackEverything(t *testing.T) {
 			app.UseAt(covet.PhaseResource, setHeader("X-Extra", "resource"))
 			return nil
 		}},
-		{"UseFirst", func(app *covet.App, g *covet.Group, rt *covet.Route) error {
-			app.UseFirst(setHeader("X-Extra", "first"))
+		{"UseAt", func(app *covet.App, g *covet.Group, rt *covet.Route) error {
+			app.UseAt(covet.PhaseApp-1, setHeader("X-Extra", "first"))
 			return nil
 		}},
 		{"pre middleware", func(app *covet.App, g *covet.Group, rt *covet.Route) error {
