@@ -3,9 +3,7 @@ package covet
 import (
 	"errors"
 	"io"
-	"mime"
 	"mime/multipart"
-	"net/http"
 	"net/textproto"
 	"os"
 
@@ -85,20 +83,12 @@ func (c *Context) multipartLimits() MultipartLimits {
 // destination without spooling. fn reads the part before returning (or it
 // is skipped); an error from fn stops and is returned.
 func (c *Context) Multipart(fn func(p *Part) error) error {
-	r := c.Request()
-	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "multipart/form-data" {
-		return bindError(binding.UnsupportedMedia(mt, "multipart/form-data"))
+	r, lim := c.Request(), c.multipartLimits()
+	boundary, refused := binding.MultipartBoundary(r, lim.MaxBodySize)
+	if refused != nil {
+		return bindError(refused)
 	}
-	boundary := params["boundary"]
-	if boundary == "" {
-		return NewError(http.StatusBadRequest, "multipart body without a boundary")
-	}
-	lim := c.multipartLimits()
-	if r.ContentLength > lim.MaxBodySize {
-		return bindError(binding.BodyTooLarge(lim.MaxBodySize))
-	}
-	err = upload.Each(r.Body, boundary, upload.Limits(lim), func(p *multipart.Part, content io.Reader, isFile bool) error {
+	err := upload.Each(r.Body, boundary, upload.Limits(lim), func(p *multipart.Part, content io.Reader, isFile bool) error {
 		part := &Part{Name: p.FormName(), Header: p.Header, r: content}
 		if isFile {
 			part.Filename = upload.SanitizeFilename(p.FileName())
