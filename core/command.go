@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/covetgo/covet/core/internal/cli"
@@ -49,16 +48,10 @@ const ListenFDEnv = "COVET_LISTEN_FD"
 // AddCommand adds a command App.Main runs when the program's first argument
 // is its name. An empty name, a nil Run or a name used twice panics.
 func (a *App) AddCommand(cmd Command) {
-	if cmd.Name == "" || cmd.Run == nil || strings.HasPrefix(cmd.Name, "-") {
-		panic(fmt.Sprintf("covet: AddCommand %q: a command needs a name (not a flag) and a Run function", cmd.Name))
-	}
-	for _, c := range a.commands {
-		if c.Name == cmd.Name {
-			panic(fmt.Sprintf("covet: AddCommand: command %q added twice", cmd.Name))
-		}
-	}
-	a.commands = append(a.commands, cmd)
+	a.commands = cli.Add(a.commands, cmd, cmd.Name, cmd.Run != nil, commandName)
 }
+
+func commandName(c Command) string { return c.Name }
 
 // Commands returns every command App.Main knows, sorted by name: the
 // built-in serve, routes and help, the app's (AddCommand) and the installed
@@ -96,7 +89,7 @@ func (a *App) Main(addr string, args []string) error {
 // remaining arguments, writing its output to out. An unknown command is an
 // error that lists the known ones.
 func (a *App) RunCommand(ctx context.Context, out io.Writer, args []string) error {
-	c, err := cli.Find(a.Commands(), func(c Command) string { return c.Name }, args)
+	c, err := cli.Find(a.Commands(), commandName, args)
 	if err != nil {
 		return err
 	}
