@@ -144,7 +144,7 @@ func (c *Context) SetRequest(r *http.Request) {
 	c.live()
 	c.req = r
 	// r has its own context; the values set stay visible from it.
-	c.keys.Replaced(nil)
+	c.keys.RequestReplaced()
 }
 
 // Response returns the response writer.
@@ -172,7 +172,7 @@ func (c *Context) SetContext(ctx context.Context) {
 		panic("covet: SetContext with a nil context")
 	}
 	c.dirty = true
-	c.keys.Replaced(ctx) // the values set stay visible from ctx
+	c.keys.SetContext(ctx) // the values set stay visible from ctx
 }
 
 // Route returns the matched route's description, or nil when no route

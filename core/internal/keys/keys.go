@@ -196,9 +196,16 @@ func (s *State) attach(r *http.Request, requestID string) *http.Request {
 	return r
 }
 
-// Replaced records that the request was replaced (SetRequest, ctx nil) or
-// its context (SetContext): the values must stay visible from it.
-func (s *State) Replaced(ctx context.Context) {
+// RequestReplaced records that SetRequest replaced the request: it has its
+// own context, from which the values must stay visible.
+func (s *State) RequestReplaced() {
+	s.ctx = nil
+	s.pending = s.pending || s.store != nil || len(s.vals) > 0
+}
+
+// SetContext records SetContext's context, from which the values must stay
+// visible.
+func (s *State) SetContext(ctx context.Context) {
 	s.ctx = ctx
 	s.pending = s.pending || s.store != nil || len(s.vals) > 0
 }
