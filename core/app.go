@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/covetgo/covet/core/command"
 	"github.com/covetgo/covet/core/internal/background"
 	"github.com/covetgo/covet/core/internal/binding"
 	"github.com/covetgo/covet/core/internal/inject"
@@ -59,8 +60,8 @@ type App struct {
 	lifecycle  lifecycle.Lifecycle[Plugin]
 	background background.Tracker
 
-	commands []Command   // AddCommand (command.go)
-	viaMain  atomic.Bool // serving through App.Main (command.go)
+	commands []command.Command // AddCommand (command.go)
+	viaMain  atomic.Bool       // serving through App.Main (command.go)
 }
 
 // HandlerFunc handles a request. Returning a non-nil error hands it to the
