@@ -72,11 +72,7 @@ func (a *App) builtinCommands() []command.Command {
 }
 
 func (a *App) helpCommand(_ context.Context, args []string, out io.Writer) error {
-	var rows []cli.Command
-	for _, c := range a.Commands() {
-		rows = append(rows, cli.Command{Name: c.Name, Usage: c.Usage, Summary: c.Summary})
-	}
-	return cli.PrintHelp(out, rows)
+	return cli.PrintHelp(out, a.Commands())
 }
 
 // routesCommand prints the route table.
