@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/covetgo/covet/core/command"
 	"github.com/covetgo/covet/core/internal/background"
 	"github.com/covetgo/covet/core/internal/binding"
 	"github.com/covetgo/covet/core/internal/inject"
@@ -34,7 +35,7 @@ type App struct {
 	logger *slog.Logger
 
 	pre     []Middleware
-	mw      []Middleware       // PhaseApp middleware (Use, UseFirst); all of it once built
+	mw      []Middleware       // PhaseApp middleware (Use); all of it once built
 	phased  []phasedMiddleware // UseAt with another phase
 	routes  []*Route
 	groups  []*Group
@@ -59,8 +60,8 @@ type App struct {
 	lifecycle  lifecycle.Lifecycle[Plugin]
 	background background.Tracker
 
-	commands []Command   // AddCommand (command.go)
-	viaMain  atomic.Bool // serving through App.Main (command.go)
+	commands []command.Command // AddCommand (command.go)
+	viaMain  atomic.Bool       // serving through App.Main (command.go)
 }
 
 // HandlerFunc handles a request. Returning a non-nil error hands it to the
@@ -100,16 +101,6 @@ func (a *App) Development() bool { return a.cfg.development }
 func (a *App) Use(mw ...Middleware) {
 	a.configuring("Use")
 	a.mw = append(a.mw, mw...)
-}
-
-// UseFirst adds app-level middleware outside all PhaseApp middleware added
-// so far (the last UseFirst call is the outermost of PhaseApp).
-//
-// Deprecated: the position then depends on the order of calls; use UseAt
-// with a Phase, which states it whatever the install order.
-func (a *App) UseFirst(mw ...Middleware) {
-	a.configuring("UseFirst")
-	a.mw = append(slices.Clone(mw), a.mw...)
 }
 
 // Pre adds middleware that runs before routing: it may rewrite the request's

@@ -603,7 +603,7 @@ func TestWrapMiddlewareBuiltOnceAndRestores(t *testing.T) {
 	}
 }
 
-func TestMatchAndUseFirst(t *testing.T) {
+func TestMatchAndUseAt(t *testing.T) {
 	app := covet.New()
 	var order []string
 	mark := func(name string) covet.Middleware {
@@ -612,9 +612,9 @@ func TestMatchAndUseFirst(t *testing.T) {
 		}
 	}
 	app.Use(mark("a"))
-	app.UseFirst(mark("first"))
+	app.UseAt(covet.PhaseApp-1, mark("first"))
 	app.Use(mark("b"))
-	app.UseFirst(mark("outer"))
+	app.UseAt(covet.PhaseApp-2, mark("outer"))
 	app.GET("/users/me", ok("me")).Name("me")
 	app.GET("/users/{id:int}", ok("id")).Name("byid")
 	covettest.New(t, app).Get("/users/me").Do().ExpectStatus(200)

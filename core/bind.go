@@ -1,7 +1,6 @@
 package covet
 
 import (
-	"fmt"
 	"reflect"
 
 	"github.com/covetgo/covet/core/internal/binding"
@@ -9,9 +8,7 @@ import (
 
 // routeBind holds a route's binding options; nil fields keep the app's.
 type routeBind struct {
-	bodyLimit *int64
-	strict    *bool
-	maxDepth  *int
+	binding.Overrides
 	multipart *MultipartLimits
 }
 
@@ -20,16 +17,7 @@ func (c *Context) bindOptions() binding.Options {
 	cfg := &c.app.cfg
 	o := binding.Options{BodyLimit: cfg.bodyLimit, Strict: cfg.strictJSON, MaxDepth: cfg.maxJSONDepth, Codec: bodyDecoder(cfg.json)}
 	if c.route != nil && c.route.bind != nil {
-		b := c.route.bind
-		if b.bodyLimit != nil {
-			o.BodyLimit = *b.bodyLimit
-		}
-		if b.strict != nil {
-			o.Strict = *b.strict
-		}
-		if b.maxDepth != nil {
-			o.MaxDepth = *b.maxDepth
-		}
+		o = c.route.bind.Apply(o)
 	}
 	return o
 }
@@ -45,19 +33,19 @@ func routeBindOf(r *Route) *routeBind {
 // BodyLimit sets the route's limit on JSON and urlencoded bodies (default
 // DefaultBodyLimit, or WithBodyLimit). Multipart bodies have MultipartLimits.
 func BodyLimit(n int64) RouteOption {
-	return func(r *Route) { routeBindOf(r).bodyLimit = &n }
+	return func(r *Route) { routeBindOf(r).BodyLimit = &n }
 }
 
 // DisallowUnknownFields makes the route answer 422 to a JSON body with
 // fields its type does not declare (on) or accept them (off), whatever the
 // app's WithDisallowUnknownFields says.
 func DisallowUnknownFields(on bool) RouteOption {
-	return func(r *Route) { routeBindOf(r).strict = &on }
+	return func(r *Route) { routeBindOf(r).Strict = &on }
 }
 
 // MaxJSONDepth sets the route's nesting limit for JSON bodies.
 func MaxJSONDepth(n int) RouteOption {
-	return func(r *Route) { routeBindOf(r).maxDepth = &n }
+	return func(r *Route) { routeBindOf(r).MaxDepth = &n }
 }
 
 // UploadLimits sets the route's multipart limits (zero fields take the defaults).
@@ -96,7 +84,7 @@ func WithEncoders(encs ...Encoder) Option {
 // typed inputs (see HandleTyped), defaults and validation. A failure is the
 // error to return (400, 413, 415, or 422 listing every failing field).
 func (c *Context) Bind(v any) error {
-	ip, err := bindTarget(v)
+	ip, err := binding.InputTarget(v)
 	if err != nil {
 		return err
 	}
@@ -114,23 +102,10 @@ func (c *Context) Bind(v any) error {
 	return c.bindInput(ip, v, vs)
 }
 
-// bindTarget compiles the input plan of the struct v points to.
-func bindTarget(v any) (*binding.InputPlan, error) {
-	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
-		return nil, fmt.Errorf("covet: Bind needs a non-nil pointer to a struct, not %T", v)
-	}
-	ip, err := binding.CompileInput(rv.Type().Elem())
-	if err != nil {
-		return nil, fmt.Errorf("covet: Bind %T: %w", v, err)
-	}
-	return ip, nil
-}
-
 // BindJSON decodes the JSON body into v (a pointer to any JSON type) and
 // validates it with the tags of v's type, as a typed handler's Body.
 func (c *Context) BindJSON(v any) error {
-	tp, err := jsonTarget("BindJSON", v)
+	tp, err := binding.JSONTarget("BindJSON", v)
 	if err != nil {
 		return err
 	}
@@ -148,19 +123,6 @@ func (c *Context) BindJSON(v any) error {
 		return validationError([]FieldError{{Location: "body", Message: "a JSON body is required"}})
 	}
 	return decodeJSON(*bp, tp, v, o)
-}
-
-// jsonTarget compiles the body plan of the value v points to.
-func jsonTarget(who string, v any) (*binding.TypePlan, error) {
-	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.Pointer || rv.IsNil() {
-		return nil, fmt.Errorf("covet: %s needs a non-nil pointer, not %T", who, v)
-	}
-	tp, err := binding.BodyPlan(rv.Type().Elem())
-	if err != nil {
-		return nil, fmt.Errorf("covet: %s %T: %w", who, v, err)
-	}
-	return tp, nil
 }
 
 // stateError is the 422 listing the failures vs collected, or nil.
@@ -184,7 +146,7 @@ func decodeJSON(data []byte, tp *binding.TypePlan, v any, o binding.Options) err
 // BindQuery fills the query-tagged fields of v (a pointer to a struct), with
 // defaults and validation; other fields are left alone.
 func (c *Context) BindQuery(v any) error {
-	ip, err := bindTarget(v)
+	ip, err := binding.InputTarget(v)
 	if err != nil {
 		return err
 	}
@@ -205,7 +167,7 @@ func (c *Context) BindQuery(v any) error {
 // that is not a request body (WebSocket messages, queue payloads). A
 // failure is an *Error: 400 for malformed JSON, 422 listing the fields.
 func (a *App) DecodeJSON(data []byte, v any) error {
-	tp, err := jsonTarget("DecodeJSON", v)
+	tp, err := binding.JSONTarget("DecodeJSON", v)
 	if err != nil {
 		return err
 	}
@@ -222,7 +184,7 @@ func (a *App) DecodeJSON(data []byte, v any) error {
 // 422 *Error (Location "query"). A scalar takes its key's first value; a
 // slice given an empty list is empty (no default).
 func BindValues(v any, values map[string][]string) error {
-	ip, err := bindTarget(v)
+	ip, err := binding.InputTarget(v)
 	if err != nil {
 		return err
 	}

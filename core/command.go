@@ -2,76 +2,36 @@ package covet
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
+	"github.com/covetgo/covet/core/command"
 	"github.com/covetgo/covet/core/internal/cli"
 )
 
-// Command is a subcommand of an application's own binary, run by App.Main
-// (`go run . routes`, `./app migrate up`). The covet command-line tool
-// (contrib/covet) runs these through the app instead of parsing its source.
-type Command struct {
-	Name    string // the first argument, which selects the command ("migrate")
-	Usage   string // the synopsis without the name ("up|down|status|create NAME")
-	Summary string // one line for the help listing
-	// Run runs the command with the arguments after its name, writing its
-	// report to out; ctx is canceled on SIGINT or SIGTERM.
-	Run func(ctx context.Context, args []string, out io.Writer) error
-}
-
-// Commander is a plugin that offers commands to App.Main (orm's "migrate",
-// openapi's "openapi"). Commands is called when a command runs, after every
-// plugin was installed.
-type Commander interface {
-	Commands() []Command
-}
-
-// ErrNoMain is returned by Run, Serve and ServeContext when the covet tool
-// started the process to run a command (CommandEnv is set) but the app
-// serves without App.Main, so the tool reports it instead of waiting.
-var ErrNoMain = errors.New("covet: this app does not run commands: its main calls Run or Serve instead of App.Main (see covet.App.Main)")
-
-// CommandEnv is the environment variable the covet tool sets when it runs
-// an app's command; see ErrNoMain.
-const CommandEnv = "COVET_COMMAND"
-
-// ListenFDEnv is the environment variable that hands Run an inherited
-// listening socket by file descriptor number (3 for the first of
-// exec.Cmd.ExtraFiles): `covet dev` keeps the socket open across restarts.
-const ListenFDEnv = "COVET_LISTEN_FD"
-
 // AddCommand adds a command App.Main runs when the program's first argument
 // is its name. An empty name, a nil Run or a name used twice panics.
-func (a *App) AddCommand(cmd Command) {
-	if cmd.Name == "" || cmd.Run == nil || strings.HasPrefix(cmd.Name, "-") {
-		panic(fmt.Sprintf("covet: AddCommand %q: a command needs a name (not a flag) and a Run function", cmd.Name))
-	}
-	for _, c := range a.commands {
-		if c.Name == cmd.Name {
-			panic(fmt.Sprintf("covet: AddCommand: command %q added twice", cmd.Name))
-		}
-	}
-	a.commands = append(a.commands, cmd)
+func (a *App) AddCommand(cmd command.Command) {
+	a.commands = cli.Add(a.commands, cmd, cmd.Name, cmd.Run != nil, commandName)
 }
+
+func commandName(c command.Command) string { return c.Name }
 
 // Commands returns every command App.Main knows, sorted by name: the
 // built-in serve, routes and help, the app's (AddCommand) and the installed
-// plugins' (Commander). Where names collide, the app's own command wins over
+// plugins' (command.Commander). Where names collide, the app's own command wins over
 // a plugin's, and both over a built-in one.
-func (a *App) Commands() []Command {
-	var fromPlugins []Command
+func (a *App) Commands() []command.Command {
+	var fromPlugins []command.Command
 	for _, p := range a.plugins {
-		if cm, ok := p.(Commander); ok {
+		if cm, ok := p.(command.Commander); ok {
 			fromPlugins = append(fromPlugins, cm.Commands()...)
 		}
 	}
-	usable := func(c Command) (string, bool) { return c.Name, c.Name != "" && c.Run != nil }
+	usable := func(c command.Command) (string, bool) { return c.Name, c.Name != "" && c.Run != nil }
 	return cli.Merge(usable, a.builtinCommands(), fromPlugins, a.commands)
 }
 
@@ -96,15 +56,15 @@ func (a *App) Main(addr string, args []string) error {
 // remaining arguments, writing its output to out. An unknown command is an
 // error that lists the known ones.
 func (a *App) RunCommand(ctx context.Context, out io.Writer, args []string) error {
-	c, err := cli.Find(a.Commands(), func(c Command) string { return c.Name }, args)
+	c, err := cli.Find(a.Commands(), commandName, args)
 	if err != nil {
 		return err
 	}
 	return c.Run(ctx, args[1:], out)
 }
 
-func (a *App) builtinCommands() []Command {
-	return []Command{
+func (a *App) builtinCommands() []command.Command {
+	return []command.Command{
 		{Name: "serve", Usage: "[--addr host:port]", Summary: "serve the app (the default)", Run: func(context.Context, []string, io.Writer) error { return nil }},
 		{Name: "routes", Usage: "", Summary: "print the route table", Run: a.routesCommand},
 		{Name: "help", Usage: "", Summary: "list the commands", Run: a.helpCommand},
@@ -112,11 +72,7 @@ func (a *App) builtinCommands() []Command {
 }
 
 func (a *App) helpCommand(_ context.Context, args []string, out io.Writer) error {
-	var rows []cli.Command
-	for _, c := range a.Commands() {
-		rows = append(rows, cli.Command{Name: c.Name, Usage: c.Usage, Summary: c.Summary})
-	}
-	return cli.PrintHelp(out, rows)
+	return cli.PrintHelp(out, a.Commands())
 }
 
 // routesCommand prints the route table.
@@ -131,7 +87,7 @@ func (a *App) routesCommand(_ context.Context, args []string, out io.Writer) err
 	return cli.PrintRoutes(out, rows)
 }
 
-// commandMode reports whether serving is a mistake (ErrNoMain).
+// commandMode reports whether serving is a mistake (command.ErrNoMain).
 func (a *App) commandMode() bool {
-	return os.Getenv(CommandEnv) != "" && !a.viaMain.Load()
+	return os.Getenv(command.Env) != "" && !a.viaMain.Load()
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	covet "github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/core/command"
 )
 
 type greetIn struct {
@@ -25,8 +26,8 @@ type commandPlugin struct{ ran []string }
 
 func (p *commandPlugin) Name() string             { return "cmdplugin" }
 func (p *commandPlugin) Install(*covet.App) error { return nil }
-func (p *commandPlugin) Commands() []covet.Command {
-	return []covet.Command{
+func (p *commandPlugin) Commands() []command.Command {
+	return []command.Command{
 		{Name: "seed", Usage: "[N]", Summary: "seed the database", Run: func(_ context.Context, args []string, out io.Writer) error {
 			p.ran = append(p.ran, strings.Join(args, " "))
 			_, err := io.WriteString(out, "seeded\n")
@@ -39,7 +40,7 @@ func (p *commandPlugin) Commands() []covet.Command {
 	}
 }
 
-var _ covet.Commander = (*commandPlugin)(nil)
+var _ command.Commander = (*commandPlugin)(nil)
 
 func commandApp(t *testing.T) (*covet.App, *commandPlugin) {
 	t.Helper()
@@ -52,7 +53,7 @@ func commandApp(t *testing.T) (*covet.App, *commandPlugin) {
 	if err := app.Install(p); err != nil {
 		t.Fatal(err)
 	}
-	app.AddCommand(covet.Command{Name: "shared", Summary: "app version", Run: func(_ context.Context, _ []string, out io.Writer) error {
+	app.AddCommand(command.Command{Name: "shared", Summary: "app version", Run: func(_ context.Context, _ []string, out io.Writer) error {
 		_, err := io.WriteString(out, "app\n")
 		return err
 	}})
@@ -122,30 +123,30 @@ func TestCommandsFromPluginsAndApp(t *testing.T) {
 func TestAddCommandRejectsDuplicates(t *testing.T) {
 	app := covet.New()
 	run := func(context.Context, []string, io.Writer) error { return nil }
-	app.AddCommand(covet.Command{Name: "x", Run: run})
+	app.AddCommand(command.Command{Name: "x", Run: run})
 	defer func() {
 		if recover() == nil {
 			t.Fatal("a second command x did not panic")
 		}
 	}()
-	app.AddCommand(covet.Command{Name: "x", Run: run})
+	app.AddCommand(command.Command{Name: "x", Run: run})
 }
 
 func TestServeRefusesInCommandMode(t *testing.T) {
-	t.Setenv(covet.CommandEnv, "1")
+	t.Setenv(command.Env, "1")
 	app := covet.New()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := app.ServeContext(context.Background(), ln); !errors.Is(err, covet.ErrNoMain) {
-		t.Fatalf("ServeContext under %s: %v, want ErrNoMain", covet.CommandEnv, err)
+	if err := app.ServeContext(context.Background(), ln); !errors.Is(err, command.ErrNoMain) {
+		t.Fatalf("ServeContext under %s: %v, want ErrNoMain", command.Env, err)
 	}
-	if err := app.Run("127.0.0.1:0"); !errors.Is(err, covet.ErrNoMain) {
-		t.Fatalf("Run under %s: %v, want ErrNoMain", covet.CommandEnv, err)
+	if err := app.Run("127.0.0.1:0"); !errors.Is(err, command.ErrNoMain) {
+		t.Fatalf("Run under %s: %v, want ErrNoMain", command.Env, err)
 	}
 	// Main runs the command: the hook is there.
-	app.AddCommand(covet.Command{Name: "ok", Run: func(context.Context, []string, io.Writer) error { return nil }})
+	app.AddCommand(command.Command{Name: "ok", Run: func(context.Context, []string, io.Writer) error { return nil }})
 	if err := app.Main(":0", []string{"ok"}); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	covet "github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/core/command"
 )
 
 // TestRunServesInheritedListener: with COVET_LISTEN_FD set, Run serves on
@@ -26,7 +27,7 @@ func TestRunServesInheritedListener(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	t.Setenv(covet.ListenFDEnv, strconv.Itoa(int(f.Fd())))
+	t.Setenv(command.ListenFDEnv, strconv.Itoa(int(f.Fd())))
 	app := covet.New()
 	app.GET("/", func(c *covet.Context) error { return c.Text(200, "inherited") })
 	done := make(chan error, 1)
@@ -47,7 +48,7 @@ func TestRunServesInheritedListener(t *testing.T) {
 }
 
 func TestRunRejectsBadListenFD(t *testing.T) {
-	t.Setenv(covet.ListenFDEnv, "x")
+	t.Setenv(command.ListenFDEnv, "x")
 	if err := covet.New().Run("127.0.0.1:0"); err == nil {
 		t.Fatal("Run with COVET_LISTEN_FD=x: no error")
 	}

@@ -44,22 +44,17 @@ type Context struct {
 	redirectTo string
 	miss       irouter.Miss // the answer to an unmatched request
 	query      url.Values
-	values     []keys.Value // Key.Set values until the request's context needs them (pooled)
-	keys       *keys.Store  // the values once visible from the context (not pooled)
-	// keysPending: the request's context may lack the keys (attached when
-	// the request or its context is next asked for).
-	keysPending bool
-	requestID   string
-	logger      *slog.Logger
-	released    bool
-	errHandled  bool
-	abortErr    error                  // an error after the response started: abort it
-	streaming   bool                   // the request's context ends when the app drains
-	dirty       bool                   // set by every setter of the fields release clears only when set
-	cleanups    []func()               // OnDone callbacks, run last first
-	deps        inject.Slots[*Context] // providers' values (provide.go)
-	jsonBuf     []byte                 // StdJSON's encoding buffer, pooled
-	pendingCtx  context.Context        // SetContext's, not yet on the request
+	keys       keys.State // Key values and SetContext's context
+	requestID  string
+	logger     *slog.Logger
+	released   bool
+	errHandled bool
+	abortErr   error                  // an error after the response started: abort it
+	streaming  bool                   // the request's context ends when the app drains
+	dirty      bool                   // set by every setter of the fields release clears only when set
+	cleanups   []func()               // OnDone callbacks, run last first
+	deps       inject.Slots[*Context] // providers' values (provide.go)
+	jsonBuf    []byte                 // StdJSON's encoding buffer, pooled
 }
 
 // release clears the per-request state. Fields are only written when set,
@@ -90,11 +85,7 @@ func (c *Context) release() {
 		c.redirectTo = ""
 		c.miss = 0
 		c.query = nil
-		clear(c.values)
-		c.values = c.values[:0]
-		c.keys = nil
-		c.keysPending = false
-		c.pendingCtx = nil
+		c.keys.Reset()
 		c.requestID = ""
 		c.logger = nil
 		c.errHandled = false
@@ -142,11 +133,8 @@ func (c *Context) App() *App { return c.app }
 // Request returns the request.
 func (c *Context) Request() *http.Request {
 	c.live()
-	if c.keysPending {
-		c.attachStore()
-	}
-	if c.pendingCtx != nil {
-		c.applyContext()
+	if c.keys.Pending() {
+		c.req = c.keys.Request(c.req, c.requestID)
 	}
 	return c.req
 }
@@ -155,9 +143,8 @@ func (c *Context) Request() *http.Request {
 func (c *Context) SetRequest(r *http.Request) {
 	c.live()
 	c.req = r
-	c.pendingCtx = nil // r has its own context
-	// The values set stay visible from its context (checked when asked for).
-	c.keysPending = c.keysPending || c.keys != nil || len(c.values) > 0
+	// r has its own context; the values set stay visible from it.
+	c.keys.RequestReplaced()
 }
 
 // Response returns the response writer.
@@ -167,11 +154,10 @@ func (c *Context) Response() *Response { c.live(); return c.res }
 // or the handler's deadline passes.
 func (c *Context) Context() context.Context {
 	c.live()
-	if c.keysPending {
-		c.attachStore()
-	}
-	if c.pendingCtx != nil {
-		return c.pendingCtx
+	if c.keys.Pending() {
+		var ctx context.Context
+		c.req, ctx = c.keys.Context(c.req, c.requestID)
+		return ctx
 	}
 	return c.req.Context()
 }
@@ -185,16 +171,8 @@ func (c *Context) SetContext(ctx context.Context) {
 	if ctx == nil {
 		panic("covet: SetContext with a nil context")
 	}
-	c.pendingCtx = ctx
 	c.dirty = true
-	// The values set stay visible from ctx (checked when asked for).
-	c.keysPending = c.keysPending || c.keys != nil || len(c.values) > 0
-}
-
-// applyContext puts SetContext's context on a copy of the request.
-func (c *Context) applyContext() {
-	c.req = c.req.WithContext(c.pendingCtx)
-	c.pendingCtx = nil
+	c.keys.SetContext(ctx) // the values set stay visible from ctx
 }
 
 // Route returns the matched route's description, or nil when no route
@@ -315,11 +293,7 @@ func (c *Context) SetRequestID(id string) {
 	c.dirty = true
 	c.requestID = id
 	c.logger = nil
-	// It reaches the context with the key store, when next asked for.
-	if c.keys != nil {
-		c.keys.RequestID = id
-	}
-	c.keysPending = true
+	c.keys.SetRequestID(id) // on the context with the key store, when next asked for
 }
 
 // Logger returns the app's logger with the request ID and route attached.
@@ -351,48 +325,20 @@ func NewKey[T any](name string) *Key[T] { return &Key[T]{name: name} }
 // String returns the key's name.
 func (k *Key[T]) String() string { return k.name }
 
-// attachStore puts the key store on the request's context, when the
-// request or its context is asked for after a Set (not in Set: middleware
-// holding the request may still change it).
-func (c *Context) attachStore() {
-	c.keysPending = false
-	if c.keys == nil {
-		c.keys = keys.NewStore(c.requestID, c.values)
-		c.values = c.values[:0]
-	}
-	ctx := c.req.Context()
-	if c.pendingCtx != nil {
-		ctx = c.pendingCtx // SetContext's: the one request copy carries both
-	}
-	var attached bool
-	if c.req, attached = keys.Attach(c.req, ctx, c.keys); attached {
-		c.pendingCtx = nil
-	}
-}
-
 // Set attaches v to the request under the key. It allocates nothing until
 // the request or its context is next asked for (then two allocations, once
 // per request, put the values on a request copy's context).
 func (k *Key[T]) Set(c *Context, v T) {
 	c.live()
-	if s := c.keys; s != nil {
-		s.Vals, _ = keys.Set(s.Vals, k, v)
-		return
-	}
-	var added bool
-	if c.values, added = keys.Set(c.values, k, v); added {
-		c.keysPending = true
+	if c.keys.Set(k, v) {
 		c.dirty = true
 	}
 }
 
 // Get returns the value attached under the key, if any.
 func (k *Key[T]) Get(c *Context) (T, bool) {
-	vals := c.values
-	if s := c.keys; s != nil {
-		vals = s.Vals
-	}
-	return k.lookup(vals)
+	v, ok := c.keys.Get(k)
+	return k.value(v, ok)
 }
 
 // FromContext returns the value attached under the key to the request
@@ -400,14 +346,14 @@ func (k *Key[T]) Get(c *Context) (T, bool) {
 // jobs). Later Sets are seen too; do not Set while another goroutine reads.
 func (k *Key[T]) FromContext(ctx context.Context) (T, bool) {
 	if s := keys.From(ctx); s != nil {
-		return k.lookup(s.Vals)
+		return k.value(keys.Lookup(s.Vals, k))
 	}
 	var zero T
 	return zero, false
 }
 
-func (k *Key[T]) lookup(vals []keys.Value) (T, bool) {
-	if v, ok := keys.Lookup(vals, k); ok {
+func (k *Key[T]) value(v any, ok bool) (T, bool) {
+	if ok {
 		return v.(T), true
 	}
 	var zero T
@@ -415,13 +361,7 @@ func (k *Key[T]) lookup(vals []keys.Value) (T, bool) {
 }
 
 // Delete removes the value attached under the key.
-func (k *Key[T]) Delete(c *Context) {
-	vals := &c.values
-	if s := c.keys; s != nil {
-		vals = &s.Vals
-	}
-	keys.Delete(vals, k)
-}
+func (k *Key[T]) Delete(c *Context) { c.keys.Delete(k) }
 
 // JSON writes v as a JSON body with the given status.
 func (c *Context) JSON(code int, v any) error {

@@ -13,7 +13,6 @@ var (
 	_ http.Pusher   = (*Response)(nil)
 
 	_ JSONCodec = StdJSON{}
-	_ JSONCodec = GoJSON{}
 
 	_ Router = (*App)(nil)
 	_ Router = (*Group)(nil)

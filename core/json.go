@@ -5,7 +5,6 @@ import (
 
 	"github.com/covetgo/covet/core/internal/binding"
 	"github.com/covetgo/covet/core/internal/jsonenc"
-	"github.com/covetgo/covet/core/internal/jsonhook"
 )
 
 // JSONCodec encodes and decodes JSON bodies: StdJSON by default, swapped
@@ -29,27 +28,6 @@ func (StdJSON) Marshal(v any) ([]byte, error) { return json.Marshal(v) }
 
 // Unmarshal implements JSONCodec.
 func (StdJSON) Unmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
-
-// GoJSON is goccy/go-json when the program imports core/gojson, else
-// encoding/json (covet does not import go-json: it adds 3.2 MB to a
-// binary). New code uses gojson.Codec.
-type GoJSON struct{}
-
-// Marshal implements JSONCodec.
-func (GoJSON) Marshal(v any) ([]byte, error) {
-	if jsonhook.Marshal != nil {
-		return jsonhook.Marshal(v)
-	}
-	return json.Marshal(v)
-}
-
-// Unmarshal implements JSONCodec.
-func (GoJSON) Unmarshal(data []byte, v any) error {
-	if jsonhook.Unmarshal != nil {
-		return jsonhook.Unmarshal(data, v)
-	}
-	return json.Unmarshal(data, v)
-}
 
 var defaultJSON JSONCodec = StdJSON{}
 

@@ -167,7 +167,7 @@ func TestPhasesIgnoreInstallOrder(t *testing.T) {
 			must(t, app.Install(order[:2]...))
 			app.Use(phaseTag("app1"))
 			must(t, app.Install(order[2:4]...))
-			app.UseFirst(phaseTag("first"))
+			app.UseAt(covet.PhaseApp-1, phaseTag("first"))
 			app.Use(phaseTag("app2"))
 			must(t, app.Install(order[4:]...))
 			app.Group("", phaseTag("group")).GET("/", func(c *covet.Context) error { return c.NoContent(http.StatusNoContent) })

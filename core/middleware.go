@@ -48,22 +48,21 @@ func WrapMiddleware(m func(http.Handler) http.Handler) Middleware {
 				return
 			}
 			prevRes, prevReq := c.res, c.req
-			defer func() { c.res, c.req, c.pendingCtx = prevRes, prevReq, nil }()
+			defer func() { c.res, c.req = prevRes, prevReq; c.keys.DropContext() }()
 			if w != http.ResponseWriter(prevRes) {
 				// The middleware wrapped the writer: handlers write through it.
 				c.res = &Response{w: w, head: prevRes.head}
 			}
-			c.req, c.pendingCtx = r, nil
+			c.req = r
+			c.keys.DropContext()
 			if err := next(c); err != nil {
 				c.app.handleError(c, err)
 			}
 		}))
 		return func(c *Context) error {
-			if c.pendingCtx != nil {
-				c.applyContext() // SetContext's context reaches the standard middleware
-			}
+			c.req = c.keys.Apply(c.req) // SetContext's context reaches the standard middleware
 			outerRes, outerReq := c.res, c.req
-			defer func() { c.res, c.req, c.pendingCtx = outerRes, outerReq, nil }()
+			defer func() { c.res, c.req = outerRes, outerReq; c.keys.DropContext() }()
 			h.ServeHTTP(outerRes, outerReq.WithContext(context.WithValue(outerReq.Context(), wrapKey{}, c)))
 			return nil
 		}
@@ -76,9 +75,7 @@ type wrapKey struct{}
 // WrapHandler adapts a plain http.Handler to a HandlerFunc.
 func WrapHandler(h http.Handler) HandlerFunc {
 	return func(c *Context) error {
-		if c.pendingCtx != nil {
-			c.applyContext()
-		}
+		c.req = c.keys.Apply(c.req)
 		h.ServeHTTP(c.res, c.req)
 		return nil
 	}
@@ -95,7 +92,7 @@ func WrapHandlerFunc(h func(http.ResponseWriter, *http.Request)) HandlerFunc {
 //
 //	PhaseObserve   metrics, tracing: see every request, its final status and duration
 //	PhaseEdge      CORS: its headers on every answer, preflights answered before guards
-//	PhaseApp       App.Use and UseFirst: the application's own middleware
+//	PhaseApp       App.Use: the application's own middleware
 //	PhaseEncode    compression: encodes what the phases inside it answer
 //	PhaseGuard     authentication, rate limits: reject before work is done
 //	PhaseCache     response caching: only what passed the guards is cached or served

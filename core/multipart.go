@@ -3,9 +3,7 @@ package covet
 import (
 	"errors"
 	"io"
-	"mime"
 	"mime/multipart"
-	"net/http"
 	"net/textproto"
 	"os"
 
@@ -95,21 +93,13 @@ func (c *Context) multipartLimits() MultipartLimits {
 // unless it is (or wraps) the error reading the part gave: a malformed
 // body or a limit, which Multipart answers with 400 or 413.
 func (c *Context) Multipart(fn func(p *Part) error) error {
-	r := c.Request()
-	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "multipart/form-data" {
-		return bindError(binding.UnsupportedMedia(mt, "multipart/form-data"))
-	}
-	boundary := params["boundary"]
-	if boundary == "" {
-		return NewError(http.StatusBadRequest, "multipart body without a boundary")
-	}
-	lim := c.multipartLimits()
-	if r.ContentLength > lim.MaxBodySize {
-		return bindError(binding.BodyTooLarge(lim.MaxBodySize))
+	r, lim := c.Request(), c.multipartLimits()
+	boundary, refused := binding.MultipartBoundary(r, lim.MaxBodySize)
+	if refused != nil {
+		return bindError(refused)
 	}
 	var readErr, own error
-	err = upload.Each(r.Body, boundary, upload.Limits(lim), func(p *multipart.Part, content io.Reader, isFile bool) error {
+	err := upload.Each(r.Body, boundary, upload.Limits(lim), func(p *multipart.Part, content io.Reader, isFile bool) error {
 		part := &Part{Name: p.FormName(), Header: p.Header, r: content, readErr: &readErr}
 		if isFile {
 			part.Filename = upload.SanitizeFilename(p.FileName())

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	covet "github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/core/command"
 	"github.com/covetgo/covet/core/covettest"
 )
 
@@ -150,8 +151,8 @@ func TestFailedInstallRollsBackEverything(t *testing.T) {
 			app.UseAt(covet.PhaseResource, setHeader("X-Extra", "resource"))
 			return nil
 		}},
-		{"UseFirst", func(app *covet.App, g *covet.Group, rt *covet.Route) error {
-			app.UseFirst(setHeader("X-Extra", "first"))
+		{"UseAt", func(app *covet.App, g *covet.Group, rt *covet.Route) error {
+			app.UseAt(covet.PhaseApp-1, setHeader("X-Extra", "first"))
 			return nil
 		}},
 		{"pre middleware", func(app *covet.App, g *covet.Group, rt *covet.Route) error {
@@ -310,10 +311,10 @@ func TestFailedInstallRollsBackProviders(t *testing.T) {
 // and not listed, the task never runs.
 func TestFailedInstallRollsBackCommandsAndTasks(t *testing.T) {
 	app := covet.New(covet.WithLogger(slog.New(slog.DiscardHandler)))
-	app.AddCommand(covet.Command{Name: "keep", Run: func(context.Context, []string, io.Writer) error { return nil }})
+	app.AddCommand(command.Command{Name: "keep", Run: func(context.Context, []string, io.Writer) error { return nil }})
 	var ran atomic.Bool
 	bad := &cleanPlugin{name: "bad", install: func(app *covet.App) error {
-		app.AddCommand(covet.Command{Name: "seed", Run: func(context.Context, []string, io.Writer) error { return nil }})
+		app.AddCommand(command.Command{Name: "seed", Run: func(context.Context, []string, io.Writer) error { return nil }})
 		if err := app.Go("bad", func(context.Context) { ran.Store(true) }); err != nil {
 			return err
 		}
@@ -330,7 +331,7 @@ func TestFailedInstallRollsBackCommandsAndTasks(t *testing.T) {
 		t.Errorf("commands after rollback: %v", names)
 	}
 	// The name is free again (AddCommand panics on a name used twice).
-	app.AddCommand(covet.Command{Name: "seed", Run: func(context.Context, []string, io.Writer) error { return nil }})
+	app.AddCommand(command.Command{Name: "seed", Run: func(context.Context, []string, io.Writer) error { return nil }})
 	done := make(chan struct{})
 	must(t, app.Go("good", func(context.Context) { close(done) }))
 	must(t, app.Start(context.Background()))

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/covetgo/covet/core/command"
 	"github.com/covetgo/covet/core/internal/cli"
 	"github.com/covetgo/covet/core/internal/lazyconn"
 	"github.com/covetgo/covet/core/internal/serve"
@@ -39,15 +40,15 @@ func (a *App) Server(addr string) *http.Server {
 	return srv
 }
 
-// Run listens on addr (or the socket ListenFDEnv names) and serves until
+// Run listens on addr (or the socket command.ListenFDEnv names) and serves until
 // SIGINT or SIGTERM, then shuts down gracefully (see ServeContext). It
 // returns nil after a clean shutdown: check `if err != nil`, as
 // log.Fatal(app.Run(addr)) would exit 1 printing <nil>.
 func (a *App) Run(addr string) error {
 	if a.commandMode() {
-		return ErrNoMain
+		return command.ErrNoMain
 	}
-	ln, err := cli.ListenerFromEnv(ListenFDEnv)
+	ln, err := cli.ListenerFromEnv(command.ListenFDEnv)
 	if err != nil {
 		return err
 	}
@@ -92,7 +93,7 @@ func (a *App) Serve(ln net.Listener) error {
 func (a *App) ServeContext(ctx context.Context, ln net.Listener) error {
 	if a.commandMode() {
 		ln.Close()
-		return ErrNoMain
+		return command.ErrNoMain
 	}
 	if err := a.Start(ctx); err != nil {
 		ln.Close()

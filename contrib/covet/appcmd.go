@@ -12,8 +12,9 @@ import (
 )
 
 // cmdApp runs `go run . <name> <args>` in the app's directory: the app
-// answers through covet.App.Main. It sets covet.CommandEnv so that an app
-// without that hook fails at once with covet.ErrNoMain instead of serving.
+// answers through covet.App.Main. It sets command.Env (core/command) so that
+// an app without that hook fails at once with command.ErrNoMain instead of
+// serving.
 func cmdApp(name string, args []string, stdout, stderr io.Writer) error {
 	dir := "."
 	var rest []string

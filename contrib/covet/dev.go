@@ -24,7 +24,7 @@ const debounce = 150 * time.Millisecond
 
 // cmdDev serves the app in --dir, rebuilding and restarting it when a file
 // changes. covet dev itself holds the listening socket and hands it to each
-// build of the app as an inherited file descriptor (covet.ListenFDEnv), so
+// build of the app as an inherited file descriptor (command.ListenFDEnv in core/command), so
 // the socket never closes: while a new build starts, connections wait in
 // the socket's backlog instead of being refused. The new process starts
 // before the old one is told to stop (SIGTERM, graceful), so both accept for

@@ -1,7 +1,7 @@
 package main
 
-// What covet and core's App.Main agree on (core's covet.CommandEnv,
-// covet.ListenFDEnv and covet.ErrNoMain). They are copied, not imported, so
+// What covet and core's App.Main agree on (core's command.Env,
+// command.ListenFDEnv and command.ErrNoMain). They are copied, not imported, so
 // that this module has no dependency on core and no replace directive:
 // `go install github.com/covetgo/covet/contrib/covet@version` refuses a
 // module whose go.mod replaces anything. TestProtocolMatchesCore keeps the

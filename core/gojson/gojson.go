@@ -3,9 +3,7 @@
 // (goccy/go-json adds about 3.2 MB to a binary from its package
 // initialisation, whatever the program calls).
 //
-// Use it with covet.WithJSON(gojson.Codec{}). Importing this package also
-// makes covet.GoJSON use goccy/go-json (without the import, covet.GoJSON
-// falls back to encoding/json).
+// Use it with covet.WithJSON(gojson.Codec{}).
 //
 // Typed handlers and Bind decode JSON bodies with a plan-driven decoder
 // when the app's codec is covet.StdJSON (the default); with this codec they
@@ -17,14 +15,8 @@ import (
 	"encoding/json"
 	"errors"
 
-	"github.com/covetgo/covet/core/internal/jsonhook"
 	gojson "github.com/goccy/go-json"
 )
-
-func init() {
-	jsonhook.Marshal = gojson.Marshal
-	jsonhook.Unmarshal = Codec{}.Unmarshal
-}
 
 // Codec is the goccy/go-json codec; it satisfies covet.JSONCodec. It
 // follows encoding/json's rules (struct tags, case-insensitive keys,

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	covet "github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/core/command"
 )
 
 // Command runs the "openapi" command of an application's own binary: when
@@ -81,8 +82,8 @@ func joinPath(prefix, rest string) string {
 // Commands offers the "openapi" command to covet.App.Main, so that
 // `go run . openapi [--format yaml]` (and `covet openapi`) prints the
 // document of an app with the plugin installed.
-func (p *Plugin) Commands() []covet.Command {
-	return []covet.Command{{
+func (p *Plugin) Commands() []command.Command {
+	return []command.Command{{
 		Name:    "openapi",
 		Usage:   "[--format json|yaml] [--version 3.1|3.0]",
 		Summary: "print the OpenAPI document",
@@ -93,4 +94,4 @@ func (p *Plugin) Commands() []covet.Command {
 	}}
 }
 
-var _ covet.Commander = (*Plugin)(nil)
+var _ command.Commander = (*Plugin)(nil)

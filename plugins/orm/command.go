@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	covet "github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/core/command"
 )
 
 // Commands offers the "migrate" command to covet.App.Main, so that
@@ -15,8 +15,8 @@ import (
 // It opens the primary database for the command only, without starting the
 // plugin (WithMigrateOnStart does not apply), and closes it after. create
 // needs no database.
-func (p *Plugin) Commands() []covet.Command {
-	return []covet.Command{{
+func (p *Plugin) Commands() []command.Command {
+	return []command.Command{{
 		Name:    "migrate",
 		Usage:   "up|down|status|create NAME [--dir D]",
 		Summary: "apply, roll back, list or create database migrations",
@@ -24,7 +24,7 @@ func (p *Plugin) Commands() []covet.Command {
 	}}
 }
 
-var _ covet.Commander = (*Plugin)(nil)
+var _ command.Commander = (*Plugin)(nil)
 
 func (p *Plugin) migrateCommand(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 || args[0] == "create" {

@@ -79,9 +79,10 @@ func New(cfg Config, logs slog.Handler) (*covet.App, error) {
 		}
 		rdb = redis.NewClient(ro)
 	}
-	// Metrics are installed after tracing, so their middleware is outermost
-	// (both use UseFirst): they record after the tracing middleware returned,
-	// when the request's context carries the span, for the exemplars.
+	// Metrics are installed after tracing; both sit at covet.PhaseObserve, in
+	// the order added, so the metrics middleware runs inside the tracing one
+	// and records while the request's context carries the span, for the
+	// exemplars.
 	if err := app.Install(tracing, db); err != nil {
 		return nil, err
 	}

@@ -1,8 +1,8 @@
 // Package cli holds the mechanics of covet's App.Main: the route and help
 // tables its built-in commands print and the listening socket handed over
 // by `covet dev`, the merging of the commands by name and the parsing of
-// serve's arguments. covet's command.go keeps Command, Commander, Main and
-// RunCommand. It does not import covet.
+// serve's arguments. covet's command.go keeps Main and RunCommand; Command
+// and Commander are in core/command. It does not import covet.
 package cli
 
 import (
@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/covetgo/covet/core/command"
 )
 
 // Route is one row of the route table.
@@ -39,11 +41,8 @@ func PrintRoutes(out io.Writer, routes []Route) error {
 	return tw.Flush()
 }
 
-// Command is one row of the help listing.
-type Command struct{ Name, Usage, Summary string }
-
 // PrintHelp prints the command listing.
-func PrintHelp(out io.Writer, cmds []Command) error {
+func PrintHelp(out io.Writer, cmds []command.Command) error {
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "commands:")
 	for _, c := range cmds {

@@ -73,3 +73,18 @@ func Find[C any](cmds []C, name func(C) string, args []string) (C, error) {
 	}
 	return zero, fmt.Errorf("covet: unknown command %q (commands: %s)", args[0], strings.Join(names, ", "))
 }
+
+// Add appends cmd, named name, to cmds (App.AddCommand); an empty name, a
+// flag-like one, a command without a Run function (hasRun false) or a name
+// used twice panics.
+func Add[C any](cmds []C, cmd C, name string, hasRun bool, nameOf func(C) string) []C {
+	if name == "" || !hasRun || strings.HasPrefix(name, "-") {
+		panic(fmt.Sprintf("covet: AddCommand %q: a command needs a name (not a flag) and a Run function", name))
+	}
+	for _, c := range cmds {
+		if nameOf(c) == name {
+			panic(fmt.Sprintf("covet: AddCommand: command %q added twice", name))
+		}
+	}
+	return append(cmds, cmd)
+}

@@ -132,3 +132,128 @@ func Delete(vals *[]Value, k any) {
 		}
 	}
 }
+
+// State is a request's key values and the context SetContext gave, as
+// covet.Context keeps them: values in a pooled slice until the request's
+// context must carry them, then in a Store attached to it when the request
+// or its context is next asked for (not at Set: middleware holding the
+// request may still change it).
+type State struct {
+	vals    []Value         // Set values until the context needs them (pooled)
+	store   *Store          // the values once visible from the context (not pooled)
+	pending bool            // the request's context may lack the store
+	ctx     context.Context // SetContext's, not yet on the request
+}
+
+// Pending reports whether the request must be updated before it or its
+// context is handed out.
+func (s *State) Pending() bool { return s.pending || s.ctx != nil }
+
+// Context returns the request's context, r updated with the store.
+func (s *State) Context(r *http.Request, requestID string) (*http.Request, context.Context) {
+	if s.pending {
+		r = s.attach(r, requestID)
+	}
+	if s.ctx != nil {
+		return r, s.ctx
+	}
+	return r, r.Context()
+}
+
+// Request returns r with the store and SetContext's context on it.
+func (s *State) Request(r *http.Request, requestID string) *http.Request {
+	if s.pending {
+		r = s.attach(r, requestID)
+	}
+	return s.Apply(r)
+}
+
+// Apply returns r with SetContext's context on it (a copy), if any.
+func (s *State) Apply(r *http.Request) *http.Request {
+	if s.ctx != nil {
+		r = r.WithContext(s.ctx)
+		s.ctx = nil
+	}
+	return r
+}
+
+// attach puts the store on the request's context (SetContext's when given:
+// the one request copy carries both).
+func (s *State) attach(r *http.Request, requestID string) *http.Request {
+	s.pending = false
+	if s.store == nil {
+		s.store = NewStore(requestID, s.vals)
+		s.vals = s.vals[:0]
+	}
+	ctx := r.Context()
+	if s.ctx != nil {
+		ctx = s.ctx
+	}
+	r, attached := Attach(r, ctx, s.store)
+	if attached {
+		s.ctx = nil
+	}
+	return r
+}
+
+// RequestReplaced records that SetRequest replaced the request: it has its
+// own context, from which the values must stay visible.
+func (s *State) RequestReplaced() {
+	s.ctx = nil
+	s.pending = s.pending || s.store != nil || len(s.vals) > 0
+}
+
+// SetContext records SetContext's context, from which the values must stay
+// visible.
+func (s *State) SetContext(ctx context.Context) {
+	s.ctx = ctx
+	s.pending = s.pending || s.store != nil || len(s.vals) > 0
+}
+
+// SetRequestID gives the store the request's ID and marks it to be
+// attached again.
+func (s *State) SetRequestID(id string) {
+	if s.store != nil {
+		s.store.RequestID = id
+	}
+	s.pending = true
+}
+
+// Set stores v under k; dirty reports the first value of the request.
+func (s *State) Set(k, v any) (dirty bool) {
+	if st := s.store; st != nil {
+		st.Vals, _ = Set(st.Vals, k, v)
+		return false
+	}
+	var added bool
+	if s.vals, added = Set(s.vals, k, v); added {
+		s.pending = true
+	}
+	return added
+}
+
+// Get returns the value stored under k.
+func (s *State) Get(k any) (any, bool) {
+	if st := s.store; st != nil {
+		return Lookup(st.Vals, k)
+	}
+	return Lookup(s.vals, k)
+}
+
+// Delete removes the value stored under k.
+func (s *State) Delete(k any) {
+	if st := s.store; st != nil {
+		Delete(&st.Vals, k)
+		return
+	}
+	Delete(&s.vals, k)
+}
+
+// Reset clears the state for the next request, keeping the pooled slice.
+func (s *State) Reset() {
+	clear(s.vals)
+	*s = State{vals: s.vals[:0]}
+}
+
+// DropContext forgets SetContext's context (the request was replaced).
+func (s *State) DropContext() { s.ctx = nil }
