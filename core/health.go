@@ -108,14 +108,14 @@ func (r HealthResponse) public() HealthResponse {
 // stay cheap. Status changes are logged with the error and details.
 func (a *App) CheckHealth(ctx context.Context, kind HealthKind) HealthResponse {
 	// The run is shared: the caller's cancellation must not end it.
-	res, joined, ok := a.health.flights.Do(ctx, int(kind&1), func() HealthResponse {
+	res, _, ok := a.health.flights.Do(ctx, int(kind&1), func() HealthResponse {
 		return a.runHealth(context.WithoutCancel(ctx), kind)
 	})
 	if !ok {
 		res = HealthResponse{Status: HealthDown}
 	}
 	res.Plugins = maps.Clone(res.Plugins) // the callers of a shared run each get theirs
-	if !joined && kind == Readiness && a.draining.Load() {
+	if kind == Readiness && a.draining.Load() {
 		res.Status = HealthDown
 	}
 	return res

@@ -60,3 +60,38 @@ func TestHealthSingleFlight(t *testing.T) {
 		t.Errorf("the check ran %d times for %d concurrent probes, want 1", c, n)
 	}
 }
+
+// TestHealthJoinedProbesSeeDraining: once shutdown began, every readiness
+// probe answers down — also those that joined a check already running.
+func TestHealthJoinedProbesSeeDraining(t *testing.T) {
+	p := &countingCheck{release: make(chan struct{})}
+	app := New()
+	if err := app.Install(p); err != nil {
+		t.Fatal(err)
+	}
+	const n = 5
+	var wg sync.WaitGroup
+	results := make(chan HealthStatus, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results <- app.CheckHealth(context.Background(), Readiness).Status
+		}()
+	}
+	for {
+		if w, inFlight := app.health.flights.Waiters(int(Readiness)); inFlight && w == n-1 {
+			break
+		}
+		runtime.Gosched()
+	}
+	app.draining.Store(true)
+	close(p.release)
+	wg.Wait()
+	close(results)
+	for s := range results {
+		if s != HealthDown {
+			t.Errorf("a readiness probe during shutdown got %q, want down", s)
+		}
+	}
+}
