@@ -164,9 +164,7 @@ func (a *App) OPTIONS(pattern string, h HandlerFunc, mw ...Middleware) *Route {
 
 // Mount serves h for prefix and every path below it, for every method, with
 // the prefix stripped from the request path (as http.StripPrefix does).
-func (a *App) Mount(prefix string, h http.Handler) {
-	mount(a, nil, prefix, h)
-}
+func (a *App) Mount(prefix string, h http.Handler) { mount(a, nil, prefix, h) }
 
 func mount(a *App, g *Group, prefix string, h http.Handler) {
 	prefix = strings.TrimSuffix(prefix, "/")

@@ -32,9 +32,7 @@ func routeBindOf(r *Route) *routeBind {
 
 // BodyLimit sets the route's limit on JSON and urlencoded bodies (default
 // DefaultBodyLimit, or WithBodyLimit). Multipart bodies have MultipartLimits.
-func BodyLimit(n int64) RouteOption {
-	return func(r *Route) { routeBindOf(r).BodyLimit = &n }
-}
+func BodyLimit(n int64) RouteOption { return func(r *Route) { routeBindOf(r).BodyLimit = &n } }
 
 // DisallowUnknownFields makes the route answer 422 to a JSON body with
 // fields its type does not declare (on) or accept them (off), whatever the
@@ -44,9 +42,7 @@ func DisallowUnknownFields(on bool) RouteOption {
 }
 
 // MaxJSONDepth sets the route's nesting limit for JSON bodies.
-func MaxJSONDepth(n int) RouteOption {
-	return func(r *Route) { routeBindOf(r).MaxDepth = &n }
-}
+func MaxJSONDepth(n int) RouteOption { return func(r *Route) { routeBindOf(r).MaxDepth = &n } }
 
 // UploadLimits sets the route's multipart limits (zero fields take the defaults).
 func UploadLimits(l MultipartLimits) RouteOption {

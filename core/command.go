@@ -88,6 +88,4 @@ func (a *App) routesCommand(_ context.Context, args []string, out io.Writer) err
 }
 
 // commandMode reports whether serving is a mistake (command.ErrNoMain).
-func (a *App) commandMode() bool {
-	return os.Getenv(command.Env) != "" && !a.viaMain.Load()
-}
+func (a *App) commandMode() bool { return os.Getenv(command.Env) != "" && !a.viaMain.Load() }

@@ -250,9 +250,7 @@ func (c *Context) Params() []PathValue {
 type PathValue struct{ Name, Value string }
 
 // Query returns the first value of a query parameter, or "".
-func (c *Context) Query(name string) string {
-	return c.QueryValues().Get(name)
-}
+func (c *Context) Query(name string) string { return c.QueryValues().Get(name) }
 
 // QueryValues returns the query string, parsed once per request as typed
 // binding parses it: pairs holding ';' or malformed escapes are skipped (as

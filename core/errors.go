@@ -40,9 +40,7 @@ type FieldError struct {
 }
 
 // NewError returns an HTTP error with a status and a detail for the client.
-func NewError(status int, detail string) *Error {
-	return &Error{Status: status, Detail: detail}
-}
+func NewError(status int, detail string) *Error { return &Error{Status: status, Detail: detail} }
 
 // Errorf returns an HTTP error whose detail is formatted as fmt.Errorf does
 // (the detail is sent to the client); a %w verb also keeps the wrapped error
@@ -312,9 +310,7 @@ func TranslateError[E error](a *App, fn func(c *Context, e E) *Error) {
 
 // TranslateError returns the error the error handler will render for err
 // (see App.TranslateErrors), for middleware that needs its status.
-func (c *Context) TranslateError(err error) error {
-	return c.app.translate(c, err)
-}
+func (c *Context) TranslateError(err error) error { return c.app.translate(c, err) }
 
 func (a *App) translate(c *Context, err error) error {
 	if len(a.cfg.translators) == 0 || err == nil {

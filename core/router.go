@@ -41,9 +41,7 @@ func (r *router) find(c *Context, method, path string) *Route {
 // them verbatim (a proxy): its parameters may hold dot-segments and empty
 // segments, and an unclean path matching it is not redirected. By default
 // such paths match no route and are redirected to their clean form.
-func AllowDotSegments() RouteOption {
-	return func(r *Route) { r.mutable(); r.ent.DotSegments = true }
-}
+func AllowDotSegments() RouteOption { return func(r *Route) { r.mutable(); r.ent.DotSegments = true } }
 
 // ParamKind is a path parameter's converter: a segment it refuses does not
 // match the route (another route may), as in Starlette.

@@ -163,6 +163,4 @@ func (c *Context) drainingContext() context.Context {
 
 // startStream sets a long response's write deadline, pushed WriteTimeout
 // past each write (core/internal/sse).
-func (c *Context) startStream() sse.Deadlines {
-	return sse.Start(c.res, c.app.cfg.server.WriteTimeout)
-}
+func (c *Context) startStream() sse.Deadlines { return sse.Start(c.res, c.app.cfg.server.WriteTimeout) }

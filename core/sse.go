@@ -73,6 +73,4 @@ func (s *SSE) err() error {
 	return nil
 }
 
-func (s *SSE) write(frame string) error {
-	return sse.Write(s.c.Response(), s.dl, frame)
-}
+func (s *SSE) write(frame string) error { return sse.Write(s.c.Response(), s.dl, frame) }
