@@ -102,6 +102,9 @@ func (e *Engine) Name() string { return "tmpl" }
 // Install parses every template. A parse error (file:line) is returned and
 // the engine is not installed.
 func (e *Engine) Install(app *covet.App) error {
+	if e.cfg.flashKey != nil && len(e.cfg.flashKey) < MinFlashKey {
+		return fmt.Errorf("tmpl: WithFlashKey: key of %d bytes; at least %d are required", len(e.cfg.flashKey), MinFlashKey)
+	}
 	e.app = app
 	e.dev = app.Development()
 	if e.cfg.dev != nil {

@@ -21,6 +21,7 @@ type config struct {
 	assets      *Assets
 	i18n        *I18n
 	flashCookie string
+	flashKey    []byte
 	interpreted bool // WithCompiled(false)
 }
 
@@ -103,6 +104,17 @@ func WithI18n(i *I18n) Option { return func(c *config) { c.i18n = i } }
 // WithFlashCookie sets the name of the flash messages' cookie (default
 // "flash").
 func WithFlashCookie(name string) Option { return func(c *config) { c.flashCookie = name } }
+
+// WithFlashKey sets the key (at least MinFlashKey bytes) that signs the
+// flash cookie, like Flask's SECRET_KEY: every instance behind a load
+// balancer needs the same one for a flash set by one to show on another.
+// Without it each process signs with a random key of its own, so a flash
+// added before a restart, or by another instance, is dropped. Derive it
+// from the app's secret with a purpose of its own ("flash"), not the key
+// of tokens or CSRF.
+func WithFlashKey(key []byte) Option {
+	return func(c *config) { c.flashKey = append([]byte{}, key...) }
+}
 
 // WithCompiled turns the compiled executor on (the default) or off. On,
 // a page whose escaped html/template tree the executor supports is
