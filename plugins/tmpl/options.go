@@ -22,7 +22,9 @@ type config struct {
 	i18n        *I18n
 	flashCookie string
 	flashKey    []byte
-	interpreted bool // WithCompiled(false)
+	// secretFields replaces DefaultSecretFields when not nil.
+	secretFields []string
+	interpreted  bool // WithCompiled(false)
 }
 
 func defaultConfig() config {
@@ -114,6 +116,16 @@ func WithFlashCookie(name string) Option { return func(c *config) { c.flashCooki
 // of tokens or CSRF.
 func WithFlashKey(key []byte) Option {
 	return func(c *config) { c.flashKey = append([]byte{}, key...) }
+}
+
+// WithSecretFields sets the words that make a form field secret, its
+// value never echoed when Bind's form is re-rendered (default
+// DefaultSecretFields; see it for how a word matches a name). It replaces
+// the list: to extend it pass
+// append(slices.Clone(tmpl.DefaultSecretFields), "maiden_name").
+// Form.Secret names more fields for one form.
+func WithSecretFields(words ...string) Option {
+	return func(c *config) { c.secretFields = append([]string{}, words...) }
 }
 
 // WithCompiled turns the compiled executor on (the default) or off. On,
