@@ -36,7 +36,7 @@ func echoed(t *testing.T, cl *covettest.Client, names []string) map[string]bool 
 	for _, n := range names {
 		vals.Set(n, "S3CR3T-"+n)
 	}
-	body := cl.Post("/echo?f="+url.QueryEscape(strings.Join(names, ","))).Form(vals).Do().ExpectStatus(200).Text()
+	body := cl.Post("/echo?f=" + url.QueryEscape(strings.Join(names, ","))).Form(vals).Do().ExpectStatus(200).Text()
 	got := map[string]bool{}
 	for _, n := range names {
 		got[n] = strings.Contains(body, n+"=S3CR3T-"+n+"\n")
