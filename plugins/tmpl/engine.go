@@ -2,6 +2,7 @@ package tmpl
 
 import (
 	"bytes"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"html/template"
@@ -104,6 +105,14 @@ func (e *Engine) Name() string { return "tmpl" }
 func (e *Engine) Install(app *covet.App) error {
 	if e.cfg.flashKey != nil && len(e.cfg.flashKey) < MinFlashKey {
 		return fmt.Errorf("tmpl: WithFlashKey: key of %d bytes; at least %d are required", len(e.cfg.flashKey), MinFlashKey)
+	}
+	if e.cfg.flashKey == nil {
+		// No key: a random one of this engine, so flashes do not survive a
+		// restart or cross instances (WithFlashKey).
+		e.cfg.flashKey = make([]byte, MinFlashKey)
+		if _, err := rand.Read(e.cfg.flashKey); err != nil {
+			return fmt.Errorf("tmpl: flash key: %w", err)
+		}
 	}
 	e.app = app
 	e.dev = app.Development()

@@ -41,7 +41,7 @@ func flashCookieName(c *covet.Context) string {
 	return "flash"
 }
 
-// processFlashKey signs flashes when no key is configured: random, for
+// processFlashKey signs flashes of a request no engine serves: random, for
 // this process only.
 var processFlashKey = sync.OnceValue(func() []byte {
 	k := make([]byte, MinFlashKey)
@@ -66,7 +66,7 @@ func flashMAC(key []byte, name, payload string) []byte {
 // AddFlash queues a message for the next page rendered for this browser,
 // in a cookie (HttpOnly, SameSite=Lax), usually before SeeOther. The
 // cookie is signed (HMAC-SHA256 with the WithFlashKey key, or a random
-// key of this process without one): a cookie planted by a sibling
+// key the engine made at Install without one): a cookie planted by a sibling
 // subdomain or over plain HTTP is ignored. It is not encrypted: the
 // message must not carry anything the user may not read.
 func AddFlash(c *covet.Context, kind, message string) {

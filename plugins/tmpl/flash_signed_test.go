@@ -129,11 +129,14 @@ func TestFlashKeyTooShort(t *testing.T) {
 	}
 }
 
-// TestFlashWithoutKey: without WithFlashKey the process's random key signs
-// flashes; they work within the process.
+// TestFlashWithoutKey: without WithFlashKey the engine signs flashes with
+// a random key it makes at Install: they work on that instance only.
 func TestFlashWithoutKey(t *testing.T) {
 	app := flashApp(t)
 	if body, _ := show(t, app, addFlash(t, app, "flash")); body != "success:saved\n" {
 		t.Fatalf("flash %q", body)
+	}
+	if body, deleted := show(t, flashApp(t), addFlash(t, app, "flash")); body != "" || !deleted {
+		t.Fatalf("another instance without a key shows %q (deleted=%v)", body, deleted)
 	}
 }

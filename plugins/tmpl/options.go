@@ -110,8 +110,8 @@ func WithFlashCookie(name string) Option { return func(c *config) { c.flashCooki
 // WithFlashKey sets the key (at least MinFlashKey bytes) that signs the
 // flash cookie, like Flask's SECRET_KEY: every instance behind a load
 // balancer needs the same one for a flash set by one to show on another.
-// Without it each process signs with a random key of its own, so a flash
-// added before a restart, or by another instance, is dropped. Derive it
+// Without it the engine signs with a random key it makes at Install, so a
+// flash added before a restart, or by another instance, is dropped. Derive it
 // from the app's secret with a purpose of its own ("flash"), not the key
 // of tokens or CSRF.
 func WithFlashKey(key []byte) Option {
