@@ -3,6 +3,7 @@ package auth_test
 import (
 	"encoding/base64"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -79,5 +80,33 @@ func TestCSRFTokenMasked(t *testing.T) {
 					ExpectBodyContains(auth.ProblemCSRF)
 			}
 		})
+	}
+}
+
+// BenchmarkCSRFToken renders a token (GET) and verifies it (POST with the
+// header), through the app, for the cost of masking:
+//
+//	scripts/instr-per-op.sh ./plugins/auth 'CSRFToken$' 5000
+func BenchmarkCSRFToken(b *testing.B) {
+	app, a, _ := newApp(b, auth.WithCookie("at"), auth.WithInsecureCookie(), auth.WithCSRF([]byte("csrf-secret-csrf-secret-csrf-sec")))
+	app.GET("/form", func(c *covet.Context) error { return c.Text(200, auth.CSRFToken(c)) })
+	app.POST("/form", func(c *covet.Context) error { return c.NoContent(204) }).With(auth.Required())
+	tok := authtest.Token(b, a, "alice")
+	csrfCookie := &http.Cookie{Name: "csrf", Value: "Zm9yLXRoZS1iZW5jaG1hcmstb25seS0xMjM0"}
+	b.ReportAllocs()
+	for b.Loop() {
+		get := httptest.NewRequest(http.MethodGet, "/form", nil)
+		get.AddCookie(csrfCookie)
+		rec := httptest.NewRecorder()
+		app.ServeHTTP(rec, get)
+		post := httptest.NewRequest(http.MethodPost, "/form", nil)
+		post.AddCookie(csrfCookie)
+		post.AddCookie(&http.Cookie{Name: "at", Value: tok})
+		post.Header.Set(auth.CSRFHeader, rec.Body.String())
+		rec = httptest.NewRecorder()
+		app.ServeHTTP(rec, post)
+		if rec.Code != 204 {
+			b.Fatalf("POST: %d %s", rec.Code, rec.Body)
+		}
 	}
 }
