@@ -124,9 +124,11 @@ func (a *Auth) csrfCheck(c *covet.Context) error {
 		// limit middleware; the handler still sees it (PostForm).
 		got = r.PostFormValue(CSRFFormField)
 	}
-	want := a.csrf.token(c, ck.Value)
-	if got == "" || !hmac.Equal([]byte(got), []byte(want)) {
-		return csrfRefused(c, errors.New("CSRF token missing or wrong"))
+	if got == "" {
+		return csrfRefused(c, errors.New("CSRF token missing"))
+	}
+	if !a.csrf.verify(ck.Value, got) {
+		return csrfRefused(c, errors.New("CSRF token wrong"))
 	}
 	return nil
 }
@@ -136,18 +138,56 @@ func csrfRefused(c *covet.Context, why error) error {
 	return covet.NewError(http.StatusForbidden, "cross-site request refused").WithType(ProblemCSRF).WithCause(fmt.Errorf("%w: %w", ErrCSRF, why))
 }
 
+// csrfTokenLen is the length of the unmasked token (an HMAC-SHA256).
+const csrfTokenLen = sha256.Size
+
 // token is the HMAC of the cookie's random value. It is not bound to the
 // session, so a form rendered before login still posts after it; the
 // cookie is __Host- prefixed (no subdomain can plant one) and a planted
-// cookie without the server's HMAC is worthless.
-func (g *csrfGuard) token(_ *covet.Context, cookieValue string) string {
+// cookie without the server's HMAC is worthless. It is never sent as it
+// is: see mask.
+func (g *csrfGuard) token(cookieValue string) []byte {
 	m := hmac.New(sha256.New, g.secret)
 	m.Write([]byte("csrf|" + cookieValue))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	return m.Sum(nil)
+}
+
+// mask returns the token as it is rendered: base64url(pad || token XOR
+// pad) with a fresh random pad, so no two responses carry the same
+// string and a compressed response (BREACH) cannot leak it byte by byte,
+// as Django and gorilla/csrf do.
+func (g *csrfGuard) mask(cookieValue string) string {
+	tok := g.token(cookieValue)
+	b := make([]byte, 2*csrfTokenLen)
+	_, _ = rand.Read(b[:csrfTokenLen])
+	for i := range tok {
+		b[csrfTokenLen+i] = tok[i] ^ b[i]
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// verify reports whether got is a masked token for the cookie value, in
+// constant time once its length is right. An unmasked token (as versions
+// before masking rendered) is refused.
+func (g *csrfGuard) verify(cookieValue, got string) bool {
+	if len(got) != base64.RawURLEncoding.EncodedLen(2*csrfTokenLen) {
+		return false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(got)
+	if err != nil || len(b) != 2*csrfTokenLen {
+		return false
+	}
+	tok := make([]byte, csrfTokenLen)
+	for i := range tok {
+		tok[i] = b[i] ^ b[csrfTokenLen+i]
+	}
+	return hmac.Equal(tok, g.token(cookieValue))
 }
 
 // CSRFToken returns the request's CSRF token for a form field or a header,
-// setting the token cookie when the request has none. It returns "" when
+// setting the token cookie when the request has none. Each call returns a
+// different string (the token masked with a fresh random pad, against
+// BREACH when responses are compressed); every one of them verifies. It returns "" when
 // the app's auth plugin has no WithCSRF. Template helpers render it:
 //
 //	<input type="hidden" name="csrf_token" value="{{ .CSRF }}">
@@ -168,7 +208,7 @@ func CSRFToken(c *covet.Context) string {
 		// Later reads in this request see the new cookie.
 		c.Request().AddCookie(&http.Cookie{Name: g.cookie, Value: v}) // #nosec G124 -- added to the request being served, so later reads in this request see it; not a cookie sent to the client
 	}
-	return g.token(c, v)
+	return g.mask(v)
 }
 
 // CSRF returns middleware that applies the CSRF checks to every unsafe

@@ -2,6 +2,7 @@ package tmpl
 
 import (
 	"bytes"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"html/template"
@@ -102,6 +103,17 @@ func (e *Engine) Name() string { return "tmpl" }
 // Install parses every template. A parse error (file:line) is returned and
 // the engine is not installed.
 func (e *Engine) Install(app *covet.App) error {
+	if e.cfg.flashKey != nil && len(e.cfg.flashKey) < MinFlashKey {
+		return fmt.Errorf("tmpl: WithFlashKey: key of %d bytes; at least %d are required", len(e.cfg.flashKey), MinFlashKey)
+	}
+	if e.cfg.flashKey == nil {
+		// No key: a random one of this engine, so flashes do not survive a
+		// restart or cross instances (WithFlashKey).
+		e.cfg.flashKey = make([]byte, MinFlashKey)
+		if _, err := rand.Read(e.cfg.flashKey); err != nil {
+			return fmt.Errorf("tmpl: flash key: %w", err)
+		}
+	}
 	e.app = app
 	e.dev = app.Development()
 	if e.cfg.dev != nil {

@@ -1,9 +1,14 @@
 package tmpl
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"strings"
+	"sync"
 
 	covet "github.com/covetgo/covet/core"
 )
@@ -26,6 +31,9 @@ type flashState struct {
 // maxFlashCookie bounds the cookie: older messages are dropped beyond it.
 const maxFlashCookie = 3000
 
+// MinFlashKey is the least length of a WithFlashKey key, in bytes.
+const MinFlashKey = 32
+
 func flashCookieName(c *covet.Context) string {
 	if e := Of(c); e != nil {
 		return e.cfg.flashCookie
@@ -33,10 +41,34 @@ func flashCookieName(c *covet.Context) string {
 	return "flash"
 }
 
+// processFlashKey signs flashes of a request no engine serves: random, for
+// this process only.
+var processFlashKey = sync.OnceValue(func() []byte {
+	k := make([]byte, MinFlashKey)
+	_, _ = rand.Read(k)
+	return k
+})
+
+func flashKeyOf(c *covet.Context) []byte {
+	if e := Of(c); e != nil && e.cfg.flashKey != nil {
+		return e.cfg.flashKey
+	}
+	return processFlashKey()
+}
+
+// flashMAC signs the cookie's payload, bound to the cookie's name.
+func flashMAC(key []byte, name, payload string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("tmpl.flash|" + name + "|" + payload))
+	return m.Sum(nil)
+}
+
 // AddFlash queues a message for the next page rendered for this browser,
 // in a cookie (HttpOnly, SameSite=Lax), usually before SeeOther. The
-// message is shown escaped; it is not signed, so it must not carry
-// anything a user may not see or forge for themselves.
+// cookie is signed (HMAC-SHA256 with the WithFlashKey key, or a random
+// key the engine made at Install without one): a cookie planted by a sibling
+// subdomain or over plain HTTP is ignored. It is not encrypted: the
+// message must not carry anything the user may not read.
 func AddFlash(c *covet.Context, kind, message string) {
 	st, _ := flashKey.Get(c)
 	if st == nil {
@@ -50,20 +82,33 @@ func AddFlash(c *covet.Context, kind, message string) {
 	for {
 		b, _ := json.Marshal(st.pending)
 		v := base64.RawURLEncoding.EncodeToString(b)
+		name := flashCookieName(c)
+		v += "." + base64.RawURLEncoding.EncodeToString(flashMAC(flashKeyOf(c), name, v))
 		if len(v) <= maxFlashCookie || len(st.pending) == 1 {
-			c.SetHTTPCookie(&http.Cookie{Name: flashCookieName(c), Value: v, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"}) // #nosec G124 -- HttpOnly, SameSite=Lax; Secure when the client used HTTPS (browsers drop a Secure cookie set over plain HTTP, so it cannot be constant)
+			c.SetHTTPCookie(&http.Cookie{Name: name, Value: v, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"}) // #nosec G124 -- HttpOnly, SameSite=Lax; Secure when the client used HTTPS (browsers drop a Secure cookie set over plain HTTP, so it cannot be constant)
 			return
 		}
 		st.pending = st.pending[1:]
 	}
 }
 
+// readFlashCookie returns the flashes of a cookie with a valid signature;
+// others are ignored (Flashes deletes the cookie, AddFlash replaces it).
 func readFlashCookie(c *covet.Context) []Flash {
-	v, ok := c.Cookie(flashCookieName(c))
+	name := flashCookieName(c)
+	v, ok := c.Cookie(name)
 	if !ok || v == "" {
 		return nil
 	}
-	b, err := base64.RawURLEncoding.DecodeString(v)
+	payload, sig, ok := strings.Cut(v, ".")
+	if !ok {
+		return nil
+	}
+	mac, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil || !hmac.Equal(mac, flashMAC(flashKeyOf(c), name, payload)) {
+		return nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(payload)
 	if err != nil {
 		return nil
 	}

@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/url"
 	"strings"
+	"unicode"
 
 	covet "github.com/covetgo/covet/core"
 )
@@ -20,6 +21,23 @@ type Form struct {
 	errors map[string]string
 	order  []string
 	secret func(string) bool
+	words  []string // the engine's secret field words
+}
+
+// DefaultSecretFields are the words that make a form field secret (its
+// value never echoed by a re-render) unless WithSecretFields replaces
+// them. A word matches a field when it is one of the name's words (split
+// at "_", "-", ".", brackets and camelCase: "card_pin", "pinCode") or,
+// for words of five letters or more, when the name with only its letters
+// and digits kept contains it ("new_password", "x-api-key" for "apikey",
+// "cardNumber" for "cardnumber"). Short words ("pin") match whole words
+// only, so "shipping" is echoed.
+var DefaultSecretFields = []string{
+	"password", "passwd", "passphrase", "pass", "pwd",
+	"secret", "token", "apikey", "privatekey", "credential",
+	"pin", "otp", "totp", "mfa", "ssn",
+	"cvv", "cvv2", "cvc", "cvc2", "csc", "securitycode",
+	"cardnumber", "creditcard", "ccnumber", "ccnum", "pan",
 }
 
 // maxEchoedForm bounds the body Bind keeps to echo the values back; a larger
@@ -36,11 +54,15 @@ const maxEchoedForm = 1 << 20
 // (415 for another media type, 413 for a body over the limit) is returned
 // as the error for the handler to return.
 //
-// Values of fields whose name contains "password" are never echoed; name
-// more with Form.Secret. The values of a multipart form are not echoed
+// Values of secret fields are never echoed: fields matching
+// DefaultSecretFields (passwords, tokens, PINs, card numbers…; see
+// WithSecretFields) and those named with Form.Secret. The values of a multipart form are not echoed
 // (only its errors): files cannot be, and the body is streamed.
 func Bind(c *covet.Context, v any) (*Form, error) {
-	f := &Form{}
+	f := &Form{words: DefaultSecretFields}
+	if e := Of(c); e != nil && e.cfg.secretFields != nil {
+		f.words = e.cfg.secretFields
+	}
 	r := c.Request()
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt == "application/x-www-form-urlencoded" && r.PostForm != nil {
@@ -144,8 +166,8 @@ func (f *Form) Has(field, value string) bool {
 	return false
 }
 
-// Secret names fields whose values are never echoed, beyond those whose
-// name contains "password". It returns f.
+// Secret names fields whose values are never echoed, beyond those the
+// engine's secret words match (DefaultSecretFields). It returns f.
 func (f *Form) Secret(fields ...string) *Form {
 	prev := f.secret
 	f.secret = func(n string) bool {
@@ -160,8 +182,69 @@ func (f *Form) Secret(fields ...string) *Form {
 }
 
 func (f *Form) isSecret(field string) bool {
-	if strings.Contains(strings.ToLower(field), "password") {
+	if f.secret != nil && f.secret(field) {
 		return true
 	}
-	return f.secret != nil && f.secret(field)
+	words := f.words
+	if words == nil {
+		words = DefaultSecretFields // a Form not made by Bind
+	}
+	return secretField(field, words)
+}
+
+// secretField reports whether one of words matches the field name (see
+// DefaultSecretFields).
+func secretField(name string, words []string) bool {
+	var parts []string
+	var joined, cur strings.Builder
+	prevLower := false
+	for _, r := range name {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			if cur.Len() > 0 {
+				parts = append(parts, cur.String())
+				cur.Reset()
+			}
+			prevLower = false
+			continue
+		}
+		if unicode.IsUpper(r) && prevLower && cur.Len() > 0 {
+			parts = append(parts, cur.String())
+			cur.Reset()
+		}
+		prevLower = unicode.IsLower(r) || unicode.IsDigit(r)
+		lr := unicode.ToLower(r)
+		cur.WriteRune(lr)
+		joined.WriteRune(lr)
+	}
+	if cur.Len() > 0 {
+		parts = append(parts, cur.String())
+	}
+	all := joined.String()
+	for _, w := range words {
+		w = normalizeSecretWord(w)
+		if w == "" {
+			continue
+		}
+		if len(w) >= 5 && strings.Contains(all, w) {
+			return true
+		}
+		for _, p := range parts {
+			if p == w {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// normalizeSecretWord keeps a word's letters and digits, lower-cased, so
+// "api_key" and "apiKey" are both "apikey".
+func normalizeSecretWord(w string) string {
+	var b strings.Builder
+	for _, r := range w {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
 }

@@ -21,7 +21,10 @@ type config struct {
 	assets      *Assets
 	i18n        *I18n
 	flashCookie string
-	interpreted bool // WithCompiled(false)
+	flashKey    []byte
+	// secretFields replaces DefaultSecretFields when not nil.
+	secretFields []string
+	interpreted  bool // WithCompiled(false)
 }
 
 func defaultConfig() config {
@@ -103,6 +106,27 @@ func WithI18n(i *I18n) Option { return func(c *config) { c.i18n = i } }
 // WithFlashCookie sets the name of the flash messages' cookie (default
 // "flash").
 func WithFlashCookie(name string) Option { return func(c *config) { c.flashCookie = name } }
+
+// WithFlashKey sets the key (at least MinFlashKey bytes) that signs the
+// flash cookie, like Flask's SECRET_KEY: every instance behind a load
+// balancer needs the same one for a flash set by one to show on another.
+// Without it the engine signs with a random key it makes at Install, so a
+// flash added before a restart, or by another instance, is dropped. Derive it
+// from the app's secret with a purpose of its own ("flash"), not the key
+// of tokens or CSRF.
+func WithFlashKey(key []byte) Option {
+	return func(c *config) { c.flashKey = append([]byte{}, key...) }
+}
+
+// WithSecretFields sets the words that make a form field secret, its
+// value never echoed when Bind's form is re-rendered (default
+// DefaultSecretFields; see it for how a word matches a name). It replaces
+// the list: to extend it pass
+// append(slices.Clone(tmpl.DefaultSecretFields), "maiden_name").
+// Form.Secret names more fields for one form.
+func WithSecretFields(words ...string) Option {
+	return func(c *config) { c.secretFields = append([]string{}, words...) }
+}
 
 // WithCompiled turns the compiled executor on (the default) or off. On,
 // a page whose escaped html/template tree the executor supports is

@@ -77,8 +77,8 @@ type Config struct {
 	CacheMaxStale time.Duration
 
 	// Secret (at least 32 bytes) derives the keys of access tokens,
-	// sessions, CSRF tokens and login cookies. Empty: a random secret, so
-	// sign-ins do not survive a restart.
+	// sessions, CSRF tokens, login cookies and flash messages. Empty: a
+	// random secret, so sign-ins (and flashes) do not survive a restart.
 	Secret []byte
 	// PublicURL is where users reach the app ("https://board.example.com"):
 	// the base of login callbacks, and https makes the cookies Secure.
@@ -231,7 +231,7 @@ func NewApp(cfg Config) (*covet.App, error) {
 	for _, p := range cfg.Logins {
 		providers = append(providers, p.Name)
 	}
-	if err := installUI(app, authn, providers); err != nil {
+	if err := installUI(app, authn, providers, cfg.Secret); err != nil {
 		return nil, err
 	}
 	if err := installAssignNotifications(app, cfg.DatabaseURL); err != nil { // PostgreSQL only

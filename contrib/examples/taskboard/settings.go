@@ -30,8 +30,8 @@ type Settings struct {
 	// WebhookSecret is read from the environment, .env or a secrets file,
 	// never from a flag (flags show in ps).
 	WebhookSecret settings.Secret `env:"TASKBOARD_WEBHOOK_SECRET" flag:"-" doc:"signs webhook bodies: X-Taskboard-Signature: sha256=HMAC"`
-	// Secret derives the keys of tokens, sessions and CSRF tokens.
-	Secret    settings.Secret `env:"TASKBOARD_SECRET" flag:"-" doc:"at least 32 bytes; derives the keys of access tokens, sessions and CSRF tokens (default: random, sign-ins end at restart)"`
+	// Secret derives the keys of tokens, sessions, CSRF tokens and flashes.
+	Secret    settings.Secret `env:"TASKBOARD_SECRET" flag:"-" doc:"at least 32 bytes; derives the keys of access tokens, sessions, CSRF tokens and flash messages (default: random, sign-ins end at restart)"`
 	PublicURL *url.URL        `env:"TASKBOARD_PUBLIC_URL" flag:"public-url" doc:"where users reach the app: base of login callbacks; https makes cookies Secure (default: from the request, cookies not Secure)"`
 	// GitHub and Google sign-in are on when their client IDs are set.
 	GitHubClientID     string          `env:"TASKBOARD_GITHUB_CLIENT_ID" flag:"-" doc:"GitHub OAuth app client ID: turns on Sign in with GitHub"`

@@ -35,7 +35,9 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 var statuses = []string{"todo", "doing", "done"}
 
 // installUI adds the template engine, the assets and the UI's routes.
-func installUI(app *covet.App, a *auth.Auth, providers []string) error {
+// secret (Config.Secret) derives the flash cookie's key, so a flash set by
+// one instance shows on another; empty, tmpl signs with a per-process key.
+func installUI(app *covet.App, a *auth.Auth, providers []string, secret []byte) error {
 	sub := func(dir string) fs.FS { s, _ := fs.Sub(webFiles, dir); return s }
 	assets, err := tmpl.LoadAssets(sub("web/dist"))
 	if err != nil {
@@ -48,13 +50,17 @@ func installUI(app *covet.App, a *auth.Auth, providers []string) error {
 	if err != nil {
 		return err
 	}
-	engine := tmpl.New(sub("web/templates"),
+	opts := []tmpl.Option{
 		tmpl.WithCSRF(auth.CSRFToken, ""),
 		tmpl.WithAssets(assets),
 		tmpl.WithI18n(i18n),
 		tmpl.WithGlobal("user", currentUser),
 		tmpl.WithFuncs(template.FuncMap{"deref": func(p *int64) int64 { return *p }}),
-	)
+	}
+	if len(secret) > 0 {
+		opts = append(opts, tmpl.WithFlashKey(deriveKey(secret, "flash")))
+	}
+	engine := tmpl.New(sub("web/templates"), opts...)
 	if err := app.Install(engine); err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"html"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -48,6 +49,9 @@ func TestAssetsUpToDate(t *testing.T) {
 }
 
 var csrfRe = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+
+// hxCSRFRe finds the token the layout gives htmx requests.
+var hxCSRFRe = regexp.MustCompile(`hx-headers='\{"X-CSRF-Token": "([^"]+)"\}'`)
 
 func csrfOf(t *testing.T, page string) string {
 	t.Helper()
@@ -123,8 +127,16 @@ func TestUIFlows(t *testing.T) {
 		t.Fatalf("German board: %s", de)
 	}
 	hx(cl.Post("/board/tasks")).Form(url.Values{"title": {"ab"}}).Do().ExpectStatus(422).ExpectBodyContains("muss mindestens 3 Zeichen lang sein")
-	if !strings.Contains(de, `hx-headers='{"X-CSRF-Token": "`+tok+`"}'`) {
-		t.Errorf("the page does not give htmx requests the CSRF token: %s", de)
+	// The page gives htmx requests a CSRF token that works; masked, it
+	// differs from every other render of the token (BREACH).
+	m := hxCSRFRe.FindStringSubmatch(de)
+	if m == nil {
+		t.Fatalf("the page does not give htmx requests the CSRF token: %s", de)
+	}
+	if hxTok := html.UnescapeString(m[1]); hxTok == tok || hxTok == csrfOf(t, de) {
+		t.Errorf("the CSRF token %q is rendered unchanged in two places: not masked", hxTok)
+	} else {
+		cl.Post("/board/tasks").Header("HX-Request", "true").Header("X-CSRF-Token", hxTok).Form(url.Values{"title": {"ab"}}).Do().ExpectStatus(422)
 	}
 	hx(cl.Delete("/board/tasks/1")).Do().ExpectStatus(200)
 	cl.Get("/api/v1/tasks/1").Do().ExpectStatus(404)
@@ -147,4 +159,43 @@ func TestErrorPages(t *testing.T) {
 	cl.Get("/no/such/page").Header("Accept", "application/json").Do().ExpectStatus(404).ExpectHeader("Content-Type", "application/problem+json")
 	cl.Get("/api/v1/tasks/99").Header("Accept", "text/html").Do().ExpectStatus(404).ExpectHeader("Content-Type", "application/problem+json")
 	cl.Get("/").Header("Accept", "text/html").Do().ExpectStatus(303).ExpectHeader("Location", "/board")
+}
+
+// TestUIFlashAcrossInstances: the flash cookie is signed with a key derived
+// from Config.Secret, so behind a load balancer the flash a create on one
+// instance sets shows on another with the same secret, and a planted one
+// (unsigned) is ignored.
+func TestUIFlashAcrossInstances(t *testing.T) {
+	dsn := ormtest.SQLite(t).DSN
+	secret := []byte("taskboard-test-secret-of-32-bytes!")
+	start := func() *covettest.Client {
+		app, err := NewApp(Config{DatabaseURL: dsn, Secret: secret, Logger: slog.New(slog.DiscardHandler), WriteLimit: ratelimit.PerSecond(1000)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := app.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { app.Stop(context.Background()) })
+		return covettest.NewServer(t, app)
+	}
+	a, b := start(), start()
+	tok := csrfOf(t, uiSignIn(t, a))
+	a.Post("/board/tasks").Form(url.Values{"csrf_token": {tok}, "title": {"Flash me"}, "priority": {"2"}}).Do().
+		ExpectStatus(303).ExpectHeader("Location", "/board")
+	// Only the flash travels: sessions live in each instance's memory
+	// without Redis, and the sign-in page shows flashes too.
+	for _, ck := range a.Cookies("/") {
+		if ck.Name == "flash" {
+			b.SetCookie(ck)
+		}
+	}
+	if page := b.Get("/login").Header("Accept", "text/html").Do().ExpectStatus(200).Text(); !strings.Contains(page, "Task created.") {
+		t.Fatalf("instance b does not show a's flash: %s", page)
+	}
+	// A planted, unsigned flash is not shown.
+	b.SetCookie(&http.Cookie{Name: "flash", Value: "W3siayI6ImVycm9yIiwibSI6InBsYW50ZWQifV0"}) // [{"k":"error","m":"planted"}]
+	if page := b.Get("/login").Header("Accept", "text/html").Do().ExpectStatus(200).Text(); strings.Contains(page, "planted") {
+		t.Fatalf("a planted flash is shown: %s", page)
+	}
 }
