@@ -33,6 +33,6 @@
 // CSRF token, a session identifier) and input an attacker chooses (a
 // reflected query parameter) lets the attacker learn the secret from the
 // coded length. Mark such routes with Disable (or call Skip for one
-// response), or keep secrets out of responses that reflect input (masked
-// per-response CSRF tokens).
+// response), or keep secrets out of responses that reflect input.
+// plugins/auth masks its CSRF tokens per render, so they are safe to compress.
 package compress
