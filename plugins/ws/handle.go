@@ -236,7 +236,11 @@ func (rt *route) attach(wc *websocket.Conn) *Conn {
 	if c, ok := wc.Session().(*Conn); ok {
 		return c
 	}
-	v, ok := h.pending.LoadAndDelete(wc.RemoteAddr().String())
+	key := pendingKey(wc)
+	if key == nil {
+		return nil
+	}
+	v, ok := h.pending.LoadAndDelete(key)
 	if !ok {
 		return nil
 	}
@@ -337,17 +341,25 @@ func (rt *route) serve(cc *covet.Context) error {
 		h.removeMember(c, c.User())
 		return err
 	}
+	if err := checkHandshake(r); err != nil {
+		h.removeMember(c, c.User())
+		return err
+	}
 	u := rt.upgraderFor(h.engine)
-	key := r.RemoteAddr
-	h.pending.Store(key, c)
+	// Taken over here, not inside nbio: the upgrade is tied to this very
+	// socket (see upgrade), never looked up by r.RemoteAddr.
+	raw, _, err := cc.Response().Hijack()
+	if err != nil {
+		h.removeMember(c, c.User())
+		return covet.NewError(http.StatusInternalServerError, "this connection cannot be upgraded").WithCause(err)
+	}
 	// Registered before the upgrade so that no broadcast can miss a
 	// connection whose client already has its 101; frames sent before nbio
 	// hands the connection over wait in c.early.
 	h.mu.Lock()
 	h.conns[c] = struct{}{}
 	h.mu.Unlock()
-	wc, err := u.UpgradeAndTransferConnToPoller(cc.Response(), r, nil)
-	h.pending.Delete(key)
+	wc, err := rt.upgrade(cc, u, raw, c)
 	if err != nil || !c.open.Load() {
 		c.closed.Store(true)
 		h.mu.Lock()

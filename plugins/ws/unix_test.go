@@ -1,0 +1,261 @@
+package ws_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	covet "github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/plugins/ws"
+	"github.com/covetgo/covet/plugins/ws/wstest"
+)
+
+// unixDial dials the Unix socket at path whatever address the client asks.
+func unixDial(path string) wstest.DialOption {
+	return wstest.WithNetDial(func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", path)
+	})
+}
+
+func unixListener(t *testing.T) (net.Listener, string) {
+	t.Helper()
+	// Short: sun_path is limited to ~108 bytes and t.TempDir can be long.
+	dir, err := filepath.Abs(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "s")
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Skipf("no Unix sockets here: %v", err)
+	}
+	return ln, path
+}
+
+// chatOverUnix checks echo and room broadcast through the chat app served
+// at the Unix socket path.
+func chatOverUnix(t *testing.T, path string) {
+	srv := wstest.Remote("http://covet.test")
+	a := srv.Dial(t, "/boards/1/live", unixDial(path))
+	a.ExpectJSON(chatOut{Type: "hello", Room: "board:1"})
+	b := srv.Dial(t, "/boards/1/live", unixDial(path))
+	b.ExpectJSON(chatOut{Type: "hello", Room: "board:1"})
+	other := srv.Dial(t, "/boards/2/live", unixDial(path))
+	other.ExpectJSON(chatOut{Type: "hello", Room: "board:2"})
+	for i := 0; i < 3; i++ {
+		a.Send(chatIn{Type: "say", Text: "hi" + itoa(i)})
+		a.ExpectJSON(chatOut{Type: "said", Text: "hi" + itoa(i)})
+		b.ExpectJSON(chatOut{Type: "said", Text: "hi" + itoa(i)})
+	}
+	other.Send(chatIn{Type: "say", Text: "two"})
+	other.ExpectJSON(chatOut{Type: "said", Text: "two"})
+}
+
+func TestUnixSocketServeContext(t *testing.T) {
+	app, _, _ := chatApp(t, nil)
+	ln, path := unixListener(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- app.ServeContext(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("ServeContext: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("ServeContext did not return")
+		}
+	})
+	chatOverUnix(t, path)
+}
+
+func TestUnixSocketHTTPServer(t *testing.T) {
+	app, _, _ := chatApp(t, nil)
+	if err := app.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ln, path := unixListener(t)
+	hs := &http.Server{Handler: app}
+	go func() {
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("Serve: %v", err)
+		}
+	}()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = app.Stop(ctx)
+		_ = hs.Close()
+	})
+	chatOverUnix(t, path)
+}
+
+type whoMsg struct {
+	Type string `json:"type"`
+	User string `json:"user"`
+	Text string `json:"text,omitempty"`
+}
+
+// whoApp tells each connection who the hub thinks it is: the user set in
+// Accept (from the query), in the hello and in what its room receives.
+func whoApp(t *testing.T) *covet.App {
+	t.Helper()
+	app := covet.New()
+	hub := ws.NewHub()
+	if err := app.Install(hub); err != nil {
+		t.Fatal(err)
+	}
+	ws.Handle(app, "/who", ws.Handler[whoMsg]{
+		Hub: hub,
+		Accept: func(c *covet.Context, conn *ws.Conn) error {
+			conn.SetUser(c.Query("user"))
+			conn.Join("u:" + c.Query("user"))
+			return nil
+		},
+		OnOpen: func(conn *ws.Conn) { _ = conn.Send(whoMsg{Type: "hello", User: conn.User()}) },
+		OnMessage: func(conn *ws.Conn, m *whoMsg) error {
+			return conn.Hub().Broadcast(context.Background(), "u:"+conn.User(),
+				whoMsg{Type: "echo", User: conn.User(), Text: m.Text})
+		},
+	})
+	return app
+}
+
+// sameIdentities dials n clients at once and checks that each is itself,
+// never another: in the hello, and in its own room's echo.
+func sameIdentities(t *testing.T, srv *wstest.Server, n int, opts ...wstest.DialOption) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan string, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			user := "user" + itoa(i)
+			c, resp, err := srv.TryDial("/who?user="+user, opts...)
+			if err != nil {
+				st := 0
+				if resp != nil {
+					st = resp.StatusCode
+				}
+				errs <- user + ": dial: " + err.Error() + " status " + itoa(st)
+				return
+			}
+			defer c.WS.Close()
+			_ = c.WS.SetReadDeadline(time.Now().Add(30 * time.Second))
+			var m whoMsg
+			if err := c.WS.ReadJSON(&m); err != nil || m != (whoMsg{Type: "hello", User: user}) {
+				errs <- user + ": hello " + m.User + " " + errString(err)
+				return
+			}
+			if err := c.WS.WriteJSON(whoMsg{Type: "say", Text: user}); err != nil {
+				errs <- user + ": write " + err.Error()
+				return
+			}
+			m = whoMsg{}
+			if err := c.WS.ReadJSON(&m); err != nil || m != (whoMsg{Type: "echo", User: user, Text: user}) {
+				errs <- user + ": echo " + m.User + "/" + m.Text + " " + errString(err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	var all []string
+	for e := range errs {
+		all = append(all, e)
+	}
+	if len(all) > 0 {
+		t.Fatalf("%d of %d connections were not themselves:\n%s", len(all), n, strings.Join(all, "\n"))
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// A proxy-header middleware may set r.RemoteAddr to the same value for
+// many clients: the upgrade must still tie each socket to its own Conn.
+func TestHandshakesWithSameRemoteAddr(t *testing.T) {
+	app := whoApp(t)
+	if err := app.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.RemoteAddr = "203.0.113.7:4000"
+		app.ServeHTTP(w, r)
+	}))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = app.Stop(ctx)
+		hs.Close()
+	})
+	sameIdentities(t, wstest.Remote(hs.URL), 50)
+}
+
+// sameAddrListener reports one remote address for every connection.
+type sameAddrListener struct{ net.Listener }
+
+type sameAddrConn struct{ *net.TCPConn }
+
+func (sameAddrConn) RemoteAddr() net.Addr {
+	return &net.TCPAddr{IP: net.IPv4(203, 0, 113, 7), Port: 4000}
+}
+
+func (l sameAddrListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return sameAddrConn{c.(*net.TCPConn)}, nil
+}
+
+func TestListenerWithSameRemoteAddr(t *testing.T) {
+	app := whoApp(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- app.ServeContext(ctx, sameAddrListener{ln}) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(60 * time.Second):
+			t.Error("ServeContext did not return")
+		}
+	})
+	sameIdentities(t, wstest.Remote("http://"+ln.Addr().String()), 50)
+}
+
+func TestUnixSocketIdentities(t *testing.T) {
+	app := whoApp(t)
+	ln, path := unixListener(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- app.ServeContext(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(60 * time.Second):
+			t.Error("ServeContext did not return")
+		}
+	})
+	sameIdentities(t, wstest.Remote("http://covet.test"), 50, unixDial(path))
+}
