@@ -183,7 +183,12 @@ func (rt *route) newUpgrader() *websocket.Upgrader {
 			_ = c.Close(CloseInvalidPayload, "invalid UTF-8 in a text message")
 			return
 		}
-		if !c.allow(&rt.cfg, time.Now().UnixNano()) {
+		now := time.Now().UnixNano()
+		if wc.IsBlockingMod() {
+			// nbio's reading goroutine parses without the plugin's hook.
+			c.lastRead.Store(now)
+		}
+		if !c.allow(&rt.cfg, now) {
 			_ = c.Close(ClosePolicyViolation, "rate limit exceeded")
 			return
 		}
@@ -194,6 +199,13 @@ func (rt *route) newUpgrader() *websocket.Upgrader {
 			}
 		}()
 		rt.onMsg(c, op, data)
+	})
+	u.SetPongHandler(func(wc *websocket.Conn, _ string) {
+		// Read activity for the dead-peer sweep where nbio's blocking mode
+		// reads without the plugin's hook (on the poller, parse stamps it).
+		if c, ok := wc.Session().(*Conn); ok && wc.IsBlockingMod() {
+			c.lastRead.Store(time.Now().UnixNano())
+		}
 	})
 	u.SetCloseHandler(func(wc *websocket.Conn, code int, reason string) {
 		c, _ := wc.Session().(*Conn)

@@ -108,10 +108,10 @@ type whoMsg struct {
 
 // whoApp tells each connection who the hub thinks it is: the user set in
 // Accept (from the query), in the hello and in what its room receives.
-func whoApp(t *testing.T) *covet.App {
+func whoApp(t *testing.T, opts ...ws.Option) *covet.App {
 	t.Helper()
 	app := covet.New()
-	hub := ws.NewHub()
+	hub := ws.NewHub(opts...)
 	if err := app.Install(hub); err != nil {
 		t.Fatal(err)
 	}
@@ -223,8 +223,10 @@ func (l sameAddrListener) Accept() (net.Conn, error) {
 	return sameAddrConn{c.(*net.TCPConn)}, nil
 }
 
-func TestListenerWithSameRemoteAddr(t *testing.T) {
-	app := whoApp(t)
+// serveWrapped serves app on a listener whose connections are wrapped
+// (nbio's blocking mode) and returns its URL.
+func serveWrapped(t *testing.T, app *covet.App) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -240,7 +242,40 @@ func TestListenerWithSameRemoteAddr(t *testing.T) {
 			t.Error("ServeContext did not return")
 		}
 	})
-	sameIdentities(t, wstest.Remote("http://"+ln.Addr().String()), 50)
+	return "http://" + ln.Addr().String()
+}
+
+func TestListenerWithSameRemoteAddr(t *testing.T) {
+	sameIdentities(t, wstest.Remote(serveWrapped(t, whoApp(t))), 50)
+}
+
+// A wrapped connection is read by nbio's goroutine, not the poller: the
+// dead-peer sweep must still see its pongs and messages.
+func TestWrappedConnOutlivesPingSweep(t *testing.T) {
+	srv := wstest.Remote(serveWrapped(t, whoApp(t, ws.WithPing(100*time.Millisecond, time.Second))))
+	c := srv.Dial(t, "/who?user=ann")
+	c.ExpectJSON(whoMsg{Type: "hello", User: "ann"})
+	// Reading answers the hub's pings (gorilla replies while it reads).
+	got := make(chan whoMsg, 1)
+	go func() {
+		var m whoMsg
+		_ = c.WS.ReadJSON(&m)
+		got <- m
+	}()
+	// Well past interval+wait and a sweep: without read stamps the hub
+	// would have closed it as silent.
+	time.Sleep(3 * time.Second)
+	if err := c.WS.WriteJSON(whoMsg{Type: "say", Text: "still here"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case m := <-got:
+		if m != (whoMsg{Type: "echo", User: "ann", Text: "still here"}) {
+			t.Fatalf("got %+v", m)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no echo")
+	}
 }
 
 func TestUnixSocketIdentities(t *testing.T) {
