@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"reflect"
 	"strings"
 	"time"
@@ -21,15 +22,15 @@ import (
 // addresses (never r.RemoteAddr, which middleware may rewrite, and which
 // repeats for every client of a Unix socket): no two live TCP connections
 // share both, so one handshake can never find another's Conn.
-type socketKey struct{ local, remote string }
+type socketKey struct{ local, remote netip.AddrPort }
 
 func keyOf(c net.Conn) socketKey {
 	var k socketKey
-	if a := c.LocalAddr(); a != nil {
-		k.local = a.String()
+	if a, ok := c.LocalAddr().(*net.TCPAddr); ok {
+		k.local = a.AddrPort()
 	}
-	if a := c.RemoteAddr(); a != nil {
-		k.remote = a.String()
+	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		k.remote = a.AddrPort()
 	}
 	return k
 }

@@ -294,3 +294,22 @@ func TestUnixSocketIdentities(t *testing.T) {
 	})
 	sameIdentities(t, wstest.Remote("http://covet.test"), 50, unixDial(path))
 }
+
+// BenchmarkHandshake is a dial, the hello and a close over loopback TCP
+// (client and server allocations together).
+func BenchmarkHandshake(b *testing.B) {
+	app, _, _ := chatApp(b, nil)
+	srv := wstest.NewServer(b, app)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		c, _, err := srv.TryDial("/boards/1/live")
+		if err != nil {
+			b.Fatal(err)
+		}
+		var m chatOut
+		if err := c.WS.ReadJSON(&m); err != nil {
+			b.Fatal(err)
+		}
+		_ = c.WS.Close()
+	}
+}
