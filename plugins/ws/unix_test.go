@@ -2,6 +2,7 @@ package ws_test
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/http"
@@ -312,4 +313,27 @@ func BenchmarkHandshake(b *testing.B) {
 		}
 		_ = c.WS.Close()
 	}
+}
+
+// Over crypto/tls nbio serves the connection in its blocking mode: echo,
+// rooms and identities still hold.
+func TestTLSConnections(t *testing.T) {
+	app := whoApp(t)
+	if err := app.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewUnstartedServer(app)
+	hs.StartTLS()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = app.Stop(ctx)
+		hs.Close()
+	})
+	tlsCfg := hs.Client().Transport.(*http.Transport).TLSClientConfig
+	dial := wstest.WithNetDial(func(ctx context.Context, network, addr string) (net.Conn, error) {
+		d := tls.Dialer{Config: tlsCfg}
+		return d.DialContext(ctx, network, addr)
+	})
+	sameIdentities(t, wstest.Remote("http://"+hs.Listener.Addr().String()), 20, dial)
 }
