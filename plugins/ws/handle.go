@@ -324,6 +324,9 @@ func (rt *route) serve(cc *covet.Context) error {
 	if err := checkOrigin(r, &rt.cfg); err != nil {
 		return err
 	}
+	if err := checkHandshake(r); err != nil {
+		return err
+	}
 	h := rt.hub
 	client := cc.ClientIP()
 	if err := h.admit(client, &rt.cfg); err != nil {
@@ -350,10 +353,6 @@ func (rt *route) serve(cc *covet.Context) error {
 		}
 	}
 	if err := h.startEngine(); err != nil {
-		h.removeMember(c, c.User())
-		return err
-	}
-	if err := checkHandshake(r); err != nil {
 		h.removeMember(c, c.User())
 		return err
 	}
