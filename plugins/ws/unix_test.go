@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -336,4 +337,49 @@ func TestTLSConnections(t *testing.T) {
 		return d.DialContext(ctx, network, addr)
 	})
 	sameIdentities(t, wstest.Remote("http://"+hs.Listener.Addr().String()), 20, dial)
+}
+
+// A handshake nbio would refuse after taking the connection over is
+// refused before, with a problem, and Accept does not run.
+func TestMalformedHandshakeRefused(t *testing.T) {
+	app := covet.New()
+	hub := ws.NewHub()
+	if err := app.Install(hub); err != nil {
+		t.Fatal(err)
+	}
+	var accepted atomic.Int32
+	ws.Handle(app, "/x", ws.Handler[whoMsg]{Hub: hub, Accept: func(*covet.Context, *ws.Conn) error {
+		accepted.Add(1)
+		return nil
+	}})
+	srv := wstest.NewServer(t, app)
+	for _, tt := range []struct {
+		name, version, key string
+	}{
+		{"old version", "8", "dGhlIHNhbXBsZSBub25jZQ=="},
+		{"no key", "13", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+"/x", nil)
+			req.Header.Set("Connection", "Upgrade")
+			req.Header.Set("Upgrade", "websocket")
+			req.Header.Set("Origin", srv.URL)
+			req.Header.Set("Sec-WebSocket-Version", tt.version)
+			if tt.key != "" {
+				req.Header.Set("Sec-WebSocket-Key", tt.key)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusBadRequest ||
+				!strings.HasPrefix(resp.Header.Get("Content-Type"), "application/problem+json") {
+				t.Fatalf("got %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+			}
+		})
+	}
+	if n := accepted.Load(); n != 0 {
+		t.Fatalf("Accept ran %d times", n)
+	}
 }
