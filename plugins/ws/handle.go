@@ -183,7 +183,12 @@ func (rt *route) newUpgrader() *websocket.Upgrader {
 			_ = c.Close(CloseInvalidPayload, "invalid UTF-8 in a text message")
 			return
 		}
-		if !c.allow(&rt.cfg, time.Now().UnixNano()) {
+		now := time.Now().UnixNano()
+		if wc.IsBlockingMod() {
+			// nbio's reading goroutine parses without the plugin's hook.
+			c.lastRead.Store(now)
+		}
+		if !c.allow(&rt.cfg, now) {
 			_ = c.Close(ClosePolicyViolation, "rate limit exceeded")
 			return
 		}
@@ -194,6 +199,13 @@ func (rt *route) newUpgrader() *websocket.Upgrader {
 			}
 		}()
 		rt.onMsg(c, op, data)
+	})
+	u.SetPongHandler(func(wc *websocket.Conn, _ string) {
+		// Read activity for the dead-peer sweep where nbio's blocking mode
+		// reads without the plugin's hook (on the poller, parse stamps it).
+		if c, ok := wc.Session().(*Conn); ok && wc.IsBlockingMod() {
+			c.lastRead.Store(time.Now().UnixNano())
+		}
 	})
 	u.SetCloseHandler(func(wc *websocket.Conn, code int, reason string) {
 		c, _ := wc.Session().(*Conn)
@@ -236,7 +248,11 @@ func (rt *route) attach(wc *websocket.Conn) *Conn {
 	if c, ok := wc.Session().(*Conn); ok {
 		return c
 	}
-	v, ok := h.pending.LoadAndDelete(wc.RemoteAddr().String())
+	key := pendingKey(wc)
+	if key == nil {
+		return nil
+	}
+	v, ok := h.pending.LoadAndDelete(key)
 	if !ok {
 		return nil
 	}
@@ -308,6 +324,9 @@ func (rt *route) serve(cc *covet.Context) error {
 	if err := checkOrigin(r, &rt.cfg); err != nil {
 		return err
 	}
+	if err := checkHandshake(r); err != nil {
+		return err
+	}
 	h := rt.hub
 	client := cc.ClientIP()
 	if err := h.admit(client, &rt.cfg); err != nil {
@@ -338,16 +357,20 @@ func (rt *route) serve(cc *covet.Context) error {
 		return err
 	}
 	u := rt.upgraderFor(h.engine)
-	key := r.RemoteAddr
-	h.pending.Store(key, c)
+	// Taken over here, not inside nbio: the upgrade is tied to this very
+	// socket (see upgrade), never looked up by r.RemoteAddr.
+	raw, _, err := cc.Response().Hijack()
+	if err != nil {
+		h.removeMember(c, c.User())
+		return covet.NewError(http.StatusInternalServerError, "this connection cannot be upgraded").WithCause(err)
+	}
 	// Registered before the upgrade so that no broadcast can miss a
 	// connection whose client already has its 101; frames sent before nbio
 	// hands the connection over wait in c.early.
 	h.mu.Lock()
 	h.conns[c] = struct{}{}
 	h.mu.Unlock()
-	wc, err := u.UpgradeAndTransferConnToPoller(cc.Response(), r, nil)
-	h.pending.Delete(key)
+	wc, err := rt.upgrade(cc, u, raw, c)
 	if err != nil || !c.open.Load() {
 		c.closed.Store(true)
 		h.mu.Lock()

@@ -38,7 +38,7 @@ type Hub struct {
 	roomsMade int
 	users     map[string]map[member]struct{}
 	clients   map[string]int
-	pending   sync.Map // remote addr -> *Conn during an upgrade
+	pending   sync.Map // socketKey -> *Conn during a TCP upgrade (see upgrade)
 	attachMu  sync.Mutex
 	total     int
 	draining  atomic.Bool

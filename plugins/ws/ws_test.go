@@ -52,7 +52,7 @@ func (r *closeRec) wait(t *testing.T) int {
 
 var boardKey = ws.NewKey[int]("board")
 
-func chatApp(t *testing.T, hubOpts []ws.Option, routeOpts ...ws.Option) (*covet.App, *ws.Hub, *closeRec) {
+func chatApp(t testing.TB, hubOpts []ws.Option, routeOpts ...ws.Option) (*covet.App, *ws.Hub, *closeRec) {
 	t.Helper()
 	app := covet.New()
 	hub := ws.NewHub(hubOpts...)

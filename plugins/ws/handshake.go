@@ -1,0 +1,184 @@
+package ws
+
+import (
+	"bufio"
+	"crypto/sha1"
+	"encoding/base64"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"reflect"
+	"strings"
+	"time"
+
+	covet "github.com/covetgo/covet/core"
+	"github.com/lesismal/nbio"
+	"github.com/lesismal/nbio/nbhttp"
+	"github.com/lesismal/nbio/nbhttp/websocket"
+)
+
+// socketKey names a TCP connection during its upgrade by its socket's own
+// addresses (never r.RemoteAddr, which middleware may rewrite, and which
+// repeats for every client of a Unix socket): no two live TCP connections
+// share both, so one handshake can never find another's Conn.
+type socketKey struct{ local, remote netip.AddrPort }
+
+func keyOf(c net.Conn) socketKey {
+	var k socketKey
+	if a, ok := c.LocalAddr().(*net.TCPAddr); ok {
+		k.local = a.AddrPort()
+	}
+	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		k.remote = a.AddrPort()
+	}
+	return k
+}
+
+// hijacked hands nbio's upgrader a connection the route has already taken
+// over, so that the route knows which socket the upgrade is for.
+type hijacked struct {
+	http.ResponseWriter
+	conn net.Conn
+}
+
+// Hijack returns the connection taken over before (nbio reads no buffered
+// bytes from it either way).
+func (h hijacked) Hijack() (net.Conn, *bufio.ReadWriter, error) { return h.conn, nil, nil }
+
+// checkHandshake refuses what nbio would refuse after taking the
+// connection over, while the route can still answer with a problem.
+func checkHandshake(r *http.Request) error {
+	if !headerHas(r.Header, "Sec-Websocket-Version", "13") {
+		return covet.NewError(http.StatusBadRequest, "unsupported WebSocket version").
+			WithHeader("Sec-WebSocket-Version", "13")
+	}
+	if r.Header.Get("Sec-Websocket-Key") == "" {
+		return covet.NewError(http.StatusBadRequest, "missing Sec-WebSocket-Key")
+	}
+	return nil
+}
+
+// upgrade takes the connection over and hands it to the hub's poller. A
+// TCP connection goes through nbio's upgrader (keyed in h.pending by its
+// socket); any other socket (a Unix socket behind nginx) is upgraded here:
+// nbio would serve it in its blocking mode, whose session handover never
+// completes for us (SetSession in OnOpen comes before nbio arms the wait).
+func (rt *route) upgrade(cc *covet.Context, u *websocket.Upgrader, raw net.Conn, c *Conn) (*websocket.Conn, error) {
+	r := cc.Request()
+	h := rt.hub
+	switch raw.(type) {
+	case *net.TCPConn:
+		key := keyOf(raw)
+		h.pending.Store(key, c)
+		wc, err := u.UpgradeAndTransferConnToPoller(hijacked{cc.Response(), raw}, r, nil)
+		h.pending.CompareAndDelete(key, c)
+		return wc, err
+	case *net.UnixConn:
+		return rt.upgradeSocket(u, raw, r, c)
+	}
+	// Another connection type (TLS from crypto/tls, a listener's wrapper):
+	// nbio serves it in its blocking mode, a goroutine reading it. Keyed
+	// by the connection itself, which nbio's Conn keeps.
+	if !reflect.TypeOf(raw).Comparable() {
+		_ = raw.Close()
+		return nil, fmt.Errorf("ws: cannot upgrade a %T", raw)
+	}
+	key := connKey{raw}
+	h.pending.Store(key, c)
+	wc, err := u.UpgradeAndTransferConnToPoller(hijacked{cc.Response(), raw}, r, nil)
+	h.pending.CompareAndDelete(key, c)
+	if wc != nil {
+		// nbio arms its session wait after OnOpen has set the session:
+		// set it again, or the first message would wait for ever.
+		wc.SetSession(c)
+	}
+	return wc, err
+}
+
+// connKey names a connection nbio serves in blocking mode by its identity.
+type connKey struct{ c net.Conn }
+
+// pendingKey is the key of a connection in h.pending (see upgrade).
+func pendingKey(wc *websocket.Conn) any {
+	if nbc, ok := wc.Conn.(*nbio.Conn); ok {
+		return keyOf(nbc)
+	}
+	if !reflect.TypeOf(wc.Conn).Comparable() {
+		return nil
+	}
+	return connKey{wc.Conn}
+}
+
+// upgradeSocket upgrades a non-TCP socket as nbio does a TCP one: the 101
+// is written on the blocking socket, then a duplicate of it joins the
+// poller, already tied to c (no lookup by address: there is none).
+func (rt *route) upgradeSocket(u *websocket.Upgrader, raw net.Conn, r *http.Request, c *Conn) (*websocket.Conn, error) {
+	sub := selectSubprotocol(u.Subprotocols, r)
+	compress := rt.cfg.compress && c.deflate
+	_ = raw.SetDeadline(time.Time{})
+	if _, err := raw.Write(switchingProtocols(r.Header.Get("Sec-Websocket-Key"), sub, compress)); err != nil {
+		_ = raw.Close()
+		return nil, err
+	}
+	nbc, err := nbio.NBConn(raw) // closes raw; nbc has a duplicate of its fd
+	if err != nil {
+		_ = raw.Close()
+		return nil, err
+	}
+	e := u.Engine
+	wc := websocket.NewServerConn(u, nbc, sub, compress, false)
+	wc.Engine = e
+	wc.Execute = nbc.Execute
+	if e.EpollMod == nbio.EPOLLET && e.EPOLLONESHOT == nbio.EPOLLONESHOT {
+		wc.Execute = nbhttp.SyncExecutor
+	}
+	// Tied before the poller sees it: a frame the client sends at once
+	// finds c; replies wait in c.early until opened.
+	wc.SetSession(c)
+	c.lastRead.Store(time.Now().UnixNano())
+	nbc.SetSession(wc)
+	nbc.OnData(c.onData)
+	if err := e.AddTransferredConn(nbc); err != nil {
+		return nil, err // nbio closed nbc
+	}
+	c.opened(wc)
+	return wc, nil
+}
+
+func selectSubprotocol(server []string, r *http.Request) string {
+	// As nbio's upgrader: the first of the server's that the client offers.
+	h := strings.TrimSpace(r.Header.Get("Sec-Websocket-Protocol"))
+	if h == "" {
+		return ""
+	}
+	offered := strings.Split(h, ",")
+	for _, s := range server {
+		for _, o := range offered {
+			if strings.TrimSpace(o) == s {
+				return s
+			}
+		}
+	}
+	return ""
+}
+
+var wsGUID = []byte("258EAFA5-E914-47DA-95CA-C5AB0DC85B11")
+
+func switchingProtocols(key, sub string, compress bool) []byte {
+	sum := sha1.New()
+	sum.Write([]byte(key))
+	sum.Write(wsGUID)
+	var b strings.Builder
+	b.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ")
+	b.WriteString(base64.StdEncoding.EncodeToString(sum.Sum(nil)))
+	b.WriteString("\r\n")
+	if sub != "" {
+		b.WriteString("Sec-WebSocket-Protocol: " + sub + "\r\n")
+	}
+	if compress {
+		b.WriteString("Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover\r\n")
+	}
+	b.WriteString("\r\n")
+	return []byte(b.String())
+}
