@@ -53,7 +53,7 @@ func main() {
 	}
 	// The pool size every app of the comparison gets (PEER_DB_CONNS, set by
 	// scripts/instance.sh); pgx's own default is max(4, CPUs).
-	if n, err := strconv.Atoi(os.Getenv("PEER_DB_CONNS")); err == nil && n > 0 {
+	if n, err := strconv.ParseInt(os.Getenv("PEER_DB_CONNS"), 10, 32); err == nil && n > 0 {
 		cfg.MaxConns = int32(n)
 	}
 	db, err := pgxpool.NewWithConfig(ctx, cfg)
