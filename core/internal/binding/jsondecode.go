@@ -6,7 +6,6 @@ import (
 	"math/bits"
 	"reflect"
 	"strconv"
-	"strings"
 	"time"
 	"unicode"
 	"unicode/utf16"
@@ -221,19 +220,6 @@ func hasQuotedField(t reflect.Type) bool {
 		}
 	}
 	return false
-}
-
-// isValidTag is encoding/json's test of a tag name.
-func isValidTag(s string) bool {
-	for _, c := range s {
-		switch {
-		case strings.ContainsRune("!#$%&()*+-./:;<=>?@[]^_{|}~ ", c):
-			// punctuation allowed in a tag name (not the quote nor the backslash)
-		case !unicode.IsLetter(c) && !unicode.IsDigit(c):
-			return false
-		}
-	}
-	return true
 }
 
 func cutComma(s string) (before, after string, found bool) {

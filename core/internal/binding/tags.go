@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+
+	"github.com/covetgo/covet/core/internal/jsonx"
 )
 
 // The tag vocabulary of typed inputs and outputs. Location tags say where a
@@ -190,7 +192,7 @@ func parseFieldTags(tag string) (*fieldTags, error) {
 				ft.skip = true
 				continue
 			}
-			if !isValidTag(name) {
+			if !jsonx.ValidTagName(name) {
 				// encoding/json ignores a name it refuses (json:"price€")
 				// and uses the Go name: so do the plan, the scan and the
 				// schema, as the encoder does.

@@ -22,7 +22,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unicode"
 	"unsafe"
 
 	"github.com/covetgo/covet/core/internal/jsonx"
@@ -285,7 +284,7 @@ func collect(t reflect.Type, base uintptr, visiting map[reflect.Type]*encFunc, o
 			continue
 		}
 		name, opts, _ := strings.Cut(tag, ",")
-		if !isValidTag(name) {
+		if !jsonx.ValidTagName(name) {
 			name = ""
 		}
 		if sf.Anonymous {
@@ -387,22 +386,4 @@ func appendFloat(b []byte, f float64, bits int) ([]byte, bool) {
 		}
 	}
 	return b, true
-}
-
-// isValidTag is encoding/json's test of a tag name.
-func isValidTag(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range s {
-		switch {
-		case strings.ContainsRune("!#$%&()*+-./:;<=>?@[]^_{|}~ ", c):
-			// Backslash and quote chars are reserved, but
-			// otherwise any punctuation chars are allowed
-			// in a tag name.
-		case !unicode.IsLetter(c) && !unicode.IsDigit(c):
-			return false
-		}
-	}
-	return true
 }

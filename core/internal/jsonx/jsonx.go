@@ -1,9 +1,31 @@
-// Package jsonx holds the JSON string escaper core's hand-written encoders
-// share (problem bodies, access-log lines). Its output is byte for byte what
-// encoding/json writes for a string; a fuzz target checks it.
+// Package jsonx holds what core's hand-written JSON code shares: the string
+// escaper (problem bodies, access-log lines, the response encoder), whose
+// output is byte for byte what encoding/json writes for a string (a fuzz
+// target checks it), and encoding/json's rule for struct tag names.
 package jsonx
 
-import "unicode/utf8"
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// ValidTagName is encoding/json's test of a struct tag name (isValidTag): a
+// name it refuses, as in json:"price€", is ignored and the Go name used.
+func ValidTagName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		switch {
+		case strings.ContainsRune("!#$%&()*+-./:;<=>?@[]^_{|}~ ", c):
+			// punctuation allowed in a tag name (not the quote nor the backslash)
+		case !unicode.IsLetter(c) && !unicode.IsDigit(c):
+			return false
+		}
+	}
+	return true
+}
 
 const hexDigits = "0123456789abcdef"
 
