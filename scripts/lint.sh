@@ -17,7 +17,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-scripts/install-tools.sh staticcheck gosec govulncheck
+tools=(staticcheck gosec)
+[ "${COVET_GOVULNCHECK:-auto}" = 0 ] || tools+=(govulncheck) # not needed when skipped
+scripts/install-tools.sh "${tools[@]}"
 bin="$(go env GOPATH)/bin"
 
 # Every module's packages, as relative patterns (./core/..., ./plugins/x/...).
