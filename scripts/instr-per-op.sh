@@ -16,8 +16,9 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 (cd "$pkg" && CGO_ENABLED=0 go test -c -o "$tmp/bench.test" .)
 run() {
-  if ! GOGC=off GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.$1" \
-    "$tmp/bench.test" -test.run '^$' -test.bench "$bench" -test.benchtime "${1}x" -test.cpu 1 >/dev/null 2>"$tmp/err.$1"; then
+  # From the package's directory, as go test runs it (tests read testdata/).
+  if ! (cd "$pkg" && GOGC=off GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.$1" \
+    "$tmp/bench.test" -test.run '^$' -test.bench "$bench" -test.benchtime "${1}x" -test.cpu 1 >/dev/null 2>"$tmp/err.$1"); then
     echo "instr-per-op: the benchmark failed under valgrind; its output ends:" >&2
     grep -v '^==' "$tmp/err.$1" | tail -25 >&2
     exit 1
