@@ -10,6 +10,34 @@ import (
 	"github.com/covetgo/covet/tools/release/internal/release"
 )
 
+// bookshelfFunc is the app both programs below build: orm on SQLite,
+// OpenAPI documents and the in-memory rate limiter, one route using the
+// database.
+const bookshelfFunc = `
+func bookshelf() *covet.App {
+	app := covet.New()
+	if err := app.Install(
+		orm.New(orm.WithDriver(sqlite.Driver()), orm.WithDSN("sqlite://:memory:")),
+		openapi.New(openapi.WithInfo("Bookshelf", "1.0.0")),
+		ratelimit.New(ratelimit.WithDefaultPolicy(ratelimit.NewPolicy("all", ratelimit.WithLimits(ratelimit.PerMinute(100))))),
+	); err != nil {
+		log.Fatal(err)
+	}
+	app.GET("/books/count", func(c *covet.Context) error {
+		db, err := orm.DB(c)
+		if err != nil {
+			return err
+		}
+		var n int
+		if err := db.NewRaw("SELECT 41 + 1").Scan(c.Context(), &n); err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, map[string]int{"count": n})
+	})
+	return app
+}
+`
+
 // smallApp is a SQLite-only bookshelf: orm on SQLite, OpenAPI documents and
 // the in-memory rate limiter, the app of issue 12's size target.
 const smallApp = `package main
@@ -30,25 +58,7 @@ import (
 )
 
 func main() {
-	app := covet.New()
-	if err := app.Install(
-		orm.New(orm.WithDriver(sqlite.Driver()), orm.WithDSN("sqlite://:memory:")),
-		openapi.New(openapi.WithInfo("Bookshelf", "1.0.0")),
-		ratelimit.New(ratelimit.WithDefaultPolicy(ratelimit.NewPolicy("all", ratelimit.WithLimits(ratelimit.PerMinute(100))))),
-	); err != nil {
-		log.Fatal(err)
-	}
-	app.GET("/books/count", func(c *covet.Context) error {
-		db, err := orm.DB(c)
-		if err != nil {
-			return err
-		}
-		var n int
-		if err := db.NewRaw("SELECT 41 + 1").Scan(c.Context(), &n); err != nil {
-			return err
-		}
-		return c.JSON(http.StatusOK, map[string]int{"count": n})
-	})
+	app := bookshelf()
 	ctx := context.Background()
 	if err := app.Start(ctx); err != nil {
 		log.Fatal(err)
@@ -66,7 +76,7 @@ func main() {
 		fmt.Printf("%s: %d ratelimit=%t %d bytes\n", path, res.StatusCode, res.Header.Get("RateLimit") != "", len(body))
 	}
 }
-`
+` + bookshelfFunc
 
 // servedTarget is issue 12's size target (go build, no flags), asserted for
 // servedApp: under 20 MB.
@@ -89,30 +99,12 @@ import (
 )
 
 func main() {
-	app := covet.New()
-	if err := app.Install(
-		orm.New(orm.WithDriver(sqlite.Driver()), orm.WithDSN("sqlite://:memory:")),
-		openapi.New(openapi.WithInfo("Bookshelf", "1.0.0")),
-		ratelimit.New(ratelimit.WithDefaultPolicy(ratelimit.NewPolicy("all", ratelimit.WithLimits(ratelimit.PerMinute(100))))),
-	); err != nil {
-		log.Fatal(err)
-	}
-	app.GET("/books/count", func(c *covet.Context) error {
-		db, err := orm.DB(c)
-		if err != nil {
-			return err
-		}
-		var n int
-		if err := db.NewRaw("SELECT 41 + 1").Scan(c.Context(), &n); err != nil {
-			return err
-		}
-		return c.JSON(http.StatusOK, map[string]int{"count": n})
-	})
+	app := bookshelf()
 	if err := app.Run(os.Getenv("ADDR")); err != nil {
 		log.Fatal(err)
 	}
 }
-`
+` + bookshelfFunc
 
 // TestSmallSQLiteApp builds the SQLite-only app (orm + openapi + in-memory
 // ratelimit) outside the workspace from the local module proxy, as a user
