@@ -18,20 +18,48 @@ import (
 	"time"
 )
 
-// TestResidentMemoryAfter10kRequests builds the hello app as its README
-// tells (go build), serves 10,000 requests from 8 keep-alive clients, and
-// checks the server's resident memory (VmRSS, and the peak VmHWM) in MB
-// (10^6 bytes; /proc reports KiB) against guardMB, and reports issue 21's
-// target, targetMB, which is met only in about half the runs (see the
-// examples README). Most of the file-backed part (RssFile) is the binary's
-// whole mapped image, so the test also checks that image's size, which
-// does not depend on the machine's load, against imageGuardMB.
+// TestResidentMemoryAfter10kRequests builds the hello app twice, as its
+// README tells: with plain `go build` (with a C compiler present that links
+// libc and ld.so for the net package's cgo resolver) and statically with
+// `CGO_ENABLED=0 go build`, the way the deployment kit's Dockerfile and
+// container images build Go services. Each serves 10,000 requests from 8
+// keep-alive clients; the test checks the server's resident memory (VmRSS,
+// and the peak VmHWM) in MB (10^6 bytes; /proc reports KiB): the static
+// build against issue 21's target, targetMB, the default build against
+// guardMB (libc and ld.so add about 1.4 MB of RssFile, which the target
+// cannot absorb in every run; see the examples README). Most of the
+// file-backed part (RssFile) is the binary's whole mapped image, so the test
+// also checks that image's size, which does not depend on the machine's
+// load, against imageGuardMB.
 func TestResidentMemoryAfter10kRequests(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("reads /proc")
 	}
+	for _, b := range []struct {
+		name  string
+		env   []string
+		bound float64
+	}{
+		{"static (CGO_ENABLED=0)", []string{"CGO_ENABLED=0"}, targetMB},
+		{"default go build", nil, guardMB},
+	} {
+		t.Run(b.name, func(t *testing.T) {
+			rss, hwm := residentAfter10k(t, b.env)
+			if rss >= b.bound || hwm >= b.bound {
+				t.Errorf("resident memory VmRSS %.2f MB / peak %.2f MB, want < %.1f MB (issue 21's target is %.0f MB)", rss, hwm, b.bound, targetMB)
+			} else if rss >= targetMB {
+				t.Logf("issue 21's target of VmRSS < %.0f MB is not met by this build (%.2f MB)", targetMB, rss)
+			}
+		})
+	}
+}
+
+// residentAfter10k builds hello with env added to the environment, checks
+// its mapped image, serves 10,000 requests and returns VmRSS and VmHWM in MB.
+func residentAfter10k(t *testing.T, env []string) (rssMB, hwmMB float64) {
 	bin := filepath.Join(t.TempDir(), "hello")
 	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Env = append(os.Environ(), env...)
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		t.Fatal(err)
@@ -105,11 +133,7 @@ func TestResidentMemoryAfter10kRequests(t *testing.T) {
 	mb := func(kib int) float64 { return float64(kib) * 1024 / 1e6 }
 	t.Logf("after %d requests: VmRSS %.2f MB (RssAnon %.2f MB, RssFile %.2f MB), VmHWM %.2f MB; VmRSS %d KiB",
 		total, mb(rss), mb(anon), mb(file), mb(hwm), rss)
-	if mb(rss) >= guardMB || mb(hwm) >= guardMB {
-		t.Errorf("resident memory VmRSS %.2f MB / peak %.2f MB, want < %.1f MB (the guard; issue 21's target is %.0f MB)", mb(rss), mb(hwm), guardMB, targetMB)
-	} else if mb(rss) >= targetMB {
-		t.Logf("issue 21's target of VmRSS < %.0f MB is not met (%.2f MB)", targetMB, mb(rss))
-	}
+	return mb(rss), mb(hwm)
 }
 
 // targetMB is issue 21's bound on hello's resident memory after 10,000
@@ -122,7 +146,9 @@ func TestResidentMemoryAfter10kRequests(t *testing.T) {
 // anonymous part is the Go runtime's floor (net/http alone under the same
 // load has the same 6.5–7.3 MB), and the file-backed part follows the
 // binary's size (imageGuardMB), of which core is 0.53 MB and
-// plugins/settings with the binder and regexp it links 0.63 MB.
+// plugins/settings with the binder and regexp it links 0.63 MB. Built
+// static (CGO_ENABLED=0), hello maps no libc or ld.so (1.4 MB less RssFile)
+// and meets the target in every run (13.1–13.6 MB at load 53–56).
 const (
 	targetMB = 15.0
 	guardMB  = 16.4
