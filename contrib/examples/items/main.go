@@ -7,6 +7,7 @@
 package main
 
 import (
+	"crypto/rand"
 	"flag"
 	"log"
 	"os"
@@ -20,8 +21,12 @@ func main() {
 	flag.Parse()
 	secret := []byte(os.Getenv("ITEMS_SECRET"))
 	if len(secret) == 0 {
-		secret = []byte("development secret: set ITEMS_SECRET (32+ bytes)")
-		log.Print("items: ITEMS_SECRET not set; using a fixed development secret")
+		// No secret configured: a random one, so tokens end at restart.
+		secret = make([]byte, 32)
+		if _, err := rand.Read(secret); err != nil {
+			log.Fatal(err)
+		}
+		log.Print("items: ITEMS_SECRET not set (32+ bytes); tokens end at restart")
 	}
 	hash, err := auth.HashPassword("secret")
 	if err != nil {
