@@ -378,6 +378,22 @@ func TestTypedRegistrationPanics(t *testing.T) {
 				return nil, nil
 			})
 		}, []string{"field Lost", "has no location tag"}},
+		{"embedded parameters", func(app *covet.App) {
+			covet.Get(app, "/x/{id}", func(c *covet.Context, in *struct {
+				EmbeddedID
+				Q string `query:"q"`
+			}) (*struct{}, error) {
+				return nil, nil
+			})
+		}, []string{"field EmbeddedID", "embedded structs are not flattened"}},
+		{"embedded unexported parameters", func(app *covet.App) {
+			covet.Get(app, "/x/{id}", func(c *covet.Context, in *struct {
+				hiddenID
+				Q string `query:"q"`
+			}) (*struct{}, error) {
+				return nil, nil
+			})
+		}, []string{"field hiddenID", "embedded structs are not flattened"}},
 		{"unknown format", func(app *covet.App) {
 			covet.Post(app, "/x", func(c *covet.Context, in *struct {
 				S string `json:"s" format:"emial"`
@@ -700,4 +716,14 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// EmbeddedID is a parameter struct a newcomer embeds in an input.
+type EmbeddedID struct {
+	ID int `path:"id"`
+}
+
+// hiddenID is EmbeddedID unexported: its tagged field was silently unbound.
+type hiddenID struct {
+	ID int `path:"id"`
 }

@@ -136,7 +136,7 @@ func (p *Plugin) translate(c *covet.Context, err error) *covet.Error {
 // Named return them as 500s (the cause is logged, never shown).
 var (
 	errNotInstalled = errors.New("orm: no database state on this request: install the orm plugin on the app serving it (app.Install(orm.New(...)))")
-	errNotOpen      = errors.New("orm: database is not open (the app has not started, or has stopped)")
+	errNotOpen      = errors.New("orm: database is not open (the app has not started: Run, Start or, in tests, covettest.Start; or it has stopped)")
 )
 
 func internal(err error) error {

@@ -144,12 +144,15 @@ func buildInput(t reflect.Type, provided map[int]bool) (*InputPlan, error) {
 	// ignorable: refuse silently unbound fields.
 	for i := 0; i < t.NumField(); i++ {
 		sf := t.Field(i)
-		if !sf.IsExported() || sf.Name == "Body" && bodyField != nil || provided[i] {
+		if !sf.IsExported() && !sf.Anonymous || sf.Name == "Body" && bodyField != nil || provided[i] {
 			continue
 		}
 		ft, _ := parseFieldTags(string(sf.Tag))
 		if ft.hasLoc || ft.skip {
 			continue
+		}
+		if sf.Anonymous { // exported or not: its tagged fields would go unbound
+			return nil, fieldErr(sf.Name, "is embedded, and embedded structs are not flattened into parameters: declare its fields in the input, tag it json:\"-\" to leave it unbound, or register a provider for its type %s with covet.Provide before the route", sf.Type)
 		}
 		return nil, fieldErr(sf.Name, "has no location tag: tag it path, query, header, cookie or form, move it into the Body field, tag it json:\"-\" to leave it unbound, or register a provider for its type %s with covet.Provide before the route", sf.Type)
 	}
