@@ -250,3 +250,56 @@ func TestSessionSecretRotation(t *testing.T) {
 		t.Fatalf("re-signed cookie with the current secret only: %d", rec.Code)
 	}
 }
+
+// TestSessionBinding: the value tmpl.WithFlashBinding binds flashes to is
+// "" without a session, names the new session right after StartSession (a
+// flash added at sign-in shows on the next page), is the same on an
+// unguarded route that only carries the cookie, differs between sessions,
+// and is "" right after EndSession (a "signed out" flash shows on the next
+// page, which has no session).
+func TestSessionBinding(t *testing.T) {
+	a := auth.New(auth.WithKeys(auth.HMAC("k1", "HS256", secret)), auth.WithInsecureCookie(), auth.WithSessions(auth.NewMemorySessions(), sessionSecret))
+	app := covet.New(covet.WithLogger(quietLogger()))
+	app.POST("/login", func(c *covet.Context) error {
+		before := auth.SessionBinding(c)
+		if _, err := a.StartSession(c, c.Request().FormValue("user")); err != nil {
+			return err
+		}
+		if err := a.SaveSession(c); err != nil {
+			return err
+		}
+		return c.Text(200, before+" "+auth.SessionBinding(c))
+	})
+	app.GET("/public", func(c *covet.Context) error { return c.Text(200, auth.SessionBinding(c)) })
+	app.GET("/home", func(c *covet.Context) error { return c.Text(200, auth.SessionBinding(c)) }).With(auth.Required(auth.SchemeSession))
+	app.POST("/logout", func(c *covet.Context) error {
+		if err := a.EndSession(c); err != nil {
+			return err
+		}
+		return c.Text(200, "["+auth.SessionBinding(c)+"]")
+	}).With(auth.Required(auth.SchemeSession))
+	if err := app.Install(a); err != nil {
+		t.Fatal(err)
+	}
+	alice := covettest.NewServer(t, app)
+	bob := covettest.NewRemote(t, alice.URL())
+	got := strings.Fields(alice.Post("/login").Form(map[string][]string{"user": {"alice"}}).Do().ExpectStatus(200).Text())
+	if len(got) != 1 || got[0] == "" {
+		t.Fatalf("login: binding before and after StartSession = %q, want none then one", got)
+	}
+	bound := got[0]
+	if strings.Contains(bound, sessionCookie(alice)) || strings.Contains(sessionCookie(alice), bound) {
+		t.Fatal("the binding reveals the session cookie")
+	}
+	alice.Get("/public").Do().ExpectStatus(200).ExpectBody(bound)
+	alice.Get("/home").Do().ExpectStatus(200).ExpectBody(bound)
+	bob.Post("/login").Form(map[string][]string{"user": {"alice"}}).Do().ExpectStatus(200)
+	if other := bob.Get("/public").Do().ExpectStatus(200).Text(); other == bound || other == "" {
+		t.Fatalf("another session's binding %q", other)
+	}
+	alice.Post("/logout").Header("Sec-Fetch-Site", "same-origin").Do().ExpectStatus(200).ExpectBody("[]")
+	alice.Get("/public").Do().ExpectStatus(200).ExpectBody("")
+	forged := covettest.NewRemote(t, alice.URL())
+	forged.SetCookie(&http.Cookie{Name: "session", Value: "forged.signature"})
+	forged.Get("/public").Do().ExpectStatus(200).ExpectBody("")
+}

@@ -166,6 +166,40 @@ func SessionOf(c *covet.Context) (*Session, bool) {
 	return s, ok && s != nil
 }
 
+// SessionBinding returns an opaque value naming the browser's session (a
+// hash of the store key, never the ID), or "" without a valid session
+// cookie; after StartSession or EndSession it names the session the browser
+// has from then on. It reads the signed cookie and does not ask the store.
+// Pass it to tmpl.WithFlashBinding so a flash signed for one session is
+// ignored in another:
+//
+//	tmpl.New(views, tmpl.WithFlashKey(key), tmpl.WithFlashBinding(auth.SessionBinding))
+func SessionBinding(c *covet.Context) string {
+	key := ""
+	if s, ok := sessionKey.Get(c); ok {
+		if s == nil {
+			return ""
+		}
+		key = s.key
+	} else {
+		a := authOf(c)
+		if a == nil || a.sessions == nil {
+			return ""
+		}
+		v, ok := a.sessions.cookieValue(c)
+		if !ok {
+			return ""
+		}
+		id, ok, _ := a.sessions.unsign(v)
+		if !ok {
+			return ""
+		}
+		key = hashToken(id)
+	}
+	sum := sha256.Sum256([]byte("auth.session-binding|" + key))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
 // sign returns id.mac: the cookie value, signed with the current secret.
 func (s *sessions) sign(id string) string { return signSession(s.cfg.secret, id) }
 
@@ -213,7 +247,7 @@ func (s *sessions) authenticate(c *covet.Context) (u *User, present bool, err er
 		return nil, false, nil
 	}
 	if u, ok := checkedFor(c, SchemeSession, v); ok {
-		if _, live := sessionKey.Get(c); live {
+		if s, live := sessionKey.Get(c); live && s != nil {
 			return u, true, nil
 		}
 	}
@@ -347,7 +381,9 @@ func (a *Auth) EndSession(c *covet.Context) error {
 	}
 	a.RotateCSRF(c)
 	c.SetHTTPCookie(&http.Cookie{Name: s.cfg.cookie, Value: "", Path: "/", HttpOnly: true, Secure: a.cfg.cookieSecure, SameSite: a.cfg.cookieSameSite, MaxAge: -1}) // #nosec G124 -- HttpOnly; Secure unless the app opts out with WithInsecureCookie (local HTTP development); SameSite from the config (Lax by default)
-	sessionKey.Delete(c)
+	// Nil, not deleted: the request has no session any more, whatever its
+	// cookie said (SessionBinding).
+	sessionKey.Set(c, nil)
 	userKey.Delete(c)
 	checkedKey.Delete(c)
 	return err
