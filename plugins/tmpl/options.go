@@ -161,8 +161,9 @@ func WithFlashTTL(d time.Duration) Option {
 //
 //	tmpl.WithFlashBinding(auth.SessionBinding)
 //
-// A flash added in the request that signs in or out is bound to the session
-// the browser has after it.
+// In the request that signs in or out, add flashes after StartSession or
+// EndSession: the binding is then the session the browser has from the next
+// page on (a flash added before would be bound to the old one and dropped).
 func WithFlashBinding(fn func(c *covet.Context) string) Option {
 	return func(c *config) { c.flashBinding = fn }
 }
