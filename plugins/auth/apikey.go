@@ -121,9 +121,10 @@ func (m *MemoryAPIKeys) LookupAPIKey(_ context.Context, id string) (*APIKey, err
 }
 
 // BasicFunc checks HTTP Basic credentials and returns the user, or an error
-// (ErrBadCredentials for wrong ones). Check passwords with VerifyPassword,
-// which takes the same time for unknown users as for known ones when given
-// DummyHash.
+// (ErrBadCredentials for wrong ones, an unknown user included: any other
+// error is a 503, which would tell unknown users from wrong passwords).
+// Check passwords with VerifyPassword, and call VerifyDummyPassword for an
+// unknown user so that it takes as long as a wrong password.
 type BasicFunc func(ctx context.Context, user, password string) (*User, error)
 
 func (a *Auth) checkBasic(c *covet.Context, name, pass string) (*User, error) {

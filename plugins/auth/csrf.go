@@ -22,9 +22,10 @@ const (
 var ErrCSRF = errors.New("auth: cross-site request refused")
 
 type csrfConfig struct {
-	secret  []byte
-	cookie  string
-	origins []string
+	secret   []byte
+	previous [][]byte
+	cookie   string
+	origins  []string
 }
 
 // CSRFOption configures the CSRF token.
@@ -34,6 +35,15 @@ type CSRFOption func(*csrfConfig)
 // ("https://admin.example.com") through the cross-origin check.
 func WithTrustedOrigins(origins ...string) CSRFOption {
 	return func(c *csrfConfig) { c.origins = append(c.origins, origins...) }
+}
+
+// WithPreviousCSRFSecrets lets tokens made with earlier secrets verify, so
+// a deployment can rotate the WithCSRF secret without refusing the forms
+// open in browsers: the WithCSRF secret makes every new token, these only
+// verify. Drop them once pages rendered before the rotation are gone (a
+// day is plenty).
+func WithPreviousCSRFSecrets(secrets ...[]byte) CSRFOption {
+	return func(c *csrfConfig) { c.previous = append(c.previous, secrets...) }
 }
 
 // WithCSRFCookie sets the token cookie's name (default "__Host-csrf", or
@@ -61,10 +71,12 @@ func WithCSRF(secret []byte, opts ...CSRFOption) Option {
 }
 
 type csrfGuard struct {
-	a      *Auth
-	cop    *http.CrossOriginProtection
-	secret []byte
-	cookie string
+	a   *Auth
+	cop *http.CrossOriginProtection
+	// secrets[0] makes tokens; all of them verify (WithPreviousCSRFSecrets).
+	// Nil without a WithCSRF secret.
+	secrets [][]byte
+	cookie  string
 }
 
 func newCSRF(a *Auth, cfg *csrfConfig) (*csrfGuard, error) {
@@ -72,7 +84,15 @@ func newCSRF(a *Auth, cfg *csrfConfig) (*csrfGuard, error) {
 	if cfg.secret != nil && len(cfg.secret) < MinHMACSecret {
 		return nil, fmt.Errorf("auth: WithCSRF: secret of %d bytes; at least %d are required", len(cfg.secret), MinHMACSecret)
 	}
-	g.secret = cfg.secret
+	if cfg.secret != nil {
+		g.secrets = [][]byte{cfg.secret}
+		for i, p := range cfg.previous {
+			if len(p) < MinHMACSecret {
+				return nil, fmt.Errorf("auth: WithPreviousCSRFSecrets: secret %d of %d bytes; at least %d are required", i, len(p), MinHMACSecret)
+			}
+			g.secrets = append(g.secrets, p)
+		}
+	}
 	for _, o := range cfg.origins {
 		if err := g.cop.AddTrustedOrigin(o); err != nil {
 			return nil, fmt.Errorf("auth: WithTrustedOrigins: %w", err)
@@ -111,7 +131,7 @@ func (a *Auth) csrfCheck(c *covet.Context) error {
 	if err := cop.Check(r); err != nil {
 		return csrfRefused(c, err)
 	}
-	if a.csrf == nil || a.csrf.secret == nil {
+	if a.csrf == nil || a.csrf.secrets == nil {
 		return nil
 	}
 	ck, err := r.Cookie(a.csrf.cookie)
@@ -128,10 +148,19 @@ func (a *Auth) csrfCheck(c *covet.Context) error {
 		return csrfRefused(c, errors.New("CSRF token missing"))
 	}
 	if !a.csrf.verify(ck.Value, got) {
-		return csrfRefused(c, errors.New("CSRF token wrong"))
+		// Forged, or (far more often) a page rendered before the browser
+		// signed in or out: the token cookie changed since (RotateCSRF).
+		logRefusal(c, "auth: cross-site request refused", errors.New("CSRF token wrong or out of date"))
+		return covet.NewError(http.StatusForbidden, csrfStaleDetail).WithType(ProblemCSRF).
+			WithCause(fmt.Errorf("%w: CSRF token wrong or out of date", ErrCSRF))
 	}
 	return nil
 }
+
+// csrfStaleDetail is the 403's detail for a token that does not match the
+// browser's token cookie: what a user who signed in or out in another tab
+// sees on submitting a form rendered before.
+const csrfStaleDetail = "the form is out of date (you signed in or out since the page was loaded); reload the page and try again"
 
 func csrfRefused(c *covet.Context, why error) error {
 	logRefusal(c, "auth: cross-site request refused", why)
@@ -141,13 +170,17 @@ func csrfRefused(c *covet.Context, why error) error {
 // csrfTokenLen is the length of the unmasked token (an HMAC-SHA256).
 const csrfTokenLen = sha256.Size
 
-// token is the HMAC of the cookie's random value. It is not bound to the
-// session, so a form rendered before login still posts after it; the
+// token is the HMAC, with the current secret, of the cookie's random
+// value. The cookie is replaced at sign-in and sign-out (RotateCSRF), so a
+// token obtained before either (by someone at the same browser, or planted
+// with the cookie) is worthless after it, as in Django and Rails; the
 // cookie is __Host- prefixed (no subdomain can plant one) and a planted
 // cookie without the server's HMAC is worthless. It is never sent as it
 // is: see mask.
-func (g *csrfGuard) token(cookieValue string) []byte {
-	m := hmac.New(sha256.New, g.secret)
+func (g *csrfGuard) token(cookieValue string) []byte { return csrfMAC(g.secrets[0], cookieValue) }
+
+func csrfMAC(secret []byte, cookieValue string) []byte {
+	m := hmac.New(sha256.New, secret)
 	m.Write([]byte("csrf|" + cookieValue))
 	return m.Sum(nil)
 }
@@ -181,7 +214,43 @@ func (g *csrfGuard) verify(cookieValue, got string) bool {
 	for i := range tok {
 		tok[i] = b[i] ^ b[csrfTokenLen+i]
 	}
-	return hmac.Equal(tok, g.token(cookieValue))
+	for _, s := range g.secrets {
+		if hmac.Equal(tok, csrfMAC(s, cookieValue)) {
+			return true
+		}
+	}
+	return false
+}
+
+// csrfCookieKey holds the token cookie's value set during this request (a
+// new browser, or RotateCSRF), which the request's own Cookie header does
+// not carry.
+var csrfCookieKey = covet.NewKey[string]("auth.csrfCookie")
+
+// newCookie sends a new random token cookie and makes it the request's.
+func (g *csrfGuard) newCookie(c *covet.Context) string {
+	var b [24]byte
+	_, _ = rand.Read(b[:])
+	v := base64.RawURLEncoding.EncodeToString(b[:])
+	c.SetHTTPCookie(&http.Cookie{Name: g.cookie, Value: v, Path: "/", HttpOnly: true, Secure: g.a.cfg.cookieSecure, SameSite: http.SameSiteLaxMode}) // #nosec G124 -- HttpOnly; Secure unless the app opts out with WithInsecureCookie (local HTTP development); SameSite from the config (Lax by default)
+	csrfCookieKey.Set(c, v)
+	return v
+}
+
+// RotateCSRF replaces the browser's CSRF token cookie with a new random one,
+// so every token rendered before no longer verifies (a 403 ProblemCSRF
+// asking to reload the page). StartSession, EndSession, SetTokenCookie (for
+// another user) and ClearTokenCookie call it: a token learned before sign-in
+// (on a shared computer, or planted together with its cookie) is worthless
+// after it, as Django and Rails do. Call it yourself when a user's
+// privileges change without a new session (a "sudo mode" step-up). Tokens
+// CSRFToken returns later in the same request match the new cookie. It
+// does nothing without WithCSRF.
+func (a *Auth) RotateCSRF(c *covet.Context) {
+	if a.csrf == nil || a.csrf.secrets == nil {
+		return
+	}
+	a.csrf.newCookie(c)
 }
 
 // CSRFToken returns the request's CSRF token for a form field or a header,
@@ -193,20 +262,17 @@ func (g *csrfGuard) verify(cookieValue, got string) bool {
 //	<input type="hidden" name="csrf_token" value="{{ .CSRF }}">
 func CSRFToken(c *covet.Context) string {
 	a := authOf(c)
-	if a == nil || a.csrf == nil || a.csrf.secret == nil {
+	if a == nil || a.csrf == nil || a.csrf.secrets == nil {
 		return ""
 	}
 	g := a.csrf
-	v := ""
-	if ck, err := c.Request().Cookie(g.cookie); err == nil && ck.Value != "" {
-		v = ck.Value
-	} else {
-		var b [24]byte
-		_, _ = rand.Read(b[:])
-		v = base64.RawURLEncoding.EncodeToString(b[:])
-		c.SetHTTPCookie(&http.Cookie{Name: g.cookie, Value: v, Path: "/", HttpOnly: true, Secure: a.cfg.cookieSecure, SameSite: http.SameSiteLaxMode}) // #nosec G124 -- HttpOnly; Secure unless the app opts out with WithInsecureCookie (local HTTP development); SameSite from the config (Lax by default)
-		// Later reads in this request see the new cookie.
-		c.Request().AddCookie(&http.Cookie{Name: g.cookie, Value: v}) // #nosec G124 -- added to the request being served, so later reads in this request see it; not a cookie sent to the client
+	v, ok := csrfCookieKey.Get(c)
+	if !ok {
+		if ck, err := c.Request().Cookie(g.cookie); err == nil && ck.Value != "" {
+			v = ck.Value
+		} else {
+			v = g.newCookie(c)
+		}
 	}
 	return g.mask(v)
 }

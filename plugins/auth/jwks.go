@@ -140,13 +140,15 @@ func (p *remoteProvider) FetchKeys(ctx context.Context, sink jws.KeySink, sig *j
 		return err
 	}
 	alg := h.Algorithm()
+	// The header's algorithm must suit the key's type (never HMAC: an
+	// "oct" key in a published JWKS is no secret, and a JWK's own "alg"
+	// does not make it one), and equal the JWK's "alg" when it has one.
 	ok := false
-	if ka := k.Algorithm(); ka != nil && ka.String() != "" {
-		ok = ka.String() == alg.String()
-	} else {
-		for _, a := range allowedAlgs(k) {
-			ok = ok || a == alg
-		}
+	for _, a := range allowedAlgs(k) {
+		ok = ok || a == alg
+	}
+	if ka := k.Algorithm(); ka != nil && ka.String() != "" && ka.String() != alg.String() {
+		ok = false
 	}
 	if !ok {
 		return fmt.Errorf("%w: header %s for a %s key", ErrTokenAlgorithm, alg, k.KeyType())

@@ -166,6 +166,7 @@ type LoginOption func(*loginConfig)
 
 type loginConfig struct {
 	secret    []byte
+	previous  [][]byte
 	base      string
 	prefix    string
 	client    *http.Client
@@ -177,6 +178,14 @@ type loginConfig struct {
 // WithLoginSecret sets the key (at least 32 bytes) that signs the
 // short-lived cookie holding state, nonce and PKCE verifier. Required.
 func WithLoginSecret(secret []byte) LoginOption { return func(c *loginConfig) { c.secret = secret } }
+
+// WithPreviousLoginSecrets lets login cookies signed with earlier secrets
+// verify, so rotating WithLoginSecret does not fail the logins under way
+// (their cookie lives ten minutes): the WithLoginSecret secret signs, these
+// only verify.
+func WithPreviousLoginSecrets(secrets ...[]byte) LoginOption {
+	return func(c *loginConfig) { c.previous = append(c.previous, secrets...) }
+}
 
 // WithRedirectBase sets the app's public origin ("https://app.example.com"):
 // the callback URL registered at the provider is
@@ -241,6 +250,11 @@ func (l *Login) install(app *covet.App) error {
 	}
 	if len(l.cfg.secret) < MinHMACSecret {
 		return fmt.Errorf("auth: login %q: WithLoginSecret of at least %d bytes is required", l.p.Name, MinHMACSecret)
+	}
+	for i, p := range l.cfg.previous {
+		if len(p) < MinHMACSecret {
+			return fmt.Errorf("auth: login %q: WithPreviousLoginSecrets: secret %d of %d bytes; at least %d are required", l.p.Name, i, len(p), MinHMACSecret)
+		}
 	}
 	if l.p.Name == "" || strings.ContainsAny(l.p.Name, "/?#") {
 		return fmt.Errorf("auth: login: bad provider name %q", l.p.Name)
@@ -327,15 +341,30 @@ func (l *Login) seal(f flow) string {
 	return p + "." + l.mac(p)
 }
 
-func (l *Login) mac(p string) string {
-	m := hmac.New(sha256.New, l.cfg.secret)
+func (l *Login) mac(p string) string { return l.macWith(l.cfg.secret, p) }
+
+func (l *Login) macWith(secret []byte, p string) string {
+	m := hmac.New(sha256.New, secret)
 	m.Write([]byte("login|" + l.p.Name + "|" + p))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
+// signedBy reports whether mac is p's under the current or a previous secret.
+func (l *Login) signedBy(p, mac string) bool {
+	if hmac.Equal([]byte(mac), []byte(l.mac(p))) {
+		return true
+	}
+	for _, s := range l.cfg.previous {
+		if hmac.Equal([]byte(mac), []byte(l.macWith(s, p))) {
+			return true
+		}
+	}
+	return false
+}
+
 func (l *Login) open(v string) (flow, error) {
 	p, mac, ok := strings.Cut(v, ".")
-	if !ok || len(v) > 4096 || !hmac.Equal([]byte(mac), []byte(l.mac(p))) {
+	if !ok || len(v) > 4096 || !l.signedBy(p, mac) {
 		return flow{}, errors.New("login cookie signature")
 	}
 	b, err := base64.RawURLEncoding.DecodeString(p)

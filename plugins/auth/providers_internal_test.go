@@ -126,3 +126,26 @@ func TestMicrosoftIssuer(t *testing.T) {
 		t.Errorf("google %+v", g)
 	}
 }
+
+// TestLoginSecretRotation: a login cookie sealed with the previous secret
+// opens once WithPreviousLoginSecrets lists it (a login under way during
+// the rotation completes), and not without.
+func TestLoginSecretRotation(t *testing.T) {
+	oldSecret := []byte("login-secret-OLD-login-secret-OL")
+	newSecret := []byte("login-secret-NEW-login-secret-NE")
+	mk := func(secret []byte, previous ...[]byte) *Login {
+		return &Login{p: Provider{Name: "p"}, cfg: loginConfig{secret: secret, previous: previous}}
+	}
+	f := flow{State: "s", Nonce: "n", Verifier: "v", Next: "/", Expires: time.Now().Add(time.Minute).Unix()}
+	sealed := mk(oldSecret).seal(f)
+	if _, err := mk(newSecret).open(sealed); err == nil {
+		t.Fatal("cookie of the previous secret opened without WithPreviousLoginSecrets")
+	}
+	got, err := mk(newSecret, oldSecret).open(sealed)
+	if err != nil || got.State != "s" {
+		t.Fatalf("cookie of the previous secret after rotation: %+v, %v", got, err)
+	}
+	if _, err := mk(oldSecret).open(mk(newSecret, oldSecret).seal(f)); err == nil {
+		t.Fatal("the rotated login signs with a previous secret")
+	}
+}

@@ -51,6 +51,7 @@ type SessionOption func(*sessionConfig)
 type sessionConfig struct {
 	store    SessionStore
 	secret   []byte
+	previous [][]byte
 	cookie   string
 	idle     time.Duration
 	absolute time.Duration
@@ -73,6 +74,15 @@ func WithSessions(store SessionStore, secret []byte, opts ...SessionOption) Opti
 // or "session" with WithInsecureCookie).
 func WithSessionCookie(name string) SessionOption { return func(c *sessionConfig) { c.cookie = name } }
 
+// WithPreviousSessionSecrets lets session cookies signed with earlier
+// secrets verify, so a deployment can rotate the WithSessions secret without
+// logging everyone out: the WithSessions secret signs, these only verify,
+// and a cookie that verified with one of them is signed again with the
+// current secret on that response. Drop them after the absolute timeout.
+func WithPreviousSessionSecrets(secrets ...[]byte) SessionOption {
+	return func(c *sessionConfig) { c.previous = append(c.previous, secrets...) }
+}
+
 // WithIdleTimeout ends sessions unused for d (default 30 minutes).
 func WithIdleTimeout(d time.Duration) SessionOption { return func(c *sessionConfig) { c.idle = d } }
 
@@ -93,6 +103,11 @@ func newSessions(a *Auth, cfg *sessionConfig) (*sessions, error) {
 	}
 	if len(cfg.secret) < MinHMACSecret {
 		return nil, fmt.Errorf("auth: WithSessions: secret of %d bytes; at least %d are required", len(cfg.secret), MinHMACSecret)
+	}
+	for i, p := range cfg.previous {
+		if len(p) < MinHMACSecret {
+			return nil, fmt.Errorf("auth: WithPreviousSessionSecrets: secret %d of %d bytes; at least %d are required", i, len(p), MinHMACSecret)
+		}
 	}
 	if cfg.idle <= 0 || cfg.absolute <= 0 {
 		return nil, errors.New("auth: WithSessions: timeouts must be positive")
@@ -151,20 +166,69 @@ func SessionOf(c *covet.Context) (*Session, bool) {
 	return s, ok && s != nil
 }
 
-// sign returns id.mac: the cookie value.
-func (s *sessions) sign(id string) string {
-	m := hmac.New(sha256.New, s.cfg.secret)
+// SessionBinding returns an opaque value naming the browser's session (a
+// hash of the store key, never the ID), or "" without a valid session
+// cookie; after StartSession or EndSession it names the session the browser
+// has from then on. It reads the signed cookie and does not ask the store.
+// Pass it to tmpl.WithFlashBinding so a flash signed for one session is
+// ignored in another:
+//
+//	tmpl.New(views, tmpl.WithFlashKey(key), tmpl.WithFlashBinding(auth.SessionBinding))
+func SessionBinding(c *covet.Context) string {
+	key := ""
+	if s, ok := sessionKey.Get(c); ok {
+		if s == nil {
+			return ""
+		}
+		key = s.key
+	} else {
+		a := authOf(c)
+		if a == nil || a.sessions == nil {
+			return ""
+		}
+		v, ok := a.sessions.cookieValue(c)
+		if !ok {
+			return ""
+		}
+		id, ok, _ := a.sessions.unsign(v)
+		if !ok {
+			return ""
+		}
+		key = hashToken(id)
+	}
+	sum := sha256.Sum256([]byte("auth.session-binding|" + key))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// sign returns id.mac: the cookie value, signed with the current secret.
+func (s *sessions) sign(id string) string { return signSession(s.cfg.secret, id) }
+
+func signSession(secret []byte, id string) string {
+	m := hmac.New(sha256.New, secret)
 	m.Write([]byte("session|" + id))
 	return id + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// unsign checks a cookie value and returns the session ID.
-func (s *sessions) unsign(v string) (string, bool) {
-	id, _, ok := strings.Cut(v, ".")
+// unsign checks a cookie value and returns the session ID; current is
+// false when a previous secret (WithPreviousSessionSecrets) signed it.
+func (s *sessions) unsign(v string) (id string, ok, current bool) {
+	id, _, ok = strings.Cut(v, ".")
 	if !ok || len(v) > 200 {
-		return "", false
+		return "", false, false
 	}
-	return id, hmac.Equal([]byte(s.sign(id)), []byte(v))
+	if hmac.Equal([]byte(s.sign(id)), []byte(v)) {
+		return id, true, true
+	}
+	for _, p := range s.cfg.previous {
+		if hmac.Equal([]byte(signSession(p, id)), []byte(v)) {
+			return id, true, false
+		}
+	}
+	return "", false, false
+}
+
+func (s *sessions) setCookie(c *covet.Context, id string) {
+	c.SetHTTPCookie(&http.Cookie{Name: s.cfg.cookie, Value: s.sign(id), Path: "/", HttpOnly: true, Secure: s.a.cfg.cookieSecure, SameSite: s.a.cfg.cookieSameSite}) // #nosec G124 -- HttpOnly; Secure unless the app opts out with WithInsecureCookie (local HTTP development); SameSite from the config (Lax by default)
 }
 
 func (s *sessions) cookieValue(c *covet.Context) (string, bool) {
@@ -183,11 +247,11 @@ func (s *sessions) authenticate(c *covet.Context) (u *User, present bool, err er
 		return nil, false, nil
 	}
 	if u, ok := checkedFor(c, SchemeSession, v); ok {
-		if _, live := sessionKey.Get(c); live {
+		if s, live := sessionKey.Get(c); live && s != nil {
 			return u, true, nil
 		}
 	}
-	id, ok := s.unsign(v)
+	id, ok, current := s.unsign(v)
 	if !ok {
 		return nil, true, fmt.Errorf("%w: session cookie signature", ErrBadCredentials)
 	}
@@ -203,6 +267,9 @@ func (s *sessions) authenticate(c *covet.Context) (u *User, present bool, err er
 	if now.Sub(rec.LastSeen) > s.cfg.idle || now.Sub(rec.Created) > s.cfg.absolute {
 		_ = s.store.Delete(c.Context(), key)
 		return nil, true, ErrSessionExpired
+	}
+	if !current {
+		s.setCookie(c, id) // signed again with the current secret
 	}
 	sess := &Session{key: key, rec: rec}
 	sessionKey.Set(c, sess)
@@ -266,7 +333,8 @@ func (s *sessions) ttl(rec SessionRecord, now time.Time) time.Duration {
 
 // StartSession logs a user in with a new session: the request's previous
 // session (if any) is deleted and a new ID is issued (no session fixation:
-// an ID planted before login is worthless after it). Call it after
+// an ID planted before login is worthless after it), and the CSRF token
+// cookie is replaced (RotateCSRF). Call it after
 // checking the user's credentials, then redirect.
 func (a *Auth) StartSession(c *covet.Context, userID string, roles ...string) (*Session, error) {
 	s := a.sessions
@@ -274,7 +342,7 @@ func (a *Auth) StartSession(c *covet.Context, userID string, roles ...string) (*
 		return nil, errors.New("auth: StartSession: sessions are not configured (WithSessions)")
 	}
 	if v, ok := s.cookieValue(c); ok {
-		if id, ok := s.unsign(v); ok {
+		if id, ok, _ := s.unsign(v); ok {
 			_ = s.store.Delete(c.Context(), hashToken(id))
 		}
 	}
@@ -289,7 +357,8 @@ func (a *Auth) StartSession(c *covet.Context, userID string, roles ...string) (*
 	if err := s.store.Save(c.Context(), sess.key, rec, s.ttl(rec, now)); err != nil {
 		return nil, fmt.Errorf("auth: save session: %w", err)
 	}
-	c.SetHTTPCookie(&http.Cookie{Name: s.cfg.cookie, Value: s.sign(id), Path: "/", HttpOnly: true, Secure: a.cfg.cookieSecure, SameSite: a.cfg.cookieSameSite}) // #nosec G124 -- HttpOnly; Secure unless the app opts out with WithInsecureCookie (local HTTP development); SameSite from the config (Lax by default)
+	s.setCookie(c, id)
+	a.RotateCSRF(c)
 	sessionKey.Set(c, sess)
 	checkedKey.Delete(c)
 	userKey.Set(c, &User{ID: userID, Roles: roles, Method: MethodSession, IssuedAt: now, ExpiresAt: now.Add(s.cfg.absolute)})
@@ -297,8 +366,8 @@ func (a *Auth) StartSession(c *covet.Context, userID string, roles ...string) (*
 	return sess, nil
 }
 
-// EndSession logs the request's session out: it is deleted from the store
-// and its cookie cleared.
+// EndSession logs the request's session out: it is deleted from the store,
+// its cookie cleared and the CSRF token cookie replaced (RotateCSRF).
 func (a *Auth) EndSession(c *covet.Context) error {
 	s := a.sessions
 	if s == nil {
@@ -306,12 +375,15 @@ func (a *Auth) EndSession(c *covet.Context) error {
 	}
 	var err error
 	if v, ok := s.cookieValue(c); ok {
-		if id, ok := s.unsign(v); ok {
+		if id, ok, _ := s.unsign(v); ok {
 			err = s.store.Delete(c.Context(), hashToken(id))
 		}
 	}
+	a.RotateCSRF(c)
 	c.SetHTTPCookie(&http.Cookie{Name: s.cfg.cookie, Value: "", Path: "/", HttpOnly: true, Secure: a.cfg.cookieSecure, SameSite: a.cfg.cookieSameSite, MaxAge: -1}) // #nosec G124 -- HttpOnly; Secure unless the app opts out with WithInsecureCookie (local HTTP development); SameSite from the config (Lax by default)
-	sessionKey.Delete(c)
+	// Nil, not deleted: the request has no session any more, whatever its
+	// cookie said (SessionBinding).
+	sessionKey.Set(c, nil)
 	userKey.Delete(c)
 	checkedKey.Delete(c)
 	return err

@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -67,10 +69,16 @@ func (a *Auth) accessToken(c *covet.Context) (tok, method string) {
 }
 
 // SetTokenCookie sends the access token as the plugin's cookie (WithCookie):
-// HttpOnly, Secure, SameSite=Lax by default, expiring with the token.
+// HttpOnly, Secure, SameSite=Lax by default, expiring with the token. Unless
+// the request's principal is the token's subject already (a renewal on a
+// guarded route), this is a sign-in and the CSRF token cookie is replaced
+// (RotateCSRF).
 func (a *Auth) SetTokenCookie(c *covet.Context, token string) {
 	if a.cfg.cookieName == "" {
 		return
+	}
+	if u, ok := Principal(c); !ok || u.ID == "" || u.ID != tokenSubject(token) {
+		a.RotateCSRF(c)
 	}
 	c.SetHTTPCookie(&http.Cookie{ // #nosec G124 -- HttpOnly; Secure unless the app opts out with WithInsecureCookie (local HTTP development); SameSite from the config (Lax by default)
 		Name: a.cfg.cookieName, Value: token, Path: "/", HttpOnly: true,
@@ -78,10 +86,36 @@ func (a *Auth) SetTokenCookie(c *covet.Context, token string) {
 	})
 }
 
-// ClearTokenCookie removes the access-token cookie.
+// ClearTokenCookie removes the access-token cookie (a sign-out) and
+// replaces the CSRF token cookie (RotateCSRF).
 func (a *Auth) ClearTokenCookie(c *covet.Context) {
 	if a.cfg.cookieName == "" {
 		return
 	}
+	a.RotateCSRF(c)
 	c.SetHTTPCookie(&http.Cookie{Name: a.cfg.cookieName, Value: "", Path: "/", HttpOnly: true, Secure: a.cfg.cookieSecure, SameSite: a.cfg.cookieSameSite, MaxAge: -1}) // #nosec G124 -- HttpOnly; Secure unless the app opts out with WithInsecureCookie (local HTTP development); SameSite from the config (Lax by default)
+}
+
+// tokenSubject returns the sub claim of a compact JWS the app hands to
+// SetTokenCookie, unverified (the app just issued it), or "".
+func tokenSubject(tok string) string {
+	_, rest, ok := strings.Cut(tok, ".")
+	if !ok {
+		return ""
+	}
+	payload, _, ok := strings.Cut(rest, ".")
+	if !ok {
+		return ""
+	}
+	b, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil {
+		return ""
+	}
+	var claims struct {
+		Sub string `json:"sub"`
+	}
+	if json.Unmarshal(b, &claims) != nil {
+		return ""
+	}
+	return claims.Sub
 }

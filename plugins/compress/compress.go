@@ -142,10 +142,9 @@ func (e *engine) middleware(next covet.HandlerFunc) covet.HandlerFunc {
 		}
 		res := c.Response()
 		ae, ok := r.Header["Accept-Encoding"]
-		if !ok || r.Method == http.MethodHead || len(r.Header["Range"]) > 0 {
+		if !ok || len(r.Header["Range"]) > 0 {
 			// No header: the client did not ask for a coding (RFC 9110
-			// allows any, but clients that decode always send one). HEAD:
-			// as klauspost's gzhttp, never coded (proxies mishandle it).
+			// allows any, but clients that decode always send one).
 			// Range: ranges are of the plain body.
 			addVary(res.Header())
 			return next(c)
@@ -164,7 +163,7 @@ func (e *engine) middleware(next covet.HandlerFunc) covet.HandlerFunc {
 		}
 		rw := writerPool.Get().(*responseWriter)
 		orig := res.Writer()
-		*rw = responseWriter{w: orig, e: e, c: e.codings[i], force: force, buf: rw.buf[:0]}
+		*rw = responseWriter{w: orig, e: e, c: e.codings[i], force: force, head: r.Method == http.MethodHead, buf: rw.buf[:0]}
 		if inm := r.Header["If-None-Match"]; len(inm) > 0 {
 			for j, v := range inm {
 				if s, changed := stripETags(v, rw.c.suffix); changed {

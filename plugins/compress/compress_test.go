@@ -179,16 +179,60 @@ func httptestRequest(path string, hdr map[string]string) reqSpec {
 	return reqSpec{http.MethodGet, path, hdr}
 }
 
-// TestHEAD: HEAD answers as klauspost's gzhttp does (never coded), with Vary.
-func TestHEAD(t *testing.T) {
+// TestHEADMatchesGET: HEAD answers the headers GET would — Content-Encoding,
+// Vary, the coding-suffixed ETag, no Content-Length when coded — without a
+// body, so a cache that revalidates with HEAD compares the same validator
+// (before, HEAD was never coded and its ETag lacked the suffix). A 304 and
+// a 406 match too.
+func TestHEADMatchesGET(t *testing.T) {
 	app := newApp(t)
 	routes(app)
-	rec := serve(app, http.MethodHead, "/text", map[string]string{"Accept-Encoding": "gzip"}, nil)
-	if rec.Code != 200 || rec.Header().Get("Content-Encoding") != "" || rec.Header().Get("Vary") != "Accept-Encoding" {
-		t.Fatalf("HEAD: %d %v", rec.Code, rec.Header())
+	paths := []string{"/text", "/small", "/json", "/png", "/coded", "/etag", "/weak", "/no-transform",
+		"/chunks", "/length", "/vary", "/error", "/nocontent", "/skip", "/secret"}
+	// Not /sniff: a HEAD body never reaches the middleware, so there is
+	// nothing to sniff a missing Content-Type from (net/http cannot either).
+	for _, ae := range []string{"gzip", "br", "zstd", "gzip;q=0.5, br", "identity", "identity;q=0, gzip"} {
+		for _, path := range paths {
+			hdr := map[string]string{"Accept-Encoding": ae}
+			get := serve(app, http.MethodGet, path, hdr, nil)
+			head := serve(app, http.MethodHead, path, hdr, nil)
+			if head.Code != get.Code {
+				t.Errorf("%s %q: HEAD %d, GET %d", path, ae, head.Code, get.Code)
+			}
+			for _, h := range []string{"Content-Encoding", "Vary", "Etag", "Content-Type", "Accept-Ranges"} {
+				if g, hd := strings.Join(get.Header().Values(h), ", "), strings.Join(head.Header().Values(h), ", "); g != hd {
+					t.Errorf("%s %q: %s: HEAD %q, GET %q", path, ae, h, hd, g)
+				}
+			}
+			if path != "/coded" && get.Header().Get("Content-Encoding") != "" && head.Header().Get("Content-Length") != "" {
+				t.Errorf("%s %q: coded HEAD keeps Content-Length %q", path, ae, head.Header().Get("Content-Length"))
+			}
+			if head.Body.Len() != 0 {
+				t.Errorf("%s %q: HEAD body of %d bytes", path, ae, head.Body.Len())
+			}
+		}
 	}
-	if rec.Header().Get("Content-Length") != strconv.Itoa(len(big)) || rec.Body.Len() != 0 {
-		t.Fatalf("HEAD: Content-Length %q, body %d bytes", rec.Header().Get("Content-Length"), rec.Body.Len())
+	// Revalidation with the coded tag a GET gave: 304 with that tag.
+	tag := serve(app, http.MethodGet, "/etag", map[string]string{"Accept-Encoding": "br"}, nil).Header().Get("ETag")
+	if tag != `"v1-br"` {
+		t.Fatalf("GET ETag %q", tag)
+	}
+	for _, m := range []string{http.MethodGet, http.MethodHead} {
+		rec := serve(app, m, "/etag", map[string]string{"Accept-Encoding": "br", "If-None-Match": tag}, nil)
+		if rec.Code != http.StatusNotModified || rec.Header().Get("ETag") != tag {
+			t.Errorf("%s If-None-Match %s: %d ETag %q", m, tag, rec.Code, rec.Header().Get("ETag"))
+		}
+	}
+	// Nothing acceptable: 406 for both.
+	for _, m := range []string{http.MethodGet, http.MethodHead} {
+		if rec := serve(app, m, "/text", map[string]string{"Accept-Encoding": "compress, identity;q=0"}, nil); rec.Code != http.StatusNotAcceptable {
+			t.Errorf("%s with nothing acceptable: %d", m, rec.Code)
+		}
+	}
+	// Without Accept-Encoding, or for a Range, HEAD stays plain like GET.
+	rec := serve(app, http.MethodHead, "/text", nil, nil)
+	if rec.Header().Get("Content-Encoding") != "" || rec.Header().Get("Content-Length") != strconv.Itoa(len(big)) || rec.Header().Get("Vary") != "Accept-Encoding" {
+		t.Fatalf("HEAD without Accept-Encoding: %v", rec.Header())
 	}
 }
 

@@ -15,8 +15,10 @@
 // type is in the allowlist (WithContentTypes), whose body reaches the minimum
 // size (WithMinSize; decided after the first bytes, never by buffering the
 // whole body), and that is not already coded, not a Range request or 206,
-// not text/event-stream, not Cache-Control: no-transform, not a HEAD
-// request, and whose route was not opted out (Disable, Skip).
+// not text/event-stream, not Cache-Control: no-transform, and whose route
+// was not opted out (Disable, Skip). A HEAD request gets the headers the
+// GET would (Content-Encoding, Vary, the suffixed ETag), decided from the
+// handler's Content-Length and Content-Type, and no body.
 //
 // Every response it sees gets Vary: Accept-Encoding. A coded response loses
 // Content-Length and Accept-Ranges, and its strong ETag gets a suffix naming

@@ -35,7 +35,12 @@ type responseWriter struct {
 	// etagStripped: the request's If-None-Match named a tag with this
 	// coding's suffix, which the handler saw without it.
 	etagStripped bool
-	buf          []byte
+	// head: a HEAD request. It gets the headers GET would (RFC 9110 §9.3.2:
+	// Content-Encoding, Vary, the suffixed ETag), decided from the
+	// headers alone since core drops a HEAD body before it gets here, and
+	// no encoder runs.
+	head bool
+	buf  []byte
 }
 
 var writerPool = sync.Pool{New: func() any { return &responseWriter{buf: make([]byte, 0, DefaultMinSize)} }}
@@ -79,7 +84,14 @@ func (rw *responseWriter) WriteHeader(code int) {
 	if cl := rw.w.Header()["Content-Length"]; len(cl) == 1 {
 		if n, err := strconv.ParseInt(cl[0], 10, 64); err == nil && n < int64(rw.e.minSize) && !rw.force {
 			rw.sendPlain()
+			return
 		}
+	}
+	if rw.head {
+		// No body will come: decide as GET would for this length (core's
+		// writers set Content-Length on HEAD), or, without one, as for a
+		// body of unknown size (a stream).
+		_ = rw.decide(nil, true)
 	}
 }
 
@@ -87,6 +99,9 @@ func (rw *responseWriter) WriteHeader(code int) {
 func (rw *responseWriter) Write(b []byte) (int, error) {
 	switch rw.state {
 	case coded:
+		if rw.enc == nil { // HEAD: no body is sent
+			return len(b), nil
+		}
 		return rw.enc.Write(b)
 	case plain:
 		return rw.w.Write(b)
@@ -228,6 +243,10 @@ func (rw *responseWriter) sendCoded() error {
 		rw.code = http.StatusOK
 	}
 	rw.w.WriteHeader(rw.code)
+	if rw.head {
+		rw.buf = rw.buf[:0]
+		return nil
+	}
 	rw.enc = rw.c.get(rw.w)
 	if len(rw.buf) == 0 {
 		return nil
@@ -254,7 +273,7 @@ func (rw *responseWriter) FlushError() error {
 			return err
 		}
 	}
-	if rw.state == coded {
+	if rw.state == coded && rw.enc != nil {
 		if err := rw.enc.Flush(); err != nil {
 			return err
 		}
@@ -303,6 +322,9 @@ func (rw *responseWriter) finish() error {
 		}
 		return rw.decide(rw.buf, false)
 	case coded:
+		if rw.enc == nil { // HEAD
+			return nil
+		}
 		err := rw.enc.Close()
 		rw.c.put(rw.enc)
 		rw.enc = nil

@@ -103,16 +103,22 @@ func (e *Engine) Name() string { return "tmpl" }
 // Install parses every template. A parse error (file:line) is returned and
 // the engine is not installed.
 func (e *Engine) Install(app *covet.App) error {
-	if e.cfg.flashKey != nil && len(e.cfg.flashKey) < MinFlashKey {
-		return fmt.Errorf("tmpl: WithFlashKey: key of %d bytes; at least %d are required", len(e.cfg.flashKey), MinFlashKey)
+	if e.cfg.flashKeys != nil && len(e.cfg.flashKeys) == 0 {
+		return errors.New("tmpl: WithFlashKeys: no key")
 	}
-	if e.cfg.flashKey == nil {
+	for i, k := range e.cfg.flashKeys {
+		if len(k) < MinFlashKey {
+			return fmt.Errorf("tmpl: WithFlashKey: key %d of %d bytes; at least %d are required", i, len(k), MinFlashKey)
+		}
+	}
+	if e.cfg.flashKeys == nil {
 		// No key: a random one of this engine, so flashes do not survive a
 		// restart or cross instances (WithFlashKey).
-		e.cfg.flashKey = make([]byte, MinFlashKey)
-		if _, err := rand.Read(e.cfg.flashKey); err != nil {
+		k := make([]byte, MinFlashKey)
+		if _, err := rand.Read(k); err != nil {
 			return fmt.Errorf("tmpl: flash key: %w", err)
 		}
+		e.cfg.flashKeys = [][]byte{k}
 	}
 	e.app = app
 	e.dev = app.Development()

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	covet "github.com/covetgo/covet/core"
 )
@@ -49,26 +50,88 @@ var processFlashKey = sync.OnceValue(func() []byte {
 	return k
 })
 
-func flashKeyOf(c *covet.Context) []byte {
-	if e := Of(c); e != nil && e.cfg.flashKey != nil {
-		return e.cfg.flashKey
-	}
-	return processFlashKey()
+// flashSigner is what signs and checks a request's flash cookie.
+type flashSigner struct {
+	name    string
+	keys    [][]byte // keys[0] signs
+	binding string
+	now     time.Time
+	ttl     time.Duration
 }
 
-// flashMAC signs the cookie's payload, bound to the cookie's name.
-func flashMAC(key []byte, name, payload string) []byte {
+func flashSignerOf(c *covet.Context) flashSigner {
+	if e := Of(c); e != nil && e.cfg.flashKeys != nil {
+		f := flashSigner{name: e.cfg.flashCookie, keys: e.cfg.flashKeys, now: e.cfg.now(), ttl: e.cfg.flashTTL}
+		if e.cfg.flashBinding != nil {
+			f.binding = e.cfg.flashBinding(c)
+		}
+		return f
+	}
+	return flashSigner{name: flashCookieName(c), keys: [][]byte{processFlashKey()}, now: time.Now(), ttl: DefaultFlashTTL}
+}
+
+// mac signs the cookie's payload (which carries the expiry), bound to the
+// cookie's name and to the session binding (WithFlashBinding).
+func (f *flashSigner) mac(key []byte, payload string) []byte {
 	m := hmac.New(sha256.New, key)
-	m.Write([]byte("tmpl.flash|" + name + "|" + payload))
+	m.Write([]byte("tmpl.flash.v2|" + f.name + "|" + f.binding + "|" + payload))
 	return m.Sum(nil)
+}
+
+// flashPayload is the signed content of the cookie.
+type flashPayload struct {
+	// Expires is when the flashes stop being shown, in Unix seconds.
+	Expires int64   `json:"e"`
+	Flashes []Flash `json:"f"`
+}
+
+func (f *flashSigner) seal(fs []Flash) string {
+	b, _ := json.Marshal(flashPayload{Expires: f.now.Add(f.ttl).Unix(), Flashes: fs})
+	v := base64.RawURLEncoding.EncodeToString(b)
+	return v + "." + base64.RawURLEncoding.EncodeToString(f.mac(f.keys[0], v))
+}
+
+// open returns the flashes of a cookie value signed with one of the keys,
+// for this cookie name and binding, and not expired; nil otherwise.
+func (f *flashSigner) open(v string) []Flash {
+	payload, sig, ok := strings.Cut(v, ".")
+	if !ok {
+		return nil
+	}
+	mac, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil {
+		return nil
+	}
+	signed := false
+	for _, k := range f.keys {
+		if hmac.Equal(mac, f.mac(k, payload)) {
+			signed = true
+			break
+		}
+	}
+	if !signed {
+		return nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil {
+		return nil
+	}
+	var p flashPayload
+	if json.Unmarshal(b, &p) != nil || f.now.Unix() >= p.Expires {
+		return nil
+	}
+	return p.Flashes
 }
 
 // AddFlash queues a message for the next page rendered for this browser,
 // in a cookie (HttpOnly, SameSite=Lax), usually before SeeOther. The
 // cookie is signed (HMAC-SHA256 with the WithFlashKey key, or a random
 // key the engine made at Install without one): a cookie planted by a sibling
-// subdomain or over plain HTTP is ignored. It is not encrypted: the
-// message must not carry anything the user may not read.
+// subdomain or over plain HTTP is ignored. The signed value carries an
+// expiry (WithFlashTTL, default 5 minutes) and, with WithFlashBinding, is
+// bound to the browser's session, so a captured cookie cannot be replayed
+// later or into another session. It is not encrypted: the message must not
+// carry anything the user may not read.
 func AddFlash(c *covet.Context, kind, message string) {
 	st, _ := flashKey.Get(c)
 	if st == nil {
@@ -79,44 +142,27 @@ func AddFlash(c *covet.Context, kind, message string) {
 		}
 	}
 	st.pending = append(st.pending, Flash{Kind: kind, Message: message})
+	f := flashSignerOf(c)
 	for {
-		b, _ := json.Marshal(st.pending)
-		v := base64.RawURLEncoding.EncodeToString(b)
-		name := flashCookieName(c)
-		v += "." + base64.RawURLEncoding.EncodeToString(flashMAC(flashKeyOf(c), name, v))
+		v := f.seal(st.pending)
 		if len(v) <= maxFlashCookie || len(st.pending) == 1 {
-			c.SetHTTPCookie(&http.Cookie{Name: name, Value: v, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"}) // #nosec G124 -- HttpOnly, SameSite=Lax; Secure when the client used HTTPS (browsers drop a Secure cookie set over plain HTTP, so it cannot be constant)
+			c.SetHTTPCookie(&http.Cookie{Name: f.name, Value: v, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"}) // #nosec G124 -- HttpOnly, SameSite=Lax; Secure when the client used HTTPS (browsers drop a Secure cookie set over plain HTTP, so it cannot be constant)
 			return
 		}
 		st.pending = st.pending[1:]
 	}
 }
 
-// readFlashCookie returns the flashes of a cookie with a valid signature;
-// others are ignored (Flashes deletes the cookie, AddFlash replaces it).
+// readFlashCookie returns the flashes of a cookie with a valid signature,
+// not expired and of this session; others are ignored (Flashes deletes the
+// cookie, AddFlash replaces it).
 func readFlashCookie(c *covet.Context) []Flash {
-	name := flashCookieName(c)
-	v, ok := c.Cookie(name)
+	v, ok := c.Cookie(flashCookieName(c))
 	if !ok || v == "" {
 		return nil
 	}
-	payload, sig, ok := strings.Cut(v, ".")
-	if !ok {
-		return nil
-	}
-	mac, err := base64.RawURLEncoding.DecodeString(sig)
-	if err != nil || !hmac.Equal(mac, flashMAC(flashKeyOf(c), name, payload)) {
-		return nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(payload)
-	if err != nil {
-		return nil
-	}
-	var fs []Flash
-	if json.Unmarshal(b, &fs) != nil {
-		return nil
-	}
-	return fs
+	f := flashSignerOf(c)
+	return f.open(v)
 }
 
 // Flashes returns the flash messages waiting for this browser and clears

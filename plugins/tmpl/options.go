@@ -2,6 +2,7 @@ package tmpl
 
 import (
 	"html/template"
+	"time"
 
 	covet "github.com/covetgo/covet/core"
 )
@@ -21,7 +22,12 @@ type config struct {
 	assets      *Assets
 	i18n        *I18n
 	flashCookie string
-	flashKey    []byte
+	// flashKeys[0] signs flashes, all of them verify; nil until Install
+	// without WithFlashKey(s).
+	flashKeys    [][]byte
+	flashTTL     time.Duration
+	flashBinding func(*covet.Context) string
+	now          func() time.Time
 	// secretFields replaces DefaultSecretFields when not nil.
 	secretFields []string
 	interpreted  bool // WithCompiled(false)
@@ -36,6 +42,8 @@ func defaultConfig() config {
 		globals:     map[string]func(*covet.Context) any{},
 		csrfField:   "csrf_token",
 		flashCookie: "flash",
+		flashTTL:    DefaultFlashTTL,
+		now:         time.Now,
 	}
 }
 
@@ -114,8 +122,59 @@ func WithFlashCookie(name string) Option { return func(c *config) { c.flashCooki
 // flash added before a restart, or by another instance, is dropped. Derive it
 // from the app's secret with a purpose of its own ("flash"), not the key
 // of tokens or CSRF.
-func WithFlashKey(key []byte) Option {
-	return func(c *config) { c.flashKey = append([]byte{}, key...) }
+func WithFlashKey(key []byte) Option { return WithFlashKeys(key) }
+
+// WithFlashKeys sets the keys of the flash cookie for a rotation: the first
+// signs, every one verifies, so a deployment that puts a new key first and
+// keeps the old one second drops no flash set before (each key at least
+// MinFlashKey bytes). The old key can go after the flash lifetime
+// (WithFlashTTL). WithFlashKey(k) is WithFlashKeys(k).
+func WithFlashKeys(keys ...[]byte) Option {
+	return func(c *config) {
+		c.flashKeys = make([][]byte, len(keys))
+		for i, k := range keys {
+			c.flashKeys[i] = append([]byte{}, k...)
+		}
+	}
+}
+
+// DefaultFlashTTL is how long a flash waits for the page that shows it.
+const DefaultFlashTTL = 5 * time.Minute
+
+// WithFlashTTL sets how long a flash is valid after AddFlash (default
+// DefaultFlashTTL): the expiry is inside the signed value, so a flash
+// cookie captured or replayed later is ignored. Flashes are read on the
+// next page, usually within a second; d <= 0 keeps the default.
+func WithFlashTTL(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.flashTTL = d
+		}
+	}
+}
+
+// WithFlashBinding binds each flash to a value of the browser's session,
+// returned by fn ("" for none), inside the signature: a flash signed for one
+// session (an attacker's, planted by a sibling subdomain) is ignored in
+// another. With the auth plugin pass its session binding, as for CSRF the
+// plugins do not import each other:
+//
+//	tmpl.WithFlashBinding(auth.SessionBinding)
+//
+// In the request that signs in or out, add flashes after StartSession or
+// EndSession: the binding is then the session the browser has from the next
+// page on (a flash added before would be bound to the old one and dropped).
+func WithFlashBinding(fn func(c *covet.Context) string) Option {
+	return func(c *config) { c.flashBinding = fn }
+}
+
+// WithClock sets the clock flash expiry is judged by (tests).
+func WithClock(now func() time.Time) Option {
+	return func(c *config) {
+		if now != nil {
+			c.now = now
+		}
+	}
 }
 
 // WithSecretFields sets the words that make a form field secret, its
