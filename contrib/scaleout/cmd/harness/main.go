@@ -291,7 +291,15 @@ func runSearch(ctx context.Context, apps []string, dir string, port, instances i
 			}
 			first = false
 			s, err := step(ctx, t, app, rate, d, maxP99)
-			return scaleout.Probe{OK: s.Sustained(0.001, maxP99), Summary: s}, err
+			ok := s.Sustained(0.001, maxP99)
+			// A rate the generator did not offer (starved on a loaded
+			// machine, it sent fewer requests than the rate for the
+			// duration) is not a rate the app was shown to sustain.
+			if sent := float64(s.Requests + s.Dropped); ok && sent < 0.98*rate*d.Seconds() {
+				fmt.Printf("%-9s   counted as failed: the generator sent %.0f requests of the %.0f due\n", "", sent, rate*d.Seconds())
+				ok = false
+			}
+			return scaleout.Probe{OK: ok, Summary: s}, err
 		})
 		if derr := t.Down(context.Background()); derr != nil {
 			fmt.Fprintln(os.Stderr, derr)
