@@ -13,7 +13,9 @@ import (
 
 // TestPostgresSimpleProtocol: the PostgreSQL driver sends bun's statements
 // (arguments already in the text) without preparing each distinct text as a
-// named statement on the server, unless the DSN asks for pgx's cache.
+// named statement on the server, unless the DSN asks for pgx's cache; and a
+// text of several statements without arguments (a migration file) still
+// runs through ExecContext in its default exec mode.
 func TestPostgresSimpleProtocol(t *testing.T) {
 	dsn := ormtest.New(t, orm.Postgres).DSN
 	prepared := func(t *testing.T, dsn string) int {
@@ -31,7 +33,13 @@ func TestPostgresSimpleProtocol(t *testing.T) {
 				t.Fatalf("SELECT $1 = %d, want %d", n, i)
 			}
 		}
+		_, err = db.ExecContext(ctx, "CREATE TEMP TABLE IF NOT EXISTS several (a int); INSERT INTO several VALUES (1); INSERT INTO several VALUES (2)")
+		must(t, err)
 		var n int
+		must(t, db.QueryRowContext(ctx, "SELECT count(*) FROM several").Scan(&n))
+		if n != 2 {
+			t.Fatalf("several statements in one ExecContext: %d rows, want 2", n)
+		}
 		must(t, db.QueryRowContext(ctx, "SELECT count(*) FROM pg_prepared_statements").Scan(&n))
 		return n
 	}

@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unsafe"
 
 	"github.com/covetgo/covet/core/internal/jsonx"
@@ -95,7 +96,9 @@ var (
 	marshalerT     = reflect.TypeFor[json.Marshaler]()
 	textMarshalerT = reflect.TypeFor[encoding.TextMarshaler]()
 	// json.Number is a string written as a bare number (and checked)
-	numberT = reflect.TypeFor[json.Number]()
+	numberT  = reflect.TypeFor[json.Number]()
+	timeT    = reflect.TypeFor[time.Time]()
+	timePtrT = reflect.TypeFor[*time.Time]()
 )
 
 // maxDepth bounds how many times a recursive type's encoder goes through
@@ -119,8 +122,13 @@ func compile(t reflect.Type, visiting map[reflect.Type]*encFunc) encFunc {
 			return (*ref)(b, p, d+1)
 		}
 	}
-	if t == numberT || t.Implements(marshalerT) || t.Implements(textMarshalerT) ||
-		reflect.PointerTo(t).Implements(marshalerT) || reflect.PointerTo(t).Implements(textMarshalerT) {
+	if t == timeT {
+		return appendTime
+	}
+	// *time.Time has time.Time's MarshalJSON in its method set: it is
+	// compiled as a pointer to the time encoder.
+	if t == numberT || t != timePtrT && (t.Implements(marshalerT) || t.Implements(textMarshalerT) ||
+		reflect.PointerTo(t).Implements(marshalerT) || reflect.PointerTo(t).Implements(textMarshalerT)) {
 		return nil
 	}
 	ref := new(encFunc)
@@ -386,4 +394,26 @@ func appendFloat(b []byte, f float64, bits int) ([]byte, bool) {
 		}
 	}
 	return b, true
+}
+
+// appendTime writes a time.Time as its MarshalJSON does (RFC 3339 with
+// nanoseconds, quoted) without the call through json.Marshaler and
+// encoding/json's compaction of its output; a time MarshalJSON refuses (a
+// year outside [0,9999], a zone offset of 24 hours or more) is left to
+// encoding/json, which reports its error.
+func appendTime(b []byte, p unsafe.Pointer, _ int) ([]byte, bool) {
+	n0 := len(b) + 1
+	b = append(b, '"')
+	b = (*time.Time)(p).AppendFormat(b, time.RFC3339Nano)
+	// time.Time.appendStrictRFC3339's checks, on the same bytes.
+	switch {
+	case len(b) < n0+len("9999-") || b[n0+len("9999")] != '-':
+		return b[:n0-1], false
+	case b[len(b)-1] != 'Z':
+		c := b[len(b)-len("Z07:00")]
+		if ('0' <= c && c <= '9') || 10*(b[len(b)-5]-'0')+(b[len(b)-4]-'0') >= 24 {
+			return b[:n0-1], false
+		}
+	}
+	return append(b, '"'), true
 }

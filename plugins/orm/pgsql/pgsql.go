@@ -32,13 +32,23 @@ type driver struct{}
 func (driver) Dialect() orm.Dialect { return orm.Postgres }
 
 // Open parses the DSN with pgx, names the connections "covet" unless the
-// DSN sets application_name, sends statements with the simple protocol
-// unless the DSN sets default_query_exec_mode (bun writes the arguments into
-// the SQL text, so pgx's default, a named prepared statement cached per
-// distinct text, prepared nearly every query in an extra round trip and
-// filled the server with statements used once), and on a canceled context asks the server to
+// DSN sets application_name, runs queries with pgx's exec mode (the extended
+// protocol with the unnamed statement, one round trip) unless the DSN sets
+// default_query_exec_mode, and on a canceled context asks the server to
 // cancel the running statement (so a statement timeout really stops the
 // query) before breaking the connection if the server does not answer.
+//
+// Why exec mode: bun writes the arguments into the SQL text, so pgx's
+// default (a named prepared statement cached per distinct text) prepared
+// nearly every query in an extra round trip and filled the server with
+// statements used once; the simple protocol avoids that but pgx re-lexes
+// every query's text for placeholders first (sanitize, even without
+// arguments: ~8,500 of ~71,000 instructions of a select-by-id request in
+// BenchmarkPeerAPI). Exec mode sends the text as is, prepares nothing named
+// (PgBouncer in transaction mode works), and ExecContext without arguments
+// still uses the simple protocol, so a migration file of several statements
+// runs; a QueryContext of several statements in one text does not (the
+// extended protocol takes one statement).
 func (driver) Open(dsn string) (orm.Pool, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
@@ -48,7 +58,7 @@ func (driver) Open(dsn string) (orm.Pool, error) {
 		cfg.RuntimeParams["application_name"] = "covet"
 	}
 	if !strings.Contains(dsn, "default_query_exec_mode") {
-		cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+		cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
 	}
 	cfg.BuildContextWatcherHandler = func(pc *pgconn.PgConn) ctxwatch.Handler {
 		return &pgconn.CancelRequestContextWatcherHandler{Conn: pc, CancelRequestDelay: 0, DeadlineDelay: time.Second}

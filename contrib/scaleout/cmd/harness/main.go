@@ -4,6 +4,7 @@
 //
 //	go run ./contrib/scaleout/cmd/harness -duration 60s
 //	go run ./contrib/scaleout/cmd/harness -duration 60s -rate 200 -faults=false   # load only
+//	go run ./contrib/scaleout/cmd/harness -compare covet-min,gin,fastapi -search -duration 15s   # highest sustained rate of each, within 5 %
 //	go run ./contrib/scaleout/cmd/harness -open -dir /tmp/scaleout -faults=false -rate 100 -duration 15s   # on a running topology
 //
 // After the traffic it checks the instances act as one application
@@ -41,6 +42,10 @@ func main() {
 	maxP99 := flag.Duration("p99", 100*time.Millisecond, "-compare: a rate is sustained with p99 under this and errors under 0.1 %")
 	reuse := flag.String("reuse", "safe", "-compare: HAProxy's http-reuse towards the instances (safe: keep-alive, as in production; never: a connection per request, the fault runs' setting)")
 	cross := flag.Bool("cross", true, "after the traffic, check the instances act as one (rate limit, refresh tokens, cache, events, jobs)")
+	search := flag.Bool("search", false, "-compare: instead of the -rates ladder, search each app's highest sustained rate (bracketing from -start, then bisection to -tolerance, then a confirmatory repeat)")
+	start := flag.Float64("start", 400, "-search: the first rate probed")
+	tolerance := flag.Float64("tolerance", 0.05, "-search: stop when the lowest failing rate is within this fraction above the highest sustained one")
+	settle := flag.Duration("settle", 5*time.Second, "-search: pause between probes (the database's and the apps' backlog drains)")
 	cpuProfile := flag.String("cpuprofile", "", "write the harness's own CPU profile to this file (go tool pprof)")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -59,6 +64,10 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if *compare != "" && *search {
+		opts := scaleout.SearchOptions{Start: *start, Tolerance: *tolerance}
+		exit(runSearch(ctx, strings.Split(*compare, ","), *dir, *port, *instances, *duration, *maxP99, *reuse, opts, *settle))
+	}
 	if *compare != "" {
 		exit(runCompare(ctx, strings.Split(*compare, ","), *rates, *dir, *port, *instances, *duration, *maxP99, *reuse))
 	}
@@ -173,41 +182,12 @@ func runCompare(ctx context.Context, apps []string, rateList, dir string, port, 
 			return 2
 		}
 		for _, r := range rs {
-			var before, after scaleout.Usage
-			var sampleErr error
-			cfg := scaleout.Config{Duration: d, Rate: r, Users: max(8, int(r*0.2/5)+1), NoLive: true,
-				Mix: scaleout.Mix{Get: 10, Create: 20},
-				// A quarter second of requests in flight: beyond that the
-				// p99 bound is lost anyway, and "not sent" says the app,
-				// not the generator, fell behind.
-				MaxInFlight: max(256, int(r/4)),
-				OnTraffic: func(begin bool) {
-					u, err := t.Sample(ctx)
-					sampleErr = errors.Join(sampleErr, err)
-					if begin {
-						before = u
-					} else {
-						after = u
-					}
-				}}
-			res, err := scaleout.Run(ctx, t, cfg)
+			s, _, err := step(ctx, t, app, r, d, maxP99)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, err)
 				_ = t.Down(context.Background())
 				return 2
 			}
-			s := scaleout.Summarize(res)
-			fmt.Printf("%-9s offered %6.0f/s: answered %7.1f/s, %5d requests, %4d failed (%.3f%%), %d not sent, p50 %s, p99 %s, sustained %v\n",
-				app, r, s.Answered, s.Requests, s.Failed, 100*s.ErrorRate(), s.Dropped, s.P50.Round(100*time.Microsecond), s.P99.Round(100*time.Microsecond), s.Sustained(0.001, maxP99))
-			if sampleErr != nil {
-				fmt.Fprintln(os.Stderr, "harness: CPU sample:", sampleErr)
-			}
-			cpu, sessions := after.Since(before)
-			fmt.Printf("%-9s   CPU per answered request:", "")
-			for _, comp := range scaleout.Components {
-				fmt.Printf(" %s %.3f ms", comp, perRequest(cpu[comp], s.Requests))
-			}
-			fmt.Printf("; PostgreSQL connections opened %d; load average %.1f → %.1f\n", sessions, before.Load, after.Load)
 			if s.Sustained(0.001, maxP99) {
 				best[app] = max(best[app], s.Answered)
 			}
@@ -241,6 +221,132 @@ func runCompare(ctx context.Context, apps []string, rateList, dir string, port, 
 				return fmt.Sprintf("%.2f", m[c]/m[app])
 			}
 			fmt.Printf("%s ÷ %s: %s  [%s]\n", c, app, ratio(best), ratio(bestErr))
+		}
+	}
+	return 0
+}
+
+// step runs one fresh step of the comparison's load at rate against t and
+// prints its figures and each component's CPU time per answered request.
+// due is the requests the rate asks for over the generator's sending window
+// (the traffic's duration less the CPU sample taken at its start).
+func step(ctx context.Context, t *scaleout.Topology, app string, r float64, d, maxP99 time.Duration) (s scaleout.Summary, due float64, err error) {
+	var before, after scaleout.Usage
+	var sampleErr error
+	var began time.Time
+	cfg := scaleout.Config{Duration: d, Rate: r, Users: max(8, int(r*0.2/5)+1), NoLive: true,
+		Mix: scaleout.Mix{Get: 10, Create: 20},
+		// A quarter second of requests in flight: beyond that the
+		// p99 bound is lost anyway, and "not sent" says the app,
+		// not the generator, fell behind.
+		MaxInFlight: max(256, int(r/4)),
+		OnTraffic: func(begin bool) {
+			u, err := t.Sample(ctx)
+			sampleErr = errors.Join(sampleErr, err)
+			if begin {
+				before = u
+				began = time.Now() // the generator starts now
+			} else {
+				after = u
+			}
+		}}
+	res, err := scaleout.Run(ctx, t, cfg)
+	if err != nil {
+		return scaleout.Summary{}, 0, err
+	}
+	s = scaleout.Summarize(res)
+	due = r * res.Start.Add(d).Sub(began).Seconds()
+	fmt.Printf("%-9s offered %6.0f/s: answered %7.1f/s, %5d requests, %4d failed (%.3f%%), %d not sent, p50 %s, p99 %s, sustained %v\n",
+		app, r, s.Answered, s.Requests, s.Failed, 100*s.ErrorRate(), s.Dropped, s.P50.Round(100*time.Microsecond), s.P99.Round(100*time.Microsecond), s.Sustained(0.001, maxP99))
+	if sampleErr != nil {
+		fmt.Fprintln(os.Stderr, "harness: CPU sample:", sampleErr)
+	}
+	cpu, sessions := after.Since(before)
+	fmt.Printf("%-9s   CPU per answered request:", "")
+	for _, comp := range scaleout.Components {
+		fmt.Printf(" %s %.3f ms", comp, perRequest(cpu[comp], s.Requests))
+	}
+	fmt.Printf("; PostgreSQL connections opened %d; load average %.1f → %.1f\n", sessions, before.Load, after.Load)
+	return s, due, nil
+}
+
+// runSearch finds, for each app on its own topology in turn, the highest
+// rate it sustains (errors < 0.1 %, p99 < maxP99, every request sent)
+// within opts.Tolerance (scaleout.Search: bracketing, bisection, then a
+// confirmatory repeat of the rate found), each probe a fresh step of d
+// after a pause of settle, and prints the rates and the ratios of each
+// Covet app's to each peer's.
+func runSearch(ctx context.Context, apps []string, dir string, port, instances int, d, maxP99 time.Duration, reuse string, opts scaleout.SearchOptions, settle time.Duration) int {
+	found := map[string]scaleout.SearchResult{}
+	for _, app := range apps {
+		fmt.Fprintf(os.Stderr, "harness: %s: starting the topology ...\n", app)
+		t, err := scaleout.Up(ctx, scaleout.UpOptions{Dir: dir + "-" + app, Port: port, Instances: instances, App: app, HTTPReuse: reuse})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+		first := true
+		res, err := scaleout.Search(ctx, opts, func(ctx context.Context, rate float64) (scaleout.Probe, error) {
+			if !first {
+				select {
+				case <-time.After(settle):
+				case <-ctx.Done():
+					return scaleout.Probe{}, ctx.Err()
+				}
+			}
+			first = false
+			s, due, err := step(ctx, t, app, rate, d, maxP99)
+			ok := s.Sustained(0.001, maxP99)
+			// A rate the generator did not offer (starved on a loaded
+			// machine, it sent fewer requests than the rate over its
+			// sending window) is not a rate the app was shown to sustain.
+			if sent := float64(s.Requests + s.Dropped); ok && sent < 0.98*due {
+				fmt.Printf("%-9s   counted as failed: the generator sent %.0f requests of the %.0f due\n", "", sent, due)
+				ok = false
+			}
+			return scaleout.Probe{OK: ok, Summary: s}, err
+		})
+		if derr := t.Down(context.Background()); derr != nil {
+			fmt.Fprintln(os.Stderr, derr)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+		found[app] = res
+	}
+	fmt.Printf("highest sustained rate (errors < 0.1 %%, all sent, p99 < %s), searched to %.0f %%:\n", maxP99, 100*opts.Tolerance)
+	for _, app := range apps {
+		r := found[app]
+		above := "none failed up to the search's maximum"
+		if r.Above > 0 {
+			above = fmt.Sprintf("failed at %.0f/s", r.Above)
+		}
+		note := ""
+		if !r.Precise {
+			note = "; NOT narrowed to the tolerance (probe budget)"
+		}
+		confirm := "not repeated"
+		if r.Rate > 0 {
+			last := r.Probes[len(r.Probes)-1].Summary
+			confirm = fmt.Sprintf("repeat %s (p99 %s, %d failed, %d not sent)", map[bool]string{true: "held", false: "FAILED"}[r.Confirmed],
+				last.P99.Round(100*time.Microsecond), last.Failed, last.Dropped)
+		}
+		fmt.Printf("  %-9s %6.0f/s  (%s; %d probes; %s%s)\n", app, r.Rate, above, len(r.Probes), confirm, note)
+	}
+	for _, c := range apps {
+		if !strings.HasPrefix(c, "covet") {
+			continue
+		}
+		for _, app := range apps {
+			if strings.HasPrefix(app, "covet") {
+				continue
+			}
+			if found[app].Rate == 0 {
+				fmt.Printf("%s ÷ %s: n/a (the peer sustained no rate)\n", c, app)
+				continue
+			}
+			fmt.Printf("%s ÷ %s: %.2f\n", c, app, found[c].Rate/found[app].Rate)
 		}
 	}
 	return 0

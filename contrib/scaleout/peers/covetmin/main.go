@@ -17,7 +17,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"log"
+	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"strconv"
 	"strings"
@@ -187,6 +189,9 @@ func main() {
 		return &t, err
 	}).Status(http.StatusCreated)
 
+	if a := os.Getenv("PEER_PPROF_ADDR"); a != "" {
+		servePprof(a)
+	}
 	addr := os.Getenv("PEER_ADDR")
 	if addr == "" {
 		addr = "127.0.0.1:8081"
@@ -194,4 +199,22 @@ func main() {
 	if err := app.Run(addr); err != nil {
 		log.Fatal(err)
 	}
+}
+
+// servePprof serves net/http/pprof's profiles on addr (PEER_PPROF_ADDR,
+// e.g. 127.0.0.1:0; keep it private), on a mux of its own, as the
+// taskboard's TASKBOARD_PPROF_ADDR does, and logs the address it listens on.
+func servePprof(addr string) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		log.Fatalf("PEER_PPROF_ADDR: %v", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	log.Printf("covetmin: pprof profiles served at http://%s/debug/pprof/ (keep this address private)", ln.Addr())
+	go func() { _ = srv.Serve(ln) }()
 }
