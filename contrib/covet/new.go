@@ -36,6 +36,12 @@ const newGoVersion = "1.25.0"
 
 var appName = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
 
+// modulePath is what --module accepts: slash-separated elements of the
+// characters Go allows in a module path (letters, digits, - . _ ~ +), each
+// starting with a letter or digit. It keeps quotes, spaces and newlines out
+// of the generated go.mod.
+var modulePath = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._~+-]*(/[A-Za-z0-9][A-Za-z0-9._~+-]*)*$`)
+
 type newData struct {
 	Name, Module, GoVersion string
 	Web                     bool
@@ -75,6 +81,8 @@ func cmdNew(args []string, stdout, stderr io.Writer) error {
 	}
 	if *module == "" {
 		*module = base
+	} else if !modulePath.MatchString(*module) {
+		return fmt.Errorf("new: %q is not a usable module path: use letters, digits and - . _ ~ +, in elements separated by /, such as example.com/%s", *module, base)
 	}
 	dir := name
 	if err := checkEmptyDir(dir); err != nil {
@@ -93,7 +101,7 @@ func cmdNew(args []string, stdout, stderr io.Writer) error {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return fmt.Errorf("new: %w", err)
 		}
-		if err := os.WriteFile(p, f.body, 0o644); err != nil {
+		if err := writeNew(p, f.body); err != nil {
 			return fmt.Errorf("new: %w", err)
 		}
 		fmt.Fprintf(stdout, "created %s\n", filepath.Join(name, filepath.FromSlash(f.name)))
@@ -109,6 +117,21 @@ func cmdNew(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "\ndone. Now:\n  cd %s\n  go run .        # http://localhost:8080/hello/you\n  go test ./...\n", name)
 	return nil
+}
+
+// writeNew writes a file that must not exist yet: a file that appeared
+// since checkEmptyDir looked (another program, a second covet new) is an
+// error, never overwritten.
+func writeNew(p string, body []byte) error {
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644) // #nosec G302 G304 -- a source file of the app the developer asked for, in the directory they named
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(body); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // checkEmptyDir refuses a directory that exists and has anything in it (it

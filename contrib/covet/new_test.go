@@ -49,6 +49,12 @@ func TestNewBadInput(t *testing.T) {
 		{"bad template", []string{"new", "x", "--template", "cli"}, 2, `unknown template "cli"`},
 		{"two names", []string{"new", "a", "b"}, 2, `unexpected argument "b"`},
 		{"unknown command", []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		// A module path is written into go.mod as it is: a space or a
+		// newline would break it or add directives of the caller's choosing.
+		{"module with a space", []string{"new", "x", "--no-tidy", "--module", "example.com/x y"}, 1, "not a usable module path"},
+		{"module with a newline", []string{"new", "x", "--no-tidy", "--module", "example.com/x\nreplace github.com/covetgo/covet/core => ../evil"}, 1, "not a usable module path"},
+		{"module with a quote", []string{"new", "x", "--no-tidy", "--module", `example.com/"x"`}, 1, "not a usable module path"},
+		{"module with an empty element", []string{"new", "x", "--no-tidy", "--module", "example.com//x"}, 1, "not a usable module path"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			code, _, errOut := runCLI(t, tt.args...)
@@ -138,5 +144,20 @@ func TestVersionsInStep(t *testing.T) {
 		if found != v {
 			t.Errorf("%s: covet new requires %s, versions.yaml says %q", dir, v, found)
 		}
+	}
+}
+
+// TestWriteNewNeverOverwrites: a file that appeared after the directory was
+// found empty is an error and keeps its content.
+func TestWriteNewNeverOverwrites(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "main.go")
+	if err := writeNew(p, []byte("package main // new\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeNew(p, []byte("package main // again\n")); err == nil {
+		t.Fatal("writeNew overwrote an existing file")
+	}
+	if b, _ := os.ReadFile(p); string(b) != "package main // new\n" {
+		t.Fatalf("content = %q", b)
 	}
 }

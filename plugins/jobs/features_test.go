@@ -205,6 +205,10 @@ func TestFeatures(t *testing.T) {
 		cl.Get("/ops/jobs/jobs/99999999").Do().ExpectStatus(http.StatusNotFound)
 		cl.Get("/ops/jobs/jobs").Query("state", "bogus").Do().ExpectStatus(http.StatusBadRequest)
 		cl.Post("/ops/jobs/jobs").Do().ExpectStatus(http.StatusMethodNotAllowed)
+		// Filter values PostgreSQL refuses are the client's mistake, not a 500.
+		cl.Get("/ops/jobs/jobs").Query("queue", "a\x00b").Do().ExpectStatus(http.StatusBadRequest)
+		cl.Get("/ops/jobs/jobs").Query("kind", "\xff\xfe").Do().ExpectStatus(http.StatusBadRequest)
+		cl.Get("/ops/jobs/jobs/9223372036854775808").Do().ExpectStatus(http.StatusBadRequest)
 	})
 	t.Run("readiness", func(t *testing.T) {
 		h := app.CheckHealth(ctx, covet.Readiness)

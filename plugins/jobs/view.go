@@ -3,10 +3,12 @@ package jobs
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	covet "github.com/covetgo/covet/core"
 	"github.com/riverqueue/river"
@@ -132,10 +134,17 @@ func (p *Plugin) viewJobs(c *covet.Context) error {
 		}
 		params = params.States(js...)
 	}
-	if qs := list(q["queue"]); len(qs) > 0 {
+	qs, ks := list(q["queue"]), list(q["kind"])
+	if err := checkNames("queue", qs); err != nil {
+		return err
+	}
+	if err := checkNames("kind", ks); err != nil {
+		return err
+	}
+	if len(qs) > 0 {
 		params = params.Queues(qs...)
 	}
-	if ks := list(q["kind"]); len(ks) > 0 {
+	if len(ks) > 0 {
 		params = params.Kinds(ks...)
 	}
 	res, err := cl.JobList(c.Context(), params)
@@ -147,6 +156,24 @@ func (p *Plugin) viewJobs(c *covet.Context) error {
 		out = append(out, jobView(j))
 	}
 	return c.JSON(http.StatusOK, map[string]any{"jobs": out})
+}
+
+// maxNames bounds the queues or kinds one listing filters by.
+const maxNames = 100
+
+// checkNames refuses filter values PostgreSQL would refuse (a NUL byte,
+// invalid UTF-8: a 500 from the query otherwise) and more than maxNames of
+// them, with a 400 naming the parameter.
+func checkNames(param string, names []string) error {
+	if len(names) > maxNames {
+		return covet.NewError(http.StatusBadRequest, fmt.Sprintf("at most %d values of %s", maxNames, param))
+	}
+	for _, n := range names {
+		if !utf8.ValidString(n) || strings.IndexByte(n, 0) >= 0 {
+			return covet.NewError(http.StatusBadRequest, param+" must be UTF-8 text without NUL characters")
+		}
+	}
+	return nil
 }
 
 func list(vals []string) []string {

@@ -31,6 +31,31 @@ func isTxControl(e *bun.QueryEvent) bool {
 	return strings.HasPrefix(q, "SAVEPOINT ") || strings.HasPrefix(q, "RELEASE SAVEPOINT ") || strings.HasPrefix(q, "ROLLBACK TO SAVEPOINT ")
 }
 
+// isWrite reports whether a statement may change the database: anything
+// but a read-only bun query, transaction control and raw text that starts
+// with SELECT, SHOW or EXPLAIN (bun says "SELECT" of every raw query, so
+// its text decides).
+func isWrite(e *bun.QueryEvent) bool {
+	if isTxControl(e) {
+		return false
+	}
+	if e.IQuery != nil {
+		if _, raw := e.IQuery.(*bun.RawQuery); !raw {
+			return !bun.IsReadOnlyQuery(e.IQuery)
+		}
+	}
+	op := strings.TrimLeft(e.Query, " \t\r\n(")
+	if i := strings.IndexAny(op, " \t\r\n("); i > 0 {
+		op = op[:i]
+	}
+	for _, read := range []string{"SELECT", "SHOW", "EXPLAIN"} {
+		if strings.EqualFold(op, read) {
+			return false
+		}
+	}
+	return true
+}
+
 // nulMarker is what bun writes into a statement in place of a string that
 // holds a NUL byte ("?!(bun: string contains a NUL byte (0x00))"): the
 // statement then fails with a syntax error (PostgreSQL, SQLite), which the
@@ -41,7 +66,13 @@ const nulMarker = "?!(bun: string contains a NUL byte"
 // BeforeQuery implements bun.QueryHook.
 func (h *queryHook) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context.Context {
 	st := stateFrom(ctx)
-	if st == nil || st.timeout <= 0 {
+	if st == nil {
+		return ctx
+	}
+	if h.d.replicas != nil && isWrite(e) {
+		st.noteWrite(h.d)
+	}
+	if st.timeout <= 0 {
 		return ctx
 	}
 	if e.IQuery == nil && e.Query == "BEGIN" {

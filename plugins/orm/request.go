@@ -31,6 +31,40 @@ type reqState struct {
 	// nulErr is the error of the last statement bun could not build because
 	// a string held a NUL byte (see nulMarker).
 	nulErr error
+	// wrote lists the databases the request has written to (under mu;
+	// anyWrite says whether it is empty): their reads stay on the primary
+	// for the rest of the request, so it reads its own writes whatever the
+	// replicas' lag.
+	wrote    []*Database
+	anyWrite atomic.Bool
+}
+
+// noteWrite records that the request wrote to d.
+func (s *reqState) noteWrite(d *Database) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, w := range s.wrote {
+		if w == d {
+			return
+		}
+	}
+	s.wrote = append(s.wrote, d)
+	s.anyWrite.Store(true)
+}
+
+// wroteTo reports whether the request has written to d.
+func (s *reqState) wroteTo(d *Database) bool {
+	if !s.anyWrite.Load() {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, w := range s.wrote {
+		if w == d {
+			return true
+		}
+	}
+	return false
 }
 
 type activeTx struct {

@@ -27,6 +27,8 @@ type config struct {
 	errs     []error
 	noFast   bool         // WithFastPath(false)
 	client   *http.Client // WithHTTPClient
+	// trusted: the requests whose trace context is read (nil: all).
+	trusted func(*http.Request) bool
 }
 
 func newConfig(opts []Option) *config {
@@ -88,6 +90,25 @@ func WithSampleRatio(ratio float64) Option {
 // (OTEL_SERVICE_NAME overrides it, as the specification says).
 func WithServiceName(name string) Option {
 	return func(c *config) { c.service = name }
+}
+
+// WithTrustedTraceContext reads the trace context (traceparent, tracestate
+// and baggage, or what WithPropagator reads) only from requests fn
+// accepts; the others start a trace of their own, sampled as a new root is.
+// By default every request's context is followed, which suits a service
+// that only its own gateway or services call. On a public endpoint it lets
+// any client choose the trace its request joins and, under the default
+// parent-based sampler, have it sampled whatever the ratio (a flood of
+// "sampled" requests is a flood of exported spans), and send baggage the
+// app's code reads. fn runs before the handler, once per request; for
+// example, trust the app's own proxies' peers, or a header a gateway sets
+// and strips from outside requests:
+//
+//	otel.WithTrustedTraceContext(func(r *http.Request) bool {
+//		return app.TrustedProxies().Trusts(covet.ParseAddrPort(r.RemoteAddr))
+//	})
+func WithTrustedTraceContext(fn func(r *http.Request) bool) Option {
+	return func(c *config) { c.trusted = fn }
 }
 
 // WithSkip leaves requests whose path fn accepts untraced (health checks,

@@ -250,7 +250,8 @@ func (p *Plugin) traceMiddleware() covet.Middleware {
 			r := c.Request()
 			parent := c.Context()
 			ctx := parent
-			if !p.cfg.w3cOnly || len(r.Header["Traceparent"]) > 0 || len(r.Header["Baggage"]) > 0 {
+			if (!p.cfg.w3cOnly || len(r.Header["Traceparent"]) > 0 || len(r.Header["Baggage"]) > 0) &&
+				(p.cfg.trusted == nil || p.cfg.trusted(r)) {
 				// (The default propagators find nothing in a request
 				// without these: most requests from outside skip them.)
 				ctx = p.cfg.propagator.Extract(parent, headerCarrier(r.Header))

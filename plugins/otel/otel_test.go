@@ -368,3 +368,37 @@ func TestBaggageWithoutTraceparent(t *testing.T) {
 		t.Fatalf("baggage member tenant = %q, want acme", got)
 	}
 }
+
+// TestUntrustedTraceContextIsIgnored: with WithTrustedTraceContext, a
+// client the app does not trust cannot join a trace of its choosing, force
+// sampling past a ratio of 0, or send baggage; a trusted caller still can.
+func TestUntrustedTraceContextIsIgnored(t *testing.T) {
+	for _, fast := range []bool{true, false} {
+		exp := keptExporter{tracetest.NewInMemoryExporter()}
+		p := otel.New(otel.WithExporter(exp), otel.WithSampleRatio(0), otel.WithFastPath(fast),
+			otel.WithTrustedTraceContext(func(r *http.Request) bool { return r.Header.Get("X-From-Gateway") == "yes" }))
+		app := covet.New()
+		if err := app.Install(p); err != nil {
+			t.Fatal(err)
+		}
+		app.GET("/x", func(c *covet.Context) error {
+			return c.Text(200, trace.SpanContextFromContext(c.Context()).TraceID().String()+" "+baggage.FromContext(c.Context()).Member("tenant").Value())
+		})
+		if err := app.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		c := covettest.New(t, app)
+		const sampled = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+		if got := c.Get("/x").Header("traceparent", sampled).Header("baggage", "tenant=evil").Do().ExpectStatus(200).Text(); strings.Contains(got, "0af7651916cd43dd8448eb211c80319c") || strings.Contains(got, "evil") {
+			t.Errorf("fast=%v: an untrusted request's context was followed: %q", fast, got)
+		}
+		c.Get("/x").Header("traceparent", sampled).Header("baggage", "tenant=acme").Header("X-From-Gateway", "yes").Do().
+			ExpectBody("0af7651916cd43dd8448eb211c80319c acme")
+		if err := app.Stop(context.Background()); err != nil { // flushes the batch
+			t.Fatal(err)
+		}
+		if spans := exp.GetSpans(); len(spans) != 1 || spans[0].SpanContext.TraceID().String() != "0af7651916cd43dd8448eb211c80319c" {
+			t.Errorf("fast=%v: exported %d spans, want the trusted caller's only", fast, len(spans))
+		}
+	}
+}

@@ -9,6 +9,19 @@ import (
 	covet "github.com/covetgo/covet/core"
 )
 
+// maxKeyLen bounds the key text a backend stores: a longer one (a client's
+// 60 KB header through Header or KeyFunc) is replaced by its hash, so the
+// memory a backend holds follows the number of keys (WithMaxKeys), not
+// what clients send.
+const maxKeyLen = 128
+
+// longKey is the stored form of a key longer than maxKeyLen: a NUL byte
+// (no header value holds one) and 128 bits of its SHA-256.
+func longKey(k string) string {
+	sum := sha256.Sum256([]byte(k))
+	return "\x00sha256:" + hex.EncodeToString(sum[:16])
+}
+
 // Key says what a limit counts by: the client's IP, the authenticated user,
 // an API key, the route, or a combination. A key that does not apply to a
 // request (no user on an anonymous request, no API key header) makes the
@@ -99,7 +112,9 @@ func APIKey(header string) Key {
 
 // Header counts by a request header's value as sent (a tenant ID, a client
 // name). Do not use it for secrets: see APIKey. Requests without the header
-// are not counted by this key. Remember that clients choose their headers.
+// are not counted by this key. Remember that clients choose their headers
+// (a value longer than 128 bytes is counted by its hash, so long values
+// cost the backend no more than short ones).
 func Header(name string) Key {
 	name = http.CanonicalHeaderKey(name)
 	return Key{id: new(byte), name: "header", fn: func(r *request) (string, bool) {

@@ -465,6 +465,9 @@ func (l *Limiter) check(c *covet.Context, ps []*Policy, next covet.HandlerFunc) 
 				}
 			}
 			k, ok := r.key.fn(&s.rq)
+			if len(k) > maxKeyLen {
+				k = longKey(k)
+			}
 			if nm < len(memo) {
 				memo[nm] = keyMemo{id: r.key.id, key: k, ok: ok}
 				nm++

@@ -450,3 +450,44 @@ func TestKeyComputedOncePerRequest(t *testing.T) {
 	}
 	client.Get("/x").Do().ExpectStatus(429)
 }
+
+// keysSeen records the keys a backend is asked about.
+type keysSeen struct {
+	Backend
+	keys []string
+}
+
+func (b *keysSeen) Take(ctx context.Context, reqs []Request, out []Decision) (bool, error) {
+	for _, r := range reqs {
+		b.keys = append(b.keys, r.Key)
+	}
+	return b.Backend.Take(ctx, reqs, out)
+}
+
+// TestLongKeysAreHashed: a key text as long as a client makes it (a 60 KB
+// header) reaches the backend as a short hash, so WithMaxKeys bounds the
+// memory it holds; equal long values still share a counter, different
+// ones do not.
+func TestLongKeysAreHashed(t *testing.T) {
+	be := &keysSeen{Backend: NewMemory()}
+	lim := New(WithBackend(be))
+	client := newApp(t, lim, func(app *covet.App) {
+		app.GET("/t", ok).With(Apply(NewPolicy("tenant", WithKey(Header("X-Tenant")), WithLimits(PerHour(1)))))
+	})
+	a, b := strings.Repeat("a", 60<<10), strings.Repeat("a", 60<<10-1)+"b"
+	client.Get("/t").Header("X-Tenant", a).Do().ExpectStatus(200)
+	client.Get("/t").Header("X-Tenant", a).Do().ExpectStatus(429)
+	client.Get("/t").Header("X-Tenant", b).Do().ExpectStatus(200)
+	client.Get("/t").Header("X-Tenant", "short").Do().ExpectStatus(200)
+	if len(be.keys) != 4 {
+		t.Fatalf("backend saw %d keys, want 4", len(be.keys))
+	}
+	for _, k := range be.keys {
+		if len(k) > maxKeyLen {
+			t.Errorf("a key of %d bytes reached the backend", len(k))
+		}
+	}
+	if be.keys[0] != be.keys[1] || be.keys[0] == be.keys[2] || be.keys[3] != "short" {
+		t.Errorf("keys = %q", be.keys)
+	}
+}

@@ -238,7 +238,7 @@ func (p *plan) load(cfg *config, dst reflect.Value) error {
 				if f, ok := got[v]; ok {
 					pr.Source = f.source
 					if !v.secret {
-						pr.Value = f.raw
+						pr.Value = redactCredentials(f.raw)
 					}
 				} else {
 					pr.Source = "default"
@@ -276,6 +276,12 @@ func (p *plan) load(cfg *config, dst reflect.Value) error {
 			}
 			u, err := url.Parse(s.String())
 			if err != nil { // format:"uri" passed, so this is rare
+				// url.Parse's error quotes the whole URL, password
+				// included: give only the reason.
+				var ue *url.Error
+				if errors.As(err, &ue) {
+					err = ue.Err
+				}
 				problems = append(problems, Problem{Variable: v.display(), Field: v.goPath, Message: "is not a valid URL: " + err.Error()})
 				continue
 			}
@@ -377,11 +383,74 @@ func readEnvFile(path string) (map[string]string, error) {
 		return nil, err
 	}
 	defer f.Close()
-	m, err := godotenv.Parse(f)
+	src, err := io.ReadAll(f)
 	if err != nil {
-		return nil, fmt.Errorf("cannot be parsed: %w", err)
+		return nil, err
+	}
+	m, err := godotenv.UnmarshalBytes(src)
+	if err != nil {
+		return nil, envFileError(src, err)
 	}
 	return m, nil
+}
+
+// envFileError describes godotenv's failure to parse src without its text:
+// godotenv quotes the rest of the file ("near ...") or the rest of the
+// line of an unterminated quote, which holds the values, secrets among
+// them. It says the line instead.
+func envFileError(src []byte, err error) error {
+	text := strings.ReplaceAll(string(src), "\r\n", "\n") // as godotenv reads it
+	msg := err.Error()
+	line := func(off int) string {
+		return "line " + strconv.Itoa(strings.Count(text[:off], "\n")+1) + ": "
+	}
+	switch {
+	case strings.HasPrefix(msg, "unexpected character "):
+		// unexpected character "c" in variable name near "rest of the file"
+		where := ""
+		if _, near, ok := strings.Cut(msg, " in variable name near "); ok {
+			if rest, uerr := strconv.Unquote(near); uerr == nil && rest != "" && strings.HasSuffix(text, rest) {
+				where = line(len(text) - len(rest))
+			}
+		}
+		return errors.New("cannot be parsed: " + where + "a variable name holds a character other than letters, digits, '_' and '.' (the line is not shown: it may hold a secret)")
+	case strings.HasPrefix(msg, "unterminated quoted value "):
+		// unterminated quoted value 'the rest of the line
+		where := ""
+		if rest := strings.TrimPrefix(msg, "unterminated quoted value "); rest != "" {
+			if i := strings.LastIndex(text, rest); i >= 0 {
+				where = line(i)
+			}
+		}
+		return errors.New("cannot be parsed: " + where + "a quoted value is not closed (the value is not shown: it may be a secret)")
+	case msg == "zero length string":
+		return errors.New("cannot be parsed: " + msg)
+	}
+	return errors.New("cannot be parsed (the error is not shown: it may quote a secret)")
+}
+
+// redactCredentials hides the password of a URL or DSN in a rejected value
+// before it is echoed: "postgres://app:s3cret@db/app" reads
+// "postgres://app:xxxxx@db/app", as url.URL.Redacted writes it, and so does
+// a go-sql-driver DSN, "app:s3cret@tcp(db)/app". The value failed to parse,
+// so this works on the text: everything between the first ':' after the
+// scheme and the last '@' goes.
+func redactCredentials(s string) string {
+	start := 0
+	if i := strings.Index(s, "://"); i >= 0 {
+		start = i + len("://")
+	}
+	at := strings.LastIndexByte(s[start:], '@')
+	if at < 0 {
+		return s
+	}
+	at += start
+	colon := strings.IndexByte(s[start:at], ':')
+	if colon < 0 {
+		return s
+	}
+	colon += start
+	return s[:colon+1] + "xxxxx" + s[at:]
 }
 
 // flagValue collects a flag's values.

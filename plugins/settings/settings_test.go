@@ -314,3 +314,70 @@ func TestCommand(t *testing.T) {
 		t.Fatal("no error")
 	}
 }
+
+// A rejected URL or DSN is echoed with its password hidden: DATABASE_URL is
+// the usual home of a database password, and Load's error goes to the log.
+func TestRejectedValuesHideCredentials(t *testing.T) {
+	type c struct {
+		Database *url.URL `env:"DATABASE_URL"`
+		Replica  url.URL  `env:"REPLICA_URL"`
+		MySQL    string   `env:"MYSQL_DSN" pattern:"^[a-z]+:"`
+		Port     int      `env:"PORT"`
+	}
+	_, err := Load[c](WithEnviron([]string{
+		"DATABASE_URL=postgres://app:s3cret@db:54x/app",
+		"REPLICA_URL=//app:s3cret@%zz/",
+		"MYSQL_DSN=(app:s3cret@tcp(db)/app",
+		"PORT=80a",
+	}))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "s3cret") {
+		t.Errorf("the error shows a password:\n%s", msg)
+	}
+	for _, want := range []string{
+		`DATABASE_URL (environment): must be an absolute URI, got "postgres://app:xxxxx@db:54x/app"`,
+		`REPLICA_URL (environment): must be an absolute URI, got "//app:xxxxx@%zz/"`,
+		`MYSQL_DSN (environment): must match the pattern ^[a-z]+:, got "(app:xxxxx@tcp(db)/app"`,
+		`PORT (environment): must be an integer, got "80a"`,
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("missing %q in:\n%s", want, msg)
+		}
+	}
+	for in, want := range map[string]string{
+		"bob@example.com":       "bob@example.com",
+		"db.internal:5432":      "db.internal:5432",
+		"redis://:pw@h:6379/0":  "redis://:xxxxx@h:6379/0",
+		"amqp://u:p@ss:w@h/":    "amqp://u:xxxxx@h/",
+		"root:pw@tcp(h:3306)/d": "root:xxxxx@tcp(h:3306)/d",
+	} {
+		if got := redactCredentials(in); got != want {
+			t.Errorf("redactCredentials(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// godotenv's parse errors quote the rest of the file or of the line, values
+// and secrets included; the problem names the line instead.
+func TestBadEnvFileDoesNotEchoItsContent(t *testing.T) {
+	type c struct {
+		APIKey Secret
+		Name   string
+	}
+	for _, tt := range []struct{ name, body, want string }{
+		{"bad name", "NAME=x\r\nBAD LINE\nAPI_KEY=hunter2\n", "line 2: a variable name holds"},
+		{"unterminated single", "NAME=x\n\nAPI_KEY='hunter2\n", "line 3: a quoted value is not closed"},
+		{"unterminated double", "API_KEY=\"hunter2", "line 1: a quoted value is not closed"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := write(t, t.TempDir(), ".env", tt.body)
+			_, err := Load[c](WithEnvFiles(p), WithEnviron(nil))
+			if err == nil || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "(file "+p+"): cannot be parsed: "+tt.want) {
+				t.Fatalf("err = %v, want %q and no secret", err, tt.want)
+			}
+		})
+	}
+}
