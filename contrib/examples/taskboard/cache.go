@@ -77,7 +77,12 @@ func installCache(app *covet.App, cfg Config, rdb *redis.Client, prefix string) 
 	app.Use(rc.invalidateChanges)
 	list = []covet.RouteOption{cache.Route(cache.For(responseCacheTTL),
 		cache.TagsFrom(func(*covet.Context) []string { return []string{boardTag} }))}
-	detail = []covet.RouteOption{cache.Route(cache.For(responseCacheTTL),
+	// A task's detail is cached once it is read a second time within the
+	// TTL on this instance: reads of a long tail of tasks (most of them
+	// read once) would each pay a lookup and a store in Redis for an
+	// entry nobody reads again (under the scaleout mix, reads of random
+	// tasks, nearly all of them).
+	detail = []covet.RouteOption{cache.Route(cache.For(responseCacheTTL), cache.AdmitRepeats(responseCacheTTL),
 		cache.TagsFrom(func(c *covet.Context) []string {
 			id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
 			return []string{taskTag(id)}

@@ -176,7 +176,9 @@ func runCompare(ctx context.Context, apps []string, rateList, dir string, port, 
 			var before, after scaleout.Usage
 			var sampleErr error
 			cfg := scaleout.Config{Duration: d, Rate: r, Users: max(8, int(r*0.2/5)+1), NoLive: true,
-				Mix: scaleout.Mix{Get: 10, Create: 20},
+				// Lists ask the first keyset page (no total): the
+				// peers' list, 20 newest rows without a count.
+				Mix: scaleout.Mix{Get: 10, Create: 20, KeysetList: true},
 				// A quarter second of requests in flight: beyond that the
 				// p99 bound is lost anyway, and "not sent" says the app,
 				// not the generator, fell behind.
