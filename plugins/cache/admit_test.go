@@ -83,3 +83,22 @@ func TestDoorkeeperWindow(t *testing.T) {
 		t.Fatal("another key was seen")
 	}
 }
+
+// TestBypassIf: requests BypassIf picks run the handler every time and
+// leave no entry; the route's other requests are cached.
+func TestBypassIf(t *testing.T) {
+	ta := newTestApp(t, nil)
+	ta.app.GET("/list", func(c *covet.Context) error {
+		ta.calls.Add(1)
+		return c.Text(200, "list "+c.Query("cursor"))
+	}).With(Route(For(time.Minute), BypassIf(func(c *covet.Context) bool { return c.QueryValues().Has("cursor") })))
+	if n := ta.callsFor(func() { ta.do("GET", "/list?cursor="); ta.do("GET", "/list?cursor=") }); n != 2 {
+		t.Fatalf("bypassed requests: %d handler calls, want 2", n)
+	}
+	if st := ta.h.Stats(); st.Bypasses != 2 || st.Stores != 0 || st.Misses != 0 {
+		t.Fatalf("bypassed requests: stats %+v", st)
+	}
+	if n := ta.callsFor(func() { ta.do("GET", "/list"); ta.do("GET", "/list") }); n != 1 {
+		t.Fatalf("cached requests: %d handler calls, want 1", n)
+	}
+}

@@ -149,6 +149,10 @@ func (h *HTTPCache) Middleware(next covet.HandlerFunc) covet.HandlerFunc {
 		if rc != nil && rc.off {
 			return next(c)
 		}
+		if rc != nil && rc.skip != nil && rc.skip(c) {
+			h.st.bypasses.Add(1)
+			return next(c)
+		}
 		hdr := r.Header
 		var user string
 		if rc != nil && rc.keyBy != nil {

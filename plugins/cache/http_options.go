@@ -100,6 +100,7 @@ func WithoutUnsafeInvalidation() HTTPOption { return func(c *httpConfig) { c.inv
 type routeConf struct {
 	off   bool
 	admit int64 // AdmitRepeats' window in seconds, 0: every key admitted
+	skip  func(*covet.Context) bool
 	ttl   time.Duration
 	tags  func(*covet.Context) []string
 	keyBy func(*covet.Context) string
@@ -152,6 +153,15 @@ func KeyBy(fn func(*covet.Context) string) RouteOption {
 // requests count as bypasses.
 func AdmitRepeats(window time.Duration) RouteOption {
 	return func(r *routeConf) { r.admit = max(1, int64((window+time.Second-1)/time.Second)) }
+}
+
+// BypassIf lets the requests of the route for which fn reports true bypass
+// the cache (no lookup, no store: the handler answers; counted as
+// bypasses), for responses that cost less to compute than the cache's
+// round trips, or that change too often to be read from it. fn runs on
+// every GET or HEAD of the route before the lookup; keep it cheap.
+func BypassIf(fn func(*covet.Context) bool) RouteOption {
+	return func(r *routeConf) { r.skip = fn }
 }
 
 // Disable turns the response cache off for the route.
