@@ -175,6 +175,7 @@ func runCompare(ctx context.Context, apps []string, rateList, dir string, port, 
 		for _, r := range rs {
 			var before, after scaleout.Usage
 			var sampleErr error
+			stopAnalyze := func() {}
 			cfg := scaleout.Config{Duration: d, Rate: r, Users: max(8, int(r*0.2/5)+1), NoLive: true,
 				// Lists ask the first keyset page (no total): the
 				// peers' list, 20 newest rows without a count.
@@ -184,6 +185,11 @@ func runCompare(ctx context.Context, apps []string, rateList, dir string, port, 
 				// not the generator, fell behind.
 				MaxInFlight: max(256, int(r/4)),
 				OnTraffic: func(begin bool) {
+					if begin {
+						stopAnalyze = analyzeLikeAutovacuum(ctx, t)
+					} else {
+						stopAnalyze()
+					}
 					u, err := t.Sample(ctx)
 					sampleErr = errors.Join(sampleErr, err)
 					if begin {
@@ -246,4 +252,35 @@ func runCompare(ctx context.Context, apps []string, rateList, dir string, port, 
 		}
 	}
 	return 0
+}
+
+// analyzeLikeAutovacuum runs ANALYZE on the run's database every 5 s until
+// the returned stop is called, when the server's autovacuum is off (as on
+// the shared development server): without statistics PostgreSQL plans the
+// taskboard's list (its soft-delete filter, deleted_at IS NULL, estimated at
+// 0.5 % of the rows) as a scan and sort of the whole table, a cost no
+// production server with autovacuum pays, and the peers' unfiltered
+// ORDER BY id LIMIT never does. With autovacuum on it does nothing.
+func analyzeLikeAutovacuum(ctx context.Context, t *scaleout.Topology) (stop func()) {
+	if on, err := t.SQL(ctx, "SHOW autovacuum"); err != nil || strings.TrimSpace(on) != "off" {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(5 * time.Second)
+		defer tick.Stop()
+		for {
+			if _, err := t.SQL(ctx, "ANALYZE"); err != nil && ctx.Err() == nil {
+				fmt.Fprintln(os.Stderr, "harness: ANALYZE:", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }
