@@ -220,7 +220,7 @@ func CrossCheck(ctx context.Context, t *Topology) (*CrossReport, error) {
 			stale, rounds, bound := 0, 5, cacheStaleBound()
 			var staleFor time.Duration
 			for k := 1; k <= rounds; k++ {
-				for _, i := range []int{2, 3, 2, 3} { // the second read of each comes from its cache
+				for _, i := range []int{2, 3, 2, 3} { // two reads each: the taskboard caches a task from its second read (cache.AdmitRepeats)
 					if _, _, err := read(i); err != nil {
 						r.problemf("cache: read on instance %d: %v", i, err)
 					}

@@ -20,7 +20,7 @@ import (
 
 // Kinds of requests the harness sends.
 const (
-	KindList   = "list"   // GET /api/v1/tasks?limit=20
+	KindList   = "list"   // GET /api/v1/tasks?limit=20 (Mix.KeysetList: &cursor=)
 	KindGet    = "get"    // GET /api/v1/tasks/{id} of a task created earlier
 	KindCreate = "create" // POST /api/v1/tasks, title carrying an idempotency id
 	KindLogin  = "login"  // POST /api/v1/auth/token (password grant)
@@ -170,6 +170,20 @@ func (tr *traffic) do(ctx context.Context, c *http.Client, method, path, ctype s
 // Mix is the share of each kind of request, in percent (the rest: lists).
 type Mix struct {
 	Get, Create, Login int
+	// KeysetList asks each list for the first keyset page
+	// (/api/v1/tasks?limit=20&cursor=: the 20 first tasks, no total) instead
+	// of an offset page, whose total counts every task. The peers' list is
+	// the former (20 rows, no count); the fault runs keep the latter, the
+	// taskboard's default page.
+	KeysetList bool
+}
+
+// listPath is the list's request URI under mix.
+func (mix Mix) listPath() string {
+	if mix.KeysetList {
+		return "/api/v1/tasks?limit=20&cursor="
+	}
+	return "/api/v1/tasks?limit=20"
 }
 
 // one sends one request of a kind drawn from mix and records it.
@@ -211,7 +225,7 @@ func (tr *traffic) one(ctx context.Context, mix Mix) {
 		st, b, err = tr.do(ctx, u.client, http.MethodPost, "/api/v1/auth/token", "application/x-www-form-urlencoded", []byte(form.Encode()), "")
 	default:
 		rec.Kind = KindList
-		st, b, err = tr.do(ctx, u.client, http.MethodGet, "/api/v1/tasks?limit=20", "", nil, "")
+		st, b, err = tr.do(ctx, u.client, http.MethodGet, mix.listPath(), "", nil, "")
 	}
 	rec.Took = time.Since(rec.Start)
 	rec.Status = st

@@ -50,6 +50,7 @@ type HTTPCache struct {
 	// metadata map (an interface-keyed lookup, the larger cost). Copied on
 	// write: routes are few and each is added once.
 	routes atomic.Pointer[map[*covet.RouteInfo]*routeConf]
+	door   atomic.Pointer[doorkeeper] // AdmitRepeats routes' recently asked keys, made on first use
 }
 
 type httpCounters struct {
@@ -148,6 +149,10 @@ func (h *HTTPCache) Middleware(next covet.HandlerFunc) covet.HandlerFunc {
 		if rc != nil && rc.off {
 			return next(c)
 		}
+		if rc != nil && rc.skip != nil && rc.skip(c) {
+			h.st.bypasses.Add(1)
+			return next(c)
+		}
 		hdr := r.Header
 		var user string
 		if rc != nil && rc.keyBy != nil {
@@ -173,6 +178,12 @@ func (h *HTTPCache) Middleware(next covet.HandlerFunc) covet.HandlerFunc {
 		var arr [160]byte // the key, on the stack unless longer
 		key := h.primaryKey(arr[:0], r, user)
 		now := time.Now().UnixNano()
+		if rc != nil && rc.admit > 0 && !h.doorkeeper().seen(key, now/int64(time.Second), rc.admit) {
+			if _, ok := h.c.l1.GetIfPresent(unsafeString(key)); !ok {
+				h.st.bypasses.Add(1) // asked once so far: not worth a lookup and a store
+				return h.pass(c, next, rc)
+			}
+		}
 		var st stamp // the epoch, when the lookup read Redis
 		if !revalidate {
 			if s := h.find(c.Context(), key, hdr, now, &st); s != nil {
@@ -649,6 +660,22 @@ func Tag(c *covet.Context, tags ...string) {
 		}
 		w = u.Unwrap()
 	}
+}
+
+// pass runs the handler with the headers a stored response would have had
+// (the route's Cache-Control, the CDN tag headers), without buffering or
+// storing the body: AdmitRepeats' first request for a URL answers as a
+// fill does, so CDNs and browsers see no difference.
+func (h *HTTPCache) pass(c *covet.Context, next covet.HandlerFunc, rc *routeConf) error {
+	res := c.Response()
+	rec := &recorder{ResponseWriter: res.Writer(), h: h, rc: rc, skip: true}
+	if rc.tags != nil {
+		rec.tags = rc.tags(c)
+	}
+	res.SetWriter(rec)
+	err := next(c)
+	res.SetWriter(rec.ResponseWriter)
+	return err
 }
 
 // fill runs the handler, recording the response, and stores it if allowed.

@@ -99,6 +99,8 @@ func WithoutUnsafeInvalidation() HTTPOption { return func(c *httpConfig) { c.inv
 // routeConf is a route's response-cache settings (route options).
 type routeConf struct {
 	off   bool
+	admit int64 // AdmitRepeats' window in seconds, 0: every key admitted
+	skip  func(*covet.Context) bool
 	ttl   time.Duration
 	tags  func(*covet.Context) []string
 	keyBy func(*covet.Context) string
@@ -139,6 +141,27 @@ func TagsFrom(fn func(*covet.Context) []string) RouteOption {
 // An empty answer bypasses the cache.
 func KeyBy(fn func(*covet.Context) string) RouteOption {
 	return func(r *routeConf) { r.keyBy = fn }
+}
+
+// AdmitRepeats caches a URL of the route only once it is asked again
+// within window (rounded up to whole seconds) on this instance: the first
+// request for a URL not in memory runs the handler alone, without the
+// cache's lookup and store (with Redis, two round trips it would spend on
+// an entry no one may read again). Use it on routes whose URLs form a long
+// tail (an item by id) under traffic that rarely repeats one; a URL asked
+// again within window, or already in memory, takes the usual path. Skipped
+// requests count as bypasses.
+func AdmitRepeats(window time.Duration) RouteOption {
+	return func(r *routeConf) { r.admit = max(1, int64((window+time.Second-1)/time.Second)) }
+}
+
+// BypassIf lets the requests of the route for which fn reports true bypass
+// the cache (no lookup, no store: the handler answers; counted as
+// bypasses), for responses that cost less to compute than the cache's
+// round trips, or that change too often to be read from it. fn runs on
+// every GET or HEAD of the route before the lookup; keep it cheap.
+func BypassIf(fn func(*covet.Context) bool) RouteOption {
+	return func(r *routeConf) { r.skip = fn }
 }
 
 // Disable turns the response cache off for the route.

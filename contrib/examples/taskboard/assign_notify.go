@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/plugins/jobs"
@@ -56,7 +57,11 @@ func installAssignNotifications(app *covet.App, dsn string) error {
 	}
 	app.Use(func(next covet.HandlerFunc) covet.HandlerFunc {
 		return func(c *covet.Context) error {
-			assignKey.Set(c, &assignState{jobs: jp, prev: map[int64]*int64{}})
+			// Only writes insert or update tasks: reads (most requests)
+			// skip the state's allocations.
+			if m := c.Request().Method; m != http.MethodGet && m != http.MethodHead && m != http.MethodOptions {
+				assignKey.Set(c, &assignState{jobs: jp, prev: map[int64]*int64{}})
+			}
 			return next(c)
 		}
 	})

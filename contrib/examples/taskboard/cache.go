@@ -75,9 +75,22 @@ func installCache(app *covet.App, cfg Config, rdb *redis.Client, prefix string) 
 		return nil, nil, err
 	}
 	app.Use(rc.invalidateChanges)
+	// Keyset pages (cursor=) bypass the cache: one index range scan of
+	// limit+1 rows and no count, they cost about what the cache's round
+	// trips cost, and every task write voids them. Measured under the
+	// scaleout comparison's mix (20 % creates; contrib/scaleout/docs/
+	// scaling.md, "tbperf"): caching them cost 0.35-0.4 ms more CPU per
+	// request than it saved. Offset pages, whose total counts every task,
+	// stay cached.
 	list = []covet.RouteOption{cache.Route(cache.For(responseCacheTTL),
+		cache.BypassIf(func(c *covet.Context) bool { return c.QueryValues().Has("cursor") }),
 		cache.TagsFrom(func(*covet.Context) []string { return []string{boardTag} }))}
-	detail = []covet.RouteOption{cache.Route(cache.For(responseCacheTTL),
+	// A task's detail is cached once it is read a second time within the
+	// TTL on this instance: reads of a long tail of tasks (most of them
+	// read once) would each pay a lookup and a store in Redis for an
+	// entry nobody reads again (under the scaleout mix, reads of random
+	// tasks, nearly all of them).
+	detail = []covet.RouteOption{cache.Route(cache.For(responseCacheTTL), cache.AdmitRepeats(responseCacheTTL),
 		cache.TagsFrom(func(c *covet.Context) []string {
 			id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
 			return []string{taskTag(id)}

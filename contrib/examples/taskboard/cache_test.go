@@ -91,6 +91,9 @@ func TestResponseCacheNoStaleRead(t *testing.T) {
 	if res.Header.Get("Surrogate-Key") != taskTag(task.ID) {
 		t.Fatalf("Surrogate-Key %q", res.Header.Get("Surrogate-Key"))
 	}
+	// The detail is stored on its second read (cache.AdmitRepeats: the
+	// first one above only marked it), served from the third on.
+	readTask(t, cl, task.ID)
 	before := responseStats(t, app).Hits
 	readTask(t, cl, task.ID)
 	listTitle(t, cl, task.ID)
@@ -240,5 +243,35 @@ func TestResponseCacheAcrossInstances(t *testing.T) {
 		if st := responseStats(t, x.app); st.Hits == 0 {
 			t.Fatalf("no hits on an instance: %+v", st)
 		}
+	}
+}
+
+// TestResponseCacheKeysetBypass: keyset pages (cursor=) bypass the response
+// cache and show a new task at once; offset pages are stored and served.
+func TestResponseCacheKeysetBypass(t *testing.T) {
+	app, cl := startApp(t, ormtest.SQLite(t).DSN)
+	_, bearer := signUp(t, cl, "Ada", "ada@example.com")
+	before := responseStats(t, app)
+	for range 2 {
+		cl.Get("/api/v1/tasks?limit=20&cursor=").Do().ExpectStatus(http.StatusOK)
+	}
+	st := responseStats(t, app)
+	if st.Bypasses-before.Bypasses != 2 || st.Stores != before.Stores || st.Misses != before.Misses {
+		t.Fatalf("keyset pages: stats %+v before %+v, want 2 bypasses, no store", st, before)
+	}
+	var task Task
+	cl.Post("/api/v1/tasks").Header("Authorization", bearer).JSON(map[string]any{"title": "new"}).Do().
+		ExpectStatus(http.StatusCreated).Decode(&task)
+	var page orm.Page[Task]
+	cl.Get("/api/v1/tasks?limit=20&cursor=").Do().ExpectStatus(http.StatusOK).Decode(&page)
+	if len(page.Items) != 1 || page.Items[0].ID != task.ID {
+		t.Fatalf("keyset page after a create: %+v", page.Items)
+	}
+	// Offset pages are still cached.
+	hits := responseStats(t, app).Hits
+	listTitle(t, cl, task.ID)
+	listTitle(t, cl, task.ID)
+	if responseStats(t, app).Hits == hits {
+		t.Fatal("an offset page read twice was not served from the cache")
 	}
 }

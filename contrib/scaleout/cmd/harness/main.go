@@ -234,13 +234,21 @@ func step(ctx context.Context, t *scaleout.Topology, app string, r float64, d, m
 	var before, after scaleout.Usage
 	var sampleErr error
 	var began time.Time
+	stopAnalyze := func() {}
 	cfg := scaleout.Config{Duration: d, Rate: r, Users: max(8, int(r*0.2/5)+1), NoLive: true,
-		Mix: scaleout.Mix{Get: 10, Create: 20},
+		// Lists ask the first keyset page (no total): the
+		// peers' list, 20 newest rows without a count.
+		Mix: scaleout.Mix{Get: 10, Create: 20, KeysetList: true},
 		// A quarter second of requests in flight: beyond that the
 		// p99 bound is lost anyway, and "not sent" says the app,
 		// not the generator, fell behind.
 		MaxInFlight: max(256, int(r/4)),
 		OnTraffic: func(begin bool) {
+			if begin {
+				stopAnalyze = analyzeLikeAutovacuum(ctx, t)
+			} else {
+				stopAnalyze()
+			}
 			u, err := t.Sample(ctx)
 			sampleErr = errors.Join(sampleErr, err)
 			if begin {
@@ -350,4 +358,35 @@ func runSearch(ctx context.Context, apps []string, dir string, port, instances i
 		}
 	}
 	return 0
+}
+
+// analyzeLikeAutovacuum runs ANALYZE on the run's database every 5 s until
+// the returned stop is called, when the server's autovacuum is off (as on
+// the shared development server): without statistics PostgreSQL plans the
+// taskboard's list (its soft-delete filter, deleted_at IS NULL, estimated at
+// 0.5 % of the rows) as a scan and sort of the whole table, a cost no
+// production server with autovacuum pays, and the peers' unfiltered
+// ORDER BY id LIMIT never does. With autovacuum on it does nothing.
+func analyzeLikeAutovacuum(ctx context.Context, t *scaleout.Topology) (stop func()) {
+	if on, err := t.SQL(ctx, "SHOW autovacuum"); err != nil || strings.TrimSpace(on) != "off" {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(5 * time.Second)
+		defer tick.Stop()
+		for {
+			if _, err := t.SQL(ctx, "ANALYZE"); err != nil && ctx.Err() == nil {
+				fmt.Fprintln(os.Stderr, "harness: ANALYZE:", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }
