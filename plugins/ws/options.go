@@ -199,7 +199,9 @@ func WithReplayStore(store ReplayStore) Option { return func(c *config) { c.repl
 func WithHeartbeat(d time.Duration) Option { return func(c *config) { c.heartbeat = d } }
 
 // WithRetry sets the reconnection delay sent to SSE clients as retry:
-// (default 2 s).
+// (default 2 s), plus up to 50 % random jitter per stream so that the
+// clients of an instance that goes away do not all reconnect at once
+// (2 s: each waits 2-3 s).
 func WithRetry(d time.Duration) Option { return func(c *config) { c.retry = d } }
 
 // WithSSEQueue bounds the events waiting for one SSE stream (default 256);
