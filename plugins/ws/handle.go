@@ -260,11 +260,7 @@ func (rt *route) attach(wc *websocket.Conn) *Conn {
 	if !ok {
 		return nil
 	}
-	c, _ := v.(*Conn)
-	p, _ := v.(*prefixed)
-	if p != nil {
-		c = p.c
-	}
+	c := v.(*Conn)
 	wc.SetSession(c)
 	c.lastRead.Store(time.Now().UnixNano())
 	c.opened(wc)
@@ -272,13 +268,7 @@ func (rt *route) attach(wc *websocket.Conn) *Conn {
 		// Read through our guard so that framing errors get a close
 		// frame (nbio alone drops the TCP connection: the client would
 		// see 1006 and not know why). Set after opened: parse uses c.wc.
-		if p != nil {
-			// Bytes sent behind the handshake go first.
-			nbc.OnData(p.onData)
-			p.drain(nbc)
-		} else {
-			nbc.OnData(c.onData) // a method value: one pointer, no closure of (c, wc)
-		}
+		nbc.OnData(c.onData) // a method value: one pointer, no closure of (c, wc)
 	}
 	return c
 }

@@ -74,14 +74,17 @@ func (rt *route) upgrade(cc *covet.Context, u *websocket.Upgrader, raw net.Conn,
 	h := rt.hub
 	switch raw.(type) {
 	case *net.TCPConn:
-		key := keyOf(raw)
-		var v any = c
 		if pre != nil {
-			v = &prefixed{c: c, pre: pre}
+			// nbio's upgrader registers the socket with the poller before
+			// the plugin can hook its reads: frames the client keeps
+			// sending could be parsed before the buffered ones. Upgraded
+			// here instead, hooked before the poller sees it.
+			return rt.upgradeSocket(u, raw, r, c, pre)
 		}
-		h.pending.Store(key, v)
+		key := keyOf(raw)
+		h.pending.Store(key, c)
 		wc, err := u.UpgradeAndTransferConnToPoller(hijacked{cc.Response(), raw}, r, nil)
-		h.pending.CompareAndDelete(key, v)
+		h.pending.CompareAndDelete(key, c)
 		return wc, err
 	case *net.UnixConn:
 		return rt.upgradeSocket(u, raw, r, c, pre)
@@ -124,9 +127,11 @@ func pendingKey(wc *websocket.Conn) any {
 	return connKey{wc.Conn}
 }
 
-// upgradeSocket upgrades a non-TCP socket as nbio does a TCP one: the 101
-// is written on the blocking socket, then a duplicate of it joins the
-// poller, already tied to c (no lookup by address: there is none).
+// upgradeSocket upgrades a non-TCP socket (and a TCP one with bytes
+// behind its handshake) as nbio does a TCP one: the 101 is written on the
+// blocking socket, then a duplicate of it joins the poller, already tied
+// to c and read through its guard (no lookup by address: a Unix socket has
+// none). pre is parsed before anything the poller reads.
 func (rt *route) upgradeSocket(u *websocket.Upgrader, raw net.Conn, r *http.Request, c *Conn, pre []byte) (*websocket.Conn, error) {
 	sub := selectSubprotocol(u.Subprotocols, r)
 	compress := rt.cfg.compress && c.deflate
