@@ -21,7 +21,7 @@ type Event struct {
 	ID    string        // the last event ID browsers send back (Last-Event-ID); no newline
 	Event string        // the event type (default "message"); no newline
 	Data  string        // the payload; newlines split it into data: lines
-	Retry time.Duration // how long the client waits before reconnecting
+	Retry time.Duration // how long the client waits before reconnecting, plus up to 50 % random jitter (clients of a dead instance do not all come back at once)
 }
 
 // SSE starts a Server-Sent Events response: 200, text/event-stream, no
@@ -49,7 +49,7 @@ func (s *SSE) Send(e Event) error {
 	if err := s.err(); err != nil {
 		return err
 	}
-	frame, err := sse.Frame(e.ID, e.Event, e.Retry, e.Data)
+	frame, err := sse.Frame(e.ID, e.Event, sse.Jitter(e.Retry), e.Data)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,8 @@ package ws
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -15,8 +17,27 @@ const (
 	kindAll
 )
 
-// envelope is a broadcast as it travels between instances.
+// envelope is a broadcast as it travels between instances: a JSON object,
+// versioned so that instances of different releases read each other's
+// messages during a rolling upgrade.
+//
+//	version 1 (no "v"; every release): k, t, e, d, f, s and i, the event id
+//	         as a decimal number (0 or absent: none).
+//	"r"      the Redis stream id ("ms-seq") of an event stored and
+//	         published by one script; builds of 0.1.0 before the release
+//	         sent it without "i" (an older instance then delivered the
+//	         event with an id of its own, and clients resumed wrongly).
+//
+// A sender writes the oldest version that carries the message: today
+// every message is version 1, and the combined replay+publish script puts
+// the event id in "i" (packed in Lua, exactly) as well as in "r". A
+// receiver reads "i", else "r". A message whose "v" is above
+// envelopeVersion (a newer release that had to change what fields mean)
+// is not delivered (its fields may mean something else): it is counted in
+// Stats.BrokerDropped and logged.
 type envelope struct {
+	// V is the format version; 0 (absent) is version 1.
+	V      uint8           `json:"v,omitempty"`
 	Kind   msgKind         `json:"k"`
 	Target string          `json:"t,omitempty"`
 	Event  string          `json:"e,omitempty"`
@@ -29,8 +50,34 @@ type envelope struct {
 	ID uint64 `json:"i,omitempty"`
 	// RID is the Redis stream entry id ("ms-seq") of an event stored and
 	// published by one script (RedisReplay with a RedisBroker on the same
-	// client); the receiver packs it into ID.
+	// client), with ID; a receiver packs it into ID when ID is absent.
 	RID string `json:"r,omitempty"`
+}
+
+// envelopeVersion is the newest envelope version this release reads.
+const envelopeVersion = 1
+
+// errNewerEnvelope is decodeEnvelope's error for a message of a newer
+// release's format.
+var errNewerEnvelope = errors.New("ws: broker message of a newer format version")
+
+// decodeEnvelope reads a broker message of any version this release knows.
+func decodeEnvelope(msg []byte) (envelope, error) {
+	var env envelope
+	if err := json.Unmarshal(msg, &env); err != nil {
+		return env, err
+	}
+	if env.V > envelopeVersion {
+		return env, fmt.Errorf("%w (%d; this release reads %d)", errNewerEnvelope, env.V, envelopeVersion)
+	}
+	if env.RID != "" && env.ID == 0 {
+		id, err := packStreamID(env.RID)
+		if err != nil {
+			return env, err
+		}
+		env.ID = id
+	}
+	return env, nil
 }
 
 // Broker carries broadcasts between the instances of an app. The hub
@@ -156,18 +203,18 @@ func (h *Hub) redisPair() (*RedisReplay, *RedisBroker, bool) {
 }
 
 func (h *Hub) fromBroker(msg []byte) {
-	var env envelope
-	if err := json.Unmarshal(msg, &env); err != nil {
-		h.log.Warn("ws: bad broker message", "err", err)
-		return
-	}
-	if env.RID != "" && env.ID == 0 {
-		id, err := packStreamID(env.RID)
-		if err != nil {
-			h.log.Warn("ws: bad broker message", "err", err)
+	env, err := decodeEnvelope(msg)
+	if errors.Is(err, errNewerEnvelope) {
+		if env.From == h.instance {
 			return
 		}
-		env.ID = id
+		h.stats.brokerDropped.Add(1)
+		h.log.Warn("ws: broadcast from an instance of a newer release not delivered; finish the upgrade", "from", env.From, "err", err)
+		return
+	}
+	if err != nil {
+		h.log.Warn("ws: bad broker message", "err", err)
+		return
 	}
 	if env.From == h.instance {
 		return

@@ -46,11 +46,17 @@ type Conn struct {
 	// Ordered so that the struct has no padding (176 B, a smaller size
 	// class than before: it is kept for every idle connection).
 	open      atomic.Bool // wc is set
-	failed    atomic.Bool // a framing error: ignore further input
 	overflow  atomic.Bool // the send queue overflowed
 	closed    atomic.Bool
 	closeCode atomic.Int32
-	deflate   bool         // permessage-deflate negotiated (set before the upgrade)
+	// The guard's frame-header state (scan.go; only parse uses it, one
+	// read at a time): bytes left in the current frame, flags, header
+	// position and the frame's first byte.
+	scanLeft  uint32
+	deflate   bool // permessage-deflate negotiated (set before the upgrade)
+	scanFlags uint8
+	scanHdr   uint8
+	scanB0    uint8
 	early     *[][]byte    // frames sent before the upgrade finished (under mu)
 	lastRead  atomic.Int64 // unix nanos of the last bytes read: dead-peer sweep
 	reason    atomic.Pointer[string]
@@ -234,11 +240,11 @@ func (c *Conn) sendClose(code int, reason string) {
 	c.route.hub.engine.AfterFunc(100*time.Millisecond, func() { _ = c.wc.Conn.Close() })
 }
 
-// parse hands bytes read by the poller to nbio's frame parser and turns a
-// framing error into a close frame: 1009 for a message over the read limit
-// (nbio has written it), 1002 for any other violation (reserved bits,
-// unknown opcodes, fragmented control frames, a new message inside a
-// fragmented one).
+// onData hands bytes read by the poller to parse: the plugin's check of
+// every frame header (RFC 6455 §5: an unmasked frame, reserved bits,
+// unknown opcodes, a fragmented or oversized control frame, a continuation
+// with no message or a new message inside a fragmented one: close 1002),
+// then nbio's frame parser.
 func (c *Conn) onData(nc *nbio.Conn, data []byte) {
 	if wc, ok := nc.Session().(*websocket.Conn); ok {
 		c.parse(wc, data)
@@ -246,7 +252,7 @@ func (c *Conn) onData(nc *nbio.Conn, data []byte) {
 }
 
 func (c *Conn) parse(wc *websocket.Conn, data []byte) {
-	if c.closed.Load() || c.failed.Load() {
+	if c.closed.Load() || c.scanFlags&scanFailed != 0 {
 		return
 	}
 	c.lastRead.Store(time.Now().UnixNano())
@@ -256,11 +262,47 @@ func (c *Conn) parse(wc *websocket.Conn, data []byte) {
 			_ = c.Close(CloseInternalError, "internal error")
 		}
 	}()
-	err := wc.Parse(data)
-	if err == nil || errors.Is(err, net.ErrClosed) {
-		return
+	for len(data) > 0 {
+		// The plugin's own check of each frame header (scan.go) comes
+		// first: nbio parses only the frames before a violation.
+		n, ev := c.scanFrames(data)
+		err := wc.Parse(data[:n])
+		data = data[n:]
+		if err != nil && !errors.Is(err, net.ErrClosed) {
+			c.parseFailed(wc, err)
+			return
+		}
+		if err != nil {
+			return
+		}
+		switch ev {
+		case scanEmptyText, scanEmptyBinary:
+			// nbio does not deliver a message without payload (Autobahn
+			// 1.1.1): deliver it in order, on the connection's executor.
+			op := websocket.TextMessage
+			if ev == scanEmptyBinary {
+				op = websocket.BinaryMessage
+			}
+			deliver := func() { c.route.onMessage(wc, op, nil) }
+			if !wc.Execute(deliver) {
+				return
+			}
+		case scanTooBig:
+			c.scanFlags |= scanFailed
+			c.closeAfter(wc, CloseTooBig, "message too big")
+			return
+		case scanProtocolError:
+			c.scanFlags |= scanFailed
+			c.closeAfter(wc, CloseProtocolError, "protocol error")
+			return
+		}
 	}
-	c.failed.Store(true)
+}
+
+// parseFailed turns an error of nbio's parser into a close: 1009 for a
+// message over the read limit (nbio has written it), 1002 for any other.
+func (c *Conn) parseFailed(wc *websocket.Conn, err error) {
+	c.scanFlags |= scanFailed
 	if errors.Is(err, websocket.ErrMessageTooLarge) || errors.Is(err, websocket.ErrControlMessageTooBig) {
 		if c.closeCode.CompareAndSwap(0, CloseTooBig) {
 			r := err.Error()
@@ -270,9 +312,13 @@ func (c *Conn) parse(wc *websocket.Conn, data []byte) {
 		c.route.hub.engine.AfterFunc(100*time.Millisecond, func() { _ = wc.Conn.Close() })
 		return
 	}
-	// Close after the messages parsed before the bad frame have been
-	// handled (they run on the connection's ordered executor).
-	fail := func() { _ = c.Close(CloseProtocolError, "protocol error") }
+	c.closeAfter(wc, CloseProtocolError, "protocol error")
+}
+
+// closeAfter closes with code after the messages parsed before have been
+// handled (they run on the connection's ordered executor).
+func (c *Conn) closeAfter(wc *websocket.Conn, code int, reason string) {
+	fail := func() { _ = c.Close(code, reason) }
 	if !wc.Execute(fail) {
 		fail()
 	}

@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/covetgo/covet/core v0.2.0
+	github.com/covetgo/covet/plugins/compress v0.1.0
 	github.com/gobwas/ws v1.4.0
 	github.com/gorilla/websocket v1.5.3
 	github.com/klauspost/compress v1.20.0
@@ -14,6 +15,7 @@ require (
 )
 
 require (
+	github.com/andybalholm/brotli v1.3.0 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/gobwas/httphead v0.1.0 // indirect
 	github.com/gobwas/pool v0.2.1 // indirect
@@ -27,3 +29,5 @@ require (
 )
 
 replace github.com/covetgo/covet/core => ../../core
+
+replace github.com/covetgo/covet/plugins/compress => ../compress

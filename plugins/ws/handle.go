@@ -169,37 +169,7 @@ func (rt *route) newUpgrader() *websocket.Upgrader {
 			_ = wc.Close()
 		}
 	})
-	u.OnMessage(func(wc *websocket.Conn, op websocket.MessageType, data []byte) {
-		c := rt.attach(wc)
-		if c == nil {
-			_ = wc.Close()
-			return
-		}
-		if c.closed.Load() {
-			return
-		}
-		if op == websocket.TextMessage && !utf8.Valid(data) {
-			// nbio would answer 1002; RFC 6455 §8.1 says 1007.
-			_ = c.Close(CloseInvalidPayload, "invalid UTF-8 in a text message")
-			return
-		}
-		now := time.Now().UnixNano()
-		if wc.IsBlockingMod() {
-			// nbio's reading goroutine parses without the plugin's hook.
-			c.lastRead.Store(now)
-		}
-		if !c.allow(&rt.cfg, now) {
-			_ = c.Close(ClosePolicyViolation, "rate limit exceeded")
-			return
-		}
-		defer func() {
-			if p := recover(); p != nil {
-				rt.hub.log.Error("ws: panic in OnMessage", "conn", c.id, "panic", p)
-				_ = c.Close(CloseInternalError, "internal error")
-			}
-		}()
-		rt.onMsg(c, op, data)
-	})
+	u.OnMessage(rt.onMessage)
 	u.SetPongHandler(func(wc *websocket.Conn, _ string) {
 		// Read activity for the dead-peer sweep where nbio's blocking mode
 		// reads without the plugin's hook (on the poller, parse stamps it).
@@ -233,6 +203,40 @@ func (rt *route) newUpgrader() *websocket.Upgrader {
 		rt.closed(c, err)
 	})
 	return u
+}
+
+// onMessage handles one message parsed by nbio (or an empty one the
+// plugin's scanner found, which nbio does not deliver).
+func (rt *route) onMessage(wc *websocket.Conn, op websocket.MessageType, data []byte) {
+	c := rt.attach(wc)
+	if c == nil {
+		_ = wc.Close()
+		return
+	}
+	if c.closed.Load() {
+		return
+	}
+	if op == websocket.TextMessage && !utf8.Valid(data) {
+		// nbio would answer 1002; RFC 6455 §8.1 says 1007.
+		_ = c.Close(CloseInvalidPayload, "invalid UTF-8 in a text message")
+		return
+	}
+	now := time.Now().UnixNano()
+	if wc.IsBlockingMod() {
+		// nbio's reading goroutine parses without the plugin's hook.
+		c.lastRead.Store(now)
+	}
+	if !c.allow(&rt.cfg, now) {
+		_ = c.Close(ClosePolicyViolation, "rate limit exceeded")
+		return
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			rt.hub.log.Error("ws: panic in OnMessage", "conn", c.id, "panic", p)
+			_ = c.Close(CloseInternalError, "internal error")
+		}
+	}()
+	rt.onMsg(c, op, data)
 }
 
 // attach ties nbio's connection to its Conn, once: at nbio's OnOpen, or at
@@ -359,7 +363,7 @@ func (rt *route) serve(cc *covet.Context) error {
 	u := rt.upgraderFor(h.engine)
 	// Taken over here, not inside nbio: the upgrade is tied to this very
 	// socket (see upgrade), never looked up by r.RemoteAddr.
-	raw, _, err := cc.Response().Hijack()
+	raw, brw, err := cc.Response().Hijack()
 	if err != nil {
 		h.removeMember(c, c.User())
 		return covet.NewError(http.StatusInternalServerError, "this connection cannot be upgraded").WithCause(err)
@@ -370,7 +374,7 @@ func (rt *route) serve(cc *covet.Context) error {
 	h.mu.Lock()
 	h.conns[c] = struct{}{}
 	h.mu.Unlock()
-	wc, err := rt.upgrade(cc, u, raw, c)
+	wc, err := rt.upgrade(cc, u, raw, c, handshakeRest(brw))
 	if err != nil || !c.open.Load() {
 		c.closed.Store(true)
 		h.mu.Lock()

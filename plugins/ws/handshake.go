@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"reflect"
 	"strings"
+	"sync"
 	"time"
 
 	covet "github.com/covetgo/covet/core"
@@ -64,18 +65,34 @@ func checkHandshake(r *http.Request) error {
 // socket); any other socket (a Unix socket behind nginx) is upgraded here:
 // nbio would serve it in its blocking mode, whose session handover never
 // completes for us (SetSession in OnOpen comes before nbio arms the wait).
-func (rt *route) upgrade(cc *covet.Context, u *websocket.Upgrader, raw net.Conn, c *Conn) (*websocket.Conn, error) {
+//
+// pre is what the client sent after its request and net/http had already
+// read (a client may send its first frames in the same segment as the
+// handshake): it is parsed before anything read from the socket.
+func (rt *route) upgrade(cc *covet.Context, u *websocket.Upgrader, raw net.Conn, c *Conn, pre []byte) (*websocket.Conn, error) {
 	r := cc.Request()
 	h := rt.hub
 	switch raw.(type) {
 	case *net.TCPConn:
+		if pre != nil {
+			// nbio's upgrader registers the socket with the poller before
+			// the plugin can hook its reads: frames the client keeps
+			// sending could be parsed before the buffered ones. Upgraded
+			// here instead, hooked before the poller sees it.
+			return rt.upgradeSocket(u, raw, r, c, pre)
+		}
 		key := keyOf(raw)
 		h.pending.Store(key, c)
 		wc, err := u.UpgradeAndTransferConnToPoller(hijacked{cc.Response(), raw}, r, nil)
 		h.pending.CompareAndDelete(key, c)
 		return wc, err
 	case *net.UnixConn:
-		return rt.upgradeSocket(u, raw, r, c)
+		return rt.upgradeSocket(u, raw, r, c, pre)
+	}
+	if pre != nil {
+		// nbio's blocking mode reads the connection itself: have it read
+		// the buffered bytes first.
+		raw = &prefixConn{Conn: raw, pre: pre}
 	}
 	// Another connection type (TLS from crypto/tls, a listener's wrapper):
 	// nbio serves it in its blocking mode, a goroutine reading it. Keyed
@@ -110,10 +127,12 @@ func pendingKey(wc *websocket.Conn) any {
 	return connKey{wc.Conn}
 }
 
-// upgradeSocket upgrades a non-TCP socket as nbio does a TCP one: the 101
-// is written on the blocking socket, then a duplicate of it joins the
-// poller, already tied to c (no lookup by address: there is none).
-func (rt *route) upgradeSocket(u *websocket.Upgrader, raw net.Conn, r *http.Request, c *Conn) (*websocket.Conn, error) {
+// upgradeSocket upgrades a non-TCP socket (and a TCP one with bytes
+// behind its handshake) as nbio does a TCP one: the 101 is written on the
+// blocking socket, then a duplicate of it joins the poller, already tied
+// to c and read through its guard (no lookup by address: a Unix socket has
+// none). pre is parsed before anything the poller reads.
+func (rt *route) upgradeSocket(u *websocket.Upgrader, raw net.Conn, r *http.Request, c *Conn, pre []byte) (*websocket.Conn, error) {
 	sub := selectSubprotocol(u.Subprotocols, r)
 	compress := rt.cfg.compress && c.deflate
 	_ = raw.SetDeadline(time.Time{})
@@ -138,12 +157,72 @@ func (rt *route) upgradeSocket(u *websocket.Upgrader, raw net.Conn, r *http.Requ
 	wc.SetSession(c)
 	c.lastRead.Store(time.Now().UnixNano())
 	nbc.SetSession(wc)
-	nbc.OnData(c.onData)
+	var p *prefixed
+	if pre != nil {
+		p = &prefixed{c: c, pre: pre}
+		nbc.OnData(p.onData)
+	} else {
+		nbc.OnData(c.onData)
+	}
 	if err := e.AddTransferredConn(nbc); err != nil {
 		return nil, err // nbio closed nbc
 	}
 	c.opened(wc)
+	if p != nil {
+		p.drain(nbc)
+	}
 	return wc, nil
+}
+
+// prefixed reads a connection whose client sent bytes behind its
+// handshake request: those bytes (pre) are parsed before the first bytes
+// the poller reads, whichever goroutine comes first.
+type prefixed struct {
+	c   *Conn
+	mu  sync.Mutex
+	pre []byte
+}
+
+func (p *prefixed) onData(nc *nbio.Conn, data []byte) {
+	p.drain(nc)
+	p.c.onData(nc, data)
+}
+
+// drain parses pre once.
+func (p *prefixed) drain(nc *nbio.Conn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if pre := p.pre; pre != nil {
+		p.pre = nil
+		p.c.onData(nc, pre)
+	}
+}
+
+// prefixConn returns pre before what it reads from the connection (nbio's
+// blocking mode reads it).
+type prefixConn struct {
+	net.Conn
+	pre []byte
+}
+
+// Read returns the buffered bytes first.
+func (p *prefixConn) Read(b []byte) (int, error) {
+	if len(p.pre) > 0 {
+		n := copy(b, p.pre)
+		p.pre = p.pre[n:]
+		return n, nil
+	}
+	return p.Conn.Read(b)
+}
+
+// handshakeRest returns a copy of the bytes net/http read past the
+// handshake request, or nil.
+func handshakeRest(brw *bufio.ReadWriter) []byte {
+	if brw == nil || brw.Reader == nil || brw.Reader.Buffered() == 0 {
+		return nil
+	}
+	b, _ := brw.Reader.Peek(brw.Reader.Buffered())
+	return append([]byte(nil), b...)
 }
 
 func selectSubprotocol(server []string, r *http.Request) string {

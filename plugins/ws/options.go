@@ -63,7 +63,7 @@ func defaultConfig() config {
 		pingInterval:   30 * time.Second,
 		pongWait:       30 * time.Second,
 		maxConns:       100_000,
-		maxPerClient:   0,
+		maxPerClient:   DefaultMaxConnsPerClient,
 		sendQueueBytes: 1 << 20,
 		replaySize:     256,
 		replayKeep:     10 * time.Minute,
@@ -120,9 +120,19 @@ func WithCompression(level, minSize int) Option {
 // process also needs that many file descriptors (LimitNOFILE).
 func WithMaxConns(n int) Option { return func(c *config) { c.maxConns = n } }
 
-// WithMaxConnsPerClient caps the connections of one client IP (core's
-// trusted-proxy aware Context.ClientIP); over it the handshake is answered
-// 429. 0 (default) is no per-client cap.
+// DefaultMaxConnsPerClient is the default cap on the WebSocket and SSE
+// connections of one client IP (WithMaxConnsPerClient): far above what a
+// browser opens (a few per tab; Chrome allows 255 WebSockets in all, and 6
+// HTTP/1.1 connections per host for SSE), so one client cannot take the
+// hub's whole WithMaxConns budget. Behind a proxy, configure core's trusted
+// proxies (or every client shares the proxy's address and this cap); raise
+// it for many users behind one NAT.
+const DefaultMaxConnsPerClient = 100
+
+// WithMaxConnsPerClient caps the WebSocket and SSE connections of one
+// client IP (core's trusted-proxy aware Context.ClientIP); over it the
+// handshake is answered 429 with Retry-After. Default
+// DefaultMaxConnsPerClient (100); 0 or less is no per-client cap.
 func WithMaxConnsPerClient(n int) Option { return func(c *config) { c.maxPerClient = n } }
 
 // WithOrigins allows cross-origin handshakes from these origins
@@ -189,7 +199,9 @@ func WithReplayStore(store ReplayStore) Option { return func(c *config) { c.repl
 func WithHeartbeat(d time.Duration) Option { return func(c *config) { c.heartbeat = d } }
 
 // WithRetry sets the reconnection delay sent to SSE clients as retry:
-// (default 2 s).
+// (default 2 s), plus up to 50 % random jitter per stream so that the
+// clients of an instance that goes away do not all reconnect at once
+// (2 s: each waits 2-3 s).
 func WithRetry(d time.Duration) Option { return func(c *config) { c.retry = d } }
 
 // WithSSEQueue bounds the events waiting for one SSE stream (default 256);

@@ -92,8 +92,27 @@ func (r *RedisReplay) Append(ctx context.Context, room string, ev ReplayEvent) (
 
 // appendPublishScript is appendScript followed by the broker's PUBLISH of
 // the broadcast (ARGV[6] on channel ARGV[5]), the entry id put in front of
-// the envelope's other fields as "r": one round trip for both.
-var appendPublishScript = redis.NewScript(appendLua + `redis.call('PUBLISH', ARGV[5], '{"r":"' .. id .. '",' .. ARGV[6])
+// the envelope's other fields as "r" and, packed as packStreamID does
+// (ms<<20 | seq), as "i", which every release reads (see envelope): one
+// round trip for both. Lua's numbers are doubles (exact to 2^53), the
+// packed id reaches 2^61: it is written in decimal from two limbs of 10^7.
+// A sequence of 2^20 or more in one ms (which packStreamID refuses) gets
+// no "i".
+var appendPublishScript = redis.NewScript(appendLua + `
+local i = ''
+if seq < 1048576 then
+  local a = math.floor(ms / 10000000)
+  local low = (ms - a * 10000000) * 1048576 + seq
+  local carry = math.floor(low / 10000000)
+  local high = a * 1048576 + carry
+  low = low - carry * 10000000
+  if high > 0 then
+    i = string.format('"i":%d%07d,', high, low)
+  else
+    i = string.format('"i":%d,', low)
+  end
+end
+redis.call('PUBLISH', ARGV[5], '{' .. i .. '"r":"' .. id .. '",' .. ARGV[6])
 return id
 `)
 

@@ -224,7 +224,7 @@ func TestScaleServer(t *testing.T) {
 	switch kind {
 	case "covet-ws", "covet-ws-deflate", "covet-ws-notrim":
 		app := covet.New()
-		opts := []ws.Option{ws.WithPing(time.Hour, time.Hour)}
+		opts := []ws.Option{ws.WithPing(time.Hour, time.Hour), ws.WithMaxConnsPerClient(0)} // one client address
 		if kind == "covet-ws-deflate" {
 			opts = append(opts, ws.WithCompression(1, 64))
 		}
@@ -291,7 +291,7 @@ func TestScaleServer(t *testing.T) {
 		// The real way: ServeContext until SIGTERM, then exit
 		// (TestShutdownUnderLoad).
 		app := covet.New(covet.WithServer(covet.ServerConfig{ShutdownTimeout: 10 * time.Second}))
-		hub := ws.NewHub(ws.WithMaxConns(200_000))
+		hub := ws.NewHub(ws.WithMaxConns(200_000), ws.WithMaxConnsPerClient(0)) // one client address
 		_ = app.Install(hub)
 		ws.Handle(app, "/ws", ws.Handler[[]byte]{Hub: hub,
 			OnMessage: func(c *ws.Conn, m *[]byte) error { return c.SendText(*m) }})

@@ -2,6 +2,7 @@ package ws
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -82,9 +83,10 @@ func (s *Stream) end() { s.once.Do(func() { close(s.gone) }) }
 
 // SSE registers a Server-Sent Events route on r at pattern (GET, with the
 // route's middleware). The response has Content-Type text/event-stream,
-// Cache-Control no-cache, X-Accel-Buffering no (so nginx does not buffer
-// it) and Content-Encoding identity (compression off: a compressing
-// middleware must not hold events back); a retry: line, heartbeat comments,
+// Cache-Control no-cache and X-Accel-Buffering no (so nginx does not buffer
+// it; the compress plugin never compresses text/event-stream); a retry:
+// line (WithRetry plus up to 50 % random jitter, so that the clients of an
+// instance that dies do not all reconnect at once), heartbeat comments,
 // and the events of the stream's rooms.
 func SSE(r covet.Router, pattern string, h SSEHandler, opts ...Option) *covet.Route {
 	if h.Hub == nil {
@@ -142,12 +144,11 @@ func serveSSE(c *covet.Context, sh SSEHandler, cfg *config) error {
 	hd.Set("Content-Type", "text/event-stream")
 	hd.Set("Cache-Control", "no-cache")
 	hd.Set("X-Accel-Buffering", "no")
-	hd.Set("Content-Encoding", "identity")
 	hd.Del("Content-Length")
 	w.WriteHeader(http.StatusOK)
 	buf := make([]byte, 0, 512)
 	if cfg.retry > 0 {
-		buf = fmt.Appendf(buf, "retry: %d\n\n", cfg.retry.Milliseconds())
+		buf = fmt.Appendf(buf, "retry: %d\n\n", jitter(cfg.retry).Milliseconds())
 	}
 	if cur := hub.nextID.Load(); cur > 0 && after > cur && hub.cfg.replayStore == nil {
 		// An id this hub has not reached (forged, or from an instance
@@ -248,4 +249,14 @@ func appendEvent(buf []byte, m *outMsg) []byte {
 	buf = append(buf, "data: "...)
 	buf = append(buf, m.data...)
 	return append(buf, '\n', '\n')
+}
+
+// jitter returns d plus a random part of up to half of d: each stream's
+// retry: hint differs, so the clients of an instance that goes away come
+// back spread over that half instead of all in the same instant.
+func jitter(d time.Duration) time.Duration {
+	if d < 2 {
+		return d
+	}
+	return d + rand.N(d/2) // #nosec G404 -- spreads reconnections, no security use
 }

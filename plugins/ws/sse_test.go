@@ -43,8 +43,8 @@ func TestSSEEventsAndResume(t *testing.T) {
 			t.Fatalf("%s = %q, want %q", k, h.Get(k), v)
 		}
 	}
-	if ev := s.Next(); ev.Retry != "1500" {
-		t.Fatalf("first block %+v, want retry: 1500", ev)
+	if ev := s.Next(); !retryIn(ev.Retry, 1500, 2250) {
+		t.Fatalf("first block %+v, want retry: 1500 plus up to 50 %% jitter", ev)
 	}
 	waitMembers(t, hub, "a", 1)
 	ctx := context.Background()

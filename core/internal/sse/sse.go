@@ -6,6 +6,7 @@ package sse
 
 import (
 	"errors"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -37,6 +38,16 @@ func Frame(id, event string, retry time.Duration, data string) (string, error) {
 	}
 	b.WriteByte('\n')
 	return b.String(), nil
+}
+
+// Jitter returns d plus a random part of up to half of d, so that the
+// clients of an instance that goes away do not all reconnect in the same
+// instant (each stream's retry: hint differs).
+func Jitter(d time.Duration) time.Duration {
+	if d < 2 {
+		return d
+	}
+	return d + rand.N(d/2) // #nosec G404 -- spreads reconnections, no security use
 }
 
 // Comment returns a comment frame; line breaks in text become spaces.
