@@ -2,9 +2,7 @@ package covet
 
 import (
 	"context"
-	"errors"
 	"log/slog"
-	"net/http"
 
 	"github.com/covetgo/covet/core/internal/background"
 )
@@ -28,16 +26,11 @@ const DefaultBackgroundLimit = 1024
 
 // ErrBackgroundFull is returned by Context.After when the app runs its limit
 // of After tasks and the policy is Reject. It reports status 503.
-var ErrBackgroundFull error = backgroundFullError{}
-
-type backgroundFullError struct{}
-
-func (backgroundFullError) Error() string   { return "covet: too many background tasks running" }
-func (backgroundFullError) StatusCode() int { return http.StatusServiceUnavailable }
+var ErrBackgroundFull error = background.ErrFull
 
 // ErrBackgroundClosed is returned by After and Go once the app has shut
 // down (until it is served again).
-var ErrBackgroundClosed = errors.New("covet: background tasks are closed: the app has shut down")
+var ErrBackgroundClosed error = background.ErrClosed
 
 // WithBackgroundLimit sets how many After tasks may run at once (default
 // DefaultBackgroundLimit; n < 1 keeps it) and what After does beyond
@@ -74,11 +67,8 @@ func (c *Context) After(fn func(ctx context.Context)) error {
 	}
 	a := c.app
 	inline, err := a.background.Reserve(a.cfg.bgLimit, a.cfg.bgWhenFull == Reject)
-	switch err {
-	case background.ErrClosed:
-		return ErrBackgroundClosed
-	case background.ErrFull:
-		return ErrBackgroundFull
+	if err != nil { // ErrBackgroundClosed or ErrBackgroundFull
+		return err
 	}
 	base := background.WithLogger(context.WithoutCancel(c.Context()), c.Logger())
 	c.OnDone(a.background.After(base, &background.Task{Name: "after " + c.taskName(), RequestID: c.requestID}, inline, c.res, fn))
@@ -103,8 +93,5 @@ func (a *App) Go(name string, fn func(ctx context.Context)) error {
 	if fn == nil {
 		return nil
 	}
-	if err := a.background.Go(name, a.logger.With("task", name), fn); err != nil {
-		return ErrBackgroundClosed
-	}
-	return nil
+	return a.background.Go(name, a.logger.With("task", name), fn) // ErrBackgroundClosed
 }

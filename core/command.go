@@ -2,7 +2,6 @@ package covet
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -15,10 +14,8 @@ import (
 // AddCommand adds a command App.Main runs when the program's first argument
 // is its name. An empty name, a nil Run or a name used twice panics.
 func (a *App) AddCommand(cmd command.Command) {
-	a.commands = cli.Add(a.commands, cmd, cmd.Name, cmd.Run != nil, commandName)
+	a.commands = cli.Add(a.commands, cmd)
 }
-
-func commandName(c command.Command) string { return c.Name }
 
 // Commands returns every command App.Main knows, sorted by name: the
 // built-in serve, routes and help, the app's (AddCommand) and the installed
@@ -31,8 +28,7 @@ func (a *App) Commands() []command.Command {
 			fromPlugins = append(fromPlugins, cm.Commands()...)
 		}
 	}
-	usable := func(c command.Command) (string, bool) { return c.Name, c.Name != "" && c.Run != nil }
-	return cli.Merge(usable, a.builtinCommands(), fromPlugins, a.commands)
+	return cli.Merge(cli.Builtins(a.routeRows, a.Commands), fromPlugins, a.commands)
 }
 
 // Main is an application's whole main function: it runs the command named
@@ -56,35 +52,20 @@ func (a *App) Main(addr string, args []string) error {
 // remaining arguments, writing its output to out. An unknown command is an
 // error that lists the known ones.
 func (a *App) RunCommand(ctx context.Context, out io.Writer, args []string) error {
-	c, err := cli.Find(a.Commands(), commandName, args)
+	c, err := cli.Find(a.Commands(), args)
 	if err != nil {
 		return err
 	}
 	return c.Run(ctx, args[1:], out)
 }
 
-func (a *App) builtinCommands() []command.Command {
-	return []command.Command{
-		{Name: "serve", Usage: "[--addr host:port]", Summary: "serve the app (the default)", Run: func(context.Context, []string, io.Writer) error { return nil }},
-		{Name: "routes", Usage: "", Summary: "print the route table", Run: a.routesCommand},
-		{Name: "help", Usage: "", Summary: "list the commands", Run: a.helpCommand},
-	}
-}
-
-func (a *App) helpCommand(_ context.Context, args []string, out io.Writer) error {
-	return cli.PrintHelp(out, a.Commands())
-}
-
-// routesCommand prints the route table.
-func (a *App) routesCommand(_ context.Context, args []string, out io.Writer) error {
-	if len(args) > 0 {
-		return fmt.Errorf("covet: routes: unexpected argument %q", args[0])
-	}
+// routeRows is the route table App.Main's routes command prints.
+func (a *App) routeRows() []cli.Route {
 	var rows []cli.Route
 	for _, r := range a.Routes() {
 		rows = append(rows, cli.Route{Method: r.Method, Pattern: r.Pattern, Name: r.Name, File: r.File, Line: r.Line, Input: r.Input, Output: r.Output})
 	}
-	return cli.PrintRoutes(out, rows)
+	return rows
 }
 
 // commandMode reports whether serving is a mistake (command.ErrNoMain).

@@ -8,6 +8,7 @@ import (
 
 	"github.com/covetgo/covet/core/internal/logx"
 	"github.com/covetgo/covet/core/internal/serve"
+	"github.com/covetgo/covet/core/proxy"
 )
 
 // Option configures an App; pass options to New.
@@ -42,7 +43,9 @@ type config struct { // what the Options set
 	healthDetails    bool
 	server           ServerConfig
 	json             JSONCodec
-	proxies          *TrustedProxies   // nil: none trusted (proxy.go)
+	proxies          *proxy.Trusted    // nil: none trusted (proxy.go)
+	proxyCIDRs       []string          // WithTrustedProxies
+	proxyHeader      string            // WithClientIPHeader
 	translators      []ErrorTranslator // TranslateErrors
 	publicURL        *url.URL          // WithPublicURL
 	// binding (see bind.go)

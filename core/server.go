@@ -13,6 +13,7 @@ import (
 	"github.com/covetgo/covet/core/command"
 	"github.com/covetgo/covet/core/internal/cli"
 	"github.com/covetgo/covet/core/internal/lazyconn"
+	"github.com/covetgo/covet/core/internal/lifecycle"
 	"github.com/covetgo/covet/core/internal/serve"
 	"github.com/covetgo/covet/core/internal/sse"
 )
@@ -120,15 +121,7 @@ func (a *App) lazy(ln net.Listener) net.Listener {
 // ErrDraining ends a stream (SSE, Stream) when the server begins to shut
 // down, and is the cause of its request context. It reports status 503 and
 // matches context.Canceled (errors.Is), so returning it logs no failure.
-var ErrDraining error = drainingError{}
-
-type drainingError struct{}
-
-func (drainingError) Error() string   { return "covet: server is shutting down" }
-func (drainingError) StatusCode() int { return http.StatusServiceUnavailable }
-
-// Is makes errors.Is(ErrDraining, context.Canceled) true.
-func (drainingError) Is(target error) bool { return target == context.Canceled }
+var ErrDraining error = lifecycle.ErrDraining
 
 // Draining returns a channel closed when a graceful shutdown begins (Run,
 // Serve or ServeContext stopping, App.Server's Shutdown, App.Stop), so long

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	covet "github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/core/proxy"
 )
 
 // IPHeader names the header a trusted proxy records the client chain in.
@@ -26,7 +27,7 @@ const (
 type ipResolver struct {
 	cidrs    []string
 	header   IPHeader
-	own      *covet.TrustedProxies // built by New from cidrs and header
+	own      *proxy.Trusted // built by New from cidrs and header
 	v6Prefix int
 }
 
@@ -39,7 +40,7 @@ func (r *ipResolver) build() error {
 	if r.header == Forwarded {
 		name = "Forwarded"
 	}
-	tp, err := covet.NewTrustedProxies(name, r.cidrs...)
+	tp, err := proxy.New(name, r.cidrs...)
 	if err != nil {
 		return fmt.Errorf("ratelimit: %w", err)
 	}
@@ -49,7 +50,7 @@ func (r *ipResolver) build() error {
 
 // proxies returns the trusted proxies in force for a request of app (nil:
 // none).
-func (r *ipResolver) proxies(app *covet.App) *covet.TrustedProxies {
+func (r *ipResolver) proxies(app *covet.App) *proxy.Trusted {
 	if r.own != nil {
 		return r.own
 	}
@@ -57,7 +58,7 @@ func (r *ipResolver) proxies(app *covet.App) *covet.TrustedProxies {
 }
 
 // clientIP returns the client's address as the proxies tp tell it.
-func clientIP(req *http.Request, tp *covet.TrustedProxies) netip.Addr {
+func clientIP(req *http.Request, tp *proxy.Trusted) netip.Addr {
 	return tp.Resolve(req).ClientIP
 }
 

@@ -72,7 +72,7 @@ func WithBackend(b Backend) Option {
 // (covet.WithTrustedProxies, the usual place to configure them, which also
 // drive Context.ClientIP, Scheme and Host); with it, this list and
 // WithIPHeader replace the app's for the limiter. The header is walked by
-// core (covet.TrustedProxies) either way.
+// core (package core/proxy) either way.
 func WithTrustedProxies(cidrs ...string) Option {
 	return func(l *config) {
 		if _, err := parsePrefixes(cidrs); err != nil {

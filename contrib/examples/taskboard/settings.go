@@ -7,6 +7,7 @@ import (
 	"time"
 
 	covet "github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/core/proxy"
 
 	"github.com/covetgo/covet/plugins/settings"
 )
@@ -100,7 +101,7 @@ func (s *Settings) config() Config {
 // would leave the API open to DNS rebinding. It also refuses a trusted
 // proxy that is not an IP address or CIDR prefix.
 func (s *Settings) checkHosts() error {
-	if _, err := covet.NewTrustedProxies("", s.TrustedProxies...); err != nil {
+	if _, err := proxy.New("", s.TrustedProxies...); err != nil {
 		return fmt.Errorf("taskboard: TASKBOARD_TRUSTED_PROXIES: %w", err)
 	}
 	if !s.development() && len(s.AllowedHosts) == 0 {

@@ -2,8 +2,9 @@
 // Context.After runs once a response is complete and the goroutines App.Go
 // runs for the life of the app, so that a graceful shutdown can wait for
 // them, give up at its deadline and name the tasks it abandoned. covet's
-// background.go keeps the public API (After, Go, LoggerFrom, the errors and
-// WithBackgroundLimit). It does not import covet.
+// background.go keeps the public API (After, Go, LoggerFrom, WithBackgroundLimit
+// and the errors, which are this package's ErrClosed and ErrFull). It does
+// not import covet.
 package background
 
 import (
@@ -11,18 +12,24 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"runtime/debug"
 	"sort"
 	"sync"
 	"time"
 )
 
-// ErrClosed and ErrFull are Reserve's refusals; covet reports its own
-// public errors for them.
+// ErrClosed and ErrFull are Reserve's refusals, covet's ErrBackgroundClosed
+// and ErrBackgroundFull (which reports status 503).
 var (
-	ErrClosed = errors.New("background: closed")
-	ErrFull   = errors.New("background: full")
+	ErrClosed       = errors.New("covet: background tasks are closed: the app has shut down")
+	ErrFull   error = fullError{}
 )
+
+type fullError struct{}
+
+func (fullError) Error() string   { return "covet: too many background tasks running" }
+func (fullError) StatusCode() int { return http.StatusServiceUnavailable }
 
 type loggerKey struct{}
 

@@ -1,8 +1,9 @@
-// Package cli holds the mechanics of covet's App.Main: the route and help
-// tables its built-in commands print and the listening socket handed over
-// by `covet dev`, the merging of the commands by name and the parsing of
-// serve's arguments. covet's command.go keeps Main and RunCommand; Command
-// and Commander are in core/command. It does not import covet.
+// Package cli holds the mechanics of covet's App.Main: its built-in
+// commands (serve, routes, help) and the tables they print, the listening
+// socket handed over by `covet dev`, the merging of the commands by name
+// and the parsing of serve's arguments. covet's command.go keeps Main and
+// RunCommand; Command and Commander are in core/command. It does not import
+// covet.
 package cli
 
 import (

@@ -1,21 +1,34 @@
 package cli
 
 import (
-	"reflect"
+	"context"
+	"io"
+	"slices"
 	"testing"
+
+	"github.com/covetgo/covet/core/command"
 )
 
-type cmd struct{ name, from string }
-
 func TestMerge(t *testing.T) {
-	key := func(c cmd) (string, bool) { return c.name, c.name != "" }
-	got := Merge(key,
-		[]cmd{{"serve", "builtin"}, {"routes", "builtin"}, {"help", "builtin"}},
-		[]cmd{{"migrate", "plugin"}, {"routes", "plugin"}, {"", "plugin"}},
-		[]cmd{{"routes", "app"}, {"seed", "app"}})
-	want := []cmd{{"help", "builtin"}, {"migrate", "plugin"}, {"routes", "app"}, {"seed", "app"}, {"serve", "builtin"}}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("Merge = %v, want %v", got, want)
+	run := func(context.Context, []string, io.Writer) error { return nil }
+	cmds := func(from string, names ...string) []command.Command {
+		var out []command.Command
+		for _, n := range names {
+			out = append(out, command.Command{Name: n, Summary: from, Run: run})
+		}
+		return out
+	}
+	noRun := command.Command{Name: "broken", Summary: "plugin"}
+	got := Merge(cmds("builtin", "serve", "routes", "help"),
+		append(cmds("plugin", "migrate", "routes", ""), noRun),
+		cmds("app", "routes", "seed"))
+	var rows []string
+	for _, c := range got {
+		rows = append(rows, c.Name+"/"+c.Summary)
+	}
+	want := []string{"help/builtin", "migrate/plugin", "routes/app", "seed/app", "serve/builtin"}
+	if !slices.Equal(rows, want) {
+		t.Fatalf("Merge = %v, want %v", rows, want)
 	}
 }
 

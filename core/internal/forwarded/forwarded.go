@@ -1,6 +1,6 @@
 // Package forwarded reads the forwarding headers of trusted proxies
 // (X-Forwarded-For, X-Forwarded-Proto/Host, RFC 7239 Forwarded) for
-// covet.TrustedProxies: the walks from the right that find the client, and
+// core/proxy.Trusted: the walks from the right that find the client, and
 // the parsing of addresses and elements. It does not import covet.
 package forwarded
 

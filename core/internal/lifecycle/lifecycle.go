@@ -4,13 +4,15 @@
 // the Cleanup of every installed one. covet's plugin.go keeps the public
 // interfaces (Plugin, Starter, Stopper, Cleaner, Dependent); this package
 // finds them by their method sets. CheckNew refuses a plugin Install cannot
-// take (nil, unnamed, a name already installed). It does not import covet.
+// take (nil, unnamed, a name already installed). Signal is the drain signal
+// behind App.Draining, ErrDraining its cause. It does not import covet.
 package lifecycle
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -190,6 +192,16 @@ func allPlaced(deps []int, placed []bool) bool {
 	}
 	return true
 }
+
+// ErrDraining is covet's ErrDraining, the drain signal's cause: status 503,
+// and errors.Is(ErrDraining, context.Canceled) holds.
+var ErrDraining error = drainingError{}
+
+type drainingError struct{}
+
+func (drainingError) Error() string        { return "covet: server is shutting down" }
+func (drainingError) StatusCode() int      { return http.StatusServiceUnavailable }
+func (drainingError) Is(target error) bool { return target == context.Canceled }
 
 // Signal is an app's drain signal (covet.App.Draining): a context canceled
 // with a cause when shutdown begins, made anew when the app serves again.
