@@ -46,7 +46,10 @@ func Required(schemes ...string) covet.RouteOption {
 
 // Optional authenticates requests that carry credentials of one of the
 // schemes (invalid ones are still refused with 401) and lets anonymous
-// requests through; auth.Principal tells which.
+// requests through; auth.Principal tells which. A session cookie that names
+// no live session (expired, unknown to the store, or signed with a secret no
+// longer accepted) is not refused: the browser is anonymous and the cookie
+// is cleared, so a user whose session ended still gets the login page.
 func Optional(schemes ...string) covet.RouteOption {
 	return newGuard(schemes, nil, nil, true)
 }
@@ -137,6 +140,14 @@ func (g *guard) middleware(next covet.HandlerFunc) covet.HandlerFunc {
 			}
 			if err != nil {
 				if errors.Is(err, ErrTokenMissing) && g.optional {
+					return next(c)
+				}
+				// An expired or unknown session where signing in is
+				// optional (the login page itself): the browser is
+				// anonymous, and its useless cookie is dropped.
+				var stale staleSession
+				if g.optional && errors.As(err, &stale) {
+					a.sessions.clearCookie(c)
 					return next(c)
 				}
 				return a.refuse(c, err, g.challenge)

@@ -253,12 +253,12 @@ func (s *sessions) authenticate(c *covet.Context) (u *User, present bool, err er
 	}
 	id, ok, current := s.unsign(v)
 	if !ok {
-		return nil, true, fmt.Errorf("%w: session cookie signature", ErrBadCredentials)
+		return nil, true, staleSession{fmt.Errorf("%w: session cookie signature", ErrBadCredentials)}
 	}
 	key := hashToken(id)
 	rec, err := s.store.Load(c.Context(), key)
 	if errors.Is(err, ErrNotFound) {
-		return nil, true, fmt.Errorf("%w: unknown session", ErrBadCredentials)
+		return nil, true, staleSession{fmt.Errorf("%w: unknown session", ErrBadCredentials)}
 	}
 	if err != nil {
 		return nil, true, fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
@@ -266,7 +266,7 @@ func (s *sessions) authenticate(c *covet.Context) (u *User, present bool, err er
 	now := s.a.now()
 	if now.Sub(rec.LastSeen) > s.cfg.idle || now.Sub(rec.Created) > s.cfg.absolute {
 		_ = s.store.Delete(c.Context(), key)
-		return nil, true, ErrSessionExpired
+		return nil, true, staleSession{ErrSessionExpired}
 	}
 	if !current {
 		s.setCookie(c, id) // signed again with the current secret
@@ -366,6 +366,18 @@ func (a *Auth) StartSession(c *covet.Context, userID string, roles ...string) (*
 	return sess, nil
 }
 
+// staleSession marks a session cookie that names no live session (expired,
+// unknown to the store, or signed with a secret no longer accepted): a
+// browser holding one is anonymous where authentication is optional.
+type staleSession struct{ error }
+
+func (e staleSession) Unwrap() error { return e.error }
+
+// clearCookie tells the browser to drop the session cookie.
+func (s *sessions) clearCookie(c *covet.Context) {
+	c.SetHTTPCookie(&http.Cookie{Name: s.cfg.cookie, Value: "", Path: "/", HttpOnly: true, Secure: s.a.cfg.cookieSecure, SameSite: s.a.cfg.cookieSameSite, MaxAge: -1}) // #nosec G124 -- HttpOnly; Secure unless the app opts out with WithInsecureCookie (local HTTP development); SameSite from the config (Lax by default)
+}
+
 // EndSession logs the request's session out: it is deleted from the store,
 // its cookie cleared and the CSRF token cookie replaced (RotateCSRF).
 func (a *Auth) EndSession(c *covet.Context) error {
@@ -380,7 +392,7 @@ func (a *Auth) EndSession(c *covet.Context) error {
 		}
 	}
 	a.RotateCSRF(c)
-	c.SetHTTPCookie(&http.Cookie{Name: s.cfg.cookie, Value: "", Path: "/", HttpOnly: true, Secure: a.cfg.cookieSecure, SameSite: a.cfg.cookieSameSite, MaxAge: -1}) // #nosec G124 -- HttpOnly; Secure unless the app opts out with WithInsecureCookie (local HTTP development); SameSite from the config (Lax by default)
+	s.clearCookie(c)
 	// Nil, not deleted: the request has no session any more, whatever its
 	// cookie said (SessionBinding).
 	sessionKey.Set(c, nil)

@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -38,6 +39,12 @@ func sessionApp(t *testing.T, store auth.SessionStore, clock *atomic.Int64, opts
 		s, _ := auth.SessionOf(c)
 		return c.Text(200, auth.UserID(c)+" "+s.Get("note"))
 	}).With(auth.Required(auth.SchemeSession))
+	app.GET("/welcome", func(c *covet.Context) error {
+		if id := auth.UserID(c); id != "" {
+			return c.Text(200, "hello "+id)
+		}
+		return c.Text(200, "anonymous")
+	}).With(auth.Optional(auth.SchemeSession))
 	app.POST("/note", func(c *covet.Context) error {
 		s, _ := auth.SessionOf(c)
 		s.Set("note", c.Request().FormValue("note"))
@@ -142,4 +149,38 @@ func TestAttackSessionFixation(t *testing.T) {
 	victim.Get("/home").Do().ExpectStatus(200).ExpectBody("victim welcome")
 	// The planted ID is dead: neither the victim's nor the attacker's.
 	attacker.Get("/home").Do().ExpectStatus(401)
+}
+
+// TestOptionalStaleSessionIsAnonymous: where signing in is optional (a
+// login page), a browser whose session expired or is unknown to the store
+// is served as anonymous and its cookie cleared, instead of a 401 that
+// keeps it from the page that would sign it in again; where a session is
+// required the answer stays 401.
+func TestOptionalStaleSessionIsAnonymous(t *testing.T) {
+	var clock atomic.Int64
+	clock.Store(time.Now().UnixNano())
+	_, c := sessionApp(t, auth.NewMemorySessions(), &clock, auth.WithIdleTimeout(10*time.Minute))
+	c.Post("/login").Form(map[string][]string{"user": {"ada"}}).Do().ExpectStatus(303)
+	c.Get("/welcome").Do().ExpectStatus(200).ExpectBody("hello ada")
+	stale := sessionCookie(c)
+
+	clock.Add(int64(11 * time.Minute)) // past the idle timeout
+	r := c.Get("/welcome").Do().ExpectStatus(200).ExpectBody("anonymous")
+	if ck := r.Header.Get("Set-Cookie"); !strings.Contains(ck, "session=;") || !strings.Contains(ck, "Max-Age=0") {
+		t.Fatalf("stale session cookie not cleared: %q", ck)
+	}
+	// Unknown to the store (another instance's memory, a flushed store).
+	other := covettest.NewRemote(t, c.URL())
+	other.SetCookie(&http.Cookie{Name: "session", Value: stale})
+	other.Get("/welcome").Do().ExpectStatus(200).ExpectBody("anonymous")
+	_, elsewhere := sessionApp(t, auth.NewMemorySessions(), &clock)
+	elsewhere.SetCookie(&http.Cookie{Name: "session", Value: stale})
+	elsewhere.Get("/welcome").Do().ExpectStatus(200).ExpectBody("anonymous")
+	elsewhere.SetCookie(&http.Cookie{Name: "session", Value: stale})
+	elsewhere.Get("/home").Do().ExpectStatus(401)
+	// A forged cookie (bad signature) too.
+	other.SetCookie(&http.Cookie{Name: "session", Value: "forged.value"})
+	other.Get("/welcome").Do().ExpectStatus(200).ExpectBody("anonymous")
+	other.SetCookie(&http.Cookie{Name: "session", Value: "forged.value"})
+	other.Get("/home").Do().ExpectStatus(401)
 }

@@ -56,6 +56,9 @@ func installUI(app *covet.App, a *auth.Auth, providers []string, secret []byte) 
 		tmpl.WithI18n(i18n),
 		tmpl.WithGlobal("user", currentUser),
 		tmpl.WithFuncs(template.FuncMap{"deref": func(p *int64) int64 { return *p }}),
+		// A flash is signed for the browser's session: one planted by a
+		// sibling subdomain or replayed into another session is ignored.
+		tmpl.WithFlashBinding(auth.SessionBinding),
 	}
 	if len(secret) > 0 {
 		opts = append(opts, tmpl.WithFlashKey(deriveKey(secret, "flash")))

@@ -163,8 +163,8 @@ func TestErrorPages(t *testing.T) {
 
 // TestUIFlashAcrossInstances: the flash cookie is signed with a key derived
 // from Config.Secret, so behind a load balancer the flash a create on one
-// instance sets shows on another with the same secret, and a planted one
-// (unsigned) is ignored.
+// instance sets shows on another with the same secret in the same browser
+// session, not in another session, and a planted one (unsigned) is ignored.
 func TestUIFlashAcrossInstances(t *testing.T) {
 	dsn := ormtest.SQLite(t).DSN
 	secret := []byte("taskboard-test-secret-of-32-bytes!")
@@ -183,12 +183,23 @@ func TestUIFlashAcrossInstances(t *testing.T) {
 	tok := csrfOf(t, uiSignIn(t, a))
 	a.Post("/board/tasks").Form(url.Values{"csrf_token": {tok}, "title": {"Flash me"}, "priority": {"2"}}).Do().
 		ExpectStatus(303).ExpectHeader("Location", "/board")
-	// Only the flash travels: sessions live in each instance's memory
-	// without Redis, and the sign-in page shows flashes too.
+	// The flash is bound to the browser's session (tmpl.WithFlashBinding):
+	// alone, in a browser without that session, it is not shown.
+	c := start()
 	for _, ck := range a.Cookies("/") {
 		if ck.Name == "flash" {
-			b.SetCookie(ck)
+			c.SetCookie(ck)
 		}
+	}
+	if page := c.Get("/login").Header("Accept", "text/html").Do().ExpectStatus(200).Text(); strings.Contains(page, "Task created.") {
+		t.Fatalf("a flash shown outside the session it was signed for: %s", page)
+	}
+	// The browser's cookies travel together. Sessions live in each
+	// instance's memory without Redis, so b does not know the session (the
+	// sign-in page, guarded by auth.Optional, serves it as anonymous), but
+	// the flash is bound to the session the cookie names.
+	for _, ck := range a.Cookies("/") {
+		b.SetCookie(ck)
 	}
 	if page := b.Get("/login").Header("Accept", "text/html").Do().ExpectStatus(200).Text(); !strings.Contains(page, "Task created.") {
 		t.Fatalf("instance b does not show a's flash: %s", page)
