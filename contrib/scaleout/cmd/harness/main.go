@@ -46,6 +46,7 @@ func main() {
 	start := flag.Float64("start", 400, "-search: the first rate probed")
 	tolerance := flag.Float64("tolerance", 0.05, "-search: stop when the lowest failing rate is within this fraction above the highest sustained one")
 	settle := flag.Duration("settle", 5*time.Second, "-search: pause between probes (the database's and the apps' backlog drains)")
+	warmup := flag.Duration("warmup", 10*time.Second, "-search: traffic at a quarter of -start before the first probe, not counted (pools, caches, query plans and the Go runtime warm up on a fresh topology; 0: none)")
 	cpuProfile := flag.String("cpuprofile", "", "write the harness's own CPU profile to this file (go tool pprof)")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -66,7 +67,7 @@ func main() {
 	defer stop()
 	if *compare != "" && *search {
 		opts := scaleout.SearchOptions{Start: *start, Tolerance: *tolerance}
-		exit(runSearch(ctx, strings.Split(*compare, ","), *dir, *port, *instances, *duration, *maxP99, *reuse, opts, *settle))
+		exit(runSearch(ctx, strings.Split(*compare, ","), *dir, *port, *instances, *duration, *maxP99, *reuse, opts, *settle, *warmup))
 	}
 	if *compare != "" {
 		exit(runCompare(ctx, strings.Split(*compare, ","), *rates, *dir, *port, *instances, *duration, *maxP99, *reuse))
@@ -284,7 +285,7 @@ func step(ctx context.Context, t *scaleout.Topology, app string, r float64, d, m
 // confirmatory repeat of the rate found), each probe a fresh step of d
 // after a pause of settle, and prints the rates and the ratios of each
 // Covet app's to each peer's.
-func runSearch(ctx context.Context, apps []string, dir string, port, instances int, d, maxP99 time.Duration, reuse string, opts scaleout.SearchOptions, settle time.Duration) int {
+func runSearch(ctx context.Context, apps []string, dir string, port, instances int, d, maxP99 time.Duration, reuse string, opts scaleout.SearchOptions, settle, warmup time.Duration) int {
 	found := map[string]scaleout.SearchResult{}
 	for _, app := range apps {
 		fmt.Fprintf(os.Stderr, "harness: %s: starting the topology ...\n", app)
@@ -292,6 +293,17 @@ func runSearch(ctx context.Context, apps []string, dir string, port, instances i
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 2
+		}
+		// A fresh topology's first seconds (connection pools filling, empty
+		// caches, unplanned queries) would fail whichever rate is probed
+		// first: warm it up at a quarter of the first rate, uncounted.
+		if warmup > 0 {
+			fmt.Printf("%-9s warm-up (not counted):\n", app)
+			if _, _, err := step(ctx, t, app, max(opts.Start/4, 10), warmup, maxP99); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				_ = t.Down(context.Background())
+				return 2
+			}
 		}
 		first := true
 		res, err := scaleout.Search(ctx, opts, func(ctx context.Context, rate float64) (scaleout.Probe, error) {
