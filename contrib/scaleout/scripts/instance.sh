@@ -20,11 +20,23 @@ pidf="$dir/instance-$i.pid"
 # (SCALEOUT_DB_CONNS, default 10: 3 instances stay well under a shared
 # server's max_connections of 100).
 conns="${SCALEOUT_DB_CONNS:-10}"
+# Every Go app's GOMAXPROCS (covet, covet-min, gin): each instance's share
+# of the machine's cores, at least 1 (SCALEOUT_GOMAXPROCS; 0: Go's default,
+# every core). Three instances on two cores get 1 each, as a CPU limit or
+# request of one core would give them in a deployment (deploy/k8s sets it
+# from the container's CPU request): a uvicorn worker is one thread too.
+procs="${SCALEOUT_GOMAXPROCS:-}"
+if [ -z "$procs" ]; then
+  procs=$(($(nproc) / ${SCALEOUT_INSTANCES:-3}))
+  [ "$procs" -ge 1 ] || procs=1
+fi
+goenv=()
+[ "$procs" = 0 ] || goenv=("GOMAXPROCS=$procs")
 case "$action" in
 start)
   case "${SCALEOUT_APP:-covet}" in
   gin | covet-min)
-    PEER_ADDR="127.0.0.1:$port" PEER_DB_CONNS="$conns" setsid "$SCALEOUT_BINARY" >>"$dir/instance-$i.log" 2>&1 </dev/null &
+    env "${goenv[@]}" PEER_ADDR="127.0.0.1:$port" PEER_DB_CONNS="$conns" setsid "$SCALEOUT_BINARY" >>"$dir/instance-$i.log" 2>&1 </dev/null &
     echo $! >"$pidf"
     exit 0
     ;;
@@ -35,7 +47,7 @@ start)
     exit 0
     ;;
   esac
-  COVET_ENV=production TASKBOARD_ADDR="127.0.0.1:$port" TASKBOARD_ALLOWED_HOSTS="127.0.0.1,localhost" \
+  env "${goenv[@]}" COVET_ENV=production TASKBOARD_ADDR="127.0.0.1:$port" TASKBOARD_ALLOWED_HOSTS="127.0.0.1,localhost" \
     TASKBOARD_FRONTEND_ORIGIN="" TASKBOARD_TRUSTED_PROXIES=127.0.0.1 TASKBOARD_DRAIN_DELAY=3s \
     TASKBOARD_SHUTDOWN_TIMEOUT=20s TASKBOARD_DB_MAX_CONNS="$conns" \
     setsid "$SCALEOUT_BINARY" >>"$dir/instance-$i.log" 2>&1 </dev/null &
