@@ -3,7 +3,8 @@
 // structs, pointers and slices of strings, bools and numbers. An encoder
 // is compiled once per type; a type holding anything else (maps,
 // interfaces, arrays, []byte, json.Number, types with MarshalJSON or
-// MarshalText, `,string` or `,omitzero` options, embedded pointers,
+// MarshalText, `,string` options, `,omitzero` on a type with an IsZero
+// method other than time.Time's, embedded pointers,
 // clashing names) is handed whole to encoding/json, and so is a value
 // nested through a recursive type more than 1,000 times (a cycle: then
 // json.Marshal's error). TestMatchesMarshal, FuzzMatchesMarshal and
@@ -99,6 +100,8 @@ var (
 	numberT  = reflect.TypeFor[json.Number]()
 	timeT    = reflect.TypeFor[time.Time]()
 	timePtrT = reflect.TypeFor[*time.Time]()
+	// isZeroerT is the method `,omitzero` calls when a type has it.
+	isZeroerT = reflect.TypeFor[interface{ IsZero() bool }]()
 )
 
 // maxDepth bounds how many times a recursive type's encoder goes through
@@ -249,8 +252,11 @@ type field struct {
 	offset    uintptr
 	enc       encFunc
 	omitEmpty bool
-	kind      reflect.Kind
-	size      uintptr
+	// zero reports whether the field's value is zero (`,omitzero`), nil
+	// without the option.
+	zero func(unsafe.Pointer) bool
+	kind reflect.Kind
+	size uintptr
 }
 
 func compileStruct(t reflect.Type, visiting map[reflect.Type]*encFunc) encFunc {
@@ -265,7 +271,7 @@ func compileStruct(t reflect.Type, visiting map[reflect.Type]*encFunc) encFunc {
 		for i := range fields {
 			f := &fields[i]
 			q := unsafe.Add(p, f.offset)
-			if f.omitEmpty && isEmpty(f.kind, f.size, q) {
+			if f.omitEmpty && isEmpty(f.kind, f.size, q) || f.zero != nil && f.zero(q) {
 				continue
 			}
 			if !first {
@@ -313,14 +319,22 @@ func collect(t reflect.Type, base uintptr, visiting map[reflect.Type]*encFunc, o
 		} else if !sf.IsExported() {
 			continue
 		}
-		omitEmpty := false
+		omitEmpty, omitZero := false, false
 		for opts != "" {
 			var o string
 			o, opts, _ = strings.Cut(opts, ",")
 			switch o {
 			case "omitempty":
 				omitEmpty = true
-			case "string", "omitzero":
+			case "omitzero":
+				omitZero = true
+			case "string":
+				return false
+			}
+		}
+		var zero func(unsafe.Pointer) bool
+		if omitZero {
+			if zero = zeroFunc(sf.Type); zero == nil {
 				return false
 			}
 		}
@@ -336,9 +350,28 @@ func collect(t reflect.Type, base uintptr, visiting map[reflect.Type]*encFunc, o
 			return false
 		}
 		k := jsonx.AppendString(nil, name)
-		*out = append(*out, field{name: string(append(k, ':')), offset: base + sf.Offset, enc: enc, omitEmpty: omitEmpty, kind: sf.Type.Kind(), size: sf.Type.Size()})
+		*out = append(*out, field{name: string(append(k, ':')), offset: base + sf.Offset, enc: enc, omitEmpty: omitEmpty, zero: zero, kind: sf.Type.Kind(), size: sf.Type.Size()})
 	}
 	return true
+}
+
+// zeroFunc is encoding/json's `,omitzero` test for a field of type t: its
+// IsZero method when it has one, else reflect's zero value. Of the types
+// with an IsZero method only time.Time and *time.Time are modelled here
+// (nil for the others: encoding/json then encodes the struct).
+func zeroFunc(t reflect.Type) func(unsafe.Pointer) bool {
+	switch {
+	case t == timeT:
+		return func(p unsafe.Pointer) bool { return (*time.Time)(p).IsZero() }
+	case t == timePtrT:
+		return func(p unsafe.Pointer) bool {
+			tp := *(**time.Time)(p)
+			return tp == nil || tp.IsZero()
+		}
+	case t.Implements(isZeroerT) || reflect.PointerTo(t).Implements(isZeroerT):
+		return nil
+	}
+	return func(p unsafe.Pointer) bool { return reflect.NewAt(t, p).Elem().IsZero() }
 }
 
 // isEmpty is encoding/json's isEmptyValue for the kinds compiled here.

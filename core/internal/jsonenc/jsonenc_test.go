@@ -302,7 +302,7 @@ type node struct {
 
 // FuzzMatchesMarshalShapes: Append gives json.Marshal's bytes, or fails
 // when it fails, for the shapes left to encoding/json (methods, embedded
-// pointers, omitzero, ,string, map keys with MarshalText, NaN and
+// pointers, ,string, map keys with MarshalText, NaN and
 // infinities, invalid JSON from MarshalJSON) and for deep compiled values.
 func FuzzMatchesMarshalShapes(f *testing.F) {
 	f.Add("Widget <b>", int64(3), 19.99, true, uint8(3), []byte(`{"a": [1, 2]}`))
