@@ -2,6 +2,7 @@ package orm_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/driver/pgdriver"
 )
 
 // listTask has the taskboard's Task shape (contrib/examples/taskboard
@@ -173,7 +175,12 @@ func listApps(t testing.TB) (map[string]*covet.App, func()) {
 	raw := covet.New(quiet)
 	covet.Get(raw, "/tasks", listTasksPgx(pool))
 
-	apps := map[string]*covet.App{"plugin": plugin, "pgx": raw}
+	// The driver comparison: the plugin on bun's own pgdriver.
+	pgd := covet.New(quiet)
+	must(t, pgd.Install(orm.New(orm.WithDriver(pgdriverDriver{db.Driver}), orm.WithDSN(db.DSN), orm.WithLogger(slog.New(slog.DiscardHandler)))))
+	covet.Get(pgd, "/tasks", listTasksPlugin)
+
+	apps := map[string]*covet.App{"plugin": plugin, "pgx": raw, "plugin-pgdriver": pgd}
 	for _, app := range apps {
 		must(t, app.Start(ctx))
 	}
@@ -195,7 +202,7 @@ func listApps(t testing.TB) (map[string]*covet.App, func()) {
 func BenchmarkTaskList(b *testing.B) {
 	apps, stop := listApps(b)
 	b.Cleanup(stop)
-	for _, via := range []string{"plugin", "pgx"} {
+	for _, via := range []string{"plugin", "pgx", "plugin-pgdriver"} {
 		app := apps[via]
 		b.Run("via="+via, func(b *testing.B) {
 			req := httptest.NewRequest("GET", "/tasks?limit=20&cursor=", nil)
@@ -209,4 +216,12 @@ func BenchmarkTaskList(b *testing.B) {
 			}
 		})
 	}
+}
+
+// pgdriverDriver is orm/pgsql with bun's pgdriver in place of pgx, for the
+// driver comparison.
+type pgdriverDriver struct{ orm.Driver }
+
+func (d pgdriverDriver) Open(dsn string) (orm.Pool, error) {
+	return orm.Pool{DB: sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn))), Where: "pgdriver"}, nil
 }

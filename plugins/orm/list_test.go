@@ -40,6 +40,9 @@ func TestTaskListGolden(t *testing.T) {
 				t.Errorf("first page via plugin and via pgx differ:\nplugin %s\npgx    %s", body, raw)
 			}
 		}
+		if other := get("plugin-pgdriver", cursor); !bytes.Equal(body, other) {
+			t.Errorf("page after %q via pgx and via pgdriver differ:\npgx      %s\npgdriver %s", cursor, body, other)
+		}
 		all.Write(body)
 		all.WriteByte('\n')
 		pages++
