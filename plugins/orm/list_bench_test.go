@@ -181,6 +181,16 @@ func listApps(t testing.TB) (map[string]*covet.App, func()) {
 	covet.Get(pgd, "/tasks", listTasksPlugin)
 
 	apps := map[string]*covet.App{"plugin": plugin, "pgx": raw, "plugin-pgdriver": pgd}
+	// pgx's exec modes that describe the statement first, so that pgx asks
+	// for binary results (times, integers) where the default exec mode gets
+	// text: cache_describe (a description cached per distinct text, a
+	// round trip on a miss) and describe_exec (two round trips always).
+	for _, mode := range []string{"cache_describe", "describe_exec"} {
+		app := covet.New(quiet)
+		must(t, app.Install(orm.New(orm.WithDriver(db.Driver), orm.WithDSN(db.DSN+"&default_query_exec_mode="+mode), orm.WithLogger(slog.New(slog.DiscardHandler)))))
+		covet.Get(app, "/tasks", listTasksPlugin)
+		apps["plugin-"+mode] = app
+	}
 	for _, app := range apps {
 		must(t, app.Start(ctx))
 	}
@@ -202,7 +212,7 @@ func listApps(t testing.TB) (map[string]*covet.App, func()) {
 func BenchmarkTaskList(b *testing.B) {
 	apps, stop := listApps(b)
 	b.Cleanup(stop)
-	for _, via := range []string{"plugin", "pgx", "plugin-pgdriver"} {
+	for _, via := range []string{"plugin", "pgx", "plugin-pgdriver", "plugin-cache_describe", "plugin-describe_exec"} {
 		app := apps[via]
 		b.Run("via="+via, func(b *testing.B) {
 			req := httptest.NewRequest("GET", "/tasks?limit=20&cursor=", nil)

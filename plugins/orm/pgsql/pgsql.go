@@ -7,6 +7,7 @@
 package pgsql
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/schema"
@@ -63,7 +65,19 @@ func (driver) Open(dsn string) (orm.Pool, error) {
 	cfg.BuildContextWatcherHandler = func(pc *pgconn.PgConn) ctxwatch.Handler {
 		return &pgconn.CancelRequestContextWatcherHandler{Conn: pc, CancelRequestDelay: 0, DeadlineDelay: time.Second}
 	}
-	return orm.Pool{DB: stdlib.OpenDB(*cfg), Where: fmt.Sprintf("postgres %s/%s", net.JoinHostPort(cfg.Host, fmt.Sprint(cfg.Port)), cfg.Database)}, nil
+	return orm.Pool{DB: stdlib.OpenDB(*cfg, stdlib.OptionAfterConnect(registerTypes)), Where: fmt.Sprintf("postgres %s/%s", net.JoinHostPort(cfg.Host, fmt.Sprint(cfg.Port)), cfg.Database)}, nil
+}
+
+// registerTypes gives each new connection the faster reader of text
+// timestamptz results (timestamptzCodec).
+func registerTypes(_ context.Context, conn *pgx.Conn) error {
+	m := conn.TypeMap()
+	if t, ok := m.TypeForOID(pgtype.TimestamptzOID); ok {
+		if c, ok := t.Codec.(*pgtype.TimestamptzCodec); ok {
+			m.RegisterType(&pgtype.Type{Name: t.Name, OID: t.OID, Codec: timestamptzCodec{c}})
+		}
+	}
+	return nil
 }
 
 func (driver) BunDialect() schema.Dialect { return pgdialect.New() }
