@@ -4,6 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"reflect"
+	"slices"
+	"sync"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
@@ -64,7 +67,7 @@ func (m *pageModel[T]) ScanRows(ctx context.Context, rows *sql.Rows) (int, error
 			// joins, skips "_" columns, or says which column is unknown).
 			return m.db.NewSelect().Model(m.dest).GetModel().ScanRows(ctx, rows)
 		}
-		cols[i] = pageColumn{field: f, row: &row}
+		cols[i] = pageColumn{field: f, row: &row, jsonStrings: jsonStrings(f)}
 		dest[i] = &cols[i]
 	}
 	*m.dest = (*m.dest)[:0]
@@ -88,10 +91,101 @@ func (m *pageModel[T]) ScanRows(ctx context.Context, rows *sql.Rows) (int, error
 type pageColumn struct {
 	field *schema.Field
 	row   *reflect.Value
+	// jsonStrings: the field is a []string bun stores as JSON (jsonStrings).
+	jsonStrings bool
 }
 
-// Scan implements sql.Scanner with bun's scanner for the field.
-func (c *pageColumn) Scan(src any) error { return c.field.ScanValue(*c.row, src) }
+// Scan implements sql.Scanner with bun's scanner for the field, except for
+// a []string stored as JSON whose text is a plain list of plain strings
+// (the common case: tags), read directly into the same []string
+// encoding/json would make.
+func (c *pageColumn) Scan(src any) error {
+	if c.jsonStrings {
+		var b []byte
+		switch v := src.(type) {
+		case string:
+			b = []byte(v)
+		case []byte:
+			b = v
+		}
+		if b != nil {
+			if strs, ok := plainJSONStrings(b); ok {
+				c.field.Value(*c.row).Set(reflect.ValueOf(strs))
+				return nil
+			}
+		}
+	}
+	return c.field.ScanValue(*c.row, src)
+}
+
+var (
+	stringsT        = reflect.TypeFor[[]string]()
+	jsonStringsSeen sync.Map // *schema.Field -> bool
+)
+
+// jsonStrings reports whether bun scans f, a []string, as JSON (a column
+// without the array option): its scanner is asked once, on a scratch
+// value, to read a JSON list.
+func jsonStrings(f *schema.Field) bool {
+	if f.IndirectType != stringsT || f.StructField.Type != stringsT || f.Scan == nil {
+		return false
+	}
+	if v, ok := jsonStringsSeen.Load(f); ok {
+		return v.(bool)
+	}
+	ok := true
+	for _, probe := range []struct {
+		src  string
+		want []string
+	}{{`["a","b"]`, []string{"a", "b"}}, {`[]`, []string{}}} {
+		v := reflect.New(stringsT).Elem()
+		err := f.Scan(v, probe.src)
+		got, _ := v.Interface().([]string)
+		if err != nil || got == nil || !slices.Equal(got, probe.want) {
+			ok = false
+		}
+	}
+	jsonStringsSeen.Store(f, ok)
+	return ok
+}
+
+// plainJSONStrings decodes a JSON list of strings without escapes, control
+// characters or spaces, in valid UTF-8, as encoding/json would; ok is false
+// for any other text (encoding/json decodes it then).
+func plainJSONStrings(b []byte) (strs []string, ok bool) {
+	if len(b) < 2 || b[0] != '[' || b[len(b)-1] != ']' {
+		return nil, false
+	}
+	b = b[1 : len(b)-1]
+	out := []string{}
+	if len(b) == 0 {
+		return out, true
+	}
+	for {
+		if len(b) < 2 || b[0] != '"' {
+			return nil, false
+		}
+		end := 1
+		for end < len(b) && b[end] != '"' {
+			if c := b[end]; c < 0x20 || c == '\\' {
+				return nil, false
+			}
+			end++
+		}
+		if end == len(b) || !utf8.Valid(b[1:end]) {
+			return nil, false
+		}
+		out = append(out, string(b[1:end]))
+		b = b[end+1:]
+		if len(b) == 0 {
+			return out, true
+		}
+		if b[0] != ',' {
+			return nil, false
+		}
+		b = b[1:]
+	}
+}
 
 // unquote is bun's: SQLite sometimes leaves a column name quoted.
 func unquote(s string) string {
