@@ -50,7 +50,9 @@ func (driver) Dialect() orm.Dialect { return orm.Postgres }
 // (PgBouncer in transaction mode works), and ExecContext without arguments
 // still uses the simple protocol, so a migration file of several statements
 // runs; a QueryContext of several statements in one text does not (the
-// extended protocol takes one statement).
+// extended protocol takes one statement). Exec mode's results are text:
+// each connection reads text timestamptz values with timestamptzCodec, pgx's
+// codec with a shorter path for the server's usual shape.
 func (driver) Open(dsn string) (orm.Pool, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
