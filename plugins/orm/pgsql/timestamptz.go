@@ -18,36 +18,38 @@ type timestamptzCodec struct {
 	*pgtype.TimestamptzCodec
 }
 
-// PlanScan implements pgtype.Codec.
+// PlanScan implements pgtype.Codec. pgx plans a scan per column per query
+// (no cache): the text plan is a single pointer, which an interface holds
+// without allocating.
 func (c timestamptzCodec) PlanScan(m *pgtype.Map, oid uint32, format int16, target any) pgtype.ScanPlan {
-	plan := c.TimestamptzCodec.PlanScan(m, oid, format, target)
-	if format != pgtype.TextFormatCode || plan == nil {
-		return plan
+	if format == pgtype.TextFormatCode {
+		if _, ok := target.(pgtype.TimestamptzScanner); ok {
+			return textTimestamptzPlan{c.TimestamptzCodec}
+		}
 	}
-	if _, ok := target.(pgtype.TimestamptzScanner); !ok {
-		return plan
-	}
-	return &textTimestamptzPlan{location: c.ScanLocation, slow: plan}
+	return c.TimestamptzCodec.PlanScan(m, oid, format, target)
 }
 
-type textTimestamptzPlan struct {
-	location *time.Location
-	slow     pgtype.ScanPlan
-}
+type textTimestamptzPlan struct{ c *pgtype.TimestamptzCodec }
 
 // Scan implements pgtype.ScanPlan.
-func (p *textTimestamptzPlan) Scan(src []byte, dst any) error {
+func (p textTimestamptzPlan) Scan(src []byte, dst any) error {
+	scanner := dst.(pgtype.TimestamptzScanner)
+	if src == nil {
+		return scanner.ScanTimestamptz(pgtype.Timestamptz{}) // as pgx
+	}
 	t, ok := parseISOTimestamptz(src)
 	if !ok {
-		return p.slow.Scan(src, dst)
+		// pgx's text plan (its PlanScan does not use the map for it).
+		return p.c.PlanScan(nil, pgtype.TimestamptzOID, pgtype.TextFormatCode, dst).Scan(src, dst)
 	}
 	// pgx's text and binary paths return time.Local unless the codec names
 	// a location.
 	loc := time.Local
-	if p.location != nil {
-		loc = p.location
+	if p.c.ScanLocation != nil {
+		loc = p.c.ScanLocation
 	}
-	return dst.(pgtype.TimestamptzScanner).ScanTimestamptz(pgtype.Timestamptz{Time: t.In(loc), Valid: true})
+	return scanner.ScanTimestamptz(pgtype.Timestamptz{Time: t.In(loc), Valid: true})
 }
 
 // parseISOTimestamptz reads "YYYY-MM-DD hh:mm:ss[.f{1,6}]±hh[:mm[:ss]]"
