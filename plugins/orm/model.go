@@ -119,7 +119,7 @@ func Paginate[T any](ctx context.Context, q *bun.SelectQuery, limit, offset int)
 		return p, covet.NewError(http.StatusUnprocessableEntity, "offset must not be negative")
 	}
 	items := make([]T, 0, limit)
-	total, err := q.Limit(int64(limit)).Offset(int64(offset)).ScanAndCount(ctx, &items)
+	total, err := q.Limit(int64(limit)).Offset(int64(offset)).ScanAndCount(ctx, scanDest(q.DB(), &items))
 	if err != nil {
 		return p, err
 	}
@@ -191,7 +191,7 @@ func PaginateKeyset[T any](ctx context.Context, q *bun.SelectQuery, ks Keyset, c
 		}
 	}
 	items := make([]T, 0, limit+1)
-	if err := q.Limit(int64(limit+1)).Scan(ctx, &items); err != nil {
+	if err := q.Limit(int64(limit+1)).Scan(ctx, scanDest(q.DB(), &items)); err != nil {
 		return p, err
 	}
 	if len(items) > limit {

@@ -7,6 +7,7 @@
 package pgsql
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/schema"
@@ -48,7 +50,9 @@ func (driver) Dialect() orm.Dialect { return orm.Postgres }
 // (PgBouncer in transaction mode works), and ExecContext without arguments
 // still uses the simple protocol, so a migration file of several statements
 // runs; a QueryContext of several statements in one text does not (the
-// extended protocol takes one statement).
+// extended protocol takes one statement). Exec mode's results are text:
+// each connection reads text timestamptz values with timestamptzCodec, pgx's
+// codec with a shorter path for the server's usual shape.
 func (driver) Open(dsn string) (orm.Pool, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
@@ -63,7 +67,19 @@ func (driver) Open(dsn string) (orm.Pool, error) {
 	cfg.BuildContextWatcherHandler = func(pc *pgconn.PgConn) ctxwatch.Handler {
 		return &pgconn.CancelRequestContextWatcherHandler{Conn: pc, CancelRequestDelay: 0, DeadlineDelay: time.Second}
 	}
-	return orm.Pool{DB: stdlib.OpenDB(*cfg), Where: fmt.Sprintf("postgres %s/%s", net.JoinHostPort(cfg.Host, fmt.Sprint(cfg.Port)), cfg.Database)}, nil
+	return orm.Pool{DB: stdlib.OpenDB(*cfg, stdlib.OptionAfterConnect(registerTypes)), Where: fmt.Sprintf("postgres %s/%s", net.JoinHostPort(cfg.Host, fmt.Sprint(cfg.Port)), cfg.Database)}, nil
+}
+
+// registerTypes gives each new connection the faster reader of text
+// timestamptz results (timestamptzCodec).
+func registerTypes(_ context.Context, conn *pgx.Conn) error {
+	m := conn.TypeMap()
+	if t, ok := m.TypeForOID(pgtype.TimestamptzOID); ok {
+		if c, ok := t.Codec.(*pgtype.TimestamptzCodec); ok {
+			m.RegisterType(&pgtype.Type{Name: t.Name, OID: t.OID, Codec: timestamptzCodec{c}})
+		}
+	}
+	return nil
 }
 
 func (driver) BunDialect() schema.Dialect { return pgdialect.New() }
