@@ -307,7 +307,7 @@ func (l *Login) prepare(ctx context.Context) error {
 		l.p.AuthURL, l.p.TokenURL, l.p.JWKSURL = d.AuthorizationEndpoint, d.TokenEndpoint, d.JWKSURI
 	}
 	if l.p.Issuer != "" {
-		l.keys = &remoteKeys{url: l.p.JWKSURL, client: l.cfg.client, ttl: time.Hour, minInterval: l.cfg.minFetch}
+		l.keys = &remoteKeys{url: l.p.JWKSURL, client: l.cfg.client, ttl: time.Hour, minInterval: l.cfg.minFetch, now: l.a.now}
 		if len(l.p.Scopes) == 0 {
 			l.p.Scopes = []string{"openid", "email", "profile"}
 		}
