@@ -14,12 +14,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/textproto"
 	"net/url"
+	"path"
 	"strings"
 	"testing"
 
@@ -202,15 +204,40 @@ func (r *Request) Field(name, value string) *Request {
 	return r
 }
 
-// File adds a multipart file part with the given content.
+// File adds a multipart file part with the given content. Its
+// Content-Type is the one of the filename's extension, as a browser sends
+// it (FileContentType); FileWithType sets another.
 func (r *Request) File(field, filename string, content []byte) *Request {
-	return r.FileReader(field, filename, "application/octet-stream", bytes.NewReader(content))
+	return r.FileReader(field, filename, "", bytes.NewReader(content))
 }
 
-// FileReader adds a multipart file part streamed from content (for large uploads).
+// FileWithType adds a multipart file part with the given content and
+// Content-Type (a client that sends a type the extension does not say, or
+// a wrong one).
+func (r *Request) FileWithType(field, filename, contentType string, content []byte) *Request {
+	return r.FileReader(field, filename, contentType, bytes.NewReader(content))
+}
+
+// FileReader adds a multipart file part streamed from content (for large
+// uploads), with the given Content-Type, or FileContentType(filename) when
+// contentType is "".
 func (r *Request) FileReader(field, filename, contentType string, content io.Reader) *Request {
+	if contentType == "" {
+		contentType = FileContentType(filename)
+	}
 	r.multipart().fields = append(r.mp.fields, mpPart{name: field, filename: filename, contentType: contentType, content: content})
 	return r
+}
+
+// FileContentType is the Content-Type File gives a part: the type of the
+// filename's extension (mime.TypeByExtension: Go's built-in table, then
+// the system's), else application/octet-stream, as browsers do (they do
+// not sniff the content of uploads).
+func FileContentType(filename string) string {
+	if ct := mime.TypeByExtension(path.Ext(strings.ReplaceAll(filename, "\\", "/"))); ct != "" {
+		return ct
+	}
+	return "application/octet-stream"
 }
 
 func (r *Request) multipart() *multipartBody {

@@ -85,7 +85,7 @@ func (a *Auth) checkAPIKey(ctx context.Context, presented string) (*User, error)
 	if !rec.Expires.IsZero() && a.now().After(rec.Expires) {
 		return nil, fmt.Errorf("%w: API key %q expired", ErrBadCredentials, rec.ID)
 	}
-	return &User{ID: rec.Owner, Scopes: rec.Scopes, Roles: rec.Roles, Method: MethodAPIKey, TokenID: rec.ID, ExpiresAt: rec.Expires}, nil
+	return (&User{ID: rec.Owner, Scopes: rec.Scopes, Roles: rec.Roles, Method: MethodAPIKey, TokenID: rec.ID, ExpiresAt: rec.Expires}).withLists(), nil
 }
 
 // MemoryAPIKeys is an APIKeyStore in memory.
@@ -120,11 +120,15 @@ func (m *MemoryAPIKeys) LookupAPIKey(_ context.Context, id string) (*APIKey, err
 	return &k, nil
 }
 
-// BasicFunc checks HTTP Basic credentials and returns the user, or an error
-// (ErrBadCredentials for wrong ones, an unknown user included: any other
-// error is a 503, which would tell unknown users from wrong passwords).
-// Check passwords with VerifyPassword, and call VerifyDummyPassword for an
-// unknown user so that it takes as long as a wrong password.
+// BasicFunc checks HTTP Basic credentials and returns the user, or an error.
+// Wrong credentials, an unknown user included, are a 401 like every refusal:
+// return ErrBadCredentials, or ErrNotFound (a user store's "no such user"),
+// or ErrPasswordTooLong from VerifyPassword, wrapped or not. Any other error
+// means the check could not answer (its store is down) and is a 503: do not
+// return one for an unknown user, which would tell unknown users from wrong
+// passwords. Check passwords with VerifyPassword, and call
+// VerifyDummyPassword for an unknown user so that it takes as long as a
+// wrong password.
 type BasicFunc func(ctx context.Context, user, password string) (*User, error)
 
 func (a *Auth) checkBasic(c *covet.Context, name, pass string) (*User, error) {
@@ -136,6 +140,9 @@ func (a *Auth) checkBasic(c *covet.Context, name, pass string) (*User, error) {
 		if errors.Is(err, ErrBadCredentials) {
 			return nil, err
 		}
+		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrPasswordTooLong) {
+			return nil, fmt.Errorf("%w: %w", ErrBadCredentials, err)
+		}
 		return nil, fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	}
 	if u == nil {
@@ -143,7 +150,7 @@ func (a *Auth) checkBasic(c *covet.Context, name, pass string) (*User, error) {
 	}
 	cp := *u
 	cp.Method = MethodBasic
-	return &cp, nil
+	return cp.withLists(), nil
 }
 
 var _ APIKeyStore = (*MemoryAPIKeys)(nil)

@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -460,5 +461,35 @@ func TestOneRevocationCheckPerRequest(t *testing.T) {
 	want := []string{"alice", "alice", "alice", "alice", "err", "err", "err", "err"}
 	if !slices.Equal(pre, want) {
 		t.Fatalf("Authenticate answers %v, want %v", pre, want)
+	}
+}
+
+// TestBasicErrors: what a BasicFunc returns decides the status, as its doc
+// says: an unknown user (ErrNotFound, wrapped or not) and a too-long
+// password are a 401 with the challenge, exactly like a wrong password (a
+// 503 would tell unknown users apart); only a check that could not answer
+// is a 503.
+func TestBasicErrors(t *testing.T) {
+	for name, tc := range map[string]struct {
+		err  error
+		want int
+	}{
+		"bad credentials":       {auth.ErrBadCredentials, 401},
+		"unknown user":          {auth.ErrNotFound, 401},
+		"unknown user, wrapped": {fmt.Errorf("users: %q: %w", "nobody", auth.ErrNotFound), 401},
+		"password too long":     {auth.ErrPasswordTooLong, 401},
+		"store down":            {errors.New("dial tcp: connection refused"), 503},
+	} {
+		t.Run(name, func(t *testing.T) {
+			check := func(context.Context, string, string) (*auth.User, error) { return nil, tc.err }
+			app, _, c := newApp(t, auth.WithBasic(check))
+			app.GET("/ops", func(c *covet.Context) error { return c.Text(200, auth.UserID(c)) }).With(auth.Required(auth.SchemeBasic))
+			r, _ := http.NewRequest("GET", "/", nil)
+			r.SetBasicAuth("nobody", "pw")
+			res := c.Get("/ops").Header("Authorization", r.Header.Get("Authorization")).Do().ExpectStatus(tc.want)
+			if tc.want == 401 {
+				res.ExpectHeader("WWW-Authenticate", `Basic realm="api"`)
+			}
+		})
 	}
 }

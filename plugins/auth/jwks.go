@@ -13,51 +13,105 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
 	"github.com/lestrrat-go/jwx/v2/jws"
+	"golang.org/x/sync/singleflight"
 )
 
 // remoteKeys is a provider's JWKS, fetched on first use, kept for ttl, and
 // fetched again when a token names a kid it lacks, at most once per
 // minInterval (a flood of tokens with made-up kids cannot make the plugin
 // hammer the provider).
+//
+// No lock is held while fetching: one fetch runs at a time
+// (singleflight), callers that lack the key wait for it (or for their own
+// context), and callers that have the key keep using the cached set while
+// a stale one is fetched again in the background, so a slow provider
+// delays only the tokens that need a key it has not fetched yet.
 type remoteKeys struct {
 	url         string
 	client      *http.Client
 	ttl         time.Duration
 	minInterval time.Duration
+	now         func() time.Time // the plugin's clock (WithClock); nil: time.Now
 
-	mu      sync.Mutex
-	set     jwk.Set
-	fetched time.Time
-	tried   time.Time
+	group singleflight.Group
+
+	mu       sync.Mutex // guards the fields below; never held across a fetch
+	set      jwk.Set
+	fetched  time.Time
+	tried    time.Time
+	fetching bool   // a fetch is under way
+	gen      uint64 // fetches finished, so a caller joins, never repeats, the one it waited for
+}
+
+func (r *remoteKeys) clock() time.Time {
+	if r.now != nil {
+		return r.now()
+	}
+	return time.Now()
 }
 
 func (r *remoteKeys) lookup(ctx context.Context, kid string) (jwk.Key, error) {
+	now := r.clock()
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	now := time.Now()
+	k, found := r.find(kid)
 	stale := r.set == nil || now.Sub(r.fetched) > r.ttl
-	if !stale {
-		if k, ok := r.find(kid); ok {
-			return k, nil
-		}
-	}
-	if now.Sub(r.tried) < r.minInterval && r.set != nil {
-		if k, ok := r.find(kid); ok {
+	switch {
+	case found && (!stale || r.fetching):
+		r.mu.Unlock()
+		return k, nil
+	case !r.fetching && r.set != nil && now.Sub(r.tried) < r.minInterval:
+		r.mu.Unlock()
+		if found {
 			return k, nil
 		}
 		return nil, fmt.Errorf("%w: %q (JWKS refetch rate-limited)", ErrTokenUnknownKey, clip(kid))
 	}
-	r.tried = now
-	if err := r.fetch(ctx); err != nil {
-		if k, ok := r.find(kid); ok { // a stale key beats no key while the provider is down
-			return k, nil
-		}
-		return nil, err
-	}
-	if k, ok := r.find(kid); ok {
+	gen := r.gen
+	r.mu.Unlock()
+	ch := r.group.DoChan("jwks", func() (any, error) { return nil, r.refresh(ctx, gen) })
+	if found {
+		// Stale: served from the cache while the fetch runs.
 		return k, nil
 	}
-	return nil, fmt.Errorf("%w: %q", ErrTokenUnknownKey, clip(kid))
+	select {
+	case res := <-ch:
+		r.mu.Lock()
+		k, found = r.find(kid)
+		r.mu.Unlock()
+		if found {
+			return k, nil
+		}
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		return nil, fmt.Errorf("%w: %q", ErrTokenUnknownKey, clip(kid))
+	case <-ctx.Done():
+		return nil, fmt.Errorf("auth: fetch JWKS: %w", ctx.Err())
+	}
+}
+
+// refresh fetches the set unless a fetch finished since the caller looked
+// (generation gen). It runs under singleflight, outside r.mu, and on its
+// own deadline: the request that started it may end, or be served from
+// the cache, before it does.
+func (r *remoteKeys) refresh(ctx context.Context, gen uint64) error {
+	r.mu.Lock()
+	if r.gen != gen {
+		r.mu.Unlock()
+		return nil
+	}
+	r.fetching, r.tried = true, r.clock()
+	r.mu.Unlock()
+	set, err := r.fetch(context.WithoutCancel(ctx))
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.fetching = false
+	r.gen++
+	if err != nil {
+		return err
+	}
+	r.set, r.fetched = set, r.clock()
+	return nil
 }
 
 func (r *remoteKeys) find(kid string) (jwk.Key, bool) {
@@ -73,31 +127,31 @@ func (r *remoteKeys) find(kid string) (jwk.Key, bool) {
 	return r.set.LookupKeyID(kid)
 }
 
-func (r *remoteKeys) fetch(ctx context.Context) error {
+// fetch downloads and parses the set, within 10 s.
+func (r *remoteKeys) fetch(ctx context.Context) (jwk.Set, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	res, err := r.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("auth: fetch JWKS: %w", err)
+		return nil, fmt.Errorf("auth: fetch JWKS: %w", err)
 	}
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("auth: fetch JWKS %s: status %d", r.url, res.StatusCode)
+		return nil, fmt.Errorf("auth: fetch JWKS %s: status %d", r.url, res.StatusCode)
 	}
 	b, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
 	if err != nil {
-		return fmt.Errorf("auth: fetch JWKS: %w", err)
+		return nil, fmt.Errorf("auth: fetch JWKS: %w", err)
 	}
 	set, err := jwk.Parse(b)
 	if err != nil {
-		return fmt.Errorf("auth: parse JWKS: %w", err)
+		return nil, fmt.Errorf("auth: parse JWKS: %w", err)
 	}
-	r.set, r.fetched = set, time.Now()
-	return nil
+	return set, nil
 }
 
 // allowedAlgs are the algorithms a provider key of each kind may sign

@@ -2,10 +2,8 @@ package auth
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
+	"crypto/cipher"
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -173,10 +171,13 @@ type loginConfig struct {
 	afterPath string
 	ttl       time.Duration
 	minFetch  time.Duration
+	once      OnceStore
 }
 
-// WithLoginSecret sets the key (at least 32 bytes) that signs the
-// short-lived cookie holding state, nonce and PKCE verifier. Required.
+// WithLoginSecret sets the key (at least 32 bytes) that encrypts and
+// authenticates the short-lived cookie holding state, nonce and PKCE
+// verifier. Required; every instance of the app needs the same one, so a
+// login started on one instance completes on any other.
 func WithLoginSecret(secret []byte) LoginOption { return func(c *loginConfig) { c.secret = secret } }
 
 // WithPreviousLoginSecrets lets login cookies signed with earlier secrets
@@ -225,12 +226,16 @@ type Login struct {
 	mu    sync.Mutex
 	ready bool
 	keys  *remoteKeys
-	used  map[string]time.Time // states seen, until they expire
+	aeads []cipher.AEAD // the cookie keys: current secret first, then previous ones
+	once  OnceStore     // where states of callbacks are recorded
 }
 
 // WithLogin adds a login with a provider: authorization code flow with
-// PKCE (S256), state and nonce in a signed cookie that lives ten minutes
-// and is used once, the ID token verified against the provider's keys
+// PKCE (S256), state, nonce and verifier in an encrypted, authenticated
+// cookie bound to the browser that lives ten minutes and is used once
+// (nothing is kept on the instance that started the login, so the
+// provider's callback may reach any instance; see WithLoginStore for
+// one-time use across instances), the ID token verified against the provider's keys
 // (iss, aud, exp, iat, nonce), then onLogin, then a session (WithSessions)
 // or an access-token cookie (WithCookie), then a redirect to the page the
 // user asked for, if it is a path of this app.
@@ -240,7 +245,7 @@ func WithLogin(p Provider, onLogin OnLoginFunc, opts ...LoginOption) Option {
 		for _, o := range opts {
 			o(&lc)
 		}
-		c.logins = append(c.logins, &Login{p: p, onLogin: onLogin, cfg: lc, used: map[string]time.Time{}})
+		c.logins = append(c.logins, &Login{p: p, onLogin: onLogin, cfg: lc})
 	}
 }
 
@@ -271,6 +276,10 @@ func (l *Login) install(app *covet.App) error {
 	if l.cfg.client == nil {
 		l.cfg.client = &http.Client{Timeout: 10 * time.Second}
 	}
+	if err := l.initCrypto(); err != nil {
+		return fmt.Errorf("auth: login %q: %w", l.p.Name, err)
+	}
+	l.once = l.pickOnceStore()
 	if l.cfg.base == "" {
 		app.Logger().Warn("auth: login without WithRedirectBase: the callback URL is built from the request's Host (development only)", "provider", l.p.Name)
 	}
@@ -298,7 +307,7 @@ func (l *Login) prepare(ctx context.Context) error {
 		l.p.AuthURL, l.p.TokenURL, l.p.JWKSURL = d.AuthorizationEndpoint, d.TokenEndpoint, d.JWKSURI
 	}
 	if l.p.Issuer != "" {
-		l.keys = &remoteKeys{url: l.p.JWKSURL, client: l.cfg.client, ttl: time.Hour, minInterval: l.cfg.minFetch}
+		l.keys = &remoteKeys{url: l.p.JWKSURL, client: l.cfg.client, ttl: time.Hour, minInterval: l.cfg.minFetch, now: l.a.now}
 		if len(l.p.Scopes) == 0 {
 			l.p.Scopes = []string{"openid", "email", "profile"}
 		}
@@ -335,52 +344,6 @@ func (l *Login) cookieName() string {
 	return "login-" + l.p.Name
 }
 
-func (l *Login) seal(f flow) string {
-	b, _ := json.Marshal(f)
-	p := base64.RawURLEncoding.EncodeToString(b)
-	return p + "." + l.mac(p)
-}
-
-func (l *Login) mac(p string) string { return l.macWith(l.cfg.secret, p) }
-
-func (l *Login) macWith(secret []byte, p string) string {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte("login|" + l.p.Name + "|" + p))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
-// signedBy reports whether mac is p's under the current or a previous secret.
-func (l *Login) signedBy(p, mac string) bool {
-	if hmac.Equal([]byte(mac), []byte(l.mac(p))) {
-		return true
-	}
-	for _, s := range l.cfg.previous {
-		if hmac.Equal([]byte(mac), []byte(l.macWith(s, p))) {
-			return true
-		}
-	}
-	return false
-}
-
-func (l *Login) open(v string) (flow, error) {
-	p, mac, ok := strings.Cut(v, ".")
-	if !ok || len(v) > 4096 || !l.signedBy(p, mac) {
-		return flow{}, errors.New("login cookie signature")
-	}
-	b, err := base64.RawURLEncoding.DecodeString(p)
-	if err != nil {
-		return flow{}, err
-	}
-	var f flow
-	if err := json.Unmarshal(b, &f); err != nil {
-		return flow{}, err
-	}
-	if time.Now().Unix() > f.Expires {
-		return flow{}, errors.New("login cookie expired")
-	}
-	return f, nil
-}
-
 // SafeRedirect returns next if it is a path of this app ("/tasks?x=1"),
 // else fallback: no scheme, no host, no "//" or "/\" (which browsers read
 // as another host), no control characters.
@@ -408,9 +371,13 @@ func (l *Login) start(c *covet.Context) error {
 	f := flow{
 		State: newID(), Nonce: newID(), Verifier: oauth2.GenerateVerifier(),
 		Next:    SafeRedirect(c.Query("next"), l.cfg.afterPath),
-		Expires: time.Now().Add(l.cfg.ttl).Unix(),
+		Expires: l.a.now().Add(l.cfg.ttl).Unix(),
 	}
-	c.SetHTTPCookie(&http.Cookie{Name: l.cookieName(), Value: l.seal(f), Path: "/", HttpOnly: true, Secure: l.a.cfg.cookieSecure, SameSite: http.SameSiteLaxMode, MaxAge: int(l.cfg.ttl.Seconds())}) // #nosec G124 -- HttpOnly; Secure unless the app opts out with WithInsecureCookie (local HTTP development); SameSite from the config (Lax by default)
+	sealed, err := l.seal(f)
+	if err != nil {
+		return err
+	}
+	c.SetHTTPCookie(&http.Cookie{Name: l.cookieName(), Value: sealed, Path: "/", HttpOnly: true, Secure: l.a.cfg.cookieSecure, SameSite: http.SameSiteLaxMode, MaxAge: int(l.cfg.ttl.Seconds())}) // #nosec G124 -- HttpOnly; Secure unless the app opts out with WithInsecureCookie (local HTTP development); SameSite from the config (Lax by default)
 	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(f.Verifier)}
 	if l.p.Issuer != "" {
 		opts = append(opts, oauth2.SetAuthURLParam("nonce", f.Nonce))
@@ -450,7 +417,13 @@ func (l *Login) callback(c *covet.Context) error {
 	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(f.State)) != 1 {
 		return l.fail(c, errors.New("state mismatch"))
 	}
-	if !l.consumeState(f.State, time.Unix(f.Expires, 0)) {
+	fresh, err := l.once.UseOnce(c.Context(), l.onceKey(f.State), time.Unix(f.Expires, 0))
+	if err != nil {
+		l.a.stats.loginsFailed.Add(1)
+		c.Logger().ErrorContext(c.Context(), "auth: login refused: the login store cannot record the state", "provider", l.p.Name, "error", err.Error())
+		return covet.NewError(http.StatusServiceUnavailable, "login is unavailable; please try again").WithCause(err)
+	}
+	if !fresh {
 		return l.fail(c, errors.New("state already used (replayed callback)"))
 	}
 	code := q.Get("code")
@@ -500,25 +473,6 @@ func (l *Login) callback(c *covet.Context) error {
 	}
 	l.a.stats.loginsOK.Add(1)
 	return c.Redirect(http.StatusSeeOther, SafeRedirect(f.Next, l.cfg.afterPath))
-}
-
-// consumeState records a state as used; false if it was already.
-func (l *Login) consumeState(state string, until time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := time.Now()
-	if len(l.used) > 4096 {
-		for s, t := range l.used {
-			if now.After(t) {
-				delete(l.used, s)
-			}
-		}
-	}
-	if _, seen := l.used[state]; seen {
-		return false
-	}
-	l.used[state] = until
-	return true
 }
 
 func (l *Login) verifyIDToken(ctx context.Context, raw, nonce string) (Identity, error) {

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -333,4 +334,31 @@ func TestLoginConfigErrors(t *testing.T) {
 			t.Errorf("%s: installed", name)
 		}
 	}
+}
+
+// TestLoginFollowsClock: the login cookie's ten minutes are counted on the
+// plugin's clock (WithClock), like every other lifetime of the plugin: a
+// callback eleven minutes after the start, by that clock, is refused.
+func TestLoginFollowsClock(t *testing.T) {
+	p := authtest.NewProvider(t)
+	p.Set(func(p *authtest.Provider) { p.TTL = time.Hour }) // the ID token outlives the clock's jumps
+	var offset atomic.Int64
+	clock := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	a := auth.New(auth.WithKeys(auth.HMAC("k1", "HS256", secret)), auth.WithInsecureCookie(), auth.WithClock(clock),
+		auth.WithSessions(auth.NewMemorySessions(), sessionSecret),
+		auth.WithLogin(auth.OIDC("fake", p.URL(), p.ClientID, p.ClientSecret), func(context.Context, auth.Identity) (string, error) { return "u", nil },
+			auth.WithLoginSecret(loginSecret)))
+	app := covet.New(covet.WithLogger(quietLogger()))
+	if err := app.Install(a); err != nil {
+		t.Fatal(err)
+	}
+	c := covettest.NewServer(t, app)
+	cb := authorize(t, c.Get("/auth/fake/login").Do().ExpectStatus(302))
+	offset.Store(int64(11 * time.Minute))
+	c.Get(cb).Do().ExpectStatus(400)
+	// Within the ten minutes by the clock: accepted.
+	offset.Store(0)
+	cb = authorize(t, c.Get("/auth/fake/login").Do().ExpectStatus(302))
+	offset.Store(int64(9 * time.Minute))
+	c.Get(cb).Do().ExpectStatus(303)
 }

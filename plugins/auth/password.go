@@ -21,6 +21,25 @@ const MaxPasswordLength = 1024
 // ErrPasswordTooLong is returned for a password over MaxPasswordLength.
 var ErrPasswordTooLong = errors.New("auth: password too long")
 
+// Bounds of argon2id parameters, for stored hashes (a hash from the
+// database must not make a login allocate gigabytes: each concurrent
+// verification allocates Memory) and for a PasswordHasher's own.
+const (
+	// MaxPasswordMemory is the most memory a hash may ask for, in KiB
+	// (256 MiB; OWASP recommends 19-47 MiB, RFC 9106's second
+	// recommendation is 64 MiB).
+	MaxPasswordMemory = 256 * 1024
+	// MaxPasswordTime is the most passes a hash may ask for.
+	MaxPasswordTime = 100
+	// MaxPasswordThreads is the most lanes a hash may ask for.
+	MaxPasswordThreads = 64
+)
+
+// ErrPasswordParams is wrapped by the errors of argon2id parameters out of
+// bounds (MaxPasswordMemory, MaxPasswordTime, MaxPasswordThreads), from
+// PasswordHasher.Hash and from a stored hash's Verify.
+var ErrPasswordParams = errors.New("auth: argon2id parameters out of bounds")
+
 // PasswordParams are argon2id's parameters (RFC 9106).
 type PasswordParams struct {
 	// Memory in KiB.
@@ -48,8 +67,27 @@ type PasswordHasher struct {
 	once   sync.Once
 }
 
-// NewPasswordHasher returns a hasher with the given parameters.
+// NewPasswordHasher returns a hasher with the given parameters; Hash
+// returns an error wrapping ErrPasswordParams when they are out of bounds
+// (see PasswordParams.Validate).
 func NewPasswordHasher(p PasswordParams) *PasswordHasher { return &PasswordHasher{params: p} }
+
+// Validate reports parameters out of bounds, in an error wrapping
+// ErrPasswordParams: Memory from 8 KiB per thread to MaxPasswordMemory,
+// Time from 1 to MaxPasswordTime, Threads from 1 to MaxPasswordThreads, a
+// salt of at least 8 bytes and a key of 16 to 128 bytes (zero SaltLen and
+// KeyLen are checked only for hashing; a stored hash has its own).
+func (p PasswordParams) Validate() error {
+	switch {
+	case p.Threads < 1 || p.Threads > MaxPasswordThreads:
+		return fmt.Errorf("%w: %d threads, want 1 to %d", ErrPasswordParams, p.Threads, MaxPasswordThreads)
+	case p.Memory < 8*uint32(p.Threads) || p.Memory > MaxPasswordMemory:
+		return fmt.Errorf("%w: memory %d KiB, want %d to %d KiB (MaxPasswordMemory, 256 MiB)", ErrPasswordParams, p.Memory, 8*uint32(p.Threads), MaxPasswordMemory)
+	case p.Time < 1 || p.Time > MaxPasswordTime:
+		return fmt.Errorf("%w: %d passes, want 1 to %d", ErrPasswordParams, p.Time, MaxPasswordTime)
+	}
+	return nil
+}
 
 var defaultHasher = NewPasswordHasher(DefaultPasswordParams)
 
@@ -69,6 +107,12 @@ func (h *PasswordHasher) Hash(password string) (string, error) {
 		return "", ErrPasswordTooLong
 	}
 	p := h.params
+	if err := p.Validate(); err != nil {
+		return "", err
+	}
+	if p.SaltLen < 8 || p.KeyLen < 16 || p.KeyLen > 128 {
+		return "", fmt.Errorf("%w: salt of %d bytes (at least 8) and key of %d bytes (16 to 128)", ErrPasswordParams, p.SaltLen, p.KeyLen)
+	}
 	salt := make([]byte, p.SaltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
@@ -144,8 +188,8 @@ func decodeArgon2id(s string) (PasswordParams, []byte, []byte, error) {
 		return bad("parameters")
 	}
 	// Bounds: a stored hash must not make a login allocate gigabytes.
-	if p.Memory < 8 || p.Memory > 4<<20 || p.Time < 1 || p.Time > 100 || p.Threads < 1 {
-		return bad("parameters out of range")
+	if err := p.Validate(); err != nil {
+		return PasswordParams{}, nil, nil, fmt.Errorf("auth: argon2id hash: %w", err)
 	}
 	salt, err := base64.RawStdEncoding.DecodeString(parts[4])
 	if err != nil || len(salt) < 8 {

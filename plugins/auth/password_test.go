@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -51,4 +52,44 @@ func TestPasswords(t *testing.T) {
 		t.Fatal("unknown format accepted")
 	}
 	cheap.VerifyDummy("whatever")
+}
+
+// TestPasswordParamBounds: a stored hash (read from a database an attacker
+// may write to) asking for more than MaxPasswordMemory, say 4 GiB, is
+// refused before any allocation with an error naming the bound, and so
+// are a hasher's own out-of-bounds parameters.
+func TestPasswordParamBounds(t *testing.T) {
+	cheap := auth.NewPasswordHasher(auth.PasswordParams{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32})
+	for name, tc := range map[string]struct {
+		params string
+		want   string
+	}{
+		"4 GiB":         {"m=4194304,t=1,p=1", "memory 4194304 KiB"},
+		"just over":     {"m=262145,t=1,p=1", "memory 262145 KiB"},
+		"too many runs": {"m=64,t=101,p=1", "101 passes"},
+		"no threads":    {"m=64,t=1,p=0", "0 threads"},
+		"many threads":  {"m=8192,t=1,p=65", "65 threads"},
+		"tiny memory":   {"m=8,t=1,p=4", "memory 8 KiB"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, _, err := cheap.Verify("$argon2id$v=19$"+tc.params+"$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA", "x")
+			if !errors.Is(err, auth.ErrPasswordParams) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want ErrPasswordParams naming %q", err, tc.want)
+			}
+		})
+	}
+	// At the bound: accepted (hash a cheap one, then check the limit is inclusive through Validate).
+	if err := (auth.PasswordParams{Memory: auth.MaxPasswordMemory, Time: 1, Threads: 1}).Validate(); err != nil {
+		t.Fatalf("MaxPasswordMemory refused: %v", err)
+	}
+	for name, p := range map[string]auth.PasswordParams{
+		"4 GiB":     {Memory: 4 << 20, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32},
+		"no passes": {Memory: 64, Time: 0, Threads: 1, SaltLen: 16, KeyLen: 32},
+		"no salt":   {Memory: 64, Time: 1, Threads: 1, SaltLen: 0, KeyLen: 32},
+		"short key": {Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 4},
+	} {
+		if _, err := auth.NewPasswordHasher(p).Hash("pw"); !errors.Is(err, auth.ErrPasswordParams) {
+			t.Errorf("%s: Hash err = %v, want ErrPasswordParams", name, err)
+		}
+	}
 }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"strings"
@@ -134,10 +135,21 @@ func TestLoginSecretRotation(t *testing.T) {
 	oldSecret := []byte("login-secret-OLD-login-secret-OL")
 	newSecret := []byte("login-secret-NEW-login-secret-NE")
 	mk := func(secret []byte, previous ...[]byte) *Login {
-		return &Login{p: Provider{Name: "p"}, cfg: loginConfig{secret: secret, previous: previous}}
+		l := &Login{a: &Auth{cfg: defaultConfig()}, p: Provider{Name: "p"}, cfg: loginConfig{secret: secret, previous: previous}}
+		if err := l.initCrypto(); err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	seal := func(l *Login, f flow) string {
+		v, err := l.seal(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
 	}
 	f := flow{State: "s", Nonce: "n", Verifier: "v", Next: "/", Expires: time.Now().Add(time.Minute).Unix()}
-	sealed := mk(oldSecret).seal(f)
+	sealed := seal(mk(oldSecret), f)
 	if _, err := mk(newSecret).open(sealed); err == nil {
 		t.Fatal("cookie of the previous secret opened without WithPreviousLoginSecrets")
 	}
@@ -145,7 +157,55 @@ func TestLoginSecretRotation(t *testing.T) {
 	if err != nil || got.State != "s" {
 		t.Fatalf("cookie of the previous secret after rotation: %+v, %v", got, err)
 	}
-	if _, err := mk(oldSecret).open(mk(newSecret, oldSecret).seal(f)); err == nil {
+	if _, err := mk(oldSecret).open(seal(mk(newSecret, oldSecret), f)); err == nil {
 		t.Fatal("the rotated login signs with a previous secret")
+	}
+}
+
+// TestLoginCookieEncrypted: the login cookie hides the PKCE verifier,
+// nonce and state (it is encrypted, not only signed), any altered byte
+// makes it fail to open, and a cookie of another provider sealed with the
+// same secret does not open.
+func TestLoginCookieEncrypted(t *testing.T) {
+	secret := []byte("login-secret-login-secret-login-")
+	mk := func(name string) *Login {
+		l := &Login{a: &Auth{cfg: defaultConfig()}, p: Provider{Name: name}, cfg: loginConfig{secret: secret}}
+		if err := l.initCrypto(); err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	l := mk("p")
+	f := flow{State: "state-STATE", Nonce: "nonce-NONCE", Verifier: "verifier-VERIFIER", Next: "/next-NEXT", Expires: time.Now().Add(time.Minute).Unix()}
+	v, err := l.seal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secretPart := range []string{"STATE", "NONCE", "VERIFIER", "NEXT", `"v"`} {
+		if strings.Contains(string(raw), secretPart) || strings.Contains(v, secretPart) {
+			t.Fatalf("login cookie shows %s: %q", secretPart, raw)
+		}
+	}
+	if got, err := l.open(v); err != nil || got != f {
+		t.Fatalf("open: %+v, %v", got, err)
+	}
+	for i := range raw {
+		b := append([]byte(nil), raw...)
+		b[i] ^= 1
+		if _, err := l.open(base64.RawURLEncoding.EncodeToString(b)); err == nil {
+			t.Fatalf("cookie altered at byte %d opened", i)
+		}
+	}
+	if _, err := mk("other").open(v); err == nil {
+		t.Fatal("a cookie of provider p opened for provider other")
+	}
+	// Expiry follows the plugin's clock (WithClock).
+	l.a.cfg.now = func() time.Time { return time.Now().Add(2 * time.Minute) }
+	if _, err := l.open(v); err == nil {
+		t.Fatal("expired cookie opened")
 	}
 }

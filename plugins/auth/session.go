@@ -273,7 +273,7 @@ func (s *sessions) authenticate(c *covet.Context) (u *User, present bool, err er
 	}
 	sess := &Session{key: key, rec: rec}
 	sessionKey.Set(c, sess)
-	u = &User{ID: rec.UserID, Roles: rec.Roles, Method: MethodSession, IssuedAt: rec.Created, ExpiresAt: rec.Created.Add(s.cfg.absolute)}
+	u = (&User{ID: rec.UserID, Roles: rec.Roles, Method: MethodSession, IssuedAt: rec.Created, ExpiresAt: rec.Created.Add(s.cfg.absolute)}).withLists()
 	checkedKey.Set(c, checked{scheme: SchemeSession, cred: v, u: u})
 	return u, true, nil
 }
@@ -361,7 +361,7 @@ func (a *Auth) StartSession(c *covet.Context, userID string, roles ...string) (*
 	a.RotateCSRF(c)
 	sessionKey.Set(c, sess)
 	checkedKey.Delete(c)
-	userKey.Set(c, &User{ID: userID, Roles: roles, Method: MethodSession, IssuedAt: now, ExpiresAt: now.Add(s.cfg.absolute)})
+	userKey.Set(c, (&User{ID: userID, Roles: roles, Method: MethodSession, IssuedAt: now, ExpiresAt: now.Add(s.cfg.absolute)}).withLists())
 	a.stats.sessionsStarted.Add(1)
 	return sess, nil
 }

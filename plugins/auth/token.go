@@ -186,7 +186,7 @@ func userFromToken(t jwt.Token) (*User, error) {
 	if r, ok := t.Get("roles"); ok {
 		u.Roles = stringList(r)
 	}
-	return u, nil
+	return u.withLists(), nil
 }
 
 // IssuedAtMillisClaim is the private claim in which Issue records the

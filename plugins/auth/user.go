@@ -25,7 +25,8 @@ type User struct {
 	// ID is the subject: the token's sub, the API key's owner, the Basic
 	// user name or the session's user.
 	ID string
-	// Scopes and Roles are what the credentials grant.
+	// Scopes and Roles are what the credentials grant: never nil (empty
+	// when none), so they encode as [] in JSON, not null.
 	Scopes, Roles []string
 	// Method says how the request authenticated (MethodBearer, ...).
 	Method string
@@ -37,6 +38,22 @@ type User struct {
 	IssuedAt, ExpiresAt time.Time
 
 	token jwt.Token
+}
+
+// noStrings is the empty list of a User granted no scopes or roles: not
+// nil, so that it encodes as []. Read-only (appending copies: its
+// capacity is 0).
+var noStrings = []string{}
+
+// withLists gives u empty, non-nil Scopes and Roles where it has none.
+func (u *User) withLists() *User {
+	if u.Scopes == nil {
+		u.Scopes = noStrings
+	}
+	if u.Roles == nil {
+		u.Roles = noStrings
+	}
+	return u
 }
 
 // HasScope reports whether the user was granted the scope.

@@ -234,10 +234,32 @@ func (p *Plugin) riverConfig(work bool) *river.Config {
 		//lint:ignore SA1019 River v0.51 still runs Config.WorkerMiddleware; moving to Config.Middleware/Plugins is a follow-up once its semantics for job tracking are checked.
 		c.WorkerMiddleware = []rivertype.WorkerMiddleware{river.WorkerMiddlewareFunc(p.track)}
 	}
+	if p.cfg.maxPayload > 0 {
+		// Beside WorkerMiddleware (River refuses Config.Middleware with it).
+		//lint:ignore SA1019 River v0.51 still runs Config.JobInsertMiddleware; it moves to Config.Middleware with WorkerMiddleware.
+		c.JobInsertMiddleware = append(c.JobInsertMiddleware, river.JobInsertMiddlewareFunc(p.capPayload))
+	}
 	for _, fn := range p.cfg.river {
 		fn(c)
 	}
 	return c
+}
+
+// ErrPayloadTooLarge is wrapped by the error of an insert whose job
+// arguments, encoded as JSON, exceed the cap (WithMaxPayload,
+// DefaultMaxPayload). None of the batch's jobs is inserted.
+var ErrPayloadTooLarge = errors.New("jobs: job payload too large")
+
+// capPayload is River's insert middleware that refuses jobs over the cap,
+// before anything reaches PostgreSQL: every insert (Enqueue, EnqueueTx,
+// Client().Insert, InsertMany, periodic jobs) passes through it.
+func (p *Plugin) capPayload(ctx context.Context, many []*rivertype.JobInsertParams, doInner func(context.Context) ([]*rivertype.JobInsertResult, error)) ([]*rivertype.JobInsertResult, error) {
+	for _, j := range many {
+		if n := len(j.EncodedArgs); n > p.cfg.maxPayload {
+			return nil, fmt.Errorf("%w: a %q job's arguments are %d bytes of JSON, over the cap of %d (jobs.WithMaxPayload): pass IDs, not the data", ErrPayloadTooLarge, j.Kind, n, p.cfg.maxPayload)
+		}
+	}
+	return doInner(ctx)
 }
 
 // clientID names a River client uniquely: River's default (host and

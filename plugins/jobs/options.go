@@ -20,6 +20,7 @@ type config struct {
 	maxAttempts int
 	jobTimeout  time.Duration
 	maxConns    int32
+	maxPayload  int
 	fetch       time.Duration
 	viewPath    string
 	viewMW      []covet.Middleware
@@ -30,8 +31,26 @@ type config struct {
 // works at once, when no WithQueue option names queues.
 const DefaultMaxWorkers = 50
 
+// DefaultMaxPayload is the largest job payload (a job's arguments as JSON)
+// Enqueue, EnqueueTx, Client().Insert and periodic jobs accept by default:
+// 256 KiB. Payloads live in river_job rows that every fetch reads; pass
+// IDs of rows or objects, not the data itself. WithMaxPayload changes it.
+const DefaultMaxPayload = 256 << 10
+
 func defaultConfig() config {
-	return config{work: true, migrate: true, queues: map[string]river.QueueConfig{}}
+	return config{work: true, migrate: true, queues: map[string]river.QueueConfig{}, maxPayload: DefaultMaxPayload}
+}
+
+// WithMaxPayload sets the largest job payload, in bytes of its arguments
+// encoded as JSON (default DefaultMaxPayload); 0 takes off the cap. A
+// larger job is not inserted: the insert returns an error wrapping
+// ErrPayloadTooLarge that names the kind, the size and the cap.
+func WithMaxPayload(bytes int) Option {
+	return func(c *config) {
+		if bytes >= 0 {
+			c.maxPayload = bytes
+		}
+	}
 }
 
 // WithDSN sets the PostgreSQL connection string (postgres://...) the

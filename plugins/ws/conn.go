@@ -284,7 +284,7 @@ func (c *Conn) parse(wc *websocket.Conn, data []byte) {
 				op = websocket.BinaryMessage
 			}
 			deliver := func() { c.route.onMessage(wc, op, nil) }
-			if !wc.Execute(deliver) {
+			if !execute(wc, deliver) {
 				return
 			}
 		case scanTooBig:
@@ -319,9 +319,21 @@ func (c *Conn) parseFailed(wc *websocket.Conn, err error) {
 // handled (they run on the connection's ordered executor).
 func (c *Conn) closeAfter(wc *websocket.Conn, code int, reason string) {
 	fail := func() { _ = c.Close(code, reason) }
-	if !wc.Execute(fail) {
+	if !execute(wc, fail) {
 		fail()
 	}
+}
+
+// execute runs f after the messages parsed before it: on the connection's
+// ordered executor, or at once in nbio's blocking mode (readBlocking),
+// where nbio handles each message synchronously while parsing and has no
+// executor.
+func execute(wc *websocket.Conn, f func()) bool {
+	if wc.Execute == nil {
+		f()
+		return true
+	}
+	return wc.Execute(f)
 }
 
 // validCloseCode says whether a peer may send code (RFC 6455 §7.4 and the

@@ -170,13 +170,9 @@ func (rt *route) newUpgrader() *websocket.Upgrader {
 		}
 	})
 	u.OnMessage(rt.onMessage)
-	u.SetPongHandler(func(wc *websocket.Conn, _ string) {
-		// Read activity for the dead-peer sweep where nbio's blocking mode
-		// reads without the plugin's hook (on the poller, parse stamps it).
-		if c, ok := wc.Session().(*Conn); ok && wc.IsBlockingMod() {
-			c.lastRead.Store(time.Now().UnixNano())
-		}
-	})
+	// Read activity for the dead-peer sweep is stamped by parse, on every
+	// read (the poller's and readBlocking's): pongs need no handler.
+	u.SetPongHandler(func(*websocket.Conn, string) {})
 	u.SetCloseHandler(func(wc *websocket.Conn, code int, reason string) {
 		c, _ := wc.Session().(*Conn)
 		if c == nil {
@@ -222,10 +218,6 @@ func (rt *route) onMessage(wc *websocket.Conn, op websocket.MessageType, data []
 		return
 	}
 	now := time.Now().UnixNano()
-	if wc.IsBlockingMod() {
-		// nbio's reading goroutine parses without the plugin's hook.
-		c.lastRead.Store(now)
-	}
 	if !c.allow(&rt.cfg, now) {
 		_ = c.Close(ClosePolicyViolation, "rate limit exceeded")
 		return

@@ -47,17 +47,39 @@ type hijacked struct {
 // bytes from it either way).
 func (h hijacked) Hijack() (net.Conn, *bufio.ReadWriter, error) { return h.conn, nil, nil }
 
-// checkHandshake refuses what nbio would refuse after taking the
-// connection over, while the route can still answer with a problem.
+// checkHandshake refuses, while the route can still answer with a
+// problem, what RFC 6455 §4.2.1 says a server must refuse and nbio would
+// refuse after taking the connection over, or let through: a request
+// below HTTP/1.1, another version than 13, and a Sec-WebSocket-Key that is
+// not 16 bytes in base64. It runs for every kind of connection (the
+// Upgrade and Connection tokens and the Origin policy are checked before).
 func checkHandshake(r *http.Request) error {
+	if !r.ProtoAtLeast(1, 1) {
+		return covet.NewError(http.StatusBadRequest, "a WebSocket handshake needs HTTP/1.1")
+	}
 	if !headerHas(r.Header, "Sec-Websocket-Version", "13") {
 		return covet.NewError(http.StatusBadRequest, "unsupported WebSocket version").
 			WithHeader("Sec-WebSocket-Version", "13")
 	}
-	if r.Header.Get("Sec-Websocket-Key") == "" {
+	key := r.Header.Values("Sec-Websocket-Key")
+	if len(key) == 0 || key[0] == "" {
 		return covet.NewError(http.StatusBadRequest, "missing Sec-WebSocket-Key")
 	}
+	if len(key) > 1 || !validKey(key[0]) {
+		return covet.NewError(http.StatusBadRequest, "Sec-WebSocket-Key is not 16 bytes in base64")
+	}
 	return nil
+}
+
+// validKey reports whether key is 16 bytes in base64 (24 characters, the
+// last two "="), as RFC 6455 §4.1 makes every client's.
+func validKey(key string) bool {
+	if len(key) != 24 {
+		return false
+	}
+	var b [18]byte
+	n, err := base64.StdEncoding.Decode(b[:], []byte(key))
+	return err == nil && n == 16
 }
 
 // upgrade takes the connection over and hands it to the hub's poller. A
@@ -103,14 +125,43 @@ func (rt *route) upgrade(cc *covet.Context, u *websocket.Upgrader, raw net.Conn,
 	}
 	key := connKey{raw}
 	h.pending.Store(key, c)
-	wc, err := u.UpgradeAndTransferConnToPoller(hijacked{cc.Response(), raw}, r, nil)
+	// nbio writes the 101 and opens the connection, but does not start
+	// its own reading goroutine (which would parse every frame unchecked):
+	// readBlocking reads it through parse, as the poller's connections.
+	wc, err := u.UpgradeWithoutHandlingReadForConnFromSTDServer(hijacked{cc.Response(), raw}, r, nil)
 	h.pending.CompareAndDelete(key, c)
 	if wc != nil {
-		// nbio arms its session wait after OnOpen has set the session:
-		// set it again, or the first message would wait for ever.
 		wc.SetSession(c)
+		if err == nil {
+			go readBlocking(c, wc, u.BlockingModReadBufferSize)
+		}
 	}
 	return wc, err
+}
+
+// readBlocking is the reading goroutine of a connection nbio serves in
+// its blocking mode (crypto/tls, a listener's wrapper): every read goes
+// through parse, the plugin's check of each frame header before nbio's
+// parser, as on the poller (nbio's own loop parses unchecked: unmasked
+// client frames accepted, empty messages dropped). It ends when the
+// connection does, and then closes it as nbio's loop would.
+func readBlocking(c *Conn, wc *websocket.Conn, size int) {
+	if size <= 0 {
+		size = websocket.DefaultBlockingReadBufferSize
+	}
+	buf := make([]byte, size)
+	var err error
+	defer func() { wc.CloseAndClean(err) }()
+	for {
+		var n int
+		n, err = wc.Conn.Read(buf)
+		if n > 0 {
+			c.parse(wc, buf[:n])
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 // connKey names a connection nbio serves in blocking mode by its identity.

@@ -115,7 +115,7 @@ func TestTutorial(t *testing.T) {
 
 	// Upload.
 	client.Post("/items/"+itoa(foo.ID)+"/image").Header("Authorization", john).File("file", "foo.png", []byte("\x89PNG fake")).Do().
-		ExpectStatus(http.StatusOK).ExpectJSON(map[string]any{"filename": "foo.png", "content_type": "application/octet-stream", "size": 9})
+		ExpectStatus(http.StatusOK).ExpectJSON(map[string]any{"filename": "foo.png", "content_type": "image/png", "size": 9})
 
 	// CORS preflight from the front end.
 	client.Options("/items").Header("Origin", "http://localhost:3000").Header("Access-Control-Request-Method", "POST").

@@ -1,7 +1,9 @@
 // Package authredis keeps the auth plugin's shared state in Redis
 // (github.com/redis/go-redis/v9), so that several instances of an app agree
 // on it: revoked tokens and "log out everywhere" cut-offs (Revocation),
-// refresh token families (Refresh) and sessions (Sessions). It is a package
+// refresh token families (Refresh), sessions (Sessions) and the states of
+// completed OAuth logins (each store is an auth.OnceStore, so a login
+// callback replayed on another instance is refused). It is a package
 // of its own so that apps without Redis do not link go-redis.
 //
 // Every command runs under a deadline on its context (WithTimeout, default

@@ -215,3 +215,26 @@ func (b *base) CheckHealth(ctx context.Context, kind covet.HealthKind) covet.Hea
 	}
 	return rep
 }
+
+// UseOnce implements auth.OnceStore (one-time login states across
+// instances) for every store of this package: SET PREFIX:once:<key> NX
+// with the value's expiry, one round trip.
+func (b *base) UseOnce(ctx context.Context, key string, expires time.Time) (bool, error) {
+	ttl := time.Until(expires)
+	if ttl < time.Second {
+		ttl = time.Second
+	}
+	var fresh bool
+	err := b.do(ctx, func(ctx context.Context) error {
+		var err error
+		fresh, err = b.client.SetNX(ctx, b.prefix+"once:"+key, "1", ttl).Result()
+		return err
+	})
+	return fresh, err
+}
+
+var (
+	_ auth.OnceStore = (*Sessions)(nil)
+	_ auth.OnceStore = (*Revocation)(nil)
+	_ auth.OnceStore = (*Refresh)(nil)
+)

@@ -1,7 +1,9 @@
 // Package authsql keeps the auth plugin's shared state in an SQL database
 // (PostgreSQL, MySQL/MariaDB or SQLite) through database/sql: refresh
 // token families (Refresh), revoked tokens and "log out everywhere"
-// cut-offs (Revocation) and sessions (Sessions). It imports neither the orm
+// cut-offs (Revocation), sessions (Sessions), and the states of completed
+// OAuth logins (every store is an auth.OnceStore: UseOnce, in PREFIXonce,
+// so a login callback replayed on another instance is refused). It imports neither the orm
 // plugin nor a driver: hand it the app's *sql.DB (orm's plugin.DB().DB, or
 // bun.DB's embedded *sql.DB).
 //

@@ -9,6 +9,7 @@ const (
 	tJTI      = "revoked_tokens"
 	tSubjects = "revoked_subjects"
 	tSessions = "sessions"
+	tOnce     = "once"
 )
 
 // Schema returns the DDL of the store's tables for dialect d and table
@@ -35,6 +36,8 @@ func Schema(d Dialect, p string) []string {
 			[][2]string{{"expires", "expires"}}},
 		{tSessions, "hash VARCHAR(128) NOT NULL PRIMARY KEY, user_id VARCHAR(255) NOT NULL, data " + text + " NOT NULL, expires BIGINT NOT NULL",
 			[][2]string{{"user", "user_id"}, {"expires", "expires"}}},
+		{tOnce, "id VARCHAR(255) NOT NULL PRIMARY KEY, expires BIGINT NOT NULL",
+			[][2]string{{"expires", "expires"}}},
 	}
 	var out []string
 	for _, t := range tables {
@@ -62,8 +65,11 @@ type queries struct {
 	famInsert, tokInsert, consume, tokState, famGet, famRevoke, subjRevoke string
 	jtiUpsert, subjUpsert, revoked                                         string
 	sessUpsert, sessLoad, sessDelete, sessDeleteUser                       string
-	// sweep: families, tokens, jti, subjects, sessions.
-	sweep [5]string
+	// onceUse records a one-time value: one row affected when it was new
+	// (or its record had expired), none when it is recorded.
+	onceUse string
+	// sweep: families, tokens, jti, subjects, sessions, once.
+	sweep [6]string
 }
 
 const (
@@ -72,10 +78,11 @@ const (
 	sweepJTI
 	sweepSubjects
 	sweepSessions
+	sweepOnce
 )
 
 func buildQueries(d Dialect, p string) queries {
-	fam, tok, jti, subj, sess := p+tFamilies, p+tTokens, p+tJTI, p+tSubjects, p+tSessions
+	fam, tok, jti, subj, sess, once := p+tFamilies, p+tTokens, p+tJTI, p+tSubjects, p+tSessions, p+tOnce
 	// upsert returns the conflict clause: on a conflict on key, apply sets
 	// (none: keep the stored row).
 	upsert := func(key string, sets ...string) string {
@@ -132,11 +139,19 @@ func buildQueries(d Dialect, p string) queries {
 		sessDelete:     "DELETE FROM " + sess + " WHERE hash = ?",
 		sessDeleteUser: "DELETE FROM " + sess + " WHERE user_id = ?",
 	}
-	for i, t := range []string{fam, tok, jti, subj, sess} {
+	// A live record keeps the row unchanged (no row affected; MySQL counts
+	// an unchanged row as 0 without CLIENT_FOUND_ROWS, go-sql-driver's
+	// default); an expired one is taken over.
+	if d == MySQL {
+		q.onceUse = "INSERT INTO " + once + " (id, expires) VALUES (?, ?) ON DUPLICATE KEY UPDATE expires = IF(expires <= ?, VALUES(expires), expires)"
+	} else {
+		q.onceUse = "INSERT INTO " + once + " (id, expires) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET expires = excluded.expires WHERE " + cur(once, "expires") + " <= ?"
+	}
+	for i, t := range []string{fam, tok, jti, subj, sess, once} {
 		q.sweep[i] = "DELETE FROM " + t + " WHERE expires <= ?"
 	}
 	for _, s := range []*string{&q.famInsert, &q.tokInsert, &q.consume, &q.tokState, &q.famGet, &q.famRevoke, &q.subjRevoke,
-		&q.jtiUpsert, &q.subjUpsert, &q.revoked, &q.sessUpsert, &q.sessLoad, &q.sessDelete, &q.sessDeleteUser} {
+		&q.jtiUpsert, &q.subjUpsert, &q.revoked, &q.sessUpsert, &q.sessLoad, &q.sessDelete, &q.sessDeleteUser, &q.onceUse} {
 		*s = rebind(d, *s)
 	}
 	for i := range q.sweep {

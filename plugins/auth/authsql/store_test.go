@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -250,6 +251,50 @@ func TestKeysExact(t *testing.T) {
 			}
 			if _, err := s.Sessions().Load(ctx, "K"); !errors.Is(err, auth.ErrNotFound) {
 				t.Fatalf("session key is case-insensitive: %v", err)
+			}
+		})
+	}
+}
+
+// TestUseOnce: of concurrent UseOnce calls for one key one wins, on every
+// dialect; a record past its expiry is taken over, and Sweep deletes it.
+func TestUseOnce(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d.name, func(t *testing.T) {
+			var now atomic.Int64
+			now.Store(time.Now().UnixNano())
+			s, _ := newStore(t, d.open, authsql.WithClock(func() time.Time { return time.Unix(0, now.Load()) }))
+			ctx := context.Background()
+			until := time.Unix(0, now.Load()).Add(10 * time.Minute)
+			const n = 8
+			var wins atomic.Int32
+			var wg sync.WaitGroup
+			for range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					ok, err := s.Sessions().UseOnce(ctx, "login:fake:abc", until)
+					if err != nil {
+						t.Error(err)
+					}
+					if ok {
+						wins.Add(1)
+					}
+				}()
+			}
+			wg.Wait()
+			if wins.Load() != 1 {
+				t.Fatalf("%d of %d concurrent UseOnce won, want 1", wins.Load(), n)
+			}
+			if ok, err := s.Revocation().UseOnce(ctx, "login:fake:abc", until); ok || err != nil {
+				t.Fatalf("again: %v, %v", ok, err)
+			}
+			if ok, err := s.Refresh().UseOnce(ctx, "login:fake:other", until); !ok || err != nil {
+				t.Fatalf("another key: %v, %v", ok, err)
+			}
+			now.Add(int64(11 * time.Minute))
+			if ok, err := s.UseOnce(ctx, "login:fake:abc", until.Add(time.Hour)); !ok || err != nil {
+				t.Fatalf("after the record expired: %v, %v", ok, err)
 			}
 		})
 	}

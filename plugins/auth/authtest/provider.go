@@ -51,6 +51,10 @@ type Provider struct {
 	TTL time.Duration
 	// KeyID overrides the ID token's kid.
 	KeyID string
+	// ReusableCodes makes the token endpoint accept a code more than once,
+	// as providers with a reuse grace window do: the app's own one-time
+	// check of the state is then all that refuses a replayed callback.
+	ReusableCodes bool
 
 	srv   *httptest.Server
 	key   *ecdsa.PrivateKey
@@ -186,7 +190,7 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	}
 	p.mu.Lock()
 	g := p.codes[r.PostForm.Get("code")]
-	replay := g != nil && g.used
+	replay := g != nil && g.used && !p.ReusableCodes
 	if g != nil {
 		g.used = true
 	}
