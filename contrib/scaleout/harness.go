@@ -174,6 +174,7 @@ func Run(ctx context.Context, t *Topology, cfg Config) (*Result, error) {
 		cfg.OnTraffic(true)
 	}
 	res.Dropped = tr.drive(runCtx, cfg.Rate, cfg.Mix, cfg.MaxInFlight)
+	tr.closeIdle()
 	if cfg.OnTraffic != nil {
 		cfg.OnTraffic(false)
 	}

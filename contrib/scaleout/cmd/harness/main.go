@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -48,7 +49,11 @@ func main() {
 	settle := flag.Duration("settle", 5*time.Second, "-search: pause between probes (the database's and the apps' backlog drains)")
 	warmup := flag.Duration("warmup", 10*time.Second, "-search: traffic at a quarter of -start before the first probe, not counted (pools, caches, query plans and the Go runtime warm up on a fresh topology; 0: none)")
 	cpuProfile := flag.String("cpuprofile", "", "write the harness's own CPU profile to this file (go tool pprof)")
+	procs := flag.Int("procs", 0, "the harness's own GOMAXPROCS (set in the process, not the environment: the instances' stays theirs); 0: Go's default")
 	flag.Parse()
+	if *procs > 0 {
+		runtime.GOMAXPROCS(*procs)
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err == nil {
