@@ -68,10 +68,30 @@ func installAssignNotifications(app *covet.App, dsn string) error {
 	return nil
 }
 
-// notifyAssigned enqueues the notification in the request's transaction
-// (orm.Transactional on the create and update routes).
+// txKey carries a transaction a handler runs a statement in (orm.Tx) to
+// the statement's model hooks, which orm.FromContext does not see.
+type txKey struct{}
+
+// withTx returns ctx carrying tx for the model hooks (txOf).
+func withTx(ctx context.Context, tx bun.Tx) context.Context {
+	return context.WithValue(ctx, txKey{}, tx)
+}
+
+// txOf returns the database a model hook's statements join: the
+// transaction withTx put on ctx, else the request's (orm.Transactional on
+// the update route), else the pool.
+func txOf(ctx context.Context) (bun.IDB, bool) {
+	if tx, ok := ctx.Value(txKey{}).(bun.Tx); ok {
+		return tx, true
+	}
+	return orm.FromContext(ctx)
+}
+
+// notifyAssigned enqueues the notification in the transaction of the write
+// (insertTask's orm.Tx for a create with an assignee, orm.Transactional on
+// the update route).
 func notifyAssigned(ctx context.Context, st *assignState, t *Task) error {
-	db, ok := orm.FromContext(ctx)
+	db, ok := txOf(ctx)
 	if !ok {
 		return nil
 	}
@@ -125,7 +145,7 @@ func (*Task) BeforeUpdate(ctx context.Context, q *bun.UpdateQuery) error {
 	if !ok {
 		return nil
 	}
-	db, ok := orm.FromContext(ctx)
+	db, ok := txOf(ctx)
 	if !ok {
 		return nil
 	}
