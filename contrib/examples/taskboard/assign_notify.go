@@ -60,7 +60,7 @@ func installAssignNotifications(app *covet.App, dsn string) error {
 			// Only writes insert or update tasks: reads (most requests)
 			// skip the state's allocations.
 			if m := c.Request().Method; m != http.MethodGet && m != http.MethodHead && m != http.MethodOptions {
-				assignKey.Set(c, &assignState{jobs: jp, prev: map[int64]*int64{}})
+				assignKey.Set(c, &assignState{jobs: jp})
 			}
 			return next(c)
 		}
@@ -156,6 +156,9 @@ func (*Task) BeforeUpdate(ctx context.Context, q *bun.UpdateQuery) error {
 		var prev *int64
 		if err := db.NewSelect().Table("tasks").Column("assignee_id").Where("id = ?", t.ID).Scan(ctx, &prev); err != nil {
 			return err
+		}
+		if st.prev == nil {
+			st.prev = map[int64]*int64{}
 		}
 		st.prev[t.ID] = prev
 	}

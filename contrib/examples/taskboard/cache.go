@@ -110,7 +110,7 @@ func installCache(app *covet.App, cfg Config, rdb *redis.Client, prefix string) 
 // pub/sub.
 func (rc *responseCache) invalidateChanges(next covet.HandlerFunc) covet.HandlerFunc {
 	return func(c *covet.Context) error {
-		p, ok := c.Context().Value(liveKey{}).(*pendingEvents)
+		p, ok := liveKey.Get(c)
 		if ok {
 			p.cache = rc.data
 		}
