@@ -161,7 +161,11 @@ func NewApp(cfg Config) (*covet.App, error) {
 
 	limiterOpts := []ratelimit.Option{ratelimit.WithExemptPaths("/healthz", "/readyz")}
 	if cfg.RedisURL != "" {
-		backend, err := redisstore.NewURL(cfg.RedisURL, redisstore.WithCheckTimeout(cfg.redisTimeout()))
+		// Under the board's prefix, as every other key: two boards on one
+		// Redis (or one user ID in two boards' databases) never share a
+		// budget.
+		backend, err := redisstore.NewURL(cfg.RedisURL, redisstore.WithCheckTimeout(cfg.redisTimeout()),
+			redisstore.WithKeyPrefix(prefix+"ratelimit:"))
 		if err != nil {
 			return nil, err
 		}
@@ -271,7 +275,7 @@ func NewApp(cfg Config) (*covet.App, error) {
 		Description("Filter by status, tags, assignee or title. Page with limit and offset (the default: total counts " +
 			"the whole listing), or with cursor (keyset: start with cursor= and follow next_cursor or the Link rel=next " +
 			"header; no count is taken, total is 0; each page costs the same at any depth).").With(cacheList...)
-	covet.Post(tasks, "", createTask(newWebhook(cfg)), orm.Transactional()).Name("tasks.create").Status(http.StatusCreated).
+	covet.Post(tasks, "", createTask(newWebhook(cfg))).Name("tasks.create").Status(http.StatusCreated).
 		Summary("Create a task").With(signedIn...).Response(http.StatusUnprocessableEntity, "Invalid task or unknown assignee", nil)
 	covet.Get(tasks, "/{id:int}", getTask).Name("tasks.get").Summary("Get a task").With(cacheDetail...).
 		Response(http.StatusNotFound, "No such task", nil)

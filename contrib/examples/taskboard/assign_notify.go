@@ -60,7 +60,7 @@ func installAssignNotifications(app *covet.App, dsn string) error {
 			// Only writes insert or update tasks: reads (most requests)
 			// skip the state's allocations.
 			if m := c.Request().Method; m != http.MethodGet && m != http.MethodHead && m != http.MethodOptions {
-				assignKey.Set(c, &assignState{jobs: jp, prev: map[int64]*int64{}})
+				assignKey.Set(c, &assignState{jobs: jp})
 			}
 			return next(c)
 		}
@@ -68,10 +68,30 @@ func installAssignNotifications(app *covet.App, dsn string) error {
 	return nil
 }
 
-// notifyAssigned enqueues the notification in the request's transaction
-// (orm.Transactional on the create and update routes).
+// txKey carries a transaction a handler runs a statement in (orm.Tx) to
+// the statement's model hooks, which orm.FromContext does not see.
+type txKey struct{}
+
+// withTx returns ctx carrying tx for the model hooks (txOf).
+func withTx(ctx context.Context, tx bun.Tx) context.Context {
+	return context.WithValue(ctx, txKey{}, tx)
+}
+
+// txOf returns the database a model hook's statements join: the
+// transaction withTx put on ctx, else the request's (orm.Transactional on
+// the update route), else the pool.
+func txOf(ctx context.Context) (bun.IDB, bool) {
+	if tx, ok := ctx.Value(txKey{}).(bun.Tx); ok {
+		return tx, true
+	}
+	return orm.FromContext(ctx)
+}
+
+// notifyAssigned enqueues the notification in the transaction of the write
+// (insertTask's orm.Tx for a create with an assignee, orm.Transactional on
+// the update route).
 func notifyAssigned(ctx context.Context, st *assignState, t *Task) error {
-	db, ok := orm.FromContext(ctx)
+	db, ok := txOf(ctx)
 	if !ok {
 		return nil
 	}
@@ -125,7 +145,7 @@ func (*Task) BeforeUpdate(ctx context.Context, q *bun.UpdateQuery) error {
 	if !ok {
 		return nil
 	}
-	db, ok := orm.FromContext(ctx)
+	db, ok := txOf(ctx)
 	if !ok {
 		return nil
 	}
@@ -136,6 +156,9 @@ func (*Task) BeforeUpdate(ctx context.Context, q *bun.UpdateQuery) error {
 		var prev *int64
 		if err := db.NewSelect().Table("tasks").Column("assignee_id").Where("id = ?", t.ID).Scan(ctx, &prev); err != nil {
 			return err
+		}
+		if st.prev == nil {
+			st.prev = map[int64]*int64{}
 		}
 		st.prev[t.ID] = prev
 	}

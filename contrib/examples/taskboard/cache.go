@@ -67,7 +67,12 @@ func installCache(app *covet.App, cfg Config, rdb *redis.Client, prefix string) 
 	if err != nil {
 		return nil, nil, err
 	}
-	rc := &responseCache{data: data, http: cache.NewHTTP(data)}
+	// Every write that changes a stored response invalidates it by tag
+	// (noteChange: the lists' tag and the task's), so the eviction of the
+	// write's own URL that the response cache adds by default (RFC 9111
+	// §4.4) is redundant: without it a create's invalidation is one
+	// PUBLISH, not two, and every instance receives one message for it.
+	rc := &responseCache{data: data, http: cache.NewHTTP(data, cache.WithoutUnsafeInvalidation())}
 	if err := app.Install(data); err != nil {
 		return nil, nil, err
 	}
@@ -110,7 +115,7 @@ func installCache(app *covet.App, cfg Config, rdb *redis.Client, prefix string) 
 // pub/sub.
 func (rc *responseCache) invalidateChanges(next covet.HandlerFunc) covet.HandlerFunc {
 	return func(c *covet.Context) error {
-		p, ok := c.Context().Value(liveKey{}).(*pendingEvents)
+		p, ok := liveKey.Get(c)
 		if ok {
 			p.cache = rc.data
 		}

@@ -50,7 +50,8 @@ func newHub(client *redis.Client, prefix string) *ws.Hub {
 		ws.WithReplayStore(ws.NewRedisReplay(client, prefix+"live:replay", 1000)))
 }
 
-type liveKey struct{}
+// liveKey holds a write's pendingEvents (broadcastChanges sets it).
+var liveKey = covet.NewKey[*pendingEvents]("taskboard.live")
 
 // pendingEvents are the task events of one request, broadcast once its
 // handler (and its transaction) succeeded.
@@ -75,8 +76,7 @@ func broadcastChanges(hub *ws.Hub) covet.Middleware {
 				return next(c)
 			}
 			p := &pendingEvents{}
-			r := c.Request()
-			c.SetRequest(r.WithContext(context.WithValue(r.Context(), liveKey{}, p)))
+			liveKey.Set(c, p) // no request copy: core's keys ride on the one it makes anyway
 			err := next(c)
 			if err != nil {
 				return err
@@ -100,7 +100,7 @@ func broadcastChanges(hub *ws.Hub) covet.Middleware {
 
 // noteChange records a task event to broadcast when the request succeeds.
 func noteChange(c *covet.Context, ev TaskEvent) {
-	if p, ok := c.Context().Value(liveKey{}).(*pendingEvents); ok {
+	if p, ok := liveKey.Get(c); ok {
 		p.events = append(p.events, ev)
 		if p.cache != nil && !cache.InvalidateAfter(c, p.cache, boardTag, taskTag(ev.ID)) {
 			p.unhanded = append(p.unhanded, ev)
