@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"testing"
 
 	covet "github.com/covetgo/covet/core"
@@ -63,6 +64,15 @@ func stackApp(app *covet.App, log ...middleware.AccessLogOption) *covet.App {
 	return app
 }
 
+func devNull(b *testing.B) *os.File {
+	f, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { f.Close() })
+	return f
+}
+
 // recorder is a ResponseWriter reused across requests: its header map is
 // cleared and its body dropped, as a real connection's would be.
 type recorder struct {
@@ -92,6 +102,18 @@ func BenchmarkStack(b *testing.B) {
 			return stackApp(covet.New(covet.WithDevelopment(false), covet.WithLogger(jsonTo(io.Discard))),
 				middleware.WithAccessLogWriter(io.Discard))
 		}},
+		// AccessLog's lines on a file (/dev/null), one write(2) each, and
+		// through a BufferedLogWriter.
+		{"log=file", func() *covet.App {
+			return stackApp(covet.New(covet.WithDevelopment(false), covet.WithLogger(jsonTo(io.Discard))),
+				middleware.WithAccessLogWriter(devNull(b)))
+		}},
+		{"log=buffered", func() *covet.App {
+			logs := middleware.NewBufferedLogWriter(devNull(b))
+			b.Cleanup(func() { _ = logs.Close() })
+			return stackApp(covet.New(covet.WithDevelopment(false), covet.WithLogger(jsonTo(io.Discard))),
+				middleware.WithAccessLogWriter(logs))
+		}},
 		// The handler alone, for the middleware's share.
 		{"bare", func() *covet.App {
 			app := covet.New(covet.WithDevelopment(false), covet.WithLogger(slog.New(slog.DiscardHandler)))
@@ -112,11 +134,13 @@ func BenchmarkStack(b *testing.B) {
 				b.Fatalf("status %d", w.code)
 			}
 			b.ReportAllocs()
+			cpu0 := processCPU()
 			for b.Loop() {
 				clear(w.h)
 				w.code = 0
 				app.ServeHTTP(w, req)
 			}
+			reportCPU(b, cpu0)
 			if w.code != http.StatusOK {
 				b.Fatalf("status %d", w.code)
 			}
