@@ -196,12 +196,15 @@ func SecureHeaders(opts ...SecureHeadersOption) covet.Middleware {
 	}
 	trusted := cfg.trustedProxies
 	n := len(pairs) + 1
+	slabs := &stringSlabs{n: n}
 
 	return func(next covet.HandlerFunc) covet.HandlerFunc {
 		return func(c *covet.Context) error {
 			h := c.Response().Header()
-			// One backing array for every value: one allocation per request.
-			vals := make([]string, n)
+			// The values' slices are this request's alone (a handler may
+			// write into one), carved from a slab shared with other
+			// requests: one allocation per slabRequests requests.
+			vals := slabs.get()
 			for i, p := range pairs {
 				if _, ok := h[p.key]; !ok {
 					vals[i] = p.value
