@@ -176,7 +176,7 @@ func (cfg *accessLogConfig) log(c *covet.Context, start time.Time, panicking boo
 	}
 	attrs = append(attrs,
 		slog.String("remote_ip", c.ClientIP()),
-		slog.String("user_agent", r.UserAgent()),
+		slog.String("user_agent", userAgent(r)),
 	)
 	if panicking {
 		attrs = append(attrs, slog.Bool("panic", true))
@@ -230,7 +230,7 @@ func (lw *lineWriter) write(cfg *accessLogConfig, c *covet.Context, start time.T
 	b = append(b, `,"remote_ip":`...)
 	b = jsonx.AppendString(b, c.ClientIP())
 	b = append(b, `,"user_agent":`...)
-	b = jsonx.AppendString(b, r.UserAgent())
+	b = jsonx.AppendString(b, userAgent(r))
 	if panicking {
 		b = append(b, `,"panic":true`...)
 	}
@@ -284,4 +284,13 @@ func appendRFC3339Nano(b []byte, t time.Time) []byte {
 		b = append(b, frac[:n]...)
 	}
 	return append(b, st.zone...)
+}
+
+// userAgent is r.UserAgent() without Header.Get's canonicalization of the
+// key, which is canonical already (~330 instructions a request).
+func userAgent(r *http.Request) string {
+	if v := r.Header["User-Agent"]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
