@@ -60,7 +60,9 @@ func WrapMiddleware(m func(http.Handler) http.Handler) Middleware {
 			}
 		}))
 		return func(c *Context) error {
-			c.req = c.keys.Apply(c.req) // SetContext's context reaches the standard middleware
+			// SetContext's context, the request ID and the keys set so far
+			// reach the standard middleware on r.Context().
+			c.req = c.Request()
 			outerRes, outerReq := c.res, c.req
 			defer func() { c.res, c.req = outerRes, outerReq; c.keys.DropContext() }()
 			h.ServeHTTP(outerRes, outerReq.WithContext(context.WithValue(outerReq.Context(), wrapKey{}, c)))
@@ -75,7 +77,7 @@ type wrapKey struct{}
 // WrapHandler adapts a plain http.Handler to a HandlerFunc.
 func WrapHandler(h http.Handler) HandlerFunc {
 	return func(c *Context) error {
-		c.req = c.keys.Apply(c.req)
+		c.req = c.Request() // with the request ID and keys on its context
 		h.ServeHTTP(c.res, c.req)
 		return nil
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	covet "github.com/covetgo/covet/core"
@@ -175,7 +176,7 @@ func (cfg *accessLogConfig) log(c *covet.Context, start time.Time, panicking boo
 	}
 	attrs = append(attrs,
 		slog.String("remote_ip", c.ClientIP()),
-		slog.String("user_agent", r.UserAgent()),
+		slog.String("user_agent", userAgent(r)),
 	)
 	if panicking {
 		attrs = append(attrs, slog.Bool("panic", true))
@@ -205,7 +206,7 @@ func (lw *lineWriter) write(cfg *accessLogConfig, c *covet.Context, start time.T
 	}
 	bp := lineBufs.Get().(*[]byte)
 	b := append((*bp)[:0], `{"time":"`...)
-	b = end.AppendFormat(b, time.RFC3339Nano)
+	b = appendRFC3339Nano(b, end)
 	b = append(b, `","level":"`...)
 	b = append(b, cfg.level(status).String()...)
 	b = append(b, `","msg":`...)
@@ -229,7 +230,7 @@ func (lw *lineWriter) write(cfg *accessLogConfig, c *covet.Context, start time.T
 	b = append(b, `,"remote_ip":`...)
 	b = jsonx.AppendString(b, c.ClientIP())
 	b = append(b, `,"user_agent":`...)
-	b = jsonx.AppendString(b, r.UserAgent())
+	b = jsonx.AppendString(b, userAgent(r))
 	if panicking {
 		b = append(b, `,"panic":true`...)
 	}
@@ -239,4 +240,57 @@ func (lw *lineWriter) write(cfg *accessLogConfig, c *covet.Context, start time.T
 	lw.mu.Unlock()
 	*bp = b
 	lineBufs.Put(bp)
+}
+
+// secondText is the RFC 3339 text of one second in one location: the date
+// and time ("2006-01-02T15:04:05") and the zone ("Z", "+01:00").
+type secondText struct {
+	sec        int64
+	loc        *time.Location
+	date, zone string
+}
+
+// lastSecond is the second the latest access log line was in: lines within
+// one second share its text, so a line formats only its nanoseconds (the
+// whole time took ~600 instructions per line, its fraction takes ~60).
+var lastSecond atomic.Pointer[secondText]
+
+// appendRFC3339Nano appends t as t.AppendFormat(b, time.RFC3339Nano) does
+// (TestAppendRFC3339Nano), from the text of its second kept in lastSecond.
+func appendRFC3339Nano(b []byte, t time.Time) []byte {
+	sec, loc := t.Unix(), t.Location()
+	st := lastSecond.Load()
+	if st == nil || st.sec != sec || st.loc != loc {
+		var buf [40]byte
+		full := t.AppendFormat(buf[:0], time.RFC3339)
+		if len(full) < 20 || full[10] != 'T' || (full[19] != 'Z' && full[19] != '+' && full[19] != '-') {
+			return t.AppendFormat(b, time.RFC3339Nano) // a year outside 0000-9999
+		}
+		st = &secondText{sec: sec, loc: loc, date: string(full[:19]), zone: string(full[19:])}
+		lastSecond.Store(st)
+	}
+	b = append(b, st.date...)
+	if ns := t.Nanosecond(); ns != 0 {
+		var frac [10]byte
+		frac[0] = '.'
+		for i := 9; i > 0; i-- {
+			frac[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n := 10
+		for frac[n-1] == '0' {
+			n--
+		}
+		b = append(b, frac[:n]...)
+	}
+	return append(b, st.zone...)
+}
+
+// userAgent is r.UserAgent() without Header.Get's canonicalization of the
+// key, which is canonical already (~330 instructions a request).
+func userAgent(r *http.Request) string {
+	if v := r.Header["User-Agent"]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"log/slog"
+	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/core/covettest"
@@ -53,6 +55,31 @@ func TestAccessLogWriterMatchesSlog(t *testing.T) {
 		sb, _ := json.Marshal(s)
 		if !bytes.Equal(db, sb) {
 			t.Errorf("line %d differs:\n direct %s\n slog   %s", i, db, sb)
+		}
+	}
+}
+
+// TestAppendRFC3339Nano: the access log's cached time text is what
+// time.RFC3339Nano writes, across seconds, locations and fractions
+// (trailing zeros dropped, no dot for a whole second).
+func TestAppendRFC3339Nano(t *testing.T) {
+	locs := []*time.Location{time.UTC, time.Local, time.FixedZone("", 5*3600+1800), time.FixedZone("", -8*3600)}
+	r := rand.New(rand.NewPCG(3, 4))
+	base := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC).UnixNano()
+	fracs := []int64{0, 1, 10, 100_000_000, 123_456_789, 999_999_999, 500_000}
+	for i := range 20000 {
+		ns := base + r.Int64N(3*int64(time.Second))
+		if i%3 == 0 {
+			ns = ns - ns%int64(time.Second) + fracs[i%len(fracs)]
+		}
+		tm := time.Unix(0, ns).In(locs[i%len(locs)])
+		if got, want := string(AppendRFC3339Nano([]byte("x"), tm)), "x"+tm.Format(time.RFC3339Nano); got != want {
+			t.Fatalf("%v: got %q, want %q", tm, got, want)
+		}
+	}
+	for _, tm := range []time.Time{time.Date(10000, 1, 1, 0, 0, 0, 5, time.UTC), time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC), {}} {
+		if got, want := string(AppendRFC3339Nano(nil, tm)), tm.Format(time.RFC3339Nano); got != want {
+			t.Fatalf("%v: got %q, want %q", tm, got, want)
 		}
 	}
 }

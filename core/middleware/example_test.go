@@ -231,3 +231,34 @@ func Example_standardMiddleware() {
 	// yes covet handler: ada
 	// yes plain handler: ada
 }
+
+// batchPrinter stands for a log file: it says what each write brings.
+type batchPrinter struct{}
+
+func (batchPrinter) Write(p []byte) (int, error) {
+	fmt.Printf("one write: %d lines\n", strings.Count(string(p), "\n"))
+	return len(p), nil
+}
+
+// A BufferedLogWriter installed in the app writes the access log in
+// batches (every 100 ms by default), and what remains at the app's Stop.
+func ExampleNewBufferedLogWriter() {
+	logs := middleware.NewBufferedLogWriter(batchPrinter{}, middleware.WithLogFlushInterval(time.Hour))
+	app := covet.New(covet.WithLogger(slog.New(slog.DiscardHandler)))
+	if err := app.Install(logs); err != nil { // the app's Stop flushes it
+		panic(err)
+	}
+	app.Use(middleware.AccessLog(middleware.WithAccessLogWriter(logs)))
+	app.GET("/", func(c *covet.Context) error { return c.Text(http.StatusOK, "hello") })
+	if err := app.Start(context.Background()); err != nil {
+		panic(err)
+	}
+	for range 3 {
+		app.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	}
+	fmt.Println("served 3 requests")
+	_ = app.Stop(context.Background())
+	// Output:
+	// served 3 requests
+	// one write: 3 lines
+}

@@ -19,3 +19,6 @@ var HexDigits = hexDigits
 
 // TimingFormat exposes Timing's header value formatting to the tests.
 func TimingFormat(us int64) string { return new(timing).format(us) }
+
+// AppendRFC3339Nano exposes the access log's time formatting to the tests.
+var AppendRFC3339Nano = appendRFC3339Nano

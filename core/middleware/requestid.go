@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math/rand/v2"
 	"net/http"
+	"sync"
 	"unsafe"
 
 	covet "github.com/covetgo/covet/core"
@@ -64,7 +65,7 @@ func WithRequestIDFromClient(accept bool) RequestIDOption {
 //
 // Use it first, so the middleware after it (the access log) sees the ID.
 func RequestID(opts ...RequestIDOption) covet.Middleware {
-	// A nil generate is NewRequestID's format, allocated with its header slice.
+	// A nil generate is NewRequestID's format, from a slab with its header slice.
 	cfg := requestIDConfig{header: http.CanonicalHeaderKey(DefaultRequestIDHeader), acceptIncoming: true}
 	for _, o := range opts {
 		o(&cfg)
@@ -139,10 +140,31 @@ type requestIDValue struct {
 	buf [32]byte
 }
 
+// requestIDSlabs hands out requestIDValues from slabs of slabRequests: one
+// allocation per slab instead of one per request. A value belongs to one
+// request and is never reused (the ID may be kept: in a log record, a job,
+// a goroutine's context); the garbage collector frees a slab (1.5 KiB) once
+// no ID in it is referenced. Pooled per P, so concurrent requests do not
+// contend.
+var requestIDSlabs sync.Pool
+
+type requestIDSlab struct {
+	next int
+	vs   [slabRequests]requestIDValue
+}
+
 // newRequestIDValue returns a NewRequestID-style ID and a header value
-// slice holding it, with one allocation.
+// slice holding it, from a slab.
 func newRequestIDValue() (string, []string) {
-	v := new(requestIDValue)
+	s, _ := requestIDSlabs.Get().(*requestIDSlab)
+	if s == nil {
+		s = new(requestIDSlab)
+	}
+	v := &s.vs[s.next]
+	s.next++
+	if s.next < slabRequests {
+		requestIDSlabs.Put(s)
+	}
 	fillRequestID(&v.buf)
 	v.hv[0] = unsafe.String(&v.buf[0], len(v.buf))
 	return v.hv[0], v.hv[:1:1]

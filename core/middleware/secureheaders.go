@@ -196,20 +196,32 @@ func SecureHeaders(opts ...SecureHeadersOption) covet.Middleware {
 	}
 	trusted := cfg.trustedProxies
 	n := len(pairs) + 1
+	slabs := &stringSlabs{n: n}
 
 	return func(next covet.HandlerFunc) covet.HandlerFunc {
 		return func(c *covet.Context) error {
 			h := c.Response().Header()
-			// One backing array for every value: one allocation per request.
-			vals := make([]string, n)
-			for i, p := range pairs {
-				if _, ok := h[p.key]; !ok {
+			// The values' slices are this request's alone (a handler may
+			// write into one), carved from a slab shared with other
+			// requests: one allocation per slabRequests requests.
+			vals := slabs.get()
+			if len(h) <= 4 && !hasAnyKey(h, pairs) {
+				// None of them is set (the usual case: only a request ID
+				// or so yet): set them all without a lookup each.
+				for i, p := range pairs {
 					vals[i] = p.value
 					h[p.key] = vals[i : i+1 : i+1]
 				}
+			} else {
+				for i, p := range pairs {
+					if _, ok := h[p.key]; !ok {
+						vals[i] = p.value
+						h[p.key] = vals[i : i+1 : i+1]
+					}
+				}
 			}
 			if hsts != "" {
-				if _, ok := h["Strict-Transport-Security"]; !ok && (c.Scheme() == "https" || isHTTPS(c.Request(), trusted)) {
+				if _, ok := h["Strict-Transport-Security"]; !ok && (c.Scheme() == "https" || len(trusted) > 0 && isHTTPS(c.Request(), trusted)) {
 					vals[n-1] = hsts
 					h["Strict-Transport-Security"] = vals[n-1 : n : n]
 				}
@@ -217,6 +229,19 @@ func SecureHeaders(opts ...SecureHeadersOption) covet.Middleware {
 			return next(c)
 		}
 	}
+}
+
+// hasAnyKey reports whether h (a few keys) has one of pairs' keys: a walk
+// over h with string comparisons, cheaper than a map lookup per pair.
+func hasAnyKey(h http.Header, pairs []headerPair) bool {
+	for k := range h {
+		for _, p := range pairs {
+			if k == p.key {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // isHTTPS reports whether the request came over TLS, directly or through a

@@ -166,3 +166,24 @@ func TestSecureHeadersBadConfigurationPanics(t *testing.T) {
 		})
 	}
 }
+
+// TestSecureHeadersOuterValuesWinManyHeaders: with more headers already set
+// than the quick check walks, the outer value is kept too, and the others
+// are set.
+func TestSecureHeadersOuterValuesWinManyHeaders(t *testing.T) {
+	app, _ := newApp()
+	app.Use(func(next covet.HandlerFunc) covet.HandlerFunc {
+		return func(c *covet.Context) error {
+			for _, k := range []string{"X-A", "X-B", "X-C", "X-D", "X-E"} {
+				c.SetHeader(k, "1")
+			}
+			c.SetHeader("X-Frame-Options", "SAMEORIGIN")
+			return next(c)
+		}
+	}, middleware.SecureHeaders())
+	app.GET("/", func(c *covet.Context) error { return c.NoContent(204) })
+	covettest.New(t, app).Get("/").Do().
+		ExpectHeader("X-Frame-Options", "SAMEORIGIN").
+		ExpectHeader("X-Content-Type-Options", "nosniff").
+		ExpectHeader("X-A", "1")
+}

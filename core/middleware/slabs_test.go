@@ -135,3 +135,90 @@ func allocsPerRequestOf(runs int, h covet.HandlerFunc, mw ...covet.Middleware) f
 		app.ServeHTTP(w, req)
 	})
 }
+
+// TestSlabValuesNotShared: SecureHeaders' values and RequestID's IDs come
+// from slabs; over more requests than a slab holds, concurrently, each
+// response keeps its own: a handler that writes into its header value
+// slices changes no other response, and an ID kept from an earlier
+// request stays as it was.
+func TestSlabValuesNotShared(t *testing.T) {
+	app, _ := newApp()
+	app.Use(middleware.RequestID(), middleware.SecureHeaders())
+	app.GET("/", func(c *covet.Context) error {
+		h := c.Response().Header()
+		// Writing into the slices SecureHeaders set (a handler may).
+		h["X-Frame-Options"][0] = "SAMEORIGIN"
+		h["Referrer-Policy"][0] = c.RequestID()
+		return c.Text(200, "ok")
+	})
+	const workers, each = 4, 100 // 400 requests, a dozen slabs
+	type kept struct {
+		h           http.Header
+		id, idCopy  string
+		ref, refCpy string
+	}
+	var mu sync.Mutex
+	var all []kept
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				rec := httptest.NewRecorder()
+				app.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+				h := rec.Header()
+				id := h.Get("X-Request-ID")
+				mu.Lock()
+				all = append(all, kept{h, id, string([]byte(id)), h.Get("Referrer-Policy"), string([]byte(h.Get("Referrer-Policy")))})
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for i, k := range all {
+		if k.id != k.idCopy || k.ref != k.refCpy || k.ref != k.id {
+			t.Fatalf("request %d: ID %q (was %q), Referrer-Policy %q (was %q) after later requests", i, k.id, k.idCopy, k.ref, k.refCpy)
+		}
+		if seen[k.id] {
+			t.Fatalf("request %d: ID %q given twice", i, k.id)
+		}
+		seen[k.id] = true
+		if got := k.h.Get("X-Frame-Options"); got != "SAMEORIGIN" {
+			t.Fatalf("request %d: X-Frame-Options %q", i, got)
+		}
+		if got := k.h.Get("X-Content-Type-Options"); got != "nosniff" {
+			t.Fatalf("request %d: X-Content-Type-Options %q", i, got)
+		}
+	}
+	// A fresh response still gets the defaults: nothing was written into
+	// a shared value.
+	rec := httptest.NewRecorder()
+	app2, _ := newApp()
+	app2.Use(middleware.SecureHeaders())
+	app2.GET("/", func(c *covet.Context) error { return c.Text(200, "ok") })
+	app2.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if got := rec.Header().Get("X-Frame-Options"); got != "DENY" {
+		t.Fatalf("X-Frame-Options %q on a fresh app", got)
+	}
+}
+
+// TestSlabMiddlewareAllocations: RequestID (generating IDs) and
+// SecureHeaders allocate nothing per request of their own (one slab for
+// many).
+func TestSlabMiddlewareAllocations(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocation count")
+	}
+	count := func(mw ...covet.Middleware) float64 { return allocsPerRequest(320, mw...) }
+	bare := count()
+	for name, mw := range map[string]covet.Middleware{
+		"RequestID":     middleware.RequestID(),
+		"SecureHeaders": middleware.SecureHeaders(),
+	} {
+		if got := count(mw); got != bare {
+			t.Errorf("%s adds %.1f allocations per request (%.1f vs %.1f), want none", name, got-bare, got, bare)
+		}
+	}
+}

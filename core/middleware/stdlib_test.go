@@ -69,3 +69,28 @@ func TestStandardMiddlewareThroughWrapMiddleware(t *testing.T) {
 		t.Errorf("problem %+v; wrapping middleware saw %d of %d bytes", p, written, len(res.Body))
 	}
 }
+
+// TestWrappedSeeRequestID: a standard middleware and a plain http.Handler
+// right after RequestID (nothing between that reads the request) find the
+// ID on the request's context.
+func TestWrappedSeeRequestID(t *testing.T) {
+	app, _ := newApp()
+	var seenByMiddleware string
+	peek := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			seenByMiddleware = covet.RequestIDFrom(r.Context())
+			next.ServeHTTP(w, r)
+		})
+	}
+	app.Use(middleware.RequestID())
+	app.GET("/plain", covet.WrapHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("id=" + covet.RequestIDFrom(r.Context())))
+	})))
+	app.GET("/mw", func(c *covet.Context) error { return c.Text(200, "ok") }, covet.WrapMiddleware(peek))
+	cl := covettest.New(t, app)
+	cl.Get("/plain").Header("X-Request-ID", "r3").Do().ExpectStatus(200).ExpectBody("id=r3")
+	cl.Get("/mw").Header("X-Request-ID", "r4").Do().ExpectStatus(200)
+	if seenByMiddleware != "r4" {
+		t.Fatalf("the standard middleware saw request ID %q, want r4", seenByMiddleware)
+	}
+}

@@ -45,6 +45,22 @@ func AppendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Eight plain bytes at a time (most strings are all plain); a word
+		// with a byte to look at goes byte by byte.
+		// (plainWord, written out: a call costs as much as the test.)
+		if i+8 <= len(s) {
+			w := s[i : i+8]
+			x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+				uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+			y1, y2, y3 := x^(lanes1*'"'), x^(lanes1*'\\'), x^(lanes1*'<')
+			y4, y5 := x^(lanes1*'>'), x^(lanes1*'&')
+			t := x | (x-lanes1*0x20)&^x | (y1-lanes1)&^y1 | (y2-lanes1)&^y2 |
+				(y3-lanes1)&^y3 | (y4-lanes1)&^y4 | (y5-lanes1)&^y5
+			if t&lanes8 == 0 {
+				i += 8
+				continue
+			}
+		}
 		c := s[i]
 		if plainJSON[c] {
 			i++
@@ -91,4 +107,35 @@ func AppendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// Constants of plainWord: a byte of ones, and of high bits, in every lane.
+const (
+	lanes1 = 0x0101010101010101
+	lanes8 = 0x8080808080808080
+)
+
+// plainWord reports whether the eight bytes of w (len(w) == 8) are all
+// plain (plainJSON), testing them at once: none below 0x20 or at 0x80 and
+// above, none equal to '"', '\\', '<', '>' or '&'. A lane of
+// (x - lanes1*n) &^ x & lanes8 is set where the byte is below n (n <=
+// 0x80); borrows make it set other lanes only above one that is, so the
+// word test is exact. TestPlainWord checks it against plainJSON;
+// AppendString has it written out.
+func plainWord(w string) bool {
+	_ = w[7]
+	x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+	t := x | (x-lanes1*0x20)&^x
+	y := x ^ (lanes1 * '"')
+	t |= (y - lanes1) &^ y
+	y = x ^ (lanes1 * '\\')
+	t |= (y - lanes1) &^ y
+	y = x ^ (lanes1 * '<')
+	t |= (y - lanes1) &^ y
+	y = x ^ (lanes1 * '>')
+	t |= (y - lanes1) &^ y
+	y = x ^ (lanes1 * '&')
+	t |= (y - lanes1) &^ y
+	return t&lanes8 == 0
 }

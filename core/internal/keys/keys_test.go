@@ -77,3 +77,40 @@ func TestStoreOnContext(t *testing.T) {
 }
 
 var nilContext context.Context
+
+// TestFirstAttachAllocatesOnce: the first attach makes the store and the
+// request copy carrying it in one allocation, and the copy is the request
+// with only its context changed.
+func TestFirstAttachAllocatesOnce(t *testing.T) {
+	k := new(int)
+	r := httptest.NewRequest("GET", "/x?y=1", nil)
+	var s State
+	allocs := testing.AllocsPerRun(100, func() {
+		s.Reset()
+		s.Set(k, 1)
+		s.SetRequestID("id-1")
+		_ = s.Request(r, "id-1")
+	})
+	if allocs != 1 {
+		t.Errorf("%.1f allocations per first attach, want 1", allocs)
+	}
+	s.Reset()
+	s.Set(k, "v")
+	s.SetRequestID("id-2")
+	r2 := s.Request(r, "id-2")
+	if r2 == r || r2.URL != r.URL || r2.Method != r.Method || r2.Header == nil {
+		t.Fatal("the copy is not the request")
+	}
+	if r.Context() == r2.Context() || From(r2.Context()) == nil {
+		t.Fatal("the copy does not carry the store")
+	}
+	if v, _ := r2.Context().Value(logx.RequestIDKey{}).(string); v != "id-2" {
+		t.Fatalf("request ID %q", v)
+	}
+	if v, ok := s.Get(k); !ok || v != "v" {
+		t.Fatal("the value is lost")
+	}
+	if r3 := s.Request(r2, "id-2"); r3 != r2 {
+		t.Fatal("a second Request copied again")
+	}
+}

@@ -25,16 +25,19 @@ func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool {
 
 // Handle adds the request ID and hands the record to H.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
-	if id, _ := ctx.Value(RequestIDKey{}).(string); id != "" {
-		has := false
-		r.Attrs(func(a slog.Attr) bool {
-			if a.Key == "request_id" {
-				has = true
-				return false
-			}
-			return true
-		})
-		if !has {
+	// The record's own attributes first: a record that has the ID (the
+	// access log's) spares the walk up the context chain, and the
+	// allocation of the ID boxed in an interface that Value returns.
+	has := false
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "request_id" {
+			has = true
+			return false
+		}
+		return true
+	})
+	if !has {
+		if id, _ := ctx.Value(RequestIDKey{}).(string); id != "" {
 			r = r.Clone()
 			r.AddAttrs(slog.String("request_id", id))
 		}
