@@ -270,6 +270,9 @@ func (r *Report) checkSubscribers(res *Result, inWindow func(time.Time) int) {
 
 // checkLogs reads the instances' access logs for the client addresses.
 func (r *Report) checkLogs(t *Topology) {
+	// The instances write their logs in batches, every 100 ms: the last
+	// requests' lines are in the files after that.
+	time.Sleep(300 * time.Millisecond)
 	files, _ := filepath.Glob(filepath.Join(t.Dir, "instance-*.log"))
 	for _, f := range files {
 		fh, err := os.Open(f) // #nosec G304 -- the harness reads its own instances' logs, found by a glob in its own directory

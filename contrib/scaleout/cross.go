@@ -407,9 +407,17 @@ func checkJobs(ctx context.Context, t *Topology, r *CrossReport, ids []int64) {
 		id, rest, _ := strings.Cut(row, "|")
 		perTask[id] = append(perTask[id], rest)
 	}
+	// The instances write their logs in batches (every 100 ms): a job's
+	// line may follow its completion by that long.
 	logs := 0
-	for i := 1; i <= t.Instances; i++ {
-		logs += countLogLines(t, i, `"msg":"taskboard: task assigned"`, ids)
+	for logDeadline := time.Now().Add(5 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		logs = 0
+		for i := 1; i <= t.Instances; i++ {
+			logs += countLogLines(t, i, `"msg":"taskboard: task assigned"`, ids)
+		}
+		if logs >= len(ids) || time.Now().After(logDeadline) {
+			break
+		}
 	}
 	r.linef("jobs: %d tasks with an assignee created over 3 instances: river_job %v; %d \"task assigned\" log lines", len(ids), perTask, logs)
 	for _, id := range list {
