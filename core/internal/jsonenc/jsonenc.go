@@ -36,6 +36,9 @@ type encFunc func(b []byte, p unsafe.Pointer, d int) ([]byte, bool)
 type typeEnc struct {
 	enc    encFunc // nil: encoding/json
 	direct bool    // an interface holds the value itself, not a pointer to it
+	// elem is the encoder of what a compiled pointer type points to: the
+	// pointer in an interface's data word is handed to it as is.
+	elem encFunc
 }
 
 var cache sync.Map // reflect.Type → *typeEnc
@@ -52,11 +55,20 @@ func Append(b []byte, v any) ([]byte, error) {
 		// An interface holds a pointer-shaped value in its data word and
 		// points to any other value from it (read here, never written).
 		data := (*[2]unsafe.Pointer)(unsafe.Pointer(&v))[1]
-		p := data
-		if te.direct {
-			p = unsafe.Pointer(&data)
+		var out []byte
+		var ok bool
+		switch {
+		case te.elem != nil: // a pointer (what typed handlers return)
+			if data == nil {
+				return append(b, "null"...), nil
+			}
+			out, ok = te.elem(b, data, 0)
+		case te.direct:
+			out, ok = encodeDirect(te.enc, b, data)
+		default:
+			out, ok = te.enc(b, data, 0)
 		}
-		if out, ok := te.enc(b, p, 0); ok {
+		if ok {
 			return out, nil
 		}
 		// NaN or an infinity: encoding/json's error
@@ -68,11 +80,24 @@ func Append(b []byte, v any) ([]byte, error) {
 	return append(b, j...), nil
 }
 
+// encodeDirect encodes a value an interface holds in its data word, from
+// the address of a copy of that word. Apart from Append, so that only this
+// rare case (a struct of one pointer, a map…) moves the copy to the heap:
+// Append's own locals stay on the stack.
+//
+//go:noinline
+func encodeDirect(enc encFunc, b []byte, data unsafe.Pointer) ([]byte, bool) {
+	return enc(b, unsafe.Pointer(&data), 0)
+}
+
 func lookup(t reflect.Type) *typeEnc {
 	if te, ok := cache.Load(t); ok {
 		return te.(*typeEnc)
 	}
 	te := &typeEnc{enc: compile(t, map[reflect.Type]*encFunc{}), direct: isDirect(t)}
+	if te.enc != nil && t.Kind() == reflect.Pointer {
+		te.elem = lookup(t.Elem()).enc
+	}
 	cache.Store(t, te)
 	return te
 }

@@ -91,3 +91,16 @@ func TestOmitZero(t *testing.T) {
 		check(t, pv.Interface())
 	}
 }
+
+// TestPointerAllocatesNothing: a pointer to a compiled struct (what typed
+// handlers return) is encoded without an allocation of Append's own; the
+// copy of the interface's data word escaped to the heap on every call.
+func TestPointerAllocatesNothing(t *testing.T) {
+	v := &withOmitZero{ID: 1, S: "x", Created: time.Unix(1, 0).UTC()}
+	buf := make([]byte, 0, 1024)
+	if n := testing.AllocsPerRun(100, func() { buf, _ = Append(buf[:0], v) }); n != 0 {
+		t.Fatalf("Append(%T) allocates %v times per call, want 0", v, n)
+	}
+	check(t, (*withOmitZero)(nil))
+	check(t, &direct{P: &inner{}})
+}
