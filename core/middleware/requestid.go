@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"math/rand/v2"
 	"net/http"
-	"sync"
 	"unsafe"
 
 	covet "github.com/covetgo/covet/core"
@@ -140,31 +139,14 @@ type requestIDValue struct {
 	buf [32]byte
 }
 
-// requestIDSlabs hands out requestIDValues from slabs of slabRequests: one
-// allocation per slab instead of one per request. A value belongs to one
-// request and is never reused (the ID may be kept: in a log record, a job,
-// a goroutine's context); the garbage collector frees a slab (1.5 KiB) once
-// no ID in it is referenced. Pooled per P, so concurrent requests do not
-// contend.
-var requestIDSlabs sync.Pool
-
-type requestIDSlab struct {
-	next int
-	vs   [slabRequests]requestIDValue
-}
+// requestIDSlabs hands out requestIDValues (see slab): the ID may be kept
+// (in a log record, a job, a goroutine's context), so none is reused.
+var requestIDSlabs slab[requestIDValue]
 
 // newRequestIDValue returns a NewRequestID-style ID and a header value
 // slice holding it, from a slab.
 func newRequestIDValue() (string, []string) {
-	s, _ := requestIDSlabs.Get().(*requestIDSlab)
-	if s == nil {
-		s = new(requestIDSlab)
-	}
-	v := &s.vs[s.next]
-	s.next++
-	if s.next < slabRequests {
-		requestIDSlabs.Put(s)
-	}
+	v := requestIDSlabs.get()
 	fillRequestID(&v.buf)
 	v.hv[0] = unsafe.String(&v.buf[0], len(v.buf))
 	return v.hv[0], v.hv[:1:1]

@@ -1,7 +1,6 @@
 package middleware
 
 import (
-	"sync"
 	"time"
 	"unsafe"
 
@@ -52,33 +51,10 @@ func Elapsed(c *covet.Context) time.Duration {
 	return 0
 }
 
-// timingSlabs hands out the requests' timing states from slabs of
-// timingSlabSize: one allocation per slab instead of one per request. A
-// state is used by one request only and never reused (the header value in
-// it may be read by net/http after the request's handlers returned); the
-// garbage collector frees a slab once no state in it is referenced. Pooled
-// per P, so concurrent requests do not contend on one counter.
-var timingSlabs sync.Pool
+// timingSlabs hands out the requests' timing states (see slab).
+var timingSlabs slab[timing]
 
-const timingSlabSize = 32
-
-type timingSlab struct {
-	next int
-	ts   [timingSlabSize]timing
-}
-
-func newTiming() *timing {
-	s, _ := timingSlabs.Get().(*timingSlab)
-	if s == nil {
-		s = new(timingSlab)
-	}
-	t := &s.ts[s.next]
-	s.next++
-	if s.next < timingSlabSize {
-		timingSlabs.Put(s)
-	}
-	return t
-}
+func newTiming() *timing { return timingSlabs.get() }
 
 type timing struct {
 	start time.Time
