@@ -74,8 +74,9 @@ func (m *userMiddleware) Work(ctx context.Context, job *rivertype.JobRow, doInne
 // plugin's: River accepts the configuration, the user's middleware sees
 // every insert and attempt, and the plugin's figures and payload cap still
 // hold: an attempt that fails, panics, or is refused by the user's
-// middleware counts as failed; a job over the cap is refused after the
-// user's insert middleware has seen it.
+// middleware counts as failed; a job over the cap is refused, by both River
+// clients (Enqueue, EnqueueTx), after the user's insert middleware has seen
+// it.
 func TestUserRiverMiddleware(t *testing.T) {
 	db := ormtest.Postgres(t)
 	ctx := context.Background()
@@ -117,6 +118,13 @@ func TestUserRiverMiddleware(t *testing.T) {
 	if !errors.Is(err, jobs.ErrPayloadTooLarge) {
 		t.Fatalf("a payload over the cap with the user's middleware: %v, want ErrPayloadTooLarge", err)
 	}
+	// The same in a transaction (the insert-only client on database/sql).
+	tx, err := db.BeginTx(ctx, nil)
+	must(t, err)
+	if _, err := jp.EnqueueTx(ctx, tx, GuardArgs{Mode: "ok", Pad: strings.Repeat("x", 1024)}, nil); !errors.Is(err, jobs.ErrPayloadTooLarge) {
+		t.Fatalf("EnqueueTx over the cap with the user's middleware: %v, want ErrPayloadTooLarge", err)
+	}
+	must(t, tx.Rollback())
 
 	waitFor(t, 60*time.Second, "4 attempts worked", func() (bool, string) {
 		s := jobStats(jp)
@@ -153,8 +161,8 @@ func TestUserRiverMiddleware(t *testing.T) {
 	if mw.tracked != len(ids) {
 		t.Errorf("the plugin counted %d of %d jobs as running inside the user's middleware; its tracking must wrap it", mw.tracked, len(ids))
 	}
-	if len(mw.inserted) != len(ids)+1 || mw.inserted[len(ids)] <= 1024 {
-		t.Errorf("the user's insert middleware saw payloads of %v bytes, want %d jobs and last the one over the cap", mw.inserted, len(ids)+1)
+	if len(mw.inserted) != len(ids)+2 || mw.inserted[len(ids)] <= 1024 || mw.inserted[len(ids)+1] <= 1024 {
+		t.Errorf("the user's insert middleware saw payloads of %v bytes, want %d jobs and last the two over the cap", mw.inserted, len(ids)+2)
 	}
 	if n := countRows(t, db, "SELECT count(*) FROM river_job WHERE kind = 'guard'"); n != len(ids) {
 		t.Errorf("%d guard jobs stored, want %d (not the one over the cap)", n, len(ids))
