@@ -206,6 +206,12 @@ func (p *Plugin) migrate(ctx context.Context, pool *pgxpool.Pool) error {
 
 // riverConfig builds River's configuration; work adds queues, periodic
 // jobs and the middleware that tracks running jobs.
+//
+// The plugin's River middleware is added after the WithRiverConfig
+// functions have run, so that they cannot drop it and it coexists with
+// theirs (see WithRiverConfig for the order): the job tracking goes first
+// in Config.Plugins, outside every global middleware of the application,
+// and the payload cap last in Config.Middleware, inside them.
 func (p *Plugin) riverConfig(work bool) *river.Config {
 	c := &river.Config{
 		ID:          clientID(),
@@ -231,16 +237,21 @@ func (p *Plugin) riverConfig(work bool) *river.Config {
 				c.FetchCooldown = time.Millisecond
 			}
 		}
-		//lint:ignore SA1019 River v0.51 still runs Config.WorkerMiddleware; moving to Config.Middleware/Plugins is a follow-up once its semantics for job tracking are checked.
-		c.WorkerMiddleware = []rivertype.WorkerMiddleware{river.WorkerMiddlewareFunc(p.track)}
-	}
-	if p.cfg.maxPayload > 0 {
-		// Beside WorkerMiddleware (River refuses Config.Middleware with it).
-		//lint:ignore SA1019 River v0.51 still runs Config.JobInsertMiddleware; it moves to Config.Middleware with WorkerMiddleware.
-		c.JobInsertMiddleware = append(c.JobInsertMiddleware, river.JobInsertMiddlewareFunc(p.capPayload))
 	}
 	for _, fn := range p.cfg.river {
 		fn(c)
+	}
+	if work {
+		// First of the application's plugins and middleware (River enters
+		// Config.Plugins before Config.Middleware): an attempt that the
+		// application's middleware fails or panics in is counted too, and
+		// the job is tracked for Stop while any of it runs.
+		c.Plugins = append([]rivertype.Plugin{river.WorkerMiddlewareFunc(p.track)}, c.Plugins...)
+	}
+	if p.cfg.maxPayload > 0 {
+		// Last: it measures the arguments as the application's insert
+		// middleware leaves them, as they will be stored.
+		c.Middleware = append(c.Middleware, river.JobInsertMiddlewareFunc(p.capPayload))
 	}
 	return c
 }

@@ -113,7 +113,22 @@ func WithView(path string, mw ...covet.Middleware) Option {
 
 // WithRiverConfig edits River's client configuration after the plugin has
 // filled it in, for River settings no option above covers (retention
-// periods, hooks, error handler, job insert middleware).
+// periods, hooks, error handler, River plugins and middleware such as
+// OpenTelemetry's otelriver). It applies to both of the plugin's River
+// clients (the worker and the insert-only one).
+//
+// The plugin adds its own River middleware after fn has run, so fn cannot
+// remove it, and the two coexist in this order: the plugin's job tracking
+// (the running, worked and failed figures, and the jobs Stop releases) is
+// put first in Config.Plugins, so it wraps every attempt, whatever the
+// application's plugins and middleware do (an attempt they fail or panic
+// in counts as failed); its payload cap (WithMaxPayload) is put last in
+// Config.Middleware, so the application's insert middleware sees every
+// job first, and the cap measures the arguments as they will be stored.
+// Put middleware in Config.Middleware or Config.Plugins: River refuses
+// Config.Middleware beside its deprecated JobInsertMiddleware and
+// WorkerMiddleware fields, so setting those fails Start while the payload
+// cap is on.
 func WithRiverConfig(fn func(*river.Config)) Option {
 	return func(c *config) {
 		if fn != nil {
