@@ -140,7 +140,9 @@ func WithDatabase(name, dsn string, opts ...Option) Option {
 // bun (outside transactions) go to a healthy replica, round robin; writes,
 // transactions and raw SQL go to the primary. A replica that fails its
 // health check, or a query with a connection error, is set aside until it
-// answers again; with no healthy replica, reads go to the primary.
+// answers again; with no healthy replica, reads go to the primary. A
+// request's reads after it wrote to the database go to the primary;
+// WithStickyWrites extends that to its client's next requests.
 func WithReplicas(dsns ...string) Option {
 	return func(s *settings) { s.db.replicas = append(s.db.replicas, dsns...) }
 }

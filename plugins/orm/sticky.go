@@ -87,19 +87,16 @@ func (s *reqState) BeforeWrite(*covet.Response) {
 	if !s.anyWrite.Load() {
 		return
 	}
+	var now time.Time
 	s.mu.Lock()
-	var sticky []*Database
+	defer s.mu.Unlock()
 	for _, d := range s.wrote {
-		if d.stickyBit != 0 {
-			sticky = append(sticky, d)
+		if d.stickyBit == 0 {
+			continue
 		}
-	}
-	s.mu.Unlock()
-	if len(sticky) == 0 {
-		return
-	}
-	now := s.p.cfg.now()
-	for _, d := range sticky {
+		if now.IsZero() {
+			now = s.p.cfg.now()
+		}
 		window := d.cfg.sticky
 		until := now.UnixMilli() + window.Milliseconds()
 		// Max-Age counts whole seconds: round up, so the cookie outlives
