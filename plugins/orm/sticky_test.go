@@ -145,20 +145,62 @@ func TestStickyWritesAcrossRequests(t *testing.T) {
 	})
 }
 
-// TestStickyWritesCookieSecureOverTLS: the cookie is Secure when the client
-// used HTTPS, as covet.Context.Scheme tells.
-func TestStickyWritesCookieSecureOverTLS(t *testing.T) {
-	db := ormtest.New(t, ormtest.Dialects[0])
-	app := stickyApp(t, db, newTestClock(), time.Second, nil)
-	req := httptest.NewRequest(http.MethodPost, "https://example.com/write?email=tls@x", nil)
-	rec := httptest.NewRecorder()
-	app.ServeHTTP(rec, req)
-	if rec.Code != http.StatusNoContent {
-		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+// TestStickyWritesCookieSecureOverHTTPS: the cookie is Secure when the
+// client used HTTPS, as covet.Context.Scheme tells: over TLS, or through a
+// trusted proxy that says so; a client's own X-Forwarded-Proto is not
+// believed.
+func TestStickyWritesCookieSecureOverHTTPS(t *testing.T) {
+	db := ormtest.New(t, orm.SQLite)
+	migrated(t, db)
+	replica := ormtest.New(t, orm.SQLite)
+	migrated(t, replica)
+	apps := map[string]*covet.App{}
+	for _, name := range []string{"trusting", "plain"} {
+		var opts []covet.Option
+		if name == "trusting" {
+			opts = append(opts, covet.WithTrustedProxies("192.0.2.0/24"))
+		}
+		app := covet.New(append(opts, covet.WithLogger((&logBuffer{}).Logger()))...)
+		must(t, app.Install(orm.New(orm.WithDriver(db.Driver), orm.WithDSN(db.DSN),
+			orm.WithReplicas(replica.DSN), orm.WithStickyWrites(1500*time.Millisecond))))
+		app.POST("/write", func(c *covet.Context) error {
+			_, err := mustDB(c).NewInsert().Model(&User{Email: c.Query("email"), Name: "w"}).Exec(c.Context())
+			if err != nil {
+				return err
+			}
+			return c.NoContent(http.StatusNoContent)
+		})
+		start(t, app)
+		apps[name] = app
 	}
-	ck := setCookie(rec.Result(), stickyCookie)
-	if ck == nil || !ck.Secure || !ck.HttpOnly || ck.MaxAge != 1 {
-		t.Fatalf("cookie %+v, want Secure, HttpOnly, Max-Age 1", ck)
+	for _, tc := range []struct {
+		name, app, url, proto, remote string
+		secure                        bool
+	}{
+		{"tls", "plain", "https://example.com", "", "", true},
+		{"plain-http", "plain", "http://example.com", "", "", false},
+		{"trusted-proxy-https", "trusting", "http://example.com", "https", "192.0.2.1:1234", true},
+		{"trusted-proxy-http", "trusting", "http://example.com", "http", "192.0.2.1:1234", false},
+		{"untrusted-forwarded-https", "plain", "http://example.com", "https", "192.0.2.1:1234", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodPost, tc.url+"/write?email="+tc.name+"@x", nil)
+			if tc.proto != "" {
+				req.Header.Set("X-Forwarded-Proto", tc.proto)
+			}
+			if tc.remote != "" {
+				req.RemoteAddr = tc.remote
+			}
+			rec := httptest.NewRecorder()
+			apps[tc.app].ServeHTTP(rec, req)
+			if rec.Code != http.StatusNoContent {
+				t.Fatalf("status %d: %s", rec.Code, rec.Body)
+			}
+			ck := setCookie(rec.Result(), stickyCookie)
+			if ck == nil || ck.Secure != tc.secure || !ck.HttpOnly || ck.MaxAge != 2 {
+				t.Fatalf("cookie %+v, want Secure %t, HttpOnly, Max-Age 2 (1.5s rounded up)", ck, tc.secure)
+			}
+		})
 	}
 }
 
