@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"log/slog"
+	"reflect"
 	"strings"
 	"time"
 
@@ -41,6 +42,9 @@ func isWrite(e *bun.QueryEvent) bool {
 	}
 	if e.IQuery != nil {
 		if _, raw := e.IQuery.(*bun.RawQuery); !raw {
+			if sel := wrappedSelect(e.IQuery); sel != nil {
+				return !bun.IsReadOnlyQuery(sel)
+			}
 			return !bun.IsReadOnlyQuery(e.IQuery)
 		}
 	}
@@ -54,6 +58,30 @@ func isWrite(e *bun.QueryEvent) bool {
 		}
 	}
 	return true
+}
+
+// selectQueryType is the type bun's Count and Exists wrappers embed.
+var selectQueryType = reflect.TypeFor[*bun.SelectQuery]()
+
+// wrappedSelect returns the SELECT that a query of bun's own wrapping runs,
+// nil for any other query. SelectQuery.Count (and ScanAndCount, Paginate's)
+// and Exists hand their hooks an unexported struct embedding the
+// *bun.SelectQuery (countQuery, selectExistsQuery), which bun.IsReadOnlyQuery
+// does not recognise: without this, a count was taken for a write.
+func wrappedSelect(q bun.Query) *bun.SelectQuery {
+	if _, ok := q.(*bun.SelectQuery); ok {
+		return nil
+	}
+	v := reflect.ValueOf(q)
+	if v.Kind() != reflect.Struct {
+		return nil
+	}
+	f, ok := v.Type().FieldByName("SelectQuery")
+	if !ok || !f.Anonymous || f.Type != selectQueryType || len(f.Index) != 1 {
+		return nil
+	}
+	sel, _ := v.Field(f.Index[0]).Interface().(*bun.SelectQuery)
+	return sel
 }
 
 // nulMarker is what bun writes into a statement in place of a string that

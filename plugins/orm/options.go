@@ -34,6 +34,7 @@ type config struct {
 	provideDB     bool
 	drivers       map[Dialect]Driver
 	dbs           []*dbConfig
+	now           func() time.Time
 }
 
 type dbConfig struct {
@@ -46,6 +47,7 @@ type dbConfig struct {
 	maxIdleTime     time.Duration
 	poolTimeout     time.Duration
 	replicaInterval time.Duration
+	sticky          time.Duration
 	migrations      *Migrations
 	migrateOnStart  bool
 	hooks           []bun.QueryHook
@@ -59,6 +61,7 @@ func defaultConfig() config {
 		backoffMax:    5 * time.Second,
 		mapErrors:     true,
 		provideDB:     true,
+		now:           time.Now,
 	}
 }
 
@@ -137,7 +140,9 @@ func WithDatabase(name, dsn string, opts ...Option) Option {
 // bun (outside transactions) go to a healthy replica, round robin; writes,
 // transactions and raw SQL go to the primary. A replica that fails its
 // health check, or a query with a connection error, is set aside until it
-// answers again; with no healthy replica, reads go to the primary.
+// answers again; with no healthy replica, reads go to the primary. A
+// request's reads after it wrote to the database go to the primary;
+// WithStickyWrites extends that to its client's next requests.
 func WithReplicas(dsns ...string) Option {
 	return func(s *settings) { s.db.replicas = append(s.db.replicas, dsns...) }
 }
@@ -148,6 +153,48 @@ func WithReplicaCheckInterval(d time.Duration) Option {
 	return func(s *settings) {
 		if d > 0 {
 			s.db.replicaInterval = d
+		}
+	}
+}
+
+// WithStickyWrites keeps a client's reads of the database on the primary
+// for window after one of its requests wrote to it, so the next request
+// (the GET after a POST, the page a form redirects to) reads its own write
+// however far the replicas lag. Off by default; it matters only with
+// WithReplicas (a request's own reads after its write stay on the primary
+// either way).
+//
+// A request that wrote to the database answers with a cookie named
+// "orm_sticky_" followed by the database's name (HttpOnly, SameSite=Lax,
+// Path=/, Secure when the client used HTTPS as covet.Context.Scheme tells,
+// Max-Age window) holding the Unix time in milliseconds until which the
+// client's reads go to the primary. The cookie is set before the response
+// starts (a Response.OnBeforeWrite hook): a write after the handler started
+// a streamed response sets none. A later request carrying it, unexpired,
+// reads from the primary. A value that is not a number, already past, or
+// later than now+window (a client cannot pin itself to the primary for
+// longer than one window at a time) is ignored without an error.
+//
+// Clients without a cookie jar (API clients) get the Set-Cookie header
+// like any other and may send the value back in a Cookie header; otherwise
+// they read their own writes within a request only. The time comes from
+// WithClock; the app's instances must agree on it within a few
+// milliseconds, as a value set by an instance whose clock is ahead is
+// ignored by one whose clock is behind by more than the time left.
+//
+// Per database: given to New it applies to the primary database, inside
+// WithDatabase to that database. The database's name must be valid in a
+// cookie's name (Install fails otherwise). A window of 0 or less turns it off.
+func WithStickyWrites(window time.Duration) Option {
+	return func(s *settings) { s.db.sticky = max(window, 0) }
+}
+
+// WithClock sets the clock the plugin reads the time from for
+// WithStickyWrites (default time.Now), for tests. Plugin-wide.
+func WithClock(now func() time.Time) Option {
+	return func(s *settings) {
+		if !s.pluginOnly() && now != nil {
+			s.plugin.now = now
 		}
 	}
 }

@@ -24,6 +24,9 @@ type Plugin struct {
 	dbs     []*Database
 	byName  map[string]*Database
 	primary *Database
+	// sticky lists the databases with WithStickyWrites and replicas, in
+	// the order of their stickyBit.
+	sticky []*Database
 }
 
 // Database is one configured database: its bun handle, replicas and pool.
@@ -43,6 +46,13 @@ type Database struct {
 
 	lastPurge atomic.Int64
 	writeTurn chan struct{} // SQLite: one write transaction at a time
+
+	// WithStickyWrites (with replicas): the cookie's name, the name and
+	// "=" as looked for in a Cookie header, and the database's bit in a
+	// request's stickyMask; zero otherwise.
+	stickyCookie string
+	stickyNeedle string
+	stickyBit    uint64
 
 	// Figures (AppendStats): statements and failed ones since the plugin
 	// was installed; the waits of pools closed before the current one, so
@@ -85,6 +95,7 @@ func (p *Plugin) Install(app *covet.App) error {
 	}
 	p.byName = map[string]*Database{}
 	p.dbs = nil
+	p.sticky = nil
 	for _, dc := range p.cfg.dbs {
 		if dc.dsn == "" {
 			return fmt.Errorf("orm: database %q has no DSN (use orm.WithDSN)", dc.name)
@@ -103,6 +114,11 @@ func (p *Plugin) Install(app *covet.App) error {
 			labels: []covet.StatLabel{{Name: "db", Value: dc.name}}}
 		if dia == SQLite {
 			d.writeTurn = make(chan struct{}, 1)
+		}
+		if dc.sticky > 0 && len(dc.replicas) > 0 {
+			if err := p.makeSticky(d); err != nil {
+				return err
+			}
 		}
 		p.dbs = append(p.dbs, d)
 		p.byName[dc.name] = d

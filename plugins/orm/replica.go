@@ -60,13 +60,14 @@ func newReplicaSet(d *Database, dsns []string) (*replicaSet, error) {
 
 // ResolveConn implements bun.ConnResolver: a healthy replica for read-only
 // queries, nil (the primary) otherwise, and for the reads of a request
-// after it wrote to the database (read your own writes: a replica may not
-// have them yet).
+// after it wrote to the database or when its client did within the
+// WithStickyWrites window (read your own writes: a replica may not have
+// them yet).
 func (rs *replicaSet) ResolveConn(ctx context.Context, q bun.Query) bun.IConn {
 	if !bun.IsReadOnlyQuery(q) {
 		return nil
 	}
-	if st := stateFrom(ctx); st != nil && st.wroteTo(rs.d) {
+	if st := stateFrom(ctx); st != nil && (st.stickyTo(rs.d) || st.wroteTo(rs.d)) {
 		return nil
 	}
 	n := uint64(len(rs.all))

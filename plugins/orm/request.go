@@ -37,6 +37,13 @@ type reqState struct {
 	// replicas' lag.
 	wrote    []*Database
 	anyWrite atomic.Bool
+
+	// With WithStickyWrites (sticky.go): the request, for its cookies and
+	// response headers, and the bits of the databases whose reads the
+	// request's sticky cookies keep on the primary (set before the handler
+	// runs, read-only after).
+	c          *covet.Context
+	stickyMask uint64
 }
 
 // noteWrite records that the request wrote to d.
@@ -141,6 +148,9 @@ func (p *Plugin) requestMiddleware(next covet.HandlerFunc) covet.HandlerFunc {
 		stateKey.Set(c, st)
 		st.Context = c.Context()
 		c.SetContext(st)
+		if len(p.sticky) > 0 {
+			st.startSticky(c)
+		}
 		err := next(c)
 		st.finish()
 		return err
