@@ -159,7 +159,8 @@ func NewApp(cfg Config) (*covet.App, error) {
 		}
 	}
 	// One Redis client (REDIS_URL) carries the live updates between
-	// instances and holds the auth stores; the hub's broker owns it.
+	// instances and holds the auth stores, the cache's invalidations and
+	// the rate limits; the hub's broker owns it.
 	var rdb *redis.Client
 	if cfg.RedisURL != "" {
 		var err error
@@ -186,15 +187,13 @@ func NewApp(cfg Config) (*covet.App, error) {
 	}
 
 	limiterOpts := []ratelimit.Option{ratelimit.WithExemptPaths("/healthz", "/readyz")}
-	if cfg.RedisURL != "" {
-		// Under the board's prefix, as every other key: two boards on one
-		// Redis (or one user ID in two boards' databases) never share a
-		// budget.
-		backend, err := redisstore.NewURL(cfg.RedisURL, redisstore.WithCheckTimeout(cfg.redisTimeout()),
+	if rdb != nil {
+		// On the app's one Redis client (a second pool per instance would
+		// only add connections), under the board's prefix, as every other
+		// key: two boards on one Redis (or one user ID in two boards'
+		// databases) never share a budget.
+		backend := redisstore.New(rdb, redisstore.WithCheckTimeout(cfg.redisTimeout()),
 			redisstore.WithKeyPrefix(prefix+"ratelimit:"))
-		if err != nil {
-			return nil, err
-		}
 		limiterOpts = append(limiterOpts, ratelimit.WithBackend(backend))
 	}
 	if err := app.Install(ratelimit.New(limiterOpts...)); err != nil {
