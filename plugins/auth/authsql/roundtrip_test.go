@@ -91,7 +91,8 @@ func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValu
 
 // TestRoundTrips: once its statements are prepared (the first use on a
 // connection), a revocation check is one statement; a refresh Consume two,
-// a Create two; a session load or save one.
+// a Create two; a session load or save one; UseOnce of a new key one, of a
+// recorded key three (INSERT, UPDATE of an expired record, INSERT again).
 func TestRoundTrips(t *testing.T) {
 	cc := &countingConnector{dsn: "file:" + filepath.Join(t.TempDir(), "rt.db") + "?_pragma=busy_timeout(5000)"}
 	db := sql.OpenDB(cc)
@@ -126,6 +127,18 @@ func TestRoundTrips(t *testing.T) {
 		{"Consume", 2, func(k string) error { _, err := ref.Consume(ctx, "f"+k, "h"+k); return err }},
 		{"Save", 1, func(k string) error { return ses.Save(ctx, "s"+k, auth.SessionRecord{UserID: "al"}, time.Minute) }},
 		{"Load", 1, func(k string) error { _, err := ses.Load(ctx, "s"+k); return err }},
+		{"UseOnce", 1, func(k string) error {
+			if ok, err := s.UseOnce(ctx, "o"+k, time.Now().Add(time.Minute)); err != nil || !ok {
+				return errors.Join(err, errors.New("a new key refused"))
+			}
+			return nil
+		}},
+		{"UseOnce replayed", 3, func(k string) error {
+			if ok, err := s.UseOnce(ctx, "o"+k, time.Now().Add(time.Minute)); err != nil || ok {
+				return errors.Join(err, errors.New("a replay accepted"))
+			}
+			return nil
+		}},
 	}
 	for _, o := range ops { // prepares the statements
 		if err := o.f("warm"); err != nil {
