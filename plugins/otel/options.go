@@ -29,6 +29,10 @@ type config struct {
 	client   *http.Client // WithHTTPClient
 	// trusted: the requests whose trace context is read (nil: all).
 	trusted func(*http.Request) bool
+	// public, publicFn: the requests served as a public endpoint
+	// (WithPublicEndpoint, WithPublicEndpointFn).
+	public   bool
+	publicFn func(*http.Request) bool
 }
 
 func newConfig(opts []Option) *config {
@@ -109,6 +113,34 @@ func WithServiceName(name string) Option {
 //	})
 func WithTrustedTraceContext(fn func(r *http.Request) bool) Option {
 	return func(c *config) { c.trusted = fn }
+}
+
+// WithPublicEndpoint serves every request as a public endpoint's, as
+// otelhttp's option of the same name does: its server span starts a new
+// trace, sampled as a new root is, and links to the caller's span when the
+// request carries one (traceparent, or what WithPropagator reads), so a
+// trace backend still shows where the request came from while the client
+// chooses neither the trace its request joins nor whether it is sampled.
+// Unlike otelhttp, the request's baggage is not read either: the app's
+// code sees none of a client's baggage. WithTrustedTraceContext still
+// applies first: a request it refuses gets no link. Use
+// WithPublicEndpointFn to follow the context of some requests (those of
+// the app's own gateway) and not of others.
+func WithPublicEndpoint() Option {
+	return func(c *config) { c.public = true }
+}
+
+// WithPublicEndpointFn serves the requests fn accepts as WithPublicEndpoint
+// serves every request (a new root linked to the caller's span, no
+// baggage), and follows the trace context of the others. fn runs before
+// the handler, once per request; for example, public unless the peer is
+// one of the app's trusted proxies:
+//
+//	otel.WithPublicEndpointFn(func(r *http.Request) bool {
+//		return !app.TrustedProxies().Trusts(covet.ParseAddrPort(r.RemoteAddr))
+//	})
+func WithPublicEndpointFn(fn func(r *http.Request) bool) Option {
+	return func(c *config) { c.publicFn = fn }
 }
 
 // WithSkip leaves requests whose path fn accepts untraced (health checks,

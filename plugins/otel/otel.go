@@ -250,11 +250,25 @@ func (p *Plugin) traceMiddleware() covet.Middleware {
 			r := c.Request()
 			parent := c.Context()
 			ctx := parent
+			// link: on a public endpoint, the caller's span the new root
+			// links to.
+			var link trace.SpanContext
+			public := p.cfg.public || (p.cfg.publicFn != nil && p.cfg.publicFn(r))
 			if (!p.cfg.w3cOnly || len(r.Header["Traceparent"]) > 0 || len(r.Header["Baggage"]) > 0) &&
 				(p.cfg.trusted == nil || p.cfg.trusted(r)) {
 				// (The default propagators find nothing in a request
 				// without these: most requests from outside skip them.)
-				ctx = p.cfg.propagator.Extract(parent, headerCarrier(r.Header))
+				if public {
+					link = remoteSpan(p.cfg.propagator, r.Header)
+				} else {
+					ctx = p.cfg.propagator.Extract(parent, headerCarrier(r.Header))
+				}
+			}
+			if public && trace.SpanContextFromContext(parent).IsValid() {
+				// A new root whatever span the context already holds, as
+				// trace.WithNewRoot starts one (and the presampler then
+				// decides as for a root).
+				ctx = trace.ContextWithSpanContext(parent, trace.SpanContext{})
 			}
 			if p.cfg.skip != nil && p.cfg.skip(r.URL.Path) {
 				if ctx != parent {
@@ -271,7 +285,11 @@ func (p *Plugin) traceMiddleware() covet.Middleware {
 			late := false     // the start attributes are set at the end
 			if tb.ps == nil {
 				st = p.start(c.Route(), r.Method)
-				ctx, span = tb.t.Start(ctx, st.name, st.opts...)
+				opts := st.opts
+				if link.IsValid() {
+					opts = append(opts[:len(opts):len(opts)], trace.WithLinks(trace.Link{SpanContext: link}))
+				}
+				ctx, span = tb.t.Start(ctx, st.name, opts...)
 			} else if sctx, _, sampled := presample(ctx, tb.ps, tb.tp); !sampled {
 				// Presampled out: the span records nothing and its End
 				// does nothing, so neither a deferred end (for a panic)
@@ -284,12 +302,19 @@ func (p *Plugin) traceMiddleware() covet.Middleware {
 			} else if st = p.start(c.Route(), r.Method); tb.fx != nil {
 				ctx, span = tb.fx.startFast(ctx, sctx, st.name)
 				late = true
+				if link.IsValid() {
+					span.AddLink(trace.Link{SpanContext: link}) // hands the span to the SDK
+				}
 			} else {
 				var started context.Context
 				// The sampler is decided (ratio, on, off: it reads no
 				// attributes), so method and route join the attributes set
 				// at the end: one slice for all of them in the span.
-				started, span = tb.t.Start(sctx, st.name, st.lateOpts...)
+				opts := st.lateOpts
+				if link.IsValid() {
+					opts = append(opts[:len(opts):len(opts)], trace.WithLinks(trace.Link{SpanContext: link}))
+				}
+				started, span = tb.t.Start(sctx, st.name, opts...)
 				late = true
 				if sctx != ctx {
 					// Leave the trace ID handed to the SDK out of the
@@ -553,6 +578,17 @@ var (
 	_ covet.Starter = (*Plugin)(nil)
 	_ covet.Stopper = (*Plugin)(nil)
 )
+
+// remoteSpan returns the remote span context the request's headers carry
+// (invalid when none), read with the propagator but kept out of the
+// request's context: a public endpoint links to it (WithPublicEndpoint).
+func remoteSpan(prop propagation.TextMapPropagator, h http.Header) trace.SpanContext {
+	sc := trace.SpanContextFromContext(prop.Extract(context.Background(), headerCarrier(h)))
+	if !sc.IsRemote() {
+		return trace.SpanContext{}
+	}
+	return sc
+}
 
 // headerCarrier reads propagation fields from request headers without
 // canonicalizing the propagators' lower-case names on each request

@@ -62,35 +62,21 @@ func clientIP(req *http.Request, tp *proxy.Trusted) netip.Addr {
 	return tp.Resolve(req).ClientIP
 }
 
-func parsePrefixes(list []string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
+// prefixSet parses IP addresses and CIDR prefixes ("10.0.0.0/8",
+// "127.0.0.1") with core's parser, the one behind the app's trusted
+// proxies, into a set whose Trusts method tells membership (its header is
+// unused). The error names the first entry that is neither.
+func prefixSet(list []string) (*proxy.Trusted, error) {
+	set, err := proxy.New("", list...)
+	if err == nil {
+		return set, nil
+	}
 	for _, s := range list {
-		s = strings.TrimSpace(s)
-		if strings.Contains(s, "/") {
-			p, err := netip.ParsePrefix(s)
-			if err != nil {
-				return nil, fmt.Errorf("ratelimit: %q is not an IP or CIDR prefix", s)
-			}
-			out = append(out, p.Masked())
-			continue
-		}
-		a, err := netip.ParseAddr(s)
-		if err != nil {
-			return nil, fmt.Errorf("ratelimit: %q is not an IP or CIDR prefix", s)
-		}
-		a = a.Unmap()
-		out = append(out, netip.PrefixFrom(a, a.BitLen()))
-	}
-	return out, nil
-}
-
-func contains(prefixes []netip.Prefix, a netip.Addr) bool {
-	for _, p := range prefixes {
-		if p.Contains(a) {
-			return true
+		if _, e := proxy.New("", s); e != nil {
+			return nil, fmt.Errorf("ratelimit: %q is not an IP or CIDR prefix", strings.TrimSpace(s))
 		}
 	}
-	return false
+	return nil, fmt.Errorf("ratelimit: %w", err)
 }
 
 // keyOf returns the key text of a client address: IPv4 addresses as they

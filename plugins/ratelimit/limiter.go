@@ -15,6 +15,7 @@ import (
 	"time"
 
 	covet "github.com/covetgo/covet/core"
+	"github.com/covetgo/covet/core/proxy"
 )
 
 // Limiter is the rate-limiting plugin. Install it with App.Install: it adds
@@ -46,8 +47,11 @@ type config struct {
 	def       *Policy
 	exempt    map[string]bool
 	exemptPre []string
-	exemptIPs []netip.Prefix
-	err       error
+	// exemptCIDRs are WithExemptIPs' entries, checked as they are given;
+	// New builds exemptIPs from them.
+	exemptCIDRs []string
+	exemptIPs   *proxy.Trusted // nil: none
+	err         error
 }
 
 func defaultConfig() config { return config{resolver: ipResolver{v6Prefix: 64}} }
@@ -75,7 +79,7 @@ func WithBackend(b Backend) Option {
 // core (package core/proxy) either way.
 func WithTrustedProxies(cidrs ...string) Option {
 	return func(l *config) {
-		if _, err := parsePrefixes(cidrs); err != nil {
+		if _, err := prefixSet(cidrs); err != nil {
 			l.setErr(err)
 			return
 		}
@@ -130,12 +134,11 @@ func WithExemptPaths(paths ...string) Option {
 // client IP as resolved through trusted proxies) from every limit.
 func WithExemptIPs(cidrs ...string) Option {
 	return func(l *config) {
-		p, err := parsePrefixes(cidrs)
-		if err != nil {
+		if _, err := prefixSet(cidrs); err != nil {
 			l.setErr(err)
 			return
 		}
-		l.exemptIPs = append(l.exemptIPs, p...)
+		l.exemptCIDRs = append(l.exemptCIDRs, cidrs...)
 	}
 }
 
@@ -155,6 +158,10 @@ func New(opts ...Option) *Limiter {
 	}
 	if err := l.resolver.build(); err != nil {
 		l.setErr(err)
+	}
+	if len(l.exemptCIDRs) > 0 {
+		// The entries were checked by WithExemptIPs.
+		l.exemptIPs, _ = prefixSet(l.exemptCIDRs)
 	}
 	if l.backend == nil {
 		l.backend = NewMemory()
@@ -404,9 +411,9 @@ func (l *Limiter) isExempt(c *covet.Context) bool {
 			return true
 		}
 	}
-	if len(l.exemptIPs) > 0 {
+	if l.exemptIPs != nil {
 		a := clientIP(r, l.resolver.proxies(c.App()))
-		if a.IsValid() && contains(l.exemptIPs, a) {
+		if a.IsValid() && l.exemptIPs.Trusts(a) {
 			return true
 		}
 	}

@@ -338,6 +338,8 @@ func TestConfigurationErrors(t *testing.T) {
 	}{
 		{"bad trusted proxy", New(WithTrustedProxies("10.0.0.0/33")), nil, `"10.0.0.0/33" is not an IP or CIDR prefix`},
 		{"bad exempt IP", New(WithExemptIPs("localhost")), nil, `"localhost" is not an IP or CIDR prefix`},
+		{"zoned exempt IP", New(WithExemptIPs("192.0.2.1", "fe80::1%eth0")), nil, `"fe80::1%eth0" is not an IP or CIDR prefix`},
+		{"zoned trusted proxy", New(WithTrustedProxies("fe80::1%eth0")), nil, `"fe80::1%eth0" is not an IP or CIDR prefix`},
 		{"bad IPv6 prefix", New(WithIPv6Prefix(0)), nil, "IPv6 prefix /0"},
 		{"invalid default policy", New(WithDefaultPolicy(bad)), nil, "has no limits"},
 		{"invalid route policy", New(), func(app *covet.App) { app.GET("/x", ok).With(Apply(bad)) }, "route GET /x"},

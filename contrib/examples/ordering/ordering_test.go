@@ -96,10 +96,7 @@ func TestAnyOrder(t *testing.T) {
 				}
 				return c.JSON(http.StatusOK, u)
 			})
-			if err := app.Start(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = app.Stop(context.Background()) })
+			covettest.Start(t, app)
 			cl := covettest.New(t, app)
 			cl.Post("/users").Query("email", "a@example.com").Do().ExpectStatus(http.StatusCreated)
 			cl.Post("/users").Query("email", "a@example.com").Do().ExpectStatus(http.StatusConflict).

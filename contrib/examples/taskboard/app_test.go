@@ -26,10 +26,7 @@ func startApp(t *testing.T, dsn string) (*covet.App, *covettest.Client) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := app.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { app.Stop(context.Background()) })
+	covettest.Start(t, app)
 	return app, covettest.New(t, app)
 }
 
@@ -205,10 +202,7 @@ func TestCORSAndWriteLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := app.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { app.Stop(context.Background()) })
+	covettest.Start(t, app)
 	cl := covettest.New(t, app)
 	_, as := signUp(t, cl, "Ada", "ada@example.com")
 	cl.Options("/api/v1/tasks").Header("Origin", "https://board.example.com").

@@ -39,10 +39,7 @@ func TestAssignNotificationJob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := app.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { app.Stop(context.Background()) })
+	covettest.Start(t, app)
 	cl := covettest.New(t, app)
 	count := func() (n int) {
 		if err := db.QueryRowContext(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'task_assigned'`).Scan(&n); err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -103,10 +102,7 @@ func TestWriteLimitPerUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := app.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { app.Stop(context.Background()) })
+	covettest.Start(t, app)
 	cl := covettest.New(t, app)
 	_, ada := signUp(t, cl, "Ada", "ada@example.com") // 2 anonymous writes from this IP
 	for i := 0; i < 3; i++ {
@@ -172,10 +168,7 @@ func TestOIDCLogin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := app.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { app.Stop(context.Background()) })
+	covettest.Start(t, app)
 	for range 2 { // the second login finds the linked user
 		cl := covettest.NewServer(t, app)
 		res := cl.Get("/auth/fake/login?next=/api/v1/users/me").Do().ExpectStatus(302)

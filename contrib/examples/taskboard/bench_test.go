@@ -66,12 +66,7 @@ func newBenchBoard(b *testing.B) *benchBoard {
 	if err != nil {
 		b.Fatal(err)
 	}
-	sctx, scancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer scancel()
-	if err := app.Start(sctx); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = app.Stop(context.Background()) })
+	covettest.Start(b, app)
 	bb := &benchBoard{app: app}
 	bb.mustDo(b, http.MethodPost, "/api/v1/users", "application/json",
 		`{"name":"Ada","email":"ada@example.com","password":"analytical engine"}`, http.StatusCreated)

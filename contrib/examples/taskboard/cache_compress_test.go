@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -32,10 +31,7 @@ func TestCompressionOnTaskboardPages(t *testing.T) {
 	if err := app.Install(compress.New()); err != nil {
 		t.Fatal(err)
 	}
-	if err := app.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { app.Stop(context.Background()) })
+	covettest.Start(t, app)
 	cl := covettest.NewServer(t, app)
 	uiSignIn(t, cl) // Ada, signed in through the form: the board page needs a session
 	bearer := "Bearer " + token(t, cl, "ada@example.com", "password-of-Ada").AccessToken

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -78,10 +77,7 @@ func TestResponseCacheLoad(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := app.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { app.Stop(context.Background()) })
+		covettest.Start(t, app)
 		tg := &target{cached: cached, app: app, srv: httptest.NewServer(app)}
 		t.Cleanup(tg.srv.Close)
 		cl := covettest.New(t, app)

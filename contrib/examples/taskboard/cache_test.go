@@ -178,10 +178,7 @@ func TestResponseCacheAcrossInstances(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := app.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { app.Stop(context.Background()) })
+		covettest.Start(t, app)
 		c, _ := app.Plugin("cache").(*cache.Cache)
 		for deadline := time.Now().Add(30 * time.Second); !c.Subscribed(); time.Sleep(10 * time.Millisecond) {
 			if time.Now().After(deadline) {

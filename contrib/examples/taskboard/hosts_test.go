@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -20,10 +19,7 @@ func TestDNSRebindingRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := app.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { app.Stop(context.Background()) })
+	covettest.Start(t, app)
 	cl := covettest.NewServer(t, app)
 	u, _ := url.Parse(cl.URL())
 
@@ -73,10 +69,7 @@ func TestAllowedHostsSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := app.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { app.Stop(context.Background()) })
+	covettest.Start(t, app)
 	cl := covettest.New(t, app)
 	cl.Get("/api/v1/tasks").Host("board.example.com").Do().ExpectStatus(http.StatusOK)
 	cl.Get("/api/v1/tasks").Host("eu.board.example.com").Do().ExpectStatus(http.StatusOK)

@@ -1,13 +1,13 @@
 package main
 
 import (
-	"context"
 	"crypto/tls"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
+	"github.com/covetgo/covet/core/covettest"
 	"github.com/covetgo/covet/plugins/orm/ormtest"
 )
 
@@ -19,10 +19,7 @@ func TestLangCookieSecureOverHTTPS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := app.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { app.Stop(context.Background()) })
+	covettest.Start(t, app)
 	for _, https := range []bool{true, false} {
 		r := httptest.NewRequest(http.MethodGet, "/lang/de", nil)
 		r.Host = "board.example.com"

@@ -11,6 +11,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/covetgo/covet/core/covettest"
 	"github.com/covetgo/covet/plugins/orm"
 	"github.com/covetgo/covet/plugins/orm/ormtest"
 	"github.com/covetgo/covet/plugins/ratelimit"
@@ -28,10 +29,7 @@ func TestTaskListUsesIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if err := app.Start(ctx); err != nil { // migrates
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { app.Stop(context.Background()) })
+	covettest.Start(t, app) // migrates
 
 	bdb, err := orm.Open(ctx, db.DSN, drivers...)
 	if err != nil {

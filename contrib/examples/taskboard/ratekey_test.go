@@ -49,10 +49,7 @@ func TestWriteLimitChecksTokenOnce(t *testing.T) {
 		u, _ := auth.Principal(c)
 		return c.Text(http.StatusOK, u.ID)
 	}).With(auth.Required(auth.SchemeBearer, auth.SchemeSession))
-	if err := app.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { app.Stop(context.Background()) })
+	covettest.Start(t, app)
 	cl := covettest.New(t, app)
 
 	tok, err := a.Issue("7")

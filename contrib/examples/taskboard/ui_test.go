@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"html"
 	"log/slog"
 	"net/http"
@@ -83,10 +82,7 @@ func TestUIFlows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := app.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { app.Stop(context.Background()) })
+	covettest.Start(t, app)
 	cl := covettest.NewServer(t, app)
 	cl.Get("/board").Header("Accept", "text/html").Do().ExpectStatus(303).ExpectHeader("Location", "/login?next=/board")
 	page := uiSignIn(t, cl)
@@ -173,10 +169,7 @@ func TestUIFlashAcrossInstances(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := app.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { app.Stop(context.Background()) })
+		covettest.Start(t, app)
 		return covettest.NewServer(t, app)
 	}
 	a, b := start(), start()

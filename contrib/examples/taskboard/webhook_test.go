@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -57,10 +56,7 @@ func webhookApp(t *testing.T, timeout time.Duration) (cl *covettest.Client, as s
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := app.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { app.Stop(context.Background()) })
+	covettest.Start(t, app)
 	cl = covettest.New(t, app)
 	_, as = signUp(t, cl, "Ada", "ada@example.com")
 	return cl, as, fake, logs

@@ -26,6 +26,9 @@ var dialects = []struct {
 }{
 	{"postgres", openPostgres},
 	{"mysql", openMySQL},
+	// clientFoundRows=true (a common go-sql-driver setting) makes MySQL
+	// count the rows an UPDATE matched, not the rows it changed.
+	{"mysql-foundrows", openMySQLFoundRows},
 	{"sqlite", openSQLite},
 }
 
@@ -77,12 +80,20 @@ func openPostgres(t testing.TB) *sql.DB {
 
 // openMySQL creates a database on COVET_TEST_MYSQL (a go-sql-driver DSN;
 // default the local server) and drops it when the test ends.
-func openMySQL(t testing.TB) *sql.DB {
+func openMySQL(t testing.TB) *sql.DB { return openMySQLWith(t, func(*gomysql.Config) {}) }
+
+// openMySQLFoundRows is openMySQL with clientFoundRows=true in the DSN.
+func openMySQLFoundRows(t testing.TB) *sql.DB {
+	return openMySQLWith(t, func(c *gomysql.Config) { c.ClientFoundRows = true })
+}
+
+func openMySQLWith(t testing.TB, set func(*gomysql.Config)) *sql.DB {
 	t.Helper()
 	cfg, err := mysqlConfig(covettest.MySQLDSN())
 	if err != nil {
 		t.Fatalf("COVET_TEST_MYSQL: %v", err)
 	}
+	set(cfg)
 	admin := cfg.FormatDSN()
 	adm, err := sql.Open("mysql", admin)
 	if err == nil {

@@ -36,7 +36,13 @@ func (r *Refresh) Create(ctx context.Context, hash string, rec auth.RefreshRecor
 	if err != nil {
 		return fmt.Errorf("authsql: refresh create: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	// A plain INSERT ... SELECT: the count is the rows inserted on every
+	// dialect and driver setting.
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("authsql: refresh create: %w", err)
+	}
+	if n == 0 {
 		return auth.ErrRefreshRevoked
 	}
 	s.maybeSweep(ctx, sweepTokens, sweepFamilies)
@@ -71,7 +77,13 @@ func (r *Refresh) Consume(ctx context.Context, family, hash string) (auth.Refres
 	if err != nil {
 		return auth.RefreshRecord{}, fmt.Errorf("authsql: refresh consume: %w", err)
 	}
-	won, _ := res.RowsAffected()
+	// The UPDATE matches only unused rows and marks them used, so the rows
+	// it matches are the rows it changes: the count is the same whether the
+	// driver reports either (go-sql-driver/mysql's clientFoundRows).
+	won, err := res.RowsAffected()
+	if err != nil {
+		return auth.RefreshRecord{}, fmt.Errorf("authsql: refresh consume: %w", err)
+	}
 	if won == 0 {
 		var used int64
 		err := s.queryRow(ctx, s.q.tokState, hash, family, now).Scan(&used)

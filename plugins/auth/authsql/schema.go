@@ -65,9 +65,10 @@ type queries struct {
 	famInsert, tokInsert, consume, tokState, famGet, famRevoke, subjRevoke string
 	jtiUpsert, subjUpsert, revoked                                         string
 	sessUpsert, sessLoad, sessDelete, sessDeleteUser                       string
-	// onceUse records a one-time value: one row affected when it was new
-	// (or its record had expired), none when it is recorded.
-	onceUse string
+	// onceInsert records a one-time value (a duplicate-key error when it is
+	// recorded); onceTakeOver renews its record only while that has expired
+	// (Store.UseOnce).
+	onceInsert, onceTakeOver string
 	// sweep: families, tokens, jti, subjects, sessions, once.
 	sweep [6]string
 }
@@ -139,19 +140,13 @@ func buildQueries(d Dialect, p string) queries {
 		sessDelete:     "DELETE FROM " + sess + " WHERE hash = ?",
 		sessDeleteUser: "DELETE FROM " + sess + " WHERE user_id = ?",
 	}
-	// A live record keeps the row unchanged (no row affected; MySQL counts
-	// an unchanged row as 0 without CLIENT_FOUND_ROWS, go-sql-driver's
-	// default); an expired one is taken over.
-	if d == MySQL {
-		q.onceUse = "INSERT INTO " + once + " (id, expires) VALUES (?, ?) ON DUPLICATE KEY UPDATE expires = IF(expires <= ?, VALUES(expires), expires)"
-	} else {
-		q.onceUse = "INSERT INTO " + once + " (id, expires) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET expires = excluded.expires WHERE " + cur(once, "expires") + " <= ?"
-	}
+	q.onceInsert = "INSERT INTO " + once + " (id, expires) VALUES (?, ?)"
+	q.onceTakeOver = "UPDATE " + once + " SET expires = ? WHERE id = ? AND expires <= ?"
 	for i, t := range []string{fam, tok, jti, subj, sess, once} {
 		q.sweep[i] = "DELETE FROM " + t + " WHERE expires <= ?"
 	}
 	for _, s := range []*string{&q.famInsert, &q.tokInsert, &q.consume, &q.tokState, &q.famGet, &q.famRevoke, &q.subjRevoke,
-		&q.jtiUpsert, &q.subjUpsert, &q.revoked, &q.sessUpsert, &q.sessLoad, &q.sessDelete, &q.sessDeleteUser, &q.onceUse} {
+		&q.jtiUpsert, &q.subjUpsert, &q.revoked, &q.sessUpsert, &q.sessLoad, &q.sessDelete, &q.sessDeleteUser, &q.onceInsert, &q.onceTakeOver} {
 		*s = rebind(d, *s)
 	}
 	for i := range q.sweep {

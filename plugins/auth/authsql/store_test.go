@@ -28,7 +28,7 @@ func TestContracts(t *testing.T) {
 
 // TestDetectDialect: the driver names its dialect.
 func TestDetectDialect(t *testing.T) {
-	want := map[string]authsql.Dialect{"postgres": authsql.Postgres, "mysql": authsql.MySQL, "sqlite": authsql.SQLite}
+	want := map[string]authsql.Dialect{"postgres": authsql.Postgres, "mysql": authsql.MySQL, "mysql-foundrows": authsql.MySQL, "sqlite": authsql.SQLite}
 	for _, d := range dialects {
 		t.Run(d.name, func(t *testing.T) {
 			s, _ := newStore(t, d.open)
@@ -256,8 +256,9 @@ func TestKeysExact(t *testing.T) {
 	}
 }
 
-// TestUseOnce: of concurrent UseOnce calls for one key one wins, on every
-// dialect; a record past its expiry is taken over, and Sweep deletes it.
+// TestUseOnce: of concurrent UseOnce calls for one key exactly one wins,
+// on every dialect and driver setting (MySQL with clientFoundRows too); a
+// record past its expiry is taken over by exactly one of concurrent calls.
 func TestUseOnce(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d.name, func(t *testing.T) {
@@ -265,26 +266,30 @@ func TestUseOnce(t *testing.T) {
 			now.Store(time.Now().UnixNano())
 			s, _ := newStore(t, d.open, authsql.WithClock(func() time.Time { return time.Unix(0, now.Load()) }))
 			ctx := context.Background()
-			until := time.Unix(0, now.Load()).Add(10 * time.Minute)
-			const n = 8
-			var wins atomic.Int32
-			var wg sync.WaitGroup
-			for range n {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					ok, err := s.Sessions().UseOnce(ctx, "login:fake:abc", until)
-					if err != nil {
-						t.Error(err)
-					}
-					if ok {
-						wins.Add(1)
-					}
-				}()
+			// race runs n concurrent UseOnce of key and returns how many won.
+			race := func(key string, until time.Time) int32 {
+				const n = 8
+				var wins atomic.Int32
+				var wg sync.WaitGroup
+				for range n {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						ok, err := s.Sessions().UseOnce(ctx, key, until)
+						if err != nil {
+							t.Error(err)
+						}
+						if ok {
+							wins.Add(1)
+						}
+					}()
+				}
+				wg.Wait()
+				return wins.Load()
 			}
-			wg.Wait()
-			if wins.Load() != 1 {
-				t.Fatalf("%d of %d concurrent UseOnce won, want 1", wins.Load(), n)
+			until := time.Unix(0, now.Load()).Add(10 * time.Minute)
+			if w := race("login:fake:abc", until); w != 1 {
+				t.Fatalf("%d concurrent UseOnce of a new key won, want 1", w)
 			}
 			if ok, err := s.Revocation().UseOnce(ctx, "login:fake:abc", until); ok || err != nil {
 				t.Fatalf("again: %v, %v", ok, err)
@@ -293,8 +298,24 @@ func TestUseOnce(t *testing.T) {
 				t.Fatalf("another key: %v, %v", ok, err)
 			}
 			now.Add(int64(11 * time.Minute))
-			if ok, err := s.UseOnce(ctx, "login:fake:abc", until.Add(time.Hour)); !ok || err != nil {
-				t.Fatalf("after the record expired: %v, %v", ok, err)
+			if w := race("login:fake:abc", until.Add(time.Hour)); w != 1 {
+				t.Fatalf("%d concurrent UseOnce of an expired key won, want 1", w)
+			}
+			if ok, err := s.UseOnce(ctx, "login:fake:abc", until.Add(time.Hour)); ok || err != nil {
+				t.Fatalf("again after the take-over: %v, %v", ok, err)
+			}
+			// An expiry already past is recorded for a second (as authredis
+			// does), not taken for "never recorded".
+			past := time.Unix(0, now.Load()).Add(-time.Minute)
+			if w := race("login:fake:past", past); w != 1 {
+				t.Fatalf("%d concurrent UseOnce with an expiry in the past won, want 1", w)
+			}
+			if ok, err := s.UseOnce(ctx, "login:fake:past", past); ok || err != nil {
+				t.Fatalf("a past expiry, again at once: %v, %v", ok, err)
+			}
+			now.Add(int64(2 * time.Second))
+			if ok, err := s.UseOnce(ctx, "login:fake:past", past); !ok || err != nil {
+				t.Fatalf("a past expiry, again after a second: %v, %v", ok, err)
 			}
 		})
 	}
