@@ -11,4 +11,4 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq haproxy >/dev/null
 # The package enables a system service on port 80 where an init runs; the
 # topology starts its own haproxy with its own configuration instead.
-haproxy -v | head -1
+haproxy -v | sed -n 1p # sed reads to the end: head would close the pipe early, and pipefail turn its SIGPIPE into exit 141
