@@ -304,7 +304,11 @@ func deleteTask(c *covet.Context, in *ByID) (*struct{}, error) {
 	if err != nil {
 		return nil, err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	n, err := res.RowsAffected()
+	if err != nil { // not a missing task: a driver that cannot count is a 500, not a 404
+		return nil, err
+	}
+	if n == 0 {
 		return nil, covet.NewError(http.StatusNotFound, "no task "+strconv.FormatInt(in.ID, 10))
 	}
 	noteChange(c, TaskEvent{Op: "deleted", ID: in.ID})
