@@ -383,7 +383,10 @@ func (h *HTTPCache) primaryKey(b []byte, r *http.Request, user string) []byte {
 	if r.URL.RawPath != "" {
 		b = append(b, r.URL.RawPath...)
 	} else {
-		b = append(b, r.URL.Path...)
+		// Escaped: a decoded path may hold '?' (from %3F) or control bytes,
+		// which would make "/a%3Fb=c" the key of "/a?b=c". No allocation
+		// when nothing needs escaping.
+		b = append(b, r.URL.EscapedPath()...)
 	}
 	if q := r.URL.RawQuery; q != "" {
 		b = append(b, '?')
