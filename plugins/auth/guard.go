@@ -265,6 +265,9 @@ func (a *Auth) authenticate(c *covet.Context, schemes []string) (*User, error) {
 			if a.cfg.basic == nil {
 				continue
 			}
+			if err := oneAuthorization(c.Request()); err != nil {
+				return nil, err
+			}
 			name, pass, ok := c.Request().BasicAuth()
 			if !ok {
 				continue
@@ -290,6 +293,9 @@ func (a *Auth) authenticate(c *covet.Context, schemes []string) (*User, error) {
 
 // bearer authenticates the request's access token, if it has one.
 func (a *Auth) bearer(c *covet.Context) (u *User, present bool, err error) {
+	if err := oneAuthorization(c.Request()); err != nil {
+		return nil, true, err
+	}
 	tok, method := a.accessToken(c)
 	if tok == "" {
 		return nil, false, nil
