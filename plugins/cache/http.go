@@ -21,7 +21,10 @@ import (
 // with NewHTTP; install it (App.Install) or use its Middleware.
 //
 // What is stored: responses to GET requests without Authorization or
-// cookies (unless the route has KeyBy, or WithCookiesAllowed), with a
+// cookies (unless the route has KeyBy, or WithCookiesAllowed), on routes
+// without security requirements (RouteInfo.Security, which auth guards
+// declare: guards run inside the cache, so only KeyBy opts such a route
+// in), with a
 // storable status (WithStatuses), freshness (s-maxage, max-age, Expires,
 // For or WithDefaultTTL), no Set-Cookie, no Cache-Control no-store, private
 // or no-cache, no Vary: *, not a stream (a flushed response, text/event-stream),
@@ -145,7 +148,8 @@ func (h *HTTPCache) Middleware(next covet.HandlerFunc) covet.HandlerFunc {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			return h.invalidateOnWrite(c, next)
 		}
-		rc := h.routeConf(c.Route())
+		rt := c.Route()
+		rc := h.routeConf(rt)
 		if rc != nil && rc.off {
 			return next(c)
 		}
@@ -160,7 +164,11 @@ func (h *HTTPCache) Middleware(next covet.HandlerFunc) covet.HandlerFunc {
 				h.st.bypasses.Add(1)
 				return next(c)
 			}
-		} else if len(hdr["Authorization"]) > 0 || (!h.cfg.cookiesOK && len(hdr["Cookie"]) > 0) {
+		} else if len(hdr["Authorization"]) > 0 || (!h.cfg.cookiesOK && len(hdr["Cookie"]) > 0) || (rt != nil && len(rt.Security) > 0) {
+			// A route with security requirements has guards, and they
+			// run inside the cache: a response stored for a request they
+			// let through (an API key in its own header) would be served
+			// to requests they never saw. KeyBy opts such a route in.
 			h.st.bypasses.Add(1)
 			return next(c)
 		}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	covet "github.com/covetgo/covet/core"
 )
@@ -43,5 +44,78 @@ func TestHTTPEncodedQuestionMarkIsNotAQuery(t *testing.T) {
 	// An unsafe request to the encoded path evicts its own entry, not the other.
 	if w := ta.do("GET", "/hello/bob%3Fadmin=1"); w.Body.String() != "hello bob?admin=1" {
 		t.Fatalf("in process: %q", w.Body)
+	}
+}
+
+// TestHTTPGuardedRoutesNotShared: route guards (auth's Required, Optional,
+// Roles) run inside the response cache, so a response stored for a request
+// the guard let through was served to requests the guard never saw. An API
+// key in its own header (not Authorization, not a cookie) made the key's
+// response everyone's. Routes that declare security requirements are now
+// passed through unless KeyBy says whose response it is.
+func TestHTTPGuardedRoutesNotShared(t *testing.T) {
+	ta := newTestApp(t, nil)
+	guard := func(optional bool) covet.Middleware {
+		return func(next covet.HandlerFunc) covet.HandlerFunc {
+			return func(c *covet.Context) error {
+				if c.Request().Header.Get("X-Api-Key") != "k-secret" && !optional {
+					return covet.NewError(401, "authentication required")
+				}
+				return next(c)
+			}
+		}
+	}
+	secret := func(c *covet.Context) error {
+		c.SetHeader("Cache-Control", "max-age=60")
+		if c.Request().Header.Get("X-Api-Key") == "k-secret" {
+			return c.Text(200, "the key holder's data")
+		}
+		return c.Text(200, "public data")
+	}
+	ta.app.GET("/required", secret).Security("apiKey").Use(guard(false))
+	ta.app.GET("/optional", secret).Security("").Security("apiKey").Use(guard(true))
+	ta.app.GET("/guarded-for", secret).Security("apiKey").Use(guard(false)).With(Route(For(time.Minute)))
+	ta.app.GET("/keyed", secret).Security("apiKey").Use(guard(false)).
+		With(Route(KeyBy(func(c *covet.Context) string { return c.Request().Header.Get("X-Api-Key") })))
+	srv := httptest.NewServer(ta.app)
+	t.Cleanup(srv.Close)
+	get := func(path, key string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest("GET", srv.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if key != "" {
+			req.Header.Set("X-Api-Key", key)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	for _, path := range []string{"/required", "/optional", "/guarded-for"} {
+		if code, body := get(path, "k-secret"); code != 200 || body != "the key holder's data" {
+			t.Fatalf("%s with the key: %d %q", path, code, body)
+		}
+		code, body := get(path, "")
+		if body == "the key holder's data" {
+			t.Fatalf("%s: the key holder's response served to a request without a key (%d)", path, code)
+		}
+		if path == "/required" && code != 401 {
+			t.Fatalf("%s without a key: %d %q", path, code, body)
+		}
+	}
+	// KeyBy still opts a guarded route in, per key.
+	before := ta.h.Stats().Hits
+	get("/keyed", "k-secret")
+	get("/keyed", "k-secret")
+	if code, _ := get("/keyed", ""); code != 401 {
+		t.Fatalf("KeyBy route without a key: %d", code)
+	}
+	if ta.h.Stats().Hits != before+1 {
+		t.Fatalf("KeyBy on a guarded route: hits %d, want %d", ta.h.Stats().Hits, before+1)
 	}
 }
