@@ -50,3 +50,20 @@ func TestAttackTwoAuthorizationHeaders(t *testing.T) {
 	c2.Get("/ops").AddHeader("Authorization", basic).AddHeader("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("eve:x"))).Do().ExpectStatus(401)
 	c2.Get("/ops").AddHeader("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("eve:x"))).AddHeader("Authorization", basic).Do().ExpectStatus(401)
 }
+
+// TestAttackTwoAPIKeyHeaders: two API key headers are refused, whichever
+// is valid, like two Authorization headers.
+func TestAttackTwoAPIKeyHeaders(t *testing.T) {
+	plain, rec, err := auth.NewAPIKey("ck", "svc-1", "tasks:read")
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, _, c := newApp(t, auth.WithAPIKeys(auth.NewMemoryAPIKeys(rec), ""))
+	app.GET("/svc", func(c *covet.Context) error { return c.Text(200, auth.UserID(c)) }).With(auth.Required(auth.SchemeAPIKey))
+	app.GET("/svc-maybe", func(c *covet.Context) error { return c.Text(200, auth.UserID(c)) }).With(auth.Optional(auth.SchemeAPIKey))
+	c.Get("/svc").Header("X-API-Key", plain).Do().ExpectStatus(200).ExpectBody("svc-1")
+	for _, path := range []string{"/svc", "/svc-maybe"} {
+		c.Get(path).AddHeader("X-API-Key", plain).AddHeader("X-API-Key", "ck.0000000000000000.x").Do().ExpectStatus(401)
+		c.Get(path).AddHeader("X-API-Key", "ck.0000000000000000.x").AddHeader("X-API-Key", plain).Do().ExpectStatus(401)
+	}
+}

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -256,10 +257,16 @@ func (a *Auth) authenticate(c *covet.Context, schemes []string) (*User, error) {
 			if a.cfg.apiKeys == nil {
 				continue
 			}
-			key := c.Request().Header.Get(a.cfg.apiKeyHeader)
-			if key == "" {
+			keys := c.Request().Header.Values(a.cfg.apiKeyHeader)
+			if len(keys) > 1 {
+				// As with two Authorization headers: which one a proxy
+				// checked is unknown.
+				return nil, fmt.Errorf("%w: more than one %s header", ErrBadCredentials, a.cfg.apiKeyHeader)
+			}
+			if len(keys) == 0 || keys[0] == "" {
 				continue
 			}
+			key := keys[0]
 			u, err = a.checkAPIKey(c.Context(), key)
 		case SchemeBasic:
 			if a.cfg.basic == nil {
