@@ -163,7 +163,7 @@ func (e *engine) preflight(c *covet.Context, p *policy, h http.Header, origins [
 	if p.credentials {
 		h["Access-Control-Allow-Credentials"] = valTrue
 	}
-	h["Access-Control-Allow-Methods"] = []string{p.methodList(methods)}
+	h["Access-Control-Allow-Methods"] = []string{e.methodList(c, p, methods, origins[0])}
 	if reqHeaders := r.Header["Access-Control-Request-Headers"]; len(reqHeaders) > 0 {
 		if v := p.headerList(reqHeaders); v != "" {
 			h["Access-Control-Allow-Headers"] = []string{v}
@@ -179,8 +179,13 @@ func (e *engine) preflight(c *covet.Context, p *policy, h http.Header, origins [
 	return true
 }
 
-// methodList joins the router's methods for the path that the policy allows.
-func (p *policy) methodList(methods []string) string {
+// methodList joins the router's methods for the path that the policy p
+// allows and that the origin may use: browsers cache a preflight answer for
+// every method it lists, so a method whose route has a stricter policy (an
+// override the origin does not pass, or without credentials where p has
+// them) is left out, and the browser asks again, by a preflight that
+// policy answers, before it sends that method.
+func (e *engine) methodList(c *covet.Context, p *policy, methods []string, origin string) string {
 	var b strings.Builder
 	for _, m := range methods {
 		if p.methods != nil {
@@ -188,12 +193,39 @@ func (p *policy) methodList(methods []string) string {
 				continue
 			}
 		}
+		if !e.methodAllows(c, p, m, origin) {
+			continue
+		}
 		if b.Len() > 0 {
 			b.WriteString(", ")
 		}
 		b.WriteString(m)
 	}
 	return b.String()
+}
+
+// methodAllows reports whether the route that method m reaches on the
+// request's path has a policy at least as open to origin as p: p itself,
+// or one that allows the origin and m, with credentials if p has them. A
+// method without a route of its own (the automatic OPTIONS) follows p.
+func (e *engine) methodAllows(c *covet.Context, p *policy, m, origin string) bool {
+	rt, found := c.App().Match(m, c.Request().URL.Path)
+	if !found {
+		return true
+	}
+	q := e.routePolicy(c, &rt)
+	if q == p {
+		return true
+	}
+	if q == nil || (p.credentials && !q.credentials) || !q.allowOrigin(c, origin) {
+		return false
+	}
+	if q.methods != nil {
+		if _, ok := q.methods[m]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // headerList returns the requested headers (Access-Control-Request-Headers,
