@@ -535,7 +535,8 @@ var notStored = map[string]bool{
 }
 
 // invalidateOnWrite passes a non-GET request on and, when it succeeds, evicts the
-// stored response of its URL (RFC 9111 §4.4), with the tags the handler
+// stored response of its URL (RFC 9111 §4.4), and the writer's own entry
+// when the URL's GET route has KeyBy, with the tags the handler
 // asked for (InvalidateAfter) in the same Redis round trip. The tags are
 // invalidated whatever the handler's outcome.
 func (h *HTTPCache) invalidateOnWrite(c *covet.Context, next covet.HandlerFunc) error {
@@ -545,7 +546,17 @@ func (h *HTTPCache) invalidateOnWrite(c *covet.Context, next covet.HandlerFunc) 
 	afterKey.Delete(c)
 	var keys []string
 	if h.cfg.invalidates && err == nil && written(c) {
-		keys = []string{string(h.primaryKey(nil, c.Request(), ""))}
+		r := c.Request()
+		keys = []string{string(h.primaryKey(nil, r, ""))}
+		// On a KeyBy route the writer's own entry is under its key: the
+		// GET route's KeyBy names it from the write's credentials.
+		if rt, ok := c.App().Match(http.MethodGet, r.URL.Path); ok {
+			if rc, _ := routeKey.Get(&rt); rc != nil && rc.keyBy != nil {
+				if user := rc.keyBy(c); user != "" {
+					keys = append(keys, string(h.primaryKey(nil, r, user)))
+				}
+			}
+		}
 	}
 	if len(keys) == 0 && len(aw.tags) == 0 {
 		return err
