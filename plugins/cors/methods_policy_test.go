@@ -80,3 +80,46 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestPreflightOfAMixedPathIsNotCached: a header entry of the browser's
+// preflight cache holds for every method, and a POST needs no method entry,
+// so a cached answer allowing Content-Type on a path whose GET is open to
+// an origin let that origin POST JSON, with credentials and without a
+// preflight, to the path's POST route whose policy refuses it. A path
+// whose routes have different policies gets Access-Control-Max-Age: 0;
+// a path with one policy keeps the configured Max-Age.
+func TestPreflightOfAMixedPathIsNotCached(t *testing.T) {
+	app := covet.New()
+	h := func(c *covet.Context) error { return c.Text(http.StatusOK, "ok") }
+	open := cors.Override(cors.WithOrigins("https://*.example.com"))
+	app.GET("/notes/{id}", h).With(open)
+	app.POST("/notes/{id}", h)
+	app.GET("/pages/{id}", h).With(open)
+	app.PUT("/pages/{id}", h).With(open)
+	app.GET("/plain", h)
+	app.POST("/plain", h)
+	if err := app.Install(cors.New(
+		cors.WithOrigins("https://admin.example.com"),
+		cors.WithCredentials(true),
+		cors.WithHeaders("Content-Type", "X-Custom"),
+		cors.WithMaxAge(time.Hour),
+	)); err != nil {
+		t.Fatal(err)
+	}
+	c := covettest.NewServer(t, app)
+	for _, tt := range []struct{ path, origin, method, maxAge string }{
+		{"/notes/1", "https://blog.example.com", "GET", "0"},
+		{"/notes/1", "https://admin.example.com", "POST", "0"},
+		{"/pages/1", "https://blog.example.com", "PUT", "3600"},
+		{"/plain", "https://admin.example.com", "POST", "3600"},
+	} {
+		res := c.Options(tt.path).Header("Origin", tt.origin).Header("Access-Control-Request-Method", tt.method).
+			Header("Access-Control-Request-Headers", "content-type").Do()
+		if res.Header.Get("Access-Control-Allow-Origin") != tt.origin {
+			t.Fatalf("%s %s from %s not answered: %d %v", tt.method, tt.path, tt.origin, res.StatusCode, res.Header)
+		}
+		if got := res.Header.Get("Access-Control-Max-Age"); got != tt.maxAge {
+			t.Errorf("%s %s from %s: Max-Age %q, want %q", tt.method, tt.path, tt.origin, got, tt.maxAge)
+		}
+	}
+}

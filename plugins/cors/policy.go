@@ -44,6 +44,7 @@ var (
 	valTrue   = []string{"true"}
 	valStar   = []string{"*"}
 	valOrigin = []string{"Origin"}
+	valZero   = []string{"0"}
 )
 
 func compile(c config) (*policy, error) {
