@@ -20,7 +20,7 @@ import (
 // a Cache by RFC 9111's rules and answers later requests from it. Create it
 // with NewHTTP; install it (App.Install) or use its Middleware.
 //
-// What is stored: responses to GET requests without Authorization or
+// What is stored: responses to GET requests without a body, without Authorization or
 // cookies (unless the route has KeyBy, or WithCookiesAllowed), on routes
 // without security requirements (RouteInfo.Security, which auth guards
 // declare: guards run inside the cache, so only KeyBy opts such a route
@@ -154,6 +154,13 @@ func (h *HTTPCache) Middleware(next covet.HandlerFunc) covet.HandlerFunc {
 			return next(c)
 		}
 		if rc != nil && rc.skip != nil && rc.skip(c) {
+			h.st.bypasses.Add(1)
+			return next(c)
+		}
+		if r.ContentLength != 0 {
+			// A GET with a body (a search API's JSON query): the key
+			// does not hold the body, so one query's answer would be
+			// every other's.
 			h.st.bypasses.Add(1)
 			return next(c)
 		}

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,5 +118,54 @@ func TestHTTPGuardedRoutesNotShared(t *testing.T) {
 	}
 	if ta.h.Stats().Hits != before+1 {
 		t.Fatalf("KeyBy on a guarded route: hits %d, want %d", ta.h.Stats().Hits, before+1)
+	}
+}
+
+// TestHTTPGetWithBodyNotShared: a GET with a body (a search API taking its
+// query as JSON) is not answered from, nor stored in, the cache: the key
+// holds no body, so the first query's results were every query's.
+func TestHTTPGetWithBodyNotShared(t *testing.T) {
+	ta := newTestApp(t, nil)
+	ta.app.GET("/search", func(c *covet.Context) error {
+		c.SetHeader("Cache-Control", "public, max-age=60")
+		b, _ := io.ReadAll(c.Request().Body)
+		return c.Text(200, "results for "+string(b))
+	}).With(Route(KeyBy(func(*covet.Context) string { return "everyone" })))
+	ta.app.GET("/search2", func(c *covet.Context) error {
+		c.SetHeader("Cache-Control", "public, max-age=60")
+		b, _ := io.ReadAll(c.Request().Body)
+		return c.Text(200, "results for "+string(b))
+	})
+	srv := httptest.NewServer(ta.app)
+	t.Cleanup(srv.Close)
+	for _, path := range []string{"/search", "/search2"} {
+		for _, chunked := range []bool{false, true} {
+			for _, q := range []string{`{"q":"alice"}`, `{"q":"bob"}`} {
+				var body io.Reader = strings.NewReader(q)
+				if chunked {
+					body = io.MultiReader(body) // unknown length: sent chunked
+				}
+				req, err := http.NewRequest("GET", srv.URL+path, body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				if string(b) != "results for "+q {
+					t.Fatalf("%s (chunked %v) query %s answered %q", path, chunked, q, b)
+				}
+			}
+		}
+	}
+	// Without a body the route is cached as before.
+	ta.do("GET", "/search2")
+	n := ta.h.Stats().Hits
+	ta.do("GET", "/search2")
+	if ta.h.Stats().Hits != n+1 {
+		t.Fatal("a GET without a body was not answered from the cache")
 	}
 }
