@@ -157,10 +157,11 @@ func (h *HTTPCache) Middleware(next covet.HandlerFunc) covet.HandlerFunc {
 			h.st.bypasses.Add(1)
 			return next(c)
 		}
-		if r.ContentLength != 0 {
+		if r.ContentLength != 0 || len(r.Header["Upgrade"]) > 0 {
 			// A GET with a body (a search API's JSON query): the key
 			// does not hold the body, so one query's answer would be
-			// every other's.
+			// every other's. An upgrade (a WebSocket handshake to the
+			// URL of a page) is for the handler, not the stored page.
 			h.st.bypasses.Add(1)
 			return next(c)
 		}

@@ -169,3 +169,24 @@ func TestHTTPGetWithBodyNotShared(t *testing.T) {
 		t.Fatal("a GET without a body was not answered from the cache")
 	}
 }
+
+// TestHTTPUpgradeNotAnsweredFromCache: a WebSocket handshake to the URL of
+// a cached page (a chat page that upgrades on the same path) reaches the
+// handler; it got the stored page, and the socket never opened.
+func TestHTTPUpgradeNotAnsweredFromCache(t *testing.T) {
+	ta := newTestApp(t, nil)
+	ta.app.GET("/chat", func(c *covet.Context) error {
+		if c.Request().Header.Get("Upgrade") != "" {
+			c.SetHeader("Cache-Control", "no-store")
+			return c.Text(http.StatusOK, "upgrade")
+		}
+		return c.Text(200, "chat page")
+	}).With(Route(For(time.Minute)))
+	ta.do("GET", "/chat")
+	if w := ta.do("GET", "/chat"); w.Body.String() != "chat page" || w.Header().Get("Age") == "" {
+		t.Fatalf("page not cached: %q %v", w.Body, w.Header())
+	}
+	if w := ta.do("GET", "/chat", "Connection", "Upgrade", "Upgrade", "websocket"); w.Body.String() != "upgrade" {
+		t.Fatalf("handshake answered from the cache: %q", w.Body)
+	}
+}
