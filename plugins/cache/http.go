@@ -20,15 +20,15 @@ import (
 // a Cache by RFC 9111's rules and answers later requests from it. Create it
 // with NewHTTP; install it (App.Install) or use its Middleware.
 //
-// What is stored: responses to GET requests without a body, without Authorization or
-// cookies (unless the route has KeyBy, or WithCookiesAllowed), on routes
-// without security requirements (RouteInfo.Security, which auth guards
-// declare: guards run inside the cache, so only KeyBy opts such a route
-// in), with a
-// storable status (WithStatuses), freshness (s-maxage, max-age, Expires,
-// For or WithDefaultTTL), no Set-Cookie, no Cache-Control no-store, private
-// or no-cache, no Vary: *, not a stream (a flushed response, text/event-stream),
-// and a body within WithMaxBodySize.
+// What is stored: responses to GET requests without a body and without
+// Upgrade, without Authorization or cookies (unless the route has KeyBy,
+// or WithCookiesAllowed), on routes without security requirements
+// (RouteInfo.Security, which auth guards declare: guards run inside the
+// cache, so only KeyBy opts such a route in), with a storable status
+// (WithStatuses), freshness (s-maxage, max-age, Expires, For or
+// WithDefaultTTL), no Set-Cookie, no Cache-Control no-store, private or
+// no-cache, no Vary: *, not a stream (a flushed response,
+// text/event-stream), and a body within WithMaxBodySize.
 //
 // The key is the host, the path, the query with its parameters sorted by
 // name (values of one name keep their order; a segment with ';' stays as
