@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -39,7 +40,8 @@ import (
 //
 // Answers from the cache carry Age, the stored ETag (a strong one computed
 // from the body when the handler set none) and Last-Modified, and become
-// 304 Not Modified for a matching If-None-Match or If-Modified-Since.
+// 304 Not Modified for a matching If-None-Match or If-Modified-Since; a
+// Range request on a stored 200 gets its range of the stored body.
 //
 // Middleware outside the cache runs on every request; the headers it sets
 // are its own and are not stored. Middleware inside it is replayed.
@@ -340,6 +342,14 @@ func (h *HTTPCache) serve(c *covet.Context, s *stored, now int64) error {
 		delete(out, "Content-Length")
 		delete(out, "Content-Type")
 		res.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	if len(r.Header["Range"]) > 0 && s.status == http.StatusOK && len(out["Content-Encoding"]) == 0 {
+		// Ranges of the stored body (RFC 9111 §3.4), with If-Range
+		// against the stored validators: a media player's or a resumed
+		// download's range gets its 206, as from the handler.
+		delete(out, "Content-Length")
+		http.ServeContent(res, r, "", s.lastMod, bytes.NewReader(s.body))
 		return nil
 	}
 	res.WriteHeader(s.status)
