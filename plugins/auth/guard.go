@@ -2,6 +2,7 @@ package auth
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -256,14 +257,23 @@ func (a *Auth) authenticate(c *covet.Context, schemes []string) (*User, error) {
 			if a.cfg.apiKeys == nil {
 				continue
 			}
-			key := c.Request().Header.Get(a.cfg.apiKeyHeader)
-			if key == "" {
+			keys := c.Request().Header.Values(a.cfg.apiKeyHeader)
+			if len(keys) > 1 {
+				// As with two Authorization headers: which one a proxy
+				// checked is unknown.
+				return nil, fmt.Errorf("%w: more than one %s header", ErrBadCredentials, a.cfg.apiKeyHeader)
+			}
+			if len(keys) == 0 || keys[0] == "" {
 				continue
 			}
+			key := keys[0]
 			u, err = a.checkAPIKey(c.Context(), key)
 		case SchemeBasic:
 			if a.cfg.basic == nil {
 				continue
+			}
+			if err := oneAuthorization(c.Request()); err != nil {
+				return nil, err
 			}
 			name, pass, ok := c.Request().BasicAuth()
 			if !ok {
@@ -290,6 +300,9 @@ func (a *Auth) authenticate(c *covet.Context, schemes []string) (*User, error) {
 
 // bearer authenticates the request's access token, if it has one.
 func (a *Auth) bearer(c *covet.Context) (u *User, present bool, err error) {
+	if err := oneAuthorization(c.Request()); err != nil {
+		return nil, true, err
+	}
 	tok, method := a.accessToken(c)
 	if tok == "" {
 		return nil, false, nil

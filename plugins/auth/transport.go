@@ -3,6 +3,7 @@ package auth
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -27,6 +28,19 @@ func bearerToken(r *http.Request) (string, bool) {
 		v = strings.TrimSpace(v)
 	}
 	return v, true
+}
+
+// oneAuthorization refuses a request with more than one Authorization
+// header: the field is not a list (RFC 9110 section 11.6.2), and which one
+// counts differs between a proxy or WAF in front (often the last) and Go
+// (the first), so credentials checked by one could be swapped for others
+// read by the app. Refused, not skipped: a guard where signing in is
+// optional does not pass the request on as anonymous.
+func oneAuthorization(r *http.Request) error {
+	if len(r.Header["Authorization"]) > 1 {
+		return fmt.Errorf("%w: more than one Authorization header", ErrTokenMalformed)
+	}
+	return nil
 }
 
 // isWebSocketHandshake reports an RFC 6455 opening handshake: the only

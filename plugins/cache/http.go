@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -20,12 +21,15 @@ import (
 // a Cache by RFC 9111's rules and answers later requests from it. Create it
 // with NewHTTP; install it (App.Install) or use its Middleware.
 //
-// What is stored: responses to GET requests without Authorization or
-// cookies (unless the route has KeyBy, or WithCookiesAllowed), with a
-// storable status (WithStatuses), freshness (s-maxage, max-age, Expires,
-// For or WithDefaultTTL), no Set-Cookie, no Cache-Control no-store, private
-// or no-cache, no Vary: *, not a stream (a flushed response, text/event-stream),
-// and a body within WithMaxBodySize.
+// What is stored: responses to GET requests without a body and without
+// Upgrade, without Authorization or cookies (unless the route has KeyBy,
+// or WithCookiesAllowed), on routes without security requirements
+// (RouteInfo.Security, which auth guards declare: guards run inside the
+// cache, so only KeyBy opts such a route in), with a storable status
+// (WithStatuses), freshness (s-maxage, max-age, Expires, For or
+// WithDefaultTTL), no Set-Cookie, no Cache-Control no-store, private or
+// no-cache, no Vary: *, not a stream (a flushed response,
+// text/event-stream), and a body within WithMaxBodySize.
 //
 // The key is the host, the path, the query with its parameters sorted by
 // name (values of one name keep their order; a segment with ';' stays as
@@ -36,7 +40,8 @@ import (
 //
 // Answers from the cache carry Age, the stored ETag (a strong one computed
 // from the body when the handler set none) and Last-Modified, and become
-// 304 Not Modified for a matching If-None-Match or If-Modified-Since.
+// 304 Not Modified for a matching If-None-Match or If-Modified-Since; a
+// Range request on a stored 200 gets its range of the stored body.
 //
 // Middleware outside the cache runs on every request; the headers it sets
 // are its own and are not stored. Middleware inside it is replayed.
@@ -145,11 +150,20 @@ func (h *HTTPCache) Middleware(next covet.HandlerFunc) covet.HandlerFunc {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			return h.invalidateOnWrite(c, next)
 		}
-		rc := h.routeConf(c.Route())
+		rt := c.Route()
+		rc := h.routeConf(rt)
 		if rc != nil && rc.off {
 			return next(c)
 		}
 		if rc != nil && rc.skip != nil && rc.skip(c) {
+			h.st.bypasses.Add(1)
+			return next(c)
+		}
+		if r.ContentLength != 0 || len(r.Header["Upgrade"]) > 0 {
+			// A GET with a body (a search API's JSON query): the key
+			// does not hold the body, so one query's answer would be
+			// every other's. An upgrade (a WebSocket handshake to the
+			// URL of a page) is for the handler, not the stored page.
 			h.st.bypasses.Add(1)
 			return next(c)
 		}
@@ -160,7 +174,11 @@ func (h *HTTPCache) Middleware(next covet.HandlerFunc) covet.HandlerFunc {
 				h.st.bypasses.Add(1)
 				return next(c)
 			}
-		} else if len(hdr["Authorization"]) > 0 || (!h.cfg.cookiesOK && len(hdr["Cookie"]) > 0) {
+		} else if len(hdr["Authorization"]) > 0 || (!h.cfg.cookiesOK && len(hdr["Cookie"]) > 0) || (rt != nil && len(rt.Security) > 0) {
+			// A route with security requirements has guards, and they
+			// run inside the cache: a response stored for a request they
+			// let through (an API key in its own header) would be served
+			// to requests they never saw. KeyBy opts such a route in.
 			h.st.bypasses.Add(1)
 			return next(c)
 		}
@@ -326,6 +344,14 @@ func (h *HTTPCache) serve(c *covet.Context, s *stored, now int64) error {
 		res.WriteHeader(http.StatusNotModified)
 		return nil
 	}
+	if len(r.Header["Range"]) > 0 && s.status == http.StatusOK && len(out["Content-Encoding"]) == 0 {
+		// Ranges of the stored body (RFC 9111 §3.4), with If-Range
+		// against the stored validators: a media player's or a resumed
+		// download's range gets its 206, as from the handler.
+		delete(out, "Content-Length")
+		http.ServeContent(res, r, "", s.lastMod, bytes.NewReader(s.body))
+		return nil
+	}
 	res.WriteHeader(s.status)
 	if len(s.body) > 0 {
 		_, _ = res.Write(s.body)
@@ -383,7 +409,10 @@ func (h *HTTPCache) primaryKey(b []byte, r *http.Request, user string) []byte {
 	if r.URL.RawPath != "" {
 		b = append(b, r.URL.RawPath...)
 	} else {
-		b = append(b, r.URL.Path...)
+		// Escaped: a decoded path may hold '?' (from %3F) or control bytes,
+		// which would make "/a%3Fb=c" the key of "/a?b=c". No allocation
+		// when nothing needs escaping.
+		b = append(b, r.URL.EscapedPath()...)
 	}
 	if q := r.URL.RawQuery; q != "" {
 		b = append(b, '?')
@@ -524,7 +553,8 @@ var notStored = map[string]bool{
 }
 
 // invalidateOnWrite passes a non-GET request on and, when it succeeds, evicts the
-// stored response of its URL (RFC 9111 §4.4), with the tags the handler
+// stored response of its URL (RFC 9111 §4.4), and the writer's own entry
+// when the URL's GET route has KeyBy, with the tags the handler
 // asked for (InvalidateAfter) in the same Redis round trip. The tags are
 // invalidated whatever the handler's outcome.
 func (h *HTTPCache) invalidateOnWrite(c *covet.Context, next covet.HandlerFunc) error {
@@ -534,7 +564,17 @@ func (h *HTTPCache) invalidateOnWrite(c *covet.Context, next covet.HandlerFunc) 
 	afterKey.Delete(c)
 	var keys []string
 	if h.cfg.invalidates && err == nil && written(c) {
-		keys = []string{string(h.primaryKey(nil, c.Request(), ""))}
+		r := c.Request()
+		keys = []string{string(h.primaryKey(nil, r, ""))}
+		// On a KeyBy route the writer's own entry is under its key: the
+		// GET route's KeyBy names it from the write's credentials.
+		if rt, ok := c.App().Match(http.MethodGet, r.URL.Path); ok {
+			if rc, _ := routeKey.Get(&rt); rc != nil && rc.keyBy != nil {
+				if user := rc.keyBy(c); user != "" {
+					keys = append(keys, string(h.primaryKey(nil, r, user)))
+				}
+			}
+		}
 	}
 	if len(keys) == 0 && len(aw.tags) == 0 {
 		return err

@@ -136,9 +136,10 @@ func TagsFrom(fn func(*covet.Context) []string) RouteOption {
 	return func(r *routeConf) { r.tags = fn }
 }
 
-// KeyBy lets requests with Authorization or cookies use the cache, keyed by
-// fn's answer (a user id): one user's response is never served to another.
-// An empty answer bypasses the cache.
+// KeyBy lets requests with Authorization or cookies, and routes with
+// security requirements (auth guards), use the cache, keyed by fn's answer
+// (a user id): one user's response is never served to another. An empty
+// answer bypasses the cache.
 func KeyBy(fn func(*covet.Context) string) RouteOption {
 	return func(r *routeConf) { r.keyBy = fn }
 }

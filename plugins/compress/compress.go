@@ -140,6 +140,9 @@ func (e *engine) middleware(next covet.HandlerFunc) covet.HandlerFunc {
 				return next(c)
 			}
 		}
+		if im := r.Header["If-Match"]; len(im) > 0 {
+			e.stripIfMatch(im)
+		}
 		res := c.Response()
 		ae, ok := r.Header["Accept-Encoding"]
 		if !ok || len(r.Header["Range"]) > 0 {
@@ -197,6 +200,23 @@ func (e *engine) middleware(next covet.HandlerFunc) covet.HandlerFunc {
 			c.Logger().DebugContext(r.Context(), "compress: finishing the response", "error", ferr)
 		}
 		return nil
+	}
+}
+
+// stripIfMatch removes the codings' suffixes from the strong tags of an
+// If-Match field, in place: the tag a client got with a coded GET ("v1-br")
+// is the one it sends back on its PUT, whatever coding (if any) the PUT's
+// answer gets, and the handler compares it with its own ("v1"), as for
+// If-None-Match. If-Range keeps its suffix: the bytes a client holds of a
+// coded body are not a range of the plain one.
+func (e *engine) stripIfMatch(values []string) {
+	for j, v := range values {
+		for _, cd := range e.codings {
+			if s, changed := stripETags(v, cd.suffix); changed {
+				v = s
+			}
+		}
+		values[j] = v
 	}
 }
 

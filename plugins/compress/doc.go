@@ -23,7 +23,8 @@
 // Every response it sees gets Vary: Accept-Encoding. A coded response loses
 // Content-Length and Accept-Ranges, and its strong ETag gets a suffix naming
 // the coding ("v1" becomes "v1-br"); a request's If-None-Match carrying that
-// suffix reaches the handler without it, so its own 304 logic works. When the
+// suffix reaches the handler without it, so its own 304 logic works, and so
+// does an If-Match (a PUT's check against the tag of a coded GET). When the
 // client excludes identity and accepts none of the server's codings, the
 // answer is 406 (problem+json).
 //

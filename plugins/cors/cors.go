@@ -163,7 +163,8 @@ func (e *engine) preflight(c *covet.Context, p *policy, h http.Header, origins [
 	if p.credentials {
 		h["Access-Control-Allow-Credentials"] = valTrue
 	}
-	h["Access-Control-Allow-Methods"] = []string{p.methodList(methods)}
+	list, mixed := e.methodList(c, p, methods, origins[0])
+	h["Access-Control-Allow-Methods"] = []string{list}
 	if reqHeaders := r.Header["Access-Control-Request-Headers"]; len(reqHeaders) > 0 {
 		if v := p.headerList(reqHeaders); v != "" {
 			h["Access-Control-Allow-Headers"] = []string{v}
@@ -172,28 +173,72 @@ func (e *engine) preflight(c *covet.Context, p *policy, h http.Header, origins [
 	if p.privateNet && r.Header.Get("Access-Control-Request-Private-Network") == "true" {
 		h["Access-Control-Allow-Private-Network"] = valTrue
 	}
-	if p.maxAge != nil {
+	switch {
+	case mixed:
+		// The path's routes have different policies: the headers allowed
+		// here are p's, but a browser would reuse them (a header entry of
+		// the preflight cache is not tied to a method) for a POST to a
+		// route whose policy refuses them, sent then without a preflight.
+		// Not cached, this answer serves only the request that asked.
+		h["Access-Control-Max-Age"] = valZero
+	case p.maxAge != nil:
 		h["Access-Control-Max-Age"] = p.maxAge
 	}
 	_ = c.NoContent(http.StatusNoContent)
 	return true
 }
 
-// methodList joins the router's methods for the path that the policy allows.
-func (p *policy) methodList(methods []string) string {
+// methodList joins the router's methods for the path that the policy p
+// allows and that the origin may use: browsers cache a preflight answer for
+// every method it lists, so a method whose route has a stricter policy (an
+// override the origin does not pass, or without credentials where p has
+// them) is left out, and the browser asks again, by a preflight that
+// policy answers, before it sends that method. mixed reports that the
+// path's routes do not all share p.
+func (e *engine) methodList(c *covet.Context, p *policy, methods []string, origin string) (list string, mixed bool) {
 	var b strings.Builder
 	for _, m := range methods {
+		allows, same := e.methodAllows(c, p, m, origin)
+		mixed = mixed || !same
 		if p.methods != nil {
 			if _, ok := p.methods[m]; !ok {
 				continue
 			}
+		}
+		if !allows {
+			continue
 		}
 		if b.Len() > 0 {
 			b.WriteString(", ")
 		}
 		b.WriteString(m)
 	}
-	return b.String()
+	return b.String(), mixed
+}
+
+// methodAllows reports whether the route that method m reaches on the
+// request's path has a policy at least as open to origin as p: p itself,
+// or one that allows the origin and m, with credentials if p has them. A
+// method without a route of its own (the automatic OPTIONS) follows p.
+// same reports that the route's policy is p.
+func (e *engine) methodAllows(c *covet.Context, p *policy, m, origin string) (allows, same bool) {
+	rt, found := c.App().Match(m, c.Request().URL.Path)
+	if !found {
+		return true, true
+	}
+	q := e.routePolicy(c, &rt)
+	if q == p {
+		return true, true
+	}
+	if q == nil || (p.credentials && !q.credentials) || !q.allowOrigin(c, origin) {
+		return false, false
+	}
+	if q.methods != nil {
+		if _, ok := q.methods[m]; !ok {
+			return false, false
+		}
+	}
+	return true, false
 }
 
 // headerList returns the requested headers (Access-Control-Request-Headers,

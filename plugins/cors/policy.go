@@ -44,6 +44,7 @@ var (
 	valTrue   = []string{"true"}
 	valStar   = []string{"*"}
 	valOrigin = []string{"Origin"}
+	valZero   = []string{"0"}
 )
 
 func compile(c config) (*policy, error) {
@@ -280,7 +281,9 @@ func isToken(s string) bool {
 // the Origin header as sent.
 func (p *policy) allowOrigin(c *covet.Context, origin string) bool {
 	if origin == "null" {
-		return p.allowNull
+		// Listed, or a public "*" policy (never with credentials): a
+		// fixed answer for everyone, preflights included.
+		return p.allowNull || (p.anyOrigin && !p.credentials)
 	}
 	if p.anyOrigin {
 		return true

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"path"
 	"slices"
 	"sort"
@@ -117,32 +118,37 @@ func (in *I18n) Languages() []language.Tag { return append([]language.Tag(nil), 
 
 // Locale returns the request's language: the query parameter, else the
 // cookie, else the best match of Accept-Language, else the default. It is
-// decided once per request.
+// decided once per request. Unless the query parameter decides, the headers
+// consulted (Cookie when a language cookie is configured, Accept-Language)
+// are added to the response's Vary, for shared caches.
 func (in *I18n) Locale(c *covet.Context) language.Tag {
 	if t, ok := localeKey.Get(c); ok {
 		return t
 	}
-	var prefs []string
+	t := in.def
 	if in.query != "" {
 		if v := c.Query(in.query); v != "" {
-			prefs = append(prefs, v)
-		}
-	}
-	if in.cookie != "" {
-		if v, ok := c.Cookie(in.cookie); ok && v != "" {
-			prefs = append(prefs, v)
-		}
-	}
-	t := in.def
-	for _, p := range prefs {
-		if pt, err := language.Parse(p); err == nil {
-			if m, _, conf := in.matcher.Match(pt); conf >= language.High {
-				t = in.base(m)
-				localeKey.Set(c, t)
-				return t
+			if m, ok := in.match(v); ok {
+				// Decided by the URL: nothing to add to Vary.
+				localeKey.Set(c, m)
+				return m
 			}
 		}
 	}
+	// From here the answer depends on request headers: a shared cache
+	// (the response cache, a CDN) must key the page by them, or one
+	// visitor's language is served to everyone.
+	h := c.Response().Header()
+	if in.cookie != "" {
+		addVary(h, "Cookie")
+		if v, ok := c.Cookie(in.cookie); ok && v != "" {
+			if m, ok := in.match(v); ok {
+				localeKey.Set(c, m)
+				return m
+			}
+		}
+	}
+	addVary(h, "Accept-Language")
 	if al := c.Header("Accept-Language"); al != "" {
 		if want, _, err := language.ParseAcceptLanguage(al); err == nil && len(want) > 0 {
 			m, _, conf := in.matcher.Match(want...)
@@ -153,6 +159,32 @@ func (in *I18n) Locale(c *covet.Context) language.Tag {
 	}
 	localeKey.Set(c, t)
 	return t
+}
+
+// match returns the offered language a query parameter or cookie names,
+// when it is one (high confidence).
+func (in *I18n) match(v string) (language.Tag, bool) {
+	pt, err := language.Parse(v)
+	if err != nil {
+		return language.Tag{}, false
+	}
+	m, _, conf := in.matcher.Match(pt)
+	if conf < language.High {
+		return language.Tag{}, false
+	}
+	return in.base(m), true
+}
+
+// addVary adds name to the Vary header unless it is listed already.
+func addVary(h http.Header, name string) {
+	for _, v := range h.Values("Vary") {
+		for item := range strings.SplitSeq(v, ",") {
+			if t := strings.TrimSpace(item); t == "*" || strings.EqualFold(t, name) {
+				return
+			}
+		}
+	}
+	h.Add("Vary", name)
 }
 
 // base maps a matcher answer ("de-u-rg-chzzzz") to the offered tag it came
