@@ -185,8 +185,8 @@ func (a *App) handleError(c *Context, err error) {
 func (c *Context) HandleError(err error) { c.app.handleError(c, err) }
 
 // ProblemFor builds the problem object for an error: the status comes from a
-// StatusCoder (else 500), and for 5xx errors that are not *Error nothing of
-// the error's text is included.
+// StatusCoder (else 500; a status outside 400–599 is 500 too), and for 5xx
+// errors that are not *Error nothing of the error's text is included.
 func ProblemFor(c *Context, err error) (Problem, http.Header) {
 	status := http.StatusInternalServerError
 	e, isErr := err.(*Error) // the common case, without errors.As
@@ -195,6 +195,12 @@ func ProblemFor(c *Context, err error) (Problem, http.Header) {
 		status = e.Status
 	} else if errors.As(err, &sc) {
 		status = sc.StatusCode()
+	}
+	if status < 400 || status > 599 {
+		// Not an error status: 0 made WriteHeader panic (an empty 200 was
+		// sent), a 2xx told the client the request succeeded and a 1xx was
+		// sent as an interim response before an empty 200.
+		status = http.StatusInternalServerError
 	}
 	p := Problem{Type: "about:blank", Status: status, Title: http.StatusText(status), RequestID: c.RequestID()}
 	if c.req != nil {
