@@ -2,6 +2,7 @@ package binding
 
 import (
 	"encoding"
+	"encoding/base64"
 	"encoding/binary"
 	stdjson "encoding/json"
 	"errors"
@@ -508,6 +509,18 @@ func (s *jsonScanner) checkString(tp *TypePlan, raw []byte, esc bool) {
 			s.badValue(errNUL.Error(), nil)
 		}
 	case KindBytes:
+		if s.textOnly {
+			// What encoding/json's decoder refuses, named: its error
+			// carried no field, so the 422 said only "could not be
+			// decoded" with no field or pointer.
+			v := bstr(raw)
+			if esc {
+				v = unquoteJSON(raw)
+			}
+			if _, err := base64.StdEncoding.DecodeString(v); err != nil {
+				s.badValue("must be a base64 string", echo(v))
+			}
+		}
 	case KindText:
 		if s.textOnly {
 			v := bstr(raw)
