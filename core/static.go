@@ -69,6 +69,10 @@ func StaticHandler(fsys fs.FS, opts ...StaticOption) HandlerFunc {
 			if errors.Is(err, static.ErrNotFound) {
 				return staticNotFound()
 			}
+			var se *static.StatusError
+			if errors.As(err, &se) {
+				return NewError(se.Status, se.Detail)
+			}
 			return err
 		}
 		return nil
