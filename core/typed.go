@@ -196,7 +196,15 @@ func (tr *typedRoute) write(c *Context, out any) error {
 		return c.NoContent(status)
 	}
 	status, body := op.Prepare(c.Response(), out, status)
-	if body == nil {
+	if status < 200 || status > 599 {
+		// Not a final status: net/http panicked on some (the connection
+		// was cut with no answer), sent 1xx as an interim response before
+		// a 200, or refused the body of 101.
+		return fmt.Errorf("covet: the typed handler's output set status %d, not a final HTTP status (200-599)", status)
+	}
+	if body == nil || status == http.StatusNoContent || status == http.StatusNotModified {
+		// 204 and 304 have no body (RFC 9110 §15.3.5, §15.4.5): writing
+		// one failed after the status was sent, cutting the connection.
 		return c.NoContent(noContentStatus(status))
 	}
 	if c.app.cfg.validateOutput {
