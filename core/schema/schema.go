@@ -9,6 +9,7 @@ package schema
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/json"
 	"fmt"
 	"iter"
@@ -77,6 +78,9 @@ type Schema struct {
 	Required []string
 	// AdditionalProperties is the schema of a map's values.
 	AdditionalProperties *Schema
+	// PropertyNames is the schema of a map's keys when the binder takes
+	// only some strings (integer keys: a pattern of digits); nil for any.
+	PropertyNames *Schema
 }
 
 // MarshalJSON encodes the schema in the JSON Schema 2020-12 form: the
@@ -204,7 +208,8 @@ func (s *Schema) constraints(yield func(string, any) bool) bool {
 		s.UniqueItems && !yield("uniqueItems", true))
 }
 
-// objectKeywords yields properties, required and additionalProperties.
+// objectKeywords yields properties, required, additionalProperties and
+// propertyNames.
 func (s *Schema) objectKeywords(yield func(string, any) bool) bool {
 	if s.Properties != nil {
 		names := s.propertyNames()
@@ -217,7 +222,8 @@ func (s *Schema) objectKeywords(yield func(string, any) bool) bool {
 		}
 	}
 	return !(len(s.Required) > 0 && !yield("required", s.Required) ||
-		s.AdditionalProperties != nil && !yield("additionalProperties", s.AdditionalProperties))
+		s.AdditionalProperties != nil && !yield("additionalProperties", s.AdditionalProperties) ||
+		s.PropertyNames != nil && !yield("propertyNames", s.PropertyNames))
 }
 
 // propertyNames returns the property names in declaration order, then any
@@ -378,7 +384,7 @@ func (r *Registry) plan(tp *binding.TypePlan) *Schema {
 		}
 		return s
 	case binding.KindMap:
-		return &Schema{Type: "object", AdditionalProperties: r.plan(tp.Elem)}
+		return &Schema{Type: "object", AdditionalProperties: r.plan(tp.Elem), PropertyNames: mapKeys(tp.T.Key())}
 	case binding.KindStruct:
 		if !tp.Named {
 			return r.object(tp)
@@ -826,3 +832,22 @@ func (s *Schema) String() string {
 	}
 	return string(b)
 }
+
+// mapKeys is the schema of the keys encoding/json takes for a map with keys
+// of type k: for integer keys, digits (the binder refused {"abc": …} for a
+// map[int]T the document described as any object); nil when any string is
+// a key, or when the key type decodes itself (encoding.TextUnmarshaler).
+func mapKeys(k reflect.Type) *Schema {
+	if reflect.PointerTo(k).Implements(textUnmarshalerType) {
+		return nil
+	}
+	switch k.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return &Schema{Type: "string", Pattern: "^-?[0-9]+$"}
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return &Schema{Type: "string", Pattern: "^[0-9]+$"}
+	}
+	return nil
+}
+
+var textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
