@@ -416,7 +416,10 @@ func (a *App) finish(c *Context) {
 			c.release()
 			panic(v)
 		}
-		a.handleError(c, NewPanicError(v))
+		if a.handlePanic(c, NewPanicError(v)) {
+			c.release()
+			panic(http.ErrAbortHandler)
+		}
 		if c.abortErr != nil {
 			a.logAbort(c, c.abortErr)
 			c.release()
@@ -429,6 +432,25 @@ func (a *App) finish(c *Context) {
 		return
 	}
 	a.pool.Put(c)
+}
+
+// handlePanic hands a recovered panic to the error handler. A panic of the
+// error handler itself is answered by handleError's fallback (the default
+// problem) instead of escaping to net/http, which cut the connection; it
+// reports whether the error handler aborted the response
+// (http.ErrAbortHandler).
+func (a *App) handlePanic(c *Context, err error) (aborted bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				aborted = true
+				return
+			}
+			a.handleError(c, NewPanicError(v))
+		}
+	}()
+	a.handleError(c, err)
+	return false
 }
 
 // logAbort logs a response that failed after it started (c.abortErr); the

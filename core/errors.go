@@ -168,6 +168,13 @@ type ErrorHandler func(c *Context, err error)
 // handleError runs the error handler once per request.
 func (a *App) handleError(c *Context, err error) {
 	if c.errHandled {
+		if !c.res.written {
+			// The error handler panicked (or wrote nothing) and this is
+			// what followed: without an answer here the client got an
+			// empty 200 for a failed request.
+			DefaultErrorHandler(c, err)
+			return
+		}
 		a.logger.WarnContext(c.Context(), "covet: error after the error was handled", "error", err)
 		return
 	}
