@@ -260,6 +260,12 @@ func DefaultErrorHandler(c *Context, err error) {
 		return
 	}
 	h := res.Header()
+	for _, k := range staleHeaders {
+		// What the failed handler set for the body it meant to send: left
+		// on the problem, Content-Encoding: gzip made it unreadable ("gzip:
+		// invalid header") and Content-Disposition saved it as the file.
+		delete(h, k)
+	}
 	for k, v := range hdr {
 		h[k] = slices.Clone(v) // the error may be shared
 	}
@@ -269,6 +275,11 @@ func DefaultErrorHandler(c *Context, err error) {
 	}
 	problemjson.Write(res, &p, c.req.Method == http.MethodHead, smallBody, a.cfg.json.Marshal)
 }
+
+// staleHeaders describe the representation a failed handler was about to
+// send, not the problem written instead; an error's own headers (a 416's
+// Content-Range) are set after they are removed.
+var staleHeaders = []string{"Content-Encoding", "Content-Disposition", "Content-Range", "Etag", "ETag", "Last-Modified"}
 
 // writeDevPage renders the development error page (core/internal/devpage).
 func writeDevPage(c *Context, p Problem, err error) {

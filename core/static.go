@@ -71,7 +71,11 @@ func StaticHandler(fsys fs.FS, opts ...StaticOption) HandlerFunc {
 			}
 			var se *static.StatusError
 			if errors.As(err, &se) {
-				return NewError(se.Status, se.Detail)
+				e := NewError(se.Status, se.Detail)
+				if cr := c.Response().Header().Get("Content-Range"); cr != "" && se.Status == http.StatusRequestedRangeNotSatisfiable {
+					e = e.WithHeader("Content-Range", cr) // the error handler drops the response's own
+				}
+				return e
 			}
 			return err
 		}
