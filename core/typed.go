@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"strconv"
 
 	"github.com/covetgo/covet/core/internal/binding"
 	"github.com/covetgo/covet/core/internal/inject"
@@ -227,7 +228,13 @@ func (tr *typedRoute) write(c *Context, out any) error {
 	// A shared, never-mutated value slice spares an allocation per response
 	// (Header.Set and Add replace or copy it).
 	res := c.Response()
-	res.Header()["Content-Type"] = jsonContentType
+	h := res.Header()
+	h["Content-Type"] = jsonContentType
+	if len(b) > smallBody || res.head {
+		// As Blob: a HEAD answer carries the length GET's would (net/http
+		// cannot count a body it never sees), a large one is not chunked.
+		h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	}
 	res.WriteHeader(status)
 	_, err = res.Write(b)
 	c.keepJSON(b)
