@@ -230,9 +230,10 @@ func (tr *typedRoute) write(c *Context, out any) error {
 	res := c.Response()
 	h := res.Header()
 	h["Content-Type"] = jsonContentType
-	if len(b) > smallBody || res.head {
-		// As Blob: a HEAD answer carries the length GET's would (net/http
-		// cannot count a body it never sees), a large one is not chunked.
+	if res.head {
+		// A HEAD answer carries the length GET's would: net/http cannot
+		// count a body it never sees. (GET's large bodies stay chunked:
+		// the header would cost two allocations per response.)
 		h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	}
 	res.WriteHeader(status)
