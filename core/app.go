@@ -268,7 +268,7 @@ func (a *App) URL(name string, pairs ...any) (string, error) {
 	if rt == nil {
 		return "", fmt.Errorf("covet: no route named %q", name)
 	}
-	return urlx.Build(rt.pat.Pattern, name, pairs)
+	return urlx.Build(rt.pat.Pattern, name, pairs, rt.ent.DotSegments)
 }
 
 // Install installs plugins in order. A plugin whose Install fails is rolled
