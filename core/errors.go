@@ -211,7 +211,9 @@ func ProblemFor(c *Context, err error) (Problem, http.Header) {
 	}
 	p := Problem{Type: "about:blank", Status: status, Title: http.StatusText(status), RequestID: c.RequestID()}
 	if c.req != nil {
-		p.Instance = c.req.URL.Path
+		// A URI reference (RFC 9457 §3.1.5): the path as escaped on the
+		// wire ("/files/a%20b"); the decoded path was not one.
+		p.Instance = c.req.URL.EscapedPath()
 	}
 	var hdr http.Header
 	if isErr || errors.As(err, &e) {
