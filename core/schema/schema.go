@@ -458,22 +458,19 @@ func pkgName(t reflect.Type) string {
 }
 
 // componentBase is a type's name with generic arguments folded in, made of
-// characters OpenAPI allows in component names.
+// characters OpenAPI allows in component names: Page[User] is PageUser,
+// Page[[]string] PageStringList, Page[*string] PageNullableString,
+// Page[map[string]int] PageMapStringInt. (Slices and pointers were
+// dropped, so Page[string], Page[[]string] and Page[*string] shared a name
+// and were told apart by package path and a number in registration order:
+// adding a route renamed another's component.)
 func componentBase(t reflect.Type) string {
 	name := t.Name()
-	if i := strings.IndexByte(name, '['); i >= 0 {
-		args := name[i+1 : len(name)-1]
+	if i := strings.IndexByte(name, '['); i >= 0 && strings.HasSuffix(name, "]") {
 		var b strings.Builder
 		b.WriteString(name[:i])
-		for _, a := range strings.Split(args, ",") {
-			a = strings.TrimSpace(a)
-			if j := strings.LastIndexByte(a, '.'); j >= 0 {
-				a = a[j+1:]
-			}
-			a = strings.TrimLeft(a, "*[]")
-			if a != "" {
-				b.WriteString(strings.ToUpper(a[:1]) + a[1:])
-			}
+		for _, a := range splitTypeArgs(name[i+1 : len(name)-1]) {
+			b.WriteString(typeArgName(a))
 		}
 		name = b.String()
 	}
@@ -485,6 +482,74 @@ func componentBase(t reflect.Type) string {
 		}
 		return -1
 	}, name)
+}
+
+// splitTypeArgs splits a generic instance's type arguments at the commas
+// outside brackets (Pair[string,int], Page[Pair[string,int]]).
+func splitTypeArgs(s string) []string {
+	var out []string
+	depth, start := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '[':
+			depth++
+		case ']':
+			depth--
+		case ',':
+			if depth == 0 {
+				out = append(out, s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(out, s[start:])
+}
+
+// typeArgName names a type argument as reflect writes it (with package
+// paths) in a component name: Node for example.com/pkg.Node, StringList for
+// []string, NullableString for *string, IntArray3 for [3]int,
+// MapStringInt for map[string]int, PairStringInt for Pair[string,int].
+func typeArgName(a string) string {
+	a = strings.TrimSpace(a)
+	switch {
+	case strings.HasPrefix(a, "*"):
+		return "Nullable" + typeArgName(a[1:])
+	case strings.HasPrefix(a, "[]"):
+		return typeArgName(a[2:]) + "List"
+	case strings.HasPrefix(a, "["):
+		if j := strings.IndexByte(a, ']'); j > 0 {
+			return typeArgName(a[j+1:]) + "Array" + a[1:j]
+		}
+	case strings.HasPrefix(a, "map["):
+		depth := 0
+		for j := 3; j < len(a); j++ {
+			switch a[j] {
+			case '[':
+				depth++
+			case ']':
+				if depth--; depth == 0 {
+					return "Map" + typeArgName(a[4:j]) + typeArgName(a[j+1:])
+				}
+			}
+		}
+	}
+	base, args := a, ""
+	if i := strings.IndexByte(a, '['); i >= 0 && strings.HasSuffix(a, "]") {
+		base, args = a[:i], a[i+1:len(a)-1]
+	}
+	if j := strings.LastIndexByte(base, '.'); j >= 0 {
+		base = base[j+1:]
+	}
+	var b strings.Builder
+	if base != "" {
+		b.WriteString(strings.ToUpper(base[:1]) + base[1:])
+	}
+	if args != "" {
+		for _, x := range splitTypeArgs(args) {
+			b.WriteString(typeArgName(x))
+		}
+	}
+	return b.String()
 }
 
 // object builds an object schema from a struct plan.
