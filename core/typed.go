@@ -173,11 +173,31 @@ func customValidationError(err error) error {
 	if errors.As(err, &sc) {
 		return err
 	}
-	var fe FieldError
-	if errors.As(err, &fe) {
-		return validationError([]FieldError{fe})
+	if fes := appendFieldErrors(nil, err); len(fes) > 0 {
+		return validationError(fes)
 	}
 	return &Error{Status: http.StatusUnprocessableEntity, Detail: err.Error(), cause: err}
+}
+
+// appendFieldErrors appends every FieldError in err's tree, in order: a
+// Validate method returning errors.Join(fieldA, fieldB) lists both (only
+// the first was, as errors.As finds one).
+func appendFieldErrors(out []FieldError, err error) []FieldError {
+	switch e := err.(type) {
+	case FieldError:
+		return append(out, e)
+	case *FieldError:
+		if e != nil {
+			return append(out, *e)
+		}
+	case interface{ Unwrap() []error }:
+		for _, x := range e.Unwrap() {
+			out = appendFieldErrors(out, x)
+		}
+	case interface{ Unwrap() error }:
+		return appendFieldErrors(out, e.Unwrap())
+	}
+	return out
 }
 
 // Error lets a Validate method return a single FieldError as an error.
