@@ -268,7 +268,7 @@ func (a *App) URL(name string, pairs ...any) (string, error) {
 	if rt == nil {
 		return "", fmt.Errorf("covet: no route named %q", name)
 	}
-	return urlx.Build(rt.pat.Pattern, name, pairs)
+	return urlx.Build(rt.pat.Pattern, name, pairs, rt.ent.DotSegments)
 }
 
 // Install installs plugins in order. A plugin whose Install fails is rolled
@@ -416,7 +416,10 @@ func (a *App) finish(c *Context) {
 			c.release()
 			panic(v)
 		}
-		a.handleError(c, NewPanicError(v))
+		if a.handlePanic(c, NewPanicError(v)) {
+			c.release()
+			panic(http.ErrAbortHandler)
+		}
 		if c.abortErr != nil {
 			a.logAbort(c, c.abortErr)
 			c.release()
@@ -429,6 +432,25 @@ func (a *App) finish(c *Context) {
 		return
 	}
 	a.pool.Put(c)
+}
+
+// handlePanic hands a recovered panic to the error handler. A panic of the
+// error handler itself is answered by handleError's fallback (the default
+// problem) instead of escaping to net/http, which cut the connection; it
+// reports whether the error handler aborted the response
+// (http.ErrAbortHandler).
+func (a *App) handlePanic(c *Context, err error) (aborted bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				aborted = true
+				return
+			}
+			a.handleError(c, NewPanicError(v))
+		}
+	}()
+	a.handleError(c, err)
+	return false
 }
 
 // logAbort logs a response that failed after it started (c.abortErr); the

@@ -168,6 +168,13 @@ type ErrorHandler func(c *Context, err error)
 // handleError runs the error handler once per request.
 func (a *App) handleError(c *Context, err error) {
 	if c.errHandled {
+		if !c.res.written {
+			// The error handler panicked (or wrote nothing) and this is
+			// what followed: without an answer here the client got an
+			// empty 200 for a failed request.
+			DefaultErrorHandler(c, err)
+			return
+		}
 		a.logger.WarnContext(c.Context(), "covet: error after the error was handled", "error", err)
 		return
 	}
@@ -185,8 +192,8 @@ func (a *App) handleError(c *Context, err error) {
 func (c *Context) HandleError(err error) { c.app.handleError(c, err) }
 
 // ProblemFor builds the problem object for an error: the status comes from a
-// StatusCoder (else 500), and for 5xx errors that are not *Error nothing of
-// the error's text is included.
+// StatusCoder (else 500; a status outside 400–599 is 500 too), and for 5xx
+// errors that are not *Error nothing of the error's text is included.
 func ProblemFor(c *Context, err error) (Problem, http.Header) {
 	status := http.StatusInternalServerError
 	e, isErr := err.(*Error) // the common case, without errors.As
@@ -196,9 +203,17 @@ func ProblemFor(c *Context, err error) (Problem, http.Header) {
 	} else if errors.As(err, &sc) {
 		status = sc.StatusCode()
 	}
+	if status < 400 || status > 599 {
+		// Not an error status: 0 made WriteHeader panic (an empty 200 was
+		// sent), a 2xx told the client the request succeeded and a 1xx was
+		// sent as an interim response before an empty 200.
+		status = http.StatusInternalServerError
+	}
 	p := Problem{Type: "about:blank", Status: status, Title: http.StatusText(status), RequestID: c.RequestID()}
 	if c.req != nil {
-		p.Instance = c.req.URL.Path
+		// A URI reference (RFC 9457 §3.1.5): the path as escaped on the
+		// wire ("/files/a%20b"); the decoded path was not one.
+		p.Instance = c.req.URL.EscapedPath()
 	}
 	var hdr http.Header
 	if isErr || errors.As(err, &e) {
@@ -247,6 +262,12 @@ func DefaultErrorHandler(c *Context, err error) {
 		return
 	}
 	h := res.Header()
+	for _, k := range staleHeaders {
+		// What the failed handler set for the body it meant to send: left
+		// on the problem, Content-Encoding: gzip made it unreadable ("gzip:
+		// invalid header") and Content-Disposition saved it as the file.
+		delete(h, k)
+	}
 	for k, v := range hdr {
 		h[k] = slices.Clone(v) // the error may be shared
 	}
@@ -256,6 +277,11 @@ func DefaultErrorHandler(c *Context, err error) {
 	}
 	problemjson.Write(res, &p, c.req.Method == http.MethodHead, smallBody, a.cfg.json.Marshal)
 }
+
+// staleHeaders describe the representation a failed handler was about to
+// send, not the problem written instead; an error's own headers (a 416's
+// Content-Range) are set after they are removed.
+var staleHeaders = []string{"Content-Encoding", "Content-Disposition", "Content-Range", "Etag", "ETag", "Last-Modified"}
 
 // writeDevPage renders the development error page (core/internal/devpage).
 func writeDevPage(c *Context, p Problem, err error) {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 
 	"github.com/covetgo/covet/core/internal/lazyconn"
 )
@@ -107,10 +108,15 @@ func (r *Response) runBefore() {
 func (r *Response) Header() http.Header { return r.w.Header() }
 
 // WriteHeader sends the status line and headers (1xx other than 101 may
-// precede the final status). A second call is ignored.
+// precede the final status). A second call is ignored. A code outside
+// 100-999 panics as net/http's does, but before the response counts as
+// started, so the panic is answered with a 500 instead of a cut connection.
 func (r *Response) WriteHeader(code int) {
 	if r.written {
 		return
+	}
+	if code < 100 || code > 999 {
+		panic("covet: invalid WriteHeader code " + strconv.Itoa(code))
 	}
 	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
 		r.w.WriteHeader(code) // 103 Early Hints

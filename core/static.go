@@ -69,6 +69,14 @@ func StaticHandler(fsys fs.FS, opts ...StaticOption) HandlerFunc {
 			if errors.Is(err, static.ErrNotFound) {
 				return staticNotFound()
 			}
+			var se *static.StatusError
+			if errors.As(err, &se) {
+				e := NewError(se.Status, se.Detail)
+				if cr := c.Response().Header().Get("Content-Range"); cr != "" && se.Status == http.StatusRequestedRangeNotSatisfiable {
+					e = e.WithHeader("Content-Range", cr) // the error handler drops the response's own
+				}
+				return e
+			}
 			return err
 		}
 		return nil

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"strconv"
 
 	"github.com/covetgo/covet/core/internal/binding"
 	"github.com/covetgo/covet/core/internal/inject"
@@ -172,11 +173,31 @@ func customValidationError(err error) error {
 	if errors.As(err, &sc) {
 		return err
 	}
-	var fe FieldError
-	if errors.As(err, &fe) {
-		return validationError([]FieldError{fe})
+	if fes := appendFieldErrors(nil, err); len(fes) > 0 {
+		return validationError(fes)
 	}
 	return &Error{Status: http.StatusUnprocessableEntity, Detail: err.Error(), cause: err}
+}
+
+// appendFieldErrors appends every FieldError in err's tree, in order: a
+// Validate method returning errors.Join(fieldA, fieldB) lists both (only
+// the first was, as errors.As finds one).
+func appendFieldErrors(out []FieldError, err error) []FieldError {
+	switch e := err.(type) {
+	case FieldError:
+		return append(out, e)
+	case *FieldError:
+		if e != nil {
+			return append(out, *e)
+		}
+	case interface{ Unwrap() []error }:
+		for _, x := range e.Unwrap() {
+			out = appendFieldErrors(out, x)
+		}
+	case interface{ Unwrap() error }:
+		return appendFieldErrors(out, e.Unwrap())
+	}
+	return out
 }
 
 // Error lets a Validate method return a single FieldError as an error.
@@ -196,7 +217,15 @@ func (tr *typedRoute) write(c *Context, out any) error {
 		return c.NoContent(status)
 	}
 	status, body := op.Prepare(c.Response(), out, status)
-	if body == nil {
+	if status < 200 || status > 599 {
+		// Not a final status: net/http panicked on some (the connection
+		// was cut with no answer), sent 1xx as an interim response before
+		// a 200, or refused the body of 101.
+		return fmt.Errorf("covet: the typed handler's output set status %d, not a final HTTP status (200-599)", status)
+	}
+	if body == nil || status == http.StatusNoContent || status == http.StatusNotModified {
+		// 204 and 304 have no body (RFC 9110 §15.3.5, §15.4.5): writing
+		// one failed after the status was sent, cutting the connection.
 		return c.NoContent(noContentStatus(status))
 	}
 	if c.app.cfg.validateOutput {
@@ -219,7 +248,14 @@ func (tr *typedRoute) write(c *Context, out any) error {
 	// A shared, never-mutated value slice spares an allocation per response
 	// (Header.Set and Add replace or copy it).
 	res := c.Response()
-	res.Header()["Content-Type"] = jsonContentType
+	h := res.Header()
+	h["Content-Type"] = jsonContentType
+	if res.head {
+		// A HEAD answer carries the length GET's would: net/http cannot
+		// count a body it never sees. (GET's large bodies stay chunked:
+		// the header would cost two allocations per response.)
+		h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	}
 	res.WriteHeader(status)
 	_, err = res.Write(b)
 	c.keepJSON(b)

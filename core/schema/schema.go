@@ -9,6 +9,7 @@ package schema
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/json"
 	"fmt"
 	"iter"
@@ -77,6 +78,9 @@ type Schema struct {
 	Required []string
 	// AdditionalProperties is the schema of a map's values.
 	AdditionalProperties *Schema
+	// PropertyNames is the schema of a map's keys when the binder takes
+	// only some strings (integer keys: a pattern of digits); nil for any.
+	PropertyNames *Schema
 }
 
 // MarshalJSON encodes the schema in the JSON Schema 2020-12 form: the
@@ -204,7 +208,8 @@ func (s *Schema) constraints(yield func(string, any) bool) bool {
 		s.UniqueItems && !yield("uniqueItems", true))
 }
 
-// objectKeywords yields properties, required and additionalProperties.
+// objectKeywords yields properties, required, additionalProperties and
+// propertyNames.
 func (s *Schema) objectKeywords(yield func(string, any) bool) bool {
 	if s.Properties != nil {
 		names := s.propertyNames()
@@ -217,7 +222,8 @@ func (s *Schema) objectKeywords(yield func(string, any) bool) bool {
 		}
 	}
 	return !(len(s.Required) > 0 && !yield("required", s.Required) ||
-		s.AdditionalProperties != nil && !yield("additionalProperties", s.AdditionalProperties))
+		s.AdditionalProperties != nil && !yield("additionalProperties", s.AdditionalProperties) ||
+		s.PropertyNames != nil && !yield("propertyNames", s.PropertyNames))
 }
 
 // propertyNames returns the property names in declaration order, then any
@@ -378,7 +384,7 @@ func (r *Registry) plan(tp *binding.TypePlan) *Schema {
 		}
 		return s
 	case binding.KindMap:
-		return &Schema{Type: "object", AdditionalProperties: r.plan(tp.Elem)}
+		return &Schema{Type: "object", AdditionalProperties: r.plan(tp.Elem), PropertyNames: mapKeys(tp.T.Key())}
 	case binding.KindStruct:
 		if !tp.Named {
 			return r.object(tp)
@@ -452,22 +458,19 @@ func pkgName(t reflect.Type) string {
 }
 
 // componentBase is a type's name with generic arguments folded in, made of
-// characters OpenAPI allows in component names.
+// characters OpenAPI allows in component names: Page[User] is PageUser,
+// Page[[]string] PageStringList, Page[*string] PageNullableString,
+// Page[map[string]int] PageMapStringInt. (Slices and pointers were
+// dropped, so Page[string], Page[[]string] and Page[*string] shared a name
+// and were told apart by package path and a number in registration order:
+// adding a route renamed another's component.)
 func componentBase(t reflect.Type) string {
 	name := t.Name()
-	if i := strings.IndexByte(name, '['); i >= 0 {
-		args := name[i+1 : len(name)-1]
+	if i := strings.IndexByte(name, '['); i >= 0 && strings.HasSuffix(name, "]") {
 		var b strings.Builder
 		b.WriteString(name[:i])
-		for _, a := range strings.Split(args, ",") {
-			a = strings.TrimSpace(a)
-			if j := strings.LastIndexByte(a, '.'); j >= 0 {
-				a = a[j+1:]
-			}
-			a = strings.TrimLeft(a, "*[]")
-			if a != "" {
-				b.WriteString(strings.ToUpper(a[:1]) + a[1:])
-			}
+		for _, a := range splitTypeArgs(name[i+1 : len(name)-1]) {
+			b.WriteString(typeArgName(a))
 		}
 		name = b.String()
 	}
@@ -479,6 +482,74 @@ func componentBase(t reflect.Type) string {
 		}
 		return -1
 	}, name)
+}
+
+// splitTypeArgs splits a generic instance's type arguments at the commas
+// outside brackets (Pair[string,int], Page[Pair[string,int]]).
+func splitTypeArgs(s string) []string {
+	var out []string
+	depth, start := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '[':
+			depth++
+		case ']':
+			depth--
+		case ',':
+			if depth == 0 {
+				out = append(out, s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(out, s[start:])
+}
+
+// typeArgName names a type argument as reflect writes it (with package
+// paths) in a component name: Node for example.com/pkg.Node, StringList for
+// []string, NullableString for *string, IntArray3 for [3]int,
+// MapStringInt for map[string]int, PairStringInt for Pair[string,int].
+func typeArgName(a string) string {
+	a = strings.TrimSpace(a)
+	switch {
+	case strings.HasPrefix(a, "*"):
+		return "Nullable" + typeArgName(a[1:])
+	case strings.HasPrefix(a, "[]"):
+		return typeArgName(a[2:]) + "List"
+	case strings.HasPrefix(a, "["):
+		if j := strings.IndexByte(a, ']'); j > 0 {
+			return typeArgName(a[j+1:]) + "Array" + a[1:j]
+		}
+	case strings.HasPrefix(a, "map["):
+		depth := 0
+		for j := 3; j < len(a); j++ {
+			switch a[j] {
+			case '[':
+				depth++
+			case ']':
+				if depth--; depth == 0 {
+					return "Map" + typeArgName(a[4:j]) + typeArgName(a[j+1:])
+				}
+			}
+		}
+	}
+	base, args := a, ""
+	if i := strings.IndexByte(a, '['); i >= 0 && strings.HasSuffix(a, "]") {
+		base, args = a[:i], a[i+1:len(a)-1]
+	}
+	if j := strings.LastIndexByte(base, '.'); j >= 0 {
+		base = base[j+1:]
+	}
+	var b strings.Builder
+	if base != "" {
+		b.WriteString(strings.ToUpper(base[:1]) + base[1:])
+	}
+	if args != "" {
+		for _, x := range splitTypeArgs(args) {
+			b.WriteString(typeArgName(x))
+		}
+	}
+	return b.String()
 }
 
 // object builds an object schema from a struct plan.
@@ -826,3 +897,22 @@ func (s *Schema) String() string {
 	}
 	return string(b)
 }
+
+// mapKeys is the schema of the keys encoding/json takes for a map with keys
+// of type k: for integer keys, digits (the binder refused {"abc": …} for a
+// map[int]T the document described as any object); nil when any string is
+// a key, or when the key type decodes itself (encoding.TextUnmarshaler).
+func mapKeys(k reflect.Type) *Schema {
+	if reflect.PointerTo(k).Implements(textUnmarshalerType) {
+		return nil
+	}
+	switch k.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return &Schema{Type: "string", Pattern: "^-?[0-9]+$"}
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return &Schema{Type: "string", Pattern: "^[0-9]+$"}
+	}
+	return nil
+}
+
+var textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()

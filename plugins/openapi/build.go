@@ -433,10 +433,22 @@ func converterSchema(k covet.ParamKind) *schema.Schema {
 	return &schema.Schema{Type: "string"}
 }
 
-// narrowByConverter documents what the route's converter lets through when
-// the bound field is a string: only digits for {id:int}, and so on. It
-// returns a narrowed copy, or nil when there is nothing to add.
+// narrowByConverter documents what the route's converter lets through: only
+// digits for {id:int} bound to a string, no negative number for {id:int}
+// and {id:float} bound to a number, and so on. It returns a narrowed copy,
+// or nil when there is nothing to add.
 func narrowByConverter(sc *schema.Schema, k covet.ParamKind) *schema.Schema {
+	if (sc.Type == "integer" || sc.Type == "number") && (k == covet.ParamInt || k == covet.ParamFloat) {
+		// The converters take no sign: {id:int} bound to an int field
+		// was documented as any integer, and a client sending -5 got a
+		// 404 from the router.
+		if sc.Minimum != nil && *sc.Minimum >= 0 || sc.ExclusiveMinimum != nil && *sc.ExclusiveMinimum >= 0 {
+			return nil
+		}
+		cp := *sc
+		cp.Minimum = new(float64)
+		return &cp
+	}
 	if sc.Type != "string" || sc.Pattern != "" {
 		return nil
 	}

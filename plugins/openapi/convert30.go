@@ -15,6 +15,7 @@ import (
 //     "maximum" with the boolean form (the stricter bound wins when both
 //     are given);
 //   - "const": v becomes "enum": [v];
+//   - "propertyNames" is dropped (3.0 has no such keyword);
 //   - a "$ref" with sibling keywords (which 3.0 ignores) is wrapped:
 //     "allOf": [{"$ref": ...}] with the siblings beside it.
 //
@@ -85,6 +86,8 @@ func schema30(v any) any {
 			}
 		case "const":
 			out.set("enum", []any{val})
+		case "propertyNames":
+			// 3.0 has no keyword for map keys: the 3.1 document states them.
 		case "properties":
 			if po, ok := val.(*object); ok {
 				np := newObject()

@@ -188,7 +188,7 @@ type Multipart interface {
 // bindForm binds an urlencoded or multipart form into the input's form fields.
 func (ip *InputPlan) bindForm(r *http.Request, p unsafe.Pointer, vs *State, o Options, mp Multipart) error {
 	mt := MediaType(r)
-	var seen, bad, files uint64
+	var seen, bad, files, badFiles uint64
 	switch mt {
 	case "application/x-www-form-urlencoded":
 		if len(ip.FormFiles) > 0 {
@@ -227,10 +227,26 @@ func (ip *InputPlan) bindForm(r *http.Request, p unsafe.Pointer, vs *State, o Op
 					files |= f.Bit
 					return nil
 				}
+				if f := ip.Form.find(name); f != nil && bad&f.Bit == 0 {
+					// A file where a text field is expected: reported, as
+					// FastAPI does, not skipped into "is required".
+					vs.add(FieldError{Location: "form", Field: f.Name, Message: "must be a text field, not a file"})
+					seen |= f.Bit
+					bad |= f.Bit
+				}
 				return nil // unknown file field: skipped within the limits
 			}
 			f := ip.Form.find(name)
 			if f == nil {
+				for _, ff := range ip.FormFiles {
+					if ff.Name == name && (files|badFiles)&ff.Bit == 0 {
+						// A text part where a file is expected (no
+						// filename): it was skipped, and the handler
+						// saw no file and no error.
+						vs.add(FieldError{Location: "form", Field: ff.Name, Message: "must be a file (a part with a filename)"})
+						badFiles |= ff.Bit
+					}
+				}
 				return nil
 			}
 			var sb strings.Builder
@@ -259,7 +275,7 @@ func (ip *InputPlan) bindForm(r *http.Request, p unsafe.Pointer, vs *State, o Op
 	finishParams(ip.Form, seen, bad, p, vs)
 	for _, f := range ip.FormFiles {
 		if files&f.Bit == 0 {
-			if f.Required {
+			if f.Required && badFiles&f.Bit == 0 {
 				vs.add(FieldError{Location: "form", Field: f.Name, Message: "is required"})
 			}
 			continue

@@ -66,6 +66,9 @@ func growBody(bp *[]byte) *[]byte {
 // reading when Content-Length is over the limit, and as soon as the limit
 // is passed otherwise. Release the buffer with putBody.
 func ReadBody(r *http.Request, limit int64) (*[]byte, error) {
+	if e := ContentCoding(r); e != nil {
+		return nil, e
+	}
 	if r.ContentLength > limit {
 		return nil, BodyTooLarge(limit)
 	}
@@ -111,6 +114,29 @@ func ReadBody(r *http.Request, limit int64) (*[]byte, error) {
 	}
 	*bp = b
 	return bp, nil
+}
+
+// ContentCoding refuses a body sent with a Content-Encoding other than
+// identity: 415 with Accept-Encoding: identity (RFC 9110 §15.5.16). Core
+// does not decode request codings; left on, the coding's bytes were parsed
+// as JSON or form data (a gzip body was "malformed JSON", a body that only
+// claimed to be br was bound). Request decompression (plugins/compress)
+// decodes the body and removes the header before binding runs.
+func ContentCoding(r *http.Request) *Error {
+	ce, ok := r.Header["Content-Encoding"]
+	if !ok {
+		return nil
+	}
+	for _, v := range ce {
+		for _, c := range strings.Split(v, ",") {
+			if c = strings.TrimSpace(c); c != "" && !strings.EqualFold(c, "identity") {
+				e := newError(http.StatusUnsupportedMediaType, "request Content-Encoding "+strconv.Quote(strings.Join(ce, ", "))+" is not supported; send the body without a coding")
+				e.Header, e.HeaderValue = "Accept-Encoding", "identity"
+				return e
+			}
+		}
+	}
+	return nil
 }
 
 // readBodyError releases the buffer and turns a read error into a 413 or a 400.

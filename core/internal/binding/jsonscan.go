@@ -2,6 +2,7 @@ package binding
 
 import (
 	"encoding"
+	"encoding/base64"
 	"encoding/binary"
 	stdjson "encoding/json"
 	"errors"
@@ -508,6 +509,18 @@ func (s *jsonScanner) checkString(tp *TypePlan, raw []byte, esc bool) {
 			s.badValue(errNUL.Error(), nil)
 		}
 	case KindBytes:
+		if s.textOnly {
+			// What encoding/json's decoder refuses, named: its error
+			// carried no field, so the 422 said only "could not be
+			// decoded" with no field or pointer.
+			v := bstr(raw)
+			if esc {
+				v = unquoteJSON(raw)
+			}
+			if _, err := base64.StdEncoding.DecodeString(v); err != nil {
+				s.badValue("must be a base64 string", echo(v))
+			}
+		}
 	case KindText:
 		if s.textOnly {
 			v := bstr(raw)
@@ -731,6 +744,13 @@ func (s *jsonScanner) object(tp *TypePlan) bool {
 					}
 					// The key may point into the body: failures copy the path.
 					child, name, pushed = tp.Elem, validKey(rawKey, key, esc), true
+					if s.textOnly {
+						if msg := mapKeyProblem(tp.T.Key(), name); msg != "" {
+							s.vs.push(strings.Clone(name))
+							s.badValue(msg, echo(name))
+							s.vs.pop()
+						}
+					}
 				}
 			}
 			switch {
@@ -1066,4 +1086,34 @@ func skipWS(data []byte, pos int) int {
 		}
 	}
 	return pos
+}
+
+// mapKeyProblem says why encoding/json refuses key for a map with keys of
+// type k ("" when it takes it): found in the pass after a failed decode, so
+// the 422 names the key instead of the map with the decoder's message
+// ("cannot unmarshal number abc into Go struct field .im of type int").
+func mapKeyProblem(k reflect.Type, key string) string {
+	if reflect.PointerTo(k).Implements(textUnmarshalerT) {
+		u := reflect.New(k).Interface().(encoding.TextUnmarshaler)
+		if err := u.UnmarshalText([]byte(key)); err != nil {
+			return "is not a valid key: " + clipMessage(err.Error())
+		}
+		return ""
+	}
+	var err error
+	want := "an integer"
+	switch k.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		_, err = strconv.ParseInt(key, 10, k.Bits())
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		_, err = strconv.ParseUint(key, 10, k.Bits())
+		want = "a non-negative integer"
+	}
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, strconv.ErrRange):
+		return "is not a valid key: out of range for " + k.Kind().String()
+	}
+	return "is not a valid key: must be " + want
 }

@@ -17,6 +17,9 @@ func MultipartBoundary(r *http.Request, maxBody int64) (string, *Error) {
 	if boundary == "" {
 		return "", newError(http.StatusBadRequest, "multipart body without a boundary")
 	}
+	if e := ContentCoding(r); e != nil {
+		return "", e
+	}
 	if r.ContentLength > maxBody {
 		return "", BodyTooLarge(maxBody)
 	}

@@ -346,6 +346,22 @@ func (e *Entry) accepts(ps httprouter.Params) bool {
 	return true
 }
 
+// CleanValue reports whether v, as the value of a parameter of kind k,
+// leaves the path clean, as accepts requires: no "." or ".." value, no
+// empty, "." or ".." segment in a {p:path} value, unless the route allows
+// dot-segments. App.URL refuses the others: the path it built was
+// redirected elsewhere by dispatch, or, as a link, resolved by the browser
+// to another route ("/files/../../admin").
+func CleanValue(k Kind, v string, dotSegments bool) bool {
+	if dotSegments {
+		return true
+	}
+	if k == Path {
+		return !uncleanRest("/" + v)
+	}
+	return !(v != "" && (v[0] == '.' || backslashSeparates) && dotSegment(v))
+}
+
 // backslashSeparates is true where file paths take '\' as a separator: a
 // {name} value such as a\..\..\x is scanned there. Elsewhere a {name}
 // value with a dot-segment after a backslash starts with '.' (..\x) or is

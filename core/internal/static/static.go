@@ -104,8 +104,121 @@ func (s *Server) Serve(w http.ResponseWriter, r *http.Request, p string) error {
 		// that starts with <html> as text/html (stored XSS).
 		h.Set("Content-Type", "application/octet-stream")
 	}
-	http.ServeContent(w, r, path.Base(name), fi.ModTime(), rs)
+	if rg, ok := r.Header["Range"]; ok && len(rg) == 1 {
+		var size int64
+		if fi.Mode().IsRegular() {
+			size = fi.Size()
+		} else if size, err = rs.Seek(0, io.SeekEnd); err != nil {
+			return err
+		} else if _, err = rs.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		kept, dropped := dropZeroSuffixes(rg[0])
+		if dropped && kept == "" && size > 0 {
+			h.Set("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
+			return &StatusError{Status: http.StatusRequestedRangeNotSatisfiable, Detail: "invalid range: failed to overlap"}
+		}
+		if dropped {
+			r2 := *r
+			r2.Header = r.Header.Clone()
+			if kept == "" {
+				delete(r2.Header, "Range")
+			} else {
+				r2.Header["Range"] = []string{kept}
+			}
+			r = &r2
+		}
+	}
+	ec := &errorCatcher{w: w}
+	http.ServeContent(ec, r, path.Base(name), fi.ModTime(), rs)
+	if ec.status != 0 {
+		// http.Error's headers: the problem sets its own.
+		delete(h, "Content-Type")
+		delete(h, "X-Content-Type-Options")
+		detail := strings.TrimSpace(ec.msg.String())
+		if detail == "" {
+			detail = strings.ToLower(http.StatusText(ec.status))
+		}
+		return &StatusError{Status: ec.status, Detail: detail}
+	}
 	return nil
+}
+
+// StatusError is an error answer http.ServeContent gave (416 for a range
+// outside the file, 412 for a failed If-Match or If-Unmodified-Since, 500
+// for a failed seek), for covet to write as a problem: ServeContent wrote
+// them as text/plain.
+type StatusError struct {
+	Status int
+	Detail string
+}
+
+func (e *StatusError) Error() string { return e.Detail }
+
+// errorCatcher passes http.ServeContent's successful answers (200, 206, 304)
+// to the client and keeps its error answers for Serve to return.
+type errorCatcher struct {
+	w      http.ResponseWriter
+	status int
+	msg    strings.Builder
+}
+
+func (e *errorCatcher) Header() http.Header { return e.w.Header() }
+
+func (e *errorCatcher) WriteHeader(code int) {
+	if code >= 400 && e.status == 0 {
+		e.status = code
+		return
+	}
+	e.w.WriteHeader(code)
+}
+
+func (e *errorCatcher) Write(b []byte) (int, error) {
+	if e.status != 0 {
+		if e.msg.Len() < 512 {
+			e.msg.Write(b)
+		}
+		return len(b), nil
+	}
+	return e.w.Write(b)
+}
+
+// ReadFrom keeps the response writer's ReadFrom (sendfile for *os.File).
+func (e *errorCatcher) ReadFrom(src io.Reader) (int64, error) {
+	if rf, ok := e.w.(io.ReaderFrom); ok && e.status == 0 {
+		return rf.ReadFrom(src)
+	}
+	return io.Copy(writerOnly{e}, src)
+}
+
+// writerOnly hides errorCatcher's ReadFrom from io.Copy.
+type writerOnly struct{ io.Writer }
+
+// dropZeroSuffixes removes the suffix ranges of length zero ("-0") from a
+// Range header's byte ranges: RFC 9110 §14.1.1 calls them unsatisfiable,
+// and http.ServeContent answered one with 206 and "Content-Range: bytes
+// 6-5/6". It reports whether any was removed; kept is "" when none is left.
+func dropZeroSuffixes(v string) (kept string, dropped bool) {
+	specs, ok := strings.CutPrefix(v, "bytes=")
+	if !ok || !strings.Contains(specs, "-0") {
+		return v, false
+	}
+	var keep []string
+	for _, sp := range strings.Split(specs, ",") {
+		t := strings.TrimSpace(sp)
+		if len(t) > 1 && t[0] == '-' && strings.Trim(t[1:], "0") == "" {
+			dropped = true
+			continue
+		}
+		keep = append(keep, sp)
+	}
+	if !dropped {
+		return v, false
+	}
+	if len(keep) == 0 {
+		return "", true
+	}
+	return "bytes=" + strings.Join(keep, ","), true
 }
 
 // localRedirect answers 301 to a location relative to the request's path

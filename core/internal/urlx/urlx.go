@@ -13,8 +13,10 @@ import (
 )
 
 // Build returns the path of the pattern of the route called name from
-// alternating parameter names and values (formatted with fmt).
-func Build(pat *irouter.Pattern, name string, pairs []any) (string, error) {
+// alternating parameter names and values (formatted with fmt). A value that
+// would make the path unclean (a "." or ".." segment, an empty segment in a
+// {p:path} value) is refused unless dotSegments (AllowDotSegments).
+func Build(pat *irouter.Pattern, name string, pairs []any, dotSegments bool) (string, error) {
 	if len(pairs)%2 != 0 {
 		return "", fmt.Errorf("covet: URL %q: odd number of name/value arguments", name)
 	}
@@ -38,6 +40,9 @@ func Build(pat *irouter.Pattern, name string, pairs []any) (string, error) {
 			return "", fmt.Errorf("covet: URL %q: missing parameter %q", name, s.Name)
 		}
 		delete(vals, s.Name)
+		if !irouter.CleanValue(s.Kind, v, dotSegments) {
+			return "", fmt.Errorf("covet: URL %q: value %q of parameter {%s:%s} has an empty, \".\" or \"..\" segment: the path would not reach the route", name, v, s.Name, s.Kind.Name())
+		}
 		if s.Kind == irouter.Path {
 			parts := strings.Split(v, "/")
 			for i, part := range parts {

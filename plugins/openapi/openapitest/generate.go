@@ -164,7 +164,11 @@ func (s *schemas) valid(v any, variant, depth int) (any, bool) {
 		}
 		if ap, ok := sc["additionalProperties"].(map[string]any); ok {
 			if e, ok := s.valid(ap, variant, depth+1); ok {
-				obj["key"+strconv.Itoa(variant)] = e
+				key := "key" + strconv.Itoa(variant)
+				if pn, ok := sc["propertyNames"].(map[string]any); ok && pn["pattern"] != nil {
+					key = strconv.Itoa(variant) // integer keys: the only pattern core writes
+				}
+				obj[key] = e
 			}
 		}
 		return obj, true
