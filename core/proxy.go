@@ -10,7 +10,10 @@ import (
 // front of the app whose forwarding headers are believed, for
 // Context.ClientIP, Scheme and Host and what builds on them (cookie Secure,
 // HSTS, access log, rate limits); see package core/proxy for the rules. By
-// default none: a client cannot pose as another address or as HTTPS. An
+// default none: a client cannot pose as another address or as HTTPS. The
+// entry "unix" (proxy.Unix) trusts a proxy that connects over a Unix
+// socket (nginx's proxy_pass http://unix:/run/app.sock): such a peer has
+// no IP address, so without it those requests have no client IP at all. An
 // invalid entry panics in New.
 func WithTrustedProxies(cidrs ...string) Option {
 	return func(c *config) { c.proxyCIDRs = cidrs; c.proxies = trustedProxies(c) }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"strings"
 
 	"github.com/covetgo/covet/core/internal/forwarded"
 )
@@ -25,11 +26,20 @@ import (
 // is immutable and safe for concurrent use.
 type Trusted struct {
 	prefixes []netip.Prefix
+	unix     bool   // "unix": a peer that is not an IP (a Unix socket) is a proxy
 	header   string // canonical header name
 }
 
+// Unix is the entry of New's list that trusts a peer that is not an IP
+// address: a proxy connected over a Unix socket (RemoteAddr "@" or "").
+// Only processes on the machine can connect to a socket, so the proxy in
+// front is the only peer; without the entry such requests have no client
+// address (the zero Addr) and their forwarding headers are ignored.
+const Unix = "unix"
+
 // New returns the set of proxies (IP addresses or CIDR prefixes, such as
-// "10.0.0.0/8" or "::1") and the header they record the client in:
+// "10.0.0.0/8" or "::1"; Unix, "unix", for a proxy on a Unix socket) and
+// the header they record the client in:
 // "X-Forwarded-For" (also when header is ""), "Forwarded" (RFC 7239), or a
 // header holding the client's address alone ("X-Real-IP"). With
 // X-Forwarded-For and single-address headers, the scheme and host come from
@@ -41,9 +51,17 @@ func New(header string, cidrs ...string) (*Trusted, error) {
 	if header != "" {
 		t.header = http.CanonicalHeaderKey(header)
 	}
-	ps, bad := forwarded.ParsePrefixes(cidrs)
+	addrs := make([]string, 0, len(cidrs))
+	for _, c := range cidrs {
+		if strings.TrimSpace(c) == Unix {
+			t.unix = true
+			continue
+		}
+		addrs = append(addrs, c)
+	}
+	ps, bad := forwarded.ParsePrefixes(addrs)
 	if bad != "" {
-		return nil, fmt.Errorf("covet: trusted proxy %q is not an IP or CIDR prefix", bad)
+		return nil, fmt.Errorf("covet: trusted proxy %q is not an IP or CIDR prefix (nor %q, a proxy on a Unix socket)", bad, Unix)
 	}
 	t.prefixes = ps
 	return t, nil
@@ -74,7 +92,14 @@ func (t *Trusted) Resolve(r *http.Request) Origin {
 		o.Scheme = "https"
 	}
 	o.ClientIP = forwarded.ParseAddrPort(r.RemoteAddr)
-	if t == nil || len(t.prefixes) == 0 || !o.ClientIP.IsValid() || !t.Trusts(o.ClientIP) {
+	if t == nil {
+		return o
+	}
+	if o.ClientIP.IsValid() {
+		if !t.Trusts(o.ClientIP) {
+			return o
+		}
+	} else if !t.unix {
 		return o
 	}
 	o.Proxied = true

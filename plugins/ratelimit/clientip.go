@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
+	"sync/atomic"
 
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/core/proxy"
@@ -29,6 +31,18 @@ type ipResolver struct {
 	header   IPHeader
 	own      *proxy.Trusted // built by New from cidrs and header
 	v6Prefix int
+	noIP     atomic.Bool // warned of a request without a client address
+}
+
+// warnNoIP logs, once per limiter, that requests without a client address
+// share one IP budget.
+func (r *ipResolver) warnNoIP(c *covet.Context) {
+	if r.noIP.Swap(true) {
+		return
+	}
+	c.App().Logger().Warn("ratelimit: a request has no client IP address (its peer " + strconv.Quote(c.Request().RemoteAddr) +
+		" is not an IP, as on a Unix socket, and no trusted proxy forwarded one): every such request shares one IP budget; " +
+		"trust the proxy in front with covet.WithTrustedProxies(\"unix\") (or the limiter's WithTrustedProxies)")
 }
 
 func (r *ipResolver) build() error {

@@ -58,9 +58,21 @@ func (r *request) clientKey() string {
 			}
 		}
 		r.ipKey = r.res.keyOf(clientIP(r.c.Request(), tp), "")
+		if r.ipKey == "" {
+			// A peer that is not an IP (a proxy on a Unix socket the app
+			// does not trust, "unix" in WithTrustedProxies) and no address
+			// forwarded: counted, all such requests together, rather than
+			// never limited.
+			r.ipKey = noIPKey
+			r.res.warnNoIP(r.c)
+		}
 	}
 	return r.ipKey
 }
+
+// noIPKey is the IP key of the requests whose client address is unknown;
+// no address is written like it.
+const noIPKey = "no-ip"
 
 // Name returns the key's name ("ip", "user", ...).
 func (k Key) Name() string { return k.name }
@@ -71,7 +83,10 @@ func (k Key) Name() string { return k.name }
 // forwarding header that is not a trusted proxy. With no trusted proxies
 // (the default) forwarding headers are ignored, so a client cannot choose
 // its own key. IPv6 addresses are counted per /64 by default (see
-// WithIPv6Prefix). This is the default key of a policy.
+// WithIPv6Prefix). This is the default key of a policy. Requests without
+// a client address (served on a Unix socket whose proxy is not trusted:
+// add "unix" to the trusted proxies) share one budget, and the limiter
+// logs a warning the first time; they are never let through uncounted.
 func IP() Key {
 	return Key{id: new(byte), name: "ip", fn: func(r *request) (string, bool) {
 		k := r.clientKey()
