@@ -904,9 +904,12 @@ func (s *jsonScanner) array(tp *TypePlan) bool {
 	if s.pos < len(s.data) && s.data[s.pos] == ']' {
 		s.pos++
 		s.depth--
+		s.arrayLen(tp, 0)
 		return true
 	}
+	n := 0
 	for i := 0; ; i++ {
+		n++
 		var ok bool
 		switch {
 		case elem != nil && elem.leafy:
@@ -938,7 +941,18 @@ func (s *jsonScanner) array(tp *TypePlan) bool {
 		return s.syntax("expected ',' or ']' in an array")
 	}
 	s.depth--
+	s.arrayLen(tp, n)
 	return true
+}
+
+// arrayLen refuses a JSON array of n items for a Go array of another
+// length, as the schema does (minItems = maxItems = the length):
+// encoding/json drops the extra items and zero-fills the missing ones, so
+// the handler would see other data than the client sent.
+func (s *jsonScanner) arrayLen(tp *TypePlan, n int) {
+	if tp != nil && tp.Kind == KindArray && n != tp.T.Len() {
+		s.typeErr("must have exactly " + strconv.Itoa(tp.T.Len()) + " items")
+	}
 }
 
 // applyDefaults sets the defaults of fields absent from the body, after decoding.
