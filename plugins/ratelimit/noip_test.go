@@ -1,35 +1,14 @@
 package ratelimit
 
 import (
-	"bytes"
 	"context"
-	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	covet "github.com/covetgo/covet/core"
 	"github.com/covetgo/covet/core/covettest"
 )
-
-// lockedBuffer is a log sink safe for the server's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestRequestsWithoutAClientIP: behind a proxy on a Unix socket (RemoteAddr
 // "@") the peer has no IP. Unless the proxy is trusted ("unix"), such
@@ -37,9 +16,9 @@ func (l *lockedBuffer) String() string {
 // passed any IP limit) and the limiter warns once; with "unix" trusted,
 // the app's or the limiter's own, each forwarded client has its own budget.
 func TestRequestsWithoutAClientIP(t *testing.T) {
-	setup := func(t *testing.T, appOpts []covet.Option, limOpts ...Option) (*covettest.Client, *lockedBuffer) {
-		logs := &lockedBuffer{}
-		app := covet.New(append([]covet.Option{covet.WithLogger(slog.New(slog.NewTextHandler(logs, nil)))}, appOpts...)...)
+	setup := func(t *testing.T, appOpts []covet.Option, limOpts ...Option) (*covettest.Client, *covettest.LogBuffer) {
+		logs := &covettest.LogBuffer{}
+		app := covet.New(append([]covet.Option{covet.WithLogger(logs.Logger())}, appOpts...)...)
 		lim := New(append([]Option{WithBackend(NewMemory())}, limOpts...)...)
 		app.GET("/", func(c *covet.Context) error { return c.Text(200, "ok") }).
 			With(Apply(NewPolicy("no-ip", WithLimits(PerHour(1)))))
